@@ -1,0 +1,184 @@
+// Package model builds Deformscope's networks from the layers of package
+// nn: the seed's 5-conv Scaled-MNIST classifier and the 6-conv COCO
+// object-crop classifier, each as a plain CNN or with deformable layers.
+//
+// Sub-packages hold the rest of the engine: nn (tensors, layers, the
+// deformable convolution), optim (SGD, Adam, StepLR), data (datasets),
+// ckpt (checkpoints) and train (the training loop).
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/deformscope/deformscope/model/nn"
+)
+
+// Net is a classifier: a chain of layers, the input it expects and its
+// number of classes.
+type Net[T nn.Float] struct {
+	nn.Sequential[T]
+	Arch          string // "mnist-cnn", "coco-dcnn-middle", ...
+	InC, InH, InW int
+	Classes       int
+}
+
+// InputShape returns the shape of a batch of b inputs.
+func (n *Net[T]) InputShape(b int) []int { return []int{b, n.InC, n.InH, n.InW} }
+
+// MNISTConfig selects the seed's Scaled-MNIST net: plain, or with conv4 and
+// conv5 deformable.
+type MNISTConfig struct {
+	Deformable bool
+	DCNv1      bool // deformable layers without the modulation mask
+}
+
+// conv3x3 is the 3×3, stride 1, padding 1 convolution every net here uses.
+func conv3x3(in, out int) nn.Conv2DConfig {
+	return nn.Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+}
+
+type builder[T nn.Float] struct {
+	layers []nn.Layer[T]
+	rng    *rand.Rand
+	err    error
+	relu   int
+	pool   int
+}
+
+func (b *builder[T]) conv(name string, cfg nn.Conv2DConfig, deform, v1 bool) {
+	if b.err != nil {
+		return
+	}
+	if deform {
+		l, err := nn.NewDeformBlock[T](name, nn.DeformBlockConfig{Conv2DConfig: cfg, NoMask: v1}, b.rng)
+		b.err = err
+		b.layers = append(b.layers, l)
+	} else {
+		l, err := nn.NewConv2D[T](name, cfg, b.rng)
+		b.err = err
+		if len(b.layers) == 0 && l != nil {
+			l.NoInputGrad = true // nothing upstream of the first layer needs dL/dx
+		}
+		b.layers = append(b.layers, l)
+	}
+	b.relu++
+	b.layers = append(b.layers, nn.NewReLU[T](fmt.Sprintf("relu%d", b.relu)))
+}
+
+func (b *builder[T]) maxpool() {
+	b.pool++
+	b.layers = append(b.layers, nn.NewMaxPool2D[T](fmt.Sprintf("pool%d", b.pool), 2))
+}
+
+func (b *builder[T]) head(ch, classes int) {
+	if b.err != nil {
+		return
+	}
+	b.layers = append(b.layers, nn.NewGlobalAvgPool[T]("gap"))
+	fc, err := nn.NewLinear[T]("fc", ch, classes, b.rng)
+	b.err = err
+	b.layers = append(b.layers, fc)
+}
+
+// NewMNISTNet returns the seed's Scaled-MNIST classifier for 1×28×28
+// inputs: conv1(1→32) relu maxpool2, conv2(32→32) relu maxpool2, conv3,
+// conv4, conv5 (32→32, each followed by relu), global average pool,
+// fc(32→10). All convolutions are 3×3 with padding 1; conv4 and conv5 are
+// deformable blocks when cfg.Deformable. Weights are drawn from rng as
+// PyTorch initialises them (nil leaves them zero, for loading).
+func NewMNISTNet[T nn.Float](cfg MNISTConfig, rng *rand.Rand) (*Net[T], error) {
+	b := &builder[T]{rng: rng}
+	b.conv("conv1", conv3x3(1, 32), false, false)
+	b.maxpool()
+	b.conv("conv2", conv3x3(32, 32), false, false)
+	b.maxpool()
+	b.conv("conv3", conv3x3(32, 32), false, false)
+	b.conv("conv4", conv3x3(32, 32), cfg.Deformable, cfg.DCNv1)
+	b.conv("conv5", conv3x3(32, 32), cfg.Deformable, cfg.DCNv1)
+	b.head(32, 10)
+	if b.err != nil {
+		return nil, b.err
+	}
+	arch := "mnist-cnn"
+	if cfg.Deformable {
+		arch = "mnist-dcnn"
+		if cfg.DCNv1 {
+			arch += "-v1"
+		}
+	}
+	return &Net[T]{Sequential: nn.Sequential[T]{Layers: b.layers}, Arch: arch, InC: 1, InH: 28, InW: 28, Classes: 10}, nil
+}
+
+// Placement says where the COCO net's two deformable layers sit.
+type Placement string
+
+// The placements of the seed's COCO study.
+const (
+	PlaceNone   Placement = "none"   // plain CNN
+	PlaceFirst  Placement = "first"  // conv1, conv2
+	PlaceMiddle Placement = "middle" // conv3, conv4
+	PlaceLast   Placement = "last"   // conv5, conv6
+)
+
+// ParsePlacement reads "none", "first", "middle" or "last".
+func ParsePlacement(s string) (Placement, error) {
+	switch p := Placement(s); p {
+	case PlaceNone, PlaceFirst, PlaceMiddle, PlaceLast:
+		return p, nil
+	case "":
+		return PlaceNone, nil
+	}
+	return "", fmt.Errorf("model: unknown placement %q (want none, first, middle or last)", s)
+}
+
+// COCOConfig selects the 6-conv COCO object-crop classifier.
+type COCOConfig struct {
+	Size    int // input S×S RGB; a multiple of 4, at least 8
+	Classes int
+	Deform  Placement
+	DCNv1   bool
+}
+
+// NewCOCONet returns the 6-conv classifier for 3×S×S crops:
+// conv1(3→32) conv2(32→32) maxpool2, conv3(32→64) conv4(64→64) maxpool2,
+// conv5(64→128) conv6(128→128), global average pool, fc(128→classes); all
+// 3×3 with padding 1 and a ReLU after each. The deformable pair (first,
+// middle or last) shares a stage, so no pooling sits between the two.
+func NewCOCONet[T nn.Float](cfg COCOConfig, rng *rand.Rand) (*Net[T], error) {
+	if cfg.Size < 8 || cfg.Size%4 != 0 {
+		return nil, fmt.Errorf("model: COCO input size must be a multiple of 4 and at least 8, got %d", cfg.Size)
+	}
+	if cfg.Classes < 2 {
+		return nil, fmt.Errorf("model: COCO net needs at least 2 classes, got %d", cfg.Classes)
+	}
+	place, err := ParsePlacement(string(cfg.Deform))
+	if err != nil {
+		return nil, err
+	}
+	b := &builder[T]{rng: rng}
+	stages := []struct {
+		in, out int
+		at      Placement
+	}{{3, 32, PlaceFirst}, {32, 64, PlaceMiddle}, {64, 128, PlaceLast}}
+	for i, s := range stages {
+		d := place == s.at
+		b.conv(fmt.Sprintf("conv%d", 2*i+1), conv3x3(s.in, s.out), d, cfg.DCNv1)
+		b.conv(fmt.Sprintf("conv%d", 2*i+2), conv3x3(s.out, s.out), d, cfg.DCNv1)
+		if i < 2 {
+			b.maxpool()
+		}
+	}
+	b.head(128, cfg.Classes)
+	if b.err != nil {
+		return nil, b.err
+	}
+	arch := "coco-cnn"
+	if place != PlaceNone {
+		arch = "coco-dcnn-" + string(place)
+		if cfg.DCNv1 {
+			arch += "-v1"
+		}
+	}
+	return &Net[T]{Sequential: nn.Sequential[T]{Layers: b.layers}, Arch: arch, InC: 3, InH: cfg.Size, InW: cfg.Size, Classes: cfg.Classes}, nil
+}

@@ -1,0 +1,18 @@
+// Package nn is Deformscope's neural-network engine: tensors, layers with
+// forward and backward passes, the deformable convolution, and the softmax
+// cross-entropy loss.
+//
+// Every layer is generic over float32 (for training) and float64 (for checks
+// against torchvision's reference numbers and finite differences). Tensors
+// are stored in gorgonia.org/tensor dense tensors, but hot loops always run
+// over the backing slice returned by Data.
+//
+// Layouts follow PyTorch: activations are B×C×H×W in row-major order, a
+// convolution weight is O×C×kh×kw, and the deformable convolution takes
+// torchvision's offset layout (B×2·G·kh·kw×Ho×Wo, dy before dx for each tap)
+// and mask layout (B×G·kh·kw×Ho×Wo).
+//
+// Work inside a layer is split over the batch in fixed chunks, run on all
+// cores, and reduced in chunk order, so that the same inputs give the same
+// bits whatever the number of cores.
+package nn

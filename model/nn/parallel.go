@@ -1,0 +1,66 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// chunkColumns is the number of output columns (images × output pixels) one
+// chunk of a convolution aims for. It depends only on the layer's shape, not
+// on the number of cores, so results are bit-identical across machines.
+const chunkColumns = 256
+
+// chunking splits batch images into chunks of about chunkColumns output
+// columns each.
+func chunking(batch, pixels int) (per, n int) {
+	per = max(1, chunkColumns/max(1, pixels))
+	per = min(per, max(1, batch))
+	return per, (batch + per - 1) / per
+}
+
+// Workers returns how many goroutines a layer uses at most; it follows
+// GOMAXPROCS.
+func Workers() int { return runtime.GOMAXPROCS(0) }
+
+// parallel runs fn(worker, job) for job in [0, jobs) on up to Workers()
+// goroutines. Worker indices are in [0, workers) and let fn use per-worker
+// scratch space; which worker runs which job must not affect the result.
+func parallel(jobs int, fn func(worker, job int)) int {
+	workers := min(Workers(), jobs)
+	if workers <= 1 {
+		for j := range jobs {
+			fn(0, j)
+		}
+		return 1
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= jobs {
+					return
+				}
+				fn(w, j)
+			}
+		})
+	}
+	wg.Wait()
+	return workers
+}
+
+// scratch is per-worker reusable memory.
+type scratch[T Float] struct{ bufs [][]T }
+
+// get returns worker w's buffer of at least n elements (contents undefined).
+func (s *scratch[T]) get(w, n int) []T {
+	for len(s.bufs) <= w {
+		s.bufs = append(s.bufs, nil)
+	}
+	if cap(s.bufs[w]) < n {
+		s.bufs[w] = make([]T, n)
+	}
+	return s.bufs[w][:n]
+}
