@@ -64,3 +64,6 @@ func (s *scratch[T]) get(w, n int) []T {
 	}
 	return s.bufs[w][:n]
 }
+
+// setWorkers overrides GOMAXPROCS for tests and returns the old value.
+func setWorkers(n int) int { return runtime.GOMAXPROCS(n) }
