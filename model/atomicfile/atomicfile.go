@@ -1,0 +1,105 @@
+// Package atomicfile writes files so that a reader, or a crash, sees either the
+// old content or the complete new content, never a mix or a half-written file.
+//
+// Each write goes to a hidden temporary file in the destination's folder
+// (".<name>.<random>.tmp"), is flushed to stable storage with fsync, closed and
+// renamed over the destination; the folder is then fsynced so that the rename
+// itself survives a power cut. On any error, including one returned by the
+// caller's writer or a panic in it, the temporary file is removed and the
+// destination is left untouched.
+//
+// The rename is atomic on local POSIX file systems and on NTFS; it is not on
+// NFS with several clients. A temporary file left by a crash between create
+// and rename is not cleaned up by this package.
+package atomicfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// bufferSize is the size of the buffer between the caller's writer and the
+// file. Writes at least this large bypass it.
+const bufferSize = 64 << 10
+
+// WriteFile writes data to the named file atomically, creating it or replacing
+// it. perm (before the umask) sets the permissions of the new file, as with
+// os.WriteFile when it creates a file; unlike os.WriteFile, a replaced file
+// also takes perm, since it is a new file.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write creates or replaces the named file atomically with what fn writes to
+// w. w is buffered and valid only during the call to fn. If fn returns an
+// error, Write removes the temporary file, leaves the destination untouched
+// and returns fn's error unchanged. perm is applied as in WriteFile.
+//
+// If the final fsync of the folder fails, the new content is already in place
+// but may not survive a crash; the returned error says so.
+func Write(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := createTemp(dir, base, perm)
+	if err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	committed := false
+	defer func() {
+		// Runs on errors and on a panic in fn alike.
+		if !committed {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+
+	bw := bufio.NewWriterSize(f, bufferSize)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	// Without the fsync a crash after the rename can leave an empty file.
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	committed = true
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("atomicfile: %s written, but syncing its folder failed, so it may not survive a crash: %w", path, err)
+	}
+	return nil
+}
+
+// createTemp creates a new hidden file next to base in dir. It differs from
+// os.CreateTemp in passing perm to open(2), so that the umask applies exactly
+// as it does for os.WriteFile.
+func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
+	prefix := filepath.Join(dir, "."+base+".")
+	for range 10000 {
+		name := prefix + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, os.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("cannot find a free temporary name in %s", dir)
+}
