@@ -92,13 +92,18 @@ type columns[T Float] interface {
 	// col2im takes image b's column gradient (same layout) and writes the
 	// input gradient of image b (and any other per-image gradients).
 	col2im(worker, b int, dcol []T, ld, off int)
+	// reserve prepares per-worker state for workers goroutines.
+	reserve(workers int)
 }
 
 // convForward computes y = W ⋆ x + bias over the batch in parallel chunks.
 func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T]) {
 	ck, p := g.ck(), g.p()
 	per, n := chunking(g.B, p)
-	parallel(n, func(worker, c int) {
+	workers := Workers()
+	ws.reserve(workers)
+	cols.reserve(workers)
+	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
 		ld := nb * p
@@ -135,7 +140,10 @@ func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T
 		*parts = make([]T, n*nw)
 	}
 	part := (*parts)[:n*nw]
-	parallel(n, func(worker, c int) {
+	workers := Workers()
+	ws.reserve(workers)
+	cols.reserve(workers)
+	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
 		ld := nb * p
@@ -300,6 +308,8 @@ func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
 		}
 	}
 }
+
+func (pc plainCols[T]) reserve(int) {}
 
 func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
 	g := pc.c.g

@@ -224,12 +224,13 @@ type deformCols[T Float] struct {
 	grads bool
 }
 
-func (dc deformCols[T]) table(worker int) *sampleTable[T] {
-	for len(dc.d.tabs) <= worker {
+func (dc deformCols[T]) reserve(workers int) {
+	for len(dc.d.tabs) < workers {
 		dc.d.tabs = append(dc.d.tabs, sampleTable[T]{})
 	}
-	return &dc.d.tabs[worker]
 }
+
+func (dc deformCols[T]) table(worker int) *sampleTable[T] { return &dc.d.tabs[worker] }
 
 func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
 	d, g := dc.d, dc.d.g

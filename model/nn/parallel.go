@@ -27,7 +27,13 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // goroutines. Worker indices are in [0, workers) and let fn use per-worker
 // scratch space; which worker runs which job must not affect the result.
 func parallel(jobs int, fn func(worker, job int)) int {
-	workers := min(Workers(), jobs)
+	return parallelN(Workers(), jobs, fn)
+}
+
+// parallelN is parallel with at most workers goroutines; callers that keep
+// per-worker scratch reserve it for workers first.
+func parallelN(workers, jobs int, fn func(worker, job int)) int {
+	workers = min(workers, jobs)
 	if workers <= 1 {
 		for j := range jobs {
 			fn(0, j)
@@ -54,11 +60,16 @@ func parallel(jobs int, fn func(worker, job int)) int {
 // scratch is per-worker reusable memory.
 type scratch[T Float] struct{ bufs [][]T }
 
-// get returns worker w's buffer of at least n elements (contents undefined).
-func (s *scratch[T]) get(w, n int) []T {
-	for len(s.bufs) <= w {
+// reserve makes room for workers buffers; it must be called before the
+// workers start, since get does not grow the list.
+func (s *scratch[T]) reserve(workers int) {
+	for len(s.bufs) < workers {
 		s.bufs = append(s.bufs, nil)
 	}
+}
+
+// get returns worker w's buffer of at least n elements (contents undefined).
+func (s *scratch[T]) get(w, n int) []T {
 	if cap(s.bufs[w]) < n {
 		s.bufs[w] = make([]T, n)
 	}

@@ -1,0 +1,67 @@
+// Command dcn is Deformscope's command-line twin: it trains the plain and
+// the deformable CNN, evaluates run folders and reproduces the seed study,
+// headless, with the same engine the app uses.
+//
+// Usage:
+//
+//	dcn train --data mnist --model both --epochs 3 --out runs/a
+//	dcn train --resume runs/a
+//	dcn eval --run runs/a --scales 0.5:1.5:0.1 --json
+//	dcn reproduce mnist --out runs/seed
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `dcn: Deformscope on the command line
+
+Commands:
+  train       train the CNN and/or the DCNN, writing a run folder
+  eval        evaluate the checkpoints of a run folder
+  reproduce   run the seed study's protocol and write its table
+
+Run "dcn COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one dcn command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "train":
+		err = cmdTrain(ctx, args[1:], stdout, stderr)
+	case "eval":
+		err = cmdEval(ctx, args[1:], stdout, stderr)
+	case "reproduce":
+		err = cmdReproduce(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "dcn: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if err == errUsage {
+			return 2
+		}
+		fmt.Fprintf(stderr, "dcn %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/train"
+)
+
+// errUsage reports a flag error already printed by the flag package.
+var errUsage = errors.New("usage")
+
+// trainFlags are the flags that define a run.
+type trainFlags struct {
+	data, model, opt, scales, mnistDir, out, resume string
+	epochs, limit, batch, val, testLimit, stepSize  int
+	lr, gamma, momentum, wd                         float64
+	seed                                            uint64
+	dcnv1                                           bool
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "mnist", "data set: mnist")
+	fs.StringVar(&f.model, "model", "both", "model: cnn, dcnn or both")
+	fs.IntVar(&f.epochs, "epochs", 3, "epochs")
+	fs.IntVar(&f.limit, "limit", 0, "training images (0: all 60000 less the validation split)")
+	fs.IntVar(&f.val, "val", 5000, "validation images held out of the training set")
+	fs.IntVar(&f.testLimit, "test-limit", 0, "test images (0: all 10000)")
+	fs.IntVar(&f.batch, "batch", 64, "batch size")
+	fs.StringVar(&f.opt, "opt", "adam", "optimiser: adam or sgd")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "learning rate")
+	fs.Float64Var(&f.gamma, "gamma", 0.7, "StepLR decay (0: constant rate)")
+	fs.IntVar(&f.stepSize, "step-size", 1, "StepLR period in epochs")
+	fs.Float64Var(&f.momentum, "momentum", 0.9, "SGD momentum")
+	fs.Float64Var(&f.wd, "wd", 0, "weight decay")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, split, order)")
+	fs.StringVar(&f.scales, "scales", "0.5:1.5:0.1", `Scaled-MNIST test scales ("" skips it)`)
+	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the four MNIST idx files (default: the GoMNIST module's)")
+	fs.BoolVar(&f.dcnv1, "dcnv1", false, "deformable layers without the modulation mask (DCNv1)")
+	fs.StringVar(&f.out, "out", "", "run folder to create (default runs/<date-time>)")
+	fs.StringVar(&f.resume, "resume", "", "continue the run in this folder after its last complete epoch")
+}
+
+func (f *trainFlags) config() (train.RunConfig, error) {
+	if f.data != "mnist" {
+		return train.RunConfig{}, fmt.Errorf("--data %q: only mnist is available in this version", f.data)
+	}
+	models, err := modelList(f.model)
+	if err != nil {
+		return train.RunConfig{}, err
+	}
+	var scales []float64
+	if strings.TrimSpace(f.scales) != "" {
+		if scales, err = data.ParseScales(f.scales); err != nil {
+			return train.RunConfig{}, fmt.Errorf("--scales: %w", err)
+		}
+	}
+	mom := f.momentum
+	if f.opt != "sgd" {
+		mom = 0
+	}
+	rc := train.RunConfig{
+		Data: f.data, Models: models, DCNv1: f.dcnv1, Limit: f.limit, Val: f.val, TestLimit: f.testLimit,
+		Scales: scales, MNISTDir: f.mnistDir,
+		Train: train.Config{Epochs: f.epochs, Batch: f.batch, Optimizer: f.opt, LR: f.lr, Momentum: mom,
+			WeightDecay: f.wd, StepGamma: f.gamma, StepSize: f.stepSize, Seed: f.seed},
+	}
+	return rc, rc.Validate()
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dcn train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f trainFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	var run *train.Run
+	var err error
+	if f.resume != "" {
+		if run, err = train.Open(f.resume); err != nil {
+			return err
+		}
+	} else {
+		rc, err := f.config()
+		if err != nil {
+			return err
+		}
+		if f.out == "" {
+			f.out = "runs/" + time.Now().Format("20060102-150405")
+		}
+		if run, err = train.Create(f.out, rc); err != nil {
+			return err
+		}
+	}
+	_, err = trainRun(ctx, run, f.resume != "", stdout, stderr)
+	return err
+}
+
+// trainRun loads the run's data, resumes if asked, and trains every model
+// of the run to the end, printing progress. It returns the run's records.
+func trainRun(ctx context.Context, run *train.Run, resume bool, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
+	rc := run.Config
+	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
+	d, err := train.LoadData(rc)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "%d training, %d validation, %d test images", d.Train.N, setLen(d.Val), setLen(d.Test))
+	if len(d.Scales) > 0 {
+		fmt.Fprintf(stderr, ", Scaled-MNIST at %d scales", len(d.Scales))
+	}
+	fmt.Fprintln(stderr)
+	s, err := train.NewSession(rc, d, run)
+	if err != nil {
+		return nil, err
+	}
+	if resume {
+		from, err := s.Resume()
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range s.Trainers {
+			fmt.Fprintf(stderr, "%s: resuming after epoch %d of %d\n", t.Name, from[i], rc.Train.Epochs)
+		}
+	}
+	for _, t := range s.Trainers {
+		fmt.Fprintf(stderr, "%s: %s, %d parameters\n", t.Name, t.Net.Arch, t.Net.NumParams())
+	}
+	p := newProgress(stderr, rc.Models)
+	err = s.Train(ctx, p.event)
+	p.done()
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "stopped; %s keeps every complete epoch (continue with: dcn train --resume %s)\n", run.Dir, run.Dir)
+		return run.Records(), err
+	}
+	if err != nil {
+		return run.Records(), err
+	}
+	fmt.Fprintf(stdout, "run folder: %s\n", run.Dir)
+	return run.Records(), nil
+}
+
+func setLen(s *data.Set) int {
+	if s == nil {
+		return 0
+	}
+	return s.N
+}

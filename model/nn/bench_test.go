@@ -1,0 +1,98 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The seed's MNIST shapes: batch 64, 32→32 channels, 3×3, padding 1, on the
+// 14×14 map (conv2) and the 7×7 map (conv3..conv5).
+
+func benchInput(b *testing.B, shape ...int) *Tensor[float32] {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := New[float32](shape...)
+	for i := range x.data {
+		x.data[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		m, n, k int
+	}{{"32x448x288", 32, 448, 288}, {"256x256x256", 256, 256, 256}} {
+		b.Run(s.name, func(b *testing.B) {
+			a := make([]float32, s.m*s.k)
+			bb := make([]float32, s.k*s.n)
+			c := make([]float32, s.m*s.n)
+			b.ReportAllocs()
+			b.SetBytes(0)
+			for b.Loop() {
+				gemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func benchConv(b *testing.B, hw int, backward bool) {
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+	x := benchInput(b, 64, 32, hw, hw)
+	y, _ := c.Forward(x, true)
+	dy := y.Clone()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Forward(x, true)
+		if backward {
+			c.Backward(dy)
+		}
+	}
+}
+
+func BenchmarkConvForward7(b *testing.B) { benchConv(b, 7, false) }
+func BenchmarkConvFwdBwd7(b *testing.B)  { benchConv(b, 7, true) }
+func BenchmarkConvFwdBwd14(b *testing.B) { benchConv(b, 14, true) }
+
+func benchDeform(b *testing.B, backward bool) {
+	cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}}
+	blk, _ := NewDeformBlock[float32]("conv4", cfg, rand.New(rand.NewPCG(1, 1)))
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, p := range blk.Params() {
+		for i := range p.Value.data {
+			p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	x := benchInput(b, 64, 32, 7, 7)
+	y, _ := blk.Forward(x, true)
+	dy := y.Clone()
+	b.ReportAllocs()
+	for b.Loop() {
+		blk.Forward(x, true)
+		if backward {
+			blk.Backward(dy)
+		}
+	}
+}
+
+// The deformable layer alone (torchvision's deform_conv2d at the anchor's
+// shape), with given offsets and mask.
+func BenchmarkDeformConvFwdBwd7(b *testing.B) {
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	d, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 1)))
+	x := benchInput(b, 64, 32, 7, 7)
+	off := benchInput(b, 64, 18, 7, 7)
+	mask := benchInput(b, 64, 9, 7, 7)
+	y, _ := d.Forward(x, off, mask)
+	dy := y.Clone()
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Forward(x, off, mask)
+		d.Backward(dy)
+	}
+}
+
+func BenchmarkDeformBlockForward7(b *testing.B) { benchDeform(b, false) }
+func BenchmarkDeformBlockFwdBwd7(b *testing.B)  { benchDeform(b, true) }

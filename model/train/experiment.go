@@ -1,0 +1,142 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/data"
+)
+
+// RunConfig describes an experiment completely, so that a run folder can be
+// evaluated or resumed from its config.json alone.
+type RunConfig struct {
+	Data      string    `json:"data"`                // "mnist"
+	Models    []string  `json:"models"`              // "cnn", "dcnn"
+	DCNv1     bool      `json:"dcnv1"`               // deformable layers without a mask
+	Limit     int       `json:"limit"`               // training images; 0 takes all
+	Val       int       `json:"val"`                 // validation images held out of the training set
+	TestLimit int       `json:"test_limit"`          // test images; 0 takes all
+	Scales    []float64 `json:"scales"`              // Scaled-MNIST test scales; empty skips it
+	MNISTDir  string    `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
+	Train     Config    `json:"train"`
+}
+
+// MNISTModels are the model names of an MNIST run.
+var MNISTModels = []string{"cnn", "dcnn"}
+
+// Validate reports the first unusable setting.
+func (rc RunConfig) Validate() error {
+	if rc.Data != "mnist" {
+		return fmt.Errorf("unknown data set %q (want mnist)", rc.Data)
+	}
+	if len(rc.Models) == 0 {
+		return fmt.Errorf("no models to train")
+	}
+	for _, m := range rc.Models {
+		if !slices.Contains(MNISTModels, m) {
+			return fmt.Errorf("unknown model %q (want cnn or dcnn)", m)
+		}
+	}
+	if rc.Limit < 0 || rc.Val < 0 || rc.TestLimit < 0 {
+		return fmt.Errorf("limits must not be negative")
+	}
+	return rc.Train.Validate()
+}
+
+// SeedProtocol is the seed study's Scaled-MNIST protocol: Adam lr 1e-3,
+// StepLR γ 0.7 every epoch, batch 64, 14 epochs, both models, DCNv2, the
+// whole training set, and the test set at scales 0.5 … 1.5.
+func SeedProtocol() RunConfig {
+	return RunConfig{
+		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
+		Train: Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
+	}
+}
+
+// NewNet builds the named model of rc, initialised from the run's seed.
+// Each model draws from its own stream, so adding a model to a run does
+// not change the others.
+func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
+	stream := map[string]uint64{"cnn": 1, "dcnn": 2}[name]
+	rng := rand.New(rand.NewPCG(rc.Train.Seed, stream))
+	switch name {
+	case "cnn":
+		return model.NewMNISTNet[float32](model.MNISTConfig{}, rng)
+	case "dcnn":
+		return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: true, DCNv1: rc.DCNv1}, rng)
+	}
+	return nil, fmt.Errorf("train: unknown model %q", name)
+}
+
+// LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
+// module, a validation split drawn with the seed, the training subset, the
+// test set and the Scaled-MNIST sets.
+func LoadData(rc RunConfig) (Data, error) {
+	dir := rc.MNISTDir
+	if dir == "" {
+		var err error
+		if dir, err = data.FindMNIST(); err != nil {
+			return Data{}, err
+		}
+	}
+	m, err := data.LoadMNIST(dir)
+	if err != nil {
+		return Data{}, err
+	}
+	trainAll, test, err := m.Sets(data.MNISTMean, data.MNISTStd)
+	if err != nil {
+		return Data{}, err
+	}
+	if rc.Val >= trainAll.N {
+		return Data{}, fmt.Errorf("train: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
+	}
+	perm := rand.New(rand.NewPCG(rc.Train.Seed, 0xda7a)).Perm(trainAll.N)
+	var d Data
+	if rc.Val > 0 {
+		d.Val = trainAll.Gather(perm[:rc.Val])
+		d.Val.Name = "mnist-val"
+	}
+	rest := perm[rc.Val:]
+	if rc.Limit > 0 && rc.Limit < len(rest) {
+		rest = rest[:rc.Limit]
+	}
+	slices.Sort(rest)
+	d.Train = trainAll.Gather(rest)
+	d.Train.Name = "mnist-train"
+	n := test.N
+	if rc.TestLimit > 0 {
+		n = min(n, rc.TestLimit)
+	}
+	d.Test = test.Subset(n)
+	if len(rc.Scales) > 0 {
+		img := *m.Test.Images
+		img.N = n
+		img.Pix = img.Pix[:n*img.Rows*img.Cols]
+		d.Scaled, err = data.ScaledSets(&img, m.Test.Labels[:n], rc.Scales, data.MNISTMean, data.MNISTStd)
+		if err != nil {
+			return Data{}, err
+		}
+		d.Scales = slices.Clone(rc.Scales)
+	}
+	return d, nil
+}
+
+// NewSession builds the trainers of rc on d, attached to run (which may be
+// nil for a session that keeps no folder).
+func NewSession(rc RunConfig, d Data, run *Run) (*Session, error) {
+	s := &Session{Run: run}
+	for _, name := range rc.Models {
+		net, err := NewNet(rc, name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := NewTrainer(name, net, d, rc.Train)
+		if err != nil {
+			return nil, err
+		}
+		s.Trainers = append(s.Trainers, t)
+	}
+	return s, nil
+}

@@ -1,0 +1,390 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/ckpt"
+)
+
+// Run is a run folder: config.json, metrics.jsonl and metrics.csv (one
+// record per model per epoch), and a checkpoint per model per epoch. Every
+// file is written atomically. A Run is safe for concurrent use.
+type Run struct {
+	Dir    string
+	Config RunConfig
+
+	mu      sync.Mutex
+	records []EpochMetrics
+}
+
+const (
+	configFile  = "config.json"
+	metricsJSON = "metrics.jsonl"
+	metricsCSV  = "metrics.csv"
+)
+
+// Create makes a new run folder for rc. It refuses a folder that already
+// holds a run (resume it instead).
+func Create(dir string, rc RunConfig) (*Run, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: run folder: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		return nil, fmt.Errorf("train: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
+	}
+	b, err := json.MarshalIndent(rc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return &Run{Dir: dir, Config: rc}, nil
+}
+
+// Open reads an existing run folder.
+func Open(dir string) (*Run, error) {
+	path := filepath.Join(dir, configFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("train: %s is not a run folder (no %s)", dir, configFile)
+		}
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var rc RunConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rc); err != nil {
+		return nil, fmt.Errorf("train: %s: %w", path, err)
+	}
+	if err := rc.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %s: %w", path, err)
+	}
+	r := &Run{Dir: dir, Config: rc}
+	r.records, err = readMetrics(filepath.Join(dir, metricsJSON))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func readMetrics(path string) ([]EpochMetrics, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	var recs []EpochMetrics
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var m EpochMetrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, fmt.Errorf("train: %s line %d: %w", path, line, err)
+		}
+		if m.Model == "" || m.Epoch <= 0 {
+			return nil, fmt.Errorf("train: %s line %d: record without model or epoch", path, line)
+		}
+		recs = append(recs, m)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("train: %s: %w", path, err)
+	}
+	return recs, nil
+}
+
+// Records returns a copy of the metrics recorded so far.
+func (r *Run) Records() []EpochMetrics {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.records)
+}
+
+// Record adds one epoch record (replacing an older record of the same
+// model and epoch) and rewrites metrics.jsonl and metrics.csv.
+func (r *Run) Record(m EpochMetrics) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = slices.DeleteFunc(r.records, func(o EpochMetrics) bool { return o.Model == m.Model && o.Epoch >= m.Epoch })
+	r.records = append(r.records, m)
+	return r.flush()
+}
+
+// truncate drops the records of model after epoch (for a resume).
+func (r *Run) truncate(model string, epoch int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.records)
+	r.records = slices.DeleteFunc(r.records, func(o EpochMetrics) bool { return o.Model == model && o.Epoch > epoch })
+	if len(r.records) == n {
+		return nil
+	}
+	return r.flush()
+}
+
+func (r *Run) flush() error {
+	err := atomicfile.Write(filepath.Join(r.Dir, metricsJSON), 0o644, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, m := range r.records {
+			if err := enc.Encode(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	err = atomicfile.Write(filepath.Join(r.Dir, metricsCSV), 0o644, func(w io.Writer) error {
+		return writeCSV(w, r.records)
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// CSVHeader is the first line of metrics.csv; scripts rely on these names.
+var CSVHeader = []string{"model", "arch", "epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
+	"test_loss", "test_acc", "scaled_test_acc", "skipped_steps", "epoch_seconds", "eval_seconds"}
+
+func csvNum(n Num) string {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
+}
+
+func writeCSV(w io.Writer, recs []EpochMetrics) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, m := range recs {
+		row := []string{m.Model, m.Arch, strconv.Itoa(m.Epoch), strconv.FormatFloat(m.LR, 'g', 6, 64),
+			csvNum(m.TrainLoss), csvNum(m.TrainAcc), csvNum(m.ValLoss), csvNum(m.ValAcc), csvNum(m.TestLoss),
+			csvNum(m.TestAcc), csvNum(m.ScaledTestAcc), strconv.Itoa(m.Skipped),
+			strconv.FormatFloat(m.EpochSeconds, 'f', 3, 64), strconv.FormatFloat(m.EvalSeconds, 'f', 3, 64)}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CheckpointPath is where the checkpoint of model after epoch is kept.
+func (r *Run) CheckpointPath(model string, epoch int) string {
+	return filepath.Join(r.Dir, fmt.Sprintf("%s-epoch%03d.safetensors", model, epoch))
+}
+
+// LatestCheckpoint returns the last epoch of model that has both a
+// checkpoint and a metrics record (0 and "" when there is none).
+func (r *Run) LatestCheckpoint(model string) (epoch int, path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.records {
+		if m.Model != model || m.Epoch <= epoch {
+			continue
+		}
+		if p := r.CheckpointPath(model, m.Epoch); fileExists(p) {
+			epoch, path = m.Epoch, p
+		}
+	}
+	return epoch, path
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// checkpointFormat names the layout of the tensors inside a checkpoint.
+const (
+	paramPrefix = "param/"
+	optPrefix   = "opt/"
+)
+
+// Checkpoint captures the trainer's state after its last completed epoch.
+func (t *Trainer) Checkpoint(rc RunConfig) (*ckpt.Checkpoint, error) {
+	c := &ckpt.Checkpoint{Meta: map[string]string{}}
+	for _, p := range t.Net.Params() {
+		c.Tensors = append(c.Tensors, ckpt.Tensor{Name: paramPrefix + p.Name, Shape: slices.Clone(p.Value.Shape()),
+			Data: slices.Clone(p.Value.Data())})
+	}
+	bufs, steps := t.Opt.State()
+	for _, k := range slices.Sorted(maps.Keys(bufs)) {
+		c.Tensors = append(c.Tensors, ckpt.Tensor{Name: optPrefix + k, Shape: []int{len(bufs[k])}, Data: slices.Clone(bufs[k])})
+	}
+	cfg, err := json.Marshal(rc)
+	if err != nil {
+		return nil, err
+	}
+	rng, _ := json.Marshal(map[string]any{"scheme": "pcg-per-epoch", "seed": t.cfg.Seed, "next_epoch": t.start})
+	c.Meta["model"] = t.Name
+	c.Meta["arch"] = t.Net.Arch
+	c.Meta["epoch"] = strconv.Itoa(t.start)
+	c.Meta["optimizer"] = t.cfg.Optimizer
+	c.Meta["optimizer_steps"] = strconv.Itoa(steps)
+	c.Meta["config"] = string(cfg)
+	c.Meta["rng"] = string(rng)
+	return c, nil
+}
+
+// Restore loads a checkpoint written by Checkpoint into the trainer. It
+// refuses a checkpoint of another architecture or optimiser, and one whose
+// tensors do not match the network.
+func (t *Trainer) Restore(path string) error {
+	c, err := ckpt.Load(path)
+	if err != nil {
+		return err
+	}
+	if a := c.Meta["arch"]; a != t.Net.Arch {
+		return fmt.Errorf("train: %s holds a %q network, not %q", path, a, t.Net.Arch)
+	}
+	if o := c.Meta["optimizer"]; o != t.cfg.Optimizer {
+		return fmt.Errorf("train: %s holds %q optimiser state, the run uses %q", path, o, t.cfg.Optimizer)
+	}
+	epoch, err := strconv.Atoi(c.Meta["epoch"])
+	if err != nil || epoch < 0 {
+		return fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
+	}
+	steps, err := strconv.Atoi(c.Meta["optimizer_steps"])
+	if err != nil || steps < 0 {
+		return fmt.Errorf("train: %s: bad optimizer_steps %q", path, c.Meta["optimizer_steps"])
+	}
+	for _, p := range t.Net.Params() {
+		ct, ok := c.Lookup(paramPrefix + p.Name)
+		if !ok {
+			return fmt.Errorf("train: %s lacks parameter %s", path, p.Name)
+		}
+		if !slices.Equal(ct.Shape, p.Value.Shape()) || ct.Data == nil {
+			return fmt.Errorf("train: %s: parameter %s has shape %v (F32 expected), the network's is %v", path, p.Name, ct.Shape, p.Value.Shape())
+		}
+	}
+	bufs := map[string][]float32{}
+	for _, ct := range c.Tensors {
+		if k, ok := strings.CutPrefix(ct.Name, optPrefix); ok {
+			bufs[k] = ct.Data
+		}
+	}
+	if err := t.Opt.SetState(bufs, steps); err != nil {
+		return fmt.Errorf("train: %s: %w", path, err)
+	}
+	for _, p := range t.Net.Params() {
+		ct, _ := c.Lookup(paramPrefix + p.Name)
+		copy(p.Value.Data(), ct.Data)
+	}
+	t.start = epoch
+	return nil
+}
+
+// Session trains several models at once, each in its own goroutine, and
+// keeps the run folder: after each epoch it saves the model's checkpoint,
+// then its metrics record.
+type Session struct {
+	Run      *Run
+	Trainers []*Trainer
+}
+
+// Resume restores each trainer from its last complete epoch in the run
+// folder, and drops records of later epochs. It returns the epochs each
+// model continues from.
+func (s *Session) Resume() ([]int, error) {
+	var from []int
+	for _, t := range s.Trainers {
+		epoch, path := s.Run.LatestCheckpoint(t.Name)
+		if path != "" {
+			if err := t.Restore(path); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.Run.truncate(t.Name, epoch); err != nil {
+			return nil, err
+		}
+		from = append(from, epoch)
+	}
+	return from, nil
+}
+
+// Train runs every trainer concurrently until all finish. emit receives
+// every event from every trainer's goroutine, so it must be safe for
+// concurrent use. If one trainer fails, the others are stopped. Cancelling
+// ctx stops all promptly; the run folder keeps the last complete epochs.
+func (s *Session) Train(ctx context.Context, emit func(Event)) error {
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(s.Trainers))
+	var wg sync.WaitGroup
+	for i, t := range s.Trainers {
+		wg.Go(func() {
+			var saveErr error
+			err := t.Run(ctx, func(e Event) {
+				if e.Kind == KindEpoch && s.Run != nil && saveErr == nil {
+					saveErr = s.save(t, e.Epoch)
+					if saveErr != nil {
+						cancel()
+					}
+				}
+				emit(e)
+			})
+			if saveErr != nil {
+				err = saveErr
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				cancel()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	// A trainer stopped because another failed reports only the cause.
+	var out []error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			out = append(out, err)
+		}
+	}
+	if len(out) > 0 {
+		return errors.Join(out...)
+	}
+	return ctx.Err()
+}
+
+func (s *Session) save(t *Trainer, m EpochMetrics) error {
+	c, err := t.Checkpoint(s.Run.Config)
+	if err != nil {
+		return err
+	}
+	if err := ckpt.Save(s.Run.CheckpointPath(t.Name, m.Epoch), c); err != nil {
+		return fmt.Errorf("train: %s: %w", t.Name, err)
+	}
+	return s.Run.Record(m)
+}

