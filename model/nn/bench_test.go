@@ -96,3 +96,24 @@ func BenchmarkDeformConvFwdBwd7(b *testing.B) {
 
 func BenchmarkDeformBlockForward7(b *testing.B) { benchDeform(b, false) }
 func BenchmarkDeformBlockFwdBwd7(b *testing.B)  { benchDeform(b, true) }
+
+func BenchmarkMaxPool28(b *testing.B) {
+	p := NewMaxPool2D[float32]("pool", 2)
+	x := benchInput(b, 64, 32, 28, 28)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Forward(x, true)
+	}
+}
+
+func BenchmarkIm2col14(b *testing.B) {
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+	x := benchInput(b, 1, 32, 14, 14)
+	c.Forward(x, true)
+	col := make([]float32, 32*9*196)
+	b.ReportAllocs()
+	for b.Loop() {
+		plainCols[float32]{c}.im2col(0, 0, col, 196, 0)
+	}
+}

@@ -62,6 +62,23 @@ func (g geom) k() int  { return g.KH * g.KW }
 func (g geom) ck() int { return g.C * g.KH * g.KW }
 func (g geom) p() int  { return g.Ho * g.Wo }
 
+// validCols returns the output columns [lo, hi) whose tap j falls inside
+// the input row: 0 ≤ ox·sw − pw + j·dw < W.
+func (g geom) validCols(j int) (lo, hi int) {
+	off := j*g.DW - g.PW
+	lo = 0
+	if off < 0 {
+		lo = (-off + g.SW - 1) / g.SW
+	}
+	hi = 0
+	if g.W-off > 0 {
+		hi = (g.W - off + g.SW - 1) / g.SW
+	}
+	hi = min(hi, g.Wo)
+	lo = min(lo, hi)
+	return lo, hi
+}
+
 // geometry checks x against the configuration and returns the call's shape.
 func geometry[T Float](name string, c Conv2DConfig, x *Tensor[T]) (geom, error) {
 	s := x.Shape()
@@ -295,13 +312,15 @@ func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
 						continue
 					}
 					src := img[iy*g.W : (iy+1)*g.W]
-					for ox := range dst {
-						ix := ox*g.SW - g.PW + j*g.DW
-						if ix >= 0 && ix < g.W {
-							dst[ox] = src[ix]
-						} else {
-							dst[ox] = 0
-						}
+					lo, hi := g.validCols(j)
+					clear(dst[:lo])
+					clear(dst[hi:])
+					if g.SW == 1 {
+						copy(dst[lo:hi], src[lo-g.PW+j*g.DW:])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox] = src[ox*g.SW-g.PW+j*g.DW]
 					}
 				}
 			}
@@ -329,11 +348,9 @@ func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
 					}
 					dst := img[iy*g.W : (iy+1)*g.W]
 					src := row[oy*g.Wo : (oy+1)*g.Wo]
-					for ox, v := range src {
-						ix := ox*g.SW - g.PW + j*g.DW
-						if ix >= 0 && ix < g.W {
-							dst[ix] += v
-						}
+					lo, hi := g.validCols(j)
+					for ox := lo; ox < hi; ox++ {
+						dst[ox*g.SW-g.PW+j*g.DW] += src[ox]
 					}
 				}
 			}

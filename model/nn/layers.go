@@ -96,25 +96,63 @@ func (m *MaxPool2D[T]) Forward(x *Tensor[T], _ bool) (*Tensor[T], error) {
 	}
 	m.arg = m.arg[:y.Len()]
 	planes, h, w := s[0]*s[1], s[2], s[3]
-	parallel(planes, func(_, pl int) {
-		img := x.data[pl*h*w : (pl+1)*h*w]
-		for oy := range ho {
-			for ox := range wo {
-				best, at := img[oy*m.K*w+ox*m.K], oy*m.K*w+ox*m.K
-				for i := range m.K {
-					for j := range m.K {
-						q := (oy*m.K+i)*w + ox*m.K + j
-						if v := img[q]; v > best || v != v {
-							best, at = v, q
-						}
-					}
-				}
-				o := (pl*ho+oy)*wo + ox
-				y.data[o], m.arg[o] = best, int32(at)
+	const perJob = 16 // planes per job: enough work to pay for scheduling
+	parallel((planes+perJob-1)/perJob, func(_, job int) {
+		for pl := job * perJob; pl < min(planes, (job+1)*perJob); pl++ {
+			img := x.data[pl*h*w : (pl+1)*h*w]
+			out := y.data[pl*ho*wo : (pl+1)*ho*wo]
+			arg := m.arg[pl*ho*wo : (pl+1)*ho*wo]
+			if m.K == 2 {
+				pool2(img, out, arg, w, ho, wo)
+			} else {
+				poolK(img, out, arg, w, ho, wo, m.K)
 			}
 		}
 	})
 	return y, nil
+}
+
+// pool2 is the 2×2 window: the first maximum wins, NaN propagates, as in
+// PyTorch.
+func pool2[T Float](img, out []T, arg []int32, w, ho, wo int) {
+	for oy := range ho {
+		r0 := img[2*oy*w : 2*oy*w+2*wo]
+		r1 := img[(2*oy+1)*w : (2*oy+1)*w+2*wo]
+		o := out[oy*wo : (oy+1)*wo]
+		a := arg[oy*wo : (oy+1)*wo]
+		for ox := range o {
+			q := 2*oy*w + 2*ox
+			best, at := r0[2*ox], q
+			if v := r0[2*ox+1]; v > best || v != v {
+				best, at = v, q+1
+			}
+			if v := r1[2*ox]; v > best || v != v {
+				best, at = v, q+w
+			}
+			if v := r1[2*ox+1]; v > best || v != v {
+				best, at = v, q+w+1
+			}
+			o[ox], a[ox] = best, int32(at)
+		}
+	}
+}
+
+func poolK[T Float](img, out []T, arg []int32, w, ho, wo, k int) {
+	for oy := range ho {
+		for ox := range wo {
+			at := oy*k*w + ox*k
+			best := img[at]
+			for i := range k {
+				for j := range k {
+					q := (oy*k+i)*w + ox*k + j
+					if v := img[q]; v > best || v != v {
+						best, at = v, q
+					}
+				}
+			}
+			out[oy*wo+ox], arg[oy*wo+ox] = best, int32(at)
+		}
+	}
 }
 
 // Backward implements Layer.

@@ -25,7 +25,7 @@ import (
 type Config struct {
 	Epochs      int     `json:"epochs"`
 	Batch       int     `json:"batch"`
-	EvalBatch   int     `json:"eval_batch"`
+	EvalBatch   int     `json:"eval_batch"` // 0: the training batch size
 	Optimizer   string  `json:"optimizer"` // "adam" or "sgd"
 	LR          float64 `json:"lr"`
 	Momentum    float64 `json:"momentum"`
@@ -210,7 +210,9 @@ func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trai
 		return nil, fmt.Errorf("train: %d scales for %d scaled sets", len(d.Scales), len(d.Scaled))
 	}
 	if cfg.EvalBatch <= 0 {
-		cfg.EvalBatch = 256
+		// The training batch size, so that every layer keeps one set of
+		// buffers instead of reallocating them between phases.
+		cfg.EvalBatch = cfg.Batch
 	}
 	t := &Trainer{Name: name, Net: net, cfg: cfg, data: d, sched: cfg.schedule()}
 	var err error
