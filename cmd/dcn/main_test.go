@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deformscope/deformscope/model/data"
+)
+
+func dcn(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func needMNIST(t *testing.T) {
+	t.Helper()
+	if _, err := data.FindMNIST(); err != nil {
+		t.Skipf("MNIST is not available: %v", err)
+	}
+}
+
+func TestTrainEvalResume(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	code, out, errs := dcn(t, "train", "--model", "both", "--epochs", "1", "--limit", "128", "--val", "64",
+		"--test-limit", "64", "--scales", "0.7,1.3", "--batch", "32", "--out", dir)
+	if code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, dir) || !strings.Contains(errs, "cnn epoch 1: train loss") || !strings.Contains(errs, "dcnn epoch 1:") {
+		t.Errorf("train output:\nstdout %s\nstderr %s", out, errs)
+	}
+	code, out, errs = dcn(t, "eval", "--run", dir, "--json")
+	if code != 0 {
+		t.Fatalf("eval exited %d: %s", code, errs)
+	}
+	var res []evalResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("eval --json printed %q: %v", out, err)
+	}
+	if len(res) != 2 || res[0].Model != "cnn" || res[1].Model != "dcnn" || len(res[1].Scaled) != 2 || res[0].Epoch != 1 {
+		t.Errorf("eval result %+v", res)
+	}
+	// The run is complete: resuming trains nothing more and succeeds.
+	if code, _, errs = dcn(t, "train", "--resume", dir); code != 0 || !strings.Contains(errs, "resuming after epoch 1 of 1") {
+		t.Errorf("resume exited %d: %s", code, errs)
+	}
+	// A second run into the same folder is refused with a hint.
+	if code, _, errs = dcn(t, "train", "--epochs", "1", "--limit", "64", "--out", dir); code != 1 || !strings.Contains(errs, "--resume") {
+		t.Errorf("train over a run exited %d: %s", code, errs)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	empty := t.TempDir()
+	badMNIST := t.TempDir()
+	os.WriteFile(filepath.Join(badMNIST, "train-images-idx3-ubyte"), []byte("nonsense"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, 2, "Commands:"},
+		{"unknown command", []string{"fly"}, 2, `unknown command "fly"`},
+		{"bad flag", []string{"train", "--epochz", "3"}, 2, "epochz"},
+		{"bad model", []string{"train", "--model", "resnet", "--out", filepath.Join(empty, "x")}, 1, "cnn, dcnn or both"},
+		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", filepath.Join(empty, "y")}, 1, "adam or sgd"},
+		{"bad scales", []string{"train", "--scales", "1.5:0.5:0.1", "--out", filepath.Join(empty, "z")}, 1, "--scales"},
+		{"not a run folder", []string{"eval", "--run", empty}, 1, "not a run folder"},
+		{"eval without run", []string{"eval"}, 1, "--run is required"},
+		{"bad mnist folder", []string{"train", "--mnist-dir", badMNIST, "--out", filepath.Join(empty, "w")}, 1, "found neither train-labels-idx1-ubyte"},
+		{"reproduce what", []string{"reproduce", "cifar"}, 2, "usage: dcn reproduce mnist"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := dcn(t, c.args...)
+			if code != c.code || !strings.Contains(out+errs, c.want) {
+				t.Errorf("exit %d (want %d), output %q does not contain %q", code, c.code, out+errs, c.want)
+			}
+		})
+	}
+}
+
+func TestResultsTable(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "seed")
+	code, out, errs := dcn(t, "reproduce", "mnist", "--out", dir, "--epochs", "2", "--limit", "96", "--test-limit", "32")
+	if code != 0 {
+		t.Fatalf("reproduce exited %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| cnn (mnist-cnn) |", "| dcnn (mnist-dcnn) |", "90.03%", "92.90%", "2 epochs, adam lr 0.001, StepLR γ 0.7"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("results.md lacks %q:\n%s", want, b)
+		}
+	}
+	if !strings.Contains(out, "results.md") {
+		t.Errorf("stdout: %s", out)
+	}
+}
