@@ -105,6 +105,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 			mask.data[i] = T(2 / (1 + math.Exp(-float64(v))))
 		}
 	}
+	b.Regular.NoColumnCache = !train
 	return b.Regular.Forward(x, off, mask)
 }
 

@@ -113,8 +113,35 @@ type columns[T Float] interface {
 	reserve(workers int)
 }
 
+// colCacheLimit is the largest column matrix (in elements) a layer keeps
+// from Forward for Backward; larger ones are recomputed, to bound memory.
+const colCacheLimit = 16 << 20
+
+// colCache returns a buffer for the whole batch's column matrix when it is
+// small enough to keep, else nil.
+func colCache[T Float](buf *[]T, g geom, train bool) []T {
+	n := g.ck() * g.B * g.p()
+	if !train || n > colCacheLimit {
+		return nil
+	}
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// chunkCols returns chunk c's block of a batch column cache: chunks are
+// stored one after another, each ck×(nb·p).
+func chunkCols[T Float](cache []T, g geom, per, c int) []T {
+	lo, hi := c*per, min(g.B, (c+1)*per)
+	ck, p := g.ck(), g.p()
+	return cache[lo*ck*p : hi*ck*p]
+}
+
 // convForward computes y = W ⋆ x + bias over the batch in parallel chunks.
-func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T]) {
+// With a cache, the column matrices are kept there for convBackward.
+func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T) {
 	ck, p := g.ck(), g.p()
 	per, n := chunking(g.B, p)
 	workers := Workers()
@@ -126,6 +153,9 @@ func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T
 		ld := nb * p
 		buf := ws.get(worker, ck*ld+g.O*ld)
 		col, out := buf[:ck*ld], buf[ck*ld:]
+		if cache != nil {
+			col = chunkCols(cache, g, per, c)
+		}
 		for b := lo; b < hi; b++ {
 			cols.im2col(worker, b, col, ld, (b-lo)*p)
 		}
@@ -149,7 +179,7 @@ func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T
 // convBackward accumulates dW and db (db may be nil) and, when cols is not
 // nil for the input side, runs col2im on W^T·dy. parts is scratch for the
 // per-chunk weight gradients, reduced in chunk order.
-func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T) {
+func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T) {
 	ck, p := g.ck(), g.p()
 	per, n := chunking(g.B, p)
 	nw := g.O*ck + g.O
@@ -166,8 +196,13 @@ func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T
 		ld := nb * p
 		buf := ws.get(worker, 2*ck*ld+g.O*ld)
 		col, dcol, gy := buf[:ck*ld], buf[ck*ld:2*ck*ld], buf[2*ck*ld:]
+		if cache != nil {
+			col = chunkCols(cache, g, per, c)
+		}
 		for b := lo; b < hi; b++ {
-			cols.im2col(worker, b, col, ld, (b-lo)*p)
+			if cache == nil {
+				cols.im2col(worker, b, col, ld, (b-lo)*p)
+			}
 			for o := range g.O {
 				copy(gy[o*ld+(b-lo)*p:o*ld+(b-lo+1)*p], dy[(b*g.O+o)*p:(b*g.O+o+1)*p])
 			}
@@ -212,10 +247,11 @@ type Conv2D[T Float] struct {
 	// NoInputGrad skips dL/dx in Backward (for a network's first layer).
 	NoInputGrad bool
 
-	g        geom
-	x, y, dx *Tensor[T]
-	ws       scratch[T]
-	parts    []T
+	g               geom
+	x, y, dx        *Tensor[T]
+	ws              scratch[T]
+	parts           []T
+	cache, cacheBuf []T // columns kept from a training Forward
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
@@ -253,7 +289,7 @@ func (c *Conv2D[T]) Params() []*Param[T] {
 }
 
 // Forward implements Layer.
-func (c *Conv2D[T]) Forward(x *Tensor[T], _ bool) (*Tensor[T], error) {
+func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	g, err := geometry(c.name, c.cfg, x)
 	if err != nil {
 		return nil, err
@@ -264,7 +300,8 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], _ bool) (*Tensor[T], error) {
 	if c.Bias != nil {
 		bias = c.Bias.Value.data
 	}
-	convForward(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws)
+	c.cache = colCache(&c.cacheBuf, g, train)
+	convForward(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache)
 	return y, nil
 }
 
@@ -284,7 +321,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if !c.NoInputGrad {
 		reuse(&c.dx, g.B, g.C, g.H, g.W)
 	}
-	convBackward(g, c.Weight.Value.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts)
+	convBackward(g, c.Weight.Value.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
 	if c.NoInputGrad {
 		return nil, nil
 	}

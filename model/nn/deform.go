@@ -32,6 +32,11 @@ type DeformConv2D[T Float] struct {
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
 	parts              []T
+	cache, cacheBuf    []T // columns kept from Forward for Backward
+
+	// NoColumnCache makes Forward skip keeping its column matrix (for
+	// inference); Backward then recomputes it.
+	NoColumnCache bool
 }
 
 // NewDeformConv2D returns a deformable convolution with offset groups
@@ -95,7 +100,8 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	if d.Bias != nil {
 		bias = d.Bias.Value.data
 	}
-	convForward(g, d.Weight.Value.data, bias, y.data, deformCols[T]{d, false}, &d.ws)
+	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+	convForward(g, d.Weight.Value.data, bias, y.data, deformCols[T]{d, false}, &d.ws, d.cache)
 	return y, nil
 }
 
@@ -121,48 +127,52 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	if d.Bias != nil {
 		db = d.Bias.Grad.data
 	}
-	convBackward(g, d.Weight.Value.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d, true}, &d.ws, &d.parts)
+	convBackward(g, d.Weight.Value.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d, true}, &d.ws, &d.parts, d.cache)
 	return dx, doffset, dmask, nil
 }
 
 // sampleTable holds, for each (group, tap, output pixel) of one image, the
-// four bilinear corners of the sample point: flat input indices, value
-// weights (with torchvision's zero outside the input), and the derivatives
-// of the value weights with respect to y and x.
+// bilinear sample point as one index into the image padded by a ring of
+// zeros (corners base, base+1, base+Wp, base+Wp+1), the four corner
+// weights, and for the backward pass the derivatives of those weights with
+// respect to y and x. The zero ring stands for torchvision's "pixels
+// outside the input are 0", so no corner needs a bounds check; points
+// farther out get zero weights.
 type sampleTable[T Float] struct {
-	idx    []int32
-	w      []T
+	base   []int32
+	w      []T // value weights; times the mask in forward tables
 	wy, wx []T
 	m      []T
+	pad    []T // one padded input plane per channel: C × (H+2)(W+2)
+	dpad   []T // padded input gradient, same layout
 }
 
-func (s *sampleTable[T]) size(n int, grads bool) {
-	if cap(s.idx) < 4*n {
-		s.idx = make([]int32, 4*n)
-		s.w = make([]T, 4*n)
-		s.m = make([]T, n)
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	s.idx, s.w, s.m = s.idx[:4*n], s.w[:4*n], s.m[:n]
-	if grads && cap(s.wy) < 4*n {
-		s.wy = make([]T, 4*n)
-		s.wx = make([]T, 4*n)
-	}
-	if grads {
-		s.wy, s.wx = s.wy[:4*n], s.wx[:4*n]
-	}
+	return s[:n]
 }
 
-// fill computes the table of image b.
+// fill computes the table of image b; with grads it keeps unmasked weights,
+// the mask and the coordinate derivatives, else the masked weights only.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, grads bool) {
 	g := d.g
 	K, P := g.k(), g.p()
 	n := d.groups * K * P
-	t.size(n, grads)
+	t.base = grow(t.base, n)
+	t.w = grow(t.w, 4*n)
+	t.m = grow(t.m, n)
+	if grads {
+		t.wy = grow(t.wy, 4*n)
+		t.wx = grow(t.wx, 4*n)
+	}
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
 		mask = d.mask.data[b*n : (b+1)*n]
 	}
+	wp := g.W + 2
 	H, W := T(g.H), T(g.W)
 	for gk := range d.groups * K {
 		k := gk % K
@@ -174,45 +184,61 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, grads bool) {
 			e := gk*P + p
 			y := T(oy*g.SH-g.PH+i*g.DH) + offY[p]
 			x := T(ox*g.SW-g.PW+j*g.DW) + offX[p]
+			m := T(1)
 			if mask != nil {
-				t.m[e] = mask[p+gk*P]
-			} else {
-				t.m[e] = 1
+				m = mask[e]
 			}
-			c := 4 * e
-			idx, w := t.idx[c:c+4], t.w[c:c+4]
-			clear(idx)
-			clear(w)
-			if grads {
-				clear(t.wy[c : c+4])
-				clear(t.wx[c : c+4])
-			}
-			// No corner of a point this far out (or NaN) is inside.
-			if !(y > -2 && y < H+1 && x > -2 && x < W+1) {
+			t.m[e] = m
+			w := t.w[4*e : 4*e+4]
+			// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
+			// plane holds rows −1..H and columns −1..W.
+			if !(y >= -1 && y < H && x >= -1 && x < W) {
+				t.base[e] = 0
+				clear(w)
+				if grads {
+					clear(t.wy[4*e : 4*e+4])
+					clear(t.wx[4*e : 4*e+4])
+				}
 				continue
 			}
 			yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
 			ly, lx := y-T(yl), x-T(xl)
 			hy, hx := 1-ly, 1-lx
-			y0, x0 := int(yl), int(xl)
-			inside := y > -1 && y < H && x > -1 && x < W
-			ws := [4]T{hy * hx, hy * lx, ly * hx, ly * lx}
-			dys := [4]T{-hx, -lx, hx, lx}
-			dxs := [4]T{-hy, hy, -ly, ly}
-			for q := range 4 {
-				yy, xx := y0+q/2, x0+q%2
-				if yy < 0 || yy >= g.H || xx < 0 || xx >= g.W {
-					continue
-				}
-				idx[q] = int32(yy*g.W + xx)
-				if inside {
-					w[q] = ws[q]
-				}
+			t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
+			// torchvision: a point at y ≤ −1 or x ≤ −1 is worth 0, but its
+			// coordinate derivative is still taken from the corners.
+			if y > -1 && x > -1 {
 				if grads {
-					t.wy[c+q] = dys[q]
-					t.wx[c+q] = dxs[q]
+					w[0], w[1], w[2], w[3] = hy*hx, hy*lx, ly*hx, ly*lx
+				} else {
+					w[0], w[1], w[2], w[3] = m*hy*hx, m*hy*lx, m*ly*hx, m*ly*lx
 				}
+			} else {
+				clear(w)
 			}
+			if grads {
+				wy, wx := t.wy[4*e:4*e+4], t.wx[4*e:4*e+4]
+				wy[0], wy[1], wy[2], wy[3] = -hx, -lx, hx, lx
+				wx[0], wx[1], wx[2], wx[3] = -hy, hy, -ly, ly
+			}
+		}
+	}
+}
+
+// padImage copies image b's channels into t.pad with a ring of zeros.
+func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
+	g := d.g
+	hw, wp, pp := g.H*g.W, g.W+2, (g.H+2)*(g.W+2)
+	t.pad = grow(t.pad, g.C*pp)
+	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
+	for c := range g.C {
+		dst := t.pad[c*pp : (c+1)*pp]
+		clear(dst[:wp])
+		clear(dst[(g.H+1)*wp:])
+		for r := range g.H {
+			row := dst[(r+1)*wp : (r+2)*wp]
+			row[0], row[wp-1] = 0, 0
+			copy(row[1:wp-1], x[c*hw+r*g.W:c*hw+(r+1)*g.W])
 		}
 	}
 }
@@ -236,21 +262,22 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
 	d.fill(t, b, false)
-	K, P, HW := g.k(), g.p(), g.H*g.W
+	d.padImage(t, b)
+	K, P, pp, wp := g.k(), g.p(), (g.H+2)*(g.W+2), g.W+2
 	cpg := g.C / d.groups
-	x := d.x.data[b*g.C*HW : (b+1)*g.C*HW]
 	for ch := range g.C {
-		img := x[ch*HW : (ch+1)*HW]
+		img := t.pad[ch*pp : (ch+1)*pp]
 		grp := ch / cpg
 		for k := range K {
 			row := col[(ch*K+k)*ld+off : (ch*K+k)*ld+off+P]
-			base := (grp*K + k) * P
-			for p := range row {
-				e := base + p
-				c := 4 * e
-				v := t.w[c]*img[t.idx[c]] + t.w[c+1]*img[t.idx[c+1]] +
-					t.w[c+2]*img[t.idx[c+2]] + t.w[c+3]*img[t.idx[c+3]]
-				row[p] = t.m[e] * v
+			e0 := (grp*K + k) * P
+			base := t.base[e0 : e0+P]
+			w := t.w[4*e0 : 4*(e0+P)]
+			for p, q32 := range base {
+				q := int(q32)
+				w4 := w[4*p : 4*p+4 : 4*p+4]
+				v := img[q : q+wp+2 : q+wp+2]
+				row[p] = w4[0]*v[0] + w4[1]*v[1] + w4[2]*v[wp] + w4[3]*v[wp+1]
 			}
 		}
 	}
@@ -260,13 +287,14 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
 	d.fill(t, b, true)
+	d.padImage(t, b)
 	K, P, HW := g.k(), g.p(), g.H*g.W
+	pp, wp := (g.H+2)*(g.W+2), g.W+2
 	n := d.groups * K * P
 	cpg := g.C / d.groups
-	x := d.x.data[b*g.C*HW : (b+1)*g.C*HW]
-	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
+	t.dpad = grow(t.dpad, g.C*pp)
+	clear(t.dpad)
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
-	clear(dx)
 	clear(doff)
 	var dmask []T
 	if d.mask != nil {
@@ -274,32 +302,43 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 		clear(dmask)
 	}
 	for ch := range g.C {
-		img := x[ch*HW : (ch+1)*HW]
-		gimg := dx[ch*HW : (ch+1)*HW]
+		img := t.pad[ch*pp : (ch+1)*pp]
+		gimg := t.dpad[ch*pp : (ch+1)*pp]
 		grp := ch / cpg
 		for k := range K {
 			row := dcol[(ch*K+k)*ld+off : (ch*K+k)*ld+off+P]
 			gk := grp*K + k
-			base := gk * P
+			e0 := gk * P
+			base := t.base[e0 : e0+P]
 			dOffY := doff[2*gk*P : (2*gk+1)*P]
 			dOffX := doff[(2*gk+1)*P : (2*gk+2)*P]
 			for p, gv := range row {
-				e := base + p
-				c := 4 * e
-				i0, i1, i2, i3 := t.idx[c], t.idx[c+1], t.idx[c+2], t.idx[c+3]
-				v0, v1, v2, v3 := img[i0], img[i1], img[i2], img[i3]
-				m := t.m[e]
-				gm := gv * m
-				gimg[i0] += gm * t.w[c]
-				gimg[i1] += gm * t.w[c+1]
-				gimg[i2] += gm * t.w[c+2]
-				gimg[i3] += gm * t.w[c+3]
-				dOffY[p] += gm * (t.wy[c]*v0 + t.wy[c+1]*v1 + t.wy[c+2]*v2 + t.wy[c+3]*v3)
-				dOffX[p] += gm * (t.wx[c]*v0 + t.wx[c+1]*v1 + t.wx[c+2]*v2 + t.wx[c+3]*v3)
+				q := int(base[p])
+				c := 4 * (e0 + p)
+				w4 := t.w[c : c+4 : c+4]
+				wy := t.wy[c : c+4 : c+4]
+				wx := t.wx[c : c+4 : c+4]
+				v := img[q : q+wp+2 : q+wp+2]
+				v0, v1, v2, v3 := v[0], v[1], v[wp], v[wp+1]
+				gm := gv * t.m[e0+p]
+				gi := gimg[q : q+wp+2 : q+wp+2]
+				gi[0] += gm * w4[0]
+				gi[1] += gm * w4[1]
+				gi[wp] += gm * w4[2]
+				gi[wp+1] += gm * w4[3]
+				dOffY[p] += gm * (wy[0]*v0 + wy[1]*v1 + wy[2]*v2 + wy[3]*v3)
+				dOffX[p] += gm * (wx[0]*v0 + wx[1]*v1 + wx[2]*v2 + wx[3]*v3)
 				if dmask != nil {
-					dmask[e] += gv * (t.w[c]*v0 + t.w[c+1]*v1 + t.w[c+2]*v2 + t.w[c+3]*v3)
+					dmask[e0+p] += gv * (w4[0]*v0 + w4[1]*v1 + w4[2]*v2 + w4[3]*v3)
 				}
 			}
+		}
+	}
+	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
+	for c := range g.C {
+		src := t.dpad[c*pp : (c+1)*pp]
+		for r := range g.H {
+			copy(dx[c*HW+r*g.W:c*HW+(r+1)*g.W], src[(r+1)*wp+1:(r+1)*wp+1+g.W])
 		}
 	}
 }
