@@ -25,6 +25,7 @@ Commands:
   train       train the CNN and/or the DCNN, writing a run folder
   eval        evaluate the checkpoints of a run folder
   reproduce   run the seed study's protocol and write its table
+  bench       measure the engine against the PyTorch anchors
 
 Run "dcn COMMAND -h" for a command's flags.
 `
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdEval(ctx, args[1:], stdout, stderr)
 	case "reproduce":
 		err = cmdReproduce(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
