@@ -126,6 +126,7 @@ func (r *Run) Records() []EpochMetrics {
 // Record adds one epoch record (replacing an older record of the same
 // model and epoch) and rewrites metrics.jsonl and metrics.csv.
 func (r *Run) Record(m EpochMetrics) error {
+	m.Inspect = nil // in-memory only; the files hold what is persisted
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.records = slices.DeleteFunc(r.records, func(o EpochMetrics) bool { return o.Model == m.Model && o.Epoch >= m.Epoch })

@@ -79,15 +79,32 @@ func trainOn(t *testing.T, d Data, dir string, rc RunConfig, stop func(Event) bo
 
 func TestSameSeedSameNumbers(t *testing.T) {
 	rc := tinyConfig("cnn", "dcnn")
-	a, err := trainTo(t, t.TempDir(), rc, nil)
+	var ia, ib []*Inspection
+	keep := func(to *[]*Inspection) func(Event) bool {
+		return func(e Event) bool {
+			if e.Kind == KindEpoch && e.Epoch.Inspect != nil {
+				*to = append(*to, e.Epoch.Inspect)
+			}
+			return false
+		}
+	}
+	a, err := trainTo(t, t.TempDir(), rc, keep(&ia))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := trainTo(t, t.TempDir(), rc, nil)
+	b, err := trainTo(t, t.TempDir(), rc, keep(&ib))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ra, rb := comparable(sorted(a.Records())), comparable(sorted(b.Records()))
+	if !reflect.DeepEqual(ia, ib) || len(ia) != 2 {
+		t.Errorf("inspections of two runs with one seed differ (%d, %d)", len(ia), len(ib))
+	}
+	for _, in := range ia {
+		if len(in.Fields) != DefaultInspect || in.Fields[0]["conv5"] == nil || in.Fields[0]["conv5"].Ho != 7 {
+			t.Errorf("inspection %+v", in)
+		}
+	}
 	if len(ra) != 4 {
 		t.Fatalf("%d records, want 2 models × 2 epochs", len(ra))
 	}

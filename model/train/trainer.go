@@ -19,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/optim"
+	"github.com/deformscope/deformscope/model/trace"
 )
 
 // Config holds the optimisation settings of one training run.
@@ -134,6 +135,10 @@ type EpochMetrics struct {
 	Offsets       []LayerOffsets `json:"offsets,omitempty"`
 	Confusion     [][]int        `json:"confusion,omitempty"` // test set: [true][predicted]
 	Skipped       int            `json:"skipped_steps"`
+	// Inspect holds the sampling fields of the inspection images after
+	// this epoch (deformable nets only), for replaying how the receptive
+	// fields bent; it is kept in memory, not in metrics files.
+	Inspect *Inspection `json:"-"`
 	EpochSeconds  float64        `json:"epoch_seconds"`
 	EvalSeconds   float64        `json:"eval_seconds"`
 }
@@ -178,6 +183,10 @@ type Trainer struct {
 	Name string // "cnn", "dcnn", ...
 	Net  *model.Net[float32]
 	Opt  optim.Optimizer[float32]
+
+	// InspectImages is how many test images to inspect after each epoch
+	// (0: DefaultInspect; negative: none).
+	InspectImages int
 
 	cfg   Config
 	data  Data
@@ -509,7 +518,50 @@ func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
 	if total > 0 {
 		m.ScaledTestAcc = Num(sum / float64(total))
 	}
+	insp, err := t.inspect()
+	if err != nil {
+		return m, err
+	}
+	m.Inspect = insp
 	return m, nil
+}
+
+// DefaultInspect is how many test images a deformable net's trainer
+// inspects after each epoch.
+const DefaultInspect = 8
+
+// Inspection is the state of a deformable net's sampling on a fixed set of
+// test images: one entry per image, each mapping a deformable layer's name
+// to its sampling field.
+type Inspection struct {
+	Index  []int // indices into the test set
+	Fields []map[string]*trace.Field
+}
+
+// inspect records the sampling fields of the first InspectImages test
+// images (nil for a net without deformable layers or without a test set).
+func (t *Trainer) inspect() (*Inspection, error) {
+	n := t.InspectImages
+	if n == 0 {
+		n = DefaultInspect
+	}
+	if n < 0 || len(t.Net.DeformBlocks()) == 0 || t.data.Test == nil || t.data.Test.N == 0 {
+		return nil, nil
+	}
+	n = min(n, t.data.Test.N)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	x, _ := t.batch(t.data.Test, idx)
+	if _, err := t.Net.Forward(x, false); err != nil {
+		return nil, err
+	}
+	in := &Inspection{Index: idx}
+	for b := range n {
+		in.Fields = append(in.Fields, trace.Fields(t.Net.Layers, b))
+	}
+	return in, nil
 }
 
 // EvaluateAll measures the network on the validation, test and scaled
