@@ -26,6 +26,8 @@ Commands:
   eval        evaluate the checkpoints of a run folder
   reproduce   run the seed study's protocol and write its table
   bench       measure the engine against the PyTorch anchors
+  offsets     draw a unit's sampling locations over an image
+  heatmap     draw a deformable layer's offset lengths and mask over an image
 
 Run "dcn COMMAND -h" for a command's flags.
 `
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdReproduce(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "offsets":
+		err = cmdOffsets(ctx, args[1:], stdout, stderr)
+	case "heatmap":
+		err = cmdHeatmap(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

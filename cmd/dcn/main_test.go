@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,51 @@ func TestResultsTable(t *testing.T) {
 	}
 	if !strings.Contains(out, "results.md") {
 		t.Errorf("stdout: %s", out)
+	}
+}
+
+func TestOffsetsAndHeatmap(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := dcn(t, "train", "--epochs", "1", "--limit", "64", "--val", "0", "--test-limit", "16",
+		"--scales", "", "--batch", "32", "--out", dir); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	off := filepath.Join(t.TempDir(), "off.png")
+	code, out, errs := dcn(t, "offsets", "--run", dir, "--index", "3", "--unit", "1,5", "--out", off)
+	if code != 0 || !strings.Contains(out, "conv5 of dcnn, unit (1, 5), epoch 1, 81 sampling points") {
+		t.Fatalf("offsets exited %d: %s%s", code, out, errs)
+	}
+	heat := filepath.Join(t.TempDir(), "heat.png")
+	if code, out, errs = dcn(t, "heatmap", "--run", dir, "--index", "3", "--layer", "conv4", "--out", heat); code != 0 {
+		t.Fatalf("heatmap exited %d: %s%s", code, out, errs)
+	}
+	for _, p := range []string{off, heat} {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() < 448 {
+			t.Errorf("%s: %v, size %v", p, err, img.Bounds())
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"offsets", "--run", dir, "--index", "3", "--unit", "9,9", "--out", off}, "outside conv5's 7×7 output"},
+		{[]string{"offsets", "--run", dir, "--index", "3", "--layer", "conv2", "--out", off}, "not a deformable layer"},
+		{[]string{"offsets", "--run", dir, "--index", "3", "--model", "cnn", "--out", off}, "no deformable layers"},
+		{[]string{"offsets", "--run", dir, "--index", "99999", "--out", off}, "test image 99999 does not exist"},
+		{[]string{"offsets", "--run", dir, "--index", "1", "--epoch", "4", "--out", off}, "no checkpoint of dcnn after epoch 4"},
+		{[]string{"offsets", "--run", dir, "--image", filepath.Join(dir, "config.json"), "--out", off}, "not a JPEG or PNG image"},
+		{[]string{"heatmap", "--run", dir, "--out", off}, "exactly one of --image FILE and --index N"},
+		{[]string{"offsets", "--run", dir, "--index", "1", "--unit", "3;4", "--out", off}, "want Y,X"},
+	} {
+		if code, out, errs := dcn(t, c.args...); code != 1 || !strings.Contains(out+errs, c.want) {
+			t.Errorf("%v: exit %d, %q, want %q", c.args, code, out+errs, c.want)
+		}
 	}
 }

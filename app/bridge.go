@@ -1,0 +1,303 @@
+package app
+
+import (
+	"image"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/deformscope/deformscope/model/train"
+)
+
+// This file is the only place where work on other goroutines reaches the
+// widgets. Trainer goroutines call bridge.emit, which only records the event
+// in a mutex-protected state; a ticker goroutine, alive while a session runs,
+// copies that state into a Snapshot at most every applyInterval and hands the
+// copy to the UI goroutine with fyne.Do. An apply still queued makes the next
+// tick skip, so a slow UI never accumulates a backlog. Every other hop to the
+// UI goroutine (a finished session, a rendered plot, a finished export) is a
+// method here too.
+
+// applyInterval is the bridge's refresh period: 20 Hz at most.
+const applyInterval = 50 * time.Millisecond
+
+// maxStepPoints bounds the per-step loss curve kept for each model.
+const maxStepPoints = 1000
+
+// Phase is where a training session stands.
+type Phase string
+
+// The phases of a session, as shown in the status line.
+const (
+	PhaseIdle     Phase = "idle"
+	PhaseLoading  Phase = "loading"
+	PhaseTraining Phase = "training"
+	PhaseStopping Phase = "stopping"
+	PhaseDone     Phase = "done"
+	PhaseStopped  Phase = "stopped"
+	PhaseFailed   Phase = "failed"
+)
+
+// Active reports whether a session is under way in this phase.
+func (p Phase) Active() bool {
+	return p == PhaseLoading || p == PhaseTraining || p == PhaseStopping
+}
+
+// Snapshot is everything the window shows of a session, as a plain value:
+// the UI goroutine applies it with (*UI).apply, and tests build one by hand.
+// Its slices belong to the snapshot alone.
+type Snapshot struct {
+	Phase  Phase
+	Paused bool   // the user paused the session
+	RunDir string // the run folder, "" before a session
+	Models []ModelState
+}
+
+// ModelState is one model's part of a Snapshot.
+type ModelState struct {
+	Name   string // "cnn", "dcnn"
+	Arch   string // the network's description, once built
+	Params int    // parameter count, once built
+	// State is the trainer's last state event: "", "running", "paused",
+	// "evaluating" or "done"; or "stopped" or "failed" when the session
+	// ended before the model finished.
+	State  string
+	Step   train.StepMetrics    // the latest step
+	Epochs []train.EpochMetrics // every finished epoch, in order
+	// StepX and StepY are the per-step training loss, decimated: X is in
+	// epochs (2.5 is half-way through the third epoch).
+	StepX, StepY []float64
+}
+
+// Model returns the state of the named model, or nil.
+func (s *Snapshot) Model(name string) *ModelState {
+	for i := range s.Models {
+		if s.Models[i].Name == name {
+			return &s.Models[i]
+		}
+	}
+	return nil
+}
+
+// stepCurve decimates the per-step loss as it arrives: each kept point is
+// the mean of stride steps; when the curve fills up, neighbours are merged
+// in pairs and the stride doubles, so memory stays bounded and the curve
+// keeps its shape over any number of steps.
+type stepCurve struct {
+	x, y       []float64
+	stride     int
+	sumX, sumY float64
+	n          int
+}
+
+func (c *stepCurve) add(x, y float64) {
+	if math.IsNaN(y) || math.IsInf(y, 0) {
+		return // a skipped step: the epoch record reports it
+	}
+	if c.stride == 0 {
+		c.stride = 1
+	}
+	c.sumX += x
+	c.sumY += y
+	c.n++
+	if c.n < c.stride {
+		return
+	}
+	c.x = append(c.x, c.sumX/float64(c.n))
+	c.y = append(c.y, c.sumY/float64(c.n))
+	c.sumX, c.sumY, c.n = 0, 0, 0
+	if len(c.x) >= maxStepPoints {
+		h := len(c.x) / 2
+		for i := range h {
+			c.x[i] = (c.x[2*i] + c.x[2*i+1]) / 2
+			c.y[i] = (c.y[2*i] + c.y[2*i+1]) / 2
+		}
+		c.x, c.y = c.x[:h], c.y[:h]
+		c.stride *= 2
+	}
+}
+
+// bridge carries training events to the widgets.
+type bridge struct {
+	ui *UI
+	// do runs a function on the UI goroutine: fyne.Do, except in tests that
+	// drain a queue on the test goroutine instead.
+	do func(func())
+
+	mu     sync.Mutex
+	state  Snapshot
+	curves []stepCurve // parallel to state.Models
+	dirty  bool
+
+	pending atomic.Bool // an apply is queued on the UI goroutine
+}
+
+func newBridge(u *UI, do func(func())) *bridge {
+	if do == nil {
+		do = fyne.Do
+	}
+	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}}
+}
+
+// reset starts the state of a new session of models, in PhaseLoading.
+func (b *bridge) reset(runDir string, models []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state = Snapshot{Phase: PhaseLoading, RunDir: runDir}
+	for _, m := range models {
+		b.state.Models = append(b.state.Models, ModelState{Name: m})
+	}
+	b.curves = make([]stepCurve, len(models))
+	b.dirty = true
+}
+
+// setPhase records a new phase (not over a finished one).
+func (b *bridge) setPhase(p Phase) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.Phase = p
+	b.dirty = true
+}
+
+// setPaused records the user's pause.
+func (b *bridge) setPaused(p bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.Paused = p
+	b.dirty = true
+}
+
+// setNets records each model's network once the session is built.
+func (b *bridge) setNets(ts []*train.Trainer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range ts {
+		if m := b.state.Model(t.Name); m != nil {
+			m.Arch, m.Params = t.Net.Arch, t.Net.NumParams()
+		}
+	}
+	if b.state.Phase == PhaseLoading {
+		b.state.Phase = PhaseTraining
+	}
+	b.dirty = true
+}
+
+// emit is the session's event sink; trainer goroutines call it
+// concurrently. It never blocks on the UI.
+func (b *bridge) emit(e train.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.state.Models, func(m ModelState) bool { return m.Name == e.Model })
+	if i < 0 {
+		return
+	}
+	m := &b.state.Models[i]
+	switch e.Kind {
+	case train.KindStep:
+		m.Step = e.Step
+		if m.State == "" || m.State == "evaluating" {
+			m.State = "running"
+		}
+		if s := e.Step; s.Batches > 0 {
+			b.curves[i].add(float64(s.Epoch-1)+float64(s.Batch)/float64(s.Batches), s.Loss)
+		}
+	case train.KindEpoch:
+		m.Epochs = append(m.Epochs, e.Epoch)
+	case train.KindState:
+		m.State = e.State
+	}
+	b.dirty = true
+}
+
+// snapshot returns a deep copy of the current state.
+func (b *bridge) snapshot() Snapshot {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.copyLocked()
+}
+
+func (b *bridge) copyLocked() Snapshot {
+	s := b.state
+	s.Models = slices.Clone(s.Models)
+	for i := range s.Models {
+		// Epoch records are immutable values (train.Event's promise), so a
+		// copy of the list is enough.
+		s.Models[i].Epochs = slices.Clone(s.Models[i].Epochs)
+		if i < len(b.curves) {
+			s.Models[i].StepX = slices.Clone(b.curves[i].x)
+			s.Models[i].StepY = slices.Clone(b.curves[i].y)
+		}
+	}
+	return s
+}
+
+// tick hands the latest state to the UI goroutine if it changed and no
+// earlier apply is still waiting there.
+func (b *bridge) tick() {
+	b.mu.Lock()
+	if !b.dirty || b.pending.Load() {
+		b.mu.Unlock()
+		return
+	}
+	b.dirty = false
+	s := b.copyLocked()
+	b.mu.Unlock()
+	b.pending.Store(true)
+	b.do(func() {
+		b.pending.Store(false)
+		b.ui.apply(s)
+	})
+}
+
+// loop ticks every applyInterval until stop is closed.
+func (b *bridge) loop(stop <-chan struct{}) {
+	t := time.NewTicker(applyInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			b.tick()
+		}
+	}
+}
+
+// finished is called on the session's goroutine after training ended and
+// the ticker stopped: it records the final phase and hands the last
+// snapshot and the outcome to the UI goroutine in one step, so that the
+// window never shows an older snapshot after the outcome.
+func (b *bridge) finished(p Phase, err error) {
+	b.mu.Lock()
+	b.state.Phase = p
+	b.state.Paused = false
+	if p != PhaseDone {
+		for i := range b.state.Models {
+			if m := &b.state.Models[i]; m.State != "done" {
+				m.State = string(p) // "stopped" or "failed"
+			}
+		}
+	}
+	b.dirty = false
+	s := b.copyLocked()
+	b.mu.Unlock()
+	b.do(func() {
+		b.ui.apply(s)
+		b.ui.sessionEnded(p, err)
+	})
+}
+
+// showPlot swaps a freshly rendered image into a plot view. The image is
+// new: nothing else holds or changes it.
+func (b *bridge) showPlot(v *plotView, img image.Image, err error) {
+	b.do(func() { v.set(img, err) })
+}
+
+// exported reports a finished export on the UI goroutine.
+func (b *bridge) exported(files []string, dir string, err error) {
+	b.do(func() { b.ui.exportEnded(files, dir, err) })
+}

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deformscope/deformscope/model/train"
+)
+
+func TestApplySnapshotShowsProgress(t *testing.T) {
+	h := newHarness(t, "/runs")
+	h.u.apply(sampleSnapshot("/runs/demo"))
+
+	cnn, dcnn := h.u.progress["cnn"], h.u.progress["dcnn"]
+	// Half-way through epoch 2 of 4: (1 + 50/100) / 4.
+	if got := cnn.bar.Value; math.Abs(got-0.375) > 1e-9 {
+		t.Errorf("cnn progress = %v, want 0.375", got)
+	}
+	if got := dcnn.bar.Value; math.Abs(got-0.5) > 1e-9 {
+		t.Errorf("dcnn progress = %v, want 0.5", got)
+	}
+	for _, want := range []string{"epoch 2/4", "batch 50/100", "loss 0.2345", "1234 img/s", "ETA 1m05s"} {
+		if !strings.Contains(cnn.detail.Text, want) {
+			t.Errorf("cnn detail %q lacks %q", cnn.detail.Text, want)
+		}
+	}
+	if !strings.Contains(dcnn.detail.Text, "evaluating") || !strings.Contains(dcnn.detail.Text, "ETA 2m03s") {
+		t.Errorf("dcnn detail = %q", dcnn.detail.Text)
+	}
+	if !h.u.start.Disabled() || h.u.pause.Disabled() || h.u.stop.Disabled() {
+		t.Errorf("buttons during training: start disabled %v, pause disabled %v, stop disabled %v",
+			h.u.start.Disabled(), h.u.pause.Disabled(), h.u.stop.Disabled())
+	}
+	if !h.u.form.epochs.Disabled() {
+		t.Error("the settings stay editable during training")
+	}
+	if got := h.u.status.Text; !strings.HasPrefix(got, "Training") || !strings.Contains(got, "/runs/demo") {
+		t.Errorf("status = %q", got)
+	}
+	table := h.u.table.text()
+	for _, want := range []string{
+		"Test accuracy\t90.50 %\t93.00 %\t+2.50",
+		"Parameters\t37,642\t53,248\t+15,606",
+		"Seconds per epoch\t12.5 s\t12.5 s\t+0.0",
+		"Validation loss\t0.3600\t0.2700\t-0.0900",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+
+	// Paused, then finished.
+	s := sampleSnapshot("/runs/demo")
+	s.Paused = true
+	h.u.apply(s)
+	if h.u.pause.Text != "Resume" || !strings.HasPrefix(h.u.status.Text, "Paused") {
+		t.Errorf("paused: button %q, status %q", h.u.pause.Text, h.u.status.Text)
+	}
+	s.Paused, s.Phase = false, PhaseDone
+	s.Models[0].State, s.Models[1].State = "done", "done"
+	h.u.apply(s)
+	if cnn.bar.Value != 1 || dcnn.bar.Value != 1 {
+		t.Errorf("done: progress %v, %v, want 1", cnn.bar.Value, dcnn.bar.Value)
+	}
+	if h.u.start.Disabled() || !h.u.pause.Disabled() || !h.u.stop.Disabled() || h.u.pause.Text != "Pause" {
+		t.Error("buttons after the run: want start enabled, pause and stop disabled")
+	}
+	if strings.Contains(cnn.detail.Text, "ETA") {
+		t.Errorf("a finished model still shows an ETA: %q", cnn.detail.Text)
+	}
+}
+
+func TestBridgeCoalescesEvents(t *testing.T) {
+	h := newHarness(t, "/runs")
+	b := h.u.bridge
+	b.reset("/runs/x", models)
+	const perModel = 2000
+	var wg sync.WaitGroup
+	for _, m := range models {
+		wg.Go(func() {
+			for i := 1; i <= perModel; i++ {
+				b.emit(train.Event{Kind: train.KindStep, Model: m, Step: train.StepMetrics{
+					Epoch: 1, Epochs: 1, Batch: i, Batches: perModel, Step: i, Loss: 1 / float64(i)}})
+			}
+		})
+	}
+	b.emit(train.Event{Kind: train.KindStep, Model: "nobody"}) // ignored
+	for range 5 {
+		b.tick() // concurrent with the emitters: at most one apply waits
+	}
+	wg.Wait()
+	for range 5 {
+		b.tick()
+	}
+	if n := h.q.len(); n != 1 {
+		t.Fatalf("%d applies queued, want 1 (the bridge must coalesce)", n)
+	}
+	h.q.drain()
+	b.tick() // the queued apply ran: the newest state goes out
+	h.q.drain()
+	for _, m := range models {
+		ms := h.u.last.Model(m)
+		if ms == nil || ms.Step.Step != perModel {
+			t.Fatalf("%s: applied step %+v, want the last one (%d)", m, ms, perModel)
+		}
+		if len(ms.StepX) == 0 || len(ms.StepX) > maxStepPoints || len(ms.StepX) != len(ms.StepY) {
+			t.Errorf("%s: step curve has %d/%d points", m, len(ms.StepX), len(ms.StepY))
+		}
+	}
+	b.tick()
+	if n := h.q.len(); n != 0 {
+		t.Errorf("nothing changed, yet %d applies were queued", n)
+	}
+}
+
+func TestSnapshotIsACopy(t *testing.T) {
+	h := newHarness(t, "/runs")
+	b := h.u.bridge
+	b.reset("/runs/x", models)
+	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: train.EpochMetrics{Model: "cnn", Epoch: 1}})
+	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: train.StepMetrics{Epoch: 1, Batch: 1, Batches: 2, Loss: 1}})
+	s := b.snapshot()
+	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: train.EpochMetrics{Model: "cnn", Epoch: 2}})
+	s.Models[0].StepY[0] = 42
+	s2 := b.snapshot()
+	if len(s.Models[0].Epochs) != 1 || len(s2.Models[0].Epochs) != 2 {
+		t.Errorf("epochs: old snapshot %d, new %d; want 1 and 2", len(s.Models[0].Epochs), len(s2.Models[0].Epochs))
+	}
+	if s2.Models[0].StepY[0] != 1 {
+		t.Error("changing a snapshot changed the bridge's state")
+	}
+}
+
+func TestStepCurveDecimates(t *testing.T) {
+	var c stepCurve
+	const n = 100000
+	for i := range n {
+		c.add(float64(i), 2)
+		if i%1000 == 0 {
+			c.add(float64(i), math.NaN()) // skipped steps leave no point
+		}
+	}
+	if len(c.x) == 0 || len(c.x) >= maxStepPoints || len(c.x) != len(c.y) {
+		t.Fatalf("%d/%d points, want at most %d", len(c.x), len(c.y), maxStepPoints)
+	}
+	for i := range c.x {
+		if c.y[i] != 2 {
+			t.Fatalf("point %d: y = %v, want the mean 2", i, c.y[i])
+		}
+		if i > 0 && !(c.x[i] > c.x[i-1]) {
+			t.Fatalf("x not increasing at %d: %v, %v", i, c.x[i-1], c.x[i])
+		}
+	}
+	if first, last := c.x[0], c.x[len(c.x)-1]; first > n/100 || last < n*0.9 {
+		t.Errorf("curve spans %v..%v, want most of 0..%d", first, last, n)
+	}
+}
+
+func TestProgressText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    ModelState
+		want string
+	}{
+		{"waiting", ModelState{}, "waiting"},
+		{"built", ModelState{Params: 1234567}, "waiting · 1,234,567 parameters"},
+		{"paused", ModelState{State: "paused", Params: 5, Step: train.StepMetrics{Epoch: 1, Epochs: 2, Batch: 3, Batches: 4,
+			Loss: 0.5, ImagesPerSecond: 99.6, ETA: 3700 * time.Second}},
+			"epoch 1/2 · batch 3/4 · loss 0.5000\n100 img/s · ETA 1h01m · paused"},
+		{"done", ModelState{State: "done", Step: train.StepMetrics{Epoch: 2, Epochs: 2, Batch: 4, Batches: 4}},
+			"epoch 2/2 · batch 4/4 · loss 0.0000\n0 img/s · done"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := progressText(&tc.m); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

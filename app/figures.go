@@ -1,0 +1,274 @@
+package app
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// figureID names a figure of the window; it is also the base name of its
+// exported files.
+type figureID string
+
+// The figures, in the order of the export menu.
+const (
+	figLoss          figureID = "loss"
+	figAccuracy      figureID = "accuracy"
+	figStepLoss      figureID = "step-loss"
+	figScale         figureID = "scale-accuracy"
+	figConfusionCNN  figureID = "confusion-cnn"
+	figConfusionDCNN figureID = "confusion-dcnn"
+)
+
+var allFigures = []figureID{figLoss, figAccuracy, figStepLoss, figScale, figConfusionCNN, figConfusionDCNN}
+
+// figureTitle is a figure's name in the export menu.
+func figureTitle(id figureID) string {
+	switch id {
+	case figLoss:
+		return "Loss against epoch"
+	case figAccuracy:
+		return "Accuracy against epoch"
+	case figStepLoss:
+		return "Training loss per step"
+	case figScale:
+		return "Scaled-MNIST accuracy against scale"
+	case figConfusionCNN:
+		return "Confusion matrix, CNN"
+	case figConfusionDCNN:
+		return "Confusion matrix, DCNN"
+	}
+	return string(id)
+}
+
+// plotInput is everything the figures are drawn from: plain values, shared
+// read-only between the UI goroutine, the renderer and exports.
+type plotInput struct {
+	Records []train.EpochMetrics // every model's epochs
+	Steps   []viz.Series         // per-step training loss, one series per model
+	Smooth  float64              // smoothing weight of the per-step curve
+	LogY    bool                 // log scale for the loss figures
+	Epochs  int                  // the run's length, for the x axes; 0 follows the data
+}
+
+// inputFrom gathers the plotted data of a snapshot.
+func inputFrom(s Snapshot, smooth float64, logY bool) plotInput {
+	in := plotInput{Smooth: smooth, LogY: logY}
+	for _, m := range s.Models {
+		in.Epochs = max(in.Epochs, m.Step.Epochs)
+		in.Records = append(in.Records, m.Epochs...)
+		if len(m.StepX) > 0 {
+			in.Steps = append(in.Steps, viz.Series{Name: strings.ToUpper(m.Name), Model: m.Name, X: m.StepX, Y: m.StepY})
+		}
+	}
+	return in
+}
+
+// heldOut returns the metric-key prefix of the held-out set the curves
+// show: "val" when the run kept a validation split, else "test".
+func (in plotInput) heldOut() string {
+	for _, r := range in.Records {
+		if !math.IsNaN(float64(r.ValLoss)) {
+			return "val"
+		}
+	}
+	return "test"
+}
+
+// xRange returns the epoch axis: from 0 to the run's length when known.
+func (in plotInput) xRange() (lo, hi *float64) {
+	zero := 0.0
+	if in.Epochs <= 0 {
+		return &zero, nil
+	}
+	end := float64(in.Epochs)
+	return &zero, &end
+}
+
+// errNoData marks a figure that has nothing to draw yet.
+var errNoData = errors.New("no data yet")
+
+// noData is errNoData with a word for the user on when the figure appears.
+func noData(id figureID, when string) error {
+	return fmt.Errorf("%w: %s\n%s", errNoData, figureTitle(id), when)
+}
+
+// hasPoints reports whether any series has a finite point to draw.
+func hasPoints(series []viz.Series) bool {
+	for _, s := range series {
+		for i := range s.Y {
+			if !math.IsNaN(s.Y[i]) && !math.IsInf(s.Y[i], 0) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// figureData is a built figure and the numbers it plots.
+type figureData struct {
+	plot      *plot.Plot
+	series    []viz.Series // the plotted curves, for the CSV
+	confusion [][]int      // a confusion figure's matrix, for the CSV
+}
+
+// buildFigure draws figure id from in. A figure with nothing to show yet
+// returns errNoData (curves still draw their empty axes).
+func buildFigure(id figureID, in plotInput) (figureData, error) {
+	switch id {
+	case figLoss, figAccuracy:
+		metric, title, ylabel := "loss", "Loss", "cross-entropy loss"
+		if id == figAccuracy {
+			metric, title, ylabel = "acc", "Accuracy", "accuracy (%)"
+		}
+		var series []viz.Series
+		for _, key := range []string{"train_" + metric, in.heldOut() + "_" + metric} {
+			s, err := viz.EpochSeries(in.Records, key)
+			if err != nil {
+				return figureData{}, err
+			}
+			series = append(series, s...)
+		}
+		if !hasPoints(series) {
+			return figureData{}, noData(id, "appears after the first epoch")
+		}
+		lo, hi := in.xRange()
+		p, err := viz.Curves(viz.CurveSpec{Title: title, XLabel: "epoch", YLabel: ylabel, Series: series,
+			LogY: in.LogY && id == figLoss, XMin: lo, XMax: hi})
+		return figureData{plot: p, series: series}, err
+	case figStepLoss:
+		if !hasPoints(in.Steps) {
+			return figureData{}, noData(id, "appears with the first training steps")
+		}
+		lo, hi := in.xRange()
+		p, err := viz.Curves(viz.CurveSpec{Title: "Training loss per step", XLabel: "epoch", YLabel: "loss",
+			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: lo, XMax: hi})
+		return figureData{plot: p, series: in.Steps}, err
+	case figScale:
+		series := viz.ScaleSeries(in.Records)
+		if !hasPoints(series) {
+			return figureData{}, noData(id, "appears after the first epoch of a run with test scales")
+		}
+		p, err := viz.ScaleAccuracy("Scaled-MNIST: accuracy against scale", series)
+		return figureData{plot: p, series: series}, err
+	case figConfusionCNN, figConfusionDCNN:
+		model := strings.TrimPrefix(string(id), "confusion-")
+		var last *train.EpochMetrics
+		for i := range in.Records {
+			if r := &in.Records[i]; r.Model == model && len(r.Confusion) > 0 && (last == nil || r.Epoch >= last.Epoch) {
+				last = r
+			}
+		}
+		if last == nil {
+			return figureData{}, noData(id, "appears after the first epoch")
+		}
+		labels := make([]string, len(last.Confusion))
+		for i := range labels {
+			labels[i] = strconv.Itoa(i)
+		}
+		title := fmt.Sprintf("%s, test set, epoch %d", strings.ToUpper(model), last.Epoch)
+		p, err := viz.Confusion(title, last.Confusion, labels)
+		return figureData{plot: p, confusion: last.Confusion}, err
+	}
+	return figureData{}, fmt.Errorf("unknown figure %q", id)
+}
+
+// exportOptions says what an export writes.
+type exportOptions struct {
+	Dir           string
+	PNG, SVG, PDF bool
+	Render        viz.RenderOptions // size in pixels or inches, DPI, background
+}
+
+// exportFigures writes each figure of ids to o.Dir in every chosen format,
+// with a CSV of its data beside it, and returns the files written. Figures
+// with no data yet are skipped; if none has data, that is an error.
+func exportFigures(in plotInput, ids []figureID, o exportOptions) ([]string, error) {
+	if o.Dir == "" {
+		return nil, errors.New("export: choose a folder")
+	}
+	if !o.PNG && !o.SVG && !o.PDF {
+		return nil, errors.New("export: choose at least one format (PNG, SVG or PDF)")
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var files []string
+	for _, id := range ids {
+		fd, err := buildFigure(id, in)
+		if errors.Is(err, errNoData) {
+			continue
+		}
+		if err != nil {
+			return files, fmt.Errorf("export %s: %w", id, err)
+		}
+		base := filepath.Join(o.Dir, string(id))
+		for _, f := range []struct {
+			on  bool
+			ext string
+		}{{o.PNG, ".png"}, {o.SVG, ".svg"}, {o.PDF, ".pdf"}} {
+			if !f.on {
+				continue
+			}
+			if err := viz.Export(fd.plot, base+f.ext, o.Render); err != nil {
+				return files, err
+			}
+			files = append(files, base+f.ext)
+		}
+		if fd.confusion != nil {
+			err = writeConfusionCSV(base+".csv", fd.confusion)
+		} else {
+			err = viz.WriteCSV(base+".csv", fd.series)
+		}
+		if err != nil {
+			return files, err
+		}
+		files = append(files, base+".csv")
+	}
+	if len(files) == 0 {
+		return nil, errors.New("export: no figure has data yet; train first")
+	}
+	return files, nil
+}
+
+// writeConfusionCSV writes a confusion matrix as CSV: a header of the
+// predicted classes, then one row per true class.
+func writeConfusionCSV(path string, m [][]int) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		head := []string{"true\\predicted"}
+		for j := range m {
+			head = append(head, strconv.Itoa(j))
+		}
+		if err := cw.Write(head); err != nil {
+			return err
+		}
+		for i, row := range m {
+			rec := []string{strconv.Itoa(i)}
+			for _, v := range row {
+				rec = append(rec, strconv.Itoa(v))
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return nil
+}

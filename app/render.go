@@ -1,0 +1,278 @@
+package app
+
+import (
+	"errors"
+	"image"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/viz"
+)
+
+// minRenderGap spaces the renderer's passes, so that the per-step curve
+// redraws a few times a second and leaves the cores to training.
+const minRenderGap = 300 * time.Millisecond
+
+// plotView shows one figure: a long-lived canvas.Image into which the
+// renderer swaps a new image whenever the figure's data or size change.
+type plotView struct {
+	widget.BaseWidget
+	id  figureID
+	r   *renderer
+	img *canvas.Image
+	msg *widget.Label
+}
+
+func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
+	v := &plotView{id: id, r: r, img: canvas.NewImageFromImage(nil), msg: widget.NewLabel(figureTitle(id))}
+	v.img.FillMode = canvas.ImageFillContain
+	v.img.ScaleMode = canvas.ImageScaleSmooth
+	v.img.SetMinSize(minSize)
+	v.msg.Alignment = fyne.TextAlignCenter
+	v.msg.Importance = widget.LowImportance
+	v.ExtendBaseWidget(v)
+	r.add(v)
+	return v
+}
+
+// CreateRenderer implements fyne.Widget.
+func (v *plotView) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewStack(v.img, container.NewCenter(v.msg)))
+}
+
+// Resize implements fyne.CanvasObject: the renderer draws the figure at the
+// view's size in device pixels.
+func (v *plotView) Resize(s fyne.Size) {
+	v.BaseWidget.Resize(s)
+	scale := float32(1)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(v); c != nil && c.Scale() > 0 {
+		scale = c.Scale()
+	}
+	px := image.Pt(int(math.Round(float64(s.Width*scale))), int(math.Round(float64(s.Height*scale))))
+	v.r.resized(v, px, float64(96*scale))
+}
+
+// set shows a rendered image, or why there is none. It runs on the UI
+// goroutine (through the bridge).
+func (v *plotView) set(img image.Image, err error) {
+	switch {
+	case err == nil:
+		v.img.Image = img
+		v.msg.Hide()
+	case errors.Is(err, errNoData):
+		v.img.Image = nil
+		v.msg.SetText(strings.TrimPrefix(err.Error(), errNoData.Error()+": "))
+		v.msg.Show()
+	default:
+		v.img.Image = nil
+		v.msg.SetText("Cannot draw this figure: " + err.Error())
+		v.msg.Show()
+	}
+	v.img.Refresh()
+}
+
+// The inputs a figure depends on.
+const (
+	depRecords = 1 << iota
+	depSteps
+	depSmooth
+	depLog
+)
+
+func figureDeps(id figureID) int {
+	switch id {
+	case figLoss:
+		return depRecords | depLog
+	case figStepLoss:
+		return depSteps | depSmooth | depLog
+	}
+	return depRecords
+}
+
+// renderKey identifies what a view shows: the versions of the inputs its
+// figure depends on, and its pixel size.
+type renderKey struct {
+	records, steps, smooth, log uint64
+	size                        image.Point
+	dpi                         float64
+}
+
+// renderer draws the figures off the UI goroutine. It lives as long as the
+// window: its goroutine waits for a kick, redraws every view whose key
+// changed, one at a time, and rests minRenderGap between passes.
+type renderer struct {
+	b *bridge
+
+	mu    sync.Mutex
+	in    plotInput
+	ver   renderKey // the current input versions (size unused)
+	views []*plotView
+	want  map[*plotView]renderKey // size and dpi of each view
+	shown map[*plotView]renderKey // what each view last received
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newRenderer(b *bridge) *renderer {
+	return &renderer{b: b, want: map[*plotView]renderKey{}, shown: map[*plotView]renderKey{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (r *renderer) add(v *plotView) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.views = append(r.views, v)
+}
+
+func (r *renderer) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// resized records a view's size in pixels.
+func (r *renderer) resized(v *plotView, px image.Point, dpi float64) {
+	r.mu.Lock()
+	w := r.want[v]
+	changed := w.size != px || w.dpi != dpi
+	w.size, w.dpi = px, dpi
+	r.want[v] = w
+	r.mu.Unlock()
+	if changed {
+		r.poke()
+	}
+}
+
+// setInput replaces the plotted data; the flags say which parts changed.
+func (r *renderer) setInput(in plotInput, records, steps bool) {
+	r.mu.Lock()
+	if records {
+		r.ver.records++
+	}
+	if steps {
+		r.ver.steps++
+	}
+	if in.Smooth != r.in.Smooth {
+		r.ver.smooth++
+	}
+	if in.LogY != r.in.LogY {
+		r.ver.log++
+	}
+	r.in = in
+	r.mu.Unlock()
+	r.poke()
+}
+
+// input returns the data the figures show now.
+func (r *renderer) input() plotInput {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.in
+}
+
+// keyLocked is the key view v should show now.
+func (r *renderer) keyLocked(v *plotView) renderKey {
+	k := r.want[v]
+	d := figureDeps(v.id)
+	if d&depRecords != 0 {
+		k.records = r.ver.records
+	}
+	if d&depSteps != 0 {
+		k.steps = r.ver.steps
+	}
+	if d&depSmooth != 0 {
+		k.smooth = r.ver.smooth
+	}
+	if d&depLog != 0 {
+		k.log = r.ver.log
+	}
+	return k
+}
+
+// next picks a view whose image is out of date.
+func (r *renderer) next() (v *plotView, k renderKey, in plotInput) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range r.views {
+		k := r.keyLocked(v)
+		if k.size.X < 8 || k.size.Y < 8 {
+			continue // not laid out yet, or hidden
+		}
+		if old, ok := r.shown[v]; ok && old == k {
+			continue
+		}
+		return v, k, r.in
+	}
+	return nil, renderKey{}, plotInput{}
+}
+
+// run is the renderer's goroutine; close stops it.
+func (r *renderer) run() {
+	defer close(r.done)
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.kick:
+		}
+		for {
+			v, k, in := r.next()
+			if v == nil {
+				break
+			}
+			img, err := renderFigure(v.id, in, k)
+			// Hand the image over before marking it shown, so that whoever
+			// sees the view up to date finds the image already posted.
+			r.b.showPlot(v, img, err)
+			r.mu.Lock()
+			r.shown[v] = k
+			r.mu.Unlock()
+			select {
+			case <-r.stop:
+				return
+			default:
+			}
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-time.After(minRenderGap):
+		}
+	}
+}
+
+// upToDate reports whether every laid-out view has been handed its
+// current image.
+func (r *renderer) upToDate() bool {
+	v, _, _ := r.next()
+	return v == nil
+}
+
+// close stops the renderer's goroutine and waits for it.
+func (r *renderer) close() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	<-r.done
+}
+
+// renderFigure draws figure id at the key's size into a new image.
+func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, error) {
+	fd, err := buildFigure(id, in)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Render(fd.plot, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
+}

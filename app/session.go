@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/deformscope/deformscope/model/train"
+)
+
+// session is one training run started from the window: a goroutine that
+// loads the data and trains every model through train.Session, and the
+// bridge's ticker goroutine beside it. The UI goroutine owns the pointer;
+// the fields below mu are shared with the worker.
+type session struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	trainers []*train.Trainer
+	paused   bool
+}
+
+// startSession starts training rc into run, reporting through b. It
+// returns at once; the session ends with b.finished.
+func startSession(rc train.RunConfig, run *train.Run, b *bridge) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{cancel: cancel}
+	stop := make(chan struct{})
+	ticker := make(chan struct{})
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer close(ticker)
+		b.loop(stop)
+	}()
+	go func() {
+		defer s.wg.Done()
+		err := s.work(ctx, rc, run, b)
+		close(stop)
+		<-ticker
+		cancel()
+		b.finished(outcome(err), err)
+	}()
+	return s
+}
+
+// outcome names the phase a session's error leaves it in.
+func outcome(err error) Phase {
+	switch {
+	case err == nil:
+		return PhaseDone
+	case errors.Is(err, context.Canceled):
+		return PhaseStopped
+	}
+	return PhaseFailed
+}
+
+func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, b *bridge) error {
+	d, err := train.LoadData(rc)
+	if err != nil {
+		return fmt.Errorf("loading MNIST: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ts, err := train.NewSession(rc, d, run)
+	if err != nil {
+		return fmt.Errorf("building the models: %w", err)
+	}
+	s.mu.Lock()
+	s.trainers = ts.Trainers
+	for _, t := range ts.Trainers {
+		if s.paused {
+			t.Pause()
+		}
+	}
+	s.mu.Unlock()
+	b.setNets(ts.Trainers)
+	if err := ts.Train(ctx, b.emit); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("training failed: %w", err)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// setPaused pauses or resumes every trainer, and those not built yet.
+func (s *session) setPaused(p bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = p
+	for _, t := range s.trainers {
+		if p {
+			t.Pause()
+		} else {
+			t.Resume()
+		}
+	}
+}
+
+func (s *session) isPaused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+// stop cancels the session; it ends promptly, keeping the complete epochs.
+func (s *session) stop() { s.cancel() }
+
+// wait blocks until every goroutine of the session has returned.
+func (s *session) wait() { s.wg.Wait() }
+
+// createRun makes a new run folder for rc under root, named after the
+// current time.
+func createRun(root string, rc train.RunConfig) (*train.Run, error) {
+	if root == "" {
+		return nil, errors.New("choose a folder for the runs")
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	base := filepath.Join(root, time.Now().Format("20060102-150405"))
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
+	return train.Create(dir, rc)
+}
+
+// defaultRunsDir is where runs go unless the user chose a folder.
+func defaultRunsDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "deformscope", "runs")
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, "deformscope-runs")
+	}
+	return filepath.Join(os.TempDir(), "deformscope-runs")
+}

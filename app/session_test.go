@@ -1,0 +1,265 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"go.uber.org/goleak"
+
+	"github.com/deformscope/deformscope/model/train"
+)
+
+const flowTimeout = 3 * time.Minute
+
+func modelsIn(h *harness, state string) bool {
+	for _, m := range models {
+		if ms := h.u.last.Model(m); ms == nil || ms.State != state {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStartPauseResumeFinish(t *testing.T) {
+	needMNIST(t)
+	h := newHarness(t, t.TempDir())
+	h.u.form.set(tinyConfig())
+
+	test.Tap(h.u.start)
+	if p := h.u.last.Phase; p != PhaseLoading {
+		t.Fatalf("after Start: phase %s, want loading", p)
+	}
+	if !h.u.start.Disabled() || !h.u.form.epochs.Disabled() {
+		t.Error("Start and the settings stay enabled while a session runs")
+	}
+	test.Tap(h.u.pause)
+	if h.u.pause.Text != "Resume" {
+		t.Errorf("pause button reads %q after pausing, want Resume", h.u.pause.Text)
+	}
+	h.waitFor("both trainers to pause", flowTimeout, func() bool { return modelsIn(h, "paused") })
+	if !strings.HasPrefix(h.u.status.Text, "Paused") {
+		t.Errorf("status while paused = %q", h.u.status.Text)
+	}
+	time.Sleep(200 * time.Millisecond)
+	h.q.drain()
+	for _, m := range models {
+		if s := h.u.last.Model(m).Step.Step; s != 0 {
+			t.Errorf("%s took %d steps while paused", m, s)
+		}
+	}
+
+	test.Tap(h.u.pause)
+	if h.u.pause.Text != "Pause" {
+		t.Errorf("pause button reads %q after resuming", h.u.pause.Text)
+	}
+	h.waitFor("the run to finish", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
+
+	if h.w.Canvas().Overlays().Top() != nil {
+		t.Errorf("a dialog is shown after a clean run: %q", h.overlayText())
+	}
+	for _, m := range models {
+		if v := h.u.progress[m].bar.Value; v != 1 {
+			t.Errorf("%s progress = %v, want 1", m, v)
+		}
+		if ms := h.u.last.Model(m); len(ms.Epochs) != 1 || ms.Params == 0 {
+			t.Errorf("%s: %d epochs, %d parameters", m, len(ms.Epochs), ms.Params)
+		}
+	}
+	if table := h.u.table.text(); strings.Contains(lineOf(table, "Test accuracy"), "–") {
+		t.Errorf("test accuracy missing from the table:\n%s", table)
+	}
+	if h.u.start.Disabled() || !h.u.pause.Disabled() || !h.u.stop.Disabled() {
+		t.Error("after the run: want Start enabled, Pause and Stop disabled")
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "cnn-epoch001.safetensors", "dcnn-epoch001.safetensors"} {
+		if _, err := os.Stat(filepath.Join(h.u.last.RunDir, f)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	h.settle()
+	h.capture("after-run")
+	for id, v := range h.u.views {
+		if v.img.Image == nil && (id == figLoss || id == figAccuracy || id == figStepLoss) {
+			t.Errorf("figure %s shows no image after the run: %q", id, v.msg.Text)
+		}
+	}
+}
+
+func lineOf(text, prefix string) string {
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestStopLeavesNoGoroutine(t *testing.T) {
+	needMNIST(t)
+	h := newHarness(t, t.TempDir())
+	ignore := goleak.IgnoreCurrent() // the harness's renderer stays
+	rc := tinyConfig()
+	rc.Train.Epochs = 50
+	h.u.form.set(rc)
+	test.Tap(h.u.start)
+	h.waitFor("training steps", flowTimeout, func() bool {
+		ms := h.u.last.Model("dcnn")
+		return ms != nil && ms.Step.Step > 0
+	})
+	test.Tap(h.u.stop)
+	if h.u.last.Phase != PhaseStopping || !h.u.stop.Disabled() {
+		t.Errorf("after Stop: phase %s, stop disabled %v", h.u.last.Phase, h.u.stop.Disabled())
+	}
+	h.waitFor("the session to stop", flowTimeout, func() bool { return h.u.last.Phase == PhaseStopped })
+	if h.w.Canvas().Overlays().Top() != nil {
+		t.Errorf("stopping shows a dialog: %q", h.overlayText())
+	}
+	if !strings.HasPrefix(h.u.status.Text, "Stopped") {
+		t.Errorf("status = %q", h.u.status.Text)
+	}
+	for _, m := range models {
+		if d := h.u.progress[m].detail.Text; !strings.Contains(d, "stopped") || strings.Contains(d, "ETA") {
+			t.Errorf("%s after stop: %q, want it stopped without an ETA", m, d)
+		}
+	}
+	if err := goleak.Find(ignore); err != nil {
+		t.Errorf("the stopped session left goroutines behind: %v", err)
+	}
+
+	// A second run starts after a stop.
+	h.u.form.set(tinyConfig())
+	test.Tap(h.u.start)
+	h.waitFor("the second run", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
+}
+
+func TestCloseMidTrainingWaitsForGoroutines(t *testing.T) {
+	needMNIST(t)
+	ignore := goleak.IgnoreCurrent()
+	h := newHarness(t, t.TempDir())
+	rc := tinyConfig()
+	rc.Train.Epochs = 50
+	h.u.form.set(rc)
+	test.Tap(h.u.start)
+	h.waitFor("training steps", flowTimeout, func() bool {
+		ms := h.u.last.Model("cnn")
+		return ms != nil && ms.Step.Step > 0
+	})
+	start := time.Now()
+	h.u.Close() // what the window's close intercept does
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("closing took %v", d)
+	}
+	if err := goleak.Find(ignore); err != nil {
+		t.Errorf("closing mid-training left goroutines behind: %v", err)
+	}
+	s := h.u.sess
+	h.u.Start() // closed: does nothing
+	if h.u.sess != s {
+		t.Error("a closed window started a session")
+	}
+}
+
+func TestBadMNISTFolderShowsError(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	rc := tinyConfig()
+	rc.MNISTDir = t.TempDir() // empty
+	h.u.form.set(rc)
+	test.Tap(h.u.start)
+	h.waitFor("the session to fail", flowTimeout, func() bool { return h.u.last.Phase == PhaseFailed })
+	got := h.overlayText()
+	if !strings.Contains(strings.ToLower(got), "loading mnist") || !strings.Contains(got, rc.MNISTDir) {
+		t.Errorf("error dialog says %q; want the MNIST folder named", got)
+	}
+	if h.u.start.Disabled() || !h.u.pause.Disabled() {
+		t.Error("after a failure Start must be enabled again")
+	}
+}
+
+func TestInvalidSettingsShowError(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		edit       func(f *trainForm)
+	}{
+		{"epochs", "epochs: want a whole number", func(f *trainForm) { f.epochs.SetText("many") }},
+		{"zero batch", "batch: want a whole number of at least 1", func(f *trainForm) { f.batch.SetText("0") }},
+		{"learning rate", "learning rate", func(f *trainForm) { f.lr.SetText("-1") }},
+		{"scales", "test scales", func(f *trainForm) { f.scales.SetText("0.5:x") }},
+		{"seed", "seed", func(f *trainForm) { f.seed.SetText("-3") }},
+		{"runs folder", "choose a folder", func(f *trainForm) { f.runsDir.SetText(" ") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, t.TempDir())
+			tc.edit(h.u.form)
+			test.Tap(h.u.start)
+			h.q.drain()
+			if h.u.last.Phase != PhaseIdle {
+				t.Errorf("phase %s, want idle", h.u.last.Phase)
+			}
+			if got := h.overlayText(); !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
+				t.Errorf("dialog says %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFormRoundTrip(t *testing.T) {
+	sgd := defaultConfig()
+	sgd.DCNv1, sgd.Scales, sgd.MNISTDir = true, nil, "/data/mnist"
+	sgd.Train.Optimizer, sgd.Train.Momentum, sgd.Train.LR, sgd.Train.Seed = "sgd", 0.9, 0.05, 7
+	for _, tc := range []struct {
+		name string
+		rc   train.RunConfig
+	}{
+		{"demo", demoConfig()},
+		{"default", defaultConfig()},
+		{"sgd dcnv1 no scales", sgd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, t.TempDir())
+			h.u.form.set(tc.rc)
+			got, err := h.u.form.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.rc) {
+				t.Errorf("form round trip:\n got %+v\nwant %+v", got, tc.rc)
+			}
+		})
+	}
+}
+
+func TestShortcuts(t *testing.T) {
+	needMNIST(t)
+	h := newHarness(t, t.TempDir())
+	rc := tinyConfig()
+	rc.Train.Epochs = 50
+	h.u.form.set(rc)
+	press := func(key fyne.KeyName) {
+		h.w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault})
+	}
+	press(fyne.KeyReturn)
+	if !h.u.last.Phase.Active() {
+		t.Fatalf("Ctrl+Enter: phase %s, want a running session", h.u.last.Phase)
+	}
+	press(fyne.KeyP)
+	if h.u.pause.Text != "Resume" {
+		t.Error("Ctrl+P did not pause")
+	}
+	press(fyne.KeyP)
+	if h.u.pause.Text != "Pause" {
+		t.Error("Ctrl+P did not resume")
+	}
+	press(fyne.KeyPeriod)
+	h.waitFor("the session to stop", flowTimeout, func() bool { return h.u.last.Phase == PhaseStopped })
+	press(fyne.KeyE)
+	if got := h.overlayText(); !strings.Contains(got, "Export figures") {
+		t.Errorf("Ctrl+E shows %q, want the export dialog", got)
+	}
+}

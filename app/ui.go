@@ -1,0 +1,382 @@
+// Package app is Deformscope's desktop UI, built with Fyne: a train view
+// (settings, start/pause/stop, a progress bar per model), live curves of the
+// plain CNN and the deformable CNN on shared axes, a results view with a
+// comparison table and confusion matrices, and figure export.
+//
+// Training runs in background goroutines (train.Session); bridge.go is the
+// one place where their events reach the widgets. The package never imports
+// Fyne's app package (the GL driver), so its tests run with Fyne's test
+// driver and no display; cmd/deformscope creates the real app.
+package app
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Options are the command-line choices of the app.
+type Options struct {
+	// Demo starts both models on a small MNIST subset at launch.
+	Demo bool
+}
+
+// Preference keys.
+const (
+	prefRunsDir   = "runsDir"
+	prefExportDir = "exportDir"
+)
+
+// The models the window trains and shows, in order.
+var models = []string{"cnn", "dcnn"}
+
+// UI is the main window's state. Its fields belong to the UI goroutine,
+// except where a comment says otherwise.
+type UI struct {
+	app    fyne.App
+	win    fyne.Window
+	bridge *bridge
+	rend   *renderer
+
+	form     *trainForm
+	start    *widget.Button
+	pause    *widget.Button
+	stop     *widget.Button
+	export   *widget.Button
+	all      *widget.Button
+	status   *widget.Label
+	progress map[string]*modelProgress
+
+	smooth      *widget.Slider
+	smoothLabel *widget.Label
+	logY        *widget.Check
+	views       map[figureID]*plotView
+	table       *resultsTable
+	tabs        *container.AppTabs
+
+	sess     *session // the last session started, nil before
+	last     Snapshot // the last snapshot applied
+	recKey   string   // what the plotted records were, to spot changes
+	stepKey  string   // likewise for the per-step curves
+	exportWG sync.WaitGroup
+	closed   bool
+}
+
+// Run shows Deformscope's main window in a and blocks until the app quits.
+// Closing the window mid-training stops the session and waits for its
+// goroutines.
+func Run(a fyne.App, opts Options) {
+	w := a.NewWindow("Deformscope")
+	u := New(a, w)
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(1360, 860))
+	w.SetMaster()
+	w.SetCloseIntercept(func() {
+		u.Close()
+		w.Close()
+	})
+	if opts.Demo {
+		a.Lifecycle().SetOnStarted(u.StartDemo)
+	}
+	w.ShowAndRun()
+	u.Close()
+}
+
+// New builds the UI for window w of app a (its content is Content).
+func New(a fyne.App, w fyne.Window) *UI {
+	return newUI(a, w, nil)
+}
+
+// newUI builds the UI with do as the way onto the UI goroutine: nil for
+// the bridge's fyne.Do; tests pass a queue that they drain themselves.
+func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
+	u := &UI{app: a, win: w, progress: map[string]*modelProgress{}, views: map[figureID]*plotView{}}
+	u.bridge = newBridge(u, do)
+	u.rend = newRenderer(u.bridge)
+	go u.rend.run()
+
+	runs := a.Preferences().StringWithFallback(prefRunsDir, defaultRunsDir())
+	u.form = newTrainForm(runs, u.chooseRunsDir, u.chooseMNISTDir)
+	u.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), u.Start)
+	u.start.Importance = widget.HighImportance
+	u.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), u.TogglePause)
+	u.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), u.Stop)
+	u.export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), u.ShowExport)
+	u.all = widget.NewButtonWithIcon("Export all", theme.DownloadIcon(), u.ExportAll)
+	u.status = widget.NewLabel("")
+	u.status.Truncation = fyne.TextTruncateEllipsis
+	for _, m := range models {
+		u.progress[m] = newModelProgress(m)
+	}
+	u.smooth = widget.NewSlider(0, 0.99)
+	u.smooth.Step = 0.01
+	u.smooth.SetValue(0.6)
+	u.smoothLabel = widget.NewLabel("")
+	u.smooth.OnChanged = u.smoothingChanged
+	u.logY = widget.NewCheck("Log-scale loss", u.logChanged)
+	for _, id := range allFigures {
+		size := fyne.NewSize(380, 250)
+		if id == figConfusionCNN || id == figConfusionDCNN {
+			size = fyne.NewSize(340, 300)
+		}
+		u.views[id] = newPlotView(id, u.rend, size)
+	}
+	u.table = newResultsTable()
+	u.smoothingChanged(u.smooth.Value)
+	u.addShortcuts()
+	u.apply(Snapshot{Phase: PhaseIdle})
+	return u
+}
+
+// Content returns the window's content: the train view on the left, the
+// curves and results on the right, a status line below.
+func (u *UI) Content() fyne.CanvasObject {
+	buttons := container.NewGridWithColumns(3, u.start, u.pause, u.stop)
+	var rows []fyne.CanvasObject
+	for _, m := range models {
+		rows = append(rows, u.progress[m].object(m))
+	}
+	hints := widget.NewLabel("Ctrl+Enter start · Ctrl+P pause/resume · Ctrl+. stop · Ctrl+E export")
+	hints.Importance = widget.LowImportance
+	hints.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(
+		widget.NewLabelWithStyle("Train", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		buttons,
+		container.NewVBox(rows...),
+		widget.NewSeparator(),
+	)
+	settings := container.NewVScroll(container.NewVBox(widget.NewForm(u.form.items()...), hints))
+	left := container.NewPadded(container.NewBorder(top, nil, nil, nil, settings))
+
+	controls := container.NewHBox(widget.NewLabel("Smoothing"),
+		container.NewGridWrap(fyne.NewSize(160, u.smooth.MinSize().Height), u.smooth),
+		u.smoothLabel, u.logY, layout.NewSpacer(), u.export, u.all)
+	grid := container.NewGridWithColumns(2, u.views[figLoss], u.views[figAccuracy], u.views[figStepLoss], u.views[figScale])
+	curves := container.NewBorder(controls, nil, nil, nil, grid)
+
+	confusions := container.NewGridWithColumns(2, u.views[figConfusionCNN], u.views[figConfusionDCNN])
+	results := container.NewBorder(container.NewVBox(u.table.object(), widget.NewSeparator()), nil, nil, nil, confusions)
+
+	u.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
+		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
+	)
+	split := container.NewHSplit(left, u.tabs)
+	split.Offset = 0.3
+	return container.NewBorder(nil, container.NewPadded(u.status), nil, nil, split)
+}
+
+// addShortcuts binds the keyboard: Ctrl+Enter start, Ctrl+P pause/resume,
+// Ctrl+. stop, Ctrl+E export (Cmd on macOS).
+func (u *UI) addShortcuts() {
+	mod := fyne.KeyModifierShortcutDefault
+	for key, fn := range map[fyne.KeyName]func(){
+		fyne.KeyReturn: u.Start,
+		fyne.KeyEnter:  u.Start,
+		fyne.KeyP:      u.TogglePause,
+		fyne.KeyPeriod: u.Stop,
+		fyne.KeyE:      u.ShowExport,
+	} {
+		u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) { fn() })
+	}
+}
+
+// Start starts a session with the form's settings (if none is running).
+func (u *UI) Start() {
+	if u.closed || u.last.Phase.Active() {
+		return
+	}
+	rc, err := u.form.config()
+	if err != nil {
+		dialog.ShowError(err, u.win)
+		return
+	}
+	root := strings.TrimSpace(u.form.runsDir.Text)
+	run, err := createRun(root, rc)
+	if err != nil {
+		dialog.ShowError(err, u.win)
+		return
+	}
+	u.app.Preferences().SetString(prefRunsDir, root)
+	if u.sess != nil {
+		u.sess.wait() // the last one has ended; collect its goroutines
+	}
+	u.bridge.reset(run.Dir, rc.Models)
+	u.apply(u.bridge.snapshot())
+	u.sess = startSession(rc, run, u.bridge)
+}
+
+// StartDemo fills the form with the demo settings and starts.
+func (u *UI) StartDemo() {
+	u.form.set(demoConfig())
+	u.Start()
+}
+
+// TogglePause pauses or resumes the running session.
+func (u *UI) TogglePause() {
+	if u.sess == nil || !u.last.Phase.Active() || u.last.Phase == PhaseStopping {
+		return
+	}
+	p := !u.sess.isPaused()
+	u.sess.setPaused(p)
+	u.bridge.setPaused(p)
+	u.setPauseButton(p)
+}
+
+// Stop stops the running session; the run folder keeps its complete
+// epochs.
+func (u *UI) Stop() {
+	if u.sess == nil || !u.last.Phase.Active() {
+		return
+	}
+	u.sess.stop()
+	u.bridge.setPhase(PhaseStopping)
+	u.apply(u.bridge.snapshot())
+}
+
+// Close stops any session and the renderer and waits for every goroutine
+// the UI started. It is safe to call more than once.
+func (u *UI) Close() {
+	if u.closed {
+		return
+	}
+	u.closed = true
+	if u.sess != nil {
+		u.sess.stop()
+		u.sess.wait()
+	}
+	u.exportWG.Wait()
+	u.rend.close()
+}
+
+// apply shows a snapshot. It runs on the UI goroutine.
+func (u *UI) apply(s Snapshot) {
+	u.last = s
+	active := s.Phase.Active()
+	setEnabled(u.start, !active)
+	setEnabled(u.pause, active && s.Phase != PhaseStopping)
+	setEnabled(u.stop, active && s.Phase != PhaseStopping)
+	u.form.setEnabled(!active)
+	u.setPauseButton(s.Paused)
+	for _, m := range models {
+		u.progress[m].show(s.Model(m))
+	}
+	u.status.SetText(statusText(s))
+	u.table.show(s)
+	u.updatePlots(s)
+}
+
+func setEnabled(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
+func (u *UI) setPauseButton(paused bool) {
+	if paused {
+		u.pause.SetText("Resume")
+		u.pause.SetIcon(theme.MediaPlayIcon())
+	} else {
+		u.pause.SetText("Pause")
+		u.pause.SetIcon(theme.MediaPauseIcon())
+	}
+}
+
+// statusText is the status line for a snapshot.
+func statusText(s Snapshot) string {
+	var msg string
+	switch s.Phase {
+	case PhaseIdle:
+		return "Ready. Set up a run and press Start (Ctrl+Enter)."
+	case PhaseLoading:
+		msg = "Loading MNIST…"
+	case PhaseTraining:
+		msg = "Training"
+		if s.Paused {
+			msg = "Paused"
+		}
+	case PhaseStopping:
+		msg = "Stopping…"
+	case PhaseDone:
+		msg = "Finished"
+	case PhaseStopped:
+		msg = "Stopped; the run folder keeps every complete epoch"
+	case PhaseFailed:
+		msg = "Failed"
+	}
+	if s.RunDir != "" {
+		msg += " — run folder " + s.RunDir
+	}
+	return msg
+}
+
+// updatePlots hands the snapshot's data to the renderer, saying what
+// changed since the last one.
+func (u *UI) updatePlots(s Snapshot) {
+	var nrec, nstep int
+	var lastX float64
+	for _, m := range s.Models {
+		nrec += len(m.Epochs)
+		nstep += len(m.StepX)
+		if n := len(m.StepX); n > 0 {
+			lastX += m.StepX[n-1]
+		}
+	}
+	in := inputFrom(s, u.smooth.Value, u.logY.Checked)
+	recKey := fmt.Sprintf("%s|%d|%d", s.RunDir, nrec, in.Epochs)
+	stepKey := fmt.Sprintf("%s|%d|%g|%d", s.RunDir, nstep, lastX, in.Epochs)
+	u.rend.setInput(in, recKey != u.recKey, stepKey != u.stepKey)
+	u.recKey, u.stepKey = recKey, stepKey
+}
+
+func (u *UI) smoothingChanged(v float64) {
+	u.smoothLabel.SetText(fmt.Sprintf("%.2f", v))
+	if u.rend != nil && u.views != nil {
+		u.updatePlots(u.last)
+	}
+}
+
+func (u *UI) logChanged(bool) { u.updatePlots(u.last) }
+
+// sessionEnded reports how a session ended. It runs on the UI goroutine,
+// after the session's last snapshot was applied.
+func (u *UI) sessionEnded(p Phase, err error) {
+	if p == PhaseFailed && err != nil && !u.closed {
+		dialog.ShowError(err, u.win)
+	}
+}
+
+// chooseRunsDir lets the user pick the folder that holds the runs.
+func (u *UI) chooseRunsDir() {
+	u.chooseFolder(func(dir string) {
+		u.form.runsDir.SetText(dir)
+		u.app.Preferences().SetString(prefRunsDir, dir)
+	})
+}
+
+// chooseMNISTDir lets the user pick a folder of MNIST idx files.
+func (u *UI) chooseMNISTDir() {
+	u.chooseFolder(u.form.mnistDir.SetText)
+}
+
+func (u *UI) chooseFolder(chosen func(string)) {
+	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		if err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
+		if uri != nil {
+			chosen(uri.Path())
+		}
+	}, u.win).Show()
+}
