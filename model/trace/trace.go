@@ -255,3 +255,23 @@ func toF64[T nn.Float](v []T) []float64 {
 	}
 	return out
 }
+
+// UnitAt returns the unit of layer's output whose centre lies nearest to
+// input pixel (py, px), clamped to the output: the inverse of Result.Unit,
+// for picking a unit by pointing at the image.
+func UnitAt[T nn.Float](layers []nn.Layer[T], in [2]int, layer string, py, px float64) (uy, ux int, err error) {
+	steps, err := plan(layers, nil, in, layer, Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	// The centre map is affine: c = a·u + b per axis.
+	o := Point{}
+	e := Point{Y: 1, X: 1}
+	for i := len(steps) - 1; i >= 0; i-- {
+		o, e = centre(steps[i], o), centre(steps[i], e)
+	}
+	ho, wo := outSize(steps[len(steps)-1])
+	uy = int(math.Round((py - o.Y) / (e.Y - o.Y)))
+	ux = int(math.Round((px - o.X) / (e.X - o.X)))
+	return min(max(uy, 0), ho-1), min(max(ux, 0), wo-1), nil
+}

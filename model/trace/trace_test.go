@@ -281,3 +281,24 @@ func bilinear(img []float64, h, w int, y, x float64) float64 {
 	}
 	return (1-ly)*(1-lx)*at(y0, x0) + (1-ly)*lx*at(y0, x0+1) + ly*(1-lx)*at(y0+1, x0) + ly*lx*at(y0+1, x0+1)
 }
+
+func TestUnitAtInvertsTheUnitCentre(t *testing.T) {
+	pool := nn.NewMaxPool2D[float64]("pool1", 2)
+	layers := []nn.Layer[float64]{block(t, "conv1", 1), pool, block(t, "conv2", 1)}
+	fields := map[string]*Field{"conv1": zeroField(8, 8), "conv2": zeroField(4, 4)}
+	for uy := range 4 {
+		for ux := range 4 {
+			r, err := Trace(layers, fields, [2]int{8, 8}, "conv2", uy, ux, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gy, gx, err := UnitAt(layers, [2]int{8, 8}, "conv2", r.Unit.Y+0.4, r.Unit.X-0.3)
+			if err != nil || gy != uy || gx != ux {
+				t.Errorf("UnitAt near the centre of (%d, %d) gave (%d, %d), %v", uy, ux, gy, gx, err)
+			}
+		}
+	}
+	if y, x, _ := UnitAt(layers, [2]int{8, 8}, "conv2", -50, 99); y != 0 || x != 3 {
+		t.Errorf("far outside: (%d, %d), want clamped (0, 3)", y, x)
+	}
+}
