@@ -39,11 +39,7 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 	if epoch < 1 || epoch > last || !fileExists(path) {
 		return nil, 0, fmt.Errorf("train: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
 	}
-	t, err := NewTrainer(name, net, Data{Train: &data.Set{N: 1, C: net.InC, H: net.InH, W: net.InW}}, r.Config.Train)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := t.Restore(path); err != nil {
+	if _, err := loadCheckpoint(path, net, nil, ""); err != nil {
 		return nil, 0, err
 	}
 	return net, epoch, nil

@@ -18,8 +18,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
+	"github.com/deformscope/deformscope/model/optim"
 )
 
 // Run is a run folder: config.json, metrics.jsonl and metrics.csv (one
@@ -260,48 +262,61 @@ func (t *Trainer) Checkpoint(rc RunConfig) (*ckpt.Checkpoint, error) {
 // refuses a checkpoint of another architecture or optimiser, and one whose
 // tensors do not match the network.
 func (t *Trainer) Restore(path string) error {
-	c, err := ckpt.Load(path)
+	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer)
 	if err != nil {
 		return err
 	}
-	if a := c.Meta["arch"]; a != t.Net.Arch {
-		return fmt.Errorf("train: %s holds a %q network, not %q", path, a, t.Net.Arch)
+	t.start = epoch
+	return nil
+}
+
+// loadCheckpoint checks the checkpoint at path against net (and opt, when
+// not nil) and loads it; it returns the checkpoint's epoch. Nothing is
+// changed unless every check passes.
+func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string) (int, error) {
+	c, err := ckpt.Load(path)
+	if err != nil {
+		return 0, err
 	}
-	if o := c.Meta["optimizer"]; o != t.cfg.Optimizer {
-		return fmt.Errorf("train: %s holds %q optimiser state, the run uses %q", path, o, t.cfg.Optimizer)
+	if a := c.Meta["arch"]; a != net.Arch {
+		return 0, fmt.Errorf("train: %s holds a %q network, not %q", path, a, net.Arch)
 	}
 	epoch, err := strconv.Atoi(c.Meta["epoch"])
 	if err != nil || epoch < 0 {
-		return fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
+		return 0, fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
 	}
-	steps, err := strconv.Atoi(c.Meta["optimizer_steps"])
-	if err != nil || steps < 0 {
-		return fmt.Errorf("train: %s: bad optimizer_steps %q", path, c.Meta["optimizer_steps"])
-	}
-	for _, p := range t.Net.Params() {
+	for _, p := range net.Params() {
 		ct, ok := c.Lookup(paramPrefix + p.Name)
 		if !ok {
-			return fmt.Errorf("train: %s lacks parameter %s", path, p.Name)
+			return 0, fmt.Errorf("train: %s lacks parameter %s", path, p.Name)
 		}
 		if !slices.Equal(ct.Shape, p.Value.Shape()) || ct.Data == nil {
-			return fmt.Errorf("train: %s: parameter %s has shape %v (F32 expected), the network's is %v", path, p.Name, ct.Shape, p.Value.Shape())
+			return 0, fmt.Errorf("train: %s: parameter %s has shape %v (F32 expected), the network's is %v", path, p.Name, ct.Shape, p.Value.Shape())
 		}
 	}
-	bufs := map[string][]float32{}
-	for _, ct := range c.Tensors {
-		if k, ok := strings.CutPrefix(ct.Name, optPrefix); ok {
-			bufs[k] = ct.Data
+	if opt != nil {
+		if o := c.Meta["optimizer"]; o != optimizer {
+			return 0, fmt.Errorf("train: %s holds %q optimiser state, the run uses %q", path, o, optimizer)
+		}
+		steps, err := strconv.Atoi(c.Meta["optimizer_steps"])
+		if err != nil || steps < 0 {
+			return 0, fmt.Errorf("train: %s: bad optimizer_steps %q", path, c.Meta["optimizer_steps"])
+		}
+		bufs := map[string][]float32{}
+		for _, ct := range c.Tensors {
+			if k, ok := strings.CutPrefix(ct.Name, optPrefix); ok {
+				bufs[k] = ct.Data
+			}
+		}
+		if err := opt.SetState(bufs, steps); err != nil {
+			return 0, fmt.Errorf("train: %s: %w", path, err)
 		}
 	}
-	if err := t.Opt.SetState(bufs, steps); err != nil {
-		return fmt.Errorf("train: %s: %w", path, err)
-	}
-	for _, p := range t.Net.Params() {
+	for _, p := range net.Params() {
 		ct, _ := c.Lookup(paramPrefix + p.Name)
 		copy(p.Value.Data(), ct.Data)
 	}
-	t.start = epoch
-	return nil
+	return epoch, nil
 }
 
 // Session trains several models at once, each in its own goroutine, and

@@ -27,7 +27,7 @@ type Config struct {
 	Epochs      int     `json:"epochs"`
 	Batch       int     `json:"batch"`
 	EvalBatch   int     `json:"eval_batch"` // 0: the training batch size
-	Optimizer   string  `json:"optimizer"` // "adam" or "sgd"
+	Optimizer   string  `json:"optimizer"`  // "adam" or "sgd"
 	LR          float64 `json:"lr"`
 	Momentum    float64 `json:"momentum"`
 	WeightDecay float64 `json:"weight_decay"`
@@ -138,9 +138,9 @@ type EpochMetrics struct {
 	// Inspect holds the sampling fields of the inspection images after
 	// this epoch (deformable nets only), for replaying how the receptive
 	// fields bent; it is kept in memory, not in metrics files.
-	Inspect *Inspection `json:"-"`
-	EpochSeconds  float64        `json:"epoch_seconds"`
-	EvalSeconds   float64        `json:"eval_seconds"`
+	Inspect      *Inspection `json:"-"`
+	EpochSeconds float64     `json:"epoch_seconds"`
+	EvalSeconds  float64     `json:"eval_seconds"`
 }
 
 // Num is a float64 that encodes NaN and ±Inf as JSON null.
