@@ -25,6 +25,7 @@ Commands:
   train       train the CNN and/or the DCNN, writing a run folder
   eval        evaluate the checkpoints of a run folder
   reproduce   run the seed study's protocol and write its table
+  coco        COCO data: report on an instances file, build the crop set, fetch the 2017 zips
   bench       measure the engine against the PyTorch anchors
   offsets     draw a unit's sampling locations over an image
   heatmap     draw a deformable layer's offset lengths and mask over an image
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdEval(ctx, args[1:], stdout, stderr)
 	case "reproduce":
 		err = cmdReproduce(ctx, args[1:], stdout, stderr)
+	case "coco":
+		err = cmdCOCO(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "offsets":

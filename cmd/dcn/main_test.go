@@ -72,7 +72,7 @@ func TestCLIErrors(t *testing.T) {
 		{"no command", nil, 2, "Commands:"},
 		{"unknown command", []string{"fly"}, 2, `unknown command "fly"`},
 		{"bad flag", []string{"train", "--epochz", "3"}, 2, "epochz"},
-		{"bad model", []string{"train", "--model", "resnet", "--out", filepath.Join(empty, "x")}, 1, "cnn, dcnn or both"},
+		{"bad model", []string{"train", "--model", "resnet", "--out", filepath.Join(empty, "x")}, 1, "cnn, dcnn, both or all"},
 		{"bad optimiser", []string{"train", "--opt", "lbfgs", "--out", filepath.Join(empty, "y")}, 1, "adam or sgd"},
 		{"bad scales", []string{"train", "--scales", "1.5:0.5:0.1", "--out", filepath.Join(empty, "z")}, 1, "--scales"},
 		{"not a run folder", []string{"eval", "--run", empty}, 1, "not a run folder"},

@@ -121,13 +121,30 @@ func epochLine(m train.EpochMetrics) string {
 	return s
 }
 
-// modelList expands --model.
-func modelList(s string) ([]string, error) {
+// modelList expands --model (and, for COCO, --deform) into model names.
+func modelList(data, s, deform string) ([]string, error) {
+	if data != "mnist" && data != "coco" {
+		return nil, fmt.Errorf("--data must be mnist or coco, got %q", data)
+	}
+	dcnn := "dcnn"
+	if data == "coco" {
+		if deform != "first" && deform != "middle" && deform != "last" {
+			return nil, fmt.Errorf("--deform must be first, middle or last, got %q", deform)
+		}
+		dcnn = "dcnn-" + deform
+	}
 	switch s {
 	case "both":
-		return slices.Clone(train.MNISTModels), nil
-	case "cnn", "dcnn":
+		return []string{"cnn", dcnn}, nil
+	case "cnn":
 		return []string{s}, nil
+	case "dcnn":
+		return []string{dcnn}, nil
+	case "all":
+		if data == "coco" {
+			return slices.Clone(train.COCOModels), nil
+		}
+		return slices.Clone(train.MNISTModels), nil
 	}
-	return nil, fmt.Errorf("--model must be cnn, dcnn or both, got %q", s)
+	return nil, fmt.Errorf("--model must be cnn, dcnn, both or all, got %q", s)
 }

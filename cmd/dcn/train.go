@@ -18,16 +18,29 @@ var errUsage = errors.New("usage")
 
 // trainFlags are the flags that define a run.
 type trainFlags struct {
-	data, model, opt, scales, mnistDir, out, resume string
-	epochs, limit, batch, val, testLimit, stepSize  int
-	lr, gamma, momentum, wd                         float64
-	seed                                            uint64
-	dcnv1                                           bool
+	data, model, opt, scales, mnistDir, out, resume  string
+	cocoAnn, cocoImages, cocoTestAnn, cocoTestImages string
+	deform, norm                                     string
+	cropSize, top                                    int
+	minBox                                           float64
+	epochs, limit, batch, val, testLimit, stepSize   int
+	lr, gamma, momentum, wd                          float64
+	seed                                             uint64
+	dcnv1                                            bool
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "mnist", "data set: mnist")
-	fs.StringVar(&f.model, "model", "both", "model: cnn, dcnn or both")
+	fs.StringVar(&f.data, "data", "mnist", "data set: mnist or coco")
+	fs.StringVar(&f.model, "model", "both", "model: cnn, dcnn, both (cnn and dcnn) or, for COCO, all (cnn and the three placements)")
+	fs.StringVar(&f.deform, "deform", "middle", "COCO: where the dcnn's two deformable layers sit: first, middle or last")
+	fs.StringVar(&f.cocoAnn, "coco-ann", "", "COCO: an instances_*.json file")
+	fs.StringVar(&f.cocoImages, "coco-images", "", "COCO: its image folder")
+	fs.StringVar(&f.cocoTestAnn, "coco-test-ann", "", "COCO: an instances file whose crops form the test set (e.g. val2017)")
+	fs.StringVar(&f.cocoTestImages, "coco-test-images", "", "COCO: the test file's image folder")
+	fs.IntVar(&f.cropSize, "crop-size", 64, "COCO: crops are S×S RGB")
+	fs.Float64Var(&f.minBox, "min-box", 32, "COCO: drop boxes smaller than this many pixels on a side")
+	fs.IntVar(&f.top, "top", 10, "COCO: keep the most frequent categories")
+	fs.StringVar(&f.norm, "norm", "imagenet", "COCO: normalise with imagenet or dataset statistics")
 	fs.IntVar(&f.epochs, "epochs", 3, "epochs")
 	fs.IntVar(&f.limit, "limit", 0, "training images (0: all 60000 less the validation split)")
 	fs.IntVar(&f.val, "val", 5000, "validation images held out of the training set")
@@ -48,15 +61,12 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *trainFlags) config() (train.RunConfig, error) {
-	if f.data != "mnist" {
-		return train.RunConfig{}, fmt.Errorf("--data %q: only mnist is available in this version", f.data)
-	}
-	models, err := modelList(f.model)
+	models, err := modelList(f.data, f.model, f.deform)
 	if err != nil {
 		return train.RunConfig{}, err
 	}
 	var scales []float64
-	if strings.TrimSpace(f.scales) != "" {
+	if f.data == "mnist" && strings.TrimSpace(f.scales) != "" {
 		if scales, err = data.ParseScales(f.scales); err != nil {
 			return train.RunConfig{}, fmt.Errorf("--scales: %w", err)
 		}
@@ -65,9 +75,18 @@ func (f *trainFlags) config() (train.RunConfig, error) {
 	if f.opt != "sgd" {
 		mom = 0
 	}
+	var cd *train.COCOData
+	if f.data == "coco" {
+		if f.cocoAnn == "" || f.cocoImages == "" {
+			return train.RunConfig{}, fmt.Errorf("--data coco needs --coco-ann FILE and --coco-images DIR")
+		}
+		cd = train.DefaultCOCO(f.cocoAnn, f.cocoImages)
+		cd.TestAnn, cd.TestImages, cd.Size, cd.MinBox, cd.TopK, cd.Norm = f.cocoTestAnn, f.cocoTestImages, f.cropSize, f.minBox, f.top, f.norm
+		f.val = 0 // the crop set has its own validation split, by image
+	}
 	rc := train.RunConfig{
 		Data: f.data, Models: models, DCNv1: f.dcnv1, Limit: f.limit, Val: f.val, TestLimit: f.testLimit,
-		Scales: scales, MNISTDir: f.mnistDir,
+		Scales: scales, MNISTDir: f.mnistDir, COCO: cd,
 		Train: train.Config{Epochs: f.epochs, Batch: f.batch, Optimizer: f.opt, LR: f.lr, Momentum: mom,
 			WeightDecay: f.wd, StepGamma: f.gamma, StepSize: f.stepSize, Seed: f.seed},
 	}
@@ -109,9 +128,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func trainRun(ctx context.Context, run *train.Run, resume bool, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
-	d, err := train.LoadData(rc)
+	d, err := train.LoadDataContext(ctx, rc, cropProgress(stderr))
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range d.Reports {
+		fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",
+			r.File, r.Images, r.Annotations, sumCounts(r.Kept), sumCounts(r.Skipped))
 	}
 	fmt.Fprintf(stderr, "%d training, %d validation, %d test images", d.Train.N, setLen(d.Val), setLen(d.Test))
 	if len(d.Scales) > 0 {
@@ -153,4 +176,23 @@ func setLen(s *data.Set) int {
 		return 0
 	}
 	return s.N
+}
+
+// cropProgress prints the crop set's build progress at most every 2 s.
+func cropProgress(w io.Writer) func(done, total int) {
+	var last time.Time
+	return func(done, total int) {
+		if done == total || time.Since(last) > 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(w, "building crops: %d/%d images\n", done, total)
+		}
+	}
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

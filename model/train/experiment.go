@@ -1,9 +1,11 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
@@ -12,31 +14,51 @@ import (
 // RunConfig describes an experiment completely, so that a run folder can be
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
-	Data      string    `json:"data"`                // "mnist"
-	Models    []string  `json:"models"`              // "cnn", "dcnn"
+	Data      string    `json:"data"`                // "mnist" or "coco"
+	Models    []string  `json:"models"`              // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
 	DCNv1     bool      `json:"dcnv1"`               // deformable layers without a mask
 	Limit     int       `json:"limit"`               // training images; 0 takes all
 	Val       int       `json:"val"`                 // validation images held out of the training set
 	TestLimit int       `json:"test_limit"`          // test images; 0 takes all
 	Scales    []float64 `json:"scales"`              // Scaled-MNIST test scales; empty skips it
 	MNISTDir  string    `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
+	COCO      *COCOData `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
 	Train     Config    `json:"train"`
 }
 
 // MNISTModels are the model names of an MNIST run.
 var MNISTModels = []string{"cnn", "dcnn"}
 
+// COCOModels are the model names of a COCO run: the plain CNN and the
+// deformable pair at each placement.
+var COCOModels = []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
+
 // Validate reports the first unusable setting.
 func (rc RunConfig) Validate() error {
-	if rc.Data != "mnist" {
-		return fmt.Errorf("unknown data set %q (want mnist)", rc.Data)
+	var known []string
+	switch rc.Data {
+	case "mnist":
+		known = MNISTModels
+	case "coco":
+		known = COCOModels
+		if rc.COCO == nil || rc.COCO.Ann == "" || rc.COCO.Images == "" {
+			return fmt.Errorf("a COCO run needs an instances file and an image folder")
+		}
+		if rc.COCO.TopK < 2 {
+			return fmt.Errorf("a COCO run needs at least 2 categories, got %d", rc.COCO.TopK)
+		}
+		if rc.COCO.Size < 8 || rc.COCO.Size%4 != 0 {
+			return fmt.Errorf("COCO crop size must be a multiple of 4 and at least 8, got %d", rc.COCO.Size)
+		}
+	default:
+		return fmt.Errorf("unknown data set %q (want mnist or coco)", rc.Data)
 	}
 	if len(rc.Models) == 0 {
 		return fmt.Errorf("no models to train")
 	}
 	for _, m := range rc.Models {
-		if !slices.Contains(MNISTModels, m) {
-			return fmt.Errorf("unknown model %q (want cnn or dcnn)", m)
+		if !slices.Contains(known, m) {
+			return fmt.Errorf("unknown %s model %q (want %s)", rc.Data, m, strings.Join(known, ", "))
 		}
 	}
 	if rc.Limit < 0 || rc.Val < 0 || rc.TestLimit < 0 {
@@ -59,8 +81,11 @@ func SeedProtocol() RunConfig {
 // Each model draws from its own stream, so adding a model to a run does
 // not change the others.
 func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
-	stream := map[string]uint64{"cnn": 1, "dcnn": 2}[name]
+	stream := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
 	rng := rand.New(rand.NewPCG(rc.Train.Seed, stream))
+	if rc.Data == "coco" {
+		return newCOCONet(rc, name, rng)
+	}
 	switch name {
 	case "cnn":
 		return model.NewMNISTNet[float32](model.MNISTConfig{}, rng)
@@ -74,6 +99,15 @@ func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 // module, a validation split drawn with the seed, the training subset, the
 // test set and the Scaled-MNIST sets.
 func LoadData(rc RunConfig) (Data, error) {
+	return LoadDataContext(context.Background(), rc, nil)
+}
+
+// LoadDataContext is LoadData with a context (COCO crops take a while to
+// build the first time) and a progress callback for the crops (may be nil).
+func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
+	if rc.Data == "coco" {
+		return loadCOCO(ctx, rc, progress)
+	}
 	dir := rc.MNISTDir
 	if dir == "" {
 		var err error
@@ -105,6 +139,7 @@ func LoadData(rc RunConfig) (Data, error) {
 	slices.Sort(rest)
 	d.Train = trainAll.Gather(rest)
 	d.Train.Name = "mnist-train"
+	d.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	n := test.N
 	if rc.TestLimit > 0 {
 		n = min(n, rc.TestLimit)

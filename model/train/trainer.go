@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/optim"
@@ -68,6 +69,9 @@ type Data struct {
 	Test   *data.Set
 	Scales []float64   // the scales of Scaled
 	Scaled []*data.Set // the test set at each scale (Scaled-MNIST)
+
+	Classes []string      // class names (MNIST: the digits)
+	Reports []coco.Report // what the COCO loader kept and skipped
 }
 
 // Kind says what an Event reports.
@@ -213,6 +217,11 @@ func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trai
 		if s != nil && (s.C != net.InC || s.H != net.InH || s.W != net.InW) {
 			return nil, fmt.Errorf("train: %s: set %q holds %d×%d×%d samples, the net takes %d×%d×%d",
 				name, s.Name, s.C, s.H, s.W, net.InC, net.InH, net.InW)
+		}
+	}
+	for _, s := range append([]*data.Set{d.Train, d.Val, d.Test}, d.Scaled...) {
+		if s != nil && s.N > 0 && s.MaxLabel() >= net.Classes {
+			return nil, fmt.Errorf("train: %s: set %q has label %d, the net has %d classes", name, s.Name, s.MaxLabel(), net.Classes)
 		}
 	}
 	if len(d.Scales) != len(d.Scaled) {

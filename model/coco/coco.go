@@ -1,0 +1,831 @@
+// Package coco reads COCO object-detection data as cocodataset.org distributes it (an instances_*.json file and a
+// folder of images), turns its object boxes into a classification set of square RGB crops, caches those crops on
+// disk, and downloads and unpacks the official zips.
+//
+// # Loading
+//
+// [Parse] and [Load] stream the JSON: they never hold the file, nor any value they do not use, in memory. Of the
+// top-level object they read "images" (id, file_name, width, height), "annotations" (id, image_id, category_id,
+// bbox, area, iscrowd) and "categories" (id, name, supercategory), in any order; every other key ("info",
+// "licenses", "segmentation", ...) is skipped after its syntax is checked. Keys match exactly (COCO's are lower
+// case).
+//
+// Every entry is checked. An entry that fails a check is skipped and counted under a stable reason name (see
+// [Reasons]); the rest of the file is still used. A file that is unusable as a whole (not JSON, truncated, a
+// top-level value or one of the three arrays of the wrong type) gives an error naming the file and the byte offset.
+//
+// A box is [x, y, w, h] in pixels of the raw image frame (EXIF orientation is ignored, as COCO's own tools do).
+// A box that reaches outside its image is clipped to the image and kept if the clipped box still has positive size
+// and is at least MinSize on both sides; boxes with an edge more than one pixel outside are counted under the info
+// key "bbox_clipped" (COCO's own boxes often overshoot the border by a rounding error, which is not worth a count).
+//
+// # Crops
+//
+// [BuildCrops] makes a classification set from the kept boxes of the K most frequent categories (class i is the
+// i-th most frequent; COCO's category ids, 1..90 with gaps, go through a table, never id-1). Each crop is the box's
+// longer side plus a margin of context on each side, squared around the box's centre, shrunk to the image's
+// shorter side if larger and moved inside the image (so never padded or distorted), then resized to Size×Size RGB
+// with a linear filter. Grey and CMYK JPEGs come out as RGB; transparent PNG pixels are composed over black. Each
+// image's size is read from its header first and checked against the JSON and the pixel cap before it is decoded.
+// Images are decoded in parallel; the crops come out in a fixed order (image id, then annotation id), whatever the
+// number of workers. Images, not crops, are split between train, validation and test, by a seeded shuffle of
+// their ids, or a second file (val2017) gives the test split.
+//
+// The crops can be cached in one file (magic, version, key, JSON header, raw crops, SHA-256), written atomically.
+// The key hashes the annotation files' paths, sizes and modification times, the image folders and every option
+// that changes a crop, so the cache is rebuilt when any of them changes, and when the file is corrupt.
+//
+// # Downloads
+//
+// [Fetcher] downloads the official zips with resumable, checked downloads, and [Extract] unpacks a zip without
+// letting it write outside its folder or past size and entry caps.
+package coco
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Reasons for which an entry is skipped. Each skipped entry is counted once, under the first reason that applies.
+const (
+	// Entries of any kind.
+	ReasonNotObject    = "not_an_object"   // an element of "images", "annotations" or "categories" is not an object
+	ReasonMissingField = "missing_field"   // a field the entry needs is absent
+	ReasonBadField     = "bad_field"       // a field has the wrong JSON type, or a string is not valid UTF-8
+	ReasonBadID        = "bad_id"          // an id is not an integer (or is out of range)
+	ReasonDuplicateID  = "duplicate_id"    // an earlier entry of the same kind has this id; the first one is kept
+	ReasonZeroSize     = "zero_size"       // an image or box with zero or negative width or height
+	ReasonNotFinite    = "bbox_not_finite" // a bbox or area number too large for float64 (how JSON writes NaN or ∞)
+	ReasonBadBBox      = "bad_bbox"        // bbox is not an array of 4 numbers
+
+	// Images.
+	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
+	ReasonTooLarge     = "too_large"           // more pixels than MaxPixels, in the JSON or in the file's header
+	ReasonMissingFile  = "missing_file"        // no such file in the image folder
+	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt)
+	ReasonSizeMismatch = "size_mismatch"       // the file's size differs from the JSON's width and height
+
+	// Annotations.
+	ReasonUnknownImage    = "unknown_image_id"    // no image entry has this id
+	ReasonImageSkipped    = "image_skipped"       // the image entry exists but was skipped for a reason of its own
+	ReasonUnknownCategory = "unknown_category_id" // no usable category entry has this id
+	ReasonCrowd           = "crowd"               // iscrowd is set: a region of many objects, not one
+	ReasonOutside         = "bbox_outside_image"  // nothing of the box is left after clipping it to the image
+	ReasonTooSmall        = "too_small"           // the clipped box is narrower or lower than MinSize
+
+	// ReasonNotTopK counts, in a [Report] and in [Crops], kept boxes whose category is not among the top K.
+	ReasonNotTopK = "not_in_top_k"
+
+	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info count, not a skip).
+	InfoClipped = "bbox_clipped"
+)
+
+// Reasons returns every skip reason, in a stable order for reports.
+func Reasons() []string { return slices.Clone(reasons[:]) }
+
+var reasons = [...]string{
+	ReasonNotObject, ReasonMissingField, ReasonBadField, ReasonBadID, ReasonDuplicateID, ReasonZeroSize,
+	ReasonNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
+	ReasonSizeMismatch, ReasonUnknownImage, ReasonImageSkipped, ReasonUnknownCategory, ReasonCrowd, ReasonOutside,
+	ReasonTooSmall, ReasonNotTopK,
+}
+
+// Defaults for LoadOptions.
+const (
+	DefaultMinSize   = 32
+	DefaultMaxPixels = 50_000_000
+)
+
+// maxSide bounds an image's width and height, whatever MaxPixels says, so that products of sizes never overflow.
+const maxSide = 1 << 20
+
+// Image is a usable entry of "images".
+type Image struct {
+	ID            int64
+	FileName      string // relative to the image folder, with forward slashes
+	Width, Height int
+}
+
+// Category is a usable entry of "categories".
+type Category struct {
+	ID                  int64
+	Name, Supercategory string
+}
+
+// Box is an axis-aligned box in pixels: the top-left corner and the size.
+type Box struct{ X, Y, W, H float64 }
+
+// Annotation is a usable object box.
+type Annotation struct {
+	ID, ImageID, CategoryID int64
+	// BBox is the box clipped to its image.
+	BBox Box
+	Area float64
+	// Clipped reports that the box reached more than a pixel outside its image.
+	Clipped bool
+
+	crowd  bool
+	reason uint8 // index+1 into Reasons while parsing; 0 once kept
+}
+
+// Counts holds a number per kind of entry.
+type Counts struct {
+	Images, Annotations, Categories int
+}
+
+// Skips counts skipped entries by reason, per kind of entry.
+type Skips struct {
+	Images, Annotations, Categories map[string]int
+}
+
+// Total returns the counts of all kinds merged into one map (a new one).
+func (s Skips) Total() map[string]int {
+	t := map[string]int{}
+	for _, m := range []map[string]int{s.Images, s.Annotations, s.Categories} {
+		for k, v := range m {
+			t[k] += v
+		}
+	}
+	return t
+}
+
+func (s Skips) clone() Skips {
+	return Skips{Images: maps.Clone(s.Images), Annotations: maps.Clone(s.Annotations), Categories: maps.Clone(s.Categories)}
+}
+
+// LoadOptions says which boxes to keep and how to check images. The zero value gives the defaults.
+type LoadOptions struct {
+	// MinSize is the smallest width and height, in pixels, of a kept box after clipping; 0 means DefaultMinSize
+	// and a negative value keeps every box of positive size.
+	MinSize float64
+	// MaxPixels caps an image's width×height, in the JSON and in the file; 0 means DefaultMaxPixels.
+	MaxPixels int64
+	// ImageDir, if not empty, is the image folder: Load then opens each image, reads its header with
+	// image.DecodeConfig and skips images that are missing, unreadable, too large or of another size than the JSON
+	// says, with their boxes. Parse ignores it. Decoding the pixels (which finds truncated files) is left to
+	// BuildCrops.
+	ImageDir string
+	// Decode makes Load decode every image in full rather than read its header, which also finds truncated and
+	// corrupt files (as BuildCrops does), at the cost of decoding every image.
+	Decode bool
+	// Workers is the number of images checked at once; 0 means runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+func (o LoadOptions) withDefaults() LoadOptions {
+	if o.MinSize == 0 {
+		o.MinSize = DefaultMinSize
+	}
+	if o.MinSize < 0 {
+		o.MinSize = 0
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	return o
+}
+
+// Index is what Parse or Load made of an instances file: the usable images, categories and boxes, and the counts of
+// everything else.
+type Index struct {
+	// Name is the file's path (or the name given to Parse), for messages.
+	Name string
+	// Images, Categories and Annotations hold the usable entries in file order.
+	Images      []Image
+	Categories  []Category
+	Annotations []Annotation
+	// Entries counts the elements of each array in the file, usable or not.
+	Entries Counts
+	// Skipped counts the entries left out, by kind and reason.
+	Skipped Skips
+	// Info counts notable but kept entries (InfoClipped).
+	Info map[string]int
+
+	imageByID    map[int64]int
+	categoryByID map[int64]int
+}
+
+// Image returns the usable image with the given id.
+func (x *Index) Image(id int64) (Image, bool) {
+	i, ok := x.imageByID[id]
+	if !ok {
+		return Image{}, false
+	}
+	return x.Images[i], true
+}
+
+// Category returns the usable category with the given id.
+func (x *Index) Category(id int64) (Category, bool) {
+	i, ok := x.categoryByID[id]
+	if !ok {
+		return Category{}, false
+	}
+	return x.Categories[i], true
+}
+
+// Load reads and checks the instances file at path, and with opt.ImageDir set checks the image files too. It
+// returns an error only if the file cannot be read or is unusable as a whole, or if ctx ends.
+func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: %w", err)
+	}
+	defer f.Close()
+	x, err := Parse(f, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if opt.ImageDir != "" {
+		if err := x.checkFiles(ctx, opt.withDefaults()); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// Parse reads and checks an instances file from r; name is used in messages. It does not look at image files.
+func Parse(r io.Reader, name string, opt LoadOptions) (*Index, error) {
+	opt = opt.withDefaults()
+	p := parser{s: newScanner(r)}
+	if err := p.file(); err != nil {
+		return nil, fmt.Errorf("coco: %s: %w", name, err)
+	}
+	x := &Index{
+		Name: name,
+		Entries: Counts{Images: len(p.images), Annotations: p.anns.n + p.annsNotObject,
+			Categories: len(p.cats)},
+		Skipped: Skips{Images: map[string]int{}, Annotations: map[string]int{}, Categories: map[string]int{}},
+		Info:    map[string]int{},
+	}
+	if p.annsNotObject > 0 {
+		x.Skipped.Annotations[ReasonNotObject] = p.annsNotObject
+	}
+	x.checkCategories(p.cats)
+	skippedImages := x.checkImages(p.images, opt)
+	x.checkAnnotations(&p.anns, skippedImages, opt)
+	return x, nil
+}
+
+// reasonCode returns the code under which parse stores a reason.
+func reasonCode(r string) uint8 {
+	i := slices.Index(reasons[:], r)
+	if i < 0 {
+		panic("coco: unknown reason " + r)
+	}
+	return uint8(i + 1)
+}
+
+var (
+	codeNotObject    = reasonCode(ReasonNotObject)
+	codeMissingField = reasonCode(ReasonMissingField)
+	codeBadField     = reasonCode(ReasonBadField)
+	codeBadID        = reasonCode(ReasonBadID)
+	codeNotFinite    = reasonCode(ReasonNotFinite)
+	codeBadBBox      = reasonCode(ReasonBadBBox)
+)
+
+// noID marks an id that is absent or unreadable; no integer in a JSON file can decode to it.
+const noID = math.MinInt64
+
+type rawImage struct {
+	id            int64
+	fileName      string
+	width, height int64
+	reason        uint8
+}
+
+type rawCategory struct {
+	id                  int64
+	name, supercategory string
+	reason              uint8
+}
+
+// parser turns the scanner's tokens into raw entries; the checks that need other entries come after the whole
+// file is read, since COCO files put "annotations" before "images" as often as not.
+type parser struct {
+	s             *scanner
+	images        []rawImage
+	cats          []rawCategory
+	anns          chunked[Annotation]
+	annsNotObject int
+}
+
+func (p *parser) file() error {
+	s := p.s
+	c, ok := s.peek()
+	if !ok {
+		return s.eofError("the top-level object (empty file?)")
+	}
+	if c != '{' {
+		return s.errorf("the top level is not a JSON object (found %s)", quoteByte(c))
+	}
+	more, err := s.openObject("top-level object")
+	for more && err == nil {
+		var k []byte
+		if k, err = s.key("top-level object"); err != nil {
+			break
+		}
+		switch string(k) {
+		case "images":
+			err = p.array("images", p.image)
+		case "annotations":
+			err = p.array("annotations", p.annotation)
+		case "categories":
+			err = p.array("categories", p.category)
+		default:
+			err = s.skip()
+		}
+		if err == nil {
+			more, err = s.more('}', "top-level object")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return s.finish()
+}
+
+// array reads the array of one kind of entry, calling elem for each element that is an object and notObject for
+// the others.
+func (p *parser) array(name string, elem func(notObject bool) error) error {
+	s := p.s
+	c, ok := s.peek()
+	if !ok {
+		return s.eofError(`"` + name + `"`)
+	}
+	if c != '[' {
+		return s.errorf("%q is not an array (found %s)", name, quoteByte(c))
+	}
+	more, err := s.openArray(name)
+	for more && err == nil {
+		c, _ := s.peek()
+		if c == '{' {
+			err = elem(false)
+		} else if err = s.skip(); err == nil {
+			err = elem(true)
+		}
+		if err == nil {
+			more, err = s.more(']', name)
+		}
+	}
+	return err
+}
+
+// fields reads the members of an object whose '{' is next, calling field for each key.
+func (p *parser) fields(what string, field func(key []byte) error) error {
+	s := p.s
+	more, err := s.openObject(what)
+	for more && err == nil {
+		var k []byte
+		if k, err = s.key(what); err == nil {
+			if err = field(k); err == nil {
+				more, err = s.more('}', what)
+			}
+		}
+	}
+	return err
+}
+
+// setReason records the first problem found with an entry.
+func setReason(dst *uint8, code uint8) {
+	if *dst == 0 {
+		*dst = code
+	}
+}
+
+func idReason(kind int) uint8 {
+	if kind == valWrongKind {
+		return codeBadField
+	}
+	return codeBadID
+}
+
+func (p *parser) image(notObject bool) error {
+	im := rawImage{id: noID, width: -1, height: -1}
+	if notObject {
+		im.reason = codeNotObject
+		p.images = append(p.images, im)
+		return nil
+	}
+	var haveID, haveName, haveW, haveH bool
+	err := p.fields("image", func(k []byte) error {
+		var kind int
+		var err error
+		switch string(k) {
+		case "id":
+			im.id, err = p.id(&im.reason)
+			haveID = true
+		case "file_name":
+			im.fileName, kind, err = p.text()
+			haveName = true
+		case "width":
+			im.width, kind, err = p.s.integer()
+			haveW = true
+		case "height":
+			im.height, kind, err = p.s.integer()
+			haveH = true
+		default:
+			err = p.s.skip()
+		}
+		if kind != valOK {
+			setReason(&im.reason, codeBadField)
+		}
+		return err
+	})
+	if !(haveID && haveName && haveW && haveH) {
+		setReason(&im.reason, codeMissingField)
+	}
+	p.images = append(p.images, im)
+	return err
+}
+
+func (p *parser) category(notObject bool) error {
+	c := rawCategory{id: noID}
+	if notObject {
+		c.reason = codeNotObject
+		p.cats = append(p.cats, c)
+		return nil
+	}
+	var haveID, haveName bool
+	err := p.fields("category", func(k []byte) error {
+		var kind int
+		var err error
+		switch string(k) {
+		case "id":
+			c.id, err = p.id(&c.reason)
+			haveID = true
+		case "name":
+			c.name, kind, err = p.text()
+			haveName = true
+		case "supercategory":
+			c.supercategory, kind, err = p.text()
+		default:
+			err = p.s.skip()
+		}
+		if kind != valOK {
+			setReason(&c.reason, codeBadField)
+		}
+		return err
+	})
+	if !(haveID && haveName) {
+		setReason(&c.reason, codeMissingField)
+	}
+	p.cats = append(p.cats, c)
+	return err
+}
+
+func (p *parser) annotation(notObject bool) error {
+	if notObject {
+		p.annsNotObject++
+		return nil
+	}
+	a := Annotation{ID: noID}
+	var have uint8
+	const haveID, haveImage, haveCat, haveBox = 1, 2, 4, 8
+	err := p.fields("annotation", func(k []byte) error {
+		var kind int
+		var err error
+		switch string(k) {
+		case "id":
+			a.ID, err = p.id(&a.reason)
+			have |= haveID
+		case "image_id":
+			a.ImageID, err = p.id(&a.reason)
+			have |= haveImage
+		case "category_id":
+			a.CategoryID, err = p.id(&a.reason)
+			have |= haveCat
+		case "bbox":
+			have |= haveBox
+			err = p.bbox(&a)
+		case "area":
+			a.Area, kind, err = p.s.float()
+			switch kind {
+			case valWrongKind:
+				setReason(&a.reason, codeBadField)
+			case valNotFinite:
+				setReason(&a.reason, codeNotFinite)
+			}
+		case "iscrowd":
+			err = p.crowd(&a)
+		default:
+			err = p.s.skip()
+		}
+		return err
+	})
+	if have != haveID|haveImage|haveCat|haveBox {
+		setReason(&a.reason, codeMissingField)
+	}
+	p.anns.add(a)
+	return err
+}
+
+// id reads an id; if it is unreadable it records why in reason and returns noID.
+func (p *parser) id(reason *uint8) (int64, error) {
+	v, kind, err := p.s.integer()
+	if kind != valOK {
+		setReason(reason, idReason(kind))
+		return noID, err
+	}
+	return v, err
+}
+
+// text reads a string; kind is valWrongKind if it is not a string or not valid UTF-8.
+func (p *parser) text() (string, int, error) {
+	b, kind, err := p.s.text()
+	if kind != valOK || !utf8.Valid(b) {
+		return "", valWrongKind, err
+	}
+	return string(b), valOK, err
+}
+
+// bbox reads the value of "bbox", which should be an array of 4 numbers.
+func (p *parser) bbox(a *Annotation) error {
+	s := p.s
+	c, ok := s.peek()
+	if !ok {
+		return s.eofError("bbox")
+	}
+	if c != '[' {
+		setReason(&a.reason, codeBadBBox)
+		return s.skip()
+	}
+	var v [4]float64
+	n := 0
+	more, err := s.openArray("bbox")
+	for more && err == nil {
+		var f float64
+		var kind int
+		if f, kind, err = s.float(); err != nil {
+			break
+		}
+		switch {
+		case kind == valWrongKind || n >= 4:
+			setReason(&a.reason, codeBadBBox)
+		case kind == valNotFinite:
+			setReason(&a.reason, codeNotFinite)
+		default:
+			v[n] = f
+		}
+		n++
+		more, err = s.more(']', "bbox")
+	}
+	if n != 4 {
+		setReason(&a.reason, codeBadBBox)
+	}
+	a.BBox = Box{v[0], v[1], v[2], v[3]}
+	return err
+}
+
+// crowd reads iscrowd: 0 or 1 (any non-zero number counts as 1), or false or true.
+func (p *parser) crowd(a *Annotation) error {
+	s := p.s
+	c, ok := s.peek()
+	if !ok {
+		return s.eofError("iscrowd")
+	}
+	if c == 't' || c == 'f' {
+		b, err := s.literal()
+		a.crowd = b == 't'
+		return err
+	}
+	v, kind, err := s.float()
+	if kind != valOK {
+		setReason(&a.reason, codeBadField)
+	}
+	a.crowd = v != 0
+	return err
+}
+
+// localPath reports whether a file_name names a file inside the image folder on every system: relative, without
+// "..", backslashes or NUL, as filepath.IsLocal sees it.
+func localPath(name string) bool {
+	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
+		return false
+	}
+	for el := range strings.SplitSeq(name, "/") {
+		if el == ".." {
+			return false
+		}
+	}
+	return filepath.IsLocal(filepath.FromSlash(name))
+}
+
+func (x *Index) checkCategories(raw []rawCategory) {
+	x.categoryByID = make(map[int64]int, len(raw))
+	seen := make(map[int64]bool, len(raw))
+	for _, c := range raw {
+		dup := c.id != noID && seen[c.id]
+		if c.id != noID {
+			seen[c.id] = true
+		}
+		switch {
+		case dup:
+			x.Skipped.Categories[ReasonDuplicateID]++
+			continue
+		case c.reason != 0:
+			x.Skipped.Categories[reasons[c.reason-1]]++
+			continue
+		}
+		x.categoryByID[c.id] = len(x.Categories)
+		x.Categories = append(x.Categories, Category{ID: c.id, Name: c.name, Supercategory: c.supercategory})
+	}
+}
+
+// checkImages keeps the usable images and returns the ids of those skipped for a reason of their own. The first
+// entry with a readable id claims it, whether or not that entry is usable.
+func (x *Index) checkImages(raw []rawImage, opt LoadOptions) map[int64]bool {
+	x.imageByID = make(map[int64]int, len(raw))
+	seen := make(map[int64]bool, len(raw))
+	skipped := map[int64]bool{}
+	for _, im := range raw {
+		dup := im.id != noID && seen[im.id]
+		if im.id != noID {
+			seen[im.id] = true
+		}
+		reason := ""
+		switch {
+		case dup:
+			reason = ReasonDuplicateID
+		case im.reason != 0:
+			reason = reasons[im.reason-1]
+		case im.width <= 0 || im.height <= 0:
+			reason = ReasonZeroSize
+		case im.width > maxSide || im.height > maxSide || im.width*im.height > opt.MaxPixels:
+			reason = ReasonTooLarge
+		case !localPath(im.fileName):
+			reason = ReasonPathEscapes
+		}
+		if reason != "" {
+			x.Skipped.Images[reason]++
+			if im.id != noID && !dup {
+				skipped[im.id] = true
+			}
+			continue
+		}
+		x.imageByID[im.id] = len(x.Images)
+		x.Images = append(x.Images, Image{ID: im.id, FileName: im.fileName, Width: int(im.width), Height: int(im.height)})
+	}
+	return skipped
+}
+
+// checkAnnotations keeps the usable boxes, clipped, in a slice of their exact size.
+func (x *Index) checkAnnotations(anns *chunked[Annotation], skippedImages map[int64]bool, opt LoadOptions) {
+	markDuplicates(anns)
+	n := 0
+	for _, block := range anns.blocks {
+		for i := range block {
+			a := &block[i]
+			if a.reason == 0 {
+				a.reason = x.checkBox(a, skippedImages, opt)
+			}
+			if a.reason != 0 {
+				x.Skipped.Annotations[reasons[a.reason-1]]++
+				continue
+			}
+			if a.Clipped {
+				x.Info[InfoClipped]++
+			}
+			n++
+		}
+	}
+	x.Annotations = make([]Annotation, 0, n)
+	for _, block := range anns.blocks {
+		for _, a := range block {
+			if a.reason == 0 {
+				x.Annotations = append(x.Annotations, a)
+			}
+		}
+	}
+}
+
+// chunked is an append-only list in blocks of fixed size: growing it never copies, so that reading 860,000
+// annotations allocates their size once rather than five times over, as append's growth would.
+type chunked[T any] struct {
+	blocks [][]T
+	n      int
+}
+
+const chunkSize = 8192
+
+func (c *chunked[T]) add(v T) {
+	if len(c.blocks) == 0 || len(c.blocks[len(c.blocks)-1]) == chunkSize {
+		c.blocks = append(c.blocks, make([]T, 0, chunkSize))
+	}
+	last := &c.blocks[len(c.blocks)-1]
+	*last = append(*last, v)
+	c.n++
+}
+
+func (c *chunked[T]) at(i int) *T { return &c.blocks[i/chunkSize][i%chunkSize] }
+
+var (
+	codeDuplicate       = reasonCode(ReasonDuplicateID)
+	codeUnknownImage    = reasonCode(ReasonUnknownImage)
+	codeImageSkipped    = reasonCode(ReasonImageSkipped)
+	codeUnknownCategory = reasonCode(ReasonUnknownCategory)
+	codeCrowd           = reasonCode(ReasonCrowd)
+	codeZeroSize        = reasonCode(ReasonZeroSize)
+	codeOutside         = reasonCode(ReasonOutside)
+	codeTooSmall        = reasonCode(ReasonTooSmall)
+)
+
+// markDuplicates marks every annotation with the id of an earlier one (usable or not) as a duplicate.
+func markDuplicates(anns *chunked[Annotation]) {
+	sorted := true
+	last := int64(math.MinInt64)
+	for i := range anns.n {
+		a := anns.at(i)
+		if a.ID == noID {
+			continue
+		}
+		if a.ID <= last {
+			sorted = false
+			break
+		}
+		last = a.ID
+	}
+	if sorted {
+		return
+	}
+	// A duplicate takes precedence over the entry's own faults, as for images and categories.
+	type ref struct {
+		id int64
+		i  int32
+	}
+	refs := make([]ref, 0, anns.n)
+	for i := range anns.n {
+		a := anns.at(i)
+		if a.ID == noID {
+			continue
+		}
+		refs = append(refs, ref{a.ID, int32(i)})
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	for k := 1; k < len(refs); k++ {
+		if refs[k].id == refs[k-1].id {
+			anns.at(int(refs[k].i)).reason = codeDuplicate
+		}
+	}
+}
+
+// clip clips the interval [x, x+size) to [0, limit), leaving numbers that need no clipping as they are.
+func clip(x, size, limit float64) (float64, float64) {
+	if x < 0 {
+		x, size = 0, size+x
+	}
+	if x+size > limit {
+		size = limit - x
+	}
+	return x, size
+}
+
+// clipSlack is how far, in pixels, a box may reach outside its image before it counts as clipped.
+const clipSlack = 1
+
+func (x *Index) checkBox(a *Annotation, skippedImages map[int64]bool, opt LoadOptions) uint8 {
+	i, ok := x.imageByID[a.ImageID]
+	if !ok {
+		if skippedImages[a.ImageID] {
+			return codeImageSkipped
+		}
+		return codeUnknownImage
+	}
+	if _, ok := x.categoryByID[a.CategoryID]; !ok {
+		return codeUnknownCategory
+	}
+	if a.crowd {
+		return codeCrowd
+	}
+	b := a.BBox
+	if !(b.W > 0 && b.H > 0) {
+		return codeZeroSize
+	}
+	im := x.Images[i]
+	w, h := float64(im.Width), float64(im.Height)
+	x0, bw := clip(b.X, b.W, w)
+	y0, bh := clip(b.Y, b.H, h)
+	if !(bw > 0 && bh > 0) {
+		return codeOutside
+	}
+	a.Clipped = b.X < -clipSlack || b.Y < -clipSlack || b.X+b.W > w+clipSlack || b.Y+b.H > h+clipSlack
+	a.BBox = Box{x0, y0, bw, bh}
+	if a.BBox.W < opt.MinSize || a.BBox.H < opt.MinSize {
+		return codeTooSmall
+	}
+	return 0
+}

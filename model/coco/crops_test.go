@@ -1,0 +1,424 @@
+package coco
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCOCOCMYKFixtureDecodes(t *testing.T) {
+	b := cmykJPEG(16, 8, func(bx, _ int) [4]uint8 {
+		if bx == 0 {
+			return [4]uint8{0, 255, 255, 0} // red
+		}
+		return [4]uint8{0, 0, 0, 128} // grey
+	})
+	m, format, err := image.Decode(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, ok := m.(*image.CMYK)
+	if format != "jpeg" || !ok {
+		t.Fatalf("decoded a %T as %s, want *image.CMYK", m, format)
+	}
+	if got := cm.CMYKAt(2, 3); got != (color.CMYK{0, 255, 255, 0}) {
+		t.Errorf("pixel (2,3) %v", got)
+	}
+	if got := cm.CMYKAt(12, 3); got != (color.CMYK{0, 0, 0, 128}) {
+		t.Errorf("pixel (12,3) %v", got)
+	}
+}
+
+// imageFaults is a folder with an image of every kind, good and bad, and an instances file with one box on each.
+func imageFaults(t *testing.T) (annPath, images string) {
+	t.Helper()
+	trunc := jpegBytes(t, gradient(100, 80))
+	alpha := image.NewNRGBA(image.Rect(0, 0, 100, 80))
+	for i := 0; i < len(alpha.Pix); i += 4 {
+		copy(alpha.Pix[i:], []byte{200, 100, 50, 128})
+	}
+	files := map[string][]byte{
+		"good.jpg":      jpegBytes(t, gradient(100, 80)),
+		"grey.jpg":      greyJPEG(t, 100, 80, 90),
+		"cmyk.jpg":      cmykJPEG(96, 80, func(int, int) [4]uint8 { return [4]uint8{0, 255, 255, 0} }),
+		"alpha.png":     pngBytes(t, alpha),
+		"sub/deep.png":  pngBytes(t, gradient(100, 80)),
+		"trunc.jpg":     trunc[:len(trunc)/2],
+		"text.jpg":      []byte("this is not an image\n"),
+		"huge.png":      hugePNG(100000, 100000),
+		"wrongsize.jpg": jpegBytes(t, gradient(60, 40)),
+	}
+	names := []string{"good.jpg", "grey.jpg", "cmyk.jpg", "alpha.png", "sub/deep.png", "trunc.jpg", "text.jpg",
+		"huge.png", "wrongsize.jpg", "missing.jpg", "link.jpg", "folder.jpg"}
+	var ims, anns []string
+	for i, name := range names {
+		w := 100
+		if name == "cmyk.jpg" {
+			w = 96
+		}
+		ims = append(ims, img(i+1, name, w, 80))
+		anns = append(anns, ann(i+1, i+1, 7, "[10,10,50,40]"))
+	}
+	annPath, images = writeFixture(t, doc(ims, anns, []string{cat7}), files)
+	outside := filepath.Join(filepath.Dir(images), "outside.jpg")
+	if err := os.WriteFile(outside, files["good.jpg"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(images, "link.jpg")); err != nil {
+		t.Skipf("cannot make a symbolic link: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(images, "folder.jpg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return annPath, images
+}
+
+func TestCOCOLoadChecksImageFiles(t *testing.T) {
+	annPath, images := imageFaults(t)
+	for _, tc := range []struct {
+		decode bool
+		want   map[string]int
+	}{
+		// Reading headers only, the truncated JPEG passes.
+		{false, map[string]int{ReasonBadImage: 2, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
+			ReasonPathEscapes: 1}},
+		{true, map[string]int{ReasonBadImage: 3, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
+			ReasonPathEscapes: 1}},
+	} {
+		x, err := Load(t.Context(), annPath, LoadOptions{ImageDir: images, Decode: tc.decode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, x, LoadOptions{})
+		if !maps.Equal(x.Skipped.Images, tc.want) {
+			t.Errorf("decode %v: images skipped %v, want %v", tc.decode, x.Skipped.Images, tc.want)
+		}
+		n := 0
+		for _, v := range tc.want {
+			n += v
+		}
+		if x.Skipped.Annotations[ReasonImageSkipped] != n || len(x.Annotations) != 12-n {
+			t.Errorf("decode %v: annotations skipped %v, %d kept", tc.decode, x.Skipped.Annotations, len(x.Annotations))
+		}
+	}
+	if _, err := Load(t.Context(), annPath, LoadOptions{ImageDir: filepath.Join(images, "nope")}); err == nil {
+		t.Error("a missing image folder is not an error")
+	}
+	if _, err := Load(t.Context(), filepath.Join(images, "nope.json"), LoadOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "nope.json") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
+	annPath, images := imageFaults(t)
+	var calls, lastDone, lastTotal int
+	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{ValFraction: -1, TestFraction: -1, Size: 16,
+		Progress: func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every image has a box, so every image is opened; 5 decode.
+	if calls != 12 || lastDone != 12 || lastTotal != 12 {
+		t.Errorf("progress called %d times, last (%d, %d), want 12 times up to (12, 12)", calls, lastDone, lastTotal)
+	}
+	r := c.Reports[0]
+	want := map[string]int{ReasonBadImage: 3, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
+		ReasonPathEscapes: 1, ReasonImageSkipped: 7}
+	if !maps.Equal(r.Skipped, want) || r.Kept["cat"] != 5 || r.Images != 12 || r.Annotations != 12 {
+		t.Errorf("report %+v, want skipped %v and 5 kept", r, want)
+	}
+	s := c.Sets[Train]
+	if s.N != 5 || s.C != 3 || s.H != 16 || s.W != 16 || c.Sets[Val].N != 0 || c.Sets[Test].N != 0 {
+		t.Fatalf("sets of %d, %d, %d crops of %d×%d×%d", s.N, c.Sets[Val].N, c.Sets[Test].N, s.C, s.H, s.W)
+	}
+	// Image ids 1 good, 2 grey, 3 cmyk, 4 alpha, 5 sub/deep, in that order.
+	wantImages := []int64{1, 2, 3, 4, 5}
+	for i, r := range c.Refs[Train] {
+		if r.ImageID != wantImages[i] || r.AnnotationID != wantImages[i] {
+			t.Fatalf("refs %v", c.Refs[Train])
+		}
+	}
+	px := func(i, x, y int) [3]uint8 {
+		p := s.Pixels(i)
+		o := y*16 + x
+		return [3]uint8{p[o], p[256+o], p[512+o]}
+	}
+	near := func(a, b [3]uint8) bool {
+		for k := range 3 {
+			if d := int(a[k]) - int(b[k]); d < -3 || d > 3 {
+				return false
+			}
+		}
+		return true
+	}
+	if got := px(1, 8, 8); !near(got, [3]uint8{90, 90, 90}) {
+		t.Errorf("grey JPEG crop pixel %v, want RGB (90, 90, 90)", got)
+	}
+	if got := px(2, 8, 8); !near(got, [3]uint8{255, 0, 0}) {
+		t.Errorf("CMYK JPEG crop pixel %v, want red", got)
+	}
+	if got := px(3, 8, 8); !near(got, [3]uint8{100, 50, 25}) {
+		t.Errorf("half-transparent PNG crop pixel %v, want (100, 50, 25): composed over black", got)
+	}
+	// The gradient's red grows to the right: the crop of box [10,10,50,40] with 10 % context is x 5..65.
+	if l, r := px(0, 0, 8)[0], px(0, 15, 8)[0]; !(l < 30 && r > 150) {
+		t.Errorf("gradient crop's red runs from %d to %d", l, r)
+	}
+}
+
+func TestCOCOCropRect(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		b       Box
+		w, h    int
+		context float64
+		want    image.Rectangle
+	}{
+		{"square box no context", Box{10, 10, 20, 20}, 100, 100, 0, image.Rect(10, 10, 30, 30)},
+		{"context 10 % each side", Box{40, 40, 20, 20}, 100, 100, 0.1, image.Rect(38, 38, 62, 62)},
+		{"wide box squared around its centre", Box{10, 40, 40, 20}, 100, 100, 0, image.Rect(10, 30, 50, 70)},
+		{"moved inside at the top left", Box{0, 0, 20, 20}, 100, 100, 0.5, image.Rect(0, 0, 40, 40)},
+		{"moved inside at the bottom right", Box{80, 80, 20, 20}, 100, 100, 0.5, image.Rect(60, 60, 100, 100)},
+		{"shrunk to the shorter side, centred", Box{0, 0, 100, 50}, 100, 50, 0.1, image.Rect(25, 0, 75, 50)},
+		{"tall box in a wide image", Box{45, 0, 10, 50}, 200, 50, 0.1, image.Rect(25, 0, 75, 50)},
+		{"never empty", Box{5, 5, 0.2, 0.2}, 10, 10, 0, image.Rect(5, 5, 6, 6)},
+	} {
+		if got := cropRect(tc.b, tc.w, tc.h, tc.context); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// splitFixture is a folder of n images with boxes of three categories (ids with gaps) in unequal numbers.
+func splitFixture(t *testing.T, n int) (annPath, images string) {
+	t.Helper()
+	files := map[string][]byte{}
+	var ims, anns []string
+	id := 1
+	for i := range n {
+		name := "im" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".jpg"
+		files[name] = jpegBytes(t, uniform(64, 48, color.RGBA{uint8(i * 7), uint8(255 - i*5), uint8(i * 3), 255}))
+		ims = append(ims, img(1000+i, name, 64, 48))
+		// Category 90 on every image, 17 on two in three, 3 on one in three, 50 on none.
+		for _, c := range []int{90, 17, 3} {
+			if c == 17 && i%3 == 2 || c == 3 && i%3 != 0 {
+				continue
+			}
+			anns = append(anns, ann(id, 1000+i, c, "[2,2,40,40]"))
+			id++
+		}
+	}
+	cats := []string{cat(3, "three"), cat(17, "seventeen"), cat(50, "fifty"), cat(90, "ninety")}
+	return writeFixture(t, doc(ims, anns, cats), files)
+}
+
+func TestCOCOBuildCropsSplitsByImage(t *testing.T) {
+	annPath, images := splitFixture(t, 40)
+	opt := CropOptions{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
+	a, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Classes, []string{"ninety", "seventeen", "three"}) || !slices.Equal(a.CategoryIDs, []int64{90, 17, 3}) {
+		t.Errorf("classes %v %v, want the most frequent first", a.Classes, a.CategoryIDs)
+	}
+	// 40 images: 4 for validation and 4 for test.
+	perSplit := [3]map[int64]bool{{}, {}, {}}
+	for s := range 3 {
+		for i, r := range a.Refs[s] {
+			perSplit[s][r.ImageID] = true
+			if i > 0 && r.ImageID < a.Refs[s][i-1].ImageID {
+				t.Fatalf("%v crops not in image order", Split(s))
+			}
+		}
+	}
+	if len(perSplit[Train]) != 32 || len(perSplit[Val]) != 4 || len(perSplit[Test]) != 4 {
+		t.Errorf("images per split %d, %d, %d; want 32, 4, 4", len(perSplit[0]), len(perSplit[1]), len(perSplit[2]))
+	}
+	for id := range perSplit[Val] {
+		if perSplit[Train][id] || perSplit[Test][id] {
+			t.Errorf("image %d in two splits", id)
+		}
+	}
+	for id := range perSplit[Test] {
+		if perSplit[Train][id] {
+			t.Errorf("image %d in two splits", id)
+		}
+	}
+	// Same seed, more workers: the same bytes in the same order.
+	opt.Workers = 4
+	b, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range 3 {
+		if !slices.Equal(a.Sets[s].Pix, b.Sets[s].Pix) || !slices.Equal(a.Sets[s].Y, b.Sets[s].Y) ||
+			!slices.Equal(a.Refs[s], b.Refs[s]) {
+			t.Errorf("%v split differs between 1 and 4 workers", Split(s))
+		}
+	}
+	// Another seed, another split.
+	opt.Seed = 4
+	c, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(a.Refs[Test], c.Refs[Test]) {
+		t.Error("seeds 3 and 4 give the same test split")
+	}
+	// Top 2: category 3 is left out and counted.
+	opt.TopK = 2
+	d, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Classes) != 2 || d.Reports[0].Skipped[ReasonNotTopK] != 14 || d.Sets[Train].MaxLabel() != 1 {
+		t.Errorf("top 2: classes %v, report %+v", d.Classes, d.Reports[0])
+	}
+}
+
+func TestCOCOBuildCropsNormalisation(t *testing.T) {
+	annPath, images := splitFixture(t, 10)
+	for _, n := range []Norm{NormImageNet, NormDataset} {
+		c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16, Norm: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMean, wantStd := ImageNetMean, ImageNetStd
+		if n == NormDataset {
+			wantMean, wantStd = c.Mean[:], c.Std[:]
+		}
+		for s, set := range c.Sets {
+			mean, std := set.Norm()
+			if !slices.Equal(mean, wantMean) || !slices.Equal(std, wantStd) {
+				t.Errorf("%v %v: mean %v std %v", n, Split(s), mean, std)
+			}
+		}
+		// The dataset's statistics normalise its training pixels to mean 0.
+		if n == NormDataset {
+			s := c.Sets[Train]
+			x := make([]float32, s.SampleSize()*s.N)
+			y := make([]int, s.N)
+			s.Batch(slices.Collect(func(yield func(int) bool) {
+				for i := range s.N {
+					if !yield(i) {
+						return
+					}
+				}
+			}), x, y)
+			var sum float64
+			for _, v := range x {
+				sum += float64(v)
+			}
+			if m := sum / float64(len(x)); m > 1e-3 || m < -1e-3 {
+				t.Errorf("dataset normalisation leaves a mean of %g", m)
+			}
+		}
+	}
+}
+
+func TestCOCOBuildCropsTestFile(t *testing.T) {
+	annPath, images := splitFixture(t, 12)
+	testAnn, testImages := splitFixture(t, 5)
+	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16,
+		TestAnnotations: testAnn, TestImageDir: testImages, ValFraction: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12 training images: 3 for validation, none for test; the test file's 5 images give the test split.
+	if len(c.Reports) != 2 || c.Reports[1].File != testAnn || c.Sets[Test].N != 5+4+2 || c.Sets[Val].N == 0 {
+		t.Errorf("reports %+v; sets %d, %d, %d", c.Reports, c.Sets[Train].N, c.Sets[Val].N, c.Sets[Test].N)
+	}
+	for _, r := range c.Refs[Test] {
+		if r.ImageID >= 1005 {
+			t.Fatalf("test crop from image %d", r.ImageID)
+		}
+	}
+	// A test file whose categories differ is refused.
+	other, otherImages := writeFixture(t, doc([]string{img(1, "a.jpg", 64, 48)}, nil, []string{cat(90, "dog")}), nil)
+	_, err = BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16,
+		TestAnnotations: other, TestImageDir: otherImages})
+	if err == nil || !strings.Contains(err.Error(), "not the same in the test file") {
+		t.Errorf("mismatched test file: %v", err)
+	}
+}
+
+func TestCOCOBuildCropsErrors(t *testing.T) {
+	annPath, images := splitFixture(t, 4)
+	for _, tc := range []struct {
+		name string
+		opt  CropOptions
+		want string
+	}{
+		{"size", CropOptions{Size: 4}, "crop size"},
+		{"top", CropOptions{TopK: 300}, "top 300"},
+		{"fractions", CropOptions{ValFraction: 0.6, TestFraction: 0.5}, "sum to less than 1"},
+		{"norm", CropOptions{Norm: 7}, "normalisation"},
+		{"test without images", CropOptions{TestAnnotations: annPath}, "image folder"},
+	} {
+		if _, err := BuildCrops(t.Context(), annPath, images, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	empty, emptyImages := writeFixture(t, doc(nil, nil, nil), nil)
+	if _, err := BuildCrops(t.Context(), empty, emptyImages, CropOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "no usable boxes") {
+		t.Errorf("no boxes: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := BuildCrops(ctx, annPath, images, CropOptions{MinSize: 16}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestCOCOBuildCropsCOCO128(t *testing.T) {
+	annPath, images := coco128(t)
+	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Sets[Train].N + c.Sets[Val].N + c.Sets[Test].N
+	// 282 boxes of at least 32×32 px in the 10 most frequent categories; all 128 images decode.
+	if n != 282 || len(c.Classes) != 10 || c.Classes[0] != "person" || c.Reports[0].Skipped[ReasonBadImage] != 0 {
+		t.Errorf("%d crops, classes %v, report %+v", n, c.Classes, c.Reports[0])
+	}
+	for s, set := range c.Sets {
+		if set.H != 64 || set.W != 64 || set.C != 3 || set.MaxLabel() >= 10 {
+			t.Errorf("%v: %d×%d×%d, max label %d", Split(s), set.C, set.H, set.W, set.MaxLabel())
+		}
+	}
+}
+
+// withEXIFOrientation inserts an APP1 EXIF segment saying "rotate 90°" (orientation 6) after a JPEG's SOI.
+func withEXIFOrientation(jpg []byte) []byte {
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08" + // big-endian TIFF, first IFD at 8
+		"\x00\x01" + "\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00" + // one entry: Orientation = 6
+		"\x00\x00\x00\x00") // no next IFD
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := append([]byte{0xff, 0xe1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	return append(append(append([]byte(nil), jpg[:2]...), seg...), jpg[2:]...)
+}
+
+func TestCOCOBuildCropsIgnoresEXIFOrientation(t *testing.T) {
+	plain := jpegBytes(t, gradient(100, 80))
+	annPath, images := writeFixture(t, doc([]string{img(1, "a.jpg", 100, 80), img(2, "b.jpg", 100, 80)},
+		[]string{ann(1, 1, 7, "[10,10,50,40]"), ann(2, 2, 7, "[10,10,50,40]")}, []string{cat7}),
+		map[string][]byte{"a.jpg": plain, "b.jpg": withEXIFOrientation(plain)})
+	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 16, ValFraction: -1, TestFraction: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The box is in the raw frame: both files give the same crop, and the 100×80 size checks out.
+	if s := c.Sets[Train]; s.N != 2 || !slices.Equal(s.Pixels(0), s.Pixels(1)) {
+		t.Errorf("%d crops; the EXIF-rotated file's crop differs: %+v", s.N, c.Reports[0])
+	}
+}

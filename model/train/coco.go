@@ -1,0 +1,109 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
+)
+
+// COCOData describes the COCO object-crop set of a run.
+type COCOData struct {
+	Ann        string  `json:"ann"`                   // instances_*.json
+	Images     string  `json:"images"`                // its image folder
+	TestAnn    string  `json:"test_ann,omitempty"`    // e.g. instances_val2017.json as the test set
+	TestImages string  `json:"test_images,omitempty"` // its image folder
+	Size       int     `json:"size"`                  // crops are Size×Size RGB
+	MinBox     float64 `json:"min_box"`               // boxes smaller than MinBox×MinBox px are dropped
+	TopK       int     `json:"top_k"`                 // the most frequent categories kept
+	Norm       string  `json:"norm"`                  // "imagenet" or "dataset"
+	CacheDir   string  `json:"cache_dir,omitempty"`   // where crop caches live (default: the user cache folder)
+}
+
+// DefaultCOCO returns the crop set's defaults for an instances file and
+// image folder: 64×64 crops of boxes of at least 32×32 px, top 10
+// categories, ImageNet normalisation.
+func DefaultCOCO(ann, images string) *COCOData {
+	return &COCOData{Ann: ann, Images: images, Size: coco.DefaultCropSize, MinBox: 32, TopK: coco.DefaultTopK, Norm: "imagenet"}
+}
+
+// placement maps a COCO model name to where its deformable pair sits.
+func placement(name string) (model.Placement, error) {
+	if name == "cnn" {
+		return model.PlaceNone, nil
+	}
+	p, ok := strings.CutPrefix(name, "dcnn-")
+	if !ok {
+		return "", fmt.Errorf("train: unknown COCO model %q", name)
+	}
+	return model.ParsePlacement(p)
+}
+
+func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32], error) {
+	p, err := placement(name)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, Deform: p, DCNv1: rc.DCNv1}, rng)
+}
+
+// cachePath names the crop cache of c: one file per instances file and
+// options, so that several runs share it.
+func (c *COCOData) cachePath() (string, error) {
+	dir := c.CacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", nil // no cache folder: build the crops every time
+		}
+		dir = filepath.Join(base, "deformscope", "coco")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("train: crop cache folder: %w", err)
+	}
+	abs, _ := filepath.Abs(c.Ann)
+	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%d|%g|%d", abs, c.Images, c.TestAnn, c.TestImages, c.Size, c.MinBox, c.TopK))
+	return filepath.Join(dir, "crops-"+hex.EncodeToString(h[:8])+".cache"), nil
+}
+
+// loadCOCO builds (or reads from the cache) the crop set of rc.
+func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
+	c := rc.COCO
+	norm, err := coco.ParseNorm(c.Norm)
+	if err != nil {
+		return Data{}, err
+	}
+	cache, err := c.cachePath()
+	if err != nil {
+		return Data{}, err
+	}
+	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, Seed: rc.Train.Seed, Norm: norm,
+		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
+	crops, err := coco.BuildCrops(ctx, c.Ann, c.Images, opt)
+	if err != nil {
+		return Data{}, err
+	}
+	if len(crops.Classes) < c.TopK {
+		return Data{}, fmt.Errorf("train: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
+	}
+	d := Data{Train: crops.Sets[coco.Train], Val: crops.Sets[coco.Val], Test: crops.Sets[coco.Test], Classes: slices.Clone(crops.Classes)}
+	if rc.Limit > 0 && rc.Limit < d.Train.N {
+		d.Train = d.Train.Subset(rc.Limit)
+	}
+	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
+		d.Test = d.Test.Subset(rc.TestLimit)
+	}
+	if d.Train == nil || d.Train.N == 0 {
+		return Data{}, fmt.Errorf("train: %s gives no training crops", c.Ann)
+	}
+	d.Reports = crops.Reports
+	return d, nil
+}
