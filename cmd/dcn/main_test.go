@@ -156,3 +156,43 @@ func TestOffsetsAndHeatmap(t *testing.T) {
 		}
 	}
 }
+
+func coco128(t *testing.T) (ann, images string) {
+	t.Helper()
+	root := filepath.Join("..", "..", "..", "shared", "coco128")
+	if d := os.Getenv("DEFORMSCOPE_COCO128"); d != "" {
+		root = d
+	}
+	ann = filepath.Join(root, "annotations", "instances_train2017.json")
+	if _, err := os.Stat(ann); err != nil {
+		t.Skipf("coco128 is not available (%v)", err)
+	}
+	return ann, filepath.Join(root, "images", "train2017")
+}
+
+func TestReproduceCOCOSmall(t *testing.T) {
+	ann, images := coco128(t)
+	dir := filepath.Join(t.TempDir(), "coco")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	code, out, errs := dcn(t, "reproduce", "coco", "--coco-ann", ann, "--coco-images", images, "--out", dir,
+		"--epochs", "1", "--crop-size", "16", "--top", "3")
+	if code != 0 {
+		t.Fatalf("reproduce coco exited %d: %s", code, errs)
+	}
+	for _, want := range []string{"| SGD (momentum 0.9) | dcnn-first |", "| Adam | dcnn-last |", "16×16 crops", "top 3 categories"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "crops kept") {
+		t.Errorf("no loader report on stderr:\n%s", errs)
+	}
+	// Sampling points of a COCO run: a test crop, and a whole COCO image.
+	for _, args := range [][]string{{"--index", "0"}, {"--image", filepath.Join(images, "000000000009.jpg"), "--whole"}} {
+		args = append([]string{"offsets", "--run", filepath.Join(dir, "adam"), "--model", "dcnn-first",
+			"--out", filepath.Join(t.TempDir(), "x.png")}, args...)
+		if code, out, errs := dcn(t, args...); code != 0 || !strings.Contains(out, "conv2 of dcnn-first") {
+			t.Errorf("%v: exit %d: %s%s", args, code, out, errs)
+		}
+	}
+}

@@ -8,10 +8,12 @@ import (
 	_ "image/jpeg" // decoders for Offsets inputs
 	_ "image/png"
 	"os"
+	"slices"
 
 	"github.com/disintegration/imaging"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
@@ -86,6 +88,9 @@ func (r *Run) PrepareImage(img image.Image, whole bool) (*Input, error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, errors.New("train: empty image")
 	}
+	if r.Config.Data == "coco" {
+		return r.prepareRGB(img, whole)
+	}
 	g := imaging.Grayscale(img)
 	if !whole {
 		g = imaging.Resize(g, 28, 28, imaging.Linear)
@@ -114,7 +119,68 @@ func mnistInput(pix []uint8, h, w int) (*Input, error) {
 	return &Input{X: x, Picture: pic}, nil
 }
 
-// TestImage returns test image i of the run's data set, prepared.
+// MaxWholeSide is the longer side a whole COCO image is scaled down to
+// (when larger) before the fully convolutional part of a net runs on it.
+const MaxWholeSide = 640
+
+// prepareRGB makes a COCO net's input: the picture resized to the crop
+// size (or, whole, kept up to MaxWholeSide), normalised as the run's crops.
+func (r *Run) prepareRGB(img image.Image, whole bool) (*Input, error) {
+	c := r.Config.COCO
+	var rgb *image.NRGBA
+	switch b := img.Bounds(); {
+	case !whole:
+		rgb = imaging.Resize(img, c.Size, c.Size, imaging.Linear)
+	case max(b.Dx(), b.Dy()) > MaxWholeSide:
+		rgb = imaging.Fit(img, MaxWholeSide, MaxWholeSide, imaging.Linear)
+	default:
+		rgb = imaging.Clone(img)
+	}
+	b := rgb.Bounds()
+	h, w := b.Dy(), b.Dx()
+	pix := make([]uint8, 3*h*w)
+	for y := range h {
+		for x := range w {
+			px := rgb.NRGBAAt(b.Min.X+x, b.Min.Y+y)
+			pix[y*w+x], pix[h*w+y*w+x], pix[2*h*w+y*w+x] = px.R, px.G, px.B
+		}
+	}
+	mean, std, err := r.cocoNorm()
+	if err != nil {
+		return nil, err
+	}
+	return rgbInput(pix, h, w, mean, std)
+}
+
+// cocoNorm returns the normalisation of the run's crops.
+func (r *Run) cocoNorm() (mean, std []float32, err error) {
+	if r.Config.COCO.Norm != "dataset" {
+		return coco.ImageNetMean, coco.ImageNetStd, nil
+	}
+	d, err := LoadData(r.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	mean, std = d.Train.Norm()
+	return mean, std, nil
+}
+
+func rgbInput(pix []uint8, h, w int, mean, std []float32) (*Input, error) {
+	s, err := data.NewSet("image", pix, []uint8{0}, 1, 3, h, w, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	x := nn.New[float32](1, 3, h, w)
+	s.Batch([]int{0}, x.Data(), []int{0})
+	pic := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range h * w {
+		pic.Pix[4*i], pic.Pix[4*i+1], pic.Pix[4*i+2], pic.Pix[4*i+3] = pix[i], pix[h*w+i], pix[2*h*w+i], 255
+	}
+	return &Input{X: x, Picture: pic}, nil
+}
+
+// TestImage returns test image i of the run's data set, prepared, and its
+// label.
 func (r *Run) TestImage(i int) (*Input, int, error) {
 	rc := r.Config
 	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
@@ -122,11 +188,23 @@ func (r *Run) TestImage(i int) (*Input, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if i < 0 || i >= d.Test.N {
-		return nil, 0, fmt.Errorf("train: test image %d does not exist (0..%d)", i, d.Test.N-1)
+	if d.Test == nil || i < 0 || i >= d.Test.N {
+		return nil, 0, fmt.Errorf("train: test image %d does not exist (0..%d)", i, setN(d.Test)-1)
+	}
+	if d.Test.C == 3 {
+		mean, std := d.Test.Norm()
+		in, err := rgbInput(slices.Clone(d.Test.Pixels(i)), d.Test.H, d.Test.W, mean, std)
+		return in, int(d.Test.Y[i]), err
 	}
 	in, err := mnistInput(d.Test.Pixels(i), d.Test.H, d.Test.W)
 	return in, int(d.Test.Y[i]), err
+}
+
+func setN(s *data.Set) int {
+	if s == nil {
+		return 0
+	}
+	return s.N
 }
 
 // Sampling runs net on in and returns each deformable layer's sampling
