@@ -19,8 +19,8 @@ import (
 // copies that state into a Snapshot at most every applyInterval and hands the
 // copy to the UI goroutine with fyne.Do. An apply still queued makes the next
 // tick skip, so a slow UI never accumulates a backlog. Every other hop to the
-// UI goroutine (a finished session, a rendered plot, a finished export) is a
-// method here too.
+// UI goroutine (a finished session, a rendered plot, an Offsets picture, a
+// finished export) is a method here too.
 
 // applyInterval is the bridge's refresh period: 20 Hz at most.
 const applyInterval = 50 * time.Millisecond
@@ -134,6 +134,10 @@ type bridge struct {
 	dirty  bool
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
+
+	offMu     sync.Mutex
+	offLatest *offsetResult // the Offsets view's newest picture, not yet shown
+	offQueued bool          // a show of it is queued on the UI goroutine
 }
 
 func newBridge(u *UI, do func(func())) *bridge {
@@ -300,4 +304,30 @@ func (b *bridge) showPlot(v *plotView, img image.Image, err error) {
 // exported reports a finished export on the UI goroutine.
 func (b *bridge) exported(files []string, dir string, err error) {
 	b.do(func() { b.ui.exportEnded(files, dir, err) })
+}
+
+// showOffsets hands the Offsets view's newest picture to the UI goroutine.
+// At most one show waits there, and it takes whatever picture is newest
+// when it runs, so a slow UI skips stale pictures instead of queueing them.
+func (b *bridge) showOffsets(v *offsetsView, r *offsetResult) {
+	b.offMu.Lock()
+	b.offLatest = r
+	queued := b.offQueued
+	b.offQueued = true
+	b.offMu.Unlock()
+	if queued {
+		return
+	}
+	b.do(func() {
+		b.offMu.Lock()
+		r := b.offLatest
+		b.offLatest, b.offQueued = nil, false
+		b.offMu.Unlock()
+		v.show(r)
+	})
+}
+
+// offsetsExported reports a finished Offsets export on the UI goroutine.
+func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
+	b.do(func() { v.exportEnded(path, size, err) })
 }

@@ -1,7 +1,8 @@
 // Package app is Deformscope's desktop UI, built with Fyne: a train view
 // (settings, start/pause/stop, a progress bar per model), live curves of the
 // plain CNN and the deformable CNN on shared axes, a results view with a
-// comparison table and confusion matrices, and figure export.
+// comparison table and confusion matrices, an Offsets view of the learned
+// sampling locations over an image, and figure export.
 //
 // Training runs in background goroutines (train.Session); bridge.go is the
 // one place where their events reach the widgets. The package never imports
@@ -21,6 +22,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // Options are the command-line choices of the app.
@@ -60,12 +63,14 @@ type UI struct {
 	logY        *widget.Check
 	views       map[figureID]*plotView
 	table       *resultsTable
+	offsets     *offsetsView
 	tabs        *container.AppTabs
 
-	sess     *session // the last session started, nil before
-	last     Snapshot // the last snapshot applied
-	recKey   string   // what the plotted records were, to spot changes
-	stepKey  string   // likewise for the per-step curves
+	sess     *session   // the last session started, nil before
+	run      *train.Run // its run folder
+	last     Snapshot   // the last snapshot applied
+	recKey   string     // what the plotted records were, to spot changes
+	stepKey  string     // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
 }
@@ -130,6 +135,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 		u.views[id] = newPlotView(id, u.rend, size)
 	}
 	u.table = newResultsTable()
+	u.offsets = newOffsetsView(u)
 	u.smoothingChanged(u.smooth.Value)
 	u.addShortcuts()
 	u.apply(Snapshot{Phase: PhaseIdle})
@@ -168,6 +174,7 @@ func (u *UI) Content() fyne.CanvasObject {
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
 		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
+		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), u.offsets.object()),
 	)
 	split := container.NewHSplit(left, u.tabs)
 	split.Offset = 0.3
@@ -209,6 +216,7 @@ func (u *UI) Start() {
 	if u.sess != nil {
 		u.sess.wait() // the last one has ended; collect its goroutines
 	}
+	u.run = run
 	u.bridge.reset(run.Dir, rc.Models)
 	u.apply(u.bridge.snapshot())
 	u.sess = startSession(rc, run, u.bridge)
@@ -255,6 +263,7 @@ func (u *UI) Close() {
 	}
 	u.exportWG.Wait()
 	u.rend.close()
+	u.offsets.close()
 }
 
 // apply shows a snapshot. It runs on the UI goroutine.
@@ -272,6 +281,7 @@ func (u *UI) apply(s Snapshot) {
 	u.status.SetText(statusText(s))
 	u.table.show(s)
 	u.updatePlots(s)
+	u.offsets.sessionChanged(s, u.run)
 }
 
 func setEnabled(w fyne.Disableable, on bool) {

@@ -102,6 +102,25 @@ func (l overlayLayout) toCanvas(y, x float64) (cy, cx float64) {
 	return (y+0.5)*s + m, (x+0.5)*s + m
 }
 
+// OverlayPoint maps a position on the canvas of an Overlay of an imgW×imgH
+// image drawn at scale (0 picks it as Overlay does) back to input-image
+// coordinates (pixel centres at whole numbers, as trace uses): the inverse
+// of where Overlay draws a point, for picking a unit by clicking the
+// picture. (cx, cy) is in continuous canvas pixels, where pixel (i, j)
+// spans [i, i+1)×[j, j+1). ok is false for an unusable size or scale, or a
+// position outside the image and its margin (the caption band included).
+func OverlayPoint(imgW, imgH, scale int, cx, cy float64) (y, x float64, ok bool) {
+	if imgW <= 0 || imgH <= 0 {
+		return 0, 0, false
+	}
+	l, err := newOverlayLayout(imgW, imgH, scale)
+	if err != nil || !(cx >= 0 && cx < float64(l.frameW) && cy >= 0 && cy < float64(l.frameH)) {
+		return 0, 0, false
+	}
+	s, m := float64(l.scale), float64(l.margin)
+	return (cy-m)/s - 0.5, (cx-m)/s - 0.5, true
+}
+
 // pictureScale checks scale for a w×h image, or picks it if 0.
 func pictureScale(w, h, scale int) (int, error) {
 	switch {

@@ -308,6 +308,51 @@ func TestOverlayPointGeometry(t *testing.T) {
 	}
 }
 
+// TestOverlayPoint checks that OverlayPoint inverts the overlay's
+// geometry: the canvas pixel that Overlay colours for a point maps back to
+// within half a canvas pixel of it, and positions off the frame are
+// refused.
+func TestOverlayPoint(t *testing.T) {
+	tests := []struct {
+		name         string
+		w, h, scale  int
+		cx, cy       float64
+		wantY, wantX float64
+		ok           bool
+	}{
+		// 28×28 at Scale 0: s = 16, margin 112 (TestOverlayLayout).
+		{"centre of the top-left pixel", 28, 28, 0, 112 + 8, 112 + 8, 0, 0, true},
+		{"top-left corner of the image", 28, 28, 0, 112, 112, -0.5, -0.5, true},
+		{"bottom-right pixel", 28, 28, 0, 112 + 27*16 + 8, 112 + 27*16 + 8, 27, 27, true},
+		{"in the margin", 28, 28, 0, 8, 8, -7, -7, true},
+		{"given scale, oblong", 28, 20, 3, 21 + 3*10 + 1.5, 21 + 3*4 + 1.5, 4, 10, true},
+		{"left of the frame", 28, 28, 0, -1, 300, 0, 0, false},
+		{"below the frame (caption band)", 28, 28, 0, 300, 672, 0, 0, false},
+		{"negative scale", 28, 28, -1, 10, 10, 0, 0, false},
+		{"empty image", 0, 28, 0, 10, 10, 0, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			y, x, ok := OverlayPoint(tc.w, tc.h, tc.scale, tc.cx, tc.cy)
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v", ok, tc.ok)
+			}
+			if ok && (math.Abs(y-tc.wantY) > 1e-9 || math.Abs(x-tc.wantX) > 1e-9) {
+				t.Errorf("OverlayPoint = (%v, %v), want (%v, %v)", y, x, tc.wantY, tc.wantX)
+			}
+		})
+	}
+	// Round trip through toCanvas at fractional positions.
+	l, _ := newOverlayLayout(28, 20, 5)
+	for _, p := range [][2]float64{{0, 0}, {3.25, 10.75}, {-2, 30}, {19.5, -3.5}} {
+		cy, cx := l.toCanvas(p[0], p[1])
+		y, x, ok := OverlayPoint(28, 20, 5, cx, cy)
+		if !ok || math.Abs(y-p[0]) > 1e-9 || math.Abs(x-p[1]) > 1e-9 {
+			t.Errorf("round trip of %v: (%v, %v, %v)", p, y, x, ok)
+		}
+	}
+}
+
 // TestOverlayUnitRing checks that the unit is a ring in its colour centred
 // on its position, with a hole in which a point at the same place shows.
 func TestOverlayUnitRing(t *testing.T) {

@@ -1,0 +1,756 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// The choices of the Offsets view.
+const (
+	srcTest        = "Test image"
+	srcFile        = "Image file"
+	readBilinear   = "Bilinear"
+	readRounded    = "Rounded"
+	weightSize     = "Size"
+	weightAlpha    = "Alpha"
+	weightNone     = "None"
+	maxExportScale = 64
+	hintPoints     = "Click the picture to choose the unit."
+	hintHeatmap    = "A heat map shows the whole layer."
+)
+
+// offsetsView is the Offsets tab: the sampling locations of a deformable
+// layer's unit over an image, the plain CNN's regular grid beside them, or
+// heat maps of the offsets and masks, for any epoch of a run. Its fields
+// belong to the UI goroutine; the worker draws.
+type offsetsView struct {
+	u *UI
+	w *offsetsWorker
+
+	runLabel   *widget.Label
+	session    *widget.Button
+	openRun    *widget.Button
+	source     *widget.RadioGroup
+	index      *widget.Entry
+	prev, next *widget.Button
+	openImage  *widget.Button
+	whole      *widget.Check
+	layer      *widget.Select
+	epoch      *widget.Slider
+	epochLabel *widget.Label
+	mode       *widget.RadioGroup
+	read       *widget.Select
+	weight     *widget.Select
+	export     *widget.Button
+	caption    *widget.Label
+	hint       *widget.Label
+	msg        *widget.Label
+	cnn, dcnn  *offsetPanel
+	panels     *fyne.Container
+	root       fyne.CanvasObject // the view's content
+
+	// The view's choices and what it knows of the run.
+	runDir     string // a run folder the user opened; "" follows the session
+	runGen     int
+	sessRun    *train.Run // the session's run; nil before one
+	sessDir    string
+	sessEpochs int                 // the session's complete DCNN epochs
+	live       []*train.Inspection // their in-memory sampling fields, by epoch−1
+	file       string              // the image file shown when the source is srcFile
+	testIdx    int
+	hasPick    bool
+	pick       [2]float64 // the unit's input position, when hasPick
+	epochSel   int        // 0 follows the last complete epoch
+	noCNN      bool       // the run has no plain model to draw beside
+	lastEpoch  int
+	testN      int
+	seq        uint64
+	shown      *offsetResult // the last picture shown
+	syncing    bool          // the view is setting its own widgets
+}
+
+func newOffsetsView(u *UI) *offsetsView {
+	v := &offsetsView{u: u, w: newOffsetsWorker(u.bridge)}
+	v.w.v = v
+	v.runLabel = widget.NewLabel("")
+	v.runLabel.Truncation = fyne.TextTruncateEllipsis
+	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
+	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
+	v.source = widget.NewRadioGroup([]string{srcTest, srcFile}, v.sourceChanged)
+	v.source.Horizontal, v.source.Required = true, true
+	v.index = widget.NewEntry()
+	v.index.SetText("0")
+	v.index.OnChanged = v.indexChanged
+	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { v.stepIndex(-1) })
+	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
+	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
+	v.whole = widget.NewCheck("Whole image", func(bool) { v.imageChanged() })
+	v.layer = widget.NewSelect(nil, v.layerChanged)
+	v.layer.PlaceHolder = "–"
+	v.epoch = widget.NewSlider(0, 1)
+	v.epoch.Step = 1
+	v.epoch.OnChanged = v.epochChanged
+	v.epochLabel = widget.NewLabel("")
+	v.mode = widget.NewRadioGroup([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
+	v.mode.Horizontal, v.mode.Required = true, true
+	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
+	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
+	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
+	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.caption.Truncation = fyne.TextTruncateEllipsis
+	v.hint = widget.NewLabel(hintPoints)
+	v.hint.Importance = widget.LowImportance
+	v.hint.Truncation = fyne.TextTruncateEllipsis
+	v.msg = widget.NewLabel("")
+	v.msg.Alignment = fyne.TextAlignCenter
+	v.msg.Importance = widget.LowImportance
+	// Truncated, not wrapped: a wrapped label's minimum height grows with
+	// its lines at its minimum width, which would stretch the window.
+	v.msg.Truncation = fyne.TextTruncateEllipsis
+	v.cnn = newOffsetPanel(v)
+	v.dcnn = newOffsetPanel(v)
+	v.panels = container.New(equalColumns{}, v.cnn, v.dcnn)
+
+	v.syncing = true
+	v.source.SetSelected(srcTest)
+	v.mode.SetSelected(modePoints)
+	v.read.SetSelected(readBilinear)
+	v.weight.SetSelected(weightSize)
+	v.syncing = false
+	v.syncControls()
+	go v.w.loop()
+	return v
+}
+
+// object lays the view out: four rows of controls, the caption, and the
+// two panels.
+func (v *offsetsView) object() fyne.CanvasObject {
+	bold := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	index := container.NewGridWrap(fyne.NewSize(72, v.index.MinSize().Height), v.index)
+	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
+	rows := container.NewVBox(
+		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun), v.runLabel),
+		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight), nil, v.hint),
+		widget.NewSeparator(),
+		v.caption,
+	)
+	v.root = container.NewBorder(rows, nil, nil, nil, container.NewStack(v.panels, container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
+	return v.root
+}
+
+// close stops the worker and waits for it.
+func (v *offsetsView) close() { v.w.close() }
+
+// request asks the worker for the view as chosen now, unless the view is
+// setting its own widgets (whose change handlers call it).
+func (v *offsetsView) request() {
+	if !v.syncing {
+		v.send()
+	}
+}
+
+// send asks the worker for the view as chosen now.
+func (v *offsetsView) send() {
+	if v.u.closed {
+		return
+	}
+	v.seq++
+	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, test: v.testIdx, layer: v.layer.Selected,
+		epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick, round: v.read.Selected == readRounded,
+		mode: v.mode.Selected, size: v.dcnn.px}
+	if v.runDir == "" {
+		r.run, r.live, r.lastEpoch = v.sessRun, v.live, v.sessEpochs
+	}
+	if v.source.Selected == srcFile {
+		r.file, r.whole = v.file, v.whole.Checked
+	}
+	switch v.weight.Selected {
+	case weightSize:
+		r.weight = "size"
+	case weightAlpha:
+		r.weight = "alpha"
+	}
+	v.w.submit(r)
+}
+
+// sessionChanged follows the window's session: its run, and each epoch it
+// completes. It runs on the UI goroutine for every snapshot, so it returns
+// at once when nothing it shows changed.
+func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
+	var epochs []train.EpochMetrics
+	if m := s.Model(deformModel); m != nil {
+		epochs = m.Epochs
+	}
+	if s.RunDir == v.sessDir && len(epochs) == v.sessEpochs && (run == v.sessRun || s.RunDir == "") {
+		return
+	}
+	if run != nil && run.Dir != s.RunDir {
+		run = nil
+	}
+	if s.RunDir != v.sessDir && v.runDir == "" {
+		v.epochSel = 0 // a new session: follow its epochs
+	}
+	v.sessDir, v.sessRun = s.RunDir, run
+	v.sessEpochs = 0
+	v.live = nil
+	for i, e := range epochs {
+		if e.Epoch != i+1 {
+			break // only a run of consecutive epochs from 1
+		}
+		v.live = append(v.live, e.Inspect)
+		v.sessEpochs = e.Epoch
+	}
+	if v.runDir == "" {
+		v.lastEpoch = v.sessEpochs
+		v.syncControls()
+		v.request()
+	}
+}
+
+// show applies the worker's result. It runs on the UI goroutine (through
+// the bridge).
+func (v *offsetsView) show(r *offsetResult) {
+	if v.u.closed || r == nil {
+		return
+	}
+	current := r.req.dir == v.runDir && r.req.gen == v.runGen
+	switch {
+	case r.failed == failRun && current && v.runDir != "":
+		v.runDir = ""
+		v.lastEpoch = v.sessEpochs
+		v.syncControls()
+		dialog.ShowError(fmt.Errorf("cannot show this run folder: %w", r.err), v.u.win)
+		v.request()
+		return
+	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
+		v.file = ""
+		v.syncing = true
+		v.source.SetSelected(srcTest)
+		v.syncing = false
+		v.hasPick = false
+		v.syncControls()
+		dialog.ShowError(fmt.Errorf("cannot show this image: %w", r.err), v.u.win)
+		v.request()
+		return
+	}
+	if current {
+		if r.layers != nil && v.layer.Selected == "" {
+			v.syncing = true
+			v.layer.SetOptions(r.layers)
+			v.layer.SetSelected(r.layers[len(r.layers)-1])
+			v.syncing = false
+		} else if r.layers != nil && strings.Join(v.layer.Options, ",") != strings.Join(r.layers, ",") {
+			v.layer.SetOptions(r.layers)
+		}
+		if v.runDir != "" && r.lastEpoch > 0 {
+			v.lastEpoch = r.lastEpoch
+		}
+		if r.testN > 0 {
+			v.testN = r.testN
+		}
+		v.syncControls()
+	}
+	v.shown = r
+	if r.scene == nil {
+		v.cnn.set(nil)
+		v.dcnn.set(nil)
+		v.caption.SetText("")
+		if r.err != nil {
+			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
+		} else {
+			v.msg.SetText(r.note)
+		}
+		v.msg.Show()
+		setEnabled(v.export, false)
+		return
+	}
+	v.msg.Hide()
+	if r.scene.mode == modePoints && v.noCNN != (r.scene.grid == nil) {
+		v.noCNN = r.scene.grid == nil
+		v.syncControls()
+	}
+	v.cnn.set(r.cnn)
+	v.dcnn.set(r.main)
+	v.caption.SetText(r.scene.caption())
+	setEnabled(v.export, true)
+}
+
+// syncControls shows the view's choices in its widgets, without the
+// widgets' change handlers asking for a new picture.
+func (v *offsetsView) syncControls() {
+	v.syncing = true
+	defer func() { v.syncing = false }()
+	switch {
+	case v.runDir != "":
+		v.runLabel.SetText(v.runDir)
+	case v.sessDir != "":
+		v.runLabel.SetText(v.sessDir + " (this session)")
+	default:
+		v.runLabel.SetText("none yet: train one, or open a run folder")
+	}
+	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+
+	file := v.source.Selected == srcFile
+	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
+		setEnabled(w, !file)
+	}
+	setEnabled(v.whole, file)
+
+	last := v.lastEpoch
+	e := v.epochSel
+	if e <= 0 || e > last {
+		e = last
+	}
+	if last <= 1 {
+		v.epoch.Min, v.epoch.Max = 0, 1
+		v.epoch.Disable()
+	} else {
+		v.epoch.Min, v.epoch.Max = 1, float64(last)
+		v.epoch.Enable()
+	}
+	v.epoch.SetValue(float64(e))
+	v.epoch.Refresh()
+	if last == 0 {
+		v.epochLabel.SetText("no epoch yet")
+	} else {
+		v.epochLabel.SetText(fmt.Sprintf("%d of %d", e, last))
+	}
+
+	points := v.mode.Selected == modePoints
+	setEnabled(v.read, points)
+	setEnabled(v.weight, points)
+	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
+		v.cnn.Hidden = !showCNN
+		v.panels.Refresh() // lays the panels out again
+	}
+}
+
+func (v *offsetsView) sourceChanged(s string) {
+	if v.syncing {
+		return
+	}
+	if s == srcFile && v.file == "" {
+		v.chooseImage()
+		v.syncing = true
+		v.source.SetSelected(srcTest) // until a file is chosen
+		v.syncing = false
+		return
+	}
+	v.imageChanged()
+}
+
+// imageChanged shows another image: the unit goes back to the centre,
+// unless the image is another test image of the same size.
+func (v *offsetsView) imageChanged() {
+	if v.syncing {
+		return
+	}
+	if v.source.Selected == srcFile {
+		v.hasPick = false
+	}
+	v.syncControls()
+	v.request()
+}
+
+func (v *offsetsView) indexChanged(s string) {
+	if v.syncing {
+		return
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || i < 0 {
+		return
+	}
+	v.testIdx = i
+	v.request()
+}
+
+// stepIndex moves to the previous or next test image.
+func (v *offsetsView) stepIndex(d int) {
+	i := v.testIdx + d
+	if v.testN > 0 {
+		i = min(i, v.testN-1)
+	}
+	i = max(i, 0)
+	v.index.SetText(strconv.Itoa(i)) // indexChanged asks for it
+}
+
+func (v *offsetsView) layerChanged(string) { v.request() }
+
+func (v *offsetsView) epochChanged(f float64) {
+	if v.syncing {
+		return
+	}
+	e := int(math.Round(f))
+	if e >= v.lastEpoch {
+		e = 0 // at the end: follow new epochs as they come
+	}
+	if e == v.epochSel {
+		return
+	}
+	v.epochSel = e
+	v.syncControls()
+	v.request()
+}
+
+func (v *offsetsView) modeChanged(string) {
+	if v.syncing {
+		return
+	}
+	v.syncHint()
+	v.syncControls()
+	v.request()
+}
+
+// chooseImage opens a JPEG or PNG file to inspect.
+func (v *offsetsView) chooseImage() {
+	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		if f == nil {
+			return
+		}
+		path := f.URI().Path()
+		f.Close()
+		v.useImageFile(path)
+	}, v.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg"}))
+	d.Show()
+}
+
+// useImageFile shows the image in path; the worker reads it, and a file it
+// cannot read comes back as an error dialog.
+func (v *offsetsView) useImageFile(path string) {
+	v.file = path
+	v.hasPick = false
+	v.syncing = true
+	v.source.SetSelected(srcFile)
+	v.syncing = false
+	v.syncControls()
+	v.request()
+}
+
+// chooseRun opens a run folder.
+func (v *offsetsView) chooseRun() {
+	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		if err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		if uri != nil {
+			v.useRunDir(uri.Path())
+		}
+	}, v.u.win).Show()
+}
+
+// useRunDir shows the run in dir; the worker opens it, and a folder it
+// cannot use comes back as an error dialog.
+func (v *offsetsView) useRunDir(dir string) {
+	v.runDir = dir
+	v.runGen++
+	v.epochSel = 0
+	v.lastEpoch = 0
+	v.syncControls()
+	v.request()
+}
+
+// useSession goes back to the session's run.
+func (v *offsetsView) useSession() {
+	v.runDir = ""
+	v.epochSel = 0
+	v.lastEpoch = v.sessEpochs
+	v.syncControls()
+	v.request()
+}
+
+// resized asks for a picture at the drawing panel's new size, also when
+// the view's own relayout (a panel shown or hidden) resized it.
+func (v *offsetsView) resized(p *offsetPanel) {
+	if p == v.dcnn {
+		v.send()
+	}
+}
+
+// unitAt maps a position in panel p to the input position under it and
+// the unit of the shown layer whose centre lies nearest.
+func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, uy, ux int, ok bool) {
+	r := v.shown
+	if r == nil || r.scene == nil || r.scene.mode != modePoints || p.img.Image == nil {
+		return 0, 0, 0, 0, false
+	}
+	sc := r.scene
+	b := p.img.Image.Bounds()
+	cx, cy, ok := containPoint(p.Size(), b.Dx(), b.Dy(), pos)
+	if !ok {
+		return 0, 0, 0, 0, false
+	}
+	y, x, ok = viz.OverlayPoint(sc.in[1], sc.in[0], r.scale, cx, cy)
+	if !ok {
+		return 0, 0, 0, 0, false
+	}
+	uy, ux, err := trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+	return y, x, uy, ux, err == nil
+}
+
+// tapped moves the unit to the one under the pointer.
+func (v *offsetsView) tapped(p *offsetPanel, pos fyne.Position) {
+	y, x, _, _, ok := v.unitAt(p, pos)
+	if !ok {
+		return
+	}
+	v.hasPick, v.pick = true, [2]float64{y, x}
+	v.request()
+}
+
+// hovered names the unit under the pointer.
+func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
+	if !inside {
+		v.syncHint()
+		return
+	}
+	if _, _, uy, ux, ok := v.unitAt(p, pos); ok {
+		v.hint.SetText(fmt.Sprintf("Unit (%d, %d) of %s under the pointer: click to choose it", uy, ux, v.shown.scene.layer))
+	} else {
+		v.syncHint()
+	}
+}
+
+func (v *offsetsView) syncHint() {
+	if v.mode.Selected == modePoints {
+		v.hint.SetText(hintPoints)
+	} else {
+		v.hint.SetText(hintHeatmap)
+	}
+}
+
+// containPoint maps a position in a box of size sz, which shows an imgW×imgH
+// image scaled to fit and centred (canvas.ImageFillContain), to continuous
+// pixel coordinates of the image.
+func containPoint(sz fyne.Size, imgW, imgH int, pos fyne.Position) (cx, cy float64, ok bool) {
+	if imgW <= 0 || imgH <= 0 || sz.Width <= 0 || sz.Height <= 0 {
+		return 0, 0, false
+	}
+	f := math.Min(float64(sz.Width)/float64(imgW), float64(sz.Height)/float64(imgH))
+	ox := (float64(sz.Width) - f*float64(imgW)) / 2
+	oy := (float64(sz.Height) - f*float64(imgH)) / 2
+	cx, cy = (float64(pos.X)-ox)/f, (float64(pos.Y)-oy)/f
+	return cx, cy, cx >= 0 && cy >= 0 && cx < float64(imgW) && cy < float64(imgH)
+}
+
+// showExport asks for the scale and the file, then writes the view as PNG.
+func (v *offsetsView) showExport() {
+	if v.u.closed || v.shown == nil || v.shown.scene == nil {
+		return
+	}
+	v.exportDialog(v.shown.scene).Show()
+}
+
+// offsetsExportDialog is the Offsets export dialog and its fields.
+type offsetsExportDialog struct {
+	*dialog.FormDialog
+	scale, dir, name *widget.Entry
+}
+
+func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
+	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry()}
+	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
+	d.dir.SetText(v.u.exportDir())
+	d.name.SetText(sc.fileName())
+	browse := widget.NewButton("Browse…", func() {
+		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+			if err == nil && uri != nil {
+				d.dir.SetText(uri.Path())
+			}
+		}, v.u.win).Show()
+	})
+	items := []*widget.FormItem{
+		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir)},
+		{Text: "File", Widget: d.name},
+	}
+	d.FormDialog = dialog.NewForm("Export the Offsets view", "Export", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		scale, err := strconv.Atoi(strings.TrimSpace(d.scale.Text))
+		if err != nil || scale < 1 || scale > maxExportScale {
+			dialog.ShowError(fmt.Errorf("export: scale: want a whole number from 1 to %d, got %q", maxExportScale, d.scale.Text), v.u.win)
+			return
+		}
+		dir, name := strings.TrimSpace(d.dir.Text), strings.TrimSpace(d.name.Text)
+		if dir == "" || name == "" {
+			dialog.ShowError(errors.New("export: choose a folder and a file name"), v.u.win)
+			return
+		}
+		if !strings.EqualFold(filepath.Ext(name), ".png") {
+			name += ".png"
+		}
+		v.u.app.Preferences().SetString(prefExportDir, dir)
+		v.exportTo(sc, scale, filepath.Join(dir, name))
+	}, v.u.win)
+	d.Resize(fyne.NewSize(560, d.MinSize().Height))
+	return d
+}
+
+// exportTo draws sc at scale and writes it to path on a goroutine of its
+// own, reporting through the bridge.
+func (v *offsetsView) exportTo(sc *offsetScene, scale int, path string) {
+	v.export.Disable()
+	v.u.exportWG.Add(1)
+	go func() {
+		defer v.u.exportWG.Done()
+		img, err := sc.figure(scale)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		}
+		if err == nil {
+			err = viz.SavePNG(path, img)
+		}
+		size := image.Point{}
+		if img != nil {
+			size = img.Bounds().Size()
+		}
+		v.u.bridge.offsetsExported(v, path, size, err)
+	}()
+}
+
+// exportEnded reports an export; it runs on the UI goroutine.
+func (v *offsetsView) exportEnded(path string, size image.Point, err error) {
+	setEnabled(v.export, v.shown != nil && v.shown.scene != nil)
+	if v.u.closed {
+		return
+	}
+	if err != nil {
+		dialog.ShowError(err, v.u.win)
+		return
+	}
+	dialog.ShowInformation("Export", fmt.Sprintf("Wrote %s (%d×%d px)", path, size.X, size.Y), v.u.win)
+}
+
+// offsetPanel shows one picture of the Offsets view in a long-lived
+// canvas.Image, and reports taps, the pointer and its size to the view.
+type offsetPanel struct {
+	widget.BaseWidget
+	v   *offsetsView
+	img *canvas.Image
+	px  image.Point // size in device pixels
+}
+
+func newOffsetPanel(v *offsetsView) *offsetPanel {
+	p := &offsetPanel{v: v, img: canvas.NewImageFromImage(nil)}
+	p.img.FillMode = canvas.ImageFillContain
+	p.img.ScaleMode = canvas.ImageScaleSmooth
+	p.img.SetMinSize(fyne.NewSize(240, 260))
+	p.ExtendBaseWidget(p)
+	return p
+}
+
+// CreateRenderer implements fyne.Widget.
+func (p *offsetPanel) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(p.img)
+}
+
+// set swaps in a new picture (nil for none); the image is new, and nothing
+// changes it afterwards.
+func (p *offsetPanel) set(img *image.NRGBA) {
+	if img == nil {
+		p.img.Image = nil
+	} else {
+		p.img.Image = img
+	}
+	p.img.Refresh()
+}
+
+// Resize implements fyne.CanvasObject: the view draws at the panel's size
+// in device pixels.
+func (p *offsetPanel) Resize(s fyne.Size) {
+	p.BaseWidget.Resize(s)
+	scale := float32(1)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(p); c != nil && c.Scale() > 0 {
+		scale = c.Scale()
+	}
+	px := image.Pt(int(math.Round(float64(s.Width*scale))), int(math.Round(float64(s.Height*scale))))
+	if px != p.px {
+		p.px = px
+		p.v.resized(p)
+	}
+}
+
+// Tapped implements fyne.Tappable.
+func (p *offsetPanel) Tapped(e *fyne.PointEvent) { p.v.tapped(p, e.Position) }
+
+// MouseIn implements desktop.Hoverable.
+func (p *offsetPanel) MouseIn(e *desktop.MouseEvent) { p.v.hovered(p, e.Position, true) }
+
+// MouseMoved implements desktop.Hoverable.
+func (p *offsetPanel) MouseMoved(e *desktop.MouseEvent) { p.v.hovered(p, e.Position, true) }
+
+// MouseOut implements desktop.Hoverable.
+func (p *offsetPanel) MouseOut() { p.v.hovered(p, fyne.Position{}, false) }
+
+// equalColumns lays its visible objects out side by side in columns of
+// equal width, each as tall as the container.
+type equalColumns struct{}
+
+// Layout implements fyne.Layout.
+func (equalColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	var vis []fyne.CanvasObject
+	for _, o := range objs {
+		if o.Visible() {
+			vis = append(vis, o)
+		}
+	}
+	if len(vis) == 0 {
+		return
+	}
+	pad := theme.Padding()
+	w := (size.Width - pad*float32(len(vis)-1)) / float32(len(vis))
+	for i, o := range vis {
+		o.Move(fyne.NewPos(float32(i)*(w+pad), 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+	}
+}
+
+// MinSize implements fyne.Layout.
+func (equalColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	n := 0
+	for _, o := range objs {
+		if o.Visible() {
+			m := o.MinSize()
+			s.Width += m.Width
+			s.Height = max(s.Height, m.Height)
+			n++
+		}
+	}
+	if n > 1 {
+		s.Width += theme.Padding() * float32(n-1)
+	}
+	return s
+}

@@ -1,0 +1,638 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// The Offsets view's modes.
+const (
+	modePoints = "Sampling points"
+	modeOffset = "Offset heatmap"
+	modeMask   = "Mask heatmap"
+)
+
+// The models of a run that the Offsets view draws.
+const (
+	deformModel = "dcnn"
+	plainModel  = "cnn"
+)
+
+// maxWholePixels bounds an image file run at its own size ("whole image"):
+// the net's first layers hold 32 channels of it, several times over.
+const maxWholePixels = 640 * 640
+
+// staleShowGap: while requests keep superseding each other (a dragged
+// slider), a picture already one request old is still shown if nothing
+// was shown for this long, so that the replay moves.
+const staleShowGap = 150 * time.Millisecond
+
+// offsetRequest is what the Offsets view asks to see, as a plain value:
+// the UI goroutine builds one for every change and the worker draws the
+// latest.
+type offsetRequest struct {
+	seq uint64
+
+	// The session's run (nil when the user opened a folder or before any
+	// session), its in-memory sampling fields by epoch−1, and its last
+	// complete epoch.
+	run       *train.Run
+	live      []*train.Inspection
+	lastEpoch int
+	// A run folder the user opened (when run is nil); gen changes each time
+	// one is opened, so that reopening reads the folder afresh.
+	dir string
+	gen int
+
+	test  int    // test image, when file is ""
+	file  string // an image file
+	whole bool   // run the file at its own size
+
+	layer string // "" the last deformable layer
+	epoch int    // 0 the last complete epoch
+	// pick is the unit's input position (pixel centres at whole numbers)
+	// when hasPick; else the unit is the centre of the layer's output.
+	hasPick bool
+	pick    [2]float64
+
+	round  bool
+	weight string // "", "size" or "alpha"
+	mode   string
+
+	size image.Point // the drawing panel in device pixels
+}
+
+// failure says which of the user's choices a failed request is about.
+type failure int
+
+const (
+	failNone  failure = iota // nothing to show yet: a message in the view
+	failImage                // the image file: an error dialog
+	failRun                  // the run folder: an error dialog
+)
+
+// offsetResult is the worker's answer to a request.
+type offsetResult struct {
+	req       offsetRequest
+	scene     *offsetScene // nil when there is no picture
+	cnn, main *image.NRGBA // the pictures at scale (cnn nil without a plain model or in a heat map mode)
+	scale     int          // the display scale of the pictures
+	note      string       // why there is no picture yet, for the user
+	err       error        // why there is no picture: something failed
+	failed    failure      // which choice err is about
+	layers    []string     // the run's deformable layers, once known
+	lastEpoch int          // the run's last complete epoch, once known
+	testN     int          // the size of the test set, once known
+}
+
+// offsetScene is a traced unit on one image: everything needed to draw it
+// again at any scale. It is immutable once built, so the UI goroutine and
+// exports may read it while the worker goes on.
+type offsetScene struct {
+	mode, weight string
+	round        bool
+	picture      image.Image // the input as the net sees it
+	in           [2]int      // its H×W
+	label        string      // "test image 3 (label 5)" or the file's name
+	name         string      // the same for a file name: "test3", "digit"
+	predict      int         // the class the net predicts; −1 unknown
+	epoch        int
+	lastEpoch    int
+	layer        string
+	unit, units  [2]int // the unit and the layer's output size
+	limit        float64
+	field        *trace.Field
+	dcnn, grid   *trace.Result       // grid nil without a plain model
+	geom         []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
+	live         bool                // fields from the session's memory rather than a checkpoint
+	dcnv1        bool
+}
+
+// caption describes the scene in one line: layer, unit, epoch, image.
+func (sc *offsetScene) caption() string {
+	parts := []string{fmt.Sprintf("%s %s", deformModel, sc.layer)}
+	if sc.mode == modePoints {
+		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]))
+	}
+	parts = append(parts, fmt.Sprintf("epoch %d of %d", sc.epoch, sc.lastEpoch), sc.label)
+	if sc.predict >= 0 {
+		parts = append(parts, fmt.Sprintf("predicts %d", sc.predict))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// fileName is the export's default name.
+func (sc *offsetScene) fileName() string {
+	kind := "offsets"
+	switch sc.mode {
+	case modeOffset:
+		kind = "offset-heatmap"
+	case modeMask:
+		kind = "mask-heatmap"
+	}
+	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.layer, sc.epoch)
+	if sc.mode == modePoints {
+		s += fmt.Sprintf("-unit%d_%d", sc.unit[0], sc.unit[1])
+	}
+	return s + ".png"
+}
+
+// render draws the scene's panels at scale: in the points mode the plain
+// CNN's grid (when the run has one) and the DCNN's points; in a heat map
+// mode one heat map.
+func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
+	what := fmt.Sprintf("%s %s · epoch %d", deformModel, sc.layer, sc.epoch)
+	switch sc.mode {
+	case modeOffset, modeMask:
+		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
+		if sc.mode == modeOffset {
+			// Fixed colour scales, as dcn heatmap draws them, so that epochs
+			// compare: |Δp| runs to the block's clamp bound.
+			spec.Field, err = viz.OffsetMagnitude(sc.field, -1)
+			spec.VMax = sc.limit * math.Sqrt2
+			spec.Caption = "|Δp| · " + what + " · mean over taps"
+			spec.Label = "|Δp| (px of the layer's input)"
+		} else {
+			spec.Field, err = viz.MaskField(sc.field, -1)
+			spec.VMax, spec.Colormap = 2, "magma"
+			spec.Caption = "mask · " + what + " · mean over taps"
+			if sc.dcnv1 {
+				spec.Caption += " · DCNv1: no mask"
+			}
+			spec.Label = "mask (2·sigmoid)"
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		main, err = viz.Heatmap(spec)
+		return nil, main, err
+	}
+	main, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.dcnn.Unit, Points: sc.dcnn.Points,
+		WeightBy: sc.weight, Caption: fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points",
+			deformModel, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))})
+	if err != nil || sc.grid == nil {
+		return nil, main, err
+	}
+	cnn, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.grid.Unit, Points: sc.grid.Points,
+		Caption: fmt.Sprintf("%s %s · unit (%d, %d) · regular grid", plainModel, sc.layer, sc.unit[0], sc.unit[1])})
+	return cnn, main, err
+}
+
+// figure draws the scene for export: its panels side by side at scale,
+// under a title naming the image.
+func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) {
+	cnn, main, err := sc.render(scale)
+	if err != nil {
+		return nil, err
+	}
+	title := "Sampling locations: " + sc.label
+	if sc.mode != modePoints {
+		title = "Offsets: " + sc.label
+	}
+	if sc.predict >= 0 {
+		title += fmt.Sprintf(", predicts %d", sc.predict)
+	}
+	panels := []*image.NRGBA{main}
+	if cnn != nil {
+		panels = []*image.NRGBA{cnn, main}
+	}
+	return viz.SideBySide(title, panels...)
+}
+
+// Room the pictures take beside the image, in pixels, for choosing the
+// display scale: the caption band (with a note) under an overlay, the colour
+// bar and its labels beside a heat map.
+const (
+	overlayTextRoom = 64
+	heatBarRoom     = 140
+	heatTextRoom    = 56
+	maxDisplayScale = 32
+)
+
+// displayScale picks the largest integer scale at which a w×h image's
+// picture fits a panel of size pixels.
+func displayScale(mode string, size image.Point, w, h int) int {
+	var s int
+	if mode == modePoints {
+		q := (max(w, h) + 3) / 4 // the overlay's margin, in input pixels
+		s = min(size.X/(w+2*q), (size.Y-overlayTextRoom)/(h+2*q))
+	} else {
+		s = min((size.X-heatBarRoom)/w, (size.Y-heatTextRoom)/h)
+	}
+	return min(max(s, 1), maxDisplayScale)
+}
+
+// exportScale is the export dialog's default: the scale the CLI picks
+// (the longer side at least 448 px).
+func exportScale(in [2]int) int {
+	long := max(in[0], in[1])
+	return max(1, (448+long-1)/long)
+}
+
+// blockLimit returns the offset clamp of deformable layer layer for an
+// input of size in: a quarter of the longer side of the layer's input, as
+// DeformBlock.Limit reports after a forward pass.
+func blockLimit(layers []nn.Layer[float32], in [2]int, layer string) (float64, error) {
+	prev := ""
+	for _, l := range layers {
+		if l.Name() == layer {
+			break
+		}
+		switch l.(type) {
+		case *nn.Conv2D[float32], *nn.DeformBlock[float32], *nn.MaxPool2D[float32]:
+			prev = l.Name()
+		}
+	}
+	h, w := in[0], in[1]
+	if prev != "" {
+		var err error
+		if h, w, err = trace.OutputSize(layers, in, prev); err != nil {
+			return 0, err
+		}
+	}
+	return float64(float32(max(h, w)) / 4), nil
+}
+
+// offsetsWorker loads runs, checkpoints and images, runs the forward
+// passes and draws the Offsets view off the UI goroutine. It lives as long
+// as the window; requests coalesce to the latest, and its caches belong to
+// its goroutine alone.
+type offsetsWorker struct {
+	b *bridge
+	v *offsetsView
+
+	mu   sync.Mutex
+	req  offsetRequest
+	seq  uint64 // of the latest request
+	done uint64 // of the latest request drawn
+
+	kick   chan struct{}
+	stop   chan struct{}
+	exited chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// The worker goroutine's own state.
+	runKey   any // the *train.Run, or the opened folder and its generation
+	run      *train.Run
+	geom     *model.Net[float32] // the DCNN's layers, for coordinates
+	cnnGeom  *model.Net[float32] // the CNN's, nil without one
+	nets     map[int]*model.Net[float32]
+	inputs   map[string]*sceneInput
+	fields   map[string]*sampled
+	test     *data.Set
+	testDir  string
+	lastShow time.Time
+}
+
+// sceneInput is a prepared image and how to name it.
+type sceneInput struct {
+	in          *train.Input
+	label, name string
+}
+
+// sampled is one forward pass's sampling fields.
+type sampled struct {
+	fields  map[string]*trace.Field
+	predict int
+}
+
+// maxCached bounds each of the worker's caches.
+const maxCached = 64
+
+func newOffsetsWorker(b *bridge) *offsetsWorker {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &offsetsWorker{b: b, kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+		ctx: ctx, cancel: cancel}
+}
+
+// submit replaces the pending request; it never blocks.
+func (w *offsetsWorker) submit(r offsetRequest) {
+	w.mu.Lock()
+	w.req = r
+	w.seq = r.seq
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the latest request if it has not been drawn.
+func (w *offsetsWorker) take() (offsetRequest, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seq == w.done {
+		return offsetRequest{}, false
+	}
+	w.done = w.seq
+	return w.req, true
+}
+
+// superseded reports whether a request newer than seq is waiting.
+func (w *offsetsWorker) superseded(seq uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq != seq
+}
+
+// loop is the worker's goroutine; close stops it.
+func (w *offsetsWorker) loop() {
+	defer close(w.exited)
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-w.kick:
+		}
+		for {
+			req, ok := w.take()
+			if !ok {
+				break
+			}
+			res := w.draw(req)
+			if res == nil {
+				continue // the panel is not laid out yet
+			}
+			if w.superseded(req.seq) && time.Since(w.lastShow) < staleShowGap {
+				continue // skip a stale picture: the newer one is next
+			}
+			w.lastShow = time.Now()
+			w.b.showOffsets(w.v, res)
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// close stops the worker and waits for its goroutine.
+func (w *offsetsWorker) close() {
+	select {
+	case <-w.stop:
+	default:
+		w.cancel()
+		close(w.stop)
+	}
+	<-w.exited
+}
+
+// draw answers one request; nil when there is nowhere to draw yet.
+func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
+	if req.size.X < 8 || req.size.Y < 8 {
+		return nil
+	}
+	res := &offsetResult{req: req}
+	fail := func(f failure, err error) *offsetResult {
+		res.failed, res.err = f, err
+		return res
+	}
+	if req.run == nil && req.dir == "" {
+		res.note = "No run to show yet.\nTrain one (Start), or open a run folder."
+		return res
+	}
+	if err := w.useRun(req); err != nil {
+		return fail(failRun, err)
+	}
+	for _, b := range w.geom.DeformBlocks() {
+		res.layers = append(res.layers, b.Name())
+	}
+	last := req.lastEpoch
+	if req.run == nil {
+		last, _ = w.run.LatestCheckpoint(deformModel)
+		if last == 0 {
+			return fail(failRun, fmt.Errorf("%s has no complete epoch of %s yet", w.run.Dir, deformModel))
+		}
+	}
+	res.lastEpoch = last
+	if last == 0 {
+		res.note = "The sampling locations appear when the first epoch ends."
+		return res
+	}
+	epoch := req.epoch
+	if epoch <= 0 || epoch > last {
+		epoch = last
+	}
+
+	input, f, err := w.input(req)
+	if w.test != nil {
+		res.testN = w.test.N
+	}
+	if err != nil {
+		return fail(f, err)
+	}
+	s, live, err := w.sampling(req, epoch, input)
+	if err != nil {
+		return fail(failNone, err)
+	}
+	layer := req.layer
+	if !slices.Contains(res.layers, layer) {
+		layer = res.layers[len(res.layers)-1]
+	}
+	sh := input.in.X.Shape()
+	in := [2]int{sh[2], sh[3]}
+	sc := &offsetScene{mode: req.mode, weight: req.weight, round: req.round, picture: input.in.Picture, in: in,
+		label: input.label, name: input.name, predict: s.predict, epoch: epoch, lastEpoch: last, layer: layer,
+		field: s.fields[layer], geom: w.geom.Layers, live: live, dcnv1: w.run.Config.DCNv1}
+	if sc.field == nil {
+		return fail(failNone, fmt.Errorf("no sampling field recorded for %s", layer))
+	}
+	ho, wo, err := trace.OutputSize(w.geom.Layers, in, layer)
+	if err != nil {
+		return fail(failNone, err)
+	}
+	sc.units = [2]int{ho, wo}
+	sc.unit = [2]int{ho / 2, wo / 2}
+	if req.hasPick {
+		uy, ux, err := trace.UnitAt(w.geom.Layers, in, layer, req.pick[0], req.pick[1])
+		if err != nil {
+			return fail(failNone, err)
+		}
+		sc.unit = [2]int{uy, ux}
+	}
+	if sc.limit, err = blockLimit(w.geom.Layers, in, layer); err != nil {
+		return fail(failNone, err)
+	}
+	if sc.dcnn, err = trace.Trace(w.geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
+		return fail(failNone, err)
+	}
+	if w.cnnGeom != nil {
+		sc.grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
+		if err != nil {
+			return fail(failNone, err)
+		}
+	}
+	res.scale = displayScale(req.mode, req.size, in[1], in[0])
+	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
+		return fail(failNone, err)
+	}
+	res.scene = sc
+	return res
+}
+
+// useRun makes the request's run the worker's, opening a folder and
+// building the nets' layer plans when it changes.
+func (w *offsetsWorker) useRun(req offsetRequest) error {
+	var key any = req.run
+	if req.run == nil {
+		key = [2]any{req.dir, req.gen}
+	}
+	if key == w.runKey && w.run != nil {
+		return nil
+	}
+	run := req.run
+	if run == nil {
+		var err error
+		if run, err = train.Open(req.dir); err != nil {
+			return err
+		}
+	}
+	rc := run.Config
+	if !slices.Contains(rc.Models, deformModel) {
+		return fmt.Errorf("the run in %s has no deformable model (it has %s)", run.Dir, strings.Join(rc.Models, ", "))
+	}
+	geom, err := train.NewNet(rc, deformModel)
+	if err != nil {
+		return err
+	}
+	if len(geom.DeformBlocks()) == 0 {
+		return fmt.Errorf("the run in %s: %s (%s) has no deformable layers", run.Dir, deformModel, geom.Arch)
+	}
+	var cnn *model.Net[float32]
+	if slices.Contains(rc.Models, plainModel) {
+		if cnn, err = train.NewNet(rc, plainModel); err != nil {
+			return err
+		}
+	}
+	w.runKey, w.run, w.geom, w.cnnGeom = key, run, geom, cnn
+	w.nets = map[int]*model.Net[float32]{}
+	w.inputs = map[string]*sceneInput{}
+	w.fields = map[string]*sampled{}
+	return nil
+}
+
+// imageKey names the request's image in the caches.
+func imageKey(req offsetRequest) string {
+	if req.file != "" {
+		return fmt.Sprintf("file:%t:%s", req.whole, req.file)
+	}
+	return fmt.Sprintf("test:%d", req.test)
+}
+
+// input returns the request's image, prepared for the run's nets, and
+// which choice to blame if it cannot.
+func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
+	key := imageKey(req)
+	if in, ok := w.inputs[key]; ok {
+		return in, failNone, nil
+	}
+	var si *sceneInput
+	if req.file != "" {
+		img, err := train.ReadImage(req.file)
+		if err != nil {
+			return nil, failImage, err
+		}
+		if b := img.Bounds(); req.whole && b.Dx()*b.Dy() > maxWholePixels {
+			return nil, failImage, fmt.Errorf("%s is %d×%d pixels; \"whole image\" runs images of at most %d pixels: turn it off to use the training size",
+				req.file, b.Dx(), b.Dy(), maxWholePixels)
+		}
+		in, err := w.run.PrepareImage(img, req.whole)
+		if err != nil {
+			return nil, failImage, fmt.Errorf("%s: %w", req.file, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(req.file), filepath.Ext(req.file))
+		si = &sceneInput{in: in, label: filepath.Base(req.file), name: name}
+	} else {
+		test, err := w.testSet()
+		if err != nil {
+			return nil, failNone, err
+		}
+		if req.test < 0 || req.test >= test.N {
+			return nil, failNone, fmt.Errorf("test image %d does not exist (the test set holds images 0 to %d)", req.test, test.N-1)
+		}
+		// The test set is loaded once, and each image prepared as
+		// Run.TestImage does it (which would read all of MNIST again).
+		g := image.NewGray(image.Rect(0, 0, test.W, test.H))
+		copy(g.Pix, test.Pixels(req.test))
+		in, err := w.run.PrepareImage(g, true)
+		if err != nil {
+			return nil, failNone, err
+		}
+		si = &sceneInput{in: in, label: fmt.Sprintf("test image %d (label %d)", req.test, test.Y[req.test]),
+			name: fmt.Sprintf("test%d", req.test)}
+	}
+	if len(w.inputs) >= maxCached {
+		clear(w.inputs)
+	}
+	w.inputs[key] = si
+	return si, failNone, nil
+}
+
+// testSet loads the run's whole MNIST test set, once per MNIST folder.
+func (w *offsetsWorker) testSet() (*data.Set, error) {
+	rc := w.run.Config
+	if w.test != nil && w.testDir == rc.MNISTDir {
+		return w.test, nil
+	}
+	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
+	d, err := train.LoadData(rc)
+	if err != nil {
+		return nil, fmt.Errorf("loading the MNIST test set: %w", err)
+	}
+	w.test, w.testDir = d.Test, rc.MNISTDir
+	return w.test, nil
+}
+
+// sampling returns the sampling fields of the image after epoch: from the
+// session's memory for one of the inspected test images, else from a
+// forward pass of that epoch's checkpoint (loaded once per epoch).
+func (w *offsetsWorker) sampling(req offsetRequest, epoch int, input *sceneInput) (*sampled, bool, error) {
+	if req.file == "" && epoch <= len(req.live) {
+		if insp := req.live[epoch-1]; insp != nil {
+			if i := slices.Index(insp.Index, req.test); i >= 0 && i < len(insp.Fields) {
+				return &sampled{fields: insp.Fields[i], predict: -1}, true, nil
+			}
+		}
+	}
+	key := fmt.Sprintf("%d|%s", epoch, imageKey(req))
+	if s, ok := w.fields[key]; ok {
+		return s, false, nil
+	}
+	net, ok := w.nets[epoch]
+	if !ok {
+		var err error
+		if net, _, err = w.run.LoadModel(deformModel, epoch); err != nil {
+			return nil, false, err
+		}
+		if len(w.nets) >= maxCached {
+			clear(w.nets)
+		}
+		w.nets[epoch] = net
+	}
+	fields, predict, err := train.Sampling(w.ctx, net, input.in)
+	if err != nil {
+		return nil, false, err
+	}
+	s := &sampled{fields: fields, predict: predict}
+	if len(w.fields) >= maxCached {
+		clear(w.fields)
+	}
+	w.fields[key] = s
+	return s, false, nil
+}
