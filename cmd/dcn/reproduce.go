@@ -60,7 +60,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	start := time.Now()
-	recs, err := trainRun(ctx, run, *resume, stdout, stderr)
+	recs, err := trainRun(ctx, run, *resume, "dcn reproduce mnist --resume --out "+run.Dir, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -140,8 +140,8 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *out == "" || *ann == "" || *images == "" {
-		return fmt.Errorf("--out, --coco-ann and --coco-images are required")
+	if *out == "" || (!*resume && (*ann == "" || *images == "")) {
+		return fmt.Errorf("--out, --coco-ann and --coco-images are required (with --resume, --out alone)")
 	}
 	start := time.Now()
 	var runs []optRun
@@ -172,7 +172,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			first = run.Config
 		}
 		fmt.Fprintf(stderr, "== %s ==\n", opt)
-		recs, err := trainRun(ctx, run, *resume, stdout, stderr)
+		recs, err := trainRun(ctx, run, *resume, "dcn reproduce mnist --resume --out "+run.Dir, stdout, stderr)
 		if err != nil {
 			return err
 		}

@@ -119,13 +119,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	_, err = trainRun(ctx, run, f.resume != "", stdout, stderr)
+	_, err = trainRun(ctx, run, f.resume != "", "dcn train --resume "+run.Dir, stdout, stderr)
 	return err
 }
 
 // trainRun loads the run's data, resumes if asked, and trains every model
 // of the run to the end, printing progress. It returns the run's records.
-func trainRun(ctx context.Context, run *train.Run, resume bool, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
+func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	d, err := train.LoadDataContext(ctx, rc, cropProgress(stderr))
@@ -161,7 +161,7 @@ func trainRun(ctx context.Context, run *train.Run, resume bool, stdout, stderr i
 	err = s.Train(ctx, p.event)
 	p.done()
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "stopped; %s keeps every complete epoch (continue with: dcn train --resume %s)\n", run.Dir, run.Dir)
+		fmt.Fprintf(stderr, "stopped; %s keeps every complete epoch (continue with: %s)\n", run.Dir, hint)
 		return run.Records(), err
 	}
 	if err != nil {
