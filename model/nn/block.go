@@ -19,16 +19,23 @@ type DeformBlockConfig struct {
 // offsets are clamped to ±max(H, W)/4 and the mask is 2·sigmoid(modulator).
 // Its parameters are named like the seed's: name.offset.*, name.modulator.*,
 // name.regular.*.
+//
+// The offset and modulator convolutions read the same input, so they run
+// as one convolution (side) whose output channels are the offsets then the
+// modulator; their parameters are views of its weight and bias.
 type DeformBlock[T Float] struct {
-	name      string
-	Offset    *Conv2D[T]
-	Modulator *Conv2D[T] // nil for DCNv1
-	Regular   *DeformConv2D[T]
+	name    string
+	side    *Conv2D[T] // offset channels, then modulator channels
+	params  []*Param[T]
+	Regular *DeformConv2D[T]
+	masked  bool
 
-	raw, off, mask *Tensor[T] // raw offsets, clamped offsets, mask
-	limit          T
-	dOffRaw, dMod  *Tensor[T]
-	dx             *Tensor[T]
+	off, mask   *Tensor[T] // clamped offsets, mask
+	raw         []T        // side output (offsets before the clamp, modulator)
+	limit       T
+	nOff, nMask int // channels of each in side's output
+	dSide       *Tensor[T]
+	dx          *Tensor[T]
 }
 
 var _ Layer[float64] = (*DeformBlock[float64])(nil)
@@ -44,20 +51,34 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 		return nil, err
 	}
 	k := cfg.Kernel[0] * cfg.Kernel[1]
+	b := &DeformBlock[T]{name: name, Regular: reg, masked: !cfg.NoMask, nOff: 2 * cfg.Groups * k}
+	if b.masked {
+		b.nMask = cfg.Groups * k
+	}
 	side := reg.Config()
 	side.NoBias = false
-	side.Out = 2 * cfg.Groups * k
-	offset, err := NewConv2D[T](name+".offset", side, nil)
-	if err != nil {
+	side.Out = b.nOff + b.nMask
+	if b.side, err = NewConv2D[T](name+".side", side, nil); err != nil {
 		return nil, err
 	}
-	b := &DeformBlock[T]{name: name, Offset: offset, Regular: reg}
-	if !cfg.NoMask {
-		side.Out = cfg.Groups * k
-		if b.Modulator, err = NewConv2D[T](name+".modulator", side, nil); err != nil {
-			return nil, err
+	ck := side.In * side.Kernel[0] * side.Kernel[1]
+	view := func(pname string, w, bias bool, lo, hi int) *Param[T] {
+		src := b.side.Weight
+		n := ck
+		shape := []int{hi - lo, side.In, side.Kernel[0], side.Kernel[1]}
+		if bias {
+			src, n, shape = b.side.Bias, 1, []int{hi - lo}
 		}
+		v, _ := FromSlice(src.Value.data[lo*n:hi*n], shape...)
+		g, _ := FromSlice(src.Grad.data[lo*n:hi*n], shape...)
+		return &Param[T]{Name: pname, Value: v, Grad: g}
 	}
+	b.params = []*Param[T]{view(name+".offset.weight", true, false, 0, b.nOff), view(name+".offset.bias", false, true, 0, b.nOff)}
+	if b.masked {
+		b.params = append(b.params, view(name+".modulator.weight", true, false, b.nOff, side.Out),
+			view(name+".modulator.bias", false, true, b.nOff, side.Out))
+	}
+	b.params = append(b.params, reg.Params()...)
 	return b, nil
 }
 
@@ -65,44 +86,49 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 func (b *DeformBlock[T]) Name() string { return b.name }
 
 // Params implements Layer, in the seed's order: offset, modulator, regular.
-func (b *DeformBlock[T]) Params() []*Param[T] {
-	ps := b.Offset.Params()
-	if b.Modulator != nil {
-		ps = append(ps, b.Modulator.Params()...)
-	}
-	return append(ps, b.Regular.Params()...)
-}
+func (b *DeformBlock[T]) Params() []*Param[T] { return b.params }
 
 // Sampling returns the clamped offsets and the mask (nil for DCNv1) of the
 // last Forward, in torchvision's layout. They are owned by the block and
 // overwritten by the next Forward.
-func (b *DeformBlock[T]) Sampling() (offset, mask *Tensor[T]) { return b.off, b.mask }
+func (b *DeformBlock[T]) Sampling() (offset, mask *Tensor[T]) {
+	if !b.masked {
+		return b.off, nil
+	}
+	return b.off, b.mask
+}
 
 // Limit returns the clamp bound ±max(H, W)/4 of the last Forward.
 func (b *DeformBlock[T]) Limit() float64 { return float64(b.limit) }
 
 // Forward implements Layer.
 func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
-	raw, err := b.Offset.Forward(x, train)
+	raw, err := b.side.Forward(x, train)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.name, err)
 	}
-	b.raw = raw
-	s := x.Shape()
-	b.limit = T(max(s[2], s[3])) / 4
-	off := reuse(&b.off, raw.shape...)
-	for i, v := range raw.data {
-		off.data[i] = min(max(v, -b.limit), b.limit)
-	}
+	b.raw = raw.data
+	s := raw.Shape()
+	bs, p := s[0], s[2]*s[3]
+	in := x.Shape()
+	b.limit = T(max(in[2], in[3])) / 4
+	off := reuse(&b.off, bs, b.nOff, s[2], s[3])
 	var mask *Tensor[T]
-	if b.Modulator != nil {
-		mod, err := b.Modulator.Forward(x, train)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.name, err)
+	if b.masked {
+		mask = reuse(&b.mask, bs, b.nMask, s[2], s[3])
+	}
+	ch := b.nOff + b.nMask
+	for i := range bs {
+		src := raw.data[i*ch*p : (i+1)*ch*p]
+		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
+		for q, v := range src[:b.nOff*p] {
+			dst[q] = min(max(v, -b.limit), b.limit)
 		}
-		mask = reuse(&b.mask, mod.shape...)
-		for i, v := range mod.data {
-			mask.data[i] = T(2 / (1 + math.Exp(-float64(v))))
+		if mask != nil {
+			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			for q, v := range src[b.nOff*p:] {
+				dm[q] = T(2 / (1 + math.Exp(-float64(v))))
+			}
 		}
 	}
 	b.Regular.NoColumnCache = !train
@@ -115,35 +141,35 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
-	dr := reuse(&b.dOffRaw, doff.shape...)
-	for i, v := range b.raw.data {
-		if v >= -b.limit && v <= b.limit {
-			dr.data[i] = doff.data[i]
-		} else {
-			dr.data[i] = 0
+	s := doff.Shape()
+	bs, p := s[0], s[2]*s[3]
+	ch := b.nOff + b.nMask
+	ds := reuse(&b.dSide, bs, ch, s[2], s[3])
+	for i := range bs {
+		raw := b.raw[i*ch*p : (i+1)*ch*p]
+		dst := ds.data[i*ch*p : (i+1)*ch*p]
+		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
+		for q, g := range doff.data[i*b.nOff*p : (i+1)*b.nOff*p] {
+			if v := raw[q]; v >= -b.limit && v <= b.limit {
+				dst[q] = g
+			} else {
+				dst[q] = 0
+			}
+		}
+		if dmask != nil {
+			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			for q, g := range dmask.data[i*b.nMask*p : (i+1)*b.nMask*p] {
+				dst[b.nOff*p+q] = g * m[q] * (1 - m[q]/2) // d(2σ)/dz = 2σ(1−σ)
+			}
 		}
 	}
-	dx2, err := b.Offset.Backward(dr)
+	dx2, err := b.side.Backward(ds)
 	if err != nil {
 		return nil, err
 	}
 	dx := reuse(&b.dx, dx1.shape...)
 	for i := range dx.data {
 		dx.data[i] = dx1.data[i] + dx2.data[i]
-	}
-	if b.Modulator != nil {
-		dm := reuse(&b.dMod, dmask.shape...)
-		for i, m := range b.mask.data {
-			dm.data[i] = dmask.data[i] * m * (1 - m/2) // d(2σ)/dz = 2σ(1−σ)
-		}
-		dx3, err := b.Modulator.Backward(dm)
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range dx3.data {
-			dx.data[i] += v
-		}
 	}
 	return dx, nil
 }

@@ -341,6 +341,8 @@ func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
 			for j := range g.KW {
 				row := col[r*ld+off : r*ld+off+g.p()]
 				r++
+				lo, hi := g.validCols(j)
+				shift := j*g.DW - g.PW
 				for oy := range g.Ho {
 					iy := oy*g.SH - g.PH + i*g.DH
 					dst := row[oy*g.Wo : (oy+1)*g.Wo]
@@ -349,15 +351,22 @@ func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
 						continue
 					}
 					src := img[iy*g.W : (iy+1)*g.W]
-					lo, hi := g.validCols(j)
-					clear(dst[:lo])
-					clear(dst[hi:])
+					for ox := range lo {
+						dst[ox] = 0
+					}
+					for ox := hi; ox < len(dst); ox++ {
+						dst[ox] = 0
+					}
 					if g.SW == 1 {
-						copy(dst[lo:hi], src[lo-g.PW+j*g.DW:])
+						s := src[lo+shift : hi+shift]
+						d := dst[lo:hi]
+						for k := range d {
+							d[k] = s[k]
+						}
 						continue
 					}
 					for ox := lo; ox < hi; ox++ {
-						dst[ox] = src[ox*g.SW-g.PW+j*g.DW]
+						dst[ox] = src[ox*g.SW+shift]
 					}
 				}
 			}
@@ -378,6 +387,8 @@ func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
 			for j := range g.KW {
 				row := dcol[r*ld+off : r*ld+off+g.p()]
 				r++
+				lo, hi := g.validCols(j)
+				shift := j*g.DW - g.PW
 				for oy := range g.Ho {
 					iy := oy*g.SH - g.PH + i*g.DH
 					if iy < 0 || iy >= g.H {
@@ -385,9 +396,16 @@ func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
 					}
 					dst := img[iy*g.W : (iy+1)*g.W]
 					src := row[oy*g.Wo : (oy+1)*g.Wo]
-					lo, hi := g.validCols(j)
+					if g.SW == 1 {
+						d := dst[lo+shift : hi+shift]
+						s := src[lo:hi]
+						for k := range d {
+							d[k] += s[k]
+						}
+						continue
+					}
 					for ox := lo; ox < hi; ox++ {
-						dst[ox*g.SW-g.PW+j*g.DW] += src[ox]
+						dst[ox*g.SW+shift] += src[ox]
 					}
 				}
 			}
