@@ -54,7 +54,15 @@ type Snapshot struct {
 	Phase  Phase
 	Paused bool   // the user paused the session
 	RunDir string // the run folder, "" before a session
-	Models []ModelState
+	Data   string // the run's data set, "mnist" or "coco"; "" before a session
+	// LoadDone and LoadTotal are the images the COCO crop set was built
+	// from so far, while it loads (LoadTotal 0 when unknown).
+	LoadDone, LoadTotal int
+	// Classes are the class names of the data, once loaded; DataInfo says
+	// in a line what the data holds.
+	Classes  []string
+	DataInfo string
+	Models   []ModelState
 }
 
 // ModelState is one model's part of a Snapshot.
@@ -71,6 +79,15 @@ type ModelState struct {
 	// StepX and StepY are the per-step training loss, decimated: X is in
 	// epochs (2.5 is half-way through the third epoch).
 	StepX, StepY []float64
+}
+
+// Names returns the names of the snapshot's models, in order.
+func (s *Snapshot) Names() []string {
+	names := make([]string, len(s.Models))
+	for i, m := range s.Models {
+		names[i] = m.Name
+	}
+	return names
 }
 
 // Model returns the state of the named model, or nil.
@@ -147,11 +164,12 @@ func newBridge(u *UI, do func(func())) *bridge {
 	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}}
 }
 
-// reset starts the state of a new session of models, in PhaseLoading.
-func (b *bridge) reset(runDir string, models []string) {
+// reset starts the state of a new session of models on data, in
+// PhaseLoading.
+func (b *bridge) reset(runDir, data string, models []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.state = Snapshot{Phase: PhaseLoading, RunDir: runDir}
+	b.state = Snapshot{Phase: PhaseLoading, RunDir: runDir, Data: data}
 	for _, m := range models {
 		b.state.Models = append(b.state.Models, ModelState{Name: m})
 	}
@@ -172,6 +190,24 @@ func (b *bridge) setPaused(p bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state.Paused = p
+	b.dirty = true
+}
+
+// loadProgress records how far the crop set is built; the crop builder
+// calls it, one call at a time.
+func (b *bridge) loadProgress(done, total int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.LoadDone, b.state.LoadTotal = done, total
+	b.dirty = true
+}
+
+// setData records what the loaded data holds.
+func (b *bridge) setData(classes []string, info string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.Classes = slices.Clone(classes)
+	b.state.DataInfo = info
 	b.dirty = true
 }
 
@@ -226,6 +262,7 @@ func (b *bridge) snapshot() Snapshot {
 
 func (b *bridge) copyLocked() Snapshot {
 	s := b.state
+	s.Classes = slices.Clone(s.Classes)
 	s.Models = slices.Clone(s.Models)
 	for i := range s.Models {
 		// Epoch records are immutable values (train.Event's promise), so a
@@ -330,4 +367,45 @@ func (b *bridge) showOffsets(v *offsetsView, r *offsetResult) {
 // offsetsExported reports a finished Offsets export on the UI goroutine.
 func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
 	b.do(func() { v.exportEnded(path, size, err) })
+}
+
+// latest hands the newest of a stream of values to the UI goroutine: at
+// most one hand-over waits there, and it takes the value that is newest
+// when it runs, so a fast producer never builds a backlog.
+type latest[T any] struct {
+	mu     sync.Mutex
+	v      T
+	queued bool
+}
+
+// post records v and, unless a hand-over is already queued, queues one
+// with do that calls show with the newest value.
+func (l *latest[T]) post(do func(func()), v T, show func(T)) {
+	l.mu.Lock()
+	l.v = v
+	queued := l.queued
+	l.queued = true
+	l.mu.Unlock()
+	if queued {
+		return
+	}
+	do(func() {
+		l.mu.Lock()
+		v := l.v
+		l.queued = false
+		l.mu.Unlock()
+		show(v)
+	})
+}
+
+// downloadProgress hands a COCO download's progress to the UI goroutine;
+// the fetcher calls it for every chunk, and only the newest is shown.
+func (b *bridge) downloadProgress(d *download, p fetchProgress) {
+	d.progress.post(b.do, p, func(p fetchProgress) { b.ui.showDownload(d, p) })
+}
+
+// downloadEnded reports a finished (or failed, or stopped) COCO download
+// on the UI goroutine, after any progress still queued.
+func (b *bridge) downloadEnded(d *download, err error) {
+	b.do(func() { b.ui.downloadEnded(d, err) })
 }

@@ -76,10 +76,10 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 func TestBridgeCoalescesEvents(t *testing.T) {
 	h := newHarness(t, "/runs")
 	b := h.u.bridge
-	b.reset("/runs/x", models)
+	b.reset("/runs/x", "mnist", mnistModels)
 	const perModel = 2000
 	var wg sync.WaitGroup
-	for _, m := range models {
+	for _, m := range mnistModels {
 		wg.Go(func() {
 			for i := 1; i <= perModel; i++ {
 				b.emit(train.Event{Kind: train.KindStep, Model: m, Step: train.StepMetrics{
@@ -101,7 +101,7 @@ func TestBridgeCoalescesEvents(t *testing.T) {
 	h.q.drain()
 	b.tick() // the queued apply ran: the newest state goes out
 	h.q.drain()
-	for _, m := range models {
+	for _, m := range mnistModels {
 		ms := h.u.last.Model(m)
 		if ms == nil || ms.Step.Step != perModel {
 			t.Fatalf("%s: applied step %+v, want the last one (%d)", m, ms, perModel)
@@ -119,7 +119,7 @@ func TestBridgeCoalescesEvents(t *testing.T) {
 func TestSnapshotIsACopy(t *testing.T) {
 	h := newHarness(t, "/runs")
 	b := h.u.bridge
-	b.reset("/runs/x", models)
+	b.reset("/runs/x", "mnist", mnistModels)
 	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: train.EpochMetrics{Model: "cnn", Epoch: 1}})
 	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: train.StepMetrics{Epoch: 1, Batch: 1, Batches: 2, Loss: 1}})
 	s := b.snapshot()

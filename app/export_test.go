@@ -114,7 +114,7 @@ func TestExportErrors(t *testing.T) {
 
 func TestExportForm(t *testing.T) {
 	test.NewTempApp(t)
-	f := newExportForm("/out")
+	f := newExportForm("/out", allFigures)
 	ids, o, err := f.options()
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ var exportAllRender = viz.RenderOptions{WidthIn: 8, HeightIn: 5, DPI: 150}
 
 // exportForm holds the export dialog's fields.
 type exportForm struct {
+	ids           []figureID // the figures offered
 	figure        *widget.Select
 	png, svg, pdf *widget.Check
 	sizeMode      *widget.RadioGroup
@@ -44,12 +45,13 @@ type exportForm struct {
 	dir           *widget.Entry
 }
 
-func newExportForm(dir string) *exportForm {
+func newExportForm(dir string, ids []figureID) *exportForm {
 	choices := []string{allFiguresChoice}
-	for _, id := range allFigures {
+	for _, id := range ids {
 		choices = append(choices, figureTitle(id))
 	}
 	f := &exportForm{
+		ids:        ids,
 		figure:     widget.NewSelect(choices, nil),
 		png:        widget.NewCheck("PNG", nil),
 		svg:        widget.NewCheck("SVG", nil),
@@ -108,10 +110,10 @@ func (f *exportForm) items(browse func()) []*widget.FormItem {
 
 // options reads the form, naming the first unusable field.
 func (f *exportForm) options() ([]figureID, exportOptions, error) {
-	ids := allFigures
+	ids := f.ids
 	if f.figure.Selected != allFiguresChoice {
 		ids = nil
-		for _, id := range allFigures {
+		for _, id := range f.ids {
 			if figureTitle(id) == f.figure.Selected {
 				ids = []figureID{id}
 			}
@@ -182,7 +184,7 @@ func (u *UI) ShowExport() {
 // exportDialog builds the export dialog; its form writes the chosen
 // figures when submitted.
 func (u *UI) exportDialog() *exportDialog {
-	f := newExportForm(u.exportDir())
+	f := newExportForm(u.exportDir(), figuresFor(u.shown))
 	browse := func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
@@ -222,7 +224,7 @@ func (u *UI) ExportAll() {
 		dialog.ShowError(errors.New("export: nothing to export yet; train first"), u.win)
 		return
 	}
-	u.exportTo(allFigures, exportOptions{Dir: filepath.Join(u.last.RunDir, "figures"), PNG: true, SVG: true, PDF: true,
+	u.exportTo(figuresFor(u.shown), exportOptions{Dir: filepath.Join(u.last.RunDir, "figures"), PNG: true, SVG: true, PDF: true,
 		Render: exportAllRender})
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +23,8 @@ import (
 // exported files.
 type figureID string
 
-// The figures, in the order of the export menu.
+// The figures, in the order of the export menu; each model of a run has a
+// confusion matrix, confusionFigure(model).
 const (
 	figLoss          figureID = "loss"
 	figAccuracy      figureID = "accuracy"
@@ -32,7 +34,28 @@ const (
 	figConfusionDCNN figureID = "confusion-dcnn"
 )
 
-var allFigures = []figureID{figLoss, figAccuracy, figStepLoss, figScale, figConfusionCNN, figConfusionDCNN}
+// confusionPrefix starts the id of a confusion figure; the model's name
+// follows.
+const confusionPrefix = "confusion-"
+
+// confusionFigure names the confusion matrix of model.
+func confusionFigure(model string) figureID { return figureID(confusionPrefix + model) }
+
+// curveFigures are the figures of the Curves tab.
+var curveFigures = []figureID{figLoss, figAccuracy, figStepLoss, figScale}
+
+// allFigures are the figures of an MNIST run.
+var allFigures = figuresFor(mnistModels)
+
+// figuresFor lists the figures of a run of models: the curves, then a
+// confusion matrix per model.
+func figuresFor(models []string) []figureID {
+	ids := slices.Clone(curveFigures)
+	for _, m := range models {
+		ids = append(ids, confusionFigure(m))
+	}
+	return ids
+}
 
 // figureTitle is a figure's name in the export menu.
 func figureTitle(id figureID) string {
@@ -45,10 +68,9 @@ func figureTitle(id figureID) string {
 		return "Training loss per step"
 	case figScale:
 		return "Scaled-MNIST accuracy against scale"
-	case figConfusionCNN:
-		return "Confusion matrix, CNN"
-	case figConfusionDCNN:
-		return "Confusion matrix, DCNN"
+	}
+	if m, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
+		return "Confusion matrix, " + strings.ToUpper(m)
 	}
 	return string(id)
 }
@@ -56,6 +78,8 @@ func figureTitle(id figureID) string {
 // plotInput is everything the figures are drawn from: plain values, shared
 // read-only between the UI goroutine, the renderer and exports.
 type plotInput struct {
+	Data    string               // "mnist" or "coco"; "" before a run
+	Classes []string             // the class names, once the data is loaded
 	Records []train.EpochMetrics // every model's epochs
 	Steps   []viz.Series         // per-step training loss, one series per model
 	Smooth  float64              // smoothing weight of the per-step curve
@@ -65,7 +89,7 @@ type plotInput struct {
 
 // inputFrom gathers the plotted data of a snapshot.
 func inputFrom(s Snapshot, smooth float64, logY bool) plotInput {
-	in := plotInput{Smooth: smooth, LogY: logY}
+	in := plotInput{Data: s.Data, Classes: s.Classes, Smooth: smooth, LogY: logY}
 	for _, m := range s.Models {
 		in.Epochs = max(in.Epochs, m.Step.Epochs)
 		in.Records = append(in.Records, m.Epochs...)
@@ -122,6 +146,7 @@ type figureData struct {
 	plot      *plot.Plot
 	series    []viz.Series // the plotted curves, for the CSV
 	confusion [][]int      // a confusion figure's matrix, for the CSV
+	labels    []string     // and its class names
 }
 
 // buildFigure draws figure id from in. A figure with nothing to show yet
@@ -157,14 +182,17 @@ func buildFigure(id figureID, in plotInput) (figureData, error) {
 			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: lo, XMax: hi})
 		return figureData{plot: p, series: in.Steps}, err
 	case figScale:
+		if in.Data == "coco" {
+			return figureData{}, noData(id, "MNIST runs only: a COCO run has no scaled test sets")
+		}
 		series := viz.ScaleSeries(in.Records)
 		if !hasPoints(series) {
 			return figureData{}, noData(id, "appears after the first epoch of a run with test scales")
 		}
 		p, err := viz.ScaleAccuracy("Scaled-MNIST: accuracy against scale", series)
 		return figureData{plot: p, series: series}, err
-	case figConfusionCNN, figConfusionDCNN:
-		model := strings.TrimPrefix(string(id), "confusion-")
+	}
+	if model, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
 		var last *train.EpochMetrics
 		for i := range in.Records {
 			if r := &in.Records[i]; r.Model == model && len(r.Confusion) > 0 && (last == nil || r.Epoch >= last.Epoch) {
@@ -174,13 +202,16 @@ func buildFigure(id figureID, in plotInput) (figureData, error) {
 		if last == nil {
 			return figureData{}, noData(id, "appears after the first epoch")
 		}
-		labels := make([]string, len(last.Confusion))
-		for i := range labels {
-			labels[i] = strconv.Itoa(i)
+		labels := in.Classes
+		if len(labels) != len(last.Confusion) {
+			labels = make([]string, len(last.Confusion))
+			for i := range labels {
+				labels[i] = strconv.Itoa(i)
+			}
 		}
 		title := fmt.Sprintf("%s, test set, epoch %d", strings.ToUpper(model), last.Epoch)
 		p, err := viz.Confusion(title, last.Confusion, labels)
-		return figureData{plot: p, confusion: last.Confusion}, err
+		return figureData{plot: p, confusion: last.Confusion, labels: labels}, err
 	}
 	return figureData{}, fmt.Errorf("unknown figure %q", id)
 }
@@ -228,7 +259,7 @@ func exportFigures(in plotInput, ids []figureID, o exportOptions) ([]string, err
 			files = append(files, base+f.ext)
 		}
 		if fd.confusion != nil {
-			err = writeConfusionCSV(base+".csv", fd.confusion)
+			err = writeConfusionCSV(base+".csv", fd.confusion, fd.labels)
 		} else {
 			err = viz.WriteCSV(base+".csv", fd.series)
 		}
@@ -244,19 +275,17 @@ func exportFigures(in plotInput, ids []figureID, o exportOptions) ([]string, err
 }
 
 // writeConfusionCSV writes a confusion matrix as CSV: a header of the
-// predicted classes, then one row per true class.
-func writeConfusionCSV(path string, m [][]int) error {
+// predicted classes, then one row per true class, each named by labels.
+func writeConfusionCSV(path string, m [][]int, labels []string) error {
 	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		head := []string{"true\\predicted"}
-		for j := range m {
-			head = append(head, strconv.Itoa(j))
-		}
+		head = append(head, labels...)
 		if err := cw.Write(head); err != nil {
 			return err
 		}
 		for i, row := range m {
-			rec := []string{strconv.Itoa(i)}
+			rec := []string{labels[i]}
 			for _, v := range row {
 				rec = append(rec, strconv.Itoa(v))
 			}

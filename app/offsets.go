@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,6 +56,7 @@ type offsetsView struct {
 	prev, next *widget.Button
 	openImage  *widget.Button
 	whole      *widget.Check
+	model      *widget.Select
 	layer      *widget.Select
 	epoch      *widget.Slider
 	epochLabel *widget.Label
@@ -74,8 +76,11 @@ type offsetsView struct {
 	runGen     int
 	sessRun    *train.Run // the session's run; nil before one
 	sessDir    string
-	sessEpochs int                 // the session's complete DCNN epochs
+	snap       Snapshot            // the session's last snapshot
+	sessModel  string              // the session's deformable model that live and sessEpochs follow
+	sessEpochs int                 // its complete epochs in the session
 	live       []*train.Inspection // their in-memory sampling fields, by epoch−1
+	models     []string            // the deformable models of the run shown, once known
 	file       string              // the image file shown when the source is srcFile
 	testIdx    int
 	hasPick    bool
@@ -105,6 +110,8 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
 	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
 	v.whole = widget.NewCheck("Whole image", func(bool) { v.imageChanged() })
+	v.model = widget.NewSelect(nil, v.modelChanged)
+	v.model.PlaceHolder = "–"
 	v.layer = widget.NewSelect(nil, v.layerChanged)
 	v.layer.PlaceHolder = "–"
 	v.epoch = widget.NewSlider(0, 1)
@@ -150,10 +157,11 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	}
 	index := container.NewGridWrap(fyne.NewSize(72, v.index.MinSize().Height), v.index)
 	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
+	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun), v.runLabel),
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight), nil, v.hint),
 		widget.NewSeparator(),
@@ -180,11 +188,11 @@ func (v *offsetsView) send() {
 		return
 	}
 	v.seq++
-	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, test: v.testIdx, layer: v.layer.Selected,
-		epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick, round: v.read.Selected == readRounded,
-		mode: v.mode.Selected, size: v.dcnn.px}
+	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
+		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
+		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px}
 	if v.runDir == "" {
-		r.run, r.live, r.lastEpoch = v.sessRun, v.live, v.sessEpochs
+		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
 	if v.source.Selected == srcFile {
 		r.file, r.whole = v.file, v.whole.Checked
@@ -202,20 +210,39 @@ func (v *offsetsView) send() {
 // completes. It runs on the UI goroutine for every snapshot, so it returns
 // at once when nothing it shows changed.
 func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
+	v.snap = s
+	newRun := s.RunDir != v.sessDir
+	if newRun && v.runDir == "" {
+		v.epochSel = 0 // a new session: follow its epochs
+		v.setModels(deformables(s.Names()))
+	}
+	name := v.sessModel
+	if v.runDir == "" || !slices.Contains(deformables(s.Names()), name) {
+		name = v.chosenModelOf(deformables(s.Names()))
+	}
 	var epochs []train.EpochMetrics
-	if m := s.Model(deformModel); m != nil {
+	if m := s.Model(name); m != nil {
 		epochs = m.Epochs
 	}
-	if s.RunDir == v.sessDir && len(epochs) == v.sessEpochs && (run == v.sessRun || s.RunDir == "") {
+	if !newRun && name == v.sessModel && len(epochs) == v.sessEpochs && (run == v.sessRun || s.RunDir == "") {
 		return
 	}
 	if run != nil && run.Dir != s.RunDir {
 		run = nil
 	}
-	if s.RunDir != v.sessDir && v.runDir == "" {
-		v.epochSel = 0 // a new session: follow its epochs
-	}
 	v.sessDir, v.sessRun = s.RunDir, run
+	v.followSession(name)
+}
+
+// followSession makes the live sampling fields and the last epoch those of
+// the session's model name, and asks for a picture when the view shows the
+// session.
+func (v *offsetsView) followSession(name string) {
+	var epochs []train.EpochMetrics
+	if m := v.snap.Model(name); m != nil {
+		epochs = m.Epochs
+	}
+	v.sessModel = name
 	v.sessEpochs = 0
 	v.live = nil
 	for i, e := range epochs {
@@ -232,6 +259,56 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
 	}
 }
 
+// chosenModel is the deformable model the view shows: the one picked, or
+// the run's first.
+func (v *offsetsView) chosenModel() string { return v.chosenModelOf(v.models) }
+
+func (v *offsetsView) chosenModelOf(models []string) string {
+	if slices.Contains(models, v.model.Selected) {
+		return v.model.Selected
+	}
+	if len(models) > 0 {
+		return models[0]
+	}
+	return ""
+}
+
+// setModels offers the deformable models of the run shown, keeping the
+// choice when the run has it.
+func (v *offsetsView) setModels(models []string) {
+	if slices.Equal(models, v.models) {
+		return
+	}
+	v.models = slices.Clone(models)
+	v.syncing = true
+	defer func() { v.syncing = false }()
+	sel := v.model.Selected
+	v.model.SetOptions(v.models)
+	switch {
+	case slices.Contains(v.models, sel):
+		v.model.SetSelected(sel)
+	case len(v.models) > 0:
+		v.model.SetSelected(v.models[0])
+	default:
+		v.model.ClearSelected()
+	}
+}
+
+// modelChanged shows another deformable model: its own layers, and for the
+// session its own epochs.
+func (v *offsetsView) modelChanged(string) {
+	if v.syncing {
+		return
+	}
+	v.hasPick = false
+	if v.runDir == "" {
+		v.followSession(v.chosenModel())
+		return
+	}
+	v.syncControls()
+	v.request()
+}
+
 // show applies the worker's result. It runs on the UI goroutine (through
 // the bridge).
 func (v *offsetsView) show(r *offsetResult) {
@@ -242,6 +319,7 @@ func (v *offsetsView) show(r *offsetResult) {
 	switch {
 	case r.failed == failRun && current && v.runDir != "":
 		v.runDir = ""
+		v.setModels(deformables(v.snap.Names()))
 		v.lastEpoch = v.sessEpochs
 		v.syncControls()
 		dialog.ShowError(fmt.Errorf("cannot show this run folder: %w", r.err), v.u.win)
@@ -259,13 +337,20 @@ func (v *offsetsView) show(r *offsetResult) {
 		return
 	}
 	if current {
-		if r.layers != nil && v.layer.Selected == "" {
+		if r.models != nil {
+			v.setModels(r.models)
+		}
+		// A layer list is the drawn model's: a result for another model
+		// (the user has just picked a new one) leaves the list alone.
+		if r.layers != nil && r.model == v.chosenModel() {
 			v.syncing = true
-			v.layer.SetOptions(r.layers)
-			v.layer.SetSelected(r.layers[len(r.layers)-1])
+			if !slices.Equal(v.layer.Options, r.layers) {
+				v.layer.SetOptions(r.layers)
+			}
+			if !slices.Contains(r.layers, v.layer.Selected) {
+				v.layer.SetSelected(r.layers[len(r.layers)-1])
+			}
 			v.syncing = false
-		} else if r.layers != nil && strings.Join(v.layer.Options, ",") != strings.Join(r.layers, ",") {
-			v.layer.SetOptions(r.layers)
 		}
 		if v.runDir != "" && r.lastEpoch > 0 {
 			v.lastEpoch = r.lastEpoch
@@ -314,6 +399,7 @@ func (v *offsetsView) syncControls() {
 		v.runLabel.SetText("none yet: train one, or open a run folder")
 	}
 	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+	setEnabled(v.model, len(v.models) > 1)
 
 	file := v.source.Selected == srcFile
 	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
@@ -476,6 +562,7 @@ func (v *offsetsView) useRunDir(dir string) {
 	v.runGen++
 	v.epochSel = 0
 	v.lastEpoch = 0
+	v.setModels(nil) // the worker says which the folder holds
 	v.syncControls()
 	v.request()
 }
@@ -484,9 +571,8 @@ func (v *offsetsView) useRunDir(dir string) {
 func (v *offsetsView) useSession() {
 	v.runDir = ""
 	v.epochSel = 0
-	v.lastEpoch = v.sessEpochs
-	v.syncControls()
-	v.request()
+	v.setModels(deformables(v.snap.Names()))
+	v.followSession(v.chosenModel())
 }
 
 // resized asks for a picture at the drawing panel's new size, also when

@@ -373,7 +373,7 @@ func TestOffsetsFollowsSession(t *testing.T) {
 	h, v := offsetsHarness(t)
 	snap := func(n int) Snapshot {
 		s := Snapshot{Phase: PhaseTraining, RunDir: run.Dir}
-		for _, m := range models {
+		for _, m := range mnistModels {
 			s.Models = append(s.Models, ModelState{Name: m, Epochs: epochs[m][:n]})
 		}
 		return s

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,14 +27,28 @@ const (
 	modeMask   = "Mask heatmap"
 )
 
-// The models of a run that the Offsets view draws.
+// The models of a run that the Offsets view draws: the deformable one of
+// an MNIST run, and the plain CNN whose regular grid goes beside. A COCO
+// run has a deformable model per placement (dcnn-first, …).
 const (
 	deformModel = "dcnn"
 	plainModel  = "cnn"
 )
 
-// maxWholePixels bounds an image file run at its own size ("whole image"):
-// the net's first layers hold 32 channels of it, several times over.
+// deformables returns the deformable models among models, in order.
+func deformables(models []string) []string {
+	var out []string
+	for _, m := range models {
+		if m != plainModel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// maxWholePixels bounds an image file run at its own size ("whole image")
+// by an MNIST net: its first layers hold 32 channels of it, several times
+// over. A COCO run's PrepareImage scales a larger image down instead.
 const maxWholePixels = 640 * 640
 
 // staleShowGap: while requests keep superseding each other (a dragged
@@ -48,15 +63,18 @@ type offsetRequest struct {
 	seq uint64
 
 	// The session's run (nil when the user opened a folder or before any
-	// session), its in-memory sampling fields by epoch−1, and its last
-	// complete epoch.
+	// session), and for its deformable model liveModel the in-memory
+	// sampling fields by epoch−1 and the last complete epoch.
 	run       *train.Run
+	liveModel string
 	live      []*train.Inspection
 	lastEpoch int
 	// A run folder the user opened (when run is nil); gen changes each time
 	// one is opened, so that reopening reads the folder afresh.
 	dir string
 	gen int
+
+	model string // the deformable model; "" the run's first
 
 	test  int    // test image, when file is ""
 	file  string // an image file
@@ -94,8 +112,10 @@ type offsetResult struct {
 	note      string       // why there is no picture yet, for the user
 	err       error        // why there is no picture: something failed
 	failed    failure      // which choice err is about
-	layers    []string     // the run's deformable layers, once known
-	lastEpoch int          // the run's last complete epoch, once known
+	models    []string     // the run's deformable models, once known
+	model     string       // the one drawn
+	layers    []string     // its deformable layers, once known
+	lastEpoch int          // its last complete epoch, once known
 	testN     int          // the size of the test set, once known
 }
 
@@ -109,7 +129,9 @@ type offsetScene struct {
 	in           [2]int      // its H×W
 	label        string      // "test image 3 (label 5)" or the file's name
 	name         string      // the same for a file name: "test3", "digit"
+	model        string      // the deformable model
 	predict      int         // the class the net predicts; −1 unknown
+	classes      []string    // the class names, when known
 	epoch        int
 	lastEpoch    int
 	layer        string
@@ -124,15 +146,23 @@ type offsetScene struct {
 
 // caption describes the scene in one line: layer, unit, epoch, image.
 func (sc *offsetScene) caption() string {
-	parts := []string{fmt.Sprintf("%s %s", deformModel, sc.layer)}
+	parts := []string{fmt.Sprintf("%s %s", sc.model, sc.layer)}
 	if sc.mode == modePoints {
 		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]))
 	}
 	parts = append(parts, fmt.Sprintf("epoch %d of %d", sc.epoch, sc.lastEpoch), sc.label)
 	if sc.predict >= 0 {
-		parts = append(parts, fmt.Sprintf("predicts %d", sc.predict))
+		parts = append(parts, "predicts "+sc.className(sc.predict))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// className names class i: its name when known, else its number.
+func (sc *offsetScene) className(i int) string {
+	if i >= 0 && i < len(sc.classes) {
+		return sc.classes[i]
+	}
+	return strconv.Itoa(i)
 }
 
 // fileName is the export's default name.
@@ -145,6 +175,9 @@ func (sc *offsetScene) fileName() string {
 		kind = "mask-heatmap"
 	}
 	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.layer, sc.epoch)
+	if sc.model != deformModel {
+		s = fmt.Sprintf("%s-%s-%s-%s-epoch%d", kind, sc.model, sc.name, sc.layer, sc.epoch)
+	}
 	if sc.mode == modePoints {
 		s += fmt.Sprintf("-unit%d_%d", sc.unit[0], sc.unit[1])
 	}
@@ -155,7 +188,7 @@ func (sc *offsetScene) fileName() string {
 // CNN's grid (when the run has one) and the DCNN's points; in a heat map
 // mode one heat map.
 func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
-	what := fmt.Sprintf("%s %s · epoch %d", deformModel, sc.layer, sc.epoch)
+	what := fmt.Sprintf("%s %s · epoch %d", sc.model, sc.layer, sc.epoch)
 	switch sc.mode {
 	case modeOffset, modeMask:
 		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
@@ -183,7 +216,7 @@ func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 	}
 	main, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.dcnn.Unit, Points: sc.dcnn.Points,
 		WeightBy: sc.weight, Caption: fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points",
-			deformModel, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))})
+			sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))})
 	if err != nil || sc.grid == nil {
 		return nil, main, err
 	}
@@ -204,7 +237,7 @@ func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) {
 		title = "Offsets: " + sc.label
 	}
 	if sc.predict >= 0 {
-		title += fmt.Sprintf(", predicts %d", sc.predict)
+		title += ", predicts " + sc.className(sc.predict)
 	}
 	panels := []*image.NRGBA{main}
 	if cnn != nil {
@@ -289,13 +322,15 @@ type offsetsWorker struct {
 	// The worker goroutine's own state.
 	runKey   any // the *train.Run, or the opened folder and its generation
 	run      *train.Run
-	geom     *model.Net[float32] // the DCNN's layers, for coordinates
-	cnnGeom  *model.Net[float32] // the CNN's, nil without one
-	nets     map[int]*model.Net[float32]
+	models   []string                       // the run's deformable models
+	geoms    map[string]*model.Net[float32] // their layers, for coordinates
+	cnnGeom  *model.Net[float32]            // the CNN's, nil without one
+	nets     map[string]*model.Net[float32] // loaded checkpoints, by model and epoch
 	inputs   map[string]*sceneInput
 	fields   map[string]*sampled
 	test     *data.Set
-	testDir  string
+	classes  []string // the test set's class names
+	testKey  string   // the data the test set was loaded for
 	lastShow time.Time
 }
 
@@ -410,14 +445,24 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if err := w.useRun(req); err != nil {
 		return fail(failRun, err)
 	}
-	for _, b := range w.geom.DeformBlocks() {
+	res.models = w.models
+	name := req.model
+	if !slices.Contains(w.models, name) {
+		name = w.models[0]
+	}
+	res.model = name
+	geom := w.geoms[name]
+	for _, b := range geom.DeformBlocks() {
 		res.layers = append(res.layers, b.Name())
 	}
 	last := req.lastEpoch
+	if req.run != nil && req.liveModel != name {
+		last, _ = w.run.LatestCheckpoint(name)
+	}
 	if req.run == nil {
-		last, _ = w.run.LatestCheckpoint(deformModel)
+		last, _ = w.run.LatestCheckpoint(name)
 		if last == 0 {
-			return fail(failRun, fmt.Errorf("%s has no complete epoch of %s yet", w.run.Dir, deformModel))
+			return fail(failRun, fmt.Errorf("%s has no complete epoch of %s yet", w.run.Dir, name))
 		}
 	}
 	res.lastEpoch = last
@@ -437,7 +482,13 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if err != nil {
 		return fail(f, err)
 	}
-	s, live, err := w.sampling(req, epoch, input)
+	var classes []string // MNIST's are the digits, which the numbers say
+	if w.run.Config.Data == "coco" {
+		if _, err := w.testSet(); err == nil {
+			classes = w.classes
+		}
+	}
+	s, live, err := w.sampling(req, name, epoch, input)
 	if err != nil {
 		return fail(failNone, err)
 	}
@@ -448,28 +499,28 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	sh := input.in.X.Shape()
 	in := [2]int{sh[2], sh[3]}
 	sc := &offsetScene{mode: req.mode, weight: req.weight, round: req.round, picture: input.in.Picture, in: in,
-		label: input.label, name: input.name, predict: s.predict, epoch: epoch, lastEpoch: last, layer: layer,
-		field: s.fields[layer], geom: w.geom.Layers, live: live, dcnv1: w.run.Config.DCNv1}
+		label: input.label, name: input.name, model: name, predict: s.predict, classes: classes, epoch: epoch,
+		lastEpoch: last, layer: layer, field: s.fields[layer], geom: geom.Layers, live: live, dcnv1: w.run.Config.DCNv1}
 	if sc.field == nil {
 		return fail(failNone, fmt.Errorf("no sampling field recorded for %s", layer))
 	}
-	ho, wo, err := trace.OutputSize(w.geom.Layers, in, layer)
+	ho, wo, err := trace.OutputSize(geom.Layers, in, layer)
 	if err != nil {
 		return fail(failNone, err)
 	}
 	sc.units = [2]int{ho, wo}
 	sc.unit = [2]int{ho / 2, wo / 2}
 	if req.hasPick {
-		uy, ux, err := trace.UnitAt(w.geom.Layers, in, layer, req.pick[0], req.pick[1])
+		uy, ux, err := trace.UnitAt(geom.Layers, in, layer, req.pick[0], req.pick[1])
 		if err != nil {
 			return fail(failNone, err)
 		}
 		sc.unit = [2]int{uy, ux}
 	}
-	if sc.limit, err = blockLimit(w.geom.Layers, in, layer); err != nil {
+	if sc.limit, err = blockLimit(geom.Layers, in, layer); err != nil {
 		return fail(failNone, err)
 	}
-	if sc.dcnn, err = trace.Trace(w.geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
+	if sc.dcnn, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)
 	}
 	if w.cnnGeom != nil {
@@ -504,24 +555,30 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 		}
 	}
 	rc := run.Config
-	if !slices.Contains(rc.Models, deformModel) {
+	models := deformables(rc.Models)
+	if len(models) == 0 {
 		return fmt.Errorf("the run in %s has no deformable model (it has %s)", run.Dir, strings.Join(rc.Models, ", "))
 	}
-	geom, err := train.NewNet(rc, deformModel)
-	if err != nil {
-		return err
-	}
-	if len(geom.DeformBlocks()) == 0 {
-		return fmt.Errorf("the run in %s: %s (%s) has no deformable layers", run.Dir, deformModel, geom.Arch)
+	geoms := map[string]*model.Net[float32]{}
+	for _, m := range models {
+		geom, err := train.NewNet(rc, m)
+		if err != nil {
+			return err
+		}
+		if len(geom.DeformBlocks()) == 0 {
+			return fmt.Errorf("the run in %s: %s (%s) has no deformable layers", run.Dir, m, geom.Arch)
+		}
+		geoms[m] = geom
 	}
 	var cnn *model.Net[float32]
 	if slices.Contains(rc.Models, plainModel) {
+		var err error
 		if cnn, err = train.NewNet(rc, plainModel); err != nil {
 			return err
 		}
 	}
-	w.runKey, w.run, w.geom, w.cnnGeom = key, run, geom, cnn
-	w.nets = map[int]*model.Net[float32]{}
+	w.runKey, w.run, w.models, w.geoms, w.cnnGeom = key, run, models, geoms, cnn
+	w.nets = map[string]*model.Net[float32]{}
 	w.inputs = map[string]*sceneInput{}
 	w.fields = map[string]*sampled{}
 	return nil
@@ -548,7 +605,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 		if err != nil {
 			return nil, failImage, err
 		}
-		if b := img.Bounds(); req.whole && b.Dx()*b.Dy() > maxWholePixels {
+		if b := img.Bounds(); req.whole && w.run.Config.Data != "coco" && b.Dx()*b.Dy() > maxWholePixels {
 			return nil, failImage, fmt.Errorf("%s is %d×%d pixels; \"whole image\" runs images of at most %d pixels: turn it off to use the training size",
 				req.file, b.Dx(), b.Dy(), maxWholePixels)
 		}
@@ -567,15 +624,16 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 			return nil, failNone, fmt.Errorf("test image %d does not exist (the test set holds images 0 to %d)", req.test, test.N-1)
 		}
 		// The test set is loaded once, and each image prepared as
-		// Run.TestImage does it (which would read all of MNIST again).
-		g := image.NewGray(image.Rect(0, 0, test.W, test.H))
-		copy(g.Pix, test.Pixels(req.test))
-		in, err := w.run.PrepareImage(g, true)
+		// Run.TestImage does it (which would load the whole data set again).
+		in, err := w.run.PrepareImage(testPicture(test, req.test), true)
 		if err != nil {
 			return nil, failNone, err
 		}
 		si = &sceneInput{in: in, label: fmt.Sprintf("test image %d (label %d)", req.test, test.Y[req.test]),
 			name: fmt.Sprintf("test%d", req.test)}
+		if y := int(test.Y[req.test]); w.run.Config.Data == "coco" && y < len(w.classes) {
+			si.label = fmt.Sprintf("test crop %d (%s)", req.test, w.classes[y])
+		}
 	}
 	if len(w.inputs) >= maxCached {
 		clear(w.inputs)
@@ -584,46 +642,72 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 	return si, failNone, nil
 }
 
-// testSet loads the run's whole MNIST test set, once per MNIST folder.
+// testPicture returns test image i of s as a picture: grey for MNIST, RGB
+// from the planar pixels of a COCO crop.
+func testPicture(s *data.Set, i int) image.Image {
+	pix := s.Pixels(i)
+	if s.C != 3 {
+		g := image.NewGray(image.Rect(0, 0, s.W, s.H))
+		copy(g.Pix, pix)
+		return g
+	}
+	n := s.H * s.W
+	img := image.NewNRGBA(image.Rect(0, 0, s.W, s.H))
+	for k := range n {
+		img.Pix[4*k], img.Pix[4*k+1], img.Pix[4*k+2], img.Pix[4*k+3] = pix[k], pix[n+k], pix[2*n+k], 255
+	}
+	return img
+}
+
+// testSet loads the run's whole test set, once per data set: MNIST's, or
+// the test crops of a COCO run (from the crop cache, which training left).
 func (w *offsetsWorker) testSet() (*data.Set, error) {
 	rc := w.run.Config
-	if w.test != nil && w.testDir == rc.MNISTDir {
+	key := fmt.Sprintf("%s|%s", rc.Data, rc.MNISTDir)
+	if rc.COCO != nil {
+		key += fmt.Sprintf("|%+v", *rc.COCO)
+	}
+	if w.test != nil && w.testKey == key {
 		return w.test, nil
 	}
 	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
-	d, err := train.LoadData(rc)
+	d, err := train.LoadDataContext(w.ctx, rc, nil)
 	if err != nil {
-		return nil, fmt.Errorf("loading the MNIST test set: %w", err)
+		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
 	}
-	w.test, w.testDir = d.Test, rc.MNISTDir
+	if d.Test == nil || d.Test.N == 0 {
+		return nil, fmt.Errorf("the %s test set is empty", dataName(rc.Data))
+	}
+	w.test, w.classes, w.testKey = d.Test, d.Classes, key
 	return w.test, nil
 }
 
 // sampling returns the sampling fields of the image after epoch: from the
 // session's memory for one of the inspected test images, else from a
 // forward pass of that epoch's checkpoint (loaded once per epoch).
-func (w *offsetsWorker) sampling(req offsetRequest, epoch int, input *sceneInput) (*sampled, bool, error) {
-	if req.file == "" && epoch <= len(req.live) {
+func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, input *sceneInput) (*sampled, bool, error) {
+	if req.file == "" && name == req.liveModel && epoch <= len(req.live) {
 		if insp := req.live[epoch-1]; insp != nil {
 			if i := slices.Index(insp.Index, req.test); i >= 0 && i < len(insp.Fields) {
 				return &sampled{fields: insp.Fields[i], predict: -1}, true, nil
 			}
 		}
 	}
-	key := fmt.Sprintf("%d|%s", epoch, imageKey(req))
+	netKey := fmt.Sprintf("%s|%d", name, epoch)
+	key := netKey + "|" + imageKey(req)
 	if s, ok := w.fields[key]; ok {
 		return s, false, nil
 	}
-	net, ok := w.nets[epoch]
+	net, ok := w.nets[netKey]
 	if !ok {
 		var err error
-		if net, _, err = w.run.LoadModel(deformModel, epoch); err != nil {
+		if net, _, err = w.run.LoadModel(name, epoch); err != nil {
 			return nil, false, err
 		}
 		if len(w.nets) >= maxCached {
 			clear(w.nets)
 		}
-		w.nets[epoch] = net
+		w.nets[netKey] = net
 	}
 	fields, predict, err := train.Sampling(w.ctx, net, input.in)
 	if err != nil {

@@ -153,6 +153,16 @@ func (r *renderer) resized(v *plotView, px image.Point, dpi float64) {
 	}
 }
 
+// hidden forgets the size of a view taken out of the window, so that it is
+// not drawn until it is laid out again.
+func (r *renderer) hidden(v *plotView) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.want[v]
+	w.size = image.Point{}
+	r.want[v] = w
+}
+
 // setInput replaces the plotted data; the flags say which parts changed.
 func (r *renderer) setInput(in plotInput, records, steps bool) {
 	r.mu.Lock()

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -13,11 +14,12 @@ import (
 )
 
 // resultRow is one line of the comparison table: how to read a model's
-// value, and whether a difference DCNN − CNN means something.
+// value, and whether a difference between models means something.
 type resultRow struct {
-	name  string
-	value func(m *ModelState, last *train.EpochMetrics) (string, float64)
-	delta string // format of the difference: "" for none, "count" for a whole number
+	name      string
+	value     func(m *ModelState, last *train.EpochMetrics) (string, float64)
+	delta     string // format of the difference: "" for none, "count" for a whole number
+	mnistOnly bool   // a row that COCO runs leave out
 }
 
 func numRow(name, format, delta string, get func(*train.EpochMetrics) train.Num) resultRow {
@@ -58,7 +60,11 @@ var resultRows = []resultRow{
 	numRow("Validation accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.ValAcc }),
 	numRow("Test loss", "%.4f", "%+.4f", func(r *train.EpochMetrics) train.Num { return r.TestLoss }),
 	numRow("Test accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.TestAcc }),
-	numRow("Scaled-MNIST accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.ScaledTestAcc }),
+	func() resultRow {
+		r := numRow("Scaled-MNIST accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.ScaledTestAcc })
+		r.mnistOnly = true
+		return r
+	}(),
 	{name: "Seconds per epoch", delta: "%+.1f", value: func(m *ModelState, _ *train.EpochMetrics) (string, float64) {
 		if m == nil || len(m.Epochs) == 0 {
 			return "–", math.NaN()
@@ -73,15 +79,37 @@ var resultRows = []resultRow{
 }
 
 // resultsTable compares the models' final results: a grid of labels, one
-// row per resultRow, columns metric, CNN, DCNN and the difference.
+// row per resultRow and a column per model. With two models a last column
+// gives the difference, second − first; with more, each model's cell gives
+// its difference from the first (the plain CNN) in brackets.
 type resultsTable struct {
-	cells [][]*widget.Label // [row][column], row 0 the header
+	box    *fyne.Container // holds the grid, rebuilt when the columns change
+	models []string
+	rows   []resultRow
+	cells  [][]*widget.Label // [row][column], row 0 the header
 }
 
 func newResultsTable() *resultsTable {
-	t := &resultsTable{}
-	head := []string{"", "CNN", "DCNN", "DCNN − CNN"}
-	for r := 0; r <= len(resultRows); r++ {
+	t := &resultsTable{box: container.NewStack()}
+	t.show(Snapshot{}, mnistModels, "mnist")
+	return t
+}
+
+func (t *resultsTable) object() fyne.CanvasObject { return t.box }
+
+// layout builds the grid for models and rows.
+func (t *resultsTable) layout(models []string, rows []resultRow) {
+	t.models, t.rows = slices.Clone(models), rows
+	head := []string{""}
+	for _, m := range models {
+		head = append(head, strings.ToUpper(m))
+	}
+	if len(models) == 2 {
+		head = append(head, strings.ToUpper(models[1])+" − "+strings.ToUpper(models[0]))
+	}
+	t.cells = nil
+	var objs []fyne.CanvasObject
+	for r := 0; r <= len(rows); r++ {
 		row := make([]*widget.Label, len(head))
 		for c := range row {
 			l := widget.NewLabel("")
@@ -92,54 +120,68 @@ func newResultsTable() *resultsTable {
 				l.SetText(head[c])
 				l.TextStyle.Bold = true
 			} else if c == 0 {
-				l.SetText(resultRows[r-1].name)
+				l.SetText(rows[r-1].name)
 			}
 			row[c] = l
+			objs = append(objs, l)
 		}
 		t.cells = append(t.cells, row)
 	}
-	t.show(Snapshot{})
-	return t
+	t.box.Objects = []fyne.CanvasObject{container.NewGridWithColumns(len(head), objs...)}
+	t.box.Refresh()
 }
 
-func (t *resultsTable) object() fyne.CanvasObject {
-	var objs []fyne.CanvasObject
-	for _, row := range t.cells {
-		for _, l := range row {
-			objs = append(objs, l)
+// show fills the table from the last epoch of each of models, with the
+// rows that runs on data ("mnist" or "coco") have.
+func (t *resultsTable) show(s Snapshot, models []string, data string) {
+	var rows []resultRow
+	for _, r := range resultRows {
+		if !r.mnistOnly || data != "coco" {
+			rows = append(rows, r)
 		}
 	}
-	return container.NewGridWithColumns(len(t.cells[0]), objs...)
-}
-
-// show fills the table from each model's last epoch.
-func (t *resultsTable) show(s Snapshot) {
-	for r, row := range resultRows {
-		var vals [2]float64
+	if !slices.Equal(models, t.models) || len(rows) != len(t.rows) {
+		t.layout(models, rows)
+	}
+	for r, row := range rows {
+		vals := make([]float64, len(models))
+		texts := make([]string, len(models))
 		for c, name := range models {
 			m := s.Model(name)
 			var last *train.EpochMetrics
 			if m != nil && len(m.Epochs) > 0 {
 				last = &m.Epochs[len(m.Epochs)-1]
 			}
-			var text string
-			text, vals[c] = row.value(m, last)
+			texts[c], vals[c] = row.value(m, last)
+		}
+		for c := range models {
+			text := texts[c]
+			if len(models) > 2 && c > 0 {
+				if d := deltaText(row, vals[0], vals[c]); d != "–" {
+					text += " (" + d + ")"
+				}
+			}
 			t.cells[r+1][c+1].SetText(text)
 		}
-		d := "–"
-		switch {
-		case row.delta == "" || math.IsNaN(vals[0]) || math.IsNaN(vals[1]):
-		case row.delta == "count":
-			n := int(vals[1] - vals[0])
-			d = "+" + groupDigits(n)
-			if n < 0 {
-				d = "−" + groupDigits(-n)
-			}
-		default:
-			d = fmt.Sprintf(row.delta, vals[1]-vals[0])
+		if len(models) == 2 {
+			t.cells[r+1][3].SetText(deltaText(row, vals[0], vals[1]))
 		}
-		t.cells[r+1][3].SetText(d)
 	}
+}
+
+// deltaText writes b − a as the row says, or "–" when it means nothing.
+func deltaText(row resultRow, a, b float64) string {
+	switch {
+	case row.delta == "" || math.IsNaN(a) || math.IsNaN(b):
+		return "–"
+	case row.delta == "count":
+		n := int(b - a)
+		if n < 0 {
+			return "−" + groupDigits(-n)
+		}
+		return "+" + groupDigits(n)
+	}
+	return fmt.Sprintf(row.delta, b-a)
 }
 
 // text returns the table as tab-separated lines (for tests and logs).

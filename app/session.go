@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -61,13 +62,14 @@ func outcome(err error) Phase {
 }
 
 func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, b *bridge) error {
-	d, err := train.LoadData(rc)
-	if err != nil {
-		return fmt.Errorf("loading MNIST: %w", err)
-	}
+	d, err := train.LoadDataContext(ctx, rc, b.loadProgress)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", dataName(rc.Data), err)
+	}
+	b.setData(d.Classes, dataInfo(rc, d))
 	ts, err := train.NewSession(rc, d, run)
 	if err != nil {
 		return fmt.Errorf("building the models: %w", err)
@@ -87,6 +89,46 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 		return err
 	}
 	return nil
+}
+
+// dataName names a run's data set for the user.
+func dataName(data string) string {
+	if data == "coco" {
+		return "COCO crops"
+	}
+	return "MNIST"
+}
+
+// dataInfo says in a line what the loaded data holds, with the entries of
+// the data set that were skipped.
+func dataInfo(rc train.RunConfig, d train.Data) string {
+	n := func(s *data.Set) string {
+		if s == nil {
+			return "0"
+		}
+		return groupDigits(s.N)
+	}
+	unit := "images"
+	if rc.Data == "coco" {
+		unit = "crops"
+	}
+	text := fmt.Sprintf("%s training, %s validation, %s test %s", n(d.Train), n(d.Val), n(d.Test), unit)
+	if rc.Data == "coco" {
+		text += fmt.Sprintf(" of %d categories", len(d.Classes))
+		skipped := 0
+		for _, r := range d.Reports {
+			for _, v := range r.Skipped {
+				skipped += v
+			}
+		}
+		if skipped > 0 {
+			text += fmt.Sprintf(", %s COCO entries left out", groupDigits(skipped))
+		}
+	}
+	if len(d.Scales) > 0 {
+		text += fmt.Sprintf(", Scaled-MNIST at %d scales", len(d.Scales))
+	}
+	return text
 }
 
 // setPaused pauses or resumes every trainer, and those not built yet.

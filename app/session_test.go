@@ -19,7 +19,7 @@ import (
 const flowTimeout = 3 * time.Minute
 
 func modelsIn(h *harness, state string) bool {
-	for _, m := range models {
+	for _, m := range mnistModels {
 		if ms := h.u.last.Model(m); ms == nil || ms.State != state {
 			return false
 		}
@@ -49,7 +49,7 @@ func TestStartPauseResumeFinish(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	h.q.drain()
-	for _, m := range models {
+	for _, m := range mnistModels {
 		if s := h.u.last.Model(m).Step.Step; s != 0 {
 			t.Errorf("%s took %d steps while paused", m, s)
 		}
@@ -64,7 +64,7 @@ func TestStartPauseResumeFinish(t *testing.T) {
 	if h.w.Canvas().Overlays().Top() != nil {
 		t.Errorf("a dialog is shown after a clean run: %q", h.overlayText())
 	}
-	for _, m := range models {
+	for _, m := range mnistModels {
 		if v := h.u.progress[m].bar.Value; v != 1 {
 			t.Errorf("%s progress = %v, want 1", m, v)
 		}
@@ -124,7 +124,7 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 	if !strings.HasPrefix(h.u.status.Text, "Stopped") {
 		t.Errorf("status = %q", h.u.status.Text)
 	}
-	for _, m := range models {
+	for _, m := range mnistModels {
 		if d := h.u.progress[m].detail.Text; !strings.Contains(d, "stopped") || strings.Contains(d, "ETA") {
 			t.Errorf("%s after stop: %q, want it stopped without an ETA", m, d)
 		}

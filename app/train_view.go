@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/data"
@@ -20,30 +21,61 @@ import (
 
 // The choices of the train form.
 const (
-	dataMNIST = "MNIST"
-	dataCOCO  = "COCO crops"
-	archV2    = "DCNv2 (modulated)"
-	archV1    = "DCNv1"
+	dataMNIST   = "MNIST"
+	dataCOCO    = "COCO crops"
+	archV2      = "DCNv2 (modulated)"
+	archV1      = "DCNv1"
+	placeFirst  = "first"
+	placeMiddle = "middle"
+	placeLast   = "last"
+	placeAll    = "all three"
 )
 
-// trainForm holds the settings of the next run.
+// The COCO crop set's defaults in the form.
+const (
+	defaultCropSize = 64
+	defaultTopK     = 10
+)
+
+// formActions are what the form's buttons do.
+type formActions struct {
+	chooseRuns, chooseMNIST, chooseCOCO, download func()
+	// changed is called when the data set or the placement changes, that
+	// is, when the models of the next run change.
+	changed func()
+}
+
+// trainForm holds the settings of the next run. Its rows depend on the
+// data set: box holds a form rebuilt when the data set changes.
 type trainForm struct {
-	dataset   *widget.RadioGroup
-	coco      *widget.RadioGroup // always disabled: COCO is not wired yet
-	scales    *widget.Entry
-	arch      *widget.RadioGroup
-	epochs    *widget.Entry
-	batch     *widget.Entry
-	optimizer *widget.Select
-	lr        *widget.Entry
-	seed      *widget.Entry
-	limit     *widget.Entry
-	val       *widget.Entry
-	testLimit *widget.Entry
-	mnistDir  *widget.Entry
-	chooseSrc *widget.Button
-	runsDir   *widget.Entry
-	chooseDir *widget.Button
+	dataset    *widget.RadioGroup
+	scales     *widget.Entry
+	mnistDir   *widget.Entry
+	chooseSrc  *widget.Button
+	cocoDir    *widget.Entry
+	chooseCOCO *widget.Button
+	download   *widget.Button
+	cocoInfo   *widget.Label
+	place      *widget.Select
+	cropSize   *widget.Entry
+	topK       *widget.Entry
+	arch       *widget.RadioGroup
+	epochs     *widget.Entry
+	batch      *widget.Entry
+	optimizer  *widget.Select
+	lr         *widget.Entry
+	seed       *widget.Entry
+	limit      *widget.Entry
+	val        *widget.Entry
+	valCOCO    *widget.Entry // in val's place for COCO: always disabled
+	testLimit  *widget.Entry
+	runsDir    *widget.Entry
+	chooseDir  *widget.Button
+
+	box     *fyne.Container
+	form    *widget.Form // box's form
+	enabled bool
+	changed func()
 }
 
 // defaultConfig is the form's starting point: the seed study's
@@ -65,76 +97,171 @@ func demoConfig() train.RunConfig {
 	return rc
 }
 
-func newTrainForm(runsDir string, chooseRuns, chooseMNIST func()) *trainForm {
+func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 	f := &trainForm{
-		dataset:   widget.NewRadioGroup([]string{dataMNIST}, nil),
-		coco:      widget.NewRadioGroup([]string{dataCOCO}, nil),
-		scales:    widget.NewEntry(),
-		arch:      widget.NewRadioGroup([]string{archV2, archV1}, nil),
-		epochs:    widget.NewEntry(),
-		batch:     widget.NewEntry(),
-		optimizer: widget.NewSelect([]string{"adam", "sgd"}, nil),
-		lr:        widget.NewEntry(),
-		seed:      widget.NewEntry(),
-		limit:     widget.NewEntry(),
-		val:       widget.NewEntry(),
-		testLimit: widget.NewEntry(),
-		mnistDir:  widget.NewEntry(),
-		chooseSrc: widget.NewButton("Choose…", chooseMNIST),
-		runsDir:   widget.NewEntry(),
-		chooseDir: widget.NewButton("Choose…", chooseRuns),
+		dataset:    widget.NewRadioGroup([]string{dataMNIST, dataCOCO}, nil),
+		scales:     widget.NewEntry(),
+		mnistDir:   widget.NewEntry(),
+		chooseSrc:  widget.NewButton("Choose…", act.chooseMNIST),
+		cocoDir:    widget.NewEntry(),
+		chooseCOCO: widget.NewButton("Choose…", act.chooseCOCO),
+		download:   widget.NewButtonWithIcon("Download COCO…", theme.DownloadIcon(), act.download),
+		cocoInfo:   widget.NewLabel(""),
+		place:      widget.NewSelect([]string{placeFirst, placeMiddle, placeLast, placeAll}, nil),
+		cropSize:   widget.NewEntry(),
+		topK:       widget.NewEntry(),
+		arch:       widget.NewRadioGroup([]string{archV2, archV1}, nil),
+		epochs:     widget.NewEntry(),
+		batch:      widget.NewEntry(),
+		optimizer:  widget.NewSelect([]string{"adam", "sgd"}, nil),
+		lr:         widget.NewEntry(),
+		seed:       widget.NewEntry(),
+		limit:      widget.NewEntry(),
+		val:        widget.NewEntry(),
+		valCOCO:    widget.NewEntry(),
+		testLimit:  widget.NewEntry(),
+		runsDir:    widget.NewEntry(),
+		chooseDir:  widget.NewButton("Choose…", act.chooseRuns),
+		box:        container.NewStack(),
+		enabled:    true,
 	}
-	f.dataset.Horizontal, f.arch.Horizontal, f.coco.Horizontal = true, true, true
+	f.dataset.Horizontal, f.arch.Horizontal = true, true
 	f.dataset.Required, f.arch.Required = true, true
-	f.dataset.SetSelected(dataMNIST)
-	f.coco.Disable()
 	f.scales.SetPlaceHolder("none")
 	f.mnistDir.SetPlaceHolder("built in (GoMNIST module)")
+	f.cocoDir.SetPlaceHolder("a COCO folder")
+	f.cocoInfo.Truncation = fyne.TextTruncateEllipsis
+	f.cocoInfo.SizeName = theme.SizeNameCaptionText
+	f.valCOCO.SetPlaceHolder("by image")
+	f.valCOCO.Disable()
+	f.cocoDir.OnChanged = func(string) { f.cocoChanged() }
+	f.cocoDir.SetText(cocoDir)
+	f.cocoChanged()
+	f.place.SetSelected(placeMiddle)
+	f.cropSize.SetText(strconv.Itoa(defaultCropSize))
+	f.topK.SetText(strconv.Itoa(defaultTopK))
 	f.runsDir.SetText(runsDir)
 	f.set(defaultConfig())
+	f.dataset.OnChanged = func(string) { f.datasetChanged() }
+	f.place.OnChanged = func(string) { f.notify() }
+	f.changed = act.changed
+	f.rebuild()
 	return f
 }
 
-// items lays the form out as rows of a widget.Form.
+// coco reports whether the form is set for COCO crops.
+func (f *trainForm) coco() bool { return f.dataset.Selected == dataCOCO }
+
+// models returns the models the form trains.
+func (f *trainForm) models() []string {
+	if f.coco() {
+		return cocoModels(f.place.Selected)
+	}
+	return slices.Clone(train.MNISTModels)
+}
+
+func (f *trainForm) notify() {
+	if f.changed != nil {
+		f.changed()
+	}
+}
+
+func (f *trainForm) datasetChanged() {
+	f.rebuild()
+	f.notify()
+}
+
+// cocoChanged says what the COCO folder holds, or what is wrong with it.
+func (f *trainForm) cocoChanged() {
+	if strings.TrimSpace(f.cocoDir.Text) == "" {
+		f.cocoInfo.Importance = widget.LowImportance
+		f.cocoInfo.SetText("choose a folder, or download COCO")
+		return
+	}
+	src, err := resolveCOCO(f.cocoDir.Text)
+	if err != nil {
+		f.cocoInfo.Importance = widget.DangerImportance
+		f.cocoInfo.SetText(err.Error())
+		return
+	}
+	f.cocoInfo.Importance = widget.MediumImportance
+	f.cocoInfo.SetText(src.describe())
+}
+
+// rebuild lays the form out again for the chosen data set.
+func (f *trainForm) rebuild() {
+	f.form = widget.NewForm(f.items()...)
+	f.box.Objects = []fyne.CanvasObject{f.form}
+	f.box.Refresh()
+}
+
+// items lays the form out as rows of a widget.Form: the data set's own
+// rows, then those every run has.
 func (f *trainForm) items() []*widget.FormItem {
-	soon := widget.NewLabel("coming soon")
-	soon.Importance = widget.LowImportance
 	f.epochs.SetPlaceHolder("epochs")
 	f.batch.SetPlaceHolder("batch")
 	f.limit.SetPlaceHolder("train")
 	f.val.SetPlaceHolder("validation")
 	f.testLimit.SetPlaceHolder("test")
-	return []*widget.FormItem{
-		{Text: "Dataset", Widget: container.NewHBox(f.dataset, f.coco, soon)},
-		{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
-		{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: start:stop:step or a list"},
-		{Text: "Deformable", Widget: f.arch},
-		{Text: "Epochs, batch", Widget: container.NewGridWithColumns(2, f.epochs, f.batch)},
-		{Text: "Optimiser", Widget: container.NewGridWithColumns(2, f.optimizer, f.lr), HintText: "and learning rate"},
-		{Text: "Seed", Widget: f.seed},
-		{Text: "Images", Widget: container.NewGridWithColumns(3, f.limit, f.val, f.testLimit),
-			HintText: "train, validation, test; 0 takes all"},
-		{Text: "Runs folder", Widget: container.NewBorder(nil, nil, nil, f.chooseDir, f.runsDir)},
+	f.cropSize.SetPlaceHolder("size")
+	f.topK.SetPlaceHolder("top")
+	items := []*widget.FormItem{{Text: "Dataset", Widget: f.dataset}}
+	images := "train, validation, test; 0 takes all"
+	val := f.val
+	if f.coco() {
+		images = "train and test crops; 0 takes all; validation is a split by image"
+		val = f.valCOCO
+		items = append(items,
+			&widget.FormItem{Text: "COCO folder", Widget: container.NewVBox(
+				container.NewBorder(nil, nil, nil, f.chooseCOCO, f.cocoDir), f.cocoInfo, container.NewHBox(f.download))},
+			&widget.FormItem{Text: "Placement", Widget: f.place,
+				HintText: "of the two deformable layers; all three trains a net for each"},
+			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(2, f.cropSize, f.topK),
+				HintText: "crop size in pixels, most frequent categories kept"},
+		)
+	} else {
+		items = append(items,
+			&widget.FormItem{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
+			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: start:stop:step or a list"},
+		)
 	}
+	return append(items,
+		&widget.FormItem{Text: "Deformable", Widget: f.arch},
+		&widget.FormItem{Text: "Epochs, batch", Widget: container.NewGridWithColumns(2, f.epochs, f.batch)},
+		&widget.FormItem{Text: "Optimiser", Widget: container.NewGridWithColumns(2, f.optimizer, f.lr), HintText: "and learning rate"},
+		&widget.FormItem{Text: "Seed", Widget: f.seed},
+		&widget.FormItem{Text: "Images", Widget: container.NewGridWithColumns(3, f.limit, val, f.testLimit), HintText: images},
+		&widget.FormItem{Text: "Runs folder", Widget: container.NewBorder(nil, nil, nil, f.chooseDir, f.runsDir)},
+	)
 }
 
-// set shows rc in the form.
+// set shows rc in the form. An MNIST config leaves the COCO fields as they
+// are, and the other way round.
 func (f *trainForm) set(rc train.RunConfig) {
 	if rc.DCNv1 {
 		f.arch.SetSelected(archV1)
 	} else {
 		f.arch.SetSelected(archV2)
 	}
-	f.scales.SetText(formatScales(rc.Scales))
+	if rc.Data == "coco" && rc.COCO != nil {
+		f.dataset.SetSelected(dataCOCO)
+		f.cocoDir.SetText(cocoRoot(rc.COCO.Ann))
+		f.place.SetSelected(placementOf(rc.Models))
+		f.cropSize.SetText(strconv.Itoa(rc.COCO.Size))
+		f.topK.SetText(strconv.Itoa(rc.COCO.TopK))
+	} else {
+		f.dataset.SetSelected(dataMNIST)
+		f.scales.SetText(formatScales(rc.Scales))
+		f.mnistDir.SetText(rc.MNISTDir)
+		f.val.SetText(strconv.Itoa(rc.Val))
+	}
 	f.epochs.SetText(strconv.Itoa(rc.Train.Epochs))
 	f.batch.SetText(strconv.Itoa(rc.Train.Batch))
 	f.optimizer.SetSelected(rc.Train.Optimizer)
 	f.lr.SetText(strconv.FormatFloat(rc.Train.LR, 'g', -1, 64))
 	f.seed.SetText(strconv.FormatUint(rc.Train.Seed, 10))
 	f.limit.SetText(strconv.Itoa(rc.Limit))
-	f.val.SetText(strconv.Itoa(rc.Val))
 	f.testLimit.SetText(strconv.Itoa(rc.TestLimit))
-	f.mnistDir.SetText(rc.MNISTDir)
 }
 
 // formatScales writes scales as ParseScales reads them back: the default
@@ -158,32 +285,51 @@ func formatScales(s []float64) string {
 func (f *trainForm) config() (train.RunConfig, error) {
 	rc := train.SeedProtocol()
 	rc.DCNv1 = f.arch.Selected == archV1
-	rc.MNISTDir = strings.TrimSpace(f.mnistDir.Text)
+	type intField struct {
+		name     string
+		e        *widget.Entry
+		min, max int
+		dst      *int
+	}
+	ints := []intField{
+		{"epochs", f.epochs, 1, 0, &rc.Train.Epochs},
+		{"batch", f.batch, 1, 0, &rc.Train.Batch},
+		{"train images", f.limit, 0, 0, &rc.Limit},
+		{"test images", f.testLimit, 0, 0, &rc.TestLimit},
+	}
 	var err error
 	rc.Scales = nil
-	if s := strings.TrimSpace(f.scales.Text); s != "" {
-		if rc.Scales, err = data.ParseScales(s); err != nil {
-			return rc, fmt.Errorf("test scales: %w", err)
+	if f.coco() {
+		src, err := resolveCOCO(f.cocoDir.Text)
+		if err != nil {
+			return rc, err
 		}
-	}
-	ints := []struct {
-		name string
-		e    *widget.Entry
-		min  int
-		dst  *int
-	}{
-		{"epochs", f.epochs, 1, &rc.Train.Epochs},
-		{"batch", f.batch, 1, &rc.Train.Batch},
-		{"train images", f.limit, 0, &rc.Limit},
-		{"validation images", f.val, 0, &rc.Val},
-		{"test images", f.testLimit, 0, &rc.TestLimit},
+		rc.Data, rc.Models = "coco", f.models()
+		rc.COCO = train.DefaultCOCO(src.Ann, src.Images)
+		rc.COCO.TestAnn, rc.COCO.TestImages = src.TestAnn, src.TestImages
+		ints = append(ints, intField{"crop size", f.cropSize, 8, 1024, &rc.COCO.Size},
+			intField{"categories", f.topK, 2, 255, &rc.COCO.TopK})
+	} else {
+		rc.MNISTDir = strings.TrimSpace(f.mnistDir.Text)
+		if s := strings.TrimSpace(f.scales.Text); s != "" {
+			if rc.Scales, err = data.ParseScales(s); err != nil {
+				return rc, fmt.Errorf("test scales: %w", err)
+			}
+		}
+		ints = append(ints, intField{"validation images", f.val, 0, 0, &rc.Val})
 	}
 	for _, it := range ints {
 		v, err := strconv.Atoi(strings.TrimSpace(it.e.Text))
-		if err != nil || v < it.min {
+		switch {
+		case it.max > 0 && (err != nil || v < it.min || v > it.max):
+			return rc, fmt.Errorf("%s: want a whole number from %d to %d, got %q", it.name, it.min, it.max, it.e.Text)
+		case err != nil || v < it.min:
 			return rc, fmt.Errorf("%s: want a whole number of at least %d, got %q", it.name, it.min, it.e.Text)
 		}
 		*it.dst = v
+	}
+	if rc.COCO != nil && rc.COCO.Size%4 != 0 {
+		return rc, fmt.Errorf("crop size: want a multiple of 4 (the net pools twice), got %d", rc.COCO.Size)
 	}
 	rc.Train.Optimizer = f.optimizer.Selected
 	if rc.Train.Optimizer == "sgd" {
@@ -203,13 +349,15 @@ func (f *trainForm) config() (train.RunConfig, error) {
 // setEnabled enables the settings between sessions and freezes them during
 // one.
 func (f *trainForm) setEnabled(on bool) {
-	for _, w := range []fyne.Disableable{f.scales, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
-		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.runsDir, f.chooseDir} {
-		if on {
-			w.Enable()
-		} else {
-			w.Disable()
-		}
+	changed := on != f.enabled
+	f.enabled = on
+	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
+		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.cocoDir, f.chooseCOCO, f.place, f.cropSize, f.topK,
+		f.runsDir, f.chooseDir} {
+		setEnabled(w, on)
+	}
+	if changed && f.form != nil {
+		f.form.Refresh() // the form greys the labels of disabled rows when refreshed
 	}
 }
 
@@ -252,7 +400,11 @@ func (p *modelProgress) show(m *ModelState) {
 	} else {
 		p.bar.SetValue(0)
 	}
-	p.detail.SetText(progressText(m))
+	text := progressText(m)
+	if !strings.Contains(text, "\n") {
+		text += "\n" // two lines always, so that the rows below stay put
+	}
+	p.detail.SetText(text)
 }
 
 // progressText describes a model's progress in two lines: where it is, and

@@ -1,8 +1,9 @@
 // Package app is Deformscope's desktop UI, built with Fyne: a train view
-// (settings, start/pause/stop, a progress bar per model), live curves of the
-// plain CNN and the deformable CNN on shared axes, a results view with a
-// comparison table and confusion matrices, an Offsets view of the learned
-// sampling locations over an image, and figure export.
+// (settings for MNIST or COCO object crops, a COCO download, start/pause/
+// stop, a progress bar per model), live curves of the plain CNN and the
+// deformable CNNs on shared axes, a results view with a comparison table
+// and confusion matrices, an Offsets view of the learned sampling locations
+// over an image, and figure export.
 //
 // Training runs in background goroutines (train.Session); bridge.go is the
 // one place where their events reach the widgets. The package never imports
@@ -12,6 +13,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,10 +38,17 @@ type Options struct {
 const (
 	prefRunsDir   = "runsDir"
 	prefExportDir = "exportDir"
+	prefCOCODir   = "cocoDir"
+	prefDataset   = "dataset"
+	prefFetchDir  = "cocoDownloadDir"
 )
 
-// The models the window trains and shows, in order.
-var models = []string{"cnn", "dcnn"}
+// mnistModels are the models of an MNIST run, in order.
+var mnistModels = slices.Clone(train.MNISTModels)
+
+// allModels are the models any run can have: MNIST's, then COCO's
+// deformable ones (cnn, dcnn, dcnn-first, dcnn-middle, dcnn-last).
+var allModels = append(slices.Clone(train.MNISTModels), deformables(train.COCOModels)...)
 
 // UI is the main window's state. Its fields belong to the UI goroutine,
 // except where a comment says otherwise.
@@ -49,14 +58,21 @@ type UI struct {
 	bridge *bridge
 	rend   *renderer
 
-	form     *trainForm
-	start    *widget.Button
-	pause    *widget.Button
-	stop     *widget.Button
-	export   *widget.Button
-	all      *widget.Button
-	status   *widget.Label
-	progress map[string]*modelProgress
+	form        *trainForm
+	start       *widget.Button
+	pause       *widget.Button
+	stop        *widget.Button
+	export      *widget.Button
+	all         *widget.Button
+	status      *widget.Label
+	loadBar     *widget.ProgressBar // the crop set's build, while it loads
+	loadBox     *fyne.Container     // holds loadBar beside the status line
+	progress    map[string]*modelProgress
+	progressBox *fyne.Container // a progress row per shown model
+	confusions  *fyne.Container // a confusion matrix per shown model
+	confScroll  *container.Scroll
+	left        *fyne.Container // the train view, laid out again when its rows change
+	shown       []string        // the models the window shows
 
 	smooth      *widget.Slider
 	smoothLabel *widget.Label
@@ -73,6 +89,11 @@ type UI struct {
 	stepKey  string     // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
+	ready    bool // newUI has built every widget
+
+	fetch       *download // the COCO download under way, nil when none
+	fetchWG     sync.WaitGroup
+	cocoBaseURL string // the COCO server; "" for cocodataset.org (tests serve their own)
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -103,13 +124,19 @@ func New(a fyne.App, w fyne.Window) *UI {
 // newUI builds the UI with do as the way onto the UI goroutine: nil for
 // the bridge's fyne.Do; tests pass a queue that they drain themselves.
 func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
-	u := &UI{app: a, win: w, progress: map[string]*modelProgress{}, views: map[figureID]*plotView{}}
+	u := &UI{app: a, win: w, progress: map[string]*modelProgress{}, views: map[figureID]*plotView{},
+		progressBox: container.NewVBox(), confusions: container.NewGridWithColumns(2)}
 	u.bridge = newBridge(u, do)
 	u.rend = newRenderer(u.bridge)
 	go u.rend.run()
 
-	runs := a.Preferences().StringWithFallback(prefRunsDir, defaultRunsDir())
-	u.form = newTrainForm(runs, u.chooseRunsDir, u.chooseMNISTDir)
+	prefs := a.Preferences()
+	u.form = newTrainForm(prefs.StringWithFallback(prefRunsDir, defaultRunsDir()), prefs.String(prefCOCODir),
+		formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
+			download: u.ShowDownload, changed: u.formChanged})
+	if prefs.String(prefDataset) == "coco" {
+		u.form.dataset.SetSelected(dataCOCO)
+	}
 	u.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), u.Start)
 	u.start.Importance = widget.HighImportance
 	u.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), u.TogglePause)
@@ -118,26 +145,27 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.all = widget.NewButtonWithIcon("Export all", theme.DownloadIcon(), u.ExportAll)
 	u.status = widget.NewLabel("")
 	u.status.Truncation = fyne.TextTruncateEllipsis
-	for _, m := range models {
-		u.progress[m] = newModelProgress(m)
-	}
+	u.loadBar = widget.NewProgressBar()
+	u.loadBox = container.NewCenter(container.NewGridWrap(fyne.NewSize(240, u.loadBar.MinSize().Height), u.loadBar))
+	u.loadBox.Hide()
 	u.smooth = widget.NewSlider(0, 0.99)
 	u.smooth.Step = 0.01
 	u.smooth.SetValue(0.6)
 	u.smoothLabel = widget.NewLabel("")
 	u.smooth.OnChanged = u.smoothingChanged
 	u.logY = widget.NewCheck("Log-scale loss", u.logChanged)
-	for _, id := range allFigures {
-		size := fyne.NewSize(380, 250)
-		if id == figConfusionCNN || id == figConfusionDCNN {
-			size = fyne.NewSize(340, 300)
-		}
-		u.views[id] = newPlotView(id, u.rend, size)
+	for _, id := range curveFigures {
+		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(380, 250))
+	}
+	for _, m := range allModels {
+		id := confusionFigure(m)
+		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(340, 300))
 	}
 	u.table = newResultsTable()
 	u.offsets = newOffsetsView(u)
 	u.smoothingChanged(u.smooth.Value)
 	u.addShortcuts()
+	u.ready = true
 	u.apply(Snapshot{Phase: PhaseIdle})
 	return u
 }
@@ -146,21 +174,18 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 // curves and results on the right, a status line below.
 func (u *UI) Content() fyne.CanvasObject {
 	buttons := container.NewGridWithColumns(3, u.start, u.pause, u.stop)
-	var rows []fyne.CanvasObject
-	for _, m := range models {
-		rows = append(rows, u.progress[m].object(m))
-	}
 	hints := widget.NewLabel("Ctrl+Enter start · Ctrl+P pause/resume · Ctrl+. stop · Ctrl+E export")
 	hints.Importance = widget.LowImportance
 	hints.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Train", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		buttons,
-		container.NewVBox(rows...),
+		u.progressBox,
 		widget.NewSeparator(),
 	)
-	settings := container.NewVScroll(container.NewVBox(widget.NewForm(u.form.items()...), hints))
-	left := container.NewPadded(container.NewBorder(top, nil, nil, nil, settings))
+	settings := container.NewVScroll(container.NewVBox(u.form.box, hints))
+	u.left = container.NewBorder(top, nil, nil, nil, settings)
+	left := container.NewPadded(u.left)
 
 	controls := container.NewHBox(widget.NewLabel("Smoothing"),
 		container.NewGridWrap(fyne.NewSize(160, u.smooth.MinSize().Height), u.smooth),
@@ -168,8 +193,9 @@ func (u *UI) Content() fyne.CanvasObject {
 	grid := container.NewGridWithColumns(2, u.views[figLoss], u.views[figAccuracy], u.views[figStepLoss], u.views[figScale])
 	curves := container.NewBorder(controls, nil, nil, nil, grid)
 
-	confusions := container.NewGridWithColumns(2, u.views[figConfusionCNN], u.views[figConfusionDCNN])
-	results := container.NewBorder(container.NewVBox(u.table.object(), widget.NewSeparator()), nil, nil, nil, confusions)
+	// Two confusion matrices fill the space under the table; more scroll.
+	u.confScroll = container.NewVScroll(u.confusions)
+	results := container.NewBorder(container.NewVBox(u.table.object(), widget.NewSeparator()), nil, nil, nil, u.confScroll)
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
@@ -178,7 +204,8 @@ func (u *UI) Content() fyne.CanvasObject {
 	)
 	split := container.NewHSplit(left, u.tabs)
 	split.Offset = 0.3
-	return container.NewBorder(nil, container.NewPadded(u.status), nil, nil, split)
+	status := container.NewBorder(nil, nil, nil, u.loadBox, u.status)
+	return container.NewBorder(nil, container.NewPadded(status), nil, nil, split)
 }
 
 // addShortcuts binds the keyboard: Ctrl+Enter start, Ctrl+P pause/resume,
@@ -212,12 +239,17 @@ func (u *UI) Start() {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	u.app.Preferences().SetString(prefRunsDir, root)
+	prefs := u.app.Preferences()
+	prefs.SetString(prefRunsDir, root)
+	prefs.SetString(prefDataset, rc.Data)
+	if rc.Data == "coco" {
+		prefs.SetString(prefCOCODir, strings.TrimSpace(u.form.cocoDir.Text))
+	}
 	if u.sess != nil {
 		u.sess.wait() // the last one has ended; collect its goroutines
 	}
 	u.run = run
-	u.bridge.reset(run.Dir, rc.Models)
+	u.bridge.reset(run.Dir, rc.Data, rc.Models)
 	u.apply(u.bridge.snapshot())
 	u.sess = startSession(rc, run, u.bridge)
 }
@@ -261,6 +293,10 @@ func (u *UI) Close() {
 		u.sess.stop()
 		u.sess.wait()
 	}
+	if u.fetch != nil {
+		u.fetch.cancel()
+	}
+	u.fetchWG.Wait()
 	u.exportWG.Wait()
 	u.rend.close()
 	u.offsets.close()
@@ -275,13 +311,81 @@ func (u *UI) apply(s Snapshot) {
 	setEnabled(u.stop, active && s.Phase != PhaseStopping)
 	u.form.setEnabled(!active)
 	u.setPauseButton(s.Paused)
-	for _, m := range models {
+	// Before a run the window shows what Start would train.
+	names, data := s.Names(), s.Data
+	if len(names) == 0 {
+		names, data = u.form.models(), "mnist"
+		if u.form.coco() {
+			data = "coco"
+		}
+	}
+	u.showModels(names)
+	for _, m := range names {
 		u.progress[m].show(s.Model(m))
 	}
 	u.status.SetText(statusText(s))
-	u.table.show(s)
+	if s.Phase == PhaseLoading && s.LoadTotal > 0 {
+		u.loadBar.Max = float64(s.LoadTotal)
+		u.loadBar.SetValue(float64(s.LoadDone))
+		u.loadBox.Show()
+	} else {
+		u.loadBox.Hide()
+	}
+	u.table.show(s, names, data)
 	u.updatePlots(s)
 	u.offsets.sessionChanged(s, u.run)
+}
+
+// showModels lays out a progress row and a confusion matrix for each of
+// names, when they are not the models shown already.
+func (u *UI) showModels(names []string) {
+	if slices.Equal(names, u.shown) {
+		return
+	}
+	for _, m := range u.shown {
+		if !slices.Contains(names, m) {
+			u.rend.hidden(u.views[confusionFigure(m)])
+		}
+	}
+	u.shown = slices.Clone(names)
+	var rows, confs []fyne.CanvasObject
+	for _, m := range names {
+		p, ok := u.progress[m]
+		if !ok {
+			p = newModelProgress(m)
+			u.progress[m] = p
+		}
+		rows = append(rows, p.object(m))
+		if v, ok := u.views[confusionFigure(m)]; ok {
+			confs = append(confs, v)
+		}
+	}
+	u.progressBox.Objects = rows
+	u.confusions.Objects = confs
+	u.relayout()
+}
+
+// relayout lays the train view and the confusion matrices out again after
+// their rows changed (before Content, there is nothing to lay out).
+func (u *UI) relayout() {
+	if u.left == nil {
+		return
+	}
+	u.left.Refresh()
+	u.confusions.Refresh()
+	u.confScroll.Refresh()
+}
+
+// formChanged follows the form's data set and placement: before the first
+// run the progress rows show the models that Start would train.
+func (u *UI) formChanged() {
+	if !u.ready {
+		return
+	}
+	u.relayout() // the form's rows changed
+	if !u.last.Phase.Active() && u.last.RunDir == "" {
+		u.apply(u.last)
+	}
 }
 
 func setEnabled(w fyne.Disableable, on bool) {
@@ -309,7 +413,14 @@ func statusText(s Snapshot) string {
 	case PhaseIdle:
 		return "Ready. Set up a run and press Start (Ctrl+Enter)."
 	case PhaseLoading:
-		msg = "Loading MNIST…"
+		switch {
+		case s.Data == "coco" && s.LoadTotal > 0:
+			msg = fmt.Sprintf("Building the COCO crops: %s of %s images…", groupDigits(s.LoadDone), groupDigits(s.LoadTotal))
+		case s.Data == "coco":
+			msg = "Loading the COCO crops…"
+		default:
+			msg = "Loading MNIST…"
+		}
 	case PhaseTraining:
 		msg = "Training"
 		if s.Paused {
@@ -323,6 +434,9 @@ func statusText(s Snapshot) string {
 		msg = "Stopped; the run folder keeps every complete epoch"
 	case PhaseFailed:
 		msg = "Failed"
+	}
+	if s.DataInfo != "" && s.Phase != PhaseLoading {
+		msg += " · " + s.DataInfo
 	}
 	if s.RunDir != "" {
 		msg += " — run folder " + s.RunDir

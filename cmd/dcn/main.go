@@ -29,6 +29,7 @@ Commands:
   bench       measure the engine against the PyTorch anchors
   offsets     draw a unit's sampling locations over an image
   heatmap     draw a deformable layer's offset lengths and mask over an image
+  plot        write a run's curves and confusion matrices (PNG, SVG, PDF, CSV)
 
 Run "dcn COMMAND -h" for a command's flags.
 `
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdOffsets(ctx, args[1:], stdout, stderr)
 	case "heatmap":
 		err = cmdHeatmap(ctx, args[1:], stdout, stderr)
+	case "plot":
+		err = cmdPlot(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,701 @@
+package app
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/train"
+)
+
+// coco128 is the small COCO subset beside the repository: 128 train2017
+// images in images/train2017, with their instances file.
+const coco128 = "../../shared/coco128"
+
+// cocoFixture is a COCO folder of one image, committed in testdata.
+const cocoFixture = "testdata/coco"
+
+func needCOCO128(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(coco128, "annotations", "instances_train2017.json")); err != nil {
+		t.Skipf("coco128 is not here (%v): the COCO flow needs ../shared/coco128", err)
+	}
+}
+
+// tinyCOCO trains in seconds on coco128: 16×16 crops of the 3 most frequent
+// categories, one epoch, every placement.
+func tinyCOCO(t *testing.T, place string) train.RunConfig {
+	t.Helper()
+	rc := train.SeedProtocol()
+	rc.Data, rc.Models, rc.Scales, rc.Val, rc.Limit, rc.TestLimit = "coco", cocoModels(place), nil, 0, 0, 0
+	rc.Train.Epochs = 1
+	rc.COCO = train.DefaultCOCO(filepath.Join(coco128, "annotations", "instances_train2017.json"),
+		filepath.Join(coco128, "images", "train2017"))
+	rc.COCO.Size, rc.COCO.TopK = 16, 3
+	return rc
+}
+
+// writeFile writes body to path, making its folder.
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResolveCOCO(t *testing.T) {
+	type layout map[string]string // file → body
+	for _, tc := range []struct {
+		name   string
+		files  layout
+		pick   string // relative to the folder
+		want   cocoSource
+		errHas []string
+	}{
+		{name: "coco128 layout", files: layout{"annotations/instances_train2017.json": "{}", "images/train2017/a.jpg": "x"},
+			want: cocoSource{Split: "train2017", Ann: "annotations/instances_train2017.json", Images: "images/train2017"}},
+		{name: "official layout", files: layout{"annotations/instances_val2017.json": " {", "val2017/a.JPG": "x",
+			"annotations/instances_train2017.json": "{}"},
+			want: cocoSource{Split: "val2017", Ann: "annotations/instances_val2017.json", Images: "val2017"}},
+		{name: "annotations folder picked", pick: "annotations",
+			files: layout{"annotations/instances_val2017.json": "{}", "val2017/a.png": "x"},
+			want:  cocoSource{Split: "val2017", Ann: "annotations/instances_val2017.json", Images: "val2017"}},
+		{name: "train with val as test", files: layout{"annotations/instances_train2017.json": "{}", "train2017/a.jpg": "x",
+			"annotations/instances_val2017.json": "{}", "val2017/b.jpg": "x"},
+			want: cocoSource{Split: "train2017", Ann: "annotations/instances_train2017.json", Images: "train2017",
+				TestAnn: "annotations/instances_val2017.json", TestImages: "val2017"}},
+		{name: "missing", pick: "nowhere", errHas: []string{"nowhere", "does not exist"}},
+		{name: "no instances file", files: layout{"images/train2017/a.jpg": "x"},
+			errHas: []string{"no annotations/instances_*.json", "images/<split>/"}},
+		{name: "no image folder", files: layout{"annotations/instances_train2017.json": "{}"},
+			errHas: []string{"instances_train2017.json", "no image folder", "train2017"}},
+		{name: "no images", files: layout{"annotations/instances_train2017.json": "{}", "images/train2017/notes.txt": "x"},
+			errHas: []string{"images/train2017 holds no JPEG or PNG images"}},
+		{name: "empty instances file", files: layout{"annotations/instances_train2017.json": " \n", "train2017/a.jpg": "x"},
+			errHas: []string{"instances_train2017.json is empty"}},
+		{name: "not JSON", files: layout{"annotations/instances_train2017.json": "<html>", "train2017/a.jpg": "x"},
+			errHas: []string{"instances_train2017.json is not JSON"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for f, body := range tc.files {
+				writeFile(t, filepath.Join(root, f), body)
+			}
+			got, err := resolveCOCO(filepath.Join(root, tc.pick))
+			if tc.errHas != nil {
+				if err == nil {
+					t.Fatalf("resolved %+v, want an error", got)
+				}
+				for _, want := range tc.errHas {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q lacks %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs := func(p string) string {
+				if p == "" {
+					return ""
+				}
+				return filepath.Join(root, p)
+			}
+			want := cocoSource{Root: root, Split: tc.want.Split, Ann: abs(tc.want.Ann), Images: abs(tc.want.Images),
+				TestAnn: abs(tc.want.TestAnn), TestImages: abs(tc.want.TestImages)}
+			if got != want {
+				t.Errorf("resolved\n %+v\nwant\n %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestCOCOFormRoundTrip(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	for _, place := range []string{placeFirst, placeAll} {
+		rc := train.SeedProtocol()
+		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
+		rc.COCO = train.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
+			filepath.Join(cocoFixture, "images", "train2017"))
+		rc.COCO.Size, rc.COCO.TopK = 32, 5
+		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR = "sgd", 0.9, 0.001
+		h.u.form.set(rc)
+		got, err := h.u.form.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, rc) {
+			t.Errorf("%s: form round trip:\n got %+v %+v\nwant %+v %+v", place, got, *got.COCO, rc, *rc.COCO)
+		}
+	}
+	// Back to MNIST: the MNIST settings come back as they were.
+	h.u.form.set(defaultConfig())
+	if got, err := h.u.form.config(); err != nil || !reflect.DeepEqual(got, defaultConfig()) {
+		t.Errorf("MNIST after COCO: %+v (%v)", got, err)
+	}
+}
+
+func TestCOCOSettingsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		edit       func(f *trainForm)
+	}{
+		{"crop size", "crop size: want a whole number from 8 to 1024", func(f *trainForm) { f.cropSize.SetText("4") }},
+		{"crop size multiple", "crop size: want a multiple of 4", func(f *trainForm) { f.cropSize.SetText("30") }},
+		{"categories", "categories: want a whole number from 2 to 255", func(f *trainForm) { f.topK.SetText("1") }},
+		{"no folder", "choose a COCO folder", func(f *trainForm) { f.cocoDir.SetText("") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, t.TempDir())
+			h.u.form.dataset.SetSelected(dataCOCO)
+			h.u.form.cocoDir.SetText(cocoFixture)
+			tc.edit(h.u.form)
+			test.Tap(h.u.start)
+			h.q.drain()
+			if h.u.last.Phase != PhaseIdle {
+				t.Errorf("phase %s, want idle", h.u.last.Phase)
+			}
+			if got := h.overlayText(); !containsFold(got, tc.want) {
+				t.Errorf("dialog says %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCOCOFormFollowsChoices: the form shows COCO's rows, the progress
+// area a row per model the run would train, and the folder is remembered.
+func TestCOCOFormFollowsChoices(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	f := h.u.form
+	f.dataset.SetSelected(dataCOCO)
+	if got := len(h.u.progressBox.Objects); got != 2 {
+		t.Errorf("%d progress rows, want 2 (cnn and dcnn-middle)", got)
+	}
+	f.place.SetSelected(placeAll)
+	if !slices.Equal(h.u.shown, cocoModels(placeAll)) || len(h.u.progressBox.Objects) != 4 {
+		t.Errorf("all three: shown %v with %d rows", h.u.shown, len(h.u.progressBox.Objects))
+	}
+	if !strings.Contains(f.cocoInfo.Text, "choose a folder") {
+		t.Errorf("info without a folder: %q", f.cocoInfo.Text)
+	}
+	h.u.useCOCODir(cocoFixture)
+	if h.overlayText() != "" {
+		t.Errorf("a usable folder shows %q", h.overlayText())
+	}
+	if got := f.cocoInfo.Text; got != "instances_train2017.json · images/train2017/" {
+		t.Errorf("info %q", got)
+	}
+	if got := h.a.Preferences().String(prefCOCODir); got != cocoFixture {
+		t.Errorf("COCO folder remembered as %q", got)
+	}
+
+	// A new window starts from the remembered folder and data set.
+	h.a.Preferences().SetString(prefDataset, "coco")
+	w := test.NewTempWindow(t, nil)
+	u := newUI(h.a, w, h.q.do)
+	defer u.Close()
+	if !u.form.coco() || u.form.cocoDir.Text != cocoFixture {
+		t.Errorf("new window: dataset %q, folder %q", u.form.dataset.Selected, u.form.cocoDir.Text)
+	}
+}
+
+func TestBadCOCOFolderShowsError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		early bool     // found in the folder, before any session
+		want  []string // in the dialog; "$" stands for the folder
+	}{
+		{"no instances file", map[string]string{"images/train2017/a.jpg": "x"}, true,
+			[]string{"$", "no annotations/instances_*.json"}},
+		{"no images", map[string]string{"annotations/instances_train2017.json": "{}", "images/train2017/a.txt": "x"}, true,
+			[]string{"$/images/train2017 holds no JPEG or PNG images"}},
+		// Found when the crops are built: the session fails.
+		{"bad JSON", map[string]string{"annotations/instances_train2017.json": `{"images": [`, "images/train2017/a.jpg": "x"}, false,
+			[]string{"loading COCO crops", "$/annotations/instances_train2017.json", "unexpected end of file"}},
+		{"unreadable images", map[string]string{
+			"annotations/instances_train2017.json": `{"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+				"categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+				"annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 40, 40], "iscrowd": 0},
+					{"id": 2, "image_id": 1, "category_id": 2, "bbox": [10, 5, 40, 40], "iscrowd": 0}]}`,
+			"images/train2017/a.jpg": "not a JPEG"}, false,
+			[]string{"loading COCO crops", "$/annotations/instances_train2017.json", "no training crops"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("XDG_CACHE_HOME", t.TempDir())
+			dir := t.TempDir()
+			for f, body := range tc.files {
+				writeFile(t, filepath.Join(dir, f), body)
+			}
+			h := newHarness(t, t.TempDir())
+			h.u.form.dataset.SetSelected(dataCOCO)
+			h.u.form.cocoDir.SetText(dir)
+			h.u.form.cropSize.SetText("16")
+			h.u.form.topK.SetText("2")
+			test.Tap(h.u.start)
+			h.waitFor("the error", flowTimeout, func() bool { return h.overlayText() != "" })
+			got := h.overlayText()
+			for _, want := range tc.want {
+				if want = strings.ReplaceAll(want, "$", dir); !containsFold(got, want) {
+					t.Errorf("dialog says %q, want %q", got, want)
+				}
+			}
+			if h.u.last.Phase.Active() || h.u.start.Disabled() {
+				t.Errorf("after the error: phase %s, start disabled %v", h.u.last.Phase, h.u.start.Disabled())
+			}
+			if early := h.u.form.cocoInfo.Importance == widget.DangerImportance; early != tc.early {
+				t.Errorf("the folder's fault shown beside it: %v, want %v (%q)", early, tc.early, h.u.form.cocoInfo.Text)
+			}
+			if !tc.early && h.u.last.Phase != PhaseFailed {
+				t.Errorf("phase %s, want failed", h.u.last.Phase)
+			}
+		})
+	}
+
+	// Picking an unusable folder says so at once, and does not remember it.
+	h := newHarness(t, t.TempDir())
+	bad := t.TempDir()
+	h.u.useCOCODir(bad)
+	if got := h.overlayText(); !strings.Contains(got, bad) || !strings.Contains(got, "no annotations/instances_*.json") {
+		t.Errorf("picking an empty folder shows %q", got)
+	}
+	if got := h.a.Preferences().String(prefCOCODir); got != "" {
+		t.Errorf("an unusable folder was remembered: %q", got)
+	}
+}
+
+// containsFold reports whether s holds sub, ignoring case (dialogs
+// capitalise the first letter of an error).
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCOCOTrainingFlow trains cnn and the three placements on coco128 from
+// the window, then looks at every view of the run.
+func TestCOCOTrainingFlow(t *testing.T) {
+	needCOCO128(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	h := newHarness(t, t.TempDir())
+	h.u.form.set(tinyCOCO(t, placeAll))
+	test.Tap(h.u.start)
+	if p := h.u.last.Phase; p != PhaseLoading || !strings.HasPrefix(h.u.status.Text, "Loading the COCO crops") &&
+		!strings.HasPrefix(h.u.status.Text, "Building the COCO crops") {
+		t.Errorf("after Start: phase %s, status %q", p, h.u.status.Text)
+	}
+	h.waitFor("the run to finish", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
+	if got := h.overlayText(); got != "" {
+		t.Errorf("a dialog after a clean run: %q", got)
+	}
+	s := h.u.last
+	models := cocoModels(placeAll)
+	if !slices.Equal(s.Names(), models) || !slices.Equal(h.u.shown, models) {
+		t.Fatalf("models %v, shown %v; want %v", s.Names(), h.u.shown, models)
+	}
+	if s.LoadTotal == 0 || s.LoadDone != s.LoadTotal {
+		t.Errorf("crop progress %d of %d, want every image done", s.LoadDone, s.LoadTotal)
+	}
+	if len(s.Classes) != 3 || !slices.Contains(s.Classes, "person") {
+		t.Errorf("classes %v, want coco128's 3 most frequent categories", s.Classes)
+	}
+	if !strings.Contains(h.u.status.Text, "test crops of 3 categories") {
+		t.Errorf("status %q", h.u.status.Text)
+	}
+	for _, m := range models {
+		if p := h.u.progress[m]; p.bar.Value != 1 || !strings.Contains(p.detail.Text, "done") {
+			t.Errorf("%s: progress %v, %q", m, p.bar.Value, p.detail.Text)
+		}
+		if ms := s.Model(m); len(ms.Epochs) != 1 || len(ms.Epochs[0].Confusion) != 3 {
+			t.Errorf("%s: %d epochs", m, len(ms.Epochs))
+		}
+	}
+
+	// The results table: a column per model, each compared with the CNN.
+	table := h.u.table.text()
+	head := strings.Split(lineOf(table, "\t"), "\t")
+	if want := []string{"", "CNN", "DCNN-FIRST", "DCNN-MIDDLE", "DCNN-LAST"}; !slices.Equal(head, want) {
+		t.Errorf("table header %q, want %q", head, want)
+	}
+	row := strings.Split(lineOf(table, "Test accuracy"), "\t")
+	if len(row) != 5 || strings.Contains(row[1], "(") || !strings.Contains(row[2], "%") || !strings.Contains(row[4], "(") {
+		t.Errorf("test accuracy row %q: want a value per model, the deformable ones against the CNN", row)
+	}
+	if strings.Contains(table, "Scaled-MNIST") {
+		t.Errorf("a COCO run's table has a Scaled-MNIST row:\n%s", table)
+	}
+
+	// Confusion matrices by category name, one per model; no Scaled-MNIST.
+	in := h.u.rend.input()
+	for _, m := range models {
+		fd, err := buildFigure(confusionFigure(m), in)
+		if err != nil || !slices.Equal(fd.labels, s.Classes) {
+			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.labels, err, s.Classes)
+		}
+	}
+	h.u.tabs.SelectIndex(1)
+	h.settle()
+	if len(h.u.confusions.Objects) != 4 {
+		t.Errorf("%d confusion matrices, want 4", len(h.u.confusions.Objects))
+	}
+	for _, m := range models[:2] { // the first row is in view
+		if v := h.u.views[confusionFigure(m)]; v.img.Image == nil {
+			t.Errorf("confusion of %s not drawn: %q", m, v.msg.Text)
+		}
+	}
+	h.capture("coco-results")
+	h.u.tabs.SelectIndex(0)
+	h.settle()
+	if v := h.u.views[figScale]; v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
+		t.Errorf("Scaled-MNIST figure of a COCO run: image %v, %q", v.img.Image != nil, v.msg.Text)
+	}
+	h.capture("coco-curves")
+
+	// Exports take every model's confusion matrix, with category names.
+	dir := filepath.Join(t.TempDir(), "figs")
+	files, err := exportFigures(in, figuresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if csv := mustRead(t, filepath.Join(dir, "confusion-dcnn-last.csv")); !strings.Contains(csv, "person") {
+		t.Errorf("confusion CSV without category names:\n%s", csv)
+	}
+	if slices.Contains(files, filepath.Join(dir, "scale-accuracy.png")) {
+		t.Error("a COCO run exported a Scaled-MNIST figure")
+	}
+
+	// The Offsets view: test crops in colour, a deformable model to pick,
+	// and that model's own layers.
+	v := h.u.offsets
+	h.u.tabs.SelectIndex(2)
+	r := waitShown(h, "the first model's overlay", hasScene)
+	if want := models[1:]; !slices.Equal(v.model.Options, want) || v.model.Selected != "dcnn-first" || v.model.Disabled() {
+		t.Errorf("model picker %v (selected %q, disabled %v), want %v", v.model.Options, v.model.Selected, v.model.Disabled(), want)
+	}
+	if !slices.Equal(v.layer.Options, []string{"conv1", "conv2"}) || v.layer.Selected != "conv2" {
+		t.Errorf("dcnn-first layers %v (selected %q)", v.layer.Options, v.layer.Selected)
+	}
+	if r.scene.in != [2]int{16, 16} || !r.scene.live || r.scene.grid == nil {
+		t.Errorf("scene: input %v, live %v, grid %v", r.scene.in, r.scene.live, r.scene.grid != nil)
+	}
+	if _, ok := r.scene.picture.(*image.NRGBA); !ok {
+		t.Errorf("the test crop is a %T, want an RGB picture", r.scene.picture)
+	}
+	label := s.Classes[h.firstTestLabel(t)]
+	for _, want := range []string{"dcnn-first conv2", "epoch 1 of 1", "test crop 0 (" + label + ")"} {
+		if !strings.Contains(v.caption.Text, want) {
+			t.Errorf("caption %q lacks %q", v.caption.Text, want)
+		}
+	}
+	v.model.SetSelected("dcnn-last")
+	r = waitShown(h, "dcnn-last", func(r *offsetResult) bool { return r.scene != nil && r.scene.model == "dcnn-last" })
+	if !slices.Equal(v.layer.Options, []string{"conv5", "conv6"}) || !strings.Contains(v.caption.Text, "dcnn-last conv6") {
+		t.Errorf("dcnn-last: layers %v, caption %q", v.layer.Options, v.caption.Text)
+	}
+	// A checkpoint's test crop beyond the inspected ones names what it predicts.
+	v.index.SetText("9")
+	waitShown(h, "test crop 9", hasScene)
+	if !strings.Contains(v.caption.Text, "test crop 9 (") || !containsAny(v.caption.Text, s.Classes, "predicts ") {
+		t.Errorf("test crop 9: caption %q", v.caption.Text)
+	}
+	h.capture("coco-offsets")
+
+	// A picture larger than 640×640 runs whole, scaled down to 640.
+	big := filepath.Join(t.TempDir(), "wide.png")
+	writePNG(t, big, 900, 300)
+	v.useImageFile(big)
+	v.whole.SetChecked(true)
+	r = waitShown(h, "the whole picture", func(r *offsetResult) bool { return r.scene != nil && r.req.whole })
+	if r.scene.in != [2]int{213, 640} {
+		t.Errorf("a 900×300 picture ran at %v, want 213×640", r.scene.in)
+	}
+	if got := h.overlayText(); got != "" {
+		t.Errorf("a dialog: %q", got)
+	}
+
+	// The run folder opens in the Offsets view as well.
+	v.useRunDir(s.RunDir)
+	r = waitShown(h, "the opened run", func(r *offsetResult) bool { return r.scene != nil && r.req.dir != "" })
+	if r.scene.live || !slices.Equal(r.models, models[1:]) {
+		t.Errorf("opened run: live %v, models %v", r.scene.live, r.models)
+	}
+}
+
+// firstTestLabel returns the label of test crop 0 of the shown run.
+func (h *harness) firstTestLabel(t *testing.T) int {
+	t.Helper()
+	rc := h.u.run.Config
+	rc.Limit = 1
+	d, err := train.LoadData(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(d.Test.Y[0])
+}
+
+func containsAny(s string, words []string, prefix string) bool {
+	for _, w := range words {
+		if strings.Contains(s, prefix+w) {
+			return true
+		}
+	}
+	return false
+}
+
+func writePNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x + y), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, b.String())
+}
+
+// zipOf returns a zip holding files (name → body).
+func zipOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range files {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[name]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// cocoServer serves a tiny val2017 as cocodataset.org lays it out; a
+// stalled server answers the image zip only when the client gives up.
+type cocoServer struct {
+	files   map[string][]byte
+	stall   bool
+	mu      sync.Mutex
+	started chan struct{} // closed when the stalled request arrives
+}
+
+func (s *cocoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.files[strings.TrimPrefix(r.URL.Path, "/")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if s.stall && strings.HasSuffix(r.URL.Path, "val2017.zip") {
+		s.mu.Lock()
+		select {
+		case <-s.started:
+		default:
+			close(s.started)
+		}
+		s.mu.Unlock()
+		<-r.Context().Done()
+		return
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+// serveCOCO starts a server of a tiny val2017 and makes its zips the known
+// archives (with their sizes and sums) for the test.
+func serveCOCO(t *testing.T, stall bool) (*cocoServer, string) {
+	t.Helper()
+	img := mustRead(t, filepath.Join(cocoFixture, "images", "train2017", "000000000001.jpg"))
+	ann := zipOf(t, map[string]string{"annotations/instances_val2017.json": `{"images": [], "annotations": [], "categories": []}`,
+		"annotations/instances_train2017.json": `{"images": [], "annotations": [], "categories": []}`})
+	imgs := zipOf(t, map[string]string{"val2017/000000000001.jpg": img})
+	s := &cocoServer{stall: stall, started: make(chan struct{}), files: map[string][]byte{
+		"annotations/annotations_trainval2017.zip": ann, "zips/val2017.zip": imgs}}
+	saved := coco.KnownArchives
+	t.Cleanup(func() { coco.KnownArchives = saved })
+	coco.KnownArchives = map[string]coco.Archive{}
+	for p, b := range s.files {
+		sum := sha256.Sum256(b)
+		coco.KnownArchives[p] = coco.Archive{Path: p, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv.URL
+}
+
+func TestCOCODownload(t *testing.T) {
+	_, url := serveCOCO(t, false)
+	h := newHarness(t, t.TempDir())
+	h.u.cocoBaseURL = url
+
+	h.u.form.cocoDir.SetText(cocoFixture)
+	d := h.u.downloadDialog()
+	if !strings.HasPrefix(d.split.Selected, "val2017: 5,000 images, ") {
+		t.Errorf("download dialog offers %q first", d.split.Selected)
+	}
+	// Never into the form's COCO folder: the annotations would overwrite
+	// its instances files.
+	if d.dir.Text == cocoFixture || filepath.Base(d.dir.Text) != "coco" {
+		t.Errorf("the download dialog suggests %q", d.dir.Text)
+	}
+	dir := filepath.Join(t.TempDir(), "coco")
+	d.dir.SetText(dir)
+	d.Submit()
+	fetch := h.u.fetch
+	if fetch == nil || !h.u.form.download.Disabled() {
+		t.Fatal("submitting the dialog started no download")
+	}
+	h.waitFor("the download", flowTimeout, func() bool { return h.u.fetch == nil })
+	if got := h.overlayText(); !strings.Contains(got, "COCO val2017 is ready in "+dir) ||
+		!strings.Contains(got, "instances_val2017.json · val2017/") {
+		t.Errorf("after the download the window says %q", got)
+	}
+	if fetch.bar.Max <= 1 || fetch.bar.Value != fetch.bar.Max {
+		t.Errorf("download progress %v of %v, want the last zip complete", fetch.bar.Value, fetch.bar.Max)
+	}
+	f := h.u.form
+	if !f.coco() || f.cocoDir.Text != dir || h.a.Preferences().String(prefCOCODir) != dir || f.download.Disabled() {
+		t.Errorf("after the download: dataset %q, folder %q, remembered %q", f.dataset.Selected, f.cocoDir.Text,
+			h.a.Preferences().String(prefCOCODir))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "val2017", "000000000001.jpg")); err != nil {
+		t.Error(err)
+	}
+	if d := h.u.downloadDialog(); d.dir.Text != dir {
+		t.Errorf("the next download suggests %q, want the last folder %q", d.dir.Text, dir)
+	}
+}
+
+func TestCOCODownloadFails(t *testing.T) {
+	_, url := serveCOCO(t, false)
+	h := newHarness(t, t.TempDir())
+	h.u.cocoBaseURL = url + "/missing"
+	dir := t.TempDir()
+	h.u.startDownload("val2017", dir)
+	h.waitFor("the download to fail", flowTimeout, func() bool { return h.u.fetch == nil })
+	if got := h.overlayText(); !containsFold(got, "downloading COCO val2017 into "+dir) || !strings.Contains(got, "404") {
+		t.Errorf("a failed download says %q", got)
+	}
+	if h.u.form.cocoDir.Text != "" || h.u.form.coco() {
+		t.Errorf("a failed download changed the form: %q", h.u.form.cocoDir.Text)
+	}
+}
+
+func TestCOCODownloadStops(t *testing.T) {
+	s, url := serveCOCO(t, true)
+	h := newHarness(t, t.TempDir())
+	h.u.cocoBaseURL = url
+	h.u.startDownload("val2017", t.TempDir())
+	select {
+	case <-s.started: // the annotations are in; the images stall
+	case <-time.After(flowTimeout):
+		t.Fatalf("the image zip was never asked for; the window says %q", h.overlayText())
+	}
+	test.Tap(h.u.fetch.stop)
+	if h.u.fetch.label.Text != "Stopping…" {
+		t.Errorf("after Stop the dialog says %q", h.u.fetch.label.Text)
+	}
+	h.waitFor("the download to stop", flowTimeout, func() bool { return h.u.fetch == nil })
+	if got := h.overlayText(); !strings.Contains(got, "stopped") || !strings.Contains(got, "resume") {
+		t.Errorf("a stopped download says %q", got)
+	}
+
+	// Closing the window mid-download stops it and waits for its goroutine
+	// (goleak checks that none is left).
+	h.u.startDownload("val2017", t.TempDir())
+	h.u.Close()
+}
+
+func TestStatusTextLoading(t *testing.T) {
+	for _, tc := range []struct {
+		s    Snapshot
+		want string
+	}{
+		{Snapshot{Phase: PhaseLoading, Data: "mnist"}, "Loading MNIST…"},
+		{Snapshot{Phase: PhaseLoading, Data: "coco"}, "Loading the COCO crops…"},
+		{Snapshot{Phase: PhaseLoading, Data: "coco", LoadDone: 1200, LoadTotal: 4952, RunDir: "/r"},
+			"Building the COCO crops: 1,200 of 4,952 images… — run folder /r"},
+		{Snapshot{Phase: PhaseDone, Data: "coco", DataInfo: "9 training crops"}, "Finished · 9 training crops"},
+	} {
+		if got := statusText(tc.s); got != tc.want {
+			t.Errorf("statusText = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// sampleCOCOSnapshot is a finished COCO run of cnn and the three
+// placements, with category names.
+func sampleCOCOSnapshot(runDir string) Snapshot {
+	s := sampleSnapshot(runDir)
+	s.Phase, s.Data = PhaseDone, "coco"
+	s.Classes = []string{"person", "car", "chair", "book", "bottle", "cup", "dining table", "bowl", "traffic light", "handbag"}
+	s.DataInfo = "8,000 training, 1,000 validation, 1,000 test crops of 10 categories"
+	base := s.Models[0]
+	s.Models = nil
+	for i, m := range cocoModels(placeAll) {
+		ms := base
+		ms.Name, ms.Arch, ms.State, ms.Params = m, "coco-"+m, "done", 287395+i*10000
+		ms.Epochs = slices.Clone(base.Epochs)
+		ms.Epochs[0].Model = m
+		ms.Epochs[0].TestAcc += train.Num(i)
+		ms.Epochs[0].Scaled, ms.Epochs[0].ScaledTestAcc = nil, train.Num(math.NaN())
+		ms.Step.Epoch, ms.Step.Batch = 4, 100
+		s.Models = append(s.Models, ms)
+	}
+	return s
+}
+
+func TestMarkupCOCO(t *testing.T) {
+	h := newHarness(t, "/runs")
+	h.u.form.dataset.SetSelected(dataCOCO)
+	h.u.form.cocoDir.SetText(cocoFixture)
+	h.u.form.place.SetSelected(placeAll)
+	h.settle()
+	h.capture("coco-idle")
+	h.assertMarkup("coco_idle.xml")
+
+	h.u.apply(sampleCOCOSnapshot("/runs/coco"))
+	h.u.tabs.SelectIndex(1)
+	h.settle()
+	h.capture("coco-results-sample")
+	h.assertMarkup("coco_results.xml")
+}
