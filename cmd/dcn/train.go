@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -123,10 +125,20 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
+// mnistMemoryLimit is the soft memory limit of an MNIST run.
+const mnistMemoryLimit = 256 << 20
+
 // trainRun loads the run's data, resumes if asked, and trains every model
 // of the run to the end, printing progress. It returns the run's records.
 func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
 	rc := run.Config
+	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
+		// MNIST's live heap is about 150 MB; a soft limit keeps the
+		// collector from letting the process grow to twice that (measured:
+		// 430 MB peak without it, 273 MB with it, same speed). Not for COCO,
+		// whose crop sets can be far larger than any fixed limit.
+		debug.SetMemoryLimit(mnistMemoryLimit)
+	}
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	d, err := train.LoadDataContext(ctx, rc, cropProgress(stderr))
 	if err != nil {

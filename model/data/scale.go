@@ -248,11 +248,69 @@ func quantise(v float32) uint8 {
 func ScaledSets(img *Images, labels []uint8, scales []float64, mean, std float32) ([]*Set, error) {
 	sets := make([]*Set, 0, len(scales))
 	for _, s := range scales {
-		set, err := ScaledSet(img, labels, s, mean, std)
+		set, err := ScaledView(img, labels, s, mean, std)
 		if err != nil {
 			return nil, err
 		}
 		sets = append(sets, set)
 	}
 	return sets, nil
+}
+
+// ScaledView is ScaledSet without the copy: a Set that keeps the images as
+// they are and scales each sample when it is read (Batch, SampleInto,
+// Pixels), with the same arithmetic, so its values equal ScaledSet's bit for
+// bit. Eleven Scaled-MNIST test sets cost no memory beside the test set this
+// way, and about 1.5 µs per 28×28 sample read. Pixels returns a new slice.
+func ScaledView(img *Images, labels []uint8, s float64, mean, std float32) (*Set, error) {
+	if !(s >= MinScale && s <= MaxScale) {
+		return nil, fmt.Errorf("data: scale factor %g outside [%g, %g]", s, MinScale, float64(MaxScale))
+	}
+	if err := checkImages(img, labels); err != nil {
+		return nil, err
+	}
+	set, err := NewSet("scale="+strconv.FormatFloat(s, 'g', -1, 64), img.Pix, labels, img.N, 1, img.Rows, img.Cols,
+		[]float32{mean}, []float32{std})
+	if err != nil {
+		return nil, err
+	}
+	set.scale = newScaler(img.Rows, img.Cols, s)
+	return set, nil
+}
+
+// scaleInto writes sample i of a scaled view, scaled, quantised and
+// normalised, into dst.
+func (s *Set) scaleInto(dst []float32, i int) {
+	size := s.H * s.W
+	out := dst[:size]
+	s.scale.applyFromBytes(out, s.Pix[i*size:(i+1)*size])
+	lut := &s.lut[0]
+	for j, v := range out {
+		out[j] = lut[quantise(v)]
+	}
+}
+
+// applyFromBytes is apply reading bytes: the same float32 operations in the
+// same order as apply on float32(byte) values.
+func (sc *scaler) applyFromBytes(dst []float32, src []uint8) {
+	w := sc.w
+	for y, ry := range sc.rows {
+		r0 := src[ry.i0*w : ry.i0*w+w]
+		r1 := src[ry.i1*w : ry.i1*w+w]
+		out := dst[y*w : y*w+w]
+		for x, cx := range sc.cols {
+			top := cx.w0*float32(r0[cx.i0]) + cx.w1*float32(r0[cx.i1])
+			bot := cx.w0*float32(r1[cx.i0]) + cx.w1*float32(r1[cx.i1])
+			out[x] = ry.w0*top + ry.w1*bot
+		}
+	}
+}
+
+// applyBytes scales and quantises src into dst.
+func (sc *scaler) applyBytes(dst, src []uint8) {
+	f := make([]float32, len(dst))
+	sc.applyFromBytes(f, src)
+	for j, v := range f {
+		dst[j] = quantise(v)
+	}
 }

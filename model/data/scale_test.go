@@ -465,3 +465,39 @@ func BenchmarkScaledSetsMNISTTest(b *testing.B) {
 		}
 	}
 }
+
+// A scaled view reads exactly what the eager scaled set stores.
+func TestScaledViewEqualsScaledSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := &Images{N: 5, Rows: 28, Cols: 28, Pix: make([]uint8, 5*28*28)}
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.IntN(256))
+	}
+	labels := []uint8{1, 2, 3, 4, 5}
+	for _, s := range DefaultScales() {
+		eager, err := ScaledSet(img, labels, s, MNISTMean, MNISTStd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view, err := ScaledView(img, labels, s, MNISTMean, MNISTStd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := []int{4, 0, 2}
+		xe, xv := make([]float32, 3*784), make([]float32, 3*784)
+		ye, yv := make([]int, 3), make([]int, 3)
+		eager.Batch(idx, xe, ye)
+		view.Batch(idx, xv, yv)
+		for i := range xe {
+			if xe[i] != xv[i] {
+				t.Fatalf("scale %g: value %d: view %v, set %v", s, i, xv[i], xe[i])
+			}
+		}
+		if !slices.Equal(ye, yv) || !slices.Equal(eager.Pixels(2), view.Pixels(2)) {
+			t.Fatalf("scale %g: labels or pixels differ", s)
+		}
+		if sub := view.Subset(2); sub.N != 2 || !slices.Equal(sub.Pixels(1), eager.Pixels(1)) {
+			t.Fatalf("scale %g: subset of a view", s)
+		}
+	}
+}

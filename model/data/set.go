@@ -27,6 +27,10 @@ type Set struct {
 
 	mean, std []float32      // per channel, as given to NewSet
 	lut       [][256]float32 // per channel: the normalised value of every byte
+
+	// scale, when set, makes this a view of the one-channel images in Pix
+	// scaled on the fly (see ScaledView); the view stores no scaled pixels.
+	scale *scaler
 }
 
 // NewSet builds a Set of n samples of c×h×w pixels from pix (NCHW, n*c*h*w bytes) and labels (one per sample), with
@@ -139,6 +143,11 @@ func (s *Set) MaxLabel() int {
 func (s *Set) Pixels(i int) []uint8 {
 	s.checkIndex("Pixels", i)
 	size := s.SampleSize()
+	if s.scale != nil {
+		out := make([]uint8, size)
+		s.scale.applyBytes(out, s.Pix[i*size:(i+1)*size])
+		return out
+	}
 	return s.Pix[i*size : (i+1)*size : (i+1)*size]
 }
 
@@ -177,6 +186,10 @@ func (s *Set) Batch(indices []int, x []float32, y []int) {
 
 // normalise writes sample i, normalised, into dst[:C*H*W]; the caller has checked i, len(dst) and the table.
 func (s *Set) normalise(dst []float32, i int) {
+	if s.scale != nil {
+		s.scaleInto(dst, i)
+		return
+	}
 	plane := s.H * s.W
 	src := s.Pix[i*s.C*plane : (i+1)*s.C*plane]
 	for c := range s.C {
