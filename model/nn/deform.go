@@ -133,18 +133,25 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 
 // sampleTable holds, for each (group, tap, output pixel) of one image, the
 // bilinear sample point as one index into the image padded by a ring of
-// zeros (corners base, base+1, base+Wp, base+Wp+1), the four corner
-// weights, and for the backward pass the derivatives of those weights with
-// respect to y and x. The zero ring stands for torchvision's "pixels
-// outside the input are 0", so no corner needs a bounds check; points
-// farther out get zero weights.
+// zeros (corners base, base+1, base+Wp, base+Wp+1) and its fractional
+// position (fy, fx) between them. With a = 1−fy, b = fy, c = 1−fx, d = fx
+// and corner values v0..v3:
+//
+//	value   = a(c·v0 + d·v1) + b(c·v2 + d·v3)
+//	∂/∂y    = c(v2 − v0) + d(v3 − v1)
+//	∂/∂x    = a(v1 − v0) + b(v3 − v2)
+//
+// The zero ring stands for torchvision's "pixels outside the input are 0",
+// so no corner needs a bounds check. torchvision counts a point at y ≤ −1 or
+// x ≤ −1 as 0 but still takes its coordinate derivative from the corners:
+// vv is 1 where the value counts, mv = mask·vv and md = mask (0 for points
+// too far out to touch the input at all).
 type sampleTable[T Float] struct {
-	base   []int32
-	w      []T // value weights; times the mask in forward tables
-	wy, wx []T
-	m      []T
-	pad    []T // one padded input plane per channel: C × (H+2)(W+2)
-	dpad   []T // padded input gradient, same layout
+	base       []int32
+	fy, fx     []T
+	mv, md, vv []T
+	pad        []T // one padded input plane per channel: C × (H+2)(W+2)
+	dpad       []T // padded input gradient, same layout
 }
 
 func grow[T any](s []T, n int) []T {
@@ -154,19 +161,14 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// fill computes the table of image b; with grads it keeps unmasked weights,
-// the mask and the coordinate derivatives, else the masked weights only.
-func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, grads bool) {
+// fill computes the table of image b.
+func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, _ bool) {
 	g := d.g
 	K, P := g.k(), g.p()
 	n := d.groups * K * P
 	t.base = grow(t.base, n)
-	t.w = grow(t.w, 4*n)
-	t.m = grow(t.m, n)
-	if grads {
-		t.wy = grow(t.wy, 4*n)
-		t.wx = grow(t.wx, 4*n)
-	}
+	t.fy, t.fx = grow(t.fy, n), grow(t.fx, n)
+	t.mv, t.md, t.vv = grow(t.mv, n), grow(t.md, n), grow(t.vv, n)
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
@@ -188,38 +190,20 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, grads bool) {
 			if mask != nil {
 				m = mask[e]
 			}
-			t.m[e] = m
-			w := t.w[4*e : 4*e+4]
 			// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
 			// plane holds rows −1..H and columns −1..W.
 			if !(y >= -1 && y < H && x >= -1 && x < W) {
-				t.base[e] = 0
-				clear(w)
-				if grads {
-					clear(t.wy[4*e : 4*e+4])
-					clear(t.wx[4*e : 4*e+4])
-				}
+				t.base[e], t.fy[e], t.fx[e], t.mv[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0, 0
 				continue
 			}
 			yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
-			ly, lx := y-T(yl), x-T(xl)
-			hy, hx := 1-ly, 1-lx
 			t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
-			// torchvision: a point at y ≤ −1 or x ≤ −1 is worth 0, but its
-			// coordinate derivative is still taken from the corners.
+			t.fy[e], t.fx[e] = y-T(yl), x-T(xl)
+			t.md[e] = m
 			if y > -1 && x > -1 {
-				if grads {
-					w[0], w[1], w[2], w[3] = hy*hx, hy*lx, ly*hx, ly*lx
-				} else {
-					w[0], w[1], w[2], w[3] = m*hy*hx, m*hy*lx, m*ly*hx, m*ly*lx
-				}
+				t.vv[e], t.mv[e] = 1, m
 			} else {
-				clear(w)
-			}
-			if grads {
-				wy, wx := t.wy[4*e:4*e+4], t.wx[4*e:4*e+4]
-				wy[0], wy[1], wy[2], wy[3] = -hx, -lx, hx, lx
-				wx[0], wx[1], wx[2], wx[3] = -hy, hy, -ly, ly
+				t.vv[e], t.mv[e] = 0, 0
 			}
 		}
 	}
@@ -272,12 +256,13 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
 			row := col[(ch*K+k)*ld+off : (ch*K+k)*ld+off+P]
 			e0 := (grp*K + k) * P
 			base := t.base[e0 : e0+P]
-			w := t.w[4*e0 : 4*(e0+P)]
-			for p, q32 := range base {
-				q := int(q32)
-				w4 := w[4*p : 4*p+4 : 4*p+4]
+			fy, fx, mv := t.fy[e0:e0+P], t.fx[e0:e0+P], t.mv[e0:e0+P]
+			for p := range row {
+				q := int(base[p])
 				v := img[q : q+wp+2 : q+wp+2]
-				row[p] = w4[0]*v[0] + w4[1]*v[1] + w4[2]*v[wp] + w4[3]*v[wp+1]
+				b, d := fy[p], fx[p]
+				a, c := 1-b, 1-d
+				row[p] = mv[p] * (a*(c*v[0]+d*v[1]) + b*(c*v[wp]+d*v[wp+1]))
 			}
 		}
 	}
@@ -310,26 +295,31 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 			gk := grp*K + k
 			e0 := gk * P
 			base := t.base[e0 : e0+P]
+			fy, fx := t.fy[e0:e0+P], t.fx[e0:e0+P]
+			mv, md, vv := t.mv[e0:e0+P], t.md[e0:e0+P], t.vv[e0:e0+P]
 			dOffY := doff[2*gk*P : (2*gk+1)*P]
 			dOffX := doff[(2*gk+1)*P : (2*gk+2)*P]
+			var dm []T
+			if dmask != nil {
+				dm = dmask[e0 : e0+P]
+			}
 			for p, gv := range row {
 				q := int(base[p])
-				c := 4 * (e0 + p)
-				w4 := t.w[c : c+4 : c+4]
-				wy := t.wy[c : c+4 : c+4]
-				wx := t.wx[c : c+4 : c+4]
 				v := img[q : q+wp+2 : q+wp+2]
 				v0, v1, v2, v3 := v[0], v[1], v[wp], v[wp+1]
-				gm := gv * t.m[e0+p]
+				b, d := fy[p], fx[p]
+				a, c := 1-b, 1-d
+				gmv := gv * mv[p]
 				gi := gimg[q : q+wp+2 : q+wp+2]
-				gi[0] += gm * w4[0]
-				gi[1] += gm * w4[1]
-				gi[wp] += gm * w4[2]
-				gi[wp+1] += gm * w4[3]
-				dOffY[p] += gm * (wy[0]*v0 + wy[1]*v1 + wy[2]*v2 + wy[3]*v3)
-				dOffX[p] += gm * (wx[0]*v0 + wx[1]*v1 + wx[2]*v2 + wx[3]*v3)
-				if dmask != nil {
-					dmask[e0+p] += gv * (w4[0]*v0 + w4[1]*v1 + w4[2]*v2 + w4[3]*v3)
+				gi[0] += gmv * a * c
+				gi[1] += gmv * a * d
+				gi[wp] += gmv * b * c
+				gi[wp+1] += gmv * b * d
+				gmd := gv * md[p]
+				dOffY[p] += gmd * (c*(v2-v0) + d*(v3-v1))
+				dOffX[p] += gmd * (a*(v1-v0) + b*(v3-v2))
+				if dm != nil {
+					dm[p] += gv * vv[p] * (a*(c*v0+d*v1) + b*(c*v2+d*v3))
 				}
 			}
 		}
