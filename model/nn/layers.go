@@ -25,9 +25,12 @@ func (r *ReLU[T]) Params() []*Param[T] { return nil }
 // Forward implements Layer.
 func (r *ReLU[T]) Forward(x *Tensor[T], _ bool) (*Tensor[T], error) {
 	y := reuse(&r.y, x.shape...)
-	for i, v := range x.data {
-		y.data[i] = max(v, 0)
-	}
+	parallelRange(len(x.data), func(lo, hi int) {
+		out := y.data[lo:hi]
+		for i, v := range x.data[lo:hi] {
+			out[i] = max(v, 0)
+		}
+	})
 	return y, nil
 }
 
@@ -37,13 +40,16 @@ func (r *ReLU[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		return nil, shapeErr(r.name, "output gradient", dy, r.y)
 	}
 	dx := reuse(&r.dx, dy.shape...)
-	for i, v := range r.y.data {
-		if v > 0 {
-			dx.data[i] = dy.data[i]
-		} else {
-			dx.data[i] = 0
+	parallelRange(len(dy.data), func(lo, hi int) {
+		out, g := dx.data[lo:hi], dy.data[lo:hi]
+		for i, v := range r.y.data[lo:hi] {
+			if v > 0 {
+				out[i] = g[i]
+			} else {
+				out[i] = 0
+			}
 		}
-	}
+	})
 	return dx, nil
 }
 
@@ -161,13 +167,19 @@ func (m *MaxPool2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		return nil, shapeErr(m.name, "output gradient", dy, m.y)
 	}
 	dx := reuse(&m.dx, m.in...)
-	dx.Zero()
 	hw := m.in[2] * m.in[3]
 	per := m.y.shape[2] * m.y.shape[3]
-	for o, g := range dy.data {
-		pl := o / per
-		dx.data[pl*hw+int(m.arg[o])] += g
-	}
+	planes := m.in[0] * m.in[1]
+	const perJob = 16
+	parallel((planes+perJob-1)/perJob, func(_, job int) {
+		for pl := job * perJob; pl < min(planes, (job+1)*perJob); pl++ {
+			d := dx.data[pl*hw : (pl+1)*hw]
+			clear(d)
+			for o, g := range dy.data[pl*per : (pl+1)*per] {
+				d[m.arg[pl*per+o]] += g
+			}
+		}
+	})
 	return dx, nil
 }
 

@@ -78,3 +78,16 @@ func (s *scratch[T]) get(w, n int) []T {
 
 // setWorkers overrides GOMAXPROCS for tests and returns the old value.
 func setWorkers(n int) int { return runtime.GOMAXPROCS(n) }
+
+// elementChunk is the number of elements one job of an element-wise loop
+// takes: big enough to pay for scheduling, fixed so results do not depend
+// on the number of cores (element-wise loops have no reductions anyway).
+const elementChunk = 1 << 15
+
+// parallelRange runs fn over [0, n) in chunks of elementChunk on all cores.
+func parallelRange(n int, fn func(lo, hi int)) {
+	jobs := (n + elementChunk - 1) / elementChunk
+	parallel(jobs, func(_, j int) {
+		fn(j*elementChunk, min(n, (j+1)*elementChunk))
+	})
+}
