@@ -334,8 +334,8 @@ func (b *bridge) finished(p Phase, err error) {
 
 // showPlot swaps a freshly rendered image into a plot view. The image is
 // new: nothing else holds or changes it.
-func (b *bridge) showPlot(v *plotView, img image.Image, err error) {
-	b.do(func() { v.set(img, err) })
+func (b *bridge) showPlot(v *plotView, img image.Image, f plotFrame, err error) {
+	b.do(func() { v.set(img, f, err) })
 }
 
 // exported reports a finished export on the UI goroutine.

@@ -152,6 +152,23 @@ type figureData struct {
 // buildFigure draws figure id from in. A figure with nothing to show yet
 // returns errNoData (curves still draw their empty axes).
 func buildFigure(id figureID, in plotInput) (figureData, error) {
+	return buildZoomedFigure(id, in, zoomLimits{})
+}
+
+// buildZoomedFigure is buildFigure with a curve figure's axes fixed by z
+// when z is on. On a log axis, y limits that are not positive are dropped.
+func buildZoomedFigure(id figureID, in plotInput, z zoomLimits) (figureData, error) {
+	// limits returns the spec's limits: the zoom's, or the defaults.
+	limits := func(lo, hi *float64, logY bool) (x0, x1, y0, y1 *float64) {
+		if !z.on {
+			return lo, hi, nil, nil
+		}
+		zx0, zx1, zy0, zy1 := z.x0, z.x1, z.y0, z.y1
+		if logY && !(zy0 > 0 && zy1 > 0) {
+			return &zx0, &zx1, nil, nil
+		}
+		return &zx0, &zx1, &zy0, &zy1
+	}
 	switch id {
 	case figLoss, figAccuracy:
 		metric, title, ylabel := "loss", "Loss", "cross-entropy loss"
@@ -169,17 +186,20 @@ func buildFigure(id figureID, in plotInput) (figureData, error) {
 		if !hasPoints(series) {
 			return figureData{}, noData(id, "appears after the first epoch")
 		}
+		logY := in.LogY && id == figLoss
 		lo, hi := in.xRange()
+		x0, x1, y0, y1 := limits(lo, hi, logY)
 		p, err := viz.Curves(viz.CurveSpec{Title: title, XLabel: "epoch", YLabel: ylabel, Series: series,
-			LogY: in.LogY && id == figLoss, XMin: lo, XMax: hi})
+			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
 		return figureData{plot: p, series: series}, err
 	case figStepLoss:
 		if !hasPoints(in.Steps) {
 			return figureData{}, noData(id, "appears with the first training steps")
 		}
 		lo, hi := in.xRange()
+		x0, x1, y0, y1 := limits(lo, hi, in.LogY)
 		p, err := viz.Curves(viz.CurveSpec{Title: "Training loss per step", XLabel: "epoch", YLabel: "loss",
-			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: lo, XMax: hi})
+			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
 		return figureData{plot: p, series: in.Steps}, err
 	case figScale:
 		if in.Data == "coco" {
@@ -190,6 +210,10 @@ func buildFigure(id figureID, in plotInput) (figureData, error) {
 			return figureData{}, noData(id, "appears after the first epoch of a run with test scales")
 		}
 		p, err := viz.ScaleAccuracy("Scaled-MNIST: accuracy against scale", series)
+		if err == nil && z.on {
+			// ScaleAccuracy fixes its own x axis; a zoom overrides the axes.
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = z.x0, z.x1, z.y0, z.y1
+		}
 		return figureData{plot: p, series: series}, err
 	}
 	if model, ok := strings.CutPrefix(string(id), confusionPrefix); ok {

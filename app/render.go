@@ -28,6 +28,8 @@ type plotView struct {
 	r   *renderer
 	img *canvas.Image
 	msg *widget.Label
+	// frame is where the shown image put its axes (UI goroutine only).
+	frame plotFrame
 }
 
 func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
@@ -61,7 +63,11 @@ func (v *plotView) Resize(s fyne.Size) {
 
 // set shows a rendered image, or why there is none. It runs on the UI
 // goroutine (through the bridge).
-func (v *plotView) set(img image.Image, err error) {
+func (v *plotView) set(img image.Image, f plotFrame, err error) {
+	v.frame = plotFrame{}
+	if err == nil {
+		v.frame = f
+	}
 	switch {
 	case err == nil:
 		v.img.Image = img
@@ -97,11 +103,12 @@ func figureDeps(id figureID) int {
 }
 
 // renderKey identifies what a view shows: the versions of the inputs its
-// figure depends on, and its pixel size.
+// figure depends on, its pixel size, and its zoom.
 type renderKey struct {
 	records, steps, smooth, log uint64
 	size                        image.Point
 	dpi                         float64
+	zoom                        zoomLimits
 }
 
 // renderer draws the figures off the UI goroutine. It lives as long as the
@@ -114,8 +121,9 @@ type renderer struct {
 	in    plotInput
 	ver   renderKey // the current input versions (size unused)
 	views []*plotView
-	want  map[*plotView]renderKey // size and dpi of each view
-	shown map[*plotView]renderKey // what each view last received
+	want  map[*plotView]renderKey  // size and dpi of each view
+	shown map[*plotView]renderKey  // what each view last received
+	zoom  map[*plotView]zoomLimits // each zoomed view's axis limits
 
 	kick chan struct{}
 	stop chan struct{}
@@ -124,7 +132,7 @@ type renderer struct {
 
 func newRenderer(b *bridge) *renderer {
 	return &renderer{b: b, want: map[*plotView]renderKey{}, shown: map[*plotView]renderKey{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		zoom: map[*plotView]zoomLimits{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *renderer) add(v *plotView) {
@@ -151,6 +159,26 @@ func (r *renderer) resized(v *plotView, px image.Point, dpi float64) {
 	if changed {
 		r.poke()
 	}
+}
+
+// setZoom records a view's zoom, set on the UI goroutine; the zero value
+// follows the data.
+func (r *renderer) setZoom(v *plotView, z zoomLimits) {
+	r.mu.Lock()
+	if z.on {
+		r.zoom[v] = z
+	} else {
+		delete(r.zoom, v)
+	}
+	r.mu.Unlock()
+	r.poke()
+}
+
+// request is the key, zoom included, that view v should be drawn with now.
+func (r *renderer) request(v *plotView) renderKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keyLocked(v)
 }
 
 // hidden forgets the size of a view taken out of the window, so that it is
@@ -193,6 +221,7 @@ func (r *renderer) input() plotInput {
 // keyLocked is the key view v should show now.
 func (r *renderer) keyLocked(v *plotView) renderKey {
 	k := r.want[v]
+	k.zoom = r.zoom[v]
 	d := figureDeps(v.id)
 	if d&depRecords != 0 {
 		k.records = r.ver.records
@@ -240,10 +269,10 @@ func (r *renderer) run() {
 			if v == nil {
 				break
 			}
-			img, err := renderFigure(v.id, in, k)
+			img, f, err := renderFigure(v.id, in, k)
 			// Hand the image over before marking it shown, so that whoever
 			// sees the view up to date finds the image already posted.
-			r.b.showPlot(v, img, err)
+			r.b.showPlot(v, img, f, err)
 			r.mu.Lock()
 			r.shown[v] = k
 			r.mu.Unlock()
@@ -278,11 +307,16 @@ func (r *renderer) close() {
 	<-r.done
 }
 
-// renderFigure draws figure id at the key's size into a new image.
-func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, error) {
-	fd, err := buildFigure(id, in)
+// renderFigure draws figure id at the key's size, with the key's zoom, into
+// a new image, and says where the image's axes lie.
+func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, plotFrame, error) {
+	fd, err := buildZoomedFigure(id, in, k.zoom)
 	if err != nil {
-		return nil, err
+		return nil, plotFrame{}, err
 	}
-	return viz.Render(fd.plot, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
+	img, err := viz.Render(fd.plot, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
+	if err != nil {
+		return nil, plotFrame{}, err
+	}
+	return img, frameOf(fd.plot, k), nil
 }

@@ -78,6 +78,8 @@ type UI struct {
 	smoothLabel *widget.Label
 	logY        *widget.Check
 	views       map[figureID]*plotView
+	zooms       map[figureID]*zoomView // the curve figures' zoom wrappers
+	resetZoom   *widget.Button
 	table       *resultsTable
 	offsets     *offsetsView
 	tabs        *container.AppTabs
@@ -154,9 +156,12 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.smoothLabel = widget.NewLabel("")
 	u.smooth.OnChanged = u.smoothingChanged
 	u.logY = widget.NewCheck("Log-scale loss", u.logChanged)
+	u.zooms = map[figureID]*zoomView{}
 	for _, id := range curveFigures {
 		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(380, 250))
+		u.zooms[id] = newZoomView(u.views[id])
 	}
+	u.resetZoom = widget.NewButtonWithIcon("Reset zoom", theme.ZoomFitIcon(), u.ResetZoom)
 	for _, m := range allModels {
 		id := confusionFigure(m)
 		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(340, 300))
@@ -189,8 +194,8 @@ func (u *UI) Content() fyne.CanvasObject {
 
 	controls := container.NewHBox(widget.NewLabel("Smoothing"),
 		container.NewGridWrap(fyne.NewSize(160, u.smooth.MinSize().Height), u.smooth),
-		u.smoothLabel, u.logY, layout.NewSpacer(), u.export, u.all)
-	grid := container.NewGridWithColumns(2, u.views[figLoss], u.views[figAccuracy], u.views[figStepLoss], u.views[figScale])
+		u.smoothLabel, u.logY, u.resetZoom, layout.NewSpacer(), u.export, u.all)
+	grid := container.NewGridWithColumns(2, u.zooms[figLoss], u.zooms[figAccuracy], u.zooms[figStepLoss], u.zooms[figScale])
 	curves := container.NewBorder(controls, nil, nil, nil, grid)
 
 	// Two confusion matrices fill the space under the table; more scroll.
@@ -470,7 +475,23 @@ func (u *UI) smoothingChanged(v float64) {
 	}
 }
 
-func (u *UI) logChanged(bool) { u.updatePlots(u.last) }
+// logChanged redraws the loss figures on the other scale; it resets their
+// zoom first, since a linear zoom range need not fit a log axis.
+func (u *UI) logChanged(bool) {
+	for id, z := range u.zooms {
+		if figureDeps(id)&depLog != 0 {
+			z.reset()
+		}
+	}
+	u.updatePlots(u.last)
+}
+
+// ResetZoom returns every curve figure to axes that follow the data.
+func (u *UI) ResetZoom() {
+	for _, id := range curveFigures {
+		u.zooms[id].reset()
+	}
+}
 
 // sessionEnded reports how a session ended. It runs on the UI goroutine,
 // after the session's last snapshot was applied.

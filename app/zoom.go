@@ -1,0 +1,209 @@
+package app
+
+import (
+	"math"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Zooming the curves. The axes of a curve figure follow the data until the
+// user zooms: the mouse wheel over a figure zooms both axes around the
+// pointer, dragging pans, and a double-click (or the "Reset zoom" button, for
+// every figure at once) returns to following the data. While a figure is
+// zoomed its four axis limits are fixed, so new training data do not move its
+// axes. Toggling the log-scale check resets the zoom of the figures it
+// affects (a linear zoom range may reach 0 or below, which a log axis cannot
+// show). Exports always follow the data.
+//
+// The zoom state lives on the UI goroutine in each zoomView; every change is
+// handed to the renderer as a plain zoomLimits value, which becomes part of
+// the view's renderKey, so the renderer redraws the figure with those limits.
+
+// zoomPerDelta is how much one unit of scroll delta zooms: a wheel notch,
+// about 10 units, zooms in or out by about a fifth.
+const zoomPerDelta = 0.02
+
+// figureMarginPt mirrors viz's blank border around a figure (figureMargin,
+// 6 points), inside which gonum/plot lays out the axes.
+const figureMarginPt = vg.Length(6)
+
+// zoomLimits is a figure's zoom: when on, the x and y axis limits in data
+// units; off follows the data.
+type zoomLimits struct {
+	on             bool
+	x0, x1, y0, y1 float64
+}
+
+// plotFrame is where the last rendered image put the data: the axis ranges
+// drawn, and the data area as fractions of the image (left and right of its
+// width, top and bottom of its height, measured from the top).
+type plotFrame struct {
+	ok                       bool
+	x0, x1, y0, y1           float64
+	logY                     bool
+	left, right, top, bottom float64
+}
+
+// frameOf measures p's axes and data area as drawn by viz.Render at
+// k's size. The data area comes from gonum/plot's own layout (DataCanvas)
+// inside viz's margin; should that fail, the whole image stands for it.
+func frameOf(p *plot.Plot, k renderKey) (f plotFrame) {
+	q := *p // DataCanvas tidies the axes it reads; leave p as it is
+	f = plotFrame{ok: true, left: 0, right: 1, top: 0, bottom: 1}
+	if k.dpi > 0 {
+		w := vg.Length(float64(k.size.X)/k.dpi) * vg.Inch
+		h := vg.Length(float64(k.size.Y)/k.dpi) * vg.Inch
+		func() {
+			defer func() { _ = recover() }()
+			c := draw.Canvas{Rectangle: vg.Rectangle{
+				Min: vg.Point{X: figureMarginPt, Y: figureMarginPt},
+				Max: vg.Point{X: w - figureMarginPt, Y: h - figureMarginPt}}}
+			da := q.DataCanvas(c)
+			l, r := float64(da.Min.X/w), float64(da.Max.X/w)
+			t, b := 1-float64(da.Max.Y/h), 1-float64(da.Min.Y/h)
+			if 0 <= l && l < r && r <= 1 && 0 <= t && t < b && b <= 1 {
+				f.left, f.right, f.top, f.bottom = l, r, t, b
+			}
+		}()
+	}
+	_, f.logY = q.Y.Scale.(plot.LogScale)
+	f.x0, f.x1, f.y0, f.y1 = q.X.Min, q.X.Max, q.Y.Min, q.Y.Max
+	if !(f.x0 < f.x1) || !(f.y0 < f.y1) || (f.logY && f.y0 <= 0) ||
+		math.IsInf(f.x0, 0) || math.IsInf(f.x1, 0) || math.IsInf(f.y0, 0) || math.IsInf(f.y1, 0) {
+		f.ok = false
+	}
+	return f
+}
+
+// zoomView wraps a curve figure's plotView and turns the wheel, drags and
+// double-clicks into zoom limits. Its methods run on the UI goroutine.
+type zoomView struct {
+	widget.BaseWidget
+	pv *plotView
+	z  zoomLimits
+}
+
+var (
+	_ fyne.Scrollable     = (*zoomView)(nil)
+	_ fyne.Draggable      = (*zoomView)(nil)
+	_ fyne.DoubleTappable = (*zoomView)(nil)
+)
+
+func newZoomView(pv *plotView) *zoomView {
+	z := &zoomView{pv: pv}
+	z.ExtendBaseWidget(z)
+	return z
+}
+
+// CreateRenderer implements fyne.Widget.
+func (z *zoomView) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(z.pv)
+}
+
+// zoomed reports whether the figure's axes are fixed by a zoom.
+func (z *zoomView) zoomed() bool { return z.z.on }
+
+// axes returns the current axis ranges, the y range in log10 on a log axis,
+// and the frame of the last image; ok is false when the figure shows none.
+func (z *zoomView) axes() (x0, x1, y0, y1 float64, f plotFrame, ok bool) {
+	f = z.pv.frame
+	if !f.ok || z.pv.img.Image == nil {
+		return 0, 0, 0, 0, f, false
+	}
+	x0, x1, y0, y1 = f.x0, f.x1, f.y0, f.y1
+	if z.z.on {
+		// The last image may predate the latest zoom step.
+		x0, x1, y0, y1 = z.z.x0, z.z.x1, z.z.y0, z.z.y1
+	}
+	if f.logY {
+		if y0 <= 0 || y1 <= 0 {
+			return 0, 0, 0, 0, f, false
+		}
+		y0, y1 = math.Log10(y0), math.Log10(y1)
+	}
+	return x0, x1, y0, y1, f, true
+}
+
+// fractions maps a position in the view to the data area: 0 at the left
+// and bottom, 1 at the right and top, clamped to the area.
+func (z *zoomView) fractions(pos fyne.Position, f plotFrame) (fx, fy float64) {
+	s := z.Size()
+	if s.Width <= 0 || s.Height <= 0 {
+		return 0.5, 0.5
+	}
+	fx = (float64(pos.X/s.Width) - f.left) / (f.right - f.left)
+	fy = (f.bottom - float64(pos.Y/s.Height)) / (f.bottom - f.top)
+	return min(max(fx, 0), 1), min(max(fy, 0), 1)
+}
+
+// Scrolled implements fyne.Scrollable: the wheel zooms both axes around the
+// pointer, in when scrolling up.
+func (z *zoomView) Scrolled(ev *fyne.ScrollEvent) {
+	if ev == nil || ev.Scrolled.DY == 0 {
+		return
+	}
+	x0, x1, y0, y1, f, ok := z.axes()
+	if !ok {
+		return
+	}
+	k := math.Exp(-float64(ev.Scrolled.DY) * zoomPerDelta)
+	fx, fy := z.fractions(ev.Position, f)
+	px, py := x0+fx*(x1-x0), y0+fy*(y1-y0)
+	z.set(px-(px-x0)*k, px+(x1-px)*k, py-(py-y0)*k, py+(y1-py)*k, f.logY)
+}
+
+// Dragged implements fyne.Draggable: dragging pans the axes with the
+// pointer.
+func (z *zoomView) Dragged(ev *fyne.DragEvent) {
+	if ev == nil {
+		return
+	}
+	x0, x1, y0, y1, f, ok := z.axes()
+	s := z.Size()
+	if !ok || s.Width <= 0 || s.Height <= 0 {
+		return
+	}
+	dx := float64(ev.Dragged.DX) / (float64(s.Width) * (f.right - f.left)) * (x1 - x0)
+	dy := float64(ev.Dragged.DY) / (float64(s.Height) * (f.bottom - f.top)) * (y1 - y0)
+	z.set(x0-dx, x1-dx, y0+dy, y1+dy, f.logY)
+}
+
+// DragEnd implements fyne.Draggable.
+func (z *zoomView) DragEnd() {}
+
+// DoubleTapped implements fyne.DoubleTappable: a double-click returns the
+// figure to following the data.
+func (z *zoomView) DoubleTapped(*fyne.PointEvent) { z.reset() }
+
+// set fixes the axes (y in log10 when logY) and asks for a redraw; ranges
+// too narrow to draw or not finite are ignored.
+func (z *zoomView) set(x0, x1, y0, y1 float64, logY bool) {
+	if logY {
+		y0, y1 = math.Pow(10, y0), math.Pow(10, y1)
+	}
+	for _, r := range [][2]float64{{x0, x1}, {y0, y1}} {
+		lo, hi := r[0], r[1]
+		if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) ||
+			!(hi-lo > 1e-9*max(1, math.Abs(lo), math.Abs(hi))) {
+			return
+		}
+	}
+	if logY && !(y0 > 0) {
+		return
+	}
+	z.z = zoomLimits{on: true, x0: x0, x1: x1, y0: y0, y1: y1}
+	z.pv.r.setZoom(z.pv, z.z)
+}
+
+// reset returns the figure to following the data.
+func (z *zoomView) reset() {
+	if !z.z.on {
+		return
+	}
+	z.z = zoomLimits{}
+	z.pv.r.setZoom(z.pv, z.z)
+}
