@@ -101,7 +101,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		bias = d.Bias.Value.data
 	}
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
-	convForward(g, d.Weight.Value.data, bias, y.data, deformCols[T]{d, false}, &d.ws, d.cache)
+	convForward(g, d.Weight.Value.data, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
 	return y, nil
 }
 
@@ -127,7 +127,7 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	if d.Bias != nil {
 		db = d.Bias.Grad.data
 	}
-	convBackward(g, d.Weight.Value.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d, true}, &d.ws, &d.parts, d.cache)
+	convBackward(g, d.Weight.Value.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
 	return dx, doffset, dmask, nil
 }
 
@@ -162,7 +162,7 @@ func grow[T any](s []T, n int) []T {
 }
 
 // fill computes the table of image b.
-func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int, _ bool) {
+func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 	g := d.g
 	K, P := g.k(), g.p()
 	n := d.groups * K * P
@@ -227,11 +227,10 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	}
 }
 
-// deformCols is the bilinear im2col of a DeformConv2D; with grads set,
-// col2im also produces the offset and mask gradients.
+// deformCols is the bilinear im2col of a DeformConv2D; its col2im also
+// produces the offset and mask gradients.
 type deformCols[T Float] struct {
-	d     *DeformConv2D[T]
-	grads bool
+	d *DeformConv2D[T]
 }
 
 func (dc deformCols[T]) reserve(workers int) {
@@ -245,7 +244,7 @@ func (dc deformCols[T]) table(worker int) *sampleTable[T] { return &dc.d.tabs[wo
 func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
-	d.fill(t, b, false)
+	d.fill(t, b)
 	d.padImage(t, b)
 	K, P, pp, wp := g.k(), g.p(), (g.H+2)*(g.W+2), g.W+2
 	cpg := g.C / d.groups
@@ -271,7 +270,7 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
-	d.fill(t, b, true)
+	d.fill(t, b)
 	d.padImage(t, b)
 	K, P, HW := g.k(), g.p(), g.H*g.W
 	pp, wp := (g.H+2)*(g.W+2), g.W+2
