@@ -623,9 +623,9 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 		if req.test < 0 || req.test >= test.N {
 			return nil, failNone, fmt.Errorf("test image %d does not exist (the test set holds images 0 to %d)", req.test, test.N-1)
 		}
-		// The test set is loaded once, and each image prepared as
-		// Run.TestImage does it (which would load the whole data set again).
-		in, err := w.run.PrepareImage(testPicture(test, req.test), true)
+		// The test set is loaded once; Run.TestImage would load it again
+		// for every image.
+		in, err := train.TestInput(test, req.test)
 		if err != nil {
 			return nil, failNone, err
 		}
@@ -640,23 +640,6 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 	}
 	w.inputs[key] = si
 	return si, failNone, nil
-}
-
-// testPicture returns test image i of s as a picture: grey for MNIST, RGB
-// from the planar pixels of a COCO crop.
-func testPicture(s *data.Set, i int) image.Image {
-	pix := s.Pixels(i)
-	if s.C != 3 {
-		g := image.NewGray(image.Rect(0, 0, s.W, s.H))
-		copy(g.Pix, pix)
-		return g
-	}
-	n := s.H * s.W
-	img := image.NewNRGBA(image.Rect(0, 0, s.W, s.H))
-	for k := range n {
-		img.Pix[4*k], img.Pix[4*k+1], img.Pix[4*k+2], img.Pix[4*k+3] = pix[k], pix[n+k], pix[2*n+k], 255
-	}
-	return img
 }
 
 // testSet loads the run's whole test set, once per data set: MNIST's, or

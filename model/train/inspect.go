@@ -180,7 +180,8 @@ func rgbInput(pix []uint8, h, w int, mean, std []float32) (*Input, error) {
 }
 
 // TestImage returns test image i of the run's data set, prepared, and its
-// label.
+// label. It loads the data set; callers that look at many test images load
+// it once with LoadData and call TestInput.
 func (r *Run) TestImage(i int) (*Input, int, error) {
 	rc := r.Config
 	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
@@ -188,16 +189,24 @@ func (r *Run) TestImage(i int) (*Input, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if d.Test == nil || i < 0 || i >= d.Test.N {
-		return nil, 0, fmt.Errorf("train: test image %d does not exist (0..%d)", i, setN(d.Test)-1)
+	in, err := TestInput(d.Test, i)
+	if err != nil {
+		return nil, 0, err
 	}
-	if d.Test.C == 3 {
-		mean, std := d.Test.Norm()
-		in, err := rgbInput(slices.Clone(d.Test.Pixels(i)), d.Test.H, d.Test.W, mean, std)
-		return in, int(d.Test.Y[i]), err
+	return in, int(d.Test.Y[i]), nil
+}
+
+// TestInput prepares sample i of an already loaded test set (MNIST digits
+// or COCO crops) with the set's own normalisation.
+func TestInput(test *data.Set, i int) (*Input, error) {
+	if test == nil || i < 0 || i >= test.N {
+		return nil, fmt.Errorf("train: test image %d does not exist (0..%d)", i, setN(test)-1)
 	}
-	in, err := mnistInput(d.Test.Pixels(i), d.Test.H, d.Test.W)
-	return in, int(d.Test.Y[i]), err
+	if test.C == 3 {
+		mean, std := test.Norm()
+		return rgbInput(slices.Clone(test.Pixels(i)), test.H, test.W, mean, std)
+	}
+	return mnistInput(test.Pixels(i), test.H, test.W)
 }
 
 func setN(s *data.Set) int {
