@@ -18,30 +18,6 @@ func benchInput(b *testing.B, shape ...int) *Tensor[float32] {
 	return x
 }
 
-func BenchmarkGemm(b *testing.B) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	fill := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64()) // non-zero: gonum skips zero elements of A
-		}
-		return v
-	}
-	for _, s := range []struct {
-		name    string
-		m, n, k int
-	}{{"32x448x288", 32, 448, 288}, {"256x256x256", 256, 256, 256}} {
-		b.Run(s.name, func(b *testing.B) {
-			a, bb, c := fill(s.m*s.k), fill(s.k*s.n), make([]float32, s.m*s.n)
-			b.ReportAllocs()
-			for b.Loop() {
-				gemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
-			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
 func benchConv(b *testing.B, hw int, backward bool) {
 	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
 	c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))

@@ -5,17 +5,20 @@ import (
 	"testing"
 )
 
+// gemmBenchShape is one multiply of a benchmark.
+type gemmBenchShape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
 // gemmBenchShapes are the multiplies of our workload. MNIST's 32→32 3×3
 // layers run in chunks of about 256 columns (chunkColumns): 245 columns on
 // the 7×7 map (5 images), 196 on the 14×14 map (1 image); conv1 (1→32)
 // runs on 784 columns (one 28×28 image) with CK = 9; a deformable block's
 // offset and modulator convolutions have 18 and 9 outputs. The wider ones
 // are a COCO-sized net; the tiny ones are the Linear head (batch 64, 32→10).
-var gemmBenchShapes = []struct {
-	name           string
-	transA, transB bool
-	m, n, k        int
-}{
+var gemmBenchShapes = []gemmBenchShape{
 	// Forward: W[O×CK]·col[CK×N].
 	{"fwd/32x245x288", false, false, 32, 245, 288},
 	{"fwd/32x196x288", false, false, 32, 196, 288},
@@ -47,25 +50,29 @@ var gemmBenchShapes = []struct {
 // elements of A, so zero matrices would flatter it.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range gemmBenchShapes {
-		b.Run(s.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			a := randSlice(rng, s.m*s.k)
-			bb := randSlice(rng, s.k*s.n)
-			c := randSlice(rng, s.m*s.n)
-			lda, ldb := s.k, s.n
-			if s.transA {
-				lda = s.m
-			}
-			if s.transB {
-				ldb = s.k
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
-			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		b.Run(s.name, func(b *testing.B) { benchGemmShape(b, s, gemm[float32]) })
 	}
+}
+
+// benchGemmShape times f on shape s with random operands and reports
+// GFLOP/s.
+func benchGemmShape(b *testing.B, s gemmBenchShape, f func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bb []float32, ldb int, beta float32, c []float32, ldc int)) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	a := randSlice(rng, s.m*s.k)
+	bb := randSlice(rng, s.k*s.n)
+	c := randSlice(rng, s.m*s.n)
+	lda, ldb := s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		f(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+	}
+	b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // BenchmarkSgemmParallel runs one multiply per core at once, as the

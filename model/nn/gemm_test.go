@@ -396,24 +396,7 @@ func FuzzSgemm(f *testing.F) {
 func BenchmarkSgemmVariants(b *testing.B) {
 	for name, f := range sgemmVariants() {
 		for _, s := range gemmBenchShapes {
-			b.Run(name+"/"+s.name, func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(1, 2))
-				a := randSlice(rng, s.m*s.k)
-				bb := randSlice(rng, s.k*s.n)
-				c := randSlice(rng, s.m*s.n)
-				lda, ldb := s.k, s.n
-				if s.transA {
-					lda = s.m
-				}
-				if s.transB {
-					ldb = s.k
-				}
-				b.ReportAllocs()
-				for b.Loop() {
-					f(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
-				}
-				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+			b.Run(name+"/"+s.name, func(b *testing.B) { benchGemmShape(b, s, f) })
 		}
 	}
 }
