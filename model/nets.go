@@ -42,14 +42,16 @@ type builder[T nn.Float] struct {
 	layers []nn.Layer[T]
 	rng    *rand.Rand
 	err    error
-	relu   int
 	pool   int
 }
 
+// conv appends a convolution followed by a ReLU, fused into the
+// convolution (Conv2DConfig.ReLU).
 func (b *builder[T]) conv(name string, cfg nn.Conv2DConfig, deform, v1 bool) {
 	if b.err != nil {
 		return
 	}
+	cfg.ReLU = true
 	if deform {
 		l, err := nn.NewDeformBlock[T](name, nn.DeformBlockConfig{Conv2DConfig: cfg, NoMask: v1}, b.rng)
 		b.err = err
@@ -62,8 +64,6 @@ func (b *builder[T]) conv(name string, cfg nn.Conv2DConfig, deform, v1 bool) {
 		}
 		b.layers = append(b.layers, l)
 	}
-	b.relu++
-	b.layers = append(b.layers, nn.NewReLU[T](fmt.Sprintf("relu%d", b.relu)))
 }
 
 func (b *builder[T]) maxpool() {

@@ -57,6 +57,7 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 	}
 	side := reg.Config()
 	side.NoBias = false
+	side.ReLU = false
 	side.Out = b.nOff + b.nMask
 	if b.side, err = NewConv2D[T](name+".side", side, nil); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -14,6 +15,10 @@ type Conv2DConfig struct {
 	Padding  [2]int
 	Dilation [2]int
 	NoBias   bool
+	// ReLU applies max(·, 0) to the output, as a following nn.ReLU would,
+	// without the extra passes over memory (the backward pass masks the
+	// output gradient where the output is not positive, as PyTorch does).
+	ReLU bool
 }
 
 func (c Conv2DConfig) normalised() Conv2DConfig {
@@ -56,11 +61,36 @@ type geom struct {
 	O, KH, KW              int
 	SH, SW, PH, PW, DH, DW int
 	Ho, Wo                 int
+	// LW is the row stride of the output pixels in a column matrix: Wo,
+	// or for wide columns (see wideOK) the padded input's width, with the
+	// columns past Wo in each row unused.
+	LW   int
+	ReLU bool
 }
 
 func (g geom) k() int  { return g.KH * g.KW }
 func (g geom) ck() int { return g.C * g.KH * g.KW }
 func (g geom) p() int  { return g.Ho * g.Wo }
+
+// pc is the number of columns one image takes in a column matrix.
+func (g geom) pc() int { return g.Ho * g.LW }
+
+// wideOK reports whether a plain convolution may use wide columns: with
+// stride 1, row (c, i, j) of the column matrix is one contiguous run of
+// the zero-padded input plane, if each output row is given the padded
+// width. The copies become long runs instead of Ho short ones, at the cost
+// of the unused columns (Wp−Wo per row), so it is taken only while those
+// add at most half.
+func (g geom) wideOK() bool {
+	wp := g.W + 2*g.PW
+	return g.SH == 1 && g.SW == 1 && 2*wp <= 3*g.Wo
+}
+
+// padPlane is the length of one padded input plane in the wide layout:
+// Hp·Wp plus the (KW−1)·DW elements the last tap's run reads past it.
+func (g geom) padPlane() int {
+	return (g.H+2*g.PH)*(g.W+2*g.PW) + (g.KW-1)*g.DW
+}
 
 // validCols returns the output columns [lo, hi) whose tap j falls inside
 // the input row: 0 ≤ ox·sw − pw + j·dw < W.
@@ -96,7 +126,7 @@ func geometry[T Float](name string, c Conv2DConfig, x *Tensor[T]) (geom, error) 
 	return geom{
 		B: s[0], C: s[1], H: s[2], W: s[3], O: c.Out, KH: c.Kernel[0], KW: c.Kernel[1],
 		SH: c.Stride[0], SW: c.Stride[1], PH: c.Padding[0], PW: c.Padding[1], DH: c.Dilation[0], DW: c.Dilation[1],
-		Ho: ho, Wo: wo,
+		Ho: ho, Wo: wo, LW: wo, ReLU: c.ReLU,
 	}, nil
 }
 
@@ -120,7 +150,7 @@ const colCacheLimit = 16 << 20
 // colCache returns a buffer for the whole batch's column matrix when it is
 // small enough to keep, else nil.
 func colCache[T Float](buf *[]T, g geom, train bool) []T {
-	n := g.ck() * g.B * g.p()
+	n := g.ck() * g.B * g.pc()
 	if !train || n > colCacheLimit {
 		return nil
 	}
@@ -132,56 +162,118 @@ func colCache[T Float](buf *[]T, g geom, train bool) []T {
 }
 
 // chunkCols returns chunk c's block of a batch column cache: chunks are
-// stored one after another, each ck×(nb·p).
+// stored one after another, each ck×(nb·pc).
 func chunkCols[T Float](cache []T, g geom, per, c int) []T {
 	lo, hi := c*per, min(g.B, (c+1)*per)
-	ck, p := g.ck(), g.p()
-	return cache[lo*ck*p : hi*ck*p]
+	ck, pc := g.ck(), g.pc()
+	return cache[lo*ck*pc : hi*ck*pc]
 }
 
-// convForward computes y = W ⋆ x + bias over the batch in parallel chunks.
-// With a cache, the column matrices are kept there for convBackward.
+// convForward computes y = W ⋆ x + bias (then the ReLU, if fused) over the
+// batch in parallel chunks. With a cache, the column matrices are kept
+// there for convBackward.
 func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T) {
-	ck, p := g.ck(), g.p()
-	per, n := chunking(g.B, p)
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	per, n := chunking(g.B, pc)
 	workers := Workers()
 	ws.reserve(workers)
 	cols.reserve(workers)
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
-		ld := nb * p
+		ld := nb * pc
 		buf := ws.get(worker, ck*ld+g.O*ld)
 		col, out := buf[:ck*ld], buf[ck*ld:]
 		if cache != nil {
 			col = chunkCols(cache, g, per, c)
 		}
 		for b := lo; b < hi; b++ {
-			cols.im2col(worker, b, col, ld, (b-lo)*p)
+			cols.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
 		gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
 		for b := lo; b < hi; b++ {
 			for o := range g.O {
-				src := out[o*ld+(b-lo)*p : o*ld+(b-lo+1)*p]
-				dst := y[(b*g.O+o)*p : (b*g.O+o+1)*p]
+				src := out[o*ld+(b-lo)*pc:][:pc]
+				dst := y[(b*g.O+o)*p:][:p]
 				var bv T
 				if bias != nil {
 					bv = bias[o]
 				}
-				for i, v := range src {
-					dst[i] = v + bv
-				}
+				biasRows(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, g.ReLU)
 			}
 		}
 	})
 }
 
-// convBackward accumulates dW and db (db may be nil) and, when cols is not
-// nil for the input side, runs col2im on W^T·dy. parts is scratch for the
-// per-chunk weight gradients, reduced in chunk order.
-func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T) {
-	ck, p := g.ck(), g.p()
-	per, n := chunking(g.B, p)
+// biasRows sets dst[r·ldd+c] = src[r·lds+c] + b for r < rows, c < cols,
+// clamped at 0 when relu (NaN stays NaN).
+func biasRows[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, relu bool) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	dst, src = dst[:(rows-1)*ldd+cols], src[:(rows-1)*lds+cols]
+	if d, ok := any(dst).([]float32); ok && vecOK {
+		floor := float32(math.Inf(-1))
+		if relu {
+			floor = 0
+		}
+		vbias(&d[0], ldd, &any(src).([]float32)[0], lds, rows, cols, float32(b), floor)
+		return
+	}
+	for r := range rows {
+		d, s := dst[r*ldd:][:cols], src[r*lds:][:cols]
+		for i, v := range s {
+			if v += b; relu && !(v >= 0) && v == v {
+				v = 0
+			}
+			d[i] = v
+		}
+	}
+}
+
+// gradRows copies one output channel's gradient src (Ho×Wo) into a column
+// layout row dst (Ho×LW, zero past Wo), masked where the output y is not
+// positive when the ReLU is fused (y is nil otherwise).
+func gradRows[T Float](g geom, dst, src, y []T) {
+	dst, src = dst[:g.pc()], src[:g.p()]
+	if y == nil {
+		if g.LW == g.Wo {
+			copy(dst, src)
+			return
+		}
+		for oy := range g.Ho {
+			d := dst[oy*g.LW:][:g.LW]
+			copy(d, src[oy*g.Wo:][:g.Wo])
+			clear(d[g.Wo:])
+		}
+		return
+	}
+	y = y[:g.p()]
+	if d, ok := any(dst).([]float32); ok && vecOK {
+		vmask(&d[0], g.LW, &any(src).([]float32)[0], g.Wo, &any(y).([]float32)[0], g.Ho, g.Wo)
+		return
+	}
+	for oy := range g.Ho {
+		d := dst[oy*g.LW:][:g.LW]
+		s, yr := src[oy*g.Wo:][:g.Wo], y[oy*g.Wo:][:g.Wo]
+		for i, v := range s {
+			if yr[i] > 0 {
+				d[i] = v
+			} else {
+				d[i] = 0
+			}
+		}
+		clear(d[g.Wo:])
+	}
+}
+
+// convBackward accumulates dW and db (db may be nil) and, when input is
+// set, runs col2im on W^T·dy. y is the layer's output, read for the mask of
+// a fused ReLU. parts is scratch for the per-chunk weight gradients,
+// reduced in chunk order.
+func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T) {
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	per, n := chunking(g.B, pc)
 	nw := g.O*ck + g.O
 	if cap(*parts) < n*nw {
 		*parts = make([]T, n*nw)
@@ -193,7 +285,7 @@ func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
-		ld := nb * p
+		ld := nb * pc
 		buf := ws.get(worker, 2*ck*ld+g.O*ld)
 		col, dcol, gy := buf[:ck*ld], buf[ck*ld:2*ck*ld], buf[2*ck*ld:]
 		if cache != nil {
@@ -201,10 +293,15 @@ func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T
 		}
 		for b := lo; b < hi; b++ {
 			if cache == nil {
-				cols.im2col(worker, b, col, ld, (b-lo)*p)
+				cols.im2col(worker, b, col, ld, (b-lo)*pc)
 			}
 			for o := range g.O {
-				copy(gy[o*ld+(b-lo)*p:o*ld+(b-lo+1)*p], dy[(b*g.O+o)*p:(b*g.O+o+1)*p])
+				at := (b*g.O + o) * p
+				var yo []T
+				if g.ReLU {
+					yo = y[at : at+p]
+				}
+				gradRows(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], yo)
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
@@ -222,7 +319,7 @@ func convBackward[T Float](g geom, w, dy, dw, db []T, input bool, cols columns[T
 		}
 		gemm(true, false, ck, ld, g.O, 1, w, ck, gy, ld, 0, dcol, ld)
 		for b := lo; b < hi; b++ {
-			cols.col2im(worker, b, dcol, ld, (b-lo)*p)
+			cols.col2im(worker, b, dcol, ld, (b-lo)*pc)
 		}
 	})
 	for c := range n {
@@ -250,8 +347,10 @@ type Conv2D[T Float] struct {
 	g               geom
 	x, y, dx        *Tensor[T]
 	ws              scratch[T]
+	pad             scratch[T] // per-worker zero-padded image (wide columns)
 	parts           []T
-	cache, cacheBuf []T // columns kept from a training Forward
+	cache, cacheBuf []T  // columns kept from a training Forward
+	narrow          bool // tests: never use wide columns
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
@@ -294,13 +393,18 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.wideOK() && !c.narrow {
+		g.LW = g.W + 2*g.PW
+	}
 	c.g, c.x = g, x
 	y := reuse(&c.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if c.Bias != nil {
 		bias = c.Bias.Value.data
 	}
-	c.cache = colCache(&c.cacheBuf, g, train)
+	// Wide columns are cheap to rebuild from the image (long copies of a
+	// cache-resident plane), cheaper than a round trip through memory.
+	c.cache = colCache(&c.cacheBuf, g, train && g.LW == g.Wo)
 	convForward(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache)
 	return y, nil
 }
@@ -321,7 +425,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if !c.NoInputGrad {
 		reuse(&c.dx, g.B, g.C, g.H, g.W)
 	}
-	convBackward(g, c.Weight.Value.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
+	convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
 	if c.NoInputGrad {
 		return nil, nil
 	}
@@ -331,8 +435,45 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 // plainCols is the regular-grid im2col of a Conv2D.
 type plainCols[T Float] struct{ c *Conv2D[T] }
 
-func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
+func (pc plainCols[T]) reserve(workers int) { pc.c.pad.reserve(workers) }
+
+// padded returns worker's buffer holding image b of src (C×H×W planes)
+// zero-padded, one padPlane per channel; with fill false it is only zeroed.
+func (pc plainCols[T]) padded(worker, b int, src []T, fill bool) []T {
 	g := pc.c.g
+	ps, wp := g.padPlane(), g.W+2*g.PW
+	buf := pc.c.pad.get(worker, g.C*ps)
+	clear(buf)
+	if !fill {
+		return buf
+	}
+	x := src[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
+	for ch := range g.C {
+		for iy := range g.H {
+			copy(buf[ch*ps+(iy+g.PH)*wp+g.PW:][:g.W], x[(ch*g.H+iy)*g.W:][:g.W])
+		}
+	}
+	return buf
+}
+
+func (pc plainCols[T]) im2col(worker, b int, col []T, ld, off int) {
+	g := pc.c.g
+	if g.LW != g.Wo {
+		xp := pc.padded(worker, b, pc.c.x.data, true)
+		ps, n := g.padPlane(), g.pc()
+		r := 0
+		for ch := range g.C {
+			plane := xp[ch*ps : (ch+1)*ps]
+			for i := range g.KH {
+				for j := range g.KW {
+					s := i*g.DH*g.LW + j*g.DW
+					copy(col[r*ld+off:][:n], plane[s:s+n])
+					r++
+				}
+			}
+		}
+		return
+	}
 	x := pc.c.x.data[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
 	r := 0
 	for ch := range g.C {
@@ -374,11 +515,31 @@ func (pc plainCols[T]) im2col(_, b int, col []T, ld, off int) {
 	}
 }
 
-func (pc plainCols[T]) reserve(int) {}
-
-func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
+func (pc plainCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 	g := pc.c.g
 	dx := pc.c.dx.data[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
+	if g.LW != g.Wo {
+		// The transpose of the wide im2col: each row adds into the padded
+		// plane (the unused columns of dcol are zero, since those of the
+		// output gradient are), then the interior is the input gradient.
+		dp := pc.padded(worker, b, nil, false)
+		ps, n := g.padPlane(), g.pc()
+		r := 0
+		for ch := range g.C {
+			plane := dp[ch*ps : (ch+1)*ps]
+			for i := range g.KH {
+				for j := range g.KW {
+					s := i*g.DH*g.LW + j*g.DW
+					addTo(plane[s:s+n], dcol[r*ld+off:][:n])
+					r++
+				}
+			}
+			for iy := range g.H {
+				copy(dx[(ch*g.H+iy)*g.W:][:g.W], plane[(iy+g.PH)*g.LW+g.PW:][:g.W])
+			}
+		}
+		return
+	}
 	clear(dx)
 	r := 0
 	for ch := range g.C {
@@ -410,5 +571,17 @@ func (pc plainCols[T]) col2im(_, b int, dcol []T, ld, off int) {
 				}
 			}
 		}
+	}
+}
+
+// addTo sets dst += src.
+func addTo[T Float](dst, src []T) {
+	dst = dst[:len(src)]
+	if d, ok := any(dst).([]float32); ok && vecOK && len(d) > 0 {
+		vadd(&d[0], &any(src).([]float32)[0], len(d))
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }

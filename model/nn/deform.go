@@ -127,7 +127,7 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	if d.Bias != nil {
 		db = d.Bias.Grad.data
 	}
-	convBackward(g, d.Weight.Value.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	convBackward(g, d.Weight.Value.data, d.y.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
 	return dx, doffset, dmask, nil
 }
 

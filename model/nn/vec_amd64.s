@@ -1,0 +1,203 @@
+#include "textflag.h"
+
+// Element-wise float32 kernels (AVX): eight lanes at a time, the last
+// 1–7 elements of a run through VMASKMOVPS, which neither reads nor writes
+// the lanes it masks off.
+
+// vecTail: eight all-ones lanes, then eight zero lanes; the eight lanes
+// starting r lanes before the middle have their first r set.
+DATA vecTail<>+0(SB)/8, $0xffffffffffffffff
+DATA vecTail<>+8(SB)/8, $0xffffffffffffffff
+DATA vecTail<>+16(SB)/8, $0xffffffffffffffff
+DATA vecTail<>+24(SB)/8, $0xffffffffffffffff
+DATA vecTail<>+32(SB)/8, $0
+DATA vecTail<>+40(SB)/8, $0
+DATA vecTail<>+48(SB)/8, $0
+DATA vecTail<>+56(SB)/8, $0
+GLOBL vecTail<>(SB), RODATA|NOPTR, $64
+
+// TAILMASK sets mask to the lane mask of the first (n mod 8) lanes,
+// using tmp and cnt (cnt is clobbered).
+#define TAILMASK(n, cnt, tmp, mask) \
+	MOVQ n, cnt                   \
+	ANDQ $7, cnt                  \
+	SHLQ $2, cnt                  \
+	LEAQ vecTail<>+32(SB), tmp    \
+	SUBQ cnt, tmp                 \
+	VMOVDQU (tmp), mask
+
+// func vadd(dst, src *float32, n int)
+// dst[i] += src[i] for i < n.
+TEXT ·vadd(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TAILMASK(CX, DX, AX, Y7)
+
+vadd32:
+	CMPQ    CX, $32
+	JLT     vadd8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VADDPS  (SI), Y0, Y0
+	VADDPS  32(SI), Y1, Y1
+	VADDPS  64(SI), Y2, Y2
+	VADDPS  96(SI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	JMP     vadd32
+
+vadd8:
+	CMPQ    CX, $8
+	JLT     vaddtail
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     vadd8
+
+vaddtail:
+	TESTQ      CX, CX
+	JZ         vadddone
+	VMASKMOVPS (DI), Y7, Y0
+	VMASKMOVPS (SI), Y7, Y1
+	VADDPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y7, (DI)
+
+vadddone:
+	VZEROUPPER
+	RET
+
+// func vbias(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floor float32)
+// dst[r·ldd+c] = max(src[r·lds+c] + b, floor) for r < rows, c < cols, where
+// max keeps a NaN sum (MAXPS returns its second operand when either is
+// NaN). floor is 0 for a fused ReLU and −Inf for none.
+TEXT ·vbias(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         ldd+8(FP), R8
+	MOVQ         src+16(FP), SI
+	MOVQ         lds+24(FP), R9
+	MOVQ         rows+32(FP), R10
+	MOVQ         cols+40(FP), R11
+	VBROADCASTSS b+48(FP), Y5
+	VBROADCASTSS floor+52(FP), Y6
+	TAILMASK(R11, DX, AX, Y7)
+	SHLQ         $2, R8
+	SHLQ         $2, R9
+
+vbiasrow:
+	TESTQ R10, R10
+	JZ    vbiasdone
+	MOVQ  DI, R12
+	MOVQ  SI, R13
+	MOVQ  R11, CX
+
+vbias8:
+	CMPQ    CX, $8
+	JLT     vbiastail
+	VADDPS  (R13), Y5, Y0
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (R12)
+	ADDQ    $32, R12
+	ADDQ    $32, R13
+	SUBQ    $8, CX
+	JMP     vbias8
+
+vbiastail:
+	TESTQ      CX, CX
+	JZ         vbiasnext
+	VMASKMOVPS (R13), Y7, Y0
+	VADDPS     Y0, Y5, Y0
+	VMAXPS     Y0, Y6, Y0
+	VMASKMOVPS Y0, Y7, (R12)
+
+vbiasnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JMP  vbiasrow
+
+vbiasdone:
+	VZEROUPPER
+	RET
+
+// func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols int)
+// dst[r·ldd+c] = src[r·lds+c] where y[r·lds+c] > 0, else 0, for c < cols,
+// and dst[r·ldd+c] = 0 for cols ≤ c < ldd: the output gradient of a fused
+// ReLU, laid out in rows of a column matrix.
+TEXT ·vmask(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), DI
+	MOVQ   ldd+8(FP), R8
+	MOVQ   src+16(FP), SI
+	MOVQ   lds+24(FP), R9
+	MOVQ   y+32(FP), BX
+	MOVQ   rows+40(FP), R10
+	MOVQ   cols+48(FP), R11
+	VXORPS Y6, Y6, Y6
+	TAILMASK(R11, DX, AX, Y7)
+	MOVQ   R8, AX
+	SUBQ   R11, AX            // unused columns per row
+	SHLQ   $2, R8
+	SHLQ   $2, R9
+
+vmaskrow:
+	TESTQ R10, R10
+	JZ    vmaskdone
+	MOVQ  DI, R12
+	MOVQ  SI, R13
+	MOVQ  BX, DX
+	MOVQ  R11, CX
+
+vmask8:
+	CMPQ    CX, $8
+	JLT     vmasktail
+	VMOVUPS (DX), Y1
+	VCMPPS  $0x1e, Y6, Y1, Y2 // y > 0, ordered: NaN gives 0
+	VANDPS  (R13), Y2, Y0
+	VMOVUPS Y0, (R12)
+	ADDQ    $32, R12
+	ADDQ    $32, R13
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     vmask8
+
+vmasktail:
+	TESTQ      CX, CX
+	JZ         vmaskpad
+	VMASKMOVPS (DX), Y7, Y1
+	VMASKMOVPS (R13), Y7, Y0
+	VCMPPS     $0x1e, Y6, Y1, Y2
+	VANDPS     Y0, Y2, Y0
+	VMASKMOVPS Y0, Y7, (R12)
+	LEAQ       (R12)(CX*4), R12
+
+vmaskpad:
+	MOVQ AX, CX
+
+vmaskzero:
+	TESTQ CX, CX
+	JZ    vmasknext
+	MOVL  $0, (R12)
+	ADDQ  $4, R12
+	DECQ  CX
+	JMP   vmaskzero
+
+vmasknext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	ADDQ R9, BX
+	DECQ R10
+	JMP  vmaskrow
+
+vmaskdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package nn
+
+// vecOK is false: the element-wise loops stay in Go off amd64.
+var vecOK = false
+
+func vadd(dst, src *float32, n int) { panic("nn: vadd without assembly") }
+
+func vbias(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floor float32) {
+	panic("nn: vbias without assembly")
+}
+
+func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols int) {
+	panic("nn: vmask without assembly")
+}

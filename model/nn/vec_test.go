@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// vecInput returns n values with the awkward ones mixed in: NaN, ±0, ±Inf.
+func vecInput(rng *rand.Rand, n int) []float32 {
+	special := []float32{float32(math.NaN()), 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1))}
+	v := make([]float32, n)
+	for i := range v {
+		if rng.IntN(6) == 0 {
+			v[i] = special[rng.IntN(len(special))]
+		} else {
+			v[i] = float32(rng.NormFloat64())
+		}
+	}
+	return v
+}
+
+// same reports whether a and b hold the same bits but for NaN payloads.
+func same(a, b float32) bool {
+	if a != a || b != b {
+		return a != a && b != b
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+const sentinel = 12345.5
+
+// guarded returns a slice of n elements inside a buffer with sentinel
+// values on both sides, and a check that they are untouched.
+func guarded(t *testing.T, n int) ([]float32, func()) {
+	buf := make([]float32, n+32)
+	for i := range buf {
+		buf[i] = sentinel
+	}
+	return buf[16 : 16+n], func() {
+		t.Helper()
+		for i, v := range buf {
+			if (i < 16 || i >= 16+n) && v != sentinel {
+				t.Fatalf("element %d outside the %d-element destination was overwritten with %v", i-16, n, v)
+			}
+		}
+	}
+}
+
+func TestVecKernels(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX here; the Go loops run instead")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n <= 70; n++ {
+		src, acc := vecInput(rng, n), vecInput(rng, n)
+		dst, check := guarded(t, n)
+		copy(dst, acc)
+		vadd(&dst[0], &src[0], n)
+		check()
+		for i := range n {
+			if want := acc[i] + src[i]; !same(dst[i], want) {
+				t.Fatalf("vadd n=%d [%d]: %v + %v = %v, want %v", n, i, acc[i], src[i], dst[i], want)
+			}
+		}
+	}
+	for _, relu := range []bool{false, true} {
+		for cols := 1; cols <= 19; cols++ {
+			for _, shape := range [][3]int{{1, 0, 0}, {3, 0, 2}, {4, 3, 0}, {2, 5, 7}} {
+				rows, lds, ldd := shape[0], cols+shape[1], cols+shape[2]
+				src := vecInput(rng, (rows-1)*lds+cols)
+				y := vecInput(rng, len(src))
+				b := float32(rng.NormFloat64())
+				n := (rows-1)*ldd + ldd
+				dst, check := guarded(t, n)
+				floor := float32(math.Inf(-1))
+				if relu {
+					floor = 0
+				}
+				vbias(&dst[0], ldd, &src[0], lds, rows, cols, b, floor)
+				check()
+				for r := range rows {
+					for c := range ldd {
+						got := dst[r*ldd+c]
+						if c >= cols {
+							if got != sentinel {
+								t.Fatalf("vbias wrote column %d ≥ cols %d", c, cols)
+							}
+							continue
+						}
+						want := src[r*lds+c] + b
+						if relu && want < 0 {
+							want = 0
+						}
+						if !same(got, want) {
+							t.Fatalf("vbias relu=%v rows=%d cols=%d [%d,%d]: %v, want %v", relu, rows, cols, r, c, got, want)
+						}
+					}
+				}
+				dst, check = guarded(t, n)
+				vmask(&dst[0], ldd, &src[0], lds, &y[0], rows, cols)
+				check()
+				for r := range rows {
+					for c := range ldd {
+						var want float32
+						if c < cols && y[r*lds+c] > 0 {
+							want = src[r*lds+c]
+						}
+						if got := dst[r*ldd+c]; !same(got, want) && !(want == 0 && got == 0) {
+							t.Fatalf("vmask rows=%d cols=%d [%d,%d]: %v, want %v (y %v)", rows, cols, r, c, got, want, y[r*lds+c])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWideColumnsMatchNarrow runs stride-1 convolutions with the wide
+// column layout and with the plain one: outputs and every gradient agree,
+// with the assembly element-wise kernels and with the Go loops.
+func TestWideColumnsMatchNarrow(t *testing.T) {
+	old := vecOK
+	defer func() { vecOK = old }()
+	for _, v := range []bool{old, false} {
+		vecOK = v
+		testWideColumns(t)
+	}
+}
+
+func testWideColumns(t *testing.T) {
+	cfgs := []Conv2DConfig{
+		{In: 3, Out: 5, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 3, Out: 5, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 2, Out: 4, Kernel: [2]int{2, 3}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}, ReLU: true, NoBias: true},
+		{In: 4, Out: 3, Kernel: [2]int{3, 3}, Padding: [2]int{0, 0}},
+		{In: 1, Out: 6, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true},
+		{In: 2, Out: 3, Kernel: [2]int{1, 1}},
+	}
+	sizes := [][2]int{{7, 7}, {14, 9}, {28, 28}}
+	for _, cfg := range cfgs {
+		for _, hw := range sizes {
+			check32 := func(wide *Conv2D[float32], narrow *Conv2D[float32], x *Tensor[float32], tol float64) {
+				t.Helper()
+				cmpRun(t, cfg, hw, wide, narrow, x, tol)
+			}
+			rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.In)))
+			w, err := NewConv2D[float32]("wide", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := NewConv2D[float32]("narrow", cfg, nil)
+			n.narrow = true
+			copy(n.Weight.Value.data, w.Weight.Value.data)
+			if w.Bias != nil {
+				copy(n.Bias.Value.data, w.Bias.Value.data)
+			}
+			x := New[float32](3, cfg.In, hw[0], hw[1])
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			check32(w, n, x, 1e-5)
+		}
+	}
+}
+
+func cmpRun(t *testing.T, cfg Conv2DConfig, hw [2]int, wide, narrow *Conv2D[float32], x *Tensor[float32], tol float64) {
+	t.Helper()
+	yw, err := wide.Forward(x, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yn, err := narrow.Forward(x, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantWide := wide.g.wideOK() && wide.g.W+2*wide.g.PW != wide.g.Wo; (wide.g.LW != wide.g.Wo) != wantWide || narrow.g.LW != narrow.g.Wo {
+		t.Fatalf("%+v on %v: wide layout %v (LW %d, Wo %d), narrow LW %d", cfg, hw, wantWide, wide.g.LW, wide.g.Wo, narrow.g.LW)
+	}
+	near := func(what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if d := math.Abs(float64(a[i] - b[i])); d > tol*max(1, math.Abs(float64(b[i]))) {
+				t.Fatalf("%+v on %v: %s[%d] wide %v, narrow %v", cfg, hw, what, i, a[i], b[i])
+			}
+		}
+	}
+	near("y", yw.data, yn.data)
+	rng := rand.New(rand.NewPCG(9, 9))
+	dy := New[float32](yw.Shape()...)
+	for i := range dy.data {
+		dy.data[i] = float32(rng.NormFloat64())
+	}
+	dxw, err := wide.Backward(dy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dxn, err := narrow.Backward(dy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near("dx", dxw.data, dxn.data)
+	near("dW", wide.Weight.Grad.data, narrow.Weight.Grad.data)
+	if wide.Bias != nil {
+		near("db", wide.Bias.Grad.data, narrow.Bias.Grad.data)
+	}
+}
