@@ -121,6 +121,13 @@ func (m *MaxPool2D[T]) Forward(x *Tensor[T], _ bool) (*Tensor[T], error) {
 // pool2 is the 2×2 window: the first maximum wins, NaN propagates, as in
 // PyTorch.
 func pool2[T Float](img, out []T, arg []int32, w, ho, wo int) {
+	if f, ok := any(img).([]float32); ok && vecOK {
+		// Bounds: the kernel reads rows 0..2·ho−1 of w values (2·wo ≤ w)
+		// and writes ho·wo outputs.
+		_, _, _ = f[2*ho*w-1], out[ho*wo-1], arg[ho*wo-1]
+		vpool2(&f[0], w, &any(out).([]float32)[0], &arg[0], ho, wo)
+		return
+	}
 	for oy := range ho {
 		r0 := img[2*oy*w : 2*oy*w+2*wo]
 		r1 := img[(2*oy+1)*w : (2*oy+1)*w+2*wo]

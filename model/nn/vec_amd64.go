@@ -2,9 +2,9 @@ package nn
 
 import "golang.org/x/sys/cpu"
 
-// vecOK reports whether the AVX element-wise kernels of vec_amd64.s run
+// vecOK reports whether the AVX2 element-wise kernels of vec_amd64.s run
 // here.
-var vecOK = cpu.X86.HasAVX
+var vecOK = cpu.X86.HasAVX2
 
 //go:noescape
 func vadd(dst, src *float32, n int)
@@ -14,3 +14,6 @@ func vbias(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floo
 
 //go:noescape
 func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols int)
+
+//go:noescape
+func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int)

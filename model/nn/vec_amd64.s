@@ -201,3 +201,141 @@ vmasknext:
 vmaskdone:
 	VZEROUPPER
 	RET
+
+// Lane offsets of the 2×2 pooling windows after the even/odd split below
+// (VSHUFPS keeps 128-bit halves apart: windows 0 1 4 5 2 3 6 7), times two.
+DATA pool2Lanes<>+0(SB)/4, $0
+DATA pool2Lanes<>+4(SB)/4, $2
+DATA pool2Lanes<>+8(SB)/4, $8
+DATA pool2Lanes<>+12(SB)/4, $10
+DATA pool2Lanes<>+16(SB)/4, $4
+DATA pool2Lanes<>+20(SB)/4, $6
+DATA pool2Lanes<>+24(SB)/4, $12
+DATA pool2Lanes<>+28(SB)/4, $14
+GLOBL pool2Lanes<>(SB), RODATA|NOPTR, $32
+
+DATA pool2Step<>+0(SB)/4, $16
+DATA pool2Step<>+4(SB)/4, $16
+DATA pool2Step<>+8(SB)/4, $16
+DATA pool2Step<>+12(SB)/4, $16
+DATA pool2Step<>+16(SB)/4, $16
+DATA pool2Step<>+20(SB)/4, $16
+DATA pool2Step<>+24(SB)/4, $16
+DATA pool2Step<>+28(SB)/4, $16
+GLOBL pool2Step<>(SB), RODATA|NOPTR, $32
+
+// LANEMASK sets mask to the first n lanes (0 ≤ n ≤ 8); n is clobbered.
+#define LANEMASK(n, tmp, mask) \
+	SHLQ $2, n                 \
+	LEAQ vecTail<>+32(SB), tmp \
+	SUBQ n, tmp                \
+	VMOVDQU (tmp), mask
+
+// POOL2TAKE makes candidate v the best where v > best or v is NaN (the
+// later NaN wins, as in the scalar loop), with offset off.
+#define POOL2TAKE(v, off) \
+	VCMPPS    $0x1e, Y4, v, Y1 \
+	VCMPPS    $3, v, v, Y2     \
+	VORPS     Y2, Y1, Y1       \
+	VBLENDVPS Y1, v, Y4, Y4    \
+	VBLENDVPS Y1, off, Y0, Y0
+
+// POOL2CORE takes eight windows from the top row (Y0, Y1: 16 values) and
+// the bottom row (Y2, Y3) and leaves their maxima in Y4 and the indices of
+// the maxima in Y3, in window order.
+#define POOL2CORE \
+	VSHUFPS   $0x88, Y1, Y0, Y4 \
+	VSHUFPS   $0xdd, Y1, Y0, Y5 \
+	VSHUFPS   $0x88, Y3, Y2, Y6 \
+	VSHUFPS   $0xdd, Y3, Y2, Y7 \
+	VPXOR     Y0, Y0, Y0        \
+	POOL2TAKE(Y5, Y8)           \
+	POOL2TAKE(Y6, Y9)           \
+	POOL2TAKE(Y7, Y10)          \
+	VPADDD    Y11, Y15, Y3      \
+	VPADDD    Y0, Y3, Y3        \
+	VPERMPD   $0xd8, Y4, Y4     \
+	VPERMQ    $0xd8, Y3, Y3
+
+// func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int)
+// The 2×2, stride 2 max pool of one w-wide plane into ho×wo outputs, with
+// the index in img of each maximum (the first of equal ones, the last
+// NaN), as the scalar pool2 does.
+TEXT ·vpool2(SB), NOSPLIT, $0-48
+	MOVQ         img+0(FP), SI
+	MOVQ         w+8(FP), R8
+	MOVQ         out+16(FP), DI
+	MOVQ         arg+24(FP), BX
+	MOVQ         ho+32(FP), R10
+	MOVQ         wo+40(FP), R11
+	MOVL         $1, AX
+	MOVQ         AX, X8
+	VPBROADCASTD X8, Y8                 // offset of the top-right value
+	MOVQ         R8, X9
+	VPBROADCASTD X9, Y9                 // bottom-left
+	LEAQ         1(R8), AX
+	MOVQ         AX, X10
+	VPBROADCASTD X10, Y10               // bottom-right
+	VMOVDQU      pool2Lanes<>(SB), Y11
+	XORQ         R9, R9                 // index of the row pair's first value
+	SHLQ         $2, R8                 // w in bytes
+
+p2row:
+	TESTQ        R10, R10
+	JZ           p2done
+	MOVQ         SI, R13
+	MOVQ         R9, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         R11, CX
+
+p2col:
+	CMPQ    CX, $8
+	JLT     p2tail
+	VMOVUPS (R13), Y0
+	VMOVUPS 32(R13), Y1
+	VMOVUPS (R13)(R8*1), Y2
+	VMOVUPS 32(R13)(R8*1), Y3
+	POOL2CORE
+	VMOVUPS Y4, (DI)
+	VMOVDQU Y3, (BX)
+	VPADDD  pool2Step<>(SB), Y15, Y15
+	ADDQ    $64, R13
+	ADDQ    $32, DI
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     p2col
+
+p2tail:
+	TESTQ      CX, CX
+	JZ         p2next
+	LEAQ       (CX)(CX*1), AX       // 2·CX values per row
+	MOVQ       AX, R12
+	MOVQ       $8, DX
+	CMPQ       R12, DX
+	CMOVQGT    DX, R12              // lanes of the first half
+	SUBQ       R12, AX              // lanes of the second
+	LANEMASK(R12, DX, Y12)
+	LANEMASK(AX, DX, Y13)
+	MOVQ       CX, R12
+	LANEMASK(R12, DX, Y14)
+	VMASKMOVPS (R13), Y12, Y0
+	VMASKMOVPS 32(R13), Y13, Y1
+	VMASKMOVPS (R13)(R8*1), Y12, Y2
+	VMASKMOVPS 32(R13)(R8*1), Y13, Y3
+	POOL2CORE
+	VMASKMOVPS Y4, Y14, (DI)
+	VMASKMOVPS Y3, Y14, (BX)
+	LEAQ       (DI)(CX*4), DI
+	LEAQ       (BX)(CX*4), BX
+
+p2next:
+	LEAQ (SI)(R8*2), SI
+	MOVQ R8, AX
+	SHRQ $1, AX                     // 2·w elements
+	ADDQ AX, R9
+	DECQ R10
+	JMP  p2row
+
+p2done:
+	VZEROUPPER
+	RET

@@ -14,3 +14,7 @@ func vbias(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floo
 func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols int) {
 	panic("nn: vmask without assembly")
 }
+
+func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int) {
+	panic("nn: vpool2 without assembly")
+}

@@ -205,3 +205,37 @@ func cmpRun(t *testing.T, cfg Conv2DConfig, hw [2]int, wide, narrow *Conv2D[floa
 		near("db", wide.Bias.Grad.data, narrow.Bias.Grad.data)
 	}
 }
+
+// TestVecPool2 checks the assembly 2×2 pooling against the Go loop on
+// planes of every width up to 41 (odd ones leave a column out), with ties
+// and NaN.
+func TestVecPool2(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the Go loop runs instead")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for w := 2; w <= 41; w++ {
+		for _, h := range []int{2, 3, 6} {
+			img := vecInput(rng, h*w)
+			for i := range img {
+				if rng.IntN(2) == 0 {
+					img[i] = float32(rng.IntN(3)) // ties
+				}
+			}
+			ho, wo := h/2, w/2
+			out, check := guarded(t, ho*wo)
+			arg := make([]int32, ho*wo)
+			vpool2(&img[0], w, &out[0], &arg[0], ho, wo)
+			check()
+			vecOK = false
+			want, wantArg := make([]float32, ho*wo), make([]int32, ho*wo)
+			pool2(img, want, wantArg, w, ho, wo)
+			vecOK = true
+			for i := range want {
+				if !same(out[i], want[i]) || arg[i] != wantArg[i] {
+					t.Fatalf("%d×%d plane, output %d: %v at %d, want %v at %d", h, w, i, out[i], arg[i], want[i], wantArg[i])
+				}
+			}
+		}
+	}
+}
