@@ -308,11 +308,7 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 		gemm(false, true, g.O, ck, ld, 1, gy, ld, col, ld, 0, pw, ck)
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		for o := range g.O {
-			var s T
-			for _, v := range gy[o*ld : (o+1)*ld] {
-				s += v
-			}
-			pb[o] = s
+			pb[o] = sum(gy[o*ld : (o+1)*ld])
 		}
 		if !input {
 			return
@@ -584,4 +580,16 @@ func addTo[T Float](dst, src []T) {
 	for i, v := range src {
 		dst[i] += v
 	}
+}
+
+// sum returns the sum of x.
+func sum[T Float](x []T) T {
+	if f, ok := any(x).([]float32); ok && vecOK && len(f) > 0 {
+		return T(vsum(&f[0], len(f)))
+	}
+	var s T
+	for _, v := range x {
+		s += v
+	}
+	return s
 }

@@ -174,13 +174,25 @@ func (m *MaxPool2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		return nil, shapeErr(m.name, "output gradient", dy, m.y)
 	}
 	dx := reuse(&m.dx, m.in...)
-	hw := m.in[2] * m.in[3]
-	per := m.y.shape[2] * m.y.shape[3]
+	h, w := m.in[2], m.in[3]
+	hw := h * w
+	ho, wo := m.y.shape[2], m.y.shape[3]
+	per := ho * wo
 	planes := m.in[0] * m.in[1]
 	const perJob = 16
 	parallel((planes+perJob-1)/perJob, func(_, job int) {
 		for pl := job * perJob; pl < min(planes, (job+1)*perJob); pl++ {
 			d := dx.data[pl*hw : (pl+1)*hw]
+			if f, ok := any(d).([]float32); ok && vecOK && m.K == 2 {
+				// The kernel writes every window; a row or column left
+				// over by an odd size stays zero.
+				if h%2 != 0 || w%2 != 0 {
+					clear(f)
+				}
+				g := any(dy.data[pl*per : (pl+1)*per]).([]float32)
+				vunpool2(&f[0], w, &g[0], &m.arg[pl*per : (pl+1)*per][0], ho, wo)
+				continue
+			}
 			clear(d)
 			for o, g := range dy.data[pl*per : (pl+1)*per] {
 				d[m.arg[pl*per+o]] += g

@@ -17,3 +17,9 @@ func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols 
 
 //go:noescape
 func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int)
+
+//go:noescape
+func vsum(x *float32, n int) float32
+
+//go:noescape
+func vunpool2(dx *float32, w int, dy *float32, arg *int32, ho, wo int)

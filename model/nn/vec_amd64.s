@@ -339,3 +339,170 @@ p2next:
 p2done:
 	VZEROUPPER
 	RET
+
+// func vsum(x *float32, n int) float32
+// The sum of x[0:n], in 32 lanes (four accumulators of eight) added
+// pairwise at the end.
+TEXT ·vsum(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TAILMASK(CX, DX, AX, Y7)
+
+vsum32:
+	CMPQ   CX, $32
+	JLT    vsum8
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	ADDQ   $128, SI
+	SUBQ   $32, CX
+	JMP    vsum32
+
+vsum8:
+	CMPQ   CX, $8
+	JLT    vsumtail
+	VADDPS (SI), Y0, Y0
+	ADDQ   $32, SI
+	SUBQ   $8, CX
+	JMP    vsum8
+
+vsumtail:
+	TESTQ      CX, CX
+	JZ         vsumdone
+	VMASKMOVPS (SI), Y7, Y4
+	VADDPS     Y4, Y1, Y1
+
+vsumdone:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+16(FP)
+	RET
+
+// UNPOOL2CORE spreads eight output gradients (Y0) over their windows by
+// the indices of the maxima (Y1, relative to Y15 + lane offsets): the top
+// row's 16 values in Y4, Y5, the bottom row's in Y6, Y7.
+#define UNPOOL2CORE \
+	VPSUBD     Y15, Y1, Y1       \
+	VPSUBD     Y11, Y1, Y1       \
+	VPXOR      Y2, Y2, Y2        \
+	VPCMPEQD   Y2, Y1, Y2        \
+	VANDPS     Y0, Y2, Y4        \
+	VPCMPEQD   Y8, Y1, Y2        \
+	VANDPS     Y0, Y2, Y5        \
+	VPCMPEQD   Y9, Y1, Y2        \
+	VANDPS     Y0, Y2, Y6        \
+	VPCMPEQD   Y10, Y1, Y2       \
+	VANDPS     Y0, Y2, Y7        \
+	VUNPCKLPS  Y5, Y4, Y2        \
+	VUNPCKHPS  Y5, Y4, Y3        \
+	VPERM2F128 $0x20, Y3, Y2, Y4 \
+	VPERM2F128 $0x31, Y3, Y2, Y5 \
+	VUNPCKLPS  Y7, Y6, Y2        \
+	VUNPCKHPS  Y7, Y6, Y3        \
+	VPERM2F128 $0x20, Y3, Y2, Y6 \
+	VPERM2F128 $0x31, Y3, Y2, Y7
+
+// Lane offsets of eight consecutive windows, times two.
+DATA unpool2Lanes<>+0(SB)/4, $0
+DATA unpool2Lanes<>+4(SB)/4, $2
+DATA unpool2Lanes<>+8(SB)/4, $4
+DATA unpool2Lanes<>+12(SB)/4, $6
+DATA unpool2Lanes<>+16(SB)/4, $8
+DATA unpool2Lanes<>+20(SB)/4, $10
+DATA unpool2Lanes<>+24(SB)/4, $12
+DATA unpool2Lanes<>+28(SB)/4, $14
+GLOBL unpool2Lanes<>(SB), RODATA|NOPTR, $32
+
+// func vunpool2(dx *float32, w int, dy *float32, arg *int32, ho, wo int)
+// The backward pass of vpool2: each window of dx (w-wide plane) gets its
+// output's gradient at the index of its maximum and 0 elsewhere. Columns
+// from 2·wo and rows from 2·ho on are not written.
+TEXT ·vunpool2(SB), NOSPLIT, $0-48
+	MOVQ         dx+0(FP), SI
+	MOVQ         w+8(FP), R8
+	MOVQ         dy+16(FP), DI
+	MOVQ         arg+24(FP), BX
+	MOVQ         ho+32(FP), R10
+	MOVQ         wo+40(FP), R11
+	MOVL         $1, AX
+	MOVQ         AX, X8
+	VPBROADCASTD X8, Y8
+	MOVQ         R8, X9
+	VPBROADCASTD X9, Y9
+	LEAQ         1(R8), AX
+	MOVQ         AX, X10
+	VPBROADCASTD X10, Y10
+	VMOVDQU      unpool2Lanes<>(SB), Y11
+	XORQ         R9, R9
+	SHLQ         $2, R8
+
+u2row:
+	TESTQ        R10, R10
+	JZ           u2done
+	MOVQ         SI, R13
+	MOVQ         R9, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         R11, CX
+
+u2col:
+	CMPQ    CX, $8
+	JLT     u2tail
+	VMOVUPS (DI), Y0
+	VMOVDQU (BX), Y1
+	UNPOOL2CORE
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, (R13)(R8*1)
+	VMOVUPS Y7, 32(R13)(R8*1)
+	VPADDD  pool2Step<>(SB), Y15, Y15
+	ADDQ    $64, R13
+	ADDQ    $32, DI
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     u2col
+
+u2tail:
+	TESTQ      CX, CX
+	JZ         u2next
+	MOVQ       CX, R12
+	LANEMASK(R12, DX, Y14)
+	VMASKMOVPS (DI), Y14, Y0
+	VMASKMOVPS (BX), Y14, Y1
+	UNPOOL2CORE
+	LEAQ       (CX)(CX*1), AX
+	MOVQ       AX, R12
+	MOVQ       $8, DX
+	CMPQ       R12, DX
+	CMOVQGT    DX, R12
+	SUBQ       R12, AX
+	LANEMASK(R12, DX, Y12)
+	LANEMASK(AX, DX, Y13)
+	VMASKMOVPS Y4, Y12, (R13)
+	VMASKMOVPS Y5, Y13, 32(R13)
+	VMASKMOVPS Y6, Y12, (R13)(R8*1)
+	VMASKMOVPS Y7, Y13, 32(R13)(R8*1)
+	LEAQ       (DI)(CX*4), DI
+	LEAQ       (BX)(CX*4), BX
+
+u2next:
+	LEAQ (SI)(R8*2), SI
+	MOVQ R8, AX
+	SHRQ $1, AX
+	ADDQ AX, R9
+	DECQ R10
+	JMP  u2row
+
+u2done:
+	VZEROUPPER
+	RET

@@ -18,3 +18,9 @@ func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols 
 func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int) {
 	panic("nn: vpool2 without assembly")
 }
+
+func vsum(x *float32, n int) float32 { panic("nn: vsum without assembly") }
+
+func vunpool2(dx *float32, w int, dy *float32, arg *int32, ho, wo int) {
+	panic("nn: vunpool2 without assembly")
+}

@@ -239,3 +239,59 @@ func TestVecPool2(t *testing.T) {
 		}
 	}
 }
+
+func TestVecSum(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the Go loop runs instead")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 300; n += 1 + n/20 {
+		x := make([]float32, n+8)
+		var want float64
+		for i := range n {
+			x[i] = float32(rng.NormFloat64())
+			want += float64(x[i])
+		}
+		for i := n; i < len(x); i++ {
+			x[i] = float32(math.NaN()) // past the end: must not be read
+		}
+		if got := vsum(&x[0], n); math.Abs(float64(got)-want) > 1e-5*float64(n) {
+			t.Fatalf("vsum of %d values: %v, want %v", n, got, want)
+		}
+	}
+	x := []float32{1, float32(math.Inf(1)), 2}
+	if got := vsum(&x[0], 3); !math.IsInf(float64(got), 1) {
+		t.Fatalf("vsum with +Inf: %v", got)
+	}
+}
+
+// TestVecUnpool2 checks the assembly pooling backward pass against the Go
+// loop: each window gets its gradient at its maximum, 0 elsewhere.
+func TestVecUnpool2(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the Go loop runs instead")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for w := 2; w <= 41; w++ {
+		for _, h := range []int{2, 3, 6} {
+			ho, wo := h/2, w/2
+			img := vecInput(rng, h*w)
+			out, arg := make([]float32, ho*wo), make([]int32, ho*wo)
+			vpool2(&img[0], w, &out[0], &arg[0], ho, wo)
+			dy := vecInput(rng, ho*wo)
+			dx, check := guarded(t, h*w)
+			clear(dx)
+			vunpool2(&dx[0], w, &dy[0], &arg[0], ho, wo)
+			check()
+			want := make([]float32, h*w)
+			for i, a := range arg {
+				want[a] += dy[i]
+			}
+			for i := range want {
+				if !same(dx[i], want[i]) && !(dx[i] == 0 && want[i] == 0) {
+					t.Fatalf("%d×%d plane, dx[%d] = %v, want %v", h, w, i, dx[i], want[i])
+				}
+			}
+		}
+	}
+}
