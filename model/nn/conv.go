@@ -141,6 +141,11 @@ type columns[T Float] interface {
 	col2im(worker, b int, dcol []T, ld, off int)
 	// reserve prepares per-worker state for workers goroutines.
 	reserve(workers int)
+	// transposed reports blocks stored the other way round: one row of ck
+	// values per column (image b's rows start at row off), with the
+	// reduction index in the implementation's own order, which the weight
+	// handed to convForward and convBackward then follows too.
+	transposed() bool
 }
 
 // colCacheLimit is the largest column matrix (in elements) a layer keeps
@@ -190,7 +195,11 @@ func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T
 		for b := lo; b < hi; b++ {
 			cols.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
-		gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
+		if cols.transposed() {
+			gemm(false, true, g.O, ld, ck, 1, w, ck, col, ck, 0, out, ld)
+		} else {
+			gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
+		}
 		for b := lo; b < hi; b++ {
 			for o := range g.O {
 				src := out[o*ld+(b-lo)*pc:][:pc]
@@ -305,7 +314,12 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
-		gemm(false, true, g.O, ck, ld, 1, gy, ld, col, ld, 0, pw, ck)
+		tr := cols.transposed()
+		if tr {
+			gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+		} else {
+			gemm(false, true, g.O, ck, ld, 1, gy, ld, col, ld, 0, pw, ck)
+		}
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		for o := range g.O {
 			pb[o] = sum(gy[o*ld : (o+1)*ld])
@@ -313,7 +327,11 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 		if !input {
 			return
 		}
-		gemm(true, false, ck, ld, g.O, 1, w, ck, gy, ld, 0, dcol, ld)
+		if tr {
+			gemm(true, false, ld, ck, g.O, 1, gy, ld, w, ck, 0, dcol, ck)
+		} else {
+			gemm(true, false, ck, ld, g.O, 1, w, ck, gy, ld, 0, dcol, ld)
+		}
 		for b := lo; b < hi; b++ {
 			cols.col2im(worker, b, dcol, ld, (b-lo)*pc)
 		}
@@ -432,6 +450,8 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 type plainCols[T Float] struct{ c *Conv2D[T] }
 
 func (pc plainCols[T]) reserve(workers int) { pc.c.pad.reserve(workers) }
+
+func (pc plainCols[T]) transposed() bool { return false }
 
 // padded returns worker's buffer holding image b of src (C×H×W planes)
 // zero-padded, one padPlane per channel; with fill false it is only zeroed.

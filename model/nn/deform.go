@@ -31,6 +31,7 @@ type DeformConv2D[T Float] struct {
 	y, dx, doff, dmask *Tensor[T]
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
+	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	parts              []T
 	cache, cacheBuf    []T // columns kept from Forward for Backward
 
@@ -101,7 +102,9 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		bias = d.Bias.Value.data
 	}
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
-	convForward(g, d.Weight.Value.data, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
+	d.wT = grow(d.wT, len(d.Weight.Value.data))
+	d.permute(d.wT, d.Weight.Value.data, false)
+	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
 	return y, nil
 }
 
@@ -127,15 +130,42 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	if d.Bias != nil {
 		db = d.Bias.Grad.data
 	}
-	convBackward(g, d.Weight.Value.data, d.y.data, dy.data, d.Weight.Grad.data, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	d.dwT = grow(d.dwT, len(d.wT))
+	clear(d.dwT)
+	convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
 }
 
-// sampleTable holds, for each (group, tap, output pixel) of one image, the
-// bilinear sample point as one index into the image padded by a ring of
-// zeros (corners base, base+1, base+Wp, base+Wp+1) and its fractional
-// position (fy, fx) between them. With a = 1−fy, b = fy, c = 1−fx, d = fx
-// and corner values v0..v3:
+// permute converts between the weight's O×C×kh×kw order and the column
+// order O×G×kh·kw×(C/G) of deformCols: wT = w reordered, or with back,
+// w += wT reordered back.
+func (d *DeformConv2D[T]) permute(dst, src []T, back bool) {
+	g := d.g
+	K, cpg := g.k(), g.C/d.groups
+	ck := g.ck()
+	for o := range g.O {
+		for ch := range g.C {
+			grp, chg := ch/cpg, ch%cpg
+			for k := range K {
+				i := o*ck + ch*K + k
+				j := o*ck + (grp*K+k)*cpg + chg
+				if back {
+					dst[i] += src[j]
+				} else {
+					dst[j] = src[i]
+				}
+			}
+		}
+	}
+}
+
+// sampleTable holds, for each output pixel p, offset group and tap k of one
+// image (entry e = (p·G + group)·kh·kw + k), the bilinear sample point as
+// the index of its top-left corner in the image padded by a ring of zeros
+// (corners base, base+1, base+Wp, base+Wp+1), the four corner weights and
+// the fractional position (fy, fx) between the corners. With a = 1−fy,
+// b = fy, c = 1−fx, d = fx and corner values v0..v3:
 //
 //	value   = a(c·v0 + d·v1) + b(c·v2 + d·v3)
 //	∂/∂y    = c(v2 − v0) + d(v3 − v1)
@@ -144,13 +174,20 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 // The zero ring stands for torchvision's "pixels outside the input are 0",
 // so no corner needs a bounds check. torchvision counts a point at y ≤ −1 or
 // x ≤ −1 as 0 but still takes its coordinate derivative from the corners:
-// vv is 1 where the value counts, mv = mask·vv and md = mask (0 for points
-// too far out to touch the input at all).
+// vv is 1 where the value counts, the weights carry mask·vv, and md is the
+// mask (0 for points too far out to touch the input at all).
+//
+// The padded image is stored pixel-major (Hp·Wp pixels of C channels), so
+// that the corners of one sample point are runs of C/G channels: sampling
+// and its gradient are then element-wise over channels, and the column
+// matrix is stored one row per output pixel, ordered (group, tap, channel).
 type sampleTable[T Float] struct {
 	base       []int32
+	wts        []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
 	fy, fx     []T
-	mv, md, vv []T
-	pad        []T // one padded input plane per channel: C × (H+2)(W+2)
+	md, vv     []T
+	s          []T // 4 per entry: backward dot products of the gradient with the corners
+	pad        []T // padded input, (H+2)(W+2) pixels × C
 	dpad       []T // padded input gradient, same layout
 }
 
@@ -165,10 +202,12 @@ func grow[T any](s []T, n int) []T {
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 	g := d.g
 	K, P := g.k(), g.p()
-	n := d.groups * K * P
+	GK := d.groups * K
+	n := GK * P
 	t.base = grow(t.base, n)
+	t.wts = grow(t.wts, 4*n)
 	t.fy, t.fx = grow(t.fy, n), grow(t.fx, n)
-	t.mv, t.md, t.vv = grow(t.mv, n), grow(t.md, n), grow(t.vv, n)
+	t.md, t.vv = grow(t.md, n), grow(t.vv, n)
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
@@ -176,62 +215,69 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 	}
 	wp := g.W + 2
 	H, W := T(g.H), T(g.W)
-	for gk := range d.groups * K {
-		k := gk % K
-		i, j := k/g.KW, k%g.KW
-		offY := off[2*gk*P : (2*gk+1)*P]
-		offX := off[(2*gk+1)*P : (2*gk+2)*P]
-		for p := range P {
-			oy, ox := p/g.Wo, p%g.Wo
-			e := gk*P + p
-			y := T(oy*g.SH-g.PH+i*g.DH) + offY[p]
-			x := T(ox*g.SW-g.PW+j*g.DW) + offX[p]
+	for p := range P {
+		oy, ox := p/g.Wo, p%g.Wo
+		for gk := range GK {
+			k := gk % K
+			i, j := k/g.KW, k%g.KW
+			e := p*GK + gk
+			y := T(oy*g.SH-g.PH+i*g.DH) + off[2*gk*P+p]
+			x := T(ox*g.SW-g.PW+j*g.DW) + off[(2*gk+1)*P+p]
 			m := T(1)
 			if mask != nil {
-				m = mask[e]
+				m = mask[gk*P+p]
 			}
+			w := t.wts[4*e : 4*e+4]
 			// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
 			// plane holds rows −1..H and columns −1..W.
 			if !(y >= -1 && y < H && x >= -1 && x < W) {
-				t.base[e], t.fy[e], t.fx[e], t.mv[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0, 0
+				t.base[e], t.fy[e], t.fx[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0
+				w[0], w[1], w[2], w[3] = 0, 0, 0, 0
 				continue
 			}
 			yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
 			t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
-			t.fy[e], t.fx[e] = y-T(yl), x-T(xl)
+			fy, fx := y-T(yl), x-T(xl)
+			t.fy[e], t.fx[e] = fy, fx
 			t.md[e] = m
+			mv := T(0)
 			if y > -1 && x > -1 {
-				t.vv[e], t.mv[e] = 1, m
+				t.vv[e], mv = 1, m
 			} else {
-				t.vv[e], t.mv[e] = 0, 0
+				t.vv[e] = 0
 			}
+			a, c := 1-fy, 1-fx
+			w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
 		}
 	}
 }
 
-// padImage copies image b's channels into t.pad with a ring of zeros.
+// padImage copies image b into t.pad, pixel-major with a ring of zeros.
 func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
 	hw, wp, pp := g.H*g.W, g.W+2, (g.H+2)*(g.W+2)
-	t.pad = grow(t.pad, g.C*pp)
+	t.pad = grow(t.pad, pp*g.C)
+	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
 	for c := range g.C {
-		dst := t.pad[c*pp : (c+1)*pp]
-		clear(dst[:wp])
-		clear(dst[(g.H+1)*wp:])
+		src := x[c*hw : (c+1)*hw]
 		for r := range g.H {
-			row := dst[(r+1)*wp : (r+2)*wp]
-			row[0], row[wp-1] = 0, 0
-			copy(row[1:wp-1], x[c*hw+r*g.W:c*hw+(r+1)*g.W])
+			row := t.pad[((r+1)*wp+1)*g.C+c:]
+			for j, v := range src[r*g.W : (r+1)*g.W] {
+				row[j*g.C] = v
+			}
 		}
 	}
 }
 
 // deformCols is the bilinear im2col of a DeformConv2D; its col2im also
-// produces the offset and mask gradients.
+// produces the offset and mask gradients. Its column blocks are
+// transposed: one row of ck values per output pixel.
 type deformCols[T Float] struct {
 	d *DeformConv2D[T]
 }
+
+func (dc deformCols[T]) transposed() bool { return true }
 
 func (dc deformCols[T]) reserve(workers int) {
 	for len(dc.d.tabs) < workers {
@@ -241,93 +287,146 @@ func (dc deformCols[T]) reserve(workers int) {
 
 func (dc deformCols[T]) table(worker int) *sampleTable[T] { return &dc.d.tabs[worker] }
 
-func (dc deformCols[T]) im2col(worker, b int, col []T, ld, off int) {
+// runs calls fn for each run of entries whose channel blocks are
+// contiguous in both the padded image and the column row: all of them with
+// one offset group, else the kh·kw taps of one (pixel, group).
+func (dc deformCols[T]) runs(fn func(e0, e1, ch0 int)) {
 	d, g := dc.d, dc.d.g
-	t := dc.table(worker)
-	d.fill(t, b)
-	d.padImage(t, b)
-	K, P, pp, wp := g.k(), g.p(), (g.H+2)*(g.W+2), g.W+2
+	K, P := g.k(), g.p()
+	if d.groups == 1 {
+		fn(0, K*P, 0)
+		return
+	}
 	cpg := g.C / d.groups
-	for ch := range g.C {
-		img := t.pad[ch*pp : (ch+1)*pp]
-		grp := ch / cpg
-		for k := range K {
-			row := col[(ch*K+k)*ld+off : (ch*K+k)*ld+off+P]
-			e0 := (grp*K + k) * P
-			base := t.base[e0 : e0+P]
-			fy, fx, mv := t.fy[e0:e0+P], t.fx[e0:e0+P], t.mv[e0:e0+P]
-			for p := range row {
-				q := int(base[p])
-				v := img[q : q+wp+2 : q+wp+2]
-				b, d := fy[p], fx[p]
-				a, c := 1-b, 1-d
-				row[p] = mv[p] * (a*(c*v[0]+d*v[1]) + b*(c*v[wp]+d*v[wp+1]))
-			}
+	for p := range P {
+		for grp := range d.groups {
+			e0 := (p*d.groups + grp) * K
+			fn(e0, e0+K, grp*cpg)
 		}
 	}
 }
 
-func (dc deformCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
+func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
+	d, g := dc.d, dc.d.g
+	t := dc.table(worker)
+	d.fill(t, b)
+	d.padImage(t, b)
+	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	rows := col[off*ck : (off+g.p())*ck]
+	dc.runs(func(e0, e1, ch0 int) {
+		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+	})
+}
+
+func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
 	K, P, HW := g.k(), g.p(), g.H*g.W
-	pp, wp := (g.H+2)*(g.W+2), g.W+2
-	n := d.groups * K * P
-	cpg := g.C / d.groups
-	t.dpad = grow(t.dpad, g.C*pp)
+	GK := d.groups * K
+	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	n := GK * P
+	t.dpad = grow(t.dpad, len(t.pad))
 	clear(t.dpad)
+	t.s = grow(t.s, 4*n)
+	rows := dcol[off*ck : (off+P)*ck]
+	dc.runs(func(e0, e1, ch0 int) {
+		dcnScatter(t.dpad[ch0:], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+	})
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
-	clear(doff)
 	var dmask []T
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
-		clear(dmask)
 	}
-	for ch := range g.C {
-		img := t.pad[ch*pp : (ch+1)*pp]
-		gimg := t.dpad[ch*pp : (ch+1)*pp]
-		grp := ch / cpg
-		for k := range K {
-			row := dcol[(ch*K+k)*ld+off : (ch*K+k)*ld+off+P]
-			gk := grp*K + k
-			e0 := gk * P
-			base := t.base[e0 : e0+P]
-			fy, fx := t.fy[e0:e0+P], t.fx[e0:e0+P]
-			mv, md, vv := t.mv[e0:e0+P], t.md[e0:e0+P], t.vv[e0:e0+P]
-			dOffY := doff[2*gk*P : (2*gk+1)*P]
-			dOffX := doff[(2*gk+1)*P : (2*gk+2)*P]
-			var dm []T
+	for p := range P {
+		for gk := range GK {
+			e := p*GK + gk
+			s := t.s[4*e : 4*e+4]
+			fy, fx, md := t.fy[e], t.fx[e], t.md[e]
+			a, c := 1-fy, 1-fx
+			doff[2*gk*P+p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
+			doff[(2*gk+1)*P+p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
 			if dmask != nil {
-				dm = dmask[e0 : e0+P]
-			}
-			for p, gv := range row {
-				q := int(base[p])
-				v := img[q : q+wp+2 : q+wp+2]
-				v0, v1, v2, v3 := v[0], v[1], v[wp], v[wp+1]
-				b, d := fy[p], fx[p]
-				a, c := 1-b, 1-d
-				gmv := gv * mv[p]
-				gi := gimg[q : q+wp+2 : q+wp+2]
-				gi[0] += gmv * a * c
-				gi[1] += gmv * a * d
-				gi[wp] += gmv * b * c
-				gi[wp+1] += gmv * b * d
-				gmd := gv * md[p]
-				dOffY[p] += gmd * (c*(v2-v0) + d*(v3-v1))
-				dOffX[p] += gmd * (a*(v1-v0) + b*(v3-v2))
-				if dm != nil {
-					dm[p] += gv * vv[p] * (a*(c*v0+d*v1) + b*(c*v2+d*v3))
-				}
+				dmask[gk*P+p] = t.vv[e] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
 			}
 		}
 	}
 	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
 	for c := range g.C {
-		src := t.dpad[c*pp : (c+1)*pp]
+		dst := dx[c*HW : (c+1)*HW]
 		for r := range g.H {
-			copy(dx[c*HW+r*g.W:c*HW+(r+1)*g.W], src[(r+1)*wp+1:(r+1)*wp+1+g.W])
+			row := t.dpad[((r+1)*wp+1)*g.C+c:]
+			for j := range g.W {
+				dst[r*g.W+j] = row[j*g.C]
+			}
 		}
+	}
+}
+
+// dcnGather writes, for each entry e of base, n values to dst[e·n:]: the
+// weighted sum of the four corners img[q+i], img[q+pix+i], img[q+row+i],
+// img[q+row+pix+i] with q = base[e]·pix and weights wts[4e:4e+4].
+func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int) {
+	if len(base) == 0 {
+		return
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	_, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1]
+	if f, ok := any(dst).([]float32); ok && vecOK {
+		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0], len(base), n)
+		return
+	}
+	for e, q := range base {
+		q := int(q) * pix
+		v0, v1 := img[q:][:n], img[q+pix:][:n]
+		v2, v3 := img[q+row:][:n], img[q+row+pix:][:n]
+		w := wts[4*e : 4*e+4]
+		out := dst[e*n:][:n]
+		for i := range out {
+			out[i] = w[0]*v0[i] + w[1]*v1[i] + w[2]*v2[i] + w[3]*v3[i]
+		}
+	}
+}
+
+// dcnScatter is the transpose of dcnGather: for each entry e it adds
+// weight·g[e·n+i] to the four corners of dimg, and stores in s[4e:4e+4]
+// the dot products of g[e·n:][:n] with the four corners of img.
+func dcnScatter[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []T, n int) {
+	if len(base) == 0 {
+		return
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
+	if f, ok := any(dimg).([]float32); ok && vecOK {
+		dcnScatterAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
+			&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)
+		return
+	}
+	for e, q := range base {
+		q := int(q) * pix
+		v0, v1 := img[q:][:n], img[q+pix:][:n]
+		v2, v3 := img[q+row:][:n], img[q+row+pix:][:n]
+		d0, d1 := dimg[q:][:n], dimg[q+pix:][:n]
+		d2, d3 := dimg[q+row:][:n], dimg[q+row+pix:][:n]
+		w := wts[4*e : 4*e+4]
+		var s0, s1, s2, s3 T
+		for i, gv := range g[e*n:][:n] {
+			s0 += gv * v0[i]
+			s1 += gv * v1[i]
+			s2 += gv * v2[i]
+			s3 += gv * v3[i]
+			d0[i] += w[0] * gv
+			d1[i] += w[1] * gv
+			d2[i] += w[2] * gv
+			d3[i] += w[3] * gv
+		}
+		s[4*e], s[4*e+1], s[4*e+2], s[4*e+3] = s0, s1, s2, s3
 	}
 }

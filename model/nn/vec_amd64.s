@@ -506,3 +506,181 @@ u2next:
 u2done:
 	VZEROUPPER
 	RET
+
+// func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int)
+// For each of count entries e: the corners of the sample point start at
+// q = img + base[e]·pix, q+pix, q+row and q+row+pix (elements); dst[e·n+i]
+// = Σ wts[4e+j]·corner_j[i] for i < n. See dcnGather.
+TEXT ·dcnGatherAVX(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ img+8(FP), SI
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ count+48(FP), R10
+	MOVQ n+56(FP), R11
+	TAILMASK(R11, CX, AX, Y15)
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+dgentry:
+	TESTQ        R10, R10
+	JZ           dgdone
+	MOVLQSX      (BX), AX
+	IMULQ        R8, AX
+	ADDQ         SI, AX              // top-left corner
+	LEAQ         (AX)(R9*1), R12     // bottom-left
+	VBROADCASTSS (DX), Y8
+	VBROADCASTSS 4(DX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VBROADCASTSS 12(DX), Y11
+	MOVQ         R11, CX
+
+dgvec:
+	CMPQ        CX, $8
+	JLT         dgtail
+	VMULPS      (AX), Y8, Y0
+	VFMADD231PS (AX)(R8*1), Y9, Y0
+	VFMADD231PS (R12), Y10, Y0
+	VFMADD231PS (R12)(R8*1), Y11, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, AX
+	ADDQ        $32, R12
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         dgvec
+
+dgtail:
+	TESTQ       CX, CX
+	JZ          dgnext
+	VMASKMOVPS  (AX), Y15, Y1
+	VMULPS      Y1, Y8, Y0
+	VMASKMOVPS  (AX)(R8*1), Y15, Y1
+	VFMADD231PS Y1, Y9, Y0
+	VMASKMOVPS  (R12), Y15, Y1
+	VFMADD231PS Y1, Y10, Y0
+	VMASKMOVPS  (R12)(R8*1), Y15, Y1
+	VFMADD231PS Y1, Y11, Y0
+	VMASKMOVPS  Y0, Y15, (DI)
+	LEAQ        (DI)(CX*4), DI
+
+dgnext:
+	ADDQ $4, BX
+	ADDQ $16, DX
+	DECQ R10
+	JMP  dgentry
+
+dgdone:
+	VZEROUPPER
+	RET
+
+// func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// The transpose of dcnGatherAVX: for each entry e, the corners of dimg at
+// the sample point get wts[4e+j]·gr[e·n+i] added, and s[4e+j] = Σ_i
+// gr[e·n+i]·corner_j of img[i]. See dcnScatter.
+TEXT ·dcnScatterAVX(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	TAILMASK(R11, CX, AX, Y15)
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ s+56(FP), AX
+	SUBQ DX, AX
+	MOVQ AX, s+56(FP)                // from here on: s − wts, in bytes
+
+dsentry:
+	TESTQ        R10, R10
+	JZ           dsdone
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX             // img top-left corner
+	LEAQ         (AX)(R9*1), R12     // img bottom-left
+	ADDQ         dimg+0(FP), R13     // dimg top-left
+	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	VBROADCASTSS (DX), Y8
+	VBROADCASTSS 4(DX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VBROADCASTSS 12(DX), Y11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         R11, SI
+
+dsvec:
+	CMPQ        SI, $8
+	JLT         dstail
+	VMOVUPS     (DI), Y0
+	VFMADD231PS (AX), Y0, Y4
+	VFMADD231PS (AX)(R8*1), Y0, Y5
+	VFMADD231PS (R12), Y0, Y6
+	VFMADD231PS (R12)(R8*1), Y0, Y7
+	VMOVUPS     (R13), Y1
+	VFMADD231PS Y0, Y8, Y1
+	VMOVUPS     Y1, (R13)
+	VMOVUPS     (R13)(R8*1), Y2
+	VFMADD231PS Y0, Y9, Y2
+	VMOVUPS     Y2, (R13)(R8*1)
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y0, Y10, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     (CX)(R8*1), Y12
+	VFMADD231PS Y0, Y11, Y12
+	VMOVUPS     Y12, (CX)(R8*1)
+	ADDQ        $32, DI
+	ADDQ        $32, AX
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	ADDQ        $32, CX
+	SUBQ        $8, SI
+	JMP         dsvec
+
+dstail:
+	TESTQ       SI, SI
+	JZ          dssum
+	VMASKMOVPS  (DI), Y15, Y0
+	VMASKMOVPS  (AX), Y15, Y1
+	VFMADD231PS Y1, Y0, Y4
+	VMASKMOVPS  (AX)(R8*1), Y15, Y1
+	VFMADD231PS Y1, Y0, Y5
+	VMASKMOVPS  (R12), Y15, Y1
+	VFMADD231PS Y1, Y0, Y6
+	VMASKMOVPS  (R12)(R8*1), Y15, Y1
+	VFMADD231PS Y1, Y0, Y7
+	VMASKMOVPS  (R13), Y15, Y1
+	VFMADD231PS Y0, Y8, Y1
+	VMASKMOVPS  Y1, Y15, (R13)
+	VMASKMOVPS  (R13)(R8*1), Y15, Y1
+	VFMADD231PS Y0, Y9, Y1
+	VMASKMOVPS  Y1, Y15, (R13)(R8*1)
+	VMASKMOVPS  (CX), Y15, Y1
+	VFMADD231PS Y0, Y10, Y1
+	VMASKMOVPS  Y1, Y15, (CX)
+	VMASKMOVPS  (CX)(R8*1), Y15, Y1
+	VFMADD231PS Y0, Y11, Y1
+	VMASKMOVPS  Y1, Y15, (CX)(R8*1)
+	LEAQ        (DI)(SI*4), DI
+
+dssum:
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	MOVQ         s+56(FP), AX
+	VMOVUPS      X4, (DX)(AX*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          dsentry
+
+dsdone:
+	VZEROUPPER
+	RET

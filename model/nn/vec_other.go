@@ -24,3 +24,11 @@ func vsum(x *float32, n int) float32 { panic("nn: vsum without assembly") }
 func vunpool2(dx *float32, w int, dy *float32, arg *int32, ho, wo int) {
 	panic("nn: vunpool2 without assembly")
 }
+
+func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int) {
+	panic("nn: dcnGatherAVX without assembly")
+}
+
+func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
+	panic("nn: dcnScatterAVX without assembly")
+}

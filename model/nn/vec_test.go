@@ -295,3 +295,69 @@ func TestVecUnpool2(t *testing.T) {
 		}
 	}
 }
+
+// TestVecDeformSampling checks the assembly bilinear gather and its
+// transpose against the Go loops, for channel runs of every length up to
+// 20 and the seed's 32, within a wider pixel (offset groups).
+func TestVecDeformSampling(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the Go loops run instead")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 20, 32, 33} {
+		pix := n + rng.IntN(3)*n // a group's run inside C channels
+		wp, hp := 7, 6
+		row := wp * pix
+		img := vecInput(rng, hp*wp*pix)
+		count := 23
+		base := make([]int32, count)
+		for i := range base {
+			base[i] = int32(rng.IntN((hp-1)*wp - 1)) // corners stay inside
+		}
+		base[3] = base[2] // two entries on the same corners
+		wts := make([]float32, 4*count)
+		for i := range wts {
+			wts[i] = float32(rng.Float64())
+		}
+		dst, check := guarded(t, count*n)
+		dcnGather(dst, img[:len(img)-(pix-n)], pix, row, base, wts, n)
+		check()
+		vecOK = false
+		want := make([]float32, count*n)
+		dcnGather(want, img[:len(img)-(pix-n)], pix, row, base, wts, n)
+		vecOK = true
+		near32(t, "gather", n, dst, want)
+
+		g := vecInput(rng, count*n)
+		for i := range g {
+			if g[i] != g[i] || math.IsInf(float64(g[i]), 0) {
+				g[i] = 1
+			}
+		}
+		for i := range img {
+			if img[i] != img[i] || math.IsInf(float64(img[i]), 0) {
+				img[i] = 0.5
+			}
+		}
+		dimg, dwant := make([]float32, len(img)), make([]float32, len(img))
+		s, swant := make([]float32, 4*count), make([]float32, 4*count)
+		dcnScatter(dimg[:len(img)-(pix-n)], img[:len(img)-(pix-n)], pix, row, base, wts, g, s, n)
+		vecOK = false
+		dcnScatter(dwant[:len(img)-(pix-n)], img[:len(img)-(pix-n)], pix, row, base, wts, g, swant, n)
+		vecOK = true
+		near32(t, "scatter dimg", n, dimg, dwant)
+		near32(t, "scatter sums", n, s, swant)
+	}
+}
+
+func near32(t *testing.T, what string, n int, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if same(got[i], want[i]) {
+			continue // equal, or both NaN
+		}
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*max(1, math.Abs(float64(want[i]))) || got[i] != got[i] {
+			t.Fatalf("%s, runs of %d: [%d] = %v, want %v", what, n, i, got[i], want[i])
+		}
+	}
+}
