@@ -182,13 +182,13 @@ func (d *DeformConv2D[T]) permute(dst, src []T, back bool) {
 // and its gradient are then element-wise over channels, and the column
 // matrix is stored one row per output pixel, ordered (group, tap, channel).
 type sampleTable[T Float] struct {
-	base       []int32
-	wts        []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
-	fy, fx     []T
-	md, vv     []T
-	s          []T // 4 per entry: backward dot products of the gradient with the corners
-	pad        []T // padded input, (H+2)(W+2) pixels × C
-	dpad       []T // padded input gradient, same layout
+	base   []int32
+	wts    []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
+	fy, fx []T
+	md, vv []T
+	s      []T // 4 per entry: backward dot products of the gradient with the corners
+	pad    []T // padded input, (H+2)(W+2) pixels × C
+	dpad   []T // padded input gradient, same layout
 }
 
 func grow[T any](s []T, n int) []T {

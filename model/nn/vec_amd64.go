@@ -24,7 +24,6 @@ func vsum(x *float32, n int) float32
 //go:noescape
 func vunpool2(dx *float32, w int, dy *float32, arg *int32, ho, wo int)
 
-
 //go:noescape
 func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int)
 
