@@ -337,13 +337,9 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 		}
 	})
 	for c := range n {
-		for i, v := range part[c*nw : c*nw+g.O*ck] {
-			dw[i] += v
-		}
+		addTo(dw[:g.O*ck], part[c*nw:c*nw+g.O*ck])
 		if db != nil {
-			for i, v := range part[c*nw+g.O*ck : (c+1)*nw] {
-				db[i] += v
-			}
+			addTo(db[:g.O], part[c*nw+g.O*ck:(c+1)*nw])
 		}
 	}
 }
