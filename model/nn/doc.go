@@ -15,4 +15,10 @@
 // Work inside a layer is split over the batch in fixed chunks, run on all
 // cores, and reduced in chunk order, so that the same inputs give the same
 // bits whatever the number of cores.
+//
+// On amd64 the float32 hot loops are Go assembly: the GEMM micro-kernels
+// (gemm_amd64.s) and AVX2 element-wise kernels (vec_amd64.s: bias and fused
+// ReLU, gradient masks, pooling, the deformable bilinear gather and its
+// transpose). float64, other CPUs and other architectures run the same
+// algorithms as Go loops, and the tests check the two against each other.
 package nn
