@@ -63,15 +63,18 @@ func outcome(err error) Phase {
 
 func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, b *bridge) error {
 	d, err := train.LoadDataContext(ctx, rc, b.loadProgress)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err != nil {
+	if cerr := ctx.Err(); cerr != nil || err != nil {
+		// Nothing was trained: leave no run folder with only a config.
+		_, _ = run.DiscardIfEmpty()
+		if cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("loading %s: %w", dataName(rc.Data), err)
 	}
 	b.setData(d.Classes, dataInfo(rc, d))
 	ts, err := train.NewSession(rc, d, run)
 	if err != nil {
+		_, _ = run.DiscardIfEmpty()
 		return fmt.Errorf("building the models: %w", err)
 	}
 	s.mu.Lock()

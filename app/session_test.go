@@ -167,7 +167,8 @@ func TestCloseMidTrainingWaitsForGoroutines(t *testing.T) {
 }
 
 func TestBadMNISTFolderShowsError(t *testing.T) {
-	h := newHarness(t, t.TempDir())
+	runs := t.TempDir()
+	h := newHarness(t, runs)
 	rc := tinyConfig()
 	rc.MNISTDir = t.TempDir() // empty
 	h.u.form.set(rc)
@@ -179,6 +180,9 @@ func TestBadMNISTFolderShowsError(t *testing.T) {
 	}
 	if h.u.start.Disabled() || !h.u.pause.Disabled() {
 		t.Error("after a failure Start must be enabled again")
+	}
+	if left, _ := os.ReadDir(runs); len(left) > 0 {
+		t.Errorf("the failed run left %s behind in the runs folder", left[0].Name())
 	}
 }
 

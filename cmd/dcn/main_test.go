@@ -88,6 +88,11 @@ func TestCLIErrors(t *testing.T) {
 			}
 		})
 	}
+	// Failed runs leave no run folder behind (the bad MNIST folder got as
+	// far as writing its config).
+	if left, _ := os.ReadDir(empty); len(left) > 0 {
+		t.Errorf("failed runs left %d entries in the output folder, first %s", len(left), left[0].Name())
+	}
 }
 
 func TestResultsTable(t *testing.T) {

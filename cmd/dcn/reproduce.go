@@ -172,7 +172,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			first = run.Config
 		}
 		fmt.Fprintf(stderr, "== %s ==\n", opt)
-		recs, err := trainRun(ctx, run, *resume, "dcn reproduce mnist --resume --out "+run.Dir, stdout, stderr)
+		recs, err := trainRun(ctx, run, *resume, "dcn reproduce coco --resume --out "+*out, stdout, stderr)
 		if err != nil {
 			return err
 		}

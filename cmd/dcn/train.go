@@ -142,6 +142,12 @@ func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, std
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	d, err := train.LoadDataContext(ctx, rc, cropProgress(stderr))
 	if err != nil {
+		if !resume {
+			// Nothing was trained: leave no run folder with only a config.
+			if gone, derr := run.DiscardIfEmpty(); derr == nil && gone {
+				fmt.Fprintf(stderr, "removed the empty run folder %s\n", run.Dir)
+			}
+		}
 		return nil, err
 	}
 	for _, r := range d.Reports {

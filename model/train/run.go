@@ -60,6 +60,27 @@ func Create(dir string, rc RunConfig) (*Run, error) {
 	return &Run{Dir: dir, Config: rc}, nil
 }
 
+// DiscardIfEmpty removes the run folder if it holds nothing but the
+// config.json that Create wrote (a run whose data failed to load, say), so
+// that no empty run is left behind. It reports whether it removed it; a
+// folder with anything else in it is kept.
+func (r *Run) DiscardIfEmpty() (bool, error) {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return false, fmt.Errorf("train: %w", err)
+	}
+	if len(entries) != 1 || entries[0].Name() != configFile {
+		return false, nil
+	}
+	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
+		return false, fmt.Errorf("train: %w", err)
+	}
+	if err := os.Remove(r.Dir); err != nil {
+		return false, fmt.Errorf("train: %w", err)
+	}
+	return true, nil
+}
+
 // Open reads an existing run folder.
 func Open(dir string) (*Run, error) {
 	path := filepath.Join(dir, configFile)

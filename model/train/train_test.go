@@ -354,3 +354,31 @@ func TestOpenRefusesBadRunFolders(t *testing.T) {
 }
 
 var _ = data.DefaultScales
+
+func TestDiscardIfEmpty(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	run, err := Create(dir, tinyConfig("cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(t.TempDir(), "kept")
+	run2, err := Create(kept, tinyConfig("cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(kept, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := run.DiscardIfEmpty(); !gone || err != nil {
+		t.Fatalf("a run with only its config: removed %v, err %v", gone, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the run folder is still there: %v", err)
+	}
+	if gone, err := run2.DiscardIfEmpty(); gone || err != nil {
+		t.Fatalf("a run folder with another file: removed %v, err %v", gone, err)
+	}
+	if _, err := os.Stat(filepath.Join(kept, "notes.txt")); err != nil {
+		t.Errorf("the other file is gone: %v", err)
+	}
+}
