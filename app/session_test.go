@@ -248,9 +248,17 @@ func TestShortcuts(t *testing.T) {
 	press := func(key fyne.KeyName) {
 		h.w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault})
 	}
-	press(fyne.KeyReturn)
+	// Typed while an entry has the focus (Fyne hands shortcuts to the
+	// focused widget): the entry passes it on to the window.
+	h.w.Canvas().Focus(h.u.form.epochs)
+	h.u.form.epochs.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
 	if !h.u.last.Phase.Active() {
-		t.Fatalf("Ctrl+Enter: phase %s, want a running session", h.u.last.Phase)
+		t.Fatalf("Ctrl+Enter in the epochs entry: phase %s, want a running session", h.u.last.Phase)
+	}
+	// The entry keeps its own shortcuts.
+	h.u.form.seed.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if h.u.form.seed.SelectedText() != h.u.form.seed.Text {
+		t.Errorf("Ctrl+A in the seed entry selected %q of %q", h.u.form.seed.SelectedText(), h.u.form.seed.Text)
 	}
 	press(fyne.KeyP)
 	if h.u.pause.Text != "Resume" {

@@ -43,33 +43,36 @@ type formActions struct {
 	// changed is called when the data set or the placement changes, that
 	// is, when the models of the next run change.
 	changed func()
+	// shortcut runs a window shortcut typed while an entry has the focus
+	// and reports whether it was one.
+	shortcut func(fyne.Shortcut) bool
 }
 
 // trainForm holds the settings of the next run. Its rows depend on the
 // data set: box holds a form rebuilt when the data set changes.
 type trainForm struct {
 	dataset    *widget.RadioGroup
-	scales     *widget.Entry
-	mnistDir   *widget.Entry
+	scales     *formEntry
+	mnistDir   *formEntry
 	chooseSrc  *widget.Button
-	cocoDir    *widget.Entry
+	cocoDir    *formEntry
 	chooseCOCO *widget.Button
 	download   *widget.Button
 	cocoInfo   *widget.Label
 	place      *widget.Select
-	cropSize   *widget.Entry
-	topK       *widget.Entry
+	cropSize   *formEntry
+	topK       *formEntry
 	arch       *widget.RadioGroup
-	epochs     *widget.Entry
-	batch      *widget.Entry
+	epochs     *formEntry
+	batch      *formEntry
 	optimizer  *widget.Select
-	lr         *widget.Entry
-	seed       *widget.Entry
-	limit      *widget.Entry
-	val        *widget.Entry
-	valCOCO    *widget.Entry // in val's place for COCO: always disabled
-	testLimit  *widget.Entry
-	runsDir    *widget.Entry
+	lr         *formEntry
+	seed       *formEntry
+	limit      *formEntry
+	val        *formEntry
+	valCOCO    *formEntry // in val's place for COCO: always disabled
+	testLimit  *formEntry
+	runsDir    *formEntry
 	chooseDir  *widget.Button
 
 	box     *fyne.Container
@@ -98,29 +101,30 @@ func demoConfig() train.RunConfig {
 }
 
 func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
+	entry := func() *formEntry { return newFormEntry(act.shortcut) }
 	f := &trainForm{
 		dataset:    widget.NewRadioGroup([]string{dataMNIST, dataCOCO}, nil),
-		scales:     widget.NewEntry(),
-		mnistDir:   widget.NewEntry(),
+		scales:     entry(),
+		mnistDir:   entry(),
 		chooseSrc:  widget.NewButton("Choose…", act.chooseMNIST),
-		cocoDir:    widget.NewEntry(),
+		cocoDir:    entry(),
 		chooseCOCO: widget.NewButton("Choose…", act.chooseCOCO),
 		download:   widget.NewButtonWithIcon("Download COCO…", theme.DownloadIcon(), act.download),
 		cocoInfo:   widget.NewLabel(""),
 		place:      widget.NewSelect([]string{placeFirst, placeMiddle, placeLast, placeAll}, nil),
-		cropSize:   widget.NewEntry(),
-		topK:       widget.NewEntry(),
+		cropSize:   entry(),
+		topK:       entry(),
 		arch:       widget.NewRadioGroup([]string{archV2, archV1}, nil),
-		epochs:     widget.NewEntry(),
-		batch:      widget.NewEntry(),
+		epochs:     entry(),
+		batch:      entry(),
 		optimizer:  widget.NewSelect([]string{"adam", "sgd"}, nil),
-		lr:         widget.NewEntry(),
-		seed:       widget.NewEntry(),
-		limit:      widget.NewEntry(),
-		val:        widget.NewEntry(),
-		valCOCO:    widget.NewEntry(),
-		testLimit:  widget.NewEntry(),
-		runsDir:    widget.NewEntry(),
+		lr:         entry(),
+		seed:       entry(),
+		limit:      entry(),
+		val:        entry(),
+		valCOCO:    entry(),
+		testLimit:  entry(),
+		runsDir:    entry(),
 		chooseDir:  widget.NewButton("Choose…", act.chooseRuns),
 		box:        container.NewStack(),
 		enabled:    true,
@@ -287,7 +291,7 @@ func (f *trainForm) config() (train.RunConfig, error) {
 	rc.DCNv1 = f.arch.Selected == archV1
 	type intField struct {
 		name     string
-		e        *widget.Entry
+		e        *formEntry
 		min, max int
 		dst      *int
 	}
@@ -466,4 +470,27 @@ func groupDigits(n int) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// formEntry is a text entry that lets the window's shortcuts (Ctrl+Enter
+// start, Ctrl+P pause, …) through while it has the focus: Fyne hands every
+// shortcut to the focused widget, and a plain Entry drops those it does
+// not know.
+type formEntry struct {
+	widget.Entry
+	window func(fyne.Shortcut) bool
+}
+
+func newFormEntry(window func(fyne.Shortcut) bool) *formEntry {
+	e := &formEntry{window: window}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut runs a window shortcut, or else the entry's own.
+func (e *formEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.window != nil && e.window(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }

@@ -59,6 +59,7 @@ type UI struct {
 	rend   *renderer
 
 	form        *trainForm
+	keys        map[string]func() // the window's shortcuts by name
 	start       *widget.Button
 	pause       *widget.Button
 	stop        *widget.Button
@@ -135,7 +136,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	prefs := a.Preferences()
 	u.form = newTrainForm(prefs.StringWithFallback(prefRunsDir, defaultRunsDir()), prefs.String(prefCOCODir),
 		formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
-			download: u.ShowDownload, changed: u.formChanged})
+			download: u.ShowDownload, changed: u.formChanged, shortcut: u.windowShortcut})
 	if prefs.String(prefDataset) == "coco" {
 		u.form.dataset.SetSelected(dataCOCO)
 	}
@@ -217,6 +218,7 @@ func (u *UI) Content() fyne.CanvasObject {
 // Ctrl+. stop, Ctrl+E export (Cmd on macOS).
 func (u *UI) addShortcuts() {
 	mod := fyne.KeyModifierShortcutDefault
+	u.keys = map[string]func(){}
 	for key, fn := range map[fyne.KeyName]func(){
 		fyne.KeyReturn: u.Start,
 		fyne.KeyEnter:  u.Start,
@@ -224,8 +226,24 @@ func (u *UI) addShortcuts() {
 		fyne.KeyPeriod: u.Stop,
 		fyne.KeyE:      u.ShowExport,
 	} {
-		u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) { fn() })
+		sc := &desktop.CustomShortcut{KeyName: key, Modifier: mod}
+		u.keys[sc.ShortcutName()] = fn
+		u.win.Canvas().AddShortcut(sc, func(fyne.Shortcut) { fn() })
 	}
+}
+
+// windowShortcut runs s if it is one of the window's shortcuts; the form's
+// entries pass what they are typed through it.
+func (u *UI) windowShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok {
+		return false
+	}
+	fn, ok := u.keys[cs.ShortcutName()]
+	if ok {
+		fn()
+	}
+	return ok
 }
 
 // Start starts a session with the form's settings (if none is running).
