@@ -86,6 +86,21 @@ func (g geom) wideOK() bool {
 	return g.SH == 1 && g.SW == 1 && 2*wp <= 3*g.Wo
 }
 
+// eachWideRow calls fn for each row r = (c, i, j) of one image's wide
+// column block with the start, in the padded planes laid one after
+// another, of the run of pc() values that row holds.
+func (g geom) eachWideRow(fn func(r, at int)) {
+	ps, r := g.padPlane(), 0
+	for ch := range g.C {
+		for i := range g.KH {
+			for j := range g.KW {
+				fn(r, ch*ps+i*g.DH*g.LW+j*g.DW)
+				r++
+			}
+		}
+	}
+}
+
 // padPlane is the length of one padded input plane in the wide layout:
 // Hp·Wp plus the (KW−1)·DW elements the last tap's run reads past it.
 func (g geom) padPlane() int {
@@ -472,18 +487,10 @@ func (pc plainCols[T]) im2col(worker, b int, col []T, ld, off int) {
 	g := pc.c.g
 	if g.LW != g.Wo {
 		xp := pc.padded(worker, b, pc.c.x.data, true)
-		ps, n := g.padPlane(), g.pc()
-		r := 0
-		for ch := range g.C {
-			plane := xp[ch*ps : (ch+1)*ps]
-			for i := range g.KH {
-				for j := range g.KW {
-					s := i*g.DH*g.LW + j*g.DW
-					copy(col[r*ld+off:][:n], plane[s:s+n])
-					r++
-				}
-			}
-		}
+		n := g.pc()
+		g.eachWideRow(func(r, at int) {
+			copy(col[r*ld+off:][:n], xp[at:at+n])
+		})
 		return
 	}
 	x := pc.c.x.data[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
@@ -536,16 +543,11 @@ func (pc plainCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 		// output gradient are), then the interior is the input gradient.
 		dp := pc.padded(worker, b, nil, false)
 		ps, n := g.padPlane(), g.pc()
-		r := 0
+		g.eachWideRow(func(r, at int) {
+			addTo(dp[at:at+n], dcol[r*ld+off:][:n])
+		})
 		for ch := range g.C {
 			plane := dp[ch*ps : (ch+1)*ps]
-			for i := range g.KH {
-				for j := range g.KW {
-					s := i*g.DH*g.LW + j*g.DW
-					addTo(plane[s:s+n], dcol[r*ld+off:][:n])
-					r++
-				}
-			}
 			for iy := range g.H {
 				copy(dx[(ch*g.H+iy)*g.W:][:g.W], plane[(iy+g.PH)*g.LW+g.PW:][:g.W])
 			}
