@@ -364,6 +364,12 @@ func (b *bridge) showOffsets(v *offsetsView, r *offsetResult) {
 	})
 }
 
+// offsetsProgress shows what the Offsets view's worker is busy with, on
+// the UI goroutine; the next picture replaces it.
+func (b *bridge) offsetsProgress(v *offsetsView, text string) {
+	b.do(func() { v.progress(text) })
+}
+
 // offsetsExported reports a finished Offsets export on the UI goroutine.
 func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
 	b.do(func() { v.exportEnded(path, size, err) })

@@ -449,6 +449,26 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	if r.scene.live || !slices.Equal(r.models, models[1:]) {
 		t.Errorf("opened run: live %v, models %v", r.scene.live, r.models)
 	}
+
+	// With the crop cache gone, a new window opening the run builds the test
+	// crops again and says how far it is.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(cache, "deformscope", "coco")); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t, t.TempDir())
+	h2.u.tabs.SelectIndex(2)
+	h2.u.offsets.useRunDir(s.RunDir)
+	h2.waitFor("a progress message", flowTimeout, func() bool { return h2.u.offsets.progressText != "" })
+	h2.capture("coco-offsets-building")
+	waitShown(h2, "the run without its crop cache", func(r *offsetResult) bool { return r.scene != nil && r.req.dir != "" })
+	if got := h2.u.offsets.progressText; !strings.HasPrefix(got, "Building the COCO crops for the test set: ") ||
+		!strings.HasSuffix(got, " images…") {
+		t.Errorf("last progress message %q, want the crops being built", got)
+	}
 }
 
 // firstTestLabel returns the label of test crop 0 of the shown run.

@@ -67,6 +67,8 @@ type offsetsView struct {
 	caption    *widget.Label
 	hint       *widget.Label
 	msg        *widget.Label
+	// progressText is the last progress message shown in the caption.
+	progressText string
 	cnn, dcnn  *offsetPanel
 	panels     *fyne.Container
 	root       fyne.CanvasObject // the view's content
@@ -383,6 +385,18 @@ func (v *offsetsView) show(r *offsetResult) {
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
 	setEnabled(v.export, true)
+}
+
+// progress shows a message about slow work under way: in place of the
+// picture when there is none yet, else in the caption above it. The next
+// picture replaces it.
+func (v *offsetsView) progress(text string) {
+	v.progressText = text
+	if v.msg.Visible() {
+		v.msg.SetText(text) // no picture yet: say it in its place
+		return
+	}
+	v.caption.SetText(text)
 }
 
 // syncControls shows the view's choices in its widgets, without the

@@ -346,6 +346,9 @@ type sampled struct {
 	predict int
 }
 
+// progressGap is the least time between two progress messages.
+const progressGap = 150 * time.Millisecond
+
 // maxCached bounds each of the worker's caches.
 const maxCached = 64
 
@@ -654,7 +657,17 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 		return w.test, nil
 	}
 	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
-	d, err := train.LoadDataContext(w.ctx, rc, nil)
+	// A COCO run whose crop cache is gone rebuilds it from the images,
+	// which takes a while: say how far it is, a few times a second.
+	var last time.Time
+	progress := func(done, total int) {
+		if now := time.Now(); done == total || now.Sub(last) >= progressGap {
+			last = now
+			w.b.offsetsProgress(w.v, fmt.Sprintf("Building the COCO crops for the test set: %s of %s images…",
+				groupDigits(done), groupDigits(total)))
+		}
+	}
+	d, err := train.LoadDataContext(w.ctx, rc, progress)
 	if err != nil {
 		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
 	}
