@@ -69,9 +69,9 @@ type offsetsView struct {
 	msg        *widget.Label
 	// progressText is the last progress message shown in the caption.
 	progressText string
-	cnn, dcnn  *offsetPanel
-	panels     *fyne.Container
-	root       fyne.CanvasObject // the view's content
+	cnn, dcnn    *offsetPanel
+	panels       *fyne.Container
+	root         fyne.CanvasObject // the view's content
 
 	// The view's choices and what it knows of the run.
 	runDir     string // a run folder the user opened; "" follows the session
