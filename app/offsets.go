@@ -67,7 +67,7 @@ type offsetsView struct {
 	caption    *widget.Label
 	hint       *widget.Label
 	msg        *widget.Label
-	// progressText is the last progress message shown in the caption.
+	// progressText is the last progress message shown.
 	progressText string
 	cnn, dcnn    *offsetPanel
 	panels       *fyne.Container
