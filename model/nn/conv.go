@@ -15,9 +15,10 @@ type Conv2DConfig struct {
 	Padding  [2]int
 	Dilation [2]int
 	NoBias   bool
-	// ReLU applies max(·, 0) to the output, as a following nn.ReLU would,
-	// without the extra passes over memory (the backward pass masks the
-	// output gradient where the output is not positive, as PyTorch does).
+	// ReLU applies max(·, 0) to the output, as a following nn.ReLU would
+	// (up to the sign of a zero), without the extra passes over memory;
+	// the backward pass masks the output gradient where the output is not
+	// positive.
 	ReLU bool
 }
 
@@ -517,7 +518,7 @@ func (pc plainCols[T]) im2col(worker, b int, col []T, ld, off int) {
 					for ox := hi; ox < len(dst); ox++ {
 						dst[ox] = 0
 					}
-					if g.SW == 1 {
+					if g.SW == 1 && lo < hi {
 						s := src[lo+shift : hi+shift]
 						d := dst[lo:hi]
 						for k := range d {
@@ -571,7 +572,7 @@ func (pc plainCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 					}
 					dst := img[iy*g.W : (iy+1)*g.W]
 					src := row[oy*g.Wo : (oy+1)*g.Wo]
-					if g.SW == 1 {
+					if g.SW == 1 && lo < hi {
 						d := dst[lo+shift : hi+shift]
 						s := src[lo:hi]
 						for k := range d {

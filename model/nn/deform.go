@@ -375,7 +375,7 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 	for _, q := range base {
 		last = max(last, int(q))
 	}
-	_, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1]
+	_, _, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1], wts[4*len(base)-1]
 	if f, ok := any(dst).([]float32); ok && vecOK {
 		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0], len(base), n)
 		return
@@ -404,6 +404,7 @@ func dcnScatter[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []
 		last = max(last, int(q))
 	}
 	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
+	_ = wts[4*len(base)-1]
 	if f, ok := any(dimg).([]float32); ok && vecOK {
 		dcnScatterAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
 			&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)

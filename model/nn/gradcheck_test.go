@@ -94,6 +94,7 @@ func TestGradConv2D(t *testing.T) {
 		{"2x3 no bias", Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Padding: [2]int{0, 1}, NoBias: true}, []int{2, 2, 5, 7}},
 		{"1x1", Conv2DConfig{In: 4, Out: 3, Kernel: [2]int{1, 1}}, []int{1, 4, 3, 3}},
 		{"3x3 pad1 relu", Conv2DConfig{In: 3, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}, []int{2, 3, 6, 5}},
+		{"3x4 taps wholly in the padding", Conv2DConfig{In: 2, Out: 1, Kernel: [2]int{3, 4}, Padding: [2]int{1, 2}, Dilation: [2]int{2, 3}}, []int{1, 2, 5, 6}},
 		{"2x3 dilation2 pad(2,1) relu", Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{2, 3}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}, ReLU: true}, []int{2, 2, 5, 6}},
 	}
 	for _, c := range cases {

@@ -190,7 +190,10 @@ func (m *MaxPool2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 					clear(f)
 				}
 				g := any(dy.data[pl*per : (pl+1)*per]).([]float32)
-				vunpool2(&f[0], w, &g[0], &m.arg[pl*per : (pl+1)*per][0], ho, wo)
+				arg := m.arg[pl*per : (pl+1)*per]
+				// Bounds: rows 0..2·ho−1 of dx (2·wo ≤ w), ho·wo gradients.
+				_, _, _ = f[2*ho*w-1], g[ho*wo-1], arg[ho*wo-1]
+				vunpool2(&f[0], w, &g[0], &arg[0], ho, wo)
 				continue
 			}
 			clear(d)

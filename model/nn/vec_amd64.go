@@ -3,8 +3,8 @@ package nn
 import "golang.org/x/sys/cpu"
 
 // vecOK reports whether the AVX2 element-wise kernels of vec_amd64.s run
-// here.
-var vecOK = cpu.X86.HasAVX2
+// here (the deformable sampling kernels use FMA too).
+var vecOK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
 func vadd(dst, src *float32, n int)

@@ -269,12 +269,12 @@ TEXT ·vpool2(SB), NOSPLIT, $0-48
 	MOVQ         ho+32(FP), R10
 	MOVQ         wo+40(FP), R11
 	MOVL         $1, AX
-	MOVQ         AX, X8
+	VMOVQ        AX, X8
 	VPBROADCASTD X8, Y8                 // offset of the top-right value
-	MOVQ         R8, X9
+	VMOVQ        R8, X9
 	VPBROADCASTD X9, Y9                 // bottom-left
 	LEAQ         1(R8), AX
-	MOVQ         AX, X10
+	VMOVQ        AX, X10
 	VPBROADCASTD X10, Y10               // bottom-right
 	VMOVDQU      pool2Lanes<>(SB), Y11
 	XORQ         R9, R9                 // index of the row pair's first value
@@ -284,7 +284,7 @@ p2row:
 	TESTQ        R10, R10
 	JZ           p2done
 	MOVQ         SI, R13
-	MOVQ         R9, X15
+	VMOVQ        R9, X15
 	VPBROADCASTD X15, Y15
 	MOVQ         R11, CX
 
@@ -436,12 +436,12 @@ TEXT ·vunpool2(SB), NOSPLIT, $0-48
 	MOVQ         ho+32(FP), R10
 	MOVQ         wo+40(FP), R11
 	MOVL         $1, AX
-	MOVQ         AX, X8
+	VMOVQ        AX, X8
 	VPBROADCASTD X8, Y8
-	MOVQ         R8, X9
+	VMOVQ        R8, X9
 	VPBROADCASTD X9, Y9
 	LEAQ         1(R8), AX
-	MOVQ         AX, X10
+	VMOVQ        AX, X10
 	VPBROADCASTD X10, Y10
 	VMOVDQU      unpool2Lanes<>(SB), Y11
 	XORQ         R9, R9
@@ -451,7 +451,7 @@ u2row:
 	TESTQ        R10, R10
 	JZ           u2done
 	MOVQ         SI, R13
-	MOVQ         R9, X15
+	VMOVQ        R9, X15
 	VPBROADCASTD X15, Y15
 	MOVQ         R11, CX
 
@@ -590,9 +590,8 @@ TEXT ·dcnScatterAVX(SB), NOSPLIT, $0-80
 	TAILMASK(R11, CX, AX, Y15)
 	SHLQ $2, R8
 	SHLQ $2, R9
-	MOVQ s+56(FP), AX
-	SUBQ DX, AX
-	MOVQ AX, s+56(FP)                // from here on: s − wts, in bytes
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14                     // s − wts, in bytes (R14 is free in ABI0)
 
 dsentry:
 	TESTQ        R10, R10
@@ -674,8 +673,7 @@ dssum:
 	VHADDPS      Y6, Y4, Y4
 	VEXTRACTF128 $1, Y4, X5
 	VADDPS       X5, X4, X4
-	MOVQ         s+56(FP), AX
-	VMOVUPS      X4, (DX)(AX*1)
+	VMOVUPS      X4, (DX)(R14*1)
 	ADDQ         $4, BX
 	ADDQ         $16, DX
 	DECQ         R10

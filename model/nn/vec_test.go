@@ -136,74 +136,98 @@ func testWideColumns(t *testing.T) {
 		{In: 4, Out: 3, Kernel: [2]int{3, 3}, Padding: [2]int{0, 0}},
 		{In: 1, Out: 6, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true},
 		{In: 2, Out: 3, Kernel: [2]int{1, 1}},
+		{In: 2, Out: 1, Kernel: [2]int{3, 4}, Padding: [2]int{1, 2}, Dilation: [2]int{2, 3}},
 	}
-	sizes := [][2]int{{7, 7}, {14, 9}, {28, 28}}
+	sizes := [][2]int{{5, 6}, {7, 7}, {14, 9}, {28, 28}}
 	for _, cfg := range cfgs {
 		for _, hw := range sizes {
-			check32 := func(wide *Conv2D[float32], narrow *Conv2D[float32], x *Tensor[float32], tol float64) {
-				t.Helper()
-				cmpRun(t, cfg, hw, wide, narrow, x, tol)
+			if ho, wo := cfg.OutSize(hw[0], hw[1]); ho <= 0 || wo <= 0 {
+				continue
 			}
 			rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.In)))
-			w, err := NewConv2D[float32]("wide", cfg, rng)
+			ref, err := NewConv2D[float64]("ref", cfg, rng)
 			if err != nil {
 				t.Fatal(err)
 			}
+			ref.narrow = true
+			w, _ := NewConv2D[float32]("wide", cfg, nil)
 			n, _ := NewConv2D[float32]("narrow", cfg, nil)
 			n.narrow = true
-			copy(n.Weight.Value.data, w.Weight.Value.data)
-			if w.Bias != nil {
-				copy(n.Bias.Value.data, w.Bias.Value.data)
+			for _, c := range []*Conv2D[float32]{w, n} {
+				for i, v := range ref.Weight.Value.data {
+					c.Weight.Value.data[i] = float32(v)
+				}
+				if c.Bias != nil {
+					for i, v := range ref.Bias.Value.data {
+						c.Bias.Value.data[i] = float32(v)
+					}
+				}
 			}
 			x := New[float32](3, cfg.In, hw[0], hw[1])
+			x64 := New[float64](3, cfg.In, hw[0], hw[1])
 			for i := range x.data {
 				x.data[i] = float32(rng.NormFloat64())
+				x64.data[i] = float64(x.data[i])
 			}
-			check32(w, n, x, 1e-5)
+			want := runConv(t, ref, x64)
+			for _, c := range []*Conv2D[float32]{w, n} {
+				got := runConv(t, c, x)
+				if c == w && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
+					t.Fatalf("%+v on %v: LW %d, Wo %d, wideOK %v", cfg, hw, c.g.LW, c.g.Wo, c.g.wideOK())
+				}
+				for k, name := range []string{"y", "dx", "dW", "db"} {
+					if d := maxRelDiff(got[k], want[k]); d > 1e-5 {
+						t.Errorf("%+v on %v, %s layout: %s differs from float64 by %.3g (max-norm relative)", cfg, hw, c.name, name, d)
+					}
+				}
+			}
 		}
 	}
 }
 
-func cmpRun(t *testing.T, cfg Conv2DConfig, hw [2]int, wide, narrow *Conv2D[float32], x *Tensor[float32], tol float64) {
+// runConv runs one forward and backward pass with a fixed output
+// gradient and returns y, dx, dW and db (nil without a bias) as float64.
+func runConv[T Float](t *testing.T, c *Conv2D[T], x *Tensor[T]) [4][]float64 {
 	t.Helper()
-	yw, err := wide.Forward(x, true)
+	y, err := c.Forward(x, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	yn, err := narrow.Forward(x, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wantWide := wide.g.wideOK() && wide.g.W+2*wide.g.PW != wide.g.Wo; (wide.g.LW != wide.g.Wo) != wantWide || narrow.g.LW != narrow.g.Wo {
-		t.Fatalf("%+v on %v: wide layout %v (LW %d, Wo %d), narrow LW %d", cfg, hw, wantWide, wide.g.LW, wide.g.Wo, narrow.g.LW)
-	}
-	near := func(what string, a, b []float32) {
-		t.Helper()
-		for i := range a {
-			if d := math.Abs(float64(a[i] - b[i])); d > tol*max(1, math.Abs(float64(b[i]))) {
-				t.Fatalf("%+v on %v: %s[%d] wide %v, narrow %v", cfg, hw, what, i, a[i], b[i])
-			}
-		}
-	}
-	near("y", yw.data, yn.data)
 	rng := rand.New(rand.NewPCG(9, 9))
-	dy := New[float32](yw.Shape()...)
+	dy := New[T](y.Shape()...)
 	for i := range dy.data {
-		dy.data[i] = float32(rng.NormFloat64())
+		dy.data[i] = T(rng.NormFloat64())
 	}
-	dxw, err := wide.Backward(dy)
+	c.Weight.Grad.Zero()
+	if c.Bias != nil {
+		c.Bias.Grad.Zero()
+	}
+	dx, err := c.Backward(dy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dxn, err := narrow.Backward(dy)
-	if err != nil {
-		t.Fatal(err)
+	f := func(s []T) []float64 {
+		out := make([]float64, len(s))
+		for i, v := range s {
+			out[i] = float64(v)
+		}
+		return out
 	}
-	near("dx", dxw.data, dxn.data)
-	near("dW", wide.Weight.Grad.data, narrow.Weight.Grad.data)
-	if wide.Bias != nil {
-		near("db", wide.Bias.Grad.data, narrow.Bias.Grad.data)
+	r := [4][]float64{f(y.data), f(dx.data), f(c.Weight.Grad.data), nil}
+	if c.Bias != nil {
+		r[3] = f(c.Bias.Grad.data)
 	}
+	return r
+}
+
+// maxRelDiff is max|a−b| over max(1, max|b|).
+func maxRelDiff(a, b []float64) float64 {
+	var d, m float64
+	for i := range b {
+		d = max(d, math.Abs(a[i]-b[i]))
+		m = max(m, math.Abs(b[i]))
+	}
+	return d / max(1, m)
 }
 
 // TestVecPool2 checks the assembly 2×2 pooling against the Go loop on
