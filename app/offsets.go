@@ -52,7 +52,7 @@ type offsetsView struct {
 	session    *widget.Button
 	openRun    *widget.Button
 	source     *widget.RadioGroup
-	index      *widget.Entry
+	index      *formEntry
 	prev, next *widget.Button
 	openImage  *widget.Button
 	whole      *widget.Check
@@ -105,7 +105,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
 	v.source = widget.NewRadioGroup([]string{srcTest, srcFile}, v.sourceChanged)
 	v.source.Horizontal, v.source.Required = true, true
-	v.index = widget.NewEntry()
+	v.index = newFormEntry(u.windowShortcut)
 	v.index.SetText("0")
 	v.index.OnChanged = v.indexChanged
 	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { v.stepIndex(-1) })

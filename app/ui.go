@@ -232,8 +232,8 @@ func (u *UI) addShortcuts() {
 	}
 }
 
-// windowShortcut runs s if it is one of the window's shortcuts; the form's
-// entries pass what they are typed through it.
+// windowShortcut runs s if it is one of the window's shortcuts; the text
+// entries (formEntry) pass what they are typed through it.
 func (u *UI) windowShortcut(s fyne.Shortcut) bool {
 	cs, ok := s.(*desktop.CustomShortcut)
 	if !ok {
