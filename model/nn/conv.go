@@ -465,9 +465,9 @@ func (pc plainCols[T]) reserve(workers int) { pc.c.pad.reserve(workers) }
 
 func (pc plainCols[T]) transposed() bool { return false }
 
-// padded returns worker's buffer holding image b of src (C×H×W planes)
-// zero-padded, one padPlane per channel; with fill false it is only zeroed.
-func (pc plainCols[T]) padded(worker, b int, src []T, fill bool) []T {
+// padded returns worker's buffer holding input image b zero-padded, one
+// padPlane per channel; with fill false it is only zeroed.
+func (pc plainCols[T]) padded(worker, b int, fill bool) []T {
 	g := pc.c.g
 	ps, wp := g.padPlane(), g.W+2*g.PW
 	buf := pc.c.pad.get(worker, g.C*ps)
@@ -475,7 +475,7 @@ func (pc plainCols[T]) padded(worker, b int, src []T, fill bool) []T {
 	if !fill {
 		return buf
 	}
-	x := src[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
+	x := pc.c.x.data[b*g.C*g.H*g.W : (b+1)*g.C*g.H*g.W]
 	for ch := range g.C {
 		for iy := range g.H {
 			copy(buf[ch*ps+(iy+g.PH)*wp+g.PW:][:g.W], x[(ch*g.H+iy)*g.W:][:g.W])
@@ -487,7 +487,7 @@ func (pc plainCols[T]) padded(worker, b int, src []T, fill bool) []T {
 func (pc plainCols[T]) im2col(worker, b int, col []T, ld, off int) {
 	g := pc.c.g
 	if g.LW != g.Wo {
-		xp := pc.padded(worker, b, pc.c.x.data, true)
+		xp := pc.padded(worker, b, true)
 		n := g.pc()
 		g.eachWideRow(func(r, at int) {
 			copy(col[r*ld+off:][:n], xp[at:at+n])
@@ -542,7 +542,7 @@ func (pc plainCols[T]) col2im(worker, b int, dcol []T, ld, off int) {
 		// The transpose of the wide im2col: each row adds into the padded
 		// plane (the unused columns of dcol are zero, since those of the
 		// output gradient are), then the interior is the input gradient.
-		dp := pc.padded(worker, b, nil, false)
+		dp := pc.padded(worker, b, false)
 		ps, n := g.padPlane(), g.pc()
 		g.eachWideRow(func(r, at int) {
 			addTo(dp[at:at+n], dcol[r*ld+off:][:n])
