@@ -140,7 +140,7 @@ func TestCOCOFormRoundTrip(t *testing.T) {
 		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
 		rc.COCO = train.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
 			filepath.Join(cocoFixture, "images", "train2017"))
-		rc.COCO.Size, rc.COCO.TopK = 32, 5
+		rc.COCO.Size, rc.COCO.TopK, rc.COCO.MaxPerClass = 32, 5, 2000
 		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR = "sgd", 0.9, 0.001
 		h.u.form.set(rc)
 		got, err := h.u.form.config()
@@ -166,6 +166,7 @@ func TestCOCOSettingsErrors(t *testing.T) {
 		{"crop size", "crop size: want a whole number from 8 to 1024", func(f *trainForm) { f.cropSize.SetText("4") }},
 		{"crop size multiple", "crop size: want a multiple of 4", func(f *trainForm) { f.cropSize.SetText("30") }},
 		{"categories", "categories: want a whole number from 2 to 255", func(f *trainForm) { f.topK.SetText("1") }},
+		{"crops per category", "crops per category: want a whole number of at least 0", func(f *trainForm) { f.perClass.SetText("-5") }},
 		{"no folder", "choose a COCO folder", func(f *trainForm) { f.cocoDir.SetText("") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,6 +62,7 @@ type trainForm struct {
 	place      *widget.Select
 	cropSize   *formEntry
 	topK       *formEntry
+	perClass   *formEntry // COCO: most training crops per category, 0 all
 	arch       *widget.RadioGroup
 	epochs     *formEntry
 	batch      *formEntry
@@ -114,6 +115,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 		place:      widget.NewSelect([]string{placeFirst, placeMiddle, placeLast, placeAll}, nil),
 		cropSize:   entry(),
 		topK:       entry(),
+		perClass:   entry(),
 		arch:       widget.NewRadioGroup([]string{archV2, archV1}, nil),
 		epochs:     entry(),
 		batch:      entry(),
@@ -144,6 +146,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 	f.place.SetSelected(placeMiddle)
 	f.cropSize.SetText(strconv.Itoa(defaultCropSize))
 	f.topK.SetText(strconv.Itoa(defaultTopK))
+	f.perClass.SetText("0")
 	f.runsDir.SetText(runsDir)
 	f.set(defaultConfig())
 	f.dataset.OnChanged = func(string) { f.datasetChanged() }
@@ -209,6 +212,7 @@ func (f *trainForm) items() []*widget.FormItem {
 	f.testLimit.SetPlaceHolder("test")
 	f.cropSize.SetPlaceHolder("size")
 	f.topK.SetPlaceHolder("top")
+	f.perClass.SetPlaceHolder("per class")
 	items := []*widget.FormItem{{Text: "Dataset", Widget: f.dataset}}
 	images := "train, validation, test; 0 takes all"
 	val := f.val
@@ -220,8 +224,8 @@ func (f *trainForm) items() []*widget.FormItem {
 				container.NewBorder(nil, nil, nil, f.chooseCOCO, f.cocoDir), f.cocoInfo, container.NewHBox(f.download))},
 			&widget.FormItem{Text: "Placement", Widget: f.place,
 				HintText: "of the two deformable layers; all three trains a net for each"},
-			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(2, f.cropSize, f.topK),
-				HintText: "crop size in pixels, most frequent categories kept"},
+			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(3, f.cropSize, f.topK, f.perClass),
+				HintText: "size in px, categories kept, crops per category (0: all)"},
 		)
 	} else {
 		items = append(items,
@@ -253,6 +257,7 @@ func (f *trainForm) set(rc train.RunConfig) {
 		f.place.SetSelected(placementOf(rc.Models))
 		f.cropSize.SetText(strconv.Itoa(rc.COCO.Size))
 		f.topK.SetText(strconv.Itoa(rc.COCO.TopK))
+		f.perClass.SetText(strconv.Itoa(rc.COCO.MaxPerClass))
 	} else {
 		f.dataset.SetSelected(dataMNIST)
 		f.scales.SetText(formatScales(rc.Scales))
@@ -312,7 +317,8 @@ func (f *trainForm) config() (train.RunConfig, error) {
 		rc.COCO = train.DefaultCOCO(src.Ann, src.Images)
 		rc.COCO.TestAnn, rc.COCO.TestImages = src.TestAnn, src.TestImages
 		ints = append(ints, intField{"crop size", f.cropSize, 8, 1024, &rc.COCO.Size},
-			intField{"categories", f.topK, 2, 255, &rc.COCO.TopK})
+			intField{"categories", f.topK, 2, 255, &rc.COCO.TopK},
+			intField{"crops per category", f.perClass, 0, 0, &rc.COCO.MaxPerClass})
 	} else {
 		rc.MNISTDir = strings.TrimSpace(f.mnistDir.Text)
 		if s := strings.TrimSpace(f.scales.Text); s != "" {
@@ -357,7 +363,7 @@ func (f *trainForm) setEnabled(on bool) {
 	f.enabled = on
 	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
 		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.cocoDir, f.chooseCOCO, f.place, f.cropSize, f.topK,
-		f.runsDir, f.chooseDir} {
+		f.perClass, f.runsDir, f.chooseDir} {
 		setEnabled(w, on)
 	}
 	if changed && f.form != nil {

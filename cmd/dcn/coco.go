@@ -151,6 +151,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cache := fs.String("cache", "", "crop cache file (read when current, else written)")
 	size := fs.Int("size", coco.DefaultCropSize, "crop side in pixels")
 	top := fs.Int("top", coco.DefaultTopK, "categories kept, the most frequent first")
+	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
 	minSize := fs.Float64("min-size", coco.DefaultMinSize, "smallest box width and height in pixels (0: any)")
 	context := fs.Float64("context", coco.DefaultContext, "margin on each side, as a share of the box's longer side")
 	val := fs.Float64("val", coco.DefaultFraction, "share of images for validation")
@@ -171,7 +172,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	bar := newBar(stderr, "images")
-	opt := coco.CropOptions{Size: *size, TopK: *top, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
+	opt := coco.CropOptions{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
 		ValFraction: zeroAsNone(*val), TestFraction: zeroAsNone(*test), Seed: *seed, Norm: n,
 		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update}
 	start := time.Now()

@@ -134,6 +134,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	epochs := fs.Int("epochs", 5, "epochs (the seed's protocol: 5)")
 	size := fs.Int("crop-size", 64, "crops are S×S RGB")
 	top := fs.Int("top", 10, "categories kept")
+	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the runs already in --out")
@@ -154,7 +155,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			run, err = train.Open(dir)
 		} else {
 			cd := train.DefaultCOCO(*ann, *images)
-			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK = *testAnn, *testImages, *size, *top
+			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
 			rc := train.RunConfig{Data: "coco", Models: slices.Clone(train.COCOModels), COCO: cd,
 				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
 			if opt == "sgd" {

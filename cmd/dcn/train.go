@@ -23,7 +23,7 @@ type trainFlags struct {
 	data, model, opt, scales, mnistDir, out, resume  string
 	cocoAnn, cocoImages, cocoTestAnn, cocoTestImages string
 	deform, norm                                     string
-	cropSize, top                                    int
+	cropSize, top, perClass                          int
 	minBox                                           float64
 	epochs, limit, batch, val, testLimit, stepSize   int
 	lr, gamma, momentum, wd                          float64
@@ -42,6 +42,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.cropSize, "crop-size", 64, "COCO: crops are S×S RGB")
 	fs.Float64Var(&f.minBox, "min-box", 32, "COCO: drop boxes smaller than this many pixels on a side")
 	fs.IntVar(&f.top, "top", 10, "COCO: keep the most frequent categories")
+	fs.IntVar(&f.perClass, "max-per-class", 0, "COCO: at most this many training crops of each category (0: all)")
 	fs.StringVar(&f.norm, "norm", "imagenet", "COCO: normalise with imagenet or dataset statistics")
 	fs.IntVar(&f.epochs, "epochs", 3, "epochs")
 	fs.IntVar(&f.limit, "limit", 0, "training images (0: all 60000 less the validation split)")
@@ -84,6 +85,7 @@ func (f *trainFlags) config() (train.RunConfig, error) {
 		}
 		cd = train.DefaultCOCO(f.cocoAnn, f.cocoImages)
 		cd.TestAnn, cd.TestImages, cd.Size, cd.MinBox, cd.TopK, cd.Norm = f.cocoTestAnn, f.cocoTestImages, f.cropSize, f.minBox, f.top, f.norm
+		cd.MaxPerClass = f.perClass
 		f.val = 0 // the crop set has its own validation split, by image
 	}
 	rc := train.RunConfig{

@@ -85,8 +85,10 @@ func cacheKey(ann, imageDir string, opt CropOptions) ([32]byte, error) {
 		TopK                      int
 		ValFraction, TestFraction float64
 		Seed                      uint64
+		MaxPerClass               int `json:",omitempty"` // absent when 0: caches from before the cap still match
 	}{Version: cacheVersion, Size: opt.Size, Context: opt.Context, MinSize: opt.MinSize, MaxPixels: opt.MaxPixels,
-		TopK: opt.TopK, ValFraction: opt.ValFraction, TestFraction: opt.TestFraction, Seed: opt.Seed}
+		TopK: opt.TopK, ValFraction: opt.ValFraction, TestFraction: opt.TestFraction, Seed: opt.Seed,
+		MaxPerClass: opt.MaxPerClass}
 	var err error
 	if k.Ann, err = stat(ann); err != nil {
 		return [32]byte{}, err

@@ -84,6 +84,8 @@ const (
 
 	// ReasonNotTopK counts, in a [Report] and in [Crops], kept boxes whose category is not among the top K.
 	ReasonNotTopK = "not_in_top_k"
+	// ReasonClassCap counts, in [Crops], training boxes left out by CropOptions.MaxPerClass.
+	ReasonClassCap = "over_class_cap"
 
 	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info count, not a skip).
 	InfoClipped = "bbox_clipped"
@@ -96,7 +98,7 @@ var reasons = [...]string{
 	ReasonNotObject, ReasonMissingField, ReasonBadField, ReasonBadID, ReasonDuplicateID, ReasonZeroSize,
 	ReasonNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
 	ReasonSizeMismatch, ReasonUnknownImage, ReasonImageSkipped, ReasonUnknownCategory, ReasonCrowd, ReasonOutside,
-	ReasonTooSmall, ReasonNotTopK,
+	ReasonTooSmall, ReasonNotTopK, ReasonClassCap,
 }
 
 // Defaults for LoadOptions.

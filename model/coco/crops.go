@@ -81,8 +81,13 @@ type CropOptions struct {
 	// splits; 0 means DefaultFraction and a negative value none. Their sum must be below 1. TestFraction is ignored
 	// when TestAnnotations is set.
 	ValFraction, TestFraction float64
-	// Seed fixes the split of images.
+	// Seed fixes the split of images (and which crops a MaxPerClass cap keeps).
 	Seed uint64
+	// MaxPerClass, if positive, keeps at most this many crops of each class in the training split, going through
+	// its images in a seeded shuffle; the others are counted as ReasonClassCap and images left without a crop are not
+	// decoded. The validation and test splits keep all theirs. It bounds memory and time on large files such as
+	// train2017 (hundreds of thousands of crops, 12 KB each at 64×64) and evens out the classes.
+	MaxPerClass int
 	// Norm chooses the normalisation of the returned sets; it does not change the cache.
 	Norm Norm
 	// TestAnnotations and TestImageDir, if set, name a second instances file and its images (val2017, typically)
@@ -127,6 +132,8 @@ func (o CropOptions) withDefaults() (CropOptions, error) {
 		return o, fmt.Errorf("coco: crop size %d: want 8 to 1024", o.Size)
 	case o.TopK < 1 || o.TopK > 255:
 		return o, fmt.Errorf("coco: top %d categories: want 1 to 255", o.TopK)
+	case o.MaxPerClass < 0:
+		return o, fmt.Errorf("coco: at most %d crops per class: want 0 (all) or more", o.MaxPerClass)
 	case !(o.Context <= 10):
 		return o, fmt.Errorf("coco: context %g: want at most 10", o.Context)
 	case !(o.ValFraction+o.TestFraction < 1):
@@ -197,7 +204,7 @@ type Report struct {
 	// Kept counts usable boxes (or crops made) per class name of the top K categories.
 	Kept map[string]int `json:"kept"`
 	// Skipped counts the entries left out, of every kind, by reason; boxes of other categories count under
-	// ReasonNotTopK.
+	// ReasonNotTopK, and training boxes over a CropOptions.MaxPerClass cap under ReasonClassCap.
 	Skipped map[string]int `json:"skipped"`
 	// Kinds holds the same counts per kind of entry.
 	Kinds Skips `json:"-"`
@@ -365,6 +372,7 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 		jobs = append(jobs, imageJobs(x, file, class)...)
 	}
 	assignSplits(jobs, opt)
+	jobs = capPerClass(jobs, class, opt, trainX)
 	counts := [3]int{}
 	for i := range jobs {
 		j := &jobs[i]
@@ -492,6 +500,38 @@ func assignSplits(jobs []job, opt CropOptions) {
 		}
 	}
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(a.split, b.split) })
+}
+
+// capPerClass keeps at most opt.MaxPerClass crops of each class in the training split, taking its images in a
+// seeded shuffle, counts the rest in x (the training file's index) as ReasonClassCap, and drops the images left
+// without crops. Jobs keep their order.
+func capPerClass(jobs []job, class map[int64]int, opt CropOptions, x *Index) []job {
+	if opt.MaxPerClass <= 0 {
+		return jobs
+	}
+	var train []int
+	for i, j := range jobs {
+		if j.split == Train {
+			train = append(train, i)
+		}
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x636f636f63617073)) // "cococaps"
+	rng.Shuffle(len(train), func(a, b int) { train[a], train[b] = train[b], train[a] })
+	count := make([]int, len(class))
+	for _, i := range train {
+		j := &jobs[i]
+		kept := j.anns[:0:0]
+		for _, a := range j.anns {
+			if c := class[a.CategoryID]; count[c] < opt.MaxPerClass {
+				count[c]++
+				kept = append(kept, a)
+			} else {
+				x.Skipped.Annotations[ReasonClassCap]++
+			}
+		}
+		j.anns = kept
+	}
+	return slices.DeleteFunc(jobs, func(j job) bool { return len(j.anns) == 0 })
 }
 
 // pixelStats returns the per-channel mean and standard deviation of a 3-channel set's pixels scaled to [0, 1]; an

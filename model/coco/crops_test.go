@@ -422,3 +422,102 @@ func TestCOCOBuildCropsIgnoresEXIFOrientation(t *testing.T) {
 		t.Errorf("%d crops; the EXIF-rotated file's crop differs: %+v", s.N, c.Reports[0])
 	}
 }
+
+func TestCOCOBuildCropsClassCap(t *testing.T) {
+	annPath, images := splitFixture(t, 40)
+	opt := CropOptions{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
+	full, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perClass := func(c *Crops, s Split) []int {
+		n := make([]int, len(c.Classes))
+		for _, y := range c.Sets[s].Y {
+			n[y]++
+		}
+		return n
+	}
+	fullTrain := perClass(full, Train)
+	const limit = 5
+	opt.MaxPerClass = limit
+	var decoded int
+	opt.Progress = func(_, total int) { decoded = total }
+	capped, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Progress = nil
+	if images := len(imageIDs(capped)); decoded != images {
+		t.Errorf("decoded %d images for crops from %d", decoded, images)
+	}
+	got := perClass(capped, Train)
+	left := 0
+	for c, n := range fullTrain {
+		if want := min(n, limit); got[c] != want {
+			t.Errorf("class %s: %d training crops, want %d (of %d)", full.Classes[c], got[c], want, n)
+		}
+		left += n - got[c]
+	}
+	if left == 0 {
+		t.Fatal("the fixture has no class above the cap; the test proves nothing")
+	}
+	if n := capped.Reports[0].Skipped[ReasonClassCap]; n != left {
+		t.Errorf("%d boxes counted over the cap, want %d", n, left)
+	}
+	for _, s := range []Split{Val, Test} {
+		if !slices.Equal(capped.Refs[s], full.Refs[s]) {
+			t.Errorf("the cap changed the %v split", s)
+		}
+	}
+	for i, r := range capped.Refs[Train] {
+		if i > 0 && r.ImageID < capped.Refs[Train][i-1].ImageID {
+			t.Fatal("capped training crops are not in image order")
+		}
+	}
+	// The same seed keeps the same crops; another keeps others.
+	again, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Refs[Train], capped.Refs[Train]) || !slices.Equal(again.Sets[Train].Pix, capped.Sets[Train].Pix) {
+		t.Error("the same options kept other crops")
+	}
+	// A cap above every class's count keeps everything.
+	opt.MaxPerClass = 1000
+	all, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all.Refs[Train], full.Refs[Train]) || all.Reports[0].Skipped[ReasonClassCap] != 0 {
+		t.Error("a cap above every count changed the training split")
+	}
+	// The cache tells capped and uncapped sets apart.
+	cache := filepath.Join(t.TempDir(), "crops.cache")
+	opt.MaxPerClass, opt.CachePath = limit, cache
+	if _, err := BuildCrops(t.Context(), annPath, images, opt); err != nil {
+		t.Fatal(err)
+	}
+	opt.MaxPerClass = 0
+	uncapped, err := BuildCrops(t.Context(), annPath, images, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(perClass(uncapped, Train), fullTrain) {
+		t.Errorf("uncapped after a capped build with the same cache: %v, want %v", perClass(uncapped, Train), fullTrain)
+	}
+	opt.MaxPerClass = -1
+	if _, err := BuildCrops(t.Context(), annPath, images, opt); err == nil || !strings.Contains(err.Error(), "crops per class") {
+		t.Errorf("a negative cap: %v", err)
+	}
+}
+
+// imageIDs returns the images that crops of c were cut from.
+func imageIDs(c *Crops) map[int64]bool {
+	ids := map[int64]bool{}
+	for _, refs := range c.Refs {
+		for _, r := range refs {
+			ids[r.ImageID] = true
+		}
+	}
+	return ids
+}

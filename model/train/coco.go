@@ -25,7 +25,9 @@ type COCOData struct {
 	MinBox     float64 `json:"min_box"`               // boxes smaller than MinBox×MinBox px are dropped
 	TopK       int     `json:"top_k"`                 // the most frequent categories kept
 	Norm       string  `json:"norm"`                  // "imagenet" or "dataset"
-	CacheDir   string  `json:"cache_dir,omitempty"`   // where crop caches live (default: the user cache folder)
+	// MaxPerClass, if positive, keeps at most this many training crops of each category (coco.CropOptions).
+	MaxPerClass int    `json:"max_per_class,omitempty"`
+	CacheDir    string `json:"cache_dir,omitempty"` // where crop caches live (default: the user cache folder)
 }
 
 // DefaultCOCO returns the crop set's defaults for an instances file and
@@ -70,7 +72,11 @@ func (c *COCOData) cachePath() (string, error) {
 		return "", fmt.Errorf("train: crop cache folder: %w", err)
 	}
 	abs, _ := filepath.Abs(c.Ann)
-	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%d|%g|%d", abs, c.Images, c.TestAnn, c.TestImages, c.Size, c.MinBox, c.TopK))
+	key := fmt.Appendf(nil, "%s|%s|%s|%s|%d|%g|%d", abs, c.Images, c.TestAnn, c.TestImages, c.Size, c.MinBox, c.TopK)
+	if c.MaxPerClass > 0 {
+		key = fmt.Appendf(key, "|cap %d", c.MaxPerClass) // so that uncapped sets keep their caches' names
+	}
+	h := sha256.Sum256(key)
 	return filepath.Join(dir, "crops-"+hex.EncodeToString(h[:8])+".cache"), nil
 }
 
@@ -85,7 +91,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if err != nil {
 		return Data{}, err
 	}
-	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, Seed: rc.Train.Seed, Norm: norm,
+	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
 	crops, err := coco.BuildCrops(ctx, c.Ann, c.Images, opt)
 	if err != nil {

@@ -50,6 +50,9 @@ func (rc RunConfig) Validate() error {
 		if rc.COCO.Size < 8 || rc.COCO.Size%4 != 0 {
 			return fmt.Errorf("COCO crop size must be a multiple of 4 and at least 8, got %d", rc.COCO.Size)
 		}
+		if rc.COCO.MaxPerClass < 0 {
+			return fmt.Errorf("COCO crops per category: want 0 (all) or more, got %d", rc.COCO.MaxPerClass)
+		}
 	default:
 		return fmt.Errorf("unknown data set %q (want mnist or coco)", rc.Data)
 	}
