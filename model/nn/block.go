@@ -119,7 +119,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 		mask = reuse(&b.mask, bs, b.nMask, s[2], s[3])
 	}
 	ch := b.nOff + b.nMask
-	for i := range bs {
+	parallel(bs, func(_, i int) {
 		src := raw.data[i*ch*p : (i+1)*ch*p]
 		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
 		for q, v := range src[:b.nOff*p] {
@@ -131,7 +131,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 				dm[q] = T(2 / (1 + math.Exp(-float64(v))))
 			}
 		}
-	}
+	})
 	b.Regular.NoColumnCache = !train
 	return b.Regular.Forward(x, off, mask)
 }
@@ -146,7 +146,7 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	bs, p := s[0], s[2]*s[3]
 	ch := b.nOff + b.nMask
 	ds := reuse(&b.dSide, bs, ch, s[2], s[3])
-	for i := range bs {
+	parallel(bs, func(_, i int) {
 		raw := b.raw[i*ch*p : (i+1)*ch*p]
 		dst := ds.data[i*ch*p : (i+1)*ch*p]
 		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
@@ -163,15 +163,18 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 				dst[b.nOff*p+q] = g * m[q] * (1 - m[q]/2) // d(2σ)/dz = 2σ(1−σ)
 			}
 		}
-	}
+	})
 	dx2, err := b.side.Backward(ds)
 	if err != nil {
 		return nil, err
 	}
 	dx := reuse(&b.dx, dx1.shape...)
-	for i := range dx.data {
-		dx.data[i] = dx1.data[i] + dx2.data[i]
-	}
+	parallelRange(len(dx.data), func(lo, hi int) {
+		out, a, c := dx.data[lo:hi], dx1.data[lo:hi], dx2.data[lo:hi]
+		for i := range out {
+			out[i] = a[i] + c[i]
+		}
+	})
 	return dx, nil
 }
 

@@ -215,39 +215,53 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 	}
 	wp := g.W + 2
 	H, W := T(g.H), T(g.W)
-	for p := range P {
-		oy, ox := p/g.Wo, p%g.Wo
+	// The offsets are read a channel (a plane of P) at a time, in tiles of
+	// pixels, so that big maps do not stride across every plane per pixel.
+	const tile = 64
+	for p0 := 0; p0 < P; p0 += tile {
+		p1 := min(P, p0+tile)
 		for gk := range GK {
 			k := gk % K
 			i, j := k/g.KW, k%g.KW
-			e := p*GK + gk
-			y := T(oy*g.SH-g.PH+i*g.DH) + off[2*gk*P+p]
-			x := T(ox*g.SW-g.PW+j*g.DW) + off[(2*gk+1)*P+p]
-			m := T(1)
+			offY, offX := off[2*gk*P:][p0:p1], off[(2*gk+1)*P:][p0:p1]
+			var mk []T
 			if mask != nil {
-				m = mask[gk*P+p]
+				mk = mask[gk*P:][p0:p1]
 			}
-			w := t.wts[4*e : 4*e+4]
-			// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
-			// plane holds rows −1..H and columns −1..W.
-			if !(y >= -1 && y < H && x >= -1 && x < W) {
-				t.base[e], t.fy[e], t.fx[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0
-				w[0], w[1], w[2], w[3] = 0, 0, 0, 0
-				continue
+			oy, ox := p0/g.Wo, p0%g.Wo
+			for p := p0; p < p1; p++ {
+				e := p*GK + gk
+				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
+				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
+				if ox++; ox == g.Wo {
+					oy, ox = oy+1, 0
+				}
+				m := T(1)
+				if mk != nil {
+					m = mk[p-p0]
+				}
+				w := t.wts[4*e : 4*e+4]
+				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
+				// plane holds rows −1..H and columns −1..W.
+				if !(y >= -1 && y < H && x >= -1 && x < W) {
+					t.base[e], t.fy[e], t.fx[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0
+					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
+					continue
+				}
+				yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
+				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
+				fy, fx := y-T(yl), x-T(xl)
+				t.fy[e], t.fx[e] = fy, fx
+				t.md[e] = m
+				mv := T(0)
+				if y > -1 && x > -1 {
+					t.vv[e], mv = 1, m
+				} else {
+					t.vv[e] = 0
+				}
+				a, c := 1-fy, 1-fx
+				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
 			}
-			yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
-			t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
-			fy, fx := y-T(yl), x-T(xl)
-			t.fy[e], t.fx[e] = fy, fx
-			t.md[e] = m
-			mv := T(0)
-			if y > -1 && x > -1 {
-				t.vv[e], mv = 1, m
-			} else {
-				t.vv[e] = 0
-			}
-			a, c := 1-fy, 1-fx
-			w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
 		}
 	}
 }

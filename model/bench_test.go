@@ -1,0 +1,45 @@
+package model
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/deformscope/deformscope/model/nn"
+)
+
+// BenchmarkCOCONetStep measures a forward and backward pass of the COCO
+// net on a batch of 32 random 64×64 crops, for each placement of the
+// deformable pair (images/s is the figure to compare).
+func BenchmarkCOCONetStep(b *testing.B) {
+	for _, p := range []Placement{PlaceNone, PlaceFirst, PlaceMiddle, PlaceLast} {
+		b.Run(string(p), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			net, err := NewCOCONet[float32](COCOConfig{Size: 64, Classes: 10, Deform: p}, rng)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := nn.New[float32](32, 3, 64, 64)
+			for i := range x.Data() {
+				x.Data()[i] = float32(rng.NormFloat64())
+			}
+			var dy *nn.Tensor[float32]
+			b.ReportAllocs()
+			for b.Loop() {
+				y, err := net.Forward(x, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if dy == nil {
+					dy = nn.New[float32](y.Shape()...)
+					for i := range dy.Data() {
+						dy.Data()[i] = 0.01
+					}
+				}
+				if err := net.Backward(dy); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
