@@ -202,6 +202,15 @@ func (b *bridge) loadProgress(done, total int) {
 	b.dirty = true
 }
 
+// discarded records that the session's run folder was removed (nothing was
+// trained), so that nothing points at it any more.
+func (b *bridge) discarded() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.RunDir = ""
+	b.dirty = true
+}
+
 // setData records what the loaded data holds.
 func (b *bridge) setData(classes []string, info string) {
 	b.mu.Lock()

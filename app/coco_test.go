@@ -466,7 +466,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	h2.waitFor("a progress message", flowTimeout, func() bool { return h2.u.offsets.progressText != "" })
 	h2.capture("coco-offsets-building")
 	waitShown(h2, "the run without its crop cache", func(r *offsetResult) bool { return r.scene != nil && r.req.dir != "" })
-	if got := h2.u.offsets.progressText; !strings.HasPrefix(got, "Building the COCO crops for the test set: ") ||
+	if got := h2.u.offsets.progressText; !strings.HasPrefix(got, "Building the run's COCO crops again: ") ||
 		!strings.HasSuffix(got, " images…") {
 		t.Errorf("last progress message %q, want the crops being built", got)
 	}

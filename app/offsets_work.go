@@ -649,7 +649,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 // the test crops of a COCO run (from the crop cache, which training left).
 func (w *offsetsWorker) testSet() (*data.Set, error) {
 	rc := w.run.Config
-	key := fmt.Sprintf("%s|%s", rc.Data, rc.MNISTDir)
+	key := fmt.Sprintf("%s|%s|%d", rc.Data, rc.MNISTDir, rc.Train.Seed) // the seed splits COCO images
 	if rc.COCO != nil {
 		key += fmt.Sprintf("|%+v", *rc.COCO)
 	}
@@ -663,7 +663,7 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 	progress := func(done, total int) {
 		if now := time.Now(); done == total || now.Sub(last) >= progressGap {
 			last = now
-			w.b.offsetsProgress(w.v, fmt.Sprintf("Building the COCO crops for the test set: %s of %s images…",
+			w.b.offsetsProgress(w.v, fmt.Sprintf("Building the run's COCO crops again: %s of %s images…",
 				groupDigits(done), groupDigits(total)))
 		}
 	}

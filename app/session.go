@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/train"
 )
@@ -64,8 +65,7 @@ func outcome(err error) Phase {
 func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, b *bridge) error {
 	d, err := train.LoadDataContext(ctx, rc, b.loadProgress)
 	if cerr := ctx.Err(); cerr != nil || err != nil {
-		// Nothing was trained: leave no run folder with only a config.
-		_, _ = run.DiscardIfEmpty()
+		s.discard(run, b)
 		if cerr != nil {
 			return cerr
 		}
@@ -74,7 +74,7 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 	b.setData(d.Classes, dataInfo(rc, d))
 	ts, err := train.NewSession(rc, d, run)
 	if err != nil {
-		_, _ = run.DiscardIfEmpty()
+		s.discard(run, b)
 		return fmt.Errorf("building the models: %w", err)
 	}
 	s.mu.Lock()
@@ -92,6 +92,15 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 		return err
 	}
 	return nil
+}
+
+// discard removes the run folder of a session that trained nothing (it
+// holds only its config), and tells the bridge so. A folder that cannot be
+// removed stays; the session's own error says what went wrong.
+func (s *session) discard(run *train.Run, b *bridge) {
+	if gone, _ := run.DiscardIfEmpty(); gone {
+		b.discarded()
+	}
 }
 
 // dataName names a run's data set for the user.
@@ -118,14 +127,21 @@ func dataInfo(rc train.RunConfig, d train.Data) string {
 	text := fmt.Sprintf("%s training, %s validation, %s test %s", n(d.Train), n(d.Val), n(d.Test), unit)
 	if rc.Data == "coco" {
 		text += fmt.Sprintf(" of %d categories", len(d.Classes))
-		skipped := 0
+		skipped, capped := 0, 0
 		for _, r := range d.Reports {
-			for _, v := range r.Skipped {
-				skipped += v
+			for reason, v := range r.Skipped {
+				if reason == coco.ReasonClassCap {
+					capped += v
+				} else {
+					skipped += v
+				}
 			}
 		}
 		if skipped > 0 {
 			text += fmt.Sprintf(", %s COCO entries left out", groupDigits(skipped))
+		}
+		if capped > 0 {
+			text += fmt.Sprintf(", %s boxes over the per-category cap", groupDigits(capped))
 		}
 	}
 	if len(d.Scales) > 0 {

@@ -184,6 +184,9 @@ func TestBadMNISTFolderShowsError(t *testing.T) {
 	if left, _ := os.ReadDir(runs); len(left) > 0 {
 		t.Errorf("the failed run left %s behind in the runs folder", left[0].Name())
 	}
+	if h.u.last.RunDir != "" || strings.Contains(h.u.status.Text, "run folder") {
+		t.Errorf("after the run folder was removed: RunDir %q, status %q", h.u.last.RunDir, h.u.status.Text)
+	}
 }
 
 func TestInvalidSettingsShowError(t *testing.T) {

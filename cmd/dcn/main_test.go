@@ -180,17 +180,26 @@ func TestReproduceCOCOSmall(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "coco")
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	code, out, errs := dcn(t, "reproduce", "coco", "--coco-ann", ann, "--coco-images", images, "--out", dir,
-		"--epochs", "1", "--crop-size", "16", "--top", "3")
+		"--epochs", "1", "--crop-size", "16", "--top", "3", "--max-per-class", "20")
 	if code != 0 {
 		t.Fatalf("reproduce coco exited %d: %s", code, errs)
 	}
-	for _, want := range []string{"| SGD (momentum 0.9) | dcnn-first |", "| Adam | dcnn-last |", "16×16 crops", "top 3 categories"} {
+	for _, want := range []string{"| SGD (momentum 0.9) | dcnn-first |", "| Adam | dcnn-last |", "16×16 crops",
+		"top 3 categories (at most 20 training crops each)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 	if !strings.Contains(errs, "crops kept") {
 		t.Errorf("no loader report on stderr:\n%s", errs)
+	}
+	// Stopped during the SGD run, the Adam run was never made: --resume
+	// makes it and trains it.
+	if err := os.RemoveAll(filepath.Join(dir, "adam")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := dcn(t, "reproduce", "coco", "--resume", "--out", dir); code != 0 || !strings.Contains(out, "| Adam | dcnn-last |") {
+		t.Fatalf("resume without the Adam run: exit %d: %s%s", code, out, errs)
 	}
 	// Sampling points of a COCO run: a test crop, and a whole COCO image.
 	for _, args := range [][]string{{"--index", "0"}, {"--image", filepath.Join(images, "000000000009.jpg"), "--whole"}} {

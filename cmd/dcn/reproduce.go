@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -151,8 +153,17 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		dir := filepath.Join(*out, opt)
 		var run *train.Run
 		var err error
+		fresh := !*resume
 		if *resume {
 			run, err = train.Open(dir)
+			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
+				opt != "sgd" && first.COCO != nil {
+				// Stopped during the SGD run: the Adam run was never made.
+				rc := first
+				rc.Train.Optimizer, rc.Train.Momentum = opt, 0
+				run, err = train.Create(dir, rc)
+				fresh = true
+			}
 		} else {
 			cd := train.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
@@ -173,7 +184,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			first = run.Config
 		}
 		fmt.Fprintf(stderr, "== %s ==\n", opt)
-		recs, err := trainRun(ctx, run, *resume, "dcn reproduce coco --resume --out "+*out, stdout, stderr)
+		recs, err := trainRun(ctx, run, !fresh, "dcn reproduce coco --resume --out "+*out, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -234,9 +245,13 @@ func cocoTable(rc train.RunConfig, runs []optRun, wall time.Duration) string {
 		}
 	}
 	c := rc.COCO
-	fmt.Fprintf(&b, "\nProtocol: %d epochs, lr 0.001, batch %d, seed %d; %d×%d crops of boxes ≥ %g px with 10%% context, top %d categories, "+
+	capped := ""
+	if c.MaxPerClass > 0 {
+		capped = fmt.Sprintf(" (at most %d training crops each)", c.MaxPerClass)
+	}
+	fmt.Fprintf(&b, "\nProtocol: %d epochs, lr 0.001, batch %d, seed %d; %d×%d crops of boxes ≥ %g px with 10%% context, top %d categories%s, "+
 		"split by image; %s (images %s). Wall time %s on %d cores (GOMAXPROCS), %s/%s.\n",
-		rc.Train.Epochs, rc.Train.Batch, rc.Train.Seed, c.Size, c.Size, c.MinBox, c.TopK, c.Ann, c.Images,
+		rc.Train.Epochs, rc.Train.Batch, rc.Train.Seed, c.Size, c.Size, c.MinBox, c.TopK, capped, c.Ann, c.Images,
 		wall.Round(time.Second), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	return b.String()
 }

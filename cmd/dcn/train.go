@@ -163,6 +163,9 @@ func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, std
 	fmt.Fprintln(stderr)
 	s, err := train.NewSession(rc, d, run)
 	if err != nil {
+		if !resume {
+			_, _ = run.DiscardIfEmpty()
+		}
 		return nil, err
 	}
 	if resume {

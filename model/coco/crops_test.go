@@ -482,6 +482,15 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 	if !slices.Equal(again.Refs[Train], capped.Refs[Train]) || !slices.Equal(again.Sets[Train].Pix, capped.Sets[Train].Pix) {
 		t.Error("the same options kept other crops")
 	}
+	other := opt
+	other.Seed = 5
+	o, err := BuildCrops(t.Context(), annPath, images, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(o.Refs[Train], capped.Refs[Train]) {
+		t.Error("seeds 3 and 5 kept the same training crops")
+	}
 	// A cap above every class's count keeps everything.
 	opt.MaxPerClass = 1000
 	all, err := BuildCrops(t.Context(), annPath, images, opt)

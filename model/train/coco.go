@@ -57,9 +57,10 @@ func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32],
 	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, Deform: p, DCNv1: rc.DCNv1}, rng)
 }
 
-// cachePath names the crop cache of c: one file per instances file and
-// options, so that several runs share it.
-func (c *COCOData) cachePath() (string, error) {
+// cachePath names the crop cache of c for a run with seed (which splits
+// the images): one file per instances file, options and seed, so that
+// several runs share it.
+func (c *COCOData) cachePath(seed uint64) (string, error) {
 	dir := c.CacheDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
@@ -76,6 +77,9 @@ func (c *COCOData) cachePath() (string, error) {
 	if c.MaxPerClass > 0 {
 		key = fmt.Appendf(key, "|cap %d", c.MaxPerClass) // so that uncapped sets keep their caches' names
 	}
+	if seed != 1 {
+		key = fmt.Appendf(key, "|seed %d", seed) // seed 1, the default, keeps its caches' names
+	}
 	h := sha256.Sum256(key)
 	return filepath.Join(dir, "crops-"+hex.EncodeToString(h[:8])+".cache"), nil
 }
@@ -87,7 +91,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if err != nil {
 		return Data{}, err
 	}
-	cache, err := c.cachePath()
+	cache, err := c.cachePath(rc.Train.Seed)
 	if err != nil {
 		return Data{}, err
 	}

@@ -31,6 +31,8 @@ type Run struct {
 	Dir    string
 	Config RunConfig
 
+	made bool // Create made the folder (it did not exist)
+
 	mu      sync.Mutex
 	records []EpochMetrics
 }
@@ -44,6 +46,8 @@ const (
 // Create makes a new run folder for rc. It refuses a folder that already
 // holds a run (resume it instead).
 func Create(dir string, rc RunConfig) (*Run, error) {
+	_, statErr := os.Stat(dir)
+	made := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: run folder: %w", err)
 	}
@@ -57,13 +61,14 @@ func Create(dir string, rc RunConfig) (*Run, error) {
 	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	return &Run{Dir: dir, Config: rc}, nil
+	return &Run{Dir: dir, Config: rc, made: made}, nil
 }
 
-// DiscardIfEmpty removes the run folder if it holds nothing but the
+// DiscardIfEmpty removes the run if its folder holds nothing but the
 // config.json that Create wrote (a run whose data failed to load, say), so
-// that no empty run is left behind. It reports whether it removed it; a
-// folder with anything else in it is kept.
+// that no empty run is left behind: the config, and the folder too when
+// Create made it (a folder the user made stays, empty). It reports whether
+// it removed the run; a folder with anything else in it is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
@@ -75,8 +80,10 @@ func (r *Run) DiscardIfEmpty() (bool, error) {
 	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
 		return false, fmt.Errorf("train: %w", err)
 	}
-	if err := os.Remove(r.Dir); err != nil {
-		return false, fmt.Errorf("train: %w", err)
+	if r.made {
+		if err := os.Remove(r.Dir); err != nil {
+			return true, fmt.Errorf("train: %w", err)
+		}
 	}
 	return true, nil
 }

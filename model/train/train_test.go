@@ -381,6 +381,21 @@ func TestDiscardIfEmpty(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(kept, "notes.txt")); err != nil {
 		t.Errorf("the other file is gone: %v", err)
 	}
+	// A folder the user made before the run loses the config only.
+	mine := filepath.Join(t.TempDir(), "mine")
+	if err := os.Mkdir(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run3, err := Create(mine, tinyConfig("cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := run3.DiscardIfEmpty(); !gone || err != nil {
+		t.Fatalf("a run in the user's folder: removed %v, err %v", gone, err)
+	}
+	if left, err := os.ReadDir(mine); err != nil || len(left) != 0 {
+		t.Errorf("the user's folder: %v entries, err %v; want it there and empty", len(left), err)
+	}
 }
 
 // TestCOCOMaxPerClass: the run setting caps the training crops of each
@@ -422,5 +437,22 @@ func TestCOCOMaxPerClass(t *testing.T) {
 	rc.COCO.MaxPerClass = -1
 	if err := rc.Validate(); err == nil || !strings.Contains(err.Error(), "crops per category") {
 		t.Errorf("a negative cap: %v", err)
+	}
+	// The cache names differ by cap and by seed (which splits the images).
+	names := map[string]bool{}
+	for _, c := range []struct {
+		cap  int
+		seed uint64
+	}{{0, 1}, {3, 1}, {0, 2}} {
+		cd := *rc.COCO
+		cd.MaxPerClass = c.cap
+		p, err := cd.cachePath(c.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[p] = true
+	}
+	if len(names) != 3 {
+		t.Errorf("crop cache names %v, want three different ones", names)
 	}
 }
