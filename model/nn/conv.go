@@ -248,7 +248,7 @@ func biasRows[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, 
 	for r := range rows {
 		d, s := dst[r*ldd:][:cols], src[r*lds:][:cols]
 		for i, v := range s {
-			if v += b; relu && !(v >= 0) && v == v {
+			if v += b; relu && v < 0 { // NaN and −0 stay, as in vbias
 				v = 0
 			}
 			d[i] = v
