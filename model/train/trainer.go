@@ -107,8 +107,8 @@ type StepMetrics struct {
 	// included), estimated from the evaluations so far, or before the first
 	// from the training speed (a forward pass costs about a third of a
 	// training step).
-	ETA time.Duration
-	Skipped         int           // steps skipped for a non-finite loss this epoch
+	ETA     time.Duration
+	Skipped int // steps skipped for a non-finite loss this epoch
 }
 
 // ScaleAcc is the accuracy on the test set at one scale.
