@@ -63,6 +63,9 @@ type Snapshot struct {
 	Classes  []string
 	DataInfo string
 	Models   []ModelState
+	// Note is a word for the user in front of the status line: what
+	// failed, or what was opened.
+	Note string
 }
 
 // ModelState is one model's part of a Snapshot.
@@ -178,6 +181,20 @@ func (b *bridge) reset(runDir, data string, models []string) {
 	}
 	b.curves = make([]stepCurve, len(models))
 	b.stepAt = make([]time.Time, len(models))
+	b.dirty = true
+}
+
+// restore makes s the state again: a run shown before a session that left
+// nothing, or a run opened from its folder.
+func (b *bridge) restore(s Snapshot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state = s
+	b.curves = make([]stepCurve, len(s.Models))
+	b.stepAt = make([]time.Time, len(s.Models))
+	for i, m := range s.Models {
+		b.curves[i] = stepCurve{x: slices.Clone(m.StepX), y: slices.Clone(m.StepY), stride: 1}
+	}
 	b.dirty = true
 }
 

@@ -167,6 +167,22 @@ func (h *harness) overlayText() string {
 	return strings.Join(parts, "\n")
 }
 
+// tapDialogButton taps the button labelled label in the window's top
+// overlay and reports whether there was one.
+func (h *harness) tapDialogButton(label string) bool {
+	top := h.w.Canvas().Overlays().Top()
+	if top == nil {
+		return false
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			test.Tap(b)
+			return true
+		}
+	}
+	return false
+}
+
 // tinyConfig trains in seconds: 256 images, one epoch, one test scale.
 func tinyConfig() train.RunConfig {
 	rc := train.SeedProtocol()

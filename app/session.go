@@ -22,9 +22,10 @@ type session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	trainers []*train.Trainer
-	paused   bool
+	mu           sync.Mutex
+	trainers     []*train.Trainer
+	paused       bool
+	discardEmpty bool // stopped by a user who wants a run with no complete epoch removed
 }
 
 // startSession starts training rc into run, reporting through b. It
@@ -89,6 +90,14 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 	if err := ts.Train(ctx, b.emit); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("training failed: %w", err)
 	} else if err != nil {
+		s.mu.Lock()
+		discard := s.discardEmpty
+		s.mu.Unlock()
+		if discard && len(run.Records()) == 0 {
+			if train.RemoveRun(run.Dir) == nil {
+				b.discarded()
+			}
+		}
 		return err
 	}
 	return nil
@@ -172,6 +181,15 @@ func (s *session) isPaused() bool {
 
 // stop cancels the session; it ends promptly, keeping the complete epochs.
 func (s *session) stop() { s.cancel() }
+
+// stopAndDiscard stops the session; with discard, a run left with no
+// complete epoch is removed.
+func (s *session) stopAndDiscard(discard bool) {
+	s.mu.Lock()
+	s.discardEmpty = discard
+	s.mu.Unlock()
+	s.cancel()
+}
 
 // wait blocks until every goroutine of the session has returned.
 func (s *session) wait() { s.wg.Wait() }

@@ -114,6 +114,9 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 		return ms != nil && ms.Step.Step > 0
 	})
 	test.Tap(h.u.stop)
+	if !h.tapDialogButton("Stop, keep the folder") && !h.tapDialogButton("Stop") {
+		t.Fatalf("Stop asks nothing: %q", h.overlayText())
+	}
 	if h.u.last.Phase != PhaseStopping || !h.u.stop.Disabled() {
 		t.Errorf("after Stop: phase %s, stop disabled %v", h.u.last.Phase, h.u.stop.Disabled())
 	}
@@ -277,5 +280,75 @@ func TestShortcuts(t *testing.T) {
 	h.u.offsets.index.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault})
 	if got := h.overlayText(); !strings.Contains(got, "Export figures") {
 		t.Errorf("Ctrl+E in the Offsets view's entry shows %q, want the export dialog", got)
+	}
+}
+
+// TestStopBeforeFirstEpochAsksAndRemoves checks the stop question before
+// any epoch finished: it says so, offers to remove the run folder, and
+// after removing it the window shows again the run shown before.
+func TestStopBeforeFirstEpochAsksAndRemoves(t *testing.T) {
+	needMNIST(t)
+	runs := t.TempDir()
+	h := newHarness(t, runs)
+	before := sampleSnapshot(filepath.Join(runs, "earlier"))
+	before.Phase = PhaseDone
+	h.u.apply(before)
+	rc := tinyConfig()
+	rc.Limit, rc.Train.Epochs = 0, 1 // 60,000 images: the first epoch takes a while
+	h.u.form.set(rc)
+	test.Tap(h.u.start)
+	h.waitFor("training steps", flowTimeout, func() bool {
+		ms := h.u.last.Model("cnn")
+		return ms != nil && ms.Step.Step > 0
+	})
+	dir := h.u.last.RunDir
+	test.Tap(h.u.stop)
+	if text := h.overlayText(); !strings.Contains(text, "No epoch has finished") {
+		t.Errorf("the stop question says %q, want it to say no epoch finished", text)
+	}
+	test.Tap(h.u.stop) // asked once: a second Stop adds no second question
+	if !h.tapDialogButton("Stop, remove the folder") {
+		t.Fatalf("no button to remove the folder: %q", h.overlayText())
+	}
+	if h.w.Canvas().Overlays().Top() != nil {
+		t.Errorf("a second question is shown: %q", h.overlayText())
+	}
+	h.waitFor("the session to end", flowTimeout, func() bool { return !h.u.last.Phase.Active() && h.u.prev == nil })
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the run folder %s is still there (%v)", dir, err)
+	}
+	if h.u.last.RunDir != before.RunDir || len(h.u.last.Model("cnn").Epochs) != 1 {
+		t.Errorf("after the stop the window shows %q, want the run before (%s)", h.u.last.RunDir, before.RunDir)
+	}
+	if !strings.Contains(h.u.status.Text, "run folder removed") {
+		t.Errorf("status = %q", h.u.status.Text)
+	}
+}
+
+// TestFailedStartKeepsTheRunShown checks that a Start that fails (a bad
+// MNIST folder) leaves the run shown before on screen and says what failed.
+func TestFailedStartKeepsTheRunShown(t *testing.T) {
+	runs := t.TempDir()
+	h := newHarness(t, runs)
+	before := sampleSnapshot(filepath.Join(runs, "earlier"))
+	before.Phase = PhaseDone
+	h.u.apply(before)
+	tableBefore := h.u.table.text()
+	rc := tinyConfig()
+	rc.MNISTDir = t.TempDir() // empty
+	h.u.form.set(rc)
+	test.Tap(h.u.start)
+	h.waitFor("the failure", flowTimeout, func() bool { return h.w.Canvas().Overlays().Top() != nil })
+	if got := h.overlayText(); !strings.Contains(got, rc.MNISTDir) {
+		t.Errorf("error dialog says %q; want the MNIST folder named", got)
+	}
+	if h.u.last.RunDir != before.RunDir || h.u.table.text() != tableBefore {
+		t.Errorf("after the failed start the window shows %q, want the run before (%s)", h.u.last.RunDir, before.RunDir)
+	}
+	if !strings.HasPrefix(h.u.status.Text, "Start failed") || !strings.Contains(h.u.status.Text, before.RunDir) {
+		t.Errorf("status = %q", h.u.status.Text)
+	}
+	if left, _ := os.ReadDir(runs); len(left) > 0 {
+		t.Errorf("the failed run left %s behind", left[0].Name())
 	}
 }

@@ -80,6 +80,10 @@ type trainForm struct {
 	form    *widget.Form // box's form
 	enabled bool
 	changed func()
+
+	ds      string           // the data set whose settings the form shows: "mnist" or "coco"
+	loading bool             // load is filling the form: save nothing
+	prefs   fyne.Preferences // where remember saves the settings, nil before
 }
 
 // defaultConfig is the form's starting point: the seed study's
@@ -173,7 +177,13 @@ func (f *trainForm) notify() {
 	}
 }
 
+// datasetChanged brings back the settings of the data set chosen (its
+// own, or its defaults), so that nothing of the other carries over.
 func (f *trainForm) datasetChanged() {
+	if !f.loading && f.prefs != nil && f.datasetKey() != f.ds {
+		f.prefs.SetString(prefDataset, f.datasetKey())
+		f.load(f.prefs, f.datasetKey())
+	}
 	f.rebuild()
 	f.notify()
 }
@@ -246,6 +256,15 @@ func (f *trainForm) items() []*widget.FormItem {
 // set shows rc in the form. An MNIST config leaves the COCO fields as they
 // are, and the other way round.
 func (f *trainForm) set(rc train.RunConfig) {
+	was := f.loading
+	f.loading = true // the data set's own settings are rc's, not the remembered ones
+	defer func() {
+		f.loading = was
+		f.ds = f.datasetKey()
+		if !was && f.prefs != nil {
+			f.save(f.prefs)
+		}
+	}()
 	if rc.DCNv1 {
 		f.arch.SetSelected(archV1)
 	} else {

@@ -85,11 +85,17 @@ type UI struct {
 	offsets     *offsetsView
 	tabs        *container.AppTabs
 
-	sess     *session   // the last session started, nil before
-	run      *train.Run // its run folder
-	last     Snapshot   // the last snapshot applied
-	recKey   string     // what the plotted records were, to spot changes
-	stepKey  string     // likewise for the per-step curves
+	sess *session   // the last session started, nil before
+	run  *train.Run // its run folder
+	last Snapshot   // the last snapshot applied
+	// prev and prevRun are what the window showed before the session
+	// started: a session that leaves nothing (it failed to start, or was
+	// stopped before an epoch ended) gives them back.
+	prev     *Snapshot
+	prevRun  *train.Run
+	asking   bool   // a stop or close question is shown
+	recKey   string // what the plotted records were, to spot changes
+	stepKey  string // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
 	ready    bool // newUI has built every widget
@@ -108,10 +114,7 @@ func Run(a fyne.App, opts Options) {
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1360, 860))
 	w.SetMaster()
-	w.SetCloseIntercept(func() {
-		u.Close()
-		w.Close()
-	})
+	w.SetCloseIntercept(u.closeRequested)
 	if opts.Demo {
 		a.Lifecycle().SetOnStarted(u.StartDemo)
 	}
@@ -137,9 +140,9 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.form = newTrainForm(prefs.StringWithFallback(prefRunsDir, defaultRunsDir()), prefs.String(prefCOCODir),
 		formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
 			download: u.ShowDownload, changed: u.formChanged, shortcut: u.windowShortcut})
-	if prefs.String(prefDataset) == "coco" {
-		u.form.dataset.SetSelected(dataCOCO)
-	}
+	u.form.load(prefs, prefs.StringWithFallback(prefDataset, "mnist"))
+	u.form.remember(prefs)
+	u.form.rebuild()
 	u.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), u.Start)
 	u.start.Importance = widget.HighImportance
 	u.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), u.TogglePause)
@@ -169,6 +172,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	}
 	u.table = newResultsTable()
 	u.offsets = newOffsetsView(u)
+	u.restoreView()
 	u.smoothingChanged(u.smooth.Value)
 	u.addShortcuts()
 	u.ready = true
@@ -208,6 +212,10 @@ func (u *UI) Content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
 		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), u.offsets.object()),
 	)
+	if i := u.app.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {
+		u.tabs.SelectIndex(i)
+	}
+	u.tabs.OnSelected = func(*container.TabItem) { u.app.Preferences().SetInt(prefTab, u.tabs.SelectedIndex()) }
 	split := container.NewHSplit(left, u.tabs)
 	split.Offset = 0.3
 	status := container.NewBorder(nil, nil, nil, u.loadBox, u.status)
@@ -271,6 +279,13 @@ func (u *UI) Start() {
 	if u.sess != nil {
 		u.sess.wait() // the last one has ended; collect its goroutines
 	}
+	if u.last.RunDir != "" {
+		prev := u.last
+		prev.Note = ""
+		u.prev, u.prevRun = &prev, u.run
+	} else {
+		u.prev, u.prevRun = nil, nil
+	}
 	u.run = run
 	u.bridge.reset(run.Dir, rc.Data, rc.Models)
 	u.apply(u.bridge.snapshot())
@@ -294,15 +309,39 @@ func (u *UI) TogglePause() {
 	u.setPauseButton(p)
 }
 
-// Stop stops the running session; the run folder keeps its complete
-// epochs.
+// Stop asks whether to stop the running session, saying what the run
+// folder will keep, and stops it if the user agrees.
 func (u *UI) Stop() {
+	if u.sess == nil || !u.last.Phase.Active() || u.last.Phase == PhaseStopping {
+		return
+	}
+	u.askStop("Stop training?", "Stop", u.stopNow)
+}
+
+// stopNow stops the running session; the run folder keeps its complete
+// epochs. With discard, a run that has no complete epoch is removed.
+func (u *UI) stopNow(discard bool) {
 	if u.sess == nil || !u.last.Phase.Active() {
 		return
 	}
-	u.sess.stop()
+	u.sess.stopAndDiscard(discard)
 	u.bridge.setPhase(PhaseStopping)
 	u.apply(u.bridge.snapshot())
+}
+
+// closeRequested is the window's close intercept: during training it asks
+// first (once), saying what will be kept.
+func (u *UI) closeRequested() {
+	if u.sess == nil || !u.last.Phase.Active() {
+		u.Close()
+		u.win.Close()
+		return
+	}
+	u.askStop("Close Deformscope?", "Stop and close", func(discard bool) {
+		u.stopNow(discard)
+		u.Close()
+		u.win.Close()
+	})
 }
 
 // Close stops any session and the renderer and waits for every goroutine
@@ -464,6 +503,9 @@ func statusText(s Snapshot) string {
 	if s.RunDir != "" {
 		msg += " — run folder " + s.RunDir
 	}
+	if s.Note != "" {
+		msg = s.Note + " · " + msg
+	}
 	return msg
 }
 
@@ -488,6 +530,9 @@ func (u *UI) updatePlots(s Snapshot) {
 
 func (u *UI) smoothingChanged(v float64) {
 	u.smoothLabel.SetText(fmt.Sprintf("%.2f", v))
+	if u.ready {
+		u.app.Preferences().SetFloat(prefSmoothing, v)
+	}
 	if u.rend != nil && u.views != nil {
 		u.updatePlots(u.last)
 	}
@@ -495,7 +540,10 @@ func (u *UI) smoothingChanged(v float64) {
 
 // logChanged redraws the loss figures on the other scale; it resets their
 // zoom first, since a linear zoom range need not fit a log axis.
-func (u *UI) logChanged(bool) {
+func (u *UI) logChanged(on bool) {
+	if u.ready {
+		u.app.Preferences().SetBool(prefLogY, on)
+	}
 	for id, z := range u.zooms {
 		if figureDeps(id)&depLog != 0 {
 			z.reset()
@@ -514,7 +562,23 @@ func (u *UI) ResetZoom() {
 // sessionEnded reports how a session ended. It runs on the UI goroutine,
 // after the session's last snapshot was applied.
 func (u *UI) sessionEnded(p Phase, err error) {
-	if p == PhaseFailed && err != nil && !u.closed {
+	if u.closed {
+		return
+	}
+	if u.last.RunDir == "" && u.prev != nil {
+		// The session left no run folder: show again what was shown.
+		prev := *u.prev
+		if p == PhaseFailed {
+			prev.Note = "Start failed; still showing the run before"
+		} else {
+			prev.Note = "Stopped before an epoch finished (run folder removed); still showing the run before"
+		}
+		u.run = u.prevRun
+		u.bridge.restore(prev)
+		u.apply(u.bridge.snapshot())
+	}
+	u.prev, u.prevRun = nil, nil
+	if p == PhaseFailed && err != nil {
 		dialog.ShowError(err, u.win)
 	}
 }

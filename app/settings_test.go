@@ -1,0 +1,87 @@
+package app
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// relaunch builds a second window on h's app, as the next launch would
+// with the same preferences.
+func (h *harness) relaunch() *UI {
+	h.t.Helper()
+	h.u.Close()
+	h.q.drain()
+	w := test.NewTempWindow(h.t, nil)
+	u := newUI(h.a, w, h.q.do)
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(1360, 860))
+	h.t.Cleanup(func() {
+		u.Close()
+		h.q.drain()
+	})
+	return u
+}
+
+func TestSettingsSurviveARestart(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	f := h.u.form
+	f.epochs.SetText("7")
+	f.lr.SetText("0.0005")
+	f.seed.SetText("42")
+	f.scales.SetText("0.8,1.2")
+	f.mnistDir.SetText("/data/mnist")
+	f.arch.SetSelected(archV1)
+	h.u.smooth.SetValue(0.3)
+	h.u.logY.SetChecked(true)
+	h.u.tabs.SelectIndex(1)
+
+	u := h.relaunch()
+	g := u.form
+	for _, c := range []struct{ name, got, want string }{
+		{"epochs", g.epochs.Text, "7"},
+		{"learning rate", g.lr.Text, "0.0005"},
+		{"seed", g.seed.Text, "42"},
+		{"scales", g.scales.Text, "0.8,1.2"},
+		{"MNIST folder", g.mnistDir.Text, "/data/mnist"},
+		{"deformable", g.arch.Selected, archV1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s after a restart = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if u.smooth.Value != 0.3 || !u.logY.Checked || u.tabs.SelectedIndex() != 1 {
+		t.Errorf("view after a restart: smoothing %v, log %v, tab %d; want 0.3, true, 1", u.smooth.Value, u.logY.Checked,
+			u.tabs.SelectedIndex())
+	}
+}
+
+// TestDatasetsKeepTheirOwnSettings checks that switching the data set
+// brings back that data set's settings, or its defaults, and that nothing
+// of the other carries over.
+func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	f := h.u.form
+	f.epochs.SetText("9")
+	f.optimizer.SetSelected("adam")
+	f.dataset.SetSelected(dataCOCO)
+	if f.epochs.Text != "5" || f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" || f.limit.Text != "0" {
+		t.Errorf("COCO at first: epochs %q, optimiser %q, lr %q, train %q; want the seed's COCO protocol (5, sgd, 0.001, 0)",
+			f.epochs.Text, f.optimizer.Selected, f.lr.Text, f.limit.Text)
+	}
+	f.epochs.SetText("2")
+	f.place.SetSelected(placeLast)
+	f.dataset.SetSelected(dataMNIST)
+	if f.epochs.Text != "9" || f.optimizer.Selected != "adam" {
+		t.Errorf("back on MNIST: epochs %q, optimiser %q; want 9, adam", f.epochs.Text, f.optimizer.Selected)
+	}
+	u := h.relaunch()
+	if !u.form.coco() && u.form.epochs.Text != "9" {
+		t.Errorf("MNIST after a restart: epochs %q, want 9", u.form.epochs.Text)
+	}
+	u.form.dataset.SetSelected(dataCOCO)
+	if u.form.epochs.Text != "2" || u.form.place.Selected != placeLast {
+		t.Errorf("COCO after a restart: epochs %q, placement %q; want 2, last", u.form.epochs.Text, u.form.place.Selected)
+	}
+}
