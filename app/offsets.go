@@ -563,9 +563,18 @@ func (v *offsetsView) chooseRun() {
 			dialog.ShowError(err, v.u.win)
 			return
 		}
-		if uri != nil {
-			v.useRunDir(uri.Path())
+		if uri == nil {
+			return
 		}
+		// A run of ours opens in the whole window (Curves and Results too);
+		// anything else, or any folder during training, in this view alone.
+		if _, err := train.Open(uri.Path()); err == nil && !v.u.last.Phase.Active() {
+			if err := v.u.OpenRun(uri.Path()); err != nil {
+				dialog.ShowError(err, v.u.win)
+			}
+			return
+		}
+		v.useRunDir(uri.Path())
 	}, v.u.win).Show()
 }
 

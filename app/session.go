@@ -46,6 +46,11 @@ func startSession(rc train.RunConfig, run *train.Run, b *bridge) *session {
 		err := s.work(ctx, rc, run, b)
 		close(stop)
 		<-ticker
+		if b.snapshot().RunDir != "" {
+			// The per-step loss, so that the run opens later as it is
+			// shown now; a run without it opens without that curve.
+			_ = saveStepCurves(run, b.snapshot())
+		}
 		cancel()
 		b.finished(outcome(err), err)
 	}()
@@ -214,13 +219,16 @@ func createRun(root string, rc train.RunConfig) (*train.Run, error) {
 	return train.Create(dir, rc)
 }
 
-// defaultRunsDir is where runs go unless the user chose a folder.
+// defaultRunsDir is where runs go unless the user chose a folder: a
+// visible folder in the user's documents (or home), never a hidden cache,
+// so that file dialogs and file managers show it.
 func defaultRunsDir() string {
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "deformscope", "runs")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "deformscope-runs")
 	}
-	if d, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(d, "deformscope-runs")
+	if st, err := os.Stat(filepath.Join(home, "Documents")); err == nil && st.IsDir() {
+		return filepath.Join(home, "Documents", "Deformscope", "runs")
 	}
-	return filepath.Join(os.TempDir(), "deformscope-runs")
+	return filepath.Join(home, "Deformscope", "runs")
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // relaunch builds a second window on h's app, as the next launch would
-// with the same preferences.
+// with the same preferences; h then drives the new window.
 func (h *harness) relaunch() *UI {
 	h.t.Helper()
 	h.u.Close()
@@ -21,6 +21,7 @@ func (h *harness) relaunch() *UI {
 		u.Close()
 		h.q.drain()
 	})
+	h.u, h.w = u, w
 	return u
 }
 

@@ -424,6 +424,8 @@ func (p *modelProgress) show(m *ModelState) {
 	s := m.Step
 	if m.State == "done" {
 		p.bar.SetValue(1)
+	} else if s.Epochs > 0 && s.Batches == 0 {
+		p.bar.SetValue(float64(s.Epoch) / float64(s.Epochs)) // an opened run: its complete epochs
 	} else if s.Epochs > 0 && s.Batches > 0 {
 		p.bar.SetValue((float64(s.Epoch-1) + float64(s.Batch)/float64(s.Batches)) / float64(s.Epochs))
 	} else {
@@ -441,7 +443,13 @@ func (p *modelProgress) show(m *ModelState) {
 func progressText(m *ModelState) string {
 	s := m.Step
 	var where, speed []string
-	if s.Epochs > 0 {
+	if s.Epochs > 0 && s.Batches == 0 {
+		// An opened run: what its folder holds.
+		where = append(where, fmt.Sprintf("%d of %d epochs", s.Epoch, s.Epochs))
+		if n := len(m.Epochs); n > 0 && !math.IsNaN(float64(m.Epochs[n-1].TestAcc)) {
+			where = append(where, fmt.Sprintf("test %.2f %%", float64(m.Epochs[n-1].TestAcc)))
+		}
+	} else if s.Epochs > 0 {
 		where = append(where, fmt.Sprintf("epoch %d/%d", s.Epoch, s.Epochs),
 			fmt.Sprintf("batch %d/%d", s.Batch, s.Batches), fmt.Sprintf("loss %.4f", s.Loss))
 		speed = append(speed, fmt.Sprintf("%.0f img/s", s.ImagesPerSecond))

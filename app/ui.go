@@ -83,6 +83,7 @@ type UI struct {
 	resetZoom   *widget.Button
 	table       *resultsTable
 	offsets     *offsetsView
+	runs        *runsView
 	tabs        *container.AppTabs
 
 	sess *session   // the last session started, nil before
@@ -172,6 +173,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	}
 	u.table = newResultsTable()
 	u.offsets = newOffsetsView(u)
+	u.runs = newRunsView(u)
 	u.restoreView()
 	u.smoothingChanged(u.smooth.Value)
 	u.addShortcuts()
@@ -211,11 +213,18 @@ func (u *UI) Content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
 		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
 		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), u.offsets.object()),
+		container.NewTabItemWithIcon("Runs", theme.StorageIcon(), u.runs.object()),
 	)
 	if i := u.app.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {
 		u.tabs.SelectIndex(i)
 	}
-	u.tabs.OnSelected = func(*container.TabItem) { u.app.Preferences().SetInt(prefTab, u.tabs.SelectedIndex()) }
+	u.tabs.OnSelected = func(t *container.TabItem) {
+		u.app.Preferences().SetInt(prefTab, u.tabs.SelectedIndex())
+		if t.Content == u.runs.object() {
+			u.runs.refresh()
+		}
+	}
+	u.runs.refresh()
 	split := container.NewHSplit(left, u.tabs)
 	split.Offset = 0.3
 	status := container.NewBorder(nil, nil, nil, u.loadBox, u.status)
@@ -578,6 +587,7 @@ func (u *UI) sessionEnded(p Phase, err error) {
 		u.apply(u.bridge.snapshot())
 	}
 	u.prev, u.prevRun = nil, nil
+	u.runs.refresh()
 	if p == PhaseFailed && err != nil {
 		dialog.ShowError(err, u.win)
 	}
@@ -588,6 +598,7 @@ func (u *UI) chooseRunsDir() {
 	u.chooseFolder(func(dir string) {
 		u.form.runsDir.SetText(dir)
 		u.app.Preferences().SetString(prefRunsDir, dir)
+		u.runs.refresh()
 	})
 }
 

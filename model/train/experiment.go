@@ -165,6 +165,11 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 // nil for a session that keeps no folder).
 func NewSession(rc RunConfig, d Data, run *Run) (*Session, error) {
 	s := &Session{Run: run}
+	if run != nil && len(d.Classes) > 0 {
+		if err := run.SaveClasses(d.Classes); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range rc.Models {
 		net, err := NewNet(rc, name)
 		if err != nil {

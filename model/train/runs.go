@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -252,4 +253,83 @@ func Slug(name string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "-")
+}
+
+// Files beside the metrics that let a viewer show a run as it was shown
+// while it trained.
+const (
+	classesFile = "classes.json" // the class names of the data
+	stepsFile   = "steps.json"   // the per-step training loss, decimated
+)
+
+// SaveClasses keeps the class names of the run's data (COCO's category
+// names cannot be known without the data otherwise).
+func (r *Run) SaveClasses(classes []string) error {
+	return writeJSON(filepath.Join(r.Dir, classesFile), classes)
+}
+
+// ReadClasses returns the class names kept in the run folder dir (none
+// when the run kept none).
+func ReadClasses(dir string) ([]string, error) {
+	var classes []string
+	if err := readJSON(filepath.Join(dir, classesFile), &classes); err != nil {
+		return nil, err
+	}
+	return classes, nil
+}
+
+// StepCurve is one model's per-step training loss: X in epochs (2.5 is
+// half-way through the third epoch), Y the loss.
+type StepCurve struct {
+	Model string    `json:"model"`
+	X     []float64 `json:"x"`
+	Y     []float64 `json:"y"`
+}
+
+// SaveStepCurves keeps the per-step loss curves of the run's models.
+func (r *Run) SaveStepCurves(curves []StepCurve) error {
+	return writeJSON(filepath.Join(r.Dir, stepsFile), curves)
+}
+
+// ReadStepCurves returns the per-step loss curves kept in the run folder
+// dir (none when the run kept none). It refuses a curve whose X and Y
+// differ in length or hold a value that is not finite.
+func ReadStepCurves(dir string) ([]StepCurve, error) {
+	path := filepath.Join(dir, stepsFile)
+	var curves []StepCurve
+	if err := readJSON(path, &curves); err != nil {
+		return nil, err
+	}
+	for _, c := range curves {
+		if len(c.X) != len(c.Y) {
+			return nil, fmt.Errorf("train: %s: %s has %d x and %d y values", path, c.Model, len(c.X), len(c.Y))
+		}
+	}
+	return curves, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// readJSON decodes path into v; a missing file leaves v as it is.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("train: %s: %w", path, err)
+	}
+	return nil
 }

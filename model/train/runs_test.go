@@ -196,3 +196,35 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestClassesAndStepCurves(t *testing.T) {
+	dir := makeRun(t, t.TempDir(), "r", nil)
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ReadClasses(dir); err != nil || c != nil {
+		t.Fatalf("classes of a run that kept none: %v, %v", c, err)
+	}
+	if err := r.SaveClasses([]string{"person", "car"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ReadClasses(dir); err != nil || strings.Join(c, ",") != "person,car" {
+		t.Errorf("classes read back %v, %v", c, err)
+	}
+	curves := []StepCurve{{Model: "cnn", X: []float64{0.5, 1}, Y: []float64{2.3, 1.1}}}
+	if err := r.SaveStepCurves(curves); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadStepCurves(dir); err != nil || len(got) != 1 || got[0].Model != "cnn" || got[0].Y[1] != 1.1 {
+		t.Errorf("step curves read back %+v, %v", got, err)
+	}
+	for name, text := range map[string]string{"not json": "{", "lengths differ": `[{"model":"cnn","x":[1],"y":[]}]`} {
+		if err := os.WriteFile(filepath.Join(dir, stepsFile), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadStepCurves(dir); err == nil || !strings.Contains(err.Error(), stepsFile) {
+			t.Errorf("%s: error %v, want one naming %s", name, err, stepsFile)
+		}
+	}
+}
