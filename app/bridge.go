@@ -62,7 +62,10 @@ type Snapshot struct {
 	// in a line what the data holds.
 	Classes  []string
 	DataInfo string
-	Models   []ModelState
+	// Advice says, when the training set is too small to learn from, so
+	// and how to get more data ("" otherwise).
+	Advice string
+	Models []ModelState
 	// Note is a word for the user in front of the status line: what
 	// failed, or what was opened.
 	Note string
@@ -233,11 +236,12 @@ func (b *bridge) discarded() {
 }
 
 // setData records what the loaded data holds.
-func (b *bridge) setData(classes []string, info string) {
+func (b *bridge) setData(classes []string, info, advice string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state.Classes = slices.Clone(classes)
 	b.state.DataInfo = info
+	b.state.Advice = advice
 	b.dirty = true
 }
 

@@ -77,6 +77,7 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 
 func TestBridgeCoalescesEvents(t *testing.T) {
 	h := newHarness(t, "/runs")
+	h.settle() // the first figures are drawn: only applies are queued below
 	b := h.u.bridge
 	b.reset("/runs/x", "mnist", mnistModels)
 	const perModel = 2000

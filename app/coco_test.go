@@ -316,8 +316,20 @@ func TestCOCOTrainingFlow(t *testing.T) {
 		t.Errorf("after Start: phase %s, status %q", p, h.u.status.Text)
 	}
 	h.waitFor("the run to finish", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
+	// coco128 holds a few dozen crops per category: the window says, before
+	// and after training, that this is too little to learn from.
+	if got := h.overlayText(); !strings.Contains(got, "too small to learn from") || !strings.Contains(got, "dcn coco fetch") ||
+		!strings.Contains(got, "has finished") {
+		t.Errorf("after a run on coco128 the dialog says %q; want the data-size advice", got)
+	}
+	if !strings.Contains(h.u.status.Text, "too few to learn from") {
+		t.Errorf("status %q, want the data-size warning", h.u.status.Text)
+	}
+	for range 2 { // the advice before training, and after
+		h.tapDialogButton("OK")
+	}
 	if got := h.overlayText(); got != "" {
-		t.Errorf("a dialog after a clean run: %q", got)
+		t.Errorf("a dialog after the advice: %q", got)
 	}
 	s := h.u.last
 	models := cocoModels(placeAll)

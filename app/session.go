@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,7 +78,7 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 		}
 		return fmt.Errorf("loading %s: %w", dataName(rc.Data), err)
 	}
-	b.setData(d.Classes, dataInfo(rc, d))
+	b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d))
 	ts, err := train.NewSession(rc, d, run)
 	if err != nil {
 		s.discard(run, b)
@@ -161,7 +162,51 @@ func dataInfo(rc train.RunConfig, d train.Data) string {
 	if len(d.Scales) > 0 {
 		text += fmt.Sprintf(", Scaled-MNIST at %d scales", len(d.Scales))
 	}
+	if fewest, ok := tooFewCrops(rc, d); ok {
+		text += fmt.Sprintf(" — too few to learn from (%d in the smallest category)", fewest)
+	}
 	return text
+}
+
+// minCropsPerClass is the fewest training crops of a category that a net
+// learns it from in a few epochs: on 214 crops of 10 categories every net
+// of the seed's protocol ended predicting the majority class.
+const minCropsPerClass = 300
+
+// tooFewCrops reports whether a COCO training set is too small to learn
+// from, with the crops of its smallest category.
+func tooFewCrops(rc train.RunConfig, d train.Data) (fewest int, ok bool) {
+	if rc.Data != "coco" || d.Train == nil || len(d.Classes) == 0 {
+		return 0, false
+	}
+	counts := make([]int, len(d.Classes))
+	if len(d.Train.Y) == d.Train.N {
+		for _, y := range d.Train.Y {
+			if int(y) < len(counts) {
+				counts[y]++
+			}
+		}
+	} else {
+		for i := range counts {
+			counts[i] = d.Train.N / len(counts)
+		}
+	}
+	fewest = slices.Min(counts)
+	return fewest, fewest < minCropsPerClass
+}
+
+// smallDataAdvice warns when a COCO training set is too small to learn
+// from, and says how to get more; "" when it is large enough.
+func smallDataAdvice(rc train.RunConfig, d train.Data) string {
+	fewest, ok := tooFewCrops(rc, d)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("The training set is too small to learn from: its smallest category has %d crops "+
+		"(%d on average), and a net needs a few hundred per category. On so little data the nets often end "+
+		"predicting the most common category for every crop, and the comparison says nothing.\n\n"+
+		"Use more data: download a larger split (Download COCO…, or dcn coco fetch --split train2017), "+
+		"or raise the crops per category (the Crops row, or --max-per-class).", fewest, d.Train.N/len(d.Classes))
 }
 
 // setPaused pauses or resumes every trainer, and those not built yet.

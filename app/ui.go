@@ -95,6 +95,7 @@ type UI struct {
 	prev     *Snapshot
 	prevRun  *train.Run
 	asking   bool   // a stop or close question is shown
+	advised  string // the run folder whose data advice was shown before training
 	recKey   string // what the plotted records were, to spot changes
 	stepKey  string // likewise for the per-step curves
 	exportWG sync.WaitGroup
@@ -404,6 +405,10 @@ func (u *UI) apply(s Snapshot) {
 	}
 	u.table.show(s, names, data)
 	u.updatePlots(s)
+	if s.Advice != "" && s.Phase == PhaseTraining && u.advised != s.RunDir && !u.closed {
+		u.advised = s.RunDir
+		dialog.ShowInformation("Too little data", s.Advice, u.win)
+	}
 	u.offsets.sessionChanged(s, u.run)
 }
 
@@ -590,6 +595,8 @@ func (u *UI) sessionEnded(p Phase, err error) {
 	u.runs.refresh()
 	if p == PhaseFailed && err != nil {
 		dialog.ShowError(err, u.win)
+	} else if p == PhaseDone && u.last.Advice != "" {
+		dialog.ShowInformation("Too little data", "The run has finished, but its results mean little. "+u.last.Advice, u.win)
 	}
 }
 
