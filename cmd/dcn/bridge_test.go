@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deformscope/deformscope/model/ckpt"
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/torchfile"
+	"github.com/deformscope/deformscope/model/train"
+)
+
+const bridgeData = "../../model/torchfile/testdata"
+
+// bridgeFixture is the part of a make_bridge.py case these tests read.
+type bridgeFixture struct {
+	Classes int `json:"classes"`
+	Size    int `json:"size"`
+	Input   struct {
+		Shape []int     `json:"shape"`
+		Data  []float32 `json:"data"`
+	} `json:"input"`
+	Logits struct {
+		Data []float64 `json:"data"`
+	} `json:"logits"`
+}
+
+func readBridgeFixture(t *testing.T, arch string) bridgeFixture {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(bridgeData, arch+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f bridgeFixture
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func maxDiff(a []float32, b []float64) float64 {
+	worst := 0.0
+	for i := range a {
+		worst = math.Max(worst, math.Abs(float64(a[i])-b[i]))
+	}
+	return worst
+}
+
+// TestImportPredict imports each MNIST fixture and checks that dcn predict
+// on MNIST test images 0-3 gives PyTorch's logits within 1e-4: the input is
+// prepared exactly as PyTorch's was, and the weights land where they belong.
+func TestImportPredict(t *testing.T) {
+	needMNIST(t)
+	for i, arch := range []string{"mnist-cnn", "mnist-dcnn", "mnist-dcnn-v1"} {
+		t.Run(arch, func(t *testing.T) {
+			fx := readBridgeFixture(t, arch)
+			ext := []string{".pt", ".safetensors"}[i%2]
+			dir := filepath.Join(t.TempDir(), "imported")
+			if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, arch+ext), "--arch", arch, "--out", dir); code != 0 {
+				t.Fatalf("import exited %d: %s", code, errs)
+			}
+			code, out, errs := dcn(t, "predict", "--run", dir, "--index", "0:4", "--json")
+			if code != 0 {
+				t.Fatalf("predict exited %d: %s", code, errs)
+			}
+			var p predictOutput
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Arch != arch || p.Epoch != 1 || len(p.Predictions) != 4 {
+				t.Fatalf("predict printed %s", out)
+			}
+			var logits []float32
+			for _, pr := range p.Predictions {
+				logits = append(logits, pr.Logits...)
+			}
+			if d := maxDiff(logits, fx.Logits.Data); d > 1e-4 {
+				t.Errorf("logits differ from PyTorch's by %.3g", d)
+			}
+			// The imported run opens like a trained one.
+			if code, _, errs := dcn(t, "eval", "--run", dir, "--test-limit", "50", "--scales", "none"); code != 0 {
+				t.Errorf("eval of an imported run exited %d: %s", code, errs)
+			}
+		})
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other net", []string{"--weights", filepath.Join(bridgeData, "other_net.pt"), "--arch", "mnist-cnn"}, "missing keys: conv1.weight"},
+		{"wrong arch", []string{"--weights", filepath.Join(bridgeData, "mnist-cnn.pt"), "--arch", "mnist-dcnn"}, "conv4.offset_conv.weight"},
+		{"evil", []string{"--weights", filepath.Join(bridgeData, "evil.pt"), "--arch", "mnist-cnn"}, "forbidden callable"},
+		{"unknown arch", []string{"--weights", filepath.Join(bridgeData, "mnist-cnn.pt"), "--arch", "resnet"}, "unknown architecture"},
+		{"no file", []string{"--weights", filepath.Join(dir, "nope.pt"), "--arch", "mnist-cnn"}, "nope.pt"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			code, _, errs := dcn(t, append([]string{"import", "--out", out}, c.args...)...)
+			if code != 1 || !strings.Contains(errs, c.want) {
+				t.Errorf("exit %d, stderr %q; want %q", code, errs, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a failed import left %s behind", out)
+			}
+		})
+	}
+}
+
+// roundTrip is the script the live test runs: it loads each export with
+// model.py and prints its logits on the input saved beside it.
+const roundTrip = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import model
+out = {}
+for d in sys.argv[2:]:
+    net = model.load_model(d)
+    x, _ = model.read_safetensors(d + "/input.safetensors")
+    out[d] = net(x["x"]).detach().reshape(-1).tolist()
+print(json.dumps(out))
+`
+
+// TestExportRoundTrip exports a net of every architecture (random weights
+// with random, non-zero offset convolutions), loads each export in PyTorch
+// with its own model.py and compares PyTorch's logits with ours. It runs
+// when /usr/bin/python3 has torch and torchvision (.ci/deps installs them).
+func TestExportRoundTrip(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch, torchvision").Run(); err != nil {
+		t.Skipf("%s lacks torch/torchvision (apt-get install python3-torch python3-torchvision): %v", py, err)
+	}
+	root := t.TempDir()
+	want := map[string][]float32{}
+	var dirs []string
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, name := range torchfile.Archs {
+		a, _ := torchfile.ParseArch(name)
+		rc := train.SeedProtocol()
+		rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, "test"
+		if a.Data == "coco" {
+			rc.Data, rc.Scales = "coco", nil
+			rc.COCO = train.DefaultCOCO("", "")
+			rc.COCO.Size, rc.COCO.TopK = 16, 7
+		}
+		net, err := train.NewNet(rc, a.Model) // PyTorch's initialisation
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range net.Params() {
+			if strings.Contains(p.Name, ".offset.") || strings.Contains(p.Name, ".modulator.") {
+				for i, v := range p.Value.Data() {
+					p.Value.Data()[i] = v + float32(rng.NormFloat64()*0.05)
+				}
+			}
+		}
+		run, err := train.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := filepath.Join(root, name)
+		if code, _, errs := dcn(t, "export", "--run", run.Dir, "--format", "pytorch", "--out", exp); code != 0 {
+			t.Fatalf("export exited %d: %s", code, errs)
+		}
+		x := nn.New[float32](2, net.InC, net.InH, net.InW)
+		for i := range x.Data() {
+			x.Data()[i] = float32(rng.NormFloat64())
+		}
+		if err := ckpt.Save(filepath.Join(exp, "input.safetensors"), &ckpt.Checkpoint{Tensors: []ckpt.Tensor{{Name: "x", Shape: x.Shape(), Data: x.Data()}}}); err != nil {
+			t.Fatal(err)
+		}
+		y, err := net.Forward(x, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[exp] = append([]float32(nil), y.Data()...)
+		dirs = append(dirs, exp)
+	}
+	start := time.Now()
+	cmd := exec.Command(py, append([]string{"-c", roundTrip, dirs[0]}, dirs...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("PyTorch failed: %v\n%s", err, out)
+	}
+	t.Logf("PyTorch took %v", time.Since(start))
+	var got map[string][]float64
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, d := range dirs {
+		if len(got[d]) != len(want[d]) {
+			t.Fatalf("%s: PyTorch gave %d logits, we %d", d, len(got[d]), len(want[d]))
+		}
+		if diff := maxDiff(want[d], got[d]); diff > 1e-4 {
+			t.Errorf("%s: PyTorch's logits differ from ours by %.3g", filepath.Base(d), diff)
+		}
+	}
+}
