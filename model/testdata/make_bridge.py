@@ -186,6 +186,7 @@ def main():
     write_arch(out, "coco-dcnn-middle", coco_input(coco_image, 32), gen, classes=10, size=32)
     other = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4, 2))
     torch.save(other.state_dict(), os.path.join(out, "other_net.pt"))
+    dsmodel.write_safetensors(os.path.join(out, "other_net.safetensors"), other.state_dict())
     torch.save({"conv1.weight": torch.zeros(1), "payload": Evil()}, os.path.join(out, "evil.pt"))
     write_capture(out, coco_image, gen)
     print("wrote the bridge fixtures to", out)

@@ -195,7 +195,8 @@ func TestParseArch(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"mnist-dcnn-v1.pt", "mnist-dcnn-v1.safetensors", "evil.pt", "other_net.pt"} {
+	// Small seeds: the fuzzer mutates faster on them.
+	for _, name := range []string{"evil.pt", "other_net.pt", "other_net.safetensors"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
