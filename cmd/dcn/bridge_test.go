@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,66 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 		if diff := maxDiff(want[d], got[d]); diff > 1e-4 {
 			t.Errorf("%s: PyTorch's logits differ from ours by %.3g", filepath.Base(d), diff)
+		}
+	}
+}
+
+// TestOffsetsCapture checks dcn offsets --capture --json against the
+// reference points make_bridge.py computed in PyTorch, and that a PNG comes
+// out.
+func TestOffsetsCapture(t *testing.T) {
+	capPath := filepath.Join(bridgeData, "toy_capture.safetensors")
+	b, err := os.ReadFile(filepath.Join(bridgeData, "toy_capture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Cases []struct {
+			Layer  string      `json:"layer"`
+			Unit   [2]int      `json:"unit"`
+			Depth  int         `json:"depth"`
+			Space  string      `json:"space"`
+			Points [][]float64 `json:"points"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ref.Cases {
+		code, out, errs := dcn(t, "offsets", "--capture", capPath, "--layer", c.Layer, "--unit",
+			strconv.Itoa(c.Unit[0])+","+strconv.Itoa(c.Unit[1]), "--depth", strconv.Itoa(c.Depth), "--space", c.Space, "--json")
+		if code != 0 {
+			t.Fatalf("offsets exited %d: %s", code, errs)
+		}
+		var got capturePoints
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Layer != c.Layer || got.Unit != c.Unit || len(got.Points) != len(c.Points) {
+			t.Fatalf("printed %s %v with %d points, want %s %v with %d", got.Layer, got.Unit, len(got.Points), c.Layer, c.Unit, len(c.Points))
+		}
+		for i, p := range got.Points {
+			if math.Abs(p[0]-c.Points[i][0]) > 1e-5 || math.Abs(p[1]-c.Points[i][1]) > 1e-5 {
+				t.Fatalf("%s %v depth %d %s: point %d is %v, PyTorch's reference %v", c.Layer, c.Unit, c.Depth, c.Space, i, p, c.Points[i][:2])
+			}
+		}
+	}
+	png := filepath.Join(t.TempDir(), "cap.png")
+	if code, _, errs := dcn(t, "offsets", "--capture", capPath, "--depth", "3", "--out", png); code != 0 {
+		t.Fatalf("offsets --out exited %d: %s", code, errs)
+	}
+	if code, _, errs := dcn(t, "heatmap", "--capture", capPath, "--out", png); code != 0 {
+		t.Fatalf("heatmap --capture exited %d: %s", code, errs)
+	}
+	for _, bad := range [][]string{
+		{"--layer", "nope", "--json"},
+		{"--depth", "4", "--json"},
+		{"--unit", "99,0", "--json"},
+		{"--space", "world", "--json"},
+		{"--run", "x", "--json"},
+	} {
+		if code, _, errs := dcn(t, append([]string{"offsets", "--capture", capPath}, bad...)...); code != 1 || errs == "" {
+			t.Errorf("offsets %v exited %d: %s", bad, code, errs)
 		}
 	}
 }
