@@ -77,6 +77,8 @@ func Import(path, arch, dir string, opt ImportOptions) (*train.Run, error) {
 		// The seed's COCO study: 5 epochs of SGD, lr 0.001.
 		rc.Train = train.Config{Epochs: 5, Batch: 64, Optimizer: "sgd", LR: 1e-3, Momentum: 0.9, Seed: 1}
 	}
+	// The run is complete as imported: one epoch, the weights given.
+	rc.Train.Epochs = 1
 	return train.ImportRun(dir, rc, a.Model, net)
 }
 
@@ -151,8 +153,8 @@ func readme(c exportConfig) string {
 
 const readmeText = "# ARCH, exported from Deformscope\n\n" +
 	"Model MODEL of the run RUN after epoch EPOCH, for PyTorch (needs only `torch` and `torchvision`).\n\n" +
-	"```python\nimport sys; sys.path.insert(0, \"THIS_FOLDER\")\nimport model\n" +
-	"net = model.load_model(\"THIS_FOLDER\")   # torch.nn.Module in eval mode, weights loaded\n" +
+	"```python\nimport sys; sys.path.insert(0, \"path/to/this/folder\")\nimport model\n" +
+	"net = model.load_model(\"path/to/this/folder\")   # torch.nn.Module in eval mode, weights loaded\n" +
 	"logits = net(x)                          # x: (B, C, H, W) float32, normalised\n```\n\n" +
 	"Inputs are INPUT during training (the nets are fully convolutional up to their average pool), normalised as " +
 	"NORM (`model.normalise(pixels, folder)` does it for pixels in [0, 1]). Deformscope resizes with its own bilinear " +
