@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -12,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/torchfile"
+	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -125,12 +128,14 @@ func TestImportErrors(t *testing.T) {
 const roundTrip = `
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import model
+import model, deformscope_capture
 out = {}
 for d in sys.argv[2:]:
     net = model.load_model(d)
     x, _ = model.read_safetensors(d + "/input.safetensors")
     out[d] = net(x["x"]).detach().reshape(-1).tolist()
+    if "dcnn" in d:
+        deformscope_capture.capture(net, x["x"][:1], d + "/capture.safetensors")
 print(json.dumps(out))
 `
 
@@ -145,6 +150,8 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	root := t.TempDir()
 	want := map[string][]float32{}
+	nets := map[string]*model.Net[float32]{}
+	inputs := map[string]*nn.Tensor[float32]{}
 	var dirs []string
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, name := range torchfile.Archs {
@@ -187,6 +194,9 @@ func TestExportRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		want[exp] = append([]float32(nil), y.Data()...)
+		if len(net.DeformBlocks()) > 0 {
+			nets[exp], inputs[exp] = net, x
+		}
 		dirs = append(dirs, exp)
 	}
 	start := time.Now()
@@ -206,6 +216,49 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 		if diff := maxDiff(want[d], got[d]); diff > 1e-4 {
 			t.Errorf("%s: PyTorch's logits differ from ours by %.3g", filepath.Base(d), diff)
+		}
+		if nets[d] != nil {
+			compareCapture(t, d, nets[d], inputs[d])
+		}
+	}
+}
+
+// compareCapture checks that the capture PyTorch made of an exported net
+// gives, traced through every deformable layer, the points our own trace
+// gives through the net's pooling and strides, in image pixels.
+func compareCapture(t *testing.T, dir string, net *model.Net[float32], x *nn.Tensor[float32]) {
+	t.Helper()
+	c, err := torchfile.ReadCapture(filepath.Join(dir, "capture.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := nn.FromSlice(x.Data()[:net.InC*net.InH*net.InW], 1, net.InC, net.InH, net.InW)
+	fields, _, err := train.Sampling(context.Background(), net, &train.Input{X: one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := net.DeformBlocks()
+	if len(c.Layers) != len(blocks) {
+		t.Fatalf("%s: the capture holds %d layers, the net has %d deformable ones", dir, len(c.Layers), len(blocks))
+	}
+	last := blocks[len(blocks)-1].Name()
+	l := c.Layers[len(c.Layers)-1]
+	uy, ux := l.Out[1]/2, l.Out[2]/2
+	own, err := trace.Trace(net.Layers, fields, [2]int{net.InH, net.InW}, last, uy, ux, trace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Trace(last, uy, ux, len(c.Layers), torchfile.SpaceImage, trace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Points) != len(own.Points) {
+		t.Fatalf("%s: %d points from the capture, %d from our trace", dir, len(got.Points), len(own.Points))
+	}
+	for i, p := range got.Points {
+		o := own.Points[i]
+		if math.Abs(p.Y-o.Y) > 1e-3 || math.Abs(p.X-o.X) > 1e-3 || math.Abs(p.Weight-o.Weight) > 1e-4 {
+			t.Fatalf("%s: point %d from the capture %+v, from our trace %+v", filepath.Base(dir), i, p, o)
 		}
 	}
 }
