@@ -184,6 +184,16 @@ func TestExportAllFromWindow(t *testing.T) {
 	if size, _ := pngSize(t, filepath.Join(run, "figures", "step-loss.png")); size != image.Pt(1200, 750) {
 		t.Errorf("step-loss.png is %v, want 1200×750", size)
 	}
+
+	// A second Export all asks before it overwrites the first.
+	h.u.ExportAll()
+	if got := h.overlayText(); !strings.Contains(got, "already exist") {
+		t.Fatalf("a second Export all says %q, want a question", got)
+	}
+	if !h.u.all.Disabled() && h.tapDialogButton("Cancel") && !h.u.all.Disabled() {
+		return // cancelled: nothing written, nothing running
+	}
+	t.Error("cancelling the overwrite question started an export")
 }
 
 func TestExportDialogRemembersFolder(t *testing.T) {

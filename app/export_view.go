@@ -202,7 +202,7 @@ func (u *UI) exportDialog() *exportDialog {
 			return
 		}
 		u.app.Preferences().SetString(prefExportDir, o.Dir)
-		u.exportTo(ids, o)
+		u.confirmOverwrite(plannedFiles(ids, o), func() { u.exportTo(ids, o) })
 	}, u.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	return &exportDialog{FormDialog: d, form: f}
@@ -224,8 +224,9 @@ func (u *UI) ExportAll() {
 		dialog.ShowError(errors.New("export: nothing to export yet; train first"), u.win)
 		return
 	}
-	u.exportTo(figuresFor(u.shown), exportOptions{Dir: filepath.Join(u.last.RunDir, "figures"), PNG: true, SVG: true, PDF: true,
-		Render: exportAllRender})
+	ids := figuresFor(u.shown)
+	o := exportOptions{Dir: filepath.Join(u.last.RunDir, "figures"), PNG: true, SVG: true, PDF: true, Render: exportAllRender}
+	u.confirmOverwrite(plannedFiles(ids, o), func() { u.exportTo(ids, o) })
 }
 
 // exportTo writes the figures on a goroutine of its own (PDF and large PNGs

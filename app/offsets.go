@@ -684,13 +684,16 @@ func (v *offsetsView) showExport() {
 type offsetsExportDialog struct {
 	*dialog.FormDialog
 	scale, dir, name *widget.Entry
+	png, svg, pdf    *widget.Check
 }
 
 func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
-	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry()}
+	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry(),
+		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
+	d.png.SetChecked(true)
 	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
 	d.dir.SetText(v.u.exportDir())
-	d.name.SetText(sc.fileName())
+	d.name.SetText(strings.TrimSuffix(sc.fileName(), ".png"))
 	browse := widget.NewButton("Browse…", func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
@@ -701,7 +704,8 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 	items := []*widget.FormItem{
 		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
 		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir)},
-		{Text: "File", Widget: d.name},
+		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
+		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
 	}
 	d.FormDialog = dialog.NewForm("Export the Offsets view", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
@@ -717,30 +721,48 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 			dialog.ShowError(errors.New("export: choose a folder and a file name"), v.u.win)
 			return
 		}
-		if !strings.EqualFold(filepath.Ext(name), ".png") {
-			name += ".png"
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".png", ".svg", ".pdf":
+			name = strings.TrimSuffix(name, filepath.Ext(name))
+		}
+		var paths []string
+		for _, f := range []struct {
+			on  bool
+			ext string
+		}{{d.png.Checked, ".png"}, {d.svg.Checked, ".svg"}, {d.pdf.Checked, ".pdf"}} {
+			if f.on {
+				paths = append(paths, filepath.Join(dir, name+f.ext))
+			}
+		}
+		if len(paths) == 0 {
+			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.u.win)
+			return
 		}
 		v.u.app.Preferences().SetString(prefExportDir, dir)
-		v.exportTo(sc, scale, filepath.Join(dir, name))
+		v.u.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
 	}, v.u.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	return d
 }
 
-// exportTo draws sc at scale and writes it to path on a goroutine of its
-// own, reporting through the bridge.
-func (v *offsetsView) exportTo(sc *offsetScene, scale int, path string) {
+// exportTo draws sc at scale and writes it to each of paths (PNG, SVG or
+// PDF by extension) on a goroutine of its own, reporting through the
+// bridge.
+func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
 	v.export.Disable()
 	v.u.exportWG.Add(1)
 	go func() {
 		defer v.u.exportWG.Done()
 		img, err := sc.figure(scale)
-		if err == nil {
-			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		for _, p := range paths {
+			if err == nil {
+				err = os.MkdirAll(filepath.Dir(p), 0o755)
+			}
+			if err == nil {
+				err = viz.SaveImage(p, img, exportDPI)
+			}
 		}
-		if err == nil {
-			err = viz.SavePNG(path, img)
-		}
+		path := strings.Join(paths, ", ")
 		size := image.Point{}
 		if img != nil {
 			size = img.Bounds().Size()
@@ -761,6 +783,10 @@ func (v *offsetsView) exportEnded(path string, size image.Point, err error) {
 	}
 	dialog.ShowInformation("Export", fmt.Sprintf("Wrote %s (%d×%d px)", path, size.X, size.Y), v.u.win)
 }
+
+// exportDPI sets the page size of an Offsets view exported as SVG or
+// PDF: one picture pixel per screen dot.
+const exportDPI = 96
 
 // offsetPanel shows one picture of the Offsets view in a long-lived
 // canvas.Image, and reports taps, the pointer and its size to the view.

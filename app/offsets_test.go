@@ -275,6 +275,27 @@ func TestOffsetsExport(t *testing.T) {
 	if got := h.u.exportDir(); got != dir {
 		t.Errorf("export folder %q not remembered (want %q)", got, dir)
 	}
+
+	// Again, in all three formats: fig.png exists, so the export asks
+	// before it overwrites anything.
+	d = v.exportDialog(r.scene)
+	d.dir.SetText(dir)
+	d.name.SetText("fig.png")
+	d.svg.SetChecked(true)
+	d.pdf.SetChecked(true)
+	d.Submit()
+	if got := h.overlayText(); !strings.Contains(got, "already exist") || !strings.Contains(got, "fig.png") {
+		t.Fatalf("a second export into the same file asks %q", got)
+	}
+	if !h.tapDialogButton("Overwrite") {
+		t.Fatal("no Overwrite button")
+	}
+	h.waitFor("the export in three formats", flowTimeout, func() bool { return !v.export.Disabled() })
+	for _, f := range []string{"fig.svg", "fig.pdf"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
 }
 
 func TestOffsetsImageFiles(t *testing.T) {
