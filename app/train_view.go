@@ -135,7 +135,8 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 		box:        container.NewStack(),
 		enabled:    true,
 	}
-	f.dataset.Horizontal, f.arch.Horizontal = true, true
+	// The two deformable versions stack, so that the form fits a narrow panel.
+	f.dataset.Horizontal = true
 	f.dataset.Required, f.arch.Required = true, true
 	f.scales.SetPlaceHolder("none")
 	f.mnistDir.SetPlaceHolder("built in (GoMNIST module)")
@@ -218,29 +219,29 @@ func (f *trainForm) items() []*widget.FormItem {
 	f.epochs.SetPlaceHolder("epochs")
 	f.batch.SetPlaceHolder("batch")
 	f.limit.SetPlaceHolder("train")
-	f.val.SetPlaceHolder("validation")
+	f.val.SetPlaceHolder("val")
 	f.testLimit.SetPlaceHolder("test")
 	f.cropSize.SetPlaceHolder("size")
 	f.topK.SetPlaceHolder("top")
-	f.perClass.SetPlaceHolder("per class")
+	f.perClass.SetPlaceHolder("cap")
 	items := []*widget.FormItem{{Text: "Dataset", Widget: f.dataset}}
 	images := "train, validation, test; 0 takes all"
 	val := f.val
 	if f.coco() {
-		images = "train and test crops; 0 takes all; validation is a split by image"
+		images = "train, test crops (0 all); val by image"
 		val = f.valCOCO
 		items = append(items,
 			&widget.FormItem{Text: "COCO folder", Widget: container.NewVBox(
 				container.NewBorder(nil, nil, nil, f.chooseCOCO, f.cocoDir), f.cocoInfo, container.NewHBox(f.download))},
 			&widget.FormItem{Text: "Placement", Widget: f.place,
-				HintText: "of the two deformable layers; all three trains a net for each"},
+				HintText: "of the deformable layers; all three: a net each"},
 			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(3, f.cropSize, f.topK, f.perClass),
-				HintText: "size in px, categories kept, crops per category (0: all)"},
+				HintText: "px, categories, most crops each (0 all)"},
 		)
 	} else {
 		items = append(items,
 			&widget.FormItem{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
-			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: start:stop:step or a list"},
+			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: from:to:step or a list"},
 		)
 	}
 	return append(items,

@@ -164,13 +164,13 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.logY = widget.NewCheck("Log-scale loss", u.logChanged)
 	u.zooms = map[figureID]*zoomView{}
 	for _, id := range curveFigures {
-		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(380, 250))
+		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(300, 200))
 		u.zooms[id] = newZoomView(u.views[id])
 	}
 	u.resetZoom = widget.NewButtonWithIcon("Reset zoom", theme.ZoomFitIcon(), u.ResetZoom)
 	for _, m := range allModels {
 		id := confusionFigure(m)
-		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(340, 300))
+		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(300, 280))
 	}
 	u.table = newResultsTable()
 	u.offsets = newOffsetsView(u)
@@ -196,7 +196,9 @@ func (u *UI) Content() fyne.CanvasObject {
 		u.progressBox,
 		widget.NewSeparator(),
 	)
-	settings := container.NewVScroll(container.NewVBox(u.form.box, hints))
+	// The settings scroll both ways, so that the panel fits a small
+	// screen (from 1024×640) and nothing in it is clipped.
+	settings := container.NewScroll(container.NewVBox(u.form.box, hints))
 	u.left = container.NewBorder(top, nil, nil, nil, settings)
 	left := container.NewPadded(u.left)
 
@@ -204,16 +206,16 @@ func (u *UI) Content() fyne.CanvasObject {
 		container.NewGridWrap(fyne.NewSize(160, u.smooth.MinSize().Height), u.smooth),
 		u.smoothLabel, u.logY, u.resetZoom, layout.NewSpacer(), u.export, u.all)
 	grid := container.NewGridWithColumns(2, u.zooms[figLoss], u.zooms[figAccuracy], u.zooms[figStepLoss], u.zooms[figScale])
-	curves := container.NewBorder(controls, nil, nil, nil, grid)
+	curves := container.NewBorder(container.NewHScroll(controls), nil, nil, nil, grid)
 
 	// Two confusion matrices fill the space under the table; more scroll.
 	u.confScroll = container.NewVScroll(u.confusions)
-	results := container.NewBorder(container.NewVBox(u.table.object(), widget.NewSeparator()), nil, nil, nil, u.confScroll)
+	results := container.NewBorder(container.NewVBox(container.NewHScroll(u.table.object()), widget.NewSeparator()), nil, nil, nil, u.confScroll)
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
 		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
-		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), u.offsets.object()),
+		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), container.NewHScroll(u.offsets.object())),
 		container.NewTabItemWithIcon("Runs", theme.StorageIcon(), u.runs.object()),
 	)
 	if i := u.app.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {
@@ -227,7 +229,7 @@ func (u *UI) Content() fyne.CanvasObject {
 	}
 	u.runs.refresh()
 	split := container.NewHSplit(left, u.tabs)
-	split.Offset = 0.3
+	split.Offset = 0.39
 	status := container.NewBorder(nil, nil, nil, u.loadBox, u.status)
 	return container.NewBorder(nil, container.NewPadded(status), nil, nil, split)
 }

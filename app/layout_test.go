@@ -1,0 +1,39 @@
+package app
+
+import (
+	"fmt"
+	"testing"
+
+	"fyne.io/fyne/v2"
+)
+
+// TestLayoutFitsSmallScreens checks that the window's content fits from
+// 1024×640 up: its minimum size (what Fyne would otherwise enforce, and
+// clip) is within the smallest window, for each data set and tab.
+func TestLayoutFitsSmallScreens(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	c := h.w.Content()
+	for _, ds := range []string{dataMNIST, dataCOCO} {
+		h.u.form.dataset.SetSelected(ds)
+		for i := range h.u.tabs.Items {
+			h.u.tabs.SelectIndex(i)
+			ms := c.MinSize()
+			if ms.Width > 1024 || ms.Height > 640 {
+				t.Errorf("%s, %s tab: minimum size %v, more than 1024×640", ds, h.u.tabs.Items[i].Text, ms)
+			}
+		}
+	}
+	h.u.form.dataset.SetSelected(dataMNIST)
+	h.u.apply(sampleSnapshot("/runs/demo"))
+	h.u.tabs.SelectIndex(0)
+	for _, sz := range []fyne.Size{{Width: 1024, Height: 640}, {Width: 1366, Height: 768}, {Width: 1920, Height: 1080}} {
+		h.w.Resize(sz)
+		// At every size the settings panel is wide enough for the form:
+		// it needs no sideways scrolling.
+		if got, want := h.u.left.Size().Width, h.u.form.box.MinSize().Width; got < want {
+			t.Errorf("at %v the settings panel is %.0f px wide, the form needs %.0f", sz, got, want)
+		}
+		h.settle()
+		h.capture(fmt.Sprintf("layout-%.0fx%.0f", sz.Width, sz.Height))
+	}
+}
