@@ -1,0 +1,146 @@
+package train
+
+import (
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/nn"
+)
+
+// MaxScaledSide caps the longer side of a photo resized for PrepareScaled,
+// so that a tiny object does not blow a photo up to gigapixels.
+const MaxScaledSide = 2048
+
+// Crop is an object crop of a photo prepared for a COCO run's nets: the
+// input, the rectangle of the photo it was cut from (the box squared, with
+// training's context, moved inside the photo) and the crop size.
+type Crop struct {
+	*Input
+	Rect image.Rectangle
+	Size int
+}
+
+// PrepareCrop cuts the crop of box (in the photo's pixels) out of photo
+// exactly as training cut its crops (coco.CropRect, coco.CropRGB, with the
+// run's crop size and normalisation).
+func (r *Run) PrepareCrop(photo image.Image, box coco.Box) (*Crop, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return nil, fmt.Errorf("train: %s is not a COCO run; boxes are cut from COCO photos", r.Dir)
+	}
+	if photo == nil || photo.Bounds().Empty() {
+		return nil, fmt.Errorf("train: empty photo")
+	}
+	b := photo.Bounds()
+	if !(box.W >= 1 && box.H >= 1) || box.X < 0 || box.Y < 0 || box.X+box.W > float64(b.Dx())+0.5 || box.Y+box.H > float64(b.Dy())+0.5 {
+		return nil, fmt.Errorf("train: box %g,%g,%g,%g is not inside the %d×%d photo (X,Y,W,H in pixels, at least 1×1)",
+			box.X, box.Y, box.W, box.H, b.Dx(), b.Dy())
+	}
+	size := r.Config.COCO.Size
+	rect := coco.CropRect(box, b.Dx(), b.Dy(), coco.DefaultContext)
+	pix := coco.CropRGB(photo, rect, size)
+	mean, std, err := r.cocoNorm()
+	if err != nil {
+		return nil, err
+	}
+	in, err := rgbInput(pix, size, size, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	return &Crop{Input: in, Rect: rect, Size: size}, nil
+}
+
+// Scaled is a whole photo resized so that objects of a chosen size meet the
+// net at the size its training crops showed them.
+type Scaled struct {
+	*Input
+	// Factor is the resize factor: input pixels per photo pixel.
+	Factor float64
+}
+
+// ToPhoto maps an input position (pixel centres at whole numbers) to the
+// photo's pixels.
+func (s *Scaled) ToPhoto(y, x float64) (py, px float64) {
+	return (y+0.5)/s.Factor - 0.5, (x+0.5)/s.Factor - 0.5
+}
+
+// WholeFactor returns the resize factor that makes an object of side
+// object (photo pixels, its box's longer side) fill a training crop as it
+// did in training: the crop's side, object·(1 + 2·context), becomes the
+// run's crop size.
+func (r *Run) WholeFactor(object float64) (float64, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return 0, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+	}
+	if !(object >= 1) || math.IsInf(object, 0) {
+		return 0, fmt.Errorf("train: object size %g px: want at least 1", object)
+	}
+	return float64(r.Config.COCO.Size) / (object * (1 + 2*coco.DefaultContext)), nil
+}
+
+// PrepareScaled resizes a whole photo by factor (WholeFactor) and
+// normalises it as the run's crops, for the fully convolutional part of the
+// nets. It refuses a factor that would make the longer side exceed
+// MaxScaledSide or the shorter side smaller than the crop size.
+func (r *Run) PrepareScaled(photo image.Image, factor float64) (*Scaled, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return nil, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+	}
+	if photo == nil || photo.Bounds().Empty() {
+		return nil, fmt.Errorf("train: empty photo")
+	}
+	b := photo.Bounds()
+	w := int(math.Round(float64(b.Dx()) * factor))
+	h := int(math.Round(float64(b.Dy()) * factor))
+	switch {
+	case !(factor > 0) || max(w, h) > MaxScaledSide:
+		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px; at most %d px a side (choose a larger object size)",
+			b.Dx(), b.Dy(), factor, w, h, MaxScaledSide)
+	case min(w, h) < r.Config.COCO.Size:
+		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px, smaller than a %d px crop (choose a smaller object size)",
+			b.Dx(), b.Dy(), factor, w, h, r.Config.COCO.Size)
+	}
+	rgb := imaging.Resize(photo, w, h, imaging.Linear)
+	pix := make([]uint8, 3*h*w)
+	for y := range h {
+		for x := range w {
+			px := rgb.NRGBAAt(x, y)
+			pix[y*w+x], pix[h*w+y*w+x], pix[2*h*w+y*w+x] = px.R, px.G, px.B
+		}
+	}
+	mean, std, err := r.cocoNorm()
+	if err != nil {
+		return nil, err
+	}
+	in, err := rgbInput(pix, h, w, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	// rgbInput's factor is by rounding; the exact ratio keeps the mapping honest.
+	return &Scaled{Input: in, Factor: float64(w) / float64(b.Dx())}, nil
+}
+
+// TrainingLimits fixes the clamp bound of each deformable block of net at
+// the one it had in training, a quarter of the longer side of the block's
+// input on a training-size image, so that a larger input (a whole photo) is
+// clamped as training clamped. It returns the bounds by layer name.
+func TrainingLimits(net *model.Net[float32]) (map[string]float64, error) {
+	blocks := net.DeformBlocks()
+	for _, b := range blocks {
+		b.SetLimit(0)
+	}
+	x := nn.New[float32](net.InputShape(1)...)
+	if _, err := net.Forward(x, false); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, b := range blocks {
+		out[b.Name()] = b.Limit()
+		b.SetLimit(b.Limit())
+	}
+	return out, nil
+}
