@@ -279,3 +279,28 @@ func sortMarks(m []mark) {
 		}
 	}
 }
+
+// ContextFigure draws the deformable net's sampling points in context
+// beside the plain CNN's regular grid (nil leaves that panel out), under
+// title, with the key underneath: the picture both the app's in-context
+// view and `dcn offsets --box` show.
+func ContextFigure(title string, points ContextSpec, grid *ContextSpec) (*image.NRGBA, error) {
+	var panels []*image.NRGBA
+	if grid != nil {
+		g, err := Context(*grid)
+		if err != nil {
+			return nil, err
+		}
+		panels = append(panels, g)
+	}
+	p, err := Context(points)
+	if err != nil {
+		return nil, err
+	}
+	panels = append(panels, p)
+	img, err := SideBySide(title, panels...)
+	if err != nil {
+		return nil, err
+	}
+	return WithKey(img, OverlayKey(points.WeightBy, len(points.Points), ContextKey()...))
+}

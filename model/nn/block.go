@@ -33,7 +33,7 @@ type DeformBlock[T Float] struct {
 	off, mask   *Tensor[T] // clamped offsets, mask
 	raw         []T        // side output (offsets before the clamp, modulator)
 	limit       T
-	fixedLimit  T // if positive, the clamp bound whatever the input's size (SetLimit)
+	fixedLimit  T   // if positive, the clamp bound whatever the input's size (SetLimit)
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
 	dx          *Tensor[T]

@@ -1,15 +1,19 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
+	"path"
+	"path/filepath"
 
 	"github.com/disintegration/imaging"
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/trace"
 )
 
 // MaxScaledSide caps the longer side of a photo resized for PrepareScaled,
@@ -143,4 +147,92 @@ func TrainingLimits(net *model.Net[float32]) (map[string]float64, error) {
 		b.SetLimit(b.Limit())
 	}
 	return out, nil
+}
+
+// PhotoTrace is a unit traced on an object's crop, with its points mapped
+// back from the crop to the photo's pixels.
+type PhotoTrace struct {
+	Crop *Crop
+	// Unit and Points are in the photo's pixels (pixel centres at whole
+	// numbers, as trace uses).
+	Unit   trace.Point
+	Points []trace.Point
+	// UnitY, UnitX is the unit of the layer's output; Predict the class the
+	// net gives the crop (−1 when the net was not run: a grid).
+	UnitY, UnitX int
+	Predict      int
+}
+
+// TraceCrop runs net on crop (unless fields is given) and traces unit (uy,
+// ux) of layer back to the crop, then maps its points to the photo. A
+// negative uy or ux picks the unit whose centre lies nearest the crop's
+// centre. With opt.Grid naming layers and nil fields, it traces the plain
+// CNN's regular grid without running the net.
+func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer string, uy, ux int, opt trace.Options) (*PhotoTrace, error) {
+	in := [2]int{crop.Size, crop.Size}
+	if uy < 0 || ux < 0 {
+		c := float64(crop.Size-1) / 2
+		var err error
+		if uy, ux, err = trace.UnitAt(net.Layers, in, layer, c, c); err != nil {
+			return nil, err
+		}
+	}
+	var fields map[string]*trace.Field
+	predict := -1
+	if len(opt.Grid) == 0 {
+		var err error
+		if fields, predict, err = Sampling(ctx, net, crop.Input); err != nil {
+			return nil, err
+		}
+	}
+	r, err := trace.Trace(net.Layers, fields, in, layer, uy, ux, opt)
+	if err != nil {
+		return nil, err
+	}
+	toPhoto := func(p trace.Point) trace.Point {
+		p.Y, p.X = coco.CropToPhoto(crop.Rect, crop.Size, p.Y, p.X)
+		return p
+	}
+	out := &PhotoTrace{Crop: crop, Unit: toPhoto(r.Unit), Points: make([]trace.Point, len(r.Points)), UnitY: uy, UnitX: ux, Predict: predict}
+	for i, p := range r.Points {
+		out.Points[i] = toPhoto(p)
+	}
+	return out, nil
+}
+
+// PhotoBoxes returns the annotated boxes of the photo named file in the
+// run's instances files (the training file, then the test file), matched by
+// the file's base name, with their category names; nil when neither file
+// lists it.
+func (r *Run) PhotoBoxes(ctx context.Context, file string) ([]coco.Annotation, []string, error) {
+	c := r.Config.COCO
+	if r.Config.Data != "coco" || c == nil {
+		return nil, nil, nil
+	}
+	base := filepath.Base(file)
+	for _, ann := range []string{c.Ann, c.TestAnn} {
+		if ann == "" {
+			continue
+		}
+		x, err := coco.Load(ctx, ann, coco.LoadOptions{MinSize: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, im := range x.Images {
+			if path.Base(im.FileName) != base {
+				continue
+			}
+			var boxes []coco.Annotation
+			var names []string
+			for _, a := range x.Annotations {
+				if a.ImageID == im.ID {
+					boxes = append(boxes, a)
+					cat, _ := x.Category(a.CategoryID)
+					names = append(names, cat.Name)
+				}
+			}
+			return boxes, names, nil
+		}
+	}
+	return nil, nil, nil
 }
