@@ -178,6 +178,9 @@ func Context(spec ContextSpec) (*image.NRGBA, error) {
 	drawPhoto(img, spec.Photo, v, width, height)
 
 	la, _ := lineMetrics(labelFace)
+	full := img
+	// Boxes, crop and points are drawn on the picture only, never over the caption.
+	img = img.SubImage(image.Rect(0, 0, width, height)).(*image.NRGBA)
 	for i, b := range spec.Boxes {
 		if i == spec.Chosen {
 			continue
@@ -205,6 +208,7 @@ func Context(spec ContextSpec) (*image.NRGBA, error) {
 		fillRing(img, cx, cy, in-1.5, out+1.5, white, 0.9)
 		fillRing(img, cx, cy, in, out, defaultUnitColor, 1)
 	}
+	img = full
 	y := height
 	if spec.Caption != "" {
 		y += textPad + ca

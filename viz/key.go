@@ -32,9 +32,9 @@ func OverlayKey(weightBy string, points int, extra ...KeyItem) []KeyItem {
 	pts := fmt.Sprintf("sampling location (%d: every tap through every deformable layer below)", points)
 	switch weightBy {
 	case "size":
-		pts += "; area ∝ product of the DCNv2 masks along its path"
+		pts += "; area grows with the product of the DCNv2 masks along its path"
 	case "alpha":
-		pts += "; opacity ∝ product of the DCNv2 masks along its path"
+		pts += "; opacity grows with the product of the DCNv2 masks along its path"
 	}
 	items := []KeyItem{
 		{Mark: "ring", Color: defaultUnitColor, Text: "the unit: centre of its receptive field"},

@@ -25,6 +25,7 @@ const MaxScaledSide = 2048
 // training's context, moved inside the photo) and the crop size.
 type Crop struct {
 	*Input
+	Box  coco.Box
 	Rect image.Rectangle
 	Size int
 }
@@ -55,7 +56,7 @@ func (r *Run) PrepareCrop(photo image.Image, box coco.Box) (*Crop, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Crop{Input: in, Rect: rect, Size: size}, nil
+	return &Crop{Input: in, Box: box, Rect: rect, Size: size}, nil
 }
 
 // Scaled is a whole photo resized so that objects of a chosen size meet the
@@ -165,15 +166,17 @@ type PhotoTrace struct {
 
 // TraceCrop runs net on crop (unless fields is given) and traces unit (uy,
 // ux) of layer back to the crop, then maps its points to the photo. A
-// negative uy or ux picks the unit whose centre lies nearest the crop's
-// centre. With opt.Grid naming layers and nil fields, it traces the plain
+// negative uy or ux picks the unit whose centre lies nearest the box's
+// centre (the crop's own centre may lie off the object where the crop was
+// moved inside the photo). With opt.Grid naming layers and nil fields, it traces the plain
 // CNN's regular grid without running the net.
 func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer string, uy, ux int, opt trace.Options) (*PhotoTrace, error) {
 	in := [2]int{crop.Size, crop.Size}
 	if uy < 0 || ux < 0 {
-		c := float64(crop.Size-1) / 2
+		// The box's centre in COCO's frame is at pixel-centre coordinates minus a half.
+		cy, cx := coco.PhotoToCrop(crop.Rect, crop.Size, crop.Box.Y+crop.Box.H/2-0.5, crop.Box.X+crop.Box.W/2-0.5)
 		var err error
-		if uy, ux, err = trace.UnitAt(net.Layers, in, layer, c, c); err != nil {
+		if uy, ux, err = trace.UnitAt(net.Layers, in, layer, cy, cx); err != nil {
 			return nil, err
 		}
 	}
