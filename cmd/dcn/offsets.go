@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -121,8 +122,19 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	box := fs.String("box", "", "COCO: X,Y,W,H of an object in the --image photo (its pixels): cut its crop as training did and draw the points over the whole photo")
 	zoom := fs.String("zoom", "photo", `with --box: show the whole "photo" or zoom on the "crop"`)
 	width := fs.Int("width", 800, "with --box: width of each panel in pixels")
+	var cf captureFlags
+	cf.register(fs)
+	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
+	space := fs.String("space", "image", "with --capture: coordinates of the points, map (the layer's input map) or image")
+	asJSON := fs.Bool("json", false, "with --capture: print the points as JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cf.path != "" && *box != "" {
+		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
+	}
+	if cf.path != "" {
+		return captureOffsets(&cf, &f, *unit, *depth, torchfile.Space(*space), *round, *weight, *asJSON, stdout)
 	}
 	if *box != "" {
 		return offsetsInContext(ctx, &f, contextFlags{box: *box, unit: *unit, weight: *weight, zoom: *zoom, round: *round, compare: *compare, width: *width}, stdout)
@@ -211,8 +223,13 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
 	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile of the field), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
+	var cf captureFlags
+	cf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cf.path != "" {
+		return captureHeatmap(&cf, &f, *tap, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
