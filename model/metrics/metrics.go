@@ -21,8 +21,13 @@ type Step struct {
 	Loss            float64
 	RunningAcc      float64 // percent, over the epoch so far
 	ImagesPerSecond float64
-	ETA             time.Duration // to the end of the run's training steps
-	Skipped         int           // steps skipped for a non-finite loss this epoch
+	// ETA is the time left to the end of the run: its remaining training
+	// steps and the evaluation after each remaining epoch (this one's
+	// included), estimated from the evaluations so far, or before the first
+	// from the training speed (a forward pass costs about a third of a
+	// training step).
+	ETA     time.Duration
+	Skipped int // steps skipped for a non-finite loss this epoch
 }
 
 // ScaleAcc is the accuracy on the test set at one scale.
