@@ -17,8 +17,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -59,7 +60,7 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 	if err != nil {
 		return err
 	}
-	run, err := train.Open(f.run)
+	run, err := rundir.Open(f.run)
 	if err != nil {
 		return err
 	}
@@ -71,11 +72,11 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 			return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
 		}
 	}
-	photo, err := train.ReadImage(f.image)
+	photo, err := inspect.ReadImage(f.image)
 	if err != nil {
 		return err
 	}
-	crop, err := run.PrepareCrop(photo, box)
+	crop, err := inspect.PrepareCrop(run, photo, box)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.image, err)
 	}
@@ -101,11 +102,11 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 	if wb == "none" {
 		wb = ""
 	}
-	pt, err := train.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
+	pt, err := inspect.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
 	if err != nil {
 		return err
 	}
-	boxes, names, err := run.PhotoBoxes(ctx, f.image)
+	boxes, names, err := inspect.PhotoBoxes(ctx, run, f.image)
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 		for _, b := range blocks {
 			names = append(names, b.Name())
 		}
-		g, err := train.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
+		g, err := inspect.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
 		if err != nil {
 			return err
 		}
@@ -194,7 +195,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *limit < 1 {
 		return fmt.Errorf("--limit %d: want at least 1", *limit)
 	}
-	run, err := train.Open(*runDir)
+	run, err := rundir.Open(*runDir)
 	if err != nil {
 		return err
 	}
@@ -255,7 +256,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (f.image == "") == (f.index < 0) {
 		return fmt.Errorf("give exactly one of --image FILE and --index N")
 	}
-	run, err := train.Open(f.run)
+	run, err := rundir.Open(f.run)
 	if err != nil {
 		return err
 	}
@@ -266,20 +267,20 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if last == 0 {
 		return fmt.Errorf("%s has no complete epoch of %s", f.run, f.model)
 	}
-	var in *train.Input
+	var in *inspect.Input
 	label := ""
 	if f.image != "" {
-		img, err := train.ReadImage(f.image)
+		img, err := inspect.ReadImage(f.image)
 		if err != nil {
 			return err
 		}
-		if in, err = run.PrepareImage(img, f.whole); err != nil {
+		if in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
 			return err
 		}
 		label = filepath.Base(f.image)
 	} else {
 		var l int
-		if in, l, err = run.TestImage(f.index); err != nil {
+		if in, l, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return err
 		}
 		label = fmt.Sprintf("test image %d (label %d)", f.index, l)
@@ -287,7 +288,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	type step struct {
 		epoch int
 		scale float64
-		in    *train.Input
+		in    *inspect.Input
 	}
 	var steps []step
 	if *sweep {
@@ -312,7 +313,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			for i, v := range dst {
 				g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
 			}
-			sin, err := run.PrepareImage(g, true)
+			sin, err := inspect.PrepareImage(run.Config, g, true)
 			if err != nil {
 				return err
 			}
@@ -338,7 +339,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fields, _, err := train.Sampling(ctx, net, st.in)
+		fields, _, err := inspect.Sampling(ctx, net, st.in)
 		if err != nil {
 			return err
 		}
