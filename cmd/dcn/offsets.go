@@ -267,7 +267,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		vmax, scaleName = v, "fixed"
 	}
 	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: vmax,
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName})
+		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName, Outline: true})
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		p2, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mask, H: field.Ho, W: field.Wo, VMin: 0, VMax: 2,
-			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)"})
+			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)", Outline: true})
 		if err != nil {
 			return err
 		}
@@ -286,6 +286,9 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	img, err := viz.SideBySide("Offsets: "+ins.label, panels...)
 	if err != nil {
+		return err
+	}
+	if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps (left) and DCNv2 mask (right, magma, fixed 0..2)", "|Δp|: "+scaleName)); err != nil {
 		return err
 	}
 	if err := viz.SavePNG(f.out, img); err != nil {

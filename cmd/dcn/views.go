@@ -399,7 +399,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		} else {
 			fld := fr.fields[fr.layer]
 			if img, err = viz.Heatmap(viz.HeatmapSpec{Image: fr.in.Picture, Field: mags[i], H: fld.Ho, W: fld.Wo, VMin: 0, VMax: vmax, Scale: f.scale,
-				Caption: title, Label: "|Δp| (px), scale to the 99th pct of all frames"}); err != nil {
+				Caption: title, Label: "|Δp| (px), scale: 99th pct of all frames", Outline: true}); err != nil {
+				return err
+			}
+			if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp|", "99th percentile over every frame, fixed")); err != nil {
 				return err
 			}
 		}
