@@ -141,3 +141,32 @@ func HeatmapKey(quantity, scale string) []KeyItem {
 		{Mark: "outline", Text: "outline of the image's bright parts (its mean brightness), drawn over the colours"},
 	}
 }
+
+// Column stacks pictures top to bottom on white, left-aligned, with gap
+// pixels between them: rows of SideBySide panels into one figure.
+func Column(gap int, rows ...*image.NRGBA) (*image.NRGBA, error) {
+	w, h := 0, 0
+	for i, r := range rows {
+		if r == nil {
+			return nil, fmt.Errorf("viz: column: row %d is nil", i)
+		}
+		w = max(w, r.Bounds().Dx())
+		h += r.Bounds().Dy()
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("viz: column: no rows")
+	}
+	h += gap * (len(rows) - 1)
+	if w > maxSidePx || h > maxSidePx {
+		return nil, fmt.Errorf("viz: column: %d×%d px exceeds %d px a side", w, h, maxSidePx)
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	fillRect(out, out.Bounds(), white)
+	y := 0
+	for _, r := range rows {
+		b := r.Bounds()
+		draw.Draw(out, image.Rect(0, y, b.Dx(), y+b.Dy()), r, b.Min, draw.Src)
+		y += b.Dy() + gap
+	}
+	return out, nil
+}
