@@ -13,8 +13,9 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // runsView is the Runs tab: every run in the runs folder with its date,
@@ -23,7 +24,7 @@ import (
 // trained; runs can be renamed and removed. It belongs to the UI goroutine.
 type runsView struct {
 	u      *UI
-	runs   []train.RunInfo
+	runs   []rundir.RunInfo
 	sel    int // the selected row, -1 for none
 	folder *widget.Label
 	table  *widget.Table
@@ -122,7 +123,7 @@ func (v *runsView) cell(id widget.TableCellID, o fyne.CanvasObject) {
 }
 
 // bestText lists each model's best test accuracy.
-func bestText(ri train.RunInfo) string {
+func bestText(ri rundir.RunInfo) string {
 	var parts []string
 	for _, m := range ri.Models {
 		if math.IsNaN(m.BestTest) {
@@ -137,7 +138,7 @@ func bestText(ri train.RunInfo) string {
 }
 
 // runState says whether a run is complete, and if not what it holds.
-func runState(ri train.RunInfo) (string, widget.Importance) {
+func runState(ri rundir.RunInfo) (string, widget.Importance) {
 	switch {
 	case ri.Err != nil:
 		return "damaged: " + ri.Err.Error(), widget.DangerImportance
@@ -157,9 +158,9 @@ func (v *runsView) refresh() {
 	if v.sel >= 0 && v.sel < len(v.runs) {
 		selDir = v.runs[v.sel].Dir
 	}
-	runs, err := train.ListRuns(root)
+	runs, err := rundir.ListRuns(root)
 	v.runs = runs
-	v.sel = slices.IndexFunc(runs, func(r train.RunInfo) bool { return r.Dir == selDir })
+	v.sel = slices.IndexFunc(runs, func(r rundir.RunInfo) bool { return r.Dir == selDir })
 	switch {
 	case err != nil:
 		v.info.SetText(err.Error())
@@ -183,9 +184,9 @@ func (v *runsView) selected(row int) {
 }
 
 // selectedRun returns the selected run, if any.
-func (v *runsView) selectedRun() (train.RunInfo, bool) {
+func (v *runsView) selectedRun() (rundir.RunInfo, bool) {
 	if v.sel < 0 || v.sel >= len(v.runs) {
-		return train.RunInfo{}, false
+		return rundir.RunInfo{}, false
 	}
 	return v.runs[v.sel], true
 }
@@ -224,7 +225,7 @@ func (v *runsView) renameSelected() {
 		if !ok {
 			return
 		}
-		if err := train.SetName(ri.Dir, e.Text); err != nil {
+		if err := rundir.SetName(ri.Dir, e.Text); err != nil {
 			dialog.ShowError(err, v.u.win)
 			return
 		}
@@ -256,7 +257,7 @@ func (u *UI) removeRun(dir string) {
 		dialog.ShowError(errors.New("this run is training: stop it first"), u.win)
 		return
 	}
-	if err := train.RemoveRun(dir); err != nil {
+	if err := rundir.RemoveRun(dir); err != nil {
 		dialog.ShowError(err, u.win)
 		return
 	}
@@ -275,7 +276,7 @@ func (u *UI) OpenRun(dir string) error {
 	if u.last.Phase.Active() {
 		return errors.New("a run is training: stop it before opening another")
 	}
-	run, err := train.Open(dir)
+	run, err := rundir.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -295,20 +296,20 @@ func (u *UI) OpenRun(dir string) error {
 
 // runSnapshot builds the snapshot a run's folder holds: its epoch records,
 // class names and per-step loss, each model ended as it ended.
-func runSnapshot(run *train.Run) (Snapshot, error) {
+func runSnapshot(run *rundir.Run) (Snapshot, error) {
 	rc := run.Config
-	classes, err := train.ReadClasses(run.Dir)
+	classes, err := rundir.ReadClasses(run.Dir)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	if len(classes) == 0 && rc.Data != "coco" {
 		classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	}
-	curves, err := train.ReadStepCurves(run.Dir)
+	curves, err := rundir.ReadStepCurves(run.Dir)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	name, _ := train.ReadName(run.Dir)
+	name, _ := rundir.ReadName(run.Dir)
 	title := filepath.Base(run.Dir)
 	if name != "" {
 		title = fmt.Sprintf("%q", name)
@@ -322,22 +323,22 @@ func runSnapshot(run *train.Run) (Snapshot, error) {
 				ms.Epochs = append(ms.Epochs, r)
 			}
 		}
-		slices.SortFunc(ms.Epochs, func(a, b train.EpochMetrics) int { return a.Epoch - b.Epoch })
+		slices.SortFunc(ms.Epochs, func(a, b metrics.Epoch) int { return a.Epoch - b.Epoch })
 		if len(ms.Epochs) > 0 {
 			ms.Arch = ms.Epochs[0].Arch
 		}
-		if net, err := train.NewNet(rc, m); err == nil {
+		if net, err := experiment.NewNet(rc, m); err == nil {
 			ms.Params = net.NumParams()
 			if ms.Arch == "" {
 				ms.Arch = net.Arch
 			}
 		}
-		ms.Step = train.StepMetrics{Epoch: len(ms.Epochs), Epochs: rc.Train.Epochs}
+		ms.Step = metrics.Step{Epoch: len(ms.Epochs), Epochs: rc.Train.Epochs}
 		if len(ms.Epochs) < rc.Train.Epochs {
 			ms.State = string(PhaseStopped)
 			s.Phase = PhaseStopped
 		}
-		if i := slices.IndexFunc(curves, func(c train.StepCurve) bool { return c.Model == m }); i >= 0 {
+		if i := slices.IndexFunc(curves, func(c rundir.StepCurve) bool { return c.Model == m }); i >= 0 {
 			ms.StepX, ms.StepY = curves[i].X, curves[i].Y
 		}
 		s.Models = append(s.Models, ms)
@@ -347,11 +348,11 @@ func runSnapshot(run *train.Run) (Snapshot, error) {
 
 // saveStepCurves keeps the session's per-step loss in its run folder, so
 // that the run opens later with it. It runs on the session's goroutine.
-func saveStepCurves(run *train.Run, s Snapshot) error {
-	var curves []train.StepCurve
+func saveStepCurves(run *rundir.Run, s Snapshot) error {
+	var curves []rundir.StepCurve
 	for _, m := range s.Models {
 		if len(m.StepX) > 0 {
-			curves = append(curves, train.StepCurve{Model: m.Name, X: m.StepX, Y: m.StepY})
+			curves = append(curves, rundir.StepCurve{Model: m.Name, X: m.StepX, Y: m.StepY})
 		}
 	}
 	if len(curves) == 0 || len(run.Records()) == 0 {

@@ -8,8 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // runsAction selects row of the Runs tab and taps button b.
@@ -43,11 +42,11 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 
 	// An incomplete run (stopped before an epoch) and a damaged one.
 	rc := tinyConfig()
-	if _, err := train.Create(filepath.Join(runs, "0-empty"), rc); err != nil {
+	if _, err := rundir.Create(filepath.Join(runs, "0-empty"), rc); err != nil {
 		t.Fatal(err)
 	}
 	broken := filepath.Join(runs, "0-broken")
-	if _, err := train.Create(broken, rc); err != nil {
+	if _, err := rundir.Create(broken, rc); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(broken, "metrics.jsonl"), []byte("{oops\n"), 0o644); err != nil {
@@ -123,7 +122,7 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 	}
 
 	// Rename, then delete.
-	if err := train.SetName(trained, "first try"); err != nil {
+	if err := rundir.SetName(trained, "first try"); err != nil {
 		t.Fatal(err)
 	}
 	v.refresh()

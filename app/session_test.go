@@ -11,9 +11,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"github.com/deformscope/deformscope/model/experiment"
 	"go.uber.org/goleak"
-
-	"github.com/deformscope/deformscope/model/train"
 )
 
 const flowTimeout = 3 * time.Minute
@@ -225,7 +224,7 @@ func TestFormRoundTrip(t *testing.T) {
 	sgd.Train.Optimizer, sgd.Train.Momentum, sgd.Train.LR, sgd.Train.Seed = "sgd", 0.9, 0.05, 7
 	for _, tc := range []struct {
 		name string
-		rc   train.RunConfig
+		rc   experiment.RunConfig
 	}{
 		{"demo", demoConfig()},
 		{"default", defaultConfig()},
@@ -274,7 +273,10 @@ func TestShortcuts(t *testing.T) {
 	if h.u.pause.Text != "Pause" {
 		t.Error("Ctrl+P did not resume")
 	}
-	press(fyne.KeyPeriod)
+	press(fyne.KeyPeriod) // asks first, saying what the run folder keeps
+	if !h.tapDialogButton("Stop, keep the folder") && !h.tapDialogButton("Stop") {
+		t.Fatalf("Ctrl+. asks nothing: %q", h.overlayText())
+	}
 	h.waitFor("the session to stop", flowTimeout, func() bool { return h.u.last.Phase == PhaseStopped })
 	// Typed in the Offsets view's image entry, too.
 	h.u.offsets.index.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault})

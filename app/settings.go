@@ -2,8 +2,7 @@ package app
 
 import (
 	"fyne.io/fyne/v2"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
 )
 
 // The form's settings are remembered across launches in the app's
@@ -77,11 +76,11 @@ func (f *trainForm) datasetKey() string {
 // cocoDefaults is the form's starting point for COCO crops: the seed's
 // COCO protocol (5 epochs of SGD with momentum 0.9, lr 0.001, batch 32),
 // every crop, the middle placement.
-func cocoDefaults() train.RunConfig {
-	rc := train.SeedProtocol()
+func cocoDefaults() experiment.RunConfig {
+	rc := experiment.SeedProtocol()
 	rc.Data = "coco"
 	rc.Models = cocoModels(placeMiddle)
-	rc.COCO = train.DefaultCOCO("", "")
+	rc.COCO = experiment.DefaultCOCO("", "")
 	rc.COCO.Size, rc.COCO.TopK = defaultCropSize, defaultTopK
 	rc.Scales = nil
 	rc.Limit, rc.Val, rc.TestLimit = 0, 0, 0

@@ -5,7 +5,7 @@
 // and confusion matrices, an Offsets view of the learned sampling locations
 // over an image, and figure export.
 //
-// Training runs in background goroutines (train.Session); bridge.go is the
+// Training runs in background goroutines (rundir.Session); bridge.go is the
 // one place where their events reach the widgets. The package never imports
 // Fyne's app package (the GL driver), so its tests run with Fyne's test
 // driver and no display; cmd/deformscope creates the real app.
@@ -24,8 +24,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // Options are the command-line choices of the app.
@@ -44,11 +44,11 @@ const (
 )
 
 // mnistModels are the models of an MNIST run, in order.
-var mnistModels = slices.Clone(train.MNISTModels)
+var mnistModels = slices.Clone(experiment.MNISTModels)
 
 // allModels are the models any run can have: MNIST's, then COCO's
 // deformable ones (cnn, dcnn, dcnn-first, dcnn-middle, dcnn-last).
-var allModels = append(slices.Clone(train.MNISTModels), deformables(train.COCOModels)...)
+var allModels = append(slices.Clone(experiment.MNISTModels), deformables(experiment.COCOModels)...)
 
 // UI is the main window's state. Its fields belong to the UI goroutine,
 // except where a comment says otherwise.
@@ -86,14 +86,14 @@ type UI struct {
 	runs        *runsView
 	tabs        *container.AppTabs
 
-	sess *session   // the last session started, nil before
-	run  *train.Run // its run folder
-	last Snapshot   // the last snapshot applied
+	sess *session    // the last session started, nil before
+	run  *rundir.Run // its run folder
+	last Snapshot    // the last snapshot applied
 	// prev and prevRun are what the window showed before the session
 	// started: a session that leaves nothing (it failed to start, or was
 	// stopped before an epoch ended) gives them back.
 	prev     *Snapshot
-	prevRun  *train.Run
+	prevRun  *rundir.Run
 	asking   bool   // a stop or close question is shown
 	advised  string // the run folder whose data advice was shown before training
 	recKey   string // what the plotted records were, to spot changes
