@@ -32,6 +32,9 @@ import (
 type Options struct {
 	// Demo starts both models on a small MNIST subset at launch.
 	Demo bool
+	// Size is the window's size at launch; zero for 1360×860 (the window
+	// works from 1024×640 up).
+	Size fyne.Size
 }
 
 // Preference keys.
@@ -114,7 +117,11 @@ func Run(a fyne.App, opts Options) {
 	w := a.NewWindow("Deformscope")
 	u := New(a, w)
 	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(1360, 860))
+	size := opts.Size
+	if size.Width <= 0 || size.Height <= 0 {
+		size = fyne.NewSize(1360, 860)
+	}
+	w.Resize(size)
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
 	if opts.Demo {

@@ -3,10 +3,15 @@
 //
 //	deformscope          open the window
 //	deformscope --demo   start both models on a small MNIST subset at once
+//	deformscope --size 1024x640   open the window at that size
 package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
+
+	"fyne.io/fyne/v2"
 
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -16,8 +21,18 @@ import (
 
 func main() {
 	demo := flag.Bool("demo", false, "start training both models on a small MNIST subset at launch")
+	size := flag.String("size", "", "the window's size at launch, WIDTHxHEIGHT (default 1360x860; from 1024x640 up)")
 	flag.Parse()
+	opts := app.Options{Demo: *demo}
+	if *size != "" {
+		var w, h int
+		if n, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || n != 2 || w < 320 || h < 240 || w > 16384 || h > 16384 {
+			fmt.Fprintf(os.Stderr, "deformscope: --size %q: want WIDTHxHEIGHT, such as 1024x640\n", *size)
+			os.Exit(2)
+		}
+		opts.Size = fyne.NewSize(float32(w), float32(h))
+	}
 	a := fyneapp.NewWithID("io.github.deformscope.deformscope")
 	a.SetIcon(assets.Icon())
-	app.Run(a, app.Options{Demo: *demo})
+	app.Run(a, opts)
 }
