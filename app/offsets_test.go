@@ -236,11 +236,11 @@ func TestOffsetsViewOpensRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, _, err := run.TestImage(0)
+		in, _, err := inspect.TestImage(run.Config, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fields, _, err := train.Sampling(context.Background(), net, in)
+		fields, _, err := inspect.Sampling(context.Background(), net, in)
 		if err != nil {
 			t.Fatal(err)
 		}
