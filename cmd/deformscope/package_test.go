@@ -38,15 +38,19 @@ func TestPackageRunsWithoutGo(t *testing.T) {
 	if out, err := exec.Command("tar", "-xJf", archive, "-C", root).CombinedOutput(); err != nil {
 		t.Fatalf("unpacking %s: %v\n%s", archive, err, out)
 	}
-	bin := filepath.Join(root, "usr", "local", "bin", "deformscope")
-	for _, f := range []string{bin, filepath.Join(root, "usr", "local", "share", "applications", "Deformscope.desktop"),
-		filepath.Join(root, "usr", "local", "share", "pixmaps", "Deformscope.png"), filepath.Join(root, "Makefile")} {
+	// fyne's Linux archive: a folder named after the binary, with the
+	// install Makefile and the files named by the app ID.
+	const id = "io.github.deformscope.deformscope"
+	top := filepath.Join(root, "deformscope")
+	bin := filepath.Join(top, "usr", "local", "bin", "deformscope")
+	desktopFile := filepath.Join(top, "usr", "local", "share", "applications", id+".desktop")
+	for _, f := range []string{bin, desktopFile, filepath.Join(top, "usr", "local", "share", "pixmaps", id+".png"), filepath.Join(top, "Makefile")} {
 		if _, err := os.Stat(f); err != nil {
 			t.Errorf("the package lacks %s: %v", strings.TrimPrefix(f, root+"/"), err)
 		}
 	}
-	desktop, _ := os.ReadFile(filepath.Join(root, "usr", "local", "share", "applications", "Deformscope.desktop"))
-	if !strings.Contains(string(desktop), "Exec=deformscope") {
+	desktop, _ := os.ReadFile(desktopFile)
+	if !strings.Contains(string(desktop), "Exec=deformscope") || !strings.Contains(string(desktop), "Name=Deformscope") {
 		t.Errorf("the .desktop entry does not run deformscope:\n%s", desktop)
 	}
 

@@ -208,7 +208,7 @@ func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer s
 // run's instances files (the training file, then the test file), matched by
 // the file's base name, with their category names; nil when neither file
 // lists it.
-func PhotoBoxes(r *rundir.Run, ctx context.Context, file string) ([]coco.Annotation, []string, error) {
+func PhotoBoxes(ctx context.Context, r *rundir.Run, file string) ([]coco.Annotation, []string, error) {
 	c := r.Config.COCO
 	if r.Config.Data != "coco" || c == nil {
 		return nil, nil, nil

@@ -32,7 +32,7 @@ func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[
 	if want.Arch != net.Arch {
 		return nil, fmt.Errorf("rundir: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
 	}
-	c, err := train.ImportCheckpoint(name, net, rc.Train, rc)
+	c, err := train.ImportedCheckpoint(name, net, rc.Train, rc)
 	if err != nil {
 		return nil, err
 	}

@@ -114,3 +114,21 @@ func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[fl
 func LoadWeights(path string, net *model.Net[float32]) (int, error) {
 	return loadCheckpoint(path, net, nil, "")
 }
+
+// ImportedCheckpoint returns the checkpoint of net taken as trained for one
+// epoch with fresh optimiser state (weights that come from elsewhere, a
+// PyTorch state dict say); config is kept in it as Checkpoint keeps it.
+func ImportedCheckpoint(name string, net *model.Net[float32], cfg Config, config any) (*ckpt.Checkpoint, error) {
+	var err error
+	t := &Trainer{Name: name, Net: net, cfg: cfg, start: 1}
+	switch cfg.Optimizer {
+	case "adam":
+		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
+	case "sgd":
+		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t.Checkpoint(config)
+}
