@@ -322,3 +322,30 @@ func TestOffsetsCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictImage imports the COCO fixture without a crop set and predicts
+// a coco128 photo, prepared as the Offsets view and evaluation prepare one.
+func TestPredictImage(t *testing.T) {
+	_, images := coco128(t)
+	photo := filepath.Join(images, "000000000009.jpg")
+	dir := filepath.Join(t.TempDir(), "coco")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, "coco-dcnn-middle.safetensors"), "--arch", "coco-dcnn-middle",
+		"--classes", "10", "--crop-size", "32", "--out", dir); code != 0 {
+		t.Fatalf("import exited %d: %s", code, errs)
+	}
+	code, out, errs := dcn(t, "predict", "--run", dir, "--image", photo, "--json")
+	if code != 0 {
+		t.Fatalf("predict exited %d: %s", code, errs)
+	}
+	var p predictOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Model != "dcnn-middle" || len(p.Predictions) != 1 || len(p.Predictions[0].Logits) != 10 || p.Predictions[0].Image != photo {
+		t.Errorf("predict printed %s", out)
+	}
+	// Without a crop set there are no test images, and the error says so.
+	if code, _, errs := dcn(t, "predict", "--run", dir, "--index", "0:2"); code != 1 || !strings.Contains(errs, "--ann and --images") {
+		t.Errorf("predict --index on a run without crops exited %d: %s", code, errs)
+	}
+}
