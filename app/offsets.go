@@ -21,8 +21,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -78,14 +79,14 @@ type offsetsView struct {
 	runDir     string // a run folder the user opened; "" follows the session
 	capture    bool   // runDir is a capture file (deformscope_capture.py)
 	runGen     int
-	sessRun    *train.Run // the session's run; nil before one
+	sessRun    *rundir.Run // the session's run; nil before one
 	sessDir    string
-	snap       Snapshot            // the session's last snapshot
-	sessModel  string              // the session's deformable model that live and sessEpochs follow
-	sessEpochs int                 // its complete epochs in the session
-	live       []*train.Inspection // their in-memory sampling fields, by epoch−1
-	models     []string            // the deformable models of the run shown, once known
-	file       string              // the image file shown when the source is srcFile
+	snap       Snapshot              // the session's last snapshot
+	sessModel  string                // the session's deformable model that live and sessEpochs follow
+	sessEpochs int                   // its complete epochs in the session
+	live       []*metrics.Inspection // their in-memory sampling fields, by epoch−1
+	models     []string              // the deformable models of the run shown, once known
+	file       string                // the image file shown when the source is srcFile
 	testIdx    int
 	hasPick    bool
 	pick       [2]float64 // the unit's input position, when hasPick
@@ -214,7 +215,7 @@ func (v *offsetsView) send() {
 // sessionChanged follows the window's session: its run, and each epoch it
 // completes. It runs on the UI goroutine for every snapshot, so it returns
 // at once when nothing it shows changed.
-func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
+func (v *offsetsView) sessionChanged(s Snapshot, run *rundir.Run) {
 	v.snap = s
 	newRun := s.RunDir != v.sessDir
 	if newRun && v.runDir == "" {
@@ -225,7 +226,7 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
 	if v.runDir == "" || !slices.Contains(deformables(s.Names()), name) {
 		name = v.chosenModelOf(deformables(s.Names()))
 	}
-	var epochs []train.EpochMetrics
+	var epochs []metrics.Epoch
 	if m := s.Model(name); m != nil {
 		epochs = m.Epochs
 	}
@@ -243,7 +244,7 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
 // the session's model name, and asks for a picture when the view shows the
 // session.
 func (v *offsetsView) followSession(name string) {
-	var epochs []train.EpochMetrics
+	var epochs []metrics.Epoch
 	if m := v.snap.Model(name); m != nil {
 		epochs = m.Epochs
 	}

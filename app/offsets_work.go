@@ -14,10 +14,13 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -66,9 +69,9 @@ type offsetRequest struct {
 	// The session's run (nil when the user opened a folder or before any
 	// session), and for its deformable model liveModel the in-memory
 	// sampling fields by epoch−1 and the last complete epoch.
-	run       *train.Run
+	run       *rundir.Run
 	liveModel string
-	live      []*train.Inspection
+	live      []*metrics.Inspection
 	lastEpoch int
 	// A run folder the user opened (when run is nil); gen changes each time
 	// one is opened, so that reopening reads the folder afresh.
@@ -347,8 +350,8 @@ type offsetsWorker struct {
 	cancel context.CancelFunc
 
 	// The worker goroutine's own state.
-	runKey   any // the *train.Run, or the opened folder and its generation
-	run      *train.Run
+	runKey   any // the *rundir.Run, or the opened folder and its generation
+	run      *rundir.Run
 	models   []string                       // the run's deformable models
 	geoms    map[string]*model.Net[float32] // their layers, for coordinates
 	cnnGeom  *model.Net[float32]            // the CNN's, nil without one
@@ -365,7 +368,7 @@ type offsetsWorker struct {
 
 // sceneInput is a prepared image and how to name it.
 type sceneInput struct {
-	in          *train.Input
+	in          *inspect.Input
 	label, name string
 }
 
@@ -585,7 +588,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	run := req.run
 	if run == nil {
 		var err error
-		if run, err = train.Open(req.dir); err != nil {
+		if run, err = rundir.Open(req.dir); err != nil {
 			return err
 		}
 	}
@@ -596,7 +599,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	}
 	geoms := map[string]*model.Net[float32]{}
 	for _, m := range models {
-		geom, err := train.NewNet(rc, m)
+		geom, err := experiment.NewNet(rc, m)
 		if err != nil {
 			return err
 		}
@@ -608,7 +611,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	var cnn *model.Net[float32]
 	if slices.Contains(rc.Models, plainModel) {
 		var err error
-		if cnn, err = train.NewNet(rc, plainModel); err != nil {
+		if cnn, err = experiment.NewNet(rc, plainModel); err != nil {
 			return err
 		}
 	}
@@ -636,7 +639,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 	}
 	var si *sceneInput
 	if req.file != "" {
-		img, err := train.ReadImage(req.file)
+		img, err := inspect.ReadImage(req.file)
 		if err != nil {
 			return nil, failImage, err
 		}
@@ -644,7 +647,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 			return nil, failImage, fmt.Errorf("%s is %d×%d pixels; \"whole image\" runs images of at most %d pixels: turn it off to use the training size",
 				req.file, b.Dx(), b.Dy(), maxWholePixels)
 		}
-		in, err := w.run.PrepareImage(img, req.whole)
+		in, err := inspect.PrepareImage(w.run.Config, img, req.whole)
 		if err != nil {
 			return nil, failImage, fmt.Errorf("%s: %w", req.file, err)
 		}
@@ -660,7 +663,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 		}
 		// The test set is loaded once; Run.TestImage would load it again
 		// for every image.
-		in, err := train.TestInput(test, req.test)
+		in, err := inspect.TestInput(test, req.test)
 		if err != nil {
 			return nil, failNone, err
 		}
@@ -699,7 +702,7 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 				groupDigits(done), groupDigits(total)))
 		}
 	}
-	d, err := train.LoadDataContext(w.ctx, rc, progress)
+	d, err := experiment.LoadDataContext(w.ctx, rc, progress)
 	if err != nil {
 		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
 	}
@@ -737,7 +740,7 @@ func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, inpu
 		}
 		w.nets[netKey] = net
 	}
-	fields, predict, err := train.Sampling(w.ctx, net, input.in)
+	fields, predict, err := inspect.Sampling(w.ctx, net, input.in)
 	if err != nil {
 		return nil, false, err
 	}
