@@ -1,6 +1,5 @@
 // Package coco reads COCO object-detection data as cocodataset.org distributes it (an instances_*.json file and a
-// folder of images), turns its object boxes into a classification set of square RGB crops, caches those crops on
-// disk, and downloads and unpacks the official zips.
+// folder of images) into an index of its images, categories and boxes, and checks the image files.
 //
 // # Loading
 //
@@ -19,26 +18,8 @@
 // and is at least MinSize on both sides; boxes with an edge more than one pixel outside are counted under the info
 // key "bbox_clipped" (COCO's own boxes often overshoot the border by a rounding error, which is not worth a count).
 //
-// # Crops
-//
-// [BuildCrops] makes a classification set from the kept boxes of the K most frequent categories (class i is the
-// i-th most frequent; COCO's category ids, 1..90 with gaps, go through a table, never id-1). Each crop is the box's
-// longer side plus a margin of context on each side, squared around the box's centre, shrunk to the image's
-// shorter side if larger and moved inside the image (so never padded or distorted), then resized to Size×Size RGB
-// with a linear filter. Grey and CMYK JPEGs come out as RGB; transparent PNG pixels are composed over black. Each
-// image's size is read from its header first and checked against the JSON and the pixel cap before it is decoded.
-// Images are decoded in parallel; the crops come out in a fixed order (image id, then annotation id), whatever the
-// number of workers. Images, not crops, are split between train, validation and test, by a seeded shuffle of
-// their ids, or a second file (val2017) gives the test split.
-//
-// The crops can be cached in one file (magic, version, key, JSON header, raw crops, SHA-256), written atomically.
-// The key hashes the annotation files' paths, sizes and modification times, the image folders and every option
-// that changes a crop, so the cache is rebuilt when any of them changes, and when the file is corrupt.
-//
-// # Downloads
-//
-// [Fetcher] downloads the official zips with resumable, checked downloads, and [Extract] unpacks a zip without
-// letting it write outside its folder or past size and entry caps.
+// Turning boxes into a crop set, and its cache, is package cropset's job; downloading and unpacking the official
+// zips is package fetch's, so that this package (and whatever reads an index, viz included) links no network code.
 package coco
 
 import (
@@ -183,7 +164,8 @@ type LoadOptions struct {
 	Workers int
 }
 
-func (o LoadOptions) withDefaults() LoadOptions {
+// WithDefaults returns o with its zero values replaced by the defaults.
+func (o LoadOptions) WithDefaults() LoadOptions {
 	if o.MinSize == 0 {
 		o.MinSize = DefaultMinSize
 	}
@@ -247,7 +229,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 		return nil, err
 	}
 	if opt.ImageDir != "" {
-		if err := x.checkFiles(ctx, opt.withDefaults()); err != nil {
+		if err := x.checkFiles(ctx, opt.WithDefaults()); err != nil {
 			return nil, err
 		}
 	}
@@ -256,7 +238,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 
 // Parse reads and checks an instances file from r; name is used in messages. It does not look at image files.
 func Parse(r io.Reader, name string, opt LoadOptions) (*Index, error) {
-	opt = opt.withDefaults()
+	opt = opt.WithDefaults()
 	p := parser{s: newScanner(r)}
 	if err := p.file(); err != nil {
 		return nil, fmt.Errorf("coco: %s: %w", name, err)
@@ -608,9 +590,9 @@ func (p *parser) crowd(a *Annotation) error {
 	return err
 }
 
-// localPath reports whether a file_name names a file inside the image folder on every system: relative, without
+// LocalPath reports whether a file_name names a file inside the image folder on every system: relative, without
 // "..", backslashes or NUL, as filepath.IsLocal sees it.
-func localPath(name string) bool {
+func LocalPath(name string) bool {
 	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
 		return false
 	}
@@ -664,7 +646,7 @@ func (x *Index) checkImages(raw []rawImage, opt LoadOptions) map[int64]bool {
 			reason = ReasonZeroSize
 		case im.width > maxSide || im.height > maxSide || im.width*im.height > opt.MaxPixels:
 			reason = ReasonTooLarge
-		case !localPath(im.fileName):
+		case !LocalPath(im.fileName):
 			reason = ReasonPathEscapes
 		}
 		if reason != "" {

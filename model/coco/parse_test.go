@@ -183,7 +183,7 @@ var parseCases = []parseCase{
 // checkInvariants checks what must hold of any index Parse returns.
 func checkInvariants(t *testing.T, x *Index, opt LoadOptions) {
 	t.Helper()
-	opt = opt.withDefaults()
+	opt = opt.WithDefaults()
 	sum := func(m map[string]int) int {
 		n := 0
 		for _, v := range m {
@@ -219,7 +219,7 @@ func checkInvariants(t *testing.T, x *Index, opt LoadOptions) {
 		ids[a.ID] = true
 	}
 	for _, im := range x.Images {
-		if im.Width <= 0 || im.Height <= 0 || int64(im.Width)*int64(im.Height) > opt.MaxPixels || !localPath(im.FileName) {
+		if im.Width <= 0 || im.Height <= 0 || int64(im.Width)*int64(im.Height) > opt.MaxPixels || !LocalPath(im.FileName) {
 			t.Fatalf("image %+v", im)
 		}
 	}

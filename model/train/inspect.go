@@ -13,7 +13,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
@@ -155,7 +155,7 @@ func (r *Run) prepareRGB(img image.Image, whole bool) (*Input, error) {
 // cocoNorm returns the normalisation of the run's crops.
 func (r *Run) cocoNorm() (mean, std []float32, err error) {
 	if r.Config.COCO.Norm != "dataset" {
-		return coco.ImageNetMean, coco.ImageNetStd, nil
+		return cropset.ImageNetMean, cropset.ImageNetStd, nil
 	}
 	d, err := LoadData(r.Config)
 	if err != nil {

@@ -1,4 +1,4 @@
-package coco
+package cropset
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 )
 
@@ -18,10 +19,10 @@ func TestCOCOCache(t *testing.T) {
 	annPath, images := splitFixture(t, 12)
 	dir := t.TempDir()
 	cache := filepath.Join(dir, "crops.cache")
-	opt := CropOptions{Size: 8, MinSize: 16, CachePath: cache}
+	opt := Options{Size: 8, MinSize: 16, CachePath: cache}
 	build := func(want string) *Crops {
 		t.Helper()
-		c, err := BuildCrops(t.Context(), annPath, images, opt)
+		c, err := Build(t.Context(), annPath, images, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +91,8 @@ func must[T any](v, _ T) T { return v }
 func smallCache(t testing.TB) []byte {
 	t.Helper()
 	c := &Crops{Classes: []string{"a", "b"}, CategoryIDs: []int64{5, 9}, Mean: [3]float32{0.5, 0.5, 0.5},
-		Std: [3]float32{0.25, 0.25, 0.25}, Reports: []Report{{File: "x.json", Images: 3, Annotations: 4,
-			Kept: map[string]int{"a": 1, "b": 2}, Kinds: Skips{Annotations: map[string]int{ReasonCrowd: 1}},
+		Std: [3]float32{0.25, 0.25, 0.25}, Reports: []coco.Report{{File: "x.json", Images: 3, Annotations: 4,
+			Kept: map[string]int{"a": 1, "b": 2}, Kinds: coco.Skips{Annotations: map[string]int{coco.ReasonCrowd: 1}},
 			Info: map[string]int{}}}}
 	sample := 3 * 8 * 8
 	for s, n := range []int{2, 1, 0} {
@@ -102,7 +103,7 @@ func smallCache(t testing.TB) []byte {
 		labels := make([]uint8, n)
 		for i := range labels {
 			labels[i] = uint8(i % 2)
-			c.Refs[s] = append(c.Refs[s], CropRef{int64(100 + i), int64(-i)})
+			c.Refs[s] = append(c.Refs[s], Ref{int64(100 + i), int64(-i)})
 		}
 		var err error
 		if c.Sets[s], err = data.NewSet("x", pix, labels, n, 3, 8, 8, ImageNetMean, ImageNetStd); err != nil {
@@ -185,7 +186,7 @@ func FuzzReadCache(f *testing.F) {
 func TestCOCOCacheNotWritable(t *testing.T) {
 	annPath, images := splitFixture(t, 4)
 	cache := filepath.Join(t.TempDir(), "no", "such", "folder", "crops.cache")
-	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16, CachePath: cache})
+	c, err := Build(t.Context(), annPath, images, Options{Size: 8, MinSize: 16, CachePath: cache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,21 @@
-package coco
+package cropset
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
 
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 )
 
-// Defaults for CropOptions.
+// Defaults for Options.
 const (
 	DefaultCropSize = 64
 	DefaultContext  = 0.10
@@ -62,16 +62,16 @@ func ParseNorm(s string) (Norm, error) {
 	return 0, fmt.Errorf("coco: normalisation %q: want imagenet or dataset", s)
 }
 
-// CropOptions configures BuildCrops. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
+// Options configures Build. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
 // least 32×32 px, the 10 most frequent categories, 10 % of the images for validation and 10 % for test, seed 0,
 // ImageNet normalisation, no cache.
-type CropOptions struct {
+type Options struct {
 	// Size is the side of a crop in pixels, 8 to 1024; 0 means DefaultCropSize.
 	Size int
 	// Context is the margin added on each side of a box, as a share of its longer side; 0 means DefaultContext and
 	// a negative value means none.
 	Context float64
-	// MinSize and MaxPixels are as in LoadOptions.
+	// MinSize and MaxPixels are as in coco.LoadOptions.
 	MinSize   float64
 	MaxPixels int64
 	// TopK is the number of categories kept, the most frequent among the training file's usable boxes (ties go to
@@ -84,7 +84,7 @@ type CropOptions struct {
 	// Seed fixes the split of images (and which crops a MaxPerClass cap keeps).
 	Seed uint64
 	// MaxPerClass, if positive, keeps at most this many crops of each class in the training split, going through
-	// its images in a seeded shuffle; the others are counted as ReasonClassCap and images left without a crop are not
+	// its images in a seeded shuffle; the others are counted as coco.ReasonClassCap and images left without a crop are not
 	// decoded. The validation and test splits keep all theirs. It bounds memory and time on large files such as
 	// train2017 (hundreds of thousands of crops, 12 KB each at 64×64) and evens out the classes.
 	MaxPerClass int
@@ -93,7 +93,7 @@ type CropOptions struct {
 	// TestAnnotations and TestImageDir, if set, name a second instances file and its images (val2017, typically)
 	// whose crops of the same categories form the test split.
 	TestAnnotations, TestImageDir string
-	// CachePath, if set, is the crop cache: BuildCrops reads it when it was made from the same files (path, size
+	// CachePath, if set, is the crop cache: Build reads it when it was made from the same files (path, size
 	// and modification time) with the same options, and otherwise builds the crops and writes it.
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
@@ -103,7 +103,7 @@ type CropOptions struct {
 	Progress func(done, total int)
 }
 
-func (o CropOptions) withDefaults() (CropOptions, error) {
+func (o Options) withDefaults() (Options, error) {
 	if o.Size == 0 {
 		o.Size = DefaultCropSize
 	}
@@ -125,7 +125,7 @@ func (o CropOptions) withDefaults() (CropOptions, error) {
 	if o.TestAnnotations != "" {
 		o.TestFraction = 0
 	}
-	lo := LoadOptions{MinSize: o.MinSize, MaxPixels: o.MaxPixels}.withDefaults()
+	lo := coco.LoadOptions{MinSize: o.MinSize, MaxPixels: o.MaxPixels}.WithDefaults()
 	o.MinSize, o.MaxPixels = lo.MinSize, lo.MaxPixels
 	switch {
 	case o.Size < 8 || o.Size > 1024:
@@ -167,26 +167,26 @@ func (s Split) String() string {
 	return "Split(" + strconv.Itoa(int(s)) + ")"
 }
 
-// CropRef says where a crop comes from.
-type CropRef struct {
+// Ref says where a crop comes from.
+type Ref struct {
 	ImageID, AnnotationID int64
 }
 
 // Crops is a classification set made of COCO object crops.
 type Crops struct {
 	// Sets holds the train, validation and test sets (index with Train, Val, Test): Size×Size RGB crops, as raw
-	// bytes normalised as CropOptions.Norm says. A split may be empty.
+	// bytes normalised as Options.Norm says. A split may be empty.
 	Sets [3]*data.Set
 	// Refs holds, per split, the image and annotation of each crop, in the sets' order: by image id, then
 	// annotation id.
-	Refs [3][]CropRef
+	Refs [3][]Ref
 	// Classes holds the class names (category names, made unique with the id if two categories share a name) and
 	// CategoryIDs the COCO category id of each class.
 	Classes     []string
 	CategoryIDs []int64
 	// Reports holds what happened to every entry: one report for the training file and, if there is one, one for
 	// the test file. Kept counts crops per class name.
-	Reports []Report
+	Reports []coco.Report
 	// Mean and Std are the per-channel mean and standard deviation of the training crops' pixels in [0, 1]
 	// (what NormDataset normalises with), whatever Norm was chosen.
 	Mean, Std [3]float32
@@ -194,116 +194,20 @@ type Crops struct {
 	Cache string
 }
 
-// Report sums up what a file gave: JSON keys as `dcn coco report --json` prints them.
-type Report struct {
-	// File is the instances file.
-	File string `json:"-"`
-	// Images and Annotations count the entries in the file, usable or not.
-	Images      int `json:"images"`
-	Annotations int `json:"annotations"`
-	// Kept counts usable boxes (or crops made) per class name of the top K categories.
-	Kept map[string]int `json:"kept"`
-	// Skipped counts the entries left out, of every kind, by reason; boxes of other categories count under
-	// ReasonNotTopK, and training boxes over a CropOptions.MaxPerClass cap under ReasonClassCap.
-	Skipped map[string]int `json:"skipped"`
-	// Kinds holds the same counts per kind of entry.
-	Kinds Skips `json:"-"`
-	// Info counts notable but kept entries (InfoClipped).
-	Info map[string]int `json:"-"`
-}
-
-// TopCategories returns the k categories with the most usable boxes, most first (ties go to the lower id). A
-// category without boxes is never among them.
-func (x *Index) TopCategories(k int) []Category {
-	counts := map[int64]int{}
-	for _, a := range x.Annotations {
-		counts[a.CategoryID]++
-	}
-	cats := slices.Collect(maps.Keys(counts))
-	slices.SortFunc(cats, func(a, b int64) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	out := make([]Category, 0, min(k, len(cats)))
-	for _, id := range cats[:min(k, len(cats))] {
-		c, _ := x.Category(id)
-		out = append(out, c)
-	}
-	return out
-}
-
-// classNames returns unique class names for cats.
-func classNames(cats []Category) []string {
-	seen := map[string]int{}
-	for _, c := range cats {
-		seen[c.Name]++
-	}
-	names := make([]string, len(cats))
-	for i, c := range cats {
-		names[i] = c.Name
-		if seen[c.Name] > 1 || c.Name == "" {
-			names[i] = fmt.Sprintf("%s (id %d)", c.Name, c.ID)
-		}
-	}
-	return names
-}
-
-// Report sums up the index for the top k categories: usable boxes per category name, and everything skipped.
-func (x *Index) Report(k int) Report {
-	cats := x.TopCategories(k)
-	ids := make([]int64, len(cats))
-	for i, c := range cats {
-		ids[i] = c.ID
-	}
-	return x.report(ids, classNames(cats), nil)
-}
-
-// report counts boxes of the classes ids (named names); made, if not nil, replaces the count of kept boxes per
-// class with the number of crops made.
-func (x *Index) report(ids []int64, names []string, made []int) Report {
-	r := Report{File: x.Name, Images: x.Entries.Images, Annotations: x.Entries.Annotations,
-		Kept: map[string]int{}, Kinds: x.Skipped.clone(), Info: maps.Clone(x.Info)}
-	class := map[int64]int{}
-	for i, id := range ids {
-		class[id] = i
-		r.Kept[names[i]] = 0
-	}
-	other := 0
-	for _, a := range x.Annotations {
-		if c, ok := class[a.CategoryID]; ok {
-			r.Kept[names[c]]++
-		} else {
-			other++
-		}
-	}
-	if other > 0 {
-		r.Kinds.Annotations[ReasonNotTopK] += other
-	}
-	if made != nil {
-		for i, n := range made {
-			r.Kept[names[i]] = n
-		}
-	}
-	r.Skipped = r.Kinds.Total()
-	return r
-}
-
 // job is one image to crop.
 type job struct {
 	file  int // 0: the training file, 1: the test file
-	image Image
-	anns  []Annotation // in annotation id order
+	image coco.Image
+	anns  []coco.Annotation // in annotation id order
 	split Split
 	slot  int // the first crop's index in its split
 }
 
-// BuildCrops makes the crop set from the instances file ann and its image folder imageDir (see CropOptions). It
+// Build makes the crop set from the instances file ann and its image folder imageDir (see Options). It
 // reads the cache instead when opt.CachePath holds a current one. It returns an error if a file is unusable as a
 // whole, if the options are out of range, if no box survives, or if ctx ends; entries that fail a check, and images
 // that fail to decode, are skipped and counted in Reports.
-func BuildCrops(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, error) {
+func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
@@ -335,10 +239,10 @@ func BuildCrops(ctx context.Context, ann, imageDir string, opt CropOptions) (*Cr
 	return c, c.normalise(opt.Norm)
 }
 
-func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, error) {
+func build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
 	// The images are checked as they are decoded, in one pass that the progress callback follows.
-	lo := LoadOptions{MinSize: opt.MinSize, MaxPixels: opt.MaxPixels}
-	trainX, err := Load(ctx, ann, lo)
+	lo := coco.LoadOptions{MinSize: opt.MinSize, MaxPixels: opt.MaxPixels}
+	trainX, err := coco.Load(ctx, ann, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -346,15 +250,15 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 	if len(cats) == 0 {
 		return nil, fmt.Errorf("coco: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
 	}
-	c := &Crops{Classes: classNames(cats)}
+	c := &Crops{Classes: coco.ClassNames(cats)}
 	class := map[int64]int{}
 	for i, cat := range cats {
 		class[cat.ID] = i
 		c.CategoryIDs = append(c.CategoryIDs, cat.ID)
 	}
-	indexes := []*Index{trainX}
+	indexes := []*coco.Index{trainX}
 	if opt.TestAnnotations != "" {
-		testX, err := Load(ctx, opt.TestAnnotations, lo)
+		testX, err := coco.Load(ctx, opt.TestAnnotations, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -393,9 +297,9 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 		defer roots[i].Close()
 	}
 	failed := make([]string, len(jobs))
-	err = parallel(ctx, len(jobs), opt.Workers, func(i int) {
+	err = coco.Parallel(ctx, len(jobs), opt.Workers, func(i int) {
 		j := &jobs[i]
-		img, reason := decodeImage(roots[j.file], j.image, opt.MaxPixels)
+		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
 		if reason != "" {
 			failed[i] = reason
 			return
@@ -420,7 +324,7 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 		if failed[i] != "" {
 			x := indexes[j.file]
 			x.Skipped.Images[failed[i]]++
-			x.Skipped.Annotations[ReasonImageSkipped] += len(j.anns)
+			x.Skipped.Annotations[coco.ReasonImageSkipped] += len(j.anns)
 			continue
 		}
 		s := j.split
@@ -428,14 +332,14 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 		for _, a := range j.anns {
 			cl := class[a.CategoryID]
 			labels[s] = append(labels[s], uint8(cl))
-			c.Refs[s] = append(c.Refs[s], CropRef{ImageID: j.image.ID, AnnotationID: a.ID})
+			c.Refs[s] = append(c.Refs[s], Ref{ImageID: j.image.ID, AnnotationID: a.ID})
 			made[j.file][cl]++
 		}
 		write[s] += len(j.anns)
 	}
 	for f, x := range indexes {
 		// Kept counts the crops made: boxes on images that failed to decode count as skipped.
-		c.Reports = append(c.Reports, x.report(c.CategoryIDs, c.Classes, made[f]))
+		c.Reports = append(c.Reports, x.ReportClasses(c.CategoryIDs, c.Classes, made[f]))
 	}
 	for s := range pix {
 		n := write[s]
@@ -450,8 +354,8 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 }
 
 // imageJobs lists the images of x with boxes of the chosen classes, by image id, each with its boxes by id.
-func imageJobs(x *Index, file int, class map[int64]int) []job {
-	byImage := map[int64][]Annotation{}
+func imageJobs(x *coco.Index, file int, class map[int64]int) []job {
+	byImage := map[int64][]coco.Annotation{}
 	for _, a := range x.Annotations {
 		if _, ok := class[a.CategoryID]; ok {
 			byImage[a.ImageID] = append(byImage[a.ImageID], a)
@@ -459,7 +363,7 @@ func imageJobs(x *Index, file int, class map[int64]int) []job {
 	}
 	jobs := make([]job, 0, len(byImage))
 	for id, anns := range byImage {
-		slices.SortFunc(anns, func(a, b Annotation) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(anns, func(a, b coco.Annotation) int { return cmp.Compare(a.ID, b.ID) })
 		im, _ := x.Image(id)
 		jobs = append(jobs, job{file: file, image: im, anns: anns})
 	}
@@ -470,7 +374,7 @@ func imageJobs(x *Index, file int, class map[int64]int) []job {
 // assignSplits puts the test file's images in Test and splits the training file's by a seeded shuffle of their
 // ids: the first TestFraction of them go to Test, the next ValFraction to Val, the rest to Train. Jobs end sorted
 // by split, then image id.
-func assignSplits(jobs []job, opt CropOptions) {
+func assignSplits(jobs []job, opt Options) {
 	var ids []int64
 	for _, j := range jobs {
 		if j.file == 0 {
@@ -503,9 +407,9 @@ func assignSplits(jobs []job, opt CropOptions) {
 }
 
 // capPerClass keeps at most opt.MaxPerClass crops of each class in the training split, taking its images in a
-// seeded shuffle, counts the rest in x (the training file's index) as ReasonClassCap, and drops the images left
+// seeded shuffle, counts the rest in x (the training file's index) as coco.ReasonClassCap, and drops the images left
 // without crops. Jobs keep their order.
-func capPerClass(jobs []job, class map[int64]int, opt CropOptions, x *Index) []job {
+func capPerClass(jobs []job, class map[int64]int, opt Options, x *coco.Index) []job {
 	if opt.MaxPerClass <= 0 {
 		return jobs
 	}
@@ -526,7 +430,7 @@ func capPerClass(jobs []job, class map[int64]int, opt CropOptions, x *Index) []j
 				count[c]++
 				kept = append(kept, a)
 			} else {
-				x.Skipped.Annotations[ReasonClassCap]++
+				x.Skipped.Annotations[coco.ReasonClassCap]++
 			}
 		}
 		j.anns = kept

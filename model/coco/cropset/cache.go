@@ -1,4 +1,4 @@
-package coco
+package cropset
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 )
 
@@ -43,7 +44,7 @@ type cacheReport struct {
 	Images      int
 	Annotations int
 	Kept        map[string]int
-	Kinds       Skips
+	Kinds       coco.Skips
 	Info        map[string]int
 }
 
@@ -58,7 +59,7 @@ type cacheHeader struct {
 
 // cacheKey hashes what the crops depend on: the files' paths, sizes and modification times, the image folders,
 // and the options that change a crop (not Norm, Workers, Progress or the cache's own path).
-func cacheKey(ann, imageDir string, opt CropOptions) ([32]byte, error) {
+func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 	type file struct {
 		Path  string
 		Size  int64
@@ -241,9 +242,9 @@ func readCache(r io.Reader, size int64) (key [32]byte, c *Crops, err error) {
 				return fail("reading the %s crops: %v", splitNames[s], err)
 			}
 		}
-		c.Refs[s] = make([]CropRef, n)
+		c.Refs[s] = make([]Ref, n)
 		for i := range c.Refs[s] {
-			c.Refs[s][i] = CropRef{ImageID: int64(binary.LittleEndian.Uint64(refs[i*refLen:])),
+			c.Refs[s][i] = Ref{ImageID: int64(binary.LittleEndian.Uint64(refs[i*refLen:])),
 				AnnotationID: int64(binary.LittleEndian.Uint64(refs[i*refLen+8:]))}
 		}
 	}
@@ -268,7 +269,7 @@ func readCache(r io.Reader, size int64) (key [32]byte, c *Crops, err error) {
 		}
 	}
 	for _, r := range h.Reports {
-		rep := Report{File: r.File, Images: r.Images, Annotations: r.Annotations, Kept: r.Kept, Kinds: r.Kinds,
+		rep := coco.Report{File: r.File, Images: r.Images, Annotations: r.Annotations, Kept: r.Kept, Kinds: r.Kinds,
 			Info: r.Info}
 		rep.Skipped = rep.Kinds.Total()
 		c.Reports = append(c.Reports, rep)
