@@ -141,6 +141,9 @@ func printReport(w io.Writer, r coco.Report, categories int, minSize float64, ch
 		fmt.Fprintln(w, "  nothing")
 	}
 	fmt.Fprintf(w, "info: %s %d (kept, clipped to the image)\n", coco.InfoClipped, r.Info[coco.InfoClipped])
+	if n := r.Info[coco.InfoAreaNotFinite]; n > 0 {
+		fmt.Fprintf(w, "info: %s %d (kept: area is not used)\n", coco.InfoAreaNotFinite, n)
+	}
 }
 
 func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) error {

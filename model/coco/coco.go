@@ -45,8 +45,11 @@ const (
 	ReasonBadID        = "bad_id"          // an id is not an integer (or is out of range)
 	ReasonDuplicateID  = "duplicate_id"    // an earlier entry of the same kind has this id; the first one is kept
 	ReasonZeroSize     = "zero_size"       // an image or box with zero or negative width or height
-	ReasonNotFinite    = "bbox_not_finite" // a bbox or area number too large for float64 (how JSON writes NaN or ∞)
-	ReasonBadBBox      = "bad_bbox"        // bbox is not an array of 4 numbers
+	ReasonNotFinite    = "bbox_not_finite" // a bbox number is NaN, Infinity or -Infinity, or too large for float64
+	// ReasonNumberNotFinite: an id, width, height or iscrowd is NaN, Infinity or -Infinity (the tokens Python's
+	// json module writes), or too large for float64.
+	ReasonNumberNotFinite = "number_not_finite"
+	ReasonBadBBox         = "bad_bbox" // bbox is not an array of 4 numbers
 
 	// Images.
 	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
@@ -70,6 +73,9 @@ const (
 
 	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info count, not a skip).
 	InfoClipped = "bbox_clipped"
+	// InfoAreaNotFinite counts kept boxes whose area is NaN or ±Infinity: nothing here uses area, so the box stays
+	// (with Area set to NaN).
+	InfoAreaNotFinite = "area_not_finite"
 )
 
 // Reasons returns every skip reason, in a stable order for reports.
@@ -77,7 +83,7 @@ func Reasons() []string { return slices.Clone(reasons[:]) }
 
 var reasons = [...]string{
 	ReasonNotObject, ReasonMissingField, ReasonBadField, ReasonBadID, ReasonDuplicateID, ReasonZeroSize,
-	ReasonNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
+	ReasonNotFinite, ReasonNumberNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
 	ReasonSizeMismatch, ReasonUnknownImage, ReasonImageSkipped, ReasonUnknownCategory, ReasonCrowd, ReasonOutside,
 	ReasonTooSmall, ReasonNotTopK, ReasonClassCap,
 }
@@ -115,6 +121,8 @@ type Annotation struct {
 	Area float64
 	// Clipped reports that the box reached more than a pixel outside its image.
 	Clipped bool
+	// AreaNotFinite reports that the file's area was NaN or ±Infinity (Area is then NaN).
+	AreaNotFinite bool
 
 	crowd  bool
 	reason uint8 // index+1 into Reasons while parsing; 0 once kept
@@ -274,6 +282,7 @@ var (
 	codeBadField     = reasonCode(ReasonBadField)
 	codeBadID        = reasonCode(ReasonBadID)
 	codeNotFinite    = reasonCode(ReasonNotFinite)
+	codeNumberNotFin = reasonCode(ReasonNumberNotFinite)
 	codeBadBBox      = reasonCode(ReasonBadBBox)
 )
 
@@ -387,10 +396,21 @@ func setReason(dst *uint8, code uint8) {
 }
 
 func idReason(kind int) uint8 {
-	if kind == valWrongKind {
+	switch kind {
+	case valWrongKind:
 		return codeBadField
+	case valNotFinite:
+		return codeNumberNotFin
 	}
 	return codeBadID
+}
+
+// numberReason is the reason for a number field (width, height, iscrowd) of kind other than valOK.
+func numberReason(kind int) uint8 {
+	if kind == valNotFinite {
+		return codeNumberNotFin
+	}
+	return codeBadField
 }
 
 func (p *parser) image(notObject bool) error {
@@ -421,7 +441,7 @@ func (p *parser) image(notObject bool) error {
 			err = p.s.skip()
 		}
 		if kind != valOK {
-			setReason(&im.reason, codeBadField)
+			setReason(&im.reason, numberReason(kind))
 		}
 		return err
 	})
@@ -497,7 +517,7 @@ func (p *parser) annotation(notObject bool) error {
 			case valWrongKind:
 				setReason(&a.reason, codeBadField)
 			case valNotFinite:
-				setReason(&a.reason, codeNotFinite)
+				a.Area, a.AreaNotFinite = math.NaN(), true
 			}
 		case "iscrowd":
 			err = p.crowd(&a)
@@ -584,7 +604,7 @@ func (p *parser) crowd(a *Annotation) error {
 	}
 	v, kind, err := s.float()
 	if kind != valOK {
-		setReason(&a.reason, codeBadField)
+		setReason(&a.reason, numberReason(kind))
 	}
 	a.crowd = v != 0
 	return err
@@ -678,6 +698,9 @@ func (x *Index) checkAnnotations(anns *chunked[Annotation], skippedImages map[in
 			}
 			if a.Clipped {
 				x.Info[InfoClipped]++
+			}
+			if a.AreaNotFinite {
+				x.Info[InfoAreaNotFinite]++
 			}
 			n++
 		}

@@ -139,6 +139,9 @@ func (x *Index) dropImages(reasons []string) {
 			if a.Clipped {
 				x.Info[InfoClipped]--
 			}
+			if a.AreaNotFinite {
+				x.Info[InfoAreaNotFinite]--
+			}
 			continue
 		}
 		anns = append(anns, a)
