@@ -163,7 +163,7 @@ type LoadOptions struct {
 	// ImageDir, if not empty, is the image folder: Load then opens each image, reads its header with
 	// image.DecodeConfig and skips images that are missing, unreadable, too large or of another size than the JSON
 	// says, with their boxes. Parse ignores it. Decoding the pixels (which finds truncated files) is left to
-	// BuildCrops.
+	// cropset.Build.
 	ImageDir string
 	// Decode makes Load decode every image in full rather than read its header, which also finds truncated and
 	// corrupt files (as BuildCrops does), at the cost of decoding every image.

@@ -111,7 +111,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
-	d.TestRefs = crops.Refs[coco.Test]
+	d.TestRefs = crops.Refs[cropset.Test]
 	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
 		d.Test = d.Test.Subset(rc.TestLimit)
 		d.TestRefs = d.TestRefs[:rc.TestLimit]

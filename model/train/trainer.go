@@ -17,6 +17,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/optim"
@@ -74,7 +75,7 @@ type Data struct {
 	Reports []coco.Report // what the COCO loader kept and skipped
 	// TestRefs says, for COCO, which image and box each test crop comes
 	// from (in Test's order).
-	TestRefs []coco.CropRef
+	TestRefs []cropset.Ref
 }
 
 // Kind says what an Event reports.
