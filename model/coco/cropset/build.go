@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
@@ -172,10 +177,12 @@ type Ref struct {
 	ImageID, AnnotationID int64
 }
 
-// Crops is a classification set made of COCO object crops.
+// Crops is a classification set made of COCO object crops. Its crops stay in the cache file and its sets read them
+// as they are asked for, so that a set of any size trains in bounded memory; Close closes the file (a Crops that
+// is dropped without Close has it closed by the garbage collector).
 type Crops struct {
 	// Sets holds the train, validation and test sets (index with Train, Val, Test): Size×Size RGB crops, as raw
-	// bytes normalised as Options.Norm says. A split may be empty.
+	// bytes read from the cache file, normalised as Options.Norm says. A split may be empty.
 	Sets [3]*data.Set
 	// Refs holds, per split, the image and annotation of each crop, in the sets' order: by image id, then
 	// annotation id.
@@ -190,8 +197,47 @@ type Crops struct {
 	// Mean and Std are the per-channel mean and standard deviation of the training crops' pixels in [0, 1]
 	// (what NormDataset normalises with), whatever Norm was chosen.
 	Mean, Std [3]float32
-	// Cache says what happened with the cache: "" without one, "hit", or why it was (re)built.
+	// Cache says what happened with the cache: "hit", "built: " and why, "resumed: " and how far, and
+	// "; not written: ..." when the file could not be kept (the crops then live in an unnamed temporary file).
 	Cache string
+	// Resumed counts the images that an earlier, stopped build had already cropped.
+	Resumed int
+
+	counts [3]int
+	size   int
+	labels [3][]uint8
+	src    io.ReaderAt
+	file   *os.File
+}
+
+// Close closes the cache file; the sets must not be used afterwards.
+func (c *Crops) Close() error {
+	if c.file == nil {
+		return nil
+	}
+	err := c.file.Close()
+	c.file = nil
+	return err
+}
+
+// makeSets makes the three sets on the file, normalised as norm says.
+func (c *Crops) makeSets(norm Norm) error {
+	mean, std := ImageNetMean, ImageNetStd
+	if norm == NormDataset {
+		mean, std = c.Mean[:], c.Std[:]
+	}
+	sample := int64(3 * c.size * c.size)
+	off := int64(prefixLen)
+	for s := range c.Sets {
+		set, err := data.NewFileSet("coco-"+splitNames[s], c.src, off, c.labels[s], c.counts[s], 3, c.size, c.size,
+			mean, std)
+		if err != nil {
+			return err
+		}
+		c.Sets[s] = set
+		off += int64(c.counts[s]) * sample
+	}
+	return nil
 }
 
 // job is one image to crop.
@@ -200,46 +246,85 @@ type job struct {
 	image coco.Image
 	anns  []coco.Annotation // in annotation id order
 	split Split
-	slot  int // the first crop's index in its split
+	slot  int // the first crop's index among all crops (train, then val, then test)
 }
 
-// Build makes the crop set from the instances file ann and its image folder imageDir (see Options). It
-// reads the cache instead when opt.CachePath holds a current one. It returns an error if a file is unusable as a
-// whole, if the options are out of range, if no box survives, or if ctx ends; entries that fail a check, and images
-// that fail to decode, are skipped and counted in Reports.
+// Build makes the crop set from the instances file ann and its image folder imageDir (see Options). With
+// opt.CachePath it reads that cache when it was made from the same inputs and options; otherwise it builds the
+// crops into it, resuming a build that was stopped, and refuses to overwrite a file that is not a crop cache.
+// Without a cache path the crops go to an unnamed temporary file. It returns an error if a file is unusable as a
+// whole, if the options are out of range, if no box survives, or if ctx ends (a stopped build resumes on the next
+// call); entries that fail a check, and images that fail to decode, are skipped and counted in Reports.
 func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	var key [32]byte
-	status := ""
-	if opt.CachePath != "" {
-		if key, err = cacheKey(ann, imageDir, opt); err != nil {
-			return nil, err
-		}
-		c, err := readCacheFile(opt.CachePath, key)
-		if err == nil {
-			c.Cache = "hit"
-			return c, c.normalise(opt.Norm)
-		}
-		status = "built: " + err.Error()
-	}
-	c, err := build(ctx, ann, imageDir, opt)
+	key, err := cacheKey(ann, imageDir, opt)
 	if err != nil {
 		return nil, err
 	}
-	c.Cache = status
-	if opt.CachePath != "" {
-		// The crops are good without a cache; say why there is none rather than fail.
-		if err := writeCacheFile(opt.CachePath, key, c, opt.Size); err != nil {
-			c.Cache += "; not written: " + err.Error()
+	status := ""
+	path := opt.CachePath
+	if path != "" {
+		c, err := openCache(path, &key, true)
+		if err == nil {
+			c.Cache = "hit"
+			return c, c.makeSets(opt.Norm)
 		}
+		if err := isCropFile(path); err != nil {
+			return nil, fmt.Errorf("coco: --cache: %w", err)
+		}
+		if err := isCropFile(path + ".part"); err != nil {
+			return nil, fmt.Errorf("coco: --cache: %w", err)
+		}
+		status = "built: " + err.Error()
+	} else {
+		dir, err := os.MkdirTemp("", "deformscope-crops-")
+		if err != nil {
+			return nil, fmt.Errorf("coco: crops: %w", err)
+		}
+		defer os.RemoveAll(dir) // the open file outlives its name
+		path = filepath.Join(dir, "crops.cache")
 	}
-	return c, c.normalise(opt.Norm)
+	c, err := build(ctx, ann, imageDir, opt, key, path)
+	if err != nil && opt.CachePath != "" && errors.Is(err, errNotWritable) {
+		// The crops are good without a kept cache; say why there is none rather than fail.
+		dir, derr := os.MkdirTemp("", "deformscope-crops-")
+		if derr != nil {
+			return nil, fmt.Errorf("coco: crops: %w", derr)
+		}
+		defer os.RemoveAll(dir)
+		status += "; not written: " + err.Error()
+		c, err = build(ctx, ann, imageDir, opt, key, filepath.Join(dir, "crops.cache"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.CachePath != "" {
+		if c.Resumed > 0 {
+			status = fmt.Sprintf("built, resumed after %d images", c.Resumed) + strings.TrimPrefix(status, "built")
+		}
+		c.Cache = status
+	}
+	return c, c.makeSets(opt.Norm)
 }
 
-func build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
+// errNotWritable marks a cache path whose partial file cannot be made.
+var errNotWritable = errors.New("cannot write the cache")
+
+// plan is what build works out before it decodes anything.
+type plan struct {
+	indexes []*coco.Index
+	cats    []int64
+	names   []string
+	class   map[int64]int
+	jobs    []job
+	counts  [3]int
+	total   int
+}
+
+func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 	// The images are checked as they are decoded, in one pass that the progress callback follows.
 	lo := coco.LoadOptions{MinSize: opt.MinSize, MaxPixels: opt.MaxPixels}
 	trainX, err := coco.Load(ctx, ann, lo)
@@ -250,13 +335,12 @@ func build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 	if len(cats) == 0 {
 		return nil, fmt.Errorf("coco: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
 	}
-	c := &Crops{Classes: coco.ClassNames(cats)}
-	class := map[int64]int{}
+	p := &plan{names: coco.ClassNames(cats), class: map[int64]int{}}
 	for i, cat := range cats {
-		class[cat.ID] = i
-		c.CategoryIDs = append(c.CategoryIDs, cat.ID)
+		p.class[cat.ID] = i
+		p.cats = append(p.cats, cat.ID)
 	}
-	indexes := []*coco.Index{trainX}
+	p.indexes = []*coco.Index{trainX}
 	if opt.TestAnnotations != "" {
 		testX, err := coco.Load(ctx, opt.TestAnnotations, lo)
 		if err != nil {
@@ -268,88 +352,125 @@ func build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 					ann, cat.ID, cat.Name, i, opt.TestAnnotations)
 			}
 		}
-		indexes = append(indexes, testX)
+		p.indexes = append(p.indexes, testX)
 	}
+	for file, x := range p.indexes {
+		p.jobs = append(p.jobs, imageJobs(x, file, p.class)...)
+	}
+	assignSplits(p.jobs, opt)
+	p.jobs = capPerClass(p.jobs, p.class, opt, trainX)
+	for i := range p.jobs {
+		j := &p.jobs[i]
+		j.slot = p.total
+		p.counts[j.split] += len(j.anns)
+		p.total += len(j.anns)
+	}
+	return p, nil
+}
 
-	var jobs []job
-	for file, x := range indexes {
-		jobs = append(jobs, imageJobs(x, file, class)...)
+func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte, path string) (*Crops, error) {
+	p, err := makePlan(ctx, ann, opt)
+	if err != nil {
+		return nil, err
 	}
-	assignSplits(jobs, opt)
-	jobs = capPerClass(jobs, class, opt, trainX)
-	counts := [3]int{}
-	for i := range jobs {
-		j := &jobs[i]
-		j.slot = counts[j.split]
-		counts[j.split] += len(j.anns)
-	}
-	sample := 3 * opt.Size * opt.Size
-	var pix [3][]uint8
-	for s := range pix {
-		pix[s] = make([]uint8, counts[s]*sample)
-	}
-
-	roots := make([]*os.Root, len(indexes))
-	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(indexes)] {
+	roots := make([]*os.Root, len(p.indexes))
+	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
 		if roots[i], err = os.OpenRoot(dir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 		defer roots[i].Close()
 	}
-	failed := make([]string, len(jobs))
-	err = coco.Parallel(ctx, len(jobs), opt.Workers, func(i int) {
-		j := &jobs[i]
-		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
-		if reason != "" {
-			failed[i] = reason
-			return
-		}
-		for k, a := range j.anns {
-			at := (j.slot + k) * sample
-			cropInto(pix[j.split][at:at+sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
-		}
-	}, opt.Progress)
+	pre := prefix{key: key, size: opt.Size, count: int64(p.total)}
+	part, err := openPart(path+".part", pre, len(p.jobs))
 	if err != nil {
 		return nil, err
 	}
-
-	// Drop the crops of images that failed to decode, moving the rest forward; every split keeps its order.
-	var labels [3][]uint8
-	made := make([][]int, len(indexes))
-	for f := range made {
-		made[f] = make([]int, len(cats))
-	}
-	var write [3]int
-	for i, j := range jobs {
-		if failed[i] != "" {
-			x := indexes[j.file]
-			x.Skipped.Images[failed[i]]++
-			x.Skipped.Annotations[coco.ReasonImageSkipped] += len(j.anns)
-			continue
-		}
-		s := j.split
-		copy(pix[s][write[s]*sample:], pix[s][j.slot*sample:(j.slot+len(j.anns))*sample])
-		for _, a := range j.anns {
-			cl := class[a.CategoryID]
-			labels[s] = append(labels[s], uint8(cl))
-			c.Refs[s] = append(c.Refs[s], Ref{ImageID: j.image.ID, AnnotationID: a.ID})
-			made[j.file][cl]++
-		}
-		write[s] += len(j.anns)
-	}
-	for f, x := range indexes {
-		// Kept counts the crops made: boxes on images that failed to decode count as skipped.
-		c.Reports = append(c.Reports, x.ReportClasses(c.CategoryIDs, c.Classes, made[f]))
-	}
-	for s := range pix {
-		n := write[s]
-		c.Sets[s], err = data.NewSet("coco-"+splitNames[s], pix[s][:n*sample:n*sample], labels[s], n, 3,
-			opt.Size, opt.Size, ImageNetMean, ImageNetStd)
-		if err != nil {
-			return nil, err
+	defer part.close()
+	failed := part.failed
+	todo := make([]int, 0, len(p.jobs))
+	for i := range p.jobs {
+		if !part.done[i] {
+			todo = append(todo, i)
 		}
 	}
-	c.Mean, c.Std = pixelStats(c.Sets[Train])
+	resumed := len(p.jobs) - len(todo)
+	sample := 3 * opt.Size * opt.Size
+	progress := opt.Progress
+	if progress != nil && resumed > 0 {
+		progress(resumed, len(p.jobs))
+	}
+	var mu sync.Mutex
+	done := resumed
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Each worker holds one decoded image and its crops; the crops go straight to their place in the file.
+	bufs := make(chan []uint8, workers)
+	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
+		i := todo[k]
+		j := &p.jobs[i]
+		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
+		code := uint8(0)
+		if reason != "" {
+			code = reasonCode(reason)
+		} else {
+			var buf []uint8
+			select {
+			case buf = <-bufs:
+			default:
+			}
+			if cap(buf) < len(j.anns)*sample {
+				buf = make([]uint8, len(j.anns)*sample)
+			}
+			buf = buf[:len(j.anns)*sample]
+			for n, a := range j.anns {
+				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
+			}
+			if _, werr := part.f.WriteAt(buf, prefixLen+int64(j.slot)*int64(sample)); werr != nil {
+				part.fail(werr)
+				return
+			}
+			select {
+			case bufs <- buf:
+			default:
+			}
+		}
+		part.record(i, code)
+		mu.Lock()
+		done++
+		if code != 0 {
+			failed[i] = code
+		}
+		if progress != nil {
+			progress(done, len(p.jobs))
+		}
+		mu.Unlock()
+	}, nil)
+	if ferr := part.flush(); err == nil {
+		err = ferr
+	}
+	if err == nil {
+		err = part.err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := part.finish(p, opt.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(path+".part", path); err != nil {
+		return nil, fmt.Errorf("coco: crop cache: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	os.Remove(path + ".part.log")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: crop cache: %w", err)
+	}
+	c.file, c.src = f, f
+	c.Resumed = resumed
 	return c, nil
 }
 
@@ -436,53 +557,4 @@ func capPerClass(jobs []job, class map[int64]int, opt Options, x *coco.Index) []
 		j.anns = kept
 	}
 	return slices.DeleteFunc(jobs, func(j job) bool { return len(j.anns) == 0 })
-}
-
-// pixelStats returns the per-channel mean and standard deviation of a 3-channel set's pixels scaled to [0, 1]; an
-// empty set, or a channel with no spread, gets ImageNet's values for it.
-func pixelStats(s *data.Set) (mean, std [3]float32) {
-	var hist [3][256]int64
-	plane := s.H * s.W
-	for i := range s.N {
-		p := s.Pixels(i)
-		for ch := range 3 {
-			h := &hist[ch]
-			for _, v := range p[ch*plane : (ch+1)*plane] {
-				h[v]++
-			}
-		}
-	}
-	for ch := range 3 {
-		var n, sum, sq float64
-		for v, k := range hist[ch] {
-			x := float64(v) / 255
-			n += float64(k)
-			sum += float64(k) * x
-			sq += float64(k) * x * x
-		}
-		mean[ch], std[ch] = ImageNetMean[ch], ImageNetStd[ch]
-		if n > 0 {
-			m := sum / n
-			if sd := math.Sqrt(max(sq/n-m*m, 0)); sd > 1e-3 {
-				mean[ch], std[ch] = float32(m), float32(sd)
-			}
-		}
-	}
-	return mean, std
-}
-
-// normalise gives every set the normalisation norm asks for.
-func (c *Crops) normalise(norm Norm) error {
-	mean, std := ImageNetMean, ImageNetStd
-	if norm == NormDataset {
-		mean, std = c.Mean[:], c.Std[:]
-	}
-	for s, set := range c.Sets {
-		ns, err := data.NewSet(set.Name, set.Pix, set.Y, set.N, set.C, set.H, set.W, mean, std)
-		if err != nil {
-			return err
-		}
-		c.Sets[s] = ns
-	}
-	return nil
 }
