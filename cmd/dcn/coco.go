@@ -280,6 +280,9 @@ type bar struct {
 	last     time.Time
 	lastTen  int64
 	lineOpen bool
+	// start and startDone are the time and count of the first update, from which the rate and ETA count.
+	start     time.Time
+	startDone int64
 }
 
 func newBar(w io.Writer, unit string) *bar {
@@ -303,7 +306,7 @@ func (b *bar) setLabel(label string) {
 		fmt.Fprintln(b.w)
 		b.lineOpen = false
 	}
-	b.label, b.lastTen, b.last = label, -1, time.Time{}
+	b.label, b.lastTen, b.last, b.start = label, -1, time.Time{}, time.Time{}
 }
 
 func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
@@ -311,6 +314,10 @@ func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
 func (b *bar) update64(done, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.start.IsZero() {
+		// The first call may report work done before (a resumed build): the rate counts from here.
+		b.start, b.startDone = time.Now(), done
+	}
 	final := total > 0 && done >= total
 	if b.tty {
 		if !final && time.Since(b.last) < 100*time.Millisecond {
@@ -342,8 +349,14 @@ func (b *bar) line(done, total int64) string {
 	const width = 30
 	fill := int(done * width / total)
 	fill = max(0, min(fill, width))
-	return fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
+	line := fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
 		done*100/total, humanCount(done, b.unit), humanCount(total, b.unit), b.unit)
+	if el := time.Since(b.start); done > b.startDone && el > time.Second && b.unit != "bytes" {
+		rate := float64(done-b.startDone) / el.Seconds()
+		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+		line += fmt.Sprintf(" %.0f/s ETA %s", rate, eta.Round(time.Second))
+	}
+	return line
 }
 
 func humanCount(n int64, unit string) string {
