@@ -361,8 +361,8 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	in := h.u.rend.input()
 	for _, m := range models {
 		fd, err := buildFigure(confusionFigure(m), in)
-		if err != nil || !slices.Equal(fd.labels, s.Classes) {
-			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.labels, err, s.Classes)
+		if err != nil || !slices.Equal(fd.Labels, s.Classes) {
+			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.Labels, err, s.Classes)
 		}
 	}
 	h.u.tabs.SelectIndex(1)
