@@ -37,8 +37,22 @@ const (
 	weightAlpha    = "Alpha"
 	weightNone     = "None"
 	maxExportScale = 64
-	hintPoints     = "Click the picture to choose the unit."
-	hintHeatmap    = "A heat map shows the whole layer."
+	hintPoints     = "Click the picture to choose the unit. Green ring: the unit; red dots: where its kernel samples (every tap through every deformable layer below)."
+	hintHeatmap    = "A heat map shows the whole layer: colours as on the bar (|Δp| to the 99th percentile of all epochs), the image as an outline."
+	// offsetsHelp explains every option of the view.
+	offsetsHelp = `Show: Points draws one unit's sampling locations (click the picture to choose the unit); |Δp| and Mask colour the whole layer.
+
+Green ring: the unit, at the centre of its receptive field. Red dots: where its kernel samples, every tap through every deformable layer below (9, 81 or 729 points). Left: the plain CNN's regular grid for the same unit.
+
+Offsets: Bilinear reads each deformable layer's offsets at a point's exact position between units; Rounded reads the nearest unit's, as the paper's figures do.
+
+Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the DCNv2 masks along its path (how much that sample counts); None draws every dot alike.
+
+Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
+
+Whole image: runs the net on the image at its own size instead of the training size.
+
+Epoch: replays the checkpoints; Export PNG writes the picture with its key.`
 )
 
 // offsetsView is the Offsets tab: the sampling locations of a deformable
@@ -52,6 +66,7 @@ type offsetsView struct {
 	runLabel   *widget.Label
 	session    *widget.Button
 	openRun    *widget.Button
+	openCap    *widget.Button
 	source     *widget.RadioGroup
 	index      *formEntry
 	prev, next *widget.Button
@@ -65,6 +80,7 @@ type offsetsView struct {
 	read       *widget.Select
 	weight     *widget.Select
 	export     *widget.Button
+	help       *widget.Button
 	caption    *widget.Label
 	hint       *widget.Label
 	msg        *widget.Label
@@ -76,6 +92,7 @@ type offsetsView struct {
 
 	// The view's choices and what it knows of the run.
 	runDir     string // a run folder the user opened; "" follows the session
+	capture    bool   // runDir is a capture file (deformscope_capture.py)
 	runGen     int
 	sessRun    *rundir.Run // the session's run; nil before one
 	sessDir    string
@@ -104,6 +121,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.runLabel.Truncation = fyne.TextTruncateEllipsis
 	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
 	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
+	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), v.chooseCapture)
 	v.source = widget.NewRadioGroup([]string{srcTest, srcFile}, v.sourceChanged)
 	v.source.Horizontal, v.source.Required = true, true
 	v.index = newFormEntry(u.windowShortcut)
@@ -126,6 +144,13 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
+	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
+		text := widget.NewLabel(offsetsHelp)
+		text.Wrapping = fyne.TextWrapWord
+		d := dialog.NewCustom("What the Offsets view shows", "Close", container.NewVScroll(text), v.u.win)
+		d.Resize(fyne.NewSize(620, 460))
+		d.Show()
+	})
 	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.caption.Truncation = fyne.TextTruncateEllipsis
 	v.hint = widget.NewLabel(hintPoints)
@@ -162,11 +187,11 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
-		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun), v.runLabel),
+		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap), v.runLabel),
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight), nil, v.hint),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		v.caption,
 	)
@@ -193,7 +218,7 @@ func (v *offsetsView) send() {
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
-		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px}
+		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -321,11 +346,15 @@ func (v *offsetsView) show(r *offsetResult) {
 	current := r.req.dir == v.runDir && r.req.gen == v.runGen
 	switch {
 	case r.failed == failRun && current && v.runDir != "":
-		v.runDir = ""
+		what := "run folder"
+		if v.capture {
+			what = "capture"
+		}
+		v.runDir, v.capture = "", false
 		v.setModels(deformables(v.snap.Names()))
 		v.lastEpoch = v.sessEpochs
 		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this run folder: %w", r.err), v.u.win)
+		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.u.win)
 		v.request()
 		return
 	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
@@ -406,6 +435,8 @@ func (v *offsetsView) syncControls() {
 	v.syncing = true
 	defer func() { v.syncing = false }()
 	switch {
+	case v.capture:
+		v.runLabel.SetText(v.runDir + " (capture)")
 	case v.runDir != "":
 		v.runLabel.SetText(v.runDir)
 	case v.sessDir != "":
@@ -418,9 +449,11 @@ func (v *offsetsView) syncControls() {
 
 	file := v.source.Selected == srcFile
 	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
-		setEnabled(w, !file)
+		setEnabled(w, !file && !v.capture)
 	}
-	setEnabled(v.whole, file)
+	setEnabled(v.whole, file && !v.capture)
+	setEnabled(v.source, !v.capture) // a capture shows its own image
+	setEnabled(v.openImage, !v.capture)
 
 	last := v.lastEpoch
 	e := v.epochSel
@@ -582,7 +615,7 @@ func (v *offsetsView) chooseRun() {
 // useRunDir shows the run in dir; the worker opens it, and a folder it
 // cannot use comes back as an error dialog.
 func (v *offsetsView) useRunDir(dir string) {
-	v.runDir = dir
+	v.runDir, v.capture = dir, false
 	v.runGen++
 	v.epochSel = 0
 	v.lastEpoch = 0
@@ -593,7 +626,7 @@ func (v *offsetsView) useRunDir(dir string) {
 
 // useSession goes back to the session's run.
 func (v *offsetsView) useSession() {
-	v.runDir = ""
+	v.runDir, v.capture = "", false
 	v.epochSel = 0
 	v.setModels(deformables(v.snap.Names()))
 	v.followSession(v.chosenModel())
@@ -624,7 +657,12 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 	if !ok {
 		return 0, 0, 0, 0, false
 	}
-	uy, ux, err := trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+	var err error
+	if sc.cap != nil {
+		uy, ux, err = sc.cap.UnitAt(sc.layer, sc.depth, y, x)
+	} else {
+		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+	}
 	return y, x, uy, ux, err == nil
 }
 

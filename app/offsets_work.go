@@ -19,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -78,6 +79,9 @@ type offsetRequest struct {
 	gen int
 
 	model string // the deformable model; "" the run's first
+	// capture says that dir is a capture file (deformscope_capture.py), not
+	// a run folder: model and epochs do not apply, the image is its own.
+	capture bool
 
 	test  int    // test image, when file is ""
 	file  string // an image file
@@ -140,15 +144,23 @@ type offsetScene struct {
 	layer        string
 	unit, units  [2]int // the unit and the layer's output size
 	limit        float64
+	vmax         float64 // the |Δp| colour scale: 99th percentile over epochs 1..lastEpoch
 	field        *trace.Field
 	dcnn, grid   *trace.Result       // grid nil without a plain model
 	geom         []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
 	live         bool                // fields from the session's memory rather than a checkpoint
 	dcnv1        bool
+	// cap is the capture file the scene comes from (nil for a run), and
+	// depth the captured layers its points are traced through.
+	cap   *torchfile.Capture
+	depth int
 }
 
 // caption describes the scene in one line: layer, unit, epoch, image.
 func (sc *offsetScene) caption() string {
+	if sc.cap != nil {
+		return sc.captureCaption()
+	}
 	parts := []string{fmt.Sprintf("%s %s", sc.model, sc.layer)}
 	if sc.mode == modePoints {
 		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]))
@@ -177,6 +189,9 @@ func (sc *offsetScene) fileName() string {
 	case modeMask:
 		kind = "mask-heatmap"
 	}
+	if sc.cap != nil {
+		return sc.captureFileName(kind)
+	}
 	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.layer, sc.epoch)
 	if sc.model != deformModel {
 		s = fmt.Sprintf("%s-%s-%s-%s-epoch%d", kind, sc.model, sc.name, sc.layer, sc.epoch)
@@ -192,24 +207,40 @@ func (sc *offsetScene) fileName() string {
 // mode one heat map.
 func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 	what := fmt.Sprintf("%s %s · epoch %d", sc.model, sc.layer, sc.epoch)
+	if sc.cap != nil {
+		what = fmt.Sprintf("%s · %s", sc.model, sc.layer)
+	}
 	switch sc.mode {
 	case modeOffset, modeMask:
 		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
+		// Colours opaque as on the bar, the image as an outline over them.
+		spec.Outline = true
 		if sc.mode == modeOffset {
-			// Fixed colour scales, as dcn heatmap draws them, so that epochs
-			// compare: |Δp| runs to the block's clamp bound.
+			// |Δp| runs to the 99th percentile over every epoch of the
+			// replay, so the scale stays put while the slider moves and
+			// offsets of a pixel still show; the clamp bound is the fallback.
 			spec.Field, err = viz.OffsetMagnitude(sc.field, -1)
-			spec.VMax = sc.limit * math.Sqrt2
+			spec.VMax = sc.vmax
+			spec.Label = fmt.Sprintf("|Δp| (px), 99th pct of epochs 1-%d", sc.lastEpoch)
+			if !(spec.VMax > 0) {
+				spec.VMax, spec.Label = sc.limit*math.Sqrt2, "|Δp| (px), clamp bound"
+			}
 			spec.Caption = "|Δp| · " + what + " · mean over taps"
-			spec.Label = "|Δp| (px of the layer's input)"
 		} else {
 			spec.Field, err = viz.MaskField(sc.field, -1)
 			spec.VMax, spec.Colormap = 2, "magma"
+			if sc.cap != nil {
+				// A captured model's mask need not be 2·sigmoid: the scale
+				// runs to the layer's largest value.
+				spec.VMax, spec.Label = math.Max(slices.Max(spec.Field), 1e-6), "mask"
+			}
 			spec.Caption = "mask · " + what + " · mean over taps"
 			if sc.dcnv1 {
 				spec.Caption += " · DCNv1: no mask"
 			}
-			spec.Label = "mask (2·sigmoid)"
+			if spec.Label == "" {
+				spec.Label = "mask (2·sigmoid)"
+			}
 		}
 		if err != nil {
 			return nil, nil, err
@@ -217,9 +248,12 @@ func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 		main, err = viz.Heatmap(spec)
 		return nil, main, err
 	}
+	caption := fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points", sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))
+	if sc.cap != nil {
+		caption = fmt.Sprintf("%s · unit (%d, %d) · depth %d · %d points", sc.layer, sc.unit[0], sc.unit[1], sc.depth, len(sc.dcnn.Points))
+	}
 	main, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.dcnn.Unit, Points: sc.dcnn.Points,
-		WeightBy: sc.weight, Caption: fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points",
-			sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))})
+		WeightBy: sc.weight, Caption: caption})
 	if err != nil || sc.grid == nil {
 		return nil, main, err
 	}
@@ -246,7 +280,18 @@ func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) {
 	if cnn != nil {
 		panels = []*image.NRGBA{cnn, main}
 	}
-	return viz.SideBySide(title, panels...)
+	img, err := viz.SideBySide(title, panels...)
+	if err != nil {
+		return nil, err
+	}
+	// Every export says what its marks mean.
+	switch sc.mode {
+	case modePoints:
+		return viz.WithKey(img, viz.OverlayKey(sc.weight, len(sc.dcnn.Points)))
+	case modeOffset:
+		return viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps", fmt.Sprintf("99th percentile over epochs 1-%d, fixed", sc.lastEpoch)))
+	}
+	return viz.WithKey(img, viz.HeatmapKey("DCNv2 mask, mean over the taps", "fixed 0-2"))
 }
 
 // Room the pictures take beside the image, in pixels, for choosing the
@@ -279,30 +324,6 @@ func exportScale(in [2]int) int {
 	return max(1, (448+long-1)/long)
 }
 
-// blockLimit returns the offset clamp of deformable layer layer for an
-// input of size in: a quarter of the longer side of the layer's input, as
-// DeformBlock.Limit reports after a forward pass.
-func blockLimit(layers []nn.Layer[float32], in [2]int, layer string) (float64, error) {
-	prev := ""
-	for _, l := range layers {
-		if l.Name() == layer {
-			break
-		}
-		switch l.(type) {
-		case *nn.Conv2D[float32], *nn.DeformBlock[float32], *nn.MaxPool2D[float32]:
-			prev = l.Name()
-		}
-	}
-	h, w := in[0], in[1]
-	if prev != "" {
-		var err error
-		if h, w, err = trace.OutputSize(layers, in, prev); err != nil {
-			return 0, err
-		}
-	}
-	return float64(float32(max(h, w)) / 4), nil
-}
-
 // offsetsWorker loads runs, checkpoints and images, runs the forward
 // passes and draws the Offsets view off the UI goroutine. It lives as long
 // as the window; requests coalesce to the latest, and its caches belong to
@@ -331,9 +352,12 @@ type offsetsWorker struct {
 	nets     map[string]*model.Net[float32] // loaded checkpoints, by model and epoch
 	inputs   map[string]*sceneInput
 	fields   map[string]*sampled
+	scales   map[string]float64 // robustScale's results
 	test     *data.Set
 	classes  []string // the test set's class names
 	testKey  string   // the data the test set was loaded for
+	capKey   [2]any   // the capture file read, and its generation
+	capture  *torchfile.Capture
 	lastShow time.Time
 }
 
@@ -448,6 +472,9 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		res.note = "No run to show yet.\nTrain one (Start), or open a run folder."
 		return res
 	}
+	if req.capture {
+		return w.drawCapture(req, res)
+	}
 	if err := w.useRun(req); err != nil {
 		return fail(failRun, err)
 	}
@@ -523,8 +550,15 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		}
 		sc.unit = [2]int{uy, ux}
 	}
-	if sc.limit, err = blockLimit(geom.Layers, in, layer); err != nil {
-		return fail(failNone, err)
+	// The bound the block itself applied in the forward pass (nn), not a
+	// copy of its rule.
+	if sc.limit = sc.field.Limit; !(sc.limit > 0) {
+		return fail(failNone, fmt.Errorf("%s recorded no offset clamp bound", layer))
+	}
+	if req.mode == modeOffset {
+		if sc.vmax, err = w.robustScale(req, name, last, layer, input); err != nil {
+			return fail(failNone, err)
+		}
 	}
 	if sc.dcnn, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)
@@ -541,6 +575,37 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	res.scene = sc
 	return res
+}
+
+// robustScale returns the top of the |Δp| colour scale for an image and
+// layer: the 99th percentile of the offset lengths of every epoch 1..last
+// (viz.RobustMax), cached, so that it stays put while the epoch slider
+// moves.
+func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (float64, error) {
+	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, imageKey(req))
+	if v, ok := w.scales[key]; ok {
+		return v, nil
+	}
+	var mags [][]float64
+	for e := 1; e <= last; e++ {
+		s, _, err := w.sampling(req, name, e, input)
+		if err != nil {
+			return 0, err
+		}
+		if f := s.fields[layer]; f != nil {
+			m, err := viz.OffsetMagnitude(f, -1)
+			if err != nil {
+				return 0, err
+			}
+			mags = append(mags, m)
+		}
+	}
+	if w.scales == nil || len(w.scales) >= maxCached {
+		w.scales = map[string]float64{}
+	}
+	v := viz.RobustMax(0, mags...)
+	w.scales[key] = v
+	return v, nil
 }
 
 // useRun makes the request's run the worker's, opening a folder and
@@ -672,10 +737,10 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 	}
 	d, err := experiment.LoadDataContext(w.ctx, rc, progress)
 	if err != nil {
-		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
+		return nil, fmt.Errorf("loading the %s test set: %w", rundir.DataName(rc.Data), err)
 	}
 	if d.Test == nil || d.Test.N == 0 {
-		return nil, fmt.Errorf("the %s test set is empty", dataName(rc.Data))
+		return nil, fmt.Errorf("the %s test set is empty", rundir.DataName(rc.Data))
 	}
 	w.test, w.classes, w.testKey = d.Test, d.Classes, key
 	return w.test, nil

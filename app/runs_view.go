@@ -100,11 +100,13 @@ func (v *runsView) cell(id widget.TableCellID, o fyne.CanvasObject) {
 	case 1:
 		text = ri.Created.Format("2006-01-02 15:04")
 	case 2:
-		text = dataName(ri.Config.Data)
-		if ri.Config.Data == "" {
-			text = "?"
-		} else if ri.Config.Data == "coco" {
+		switch ri.Config.Data {
+		case "coco":
 			text = "COCO"
+		case "mnist":
+			text = "MNIST"
+		default:
+			text = "?"
 		}
 	case 3:
 		text = strings.ToUpper(strings.Join(ri.Config.Models, ", "))
@@ -298,13 +300,7 @@ func (u *UI) OpenRun(dir string) error {
 // class names and per-step loss, each model ended as it ended.
 func runSnapshot(run *rundir.Run) (Snapshot, error) {
 	rc := run.Config
-	classes, err := rundir.ReadClasses(run.Dir)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	if len(classes) == 0 && rc.Data != "coco" {
-		classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	}
+	classes := run.Classes()
 	curves, err := rundir.ReadStepCurves(run.Dir)
 	if err != nil {
 		return Snapshot{}, err

@@ -90,6 +90,18 @@ func TestImportPredict(t *testing.T) {
 			if d := maxDiff(logits, fx.Logits.Data); d > 1e-4 {
 				t.Errorf("logits differ from PyTorch's by %.3g", d)
 			}
+			// An export's weights come back in unchanged.
+			exp := filepath.Join(t.TempDir(), "export")
+			if code, _, errs := dcn(t, "export", "--run", dir, "--out", exp); code != 0 {
+				t.Fatalf("export exited %d: %s", code, errs)
+			}
+			back := filepath.Join(t.TempDir(), "back")
+			if code, _, errs := dcn(t, "import", "--weights", filepath.Join(exp, "weights.safetensors"), "--arch", arch, "--out", back); code != 0 {
+				t.Fatalf("import of the export exited %d: %s", code, errs)
+			}
+			if code, out2, errs := dcn(t, "predict", "--run", back, "--index", "0:4", "--json"); code != 0 || out2 != out {
+				t.Errorf("predict after export and import: exit %d %s\n%s", code, errs, out2)
+			}
 			// The imported run opens like a trained one.
 			if code, _, errs := dcn(t, "eval", "--run", dir, "--test-limit", "50", "--scales", "none"); code != 0 {
 				t.Errorf("eval of an imported run exited %d: %s", code, errs)
@@ -322,5 +334,32 @@ func TestOffsetsCapture(t *testing.T) {
 		if code, _, errs := dcn(t, append([]string{"offsets", "--capture", capPath}, bad...)...); code != 1 || errs == "" {
 			t.Errorf("offsets %v exited %d: %s", bad, code, errs)
 		}
+	}
+}
+
+// TestPredictImage imports the COCO fixture without a crop set and predicts
+// a coco128 photo, prepared as the Offsets view and evaluation prepare one.
+func TestPredictImage(t *testing.T) {
+	_, images := coco128(t)
+	photo := filepath.Join(images, "000000000009.jpg")
+	dir := filepath.Join(t.TempDir(), "coco")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, "coco-dcnn-middle.safetensors"), "--arch", "coco-dcnn-middle",
+		"--classes", "10", "--crop-size", "32", "--out", dir); code != 0 {
+		t.Fatalf("import exited %d: %s", code, errs)
+	}
+	code, out, errs := dcn(t, "predict", "--run", dir, "--image", photo, "--json")
+	if code != 0 {
+		t.Fatalf("predict exited %d: %s", code, errs)
+	}
+	var p predictOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Model != "dcnn-middle" || len(p.Predictions) != 1 || len(p.Predictions[0].Logits) != 10 || p.Predictions[0].Image != photo {
+		t.Errorf("predict printed %s", out)
+	}
+	// Without a crop set there are no test images, and the error says so.
+	if code, _, errs := dcn(t, "predict", "--run", dir, "--index", "0:2"); code != 1 || !strings.Contains(errs, "--ann and --images") {
+		t.Errorf("predict --index on a run without crops exited %d: %s", code, errs)
 	}
 }

@@ -19,7 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/fetch"
+	"github.com/deformscope/deformscope/model/experiment"
 )
 
 // coco128Dir returns the shared COCO128 sample's instances file and image folder, or skips the test.
@@ -231,9 +232,18 @@ func TestCOCOCrops(t *testing.T) {
 	if r.Cache != "hit" {
 		t.Errorf("second run: cache %q", r.Cache)
 	}
+	// Without --cache, the crops go to the file that dcn train reads for the same options.
+	cacheHome := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cacheHome)
 	code, out, _ = dcn(t, "coco", "crops", "--ann", ann, "--images", images, "--size", "16")
 	if code != 0 || !strings.Contains(out, "person") || !strings.Contains(out, "total") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
+	}
+	shared, _ := filepath.Glob(filepath.Join(cacheHome, "deformscope", "coco", "crops-*.cache"))
+	cd := experiment.DefaultCOCO(ann, images)
+	cd.Size = 16
+	if want, _ := cd.CachePath(1); len(shared) != 1 || shared[0] != want {
+		t.Errorf("default cache %v, want the training run's %s", shared, want)
 	}
 	if code, _, errs := dcn(t, "coco", "crops", "--ann", ann, "--images", images, "--norm", "x"); code != 1 ||
 		!strings.Contains(errs, "imagenet or dataset") {
@@ -263,9 +273,9 @@ func TestCOCOFetch(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 	}))
 	defer srv.Close()
-	saved := coco.KnownArchives
-	t.Cleanup(func() { coco.KnownArchives = saved })
-	coco.KnownArchives = map[string]coco.Archive{
+	saved := fetch.KnownArchives
+	t.Cleanup(func() { fetch.KnownArchives = saved })
+	fetch.KnownArchives = map[string]fetch.Archive{
 		"annotations/annotations_trainval2017.zip": {Path: "annotations/annotations_trainval2017.zip",
 			Size: int64(len(annZip)), SHA256: sum(annZip)},
 		"zips/val2017.zip": {Path: "zips/val2017.zip", Size: int64(len(imgZip)), SHA256: sum(imgZip)},
@@ -284,7 +294,7 @@ func TestCOCOFetch(t *testing.T) {
 		}
 	}
 	// A wrong sum is refused with a clear message.
-	coco.KnownArchives["zips/val2017.zip"] = coco.Archive{Path: "zips/val2017.zip", SHA256: strings.Repeat("ab", 32)}
+	fetch.KnownArchives["zips/val2017.zip"] = fetch.Archive{Path: "zips/val2017.zip", SHA256: strings.Repeat("ab", 32)}
 	code, _, errs = dcn(t, "coco", "fetch", "--split", "val2017", "--dir", t.TempDir(), "--base-url", srv.URL)
 	if code != 1 || !strings.Contains(errs, "SHA-256") {
 		t.Errorf("wrong sum: exit %d, %s", code, errs)

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -26,16 +26,19 @@ type COCOData struct {
 	MinBox     float64 `json:"min_box"`               // boxes smaller than MinBox×MinBox px are dropped
 	TopK       int     `json:"top_k"`                 // the most frequent categories kept
 	Norm       string  `json:"norm"`                  // "imagenet" or "dataset"
-	// MaxPerClass, if positive, keeps at most this many training crops of each category (coco.CropOptions).
+	// MaxPerClass, if positive, keeps at most this many training crops of each category (cropset.Options).
 	MaxPerClass int    `json:"max_per_class,omitempty"`
 	CacheDir    string `json:"cache_dir,omitempty"` // where crop caches live (default: the user cache folder)
+	// Cache, if set, names the crop cache file itself (dcn's --cache), the same file that `dcn coco crops
+	// --cache` writes; the key inside it decides whether it is current.
+	Cache string `json:"cache,omitempty"`
 }
 
 // DefaultCOCO returns the crop set's defaults for an instances file and
 // image folder: 64×64 crops of boxes of at least 32×32 px, top 10
 // categories, ImageNet normalisation.
 func DefaultCOCO(ann, images string) *COCOData {
-	return &COCOData{Ann: ann, Images: images, Size: coco.DefaultCropSize, MinBox: 32, TopK: coco.DefaultTopK, Norm: "imagenet"}
+	return &COCOData{Ann: ann, Images: images, Size: cropset.DefaultCropSize, MinBox: 32, TopK: cropset.DefaultTopK, Norm: "imagenet"}
 }
 
 // placement maps a COCO model name to where its deformable pair sits.
@@ -58,10 +61,18 @@ func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32],
 	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, Deform: p, DCNv1: rc.DCNv1}, rng)
 }
 
+// CachePath returns the crop cache file that a run of c with seed reads (and builds if needed): Cache if set,
+// else a file in CacheDir (or the user cache folder) named by the options and seed; "" if there is no cache
+// folder.
+func (c *COCOData) CachePath(seed uint64) (string, error) { return c.cachePath(seed) }
+
 // cachePath names the crop cache of c for a run with seed (which splits
 // the images): one file per instances file, options and seed, so that
 // several runs share it.
 func (c *COCOData) cachePath(seed uint64) (string, error) {
+	if c.Cache != "" {
+		return c.Cache, nil
+	}
 	dir := c.CacheDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
@@ -91,7 +102,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if c.Ann == "" {
 		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
 	}
-	norm, err := coco.ParseNorm(c.Norm)
+	norm, err := cropset.ParseNorm(c.Norm)
 	if err != nil {
 		return train.Data{}, err
 	}
@@ -99,20 +110,20 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if err != nil {
 		return train.Data{}, err
 	}
-	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
+	opt := cropset.Options{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
-	crops, err := coco.BuildCrops(ctx, c.Ann, c.Images, opt)
+	crops, err := cropset.Build(ctx, c.Ann, c.Images, opt)
 	if err != nil {
 		return train.Data{}, err
 	}
 	if len(crops.Classes) < c.TopK {
 		return train.Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
 	}
-	d := train.Data{Train: crops.Sets[coco.Train], Val: crops.Sets[coco.Val], Test: crops.Sets[coco.Test], Classes: slices.Clone(crops.Classes)}
+	d := train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
-	d.TestRefs = crops.Refs[coco.Test]
+	d.TestRefs = crops.Refs[cropset.Test]
 	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
 		d.Test = d.Test.Subset(rc.TestLimit)
 		d.TestRefs = d.TestRefs[:rc.TestLimit]

@@ -256,28 +256,9 @@ func Slug(name string) string {
 	return strings.TrimRight(b.String(), "-")
 }
 
-// Files beside the metrics that let a viewer show a run as it was shown
-// while it trained.
-const (
-	classesFile = "classes.json" // the class names of the data
-	stepsFile   = "steps.json"   // the per-step training loss, decimated
-)
-
-// SaveClasses keeps the class names of the run's data (COCO's category
-// names cannot be known without the data otherwise).
-func (r *Run) SaveClasses(classes []string) error {
-	return writeJSON(filepath.Join(r.Dir, classesFile), classes)
-}
-
-// ReadClasses returns the class names kept in the run folder dir (none
-// when the run kept none).
-func ReadClasses(dir string) ([]string, error) {
-	var classes []string
-	if err := readJSON(filepath.Join(dir, classesFile), &classes); err != nil {
-		return nil, err
-	}
-	return classes, nil
-}
+// stepsFile holds the per-step training loss, decimated, so that a viewer
+// shows a run as it was shown while it trained.
+const stepsFile = "steps.json"
 
 // StepCurve is one model's per-step training loss: X in epochs (2.5 is
 // half-way through the third epoch), Y the loss.

@@ -199,20 +199,11 @@ func TestSlug(t *testing.T) {
 	}
 }
 
-func TestClassesAndStepCurves(t *testing.T) {
+func TestStepCurves(t *testing.T) {
 	dir := makeRun(t, t.TempDir(), "r", nil)
 	r, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if c, err := ReadClasses(dir); err != nil || c != nil {
-		t.Fatalf("classes of a run that kept none: %v, %v", c, err)
-	}
-	if err := r.SaveClasses([]string{"person", "car"}); err != nil {
-		t.Fatal(err)
-	}
-	if c, err := ReadClasses(dir); err != nil || strings.Join(c, ",") != "person,car" {
-		t.Errorf("classes read back %v, %v", c, err)
 	}
 	curves := []StepCurve{{Model: "cnn", X: []float64{0.5, 1}, Y: []float64{2.3, 1.1}}}
 	if err := r.SaveStepCurves(curves); err != nil {
