@@ -118,8 +118,8 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	round := fs.Bool("round", false, "read offsets at the nearest unit, as the paper's figures do (default: bilinear)")
 	weight := fs.String("weight", "size", `encode the product of the masks along each path: "size", "alpha" or "none"`)
 	compare := fs.Bool("compare", true, "draw the plain CNN's regular grid beside it when the run has a cnn")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -201,8 +201,8 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f inspectFlags
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	ins, err := f.load(ctx)
 	if err != nil {

@@ -28,8 +28,8 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	height := fs.Int("height", 500, "PNG height in pixels")
 	dpi := fs.Float64("dpi", 96, "PNG resolution; SVG and PDF take their size in inches from pixels/dpi")
 	transparent := fs.Bool("transparent", false, "transparent PNG background")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		return fmt.Errorf("--run is required")

@@ -40,8 +40,8 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the run already in --out")
 	mnistDir := fs.String("mnist-dir", "", "folder with the MNIST idx files (default: the GoMNIST module's)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("--out is required")
@@ -49,7 +49,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var run *train.Run
 	var err error
 	if *resume {
-		run, err = train.Open(*out)
+		run, err = train.OpenForResume(*out)
 	} else {
 		rc := train.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
@@ -140,8 +140,8 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the runs already in --out")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *out == "" || (!*resume && (*ann == "" || *images == "")) {
 		return fmt.Errorf("--out, --coco-ann and --coco-images are required (with --resume, --out alone)")
@@ -155,7 +155,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		var err error
 		fresh := !*resume
 		if *resume {
-			run, err = train.Open(dir)
+			run, err = train.OpenForResume(dir)
 			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
 				opt != "sgd" && first.COCO != nil {
 				// Stopped during the SGD run: the Adam run was never made.

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -33,6 +34,10 @@ var MNISTModels = []string{"cnn", "dcnn"}
 // deformable pair at each placement.
 var COCOModels = []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
 
+// MaxCropSize is the largest COCO crop side accepted: a crop set holds
+// 3·S² bytes per crop, and the seed's nets were made for 64.
+const MaxCropSize = 512
+
 // Validate reports the first unusable setting.
 func (rc RunConfig) Validate() error {
 	var known []string
@@ -47,8 +52,11 @@ func (rc RunConfig) Validate() error {
 		if rc.COCO.TopK < 2 {
 			return fmt.Errorf("a COCO run needs at least 2 categories, got %d", rc.COCO.TopK)
 		}
-		if rc.COCO.Size < 8 || rc.COCO.Size%4 != 0 {
-			return fmt.Errorf("COCO crop size must be a multiple of 4 and at least 8, got %d", rc.COCO.Size)
+		if rc.COCO.Size < 8 || rc.COCO.Size > MaxCropSize || rc.COCO.Size%4 != 0 {
+			return fmt.Errorf("COCO crop size must be a multiple of 4 from 8 to %d, got %d", MaxCropSize, rc.COCO.Size)
+		}
+		if !(rc.COCO.MinBox >= 0) || math.IsInf(rc.COCO.MinBox, 0) {
+			return fmt.Errorf("COCO smallest box (min-box) must be a number of pixels, 0 or more, got %v", rc.COCO.MinBox)
 		}
 		if rc.COCO.MaxPerClass < 0 {
 			return fmt.Errorf("COCO crops per category: want 0 (all) or more, got %d", rc.COCO.MaxPerClass)

@@ -7,7 +7,6 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for Offsets inputs
 	_ "image/png"
-	"os"
 	"slices"
 
 	"github.com/disintegration/imaging"
@@ -16,6 +15,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -41,7 +41,7 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 	if epoch < 1 || epoch > last || !fileExists(path) {
 		return nil, 0, fmt.Errorf("train: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
 	}
-	if _, err := loadCheckpoint(path, net, nil, ""); err != nil {
+	if _, err := loadCheckpoint(path, net, nil, "", nil); err != nil {
 		return nil, 0, err
 	}
 	return net, epoch, nil
@@ -50,7 +50,7 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 // ReadImage decodes a JPEG or PNG file, refusing one whose header
 // declares more than MaxImagePixels before decoding it.
 func ReadImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/optim"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Run is a run folder: config.json, metrics.jsonl and metrics.csv (one
@@ -36,6 +37,9 @@ type Run struct {
 	mu      sync.Mutex
 	records []EpochMetrics
 }
+
+// maxConfigBytes bounds config.json: ours are under 2 KB.
+const maxConfigBytes = 1 << 20
 
 const (
 	configFile  = "config.json"
@@ -54,6 +58,9 @@ func Create(dir string, rc RunConfig) (*Run, error) {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
 		return nil, fmt.Errorf("train: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
 	}
+	if err := removeStale(dir); err != nil {
+		return nil, err
+	}
 	b, err := json.MarshalIndent(rc, "", "  ")
 	if err != nil {
 		return nil, err
@@ -64,23 +71,34 @@ func Create(dir string, rc RunConfig) (*Run, error) {
 	return &Run{Dir: dir, Config: rc, made: made}, nil
 }
 
-// DiscardIfEmpty removes the run if its folder holds nothing but the
+// DiscardIfEmpty removes the run if it recorded nothing beyond the
 // config.json that Create wrote (a run whose data failed to load, say), so
-// that no empty run is left behind: the config, and the folder too when
-// Create made it (a folder the user made stays, empty). It reports whether
-// it removed the run; a folder with anything else in it is kept whole.
+// that no empty run is left behind: the config goes, and the folder too
+// when Create made it and nothing else is in it. Files that are not the
+// run's own (a user's notes in a folder they made) stay where they are. It
+// reports whether it removed the run; a run with metrics or a checkpoint
+// is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return false, fmt.Errorf("train: %w", err)
 	}
-	if len(entries) != 1 || entries[0].Name() != configFile {
-		return false, nil
+	others := 0
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == configFile:
+		case name == metricsJSON || name == metricsCSV:
+			return false, nil
+		case r.isCheckpoint(name):
+			return false, nil
+		default:
+			others++
+		}
 	}
 	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
 		return false, fmt.Errorf("train: %w", err)
 	}
-	if r.made {
+	if r.made && others == 0 {
 		if err := os.Remove(r.Dir); err != nil {
 			return true, fmt.Errorf("train: %w", err)
 		}
@@ -88,10 +106,51 @@ func (r *Run) DiscardIfEmpty() (bool, error) {
 	return true, nil
 }
 
+// isCheckpoint reports whether name is a checkpoint file of one of the
+// run's models.
+func (r *Run) isCheckpoint(name string) bool {
+	m, _, ok := parseCheckpointName(name)
+	return ok && slices.Contains(r.Config.Models, m)
+}
+
+// parseCheckpointName splits a checkpoint file name made by CheckpointPath
+// into its model and epoch.
+func parseCheckpointName(name string) (model string, epoch int, ok bool) {
+	rest, ok := strings.CutSuffix(name, ".safetensors")
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndex(rest, "-epoch")
+	if i <= 0 {
+		return "", 0, false
+	}
+	digits := rest[i+len("-epoch"):]
+	if len(digits) < 3 || strings.Trim(digits, "0123456789") != "" {
+		return "", 0, false
+	}
+	epoch, err := strconv.Atoi(digits)
+	if err != nil || epoch < 1 {
+		return "", 0, false
+	}
+	return rest[:i], epoch, true
+}
+
+// removeStale clears the temporary files that writes killed mid-way left
+// in a run folder, so that they do not pile up over kills and resumes.
+func removeStale(dir string) error {
+	_, err := atomicfile.RemoveStale(dir, func(name string) bool {
+		return name == configFile || name == metricsJSON || name == metricsCSV || strings.HasSuffix(name, ".safetensors")
+	})
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", dir, err)
+	}
+	return nil
+}
+
 // Open reads an existing run folder.
 func Open(dir string) (*Run, error) {
 	path := filepath.Join(dir, configFile)
-	b, err := os.ReadFile(path)
+	b, err := regular.ReadFile(path, maxConfigBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("train: %s is not a run folder (no %s)", dir, configFile)
@@ -104,6 +163,11 @@ func Open(dir string) (*Run, error) {
 	if err := dec.Decode(&rc); err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		// A second object, or anything else after the first, means the
+		// file was edited or two writes were mixed: which one holds?
+		return nil, fmt.Errorf("train: %s: data after the configuration object (at byte %d)", path, dec.InputOffset())
+	}
 	if err := rc.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
@@ -115,8 +179,52 @@ func Open(dir string) (*Run, error) {
 	return r, nil
 }
 
+// OpenForResume is Open for a run that training will continue: it also
+// clears the temporary files that killed writes left behind. No other
+// process may be writing into the folder.
+func OpenForResume(dir string) (*Run, error) {
+	r, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeStale(dir); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetEpochs changes the number of epochs of a run that is about to be
+// resumed (to train it further) and rewrites config.json. It refuses fewer
+// epochs than a model of the run has already completed.
+func (r *Run) SetEpochs(n int) error {
+	if n <= 0 {
+		return fmt.Errorf("train: --epochs must be positive, got %d", n)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.records {
+		if m.Epoch > n {
+			return fmt.Errorf("train: %s: %s already completed %d epochs; --epochs %d would drop them", r.Dir, m.Model, m.Epoch, n)
+		}
+	}
+	if n == r.Config.Train.Epochs {
+		return nil
+	}
+	rc := r.Config
+	rc.Train.Epochs = n
+	b, err := json.MarshalIndent(rc, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, configFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	r.Config = rc
+	return nil
+}
+
 func readMetrics(path string) ([]EpochMetrics, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -290,7 +398,7 @@ func (t *Trainer) Checkpoint(rc RunConfig) (*ckpt.Checkpoint, error) {
 // refuses a checkpoint of another architecture or optimiser, and one whose
 // tensors do not match the network.
 func (t *Trainer) Restore(path string) error {
-	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer)
+	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer, nil)
 	if err != nil {
 		return err
 	}
@@ -301,7 +409,10 @@ func (t *Trainer) Restore(path string) error {
 // loadCheckpoint checks the checkpoint at path against net (and opt, when
 // not nil) and loads it; it returns the checkpoint's epoch. Nothing is
 // changed unless every check passes.
-func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string) (int, error) {
+//
+// When rc is not nil, the checkpoint must have been trained under rc (the
+// number of epochs aside, which a resume may raise).
+func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string, rc *RunConfig) (int, error) {
 	c, err := ckpt.Load(path)
 	if err != nil {
 		return 0, err
@@ -312,6 +423,15 @@ func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[fl
 	epoch, err := strconv.Atoi(c.Meta["epoch"])
 	if err != nil || epoch < 0 {
 		return 0, fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
+	}
+	if m, e, ok := parseCheckpointName(filepath.Base(path)); ok && (e != epoch || m != c.Meta["model"]) {
+		// A renamed or copied file: which of the two is right is unknown.
+		return 0, fmt.Errorf("train: %s holds %s after epoch %d, not what its name says", path, c.Meta["model"], epoch)
+	}
+	if rc != nil {
+		if err := sameConfig(path, c.Meta["config"], *rc); err != nil {
+			return 0, err
+		}
 	}
 	for _, p := range net.Params() {
 		ct, ok := c.Lookup(paramPrefix + p.Name)
@@ -355,15 +475,36 @@ type Session struct {
 	Trainers []*Trainer
 }
 
+// RestoreRun is Restore for a checkpoint of the run rc: it also refuses a
+// checkpoint trained under another configuration (an edited config.json),
+// whose epoch is not epoch.
+func (t *Trainer) RestoreRun(path string, epoch int, rc RunConfig) error {
+	got, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer, &rc)
+	if err != nil {
+		return err
+	}
+	if got != epoch {
+		return fmt.Errorf("train: %s holds epoch %d, the run's records say %d", path, got, epoch)
+	}
+	t.start = epoch
+	return nil
+}
+
 // Resume restores each trainer from its last complete epoch in the run
 // folder, and drops records of later epochs. It returns the epochs each
-// model continues from.
+// model continues from. It refuses a folder whose checkpoints were trained
+// under another configuration, and one with checkpoints that no metrics
+// record (metrics.jsonl lost or cut short), which resuming would
+// overwrite.
 func (s *Session) Resume() ([]int, error) {
 	var from []int
 	for _, t := range s.Trainers {
 		epoch, path := s.Run.LatestCheckpoint(t.Name)
+		if err := s.Run.checkUnrecorded(t.Name, epoch); err != nil {
+			return nil, err
+		}
 		if path != "" {
-			if err := t.Restore(path); err != nil {
+			if err := t.RestoreRun(path, epoch, s.Run.Config); err != nil {
 				return nil, err
 			}
 		}
@@ -373,6 +514,98 @@ func (s *Session) Resume() ([]int, error) {
 		from = append(from, epoch)
 	}
 	return from, nil
+}
+
+// checkUnrecorded refuses to resume model after epoch when the folder
+// holds its checkpoints of later epochs than epoch+1. One unrecorded
+// checkpoint is what a stop between saving a checkpoint and its record
+// leaves; more mean that records were lost.
+func (r *Run) checkUnrecorded(model string, epoch int) error {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	last := 0
+	for _, e := range entries {
+		if m, n, ok := parseCheckpointName(e.Name()); ok && m == model && n > epoch+1 {
+			last = max(last, n)
+		}
+	}
+	if last == 0 {
+		return nil
+	}
+	return fmt.Errorf("train: %s holds %s checkpoints up to epoch %d, but %s records it only up to epoch %d; "+
+		"resuming would train those epochs again and overwrite them. Restore %s, or start a new run folder",
+		r.Dir, model, last, metricsJSON, epoch, metricsJSON)
+}
+
+// sameConfig checks that the configuration stored in a checkpoint (JSON)
+// is rc, apart from the number of epochs, and names the settings that
+// differ.
+func sameConfig(path, stored string, rc RunConfig) error {
+	if stored == "" {
+		return fmt.Errorf("train: %s does not record the configuration it was trained under", path)
+	}
+	var was RunConfig
+	if err := json.Unmarshal([]byte(stored), &was); err != nil {
+		return fmt.Errorf("train: %s: its stored configuration: %w", path, err)
+	}
+	was.Train.Epochs = rc.Train.Epochs
+	a, b := flatConfig(was), flatConfig(rc)
+	for _, k := range relocatable {
+		delete(a, k)
+		delete(b, k)
+	}
+	var diff []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if a[k] != b[k] {
+			diff = append(diff, fmt.Sprintf("%s %s (config.json says %s)", k, a[k], orNone(b[k])))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%s unset (config.json says %s)", k, b[k]))
+		}
+	}
+	if len(diff) > 0 {
+		return fmt.Errorf("train: %s was trained under another configuration than %s: %s", path, configFile, strings.Join(diff, ", "))
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+// relocatable are the settings that say where the data lives: moving the
+// data and editing config.json to follow it is allowed.
+var relocatable = []string{"mnist_dir", "coco.ann", "coco.images", "coco.test_ann", "coco.test_images"}
+
+// flatConfig lists rc's settings as JSON path → JSON value.
+func flatConfig(rc RunConfig) map[string]string {
+	b, _ := json.Marshal(rc)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				if prefix != "" {
+					k = prefix + "." + k
+				}
+				walk(k, x)
+			}
+			return
+		}
+		j, _ := json.Marshal(v)
+		out[prefix] = string(j)
+	}
+	walk("", v)
+	return out
 }
 
 // Train runs every trainer concurrently until all finish. emit receives
