@@ -57,6 +57,9 @@ func TestHostileFlags(t *testing.T) {
 		{"heatmap trailing", []string{"heatmap", "--run", out, "a.png"}, 2, `unexpected argument "a.png"`},
 		{"reproduce trailing", []string{"reproduce", "mnist", "--out", out, "now"}, 2, `unexpected argument "now"`},
 		{"reproduce coco trailing", []string{"reproduce", "coco", "--out", out, "now"}, 2, `unexpected argument "now"`},
+		{"predict trailing", []string{"predict", "--run", out, "x"}, 2, `unexpected argument "x"`},
+		{"import trailing", []string{"import", "--weights", out, "x"}, 2, `unexpected argument "x"`},
+		{"export trailing", []string{"export", "--run", out, "x"}, 2, `unexpected argument "x"`},
 		{"coco crops trailing", []string{"coco", "crops", "--ann", out, "x"}, 2, `unexpected argument "x"`},
 		{"gamma nan", []string{"train", "--gamma", "nan", "--out", out}, 1, "--gamma: want a finite number, got NaN"},
 		{"momentum nan", []string{"train", "--momentum", "nan", "--out", out}, 1, "--momentum: want a finite number, got NaN"},
@@ -158,6 +161,8 @@ func TestFIFOInputs(t *testing.T) {
 		{"offsets checkpoint", []string{"offsets", "--run", dir, "--index", "0", "--out", filepath.Join(tmp, "o.png")}},
 		{"offsets image", []string{"offsets", "--run", dir, "--model", "cnn", "--image", img, "--out", filepath.Join(tmp, "o.png")}},
 		{"train mnist", []string{"train", "--mnist-dir", mnist, "--out", filepath.Join(tmp, "r2")}},
+		{"import weights", []string{"import", "--weights", fifo("w.pt"), "--arch", "mnist-cnn", "--out", filepath.Join(tmp, "imp")}},
+		{"offsets capture", []string{"offsets", "--capture", fifo("cap.safetensors"), "--out", filepath.Join(tmp, "c.png")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

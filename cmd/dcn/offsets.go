@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -118,8 +119,16 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	round := fs.Bool("round", false, "read offsets at the nearest unit, as the paper's figures do (default: bilinear)")
 	weight := fs.String("weight", "size", `encode the product of the masks along each path: "size", "alpha" or "none"`)
 	compare := fs.Bool("compare", true, "draw the plain CNN's regular grid beside it when the run has a cnn")
+	var cf captureFlags
+	cf.register(fs)
+	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
+	space := fs.String("space", "image", "with --capture: coordinates of the points, map (the layer's input map) or image")
+	asJSON := fs.Bool("json", false, "with --capture: print the points as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cf.path != "" {
+		return captureOffsets(&cf, &f, *unit, *depth, torchfile.Space(*space), *round, *weight, *asJSON, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -201,8 +210,13 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f inspectFlags
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
+	var cf captureFlags
+	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cf.path != "" {
+		return captureHeatmap(&cf, &f, *tap, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {

@@ -87,6 +87,9 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 // loadCOCO builds (or reads from the cache) the crop set of rc.
 func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
 	c := rc.COCO
+	if c.Ann == "" {
+		return Data{}, fmt.Errorf("train: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
+	}
 	norm, err := coco.ParseNorm(c.Norm)
 	if err != nil {
 		return Data{}, err

@@ -25,6 +25,9 @@ type RunConfig struct {
 	MNISTDir  string    `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
 	COCO      *COCOData `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
 	Train     Config    `json:"train"`
+	// Imported names the PyTorch state dict the run's weights came from
+	// (dcn import); such a COCO run may lack a crop set.
+	Imported string `json:"imported,omitempty"`
 }
 
 // MNISTModels are the model names of an MNIST run.
@@ -46,7 +49,9 @@ func (rc RunConfig) Validate() error {
 		known = MNISTModels
 	case "coco":
 		known = COCOModels
-		if rc.COCO == nil || rc.COCO.Ann == "" || rc.COCO.Images == "" {
+		// An imported net may come without the crop set it was trained on.
+		noData := rc.Imported != "" && rc.COCO != nil && rc.COCO.Ann == "" && rc.COCO.Images == ""
+		if rc.COCO == nil || !noData && (rc.COCO.Ann == "" || rc.COCO.Images == "") {
 			return fmt.Errorf("a COCO run needs an instances file and an image folder")
 		}
 		if rc.COCO.TopK < 2 {
