@@ -109,6 +109,12 @@ func TestResumeFlags(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "already completed 2 epochs") {
 		t.Errorf("resume with fewer epochs: exit %d, %s", code, errs)
 	}
+	// Issue 17 item 15: a 16384×16384 plot took 5.3 GB.
+	figs := filepath.Join(t.TempDir(), "figs")
+	code, _, errs = dcnWithin(t, "plot", "--run", dir, "--out", figs, "--width", "16384", "--height", "16384")
+	if code != 1 || !strings.Contains(errs, "268.4 megapixels, above the limit of 25") {
+		t.Errorf("huge plot: exit %d, %s", code, errs)
+	}
 }
 
 // TestBatchCappedToData is issue 17 item 4: --batch 100000000 took 1 GB

@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/imagemem"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/trace"
@@ -61,6 +62,10 @@ func ReadImage(path string) (image.Image, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxImagePixels {
 		return nil, fmt.Errorf("%s: %s image of %d×%d pixels (at most %d pixels)", path, format, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if b := imagemem.Bytes(cfg); b > imagemem.MaxBytes {
+		return nil, fmt.Errorf("%s: %s image of %d×%d pixels would take %d MiB decoded (at most %d MiB)",
+			path, format, cfg.Width, cfg.Height, b>>20, imagemem.MaxBytes>>20)
 	}
 	if _, err := f.Seek(0, 0); err != nil {
 		return nil, err
