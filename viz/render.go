@@ -45,6 +45,16 @@ const (
 	maxPixels = 25_000_000
 )
 
+// Check reports whether o gives a usable raster and page size, so that a
+// caller can refuse bad options before it creates any file.
+func (o RenderOptions) Check() error {
+	if _, _, _, err := o.pixels(); err != nil {
+		return err
+	}
+	_, _, err := o.inches()
+	return err
+}
+
 // dpi returns the resolution, checked.
 func (o RenderOptions) dpi() (float64, error) {
 	switch {

@@ -115,6 +115,9 @@ func TestResumeFlags(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "268.4 megapixels, above the limit of 25") {
 		t.Errorf("huge plot: exit %d, %s", code, errs)
 	}
+	if _, err := os.Stat(figs); !os.IsNotExist(err) {
+		t.Errorf("the refused plot made %s (%v)", figs, err)
+	}
 }
 
 // TestBatchCappedToData is issue 17 item 4: --batch 100000000 took 1 GB

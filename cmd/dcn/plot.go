@@ -42,6 +42,10 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(recs) == 0 {
 		return fmt.Errorf("%s has no complete epoch yet", *dir)
 	}
+	opt := viz.RenderOptions{WidthPx: *width, HeightPx: *height, DPI: *dpi, Transparent: *transparent}
+	if err := opt.Check(); err != nil {
+		return err
+	}
 	if *out == "" {
 		*out = filepath.Join(*dir, "figures")
 	}
@@ -57,7 +61,6 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--formats: unknown format %q (want png, svg or pdf)", f)
 		}
 	}
-	opt := viz.RenderOptions{WidthPx: *width, HeightPx: *height, DPI: *dpi, Transparent: *transparent}
 	n := 0
 	write := func(name string, p *plot.Plot, series []viz.Series) error {
 		for _, ext := range exts {
