@@ -23,6 +23,7 @@ type inspectFlags struct {
 	run, image, model, layer, out string
 	index, epoch, scale           int
 	whole                         bool
+	object                        float64
 }
 
 func (f *inspectFlags) register(fs *flag.FlagSet) {
@@ -33,7 +34,8 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.layer, "layer", "", "deformable layer (default: the last)")
 	fs.IntVar(&f.epoch, "epoch", 0, "epoch whose checkpoint to use (default: the last)")
 	fs.IntVar(&f.scale, "scale", 0, "integer upscale of the image (default: longer side ≥ 448 px)")
-	fs.BoolVar(&f.whole, "whole", false, "run on the image at its own size instead of the training size")
+	fs.BoolVar(&f.whole, "whole", false, "run on the whole image instead of a training-size one (COCO: resized so that --object px objects meet the net at training scale, offsets clamped at the training bound)")
+	fs.Float64Var(&f.object, "object", 96, "with --whole on a COCO run: the side (px) of the objects to show at the scale the net was trained at")
 	fs.StringVar(&f.out, "out", "", "PNG file to write (required)")
 }
 
@@ -73,10 +75,29 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ins.in, err = run.PrepareImage(img, f.whole); err != nil {
+		ins.label = f.image
+		if f.whole && run.Config.Data == "coco" {
+			// Objects of --object px become crop-size objects, and the
+			// offsets are clamped at the bound training used, not at a
+			// quarter of the larger photo.
+			factor, err := run.WholeFactor(f.object)
+			if err != nil {
+				return nil, err
+			}
+			sc, err := run.PrepareScaled(img, factor)
+			if err != nil {
+				return nil, err
+			}
+			lim, err := train.TrainingLimits(net)
+			if err != nil {
+				return nil, err
+			}
+			ins.in = sc.Input
+			ins.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
+				f.image, sc.Factor, f.object, limitsText(lim))
+		} else if ins.in, err = run.PrepareImage(img, f.whole); err != nil {
 			return nil, err
 		}
-		ins.label = f.image
 	} else {
 		var label int
 		if ins.in, label, err = run.TestImage(f.index); err != nil {
@@ -119,6 +140,9 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	round := fs.Bool("round", false, "read offsets at the nearest unit, as the paper's figures do (default: bilinear)")
 	weight := fs.String("weight", "size", `encode the product of the masks along each path: "size", "alpha" or "none"`)
 	compare := fs.Bool("compare", true, "draw the plain CNN's regular grid beside it when the run has a cnn")
+	box := fs.String("box", "", "COCO: X,Y,W,H of an object in the --image photo (its pixels): cut its crop as training did and draw the points over the whole photo")
+	zoom := fs.String("zoom", "photo", `with --box: show the whole "photo" or zoom on the "crop"`)
+	width := fs.Int("width", 800, "with --box: width of each panel in pixels")
 	var cf captureFlags
 	cf.register(fs)
 	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
@@ -127,8 +151,14 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if cf.path != "" && *box != "" {
+		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
+	}
 	if cf.path != "" {
 		return captureOffsets(&cf, &f, *unit, *depth, torchfile.Space(*space), *round, *weight, *asJSON, stdout)
+	}
+	if *box != "" {
+		return offsetsInContext(ctx, &f, contextFlags{box: *box, unit: *unit, weight: *weight, zoom: *zoom, round: *round, compare: *compare, width: *width}, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -182,6 +212,9 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if img, err = viz.WithKey(img, viz.OverlayKey(wb, len(r.Points))); err != nil {
+		return err
+	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
@@ -210,6 +243,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f inspectFlags
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
+	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile of the field), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -238,10 +272,23 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		what = fmt.Sprintf("tap %d", *tap)
 	}
 	caption := fmt.Sprintf("%s %s · epoch %d · %s", f.model, ins.layer, ins.epoch, what)
-	// The colour scales are fixed, so that epochs compare: |Δp| runs to the
-	// block's clamp bound, the DCNv2 mask over its range [0, 2].
-	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: limit * math.Sqrt2,
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input)"})
+	// By default |Δp| runs to a robust maximum of the data, so that offsets
+	// of a pixel or two do not drown in a scale made for the clamp bound;
+	// the mask keeps its fixed range [0, 2].
+	vmax, scaleName := viz.RobustMax(0, mag), "99th pct"
+	switch *vmaxFlag {
+	case "robust":
+	case "clamp":
+		vmax, scaleName = limit*math.Sqrt2, "clamp bound"
+	default:
+		v, err := strconv.ParseFloat(*vmaxFlag, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("--vmax %q: want robust, clamp or a positive number", *vmaxFlag)
+		}
+		vmax, scaleName = v, "fixed"
+	}
+	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: vmax,
+		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName, Outline: true})
 	if err != nil {
 		return err
 	}
@@ -252,7 +299,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		p2, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mask, H: field.Ho, W: field.Wo, VMin: 0, VMax: 2,
-			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)"})
+			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)", Outline: true})
 		if err != nil {
 			return err
 		}
@@ -262,9 +309,26 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps (left) and DCNv2 mask (right, magma, fixed 0..2)", "|Δp|: "+scaleName)); err != nil {
+		return err
+	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of %s, epoch %d\n", f.out, ins.layer, f.model, ins.epoch)
 	return nil
+}
+
+// limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".
+func limitsText(lim map[string]float64) string {
+	names := make([]string, 0, len(lim))
+	for n := range lim {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%g (%s)", lim[n], n))
+	}
+	return strings.Join(parts, ", ")
 }

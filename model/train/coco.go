@@ -111,8 +111,10 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
+	d.TestRefs = crops.Refs[coco.Test]
 	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
 		d.Test = d.Test.Subset(rc.TestLimit)
+		d.TestRefs = d.TestRefs[:rc.TestLimit]
 	}
 	if d.Train == nil || d.Train.N == 0 {
 		return Data{}, fmt.Errorf("train: %s gives no training crops", c.Ann)
