@@ -16,6 +16,7 @@ import (
 
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // The crop cache is one file:
@@ -167,7 +168,7 @@ var errStale = errors.New("the cache was made from other files or options")
 
 // readCacheFile reads the cache at path and checks that it was made with key.
 func readCacheFile(path string, key [32]byte) (*Crops, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.New("no cache yet")
 	}
