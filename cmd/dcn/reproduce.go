@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -46,17 +49,17 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	var run *train.Run
+	var run *rundir.Run
 	var err error
 	if *resume {
-		run, err = train.OpenForResume(*out)
+		run, err = rundir.OpenForResume(*out)
 	} else {
-		rc := train.SeedProtocol()
+		rc := experiment.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
 		if err = rc.Validate(); err != nil {
 			return err
 		}
-		run, err = train.Create(*out, rc)
+		run, err = rundir.Create(*out, rc)
 	}
 	if err != nil {
 		return err
@@ -78,12 +81,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // resultsTable is the seed's comparison: best scaled-test accuracy over the
 // epochs for each model, beside the seed's reported figure.
-func resultsTable(rc train.RunConfig, recs []train.EpochMetrics, wall time.Duration) string {
+func resultsTable(rc experiment.RunConfig, recs []metrics.Epoch, wall time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| model | best Scaled-MNIST acc (epoch) | seed reported | test acc at that epoch | final test acc | s/epoch (train) |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|\n")
 	for _, m := range rc.Models {
-		var best, last *train.EpochMetrics
+		var best, last *metrics.Epoch
 		var secs float64
 		n := 0
 		for i := range recs {
@@ -148,26 +151,26 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	start := time.Now()
 	var runs []optRun
-	var first train.RunConfig
+	var first experiment.RunConfig
 	for _, opt := range []string{"sgd", "adam"} {
 		dir := filepath.Join(*out, opt)
-		var run *train.Run
+		var run *rundir.Run
 		var err error
 		fresh := !*resume
 		if *resume {
-			run, err = train.OpenForResume(dir)
+			run, err = rundir.OpenForResume(dir)
 			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
 				opt != "sgd" && first.COCO != nil {
 				// Stopped during the SGD run: the Adam run was never made.
 				rc := first
 				rc.Train.Optimizer, rc.Train.Momentum = opt, 0
-				run, err = train.Create(dir, rc)
+				run, err = rundir.Create(dir, rc)
 				fresh = true
 			}
 		} else {
-			cd := train.DefaultCOCO(*ann, *images)
+			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
-			rc := train.RunConfig{Data: "coco", Models: slices.Clone(train.COCOModels), COCO: cd,
+			rc := experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
 				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
 			if opt == "sgd" {
 				rc.Train.Momentum = 0.9
@@ -175,7 +178,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if err = rc.Validate(); err != nil {
 				return err
 			}
-			run, err = train.Create(dir, rc)
+			run, err = rundir.Create(dir, rc)
 		}
 		if err != nil {
 			return err
@@ -207,19 +210,19 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 // optRun is one optimiser's run of the COCO study.
 type optRun struct {
 	label string
-	recs  []train.EpochMetrics
+	recs  []metrics.Epoch
 }
 
 // cocoTable lists, per optimiser and model, the last epoch's train,
 // validation and test accuracy and loss, the best validation accuracy and
 // the mean seconds per training epoch.
-func cocoTable(rc train.RunConfig, runs []optRun, wall time.Duration) string {
+func cocoTable(rc experiment.RunConfig, runs []optRun, wall time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| optimiser | model | train acc | val acc | test acc | train loss | val loss | test loss | best val acc (epoch) | s/epoch |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, run := range runs {
 		for _, m := range rc.Models {
-			var last, best *train.EpochMetrics
+			var last, best *metrics.Epoch
 			var secs float64
 			n := 0
 			for i := range run.recs {

@@ -1,4 +1,10 @@
-package train
+// Package experiment holds the settings of an experiment (RunConfig: the
+// data set, the models, subset sizes and the optimisation settings) with
+// their validation, and turns them into what training needs: the data
+// (MNIST and Scaled-MNIST, or COCO object crops) and the networks. Both the
+// app's form and dcn's flags fill a RunConfig; a run folder keeps it as
+// config.json.
+package experiment
 
 import (
 	"context"
@@ -10,21 +16,22 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // RunConfig describes an experiment completely, so that a run folder can be
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
-	Data      string    `json:"data"`                // "mnist" or "coco"
-	Models    []string  `json:"models"`              // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
-	DCNv1     bool      `json:"dcnv1"`               // deformable layers without a mask
-	Limit     int       `json:"limit"`               // training images; 0 takes all
-	Val       int       `json:"val"`                 // validation images held out of the training set
-	TestLimit int       `json:"test_limit"`          // test images; 0 takes all
-	Scales    []float64 `json:"scales"`              // Scaled-MNIST test scales; empty skips it
-	MNISTDir  string    `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
-	COCO      *COCOData `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
-	Train     Config    `json:"train"`
+	Data      string       `json:"data"`                // "mnist" or "coco"
+	Models    []string     `json:"models"`              // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
+	DCNv1     bool         `json:"dcnv1"`               // deformable layers without a mask
+	Limit     int          `json:"limit"`               // training images; 0 takes all
+	Val       int          `json:"val"`                 // validation images held out of the training set
+	TestLimit int          `json:"test_limit"`          // test images; 0 takes all
+	Scales    []float64    `json:"scales"`              // Scaled-MNIST test scales; empty skips it
+	MNISTDir  string       `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
+	COCO      *COCOData    `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
+	Train     train.Config `json:"train"`
 	// Imported names the PyTorch state dict the run's weights came from
 	// (dcn import); such a COCO run may lack a crop set.
 	Imported string `json:"imported,omitempty"`
@@ -89,7 +96,7 @@ func (rc RunConfig) Validate() error {
 func SeedProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
-		Train: Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
+		Train: train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
 }
 
@@ -108,19 +115,19 @@ func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 	case "dcnn":
 		return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: true, DCNv1: rc.DCNv1}, rng)
 	}
-	return nil, fmt.Errorf("train: unknown model %q", name)
+	return nil, fmt.Errorf("experiment: unknown model %q", name)
 }
 
 // LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
 // module, a validation split drawn with the seed, the training subset, the
 // test set and the Scaled-MNIST sets.
-func LoadData(rc RunConfig) (Data, error) {
+func LoadData(rc RunConfig) (train.Data, error) {
 	return LoadDataContext(context.Background(), rc, nil)
 }
 
 // LoadDataContext is LoadData with a context (COCO crops take a while to
 // build the first time) and a progress callback for the crops (may be nil).
-func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
+func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
 	if rc.Data == "coco" {
 		return loadCOCO(ctx, rc, progress)
 	}
@@ -128,22 +135,22 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 	if dir == "" {
 		var err error
 		if dir, err = data.FindMNIST(); err != nil {
-			return Data{}, err
+			return train.Data{}, err
 		}
 	}
 	m, err := data.LoadMNIST(dir)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	trainAll, test, err := m.Sets(data.MNISTMean, data.MNISTStd)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	if rc.Val >= trainAll.N {
-		return Data{}, fmt.Errorf("train: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
+		return train.Data{}, fmt.Errorf("experiment: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
 	}
 	perm := rand.New(rand.NewPCG(rc.Train.Seed, 0xda7a)).Perm(trainAll.N)
-	var d Data
+	var d train.Data
 	if rc.Val > 0 {
 		d.Val = trainAll.Gather(perm[:rc.Val])
 		d.Val.Name = "mnist-val"
@@ -167,27 +174,9 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 		img.Pix = img.Pix[:n*img.Rows*img.Cols]
 		d.Scaled, err = data.ScaledSets(&img, m.Test.Labels[:n], rc.Scales, data.MNISTMean, data.MNISTStd)
 		if err != nil {
-			return Data{}, err
+			return train.Data{}, err
 		}
 		d.Scales = slices.Clone(rc.Scales)
 	}
 	return d, nil
-}
-
-// NewSession builds the trainers of rc on d, attached to run (which may be
-// nil for a session that keeps no folder).
-func NewSession(rc RunConfig, d Data, run *Run) (*Session, error) {
-	s := &Session{Run: run}
-	for _, name := range rc.Models {
-		net, err := NewNet(rc, name)
-		if err != nil {
-			return nil, err
-		}
-		t, err := NewTrainer(name, net, d, rc.Train)
-		if err != nil {
-			return nil, err
-		}
-		s.Trainers = append(s.Trainers, t)
-	}
-	return s, nil
 }
