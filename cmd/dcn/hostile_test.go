@@ -174,6 +174,7 @@ func TestFIFOInputs(t *testing.T) {
 		{"offsets image", []string{"offsets", "--run", dir, "--model", "cnn", "--image", img, "--out", filepath.Join(tmp, "o.png")}},
 		{"train mnist", []string{"train", "--mnist-dir", mnist, "--out", filepath.Join(tmp, "r2")}},
 		{"import weights", []string{"import", "--weights", fifo("w.pt"), "--arch", "mnist-cnn", "--out", filepath.Join(tmp, "imp")}},
+		{"coco report", []string{"coco", "report", "--ann", fifo("instances.json")}},
 		{"offsets capture", []string{"offsets", "--capture", fifo("cap.safetensors"), "--out", filepath.Join(tmp, "c.png")}},
 	}
 	for _, c := range cases {
