@@ -157,3 +157,57 @@ func tempOf(file string) (name string, ok bool) {
 	}
 	return rest[:i], true
 }
+
+// WriteIn is Write for a name inside root: the temporary file, the rename
+// and the folder's fsync all go through root, so that no symbolic link,
+// even one swapped in while the file is written, can lead the write out of
+// root's folder.
+func WriteIn(root *os.Root, name string, perm os.FileMode, fn func(w io.Writer) error) error {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	var f *os.File
+	var tmp string
+	var err error
+	for range 10000 {
+		tmp = filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err = root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			f.Close()
+			root.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, bufferSize)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	committed = true
+	if d, err := root.Open(dir); err == nil {
+		// As in syncDir: a folder that cannot be fsynced is left as it is.
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
