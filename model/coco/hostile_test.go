@@ -194,3 +194,39 @@ func TestExtractWritesThroughRoot(t *testing.T) {
 		t.Errorf("%s written outside the folder", entries[0].Name())
 	}
 }
+
+// TestDownloadStallingServer is issue 17 item 8: dcn coco fetch waited for
+// ever on a server that accepted and stalled, before the headers or
+// mid-body. The stall timer abandons the attempt, and the retry resumes.
+func TestDownloadStallingServer(t *testing.T) {
+	content := randomBytes(300000)
+	for _, mode := range []string{"stall-headers-once", "stall-once"} {
+		t.Run(mode, func(t *testing.T) {
+			z := &zipServer{files: map[string][]byte{"zips/x.zip": content}, mode: mode, cutAt: 100000}
+			dir := t.TempDir()
+			f := Fetcher{BaseURL: serve(t, z), StallTimeout: 300 * time.Millisecond}
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := f.Download(t.Context(), Archive{Path: "zips/x.zip", Size: int64(len(content)), SHA256: sumHex(content)}, dir)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the download hung on a stalling server")
+			}
+			checkDownloaded(t, dir, "x.zip", content)
+			got := z.requests()
+			want := ""
+			if mode == "stall-once" {
+				want = "bytes=100000-" // resumed where the stall began
+			}
+			if len(got) != 2 || got[1] != want {
+				t.Errorf("requests with Range %q, want a second one with %q", got, want)
+			}
+		})
+	}
+}
