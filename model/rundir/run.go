@@ -80,31 +80,36 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 }
 
 // DiscardIfEmpty removes the run if it recorded nothing beyond the
-// config.json that Create wrote (a run whose data failed to load, say), so
-// that no empty run is left behind: the config goes, and the folder too
-// when Create made it and nothing else is in it. Files that are not the
-// run's own (a user's notes in a folder they made) stay where they are. It
-// reports whether it removed the run; a run with metrics or a checkpoint
-// is kept whole.
+// config.json that Create wrote and the classes.json of its data (a run
+// whose data or models failed, say), so that no empty run is left behind:
+// those files go, and the folder too when Create made it and nothing else
+// is in it. Files that are not the run's own (a user's notes in a folder
+// they made) stay where they are. It reports whether it removed the run; a
+// run with metrics or a checkpoint is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return false, fmt.Errorf("rundir: %w", err)
 	}
 	others := 0
+	var ours []string
 	for _, e := range entries {
 		switch name := e.Name(); {
-		case name == configFile:
-		case name == metricsJSON || name == metricsCSV:
-			return false, nil
-		case r.isCheckpoint(name):
+		case name == configFile || name == classesFile:
+			ours = append(ours, name)
+		case name == metricsJSON || name == metricsCSV || r.isCheckpoint(name):
 			return false, nil
 		default:
 			others++
 		}
 	}
-	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
-		return false, fmt.Errorf("rundir: %w", err)
+	if len(ours) == 0 {
+		return false, nil
+	}
+	for _, name := range ours {
+		if err := os.Remove(filepath.Join(r.Dir, name)); err != nil {
+			return false, fmt.Errorf("rundir: %w", err)
+		}
 	}
 	if r.made && others == 0 {
 		if err := os.Remove(r.Dir); err != nil {
@@ -617,4 +622,36 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 		return nil, 0, err
 	}
 	return net, epoch, nil
+}
+
+// classesFile holds the run's class names (a JSON list), written once the
+// data is loaded, so that figures name the classes without loading the
+// data again.
+const classesFile = "classes.json"
+
+// SetClasses records the run's class names in the folder.
+func (r *Run) SetClasses(names []string) error {
+	b, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, classesFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	return nil
+}
+
+// Classes returns the run's class names: those SetClasses recorded, else
+// the digits for an MNIST run, else nil (a COCO run from before the folder
+// kept them; figures then number the classes).
+func (r *Run) Classes() []string {
+	b, err := os.ReadFile(filepath.Join(r.Dir, classesFile))
+	var names []string
+	if err == nil && json.Unmarshal(b, &names) == nil && len(names) > 0 {
+		return names
+	}
+	if r.Config.Data == "mnist" {
+		return []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	}
+	return nil
 }
