@@ -44,10 +44,18 @@ func TestDemoWindowE2E(t *testing.T) {
 
 	display := startXvfb(t)
 	cache, config := filepath.Join(tmp, "cache"), filepath.Join(tmp, "config")
+	// A home of its own, so that the runs land in tmp/Deformscope/runs (the
+	// app's visible default); the module cache, where MNIST lives, stays.
+	home := filepath.Join(tmp, "home")
+	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var logs syncBuffer
 	app := exec.Command(bin, "--demo")
 	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8",
-		"XDG_CACHE_HOME="+cache, "XDG_CONFIG_HOME="+config)
+		"XDG_CACHE_HOME="+cache, "XDG_CONFIG_HOME="+config, "HOME="+home,
+		"GOMODCACHE="+strings.TrimSpace(string(modcache)))
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
@@ -72,7 +80,7 @@ func TestDemoWindowE2E(t *testing.T) {
 			t.Fatalf("the app exited early (%v):\n%s", exitErr, logs.String())
 		case <-time.After(3 * time.Second):
 		}
-		trained := bothTrained(filepath.Join(cache, "deformscope", "runs"))
+		trained := bothTrained(filepath.Join(home, "Deformscope", "runs"))
 		img, err := screenshot(display, shot)
 		if err != nil {
 			t.Fatal(err)
