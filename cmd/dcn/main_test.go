@@ -79,6 +79,7 @@ func TestCLIErrors(t *testing.T) {
 		{"eval without run", []string{"eval"}, 1, "--run is required"},
 		{"bad mnist folder", []string{"train", "--mnist-dir", badMNIST, "--out", filepath.Join(empty, "w")}, 1, "found neither train-labels-idx1-ubyte"},
 		{"reproduce what", []string{"reproduce", "cifar"}, 2, "usage: dcn reproduce mnist"},
+		{"bad scale mode", []string{"train", "--scale-mode", "nearest", "--out", filepath.Join(empty, "v")}, 1, "--scale-mode"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -208,5 +209,88 @@ func TestReproduceCOCOSmall(t *testing.T) {
 		if code, out, errs := dcn(t, args...); code != 0 || !strings.Contains(out, "conv2 of dcnn-first") {
 			t.Errorf("%v: exit %d: %s%s", args, code, out, errs)
 		}
+	}
+}
+
+// TestOldRunEvaluatesAsBefore checks that a run folder written before the scale mode existed (its config.json has
+// no scale_mode) still opens and evaluates with the transform it was trained and tested with, the bilinear one, and
+// gives the Scaled-MNIST figures recorded in its metrics; and that the seed's transform is the default of a new run
+// and can be asked for in eval.
+func TestOldRunEvaluatesAsBefore(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "old")
+	code, _, errs := dcn(t, "train", "--model", "cnn", "--epochs", "1", "--limit", "128", "--val", "0",
+		"--test-limit", "200", "--scales", "0.5,0.7,1.3", "--batch", "32", "--scale-mode", "bilinear", "--out", dir)
+	if code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	// Make it an old run folder: drop the field, as the config was written before it existed.
+	cfgPath := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg["scale_mode"] != "bilinear" {
+		t.Fatalf("config.json scale_mode = %v, want bilinear", cfg["scale_mode"])
+	}
+	delete(cfg, "scale_mode")
+	if raw, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Scaled []struct {
+			Scale float64 `json:"scale"`
+			Acc   float64 `json:"acc"`
+		} `json:"scaled"`
+	}
+	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(metrics), &rec); err != nil || len(rec.Scaled) != 3 {
+		t.Fatalf("metrics.jsonl %s: %v", metrics, err)
+	}
+	eval := func(args ...string) []evalResult {
+		t.Helper()
+		code, out, errs := dcn(t, append([]string{"eval", "--run", dir, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("eval %v exited %d: %s", args, code, errs)
+		}
+		var res []evalResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 || len(res[0].Scaled) != 3 {
+			t.Fatalf("eval %v printed %q: %v", args, out, err)
+		}
+		return res
+	}
+	old := eval()
+	for i, sa := range old[0].Scaled {
+		if float64(sa.Acc) != rec.Scaled[i].Acc {
+			t.Errorf("old run, scale %v: eval gives %v, the run recorded %v", sa.Scale, sa.Acc, rec.Scaled[i].Acc)
+		}
+	}
+	// The seed's transform, asked for: at 0.5 its grey border and nearest sampling change the images, so some
+	// accuracy should move; at least the command runs and gives three figures.
+	seed := eval("--scale-mode", "seed")
+	if len(seed[0].Scaled) != 3 {
+		t.Errorf("eval --scale-mode seed: %+v", seed)
+	}
+	if code, _, errs := dcn(t, "eval", "--run", dir, "--scale-mode", "nearest"); code != 1 || !strings.Contains(errs, "--scale-mode") {
+		t.Errorf("eval --scale-mode nearest exited %d: %s", code, errs)
+	}
+	// A new run names the seed's transform by default.
+	dir2 := filepath.Join(t.TempDir(), "new")
+	if code, _, errs := dcn(t, "train", "--model", "cnn", "--epochs", "1", "--limit", "64", "--val", "0",
+		"--test-limit", "32", "--scales", "0.5", "--out", dir2); code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir2, "config.json")); err != nil || !strings.Contains(string(raw), `"scale_mode": "seed"`) {
+		t.Errorf("new run's config.json lacks scale_mode seed: %s %v", raw, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -40,6 +41,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the run already in --out")
 	mnistDir := fs.String("mnist-dir", "", "folder with the MNIST idx files (default: the GoMNIST module's)")
+	scaleMode := fs.String("scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
@@ -53,6 +55,9 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else {
 		rc := train.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
+		if rc.ScaleMode, err = data.ParseScaleMode(*scaleMode); err != nil {
+			return fmt.Errorf("--scale-mode: %w", err)
+		}
 		if err = rc.Validate(); err != nil {
 			return err
 		}
@@ -107,9 +112,9 @@ func resultsTable(rc train.RunConfig, recs []train.EpochMetrics, wall time.Durat
 			seedReported[m], pctStr(best.TestAcc), pctStr(last.TestAcc), secs/float64(n))
 	}
 	fmt.Fprintf(&b, "\nProtocol: %d epochs, %s lr %g, StepLR γ %g every %d epoch(s), batch %d, seed %d, %s; "+
-		"training images: %s; Scaled-MNIST scales %v. Wall time %s on %d cores (GOMAXPROCS), %s/%s.\n",
+		"training images: %s; Scaled-MNIST scales %v, %s transform. Wall time %s on %d cores (GOMAXPROCS), %s/%s.\n",
 		rc.Train.Epochs, rc.Train.Optimizer, rc.Train.LR, rc.Train.StepGamma, rc.Train.StepSize, rc.Train.Batch, rc.Train.Seed,
-		map[bool]string{false: "DCNv2", true: "DCNv1"}[rc.DCNv1], limitStr(rc.Limit), rc.Scales,
+		map[bool]string{false: "DCNv2", true: "DCNv1"}[rc.DCNv1], limitStr(rc.Limit), rc.Scales, rc.ScaleModeOrBilinear(),
 		wall.Round(time.Second), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	return b.String()
 }

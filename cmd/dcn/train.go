@@ -22,7 +22,7 @@ var errUsage = errors.New("usage")
 type trainFlags struct {
 	data, model, opt, scales, mnistDir, out, resume  string
 	cocoAnn, cocoImages, cocoTestAnn, cocoTestImages string
-	deform, norm                                     string
+	deform, norm, scaleMode                          string
 	cropSize, top, perClass                          int
 	minBox                                           float64
 	epochs, limit, batch, val, testLimit, stepSize   int
@@ -57,6 +57,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.wd, "wd", 0, "weight decay")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, split, order)")
 	fs.StringVar(&f.scales, "scales", "0.5:1.5:0.1", `Scaled-MNIST test scales ("" skips it)`)
+	fs.StringVar(&f.scaleMode, "scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the four MNIST idx files (default: the GoMNIST module's)")
 	fs.BoolVar(&f.dcnv1, "dcnv1", false, "deformable layers without the modulation mask (DCNv1)")
 	fs.StringVar(&f.out, "out", "", "run folder to create (default runs/<date-time>)")
@@ -74,6 +75,10 @@ func (f *trainFlags) config() (train.RunConfig, error) {
 			return train.RunConfig{}, fmt.Errorf("--scales: %w", err)
 		}
 	}
+	mode, err := data.ParseScaleMode(f.scaleMode)
+	if err != nil {
+		return train.RunConfig{}, fmt.Errorf("--scale-mode: %w", err)
+	}
 	mom := f.momentum
 	if f.opt != "sgd" {
 		mom = 0
@@ -90,7 +95,7 @@ func (f *trainFlags) config() (train.RunConfig, error) {
 	}
 	rc := train.RunConfig{
 		Data: f.data, Models: models, DCNv1: f.dcnv1, Limit: f.limit, Val: f.val, TestLimit: f.testLimit,
-		Scales: scales, MNISTDir: f.mnistDir, COCO: cd,
+		Scales: scales, ScaleMode: mode, MNISTDir: f.mnistDir, COCO: cd,
 		Train: train.Config{Epochs: f.epochs, Batch: f.batch, Optimizer: f.opt, LR: f.lr, Momentum: mom,
 			WeightDecay: f.wd, StepGamma: f.gamma, StepSize: f.stepSize, Seed: f.seed},
 	}

@@ -14,16 +14,21 @@ import (
 // RunConfig describes an experiment completely, so that a run folder can be
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
-	Data      string    `json:"data"`                // "mnist" or "coco"
-	Models    []string  `json:"models"`              // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
-	DCNv1     bool      `json:"dcnv1"`               // deformable layers without a mask
-	Limit     int       `json:"limit"`               // training images; 0 takes all
-	Val       int       `json:"val"`                 // validation images held out of the training set
-	TestLimit int       `json:"test_limit"`          // test images; 0 takes all
-	Scales    []float64 `json:"scales"`              // Scaled-MNIST test scales; empty skips it
-	MNISTDir  string    `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
-	COCO      *COCOData `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
-	Train     Config    `json:"train"`
+	Data      string    `json:"data"`       // "mnist" or "coco"
+	Models    []string  `json:"models"`     // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
+	DCNv1     bool      `json:"dcnv1"`      // deformable layers without a mask
+	Limit     int       `json:"limit"`      // training images; 0 takes all
+	Val       int       `json:"val"`        // validation images held out of the training set
+	TestLimit int       `json:"test_limit"` // test images; 0 takes all
+	Scales    []float64 `json:"scales"`     // Scaled-MNIST test scales; empty skips it
+	// ScaleMode is the Scaled-MNIST transform, "seed" or "bilinear" (see
+	// data.ScaleMode). Run folders written before it existed lack it and
+	// were tested with the bilinear transform, so empty reads as bilinear
+	// (ScaleModeOrBilinear); every new config names its mode.
+	ScaleMode data.ScaleMode `json:"scale_mode,omitempty"`
+	MNISTDir  string         `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
+	COCO      *COCOData      `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
+	Train     Config         `json:"train"`
 }
 
 // MNISTModels are the model names of an MNIST run.
@@ -64,19 +69,36 @@ func (rc RunConfig) Validate() error {
 			return fmt.Errorf("unknown %s model %q (want %s)", rc.Data, m, strings.Join(known, ", "))
 		}
 	}
+	if rc.ScaleMode != "" {
+		if _, err := data.ParseScaleMode(string(rc.ScaleMode)); err != nil {
+			return err
+		}
+	}
 	if rc.Limit < 0 || rc.Val < 0 || rc.TestLimit < 0 {
 		return fmt.Errorf("limits must not be negative")
 	}
 	return rc.Train.Validate()
 }
 
+// ScaleModeOrBilinear returns the run's Scaled-MNIST transform; a config
+// without one comes from a run folder written before the seed's transform
+// was added, which was tested with the bilinear one.
+func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
+	if rc.ScaleMode == "" {
+		return data.ScaleBilinear
+	}
+	return rc.ScaleMode
+}
+
 // SeedProtocol is the seed study's Scaled-MNIST protocol: Adam lr 1e-3,
 // StepLR γ 0.7 every epoch, batch 64, 14 epochs, both models, DCNv2, the
-// whole training set, and the test set at scales 0.5 … 1.5.
+// whole training set, and the test set at scales 0.5 … 1.5 with the seed's
+// own transform (nearest-neighbour, fill 0 after normalising).
 func SeedProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
-		Train: Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
+		ScaleMode: data.ScaleSeed,
+		Train:     Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
 }
 
@@ -152,7 +174,8 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 		img := *m.Test.Images
 		img.N = n
 		img.Pix = img.Pix[:n*img.Rows*img.Cols]
-		d.Scaled, err = data.ScaledSets(&img, m.Test.Labels[:n], rc.Scales, data.MNISTMean, data.MNISTStd)
+		d.Scaled, err = data.ScaledSetsMode(&img, m.Test.Labels[:n], rc.Scales, rc.ScaleModeOrBilinear(),
+			data.MNISTMean, data.MNISTStd)
 		if err != nil {
 			return Data{}, err
 		}
