@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,8 @@ func TestCLIErrors(t *testing.T) {
 		{"eval without run", []string{"eval"}, 1, "--run is required"},
 		{"bad mnist folder", []string{"train", "--mnist-dir", badMNIST, "--out", filepath.Join(empty, "w")}, 1, "found neither train-labels-idx1-ubyte"},
 		{"reproduce what", []string{"reproduce", "cifar"}, 2, "usage: dcn reproduce mnist"},
+		{"bad deform set", []string{"train", "--deform", "conv4,conv9", "--out", filepath.Join(empty, "u")}, 1, `unknown deformable layer "conv9"`},
+		{"mnist placement", []string{"train", "--deform", "first", "--out", filepath.Join(empty, "s")}, 1, `unknown deformable layer "first"`},
 		{"bad scale mode", []string{"train", "--scale-mode", "nearest", "--out", filepath.Join(empty, "v")}, 1, "--scale-mode"},
 	}
 	for _, c := range cases {
@@ -292,5 +295,25 @@ func TestOldRunEvaluatesAsBefore(t *testing.T) {
 	}
 	if raw, err := os.ReadFile(filepath.Join(dir2, "config.json")); err != nil || !strings.Contains(string(raw), `"scale_mode": "seed"`) {
 		t.Errorf("new run's config.json lacks scale_mode seed: %s %v", raw, err)
+	}
+}
+
+func TestModelListDeformSets(t *testing.T) {
+	for _, c := range []struct {
+		data, model, deform string
+		want                []string
+	}{
+		{"mnist", "both", "", []string{"cnn", "dcnn"}},
+		{"mnist", "both", "conv4,conv5", []string{"cnn", "dcnn"}},
+		{"mnist", "both", "conv2,conv3;conv4,conv5", []string{"cnn", "dcnn-conv2+conv3", "dcnn"}},
+		{"mnist", "dcnn", "conv3", []string{"dcnn-conv3"}},
+		{"coco", "both", "", []string{"cnn", "dcnn-middle"}},
+		{"coco", "dcnn", "first;conv4,conv5", []string{"dcnn-first", "dcnn-conv4+conv5"}},
+		{"coco", "all", "", []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}},
+	} {
+		got, err := modelList(c.data, c.model, c.deform)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("modelList(%s, %s, %q) = %v, %v; want %v", c.data, c.model, c.deform, got, err, c.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ type trainFlags struct {
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "mnist", "data set: mnist or coco")
 	fs.StringVar(&f.model, "model", "both", "model: cnn, dcnn, both (cnn and dcnn) or, for COCO, all (cnn and the three placements)")
-	fs.StringVar(&f.deform, "deform", "middle", "COCO: where the dcnn's two deformable layers sit: first, middle or last")
+	fs.StringVar(&f.deform, "deform", "", "the dcnn's deformable layers: a set of convolutions (conv4,conv5), for COCO also first, middle or last; several sets separated by ';' train one dcnn each (default: MNIST conv4,conv5, COCO middle)")
 	fs.StringVar(&f.cocoAnn, "coco-ann", "", "COCO: an instances_*.json file")
 	fs.StringVar(&f.cocoImages, "coco-images", "", "COCO: its image folder")
 	fs.StringVar(&f.cocoTestAnn, "coco-test-ann", "", "COCO: an instances file whose crops form the test set (e.g. val2017)")

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -40,12 +41,9 @@ var COCOModels = []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
 
 // Validate reports the first unusable setting.
 func (rc RunConfig) Validate() error {
-	var known []string
 	switch rc.Data {
 	case "mnist":
-		known = MNISTModels
 	case "coco":
-		known = COCOModels
 		if rc.COCO == nil || rc.COCO.Ann == "" || rc.COCO.Images == "" {
 			return fmt.Errorf("a COCO run needs an instances file and an image folder")
 		}
@@ -64,9 +62,12 @@ func (rc RunConfig) Validate() error {
 	if len(rc.Models) == 0 {
 		return fmt.Errorf("no models to train")
 	}
-	for _, m := range rc.Models {
-		if !slices.Contains(known, m) {
-			return fmt.Errorf("unknown %s model %q (want %s)", rc.Data, m, strings.Join(known, ", "))
+	for i, m := range rc.Models {
+		if _, err := DeformSet(rc.Data, m); err != nil {
+			return err
+		}
+		if slices.Contains(rc.Models[:i], m) {
+			return fmt.Errorf("model %q is listed twice", m)
 		}
 	}
 	if rc.ScaleMode != "" {
@@ -102,22 +103,68 @@ func SeedProtocol() RunConfig {
 	}
 }
 
+// DeformSet returns the deformable convolutions of the model named name in
+// a run on data ("mnist" or "coco"): nil for "cnn"; conv4, conv5 for the
+// MNIST "dcnn"; the pair of a COCO placement for "dcnn-first",
+// "dcnn-middle", "dcnn-last"; and the set a name like "dcnn-conv2+conv3"
+// spells, for either net. Anything else is refused with the names it knows.
+func DeformSet(data, name string) ([]string, error) {
+	if name == "cnn" {
+		return nil, nil
+	}
+	if data == "mnist" && name == "dcnn" {
+		return slices.Clone(model.MNISTDefaultDeform), nil
+	}
+	spec, ok := strings.CutPrefix(name, "dcnn-")
+	if ok && data == "mnist" && (spec == "first" || spec == "middle" || spec == "last") {
+		ok = false // placements are the COCO study's
+	}
+	var set []string
+	var err error
+	if ok && !strings.Contains(spec, ",") {
+		set, err = model.ParseDeformSet(data, strings.ReplaceAll(spec, "+", ","))
+	}
+	if !ok || err != nil || DeformModelName(data, set) != name {
+		want := "cnn, dcnn (conv4, conv5) or dcnn-conv2+conv3 (any of conv1 … conv5 joined by +)"
+		if data == "coco" {
+			want = "cnn, dcnn-first, dcnn-middle, dcnn-last or dcnn-conv4+conv5 (any of conv1 … conv6 joined by +)"
+		}
+		return nil, fmt.Errorf("unknown %s model %q (want %s)", data, name, want)
+	}
+	return set, nil
+}
+
+// DeformModelName is the model name of a deformable net of data with the
+// convolutions set deformable (in the net's order, as ParseDeformSet gives
+// them): "dcnn" for the seed's MNIST set, "dcnn-middle" for a COCO
+// placement, else "dcnn-conv2+conv3".
+func DeformModelName(data string, set []string) string {
+	if data == "mnist" && slices.Equal(set, model.MNISTDefaultDeform) {
+		return "dcnn"
+	}
+	return "dcnn-" + model.DeformSetName(data, set)
+}
+
 // NewNet builds the named model of rc, initialised from the run's seed.
 // Each model draws from its own stream, so adding a model to a run does
 // not change the others.
 func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
-	stream := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
+	set, err := DeformSet(rc.Data, name)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	stream, ok := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
+	if !ok {
+		// Another set: a stream of its own, fixed by its name.
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		stream = h.Sum64()
+	}
 	rng := rand.New(rand.NewPCG(rc.Train.Seed, stream))
 	if rc.Data == "coco" {
 		return newCOCONet(rc, name, rng)
 	}
-	switch name {
-	case "cnn":
-		return model.NewMNISTNet[float32](model.MNISTConfig{}, rng)
-	case "dcnn":
-		return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: true, DCNv1: rc.DCNv1}, rng)
-	}
-	return nil, fmt.Errorf("train: unknown model %q", name)
+	return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: set != nil, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
 // LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
