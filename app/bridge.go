@@ -148,6 +148,9 @@ type bridge struct {
 	mu     sync.Mutex
 	state  Snapshot
 	curves []stepCurve // parallel to state.Models
+	stepAt []time.Time // when each model's latest step arrived, likewise
+	shown  time.Time   // when the last snapshot was handed over
+	now    func() time.Time
 	dirty  bool
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
@@ -161,7 +164,7 @@ func newBridge(u *UI, do func(func())) *bridge {
 	if do == nil {
 		do = fyne.Do
 	}
-	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}}
+	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}, now: time.Now}
 }
 
 // reset starts the state of a new session of models on data, in
@@ -174,6 +177,7 @@ func (b *bridge) reset(runDir, data string, models []string) {
 		b.state.Models = append(b.state.Models, ModelState{Name: m})
 	}
 	b.curves = make([]stepCurve, len(models))
+	b.stepAt = make([]time.Time, len(models))
 	b.dirty = true
 }
 
@@ -248,6 +252,9 @@ func (b *bridge) emit(e train.Event) {
 	switch e.Kind {
 	case train.KindStep:
 		m.Step = e.Step
+		if i < len(b.stepAt) {
+			b.stepAt[i] = b.now()
+		}
 		if m.State == "" || m.State == "evaluating" {
 			m.State = "running"
 		}
@@ -277,6 +284,11 @@ func (b *bridge) copyLocked() Snapshot {
 		// Epoch records are immutable values (train.Event's promise), so a
 		// copy of the list is enough.
 		s.Models[i].Epochs = slices.Clone(s.Models[i].Epochs)
+		// While a model evaluates no step arrives: its ETA counts down
+		// from the last step's.
+		if m := &s.Models[i]; m.State == "evaluating" && i < len(b.stepAt) && !b.stepAt[i].IsZero() {
+			m.Step.ETA = max(0, m.Step.ETA-b.now().Sub(b.stepAt[i]))
+		}
 		if i < len(b.curves) {
 			s.Models[i].StepX = slices.Clone(b.curves[i].x)
 			s.Models[i].StepY = slices.Clone(b.curves[i].y)
@@ -289,11 +301,15 @@ func (b *bridge) copyLocked() Snapshot {
 // earlier apply is still waiting there.
 func (b *bridge) tick() {
 	b.mu.Lock()
+	if !b.dirty && b.evaluatingLocked() && b.now().Sub(b.shown) >= time.Second {
+		b.dirty = true // the ETA of an evaluating model moves on
+	}
 	if !b.dirty || b.pending.Load() {
 		b.mu.Unlock()
 		return
 	}
 	b.dirty = false
+	b.shown = b.now()
 	s := b.copyLocked()
 	b.mu.Unlock()
 	b.pending.Store(true)
@@ -301,6 +317,16 @@ func (b *bridge) tick() {
 		b.pending.Store(false)
 		b.ui.apply(s)
 	})
+}
+
+// evaluatingLocked reports whether a model is evaluating.
+func (b *bridge) evaluatingLocked() bool {
+	for _, m := range b.state.Models {
+		if m.State == "evaluating" {
+			return true
+		}
+	}
+	return false
 }
 
 // loop ticks every applyInterval until stop is closed.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -178,5 +180,52 @@ func TestProgressText(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestETACountsDownWhileEvaluating checks that a model's ETA keeps moving
+// while it evaluates (no steps arrive then), and that the bridge hands a
+// fresh snapshot over once a second for it.
+func TestETACountsDownWhileEvaluating(t *testing.T) {
+	h := newHarness(t, "/runs")
+	b := h.u.bridge
+	clock := time.Unix(1000, 0)
+	b.now = func() time.Time { return clock }
+	b.reset("/runs/x", "mnist", []string{"cnn"})
+	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: train.StepMetrics{Epoch: 1, Epochs: 1, Batch: 4,
+		Batches: 4, ETA: 30 * time.Second}})
+	b.emit(train.Event{Kind: train.KindState, Model: "cnn", State: "evaluating"})
+	b.tick()
+	h.q.drain()
+	clock = clock.Add(12 * time.Second)
+	b.tick() // nothing new arrived, but the ETA moved
+	h.q.drain()
+	if d := h.u.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 18s") || !strings.Contains(d, "evaluating") {
+		t.Errorf("12 s into the evaluation: %q, want ETA 18s · evaluating", d)
+	}
+	clock = clock.Add(time.Minute)
+	b.tick()
+	h.q.drain()
+	if d := h.u.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 0s") {
+		t.Errorf("past the estimate: %q, want ETA 0s", d)
+	}
+}
+
+// TestMeterReadsEmptyAtZero checks the progress bar at 0 %: no bar drawn,
+// "0 %" written, and a track that is not the bar's colour.
+func TestMeterReadsEmptyAtZero(t *testing.T) {
+	h := newHarness(t, "/runs")
+	m := h.u.progress["cnn"].bar
+	m.SetValue(0)
+	r := test.WidgetRenderer(m).(*meterRenderer)
+	if !r.bar.Hidden || r.text.Text != "0 %" {
+		t.Errorf("at 0: bar hidden %v, text %q", r.bar.Hidden, r.text.Text)
+	}
+	if r.track.FillColor == r.bar.FillColor {
+		t.Error("the empty track has the bar's colour")
+	}
+	m.SetValue(0.5)
+	if r.bar.Hidden || r.text.Text != "50 %" || r.bar.Size().Width != m.Size().Width/2 {
+		t.Errorf("at 0.5: bar hidden %v, text %q, width %v of %v", r.bar.Hidden, r.text.Text, r.bar.Size().Width, m.Size().Width)
 	}
 }

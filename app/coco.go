@@ -306,7 +306,7 @@ type download struct {
 	cancel     context.CancelFunc
 	ctx        context.Context
 	dlg        *dialog.CustomDialog
-	bar        *widget.ProgressBar
+	bar        *meter
 	label      *widget.Label
 	stop       *widget.Button
 	progress   latest[fetchProgress]
@@ -380,7 +380,7 @@ func (u *UI) startDownload(split, dir string) {
 	}
 	u.app.Preferences().SetString(prefFetchDir, dir)
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &download{split: split, dir: dir, ctx: ctx, cancel: cancel, bar: widget.NewProgressBar(),
+	d := &download{split: split, dir: dir, ctx: ctx, cancel: cancel, bar: newMeter(),
 		label: widget.NewLabel("Connecting…")}
 	d.label.Truncation = fyne.TextTruncateEllipsis
 	d.stop = widget.NewButton("Stop", func() {

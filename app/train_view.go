@@ -381,14 +381,14 @@ func (f *trainForm) setEnabled(on bool) {
 // modelProgress is one model's progress row.
 type modelProgress struct {
 	name   *widget.Label
-	bar    *widget.ProgressBar
+	bar    *meter
 	detail *widget.Label
 }
 
 func newModelProgress(model string) *modelProgress {
 	p := &modelProgress{
 		name:   widget.NewLabelWithStyle(strings.ToUpper(model), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		bar:    widget.NewProgressBar(),
+		bar:    newMeter(),
 		detail: widget.NewLabel("waiting\n"),
 	}
 	return p

@@ -66,8 +66,8 @@ type UI struct {
 	export      *widget.Button
 	all         *widget.Button
 	status      *widget.Label
-	loadBar     *widget.ProgressBar // the crop set's build, while it loads
-	loadBox     *fyne.Container     // holds loadBar beside the status line
+	loadBar     *meter          // the crop set's build, while it loads
+	loadBox     *fyne.Container // holds loadBar beside the status line
 	progress    map[string]*modelProgress
 	progressBox *fyne.Container // a progress row per shown model
 	confusions  *fyne.Container // a confusion matrix per shown model
@@ -148,7 +148,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.all = widget.NewButtonWithIcon("Export all", theme.DownloadIcon(), u.ExportAll)
 	u.status = widget.NewLabel("")
 	u.status.Truncation = fyne.TextTruncateEllipsis
-	u.loadBar = widget.NewProgressBar()
+	u.loadBar = newMeter()
 	u.loadBox = container.NewCenter(container.NewGridWrap(fyne.NewSize(240, u.loadBar.MinSize().Height), u.loadBar))
 	u.loadBox.Hide()
 	u.smooth = widget.NewSlider(0, 0.99)

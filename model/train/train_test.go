@@ -456,3 +456,25 @@ func TestCOCOMaxPerClass(t *testing.T) {
 		t.Errorf("crop cache names %v, want three different ones", names)
 	}
 }
+
+// TestETACountsEvaluation checks that the last step of a run still has
+// time left: the evaluation after the last epoch. Before the fix the ETA
+// read 0 while every model evaluated.
+func TestETACountsEvaluation(t *testing.T) {
+	var last StepMetrics
+	rc := tinyConfig("cnn")
+	if _, err := trainTo(t, t.TempDir(), rc, func(e Event) bool {
+		if e.Kind == KindStep {
+			last = e.Step
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if last.Epoch != rc.Train.Epochs || last.Batch != last.Batches {
+		t.Fatalf("last step %d/%d of epoch %d, want the last of epoch %d", last.Batch, last.Batches, last.Epoch, rc.Train.Epochs)
+	}
+	if last.ETA <= 0 {
+		t.Errorf("ETA at the last training step = %v, want the last evaluation's time (> 0)", last.ETA)
+	}
+}

@@ -102,8 +102,13 @@ type StepMetrics struct {
 	Loss            float64
 	RunningAcc      float64 // percent, over the epoch so far
 	ImagesPerSecond float64
-	ETA             time.Duration // to the end of the run's training steps
-	Skipped         int           // steps skipped for a non-finite loss this epoch
+	// ETA is the time left to the end of the run: its remaining training
+	// steps and the evaluation after each remaining epoch (this one's
+	// included), estimated from the evaluations so far, or before the first
+	// from the training speed (a forward pass costs about a third of a
+	// training step).
+	ETA     time.Duration
+	Skipped int // steps skipped for a non-finite loss this epoch
 }
 
 // ScaleAcc is the accuracy on the test set at one scale.
@@ -317,6 +322,9 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 	step := t.start * batches
 	var spent time.Duration // training time of this Run, for the ETA
 	stepsRun := 0
+	var evalSpent time.Duration // evaluation time of this Run, for the ETA
+	evals := 0
+	evalImages := t.evalImages()
 	for epoch := t.start; epoch < cfg.Epochs; epoch++ {
 		t.Opt.SetLR(t.sched.At(epoch))
 		order := epochOrder(cfg.Seed, epoch, n)
@@ -349,7 +357,12 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 			imgs := float64((bi+1)*cfg.Batch) / max(el.Seconds(), 1e-9)
 			total := spent + el
 			remaining := (cfg.Epochs-epoch)*batches - (bi + 1)
-			eta := time.Duration(float64(total) / float64(stepsRun) * float64(remaining))
+			perStep := float64(total) / float64(stepsRun)
+			perEval := float64(evalSpent) / float64(max(evals, 1))
+			if evals == 0 {
+				perEval = perStep / float64(cfg.Batch) * float64(evalImages) / 3
+			}
+			eta := time.Duration(perStep*float64(remaining) + perEval*float64(cfg.Epochs-epoch))
 			emit(Event{Kind: KindStep, Model: t.Name, Step: StepMetrics{
 				Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: bi + 1, Batches: batches, Step: step,
 				Loss: loss, RunningAcc: float64(pct(correct, min(n, (bi+1)*cfg.Batch))), ImagesPerSecond: imgs, ETA: eta, Skipped: skipped,
@@ -372,12 +385,27 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 		if seen > 0 {
 			m.TrainLoss = Num(lossSum / float64(seen))
 		}
-		m.Skipped, m.EpochSeconds, m.EvalSeconds = skipped, trainSec, time.Since(evalStart).Seconds()
+		evalTime := time.Since(evalStart)
+		evalSpent += evalTime
+		evals++
+		m.Skipped, m.EpochSeconds, m.EvalSeconds = skipped, trainSec, evalTime.Seconds()
 		t.start = epoch + 1
 		emit(Event{Kind: KindEpoch, Model: t.Name, Epoch: m})
 	}
 	emit(Event{Kind: KindState, Model: t.Name, State: "done"})
 	return nil
+}
+
+// evalImages counts the images an evaluation passes through the net:
+// validation, test, and the test set at each scale.
+func (t *Trainer) evalImages() int {
+	n := 0
+	for _, s := range append([]*data.Set{t.data.Val, t.data.Test}, t.data.Scaled...) {
+		if s != nil {
+			n += s.N
+		}
+	}
+	return n
 }
 
 func pct(k, n int) Num {
