@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 func dcn(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -110,7 +111,7 @@ func TestResultsTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| cnn (mnist-cnn) |", "| dcnn (mnist-dcnn) |", "90.03%", "92.90%", "2 epochs, adam lr 0.001, StepLR γ 0.7"} {
+	for _, want := range []string{"| cnn (mnist-cnn) |", "| dcnn (mnist-dcnn) |", "90.03%", "92.90%", "2 epochs, adam lr 0.001, StepLR γ 0.7", "seed transform"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, b)
 		}
@@ -189,7 +190,7 @@ func TestReproduceCOCOSmall(t *testing.T) {
 		t.Fatalf("reproduce coco exited %d: %s", code, errs)
 	}
 	for _, want := range []string{"| SGD (momentum 0.9) | dcnn-first |", "| Adam | dcnn-last |", "16×16 crops",
-		"top 3 categories (at most 20 training crops each)"} {
+		"top 3 categories (at most 20 training crops each)", "| CNN test acc | 57.84% |", "| first: max train / max test acc | 46.00% / 44.63% |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -314,6 +315,31 @@ func TestModelListDeformSets(t *testing.T) {
 		got, err := modelList(c.data, c.model, c.deform)
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("modelList(%s, %s, %q) = %v, %v; want %v", c.data, c.model, c.deform, got, err, c.want)
+		}
+	}
+}
+
+// TestCOCOSeedTable checks that each of our figures lands next to the seed's: the last epoch's test accuracy, and
+// the max over the epochs of train and test accuracy per placement.
+func TestCOCOSeedTable(t *testing.T) {
+	rec := func(m string, ep int, tr, te float64) train.EpochMetrics {
+		return train.EpochMetrics{Model: m, Epoch: ep, TrainAcc: train.Num(tr), TestAcc: train.Num(te)}
+	}
+	recs := []train.EpochMetrics{
+		rec("cnn", 1, 40, 50), rec("cnn", 2, 45, 48),
+		rec("dcnn-middle", 1, 52, 60), rec("dcnn-middle", 2, 51, 55),
+		rec("dcnn-last", 1, 30, 20), rec("dcnn-last", 2, 35, 25),
+	}
+	got := cocoSeedTable([]optRun{{"SGD", recs}})
+	for _, want := range []string{
+		"| CNN test acc | 57.84% | 48.00% |",
+		"| DCNN test acc (seed: placement not stated; ours: middle) | 65.89% | 55.00% |",
+		"| first: max train / max test acc | 46.00% / 44.63% | – / – |",
+		"| middle: max train / max test acc | 55.25% / 53.65% | 52.00% / 60.00% |",
+		"| last: max train / max test acc | 61.06% / 54.62% | 35.00% / 25.00% |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
 		}
 	}
 }
