@@ -29,7 +29,12 @@ Commands:
   bench       measure the engine against the PyTorch anchors
   offsets     draw a unit's sampling locations over an image
   heatmap     draw a deformable layer's offset lengths and mask over an image
+  dilation    measure the deformable layers' effective dilation (the paper's table 2)
+  replay      write an animated GIF of a unit or heat map over the epochs (or a digit's scales)
   plot        write a run's curves and confusion matrices (PNG, SVG, PDF, CSV)
+  predict     print a model's logits and class for test images or an image file
+  import      make a run folder from a PyTorch state dict (.pt/.pth or safetensors)
+  export      write a model as a PyTorch package (model.py, safetensors weights)
 
 Run "dcn COMMAND -h" for a command's flags.
 `
@@ -62,8 +67,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdOffsets(ctx, args[1:], stdout, stderr)
 	case "heatmap":
 		err = cmdHeatmap(ctx, args[1:], stdout, stderr)
+	case "dilation":
+		err = cmdDilation(ctx, args[1:], stdout, stderr)
+	case "replay":
+		err = cmdReplay(ctx, args[1:], stdout, stderr)
 	case "plot":
 		err = cmdPlot(ctx, args[1:], stdout, stderr)
+	case "predict":
+		err = cmdPredict(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, args[1:], stdout, stderr)
+	case "export":
+		err = cmdExport(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -118,8 +119,25 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	round := fs.Bool("round", false, "read offsets at the nearest unit, as the paper's figures do (default: bilinear)")
 	weight := fs.String("weight", "size", `encode the product of the masks along each path: "size", "alpha" or "none"`)
 	compare := fs.Bool("compare", true, "draw the plain CNN's regular grid beside it when the run has a cnn")
+	box := fs.String("box", "", "COCO: X,Y,W,H of an object in the --image photo (its pixels): cut its crop as training did and draw the points over the whole photo")
+	zoom := fs.String("zoom", "photo", `with --box: show the whole "photo" or zoom on the "crop"`)
+	width := fs.Int("width", 800, "with --box: width of each panel in pixels")
+	var cf captureFlags
+	cf.register(fs)
+	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
+	space := fs.String("space", "image", "with --capture: coordinates of the points, map (the layer's input map) or image")
+	asJSON := fs.Bool("json", false, "with --capture: print the points as JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cf.path != "" && *box != "" {
+		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
+	}
+	if cf.path != "" {
+		return captureOffsets(&cf, &f, *unit, *depth, torchfile.Space(*space), *round, *weight, *asJSON, stdout)
+	}
+	if *box != "" {
+		return offsetsInContext(ctx, &f, contextFlags{box: *box, unit: *unit, weight: *weight, zoom: *zoom, round: *round, compare: *compare, width: *width}, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -173,6 +191,9 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if img, err = viz.WithKey(img, viz.OverlayKey(wb, len(r.Points))); err != nil {
+		return err
+	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
@@ -201,8 +222,14 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f inspectFlags
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
+	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile of the field), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
+	var cf captureFlags
+	cf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cf.path != "" {
+		return captureHeatmap(&cf, &f, *tap, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -224,10 +251,23 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		what = fmt.Sprintf("tap %d", *tap)
 	}
 	caption := fmt.Sprintf("%s %s · epoch %d · %s", f.model, ins.layer, ins.epoch, what)
-	// The colour scales are fixed, so that epochs compare: |Δp| runs to the
-	// block's clamp bound, the DCNv2 mask over its range [0, 2].
-	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: limit * math.Sqrt2,
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input)"})
+	// By default |Δp| runs to a robust maximum of the data, so that offsets
+	// of a pixel or two do not drown in a scale made for the clamp bound;
+	// the mask keeps its fixed range [0, 2].
+	vmax, scaleName := viz.RobustMax(0, mag), "99th pct"
+	switch *vmaxFlag {
+	case "robust":
+	case "clamp":
+		vmax, scaleName = limit*math.Sqrt2, "clamp bound"
+	default:
+		v, err := strconv.ParseFloat(*vmaxFlag, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("--vmax %q: want robust, clamp or a positive number", *vmaxFlag)
+		}
+		vmax, scaleName = v, "fixed"
+	}
+	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: vmax,
+		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type DeformBlock[T Float] struct {
 	off, mask   *Tensor[T] // clamped offsets, mask
 	raw         []T        // side output (offsets before the clamp, modulator)
 	limit       T
+	fixedLimit  T   // if positive, the clamp bound whatever the input's size (SetLimit)
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
 	dx          *Tensor[T]
@@ -99,8 +100,19 @@ func (b *DeformBlock[T]) Sampling() (offset, mask *Tensor[T]) {
 	return b.off, b.mask
 }
 
-// Limit returns the clamp bound ±max(H, W)/4 of the last Forward.
+// Limit returns the clamp bound of the last Forward: ±max(H, W)/4 of its
+// input, or the bound SetLimit fixed.
 func (b *DeformBlock[T]) Limit() float64 { return float64(b.limit) }
+
+// SetLimit fixes the clamp bound at v whatever the input's size, so that a
+// net trained on small crops and run on a whole photo clamps its offsets as
+// in training; v ≤ 0 (or NaN) restores the bound ±max(H, W)/4 of each input.
+func (b *DeformBlock[T]) SetLimit(v float64) {
+	if !(v > 0) {
+		v = 0
+	}
+	b.fixedLimit = T(v)
+}
 
 // Forward implements Layer.
 func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
@@ -113,6 +125,9 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	bs, p := s[0], s[2]*s[3]
 	in := x.Shape()
 	b.limit = T(max(in[2], in[3])) / 4
+	if b.fixedLimit > 0 {
+		b.limit = b.fixedLimit
+	}
 	off := reuse(&b.off, bs, b.nOff, s[2], s[3])
 	var mask *Tensor[T]
 	if b.masked {

@@ -275,3 +275,18 @@ func UnitAt[T nn.Float](layers []nn.Layer[T], in [2]int, layer string, py, px fl
 	ux = int(math.Round((px - o.X) / (e.X - o.X)))
 	return min(max(uy, 0), ho-1), min(max(ux, 0), wo-1), nil
 }
+
+// UnitCentre returns the centre of unit (uy, ux) of layer's output in
+// input-image pixels (pixel centres at whole numbers): where the unit's
+// receptive field is centred, whatever its offsets.
+func UnitCentre[T nn.Float](layers []nn.Layer[T], in [2]int, layer string, uy, ux int) (y, x float64, err error) {
+	steps, err := plan(layers, nil, in, layer, Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	p := Point{Y: float64(uy), X: float64(ux)}
+	for i := len(steps) - 1; i >= 0; i-- {
+		p = centre(steps[i], p)
+	}
+	return p.Y, p.X, nil
+}

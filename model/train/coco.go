@@ -74,6 +74,9 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 // loadCOCO builds (or reads from the cache) the crop set of rc.
 func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
 	c := rc.COCO
+	if c.Ann == "" {
+		return Data{}, fmt.Errorf("train: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
+	}
 	norm, err := coco.ParseNorm(c.Norm)
 	if err != nil {
 		return Data{}, err
@@ -95,8 +98,10 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
+	d.TestRefs = crops.Refs[coco.Test]
 	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
 		d.Test = d.Test.Subset(rc.TestLimit)
+		d.TestRefs = d.TestRefs[:rc.TestLimit]
 	}
 	if d.Train == nil || d.Train.N == 0 {
 		return Data{}, fmt.Errorf("train: %s gives no training crops", c.Ann)

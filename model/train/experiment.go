@@ -16,7 +16,7 @@ import (
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
 	Data      string    `json:"data"`       // "mnist" or "coco"
-	Models    []string  `json:"models"`     // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
+	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-first|middle|last (COCO), dcnn-conv2+conv3 (see DeformSet)
 	DCNv1     bool      `json:"dcnv1"`      // deformable layers without a mask
 	Limit     int       `json:"limit"`      // training images; 0 takes all
 	Val       int       `json:"val"`        // validation images held out of the training set
@@ -30,6 +30,9 @@ type RunConfig struct {
 	MNISTDir  string         `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
 	COCO      *COCOData      `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
 	Train     Config         `json:"train"`
+	// Imported names the PyTorch state dict the run's weights came from
+	// (dcn import); such a COCO run may lack a crop set.
+	Imported string `json:"imported,omitempty"`
 }
 
 // MNISTModels are the model names of an MNIST run.
@@ -44,7 +47,9 @@ func (rc RunConfig) Validate() error {
 	switch rc.Data {
 	case "mnist":
 	case "coco":
-		if rc.COCO == nil || rc.COCO.Ann == "" || rc.COCO.Images == "" {
+		// An imported net may come without the crop set it was trained on.
+		noData := rc.Imported != "" && rc.COCO != nil && rc.COCO.Ann == "" && rc.COCO.Images == ""
+		if rc.COCO == nil || !noData && (rc.COCO.Ann == "" || rc.COCO.Images == "") {
 			return fmt.Errorf("a COCO run needs an instances file and an image folder")
 		}
 		if rc.COCO.TopK < 2 {

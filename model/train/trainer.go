@@ -72,6 +72,9 @@ type Data struct {
 
 	Classes []string      // class names (MNIST: the digits)
 	Reports []coco.Report // what the COCO loader kept and skipped
+	// TestRefs says, for COCO, which image and box each test crop comes
+	// from (in Test's order).
+	TestRefs []coco.CropRef
 }
 
 // Kind says what an Event reports.

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// parseBox reads X,Y,W,H in the photo's pixels.
+func parseBox(s string) (coco.Box, error) {
+	parts := strings.Split(s, ",")
+	var v [4]float64
+	if len(parts) != 4 {
+		return coco.Box{}, fmt.Errorf("--box %q: want X,Y,W,H (four numbers, the photo's pixels)", s)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return coco.Box{}, fmt.Errorf("--box %q: want X,Y,W,H (four numbers, the photo's pixels)", s)
+		}
+		v[i] = f
+	}
+	return coco.Box{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
+}
+
+// contextFlags are dcn offsets' flags for a box in a photo.
+type contextFlags struct {
+	box, unit, weight, zoom string
+	round, compare          bool
+	width                   int
+}
+
+// offsetsInContext draws a unit of the net run on the crop of a box, in its
+// photo: `dcn offsets --run DIR --image FILE --box X,Y,W,H`.
+func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdout io.Writer) error {
+	if f.run == "" || f.out == "" || f.image == "" {
+		return fmt.Errorf("--box needs --run, --image (the photo) and --out")
+	}
+	if f.index >= 0 || f.whole {
+		return fmt.Errorf("--box cuts its crop from --image; --index and --whole do not go with it")
+	}
+	box, err := parseBox(c.box)
+	if err != nil {
+		return err
+	}
+	run, err := train.Open(f.run)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(run.Config.Models, f.model) {
+		if f.model == "dcnn" && run.Config.Data == "coco" {
+			f.model = firstDeformable(run.Config.Models)
+		}
+		if !slices.Contains(run.Config.Models, f.model) {
+			return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
+		}
+	}
+	photo, err := train.ReadImage(f.image)
+	if err != nil {
+		return err
+	}
+	crop, err := run.PrepareCrop(photo, box)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.image, err)
+	}
+	net, epoch, err := run.LoadModel(f.model, f.epoch)
+	if err != nil {
+		return err
+	}
+	layer := f.layer
+	blocks := net.DeformBlocks()
+	if layer == "" {
+		if len(blocks) == 0 {
+			return fmt.Errorf("model %s has no deformable layers; give --layer", f.model)
+		}
+		layer = blocks[len(blocks)-1].Name()
+	}
+	uy, ux := -1, -1
+	if c.unit != "" {
+		if uy, ux, err = parseUnit(c.unit); err != nil {
+			return err
+		}
+	}
+	wb := c.weight
+	if wb == "none" {
+		wb = ""
+	}
+	pt, err := train.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
+	if err != nil {
+		return err
+	}
+	boxes, names, err := run.PhotoBoxes(ctx, f.image)
+	if err != nil {
+		return err
+	}
+	spec := viz.ContextSpec{Photo: photo, Chosen: -1, Crop: crop.Rect, Unit: pt.Unit, Points: pt.Points, WeightBy: wb, Width: c.width}
+	for i, a := range boxes {
+		spec.Boxes = append(spec.Boxes, viz.Box{X: a.BBox.X, Y: a.BBox.Y, W: a.BBox.W, H: a.BBox.H, Label: names[i]})
+		if math.Abs(a.BBox.X-box.X) < 1 && math.Abs(a.BBox.Y-box.Y) < 1 && math.Abs(a.BBox.W-box.W) < 1 && math.Abs(a.BBox.H-box.H) < 1 {
+			spec.Chosen = i
+		}
+	}
+	if spec.Chosen < 0 {
+		spec.Boxes = append(spec.Boxes, viz.Box{X: box.X, Y: box.Y, W: box.W, H: box.H})
+		spec.Chosen = len(spec.Boxes) - 1
+	}
+	switch c.zoom {
+	case "photo":
+	case "crop":
+		r := crop.Rect
+		m := 0.25 * float64(r.Dx())
+		spec.View = viz.Viewport{X0: float64(r.Min.X) - m, Y0: float64(r.Min.Y) - m, X1: float64(r.Max.X) + m, Y1: float64(r.Max.Y) + m}
+	default:
+		return fmt.Errorf("--zoom %q: want photo or crop", c.zoom)
+	}
+	classes := ""
+	if pt.Predict >= 0 {
+		classes = fmt.Sprintf(" · predicts class %d", pt.Predict)
+	}
+	spec.Caption = fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points%s", f.model, layer, pt.UnitY, pt.UnitX, epoch, len(pt.Points), classes)
+	var grid *viz.ContextSpec
+	if c.compare && f.model != "cnn" && slices.Contains(run.Config.Models, "cnn") {
+		cnn, cepoch, err := run.LoadModel("cnn", 0)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, b := range blocks {
+			names = append(names, b.Name())
+		}
+		g, err := train.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
+		if err != nil {
+			return err
+		}
+		gs := spec
+		gs.Unit, gs.Points, gs.WeightBy = g.Unit, g.Points, ""
+		gs.Caption = fmt.Sprintf("cnn %s · unit (%d, %d) · epoch %d · regular grid", layer, pt.UnitY, pt.UnitX, cepoch)
+		grid = &gs
+	}
+	img, err := viz.ContextFigure(fmt.Sprintf("Sampling locations in context: %s, box %g,%g,%g,%g", filepath.Base(f.image), box.X, box.Y, box.W, box.H), spec, grid)
+	if err != nil {
+		return err
+	}
+	if err := viz.SavePNG(f.out, img); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s of %s on the crop %v of %s (resized to %d px), unit (%d, %d), epoch %d, %d sampling points in the photo's pixels\n",
+		f.out, layer, f.model, crop.Rect, f.image, crop.Size, pt.UnitY, pt.UnitX, epoch, len(pt.Points))
+	return nil
+}
+
+// firstDeformable returns the first model of a run that has deformable
+// layers (COCO runs name them by placement).
+func firstDeformable(models []string) string {
+	for _, m := range models {
+		if m != "cnn" {
+			return m
+		}
+	}
+	return "cnn"
+}
+
+func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dcn dilation", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runDir := fs.String("run", "", "run folder (required)")
+	models := fs.String("model", "", "model(s) to report, comma-separated (default: all of the run's)")
+	epoch := fs.Int("epoch", 0, "epoch whose checkpoints to use (default: each model's last)")
+	limit := fs.Int("limit", dilation.DefaultLimit, "test images per Scaled-MNIST scale, or COCO test crops")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	out := fs.String("out", "", "also write the chart of dilation against scale or object size (PNG, SVG or PDF)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *runDir == "" {
+		return fmt.Errorf("--run is required")
+	}
+	if *limit < 1 {
+		return fmt.Errorf("--limit %d: want at least 1", *limit)
+	}
+	run, err := train.Open(*runDir)
+	if err != nil {
+		return err
+	}
+	var ms []string
+	if *models != "" {
+		ms = strings.Split(*models, ",")
+	}
+	rep, err := dilation.Measure(ctx, run, dilation.Options{Models: ms, Epoch: *epoch, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		p, err := viz.Dilation("Effective dilation: "+filepath.Base(filepath.Clean(*runDir)), rep)
+		if err != nil {
+			return err
+		}
+		if err := viz.Export(p, *out, viz.RenderOptions{WidthPx: 900, HeightPx: 560}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", *out)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "effective dilation (mean distance between adjacent taps' sampling locations, px of the layer's input), %d images%s\n",
+		rep.Images, map[bool]string{true: " per scale", false: ""}[rep.Data == "mnist"])
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tlayer\tepoch\tgroup\tmean\tstd\tunits\t")
+	for _, l := range rep.Layers {
+		for _, g := range l.Groups {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.3f\t%.3f\t%d\t\n", l.Model, l.Layer, l.Epoch, g.Group, g.Mean, g.Std, g.Units)
+		}
+	}
+	return tw.Flush()
+}
+
+// replayFrames renders one frame per epoch of a model on one input.
+func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dcn replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f inspectFlags
+	f.register(fs)
+	what := fs.String("what", "offsets", `what each frame shows: "offsets" (a unit's sampling locations) or "heatmap" (|Δp| over the image)`)
+	unit := fs.String("unit", "", "activation unit Y,X (default: the centre)")
+	sweep := fs.Bool("sweep", false, "MNIST: one frame per scale 0.5 → 1.5 of the digit, at --epoch, instead of one per epoch")
+	delay := fs.Int("delay", 70, "hundredths of a second per frame")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if f.run == "" || f.out == "" {
+		return fmt.Errorf("--run and --out are required")
+	}
+	if *what != "offsets" && *what != "heatmap" {
+		return fmt.Errorf("--what %q: want offsets or heatmap", *what)
+	}
+	if (f.image == "") == (f.index < 0) {
+		return fmt.Errorf("give exactly one of --image FILE and --index N")
+	}
+	run, err := train.Open(f.run)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(run.Config.Models, f.model) {
+		return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
+	}
+	last, _ := run.LatestCheckpoint(f.model)
+	if last == 0 {
+		return fmt.Errorf("%s has no complete epoch of %s", f.run, f.model)
+	}
+	var in *train.Input
+	label := ""
+	if f.image != "" {
+		img, err := train.ReadImage(f.image)
+		if err != nil {
+			return err
+		}
+		if in, err = run.PrepareImage(img, f.whole); err != nil {
+			return err
+		}
+		label = filepath.Base(f.image)
+	} else {
+		var l int
+		if in, l, err = run.TestImage(f.index); err != nil {
+			return err
+		}
+		label = fmt.Sprintf("test image %d (label %d)", f.index, l)
+	}
+	type step struct {
+		epoch int
+		scale float64
+		in    *train.Input
+	}
+	var steps []step
+	if *sweep {
+		if run.Config.Data != "mnist" {
+			return fmt.Errorf("--sweep scales MNIST digits; %s is a %s run", f.run, run.Config.Data)
+		}
+		e := f.epoch
+		if e == 0 {
+			e = last
+		}
+		s := in.X.Shape()
+		raw := in.Picture.(*image.Gray)
+		for k := 5; k <= 15; k++ {
+			sc := float64(k) / 10
+			src := make([]float32, len(raw.Pix))
+			for i, p := range raw.Pix {
+				src[i] = float32(p)
+			}
+			dst := make([]float32, len(src))
+			data.ScaleImage(dst, src, s[2], s[3], sc)
+			g := image.NewGray(raw.Rect)
+			for i, v := range dst {
+				g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
+			}
+			sin, err := run.PrepareImage(g, true)
+			if err != nil {
+				return err
+			}
+			steps = append(steps, step{epoch: e, scale: sc, in: sin})
+		}
+	} else {
+		for e := 1; e <= last; e++ {
+			steps = append(steps, step{epoch: e, in: in})
+		}
+	}
+	// Every frame's fields first, so that a heat map's colour scale can run
+	// to the robust maximum over all of them and stay put.
+	type frame struct {
+		step
+		fields map[string]*trace.Field
+		layer  string
+		r      *trace.Result
+	}
+	frames := make([]frame, 0, len(steps))
+	var mags [][]float64
+	for _, st := range steps {
+		net, epoch, err := run.LoadModel(f.model, st.epoch)
+		if err != nil {
+			return err
+		}
+		fields, _, err := train.Sampling(ctx, net, st.in)
+		if err != nil {
+			return err
+		}
+		layer := f.layer
+		if layer == "" {
+			blocks := net.DeformBlocks()
+			if len(blocks) == 0 {
+				return fmt.Errorf("model %s has no deformable layers", f.model)
+			}
+			layer = blocks[len(blocks)-1].Name()
+		}
+		fr := frame{step: st, fields: fields, layer: layer}
+		fr.epoch = epoch
+		sz := st.in.X.Shape()
+		in2 := [2]int{sz[2], sz[3]}
+		if *what == "offsets" {
+			ho, wo, err := trace.OutputSize(net.Layers, in2, layer)
+			if err != nil {
+				return err
+			}
+			uy, ux := ho/2, wo/2
+			if *unit != "" {
+				if uy, ux, err = parseUnit(*unit); err != nil {
+					return err
+				}
+			}
+			if fr.r, err = trace.Trace(net.Layers, fields, in2, layer, uy, ux, trace.Options{}); err != nil {
+				return err
+			}
+		} else {
+			if fields[layer] == nil {
+				return fmt.Errorf("%s is not a deformable layer of %s", layer, f.model)
+			}
+			m, err := viz.OffsetMagnitude(fields[layer], -1)
+			if err != nil {
+				return err
+			}
+			mags = append(mags, m)
+		}
+		frames = append(frames, fr)
+	}
+	vmax := viz.RobustMax(0, mags...)
+	var imgs []image.Image
+	for i, fr := range frames {
+		title := fmt.Sprintf("%s %s · epoch %d of %d", f.model, fr.layer, fr.epoch, last)
+		if *sweep {
+			title = fmt.Sprintf("%s %s · scale %.1f · epoch %d", f.model, fr.layer, fr.scale, fr.epoch)
+		}
+		var img *image.NRGBA
+		if *what == "offsets" {
+			if img, err = viz.Overlay(viz.OverlaySpec{Image: fr.in.Picture, Scale: f.scale, Unit: fr.r.Unit, Points: fr.r.Points, WeightBy: "size",
+				Caption: title + fmt.Sprintf(" · unit (%d, %d)", fr.r.UnitY, fr.r.UnitX)}); err != nil {
+				return err
+			}
+			if img, err = viz.WithKey(img, viz.OverlayKey("size", len(fr.r.Points))); err != nil {
+				return err
+			}
+		} else {
+			fld := fr.fields[fr.layer]
+			if img, err = viz.Heatmap(viz.HeatmapSpec{Image: fr.in.Picture, Field: mags[i], H: fld.Ho, W: fld.Wo, VMin: 0, VMax: vmax, Scale: f.scale,
+				Caption: title, Label: "|Δp| (px), scale to the 99th pct of all frames"}); err != nil {
+				return err
+			}
+		}
+		imgs = append(imgs, img)
+	}
+	if err := viz.SaveGIF(f.out, imgs, *delay); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d frames of %s on %s\n", f.out, len(imgs), f.model, label)
+	return nil
+}

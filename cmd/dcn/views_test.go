@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"image/gif"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deformscope/deformscope/model/dilation"
+)
+
+// tinyMNISTRun trains both MNIST models for two short epochs.
+func tinyMNISTRun(t *testing.T) string {
+	t.Helper()
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := dcn(t, "train", "--model", "both", "--epochs", "2", "--limit", "96", "--val", "32",
+		"--test-limit", "32", "--scales", "0.5,1.5", "--batch", "32", "--out", dir); code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	return dir
+}
+
+func TestDilationReplayHeatmap(t *testing.T) {
+	dir := tinyMNISTRun(t)
+	code, out, errs := dcn(t, "dilation", "--run", dir, "--limit", "10", "--json", "--out", filepath.Join(dir, "dil.png"))
+	if code != 0 {
+		t.Fatalf("dilation exited %d: %s", code, errs)
+	}
+	var rep dilation.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("dilation --json printed %q: %v", out, err)
+	}
+	if rep.Images != 10 || len(rep.Layers) != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, l := range rep.Layers {
+		units := 0
+		for _, g := range l.Groups {
+			units += g.Units
+			if l.Model == "cnn" && (g.Mean != 1 || g.Std != 0) {
+				t.Errorf("plain %s %s: %v ± %v, want exactly 1", l.Layer, g.Group, g.Mean, g.Std)
+			}
+			if l.Model == "dcnn" && !(g.Mean > 0) {
+				t.Errorf("dcnn %s %s: mean %v", l.Layer, g.Group, g.Mean)
+			}
+		}
+		if units != 2*10*7*7 { // 2 scales × 10 images × the 7×7 map
+			t.Errorf("%s %s: %d units", l.Model, l.Layer, units)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dil.png")); err != nil {
+		t.Error(err)
+	}
+
+	gifPath := filepath.Join(dir, "replay.gif")
+	for _, what := range []string{"offsets", "heatmap"} {
+		if code, _, errs := dcn(t, "replay", "--run", dir, "--index", "3", "--what", what, "--out", gifPath); code != 0 {
+			t.Fatalf("replay %s exited %d: %s", what, code, errs)
+		}
+		f, err := os.Open(gifPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := gif.DecodeAll(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Image) != 2 {
+			t.Errorf("replay %s: %d frames, want one per epoch (2)", what, len(g.Image))
+		}
+	}
+	if code, _, errs := dcn(t, "replay", "--run", dir, "--index", "3", "--sweep", "--out", gifPath); code != 0 {
+		t.Fatalf("replay --sweep exited %d: %s", code, errs)
+	}
+	if f, err := os.Open(gifPath); err == nil {
+		g, err := gif.DecodeAll(f)
+		f.Close()
+		if err != nil || len(g.Image) != 11 {
+			t.Errorf("sweep: %v, want 11 frames (0.5 … 1.5)", err)
+		}
+	}
+	png1 := filepath.Join(dir, "h.png")
+	for _, vmax := range []string{"robust", "clamp", "0.5"} {
+		if code, _, errs := dcn(t, "heatmap", "--run", dir, "--index", "3", "--vmax", vmax, "--out", png1); code != 0 {
+			t.Errorf("heatmap --vmax %s exited %d: %s", vmax, code, errs)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"heatmap", "--run", dir, "--index", "3", "--vmax", "-1", "--out", png1}, "--vmax"},
+		{[]string{"dilation"}, "--run is required"},
+		{[]string{"dilation", "--run", dir, "--model", "resnet"}, `no model "resnet"`},
+		{[]string{"replay", "--run", dir, "--out", gifPath}, "exactly one of"},
+		{[]string{"replay", "--run", dir, "--index", "1", "--what", "x", "--out", gifPath}, "--what"},
+		{[]string{"offsets", "--run", dir, "--image", png1, "--box", "1,2,3", "--out", png1}, "X,Y,W,H"},
+		{[]string{"offsets", "--run", dir, "--image", png1, "--box", "1,2,3,4", "--out", png1}, "not a COCO run"},
+	} {
+		if code, _, errs := dcn(t, tc.args...); code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v exited %d: %s (want %q)", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+func TestOffsetsInContext(t *testing.T) {
+	ann, images := cocoFixture(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := dcn(t, "train", "--data", "coco", "--coco-ann", ann, "--coco-images", images, "--model", "both",
+		"--epochs", "1", "--batch", "4", "--crop-size", "32", "--top", "2", "--out", dir); code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	out := filepath.Join(dir, "ctx.png")
+	photo := filepath.Join(images, "000.jpg")
+	code, stdout, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--zoom", "crop", "--width", "200", "--out", out)
+	if code != 0 {
+		t.Fatalf("offsets --box exited %d: %s", code, errs)
+	}
+	if !strings.Contains(stdout, "on the crop (1,1)-(49,49)") {
+		t.Errorf("stdout %q", stdout)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 2*200 {
+		t.Errorf("context figure is %v: want the grid and the points side by side", b)
+	}
+	if code, _, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "70,5,40,40", "--out", out); code == 0 || !strings.Contains(errs, "not inside") {
+		t.Errorf("box beyond the photo exited %d: %s", code, errs)
+	}
+}

@@ -1,0 +1,354 @@
+package torchfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/deformscope/deformscope/model/trace"
+)
+
+// CaptureFormat is the format deformscope_capture.py writes into a capture
+// file's metadata.
+const CaptureFormat = "deformscope-capture/1"
+
+// MaxTracePoints bounds the points one trace may give (kh·kw to the power of
+// the depth), so that a deep trace through a big model fails plainly instead
+// of filling memory.
+const MaxTracePoints = 1 << 20
+
+// CaptureLayer is one deformable convolution recorded by
+// deformscope_capture.py, with its sampling field on the captured image.
+type CaptureLayer struct {
+	Name    string
+	In, Out [3]int // C, H, W of its input and output
+	Kernel  [2]int
+	Stride  [2]int
+	Padding [2]int
+	// Dilation of the kernel; Groups is the number of offset groups.
+	Dilation [2]int
+	Groups   int
+	Field    *trace.Field
+}
+
+// Geometry returns the layer as package trace sees it.
+func (l *CaptureLayer) Geometry() trace.Geometry {
+	return trace.Geometry{Name: l.Name, Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, Dilation: l.Dilation,
+		In: [2]int{l.In[1], l.In[2]}, Out: [2]int{l.Out[1], l.Out[2]}, Field: l.Field}
+}
+
+// Capture is a capture file: the deformable convolutions one PyTorch model
+// called on one image, in call order, and the image. It has no net to run:
+// its sampling points come from the recorded offsets and geometry alone.
+type Capture struct {
+	Path string
+	// C, H, W and Image are the captured input x (batch dimension
+	// dropped), as the model saw it (normalised).
+	C, H, W int
+	Image   []float32
+	// Picture is the image as a person sees it: the file's "picture" if it
+	// has one, else Image with each channel stretched to its range.
+	Picture image.Image
+	Layers  []CaptureLayer
+}
+
+// captureLayerMeta is one entry of the "layers" metadata.
+type captureLayerMeta struct {
+	Name     string `json:"name"`
+	In       []int  `json:"in"`
+	Out      []int  `json:"out"`
+	Kernel   []int  `json:"kernel"`
+	Stride   []int  `json:"stride"`
+	Padding  []int  `json:"padding"`
+	Dilation []int  `json:"dilation"`
+	Groups   int    `json:"offset_groups"`
+	Mask     bool   `json:"mask"`
+}
+
+// ReadCapture reads a capture file written by deformscope_capture.py. A
+// file that is not one, or that lacks a tensor or disagrees with its own
+// geometry, is refused with an error naming the file and the fault.
+func ReadCapture(path string) (*Capture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("torchfile: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("torchfile: %w", err)
+	}
+	if !info.Mode().IsRegular() || info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("torchfile: %s: not a regular file of at most %d bytes", path, int64(MaxFileSize))
+	}
+	return decodeCapture(f, info.Size(), path)
+}
+
+// ParseCapture reads a capture held in data; name is the file name its
+// errors give.
+func ParseCapture(data []byte, name string) (*Capture, error) {
+	return decodeCapture(bytes.NewReader(data), int64(len(data)), name)
+}
+
+func decodeCapture(r io.ReaderAt, size int64, name string) (*Capture, error) {
+	c, err := decodeCaptureErr(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("torchfile: capture %s: %w", name, err)
+	}
+	c.Path = name
+	return c, nil
+}
+
+func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
+	sd, meta, err := readSafetensorsMeta(r, size)
+	if errors.Is(err, errNotSafetensors) {
+		return nil, errors.New("not a capture file (not safetensors)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if meta["format"] != CaptureFormat {
+		return nil, fmt.Errorf("format %q, want %q (write it with deformscope_capture.capture)", meta["format"], CaptureFormat)
+	}
+	var metas []captureLayerMeta
+	if err := json.Unmarshal([]byte(meta["layers"]), &metas); err != nil {
+		return nil, fmt.Errorf("layers metadata: %w", err)
+	}
+	if len(metas) == 0 {
+		return nil, errors.New("no deformable layers recorded")
+	}
+	c := &Capture{}
+	img, ok := sd.Lookup("image")
+	if !ok {
+		return nil, errors.New("tensor \"image\" is missing")
+	}
+	if len(img.Shape) != 4 || img.Shape[0] != 1 || min(img.Shape[1], img.Shape[2], img.Shape[3]) < 1 {
+		return nil, fmt.Errorf("tensor \"image\" has shape %v, want [1 C H W]", img.Shape)
+	}
+	c.C, c.H, c.W, c.Image = img.Shape[1], img.Shape[2], img.Shape[3], img.Data
+	c.Picture = picture(c)
+	if p, ok := sd.Lookup("picture"); ok {
+		if c.Picture, err = pictureTensor(p, c.H, c.W); err != nil {
+			return nil, err
+		}
+	}
+	names := map[string]bool{}
+	for i, m := range metas {
+		l, err := captureLayer(sd, i, m)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, m.Name, err)
+		}
+		if names[l.Name] {
+			return nil, fmt.Errorf("layer %d: the name %q is used twice", i, l.Name)
+		}
+		names[l.Name] = true
+		c.Layers = append(c.Layers, l)
+	}
+	return c, nil
+}
+
+func pair(v []int, what string, lo int) ([2]int, error) {
+	if len(v) != 2 || v[0] < lo || v[1] < lo {
+		return [2]int{}, fmt.Errorf("%s %v: want two numbers of at least %d", what, v, lo)
+	}
+	return [2]int{v[0], v[1]}, nil
+}
+
+func triple(v []int, what string) ([3]int, error) {
+	if len(v) != 3 || min(v[0], v[1], v[2]) < 1 {
+		return [3]int{}, fmt.Errorf("%s %v: want C, H, W", what, v)
+	}
+	return [3]int{v[0], v[1], v[2]}, nil
+}
+
+func captureLayer(sd *StateDict, i int, m captureLayerMeta) (CaptureLayer, error) {
+	l := CaptureLayer{Name: m.Name, Groups: m.Groups}
+	var err error
+	if strings.TrimSpace(m.Name) == "" {
+		return l, errors.New("no name")
+	}
+	if l.In, err = triple(m.In, "in"); err != nil {
+		return l, err
+	}
+	if l.Out, err = triple(m.Out, "out"); err != nil {
+		return l, err
+	}
+	if l.Kernel, err = pair(m.Kernel, "kernel", 1); err != nil {
+		return l, err
+	}
+	if l.Stride, err = pair(m.Stride, "stride", 1); err != nil {
+		return l, err
+	}
+	if l.Padding, err = pair(m.Padding, "padding", 0); err != nil {
+		return l, err
+	}
+	if l.Dilation, err = pair(m.Dilation, "dilation", 1); err != nil {
+		return l, err
+	}
+	if l.Groups < 1 || l.Kernel[0]*l.Kernel[1] > 1024 {
+		return l, fmt.Errorf("offset groups %d, kernel %v", l.Groups, l.Kernel)
+	}
+	// TraceChain checks that the geometry gives the recorded output size.
+	if _, err := trace.TraceChain([]trace.Geometry{l.Geometry()}, 0, 0, trace.Options{}); err != nil {
+		return l, err
+	}
+	k := l.Kernel[0] * l.Kernel[1]
+	ho, wo := l.Out[1], l.Out[2]
+	l.Field = &trace.Field{Ho: ho, Wo: wo, Groups: l.Groups}
+	name := fmt.Sprintf("layer.%d.offset", i)
+	off, ok := sd.Lookup(name)
+	if !ok {
+		return l, fmt.Errorf("tensor %q is missing", name)
+	}
+	if !slices.Equal(off.Shape, []int{1, 2 * l.Groups * k, ho, wo}) {
+		return l, fmt.Errorf("tensor %q has shape %v, want %v", name, off.Shape, []int{1, 2 * l.Groups * k, ho, wo})
+	}
+	l.Field.Offset = toF64(off.Data)
+	name = fmt.Sprintf("layer.%d.mask", i)
+	mask, ok := sd.Lookup(name)
+	switch {
+	case m.Mask && !ok:
+		return l, fmt.Errorf("tensor %q is missing", name)
+	case !m.Mask && ok:
+		return l, fmt.Errorf("tensor %q is there, but the layer is recorded without a mask", name)
+	case ok && !slices.Equal(mask.Shape, []int{1, l.Groups * k, ho, wo}):
+		return l, fmt.Errorf("tensor %q has shape %v, want %v", name, mask.Shape, []int{1, l.Groups * k, ho, wo})
+	case ok:
+		l.Field.Mask = toF64(mask.Data)
+	}
+	return l, nil
+}
+
+func toF64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// picture stretches each channel of the captured (normalised) image to
+// 0..255, the best a viewer can do without the model's normalisation.
+func picture(c *Capture) image.Image {
+	ch := min(c.C, 3)
+	if c.C == 2 {
+		ch = 1
+	}
+	n := c.H * c.W
+	out := image.NewNRGBA(image.Rect(0, 0, c.W, c.H))
+	for k := range ch {
+		plane := c.Image[k*n : (k+1)*n]
+		lo, hi := slices.Min(plane), slices.Max(plane)
+		scale := float32(0)
+		if hi > lo {
+			scale = 255 / (hi - lo)
+		}
+		for i, v := range plane {
+			b := uint8(math.Round(float64((v - lo) * scale)))
+			if ch == 1 {
+				out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2] = b, b, b
+			} else {
+				out.Pix[4*i+k] = b
+			}
+			out.Pix[4*i+3] = 255
+		}
+	}
+	return out
+}
+
+// pictureTensor reads the optional "picture": uint8 (H, W, 3) or (H, W).
+func pictureTensor(p *Tensor, h, w int) (image.Image, error) {
+	if len(p.Shape) < 2 || p.Shape[0] != h || p.Shape[1] != w || len(p.Shape) == 3 && p.Shape[2] != 3 || len(p.Shape) > 3 {
+		return nil, fmt.Errorf("tensor \"picture\" has shape %v, want [%d %d 3] or [%d %d]", p.Shape, h, w, h, w)
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range h * w {
+		var c color.NRGBA
+		if len(p.Shape) == 3 {
+			c = color.NRGBA{clamp8(p.Data[3*i]), clamp8(p.Data[3*i+1]), clamp8(p.Data[3*i+2]), 255}
+		} else {
+			g := clamp8(p.Data[i])
+			c = color.NRGBA{g, g, g, 255}
+		}
+		out.SetNRGBA(i%w, i/w, c)
+	}
+	return out, nil
+}
+
+func clamp8(v float32) uint8 { return uint8(max(0, min(255, v))) }
+
+// Layer returns the index of the layer called name.
+func (c *Capture) Layer(name string) (int, error) {
+	var names []string
+	for i, l := range c.Layers {
+		if l.Name == name {
+			return i, nil
+		}
+		names = append(names, l.Name)
+	}
+	return 0, fmt.Errorf("torchfile: capture %s has no layer %q (it has %s)", c.Path, name, strings.Join(names, ", "))
+}
+
+// Space names the pixels a trace's points are given in.
+type Space string
+
+// The two spaces of dcn offsets --capture.
+const (
+	SpaceMap   Space = "map"   // the input map of the deepest layer traced
+	SpaceImage Space = "image" // the captured image
+)
+
+// Trace follows unit (uy, ux) of layer name's output back through depth
+// captured layers (name and the depth−1 layers called before it; 0 takes
+// one) with trace.TraceChain. In SpaceMap the points are in the input-map
+// pixels of the deepest layer traced (torchvision's convention: tap (i, j)
+// of output (h, w) lies at h·stride − pad + i·dilation + Δy); in SpaceImage
+// that map is rescaled onto the captured image, pixel centres aligned.
+func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.Options) (*trace.Result, error) {
+	at, err := c.Layer(name)
+	if err != nil {
+		return nil, err
+	}
+	if depth == 0 {
+		depth = 1
+	}
+	if depth < 1 || depth > at+1 {
+		return nil, fmt.Errorf("torchfile: depth %d: %s is layer %d of the capture, so the depth is 1 to %d", depth, name, at+1, at+1)
+	}
+	n := 1
+	for _, l := range c.Layers[at-depth+1 : at+1] {
+		n *= l.Kernel[0] * l.Kernel[1]
+		if n > MaxTracePoints {
+			return nil, fmt.Errorf("torchfile: depth %d gives more than %d points; choose a smaller depth", depth, MaxTracePoints)
+		}
+	}
+	chain := make([]trace.Geometry, 0, depth)
+	for _, l := range c.Layers[at-depth+1 : at+1] {
+		chain = append(chain, l.Geometry())
+	}
+	res, err := trace.TraceChain(chain, uy, ux, opt)
+	if err != nil {
+		return nil, fmt.Errorf("torchfile: %w", err)
+	}
+	switch space {
+	case SpaceMap, "":
+	case SpaceImage:
+		from := chain[0].In
+		to := [2]int{c.H, c.W}
+		res.Unit = trace.Rescale(res.Unit, from, to)
+		for i := range res.Points {
+			res.Points[i] = trace.Rescale(res.Points[i], from, to)
+		}
+	default:
+		return nil, fmt.Errorf("torchfile: unknown space %q (want map or image)", space)
+	}
+	return res, nil
+}

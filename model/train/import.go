@@ -1,0 +1,67 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/ckpt"
+	"github.com/deformscope/deformscope/model/optim"
+)
+
+// ImportRun makes a run folder in dir for net, whose weights come from
+// elsewhere (a PyTorch state dict, say): rc names the run's data and its one
+// model, name; the weights are saved as the checkpoint of epoch 1 with fresh
+// optimiser state, so that every command and the app open the run like a
+// trained one, and training can go on from it (--resume). The epoch's record
+// carries no measurements. A failure leaves no run behind.
+func ImportRun(dir string, rc RunConfig, name string, net *model.Net[float32]) (*Run, error) {
+	if len(rc.Models) != 1 || rc.Models[0] != name {
+		return nil, fmt.Errorf("train: an imported run holds one model, %q, not %v", name, rc.Models)
+	}
+	if err := rc.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	want, err := NewNet(rc, name)
+	if err != nil {
+		return nil, err
+	}
+	if want.Arch != net.Arch {
+		return nil, fmt.Errorf("train: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
+	}
+	t := &Trainer{Name: name, Net: net, cfg: rc.Train, start: 1}
+	switch rc.Train.Optimizer {
+	case "adam":
+		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: rc.Train.LR, WeightDecay: rc.Train.WeightDecay})
+	case "sgd":
+		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: rc.Train.LR, Momentum: rc.Train.Momentum, WeightDecay: rc.Train.WeightDecay})
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.Checkpoint(rc)
+	if err != nil {
+		return nil, err
+	}
+	c.Meta["imported"] = rc.Imported
+	run, err := Create(dir, rc)
+	if err != nil {
+		return nil, err
+	}
+	nan := Num(math.NaN())
+	if err = ckpt.Save(run.CheckpointPath(name, 1), c); err == nil {
+		err = run.Record(EpochMetrics{Model: name, Arch: net.Arch, Epoch: 1, LR: rc.Train.LR, TrainLoss: nan, TrainAcc: nan,
+			ValLoss: nan, ValAcc: nan, TestLoss: nan, TestAcc: nan, ScaledTestAcc: nan})
+	}
+	if err != nil {
+		// Leave no half-imported run: what this call wrote goes again.
+		for _, p := range []string{run.CheckpointPath(name, 1), filepath.Join(dir, metricsJSON), filepath.Join(dir, metricsCSV)} {
+			os.Remove(p)
+		}
+		run.DiscardIfEmpty()
+		return nil, fmt.Errorf("train: import into %s: %w", dir, err)
+	}
+	return run, nil
+}

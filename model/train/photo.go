@@ -1,0 +1,241 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"path"
+	"path/filepath"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/trace"
+)
+
+// MaxScaledSide caps the longer side of a photo resized for PrepareScaled,
+// so that a tiny object does not blow a photo up to gigapixels.
+const MaxScaledSide = 2048
+
+// Crop is an object crop of a photo prepared for a COCO run's nets: the
+// input, the rectangle of the photo it was cut from (the box squared, with
+// training's context, moved inside the photo) and the crop size.
+type Crop struct {
+	*Input
+	Box  coco.Box
+	Rect image.Rectangle
+	Size int
+}
+
+// PrepareCrop cuts the crop of box (in the photo's pixels) out of photo
+// exactly as training cut its crops (coco.CropRect, coco.CropRGB, with the
+// run's crop size and normalisation).
+func (r *Run) PrepareCrop(photo image.Image, box coco.Box) (*Crop, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return nil, fmt.Errorf("train: %s is not a COCO run; boxes are cut from COCO photos", r.Dir)
+	}
+	if photo == nil || photo.Bounds().Empty() {
+		return nil, fmt.Errorf("train: empty photo")
+	}
+	b := photo.Bounds()
+	if !(box.W >= 1 && box.H >= 1) || box.X < 0 || box.Y < 0 || box.X+box.W > float64(b.Dx())+0.5 || box.Y+box.H > float64(b.Dy())+0.5 {
+		return nil, fmt.Errorf("train: box %g,%g,%g,%g is not inside the %d×%d photo (X,Y,W,H in pixels, at least 1×1)",
+			box.X, box.Y, box.W, box.H, b.Dx(), b.Dy())
+	}
+	size := r.Config.COCO.Size
+	rect := coco.CropRect(box, b.Dx(), b.Dy(), coco.DefaultContext)
+	pix := coco.CropRGB(photo, rect, size)
+	mean, std, err := r.cocoNorm()
+	if err != nil {
+		return nil, err
+	}
+	in, err := rgbInput(pix, size, size, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	return &Crop{Input: in, Box: box, Rect: rect, Size: size}, nil
+}
+
+// Scaled is a whole photo resized so that objects of a chosen size meet the
+// net at the size its training crops showed them.
+type Scaled struct {
+	*Input
+	// Factor is the resize factor: input pixels per photo pixel.
+	Factor float64
+}
+
+// ToPhoto maps an input position (pixel centres at whole numbers) to the
+// photo's pixels.
+func (s *Scaled) ToPhoto(y, x float64) (py, px float64) {
+	return (y+0.5)/s.Factor - 0.5, (x+0.5)/s.Factor - 0.5
+}
+
+// WholeFactor returns the resize factor that makes an object of side
+// object (photo pixels, its box's longer side) fill a training crop as it
+// did in training: the crop's side, object·(1 + 2·context), becomes the
+// run's crop size.
+func (r *Run) WholeFactor(object float64) (float64, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return 0, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+	}
+	if !(object >= 1) || math.IsInf(object, 0) {
+		return 0, fmt.Errorf("train: object size %g px: want at least 1", object)
+	}
+	return float64(r.Config.COCO.Size) / (object * (1 + 2*coco.DefaultContext)), nil
+}
+
+// PrepareScaled resizes a whole photo by factor (WholeFactor) and
+// normalises it as the run's crops, for the fully convolutional part of the
+// nets. It refuses a factor that would make the longer side exceed
+// MaxScaledSide or the shorter side smaller than the crop size.
+func (r *Run) PrepareScaled(photo image.Image, factor float64) (*Scaled, error) {
+	if r.Config.Data != "coco" || r.Config.COCO == nil {
+		return nil, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+	}
+	if photo == nil || photo.Bounds().Empty() {
+		return nil, fmt.Errorf("train: empty photo")
+	}
+	b := photo.Bounds()
+	w := int(math.Round(float64(b.Dx()) * factor))
+	h := int(math.Round(float64(b.Dy()) * factor))
+	switch {
+	case !(factor > 0) || max(w, h) > MaxScaledSide:
+		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px; at most %d px a side (choose a larger object size)",
+			b.Dx(), b.Dy(), factor, w, h, MaxScaledSide)
+	case min(w, h) < r.Config.COCO.Size:
+		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px, smaller than a %d px crop (choose a smaller object size)",
+			b.Dx(), b.Dy(), factor, w, h, r.Config.COCO.Size)
+	}
+	rgb := imaging.Resize(photo, w, h, imaging.Linear)
+	pix := make([]uint8, 3*h*w)
+	for y := range h {
+		for x := range w {
+			px := rgb.NRGBAAt(x, y)
+			pix[y*w+x], pix[h*w+y*w+x], pix[2*h*w+y*w+x] = px.R, px.G, px.B
+		}
+	}
+	mean, std, err := r.cocoNorm()
+	if err != nil {
+		return nil, err
+	}
+	in, err := rgbInput(pix, h, w, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	// rgbInput's factor is by rounding; the exact ratio keeps the mapping honest.
+	return &Scaled{Input: in, Factor: float64(w) / float64(b.Dx())}, nil
+}
+
+// TrainingLimits fixes the clamp bound of each deformable block of net at
+// the one it had in training, a quarter of the longer side of the block's
+// input on a training-size image, so that a larger input (a whole photo) is
+// clamped as training clamped. It returns the bounds by layer name.
+func TrainingLimits(net *model.Net[float32]) (map[string]float64, error) {
+	blocks := net.DeformBlocks()
+	for _, b := range blocks {
+		b.SetLimit(0)
+	}
+	x := nn.New[float32](net.InputShape(1)...)
+	if _, err := net.Forward(x, false); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, b := range blocks {
+		out[b.Name()] = b.Limit()
+		b.SetLimit(b.Limit())
+	}
+	return out, nil
+}
+
+// PhotoTrace is a unit traced on an object's crop, with its points mapped
+// back from the crop to the photo's pixels.
+type PhotoTrace struct {
+	Crop *Crop
+	// Unit and Points are in the photo's pixels (pixel centres at whole
+	// numbers, as trace uses).
+	Unit   trace.Point
+	Points []trace.Point
+	// UnitY, UnitX is the unit of the layer's output; Predict the class the
+	// net gives the crop (−1 when the net was not run: a grid).
+	UnitY, UnitX int
+	Predict      int
+}
+
+// TraceCrop runs net on crop (unless fields is given) and traces unit (uy,
+// ux) of layer back to the crop, then maps its points to the photo. A
+// negative uy or ux picks the unit whose centre lies nearest the box's
+// centre (the crop's own centre may lie off the object where the crop was
+// moved inside the photo). With opt.Grid naming layers and nil fields, it traces the plain
+// CNN's regular grid without running the net.
+func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer string, uy, ux int, opt trace.Options) (*PhotoTrace, error) {
+	in := [2]int{crop.Size, crop.Size}
+	if uy < 0 || ux < 0 {
+		// The box's centre in COCO's frame is at pixel-centre coordinates minus a half.
+		cy, cx := coco.PhotoToCrop(crop.Rect, crop.Size, crop.Box.Y+crop.Box.H/2-0.5, crop.Box.X+crop.Box.W/2-0.5)
+		var err error
+		if uy, ux, err = trace.UnitAt(net.Layers, in, layer, cy, cx); err != nil {
+			return nil, err
+		}
+	}
+	var fields map[string]*trace.Field
+	predict := -1
+	if len(opt.Grid) == 0 {
+		var err error
+		if fields, predict, err = Sampling(ctx, net, crop.Input); err != nil {
+			return nil, err
+		}
+	}
+	r, err := trace.Trace(net.Layers, fields, in, layer, uy, ux, opt)
+	if err != nil {
+		return nil, err
+	}
+	toPhoto := func(p trace.Point) trace.Point {
+		p.Y, p.X = coco.CropToPhoto(crop.Rect, crop.Size, p.Y, p.X)
+		return p
+	}
+	out := &PhotoTrace{Crop: crop, Unit: toPhoto(r.Unit), Points: make([]trace.Point, len(r.Points)), UnitY: uy, UnitX: ux, Predict: predict}
+	for i, p := range r.Points {
+		out.Points[i] = toPhoto(p)
+	}
+	return out, nil
+}
+
+// PhotoBoxes returns the annotated boxes of the photo named file in the
+// run's instances files (the training file, then the test file), matched by
+// the file's base name, with their category names; nil when neither file
+// lists it.
+func (r *Run) PhotoBoxes(ctx context.Context, file string) ([]coco.Annotation, []string, error) {
+	c := r.Config.COCO
+	if r.Config.Data != "coco" || c == nil {
+		return nil, nil, nil
+	}
+	base := filepath.Base(file)
+	for _, ann := range []string{c.Ann, c.TestAnn} {
+		if ann == "" {
+			continue
+		}
+		x, err := coco.Load(ctx, ann, coco.LoadOptions{MinSize: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, im := range x.Images {
+			if path.Base(im.FileName) != base {
+				continue
+			}
+			var boxes []coco.Annotation
+			var names []string
+			for _, a := range x.Annotations {
+				if a.ImageID == im.ID {
+					boxes = append(boxes, a)
+					cat, _ := x.Category(a.CategoryID)
+					names = append(names, cat.Name)
+				}
+			}
+			return boxes, names, nil
+		}
+	}
+	return nil, nil, nil
+}

@@ -1,0 +1,129 @@
+package viz
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+)
+
+// KeyItem is one entry of a picture's key (its legend): a swatch and what
+// it means.
+type KeyItem struct {
+	// Mark is "disc", "small disc", "ring", "box", "thick box", "dashed box"
+	// or "bar" (a colour-bar swatch; Color is ignored).
+	Mark  string
+	Color color.NRGBA
+	Text  string
+}
+
+// Key geometry, in pixels.
+const (
+	keyPad    = 8
+	keySwatch = 22
+	keyGap    = 6
+	keyColGap = 18
+)
+
+// OverlayKey returns the key of an Overlay or a Context picture: the unit
+// marker, the points and how their size or opacity encodes the mask, plus
+// extra entries (boxes, crop extent) as given.
+func OverlayKey(weightBy string, points int, extra ...KeyItem) []KeyItem {
+	pts := fmt.Sprintf("sampling location (%d: every tap through every deformable layer below)", points)
+	switch weightBy {
+	case "size":
+		pts += "; area grows with the product of the DCNv2 masks along its path"
+	case "alpha":
+		pts += "; opacity grows with the product of the DCNv2 masks along its path"
+	}
+	items := []KeyItem{
+		{Mark: "ring", Color: defaultUnitColor, Text: "the unit: centre of its receptive field"},
+		{Mark: "disc", Color: defaultPointColor, Text: pts},
+	}
+	return append(items, extra...)
+}
+
+// WithKey returns img with a key band underneath: one entry a line, the
+// swatch left of its text, on white. Entries too long for the width are
+// clipped. It returns img itself when items is empty.
+func WithKey(img *image.NRGBA, items []KeyItem) (*image.NRGBA, error) {
+	if img == nil {
+		return nil, fmt.Errorf("viz: key: nil image")
+	}
+	if len(items) == 0 {
+		return img, nil
+	}
+	face, err := newFace(notePx)
+	if err != nil {
+		return nil, err
+	}
+	defer face.Close()
+	asc, desc := lineMetrics(face)
+	row := max(asc+desc, keySwatch-6) + 6
+	b := img.Bounds()
+	width := max(b.Dx(), 360)
+	height := b.Dy() + 2*keyPad + row*len(items)
+	if height > maxSidePx {
+		return nil, fmt.Errorf("viz: key: %d px high exceeds %d", height, maxSidePx)
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, width, height))
+	fillRect(out, out.Bounds(), white)
+	draw.Draw(out, image.Rect(0, 0, b.Dx(), b.Dy()), img, b.Min, draw.Src)
+	y := b.Dy() + keyPad
+	textX := keyPad + keySwatch + keyGap
+	for _, it := range items {
+		cy := float64(y) + float64(row)/2
+		drawSwatch(out, it, float64(keyPad), cy)
+		drawText(out, face, clipText(face, it.Text, width-textX-keyPad), textX, int(cy)+asc/2-1, textColor)
+		y += row
+	}
+	return out, nil
+}
+
+// drawSwatch draws an item's mark in a keySwatch-wide cell whose left edge
+// is x and whose vertical centre is cy.
+func drawSwatch(img *image.NRGBA, it KeyItem, x, cy float64) {
+	cx := x + keySwatch/2
+	switch it.Mark {
+	case "disc":
+		fillDisc(img, cx, cy, 4, it.Color, 1)
+	case "small disc":
+		fillDisc(img, cx, cy, 2.5, it.Color, 1)
+	case "ring":
+		fillRing(img, cx, cy, 5, 8, it.Color, 1)
+	case "box", "thick box", "dashed box":
+		r := image.Rect(int(x+2), int(cy-7), int(x+keySwatch-2), int(cy+7))
+		switch it.Mark {
+		case "box":
+			strokeRect(img, r, it.Color)
+		case "thick box":
+			strokeRect(img, r, it.Color)
+			strokeRect(img, r.Inset(1), it.Color)
+		default:
+			dashRect(img, r, it.Color, 1)
+		}
+	case "bar":
+		stops, _ := colormapStops("")
+		for i := 0; i < keySwatch; i++ {
+			c := interpolate(stops, float64(i)/float64(keySwatch-1))
+			fillRect(img, image.Rect(int(x)+i, int(cy-6), int(x)+i+1, int(cy+6)), c)
+		}
+	}
+}
+
+// dashRect draws the outline of r in dashes of 4 px, w px thick.
+func dashRect(img *image.NRGBA, r image.Rectangle, c color.NRGBA, w int) {
+	on := func(i int) bool { return (i/4)%2 == 0 }
+	for x := r.Min.X; x < r.Max.X; x++ {
+		if on(x - r.Min.X) {
+			fillRect(img, image.Rect(x, r.Min.Y, x+1, r.Min.Y+w), c)
+			fillRect(img, image.Rect(x, r.Max.Y-w, x+1, r.Max.Y), c)
+		}
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		if on(y - r.Min.Y) {
+			fillRect(img, image.Rect(r.Min.X, y, r.Min.X+w, y+1), c)
+			fillRect(img, image.Rect(r.Max.X-w, y, r.Max.X, y+1), c)
+		}
+	}
+}
