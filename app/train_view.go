@@ -232,8 +232,8 @@ func (f *trainForm) items() []*widget.FormItem {
 	} else {
 		items = append(items,
 			&widget.FormItem{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
-			&widget.FormItem{Text: "Test scales", Widget: container.NewBorder(nil, nil, nil, f.scaleMode, f.scales),
-				HintText: "Scaled-MNIST: start:stop:step or a list; seed: the seed's nearest, grey-fill transform"},
+			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: start:stop:step or a list"},
+			&widget.FormItem{Text: "Scaling", Widget: f.scaleMode, HintText: "seed: the seed's own (nearest)"},
 		)
 	}
 	return append(items,
