@@ -34,6 +34,12 @@ type HeatmapSpec struct {
 	Caption string
 	// Label names the colour bar's quantity, e.g. "|Δp| (px)" or "mask".
 	Label string
+	// Outline paints the colours opaque, exactly those of the colour bar,
+	// and draws the image over them as the outline of its bright parts
+	// (the iso-line of its mean brightness, white on a dark rim), instead of
+	// blending the colours over the image, which shifts them away from the
+	// bar. Alpha is then ignored.
+	Outline bool
 }
 
 // Heat map layout, in pixels.
@@ -137,7 +143,13 @@ func Heatmap(spec HeatmapSpec) (*image.NRGBA, error) {
 	img := image.NewNRGBA(image.Rect(0, 0, width, height))
 	fillRect(img, img.Bounds(), white)
 	drawScaled(img, spec.Image, image.Pt(heatPad, heatPad), s)
+	if spec.Outline {
+		alpha = 1
+	}
 	blendField(img, image.Rect(heatPad, heatPad, heatPad+pw, heatPad+ph), spec, iw, ih, s, stops, alpha)
+	if spec.Outline {
+		drawOutline(img, spec.Image, image.Pt(heatPad, heatPad), s)
+	}
 	strokeRect(img, image.Rect(heatPad-1, heatPad-1, heatPad+pw+1, heatPad+ph+1), frameColor)
 
 	for r := range ph {
@@ -310,4 +322,49 @@ func MaskField(f *trace.Field, tap int) ([]float64, error) {
 		out[i] /= float64(hi - lo)
 	}
 	return out, nil
+}
+
+// drawOutline draws the iso-line of src's mean brightness, src drawn with
+// its top-left corner at at and each pixel as an s×s block: canvas pixels
+// on the bright side that touch the dark side turn white, their dark
+// neighbours near-black, so that the outline shows over any colour.
+func drawOutline(dst *image.NRGBA, src image.Image, at image.Point, s int) {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	lum := make([]float64, w*h)
+	mean := 0.0
+	for y := range h {
+		for x := range w {
+			c := overWhite(src.At(b.Min.X+x, b.Min.Y+y))
+			v := 0.299*float64(c.R) + 0.587*float64(c.G) + 0.114*float64(c.B)
+			lum[y*w+x] = v
+			mean += v
+		}
+	}
+	mean /= float64(w * h)
+	bright := func(x, y int) bool { // canvas position relative to at
+		return lum[min(max(y/s, 0), h-1)*w+min(max(x/s, 0), w-1)] > mean
+	}
+	dark := color.NRGBA{0x10, 0x10, 0x10, 0xff}
+	for y := range h * s {
+		for x := range w * s {
+			in := bright(x, y)
+			edge := false
+			for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+				nx, ny := x+d[0], y+d[1]
+				if nx >= 0 && ny >= 0 && nx < w*s && ny < h*s && bright(nx, ny) != in {
+					edge = true
+					break
+				}
+			}
+			if !edge {
+				continue
+			}
+			c := dark
+			if in {
+				c = white
+			}
+			dst.SetNRGBA(at.X+x, at.Y+y, c)
+		}
+	}
 }

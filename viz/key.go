@@ -10,8 +10,9 @@ import (
 // KeyItem is one entry of a picture's key (its legend): a swatch and what
 // it means.
 type KeyItem struct {
-	// Mark is "disc", "small disc", "ring", "box", "thick box", "dashed box"
-	// or "bar" (a colour-bar swatch; Color is ignored).
+	// Mark is "disc", "small disc", "ring", "box", "thick box", "dashed box",
+	// "outline" (a heat map's image outline) or "bar" (a colour-bar swatch;
+	// Color is ignored).
 	Mark  string
 	Color color.NRGBA
 	Text  string
@@ -102,6 +103,10 @@ func drawSwatch(img *image.NRGBA, it KeyItem, x, cy float64) {
 		default:
 			dashRect(img, r, it.Color, 1)
 		}
+	case "outline":
+		fillRect(img, image.Rect(int(x), int(cy-6), int(x)+keySwatch, int(cy+6)), color.NRGBA{0x44, 0x44, 0x88, 0xff})
+		fillRect(img, image.Rect(int(x), int(cy), int(x)+keySwatch, int(cy+1)), white)
+		fillRect(img, image.Rect(int(x), int(cy+1), int(x)+keySwatch, int(cy+2)), color.NRGBA{0x10, 0x10, 0x10, 0xff})
 	case "bar":
 		stops, _ := colormapStops("")
 		for i := 0; i < keySwatch; i++ {
@@ -126,4 +131,42 @@ func dashRect(img *image.NRGBA, r image.Rectangle, c color.NRGBA, w int) {
 			fillRect(img, image.Rect(r.Max.X-w, y, r.Max.X, y+1), c)
 		}
 	}
+}
+
+// HeatmapKey returns the key of a Heatmap drawn with Outline: what the
+// colours and the line mean, and which scale the colours run to.
+func HeatmapKey(quantity, scale string) []KeyItem {
+	return []KeyItem{
+		{Mark: "bar", Text: quantity + ", per unit of the layer's output, spread over the pixels it covers; colours as on the bar (" + scale + ")"},
+		{Mark: "outline", Text: "outline of the image's bright parts (its mean brightness), drawn over the colours"},
+	}
+}
+
+// Column stacks pictures top to bottom on white, left-aligned, with gap
+// pixels between them: rows of SideBySide panels into one figure.
+func Column(gap int, rows ...*image.NRGBA) (*image.NRGBA, error) {
+	w, h := 0, 0
+	for i, r := range rows {
+		if r == nil {
+			return nil, fmt.Errorf("viz: column: row %d is nil", i)
+		}
+		w = max(w, r.Bounds().Dx())
+		h += r.Bounds().Dy()
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("viz: column: no rows")
+	}
+	h += gap * (len(rows) - 1)
+	if w > maxSidePx || h > maxSidePx {
+		return nil, fmt.Errorf("viz: column: %d×%d px exceeds %d px a side", w, h, maxSidePx)
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	fillRect(out, out.Bounds(), white)
+	y := 0
+	for _, r := range rows {
+		b := r.Bounds()
+		draw.Draw(out, image.Rect(0, y, b.Dx(), y+b.Dy()), r, b.Min, draw.Src)
+		y += b.Dy() + gap
+	}
+	return out, nil
 }

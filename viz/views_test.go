@@ -179,3 +179,28 @@ func TestDilationChart(t *testing.T) {
 		t.Error("empty report: no error")
 	}
 }
+
+// TestHeatmapOutlineKeepsTheBarsColours checks that with Outline the
+// colours away from the image's edges are exactly the colour bar's.
+func TestHeatmapOutlineKeepsTheBarsColours(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	for y := 10; y < 18; y++ {
+		for x := 10; x < 18; x++ {
+			img.Pix[y*28+x] = 255
+		}
+	}
+	out, err := Heatmap(HeatmapSpec{Image: img, Field: constField(7, 7, 0.5), H: 7, W: 7, VMin: 0, VMax: 1, Scale: 8, Outline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Colormap("viridis", 0.5)
+	for _, p := range []image.Point{{heatPad + 20, heatPad + 20}, {heatPad + 14*8, heatPad + 14*8}} {
+		if got := out.NRGBAAt(p.X, p.Y); got != want {
+			t.Errorf("at %v: %v, want the bar's %v", p, got, want)
+		}
+	}
+	// The bright square's edge at x = 10 (canvas 80) is outlined.
+	if got := out.NRGBAAt(heatPad+80, heatPad+14*8); got != white {
+		t.Errorf("outline at the square's left edge: %v", got)
+	}
+}

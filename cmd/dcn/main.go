@@ -31,6 +31,7 @@ Commands:
   heatmap     draw a deformable layer's offset lengths and mask over an image
   dilation    measure the deformable layers' effective dilation (the paper's table 2)
   replay      write an animated GIF of a unit or heat map over the epochs (or a digit's scales)
+  figure      draw the paper's three-panel figure (small digit, large digit, background)
   plot        write a run's curves and confusion matrices (PNG, SVG, PDF, CSV)
   predict     print a model's logits and class for test images or an image file
   import      make a run folder from a PyTorch state dict (.pt/.pth or safetensors)
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDilation(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = cmdReplay(ctx, args[1:], stdout, stderr)
+	case "figure":
+		err = cmdFigure(ctx, args[1:], stdout, stderr)
 	case "plot":
 		err = cmdPlot(ctx, args[1:], stdout, stderr)
 	case "predict":

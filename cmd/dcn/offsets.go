@@ -23,6 +23,7 @@ type inspectFlags struct {
 	run, image, model, layer, out string
 	index, epoch, scale           int
 	whole                         bool
+	object                        float64
 }
 
 func (f *inspectFlags) register(fs *flag.FlagSet) {
@@ -33,7 +34,8 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.layer, "layer", "", "deformable layer (default: the last)")
 	fs.IntVar(&f.epoch, "epoch", 0, "epoch whose checkpoint to use (default: the last)")
 	fs.IntVar(&f.scale, "scale", 0, "integer upscale of the image (default: longer side ≥ 448 px)")
-	fs.BoolVar(&f.whole, "whole", false, "run on the image at its own size instead of the training size")
+	fs.BoolVar(&f.whole, "whole", false, "run on the whole image instead of a training-size one (COCO: resized so that --object px objects meet the net at training scale, offsets clamped at the training bound)")
+	fs.Float64Var(&f.object, "object", 96, "with --whole on a COCO run: the side (px) of the objects to show at the scale the net was trained at")
 	fs.StringVar(&f.out, "out", "", "PNG file to write (required)")
 }
 
@@ -73,10 +75,29 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ins.in, err = run.PrepareImage(img, f.whole); err != nil {
+		ins.label = f.image
+		if f.whole && run.Config.Data == "coco" {
+			// Objects of --object px become crop-size objects, and the
+			// offsets are clamped at the bound training used, not at a
+			// quarter of the larger photo.
+			factor, err := run.WholeFactor(f.object)
+			if err != nil {
+				return nil, err
+			}
+			sc, err := run.PrepareScaled(img, factor)
+			if err != nil {
+				return nil, err
+			}
+			lim, err := train.TrainingLimits(net)
+			if err != nil {
+				return nil, err
+			}
+			ins.in = sc.Input
+			ins.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
+				f.image, sc.Factor, f.object, limitsText(lim))
+		} else if ins.in, err = run.PrepareImage(img, f.whole); err != nil {
 			return nil, err
 		}
-		ins.label = f.image
 	} else {
 		var label int
 		if ins.in, label, err = run.TestImage(f.index); err != nil {
@@ -267,7 +288,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		vmax, scaleName = v, "fixed"
 	}
 	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: vmax,
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName})
+		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName, Outline: true})
 	if err != nil {
 		return err
 	}
@@ -278,7 +299,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		p2, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mask, H: field.Ho, W: field.Wo, VMin: 0, VMax: 2,
-			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)"})
+			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)", Outline: true})
 		if err != nil {
 			return err
 		}
@@ -288,9 +309,26 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps (left) and DCNv2 mask (right, magma, fixed 0..2)", "|Δp|: "+scaleName)); err != nil {
+		return err
+	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of %s, epoch %d\n", f.out, ins.layer, f.model, ins.epoch)
 	return nil
+}
+
+// limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".
+func limitsText(lim map[string]float64) string {
+	names := make([]string, 0, len(lim))
+	for n := range lim {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%g (%s)", lim[n], n))
+	}
+	return strings.Join(parts, ", ")
 }

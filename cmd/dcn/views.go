@@ -14,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/dilation"
@@ -298,21 +299,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if e == 0 {
 			e = last
 		}
-		s := in.X.Shape()
-		raw := in.Picture.(*image.Gray)
 		for k := 5; k <= 15; k++ {
 			sc := float64(k) / 10
-			src := make([]float32, len(raw.Pix))
-			for i, p := range raw.Pix {
-				src[i] = float32(p)
-			}
-			dst := make([]float32, len(src))
-			data.ScaleImage(dst, src, s[2], s[3], sc)
-			g := image.NewGray(raw.Rect)
-			for i, v := range dst {
-				g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
-			}
-			sin, err := run.PrepareImage(g, true)
+			sin, err := scaleDigit(run, in, sc)
 			if err != nil {
 				return err
 			}
@@ -399,7 +388,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		} else {
 			fld := fr.fields[fr.layer]
 			if img, err = viz.Heatmap(viz.HeatmapSpec{Image: fr.in.Picture, Field: mags[i], H: fld.Ho, W: fld.Wo, VMin: 0, VMax: vmax, Scale: f.scale,
-				Caption: title, Label: "|Δp| (px), scale to the 99th pct of all frames"}); err != nil {
+				Caption: title, Label: "|Δp| (px), scale: 99th pct of all frames", Outline: true}); err != nil {
+				return err
+			}
+			if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp|", "99th percentile over every frame, fixed")); err != nil {
 				return err
 			}
 		}
@@ -409,5 +401,181 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d frames of %s on %s\n", f.out, len(imgs), f.model, label)
+	return nil
+}
+
+// scaleDigit scales an MNIST input's digit by sc about the image's centre
+// as Scaled-MNIST does (data.ScaleImage: bilinear, black fill).
+func scaleDigit(run *train.Run, in *train.Input, sc float64) (*train.Input, error) {
+	raw, ok := in.Picture.(*image.Gray)
+	if !ok {
+		return nil, fmt.Errorf("scaling needs an MNIST digit")
+	}
+	h, w := raw.Rect.Dy(), raw.Rect.Dx()
+	src := make([]float32, len(raw.Pix))
+	for i, p := range raw.Pix {
+		src[i] = float32(p)
+	}
+	dst := make([]float32, len(src))
+	data.ScaleImage(dst, src, h, w, sc)
+	g := image.NewGray(raw.Rect)
+	for i, v := range dst {
+		g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
+	}
+	return run.PrepareImage(g, true)
+}
+
+// brightCentre returns the centroid of a grey picture's pixels weighted by
+// brightness: where the digit is.
+func brightCentre(img *image.Gray) (y, x float64) {
+	sum := 0.0
+	for i, p := range img.Pix {
+		v := float64(p)
+		y += v * float64(i/img.Stride)
+		x += v * float64(i%img.Stride)
+		sum += v
+	}
+	if sum == 0 {
+		return float64(img.Rect.Dy()-1) / 2, float64(img.Rect.Dx()-1) / 2
+	}
+	return y / sum, x / sum
+}
+
+// cmdFigure draws the paper's three-panel figure (arXiv 1703.06211, fig. 5)
+// for a Scaled-MNIST run: a unit on a small digit (scale 0.6), on a large
+// one (scale 1.4) and on the background, the DCNN's sampling locations
+// above the plain CNN's regular grid.
+func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dcn figure", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runDir := fs.String("run", "", "run folder of an MNIST run with a cnn and a dcnn (required)")
+	index := fs.Int("index", 0, "test digit to scale")
+	layer := fs.String("layer", "", "deformable layer (default: the last)")
+	epoch := fs.Int("epoch", 0, "epoch (default: the last)")
+	small := fs.Float64("small", 0.6, "scale of the small digit")
+	large := fs.Float64("large", 1.4, "scale of the large digit")
+	out := fs.String("out", "", "PNG file to write (required)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *runDir == "" || *out == "" {
+		return fmt.Errorf("--run and --out are required")
+	}
+	for _, s := range []float64{*small, *large} {
+		if !(s >= data.MinScale && s <= data.MaxScale) {
+			return fmt.Errorf("scale %g: want %g to %g", s, data.MinScale, float64(data.MaxScale))
+		}
+	}
+	run, err := train.Open(*runDir)
+	if err != nil {
+		return err
+	}
+	if run.Config.Data != "mnist" || !slices.Contains(run.Config.Models, "dcnn") {
+		return fmt.Errorf("the three-panel figure scales an MNIST digit; %s is not an MNIST run with a dcnn", *runDir)
+	}
+	net, ep, err := run.LoadModel("dcnn", *epoch)
+	if err != nil {
+		return err
+	}
+	name := *layer
+	blocks := net.DeformBlocks()
+	var grid []string
+	for _, b := range blocks {
+		grid = append(grid, b.Name())
+	}
+	if name == "" {
+		name = grid[len(grid)-1]
+	}
+	in, label, err := run.TestImage(*index)
+	if err != nil {
+		return err
+	}
+	type panel struct {
+		title string
+		in    *train.Input
+		bg    bool
+	}
+	var panels []panel
+	for _, p := range []struct {
+		title string
+		s     float64
+		bg    bool
+	}{{fmt.Sprintf("small object (scale %.1f)", *small), *small, false}, {fmt.Sprintf("large object (scale %.1f)", *large), *large, false}, {"background (scale 1.0)", 1, true}} {
+		sin, err := scaleDigit(run, in, p.s)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, panel{p.title, sin, p.bg})
+	}
+	var cnn *model.Net[float32]
+	if slices.Contains(run.Config.Models, "cnn") {
+		if cnn, _, err = run.LoadModel("cnn", min(ep, mustLatest(run, "cnn"))); err != nil {
+			return err
+		}
+	}
+	var top, bottom []*image.NRGBA
+	npts := 0
+	for _, p := range panels {
+		fields, _, err := train.Sampling(ctx, net, p.in)
+		if err != nil {
+			return err
+		}
+		sz := p.in.X.Shape()
+		size := [2]int{sz[2], sz[3]}
+		cy, cx := brightCentre(p.in.Picture.(*image.Gray))
+		if p.bg {
+			cy, cx = 2, 2 // a corner, far from a centred digit
+		}
+		uy, ux, err := trace.UnitAt(net.Layers, size, name, cy, cx)
+		if err != nil {
+			return err
+		}
+		r, err := trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{})
+		if err != nil {
+			return err
+		}
+		npts = len(r.Points)
+		img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: r.Unit, Points: r.Points, WeightBy: "size",
+			Caption: fmt.Sprintf("DCNN %s · %s · unit (%d, %d)", name, p.title, uy, ux)})
+		if err != nil {
+			return err
+		}
+		top = append(top, img)
+		if cnn != nil {
+			g, err := trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid})
+			if err != nil {
+				return err
+			}
+			img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: g.Unit, Points: g.Points,
+				Caption: fmt.Sprintf("CNN %s · %s · regular grid", name, p.title)})
+			if err != nil {
+				return err
+			}
+			bottom = append(bottom, img)
+		}
+	}
+	rowA, err := viz.SideBySide(fmt.Sprintf("Deformable (%s, epoch %d): test digit %d (label %d)", *runDir, ep, *index, label), top...)
+	if err != nil {
+		return err
+	}
+	rows := []*image.NRGBA{rowA}
+	if len(bottom) > 0 {
+		rowB, err := viz.SideBySide("Plain CNN: the same units' regular grid", bottom...)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rowB)
+	}
+	fig, err := viz.Column(8, rows...)
+	if err != nil {
+		return err
+	}
+	if fig, err = viz.WithKey(fig, viz.OverlayKey("size", npts)); err != nil {
+		return err
+	}
+	if err := viz.SavePNG(*out, fig); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s of dcnn, epoch %d, test digit %d at scales %g and %g and the background\n", *out, name, ep, *index, *small, *large)
 	return nil
 }

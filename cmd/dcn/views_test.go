@@ -140,3 +140,26 @@ func TestOffsetsInContext(t *testing.T) {
 		t.Errorf("box beyond the photo exited %d: %s", code, errs)
 	}
 }
+
+func TestFigure(t *testing.T) {
+	dir := tinyMNISTRun(t)
+	out := filepath.Join(dir, "fig.png")
+	if code, _, errs := dcn(t, "figure", "--run", dir, "--index", "2", "--out", out); code != 0 {
+		t.Fatalf("figure exited %d: %s", code, errs)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 3*448 || b.Dy() < 2*448 {
+		t.Errorf("figure is %v: want three panels in two rows", b)
+	}
+	if code, _, errs := dcn(t, "figure", "--run", dir, "--small", "0", "--out", out); code == 0 || !strings.Contains(errs, "scale 0") {
+		t.Errorf("--small 3 exited %d: %s", code, errs)
+	}
+}
