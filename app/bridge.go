@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -74,8 +75,8 @@ type ModelState struct {
 	// "evaluating" or "done"; or "stopped" or "failed" when the session
 	// ended before the model finished.
 	State  string
-	Step   train.StepMetrics    // the latest step
-	Epochs []train.EpochMetrics // every finished epoch, in order
+	Step   metrics.Step    // the latest step
+	Epochs []metrics.Epoch // every finished epoch, in order
 	// StepX and StepY are the per-step training loss, decimated: X is in
 	// epochs (2.5 is half-way through the third epoch).
 	StepX, StepY []float64

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -84,7 +85,7 @@ func TestBridgeCoalescesEvents(t *testing.T) {
 	for _, m := range mnistModels {
 		wg.Go(func() {
 			for i := 1; i <= perModel; i++ {
-				b.emit(train.Event{Kind: train.KindStep, Model: m, Step: train.StepMetrics{
+				b.emit(train.Event{Kind: train.KindStep, Model: m, Step: metrics.Step{
 					Epoch: 1, Epochs: 1, Batch: i, Batches: perModel, Step: i, Loss: 1 / float64(i)}})
 			}
 		})
@@ -122,10 +123,10 @@ func TestSnapshotIsACopy(t *testing.T) {
 	h := newHarness(t, "/runs")
 	b := h.u.bridge
 	b.reset("/runs/x", "mnist", mnistModels)
-	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: train.EpochMetrics{Model: "cnn", Epoch: 1}})
-	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: train.StepMetrics{Epoch: 1, Batch: 1, Batches: 2, Loss: 1}})
+	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: metrics.Epoch{Model: "cnn", Epoch: 1}})
+	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: metrics.Step{Epoch: 1, Batch: 1, Batches: 2, Loss: 1}})
 	s := b.snapshot()
-	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: train.EpochMetrics{Model: "cnn", Epoch: 2}})
+	b.emit(train.Event{Kind: train.KindEpoch, Model: "cnn", Epoch: metrics.Epoch{Model: "cnn", Epoch: 2}})
 	s.Models[0].StepY[0] = 42
 	s2 := b.snapshot()
 	if len(s.Models[0].Epochs) != 1 || len(s2.Models[0].Epochs) != 2 {
@@ -169,10 +170,10 @@ func TestProgressText(t *testing.T) {
 	}{
 		{"waiting", ModelState{}, "waiting"},
 		{"built", ModelState{Params: 1234567}, "waiting · 1,234,567 parameters"},
-		{"paused", ModelState{State: "paused", Params: 5, Step: train.StepMetrics{Epoch: 1, Epochs: 2, Batch: 3, Batches: 4,
+		{"paused", ModelState{State: "paused", Params: 5, Step: metrics.Step{Epoch: 1, Epochs: 2, Batch: 3, Batches: 4,
 			Loss: 0.5, ImagesPerSecond: 99.6, ETA: 3700 * time.Second}},
 			"epoch 1/2 · batch 3/4 · loss 0.5000\n100 img/s · ETA 1h01m · paused"},
-		{"done", ModelState{State: "done", Step: train.StepMetrics{Epoch: 2, Epochs: 2, Batch: 4, Batches: 4}},
+		{"done", ModelState{State: "done", Step: metrics.Step{Epoch: 2, Epochs: 2, Batch: 4, Batches: 4}},
 			"epoch 2/2 · batch 4/4 · loss 0.0000\n0 img/s · done"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,7 +193,7 @@ func TestETACountsDownWhileEvaluating(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	b.now = func() time.Time { return clock }
 	b.reset("/runs/x", "mnist", []string{"cnn"})
-	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: train.StepMetrics{Epoch: 1, Epochs: 1, Batch: 4,
+	b.emit(train.Event{Kind: train.KindStep, Model: "cnn", Step: metrics.Step{Epoch: 1, Epochs: 1, Batch: 4,
 		Batches: 4, ETA: 30 * time.Second}})
 	b.emit(train.Event{Kind: train.KindState, Model: "cnn", State: "evaluating"})
 	b.tick()

@@ -24,7 +24,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // coco128 is the small COCO subset beside the repository: 128 train2017
@@ -43,12 +44,12 @@ func needCOCO128(t *testing.T) {
 
 // tinyCOCO trains in seconds on coco128: 16×16 crops of the 3 most frequent
 // categories, one epoch, every placement.
-func tinyCOCO(t *testing.T, place string) train.RunConfig {
+func tinyCOCO(t *testing.T, place string) experiment.RunConfig {
 	t.Helper()
-	rc := train.SeedProtocol()
+	rc := experiment.SeedProtocol()
 	rc.Data, rc.Models, rc.Scales, rc.Val, rc.Limit, rc.TestLimit = "coco", cocoModels(place), nil, 0, 0, 0
 	rc.Train.Epochs = 1
-	rc.COCO = train.DefaultCOCO(filepath.Join(coco128, "annotations", "instances_train2017.json"),
+	rc.COCO = experiment.DefaultCOCO(filepath.Join(coco128, "annotations", "instances_train2017.json"),
 		filepath.Join(coco128, "images", "train2017"))
 	rc.COCO.Size, rc.COCO.TopK = 16, 3
 	return rc
@@ -136,9 +137,9 @@ func TestResolveCOCO(t *testing.T) {
 func TestCOCOFormRoundTrip(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	for _, place := range []string{placeFirst, placeAll} {
-		rc := train.SeedProtocol()
+		rc := experiment.SeedProtocol()
 		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
-		rc.COCO = train.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
+		rc.COCO = experiment.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
 			filepath.Join(cocoFixture, "images", "train2017"))
 		rc.COCO.Size, rc.COCO.TopK, rc.COCO.MaxPerClass = 32, 5, 2000
 		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR = "sgd", 0.9, 0.001
@@ -477,7 +478,7 @@ func (h *harness) firstTestLabel(t *testing.T) int {
 	t.Helper()
 	rc := h.u.run.Config
 	rc.Limit = 1
-	d, err := train.LoadData(rc)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,8 +698,8 @@ func sampleCOCOSnapshot(runDir string) Snapshot {
 		ms.Name, ms.Arch, ms.State, ms.Params = m, "coco-"+m, "done", 287395+i*10000
 		ms.Epochs = slices.Clone(base.Epochs)
 		ms.Epochs[0].Model = m
-		ms.Epochs[0].TestAcc += train.Num(i)
-		ms.Epochs[0].Scaled, ms.Epochs[0].ScaledTestAcc = nil, train.Num(math.NaN())
+		ms.Epochs[0].TestAcc += metrics.Num(i)
+		ms.Epochs[0].Scaled, ms.Epochs[0].ScaledTestAcc = nil, metrics.Num(math.NaN())
 		ms.Step.Epoch, ms.Step.Batch = 4, 100
 		s.Models = append(s.Models, ms)
 	}

@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -78,13 +78,13 @@ func figureTitle(id figureID) string {
 // plotInput is everything the figures are drawn from: plain values, shared
 // read-only between the UI goroutine, the renderer and exports.
 type plotInput struct {
-	Data    string               // "mnist" or "coco"; "" before a run
-	Classes []string             // the class names, once the data is loaded
-	Records []train.EpochMetrics // every model's epochs
-	Steps   []viz.Series         // per-step training loss, one series per model
-	Smooth  float64              // smoothing weight of the per-step curve
-	LogY    bool                 // log scale for the loss figures
-	Epochs  int                  // the run's length, for the x axes; 0 follows the data
+	Data    string          // "mnist" or "coco"; "" before a run
+	Classes []string        // the class names, once the data is loaded
+	Records []metrics.Epoch // every model's epochs
+	Steps   []viz.Series    // per-step training loss, one series per model
+	Smooth  float64         // smoothing weight of the per-step curve
+	LogY    bool            // log scale for the loss figures
+	Epochs  int             // the run's length, for the x axes; 0 follows the data
 }
 
 // inputFrom gathers the plotted data of a snapshot.
@@ -217,7 +217,7 @@ func buildZoomedFigure(id figureID, in plotInput, z zoomLimits) (figureData, err
 		return figureData{plot: p, series: series}, err
 	}
 	if model, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
-		var last *train.EpochMetrics
+		var last *metrics.Epoch
 		for i := range in.Records {
 			if r := &in.Records[i]; r.Model == model && len(r.Confusion) > 0 && (last == nil || r.Epoch >= last.Epoch) {
 				last = r

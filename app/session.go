@@ -11,11 +11,13 @@ import (
 
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
 // session is one training run started from the window: a goroutine that
-// loads the data and trains every model through train.Session, and the
+// loads the data and trains every model through rundir.Session, and the
 // bridge's ticker goroutine beside it. The UI goroutine owns the pointer;
 // the fields below mu are shared with the worker.
 type session struct {
@@ -29,7 +31,7 @@ type session struct {
 
 // startSession starts training rc into run, reporting through b. It
 // returns at once; the session ends with b.finished.
-func startSession(rc train.RunConfig, run *train.Run, b *bridge) *session {
+func startSession(rc experiment.RunConfig, run *rundir.Run, b *bridge) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{cancel: cancel}
 	stop := make(chan struct{})
@@ -62,8 +64,8 @@ func outcome(err error) Phase {
 	return PhaseFailed
 }
 
-func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, b *bridge) error {
-	d, err := train.LoadDataContext(ctx, rc, b.loadProgress)
+func (s *session) work(ctx context.Context, rc experiment.RunConfig, run *rundir.Run, b *bridge) error {
+	d, err := experiment.LoadDataContext(ctx, rc, b.loadProgress)
 	if cerr := ctx.Err(); cerr != nil || err != nil {
 		s.discard(run, b)
 		if cerr != nil {
@@ -72,7 +74,7 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 		return fmt.Errorf("loading %s: %w", dataName(rc.Data), err)
 	}
 	b.setData(d.Classes, dataInfo(rc, d))
-	ts, err := train.NewSession(rc, d, run)
+	ts, err := rundir.NewSession(rc, d, run)
 	if err != nil {
 		s.discard(run, b)
 		return fmt.Errorf("building the models: %w", err)
@@ -97,7 +99,7 @@ func (s *session) work(ctx context.Context, rc train.RunConfig, run *train.Run, 
 // discard removes the run folder of a session that trained nothing (it
 // holds only its config), and tells the bridge so. A folder that cannot be
 // removed stays; the session's own error says what went wrong.
-func (s *session) discard(run *train.Run, b *bridge) {
+func (s *session) discard(run *rundir.Run, b *bridge) {
 	if gone, _ := run.DiscardIfEmpty(); gone {
 		b.discarded()
 	}
@@ -113,7 +115,7 @@ func dataName(data string) string {
 
 // dataInfo says in a line what the loaded data holds, with the entries of
 // the data set that were skipped.
-func dataInfo(rc train.RunConfig, d train.Data) string {
+func dataInfo(rc experiment.RunConfig, d train.Data) string {
 	n := func(s *data.Set) string {
 		if s == nil {
 			return "0"
@@ -178,7 +180,7 @@ func (s *session) wait() { s.wg.Wait() }
 
 // createRun makes a new run folder for rc under root, named after the
 // current time.
-func createRun(root string, rc train.RunConfig) (*train.Run, error) {
+func createRun(root string, rc experiment.RunConfig) (*rundir.Run, error) {
 	if root == "" {
 		return nil, errors.New("choose a folder for the runs")
 	}
@@ -193,7 +195,7 @@ func createRun(root string, rc train.RunConfig) (*train.Run, error) {
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
-	return train.Create(dir, rc)
+	return rundir.Create(dir, rc)
 }
 
 // defaultRunsDir is where runs go unless the user chose a folder.

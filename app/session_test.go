@@ -11,9 +11,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"github.com/deformscope/deformscope/model/experiment"
 	"go.uber.org/goleak"
-
-	"github.com/deformscope/deformscope/model/train"
 )
 
 const flowTimeout = 3 * time.Minute
@@ -222,7 +221,7 @@ func TestFormRoundTrip(t *testing.T) {
 	sgd.Train.Optimizer, sgd.Train.Momentum, sgd.Train.LR, sgd.Train.Seed = "sgd", 0.9, 0.05, 7
 	for _, tc := range []struct {
 		name string
-		rc   train.RunConfig
+		rc   experiment.RunConfig
 	}{
 		{"demo", demoConfig()},
 		{"default", defaultConfig()},

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -85,8 +85,8 @@ type trainForm struct {
 
 // defaultConfig is the form's starting point: the seed study's
 // Scaled-MNIST protocol on a subset that trains in minutes on a laptop.
-func defaultConfig() train.RunConfig {
-	rc := train.SeedProtocol()
+func defaultConfig() experiment.RunConfig {
+	rc := experiment.SeedProtocol()
 	rc.Train.Epochs = 3
 	rc.Limit, rc.Val, rc.TestLimit = 10000, 2000, 2000
 	return rc
@@ -94,8 +94,8 @@ func defaultConfig() train.RunConfig {
 
 // demoConfig is what --demo trains: small enough to draw curves within a
 // minute or two.
-func demoConfig() train.RunConfig {
-	rc := train.SeedProtocol()
+func demoConfig() experiment.RunConfig {
+	rc := experiment.SeedProtocol()
 	rc.Train.Epochs = 3
 	rc.Limit, rc.Val, rc.TestLimit = 2000, 500, 1000
 	rc.Scales = []float64{0.6, 0.8, 1.0, 1.2, 1.4}
@@ -166,7 +166,7 @@ func (f *trainForm) models() []string {
 	if f.coco() {
 		return cocoModels(f.place.Selected)
 	}
-	return slices.Clone(train.MNISTModels)
+	return slices.Clone(experiment.MNISTModels)
 }
 
 func (f *trainForm) notify() {
@@ -248,7 +248,7 @@ func (f *trainForm) items() []*widget.FormItem {
 
 // set shows rc in the form. An MNIST config leaves the COCO fields as they
 // are, and the other way round.
-func (f *trainForm) set(rc train.RunConfig) {
+func (f *trainForm) set(rc experiment.RunConfig) {
 	if rc.DCNv1 {
 		f.arch.SetSelected(archV1)
 	} else {
@@ -295,8 +295,8 @@ func formatScales(s []float64) string {
 
 // config reads the form into a run configuration, naming the first field
 // that does not parse.
-func (f *trainForm) config() (train.RunConfig, error) {
-	rc := train.SeedProtocol()
+func (f *trainForm) config() (experiment.RunConfig, error) {
+	rc := experiment.SeedProtocol()
 	rc.DCNv1 = f.arch.Selected == archV1
 	type intField struct {
 		name     string
@@ -318,7 +318,7 @@ func (f *trainForm) config() (train.RunConfig, error) {
 			return rc, err
 		}
 		rc.Data, rc.Models = "coco", f.models()
-		rc.COCO = train.DefaultCOCO(src.Ann, src.Images)
+		rc.COCO = experiment.DefaultCOCO(src.Ann, src.Images)
 		rc.COCO.TestAnn, rc.COCO.TestImages = src.TestAnn, src.TestImages
 		ints = append(ints, intField{"crop size", f.cropSize, 8, 1024, &rc.COCO.Size},
 			intField{"categories", f.topK, 2, 255, &rc.COCO.TopK},

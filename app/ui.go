@@ -5,7 +5,7 @@
 // and confusion matrices, an Offsets view of the learned sampling locations
 // over an image, and figure export.
 //
-// Training runs in background goroutines (train.Session); bridge.go is the
+// Training runs in background goroutines (rundir.Session); bridge.go is the
 // one place where their events reach the widgets. The package never imports
 // Fyne's app package (the GL driver), so its tests run with Fyne's test
 // driver and no display; cmd/deformscope creates the real app.
@@ -24,8 +24,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // Options are the command-line choices of the app.
@@ -44,11 +44,11 @@ const (
 )
 
 // mnistModels are the models of an MNIST run, in order.
-var mnistModels = slices.Clone(train.MNISTModels)
+var mnistModels = slices.Clone(experiment.MNISTModels)
 
 // allModels are the models any run can have: MNIST's, then COCO's
 // deformable ones (cnn, dcnn, dcnn-first, dcnn-middle, dcnn-last).
-var allModels = append(slices.Clone(train.MNISTModels), deformables(train.COCOModels)...)
+var allModels = append(slices.Clone(experiment.MNISTModels), deformables(experiment.COCOModels)...)
 
 // UI is the main window's state. Its fields belong to the UI goroutine,
 // except where a comment says otherwise.
@@ -85,11 +85,11 @@ type UI struct {
 	offsets     *offsetsView
 	tabs        *container.AppTabs
 
-	sess     *session   // the last session started, nil before
-	run      *train.Run // its run folder
-	last     Snapshot   // the last snapshot applied
-	recKey   string     // what the plotted records were, to spot changes
-	stepKey  string     // likewise for the per-step curves
+	sess     *session    // the last session started, nil before
+	run      *rundir.Run // its run folder
+	last     Snapshot    // the last snapshot applied
+	recKey   string      // what the plotted records were, to spot changes
+	stepKey  string      // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
 	ready    bool // newUI has built every widget

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 var update = flag.Bool("update", false, "regenerate the golden images in testdata")
@@ -67,8 +67,8 @@ func steps(n int) []float64 {
 // epochRecords returns hand-built per-epoch records of cnn and dcnn over 14
 // epochs, shaped like the seed study's Scaled-MNIST run (CNN 90.03 % against
 // DCNN 92.90 % at the end); dcnn's validation loss is missing at epoch 5.
-func epochRecords() []train.EpochMetrics {
-	var recs []train.EpochMetrics
+func epochRecords() []metrics.Epoch {
+	var recs []metrics.Epoch
 	scales := []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5}
 	for e := 1; e <= 14; e++ {
 		for _, m := range []struct {
@@ -82,7 +82,7 @@ func epochRecords() []train.EpochMetrics {
 			if m.name == "dcnn" && e == 5 {
 				val = nan
 			}
-			var sc []train.ScaleAcc
+			var sc []metrics.ScaleAcc
 			for _, s := range scales {
 				// Accuracy falls away from the training scale 1.0, more
 				// for small digits; the DCNN falls less.
@@ -90,13 +90,13 @@ func epochRecords() []train.EpochMetrics {
 				if m.name == "dcnn" {
 					drop *= 0.7
 				}
-				sc = append(sc, train.ScaleAcc{Scale: s, Acc: train.Num(math.Min(99.5, m.acc-drop) - 14/t)})
+				sc = append(sc, metrics.ScaleAcc{Scale: s, Acc: metrics.Num(math.Min(99.5, m.acc-drop) - 14/t)})
 			}
-			recs = append(recs, train.EpochMetrics{
+			recs = append(recs, metrics.Epoch{
 				Model: m.name, Epoch: e,
-				TrainLoss: train.Num(train_), ValLoss: train.Num(val),
-				TrainAcc: train.Num(m.acc - 8/t), ValAcc: train.Num(m.acc - 9/t),
-				ScaledTestAcc: train.Num(m.scaledBase - 12/t), Scaled: sc,
+				TrainLoss: metrics.Num(train_), ValLoss: metrics.Num(val),
+				TrainAcc: metrics.Num(m.acc - 8/t), ValAcc: metrics.Num(m.acc - 9/t),
+				ScaledTestAcc: metrics.Num(m.scaledBase - 12/t), Scaled: sc,
 			})
 		}
 	}

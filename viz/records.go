@@ -7,24 +7,24 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // epochMetric is one metric that EpochSeries plots.
 type epochMetric struct {
 	key, label string
-	get        func(train.EpochMetrics) train.Num
+	get        func(metrics.Epoch) metrics.Num
 }
 
 // epochMetrics maps EpochSeries' metric keys to their labels and fields.
 var epochMetrics = []epochMetric{
-	{"train_loss", "train loss", func(m train.EpochMetrics) train.Num { return m.TrainLoss }},
-	{"val_loss", "val loss", func(m train.EpochMetrics) train.Num { return m.ValLoss }},
-	{"test_loss", "test loss", func(m train.EpochMetrics) train.Num { return m.TestLoss }},
-	{"train_acc", "train acc", func(m train.EpochMetrics) train.Num { return m.TrainAcc }},
-	{"val_acc", "val acc", func(m train.EpochMetrics) train.Num { return m.ValAcc }},
-	{"test_acc", "test acc", func(m train.EpochMetrics) train.Num { return m.TestAcc }},
-	{"scaled_test_acc", "scaled test acc", func(m train.EpochMetrics) train.Num { return m.ScaledTestAcc }},
+	{"train_loss", "train loss", func(m metrics.Epoch) metrics.Num { return m.TrainLoss }},
+	{"val_loss", "val loss", func(m metrics.Epoch) metrics.Num { return m.ValLoss }},
+	{"test_loss", "test loss", func(m metrics.Epoch) metrics.Num { return m.TestLoss }},
+	{"train_acc", "train acc", func(m metrics.Epoch) metrics.Num { return m.TrainAcc }},
+	{"val_acc", "val acc", func(m metrics.Epoch) metrics.Num { return m.ValAcc }},
+	{"test_acc", "test acc", func(m metrics.Epoch) metrics.Num { return m.TestAcc }},
+	{"scaled_test_acc", "scaled test acc", func(m metrics.Epoch) metrics.Num { return m.ScaledTestAcc }},
 }
 
 // EpochMetricKeys returns the metric keys that EpochSeries accepts, in a
@@ -49,7 +49,7 @@ func displayName(model string) string { return strings.ToUpper(model) }
 // that train and validation curves can share a figure. When a model has
 // several records of one epoch (a resumed run), the last one counts. An
 // unknown metric is an error; no records give no series.
-func EpochSeries(recs []train.EpochMetrics, metric string) ([]Series, error) {
+func EpochSeries(recs []metrics.Epoch, metric string) ([]Series, error) {
 	i := slices.IndexFunc(epochMetrics, func(m epochMetric) bool { return m.key == metric })
 	if i < 0 {
 		return nil, fmt.Errorf("viz: unknown epoch metric %q (want one of %s)", metric, strings.Join(EpochMetricKeys(), ", "))
@@ -78,7 +78,7 @@ func EpochSeries(recs []train.EpochMetrics, metric string) ([]Series, error) {
 // NaN in every record; it is named like "DCNN (epoch 12)". X is the scale in
 // increasing order and Y the accuracy in percent. A model whose chosen record
 // holds no per-scale accuracies gives no series.
-func ScaleSeries(recs []train.EpochMetrics) []Series {
+func ScaleSeries(recs []metrics.Epoch) []Series {
 	var out []Series
 	for _, model := range modelsOf(recs) {
 		rs := latestPerEpoch(recs, model)
@@ -94,7 +94,7 @@ func ScaleSeries(recs []train.EpochMetrics) []Series {
 			continue
 		}
 		sc := slices.Clone(r.Scaled)
-		slices.SortStableFunc(sc, func(a, b train.ScaleAcc) int { return cmp.Compare(a.Scale, b.Scale) })
+		slices.SortStableFunc(sc, func(a, b metrics.ScaleAcc) int { return cmp.Compare(a.Scale, b.Scale) })
 		s := Series{Name: fmt.Sprintf("%s (epoch %d)", displayName(model), r.Epoch), Model: model,
 			X: make([]float64, len(sc)), Y: make([]float64, len(sc))}
 		for j, a := range sc {
@@ -108,7 +108,7 @@ func ScaleSeries(recs []train.EpochMetrics) []Series {
 // StepLossSeries builds the per-step training-loss series of one model from
 // its step snapshots: X is the global step, Y the loss, named like
 // "CNN train loss".
-func StepLossSeries(model string, steps []train.StepMetrics) Series {
+func StepLossSeries(model string, steps []metrics.Step) Series {
 	s := Series{Name: displayName(model) + " train loss", Model: model,
 		X: make([]float64, len(steps)), Y: make([]float64, len(steps))}
 	for i, st := range steps {
@@ -118,7 +118,7 @@ func StepLossSeries(model string, steps []train.StepMetrics) Series {
 }
 
 // modelsOf returns the model names in recs in order of first appearance.
-func modelsOf(recs []train.EpochMetrics) []string {
+func modelsOf(recs []metrics.Epoch) []string {
 	var models []string
 	for _, r := range recs {
 		if !slices.Contains(models, r.Model) {
@@ -130,14 +130,14 @@ func modelsOf(recs []train.EpochMetrics) []string {
 
 // latestPerEpoch returns model's records sorted by epoch, keeping the last
 // record of each epoch.
-func latestPerEpoch(recs []train.EpochMetrics, model string) []train.EpochMetrics {
-	var rs []train.EpochMetrics
+func latestPerEpoch(recs []metrics.Epoch, model string) []metrics.Epoch {
+	var rs []metrics.Epoch
 	for _, r := range recs {
 		if r.Model == model {
 			rs = append(rs, r)
 		}
 	}
-	slices.SortStableFunc(rs, func(a, b train.EpochMetrics) int { return cmp.Compare(a.Epoch, b.Epoch) })
+	slices.SortStableFunc(rs, func(a, b metrics.Epoch) int { return cmp.Compare(a.Epoch, b.Epoch) })
 	out := rs[:0]
 	for i, r := range rs {
 		if i+1 < len(rs) && rs[i+1].Epoch == r.Epoch {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 func TestWriteCSV(t *testing.T) {
@@ -62,18 +62,18 @@ func TestWriteCSV(t *testing.T) {
 // recordsForSeries are hand-built records: dcnn's first, epochs out of
 // order, epoch 2 of cnn recorded twice (a resumed run; the second counts),
 // and missing values.
-func recordsForSeries() []train.EpochMetrics {
-	n := train.Num(math.NaN())
-	sc := func(accs ...float64) []train.ScaleAcc {
+func recordsForSeries() []metrics.Epoch {
+	n := metrics.Num(math.NaN())
+	sc := func(accs ...float64) []metrics.ScaleAcc {
 		// Given for scales 1.5, 0.5, 1.0, out of order on purpose.
 		scales := []float64{1.5, 0.5, 1.0}
-		var out []train.ScaleAcc
+		var out []metrics.ScaleAcc
 		for i, a := range accs {
-			out = append(out, train.ScaleAcc{Scale: scales[i], Acc: train.Num(a)})
+			out = append(out, metrics.ScaleAcc{Scale: scales[i], Acc: metrics.Num(a)})
 		}
 		return out
 	}
-	return []train.EpochMetrics{
+	return []metrics.Epoch{
 		{Model: "dcnn", Epoch: 1, TrainLoss: 1.0, ValLoss: 1.1, TrainAcc: 60, ScaledTestAcc: 70, Scaled: sc(60, 65, 85)},
 		{Model: "cnn", Epoch: 2, TrainLoss: 0.9, ValLoss: 1.0, TrainAcc: 70, ScaledTestAcc: 75, Scaled: sc(50, 60, 90)},
 		{Model: "cnn", Epoch: 1, TrainLoss: 1.2, ValLoss: n, TrainAcc: 50, ScaledTestAcc: 72, Scaled: sc(40, 50, 80)},
@@ -154,7 +154,7 @@ func TestScaleSeries(t *testing.T) {
 }
 
 func TestStepLossSeries(t *testing.T) {
-	got := StepLossSeries("dcnn", []train.StepMetrics{{Step: 1, Loss: 2.3}, {Step: 2, Loss: math.NaN()}, {Step: 3, Loss: 1.9}})
+	got := StepLossSeries("dcnn", []metrics.Step{{Step: 1, Loss: 2.3}, {Step: 2, Loss: math.NaN()}, {Step: 3, Loss: 1.9}})
 	checkSeries(t, []Series{got}, []Series{{Name: "DCNN train loss", Model: "dcnn", X: []float64{1, 2, 3}, Y: []float64{2.3, nan, 1.9}}})
 }
 

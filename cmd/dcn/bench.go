@@ -11,7 +11,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -61,7 +63,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			res.DCNLayerMS, res.ConvLayerMS = d, c
 		}
 	}
-	for _, name := range train.MNISTModels {
+	for _, name := range experiment.MNISTModels {
 		v, steps, err := trainThroughput(ctx, name, *images)
 		if err != nil {
 			return err
@@ -132,14 +134,14 @@ func median(runs int, fn func()) float64 {
 // MNIST training images (batches of 64, Adam lr 1e-3) and returns the
 // images per second after 5 warm-up steps.
 func trainThroughput(ctx context.Context, name string, images int) (float64, int, error) {
-	rc := train.RunConfig{Data: "mnist", Models: []string{name}, Limit: images,
+	rc := experiment.RunConfig{Data: "mnist", Models: []string{name}, Limit: images,
 		Train: train.Config{Epochs: 1, Batch: 64, Optimizer: "adam", LR: 1e-3, Seed: 1}}
-	d, err := train.LoadData(rc)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		return 0, 0, err
 	}
 	d.Test = nil
-	s, err := train.NewSession(rc, d, nil)
+	s, err := rundir.NewSession(rc, d, nil)
 	if err != nil {
 		return 0, 0, err
 	}

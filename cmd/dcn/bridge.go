@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
-	"github.com/deformscope/deformscope/model/train"
 )
 
 // prediction is one input's result in dcn predict's output.
@@ -50,7 +52,7 @@ func parseRange(s string) (int, int, error) {
 }
 
 // pickModel returns the model flag, or the run's only model.
-func pickModel(run *train.Run, m string) (string, error) {
+func pickModel(run *rundir.Run, m string) (string, error) {
 	models := run.Config.Models
 	if m == "" {
 		if len(models) == 1 {
@@ -82,7 +84,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if (*index == "") == (*img == "") {
 		return fmt.Errorf("give exactly one of --index A:B and --image FILE")
 	}
-	run, err := train.Open(*dir)
+	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	out := predictOutput{Model: m, Arch: net.Arch, Epoch: ep}
-	forward := func(in *train.Input) (prediction, error) {
+	forward := func(in *inspect.Input) (prediction, error) {
 		y, err := net.Forward(in.X, false)
 		if err != nil {
 			return prediction{}, err
@@ -104,11 +106,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return prediction{Logits: logits, Class: nn.Argmax(logits)}, nil
 	}
 	if *img != "" {
-		pic, err := train.ReadImage(*img)
+		pic, err := inspect.ReadImage(*img)
 		if err != nil {
 			return err
 		}
-		in, err := run.PrepareImage(pic, false)
+		in, err := inspect.PrepareImage(run.Config, pic, false)
 		if err != nil {
 			return err
 		}
@@ -125,7 +127,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		rc := run.Config
 		rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
-		d, err := train.LoadData(rc)
+		d, err := experiment.LoadData(rc)
 		if err != nil {
 			return err
 		}
@@ -136,7 +138,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			in, err := train.TestInput(d.Test, i)
+			in, err := inspect.TestInput(d.Test, i)
 			if err != nil {
 				return err
 			}
@@ -207,7 +209,7 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *format != "pytorch" {
 		return fmt.Errorf("--format %q: the one format is pytorch", *format)
 	}
-	run, err := train.Open(*dir)
+	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,12 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/ckpt"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 )
 
 const bridgeData = "../../model/torchfile/testdata"
@@ -156,14 +158,14 @@ func TestExportRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, name := range torchfile.Archs {
 		a, _ := torchfile.ParseArch(name)
-		rc := train.SeedProtocol()
+		rc := experiment.SeedProtocol()
 		rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, "test"
 		if a.Data == "coco" {
 			rc.Data, rc.Scales = "coco", nil
-			rc.COCO = train.DefaultCOCO("", "")
+			rc.COCO = experiment.DefaultCOCO("", "")
 			rc.COCO.Size, rc.COCO.TopK = 16, 7
 		}
-		net, err := train.NewNet(rc, a.Model) // PyTorch's initialisation
+		net, err := experiment.NewNet(rc, a.Model) // PyTorch's initialisation
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +176,7 @@ func TestExportRoundTrip(t *testing.T) {
 				}
 			}
 		}
-		run, err := train.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
+		run, err := rundir.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +235,7 @@ func compareCapture(t *testing.T, dir string, net *model.Net[float32], x *nn.Ten
 		t.Fatal(err)
 	}
 	one, _ := nn.FromSlice(x.Data()[:net.InC*net.InH*net.InW], 1, net.InC, net.InH, net.InW)
-	fields, _, err := train.Sampling(context.Background(), net, &train.Input{X: one})
+	fields, _, err := inspect.Sampling(context.Background(), net, &inspect.Input{X: one})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +322,32 @@ func TestOffsetsCapture(t *testing.T) {
 		if code, _, errs := dcn(t, append([]string{"offsets", "--capture", capPath}, bad...)...); code != 1 || errs == "" {
 			t.Errorf("offsets %v exited %d: %s", bad, code, errs)
 		}
+	}
+}
+
+// TestPredictImage imports the COCO fixture without a crop set and predicts
+// a coco128 photo, prepared as the Offsets view and evaluation prepare one.
+func TestPredictImage(t *testing.T) {
+	_, images := coco128(t)
+	photo := filepath.Join(images, "000000000009.jpg")
+	dir := filepath.Join(t.TempDir(), "coco")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, "coco-dcnn-middle.safetensors"), "--arch", "coco-dcnn-middle",
+		"--classes", "10", "--crop-size", "32", "--out", dir); code != 0 {
+		t.Fatalf("import exited %d: %s", code, errs)
+	}
+	code, out, errs := dcn(t, "predict", "--run", dir, "--image", photo, "--json")
+	if code != 0 {
+		t.Fatalf("predict exited %d: %s", code, errs)
+	}
+	var p predictOutput
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Model != "dcnn-middle" || len(p.Predictions) != 1 || len(p.Predictions[0].Logits) != 10 || p.Predictions[0].Image != photo {
+		t.Errorf("predict printed %s", out)
+	}
+	// Without a crop set there are no test images, and the error says so.
+	if code, _, errs := dcn(t, "predict", "--run", dir, "--index", "0:2"); code != 1 || !strings.Contains(errs, "--ann and --images") {
+		t.Errorf("predict --index on a run without crops exited %d: %s", code, errs)
 	}
 }

@@ -10,18 +10,20 @@ import (
 	"text/tabwriter"
 
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // evalResult is one model's evaluation, as `dcn eval --json` prints it.
 type evalResult struct {
-	Model         string           `json:"model"`
-	Arch          string           `json:"arch"`
-	Epoch         int              `json:"epoch"`
-	TestLoss      train.Num        `json:"test_loss"`
-	TestAcc       train.Num        `json:"test_acc"`
-	ScaledTestAcc train.Num        `json:"scaled_test_acc"`
-	Scaled        []train.ScaleAcc `json:"scaled,omitempty"`
+	Model         string             `json:"model"`
+	Arch          string             `json:"arch"`
+	Epoch         int                `json:"epoch"`
+	TestLoss      metrics.Num        `json:"test_loss"`
+	TestAcc       metrics.Num        `json:"test_acc"`
+	ScaledTestAcc metrics.Num        `json:"scaled_test_acc"`
+	Scaled        []metrics.ScaleAcc `json:"scaled,omitempty"`
 }
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +40,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
 	}
-	run, err := train.Open(*dir)
+	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err
 	}
@@ -63,11 +65,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *testLimit >= 0 {
 		rc.TestLimit = *testLimit
 	}
-	d, err := train.LoadData(rc)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		return err
 	}
-	s, err := train.NewSession(rc, d, nil)
+	s, err := rundir.NewSession(rc, d, nil)
 	if err != nil {
 		return err
 	}

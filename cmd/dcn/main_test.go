@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 func dcn(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -322,10 +322,10 @@ func TestModelListDeformSets(t *testing.T) {
 // TestCOCOSeedTable checks that each of our figures lands next to the seed's: the last epoch's test accuracy, and
 // the max over the epochs of train and test accuracy per placement.
 func TestCOCOSeedTable(t *testing.T) {
-	rec := func(m string, ep int, tr, te float64) train.EpochMetrics {
-		return train.EpochMetrics{Model: m, Epoch: ep, TrainAcc: train.Num(tr), TestAcc: train.Num(te)}
+	rec := func(m string, ep int, tr, te float64) metrics.Epoch {
+		return metrics.Epoch{Model: m, Epoch: ep, TrainAcc: metrics.Num(tr), TestAcc: metrics.Num(te)}
 	}
-	recs := []train.EpochMetrics{
+	recs := []metrics.Epoch{
 		rec("cnn", 1, 40, 50), rec("cnn", 2, 45, 48),
 		rec("dcnn-middle", 1, 52, 60), rec("dcnn-middle", 2, 51, 55),
 		rec("dcnn-last", 1, 30, 20), rec("dcnn-last", 2, 35, 25),

@@ -12,9 +12,10 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -41,10 +42,10 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 
 // inspection is a loaded model with its sampling fields on one image.
 type inspection struct {
-	run     *train.Run
+	run     *rundir.Run
 	net     *model.Net[float32]
 	epoch   int
-	in      *train.Input
+	in      *inspect.Input
 	fields  map[string]*trace.Field
 	layer   string
 	label   string // "test image 7 (label 3)" or the file name
@@ -58,7 +59,7 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 	if (f.image == "") == (f.index < 0) {
 		return nil, fmt.Errorf("give exactly one of --image FILE and --index N")
 	}
-	run, err := train.Open(f.run)
+	run, err := rundir.Open(f.run)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 	}
 	ins := &inspection{run: run, net: net, epoch: epoch}
 	if f.image != "" {
-		img, err := train.ReadImage(f.image)
+		img, err := inspect.ReadImage(f.image)
 		if err != nil {
 			return nil, err
 		}
@@ -80,32 +81,32 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 			// Objects of --object px become crop-size objects, and the
 			// offsets are clamped at the bound training used, not at a
 			// quarter of the larger photo.
-			factor, err := run.WholeFactor(f.object)
+			factor, err := inspect.WholeFactor(run, f.object)
 			if err != nil {
 				return nil, err
 			}
-			sc, err := run.PrepareScaled(img, factor)
+			sc, err := inspect.PrepareScaled(run, img, factor)
 			if err != nil {
 				return nil, err
 			}
-			lim, err := train.TrainingLimits(net)
+			lim, err := inspect.TrainingLimits(net)
 			if err != nil {
 				return nil, err
 			}
 			ins.in = sc.Input
 			ins.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
 				f.image, sc.Factor, f.object, limitsText(lim))
-		} else if ins.in, err = run.PrepareImage(img, f.whole); err != nil {
+		} else if ins.in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
 			return nil, err
 		}
 	} else {
 		var label int
-		if ins.in, label, err = run.TestImage(f.index); err != nil {
+		if ins.in, label, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return nil, err
 		}
 		ins.label = fmt.Sprintf("test image %d (label %d)", f.index, label)
 	}
-	if ins.fields, ins.predict, err = train.Sampling(ctx, net, ins.in); err != nil {
+	if ins.fields, ins.predict, err = inspect.Sampling(ctx, net, ins.in); err != nil {
 		return nil, err
 	}
 	blocks := net.DeformBlocks()
@@ -222,7 +223,7 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func mustLatest(r *train.Run, model string) int {
+func mustLatest(r *rundir.Run, model string) int {
 	e, _ := r.LatestCheckpoint(model)
 	return e
 }

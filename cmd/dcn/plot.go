@@ -11,7 +11,8 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -34,7 +35,7 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
 	}
-	run, err := train.Open(*dir)
+	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, m := range run.Config.Models {
-		var last *train.EpochMetrics
+		var last *metrics.Epoch
 		for i := range recs {
 			if recs[i].Model == m && len(recs[i].Confusion) > 0 && (last == nil || recs[i].Epoch > last.Epoch) {
 				last = &recs[i]

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -23,13 +25,13 @@ type progress struct {
 	mu       sync.Mutex
 	last     time.Time
 	models   []string
-	steps    map[string]train.StepMetrics
+	steps    map[string]metrics.Step
 	state    map[string]string
 	lineOpen bool
 }
 
 func newProgress(w io.Writer, models []string) *progress {
-	p := &progress{w: w, models: models, steps: map[string]train.StepMetrics{}, state: map[string]string{}, every: 5 * time.Second}
+	p := &progress{w: w, models: models, steps: map[string]metrics.Step{}, state: map[string]string{}, every: 5 * time.Second}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty, p.every = true, 250*time.Millisecond
@@ -94,14 +96,14 @@ func (p *progress) done() {
 	p.clear()
 }
 
-func pctStr(n train.Num) string {
+func pctStr(n metrics.Num) string {
 	if n != n {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f%%", float64(n))
 }
 
-func epochLine(m train.EpochMetrics) string {
+func epochLine(m metrics.Epoch) string {
 	s := fmt.Sprintf("%s epoch %d: train loss %.4f acc %s", m.Model, m.Epoch, float64(m.TrainLoss), pctStr(m.TrainAcc))
 	if m.ValAcc == m.ValAcc {
 		s += fmt.Sprintf(" | val loss %.4f acc %s", float64(m.ValLoss), pctStr(m.ValAcc))
@@ -139,7 +141,7 @@ func modelList(data, s, deform string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--deform: %w", err)
 		}
-		if name := train.DeformModelName(data, set); !slices.Contains(dcnns, name) {
+		if name := experiment.DeformModelName(data, set); !slices.Contains(dcnns, name) {
 			dcnns = append(dcnns, name)
 		}
 	}
@@ -152,9 +154,9 @@ func modelList(data, s, deform string) ([]string, error) {
 		return dcnns, nil
 	case "all":
 		if data == "coco" {
-			return slices.Clone(train.COCOModels), nil
+			return slices.Clone(experiment.COCOModels), nil
 		}
-		return slices.Clone(train.MNISTModels), nil
+		return slices.Clone(experiment.MNISTModels), nil
 	}
 	return nil, fmt.Errorf("--model must be cnn, dcnn, both or all, got %q", s)
 }

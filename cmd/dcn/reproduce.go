@@ -15,6 +15,9 @@ import (
 
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -48,12 +51,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	var run *train.Run
+	var run *rundir.Run
 	var err error
 	if *resume {
-		run, err = train.Open(*out)
+		run, err = rundir.Open(*out)
 	} else {
-		rc := train.SeedProtocol()
+		rc := experiment.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
 		if rc.ScaleMode, err = data.ParseScaleMode(*scaleMode); err != nil {
 			return fmt.Errorf("--scale-mode: %w", err)
@@ -61,7 +64,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err = rc.Validate(); err != nil {
 			return err
 		}
-		run, err = train.Create(*out, rc)
+		run, err = rundir.Create(*out, rc)
 	}
 	if err != nil {
 		return err
@@ -83,12 +86,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // resultsTable is the seed's comparison: best scaled-test accuracy over the
 // epochs for each model, beside the seed's reported figure.
-func resultsTable(rc train.RunConfig, recs []train.EpochMetrics, wall time.Duration) string {
+func resultsTable(rc experiment.RunConfig, recs []metrics.Epoch, wall time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| model | best Scaled-MNIST acc (epoch) | seed reported | test acc at that epoch | final test acc | s/epoch (train) |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|\n")
 	for _, m := range rc.Models {
-		var best, last *train.EpochMetrics
+		var best, last *metrics.Epoch
 		var secs float64
 		n := 0
 		for i := range recs {
@@ -153,26 +156,26 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	start := time.Now()
 	var runs []optRun
-	var first train.RunConfig
+	var first experiment.RunConfig
 	for _, opt := range []string{"sgd", "adam"} {
 		dir := filepath.Join(*out, opt)
-		var run *train.Run
+		var run *rundir.Run
 		var err error
 		fresh := !*resume
 		if *resume {
-			run, err = train.Open(dir)
+			run, err = rundir.Open(dir)
 			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
 				opt != "sgd" && first.COCO != nil {
 				// Stopped during the SGD run: the Adam run was never made.
 				rc := first
 				rc.Train.Optimizer, rc.Train.Momentum = opt, 0
-				run, err = train.Create(dir, rc)
+				run, err = rundir.Create(dir, rc)
 				fresh = true
 			}
 		} else {
-			cd := train.DefaultCOCO(*ann, *images)
+			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
-			rc := train.RunConfig{Data: "coco", Models: slices.Clone(train.COCOModels), COCO: cd,
+			rc := experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
 				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
 			if opt == "sgd" {
 				rc.Train.Momentum = 0.9
@@ -180,7 +183,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if err = rc.Validate(); err != nil {
 				return err
 			}
-			run, err = train.Create(dir, rc)
+			run, err = rundir.Create(dir, rc)
 		}
 		if err != nil {
 			return err
@@ -212,19 +215,19 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 // optRun is one optimiser's run of the COCO study.
 type optRun struct {
 	label string
-	recs  []train.EpochMetrics
+	recs  []metrics.Epoch
 }
 
 // cocoTable lists, per optimiser and model, the last epoch's train,
 // validation and test accuracy and loss, the best validation accuracy and
 // the mean seconds per training epoch.
-func cocoTable(rc train.RunConfig, runs []optRun, wall time.Duration) string {
+func cocoTable(rc experiment.RunConfig, runs []optRun, wall time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| optimiser | model | train acc | val acc | test acc | train loss | val loss | test loss | best val acc (epoch) | s/epoch |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, run := range runs {
 		for _, m := range rc.Models {
-			var last, best *train.EpochMetrics
+			var last, best *metrics.Epoch
 			var secs float64
 			n := 0
 			for i := range run.recs {
@@ -284,7 +287,7 @@ func cocoSeedTable(runs []optRun) string {
 		fmt.Fprintf(&b, " ours, %s |", r.label)
 	}
 	fmt.Fprintf(&b, "\n|---|---|%s\n", strings.Repeat("---|", len(runs)))
-	pick := func(recs []train.EpochMetrics, model string, f func(*train.EpochMetrics) float64, best bool) string {
+	pick := func(recs []metrics.Epoch, model string, f func(*metrics.Epoch) float64, best bool) string {
 		v, ep, found := 0.0, 0, false
 		for i := range recs {
 			r := &recs[i]
@@ -299,26 +302,26 @@ func cocoSeedTable(runs []optRun) string {
 		if !found {
 			return "–"
 		}
-		return pctStr(train.Num(v))
+		return pctStr(metrics.Num(v))
 	}
-	test := func(r *train.EpochMetrics) float64 { return float64(r.TestAcc) }
-	trainAcc := func(r *train.EpochMetrics) float64 { return float64(r.TrainAcc) }
-	row := func(label string, seed string, cell func(recs []train.EpochMetrics) string) {
+	test := func(r *metrics.Epoch) float64 { return float64(r.TestAcc) }
+	trainAcc := func(r *metrics.Epoch) float64 { return float64(r.TrainAcc) }
+	row := func(label string, seed string, cell func(recs []metrics.Epoch) string) {
 		fmt.Fprintf(&b, "| %s | %s |", label, seed)
 		for _, r := range runs {
 			fmt.Fprintf(&b, " %s |", cell(r.recs))
 		}
 		b.WriteString("\n")
 	}
-	row("CNN test acc", fmt.Sprintf("%.2f%%", seedCOCO.cnnTest), func(recs []train.EpochMetrics) string {
+	row("CNN test acc", fmt.Sprintf("%.2f%%", seedCOCO.cnnTest), func(recs []metrics.Epoch) string {
 		return pick(recs, "cnn", test, false)
 	})
 	row("DCNN test acc (seed: placement not stated; ours: middle)", fmt.Sprintf("%.2f%%", seedCOCO.dcnnTest),
-		func(recs []train.EpochMetrics) string { return pick(recs, "dcnn-middle", test, false) })
+		func(recs []metrics.Epoch) string { return pick(recs, "dcnn-middle", test, false) })
 	for _, m := range []string{"dcnn-first", "dcnn-middle", "dcnn-last"} {
 		sv := seedCOCO.place[m]
 		row(strings.TrimPrefix(m, "dcnn-")+": max train / max test acc", fmt.Sprintf("%.2f%% / %.2f%%", sv[0], sv[1]),
-			func(recs []train.EpochMetrics) string {
+			func(recs []metrics.Epoch) string {
 				return pick(recs, m, trainAcc, true) + " / " + pick(recs, m, test, true)
 			})
 	}

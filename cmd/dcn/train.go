@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -64,36 +67,36 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.resume, "resume", "", "continue the run in this folder after its last complete epoch")
 }
 
-func (f *trainFlags) config() (train.RunConfig, error) {
+func (f *trainFlags) config() (experiment.RunConfig, error) {
 	models, err := modelList(f.data, f.model, f.deform)
 	if err != nil {
-		return train.RunConfig{}, err
+		return experiment.RunConfig{}, err
 	}
 	var scales []float64
 	if f.data == "mnist" && strings.TrimSpace(f.scales) != "" {
 		if scales, err = data.ParseScales(f.scales); err != nil {
-			return train.RunConfig{}, fmt.Errorf("--scales: %w", err)
+			return experiment.RunConfig{}, fmt.Errorf("--scales: %w", err)
 		}
 	}
 	mode, err := data.ParseScaleMode(f.scaleMode)
 	if err != nil {
-		return train.RunConfig{}, fmt.Errorf("--scale-mode: %w", err)
+		return experiment.RunConfig{}, fmt.Errorf("--scale-mode: %w", err)
 	}
 	mom := f.momentum
 	if f.opt != "sgd" {
 		mom = 0
 	}
-	var cd *train.COCOData
+	var cd *experiment.COCOData
 	if f.data == "coco" {
 		if f.cocoAnn == "" || f.cocoImages == "" {
-			return train.RunConfig{}, fmt.Errorf("--data coco needs --coco-ann FILE and --coco-images DIR")
+			return experiment.RunConfig{}, fmt.Errorf("--data coco needs --coco-ann FILE and --coco-images DIR")
 		}
-		cd = train.DefaultCOCO(f.cocoAnn, f.cocoImages)
+		cd = experiment.DefaultCOCO(f.cocoAnn, f.cocoImages)
 		cd.TestAnn, cd.TestImages, cd.Size, cd.MinBox, cd.TopK, cd.Norm = f.cocoTestAnn, f.cocoTestImages, f.cropSize, f.minBox, f.top, f.norm
 		cd.MaxPerClass = f.perClass
 		f.val = 0 // the crop set has its own validation split, by image
 	}
-	rc := train.RunConfig{
+	rc := experiment.RunConfig{
 		Data: f.data, Models: models, DCNv1: f.dcnv1, Limit: f.limit, Val: f.val, TestLimit: f.testLimit,
 		Scales: scales, ScaleMode: mode, MNISTDir: f.mnistDir, COCO: cd,
 		Train: train.Config{Epochs: f.epochs, Batch: f.batch, Optimizer: f.opt, LR: f.lr, Momentum: mom,
@@ -110,10 +113,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	var run *train.Run
+	var run *rundir.Run
 	var err error
 	if f.resume != "" {
-		if run, err = train.Open(f.resume); err != nil {
+		if run, err = rundir.Open(f.resume); err != nil {
 			return err
 		}
 	} else {
@@ -124,7 +127,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if f.out == "" {
 			f.out = "runs/" + time.Now().Format("20060102-150405")
 		}
-		if run, err = train.Create(f.out, rc); err != nil {
+		if run, err = rundir.Create(f.out, rc); err != nil {
 			return err
 		}
 	}
@@ -137,7 +140,7 @@ const mnistMemoryLimit = 256 << 20
 
 // trainRun loads the run's data, resumes if asked, and trains every model
 // of the run to the end, printing progress. It returns the run's records.
-func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, stdout, stderr io.Writer) ([]train.EpochMetrics, error) {
+func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
 	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
 		// MNIST's live heap is about 150 MB; a soft limit keeps the
@@ -147,7 +150,7 @@ func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, std
 		debug.SetMemoryLimit(mnistMemoryLimit)
 	}
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
-	d, err := train.LoadDataContext(ctx, rc, cropProgress(stderr))
+	d, err := experiment.LoadDataContext(ctx, rc, cropProgress(stderr))
 	if err != nil {
 		if !resume {
 			// Nothing was trained: leave no run folder with only a config.
@@ -166,7 +169,7 @@ func trainRun(ctx context.Context, run *train.Run, resume bool, hint string, std
 		fmt.Fprintf(stderr, ", Scaled-MNIST at %d scales", len(d.Scales))
 	}
 	fmt.Fprintln(stderr)
-	s, err := train.NewSession(rc, d, run)
+	s, err := rundir.NewSession(rc, d, run)
 	if err != nil {
 		if !resume {
 			_, _ = run.DiscardIfEmpty()

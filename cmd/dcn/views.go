@@ -18,8 +18,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -60,7 +61,7 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 	if err != nil {
 		return err
 	}
-	run, err := train.Open(f.run)
+	run, err := rundir.Open(f.run)
 	if err != nil {
 		return err
 	}
@@ -72,11 +73,11 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 			return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
 		}
 	}
-	photo, err := train.ReadImage(f.image)
+	photo, err := inspect.ReadImage(f.image)
 	if err != nil {
 		return err
 	}
-	crop, err := run.PrepareCrop(photo, box)
+	crop, err := inspect.PrepareCrop(run, photo, box)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.image, err)
 	}
@@ -102,11 +103,11 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 	if wb == "none" {
 		wb = ""
 	}
-	pt, err := train.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
+	pt, err := inspect.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
 	if err != nil {
 		return err
 	}
-	boxes, names, err := run.PhotoBoxes(ctx, f.image)
+	boxes, names, err := inspect.PhotoBoxes(ctx, run, f.image)
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 		for _, b := range blocks {
 			names = append(names, b.Name())
 		}
-		g, err := train.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
+		g, err := inspect.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
 		if err != nil {
 			return err
 		}
@@ -195,7 +196,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *limit < 1 {
 		return fmt.Errorf("--limit %d: want at least 1", *limit)
 	}
-	run, err := train.Open(*runDir)
+	run, err := rundir.Open(*runDir)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (f.image == "") == (f.index < 0) {
 		return fmt.Errorf("give exactly one of --image FILE and --index N")
 	}
-	run, err := train.Open(f.run)
+	run, err := rundir.Open(f.run)
 	if err != nil {
 		return err
 	}
@@ -267,20 +268,20 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if last == 0 {
 		return fmt.Errorf("%s has no complete epoch of %s", f.run, f.model)
 	}
-	var in *train.Input
+	var in *inspect.Input
 	label := ""
 	if f.image != "" {
-		img, err := train.ReadImage(f.image)
+		img, err := inspect.ReadImage(f.image)
 		if err != nil {
 			return err
 		}
-		if in, err = run.PrepareImage(img, f.whole); err != nil {
+		if in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
 			return err
 		}
 		label = filepath.Base(f.image)
 	} else {
 		var l int
-		if in, l, err = run.TestImage(f.index); err != nil {
+		if in, l, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return err
 		}
 		label = fmt.Sprintf("test image %d (label %d)", f.index, l)
@@ -288,7 +289,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	type step struct {
 		epoch int
 		scale float64
-		in    *train.Input
+		in    *inspect.Input
 	}
 	var steps []step
 	if *sweep {
@@ -327,7 +328,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fields, _, err := train.Sampling(ctx, net, st.in)
+		fields, _, err := inspect.Sampling(ctx, net, st.in)
 		if err != nil {
 			return err
 		}
@@ -406,7 +407,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // scaleDigit scales an MNIST input's digit by sc about the image's centre
 // as Scaled-MNIST does (data.ScaleImage: bilinear, black fill).
-func scaleDigit(run *train.Run, in *train.Input, sc float64) (*train.Input, error) {
+func scaleDigit(run *rundir.Run, in *inspect.Input, sc float64) (*inspect.Input, error) {
 	raw, ok := in.Picture.(*image.Gray)
 	if !ok {
 		return nil, fmt.Errorf("scaling needs an MNIST digit")
@@ -422,7 +423,7 @@ func scaleDigit(run *train.Run, in *train.Input, sc float64) (*train.Input, erro
 	for i, v := range dst {
 		g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
 	}
-	return run.PrepareImage(g, true)
+	return inspect.PrepareImage(run.Config, g, true)
 }
 
 // brightCentre returns the centroid of a grey picture's pixels weighted by
@@ -466,7 +467,7 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("scale %g: want %g to %g", s, data.MinScale, float64(data.MaxScale))
 		}
 	}
-	run, err := train.Open(*runDir)
+	run, err := rundir.Open(*runDir)
 	if err != nil {
 		return err
 	}
@@ -486,13 +487,13 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if name == "" {
 		name = grid[len(grid)-1]
 	}
-	in, label, err := run.TestImage(*index)
+	in, label, err := inspect.TestImage(run.Config, *index)
 	if err != nil {
 		return err
 	}
 	type panel struct {
 		title string
-		in    *train.Input
+		in    *inspect.Input
 		bg    bool
 	}
 	var panels []panel
@@ -516,7 +517,7 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var top, bottom []*image.NRGBA
 	npts := 0
 	for _, p := range panels {
-		fields, _, err := train.Sampling(ctx, net, p.in)
+		fields, _, err := inspect.Sampling(ctx, net, p.in)
 		if err != nil {
 			return err
 		}

@@ -9,9 +9,10 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
-	"github.com/deformscope/deformscope/model/train"
 )
 
 // Group is the effective dilation of one layer's units of one kind: JSON
@@ -85,7 +86,7 @@ type source struct {
 // units on the object and on the context. Every model's layers are the
 // deformable layers of the run's deformable models (the plain CNN's are its
 // convolutions of the same names, exactly their dilation).
-func Measure(ctx context.Context, run *train.Run, opt Options) (*Report, error) {
+func Measure(ctx context.Context, run *rundir.Run, opt Options) (*Report, error) {
 	models := opt.Models
 	if len(models) == 0 {
 		models = run.Config.Models
@@ -104,7 +105,7 @@ func Measure(ctx context.Context, run *train.Run, opt Options) (*Report, error) 
 	var names []string // deformable layer names across the run's models
 	for _, m := range run.Config.Models {
 		if !slices.Contains(models, m) {
-			net, err := train.NewNet(run.Config, m)
+			net, err := experiment.NewNet(run.Config, m)
 			if err != nil {
 				return nil, err
 			}
@@ -150,7 +151,7 @@ func appendBlocks(names []string, net *model.Net[float32]) []string {
 }
 
 // sources loads the run's test images grouped as Measure describes.
-func sources(ctx context.Context, run *train.Run, limit int) ([]source, int, error) {
+func sources(ctx context.Context, run *rundir.Run, limit int) ([]source, int, error) {
 	rc := run.Config
 	rc.Limit, rc.Val, rc.TestLimit = 1, 0, limit
 	if rc.Data == "coco" {
@@ -159,7 +160,7 @@ func sources(ctx context.Context, run *train.Run, limit int) ([]source, int, err
 	if len(rc.Scales) == 0 {
 		rc.Scales = data.DefaultScales()
 	}
-	d, err := train.LoadDataContext(ctx, rc, nil)
+	d, err := experiment.LoadDataContext(ctx, rc, nil)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -191,8 +192,8 @@ func pixelAt(pix []uint8, h, w int, y, x float64) uint8 {
 
 // cocoSources groups the test crops by their box's size class; a unit is on
 // the object when its centre, mapped back to the photo, lies in the box.
-func cocoSources(ctx context.Context, run *train.Run, rc train.RunConfig) ([]source, int, error) {
-	d, err := train.LoadDataContext(ctx, rc, nil)
+func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) ([]source, int, error) {
+	d, err := experiment.LoadDataContext(ctx, rc, nil)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -352,3 +352,38 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 	}
 	return res, nil
 }
+
+// UnitAt returns the unit of layer name's output whose centre, traced
+// through depth layers (as Trace does, in SpaceImage), lies nearest to image
+// pixel (py, px), clamped to the output: for picking a unit by pointing at
+// the picture.
+func (c *Capture) UnitAt(name string, depth int, py, px float64) (uy, ux int, err error) {
+	at, err := c.Layer(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	l := c.Layers[at]
+	// The centre map is affine per axis: centre = a·unit + b.
+	centre := func(uy, ux int) (float64, float64, error) {
+		r, err := c.Trace(name, uy, ux, depth, SpaceImage, trace.Options{})
+		if err != nil {
+			return 0, 0, err
+		}
+		return r.Unit.Y, r.Unit.X, nil
+	}
+	oy, ox, err := centre(0, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	ey, ex, err := centre(min(1, l.Out[1]-1), min(1, l.Out[2]-1))
+	if err != nil {
+		return 0, 0, err
+	}
+	if ey != oy {
+		uy = int(math.Round((py - oy) / (ey - oy)))
+	}
+	if ex != ox {
+		ux = int(math.Round((px - ox) / (ex - ox)))
+	}
+	return min(max(uy, 0), l.Out[1]-1), min(max(ux, 0), l.Out[2]-1), nil
+}

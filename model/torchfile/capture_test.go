@@ -143,3 +143,28 @@ func FuzzParseCapture(f *testing.F) {
 		}
 	})
 }
+
+func TestCaptureUnitAt(t *testing.T) {
+	c, err := ReadCapture(filepath.Join("testdata", "toy_capture.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range c.Layers {
+		for depth := 1; depth <= 2; depth++ {
+			at, _ := c.Layer(l.Name)
+			if depth > at+1 {
+				continue
+			}
+			for _, u := range [][2]int{{0, 0}, {l.Out[1] / 2, l.Out[2] - 1}, {l.Out[1] - 1, 1}} {
+				r, err := c.Trace(l.Name, u[0], u[1], depth, SpaceImage, trace.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				uy, ux, err := c.UnitAt(l.Name, depth, r.Unit.Y, r.Unit.X)
+				if err != nil || uy != u[0] || ux != u[1] {
+					t.Errorf("%s depth %d: unit %v's centre maps back to (%d, %d), %v", l.Name, depth, u, uy, ux, err)
+				}
+			}
+		}
+	}
+}

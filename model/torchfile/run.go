@@ -14,6 +14,8 @@ import (
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -35,8 +37,8 @@ type ImportOptions struct {
 
 // Import reads the state dict at path, loads it into arch and writes a run
 // folder in dir that every dcn command and the app open like a trained run
-// (see train.ImportRun). It returns the run.
-func Import(path, arch, dir string, opt ImportOptions) (*train.Run, error) {
+// (see rundir.ImportRun). It returns the run.
+func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	a, err := ParseArch(arch)
 	if err != nil {
 		return nil, err
@@ -68,18 +70,18 @@ func Import(path, arch, dir string, opt ImportOptions) (*train.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := train.SeedProtocol()
+	rc := experiment.SeedProtocol()
 	rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, abs
 	if a.Data == "coco" {
 		rc.Data, rc.Scales = "coco", nil
-		rc.COCO = train.DefaultCOCO(opt.Ann, opt.Images)
+		rc.COCO = experiment.DefaultCOCO(opt.Ann, opt.Images)
 		rc.COCO.Size, rc.COCO.TopK = opt.Size, opt.Classes
 		// The seed's COCO study: 5 epochs of SGD, lr 0.001.
 		rc.Train = train.Config{Epochs: 5, Batch: 64, Optimizer: "sgd", LR: 1e-3, Momentum: 0.9, Seed: 1}
 	}
 	// The run is complete as imported: one epoch, the weights given.
 	rc.Train.Epochs = 1
-	return train.ImportRun(dir, rc, a.Model, net)
+	return rundir.ImportRun(dir, rc, a.Model, net)
 }
 
 // exportConfig is config.json of an export, read by model.py.
@@ -100,7 +102,7 @@ type exportConfig struct {
 // state dict), config.json, deformscope_capture.py and README.md. Every file
 // is written atomically; dir is made if needed, and files of an earlier
 // export there are replaced.
-func Export(run *train.Run, name string, epoch int, dir string) (string, error) {
+func Export(run *rundir.Run, name string, epoch int, dir string) (string, error) {
 	net, epoch, err := run.LoadModel(name, epoch)
 	if err != nil {
 		return "", err
@@ -113,7 +115,7 @@ func Export(run *train.Run, name string, epoch int, dir string) (string, error) 
 	if run.Config.Data == "coco" {
 		cfg.Mean, cfg.Std = coco.ImageNetMean, coco.ImageNetStd
 		if run.Config.COCO.Norm == "dataset" {
-			d, err := train.LoadData(run.Config)
+			d, err := experiment.LoadData(run.Config)
 			if err != nil {
 				return "", err
 			}

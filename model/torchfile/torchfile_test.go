@@ -80,6 +80,7 @@ func TestImportLogits(t *testing.T) {
 				for i, v := range got {
 					worst = math.Max(worst, math.Abs(float64(v)-fx.Logits.Data[i]))
 				}
+				t.Logf("largest difference from PyTorch: %.3g", worst)
 				// The bound: equal to PyTorch's within 1e-4.
 				if worst > 1e-4 {
 					t.Errorf("logits differ from PyTorch's by up to %.3g", worst)

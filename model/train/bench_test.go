@@ -1,37 +1,40 @@
-package train
+package train_test
 
 import (
 	"context"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // BenchmarkTrainStep measures one optimisation step of the seed's MNIST
 // nets on real MNIST batches of 64 with Adam; images/s is the figure the
 // performance targets use.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, name := range MNISTModels {
+	for _, name := range experiment.MNISTModels {
 		b.Run(name, func(b *testing.B) {
-			rc := tinyConfig(name)
+			rc := benchConfig(name)
 			rc.Limit, rc.Scales = 64*20, nil
-			d, err := LoadData(rc)
+			d, err := experiment.LoadData(rc)
 			if err != nil {
 				b.Skipf("MNIST is not available: %v", err)
 			}
-			net, err := NewNet(rc, name)
+			net, err := experiment.NewNet(rc, name)
 			if err != nil {
 				b.Fatal(err)
 			}
 			rc.Train.Batch = 64
-			tr, err := NewTrainer(name, net, d, rc.Train)
+			tr, err := train.NewTrainer(name, net, d, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}
-			order := epochOrder(1, 0, d.Train.N)
+			order := train.EpochOrder(1, 0, d.Train.N)
 			var correct, i int
 			b.ReportAllocs()
 			for b.Loop() {
 				lo := (i % 20) * 64
-				if _, _, err := tr.step(order[lo:lo+64], &correct); err != nil {
+				if _, _, err := tr.Step(order[lo:lo+64], &correct); err != nil {
 					b.Fatal(err)
 				}
 				i++
@@ -43,26 +46,32 @@ func BenchmarkTrainStep(b *testing.B) {
 
 // BenchmarkEvaluate measures a forward-only pass over 1024 test images.
 func BenchmarkEvaluate(b *testing.B) {
-	for _, name := range MNISTModels {
+	for _, name := range experiment.MNISTModels {
 		b.Run(name, func(b *testing.B) {
-			rc := tinyConfig(name)
+			rc := benchConfig(name)
 			rc.Limit, rc.TestLimit, rc.Scales, rc.Train.Batch = 64, 1024, nil, 64
-			d, err := LoadData(rc)
+			d, err := experiment.LoadData(rc)
 			if err != nil {
 				b.Skipf("MNIST is not available: %v", err)
 			}
-			net, _ := NewNet(rc, name)
-			tr, err := NewTrainer(name, net, d, rc.Train)
+			net, _ := experiment.NewNet(rc, name)
+			tr, err := train.NewTrainer(name, net, d, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := tr.pass(context.Background(), d.Test); err != nil {
+				if _, err := tr.Pass(context.Background(), d.Test); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(1024*float64(b.N)/b.Elapsed().Seconds(), "img/s")
 		})
 	}
+}
+
+// benchConfig is the small MNIST run the benchmarks start from.
+func benchConfig(name string) experiment.RunConfig {
+	return experiment.RunConfig{Data: "mnist", Models: []string{name}, Limit: 256, Val: 64, TestLimit: 128,
+		Train: train.Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
 }

@@ -1,8 +1,9 @@
-// Package train runs Deformscope's training: a Trainer trains one network
-// in its own goroutine under a context, with pause, resume and stop, and
-// reports value snapshots (per step and per epoch); a Run keeps a run
-// folder of configuration, metrics and checkpoints, so that a run can be
-// evaluated or resumed later. The CLI and the app drive the same code.
+// Package train is Deformscope's training loop: a Trainer trains one
+// network in its own goroutine under a context, with pause, resume and
+// stop, reports value snapshots (per step and per epoch, package metrics)
+// and captures or restores its state as a checkpoint. It knows nothing of
+// run folders (package rundir), settings files (package experiment) or
+// the faces that show it.
 package train
 
 import (
@@ -11,13 +12,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/optim"
 	"github.com/deformscope/deformscope/model/trace"
@@ -92,96 +93,10 @@ const (
 type Event struct {
 	Kind  Kind
 	Model string
-	Step  StepMetrics
-	Epoch EpochMetrics
+	Step  metrics.Step
+	Epoch metrics.Epoch
 	State string // for KindState: "paused", "running", "evaluating", "done"
 }
-
-// StepMetrics describe one training step.
-type StepMetrics struct {
-	Epoch, Epochs   int // 1-based
-	Batch, Batches  int // 1-based
-	Step            int // global step count
-	Loss            float64
-	RunningAcc      float64 // percent, over the epoch so far
-	ImagesPerSecond float64
-	// ETA is the time left to the end of the run: its remaining training
-	// steps and the evaluation after each remaining epoch (this one's
-	// included), estimated from the evaluations so far, or before the first
-	// from the training speed (a forward pass costs about a third of a
-	// training step).
-	ETA     time.Duration
-	Skipped int // steps skipped for a non-finite loss this epoch
-}
-
-// ScaleAcc is the accuracy on the test set at one scale.
-type ScaleAcc struct {
-	Scale float64 `json:"scale"`
-	Acc   Num     `json:"acc"`
-}
-
-// LayerOffsets summarises one deformable layer's sampling points on the
-// test set.
-type LayerOffsets struct {
-	Layer        string `json:"layer"`
-	MeanAbs      Num    `json:"mean_abs_offset"`
-	OutsideShare Num    `json:"outside_share"`
-	MeanMask     Num    `json:"mean_mask"`
-}
-
-// EpochMetrics is one model's record of one epoch. Accuracies are in
-// percent; a missing value is NaN (null in JSON).
-type EpochMetrics struct {
-	Model         string         `json:"model"`
-	Arch          string         `json:"arch"`
-	Epoch         int            `json:"epoch"`
-	LR            float64        `json:"lr"`
-	TrainLoss     Num            `json:"train_loss"`
-	TrainAcc      Num            `json:"train_acc"`
-	ValLoss       Num            `json:"val_loss"`
-	ValAcc        Num            `json:"val_acc"`
-	TestLoss      Num            `json:"test_loss"`
-	TestAcc       Num            `json:"test_acc"`
-	ScaledTestAcc Num            `json:"scaled_test_acc"`
-	Scaled        []ScaleAcc     `json:"scaled,omitempty"`
-	Offsets       []LayerOffsets `json:"offsets,omitempty"`
-	Confusion     [][]int        `json:"confusion,omitempty"` // test set: [true][predicted]
-	Skipped       int            `json:"skipped_steps"`
-	// Inspect holds the sampling fields of the inspection images after
-	// this epoch (deformable nets only), for replaying how the receptive
-	// fields bent; it is kept in memory, not in metrics files.
-	Inspect      *Inspection `json:"-"`
-	EpochSeconds float64     `json:"epoch_seconds"`
-	EvalSeconds  float64     `json:"eval_seconds"`
-}
-
-// Num is a float64 that encodes NaN and ±Inf as JSON null.
-type Num float64
-
-// MarshalJSON implements json.Marshaler.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
-func (n *Num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Num(math.NaN())
-		return nil
-	}
-	var f float64
-	if _, err := fmt.Sscan(string(b), &f); err != nil {
-		return fmt.Errorf("train: bad number %q", b)
-	}
-	*n = Num(f)
-	return nil
-}
-
-var nan = Num(math.NaN())
 
 // maxBadSteps is how many non-finite losses in a row stop a run.
 const maxBadSteps = 3
@@ -366,7 +281,7 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 				perEval = perStep / float64(cfg.Batch) * float64(evalImages) / 3
 			}
 			eta := time.Duration(perStep*float64(remaining) + perEval*float64(cfg.Epochs-epoch))
-			emit(Event{Kind: KindStep, Model: t.Name, Step: StepMetrics{
+			emit(Event{Kind: KindStep, Model: t.Name, Step: metrics.Step{
 				Epoch: epoch + 1, Epochs: cfg.Epochs, Batch: bi + 1, Batches: batches, Step: step,
 				Loss: loss, RunningAcc: float64(pct(correct, min(n, (bi+1)*cfg.Batch))), ImagesPerSecond: imgs, ETA: eta, Skipped: skipped,
 			}})
@@ -384,9 +299,9 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 			return err
 		}
 		m.Model, m.Arch, m.Epoch, m.LR = t.Name, t.Net.Arch, epoch+1, t.Opt.LR()
-		m.TrainLoss, m.TrainAcc = nan, pct(correct, n)
+		m.TrainLoss, m.TrainAcc = metrics.NaN(), pct(correct, n)
 		if seen > 0 {
-			m.TrainLoss = Num(lossSum / float64(seen))
+			m.TrainLoss = metrics.Num(lossSum / float64(seen))
 		}
 		evalTime := time.Since(evalStart)
 		evalSpent += evalTime
@@ -411,11 +326,11 @@ func (t *Trainer) evalImages() int {
 	return n
 }
 
-func pct(k, n int) Num {
+func pct(k, n int) metrics.Num {
 	if n == 0 {
-		return nan
+		return metrics.NaN()
 	}
-	return Num(100 * float64(k) / float64(n))
+	return metrics.Num(100 * float64(k) / float64(n))
 }
 
 // step runs one optimisation step on the samples idx. ok is false when the
@@ -463,7 +378,7 @@ func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int) {
 
 // evalResult is what one pass over a set measures.
 type evalResult struct {
-	loss, acc Num
+	loss, acc metrics.Num
 	confusion [][]int
 	offsets   []nn.SamplingStats
 }
@@ -515,16 +430,16 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 			r.offsets[i].Add(b.Stats())
 		}
 	}
-	r.loss, r.acc = nan, pct(correct, s.N)
+	r.loss, r.acc = metrics.NaN(), pct(correct, s.N)
 	if finite > 0 {
-		r.loss = Num(lossSum / float64(finite))
+		r.loss = metrics.Num(lossSum / float64(finite))
 	}
 	return r, nil
 }
 
 // evaluate fills the evaluation part of an epoch record.
-func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
-	m := EpochMetrics{ValLoss: nan, ValAcc: nan, TestLoss: nan, TestAcc: nan, ScaledTestAcc: nan}
+func (t *Trainer) evaluate(ctx context.Context) (metrics.Epoch, error) {
+	m := metrics.Epoch{ValLoss: metrics.NaN(), ValAcc: metrics.NaN(), TestLoss: metrics.NaN(), TestAcc: metrics.NaN(), ScaledTestAcc: metrics.NaN()}
 	if t.data.Val != nil && t.data.Val.N > 0 {
 		r, err := t.pass(ctx, t.data.Val)
 		if err != nil {
@@ -540,8 +455,8 @@ func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
 		m.TestLoss, m.TestAcc, m.Confusion = r.loss, r.acc, r.confusion
 		for i, b := range t.Net.DeformBlocks() {
 			st := r.offsets[i]
-			m.Offsets = append(m.Offsets, LayerOffsets{Layer: b.Name(), MeanAbs: Num(st.MeanAbs()),
-				OutsideShare: Num(st.OutsideShare()), MeanMask: Num(st.MeanMask())})
+			m.Offsets = append(m.Offsets, metrics.LayerOffsets{Layer: b.Name(), MeanAbs: metrics.Num(st.MeanAbs()),
+				OutsideShare: metrics.Num(st.OutsideShare()), MeanMask: metrics.Num(st.MeanMask())})
 		}
 	}
 	var sum float64
@@ -551,12 +466,12 @@ func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
 		if err != nil {
 			return m, err
 		}
-		m.Scaled = append(m.Scaled, ScaleAcc{Scale: t.data.Scales[i], Acc: r.acc})
+		m.Scaled = append(m.Scaled, metrics.ScaleAcc{Scale: t.data.Scales[i], Acc: r.acc})
 		sum += float64(r.acc) * float64(s.N)
 		total += s.N
 	}
 	if total > 0 {
-		m.ScaledTestAcc = Num(sum / float64(total))
+		m.ScaledTestAcc = metrics.Num(sum / float64(total))
 	}
 	insp, err := t.inspect()
 	if err != nil {
@@ -570,17 +485,9 @@ func (t *Trainer) evaluate(ctx context.Context) (EpochMetrics, error) {
 // inspects after each epoch.
 const DefaultInspect = 8
 
-// Inspection is the state of a deformable net's sampling on a fixed set of
-// test images: one entry per image, each mapping a deformable layer's name
-// to its sampling field.
-type Inspection struct {
-	Index  []int // indices into the test set
-	Fields []map[string]*trace.Field
-}
-
 // inspect records the sampling fields of the first InspectImages test
 // images (nil for a net without deformable layers or without a test set).
-func (t *Trainer) inspect() (*Inspection, error) {
+func (t *Trainer) inspect() (*metrics.Inspection, error) {
 	n := t.InspectImages
 	if n == 0 {
 		n = DefaultInspect
@@ -597,7 +504,7 @@ func (t *Trainer) inspect() (*Inspection, error) {
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}
-	in := &Inspection{Index: idx}
+	in := &metrics.Inspection{Index: idx}
 	for b := range n {
 		in.Fields = append(in.Fields, trace.Fields(t.Net.Layers, b))
 	}
@@ -606,7 +513,7 @@ func (t *Trainer) inspect() (*Inspection, error) {
 
 // EvaluateAll measures the network on the validation, test and scaled
 // sets, as at the end of an epoch, without training.
-func (t *Trainer) EvaluateAll(ctx context.Context) (EpochMetrics, error) {
+func (t *Trainer) EvaluateAll(ctx context.Context) (metrics.Epoch, error) {
 	m, err := t.evaluate(ctx)
 	m.Model, m.Arch, m.Epoch = t.Name, t.Net.Arch, t.start
 	return m, err

@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/experiment"
 )
 
 // nameFile holds the name the user gave a run, one line of text. It sits
@@ -27,7 +28,7 @@ type RunInfo struct {
 	Name    string    // the name the user gave it, "" when none
 	Created time.Time // when the run was started (config.json's time)
 	Updated time.Time // when it last recorded an epoch (Created if never)
-	Config  RunConfig
+	Config  experiment.RunConfig
 	// Models holds each model of the config with what it recorded, in
 	// the config's order.
 	Models []ModelSummary
@@ -87,9 +88,9 @@ func Summarize(dir string) (RunInfo, error) {
 	st, err := os.Stat(filepath.Join(dir, configFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return ri, fmt.Errorf("train: %s is not a run folder (no %s)", dir, configFile)
+			return ri, fmt.Errorf("rundir: %s is not a run folder (no %s)", dir, configFile)
 		}
-		return ri, fmt.Errorf("train: %w", err)
+		return ri, fmt.Errorf("rundir: %w", err)
 	}
 	ri.Created, ri.Updated = st.ModTime(), st.ModTime()
 	if st, err := os.Stat(filepath.Join(dir, metricsJSON)); err == nil && st.ModTime().After(ri.Updated) {
@@ -140,7 +141,7 @@ func ListRuns(root string) ([]RunInfo, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("train: runs folder: %w", err)
+		return nil, fmt.Errorf("rundir: runs folder: %w", err)
 	}
 	var runs []RunInfo
 	for _, e := range entries {
@@ -169,11 +170,11 @@ func ReadName(dir string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("train: %w", err)
+		return "", fmt.Errorf("rundir: %w", err)
 	}
 	name := strings.TrimSpace(string(b))
 	if err := checkName(name); err != nil {
-		return "", fmt.Errorf("train: %s: %w", filepath.Join(dir, nameFile), err)
+		return "", fmt.Errorf("rundir: %s: %w", filepath.Join(dir, nameFile), err)
 	}
 	return name, nil
 }
@@ -181,21 +182,21 @@ func ReadName(dir string) (string, error) {
 // SetName gives the run in dir a name; an empty name removes it.
 func SetName(dir, name string) error {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err != nil {
-		return fmt.Errorf("train: %s is not a run folder (no %s)", dir, configFile)
+		return fmt.Errorf("rundir: %s is not a run folder (no %s)", dir, configFile)
 	}
 	name = strings.TrimSpace(name)
 	if err := checkName(name); err != nil {
-		return fmt.Errorf("train: run name: %w", err)
+		return fmt.Errorf("rundir: run name: %w", err)
 	}
 	path := filepath.Join(dir, nameFile)
 	if name == "" {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("train: %w", err)
+			return fmt.Errorf("rundir: %w", err)
 		}
 		return nil
 	}
 	if err := atomicfile.WriteFile(path, []byte(name+"\n"), 0o644); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -219,16 +220,16 @@ func checkName(name string) error {
 func RemoveRun(dir string) error {
 	st, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("train: %s is not a folder", dir)
+		return fmt.Errorf("rundir: %s is not a folder", dir)
 	}
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err != nil {
-		return fmt.Errorf("train: %s is not a run folder (no %s); not removed", dir, configFile)
+		return fmt.Errorf("rundir: %s is not a run folder (no %s); not removed", dir, configFile)
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }

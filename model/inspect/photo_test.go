@@ -1,4 +1,4 @@
-package train
+package inspect
 
 import (
 	"image"
@@ -6,14 +6,17 @@ import (
 	"testing"
 
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/train"
 )
 
-func cocoRun(t *testing.T) *Run {
+func cocoRun(t *testing.T) *rundir.Run {
 	t.Helper()
-	rc := RunConfig{Data: "coco", Models: []string{"cnn", "dcnn-last"}, COCO: DefaultCOCO("a.json", "img"),
-		Train: Config{Epochs: 1, Batch: 4, Optimizer: "adam", LR: 1e-3, Seed: 1}}
-	return &Run{Dir: t.TempDir(), Config: rc}
+	rc := experiment.RunConfig{Data: "coco", Models: []string{"cnn", "dcnn-last"}, COCO: experiment.DefaultCOCO("a.json", "img"),
+		Train: train.Config{Epochs: 1, Batch: 4, Optimizer: "adam", LR: 1e-3, Seed: 1}}
+	return &rundir.Run{Dir: t.TempDir(), Config: rc}
 }
 
 // TestWholePhotoKeepsTheTrainingGrid checks that a photo resized by
@@ -25,25 +28,25 @@ func TestWholePhotoKeepsTheTrainingGrid(t *testing.T) {
 	r := cocoRun(t)
 	photo := image.NewRGBA(image.Rect(0, 0, 320, 240))
 	box := coco.Box{X: 100, Y: 60, W: 80, H: 60} // 80 px: the crop is 96 px, 1.5 photo px per crop px
-	crop, err := r.PrepareCrop(photo, box)
+	crop, err := PrepareCrop(r, photo, box)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if crop.Rect != image.Rect(92, 42, 188, 138) || crop.Size != 64 {
 		t.Fatalf("crop %v of %d", crop.Rect, crop.Size)
 	}
-	f, err := r.WholeFactor(80)
+	f, err := WholeFactor(r, 80)
 	if err != nil {
 		t.Fatal(err)
 	}
-	whole, err := r.PrepareScaled(photo, f)
+	whole, err := PrepareScaled(r, photo, f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := whole.X.Shape(); s[2] != 160 || s[3] != 213 {
 		t.Fatalf("scaled input %v, want 160×213", s)
 	}
-	net, err := NewNet(r.Config, "cnn")
+	net, err := experiment.NewNet(r.Config, "cnn")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestWholePhotoKeepsTheTrainingGrid(t *testing.T) {
 
 func TestTrainingLimits(t *testing.T) {
 	r := cocoRun(t)
-	net, err := NewNet(r.Config, "dcnn-last")
+	net, err := experiment.NewNet(r.Config, "dcnn-last")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func TestTrainingLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	photo := image.NewRGBA(image.Rect(0, 0, 400, 300))
-	whole, err := r.PrepareScaled(photo, 1)
+	whole, err := PrepareScaled(r, photo, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,17 +132,17 @@ func TestPrepareErrors(t *testing.T) {
 	r := cocoRun(t)
 	photo := image.NewRGBA(image.Rect(0, 0, 100, 80))
 	for _, b := range []coco.Box{{X: -1, Y: 0, W: 10, H: 10}, {X: 95, Y: 0, W: 10, H: 10}, {X: 0, Y: 0, W: 0, H: 10}, {X: 0, Y: 0, W: math.NaN(), H: 1}} {
-		if _, err := r.PrepareCrop(photo, b); err == nil {
+		if _, err := PrepareCrop(r, photo, b); err == nil {
 			t.Errorf("box %v: no error", b)
 		}
 	}
-	if _, err := r.PrepareScaled(photo, 100); err == nil {
+	if _, err := PrepareScaled(r, photo, 100); err == nil {
 		t.Error("a 10000 px photo: no error")
 	}
-	if _, err := r.PrepareScaled(photo, 0.1); err == nil {
+	if _, err := PrepareScaled(r, photo, 0.1); err == nil {
 		t.Error("a photo smaller than a crop: no error")
 	}
-	if _, err := r.WholeFactor(0); err == nil {
+	if _, err := WholeFactor(r, 0); err == nil {
 		t.Error("object size 0: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package train
+package experiment
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // COCOData describes the COCO object-crop set of a run.
@@ -57,7 +58,7 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 		dir = filepath.Join(base, "deformscope", "coco")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("train: crop cache folder: %w", err)
+		return "", fmt.Errorf("experiment: crop cache folder: %w", err)
 	}
 	abs, _ := filepath.Abs(c.Ann)
 	key := fmt.Appendf(nil, "%s|%s|%s|%s|%d|%g|%d", abs, c.Images, c.TestAnn, c.TestImages, c.Size, c.MinBox, c.TopK)
@@ -72,29 +73,29 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 }
 
 // loadCOCO builds (or reads from the cache) the crop set of rc.
-func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
+func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
 	c := rc.COCO
 	if c.Ann == "" {
-		return Data{}, fmt.Errorf("train: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
+		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
 	}
 	norm, err := coco.ParseNorm(c.Norm)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	cache, err := c.cachePath(rc.Train.Seed)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
 	crops, err := coco.BuildCrops(ctx, c.Ann, c.Images, opt)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	if len(crops.Classes) < c.TopK {
-		return Data{}, fmt.Errorf("train: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
+		return train.Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
 	}
-	d := Data{Train: crops.Sets[coco.Train], Val: crops.Sets[coco.Val], Test: crops.Sets[coco.Test], Classes: slices.Clone(crops.Classes)}
+	d := train.Data{Train: crops.Sets[coco.Train], Val: crops.Sets[coco.Val], Test: crops.Sets[coco.Test], Classes: slices.Clone(crops.Classes)}
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
@@ -104,7 +105,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 		d.TestRefs = d.TestRefs[:rc.TestLimit]
 	}
 	if d.Train == nil || d.Train.N == 0 {
-		return Data{}, fmt.Errorf("train: %s gives no training crops", c.Ann)
+		return train.Data{}, fmt.Errorf("experiment: %s gives no training crops", c.Ann)
 	}
 	d.Reports = crops.Reports
 	return d, nil

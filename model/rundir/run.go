@@ -1,4 +1,10 @@
-package train
+// Package rundir keeps a run folder: config.json (the experiment's
+// settings), metrics.jsonl and metrics.csv (one record per model per
+// epoch) and a checkpoint per model per epoch, all written atomically. A
+// Session trains a run's models together and saves each epoch into the
+// folder; a run is resumed from its last complete epochs and its models
+// are loaded back for inspection.
+package rundir
 
 import (
 	"bufio"
@@ -9,19 +15,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
-	"github.com/deformscope/deformscope/model/optim"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // Run is a run folder: config.json, metrics.jsonl and metrics.csv (one
@@ -29,12 +35,12 @@ import (
 // file is written atomically. A Run is safe for concurrent use.
 type Run struct {
 	Dir    string
-	Config RunConfig
+	Config experiment.RunConfig
 
 	made bool // Create made the folder (it did not exist)
 
 	mu      sync.Mutex
-	records []EpochMetrics
+	records []metrics.Epoch
 }
 
 const (
@@ -45,21 +51,21 @@ const (
 
 // Create makes a new run folder for rc. It refuses a folder that already
 // holds a run (resume it instead).
-func Create(dir string, rc RunConfig) (*Run, error) {
+func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	_, statErr := os.Stat(dir)
 	made := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("train: run folder: %w", err)
+		return nil, fmt.Errorf("rundir: run folder: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
-		return nil, fmt.Errorf("train: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
+		return nil, fmt.Errorf("rundir: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
 	}
 	b, err := json.MarshalIndent(rc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	return &Run{Dir: dir, Config: rc, made: made}, nil
 }
@@ -72,17 +78,17 @@ func Create(dir string, rc RunConfig) (*Run, error) {
 func (r *Run) DiscardIfEmpty() (bool, error) {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
-		return false, fmt.Errorf("train: %w", err)
+		return false, fmt.Errorf("rundir: %w", err)
 	}
 	if len(entries) != 1 || entries[0].Name() != configFile {
 		return false, nil
 	}
 	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
-		return false, fmt.Errorf("train: %w", err)
+		return false, fmt.Errorf("rundir: %w", err)
 	}
 	if r.made {
 		if err := os.Remove(r.Dir); err != nil {
-			return true, fmt.Errorf("train: %w", err)
+			return true, fmt.Errorf("rundir: %w", err)
 		}
 	}
 	return true, nil
@@ -94,18 +100,18 @@ func Open(dir string) (*Run, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("train: %s is not a run folder (no %s)", dir, configFile)
+			return nil, fmt.Errorf("rundir: %s is not a run folder (no %s)", dir, configFile)
 		}
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
-	var rc RunConfig
+	var rc experiment.RunConfig
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rc); err != nil {
-		return nil, fmt.Errorf("train: %s: %w", path, err)
+		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	if err := rc.Validate(); err != nil {
-		return nil, fmt.Errorf("train: %s: %w", path, err)
+		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	r := &Run{Dir: dir, Config: rc}
 	r.records, err = readMetrics(filepath.Join(dir, metricsJSON))
@@ -115,39 +121,39 @@ func Open(dir string) (*Run, error) {
 	return r, nil
 }
 
-func readMetrics(path string) ([]EpochMetrics, error) {
+func readMetrics(path string) ([]metrics.Epoch, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	defer f.Close()
-	var recs []EpochMetrics
+	var recs []metrics.Epoch
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		var m EpochMetrics
+		var m metrics.Epoch
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("train: %s line %d: %w", path, line, err)
+			return nil, fmt.Errorf("rundir: %s line %d: %w", path, line, err)
 		}
 		if m.Model == "" || m.Epoch <= 0 {
-			return nil, fmt.Errorf("train: %s line %d: record without model or epoch", path, line)
+			return nil, fmt.Errorf("rundir: %s line %d: record without model or epoch", path, line)
 		}
 		recs = append(recs, m)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("train: %s: %w", path, err)
+		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	return recs, nil
 }
 
 // Records returns a copy of the metrics recorded so far.
-func (r *Run) Records() []EpochMetrics {
+func (r *Run) Records() []metrics.Epoch {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.records)
@@ -155,11 +161,11 @@ func (r *Run) Records() []EpochMetrics {
 
 // Record adds one epoch record (replacing an older record of the same
 // model and epoch) and rewrites metrics.jsonl and metrics.csv.
-func (r *Run) Record(m EpochMetrics) error {
+func (r *Run) Record(m metrics.Epoch) error {
 	m.Inspect = nil // in-memory only; the files hold what is persisted
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.records = slices.DeleteFunc(r.records, func(o EpochMetrics) bool { return o.Model == m.Model && o.Epoch >= m.Epoch })
+	r.records = slices.DeleteFunc(r.records, func(o metrics.Epoch) bool { return o.Model == m.Model && o.Epoch >= m.Epoch })
 	r.records = append(r.records, m)
 	return r.flush()
 }
@@ -169,7 +175,7 @@ func (r *Run) truncate(model string, epoch int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := len(r.records)
-	r.records = slices.DeleteFunc(r.records, func(o EpochMetrics) bool { return o.Model == model && o.Epoch > epoch })
+	r.records = slices.DeleteFunc(r.records, func(o metrics.Epoch) bool { return o.Model == model && o.Epoch > epoch })
 	if len(r.records) == n {
 		return nil
 	}
@@ -187,13 +193,13 @@ func (r *Run) flush() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	err = atomicfile.Write(filepath.Join(r.Dir, metricsCSV), 0o644, func(w io.Writer) error {
 		return writeCSV(w, r.records)
 	})
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -202,7 +208,7 @@ func (r *Run) flush() error {
 var CSVHeader = []string{"model", "arch", "epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
 	"test_loss", "test_acc", "scaled_test_acc", "skipped_steps", "epoch_seconds", "eval_seconds"}
 
-func csvNum(n Num) string {
+func csvNum(n metrics.Num) string {
 	f := float64(n)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return ""
@@ -210,7 +216,7 @@ func csvNum(n Num) string {
 	return strconv.FormatFloat(f, 'g', 6, 64)
 }
 
-func writeCSV(w io.Writer, recs []EpochMetrics) error {
+func writeCSV(w io.Writer, recs []metrics.Epoch) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -254,105 +260,12 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// checkpointFormat names the layout of the tensors inside a checkpoint.
-const (
-	paramPrefix = "param/"
-	optPrefix   = "opt/"
-)
-
-// Checkpoint captures the trainer's state after its last completed epoch.
-func (t *Trainer) Checkpoint(rc RunConfig) (*ckpt.Checkpoint, error) {
-	c := &ckpt.Checkpoint{Meta: map[string]string{}}
-	for _, p := range t.Net.Params() {
-		c.Tensors = append(c.Tensors, ckpt.Tensor{Name: paramPrefix + p.Name, Shape: slices.Clone(p.Value.Shape()),
-			Data: slices.Clone(p.Value.Data())})
-	}
-	bufs, steps := t.Opt.State()
-	for _, k := range slices.Sorted(maps.Keys(bufs)) {
-		c.Tensors = append(c.Tensors, ckpt.Tensor{Name: optPrefix + k, Shape: []int{len(bufs[k])}, Data: slices.Clone(bufs[k])})
-	}
-	cfg, err := json.Marshal(rc)
-	if err != nil {
-		return nil, err
-	}
-	rng, _ := json.Marshal(map[string]any{"scheme": "pcg-per-epoch", "seed": t.cfg.Seed, "next_epoch": t.start})
-	c.Meta["model"] = t.Name
-	c.Meta["arch"] = t.Net.Arch
-	c.Meta["epoch"] = strconv.Itoa(t.start)
-	c.Meta["optimizer"] = t.cfg.Optimizer
-	c.Meta["optimizer_steps"] = strconv.Itoa(steps)
-	c.Meta["config"] = string(cfg)
-	c.Meta["rng"] = string(rng)
-	return c, nil
-}
-
-// Restore loads a checkpoint written by Checkpoint into the trainer. It
-// refuses a checkpoint of another architecture or optimiser, and one whose
-// tensors do not match the network.
-func (t *Trainer) Restore(path string) error {
-	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer)
-	if err != nil {
-		return err
-	}
-	t.start = epoch
-	return nil
-}
-
-// loadCheckpoint checks the checkpoint at path against net (and opt, when
-// not nil) and loads it; it returns the checkpoint's epoch. Nothing is
-// changed unless every check passes.
-func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string) (int, error) {
-	c, err := ckpt.Load(path)
-	if err != nil {
-		return 0, err
-	}
-	if a := c.Meta["arch"]; a != net.Arch {
-		return 0, fmt.Errorf("train: %s holds a %q network, not %q", path, a, net.Arch)
-	}
-	epoch, err := strconv.Atoi(c.Meta["epoch"])
-	if err != nil || epoch < 0 {
-		return 0, fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
-	}
-	for _, p := range net.Params() {
-		ct, ok := c.Lookup(paramPrefix + p.Name)
-		if !ok {
-			return 0, fmt.Errorf("train: %s lacks parameter %s", path, p.Name)
-		}
-		if !slices.Equal(ct.Shape, p.Value.Shape()) || ct.Data == nil {
-			return 0, fmt.Errorf("train: %s: parameter %s has shape %v (F32 expected), the network's is %v", path, p.Name, ct.Shape, p.Value.Shape())
-		}
-	}
-	if opt != nil {
-		if o := c.Meta["optimizer"]; o != optimizer {
-			return 0, fmt.Errorf("train: %s holds %q optimiser state, the run uses %q", path, o, optimizer)
-		}
-		steps, err := strconv.Atoi(c.Meta["optimizer_steps"])
-		if err != nil || steps < 0 {
-			return 0, fmt.Errorf("train: %s: bad optimizer_steps %q", path, c.Meta["optimizer_steps"])
-		}
-		bufs := map[string][]float32{}
-		for _, ct := range c.Tensors {
-			if k, ok := strings.CutPrefix(ct.Name, optPrefix); ok {
-				bufs[k] = ct.Data
-			}
-		}
-		if err := opt.SetState(bufs, steps); err != nil {
-			return 0, fmt.Errorf("train: %s: %w", path, err)
-		}
-	}
-	for _, p := range net.Params() {
-		ct, _ := c.Lookup(paramPrefix + p.Name)
-		copy(p.Value.Data(), ct.Data)
-	}
-	return epoch, nil
-}
-
 // Session trains several models at once, each in its own goroutine, and
 // keeps the run folder: after each epoch it saves the model's checkpoint,
 // then its metrics record.
 type Session struct {
 	Run      *Run
-	Trainers []*Trainer
+	Trainers []*train.Trainer
 }
 
 // Resume restores each trainer from its last complete epoch in the run
@@ -379,9 +292,9 @@ func (s *Session) Resume() ([]int, error) {
 // every event from every trainer's goroutine, so it must be safe for
 // concurrent use. If one trainer fails, the others are stopped. Cancelling
 // ctx stops all promptly; the run folder keeps the last complete epochs.
-func (s *Session) Train(ctx context.Context, emit func(Event)) error {
+func (s *Session) Train(ctx context.Context, emit func(train.Event)) error {
 	if emit == nil {
-		emit = func(Event) {}
+		emit = func(train.Event) {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -390,8 +303,8 @@ func (s *Session) Train(ctx context.Context, emit func(Event)) error {
 	for i, t := range s.Trainers {
 		wg.Go(func() {
 			var saveErr error
-			err := t.Run(ctx, func(e Event) {
-				if e.Kind == KindEpoch && s.Run != nil && saveErr == nil {
+			err := t.Run(ctx, func(e train.Event) {
+				if e.Kind == train.KindEpoch && s.Run != nil && saveErr == nil {
 					saveErr = s.save(t, e.Epoch)
 					if saveErr != nil {
 						cancel()
@@ -422,13 +335,55 @@ func (s *Session) Train(ctx context.Context, emit func(Event)) error {
 	return ctx.Err()
 }
 
-func (s *Session) save(t *Trainer, m EpochMetrics) error {
+func (s *Session) save(t *train.Trainer, m metrics.Epoch) error {
 	c, err := t.Checkpoint(s.Run.Config)
 	if err != nil {
 		return err
 	}
 	if err := ckpt.Save(s.Run.CheckpointPath(t.Name, m.Epoch), c); err != nil {
-		return fmt.Errorf("train: %s: %w", t.Name, err)
+		return fmt.Errorf("rundir: %s: %w", t.Name, err)
 	}
 	return s.Run.Record(m)
+}
+
+// NewSession builds the trainers of rc on d, attached to run (which may be
+// nil for a session that keeps no folder).
+func NewSession(rc experiment.RunConfig, d train.Data, run *Run) (*Session, error) {
+	s := &Session{Run: run}
+	for _, name := range rc.Models {
+		net, err := experiment.NewNet(rc, name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := train.NewTrainer(name, net, d, rc.Train)
+		if err != nil {
+			return nil, err
+		}
+		s.Trainers = append(s.Trainers, t)
+	}
+	return s, nil
+}
+
+// LoadModel builds model name of the run and loads its checkpoint after
+// epoch (0: the last complete epoch). It returns the epoch loaded.
+func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error) {
+	net, err := experiment.NewNet(r.Config, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	last, path := r.LatestCheckpoint(name)
+	if path == "" {
+		return nil, 0, fmt.Errorf("rundir: %s has no complete epoch of %s", r.Dir, name)
+	}
+	if epoch == 0 {
+		epoch = last
+	}
+	path = r.CheckpointPath(name, epoch)
+	if epoch < 1 || epoch > last || !fileExists(path) {
+		return nil, 0, fmt.Errorf("rundir: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
+	}
+	if _, err := train.LoadWeights(path, net); err != nil {
+		return nil, 0, err
+	}
+	return net, epoch, nil
 }

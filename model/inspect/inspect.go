@@ -1,4 +1,8 @@
-package train
+// Package inspect prepares what the Offsets pictures look at: an image file
+// read safely, turned into a network's input with a run's normalisation,
+// a test image of a run's data set, and the sampling fields a forward pass
+// records.
+package inspect
 
 import (
 	"context"
@@ -15,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -22,30 +27,6 @@ import (
 // MaxImagePixels caps the size of an image opened for inspection; its
 // header is read before any pixel is decoded.
 const MaxImagePixels = 40 << 20
-
-// LoadModel builds model name of the run and loads its checkpoint after
-// epoch (0: the last complete epoch). It returns the epoch loaded.
-func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error) {
-	net, err := NewNet(r.Config, name)
-	if err != nil {
-		return nil, 0, err
-	}
-	last, path := r.LatestCheckpoint(name)
-	if path == "" {
-		return nil, 0, fmt.Errorf("train: %s has no complete epoch of %s", r.Dir, name)
-	}
-	if epoch == 0 {
-		epoch = last
-	}
-	path = r.CheckpointPath(name, epoch)
-	if epoch < 1 || epoch > last || !fileExists(path) {
-		return nil, 0, fmt.Errorf("train: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
-	}
-	if _, err := loadCheckpoint(path, net, nil, ""); err != nil {
-		return nil, 0, err
-	}
-	return net, epoch, nil
-}
 
 // ReadImage decodes a JPEG or PNG file, refusing one whose header
 // declares more than MaxImagePixels before decoding it.
@@ -79,17 +60,17 @@ type Input struct {
 	Picture image.Image
 }
 
-// PrepareImage turns an image into the input of run's nets: for MNIST, a
+// PrepareImage turns an image into the input of the nets of a run with settings rc: for MNIST, a
 // grey image resized to 28×28 (or kept at its size when whole is set; the
 // nets are fully convolutional up to their pooling head), normalised as
 // the training data. MNIST digits are light on dark: invert a dark-on-light
 // picture before.
-func (r *Run) PrepareImage(img image.Image, whole bool) (*Input, error) {
+func PrepareImage(rc experiment.RunConfig, img image.Image, whole bool) (*Input, error) {
 	if img == nil || img.Bounds().Empty() {
-		return nil, errors.New("train: empty image")
+		return nil, errors.New("inspect: empty image")
 	}
-	if r.Config.Data == "coco" {
-		return r.prepareRGB(img, whole)
+	if rc.Data == "coco" {
+		return prepareRGB(rc, img, whole)
 	}
 	g := imaging.Grayscale(img)
 	if !whole {
@@ -125,8 +106,8 @@ const MaxWholeSide = 640
 
 // prepareRGB makes a COCO net's input: the picture resized to the crop
 // size (or, whole, kept up to MaxWholeSide), normalised as the run's crops.
-func (r *Run) prepareRGB(img image.Image, whole bool) (*Input, error) {
-	c := r.Config.COCO
+func prepareRGB(rc experiment.RunConfig, img image.Image, whole bool) (*Input, error) {
+	c := rc.COCO
 	var rgb *image.NRGBA
 	switch b := img.Bounds(); {
 	case !whole:
@@ -145,7 +126,7 @@ func (r *Run) prepareRGB(img image.Image, whole bool) (*Input, error) {
 			pix[y*w+x], pix[h*w+y*w+x], pix[2*h*w+y*w+x] = px.R, px.G, px.B
 		}
 	}
-	mean, std, err := r.cocoNorm()
+	mean, std, err := cocoNorm(rc)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +134,11 @@ func (r *Run) prepareRGB(img image.Image, whole bool) (*Input, error) {
 }
 
 // cocoNorm returns the normalisation of the run's crops.
-func (r *Run) cocoNorm() (mean, std []float32, err error) {
-	if r.Config.COCO.Norm != "dataset" {
+func cocoNorm(rc experiment.RunConfig) (mean, std []float32, err error) {
+	if rc.COCO.Norm != "dataset" {
 		return coco.ImageNetMean, coco.ImageNetStd, nil
 	}
-	d, err := LoadData(r.Config)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,13 +160,12 @@ func rgbInput(pix []uint8, h, w int, mean, std []float32) (*Input, error) {
 	return &Input{X: x, Picture: pic}, nil
 }
 
-// TestImage returns test image i of the run's data set, prepared, and its
+// TestImage returns test image i of the data set of a run with settings rc, prepared, and its
 // label. It loads the data set; callers that look at many test images load
 // it once with LoadData and call TestInput.
-func (r *Run) TestImage(i int) (*Input, int, error) {
-	rc := r.Config
+func TestImage(rc experiment.RunConfig, i int) (*Input, int, error) {
 	rc.Limit, rc.Val, rc.Scales, rc.TestLimit = 1, 0, nil, 0
-	d, err := LoadData(rc)
+	d, err := experiment.LoadData(rc)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -200,7 +180,7 @@ func (r *Run) TestImage(i int) (*Input, int, error) {
 // or COCO crops) with the set's own normalisation.
 func TestInput(test *data.Set, i int) (*Input, error) {
 	if test == nil || i < 0 || i >= test.N {
-		return nil, fmt.Errorf("train: test image %d does not exist (0..%d)", i, setN(test)-1)
+		return nil, fmt.Errorf("inspect: test image %d does not exist (0..%d)", i, setN(test)-1)
 	}
 	if test.C == 3 {
 		mean, std := test.Norm()

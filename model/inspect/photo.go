@@ -1,4 +1,4 @@
-package train
+package inspect
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -33,22 +34,22 @@ type Crop struct {
 // PrepareCrop cuts the crop of box (in the photo's pixels) out of photo
 // exactly as training cut its crops (coco.CropRect, coco.CropRGB, with the
 // run's crop size and normalisation).
-func (r *Run) PrepareCrop(photo image.Image, box coco.Box) (*Crop, error) {
+func PrepareCrop(r *rundir.Run, photo image.Image, box coco.Box) (*Crop, error) {
 	if r.Config.Data != "coco" || r.Config.COCO == nil {
-		return nil, fmt.Errorf("train: %s is not a COCO run; boxes are cut from COCO photos", r.Dir)
+		return nil, fmt.Errorf("inspect: %s is not a COCO run; boxes are cut from COCO photos", r.Dir)
 	}
 	if photo == nil || photo.Bounds().Empty() {
-		return nil, fmt.Errorf("train: empty photo")
+		return nil, fmt.Errorf("inspect: empty photo")
 	}
 	b := photo.Bounds()
 	if !(box.W >= 1 && box.H >= 1) || box.X < 0 || box.Y < 0 || box.X+box.W > float64(b.Dx())+0.5 || box.Y+box.H > float64(b.Dy())+0.5 {
-		return nil, fmt.Errorf("train: box %g,%g,%g,%g is not inside the %d×%d photo (X,Y,W,H in pixels, at least 1×1)",
+		return nil, fmt.Errorf("inspect: box %g,%g,%g,%g is not inside the %d×%d photo (X,Y,W,H in pixels, at least 1×1)",
 			box.X, box.Y, box.W, box.H, b.Dx(), b.Dy())
 	}
 	size := r.Config.COCO.Size
 	rect := coco.CropRect(box, b.Dx(), b.Dy(), coco.DefaultContext)
 	pix := coco.CropRGB(photo, rect, size)
-	mean, std, err := r.cocoNorm()
+	mean, std, err := cocoNorm(r.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +78,12 @@ func (s *Scaled) ToPhoto(y, x float64) (py, px float64) {
 // object (photo pixels, its box's longer side) fill a training crop as it
 // did in training: the crop's side, object·(1 + 2·context), becomes the
 // run's crop size.
-func (r *Run) WholeFactor(object float64) (float64, error) {
+func WholeFactor(r *rundir.Run, object float64) (float64, error) {
 	if r.Config.Data != "coco" || r.Config.COCO == nil {
-		return 0, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+		return 0, fmt.Errorf("inspect: %s is not a COCO run", r.Dir)
 	}
 	if !(object >= 1) || math.IsInf(object, 0) {
-		return 0, fmt.Errorf("train: object size %g px: want at least 1", object)
+		return 0, fmt.Errorf("inspect: object size %g px: want at least 1", object)
 	}
 	return float64(r.Config.COCO.Size) / (object * (1 + 2*coco.DefaultContext)), nil
 }
@@ -91,22 +92,22 @@ func (r *Run) WholeFactor(object float64) (float64, error) {
 // normalises it as the run's crops, for the fully convolutional part of the
 // nets. It refuses a factor that would make the longer side exceed
 // MaxScaledSide or the shorter side smaller than the crop size.
-func (r *Run) PrepareScaled(photo image.Image, factor float64) (*Scaled, error) {
+func PrepareScaled(r *rundir.Run, photo image.Image, factor float64) (*Scaled, error) {
 	if r.Config.Data != "coco" || r.Config.COCO == nil {
-		return nil, fmt.Errorf("train: %s is not a COCO run", r.Dir)
+		return nil, fmt.Errorf("inspect: %s is not a COCO run", r.Dir)
 	}
 	if photo == nil || photo.Bounds().Empty() {
-		return nil, fmt.Errorf("train: empty photo")
+		return nil, fmt.Errorf("inspect: empty photo")
 	}
 	b := photo.Bounds()
 	w := int(math.Round(float64(b.Dx()) * factor))
 	h := int(math.Round(float64(b.Dy()) * factor))
 	switch {
 	case !(factor > 0) || max(w, h) > MaxScaledSide:
-		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px; at most %d px a side (choose a larger object size)",
+		return nil, fmt.Errorf("inspect: resizing the %d×%d photo by %.3g gives %d×%d px; at most %d px a side (choose a larger object size)",
 			b.Dx(), b.Dy(), factor, w, h, MaxScaledSide)
 	case min(w, h) < r.Config.COCO.Size:
-		return nil, fmt.Errorf("train: resizing the %d×%d photo by %.3g gives %d×%d px, smaller than a %d px crop (choose a smaller object size)",
+		return nil, fmt.Errorf("inspect: resizing the %d×%d photo by %.3g gives %d×%d px, smaller than a %d px crop (choose a smaller object size)",
 			b.Dx(), b.Dy(), factor, w, h, r.Config.COCO.Size)
 	}
 	rgb := imaging.Resize(photo, w, h, imaging.Linear)
@@ -117,7 +118,7 @@ func (r *Run) PrepareScaled(photo image.Image, factor float64) (*Scaled, error) 
 			pix[y*w+x], pix[h*w+y*w+x], pix[2*h*w+y*w+x] = px.R, px.G, px.B
 		}
 	}
-	mean, std, err := r.cocoNorm()
+	mean, std, err := cocoNorm(r.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +208,7 @@ func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer s
 // run's instances files (the training file, then the test file), matched by
 // the file's base name, with their category names; nil when neither file
 // lists it.
-func (r *Run) PhotoBoxes(ctx context.Context, file string) ([]coco.Annotation, []string, error) {
+func PhotoBoxes(ctx context.Context, r *rundir.Run, file string) ([]coco.Annotation, []string, error) {
 	c := r.Config.COCO
 	if r.Config.Data != "coco" || c == nil {
 		return nil, nil, nil

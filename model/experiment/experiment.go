@@ -1,4 +1,10 @@
-package train
+// Package experiment holds the settings of an experiment (RunConfig: the
+// data set, the models, subset sizes and the optimisation settings) with
+// their validation, and turns them into what training needs: the data
+// (MNIST and Scaled-MNIST, or COCO object crops) and the networks. Both the
+// app's form and dcn's flags fill a RunConfig; a run folder keeps it as
+// config.json.
+package experiment
 
 import (
 	"context"
@@ -10,6 +16,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // RunConfig describes an experiment completely, so that a run folder can be
@@ -29,7 +36,7 @@ type RunConfig struct {
 	ScaleMode data.ScaleMode `json:"scale_mode,omitempty"`
 	MNISTDir  string         `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
 	COCO      *COCOData      `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
-	Train     Config         `json:"train"`
+	Train     train.Config   `json:"train"`
 	// Imported names the PyTorch state dict the run's weights came from
 	// (dcn import); such a COCO run may lack a crop set.
 	Imported string `json:"imported,omitempty"`
@@ -104,7 +111,7 @@ func SeedProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
 		ScaleMode: data.ScaleSeed,
-		Train:     Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
+		Train:     train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
 }
 
@@ -175,13 +182,13 @@ func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 // LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
 // module, a validation split drawn with the seed, the training subset, the
 // test set and the Scaled-MNIST sets.
-func LoadData(rc RunConfig) (Data, error) {
+func LoadData(rc RunConfig) (train.Data, error) {
 	return LoadDataContext(context.Background(), rc, nil)
 }
 
 // LoadDataContext is LoadData with a context (COCO crops take a while to
 // build the first time) and a progress callback for the crops (may be nil).
-func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
+func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
 	if rc.Data == "coco" {
 		return loadCOCO(ctx, rc, progress)
 	}
@@ -189,22 +196,22 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 	if dir == "" {
 		var err error
 		if dir, err = data.FindMNIST(); err != nil {
-			return Data{}, err
+			return train.Data{}, err
 		}
 	}
 	m, err := data.LoadMNIST(dir)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	trainAll, test, err := m.Sets(data.MNISTMean, data.MNISTStd)
 	if err != nil {
-		return Data{}, err
+		return train.Data{}, err
 	}
 	if rc.Val >= trainAll.N {
-		return Data{}, fmt.Errorf("train: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
+		return train.Data{}, fmt.Errorf("experiment: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
 	}
 	perm := rand.New(rand.NewPCG(rc.Train.Seed, 0xda7a)).Perm(trainAll.N)
-	var d Data
+	var d train.Data
 	if rc.Val > 0 {
 		d.Val = trainAll.Gather(perm[:rc.Val])
 		d.Val.Name = "mnist-val"
@@ -229,27 +236,9 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 		d.Scaled, err = data.ScaledSetsMode(&img, m.Test.Labels[:n], rc.Scales, rc.ScaleModeOrBilinear(),
 			data.MNISTMean, data.MNISTStd)
 		if err != nil {
-			return Data{}, err
+			return train.Data{}, err
 		}
 		d.Scales = slices.Clone(rc.Scales)
 	}
 	return d, nil
-}
-
-// NewSession builds the trainers of rc on d, attached to run (which may be
-// nil for a session that keeps no folder).
-func NewSession(rc RunConfig, d Data, run *Run) (*Session, error) {
-	s := &Session{Run: run}
-	for _, name := range rc.Models {
-		net, err := NewNet(rc, name)
-		if err != nil {
-			return nil, err
-		}
-		t, err := NewTrainer(name, net, d, rc.Train)
-		if err != nil {
-			return nil, err
-		}
-		s.Trainers = append(s.Trainers, t)
-	}
-	return s, nil
 }

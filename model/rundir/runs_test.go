@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"math"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // makeRun writes a run folder under root with the given epochs recorded
@@ -21,11 +23,11 @@ func makeRun(t *testing.T, root, name string, epochs map[string]int) string {
 	}
 	for _, m := range rc.Models {
 		for e := 1; e <= epochs[m]; e++ {
-			acc := Num(50 + e)
+			acc := metrics.Num(50 + e)
 			if m == "dcnn" {
 				acc += 10
 			}
-			if err := r.Record(EpochMetrics{Model: m, Epoch: e, TestAcc: acc, ScaledTestAcc: Num(math.NaN())}); err != nil {
+			if err := r.Record(metrics.Epoch{Model: m, Epoch: e, TestAcc: acc, ScaledTestAcc: metrics.Num(math.NaN())}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"fmt"
@@ -8,7 +8,9 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/ckpt"
-	"github.com/deformscope/deformscope/model/optim"
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // ImportRun makes a run folder in dir for net, whose weights come from
@@ -17,31 +19,21 @@ import (
 // optimiser state, so that every command and the app open the run like a
 // trained one, and training can go on from it (--resume). The epoch's record
 // carries no measurements. A failure leaves no run behind.
-func ImportRun(dir string, rc RunConfig, name string, net *model.Net[float32]) (*Run, error) {
+func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[float32]) (*Run, error) {
 	if len(rc.Models) != 1 || rc.Models[0] != name {
-		return nil, fmt.Errorf("train: an imported run holds one model, %q, not %v", name, rc.Models)
+		return nil, fmt.Errorf("rundir: an imported run holds one model, %q, not %v", name, rc.Models)
 	}
 	if err := rc.Validate(); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
-	want, err := NewNet(rc, name)
+	want, err := experiment.NewNet(rc, name)
 	if err != nil {
 		return nil, err
 	}
 	if want.Arch != net.Arch {
-		return nil, fmt.Errorf("train: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
+		return nil, fmt.Errorf("rundir: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
 	}
-	t := &Trainer{Name: name, Net: net, cfg: rc.Train, start: 1}
-	switch rc.Train.Optimizer {
-	case "adam":
-		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: rc.Train.LR, WeightDecay: rc.Train.WeightDecay})
-	case "sgd":
-		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: rc.Train.LR, Momentum: rc.Train.Momentum, WeightDecay: rc.Train.WeightDecay})
-	}
-	if err != nil {
-		return nil, err
-	}
-	c, err := t.Checkpoint(rc)
+	c, err := train.ImportedCheckpoint(name, net, rc.Train, rc)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +42,9 @@ func ImportRun(dir string, rc RunConfig, name string, net *model.Net[float32]) (
 	if err != nil {
 		return nil, err
 	}
-	nan := Num(math.NaN())
+	nan := metrics.Num(math.NaN())
 	if err = ckpt.Save(run.CheckpointPath(name, 1), c); err == nil {
-		err = run.Record(EpochMetrics{Model: name, Arch: net.Arch, Epoch: 1, LR: rc.Train.LR, TrainLoss: nan, TrainAcc: nan,
+		err = run.Record(metrics.Epoch{Model: name, Arch: net.Arch, Epoch: 1, LR: rc.Train.LR, TrainLoss: nan, TrainAcc: nan,
 			ValLoss: nan, ValAcc: nan, TestLoss: nan, TestAcc: nan, ScaledTestAcc: nan})
 	}
 	if err != nil {
@@ -61,7 +53,7 @@ func ImportRun(dir string, rc RunConfig, name string, net *model.Net[float32]) (
 			os.Remove(p)
 		}
 		run.DiscardIfEmpty()
-		return nil, fmt.Errorf("train: import into %s: %w", dir, err)
+		return nil, fmt.Errorf("rundir: import into %s: %w", dir, err)
 	}
 	return run, nil
 }

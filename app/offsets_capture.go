@@ -1,0 +1,136 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/deformscope/deformscope/model/torchfile"
+	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// maxCaptureDepth is how many captured layers the Offsets view traces a
+// unit through, from the chosen layer down: three, as the Deformable
+// ConvNets papers' figures do (9³ points for 3×3 kernels).
+const maxCaptureDepth = 3
+
+// chooseCapture opens a capture file written by deformscope_capture.py.
+func (v *offsetsView) chooseCapture() {
+	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		if f == nil {
+			return
+		}
+		path := f.URI().Path()
+		f.Close()
+		v.useCapture(path)
+	}, v.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".safetensors"}))
+	d.Show()
+}
+
+// useCapture shows the capture in path; the worker reads it, and a file it
+// cannot use comes back as an error dialog.
+func (v *offsetsView) useCapture(path string) {
+	v.runDir, v.capture = path, true
+	v.runGen++
+	v.epochSel = 0
+	v.lastEpoch = 0
+	v.hasPick = false
+	v.setModels(nil) // the worker names the capture
+	v.syncControls()
+	v.request()
+}
+
+// drawCapture answers a request for a capture file: its own image, the
+// chosen layer's points traced through up to maxCaptureDepth captured
+// layers, or its heat maps.
+func (w *offsetsWorker) drawCapture(req offsetRequest, res *offsetResult) *offsetResult {
+	fail := func(f failure, err error) *offsetResult {
+		res.failed, res.err = f, err
+		return res
+	}
+	key := [2]any{req.dir, req.gen}
+	if w.capKey != key || w.capture == nil {
+		c, err := torchfile.ReadCapture(req.dir)
+		if err != nil {
+			return fail(failRun, err)
+		}
+		w.capKey, w.capture = key, c
+	}
+	c := w.capture
+	base := filepath.Base(req.dir)
+	res.models, res.model, res.lastEpoch = []string{base}, base, 1
+	for _, l := range c.Layers {
+		res.layers = append(res.layers, l.Name)
+	}
+	layer := req.layer
+	if !slices.Contains(res.layers, layer) {
+		layer = res.layers[len(res.layers)-1]
+	}
+	at, _ := c.Layer(layer)
+	l := c.Layers[at]
+	in := [2]int{c.H, c.W}
+	sc := &offsetScene{mode: req.mode, weight: req.weight, round: req.round, picture: c.Picture, in: in,
+		label: "capture " + base, name: strings.TrimSuffix(base, filepath.Ext(base)), model: base, predict: -1,
+		epoch: 1, lastEpoch: 1, layer: layer, field: l.Field, cap: c, depth: min(at+1, maxCaptureDepth)}
+	sc.units = [2]int{l.Out[1], l.Out[2]}
+	sc.unit = [2]int{l.Out[1] / 2, l.Out[2] / 2}
+	if req.hasPick {
+		uy, ux, err := c.UnitAt(layer, sc.depth, req.pick[0], req.pick[1])
+		if err != nil {
+			return fail(failNone, err)
+		}
+		sc.unit = [2]int{uy, ux}
+	}
+	// A capture has no clamp bound: the offset heat map's scale runs to the
+	// layer's largest offset length.
+	mag, err := viz.OffsetMagnitude(l.Field, -1)
+	if err != nil {
+		return fail(failNone, err)
+	}
+	sc.limit = math.Max(slices.Max(mag), 1e-6) / math.Sqrt2
+	if sc.dcnn, err = c.Trace(layer, sc.unit[0], sc.unit[1], sc.depth, torchfile.SpaceImage, trace.Options{Round: req.round}); err != nil {
+		return fail(failNone, err)
+	}
+	if req.mode == modeMask && l.Field.Mask == nil {
+		res.note = layer + " was recorded without a mask (DCNv1)."
+		return res
+	}
+	res.scale = displayScale(req.mode, req.size, in[1], in[0])
+	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
+		return fail(failNone, err)
+	}
+	res.scene = sc
+	return res
+}
+
+// captureCaption describes a capture's scene in one line.
+func (sc *offsetScene) captureCaption() string {
+	parts := []string{sc.label, sc.layer}
+	if sc.mode == modePoints {
+		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]),
+			fmt.Sprintf("traced through %d captured layer%s", sc.depth, map[bool]string{true: "s"}[sc.depth > 1]))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// captureFileName is a capture scene's export name.
+func (sc *offsetScene) captureFileName(kind string) string {
+	layer := strings.NewReplacer("/", "_", "#", "_", " ", "_").Replace(sc.layer)
+	s := fmt.Sprintf("%s-%s-%s", kind, sc.name, layer)
+	if sc.mode == modePoints {
+		s += fmt.Sprintf("-unit%d_%d", sc.unit[0], sc.unit[1])
+	}
+	return s + ".png"
+}

@@ -1,0 +1,109 @@
+// Package metrics holds the value types that training reports and that
+// run folders, pictures and both faces read: a step's numbers, an epoch's
+// record and the numbers inside it. It depends on nothing that trains, so
+// that viz draws records without importing the training loop.
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/deformscope/deformscope/model/trace"
+)
+
+// Step describes one training step.
+type Step struct {
+	Epoch, Epochs   int // 1-based
+	Batch, Batches  int // 1-based
+	Step            int // global step count
+	Loss            float64
+	RunningAcc      float64 // percent, over the epoch so far
+	ImagesPerSecond float64
+	// ETA is the time left to the end of the run: its remaining training
+	// steps and the evaluation after each remaining epoch (this one's
+	// included), estimated from the evaluations so far, or before the first
+	// from the training speed (a forward pass costs about a third of a
+	// training step).
+	ETA     time.Duration
+	Skipped int // steps skipped for a non-finite loss this epoch
+}
+
+// ScaleAcc is the accuracy on the test set at one scale.
+type ScaleAcc struct {
+	Scale float64 `json:"scale"`
+	Acc   Num     `json:"acc"`
+}
+
+// LayerOffsets summarises one deformable layer's sampling points on the
+// test set.
+type LayerOffsets struct {
+	Layer        string `json:"layer"`
+	MeanAbs      Num    `json:"mean_abs_offset"`
+	OutsideShare Num    `json:"outside_share"`
+	MeanMask     Num    `json:"mean_mask"`
+}
+
+// Epoch is one model's record of one epoch. Accuracies are in percent; a
+// missing value is NaN (null in JSON).
+type Epoch struct {
+	Model         string         `json:"model"`
+	Arch          string         `json:"arch"`
+	Epoch         int            `json:"epoch"`
+	LR            float64        `json:"lr"`
+	TrainLoss     Num            `json:"train_loss"`
+	TrainAcc      Num            `json:"train_acc"`
+	ValLoss       Num            `json:"val_loss"`
+	ValAcc        Num            `json:"val_acc"`
+	TestLoss      Num            `json:"test_loss"`
+	TestAcc       Num            `json:"test_acc"`
+	ScaledTestAcc Num            `json:"scaled_test_acc"`
+	Scaled        []ScaleAcc     `json:"scaled,omitempty"`
+	Offsets       []LayerOffsets `json:"offsets,omitempty"`
+	Confusion     [][]int        `json:"confusion,omitempty"` // test set: [true][predicted]
+	Skipped       int            `json:"skipped_steps"`
+	// Inspect holds the sampling fields of the inspection images after
+	// this epoch (deformable nets only), for replaying how the receptive
+	// fields bent; it is kept in memory, not in metrics files.
+	Inspect      *Inspection `json:"-"`
+	EpochSeconds float64     `json:"epoch_seconds"`
+	EvalSeconds  float64     `json:"eval_seconds"`
+}
+
+// Inspection is the state of a deformable net's sampling on a fixed set of
+// test images: one entry per image, each mapping a deformable layer's name
+// to its sampling field.
+type Inspection struct {
+	Index  []int // indices into the test set
+	Fields []map[string]*trace.Field
+}
+
+// Num is a float64 that encodes NaN and ±Inf as JSON null.
+type Num float64
+
+// NaN is the missing value.
+func NaN() Num { return Num(math.NaN()) }
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Num(math.NaN())
+		return nil
+	}
+	var f float64
+	if _, err := fmt.Sscan(string(b), &f); err != nil {
+		return fmt.Errorf("metrics: bad number %q", b)
+	}
+	*n = Num(f)
+	return nil
+}

@@ -1,0 +1,19 @@
+package train
+
+import (
+	"context"
+
+	"github.com/deformscope/deformscope/model/data"
+)
+
+// The benchmarks (package train_test, which may import the experiment
+// settings that themselves import train) time these unexported steps.
+
+// EpochOrder is epochOrder.
+var EpochOrder = epochOrder
+
+// Step is step.
+func (t *Trainer) Step(idx []int, correct *int) (float64, bool, error) { return t.step(idx, correct) }
+
+// Pass is pass.
+func (t *Trainer) Pass(ctx context.Context, s *data.Set) (evalResult, error) { return t.pass(ctx, s) }
