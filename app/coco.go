@@ -17,8 +17,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/fetch"
 )
 
 // COCO in the window: a folder the user picks (or downloads) is searched
@@ -270,7 +269,7 @@ var fetchSplits = []string{"val2017", "train2017"}
 // splitChoice describes a split for the download dialog: its name and what
 // it costs.
 func splitChoice(split string) string {
-	archives, _ := coco.SplitArchives(split)
+	archives, _ := fetch.SplitArchives(split)
 	var size int64
 	for _, a := range archives {
 		size += a.Size
@@ -292,7 +291,7 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// fetchProgress is a download's progress, as coco.Fetcher reports it.
+// fetchProgress is a download's progress, as fetch.Fetcher reports it.
 type fetchProgress struct {
 	Name        string // the zip
 	Done, Total int64  // bytes; Total 0 when unknown
@@ -396,7 +395,7 @@ func (u *UI) startDownload(split, dir string) {
 	u.fetch = d
 	setEnabled(u.form.download, false)
 
-	f := &coco.Fetcher{BaseURL: u.cocoBaseURL, Progress: func(name string, done, total int64) {
+	f := &fetch.Fetcher{BaseURL: u.cocoBaseURL, Progress: func(name string, done, total int64) {
 		u.bridge.downloadProgress(d, fetchProgress{Name: name, Done: done, Total: total})
 	}}
 	u.fetchWG.Add(1)

@@ -23,7 +23,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 )
@@ -361,8 +361,8 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	in := h.u.rend.input()
 	for _, m := range models {
 		fd, err := buildFigure(confusionFigure(m), in)
-		if err != nil || !slices.Equal(fd.labels, s.Classes) {
-			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.labels, err, s.Classes)
+		if err != nil || !slices.Equal(fd.Labels, s.Classes) {
+			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.Labels, err, s.Classes)
 		}
 	}
 	h.u.tabs.SelectIndex(1)
@@ -572,12 +572,12 @@ func serveCOCO(t *testing.T, stall bool) (*cocoServer, string) {
 	imgs := zipOf(t, map[string]string{"val2017/000000000001.jpg": img})
 	s := &cocoServer{stall: stall, started: make(chan struct{}), files: map[string][]byte{
 		"annotations/annotations_trainval2017.zip": ann, "zips/val2017.zip": imgs}}
-	saved := coco.KnownArchives
-	t.Cleanup(func() { coco.KnownArchives = saved })
-	coco.KnownArchives = map[string]coco.Archive{}
+	saved := fetch.KnownArchives
+	t.Cleanup(func() { fetch.KnownArchives = saved })
+	fetch.KnownArchives = map[string]fetch.Archive{}
 	for p, b := range s.files {
 		sum := sha256.Sum256(b)
-		coco.KnownArchives[p] = coco.Archive{Path: p, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
+		fetch.KnownArchives[p] = fetch.Archive{Path: p, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)

@@ -704,10 +704,10 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 	}
 	d, err := experiment.LoadDataContext(w.ctx, rc, progress)
 	if err != nil {
-		return nil, fmt.Errorf("loading the %s test set: %w", dataName(rc.Data), err)
+		return nil, fmt.Errorf("loading the %s test set: %w", rundir.DataName(rc.Data), err)
 	}
 	if d.Test == nil || d.Test.N == 0 {
-		return nil, fmt.Errorf("the %s test set is empty", dataName(rc.Data))
+		return nil, fmt.Errorf("the %s test set is empty", rundir.DataName(rc.Data))
 	}
 	w.test, w.classes, w.testKey = d.Test, d.Classes, key
 	return w.test, nil

@@ -314,9 +314,9 @@ func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, plotFram
 	if err != nil {
 		return nil, plotFrame{}, err
 	}
-	img, err := viz.Render(fd.plot, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
+	img, err := viz.Render(fd.Plot, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
 	if err != nil {
 		return nil, plotFrame{}, err
 	}
-	return img, frameOf(fd.plot, k), nil
+	return img, frameOf(fd.Plot, k), nil
 }

@@ -29,9 +29,9 @@ type session struct {
 	paused   bool
 }
 
-// startSession starts training rc into run, reporting through b. It
+// startSession starts training the run's models, reporting through b. It
 // returns at once; the session ends with b.finished.
-func startSession(rc experiment.RunConfig, run *rundir.Run, b *bridge) *session {
+func startSession(run *rundir.Run, b *bridge) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{cancel: cancel}
 	stop := make(chan struct{})
@@ -44,7 +44,7 @@ func startSession(rc experiment.RunConfig, run *rundir.Run, b *bridge) *session 
 	}()
 	go func() {
 		defer s.wg.Done()
-		err := s.work(ctx, rc, run, b)
+		err := s.work(ctx, run, b)
 		close(stop)
 		<-ticker
 		cancel()
@@ -64,53 +64,27 @@ func outcome(err error) Phase {
 	return PhaseFailed
 }
 
-func (s *session) work(ctx context.Context, rc experiment.RunConfig, run *rundir.Run, b *bridge) error {
-	d, err := experiment.LoadDataContext(ctx, rc, b.loadProgress)
-	if cerr := ctx.Err(); cerr != nil || err != nil {
-		s.discard(run, b)
-		if cerr != nil {
-			return cerr
-		}
-		return fmt.Errorf("loading %s: %w", dataName(rc.Data), err)
-	}
-	b.setData(d.Classes, dataInfo(rc, d))
-	ts, err := rundir.NewSession(rc, d, run)
-	if err != nil {
-		s.discard(run, b)
-		return fmt.Errorf("building the models: %w", err)
-	}
-	s.mu.Lock()
-	s.trainers = ts.Trainers
-	for _, t := range ts.Trainers {
-		if s.paused {
-			t.Pause()
-		}
-	}
-	s.mu.Unlock()
-	b.setNets(ts.Trainers)
-	if err := ts.Train(ctx, b.emit); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("training failed: %w", err)
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
-// discard removes the run folder of a session that trained nothing (it
-// holds only its config), and tells the bridge so. A folder that cannot be
-// removed stays; the session's own error says what went wrong.
-func (s *session) discard(run *rundir.Run, b *bridge) {
-	if gone, _ := run.DiscardIfEmpty(); gone {
-		b.discarded()
-	}
-}
-
-// dataName names a run's data set for the user.
-func dataName(data string) string {
-	if data == "coco" {
-		return "COCO crops"
-	}
-	return "MNIST"
+// work trains rc's models into run through the engine's launcher (dcn
+// train calls the same), keeping the trainers so that Pause reaches them.
+func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
+	rc := run.Config
+	return rundir.Launch(ctx, run, false, rundir.Hooks{
+		CropProgress: b.loadProgress,
+		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d)) },
+		Ready: func(ts *rundir.Session, _ []int) {
+			s.mu.Lock()
+			s.trainers = ts.Trainers
+			for _, t := range ts.Trainers {
+				if s.paused {
+					t.Pause()
+				}
+			}
+			s.mu.Unlock()
+			b.setNets(ts.Trainers)
+		},
+		Discarded: b.discarded,
+		Event:     b.emit,
+	})
 }
 
 // dataInfo says in a line what the loaded data holds, with the entries of

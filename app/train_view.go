@@ -320,8 +320,8 @@ func (f *trainForm) config() (experiment.RunConfig, error) {
 		rc.Data, rc.Models = "coco", f.models()
 		rc.COCO = experiment.DefaultCOCO(src.Ann, src.Images)
 		rc.COCO.TestAnn, rc.COCO.TestImages = src.TestAnn, src.TestImages
-		ints = append(ints, intField{"crop size", f.cropSize, 8, 1024, &rc.COCO.Size},
-			intField{"categories", f.topK, 2, 255, &rc.COCO.TopK},
+		ints = append(ints, intField{"crop size", f.cropSize, 8, experiment.MaxCropSize, &rc.COCO.Size},
+			intField{"categories", f.topK, 2, experiment.MaxCategories, &rc.COCO.TopK},
 			intField{"crops per category", f.perClass, 0, 0, &rc.COCO.MaxPerClass})
 	} else {
 		rc.MNISTDir = strings.TrimSpace(f.mnistDir.Text)

@@ -274,7 +274,7 @@ func (u *UI) Start() {
 	u.run = run
 	u.bridge.reset(run.Dir, rc.Data, rc.Models)
 	u.apply(u.bridge.snapshot())
-	u.sess = startSession(rc, run, u.bridge)
+	u.sess = startSession(run, u.bridge)
 }
 
 // StartDemo fills the form with the demo settings and starts.

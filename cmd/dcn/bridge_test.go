@@ -90,6 +90,18 @@ func TestImportPredict(t *testing.T) {
 			if d := maxDiff(logits, fx.Logits.Data); d > 1e-4 {
 				t.Errorf("logits differ from PyTorch's by %.3g", d)
 			}
+			// An export's weights come back in unchanged.
+			exp := filepath.Join(t.TempDir(), "export")
+			if code, _, errs := dcn(t, "export", "--run", dir, "--out", exp); code != 0 {
+				t.Fatalf("export exited %d: %s", code, errs)
+			}
+			back := filepath.Join(t.TempDir(), "back")
+			if code, _, errs := dcn(t, "import", "--weights", filepath.Join(exp, "weights.safetensors"), "--arch", arch, "--out", back); code != 0 {
+				t.Fatalf("import of the export exited %d: %s", code, errs)
+			}
+			if code, out2, errs := dcn(t, "predict", "--run", back, "--index", "0:4", "--json"); code != 0 || out2 != out {
+				t.Errorf("predict after export and import: exit %d %s\n%s", code, errs, out2)
+			}
 			// The imported run opens like a trained one.
 			if code, _, errs := dcn(t, "eval", "--run", dir, "--test-limit", "50", "--scales", "none"); code != 0 {
 				t.Errorf("eval of an imported run exited %d: %s", code, errs)

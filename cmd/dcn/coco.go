@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
+	"github.com/deformscope/deformscope/model/coco/fetch"
 )
 
 const cocoUsage = `dcn coco: COCO data
@@ -66,7 +68,7 @@ func cocoReport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	images := fs.String("images", "", "image folder; without it, image files are not checked")
 	asJSON := fs.Bool("json", false, "print JSON: {images, annotations, kept, skipped}")
 	minSize := fs.Float64("min-size", coco.DefaultMinSize, "smallest box width and height in pixels (0: any)")
-	top := fs.Int("top", coco.DefaultTopK, "categories kept, the most frequent first")
+	top := fs.Int("top", cropset.DefaultTopK, "categories kept, the most frequent first")
 	decode := fs.Bool("decode", false, "decode every image in full (finds truncated files; slow on train2017)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -139,6 +141,9 @@ func printReport(w io.Writer, r coco.Report, categories int, minSize float64, ch
 		fmt.Fprintln(w, "  nothing")
 	}
 	fmt.Fprintf(w, "info: %s %d (kept, clipped to the image)\n", coco.InfoClipped, r.Info[coco.InfoClipped])
+	if n := r.Info[coco.InfoAreaNotFinite]; n > 0 {
+		fmt.Fprintf(w, "info: %s %d (kept: area is not used)\n", coco.InfoAreaNotFinite, n)
+	}
 }
 
 func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -149,13 +154,13 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	testAnn := fs.String("test-ann", "", "instances file whose crops form the test split (val2017)")
 	testImages := fs.String("test-images", "", "image folder of --test-ann")
 	cache := fs.String("cache", "", "crop cache file (read when current, else written)")
-	size := fs.Int("size", coco.DefaultCropSize, "crop side in pixels")
-	top := fs.Int("top", coco.DefaultTopK, "categories kept, the most frequent first")
+	size := fs.Int("size", cropset.DefaultCropSize, "crop side in pixels")
+	top := fs.Int("top", cropset.DefaultTopK, "categories kept, the most frequent first")
 	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
 	minSize := fs.Float64("min-size", coco.DefaultMinSize, "smallest box width and height in pixels (0: any)")
-	context := fs.Float64("context", coco.DefaultContext, "margin on each side, as a share of the box's longer side")
-	val := fs.Float64("val", coco.DefaultFraction, "share of images for validation")
-	test := fs.Float64("test", coco.DefaultFraction, "share of images for test (ignored with --test-ann)")
+	context := fs.Float64("context", cropset.DefaultContext, "margin on each side, as a share of the box's longer side")
+	val := fs.Float64("val", cropset.DefaultFraction, "share of images for validation")
+	test := fs.Float64("test", cropset.DefaultFraction, "share of images for test (ignored with --test-ann)")
 	seed := fs.Uint64("seed", 1, "seed of the split")
 	norm := fs.String("norm", "imagenet", "normalisation: imagenet or dataset (the training crops' own mean and std)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -167,16 +172,16 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	n, err := coco.ParseNorm(*norm)
+	n, err := cropset.ParseNorm(*norm)
 	if err != nil {
 		return err
 	}
 	bar := newBar(stderr, "images")
-	opt := coco.CropOptions{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
+	opt := cropset.Options{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
 		ValFraction: zeroAsNone(*val), TestFraction: zeroAsNone(*test), Seed: *seed, Norm: n,
 		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update}
 	start := time.Now()
-	c, err := coco.BuildCrops(ctx, *ann, *images, opt)
+	c, err := cropset.Build(ctx, *ann, *images, opt)
 	bar.done()
 	if err != nil {
 		return err
@@ -200,7 +205,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out.Classes, out.Mean, out.Std, out.Norm, out.Cache, out.Reports = c.Classes, c.Mean, c.Std, n.String(), c.Cache, c.Reports
 	out.Seconds = time.Since(start).Seconds()
 	for s, set := range c.Sets {
-		sp := split{Name: coco.Split(s).String(), Crops: set.N, Classes: map[string]int{}}
+		sp := split{Name: cropset.Split(s).String(), Crops: set.N, Classes: map[string]int{}}
 		for _, y := range set.Y {
 			sp.Classes[c.Classes[y]]++
 		}
@@ -242,7 +247,7 @@ func cocoFetch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	split := fs.String("split", "val2017", "val2017 or train2017")
 	dir := fs.String("dir", "", "folder to download and unpack into (required)")
-	base := fs.String("base-url", coco.DefaultBaseURL, "server to download from")
+	base := fs.String("base-url", fetch.DefaultBaseURL, "server to download from")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -252,7 +257,7 @@ func cocoFetch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errUsage
 	}
 	bar := newBar(stderr, "bytes")
-	f := coco.Fetcher{BaseURL: *base, Progress: func(name string, done, total int64) {
+	f := fetch.Fetcher{BaseURL: *base, Progress: func(name string, done, total int64) {
 		bar.setLabel(name)
 		bar.update64(done, total)
 	}}
@@ -275,6 +280,9 @@ type bar struct {
 	last     time.Time
 	lastTen  int64
 	lineOpen bool
+	// start and startDone are the time and count of the first update, from which the rate and ETA count.
+	start     time.Time
+	startDone int64
 }
 
 func newBar(w io.Writer, unit string) *bar {
@@ -298,7 +306,7 @@ func (b *bar) setLabel(label string) {
 		fmt.Fprintln(b.w)
 		b.lineOpen = false
 	}
-	b.label, b.lastTen, b.last = label, -1, time.Time{}
+	b.label, b.lastTen, b.last, b.start = label, -1, time.Time{}, time.Time{}
 }
 
 func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
@@ -306,6 +314,10 @@ func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
 func (b *bar) update64(done, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.start.IsZero() {
+		// The first call may report work done before (a resumed build): the rate counts from here.
+		b.start, b.startDone = time.Now(), done
+	}
 	final := total > 0 && done >= total
 	if b.tty {
 		if !final && time.Since(b.last) < 100*time.Millisecond {
@@ -337,8 +349,14 @@ func (b *bar) line(done, total int64) string {
 	const width = 30
 	fill := int(done * width / total)
 	fill = max(0, min(fill, width))
-	return fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
+	line := fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
 		done*100/total, humanCount(done, b.unit), humanCount(total, b.unit), b.unit)
+	if el := time.Since(b.start); done > b.startDone && el > time.Second && b.unit != "bytes" {
+		rate := float64(done-b.startDone) / el.Seconds()
+		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+		line += fmt.Sprintf(" %.0f/s ETA %s", rate, eta.Round(time.Second))
+	}
+	return line
 }
 
 func humanCount(n int64, unit string) string {

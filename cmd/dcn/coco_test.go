@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/fetch"
 )
 
 // coco128Dir returns the shared COCO128 sample's instances file and image folder, or skips the test.
@@ -263,9 +263,9 @@ func TestCOCOFetch(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 	}))
 	defer srv.Close()
-	saved := coco.KnownArchives
-	t.Cleanup(func() { coco.KnownArchives = saved })
-	coco.KnownArchives = map[string]coco.Archive{
+	saved := fetch.KnownArchives
+	t.Cleanup(func() { fetch.KnownArchives = saved })
+	fetch.KnownArchives = map[string]fetch.Archive{
 		"annotations/annotations_trainval2017.zip": {Path: "annotations/annotations_trainval2017.zip",
 			Size: int64(len(annZip)), SHA256: sum(annZip)},
 		"zips/val2017.zip": {Path: "zips/val2017.zip", Size: int64(len(imgZip)), SHA256: sum(imgZip)},
@@ -284,7 +284,7 @@ func TestCOCOFetch(t *testing.T) {
 		}
 	}
 	// A wrong sum is refused with a clear message.
-	coco.KnownArchives["zips/val2017.zip"] = coco.Archive{Path: "zips/val2017.zip", SHA256: strings.Repeat("ab", 32)}
+	fetch.KnownArchives["zips/val2017.zip"] = fetch.Archive{Path: "zips/val2017.zip", SHA256: strings.Repeat("ab", 32)}
 	code, _, errs = dcn(t, "coco", "fetch", "--split", "val2017", "--dir", t.TempDir(), "--base-url", srv.URL)
 	if code != 1 || !strings.Contains(errs, "SHA-256") {
 		t.Errorf("wrong sum: exit %d, %s", code, errs)

@@ -9,9 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gonum.org/v1/plot"
-
-	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -59,94 +56,14 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	opt := viz.RenderOptions{WidthPx: *width, HeightPx: *height, DPI: *dpi, Transparent: *transparent}
-	n := 0
-	write := func(name string, p *plot.Plot, series []viz.Series) error {
-		for _, ext := range exts {
-			if err := viz.Export(p, filepath.Join(*out, name+"."+ext), opt); err != nil {
-				return err
-			}
-			n++
-		}
-		if series != nil {
-			if err := viz.WriteCSV(filepath.Join(*out, name+".csv"), series); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+	// The app's figure list, drawn and written by the same code as the
+	// app's export; the per-step curve is the app's alone (steps are not
+	// kept in the run folder).
+	in := viz.FigureInput{Data: run.Config.Data, Classes: run.Classes(), Records: recs, Epochs: run.Config.Train.Epochs}
+	files, err := viz.ExportFigures(in, viz.FiguresFor(run.Config.Models), *out, exts, opt)
+	if err != nil {
+		return err
 	}
-	for _, fig := range []struct {
-		name, title, ylabel string
-		metrics             []string
-	}{
-		{"loss", "Loss", "cross-entropy loss", []string{"train_loss", "val_loss", "test_loss"}},
-		{"accuracy", "Accuracy", "accuracy (%)", []string{"train_acc", "val_acc", "test_acc"}},
-		{"scaled-accuracy-by-epoch", "Scaled-MNIST accuracy", "accuracy (%)", []string{"scaled_test_acc"}},
-	} {
-		var series []viz.Series
-		for _, m := range fig.metrics {
-			s, err := viz.EpochSeries(recs, m)
-			if err != nil {
-				return err
-			}
-			series = append(series, nonEmpty(s)...)
-		}
-		if len(series) == 0 {
-			continue
-		}
-		p, err := viz.Curves(viz.CurveSpec{Title: fig.title, XLabel: "epoch", YLabel: fig.ylabel, Series: series})
-		if err != nil {
-			return err
-		}
-		if err := write(fig.name, p, series); err != nil {
-			return err
-		}
-	}
-	if s := viz.ScaleSeries(recs); len(nonEmpty(s)) > 0 {
-		p, err := viz.ScaleAccuracy("Scaled-MNIST: accuracy against scale", s)
-		if err != nil {
-			return err
-		}
-		if err := write("accuracy-by-scale", p, s); err != nil {
-			return err
-		}
-	}
-	for _, m := range run.Config.Models {
-		var last *metrics.Epoch
-		for i := range recs {
-			if recs[i].Model == m && len(recs[i].Confusion) > 0 && (last == nil || recs[i].Epoch > last.Epoch) {
-				last = &recs[i]
-			}
-		}
-		if last == nil {
-			continue
-		}
-		labels := make([]string, len(last.Confusion))
-		for i := range labels {
-			labels[i] = fmt.Sprint(i)
-		}
-		p, err := viz.Confusion(fmt.Sprintf("%s confusion, test set, epoch %d", m, last.Epoch), last.Confusion, labels)
-		if err != nil {
-			return err
-		}
-		if err := write("confusion-"+m, p, nil); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "wrote %d files to %s\n", n, *out)
+	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(files), *out)
 	return nil
-}
-
-// nonEmpty drops series without a finite value (a metric the run lacks).
-func nonEmpty(s []viz.Series) []viz.Series {
-	var out []viz.Series
-	for _, x := range s {
-		for _, y := range x.Y {
-			if y == y {
-				out = append(out, x)
-				break
-			}
-		}
-	}
-	return out
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -135,64 +134,44 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// mnistMemoryLimit is the soft memory limit of an MNIST run.
-const mnistMemoryLimit = 256 << 20
-
-// trainRun loads the run's data, resumes if asked, and trains every model
-// of the run to the end, printing progress. It returns the run's records.
+// trainRun trains every model of the run to the end through the engine's
+// launcher (the app's Start calls the same), printing what it loaded and
+// the progress. It returns the run's records.
 func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
-	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
-		// MNIST's live heap is about 150 MB; a soft limit keeps the
-		// collector from letting the process grow to twice that (measured:
-		// 430 MB peak without it, 273 MB with it, same speed). Not for COCO,
-		// whose crop sets can be far larger than any fixed limit.
-		debug.SetMemoryLimit(mnistMemoryLimit)
-	}
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
-	d, err := experiment.LoadDataContext(ctx, rc, cropProgress(stderr))
-	if err != nil {
-		if !resume {
-			// Nothing was trained: leave no run folder with only a config.
-			if gone, derr := run.DiscardIfEmpty(); derr == nil && gone {
-				fmt.Fprintf(stderr, "removed the empty run folder %s\n", run.Dir)
-			}
-		}
-		return nil, err
-	}
-	for _, r := range d.Reports {
-		fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",
-			r.File, r.Images, r.Annotations, sumCounts(r.Kept), sumCounts(r.Skipped))
-	}
-	fmt.Fprintf(stderr, "%d training, %d validation, %d test images", d.Train.N, setLen(d.Val), setLen(d.Test))
-	if len(d.Scales) > 0 {
-		fmt.Fprintf(stderr, ", Scaled-MNIST at %d scales", len(d.Scales))
-	}
-	fmt.Fprintln(stderr)
-	s, err := rundir.NewSession(rc, d, run)
-	if err != nil {
-		if !resume {
-			_, _ = run.DiscardIfEmpty()
-		}
-		return nil, err
-	}
-	if resume {
-		from, err := s.Resume()
-		if err != nil {
-			return nil, err
-		}
-		for i, t := range s.Trainers {
-			fmt.Fprintf(stderr, "%s: resuming after epoch %d of %d\n", t.Name, from[i], rc.Train.Epochs)
-		}
-	}
-	for _, t := range s.Trainers {
-		fmt.Fprintf(stderr, "%s: %s, %d parameters\n", t.Name, t.Net.Arch, t.Net.NumParams())
-	}
 	p := newProgress(stderr, rc.Models)
-	err = s.Train(ctx, p.event)
+	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
+		CropProgress: cropProgress(stderr),
+		Loaded: func(d train.Data) {
+			for _, r := range d.Reports {
+				fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",
+					r.File, r.Images, r.Annotations, sumCounts(r.Kept), sumCounts(r.Skipped))
+			}
+			fmt.Fprintf(stderr, "%d training, %d validation, %d test images", d.Train.N, setLen(d.Val), setLen(d.Test))
+			if len(d.Scales) > 0 {
+				fmt.Fprintf(stderr, ", Scaled-MNIST at %d scales", len(d.Scales))
+			}
+			fmt.Fprintln(stderr)
+		},
+		Ready: func(s *rundir.Session, from []int) {
+			for i, t := range s.Trainers {
+				if resume {
+					fmt.Fprintf(stderr, "%s: resuming after epoch %d of %d\n", t.Name, from[i], rc.Train.Epochs)
+				}
+			}
+			for _, t := range s.Trainers {
+				fmt.Fprintf(stderr, "%s: %s, %d parameters\n", t.Name, t.Net.Arch, t.Net.NumParams())
+			}
+		},
+		Discarded: func() { fmt.Fprintf(stderr, "removed the empty run folder %s\n", run.Dir) },
+		Event:     p.event,
+	})
 	p.done()
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "stopped; %s keeps every complete epoch (continue with: %s)\n", run.Dir, hint)
+		if _, serr := os.Stat(run.Dir); serr == nil {
+			fmt.Fprintf(stderr, "stopped; %s keeps every complete epoch (continue with: %s)\n", run.Dir, hint)
+		}
 		return run.Records(), err
 	}
 	if err != nil {

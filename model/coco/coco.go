@@ -1,6 +1,5 @@
 // Package coco reads COCO object-detection data as cocodataset.org distributes it (an instances_*.json file and a
-// folder of images), turns its object boxes into a classification set of square RGB crops, caches those crops on
-// disk, and downloads and unpacks the official zips.
+// folder of images) into an index of its images, categories and boxes, and checks the image files.
 //
 // # Loading
 //
@@ -19,26 +18,8 @@
 // and is at least MinSize on both sides; boxes with an edge more than one pixel outside are counted under the info
 // key "bbox_clipped" (COCO's own boxes often overshoot the border by a rounding error, which is not worth a count).
 //
-// # Crops
-//
-// [BuildCrops] makes a classification set from the kept boxes of the K most frequent categories (class i is the
-// i-th most frequent; COCO's category ids, 1..90 with gaps, go through a table, never id-1). Each crop is the box's
-// longer side plus a margin of context on each side, squared around the box's centre, shrunk to the image's
-// shorter side if larger and moved inside the image (so never padded or distorted), then resized to Size×Size RGB
-// with a linear filter. Grey and CMYK JPEGs come out as RGB; transparent PNG pixels are composed over black. Each
-// image's size is read from its header first and checked against the JSON and the pixel cap before it is decoded.
-// Images are decoded in parallel; the crops come out in a fixed order (image id, then annotation id), whatever the
-// number of workers. Images, not crops, are split between train, validation and test, by a seeded shuffle of
-// their ids, or a second file (val2017) gives the test split.
-//
-// The crops can be cached in one file (magic, version, key, JSON header, raw crops, SHA-256), written atomically.
-// The key hashes the annotation files' paths, sizes and modification times, the image folders and every option
-// that changes a crop, so the cache is rebuilt when any of them changes, and when the file is corrupt.
-//
-// # Downloads
-//
-// [Fetcher] downloads the official zips with resumable, checked downloads, and [Extract] unpacks a zip without
-// letting it write outside its folder or past size and entry caps.
+// Turning boxes into a crop set, and its cache, is package cropset's job; downloading and unpacking the official
+// zips is package fetch's, so that this package (and whatever reads an index, viz included) links no network code.
 package coco
 
 import (
@@ -64,8 +45,11 @@ const (
 	ReasonBadID        = "bad_id"          // an id is not an integer (or is out of range)
 	ReasonDuplicateID  = "duplicate_id"    // an earlier entry of the same kind has this id; the first one is kept
 	ReasonZeroSize     = "zero_size"       // an image or box with zero or negative width or height
-	ReasonNotFinite    = "bbox_not_finite" // a bbox or area number too large for float64 (how JSON writes NaN or ∞)
-	ReasonBadBBox      = "bad_bbox"        // bbox is not an array of 4 numbers
+	ReasonNotFinite    = "bbox_not_finite" // a bbox number is NaN, Infinity or -Infinity, or too large for float64
+	// ReasonNumberNotFinite: an id, width, height or iscrowd is NaN, Infinity or -Infinity (the tokens Python's
+	// json module writes), or too large for float64.
+	ReasonNumberNotFinite = "number_not_finite"
+	ReasonBadBBox         = "bad_bbox" // bbox is not an array of 4 numbers
 
 	// Images.
 	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
@@ -89,6 +73,9 @@ const (
 
 	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info count, not a skip).
 	InfoClipped = "bbox_clipped"
+	// InfoAreaNotFinite counts kept boxes whose area is NaN or ±Infinity: nothing here uses area, so the box stays
+	// (with Area set to NaN).
+	InfoAreaNotFinite = "area_not_finite"
 )
 
 // Reasons returns every skip reason, in a stable order for reports.
@@ -96,7 +83,7 @@ func Reasons() []string { return slices.Clone(reasons[:]) }
 
 var reasons = [...]string{
 	ReasonNotObject, ReasonMissingField, ReasonBadField, ReasonBadID, ReasonDuplicateID, ReasonZeroSize,
-	ReasonNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
+	ReasonNotFinite, ReasonNumberNotFinite, ReasonBadBBox, ReasonPathEscapes, ReasonTooLarge, ReasonMissingFile, ReasonBadImage,
 	ReasonSizeMismatch, ReasonUnknownImage, ReasonImageSkipped, ReasonUnknownCategory, ReasonCrowd, ReasonOutside,
 	ReasonTooSmall, ReasonNotTopK, ReasonClassCap,
 }
@@ -134,6 +121,8 @@ type Annotation struct {
 	Area float64
 	// Clipped reports that the box reached more than a pixel outside its image.
 	Clipped bool
+	// AreaNotFinite reports that the file's area was NaN or ±Infinity (Area is then NaN).
+	AreaNotFinite bool
 
 	crowd  bool
 	reason uint8 // index+1 into Reasons while parsing; 0 once kept
@@ -174,7 +163,7 @@ type LoadOptions struct {
 	// ImageDir, if not empty, is the image folder: Load then opens each image, reads its header with
 	// image.DecodeConfig and skips images that are missing, unreadable, too large or of another size than the JSON
 	// says, with their boxes. Parse ignores it. Decoding the pixels (which finds truncated files) is left to
-	// BuildCrops.
+	// cropset.Build.
 	ImageDir string
 	// Decode makes Load decode every image in full rather than read its header, which also finds truncated and
 	// corrupt files (as BuildCrops does), at the cost of decoding every image.
@@ -183,7 +172,8 @@ type LoadOptions struct {
 	Workers int
 }
 
-func (o LoadOptions) withDefaults() LoadOptions {
+// WithDefaults returns o with its zero values replaced by the defaults.
+func (o LoadOptions) WithDefaults() LoadOptions {
 	if o.MinSize == 0 {
 		o.MinSize = DefaultMinSize
 	}
@@ -247,7 +237,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 		return nil, err
 	}
 	if opt.ImageDir != "" {
-		if err := x.checkFiles(ctx, opt.withDefaults()); err != nil {
+		if err := x.checkFiles(ctx, opt.WithDefaults()); err != nil {
 			return nil, err
 		}
 	}
@@ -256,7 +246,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 
 // Parse reads and checks an instances file from r; name is used in messages. It does not look at image files.
 func Parse(r io.Reader, name string, opt LoadOptions) (*Index, error) {
-	opt = opt.withDefaults()
+	opt = opt.WithDefaults()
 	p := parser{s: newScanner(r)}
 	if err := p.file(); err != nil {
 		return nil, fmt.Errorf("coco: %s: %w", name, err)
@@ -292,6 +282,7 @@ var (
 	codeBadField     = reasonCode(ReasonBadField)
 	codeBadID        = reasonCode(ReasonBadID)
 	codeNotFinite    = reasonCode(ReasonNotFinite)
+	codeNumberNotFin = reasonCode(ReasonNumberNotFinite)
 	codeBadBBox      = reasonCode(ReasonBadBBox)
 )
 
@@ -405,10 +396,21 @@ func setReason(dst *uint8, code uint8) {
 }
 
 func idReason(kind int) uint8 {
-	if kind == valWrongKind {
+	switch kind {
+	case valWrongKind:
 		return codeBadField
+	case valNotFinite:
+		return codeNumberNotFin
 	}
 	return codeBadID
+}
+
+// numberReason is the reason for a number field (width, height, iscrowd) of kind other than valOK.
+func numberReason(kind int) uint8 {
+	if kind == valNotFinite {
+		return codeNumberNotFin
+	}
+	return codeBadField
 }
 
 func (p *parser) image(notObject bool) error {
@@ -439,7 +441,7 @@ func (p *parser) image(notObject bool) error {
 			err = p.s.skip()
 		}
 		if kind != valOK {
-			setReason(&im.reason, codeBadField)
+			setReason(&im.reason, numberReason(kind))
 		}
 		return err
 	})
@@ -515,7 +517,7 @@ func (p *parser) annotation(notObject bool) error {
 			case valWrongKind:
 				setReason(&a.reason, codeBadField)
 			case valNotFinite:
-				setReason(&a.reason, codeNotFinite)
+				a.Area, a.AreaNotFinite = math.NaN(), true
 			}
 		case "iscrowd":
 			err = p.crowd(&a)
@@ -602,15 +604,15 @@ func (p *parser) crowd(a *Annotation) error {
 	}
 	v, kind, err := s.float()
 	if kind != valOK {
-		setReason(&a.reason, codeBadField)
+		setReason(&a.reason, numberReason(kind))
 	}
 	a.crowd = v != 0
 	return err
 }
 
-// localPath reports whether a file_name names a file inside the image folder on every system: relative, without
+// LocalPath reports whether a file_name names a file inside the image folder on every system: relative, without
 // "..", backslashes or NUL, as filepath.IsLocal sees it.
-func localPath(name string) bool {
+func LocalPath(name string) bool {
 	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
 		return false
 	}
@@ -664,7 +666,7 @@ func (x *Index) checkImages(raw []rawImage, opt LoadOptions) map[int64]bool {
 			reason = ReasonZeroSize
 		case im.width > maxSide || im.height > maxSide || im.width*im.height > opt.MaxPixels:
 			reason = ReasonTooLarge
-		case !localPath(im.fileName):
+		case !LocalPath(im.fileName):
 			reason = ReasonPathEscapes
 		}
 		if reason != "" {
@@ -696,6 +698,9 @@ func (x *Index) checkAnnotations(anns *chunked[Annotation], skippedImages map[in
 			}
 			if a.Clipped {
 				x.Info[InfoClipped]++
+			}
+			if a.AreaNotFinite {
+				x.Info[InfoAreaNotFinite]++
 			}
 			n++
 		}

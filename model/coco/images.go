@@ -10,15 +10,12 @@ import (
 	_ "image/png"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/disintegration/imaging"
 )
 
 // openImage opens an image file inside root and checks its header: a known format, at most maxPixels pixels, and
@@ -69,8 +66,9 @@ func openReason(err error) string {
 	return ReasonMissingFile
 }
 
-// decodeImage opens, checks and decodes an image; it returns a skip reason when that fails.
-func decodeImage(root *os.Root, im Image, maxPixels int64) (image.Image, string) {
+// DecodeImage opens im inside root, checks its header (format, pixel cap maxPixels, the JSON's size) and decodes
+// it; when that fails it returns a skip reason (ReasonMissingFile, ReasonBadImage, ...) instead.
+func DecodeImage(root *os.Root, im Image, maxPixels int64) (image.Image, string) {
 	f, reason := openImage(root, im, maxPixels)
 	if reason != "" {
 		return nil, reason
@@ -96,9 +94,9 @@ func (x *Index) checkFiles(ctx context.Context, opt LoadOptions) error {
 	}
 	defer root.Close()
 	reasons := make([]string, len(x.Images))
-	err = parallel(ctx, len(x.Images), opt.Workers, func(i int) {
+	err = Parallel(ctx, len(x.Images), opt.Workers, func(i int) {
 		if opt.Decode {
-			_, reasons[i] = decodeImage(root, x.Images[i], opt.MaxPixels)
+			_, reasons[i] = DecodeImage(root, x.Images[i], opt.MaxPixels)
 			return
 		}
 		f, reason := openImage(root, x.Images[i], opt.MaxPixels)
@@ -141,6 +139,9 @@ func (x *Index) dropImages(reasons []string) {
 			if a.Clipped {
 				x.Info[InfoClipped]--
 			}
+			if a.AreaNotFinite {
+				x.Info[InfoAreaNotFinite]--
+			}
 			continue
 		}
 		anns = append(anns, a)
@@ -148,9 +149,9 @@ func (x *Index) dropImages(reasons []string) {
 	x.Annotations = anns
 }
 
-// parallel calls fn(i) for every i in [0, n) on up to workers goroutines (0: GOMAXPROCS) and progress(done, n)
+// Parallel calls fn(i) for every i in [0, n) on up to workers goroutines (0: GOMAXPROCS) and progress(done, n)
 // after each call, one call at a time. It stops early and returns ctx's error if ctx ends.
-func parallel(ctx context.Context, n, workers int, fn func(i int), progress func(done, total int)) error {
+func Parallel(ctx context.Context, n, workers int, fn func(i int), progress func(done, total int)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -178,52 +179,4 @@ func parallel(ctx context.Context, n, workers int, fn func(i int), progress func
 	}
 	wg.Wait()
 	return ctx.Err()
-}
-
-// cropRect returns the square of whole pixels that the crop of box b covers in a w×h image: the box's longer side
-// plus context on each side, centred on the box, shrunk to the image's shorter side if larger, and moved inside
-// the image (so the crop is never padded and never distorted).
-func cropRect(b Box, w, h int, context float64) image.Rectangle {
-	side := max(b.W, b.H) * (1 + 2*context)
-	s := int(math.Round(min(side, float64(min(w, h)))))
-	s = max(1, min(s, w, h))
-	x0 := int(math.Round(b.X + b.W/2 - float64(s)/2))
-	y0 := int(math.Round(b.Y + b.H/2 - float64(s)/2))
-	x0 = max(0, min(x0, w-s))
-	y0 = max(0, min(y0, h-s))
-	return image.Rect(x0, y0, x0+s, y0+s)
-}
-
-type subImager interface {
-	SubImage(r image.Rectangle) image.Image
-}
-
-// cropInto cuts rect (relative to img's origin) out of img, resizes it to size×size with a linear filter (which
-// imaging widens when it shrinks, so it averages rather than skips pixels) and writes it to dst as 3 planes of
-// RGB bytes. Grey and CMYK images come out as RGB; transparent pixels are composed over black.
-func cropInto(dst []uint8, img image.Image, rect image.Rectangle, size int) {
-	rect = rect.Add(img.Bounds().Min)
-	var src image.Image
-	if si, ok := img.(subImager); ok {
-		src = si.SubImage(rect)
-	} else {
-		src = imaging.Crop(img, rect)
-	}
-	out := imaging.Resize(src, size, size, imaging.Linear)
-	plane := size * size
-	r, g, b := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
-	for y := range size {
-		row := out.Pix[y*out.Stride : y*out.Stride+4*size]
-		for x := range size {
-			p := row[4*x : 4*x+4]
-			i := y*size + x
-			if a := uint32(p[3]); a == 255 {
-				r[i], g[i], b[i] = p[0], p[1], p[2]
-			} else {
-				r[i] = uint8((uint32(p[0])*a + 127) / 255)
-				g[i] = uint8((uint32(p[1])*a + 127) / 255)
-				b[i] = uint8((uint32(p[2])*a + 127) / 255)
-			}
-		}
-	}
 }

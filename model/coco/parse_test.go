@@ -28,6 +28,8 @@ type parseCase struct {
 	images, anns int
 	skipped      map[string]int
 	clipped      int
+	// areaNotFinite counts kept boxes whose area is NaN or ±Infinity.
+	areaNotFinite int
 }
 
 func one(images, anns []string) string { return doc(images, anns, []string{cat7}) }
@@ -83,8 +85,9 @@ var parseCases = []parseCase{
 		[]string{goodA}), skipped: map[string]int{ReasonBadField: 1, ReasonUnknownImage: 1}},
 	{name: "fractional image id", text: one([]string{`{"id":1.5,"file_name":"a.jpg","width":100,"height":80}`}, nil),
 		skipped: map[string]int{ReasonBadID: 1}},
+	// Python reads 1e400 as inf, so it counts with the Infinity tokens.
 	{name: "image id 1e400", text: one([]string{`{"id":1e400,"file_name":"a.jpg","width":100,"height":80}`}, nil),
-		skipped: map[string]int{ReasonBadID: 1}},
+		skipped: map[string]int{ReasonNumberNotFinite: 1}},
 	{name: "image id beyond int64", text: one([]string{`{"id":123456789012345678901,"file_name":"a.jpg",` +
 		`"width":100,"height":80}`}, nil), skipped: map[string]int{ReasonBadID: 1}},
 	{name: "image not an object", text: one([]string{`7`, `null`, im1}, []string{goodA}), images: 1, anns: 1,
@@ -109,8 +112,38 @@ var parseCases = []parseCase{
 		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
 	{name: "box -1e400", text: one([]string{im1}, []string{ann(1, 1, 7, "[-1E+400,10,50,40]")}),
 		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
-	{name: "area 1e999", text: one([]string{im1}, []string{`{"id":1,"image_id":1,"category_id":7,` +
-		`"bbox":[10,10,50,40],"area":1e999}`}), images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
+	{name: "area 1e999 is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
+		`"category_id":7,"bbox":[10,10,50,40],"area":1e999}`}), images: 1, anns: 1, areaNotFinite: 1},
+	// Python's json.dump writes NaN, Infinity and -Infinity for non-finite floats; json.load and pycocotools read
+	// them, and so do we.
+	{name: "area NaN is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
+		`"category_id":7,"bbox":[10,10,50,40],"area":NaN,"iscrowd":0}`}), images: 1, anns: 1, areaNotFinite: 1},
+	{name: "area -Infinity is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
+		`"category_id":7,"bbox":[10,10,50,40],"area":-Infinity}`}), images: 1, anns: 1, areaNotFinite: 1},
+	{name: "bbox NaN", text: one([]string{im1}, []string{ann(1, 1, 7, "[10,NaN,50,40]")}),
+		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
+	{name: "bbox Infinity", text: one([]string{im1}, []string{ann(1, 1, 7, "[10,10,Infinity,40]")}),
+		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
+	{name: "bbox -Infinity", text: one([]string{im1}, []string{ann(1, 1, 7, "[-Infinity,10,50,40]")}),
+		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
+	{name: "annotation id NaN", text: one([]string{im1}, []string{`{"id":NaN,"image_id":1,"category_id":7,` +
+		`"bbox":[10,10,50,40]}`, goodA}), images: 1, anns: 1, skipped: map[string]int{ReasonNumberNotFinite: 1}},
+	{name: "image_id Infinity", text: one([]string{im1}, []string{`{"id":2,"image_id":Infinity,"category_id":7,` +
+		`"bbox":[10,10,50,40]}`}), images: 1, skipped: map[string]int{ReasonNumberNotFinite: 1}},
+	{name: "category_id -Infinity", text: one([]string{im1}, []string{`{"id":2,"image_id":1,` +
+		`"category_id":-Infinity,"bbox":[10,10,50,40]}`}), images: 1, skipped: map[string]int{ReasonNumberNotFinite: 1}},
+	{name: "iscrowd NaN", text: one([]string{im1}, []string{`{"id":2,"image_id":1,"category_id":7,` +
+		`"bbox":[10,10,50,40],"iscrowd":NaN}`}), images: 1, skipped: map[string]int{ReasonNumberNotFinite: 1}},
+	{name: "image width Infinity", text: one([]string{`{"id":1,"file_name":"a.jpg","width":Infinity,"height":80}`},
+		[]string{goodA}), skipped: map[string]int{ReasonNumberNotFinite: 1, ReasonImageSkipped: 1}},
+	{name: "image id NaN", text: one([]string{`{"id":NaN,"file_name":"a.jpg","width":100,"height":80}`}, nil),
+		skipped: map[string]int{ReasonNumberNotFinite: 1}},
+	{name: "category id NaN", text: doc([]string{im1}, []string{goodA}, []string{`{"id":NaN,"name":"cat"}`}),
+		images: 1, skipped: map[string]int{ReasonNumberNotFinite: 1, ReasonUnknownCategory: 1}},
+	{name: "non-finite tokens in fields and keys that are skipped", text: `{"info":{"a":[NaN,Infinity,-Infinity],` +
+		`"b":{"c":-Infinity}},"images":[{"id":1,"file_name":"a.jpg","width":100,"height":80,"x":NaN}],` +
+		`"annotations":[{"id":1,"image_id":1,"category_id":7,"bbox":[10,10,50,40],"segmentation":[[NaN,1]]}],` +
+		`"categories":[` + cat7 + `]}`, images: 1, anns: 1},
 	{name: "tiny numbers are finite", text: one([]string{im1}, []string{ann(1, 1, 7, "[1e-400,10,50,40]")}),
 		images: 1, anns: 1},
 	{name: "box of 3 numbers", text: one([]string{im1}, []string{ann(1, 1, 7, "[10,10,50]")}),
@@ -169,7 +202,12 @@ var parseCases = []parseCase{
 	{name: "trailing data", text: `{} {}`, err: "byte 3: unexpected '{' after the top-level object"},
 	{name: "missing comma", text: `{"images":[] "annotations":[]}`, err: "want ',' or '}'"},
 	{name: "trailing comma", text: `{"info":[1,2,]}`, err: "byte 13"},
-	{name: "NaN literal", text: `{"images":[{"id":NaN}]}`, err: "byte 17: unexpected 'N'"},
+	{name: "nan in lower case", text: `{"images":[{"id":nan}]}`, err: "byte 18: malformed literal, want null"},
+	{name: "NaN cut short", text: `{"info":NaX}`, err: "byte 10: malformed number, want NaN"},
+	{name: "Infinity cut short", text: `{"info":-Inf}`, err: "byte 12: malformed number, want -Infinity"},
+	{name: "Infinity at the end of the file", text: `{"info":Infin`, err: "byte 13: unexpected end of file in number Infinity"},
+	{name: "plus Infinity", text: `{"info":+Infinity}`, err: "byte 8: unexpected '+'"},
+	{name: "NaN followed by a letter", text: `{"info":NaNa}`, err: "byte 11"},
 	{name: "bad literal", text: `{"info":tru}`, err: "malformed literal"},
 	{name: "leading zero", text: `{"info":01}`, err: "byte 9"},
 	{name: "lone minus", text: `{"info":-}`, err: "malformed number"},
@@ -183,7 +221,7 @@ var parseCases = []parseCase{
 // checkInvariants checks what must hold of any index Parse returns.
 func checkInvariants(t *testing.T, x *Index, opt LoadOptions) {
 	t.Helper()
-	opt = opt.withDefaults()
+	opt = opt.WithDefaults()
 	sum := func(m map[string]int) int {
 		n := 0
 		for _, v := range m {
@@ -219,7 +257,7 @@ func checkInvariants(t *testing.T, x *Index, opt LoadOptions) {
 		ids[a.ID] = true
 	}
 	for _, im := range x.Images {
-		if im.Width <= 0 || im.Height <= 0 || int64(im.Width)*int64(im.Height) > opt.MaxPixels || !localPath(im.FileName) {
+		if im.Width <= 0 || im.Height <= 0 || int64(im.Width)*int64(im.Height) > opt.MaxPixels || !LocalPath(im.FileName) {
 			t.Fatalf("image %+v", im)
 		}
 	}
@@ -256,6 +294,9 @@ func TestCOCOParse(t *testing.T) {
 			}
 			if x.Info[InfoClipped] != tc.clipped {
 				t.Errorf("clipped %d, want %d", x.Info[InfoClipped], tc.clipped)
+			}
+			if x.Info[InfoAreaNotFinite] != tc.areaNotFinite {
+				t.Errorf("area not finite %d, want %d", x.Info[InfoAreaNotFinite], tc.areaNotFinite)
 			}
 		})
 	}
@@ -341,7 +382,8 @@ func TestCOCOParseNumbers(t *testing.T) {
 		{"0", 0, valOK}, {"-0", 0, valOK}, {"473.07", 473.07, valOK}, {"1.0799999999999273", 1.0799999999999273, valOK},
 		{"1e2", 100, valOK}, {"1E-2", 0.01, valOK}, {"-12.5e+1", -125, valOK}, {"9007199254740993", 9007199254740993, valOK},
 		{"0.1234567890123456789012345", 0.1234567890123456789012345, valOK},
-		{"1e400", 0, valNotFinite}, {"-1e309", 0, valNotFinite}, {"1" + strings.Repeat("0", 5000), 0, valNotFinite},
+		{"1e400", 0, valNotFinite}, {"-1e309", 0, valNotFinite}, {"NaN", 0, valNotFinite}, {"Infinity", 0, valNotFinite},
+		{"-Infinity", 0, valNotFinite}, {"1" + strings.Repeat("0", 5000), 0, valNotFinite},
 		{`"1"`, 0, valWrongKind}, {"null", 0, valWrongKind}, {"[1]", 0, valWrongKind},
 	} {
 		s := newScanner(strings.NewReader(tc.in + ","))

@@ -457,6 +457,10 @@ func (s *scanner) slowNumber(keep bool) (text []byte, long bool, err error) {
 		switch state {
 		case start:
 			switch {
+			case c == 'N':
+				return s.word(nanText, nanText)
+			case c == 'I':
+				return s.word(infText, infText)
 			case c == '-':
 				state, ok = minus, true
 			case c == '0':
@@ -466,6 +470,8 @@ func (s *scanner) slowNumber(keep bool) (text []byte, long bool, err error) {
 			}
 		case minus:
 			switch {
+			case c == 'I':
+				return s.word(infText, negInfText)
 			case c == '0':
 				state, ok = zero, true
 			case '1' <= c && c <= '9':
@@ -522,6 +528,29 @@ func (s *scanner) slowNumber(keep bool) (text []byte, long bool, err error) {
 	return nil, false, s.errorf("malformed number")
 }
 
+// The tokens that Python's json module writes for non-finite floats (and reads back, as pycocotools does). JSON
+// has none, but a file written by json.dump with its default allow_nan=True holds them wherever a number may be.
+var (
+	nanText    = []byte("NaN")
+	infText    = []byte("Infinity")
+	negInfText = []byte("-Infinity")
+)
+
+// word reads the token want, whose first byte is next, and returns text (a non-finite number's token).
+func (s *scanner) word(want, text []byte) ([]byte, bool, error) {
+	for i := range len(want) {
+		c, err := s.next("number " + string(want))
+		if err != nil {
+			return nil, false, err
+		}
+		if c != want[i] {
+			s.pos--
+			return nil, false, s.errorf("malformed number, want %s", text)
+		}
+	}
+	return text, false, nil
+}
+
 // literal reads true, false or null, whose first byte is next.
 func (s *scanner) literal() (byte, error) {
 	first := s.buf[s.pos]
@@ -561,7 +590,7 @@ func (s *scanner) skipDepth(depth int) error {
 	case c == '"':
 		_, err := s.str(false)
 		return err
-	case c == '-' || '0' <= c && c <= '9':
+	case c == '-' || '0' <= c && c <= '9' || c == 'N' || c == 'I':
 		_, _, err := s.number(false)
 		return err
 	case c == '[' || c == '{':
@@ -603,7 +632,7 @@ func (s *scanner) skipObject(depth int) error {
 const (
 	valOK        = iota
 	valWrongKind // not of the kind wanted, or a string cut short (the value was skipped)
-	valNotFinite // a number too large for float64 (JSON has no NaN or infinity, so this is how they come)
+	valNotFinite // NaN, Infinity or -Infinity (Python's tokens), or a number too large for float64
 	valNotInt    // a number with a fraction, or out of range for int64
 )
 
@@ -614,7 +643,7 @@ func (s *scanner) numberText() ([]byte, int, error) {
 	if !ok {
 		return nil, 0, s.eofError("value")
 	}
-	if c != '-' && (c < '0' || c > '9') {
+	if c != '-' && (c < '0' || c > '9') && c != 'N' && c != 'I' {
 		return nil, valWrongKind, s.skip()
 	}
 	text, long, err := s.number(true)
@@ -640,7 +669,7 @@ func parseFloat(text []byte) (float64, int) {
 		return v, valOK
 	}
 	v, err := strconv.ParseFloat(string(text), 64)
-	if err != nil || math.IsInf(v, 0) {
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, valNotFinite
 	}
 	return v, valOK

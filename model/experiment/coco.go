@@ -11,7 +11,7 @@ import (
 	"slices"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -25,7 +25,7 @@ type COCOData struct {
 	MinBox     float64 `json:"min_box"`               // boxes smaller than MinBox×MinBox px are dropped
 	TopK       int     `json:"top_k"`                 // the most frequent categories kept
 	Norm       string  `json:"norm"`                  // "imagenet" or "dataset"
-	// MaxPerClass, if positive, keeps at most this many training crops of each category (coco.CropOptions).
+	// MaxPerClass, if positive, keeps at most this many training crops of each category (cropset.Options).
 	MaxPerClass int    `json:"max_per_class,omitempty"`
 	CacheDir    string `json:"cache_dir,omitempty"` // where crop caches live (default: the user cache folder)
 }
@@ -34,7 +34,7 @@ type COCOData struct {
 // image folder: 64×64 crops of boxes of at least 32×32 px, top 10
 // categories, ImageNet normalisation.
 func DefaultCOCO(ann, images string) *COCOData {
-	return &COCOData{Ann: ann, Images: images, Size: coco.DefaultCropSize, MinBox: 32, TopK: coco.DefaultTopK, Norm: "imagenet"}
+	return &COCOData{Ann: ann, Images: images, Size: cropset.DefaultCropSize, MinBox: 32, TopK: cropset.DefaultTopK, Norm: "imagenet"}
 }
 
 func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32], error) {
@@ -78,7 +78,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if c.Ann == "" {
 		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
 	}
-	norm, err := coco.ParseNorm(c.Norm)
+	norm, err := cropset.ParseNorm(c.Norm)
 	if err != nil {
 		return train.Data{}, err
 	}
@@ -86,20 +86,20 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 	if err != nil {
 		return train.Data{}, err
 	}
-	opt := coco.CropOptions{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
+	opt := cropset.Options{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
-	crops, err := coco.BuildCrops(ctx, c.Ann, c.Images, opt)
+	crops, err := cropset.Build(ctx, c.Ann, c.Images, opt)
 	if err != nil {
 		return train.Data{}, err
 	}
 	if len(crops.Classes) < c.TopK {
 		return train.Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
 	}
-	d := train.Data{Train: crops.Sets[coco.Train], Val: crops.Sets[coco.Val], Test: crops.Sets[coco.Test], Classes: slices.Clone(crops.Classes)}
+	d := train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
-	d.TestRefs = crops.Refs[coco.Test]
+	d.TestRefs = crops.Refs[cropset.Test]
 	if rc.TestLimit > 0 && d.Test != nil && rc.TestLimit < d.Test.N {
 		d.Test = d.Test.Subset(rc.TestLimit)
 		d.TestRefs = d.TestRefs[:rc.TestLimit]

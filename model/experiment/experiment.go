@@ -49,7 +49,15 @@ var MNISTModels = []string{"cnn", "dcnn"}
 // deformable pair at each placement.
 var COCOModels = []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
 
-// Validate reports the first unusable setting.
+// The largest COCO settings a run takes: labels are bytes, and a crop
+// larger than 1024×1024 is no object crop.
+const (
+	MaxCategories = 255
+	MaxCropSize   = 1024
+)
+
+// Validate reports the first unusable setting. The app's form and dcn's
+// flags both fill a RunConfig and both refuse what it refuses.
 func (rc RunConfig) Validate() error {
 	switch rc.Data {
 	case "mnist":
@@ -59,11 +67,11 @@ func (rc RunConfig) Validate() error {
 		if rc.COCO == nil || !noData && (rc.COCO.Ann == "" || rc.COCO.Images == "") {
 			return fmt.Errorf("a COCO run needs an instances file and an image folder")
 		}
-		if rc.COCO.TopK < 2 {
-			return fmt.Errorf("a COCO run needs at least 2 categories, got %d", rc.COCO.TopK)
+		if rc.COCO.TopK < 2 || rc.COCO.TopK > MaxCategories {
+			return fmt.Errorf("a COCO run needs 2 to %d categories, got %d", MaxCategories, rc.COCO.TopK)
 		}
-		if rc.COCO.Size < 8 || rc.COCO.Size%4 != 0 {
-			return fmt.Errorf("COCO crop size must be a multiple of 4 and at least 8, got %d", rc.COCO.Size)
+		if rc.COCO.Size < 8 || rc.COCO.Size > MaxCropSize || rc.COCO.Size%4 != 0 {
+			return fmt.Errorf("COCO crop size must be a multiple of 4 from 8 to %d (the net pools twice), got %d", MaxCropSize, rc.COCO.Size)
 		}
 		if rc.COCO.MaxPerClass < 0 {
 			return fmt.Errorf("COCO crops per category: want 0 (all) or more, got %d", rc.COCO.MaxPerClass)

@@ -17,7 +17,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
@@ -136,7 +136,7 @@ func prepareRGB(rc experiment.RunConfig, img image.Image, whole bool) (*Input, e
 // cocoNorm returns the normalisation of the run's crops.
 func cocoNorm(rc experiment.RunConfig) (mean, std []float32, err error) {
 	if rc.COCO.Norm != "dataset" {
-		return coco.ImageNetMean, coco.ImageNetStd, nil
+		return cropset.ImageNetMean, cropset.ImageNetStd, nil
 	}
 	d, err := experiment.LoadData(rc)
 	if err != nil {

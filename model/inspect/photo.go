@@ -12,6 +12,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -32,7 +33,7 @@ type Crop struct {
 }
 
 // PrepareCrop cuts the crop of box (in the photo's pixels) out of photo
-// exactly as training cut its crops (coco.CropRect, coco.CropRGB, with the
+// exactly as training cut its crops (cropset.CropRect, cropset.CropRGB, with the
 // run's crop size and normalisation).
 func PrepareCrop(r *rundir.Run, photo image.Image, box coco.Box) (*Crop, error) {
 	if r.Config.Data != "coco" || r.Config.COCO == nil {
@@ -47,8 +48,8 @@ func PrepareCrop(r *rundir.Run, photo image.Image, box coco.Box) (*Crop, error) 
 			box.X, box.Y, box.W, box.H, b.Dx(), b.Dy())
 	}
 	size := r.Config.COCO.Size
-	rect := coco.CropRect(box, b.Dx(), b.Dy(), coco.DefaultContext)
-	pix := coco.CropRGB(photo, rect, size)
+	rect := cropset.CropRect(box, b.Dx(), b.Dy(), cropset.DefaultContext)
+	pix := cropset.CropRGB(photo, rect, size)
 	mean, std, err := cocoNorm(r.Config)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func WholeFactor(r *rundir.Run, object float64) (float64, error) {
 	if !(object >= 1) || math.IsInf(object, 0) {
 		return 0, fmt.Errorf("inspect: object size %g px: want at least 1", object)
 	}
-	return float64(r.Config.COCO.Size) / (object * (1 + 2*coco.DefaultContext)), nil
+	return float64(r.Config.COCO.Size) / (object * (1 + 2*cropset.DefaultContext)), nil
 }
 
 // PrepareScaled resizes a whole photo by factor (WholeFactor) and
@@ -175,7 +176,7 @@ func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer s
 	in := [2]int{crop.Size, crop.Size}
 	if uy < 0 || ux < 0 {
 		// The box's centre in COCO's frame is at pixel-centre coordinates minus a half.
-		cy, cx := coco.PhotoToCrop(crop.Rect, crop.Size, crop.Box.Y+crop.Box.H/2-0.5, crop.Box.X+crop.Box.W/2-0.5)
+		cy, cx := cropset.PhotoToCrop(crop.Rect, crop.Size, crop.Box.Y+crop.Box.H/2-0.5, crop.Box.X+crop.Box.W/2-0.5)
 		var err error
 		if uy, ux, err = trace.UnitAt(net.Layers, in, layer, cy, cx); err != nil {
 			return nil, err
@@ -194,7 +195,7 @@ func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer s
 		return nil, err
 	}
 	toPhoto := func(p trace.Point) trace.Point {
-		p.Y, p.X = coco.CropToPhoto(crop.Rect, crop.Size, p.Y, p.X)
+		p.Y, p.X = cropset.CropToPhoto(crop.Rect, crop.Size, p.Y, p.X)
 		return p
 	}
 	out := &PhotoTrace{Crop: crop, Unit: toPhoto(r.Unit), Points: make([]trace.Point, len(r.Points)), UnitY: uy, UnitX: ux, Predict: predict}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -52,7 +53,7 @@ func TestWholePhotoKeepsTheTrainingGrid(t *testing.T) {
 	}
 	grid := []string{"conv6"}
 	// The crop's unit nearest the box's centre, and the whole photo's.
-	cy, cx := coco.PhotoToCrop(crop.Rect, crop.Size, 89.5, 139.5)
+	cy, cx := cropset.PhotoToCrop(crop.Rect, crop.Size, 89.5, 139.5)
 	in := [2]int{64, 64}
 	uy, ux, err := trace.UnitAt(net.Layers, in, "conv6", cy, cx)
 	if err != nil {
@@ -81,13 +82,13 @@ func TestWholePhotoKeepsTheTrainingGrid(t *testing.T) {
 		y1, x1 := to(p[1].Y, p[1].X)
 		return math.Hypot(y1-y0, x1-x0)
 	}
-	sa := spacing(a.Points, func(y, x float64) (float64, float64) { return coco.CropToPhoto(crop.Rect, crop.Size, y, x) })
+	sa := spacing(a.Points, func(y, x float64) (float64, float64) { return cropset.CropToPhoto(crop.Rect, crop.Size, y, x) })
 	sb := spacing(b.Points, whole.ToPhoto)
 	if math.Abs(sa-sb) > 0.02*sa {
 		t.Errorf("grid spacing in the photo: %.3f px from the crop, %.3f px from the whole photo", sa, sb)
 	}
 	// The grids' centres lie within one unit's stride of each other.
-	ay, ax := coco.CropToPhoto(crop.Rect, crop.Size, a.Points[4].Y, a.Points[4].X)
+	ay, ax := cropset.CropToPhoto(crop.Rect, crop.Size, a.Points[4].Y, a.Points[4].X)
 	by, bx := whole.ToPhoto(b.Points[4].Y, b.Points[4].X)
 	if math.Hypot(ay-by, ax-bx) > 8*1.5 {
 		t.Errorf("grid centres (%.1f, %.1f) and (%.1f, %.1f) far apart", ay, ax, by, bx)

@@ -2,7 +2,6 @@ package rundir
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -42,7 +41,7 @@ func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[
 	if err != nil {
 		return nil, err
 	}
-	nan := metrics.Num(math.NaN())
+	nan := metrics.NaN()
 	if err = ckpt.Save(run.CheckpointPath(name, 1), c); err == nil {
 		err = run.Record(metrics.Epoch{Model: name, Arch: net.Arch, Epoch: 1, LR: rc.Train.LR, TrainLoss: nan, TrainAcc: nan,
 			ValLoss: nan, ValAcc: nan, TestLoss: nan, TestAcc: nan, ScaledTestAcc: nan})

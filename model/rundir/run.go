@@ -71,8 +71,9 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 }
 
 // DiscardIfEmpty removes the run if its folder holds nothing but the
-// config.json that Create wrote (a run whose data failed to load, say), so
-// that no empty run is left behind: the config, and the folder too when
+// config.json that Create wrote and the classes.json of its data (a run
+// whose data or models failed, say), so that no empty run is left behind:
+// those files, and the folder too when
 // Create made it (a folder the user made stays, empty). It reports whether
 // it removed the run; a folder with anything else in it is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
@@ -80,11 +81,18 @@ func (r *Run) DiscardIfEmpty() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("rundir: %w", err)
 	}
-	if len(entries) != 1 || entries[0].Name() != configFile {
+	for _, e := range entries {
+		if e.Name() != configFile && e.Name() != classesFile {
+			return false, nil
+		}
+	}
+	if len(entries) == 0 {
 		return false, nil
 	}
-	if err := os.Remove(filepath.Join(r.Dir, configFile)); err != nil {
-		return false, fmt.Errorf("rundir: %w", err)
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(r.Dir, e.Name())); err != nil {
+			return false, fmt.Errorf("rundir: %w", err)
+		}
 	}
 	if r.made {
 		if err := os.Remove(r.Dir); err != nil {
@@ -386,4 +394,36 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 		return nil, 0, err
 	}
 	return net, epoch, nil
+}
+
+// classesFile holds the run's class names (a JSON list), written once the
+// data is loaded, so that figures name the classes without loading the
+// data again.
+const classesFile = "classes.json"
+
+// SetClasses records the run's class names in the folder.
+func (r *Run) SetClasses(names []string) error {
+	b, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, classesFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	return nil
+}
+
+// Classes returns the run's class names: those SetClasses recorded, else
+// the digits for an MNIST run, else nil (a COCO run from before the folder
+// kept them; figures then number the classes).
+func (r *Run) Classes() []string {
+	b, err := os.ReadFile(filepath.Join(r.Dir, classesFile))
+	var names []string
+	if err == nil && json.Unmarshal(b, &names) == nil && len(names) > 0 {
+		return names
+	}
+	if r.Config.Data == "mnist" {
+		return []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	}
+	return nil
 }

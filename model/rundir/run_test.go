@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -416,5 +418,108 @@ func TestETACountsEvaluation(t *testing.T) {
 	}
 	if last.ETA <= 0 {
 		t.Errorf("ETA at the last training step = %v, want the last evaluation's time (> 0)", last.ETA)
+	}
+}
+
+// TestLaunch trains a run through the launcher both faces use: every hook
+// is called in order, the folder keeps its epochs, and the soft memory
+// limit it sets for an MNIST run is put back when it returns.
+func TestLaunch(t *testing.T) {
+	loadTiny(t) // skips without MNIST
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(-1)
+	rc := tinyConfig("cnn")
+	rc.Train.Epochs = 1
+	run, err := Create(filepath.Join(t.TempDir(), "run"), rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	var limit int64
+	var mu sync.Mutex
+	err = Launch(context.Background(), run, false, Hooks{
+		Loaded: func(d train.Data) { order = append(order, "loaded") },
+		Ready: func(s *Session, from []int) {
+			limit = debug.SetMemoryLimit(-1)
+			order = append(order, fmt.Sprintf("ready %d from %v", len(s.Trainers), from))
+		},
+		Discarded: func() { order = append(order, "discarded") },
+		Event: func(e train.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e.Kind == train.KindEpoch {
+				order = append(order, "epoch")
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"loaded", "ready 1 from [0]", "epoch"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("hooks %q, want %q", order, want)
+	}
+	if limit < MNISTMemoryLimit || limit == before {
+		t.Errorf("memory limit during an MNIST run %d, want at least %d", limit, MNISTMemoryLimit)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("memory limit after the run %d, want the previous %d", after, before)
+	}
+	if n := len(run.Records()); n != 1 {
+		t.Errorf("%d records, want 1", n)
+	}
+	// Resuming a finished run trains nothing more and keeps the folder.
+	order = nil
+	if err := Launch(context.Background(), run, true, Hooks{Ready: func(s *Session, from []int) {
+		order = append(order, fmt.Sprintf("from %v", from))
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"from [1]"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("resume hooks %q, want %q", order, want)
+	}
+}
+
+// TestLaunchDiscardsOnFailure: a new run whose data cannot be loaded, or
+// that is stopped while loading, leaves no folder; a resumed one keeps it.
+func TestLaunchDiscardsOnFailure(t *testing.T) {
+	cases := []struct {
+		name      string
+		mnistDir  string
+		cancelled bool
+		resume    bool
+		want      string
+		gone      bool
+	}{
+		{name: "no MNIST", mnistDir: "no-such-folder", want: "loading MNIST", gone: true},
+		{name: "stopped while loading", cancelled: true, want: "context canceled", gone: true},
+		{name: "resume keeps the folder", mnistDir: "no-such-folder", resume: true, want: "loading MNIST"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rc := tinyConfig("cnn")
+			rc.MNISTDir = c.mnistDir
+			if c.mnistDir != "" {
+				rc.MNISTDir = filepath.Join(t.TempDir(), c.mnistDir)
+			}
+			dir := filepath.Join(t.TempDir(), "run")
+			run, err := Create(dir, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if c.cancelled {
+				cancel()
+			}
+			defer cancel()
+			discarded := false
+			err = Launch(ctx, run, c.resume, Hooks{Discarded: func() { discarded = true }})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one with %q", err, c.want)
+			}
+			_, statErr := os.Stat(dir)
+			if gone := os.IsNotExist(statErr); gone != c.gone || discarded != c.gone {
+				t.Errorf("folder gone %v, Discarded called %v; want %v", gone, discarded, c.gone)
+			}
+		})
 	}
 }

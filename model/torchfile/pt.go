@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"path"
-	"strings"
 
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
@@ -21,13 +20,6 @@ const maxPickle = 64 << 20
 // ErrForbidden marks a pickle that names a class or function outside the
 // few that rebuild tensors and dictionaries.
 var ErrForbidden = errors.New("pickle names a forbidden callable")
-
-// storageKinds are the storage classes a pickle may name, with their element
-// width; any other global it names is refused (see findClass).
-var storageKinds = map[string]int{
-	"FloatStorage": 4, "DoubleStorage": 8, "HalfStorage": 2, "BFloat16Storage": 2,
-	"LongStorage": 8, "IntStorage": 4, "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1,
-}
 
 // findClass is the unpickler's only way to reach a class or function: it
 // answers the tensor rebuilder and the storage types, and refuses everything
@@ -59,10 +51,30 @@ func findClass(module, name string) (any, error) {
 	return nil, fmt.Errorf("%w: %s.%s (only tensors and dictionaries may be rebuilt)", ErrForbidden, module, name)
 }
 
-func storageWidth(c any) (string, int) {
-	name := fmt.Sprintf("%T", c)
-	name = strings.TrimSuffix(name[strings.LastIndex(name, ".")+1:], "Class")
-	return name, storageKinds[name]
+// storageWidth names a storage class the unpickler made and gives its
+// element width in bytes.
+func storageWidth(c pytorch.StorageClassInterface) (string, int) {
+	switch c.(type) {
+	case *pytorch.FloatStorageClass:
+		return "FloatStorage", 4
+	case *pytorch.DoubleStorageClass:
+		return "DoubleStorage", 8
+	case *pytorch.HalfStorageClass:
+		return "HalfStorage", 2
+	case *pytorch.BFloat16StorageClass:
+		return "BFloat16Storage", 2
+	case *pytorch.LongStorageClass:
+		return "LongStorage", 8
+	case *pytorch.IntStorageClass:
+		return "IntStorage", 4
+	case *pytorch.ShortStorageClass:
+		return "ShortStorage", 2
+	case *pytorch.CharStorageClass:
+		return "CharStorage", 1
+	case *pytorch.ByteStorageClass:
+		return "ByteStorage", 1
+	}
+	return fmt.Sprintf("%T", c), 0
 }
 
 // readPT reads a torch.save zip archive.
@@ -122,8 +134,9 @@ func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 		if width == 0 || uint64(n) > math.MaxInt32 || uint64(n)*uint64(width) != f.UncompressedSize64 {
 			return nil, fmt.Errorf("storage %q: %d %s values do not fill its %d-byte record", key, n, cname, f.UncompressedSize64)
 		}
-		if f.Method != zip.Store && f.UncompressedSize64 > MaxFileSize {
-			return nil, fmt.Errorf("storage %q: %d bytes, above the limit", key, f.UncompressedSize64)
+		// A compressed record may claim more than the file holds.
+		if f.UncompressedSize64 > MaxFileSize {
+			return nil, fmt.Errorf("storage %q: %d bytes, above the limit of %d", key, f.UncompressedSize64, int64(MaxFileSize))
 		}
 		s := class.New(n, "cpu")
 		sr, err := f.Open()

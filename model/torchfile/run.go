@@ -12,7 +12,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
-	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -28,8 +28,8 @@ var python embed.FS
 // ImportOptions are dcn import's settings besides the file and the
 // architecture.
 type ImportOptions struct {
-	Classes int // COCO: the net's classes (default coco.DefaultTopK)
-	Size    int // COCO: the crop size (default coco.DefaultCropSize)
+	Classes int // COCO: the net's classes (default cropset.DefaultTopK)
+	Size    int // COCO: the crop size (default cropset.DefaultCropSize)
 	// Ann and Images optionally name the COCO crop set the net was trained
 	// on, so that the run can be evaluated and its test crops inspected.
 	Ann, Images string
@@ -44,15 +44,15 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 		return nil, err
 	}
 	if opt.Classes == 0 {
-		opt.Classes = coco.DefaultTopK
+		opt.Classes = cropset.DefaultTopK
 	}
 	if opt.Size == 0 {
-		opt.Size = coco.DefaultCropSize
+		opt.Size = cropset.DefaultCropSize
 	}
 	if (opt.Ann == "") != (opt.Images == "") {
 		return nil, errors.New("torchfile: give both the COCO instances file and its image folder, or neither")
 	}
-	if a.Data == "mnist" && (opt.Ann != "" || opt.Classes != coco.DefaultTopK && opt.Classes != 10) {
+	if a.Data == "mnist" && (opt.Ann != "" || opt.Classes != cropset.DefaultTopK && opt.Classes != 10) {
 		return nil, fmt.Errorf("torchfile: %s takes no COCO settings (it has 10 classes)", arch)
 	}
 	net, err := a.NewNet(opt.Classes, opt.Size)
@@ -113,7 +113,7 @@ func Export(run *rundir.Run, name string, epoch int, dir string) (string, error)
 	cfg := exportConfig{Arch: net.Arch, Classes: net.Classes, Input: []int{net.InC, net.InH, net.InW},
 		Mean: []float32{data.MNISTMean}, Std: []float32{data.MNISTStd}, Run: run.Dir, Model: name, Epoch: epoch}
 	if run.Config.Data == "coco" {
-		cfg.Mean, cfg.Std = coco.ImageNetMean, coco.ImageNetStd
+		cfg.Mean, cfg.Std = cropset.ImageNetMean, cropset.ImageNetStd
 		if run.Config.COCO.Norm == "dataset" {
 			d, err := experiment.LoadData(run.Config)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
@@ -75,7 +76,7 @@ type Data struct {
 	Reports []coco.Report // what the COCO loader kept and skipped
 	// TestRefs says, for COCO, which image and box each test crop comes
 	// from (in Test's order).
-	TestRefs []coco.CropRef
+	TestRefs []cropset.Ref
 }
 
 // Kind says what an Event reports.
@@ -336,7 +337,10 @@ func pct(k, n int) metrics.Num {
 // step runs one optimisation step on the samples idx. ok is false when the
 // loss or a gradient was not finite: the step is then skipped.
 func (t *Trainer) step(idx []int, correct *int) (loss float64, ok bool, err error) {
-	x, y := t.batch(t.data.Train, idx)
+	x, y, err := t.batch(t.data.Train, idx)
+	if err != nil {
+		return 0, false, err
+	}
 	out, err := t.Net.Forward(x, true)
 	if err != nil {
 		return 0, false, err
@@ -362,8 +366,9 @@ func (t *Trainer) step(idx []int, correct *int) (loss float64, ok bool, err erro
 	return loss, true, nil
 }
 
-// batch copies the samples idx of s into the trainer's input buffers.
-func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int) {
+// batch copies the samples idx of s into the trainer's input buffers. It fails only when s reads its pixels from a
+// file (the COCO crop cache) and a read failed.
+func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int, error) {
 	shape := t.Net.InputShape(len(idx))
 	if t.x == nil || !t.x.SameShape(shape...) {
 		t.x = nn.New[float32](shape...)
@@ -373,7 +378,10 @@ func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int) {
 	}
 	t.y = t.y[:len(idx)]
 	s.Batch(idx, t.x.Data(), t.y)
-	return t.x, t.y
+	if err := s.Err(); err != nil {
+		return nil, nil, fmt.Errorf("train: %w", err)
+	}
+	return t.x, t.y, nil
 }
 
 // evalResult is what one pass over a set measures.
@@ -410,7 +418,10 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		for i := lo; i < min(s.N, lo+t.cfg.EvalBatch); i++ {
 			idx = append(idx, i)
 		}
-		x, y := t.batch(s, idx)
+		x, y, err := t.batch(s, idx)
+		if err != nil {
+			return r, err
+		}
 		out, err := t.Net.Forward(x, false)
 		if err != nil {
 			return r, err
@@ -500,7 +511,10 @@ func (t *Trainer) inspect() (*metrics.Inspection, error) {
 	for i := range idx {
 		idx[i] = i
 	}
-	x, _ := t.batch(t.data.Test, idx)
+	x, _, err := t.batch(t.data.Test, idx)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}

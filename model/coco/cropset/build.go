@@ -1,21 +1,26 @@
-package coco
+package cropset
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 )
 
-// Defaults for CropOptions.
+// Defaults for Options.
 const (
 	DefaultCropSize = 64
 	DefaultContext  = 0.10
@@ -62,16 +67,16 @@ func ParseNorm(s string) (Norm, error) {
 	return 0, fmt.Errorf("coco: normalisation %q: want imagenet or dataset", s)
 }
 
-// CropOptions configures BuildCrops. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
+// Options configures Build. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
 // least 32×32 px, the 10 most frequent categories, 10 % of the images for validation and 10 % for test, seed 0,
 // ImageNet normalisation, no cache.
-type CropOptions struct {
+type Options struct {
 	// Size is the side of a crop in pixels, 8 to 1024; 0 means DefaultCropSize.
 	Size int
 	// Context is the margin added on each side of a box, as a share of its longer side; 0 means DefaultContext and
 	// a negative value means none.
 	Context float64
-	// MinSize and MaxPixels are as in LoadOptions.
+	// MinSize and MaxPixels are as in coco.LoadOptions.
 	MinSize   float64
 	MaxPixels int64
 	// TopK is the number of categories kept, the most frequent among the training file's usable boxes (ties go to
@@ -84,7 +89,7 @@ type CropOptions struct {
 	// Seed fixes the split of images (and which crops a MaxPerClass cap keeps).
 	Seed uint64
 	// MaxPerClass, if positive, keeps at most this many crops of each class in the training split, going through
-	// its images in a seeded shuffle; the others are counted as ReasonClassCap and images left without a crop are not
+	// its images in a seeded shuffle; the others are counted as coco.ReasonClassCap and images left without a crop are not
 	// decoded. The validation and test splits keep all theirs. It bounds memory and time on large files such as
 	// train2017 (hundreds of thousands of crops, 12 KB each at 64×64) and evens out the classes.
 	MaxPerClass int
@@ -93,7 +98,7 @@ type CropOptions struct {
 	// TestAnnotations and TestImageDir, if set, name a second instances file and its images (val2017, typically)
 	// whose crops of the same categories form the test split.
 	TestAnnotations, TestImageDir string
-	// CachePath, if set, is the crop cache: BuildCrops reads it when it was made from the same files (path, size
+	// CachePath, if set, is the crop cache: Build reads it when it was made from the same files (path, size
 	// and modification time) with the same options, and otherwise builds the crops and writes it.
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
@@ -103,7 +108,7 @@ type CropOptions struct {
 	Progress func(done, total int)
 }
 
-func (o CropOptions) withDefaults() (CropOptions, error) {
+func (o Options) withDefaults() (Options, error) {
 	if o.Size == 0 {
 		o.Size = DefaultCropSize
 	}
@@ -125,7 +130,7 @@ func (o CropOptions) withDefaults() (CropOptions, error) {
 	if o.TestAnnotations != "" {
 		o.TestFraction = 0
 	}
-	lo := LoadOptions{MinSize: o.MinSize, MaxPixels: o.MaxPixels}.withDefaults()
+	lo := coco.LoadOptions{MinSize: o.MinSize, MaxPixels: o.MaxPixels}.WithDefaults()
 	o.MinSize, o.MaxPixels = lo.MinSize, lo.MaxPixels
 	switch {
 	case o.Size < 8 || o.Size > 1024:
@@ -167,178 +172,162 @@ func (s Split) String() string {
 	return "Split(" + strconv.Itoa(int(s)) + ")"
 }
 
-// CropRef says where a crop comes from.
-type CropRef struct {
+// Ref says where a crop comes from.
+type Ref struct {
 	ImageID, AnnotationID int64
 }
 
-// Crops is a classification set made of COCO object crops.
+// Crops is a classification set made of COCO object crops. Its crops stay in the cache file and its sets read them
+// as they are asked for, so that a set of any size trains in bounded memory; Close closes the file (a Crops that
+// is dropped without Close has it closed by the garbage collector).
 type Crops struct {
 	// Sets holds the train, validation and test sets (index with Train, Val, Test): Size×Size RGB crops, as raw
-	// bytes normalised as CropOptions.Norm says. A split may be empty.
+	// bytes read from the cache file, normalised as Options.Norm says. A split may be empty.
 	Sets [3]*data.Set
 	// Refs holds, per split, the image and annotation of each crop, in the sets' order: by image id, then
 	// annotation id.
-	Refs [3][]CropRef
+	Refs [3][]Ref
 	// Classes holds the class names (category names, made unique with the id if two categories share a name) and
 	// CategoryIDs the COCO category id of each class.
 	Classes     []string
 	CategoryIDs []int64
 	// Reports holds what happened to every entry: one report for the training file and, if there is one, one for
 	// the test file. Kept counts crops per class name.
-	Reports []Report
+	Reports []coco.Report
 	// Mean and Std are the per-channel mean and standard deviation of the training crops' pixels in [0, 1]
 	// (what NormDataset normalises with), whatever Norm was chosen.
 	Mean, Std [3]float32
-	// Cache says what happened with the cache: "" without one, "hit", or why it was (re)built.
+	// Cache says what happened with the cache: "hit", "built: " and why, "resumed: " and how far, and
+	// "; not written: ..." when the file could not be kept (the crops then live in an unnamed temporary file).
 	Cache string
+	// Resumed counts the images that an earlier, stopped build had already cropped.
+	Resumed int
+
+	counts [3]int
+	size   int
+	labels [3][]uint8
+	src    io.ReaderAt
+	file   *os.File
 }
 
-// Report sums up what a file gave: JSON keys as `dcn coco report --json` prints them.
-type Report struct {
-	// File is the instances file.
-	File string `json:"-"`
-	// Images and Annotations count the entries in the file, usable or not.
-	Images      int `json:"images"`
-	Annotations int `json:"annotations"`
-	// Kept counts usable boxes (or crops made) per class name of the top K categories.
-	Kept map[string]int `json:"kept"`
-	// Skipped counts the entries left out, of every kind, by reason; boxes of other categories count under
-	// ReasonNotTopK, and training boxes over a CropOptions.MaxPerClass cap under ReasonClassCap.
-	Skipped map[string]int `json:"skipped"`
-	// Kinds holds the same counts per kind of entry.
-	Kinds Skips `json:"-"`
-	// Info counts notable but kept entries (InfoClipped).
-	Info map[string]int `json:"-"`
-}
-
-// TopCategories returns the k categories with the most usable boxes, most first (ties go to the lower id). A
-// category without boxes is never among them.
-func (x *Index) TopCategories(k int) []Category {
-	counts := map[int64]int{}
-	for _, a := range x.Annotations {
-		counts[a.CategoryID]++
+// Close closes the cache file; the sets must not be used afterwards.
+func (c *Crops) Close() error {
+	if c.file == nil {
+		return nil
 	}
-	cats := slices.Collect(maps.Keys(counts))
-	slices.SortFunc(cats, func(a, b int64) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
-			return c
+	err := c.file.Close()
+	c.file = nil
+	return err
+}
+
+// makeSets makes the three sets on the file, normalised as norm says.
+func (c *Crops) makeSets(norm Norm) error {
+	mean, std := ImageNetMean, ImageNetStd
+	if norm == NormDataset {
+		mean, std = c.Mean[:], c.Std[:]
+	}
+	sample := int64(3 * c.size * c.size)
+	off := int64(prefixLen)
+	for s := range c.Sets {
+		set, err := data.NewFileSet("coco-"+splitNames[s], c.src, off, c.labels[s], c.counts[s], 3, c.size, c.size,
+			mean, std)
+		if err != nil {
+			return err
 		}
-		return cmp.Compare(a, b)
-	})
-	out := make([]Category, 0, min(k, len(cats)))
-	for _, id := range cats[:min(k, len(cats))] {
-		c, _ := x.Category(id)
-		out = append(out, c)
+		c.Sets[s] = set
+		off += int64(c.counts[s]) * sample
 	}
-	return out
-}
-
-// classNames returns unique class names for cats.
-func classNames(cats []Category) []string {
-	seen := map[string]int{}
-	for _, c := range cats {
-		seen[c.Name]++
-	}
-	names := make([]string, len(cats))
-	for i, c := range cats {
-		names[i] = c.Name
-		if seen[c.Name] > 1 || c.Name == "" {
-			names[i] = fmt.Sprintf("%s (id %d)", c.Name, c.ID)
-		}
-	}
-	return names
-}
-
-// Report sums up the index for the top k categories: usable boxes per category name, and everything skipped.
-func (x *Index) Report(k int) Report {
-	cats := x.TopCategories(k)
-	ids := make([]int64, len(cats))
-	for i, c := range cats {
-		ids[i] = c.ID
-	}
-	return x.report(ids, classNames(cats), nil)
-}
-
-// report counts boxes of the classes ids (named names); made, if not nil, replaces the count of kept boxes per
-// class with the number of crops made.
-func (x *Index) report(ids []int64, names []string, made []int) Report {
-	r := Report{File: x.Name, Images: x.Entries.Images, Annotations: x.Entries.Annotations,
-		Kept: map[string]int{}, Kinds: x.Skipped.clone(), Info: maps.Clone(x.Info)}
-	class := map[int64]int{}
-	for i, id := range ids {
-		class[id] = i
-		r.Kept[names[i]] = 0
-	}
-	other := 0
-	for _, a := range x.Annotations {
-		if c, ok := class[a.CategoryID]; ok {
-			r.Kept[names[c]]++
-		} else {
-			other++
-		}
-	}
-	if other > 0 {
-		r.Kinds.Annotations[ReasonNotTopK] += other
-	}
-	if made != nil {
-		for i, n := range made {
-			r.Kept[names[i]] = n
-		}
-	}
-	r.Skipped = r.Kinds.Total()
-	return r
+	return nil
 }
 
 // job is one image to crop.
 type job struct {
 	file  int // 0: the training file, 1: the test file
-	image Image
-	anns  []Annotation // in annotation id order
+	image coco.Image
+	anns  []coco.Annotation // in annotation id order
 	split Split
-	slot  int // the first crop's index in its split
+	slot  int // the first crop's index among all crops (train, then val, then test)
 }
 
-// BuildCrops makes the crop set from the instances file ann and its image folder imageDir (see CropOptions). It
-// reads the cache instead when opt.CachePath holds a current one. It returns an error if a file is unusable as a
-// whole, if the options are out of range, if no box survives, or if ctx ends; entries that fail a check, and images
-// that fail to decode, are skipped and counted in Reports.
-func BuildCrops(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, error) {
+// Build makes the crop set from the instances file ann and its image folder imageDir (see Options). With
+// opt.CachePath it reads that cache when it was made from the same inputs and options; otherwise it builds the
+// crops into it, resuming a build that was stopped, and refuses to overwrite a file that is not a crop cache.
+// Without a cache path the crops go to an unnamed temporary file. It returns an error if a file is unusable as a
+// whole, if the options are out of range, if no box survives, or if ctx ends (a stopped build resumes on the next
+// call); entries that fail a check, and images that fail to decode, are skipped and counted in Reports.
+func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	var key [32]byte
-	status := ""
-	if opt.CachePath != "" {
-		if key, err = cacheKey(ann, imageDir, opt); err != nil {
-			return nil, err
-		}
-		c, err := readCacheFile(opt.CachePath, key)
-		if err == nil {
-			c.Cache = "hit"
-			return c, c.normalise(opt.Norm)
-		}
-		status = "built: " + err.Error()
-	}
-	c, err := build(ctx, ann, imageDir, opt)
+	key, err := cacheKey(ann, imageDir, opt)
 	if err != nil {
 		return nil, err
 	}
-	c.Cache = status
-	if opt.CachePath != "" {
-		// The crops are good without a cache; say why there is none rather than fail.
-		if err := writeCacheFile(opt.CachePath, key, c, opt.Size); err != nil {
-			c.Cache += "; not written: " + err.Error()
+	status := ""
+	path := opt.CachePath
+	if path != "" {
+		c, err := openCache(path, &key, true)
+		if err == nil {
+			c.Cache = "hit"
+			return c, c.makeSets(opt.Norm)
 		}
+		if err := isCropFile(path); err != nil {
+			return nil, fmt.Errorf("coco: --cache: %w", err)
+		}
+		if err := isCropFile(path + ".part"); err != nil {
+			return nil, fmt.Errorf("coco: --cache: %w", err)
+		}
+		status = "built: " + err.Error()
+	} else {
+		dir, err := os.MkdirTemp("", "deformscope-crops-")
+		if err != nil {
+			return nil, fmt.Errorf("coco: crops: %w", err)
+		}
+		defer os.RemoveAll(dir) // the open file outlives its name
+		path = filepath.Join(dir, "crops.cache")
 	}
-	return c, c.normalise(opt.Norm)
+	c, err := build(ctx, ann, imageDir, opt, key, path)
+	if err != nil && opt.CachePath != "" && errors.Is(err, errNotWritable) {
+		// The crops are good without a kept cache; say why there is none rather than fail.
+		dir, derr := os.MkdirTemp("", "deformscope-crops-")
+		if derr != nil {
+			return nil, fmt.Errorf("coco: crops: %w", derr)
+		}
+		defer os.RemoveAll(dir)
+		status += "; not written: " + err.Error()
+		c, err = build(ctx, ann, imageDir, opt, key, filepath.Join(dir, "crops.cache"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.CachePath != "" {
+		if c.Resumed > 0 {
+			status = fmt.Sprintf("built, resumed after %d images", c.Resumed) + strings.TrimPrefix(status, "built")
+		}
+		c.Cache = status
+	}
+	return c, c.makeSets(opt.Norm)
 }
 
-func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, error) {
+// errNotWritable marks a cache path whose partial file cannot be made.
+var errNotWritable = errors.New("cannot write the cache")
+
+// plan is what build works out before it decodes anything.
+type plan struct {
+	indexes []*coco.Index
+	cats    []int64
+	names   []string
+	class   map[int64]int
+	jobs    []job
+	counts  [3]int
+	total   int
+}
+
+func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 	// The images are checked as they are decoded, in one pass that the progress callback follows.
-	lo := LoadOptions{MinSize: opt.MinSize, MaxPixels: opt.MaxPixels}
-	trainX, err := Load(ctx, ann, lo)
+	lo := coco.LoadOptions{MinSize: opt.MinSize, MaxPixels: opt.MaxPixels}
+	trainX, err := coco.Load(ctx, ann, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -346,15 +335,14 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 	if len(cats) == 0 {
 		return nil, fmt.Errorf("coco: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
 	}
-	c := &Crops{Classes: classNames(cats)}
-	class := map[int64]int{}
+	p := &plan{names: coco.ClassNames(cats), class: map[int64]int{}}
 	for i, cat := range cats {
-		class[cat.ID] = i
-		c.CategoryIDs = append(c.CategoryIDs, cat.ID)
+		p.class[cat.ID] = i
+		p.cats = append(p.cats, cat.ID)
 	}
-	indexes := []*Index{trainX}
+	p.indexes = []*coco.Index{trainX}
 	if opt.TestAnnotations != "" {
-		testX, err := Load(ctx, opt.TestAnnotations, lo)
+		testX, err := coco.Load(ctx, opt.TestAnnotations, lo)
 		if err != nil {
 			return nil, err
 		}
@@ -364,94 +352,131 @@ func build(ctx context.Context, ann, imageDir string, opt CropOptions) (*Crops, 
 					ann, cat.ID, cat.Name, i, opt.TestAnnotations)
 			}
 		}
-		indexes = append(indexes, testX)
+		p.indexes = append(p.indexes, testX)
 	}
+	for file, x := range p.indexes {
+		p.jobs = append(p.jobs, imageJobs(x, file, p.class)...)
+	}
+	assignSplits(p.jobs, opt)
+	p.jobs = capPerClass(p.jobs, p.class, opt, trainX)
+	for i := range p.jobs {
+		j := &p.jobs[i]
+		j.slot = p.total
+		p.counts[j.split] += len(j.anns)
+		p.total += len(j.anns)
+	}
+	return p, nil
+}
 
-	var jobs []job
-	for file, x := range indexes {
-		jobs = append(jobs, imageJobs(x, file, class)...)
+func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte, path string) (*Crops, error) {
+	p, err := makePlan(ctx, ann, opt)
+	if err != nil {
+		return nil, err
 	}
-	assignSplits(jobs, opt)
-	jobs = capPerClass(jobs, class, opt, trainX)
-	counts := [3]int{}
-	for i := range jobs {
-		j := &jobs[i]
-		j.slot = counts[j.split]
-		counts[j.split] += len(j.anns)
-	}
-	sample := 3 * opt.Size * opt.Size
-	var pix [3][]uint8
-	for s := range pix {
-		pix[s] = make([]uint8, counts[s]*sample)
-	}
-
-	roots := make([]*os.Root, len(indexes))
-	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(indexes)] {
+	roots := make([]*os.Root, len(p.indexes))
+	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
 		if roots[i], err = os.OpenRoot(dir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 		defer roots[i].Close()
 	}
-	failed := make([]string, len(jobs))
-	err = parallel(ctx, len(jobs), opt.Workers, func(i int) {
-		j := &jobs[i]
-		img, reason := decodeImage(roots[j.file], j.image, opt.MaxPixels)
-		if reason != "" {
-			failed[i] = reason
-			return
-		}
-		for k, a := range j.anns {
-			at := (j.slot + k) * sample
-			cropInto(pix[j.split][at:at+sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
-		}
-	}, opt.Progress)
+	pre := prefix{key: key, size: opt.Size, count: int64(p.total)}
+	part, err := openPart(path+".part", pre, len(p.jobs))
 	if err != nil {
 		return nil, err
 	}
-
-	// Drop the crops of images that failed to decode, moving the rest forward; every split keeps its order.
-	var labels [3][]uint8
-	made := make([][]int, len(indexes))
-	for f := range made {
-		made[f] = make([]int, len(cats))
-	}
-	var write [3]int
-	for i, j := range jobs {
-		if failed[i] != "" {
-			x := indexes[j.file]
-			x.Skipped.Images[failed[i]]++
-			x.Skipped.Annotations[ReasonImageSkipped] += len(j.anns)
-			continue
-		}
-		s := j.split
-		copy(pix[s][write[s]*sample:], pix[s][j.slot*sample:(j.slot+len(j.anns))*sample])
-		for _, a := range j.anns {
-			cl := class[a.CategoryID]
-			labels[s] = append(labels[s], uint8(cl))
-			c.Refs[s] = append(c.Refs[s], CropRef{ImageID: j.image.ID, AnnotationID: a.ID})
-			made[j.file][cl]++
-		}
-		write[s] += len(j.anns)
-	}
-	for f, x := range indexes {
-		// Kept counts the crops made: boxes on images that failed to decode count as skipped.
-		c.Reports = append(c.Reports, x.report(c.CategoryIDs, c.Classes, made[f]))
-	}
-	for s := range pix {
-		n := write[s]
-		c.Sets[s], err = data.NewSet("coco-"+splitNames[s], pix[s][:n*sample:n*sample], labels[s], n, 3,
-			opt.Size, opt.Size, ImageNetMean, ImageNetStd)
-		if err != nil {
-			return nil, err
+	defer part.close()
+	failed := part.failed
+	todo := make([]int, 0, len(p.jobs))
+	for i := range p.jobs {
+		if !part.done[i] {
+			todo = append(todo, i)
 		}
 	}
-	c.Mean, c.Std = pixelStats(c.Sets[Train])
+	resumed := len(p.jobs) - len(todo)
+	sample := 3 * opt.Size * opt.Size
+	progress := opt.Progress
+	if progress != nil && resumed > 0 {
+		progress(resumed, len(p.jobs))
+	}
+	var mu sync.Mutex
+	done := resumed
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Each worker holds one decoded image and its crops; the crops go straight to their place in the file.
+	bufs := make(chan []uint8, workers)
+	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
+		i := todo[k]
+		j := &p.jobs[i]
+		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
+		code := uint8(0)
+		if reason != "" {
+			code = reasonCode(reason)
+		} else {
+			var buf []uint8
+			select {
+			case buf = <-bufs:
+			default:
+			}
+			if cap(buf) < len(j.anns)*sample {
+				buf = make([]uint8, len(j.anns)*sample)
+			}
+			buf = buf[:len(j.anns)*sample]
+			for n, a := range j.anns {
+				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
+			}
+			if _, werr := part.f.WriteAt(buf, prefixLen+int64(j.slot)*int64(sample)); werr != nil {
+				part.fail(werr)
+				return
+			}
+			select {
+			case bufs <- buf:
+			default:
+			}
+		}
+		part.record(i, code)
+		mu.Lock()
+		done++
+		if code != 0 {
+			failed[i] = code
+		}
+		if progress != nil {
+			progress(done, len(p.jobs))
+		}
+		mu.Unlock()
+	}, nil)
+	if ferr := part.flush(); err == nil {
+		err = ferr
+	}
+	if err == nil {
+		err = part.err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := part.finish(p, opt.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(path+".part", path); err != nil {
+		return nil, fmt.Errorf("coco: crop cache: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	os.Remove(path + ".part.log")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: crop cache: %w", err)
+	}
+	c.file, c.src = f, f
+	c.Resumed = resumed
 	return c, nil
 }
 
 // imageJobs lists the images of x with boxes of the chosen classes, by image id, each with its boxes by id.
-func imageJobs(x *Index, file int, class map[int64]int) []job {
-	byImage := map[int64][]Annotation{}
+func imageJobs(x *coco.Index, file int, class map[int64]int) []job {
+	byImage := map[int64][]coco.Annotation{}
 	for _, a := range x.Annotations {
 		if _, ok := class[a.CategoryID]; ok {
 			byImage[a.ImageID] = append(byImage[a.ImageID], a)
@@ -459,7 +484,7 @@ func imageJobs(x *Index, file int, class map[int64]int) []job {
 	}
 	jobs := make([]job, 0, len(byImage))
 	for id, anns := range byImage {
-		slices.SortFunc(anns, func(a, b Annotation) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(anns, func(a, b coco.Annotation) int { return cmp.Compare(a.ID, b.ID) })
 		im, _ := x.Image(id)
 		jobs = append(jobs, job{file: file, image: im, anns: anns})
 	}
@@ -470,7 +495,7 @@ func imageJobs(x *Index, file int, class map[int64]int) []job {
 // assignSplits puts the test file's images in Test and splits the training file's by a seeded shuffle of their
 // ids: the first TestFraction of them go to Test, the next ValFraction to Val, the rest to Train. Jobs end sorted
 // by split, then image id.
-func assignSplits(jobs []job, opt CropOptions) {
+func assignSplits(jobs []job, opt Options) {
 	var ids []int64
 	for _, j := range jobs {
 		if j.file == 0 {
@@ -503,9 +528,9 @@ func assignSplits(jobs []job, opt CropOptions) {
 }
 
 // capPerClass keeps at most opt.MaxPerClass crops of each class in the training split, taking its images in a
-// seeded shuffle, counts the rest in x (the training file's index) as ReasonClassCap, and drops the images left
+// seeded shuffle, counts the rest in x (the training file's index) as coco.ReasonClassCap, and drops the images left
 // without crops. Jobs keep their order.
-func capPerClass(jobs []job, class map[int64]int, opt CropOptions, x *Index) []job {
+func capPerClass(jobs []job, class map[int64]int, opt Options, x *coco.Index) []job {
 	if opt.MaxPerClass <= 0 {
 		return jobs
 	}
@@ -526,59 +551,10 @@ func capPerClass(jobs []job, class map[int64]int, opt CropOptions, x *Index) []j
 				count[c]++
 				kept = append(kept, a)
 			} else {
-				x.Skipped.Annotations[ReasonClassCap]++
+				x.Skipped.Annotations[coco.ReasonClassCap]++
 			}
 		}
 		j.anns = kept
 	}
 	return slices.DeleteFunc(jobs, func(j job) bool { return len(j.anns) == 0 })
-}
-
-// pixelStats returns the per-channel mean and standard deviation of a 3-channel set's pixels scaled to [0, 1]; an
-// empty set, or a channel with no spread, gets ImageNet's values for it.
-func pixelStats(s *data.Set) (mean, std [3]float32) {
-	var hist [3][256]int64
-	plane := s.H * s.W
-	for i := range s.N {
-		p := s.Pixels(i)
-		for ch := range 3 {
-			h := &hist[ch]
-			for _, v := range p[ch*plane : (ch+1)*plane] {
-				h[v]++
-			}
-		}
-	}
-	for ch := range 3 {
-		var n, sum, sq float64
-		for v, k := range hist[ch] {
-			x := float64(v) / 255
-			n += float64(k)
-			sum += float64(k) * x
-			sq += float64(k) * x * x
-		}
-		mean[ch], std[ch] = ImageNetMean[ch], ImageNetStd[ch]
-		if n > 0 {
-			m := sum / n
-			if sd := math.Sqrt(max(sq/n-m*m, 0)); sd > 1e-3 {
-				mean[ch], std[ch] = float32(m), float32(sd)
-			}
-		}
-	}
-	return mean, std
-}
-
-// normalise gives every set the normalisation norm asks for.
-func (c *Crops) normalise(norm Norm) error {
-	mean, std := ImageNetMean, ImageNetStd
-	if norm == NormDataset {
-		mean, std = c.Mean[:], c.Std[:]
-	}
-	for s, set := range c.Sets {
-		ns, err := data.NewSet(set.Name, set.Pix, set.Y, set.N, set.C, set.H, set.W, mean, std)
-		if err != nil {
-			return err
-		}
-		c.Sets[s] = ns
-	}
-	return nil
 }

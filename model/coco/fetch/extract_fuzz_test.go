@@ -1,4 +1,4 @@
-package coco
+package fetch
 
 import (
 	"archive/zip"

@@ -1,4 +1,4 @@
-package coco
+package fetch
 
 import (
 	"archive/zip"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/coco"
 )
 
 // ExtractLimits caps what Extract unpacks from one zip.
@@ -56,7 +57,7 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 	var declared uint64
 	for _, f := range zr.File {
 		name := strings.TrimSuffix(f.Name, "/")
-		if !localPath(name) {
+		if !coco.LocalPath(name) {
 			return fail("entry %q would land outside %s", f.Name, dir)
 		}
 		switch mode := f.Mode(); {

@@ -1,4 +1,4 @@
-package coco
+package fetch
 
 import (
 	"archive/zip"
@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/deformscope/deformscope/model/coco"
 )
 
 // zipServer serves files by URL path and records the Range header of every request.
@@ -409,8 +411,8 @@ func TestCOCOFetch(t *testing.T) {
 	if err := f.Fetch(t.Context(), "val2017", dir); err != nil {
 		t.Fatal(err)
 	}
-	x, err := Load(t.Context(), filepath.Join(dir, "annotations", "instances_val2017.json"),
-		LoadOptions{ImageDir: filepath.Join(dir, "val2017")})
+	x, err := coco.Load(t.Context(), filepath.Join(dir, "annotations", "instances_val2017.json"),
+		coco.LoadOptions{ImageDir: filepath.Join(dir, "val2017")})
 	if err != nil || len(x.Images) != 1 {
 		t.Fatalf("loading the fetched split: %v, %+v", err, x)
 	}

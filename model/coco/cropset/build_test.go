@@ -1,4 +1,4 @@
-package coco
+package cropset
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"image"
 	"image/color"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/coco"
 )
 
 func TestCOCOCMYKFixtureDecodes(t *testing.T) {
@@ -36,91 +37,10 @@ func TestCOCOCMYKFixtureDecodes(t *testing.T) {
 	}
 }
 
-// imageFaults is a folder with an image of every kind, good and bad, and an instances file with one box on each.
-func imageFaults(t *testing.T) (annPath, images string) {
-	t.Helper()
-	trunc := jpegBytes(t, gradient(100, 80))
-	alpha := image.NewNRGBA(image.Rect(0, 0, 100, 80))
-	for i := 0; i < len(alpha.Pix); i += 4 {
-		copy(alpha.Pix[i:], []byte{200, 100, 50, 128})
-	}
-	files := map[string][]byte{
-		"good.jpg":      jpegBytes(t, gradient(100, 80)),
-		"grey.jpg":      greyJPEG(t, 100, 80, 90),
-		"cmyk.jpg":      cmykJPEG(96, 80, func(int, int) [4]uint8 { return [4]uint8{0, 255, 255, 0} }),
-		"alpha.png":     pngBytes(t, alpha),
-		"sub/deep.png":  pngBytes(t, gradient(100, 80)),
-		"trunc.jpg":     trunc[:len(trunc)/2],
-		"text.jpg":      []byte("this is not an image\n"),
-		"huge.png":      hugePNG(100000, 100000),
-		"wrongsize.jpg": jpegBytes(t, gradient(60, 40)),
-	}
-	names := []string{"good.jpg", "grey.jpg", "cmyk.jpg", "alpha.png", "sub/deep.png", "trunc.jpg", "text.jpg",
-		"huge.png", "wrongsize.jpg", "missing.jpg", "link.jpg", "folder.jpg"}
-	var ims, anns []string
-	for i, name := range names {
-		w := 100
-		if name == "cmyk.jpg" {
-			w = 96
-		}
-		ims = append(ims, img(i+1, name, w, 80))
-		anns = append(anns, ann(i+1, i+1, 7, "[10,10,50,40]"))
-	}
-	annPath, images = writeFixture(t, doc(ims, anns, []string{cat7}), files)
-	outside := filepath.Join(filepath.Dir(images), "outside.jpg")
-	if err := os.WriteFile(outside, files["good.jpg"], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(outside, filepath.Join(images, "link.jpg")); err != nil {
-		t.Skipf("cannot make a symbolic link: %v", err)
-	}
-	if err := os.Mkdir(filepath.Join(images, "folder.jpg"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return annPath, images
-}
-
-func TestCOCOLoadChecksImageFiles(t *testing.T) {
-	annPath, images := imageFaults(t)
-	for _, tc := range []struct {
-		decode bool
-		want   map[string]int
-	}{
-		// Reading headers only, the truncated JPEG passes.
-		{false, map[string]int{ReasonBadImage: 2, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
-			ReasonPathEscapes: 1}},
-		{true, map[string]int{ReasonBadImage: 3, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
-			ReasonPathEscapes: 1}},
-	} {
-		x, err := Load(t.Context(), annPath, LoadOptions{ImageDir: images, Decode: tc.decode})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkInvariants(t, x, LoadOptions{})
-		if !maps.Equal(x.Skipped.Images, tc.want) {
-			t.Errorf("decode %v: images skipped %v, want %v", tc.decode, x.Skipped.Images, tc.want)
-		}
-		n := 0
-		for _, v := range tc.want {
-			n += v
-		}
-		if x.Skipped.Annotations[ReasonImageSkipped] != n || len(x.Annotations) != 12-n {
-			t.Errorf("decode %v: annotations skipped %v, %d kept", tc.decode, x.Skipped.Annotations, len(x.Annotations))
-		}
-	}
-	if _, err := Load(t.Context(), annPath, LoadOptions{ImageDir: filepath.Join(images, "nope")}); err == nil {
-		t.Error("a missing image folder is not an error")
-	}
-	if _, err := Load(t.Context(), filepath.Join(images, "nope.json"), LoadOptions{}); err == nil ||
-		!strings.Contains(err.Error(), "nope.json") {
-		t.Errorf("missing file: %v", err)
-	}
-}
-
 func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
 	annPath, images := imageFaults(t)
 	var calls, lastDone, lastTotal int
-	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{ValFraction: -1, TestFraction: -1, Size: 16,
+	c, err := Build(t.Context(), annPath, images, Options{ValFraction: -1, TestFraction: -1, Size: 16,
 		Progress: func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }})
 	if err != nil {
 		t.Fatal(err)
@@ -130,8 +50,8 @@ func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
 		t.Errorf("progress called %d times, last (%d, %d), want 12 times up to (12, 12)", calls, lastDone, lastTotal)
 	}
 	r := c.Reports[0]
-	want := map[string]int{ReasonBadImage: 3, ReasonTooLarge: 1, ReasonSizeMismatch: 1, ReasonMissingFile: 1,
-		ReasonPathEscapes: 1, ReasonImageSkipped: 7}
+	want := map[string]int{coco.ReasonBadImage: 3, coco.ReasonTooLarge: 1, coco.ReasonSizeMismatch: 1, coco.ReasonMissingFile: 1,
+		coco.ReasonPathEscapes: 1, coco.ReasonImageSkipped: 7}
 	if !maps.Equal(r.Skipped, want) || r.Kept["cat"] != 5 || r.Images != 12 || r.Annotations != 12 {
 		t.Errorf("report %+v, want skipped %v and 5 kept", r, want)
 	}
@@ -139,7 +59,7 @@ func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
 	if s.N != 5 || s.C != 3 || s.H != 16 || s.W != 16 || c.Sets[Val].N != 0 || c.Sets[Test].N != 0 {
 		t.Fatalf("sets of %d, %d, %d crops of %d×%d×%d", s.N, c.Sets[Val].N, c.Sets[Test].N, s.C, s.H, s.W)
 	}
-	// Image ids 1 good, 2 grey, 3 cmyk, 4 alpha, 5 sub/deep, in that order.
+	// coco.Image ids 1 good, 2 grey, 3 cmyk, 4 alpha, 5 sub/deep, in that order.
 	wantImages := []int64{1, 2, 3, 4, 5}
 	for i, r := range c.Refs[Train] {
 		if r.ImageID != wantImages[i] || r.AnnotationID != wantImages[i] {
@@ -177,19 +97,19 @@ func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
 func TestCOCOCropRect(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		b       Box
+		b       coco.Box
 		w, h    int
 		context float64
 		want    image.Rectangle
 	}{
-		{"square box no context", Box{10, 10, 20, 20}, 100, 100, 0, image.Rect(10, 10, 30, 30)},
-		{"context 10 % each side", Box{40, 40, 20, 20}, 100, 100, 0.1, image.Rect(38, 38, 62, 62)},
-		{"wide box squared around its centre", Box{10, 40, 40, 20}, 100, 100, 0, image.Rect(10, 30, 50, 70)},
-		{"moved inside at the top left", Box{0, 0, 20, 20}, 100, 100, 0.5, image.Rect(0, 0, 40, 40)},
-		{"moved inside at the bottom right", Box{80, 80, 20, 20}, 100, 100, 0.5, image.Rect(60, 60, 100, 100)},
-		{"shrunk to the shorter side, centred", Box{0, 0, 100, 50}, 100, 50, 0.1, image.Rect(25, 0, 75, 50)},
-		{"tall box in a wide image", Box{45, 0, 10, 50}, 200, 50, 0.1, image.Rect(25, 0, 75, 50)},
-		{"never empty", Box{5, 5, 0.2, 0.2}, 10, 10, 0, image.Rect(5, 5, 6, 6)},
+		{"square box no context", coco.Box{X: 10, Y: 10, W: 20, H: 20}, 100, 100, 0, image.Rect(10, 10, 30, 30)},
+		{"context 10 % each side", coco.Box{X: 40, Y: 40, W: 20, H: 20}, 100, 100, 0.1, image.Rect(38, 38, 62, 62)},
+		{"wide box squared around its centre", coco.Box{X: 10, Y: 40, W: 40, H: 20}, 100, 100, 0, image.Rect(10, 30, 50, 70)},
+		{"moved inside at the top left", coco.Box{X: 0, Y: 0, W: 20, H: 20}, 100, 100, 0.5, image.Rect(0, 0, 40, 40)},
+		{"moved inside at the bottom right", coco.Box{X: 80, Y: 80, W: 20, H: 20}, 100, 100, 0.5, image.Rect(60, 60, 100, 100)},
+		{"shrunk to the shorter side, centred", coco.Box{X: 0, Y: 0, W: 100, H: 50}, 100, 50, 0.1, image.Rect(25, 0, 75, 50)},
+		{"tall box in a wide image", coco.Box{X: 45, Y: 0, W: 10, H: 50}, 200, 50, 0.1, image.Rect(25, 0, 75, 50)},
+		{"never empty", coco.Box{X: 5, Y: 5, W: 0.2, H: 0.2}, 10, 10, 0, image.Rect(5, 5, 6, 6)},
 	} {
 		if got := cropRect(tc.b, tc.w, tc.h, tc.context); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
@@ -198,7 +118,7 @@ func TestCOCOCropRect(t *testing.T) {
 }
 
 // splitFixture is a folder of n images with boxes of three categories (ids with gaps) in unequal numbers.
-func splitFixture(t *testing.T, n int) (annPath, images string) {
+func splitFixture(t testing.TB, n int) (annPath, images string) {
 	t.Helper()
 	files := map[string][]byte{}
 	var ims, anns []string
@@ -207,7 +127,7 @@ func splitFixture(t *testing.T, n int) (annPath, images string) {
 		name := "im" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".jpg"
 		files[name] = jpegBytes(t, uniform(64, 48, color.RGBA{uint8(i * 7), uint8(255 - i*5), uint8(i * 3), 255}))
 		ims = append(ims, img(1000+i, name, 64, 48))
-		// Category 90 on every image, 17 on two in three, 3 on one in three, 50 on none.
+		// coco.Category 90 on every image, 17 on two in three, 3 on one in three, 50 on none.
 		for _, c := range []int{90, 17, 3} {
 			if c == 17 && i%3 == 2 || c == 3 && i%3 != 0 {
 				continue
@@ -222,8 +142,8 @@ func splitFixture(t *testing.T, n int) (annPath, images string) {
 
 func TestCOCOBuildCropsSplitsByImage(t *testing.T) {
 	annPath, images := splitFixture(t, 40)
-	opt := CropOptions{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
-	a, err := BuildCrops(t.Context(), annPath, images, opt)
+	opt := Options{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
+	a, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,19 +175,19 @@ func TestCOCOBuildCropsSplitsByImage(t *testing.T) {
 	}
 	// Same seed, more workers: the same bytes in the same order.
 	opt.Workers = 4
-	b, err := BuildCrops(t.Context(), annPath, images, opt)
+	b, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for s := range 3 {
-		if !slices.Equal(a.Sets[s].Pix, b.Sets[s].Pix) || !slices.Equal(a.Sets[s].Y, b.Sets[s].Y) ||
+		if !slices.Equal(allPixels(a.Sets[s]), allPixels(b.Sets[s])) || !slices.Equal(a.Sets[s].Y, b.Sets[s].Y) ||
 			!slices.Equal(a.Refs[s], b.Refs[s]) {
 			t.Errorf("%v split differs between 1 and 4 workers", Split(s))
 		}
 	}
 	// Another seed, another split.
 	opt.Seed = 4
-	c, err := BuildCrops(t.Context(), annPath, images, opt)
+	c, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,11 +196,11 @@ func TestCOCOBuildCropsSplitsByImage(t *testing.T) {
 	}
 	// Top 2: category 3 is left out and counted.
 	opt.TopK = 2
-	d, err := BuildCrops(t.Context(), annPath, images, opt)
+	d, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Classes) != 2 || d.Reports[0].Skipped[ReasonNotTopK] != 14 || d.Sets[Train].MaxLabel() != 1 {
+	if len(d.Classes) != 2 || d.Reports[0].Skipped[coco.ReasonNotTopK] != 14 || d.Sets[Train].MaxLabel() != 1 {
 		t.Errorf("top 2: classes %v, report %+v", d.Classes, d.Reports[0])
 	}
 }
@@ -288,7 +208,7 @@ func TestCOCOBuildCropsSplitsByImage(t *testing.T) {
 func TestCOCOBuildCropsNormalisation(t *testing.T) {
 	annPath, images := splitFixture(t, 10)
 	for _, n := range []Norm{NormImageNet, NormDataset} {
-		c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16, Norm: n})
+		c, err := Build(t.Context(), annPath, images, Options{Size: 8, MinSize: 16, Norm: n})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +248,7 @@ func TestCOCOBuildCropsNormalisation(t *testing.T) {
 func TestCOCOBuildCropsTestFile(t *testing.T) {
 	annPath, images := splitFixture(t, 12)
 	testAnn, testImages := splitFixture(t, 5)
-	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16,
+	c, err := Build(t.Context(), annPath, images, Options{Size: 8, MinSize: 16,
 		TestAnnotations: testAnn, TestImageDir: testImages, ValFraction: 0.25})
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +264,7 @@ func TestCOCOBuildCropsTestFile(t *testing.T) {
 	}
 	// A test file whose categories differ is refused.
 	other, otherImages := writeFixture(t, doc([]string{img(1, "a.jpg", 64, 48)}, nil, []string{cat(90, "dog")}), nil)
-	_, err = BuildCrops(t.Context(), annPath, images, CropOptions{Size: 8, MinSize: 16,
+	_, err = Build(t.Context(), annPath, images, Options{Size: 8, MinSize: 16,
 		TestAnnotations: other, TestImageDir: otherImages})
 	if err == nil || !strings.Contains(err.Error(), "not the same in the test file") {
 		t.Errorf("mismatched test file: %v", err)
@@ -355,40 +275,40 @@ func TestCOCOBuildCropsErrors(t *testing.T) {
 	annPath, images := splitFixture(t, 4)
 	for _, tc := range []struct {
 		name string
-		opt  CropOptions
+		opt  Options
 		want string
 	}{
-		{"size", CropOptions{Size: 4}, "crop size"},
-		{"top", CropOptions{TopK: 300}, "top 300"},
-		{"fractions", CropOptions{ValFraction: 0.6, TestFraction: 0.5}, "sum to less than 1"},
-		{"norm", CropOptions{Norm: 7}, "normalisation"},
-		{"test without images", CropOptions{TestAnnotations: annPath}, "image folder"},
+		{"size", Options{Size: 4}, "crop size"},
+		{"top", Options{TopK: 300}, "top 300"},
+		{"fractions", Options{ValFraction: 0.6, TestFraction: 0.5}, "sum to less than 1"},
+		{"norm", Options{Norm: 7}, "normalisation"},
+		{"test without images", Options{TestAnnotations: annPath}, "image folder"},
 	} {
-		if _, err := BuildCrops(t.Context(), annPath, images, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Build(t.Context(), annPath, images, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
 	}
 	empty, emptyImages := writeFixture(t, doc(nil, nil, nil), nil)
-	if _, err := BuildCrops(t.Context(), empty, emptyImages, CropOptions{}); err == nil ||
+	if _, err := Build(t.Context(), empty, emptyImages, Options{}); err == nil ||
 		!strings.Contains(err.Error(), "no usable boxes") {
 		t.Errorf("no boxes: %v", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := BuildCrops(ctx, annPath, images, CropOptions{MinSize: 16}); !errors.Is(err, context.Canceled) {
+	if _, err := Build(ctx, annPath, images, Options{MinSize: 16}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
 
 func TestCOCOBuildCropsCOCO128(t *testing.T) {
 	annPath, images := coco128(t)
-	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Seed: 1})
+	c, err := Build(t.Context(), annPath, images, Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := c.Sets[Train].N + c.Sets[Val].N + c.Sets[Test].N
 	// 282 boxes of at least 32×32 px in the 10 most frequent categories; all 128 images decode.
-	if n != 282 || len(c.Classes) != 10 || c.Classes[0] != "person" || c.Reports[0].Skipped[ReasonBadImage] != 0 {
+	if n != 282 || len(c.Classes) != 10 || c.Classes[0] != "person" || c.Reports[0].Skipped[coco.ReasonBadImage] != 0 {
 		t.Errorf("%d crops, classes %v, report %+v", n, c.Classes, c.Reports[0])
 	}
 	for s, set := range c.Sets {
@@ -413,7 +333,7 @@ func TestCOCOBuildCropsIgnoresEXIFOrientation(t *testing.T) {
 	annPath, images := writeFixture(t, doc([]string{img(1, "a.jpg", 100, 80), img(2, "b.jpg", 100, 80)},
 		[]string{ann(1, 1, 7, "[10,10,50,40]"), ann(2, 2, 7, "[10,10,50,40]")}, []string{cat7}),
 		map[string][]byte{"a.jpg": plain, "b.jpg": withEXIFOrientation(plain)})
-	c, err := BuildCrops(t.Context(), annPath, images, CropOptions{Size: 16, ValFraction: -1, TestFraction: -1})
+	c, err := Build(t.Context(), annPath, images, Options{Size: 16, ValFraction: -1, TestFraction: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,8 +345,8 @@ func TestCOCOBuildCropsIgnoresEXIFOrientation(t *testing.T) {
 
 func TestCOCOBuildCropsClassCap(t *testing.T) {
 	annPath, images := splitFixture(t, 40)
-	opt := CropOptions{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
-	full, err := BuildCrops(t.Context(), annPath, images, opt)
+	opt := Options{Size: 8, MinSize: 16, Seed: 3, Workers: 1}
+	full, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +362,7 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 	opt.MaxPerClass = limit
 	var decoded int
 	opt.Progress = func(_, total int) { decoded = total }
-	capped, err := BuildCrops(t.Context(), annPath, images, opt)
+	capped, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +381,7 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 	if left == 0 {
 		t.Fatal("the fixture has no class above the cap; the test proves nothing")
 	}
-	if n := capped.Reports[0].Skipped[ReasonClassCap]; n != left {
+	if n := capped.Reports[0].Skipped[coco.ReasonClassCap]; n != left {
 		t.Errorf("%d boxes counted over the cap, want %d", n, left)
 	}
 	for _, s := range []Split{Val, Test} {
@@ -475,16 +395,16 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 		}
 	}
 	// The same seed keeps the same crops; another keeps others.
-	again, err := BuildCrops(t.Context(), annPath, images, opt)
+	again, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(again.Refs[Train], capped.Refs[Train]) || !slices.Equal(again.Sets[Train].Pix, capped.Sets[Train].Pix) {
+	if !slices.Equal(again.Refs[Train], capped.Refs[Train]) || !slices.Equal(allPixels(again.Sets[Train]), allPixels(capped.Sets[Train])) {
 		t.Error("the same options kept other crops")
 	}
 	other := opt
 	other.Seed = 5
-	o, err := BuildCrops(t.Context(), annPath, images, other)
+	o, err := Build(t.Context(), annPath, images, other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,21 +413,21 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 	}
 	// A cap above every class's count keeps everything.
 	opt.MaxPerClass = 1000
-	all, err := BuildCrops(t.Context(), annPath, images, opt)
+	all, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(all.Refs[Train], full.Refs[Train]) || all.Reports[0].Skipped[ReasonClassCap] != 0 {
+	if !slices.Equal(all.Refs[Train], full.Refs[Train]) || all.Reports[0].Skipped[coco.ReasonClassCap] != 0 {
 		t.Error("a cap above every count changed the training split")
 	}
 	// The cache tells capped and uncapped sets apart.
 	cache := filepath.Join(t.TempDir(), "crops.cache")
 	opt.MaxPerClass, opt.CachePath = limit, cache
-	if _, err := BuildCrops(t.Context(), annPath, images, opt); err != nil {
+	if _, err := Build(t.Context(), annPath, images, opt); err != nil {
 		t.Fatal(err)
 	}
 	opt.MaxPerClass = 0
-	uncapped, err := BuildCrops(t.Context(), annPath, images, opt)
+	uncapped, err := Build(t.Context(), annPath, images, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +435,7 @@ func TestCOCOBuildCropsClassCap(t *testing.T) {
 		t.Errorf("uncapped after a capped build with the same cache: %v, want %v", perClass(uncapped, Train), fullTrain)
 	}
 	opt.MaxPerClass = -1
-	if _, err := BuildCrops(t.Context(), annPath, images, opt); err == nil || !strings.Contains(err.Error(), "crops per class") {
+	if _, err := Build(t.Context(), annPath, images, opt); err == nil || !strings.Contains(err.Error(), "crops per class") {
 		t.Errorf("a negative cap: %v", err)
 	}
 }

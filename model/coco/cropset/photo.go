@@ -1,16 +1,20 @@
-package coco
+package cropset
 
 import (
 	"image"
+
+	"github.com/deformscope/deformscope/model/coco"
 )
 
 // CropRect returns the square of whole pixels that training cuts out of a w×h photo for box b with context (the share
 // of the box's longer side added on each side; training uses DefaultContext): the box's longer side plus context,
 // centred on the box, shrunk to the photo's shorter side if larger and moved inside the photo. It is the rectangle
-// BuildCrops cuts, exported so that the views cut the very same crop.
-func CropRect(b Box, w, h int, context float64) image.Rectangle { return cropRect(b, w, h, context) }
+// Build cuts, exported so that the views cut the very same crop.
+func CropRect(b coco.Box, w, h int, context float64) image.Rectangle {
+	return cropRect(b, w, h, context)
+}
 
-// CropRGB cuts rect (relative to img's origin) out of img and resizes it to size×size exactly as BuildCrops does,
+// CropRGB cuts rect (relative to img's origin) out of img and resizes it to size×size exactly as Build does,
 // returning 3 planes of RGB bytes (3·size·size). Grey and CMYK photos come out as RGB.
 func CropRGB(img image.Image, rect image.Rectangle, size int) []uint8 {
 	dst := make([]uint8, 3*size*size)
@@ -32,16 +36,4 @@ func PhotoToCrop(rect image.Rectangle, size int, py, px float64) (y, x float64) 
 	sy := float64(size) / float64(rect.Dy())
 	sx := float64(size) / float64(rect.Dx())
 	return (py-float64(rect.Min.Y)+0.5)*sy - 0.5, (px-float64(rect.Min.X)+0.5)*sx - 0.5
-}
-
-// SizeClass names COCO's object size of a box by its area, as COCO's evaluation does: "small" under 32² px, "medium"
-// up to 96² px, "large" above.
-func SizeClass(b Box) string {
-	switch a := b.W * b.H; {
-	case a < 32*32:
-		return "small"
-	case a < 96*96:
-		return "medium"
-	}
-	return "large"
 }

@@ -1,0 +1,302 @@
+package viz
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/metrics"
+)
+
+// FigureID names a figure of a run; it is also the base name of its files.
+type FigureID string
+
+// The figures of a run, in the order of the app's export menu; each model
+// also has a confusion matrix, ConfusionFigure(model).
+const (
+	FigLoss     FigureID = "loss"
+	FigAccuracy FigureID = "accuracy"
+	FigStepLoss FigureID = "step-loss"
+	FigScale    FigureID = "scale-accuracy"
+)
+
+// confusionPrefix starts the id of a confusion figure; the model's name
+// follows.
+const confusionPrefix = "confusion-"
+
+// ConfusionFigure names the confusion matrix of model.
+func ConfusionFigure(model string) FigureID { return FigureID(confusionPrefix + model) }
+
+// CurveFigures are the figures drawn against epoch or scale.
+var CurveFigures = []FigureID{FigLoss, FigAccuracy, FigStepLoss, FigScale}
+
+// FiguresFor is the figure list of a run of models: the curves, then a
+// confusion matrix per model. The app's window and export and `dcn plot`
+// all use it.
+func FiguresFor(models []string) []FigureID {
+	ids := slices.Clone(CurveFigures)
+	for _, m := range models {
+		ids = append(ids, ConfusionFigure(m))
+	}
+	return ids
+}
+
+// FigureTitle is a figure's name for people (the export menu).
+func FigureTitle(id FigureID) string {
+	switch id {
+	case FigLoss:
+		return "Loss against epoch"
+	case FigAccuracy:
+		return "Accuracy against epoch"
+	case FigStepLoss:
+		return "Training loss per step"
+	case FigScale:
+		return "Scaled-MNIST accuracy against scale"
+	}
+	if m, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
+		return "Confusion matrix, " + strings.ToUpper(m)
+	}
+	return string(id)
+}
+
+// FigureInput is everything a run's figures are drawn from: plain values,
+// shared read-only.
+type FigureInput struct {
+	Data    string          // "mnist" or "coco"; "" before a run
+	Classes []string        // the class names, once the data is loaded
+	Records []metrics.Epoch // every model's epochs
+	Steps   []Series        // per-step training loss, one series per model (live runs only)
+	Smooth  float64         // smoothing weight of the per-step curve
+	LogY    bool            // log scale for the loss figures
+	Epochs  int             // the run's length, for the x axes; 0 follows the data
+}
+
+// heldOut returns the metric-key prefix of the held-out set the curves
+// show: "val" when the run kept a validation split, else "test".
+func (in FigureInput) heldOut() string {
+	for _, r := range in.Records {
+		if !math.IsNaN(float64(r.ValLoss)) {
+			return "val"
+		}
+	}
+	return "test"
+}
+
+// xRange returns the epoch axis: from 0 to the run's length when known.
+func (in FigureInput) xRange() (lo, hi *float64) {
+	zero := 0.0
+	if in.Epochs <= 0 {
+		return &zero, nil
+	}
+	end := float64(in.Epochs)
+	return &zero, &end
+}
+
+// ErrNoData marks a figure that has nothing to draw yet.
+var ErrNoData = errors.New("no data yet")
+
+// noData is ErrNoData with a word for the user on when the figure appears.
+func noData(id FigureID, when string) error {
+	return fmt.Errorf("%w: %s\n%s", ErrNoData, FigureTitle(id), when)
+}
+
+// hasPoints reports whether any series has a finite point to draw.
+func hasPoints(series []Series) bool {
+	for _, s := range series {
+		for i := range s.Y {
+			if !math.IsNaN(s.Y[i]) && !math.IsInf(s.Y[i], 0) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Figure is a built figure and the numbers it plots.
+type Figure struct {
+	Plot      *plot.Plot
+	Series    []Series // the plotted curves, for the CSV
+	Confusion [][]int  // a confusion figure's matrix, for the CSV
+	Labels    []string // and its class names
+}
+
+// Zoom fixes a curve figure's axes when On: the x and y limits in data
+// units.
+type Zoom struct {
+	On             bool
+	X0, X1, Y0, Y1 float64
+}
+
+// BuildFigure draws figure id from in, with a curve figure's axes fixed by
+// z when z is on (on a log axis, y limits that are not positive are
+// dropped). A figure with nothing to show yet returns ErrNoData.
+func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
+	// limits returns the spec's limits: the zoom's, or the defaults.
+	limits := func(lo, hi *float64, logY bool) (x0, x1, y0, y1 *float64) {
+		if !z.On {
+			return lo, hi, nil, nil
+		}
+		zx0, zx1, zy0, zy1 := z.X0, z.X1, z.Y0, z.Y1
+		if logY && !(zy0 > 0 && zy1 > 0) {
+			return &zx0, &zx1, nil, nil
+		}
+		return &zx0, &zx1, &zy0, &zy1
+	}
+	switch id {
+	case FigLoss, FigAccuracy:
+		metric, title, ylabel := "loss", "Loss", "cross-entropy loss"
+		if id == FigAccuracy {
+			metric, title, ylabel = "acc", "Accuracy", "accuracy (%)"
+		}
+		var series []Series
+		for _, key := range []string{"train_" + metric, in.heldOut() + "_" + metric} {
+			s, err := EpochSeries(in.Records, key)
+			if err != nil {
+				return Figure{}, err
+			}
+			series = append(series, s...)
+		}
+		if !hasPoints(series) {
+			return Figure{}, noData(id, "appears after the first epoch")
+		}
+		logY := in.LogY && id == FigLoss
+		lo, hi := in.xRange()
+		x0, x1, y0, y1 := limits(lo, hi, logY)
+		p, err := Curves(CurveSpec{Title: title, XLabel: "epoch", YLabel: ylabel, Series: series,
+			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
+		return Figure{Plot: p, Series: series}, err
+	case FigStepLoss:
+		if !hasPoints(in.Steps) {
+			return Figure{}, noData(id, "appears with the first training steps")
+		}
+		lo, hi := in.xRange()
+		x0, x1, y0, y1 := limits(lo, hi, in.LogY)
+		p, err := Curves(CurveSpec{Title: "Training loss per step", XLabel: "epoch", YLabel: "loss",
+			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
+		return Figure{Plot: p, Series: in.Steps}, err
+	case FigScale:
+		if in.Data == "coco" {
+			return Figure{}, noData(id, "MNIST runs only: a COCO run has no scaled test sets")
+		}
+		series := ScaleSeries(in.Records)
+		if !hasPoints(series) {
+			return Figure{}, noData(id, "appears after the first epoch of a run with test scales")
+		}
+		p, err := ScaleAccuracy("Scaled-MNIST: accuracy against scale", series)
+		if err == nil && z.On {
+			// ScaleAccuracy fixes its own x axis; a zoom overrides the axes.
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = z.X0, z.X1, z.Y0, z.Y1
+		}
+		return Figure{Plot: p, Series: series}, err
+	}
+	if model, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
+		var last *metrics.Epoch
+		for i := range in.Records {
+			if r := &in.Records[i]; r.Model == model && len(r.Confusion) > 0 && (last == nil || r.Epoch >= last.Epoch) {
+				last = r
+			}
+		}
+		if last == nil {
+			return Figure{}, noData(id, "appears after the first epoch")
+		}
+		labels := in.Classes
+		if len(labels) != len(last.Confusion) {
+			labels = make([]string, len(last.Confusion))
+			for i := range labels {
+				labels[i] = strconv.Itoa(i)
+			}
+		}
+		title := fmt.Sprintf("%s, test set, epoch %d", strings.ToUpper(model), last.Epoch)
+		p, err := Confusion(title, last.Confusion, labels)
+		return Figure{Plot: p, Confusion: last.Confusion, Labels: labels}, err
+	}
+	return Figure{}, fmt.Errorf("viz: unknown figure %q", id)
+}
+
+// ExportFigures writes each figure of ids into dir, in each format of exts
+// ("png", "svg", "pdf"), with a CSV of its data beside it, and returns the
+// files written. Figures with no data yet are skipped; if none has data,
+// that is an error. Both the app's export and `dcn plot` write through it.
+func ExportFigures(in FigureInput, ids []FigureID, dir string, exts []string, opt RenderOptions) ([]string, error) {
+	if dir == "" {
+		return nil, errors.New("export: choose a folder")
+	}
+	if len(exts) == 0 {
+		return nil, errors.New("export: choose at least one format (PNG, SVG or PDF)")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var files []string
+	for _, id := range ids {
+		fd, err := BuildFigure(id, in, Zoom{})
+		if errors.Is(err, ErrNoData) {
+			continue
+		}
+		if err != nil {
+			return files, fmt.Errorf("export %s: %w", id, err)
+		}
+		base := filepath.Join(dir, string(id))
+		for _, ext := range exts {
+			if err := Export(fd.Plot, base+"."+ext, opt); err != nil {
+				return files, err
+			}
+			files = append(files, base+"."+ext)
+		}
+		if fd.Confusion != nil {
+			err = WriteConfusionCSV(base+".csv", fd.Confusion, fd.Labels)
+		} else {
+			err = WriteCSV(base+".csv", fd.Series)
+		}
+		if err != nil {
+			return files, err
+		}
+		files = append(files, base+".csv")
+	}
+	if len(files) == 0 {
+		return nil, errors.New("export: no figure has data yet; train first")
+	}
+	return files, nil
+}
+
+// WriteConfusionCSV writes a confusion matrix as CSV, atomically: a header
+// of the predicted classes, then one row per true class, each named by
+// labels.
+func WriteConfusionCSV(path string, m [][]int, labels []string) error {
+	if len(labels) != len(m) {
+		return fmt.Errorf("export %s: %d labels for %d classes", path, len(labels), len(m))
+	}
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		head := []string{"true\\predicted"}
+		head = append(head, labels...)
+		if err := cw.Write(head); err != nil {
+			return err
+		}
+		for i, row := range m {
+			rec := []string{labels[i]}
+			for _, v := range row {
+				rec = append(rec, strconv.Itoa(v))
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return nil
+}
