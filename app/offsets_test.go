@@ -537,9 +537,10 @@ func TestDisplayScale(t *testing.T) {
 	}
 }
 
-// TestBlockLimit checks the clamp bound against the blocks' own after a
-// forward pass, at the training size and another.
-func TestBlockLimit(t *testing.T) {
+// TestFieldLimit checks that a sampling field carries its block's clamp
+// bound, at the training size and another (the Offsets view's heat-map
+// scale comes from it).
+func TestFieldLimit(t *testing.T) {
 	rc := experiment.SeedProtocol()
 	net, err := experiment.NewNet(rc, deformModel)
 	if err != nil {
@@ -551,16 +552,13 @@ func TestBlockLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := inspect.Sampling(context.Background(), net, x); err != nil {
+		fields, _, err := inspect.Sampling(context.Background(), net, x)
+		if err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range net.DeformBlocks() {
-			got, err := blockLimit(net.Layers, in, b.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != b.Limit() {
-				t.Errorf("%v %s: blockLimit %v, the block's %v", in, b.Name(), got, b.Limit())
+			if got := fields[b.Name()].Limit; got != b.Limit() || !(got > 0) {
+				t.Errorf("%v %s: field's bound %v, the block's %v", in, b.Name(), got, b.Limit())
 			}
 		}
 	}

@@ -306,30 +306,6 @@ func exportScale(in [2]int) int {
 	return max(1, (448+long-1)/long)
 }
 
-// blockLimit returns the offset clamp of deformable layer layer for an
-// input of size in: a quarter of the longer side of the layer's input, as
-// DeformBlock.Limit reports after a forward pass.
-func blockLimit(layers []nn.Layer[float32], in [2]int, layer string) (float64, error) {
-	prev := ""
-	for _, l := range layers {
-		if l.Name() == layer {
-			break
-		}
-		switch l.(type) {
-		case *nn.Conv2D[float32], *nn.DeformBlock[float32], *nn.MaxPool2D[float32]:
-			prev = l.Name()
-		}
-	}
-	h, w := in[0], in[1]
-	if prev != "" {
-		var err error
-		if h, w, err = trace.OutputSize(layers, in, prev); err != nil {
-			return 0, err
-		}
-	}
-	return float64(float32(max(h, w)) / 4), nil
-}
-
 // offsetsWorker loads runs, checkpoints and images, runs the forward
 // passes and draws the Offsets view off the UI goroutine. It lives as long
 // as the window; requests coalesce to the latest, and its caches belong to
@@ -555,8 +531,10 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		}
 		sc.unit = [2]int{uy, ux}
 	}
-	if sc.limit, err = blockLimit(geom.Layers, in, layer); err != nil {
-		return fail(failNone, err)
+	// The bound the block itself applied in the forward pass (nn), not a
+	// copy of its rule.
+	if sc.limit = sc.field.Limit; !(sc.limit > 0) {
+		return fail(failNone, fmt.Errorf("%s recorded no offset clamp bound", layer))
 	}
 	if sc.dcnn, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)

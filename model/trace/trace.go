@@ -43,6 +43,10 @@ type Field struct {
 	Mask   []float64
 	Ho, Wo int
 	Groups int
+	// Limit is the clamp bound the block applied to these offsets
+	// (nn.DeformBlock.Limit: ±max(H, W)/4 of its input, or the bound fixed
+	// by SetLimit); 0 when unknown, as for a capture of a PyTorch model.
+	Limit float64
 }
 
 // step is one layer's coordinate map from its output to its input.
@@ -236,7 +240,7 @@ func Fields[T nn.Float](layers []nn.Layer[T], b int) map[string]*Field {
 			continue
 		}
 		s := off.Shape()
-		f := &Field{Ho: s[2], Wo: s[3], Groups: blk.Regular.Groups()}
+		f := &Field{Ho: s[2], Wo: s[3], Groups: blk.Regular.Groups(), Limit: blk.Limit()}
 		n := s[1] * s[2] * s[3]
 		f.Offset = toF64(off.Data()[b*n : (b+1)*n])
 		if mask != nil {
