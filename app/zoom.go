@@ -5,9 +5,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+	"github.com/deformscope/deformscope/viz"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // Zooming the curves. The axes of a curve figure follow the data until the
@@ -27,10 +26,6 @@ import (
 // about 10 units, zooms in or out by about a fifth.
 const zoomPerDelta = 0.02
 
-// figureMarginPt mirrors viz's blank border around a figure (figureMargin,
-// 6 points), inside which gonum/plot lays out the axes.
-const figureMarginPt = vg.Length(6)
-
 // zoomLimits is a figure's zoom: when on, the x and y axis limits in data
 // units; off follows the data.
 type zoomLimits struct {
@@ -48,30 +43,16 @@ type plotFrame struct {
 	left, right, top, bottom float64
 }
 
-// frameOf measures p's axes and data area as drawn by viz.Render at
-// k's size. The data area comes from gonum/plot's own layout (DataCanvas)
-// inside viz's margin; should that fail, the whole image stands for it.
-func frameOf(p *plot.Plot, k renderKey) (f plotFrame) {
-	q := *p // DataCanvas tidies the axes it reads; leave p as it is
-	f = plotFrame{ok: true, left: 0, right: 1, top: 0, bottom: 1}
-	if k.dpi > 0 {
-		w := vg.Length(float64(k.size.X)/k.dpi) * vg.Inch
-		h := vg.Length(float64(k.size.Y)/k.dpi) * vg.Inch
-		func() {
-			defer func() { _ = recover() }()
-			c := draw.Canvas{Rectangle: vg.Rectangle{
-				Min: vg.Point{X: figureMarginPt, Y: figureMarginPt},
-				Max: vg.Point{X: w - figureMarginPt, Y: h - figureMarginPt}}}
-			da := q.DataCanvas(c)
-			l, r := float64(da.Min.X/w), float64(da.Max.X/w)
-			t, b := 1-float64(da.Max.Y/h), 1-float64(da.Min.Y/h)
-			if 0 <= l && l < r && r <= 1 && 0 <= t && t < b && b <= 1 {
-				f.left, f.right, f.top, f.bottom = l, r, t, b
-			}
-		}()
+// frameOf measures p's axes and data area as viz.Render draws it at k's
+// size (viz.PlotFrame). A plot viz cannot measure gets no frame: its image
+// shows, and the mouse does not zoom it.
+func frameOf(p *plot.Plot, k renderKey) plotFrame {
+	vf, err := viz.PlotFrame(p, viz.RenderOptions{WidthPx: k.size.X, HeightPx: k.size.Y, DPI: k.dpi})
+	if err != nil {
+		return plotFrame{}
 	}
-	_, f.logY = q.Y.Scale.(plot.LogScale)
-	f.x0, f.x1, f.y0, f.y1 = q.X.Min, q.X.Max, q.Y.Min, q.Y.Max
+	f := plotFrame{ok: true, x0: vf.X0, x1: vf.X1, y0: vf.Y0, y1: vf.Y1, logY: vf.LogY,
+		left: vf.Left, right: vf.Right, top: vf.Top, bottom: vf.Bottom}
 	if !(f.x0 < f.x1) || !(f.y0 < f.y1) || (f.logY && f.y0 <= 0) ||
 		math.IsInf(f.x0, 0) || math.IsInf(f.x1, 0) || math.IsInf(f.y0, 0) || math.IsInf(f.y1, 0) {
 		f.ok = false

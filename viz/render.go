@@ -225,3 +225,47 @@ func Export(p *plot.Plot, path string, o RenderOptions) error {
 	}
 	return nil
 }
+
+// Frame is where Render puts a plot's data: the axis ranges drawn, and the
+// data area as fractions of the image (Left and Right of its width, Top and
+// Bottom of its height, measured from the top). The app maps the mouse
+// through it to zoom and pan.
+type Frame struct {
+	X0, X1, Y0, Y1           float64
+	LogY                     bool
+	Left, Right, Top, Bottom float64
+}
+
+// PlotFrame measures p as Render draws it with o: gonum/plot's own layout
+// of the data area, inside the figure's margin. p is not changed. A layout
+// that gonum/plot cannot make (it panics on some degenerate axes) or that
+// falls outside the image is an error.
+func PlotFrame(p *plot.Plot, o RenderOptions) (f Frame, err error) {
+	if p == nil {
+		return Frame{}, fmt.Errorf("viz: frame: nil plot")
+	}
+	w, h, dpi, err := o.pixels()
+	if err != nil {
+		return Frame{}, err
+	}
+	wl := vg.Length(float64(w)/float64(dpi)) * vg.Inch
+	hl := vg.Length(float64(h)/float64(dpi)) * vg.Inch
+	q := *p // DataCanvas tidies the axes it reads; leave p as it is
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("viz: frame: %v", r)
+		}
+	}()
+	c := draw.Canvas{Rectangle: vg.Rectangle{
+		Min: vg.Point{X: figureMargin, Y: figureMargin},
+		Max: vg.Point{X: wl - figureMargin, Y: hl - figureMargin}}}
+	da := q.DataCanvas(c)
+	f = Frame{X0: q.X.Min, X1: q.X.Max, Y0: q.Y.Min, Y1: q.Y.Max,
+		Left: float64(da.Min.X / wl), Right: float64(da.Max.X / wl),
+		Top: 1 - float64(da.Max.Y/hl), Bottom: 1 - float64(da.Min.Y/hl)}
+	_, f.LogY = q.Y.Scale.(plot.LogScale)
+	if !(0 <= f.Left && f.Left < f.Right && f.Right <= 1 && 0 <= f.Top && f.Top < f.Bottom && f.Bottom <= 1) {
+		return Frame{}, fmt.Errorf("viz: frame: data area %.3g..%.3g × %.3g..%.3g is not inside the image", f.Left, f.Right, f.Top, f.Bottom)
+	}
+	return f, nil
+}

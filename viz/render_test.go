@@ -308,3 +308,33 @@ func dirNames(t *testing.T, dir string) []string {
 func decodePNGBytes(b []byte) (image.Image, error) {
 	return png.Decode(bytes.NewReader(b))
 }
+
+// TestPlotFrame: the data area PlotFrame reports is where Render draws the
+// data: inside the image, inset by the axes, with the plot's axis ranges;
+// a nil plot and an unusable size are errors, not panics.
+func TestPlotFrame(t *testing.T) {
+	lo, hi := 0.0, 4.0
+	p, err := Curves(CurveSpec{Title: "t", XLabel: "epoch", YLabel: "loss", XMin: &lo, XMax: &hi,
+		Series: []Series{{Name: "CNN", Model: "cnn", X: []float64{1, 2, 3}, Y: []float64{2, 1, 0.5}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := PlotFrame(p, RenderOptions{WidthPx: 800, HeightPx: 500, DPI: 96})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.X0 != 0 || f.X1 != 4 || !(f.Y0 < 0.5 && f.Y1 > 2) || f.LogY {
+		t.Errorf("axes %+v, want x 0..4 and y around 0.5..2", f)
+	}
+	// The axes' labels and ticks take room on the left and bottom; the
+	// figure margin (6 pt = 8 px at 96 dpi) on every side.
+	if !(f.Left > 8.0/800 && f.Right < 1-8.0/800 && f.Top > 8.0/500 && f.Bottom < 1-8.0/500 && f.Left > 0.05 && f.Bottom < 0.95) {
+		t.Errorf("data area %.3f..%.3f × %.3f..%.3f", f.Left, f.Right, f.Top, f.Bottom)
+	}
+	if _, err := PlotFrame(nil, RenderOptions{}); err == nil {
+		t.Error("a nil plot has a frame")
+	}
+	if _, err := PlotFrame(p, RenderOptions{WidthPx: -1, HeightPx: 5}); err == nil {
+		t.Error("a negative size has a frame")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/coco/fetch"
+	"github.com/deformscope/deformscope/model/experiment"
 )
 
 const cocoUsage = `dcn coco: COCO data
@@ -153,7 +154,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	images := fs.String("images", "", "image folder (required)")
 	testAnn := fs.String("test-ann", "", "instances file whose crops form the test split (val2017)")
 	testImages := fs.String("test-images", "", "image folder of --test-ann")
-	cache := fs.String("cache", "", "crop cache file (read when current, else written)")
+	cache := fs.String("cache", "", "crop cache file (read when current, else written; default: the one dcn train and reproduce coco use)")
 	size := fs.Int("size", cropset.DefaultCropSize, "crop side in pixels")
 	top := fs.Int("top", cropset.DefaultTopK, "categories kept, the most frequent first")
 	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
@@ -175,6 +176,14 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	n, err := cropset.ParseNorm(*norm)
 	if err != nil {
 		return err
+	}
+	if *cache == "" {
+		// The file that dcn train, dcn reproduce coco and the app read for the same options.
+		cd := experiment.DefaultCOCO(*ann, *images)
+		cd.TestAnn, cd.TestImages, cd.Size, cd.MinBox, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *minSize, *top, *perClass
+		if *cache, err = cd.CachePath(*seed); err != nil {
+			return err
+		}
 	}
 	bar := newBar(stderr, "images")
 	opt := cropset.Options{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/coco/fetch"
+	"github.com/deformscope/deformscope/model/experiment"
 )
 
 // coco128Dir returns the shared COCO128 sample's instances file and image folder, or skips the test.
@@ -231,9 +232,18 @@ func TestCOCOCrops(t *testing.T) {
 	if r.Cache != "hit" {
 		t.Errorf("second run: cache %q", r.Cache)
 	}
+	// Without --cache, the crops go to the file that dcn train reads for the same options.
+	cacheHome := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cacheHome)
 	code, out, _ = dcn(t, "coco", "crops", "--ann", ann, "--images", images, "--size", "16")
 	if code != 0 || !strings.Contains(out, "person") || !strings.Contains(out, "total") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
+	}
+	shared, _ := filepath.Glob(filepath.Join(cacheHome, "deformscope", "coco", "crops-*.cache"))
+	cd := experiment.DefaultCOCO(ann, images)
+	cd.Size = 16
+	if want, _ := cd.CachePath(1); len(shared) != 1 || shared[0] != want {
+		t.Errorf("default cache %v, want the training run's %s", shared, want)
 	}
 	if code, _, errs := dcn(t, "coco", "crops", "--ann", ann, "--images", images, "--norm", "x"); code != 1 ||
 		!strings.Contains(errs, "imagenet or dataset") {

@@ -147,6 +147,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed")
+	cache := fs.String("cache", "", "the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
 	resume := fs.Bool("resume", false, "continue the runs already in --out")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -175,6 +176,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		} else {
 			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
+			cd.Cache = *cache
 			rc := experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
 				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
 			if opt == "sgd" {

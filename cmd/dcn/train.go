@@ -24,6 +24,7 @@ var errUsage = errors.New("usage")
 type trainFlags struct {
 	data, model, opt, scales, mnistDir, out, resume  string
 	cocoAnn, cocoImages, cocoTestAnn, cocoTestImages string
+	cache                                            string
 	deform, norm, scaleMode                          string
 	cropSize, top, perClass                          int
 	minBox                                           float64
@@ -46,6 +47,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.top, "top", 10, "COCO: keep the most frequent categories")
 	fs.IntVar(&f.perClass, "max-per-class", 0, "COCO: at most this many training crops of each category (0: all)")
 	fs.StringVar(&f.norm, "norm", "imagenet", "COCO: normalise with imagenet or dataset statistics")
+	fs.StringVar(&f.cache, "cache", "", "COCO: the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
 	fs.IntVar(&f.epochs, "epochs", 3, "epochs")
 	fs.IntVar(&f.limit, "limit", 0, "training images (0: all 60000 less the validation split)")
 	fs.IntVar(&f.val, "val", 5000, "validation images held out of the training set")
@@ -92,7 +94,7 @@ func (f *trainFlags) config() (experiment.RunConfig, error) {
 		}
 		cd = experiment.DefaultCOCO(f.cocoAnn, f.cocoImages)
 		cd.TestAnn, cd.TestImages, cd.Size, cd.MinBox, cd.TopK, cd.Norm = f.cocoTestAnn, f.cocoTestImages, f.cropSize, f.minBox, f.top, f.norm
-		cd.MaxPerClass = f.perClass
+		cd.MaxPerClass, cd.Cache = f.perClass, f.cache
 		f.val = 0 // the crop set has its own validation split, by image
 	}
 	rc := experiment.RunConfig{

@@ -28,6 +28,9 @@ type COCOData struct {
 	// MaxPerClass, if positive, keeps at most this many training crops of each category (cropset.Options).
 	MaxPerClass int    `json:"max_per_class,omitempty"`
 	CacheDir    string `json:"cache_dir,omitempty"` // where crop caches live (default: the user cache folder)
+	// Cache, if set, names the crop cache file itself (dcn's --cache), the same file that `dcn coco crops
+	// --cache` writes; the key inside it decides whether it is current.
+	Cache string `json:"cache,omitempty"`
 }
 
 // DefaultCOCO returns the crop set's defaults for an instances file and
@@ -45,10 +48,18 @@ func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32],
 	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
+// CachePath returns the crop cache file that a run of c with seed reads (and builds if needed): Cache if set,
+// else a file in CacheDir (or the user cache folder) named by the options and seed; "" if there is no cache
+// folder.
+func (c *COCOData) CachePath(seed uint64) (string, error) { return c.cachePath(seed) }
+
 // cachePath names the crop cache of c for a run with seed (which splits
 // the images): one file per instances file, options and seed, so that
 // several runs share it.
 func (c *COCOData) cachePath(seed uint64) (string, error) {
+	if c.Cache != "" {
+		return c.Cache, nil
+	}
 	dir := c.CacheDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
