@@ -37,8 +37,22 @@ const (
 	weightAlpha    = "Alpha"
 	weightNone     = "None"
 	maxExportScale = 64
-	hintPoints     = "Click the picture to choose the unit."
-	hintHeatmap    = "A heat map shows the whole layer."
+	hintPoints     = "Click the picture to choose the unit. Green ring: the unit; red dots: where its kernel samples (every tap through every deformable layer below)."
+	hintHeatmap    = "A heat map shows the whole layer: colours as on the bar (|Δp| to the 99th percentile of all epochs), the image as an outline."
+	// offsetsHelp explains every option of the view.
+	offsetsHelp = `Show: Points draws one unit's sampling locations (click the picture to choose the unit); |Δp| and Mask colour the whole layer.
+
+Green ring: the unit, at the centre of its receptive field. Red dots: where its kernel samples, every tap through every deformable layer below (9, 81 or 729 points). Left: the plain CNN's regular grid for the same unit.
+
+Offsets: Bilinear reads each deformable layer's offsets at a point's exact position between units; Rounded reads the nearest unit's, as the paper's figures do.
+
+Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the DCNv2 masks along its path (how much that sample counts); None draws every dot alike.
+
+Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
+
+Whole image: runs the net on the image at its own size instead of the training size.
+
+Epoch: replays the checkpoints; Export PNG writes the picture with its key.`
 )
 
 // offsetsView is the Offsets tab: the sampling locations of a deformable
@@ -66,6 +80,7 @@ type offsetsView struct {
 	read       *widget.Select
 	weight     *widget.Select
 	export     *widget.Button
+	help       *widget.Button
 	caption    *widget.Label
 	hint       *widget.Label
 	msg        *widget.Label
@@ -129,6 +144,13 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
+	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
+		text := widget.NewLabel(offsetsHelp)
+		text.Wrapping = fyne.TextWrapWord
+		d := dialog.NewCustom("What the Offsets view shows", "Close", container.NewVScroll(text), v.u.win)
+		d.Resize(fyne.NewSize(620, 460))
+		d.Show()
+	})
 	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.caption.Truncation = fyne.TextTruncateEllipsis
 	v.hint = widget.NewLabel(hintPoints)
@@ -169,7 +191,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight), nil, v.hint),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		v.caption,
 	)

@@ -228,6 +228,34 @@ func TestOffsetsViewOpensRun(t *testing.T) {
 	if v.cnn.Visible() || r.cnn != nil || v.dcnn.img.Image == nil || strings.Contains(v.caption.Text, "unit") {
 		t.Errorf("offset heat map: cnn visible %v, caption %q", v.cnn.Visible(), v.caption.Text)
 	}
+	// The |Δp| scale is the 99th percentile over both epochs, and stays put
+	// when the slider goes back to epoch 1.
+	var mags [][]float64
+	for e := 1; e <= 2; e++ {
+		net, _, err := run.LoadModel("dcnn", e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _, err := inspect.TestImage(run.Config, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, _, err := inspect.Sampling(context.Background(), net, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := viz.OffsetMagnitude(fields["conv5"], -1)
+		mags = append(mags, m)
+	}
+	want := viz.RobustMax(0, mags...)
+	if math.Abs(r.scene.vmax-want) > 1e-6*want {
+		t.Errorf("|Δp| scale %v, want the 99th percentile over the epochs %v", r.scene.vmax, want)
+	}
+	v.epoch.SetValue(1)
+	r = waitShown(h, "epoch 1's heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeOffset && r.scene.epoch == 1 })
+	if math.Abs(r.scene.vmax-want) > 1e-6*want {
+		t.Errorf("epoch 1: |Δp| scale %v, want it unchanged at %v", r.scene.vmax, want)
+	}
 	v.mode.SetSelected(modeMask)
 	waitShown(h, "the mask heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeMask })
 	if v.dcnn.img.Image == nil || !v.read.Disabled() {
@@ -273,7 +301,8 @@ func TestOffsetsExport(t *testing.T) {
 	d.name.SetText("fig")
 	d.Submit()
 	h.waitFor("the dialog's export", flowTimeout, func() bool { return !v.export.Disabled() })
-	if size, _ := pngSize(t, filepath.Join(dir, "fig.png")); size.X != 2*8+16+2*(28*2+2*2*7) {
+	// 240 px of panels; the key underneath widens the figure to its least 360 px.
+	if size, _ := pngSize(t, filepath.Join(dir, "fig.png")); size.X != max(2*8+16+2*(28*2+2*2*7), 360) {
 		t.Errorf("fig.png is %v", size)
 	}
 	if got := h.u.exportDir(); got != dir {

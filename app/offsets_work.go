@@ -144,6 +144,7 @@ type offsetScene struct {
 	layer        string
 	unit, units  [2]int // the unit and the layer's output size
 	limit        float64
+	vmax         float64 // the |Δp| colour scale: 99th percentile over epochs 1..lastEpoch
 	field        *trace.Field
 	dcnn, grid   *trace.Result       // grid nil without a plain model
 	geom         []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
@@ -212,13 +213,19 @@ func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
 	switch sc.mode {
 	case modeOffset, modeMask:
 		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
+		// Colours opaque as on the bar, the image as an outline over them.
+		spec.Outline = true
 		if sc.mode == modeOffset {
-			// Fixed colour scales, as dcn heatmap draws them, so that epochs
-			// compare: |Δp| runs to the block's clamp bound.
+			// |Δp| runs to the 99th percentile over every epoch of the
+			// replay, so the scale stays put while the slider moves and
+			// offsets of a pixel still show; the clamp bound is the fallback.
 			spec.Field, err = viz.OffsetMagnitude(sc.field, -1)
-			spec.VMax = sc.limit * math.Sqrt2
+			spec.VMax = sc.vmax
+			spec.Label = fmt.Sprintf("|Δp| (px), 99th pct of epochs 1-%d", sc.lastEpoch)
+			if !(spec.VMax > 0) {
+				spec.VMax, spec.Label = sc.limit*math.Sqrt2, "|Δp| (px), clamp bound"
+			}
 			spec.Caption = "|Δp| · " + what + " · mean over taps"
-			spec.Label = "|Δp| (px of the layer's input)"
 		} else {
 			spec.Field, err = viz.MaskField(sc.field, -1)
 			spec.VMax, spec.Colormap = 2, "magma"
@@ -273,7 +280,18 @@ func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) {
 	if cnn != nil {
 		panels = []*image.NRGBA{cnn, main}
 	}
-	return viz.SideBySide(title, panels...)
+	img, err := viz.SideBySide(title, panels...)
+	if err != nil {
+		return nil, err
+	}
+	// Every export says what its marks mean.
+	switch sc.mode {
+	case modePoints:
+		return viz.WithKey(img, viz.OverlayKey(sc.weight, len(sc.dcnn.Points)))
+	case modeOffset:
+		return viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps", fmt.Sprintf("99th percentile over epochs 1-%d, fixed", sc.lastEpoch)))
+	}
+	return viz.WithKey(img, viz.HeatmapKey("DCNv2 mask, mean over the taps", "fixed 0-2"))
 }
 
 // Room the pictures take beside the image, in pixels, for choosing the
@@ -334,6 +352,7 @@ type offsetsWorker struct {
 	nets     map[string]*model.Net[float32] // loaded checkpoints, by model and epoch
 	inputs   map[string]*sceneInput
 	fields   map[string]*sampled
+	scales   map[string]float64 // robustScale's results
 	test     *data.Set
 	classes  []string // the test set's class names
 	testKey  string   // the data the test set was loaded for
@@ -536,6 +555,11 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if sc.limit = sc.field.Limit; !(sc.limit > 0) {
 		return fail(failNone, fmt.Errorf("%s recorded no offset clamp bound", layer))
 	}
+	if req.mode == modeOffset {
+		if sc.vmax, err = w.robustScale(req, name, last, layer, input); err != nil {
+			return fail(failNone, err)
+		}
+	}
 	if sc.dcnn, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)
 	}
@@ -551,6 +575,37 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	res.scene = sc
 	return res
+}
+
+// robustScale returns the top of the |Δp| colour scale for an image and
+// layer: the 99th percentile of the offset lengths of every epoch 1..last
+// (viz.RobustMax), cached, so that it stays put while the epoch slider
+// moves.
+func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (float64, error) {
+	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, imageKey(req))
+	if v, ok := w.scales[key]; ok {
+		return v, nil
+	}
+	var mags [][]float64
+	for e := 1; e <= last; e++ {
+		s, _, err := w.sampling(req, name, e, input)
+		if err != nil {
+			return 0, err
+		}
+		if f := s.fields[layer]; f != nil {
+			m, err := viz.OffsetMagnitude(f, -1)
+			if err != nil {
+				return 0, err
+			}
+			mags = append(mags, m)
+		}
+	}
+	if w.scales == nil || len(w.scales) >= maxCached {
+		w.scales = map[string]float64{}
+	}
+	v := viz.RobustMax(0, mags...)
+	w.scales[key] = v
+	return v, nil
 }
 
 // useRun makes the request's run the worker's, opening a folder and

@@ -34,8 +34,8 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	scaleMode := fs.String("scale-mode", "", "Scaled-MNIST transform: seed or bilinear (default: the run's; bilinear for runs made before the choice existed)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	testLimit := fs.Int("test-limit", -1, "test images (default: the run's)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
@@ -79,7 +79,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if path == "" {
 			return fmt.Errorf("%s has no complete epoch of %s yet", run.Dir, t.Name)
 		}
-		if err := t.Restore(path); err != nil {
+		if err := run.RestoreRun(t, epoch); err != nil {
 			return err
 		}
 		m, err := t.EvaluateAll(ctx)

@@ -45,8 +45,8 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	resume := fs.Bool("resume", false, "continue the run already in --out")
 	mnistDir := fs.String("mnist-dir", "", "folder with the MNIST idx files (default: the GoMNIST module's)")
 	scaleMode := fs.String("scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("--out is required")
@@ -54,7 +54,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var run *rundir.Run
 	var err error
 	if *resume {
-		run, err = rundir.Open(*out)
+		run, err = rundir.OpenForResume(*out)
 	} else {
 		rc := experiment.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
@@ -149,8 +149,8 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 1, "random seed")
 	cache := fs.String("cache", "", "the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
 	resume := fs.Bool("resume", false, "continue the runs already in --out")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *out == "" || (!*resume && (*ann == "" || *images == "")) {
 		return fmt.Errorf("--out, --coco-ann and --coco-images are required (with --resume, --out alone)")
@@ -164,7 +164,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		var err error
 		fresh := !*resume
 		if *resume {
-			run, err = rundir.Open(dir)
+			run, err = rundir.OpenForResume(dir)
 			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
 				opt != "sgd" && first.COCO != nil {
 				// Stopped during the SGD run: the Adam run was never made.
