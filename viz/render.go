@@ -38,7 +38,22 @@ const (
 	defaultHeightPx = 500
 	maxSidePx       = 16384
 	maxDPI          = 4800
+	// maxPixels bounds a raster figure's area: rendering takes about 20
+	// bytes a pixel at its peak (canvas, copy, PNG encoder), so 25 MP (an
+	// A3 page at 300 dpi is 17.4 MP) stays near half a gigabyte, where
+	// 16384×16384 took 5.3 GB.
+	maxPixels = 25_000_000
 )
+
+// Check reports whether o gives a usable raster and page size, so that a
+// caller can refuse bad options before it creates any file.
+func (o RenderOptions) Check() error {
+	if _, _, _, err := o.pixels(); err != nil {
+		return err
+	}
+	_, _, err := o.inches()
+	return err
+}
 
 // dpi returns the resolution, checked.
 func (o RenderOptions) dpi() (float64, error) {
@@ -74,6 +89,9 @@ func (o RenderOptions) pixels() (w, h, dpi int, err error) {
 	}
 	if w > maxSidePx || h > maxSidePx {
 		return 0, 0, 0, fmt.Errorf("viz: image size %d×%d px exceeds %d px a side", w, h, maxSidePx)
+	}
+	if w*h > maxPixels {
+		return 0, 0, 0, fmt.Errorf("viz: image size %d×%d px is %.1f megapixels, above the limit of %d", w, h, float64(w*h)/1e6, maxPixels/1_000_000)
 	}
 	return w, h, dpi, nil
 }

@@ -95,6 +95,9 @@ func TestRenderErrors(t *testing.T) {
 		{"negative DPI", p, RenderOptions{DPI: -96}, "DPI"},
 		{"NaN DPI", p, RenderOptions{DPI: nan}, "DPI"},
 		{"too large", p, RenderOptions{WidthPx: 100000, HeightPx: 10}, "exceeds"},
+		// Issue 17 item 15: 16384×16384 was within the side limit and took 5.3 GB.
+		{"too many pixels", p, RenderOptions{WidthPx: 16384, HeightPx: 16384}, "268.4 megapixels, above the limit of 25"},
+		{"too many pixels at DPI", p, RenderOptions{WidthIn: 50, HeightIn: 50, DPI: 300}, "megapixels"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

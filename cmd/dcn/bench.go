@@ -44,8 +44,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threads := fs.Int("threads", 0, "cores to use (0: all, GOMAXPROCS)")
 	images := fs.Int("images", 6400, "MNIST training images for the throughput runs (batches of 64, 5 warm-up steps)")
 	runs := fs.Int("runs", 20, "timed calls per layer (the median is reported)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return fmt.Errorf("--runs must be at least 1, got %d", *runs)
+	}
+	if *threads < 0 {
+		return fmt.Errorf("--threads must be 0 (all cores) or more, got %d", *threads)
 	}
 	if *threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))

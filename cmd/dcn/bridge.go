@@ -75,8 +75,8 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	index := fs.String("index", "", "test images A:B (A to B−1) or N")
 	img := fs.String("image", "", "a JPEG or PNG file, prepared as the test images are")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
@@ -178,8 +178,8 @@ func cmdImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&opt.Size, "crop-size", 0, "COCO nets: input crop size (default 64)")
 	fs.StringVar(&opt.Ann, "ann", "", "COCO nets: the instances file of the crop set, for evaluation (optional)")
 	fs.StringVar(&opt.Images, "images", "", "COCO nets: its image folder (with --ann)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *weights == "" || *arch == "" || *out == "" {
 		return fmt.Errorf("--weights, --arch and --out are required")
@@ -200,8 +200,8 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	epoch := fs.Int("epoch", 0, "epoch whose checkpoint to export (default: the last)")
 	format := fs.String("format", "pytorch", "export format: pytorch")
 	out := fs.String("out", "", "folder to write (required)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" || *out == "" {
 		return fmt.Errorf("--run and --out are required")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -50,16 +51,28 @@ func cmdCOCO(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return errUsage
 }
 
-// parseFlags parses args into fs and refuses stray arguments.
+// parseFlags parses args into fs and refuses stray arguments (everything
+// after the first one would be ignored silently) and numeric flags given
+// NaN or ±Inf, which Go's flag package accepts, naming the flag.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q (flags come first, as --name value; see -h)\n", fs.Name(), fs.Arg(0))
 		return errUsage
 	}
-	return nil
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		g, ok := fl.Value.(flag.Getter)
+		if !ok || bad != nil {
+			return
+		}
+		if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			bad = fmt.Errorf("--%s: want a finite number, got %v", fl.Name, v)
+		}
+	})
+	return bad
 }
 
 func cocoReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

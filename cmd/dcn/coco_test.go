@@ -159,7 +159,7 @@ func TestCOCOReportUnusableFile(t *testing.T) {
 		{"images not an array", write("obj.json", `{"images":{"id":1}}`), `obj.json: byte 10: "images" is not an array`},
 		{"binary", write("bin.json", "\x00\x01\x02"), "bin.json: byte 0"},
 		{"missing", filepath.Join(dir, "none.json"), "none.json"},
-		{"a folder", dir, "is a directory"},
+		{"a folder", dir, "a folder, not a regular file"},
 	} {
 		code, out, errs := dcn(t, "coco", "report", "--ann", tc.path)
 		if code != 1 || out != "" || !strings.Contains(errs, tc.want) || strings.Contains(errs, "panic") {

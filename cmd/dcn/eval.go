@@ -33,8 +33,8 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	scales := fs.String("scales", "", `Scaled-MNIST scales, e.g. 0.5:1.5:0.1 (default: the run's; "none" skips)`)
 	asJSON := fs.Bool("json", false, "print JSON")
 	testLimit := fs.Int("test-limit", -1, "test images (default: the run's)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
@@ -71,7 +71,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if path == "" {
 			return fmt.Errorf("%s has no complete epoch of %s yet", run.Dir, t.Name)
 		}
-		if err := t.Restore(path); err != nil {
+		if err := run.RestoreRun(t, epoch); err != nil {
 			return err
 		}
 		m, err := t.EvaluateAll(ctx)

@@ -149,8 +149,8 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
 	space := fs.String("space", "image", "with --capture: coordinates of the points, map (the layer's input map) or image")
 	asJSON := fs.Bool("json", false, "with --capture: print the points as JSON")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if cf.path != "" && *box != "" {
 		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
@@ -247,8 +247,8 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile of the field), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
 	var cf captureFlags
 	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if cf.path != "" {
 		return captureHeatmap(&cf, &f, *tap, stdout)

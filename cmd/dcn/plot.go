@@ -26,8 +26,8 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	height := fs.Int("height", 500, "PNG height in pixels")
 	dpi := fs.Float64("dpi", 96, "PNG resolution; SVG and PDF take their size in inches from pixels/dpi")
 	transparent := fs.Bool("transparent", false, "transparent PNG background")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
@@ -39,6 +39,10 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	recs := run.Records()
 	if len(recs) == 0 {
 		return fmt.Errorf("%s has no complete epoch yet", *dir)
+	}
+	opt := viz.RenderOptions{WidthPx: *width, HeightPx: *height, DPI: *dpi, Transparent: *transparent}
+	if err := opt.Check(); err != nil {
+		return err
 	}
 	if *out == "" {
 		*out = filepath.Join(*dir, "figures")
@@ -55,7 +59,6 @@ func cmdPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--formats: unknown format %q (want png, svg or pdf)", f)
 		}
 	}
-	opt := viz.RenderOptions{WidthPx: *width, HeightPx: *height, DPI: *dpi, Transparent: *transparent}
 	// The app's figure list, drawn and written by the same code as the
 	// app's export; the per-step curve is the app's alone (steps are not
 	// kept in the run folder).

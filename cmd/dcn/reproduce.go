@@ -43,8 +43,8 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the run already in --out")
 	mnistDir := fs.String("mnist-dir", "", "folder with the MNIST idx files (default: the GoMNIST module's)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("--out is required")
@@ -52,7 +52,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var run *rundir.Run
 	var err error
 	if *resume {
-		run, err = rundir.Open(*out)
+		run, err = rundir.OpenForResume(*out)
 	} else {
 		rc := experiment.SeedProtocol()
 		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
@@ -144,8 +144,8 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 1, "random seed")
 	cache := fs.String("cache", "", "the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
 	resume := fs.Bool("resume", false, "continue the runs already in --out")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *out == "" || (!*resume && (*ann == "" || *images == "")) {
 		return fmt.Errorf("--out, --coco-ann and --coco-images are required (with --resume, --out alone)")
@@ -159,7 +159,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		var err error
 		fresh := !*resume
 		if *resume {
-			run, err = rundir.Open(dir)
+			run, err = rundir.OpenForResume(dir)
 			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
 				opt != "sgd" && first.COCO != nil {
 				// Stopped during the SGD run: the Adam run was never made.

@@ -106,13 +106,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	var f trainFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	var run *rundir.Run
 	var err error
 	if f.resume != "" {
-		if run, err = rundir.Open(f.resume); err != nil {
+		if run, err = openResume(fs, f); err != nil {
 			return err
 		}
 	} else {
@@ -129,6 +129,37 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	_, err = trainRun(ctx, run, f.resume != "", "dcn train --resume "+run.Dir, stdout, stderr)
 	return err
+}
+
+// openResume opens the run that --resume names. The run continues as its
+// config.json says: --epochs may change how far it goes; any other flag
+// that defines a run is refused by name rather than silently ignored.
+func openResume(fs *flag.FlagSet, f trainFlags) (*rundir.Run, error) {
+	var refused []string
+	epochs := false
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "resume":
+		case "epochs":
+			epochs = true
+		default:
+			refused = append(refused, "--"+fl.Name)
+		}
+	})
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("--resume continues %s as its config.json says; %s cannot change it (only --epochs can)",
+			f.resume, strings.Join(refused, ", "))
+	}
+	run, err := rundir.OpenForResume(f.resume)
+	if err != nil {
+		return nil, err
+	}
+	if epochs {
+		if err := run.SetEpochs(f.epochs); err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
 }
 
 // trainRun trains every model of the run to the end through the engine's

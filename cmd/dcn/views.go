@@ -187,8 +187,8 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	limit := fs.Int("limit", dilation.DefaultLimit, "test images per Scaled-MNIST scale, or COCO test crops")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	out := fs.String("out", "", "also write the chart of dilation against scale or object size (PNG, SVG or PDF)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *runDir == "" {
 		return fmt.Errorf("--run is required")
@@ -245,8 +245,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	unit := fs.String("unit", "", "activation unit Y,X (default: the centre)")
 	sweep := fs.Bool("sweep", false, "MNIST: one frame per scale 0.5 → 1.5 of the digit, at --epoch, instead of one per epoch")
 	delay := fs.Int("delay", 70, "hundredths of a second per frame")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if f.run == "" || f.out == "" {
 		return fmt.Errorf("--run and --out are required")
@@ -456,8 +456,8 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	small := fs.Float64("small", 0.6, "scale of the small digit")
 	large := fs.Float64("large", 1.4, "scale of the large digit")
 	out := fs.String("out", "", "PNG file to write (required)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *runDir == "" || *out == "" {
 		return fmt.Errorf("--run and --out are required")

@@ -10,7 +10,8 @@
 //
 // The rename is atomic on local POSIX file systems and on NTFS; it is not on
 // NFS with several clients. A temporary file left by a crash between create
-// and rename is not cleaned up by this package.
+// and rename stays until its owner calls RemoveStale on the folder (a run
+// folder does when it is opened again).
 package atomicfile
 
 import (
@@ -22,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // bufferSize is the size of the buffer between the caller's writer and the
@@ -102,4 +104,110 @@ func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
 		}
 	}
 	return nil, fmt.Errorf("cannot find a free temporary name in %s", dir)
+}
+
+// RemoveStale removes from dir the temporary files that interrupted writes
+// of this package left there (".<name>.<random>.tmp"), for the names that
+// ours accepts, and returns the names it removed. Call it only when no
+// write into dir can be in progress: when a folder is opened for work,
+// before any writer starts.
+func RemoveStale(dir string, ours func(name string) bool) ([]string, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("atomicfile: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, de := range des {
+		name, ok := tempOf(de.Name())
+		if !ok || !de.Type().IsRegular() || !ours(name) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, de.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, de.Name())
+	}
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("atomicfile: removing stale temporary files: %w", errors.Join(errs...))
+	}
+	return removed, nil
+}
+
+// tempOf reports whether file is a temporary name made by createTemp, and
+// for which destination name.
+func tempOf(file string) (name string, ok bool) {
+	rest, ok := strings.CutPrefix(file, ".")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, ".tmp")
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || i == len(rest)-1 {
+		return "", false
+	}
+	for _, c := range rest[i+1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+			return "", false
+		}
+	}
+	return rest[:i], true
+}
+
+// WriteIn is Write for a name inside root: the temporary file, the rename
+// and the folder's fsync all go through root, so that no symbolic link,
+// even one swapped in while the file is written, can lead the write out of
+// root's folder.
+func WriteIn(root *os.Root, name string, perm os.FileMode, fn func(w io.Writer) error) error {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	var f *os.File
+	var tmp string
+	var err error
+	for range 10000 {
+		tmp = filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err = root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			f.Close()
+			root.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, bufferSize)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", name, err)
+	}
+	committed = true
+	if d, err := root.Open(dir); err == nil {
+		// As in syncDir: a folder that cannot be fsynced is left as it is.
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -254,5 +255,42 @@ func BenchmarkWriteFile1MiB(b *testing.B) {
 		if err := WriteFile(path, data, 0o644); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRemoveStale reproduces the pile-up of temporary files after kills:
+// a writer that dies between create and rename leaves its .tmp behind.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	keep := []string{"a.json", ".a.json", ".a.json.tmp", ".other.txt.k3j2.tmp", ".a.json.UPPER.tmp", "notes.tmp", ".a.json.x9.tmp.bak"}
+	stale := []string{".a.json.1x9z.tmp", ".cnn-epoch001.safetensors.0.tmp"}
+	for _, n := range append(slices.Clone(keep), stale...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A real leftover: a write whose fn panics is cleaned up, so make one
+	// by hand the way createTemp names it.
+	f, err := createTemp(dir, "a.json", 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	stale = append(stale, filepath.Base(f.Name()))
+	ours := func(name string) bool { return name == "a.json" || strings.HasSuffix(name, ".safetensors") }
+	removed, err := RemoveStale(dir, ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	slices.Sort(stale)
+	if !slices.Equal(removed, stale) {
+		t.Errorf("removed %q, want %q", removed, stale)
+	}
+	got := entries(t, dir)
+	slices.Sort(got)
+	slices.Sort(keep)
+	if !slices.Equal(got, keep) {
+		t.Errorf("left %q, want %q", got, keep)
 	}
 }

@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // marker is how the format appears in the header of a checkpoint. A header
@@ -26,7 +27,7 @@ var marker = []byte(strconv.Quote(Format))
 // checkpoint of this Format (ErrForeign), or one that is damaged or holds NaN
 // or ±Inf (ErrCorrupt), with an error naming the file and the fault.
 func Load(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ckpt: load: %w", err)
 	}
@@ -34,9 +35,6 @@ func Load(path string) (*Checkpoint, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("ckpt: load: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("ckpt: %s: not a regular file", path)
 	}
 	return decode(f, info.Size(), path)
 }

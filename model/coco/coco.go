@@ -29,11 +29,12 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Reasons for which an entry is skipped. Each skipped entry is counted once, under the first reason that applies.
@@ -55,7 +56,7 @@ const (
 	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
 	ReasonTooLarge     = "too_large"           // more pixels than MaxPixels, in the JSON or in the file's header
 	ReasonMissingFile  = "missing_file"        // no such file in the image folder
-	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt)
+	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt, a FIFO, a link loop)
 	ReasonSizeMismatch = "size_mismatch"       // the file's size differs from the JSON's width and height
 
 	// Annotations.
@@ -227,7 +228,7 @@ func (x *Index) Category(id int64) (Category, bool) {
 // Load reads and checks the instances file at path, and with opt.ImageDir set checks the image files too. It
 // returns an error only if the file cannot be read or is unusable as a whole, or if ctx ends.
 func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("coco: %w", err)
 	}
@@ -247,22 +248,19 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 // Parse reads and checks an instances file from r; name is used in messages. It does not look at image files.
 func Parse(r io.Reader, name string, opt LoadOptions) (*Index, error) {
 	opt = opt.WithDefaults()
-	p := parser{s: newScanner(r)}
+	p := parser{s: newScanner(r), imageIDs: map[int64]bool{}, catIDs: map[int64]bool{}, arrays: map[string]bool{},
+		skips: Skips{Images: map[string]int{}, Annotations: map[string]int{}, Categories: map[string]int{}}}
 	if err := p.file(); err != nil {
 		return nil, fmt.Errorf("coco: %s: %w", name, err)
 	}
 	x := &Index{
-		Name: name,
-		Entries: Counts{Images: len(p.images), Annotations: p.anns.n + p.annsNotObject,
-			Categories: len(p.cats)},
-		Skipped: Skips{Images: map[string]int{}, Annotations: map[string]int{}, Categories: map[string]int{}},
+		Name:    name,
+		Entries: Counts{Images: p.imageN, Annotations: p.anns.n + p.annsDropped, Categories: p.catN},
+		Skipped: p.skips,
 		Info:    map[string]int{},
 	}
-	if p.annsNotObject > 0 {
-		x.Skipped.Annotations[ReasonNotObject] = p.annsNotObject
-	}
 	x.checkCategories(p.cats)
-	skippedImages := x.checkImages(p.images, opt)
+	skippedImages := x.checkImages(p.images, p.imageIDs, opt)
 	x.checkAnnotations(&p.anns, skippedImages, opt)
 	return x, nil
 }
@@ -305,11 +303,39 @@ type rawCategory struct {
 // parser turns the scanner's tokens into raw entries; the checks that need other entries come after the whole
 // file is read, since COCO files put "annotations" before "images" as often as not.
 type parser struct {
-	s             *scanner
-	images        []rawImage
-	cats          []rawCategory
-	anns          chunked[Annotation]
-	annsNotObject int
+	s           *scanner
+	images      []rawImage
+	cats        []rawCategory
+	anns        chunked[Annotation]
+	annsDropped int // annotations counted as skipped while parsing, not kept
+
+	// Memory stays proportional to the entries kept, whatever the file
+	// holds: an element that is not an object, or has no readable id, is
+	// counted as skipped at once; an entry with an id but a fault of its own
+	// leaves only its id, which it claims (the first entry with an id claims
+	// it; later ones are duplicates).
+	imageN, catN int
+	imageIDs     map[int64]bool // ids claimed: true when the entry was skipped
+	catIDs       map[int64]bool
+	skips        Skips
+	arrays       map[string]bool // top-level arrays read, to refuse a repeated one
+}
+
+// claim records an entry of kind ("images" or "categories") with id and
+// parse-time reason code, counting it as skipped unless it is to be kept.
+func (p *parser) claim(ids map[int64]bool, skipped map[string]int, id int64, reason uint8) (keep bool) {
+	if id != noID {
+		if _, dup := ids[id]; dup {
+			skipped[ReasonDuplicateID]++
+			return false
+		}
+		ids[id] = reason != 0
+	}
+	if reason != 0 {
+		skipped[reasons[reason-1]]++
+		return false
+	}
+	return true
 }
 
 func (p *parser) file() error {
@@ -327,13 +353,23 @@ func (p *parser) file() error {
 		if k, err = s.key("top-level object"); err != nil {
 			break
 		}
-		switch string(k) {
-		case "images":
-			err = p.array("images", p.image)
-		case "annotations":
-			err = p.array("annotations", p.annotation)
-		case "categories":
-			err = p.array("categories", p.category)
+		switch name := string(k); name {
+		case "images", "annotations", "categories":
+			if p.arrays[name] {
+				// Python's json keeps the last of repeated keys, other
+				// readers the first or both: the file is ambiguous.
+				err = s.errorf("a second %q array in the top-level object (repeated keys are refused: readers disagree on which one counts)", name)
+				break
+			}
+			p.arrays[name] = true
+			switch name {
+			case "images":
+				err = p.array("images", p.image)
+			case "annotations":
+				err = p.array("annotations", p.annotation)
+			default:
+				err = p.array("categories", p.category)
+			}
 		default:
 			err = s.skip()
 		}
@@ -415,9 +451,9 @@ func numberReason(kind int) uint8 {
 
 func (p *parser) image(notObject bool) error {
 	im := rawImage{id: noID, width: -1, height: -1}
+	p.imageN++
 	if notObject {
-		im.reason = codeNotObject
-		p.images = append(p.images, im)
+		p.skips.Images[ReasonNotObject]++
 		return nil
 	}
 	var haveID, haveName, haveW, haveH bool
@@ -448,15 +484,17 @@ func (p *parser) image(notObject bool) error {
 	if !(haveID && haveName && haveW && haveH) {
 		setReason(&im.reason, codeMissingField)
 	}
-	p.images = append(p.images, im)
+	if err == nil && p.claim(p.imageIDs, p.skips.Images, im.id, im.reason) {
+		p.images = append(p.images, im)
+	}
 	return err
 }
 
 func (p *parser) category(notObject bool) error {
 	c := rawCategory{id: noID}
+	p.catN++
 	if notObject {
-		c.reason = codeNotObject
-		p.cats = append(p.cats, c)
+		p.skips.Categories[ReasonNotObject]++
 		return nil
 	}
 	var haveID, haveName bool
@@ -483,13 +521,16 @@ func (p *parser) category(notObject bool) error {
 	if !(haveID && haveName) {
 		setReason(&c.reason, codeMissingField)
 	}
-	p.cats = append(p.cats, c)
+	if err == nil && p.claim(p.catIDs, p.skips.Categories, c.id, c.reason) {
+		p.cats = append(p.cats, c)
+	}
 	return err
 }
 
 func (p *parser) annotation(notObject bool) error {
 	if notObject {
-		p.annsNotObject++
+		p.annsDropped++
+		p.skips.Annotations[ReasonNotObject]++
 		return nil
 	}
 	a := Annotation{ID: noID}
@@ -528,6 +569,12 @@ func (p *parser) annotation(notObject bool) error {
 	})
 	if have != haveID|haveImage|haveCat|haveBox {
 		setReason(&a.reason, codeMissingField)
+	}
+	if a.ID == noID && a.reason != 0 {
+		// Without an id it cannot be a duplicate: count it now.
+		p.annsDropped++
+		p.skips.Annotations[reasons[a.reason-1]]++
+		return err
 	}
 	p.anns.add(a)
 	return err
@@ -625,43 +672,22 @@ func LocalPath(name string) bool {
 }
 
 func (x *Index) checkCategories(raw []rawCategory) {
+	// The parser kept only usable entries, each with an id of its own.
 	x.categoryByID = make(map[int64]int, len(raw))
-	seen := make(map[int64]bool, len(raw))
 	for _, c := range raw {
-		dup := c.id != noID && seen[c.id]
-		if c.id != noID {
-			seen[c.id] = true
-		}
-		switch {
-		case dup:
-			x.Skipped.Categories[ReasonDuplicateID]++
-			continue
-		case c.reason != 0:
-			x.Skipped.Categories[reasons[c.reason-1]]++
-			continue
-		}
 		x.categoryByID[c.id] = len(x.Categories)
 		x.Categories = append(x.Categories, Category{ID: c.id, Name: c.name, Supercategory: c.supercategory})
 	}
 }
 
-// checkImages keeps the usable images and returns the ids of those skipped for a reason of their own. The first
-// entry with a readable id claims it, whether or not that entry is usable.
-func (x *Index) checkImages(raw []rawImage, opt LoadOptions) map[int64]bool {
+// checkImages keeps the usable images and returns the ids of those skipped for a reason of their own. The parser
+// kept only entries free of parse-time faults, each with the id it claimed (ids maps every claimed id to whether its
+// entry was skipped); what is left to check needs the options.
+func (x *Index) checkImages(raw []rawImage, ids map[int64]bool, opt LoadOptions) map[int64]bool {
 	x.imageByID = make(map[int64]int, len(raw))
-	seen := make(map[int64]bool, len(raw))
-	skipped := map[int64]bool{}
 	for _, im := range raw {
-		dup := im.id != noID && seen[im.id]
-		if im.id != noID {
-			seen[im.id] = true
-		}
 		reason := ""
 		switch {
-		case dup:
-			reason = ReasonDuplicateID
-		case im.reason != 0:
-			reason = reasons[im.reason-1]
 		case im.width <= 0 || im.height <= 0:
 			reason = ReasonZeroSize
 		case im.width > maxSide || im.height > maxSide || im.width*im.height > opt.MaxPixels:
@@ -671,15 +697,13 @@ func (x *Index) checkImages(raw []rawImage, opt LoadOptions) map[int64]bool {
 		}
 		if reason != "" {
 			x.Skipped.Images[reason]++
-			if im.id != noID && !dup {
-				skipped[im.id] = true
-			}
+			ids[im.id] = true
 			continue
 		}
 		x.imageByID[im.id] = len(x.Images)
 		x.Images = append(x.Images, Image{ID: im.id, FileName: im.fileName, Width: int(im.width), Height: int(im.height)})
 	}
-	return skipped
+	return ids
 }
 
 // checkAnnotations keeps the usable boxes, clipped, in a slice of their exact size.

@@ -216,6 +216,10 @@ var parseCases = []parseCase{
 	{name: "key not a string", text: `{images:[]}`, err: "want a key string"},
 	{name: "nested too deep", text: `{"info":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`,
 		err: "nested deeper than"},
+	// Issue 17 item 13: a repeated array was merged, where Python keeps the last.
+	{name: "repeated images", text: `{"images":[],"categories":[],"images":[]}`, err: `byte 38: a second "images" array`},
+	{name: "repeated annotations", text: `{"annotations":[],"annotations":[]}`, err: `a second "annotations" array`},
+	{name: "repeated categories", text: `{"categories":[{"id":1,"name":"a"}],"categories":[]}`, err: `a second "categories" array`},
 }
 
 // checkInvariants checks what must hold of any index Parse returns.

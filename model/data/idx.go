@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Magic numbers of the two idx file kinds MNIST uses: unsigned bytes (0x08) in 3 dimensions (images) or 1 (labels).
@@ -114,7 +115,7 @@ func ParseIDXLabels(r io.Reader, name string) ([]uint8, error) {
 
 // readFile reads the file at path, decompressing it if it is gzip.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, pathErr(path, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // The standard MNIST file names; LoadMNIST accepts each raw or with a .gz suffix.
@@ -109,15 +111,28 @@ func loadSplit(dir, imagesBase, labelsBase string) (Split, error) {
 
 // findIDX returns dir/base or dir/base.gz, whichever exists (the raw file first).
 func findIDX(dir, base string) (string, error) {
+	var odd error // a name that exists but is no regular file
+	var oddPath string
 	for _, name := range []string{base, base + ".gz"} {
 		p := filepath.Join(dir, name)
 		st, err := os.Stat(p)
 		if err == nil && st.Mode().IsRegular() {
 			return p, nil
 		}
+		if err == nil && odd == nil {
+			// A FIFO here would block the read for ever: name it.
+			if f, err := regular.Open(p); err != nil {
+				odd, oddPath = err, p
+			} else {
+				f.Close() // replaced by a regular file since the Stat
+			}
+		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", pathErr(p, err)
 		}
+	}
+	if odd != nil {
+		return "", pathErr(oddPath, odd)
 	}
 	return "", &FileError{File: dir, Err: fmt.Errorf("found neither %s nor %s.gz: %w", base, base, fs.ErrNotExist)}
 }

@@ -9,6 +9,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -69,6 +70,9 @@ func (rc RunConfig) Validate() error {
 		}
 		if rc.COCO.Size < 8 || rc.COCO.Size > MaxCropSize || rc.COCO.Size%4 != 0 {
 			return fmt.Errorf("COCO crop size must be a multiple of 4 from 8 to %d (the net pools twice), got %d", MaxCropSize, rc.COCO.Size)
+		}
+		if !(rc.COCO.MinBox >= 0) || math.IsInf(rc.COCO.MinBox, 0) {
+			return fmt.Errorf("COCO smallest box (min-box) must be a number of pixels, 0 or more, got %v", rc.COCO.MinBox)
 		}
 		if rc.COCO.MaxPerClass < 0 {
 			return fmt.Errorf("COCO crops per category: want 0 (all) or more, got %d", rc.COCO.MaxPerClass)

@@ -11,7 +11,6 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for Offsets inputs
 	_ "image/png"
-	"os"
 	"slices"
 
 	"github.com/disintegration/imaging"
@@ -20,7 +19,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/imagemem"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -31,7 +32,7 @@ const MaxImagePixels = 40 << 20
 // ReadImage decodes a JPEG or PNG file, refusing one whose header
 // declares more than MaxImagePixels before decoding it.
 func ReadImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +43,10 @@ func ReadImage(path string) (image.Image, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxImagePixels {
 		return nil, fmt.Errorf("%s: %s image of %d×%d pixels (at most %d pixels)", path, format, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if b := imagemem.Bytes(cfg); b > imagemem.MaxBytes {
+		return nil, fmt.Errorf("%s: %s image of %d×%d pixels would take %d MiB decoded (at most %d MiB)",
+			path, format, cfg.Width, cfg.Height, b>>20, imagemem.MaxBytes>>20)
 	}
 	if _, err := f.Seek(0, 0); err != nil {
 		return nil, err

@@ -15,11 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/deformscope/deformscope/model"
@@ -27,6 +29,7 @@ import (
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -42,6 +45,9 @@ type Run struct {
 	mu      sync.Mutex
 	records []metrics.Epoch
 }
+
+// maxConfigBytes bounds config.json: ours are under 2 KB.
+const maxConfigBytes = 1 << 20
 
 const (
 	configFile  = "config.json"
@@ -60,6 +66,9 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
 		return nil, fmt.Errorf("rundir: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
 	}
+	if err := removeStale(dir); err != nil {
+		return nil, err
+	}
 	b, err := json.MarshalIndent(rc, "", "  ")
 	if err != nil {
 		return nil, err
@@ -70,31 +79,39 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	return &Run{Dir: dir, Config: rc, made: made}, nil
 }
 
-// DiscardIfEmpty removes the run if its folder holds nothing but the
+// DiscardIfEmpty removes the run if it recorded nothing beyond the
 // config.json that Create wrote and the classes.json of its data (a run
 // whose data or models failed, say), so that no empty run is left behind:
-// those files, and the folder too when
-// Create made it (a folder the user made stays, empty). It reports whether
-// it removed the run; a folder with anything else in it is kept whole.
+// those files go, and the folder too when Create made it and nothing else
+// is in it. Files that are not the run's own (a user's notes in a folder
+// they made) stay where they are. It reports whether it removed the run; a
+// run with metrics or a checkpoint is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return false, fmt.Errorf("rundir: %w", err)
 	}
+	others := 0
+	var ours []string
 	for _, e := range entries {
-		if e.Name() != configFile && e.Name() != classesFile {
+		switch name := e.Name(); {
+		case name == configFile || name == classesFile:
+			ours = append(ours, name)
+		case name == metricsJSON || name == metricsCSV || r.isCheckpoint(name):
 			return false, nil
+		default:
+			others++
 		}
 	}
-	if len(entries) == 0 {
+	if len(ours) == 0 {
 		return false, nil
 	}
-	for _, e := range entries {
-		if err := os.Remove(filepath.Join(r.Dir, e.Name())); err != nil {
+	for _, name := range ours {
+		if err := os.Remove(filepath.Join(r.Dir, name)); err != nil {
 			return false, fmt.Errorf("rundir: %w", err)
 		}
 	}
-	if r.made {
+	if r.made && others == 0 {
 		if err := os.Remove(r.Dir); err != nil {
 			return true, fmt.Errorf("rundir: %w", err)
 		}
@@ -102,10 +119,51 @@ func (r *Run) DiscardIfEmpty() (bool, error) {
 	return true, nil
 }
 
+// isCheckpoint reports whether name is a checkpoint file of one of the
+// run's models.
+func (r *Run) isCheckpoint(name string) bool {
+	m, _, ok := parseCheckpointName(name)
+	return ok && slices.Contains(r.Config.Models, m)
+}
+
+// parseCheckpointName splits a checkpoint file name made by CheckpointPath
+// into its model and epoch.
+func parseCheckpointName(name string) (model string, epoch int, ok bool) {
+	rest, ok := strings.CutSuffix(name, ".safetensors")
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndex(rest, "-epoch")
+	if i <= 0 {
+		return "", 0, false
+	}
+	digits := rest[i+len("-epoch"):]
+	if len(digits) < 3 || strings.Trim(digits, "0123456789") != "" {
+		return "", 0, false
+	}
+	epoch, err := strconv.Atoi(digits)
+	if err != nil || epoch < 1 {
+		return "", 0, false
+	}
+	return rest[:i], epoch, true
+}
+
+// removeStale clears the temporary files that writes killed mid-way left
+// in a run folder, so that they do not pile up over kills and resumes.
+func removeStale(dir string) error {
+	_, err := atomicfile.RemoveStale(dir, func(name string) bool {
+		return name == configFile || name == metricsJSON || name == metricsCSV || strings.HasSuffix(name, ".safetensors")
+	})
+	if err != nil {
+		return fmt.Errorf("rundir: %s: %w", dir, err)
+	}
+	return nil
+}
+
 // Open reads an existing run folder.
 func Open(dir string) (*Run, error) {
 	path := filepath.Join(dir, configFile)
-	b, err := os.ReadFile(path)
+	b, err := regular.ReadFile(path, maxConfigBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("rundir: %s is not a run folder (no %s)", dir, configFile)
@@ -118,6 +176,11 @@ func Open(dir string) (*Run, error) {
 	if err := dec.Decode(&rc); err != nil {
 		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		// A second object, or anything else after the first, means the
+		// file was edited or two writes were mixed: which one holds?
+		return nil, fmt.Errorf("rundir: %s: data after the configuration object (at byte %d)", path, dec.InputOffset())
+	}
 	if err := rc.Validate(); err != nil {
 		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
@@ -129,8 +192,52 @@ func Open(dir string) (*Run, error) {
 	return r, nil
 }
 
+// OpenForResume is Open for a run that training will continue: it also
+// clears the temporary files that killed writes left behind. No other
+// process may be writing into the folder.
+func OpenForResume(dir string) (*Run, error) {
+	r, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeStale(dir); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetEpochs changes the number of epochs of a run that is about to be
+// resumed (to train it further) and rewrites config.json. It refuses fewer
+// epochs than a model of the run has already completed.
+func (r *Run) SetEpochs(n int) error {
+	if n <= 0 {
+		return fmt.Errorf("rundir: --epochs must be positive, got %d", n)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.records {
+		if m.Epoch > n {
+			return fmt.Errorf("rundir: %s: %s already completed %d epochs; --epochs %d would drop them", r.Dir, m.Model, m.Epoch, n)
+		}
+	}
+	if n == r.Config.Train.Epochs {
+		return nil
+	}
+	rc := r.Config
+	rc.Train.Epochs = n
+	b, err := json.MarshalIndent(rc, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir, configFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	r.Config = rc
+	return nil
+}
+
 func readMetrics(path string) ([]metrics.Epoch, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -276,15 +383,44 @@ type Session struct {
 	Trainers []*train.Trainer
 }
 
+// RestoreRun restores t from its checkpoint after epoch in the run r,
+// refusing a checkpoint of another model or epoch than its name says (a
+// renamed or copied file) and one trained under another configuration than
+// config.json's (an edited file), the number of epochs aside.
+func (r *Run) RestoreRun(t *train.Trainer, epoch int) error {
+	path := r.CheckpointPath(t.Name, epoch)
+	return t.RestoreChecked(path, r.checkMeta(path, t.Name, epoch, true))
+}
+
+// checkMeta returns the check of a checkpoint at path, of model after
+// epoch; withConfig also compares its configuration with the run's.
+func (r *Run) checkMeta(path, model string, epoch int, withConfig bool) func(map[string]string) error {
+	return func(meta map[string]string) error {
+		if meta["model"] != model || meta["epoch"] != strconv.Itoa(epoch) {
+			return fmt.Errorf("rundir: %s holds %s after epoch %s, not what its name says", path, meta["model"], meta["epoch"])
+		}
+		if withConfig {
+			return sameConfig(path, meta["config"], r.Config)
+		}
+		return nil
+	}
+}
+
 // Resume restores each trainer from its last complete epoch in the run
 // folder, and drops records of later epochs. It returns the epochs each
-// model continues from.
+// model continues from. It refuses a folder whose checkpoints were trained
+// under another configuration, and one with checkpoints that no metrics
+// record (metrics.jsonl lost or cut short), which resuming would
+// overwrite.
 func (s *Session) Resume() ([]int, error) {
 	var from []int
 	for _, t := range s.Trainers {
 		epoch, path := s.Run.LatestCheckpoint(t.Name)
+		if err := s.Run.checkUnrecorded(t.Name, epoch); err != nil {
+			return nil, err
+		}
 		if path != "" {
-			if err := t.Restore(path); err != nil {
+			if err := s.Run.RestoreRun(t, epoch); err != nil {
 				return nil, err
 			}
 		}
@@ -294,6 +430,98 @@ func (s *Session) Resume() ([]int, error) {
 		from = append(from, epoch)
 	}
 	return from, nil
+}
+
+// checkUnrecorded refuses to resume model after epoch when the folder
+// holds its checkpoints of later epochs than epoch+1. One unrecorded
+// checkpoint is what a stop between saving a checkpoint and its record
+// leaves; more mean that records were lost.
+func (r *Run) checkUnrecorded(model string, epoch int) error {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	last := 0
+	for _, e := range entries {
+		if m, n, ok := parseCheckpointName(e.Name()); ok && m == model && n > epoch+1 {
+			last = max(last, n)
+		}
+	}
+	if last == 0 {
+		return nil
+	}
+	return fmt.Errorf("rundir: %s holds %s checkpoints up to epoch %d, but %s records it only up to epoch %d; "+
+		"resuming would train those epochs again and overwrite them. Restore %s, or start a new run folder",
+		r.Dir, model, last, metricsJSON, epoch, metricsJSON)
+}
+
+// sameConfig checks that the configuration stored in a checkpoint (JSON)
+// is rc, apart from the number of epochs and where the data lives, and
+// names the settings that differ.
+func sameConfig(path, stored string, rc experiment.RunConfig) error {
+	if stored == "" {
+		return fmt.Errorf("rundir: %s does not record the configuration it was trained under", path)
+	}
+	var was experiment.RunConfig
+	if err := json.Unmarshal([]byte(stored), &was); err != nil {
+		return fmt.Errorf("rundir: %s: its stored configuration: %w", path, err)
+	}
+	was.Train.Epochs = rc.Train.Epochs
+	a, b := flatConfig(was), flatConfig(rc)
+	for _, k := range relocatable {
+		delete(a, k)
+		delete(b, k)
+	}
+	var diff []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if a[k] != b[k] {
+			diff = append(diff, fmt.Sprintf("%s %s (config.json says %s)", k, a[k], orNone(b[k])))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%s unset (config.json says %s)", k, b[k]))
+		}
+	}
+	if len(diff) > 0 {
+		return fmt.Errorf("rundir: %s was trained under another configuration than %s: %s", path, configFile, strings.Join(diff, ", "))
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+// relocatable are the settings that say where the data lives: moving the
+// data and editing config.json to follow it is allowed.
+var relocatable = []string{"mnist_dir", "coco.ann", "coco.images", "coco.test_ann", "coco.test_images"}
+
+// flatConfig lists rc's settings as JSON path → JSON value.
+func flatConfig(rc experiment.RunConfig) map[string]string {
+	b, _ := json.Marshal(rc)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				if prefix != "" {
+					k = prefix + "." + k
+				}
+				walk(k, x)
+			}
+			return
+		}
+		j, _ := json.Marshal(v)
+		out[prefix] = string(j)
+	}
+	walk("", v)
+	return out
 }
 
 // Train runs every trainer concurrently until all finish. emit receives
@@ -390,7 +618,7 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 	if epoch < 1 || epoch > last || !fileExists(path) {
 		return nil, 0, fmt.Errorf("rundir: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
 	}
-	if _, err := train.LoadWeights(path, net); err != nil {
+	if _, err := train.LoadWeightsChecked(path, net, r.checkMeta(path, name, epoch, false)); err != nil {
 		return nil, 0, err
 	}
 	return net, epoch, nil

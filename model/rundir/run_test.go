@@ -21,7 +21,19 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if doneDir != "" {
+		os.RemoveAll(doneDir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // tinyConfig is a run small enough for a unit test: 256 training images,
 // 64 validation and 128 test images, two scales.
@@ -376,11 +388,26 @@ func TestDiscardIfEmpty(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the run folder is still there: %v", err)
 	}
-	if gone, err := run2.DiscardIfEmpty(); gone || err != nil {
+	// Issue 17 item 14: a failed start left config.json among the files of
+	// a folder that held others. The config goes; the others stay.
+	if gone, err := run2.DiscardIfEmpty(); !gone || err != nil {
 		t.Fatalf("a run folder with another file: removed %v, err %v", gone, err)
 	}
-	if _, err := os.Stat(filepath.Join(kept, "notes.txt")); err != nil {
-		t.Errorf("the other file is gone: %v", err)
+	if left := entryNames(t, kept); !reflect.DeepEqual(left, []string{"notes.txt"}) {
+		t.Errorf("the folder holds %q, want only notes.txt", left)
+	}
+	// A run that saved a checkpoint is kept whole.
+	withCkpt := filepath.Join(t.TempDir(), "ckpt")
+	run4, err := Create(withCkpt, tinyConfig("cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(run4.CheckpointPath("cnn", 1), []byte("x"), 0o644)
+	if gone, err := run4.DiscardIfEmpty(); gone || err != nil {
+		t.Fatalf("a run with a checkpoint: removed %v, err %v", gone, err)
+	}
+	if left := entryNames(t, withCkpt); len(left) != 2 {
+		t.Errorf("the run with a checkpoint holds %q", left)
 	}
 	// A folder the user made before the run loses the config only.
 	mine := filepath.Join(t.TempDir(), "mine")
@@ -522,4 +549,17 @@ func TestLaunchDiscardsOnFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+func entryNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // nameFile holds the name the user gave a run, one line of text. It sits
@@ -165,7 +166,7 @@ func ListRuns(root string) ([]RunInfo, error) {
 
 // ReadName returns the name the user gave the run in dir ("" when none).
 func ReadName(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, nameFile))
+	b, err := regular.ReadFile(filepath.Join(dir, nameFile), maxConfigBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}

@@ -9,10 +9,10 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -77,7 +77,7 @@ type captureLayerMeta struct {
 // file that is not one, or that lacks a tensor or disagrees with its own
 // geometry, is refused with an error naming the file and the fault.
 func ReadCapture(path string) (*Capture, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("torchfile: %w", err)
 	}

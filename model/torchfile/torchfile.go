@@ -15,9 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Tensor is one named array of a state dict, in row-major order, converted to
@@ -70,7 +71,7 @@ var ErrFormat = errors.New("not a PyTorch state dict (want a torch.save .pt/.pth
 // {"model": ...} is unwrapped, and the "module." prefix that
 // DistributedDataParallel adds to every key is removed.
 func Read(path string) (*StateDict, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("torchfile: %w", err)
 	}

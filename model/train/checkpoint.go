@@ -51,7 +51,14 @@ func (t *Trainer) Checkpoint(config any) (*ckpt.Checkpoint, error) {
 // refuses a checkpoint of another architecture or optimiser, and one whose
 // tensors do not match the network.
 func (t *Trainer) Restore(path string) error {
-	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer)
+	return t.RestoreChecked(path, nil)
+}
+
+// RestoreChecked is Restore with a further check: check (when not nil)
+// sees the checkpoint's metadata (model, epoch, config, ...) and can refuse
+// it before anything is changed.
+func (t *Trainer) RestoreChecked(path string, check func(meta map[string]string) error) error {
+	epoch, err := loadCheckpoint(path, t.Net, t.Opt, t.cfg.Optimizer, check)
 	if err != nil {
 		return err
 	}
@@ -61,8 +68,9 @@ func (t *Trainer) Restore(path string) error {
 
 // loadCheckpoint checks the checkpoint at path against net (and opt, when
 // not nil) and loads it; it returns the checkpoint's epoch. Nothing is
-// changed unless every check passes.
-func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string) (int, error) {
+// changed unless every check passes, check's (when not nil) included.
+func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[float32], optimizer string,
+	check func(meta map[string]string) error) (int, error) {
 	c, err := ckpt.Load(path)
 	if err != nil {
 		return 0, err
@@ -73,6 +81,11 @@ func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[fl
 	epoch, err := strconv.Atoi(c.Meta["epoch"])
 	if err != nil || epoch < 0 {
 		return 0, fmt.Errorf("train: %s: bad epoch %q", path, c.Meta["epoch"])
+	}
+	if check != nil {
+		if err := check(c.Meta); err != nil {
+			return 0, err
+		}
 	}
 	for _, p := range net.Params() {
 		ct, ok := c.Lookup(paramPrefix + p.Name)
@@ -112,7 +125,12 @@ func loadCheckpoint(path string, net *model.Net[float32], opt optim.Optimizer[fl
 // weights (not its optimiser state); it returns the checkpoint's epoch.
 // Nothing is changed unless every check passes.
 func LoadWeights(path string, net *model.Net[float32]) (int, error) {
-	return loadCheckpoint(path, net, nil, "")
+	return loadCheckpoint(path, net, nil, "", nil)
+}
+
+// LoadWeightsChecked is LoadWeights with check, as in RestoreChecked.
+func LoadWeightsChecked(path string, net *model.Net[float32], check func(meta map[string]string) error) (int, error) {
+	return loadCheckpoint(path, net, nil, "", check)
 }
 
 // ImportedCheckpoint returns the checkpoint of net taken as trained for one

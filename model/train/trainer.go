@@ -39,19 +39,33 @@ type Config struct {
 	Seed        uint64  `json:"seed"`
 }
 
-// Validate reports the first unusable setting.
+// MaxBatch is the largest batch size accepted: far above any useful batch
+// (the seed uses 64), and small enough that the batch's index buffers
+// cannot exhaust memory whatever the data set.
+const MaxBatch = 1 << 16
+
+// Validate reports the first unusable setting, by the name of its dcn flag
+// (the app's form uses the same words).
 func (c Config) Validate() error {
 	switch {
 	case c.Epochs <= 0:
 		return fmt.Errorf("train: epochs must be positive, got %d", c.Epochs)
-	case c.Batch <= 0:
-		return fmt.Errorf("train: batch size must be positive, got %d", c.Batch)
+	case c.Batch <= 0 || c.Batch > MaxBatch:
+		return fmt.Errorf("train: batch size must be 1 to %d, got %d", MaxBatch, c.Batch)
+	case c.EvalBatch < 0 || c.EvalBatch > MaxBatch:
+		return fmt.Errorf("train: evaluation batch size must be 0 (the batch size) to %d, got %d", MaxBatch, c.EvalBatch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("train: learning rate must be a positive number, got %v", c.LR)
+		return fmt.Errorf("train: learning rate (lr) must be a positive number, got %v", c.LR)
 	case c.Optimizer != "adam" && c.Optimizer != "sgd":
 		return fmt.Errorf("train: optimiser must be adam or sgd, got %q", c.Optimizer)
-	case c.StepGamma < 0 || c.StepSize < 0:
-		return fmt.Errorf("train: StepLR gamma and step size must not be negative")
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("train: momentum must be a number from 0 to below 1, got %v", c.Momentum)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("train: weight decay (wd) must be a number, 0 or more, got %v", c.WeightDecay)
+	case !(c.StepGamma >= 0) || math.IsInf(c.StepGamma, 0):
+		return fmt.Errorf("train: gamma (StepLR decay) must be a number, 0 or more, got %v", c.StepGamma)
+	case c.StepSize < 0:
+		return fmt.Errorf("train: step size (StepLR period) must not be negative, got %d", c.StepSize)
 	}
 	return nil
 }
@@ -156,6 +170,16 @@ func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trai
 		// buffers instead of reallocating them between phases.
 		cfg.EvalBatch = cfg.Batch
 	}
+	// A batch larger than the data is the whole data set: capping it gives
+	// the same steps and keeps buffers sized by the data, not the setting.
+	cfg.Batch = min(cfg.Batch, d.Train.N)
+	largest := 0
+	for _, s := range append([]*data.Set{d.Train, d.Val, d.Test}, d.Scaled...) {
+		if s != nil {
+			largest = max(largest, s.N)
+		}
+	}
+	cfg.EvalBatch = min(cfg.EvalBatch, largest)
 	t := &Trainer{Name: name, Net: net, cfg: cfg, data: d, sched: cfg.schedule()}
 	var err error
 	switch cfg.Optimizer {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,10 +21,14 @@ type ExtractLimits struct {
 	MaxBytes int64
 	// MaxEntries caps the number of entries, folders included.
 	MaxEntries int
+	// MaxRatio caps the total size of the files at this many times the zip's own size. COCO's zips hold JPEGs
+	// (ratio about 1) and JSON (about 5); a zip whose entries share their compressed data expands thousands of
+	// times over (23 KB to 1.26 GB) while staying under MaxBytes and MaxEntries.
+	MaxRatio int64
 }
 
 // DefaultExtractLimits fit the largest COCO 2017 zip (train2017.zip: 118,288 entries, 19.3 GB) with room to spare.
-var DefaultExtractLimits = ExtractLimits{MaxBytes: 32 << 30, MaxEntries: 250_000}
+var DefaultExtractLimits = ExtractLimits{MaxBytes: 32 << 30, MaxEntries: 250_000, MaxRatio: 100}
 
 // Extract unpacks the zip at zipPath into dir, creating dir if needed. It refuses the whole zip, before writing
 // anything, if an entry's name is not a local path (absolute, "..", a backslash, a drive letter), if an entry is
@@ -36,6 +41,9 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 	}
 	if lim.MaxEntries <= 0 {
 		lim.MaxEntries = DefaultExtractLimits.MaxEntries
+	}
+	if lim.MaxRatio <= 0 {
+		lim.MaxRatio = DefaultExtractLimits.MaxRatio
 	}
 	zr, err := zip.OpenReader(zipPath)
 	if errors.Is(err, zip.ErrInsecurePath) {
@@ -54,6 +62,20 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 	if len(zr.File) > lim.MaxEntries {
 		return fail("%d entries, more than the cap of %d", len(zr.File), lim.MaxEntries)
 	}
+	st, err := os.Stat(zipPath)
+	if err != nil {
+		return fmt.Errorf("coco: %w", err)
+	}
+	if st.Size() < math.MaxInt64/lim.MaxRatio {
+		lim.MaxBytes = min(lim.MaxBytes, max(1<<20, st.Size()*lim.MaxRatio))
+	}
+	var compressed uint64
+	for _, f := range zr.File {
+		compressed += f.CompressedSize64
+	}
+	if compressed > uint64(st.Size()) {
+		return fail("its entries' compressed data add up to %d bytes, more than the zip's %d: entries overlap", compressed, st.Size())
+	}
 	var declared uint64
 	for _, f := range zr.File {
 		name := strings.TrimSuffix(f.Name, "/")
@@ -68,7 +90,8 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		}
 		declared += f.UncompressedSize64
 		if declared > uint64(lim.MaxBytes) {
-			return fail("the files declare more than the cap of %d bytes", lim.MaxBytes)
+			return fail("the files declare more than the cap of %d bytes (at most %d times the zip's size, and %d)",
+				lim.MaxBytes, lim.MaxRatio, DefaultExtractLimits.MaxBytes)
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -93,7 +116,10 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 				return fmt.Errorf("coco: %s: %w", zipPath, err)
 			}
 		}
-		n, err := extractFile(f, filepath.Join(dir, name), left)
+		if extractHook != nil {
+			extractHook(name)
+		}
+		n, err := extractFile(root, f, name, left)
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) {
 			return fail("entry %q: its data disagree with its header (a corrupt zip, or a zip bomb): %w", f.Name, err)
 		}
@@ -108,15 +134,20 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 // errTooBig reports an entry larger than what is left of the cap.
 var errTooBig = errors.New("more bytes than the cap allows (a zip bomb?)")
 
-// extractFile writes one entry to dst atomically, refusing more than left bytes.
-func extractFile(f *zip.File, dst string, left int64) (int64, error) {
+// extractHook, when set by a test, runs before each file is written: it can
+// swap a folder for a symbolic link, as a hostile local process could.
+var extractHook func(name string)
+
+// extractFile writes one entry to name inside root atomically, refusing more than left bytes. Every step goes
+// through root, so that a folder swapped for a link after the checks still cannot lead the write outside.
+func extractFile(root *os.Root, f *zip.File, name string, left int64) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return 0, err
 	}
 	defer rc.Close()
 	var n int64
-	err = atomicfile.Write(dst, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteIn(root, name, 0o644, func(w io.Writer) error {
 		var err error
 		n, err = io.Copy(w, io.LimitReader(rc, left+1))
 		if err == nil && n > left {

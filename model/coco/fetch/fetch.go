@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
 )
@@ -74,6 +75,31 @@ type Fetcher struct {
 	Progress func(name string, done, total int64)
 	// Retries is how many times a download that breaks off is resumed within one call; 0 means 3.
 	Retries int
+	// StallTimeout abandons an attempt when no byte has come for this long: while connecting, waiting for the
+	// headers, or mid-body (a server that accepts and stalls held dcn coco fetch for ever). The attempt is then
+	// retried, resuming where it stopped. 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
+}
+
+// DefaultStallTimeout is Fetcher.StallTimeout's default.
+const DefaultStallTimeout = 60 * time.Second
+
+// errStalled reports an attempt abandoned by the stall timer.
+var errStalled = errors.New("no data for the stall timeout; the server stalled")
+
+// stallReader resets the stall timer whenever bytes arrive.
+type stallReader struct {
+	r     io.Reader
+	timer *time.Timer
+	d     time.Duration
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.d)
+	}
+	return n, err
 }
 
 // Fetch downloads the zips of split ("val2017" or "train2017") into dir and unpacks them there, giving
@@ -229,7 +255,21 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		base = DefaultBaseURL
 	}
 	url := strings.TrimSuffix(base, "/") + "/" + a.Path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	stall := f.StallTimeout
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer timer.Stop()
+	stalled := func(err error) error {
+		if context.Cause(rctx) == errStalled && ctx.Err() == nil {
+			return fmt.Errorf("%w (%v)", errStalled, stall)
+		}
+		return err
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 	if err != nil {
 		return &fatalError{fmt.Errorf("coco: %w", err)}
 	}
@@ -242,8 +282,9 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("coco: GET %s: %w", url, err)
+		return fmt.Errorf("coco: GET %s: %w", url, stalled(err))
 	}
+	timer.Reset(stall)
 	defer resp.Body.Close()
 	total := a.Size
 	switch resp.StatusCode {
@@ -288,7 +329,10 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		limit = total
 	}
 	w := &progressWriter{w: io.MultiWriter(file, h.sum), name: a.Name(), done: offset, total: total, fn: f.Progress}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, limit-offset+1))
+	n, err := io.Copy(w, io.LimitReader(&stallReader{r: resp.Body, timer: timer, d: stall}, limit-offset+1))
+	if err != nil {
+		err = stalled(err)
+	}
 	h.n = offset + n
 	if err == nil && h.n > limit {
 		return &fatalError{fmt.Errorf("coco: GET %s: %w of %d bytes", url, errOversize, limit)}

@@ -55,6 +55,8 @@ func (z *zipServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 		w.WriteHeader(http.StatusPartialContent)
 		w.Write(b)
+	case z.mode == "stall-headers-once" && first:
+		<-r.Context().Done() // accepts, then sends nothing until the client gives up
 	case z.mode == "stall-once" && first:
 		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 		w.Write(b[:z.cutAt])
