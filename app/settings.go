@@ -54,7 +54,8 @@ func (f *trainForm) fields(ds string) []formField {
 			entryField("perClass", f.perClass),
 		)
 	}
-	return append(fs, entryField("mnistDir", f.mnistDir), entryField("scales", f.scales), entryField("val", f.val))
+	return append(fs, entryField("mnistDir", f.mnistDir), entryField("scales", f.scales), entryField("val", f.val),
+		formField{"scaleMode", func() string { return f.scaleMode.Selected }, f.scaleMode.SetSelected})
 }
 
 // prefKey is where a field of data set ds is kept.
@@ -139,6 +140,7 @@ func (f *trainForm) remember(prefs fyne.Preferences) {
 	f.place.OnChanged = chain(f.place.OnChanged)
 	f.arch.OnChanged = chain(f.arch.OnChanged)
 	f.optimizer.OnChanged = chain(f.optimizer.OnChanged)
+	f.scaleMode.OnChanged = chain(f.scaleMode.OnChanged)
 }
 
 // restoreView brings back the curves' smoothing and scale (Content

@@ -53,6 +53,7 @@ type formActions struct {
 type trainForm struct {
 	dataset    *widget.RadioGroup
 	scales     *formEntry
+	scaleMode  *widget.Select // Scaled-MNIST transform: seed or bilinear
 	mnistDir   *formEntry
 	chooseSrc  *widget.Button
 	cocoDir    *formEntry
@@ -110,6 +111,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 	f := &trainForm{
 		dataset:    widget.NewRadioGroup([]string{dataMNIST, dataCOCO}, nil),
 		scales:     entry(),
+		scaleMode:  widget.NewSelect([]string{string(data.ScaleSeed), string(data.ScaleBilinear)}, nil),
 		mnistDir:   entry(),
 		chooseSrc:  widget.NewButton("Choose…", act.chooseMNIST),
 		cocoDir:    entry(),
@@ -242,6 +244,7 @@ func (f *trainForm) items() []*widget.FormItem {
 		items = append(items,
 			&widget.FormItem{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
 			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: from:to:step or a list"},
+			&widget.FormItem{Text: "Scaling", Widget: f.scaleMode, HintText: "seed: the seed's own (nearest)"},
 		)
 	}
 	return append(items,
@@ -281,6 +284,7 @@ func (f *trainForm) set(rc experiment.RunConfig) {
 	} else {
 		f.dataset.SetSelected(dataMNIST)
 		f.scales.SetText(formatScales(rc.Scales))
+		f.scaleMode.SetSelected(string(rc.ScaleModeOrBilinear()))
 		f.mnistDir.SetText(rc.MNISTDir)
 		f.val.SetText(strconv.Itoa(rc.Val))
 	}
@@ -341,6 +345,9 @@ func (f *trainForm) config() (experiment.RunConfig, error) {
 			intField{"crops per category", f.perClass, 0, 0, &rc.COCO.MaxPerClass})
 	} else {
 		rc.MNISTDir = strings.TrimSpace(f.mnistDir.Text)
+		if rc.ScaleMode, err = data.ParseScaleMode(f.scaleMode.Selected); err != nil {
+			return rc, fmt.Errorf("test scales: %w", err)
+		}
 		if s := strings.TrimSpace(f.scales.Text); s != "" {
 			if rc.Scales, err = data.ParseScales(s); err != nil {
 				return rc, fmt.Errorf("test scales: %w", err)
@@ -381,7 +388,7 @@ func (f *trainForm) config() (experiment.RunConfig, error) {
 func (f *trainForm) setEnabled(on bool) {
 	changed := on != f.enabled
 	f.enabled = on
-	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
+	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.scaleMode, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
 		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.cocoDir, f.chooseCOCO, f.place, f.cropSize, f.topK,
 		f.perClass, f.runsDir, f.chooseDir} {
 		setEnabled(w, on)

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +141,83 @@ func TestMNISTNetParamNames(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDeformSets checks that a set of deformable convolutions given by names builds deformable blocks exactly there,
+// in either net, names the architecture so that old names stay as they were, and refuses unknown names.
+func TestDeformSets(t *testing.T) {
+	cases := []struct {
+		net, spec string
+		want      []string
+		arch      string
+	}{
+		{"mnist", "conv4,conv5", []string{"conv4", "conv5"}, "mnist-dcnn"},
+		{"mnist", " conv5 , conv4 ", []string{"conv4", "conv5"}, "mnist-dcnn"},
+		{"mnist", "conv2,conv3", []string{"conv2", "conv3"}, "mnist-dcnn-conv2+conv3"},
+		{"mnist", "conv1", []string{"conv1"}, "mnist-dcnn-conv1"},
+		{"mnist", "conv1,conv2,conv3,conv4,conv5,conv3", []string{"conv1", "conv2", "conv3", "conv4", "conv5"}, "mnist-dcnn-conv1+conv2+conv3+conv4+conv5"},
+		{"coco", "first", []string{"conv1", "conv2"}, "coco-dcnn-first"},
+		{"coco", "conv3,conv4", []string{"conv3", "conv4"}, "coco-dcnn-middle"},
+		{"coco", "last", []string{"conv5", "conv6"}, "coco-dcnn-last"},
+		{"coco", "conv4,conv5", []string{"conv4", "conv5"}, "coco-dcnn-conv4+conv5"},
+		{"coco", "conv2,conv6", []string{"conv2", "conv6"}, "coco-dcnn-conv2+conv6"},
+	}
+	for _, c := range cases {
+		t.Run(c.net+" "+c.spec, func(t *testing.T) {
+			set, err := ParseDeformSet(c.net, c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(set, c.want) {
+				t.Fatalf("ParseDeformSet = %v, want %v", set, c.want)
+			}
+			var net *Net[float32]
+			rng := rand.New(rand.NewPCG(1, 2))
+			if c.net == "mnist" {
+				net, err = NewMNISTNet[float32](MNISTConfig{Deformable: true, DeformAt: set}, rng)
+			} else {
+				net, err = NewCOCONet[float32](COCOConfig{Size: 8, Classes: 3, DeformAt: set}, rng)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if net.Arch != c.arch {
+				t.Errorf("arch %q, want %q", net.Arch, c.arch)
+			}
+			var got []string
+			for _, l := range net.Layers {
+				_, deform := l.(*nn.DeformBlock[float32])
+				_, conv := l.(*nn.Conv2D[float32])
+				switch {
+				case deform:
+					got = append(got, l.Name())
+				case conv && slices.Contains(c.want, l.Name()):
+					t.Errorf("%s is a plain convolution", l.Name())
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("deformable blocks %v, want %v", got, c.want)
+			}
+		})
+	}
+	for _, c := range []struct{ net, spec, want string }{
+		{"mnist", "conv6", `unknown deformable layer "conv6"`},
+		{"mnist", "middle", `unknown deformable layer "middle"`},
+		{"mnist", "", `unknown deformable layer ""`},
+		{"mnist", "conv4,,conv5", `unknown deformable layer ""`},
+		{"coco", "fc", `unknown deformable layer "fc"`},
+		{"coco", "pool1", `unknown deformable layer "pool1"`},
+		{"cifar", "conv1", `unknown net "cifar"`},
+	} {
+		if _, err := ParseDeformSet(c.net, c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseDeformSet(%q, %q) = %v, want an error with %s", c.net, c.spec, err, c.want)
+		}
+	}
+	if _, err := NewMNISTNet[float32](MNISTConfig{Deformable: true, DeformAt: []string{"conv9"}}, nil); err == nil {
+		t.Error("NewMNISTNet accepted conv9")
+	}
+	if _, err := NewCOCONet[float32](COCOConfig{Size: 8, Classes: 3, DeformAt: []string{"gap"}}, nil); err == nil {
+		t.Error("NewCOCONet accepted gap")
 	}
 }

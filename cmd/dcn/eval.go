@@ -31,6 +31,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	dir := fs.String("run", "", "run folder (required)")
 	scales := fs.String("scales", "", `Scaled-MNIST scales, e.g. 0.5:1.5:0.1 (default: the run's; "none" skips)`)
+	scaleMode := fs.String("scale-mode", "", "Scaled-MNIST transform: seed or bilinear (default: the run's; bilinear for runs made before the choice existed)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	testLimit := fs.Int("test-limit", -1, "test images (default: the run's)")
 	if err := parseFlags(fs, args); err != nil {
@@ -53,6 +54,13 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if rc.Scales, err = data.ParseScales(s); err != nil {
 			return fmt.Errorf("--scales: %w", err)
 		}
+	}
+	if *scaleMode != "" {
+		m, err := data.ParseScaleMode(*scaleMode)
+		if err != nil {
+			return fmt.Errorf("--scale-mode: %w", err)
+		}
+		rc.ScaleMode = m
 	}
 	if *testLimit >= 0 {
 		rc.TestLimit = *testLimit

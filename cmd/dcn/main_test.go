@@ -7,10 +7,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 func dcn(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -79,6 +81,9 @@ func TestCLIErrors(t *testing.T) {
 		{"eval without run", []string{"eval"}, 1, "--run is required"},
 		{"bad mnist folder", []string{"train", "--mnist-dir", badMNIST, "--out", filepath.Join(empty, "w")}, 1, "found neither train-labels-idx1-ubyte"},
 		{"reproduce what", []string{"reproduce", "cifar"}, 2, "usage: dcn reproduce mnist"},
+		{"bad deform set", []string{"train", "--deform", "conv4,conv9", "--out", filepath.Join(empty, "u")}, 1, `unknown deformable layer "conv9"`},
+		{"mnist placement", []string{"train", "--deform", "first", "--out", filepath.Join(empty, "s")}, 1, `unknown deformable layer "first"`},
+		{"bad scale mode", []string{"train", "--scale-mode", "nearest", "--out", filepath.Join(empty, "v")}, 1, "--scale-mode"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,7 +111,7 @@ func TestResultsTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| cnn (mnist-cnn) |", "| dcnn (mnist-dcnn) |", "90.03%", "92.90%", "2 epochs, adam lr 0.001, StepLR γ 0.7"} {
+	for _, want := range []string{"| cnn (mnist-cnn) |", "| dcnn (mnist-dcnn) |", "90.03%", "92.90%", "2 epochs, adam lr 0.001, StepLR γ 0.7", "seed transform"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, b)
 		}
@@ -185,7 +190,7 @@ func TestReproduceCOCOSmall(t *testing.T) {
 		t.Fatalf("reproduce coco exited %d: %s", code, errs)
 	}
 	for _, want := range []string{"| SGD (momentum 0.9) | dcnn-first |", "| Adam | dcnn-last |", "16×16 crops",
-		"top 3 categories (at most 20 training crops each)"} {
+		"top 3 categories (at most 20 training crops each)", "| CNN test acc | 57.84% |", "| first: max train / max test acc | 46.00% / 44.63% |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -207,6 +212,134 @@ func TestReproduceCOCOSmall(t *testing.T) {
 			"--out", filepath.Join(t.TempDir(), "x.png")}, args...)
 		if code, out, errs := dcn(t, args...); code != 0 || !strings.Contains(out, "conv2 of dcnn-first") {
 			t.Errorf("%v: exit %d: %s%s", args, code, out, errs)
+		}
+	}
+}
+
+// TestOldRunEvaluatesAsBefore checks that a run folder written before the scale mode existed (its config.json has
+// no scale_mode) still opens and evaluates with the transform it was trained and tested with, the bilinear one, and
+// gives the Scaled-MNIST figures recorded in its metrics; and that the seed's transform is the default of a new run
+// and can be asked for in eval.
+func TestOldRunEvaluatesAsBefore(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "old")
+	code, _, errs := dcn(t, "train", "--model", "cnn", "--epochs", "1", "--limit", "128", "--val", "0",
+		"--test-limit", "200", "--scales", "0.5,0.7,1.3", "--batch", "32", "--scale-mode", "bilinear", "--out", dir)
+	if code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	// Make it an old run folder: drop the field, as the config was written before it existed.
+	cfgPath := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg["scale_mode"] != "bilinear" {
+		t.Fatalf("config.json scale_mode = %v, want bilinear", cfg["scale_mode"])
+	}
+	delete(cfg, "scale_mode")
+	if raw, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Scaled []struct {
+			Scale float64 `json:"scale"`
+			Acc   float64 `json:"acc"`
+		} `json:"scaled"`
+	}
+	metrics, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(metrics), &rec); err != nil || len(rec.Scaled) != 3 {
+		t.Fatalf("metrics.jsonl %s: %v", metrics, err)
+	}
+	eval := func(args ...string) []evalResult {
+		t.Helper()
+		code, out, errs := dcn(t, append([]string{"eval", "--run", dir, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("eval %v exited %d: %s", args, code, errs)
+		}
+		var res []evalResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 || len(res[0].Scaled) != 3 {
+			t.Fatalf("eval %v printed %q: %v", args, out, err)
+		}
+		return res
+	}
+	old := eval()
+	for i, sa := range old[0].Scaled {
+		if float64(sa.Acc) != rec.Scaled[i].Acc {
+			t.Errorf("old run, scale %v: eval gives %v, the run recorded %v", sa.Scale, sa.Acc, rec.Scaled[i].Acc)
+		}
+	}
+	// The seed's transform, asked for: at 0.5 its grey border and nearest sampling change the images, so some
+	// accuracy should move; at least the command runs and gives three figures.
+	seed := eval("--scale-mode", "seed")
+	if len(seed[0].Scaled) != 3 {
+		t.Errorf("eval --scale-mode seed: %+v", seed)
+	}
+	if code, _, errs := dcn(t, "eval", "--run", dir, "--scale-mode", "nearest"); code != 1 || !strings.Contains(errs, "--scale-mode") {
+		t.Errorf("eval --scale-mode nearest exited %d: %s", code, errs)
+	}
+	// A new run names the seed's transform by default.
+	dir2 := filepath.Join(t.TempDir(), "new")
+	if code, _, errs := dcn(t, "train", "--model", "cnn", "--epochs", "1", "--limit", "64", "--val", "0",
+		"--test-limit", "32", "--scales", "0.5", "--out", dir2); code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir2, "config.json")); err != nil || !strings.Contains(string(raw), `"scale_mode": "seed"`) {
+		t.Errorf("new run's config.json lacks scale_mode seed: %s %v", raw, err)
+	}
+}
+
+func TestModelListDeformSets(t *testing.T) {
+	for _, c := range []struct {
+		data, model, deform string
+		want                []string
+	}{
+		{"mnist", "both", "", []string{"cnn", "dcnn"}},
+		{"mnist", "both", "conv4,conv5", []string{"cnn", "dcnn"}},
+		{"mnist", "both", "conv2,conv3;conv4,conv5", []string{"cnn", "dcnn-conv2+conv3", "dcnn"}},
+		{"mnist", "dcnn", "conv3", []string{"dcnn-conv3"}},
+		{"coco", "both", "", []string{"cnn", "dcnn-middle"}},
+		{"coco", "dcnn", "first;conv4,conv5", []string{"dcnn-first", "dcnn-conv4+conv5"}},
+		{"coco", "all", "", []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}},
+	} {
+		got, err := modelList(c.data, c.model, c.deform)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("modelList(%s, %s, %q) = %v, %v; want %v", c.data, c.model, c.deform, got, err, c.want)
+		}
+	}
+}
+
+// TestCOCOSeedTable checks that each of our figures lands next to the seed's: the last epoch's test accuracy, and
+// the max over the epochs of train and test accuracy per placement.
+func TestCOCOSeedTable(t *testing.T) {
+	rec := func(m string, ep int, tr, te float64) metrics.Epoch {
+		return metrics.Epoch{Model: m, Epoch: ep, TrainAcc: metrics.Num(tr), TestAcc: metrics.Num(te)}
+	}
+	recs := []metrics.Epoch{
+		rec("cnn", 1, 40, 50), rec("cnn", 2, 45, 48),
+		rec("dcnn-middle", 1, 52, 60), rec("dcnn-middle", 2, 51, 55),
+		rec("dcnn-last", 1, 30, 20), rec("dcnn-last", 2, 35, 25),
+	}
+	got := cocoSeedTable([]optRun{{"SGD", recs}})
+	for _, want := range []string{
+		"| CNN test acc | 57.84% | 48.00% |",
+		"| DCNN test acc (seed: placement not stated; ours: middle) | 65.89% | 55.00% |",
+		"| first: max train / max test acc | 46.00% / 44.63% | – / – |",
+		"| middle: max train / max test acc | 55.25% / 53.65% | 52.00% / 60.00% |",
+		"| last: max train / max test acc | 61.06% / 54.62% | 35.00% / 25.00% |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
 		}
 	}
 }

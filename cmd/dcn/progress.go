@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
@@ -123,25 +124,34 @@ func epochLine(m metrics.Epoch) string {
 	return s
 }
 
-// modelList expands --model (and, for COCO, --deform) into model names.
+// modelList expands --model and --deform into model names. --deform is a
+// set of convolutions ("conv4,conv5"), for COCO also a placement (first,
+// middle, last), or several sets separated by ";" for one deformable model
+// each; empty takes the seed's (MNIST conv4,conv5; COCO middle).
 func modelList(data, s, deform string) ([]string, error) {
 	if data != "mnist" && data != "coco" {
 		return nil, fmt.Errorf("--data must be mnist or coco, got %q", data)
 	}
-	dcnn := "dcnn"
-	if data == "coco" {
-		if deform != "first" && deform != "middle" && deform != "last" {
-			return nil, fmt.Errorf("--deform must be first, middle or last, got %q", deform)
+	if strings.TrimSpace(deform) == "" {
+		deform = map[string]string{"mnist": "conv4,conv5", "coco": "middle"}[data]
+	}
+	var dcnns []string
+	for spec := range strings.SplitSeq(deform, ";") {
+		set, err := model.ParseDeformSet(data, spec)
+		if err != nil {
+			return nil, fmt.Errorf("--deform: %w", err)
 		}
-		dcnn = "dcnn-" + deform
+		if name := experiment.DeformModelName(data, set); !slices.Contains(dcnns, name) {
+			dcnns = append(dcnns, name)
+		}
 	}
 	switch s {
 	case "both":
-		return []string{"cnn", dcnn}, nil
+		return append([]string{"cnn"}, dcnns...), nil
 	case "cnn":
 		return []string{s}, nil
 	case "dcnn":
-		return []string{dcnn}, nil
+		return dcnns, nil
 	case "all":
 		if data == "coco" {
 			return slices.Clone(experiment.COCOModels), nil

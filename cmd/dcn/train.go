@@ -25,7 +25,7 @@ type trainFlags struct {
 	data, model, opt, scales, mnistDir, out, resume  string
 	cocoAnn, cocoImages, cocoTestAnn, cocoTestImages string
 	cache                                            string
-	deform, norm                                     string
+	deform, norm, scaleMode                          string
 	cropSize, top, perClass                          int
 	minBox                                           float64
 	epochs, limit, batch, val, testLimit, stepSize   int
@@ -37,7 +37,7 @@ type trainFlags struct {
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "mnist", "data set: mnist or coco")
 	fs.StringVar(&f.model, "model", "both", "model: cnn, dcnn, both (cnn and dcnn) or, for COCO, all (cnn and the three placements)")
-	fs.StringVar(&f.deform, "deform", "middle", "COCO: where the dcnn's two deformable layers sit: first, middle or last")
+	fs.StringVar(&f.deform, "deform", "", "the dcnn's deformable layers: a set of convolutions (conv4,conv5), for COCO also first, middle or last; several sets separated by ';' train one dcnn each (default: MNIST conv4,conv5, COCO middle)")
 	fs.StringVar(&f.cocoAnn, "coco-ann", "", "COCO: an instances_*.json file")
 	fs.StringVar(&f.cocoImages, "coco-images", "", "COCO: its image folder")
 	fs.StringVar(&f.cocoTestAnn, "coco-test-ann", "", "COCO: an instances file whose crops form the test set (e.g. val2017)")
@@ -61,6 +61,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.wd, "wd", 0, "weight decay")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, split, order)")
 	fs.StringVar(&f.scales, "scales", "0.5:1.5:0.1", `Scaled-MNIST test scales ("" skips it)`)
+	fs.StringVar(&f.scaleMode, "scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the four MNIST idx files (default: the GoMNIST module's)")
 	fs.BoolVar(&f.dcnv1, "dcnv1", false, "deformable layers without the modulation mask (DCNv1)")
 	fs.StringVar(&f.out, "out", "", "run folder to create (default runs/<date-time>)")
@@ -78,6 +79,10 @@ func (f *trainFlags) config() (experiment.RunConfig, error) {
 			return experiment.RunConfig{}, fmt.Errorf("--scales: %w", err)
 		}
 	}
+	mode, err := data.ParseScaleMode(f.scaleMode)
+	if err != nil {
+		return experiment.RunConfig{}, fmt.Errorf("--scale-mode: %w", err)
+	}
 	mom := f.momentum
 	if f.opt != "sgd" {
 		mom = 0
@@ -94,7 +99,7 @@ func (f *trainFlags) config() (experiment.RunConfig, error) {
 	}
 	rc := experiment.RunConfig{
 		Data: f.data, Models: models, DCNv1: f.dcnv1, Limit: f.limit, Val: f.val, TestLimit: f.testLimit,
-		Scales: scales, MNISTDir: f.mnistDir, COCO: cd,
+		Scales: scales, ScaleMode: mode, MNISTDir: f.mnistDir, COCO: cd,
 		Train: train.Config{Epochs: f.epochs, Batch: f.batch, Optimizer: f.opt, LR: f.lr, Momentum: mom,
 			WeightDecay: f.wd, StepGamma: f.gamma, StepSize: f.stepSize, Seed: f.seed},
 	}

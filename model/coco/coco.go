@@ -56,7 +56,7 @@ const (
 	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
 	ReasonTooLarge     = "too_large"           // more pixels than MaxPixels, in the JSON or in the file's header
 	ReasonMissingFile  = "missing_file"        // no such file in the image folder
-	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt)
+	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt, a FIFO, a link loop)
 	ReasonSizeMismatch = "size_mismatch"       // the file's size differs from the JSON's width and height
 
 	// Annotations.

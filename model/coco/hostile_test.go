@@ -102,3 +102,37 @@ func TestLoadFIFO(t *testing.T) {
 	}
 	_ = os.Remove(p)
 }
+
+// TestImageFilesFIFOAndLinkLoop is issue 17 items 6 and 15: a FIFO named
+// as an image blocked the loader for ever, and a loop of symbolic links
+// was reported as a missing file.
+func TestImageFilesFIFOAndLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	imgs := filepath.Join(dir, "images")
+	os.Mkdir(imgs, 0o755)
+	if err := syscall.Mkfifo(filepath.Join(imgs, "a.jpg"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Symlink("b.jpg", filepath.Join(imgs, "b.jpg")); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	ann := filepath.Join(dir, "instances.json")
+	os.WriteFile(ann, []byte(`{"images":[{"id":1,"file_name":"a.jpg","width":64,"height":64},`+
+		`{"id":2,"file_name":"b.jpg","width":64,"height":64}],"categories":[{"id":1,"name":"a"}],"annotations":[]}`), 0o644)
+	done := make(chan *Index, 1)
+	go func() {
+		x, err := Load(context.Background(), ann, LoadOptions{ImageDir: imgs})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- x
+	}()
+	select {
+	case x := <-done:
+		if x != nil && x.Skipped.Images[ReasonBadImage] != 2 {
+			t.Errorf("skipped %v, want both images as %s", x.Skipped.Images, ReasonBadImage)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the loader blocked on a FIFO image")
+	}
+}

@@ -16,13 +16,18 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
+
+	"github.com/deformscope/deformscope/model/imagemem"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // openImage opens an image file inside root and checks its header: a known format, at most maxPixels pixels, and
 // the size the JSON gives. On failure it returns a skip reason instead of an error.
 func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason string) {
 	name := filepath.FromSlash(im.FileName)
-	f, err := root.Open(name)
+	// Not root.Open: a FIFO named as an image would block in open(2) for ever.
+	f, err := regular.OpenIn(root, name)
 	if err != nil {
 		return nil, openReason(err)
 	}
@@ -38,6 +43,9 @@ func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason str
 	case cfg.Width <= 0 || cfg.Height <= 0:
 		reason = ReasonBadImage
 	case cfg.Width > maxSide || cfg.Height > maxSide || int64(cfg.Width)*int64(cfg.Height) > maxPixels:
+		reason = ReasonTooLarge
+	case imagemem.Bytes(cfg) > imagemem.MaxBytes:
+		// Counted in bytes: a 16-bit PNG within the pixel cap decodes to 8 bytes a pixel, per worker.
 		reason = ReasonTooLarge
 	case cfg.Width != im.Width || cfg.Height != im.Height:
 		reason = ReasonSizeMismatch
@@ -62,6 +70,10 @@ func openReason(err error) string {
 		return ReasonMissingFile
 	case strings.Contains(err.Error(), "escapes"):
 		return ReasonPathEscapes
+	case errors.Is(err, regular.ErrNotRegular), errors.Is(err, syscall.ELOOP):
+		// There is a file, but no image can be read from it: a FIFO, a
+		// folder, a device, or a loop of symbolic links.
+		return ReasonBadImage
 	}
 	return ReasonMissingFile
 }

@@ -34,6 +34,11 @@ type Set struct {
 	// scale, when set, makes this a view of the one-channel images in Pix
 	// scaled on the fly (see ScaledView); the view stores no scaled pixels.
 	scale *scaler
+	// seedScale, when set, makes this a view scaled with the seed's
+	// transform (see SeedScaledView); seedFill is the byte Pixels shows
+	// outside the image.
+	seedScale *seedScaler
+	seedFill  uint8
 
 	// file, when set, holds the pixels instead of Pix (see NewFileSet).
 	file *fileBacking
@@ -202,11 +207,16 @@ func (s *Set) MaxLabel() int {
 }
 
 // Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not change it; for a
-// set on a file, a new slice).
+// set on a file, or a scaled view (ScaledView, SeedScaledView), a new slice).
 // It panics if i is out of range.
 func (s *Set) Pixels(i int) []uint8 {
 	s.checkIndex("Pixels", i)
 	size := s.SampleSize()
+	if s.seedScale != nil {
+		out := make([]uint8, size)
+		s.seedScale.applyBytes(out, s.Pix[i*size:(i+1)*size], s.seedFill)
+		return out
+	}
 	if s.scale != nil {
 		out := make([]uint8, size)
 		s.scale.applyBytes(out, s.Pix[i*size:(i+1)*size])
@@ -255,6 +265,11 @@ func (s *Set) Batch(indices []int, x []float32, y []int) {
 
 // normalise writes sample i, normalised, into dst[:C*H*W]; the caller has checked i, len(dst) and the table.
 func (s *Set) normalise(dst []float32, i int) {
+	if s.seedScale != nil {
+		size := s.H * s.W
+		s.seedScale.applyNorm(dst[:size], s.Pix[i*size:(i+1)*size], &s.lut[0])
+		return
+	}
 	if s.scale != nil {
 		s.scaleInto(dst, i)
 		return

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco/cropset"
@@ -41,24 +40,12 @@ func DefaultCOCO(ann, images string) *COCOData {
 	return &COCOData{Ann: ann, Images: images, Size: cropset.DefaultCropSize, MinBox: 32, TopK: cropset.DefaultTopK, Norm: "imagenet"}
 }
 
-// placement maps a COCO model name to where its deformable pair sits.
-func placement(name string) (model.Placement, error) {
-	if name == "cnn" {
-		return model.PlaceNone, nil
-	}
-	p, ok := strings.CutPrefix(name, "dcnn-")
-	if !ok {
-		return "", fmt.Errorf("experiment: unknown COCO model %q", name)
-	}
-	return model.ParsePlacement(p)
-}
-
 func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32], error) {
-	p, err := placement(name)
+	set, err := DeformSet("coco", name)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, Deform: p, DCNv1: rc.DCNv1}, rng)
+	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
 // CachePath returns the crop cache file that a run of c with seed reads (and builds if needed): Cache if set,

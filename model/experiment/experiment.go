@@ -9,6 +9,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -22,16 +23,21 @@ import (
 // RunConfig describes an experiment completely, so that a run folder can be
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
-	Data      string       `json:"data"`                // "mnist" or "coco"
-	Models    []string     `json:"models"`              // MNIST: cnn, dcnn; COCO: cnn, dcnn-first, dcnn-middle, dcnn-last
-	DCNv1     bool         `json:"dcnv1"`               // deformable layers without a mask
-	Limit     int          `json:"limit"`               // training images; 0 takes all
-	Val       int          `json:"val"`                 // validation images held out of the training set
-	TestLimit int          `json:"test_limit"`          // test images; 0 takes all
-	Scales    []float64    `json:"scales"`              // Scaled-MNIST test scales; empty skips it
-	MNISTDir  string       `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
-	COCO      *COCOData    `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
-	Train     train.Config `json:"train"`
+	Data      string    `json:"data"`       // "mnist" or "coco"
+	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-first|middle|last (COCO), dcnn-conv2+conv3 (see DeformSet)
+	DCNv1     bool      `json:"dcnv1"`      // deformable layers without a mask
+	Limit     int       `json:"limit"`      // training images; 0 takes all
+	Val       int       `json:"val"`        // validation images held out of the training set
+	TestLimit int       `json:"test_limit"` // test images; 0 takes all
+	Scales    []float64 `json:"scales"`     // Scaled-MNIST test scales; empty skips it
+	// ScaleMode is the Scaled-MNIST transform, "seed" or "bilinear" (see
+	// data.ScaleMode). Run folders written before it existed lack it and
+	// were tested with the bilinear transform, so empty reads as bilinear
+	// (ScaleModeOrBilinear); every new config names its mode.
+	ScaleMode data.ScaleMode `json:"scale_mode,omitempty"`
+	MNISTDir  string         `json:"mnist_dir,omitempty"` // empty: the GoMNIST module's data folder
+	COCO      *COCOData      `json:"coco,omitempty"`      // the COCO crop set, for data "coco"
+	Train     train.Config   `json:"train"`
 	// Imported names the PyTorch state dict the run's weights came from
 	// (dcn import); such a COCO run may lack a crop set.
 	Imported string `json:"imported,omitempty"`
@@ -54,12 +60,9 @@ const (
 // Validate reports the first unusable setting. The app's form and dcn's
 // flags both fill a RunConfig and both refuse what it refuses.
 func (rc RunConfig) Validate() error {
-	var known []string
 	switch rc.Data {
 	case "mnist":
-		known = MNISTModels
 	case "coco":
-		known = COCOModels
 		// An imported net may come without the crop set it was trained on.
 		noData := rc.Imported != "" && rc.COCO != nil && rc.COCO.Ann == "" && rc.COCO.Images == ""
 		if rc.COCO == nil || !noData && (rc.COCO.Ann == "" || rc.COCO.Images == "") {
@@ -83,9 +86,17 @@ func (rc RunConfig) Validate() error {
 	if len(rc.Models) == 0 {
 		return fmt.Errorf("no models to train")
 	}
-	for _, m := range rc.Models {
-		if !slices.Contains(known, m) {
-			return fmt.Errorf("unknown %s model %q (want %s)", rc.Data, m, strings.Join(known, ", "))
+	for i, m := range rc.Models {
+		if _, err := DeformSet(rc.Data, m); err != nil {
+			return err
+		}
+		if slices.Contains(rc.Models[:i], m) {
+			return fmt.Errorf("model %q is listed twice", m)
+		}
+	}
+	if rc.ScaleMode != "" {
+		if _, err := data.ParseScaleMode(string(rc.ScaleMode)); err != nil {
+			return err
 		}
 	}
 	if rc.Limit < 0 || rc.Val < 0 || rc.TestLimit < 0 {
@@ -94,32 +105,90 @@ func (rc RunConfig) Validate() error {
 	return rc.Train.Validate()
 }
 
+// ScaleModeOrBilinear returns the run's Scaled-MNIST transform; a config
+// without one comes from a run folder written before the seed's transform
+// was added, which was tested with the bilinear one.
+func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
+	if rc.ScaleMode == "" {
+		return data.ScaleBilinear
+	}
+	return rc.ScaleMode
+}
+
 // SeedProtocol is the seed study's Scaled-MNIST protocol: Adam lr 1e-3,
 // StepLR γ 0.7 every epoch, batch 64, 14 epochs, both models, DCNv2, the
-// whole training set, and the test set at scales 0.5 … 1.5.
+// whole training set, and the test set at scales 0.5 … 1.5 with the seed's
+// own transform (nearest-neighbour, fill 0 after normalising).
 func SeedProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
-		Train: train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
+		ScaleMode: data.ScaleSeed,
+		Train:     train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
+}
+
+// DeformSet returns the deformable convolutions of the model named name in
+// a run on data ("mnist" or "coco"): nil for "cnn"; conv4, conv5 for the
+// MNIST "dcnn"; the pair of a COCO placement for "dcnn-first",
+// "dcnn-middle", "dcnn-last"; and the set a name like "dcnn-conv2+conv3"
+// spells, for either net. Anything else is refused with the names it knows.
+func DeformSet(data, name string) ([]string, error) {
+	if name == "cnn" {
+		return nil, nil
+	}
+	if data == "mnist" && name == "dcnn" {
+		return slices.Clone(model.MNISTDefaultDeform), nil
+	}
+	spec, ok := strings.CutPrefix(name, "dcnn-")
+	if ok && data == "mnist" && (spec == "first" || spec == "middle" || spec == "last") {
+		ok = false // placements are the COCO study's
+	}
+	var set []string
+	var err error
+	if ok && !strings.Contains(spec, ",") {
+		set, err = model.ParseDeformSet(data, strings.ReplaceAll(spec, "+", ","))
+	}
+	if !ok || err != nil || DeformModelName(data, set) != name {
+		want := "cnn, dcnn (conv4, conv5) or dcnn-conv2+conv3 (any of conv1 … conv5 joined by +)"
+		if data == "coco" {
+			want = "cnn, dcnn-first, dcnn-middle, dcnn-last or dcnn-conv4+conv5 (any of conv1 … conv6 joined by +)"
+		}
+		return nil, fmt.Errorf("unknown %s model %q (want %s)", data, name, want)
+	}
+	return set, nil
+}
+
+// DeformModelName is the model name of a deformable net of data with the
+// convolutions set deformable (in the net's order, as ParseDeformSet gives
+// them): "dcnn" for the seed's MNIST set, "dcnn-middle" for a COCO
+// placement, else "dcnn-conv2+conv3".
+func DeformModelName(data string, set []string) string {
+	if data == "mnist" && slices.Equal(set, model.MNISTDefaultDeform) {
+		return "dcnn"
+	}
+	return "dcnn-" + model.DeformSetName(data, set)
 }
 
 // NewNet builds the named model of rc, initialised from the run's seed.
 // Each model draws from its own stream, so adding a model to a run does
 // not change the others.
 func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
-	stream := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
+	set, err := DeformSet(rc.Data, name)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	stream, ok := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
+	if !ok {
+		// Another set: a stream of its own, fixed by its name.
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		stream = h.Sum64()
+	}
 	rng := rand.New(rand.NewPCG(rc.Train.Seed, stream))
 	if rc.Data == "coco" {
 		return newCOCONet(rc, name, rng)
 	}
-	switch name {
-	case "cnn":
-		return model.NewMNISTNet[float32](model.MNISTConfig{}, rng)
-	case "dcnn":
-		return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: true, DCNv1: rc.DCNv1}, rng)
-	}
-	return nil, fmt.Errorf("experiment: unknown model %q", name)
+	return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: set != nil, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
 // LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
@@ -176,7 +245,8 @@ func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, tota
 		img := *m.Test.Images
 		img.N = n
 		img.Pix = img.Pix[:n*img.Rows*img.Cols]
-		d.Scaled, err = data.ScaledSets(&img, m.Test.Labels[:n], rc.Scales, data.MNISTMean, data.MNISTStd)
+		d.Scaled, err = data.ScaledSetsMode(&img, m.Test.Labels[:n], rc.Scales, rc.ScaleModeOrBilinear(),
+			data.MNISTMean, data.MNISTStd)
 		if err != nil {
 			return train.Data{}, err
 		}

@@ -456,7 +456,8 @@ func (r *Run) checkUnrecorded(model string, epoch int) error {
 }
 
 // sameConfig checks that the configuration stored in a checkpoint (JSON)
-// is rc, apart from the number of epochs and where the data lives, and
+// is rc, apart from the number of epochs, the Scaled-MNIST transform and
+// where the data lives, and
 // names the settings that differ.
 func sameConfig(path, stored string, rc experiment.RunConfig) error {
 	if stored == "" {
@@ -467,6 +468,10 @@ func sameConfig(path, stored string, rc experiment.RunConfig) error {
 		return fmt.Errorf("rundir: %s: its stored configuration: %w", path, err)
 	}
 	was.Train.Epochs = rc.Train.Epochs
+	// The Scaled-MNIST transform only tests the weights; a run folder from
+	// before it was recorded, or an evaluation with the other one, trained
+	// the same way.
+	was.ScaleMode = rc.ScaleMode
 	a, b := flatConfig(was), flatConfig(rc)
 	for _, k := range relocatable {
 		delete(a, k)
