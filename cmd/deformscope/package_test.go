@@ -86,7 +86,8 @@ func TestPackageRunsWithoutGo(t *testing.T) {
 
 	shot := filepath.Join(t.TempDir(), "shot.png")
 	mnist := filepath.Join(home, ".cache", "deformscope", "mnist")
-	runs := filepath.Join(home, ".cache", "deformscope", "runs")
+	// A fresh home has no Documents folder: runs land in ~/Deformscope/runs.
+	runs := filepath.Join(home, "Deformscope", "runs")
 	deadline := time.Now().Add(4 * time.Minute)
 	var blue, orange int
 	for {
