@@ -3,7 +3,6 @@ package data
 import (
 	"fmt"
 	"math"
-	"strconv"
 )
 
 // ScaleMode names the way Scaled-MNIST rescales the test digits.
@@ -150,14 +149,7 @@ func (sc *seedScaler) applyBytes(dst, src []uint8, fill uint8) {
 // Its values equal torchvision's on the normalised tensor bit for bit. Pixels (for display) returns the sampled
 // bytes with the fill shown as the byte nearest to the mean, round(255·mean). The set is named "scale=S".
 func SeedScaledView(img *Images, labels []uint8, s float64, mean, std float32) (*Set, error) {
-	if !(s >= MinScale && s <= MaxScale) {
-		return nil, fmt.Errorf("data: scale factor %g outside [%g, %g]", s, MinScale, float64(MaxScale))
-	}
-	if err := checkImages(img, labels); err != nil {
-		return nil, err
-	}
-	set, err := NewSet("scale="+strconv.FormatFloat(s, 'g', -1, 64), img.Pix, labels, img.N, 1, img.Rows, img.Cols,
-		[]float32{mean}, []float32{std})
+	set, err := viewOf(img, labels, s, mean, std)
 	if err != nil {
 		return nil, err
 	}
