@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deformscope/deformscope/model"
@@ -237,12 +236,10 @@ type offsetsWorker struct {
 	b *bridge
 	v *offsetsView
 
-	mu   sync.Mutex
-	req  offsetRequest
-	seq  uint64 // of the latest request
-	done uint64 // of the latest request drawn
-
-	kick   chan struct{}
+	// reqs keeps only the newest request: the view posts every change,
+	// and the worker draws whichever is newest when it gets to it.
+	reqs   latest[offsetRequest]
+	jobs   chan func() // reqs' hand-overs, run on the worker's goroutine
 	stop   chan struct{}
 	exited chan struct{}
 	ctx    context.Context
@@ -286,39 +283,19 @@ const maxCached = 64
 
 func newOffsetsWorker(b *bridge) *offsetsWorker {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &offsetsWorker{b: b, kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+	// latest queues at most one hand-over at a time, so one slot never
+	// blocks the UI goroutine.
+	return &offsetsWorker{b: b, jobs: make(chan func(), 1), stop: make(chan struct{}), exited: make(chan struct{}),
 		ctx: ctx, cancel: cancel}
 }
 
 // submit replaces the pending request; it never blocks.
 func (w *offsetsWorker) submit(r offsetRequest) {
-	w.mu.Lock()
-	w.req = r
-	w.seq = r.seq
-	w.mu.Unlock()
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
+	w.reqs.post(w.toWorker, r, w.handle)
 }
 
-// take returns the latest request if it has not been drawn.
-func (w *offsetsWorker) take() (offsetRequest, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.seq == w.done {
-		return offsetRequest{}, false
-	}
-	w.done = w.seq
-	return w.req, true
-}
-
-// superseded reports whether a request newer than seq is waiting.
-func (w *offsetsWorker) superseded(seq uint64) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.seq != seq
-}
+// toWorker runs f on the worker's goroutine (latest's hand-over).
+func (w *offsetsWorker) toWorker(f func()) { w.jobs <- f }
 
 // loop is the worker's goroutine; close stops it.
 func (w *offsetsWorker) loop() {
@@ -327,29 +304,24 @@ func (w *offsetsWorker) loop() {
 		select {
 		case <-w.stop:
 			return
-		case <-w.kick:
-		}
-		for {
-			req, ok := w.take()
-			if !ok {
-				break
-			}
-			res := w.draw(req)
-			if res == nil {
-				continue // the panel is not laid out yet
-			}
-			if w.superseded(req.seq) && time.Since(w.lastShow) < staleShowGap {
-				continue // skip a stale picture: the newer one is next
-			}
-			w.lastShow = time.Now()
-			w.b.showOffsets(w.v, res)
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
+		case f := <-w.jobs:
+			f()
 		}
 	}
+}
+
+// handle draws the newest request and shows it, unless a newer one is
+// already waiting and a picture was shown a moment ago.
+func (w *offsetsWorker) handle(req offsetRequest) {
+	res := w.draw(req)
+	if res == nil {
+		return // the panel is not laid out yet
+	}
+	if w.reqs.waiting() && time.Since(w.lastShow) < staleShowGap {
+		return // skip a stale picture: the newer one is next
+	}
+	w.lastShow = time.Now()
+	w.b.showOffsets(w.v, res)
 }
 
 // close stops the worker and waits for its goroutine.
