@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"image/gif"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,25 @@ func TestBothFacesDrawTheSameOffsets(t *testing.T) {
 		}
 	}
 	same("the points", "offsets", "--run", run.Dir, "--index", "3")
+
+	// The epoch replay: the window's Export GIF and dcn replay, one frame
+	// per epoch.
+	dir := t.TempDir()
+	appGIF, cliGIF := filepath.Join(dir, "app.gif"), filepath.Join(dir, "cli.gif")
+	v.exportGIF(waitShown(h, "the points", hasScene).scene, appGIF)
+	h.waitFor("the GIF export", flowTimeout, func() bool { return !v.gif.Disabled() })
+	if out, err := exec.Command(dcn, "replay", "--run", run.Dir, "--index", "3", "--scale", "16", "--out", cliGIF).CombinedOutput(); err != nil {
+		t.Fatalf("dcn replay: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(appGIF)
+	c, _ := os.ReadFile(cliGIF)
+	if len(a) == 0 || !bytes.Equal(a, c) {
+		t.Errorf("the window's GIF (%d bytes) and dcn replay's (%d bytes) differ", len(a), len(c))
+	}
+	all, err := gif.DecodeAll(bytes.NewReader(a))
+	if err != nil || len(all.Image) != 2 {
+		t.Errorf("the window's GIF: %v, want one frame per epoch (2)", err)
+	}
 	v.mode.SetSelected(modeOffset)
 	same("the |Δp| heat map", "heatmap", "--run", run.Dir, "--index", "3", "--show", "offset")
 	v.clamp.SetChecked(true)
