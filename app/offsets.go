@@ -53,6 +53,8 @@ Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer
 
 Whole image: runs the net on the image at its own size instead of the training size.
 
+Dilation: measures each layer's effective dilation (the paper's table 2: the mean distance between a unit's adjacent sampling locations) on the run's test images and charts it against the digit's scale or the object's size.
+
 Epoch: replays the checkpoints; Export PNG writes the picture with its key; Export GIF writes the replay, one frame per epoch, as dcn replay does (the points, or the |Δp| heat map with its scale fixed over every frame).`
 )
 
@@ -83,6 +85,7 @@ type offsetsView struct {
 	clamp      *widget.Check
 	export     *widget.Button
 	gif        *widget.Button
+	dilation   *widget.Button
 	help       *widget.Button
 	caption    *widget.Label
 	hint       *widget.Label
@@ -113,8 +116,9 @@ type offsetsView struct {
 	lastEpoch  int
 	testN      int
 	seq        uint64
-	shown      *offsetResult // the last picture shown
-	syncing    bool          // the view is setting its own widgets
+	shown      *offsetResult   // the last picture shown
+	dil        *dilationDialog // the last dilation chart asked for
+	syncing    bool            // the view is setting its own widgets
 }
 
 func newOffsetsView(u *UI) *offsetsView {
@@ -149,6 +153,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
 	v.gif = widget.NewButtonWithIcon("Export GIF…", theme.MediaVideoIcon(), v.showGIFExport)
+	v.dilation = widget.NewButtonWithIcon("Dilation…", theme.GridIcon(), v.showDilation)
 	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
 		text := widget.NewLabel(offsetsHelp)
 		text.Wrapping = fyne.TextWrapWord
@@ -192,7 +197,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
-		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap), v.runLabel),
+		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap, v.dilation), v.runLabel),
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), container.NewHBox(v.gif, v.export)),
@@ -453,6 +458,7 @@ func (v *offsetsView) syncControls() {
 		v.runLabel.SetText("none yet: train one, or open a run folder")
 	}
 	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+	setEnabled(v.dilation, !v.capture && (v.runDir != "" || v.sessRun != nil))
 	setEnabled(v.model, len(v.models) > 1)
 
 	file := v.source.Selected == srcFile

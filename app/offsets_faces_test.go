@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/test"
 )
 
 // buildDCN builds the dcn command for a test, or skips it without Go.
@@ -91,4 +94,31 @@ func TestBothFacesDrawTheSameOffsets(t *testing.T) {
 	v.useCapture(toyCapture)
 	waitShown(h, "the capture", func(r *offsetResult) bool { return r.scene != nil && r.scene.cap != nil })
 	same("a capture's points", "offsets", "--capture", toyCapture, "--depth", "3")
+}
+
+// TestOffsetsDilationChart: the view's Dilation… button measures the run
+// it shows, with a busy sign until the chart (dcn dilation's) arrives.
+func TestOffsetsDilationChart(t *testing.T) {
+	run, _ := tinyRun(t)
+	h, v := offsetsHarness(t)
+	if !v.dilation.Disabled() {
+		t.Error("Dilation… is enabled without a run")
+	}
+	v.useRunDir(run.Dir)
+	waitShown(h, "the overlay", hasScene)
+	if v.dilation.Disabled() {
+		t.Fatal("Dilation… is disabled with a run")
+	}
+	test.Tap(v.dilation)
+	dd := v.dil
+	if dd == nil || !dd.busy.Visible() || !dd.save.Disabled() {
+		t.Fatal("no busy dialog while the dilation is measured")
+	}
+	h.waitFor("the dilation chart", flowTimeout, func() bool { return dd.chart != nil || strings.HasPrefix(dd.text.Text, "Cannot") })
+	if dd.chart == nil || dd.busy.Visible() || dd.save.Disabled() || dd.img.Image == nil {
+		t.Fatalf("dilation dialog: %q, busy %v", dd.text.Text, dd.busy.Visible())
+	}
+	if b := dd.chart.Bounds(); b.Dx() != dilationW || b.Dy() != dilationH {
+		t.Errorf("chart %v, want %d×%d", b, dilationW, dilationH)
+	}
 }
