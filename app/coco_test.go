@@ -482,7 +482,8 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	}
 	h2 := newHarness(t, t.TempDir())
 	h2.u.tabs.SelectIndex(2)
-	h2.u.offsets.photoRun = s.RunDir // the test crops, not a photo
+	// The test crops, not a photo.
+	h2.u.app.Preferences().SetString(offsetsPrefKey("coco", "source"), srcTest)
 	h2.u.offsets.useRunDir(s.RunDir)
 	h2.waitFor("a progress message", flowTimeout, func() bool { return h2.u.offsets.progressText != "" })
 	h2.capture("coco-offsets-building")

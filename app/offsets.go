@@ -122,7 +122,11 @@ type offsetsView struct {
 	view       viz.Viewport // the part of the photo shown; empty: all
 	coco       bool         // the run shown is a COCO run
 	photoN     int
-	photoRun   string // the run whose source was set to Photo by default
+	// ds is the data set whose choices the view shows and remembers
+	// ("mnist" or "coco"; "" before a run); prefModel and prefLayer are
+	// its remembered model and layer, chosen once the run's are known.
+	ds, prefModel, prefLayer string
+	loadingPrefs             bool
 	// busyDelay is how long a request may take before the busy sign shows.
 	busyDelay time.Duration
 	hasPick   bool
@@ -248,11 +252,13 @@ func (v *offsetsView) request() {
 	}
 }
 
-// send asks the worker for the view as chosen now.
+// send asks the worker for the view as chosen now, and remembers the
+// choices.
 func (v *offsetsView) send() {
 	if v.u.closed {
 		return
 	}
+	v.savePrefs()
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
@@ -357,6 +363,9 @@ func (v *offsetsView) setModels(models []string) {
 	sel := v.model.Selected
 	v.model.SetOptions(v.models)
 	switch {
+	case slices.Contains(v.models, v.prefModel):
+		v.model.SetSelected(v.prefModel)
+		v.prefModel = ""
 	case slices.Contains(v.models, sel):
 		v.model.SetSelected(sel)
 	case len(v.models) > 0:
@@ -423,10 +432,19 @@ func (v *offsetsView) show(r *offsetResult) {
 			if !slices.Equal(v.layer.Options, r.layers) {
 				v.layer.SetOptions(r.layers)
 			}
+			// The remembered layer, once the model's layers are known.
+			relayer := slices.Contains(r.layers, v.prefLayer) && v.layer.Selected != v.prefLayer
+			if relayer {
+				v.layer.SetSelected(v.prefLayer)
+			}
+			v.prefLayer = ""
 			if !slices.Contains(r.layers, v.layer.Selected) {
 				v.layer.SetSelected(r.layers[len(r.layers)-1])
 			}
 			v.syncing = false
+			if relayer {
+				defer v.request()
+			}
 		}
 		if v.runDir != "" && r.lastEpoch > 0 {
 			v.lastEpoch = r.lastEpoch
@@ -436,8 +454,14 @@ func (v *offsetsView) show(r *offsetResult) {
 		}
 		v.showPhotoInfo(r)
 		v.syncControls()
-		if v.photoDefault(r) {
-			return
+		if r.models != nil && !r.req.capture {
+			ds := "mnist"
+			if r.coco {
+				ds = "coco"
+			}
+			if v.useDataset(ds) {
+				return
+			}
 		}
 	}
 	v.shown = r

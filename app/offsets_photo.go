@@ -161,6 +161,13 @@ func (w *offsetsWorker) photoInputFor(req offsetRequest) (*sceneInput, failure, 
 		if err != nil {
 			return nil, failNone, err
 		}
+		// An object as large as the photo would shrink it below one crop:
+		// take the largest object size that leaves a crop's worth.
+		b := img.Bounds()
+		if least := float64(w.run.Config.COCO.Size) / float64(min(b.Dx(), b.Dy())); factor < least {
+			factor = least
+			side = float64(w.run.Config.COCO.Size) / (factor * (1 + 2*cropset.DefaultContext))
+		}
 		if p.scaled, err = inspect.PrepareScaled(w.run, img, factor); err != nil {
 			return nil, failNone, fmt.Errorf("%s: %w", base, err)
 		}

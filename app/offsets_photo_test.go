@@ -200,3 +200,51 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 		t.Errorf("factor %v for 60 px objects, want %v", r.scene.photo.scaled.Factor, want)
 	}
 }
+
+// TestOffsetsRemembersChoicesPerDataset: the view's choices are kept per
+// data set in the preferences: a COCO run starts on its own (a photo in
+// context), an MNIST run gets back its own, and a new window brings them
+// back.
+func TestOffsetsRemembersChoicesPerDataset(t *testing.T) {
+	mnist, _ := tinyRun(t)
+	cocoRun := tinyCOCORun(t)
+	h, v := offsetsHarness(t)
+	v.useRunDir(mnist.Dir)
+	waitShown(h, "the MNIST run", hasScene)
+	v.index.SetText("3")
+	v.read.SetSelected(readRounded)
+	v.mode.SetSelected(modeOffset)
+	v.clamp.SetChecked(true)
+	waitShown(h, "the clamped heat map", func(r *offsetResult) bool { return r.scene != nil && r.req.clamp && r.req.test == 3 })
+
+	v.useRunDir(cocoRun.Dir)
+	r := waitShown(h, "the COCO run", func(r *offsetResult) bool { return r.scene != nil && r.req.photo })
+	if v.mode.Selected != modePoints || v.clamp.Checked || v.read.Selected != readBilinear || r.scene.Context == nil {
+		t.Errorf("a COCO run after the MNIST one: mode %q, clamp %v, read %q; want COCO's defaults", v.mode.Selected, v.clamp.Checked, v.read.Selected)
+	}
+	v.weight.SetSelected(weightAlpha)
+	v.whole.SetChecked(true)
+	waitShown(h, "the whole photo", func(r *offsetResult) bool { return r.scene != nil && r.req.whole })
+
+	v.useRunDir(mnist.Dir)
+	r = waitShown(h, "the MNIST run again", func(r *offsetResult) bool { return r.scene != nil && r.req.dir == mnist.Dir })
+	if v.mode.Selected != modeOffset || !v.clamp.Checked || v.read.Selected != readRounded || r.req.test != 3 ||
+		v.weight.Selected != weightSize || v.whole.Checked || v.source.Selected != srcTest {
+		t.Errorf("MNIST's choices back: mode %q, clamp %v, read %q, test %d, weight %q, whole %v, source %q",
+			v.mode.Selected, v.clamp.Checked, v.read.Selected, r.req.test, v.weight.Selected, v.whole.Checked, v.source.Selected)
+	}
+
+	// Another launch: the preferences bring them back.
+	h2, v2 := offsetsHarness(t)
+	for _, k := range []string{"mode", "clamp", "read", "test", "source", "weight", "whole"} {
+		for _, ds := range []string{"mnist", "coco"} {
+			key := offsetsPrefKey(ds, k)
+			h2.u.app.Preferences().SetString(key, h.u.app.Preferences().String(key))
+		}
+	}
+	v2.useRunDir(cocoRun.Dir)
+	waitShown(h2, "the COCO run in a new window", func(r *offsetResult) bool { return r.scene != nil && r.req.photo && r.req.whole })
+	if v2.weight.Selected != weightAlpha || !v2.whole.Checked {
+		t.Errorf("a new window: weight %q, whole %v; want COCO's remembered alpha and whole", v2.weight.Selected, v2.whole.Checked)
+	}
+}

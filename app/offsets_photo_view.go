@@ -98,29 +98,6 @@ func (v *offsetsView) showPhotoInfo(r *offsetResult) {
 	}
 }
 
-// photoDefault makes the in-context photo the source the first time a
-// COCO run is shown, and asks for it; it reports whether it did.
-func (v *offsetsView) photoDefault(r *offsetResult) bool {
-	run := v.runDir
-	if run == "" {
-		run = v.sessDir
-	}
-	if !r.coco || run == "" || v.photoRun == run || v.capture {
-		return false
-	}
-	v.photoRun = run
-	if v.source.Selected == srcPhoto {
-		return false
-	}
-	v.syncing = true
-	v.source.SetSelected(srcPhoto)
-	v.syncing = false
-	v.hasPick, v.view, v.objectSel = false, viz.Viewport{}, -1
-	v.syncControls()
-	v.request()
-	return true
-}
-
 // setBusy shows or hides the busy sign; busy greys the picture still
 // shown, so that it is not taken for the answer to the new choice.
 func (v *offsetsView) setBusy(busy bool) {
