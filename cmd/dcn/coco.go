@@ -201,7 +201,10 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	bar := newBar(stderr, "images")
 	opt := cropset.Options{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
 		ValFraction: zeroAsNone(*val), TestFraction: zeroAsNone(*test), Seed: *seed, Norm: n,
-		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update}
+		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update,
+		Waiting: func(holder string) {
+			fmt.Fprintf(stderr, "waiting: %s is being built by %s (Ctrl+C stops waiting)\n", *cache, holder)
+		}}
 	start := time.Now()
 	c, err := cropset.Build(ctx, *ann, *images, opt)
 	bar.done()

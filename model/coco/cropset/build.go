@@ -103,6 +103,9 @@ type Options struct {
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// Waiting, if set, is called once when another process is building the same cache (see lock.go), with who
+	// that is ("pid 1234, dcn, since 2026-12-04 17:40:56"); Build waits for it to finish, then reads the cache.
+	Waiting func(holder string)
 	// Progress, if set, is called after each image decoded (those with boxes of the chosen categories) with the
 	// images done and the total, one call at a time.
 	Progress func(done, total int)
@@ -272,6 +275,20 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 			c.Cache = "hit"
 			return c, c.makeSets(opt.Norm)
 		}
+		lock, lerr := lockBuild(ctx, path, opt.Waiting)
+		if lerr != nil && !errors.Is(lerr, errNotWritable) {
+			return nil, lerr
+		}
+		if lerr == nil {
+			defer lock.release()
+			// Another process may have finished this very cache while we waited for its lock.
+			if c, err2 := openCache(path, &key, true); err2 == nil {
+				c.Cache = "hit (built by another process meanwhile)"
+				return c, c.makeSets(opt.Norm)
+			} else {
+				err = err2
+			}
+		}
 		if err := isCropFile(path); err != nil {
 			return nil, fmt.Errorf("coco: --cache: %w", err)
 		}
@@ -407,6 +424,7 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	}
 	// Each worker holds one decoded image and its crops; the crops go straight to their place in the file.
 	bufs := make(chan []uint8, workers)
+	resizers := sync.Pool{New: func() any { return new(resizer) }}
 	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
 		i := todo[k]
 		j := &p.jobs[i]
@@ -424,9 +442,11 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 				buf = make([]uint8, len(j.anns)*sample)
 			}
 			buf = buf[:len(j.anns)*sample]
+			rs := resizers.Get().(*resizer)
 			for n, a := range j.anns {
-				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
+				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size, rs)
 			}
+			resizers.Put(rs)
 			if _, werr := part.f.WriteAt(buf, prefixLen+int64(j.slot)*int64(sample)); werr != nil {
 				part.fail(werr)
 				return
