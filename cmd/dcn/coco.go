@@ -178,6 +178,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seed := fs.Uint64("seed", 1, "seed of the split")
 	norm := fs.String("norm", "imagenet", "normalisation: imagenet or dataset (the training crops' own mean and std)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	verify := fs.Bool("verify", false, "read the whole cache to check its checksums (training checks each block when it first reads it); a corrupt cache is built again")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	bar := newBar(stderr, "images")
 	opt := cropset.Options{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
 		ValFraction: zeroAsNone(*val), TestFraction: zeroAsNone(*test), Seed: *seed, Norm: n,
-		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update,
+		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update, Verify: *verify,
 		Waiting: func(holder string) {
 			fmt.Fprintf(stderr, "waiting: %s is being built by %s (Ctrl+C stops waiting)\n", *cache, holder)
 		}}

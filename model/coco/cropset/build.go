@@ -103,6 +103,10 @@ type Options struct {
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// Verify, on a cache hit, reads the whole cache to check every block's CRC before returning, and builds the
+	// cache again if one fails. Without it, Build reads only the cache's trailer and each block is checked when
+	// training first reads it (a corrupt block then stops the training that reaches it, naming the file).
+	Verify bool
 	// Waiting, if set, is called once when another process is building the same cache (see lock.go), with who
 	// that is ("pid 1234, dcn, since 2026-12-04 17:40:56"); Build waits for it to finish, then reads the cache.
 	Waiting func(holder string)
@@ -211,6 +215,21 @@ type Crops struct {
 	labels [3][]uint8
 	src    io.ReaderAt
 	file   *os.File
+	// checked is src when the crops come from an existing cache file, whose blocks are checked as they are read.
+	checked *checkedFile
+}
+
+// Verify reads the whole cache once and checks every block of crops not yet checked (reads check the blocks they
+// touch anyway; this finds a corrupt block before training reaches it). A set just built needs no check: its crops
+// were written by this process.
+func (c *Crops) Verify(ctx context.Context) error {
+	if c.checked == nil {
+		return nil
+	}
+	if err := c.checked.checkAll(ctx); err != nil {
+		return fmt.Errorf("coco: crop cache: %w", err)
+	}
+	return nil
 }
 
 // Close closes the cache file; the sets must not be used afterwards.
@@ -270,7 +289,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 	status := ""
 	path := opt.CachePath
 	if path != "" {
-		c, err := openCache(path, &key, true)
+		c, err := openCache(path, &key, opt.Verify)
 		if err == nil {
 			c.Cache = "hit"
 			return c, c.makeSets(opt.Norm)
@@ -282,7 +301,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 		if lerr == nil {
 			defer lock.release()
 			// Another process may have finished this very cache while we waited for its lock.
-			if c, err2 := openCache(path, &key, true); err2 == nil {
+			if c, err2 := openCache(path, &key, opt.Verify); err2 == nil {
 				c.Cache = "hit (built by another process meanwhile)"
 				return c, c.makeSets(opt.Norm)
 			} else {
