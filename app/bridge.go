@@ -162,9 +162,7 @@ type bridge struct {
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
 
-	offMu     sync.Mutex
-	offLatest *offsetResult // the Offsets view's newest picture, not yet shown
-	offQueued bool          // a show of it is queued on the UI goroutine
+	offsets latest[*offsetResult] // the Offsets view's newest picture
 }
 
 func newBridge(u *UI, do func(func())) *bridge {
@@ -404,21 +402,7 @@ func (b *bridge) exported(files []string, dir string, err error) {
 // At most one show waits there, and it takes whatever picture is newest
 // when it runs, so a slow UI skips stale pictures instead of queueing them.
 func (b *bridge) showOffsets(v *offsetsView, r *offsetResult) {
-	b.offMu.Lock()
-	b.offLatest = r
-	queued := b.offQueued
-	b.offQueued = true
-	b.offMu.Unlock()
-	if queued {
-		return
-	}
-	b.do(func() {
-		b.offMu.Lock()
-		r := b.offLatest
-		b.offLatest, b.offQueued = nil, false
-		b.offMu.Unlock()
-		v.show(r)
-	})
+	b.offsets.post(b.do, r, v.show)
 }
 
 // offsetsProgress shows what the Offsets view's worker is busy with, on
@@ -459,6 +443,22 @@ func (l *latest[T]) post(do func(func()), v T, show func(T)) {
 		l.mu.Unlock()
 		show(v)
 	})
+}
+
+// waiting reports whether a hand-over is queued and has not yet taken the
+// newest value: a newer value than the one being handled is on its way.
+func (l *latest[T]) waiting() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queued
+}
+
+// peek returns the newest value posted and whether a hand-over of it is
+// still queued.
+func (l *latest[T]) peek() (T, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.v, l.queued
 }
 
 // downloadProgress hands a COCO download's progress to the UI goroutine;

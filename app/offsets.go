@@ -48,7 +48,7 @@ Offsets: Bilinear reads each deformable layer's offsets at a point's exact posit
 
 Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the DCNv2 masks along its path (how much that sample counts); None draws every dot alike.
 
-Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
+Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; "Clamp scale" runs the colours to the largest |Δp| the block allows instead (its bound ×√2), which shows how far the offsets are from it. Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
 
 Whole image: runs the net on the image at its own size instead of the training size.
 
@@ -79,6 +79,7 @@ type offsetsView struct {
 	mode       *widget.RadioGroup
 	read       *widget.Select
 	weight     *widget.Select
+	clamp      *widget.Check
 	export     *widget.Button
 	help       *widget.Button
 	caption    *widget.Label
@@ -143,6 +144,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.mode.Horizontal, v.mode.Required = true, true
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
+	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
 	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
 		text := widget.NewLabel(offsetsHelp)
@@ -191,7 +193,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.help), nil, v.hint),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		v.caption,
 	)
@@ -218,7 +220,8 @@ func (v *offsetsView) send() {
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
-		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture}
+		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture,
+		clamp: v.clamp.Checked}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -407,8 +410,8 @@ func (v *offsetsView) show(r *offsetResult) {
 		return
 	}
 	v.msg.Hide()
-	if r.scene.mode == modePoints && v.noCNN != (r.scene.grid == nil) {
-		v.noCNN = r.scene.grid == nil
+	if r.scene.mode == modePoints && v.noCNN != (r.scene.Grid == nil) {
+		v.noCNN = r.scene.Grid == nil
 		v.syncControls()
 	}
 	v.cnn.set(r.cnn)
@@ -478,6 +481,8 @@ func (v *offsetsView) syncControls() {
 	points := v.mode.Selected == modePoints
 	setEnabled(v.read, points)
 	setEnabled(v.weight, points)
+	// A capture has no clamp bound: its scale runs to the layer's largest.
+	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
 	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
 		v.cnn.Hidden = !showCNN
 		v.panels.Refresh() // lays the panels out again
@@ -659,9 +664,9 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 	}
 	var err error
 	if sc.cap != nil {
-		uy, ux, err = sc.cap.UnitAt(sc.layer, sc.depth, y, x)
+		uy, ux, err = sc.cap.UnitAt(sc.Layer, sc.Depth, y, x)
 	} else {
-		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.Layer, y, x)
 	}
 	return y, x, uy, ux, err == nil
 }
@@ -683,7 +688,7 @@ func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
 		return
 	}
 	if _, _, uy, ux, ok := v.unitAt(p, pos); ok {
-		v.hint.SetText(fmt.Sprintf("Unit (%d, %d) of %s under the pointer: click to choose it", uy, ux, v.shown.scene.layer))
+		v.hint.SetText(fmt.Sprintf("Unit (%d, %d) of %s under the pointer: click to choose it", uy, ux, v.shown.scene.Layer))
 	} else {
 		v.syncHint()
 	}
