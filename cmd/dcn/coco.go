@@ -19,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 const cocoUsage = `dcn coco: COCO data
@@ -306,9 +307,8 @@ type bar struct {
 	last     time.Time
 	lastTen  int64
 	lineOpen bool
-	// start and startDone are the time and count of the first update, from which the rate and ETA count.
-	start     time.Time
-	startDone int64
+	// rate counts from the first update, so that a resumed build's ETA is right.
+	rate metrics.Rate
 }
 
 func newBar(w io.Writer, unit string) *bar {
@@ -332,7 +332,7 @@ func (b *bar) setLabel(label string) {
 		fmt.Fprintln(b.w)
 		b.lineOpen = false
 	}
-	b.label, b.lastTen, b.last, b.start = label, -1, time.Time{}, time.Time{}
+	b.label, b.lastTen, b.last, b.rate = label, -1, time.Time{}, metrics.Rate{}
 }
 
 func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
@@ -340,10 +340,6 @@ func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
 func (b *bar) update64(done, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.start.IsZero() {
-		// The first call may report work done before (a resumed build): the rate counts from here.
-		b.start, b.startDone = time.Now(), done
-	}
 	final := total > 0 && done >= total
 	if b.tty {
 		if !final && time.Since(b.last) < 100*time.Millisecond {
@@ -377,9 +373,7 @@ func (b *bar) line(done, total int64) string {
 	fill = max(0, min(fill, width))
 	line := fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
 		done*100/total, humanCount(done, b.unit), humanCount(total, b.unit), b.unit)
-	if el := time.Since(b.start); done > b.startDone && el > time.Second && b.unit != "bytes" {
-		rate := float64(done-b.startDone) / el.Seconds()
-		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+	if rate, eta, ok := b.rate.Update(done, total, time.Now()); ok && b.unit != "bytes" {
 		line += fmt.Sprintf(" %.0f/s ETA %s", rate, eta.Round(time.Second))
 	}
 	return line
