@@ -2,10 +2,14 @@ package app
 
 import (
 	"bytes"
+	"image/gif"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/test"
 )
 
 // buildDCN builds the dcn command for a test, or skips it without Go.
@@ -60,6 +64,25 @@ func TestBothFacesDrawTheSameOffsets(t *testing.T) {
 		}
 	}
 	same("the points", "offsets", "--run", run.Dir, "--index", "3")
+
+	// The epoch replay: the window's Export GIF and dcn replay, one frame
+	// per epoch.
+	dir := t.TempDir()
+	appGIF, cliGIF := filepath.Join(dir, "app.gif"), filepath.Join(dir, "cli.gif")
+	v.exportGIF(waitShown(h, "the points", hasScene).scene, appGIF)
+	h.waitFor("the GIF export", flowTimeout, func() bool { return !v.gif.Disabled() })
+	if out, err := exec.Command(dcn, "replay", "--run", run.Dir, "--index", "3", "--scale", "16", "--out", cliGIF).CombinedOutput(); err != nil {
+		t.Fatalf("dcn replay: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(appGIF)
+	c, _ := os.ReadFile(cliGIF)
+	if len(a) == 0 || !bytes.Equal(a, c) {
+		t.Errorf("the window's GIF (%d bytes) and dcn replay's (%d bytes) differ", len(a), len(c))
+	}
+	all, err := gif.DecodeAll(bytes.NewReader(a))
+	if err != nil || len(all.Image) != 2 {
+		t.Errorf("the window's GIF: %v, want one frame per epoch (2)", err)
+	}
 	v.mode.SetSelected(modeOffset)
 	same("the |Δp| heat map", "heatmap", "--run", run.Dir, "--index", "3", "--show", "offset")
 	v.clamp.SetChecked(true)
@@ -71,4 +94,31 @@ func TestBothFacesDrawTheSameOffsets(t *testing.T) {
 	v.useCapture(toyCapture)
 	waitShown(h, "the capture", func(r *offsetResult) bool { return r.scene != nil && r.scene.cap != nil })
 	same("a capture's points", "offsets", "--capture", toyCapture, "--depth", "3")
+}
+
+// TestOffsetsDilationChart: the view's Dilation… button measures the run
+// it shows, with a busy sign until the chart (dcn dilation's) arrives.
+func TestOffsetsDilationChart(t *testing.T) {
+	run, _ := tinyRun(t)
+	h, v := offsetsHarness(t)
+	if !v.dilation.Disabled() {
+		t.Error("Dilation… is enabled without a run")
+	}
+	v.useRunDir(run.Dir)
+	waitShown(h, "the overlay", hasScene)
+	if v.dilation.Disabled() {
+		t.Fatal("Dilation… is disabled with a run")
+	}
+	test.Tap(v.dilation)
+	dd := v.dil
+	if dd == nil || !dd.busy.Visible() || !dd.save.Disabled() {
+		t.Fatal("no busy dialog while the dilation is measured")
+	}
+	h.waitFor("the dilation chart", flowTimeout, func() bool { return dd.chart != nil || strings.HasPrefix(dd.text.Text, "Cannot") })
+	if dd.chart == nil || dd.busy.Visible() || dd.save.Disabled() || dd.img.Image == nil {
+		t.Fatalf("dilation dialog: %q, busy %v", dd.text.Text, dd.busy.Visible())
+	}
+	if b := dd.chart.Bounds(); b.Dx() != dilationW || b.Dy() != dilationH {
+		t.Errorf("chart %v, want %d×%d", b, dilationW, dilationH)
+	}
 }

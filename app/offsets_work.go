@@ -142,6 +142,10 @@ type offsetScene struct {
 	live        bool                // fields from the session's memory rather than a checkpoint
 	// cap is the capture file the scene comes from (nil for a run).
 	cap *torchfile.Capture
+	// run and input are the run and the prepared image, for the epoch
+	// replay's GIF (nil for a capture).
+	run   *rundir.Run
+	input *inspect.Input
 }
 
 // vizShow maps the view's mode to what the scene shows.
@@ -408,7 +412,8 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	sh := input.in.X.Shape()
 	in := [2]int{sh[2], sh[3]}
-	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: input.name, geom: geom.Layers, live: live}
+	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: input.name, geom: geom.Layers, live: live,
+		run: w.run, input: input.in}
 	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: input.in.Picture, Label: input.label,
 		Predict: inspect.ClassName(classes, s.predict), Model: name, Layer: layer, Epoch: epoch, Epochs: last,
 		WeightBy: req.weight, Field: s.fields[layer], Tap: -1, DCNv1: w.run.Config.DCNv1}

@@ -243,6 +243,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	unit := fs.String("unit", "", "activation unit Y,X (default: the centre)")
 	sweep := fs.Bool("sweep", false, "MNIST: one frame per scale 0.5 → 1.5 of the digit, at --epoch, instead of one per epoch")
 	delay := fs.Int("delay", 70, "hundredths of a second per frame")
+	compare := fs.Bool("compare", true, "with --what offsets: draw the plain CNN's regular grid beside the points when the run has a cnn")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -284,7 +285,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		label = inspect.TestLabel(run.Config.Data == "coco", f.index, l, run.Classes())
 	}
-	o := replay.Options{Model: f.model, Layer: f.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label}
+	o := replay.Options{Model: f.model, Layer: f.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label, Grid: *compare}
 	if *what == "heatmap" {
 		o.Show = viz.ShowOffset
 	}
