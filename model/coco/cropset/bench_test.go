@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
 )
 
 // benchJobs returns coco128's crop jobs with the default options and each job's JPEG bytes, read once so that the
@@ -47,8 +49,9 @@ func perImage(b *testing.B, n int, cpu0 float64) {
 }
 
 // BenchmarkCOCOBuildImage splits the per-image work of a build (one op: every image of coco128 that has crops, 128
-// images and 282 crops; the figures per image are ns/op ÷ images): JPEG decode alone, cropping and resampling
-// alone (from decoded images), and both.
+// images and 282 crops; the figures per image are ns/op ÷ images): JPEG decode alone (image/jpeg, the whole photo),
+// decode of the crops' regions alone (internal/jpeg), cropping and resampling alone (from decoded images), and what
+// the build does (regions, then crops).
 func BenchmarkCOCOBuildImage(b *testing.B) {
 	jobs, files, opt := benchJobs(b)
 	sample := 3 * opt.Size * opt.Size
@@ -61,8 +64,12 @@ func BenchmarkCOCOBuildImage(b *testing.B) {
 		decoded[i] = m
 	}
 	crops := 0
-	for _, j := range jobs {
+	rects := make([][]image.Rectangle, len(jobs))
+	for i, j := range jobs {
 		crops += len(j.anns)
+		for _, a := range j.anns {
+			rects[i] = append(rects[i], cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context))
+		}
 	}
 	buf := make([]uint8, sample*64)
 	rs := new(resizer)
@@ -85,6 +92,18 @@ func BenchmarkCOCOBuildImage(b *testing.B) {
 		}
 		perImage(b, len(jobs), cpu0)
 	})
+	b.Run("decode-regions", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu0 := cpuSeconds()
+		for b.Loop() {
+			for i := range jobs {
+				if _, err := jpeg.DecodeRegions(bytes.NewReader(files[i]), rects[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perImage(b, len(jobs), cpu0)
+	})
 	b.Run("crop", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuSeconds()
@@ -95,12 +114,13 @@ func BenchmarkCOCOBuildImage(b *testing.B) {
 		}
 		perImage(b, len(jobs), cpu0)
 	})
+	// What the build does with each photo: decode the crops' regions, then cut and resample the crops.
 	b.Run("both", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuSeconds()
 		for b.Loop() {
 			for i := range jobs {
-				m, _, err := image.Decode(bytes.NewReader(files[i]))
+				m, err := jpeg.DecodeRegions(bytes.NewReader(files[i]), rects[i])
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -447,7 +448,11 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
 		i := todo[k]
 		j := &p.jobs[i]
-		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
+		rects := make([]image.Rectangle, len(j.anns))
+		for n, a := range j.anns {
+			rects[n] = cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context)
+		}
+		img, reason := coco.DecodeImageRegions(roots[j.file], j.image, opt.MaxPixels, rects)
 		code := uint8(0)
 		if reason != "" {
 			code = reasonCode(reason)
@@ -462,8 +467,8 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 			}
 			buf = buf[:len(j.anns)*sample]
 			rs := resizers.Get().(*resizer)
-			for n, a := range j.anns {
-				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size, rs)
+			for n, rect := range rects {
+				cropInto(buf[n*sample:(n+1)*sample], img, rect, opt.Size, rs)
 			}
 			resizers.Put(rs)
 			if _, werr := part.f.WriteAt(buf, prefixLen+int64(j.slot)*int64(sample)); werr != nil {
