@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -246,5 +247,28 @@ func TestOffsetsRemembersChoicesPerDataset(t *testing.T) {
 	waitShown(h2, "the COCO run in a new window", func(r *offsetResult) bool { return r.scene != nil && r.req.photo && r.req.whole })
 	if v2.weight.Selected != weightAlpha || !v2.whole.Checked {
 		t.Errorf("a new window: weight %q, whole %v; want COCO's remembered alpha and whole", v2.weight.Selected, v2.whole.Checked)
+	}
+}
+
+// TestBoxAt: a click chooses the smallest box under it, in COCO's frame
+// (pixel i spans [i, i+1)), on hand-built boxes.
+func TestBoxAt(t *testing.T) {
+	boxes := []coco.Box{{X: 0, Y: 0, W: 100, H: 80}, {X: 20, Y: 10, W: 30, H: 30}, {X: 60, Y: 50, W: 10, H: 10}}
+	for _, tc := range []struct {
+		y, x float64
+		want int
+	}{
+		{5, 5, 0},    // only the large box
+		{20, 30, 1},  // nested: the smaller box
+		{10, 20, 1},  // its top-left corner is inside
+		{40, 50, 0},  // its far edges are outside
+		{55, 65, 2},  // the small box
+		{80, 50, -1}, // below every box
+		{-1, 10, -1}, // above the photo
+		{59.9, 69.9, 2},
+	} {
+		if got := boxAt(boxes, tc.y, tc.x); got != tc.want {
+			t.Errorf("boxAt(%v, %v) = %d, want %d", tc.y, tc.x, got, tc.want)
+		}
 	}
 }
