@@ -162,9 +162,7 @@ type bridge struct {
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
 
-	offMu     sync.Mutex
-	offLatest *offsetResult // the Offsets view's newest picture, not yet shown
-	offQueued bool          // a show of it is queued on the UI goroutine
+	offsets latest[*offsetResult] // the Offsets view's newest picture, not yet shown
 }
 
 func newBridge(u *UI, do func(func())) *bridge {
@@ -404,21 +402,7 @@ func (b *bridge) exported(files []string, dir string, err error) {
 // At most one show waits there, and it takes whatever picture is newest
 // when it runs, so a slow UI skips stale pictures instead of queueing them.
 func (b *bridge) showOffsets(v *offsetsView, r *offsetResult) {
-	b.offMu.Lock()
-	b.offLatest = r
-	queued := b.offQueued
-	b.offQueued = true
-	b.offMu.Unlock()
-	if queued {
-		return
-	}
-	b.do(func() {
-		b.offMu.Lock()
-		r := b.offLatest
-		b.offLatest, b.offQueued = nil, false
-		b.offMu.Unlock()
-		v.show(r)
-	})
+	b.offsets.post(b.do, r, v.show)
 }
 
 // offsetsProgress shows what the Offsets view's worker is busy with, on
@@ -432,43 +416,14 @@ func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, 
 	b.do(func() { v.exportEnded(path, size, err) })
 }
 
-// latest hands the newest of a stream of values to the UI goroutine: at
-// most one hand-over waits there, and it takes the value that is newest
-// when it runs, so a fast producer never builds a backlog.
-type latest[T any] struct {
-	mu     sync.Mutex
-	v      T
-	queued bool
-}
-
-// post records v and, unless a hand-over is already queued, queues one
-// with do that calls show with the newest value.
-func (l *latest[T]) post(do func(func()), v T, show func(T)) {
-	l.mu.Lock()
-	l.v = v
-	queued := l.queued
-	l.queued = true
-	l.mu.Unlock()
-	if queued {
-		return
-	}
-	do(func() {
-		l.mu.Lock()
-		v := l.v
-		l.queued = false
-		l.mu.Unlock()
-		show(v)
-	})
-}
-
 // downloadProgress hands a COCO download's progress to the UI goroutine;
 // the fetcher calls it for every chunk, and only the newest is shown.
-func (b *bridge) downloadProgress(d *download, p fetchProgress) {
-	d.progress.post(b.do, p, func(p fetchProgress) { b.ui.showDownload(d, p) })
+func (b *bridge) downloadProgress(f *downloader, d *download, p fetchProgress) {
+	d.progress.post(b.do, p, func(p fetchProgress) { f.showProgress(d, p) })
 }
 
 // downloadEnded reports a finished (or failed, or stopped) COCO download
 // on the UI goroutine, after any progress still queued.
-func (b *bridge) downloadEnded(d *download, err error) {
-	b.do(func() { b.ui.downloadEnded(d, err) })
+func (b *bridge) downloadEnded(f *downloader, d *download, err error) {
+	b.do(func() { f.ended(d, err) })
 }

@@ -14,7 +14,7 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	c := h.w.Content()
 	for _, ds := range []string{dataMNIST, dataCOCO} {
-		h.u.form.dataset.SetSelected(ds)
+		h.u.train.form.dataset.SetSelected(ds)
 		for i := range h.u.tabs.Items {
 			h.u.tabs.SelectIndex(i)
 			ms := c.MinSize()
@@ -23,15 +23,29 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 			}
 		}
 	}
-	h.u.form.dataset.SetSelected(dataMNIST)
+	h.u.train.form.dataset.SetSelected(dataMNIST)
 	h.u.apply(sampleSnapshot("/runs/demo"))
 	h.u.tabs.SelectIndex(0)
 	for _, sz := range []fyne.Size{{Width: 1024, Height: 640}, {Width: 1366, Height: 768}, {Width: 1920, Height: 1080}} {
 		h.w.Resize(sz)
 		// At every size the settings panel is wide enough for the form:
 		// it needs no sideways scrolling.
-		if got, want := h.u.left.Size().Width, h.u.form.box.MinSize().Width; got < want {
+		if got, want := h.u.train.left.Size().Width, h.u.train.form.box.MinSize().Width; got < want {
 			t.Errorf("at %v the settings panel is %.0f px wide, the form needs %.0f", sz, got, want)
+		}
+		// The Curves controls wrap rather than run past the tab (the Export
+		// buttons were cut at 1024 px), and the figures start below them.
+		root := h.u.curves.root
+		objs := root.Objects
+		grid := objs[len(objs)-1]
+		for _, o := range objs[:len(objs)-1] {
+			if right := o.Position().X + o.Size().Width; right > root.Size().Width+0.5 || o.Size().Width < o.MinSize().Width {
+				t.Errorf("at %v a Curves control ends at %.0f px of %.0f (width %.0f, needs %.0f)", sz, right,
+					root.Size().Width, o.Size().Width, o.MinSize().Width)
+			}
+			if bottom := o.Position().Y + o.Size().Height; bottom > grid.Position().Y {
+				t.Errorf("at %v a Curves control ends at y %.0f, below the figures' top %.0f", sz, bottom, grid.Position().Y)
+			}
 		}
 		h.settle()
 		h.capture(fmt.Sprintf("layout-%.0fx%.0f", sz.Width, sz.Height))

@@ -506,9 +506,7 @@ func TestOffsetsCoalesces(t *testing.T) {
 		if n := h.q.len(); n > 1 {
 			t.Fatalf("%d functions queued for the UI goroutine, want at most 1", n)
 		}
-		b.offMu.Lock()
-		r := b.offLatest
-		b.offMu.Unlock()
+		r, _ := b.offsets.peek()
 		if r != nil && r.req.seq == last {
 			break
 		}

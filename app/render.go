@@ -125,14 +125,14 @@ type renderer struct {
 	shown map[*plotView]renderKey  // what each view last received
 	zoom  map[*plotView]zoomLimits // each zoomed view's axis limits
 
-	kick chan struct{}
+	wake latest[struct{}] // a redraw may be due
 	stop chan struct{}
 	done chan struct{}
 }
 
 func newRenderer(b *bridge) *renderer {
 	return &renderer{b: b, want: map[*plotView]renderKey{}, shown: map[*plotView]renderKey{},
-		zoom: map[*plotView]zoomLimits{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		zoom: map[*plotView]zoomLimits{}, stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *renderer) add(v *plotView) {
@@ -141,12 +141,8 @@ func (r *renderer) add(v *plotView) {
 	r.views = append(r.views, v)
 }
 
-func (r *renderer) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
-}
+// poke wakes the renderer's goroutine; wake-ups coalesce.
+func (r *renderer) poke() { r.wake.put(struct{}{}) }
 
 // resized records a view's size in pixels.
 func (r *renderer) resized(v *plotView, px image.Point, dpi float64) {
@@ -262,7 +258,8 @@ func (r *renderer) run() {
 		select {
 		case <-r.stop:
 			return
-		case <-r.kick:
+		case <-r.wake.ready():
+			r.wake.take()
 		}
 		for {
 			v, k, in := r.next()

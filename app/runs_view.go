@@ -154,7 +154,7 @@ func runState(ri rundir.RunInfo) (string, widget.Importance) {
 
 // refresh lists the runs folder again, keeping the selected run selected.
 func (v *runsView) refresh() {
-	root := strings.TrimSpace(v.u.form.runsDir.Text)
+	root := strings.TrimSpace(v.u.train.form.runsDir.Text)
 	v.folder.SetText(root)
 	var selDir string
 	if v.sel >= 0 && v.sel < len(v.runs) {
