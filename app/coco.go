@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/coco/fetch"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/regular"
 )
 
@@ -208,30 +209,39 @@ func checkInstances(path string) error {
 	return nil
 }
 
+// placementChoice is the models the form's placement p trains (the
+// engine's ModelChoice, as dcn's --model and --deform fill it): the CNN and
+// the deformable pair at p, or at each placement for "all three".
+func placementChoice(p string) experiment.ModelChoice {
+	if p == placeAll {
+		p = ""
+	}
+	return experiment.PlacementChoice(p)
+}
+
 // cocoModels returns the models of a COCO run with the deformable pair at
 // placement p ("all three": one net per placement).
 func cocoModels(p string) []string {
-	if p == placeAll {
-		return []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
+	models, err := placementChoice(p).Models()
+	if err != nil {
+		// The form's select offers only the seed's placements; anything
+		// else (none chosen) trains the default one.
+		models, _ = placementChoice(placeMiddle).Models()
 	}
-	return []string{"cnn", "dcnn-" + p}
+	return models
 }
 
-// placementOf is the placement choice that trains models.
+// placementOf is the placement choice that trains models; the middle one
+// (the form's default) for models no placement trains.
 func placementOf(models []string) string {
-	var ps []string
-	for _, m := range models {
-		if p, ok := strings.CutPrefix(m, "dcnn-"); ok {
-			ps = append(ps, p)
-		}
-	}
-	if len(ps) == 1 {
-		return ps[0]
-	}
-	if len(ps) > 1 {
+	p, err := experiment.PlacementOf(models)
+	switch {
+	case err != nil:
+		return placeMiddle
+	case p == "":
 		return placeAll
 	}
-	return placeMiddle
+	return p
 }
 
 // useCOCODir shows the COCO folder dir in the form; a folder it can use is

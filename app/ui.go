@@ -5,14 +5,19 @@
 // and confusion matrices, an Offsets view of the learned sampling locations
 // over an image, and figure export.
 //
-// Training runs in background goroutines (rundir.Session); bridge.go is the
-// one place where their events reach the widgets. The package never imports
+// Each tab is a view type that owns its widgets (trainView, curvesView,
+// resultsView, offsetsView, runsView; the COCO download is a downloader);
+// UI wires them to the session and to each other. Training runs in
+// background goroutines (rundir.Session); bridge.go is the one place where
+// their events reach the widgets, and latest[T] the one way of handing
+// over only the newest of a stream of values. The package never imports
 // Fyne's app package (the GL driver), so its tests run with Fyne's test
 // driver and no display; cmd/deformscope creates the real app.
 package app
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +38,12 @@ type Options struct {
 	// Size is the window's size at launch; zero for 1360×860 (the window
 	// works from 1024×640 up).
 	Size fyne.Size
+	// Script, when not nil, drives the window once it shows (see
+	// ParseScript), for the end-to-end test: what it does goes to
+	// ScriptOut, and its shot steps wait for a line on ScriptIn.
+	Script    []ScriptStep
+	ScriptOut io.Writer
+	ScriptIn  io.Reader
 }
 
 // Preference keys.
@@ -102,9 +113,14 @@ func Run(a fyne.App, opts Options) {
 	w.Resize(size)
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
-	if opts.Demo {
-		a.Lifecycle().SetOnStarted(u.StartDemo)
-	}
+	a.Lifecycle().SetOnStarted(func() {
+		if opts.Demo {
+			u.StartDemo()
+		}
+		if opts.Script != nil {
+			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
+		}
+	})
 	w.ShowAndRun()
 	u.Close()
 }
