@@ -25,6 +25,13 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 			if ms.Width > 1024 || ms.Height > 640 {
 				t.Errorf("%s, %s tab: minimum size %v, more than 1024×640", ds, h.u.tabs.Items[i].Text, ms)
 			}
+			// Before any run the figures say what they will show: a long
+			// message held the Curves tab wider than 1024 px for COCO.
+			h.w.Resize(fyne.NewSize(1024, 640))
+			h.settle()
+			for _, c := range clipped(h.w) {
+				t.Errorf("at 1024×640 before a run, %s, %s tab: %s", ds, h.u.tabs.Items[i].Text, c)
+			}
 		}
 	}
 	h.u.train.form.dataset.SetSelected(dataMNIST)
@@ -57,6 +64,7 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 			h.u.train.form.dataset.SetSelected(ds)
 			for i := range h.u.tabs.Items {
 				h.u.tabs.SelectIndex(i)
+				h.settle() // the figures' messages (COCO's "MNIST runs only") are in
 				for _, c := range clipped(h.w) {
 					t.Errorf("at %v, %s, %s tab: %s", sz, ds, h.u.tabs.Items[i].Text, c)
 				}

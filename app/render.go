@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/viz"
@@ -39,6 +40,7 @@ func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
 	v.img.SetMinSize(minSize)
 	v.msg.Alignment = fyne.TextAlignCenter
 	v.msg.Importance = widget.LowImportance
+	v.msg.Wrapping = fyne.TextWrapWord
 	v.ExtendBaseWidget(v)
 	r.add(v)
 	return v
@@ -46,7 +48,11 @@ func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
 
 // CreateRenderer implements fyne.Widget.
 func (v *plotView) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewStack(v.img, container.NewCenter(v.msg)))
+	// The message wraps to the view's width (a long one, such as a COCO
+	// run's "MNIST runs only", would otherwise hold the window wide) and
+	// sits in the middle.
+	return widget.NewSimpleRenderer(container.NewStack(v.img,
+		container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
 }
 
 // Resize implements fyne.CanvasObject: the renderer draws the figure at the

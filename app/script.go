@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,6 +30,7 @@ import (
 //	                  "end of report"
 //	shot NAME         write "script: shot NAME" and wait for a line on
 //	                  stdin: the test takes its screenshot meanwhile
+//	dismiss           close the dialog on top, as its button would
 //	close             close the window (asking first while training)
 //
 // A step that fails writes "script: error: …" and the script goes on.
@@ -41,7 +43,7 @@ type ScriptStep struct {
 
 // scriptVerbs are the verbs and how many arguments each takes.
 var scriptVerbs = map[string]int{"open": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
-	"report": 0, "shot": 1, "close": 0}
+	"report": 0, "shot": 1, "dismiss": 0, "close": 0}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
 func ParseScript(text string) ([]ScriptStep, error) {
@@ -148,6 +150,12 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		return u.scriptSet(st.Args[0], st.Args[1])
 	case "start":
 		u.Start()
+	case "dismiss":
+		top := u.win.Canvas().Overlays().Top()
+		if top == nil {
+			return errors.New("no dialog to dismiss")
+		}
+		top.Hide() // a dialog's pop-up leaves the overlays when hidden
 	case "close":
 		u.closeRequested()
 	}

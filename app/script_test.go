@@ -60,7 +60,7 @@ func (w *syncWriter) String() string {
 func TestScriptDrivesTheWindow(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	steps, err := ParseScript("open /nonexistent/run; tab results; set epochs 7; set smoothing 0.25; set log true; " +
-		"set colour red; shot here; report")
+		"set colour red; shot here; dismiss; report")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,7 @@ func TestScriptDrivesTheWindow(t *testing.T) {
 		"script: open /nonexistent/run\nscript: error: ",
 		"script: error: no setting \"colour\"",
 		"script: shot here\n",
+		"script: dismiss\nscript: error: no dialog to dismiss",
 		"script: status: Ready.",
 		"script: tab: Results",
 		"settings: dataset=mnist epochs=7 seed=1 mnist-dir= smoothing=0.25 log=true",

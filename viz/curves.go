@@ -530,6 +530,12 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 		return n
 	}
+	if count(func(int) bool { return true }) < 2 {
+		// A range narrower than two steps of the 1…9 ladder (a loss that
+		// stays between 2.05 and 2.3) would show no number at all: plain
+		// evenly spaced ticks read well on so short a log axis.
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
 	labelled := func(m int) bool { return m == 1 }
 	for _, l := range []func(int) bool{
 		func(m int) bool { return m == 1 || m == 2 || m == 5 },

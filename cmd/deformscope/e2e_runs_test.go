@@ -30,8 +30,8 @@ import (
 //     clipped, on any tab, for either data set.
 //
 // It runs only with DEFORMSCOPE_E2E=1, like TestDemoWindowE2E; with
-// DEFORMSCOPE_E2E_SCREENSHOTS=DIR it keeps the three window sizes'
-// screenshots there as window-WxH.png (docs/screenshots holds them).
+// DEFORMSCOPE_E2E_SCREENSHOTS=DIR it keeps its screenshots there, the
+// three window sizes' as window-WxH.png (docs/screenshots holds them).
 func TestPastRunsE2E(t *testing.T) {
 	bin := buildForE2E(t)
 	tmp := t.TempDir()
@@ -40,14 +40,18 @@ func TestPastRunsE2E(t *testing.T) {
 	past := filepath.Join(runs, "past")
 	trainPastRun(t, past)
 	display := startXvfbSized(t, "1920x1080x24")
-	shots := t.TempDir()
+	keep := os.Getenv("DEFORMSCOPE_E2E_SCREENSHOTS")
+	shots := keep
+	if shots == "" {
+		shots = t.TempDir()
+	}
 
 	// 1 and 2: open the run, see it; a failed Start keeps it.
 	w := launch(t, bin, display, home, "1366x768", strings.Join([]string{
 		"open " + past, "tab curves", "settle", "shot curves",
 		"tab results", "settle", "report", "shot results",
 		"set epochs 2", "set smoothing 0.3", "set log true", "set mnist-dir " + filepath.Join(tmp, "no-mnist"),
-		"start", "wait", "settle", "report", "shot failed-start", "close",
+		"start", "wait", "settle", "report", "dismiss", "settle", "shot failed-start", "close",
 	}, ";"))
 	img := w.shot("curves", filepath.Join(shots, "curves.png"))
 	if blue, orange := countNear(img, viz.ModelColor("cnn")), countNear(img, viz.ModelColor("dcnn")); blue < 400 || orange < 400 {
@@ -75,7 +79,7 @@ func TestPastRunsE2E(t *testing.T) {
 	w.waitExit(time.Minute)
 
 	// 3: the same profile again.
-	w = launch(t, bin, display, home, "1366x768", "report;close")
+	w = launch(t, bin, display, home, "1366x768", "settle;report;close")
 	rep = w.report(0)
 	want := "dataset=mnist epochs=2 seed=1 mnist-dir=" + filepath.Join(tmp, "no-mnist") + " smoothing=0.30 log=true"
 	if rep["settings"] != want || rep["tab"] != "Results" {
@@ -85,7 +89,6 @@ func TestPastRunsE2E(t *testing.T) {
 
 	// 4: three window sizes; the last launch opens the run and keeps a
 	// screenshot of its curves.
-	keep := os.Getenv("DEFORMSCOPE_E2E_SCREENSHOTS")
 	for _, size := range []string{"1024x640", "1366x768", "1920x1080"} {
 		var steps []string
 		for _, ds := range []string{"coco", "mnist"} {
@@ -94,9 +97,9 @@ func TestPastRunsE2E(t *testing.T) {
 				steps = append(steps, "tab "+tab, "report")
 			}
 		}
-		steps = append(steps, "open "+past, "settle", "report", "shot window", "close")
+		steps = append(steps, "open "+past, "settle", "report", "shot window", "settle", "close")
 		w := launch(t, bin, display, home, size, strings.Join(steps, ";"))
-		img := w.shot("window", filepath.Join(shots, "window-"+size+".png"))
+		img := w.shot("window", filepath.Join(shots, "screen-"+size+".png"))
 		for i := range 9 {
 			rep := w.report(i)
 			if rep["clipped"] != "0" {
