@@ -396,6 +396,7 @@ func TestLogTicks(t *testing.T) {
 		// An early loss that stays within one step of the ladder showed no
 		// number on its axis.
 		{"within one step", 2.05, 2.3, []string{"2.1", "2.2", "2.3"}},
+		{"within one step, finer", 2.14, 2.31, []string{"2.15", "2.20", "2.25", "2.30"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

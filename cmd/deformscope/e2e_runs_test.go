@@ -51,7 +51,7 @@ func TestPastRunsE2E(t *testing.T) {
 		"open " + past, "tab curves", "settle", "shot curves",
 		"tab results", "settle", "report", "shot results",
 		"set epochs 2", "set smoothing 0.3", "set log true", "set mnist-dir " + filepath.Join(tmp, "no-mnist"),
-		"start", "wait", "settle", "report", "dismiss", "settle", "shot failed-start", "close",
+		"start", "wait", "settle", "report", "dismiss", "tab curves", "settle", "shot failed-start", "tab results", "close",
 	}, ";"))
 	img := w.shot("curves", filepath.Join(shots, "curves.png"))
 	if blue, orange := countNear(img, viz.ModelColor("cnn")), countNear(img, viz.ModelColor("dcnn")); blue < 400 || orange < 400 {
