@@ -411,6 +411,12 @@ func (b *bridge) offsetsProgress(v *offsetsView, text string) {
 	b.do(func() { v.progress(text) })
 }
 
+// offsetsDilation hands the Offsets view's dilation chart (or why there
+// is none) to the UI goroutine.
+func (b *bridge) offsetsDilation(d *dilationDialog, img image.Image, err error) {
+	b.do(func() { d.done(img, err) })
+}
+
 // offsetsExported reports a finished Offsets export on the UI goroutine.
 func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
 	b.do(func() { v.exportEnded(path, size, err) })

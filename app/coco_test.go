@@ -420,11 +420,11 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	if !slices.Equal(v.layer.Options, []string{"conv1", "conv2"}) || v.layer.Selected != "conv2" {
 		t.Errorf("dcnn-first layers %v (selected %q)", v.layer.Options, v.layer.Selected)
 	}
-	if r.scene.in != [2]int{16, 16} || !r.scene.live || r.scene.grid == nil {
-		t.Errorf("scene: input %v, live %v, grid %v", r.scene.in, r.scene.live, r.scene.grid != nil)
+	if r.scene.in != [2]int{16, 16} || !r.scene.live || r.scene.Grid == nil {
+		t.Errorf("scene: input %v, live %v, grid %v", r.scene.in, r.scene.live, r.scene.Grid != nil)
 	}
-	if _, ok := r.scene.picture.(*image.NRGBA); !ok {
-		t.Errorf("the test crop is a %T, want an RGB picture", r.scene.picture)
+	if _, ok := r.scene.Picture.(*image.NRGBA); !ok {
+		t.Errorf("the test crop is a %T, want an RGB picture", r.scene.Picture)
 	}
 	label := s.Classes[h.firstTestLabel(t)]
 	for _, want := range []string{"dcnn-first conv2", "epoch 1 of 1", "test crop 0 (" + label + ")"} {
@@ -433,7 +433,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 		}
 	}
 	v.model.SetSelected("dcnn-last")
-	r = waitShown(h, "dcnn-last", func(r *offsetResult) bool { return r.scene != nil && r.scene.model == "dcnn-last" })
+	r = waitShown(h, "dcnn-last", func(r *offsetResult) bool { return r.scene != nil && r.scene.Model == "dcnn-last" })
 	if !slices.Equal(v.layer.Options, []string{"conv5", "conv6"}) || !strings.Contains(v.caption.Text, "dcnn-last conv6") {
 		t.Errorf("dcnn-last: layers %v, caption %q", v.layer.Options, v.caption.Text)
 	}

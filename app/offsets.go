@@ -25,6 +25,7 @@ import (
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
+	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // The choices of the Offsets view.
@@ -48,11 +49,13 @@ Offsets: Bilinear reads each deformable layer's offsets at a point's exact posit
 
 Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the DCNv2 masks along its path (how much that sample counts); None draws every dot alike.
 
-Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
+Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; "Clamp scale" runs the colours to the largest |Δp| the block allows instead (its bound ×√2), which shows how far the offsets are from it. Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
 
 Whole image: runs the net on the image at its own size instead of the training size.
 
-Epoch: replays the checkpoints; Export PNG writes the picture with its key.`
+Dilation: measures each layer's effective dilation (the paper's table 2: the mean distance between a unit's adjacent sampling locations) on the run's test images and charts it against the digit's scale or the object's size.
+
+Epoch: replays the checkpoints; Export PNG writes the picture with its key; Export GIF writes the replay, one frame per epoch, as dcn replay does (the points, or the |Δp| heat map with its scale fixed over every frame).`
 )
 
 // offsetsView is the Offsets tab: the sampling locations of a deformable
@@ -79,7 +82,10 @@ type offsetsView struct {
 	mode       *widget.RadioGroup
 	read       *widget.Select
 	weight     *widget.Select
+	clamp      *widget.Check
 	export     *widget.Button
+	gif        *widget.Button
+	dilation   *widget.Button
 	help       *widget.Button
 	caption    *widget.Label
 	hint       *widget.Label
@@ -110,8 +116,9 @@ type offsetsView struct {
 	lastEpoch  int
 	testN      int
 	seq        uint64
-	shown      *offsetResult // the last picture shown
-	syncing    bool          // the view is setting its own widgets
+	shown      *offsetResult   // the last picture shown
+	dil        *dilationDialog // the last dilation chart asked for
+	syncing    bool            // the view is setting its own widgets
 }
 
 func newOffsetsView(u *UI) *offsetsView {
@@ -143,7 +150,10 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.mode.Horizontal, v.mode.Required = true, true
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
+	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
+	v.gif = widget.NewButtonWithIcon("Export GIF…", theme.MediaVideoIcon(), v.showGIFExport)
+	v.dilation = widget.NewButtonWithIcon("Dilation…", theme.GridIcon(), v.showDilation)
 	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
 		text := widget.NewLabel(offsetsHelp)
 		text.Wrapping = fyne.TextWrapWord
@@ -187,11 +197,11 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
-		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap), v.runLabel),
+		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap, v.dilation), v.runLabel),
 		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), v.export),
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.help), nil, v.hint),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), container.NewHBox(v.gif, v.export)),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		v.caption,
 	)
@@ -218,7 +228,8 @@ func (v *offsetsView) send() {
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
-		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture}
+		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture,
+		clamp: v.clamp.Checked}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -404,17 +415,19 @@ func (v *offsetsView) show(r *offsetResult) {
 		}
 		v.msg.Show()
 		setEnabled(v.export, false)
+		setEnabled(v.gif, false)
 		return
 	}
 	v.msg.Hide()
-	if r.scene.mode == modePoints && v.noCNN != (r.scene.grid == nil) {
-		v.noCNN = r.scene.grid == nil
+	if r.scene.mode == modePoints && v.noCNN != (r.scene.Grid == nil) {
+		v.noCNN = r.scene.Grid == nil
 		v.syncControls()
 	}
 	v.cnn.set(r.cnn)
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
 	setEnabled(v.export, true)
+	setEnabled(v.gif, r.scene.run != nil)
 }
 
 // progress shows a message about slow work under way: in place of the
@@ -445,6 +458,7 @@ func (v *offsetsView) syncControls() {
 		v.runLabel.SetText("none yet: train one, or open a run folder")
 	}
 	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+	setEnabled(v.dilation, !v.capture && (v.runDir != "" || v.sessRun != nil))
 	setEnabled(v.model, len(v.models) > 1)
 
 	file := v.source.Selected == srcFile
@@ -478,6 +492,8 @@ func (v *offsetsView) syncControls() {
 	points := v.mode.Selected == modePoints
 	setEnabled(v.read, points)
 	setEnabled(v.weight, points)
+	// A capture has no clamp bound: its scale runs to the layer's largest.
+	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
 	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
 		v.cnn.Hidden = !showCNN
 		v.panels.Refresh() // lays the panels out again
@@ -659,9 +675,9 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 	}
 	var err error
 	if sc.cap != nil {
-		uy, ux, err = sc.cap.UnitAt(sc.layer, sc.depth, y, x)
+		uy, ux, err = sc.cap.UnitAt(sc.Layer, sc.Depth, y, x)
 	} else {
-		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.layer, y, x)
+		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.Layer, y, x)
 	}
 	return y, x, uy, ux, err == nil
 }
@@ -683,7 +699,7 @@ func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
 		return
 	}
 	if _, _, uy, ux, ok := v.unitAt(p, pos); ok {
-		v.hint.SetText(fmt.Sprintf("Unit (%d, %d) of %s under the pointer: click to choose it", uy, ux, v.shown.scene.layer))
+		v.hint.SetText(fmt.Sprintf("Unit (%d, %d) of %s under the pointer: click to choose it", uy, ux, v.shown.scene.Layer))
 	} else {
 		v.syncHint()
 	}
@@ -813,6 +829,7 @@ func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
 // exportEnded reports an export; it runs on the UI goroutine.
 func (v *offsetsView) exportEnded(path string, size image.Point, err error) {
 	setEnabled(v.export, v.shown != nil && v.shown.scene != nil)
+	setEnabled(v.gif, v.shown != nil && v.shown.scene != nil && v.shown.scene.run != nil)
 	if v.u.closed {
 		return
 	}
@@ -927,4 +944,82 @@ func (equalColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		s.Width += theme.Padding() * float32(n-1)
 	}
 	return s
+}
+
+// gifDelay is each replay frame's time on screen, in hundredths of a
+// second: dcn replay's default.
+const gifDelay = 70
+
+// showGIFExport asks for a file, then writes the epoch replay of the
+// scene shown as an animated GIF.
+func (v *offsetsView) showGIFExport() {
+	if v.u.closed || v.shown == nil || v.shown.scene == nil || v.shown.scene.run == nil {
+		return
+	}
+	sc := v.shown.scene
+	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		if f == nil {
+			return
+		}
+		path := f.URI().Path()
+		f.Close()
+		if !strings.EqualFold(filepath.Ext(path), ".gif") {
+			path += ".gif"
+		}
+		v.exportGIF(sc, path)
+	}, v.u.win)
+	d.SetFileName("replay-" + strings.TrimSuffix(strings.TrimPrefix(sc.fileName(), "offsets-"), ".png") + ".gif")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".gif"}))
+	if l, err := storage.ListerForURI(storage.NewFileURI(v.u.exportDir())); err == nil {
+		d.SetLocation(l)
+	}
+	d.Show()
+}
+
+// replayOptions are the replay of sc, as dcn replay makes it: every epoch
+// of sc's model on its image, the same layer and unit, the points (with the
+// CNN's grid) or the |Δp| heat map.
+func replayOptions(sc *offsetScene) replay.Options {
+	o := replay.Options{Model: sc.Model, Layer: sc.Layer, Show: viz.ShowPoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
+		WeightBy: sc.WeightBy, Round: sc.round, Grid: sc.Grid != nil, Label: sc.Label,
+		Steps: replay.EpochSteps(sc.input, sc.Epochs)}
+	if sc.mode != modePoints {
+		o.Show = viz.ShowOffset
+	}
+	return o
+}
+
+// exportGIF writes the epoch replay of sc to path on a goroutine of its
+// own, reporting through the bridge.
+func (v *offsetsView) exportGIF(sc *offsetScene, path string) {
+	v.export.Disable()
+	v.gif.Disable()
+	v.u.exportWG.Add(1)
+	ctx := v.w.ctx
+	go func() {
+		defer v.u.exportWG.Done()
+		scenes, err := replay.Scenes(ctx, sc.run, replayOptions(sc), nil)
+		var frames []image.Image
+		if err == nil {
+			frames, err = replay.Frames(scenes, exportScale(sc.in))
+		}
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		}
+		if err == nil {
+			err = viz.SaveGIF(path, frames, gifDelay)
+		}
+		size := image.Point{}
+		if len(frames) > 0 {
+			size = frames[0].Bounds().Size()
+		}
+		if err == nil {
+			path = fmt.Sprintf("%s, %d frames", path, len(frames))
+		}
+		v.u.bridge.offsetsExported(v, path, size, err)
+	}()
 }

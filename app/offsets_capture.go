@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -81,26 +80,23 @@ func (w *offsetsWorker) drawCapture(req offsetRequest, res *offsetResult) *offse
 	at, _ := c.Layer(layer)
 	l := c.Layers[at]
 	in := [2]int{c.H, c.W}
-	sc := &offsetScene{mode: req.mode, weight: req.weight, round: req.round, picture: c.Picture, in: in,
-		label: "capture " + base, name: strings.TrimSuffix(base, filepath.Ext(base)), model: base, predict: -1,
-		epoch: 1, lastEpoch: 1, layer: layer, field: l.Field, cap: c, depth: min(at+1, maxCaptureDepth)}
+	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: strings.TrimSuffix(base, filepath.Ext(base)), cap: c}
+	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: c.Picture, Label: "capture " + base, Model: base,
+		Layer: layer, WeightBy: req.weight, Field: l.Field, Tap: -1, Depth: min(at+1, maxCaptureDepth),
+		// A capture has no clamp bound: the |Δp| scale runs to the layer's
+		// largest offset length.
+		Range: viz.HeatRange{Mode: viz.RangeMax}}
 	sc.units = [2]int{l.Out[1], l.Out[2]}
 	sc.unit = [2]int{l.Out[1] / 2, l.Out[2] / 2}
 	if req.hasPick {
-		uy, ux, err := c.UnitAt(layer, sc.depth, req.pick[0], req.pick[1])
+		uy, ux, err := c.UnitAt(layer, sc.Depth, req.pick[0], req.pick[1])
 		if err != nil {
 			return fail(failNone, err)
 		}
 		sc.unit = [2]int{uy, ux}
 	}
-	// A capture has no clamp bound: the offset heat map's scale runs to the
-	// layer's largest offset length.
-	mag, err := viz.OffsetMagnitude(l.Field, -1)
-	if err != nil {
-		return fail(failNone, err)
-	}
-	sc.limit = math.Max(slices.Max(mag), 1e-6) / math.Sqrt2
-	if sc.dcnn, err = c.Trace(layer, sc.unit[0], sc.unit[1], sc.depth, torchfile.SpaceImage, trace.Options{Round: req.round}); err != nil {
+	var err error
+	if sc.Points, err = c.Trace(layer, sc.unit[0], sc.unit[1], sc.Depth, torchfile.SpaceImage, trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)
 	}
 	if req.mode == modeMask && l.Field.Mask == nil {
@@ -115,19 +111,9 @@ func (w *offsetsWorker) drawCapture(req offsetRequest, res *offsetResult) *offse
 	return res
 }
 
-// captureCaption describes a capture's scene in one line.
-func (sc *offsetScene) captureCaption() string {
-	parts := []string{sc.label, sc.layer}
-	if sc.mode == modePoints {
-		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]),
-			fmt.Sprintf("traced through %d captured layer%s", sc.depth, map[bool]string{true: "s"}[sc.depth > 1]))
-	}
-	return strings.Join(parts, " · ")
-}
-
 // captureFileName is a capture scene's export name.
 func (sc *offsetScene) captureFileName(kind string) string {
-	layer := strings.NewReplacer("/", "_", "#", "_", " ", "_").Replace(sc.layer)
+	layer := strings.NewReplacer("/", "_", "#", "_", " ", "_").Replace(sc.Layer)
 	s := fmt.Sprintf("%s-%s-%s", kind, sc.name, layer)
 	if sc.mode == modePoints {
 		s += fmt.Sprintf("-unit%d_%d", sc.unit[0], sc.unit[1])

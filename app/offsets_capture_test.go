@@ -27,8 +27,8 @@ func TestOffsetsCapture(t *testing.T) {
 		t.Errorf("layers %v (selected %q), want %v with wide", got, v.layer.Selected, want)
 	}
 	// wide is the third captured layer: its points go through all three.
-	if r.scene.depth != 3 || len(r.scene.dcnn.Points) != 729 || r.scene.grid != nil || v.cnn.Visible() {
-		t.Errorf("scene: depth %d, %d points, grid %v, CNN panel visible %v", r.scene.depth, len(r.scene.dcnn.Points), r.scene.grid != nil, v.cnn.Visible())
+	if r.scene.Depth != 3 || len(r.scene.Points.Points) != 729 || r.scene.Grid != nil || v.cnn.Visible() {
+		t.Errorf("scene: depth %d, %d points, grid %v, CNN panel visible %v", r.scene.Depth, len(r.scene.Points.Points), r.scene.Grid != nil, v.cnn.Visible())
 	}
 	if !hasColor(v.dcnn.img.Image, unitGreen) {
 		t.Error("the capture's overlay has no unit ring")
@@ -50,7 +50,7 @@ func TestOffsetsCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(want.Points, r.scene.dcnn.Points) {
+	if !slices.Equal(want.Points, r.scene.Points.Points) {
 		t.Error("the view's points differ from the capture's trace")
 	}
 
@@ -66,9 +66,9 @@ func TestOffsetsCapture(t *testing.T) {
 	}
 
 	v.layer.SetSelected("down")
-	r = waitShown(h, "layer down", func(r *offsetResult) bool { return r.scene != nil && r.scene.layer == "down" })
-	if r.scene.depth != 2 || len(r.scene.dcnn.Points) != 81 {
-		t.Errorf("down: depth %d, %d points", r.scene.depth, len(r.scene.dcnn.Points))
+	r = waitShown(h, "layer down", func(r *offsetResult) bool { return r.scene != nil && r.scene.Layer == "down" })
+	if r.scene.Depth != 2 || len(r.scene.Points.Points) != 81 {
+		t.Errorf("down: depth %d, %d points", r.scene.Depth, len(r.scene.Points.Points))
 	}
 	h.capture("offsets-capture")
 

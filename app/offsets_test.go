@@ -164,9 +164,9 @@ func TestOffsetsViewOpensRun(t *testing.T) {
 			t.Errorf("caption %q lacks %q", v.caption.Text, want)
 		}
 	}
-	if r.scene.live || len(r.scene.dcnn.Points) != 81 || len(r.scene.grid.Points) != 81 {
+	if r.scene.live || len(r.scene.Points.Points) != 81 || len(r.scene.Grid.Points) != 81 {
 		t.Errorf("scene: live %v, %d points, %d grid points; want a checkpoint's 81 and 81", r.scene.live,
-			len(r.scene.dcnn.Points), len(r.scene.grid.Points))
+			len(r.scene.Points.Points), len(r.scene.Grid.Points))
 	}
 	if r.testN != 10000 || v.testN != 10000 {
 		t.Errorf("test set size %d (view %d), want MNIST's 10000", r.testN, v.testN)
@@ -248,13 +248,13 @@ func TestOffsetsViewOpensRun(t *testing.T) {
 		mags = append(mags, m)
 	}
 	want := viz.RobustMax(0, mags...)
-	if math.Abs(r.scene.vmax-want) > 1e-6*want {
-		t.Errorf("|Δp| scale %v, want the 99th percentile over the epochs %v", r.scene.vmax, want)
+	if math.Abs(r.scene.Range.Max-want) > 1e-6*want {
+		t.Errorf("|Δp| scale %v, want the 99th percentile over the epochs %v", r.scene.Range.Max, want)
 	}
 	v.epoch.SetValue(1)
-	r = waitShown(h, "epoch 1's heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeOffset && r.scene.epoch == 1 })
-	if math.Abs(r.scene.vmax-want) > 1e-6*want {
-		t.Errorf("epoch 1: |Δp| scale %v, want it unchanged at %v", r.scene.vmax, want)
+	r = waitShown(h, "epoch 1's heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeOffset && r.scene.Epoch == 1 })
+	if math.Abs(r.scene.Range.Max-want) > 1e-6*want {
+		t.Errorf("epoch 1: |Δp| scale %v, want it unchanged at %v", r.scene.Range.Max, want)
 	}
 	v.mode.SetSelected(modeMask)
 	waitShown(h, "the mask heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeMask })
@@ -396,16 +396,16 @@ func TestOffsetsDeformableOnly(t *testing.T) {
 	h, v := offsetsHarness(t)
 	v.useRunDir(run.Dir)
 	r := waitShown(h, "the overlay", hasScene)
-	if r.cnn != nil || r.scene.grid != nil || v.cnn.Visible() || v.dcnn.img.Image == nil {
-		t.Errorf("a run without a cnn: grid %v, cnn panel visible %v", r.scene.grid != nil, v.cnn.Visible())
+	if r.cnn != nil || r.scene.Grid != nil || v.cnn.Visible() || v.dcnn.img.Image == nil {
+		t.Errorf("a run without a cnn: grid %v, cnn panel visible %v", r.scene.Grid != nil, v.cnn.Visible())
 	}
 	if !v.epoch.Disabled() || v.epochLabel.Text != "1 of 1" {
 		t.Errorf("one epoch: slider disabled %v, label %q", v.epoch.Disabled(), v.epochLabel.Text)
 	}
 	v.mode.SetSelected(modeMask)
 	r = waitShown(h, "the mask heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeMask })
-	if r.scene.field.Mask != nil || !r.scene.dcnv1 || r.main == nil {
-		t.Errorf("DCNv1 mask heat map: mask %v, dcnv1 %v", r.scene.field.Mask != nil, r.scene.dcnv1)
+	if r.scene.Field.Mask != nil || !r.scene.DCNv1 || r.main == nil {
+		t.Errorf("DCNv1 mask heat map: mask %v, dcnv1 %v", r.scene.Field.Mask != nil, r.scene.DCNv1)
 	}
 }
 
@@ -454,15 +454,15 @@ func TestOffsetsFollowsSession(t *testing.T) {
 	if !r.scene.live || !strings.Contains(v.caption.Text, "epoch 2 of 2") || v.epoch.Value != 2 {
 		t.Errorf("epoch 2: live %v, caption %q, slider %v", r.scene.live, v.caption.Text, v.epoch.Value)
 	}
-	live := r.scene.dcnn.Points
+	live := r.scene.Points.Points
 
 	// The checkpoint of the same epoch gives the same sampling points.
 	v.useRunDir(run.Dir)
 	r = waitShown(h, "the checkpoint", hasScene)
-	if r.scene.live || len(r.scene.dcnn.Points) != len(live) {
-		t.Fatalf("checkpoint: live %v, %d points", r.scene.live, len(r.scene.dcnn.Points))
+	if r.scene.live || len(r.scene.Points.Points) != len(live) {
+		t.Fatalf("checkpoint: live %v, %d points", r.scene.live, len(r.scene.Points.Points))
 	}
-	for i, p := range r.scene.dcnn.Points {
+	for i, p := range r.scene.Points.Points {
 		// Batch of 8 against batch of 1: float32 sums in another order.
 		if math.Abs(p.Y-live[i].Y) > 1e-3 || math.Abs(p.X-live[i].X) > 1e-3 || math.Abs(p.Weight-live[i].Weight) > 1e-3 {
 			t.Fatalf("point %d: checkpoint %+v, in memory %+v", i, p, live[i])
@@ -506,8 +506,7 @@ func TestOffsetsCoalesces(t *testing.T) {
 		if n := h.q.len(); n > 1 {
 			t.Fatalf("%d functions queued for the UI goroutine, want at most 1", n)
 		}
-		r, _ := b.offsets.peek()
-		if r != nil && r.req.seq == last {
+		if r, queued := b.offsets.peek(); queued && r != nil && r.req.seq == last {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -519,8 +518,8 @@ func TestOffsetsCoalesces(t *testing.T) {
 		t.Fatalf("%d functions queued for the UI goroutine, want 1", n)
 	}
 	r := waitShown(h, "the last request", hasScene)
-	if r.req.seq != last || r.scene.epoch != 1 {
-		t.Errorf("shown request %d (epoch %d), want %d (epoch 1)", r.req.seq, r.scene.epoch, last)
+	if r.req.seq != last || r.scene.Epoch != 1 {
+		t.Errorf("shown request %d (epoch %d), want %d (epoch 1)", r.req.seq, r.scene.Epoch, last)
 	}
 }
 

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deformscope/deformscope/model"
@@ -97,6 +94,9 @@ type offsetRequest struct {
 	round  bool
 	weight string // "", "size" or "alpha"
 	mode   string
+	// clamp runs the |Δp| colour scale to the clamp bound instead of the
+	// robust maximum over the epochs.
+	clamp bool
 
 	size image.Point // the drawing panel in device pixels
 }
@@ -126,59 +126,41 @@ type offsetResult struct {
 	testN     int          // the size of the test set, once known
 }
 
-// offsetScene is a traced unit on one image: everything needed to draw it
-// again at any scale. It is immutable once built, so the UI goroutine and
-// exports may read it while the worker goes on.
+// offsetScene is a traced unit or a layer's heat map on one image: the
+// picture both faces draw (viz.OffsetScene) and what the view needs to
+// map clicks and name files. It is immutable once built, so the UI
+// goroutine and exports may read it while the worker goes on.
 type offsetScene struct {
-	mode, weight string
-	round        bool
-	picture      image.Image // the input as the net sees it
-	in           [2]int      // its H×W
-	label        string      // "test image 3 (label 5)" or the file's name
-	name         string      // the same for a file name: "test3", "digit"
-	model        string      // the deformable model
-	predict      int         // the class the net predicts; −1 unknown
-	classes      []string    // the class names, when known
-	epoch        int
-	lastEpoch    int
-	layer        string
-	unit, units  [2]int // the unit and the layer's output size
-	limit        float64
-	vmax         float64 // the |Δp| colour scale: 99th percentile over epochs 1..lastEpoch
-	field        *trace.Field
-	dcnn, grid   *trace.Result       // grid nil without a plain model
-	geom         []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
-	live         bool                // fields from the session's memory rather than a checkpoint
-	dcnv1        bool
-	// cap is the capture file the scene comes from (nil for a run), and
-	// depth the captured layers its points are traced through.
-	cap   *torchfile.Capture
-	depth int
+	viz.OffsetScene
+	mode  string // the view's mode: modePoints, modeOffset or modeMask
+	round bool
+	in    [2]int // the input's H×W
+	name  string // the image for a file name: "test3", "digit"
+	// unit and units are the unit and the layer's output size.
+	unit, units [2]int
+	geom        []nn.Layer[float32] // the deformable net's layers: coordinates only, never run
+	live        bool                // fields from the session's memory rather than a checkpoint
+	// cap is the capture file the scene comes from (nil for a run).
+	cap *torchfile.Capture
+	// run and input are the run and the prepared image, for the epoch
+	// replay's GIF (nil for a capture).
+	run   *rundir.Run
+	input *inspect.Input
+}
+
+// vizShow maps the view's mode to what the scene shows.
+func vizShow(mode string) string {
+	switch mode {
+	case modeOffset:
+		return viz.ShowOffset
+	case modeMask:
+		return viz.ShowMask
+	}
+	return viz.ShowPoints
 }
 
 // caption describes the scene in one line: layer, unit, epoch, image.
-func (sc *offsetScene) caption() string {
-	if sc.cap != nil {
-		return sc.captureCaption()
-	}
-	parts := []string{fmt.Sprintf("%s %s", sc.model, sc.layer)}
-	if sc.mode == modePoints {
-		parts = append(parts, fmt.Sprintf("unit (%d, %d) of %d×%d", sc.unit[0], sc.unit[1], sc.units[0], sc.units[1]))
-	}
-	parts = append(parts, fmt.Sprintf("epoch %d of %d", sc.epoch, sc.lastEpoch), sc.label)
-	if sc.predict >= 0 {
-		parts = append(parts, "predicts "+sc.className(sc.predict))
-	}
-	return strings.Join(parts, " · ")
-}
-
-// className names class i: its name when known, else its number.
-func (sc *offsetScene) className(i int) string {
-	if i >= 0 && i < len(sc.classes) {
-		return sc.classes[i]
-	}
-	return strconv.Itoa(i)
-}
+func (sc *offsetScene) caption() string { return sc.Summary(sc.units) }
 
 // fileName is the export's default name.
 func (sc *offsetScene) fileName() string {
@@ -192,9 +174,9 @@ func (sc *offsetScene) fileName() string {
 	if sc.cap != nil {
 		return sc.captureFileName(kind)
 	}
-	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.layer, sc.epoch)
-	if sc.model != deformModel {
-		s = fmt.Sprintf("%s-%s-%s-%s-epoch%d", kind, sc.model, sc.name, sc.layer, sc.epoch)
+	s := fmt.Sprintf("%s-%s-%s-epoch%d", kind, sc.name, sc.Layer, sc.Epoch)
+	if sc.Model != deformModel {
+		s = fmt.Sprintf("%s-%s-%s-%s-epoch%d", kind, sc.Model, sc.name, sc.Layer, sc.Epoch)
 	}
 	if sc.mode == modePoints {
 		s += fmt.Sprintf("-unit%d_%d", sc.unit[0], sc.unit[1])
@@ -206,93 +188,19 @@ func (sc *offsetScene) fileName() string {
 // CNN's grid (when the run has one) and the DCNN's points; in a heat map
 // mode one heat map.
 func (sc *offsetScene) render(scale int) (cnn, main *image.NRGBA, err error) {
-	what := fmt.Sprintf("%s %s · epoch %d", sc.model, sc.layer, sc.epoch)
-	if sc.cap != nil {
-		what = fmt.Sprintf("%s · %s", sc.model, sc.layer)
+	panels, err := sc.Panels(scale)
+	if err != nil {
+		return nil, nil, err
 	}
-	switch sc.mode {
-	case modeOffset, modeMask:
-		spec := viz.HeatmapSpec{Image: sc.picture, H: sc.field.Ho, W: sc.field.Wo, Scale: scale}
-		// Colours opaque as on the bar, the image as an outline over them.
-		spec.Outline = true
-		if sc.mode == modeOffset {
-			// |Δp| runs to the 99th percentile over every epoch of the
-			// replay, so the scale stays put while the slider moves and
-			// offsets of a pixel still show; the clamp bound is the fallback.
-			spec.Field, err = viz.OffsetMagnitude(sc.field, -1)
-			spec.VMax = sc.vmax
-			spec.Label = fmt.Sprintf("|Δp| (px), 99th pct of epochs 1-%d", sc.lastEpoch)
-			if !(spec.VMax > 0) {
-				spec.VMax, spec.Label = sc.limit*math.Sqrt2, "|Δp| (px), clamp bound"
-			}
-			spec.Caption = "|Δp| · " + what + " · mean over taps"
-		} else {
-			spec.Field, err = viz.MaskField(sc.field, -1)
-			spec.VMax, spec.Colormap = 2, "magma"
-			if sc.cap != nil {
-				// A captured model's mask need not be 2·sigmoid: the scale
-				// runs to the layer's largest value.
-				spec.VMax, spec.Label = math.Max(slices.Max(spec.Field), 1e-6), "mask"
-			}
-			spec.Caption = "mask · " + what + " · mean over taps"
-			if sc.dcnv1 {
-				spec.Caption += " · DCNv1: no mask"
-			}
-			if spec.Label == "" {
-				spec.Label = "mask (2·sigmoid)"
-			}
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		main, err = viz.Heatmap(spec)
-		return nil, main, err
+	if len(panels) == 2 {
+		return panels[0], panels[1], nil
 	}
-	caption := fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points", sc.model, sc.layer, sc.unit[0], sc.unit[1], sc.epoch, len(sc.dcnn.Points))
-	if sc.cap != nil {
-		caption = fmt.Sprintf("%s · unit (%d, %d) · depth %d · %d points", sc.layer, sc.unit[0], sc.unit[1], sc.depth, len(sc.dcnn.Points))
-	}
-	main, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.dcnn.Unit, Points: sc.dcnn.Points,
-		WeightBy: sc.weight, Caption: caption})
-	if err != nil || sc.grid == nil {
-		return nil, main, err
-	}
-	cnn, err = viz.Overlay(viz.OverlaySpec{Image: sc.picture, Scale: scale, Unit: sc.grid.Unit, Points: sc.grid.Points,
-		Caption: fmt.Sprintf("%s %s · unit (%d, %d) · regular grid", plainModel, sc.layer, sc.unit[0], sc.unit[1])})
-	return cnn, main, err
+	return nil, panels[0], nil
 }
 
-// figure draws the scene for export: its panels side by side at scale,
-// under a title naming the image.
-func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) {
-	cnn, main, err := sc.render(scale)
-	if err != nil {
-		return nil, err
-	}
-	title := "Sampling locations: " + sc.label
-	if sc.mode != modePoints {
-		title = "Offsets: " + sc.label
-	}
-	if sc.predict >= 0 {
-		title += ", predicts " + sc.className(sc.predict)
-	}
-	panels := []*image.NRGBA{main}
-	if cnn != nil {
-		panels = []*image.NRGBA{cnn, main}
-	}
-	img, err := viz.SideBySide(title, panels...)
-	if err != nil {
-		return nil, err
-	}
-	// Every export says what its marks mean.
-	switch sc.mode {
-	case modePoints:
-		return viz.WithKey(img, viz.OverlayKey(sc.weight, len(sc.dcnn.Points)))
-	case modeOffset:
-		return viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps", fmt.Sprintf("99th percentile over epochs 1-%d, fixed", sc.lastEpoch)))
-	}
-	return viz.WithKey(img, viz.HeatmapKey("DCNv2 mask, mean over the taps", "fixed 0-2"))
-}
+// figure draws the scene for export, as dcn draws it: its panels side by
+// side at scale under a title naming the image, with its key.
+func (sc *offsetScene) figure(scale int) (*image.NRGBA, error) { return sc.Figure(scale) }
 
 // Room the pictures take beside the image, in pixels, for choosing the
 // display scale: the caption band (with a note) under an overlay, the colour
@@ -332,12 +240,10 @@ type offsetsWorker struct {
 	b *bridge
 	v *offsetsView
 
-	mu   sync.Mutex
-	req  offsetRequest
-	seq  uint64 // of the latest request
-	done uint64 // of the latest request drawn
-
-	kick   chan struct{}
+	// reqs keeps only the newest request: the view posts every change,
+	// and the worker draws whichever is newest when it gets to it.
+	reqs   latest[offsetRequest]
+	jobs   chan func() // reqs' hand-overs, run on the worker's goroutine
 	stop   chan struct{}
 	exited chan struct{}
 	ctx    context.Context
@@ -381,39 +287,19 @@ const maxCached = 64
 
 func newOffsetsWorker(b *bridge) *offsetsWorker {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &offsetsWorker{b: b, kick: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+	// latest queues at most one hand-over at a time, so one slot never
+	// blocks the UI goroutine.
+	return &offsetsWorker{b: b, jobs: make(chan func(), 1), stop: make(chan struct{}), exited: make(chan struct{}),
 		ctx: ctx, cancel: cancel}
 }
 
 // submit replaces the pending request; it never blocks.
 func (w *offsetsWorker) submit(r offsetRequest) {
-	w.mu.Lock()
-	w.req = r
-	w.seq = r.seq
-	w.mu.Unlock()
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
+	w.reqs.post(w.toWorker, r, w.handle)
 }
 
-// take returns the latest request if it has not been drawn.
-func (w *offsetsWorker) take() (offsetRequest, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.seq == w.done {
-		return offsetRequest{}, false
-	}
-	w.done = w.seq
-	return w.req, true
-}
-
-// superseded reports whether a request newer than seq is waiting.
-func (w *offsetsWorker) superseded(seq uint64) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.seq != seq
-}
+// toWorker runs f on the worker's goroutine (latest's hand-over).
+func (w *offsetsWorker) toWorker(f func()) { w.jobs <- f }
 
 // loop is the worker's goroutine; close stops it.
 func (w *offsetsWorker) loop() {
@@ -422,29 +308,24 @@ func (w *offsetsWorker) loop() {
 		select {
 		case <-w.stop:
 			return
-		case <-w.kick:
-		}
-		for {
-			req, ok := w.take()
-			if !ok {
-				break
-			}
-			res := w.draw(req)
-			if res == nil {
-				continue // the panel is not laid out yet
-			}
-			if w.superseded(req.seq) && time.Since(w.lastShow) < staleShowGap {
-				continue // skip a stale picture: the newer one is next
-			}
-			w.lastShow = time.Now()
-			w.b.showOffsets(w.v, res)
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
+		case f := <-w.jobs:
+			f()
 		}
 	}
+}
+
+// handle draws the newest request and shows it, unless a newer one is
+// already waiting and a picture was shown a moment ago.
+func (w *offsetsWorker) handle(req offsetRequest) {
+	res := w.draw(req)
+	if res == nil {
+		return // the panel is not laid out yet
+	}
+	if w.reqs.waiting() && time.Since(w.lastShow) < staleShowGap {
+		return // skip a stale picture: the newer one is next
+	}
+	w.lastShow = time.Now()
+	w.b.showOffsets(w.v, res)
 }
 
 // close stops the worker and waits for its goroutine.
@@ -531,10 +412,12 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	sh := input.in.X.Shape()
 	in := [2]int{sh[2], sh[3]}
-	sc := &offsetScene{mode: req.mode, weight: req.weight, round: req.round, picture: input.in.Picture, in: in,
-		label: input.label, name: input.name, model: name, predict: s.predict, classes: classes, epoch: epoch,
-		lastEpoch: last, layer: layer, field: s.fields[layer], geom: geom.Layers, live: live, dcnv1: w.run.Config.DCNv1}
-	if sc.field == nil {
+	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: input.name, geom: geom.Layers, live: live,
+		run: w.run, input: input.in}
+	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: input.in.Picture, Label: input.label,
+		Predict: inspect.ClassName(classes, s.predict), Model: name, Layer: layer, Epoch: epoch, Epochs: last,
+		WeightBy: req.weight, Field: s.fields[layer], Tap: -1, DCNv1: w.run.Config.DCNv1}
+	if sc.Field == nil {
 		return fail(failNone, fmt.Errorf("no sampling field recorded for %s", layer))
 	}
 	ho, wo, err := trace.OutputSize(geom.Layers, in, layer)
@@ -552,22 +435,27 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	// The bound the block itself applied in the forward pass (nn), not a
 	// copy of its rule.
-	if sc.limit = sc.field.Limit; !(sc.limit > 0) {
+	if sc.Limit = sc.Field.Limit; !(sc.Limit > 0) {
 		return fail(failNone, fmt.Errorf("%s recorded no offset clamp bound", layer))
 	}
 	if req.mode == modeOffset {
-		if sc.vmax, err = w.robustScale(req, name, last, layer, input); err != nil {
-			return fail(failNone, err)
+		sc.Range = viz.HeatRange{Mode: viz.RangeClamp}
+		if !req.clamp {
+			sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
+			if sc.Range.Max, err = w.robustScale(req, name, last, layer, input); err != nil {
+				return fail(failNone, err)
+			}
 		}
 	}
-	if sc.dcnn, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
+	if sc.Points, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
 		return fail(failNone, err)
 	}
 	if w.cnnGeom != nil {
-		sc.grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
+		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
 		if err != nil {
 			return fail(failNone, err)
 		}
+		sc.GridModel = plainModel
 	}
 	res.scale = displayScale(req.mode, req.size, in[1], in[0])
 	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
@@ -700,11 +588,8 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 		if err != nil {
 			return nil, failNone, err
 		}
-		si = &sceneInput{in: in, label: fmt.Sprintf("test image %d (label %d)", req.test, test.Y[req.test]),
-			name: fmt.Sprintf("test%d", req.test)}
-		if y := int(test.Y[req.test]); w.run.Config.Data == "coco" && y < len(w.classes) {
-			si.label = fmt.Sprintf("test crop %d (%s)", req.test, w.classes[y])
-		}
+		si = &sceneInput{in: in, name: fmt.Sprintf("test%d", req.test),
+			label: inspect.TestLabel(w.run.Config.Data == "coco", req.test, int(test.Y[req.test]), w.classes)}
 	}
 	if len(w.inputs) >= maxCached {
 		clear(w.inputs)

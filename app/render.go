@@ -132,13 +132,14 @@ type renderer struct {
 	zoom  map[*plotView]zoomLimits // each zoomed view's axis limits
 
 	wake latest[struct{}] // a redraw may be due
+	jobs chan func()      // wake's hand-overs, run on the renderer's goroutine
 	stop chan struct{}
 	done chan struct{}
 }
 
 func newRenderer(b *bridge) *renderer {
 	return &renderer{b: b, want: map[*plotView]renderKey{}, shown: map[*plotView]renderKey{},
-		zoom: map[*plotView]zoomLimits{}, stop: make(chan struct{}), done: make(chan struct{})}
+		zoom: map[*plotView]zoomLimits{}, jobs: make(chan func(), 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *renderer) add(v *plotView) {
@@ -147,8 +148,11 @@ func (r *renderer) add(v *plotView) {
 	r.views = append(r.views, v)
 }
 
-// poke wakes the renderer's goroutine; wake-ups coalesce.
-func (r *renderer) poke() { r.wake.put(struct{}{}) }
+// poke wakes the renderer's goroutine; wake-ups coalesce (latest queues
+// at most one, so the one-slot channel never blocks).
+func (r *renderer) poke() {
+	r.wake.post(func(f func()) { r.jobs <- f }, struct{}{}, func(struct{}) {})
+}
 
 // resized records a view's size in pixels.
 func (r *renderer) resized(v *plotView, px image.Point, dpi float64) {
@@ -264,8 +268,8 @@ func (r *renderer) run() {
 		select {
 		case <-r.stop:
 			return
-		case <-r.wake.ready():
-			r.wake.take()
+		case f := <-r.jobs:
+			f()
 		}
 		for {
 			v, k, in := r.next()

@@ -16,9 +16,11 @@ var sizeOrder = []string{"small", "medium", "large"}
 // and kind of unit, against the Scaled-MNIST scale or COCO's size class (1
 // small, 2 medium, 3 large). Units on the digit or object are solid lines,
 // units on the background or context dashed; each layer keeps its colour,
-// and the plain CNN's layers (exactly their dilation) are dotted grey.
+// and the plain CNN's layers (exactly their dilation) are dotted grey,
+// under one legend entry, since their lines look alike.
 func DilationSeries(rep *dilation.Report) []Series {
 	var out []Series
+	plainNamed := false
 	for _, l := range rep.Layers {
 		for _, on := range []string{"digit", "object", "background", "context"} {
 			s := Series{Name: fmt.Sprintf("%s %s · %s", strings.ToUpper(l.Model), l.Layer, on), Model: "layer " + l.Layer}
@@ -26,7 +28,7 @@ func DilationSeries(rep *dilation.Report) []Series {
 				s.Style = "dashed"
 			}
 			if !l.Deformable {
-				s.Model, s.Style = "cnn-grid", "dotted"
+				s.Model, s.Style, s.Name = "cnn-grid", "dotted", ""
 			}
 			for _, g := range l.Groups {
 				if g.On != on {
@@ -42,6 +44,9 @@ func DilationSeries(rep *dilation.Report) []Series {
 				continue
 			}
 			sortXY(s.X, s.Y)
+			if !l.Deformable && !plainNamed {
+				s.Name, plainNamed = fmt.Sprintf("%s: every layer, on and off the object (a plain conv: exactly its dilation)", strings.ToUpper(l.Model)), true
+			}
 			out = append(out, s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/gif"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/deformscope/deformscope/model/dilation"
@@ -162,11 +163,23 @@ func TestDilationChart(t *testing.T) {
 			{Group: "scale 1.5 digit", On: "digit", Scale: 1.5, Mean: 1.4, Units: 3},
 			{Group: "scale 0.5 digit", On: "digit", Scale: 0.5, Mean: 1.1, Units: 3},
 			{Group: "scale 0.5 background", On: "background", Scale: 0.5, Mean: 1.0, Units: 3}}},
+		{Model: "cnn", Layer: "conv4", Groups: []dilation.Group{{Group: "scale 0.5 digit", On: "digit", Scale: 0.5, Mean: 1, Units: 3},
+			{Group: "scale 0.5 background", On: "background", Scale: 0.5, Mean: 1, Units: 3}}},
 		{Model: "cnn", Layer: "conv5", Groups: []dilation.Group{{Group: "scale 0.5 digit", On: "digit", Scale: 0.5, Mean: 1, Units: 3}}},
 	}}
 	s := DilationSeries(rep)
-	if len(s) != 3 || s[0].X[0] != 0.5 || s[0].Y[1] != 1.4 || s[1].Style != "dashed" || s[2].Style != "dotted" {
+	if len(s) != 5 || s[0].X[0] != 0.5 || s[0].Y[1] != 1.4 || s[1].Style != "dashed" || s[2].Style != "dotted" {
 		t.Fatalf("series %+v", s)
+	}
+	// The plain CNN's dotted lines look alike: one legend entry for all.
+	var plain []string
+	for _, x := range s[2:] {
+		if x.Name != "" {
+			plain = append(plain, x.Name)
+		}
+	}
+	if len(plain) != 1 || !strings.HasPrefix(plain[0], "CNN: every layer") {
+		t.Errorf("the plain CNN's legend entries: %q, want one", plain)
 	}
 	p, err := Dilation("t", rep)
 	if err != nil {

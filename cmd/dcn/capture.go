@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
 	"io"
+	"path/filepath"
 
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -93,12 +93,9 @@ func captureOffsets(cf *captureFlags, f *inspectFlags, unit string, depth int, s
 	if weight == "none" {
 		weight = ""
 	}
-	panel, err := viz.Overlay(viz.OverlaySpec{Image: c.Picture, Scale: f.scale, Unit: r.Unit, Points: r.Points, WeightBy: weight,
-		Caption: fmt.Sprintf("%s · unit (%d, %d) · depth %d · %d points", l.Name, uy, ux, depth, len(r.Points))})
-	if err != nil {
-		return err
-	}
-	img, err := viz.SideBySide("Sampling locations: capture "+cf.path, panel)
+	sc := captureScene(cf, c, at, viz.ShowPoints)
+	sc.Points, sc.WeightBy, sc.Depth = r, weight, depth
+	img, err := sc.Figure(f.scale)
 	if err != nil {
 		return err
 	}
@@ -119,51 +116,24 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, tap int, stdout io.Writer
 	if f.out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	l := c.Layers[at]
-	mag, err := viz.OffsetMagnitude(l.Field, tap)
-	if err != nil {
-		return err
-	}
-	what := "mean over taps"
-	if tap >= 0 {
-		what = fmt.Sprintf("tap %d", tap)
-	}
-	// A capture has no clamp bound to fix the scale by: it runs to the
-	// layer's largest offset.
-	var vmax float64
-	for _, v := range mag {
-		vmax = max(vmax, v)
-	}
-	caption := fmt.Sprintf("%s · %s", l.Name, what)
-	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: c.Picture, Field: mag, H: l.Field.Ho, W: l.Field.Wo, VMin: 0, VMax: max(vmax, 1e-6),
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input)"})
-	if err != nil {
-		return err
-	}
-	panels := []*image.NRGBA{p1}
-	if l.Field.Mask != nil {
-		mask, err := viz.MaskField(l.Field, tap)
-		if err != nil {
-			return err
-		}
-		var mmax float64
-		for _, v := range mask {
-			mmax = max(mmax, v)
-		}
-		p2, err := viz.Heatmap(viz.HeatmapSpec{Image: c.Picture, Field: mask, H: l.Field.Ho, W: l.Field.Wo, VMin: 0, VMax: max(mmax, 1e-6),
-			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask"})
-		if err != nil {
-			return err
-		}
-		panels = append(panels, p2)
-	}
-	img, err := viz.SideBySide("Offsets: capture "+cf.path, panels...)
+	sc := captureScene(cf, c, at, viz.ShowHeat)
+	sc.Tap = tap
+	img, err := sc.Figure(f.scale)
 	if err != nil {
 		return err
 	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s\n", f.out, l.Name)
+	fmt.Fprintf(stdout, "wrote %s: %s\n", f.out, c.Layers[at].Name)
 	return nil
+}
+
+// captureScene is layer at of a capture as an offset scene, as the app's
+// Offsets view draws it: a capture has no epochs and no clamp bound, so
+// the |Δp| scale runs to the layer's largest offset.
+func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) *viz.OffsetScene {
+	base := filepath.Base(cf.path)
+	return &viz.OffsetScene{Show: show, Picture: c.Picture, Label: "capture " + base, Model: base, Layer: c.Layers[at].Name,
+		Field: c.Layers[at].Field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeMax}}
 }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"image"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
@@ -43,6 +44,7 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 // inspection is a loaded model with its sampling fields on one image.
 type inspection struct {
 	run     *rundir.Run
+	model   string
 	net     *model.Net[float32]
 	epoch   int
 	in      *inspect.Input
@@ -70,13 +72,13 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	ins := &inspection{run: run, net: net, epoch: epoch}
+	ins := &inspection{run: run, model: f.model, net: net, epoch: epoch}
 	if f.image != "" {
 		img, err := inspect.ReadImage(f.image)
 		if err != nil {
 			return nil, err
 		}
-		ins.label = f.image
+		ins.label = filepath.Base(f.image)
 		if f.whole && run.Config.Data == "coco" {
 			// Objects of --object px become crop-size objects, and the
 			// offsets are clamped at the bound training used, not at a
@@ -95,7 +97,7 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 			}
 			ins.in = sc.Input
 			ins.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
-				f.image, sc.Factor, f.object, limitsText(lim))
+				ins.label, sc.Factor, f.object, limitsText(lim))
 		} else if ins.in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
 			return nil, err
 		}
@@ -104,7 +106,7 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 		if ins.in, label, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return nil, err
 		}
-		ins.label = fmt.Sprintf("test image %d (label %d)", f.index, label)
+		ins.label = inspect.TestLabel(run.Config.Data == "coco", f.index, label, run.Classes())
 	}
 	if ins.fields, ins.predict, err = inspect.Sampling(ctx, net, ins.in); err != nil {
 		return nil, err
@@ -179,18 +181,15 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if wb == "none" {
 		wb = ""
 	}
-	r, err := trace.Trace(ins.net.Layers, ins.fields, ins.size(), ins.layer, uy, ux, trace.Options{Round: *round})
-	if err != nil {
+	sc := ins.scene(viz.ShowPoints)
+	sc.WeightBy = wb
+	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, ins.size(), ins.layer, uy, ux, trace.Options{Round: *round}); err != nil {
 		return err
 	}
-	panel, err := viz.Overlay(viz.OverlaySpec{Image: ins.in.Picture, Scale: f.scale, Unit: r.Unit, Points: r.Points, WeightBy: wb,
-		Caption: fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points · predicts %d", f.model, ins.layer, uy, ux, ins.epoch, len(r.Points), ins.predict)})
-	if err != nil {
-		return err
-	}
-	panels := []*image.NRGBA{panel}
 	if *compare && f.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
-		cnn, epoch, err := ins.run.LoadModel("cnn", min(ins.epoch, mustLatest(ins.run, "cnn")))
+		// The regular grid needs the plain net's geometry only, not its
+		// weights.
+		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
 		if err != nil {
 			return err
 		}
@@ -198,29 +197,33 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, b := range ins.net.DeformBlocks() {
 			grid = append(grid, b.Name())
 		}
-		g, err := trace.Trace(cnn.Layers, nil, ins.size(), ins.layer, uy, ux, trace.Options{Grid: grid})
-		if err != nil {
+		if sc.Grid, err = trace.Trace(cnn.Layers, nil, ins.size(), ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
 			return err
 		}
-		p, err := viz.Overlay(viz.OverlaySpec{Image: ins.in.Picture, Scale: f.scale, Unit: g.Unit, Points: g.Points,
-			Caption: fmt.Sprintf("cnn %s · unit (%d, %d) · epoch %d · regular grid", ins.layer, uy, ux, epoch)})
-		if err != nil {
-			return err
-		}
-		panels = append([]*image.NRGBA{p}, panels...)
+		sc.GridModel = "cnn"
 	}
-	img, err := viz.SideBySide("Sampling locations: "+ins.label, panels...)
+	img, err := sc.Figure(f.scale)
 	if err != nil {
-		return err
-	}
-	if img, err = viz.WithKey(img, viz.OverlayKey(wb, len(r.Points))); err != nil {
 		return err
 	}
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s of %s, unit (%d, %d), epoch %d, %d sampling points\n", f.out, ins.layer, f.model, uy, ux, ins.epoch, len(r.Points))
+	fmt.Fprintf(stdout, "wrote %s: %s of %s, unit (%d, %d), epoch %d, %d sampling points\n", f.out, ins.layer, f.model, uy, ux, ins.epoch, len(sc.Points.Points))
 	return nil
+}
+
+// scene is the inspection as an offset scene showing show: the picture
+// both faces draw.
+func (ins *inspection) scene(show string) *viz.OffsetScene {
+	last, _ := ins.run.LatestCheckpoint(ins.model)
+	sc := &viz.OffsetScene{Show: show, Picture: ins.in.Picture, Label: ins.label, Model: ins.model, Layer: ins.layer,
+		Epoch: ins.epoch, Epochs: max(last, ins.epoch), Field: ins.fields[ins.layer], Tap: -1, DCNv1: ins.run.Config.DCNv1,
+		Predict: inspect.ClassName(ins.run.Classes(), ins.predict)}
+	if sc.Field != nil {
+		sc.Limit = sc.Field.Limit
+	}
+	return sc
 }
 
 func mustLatest(r *rundir.Run, model string) int {
@@ -244,7 +247,8 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f inspectFlags
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
-	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile of the field), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
+	show := fs.String("show", viz.ShowHeat, `"heat" (|Δp| and the mask side by side), "offset" (|Δp| alone) or "mask"`)
+	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile over every epoch of the run), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -257,60 +261,35 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	field := ins.fields[ins.layer]
-	var limit float64
-	for _, b := range ins.net.DeformBlocks() {
-		if b.Name() == ins.layer {
-			limit = b.Limit()
-		}
+	switch *show {
+	case viz.ShowHeat, viz.ShowOffset, viz.ShowMask:
+	default:
+		return fmt.Errorf("--show %q: want heat, offset or mask", *show)
 	}
-	mag, err := viz.OffsetMagnitude(field, *tap)
-	if err != nil {
-		return err
-	}
-	what := "mean over taps"
-	if *tap >= 0 {
-		what = fmt.Sprintf("tap %d", *tap)
-	}
-	caption := fmt.Sprintf("%s %s · epoch %d · %s", f.model, ins.layer, ins.epoch, what)
+	sc := ins.scene(*show)
+	sc.Tap = *tap
 	// By default |Δp| runs to a robust maximum of the data, so that offsets
 	// of a pixel or two do not drown in a scale made for the clamp bound;
 	// the mask keeps its fixed range [0, 2].
-	vmax, scaleName := viz.RobustMax(0, mag), "99th pct"
 	switch *vmaxFlag {
 	case "robust":
+		// Over every epoch of the run, as the app's replay slider keeps it.
+		last, _ := ins.run.LatestCheckpoint(ins.model)
+		sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
+		if sc.Range.Max, err = epochsRobustMax(ctx, ins, last, *tap); err != nil {
+			return err
+		}
 	case "clamp":
-		vmax, scaleName = limit*math.Sqrt2, "clamp bound"
+		sc.Range.Mode = viz.RangeClamp
 	default:
 		v, err := strconv.ParseFloat(*vmaxFlag, 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("--vmax %q: want robust, clamp or a positive number", *vmaxFlag)
 		}
-		vmax, scaleName = v, "fixed"
+		sc.Range = viz.HeatRange{Mode: viz.RangeFixed, Max: v}
 	}
-	p1, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mag, H: field.Ho, W: field.Wo, VMin: 0, VMax: vmax,
-		Scale: f.scale, Caption: "|Δp| · " + caption, Label: "|Δp| (px of the layer's input), scale: " + scaleName, Outline: true})
+	img, err := sc.Figure(f.scale)
 	if err != nil {
-		return err
-	}
-	panels := []*image.NRGBA{p1}
-	if field.Mask != nil {
-		mask, err := viz.MaskField(field, *tap)
-		if err != nil {
-			return err
-		}
-		p2, err := viz.Heatmap(viz.HeatmapSpec{Image: ins.in.Picture, Field: mask, H: field.Ho, W: field.Wo, VMin: 0, VMax: 2,
-			Colormap: "magma", Scale: f.scale, Caption: "mask · " + caption, Label: "mask (2·sigmoid)", Outline: true})
-		if err != nil {
-			return err
-		}
-		panels = append(panels, p2)
-	}
-	img, err := viz.SideBySide("Offsets: "+ins.label, panels...)
-	if err != nil {
-		return err
-	}
-	if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp| over the taps (left) and DCNv2 mask (right, magma, fixed 0..2)", "|Δp|: "+scaleName)); err != nil {
 		return err
 	}
 	if err := viz.SavePNG(f.out, img); err != nil {
@@ -318,6 +297,34 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of %s, epoch %d\n", f.out, ins.layer, f.model, ins.epoch)
 	return nil
+}
+
+// epochsRobustMax is the top of a robust |Δp| scale for the inspection's
+// image and layer: the 99th percentile over epochs 1..last of tap's
+// lengths (−1: the mean over the taps), as the app's Offsets view takes it.
+func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (float64, error) {
+	var mags [][]float64
+	for e := 1; e <= last; e++ {
+		fields := ins.fields
+		if e != ins.epoch {
+			net, _, err := ins.run.LoadModel(ins.model, e)
+			if err != nil {
+				return 0, err
+			}
+			if fields, _, err = inspect.Sampling(ctx, net, ins.in); err != nil {
+				return 0, err
+			}
+		}
+		if fields[ins.layer] == nil {
+			continue
+		}
+		m, err := viz.OffsetMagnitude(fields[ins.layer], tap)
+		if err != nil {
+			return 0, err
+		}
+		mags = append(mags, m)
+	}
+	return viz.RobustMax(0, mags...), nil
 }
 
 // limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".

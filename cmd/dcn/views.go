@@ -18,10 +18,12 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
+	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // parseBox reads X,Y,W,H in the photo's pixels.
@@ -111,34 +113,32 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 	if err != nil {
 		return err
 	}
-	spec := viz.ContextSpec{Photo: photo, Chosen: -1, Crop: crop.Rect, Unit: pt.Unit, Points: pt.Points, WeightBy: wb, Width: c.width}
+	ctxs := &viz.SceneContext{Photo: photo, Chosen: -1, Crop: crop.Rect, Width: c.width,
+		Title: fmt.Sprintf("%s, box %g,%g,%g,%g", filepath.Base(f.image), box.X, box.Y, box.W, box.H)}
 	for i, a := range boxes {
-		spec.Boxes = append(spec.Boxes, viz.Box{X: a.BBox.X, Y: a.BBox.Y, W: a.BBox.W, H: a.BBox.H, Label: names[i]})
+		ctxs.Boxes = append(ctxs.Boxes, viz.Box{X: a.BBox.X, Y: a.BBox.Y, W: a.BBox.W, H: a.BBox.H, Label: names[i]})
 		if math.Abs(a.BBox.X-box.X) < 1 && math.Abs(a.BBox.Y-box.Y) < 1 && math.Abs(a.BBox.W-box.W) < 1 && math.Abs(a.BBox.H-box.H) < 1 {
-			spec.Chosen = i
+			ctxs.Chosen = i
 		}
 	}
-	if spec.Chosen < 0 {
-		spec.Boxes = append(spec.Boxes, viz.Box{X: box.X, Y: box.Y, W: box.W, H: box.H})
-		spec.Chosen = len(spec.Boxes) - 1
+	if ctxs.Chosen < 0 {
+		ctxs.Boxes = append(ctxs.Boxes, viz.Box{X: box.X, Y: box.Y, W: box.W, H: box.H})
+		ctxs.Chosen = len(ctxs.Boxes) - 1
 	}
 	switch c.zoom {
 	case "photo":
 	case "crop":
-		r := crop.Rect
-		m := 0.25 * float64(r.Dx())
-		spec.View = viz.Viewport{X0: float64(r.Min.X) - m, Y0: float64(r.Min.Y) - m, X1: float64(r.Max.X) + m, Y1: float64(r.Max.Y) + m}
+		ctxs.View = viz.CropView(crop.Rect)
 	default:
 		return fmt.Errorf("--zoom %q: want photo or crop", c.zoom)
 	}
-	classes := ""
-	if pt.Predict >= 0 {
-		classes = fmt.Sprintf(" · predicts class %d", pt.Predict)
-	}
-	spec.Caption = fmt.Sprintf("%s %s · unit (%d, %d) · epoch %d · %d points%s", f.model, layer, pt.UnitY, pt.UnitX, epoch, len(pt.Points), classes)
-	var grid *viz.ContextSpec
+	last, _ := run.LatestCheckpoint(f.model)
+	sc := &viz.OffsetScene{Show: viz.ShowPoints, Picture: crop.Picture, Label: ctxs.Title, Model: f.model, Layer: layer,
+		Epoch: epoch, Epochs: max(last, epoch), WeightBy: wb, Context: ctxs, Predict: inspect.ClassName(run.Classes(), pt.Predict),
+		Points: &trace.Result{Unit: pt.Unit, Points: pt.Points, Layer: layer, UnitY: pt.UnitY, UnitX: pt.UnitX}}
 	if c.compare && f.model != "cnn" && slices.Contains(run.Config.Models, "cnn") {
-		cnn, cepoch, err := run.LoadModel("cnn", 0)
+		// The regular grid needs the plain net's geometry only.
+		cnn, err := experiment.NewNet(run.Config, "cnn")
 		if err != nil {
 			return err
 		}
@@ -150,12 +150,10 @@ func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdo
 		if err != nil {
 			return err
 		}
-		gs := spec
-		gs.Unit, gs.Points, gs.WeightBy = g.Unit, g.Points, ""
-		gs.Caption = fmt.Sprintf("cnn %s · unit (%d, %d) · epoch %d · regular grid", layer, pt.UnitY, pt.UnitX, cepoch)
-		grid = &gs
+		sc.Grid = &trace.Result{Unit: g.Unit, Points: g.Points, Layer: layer, UnitY: g.UnitY, UnitX: g.UnitX}
+		sc.GridModel = "cnn"
 	}
-	img, err := viz.ContextFigure(fmt.Sprintf("Sampling locations in context: %s, box %g,%g,%g,%g", filepath.Base(f.image), box.X, box.Y, box.W, box.H), spec, grid)
+	img, err := sc.Figure(0)
 	if err != nil {
 		return err
 	}
@@ -245,6 +243,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	unit := fs.String("unit", "", "activation unit Y,X (default: the centre)")
 	sweep := fs.Bool("sweep", false, "MNIST: one frame per scale 0.5 → 1.5 of the digit, at --epoch, instead of one per epoch")
 	delay := fs.Int("delay", 70, "hundredths of a second per frame")
+	compare := fs.Bool("compare", true, "with --what offsets: draw the plain CNN's regular grid beside the points when the run has a cnn")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -284,14 +283,17 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if in, l, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return err
 		}
-		label = fmt.Sprintf("test image %d (label %d)", f.index, l)
+		label = inspect.TestLabel(run.Config.Data == "coco", f.index, l, run.Classes())
 	}
-	type step struct {
-		epoch int
-		scale float64
-		in    *inspect.Input
+	o := replay.Options{Model: f.model, Layer: f.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label, Grid: *compare}
+	if *what == "heatmap" {
+		o.Show = viz.ShowOffset
 	}
-	var steps []step
+	if *unit != "" {
+		if o.UnitY, o.UnitX, err = parseUnit(*unit); err != nil {
+			return err
+		}
+	}
 	if *sweep {
 		if run.Config.Data != "mnist" {
 			return fmt.Errorf("--sweep scales MNIST digits; %s is a %s run", f.run, run.Config.Data)
@@ -306,101 +308,19 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			steps = append(steps, step{epoch: e, scale: sc, in: sin})
+			o.Steps = append(o.Steps, replay.Step{Epoch: e, Scale: sc, In: sin})
 		}
 	} else {
-		for e := 1; e <= last; e++ {
-			steps = append(steps, step{epoch: e, in: in})
-		}
+		o.Steps = replay.EpochSteps(in, last)
 	}
-	// Every frame's fields first, so that a heat map's colour scale can run
-	// to the robust maximum over all of them and stay put.
-	type frame struct {
-		step
-		fields map[string]*trace.Field
-		layer  string
-		r      *trace.Result
-	}
-	frames := make([]frame, 0, len(steps))
-	var mags [][]float64
-	for _, st := range steps {
-		net, epoch, err := run.LoadModel(f.model, st.epoch)
-		if err != nil {
-			return err
-		}
-		fields, _, err := inspect.Sampling(ctx, net, st.in)
-		if err != nil {
-			return err
-		}
-		layer := f.layer
-		if layer == "" {
-			blocks := net.DeformBlocks()
-			if len(blocks) == 0 {
-				return fmt.Errorf("model %s has no deformable layers", f.model)
-			}
-			layer = blocks[len(blocks)-1].Name()
-		}
-		fr := frame{step: st, fields: fields, layer: layer}
-		fr.epoch = epoch
-		sz := st.in.X.Shape()
-		in2 := [2]int{sz[2], sz[3]}
-		if *what == "offsets" {
-			ho, wo, err := trace.OutputSize(net.Layers, in2, layer)
-			if err != nil {
-				return err
-			}
-			uy, ux := ho/2, wo/2
-			if *unit != "" {
-				if uy, ux, err = parseUnit(*unit); err != nil {
-					return err
-				}
-			}
-			if fr.r, err = trace.Trace(net.Layers, fields, in2, layer, uy, ux, trace.Options{}); err != nil {
-				return err
-			}
-		} else {
-			if fields[layer] == nil {
-				return fmt.Errorf("%s is not a deformable layer of %s", layer, f.model)
-			}
-			m, err := viz.OffsetMagnitude(fields[layer], -1)
-			if err != nil {
-				return err
-			}
-			mags = append(mags, m)
-		}
-		frames = append(frames, fr)
-	}
-	vmax := viz.RobustMax(0, mags...)
-	var imgs []image.Image
-	for i, fr := range frames {
-		title := fmt.Sprintf("%s %s · epoch %d of %d", f.model, fr.layer, fr.epoch, last)
-		if *sweep {
-			title = fmt.Sprintf("%s %s · scale %.1f · epoch %d", f.model, fr.layer, fr.scale, fr.epoch)
-		}
-		var img *image.NRGBA
-		if *what == "offsets" {
-			if img, err = viz.Overlay(viz.OverlaySpec{Image: fr.in.Picture, Scale: f.scale, Unit: fr.r.Unit, Points: fr.r.Points, WeightBy: "size",
-				Caption: title + fmt.Sprintf(" · unit (%d, %d)", fr.r.UnitY, fr.r.UnitX)}); err != nil {
-				return err
-			}
-			if img, err = viz.WithKey(img, viz.OverlayKey("size", len(fr.r.Points))); err != nil {
-				return err
-			}
-		} else {
-			fld := fr.fields[fr.layer]
-			if img, err = viz.Heatmap(viz.HeatmapSpec{Image: fr.in.Picture, Field: mags[i], H: fld.Ho, W: fld.Wo, VMin: 0, VMax: vmax, Scale: f.scale,
-				Caption: title, Label: "|Δp| (px), scale: 99th pct of all frames", Outline: true}); err != nil {
-				return err
-			}
-			if img, err = viz.WithKey(img, viz.HeatmapKey("mean offset length |Δp|", "99th percentile over every frame, fixed")); err != nil {
-				return err
-			}
-		}
-		imgs = append(imgs, img)
-	}
-	if err := viz.SaveGIF(f.out, imgs, *delay); err != nil {
+	scenes, err := replay.Scenes(ctx, run, o, nil)
+	if err != nil {
 		return err
 	}
+	if err := replay.Save(f.out, scenes, f.scale, *delay); err != nil {
+		return err
+	}
+	imgs := scenes
 	fmt.Fprintf(stdout, "wrote %s: %d frames of %s on %s\n", f.out, len(imgs), f.model, label)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	_ "image/jpeg" // decoders for Offsets inputs
 	_ "image/png"
 	"slices"
+	"strconv"
 
 	"github.com/disintegration/imaging"
 
@@ -212,4 +213,26 @@ func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[stri
 		return nil, 0, err
 	}
 	return trace.Fields(net.Layers, 0), nn.Argmax(out.Data()), nil
+}
+
+// ClassName names class i by classes when it has a name there, else by its
+// number; "" for a negative (unknown) class.
+func ClassName(classes []string, i int) string {
+	switch {
+	case i < 0:
+		return ""
+	case i < len(classes):
+		return classes[i]
+	}
+	return strconv.Itoa(i)
+}
+
+// TestLabel names test sample i, whose label is y, as both faces title it:
+// "test image 3 (label 5)" for MNIST's digits, "test crop 3 (cat)" for a
+// COCO crop whose class has a name.
+func TestLabel(coco bool, i, y int, classes []string) string {
+	if coco && y >= 0 && y < len(classes) {
+		return fmt.Sprintf("test crop %d (%s)", i, classes[y])
+	}
+	return fmt.Sprintf("test image %d (label %d)", i, y)
 }

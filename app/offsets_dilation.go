@@ -1,0 +1,153 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/viz"
+)
+
+// appDilationLimit is how many test images (per Scaled-MNIST scale) the
+// app's dilation chart measures: a fifth of dcn dilation's default, so
+// that the chart comes in seconds; the dialog says so.
+const appDilationLimit = dilation.DefaultLimit / 5
+
+// Size of the dilation chart, as dcn dilation --out draws it.
+const dilationW, dilationH = 900, 560
+
+// dilationDialog shows the effective dilation chart of a run (the paper's
+// table 2 as a chart): a busy sign while it is measured, then the chart and
+// a Save button.
+type dilationDialog struct {
+	v      *offsetsView
+	d      dialog.Dialog
+	busy   *widget.ProgressBarInfinite
+	text   *widget.Label
+	img    *canvas.Image
+	save   *widget.Button
+	cancel context.CancelFunc
+	run    string
+	chart  image.Image
+}
+
+// dilationRun is the run the view shows, opened; nil for a capture or
+// before any run.
+func (v *offsetsView) dilationRun() (*rundir.Run, error) {
+	switch {
+	case v.capture:
+		return nil, fmt.Errorf("a capture has no net to measure")
+	case v.runDir != "":
+		return rundir.Open(v.runDir)
+	case v.sessRun != nil:
+		return v.sessRun, nil
+	}
+	return nil, fmt.Errorf("no run to measure yet")
+}
+
+// showDilation measures the shown run's effective dilation on a goroutine
+// and shows the chart in a dialog.
+func (v *offsetsView) showDilation() {
+	run, err := v.dilationRun()
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("dilation: %w", err), v.u.win)
+		return
+	}
+	dd := &dilationDialog{v: v, busy: widget.NewProgressBarInfinite(), text: widget.NewLabel(""), img: canvas.NewImageFromImage(nil),
+		run: filepath.Base(filepath.Clean(run.Dir))}
+	dd.text.Wrapping = fyne.TextWrapWord
+	per := ""
+	if run.Config.Data == "mnist" {
+		per = " per scale"
+	}
+	dd.text.SetText(fmt.Sprintf("Measuring every layer of %s on %d test images%s (dcn dilation takes %d)…",
+		dd.run, appDilationLimit, per, dilation.DefaultLimit))
+	dd.img.FillMode = canvas.ImageFillContain
+	dd.img.SetMinSize(fyne.NewSize(dilationW*2/3, dilationH*2/3))
+	dd.save = widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), dd.saveAs)
+	dd.save.Disable()
+	content := container.NewBorder(container.NewVBox(dd.text, dd.busy), dd.save, nil, nil, dd.img)
+	dd.d = dialog.NewCustom("Effective dilation: "+dd.run, "Close", content, v.u.win)
+	ctx, cancel := context.WithCancel(v.w.ctx)
+	dd.cancel = cancel
+	dd.d.SetOnClosed(cancel)
+	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+160))
+	dd.d.Show()
+	v.dil = dd
+	v.u.exportWG.Add(1)
+	go func() {
+		defer v.u.exportWG.Done()
+		img, err := dilationChart(ctx, run, dd.run)
+		v.u.bridge.offsetsDilation(dd, img, err)
+	}()
+}
+
+// dilationChart measures run and draws its chart, as dcn dilation --out.
+func dilationChart(ctx context.Context, run *rundir.Run, name string) (image.Image, error) {
+	rep, err := dilation.Measure(ctx, run, dilation.Options{Limit: appDilationLimit})
+	if err != nil {
+		return nil, err
+	}
+	p, err := viz.Dilation("Effective dilation: "+name, rep)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Render(p, viz.RenderOptions{WidthPx: dilationW, HeightPx: dilationH})
+}
+
+// done shows the chart, or why there is none; on the UI goroutine.
+func (dd *dilationDialog) done(img image.Image, err error) {
+	dd.busy.Stop()
+	dd.busy.Hide()
+	if err != nil {
+		if dd.v.w.ctx.Err() == nil && !strings.Contains(err.Error(), context.Canceled.Error()) {
+			dd.text.SetText("Cannot measure the dilation: " + err.Error())
+		}
+		return
+	}
+	dd.chart = img
+	dd.text.SetText("Mean distance between adjacent sampling locations of a unit's kernel, in pixels of the layer's input (a plain 3×3 conv: exactly 1).")
+	dd.img.Image = img
+	dd.img.Refresh()
+	dd.save.Enable()
+}
+
+// saveAs writes the chart as a PNG where the user says.
+func (dd *dilationDialog) saveAs() {
+	if dd.chart == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+		if err != nil || f == nil {
+			if err != nil {
+				dialog.ShowError(err, dd.v.u.win)
+			}
+			return
+		}
+		path := f.URI().Path()
+		f.Close()
+		if !strings.EqualFold(filepath.Ext(path), ".png") {
+			path += ".png"
+		}
+		if err := viz.SavePNG(path, dd.chart); err != nil {
+			dialog.ShowError(err, dd.v.u.win)
+			return
+		}
+		dialog.ShowInformation("Export", "Wrote "+path, dd.v.u.win)
+	}, dd.v.u.win)
+	d.SetFileName("dilation-" + dd.run + ".png")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
+	d.Show()
+}
