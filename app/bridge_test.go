@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -113,7 +114,7 @@ func TestBridgeCoalescesEvents(t *testing.T) {
 		if ms == nil || ms.Step.Step != perModel {
 			t.Fatalf("%s: applied step %+v, want the last one (%d)", m, ms, perModel)
 		}
-		if len(ms.StepX) == 0 || len(ms.StepX) > maxStepPoints || len(ms.StepX) != len(ms.StepY) {
+		if len(ms.StepX) == 0 || len(ms.StepX) > rundir.MaxStepPoints || len(ms.StepX) != len(ms.StepY) {
 			t.Errorf("%s: step curve has %d/%d points", m, len(ms.StepX), len(ms.StepY))
 		}
 	}
@@ -138,31 +139,6 @@ func TestSnapshotIsACopy(t *testing.T) {
 	}
 	if s2.Models[0].StepY[0] != 1 {
 		t.Error("changing a snapshot changed the bridge's state")
-	}
-}
-
-func TestStepCurveDecimates(t *testing.T) {
-	var c stepCurve
-	const n = 100000
-	for i := range n {
-		c.add(float64(i), 2)
-		if i%1000 == 0 {
-			c.add(float64(i), math.NaN()) // skipped steps leave no point
-		}
-	}
-	if len(c.x) == 0 || len(c.x) >= maxStepPoints || len(c.x) != len(c.y) {
-		t.Fatalf("%d/%d points, want at most %d", len(c.x), len(c.y), maxStepPoints)
-	}
-	for i := range c.x {
-		if c.y[i] != 2 {
-			t.Fatalf("point %d: y = %v, want the mean 2", i, c.y[i])
-		}
-		if i > 0 && !(c.x[i] > c.x[i-1]) {
-			t.Fatalf("x not increasing at %d: %v, %v", i, c.x[i-1], c.x[i])
-		}
-	}
-	if first, last := c.x[0], c.x[len(c.x)-1]; first > n/100 || last < n*0.9 {
-		t.Errorf("curve spans %v..%v, want most of 0..%d", first, last, n)
 	}
 }
 

@@ -341,18 +341,3 @@ func runSnapshot(run *rundir.Run) (Snapshot, error) {
 	}
 	return s, nil
 }
-
-// saveStepCurves keeps the session's per-step loss in its run folder, so
-// that the run opens later with it. It runs on the session's goroutine.
-func saveStepCurves(run *rundir.Run, s Snapshot) error {
-	var curves []rundir.StepCurve
-	for _, m := range s.Models {
-		if len(m.StepX) > 0 {
-			curves = append(curves, rundir.StepCurve{Model: m.Name, X: m.StepX, Y: m.StepY})
-		}
-	}
-	if len(curves) == 0 || len(run.Records()) == 0 {
-		return nil
-	}
-	return run.SaveStepCurves(curves)
-}
