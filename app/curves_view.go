@@ -65,7 +65,7 @@ func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curv
 
 func (v *curvesView) object() fyne.CanvasObject { return v.root }
 
-// smoothing returns the per-step loss's smoothing and whether the losses
+// settings returns the per-step loss's smoothing and whether the losses
 // are drawn on a log scale.
 func (v *curvesView) settings() (smooth float64, logY bool) {
 	return v.smooth.Value, v.logY.Checked
