@@ -56,6 +56,9 @@ type Snapshot struct {
 	// LoadDone and LoadTotal are the images the COCO crop set was built
 	// from so far, while it loads (LoadTotal 0 when unknown).
 	LoadDone, LoadTotal int
+	// LoadETA is the time the crop build has left at its rate so far
+	// (metrics.Rate, as dcn's bar shows it); 0 until there is a rate.
+	LoadETA time.Duration
 	// Classes are the class names of the data, once loaded; DataInfo says
 	// in a line what the data holds.
 	Classes  []string
@@ -118,6 +121,7 @@ type bridge struct {
 	shown  time.Time            // when the last snapshot was handed over
 	now    func() time.Time
 	dirty  bool
+	load   metrics.Rate // the crop build's rate, for LoadETA
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
 
@@ -137,6 +141,7 @@ func (b *bridge) reset(runDir, data string, models []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state = Snapshot{Phase: PhaseLoading, RunDir: runDir, Data: data}
+	b.load = metrics.Rate{}
 	for _, m := range models {
 		b.state.Models = append(b.state.Models, ModelState{Name: m})
 	}
@@ -182,6 +187,9 @@ func (b *bridge) loadProgress(done, total int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state.LoadDone, b.state.LoadTotal = done, total
+	if _, eta, ok := b.load.Update(int64(done), int64(total), b.now()); ok {
+		b.state.LoadETA = eta
+	}
 	b.dirty = true
 }
 

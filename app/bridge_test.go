@@ -210,3 +210,31 @@ func TestMeterReadsEmptyAtZero(t *testing.T) {
 		t.Errorf("at 0.5: bar hidden %v, text %q, width %v of %v", r.bar.Hidden, r.text.Text, r.bar.Size().Width, m.Size().Width)
 	}
 }
+
+// TestCropBuildETA checks that the crop build's progress carries an ETA at
+// the rate since its first report (a resumed build's earlier images do not
+// count as speed), and that a new session starts without one.
+func TestCropBuildETA(t *testing.T) {
+	h := newHarness(t, "/runs")
+	b := h.u.bridge
+	clock := time.Unix(1000, 0)
+	b.now = func() time.Time { return clock }
+	b.reset("/runs/x", "coco", []string{"cnn"})
+	b.loadProgress(1000, 5000) // resumed after 1,000 images
+	clock = clock.Add(10 * time.Second)
+	b.loadProgress(2000, 5000) // 100 images/s: 30 s left
+	b.mu.Lock()
+	eta := b.state.LoadETA
+	b.mu.Unlock()
+	if eta != 30*time.Second {
+		t.Errorf("LoadETA %v, want 30s", eta)
+	}
+	b.reset("/runs/y", "coco", []string{"cnn"})
+	b.loadProgress(0, 5000)
+	b.mu.Lock()
+	eta = b.state.LoadETA
+	b.mu.Unlock()
+	if eta != 0 {
+		t.Errorf("a new session starts with LoadETA %v", eta)
+	}
+}

@@ -395,6 +395,9 @@ func statusText(s Snapshot) string {
 		switch {
 		case s.Data == "coco" && s.LoadTotal > 0:
 			msg = fmt.Sprintf("Building the COCO crops: %s of %s images…", groupDigits(s.LoadDone), groupDigits(s.LoadTotal))
+			if s.LoadETA > 0 {
+				msg += " ETA " + formatDuration(s.LoadETA)
+			}
 		case s.Data == "coco":
 			msg = "Loading the COCO crops…"
 		default:

@@ -19,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 const cocoUsage = `dcn coco: COCO data
@@ -178,6 +179,7 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seed := fs.Uint64("seed", 1, "seed of the split")
 	norm := fs.String("norm", "imagenet", "normalisation: imagenet or dataset (the training crops' own mean and std)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	verify := fs.Bool("verify", false, "read the whole cache to check its checksums (training checks each block when it first reads it); a corrupt cache is built again")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -201,7 +203,10 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	bar := newBar(stderr, "images")
 	opt := cropset.Options{Size: *size, TopK: *top, MaxPerClass: *perClass, MinSize: minSizeOpt(*minSize), Context: zeroAsNone(*context),
 		ValFraction: zeroAsNone(*val), TestFraction: zeroAsNone(*test), Seed: *seed, Norm: n,
-		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update}
+		TestAnnotations: *testAnn, TestImageDir: *testImages, CachePath: *cache, Progress: bar.update, Verify: *verify,
+		Waiting: func(holder string) {
+			fmt.Fprintf(stderr, "waiting: %s is being built by %s (Ctrl+C stops waiting)\n", *cache, holder)
+		}}
 	start := time.Now()
 	c, err := cropset.Build(ctx, *ann, *images, opt)
 	bar.done()
@@ -302,9 +307,8 @@ type bar struct {
 	last     time.Time
 	lastTen  int64
 	lineOpen bool
-	// start and startDone are the time and count of the first update, from which the rate and ETA count.
-	start     time.Time
-	startDone int64
+	// rate counts from the first update, so that a resumed build's ETA is right.
+	rate metrics.Rate
 }
 
 func newBar(w io.Writer, unit string) *bar {
@@ -328,7 +332,7 @@ func (b *bar) setLabel(label string) {
 		fmt.Fprintln(b.w)
 		b.lineOpen = false
 	}
-	b.label, b.lastTen, b.last, b.start = label, -1, time.Time{}, time.Time{}
+	b.label, b.lastTen, b.last, b.rate = label, -1, time.Time{}, metrics.Rate{}
 }
 
 func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
@@ -336,10 +340,6 @@ func (b *bar) update(done, total int) { b.update64(int64(done), int64(total)) }
 func (b *bar) update64(done, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.start.IsZero() {
-		// The first call may report work done before (a resumed build): the rate counts from here.
-		b.start, b.startDone = time.Now(), done
-	}
 	final := total > 0 && done >= total
 	if b.tty {
 		if !final && time.Since(b.last) < 100*time.Millisecond {
@@ -373,9 +373,7 @@ func (b *bar) line(done, total int64) string {
 	fill = max(0, min(fill, width))
 	line := fmt.Sprintf("%s[%s%s] %3d%% %s/%s %s", prefix, strings.Repeat("#", fill), strings.Repeat(" ", width-fill),
 		done*100/total, humanCount(done, b.unit), humanCount(total, b.unit), b.unit)
-	if el := time.Since(b.start); done > b.startDone && el > time.Second && b.unit != "bytes" {
-		rate := float64(done-b.startDone) / el.Seconds()
-		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+	if rate, eta, ok := b.rate.Update(done, total, time.Now()); ok && b.unit != "bytes" {
 		line += fmt.Sprintf(" %.0f/s ETA %s", rate, eta.Round(time.Second))
 	}
 	return line

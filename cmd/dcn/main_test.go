@@ -206,6 +206,22 @@ func TestReproduceCOCOSmall(t *testing.T) {
 	if code, out, errs := dcn(t, "reproduce", "coco", "--resume", "--out", dir); code != 0 || !strings.Contains(out, "| Adam | dcnn-last |") {
 		t.Fatalf("resume without the Adam run: exit %d: %s%s", code, out, errs)
 	}
+	// The study is one job: the command that started it, run again after a stop, continues it (here: the Adam
+	// run, made again, and nothing more for the finished SGD run); with other settings it is refused.
+	if err := os.RemoveAll(filepath.Join(dir, "adam")); err != nil {
+		t.Fatal(err)
+	}
+	same := []string{"reproduce", "coco", "--coco-ann", ann, "--coco-images", images, "--out", dir,
+		"--epochs", "1", "--crop-size", "16", "--top", "3", "--max-per-class", "20"}
+	code, out, errs = dcn(t, same...)
+	if code != 0 || !strings.Contains(out, "| Adam | dcnn-last |") || !strings.Contains(out, "| SGD (momentum 0.9) | cnn |") ||
+		!strings.Contains(errs, "resuming after epoch 1 of 1") {
+		t.Fatalf("the same command again: exit %d: %s%s", code, out, errs)
+	}
+	other := append(slices.Clone(same[:len(same)-2]), "--max-per-class", "30")
+	if code, _, errs := dcn(t, other...); code != 1 || !strings.Contains(errs, "coco.max_per_class: 20, now 30") {
+		t.Errorf("the study with other settings: exit %d: %s", code, errs)
+	}
 	// Sampling points of a COCO run: a test crop, and a whole COCO image.
 	for _, args := range [][]string{{"--index", "0"}, {"--image", filepath.Join(images, "000000000009.jpg"), "--whole"}} {
 		args = append([]string{"offsets", "--run", filepath.Join(dir, "adam"), "--model", "dcnn-first",

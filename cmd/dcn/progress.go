@@ -27,6 +27,21 @@ type progress struct {
 	steps    map[string]metrics.Step
 	state    map[string]string
 	lineOpen bool
+	study    *study
+}
+
+// study is a job of several runs one after the other (dcn reproduce coco: the SGD run, then the Adam run). Its
+// ETA is the current run's (its slowest model's) plus, for each run still to come, as long as the current run
+// takes in all: the runs train the same models on the same data for the same epochs.
+type study struct {
+	run, runs int       // the current run (0-based) and how many there are
+	began     time.Time // the current run's first training step
+}
+
+// eta returns the whole study's time left, given the current run's.
+func (st *study) eta(runLeft time.Duration) time.Duration {
+	whole := time.Since(st.began) + runLeft
+	return runLeft + time.Duration(st.runs-st.run-1)*whole
 }
 
 func newProgress(w io.Writer, models []string) *progress {
@@ -45,6 +60,9 @@ func (p *progress) event(e train.Event) {
 	defer p.mu.Unlock()
 	switch e.Kind {
 	case train.KindStep:
+		if p.study != nil && p.study.began.IsZero() {
+			p.study.began = time.Now()
+		}
 		p.steps[e.Model] = e.Step
 		p.state[e.Model] = ""
 		if time.Since(p.last) >= p.every {
@@ -72,6 +90,13 @@ func (p *progress) status() {
 			part += " (" + st + ")"
 		}
 		parts = append(parts, part)
+	}
+	if st := p.study; st != nil && len(parts) > 0 {
+		var left time.Duration
+		for _, s := range p.steps {
+			left = max(left, s.ETA)
+		}
+		parts = append(parts, fmt.Sprintf("study: run %d/%d, ETA %s", st.run+1, st.runs, st.eta(left).Round(time.Second)))
 	}
 	line := strings.Join(parts, " | ")
 	if p.tty {

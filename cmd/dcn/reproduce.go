@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,7 +28,8 @@ import (
 var seedReported = map[string]float64{"cnn": 90.03, "dcnn": 92.90}
 
 const reproduceUsage = `usage: dcn reproduce mnist --out DIR [--epochs 14] [--limit N] [--seed S] [--resume]
-       dcn reproduce coco --coco-ann FILE --coco-images DIR --out DIR [--epochs 5] [--resume]`
+       dcn reproduce coco --coco-ann FILE --coco-images DIR --out DIR [--epochs 5] [--max-per-class N] [--resume]
+(a stopped study continues when the same command is run again)`
 
 func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "coco" {
@@ -148,7 +152,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed")
 	cache := fs.String("cache", "", "the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
-	resume := fs.Bool("resume", false, "continue the runs already in --out")
+	resume := fs.Bool("resume", false, "continue the runs already in --out with their own settings (the command that started the study, run again, continues it too)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -158,43 +162,37 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	start := time.Now()
 	var runs []optRun
 	var first experiment.RunConfig
-	for _, opt := range []string{"sgd", "adam"} {
+	opts := []string{"sgd", "adam"}
+	for k, opt := range opts {
 		dir := filepath.Join(*out, opt)
-		var run *rundir.Run
-		var err error
-		fresh := !*resume
-		if *resume {
-			run, err = rundir.OpenForResume(dir)
-			if _, serr := os.Stat(filepath.Join(dir, "config.json")); err != nil && errors.Is(serr, os.ErrNotExist) &&
-				opt != "sgd" && first.COCO != nil {
-				// Stopped during the SGD run: the Adam run was never made.
-				rc := first
-				rc.Train.Optimizer, rc.Train.Momentum = opt, 0
-				run, err = rundir.Create(dir, rc)
-				fresh = true
-			}
-		} else {
+		var want experiment.RunConfig
+		if !*resume {
 			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
 			cd.Cache = *cache
-			rc := experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
+			want = experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
 				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
 			if opt == "sgd" {
-				rc.Train.Momentum = 0.9
+				want.Train.Momentum = 0.9
 			}
-			if err = rc.Validate(); err != nil {
+			if err := want.Validate(); err != nil {
 				return err
 			}
-			run, err = rundir.Create(dir, rc)
+		} else if opt != "sgd" && first.COCO != nil {
+			// Stopped during the SGD run: the Adam run is made from the SGD run's settings.
+			want = first
+			want.Train.Optimizer, want.Train.Momentum = opt, 0
 		}
+		run, fresh, err := studyRun(dir, want, *resume)
 		if err != nil {
 			return err
 		}
 		if opt == "sgd" {
 			first = run.Config
 		}
-		fmt.Fprintf(stderr, "== %s ==\n", opt)
-		recs, err := trainRun(ctx, run, !fresh, "dcn reproduce coco --resume --out "+*out, stdout, stderr)
+		fmt.Fprintf(stderr, "== %s (run %d of %d) ==\n", opt, k+1, len(opts))
+		st := &study{run: k, runs: len(opts)}
+		recs, err := trainStudyRun(ctx, run, !fresh, "the same command again", st, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -212,6 +210,71 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprint(stdout, table)
 	fmt.Fprintf(stdout, "\nwritten to %s\n", path)
 	return nil
+}
+
+// studyRun opens the run of a study in dir to continue it, or creates it from want when dir holds none. A study
+// is one resumable job: the command that started it, run again, continues it where it stopped. A run already
+// in dir must have been made from the same settings (want, unless resume, which takes the run's own); one made
+// from other settings is refused, naming the first setting that differs, rather than mixed with this study's.
+func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.Run, fresh bool, err error) {
+	if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
+		if !errors.Is(serr, os.ErrNotExist) {
+			return nil, false, serr
+		}
+		if want.Data == "" {
+			return nil, false, fmt.Errorf("%s holds no run to resume (start the study with --coco-ann and --coco-images)", dir)
+		}
+		run, err := rundir.Create(dir, want)
+		return run, true, err
+	}
+	run, err = rundir.OpenForResume(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if !resume {
+		if diff := configDiff(run.Config, want); diff != "" {
+			return nil, false, fmt.Errorf("%s holds a run of this study made with other settings (%s): run the command "+
+				"that started it to continue it, add --resume to continue it with its own settings, or choose another --out", dir, diff)
+		}
+	}
+	return run, false, nil
+}
+
+// configDiff names the first setting in which two run configurations differ ("train.epochs: 5, now 2"), or
+// returns "" if they are the same.
+func configDiff(had, want experiment.RunConfig) string {
+	flat := func(rc experiment.RunConfig) map[string]string {
+		b, _ := json.Marshal(rc)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		out := map[string]string{}
+		var walk func(prefix string, v any)
+		walk = func(prefix string, v any) {
+			if o, ok := v.(map[string]any); ok {
+				for k, x := range o {
+					walk(strings.TrimPrefix(prefix+"."+k, "."), x)
+				}
+				return
+			}
+			b, _ := json.Marshal(v)
+			out[prefix] = string(b)
+		}
+		walk("", m)
+		return out
+	}
+	a, b := flat(had), flat(want)
+	keys := slices.Sorted(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if a[k] != b[k] {
+			return fmt.Sprintf("%s: %s, now %s", k, cmp.Or(a[k], "none"), cmp.Or(b[k], "none"))
+		}
+	}
+	return ""
 }
 
 // optRun is one optimiser's run of the COCO study.

@@ -171,9 +171,16 @@ func openResume(fs *flag.FlagSet, f trainFlags) (*rundir.Run, error) {
 // launcher (the app's Start calls the same), printing what it loaded and
 // the progress. It returns the run's records.
 func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
+	return trainStudyRun(ctx, run, resume, hint, nil, stdout, stderr)
+}
+
+// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose progress line adds
+// the whole study's ETA.
+func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st *study, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	p := newProgress(stderr, rc.Models)
+	p.study = st
 	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
 		CropProgress: cropProgress(stderr),
 		Loaded: func(d train.Data) {
@@ -221,13 +228,19 @@ func setLen(s *data.Set) int {
 	return s.N
 }
 
-// cropProgress prints the crop set's build progress at most every 2 s.
+// cropProgress prints the crop set's build progress at most every 2 s, with its rate and ETA.
 func cropProgress(w io.Writer) func(done, total int) {
 	var last time.Time
+	var rate metrics.Rate
 	return func(done, total int) {
+		r, eta, ok := rate.Update(int64(done), int64(total), time.Now())
 		if done == total || time.Since(last) > 2*time.Second {
 			last = time.Now()
-			fmt.Fprintf(w, "building crops: %d/%d images\n", done, total)
+			line := fmt.Sprintf("building crops: %d/%d images", done, total)
+			if ok {
+				line += fmt.Sprintf(" %.0f/s ETA %s", r, eta.Round(time.Second))
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
 	"github.com/deformscope/deformscope/model/imagemem"
 	"github.com/deformscope/deformscope/model/regular"
 )
@@ -81,12 +82,26 @@ func openReason(err error) string {
 // DecodeImage opens im inside root, checks its header (format, pixel cap maxPixels, the JSON's size) and decodes
 // it; when that fails it returns a skip reason (ReasonMissingFile, ReasonBadImage, ...) instead.
 func DecodeImage(root *os.Root, im Image, maxPixels int64) (image.Image, string) {
+	return DecodeImageRegions(root, im, maxPixels, nil)
+}
+
+// DecodeImageRegions is DecodeImage for a caller that reads only the pixels inside rects (the crop build): a JPEG
+// is decoded there alone (internal/jpeg: the rest stays zero, and what is decoded is image/jpeg's to the bit),
+// which saves about a fifth of a COCO photo's decoding. Other formats, and a nil rects, decode whole.
+func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.Rectangle) (image.Image, string) {
 	f, reason := openImage(root, im, maxPixels)
 	if reason != "" {
 		return nil, reason
 	}
 	defer f.Close()
-	img, _, err := image.Decode(bufio.NewReaderSize(f, 64<<10))
+	br := bufio.NewReaderSize(f, 64<<10)
+	var img image.Image
+	var err error
+	if magic, _ := br.Peek(2); rects != nil && string(magic) == "\xff\xd8" {
+		img, err = jpeg.DecodeRegions(br, rects)
+	} else {
+		img, _, err = image.Decode(br)
+	}
 	if err != nil {
 		return nil, ReasonBadImage
 	}

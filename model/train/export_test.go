@@ -13,7 +13,9 @@ import (
 var EpochOrder = epochOrder
 
 // Step is step.
-func (t *Trainer) Step(idx []int, correct *int) (float64, bool, error) { return t.step(idx, correct) }
+func (t *Trainer) Step(idx []int, correct *int) (float64, bool, error) {
+	return t.step(batches{}, idx, correct)
+}
 
 // Pass is pass.
 func (t *Trainer) Pass(ctx context.Context, s *data.Set) (evalResult, error) { return t.pass(ctx, s) }

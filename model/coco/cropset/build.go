@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -103,6 +104,13 @@ type Options struct {
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// Verify, on a cache hit, reads the whole cache to check every block's CRC before returning, and builds the
+	// cache again if one fails. Without it, Build reads only the cache's trailer and each block is checked when
+	// training first reads it (a corrupt block then stops the training that reaches it, naming the file).
+	Verify bool
+	// Waiting, if set, is called once when another process is building the same cache (see lock.go), with who
+	// that is ("pid 1234, dcn, since 2026-12-04 17:40:56"); Build waits for it to finish, then reads the cache.
+	Waiting func(holder string)
 	// Progress, if set, is called after each image decoded (those with boxes of the chosen categories) with the
 	// images done and the total, one call at a time.
 	Progress func(done, total int)
@@ -208,6 +216,21 @@ type Crops struct {
 	labels [3][]uint8
 	src    io.ReaderAt
 	file   *os.File
+	// checked is src when the crops come from an existing cache file, whose blocks are checked as they are read.
+	checked *checkedFile
+}
+
+// Verify reads the whole cache once and checks every block of crops not yet checked (reads check the blocks they
+// touch anyway; this finds a corrupt block before training reaches it). A set just built needs no check: its crops
+// were written by this process.
+func (c *Crops) Verify(ctx context.Context) error {
+	if c.checked == nil {
+		return nil
+	}
+	if err := c.checked.checkAll(ctx); err != nil {
+		return fmt.Errorf("coco: crop cache: %w", err)
+	}
+	return nil
 }
 
 // Close closes the cache file; the sets must not be used afterwards.
@@ -267,10 +290,24 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 	status := ""
 	path := opt.CachePath
 	if path != "" {
-		c, err := openCache(path, &key, true)
+		c, err := openCache(path, &key, opt.Verify)
 		if err == nil {
 			c.Cache = "hit"
 			return c, c.makeSets(opt.Norm)
+		}
+		lock, lerr := lockBuild(ctx, path, opt.Waiting)
+		if lerr != nil && !errors.Is(lerr, errNotWritable) {
+			return nil, lerr
+		}
+		if lerr == nil {
+			defer lock.release()
+			// Another process may have finished this very cache while we waited for its lock.
+			if c, err2 := openCache(path, &key, opt.Verify); err2 == nil {
+				c.Cache = "hit (built by another process meanwhile)"
+				return c, c.makeSets(opt.Norm)
+			} else {
+				err = err2
+			}
 		}
 		if err := isCropFile(path); err != nil {
 			return nil, fmt.Errorf("coco: --cache: %w", err)
@@ -407,10 +444,15 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	}
 	// Each worker holds one decoded image and its crops; the crops go straight to their place in the file.
 	bufs := make(chan []uint8, workers)
+	resizers := sync.Pool{New: func() any { return new(resizer) }}
 	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
 		i := todo[k]
 		j := &p.jobs[i]
-		img, reason := coco.DecodeImage(roots[j.file], j.image, opt.MaxPixels)
+		rects := make([]image.Rectangle, len(j.anns))
+		for n, a := range j.anns {
+			rects[n] = cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context)
+		}
+		img, reason := coco.DecodeImageRegions(roots[j.file], j.image, opt.MaxPixels, rects)
 		code := uint8(0)
 		if reason != "" {
 			code = reasonCode(reason)
@@ -424,9 +466,11 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 				buf = make([]uint8, len(j.anns)*sample)
 			}
 			buf = buf[:len(j.anns)*sample]
-			for n, a := range j.anns {
-				cropInto(buf[n*sample:(n+1)*sample], img, cropRect(a.BBox, j.image.Width, j.image.Height, opt.Context), opt.Size)
+			rs := resizers.Get().(*resizer)
+			for n, rect := range rects {
+				cropInto(buf[n*sample:(n+1)*sample], img, rect, opt.Size, rs)
 			}
+			resizers.Put(rs)
 			if _, werr := part.f.WriteAt(buf, prefixLen+int64(j.slot)*int64(sample)); werr != nil {
 				part.fail(werr)
 				return

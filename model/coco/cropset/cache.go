@@ -1,8 +1,8 @@
 package cropset
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -14,6 +14,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/regular"
@@ -31,7 +33,10 @@ import (
 // A build writes the crops into their places in PATH.part as each image is done, journals the finished images in
 // PATH.part.log (so that a killed build resumes), and only when every image is done writes the trailer and
 // renames PATH.part to PATH: a file named PATH is always complete. The reader checks every length against the
-// file's size before it allocates, the trailer's SHA-256, and each block's CRC in one sequential pass.
+// file's size before it allocates and the trailer's SHA-256 when it opens the file; each block's CRC it checks
+// when a read first touches the block (see checkedFile), so that training starts at once on a cache of any size
+// (3.2 GB for train2017) rather than after reading all of it. A corrupt block fails the read that touches it (the
+// sets keep the error, the trainer stops with it); [Crops.Verify] checks every block at once.
 const (
 	cacheMagic   = "DSCOCOC2"
 	oldMagic     = "DSCOCOCR" // version 1: the whole set in one checksummed blob
@@ -233,8 +238,9 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 var errStale = errors.New("the cache was made from other files or options")
 
 // openCache opens the cache at path and checks that it was made with key (any key if key is nil). With verify it
-// reads every crop once to check the blocks' CRCs. The crops stay in the file: the returned sets read them as they
-// are asked for, so the file stays open for as long as they are used.
+// reads every crop once to check the blocks' CRCs before it returns; without, each block is checked when first read.
+// The crops stay in the file: the returned sets read them as they are asked for, so the file stays open for as long
+// as they are used.
 func openCache(path string, key *[32]byte, verify bool) (*Crops, error) {
 	f, err := regular.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -257,12 +263,14 @@ func openCache(path string, key *[32]byte, verify bool) (*Crops, error) {
 		f.Close()
 		return nil, errStale
 	}
+	c.checked.name = path
 	c.file = f
 	return c, nil
 }
 
 // readCache reads the cache of size bytes in r: its prefix and trailer, and with verify every crop (for their
-// CRCs). The returned sets read their crops from r, normalised with ImageNet's values.
+// CRCs). The returned sets read their crops from r through a checkedFile (each block's CRC checked on its first
+// read), normalised with ImageNet's values.
 func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, err error) {
 	fail := func(format string, args ...any) (*Crops, [32]byte, error) {
 		return nil, [32]byte{}, fmt.Errorf(format, args...)
@@ -336,12 +344,13 @@ func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, 
 		}
 		rest = rest[n*refLen:]
 	}
+	crcs := make([]uint32, blocks)
+	for i := range crcs {
+		crcs[i] = binary.LittleEndian.Uint32(rest[4*i:])
+	}
+	cf := newCheckedFile(r, payload, crcs)
 	if verify {
-		crcs := make([]uint32, blocks)
-		for i := range crcs {
-			crcs[i] = binary.LittleEndian.Uint32(rest[4*i:])
-		}
-		if err := checkBlocks(r, payload, crcs); err != nil {
+		if err := cf.checkAll(context.Background()); err != nil {
 			return fail("%v", err)
 		}
 	}
@@ -351,25 +360,87 @@ func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, 
 		out.Skipped = out.Kinds.Total()
 		c.Reports = append(c.Reports, out)
 	}
-	c.src = r
+	c.src, c.checked = cf, cf
 	if err := c.makeSets(NormImageNet); err != nil {
 		return fail("%v", err)
 	}
 	return c, p.key, nil
 }
 
-// checkBlocks reads the payload once, in blocks, and compares each block's CRC-32C with crcs.
-func checkBlocks(r io.ReaderAt, payload int64, crcs []uint32) error {
-	buf := make([]byte, blockSize)
-	br := bufio.NewReaderSize(io.NewSectionReader(r, prefixLen, payload), blockSize)
-	for i := range crcs {
-		n := min(blockSize, payload-int64(i)*blockSize)
-		if _, err := io.ReadFull(br, buf[:n]); err != nil {
-			return fmt.Errorf("reading crops block %d: %v", i, err)
+// checkedFile is a cache file as its sets read it: the first read that touches a block of crops reads the whole
+// block and checks its CRC-32C, and a block that fails fails every read of it. Blocks are 1 MiB, so over an epoch
+// in random order the check reads each block once more than training does (from the page cache, as a rule), spread
+// over the epoch instead of before it. Goroutines may share it; two that touch a new block at once both check it.
+type checkedFile struct {
+	name    string // the file's path, for errors
+	r       io.ReaderAt
+	payload int64
+	crcs    []uint32
+	state   []atomic.Uint32 // per block: unchecked, good or bad
+	bufs    sync.Pool       // *[]byte of blockSize
+}
+
+const (
+	blockUnchecked = iota
+	blockGood
+	blockBad
+)
+
+func newCheckedFile(r io.ReaderAt, payload int64, crcs []uint32) *checkedFile {
+	cf := &checkedFile{r: r, payload: payload, crcs: crcs, state: make([]atomic.Uint32, len(crcs))}
+	cf.bufs.New = func() any { b := make([]byte, blockSize); return &b }
+	return cf
+}
+
+// ReadAt checks the blocks of crops that p covers (offsets are the file's), then reads p.
+func (cf *checkedFile) ReadAt(p []byte, off int64) (int, error) {
+	lo, hi := off-prefixLen, off-prefixLen+int64(len(p))
+	if len(p) > 0 && hi > 0 && lo < cf.payload {
+		for b := max(lo, 0) / blockSize; b <= (min(hi, cf.payload)-1)/blockSize; b++ {
+			if err := cf.check(int(b)); err != nil {
+				return 0, err
+			}
 		}
-		if crc32.Checksum(buf[:n], crcTable) != crcs[i] {
-			return fmt.Errorf("crops block %d (bytes %d to %d) fails its CRC (a corrupt file)", i,
-				prefixLen+int64(i)*blockSize, prefixLen+int64(i)*blockSize+n)
+	}
+	return cf.r.ReadAt(p, off)
+}
+
+// check checks block b once (and reports its failure every time).
+func (cf *checkedFile) check(b int) error {
+	switch cf.state[b].Load() {
+	case blockGood:
+		return nil
+	case blockUnchecked:
+		bp := cf.bufs.Get().(*[]byte)
+		defer cf.bufs.Put(bp)
+		n := min(blockSize, cf.payload-int64(b)*blockSize)
+		buf := (*bp)[:n]
+		if _, err := cf.r.ReadAt(buf, prefixLen+int64(b)*blockSize); err != nil {
+			return fmt.Errorf("reading crops block %d: %w", b, err)
+		}
+		if crc32.Checksum(buf, crcTable) == cf.crcs[b] {
+			cf.state[b].Store(blockGood)
+			return nil
+		}
+		cf.state[b].Store(blockBad)
+	}
+	n := min(blockSize, cf.payload-int64(b)*blockSize)
+	err := fmt.Errorf("crops block %d (bytes %d to %d) fails its CRC (a corrupt file", b,
+		prefixLen+int64(b)*blockSize, prefixLen+int64(b)*blockSize+n)
+	if cf.name != "" {
+		return fmt.Errorf("crop cache %s: %w: remove it and it is built again)", cf.name, err)
+	}
+	return fmt.Errorf("%w)", err)
+}
+
+// checkAll checks every block not yet checked, in order, and returns the first failure.
+func (cf *checkedFile) checkAll(ctx context.Context) error {
+	for b := range cf.crcs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := cf.check(b); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -70,8 +70,21 @@ func TestCOCOCache(t *testing.T) {
 	if err := os.WriteFile(cache, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Opening it reads no crops: the corrupt block fails the read that reaches it, and Verify finds it at once.
+	c := build("hit")
+	allPixels(c.Sets[Train])
+	if err := c.Sets[Train].Err(); err == nil || !strings.Contains(err.Error(), "fails its CRC") ||
+		!strings.Contains(err.Error(), cache) {
+		t.Errorf("reading a corrupt block: %v", err)
+	}
+	if err := c.Verify(t.Context()); err == nil || !strings.Contains(err.Error(), "fails its CRC") {
+		t.Errorf("Verify of a corrupt cache: %v", err)
+	}
+	c.Close()
+	opt.Verify = true
 	build("fails its CRC")
 	build("hit")
+	opt.Verify = false
 	b[prefixLen+100] ^= 1
 	b[len(b)-60] ^= 1 // the trailer's
 	if err := os.WriteFile(cache, b, 0o644); err != nil {

@@ -18,7 +18,7 @@ func CropRect(b coco.Box, w, h int, context float64) image.Rectangle {
 // returning 3 planes of RGB bytes (3·size·size). Grey and CMYK photos come out as RGB.
 func CropRGB(img image.Image, rect image.Rectangle, size int) []uint8 {
 	dst := make([]uint8, 3*size*size)
-	cropInto(dst, img, rect, size)
+	cropInto(dst, img, rect, size, nil)
 	return dst
 }
 

@@ -69,7 +69,7 @@ func TestCOCOCropRGBIsTrainingCrop(t *testing.T) {
 		t.Errorf("crop corners: R %d, %d; B %d, %d", pix[0], pix[7], pix[2*plane], pix[2*plane+7])
 	}
 	want := make([]uint8, 3*64)
-	cropInto(want, img, r, 8)
+	cropInto(want, img, r, 8, nil)
 	for i := range want {
 		if want[i] != pix[i] {
 			t.Fatalf("byte %d: %d, training's crop has %d", i, pix[i], want[i])

@@ -137,3 +137,30 @@ func TestDownloadStallingServer(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractReplacesALinkAtAFileName checks that a file written in place replaces a symbolic link at its name
+// instead of writing through it, even to a file inside the folder.
+func TestExtractReplacesALinkAtAFileName(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "val2017"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(keep, filepath.Join(dir, "val2017", "a.jpg")); err != nil {
+		t.Skipf("cannot make a symbolic link: %v", err)
+	}
+	zipPath := writeZip(t, makeZip(t, zipEntry{name: "val2017/a.jpg", body: []byte("jpeg")}))
+	if err := Extract(zipPath, dir, ExtractLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(keep); string(b) != "mine" {
+		t.Errorf("the link's target was overwritten: %q", b)
+	}
+	st, err := os.Lstat(filepath.Join(dir, "val2017", "a.jpg"))
+	if err != nil || !st.Mode().IsRegular() {
+		t.Errorf("val2017/a.jpg is not a regular file (%v, %v)", st, err)
+	}
+}
