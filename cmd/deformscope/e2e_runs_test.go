@@ -87,8 +87,9 @@ func TestPastRunsE2E(t *testing.T) {
 	}
 	w.waitExit(time.Minute)
 
-	// 4: three window sizes; the last launch opens the run and keeps a
-	// screenshot of its curves.
+	// 4: three window sizes, in a fresh profile (its form as a new user
+	// sees it); each launch ends with the run open and a screenshot.
+	fresh := filepath.Join(tmp, "fresh")
 	for _, size := range []string{"1024x640", "1366x768", "1920x1080"} {
 		var steps []string
 		for _, ds := range []string{"coco", "mnist"} {
@@ -98,7 +99,7 @@ func TestPastRunsE2E(t *testing.T) {
 			}
 		}
 		steps = append(steps, "open "+past, "settle", "report", "shot window", "settle", "close")
-		w := launch(t, bin, display, home, size, strings.Join(steps, ";"))
+		w := launch(t, bin, display, fresh, size, strings.Join(steps, ";"))
 		img := w.shot("window", filepath.Join(shots, "screen-"+size+".png"))
 		for i := range 9 {
 			rep := w.report(i)
