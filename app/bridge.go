@@ -380,6 +380,12 @@ func (b *bridge) offsetsDilation(d *dilationDialog, img image.Image, err error) 
 	b.do(func() { d.done(img, err) })
 }
 
+// offsetsBusySoon turns the Offsets view's busy sign on if request seq is
+// still unanswered a moment from now.
+func (b *bridge) offsetsBusySoon(v *offsetsView, seq uint64) {
+	time.AfterFunc(v.busyDelay, func() { b.do(func() { v.markBusy(seq) }) })
+}
+
 // offsetsExported reports a finished Offsets export on the UI goroutine.
 func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
 	b.do(func() { v.exportEnded(path, size, err) })

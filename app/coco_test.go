@@ -414,6 +414,13 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	v := h.u.offsets
 	h.u.tabs.SelectIndex(2)
 	r := waitShown(h, "the first model's overlay", hasScene)
+	// A COCO run opens on a photo in context (offsets_photo_test.go); the
+	// test crops are a choice away.
+	if v.source.Selected != srcPhoto {
+		t.Errorf("a COCO run opens on source %q, want %q", v.source.Selected, srcPhoto)
+	}
+	v.source.SetSelected(srcTest)
+	r = waitShown(h, "the first model's overlay", func(r *offsetResult) bool { return r.scene != nil && !r.req.photo })
 	if want := models[1:]; !slices.Equal(v.model.Options, want) || v.model.Selected != "dcnn-first" || v.model.Disabled() {
 		t.Errorf("model picker %v (selected %q, disabled %v), want %v", v.model.Options, v.model.Selected, v.model.Disabled(), want)
 	}
@@ -476,6 +483,8 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	}
 	h2 := newHarness(t, t.TempDir())
 	h2.u.tabs.SelectIndex(2)
+	// The test crops, not a photo.
+	h2.u.app.Preferences().SetString(offsetsPrefKey("coco", "source"), srcTest)
 	h2.u.offsets.useRunDir(s.RunDir)
 	h2.waitFor("a progress message", flowTimeout, func() bool { return h2.u.offsets.progressText != "" })
 	h2.capture("coco-offsets-building")
