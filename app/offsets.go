@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -51,7 +52,9 @@ Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the
 
 Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; "Clamp scale" runs the colours to the largest |Δp| the block allows instead (its bound ×√2), which shows how far the offsets are from it. Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
 
-Whole image: runs the net on the image at its own size instead of the training size.
+Photo (COCO runs, the default there): a photo of the run's data, whole, with its annotated boxes (gold; the chosen one green). Choose an object from the list or click its box: its crop is cut exactly as training cut it (dashed blue), the net runs on it, and the unit's points are drawn where they fall on the photo. Click inside the crop to choose the unit; the wheel zooms about the pointer, a drag pans, "Whole photo" shows it all again. An image file that the run's instances files annotate (by file name) is shown the same way.
+
+Whole image: MNIST runs the net on the image at its own size. COCO runs resize the whole photo so that objects of the chosen box's size (or "object px") meet the net at the scale it was trained at, and clamp the offsets at the bound training used (said in the title); the busy sign shows while it computes, and the old picture is greyed.
 
 Dilation: measures each layer's effective dilation (the paper's table 2: the mean distance between a unit's adjacent sampling locations) on the run's test images and charts it against the digit's scale or the object's size.
 
@@ -75,6 +78,10 @@ type offsetsView struct {
 	prev, next *widget.Button
 	openImage  *widget.Button
 	whole      *widget.Check
+	objects    *widget.Select // the photo's boxes (Photo source)
+	objectPx   *formEntry     // the object side for a whole photo
+	fitView    *widget.Button // back to the whole photo
+	busy       *widget.ProgressBarInfinite
 	model      *widget.Select
 	layer      *widget.Select
 	epoch      *widget.Slider
@@ -109,16 +116,29 @@ type offsetsView struct {
 	models     []string              // the deformable models of the run shown, once known
 	file       string                // the image file shown when the source is srcFile
 	testIdx    int
-	hasPick    bool
-	pick       [2]float64 // the unit's input position, when hasPick
-	epochSel   int        // 0 follows the last complete epoch
-	noCNN      bool       // the run has no plain model to draw beside
-	lastEpoch  int
-	testN      int
-	seq        uint64
-	shown      *offsetResult   // the last picture shown
-	dil        *dilationDialog // the last dilation chart asked for
-	syncing    bool            // the view is setting its own widgets
+	photoIdx   int          // the photo shown when the source is srcPhoto
+	objectSel  int          // its chosen box; −1 the largest
+	objectSide float64      // "Whole image": the object side; 0 the chosen box's
+	view       viz.Viewport // the part of the photo shown; empty: all
+	coco       bool         // the run shown is a COCO run
+	photoN     int
+	// ds is the data set whose choices the view shows and remembers
+	// ("mnist" or "coco"; "" before a run); prefModel and prefLayer are
+	// its remembered model and layer, chosen once the run's are known.
+	ds, prefModel, prefLayer string
+	loadingPrefs             bool
+	// busyDelay is how long a request may take before the busy sign shows.
+	busyDelay time.Duration
+	hasPick   bool
+	pick      [2]float64 // the unit's input position, when hasPick
+	epochSel  int        // 0 follows the last complete epoch
+	noCNN     bool       // the run has no plain model to draw beside
+	lastEpoch int
+	testN     int
+	seq       uint64
+	shown     *offsetResult   // the last picture shown
+	dil       *dilationDialog // the last dilation chart asked for
+	syncing   bool            // the view is setting its own widgets
 }
 
 func newOffsetsView(u *UI) *offsetsView {
@@ -138,6 +158,16 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
 	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
 	v.whole = widget.NewCheck("Whole image", func(bool) { v.imageChanged() })
+	v.objects = widget.NewSelect(nil, v.objectChanged)
+	v.objects.PlaceHolder = "–"
+	v.objectPx = newFormEntry(u.windowShortcut)
+	v.objectPx.SetPlaceHolder("the box's")
+	v.objectPx.OnChanged = v.objectPxChanged
+	v.fitView = widget.NewButtonWithIcon("Whole photo", theme.ZoomFitIcon(), v.resetView)
+	v.busy = widget.NewProgressBarInfinite()
+	v.busy.Hide()
+	v.objectSel = -1
+	v.busyDelay = busyDelay
 	v.model = widget.NewSelect(nil, v.modelChanged)
 	v.model.PlaceHolder = "–"
 	v.layer = widget.NewSelect(nil, v.layerChanged)
@@ -198,12 +228,14 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap, v.dilation), v.runLabel),
-		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage, v.whole),
+		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(220, v.objects.MinSize().Height), v.objects),
+			v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(90, v.objectPx.MinSize().Height), v.objectPx)), v.fitView),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), container.NewHBox(v.gif, v.export)),
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
 		widget.NewSeparator(),
-		v.caption,
+		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
 	)
 	v.root = container.NewBorder(rows, nil, nil, nil, container.NewStack(v.panels, container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
 	return v.root
@@ -220,11 +252,13 @@ func (v *offsetsView) request() {
 	}
 }
 
-// send asks the worker for the view as chosen now.
+// send asks the worker for the view as chosen now, and remembers the
+// choices.
 func (v *offsetsView) send() {
 	if v.u.closed {
 		return
 	}
+	v.savePrefs()
 	v.seq++
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
@@ -233,9 +267,14 @@ func (v *offsetsView) send() {
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
-	if v.source.Selected == srcFile {
+	switch v.source.Selected {
+	case srcFile:
 		r.file, r.whole = v.file, v.whole.Checked
+	case srcPhoto:
+		r.photo, r.photoIdx, r.whole = true, v.photoIdx, v.whole.Checked
 	}
+	r.object, r.objectPx, r.view = v.objectSel, v.objectSide, v.view
+	v.u.bridge.offsetsBusySoon(v, v.seq)
 	switch v.weight.Selected {
 	case weightSize:
 		r.weight = "size"
@@ -324,6 +363,9 @@ func (v *offsetsView) setModels(models []string) {
 	sel := v.model.Selected
 	v.model.SetOptions(v.models)
 	switch {
+	case slices.Contains(v.models, v.prefModel):
+		v.model.SetSelected(v.prefModel)
+		v.prefModel = ""
 	case slices.Contains(v.models, sel):
 		v.model.SetSelected(sel)
 	case len(v.models) > 0:
@@ -390,10 +432,19 @@ func (v *offsetsView) show(r *offsetResult) {
 			if !slices.Equal(v.layer.Options, r.layers) {
 				v.layer.SetOptions(r.layers)
 			}
+			// The remembered layer, once the model's layers are known.
+			relayer := slices.Contains(r.layers, v.prefLayer) && v.layer.Selected != v.prefLayer
+			if relayer {
+				v.layer.SetSelected(v.prefLayer)
+			}
+			v.prefLayer = ""
 			if !slices.Contains(r.layers, v.layer.Selected) {
 				v.layer.SetSelected(r.layers[len(r.layers)-1])
 			}
 			v.syncing = false
+			if relayer {
+				defer v.request()
+			}
 		}
 		if v.runDir != "" && r.lastEpoch > 0 {
 			v.lastEpoch = r.lastEpoch
@@ -401,9 +452,20 @@ func (v *offsetsView) show(r *offsetResult) {
 		if r.testN > 0 {
 			v.testN = r.testN
 		}
+		v.showPhotoInfo(r)
 		v.syncControls()
+		if r.models != nil && !r.req.capture {
+			ds := "mnist"
+			if r.coco {
+				ds = "coco"
+			}
+			if v.useDataset(ds) {
+				return
+			}
+		}
 	}
 	v.shown = r
+	v.setBusy(false)
 	if r.scene == nil {
 		v.cnn.set(nil)
 		v.dcnn.set(nil)
@@ -465,7 +527,16 @@ func (v *offsetsView) syncControls() {
 	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
 		setEnabled(w, !file && !v.capture)
 	}
-	setEnabled(v.whole, file && !v.capture)
+	if v.source.Selected == srcPhoto {
+		v.index.SetText(strconv.Itoa(v.photoIdx))
+	} else {
+		v.index.SetText(strconv.Itoa(v.testIdx))
+	}
+	photo := v.source.Selected == srcPhoto
+	setEnabled(v.whole, (file || photo) && !v.capture)
+	setEnabled(v.objects, (file || photo) && len(v.objects.Options) > 1)
+	setEnabled(v.objectPx, (file || photo) && v.whole.Checked && v.coco)
+	setEnabled(v.fitView, !v.view.Empty())
 	setEnabled(v.source, !v.capture) // a capture shows its own image
 	setEnabled(v.openImage, !v.capture)
 
@@ -520,8 +591,9 @@ func (v *offsetsView) imageChanged() {
 	if v.syncing {
 		return
 	}
-	if v.source.Selected == srcFile {
+	if v.source.Selected != srcTest {
 		v.hasPick = false
+		v.view = viz.Viewport{}
 	}
 	v.syncControls()
 	v.request()
@@ -535,15 +607,25 @@ func (v *offsetsView) indexChanged(s string) {
 	if err != nil || i < 0 {
 		return
 	}
-	v.testIdx = i
+	if v.source.Selected == srcPhoto {
+		if i == v.photoIdx {
+			return
+		}
+		v.photoIdx, v.objectSel, v.view, v.hasPick = i, -1, viz.Viewport{}, false
+	} else {
+		v.testIdx = i
+	}
 	v.request()
 }
 
 // stepIndex moves to the previous or next test image.
 func (v *offsetsView) stepIndex(d int) {
-	i := v.testIdx + d
-	if v.testN > 0 {
-		i = min(i, v.testN-1)
+	i, n := v.testIdx+d, v.testN
+	if v.source.Selected == srcPhoto {
+		i, n = v.photoIdx+d, v.photoN
+	}
+	if n > 0 {
+		i = min(i, n-1)
 	}
 	i = max(i, 0)
 	v.index.SetText(strconv.Itoa(i)) // indexChanged asks for it
@@ -664,6 +746,15 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 		return 0, 0, 0, 0, false
 	}
 	sc := r.scene
+	if sc.photo != nil {
+		py, px, ok := v.photoAt(p, pos)
+		if !ok {
+			return 0, 0, 0, 0, false
+		}
+		iy, ix := sc.photo.fromPhoto(py, px)
+		uy, ux, err := trace.UnitAt(sc.geom, sc.in, sc.Layer, iy, ix)
+		return py, px, uy, ux, err == nil
+	}
 	b := p.img.Image.Bounds()
 	cx, cy, ok := containPoint(p.Size(), b.Dx(), b.Dy(), pos)
 	if !ok {
@@ -684,6 +775,9 @@ func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, u
 
 // tapped moves the unit to the one under the pointer.
 func (v *offsetsView) tapped(p *offsetPanel, pos fyne.Position) {
+	if v.tappedBox(p, pos) {
+		return
+	}
 	y, x, _, _, ok := v.unitAt(p, pos)
 	if !ok {
 		return

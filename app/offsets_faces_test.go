@@ -37,6 +37,7 @@ func TestBothFacesDrawTheSameOffsets(t *testing.T) {
 	run, _ := tinyRun(t)
 	h, v := offsetsHarness(t)
 	v.useRunDir(run.Dir)
+	waitShown(h, "the first picture", hasScene)
 	v.index.SetText("3")
 	waitShown(h, "test image 3", func(r *offsetResult) bool { return r.scene != nil && r.req.test == 3 })
 

@@ -490,6 +490,8 @@ func TestOffsetsFollowsSession(t *testing.T) {
 func TestOffsetsCoalesces(t *testing.T) {
 	run, _ := tinyRun(t)
 	h, v := offsetsHarness(t)
+	// The busy sign's timer would queue a function of its own.
+	v.busyDelay = time.Hour
 	v.useRunDir(run.Dir)
 	waitShown(h, "the overlay", hasScene)
 	h.settle()

@@ -98,6 +98,16 @@ type offsetRequest struct {
 	// robust maximum over the epochs.
 	clamp bool
 
+	// photo asks for photo photoIdx of a COCO run's data in context;
+	// object is its chosen box (−1: the largest), view the part of the
+	// photo shown (empty: all), and with whole, objectPx the object side
+	// that meets the net at training scale (0: the chosen box's).
+	photo    bool
+	photoIdx int
+	object   int
+	objectPx float64
+	view     viz.Viewport
+
 	size image.Point // the drawing panel in device pixels
 }
 
@@ -124,6 +134,10 @@ type offsetResult struct {
 	layers    []string     // its deformable layers, once known
 	lastEpoch int          // its last complete epoch, once known
 	testN     int          // the size of the test set, once known
+	coco      bool         // the run is a COCO run: photos in context apply
+	photoN    int          // the number of photos in the run's data, once known
+	objects   []string     // the photo's boxes, for the object list
+	object    int          // the chosen box; −1 none
 }
 
 // offsetScene is a traced unit or a layer's heat map on one image: the
@@ -146,6 +160,8 @@ type offsetScene struct {
 	// replay's GIF (nil for a capture).
 	run   *rundir.Run
 	input *inspect.Input
+	// photo is the photo the scene is drawn in (nil: the input alone).
+	photo *photoInput
 }
 
 // vizShow maps the view's mode to what the scene shows.
@@ -265,12 +281,16 @@ type offsetsWorker struct {
 	capKey   [2]any   // the capture file read, and its generation
 	capture  *torchfile.Capture
 	lastShow time.Time
+	// The COCO run's photos and the annotated image files, once read.
+	photoList   []inspect.Photo
+	fileEntries map[string]inspect.Photo
 }
 
 // sceneInput is a prepared image and how to name it.
 type sceneInput struct {
 	in          *inspect.Input
 	label, name string
+	photo       *photoInput // the photo in context, or nil
 }
 
 // sampled is one forward pass's sampling fields.
@@ -389,17 +409,25 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		epoch = last
 	}
 
+	res.coco = w.run.Config.Data == "coco"
 	input, f, err := w.input(req)
 	if w.test != nil {
 		res.testN = w.test.N
+	}
+	res.photoN, res.object = len(w.photoList), -1
+	if input != nil && input.photo != nil {
+		res.objects, res.object = objectLabels(input.photo.entry), input.photo.object
 	}
 	if err != nil {
 		return fail(f, err)
 	}
 	var classes []string // MNIST's are the digits, which the numbers say
 	if w.run.Config.Data == "coco" {
-		if _, err := w.testSet(); err == nil {
-			classes = w.classes
+		// The names the run recorded, else those of its test set.
+		if classes = w.run.Classes(); classes == nil {
+			if _, err := w.testSet(); err == nil {
+				classes = w.classes
+			}
 		}
 	}
 	s, live, err := w.sampling(req, name, epoch, input)
@@ -426,7 +454,16 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	sc.units = [2]int{ho, wo}
 	sc.unit = [2]int{ho / 2, wo / 2}
-	if req.hasPick {
+	if input.photo != nil {
+		uy, ux, err := contextUnit(sc, input.photo, req)
+		if err != nil {
+			return fail(failNone, err)
+		}
+		sc.unit = [2]int{uy, ux}
+		if input.photo.scaled != nil {
+			sc.Label += fmt.Sprintf(", offsets clamped at ±%.3g px as in training", sc.Field.Limit)
+		}
+	} else if req.hasPick {
 		uy, ux, err := trace.UnitAt(geom.Layers, in, layer, req.pick[0], req.pick[1])
 		if err != nil {
 			return fail(failNone, err)
@@ -457,6 +494,11 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		}
 		sc.GridModel = plainModel
 	}
+	if input.photo != nil && req.mode == modePoints {
+		// The points over the photo where the object really is; both
+		// panels share the view, each half the view's width.
+		placeInContext(sc, input.photo, req.view, req.size.X)
+	}
 	res.scale = displayScale(req.mode, req.size, in[1], in[0])
 	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
 		return fail(failNone, err)
@@ -470,7 +512,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 // (viz.RobustMax), cached, so that it stays put while the epoch slider
 // moves.
 func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (float64, error) {
-	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, imageKey(req))
+	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
 		return v, nil
 	}
@@ -540,11 +582,15 @@ func (w *offsetsWorker) useRun(req offsetRequest) error {
 	w.nets = map[string]*model.Net[float32]{}
 	w.inputs = map[string]*sceneInput{}
 	w.fields = map[string]*sampled{}
+	w.photoList, w.fileEntries = nil, nil
 	return nil
 }
 
 // imageKey names the request's image in the caches.
-func imageKey(req offsetRequest) string {
+func (w *offsetsWorker) imageKey(req offsetRequest) string {
+	if w.inContext(req) {
+		return photoKey(req)
+	}
 	if req.file != "" {
 		return fmt.Sprintf("file:%t:%s", req.whole, req.file)
 	}
@@ -554,12 +600,18 @@ func imageKey(req offsetRequest) string {
 // input returns the request's image, prepared for the run's nets, and
 // which choice to blame if it cannot.
 func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
-	key := imageKey(req)
+	key := w.imageKey(req)
 	if in, ok := w.inputs[key]; ok {
 		return in, failNone, nil
 	}
 	var si *sceneInput
-	if req.file != "" {
+	if w.inContext(req) {
+		var f failure
+		var err error
+		if si, f, err = w.photoInputFor(req); err != nil {
+			return nil, f, err
+		}
+	} else if req.file != "" {
 		img, err := inspect.ReadImage(req.file)
 		if err != nil {
 			return nil, failImage, err
@@ -635,7 +687,7 @@ func (w *offsetsWorker) testSet() (*data.Set, error) {
 // session's memory for one of the inspected test images, else from a
 // forward pass of that epoch's checkpoint (loaded once per epoch).
 func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, input *sceneInput) (*sampled, bool, error) {
-	if req.file == "" && name == req.liveModel && epoch <= len(req.live) {
+	if req.file == "" && !req.photo && name == req.liveModel && epoch <= len(req.live) {
 		if insp := req.live[epoch-1]; insp != nil {
 			if i := slices.Index(insp.Index, req.test); i >= 0 && i < len(insp.Fields) {
 				return &sampled{fields: insp.Fields[i], predict: -1}, true, nil
@@ -643,7 +695,7 @@ func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, inpu
 		}
 	}
 	netKey := fmt.Sprintf("%s|%d", name, epoch)
-	key := netKey + "|" + imageKey(req)
+	key := netKey + "|" + w.imageKey(req)
 	if s, ok := w.fields[key]; ok {
 		return s, false, nil
 	}
@@ -652,6 +704,13 @@ func (w *offsetsWorker) sampling(req offsetRequest, name string, epoch int, inpu
 		var err error
 		if net, _, err = w.run.LoadModel(name, epoch); err != nil {
 			return nil, false, err
+		}
+		if w.run.Config.Data == "coco" {
+			// A photo larger than the crops is clamped as training
+			// clamped, at the bound of the training map's size.
+			if _, err := inspect.TrainingLimits(net); err != nil {
+				return nil, false, err
+			}
 		}
 		if len(w.nets) >= maxCached {
 			clear(w.nets)

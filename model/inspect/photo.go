@@ -7,6 +7,8 @@ import (
 	"math"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/disintegration/imaging"
 
@@ -240,4 +242,114 @@ func PhotoBoxes(ctx context.Context, r *rundir.Run, file string) ([]coco.Annotat
 		}
 	}
 	return nil, nil, nil
+}
+
+// Photo is a photo of a COCO run's data with its annotated boxes.
+type Photo struct {
+	// Path is the image file; Name its file name in the instances file.
+	Path, Name string
+	// Boxes and Names are its boxes (in its pixels) and their categories.
+	Boxes []coco.Box
+	Names []string
+}
+
+// Largest returns the index of the photo's largest box (by area).
+func (p *Photo) Largest() int {
+	best, area := 0, -1.0
+	for i, b := range p.Boxes {
+		if a := b.W * b.H; a > area {
+			best, area = i, a
+		}
+	}
+	return best
+}
+
+// RunPhotos lists the photos of a COCO run's instances files (the test
+// file first, when the run has one, then the training file) that hold at
+// least one box as large as training's smallest (MinBox), sorted by file
+// name within each file, each with all of its boxes of at least a pixel. It
+// returns nil for a run that is not a COCO run.
+func RunPhotos(ctx context.Context, r *rundir.Run) ([]Photo, error) {
+	c := r.Config.COCO
+	if r.Config.Data != "coco" || c == nil {
+		return nil, nil
+	}
+	var out []Photo
+	for _, src := range [][2]string{{c.TestAnn, c.TestImages}, {c.Ann, c.Images}} {
+		if src[0] == "" {
+			continue
+		}
+		x, err := coco.Load(ctx, src[0], coco.LoadOptions{MinSize: 1})
+		if err != nil {
+			return nil, err
+		}
+		dir := src[1]
+		if dir == "" {
+			dir = c.Images
+		}
+		byImage := map[int64]*Photo{}
+		usable := map[int64]bool{}
+		for _, a := range x.Annotations {
+			p := byImage[a.ImageID]
+			if p == nil {
+				im, ok := x.Image(a.ImageID)
+				if !ok {
+					continue
+				}
+				p = &Photo{Path: filepath.Join(dir, filepath.FromSlash(im.FileName)), Name: im.FileName}
+				byImage[a.ImageID] = p
+			}
+			cat, _ := x.Category(a.CategoryID)
+			p.Boxes = append(p.Boxes, a.BBox)
+			p.Names = append(p.Names, cat.Name)
+			if a.BBox.W >= c.MinBox && a.BBox.H >= c.MinBox {
+				usable[a.ImageID] = true
+			}
+		}
+		var photos []Photo
+		for id, p := range byImage {
+			if usable[id] {
+				photos = append(photos, *p)
+			}
+		}
+		slices.SortFunc(photos, func(a, b Photo) int { return strings.Compare(a.Name, b.Name) })
+		out = append(out, photos...)
+	}
+	return out, nil
+}
+
+// ToPhoto maps a trace on the crop's input to the photo's pixels.
+func (c *Crop) ToPhoto(r *trace.Result) *trace.Result {
+	m := func(p trace.Point) trace.Point {
+		p.Y, p.X = cropset.CropToPhoto(c.Rect, c.Size, p.Y, p.X)
+		return p
+	}
+	out := *r
+	out.Unit = m(r.Unit)
+	out.Points = make([]trace.Point, len(r.Points))
+	for i, p := range r.Points {
+		out.Points[i] = m(p)
+	}
+	return &out
+}
+
+// TraceToPhoto maps a trace on the resized photo to the photo's own pixels.
+func (s *Scaled) TraceToPhoto(r *trace.Result) *trace.Result {
+	m := func(p trace.Point) trace.Point {
+		p.Y, p.X = s.ToPhoto(p.Y, p.X)
+		return p
+	}
+	out := *r
+	out.Unit = m(r.Unit)
+	out.Points = make([]trace.Point, len(r.Points))
+	for i, p := range r.Points {
+		out.Points[i] = m(p)
+	}
+	return &out
+}
+
+// FromPhoto maps a photo position to the resized input's pixels, the
+// inverse of ToPhoto.
+func (s *Scaled) FromPhoto(py, px float64) (y, x float64) {
+	return (py+0.5)*s.Factor - 0.5, (px+0.5)*s.Factor - 0.5
 }
