@@ -2,7 +2,6 @@ package app
 
 import (
 	"image"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -25,9 +25,6 @@ import (
 
 // applyInterval is the bridge's refresh period: 20 Hz at most.
 const applyInterval = 50 * time.Millisecond
-
-// maxStepPoints bounds the per-step loss curve kept for each model.
-const maxStepPoints = 1000
 
 // Phase is where a training session stands.
 type Phase string
@@ -110,44 +107,6 @@ func (s *Snapshot) Model(name string) *ModelState {
 	return nil
 }
 
-// stepCurve decimates the per-step loss as it arrives: each kept point is
-// the mean of stride steps; when the curve fills up, neighbours are merged
-// in pairs and the stride doubles, so memory stays bounded and the curve
-// keeps its shape over any number of steps.
-type stepCurve struct {
-	x, y       []float64
-	stride     int
-	sumX, sumY float64
-	n          int
-}
-
-func (c *stepCurve) add(x, y float64) {
-	if math.IsNaN(y) || math.IsInf(y, 0) {
-		return // a skipped step: the epoch record reports it
-	}
-	if c.stride == 0 {
-		c.stride = 1
-	}
-	c.sumX += x
-	c.sumY += y
-	c.n++
-	if c.n < c.stride {
-		return
-	}
-	c.x = append(c.x, c.sumX/float64(c.n))
-	c.y = append(c.y, c.sumY/float64(c.n))
-	c.sumX, c.sumY, c.n = 0, 0, 0
-	if len(c.x) >= maxStepPoints {
-		h := len(c.x) / 2
-		for i := range h {
-			c.x[i] = (c.x[2*i] + c.x[2*i+1]) / 2
-			c.y[i] = (c.y[2*i] + c.y[2*i+1]) / 2
-		}
-		c.x, c.y = c.x[:h], c.y[:h]
-		c.stride *= 2
-	}
-}
-
 // bridge carries training events to the widgets.
 type bridge struct {
 	ui *UI
@@ -157,23 +116,23 @@ type bridge struct {
 
 	mu     sync.Mutex
 	state  Snapshot
-	curves []stepCurve // parallel to state.Models
-	stepAt []time.Time // when each model's latest step arrived, likewise
-	shown  time.Time   // when the last snapshot was handed over
+	steps  *rundir.StepRecorder // the per-step loss, as Launch keeps it in steps.json
+	stepAt []time.Time          // when each model's latest step arrived, parallel to state.Models
+	shown  time.Time            // when the last snapshot was handed over
 	now    func() time.Time
 	dirty  bool
 	load   metrics.Rate // the crop build's rate, for LoadETA
 
 	pending atomic.Bool // an apply is queued on the UI goroutine
 
-	offsets latest[*offsetResult] // the Offsets view's newest picture
+	offsets latest[*offsetResult] // the Offsets view's newest picture, not yet shown
 }
 
 func newBridge(u *UI, do func(func())) *bridge {
 	if do == nil {
 		do = fyne.Do
 	}
-	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}, now: time.Now}
+	return &bridge{ui: u, do: do, state: Snapshot{Phase: PhaseIdle}, now: time.Now, steps: rundir.NewStepRecorder(nil)}
 }
 
 // reset starts the state of a new session of models on data, in
@@ -186,7 +145,7 @@ func (b *bridge) reset(runDir, data string, models []string) {
 	for _, m := range models {
 		b.state.Models = append(b.state.Models, ModelState{Name: m})
 	}
-	b.curves = make([]stepCurve, len(models))
+	b.steps = rundir.NewStepRecorder(nil)
 	b.stepAt = make([]time.Time, len(models))
 	b.dirty = true
 }
@@ -197,11 +156,12 @@ func (b *bridge) restore(s Snapshot) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.state = s
-	b.curves = make([]stepCurve, len(s.Models))
-	b.stepAt = make([]time.Time, len(s.Models))
-	for i, m := range s.Models {
-		b.curves[i] = stepCurve{x: slices.Clone(m.StepX), y: slices.Clone(m.StepY), stride: 1}
+	var prev []rundir.StepCurve
+	for _, m := range s.Models {
+		prev = append(prev, rundir.StepCurve{Model: m.Name, X: m.StepX, Y: m.StepY})
 	}
+	b.steps = rundir.NewStepRecorder(prev)
+	b.stepAt = make([]time.Time, len(s.Models))
 	b.dirty = true
 }
 
@@ -286,9 +246,7 @@ func (b *bridge) emit(e train.Event) {
 		if m.State == "" || m.State == "evaluating" {
 			m.State = "running"
 		}
-		if s := e.Step; s.Batches > 0 {
-			b.curves[i].add(float64(s.Epoch-1)+float64(s.Batch)/float64(s.Batches), s.Loss)
-		}
+		b.steps.Add(e)
 	case train.KindEpoch:
 		m.Epochs = append(m.Epochs, e.Epoch)
 	case train.KindState:
@@ -317,10 +275,7 @@ func (b *bridge) copyLocked() Snapshot {
 		if m := &s.Models[i]; m.State == "evaluating" && i < len(b.stepAt) && !b.stepAt[i].IsZero() {
 			m.Step.ETA = max(0, m.Step.ETA-b.now().Sub(b.stepAt[i]))
 		}
-		if i < len(b.curves) {
-			s.Models[i].StepX = slices.Clone(b.curves[i].x)
-			s.Models[i].StepY = slices.Clone(b.curves[i].y)
-		}
+		s.Models[i].StepX, s.Models[i].StepY = b.steps.Curve(s.Models[i].Name)
 	}
 	return s
 }
@@ -436,59 +391,14 @@ func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, 
 	b.do(func() { v.exportEnded(path, size, err) })
 }
 
-// latest hands the newest of a stream of values to the UI goroutine: at
-// most one hand-over waits there, and it takes the value that is newest
-// when it runs, so a fast producer never builds a backlog.
-type latest[T any] struct {
-	mu     sync.Mutex
-	v      T
-	queued bool
-}
-
-// post records v and, unless a hand-over is already queued, queues one
-// with do that calls show with the newest value.
-func (l *latest[T]) post(do func(func()), v T, show func(T)) {
-	l.mu.Lock()
-	l.v = v
-	queued := l.queued
-	l.queued = true
-	l.mu.Unlock()
-	if queued {
-		return
-	}
-	do(func() {
-		l.mu.Lock()
-		v := l.v
-		l.queued = false
-		l.mu.Unlock()
-		show(v)
-	})
-}
-
-// waiting reports whether a hand-over is queued and has not yet taken the
-// newest value: a newer value than the one being handled is on its way.
-func (l *latest[T]) waiting() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.queued
-}
-
-// peek returns the newest value posted and whether a hand-over of it is
-// still queued.
-func (l *latest[T]) peek() (T, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.v, l.queued
-}
-
 // downloadProgress hands a COCO download's progress to the UI goroutine;
 // the fetcher calls it for every chunk, and only the newest is shown.
-func (b *bridge) downloadProgress(d *download, p fetchProgress) {
-	d.progress.post(b.do, p, func(p fetchProgress) { b.ui.showDownload(d, p) })
+func (b *bridge) downloadProgress(f *downloader, d *download, p fetchProgress) {
+	d.progress.post(b.do, p, func(p fetchProgress) { f.showProgress(d, p) })
 }
 
 // downloadEnded reports a finished (or failed, or stopped) COCO download
 // on the UI goroutine, after any progress still queued.
-func (b *bridge) downloadEnded(d *download, err error) {
-	b.do(func() { b.ui.downloadEnded(d, err) })
+func (b *bridge) downloadEnded(f *downloader, d *download, err error) {
+	b.do(func() { f.ended(d, err) })
 }

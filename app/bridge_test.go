@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -17,7 +18,7 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.u.apply(sampleSnapshot("/runs/demo"))
 
-	cnn, dcnn := h.u.progress["cnn"], h.u.progress["dcnn"]
+	cnn, dcnn := h.u.train.progress["cnn"], h.u.train.progress["dcnn"]
 	// Half-way through epoch 2 of 4: (1 + 50/100) / 4.
 	if got := cnn.bar.Value; math.Abs(got-0.375) > 1e-9 {
 		t.Errorf("cnn progress = %v, want 0.375", got)
@@ -33,17 +34,17 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 	if !strings.Contains(dcnn.detail.Text, "evaluating") || !strings.Contains(dcnn.detail.Text, "ETA 2m03s") {
 		t.Errorf("dcnn detail = %q", dcnn.detail.Text)
 	}
-	if !h.u.start.Disabled() || h.u.pause.Disabled() || h.u.stop.Disabled() {
+	if !h.u.train.start.Disabled() || h.u.train.pause.Disabled() || h.u.train.stop.Disabled() {
 		t.Errorf("buttons during training: start disabled %v, pause disabled %v, stop disabled %v",
-			h.u.start.Disabled(), h.u.pause.Disabled(), h.u.stop.Disabled())
+			h.u.train.start.Disabled(), h.u.train.pause.Disabled(), h.u.train.stop.Disabled())
 	}
-	if !h.u.form.epochs.Disabled() {
+	if !h.u.train.form.epochs.Disabled() {
 		t.Error("the settings stay editable during training")
 	}
-	if got := h.u.status.Text; !strings.HasPrefix(got, "Training") || !strings.Contains(got, "/runs/demo") {
+	if got := h.u.train.status.Text; !strings.HasPrefix(got, "Training") || !strings.Contains(got, "/runs/demo") {
 		t.Errorf("status = %q", got)
 	}
-	table := h.u.table.text()
+	table := h.u.results.table.text()
 	for _, want := range []string{
 		"Test accuracy\t90.50 %\t93.00 %\t+2.50",
 		"Parameters\t37,642\t53,248\t+15,606",
@@ -59,8 +60,8 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 	s := sampleSnapshot("/runs/demo")
 	s.Paused = true
 	h.u.apply(s)
-	if h.u.pause.Text != "Resume" || !strings.HasPrefix(h.u.status.Text, "Paused") {
-		t.Errorf("paused: button %q, status %q", h.u.pause.Text, h.u.status.Text)
+	if h.u.train.pause.Text != "Resume" || !strings.HasPrefix(h.u.train.status.Text, "Paused") {
+		t.Errorf("paused: button %q, status %q", h.u.train.pause.Text, h.u.train.status.Text)
 	}
 	s.Paused, s.Phase = false, PhaseDone
 	s.Models[0].State, s.Models[1].State = "done", "done"
@@ -68,7 +69,7 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 	if cnn.bar.Value != 1 || dcnn.bar.Value != 1 {
 		t.Errorf("done: progress %v, %v, want 1", cnn.bar.Value, dcnn.bar.Value)
 	}
-	if h.u.start.Disabled() || !h.u.pause.Disabled() || !h.u.stop.Disabled() || h.u.pause.Text != "Pause" {
+	if h.u.train.start.Disabled() || !h.u.train.pause.Disabled() || !h.u.train.stop.Disabled() || h.u.train.pause.Text != "Pause" {
 		t.Error("buttons after the run: want start enabled, pause and stop disabled")
 	}
 	if strings.Contains(cnn.detail.Text, "ETA") {
@@ -78,8 +79,11 @@ func TestApplySnapshotShowsProgress(t *testing.T) {
 
 func TestBridgeCoalescesEvents(t *testing.T) {
 	h := newHarness(t, "/runs")
-	h.settle() // the first figures are drawn: only applies are queued below
-	b := h.u.bridge
+	// A bridge of its own with a queue of its own, so that only its
+	// applies are counted: the renderer and the Offsets worker post to the
+	// window's queue whenever the (loaded) machine lets them get to it.
+	q := &uiQueue{}
+	b := newBridge(h.u, q.do)
 	b.reset("/runs/x", "mnist", mnistModels)
 	const perModel = 2000
 	var wg sync.WaitGroup
@@ -99,23 +103,23 @@ func TestBridgeCoalescesEvents(t *testing.T) {
 	for range 5 {
 		b.tick()
 	}
-	if n := h.q.len(); n != 1 {
+	if n := q.len(); n != 1 {
 		t.Fatalf("%d applies queued, want 1 (the bridge must coalesce)", n)
 	}
-	h.q.drain()
+	q.drain()
 	b.tick() // the queued apply ran: the newest state goes out
-	h.q.drain()
+	q.drain()
 	for _, m := range mnistModels {
 		ms := h.u.last.Model(m)
 		if ms == nil || ms.Step.Step != perModel {
 			t.Fatalf("%s: applied step %+v, want the last one (%d)", m, ms, perModel)
 		}
-		if len(ms.StepX) == 0 || len(ms.StepX) > maxStepPoints || len(ms.StepX) != len(ms.StepY) {
+		if len(ms.StepX) == 0 || len(ms.StepX) > rundir.MaxStepPoints || len(ms.StepX) != len(ms.StepY) {
 			t.Errorf("%s: step curve has %d/%d points", m, len(ms.StepX), len(ms.StepY))
 		}
 	}
 	b.tick()
-	if n := h.q.len(); n != 0 {
+	if n := q.len(); n != 0 {
 		t.Errorf("nothing changed, yet %d applies were queued", n)
 	}
 }
@@ -135,31 +139,6 @@ func TestSnapshotIsACopy(t *testing.T) {
 	}
 	if s2.Models[0].StepY[0] != 1 {
 		t.Error("changing a snapshot changed the bridge's state")
-	}
-}
-
-func TestStepCurveDecimates(t *testing.T) {
-	var c stepCurve
-	const n = 100000
-	for i := range n {
-		c.add(float64(i), 2)
-		if i%1000 == 0 {
-			c.add(float64(i), math.NaN()) // skipped steps leave no point
-		}
-	}
-	if len(c.x) == 0 || len(c.x) >= maxStepPoints || len(c.x) != len(c.y) {
-		t.Fatalf("%d/%d points, want at most %d", len(c.x), len(c.y), maxStepPoints)
-	}
-	for i := range c.x {
-		if c.y[i] != 2 {
-			t.Fatalf("point %d: y = %v, want the mean 2", i, c.y[i])
-		}
-		if i > 0 && !(c.x[i] > c.x[i-1]) {
-			t.Fatalf("x not increasing at %d: %v, %v", i, c.x[i-1], c.x[i])
-		}
-	}
-	if first, last := c.x[0], c.x[len(c.x)-1]; first > n/100 || last < n*0.9 {
-		t.Errorf("curve spans %v..%v, want most of 0..%d", first, last, n)
 	}
 }
 
@@ -202,13 +181,13 @@ func TestETACountsDownWhileEvaluating(t *testing.T) {
 	clock = clock.Add(12 * time.Second)
 	b.tick() // nothing new arrived, but the ETA moved
 	h.q.drain()
-	if d := h.u.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 18s") || !strings.Contains(d, "evaluating") {
+	if d := h.u.train.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 18s") || !strings.Contains(d, "evaluating") {
 		t.Errorf("12 s into the evaluation: %q, want ETA 18s · evaluating", d)
 	}
 	clock = clock.Add(time.Minute)
 	b.tick()
 	h.q.drain()
-	if d := h.u.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 0s") {
+	if d := h.u.train.progress["cnn"].detail.Text; !strings.Contains(d, "ETA 0s") {
 		t.Errorf("past the estimate: %q, want ETA 0s", d)
 	}
 }
@@ -217,7 +196,7 @@ func TestETACountsDownWhileEvaluating(t *testing.T) {
 // "0 %" written, and a track that is not the bar's colour.
 func TestMeterReadsEmptyAtZero(t *testing.T) {
 	h := newHarness(t, "/runs")
-	m := h.u.progress["cnn"].bar
+	m := h.u.train.progress["cnn"].bar
 	m.SetValue(0)
 	r := test.WidgetRenderer(m).(*meterRenderer)
 	if !r.bar.Hidden || r.text.Text != "0 %" {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -18,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/coco/fetch"
+	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/regular"
 )
 
@@ -207,36 +209,45 @@ func checkInstances(path string) error {
 	return nil
 }
 
+// placementChoice is the models the form's placement p trains (the
+// engine's ModelChoice, as dcn's --model and --deform fill it): the CNN and
+// the deformable pair at p, or at each placement for "all three".
+func placementChoice(p string) experiment.ModelChoice {
+	if p == placeAll {
+		p = ""
+	}
+	return experiment.PlacementChoice(p)
+}
+
 // cocoModels returns the models of a COCO run with the deformable pair at
 // placement p ("all three": one net per placement).
 func cocoModels(p string) []string {
-	if p == placeAll {
-		return []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
+	models, err := placementChoice(p).Models()
+	if err != nil {
+		// The form's select offers only the seed's placements; anything
+		// else (none chosen) trains the default one.
+		models, _ = placementChoice(placeMiddle).Models()
 	}
-	return []string{"cnn", "dcnn-" + p}
+	return models
 }
 
-// placementOf is the placement choice that trains models.
+// placementOf is the placement choice that trains models; the middle one
+// (the form's default) for models no placement trains.
 func placementOf(models []string) string {
-	var ps []string
-	for _, m := range models {
-		if p, ok := strings.CutPrefix(m, "dcnn-"); ok {
-			ps = append(ps, p)
-		}
-	}
-	if len(ps) == 1 {
-		return ps[0]
-	}
-	if len(ps) > 1 {
+	p, err := experiment.PlacementOf(models)
+	switch {
+	case err != nil:
+		return placeMiddle
+	case p == "":
 		return placeAll
 	}
-	return placeMiddle
+	return p
 }
 
 // useCOCODir shows the COCO folder dir in the form; a folder it can use is
 // remembered, one it cannot gets an error dialog.
 func (u *UI) useCOCODir(dir string) {
-	u.form.cocoDir.SetText(dir)
+	u.train.form.cocoDir.SetText(dir)
 	if _, err := resolveCOCO(dir); err != nil {
 		dialog.ShowError(err, u.win)
 		return
@@ -256,7 +267,7 @@ func (u *UI) chooseCOCODir() {
 			u.useCOCODir(uri.Path())
 		}
 	}, u.win)
-	if dir := strings.TrimSpace(u.form.cocoDir.Text); isDir(dir) {
+	if dir := strings.TrimSpace(u.train.form.cocoDir.Text); isDir(dir) {
 		if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
 			d.SetLocation(l)
 		}
@@ -298,9 +309,17 @@ type fetchProgress struct {
 	Done, Total int64  // bytes; Total 0 when unknown
 }
 
-// download is a COCO download under way: its goroutine fetches, the
-// bridge hands its progress and end to the UI goroutine, which owns the
-// dialog.
+// downloader is Download COCO…: its dialog, and the one download under
+// way on a goroutine of its own. The bridge hands that goroutine's
+// progress and end to the UI goroutine, which owns the dialogs.
+type downloader struct {
+	u       *UI
+	cur     *download // the download under way, nil when none
+	wg      sync.WaitGroup
+	baseURL string // the COCO server; "" for cocodataset.org (tests serve their own)
+}
+
+// download is one COCO download under way.
 type download struct {
 	split, dir string
 	cancel     context.CancelFunc
@@ -319,23 +338,24 @@ type downloadForm struct {
 	dir   *widget.Entry
 }
 
-// ShowDownload asks which split to fetch and where, then downloads it.
-func (u *UI) ShowDownload() {
-	if u.closed || u.fetch != nil {
+// show asks which split to fetch and where, then downloads it.
+func (f *downloader) show() {
+	if f.u.closed || f.cur != nil {
 		return
 	}
-	u.downloadDialog().Show()
+	f.dialog().Show()
 }
 
-func (u *UI) downloadDialog() *downloadForm {
-	f := &downloadForm{dir: widget.NewEntry()}
+func (f *downloader) dialog() *downloadForm {
+	u := f.u
+	df := &downloadForm{dir: widget.NewEntry()}
 	var choices []string
 	for _, s := range fetchSplits {
 		choices = append(choices, splitChoice(s))
 	}
-	f.split = widget.NewRadioGroup(choices, nil)
-	f.split.Required = true
-	f.split.SetSelected(choices[0])
+	df.split = widget.NewRadioGroup(choices, nil)
+	df.split.Required = true
+	df.split.SetSelected(choices[0])
 	// Not the COCO folder in the form: the annotations zip would overwrite
 	// its instances files.
 	dir := u.app.Preferences().String(prefFetchDir)
@@ -344,34 +364,35 @@ func (u *UI) downloadDialog() *downloadForm {
 			dir = filepath.Join(home, "coco")
 		}
 	}
-	f.dir.SetText(dir)
+	df.dir.SetText(dir)
 	browse := widget.NewButton("Browse…", func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
-				f.dir.SetText(uri.Path())
+				df.dir.SetText(uri.Path())
 			}
 		}, u.win).Show()
 	})
 	items := []*widget.FormItem{
-		{Text: "Split", Widget: f.split, HintText: "from cocodataset.org; an interrupted download resumes"},
-		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, f.dir),
+		{Text: "Split", Widget: df.split, HintText: "from cocodataset.org; an interrupted download resumes"},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, df.dir),
 			HintText: "gets annotations/ and the split's image folder"},
 	}
-	f.FormDialog = dialog.NewForm("Download COCO", "Download", "Cancel", items, func(ok bool) {
+	df.FormDialog = dialog.NewForm("Download COCO", "Download", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
-		split := fetchSplits[max(0, slices.Index(choices, f.split.Selected))]
-		u.startDownload(split, strings.TrimSpace(f.dir.Text))
+		split := fetchSplits[max(0, slices.Index(choices, df.split.Selected))]
+		f.start(split, strings.TrimSpace(df.dir.Text))
 	}, u.win)
-	f.Resize(fyne.NewSize(600, f.MinSize().Height))
-	return f
+	df.Resize(fyne.NewSize(600, df.MinSize().Height))
+	return df
 }
 
-// startDownload fetches split into dir on a goroutine of its own, showing
-// its progress in a dialog whose Stop button cancels it.
-func (u *UI) startDownload(split, dir string) {
-	if u.closed || u.fetch != nil {
+// start fetches split into dir on a goroutine of its own, showing its
+// progress in a dialog whose Stop button cancels it.
+func (f *downloader) start(split, dir string) {
+	u := f.u
+	if u.closed || f.cur != nil {
 		return
 	}
 	if dir == "" {
@@ -393,23 +414,23 @@ func (u *UI) startDownload(split, dir string) {
 	d.dlg.SetButtons([]fyne.CanvasObject{d.stop})
 	d.dlg.Resize(fyne.NewSize(560, d.dlg.MinSize().Height))
 	d.dlg.Show()
-	u.fetch = d
-	setEnabled(u.form.download, false)
+	f.cur = d
+	setEnabled(u.train.form.download, false)
 
-	f := &fetch.Fetcher{BaseURL: u.cocoBaseURL, Progress: func(name string, done, total int64) {
-		u.bridge.downloadProgress(d, fetchProgress{Name: name, Done: done, Total: total})
+	fe := &fetch.Fetcher{BaseURL: f.baseURL, Progress: func(name string, done, total int64) {
+		u.bridge.downloadProgress(f, d, fetchProgress{Name: name, Done: done, Total: total})
 	}}
-	u.fetchWG.Add(1)
+	f.wg.Add(1)
 	go func() {
-		defer u.fetchWG.Done()
-		err := f.Fetch(ctx, split, dir)
-		u.bridge.downloadEnded(d, err)
+		defer f.wg.Done()
+		err := fe.Fetch(ctx, split, dir)
+		u.bridge.downloadEnded(f, d, err)
 	}()
 }
 
-// showDownload shows a download's progress; it runs on the UI goroutine.
-func (u *UI) showDownload(d *download, p fetchProgress) {
-	if u.fetch != d || d.ctx.Err() != nil {
+// showProgress shows a download's progress; it runs on the UI goroutine.
+func (f *downloader) showProgress(d *download, p fetchProgress) {
+	if f.cur != d || d.ctx.Err() != nil {
 		return
 	}
 	if p.Total > 0 {
@@ -426,15 +447,16 @@ func (u *UI) showDownload(d *download, p fetchProgress) {
 	}
 }
 
-// downloadEnded reports how a download ended; it runs on the UI goroutine.
-// A finished download becomes the form's COCO folder.
-func (u *UI) downloadEnded(d *download, err error) {
+// ended reports how a download ended; it runs on the UI goroutine. A
+// finished download becomes the form's COCO folder.
+func (f *downloader) ended(d *download, err error) {
+	u := f.u
 	d.cancel()
 	d.dlg.Hide()
-	if u.fetch == d {
-		u.fetch = nil
+	if f.cur == d {
+		f.cur = nil
 	}
-	setEnabled(u.form.download, true)
+	setEnabled(u.train.form.download, true)
 	if u.closed {
 		return
 	}
@@ -447,10 +469,11 @@ func (u *UI) downloadEnded(d *download, err error) {
 		dialog.ShowError(fmt.Errorf("downloading COCO %s into %s: %w", d.split, d.dir, err), u.win)
 		return
 	}
+	form := u.train.form
 	if !u.last.Phase.Active() {
-		u.form.dataset.SetSelected(dataCOCO)
+		form.dataset.SetSelected(dataCOCO)
 	}
-	u.form.cocoDir.SetText(d.dir)
+	form.cocoDir.SetText(d.dir)
 	src, rerr := resolveCOCO(d.dir)
 	if rerr != nil {
 		dialog.ShowError(fmt.Errorf("COCO %s was downloaded into %s, but: %w", d.split, d.dir, rerr), u.win)
@@ -458,4 +481,12 @@ func (u *UI) downloadEnded(d *download, err error) {
 	}
 	u.app.Preferences().SetString(prefCOCODir, d.dir)
 	dialog.ShowInformation("COCO is ready", fmt.Sprintf("COCO %s is ready in %s:\n%s", d.split, d.dir, src.describe()), u.win)
+}
+
+// close stops a download under way and waits for its goroutine.
+func (f *downloader) close() {
+	if f.cur != nil {
+		f.cur.cancel()
+	}
+	f.wg.Wait()
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -143,8 +144,8 @@ func TestCOCOFormRoundTrip(t *testing.T) {
 			filepath.Join(cocoFixture, "images", "train2017"))
 		rc.COCO.Size, rc.COCO.TopK, rc.COCO.MaxPerClass = 32, 5, 2000
 		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR = "sgd", 0.9, 0.001
-		h.u.form.set(rc)
-		got, err := h.u.form.config()
+		h.u.train.form.set(rc)
+		got, err := h.u.train.form.config()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,8 +154,8 @@ func TestCOCOFormRoundTrip(t *testing.T) {
 		}
 	}
 	// Back to MNIST: the MNIST settings come back as they were.
-	h.u.form.set(defaultConfig())
-	if got, err := h.u.form.config(); err != nil || !reflect.DeepEqual(got, defaultConfig()) {
+	h.u.train.form.set(defaultConfig())
+	if got, err := h.u.train.form.config(); err != nil || !reflect.DeepEqual(got, defaultConfig()) {
 		t.Errorf("MNIST after COCO: %+v (%v)", got, err)
 	}
 }
@@ -172,10 +173,10 @@ func TestCOCOSettingsErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, t.TempDir())
-			h.u.form.dataset.SetSelected(dataCOCO)
-			h.u.form.cocoDir.SetText(cocoFixture)
-			tc.edit(h.u.form)
-			test.Tap(h.u.start)
+			h.u.train.form.dataset.SetSelected(dataCOCO)
+			h.u.train.form.cocoDir.SetText(cocoFixture)
+			tc.edit(h.u.train.form)
+			test.Tap(h.u.train.start)
 			h.q.drain()
 			if h.u.last.Phase != PhaseIdle {
 				t.Errorf("phase %s, want idle", h.u.last.Phase)
@@ -191,14 +192,14 @@ func TestCOCOSettingsErrors(t *testing.T) {
 // area a row per model the run would train, and the folder is remembered.
 func TestCOCOFormFollowsChoices(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	f := h.u.form
+	f := h.u.train.form
 	f.dataset.SetSelected(dataCOCO)
-	if got := len(h.u.progressBox.Objects); got != 2 {
+	if got := len(h.u.train.progressBox.Objects); got != 2 {
 		t.Errorf("%d progress rows, want 2 (cnn and dcnn-middle)", got)
 	}
 	f.place.SetSelected(placeAll)
-	if !slices.Equal(h.u.shown, cocoModels(placeAll)) || len(h.u.progressBox.Objects) != 4 {
-		t.Errorf("all three: shown %v with %d rows", h.u.shown, len(h.u.progressBox.Objects))
+	if !slices.Equal(h.u.shown, cocoModels(placeAll)) || len(h.u.train.progressBox.Objects) != 4 {
+		t.Errorf("all three: shown %v with %d rows", h.u.shown, len(h.u.train.progressBox.Objects))
 	}
 	if !strings.Contains(f.cocoInfo.Text, "choose a folder") {
 		t.Errorf("info without a folder: %q", f.cocoInfo.Text)
@@ -219,8 +220,8 @@ func TestCOCOFormFollowsChoices(t *testing.T) {
 	w := test.NewTempWindow(t, nil)
 	u := newUI(h.a, w, h.q.do)
 	defer u.Close()
-	if !u.form.coco() || u.form.cocoDir.Text != cocoFixture {
-		t.Errorf("new window: dataset %q, folder %q", u.form.dataset.Selected, u.form.cocoDir.Text)
+	if !u.train.form.coco() || u.train.form.cocoDir.Text != cocoFixture {
+		t.Errorf("new window: dataset %q, folder %q", u.train.form.dataset.Selected, u.train.form.cocoDir.Text)
 	}
 }
 
@@ -253,11 +254,11 @@ func TestBadCOCOFolderShowsError(t *testing.T) {
 				writeFile(t, filepath.Join(dir, f), body)
 			}
 			h := newHarness(t, t.TempDir())
-			h.u.form.dataset.SetSelected(dataCOCO)
-			h.u.form.cocoDir.SetText(dir)
-			h.u.form.cropSize.SetText("16")
-			h.u.form.topK.SetText("2")
-			test.Tap(h.u.start)
+			h.u.train.form.dataset.SetSelected(dataCOCO)
+			h.u.train.form.cocoDir.SetText(dir)
+			h.u.train.form.cropSize.SetText("16")
+			h.u.train.form.topK.SetText("2")
+			test.Tap(h.u.train.start)
 			h.waitFor("the error", flowTimeout, func() bool { return h.overlayText() != "" })
 			got := h.overlayText()
 			for _, want := range tc.want {
@@ -265,11 +266,11 @@ func TestBadCOCOFolderShowsError(t *testing.T) {
 					t.Errorf("dialog says %q, want %q", got, want)
 				}
 			}
-			if h.u.last.Phase.Active() || h.u.start.Disabled() {
-				t.Errorf("after the error: phase %s, start disabled %v", h.u.last.Phase, h.u.start.Disabled())
+			if h.u.last.Phase.Active() || h.u.train.start.Disabled() {
+				t.Errorf("after the error: phase %s, start disabled %v", h.u.last.Phase, h.u.train.start.Disabled())
 			}
-			if early := h.u.form.cocoInfo.Importance == widget.DangerImportance; early != tc.early {
-				t.Errorf("the folder's fault shown beside it: %v, want %v (%q)", early, tc.early, h.u.form.cocoInfo.Text)
+			if early := h.u.train.form.cocoInfo.Importance == widget.DangerImportance; early != tc.early {
+				t.Errorf("the folder's fault shown beside it: %v, want %v (%q)", early, tc.early, h.u.train.form.cocoInfo.Text)
 			}
 			if !tc.early && h.u.last.Phase != PhaseFailed {
 				t.Errorf("phase %s, want failed", h.u.last.Phase)
@@ -310,11 +311,11 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	needCOCO128(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	h := newHarness(t, t.TempDir())
-	h.u.form.set(tinyCOCO(t, placeAll))
-	test.Tap(h.u.start)
-	if p := h.u.last.Phase; p != PhaseLoading || !strings.HasPrefix(h.u.status.Text, "Loading the COCO crops") &&
-		!strings.HasPrefix(h.u.status.Text, "Building the COCO crops") {
-		t.Errorf("after Start: phase %s, status %q", p, h.u.status.Text)
+	h.u.train.form.set(tinyCOCO(t, placeAll))
+	test.Tap(h.u.train.start)
+	if p := h.u.last.Phase; p != PhaseLoading || !strings.HasPrefix(h.u.train.status.Text, "Loading the COCO crops") &&
+		!strings.HasPrefix(h.u.train.status.Text, "Building the COCO crops") {
+		t.Errorf("after Start: phase %s, status %q", p, h.u.train.status.Text)
 	}
 	h.waitFor("the run to finish", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
 	// coco128 holds a few dozen crops per category: the window says, before
@@ -323,8 +324,8 @@ func TestCOCOTrainingFlow(t *testing.T) {
 		!strings.Contains(got, "has finished") {
 		t.Errorf("after a run on coco128 the dialog says %q; want the data-size advice", got)
 	}
-	if !strings.Contains(h.u.status.Text, "too few to learn from") {
-		t.Errorf("status %q, want the data-size warning", h.u.status.Text)
+	if !strings.Contains(h.u.train.status.Text, "too few to learn from") {
+		t.Errorf("status %q, want the data-size warning", h.u.train.status.Text)
 	}
 	for range 2 { // the advice before training, and after
 		h.tapDialogButton("OK")
@@ -343,11 +344,11 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	if len(s.Classes) != 3 || !slices.Contains(s.Classes, "person") {
 		t.Errorf("classes %v, want coco128's 3 most frequent categories", s.Classes)
 	}
-	if !strings.Contains(h.u.status.Text, "test crops of 3 categories") {
-		t.Errorf("status %q", h.u.status.Text)
+	if !strings.Contains(h.u.train.status.Text, "test crops of 3 categories") {
+		t.Errorf("status %q", h.u.train.status.Text)
 	}
 	for _, m := range models {
-		if p := h.u.progress[m]; p.bar.Value != 1 || !strings.Contains(p.detail.Text, "done") {
+		if p := h.u.train.progress[m]; p.bar.Value != 1 || !strings.Contains(p.detail.Text, "done") {
 			t.Errorf("%s: progress %v, %q", m, p.bar.Value, p.detail.Text)
 		}
 		if ms := s.Model(m); len(ms.Epochs) != 1 || len(ms.Epochs[0].Confusion) != 3 {
@@ -356,7 +357,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	}
 
 	// The results table: a column per model, each compared with the CNN.
-	table := h.u.table.text()
+	table := h.u.results.table.text()
 	head := strings.Split(lineOf(table, "\t"), "\t")
 	if want := []string{"", "CNN", "DCNN-FIRST", "DCNN-MIDDLE", "DCNN-LAST"}; !slices.Equal(head, want) {
 		t.Errorf("table header %q, want %q", head, want)
@@ -379,18 +380,18 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	}
 	h.u.tabs.SelectIndex(1)
 	h.settle()
-	if len(h.u.confusions.Objects) != 4 {
-		t.Errorf("%d confusion matrices, want 4", len(h.u.confusions.Objects))
+	if len(h.u.results.confusions.Objects) != 4 {
+		t.Errorf("%d confusion matrices, want 4", len(h.u.results.confusions.Objects))
 	}
 	for _, m := range models[:2] { // the first row is in view
-		if v := h.u.views[confusionFigure(m)]; v.img.Image == nil {
+		if v := viewOf(h.u, confusionFigure(m)); v.img.Image == nil {
 			t.Errorf("confusion of %s not drawn: %q", m, v.msg.Text)
 		}
 	}
 	h.capture("coco-results")
 	h.u.tabs.SelectIndex(0)
 	h.settle()
-	if v := h.u.views[figScale]; v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
+	if v := viewOf(h.u, figScale); v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
 		t.Errorf("Scaled-MNIST figure of a COCO run: image %v, %q", v.img.Image != nil, v.msg.Text)
 	}
 	h.capture("coco-curves")
@@ -608,10 +609,10 @@ func serveCOCO(t *testing.T, stall bool) (*cocoServer, string) {
 func TestCOCODownload(t *testing.T) {
 	_, url := serveCOCO(t, false)
 	h := newHarness(t, t.TempDir())
-	h.u.cocoBaseURL = url
+	h.u.fetch.baseURL = url
 
-	h.u.form.cocoDir.SetText(cocoFixture)
-	d := h.u.downloadDialog()
+	h.u.train.form.cocoDir.SetText(cocoFixture)
+	d := h.u.fetch.dialog()
 	if !strings.HasPrefix(d.split.Selected, "val2017: 5,000 images, ") {
 		t.Errorf("download dialog offers %q first", d.split.Selected)
 	}
@@ -623,11 +624,11 @@ func TestCOCODownload(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "coco")
 	d.dir.SetText(dir)
 	d.Submit()
-	fetch := h.u.fetch
-	if fetch == nil || !h.u.form.download.Disabled() {
+	fetch := h.u.fetch.cur
+	if fetch == nil || !h.u.train.form.download.Disabled() {
 		t.Fatal("submitting the dialog started no download")
 	}
-	h.waitFor("the download", flowTimeout, func() bool { return h.u.fetch == nil })
+	h.waitFor("the download", flowTimeout, func() bool { return h.u.fetch.cur == nil })
 	if got := h.overlayText(); !strings.Contains(got, "COCO val2017 is ready in "+dir) ||
 		!strings.Contains(got, "instances_val2017.json · val2017/") {
 		t.Errorf("after the download the window says %q", got)
@@ -635,7 +636,7 @@ func TestCOCODownload(t *testing.T) {
 	if fetch.bar.Max <= 1 || fetch.bar.Value != fetch.bar.Max {
 		t.Errorf("download progress %v of %v, want the last zip complete", fetch.bar.Value, fetch.bar.Max)
 	}
-	f := h.u.form
+	f := h.u.train.form
 	if !f.coco() || f.cocoDir.Text != dir || h.a.Preferences().String(prefCOCODir) != dir || f.download.Disabled() {
 		t.Errorf("after the download: dataset %q, folder %q, remembered %q", f.dataset.Selected, f.cocoDir.Text,
 			h.a.Preferences().String(prefCOCODir))
@@ -643,7 +644,7 @@ func TestCOCODownload(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "val2017", "000000000001.jpg")); err != nil {
 		t.Error(err)
 	}
-	if d := h.u.downloadDialog(); d.dir.Text != dir {
+	if d := h.u.fetch.dialog(); d.dir.Text != dir {
 		t.Errorf("the next download suggests %q, want the last folder %q", d.dir.Text, dir)
 	}
 }
@@ -651,40 +652,40 @@ func TestCOCODownload(t *testing.T) {
 func TestCOCODownloadFails(t *testing.T) {
 	_, url := serveCOCO(t, false)
 	h := newHarness(t, t.TempDir())
-	h.u.cocoBaseURL = url + "/missing"
+	h.u.fetch.baseURL = url + "/missing"
 	dir := t.TempDir()
-	h.u.startDownload("val2017", dir)
-	h.waitFor("the download to fail", flowTimeout, func() bool { return h.u.fetch == nil })
+	h.u.fetch.start("val2017", dir)
+	h.waitFor("the download to fail", flowTimeout, func() bool { return h.u.fetch.cur == nil })
 	if got := h.overlayText(); !containsFold(got, "downloading COCO val2017 into "+dir) || !strings.Contains(got, "404") {
 		t.Errorf("a failed download says %q", got)
 	}
-	if h.u.form.cocoDir.Text != "" || h.u.form.coco() {
-		t.Errorf("a failed download changed the form: %q", h.u.form.cocoDir.Text)
+	if h.u.train.form.cocoDir.Text != "" || h.u.train.form.coco() {
+		t.Errorf("a failed download changed the form: %q", h.u.train.form.cocoDir.Text)
 	}
 }
 
 func TestCOCODownloadStops(t *testing.T) {
 	s, url := serveCOCO(t, true)
 	h := newHarness(t, t.TempDir())
-	h.u.cocoBaseURL = url
-	h.u.startDownload("val2017", t.TempDir())
+	h.u.fetch.baseURL = url
+	h.u.fetch.start("val2017", t.TempDir())
 	select {
 	case <-s.started: // the annotations are in; the images stall
 	case <-time.After(flowTimeout):
 		t.Fatalf("the image zip was never asked for; the window says %q", h.overlayText())
 	}
-	test.Tap(h.u.fetch.stop)
-	if h.u.fetch.label.Text != "Stopping…" {
-		t.Errorf("after Stop the dialog says %q", h.u.fetch.label.Text)
+	test.Tap(h.u.fetch.cur.stop)
+	if h.u.fetch.cur.label.Text != "Stopping…" {
+		t.Errorf("after Stop the dialog says %q", h.u.fetch.cur.label.Text)
 	}
-	h.waitFor("the download to stop", flowTimeout, func() bool { return h.u.fetch == nil })
+	h.waitFor("the download to stop", flowTimeout, func() bool { return h.u.fetch.cur == nil })
 	if got := h.overlayText(); !strings.Contains(got, "stopped") || !strings.Contains(got, "resume") {
 		t.Errorf("a stopped download says %q", got)
 	}
 
 	// Closing the window mid-download stops it and waits for its goroutine
 	// (goleak checks that none is left).
-	h.u.startDownload("val2017", t.TempDir())
+	h.u.fetch.start("val2017", t.TempDir())
 	h.u.Close()
 }
 
@@ -731,9 +732,9 @@ func sampleCOCOSnapshot(runDir string) Snapshot {
 
 func TestMarkupCOCO(t *testing.T) {
 	h := newHarness(t, "/runs")
-	h.u.form.dataset.SetSelected(dataCOCO)
-	h.u.form.cocoDir.SetText(cocoFixture)
-	h.u.form.place.SetSelected(placeAll)
+	h.u.train.form.dataset.SetSelected(dataCOCO)
+	h.u.train.form.cocoDir.SetText(cocoFixture)
+	h.u.train.form.place.SetSelected(placeAll)
 	h.settle()
 	h.capture("coco-idle")
 	h.assertMarkup("coco_idle.xml")
@@ -743,4 +744,68 @@ func TestMarkupCOCO(t *testing.T) {
 	h.settle()
 	h.capture("coco-results-sample")
 	h.assertMarkup("coco_results.xml")
+}
+
+// TestProgressRowsFollowDataset is #16's stale state: after a COCO run the
+// progress rows kept its four models when the form switched to MNIST. They
+// show what Start would train once the form no longer trains the shown
+// run's models, while Curves and Results keep showing that run.
+func TestProgressRowsFollowDataset(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	f := h.u.train.form
+	f.dataset.SetSelected(dataCOCO)
+	f.place.SetSelected(placeAll)
+	coco := sampleCOCOSnapshot("/runs/coco")
+	h.u.apply(coco)
+	rows := func() []string {
+		var names []string
+		for _, o := range h.u.train.progressBox.Objects {
+			for m, p := range h.u.train.progress {
+				if containsObject(o, p.name) {
+					names = append(names, m)
+				}
+			}
+		}
+		return names
+	}
+	if got := h.u.train.rows; !slices.Equal(got, cocoModels(placeAll)) || len(rows()) != 4 {
+		t.Fatalf("after the COCO run the rows are %v (%d shown), want %v", got, len(rows()), cocoModels(placeAll))
+	}
+	if got := h.u.train.progress["dcnn-middle"].detail.Text; !strings.Contains(got, "epoch") {
+		t.Errorf("the run's own rows show %q, want its progress", got)
+	}
+	f.dataset.SetSelected(dataMNIST)
+	if got := h.u.train.rows; !slices.Equal(got, mnistModels) || !slices.Equal(rows(), mnistModels) {
+		t.Errorf("after switching to MNIST the rows are %v (%v shown), want %v", got, rows(), mnistModels)
+	}
+	if got := h.u.train.progress["cnn"].detail.Text; !strings.HasPrefix(got, "not trained") {
+		t.Errorf("the CNN row of the next MNIST run says %q, want not trained", got)
+	}
+	if !slices.Equal(h.u.shown, cocoModels(placeAll)) || h.u.last.RunDir != "/runs/coco" {
+		t.Errorf("the window shows %v of %q, want the COCO run still", h.u.shown, h.u.last.RunDir)
+	}
+	// Back to COCO with the run's placement: the run's rows again.
+	f.dataset.SetSelected(dataCOCO)
+	f.place.SetSelected(placeAll)
+	if got := h.u.train.rows; !slices.Equal(got, cocoModels(placeAll)) {
+		t.Errorf("back on COCO the rows are %v, want %v", got, cocoModels(placeAll))
+	}
+	if got := h.u.train.progress["dcnn-middle"].detail.Text; !strings.Contains(got, "epoch") {
+		t.Errorf("back on COCO the run's rows show %q, want its progress", got)
+	}
+}
+
+// containsObject reports whether want is o or lies inside o.
+func containsObject(o, want fyne.CanvasObject) bool {
+	if o == want {
+		return true
+	}
+	if c, ok := o.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			if containsObject(child, want) {
+				return true
+			}
+		}
+	}
+	return false
 }

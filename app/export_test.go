@@ -167,10 +167,10 @@ func TestExportAllFromWindow(t *testing.T) {
 	run := t.TempDir()
 	h.u.apply(sampleSnapshot(run))
 	h.u.ExportAll()
-	if !h.u.all.Disabled() {
+	if !h.u.curves.all.Disabled() {
 		t.Error("Export all stays enabled while exporting")
 	}
-	h.waitFor("the export", time.Minute, func() bool { return !h.u.all.Disabled() })
+	h.waitFor("the export", time.Minute, func() bool { return !h.u.curves.all.Disabled() })
 	if got := h.overlayText(); !strings.Contains(got, "Wrote 24 files") {
 		t.Errorf("after the export the window says %q", got)
 	}
@@ -190,7 +190,7 @@ func TestExportAllFromWindow(t *testing.T) {
 	if got := h.overlayText(); !strings.Contains(got, "already exist") {
 		t.Fatalf("a second Export all says %q, want a question", got)
 	}
-	if !h.u.all.Disabled() && h.tapDialogButton("Cancel") && !h.u.all.Disabled() {
+	if !h.u.curves.all.Disabled() && h.tapDialogButton("Cancel") && !h.u.curves.all.Disabled() {
 		return // cancelled: nothing written, nothing running
 	}
 	t.Error("cancelling the overwrite question started an export")
@@ -214,7 +214,7 @@ func TestExportDialogRemembersFolder(t *testing.T) {
 	d.form.figure.SetSelected(figureTitle(figConfusionCNN))
 	d.form.pdf.SetChecked(false)
 	d.Submit()
-	h.waitFor("the export", time.Minute, func() bool { return !h.u.all.Disabled() })
+	h.waitFor("the export", time.Minute, func() bool { return !h.u.curves.all.Disabled() })
 	checkFiles(t, []string{filepath.Join(out, "confusion-cnn.png"), filepath.Join(out, "confusion-cnn.svg"), filepath.Join(out, "confusion-cnn.csv")})
 	if _, err := os.Stat(filepath.Join(out, "confusion-cnn.pdf")); err == nil {
 		t.Error("PDF written though unchecked")

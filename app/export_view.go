@@ -233,8 +233,7 @@ func (u *UI) ExportAll() {
 // take a moment) and reports through the bridge.
 func (u *UI) exportTo(ids []figureID, o exportOptions) {
 	in := u.rend.input()
-	u.export.Disable()
-	u.all.Disable()
+	u.curves.setExporting(true)
 	u.exportWG.Add(1)
 	go func() {
 		defer u.exportWG.Done()
@@ -245,8 +244,7 @@ func (u *UI) exportTo(ids []figureID, o exportOptions) {
 
 // exportEnded reports an export's outcome; it runs on the UI goroutine.
 func (u *UI) exportEnded(files []string, dir string, err error) {
-	u.export.Enable()
-	u.all.Enable()
+	u.curves.setExporting(false)
 	if u.closed {
 		return
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"flag"
 	"image/png"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,6 +25,9 @@ var update = flag.Bool("update", false, "rewrite the golden markup files in test
 
 // TestMain fails the package if any test leaves a goroutine behind.
 func TestMain(m *testing.M) {
+	// The form's MNIST placeholder depends on whether the build carries
+	// MNIST (after .ci/mnist-files); the golden markup must not.
+	mnistEmbedded = func() bool { return false }
 	goleak.VerifyTestMain(m)
 }
 
@@ -103,7 +107,7 @@ func (h *harness) waitFor(what string, timeout time.Duration, cond func() bool) 
 			return
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %v waiting for %s (phase %s, status %q)", timeout, what, h.u.last.Phase, h.u.status.Text)
+			h.t.Fatalf("timed out after %v waiting for %s (phase %s, status %q)", timeout, what, h.u.last.Phase, h.u.train.status.Text)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -244,4 +248,20 @@ func sampleSnapshot(runDir string) Snapshot {
 				RunningAcc: 95.25, ImagesPerSecond: 987, ETA: 2*time.Minute + 3*time.Second},
 			Epochs: []metrics.Epoch{epoch("dcnn", 0.30, 92.5, 95)}, StepX: dx, StepY: dy},
 	}}
+}
+
+// viewOf returns the plot view of figure id: a curve's in the Curves tab,
+// a confusion matrix's in the Results tab.
+func viewOf(u *UI, id figureID) *plotView {
+	if v, ok := u.curves.views[id]; ok {
+		return v
+	}
+	return u.results.views[id]
+}
+
+// allViews returns every plot view of the window by figure.
+func allViews(u *UI) map[figureID]*plotView {
+	all := maps.Clone(u.curves.views)
+	maps.Copy(all, u.results.views)
+	return all
 }

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/viz"
@@ -39,6 +40,7 @@ func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
 	v.img.SetMinSize(minSize)
 	v.msg.Alignment = fyne.TextAlignCenter
 	v.msg.Importance = widget.LowImportance
+	v.msg.Wrapping = fyne.TextWrapWord
 	v.ExtendBaseWidget(v)
 	r.add(v)
 	return v
@@ -46,7 +48,11 @@ func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
 
 // CreateRenderer implements fyne.Widget.
 func (v *plotView) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewStack(v.img, container.NewCenter(v.msg)))
+	// The message wraps to the view's width (a long one, such as a COCO
+	// run's "MNIST runs only", would otherwise hold the window wide) and
+	// sits in the middle.
+	return widget.NewSimpleRenderer(container.NewStack(v.img,
+		container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
 }
 
 // Resize implements fyne.CanvasObject: the renderer draws the figure at the
@@ -125,14 +131,15 @@ type renderer struct {
 	shown map[*plotView]renderKey  // what each view last received
 	zoom  map[*plotView]zoomLimits // each zoomed view's axis limits
 
-	kick chan struct{}
+	wake latest[struct{}] // a redraw may be due
+	jobs chan func()      // wake's hand-overs, run on the renderer's goroutine
 	stop chan struct{}
 	done chan struct{}
 }
 
 func newRenderer(b *bridge) *renderer {
 	return &renderer{b: b, want: map[*plotView]renderKey{}, shown: map[*plotView]renderKey{},
-		zoom: map[*plotView]zoomLimits{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		zoom: map[*plotView]zoomLimits{}, jobs: make(chan func(), 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *renderer) add(v *plotView) {
@@ -141,11 +148,10 @@ func (r *renderer) add(v *plotView) {
 	r.views = append(r.views, v)
 }
 
+// poke wakes the renderer's goroutine; wake-ups coalesce (latest queues
+// at most one, so the one-slot channel never blocks).
 func (r *renderer) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
+	r.wake.post(func(f func()) { r.jobs <- f }, struct{}{}, func(struct{}) {})
 }
 
 // resized records a view's size in pixels.
@@ -262,7 +268,8 @@ func (r *renderer) run() {
 		select {
 		case <-r.stop:
 			return
-		case <-r.kick:
+		case f := <-r.jobs:
+			f()
 		}
 		for {
 			v, k, in := r.next()

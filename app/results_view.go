@@ -12,6 +12,56 @@ import (
 	"github.com/deformscope/deformscope/model/metrics"
 )
 
+// resultsView is the Results tab: the comparison table over a confusion
+// matrix per model. It belongs to the UI goroutine.
+type resultsView struct {
+	table      *resultsTable
+	views      map[figureID]*plotView // a confusion matrix per model of any run
+	confusions *fyne.Container        // those of the models shown
+	scroll     *container.Scroll
+	root       fyne.CanvasObject
+}
+
+func newResultsView(r *renderer) *resultsView {
+	v := &resultsView{table: newResultsTable(), views: map[figureID]*plotView{},
+		confusions: container.NewGridWithColumns(2)}
+	for _, m := range allModels {
+		id := confusionFigure(m)
+		v.views[id] = newPlotView(id, r, fyne.NewSize(300, 280))
+	}
+	// Two confusion matrices fill the space under the table; more scroll.
+	v.scroll = container.NewVScroll(v.confusions)
+	v.root = container.NewBorder(container.NewVBox(container.NewHScroll(v.table.object()), widget.NewSeparator()),
+		nil, nil, nil, v.scroll)
+	return v
+}
+
+func (v *resultsView) object() fyne.CanvasObject { return v.root }
+
+// showModels shows a confusion matrix for each of names, where it showed
+// those of old; the renderer stops drawing the matrices taken out.
+func (v *resultsView) showModels(r *renderer, old, names []string) {
+	for _, m := range old {
+		if !slices.Contains(names, m) {
+			r.hidden(v.views[confusionFigure(m)])
+		}
+	}
+	var confs []fyne.CanvasObject
+	for _, m := range names {
+		if pv, ok := v.views[confusionFigure(m)]; ok {
+			confs = append(confs, pv)
+		}
+	}
+	v.confusions.Objects = confs
+	v.confusions.Refresh()
+	v.scroll.Refresh()
+}
+
+// show fills the table from the snapshot's models names, of a run on data.
+func (v *resultsView) show(s Snapshot, names []string, data string) {
+	v.table.show(s, names, data)
+}
+
 // resultRow is one line of the comparison table: how to read a model's
 // value, and whether a difference between models means something.
 type resultRow struct {

@@ -154,7 +154,7 @@ func runState(ri rundir.RunInfo) (string, widget.Importance) {
 
 // refresh lists the runs folder again, keeping the selected run selected.
 func (v *runsView) refresh() {
-	root := strings.TrimSpace(v.u.form.runsDir.Text)
+	root := strings.TrimSpace(v.u.train.form.runsDir.Text)
 	v.folder.SetText(root)
 	var selDir string
 	if v.sel >= 0 && v.sel < len(v.runs) {
@@ -340,19 +340,4 @@ func runSnapshot(run *rundir.Run) (Snapshot, error) {
 		s.Models = append(s.Models, ms)
 	}
 	return s, nil
-}
-
-// saveStepCurves keeps the session's per-step loss in its run folder, so
-// that the run opens later with it. It runs on the session's goroutine.
-func saveStepCurves(run *rundir.Run, s Snapshot) error {
-	var curves []rundir.StepCurve
-	for _, m := range s.Models {
-		if len(m.StepX) > 0 {
-			curves = append(curves, rundir.StepCurve{Model: m.Name, X: m.StepX, Y: m.StepY})
-		}
-	}
-	if len(curves) == 0 || len(run.Records()) == 0 {
-		return nil
-	}
-	return run.SaveStepCurves(curves)
 }

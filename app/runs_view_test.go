@@ -30,12 +30,12 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 	needMNIST(t)
 	runs := t.TempDir()
 	h := newHarness(t, runs)
-	h.u.form.set(tinyConfig())
-	test.Tap(h.u.start)
+	h.u.train.form.set(tinyConfig())
+	test.Tap(h.u.train.start)
 	h.waitFor("the run", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
 	h.waitFor("the session's end", flowTimeout, func() bool { return len(h.u.runs.runs) == 1 })
 	trained := h.u.last.RunDir
-	tableAfterRun := h.u.table.text()
+	tableAfterRun := h.u.results.table.text()
 	if _, err := os.Stat(filepath.Join(trained, "steps.json")); err != nil {
 		t.Errorf("the run kept no per-step loss: %v", err)
 	}
@@ -91,7 +91,7 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 	if u.last.RunDir != trained || u.run == nil || u.run.Dir != trained {
 		t.Fatalf("after Open the window shows %q, want %s", u.last.RunDir, trained)
 	}
-	if got := u.table.text(); got != tableAfterRun {
+	if got := u.results.table.text(); got != tableAfterRun {
 		t.Errorf("the results table of the opened run:\n%s\nwant, as after training:\n%s", got, tableAfterRun)
 	}
 	if u.tabs.SelectedIndex() != 0 {
@@ -99,15 +99,15 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 	}
 	h.settle()
 	for _, id := range []figureID{figLoss, figAccuracy, figStepLoss, confusionFigure("cnn")} {
-		if u.views[id].img.Image == nil {
-			t.Errorf("figure %s of the opened run shows no image: %q", id, u.views[id].msg.Text)
+		if viewOf(u, id).img.Image == nil {
+			t.Errorf("figure %s of the opened run shows no image: %q", id, viewOf(u, id).msg.Text)
 		}
 	}
 	if u.offsets.sessDir != trained {
 		t.Errorf("the Offsets view follows %q, want the opened run", u.offsets.sessDir)
 	}
-	if !strings.Contains(u.status.Text, "Opened") {
-		t.Errorf("status %q", u.status.Text)
+	if !strings.Contains(u.train.status.Text, "Opened") {
+		t.Errorf("status %q", u.train.status.Text)
 	}
 
 	// Opening the damaged run fails and leaves the window as it was.

@@ -49,11 +49,6 @@ func startSession(run *rundir.Run, b *bridge) *session {
 		err := s.work(ctx, run, b)
 		close(stop)
 		<-ticker
-		if b.snapshot().RunDir != "" {
-			// The per-step loss, so that the run opens later as it is
-			// shown now; a run without it opens without that curve.
-			_ = saveStepCurves(run, b.snapshot())
-		}
 		cancel()
 		b.finished(outcome(err), err)
 	}()

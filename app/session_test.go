@@ -29,22 +29,22 @@ func modelsIn(h *harness, state string) bool {
 func TestStartPauseResumeFinish(t *testing.T) {
 	needMNIST(t)
 	h := newHarness(t, t.TempDir())
-	h.u.form.set(tinyConfig())
+	h.u.train.form.set(tinyConfig())
 
-	test.Tap(h.u.start)
+	test.Tap(h.u.train.start)
 	if p := h.u.last.Phase; p != PhaseLoading {
 		t.Fatalf("after Start: phase %s, want loading", p)
 	}
-	if !h.u.start.Disabled() || !h.u.form.epochs.Disabled() {
+	if !h.u.train.start.Disabled() || !h.u.train.form.epochs.Disabled() {
 		t.Error("Start and the settings stay enabled while a session runs")
 	}
-	test.Tap(h.u.pause)
-	if h.u.pause.Text != "Resume" {
-		t.Errorf("pause button reads %q after pausing, want Resume", h.u.pause.Text)
+	test.Tap(h.u.train.pause)
+	if h.u.train.pause.Text != "Resume" {
+		t.Errorf("pause button reads %q after pausing, want Resume", h.u.train.pause.Text)
 	}
 	h.waitFor("both trainers to pause", flowTimeout, func() bool { return modelsIn(h, "paused") })
-	if !strings.HasPrefix(h.u.status.Text, "Paused") {
-		t.Errorf("status while paused = %q", h.u.status.Text)
+	if !strings.HasPrefix(h.u.train.status.Text, "Paused") {
+		t.Errorf("status while paused = %q", h.u.train.status.Text)
 	}
 	time.Sleep(200 * time.Millisecond)
 	h.q.drain()
@@ -54,9 +54,9 @@ func TestStartPauseResumeFinish(t *testing.T) {
 		}
 	}
 
-	test.Tap(h.u.pause)
-	if h.u.pause.Text != "Pause" {
-		t.Errorf("pause button reads %q after resuming", h.u.pause.Text)
+	test.Tap(h.u.train.pause)
+	if h.u.train.pause.Text != "Pause" {
+		t.Errorf("pause button reads %q after resuming", h.u.train.pause.Text)
 	}
 	h.waitFor("the run to finish", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
 
@@ -64,17 +64,17 @@ func TestStartPauseResumeFinish(t *testing.T) {
 		t.Errorf("a dialog is shown after a clean run: %q", h.overlayText())
 	}
 	for _, m := range mnistModels {
-		if v := h.u.progress[m].bar.Value; v != 1 {
+		if v := h.u.train.progress[m].bar.Value; v != 1 {
 			t.Errorf("%s progress = %v, want 1", m, v)
 		}
 		if ms := h.u.last.Model(m); len(ms.Epochs) != 1 || ms.Params == 0 {
 			t.Errorf("%s: %d epochs, %d parameters", m, len(ms.Epochs), ms.Params)
 		}
 	}
-	if table := h.u.table.text(); strings.Contains(lineOf(table, "Test accuracy"), "–") {
+	if table := h.u.results.table.text(); strings.Contains(lineOf(table, "Test accuracy"), "–") {
 		t.Errorf("test accuracy missing from the table:\n%s", table)
 	}
-	if h.u.start.Disabled() || !h.u.pause.Disabled() || !h.u.stop.Disabled() {
+	if h.u.train.start.Disabled() || !h.u.train.pause.Disabled() || !h.u.train.stop.Disabled() {
 		t.Error("after the run: want Start enabled, Pause and Stop disabled")
 	}
 	for _, f := range []string{"config.json", "metrics.csv", "cnn-epoch001.safetensors", "dcnn-epoch001.safetensors"} {
@@ -84,7 +84,7 @@ func TestStartPauseResumeFinish(t *testing.T) {
 	}
 	h.settle()
 	h.capture("after-run")
-	for id, v := range h.u.views {
+	for id, v := range allViews(h.u) {
 		if v.img.Image == nil && (id == figLoss || id == figAccuracy || id == figStepLoss) {
 			t.Errorf("figure %s shows no image after the run: %q", id, v.msg.Text)
 		}
@@ -106,28 +106,28 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 	ignore := goleak.IgnoreCurrent() // the harness's renderer stays
 	rc := tinyConfig()
 	rc.Train.Epochs = 50
-	h.u.form.set(rc)
-	test.Tap(h.u.start)
+	h.u.train.form.set(rc)
+	test.Tap(h.u.train.start)
 	h.waitFor("training steps", flowTimeout, func() bool {
 		ms := h.u.last.Model("dcnn")
 		return ms != nil && ms.Step.Step > 0
 	})
-	test.Tap(h.u.stop)
+	test.Tap(h.u.train.stop)
 	if !h.tapDialogButton("Stop, keep the folder") && !h.tapDialogButton("Stop") {
 		t.Fatalf("Stop asks nothing: %q", h.overlayText())
 	}
-	if h.u.last.Phase != PhaseStopping || !h.u.stop.Disabled() {
-		t.Errorf("after Stop: phase %s, stop disabled %v", h.u.last.Phase, h.u.stop.Disabled())
+	if h.u.last.Phase != PhaseStopping || !h.u.train.stop.Disabled() {
+		t.Errorf("after Stop: phase %s, stop disabled %v", h.u.last.Phase, h.u.train.stop.Disabled())
 	}
 	h.waitFor("the session to stop", flowTimeout, func() bool { return h.u.last.Phase == PhaseStopped })
 	if h.w.Canvas().Overlays().Top() != nil {
 		t.Errorf("stopping shows a dialog: %q", h.overlayText())
 	}
-	if !strings.HasPrefix(h.u.status.Text, "Stopped") {
-		t.Errorf("status = %q", h.u.status.Text)
+	if !strings.HasPrefix(h.u.train.status.Text, "Stopped") {
+		t.Errorf("status = %q", h.u.train.status.Text)
 	}
 	for _, m := range mnistModels {
-		if d := h.u.progress[m].detail.Text; !strings.Contains(d, "stopped") || strings.Contains(d, "ETA") {
+		if d := h.u.train.progress[m].detail.Text; !strings.Contains(d, "stopped") || strings.Contains(d, "ETA") {
 			t.Errorf("%s after stop: %q, want it stopped without an ETA", m, d)
 		}
 	}
@@ -136,8 +136,8 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 	}
 
 	// A second run starts after a stop.
-	h.u.form.set(tinyConfig())
-	test.Tap(h.u.start)
+	h.u.train.form.set(tinyConfig())
+	test.Tap(h.u.train.start)
 	h.waitFor("the second run", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
 }
 
@@ -147,8 +147,8 @@ func TestCloseMidTrainingWaitsForGoroutines(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	rc := tinyConfig()
 	rc.Train.Epochs = 50
-	h.u.form.set(rc)
-	test.Tap(h.u.start)
+	h.u.train.form.set(rc)
+	test.Tap(h.u.train.start)
 	h.waitFor("training steps", flowTimeout, func() bool {
 		ms := h.u.last.Model("cnn")
 		return ms != nil && ms.Step.Step > 0
@@ -173,21 +173,21 @@ func TestBadMNISTFolderShowsError(t *testing.T) {
 	h := newHarness(t, runs)
 	rc := tinyConfig()
 	rc.MNISTDir = t.TempDir() // empty
-	h.u.form.set(rc)
-	test.Tap(h.u.start)
+	h.u.train.form.set(rc)
+	test.Tap(h.u.train.start)
 	h.waitFor("the session to fail", flowTimeout, func() bool { return h.u.last.Phase == PhaseFailed })
 	got := h.overlayText()
 	if !strings.Contains(strings.ToLower(got), "loading mnist") || !strings.Contains(got, rc.MNISTDir) {
 		t.Errorf("error dialog says %q; want the MNIST folder named", got)
 	}
-	if h.u.start.Disabled() || !h.u.pause.Disabled() {
+	if h.u.train.start.Disabled() || !h.u.train.pause.Disabled() {
 		t.Error("after a failure Start must be enabled again")
 	}
 	if left, _ := os.ReadDir(runs); len(left) > 0 {
 		t.Errorf("the failed run left %s behind in the runs folder", left[0].Name())
 	}
-	if h.u.last.RunDir != "" || strings.Contains(h.u.status.Text, "run folder") {
-		t.Errorf("after the run folder was removed: RunDir %q, status %q", h.u.last.RunDir, h.u.status.Text)
+	if h.u.last.RunDir != "" || strings.Contains(h.u.train.status.Text, "run folder") {
+		t.Errorf("after the run folder was removed: RunDir %q, status %q", h.u.last.RunDir, h.u.train.status.Text)
 	}
 }
 
@@ -205,8 +205,8 @@ func TestInvalidSettingsShowError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, t.TempDir())
-			tc.edit(h.u.form)
-			test.Tap(h.u.start)
+			tc.edit(h.u.train.form)
+			test.Tap(h.u.train.start)
 			h.q.drain()
 			if h.u.last.Phase != PhaseIdle {
 				t.Errorf("phase %s, want idle", h.u.last.Phase)
@@ -232,8 +232,8 @@ func TestFormRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, t.TempDir())
-			h.u.form.set(tc.rc)
-			got, err := h.u.form.config()
+			h.u.train.form.set(tc.rc)
+			got, err := h.u.train.form.config()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,28 +249,28 @@ func TestShortcuts(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	rc := tinyConfig()
 	rc.Train.Epochs = 50
-	h.u.form.set(rc)
+	h.u.train.form.set(rc)
 	press := func(key fyne.KeyName) {
 		h.w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault})
 	}
 	// Typed while an entry has the focus (Fyne hands shortcuts to the
 	// focused widget): the entry passes it on to the window.
-	h.w.Canvas().Focus(h.u.form.epochs)
-	h.u.form.epochs.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
+	h.w.Canvas().Focus(h.u.train.form.epochs)
+	h.u.train.form.epochs.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
 	if !h.u.last.Phase.Active() {
 		t.Fatalf("Ctrl+Enter in the epochs entry: phase %s, want a running session", h.u.last.Phase)
 	}
 	// The entry keeps its own shortcuts.
-	h.u.form.seed.TypedShortcut(&fyne.ShortcutSelectAll{})
-	if h.u.form.seed.SelectedText() != h.u.form.seed.Text {
-		t.Errorf("Ctrl+A in the seed entry selected %q of %q", h.u.form.seed.SelectedText(), h.u.form.seed.Text)
+	h.u.train.form.seed.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if h.u.train.form.seed.SelectedText() != h.u.train.form.seed.Text {
+		t.Errorf("Ctrl+A in the seed entry selected %q of %q", h.u.train.form.seed.SelectedText(), h.u.train.form.seed.Text)
 	}
 	press(fyne.KeyP)
-	if h.u.pause.Text != "Resume" {
+	if h.u.train.pause.Text != "Resume" {
 		t.Error("Ctrl+P did not pause")
 	}
 	press(fyne.KeyP)
-	if h.u.pause.Text != "Pause" {
+	if h.u.train.pause.Text != "Pause" {
 		t.Error("Ctrl+P did not resume")
 	}
 	press(fyne.KeyPeriod) // asks first, saying what the run folder keeps
@@ -297,18 +297,18 @@ func TestStopBeforeFirstEpochAsksAndRemoves(t *testing.T) {
 	h.u.apply(before)
 	rc := tinyConfig()
 	rc.Limit, rc.Train.Epochs = 0, 1 // 60,000 images: the first epoch takes a while
-	h.u.form.set(rc)
-	test.Tap(h.u.start)
+	h.u.train.form.set(rc)
+	test.Tap(h.u.train.start)
 	h.waitFor("training steps", flowTimeout, func() bool {
 		ms := h.u.last.Model("cnn")
 		return ms != nil && ms.Step.Step > 0
 	})
 	dir := h.u.last.RunDir
-	test.Tap(h.u.stop)
+	test.Tap(h.u.train.stop)
 	if text := h.overlayText(); !strings.Contains(text, "No epoch has finished") {
 		t.Errorf("the stop question says %q, want it to say no epoch finished", text)
 	}
-	test.Tap(h.u.stop) // asked once: a second Stop adds no second question
+	test.Tap(h.u.train.stop) // asked once: a second Stop adds no second question
 	if !h.tapDialogButton("Stop, remove the folder") {
 		t.Fatalf("no button to remove the folder: %q", h.overlayText())
 	}
@@ -322,8 +322,8 @@ func TestStopBeforeFirstEpochAsksAndRemoves(t *testing.T) {
 	if h.u.last.RunDir != before.RunDir || len(h.u.last.Model("cnn").Epochs) != 1 {
 		t.Errorf("after the stop the window shows %q, want the run before (%s)", h.u.last.RunDir, before.RunDir)
 	}
-	if !strings.Contains(h.u.status.Text, "run folder removed") {
-		t.Errorf("status = %q", h.u.status.Text)
+	if !strings.Contains(h.u.train.status.Text, "run folder removed") {
+		t.Errorf("status = %q", h.u.train.status.Text)
 	}
 }
 
@@ -335,20 +335,20 @@ func TestFailedStartKeepsTheRunShown(t *testing.T) {
 	before := sampleSnapshot(filepath.Join(runs, "earlier"))
 	before.Phase = PhaseDone
 	h.u.apply(before)
-	tableBefore := h.u.table.text()
+	tableBefore := h.u.results.table.text()
 	rc := tinyConfig()
 	rc.MNISTDir = t.TempDir() // empty
-	h.u.form.set(rc)
-	test.Tap(h.u.start)
+	h.u.train.form.set(rc)
+	test.Tap(h.u.train.start)
 	h.waitFor("the failure", flowTimeout, func() bool { return h.w.Canvas().Overlays().Top() != nil })
 	if got := h.overlayText(); !strings.Contains(got, rc.MNISTDir) {
 		t.Errorf("error dialog says %q; want the MNIST folder named", got)
 	}
-	if h.u.last.RunDir != before.RunDir || h.u.table.text() != tableBefore {
+	if h.u.last.RunDir != before.RunDir || h.u.results.table.text() != tableBefore {
 		t.Errorf("after the failed start the window shows %q, want the run before (%s)", h.u.last.RunDir, before.RunDir)
 	}
-	if !strings.HasPrefix(h.u.status.Text, "Start failed") || !strings.Contains(h.u.status.Text, before.RunDir) {
-		t.Errorf("status = %q", h.u.status.Text)
+	if !strings.HasPrefix(h.u.train.status.Text, "Start failed") || !strings.Contains(h.u.train.status.Text, before.RunDir) {
+		t.Errorf("status = %q", h.u.train.status.Text)
 	}
 	if left, _ := os.ReadDir(runs); len(left) > 0 {
 		t.Errorf("the failed run left %s behind", left[0].Name())

@@ -142,11 +142,3 @@ func (f *trainForm) remember(prefs fyne.Preferences) {
 	f.optimizer.OnChanged = chain(f.optimizer.OnChanged)
 	f.scaleMode.OnChanged = chain(f.scaleMode.OnChanged)
 }
-
-// restoreView brings back the curves' smoothing and scale (Content
-// brings back the tab).
-func (u *UI) restoreView() {
-	prefs := u.app.Preferences()
-	u.smooth.SetValue(prefs.FloatWithFallback(prefSmoothing, u.smooth.Value))
-	u.logY.SetChecked(prefs.Bool(prefLogY))
-}

@@ -27,19 +27,19 @@ func (h *harness) relaunch() *UI {
 
 func TestSettingsSurviveARestart(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	f := h.u.form
+	f := h.u.train.form
 	f.epochs.SetText("7")
 	f.lr.SetText("0.0005")
 	f.seed.SetText("42")
 	f.scales.SetText("0.8,1.2")
 	f.mnistDir.SetText("/data/mnist")
 	f.arch.SetSelected(archV1)
-	h.u.smooth.SetValue(0.3)
-	h.u.logY.SetChecked(true)
+	h.u.curves.smooth.SetValue(0.3)
+	h.u.curves.logY.SetChecked(true)
 	h.u.tabs.SelectIndex(1)
 
 	u := h.relaunch()
-	g := u.form
+	g := u.train.form
 	for _, c := range []struct{ name, got, want string }{
 		{"epochs", g.epochs.Text, "7"},
 		{"learning rate", g.lr.Text, "0.0005"},
@@ -52,8 +52,8 @@ func TestSettingsSurviveARestart(t *testing.T) {
 			t.Errorf("%s after a restart = %q, want %q", c.name, c.got, c.want)
 		}
 	}
-	if u.smooth.Value != 0.3 || !u.logY.Checked || u.tabs.SelectedIndex() != 1 {
-		t.Errorf("view after a restart: smoothing %v, log %v, tab %d; want 0.3, true, 1", u.smooth.Value, u.logY.Checked,
+	if u.curves.smooth.Value != 0.3 || !u.curves.logY.Checked || u.tabs.SelectedIndex() != 1 {
+		t.Errorf("view after a restart: smoothing %v, log %v, tab %d; want 0.3, true, 1", u.curves.smooth.Value, u.curves.logY.Checked,
 			u.tabs.SelectedIndex())
 	}
 }
@@ -63,7 +63,7 @@ func TestSettingsSurviveARestart(t *testing.T) {
 // of the other carries over.
 func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	f := h.u.form
+	f := h.u.train.form
 	f.epochs.SetText("9")
 	f.optimizer.SetSelected("adam")
 	f.dataset.SetSelected(dataCOCO)
@@ -78,11 +78,11 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 		t.Errorf("back on MNIST: epochs %q, optimiser %q; want 9, adam", f.epochs.Text, f.optimizer.Selected)
 	}
 	u := h.relaunch()
-	if !u.form.coco() && u.form.epochs.Text != "9" {
-		t.Errorf("MNIST after a restart: epochs %q, want 9", u.form.epochs.Text)
+	if !u.train.form.coco() && u.train.form.epochs.Text != "9" {
+		t.Errorf("MNIST after a restart: epochs %q, want 9", u.train.form.epochs.Text)
 	}
-	u.form.dataset.SetSelected(dataCOCO)
-	if u.form.epochs.Text != "2" || u.form.place.Selected != placeLast {
-		t.Errorf("COCO after a restart: epochs %q, placement %q; want 2, last", u.form.epochs.Text, u.form.place.Selected)
+	u.train.form.dataset.SetSelected(dataCOCO)
+	if u.train.form.epochs.Text != "2" || u.train.form.place.Selected != placeLast {
+		t.Errorf("COCO after a restart: epochs %q, placement %q; want 2, last", u.train.form.epochs.Text, u.train.form.place.Selected)
 	}
 }

@@ -5,14 +5,19 @@
 // and confusion matrices, an Offsets view of the learned sampling locations
 // over an image, and figure export.
 //
-// Training runs in background goroutines (rundir.Session); bridge.go is the
-// one place where their events reach the widgets. The package never imports
+// Each tab is a view type that owns its widgets (trainView, curvesView,
+// resultsView, offsetsView, runsView; the COCO download is a downloader);
+// UI wires them to the session and to each other. Training runs in
+// background goroutines (rundir.Session); bridge.go is the one place where
+// their events reach the widgets, and latest[T] the one way of handing
+// over only the newest of a stream of values. The package never imports
 // Fyne's app package (the GL driver), so its tests run with Fyne's test
 // driver and no display; cmd/deformscope creates the real app.
 package app
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -21,9 +26,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
 )
@@ -35,6 +38,12 @@ type Options struct {
 	// Size is the window's size at launch; zero for 1360×860 (the window
 	// works from 1024×640 up).
 	Size fyne.Size
+	// Script, when not nil, drives the window once it shows (see
+	// ParseScript), for the end-to-end test: what it does goes to
+	// ScriptOut, and its shot steps wait for a line on ScriptIn.
+	Script    []ScriptStep
+	ScriptOut io.Writer
+	ScriptIn  io.Reader
 }
 
 // Preference keys.
@@ -53,45 +62,29 @@ var mnistModels = slices.Clone(experiment.MNISTModels)
 // deformable ones (cnn, dcnn, dcnn-first, dcnn-middle, dcnn-last).
 var allModels = append(slices.Clone(experiment.MNISTModels), deformables(experiment.COCOModels)...)
 
-// UI is the main window's state. Its fields belong to the UI goroutine,
-// except where a comment says otherwise.
+// UI is the main window: it wires the views of its tabs (one type each,
+// owning its widgets) to the session that trains and to each other. Its
+// fields belong to the UI goroutine, except where a comment says
+// otherwise.
 type UI struct {
 	app    fyne.App
 	win    fyne.Window
 	bridge *bridge
-	rend   *renderer
+	rend   *renderer         // draws the curves and the confusion matrices
+	keys   map[string]func() // the window's shortcuts by name
 
-	form        *trainForm
-	keys        map[string]func() // the window's shortcuts by name
-	start       *widget.Button
-	pause       *widget.Button
-	stop        *widget.Button
-	export      *widget.Button
-	all         *widget.Button
-	status      *widget.Label
-	loadBar     *meter          // the crop set's build, while it loads
-	loadBox     *fyne.Container // holds loadBar beside the status line
-	progress    map[string]*modelProgress
-	progressBox *fyne.Container // a progress row per shown model
-	confusions  *fyne.Container // a confusion matrix per shown model
-	confScroll  *container.Scroll
-	left        *fyne.Container // the train view, laid out again when its rows change
-	shown       []string        // the models the window shows
+	train   *trainView   // left: settings, Start/Pause/Stop, progress; the status line
+	curves  *curvesView  // the Curves tab
+	results *resultsView // the Results tab
+	offsets *offsetsView // the Offsets tab
+	runs    *runsView    // the Runs tab
+	fetch   *downloader  // Download COCO…
+	tabs    *container.AppTabs
 
-	smooth      *widget.Slider
-	smoothLabel *widget.Label
-	logY        *widget.Check
-	views       map[figureID]*plotView
-	zooms       map[figureID]*zoomView // the curve figures' zoom wrappers
-	resetZoom   *widget.Button
-	table       *resultsTable
-	offsets     *offsetsView
-	runs        *runsView
-	tabs        *container.AppTabs
-
-	sess *session    // the last session started, nil before
-	run  *rundir.Run // its run folder
-	last Snapshot    // the last snapshot applied
+	sess  *session    // the last session started, nil before
+	run   *rundir.Run // its run folder
+	last  Snapshot    // the last snapshot applied
+	shown []string    // the models the curves and results show
 	// prev and prevRun are what the window showed before the session
 	// started: a session that leaves nothing (it failed to start, or was
 	// stopped before an epoch ended) gives them back.
@@ -103,11 +96,7 @@ type UI struct {
 	stepKey  string // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
-	ready    bool // newUI has built every widget
-
-	fetch       *download // the COCO download under way, nil when none
-	fetchWG     sync.WaitGroup
-	cocoBaseURL string // the COCO server; "" for cocodataset.org (tests serve their own)
+	ready    bool // newUI has built every view
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -124,9 +113,14 @@ func Run(a fyne.App, opts Options) {
 	w.Resize(size)
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
-	if opts.Demo {
-		a.Lifecycle().SetOnStarted(u.StartDemo)
-	}
+	a.Lifecycle().SetOnStarted(func() {
+		if opts.Demo {
+			u.StartDemo()
+		}
+		if opts.Script != nil {
+			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
+		}
+	})
 	w.ShowAndRun()
 	u.Close()
 }
@@ -139,51 +133,21 @@ func New(a fyne.App, w fyne.Window) *UI {
 // newUI builds the UI with do as the way onto the UI goroutine: nil for
 // the bridge's fyne.Do; tests pass a queue that they drain themselves.
 func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
-	u := &UI{app: a, win: w, progress: map[string]*modelProgress{}, views: map[figureID]*plotView{},
-		progressBox: container.NewVBox(), confusions: container.NewGridWithColumns(2)}
+	u := &UI{app: a, win: w}
 	u.bridge = newBridge(u, do)
 	u.rend = newRenderer(u.bridge)
 	go u.rend.run()
+	u.fetch = &downloader{u: u}
 
 	prefs := a.Preferences()
-	u.form = newTrainForm(prefs.StringWithFallback(prefRunsDir, defaultRunsDir()), prefs.String(prefCOCODir),
-		formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
-			download: u.ShowDownload, changed: u.formChanged, shortcut: u.windowShortcut})
-	u.form.load(prefs, prefs.StringWithFallback(prefDataset, "mnist"))
-	u.form.remember(prefs)
-	u.form.rebuild()
-	u.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), u.Start)
-	u.start.Importance = widget.HighImportance
-	u.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), u.TogglePause)
-	u.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), u.Stop)
-	u.export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), u.ShowExport)
-	u.all = widget.NewButtonWithIcon("Export all", theme.DownloadIcon(), u.ExportAll)
-	u.status = widget.NewLabel("")
-	u.status.Truncation = fyne.TextTruncateEllipsis
-	u.loadBar = newMeter()
-	u.loadBox = container.NewCenter(container.NewGridWrap(fyne.NewSize(240, u.loadBar.MinSize().Height), u.loadBar))
-	u.loadBox.Hide()
-	u.smooth = widget.NewSlider(0, 0.99)
-	u.smooth.Step = 0.01
-	u.smooth.SetValue(0.6)
-	u.smoothLabel = widget.NewLabel("")
-	u.smooth.OnChanged = u.smoothingChanged
-	u.logY = widget.NewCheck("Log-scale loss", u.logChanged)
-	u.zooms = map[figureID]*zoomView{}
-	for _, id := range curveFigures {
-		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(300, 200))
-		u.zooms[id] = newZoomView(u.views[id])
-	}
-	u.resetZoom = widget.NewButtonWithIcon("Reset zoom", theme.ZoomFitIcon(), u.ResetZoom)
-	for _, m := range allModels {
-		id := confusionFigure(m)
-		u.views[id] = newPlotView(id, u.rend, fyne.NewSize(300, 280))
-	}
-	u.table = newResultsTable()
+	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop,
+		form: formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
+			download: u.fetch.show, changed: u.formChanged, shortcut: u.windowShortcut}})
+	u.curves = newCurvesView(u.rend, prefs, curvesActions{export: u.ShowExport, exportAll: u.ExportAll,
+		changed: func() { u.updatePlots(u.last) }})
+	u.results = newResultsView(u.rend)
 	u.offsets = newOffsetsView(u)
 	u.runs = newRunsView(u)
-	u.restoreView()
-	u.smoothingChanged(u.smooth.Value)
 	u.addShortcuts()
 	u.ready = true
 	u.apply(Snapshot{Phase: PhaseIdle})
@@ -191,37 +155,12 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 }
 
 // Content returns the window's content: the train view on the left, the
-// curves and results on the right, a status line below.
+// curves, results, offsets and runs in tabs on the right, a status line
+// below.
 func (u *UI) Content() fyne.CanvasObject {
-	buttons := container.NewGridWithColumns(3, u.start, u.pause, u.stop)
-	hints := widget.NewLabel("Ctrl+Enter start · Ctrl+P pause/resume · Ctrl+. stop · Ctrl+E export")
-	hints.Importance = widget.LowImportance
-	hints.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(
-		widget.NewLabelWithStyle("Train", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		buttons,
-		u.progressBox,
-		widget.NewSeparator(),
-	)
-	// The settings scroll both ways, so that the panel fits a small
-	// screen (from 1024×640) and nothing in it is clipped.
-	settings := container.NewScroll(container.NewVBox(u.form.box, hints))
-	u.left = container.NewBorder(top, nil, nil, nil, settings)
-	left := container.NewPadded(u.left)
-
-	controls := container.NewHBox(widget.NewLabel("Smoothing"),
-		container.NewGridWrap(fyne.NewSize(160, u.smooth.MinSize().Height), u.smooth),
-		u.smoothLabel, u.logY, u.resetZoom, layout.NewSpacer(), u.export, u.all)
-	grid := container.NewGridWithColumns(2, u.zooms[figLoss], u.zooms[figAccuracy], u.zooms[figStepLoss], u.zooms[figScale])
-	curves := container.NewBorder(container.NewHScroll(controls), nil, nil, nil, grid)
-
-	// Two confusion matrices fill the space under the table; more scroll.
-	u.confScroll = container.NewVScroll(u.confusions)
-	results := container.NewBorder(container.NewVBox(container.NewHScroll(u.table.object()), widget.NewSeparator()), nil, nil, nil, u.confScroll)
-
 	u.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Curves", theme.GridIcon(), curves),
-		container.NewTabItemWithIcon("Results", theme.ListIcon(), results),
+		container.NewTabItemWithIcon("Curves", theme.GridIcon(), u.curves.object()),
+		container.NewTabItemWithIcon("Results", theme.ListIcon(), u.results.object()),
 		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), container.NewHScroll(u.offsets.object())),
 		container.NewTabItemWithIcon("Runs", theme.StorageIcon(), u.runs.object()),
 	)
@@ -235,10 +174,9 @@ func (u *UI) Content() fyne.CanvasObject {
 		}
 	}
 	u.runs.refresh()
-	split := container.NewHSplit(left, u.tabs)
+	split := container.NewHSplit(u.train.root, u.tabs)
 	split.Offset = 0.39
-	status := container.NewBorder(nil, nil, nil, u.loadBox, u.status)
-	return container.NewBorder(nil, container.NewPadded(status), nil, nil, split)
+	return container.NewBorder(nil, u.train.statusBar, nil, nil, split)
 }
 
 // addShortcuts binds the keyboard: Ctrl+Enter start, Ctrl+P pause/resume,
@@ -278,12 +216,12 @@ func (u *UI) Start() {
 	if u.closed || u.last.Phase.Active() {
 		return
 	}
-	rc, err := u.form.config()
+	rc, err := u.train.form.config()
 	if err != nil {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	root := strings.TrimSpace(u.form.runsDir.Text)
+	root := strings.TrimSpace(u.train.form.runsDir.Text)
 	run, err := createRun(root, rc)
 	if err != nil {
 		dialog.ShowError(err, u.win)
@@ -293,7 +231,7 @@ func (u *UI) Start() {
 	prefs.SetString(prefRunsDir, root)
 	prefs.SetString(prefDataset, rc.Data)
 	if rc.Data == "coco" {
-		prefs.SetString(prefCOCODir, strings.TrimSpace(u.form.cocoDir.Text))
+		prefs.SetString(prefCOCODir, strings.TrimSpace(u.train.form.cocoDir.Text))
 	}
 	if u.sess != nil {
 		u.sess.wait() // the last one has ended; collect its goroutines
@@ -313,7 +251,7 @@ func (u *UI) Start() {
 
 // StartDemo fills the form with the demo settings and starts.
 func (u *UI) StartDemo() {
-	u.form.set(demoConfig())
+	u.train.form.set(demoConfig())
 	u.Start()
 }
 
@@ -325,7 +263,7 @@ func (u *UI) TogglePause() {
 	p := !u.sess.isPaused()
 	u.sess.setPaused(p)
 	u.bridge.setPaused(p)
-	u.setPauseButton(p)
+	u.train.setPauseButton(p)
 }
 
 // Stop asks whether to stop the running session, saying what the run
@@ -374,10 +312,7 @@ func (u *UI) Close() {
 		u.sess.stop()
 		u.sess.wait()
 	}
-	if u.fetch != nil {
-		u.fetch.cancel()
-	}
-	u.fetchWG.Wait()
+	u.fetch.close()
 	u.exportWG.Wait()
 	u.rend.close()
 	u.offsets.close()
@@ -386,33 +321,14 @@ func (u *UI) Close() {
 // apply shows a snapshot. It runs on the UI goroutine.
 func (u *UI) apply(s Snapshot) {
 	u.last = s
-	active := s.Phase.Active()
-	setEnabled(u.start, !active)
-	setEnabled(u.pause, active && s.Phase != PhaseStopping)
-	setEnabled(u.stop, active && s.Phase != PhaseStopping)
-	u.form.setEnabled(!active)
-	u.setPauseButton(s.Paused)
 	// Before a run the window shows what Start would train.
 	names, data := s.Names(), s.Data
 	if len(names) == 0 {
-		names, data = u.form.models(), "mnist"
-		if u.form.coco() {
-			data = "coco"
-		}
+		names, data = u.train.form.models(), u.train.form.datasetKey()
 	}
+	u.train.show(s, u.progressRows(s))
 	u.showModels(names)
-	for _, m := range names {
-		u.progress[m].show(s.Model(m))
-	}
-	u.status.SetText(statusText(s))
-	if s.Phase == PhaseLoading && s.LoadTotal > 0 {
-		u.loadBar.Max = float64(s.LoadTotal)
-		u.loadBar.SetValue(float64(s.LoadDone))
-		u.loadBox.Show()
-	} else {
-		u.loadBox.Hide()
-	}
-	u.table.show(s, names, data)
+	u.results.show(s, names, data)
 	u.updatePlots(s)
 	if s.Advice != "" && s.Phase == PhaseTraining && u.advised != s.RunDir && !u.closed {
 		u.advised = s.RunDir
@@ -421,55 +337,43 @@ func (u *UI) apply(s Snapshot) {
 	u.offsets.sessionChanged(s, u.run)
 }
 
-// showModels lays out a progress row and a confusion matrix for each of
-// names, when they are not the models shown already.
+// progressRows are the models the train view's progress rows show: those
+// of the session under way; between sessions those of the run shown while
+// the form would train the same models, else those that Start would train,
+// so that nothing of another data set or placement lingers beside the form.
+func (u *UI) progressRows(s Snapshot) []string {
+	names := s.Names()
+	if s.Phase.Active() && len(names) > 0 {
+		return names
+	}
+	if next := u.train.form.models(); !slices.Equal(names, next) {
+		return next
+	}
+	return names
+}
+
+// showModels shows the curves' and the results' models, when they are not
+// those shown already.
 func (u *UI) showModels(names []string) {
 	if slices.Equal(names, u.shown) {
 		return
 	}
-	for _, m := range u.shown {
-		if !slices.Contains(names, m) {
-			u.rend.hidden(u.views[confusionFigure(m)])
-		}
-	}
+	u.results.showModels(u.rend, u.shown, names)
 	u.shown = slices.Clone(names)
-	var rows, confs []fyne.CanvasObject
-	for _, m := range names {
-		p, ok := u.progress[m]
-		if !ok {
-			p = newModelProgress(m)
-			u.progress[m] = p
-		}
-		rows = append(rows, p.object(m))
-		if v, ok := u.views[confusionFigure(m)]; ok {
-			confs = append(confs, v)
-		}
-	}
-	u.progressBox.Objects = rows
-	u.confusions.Objects = confs
-	u.relayout()
 }
 
-// relayout lays the train view and the confusion matrices out again after
-// their rows changed (before Content, there is nothing to lay out).
-func (u *UI) relayout() {
-	if u.left == nil {
-		return
-	}
-	u.left.Refresh()
-	u.confusions.Refresh()
-	u.confScroll.Refresh()
-}
-
-// formChanged follows the form's data set and placement: before the first
-// run the progress rows show the models that Start would train.
+// formChanged follows the form's data set and placement: the progress
+// rows show the models that Start would train.
 func (u *UI) formChanged() {
 	if !u.ready {
 		return
 	}
-	u.relayout() // the form's rows changed
-	if !u.last.Phase.Active() && u.last.RunDir == "" {
-		u.apply(u.last)
+	u.train.relayout() // the form's rows changed
+	if !u.last.Phase.Active() {
+		u.train.show(u.last, u.progressRows(u.last))
+		if u.last.RunDir == "" {
+			u.apply(u.last)
+		}
 	}
 }
 
@@ -478,16 +382,6 @@ func setEnabled(w fyne.Disableable, on bool) {
 		w.Enable()
 	} else {
 		w.Disable()
-	}
-}
-
-func (u *UI) setPauseButton(paused bool) {
-	if paused {
-		u.pause.SetText("Resume")
-		u.pause.SetIcon(theme.MediaPlayIcon())
-	} else {
-		u.pause.SetText("Pause")
-		u.pause.SetIcon(theme.MediaPauseIcon())
 	}
 }
 
@@ -547,42 +441,12 @@ func (u *UI) updatePlots(s Snapshot) {
 			lastX += m.StepX[n-1]
 		}
 	}
-	in := inputFrom(s, u.smooth.Value, u.logY.Checked)
+	smooth, logY := u.curves.settings()
+	in := inputFrom(s, smooth, logY)
 	recKey := fmt.Sprintf("%s|%d|%d", s.RunDir, nrec, in.Epochs)
 	stepKey := fmt.Sprintf("%s|%d|%g|%d", s.RunDir, nstep, lastX, in.Epochs)
 	u.rend.setInput(in, recKey != u.recKey, stepKey != u.stepKey)
 	u.recKey, u.stepKey = recKey, stepKey
-}
-
-func (u *UI) smoothingChanged(v float64) {
-	u.smoothLabel.SetText(fmt.Sprintf("%.2f", v))
-	if u.ready {
-		u.app.Preferences().SetFloat(prefSmoothing, v)
-	}
-	if u.rend != nil && u.views != nil {
-		u.updatePlots(u.last)
-	}
-}
-
-// logChanged redraws the loss figures on the other scale; it resets their
-// zoom first, since a linear zoom range need not fit a log axis.
-func (u *UI) logChanged(on bool) {
-	if u.ready {
-		u.app.Preferences().SetBool(prefLogY, on)
-	}
-	for id, z := range u.zooms {
-		if figureDeps(id)&depLog != 0 {
-			z.reset()
-		}
-	}
-	u.updatePlots(u.last)
-}
-
-// ResetZoom returns every curve figure to axes that follow the data.
-func (u *UI) ResetZoom() {
-	for _, id := range curveFigures {
-		u.zooms[id].reset()
-	}
 }
 
 // sessionEnded reports how a session ended. It runs on the UI goroutine,
@@ -615,7 +479,7 @@ func (u *UI) sessionEnded(p Phase, err error) {
 // chooseRunsDir lets the user pick the folder that holds the runs.
 func (u *UI) chooseRunsDir() {
 	u.chooseFolder(func(dir string) {
-		u.form.runsDir.SetText(dir)
+		u.train.form.runsDir.SetText(dir)
 		u.app.Preferences().SetString(prefRunsDir, dir)
 		u.runs.refresh()
 	})
@@ -623,7 +487,7 @@ func (u *UI) chooseRunsDir() {
 
 // chooseMNISTDir lets the user pick a folder of MNIST idx files.
 func (u *UI) chooseMNISTDir() {
-	u.chooseFolder(u.form.mnistDir.SetText)
+	u.chooseFolder(u.train.form.mnistDir.SetText)
 }
 
 func (u *UI) chooseFolder(chosen func(string)) {

@@ -44,7 +44,7 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.u.apply(sampleSnapshot("/runs/demo"))
 	h.settle()
-	z := h.u.zooms[figStepLoss]
+	z := h.u.curves.zooms[figStepLoss]
 	before := z.pv.frame
 	if !before.ok || before.left <= 0 || before.right >= 1 || before.top <= 0 || before.bottom >= 1 {
 		t.Fatalf("frame of the step-loss figure = %+v, want axes and a data area inside the image", before)
@@ -59,7 +59,7 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 	if f := z.pv.frame; !near(f.x0, k.zoom.x0) || !near(f.x1, k.zoom.x1) || !near(f.y0, k.zoom.y0) || !near(f.y1, k.zoom.y1) {
 		t.Fatalf("drawn axes %+v, want the zoom %+v", f, k.zoom)
 	}
-	if other := h.u.rend.request(h.u.views[figLoss]); other.zoom.on {
+	if other := h.u.rend.request(viewOf(h.u, figLoss)); other.zoom.on {
 		t.Fatalf("scrolling one figure zoomed another: %+v", other.zoom)
 	}
 
@@ -100,7 +100,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.u.apply(sampleSnapshot("/runs/demo"))
 	h.settle()
-	loss, acc := h.u.zooms[figLoss], h.u.zooms[figAccuracy]
+	loss, acc := h.u.curves.zooms[figLoss], h.u.curves.zooms[figAccuracy]
 	loss.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 100)}, Scrolled: fyne.NewDelta(0, 20)})
 	acc.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 100)}, Scrolled: fyne.NewDelta(0, 20)})
 	if !loss.zoomed() || !acc.zoomed() {
@@ -109,7 +109,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 	h.settle()
 
 	// The log-scale check resets the loss figure's zoom only.
-	h.u.logY.SetChecked(true)
+	h.u.curves.logY.SetChecked(true)
 	if loss.zoomed() || h.u.rend.request(loss.pv).zoom.on {
 		t.Fatal("toggling the log scale kept the loss figure's zoom")
 	}
@@ -131,9 +131,9 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 		t.Fatalf("the zoomed log figure did not draw: %q", loss.pv.msg.Text)
 	}
 
-	test.Tap(h.u.resetZoom)
+	test.Tap(h.u.curves.resetZoom)
 	for _, id := range curveFigures {
-		if h.u.zooms[id].zoomed() || h.u.rend.request(h.u.views[id]).zoom.on {
+		if h.u.curves.zooms[id].zoomed() || h.u.rend.request(viewOf(h.u, id)).zoom.on {
 			t.Fatalf("Reset zoom left %s zoomed", id)
 		}
 	}
@@ -143,7 +143,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 func TestCurveZoomIgnoresFigureWithoutData(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.settle()
-	z := h.u.zooms[figStepLoss]
+	z := h.u.curves.zooms[figStepLoss]
 	z.Scrolled(&fyne.ScrollEvent{Scrolled: fyne.NewDelta(0, 10)})
 	z.Dragged(&fyne.DragEvent{Dragged: fyne.NewDelta(5, 5)})
 	if z.zoomed() {

@@ -292,7 +292,7 @@ type niceTicks struct{}
 // Ticks implements plot.Ticker.
 func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return plot.DefaultTicks{}.Ticks(lo, hi)
+		return evenTicks(lo, hi)
 	}
 	const want = 6
 	raw := (hi - lo) / want
@@ -512,6 +512,33 @@ func decimate(x, y []float64, max int) ([]float64, []float64) {
 // multiple) when the axis spans too few decades for powers alone to label it.
 type logTicks struct{}
 
+// evenTicks are gonum's evenly spaced ticks with labels precise enough to
+// tell them apart (gonum writes 2.15 and 2.25 as "2.1" and "2.2").
+func evenTicks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	var major []float64
+	for _, t := range ts {
+		if t.Label != "" {
+			major = append(major, t.Value)
+		}
+	}
+	for d := 0; d <= 6; d++ {
+		labels := make(map[string]bool)
+		for _, v := range major {
+			labels[strconv.FormatFloat(v, 'f', d, 64)] = true
+		}
+		if len(labels) == len(major) || d == 6 {
+			for i := range ts {
+				if ts[i].Label != "" {
+					ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', d, 64)
+				}
+			}
+			break
+		}
+	}
+	return ts
+}
+
 // Ticks implements plot.Ticker.
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(lo > 0 && hi >= lo) || math.IsInf(hi, 0) {
@@ -529,6 +556,12 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 		}
 		return n
+	}
+	if count(func(int) bool { return true }) < 2 {
+		// A range narrower than two steps of the 1…9 ladder (a loss that
+		// stays between 2.05 and 2.3) would show no number at all: plain
+		// evenly spaced ticks read well on so short a log axis.
+		return evenTicks(lo, hi)
 	}
 	labelled := func(m int) bool { return m == 1 }
 	for _, l := range []func(int) bool{

@@ -393,6 +393,10 @@ func TestLogTicks(t *testing.T) {
 		{"four decades", 0.0009, 2.5, []string{"0.001", "0.01", "0.1", "1"}},
 		{"one decade", 0.15, 1.8, []string{"0.2", "0.5", "1"}},
 		{"narrow", 0.31, 0.95, []string{"0.4", "0.5", "0.6", "0.7", "0.8", "0.9"}},
+		// An early loss that stays within one step of the ladder showed no
+		// number on its axis.
+		{"within one step", 2.05, 2.3, []string{"2.1", "2.2", "2.3"}},
+		{"within one step, finer", 2.14, 2.31, []string{"2.15", "2.20", "2.25", "2.30"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,15 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
@@ -149,39 +148,16 @@ func epochLine(m metrics.Epoch) string {
 	return s
 }
 
-// modelList expands --model and --deform into model names. --deform is a
-// set of convolutions ("conv4,conv5"), for COCO also a placement (first,
-// middle, last), or several sets separated by ";" for one deformable model
-// each; empty takes the seed's (MNIST conv4,conv5; COCO middle).
-func modelList(data, s, deform string) ([]string, error) {
+// modelList expands --data, --model and --deform into model names
+// (experiment.ModelChoice, which the app's form fills too); an error names
+// the flag at fault.
+func modelList(data, which, deform string) ([]string, error) {
 	if data != "mnist" && data != "coco" {
 		return nil, fmt.Errorf("--data must be mnist or coco, got %q", data)
 	}
-	if strings.TrimSpace(deform) == "" {
-		deform = map[string]string{"mnist": "conv4,conv5", "coco": "middle"}[data]
+	models, err := experiment.ModelChoice{Data: data, Which: which, Deform: deform}.Models()
+	if ce, ok := errors.AsType[*experiment.ChoiceError](err); ok {
+		return nil, fmt.Errorf("--%s: %w", ce.Field, ce.Err)
 	}
-	var dcnns []string
-	for spec := range strings.SplitSeq(deform, ";") {
-		set, err := model.ParseDeformSet(data, spec)
-		if err != nil {
-			return nil, fmt.Errorf("--deform: %w", err)
-		}
-		if name := experiment.DeformModelName(data, set); !slices.Contains(dcnns, name) {
-			dcnns = append(dcnns, name)
-		}
-	}
-	switch s {
-	case "both":
-		return append([]string{"cnn"}, dcnns...), nil
-	case "cnn":
-		return []string{s}, nil
-	case "dcnn":
-		return dcnns, nil
-	case "all":
-		if data == "coco" {
-			return slices.Clone(experiment.COCOModels), nil
-		}
-		return slices.Clone(experiment.MNISTModels), nil
-	}
-	return nil, fmt.Errorf("--model must be cnn, dcnn, both or all, got %q", s)
+	return models, err
 }

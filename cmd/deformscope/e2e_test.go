@@ -154,11 +154,18 @@ func (b *syncBuffer) String() string {
 // name; the server stops when the test ends.
 func startXvfb(t *testing.T) string {
 	t.Helper()
+	return startXvfbSized(t, "1400x900x24")
+}
+
+// startXvfbSized is startXvfb with a screen of the given geometry
+// (WIDTHxHEIGHTxDEPTH).
+func startXvfbSized(t *testing.T, screen string) string {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1400x900x24", "-nolisten", "tcp")
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
 	x.ExtraFiles = []*os.File{w}
 	if err := x.Start(); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,10 @@
 //	deformscope          open the window
 //	deformscope --demo   start both models on a small MNIST subset at once
 //	deformscope --size 1024x640   open the window at that size
+//
+// DEFORMSCOPE_SCRIPT, for the end-to-end test, holds steps that drive the
+// window (open a run, choose a tab, type a setting, Start, report what
+// shows): see app.ParseScript.
 package main
 
 import (
@@ -31,6 +35,16 @@ func main() {
 			os.Exit(2)
 		}
 		opts.Size = fyne.NewSize(float32(w), float32(h))
+	}
+	// The end-to-end test drives the window through a script of steps
+	// (app.ParseScript); a person never needs it.
+	if text := os.Getenv("DEFORMSCOPE_SCRIPT"); text != "" {
+		steps, err := app.ParseScript(text)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "deformscope: DEFORMSCOPE_SCRIPT: %v\n", err)
+			os.Exit(2)
+		}
+		opts.Script, opts.ScriptOut, opts.ScriptIn = steps, os.Stderr, os.Stdin
 	}
 	a := fyneapp.NewWithID("io.github.deformscope.deformscope")
 	a.SetIcon(assets.Icon())

@@ -98,10 +98,28 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 	if h.Ready != nil {
 		h.Ready(s, from)
 	}
-	if err := s.Train(ctx, h.Event); err != nil && !errors.Is(err, context.Canceled) {
+	// The per-step loss goes into steps.json, so that the run opens later
+	// with that curve whichever face trained it (a resumed run's goes on).
+	prev, _ := ReadStepCurves(run.Dir)
+	steps := NewStepRecorder(prev)
+	event := func(e train.Event) {
+		steps.Add(e)
+		if h.Event != nil {
+			h.Event(e)
+		}
+	}
+	err = s.Train(ctx, event)
+	var saveErr error
+	if len(run.Records()) > 0 {
+		saveErr = run.SaveStepCurves(steps.Curves())
+	}
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
 		return fmt.Errorf("training failed: %w", err)
-	} else if err != nil {
+	case err != nil:
 		return err
+	case saveErr != nil:
+		return fmt.Errorf("keeping the per-step loss: %w", saveErr)
 	}
 	return nil
 }

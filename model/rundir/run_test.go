@@ -494,6 +494,11 @@ func TestLaunch(t *testing.T) {
 	if n := len(run.Records()); n != 1 {
 		t.Errorf("%d records, want 1", n)
 	}
+	// The per-step loss is kept for whichever face opens the run later.
+	curves, err := ReadStepCurves(run.Dir)
+	if err != nil || len(curves) != 1 || curves[0].Model != "cnn" || len(curves[0].X) == 0 {
+		t.Fatalf("steps.json holds %v (%v), want cnn's per-step loss", curves, err)
+	}
 	// Resuming a finished run trains nothing more and keeps the folder.
 	order = nil
 	if err := Launch(context.Background(), run, true, Hooks{Ready: func(s *Session, from []int) {
@@ -503,6 +508,9 @@ func TestLaunch(t *testing.T) {
 	}
 	if want := []string{"from [1]"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("resume hooks %q, want %q", order, want)
+	}
+	if again, err := ReadStepCurves(run.Dir); err != nil || !reflect.DeepEqual(again, curves) {
+		t.Errorf("after resuming a finished run steps.json holds %v (%v), want it as it was", again, err)
 	}
 }
 
