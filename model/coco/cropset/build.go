@@ -302,12 +302,12 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 		if lerr == nil {
 			defer lock.release()
 			// Another process may have finished this very cache while we waited for its lock.
-			if c, err2 := openCache(path, &key, opt.Verify); err2 == nil {
+			c, err2 := openCache(path, &key, opt.Verify)
+			if err2 == nil {
 				c.Cache = "hit (built by another process meanwhile)"
 				return c, c.makeSets(opt.Norm)
-			} else {
-				err = err2
 			}
+			err = err2
 		}
 		if err := isCropFile(path); err != nil {
 			return nil, fmt.Errorf("coco: --cache: %w", err)
