@@ -19,8 +19,9 @@ import (
 //	open DIR          open a past run (as the Runs view's Open)
 //	tab NAME          show a tab: curves, results, offsets or runs
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
-//	                  seed, mnist-dir, dataset (mnist or coco), smoothing,
-//	                  log (true or false)
+//	                  seed, images (train,validation,test), mnist-dir,
+//	                  dataset (mnist or coco), smoothing, log (true or
+//	                  false)
 //	start             press Start
 //	wait              wait until the session under way has ended
 //	settle            wait until every figure shows its current data
@@ -170,6 +171,15 @@ func (u *UI) scriptSet(key, value string) error {
 		f.epochs.SetText(value)
 	case "seed":
 		f.seed.SetText(value)
+	case "images":
+		// train, validation and test images: "500,100,200"
+		parts := strings.Split(value, ",")
+		if len(parts) != 3 {
+			return fmt.Errorf("images: want train,validation,test, got %q", value)
+		}
+		f.limit.SetText(parts[0])
+		f.val.SetText(parts[1])
+		f.testLimit.SetText(parts[2])
 	case "mnist-dir":
 		f.mnistDir.SetText(value)
 	case "dataset":
@@ -194,7 +204,7 @@ func (u *UI) scriptSet(key, value string) error {
 		}
 		u.curves.logY.SetChecked(on)
 	default:
-		return fmt.Errorf("no setting %q (epochs, seed, mnist-dir, dataset, smoothing, log)", key)
+		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log)", key)
 	}
 	return nil
 }

@@ -183,6 +183,9 @@ func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint strin
 	p.study = st
 	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
 		CropProgress: cropProgress(stderr),
+		CropWaiting: func(holder string) {
+			fmt.Fprintf(stderr, "waiting: the crop cache is being built by %s (Ctrl+C stops waiting)\n", holder)
+		},
 		Loaded: func(d train.Data) {
 			for _, r := range d.Reports {
 				fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",

@@ -26,7 +26,9 @@ import (
 //     fails, and the past run stays on screen;
 //  3. close, launch again with the same profile (HOME and XDG folders):
 //     the settings typed before are back;
-//  4. at 1024×640, 1366×768 and 1920×1080 (FYNE_SCALE=1) no widget is
+//  4. closing the window during training asks once, and keeping on lets
+//     the run end;
+//  5. at 1024×640, 1366×768 and 1920×1080 (FYNE_SCALE=1) no widget is
 //     clipped, on any tab, for either data set.
 //
 // It runs only with DEFORMSCOPE_E2E=1, like TestDemoWindowE2E; with
@@ -87,7 +89,25 @@ func TestPastRunsE2E(t *testing.T) {
 	}
 	w.waitExit(time.Minute)
 
-	// 4: three window sizes, in a fresh profile (its form as a new user
+	// Closing the window during training asks first, once; kept training,
+	// the run ends and the window then closes without a question.
+	w = launch(t, bin, display, filepath.Join(tmp, "closer"), "1366x768", strings.Join([]string{
+		"set epochs 1", "set images 500,100,200", "set log false", "tab curves", "start", "close", "close", "report",
+		"shot closing", "dismiss", "wait", "report", "close",
+	}, ";"))
+	w.shot("closing", filepath.Join(shots, "closing.png"))
+	rep = w.report(0)
+	if !strings.HasPrefix(rep["phase"], "loading") && rep["phase"] != "training" || rep["dialogs"] != "1" {
+		t.Errorf("closing during training: phase %q with %s dialogs; want a session under way and one question",
+			rep["phase"], rep["dialogs"])
+	}
+	rep = w.report(1)
+	if rep["phase"] != "done" || rep["dialogs"] != "0" {
+		t.Errorf("after keeping on: phase %q with %s dialogs, want done and none", rep["phase"], rep["dialogs"])
+	}
+	w.waitExit(time.Minute)
+
+	// 5: three window sizes, in a fresh profile (its form as a new user
 	// sees it); each launch ends with the run open and a screenshot.
 	fresh := filepath.Join(tmp, "fresh")
 	for _, size := range []string{"1024x640", "1366x768", "1920x1080"} {

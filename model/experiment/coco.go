@@ -84,7 +84,7 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 }
 
 // loadCOCO builds (or reads from the cache) the crop set of rc.
-func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
+func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error) {
 	c := rc.COCO
 	if c.Ann == "" {
 		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
@@ -98,7 +98,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, progress func(done, total int))
 		return train.Data{}, err
 	}
 	opt := cropset.Options{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
-		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: progress}
+		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: h.Progress, Waiting: h.Waiting}
 	crops, err := cropset.Build(ctx, c.Ann, c.Images, opt)
 	if err != nil {
 		return train.Data{}, err

@@ -201,8 +201,22 @@ func LoadData(rc RunConfig) (train.Data, error) {
 // LoadDataContext is LoadData with a context (COCO crops take a while to
 // build the first time) and a progress callback for the crops (may be nil).
 func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
+	return LoadDataHooks(ctx, rc, LoadHooks{Progress: progress})
+}
+
+// LoadHooks are what a face sees of loading the data. Either may be nil.
+type LoadHooks struct {
+	// Progress reports the images of a COCO crop build (done of total).
+	Progress func(done, total int)
+	// Waiting is called once when another process is building the same crop
+	// cache, with who that is; loading waits for it, then reads the cache.
+	Waiting func(holder string)
+}
+
+// LoadDataHooks is LoadDataContext with every hook of the load.
+func LoadDataHooks(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error) {
 	if rc.Data == "coco" {
-		return loadCOCO(ctx, rc, progress)
+		return loadCOCO(ctx, rc, h)
 	}
 	dir := rc.MNISTDir
 	if dir == "" {

@@ -16,6 +16,9 @@ import (
 type Hooks struct {
 	// CropProgress reports the first build of a COCO crop set.
 	CropProgress func(done, total int)
+	// CropWaiting is called once when another process is building the same
+	// crop cache, with who that is; the launch waits for it.
+	CropWaiting func(holder string)
 	// Loaded is called once the data is loaded, before the models are
 	// built.
 	Loaded func(d train.Data)
@@ -69,7 +72,7 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 			h.Discarded()
 		}
 	}
-	d, err := experiment.LoadDataContext(ctx, rc, h.CropProgress)
+	d, err := experiment.LoadDataHooks(ctx, rc, experiment.LoadHooks{Progress: h.CropProgress, Waiting: h.CropWaiting})
 	if cerr := ctx.Err(); cerr != nil || err != nil {
 		discard()
 		if cerr != nil {
