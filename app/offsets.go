@@ -463,7 +463,9 @@ func (v *offsetsView) show(r *offsetResult) {
 		}
 	}
 	v.shown = r
-	v.setBusy(false)
+	if r.req.seq == v.seq {
+		v.setBusy(false) // an older picture shown meanwhile leaves the sign on
+	}
 	if r.scene == nil {
 		v.cnn.set(nil)
 		v.dcnn.set(nil)
@@ -486,6 +488,7 @@ func (v *offsetsView) show(r *offsetResult) {
 	v.cnn.set(r.cnn)
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
+	v.syncHint()
 	setEnabled(v.export, true)
 	setEnabled(v.gif, r.scene.run != nil)
 }
@@ -798,6 +801,11 @@ func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
 }
 
 func (v *offsetsView) syncHint() {
+	if r := v.shown; r != nil && r.scene != nil && r.scene.photo != nil && r.scene.photo.scaled != nil {
+		// The caption is cut short: the resize and the bound, in full.
+		v.hint.SetText(r.scene.Label)
+		return
+	}
 	if v.mode.Selected == modePoints {
 		v.hint.SetText(hintPoints)
 	} else {

@@ -175,16 +175,33 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 
 	// The whole photo at training scale, clamped at training's bound; the
 	// busy sign greys the old picture until the new one comes.
-	v.whole.SetChecked(true)
-	v.markBusy(v.seq)
-	busy := v.busy.Visible() && v.dcnn.img.Translucency > 0
-	r = waitShown(h, "the whole photo at training scale", func(r *offsetResult) bool { return r.scene != nil && r.req.whole })
-	if !busy && r.req.seq != v.seq {
-		t.Error("no busy sign while the whole photo is computed")
+	// A request still unanswered when the busy delay ends: the sign shows
+	// and the old picture greys; an answer to an older request leaves it
+	// on; the answer to the request takes it off.
+	old := v.shown
+	v.seq++ // a request the worker has not answered
+	v.markBusy(v.seq - 1)
+	if v.busy.Visible() {
+		t.Error("busy for a request that was answered")
 	}
+	v.markBusy(v.seq)
+	if !v.busy.Visible() || v.dcnn.img.Translucency == 0 || v.cnn.img.Translucency == 0 {
+		t.Error("no busy sign while a request is unanswered")
+	}
+	stale := *old
+	stale.req.seq = v.seq - 1
+	v.show(&stale)
+	if !v.busy.Visible() {
+		t.Error("an older picture took the busy sign off")
+	}
+	answer := *old
+	answer.req.seq = v.seq
+	v.show(&answer)
 	if v.busy.Visible() || v.dcnn.img.Translucency != 0 {
 		t.Error("the busy sign stays after the picture came")
 	}
+	v.whole.SetChecked(true)
+	r = waitShown(h, "the whole photo at training scale", func(r *offsetResult) bool { return r.scene != nil && r.req.whole })
 	sc = r.scene
 	if sc.photo.scaled == nil || sc.Context == nil || !sc.Context.Crop.Empty() {
 		t.Fatalf("whole photo: scaled %v", sc.photo.scaled != nil)
@@ -193,7 +210,7 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	if want := 16 / (math.Max(b.W, b.H) * 1.2); math.Abs(sc.photo.scaled.Factor-want) > 0.02*want {
 		t.Errorf("resize factor %v, want about %v (the box meets the net at the crop's scale)", sc.photo.scaled.Factor, want)
 	}
-	if !strings.Contains(sc.Label, "clamped at ±") || !strings.Contains(v.caption.Text, "training scale") {
+	if !strings.Contains(sc.Label, "clamped at ±") || !strings.Contains(v.caption.Text, "training scale") || v.hint.Text != sc.Label {
 		t.Errorf("label %q, caption %q: want the scale and the bound said", sc.Label, v.caption.Text)
 	}
 	lims, err := inspect.TrainingLimits(net)
