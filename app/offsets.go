@@ -73,7 +73,7 @@ type offsetsView struct {
 	session    *widget.Button
 	openRun    *widget.Button
 	openCap    *widget.Button
-	source     *widget.RadioGroup
+	source     *widget.Select
 	index      *formEntry
 	prev, next *widget.Button
 	openImage  *widget.Button
@@ -86,7 +86,7 @@ type offsetsView struct {
 	layer      *widget.Select
 	epoch      *widget.Slider
 	epochLabel *widget.Label
-	mode       *widget.RadioGroup
+	mode       *widget.Select
 	read       *widget.Select
 	weight     *widget.Select
 	clamp      *widget.Check
@@ -149,8 +149,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
 	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
 	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), v.chooseCapture)
-	v.source = widget.NewRadioGroup([]string{srcTest, srcFile}, v.sourceChanged)
-	v.source.Horizontal, v.source.Required = true, true
+	v.source = widget.NewSelect([]string{srcTest, srcFile}, v.sourceChanged)
 	v.index = newFormEntry(u.windowShortcut)
 	v.index.SetText("0")
 	v.index.OnChanged = v.indexChanged
@@ -176,8 +175,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.epoch.Step = 1
 	v.epoch.OnChanged = v.epochChanged
 	v.epochLabel = widget.NewLabel("")
-	v.mode = widget.NewRadioGroup([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
-	v.mode.Horizontal, v.mode.Required = true, true
+	v.mode = widget.NewSelect([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
 	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
@@ -228,11 +226,11 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
 	rows := container.NewVBox(
 		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap, v.dilation), v.runLabel),
-		container.NewHBox(bold("Image"), v.source, index, v.prev, v.next, v.openImage),
+		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(140, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(220, v.objects.MinSize().Height), v.objects),
 			v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(90, v.objectPx.MinSize().Height), v.objectPx)), v.fitView),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), v.mode), container.NewHBox(v.gif, v.export)),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(180, v.mode.MinSize().Height), v.mode)), container.NewHBox(v.gif, v.export)),
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),

@@ -165,6 +165,14 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	v.resetView()
 	waitShown(h, "the whole photo", func(r *offsetResult) bool { return r.scene != nil && r.req.view.Empty() })
 
+	// Heat maps show the layer over the crop the net saw.
+	v.mode.SetSelected(modeOffset)
+	r = waitShown(h, "the crop's heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeOffset })
+	if r.scene.Context != nil || r.scene.Picture != r.scene.photo.crop.Picture || !(r.scene.Range.Max > 0) || r.main == nil {
+		t.Errorf("heat map on a photo: context %v, scale %v", r.scene.Context != nil, r.scene.Range.Max)
+	}
+	v.mode.SetSelected(modePoints)
+
 	// The whole photo at training scale, clamped at training's bound; the
 	// busy sign greys the old picture until the new one comes.
 	v.whole.SetChecked(true)

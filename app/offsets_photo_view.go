@@ -74,11 +74,12 @@ func (v *offsetsView) showPhotoInfo(r *offsetResult) {
 			opts = append(opts, srcPhoto)
 		}
 		v.syncing = true
-		v.source.Options = opts
-		if !slices.Contains(opts, v.source.Selected) {
-			v.source.SetSelected(srcTest)
+		sel := v.source.Selected
+		v.source.SetOptions(opts)
+		if !slices.Contains(opts, sel) {
+			sel = srcTest
 		}
-		v.source.Refresh()
+		v.source.SetSelected(sel)
 		v.syncing = false
 	}
 	if r.photoN > 0 {

@@ -494,6 +494,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		}
 		sc.GridModel = plainModel
 	}
+	sc.photo = input.photo
 	if input.photo != nil && req.mode == modePoints {
 		// The points over the photo where the object really is; both
 		// panels share the view, each half the view's width.
