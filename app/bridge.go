@@ -59,6 +59,9 @@ type Snapshot struct {
 	// LoadETA is the time the crop build has left at its rate so far
 	// (metrics.Rate, as dcn's bar shows it); 0 until there is a rate.
 	LoadETA time.Duration
+	// LoadWaiting, while it loads, says who else is building the same crop
+	// cache (another window or dcn); the session waits for it.
+	LoadWaiting string
 	// Classes are the class names of the data, once loaded; DataInfo says
 	// in a line what the data holds.
 	Classes  []string
@@ -190,6 +193,15 @@ func (b *bridge) loadProgress(done, total int) {
 	if _, eta, ok := b.load.Update(int64(done), int64(total), b.now()); ok {
 		b.state.LoadETA = eta
 	}
+	b.dirty = true
+}
+
+// cropWaiting records that another process is building the session's crop
+// cache; the loader waits for it.
+func (b *bridge) cropWaiting(holder string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state.LoadWaiting = holder
 	b.dirty = true
 }
 

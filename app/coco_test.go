@@ -698,6 +698,8 @@ func TestStatusTextLoading(t *testing.T) {
 		{Snapshot{Phase: PhaseLoading, Data: "coco"}, "Loading the COCO crops…"},
 		{Snapshot{Phase: PhaseLoading, Data: "coco", LoadDone: 1200, LoadTotal: 4952, RunDir: "/r"},
 			"Building the COCO crops: 1,200 of 4,952 images… — run folder /r"},
+		{Snapshot{Phase: PhaseLoading, Data: "coco", LoadWaiting: "pid 4242, dcn, since 2026-12-04 18:00:00"},
+			"Waiting for another build of the same COCO crops (pid 4242, dcn, since 2026-12-04 18:00:00)…"},
 		{Snapshot{Phase: PhaseLoading, Data: "coco", LoadDone: 1200, LoadTotal: 4952, LoadETA: 95 * time.Second, RunDir: "/r"},
 			"Building the COCO crops: 1,200 of 4,952 images… ETA " + formatDuration(95*time.Second) + " — run folder /r"},
 		{Snapshot{Phase: PhaseDone, Data: "coco", DataInfo: "9 training crops"}, "Finished · 9 training crops"},

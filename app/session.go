@@ -72,6 +72,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
 	rc := run.Config
 	err := rundir.Launch(ctx, run, false, rundir.Hooks{
 		CropProgress: b.loadProgress,
+		CropWaiting:  b.cropWaiting,
 		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
 		Ready: func(ts *rundir.Session, _ []int) {
 			s.mu.Lock()

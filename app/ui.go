@@ -393,6 +393,8 @@ func statusText(s Snapshot) string {
 		return "Ready. Set up a run and press Start (Ctrl+Enter)."
 	case PhaseLoading:
 		switch {
+		case s.Data == "coco" && s.LoadWaiting != "" && s.LoadTotal == 0:
+			msg = "Waiting for another build of the same COCO crops (" + s.LoadWaiting + ")…"
 		case s.Data == "coco" && s.LoadTotal > 0:
 			msg = fmt.Sprintf("Building the COCO crops: %s of %s images…", groupDigits(s.LoadDone), groupDigits(s.LoadTotal))
 			if s.LoadETA > 0 {
