@@ -83,7 +83,8 @@ func (v *offsetsView) showDilation() {
 	ctx, cancel := context.WithCancel(v.w.ctx)
 	dd.cancel = cancel
 	dd.d.SetOnClosed(cancel)
-	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+160))
+	// Room for the text, the chart, Save and the dialog's own Close.
+	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+280))
 	dd.d.Show()
 	v.dil = dd
 	v.u.exportWG.Add(1)
