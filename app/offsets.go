@@ -661,6 +661,12 @@ func (v *offsetsView) modeChanged(string) {
 
 // chooseImage opens a JPEG or PNG file to inspect.
 func (v *offsetsView) chooseImage() {
+	v.openFile([]string{".png", ".jpg", ".jpeg"}, v.useImageFile)
+}
+
+// openFile shows a file-open dialog limited to exts and hands the chosen
+// file's path to use; a dialog error is shown, a cancel does nothing.
+func (v *offsetsView) openFile(exts []string, use func(path string)) {
 	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
 		if err != nil {
 			dialog.ShowError(err, v.u.win)
@@ -671,9 +677,9 @@ func (v *offsetsView) chooseImage() {
 		}
 		path := f.URI().Path()
 		f.Close()
-		v.useImageFile(path)
+		use(path)
 	}, v.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg"}))
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
 	d.Show()
 }
 

@@ -6,10 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
-
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
@@ -22,20 +18,7 @@ const maxCaptureDepth = 3
 
 // chooseCapture opens a capture file written by deformscope_capture.py.
 func (v *offsetsView) chooseCapture() {
-	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, v.u.win)
-			return
-		}
-		if f == nil {
-			return
-		}
-		path := f.URI().Path()
-		f.Close()
-		v.useCapture(path)
-	}, v.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".safetensors"}))
-	d.Show()
+	v.openFile([]string{".safetensors"}, v.useCapture)
 }
 
 // useCapture shows the capture in path; the worker reads it, and a file it
