@@ -32,6 +32,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -172,7 +173,8 @@ func shapeText(flat bool, c, h, w int) string {
 }
 
 // WriteFile writes net as an ONNX model to path, atomically. A path that
-// exists is refused unless replace is true, and even then only a regular
+// exists is refused (with an error that wraps fs.ErrExist) unless replace
+// is true, and even then only a regular
 // file is replaced: never a folder (a run folder, say), a link, a device or
 // a FIFO.
 func WriteFile(path string, net *model.Net[float32], info Info, replace bool) error {
@@ -204,13 +206,28 @@ func checkDestination(path string, replace bool) error {
 	case err != nil:
 		return fmt.Errorf("onnx: %w", err)
 	case fi.IsDir():
-		return fmt.Errorf("onnx: %s is a folder: give a file name such as %s", path, strings.TrimRight(path, "/")+"/model.onnx")
+		return fmt.Errorf("onnx: %s is a folder: name the .onnx file to write (such as %s)", path, filepath.Join(path, "model.onnx"))
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("onnx: %s exists and is not a regular file (%s): refusing to replace it", path, fi.Mode().Type())
+		return fmt.Errorf("onnx: %s exists and is not a regular file (it is %s): refusing to replace it", path, kind(fi.Mode()))
 	case !replace:
-		return fmt.Errorf("onnx: %s already exists: remove it or ask to replace it", path)
+		return fmt.Errorf("onnx: %s: %w: refusing to replace it", path, fs.ErrExist)
 	}
 	return nil
+}
+
+// kind names a file type that is not a regular file or a folder.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // graph collects nodes and initializers with unique value names.

@@ -543,11 +543,11 @@ func TestWriteFileRefuses(t *testing.T) {
 		replace    bool
 		want       string
 	}{
-		{"existing file", existing, false, "already exists"},
+		{"existing file", existing, false, "file already exists: refusing to replace it"},
 		{"run folder", runDir, false, "is a folder"},
 		{"run folder with replace", runDir, true, "is a folder"},
-		{"fifo with replace", fifo, true, "not a regular file"},
-		{"symlink with replace", link, true, "not a regular file"},
+		{"fifo with replace", fifo, true, "not a regular file (it is a FIFO)"},
+		{"symlink with replace", link, true, "not a regular file (it is a symbolic link)"},
 		{"missing folder", filepath.Join(dir, "nope", "m.onnx"), false, "no such file"},
 		{"empty path", "", false, "no destination"},
 	} {
