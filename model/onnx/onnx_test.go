@@ -60,6 +60,31 @@ var testNets = []testNet{
 	{"coco-dcnn-last-v1", coco(model.PlaceLast, nil, true)},
 	{"coco-dcnn-conv2+conv5", coco(model.PlaceNone, []string{"conv2", "conv5"}, false)},
 	{"coco-dcnn-conv1+conv4+conv6-v1", coco(model.PlaceNone, []string{"conv1", "conv4", "conv6"}, true)},
+	{"custom-groups2-stride2-dilation2", custom},
+}
+
+// custom is a net none of our architectures is: a 12×20 input (the clamp
+// takes the larger side), a deformable block with two offset groups,
+// stride 2, dilation 2, padding 2 and a 3×5 kernel, without ReLU, then
+// Flatten and Linear.
+func custom(rng *rand.Rand) (*model.Net[float32], error) {
+	c1, err := nn.NewConv2D[float32]("conv1", nn.Conv2DConfig{In: 3, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}, rng)
+	if err != nil {
+		return nil, err
+	}
+	d, err := nn.NewDeformBlock[float32]("conv2", nn.DeformBlockConfig{Groups: 2, Conv2DConfig: nn.Conv2DConfig{In: 8, Out: 6,
+		Kernel: [2]int{3, 5}, Stride: [2]int{2, 2}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}}, rng)
+	if err != nil {
+		return nil, err
+	}
+	// 12×20 → (12+4−5)/2+1 = 6 by (20+4−9)/2+1 = 8
+	fc, err := nn.NewLinear[float32]("fc", 6*6*8, 5, rng)
+	if err != nil {
+		return nil, err
+	}
+	layers := []nn.Layer[float32]{c1, d, nn.NewReLU[float32]("relu2"), nn.NewFlatten[float32]("flat"), fc}
+	return &model.Net[float32]{Sequential: nn.Sequential[float32]{Layers: layers}, Arch: "custom-groups2-stride2-dilation2",
+		InC: 3, InH: 12, InW: 20, Classes: 5}, nil
 }
 
 // build makes a test net with PyTorch's initialisation and offset and
@@ -328,14 +353,19 @@ func checkDeformNode(t *testing.T, net *model.Net[float32], p parsed, n pb) {
 	t.Helper()
 	name := strings.TrimSuffix(n.str(nodeName), ".regular")
 	var blk *nn.DeformBlock[float32]
-	h := net.InH
+	h, w := net.InH, net.InW
 	for _, l := range net.Layers {
 		if b, ok := l.(*nn.DeformBlock[float32]); ok && b.Name() == name {
 			blk = b
 			break
 		}
-		if m, ok := l.(*nn.MaxPool2D[float32]); ok {
-			h /= m.K
+		switch l := l.(type) {
+		case *nn.MaxPool2D[float32]:
+			h, w = h/l.K, w/l.K
+		case *nn.Conv2D[float32]:
+			h, w = l.Config().OutSize(h, w)
+		case *nn.DeformBlock[float32]:
+			h, w = l.Regular.Config().OutSize(h, w)
 		}
 	}
 	if blk == nil {
@@ -358,7 +388,7 @@ func checkDeformNode(t *testing.T, net *model.Net[float32], p parsed, n pb) {
 	if clip.str(nodeOpType) != "Clip" {
 		t.Fatalf("%s: offset from %s, want Clip", name, clip.str(nodeOpType))
 	}
-	lim := float32(h) / 4
+	lim := float32(max(h, w)) / 4
 	ci := clip.strs(nodeInput)
 	lo, hi := floats(p.inits[ci[1]][tensorRaw][0].([]byte)), floats(p.inits[ci[2]][tensorRaw][0].([]byte))
 	if len(lo) != 1 || len(hi) != 1 || lo[0] != -lim || hi[0] != lim {
@@ -379,7 +409,10 @@ func checkDeformNode(t *testing.T, net *model.Net[float32], p parsed, n pb) {
 		}
 	}
 	a := attrs(t, n)
-	for k, v := range map[string][]int64{"kernel_shape": {3, 3}, "strides": {1, 1}, "pads": {1, 1, 1, 1}, "dilations": {1, 1}} {
+	cfg := blk.Regular.Config()
+	kn, st, pd, dl := cfg.Kernel, cfg.Stride, cfg.Padding, cfg.Dilation
+	for k, v := range map[string][]int64{"kernel_shape": {int64(kn[0]), int64(kn[1])}, "strides": {int64(st[0]), int64(st[1])},
+		"pads": {int64(pd[0]), int64(pd[1]), int64(pd[0]), int64(pd[1])}, "dilations": {int64(dl[0]), int64(dl[1])}} {
 		if got := a[k].ints(attrIntsField); !slices.Equal(got, v) || a[k].int(attrType) != attributeInts {
 			t.Errorf("%s: %s = %v, want %v", name, k, got, v)
 		}
