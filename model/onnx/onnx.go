@@ -41,6 +41,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Opset is the version of the default ONNX operator set the models use; it
@@ -175,8 +176,8 @@ func shapeText(flat bool, c, h, w int) string {
 // WriteFile writes net as an ONNX model to path, atomically. A path that
 // exists is refused (with an error that wraps fs.ErrExist) unless replace
 // is true, and even then only a regular
-// file is replaced: never a folder (a run folder, say), a link, a device or
-// a FIFO.
+// file (or a link to one) is replaced: never a folder (a run folder, say),
+// a device or a FIFO.
 func WriteFile(path string, net *model.Net[float32], info Info, replace bool) error {
 	if err := checkDestination(path, replace); err != nil {
 		return err
@@ -194,12 +195,20 @@ func WriteFile(path string, net *model.Net[float32], info Info, replace bool) er
 	return nil
 }
 
-// checkDestination refuses a destination that must not be replaced.
+// checkDestination refuses a destination that must not be replaced. It
+// follows the project's rule for a destination (atomicfile's): a symbolic
+// link counts as what it points to, since the rename replaces the link
+// itself, and a dangling one as nothing.
 func checkDestination(path string, replace bool) error {
 	if path == "" {
 		return errors.New("onnx: no destination file given")
 	}
 	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
@@ -208,26 +217,11 @@ func checkDestination(path string, replace bool) error {
 	case fi.IsDir():
 		return fmt.Errorf("onnx: %s is a folder: name the .onnx file to write (such as %s)", path, filepath.Join(path, "model.onnx"))
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("onnx: %s exists and is not a regular file (it is %s): refusing to replace it", path, kind(fi.Mode()))
+		return fmt.Errorf("onnx: %s exists and is %s, not a regular file: refusing to replace it", path, regular.Kind(fi.Mode()))
 	case !replace:
 		return fmt.Errorf("onnx: %s: %w: refusing to replace it", path, fs.ErrExist)
 	}
 	return nil
-}
-
-// kind names a file type that is not a regular file or a folder.
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
 }
 
 // graph collects nodes and initializers with unique value names.

@@ -571,6 +571,10 @@ func TestWriteFileRefuses(t *testing.T) {
 	if err := os.Symlink(existing, link); err != nil {
 		t.Fatal(err)
 	}
+	fifoLink := filepath.Join(dir, "fifo-link.onnx")
+	if err := os.Symlink(fifo, fifoLink); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, path string
 		replace    bool
@@ -579,8 +583,9 @@ func TestWriteFileRefuses(t *testing.T) {
 		{"existing file", existing, false, "file already exists: refusing to replace it"},
 		{"run folder", runDir, false, "is a folder"},
 		{"run folder with replace", runDir, true, "is a folder"},
-		{"fifo with replace", fifo, true, "not a regular file (it is a FIFO)"},
-		{"symlink with replace", link, true, "not a regular file (it is a symbolic link)"},
+		{"fifo with replace", fifo, true, "is a named pipe, not a regular file"},
+		{"link to a fifo with replace", fifoLink, true, "is a named pipe, not a regular file"},
+		{"link to a file", link, false, "file already exists"},
 		{"missing folder", filepath.Join(dir, "nope", "m.onnx"), false, "no such file"},
 		{"empty path", "", false, "no destination"},
 	} {
@@ -593,6 +598,9 @@ func TestWriteFileRefuses(t *testing.T) {
 				t.Errorf("err = %v does not name %s", err, tc.path)
 			}
 		})
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced")
 	}
 	if b, _ := os.ReadFile(existing); string(b) != "mine" {
 		t.Errorf("the existing file was changed to %q", b)
