@@ -175,9 +175,8 @@ func shapeText(flat bool, c, h, w int) string {
 
 // WriteFile writes net as an ONNX model to path, atomically. A path that
 // exists is refused (with an error that wraps fs.ErrExist) unless replace
-// is true, and even then only a regular
-// file (or a link to one) is replaced: never a folder (a run folder, say),
-// a device or a FIFO.
+// is true, and even then only a regular file (or a link to one) is
+// replaced: never a folder (a run folder, say), a device or a FIFO.
 func WriteFile(path string, net *model.Net[float32], info Info, replace bool) error {
 	if err := checkDestination(path, replace); err != nil {
 		return err
