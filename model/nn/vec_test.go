@@ -154,8 +154,11 @@ func testWideColumns(t *testing.T) {
 			n, _ := NewConv2D[float32]("narrow", cfg, nil)
 			n.narrow = true
 			wc, _ := NewConv2D[float32]("wide, col2im", cfg, nil)
-			wc.viaCol2im = true
-			for _, c := range []*Conv2D[float32]{w, n, wc} {
+			wc.viaCol2im, wc.noTaps = true, true
+			wt, _ := NewConv2D[float32]("wide, input gradient by convolution", cfg, nil)
+			wt.noTaps = true
+			all := []*Conv2D[float32]{w, n, wc, wt}
+			for _, c := range all {
 				for i, v := range ref.Weight.Value.data {
 					c.Weight.Value.data[i] = float32(v)
 				}
@@ -172,13 +175,16 @@ func testWideColumns(t *testing.T) {
 				x64.data[i] = float64(x.data[i])
 			}
 			want := runConv(t, ref, x64)
-			for _, c := range []*Conv2D[float32]{w, n, wc} {
+			for _, c := range all {
 				got := runConv(t, c, x)
 				same := 2*cfg.Padding[0] == max(1, cfg.Dilation[0])*(cfg.Kernel[0]-1) && 2*cfg.Padding[1] == max(1, cfg.Dilation[1])*(cfg.Kernel[1]-1)
-				if c == w && c.transposedOK() != (same && c.g.LW != c.g.Wo) {
+				if c == w && c.tapsOK() != same {
+					t.Fatalf("%+v on %v: tap-sum route %v, want %v", cfg, hw, c.tapsOK(), same)
+				}
+				if c == wt && c.transposedOK() != (same && c.g.LW != c.g.Wo) {
 					t.Fatalf("%+v on %v: input gradient by convolution %v, want %v", cfg, hw, c.transposedOK(), same && c.g.LW != c.g.Wo)
 				}
-				if c == w && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
+				if c == wt && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
 					t.Fatalf("%+v on %v: LW %d, Wo %d, wideOK %v", cfg, hw, c.g.LW, c.g.Wo, c.g.wideOK())
 				}
 				for k, name := range []string{"y", "dx", "dW", "db"} {

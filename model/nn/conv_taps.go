@@ -1,0 +1,236 @@
+package nn
+
+// The tap-sum ("implicit GEMM") route of a plain convolution with stride 1
+// and "same" padding (2·P = D·(K−1) in both directions), the shape of every
+// 3×3 convolution of the seed's nets: no column matrix at all.
+//
+// A chunk's images are laid one below another in one zero-padded plane per
+// channel, consecutive images sharing PH rows of padding:
+//
+//	rows: PH zeros, image 0's H rows, PH zeros, image 1's H rows, PH zeros, …
+//
+// each row Wp = W + 2·PW wide. Output column q = b·S + y·Wp + x (S =
+// (H+PH)·Wp, the columns with x ≥ Wo or y ≥ H unused) reads tap (i, j) of
+// every channel at q + i·DH·Wp + j·DW of that channel's plane, so the
+// C×ld matrix of tap (i, j) is the planes themselves, shifted, with row
+// stride ps. Then
+//
+//	forward:        Y   = Σ_t W_t · X_t          (O×C times C×ld, K = C)
+//	weight grad:    dW_t = dY · X_tᵀ             (O×ld times ld×C)
+//	input grad:     dX  = Σ_t W'_t · dY_t        (dY padded the same way; W'
+//	                                              the flipped, transposed taps)
+//
+// all read in place by the GEMM kernels: the im2col copies, the col2im
+// adds and the column matrix's memory are gone. The unused columns cost
+// (Wp/W)·((H+PH)/H) − 1 more multiply-adds (47 % at 7×7, 22 % at 14×14,
+// 5 % at 64×64) against the copies they save.
+
+// tapColumns is the number of output columns a chunk of the tap-sum route
+// aims for: its GEMMs have only C (or O) as inner dimension per call, so
+// they need wider chunks than the column-matrix route to pay for each
+// call. Like chunkColumns it depends on the shape only.
+const tapColumns = 1024
+
+// tapChunking splits the batch for the tap-sum route.
+func tapChunking(g geom) (per, n int) {
+	per = max(1, tapColumns/((g.H+g.PH)*(g.W+2*g.PW)))
+	per = min(per, max(1, g.B))
+	return per, (g.B + per - 1) / per
+}
+
+// tapsOK reports whether Forward and Backward take the tap-sum route.
+func (c *Conv2D[T]) tapsOK() bool {
+	g := c.g
+	return !c.narrow && !c.noTaps && g.SH == 1 && g.SW == 1 &&
+		2*g.PH == g.DH*(g.KH-1) && 2*g.PW == g.DW*(g.KW-1)
+}
+
+// tapGeom is the stacked layout of nb images.
+type tapGeom struct {
+	wp, s, ld, ps int
+}
+
+func (g geom) taps(nb int) tapGeom {
+	wp := g.W + 2*g.PW
+	s := (g.H + g.PH) * wp
+	ld := nb * s
+	ps := ld + 2*g.PH*wp + 2*g.PW
+	ps = (ps + 15) &^ 15
+	if ps%1024 == 0 { // rows a multiple of 4 KiB apart share cache sets
+		ps += 16
+	}
+	return tapGeom{wp: wp, s: s, ld: ld, ps: ps}
+}
+
+// off returns where tap t's matrix starts in the planes.
+func (g geom) tapOff(tg tapGeom, t int) int {
+	i, j := t/g.KW, t%g.KW
+	return i*g.DH*tg.wp + j*g.DW
+}
+
+// stack writes images [lo, hi) of x (C channels, H×W) into dst, ch planes
+// of ps each, in the stacked layout, zeroing the padding.
+func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
+	dst = dst[:ch*tg.ps]
+	clear(dst)
+	hw := g.H * g.W
+	for b := lo; b < hi; b++ {
+		for c := range ch {
+			src := x[(b*ch+c)*hw:][:hw]
+			plane := dst[c*tg.ps:]
+			at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
+			for y := range g.H {
+				copy(plane[at+y*tg.wp:][:g.W], src[y*g.W:][:g.W])
+			}
+		}
+	}
+}
+
+// tapWeights fills wtap[t][o][c] = W[o][c][t] and wflip[t][c][o] =
+// W[o][c][k−1−t] (for the input gradient).
+func (c *Conv2D[T]) tapWeights(flip bool) {
+	g := c.g
+	k, n := g.k(), g.O*g.C*g.k()
+	if cap(c.wtap) < n {
+		c.wtap = make([]T, n)
+	}
+	c.wtap = c.wtap[:n]
+	w := c.Weight.Value.data
+	if flip {
+		if cap(c.flip) < n {
+			c.flip = make([]T, n)
+		}
+		c.flip = c.flip[:n]
+	}
+	for o := range g.O {
+		for ch := range g.C {
+			src := w[(o*g.C+ch)*k:][:k]
+			for t, v := range src {
+				c.wtap[(t*g.O+o)*g.C+ch] = v
+				if flip {
+					c.flip[((k-1-t)*g.C+ch)*g.O+o] = v
+				}
+			}
+		}
+	}
+}
+
+// tapsForward is convForward on the tap-sum route.
+func (c *Conv2D[T]) tapsForward(bias, y []T) {
+	g := c.g
+	p, k := g.p(), g.k()
+	per, n := tapChunking(g)
+	c.tapWeights(false)
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	x := c.x.data
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*per, min(g.B, (ci+1)*per)
+		tg := g.taps(hi - lo)
+		xs := c.pad.get(worker, g.C*tg.ps)
+		stack(g, tg, x, g.C, lo, hi, xs)
+		out := c.ws.get(worker, g.O*tg.ld)
+		for t := range k {
+			var beta T
+			if t > 0 {
+				beta = 1
+			}
+			gemm(false, false, g.O, tg.ld, g.C, 1, c.wtap[t*g.O*g.C:], g.C, xs[g.tapOff(tg, t):], tg.ps, beta, out, tg.ld)
+		}
+		for b := lo; b < hi; b++ {
+			for o := range g.O {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				biasRows(y[(b*g.O+o)*p:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
+			}
+		}
+	})
+}
+
+// tapsBackward is convBackward on the tap-sum route.
+func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
+	g := c.g
+	p, k, ck := g.p(), g.k(), g.ck()
+	wp := g.W + 2*g.PW
+	per, n := tapChunking(g)
+	nw := g.O*ck + g.O
+	if cap(c.parts) < n*nw {
+		c.parts = make([]T, n*nw)
+	}
+	part := c.parts[:n*nw]
+	c.tapWeights(input)
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	x, yv := c.x.data, c.y.data
+	lw := g
+	lw.LW = wp
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*per, min(g.B, (ci+1)*per)
+		tg := g.taps(hi - lo)
+		xs := c.pad.get(worker, g.C*tg.ps)
+		stack(g, tg, x, g.C, lo, hi, xs)
+		oc := g.O * g.C
+		buf := c.ws.get(worker, g.O*tg.ps+max(oc, g.C*tg.ld))
+		gys, tmp := buf[:g.O*tg.ps], buf[g.O*tg.ps:]
+		clear(gys)
+		for b := lo; b < hi; b++ {
+			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
+			for o := range g.O {
+				src := (b*g.O + o) * p
+				var yo []T
+				if g.ReLU {
+					yo = yv[src : src+p]
+				}
+				// Rows of Wp from the image's first padded row: the Wp−W
+				// values gradRows clears after each row are padding.
+				gradRows(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], yo)
+			}
+		}
+		gy := gys[g.PH*wp+g.PW:]
+		pw := part[ci*nw : ci*nw+g.O*ck]
+		for t := range k {
+			dwt := tmp[:oc]
+			gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, dwt, g.C)
+			for o := range g.O {
+				for ch, v := range dwt[o*g.C : (o+1)*g.C] {
+					pw[(o*g.C+ch)*k+t] = v
+				}
+			}
+		}
+		pb := part[ci*nw+g.O*ck : (ci+1)*nw]
+		for o := range g.O {
+			pb[o] = sum(gy[o*tg.ps:][:tg.ld])
+		}
+		if !input {
+			return
+		}
+		dxw := tmp[:g.C*tg.ld]
+		for t := range k {
+			var beta T
+			if t > 0 {
+				beta = 1
+			}
+			gemm(false, false, g.C, tg.ld, g.O, 1, c.flip[t*g.C*g.O:], g.O, gys[g.tapOff(tg, t):], tg.ps, beta, dxw, tg.ld)
+		}
+		hw := g.H * g.W
+		for b := lo; b < hi; b++ {
+			for ch := range g.C {
+				src := dxw[ch*tg.ld+(b-lo)*tg.s:]
+				dst := c.dx.data[(b*g.C+ch)*hw:][:hw]
+				for y := range g.H {
+					copy(dst[y*g.W:][:g.W], src[y*wp:][:g.W])
+				}
+			}
+		}
+	})
+	for ci := range n {
+		addTo(dw[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
+		if db != nil {
+			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
+		}
+	}
+}
