@@ -307,26 +307,12 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 	workers := Workers()
 	ws.reserve(workers)
 	cols.reserve(workers)
-	// A "same" stride-1 plain convolution takes its input gradient as the
-	// forward convolution of the output gradient with the flipped weight:
-	// one well-shaped GEMM (C × pixels × O·k) over copies of the output
-	// gradient, instead of a thin one (C·k × pixels × O) followed by the
-	// col2im adds.
-	var tc *Conv2D[T]
-	if p, ok := cols.(plainCols[T]); ok && input && p.c.transposedOK() {
-		tc = p.c
-		tc.flipWeight()
-	}
-	dn := ck
-	if tc != nil {
-		dn = max(ck, g.O*g.k()) + g.C
-	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
 		ld := nb * pc
-		buf := ws.get(worker, (ck+dn)*ld+g.O*ld)
-		col, dcol, gy := buf[:ck*ld], buf[ck*ld:(ck+dn)*ld], buf[(ck+dn)*ld:]
+		buf := ws.get(worker, 2*ck*ld+g.O*ld)
+		col, dcol, gy := buf[:ck*ld], buf[ck*ld:2*ck*ld], buf[2*ck*ld:]
 		if cache != nil {
 			col = chunkCols(cache, g, per, c)
 		}
@@ -355,10 +341,6 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 			pb[o] = sum(gy[o*ld : (o+1)*ld])
 		}
 		if !input {
-			return
-		}
-		if tc != nil {
-			tc.inputGradByConv(lo, hi, gy, ld, dcol)
 			return
 		}
 		if tr {
@@ -395,9 +377,7 @@ type Conv2D[T Float] struct {
 	parts           []T
 	cache, cacheBuf []T  // columns kept from a training Forward
 	narrow          bool // tests: never use wide columns
-	flip            []T  // C×(O·kh·kw): the weight flipped for the input gradient
-	wtap            []T  // kh·kw×O×C: the weight by tap (conv_taps.go)
-	viaCol2im       bool // tests: input gradient by col2im only
+	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
 	noTaps          bool // tests and benchmarks: never the tap-sum route
 }
 
@@ -642,79 +622,4 @@ func sum[T Float](x []T) T {
 		s += v
 	}
 	return s
-}
-
-// transposedOK reports whether Backward may compute the input gradient as
-// a forward convolution of the output gradient (inputGradByConv): stride 1,
-// wide columns, and "same" padding (2·P = D·(K−1)), so that the output
-// gradient, padded by P, has the padded input's geometry.
-func (c *Conv2D[T]) transposedOK() bool {
-	g := c.g
-	return !c.viaCol2im && g.LW != g.Wo && g.SH == 1 && g.SW == 1 &&
-		2*g.PH == g.DH*(g.KH-1) && 2*g.PW == g.DW*(g.KW-1)
-}
-
-// flipWeight sets flip[c][(o·kh+i)·kw+j] = W[o][c][kh−1−i][kw−1−j].
-func (c *Conv2D[T]) flipWeight() {
-	g := c.g
-	k := g.k()
-	n := g.C * g.O * k
-	if cap(c.flip) < n {
-		c.flip = make([]T, n)
-	}
-	c.flip = c.flip[:n]
-	w := c.Weight.Value.data
-	for o := range g.O {
-		for ch := range g.C {
-			src := w[(o*g.C+ch)*k:][:k]
-			dst := c.flip[(ch*g.O+o)*k:][:k]
-			for t, v := range src {
-				dst[k-1-t] = v
-			}
-		}
-	}
-}
-
-// inputGradByConv writes the input gradient of images [lo, hi) from their
-// output gradient gy (O rows of ld = (hi−lo)·pc, the wide layout with
-// zeros past Wo in each row, as convBackward builds it). Row (o, i, j) of
-// the column matrix of the output gradient padded by P is row o of gy
-// shifted by i·DH·LW + j·DW − (PH·LW + PW), zero where the shift leaves
-// the image's block; buf holds that matrix and then the C×ld product.
-func (c *Conv2D[T]) inputGradByConv(lo, hi int, gy []T, ld int, buf []T) {
-	g := c.g
-	pc, k := g.pc(), g.k()
-	ok := g.O * k
-	col, dxw := buf[:ok*ld], buf[ok*ld:ok*ld+g.C*ld]
-	base := g.PH*g.LW + g.PW
-	for o := range g.O {
-		for i := range g.KH {
-			for j := range g.KW {
-				r := (o*g.KH+i)*g.KW + j
-				s := i*g.DH*g.LW + j*g.DW - base
-				for b := range hi - lo {
-					src := gy[o*ld+b*pc:][:pc]
-					dst := col[r*ld+b*pc:][:pc]
-					if s >= 0 {
-						copy(dst, src[s:])
-						clear(dst[pc-s:])
-					} else {
-						clear(dst[:-s])
-						copy(dst[-s:], src)
-					}
-				}
-			}
-		}
-	}
-	gemm(false, false, g.C, ld, ok, 1, c.flip, ok, col, ld, 0, dxw, ld)
-	hw := g.H * g.W
-	for b := lo; b < hi; b++ {
-		for ch := range g.C {
-			src := dxw[ch*ld+(b-lo)*pc:]
-			dst := c.dx.data[(b*g.C+ch)*hw:][:hw]
-			for y := range g.H {
-				copy(dst[y*g.W:][:g.W], src[y*g.LW:][:g.W])
-			}
-		}
-	}
 }
