@@ -174,8 +174,9 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		xs := c.pad.get(worker, g.C*tg.ps)
 		stack(g, tg, x, g.C, lo, hi, xs)
 		oc := g.O * g.C
-		buf := c.ws.get(worker, g.O*tg.ps+max(oc, g.C*tg.ld))
-		gys, tmp := buf[:g.O*tg.ps], buf[g.O*tg.ps:]
+		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
+		buf := c.ws.get(worker, g.O*tg.ps+max(k*oc, g.C*tg.ld)+nq*g.C)
+		gys, tmp, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+max(k*oc, g.C*tg.ld)], buf[g.O*tg.ps+max(k*oc, g.C*tg.ld):]
 		clear(gys)
 		for b := lo; b < hi; b++ {
 			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
@@ -192,9 +193,13 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		}
 		gy := gys[g.PH*wp+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
+		if !tapWeightGrad(g, tg, k, gy, xs, xt, tmp) {
+			for t := range k {
+				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, tmp[t*oc:], g.C)
+			}
+		}
 		for t := range k {
-			dwt := tmp[:oc]
-			gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, dwt, g.C)
+			dwt := tmp[t*oc:]
 			for o := range g.O {
 				for ch, v := range dwt[o*g.C : (o+1)*g.C] {
 					pw[(o*g.C+ch)*k+t] = v
@@ -233,4 +238,30 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
 		}
 	}
+}
+
+// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ in
+// float32 with the assembly kernels: the input planes are transposed once
+// into xt, pixel-major (row q holds the C channels of column q), where
+// X_tᵀ is a plain row block (rows from tap t's offset, row stride C), and
+// the output gradient is packed once for all k products (sgemmMultiB).
+// The tap-by-tap form transposes each X_t as it packs it: k transposes
+// instead of one. It reports false where it does not apply.
+func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool {
+	gy32, ok := any(gy).([]float32)
+	if !ok || sgemmKern == nil {
+		return false
+	}
+	xs32, xt32, dw32 := any(xs).([]float32), any(xt).([]float32), any(dw).([]float32)
+	nq := tg.ld + g.tapOff(tg, k-1)
+	transpose8(xs32, tg.ps, xt32, g.C, g.C, nq)
+	var offs [64]int
+	boff := offs[:0]
+	if k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range k {
+		boff = append(boff, g.tapOff(tg, t)*g.C)
+	}
+	return sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
 }

@@ -138,6 +138,10 @@ func testWideColumns(t *testing.T) {
 		{In: 1, Out: 6, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true},
 		{In: 2, Out: 3, Kernel: [2]int{1, 1}},
 		{In: 2, Out: 1, Kernel: [2]int{3, 4}, Padding: [2]int{1, 2}, Dilation: [2]int{2, 3}},
+		// Channel counts that fill the kernels' panels (8, 16, 32 wide).
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 40, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 40, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
 	}
 	sizes := [][2]int{{5, 6}, {7, 7}, {14, 9}, {28, 28}}
 	for _, cfg := range cfgs {
