@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/deformscope/deformscope/model/atomicfile"
 )
 
 // Two builds of one cache would write the same PATH.part and journal over each other, so a build holds
@@ -37,9 +39,18 @@ func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*
 	name := path + ".lock"
 	told := false
 	for {
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		// The lock file is never followed through a symbolic link, and a file there that is not a lock (someone's
+		// file of that name) is refused: describe would overwrite it and release remove it.
+		f, err := atomicfile.OpenDest(name, os.O_RDWR|os.O_CREATE, 0o644)
+		if errors.Is(err, atomicfile.ErrNotRegularDest) {
+			return nil, fmt.Errorf("coco: crop cache lock: %w", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("coco: crop cache lock: %w: %w", errNotWritable, err)
+		}
+		if err := isLockFile(f, name); err != nil {
+			f.Close()
+			return nil, err
 		}
 		err = tryLock(f)
 		if err == nil {
@@ -74,6 +85,17 @@ func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*
 		case <-time.After(lockPoll):
 		}
 	}
+}
+
+// isLockFile refuses an open file that is not a lock file: one is empty or holds one short "pid ..." line.
+func isLockFile(f *os.File, name string) error {
+	b := make([]byte, 257)
+	n, _ := f.ReadAt(b, 0)
+	if n == 0 || n < len(b) && strings.HasPrefix(string(b[:n]), "pid ") {
+		return nil
+	}
+	return fmt.Errorf("coco: crop cache lock: %s exists and is not a crop build's lock: refusing to overwrite it "+
+		"(name another cache or remove it)", name)
 }
 
 // same reports whether the open file f is the file now at name.
