@@ -4,10 +4,12 @@
 // (model.py, safetensors weights, README), and reads capture files written by
 // deformscope_capture.py from any PyTorch model's deformable layers.
 //
-// Pickles are read with github.com/nlpodyssey/gopickle, restricted so that a
-// file can only rebuild tensors and dictionaries: any other class or callable
-// it names is refused before anything else happens, as torch.load's
-// weights_only mode does.
+// Pickles are read by a bounded pickle machine of our own (pickle.go) that
+// can only rebuild tensors and dictionaries: any other class or callable a
+// file names is refused before anything else happens, as torch.load's
+// weights_only mode does. Lengths are checked against what remains before
+// anything is allocated, nesting and counts are capped, nothing recurses over
+// the values read, and every record's zip CRC is checked.
 package torchfile
 
 import (
