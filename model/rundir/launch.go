@@ -53,8 +53,12 @@ const MNISTMemoryLimit = 256 << 20
 // limit for its duration (MNISTMemoryLimit above the heap in use when it
 // starts) and restores the previous limit when it returns.
 //
+// Launch releases the folder's lock (taken by Create or OpenForResume) when
+// it returns.
+//
 // Both faces start runs here: dcn train and reproduce, and the app's Start.
 func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
+	defer run.Release()
 	rc := run.Config
 	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
 		var ms runtime.MemStats

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/model/lockfile"
 )
 
 // Two builds of one cache would write the same PATH.part and journal over each other, so a build holds
@@ -48,7 +49,7 @@ func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*
 		if err != nil {
 			return nil, fmt.Errorf("coco: crop cache lock: %w: %w", errNotWritable, err)
 		}
-		if err := isLockFile(f, name); err != nil {
+		if err := lockfile.IsLockFile(f, name); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -85,17 +86,6 @@ func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*
 		case <-time.After(lockPoll):
 		}
 	}
-}
-
-// isLockFile refuses an open file that is not a lock file: one is empty or holds one short "pid ..." line.
-func isLockFile(f *os.File, name string) error {
-	b := make([]byte, 257)
-	n, _ := f.ReadAt(b, 0)
-	if n == 0 || n < len(b) && strings.HasPrefix(string(b[:n]), "pid ") {
-		return nil
-	}
-	return fmt.Errorf("coco: crop cache lock: %s exists and is not a crop build's lock: refusing to overwrite it "+
-		"(name another cache or remove it)", name)
 }
 
 // same reports whether the open file f is the file now at name.
