@@ -202,3 +202,25 @@ func TestFailedStartInUserFolder(t *testing.T) {
 		t.Errorf("the user's folder holds %v, want only notes.txt", left)
 	}
 }
+
+// TestReproduceMNISTContinues is #26 item 14: the usage says a stopped study continues when the same command is
+// run again; reproduce mnist refused and asked for --resume. Now it continues (as reproduce coco does), and a run
+// made with other settings is refused, naming the setting.
+func TestReproduceMNISTContinues(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "study")
+	args := []string{"reproduce", "mnist", "--out", dir, "--epochs", "1", "--limit", "128", "--test-limit", "100"}
+	if code, _, errs := dcn(t, args...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errs)
+	}
+	code, out, errs := dcn(t, args...)
+	if code != 0 || !strings.Contains(errs, "resuming after epoch 1 of 1") || !strings.Contains(out, "written to") {
+		t.Fatalf("the same command again: exit %d: %s%s", code, out, errs)
+	}
+	if code, _, errs := dcn(t, append(args, "--seed", "2")...); code != 1 || !strings.Contains(errs, "train.seed: 1, now 2") {
+		t.Errorf("other settings: exit %d: %s", code, errs)
+	}
+	if code, _, errs := dcn(t, "reproduce", "mnist", "--resume", "--out", dir); code != 0 {
+		t.Errorf("--resume: exit %d: %s", code, errs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -259,5 +260,31 @@ func TestForbiddenStackGlobal(t *testing.T) {
 	_, err := Parse(ptArchive(t, p.Bytes(), nil, zip.Store), "sg.pt")
 	if !errors.Is(err, ErrForbidden) {
 		t.Errorf("STACK_GLOBAL os.system: %v", err)
+	}
+}
+
+// TestLoadErrorIsShort is #26 item 12: 200,000 extra keys made a 1.7 MB error line, and a 10 MB key name was
+// echoed whole. The error names the first few of each kind and counts the rest.
+func TestLoadErrorIsShort(t *testing.T) {
+	a, err := ParseArch("mnist-cnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := a.NewNet(10, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := &StateDict{Path: "many.pt"}
+	sd.Tensors = append(sd.Tensors, Tensor{Name: strings.Repeat("k", 10<<20), Shape: []int{1}, Data: []float32{0}})
+	for i := range 200_000 {
+		sd.Tensors = append(sd.Tensors, Tensor{Name: "extra." + strconv.Itoa(i), Shape: []int{1}, Data: []float32{0}})
+	}
+	err = Load(sd, net)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	if len(err.Error()) > 2000 || !strings.Contains(err.Error(), "200001 unexpected keys") ||
+		!strings.Contains(err.Error(), "and 199996 more") {
+		t.Errorf("error of %d bytes: %.500s", len(err.Error()), err)
 	}
 }
