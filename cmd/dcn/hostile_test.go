@@ -48,6 +48,16 @@ func TestHostileFlags(t *testing.T) {
 		{"bench runs 0", []string{"bench", "--runs", "0"}, 1, "--runs must be at least 1"},
 		{"bench runs -1", []string{"bench", "--runs", "-1"}, 1, "--runs must be at least 1"},
 		{"bench threads -1", []string{"bench", "--threads", "-1"}, 1, "--threads"},
+		{"bench threads 100000", []string{"bench", "--threads", "100000"}, 1, "--threads must be 0 (all cores) to"},
+		{"coco crops test -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--test", "-0.1"}, 1, "--test: want a share"},
+		{"coco crops val -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "-0.1"}, 1, "--val: want a share"},
+		{"coco crops val 1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "1"}, 1, "--val: want a share"},
+		{"coco crops context -1", []string{"coco", "crops", "--ann", out, "--images", out, "--context", "-1"}, 1, "--context: want a margin"},
+		{"eval test-limit -1", []string{"eval", "--run", out, "--test-limit", "-1"}, 1, "--test-limit: want 0 (all) or more"},
+		{"crop size 516", []string{"train", "--data", "coco", "--coco-ann", out, "--coco-images", out, "--crop-size", "516", "--out", out}, 1, "from 8 to 512"},
+		{"crop size 1024", []string{"train", "--data", "coco", "--coco-ann", out, "--coco-images", out, "--crop-size", "1024", "--out", out}, 1, "from 8 to 512"},
+		{"import classes huge", []string{"import", "--weights", out, "--arch", "coco-cnn", "--classes", "9223372036854775807", "--out", out}, 1, "--classes: want 2 to 255"},
+		{"import classes 1e8", []string{"import", "--weights", out, "--arch", "coco-cnn", "--classes", "100000000", "--out", out}, 1, "--classes: want 2 to 255"},
 		{"train stray word", []string{"train", "positional", "--model", "bogus", "--out", out}, 2, `unexpected argument "positional"`},
 		{"train trailing", []string{"train", "--out", out, "extra"}, 2, `unexpected argument "extra"`},
 		{"eval trailing", []string{"eval", "--run", out, "x"}, 2, `unexpected argument "x"`},
@@ -222,5 +232,54 @@ func TestReproduceMNISTContinues(t *testing.T) {
 	}
 	if code, _, errs := dcn(t, "reproduce", "mnist", "--resume", "--out", dir); code != 0 {
 		t.Errorf("--resume: exit %d: %s", code, errs)
+	}
+}
+
+// TestExportImportKeepUsersFiles is #26 item 2: `dcn export --out RUN` overwrote the run's config.json (eval and
+// resume then failed), export replaced a user's README.md, and `dcn import --out DIR` overwrote a user's file named
+// like a checkpoint when DIR held no run.
+func TestExportImportKeepUsersFiles(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-cnn.pt"),
+		"--arch", "mnist-cnn", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	cfg, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := dcn(t, "export", "--run", run, "--out", run); code != 1 || !strings.Contains(errs, "is a run folder") {
+		t.Errorf("export into the run: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(run, "config.json")); string(b) != string(cfg) {
+		t.Error("the run's config.json was replaced")
+	}
+	user := filepath.Join(root, "mine")
+	os.Mkdir(user, 0o755)
+	os.WriteFile(filepath.Join(user, "README.md"), []byte("my notes\n"), 0o644)
+	if code, _, errs := dcn(t, "export", "--run", run, "--out", user); code != 1 || !strings.Contains(errs, "README.md") {
+		t.Errorf("export over a user's README.md: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(user, "README.md")); string(b) != "my notes\n" {
+		t.Errorf("the user's README.md is now %q", b)
+	}
+	// An earlier export is replaced, as before.
+	exp := filepath.Join(root, "exp")
+	for range 2 {
+		if code, _, errs := dcn(t, "export", "--run", run, "--out", exp); code != 0 {
+			t.Fatalf("export: exit %d: %s", code, errs)
+		}
+	}
+	// import never overwrites a user's file named like a checkpoint.
+	dir := filepath.Join(root, "imp")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "cnn-epoch001.safetensors"), []byte("mine\n"), 0o644)
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-cnn.pt"),
+		"--arch", "mnist-cnn", "--out", dir); code != 1 || !strings.Contains(errs, "would overwrite") {
+		t.Errorf("import over a user's file: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "cnn-epoch001.safetensors")); string(b) != "mine\n" {
+		t.Errorf("the user's file is now %q", b)
 	}
 }

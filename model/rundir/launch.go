@@ -76,6 +76,11 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 			h.Discarded()
 		}
 	}
+	// Up front, before any data is loaded or crop built: a run that cannot fit in memory is refused.
+	if err := rc.CheckMemory(experiment.AvailableMemory()); err != nil {
+		discard()
+		return err
+	}
 	d, err := experiment.LoadDataHooks(ctx, rc, experiment.LoadHooks{Progress: h.CropProgress, Waiting: h.CropWaiting})
 	if cerr := ctx.Err(); cerr != nil || err != nil {
 		discard()
