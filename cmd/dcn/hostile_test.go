@@ -283,3 +283,73 @@ func TestExportImportKeepUsersFiles(t *testing.T) {
 		t.Errorf("the user's file is now %q", b)
 	}
 }
+
+// TestFIFOImageFolders is #26 item 8: an image folder that is a FIFO hung coco report, coco crops, train and
+// reproduce coco in os.OpenRoot, deaf to Ctrl-C and SIGTERM; import took a FIFO or missing --ann and --images.
+// Each is refused at once (dcnWithin fails on a 60 s timer instead of hanging).
+func TestFIFOImageFolders(t *testing.T) {
+	ann, _ := coco128Dir(t)
+	tmp := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	imgs := filepath.Join(tmp, "images")
+	if err := syscall.Mkfifo(imgs, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	fifoAnn := filepath.Join(tmp, "ann.json")
+	syscall.Mkfifo(fifoAnn, 0o644)
+	pt := filepath.Join("..", "..", "model", "torchfile", "testdata", "coco-dcnn-middle.pt")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"coco report", []string{"coco", "report", "--ann", ann, "--images", imgs}, "a named pipe, not a folder"},
+		{"coco crops", []string{"coco", "crops", "--ann", ann, "--images", imgs}, "a named pipe, not a folder"},
+		{"train", []string{"train", "--data", "coco", "--coco-ann", ann, "--coco-images", imgs, "--out", filepath.Join(tmp, "r")}, "a named pipe, not a folder"},
+		{"reproduce coco", []string{"reproduce", "coco", "--coco-ann", ann, "--coco-images", imgs, "--out", filepath.Join(tmp, "s")}, "a named pipe, not a folder"},
+		{"import FIFO images", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", ann, "--images", imgs, "--out", filepath.Join(tmp, "i1")}, "--images"},
+		{"import FIFO ann", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", fifoAnn, "--images", tmp, "--out", filepath.Join(tmp, "i2")}, "not a regular file"},
+		{"import missing ann", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", filepath.Join(tmp, "none.json"), "--images", tmp, "--out", filepath.Join(tmp, "i3")}, "no such file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := dcnWithin(t, c.args...)
+			if code != 1 || !strings.Contains(stdout+stderr, c.want) {
+				t.Errorf("exit %d, output %q; want exit 1 and %q", code, stdout+stderr, c.want)
+			}
+		})
+	}
+}
+
+// TestOutRefusesSpecialFiles is #26 item 1 through dcn: --out /dev/full (as root) was replaced by a PNG. A FIFO
+// and a character device made in a temp folder (never the real /dev) are refused and stay what they were.
+func TestOutRefusesSpecialFiles(t *testing.T) {
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	needMNIST(t)
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-dcnn.pt"),
+		"--arch", "mnist-dcnn", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	outs := map[string]string{"fifo": filepath.Join(tmp, "fifo.png")}
+	if err := syscall.Mkfifo(outs["fifo"], 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	full := filepath.Join(tmp, "full")
+	if err := syscall.Mknod(full, syscall.S_IFCHR|0o666, 1<<8|7); err == nil {
+		outs["full"] = full
+	} else {
+		t.Logf("mknod: %v (not root): device node not tested", err)
+	}
+	for name, out := range outs {
+		t.Run(name, func(t *testing.T) {
+			before, _ := os.Lstat(out)
+			code, stdout, stderr := dcnWithin(t, "offsets", "--run", run, "--index", "0", "--out", out)
+			if code != 1 || !strings.Contains(stdout+stderr, "not a regular file; refusing to write over it") {
+				t.Errorf("exit %d, output %q", code, stdout+stderr)
+			}
+			if after, err := os.Lstat(out); err != nil || after.Mode() != before.Mode() {
+				t.Errorf("%s was replaced: %v %v", out, after, err)
+			}
+		})
+	}
+}

@@ -62,6 +62,17 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	if (opt.Ann == "") != (opt.Images == "") {
 		return nil, errors.New("torchfile: give both the COCO instances file and its image folder, or neither")
 	}
+	if opt.Ann != "" {
+		// A missing or FIFO --ann, or a FIFO --images, made a run whose eval hung or failed.
+		f, err := regular.Open(opt.Ann)
+		if err != nil {
+			return nil, fmt.Errorf("torchfile: --ann: %w", err)
+		}
+		f.Close()
+		if err := regular.CheckDir(opt.Images); err != nil {
+			return nil, fmt.Errorf("torchfile: --images: %w", err)
+		}
+	}
 	if a.Data == "mnist" && (opt.Ann != "" || opt.Classes != cropset.DefaultTopK && opt.Classes != 10) {
 		return nil, fmt.Errorf("torchfile: %s takes no COCO settings (it has 10 classes)", arch)
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/data"
 )
 
@@ -283,6 +284,15 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 	if err != nil {
 		return nil, err
 	}
+	// The image folders are checked at once (a FIFO in their place hung the build in open(2), deaf to signals).
+	for _, dir := range []string{imageDir, opt.TestImageDir} {
+		if dir == "" {
+			continue
+		}
+		if err := regular.CheckDir(dir); err != nil {
+			return nil, fmt.Errorf("coco: image folder: %w", err)
+		}
+	}
 	key, err := cacheKey(ann, imageDir, opt)
 	if err != nil {
 		return nil, err
@@ -412,7 +422,7 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	}
 	roots := make([]*os.Root, len(p.indexes))
 	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
-		if roots[i], err = os.OpenRoot(dir); err != nil {
+		if roots[i], err = regular.OpenRoot(dir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 		defer roots[i].Close()
