@@ -18,8 +18,8 @@ import (
 	"sync"
 
 	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Defaults for Options.
