@@ -353,3 +353,27 @@ func TestOutRefusesSpecialFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestOffsetsBoxWidth is #26 item 10: `offsets --box --width 8000` wrote a 99.5 MP PNG (the docs promise 25 MP)
+// and `--width 16384` took 3.28 GB before refusing. Both are refused before the big picture is allocated.
+func TestOffsetsBoxWidth(t *testing.T) {
+	ann, images := coco128Dir(t)
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "coco-dcnn-middle.pt"),
+		"--arch", "coco-dcnn-middle", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	_ = ann
+	photo := filepath.Join(images, "000000000009.jpg")
+	for _, w := range []string{"8000", "16384"} {
+		out := filepath.Join(tmp, w+".png")
+		code, stdout, stderr := dcnWithin(t, "offsets", "--run", run, "--image", photo, "--box", "1,187,612,286", "--width", w, "--out", out)
+		if code != 1 || !strings.Contains(stdout+stderr, "megapixels, above the limit of 25") {
+			t.Errorf("--width %s: exit %d: %s%s", w, code, stdout, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("--width %s wrote %s", w, out)
+		}
+	}
+}
