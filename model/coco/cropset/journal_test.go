@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"runtime"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
@@ -165,5 +167,41 @@ func TestCOCOCacheSideFilesAreNotUsers(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCOCOManyBoxesOnOneImage is #26 item 10: 100,000 boxes on one image made a 1.26 GB build (a worker held every
+// crop of its image at once, and so did the final compaction). Crops are now written chunkCrops at a time. 20,000
+// boxes of 32×32 crops are 61 MB of crops; the build allocates a small part of that.
+func TestCOCOManyBoxesOnOneImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 61 MB")
+	}
+	const n = 20_000
+	anns := make([]string, n)
+	for i := range anns {
+		anns[i] = ann(i+1, 1, 7, fmt.Sprintf("[%d, %d, 40, 40]", i%50, i%30))
+	}
+	// A second image with one box, first in the file, so that the big one's crops are moved forward.
+	anns = append(anns, ann(n+1, 2, 7, "[0, 0, 50, 50]"))
+	annPath, images := writeFixture(t, doc([]string{img(1, "a.jpg", 100, 80), img(2, "b.jpg", 100, 80)}, anns, []string{cat7}),
+		map[string][]byte{"a.jpg": jpegBytes(t, gradient(100, 80)), "b.jpg": jpegBytes(t, gradient(100, 80))})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := Build(t.Context(), annPath, images, Options{Size: 32, MinSize: 16, TopK: 1, ValFraction: -1, TestFraction: -1,
+		CachePath: filepath.Join(t.TempDir(), "many.cache")})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.Sets[Train].N; got != n+1 {
+		t.Fatalf("%d crops, want %d", got, n+1)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %.1f MB for %d crops of %.1f MB", float64(alloc)/1e6, n+1, float64((n+1)*3*32*32)/1e6)
+	if alloc > 40<<20 {
+		t.Errorf("allocated %.1f MB building %d crops of 32×32 on one image", float64(alloc)/1e6, n+1)
 	}
 }

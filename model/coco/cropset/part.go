@@ -301,12 +301,17 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 		}
 		n := int64(len(j.anns))
 		if w != int64(j.slot) {
-			buf = slices.Grow(buf[:0], int(n*sample))[:n*sample]
-			if _, err := p.f.ReadAt(buf, prefixLen+int64(j.slot)*sample); err != nil {
-				return nil, fmt.Errorf("coco: crop cache: %w", err)
-			}
-			if _, err := p.f.WriteAt(buf, prefixLen+w*sample); err != nil {
-				return nil, fmt.Errorf("coco: crop cache: %w", err)
+			// Moved forward (w < slot) a chunk at a time, in order, so the copy never overwrites what it has yet
+			// to read and never holds more than chunkCrops crops.
+			for lo := int64(0); lo < n; lo += chunkCrops {
+				k := min(n-lo, chunkCrops)
+				buf = slices.Grow(buf[:0], int(k*sample))[:k*sample]
+				if _, err := p.f.ReadAt(buf, prefixLen+(int64(j.slot)+lo)*sample); err != nil {
+					return nil, fmt.Errorf("coco: crop cache: %w", err)
+				}
+				if _, err := p.f.WriteAt(buf, prefixLen+(w+lo)*sample); err != nil {
+					return nil, fmt.Errorf("coco: crop cache: %w", err)
+				}
 			}
 		}
 		for _, a := range j.anns {
