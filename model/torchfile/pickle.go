@@ -785,3 +785,11 @@ func f16(h uint16) float32 {
 	}
 	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
+
+// shapeStr prints a shape for an error, at most 8 dimensions of it.
+func shapeStr(shape []int) string {
+	if len(shape) <= 8 {
+		return fmt.Sprint(shape)
+	}
+	return fmt.Sprintf("%v… (%d dimensions)", shape[:8], len(shape))
+}

@@ -147,7 +147,7 @@ func (s *StateDict) normalise() error {
 	slices.Sort(names)
 	for i := 1; i < len(names); i++ {
 		if names[i] == names[i-1] {
-			return fmt.Errorf("key %q appears twice", names[i])
+			return fmt.Errorf("key %s appears twice", quote(names[i]))
 		}
 	}
 	return nil
@@ -159,10 +159,10 @@ func numElements(shape []int, limit int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return 0, fmt.Errorf("negative dimension in shape %v", shape)
+			return 0, fmt.Errorf("negative dimension in shape %s", shapeStr(shape))
 		}
 		if d != 0 && n > limit/d {
-			return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+			return 0, fmt.Errorf("shape %s holds more than %d values", shapeStr(shape), limit)
 		}
 		n *= d
 	}
