@@ -86,7 +86,10 @@ func readSafetensorsMeta(r io.ReaderAt, size int64) (*StateDict, map[string]stri
 		if !ok {
 			return nil, nil, fmt.Errorf("tensor %s: unsupported dtype %s", quote(name), quote(e.DType))
 		}
-		if len(e.Offsets) != 2 || e.Offsets[0] < 0 || e.Offsets[0] > e.Offsets[1] || e.Offsets[1] > dataLen {
+		if len(e.Offsets) != 2 {
+			return nil, nil, fmt.Errorf("tensor %s: %d data_offsets, want 2", quote(name), len(e.Offsets))
+		}
+		if e.Offsets[0] < 0 || e.Offsets[0] > e.Offsets[1] || e.Offsets[1] > dataLen {
 			return nil, nil, fmt.Errorf("tensor %s: data_offsets %v lie outside the %d-byte data section (truncated file?)", quote(name), e.Offsets, dataLen)
 		}
 		count, err := numElements(e.Shape, math.MaxInt32)
