@@ -59,12 +59,13 @@ const (
 )
 
 // Bytes of training memory per input pixel of each sample in a batch, for a
-// COCO net, from the peaks measured with 64×64 crops and batch 32 (less the
-// ~150 MB that the process holds anyway; docs/PERFORMANCE.md): coco-cnn
-// 408 MB, the deformable nets up to 754 MB (dcnn-first).
+// COCO net, from the peaks measured with 64×64 crops and batch 32: coco-cnn
+// alone 408 MB, the deformable nets alone up to 754 MB (dcnn-first;
+// docs/PERFORMANCE.md), and the four at once in `dcn reproduce coco` on
+// coco128 2.86 GB (docs/RELIABILITY.md), which these figures meet (2.8 GB).
 const (
-	plainBytesPerPixel  = 2048
-	deformBytesPerPixel = 4608
+	plainBytesPerPixel  = 2560
+	deformBytesPerPixel = 5632
 	baseMemory          = 256 << 20
 )
 
