@@ -28,6 +28,14 @@ import (
 // lock; the error names the holder.
 var ErrLocked = errors.New("locked by another process")
 
+// ErrNotLock is wrapped by TryLock's error for a file at the lock's path
+// that is not a lock file (someone's file), which is never overwritten.
+var ErrNotLock = errors.New("not a lock file")
+
+// ErrCannotCreate is wrapped by TryLock's error when the lock file cannot
+// be opened or made (a read-only folder, say), as opposed to a refusal.
+var ErrCannotCreate = errors.New("cannot open the lock file")
+
 // LockedError is TryLock's error for a held lock.
 type LockedError struct {
 	Path   string
@@ -48,8 +56,11 @@ type Lock struct {
 func TryLock(path string) (*Lock, error) {
 	for {
 		f, err := atomicfile.OpenDest(path, os.O_RDWR|os.O_CREATE, 0o644)
-		if err != nil {
+		if errors.Is(err, atomicfile.ErrNotRegularDest) {
 			return nil, fmt.Errorf("lock: %w", err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w: %w", ErrCannotCreate, err)
 		}
 		if err := IsLockFile(f, path); err != nil {
 			f.Close()
@@ -90,7 +101,7 @@ func IsLockFile(f *os.File, name string) error {
 	if n == 0 || n < len(b) && strings.HasPrefix(string(b[:n]), "pid ") {
 		return nil
 	}
-	return fmt.Errorf("lock: %s exists and is not a lock file: refusing to overwrite it (remove it if it is not yours)", name)
+	return fmt.Errorf("lock: %s exists and is %w: refusing to overwrite it (remove it if it is not yours)", name, ErrNotLock)
 }
 
 // same reports whether the open file f is the file now at name.

@@ -310,7 +310,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 			return nil, lerr
 		}
 		if lerr == nil {
-			defer lock.release()
+			defer lock.Release()
 			// Another process may have finished this very cache while we waited for its lock.
 			c, err2 := openCache(path, &key, opt.Verify)
 			if err2 == nil {

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package cropset
-
-import "os"
-
-// tryLock does nothing where there is no flock (see lock.go).
-func tryLock(*os.File) error { return nil }
