@@ -1,7 +1,7 @@
-// Package lockfile is the advisory lock of a folder that one process at a
-// time may write: a crop cache's build (model/coco/cropset keeps its own
-// copy of the approach, which waits) and a run folder being trained
-// (model/rundir). A lock is an flock(2) (no cgo) on a small file that says
+// Package lockfile is the advisory lock of a file or folder that one
+// process at a time may write: a crop cache's build (model/coco/cropset,
+// which waits for the holder) and a run folder being trained (model/rundir,
+// which refuses). A lock is an flock(2) (no cgo) on a small file that says
 // who holds it ("pid 1234, dcn, since 2026-12-06 02:40:11"). The lock goes
 // with the process, so a killed holder never leaves a stale lock behind; the
 // holder removes the file when it lets go.
