@@ -152,3 +152,34 @@ func TestMeasurePeak(t *testing.T) {
 		t.Fatalf("goFMA: sum %v, want > 0", peakSink)
 	}
 }
+
+// BenchmarkConvCOCO is the COCO net's convolutions on 32 crops (fwd+bwd),
+// each on the tap-sum route and on the column-matrix route ("columns"):
+// conv1 (3→32 at 64×64, no input gradient, as a net's first layer), conv2
+// (32→32 at 64×64) and conv3 (32→64 at 32×32).
+func BenchmarkConvCOCO(b *testing.B) {
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+		noInput     bool
+	}{{"conv1", 3, 32, 64, true}, {"conv2", 32, 32, 64, false}, {"conv3", 32, 64, 32, false}} {
+		for _, route := range []string{"taps", "columns"} {
+			b.Run(s.name+"/"+route, func(b *testing.B) {
+				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+				c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+				c.NoInputGrad, c.noTaps = s.noInput, route == "columns"
+				x := benchInput(b, 32, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				flops := 3 * 2.0 * 32 * float64(s.in*s.out*9*s.hw*s.hw)
+				if s.noInput {
+					flops = flops * 2 / 3
+				}
+				cpuLoop(b, flops, func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
+	}
+}

@@ -379,6 +379,7 @@ type Conv2D[T Float] struct {
 	narrow          bool // tests: never use wide columns
 	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
 	noTaps          bool // tests and benchmarks: never the tap-sum route
+	forceTaps       bool // tests: the tap-sum route at any channel count
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)

@@ -100,14 +100,21 @@ func TestGradConv2D(t *testing.T) {
 		{"2x3 dilation2 pad(2,1) relu", Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{2, 3}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}, ReLU: true}, []int{2, 2, 5, 6}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			l, err := NewConv2D[float64]("conv", c.cfg, rng)
-			if err != nil {
-				t.Fatal(err)
+		for _, taps := range []bool{false, true} {
+			name := c.name
+			if taps {
+				name += ", tap-sum route where it applies"
 			}
-			checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
-		})
+			t.Run(name, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				l, err := NewConv2D[float64]("conv", c.cfg, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.forceTaps = taps
+				checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
+			})
+		}
 	}
 }
 

@@ -160,7 +160,9 @@ func testWideColumns(t *testing.T) {
 			n.narrow = true
 			wt, _ := NewConv2D[float32]("wide columns", cfg, nil)
 			wt.noTaps = true
-			all := []*Conv2D[float32]{w, n, wt}
+			wf, _ := NewConv2D[float32]("taps at any channel count", cfg, nil)
+			wf.forceTaps = true
+			all := []*Conv2D[float32]{w, n, wt, wf}
 			for _, c := range all {
 				for i, v := range ref.Weight.Value.data {
 					c.Weight.Value.data[i] = float32(v)
@@ -181,8 +183,11 @@ func testWideColumns(t *testing.T) {
 			for _, c := range all {
 				got := runConv(t, c, x)
 				same := 2*cfg.Padding[0] == max(1, cfg.Dilation[0])*(cfg.Kernel[0]-1) && 2*cfg.Padding[1] == max(1, cfg.Dilation[1])*(cfg.Kernel[1]-1)
-				if c == w && c.tapsOK() != same {
-					t.Fatalf("%+v on %v: tap-sum route %v, want %v", cfg, hw, c.tapsOK(), same)
+				if want := same && cfg.In >= tapMinChannels; c == w && c.tapsOK() != want {
+					t.Fatalf("%+v on %v: tap-sum route %v, want %v", cfg, hw, c.tapsOK(), want)
+				}
+				if c == wf && c.tapsOK() != same {
+					t.Fatalf("%+v on %v: forced tap-sum route %v, want %v", cfg, hw, c.tapsOK(), same)
 				}
 				if c == wt && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
 					t.Fatalf("%+v on %v: LW %d, Wo %d, wideOK %v", cfg, hw, c.g.LW, c.g.Wo, c.g.wideOK())
