@@ -258,18 +258,7 @@ func torchConvAnchor(ctx context.Context, threads, runs int) (map[int]float64, s
 		return nil, fmt.Sprintf("not run: python3 with torch failed (%v; Debian: apt-get install python3-torch): %s",
 			err, firstLine(string(out)))
 	}
-	ms := map[int]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 2 {
-			continue
-		}
-		hw, err1 := strconv.Atoi(f[0])
-		v, err2 := strconv.ParseFloat(f[1], 64)
-		if err1 == nil && err2 == nil {
-			ms[hw] = v
-		}
-	}
+	ms := parseTorchAnchor(string(out))
 	if len(ms) == 0 {
 		return nil, "not run: the PyTorch anchor printed nothing usable: " + firstLine(string(out))
 	}
@@ -311,16 +300,7 @@ func ortAnchor(ctx context.Context, threads, runs int) (map[string]float64, stri
 	if err != nil {
 		return nil, fmt.Sprintf("not run: node %s failed (%v): %s", script, err, firstLine(string(out)))
 	}
-	ms := map[string]float64{}
-	for _, line := range strings.Split(string(out), "\n") {
-		// ort NAME B64 C32 7x7 threads 2: median X ms min Y ms
-		f := strings.Fields(line)
-		if len(f) >= 9 && f[0] == "ort" && f[7] == "median" {
-			if v, err := strconv.ParseFloat(f[8], 64); err == nil {
-				ms[f[1]] = v
-			}
-		}
-	}
+	ms := parseORTAnchor(string(out))
 	if len(ms) == 0 {
 		return nil, "not run: run.js printed nothing usable: " + firstLine(string(out))
 	}
@@ -413,3 +393,39 @@ func trainThroughput(ctx context.Context, name string, images int) (float64, int
 	}
 	return float64(64*timed) / end.Sub(start).Seconds(), timed, nil
 }
+
+// parseTorchAnchor reads torchAnchor's lines "HW MS"; lines that are not
+// two numbers, or give a time that is not positive and finite, are skipped.
+func parseTorchAnchor(out string) map[int]float64 {
+	ms := map[int]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		hw, err1 := strconv.Atoi(f[0])
+		v, err2 := strconv.ParseFloat(f[1], 64)
+		if err1 == nil && err2 == nil && hw > 0 && validMS(v) {
+			ms[hw] = v
+		}
+	}
+	return ms
+}
+
+// parseORTAnchor reads run.js's lines "ort NAME B64 C32 7x7 threads 2:
+// median X ms min Y ms" into X by NAME; other lines are skipped.
+func parseORTAnchor(out string) map[string]float64 {
+	ms := map[string]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 9 && f[0] == "ort" && f[7] == "median" {
+			if v, err := strconv.ParseFloat(f[8], 64); err == nil && validMS(v) {
+				ms[f[1]] = v
+			}
+		}
+	}
+	return ms
+}
+
+// validMS reports a time a peer may have printed: positive and finite.
+func validMS(v float64) bool { return v > 0 && v < 1e12 }
