@@ -1,8 +1,9 @@
 package nn
 
-// The tap-sum ("implicit GEMM") route of a plain convolution with stride 1
-// and "same" padding (2·P = D·(K−1) in both directions), the shape of every
-// 3×3 convolution of the seed's nets: no column matrix at all.
+// The tap-sum ("implicit GEMM") route of a plain convolution with stride 1,
+// "same" padding (2·P = D·(K−1) in both directions) and at least
+// tapMinChannels input channels, the shape of every 3×3 convolution of the
+// seed's nets but the first: no column matrix at all.
 //
 // A chunk's images are laid one below another in one zero-padded plane per
 // channel, consecutive images sharing PH rows of padding:
@@ -63,6 +64,9 @@ type tapGeom struct {
 	wp, s, ld, ps int
 }
 
+// taps returns the stacked layout of nb images: row width wp, columns per
+// image s, columns ld, and the plane stride ps, which leaves room for the
+// last tap's reach past ld and avoids strides of a multiple of 4 KiB.
 func (g geom) taps(nb int) tapGeom {
 	wp := g.W + 2*g.PW
 	s := (g.H + g.PH) * wp
@@ -75,7 +79,7 @@ func (g geom) taps(nb int) tapGeom {
 	return tapGeom{wp: wp, s: s, ld: ld, ps: ps}
 }
 
-// off returns where tap t's matrix starts in the planes.
+// tapOff returns where tap t's matrix starts in the planes.
 func (g geom) tapOff(tg tapGeom, t int) int {
 	i, j := t/g.KW, t%g.KW
 	return i*g.DH*tg.wp + j*g.DW
