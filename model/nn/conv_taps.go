@@ -135,7 +135,7 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 // tapsForward is convForward on the tap-sum route.
 func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	g := c.g
-	p, k := g.p(), g.k()
+	p := g.p()
 	per, n := tapChunking(g)
 	c.tapWeights(false)
 	workers := Workers()
@@ -148,13 +148,7 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 		xs := c.pad.get(worker, g.C*tg.ps)
 		stack(g, tg, x, g.C, lo, hi, xs)
 		out := c.ws.get(worker, g.O*tg.ld)
-		for t := range k {
-			var beta T
-			if t > 0 {
-				beta = 1
-			}
-			gemm(false, false, g.O, tg.ld, g.C, 1, c.wtap[t*g.O*g.C:], g.C, xs[g.tapOff(tg, t):], tg.ps, beta, out, tg.ld)
-		}
+		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
 		for b := lo; b < hi; b++ {
 			for o := range g.O {
 				var bv T
@@ -231,13 +225,7 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 			return
 		}
 		dxw := tmp[:g.C*tg.ld]
-		for t := range k {
-			var beta T
-			if t > 0 {
-				beta = 1
-			}
-			gemm(false, false, g.C, tg.ld, g.O, 1, c.flip[t*g.C*g.O:], g.O, gys[g.tapOff(tg, t):], tg.ps, beta, dxw, tg.ld)
-		}
+		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
 		hw := g.H * g.W
 		for b := lo; b < hi; b++ {
 			for ch := range g.C {
@@ -266,7 +254,7 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 // instead of one. It reports false where it does not apply.
 func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool {
 	gy32, ok := any(gy).([]float32)
-	if !ok || sgemmKern == nil {
+	if !ok || !haveSgemmKernels() {
 		return false
 	}
 	xs32, xt32, dw32 := any(xs).([]float32), any(xt).([]float32), any(dw).([]float32)
@@ -282,3 +270,34 @@ func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool 
 	}
 	return sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
 }
+
+// tapSum sets c (m×ld) = Σ_t a_t · (the planes b shifted by tap t), a_t
+// being the m×kk matrix at a[t·m·kk:]: the forward pass (m = O, kk = C,
+// b the input) and the input gradient (m = C, kk = O, b the padded output
+// gradient). float32 keeps each tile of c in registers over all taps
+// (sgemmSumAB); otherwise one GEMM per tap accumulates into c.
+func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
+	k := g.k()
+	var offs [64]int
+	boff := offs[:0]
+	if k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range k {
+		boff = append(boff, g.tapOff(tg, t))
+	}
+	if a32, ok := any(a).([]float32); ok && !tapSumPerTap &&
+		sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, any(b).([]float32), tg.ps, boff, any(c).([]float32), tg.ld) {
+		return
+	}
+	for t, o := range boff {
+		var beta T
+		if t > 0 {
+			beta = 1
+		}
+		gemm(false, false, m, tg.ld, kk, 1, a[t*m*kk:], kk, b[o:], tg.ps, beta, c, tg.ld)
+	}
+}
+
+// tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
+var tapSumPerTap = false

@@ -469,3 +469,81 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 		}
 	}
 }
+
+// sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix
+// at a[t·as:] (row stride lda), B_t the k×n matrix at b[boff[t]:] (row
+// stride ldb), C m×n (row stride ldc). Every A_t is packed once, then each
+// MR×NR tile of C runs through all the products while it is in registers
+// and L1, instead of being stored and reloaded once per product: the
+// tap-sum convolution's forward and input-gradient passes (K = C or O per
+// tap, conv_taps.go). k must be at most the kernel's kc block. It reports
+// false, doing nothing, where there are no assembly kernels or k is larger.
+func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
+	kn := sgemmKern
+	if kn == nil || k > kn.kc || k == 0 || len(boff) == 0 {
+		return false
+	}
+	for t, o := range boff {
+		gemmCheck(false, false, m, n, k, a[t*as:], lda, b[o:], ldb, c, ldc)
+	}
+	if m == 0 || n == 0 {
+		return true
+	}
+	mr, nr := kn.mr, kn.nr
+	mp := (m + mr - 1) / mr * mr // rows of every packed A_t
+	buf := sgemmPool.Get().(*sgemmBuf)
+	pa := aligned(&buf.a, len(boff)*mp*k)
+	pb := aligned(&buf.b, nr*k)
+	tile := buf.tile[:mr*nr]
+	for t := range boff {
+		packA(false, a[t*as:], lda, 0, 0, m, k, mr, pa[t*mp*k:])
+	}
+	direct := ldb%1024 != 0
+	for jr := 0; jr < n; jr += nr {
+		nn := min(nr, n-jr)
+		w, wh := nr, 0
+		if nn <= nr/2 {
+			w, wh = nr/2, 1
+		}
+		for ir := 0; ir < m; ir += mr {
+			mm := min(mr, m-ir)
+			h, hh := mr, 0
+			if mm <= mr/2 {
+				h, hh = mr/2, 1
+			}
+			fn := kn.fn[hh][wh]
+			ci := ir*ldc + jr
+			full := mm == h && nn == w
+			for t, o := range boff {
+				var bp *float32
+				bs := w
+				if direct && nn == w {
+					bp, bs = &b[o+jr], ldb
+				} else {
+					panel := pb[:k*w]
+					packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
+					bp = &panel[0]
+				}
+				ap := pa[t*mp*k+ir*k:]
+				var bet float32
+				if t > 0 {
+					bet = 1
+				}
+				if full {
+					fn(k, &ap[0], bp, bs, &c[ci], ldc, 1, bet)
+				} else {
+					// The tile accumulates in the temporary over all t.
+					fn(k, &ap[0], bp, bs, &tile[0], w, 1, bet)
+				}
+			}
+			if !full {
+				storeTile(tile, w, mm, nn, 1, 0, c[ci:], ldc)
+			}
+		}
+	}
+	sgemmPool.Put(buf)
+	return true
+}
+
+// haveSgemmKernels reports whether the assembly GEMM kernels run here.
+func haveSgemmKernels() bool { return sgemmKern != nil }

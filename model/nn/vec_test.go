@@ -122,10 +122,13 @@ func TestVecKernels(t *testing.T) {
 // the assembly element-wise kernels and with the Go loops.
 func TestWideColumnsMatchNarrow(t *testing.T) {
 	old := vecOK
-	defer func() { vecOK = old }()
+	defer func() { vecOK, tapSumPerTap = old, false }()
 	for _, v := range []bool{old, false} {
 		vecOK = v
-		testWideColumns(t)
+		for _, perTap := range []bool{false, true} {
+			tapSumPerTap = perTap
+			testWideColumns(t)
+		}
 	}
 }
 
