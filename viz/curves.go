@@ -16,10 +16,30 @@ import (
 
 // Series is one plotted line.
 type Series struct {
-	Name  string    // legend label, e.g. "CNN train loss"; empty: left out of the legend
-	Model string    // "cnn" or "dcnn" (or other): picks the fixed colour (see ModelColor)
-	Style string    // "solid" (default), "dashed" (e.g. validation/test) or "dotted"
+	Name  string // legend label and CSV column, e.g. "CNN train loss"; empty: left out of the legend
+	Model string // "cnn" or "dcnn" (or other): picks the fixed colour (see ModelColor)
+	// Style is "solid" (default), "dashed" (e.g. validation/test),
+	// "dotted" or "dashdot".
+	Style string
 	X, Y  []float64 // Y may hold NaN (diverged loss, missing value): those points are skipped, leaving a gap
+	// Color, when set, replaces the model's colour (a run's colour when
+	// several runs are overlaid).
+	Color color.Color
+	// Faint draws the line pale (a run's training curve under its
+	// held-out one in an overlay).
+	Faint bool
+	// Unlisted keeps the series out of the legend (its name still heads
+	// its CSV column): an overlay's legend names the runs and the line
+	// styles instead of every line.
+	Unlisted bool
+}
+
+// seriesColor is the colour s is drawn in.
+func seriesColor(s Series) color.NRGBA {
+	if s.Color != nil {
+		return color.NRGBAModel.Convert(s.Color).(color.NRGBA)
+	}
+	return ModelColor(s.Model)
 }
 
 // CurveSpec describes a figure of curves on one pair of axes.
@@ -50,6 +70,8 @@ var (
 	rawWidth   = vg.Points(1)
 	dashed     = []vg.Length{vg.Points(6), vg.Points(3)}
 	dotted     = []vg.Length{vg.Points(1.5), vg.Points(2)}
+	dashDot    = []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
+	faintAlpha = 0.35
 	rawAlpha   = 0.25
 	gridColor  = color.Gray{0xe0}
 	glyphSize  = vg.Points(2.5)
@@ -57,8 +79,10 @@ var (
 )
 
 // Curves draws spec's series as lines on one pair of axes: one colour per
-// model (ModelColor), the line style from each series' Style, and a legend of
-// the named series in the corner that the data leave most free. NaN and
+// model (ModelColor) unless a series sets its own, the line style from each
+// series' Style, and a legend of the named series in a corner that no line
+// crosses, or beside the data area when every corner is crossed (the legend
+// never covers data). NaN and
 // infinite values leave gaps; on a log axis so do non-positive values.
 // Series longer than 2000 points are decimated, keeping each stretch's minimum
 // and maximum. It returns an error for series whose X and Y lengths differ,
@@ -108,7 +132,10 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		leg          legend
 	)
 	for _, s := range spec.Series {
-		c := ModelColor(s.Model)
+		c := seriesColor(s)
+		if s.Faint {
+			c = withAlpha(c, faintAlpha)
+		}
 		sty := draw.LineStyle{Color: c, Width: lineWidth, Dashes: dashes(s.Style)}
 		y := s.Y
 		if spec.Smooth > 0 {
@@ -123,7 +150,7 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		}
 		l := newPolyline(s.X, y, spec.LogY, sty, g)
 		fronts = append(fronts, l)
-		if s.Name != "" {
+		if s.Name != "" && !s.Unlisted {
 			leg.entries = append(leg.entries, legendEntry{s.Name, l})
 		}
 	}
@@ -150,7 +177,8 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 	}
 	if len(leg.entries) > 0 {
 		leg.style = textStyle(10)
-		leg.corner = freeCorner(p, fronts, len(leg.entries))
+		w, h := leg.size()
+		leg.corner = freeCorner(p, append(raws, fronts...), w, h)
 		p.Add(&leg)
 		return p, &leg, nil
 	}
@@ -167,9 +195,9 @@ func checkSpec(spec CurveSpec) error {
 			return fmt.Errorf("viz: series %d (%q) has %d x values and %d y values", i, s.Name, len(s.X), len(s.Y))
 		}
 		switch s.Style {
-		case "", "solid", "dashed", "dotted":
+		case "", "solid", "dashed", "dotted", "dashdot":
 		default:
-			return fmt.Errorf("viz: series %d (%q) has unknown style %q (want solid, dashed or dotted)", i, s.Name, s.Style)
+			return fmt.Errorf("viz: series %d (%q) has unknown style %q (want solid, dashed, dotted or dashdot)", i, s.Name, s.Style)
 		}
 	}
 	for _, l := range []struct {
@@ -255,6 +283,8 @@ func dashes(style string) []vg.Length {
 		return dashed
 	case "dotted":
 		return dotted
+	case "dashdot":
+		return dashDot
 	}
 	return nil
 }
