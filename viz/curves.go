@@ -96,20 +96,26 @@ func Curves(spec CurveSpec) (*plot.Plot, error) {
 // (Scaled-MNIST), with a marker at every measured scale; the x axis runs from
 // 0.5 to 1.5. series is typically ScaleSeries' result.
 func ScaleAccuracy(title string, series []Series) (*plot.Plot, error) {
+	p, _, err := scaleAccuracy(title, series)
+	return p, err
+}
+
+// scaleAccuracy is ScaleAccuracy, returning the legend too.
+func scaleAccuracy(title string, series []Series) (*plot.Plot, *legend, error) {
 	lo, hi := 0.5, 1.5
-	p, _, err := curves(CurveSpec{
+	p, leg, err := curves(CurveSpec{
 		Title: title, XLabel: "scale", YLabel: "accuracy (%)",
 		Series: series, XMin: &lo, XMax: &hi,
 	}, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ticks plot.ConstantTicks
 	for i := 5; i <= 15; i++ {
 		ticks = append(ticks, plot.Tick{Value: float64(i) / 10, Label: strconv.FormatFloat(float64(i)/10, 'f', 1, 64)})
 	}
 	p.X.Tick.Marker = ticks
-	return p, nil
+	return p, leg, nil
 }
 
 // curves builds Curves' figure and returns its legend (nil without named
@@ -178,7 +184,8 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 	if len(leg.entries) > 0 {
 		leg.style = textStyle(10)
 		w, h := leg.size()
-		leg.corner = freeCorner(p, append(raws, fronts...), w, h)
+		leg.lines = append(raws, fronts...)
+		leg.corner = freeCorner(p, leg.lines, w, h)
 		p.Add(&leg)
 		return p, &leg, nil
 	}

@@ -35,6 +35,7 @@ type legend struct {
 	entries []legendEntry
 	style   text.Style
 	corner  corner
+	lines   []*polyline // the figure's lines, which the legend keeps clear of
 }
 
 // Legend geometry, in points.
@@ -112,13 +113,14 @@ func (l *legend) Plot(c draw.Canvas, _ *plot.Plot) {
 }
 
 // The smallest data area, in points, at which a legend placed in a corner
-// is guaranteed clear of the lines: a figure's data area at the app's
-// smallest window (1024×640) measures about 180×115 pt. At any larger
+// is guaranteed clear of the lines: a figure of the Curves tab in the
+// app's smallest window (1024×640) is about 300×220 px, whose data area
+// measures about 163×96 pt. At any larger
 // size the legend's box covers a smaller share of the data area, inside
 // the share tested here, so a corner found free stays free.
 const (
-	nominalDataW = vg.Length(180)
-	nominalDataH = vg.Length(110)
+	nominalDataW = vg.Length(160)
+	nominalDataH = vg.Length(95)
 )
 
 // freeCorner picks where a legend box of w×h points goes: the first corner,
