@@ -36,7 +36,9 @@ var runPalette = [...]color.NRGBA{
 
 // RunColor is the colour of the i-th run (from 0) of an overlay; after ten
 // runs the colours repeat.
-func RunColor(i int) color.NRGBA { return runPalette[((i%len(runPalette))+len(runPalette))%len(runPalette)] }
+func RunColor(i int) color.NRGBA {
+	return runPalette[((i%len(runPalette))+len(runPalette))%len(runPalette)]
+}
 
 // modelStyles are the line styles of an overlay's models, in the order the
 // models first appear over the runs.
