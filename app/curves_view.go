@@ -25,7 +25,7 @@ type curvesView struct {
 	smooth      *widget.Slider
 	smoothLabel *widget.Label
 	logY        *widget.Check
-	xAxis       *widget.RadioGroup // epoch or elapsed time
+	xAxis       *widget.Select // epoch or elapsed time
 	comparing   *widget.Label      // "Comparing 3 runs", while it does
 	clear       *widget.Button     // stops comparing
 	compare     []compareRun       // the runs ticked in the Runs tab, read from their folders
@@ -51,8 +51,8 @@ type curvesActions struct {
 
 // The x axis choices of the epoch and step figures.
 const (
-	xEpoch = "epoch"
-	xTime  = "elapsed time"
+	xEpoch = "x: epoch"
+	xTime  = "x: time"
 )
 
 // prefCurvesX remembers the x axis.
@@ -73,15 +73,13 @@ func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curv
 	v.smooth.SetValue(prefs.FloatWithFallback(prefSmoothing, 0.6))
 	v.smoothLabel = widget.NewLabel(fmt.Sprintf("%.2f", v.smooth.Value))
 	v.smooth.OnChanged = v.smoothingChanged
-	v.logY = widget.NewCheck("Log-scale loss", nil)
+	v.logY = widget.NewCheck("Log scale", nil)
 	v.logY.SetChecked(prefs.Bool(prefLogY))
 	v.logY.OnChanged = v.logChanged
-	v.xAxis = widget.NewRadioGroup([]string{xEpoch, xTime}, nil)
-	v.xAxis.Horizontal = true
-	v.xAxis.Required = true
-	v.xAxis.SetSelected(prefs.StringWithFallback(prefCurvesX, xEpoch))
-	if v.xAxis.Selected != xTime {
-		v.xAxis.SetSelected(xEpoch)
+	v.xAxis = widget.NewSelect([]string{xEpoch, xTime}, nil)
+	v.xAxis.SetSelected(xEpoch)
+	if prefs.String(prefCurvesX) == "time" {
+		v.xAxis.SetSelected(xTime)
 	}
 	v.xAxis.OnChanged = v.xAxisChanged
 	v.comparing = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -101,10 +99,9 @@ func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curv
 	// The controls wrap onto a second row where the tab is narrow (at a
 	// 1024 px wide window), so that none is cut or scrolled away.
 	smoothing := container.NewHBox(widget.NewLabel("Smoothing"),
-		container.NewGridWrap(fyne.NewSize(160, v.smooth.MinSize().Height), v.smooth), v.smoothLabel)
+		container.NewGridWrap(fyne.NewSize(100, v.smooth.MinSize().Height), v.smooth), v.smoothLabel)
 	grid := container.NewGridWithColumns(2, v.zooms[figLoss], v.zooms[figAccuracy], v.zooms[figStepLoss], v.zooms[figScale])
-	xAxis := container.NewHBox(widget.NewLabel("x:"), v.xAxis)
-	v.root = container.New(&controlsOverLayout{}, smoothing, v.logY, xAxis, v.resetZoom, v.comparing, v.clear,
+	v.root = container.New(&controlsOverLayout{}, smoothing, v.logY, v.xAxis, v.resetZoom, v.comparing, v.clear,
 		container.NewHBox(v.export, v.all), grid)
 	return v
 }
@@ -126,7 +123,11 @@ func (v *curvesView) smoothingChanged(s float64) {
 // xAxisChanged redraws the epoch and step figures against the other x
 // axis, whose units differ: their zoom starts again.
 func (v *curvesView) xAxisChanged(choice string) {
-	v.prefs.SetString(prefCurvesX, choice)
+	pref := "epoch"
+	if choice == xTime {
+		pref = "time"
+	}
+	v.prefs.SetString(prefCurvesX, pref)
 	v.ResetZoom()
 	v.compareVer++
 	v.changed()

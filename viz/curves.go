@@ -54,6 +54,8 @@ type CurveSpec struct {
 	LogY bool
 	// XMin, XMax, YMin and YMax fix the axis limits; nil follows the data.
 	XMin, XMax, YMin, YMax *float64
+	// XWhole labels the x axis at whole numbers only (epochs): no 0.5.
+	XWhole bool
 }
 
 // maxPoints is the most points a drawn line keeps: longer series are
@@ -110,9 +112,16 @@ func scaleAccuracy(title string, series []Series) (*plot.Plot, *legend, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Labels every quarter (0.1 steps crowd a figure of the app's size
+	// into one run of digits), a minor tick at every tenth, where the
+	// scales are measured.
 	var ticks plot.ConstantTicks
+	for i := 2; i <= 6; i++ {
+		v := float64(i) / 4
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
 	for i := 5; i <= 15; i++ {
-		ticks = append(ticks, plot.Tick{Value: float64(i) / 10, Label: strconv.FormatFloat(float64(i)/10, 'f', 1, 64)})
+		ticks = append(ticks, plot.Tick{Value: float64(i) / 10})
 	}
 	p.X.Tick.Marker = ticks
 	return p, leg, nil
@@ -125,6 +134,9 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		return nil, nil, err
 	}
 	p := newPlot(spec.Title, spec.XLabel, spec.YLabel)
+	if spec.XWhole {
+		p.X.Tick.Marker = niceTicks{whole: true}
+	}
 	if spec.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
@@ -324,10 +336,11 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 // niceTicks labels an axis at round steps (1, 2 or 5 times a power of ten)
 // chosen to give about six labels, with a minor tick halfway between labels.
 // gonum's default gives only three or four labels, too few to read a value.
-type niceTicks struct{}
+// With whole, steps are at least 1 (an epoch axis has no half epochs).
+type niceTicks struct{ whole bool }
 
 // Ticks implements plot.Ticker.
-func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return evenTicks(lo, hi)
 	}
@@ -339,6 +352,9 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		if math.Abs(math.Log(m*mag/raw)) < math.Abs(math.Log(step/raw)) {
 			step = m * mag
 		}
+	}
+	if n.whole && step < 1 {
+		step = 1
 	}
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	var ts []plot.Tick
@@ -352,7 +368,7 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 			ts = append(ts, plot.Tick{Value: v, Label: label})
 		}
-		if m := v + step/2; m >= lo && m <= hi {
+		if m := v + step/2; m >= lo && m <= hi && !(n.whole && step < 2) {
 			ts = append(ts, plot.Tick{Value: m})
 		}
 	}

@@ -214,7 +214,7 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 		xlabel, lo, hi := in.xAxis(series)
 		x0, x1, y0, y1 := limits(lo, hi, logY)
 		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: ylabel, Series: append(slices.Clone(series), key...),
-			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1}, false)
+			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
 		return Figure{Plot: p, Series: series, legend: leg}, err
 	case FigStepLoss:
 		series, key, title := in.Steps, []Series(nil), "Training loss per step"
@@ -246,7 +246,7 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 		xlabel, lo, hi := in.xAxis(series)
 		x0, x1, y0, y1 := limits(lo, hi, in.LogY)
 		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: "loss",
-			Series: append(slices.Clone(series), key...), Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1}, false)
+			Series: append(slices.Clone(series), key...), Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
 		return Figure{Plot: p, Series: series, legend: leg}, err
 	case FigScale:
 		title := "Scaled-MNIST: accuracy against scale"
