@@ -26,10 +26,10 @@ type curvesView struct {
 	smoothLabel *widget.Label
 	logY        *widget.Check
 	xAxis       *widget.Select // epoch or elapsed time
-	comparing   *widget.Label      // "Comparing 3 runs", while it does
-	clear       *widget.Button     // stops comparing
-	compare     []compareRun       // the runs ticked in the Runs tab, read from their folders
-	compareVer  int                // counts changes of compare, for the renderer
+	comparing   *widget.Label  // "Comparing 3 runs", while it does
+	clear       *widget.Button // stops comparing
+	compare     []compareRun   // the runs ticked in the Runs tab, read from their folders
+	compareVer  int            // counts changes of compare, for the renderer
 	cache       map[string]compareRun
 	views       map[figureID]*plotView // the curve figures
 	zooms       map[figureID]*zoomView // their zoom wrappers
