@@ -19,23 +19,23 @@ type RunCurves struct {
 	Epochs  int             // the run's length; 0 when unknown
 }
 
-// runPalette is the colour of each overlaid run, in turn: matplotlib's
-// "tab10", as TensorBoard gives runs distinct colours.
+// runPalette is the colour of each overlaid run, in turn: Paul Tol's
+// "vibrant" scheme (told apart with colour-blind vision too), with its
+// blue from his "bright" one. The first two are far from the single-run
+// figures' CNN blue and DCNN orange (ModelColor), and none is one of them,
+// so an overlay never reads as one run's two models.
 var runPalette = [...]color.NRGBA{
-	{0x1f, 0x77, 0xb4, 0xff}, // blue
-	{0xff, 0x7f, 0x0e, 0xff}, // orange
-	{0x2c, 0xa0, 0x2c, 0xff}, // green
-	{0xd6, 0x27, 0x28, 0xff}, // red
-	{0x94, 0x67, 0xbd, 0xff}, // purple
-	{0x8c, 0x56, 0x4b, 0xff}, // brown
-	{0xe3, 0x77, 0xc2, 0xff}, // pink
-	{0x7f, 0x7f, 0x7f, 0xff}, // grey
-	{0xbc, 0xbd, 0x22, 0xff}, // olive
-	{0x17, 0xbe, 0xcf, 0xff}, // cyan
+	{0x00, 0x99, 0x88, 0xff}, // teal
+	{0xee, 0x33, 0x77, 0xff}, // magenta
+	{0x44, 0x77, 0xaa, 0xff}, // blue
+	{0xee, 0x77, 0x33, 0xff}, // orange
+	{0x33, 0xbb, 0xee, 0xff}, // cyan
+	{0xcc, 0x33, 0x11, 0xff}, // red
+	{0x88, 0x88, 0x88, 0xff}, // grey
 }
 
-// RunColor is the colour of the i-th run (from 0) of an overlay; after ten
-// runs the colours repeat.
+// RunColor is the colour of the i-th run (from 0) of an overlay; after
+// seven runs the colours repeat.
 func RunColor(i int) color.NRGBA {
 	return runPalette[((i%len(runPalette))+len(runPalette))%len(runPalette)]
 }

@@ -337,3 +337,24 @@ func legendClear(p *plot.Plot, leg *legend, o RenderOptions) error {
 	}
 	return nil
 }
+
+func TestRunColorsDifferFromModelColors(t *testing.T) {
+	for i := range len(runPalette) {
+		c := RunColor(i)
+		for _, m := range []string{"cnn", "dcnn"} {
+			mc := ModelColor(m)
+			d := math.Abs(float64(c.R)-float64(mc.R)) + math.Abs(float64(c.G)-float64(mc.G)) + math.Abs(float64(c.B)-float64(mc.B))
+			if d < 40 {
+				t.Errorf("run %d's colour %v is close to %s's %v: an overlay would read as one run's models", i, c, m, mc)
+			}
+		}
+		for j := range i {
+			if RunColor(j) == c {
+				t.Errorf("runs %d and %d share colour %v", j, i, c)
+			}
+		}
+	}
+	if RunColor(len(runPalette)) != RunColor(0) || RunColor(-1) != RunColor(len(runPalette)-1) {
+		t.Error("RunColor does not cycle")
+	}
+}
