@@ -49,19 +49,21 @@ type runsView struct {
 	watch   *runsWatcher
 }
 
-// The Runs table's columns.
+// The Runs table's columns: the tick and the name, then what tells runs
+// apart most often, so that those show first in a narrow window (the
+// table scrolls sideways for the rest).
 const (
 	colCompare = iota
 	colName
-	colStarted
 	colData
 	colModels
 	colOptimiser
 	colLR
 	colEpochs
+	colBest
 	colScaleMode
 	colCrops
-	colBest
+	colStarted
 	colState
 )
 
@@ -69,8 +71,8 @@ var runsColumns = []struct {
 	title string
 	width float32
 }{
-	{"", 40}, {"Name", 190}, {"Started", 140}, {"Data", 70}, {"Models", 200}, {"Optimiser", 100}, {"LR", 110},
-	{"Epochs", 80}, {"Scale mode", 100}, {"Crops", 130}, {"Best test accuracy", 240}, {"State", 190},
+	{"", 44}, {"Name", 150}, {"Data", 64}, {"Models", 150}, {"Optimiser", 100}, {"LR", 104},
+	{"Epochs", 76}, {"Best test accuracy", 210}, {"Scale mode", 100}, {"Crops", 130}, {"Started", 140}, {"State", 170},
 }
 
 func newRunsView(u *UI) *runsView {
@@ -90,13 +92,7 @@ func newRunsView(u *UI) *runsView {
 	for i, c := range runsColumns {
 		v.table.SetColumnWidth(i, c.width)
 	}
-	v.table.OnSelected = func(id widget.TableCellID) {
-		if id.Col == colCompare && id.Row >= 0 && id.Row < len(v.runs) {
-			// A click on the check box's cell toggles it too.
-			v.toggle(v.runs[id.Row].Dir)
-		}
-		v.selected(id.Row)
-	}
+	v.table.OnSelected = func(id widget.TableCellID) { v.selected(id.Row) }
 	v.open = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), v.openSelected)
 	v.open.Importance = widget.HighImportance
 	v.compare = widget.NewButtonWithIcon("Compare in Curves", theme.GridIcon(), v.showCompare)
@@ -488,9 +484,6 @@ func (v *runsView) syncButtons() {
 	setEnabled(v.compare, len(v.checked) >= 2)
 	v.compare.SetText(fmt.Sprintf("Compare in Curves (%d)", len(v.checked)))
 }
-
-// toggle checks or unchecks run dir for comparison.
-func (v *runsView) toggle(dir string) { v.setChecked(dir, !v.checked[dir]) }
 
 // setChecked picks run dir for comparison, or drops it.
 func (v *runsView) setChecked(dir string, on bool) {
