@@ -263,3 +263,60 @@ func absDiff(a, b uint8) int {
 	}
 	return int(b - a)
 }
+
+// TestAxesFollowLiveTraining applies the snapshots of a training that
+// improves epoch after epoch, as the bridge hands them over, and checks
+// after each that every curve figure's drawn axes hold all its data: the
+// accuracy axis reaches the newest validation accuracy (it lagged, and a
+// val-acc line ran off the top), the loss axis the lowest loss.
+func TestAxesFollowLiveTraining(t *testing.T) {
+	h := newHarness(t, "/runs")
+	s := sampleSnapshot("/runs/live")
+	for e := 2; e <= 4; e++ {
+		for i := range s.Models {
+			m := &s.Models[i]
+			r := m.Epochs[len(m.Epochs)-1]
+			r.Epoch = e
+			r.TrainAcc, r.ValAcc, r.TestAcc = r.TrainAcc+2, r.ValAcc+3, r.TestAcc+2.5
+			r.TrainLoss, r.ValLoss = r.TrainLoss*0.6, r.ValLoss*0.6
+			m.Epochs = append(m.Epochs, r)
+			m.Step.Epoch = e
+		}
+		h.u.apply(s)
+		h.settle()
+		for _, c := range []struct {
+			id       figureID
+			hi, lo   float64
+			describe string
+		}{
+			{figAccuracy, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.ValAcc) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainAcc) }), "accuracy"},
+			{figLoss, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainLoss) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.ValLoss) }), "loss"},
+		} {
+			f := viewOf(h.u, c.id).frame
+			if !f.ok || f.y1 < c.hi || f.y0 > c.lo || f.x1 < float64(e) {
+				t.Errorf("after epoch %d the %s axes are x %.3g–%.3g, y %.4g–%.4g; the data reach epoch %d and %.4g–%.4g",
+					e, c.describe, f.x0, f.x1, f.y0, f.y1, e, c.lo, c.hi)
+			}
+		}
+	}
+}
+
+func maxOf(s Snapshot, get func(metrics.Epoch) float64) float64 {
+	v := -1e300
+	for _, m := range s.Models {
+		for _, r := range m.Epochs {
+			v = max(v, get(r))
+		}
+	}
+	return v
+}
+
+func minOf(s Snapshot, get func(metrics.Epoch) float64) float64 {
+	v := 1e300
+	for _, m := range s.Models {
+		for _, r := range m.Epochs {
+			v = min(v, get(r))
+		}
+	}
+	return v
+}
