@@ -26,7 +26,7 @@ func TestCompareRunsE2E(t *testing.T) {
 	home := filepath.Join(tmp, "home")
 	runs := filepath.Join(home, "Deformscope", "runs")
 	adam, sgd := filepath.Join(runs, "adam"), filepath.Join(runs, "sgd")
-	common := []string{"--model", "both", "--epochs", "2", "--limit", "600", "--val", "100", "--test-limit", "300",
+	common := []string{"--model", "both", "--epochs", "3", "--limit", "3000", "--val", "300", "--test-limit", "1000",
 		"--scales", "0.6,0.8,1,1.2,1.4"}
 	trainWith(t, adam, append(common, "--opt", "adam", "--lr", "0.001")...)
 	trainWith(t, sgd, append(common, "--opt", "sgd", "--lr", "0.02")...)
