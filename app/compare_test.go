@@ -219,6 +219,20 @@ func TestCompareOverlaysRunsInCurves(t *testing.T) {
 		}
 	}
 
+	// Nothing is cut while comparing, at the smallest window either.
+	for _, sz := range []fyne.Size{{Width: 1024, Height: 640}, {Width: 1366, Height: 768}} {
+		h.w.Resize(sz)
+		for _, tab := range []int{0, 3} {
+			h.u.tabs.SelectIndex(tab)
+			h.settle()
+			for _, c := range clipped(h.w) {
+				t.Errorf("at %v, comparing, %s tab: %s", sz, h.u.tabs.Items[tab].Text, c)
+			}
+		}
+	}
+	h.u.tabs.SelectIndex(0)
+	h.capture("compare")
+
 	// The elapsed-time axis.
 	h.u.curves.xAxis.SetSelected(xTime)
 	if in := h.u.rend.input(); !in.Time {
