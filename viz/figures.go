@@ -238,6 +238,9 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 			series = toTime(series, in.Records)
 		}
 		if !hasPoints(series) {
+			if in.overlay() {
+				return Figure{}, noData(id, "none of the compared runs kept its per-step loss (steps.json), or none has its first epoch's time yet")
+			}
 			if in.Time && hasPoints(in.Steps) {
 				return Figure{}, noData(id, "appears on the time axis once the first epoch has taken its time")
 			}
