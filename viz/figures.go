@@ -155,22 +155,74 @@ type Figure struct {
 }
 
 // Zoom fixes a curve figure's axes when On: the x and y limits in data
-// units.
+// units. With Follow (a zoom that held the newest point of a live run,
+// at x After, when it was set) the limits grow to hold the points that came
+// since, those beyond After: x1 to the newest, and the y range to those
+// between x0 and x1. They never shrink, and the points that were there when
+// the zoom was set keep the zoom's y range.
 type Zoom struct {
 	On             bool
 	X0, X1, Y0, Y1 float64
+	Follow         bool
+	After          float64
+}
+
+// grow widens the zoom z to hold series' new points, as Follow says.
+func (z Zoom) grow(series []Series, logY bool) Zoom {
+	if !z.Follow {
+		return z
+	}
+	fresh := func(x, y float64) bool { return finite(x) && finite(y) && (!logY || y > 0) && x > z.After }
+	for _, s := range series {
+		for i, x := range s.X {
+			if fresh(x, s.Y[i]) {
+				z.X1 = max(z.X1, x)
+			}
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for i, x := range s.X {
+			if y := s.Y[i]; fresh(x, y) && x >= z.X0 && x <= z.X1 {
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+	}
+	if hi < lo || logY && !(z.Y0 > 0 && z.Y1 > 0) {
+		return z
+	}
+	if logY {
+		r := math.Pow(max(z.Y1, hi)/min(z.Y0, lo), rangePad)
+		if lo < z.Y0 {
+			z.Y0 = lo / r
+		}
+		if hi > z.Y1 {
+			z.Y1 = hi * r
+		}
+		return z
+	}
+	pad := (max(z.Y1, hi) - min(z.Y0, lo)) * rangePad
+	if lo < z.Y0 {
+		z.Y0 = lo - pad
+	}
+	if hi > z.Y1 {
+		z.Y1 = hi + pad
+	}
+	return z
 }
 
 // BuildFigure draws figure id from in, with a curve figure's axes fixed by
 // z when z is on (on a log axis, y limits that are not positive are
 // dropped). A figure with nothing to show yet returns ErrNoData.
 func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
-	// limits returns the spec's limits: the zoom's, or the defaults.
-	limits := func(lo, hi *float64, logY bool) (x0, x1, y0, y1 *float64) {
+	// limits returns the spec's limits: the zoom's (grown to hold series
+	// when it follows), or the defaults.
+	limits := func(lo, hi *float64, logY bool, series []Series) (x0, x1, y0, y1 *float64) {
 		if !z.On {
 			return lo, hi, nil, nil
 		}
-		zx0, zx1, zy0, zy1 := z.X0, z.X1, z.Y0, z.Y1
+		g := z.grow(series, logY)
+		zx0, zx1, zy0, zy1 := g.X0, g.X1, g.Y0, g.Y1
 		if logY && !(zy0 > 0 && zy1 > 0) {
 			return &zx0, &zx1, nil, nil
 		}
@@ -212,7 +264,7 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 		}
 		logY := in.LogY && id == FigLoss
 		xlabel, lo, hi := in.xAxis(series)
-		x0, x1, y0, y1 := limits(lo, hi, logY)
+		x0, x1, y0, y1 := limits(lo, hi, logY, series)
 		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: ylabel, Series: append(slices.Clone(series), key...),
 			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
 		return Figure{Plot: p, Series: series, legend: leg}, err
@@ -247,7 +299,7 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 			return Figure{}, noData(id, "appears with the first training steps")
 		}
 		xlabel, lo, hi := in.xAxis(series)
-		x0, x1, y0, y1 := limits(lo, hi, in.LogY)
+		x0, x1, y0, y1 := limits(lo, hi, in.LogY, series)
 		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: "loss",
 			Series: append(slices.Clone(series), key...), Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
 		return Figure{Plot: p, Series: series, legend: leg}, err
