@@ -141,6 +141,7 @@ func (v *curvesView) timeAxis() bool { return v.xAxis.Selected == xTime }
 // figures show the run of the window alone. A run that cannot be read is
 // left out, and the line above the figures says so.
 func (v *curvesView) setCompare(runs []rundir.RunInfo) {
+	before := v.compareDirs()
 	v.compare = v.compare[:0]
 	var failed []string
 	labels := map[string]int{}
@@ -178,9 +179,23 @@ func (v *curvesView) setCompare(runs []rundir.RunInfo) {
 	v.comparing.Hidden = text == ""
 	v.clear.Hidden = len(runs) == 0
 	v.root.Refresh()
-	if len(v.compare) < 2 {
+	if v.compareDirs() != before {
+		// Other curves, on other axes: a zoom of the last ones means
+		// nothing here. (New epochs of the same runs keep it.)
 		v.ResetZoom()
 	}
+}
+
+// compareDirs names the runs the figures overlay ("" for none).
+func (v *curvesView) compareDirs() string {
+	if len(v.compare) < 2 {
+		return ""
+	}
+	var dirs []string
+	for _, c := range v.compare {
+		dirs = append(dirs, c.dir)
+	}
+	return strings.Join(dirs, "\x00")
 }
 
 func (v *curvesView) hasCompare(dir string) bool {
