@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -16,6 +17,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -358,5 +360,42 @@ func BenchmarkRunsPollUnchanged(b *testing.B) {
 		if _, _, err := w.scan(root); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRunsColumnsTellRunsApart(t *testing.T) {
+	mnist := tinyConfig()
+	mnist.Train.StepGamma, mnist.Train.StepSize = 0.5, 3
+	coco := experiment.RunConfig{Data: "coco", Models: []string{"cnn", "dcnn-middle"}, DCNv1: true,
+		COCO: &experiment.COCOData{Size: 64, MaxPerClass: 300},
+		Train: train.Config{Epochs: 5, Optimizer: "sgd", LR: 0.001, Momentum: 0.9}}
+	cocoAll := coco
+	cocoAll.COCO = &experiment.COCOData{Size: 96}
+	tests := []struct {
+		name string
+		ri   rundir.RunInfo
+		col  int
+		want string
+	}{
+		{"MNIST scale mode", rundir.RunInfo{Config: mnist}, colScaleMode, string(mnist.ScaleModeOrBilinear())},
+		{"MNIST has no crops", rundir.RunInfo{Config: mnist}, colCrops, "–"},
+		{"StepLR every 3 epochs", rundir.RunInfo{Config: mnist}, colLR, "0.001 ×0.5/3 ep"},
+		{"COCO crops capped", rundir.RunInfo{Config: coco}, colCrops, "64 px, ≤300 a class"},
+		{"COCO crops all", rundir.RunInfo{Config: cocoAll}, colCrops, "96 px, all a class"},
+		{"COCO has no scale mode", rundir.RunInfo{Config: coco}, colScaleMode, "–"},
+		{"placement and DCNv1", rundir.RunInfo{Config: coco}, colModels, "CNN, DCNN-MIDDLE (DCNv1)"},
+		{"SGD momentum", rundir.RunInfo{Config: coco}, colOptimiser, "sgd m 0.9"},
+		{"constant rate", rundir.RunInfo{Config: coco}, colLR, "0.001"},
+		{"data set", rundir.RunInfo{Config: coco}, colData, "COCO"},
+		{"no accuracy yet", rundir.RunInfo{Config: coco}, colBest, "–"},
+		{"damaged run", rundir.RunInfo{Dir: "/r/x", Err: errors.New("config.json: bad")}, colOptimiser, "–"},
+		{"damaged run's state", rundir.RunInfo{Dir: "/r/x", Err: errors.New("config.json: bad")}, colState, "damaged: config.json: bad"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, _ := runsCellText(tc.ri, tc.col); got != tc.want {
+				t.Errorf("%s column: %q, want %q", runsColumns[tc.col].title, got, tc.want)
+			}
+		})
 	}
 }
