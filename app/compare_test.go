@@ -367,7 +367,7 @@ func TestRunsColumnsTellRunsApart(t *testing.T) {
 	mnist := tinyConfig()
 	mnist.Train.StepGamma, mnist.Train.StepSize = 0.5, 3
 	coco := experiment.RunConfig{Data: "coco", Models: []string{"cnn", "dcnn-middle"}, DCNv1: true,
-		COCO: &experiment.COCOData{Size: 64, MaxPerClass: 300},
+		COCO:  &experiment.COCOData{Size: 64, MaxPerClass: 300},
 		Train: train.Config{Epochs: 5, Optimizer: "sgd", LR: 0.001, Momentum: 0.9}}
 	cocoAll := coco
 	cocoAll.COCO = &experiment.COCOData{Size: 96}
