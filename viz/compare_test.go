@@ -258,7 +258,7 @@ func TestLegendNeverCoversData(t *testing.T) {
 	}
 	// The smallest is a figure of the Curves tab in a 1024×640 window
 	// (about 305×240 px); the largest dcn plot's default.
-	sizes := []RenderOptions{{WidthPx: 300, HeightPx: 220}, {WidthPx: 420, HeightPx: 300}, {WidthPx: 800, HeightPx: 500}}
+	sizes := []RenderOptions{{WidthPx: 300, HeightPx: 240}, {WidthPx: 420, HeightPx: 300}, {WidthPx: 800, HeightPx: 500}}
 	for _, tc := range cases {
 		for _, o := range sizes {
 			t.Run(fmt.Sprintf("%s at %dx%d", tc.name, o.WidthPx, o.HeightPx), func(t *testing.T) {
@@ -275,6 +275,35 @@ func TestLegendNeverCoversData(t *testing.T) {
 			})
 		}
 	}
+	t.Run("a COCO run's four models", func(t *testing.T) {
+		var recs4 []metrics.Epoch
+		for _, r := range recs {
+			if r.Model != "cnn" {
+				continue
+			}
+			for i, m := range []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"} {
+				q := r
+				q.Model = m
+				q.TrainLoss *= metrics.Num(1 - 0.05*float64(i))
+				q.TrainAcc -= metrics.Num(i)
+				recs4 = append(recs4, q)
+			}
+		}
+		for _, id := range []FigureID{FigLoss, FigAccuracy} {
+			fd, err := BuildFigure(id, FigureInput{Records: recs4, Epochs: 14}, Zoom{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(legendOf(t, fd).entries); n != 6 {
+				t.Errorf("%s: %d legend entries, want 6 (four models, train and val)", id, n)
+			}
+			for _, o := range sizes {
+				if err := legendClearRoom(fd.Plot, legendOf(t, fd), o, true); err != nil {
+					t.Errorf("%s at %dx%d: %v", id, o.WidthPx, o.HeightPx, err)
+				}
+			}
+		}
+	})
 	t.Run("overlay figures", func(t *testing.T) {
 		for _, id := range CurveFigures {
 			for _, timeAxis := range []bool{false, true} {
@@ -283,7 +312,7 @@ func TestLegendNeverCoversData(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, o := range sizes {
-					if err := legendClear(fd.Plot, legendOf(t, fd), o); err != nil {
+					if err := legendClearRoom(fd.Plot, legendOf(t, fd), o, true); err != nil {
 						t.Errorf("%s (time %v) at %dx%d: %v", id, timeAxis, o.WidthPx, o.HeightPx, err)
 					}
 				}
@@ -293,8 +322,16 @@ func TestLegendNeverCoversData(t *testing.T) {
 }
 
 // legendClear lays p out as Render does at o and reports a line point
-// inside the legend's box.
+// inside the legend's box, or a legend outside the data area that
+// overlaps it or leaves the figure.
 func legendClear(p *plot.Plot, leg *legend, o RenderOptions) error {
+	return legendClearRoom(p, leg, o, false)
+}
+
+// legendClearRoom is legendClear; with room it also checks that a legend
+// outside the data area leaves it at least 45 % of the figure's width and
+// 20 % of its height (the app's figures, whose legends are compact).
+func legendClearRoom(p *plot.Plot, leg *legend, o RenderOptions, room bool) error {
 	w, h, dpi, err := o.pixels()
 	if err != nil {
 		return err
@@ -305,13 +342,25 @@ func legendClear(p *plot.Plot, leg *legend, o RenderOptions) error {
 	c := draw.Canvas{Rectangle: vg.Rectangle{
 		Min: vg.Point{X: figureMargin, Y: figureMargin},
 		Max: vg.Point{X: wl - figureMargin, Y: hl - figureMargin}}}
+	defer placeLegend(p, &q, c)()
 	da := q.DataCanvas(c)
+	pl := leg.current(&q)
+	box := leg.box(da.Rectangle, pl)
 	if testing.Verbose() {
-		fmt.Printf("data area %v×%v pt at %v\n", da.Size().X, da.Size().Y, o)
+		fmt.Printf("at %dx%d: legend %d (%d columns), data area %.0f×%.0f pt\n", w, h, pl.at, pl.cols, da.Size().X, da.Size().Y)
 	}
-	box := leg.box(da.Rectangle)
-	if box.Max.X > wl {
-		return fmt.Errorf("legend box %v runs off the %v pt wide figure", box, wl)
+	if box.Min.X < 0 || box.Max.X > wl || box.Min.Y < 0 || box.Max.Y > hl {
+		return fmt.Errorf("legend box %v leaves the %v×%v pt figure", box, wl, hl)
+	}
+	switch pl.at {
+	case outside, above:
+		if box.Min.X < da.Max.X && box.Max.X > da.Min.X && box.Min.Y < da.Max.Y && box.Max.Y > da.Min.Y {
+			return fmt.Errorf("legend box %v outside the data area overlaps it (%v)", box, da.Rectangle)
+		}
+		if room && (da.Size().X < wl*0.45 || da.Size().Y < hl*0.2) {
+			return fmt.Errorf("the legend leaves a data area of %v×%v pt in a %v×%v pt figure", da.Size().X, da.Size().Y, wl, hl)
+		}
+		return nil
 	}
 	grow := lineWidth
 	box.Min.X, box.Min.Y, box.Max.X, box.Max.Y = box.Min.X-grow, box.Min.Y-grow, box.Max.X+grow, box.Max.Y+grow
@@ -329,7 +378,7 @@ func legendClear(p *plot.Plot, leg *legend, o RenderOptions) error {
 						continue // clipped away
 					}
 					if pt.X >= box.Min.X && pt.X <= box.Max.X && pt.Y >= box.Min.Y && pt.Y <= box.Max.Y {
-						return fmt.Errorf("legend in corner %d covers the line at (%v, %v), drawn at %v", leg.corner, run[i].X, run[i].Y, pt)
+						return fmt.Errorf("legend in corner %d covers the line at (%v, %v), drawn at %v", pl.at, run[i].X, run[i].Y, pt)
 					}
 				}
 			}

@@ -195,10 +195,11 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 	}
 	if len(leg.entries) > 0 {
 		leg.style = textStyle(10)
-		w, h := leg.size()
+		w, h := leg.size(placement{cols: 1, rows: len(leg.entries)})
 		leg.lines = append(raws, fronts...)
 		leg.corner = freeCorner(p, leg.lines, w, h)
 		p.Add(&leg)
+		registerLegend(p, &leg)
 		return p, &leg, nil
 	}
 	return p, nil, nil

@@ -258,6 +258,16 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 			if in.Time {
 				series = toTime(series, in.Records)
 			}
+			// The legend names each model once, in its colour, and the two
+			// line styles once: half the entries of one per line, so that
+			// it fits a small figure without covering a line.
+			for i := range series {
+				series[i].Unlisted = true
+			}
+			for _, m := range modelsOf(in.Records) {
+				key = append(key, Series{Name: displayName(m), Model: m})
+			}
+			key = append(key, Series{Name: "train", Color: keyColor}, Series{Name: in.heldOut(), Color: keyColor, Style: "dashed"})
 		}
 		if !hasPoints(series) {
 			return Figure{}, noData(id, "appears after the first epoch")
