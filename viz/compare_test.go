@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -405,5 +406,43 @@ func TestRunColorsDifferFromModelColors(t *testing.T) {
 	}
 	if RunColor(len(runPalette)) != RunColor(0) || RunColor(-1) != RunColor(len(runPalette)-1) {
 		t.Error("RunColor does not cycle")
+	}
+}
+
+// TestLegendPlacementPerRender renders one figure at two sizes at once,
+// many times: each render places the legend for its own size, and gets
+// the same picture as when it renders alone.
+func TestLegendPlacementPerRender(t *testing.T) {
+	fd, err := BuildFigure(FigAccuracy, FigureInput{Runs: twoRuns()}, Zoom{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, big := RenderOptions{WidthPx: 300, HeightPx: 240}, RenderOptions{WidthPx: 800, HeightPx: 500}
+	wantSmall, err := Render(fd.Plot, small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBig, err := Render(fd.Plot, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			o, want := small, wantSmall
+			if i%2 == 1 {
+				o, want = big, wantBig
+			}
+			img, err := Render(fd.Plot, o)
+			if err == nil && !bytes.Equal(img.Pix, want.Pix) {
+				err = fmt.Errorf("render %d at %dx%d differs from the render alone", i, o.WidthPx, o.HeightPx)
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
