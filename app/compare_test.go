@@ -399,3 +399,35 @@ func TestRunsColumnsTellRunsApart(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareFollowsTheLiveRun: a compared run that the window is training
+// is drawn from the live snapshot, not from its folder's last epoch.
+func TestCompareFollowsTheLiveRun(t *testing.T) {
+	root, dirs := threeRuns(t)
+	h := newHarness(t, root)
+	v := h.u.runs
+	v.refresh()
+	v.setChecked(dirs[0], true)
+	v.setChecked(dirs[1], true)
+	live := sampleSnapshot(dirs[0]) // one epoch a model, as if training it now
+	h.u.apply(live)
+	in := h.u.rend.input()
+	if len(in.Runs) != 2 {
+		t.Fatalf("%d runs overlaid, want 2", len(in.Runs))
+	}
+	for _, r := range in.Runs {
+		n := len(r.Records)
+		switch r.Label {
+		case "run-0":
+			if n != 2 || len(r.Steps) != 2 {
+				t.Errorf("the live run has %d records and %d step curves, want the snapshot's 2 and 2", n, len(r.Steps))
+			}
+		case "run-1":
+			if n != 4 { // two epochs of two models, from its folder
+				t.Errorf("the other run has %d records, want its folder's 4", n)
+			}
+		default:
+			t.Errorf("unexpected run %q", r.Label)
+		}
+	}
+}
