@@ -71,7 +71,7 @@ var runsColumns = []struct {
 	title string
 	width float32
 }{
-	{"", 44}, {"Name", 150}, {"Data", 64}, {"Models", 150}, {"Optimiser", 100}, {"LR", 104},
+	{"", 44}, {"Name", 150}, {"Data", 64}, {"Models", 150}, {"Optimiser", 96}, {"LR", 124},
 	{"Epochs", 76}, {"Best test accuracy", 210}, {"Scale mode", 100}, {"Crops", 130}, {"Started", 140}, {"State", 170},
 }
 
