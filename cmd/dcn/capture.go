@@ -23,14 +23,11 @@ func (c *captureFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.group, "group", "all", `with --capture: the offset group to show, 0 to G-1, or "all" (points: every group's; heat maps: the mean over the groups)`)
 }
 
-// parseGroup reads --group: a group number or trace.AllGroups.
+// parseGroup reads --group.
 func parseGroup(s string) (int, error) {
-	if s == "all" {
-		return trace.AllGroups, nil
-	}
-	g, err := strconv.Atoi(s)
-	if err != nil || g < 0 {
-		return 0, fmt.Errorf("--group %q: want all or a group number from 0", s)
+	g, err := torchfile.ParseGroup(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%w", err)
 	}
 	return g, nil
 }
@@ -177,16 +174,8 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vma
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s%s, %s\n", f.out, l.Name, groupText(group), show)
+	fmt.Fprintf(stdout, "wrote %s: %s%s, %s\n", f.out, l.Name, torchfile.GroupText(group), show)
 	return nil
-}
-
-// groupText names the offset group shown, for a title.
-func groupText(group int) string {
-	if group == trace.AllGroups {
-		return " (mean over the groups)"
-	}
-	return fmt.Sprintf(" (group %d)", group)
 }
 
 // captureRange reads heatmap --vmax for a capture.
@@ -223,7 +212,7 @@ func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (
 	}
 	layer := l.Name
 	if l.Groups > 1 {
-		layer += groupText(group)
+		layer += torchfile.GroupText(group)
 	}
 	return &viz.OffsetScene{Show: show, Picture: c.Picture, Label: "capture " + base, Model: base, Layer: layer,
 		Field: field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeMax}}, nil

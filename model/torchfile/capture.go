@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deformscope/deformscope/model/regular"
@@ -511,4 +512,26 @@ func (c *Capture) UnitAt(name string, depth int, py, px float64) (uy, ux int, er
 		ux = int(math.Round((px - ox) / (ex - ox)))
 	}
 	return min(max(uy, 0), l.Out[1]-1), min(max(ux, 0), l.Out[2]-1), nil
+}
+
+// ParseGroup reads an offset group as dcn's --group and the Offsets view
+// give it: a group number from 0, or "all" for trace.AllGroups.
+func ParseGroup(s string) (int, error) {
+	if s == "all" {
+		return trace.AllGroups, nil
+	}
+	g, err := strconv.Atoi(s)
+	if err != nil || g < 0 {
+		return 0, fmt.Errorf("group %q: want all or a group number from 0", clip(s))
+	}
+	return g, nil
+}
+
+// GroupText names an offset group for a title: " (group 2)", or " (all
+// groups)" for trace.AllGroups.
+func GroupText(group int) string {
+	if group == trace.AllGroups {
+		return " (all groups)"
+	}
+	return fmt.Sprintf(" (group %d)", group)
 }
