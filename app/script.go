@@ -17,6 +17,8 @@ import (
 // separated by ";" or new lines:
 //
 //	open DIR          open a past run (as the Runs view's Open)
+//	capture FILE      open a capture file in the Offsets view (as its
+//	                  Open capture…)
 //	tab NAME          show a tab: curves, results, offsets or runs
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
 //	                  seed, images (train,validation,test), mnist-dir,
@@ -43,7 +45,7 @@ type ScriptStep struct {
 }
 
 // scriptVerbs are the verbs and how many arguments each takes.
-var scriptVerbs = map[string]int{"open": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
+var scriptVerbs = map[string]int{"open": 1, "capture": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
 	"report": 0, "shot": 1, "dismiss": 0, "close": 0}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
@@ -139,6 +141,8 @@ func (u *UI) scriptStep(st ScriptStep) error {
 	switch st.Verb {
 	case "open":
 		return u.OpenRun(st.Args[0])
+	case "capture":
+		u.offsets.useCapture(st.Args[0])
 	case "tab":
 		for i, t := range u.tabs.Items {
 			if strings.EqualFold(t.Text, st.Args[0]) {

@@ -4,6 +4,8 @@ Run by cmd/dcn's TestCaptureFamilies with Debian's python3-torch and python3-tor
     /usr/bin/python3 model/torchfile/testdata/capture_families.py OUT_DIR
 and, to write the fixture dcnv3_g4.safetensors that tests without PyTorch use:
     /usr/bin/python3 model/torchfile/testdata/capture_families.py --fixture model/torchfile/testdata/dcnv3_g4.safetensors
+and the capture behind docs/offsets-capture-dcnv3.png (an untrained DCNv3-style stack on a COCO photo):
+    /usr/bin/python3 model/torchfile/testdata/capture_families.py --photo ../shared/coco128/images/train2017/000000000034.jpg OUT
 
 mmcv, InternImage and DCNv4 are not installable here, so the modules below are written from their documented
 formulas (../shared/research/dcn-implementations.md), named and built as the real ones are so that the capture finds
@@ -464,9 +466,43 @@ def write_fixture(path):
     deformscope_capture.capture(model, img.permute(0, 2, 3, 1).contiguous(), path, image=img)
 
 
+class Stem(nn.Module):
+    """A DCNv3-style stack on a photo: a convolution stem, then DCNv3 layers with 4 groups (NCHW in, NHWC inside)."""
+
+    def __init__(self, c=16):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 3, 1, 1)
+        self.dcn1 = DCNv3(c, group=4)
+        self.dcn2 = DCNv3(c, group=4)
+
+    def forward(self, x):
+        y = self.stem(x).permute(0, 2, 3, 1)
+        return self.dcn2(torch.relu(self.dcn1(y)))
+
+
+def write_photo(image_path, path, width=160):
+    """The docs' screenshot capture: an untrained DCNv3-style stack (random weights) on a COCO photo."""
+    import torchvision.io
+    pic = torchvision.io.read_image(image_path, torchvision.io.ImageReadMode.RGB)
+    h = round(pic.shape[1] * width / pic.shape[2])
+    pic = F.interpolate(pic[None].float(), size=(h, width), mode="bilinear", align_corners=False)[0]
+    pic = pic.round().clamp(0, 255)
+    mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None] * 255
+    std = torch.tensor([0.229, 0.224, 0.225])[:, None, None] * 255
+    x = ((pic - mean) / std)[None]
+    torch.manual_seed(34)
+    model = Stem().eval()
+    for m in (model.dcn1, model.dcn2):  # offsets of a few pixels, so that the groups' points part
+        nn.init.normal_(m.offset.weight, std=1.5)
+    deformscope_capture.capture(model, x, path, picture=pic.permute(1, 2, 0).to(torch.uint8))
+
+
 def main():
     if sys.argv[1] == "--fixture":
         write_fixture(sys.argv[2])
+        return
+    if sys.argv[1] == "--photo":
+        write_photo(sys.argv[2], sys.argv[3])
         return
     out_dir = sys.argv[1]
     gen = torch.Generator().manual_seed(22)
