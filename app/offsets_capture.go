@@ -18,6 +18,11 @@ import (
 // ConvNets papers' figures do (9³ points for 3×3 kernels).
 const maxCaptureDepth = 3
 
+// maxCapturePoints bounds the points the view draws for one unit: a layer
+// with many offset groups (InternImage's have up to 32, 288 points a
+// layer) is traced less deep, and the caption says how deep.
+const maxCapturePoints = 50_000
+
 // allGroups is the Group choice for every offset group of a capture layer:
 // its points are every group's (G·K a layer), its heat maps the mean.
 const allGroups = "all groups"
@@ -126,10 +131,14 @@ func (w *offsetsWorker) drawCapture(req offsetRequest, res *offsetResult) *offse
 	if l.Groups > 1 {
 		shown += torchfile.GroupText(group)
 	}
+	depth, err := c.Depth(layer, group, maxCaptureDepth, maxCapturePoints)
+	if err != nil {
+		return fail(failNone, err)
+	}
 	in := [2]int{c.H, c.W}
 	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: strings.TrimSuffix(base, filepath.Ext(base)), cap: c}
 	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: c.Picture, Label: "capture " + base, Model: base,
-		Layer: shown, WeightBy: req.weight, Field: field, Tap: -1, Depth: min(at+1, maxCaptureDepth),
+		Layer: shown, WeightBy: req.weight, Field: field, Tap: -1, Depth: depth,
 		// A capture has no clamp bound: the |Δp| scale runs to the layer's
 		// largest offset length.
 		Range: viz.HeatRange{Mode: viz.RangeMax}}

@@ -446,15 +446,8 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 	if depth < 1 || depth > at+1 {
 		return nil, fmt.Errorf("torchfile: depth %d: %s is layer %d of the capture, so the depth is 1 to %d", depth, name, at+1, at+1)
 	}
-	n := 1
-	for _, l := range c.Layers[at-depth+1 : at+1] {
-		n *= l.Taps()
-		if opt.Group == trace.AllGroups {
-			n *= l.Groups
-		}
-		if n > MaxTracePoints {
-			return nil, fmt.Errorf("torchfile: depth %d gives more than %d points; choose a smaller depth", depth, MaxTracePoints)
-		}
+	if n := c.points(at, depth, opt.Group); n > MaxTracePoints {
+		return nil, fmt.Errorf("torchfile: depth %d gives more than %d points; choose a smaller depth or one group", depth, MaxTracePoints)
 	}
 	chain := make([]trace.Geometry, 0, depth)
 	for _, l := range c.Layers[at-depth+1 : at+1] {
@@ -477,6 +470,39 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 		return nil, fmt.Errorf("torchfile: unknown space %q (want map or image)", space)
 	}
 	return res, nil
+}
+
+// points returns how many points a trace from layer at through depth
+// layers gives for group (trace.AllGroups: every group's), or
+// MaxTracePoints+1 once it passes MaxTracePoints.
+func (c *Capture) points(at, depth, group int) int {
+	n := 1
+	for _, l := range c.Layers[at-depth+1 : at+1] {
+		n *= l.Taps()
+		if group == trace.AllGroups {
+			n *= l.Groups
+		}
+		if n > MaxTracePoints {
+			return MaxTracePoints + 1
+		}
+	}
+	return n
+}
+
+// Depth returns the largest depth, at most maxDepth, at which a trace from
+// layer name for group gives at most maxPoints points (at least 1): a view
+// of a layer with many groups (InternImage's have up to 32) traces less
+// deep than one with a single group.
+func (c *Capture) Depth(name string, group, maxDepth, maxPoints int) (int, error) {
+	at, err := c.Layer(name)
+	if err != nil {
+		return 0, err
+	}
+	d := max(1, min(maxDepth, at+1))
+	for d > 1 && c.points(at, d, group) > maxPoints {
+		d--
+	}
+	return d, nil
 }
 
 // UnitAt returns the unit of layer name's output whose centre, traced

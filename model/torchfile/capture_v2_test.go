@@ -190,3 +190,27 @@ func FuzzParseCaptureV2(f *testing.F) {
 		}
 	})
 }
+
+func TestCaptureDepth(t *testing.T) {
+	c, err := ParseCapture(mustRead(t, "dcnv3_g4.safetensors"), "g4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		layer                   string
+		group, maxDepth, points int
+		want                    int
+	}{
+		{"1", trace.AllGroups, 3, 50_000, 2}, // only two layers
+		{"1", trace.AllGroups, 3, 32 * 36, 2},
+		{"1", trace.AllGroups, 3, 32*36 - 1, 1},
+		{"1", 0, 3, 72, 2},
+		{"1", 0, 3, 71, 1},
+		{"0", trace.AllGroups, 3, 1, 1}, // never below 1
+	} {
+		got, err := c.Depth(tc.layer, tc.group, tc.maxDepth, tc.points)
+		if err != nil || got != tc.want {
+			t.Errorf("%+v: depth %d, %v", tc, got, err)
+		}
+	}
+}
