@@ -87,6 +87,7 @@ type offsetsView struct {
 	epoch      *widget.Slider
 	epochLabel *widget.Label
 	mode       *widget.Select
+	group      *widget.Select // a capture layer's offset group (offsets_capture.go)
 	read       *widget.Select
 	weight     *widget.Select
 	clamp      *widget.Check
@@ -104,9 +105,8 @@ type offsetsView struct {
 	root         fyne.CanvasObject // the view's content
 
 	// The view's choices and what it knows of the run.
-	runDir     string         // a run folder the user opened; "" follows the session
-	capture    bool           // runDir is a capture file (deformscope_capture.py)
-	group      *widget.Select // a capture layer's offset group (offsets_capture.go)
+	runDir     string // a run folder the user opened; "" follows the session
+	capture    bool   // runDir is a capture file (deformscope_capture.py)
 	runGen     int
 	sessRun    *rundir.Run // the session's run; nil before one
 	sessDir    string
