@@ -60,7 +60,7 @@ func (w *syncWriter) String() string {
 func TestScriptDrivesTheWindow(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	steps, err := ParseScript("open /nonexistent/run; tab results; set epochs 7; set smoothing 0.25; set log true; " +
-		"set colour red; shot here; dismiss; capture "+groupCapture+"; report")
+		"set colour red; shot here; dismiss; capture " + groupCapture + "; report")
 	if err != nil {
 		t.Fatal(err)
 	}
