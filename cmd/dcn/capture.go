@@ -23,6 +23,14 @@ func (c *captureFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.group, "group", "all", `with --capture: the offset group to show, 0 to G-1, or "all" (points: every group's; heat maps: the mean over the groups)`)
 }
 
+// check refuses --group without --capture: a run's layers have one group.
+func (c *captureFlags) check() error {
+	if c.path == "" && c.group != "all" {
+		return fmt.Errorf("--group %q goes with --capture (our nets' layers have one offset group)", c.group)
+	}
+	return nil
+}
+
 // parseGroup reads --group.
 func parseGroup(s string) (int, error) {
 	g, err := torchfile.ParseGroup(s)

@@ -144,6 +144,9 @@ func TestOffsetsCaptureGroups(t *testing.T) {
 			t.Errorf("%+v: %d points of %s with %d groups (group %s), want %d", c, len(got.Points), got.Family, got.Groups, got.Group, c.want)
 		}
 	}
+	if code, _, errs := dcn(t, "offsets", "--run", "x", "--group", "1"); code != 1 || !strings.Contains(errs, "goes with --capture") {
+		t.Errorf("--group without --capture exited %d: %s", code, errs)
+	}
 	for _, bad := range []string{"4", "-1", "x", ""} {
 		code, _, errs := dcn(t, "offsets", "--capture", groupCapture, "--group", bad, "--json")
 		if code != 1 || !strings.Contains(errs, "group") {

@@ -154,6 +154,9 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := cf.check(); err != nil {
+		return err
+	}
 	if cf.path != "" && *box != "" {
 		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
 	}
@@ -252,6 +255,9 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
 		return err
 	}
 	switch *show {
