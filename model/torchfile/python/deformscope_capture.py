@@ -96,8 +96,8 @@ def convert_xmajor(off, mask, groups, kernel, dilation, offset_scale, remove_cen
     gy, gx = _grid_delta(kh, dilation[0], s), _grid_delta(kw, dilation[1], s)
     out_off = torch.zeros(n, groups, k, 2, h, w, dtype=torch.float64)
     out_mask = torch.zeros(n, groups, k, h, w, dtype=torch.float64)
-    off = off.double().permute(0, 3, 4, 5, 1, 2)  # N, G, P, 2, H, W
-    mask = mask.double().permute(0, 3, 4, 1, 2)  # N, G, P, H, W
+    off = off.detach().cpu().double().permute(0, 3, 4, 5, 1, 2)  # N, G, P, 2, H, W (a GPU model's too)
+    mask = mask.detach().cpu().double().permute(0, 3, 4, 1, 2)  # N, G, P, H, W
     for p, (i, j) in enumerate(taps):
         t = i * kw + j
         out_off[:, :, t, 0] = gy[i] + s * off[:, :, p, 1]
