@@ -568,7 +568,7 @@ func (v *offsetsView) syncControls() {
 	points := v.mode.Selected == modePoints
 	setEnabled(v.read, points)
 	setEnabled(v.weight, points)
-	// A capture has no clamp bound: its scale runs to the layer's largest.
+	// A capture has no clamp bound: its scale runs to the field's 99th percentile.
 	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
 	setEnabled(v.group, v.capture && len(v.group.Options) > 1)
 	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {

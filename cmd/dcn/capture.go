@@ -168,13 +168,6 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vma
 		return err
 	}
 	sc.Tap, sc.Range = tap, rng
-	if rng.Mode == viz.RangeRobust {
-		m, err := viz.OffsetMagnitude(sc.Field, tap)
-		if err != nil {
-			return err
-		}
-		sc.Range.Max = viz.RobustMax(0, m)
-	}
 	img, err := sc.Figure(f.scale)
 	if err != nil {
 		return err
@@ -190,6 +183,7 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vma
 func captureRange(vmax string) (viz.HeatRange, error) {
 	switch vmax {
 	case "robust", "":
+		// No Max: the scene takes the 99th percentile of what it shows.
 		return viz.HeatRange{Mode: viz.RangeRobust}, nil
 	case "max":
 		return viz.HeatRange{Mode: viz.RangeMax}, nil
@@ -205,8 +199,9 @@ func captureRange(vmax string) (viz.HeatRange, error) {
 
 // captureScene is layer at of a capture as an offset scene, as the app's
 // Offsets view draws it: a capture has no epochs and no clamp bound, so
-// the |Δp| scale runs to the layer's largest offset; a layer with several
-// offset groups shows --group's field, or the mean over the groups.
+// the |Δp| scale runs to the 99th percentile of the field shown; a layer
+// with several offset groups shows --group's field, or the mean over the
+// groups.
 func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (*viz.OffsetScene, error) {
 	base := filepath.Base(cf.path)
 	group, err := parseGroup(cf.group)
@@ -223,5 +218,5 @@ func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (
 		layer += torchfile.GroupText(group)
 	}
 	return &viz.OffsetScene{Show: show, Picture: c.Picture, Label: "capture " + base, Model: base, Layer: layer,
-		Field: field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeMax}}, nil
+		Field: field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeRobust}}, nil
 }
