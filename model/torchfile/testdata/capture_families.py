@@ -458,12 +458,17 @@ class MyDeformThing(nn.Module):
 
 
 def write_fixture(path):
-    """dcnv3_g4.safetensors: two DCNv3 layers with 4 groups (the second with remove_center) on an 8×10 image."""
+    """dcnv3_g4.safetensors: two DCNv3 layers with 4 groups (the second with remove_center) on an 8×10 image;
+    dcnv3_tiny.safetensors beside it: one layer with 2 groups on 3×4, for the fuzz target's seeds."""
     gen = torch.Generator().manual_seed(4)
     torch.manual_seed(4)
     model = NHWCStack(DCNv3(8, group=4), DCNv3(8, group=4, remove_center=True, offset_scale=0.5)).eval()
     img = torch.randn(1, 8, 8, 10, generator=gen)
     deformscope_capture.capture(model, img.permute(0, 2, 3, 1).contiguous(), path, image=img)
+    # A tiny one for the fuzz target's seeds: one layer, 2 groups, 3×4.
+    tiny = NHWCStack(DCNv3(2, group=2, remove_center=True)).eval()
+    img = torch.randn(1, 2, 3, 4, generator=gen)
+    deformscope_capture.capture(tiny, img.permute(0, 2, 3, 1).contiguous(), path.replace("g4", "tiny"), image=img)
 
 
 class Stem(nn.Module):
