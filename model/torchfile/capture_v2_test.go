@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -216,5 +217,45 @@ func TestCaptureDepth(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%+v: depth %d, %v", tc, got, err)
 		}
+	}
+}
+
+// TestCaptureMutations feeds the capture reader randomly damaged copies of
+// the version-2 fixtures (seeded, so that a failure repeats): each must be
+// refused with an error naming the file, or read and traced, never panic.
+// Go's fuzzer explores further (FuzzParseCaptureV2); this keeps a fixed
+// sample of it in every test run.
+func TestCaptureMutations(t *testing.T) {
+	for _, name := range []string{"dcnv3_tiny.safetensors", "dcnv3_g4.safetensors"} {
+		good := mustRead(t, name)
+		r := rand.New(rand.NewPCG(22, 26))
+		parsed := 0
+		for i := range 500 {
+			b := append([]byte(nil), good...)
+			// Mostly the header, where the geometry lives.
+			n := int(binary.LittleEndian.Uint64(good[:8])) + 8
+			for range 1 + r.IntN(4) {
+				at := r.IntN(n)
+				if r.IntN(4) == 0 {
+					at = r.IntN(len(b))
+				}
+				b[at] = byte(r.IntN(256))
+			}
+			c, err := ParseCapture(b, "mutant.safetensors")
+			if err != nil {
+				if !strings.Contains(err.Error(), "mutant.safetensors") {
+					t.Fatalf("%s mutant %d: error %q does not name the file", name, i, err)
+				}
+				continue
+			}
+			parsed++
+			for _, l := range c.Layers {
+				for _, g := range []int{trace.AllGroups, 0, l.Groups - 1} {
+					c.Trace(l.Name, l.Out[1]/2, l.Out[2]/2, 1, SpaceImage, trace.Options{Group: g})
+					l.HeatField(g)
+				}
+			}
+		}
+		t.Logf("%s: %d of 500 mutants read", name, parsed)
 	}
 }
