@@ -20,7 +20,7 @@ type captureFlags struct{ path, group string }
 
 func (c *captureFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.path, "capture", "", "a capture file written by deformscope_capture.py (instead of --run)")
-	fs.StringVar(&c.group, "group", "all", `with --capture: the offset group to show, 0 to G-1, or "all" (points: every group's; heat maps: the mean over the groups)`)
+	fs.StringVar(&c.group, "group", "all", `with --capture: the offset group to show, 0 to G-1, or "all" (points: every group's, or group N's at the layer and every group's below; heat maps: group N's or the mean over the groups)`)
 }
 
 // check refuses --group without --capture: a run's layers have one group.

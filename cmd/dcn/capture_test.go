@@ -129,7 +129,7 @@ func TestOffsetsCaptureGroups(t *testing.T) {
 		{"1", "all", 1, 32},
 		{"1", "0", 1, 8},
 		{"1", "all", 2, 32 * 36},
-		{"1", "2", 2, 8 * 9},
+		{"1", "2", 2, 8 * 36}, // one group at layer 1, every group of layer 0 below
 	} {
 		code, out, errs := dcn(t, "offsets", "--capture", groupCapture, "--layer", c.layer, "--group", c.group,
 			"--depth", strconv.Itoa(c.depth), "--json")

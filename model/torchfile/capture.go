@@ -430,8 +430,10 @@ const (
 
 // Trace follows unit (uy, ux) of layer name's output back through depth
 // captured layers (name and the depth−1 layers called before it; 0 takes
-// one) with trace.TraceChain, expanding each into the taps of offset group
-// opt.Group or, for trace.AllGroups, of all its groups. In SpaceMap the points are in the input-map
+// one) with trace.TraceChain: the unit into the taps of its layer's offset
+// group opt.Group or, for trace.AllGroups, of all its groups, and every
+// point below into all the groups' taps. In SpaceMap the points are in the
+// input-map
 // pixels of the deepest layer traced (torchvision's convention: tap (i, j)
 // of output (h, w) lies at h·stride − pad + i·dilation + Δy); in SpaceImage
 // that map is rescaled onto the captured image, pixel centres aligned.
@@ -477,10 +479,10 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 // MaxTracePoints+1 once it passes MaxTracePoints.
 func (c *Capture) points(at, depth, group int) int {
 	n := 1
-	for _, l := range c.Layers[at-depth+1 : at+1] {
+	for i, l := range c.Layers[at-depth+1 : at+1] {
 		n *= l.Taps()
-		if group == trace.AllGroups {
-			n *= l.Groups
+		if group == trace.AllGroups || i < depth-1 {
+			n *= l.Groups // the layers below expand every group
 		}
 		if n > MaxTracePoints {
 			return MaxTracePoints + 1

@@ -57,7 +57,8 @@ func TestCaptureV2(t *testing.T) {
 		want         int
 	}{
 		{"0", trace.AllGroups, 1, 36}, {"0", 2, 1, 9}, {"1", trace.AllGroups, 1, 32}, {"1", 0, 1, 8},
-		{"1", trace.AllGroups, 2, 32 * 36}, {"1", 3, 2, 72},
+		// One group at the unit's layer, every group below it.
+		{"1", trace.AllGroups, 2, 32 * 36}, {"1", 3, 2, 8 * 36},
 	} {
 		r, err := c.Trace(tc.layer, 4, 5, tc.depth, SpaceImage, trace.Options{Group: tc.group})
 		if err != nil {
@@ -209,8 +210,8 @@ func TestCaptureDepth(t *testing.T) {
 		{"1", trace.AllGroups, 3, 50_000, 2}, // only two layers
 		{"1", trace.AllGroups, 3, 32 * 36, 2},
 		{"1", trace.AllGroups, 3, 32*36 - 1, 1},
-		{"1", 0, 3, 72, 2},
-		{"1", 0, 3, 71, 1},
+		{"1", 0, 3, 8 * 36, 2},
+		{"1", 0, 3, 8*36 - 1, 1},
 		{"0", trace.AllGroups, 3, 1, 1}, // never below 1
 	} {
 		got, err := c.Depth(tc.layer, tc.group, tc.maxDepth, tc.points)

@@ -25,9 +25,11 @@ func (g Geometry) groups() int {
 
 // TraceChain follows unit (uy, ux) of the last layer's output back through
 // each layer of chain in turn, from the last to the first, expanding every
-// point into its layer's kh·kw taps (less a removed centre) of the offset
-// group opt.Group, or of every group for AllGroups (G·kh·kw per layer). The layers of a capture need not feed
-// each other directly: where a layer's input map is not the size of the
+// point into its layer's kh·kw taps (less a removed centre): at the last
+// layer those of offset group opt.Group, or of every group for AllGroups
+// (G·kh·kw), and at the layers below those of every group (see
+// Options.Group). The layers of a capture need not feed each other
+// directly: where a layer's input map is not the size of the
 // previous layer's output (a pooling or a strided layer between them), the
 // points are rescaled between the two maps with pixel centres aligned,
 // y' = (y + ½)·Ho/H − ½. The points are in the first layer's input-map
@@ -50,7 +52,7 @@ func TraceChain(chain []Geometry, uy, ux int, opt Options) (*Result, error) {
 			}
 			s.skip = s.kh * s.kw / 2
 		}
-		if opt.Group >= g.groups() || opt.Group < AllGroups {
+		if i == len(chain)-1 && (opt.Group >= g.groups() || opt.Group < AllGroups) {
 			return nil, fmt.Errorf("trace: %s has %d offset groups: group %d is not one of them (0 to %d)", g.Name, g.groups(), opt.Group, g.groups()-1)
 		}
 		if ho, wo := outSize(s); ho != g.Out[0] || wo != g.Out[1] {
@@ -79,7 +81,7 @@ func TraceChain(chain []Geometry, uy, ux int, opt Options) (*Result, error) {
 		s := steps[i]
 		unit = centre(s, unit)
 		lo, hi := opt.Group, opt.Group+1
-		if opt.Group == AllGroups {
+		if opt.Group == AllGroups || i < len(steps)-1 {
 			lo, hi = 0, chain[i].groups()
 		}
 		next := make([]Point, 0, len(pts)*(hi-lo)*s.kh*s.kw)

@@ -33,10 +33,12 @@ type Options struct {
 	// kernel grid (zero offsets, weight 1): the plain CNN's counterpart of
 	// the deformable layers, drawn beside them for comparison.
 	Grid []string
-	// Group is the offset group whose sampling locations a layer with
-	// several groups expands into (0 to G−1), or AllGroups for every
-	// group's: G·K points per layer, composed through the depth. The zero
-	// value takes group 0.
+	// Group is the offset group whose sampling locations the traced unit
+	// expands into at its own layer (0 to G−1), or AllGroups for every
+	// group's: G·K points. The layers below always expand into every
+	// group's taps, since each position sampled holds all the channels of
+	// the map below, which all its groups made. The zero value takes group
+	// 0 (for our own nets, whose blocks have one group).
 	Group int
 }
 

@@ -332,7 +332,8 @@ def reference(infos, at, uy, ux, depth, group):
             nxt = infos[i + 1]
             ry, rx = info["out"][0] / nxt["in"][0], info["out"][1] / nxt["in"][1]
             pts = [((y + 0.5) * ry - 0.5, (x + 0.5) * rx - 0.5, w) for y, x, w in pts]
-        groups = range(info["groups"]) if group == "all" else [int(group)]
+        # One group at the unit's own layer; below, every group made the map sampled.
+        groups = range(info["groups"]) if group == "all" or d > 0 else [int(group)]
         nxt_pts = []
         for y, x, w in pts:
             for g in groups:
