@@ -243,14 +243,6 @@ func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
 	return c, nil
 }
 
-// clip shortens a string from a file for an error message.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + fmt.Sprintf("… (%d bytes)", len(s))
-	}
-	return s
-}
-
 func pair(v []int, what string, lo, hi int) ([2]int, error) {
 	if len(v) != 2 || v[0] < lo || v[1] < lo || v[0] > hi || v[1] > hi {
 		return [2]int{}, fmt.Errorf("%s %v: want two numbers from %d to %d", what, v, lo, hi)
