@@ -23,6 +23,8 @@ import (
 //	open DIR          open a past run (as the Runs view's Open)
 //	compare DIR       tick a run in the Runs view, to overlay in Curves
 //	uncompare DIR     untick it
+//	capture FILE      open a capture file in the Offsets view (as its
+//	                  Open capture…)
 //	tab NAME          show a tab: curves, results, offsets or runs
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
 //	                  seed, images (train,validation,test), mnist-dir,
@@ -49,7 +51,7 @@ type ScriptStep struct {
 }
 
 // scriptVerbs are the verbs and how many arguments each takes.
-var scriptVerbs = map[string]int{"open": 1, "compare": 1, "uncompare": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
+var scriptVerbs = map[string]int{"open": 1, "compare": 1, "uncompare": 1, "capture": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
 	"report": 0, "shot": 1, "dismiss": 0, "close": 0}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
@@ -152,6 +154,8 @@ func (u *UI) scriptStep(st ScriptStep) error {
 			return fmt.Errorf("%s is not a run of the runs folder %s", dir, u.runs.folder.Text)
 		}
 		u.runs.setChecked(dir, st.Verb == "compare")
+	case "capture":
+		u.offsets.useCapture(st.Args[0])
 	case "tab":
 		for i, t := range u.tabs.Items {
 			if strings.EqualFold(t.Text, st.Args[0]) {

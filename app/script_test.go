@@ -60,7 +60,7 @@ func (w *syncWriter) String() string {
 func TestScriptDrivesTheWindow(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	steps, err := ParseScript("open /nonexistent/run; tab results; set epochs 7; set smoothing 0.25; set log true; " +
-		"set colour red; shot here; dismiss; report")
+		"set colour red; shot here; dismiss; capture " + groupCapture + "; report")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +94,9 @@ func TestScriptDrivesTheWindow(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the script's output lacks %q:\n%s", want, got)
 		}
+	}
+	if v := h.u.offsets; !v.capture || v.runDir != groupCapture {
+		t.Error("the capture step did not open the capture in the Offsets view")
 	}
 	if h.u.train.form.epochs.Text != "7" || h.a.Preferences().String("form.mnist.epochs") != "7" {
 		t.Errorf("epochs %q, remembered %q; want 7 typed and remembered", h.u.train.form.epochs.Text,
