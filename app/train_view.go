@@ -196,9 +196,9 @@ type trainForm struct {
 	valCOCO    *formEntry // in val's place for COCO: always disabled
 	// The COCO protocol presets: the defaults that learn, and the seed's.
 	cocoDefault, seedProtocol *widget.Button
-	testLimit  *formEntry
-	runsDir    *formEntry
-	chooseDir  *widget.Button
+	testLimit                 *formEntry
+	runsDir                   *formEntry
+	chooseDir                 *widget.Button
 
 	box     *fyne.Container
 	form    *widget.Form // box's form
