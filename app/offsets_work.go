@@ -274,7 +274,7 @@ type offsetsWorker struct {
 	nets     map[string]*model.Net[float32] // loaded checkpoints, by model and epoch
 	inputs   map[string]*sceneInput
 	fields   map[string]*sampled
-	scales   map[string]float64 // robustScale's results
+	scales   map[string][2]float64 // robustScale's results
 	test     *data.Set
 	classes  []string // the test set's class names
 	testKey  string   // the data the test set was loaded for
@@ -479,7 +479,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.Range = viz.HeatRange{Mode: viz.RangeClamp}
 		if !req.clamp {
 			sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
-			if sc.Range.Max, err = w.robustScale(req, name, last, layer, input); err != nil {
+			if sc.Range.Max, sc.Largest, err = w.robustScale(req, name, last, layer, input); err != nil {
 				return fail(failNone, err)
 			}
 		}
@@ -509,34 +509,37 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
-// layer: the 99th percentile of the offset lengths of every epoch 1..last
-// (viz.RobustMax), cached, so that it stays put while the epoch slider
-// moves.
-func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (float64, error) {
+// layer, the 99th percentile of the offset lengths of every epoch 1..last
+// (viz.RobustMax), and the largest |Δp| over those epochs
+// (viz.LargestOffset, for the floor), cached, so that they stay put while
+// the epoch slider moves.
+func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (top, largest float64, err error) {
 	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
-		return v, nil
+		return v[0], v[1], nil
 	}
 	var mags [][]float64
+	var fields []*trace.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if f := s.fields[layer]; f != nil {
 			m, err := viz.OffsetMagnitude(f, -1)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			mags = append(mags, m)
+			fields = append(fields, f)
 		}
 	}
 	if w.scales == nil || len(w.scales) >= maxCached {
-		w.scales = map[string]float64{}
+		w.scales = map[string][2]float64{}
 	}
-	v := viz.RobustMax(0, mags...)
+	v := [2]float64{viz.RobustMax(0, mags...), viz.LargestOffset(fields...)}
 	w.scales[key] = v
-	return v, nil
+	return v[0], v[1], nil
 }
 
 // useRun makes the request's run the worker's, opening a folder and

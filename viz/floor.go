@@ -5,6 +5,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"github.com/deformscope/deformscope/model/trace"
 )
 
 // OffsetFloor is the largest offset length |Δp| (input-map pixels) under
@@ -31,19 +33,31 @@ func (s *OffsetScene) largestOffset() float64 {
 	if s.Field == nil {
 		return math.NaN()
 	}
-	_, taps, _, err := fieldShape("offset scene", s.Field)
-	if err != nil {
-		return math.NaN()
-	}
+	return LargestOffset(s.Field)
+}
+
+// LargestOffset returns the largest offset length |Δp| of any tap at any
+// unit of the fields together (nil fields are skipped); NaN when none has
+// a finite offset. It is what OffsetScene.Largest takes over epochs.
+func LargestOffset(fields ...*trace.Field) float64 {
 	m := math.Inf(-1)
-	for k := range taps { // the largest of any tap, not of the mean the heat map shows
-		mag, err := OffsetMagnitude(s.Field, k)
-		if err != nil {
-			return math.NaN()
+	for _, f := range fields {
+		if f == nil {
+			continue
 		}
-		for _, v := range mag {
-			if finite(v) {
-				m = max(m, v)
+		_, taps, _, err := fieldShape("offset scene", f)
+		if err != nil {
+			continue
+		}
+		for k := range taps { // the largest of any tap, not of the mean the heat map shows
+			mag, err := OffsetMagnitude(f, k)
+			if err != nil {
+				continue
+			}
+			for _, v := range mag {
+				if finite(v) {
+					m = max(m, v)
+				}
 			}
 		}
 	}
