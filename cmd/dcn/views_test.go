@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,6 +139,70 @@ func TestOffsetsInContext(t *testing.T) {
 	}
 	if code, _, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "70,5,40,40", "--out", out); code == 0 || !strings.Contains(errs, "not inside") {
 		t.Errorf("box beyond the photo exited %d: %s", code, errs)
+	}
+	cocoCommandsWithoutModel(t, dir, photo)
+}
+
+// cocoCommandsWithoutModel runs every offsets command on a COCO run
+// without --model: each takes the run's first deformable model and says
+// so; heatmap and replay take --box and --whole as offsets does; --json
+// prints exactly the issue's object.
+func cocoCommandsWithoutModel(t *testing.T, dir, photo string) {
+	out := func(name string) string { return filepath.Join(dir, name) }
+	for _, args := range [][]string{
+		{"offsets", "--index", "0", "--out", out("a.png")},
+		{"offsets", "--image", photo, "--whole", "--object", "40", "--out", out("b.png")},
+		{"offsets", "--image", photo, "--box", "5,5,40,40", "--out", out("c.png")},
+		{"offsets", "--image", photo, "--box", "5,5,40,40", "--zoom", "photo", "--out", out("c2.png")},
+		{"heatmap", "--index", "0", "--out", out("d.png")},
+		{"heatmap", "--image", photo, "--box", "5,5,40,40", "--out", out("e.png")},
+		{"replay", "--image", photo, "--box", "5,5,40,40", "--out", out("f.gif")},
+		{"replay", "--image", photo, "--whole", "--object", "40", "--what", "heatmap", "--out", out("g.gif")},
+	} {
+		code, stdout, errs := dcn(t, append([]string{args[0], "--run", dir}, args[1:]...)...)
+		if code != 0 || !strings.Contains(stdout, "dcnn-middle (the run's first deformable model") {
+			t.Errorf("%v exited %d: %s%s", args, code, stdout, errs)
+		}
+	}
+	if code, _, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--zoom", "far", "--out", out("z.png")); code == 0 || !strings.Contains(errs, "unit, photo or crop") {
+		t.Errorf("--zoom far exited %d: %s", code, errs)
+	}
+	code, stdout, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--json")
+	if code != 0 {
+		t.Fatalf("offsets --json exited %d: %s", code, errs)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("offsets --json printed %q: %v", stdout, err)
+	}
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"dilation", "epoch", "layer", "layer_offset_px", "learned", "model", "offset_px", "points", "unit"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("offsets --json keys %v, want %v", keys, want)
+	}
+	var v struct {
+		Model    string       `json:"model"`
+		Points   [][2]float64 `json:"points"`
+		OffsetPx struct {
+			Mean, Max float64
+		} `json:"offset_px"`
+		Layer struct{ Mean float64 } `json:"layer_offset_px"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Model != "dcnn-middle" || len(v.Points) != 81 || v.OffsetPx.Max < v.OffsetPx.Mean {
+		t.Errorf("offsets --json: %+v", v)
+	}
+	for _, p := range v.Points {
+		if p[0] < -40 || p[0] > 90 || p[1] < -40 || p[1] > 90 {
+			t.Errorf("point %v is not in the photo's pixels near the box 5,5,40,40", p)
+			break
+		}
 	}
 }
 
