@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/deformscope/deformscope/model/trace"
@@ -99,4 +100,69 @@ func (s *OffsetScene) Frame(framing string, aspect float64) {
 			c.View = CropView(c.Crop)
 		}
 	}
+}
+
+// Measured is what the views say of the shown unit's offsets at its layer
+// (dilation.MeasureUnit fills it): the unit's mean and largest |Δp| in the
+// layer's input-map pixels, how many photo (or image) pixels one of those
+// spans, its effective dilation, and the layer's mean |Δp| over the image.
+type Measured struct {
+	Mean, Max   float64
+	PhotoPerMap float64
+	Dilation    float64
+	LayerMean   float64
+	// Photo says the pixels PhotoPerMap counts are a photo's (else the
+	// image's the net saw).
+	Photo bool
+}
+
+// Text is the measures in one line, e.g. "unit |Δp| mean 0.61 px, largest
+// 1.4 px (3.4, 7.8 photo px) · effective dilation 1.21 · conv4's mean
+// |Δp| 0.58 px".
+func (m Measured) Text(layer string) string {
+	px := "image px"
+	if m.Photo {
+		px = "photo px"
+	}
+	return fmt.Sprintf("unit |Δp| mean %.2g px, largest %.2g px at %s's input (%.2g, %.2g %s) · effective dilation %.3g · %s's mean |Δp| over the image %.2g px",
+		m.Mean, m.Max, layer, m.Mean*m.PhotoPerMap, m.Max*m.PhotoPerMap, px, m.Dilation, layer, m.LayerMean)
+}
+
+// contextKey is the key of a context picture's boxes and crop: only those
+// its view shows.
+func contextKey(c *SceneContext) []KeyItem {
+	b := c.Photo.Bounds()
+	v := c.View
+	if v.Empty() {
+		v = Viewport{X1: float64(b.Dx()), Y1: float64(b.Dy())}
+	}
+	// An outline shows when the rectangle meets the view without holding
+	// all of it (a box around the whole view draws nothing in it).
+	in := func(x0, y0, x1, y1 float64) bool {
+		meets := x0 < v.X1 && x1 > v.X0 && y0 < v.Y1 && y1 > v.Y0
+		around := x0 < v.X0 && y0 < v.Y0 && x1 > v.X1 && y1 > v.Y1
+		return meets && !around
+	}
+	all := ContextKey()
+	var out []KeyItem
+	chosen, other := false, false
+	for i, bx := range c.Boxes {
+		if in(bx.X, bx.Y, bx.X+bx.W, bx.Y+bx.H) {
+			if i == c.Chosen {
+				chosen = true
+			} else {
+				other = true
+			}
+		}
+	}
+	if chosen {
+		out = append(out, all[0])
+	}
+	if other {
+		out = append(out, all[1])
+	}
+	if r := c.Crop; !r.Empty() && in(float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)) {
+		out = append(out, all[2])
+	}
+	return out
 }

@@ -151,3 +151,32 @@ func bannerPixels(img *image.NRGBA) int {
 	}
 	return n
 }
+
+// TestContextKeyListsWhatIsDrawn: the key of a framed view lists a box or
+// the crop only when its outline shows in the view.
+func TestContextKeyListsWhatIsDrawn(t *testing.T) {
+	photo := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	c := &SceneContext{Photo: photo, Chosen: 0, Crop: image.Rect(40, 40, 260, 260),
+		Boxes: []Box{{X: 50, Y: 50, W: 200, H: 200}, {X: 300, Y: 10, W: 50, H: 50}}}
+	for _, tc := range []struct {
+		name string
+		view Viewport
+		want []string
+	}{
+		{"whole photo", Viewport{}, []string{"thick box", "box", "dashed box"}},
+		{"inside the chosen box", Viewport{X0: 100, Y0: 100, X1: 150, Y1: 150}, nil},
+		{"across the chosen box's edge", Viewport{X0: 30, Y0: 100, X1: 80, Y1: 150}, []string{"thick box", "dashed box"}},
+		{"the other box", Viewport{X0: 280, Y0: 0, X1: 400, Y1: 100}, []string{"box"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.View = tc.view
+			var got []string
+			for _, it := range contextKey(c) {
+				got = append(got, it.Mark)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("key marks %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -115,6 +115,9 @@ type OffsetScene struct {
 
 	// Context, when set, draws the points in the photo (ShowPoints only).
 	Context *SceneContext
+	// Measured, when set, is the shown unit measured (ShowPoints), said
+	// in the key and in Summary.
+	Measured *Measured
 }
 
 // capture reports whether the scene is of a capture file (no epochs).
@@ -376,10 +379,17 @@ func (s *OffsetScene) Key() []KeyItem {
 		if s.Points != nil {
 			n = len(s.Points.Points)
 		}
+		var extra []KeyItem
 		if s.Context != nil {
-			return OverlayKey(s.WeightBy, n, ContextKey()...)
+			extra = contextKey(s.Context)
 		}
-		return OverlayKey(s.WeightBy, n)
+		if s.Measured != nil {
+			extra = append(extra, KeyItem{Text: "measured: " + s.Measured.Text(s.Layer)})
+		}
+		if note := s.FlatNote(); note != "" {
+			extra = append(extra, KeyItem{Text: note})
+		}
+		return OverlayKey(s.WeightBy, n, extra...)
 	case ShowOffset:
 		return HeatmapKey("mean offset length |Δp| over the taps", s.rangeKey())
 	case ShowMask:
@@ -454,6 +464,11 @@ func (s *OffsetScene) Summary(units [2]int) string {
 	parts = append(parts, fmt.Sprintf("epoch %d of %d", s.Epoch, s.Epochs), s.Label)
 	if s.Predict != "" {
 		parts = append(parts, "predicts "+s.Predict)
+	}
+	if note := s.FlatNote(); note != "" {
+		parts = append(parts, note)
+	} else if s.Show == ShowPoints && s.Measured != nil {
+		parts = append(parts, s.Measured.Text(s.Layer))
 	}
 	return strings.Join(parts, " · ")
 }

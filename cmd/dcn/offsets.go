@@ -262,7 +262,14 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 		}
 		sc.GridModel = "cnn"
 	}
+	m, err := ins.measure(sc)
+	if err != nil {
+		return nil, err
+	}
+	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 	if ins.photo != nil {
+		sc.Measured.PhotoPerMap *= ins.photo.perInput
+		sc.Measured.Photo = true
 		ins.photo.place(sc, zoom)
 	}
 	return sc, nil
