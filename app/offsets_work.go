@@ -11,6 +11,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
@@ -24,7 +25,7 @@ import (
 // The Offsets view's modes.
 const (
 	modePoints = "Sampling points"
-	modeOffset = "Offset heatmap"
+	modeOffset = "|Δp| heatmap"
 	modeMask   = "Mask heatmap"
 )
 
@@ -107,6 +108,9 @@ type offsetRequest struct {
 	object   int
 	objectPx float64
 	view     viz.Viewport
+	// framing is how the photo is framed: viz.FrameUnit (the unit's
+	// points in both panels, the default), viz.FramePhoto, or "" for view.
+	framing string
 
 	size image.Point // the drawing panel in device pixels
 }
@@ -495,10 +499,19 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.GridModel = plainModel
 	}
 	sc.photo = input.photo
+	if m, err := dilation.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
+		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+		if input.photo != nil {
+			sc.Measured.PhotoPerMap *= input.photo.perInput()
+			sc.Measured.Photo = true
+		}
+	}
 	if input.photo != nil && req.mode == modePoints {
 		// The points over the photo where the object really is; both
-		// panels share the view, each half the view's width.
+		// panels share the view, each half the view's width, framed on
+		// the unit unless the user zoomed or asked for the whole photo.
 		placeInContext(sc, input.photo, req.view, req.size.X)
+		sc.Frame(req.framing, panelAspect(req.size))
 	}
 	res.scale = displayScale(req.mode, req.size, in[1], in[0])
 	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
