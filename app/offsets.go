@@ -1115,6 +1115,12 @@ func replayOptions(sc *offsetScene) replay.Options {
 	if sc.mode != modePoints {
 		o.Show = viz.ShowOffset
 	}
+	if p := sc.photo; p != nil && sc.Context != nil && sc.mode == modePoints {
+		// In context, at the framing on screen: the photo, its boxes, the
+		// crop and the view the user sees, every frame.
+		o.InContext = &replay.InContext{Context: *sc.Context, ToPhoto: p.toPhoto}
+		o.TrainingLimits = p.scaled != nil
+	}
 	return o
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
+	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // tinyCOCORun trains a COCO run folder on coco128 in seconds: 16×16 crops
@@ -112,6 +114,22 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	assertFramed(t, "the crop", r)
 	if !v.fitPoints.Disabled() || v.fitView.Disabled() {
 		t.Errorf("framed on the unit: Fit points enabled %v, Whole photo enabled %v", !v.fitPoints.Disabled(), !v.fitView.Disabled())
+	}
+	// Export GIF replays this very view: its last frame's panels are the
+	// screen's, pixel for pixel (photo, boxes, crop, framing, points).
+	scenes, err := replay.Scenes(context.Background(), sc.run, replayOptions(sc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastFrame, err := scenes[len(scenes)-1].Panels(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lastFrame) != 2 || !bytes.Equal(lastFrame[0].Pix, r.cnn.Pix) || !bytes.Equal(lastFrame[1].Pix, r.main.Pix) {
+		t.Error("the GIF's last frame differs from the screen's picture")
+	}
+	if scenes[0].Context == nil || scenes[0].Context.View != sc.Context.View {
+		t.Errorf("the GIF's first frame is not at the screen's framing: %+v", scenes[0].Context)
 	}
 	// The points are the crop's, cut as training cut it, mapped back to the
 	// photo: inspect.TraceCrop's, on the same checkpoint.

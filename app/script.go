@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ import (
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
 //	                  seed, images (train,validation,test), mnist-dir,
 //	                  dataset (mnist or coco), smoothing, log (true or
-//	                  false)
+//	                  false), layer (the Offsets view's)
 //	start             press Start
 //	wait              wait until the session under way has ended
 //	settle            wait until every figure shows its current data
@@ -203,6 +204,11 @@ func (u *UI) scriptSet(key, value string) error {
 			return fmt.Errorf("log: want true or false, got %q", value)
 		}
 		u.curves.logY.SetChecked(on)
+	case "layer": // the Offsets view's deformable layer
+		if !slices.Contains(u.offsets.layer.Options, value) {
+			return fmt.Errorf("layer: want one of %v, got %q", u.offsets.layer.Options, value)
+		}
+		u.offsets.layer.SetSelected(value)
 	default:
 		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log)", key)
 	}
