@@ -96,6 +96,7 @@ type offsetsView struct {
 	dilation   *widget.Button
 	help       *widget.Button
 	caption    *widget.Label
+	measured   *widget.Label // the unit measured, or that the offsets are ≈ 0
 	hint       *widget.Label
 	msg        *widget.Label
 	// progressText is the last progress message shown.
@@ -195,6 +196,8 @@ func newOffsetsView(u *UI) *offsetsView {
 	})
 	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.caption.Truncation = fyne.TextTruncateEllipsis
+	v.measured = widget.NewLabel("")
+	v.measured.Truncation = fyne.TextTruncateEllipsis
 	v.hint = widget.NewLabel(hintPoints)
 	v.hint.Importance = widget.LowImportance
 	v.hint.Truncation = fyne.TextTruncateEllipsis
@@ -249,6 +252,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		v.hint,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
+		v.measured,
 	)
 	v.root = container.NewBorder(rows, nil, nil, nil, container.NewStack(v.panels, container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
 	root := v.root.(*fyne.Container)
@@ -487,6 +491,7 @@ func (v *offsetsView) show(r *offsetResult) {
 		v.cnn.set(nil)
 		v.dcnn.set(nil)
 		v.caption.SetText("")
+		v.measured.SetText("")
 		if r.err != nil {
 			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
 		} else {
@@ -505,6 +510,12 @@ func (v *offsetsView) show(r *offsetResult) {
 	v.cnn.set(r.cnn)
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
+	v.measured.SetText(r.scene.MeasureLine())
+	v.measured.Importance = widget.MediumImportance
+	if r.scene.FlatNote() != "" {
+		v.measured.Importance = widget.DangerImportance
+	}
+	v.measured.Refresh()
 	v.syncHint()
 	setEnabled(v.export, true)
 	setEnabled(v.gif, r.scene.run != nil)

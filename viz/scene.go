@@ -465,12 +465,19 @@ func (s *OffsetScene) Summary(units [2]int) string {
 	if s.Predict != "" {
 		parts = append(parts, "predicts "+s.Predict)
 	}
-	if note := s.FlatNote(); note != "" {
-		parts = append(parts, note)
-	} else if s.Show == ShowPoints && s.Measured != nil {
-		parts = append(parts, s.Measured.Text(s.Layer))
-	}
 	return strings.Join(parts, " · ")
+}
+
+// MeasureLine is the line a view shows under Summary: that the offsets are
+// ≈ 0 (FlatNote), else the unit's measures (ShowPoints), else "".
+func (s *OffsetScene) MeasureLine() string {
+	if note := s.FlatNote(); note != "" {
+		return note
+	}
+	if s.Show == ShowPoints && s.Measured != nil {
+		return s.Measured.Text(s.Layer)
+	}
+	return ""
 }
 
 // CropView is the viewport that zooms on a crop: the crop with a quarter
