@@ -68,6 +68,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	epoch := fs.Int("epoch", 0, "epoch whose checkpoints to use (default: each model's last)")
 	limit := fs.Int("limit", dilation.DefaultLimit, "test images per Scaled-MNIST scale, or COCO test crops")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	table := fs.Bool("table", false, "print the paper's table 2: a row per layer, small / medium / large objects / background (MNIST: digit / background), mean ± std")
 	out := fs.String("out", "", "also write the chart of dilation against scale or object size (PNG, SVG or PDF)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -104,6 +105,11 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
+	}
+	if *table {
+		fmt.Fprintf(stdout, "effective dilation, %d images%s\n", rep.Images, map[bool]string{true: " per scale", false: ""}[rep.Data == "mnist"])
+		_, err := io.WriteString(stdout, dilation.TableOf(rep).Text())
+		return err
 	}
 	fmt.Fprintf(stdout, "effective dilation (mean distance between adjacent taps' sampling locations, px of the layer's input), %d images%s\n",
 		rep.Images, map[bool]string{true: " per scale", false: ""}[rep.Data == "mnist"])

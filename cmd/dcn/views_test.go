@@ -167,6 +167,11 @@ func cocoCommandsWithoutModel(t *testing.T, dir, photo string) {
 	if code, _, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--zoom", "far", "--out", out("z.png")); code == 0 || !strings.Contains(errs, "unit, photo or crop") {
 		t.Errorf("--zoom far exited %d: %s", code, errs)
 	}
+	if code, stdout, errs := dcn(t, "dilation", "--run", dir, "--table", "--limit", "4"); code != 0 ||
+		!strings.Contains(stdout, "small objects") || !strings.Contains(stdout, "background") || !strings.Contains(stdout, "dcnn-middle") ||
+		!strings.Contains(stdout, " ± ") {
+		t.Errorf("dilation --table exited %d: %s%s", code, stdout, errs)
+	}
 	code, stdout, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--json")
 	if code != 0 {
 		t.Fatalf("offsets --json exited %d: %s", code, errs)
