@@ -247,7 +247,7 @@ func brightCentre(img *image.Gray) (y, x float64) {
 func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn figure", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	runDir := fs.String("run", "", "run folder of an MNIST run with a cnn and a dcnn (required)")
+	runDir := fs.String("run", "", "run folder with a cnn and a deformable model (required): MNIST scales a test digit; COCO takes the smallest and the largest object of the run's photos and the background around the small one")
 	index := fs.Int("index", 0, "test digit to scale")
 	layer := fs.String("layer", "", "deformable layer (default: the last)")
 	epoch := fs.Int("epoch", 0, "epoch (default: the last)")
@@ -268,6 +268,9 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	run, err := rundir.Open(*runDir)
 	if err != nil {
 		return err
+	}
+	if run.Config.Data == "coco" {
+		return cocoFigure(ctx, run, *layer, *epoch, *out, stdout)
 	}
 	if run.Config.Data != "mnist" || !slices.Contains(run.Config.Models, "dcnn") {
 		return fmt.Errorf("the three-panel figure scales an MNIST digit; %s is not an MNIST run with a dcnn", *runDir)

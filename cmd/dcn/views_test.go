@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"image"
 	"image/gif"
 	"image/png"
 	"os"
@@ -167,6 +168,13 @@ func cocoCommandsWithoutModel(t *testing.T, dir, photo string) {
 	if code, _, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--zoom", "far", "--out", out("z.png")); code == 0 || !strings.Contains(errs, "unit, photo or crop") {
 		t.Errorf("--zoom far exited %d: %s", code, errs)
 	}
+	// The paper's three panels from the run's photos.
+	if code, stdout, errs := dcn(t, "figure", "--run", dir, "--out", out("fig.png")); code != 0 ||
+		!strings.Contains(stdout, "small object") || !strings.Contains(stdout, "background") {
+		t.Errorf("figure on a COCO run exited %d: %s%s", code, stdout, errs)
+	} else if img := decodePNG(t, out("fig.png")); img.Bounds().Dx() < 3*420 {
+		t.Errorf("figure is %v: want three panels", img.Bounds())
+	}
 	if code, stdout, errs := dcn(t, "dilation", "--run", dir, "--table", "--limit", "4"); code != 0 ||
 		!strings.Contains(stdout, "small objects") || !strings.Contains(stdout, "background") || !strings.Contains(stdout, "dcnn-middle") ||
 		!strings.Contains(stdout, " ± ") {
@@ -232,4 +240,18 @@ func TestFigure(t *testing.T) {
 	if code, _, errs := dcn(t, "figure", "--run", dir, "--small", "0", "--out", out); code == 0 || !strings.Contains(errs, "scale 0") {
 		t.Errorf("--small 3 exited %d: %s", code, errs)
 	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
