@@ -180,3 +180,24 @@ func TestContextKeyListsWhatIsDrawn(t *testing.T) {
 		})
 	}
 }
+
+// TestPointsNeverUnderTheRing: on the whole photo a unit's points may all
+// lie within its ring's radius; they are drawn over it, never hidden.
+func TestPointsNeverUnderTheRing(t *testing.T) {
+	photo := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	var pts []trace.Point
+	for i := range 9 {
+		pts = append(pts, trace.Point{Y: 200 + float64(i/3)*5, X: 300 + float64(i%3)*5, Weight: 1}) // all within the ring's 10 px
+	}
+	img, err := Context(ContextSpec{Photo: photo, Chosen: -1, Unit: trace.Point{Y: 205, X: 305}, Points: pts, Width: 640})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		c := img.NRGBAAt(int(p.X+0.5), int(p.Y+0.5))
+		// Red, perhaps lightened by a neighbour's white rim; the ring is green.
+		if !(int(c.R) > int(c.G)+60 && int(c.R) > int(c.B)+60) {
+			t.Errorf("point %+v is drawn %v, not in the points' red: hidden under the ring", p, c)
+		}
+	}
+}
