@@ -201,3 +201,21 @@ func TestPointsNeverUnderTheRing(t *testing.T) {
 		}
 	}
 }
+
+// TestPanelsKeepOneScale is issue 24's MNIST unit: when some points lie
+// beyond the frame, the deformable panel gets a note under it; both panels
+// stay one size, so that a view fitting each into the same box keeps one
+// scale.
+func TestPanelsKeepOneScale(t *testing.T) {
+	pic := image.NewGray(image.Rect(0, 0, 28, 28))
+	grid := &trace.Result{Unit: trace.Point{Y: 14, X: 14}, Points: []trace.Point{{Y: 13, X: 13}, {Y: 15, X: 15}}}
+	pts := &trace.Result{Unit: trace.Point{Y: 14, X: 14}, Points: []trace.Point{{Y: 13, X: 13}, {Y: 15, X: -400}}}
+	s := &OffsetScene{Show: ShowPoints, Picture: pic, Model: "dcnn", Layer: "conv5", Epoch: 1, Epochs: 1, Points: pts, Grid: grid}
+	panels, err := s.Panels(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(panels) != 2 || panels[0].Bounds() != panels[1].Bounds() {
+		t.Fatalf("panels %v and %v: want one size", panels[0].Bounds(), panels[1].Bounds())
+	}
+}
