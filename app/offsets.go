@@ -198,6 +198,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.caption.Truncation = fyne.TextTruncateEllipsis
 	v.measured = widget.NewLabel("")
 	v.measured.Truncation = fyne.TextTruncateEllipsis
+	v.measured.Hide()
 	v.hint = widget.NewLabel(hintPoints)
 	v.hint.Importance = widget.LowImportance
 	v.hint.Truncation = fyne.TextTruncateEllipsis
@@ -492,6 +493,7 @@ func (v *offsetsView) show(r *offsetResult) {
 		v.dcnn.set(nil)
 		v.caption.SetText("")
 		v.measured.SetText("")
+		v.measured.Hide()
 		if r.err != nil {
 			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
 		} else {
@@ -511,6 +513,10 @@ func (v *offsetsView) show(r *offsetResult) {
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
 	v.measured.SetText(r.scene.MeasureLine())
+	v.measured.Show()
+	if v.measured.Text == "" {
+		v.measured.Hide()
+	}
 	v.measured.Importance = widget.MediumImportance
 	if r.scene.FlatNote() != "" {
 		v.measured.Importance = widget.DangerImportance
@@ -993,7 +999,7 @@ func newOffsetPanel(v *offsetsView) *offsetPanel {
 	p := &offsetPanel{v: v, img: canvas.NewImageFromImage(nil)}
 	p.img.FillMode = canvas.ImageFillContain
 	p.img.ScaleMode = canvas.ImageScaleSmooth
-	p.img.SetMinSize(fyne.NewSize(240, 260))
+	p.img.SetMinSize(fyne.NewSize(240, 230))
 	p.ExtendBaseWidget(p)
 	return p
 }

@@ -17,8 +17,8 @@ type flowLayout struct {
 }
 
 // flowGuess is the width a flow is assumed to have before its first
-// layout: the tabs' width in a 1024 px window beside the Train panel.
-const flowGuess = 600
+// layout: the tabs' width in a 1366 px window beside the Train panel.
+const flowGuess = 800
 
 // place returns each object's position at width w and the total height.
 func (l *flowLayout) place(objects []fyne.CanvasObject, w float32) ([]fyne.Position, float32) {
@@ -51,7 +51,7 @@ func (l *flowLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	}
 	width := l.width
 	if width <= 0 {
-		width = flowGuess // not laid out yet: the tab's width in a 1024 px window
+		width = flowGuess // not laid out yet: the tab's width in a 1366 px window
 	}
 	_, h := l.place(objects, max(width, w))
 	return fyne.NewSize(w, h)
