@@ -201,8 +201,8 @@ func (s *OffsetScene) offsetRange(mag []float64) (float64, string, error) {
 
 // rangeKey says in the key how the |Δp| scale was chosen.
 func (s *OffsetScene) rangeKey() string {
-	if note := s.FlatNote(); note != "" && s.Range.Mode != RangeFixed {
-		return fmt.Sprintf("|Δp|: fixed 0-%g px (%s)", OffsetFloor, note)
+	if l, flat := s.Flat(); flat && s.Range.Mode != RangeFixed {
+		return fmt.Sprintf("|Δp| fixed 0-%g px: offsets ≈ 0 (largest %.2g)", OffsetFloor, l)
 	}
 	switch s.Range.Mode {
 	case RangeRobust:
