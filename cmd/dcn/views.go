@@ -315,8 +315,8 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	var top, bottom []*image.NRGBA
-	npts := 0
+	var scenes []*viz.OffsetScene
+	var kinds []string
 	for _, p := range panels {
 		fields, _, err := inspect.Sampling(ctx, net, p.in)
 		if err != nil {
@@ -332,47 +332,21 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		r, err := trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{})
-		if err != nil {
+		sc := &viz.OffsetScene{Show: viz.ShowPoints, Picture: p.in.Picture, Model: "dcnn", Layer: name, Epoch: ep, Epochs: ep,
+			WeightBy: "size", Field: fields[name], GridModel: "cnn"}
+		if sc.Points, err = trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{}); err != nil {
 			return err
 		}
-		npts = len(r.Points)
-		img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: r.Unit, Points: r.Points, WeightBy: "size",
-			Caption: fmt.Sprintf("DCNN %s · %s · unit (%d, %d)", name, p.title, uy, ux)})
-		if err != nil {
-			return err
-		}
-		top = append(top, img)
 		if cnn != nil {
-			g, err := trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid})
-			if err != nil {
+			if sc.Grid, err = trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid}); err != nil {
 				return err
 			}
-			img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: g.Unit, Points: g.Points,
-				Caption: fmt.Sprintf("CNN %s · %s · regular grid", name, p.title)})
-			if err != nil {
-				return err
-			}
-			bottom = append(bottom, img)
 		}
+		scenes = append(scenes, sc)
+		kinds = append(kinds, p.title)
 	}
-	rowA, err := viz.SideBySide(fmt.Sprintf("Deformable (%s, epoch %d): test digit %d (label %d)", *runDir, ep, *index, label), top...)
+	fig, err := viz.PaperFigure(fmt.Sprintf("%s, epoch %d: test digit %d (label %d)", *runDir, ep, *index, label), kinds, scenes)
 	if err != nil {
-		return err
-	}
-	rows := []*image.NRGBA{rowA}
-	if len(bottom) > 0 {
-		rowB, err := viz.SideBySide("Plain CNN: the same units' regular grid", bottom...)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, rowB)
-	}
-	fig, err := viz.Column(8, rows...)
-	if err != nil {
-		return err
-	}
-	if fig, err = viz.WithKey(fig, viz.OverlayKey("size", npts)); err != nil {
 		return err
 	}
 	if err := viz.SavePNG(*out, fig); err != nil {
