@@ -248,8 +248,10 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	)
 	rows := container.NewVBox(
 		controls,
-		v.runLabel,
-		container.NewBorder(nil, nil, bold("Epoch"), v.epochLabel, v.epoch),
+		// The run beside the epoch slider: one row less for the pictures
+		// in a small window.
+		container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(230, v.runLabel.MinSize().Height), v.runLabel),
+			nil, container.NewBorder(nil, nil, bold("Epoch"), v.epochLabel, v.epoch)),
 		v.hint,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
