@@ -88,6 +88,7 @@ type offsetsView struct {
 	epoch      *widget.Slider
 	epochLabel *widget.Label
 	mode       *widget.Select
+	group      *widget.Select // a capture layer's offset group (offsets_capture.go)
 	read       *widget.Select
 	weight     *widget.Select
 	clamp      *widget.Check
@@ -181,6 +182,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.epoch.OnChanged = v.epochChanged
 	v.epochLabel = widget.NewLabel("")
 	v.mode = widget.NewSelect([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
+	v.group = v.newGroupSelect()
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
 	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
@@ -244,6 +246,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight),
 		container.NewHBox(v.clamp, v.help),
 		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(170, v.mode.MinSize().Height), v.mode)),
+		container.NewHBox(bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)),
 		container.NewHBox(v.gif, v.export),
 	)
 	rows := container.NewVBox(
@@ -285,7 +288,7 @@ func (v *offsetsView) send() {
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
 		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture,
-		clamp: v.clamp.Checked}
+		clamp: v.clamp.Checked, group: v.groupChoice()}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -475,6 +478,7 @@ func (v *offsetsView) show(r *offsetResult) {
 			v.testN = r.testN
 		}
 		v.showPhotoInfo(r)
+		v.showGroups(r)
 		v.syncControls()
 		if r.models != nil && !r.req.capture {
 			ds := "mnist"
@@ -602,8 +606,9 @@ func (v *offsetsView) syncControls() {
 	points := v.mode.Selected == modePoints
 	setEnabled(v.read, points)
 	setEnabled(v.weight, points)
-	// A capture has no clamp bound: its scale runs to the layer's largest.
+	// A capture has no clamp bound: its scale runs to the field's 99th percentile.
 	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
+	setEnabled(v.group, v.capture && len(v.group.Options) > 1)
 	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
 		v.cnn.Hidden = !showCNN
 		v.panels.Refresh() // lays the panels out again
