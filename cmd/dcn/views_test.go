@@ -255,3 +255,51 @@ func decodePNG(t *testing.T, path string) image.Image {
 	}
 	return img
 }
+
+// TestFlatRunSaysNothingLearned: a COCO run whose offsets stay at zero (the
+// seed's SGD at a tiny rate, one epoch) reports "learned": false, and its
+// pictures are drawn.
+func TestFlatRunSaysNothingLearned(t *testing.T) {
+	ann, images := cocoFixture(t)
+	dir := filepath.Join(t.TempDir(), "flat")
+	if code, _, errs := dcn(t, "train", "--data", "coco", "--coco-ann", ann, "--coco-images", images, "--model", "both",
+		"--epochs", "1", "--batch", "4", "--crop-size", "32", "--top", "2", "--opt", "sgd", "--lr", "1e-9", "--out", dir); code != 0 {
+		t.Fatalf("train exited %d\n%s", code, errs)
+	}
+	photo := filepath.Join(images, "000.jpg")
+	code, stdout, errs := dcn(t, "offsets", "--run", dir, "--image", photo, "--box", "5,5,40,40", "--json")
+	if code != 0 {
+		t.Fatalf("offsets --json exited %d: %s", code, errs)
+	}
+	var v struct {
+		Learned  bool                  `json:"learned"`
+		OffsetPx struct{ Max float64 } `json:"offset_px"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Learned || v.OffsetPx.Max >= 0.05 {
+		t.Errorf("a run that learned nothing: %s", stdout)
+	}
+	for _, cmd := range []string{"offsets", "heatmap"} {
+		out := filepath.Join(dir, cmd+".png")
+		if code, _, errs := dcn(t, cmd, "--run", dir, "--image", photo, "--box", "5,5,40,40", "--out", out); code != 0 {
+			t.Errorf("%s exited %d: %s", cmd, code, errs)
+			continue
+		}
+		// The words "offsets ≈ 0 …" are written over the picture in the
+		// banner's dark red (viz's bannerText).
+		img, n := decodePNG(t, out), 0
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if r, g, bl, _ := img.At(x, y).RGBA(); r>>8 == 0xb0 && g>>8 == 0x1c && bl>>8 == 0x1c {
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s of a run that learned nothing does not say so on the picture", cmd)
+		}
+	}
+}
