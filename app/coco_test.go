@@ -143,7 +143,7 @@ func TestCOCOFormRoundTrip(t *testing.T) {
 		rc.COCO = experiment.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
 			filepath.Join(cocoFixture, "images", "train2017"))
 		rc.COCO.Size, rc.COCO.TopK, rc.COCO.MaxPerClass = 32, 5, 2000
-		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR = "sgd", 0.9, 0.001
+		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR, rc.Train.StepGamma = "sgd", 0.9, 0.001, 0
 		h.u.train.form.set(rc)
 		got, err := h.u.train.form.config()
 		if err != nil {

@@ -52,9 +52,9 @@ Weight: Size makes a dot's area, Alpha its opacity, grow with the product of the
 
 Heat maps: |Δp| is the mean offset length over the taps, in pixels of the layer's input, coloured up to the 99th percentile over every epoch of the run, so the colours stay put while the epoch slider moves; "Clamp scale" runs the colours to the largest |Δp| the block allows instead (its bound ×√2), which shows how far the offsets are from it. Mask is the DCNv2 modulation, 0 to 2. Colours are those of the bar; the image is drawn as the outline of its bright parts.
 
-Photo (COCO runs, the default there): a photo of the run's data, whole, with its annotated boxes (gold; the chosen one green). Choose an object from the list or click its box: its crop is cut exactly as training cut it (dashed blue), the net runs on it, and the unit's points are drawn where they fall on the photo. Click inside the crop to choose the unit; the wheel zooms about the pointer, a drag pans, "Whole photo" shows it all again. An image file that the run's instances files annotate (by file name) is shown the same way.
+Photo (COCO runs, the default there): a photo of the run's data, whole, with its annotated boxes (gold; the chosen one green). Choose an object from the list or click its box: its crop is cut exactly as training cut it (dashed blue), the net runs on it, and the unit's points are drawn where they fall on the photo. It opens framed on the unit: every point of the CNN's grid and of the DCNN at the chosen layer, at one scale in both panels; "Whole photo" shows the photo whole, "Fit points" frames the unit again. Click inside the crop to choose the unit; the wheel zooms about the pointer, a drag pans. The caption measures the unit: its mean and largest |Δp| (in the layer's input pixels and the photo's), its effective dilation, and the layer's mean |Δp| over the image. Offsets under 0.05 px everywhere are said in words ("offsets ≈ 0 … nothing learned here yet") and drawn on a fixed scale, never stretched. An image file that the run's instances files annotate (by file name) is shown the same way.
 
-Whole image: MNIST runs the net on the image at its own size. COCO runs resize the whole photo so that objects of the chosen box's size (or "object px") meet the net at the scale it was trained at, and clamp the offsets at the bound training used (said in the title); the busy sign shows while it computes, and the old picture is greyed.
+Whole image: MNIST runs the net on the image at its own size. The unit stays the one under the same photo point. COCO runs resize the whole photo so that objects of the chosen box's size (or "object px") meet the net at the scale it was trained at, and clamp the offsets at the bound training used (said in the title); the busy sign shows while it computes, and the old picture is greyed.
 
 Dilation: measures each layer's effective dilation (the paper's table 2: the mean distance between a unit's adjacent sampling locations) on the run's test images and charts it against the digit's scale or the object's size.
 
@@ -81,6 +81,7 @@ type offsetsView struct {
 	objects    *widget.Select // the photo's boxes (Photo source)
 	objectPx   *formEntry     // the object side for a whole photo
 	fitView    *widget.Button // back to the whole photo
+	fitPoints  *widget.Button // back to the unit's points
 	busy       *widget.ProgressBarInfinite
 	model      *widget.Select
 	layer      *widget.Select
@@ -96,6 +97,7 @@ type offsetsView struct {
 	dilation   *widget.Button
 	help       *widget.Button
 	caption    *widget.Label
+	measured   *widget.Label // the unit measured, or that the offsets are ≈ 0
 	hint       *widget.Label
 	msg        *widget.Label
 	// progressText is the last progress message shown.
@@ -120,7 +122,8 @@ type offsetsView struct {
 	photoIdx   int          // the photo shown when the source is srcPhoto
 	objectSel  int          // its chosen box; −1 the largest
 	objectSide float64      // "Whole image": the object side; 0 the chosen box's
-	view       viz.Viewport // the part of the photo shown; empty: all
+	view       viz.Viewport // the part of the photo shown when framing is ""
+	framing    string       // viz.FrameUnit (the default), viz.FramePhoto, or "" for view
 	coco       bool         // the run shown is a COCO run
 	photoN     int
 	// ds is the data set whose choices the view shows and remembers
@@ -157,13 +160,15 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { v.stepIndex(-1) })
 	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
 	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
-	v.whole = widget.NewCheck("Whole image", func(bool) { v.imageChanged() })
+	v.whole = widget.NewCheck("Whole image", func(bool) { v.wholeChanged() })
 	v.objects = widget.NewSelect(nil, v.objectChanged)
 	v.objects.PlaceHolder = "–"
 	v.objectPx = newFormEntry(u.windowShortcut)
 	v.objectPx.SetPlaceHolder("the box's")
 	v.objectPx.OnChanged = v.objectPxChanged
 	v.fitView = widget.NewButtonWithIcon("Whole photo", theme.ZoomFitIcon(), v.resetView)
+	v.fitPoints = widget.NewButtonWithIcon("Fit points", theme.ZoomInIcon(), v.fitUnit)
+	v.framing = viz.FrameUnit
 	v.busy = widget.NewProgressBarInfinite()
 	v.busy.Hide()
 	v.objectSel = -1
@@ -193,6 +198,9 @@ func newOffsetsView(u *UI) *offsetsView {
 	})
 	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.caption.Truncation = fyne.TextTruncateEllipsis
+	v.measured = widget.NewLabel("")
+	v.measured.Truncation = fyne.TextTruncateEllipsis
+	v.measured.Hide()
 	v.hint = widget.NewLabel(hintPoints)
 	v.hint.Importance = widget.LowImportance
 	v.hint.Truncation = fyne.TextTruncateEllipsis
@@ -224,21 +232,37 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	index := container.NewGridWrap(fyne.NewSize(72, v.index.MinSize().Height), v.index)
-	layer := container.NewGridWrap(fyne.NewSize(110, v.layer.MinSize().Height), v.layer)
-	model := container.NewGridWrap(fyne.NewSize(150, v.model.MinSize().Height), v.model)
+	layer := container.NewGridWrap(fyne.NewSize(95, v.layer.MinSize().Height), v.layer)
+	model := container.NewGridWrap(fyne.NewSize(135, v.model.MinSize().Height), v.model)
+	flow := &flowLayout{}
+	controls := container.New(flow,
+		container.NewHBox(bold("Run"), v.session, v.openRun, v.openCap),
+		v.dilation,
+		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(130, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
+		container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(200, v.objects.MinSize().Height), v.objects)),
+		container.NewHBox(v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(80, v.objectPx.MinSize().Height), v.objectPx)),
+		container.NewHBox(v.fitPoints, v.fitView),
+		container.NewHBox(bold("Model"), model, bold("Layer"), layer),
+		container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight),
+		container.NewHBox(v.clamp, v.help),
+		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(170, v.mode.MinSize().Height), v.mode)),
+		container.NewHBox(bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)),
+		container.NewHBox(v.gif, v.export),
+	)
 	rows := container.NewVBox(
-		container.NewBorder(nil, nil, bold("Run"), container.NewHBox(v.session, v.openRun, v.openCap, v.dilation), v.runLabel),
-		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(140, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(220, v.objects.MinSize().Height), v.objects),
-			v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(90, v.objectPx.MinSize().Height), v.objectPx)), v.fitView),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(180, v.mode.MinSize().Height), v.mode),
-			bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)), container.NewHBox(v.gif, v.export)),
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
+		controls,
+		// The run beside the epoch slider: one row less for the pictures
+		// in a small window.
+		container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(230, v.runLabel.MinSize().Height), v.runLabel),
+			nil, container.NewBorder(nil, nil, bold("Epoch"), v.epochLabel, v.epoch)),
+		v.hint,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
+		v.measured,
 	)
 	v.root = container.NewBorder(rows, nil, nil, nil, container.NewStack(v.panels, container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
+	root := v.root.(*fyne.Container)
+	flow.relayout = func() { root.Refresh() }
 	return v.root
 }
 
@@ -274,7 +298,7 @@ func (v *offsetsView) send() {
 	case srcPhoto:
 		r.photo, r.photoIdx, r.whole = true, v.photoIdx, v.whole.Checked
 	}
-	r.object, r.objectPx, r.view = v.objectSel, v.objectSide, v.view
+	r.object, r.objectPx, r.view, r.framing = v.objectSel, v.objectSide, v.view, v.framing
 	v.u.bridge.offsetsBusySoon(v, v.seq)
 	switch v.weight.Selected {
 	case weightSize:
@@ -474,6 +498,8 @@ func (v *offsetsView) show(r *offsetResult) {
 		v.cnn.set(nil)
 		v.dcnn.set(nil)
 		v.caption.SetText("")
+		v.measured.SetText("")
+		v.measured.Hide()
 		if r.err != nil {
 			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
 		} else {
@@ -492,6 +518,16 @@ func (v *offsetsView) show(r *offsetResult) {
 	v.cnn.set(r.cnn)
 	v.dcnn.set(r.main)
 	v.caption.SetText(r.scene.caption())
+	v.measured.SetText(r.scene.MeasureLine())
+	v.measured.Show()
+	if v.measured.Text == "" {
+		v.measured.Hide()
+	}
+	v.measured.Importance = widget.MediumImportance
+	if r.scene.FlatNote() != "" {
+		v.measured.Importance = widget.DangerImportance
+	}
+	v.measured.Refresh()
 	v.syncHint()
 	setEnabled(v.export, true)
 	setEnabled(v.gif, r.scene.run != nil)
@@ -541,7 +577,9 @@ func (v *offsetsView) syncControls() {
 	setEnabled(v.whole, (file || photo) && !v.capture)
 	setEnabled(v.objects, (file || photo) && len(v.objects.Options) > 1)
 	setEnabled(v.objectPx, (file || photo) && v.whole.Checked && v.coco)
-	setEnabled(v.fitView, !v.view.Empty())
+	inPhoto := (file || photo) && v.coco && !v.capture
+	setEnabled(v.fitView, inPhoto && v.framing != viz.FramePhoto)
+	setEnabled(v.fitPoints, inPhoto && v.framing != viz.FrameUnit)
 	setEnabled(v.source, !v.capture) // a capture shows its own image
 	setEnabled(v.openImage, !v.capture)
 
@@ -599,7 +637,7 @@ func (v *offsetsView) imageChanged() {
 	}
 	if v.source.Selected != srcTest {
 		v.hasPick = false
-		v.view = viz.Viewport{}
+		v.view, v.framing = viz.Viewport{}, viz.FrameUnit
 	}
 	v.syncControls()
 	v.request()
@@ -617,7 +655,7 @@ func (v *offsetsView) indexChanged(s string) {
 		if i == v.photoIdx {
 			return
 		}
-		v.photoIdx, v.objectSel, v.view, v.hasPick = i, -1, viz.Viewport{}, false
+		v.photoIdx, v.objectSel, v.view, v.framing, v.hasPick = i, -1, viz.Viewport{}, viz.FrameUnit, false
 	} else {
 		v.testIdx = i
 	}
@@ -968,7 +1006,7 @@ func newOffsetPanel(v *offsetsView) *offsetPanel {
 	p := &offsetPanel{v: v, img: canvas.NewImageFromImage(nil)}
 	p.img.FillMode = canvas.ImageFillContain
 	p.img.ScaleMode = canvas.ImageScaleSmooth
-	p.img.SetMinSize(fyne.NewSize(240, 260))
+	p.img.SetMinSize(fyne.NewSize(240, 230))
 	p.ExtendBaseWidget(p)
 	return p
 }
@@ -1100,6 +1138,12 @@ func replayOptions(sc *offsetScene) replay.Options {
 		Steps: replay.EpochSteps(sc.input, sc.Epochs)}
 	if sc.mode != modePoints {
 		o.Show = viz.ShowOffset
+	}
+	if p := sc.photo; p != nil && sc.Context != nil && sc.mode == modePoints {
+		// In context, at the framing on screen: the photo, its boxes, the
+		// crop and the view the user sees, every frame.
+		o.InContext = &replay.InContext{Context: *sc.Context, ToPhoto: p.toPhoto}
+		o.TrainingLimits = p.scaled != nil
 	}
 	return o
 }

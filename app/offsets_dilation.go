@@ -84,7 +84,7 @@ func (v *offsetsView) showDilation() {
 	dd.cancel = cancel
 	dd.d.SetOnClosed(cancel)
 	// Room for the text, the chart, Save and the dialog's own Close.
-	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+280))
+	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+330))
 	dd.d.Show()
 	v.dil = dd
 	v.u.exportWG.Add(1)
@@ -105,7 +105,16 @@ func dilationChart(ctx context.Context, run *rundir.Run, name string) (image.Ima
 	if err != nil {
 		return nil, err
 	}
-	return viz.Render(p, viz.RenderOptions{WidthPx: dilationW, HeightPx: dilationH})
+	chart, err := viz.Render(p, viz.RenderOptions{WidthPx: dilationW, HeightPx: dilationH})
+	if err != nil {
+		return nil, err
+	}
+	// The paper's table 2 under the chart, as dcn dilation --table prints it.
+	table, err := viz.DilationTable(dilation.TableOf(rep), dilationW)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Column(0, chart, table)
 }
 
 // done shows the chart, or why there is none; on the UI goroutine.

@@ -43,6 +43,24 @@ func (p *photoInput) toPhoto(r *trace.Result) *trace.Result {
 	return p.crop.ToPhoto(r)
 }
 
+// perInput is the photo's pixels per input pixel.
+func (p *photoInput) perInput() float64 {
+	if p.scaled != nil {
+		return 1 / p.scaled.Factor
+	}
+	return float64(p.crop.Rect.Dx()) / float64(p.crop.Size)
+}
+
+// panelAspect is a drawing panel's width over the height its picture may
+// take (less the caption band).
+func panelAspect(size image.Point) float64 {
+	h := size.Y - overlayTextRoom
+	if size.X <= 0 || h <= 0 {
+		return 1
+	}
+	return float64(size.X) / float64(h)
+}
+
 // fromPhoto maps a photo position to the input's pixels.
 func (p *photoInput) fromPhoto(py, px float64) (y, x float64) {
 	if p.scaled != nil {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/viz"
+	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // tinyCOCORun trains a COCO run folder on coco128 in seconds: 16×16 crops
@@ -63,6 +66,28 @@ func photoPos(t *testing.T, v *offsetsView, p *offsetPanel, y, x float64) fyne.P
 	return fyne.NewPos(float32(ox+cx*f), float32(oy+cy*f))
 }
 
+// assertFramed checks that the shown picture frames the unit: every point
+// and the unit of both panels inside the view, both panels one size (one
+// scale).
+func assertFramed(t *testing.T, what string, r *offsetResult) {
+	t.Helper()
+	v := r.scene.Context.View
+	if v.Empty() {
+		t.Fatalf("%s: not framed (the whole photo)", what)
+	}
+	for _, tr := range []*trace.Result{r.scene.Points, r.scene.Grid} {
+		for _, p := range append(slices.Clone(tr.Points), tr.Unit) {
+			if p.X < v.X0 || p.X+1 > v.X1 || p.Y < v.Y0 || p.Y+1 > v.Y1 {
+				t.Errorf("%s: point %+v lies outside the view %+v", what, p, v)
+				return
+			}
+		}
+	}
+	if r.cnn == nil || r.cnn.Bounds() != r.main.Bounds() {
+		t.Errorf("%s: the panels differ in size: one scale wanted", what)
+	}
+}
+
 func TestOffsetsPhotoInContext(t *testing.T) {
 	run := tinyCOCORun(t)
 	h, v := offsetsHarness(t)
@@ -83,6 +108,28 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	}
 	if len(v.objects.Options) != len(ph.entry.Boxes) || v.objects.Selected != v.objects.Options[ph.object] {
 		t.Errorf("object list %v (selected %q)", v.objects.Options, v.objects.Selected)
+	}
+	// It opens framed on the unit: every point of both panels in view, at
+	// one scale.
+	assertFramed(t, "the crop", r)
+	if !v.fitPoints.Disabled() || v.fitView.Disabled() {
+		t.Errorf("framed on the unit: Fit points enabled %v, Whole photo enabled %v", !v.fitPoints.Disabled(), !v.fitView.Disabled())
+	}
+	// Export GIF replays this very view: its last frame's panels are the
+	// screen's, pixel for pixel (photo, boxes, crop, framing, points).
+	scenes, err := replay.Scenes(context.Background(), sc.run, replayOptions(sc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastFrame, err := scenes[len(scenes)-1].Panels(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lastFrame) != 2 || !bytes.Equal(lastFrame[0].Pix, r.cnn.Pix) || !bytes.Equal(lastFrame[1].Pix, r.main.Pix) {
+		t.Error("the GIF's last frame differs from the screen's picture")
+	}
+	if scenes[0].Context == nil || scenes[0].Context.View != sc.Context.View {
+		t.Errorf("the GIF's first frame is not at the screen's framing: %+v", scenes[0].Context)
 	}
 	// The points are the crop's, cut as training cut it, mapped back to the
 	// photo: inspect.TraceCrop's, on the same checkpoint.
@@ -105,6 +152,12 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 		t.Errorf("caption %q does not name the object", v.caption.Text)
 	}
 
+	// The whole photo, to choose boxes by clicking them.
+	v.resetView()
+	r = waitShown(h, "the whole photo", func(r *offsetResult) bool { return r.scene != nil && r.req.framing == viz.FramePhoto })
+	if !r.scene.Context.View.Empty() || v.fitPoints.Disabled() {
+		t.Errorf("Whole photo: view %v", r.scene.Context.View)
+	}
 	// Another object from the list, then by clicking its box.
 	if len(ph.entry.Boxes) < 2 {
 		t.Skip("the first photo has one box")
@@ -172,6 +225,7 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 		t.Errorf("heat map on a photo: context %v, scale %v", r.scene.Context != nil, r.scene.Range.Max)
 	}
 	v.mode.SetSelected(modePoints)
+	waitShown(h, "the points again", func(r *offsetResult) bool { return r.scene != nil && r.scene.Context != nil })
 
 	// The whole photo at training scale, clamped at training's bound; the
 	// busy sign greys the old picture until the new one comes.
@@ -200,8 +254,22 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	if v.busy.Visible() || v.dcnn.img.Translucency != 0 {
 		t.Error("the busy sign stays after the picture came")
 	}
+	before := v.shown.scene.Points.Unit // in the photo's pixels
 	v.whole.SetChecked(true)
 	r = waitShown(h, "the whole photo at training scale", func(r *offsetResult) bool { return r.scene != nil && r.req.whole })
+	sc = r.scene
+	// The same unit: the one under the same photo point.
+	if cy, cx := sc.photo.fromPhoto(before.Y, before.X); true {
+		wy, wx, err := trace.UnitAt(sc.geom, sc.in, sc.Layer, cy, cx)
+		if err != nil || sc.unit != [2]int{wy, wx} {
+			t.Errorf("Whole image chose unit %v, want (%d, %d), the one under photo point %v (%v)", sc.unit, wy, wx, before, err)
+		}
+	}
+	v.fitUnit()
+	r = waitShown(h, "the whole photo framed on the unit", func(r *offsetResult) bool {
+		return r.scene != nil && r.req.whole && r.req.framing == viz.FrameUnit
+	})
+	assertFramed(t, "the whole photo", r)
 	sc = r.scene
 	if sc.photo.scaled == nil || sc.Context == nil || !sc.Context.Crop.Empty() {
 		t.Fatalf("whole photo: scaled %v", sc.photo.scaled != nil)

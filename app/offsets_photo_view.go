@@ -58,11 +58,36 @@ func (v *offsetsView) objectPxChanged(s string) {
 	v.request()
 }
 
-// resetView shows the whole photo again.
+// resetView shows the whole photo.
 func (v *offsetsView) resetView() {
-	v.view = viz.Viewport{}
+	v.view, v.framing = viz.Viewport{}, viz.FramePhoto
 	v.syncControls()
 	v.request()
+}
+
+// fitUnit frames the unit's points again, in both panels at one scale.
+func (v *offsetsView) fitUnit() {
+	v.view, v.framing = viz.Viewport{}, viz.FrameUnit
+	v.syncControls()
+	v.request()
+}
+
+// wholeChanged runs the net on the whole photo or on the chosen object's
+// crop. In a photo, the unit stays the one under the same photo point, and
+// the framing stays as it was (on the unit, it frames the unit's new
+// points).
+func (v *offsetsView) wholeChanged() {
+	if v.syncing {
+		return
+	}
+	if r := v.shown; r != nil && r.scene != nil && r.scene.Context != nil && r.scene.Points != nil {
+		u := r.scene.Points.Unit // in the photo's pixels
+		v.hasPick, v.pick = true, [2]float64{u.Y, u.X}
+		v.syncControls()
+		v.request()
+		return
+	}
+	v.imageChanged()
 }
 
 // showPhotoInfo takes a result's photo list and boxes into the controls.
@@ -191,6 +216,7 @@ func (v *offsetsView) zoomAt(p *offsetPanel, pos fyne.Position, f float64) {
 		v.resetView()
 		return
 	}
+	v.framing = ""
 	// The photo position under the pointer stays under it.
 	fx, fy := (x-view.X0)/(view.X1-view.X0), (y-view.Y0)/(view.Y1-view.Y0)
 	v.view = viz.Viewport{X0: x - fx*w, Y0: y - fy*h, X1: x - fx*w + w, Y1: y - fy*h + h}
@@ -216,7 +242,7 @@ func (v *offsetsView) panBy(p *offsetPanel, d fyne.Delta) {
 	// Keep some of the photo in view.
 	dx = min(max(dx, view.X1-float64(pb.Dx())-minViewPx), view.X1-minViewPx)
 	dy = min(max(dy, view.Y1-float64(pb.Dy())-minViewPx), view.Y1-minViewPx)
-	v.view = viz.Viewport{X0: view.X0 - dx, Y0: view.Y0 - dy, X1: view.X1 - dx, Y1: view.Y1 - dy}
+	v.view, v.framing = viz.Viewport{X0: view.X0 - dx, Y0: view.Y0 - dy, X1: view.X1 - dx, Y1: view.Y1 - dy}, ""
 	v.syncControls()
 	v.request()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
@@ -24,7 +25,7 @@ import (
 // The Offsets view's modes.
 const (
 	modePoints = "Sampling points"
-	modeOffset = "Offset heatmap"
+	modeOffset = "|Δp| heatmap"
 	modeMask   = "Mask heatmap"
 )
 
@@ -108,6 +109,9 @@ type offsetRequest struct {
 	object   int
 	objectPx float64
 	view     viz.Viewport
+	// framing is how the photo is framed: viz.FrameUnit (the unit's
+	// points in both panels, the default), viz.FramePhoto, or "" for view.
+	framing string
 
 	size image.Point // the drawing panel in device pixels
 }
@@ -276,7 +280,7 @@ type offsetsWorker struct {
 	nets     map[string]*model.Net[float32] // loaded checkpoints, by model and epoch
 	inputs   map[string]*sceneInput
 	fields   map[string]*sampled
-	scales   map[string]float64 // robustScale's results
+	scales   map[string][2]float64 // robustScale's results
 	test     *data.Set
 	classes  []string // the test set's class names
 	testKey  string   // the data the test set was loaded for
@@ -481,7 +485,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.Range = viz.HeatRange{Mode: viz.RangeClamp}
 		if !req.clamp {
 			sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
-			if sc.Range.Max, err = w.robustScale(req, name, last, layer, input); err != nil {
+			if sc.Range.Max, sc.Largest, err = w.robustScale(req, name, last, layer, input); err != nil {
 				return fail(failNone, err)
 			}
 		}
@@ -497,10 +501,19 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.GridModel = plainModel
 	}
 	sc.photo = input.photo
+	if m, err := dilation.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
+		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+		if input.photo != nil {
+			sc.Measured.PhotoPerMap *= input.photo.perInput()
+			sc.Measured.Photo = true
+		}
+	}
 	if input.photo != nil && req.mode == modePoints {
 		// The points over the photo where the object really is; both
-		// panels share the view, each half the view's width.
+		// panels share the view, each half the view's width, framed on
+		// the unit unless the user zoomed or asked for the whole photo.
 		placeInContext(sc, input.photo, req.view, req.size.X)
+		sc.Frame(req.framing, panelAspect(req.size))
 	}
 	res.scale = displayScale(req.mode, req.size, in[1], in[0])
 	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
@@ -511,34 +524,37 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
-// layer: the 99th percentile of the offset lengths of every epoch 1..last
-// (viz.RobustMax), cached, so that it stays put while the epoch slider
-// moves.
-func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (float64, error) {
+// layer, the 99th percentile of the offset lengths of every epoch 1..last
+// (viz.RobustMax), and the largest |Δp| over those epochs
+// (viz.LargestOffset, for the floor), cached, so that they stay put while
+// the epoch slider moves.
+func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (top, largest float64, err error) {
 	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
-		return v, nil
+		return v[0], v[1], nil
 	}
 	var mags [][]float64
+	var fields []*trace.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if f := s.fields[layer]; f != nil {
 			m, err := viz.OffsetMagnitude(f, -1)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			mags = append(mags, m)
+			fields = append(fields, f)
 		}
 	}
 	if w.scales == nil || len(w.scales) >= maxCached {
-		w.scales = map[string]float64{}
+		w.scales = map[string][2]float64{}
 	}
-	v := viz.RobustMax(0, mags...)
+	v := [2]float64{viz.RobustMax(0, mags...), viz.LargestOffset(fields...)}
 	w.scales[key] = v
-	return v, nil
+	return v[0], v[1], nil
 }
 
 // useRun makes the request's run the worker's, opening a folder and

@@ -29,7 +29,8 @@ import (
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
 //	                  seed, images (train,validation,test), mnist-dir,
 //	                  dataset (mnist or coco), smoothing, log (true or
-//	                  false), xaxis (epoch or time)
+//	                  false), xaxis (epoch or time), layer (the Offsets
+//	                  view's)
 //	start             press Start
 //	wait              wait until the session under way has ended
 //	settle            wait until every figure shows its current data
@@ -220,6 +221,11 @@ func (u *UI) scriptSet(key, value string) error {
 			return fmt.Errorf("log: want true or false, got %q", value)
 		}
 		u.curves.logY.SetChecked(on)
+	case "layer": // the Offsets view's deformable layer
+		if !slices.Contains(u.offsets.layer.Options, value) {
+			return fmt.Errorf("layer: want one of %v, got %q", u.offsets.layer.Options, value)
+		}
+		u.offsets.layer.SetSelected(value)
 	case "xaxis":
 		switch value {
 		case "epoch":
@@ -230,7 +236,7 @@ func (u *UI) scriptSet(key, value string) error {
 			return fmt.Errorf("xaxis: want epoch or time, got %q", value)
 		}
 	default:
-		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log, xaxis)", key)
+		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log, xaxis, layer)", key)
 	}
 	return nil
 }

@@ -1,8 +1,13 @@
 package app
 
 import (
+	"strconv"
+
 	"fyne.io/fyne/v2"
+
+	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/train"
 )
 
 // The form's settings are remembered across launches in the app's
@@ -74,19 +79,29 @@ func (f *trainForm) datasetKey() string {
 	return "mnist"
 }
 
-// cocoDefaults is the form's starting point for COCO crops: the seed's
-// COCO protocol (5 epochs of SGD with momentum 0.9, lr 0.001, batch 32),
-// every crop, the middle placement.
+// cocoDefaults is the form's starting point for COCO crops: the settings
+// `dcn train --data coco` starts from (experiment.COCODefaults: Adam 3e-3,
+// batch 16, 12 epochs, which move the offsets on a small set), every crop,
+// the middle placement. The seed's own protocol is one click away
+// (applySeedProtocol).
 func cocoDefaults() experiment.RunConfig {
-	rc := experiment.SeedProtocol()
-	rc.Data = "coco"
+	rc := experiment.COCODefaults("", "")
 	rc.Models = cocoModels(placeMiddle)
-	rc.COCO = experiment.DefaultCOCO("", "")
 	rc.COCO.Size, rc.COCO.TopK = defaultCropSize, defaultTopK
-	rc.Scales = nil
-	rc.Limit, rc.Val, rc.TestLimit = 0, 0, 0
-	rc.Train.Epochs, rc.Train.Batch, rc.Train.Optimizer, rc.Train.LR, rc.Train.Momentum = 5, 32, "sgd", 1e-3, 0.9
+	rc.ScaleMode = data.ScaleSeed
 	return rc
+}
+
+// applyTrain shows a training protocol's epochs, batch, optimiser and
+// learning rate in the form (a COCO preset).
+func (f *trainForm) applyTrain(c train.Config) {
+	f.epochs.SetText(strconv.Itoa(c.Epochs))
+	f.batch.SetText(strconv.Itoa(c.Batch))
+	f.optimizer.SetSelected(c.Optimizer)
+	f.lr.SetText(strconv.FormatFloat(c.LR, 'g', -1, 64))
+	if f.prefs != nil {
+		f.save(f.prefs)
+	}
 }
 
 // load shows data set ds in the form: its defaults, then what was

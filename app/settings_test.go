@@ -67,9 +67,23 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 	f.epochs.SetText("9")
 	f.optimizer.SetSelected("adam")
 	f.dataset.SetSelected(dataCOCO)
-	if f.epochs.Text != "5" || f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" || f.limit.Text != "0" {
-		t.Errorf("COCO at first: epochs %q, optimiser %q, lr %q, train %q; want the seed's COCO protocol (5, sgd, 0.001, 0)",
-			f.epochs.Text, f.optimizer.Selected, f.lr.Text, f.limit.Text)
+	if f.epochs.Text != "12" || f.batch.Text != "16" || f.optimizer.Selected != "adam" || f.lr.Text != "0.003" || f.limit.Text != "0" {
+		t.Errorf("COCO at first: epochs %q, batch %q, optimiser %q, lr %q, train %q; want the COCO defaults that learn (12, 16, adam, 0.003, 0)",
+			f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text, f.limit.Text)
+	}
+	// The seed's protocol is one click away, and so are the defaults.
+	test.Tap(f.seedProtocol)
+	if f.seedProtocol.Text != "Seed's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
+		f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" {
+		t.Errorf("%q: epochs %q, batch %q, optimiser %q, lr %q; want 5, 32, sgd, 0.001",
+			f.seedProtocol.Text, f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text)
+	}
+	if rc, err := f.config(); err == nil && (rc.Train.Momentum != 0.9 || rc.Train.StepGamma != 0) {
+		t.Errorf("seed's protocol: momentum %v, StepLR γ %v; want 0.9 and a constant rate", rc.Train.Momentum, rc.Train.StepGamma)
+	}
+	test.Tap(f.cocoDefault)
+	if f.epochs.Text != "12" || f.optimizer.Selected != "adam" || f.lr.Text != "0.003" {
+		t.Errorf("back to the defaults: epochs %q, optimiser %q, lr %q", f.epochs.Text, f.optimizer.Selected, f.lr.Text)
 	}
 	f.epochs.SetText("2")
 	f.place.SetSelected(placeLast)

@@ -194,9 +194,11 @@ type trainForm struct {
 	limit      *formEntry
 	val        *formEntry
 	valCOCO    *formEntry // in val's place for COCO: always disabled
-	testLimit  *formEntry
-	runsDir    *formEntry
-	chooseDir  *widget.Button
+	// The COCO protocol presets: the defaults that learn, and the seed's.
+	cocoDefault, seedProtocol *widget.Button
+	testLimit                 *formEntry
+	runsDir                   *formEntry
+	chooseDir                 *widget.Button
 
 	box     *fyne.Container
 	form    *widget.Form // box's form
@@ -258,6 +260,8 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 		box:        container.NewStack(),
 		enabled:    true,
 	}
+	f.cocoDefault = widget.NewButton("Default: Adam 3e-3", func() { f.applyTrain(experiment.COCOTrain()) })
+	f.seedProtocol = widget.NewButton(experiment.COCOSeedName, func() { f.applyTrain(experiment.COCOSeedTrain()) })
 	// The two deformable versions stack, so that the form fits a narrow panel.
 	f.dataset.Horizontal = true
 	f.dataset.Required, f.arch.Required = true, true
@@ -375,6 +379,8 @@ func (f *trainForm) items() []*widget.FormItem {
 				HintText: "of the deformable layers; all three: a net each"},
 			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(3, f.cropSize, f.topK, f.perClass),
 				HintText: "px, categories, most crops each (0 all)"},
+			&widget.FormItem{Text: "Protocol", Widget: container.NewGridWithColumns(1, f.cocoDefault, f.seedProtocol),
+				HintText: "sets epochs, batch, optimiser and rate"},
 		)
 	} else {
 		items = append(items,
@@ -474,6 +480,8 @@ func (f *trainForm) config() (experiment.RunConfig, error) {
 			return rc, err
 		}
 		rc.Data, rc.Models = "coco", f.models()
+		// Both COCO protocols hold the rate constant (no StepLR), as dcn's.
+		rc.Train.StepGamma, rc.Train.StepSize = experiment.COCOTrain().StepGamma, max(experiment.COCOTrain().StepSize, 1)
 		rc.COCO = experiment.DefaultCOCO(src.Ann, src.Images)
 		rc.COCO.TestAnn, rc.COCO.TestImages = src.TestAnn, src.TestImages
 		ints = append(ints, intField{"crop size", f.cropSize, 8, experiment.MaxCropSize, &rc.COCO.Size},
@@ -526,7 +534,7 @@ func (f *trainForm) setEnabled(on bool) {
 	f.enabled = on
 	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.scaleMode, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
 		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.cocoDir, f.chooseCOCO, f.place, f.cropSize, f.topK,
-		f.perClass, f.runsDir, f.chooseDir} {
+		f.perClass, f.runsDir, f.chooseDir, f.cocoDefault, f.seedProtocol} {
 		setEnabled(w, on)
 	}
 	if changed && f.form != nil {

@@ -161,7 +161,7 @@ func (u *UI) Content() fyne.CanvasObject {
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Curves", theme.GridIcon(), u.curves.object()),
 		container.NewTabItemWithIcon("Results", theme.ListIcon(), u.results.object()),
-		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), container.NewHScroll(u.offsets.object())),
+		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), container.NewScroll(u.offsets.object())),
 		container.NewTabItemWithIcon("Runs", theme.StorageIcon(), u.runs.object()),
 	)
 	if i := u.app.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {

@@ -200,16 +200,19 @@ func Context(spec ContextSpec) (*image.NRGBA, error) {
 	if spec.Chosen >= 0 && spec.Chosen < len(spec.Boxes) {
 		drawBox(img, labelFace, la, spec.Boxes[spec.Chosen], toCanvas, chosenColor, 2)
 	}
-	sortMarks(marks)
-	for _, m := range marks {
-		fillDisc(img, m.cx, m.cy, m.r+1, white, 0.6*m.alpha)
-		fillDisc(img, m.cx, m.cy, m.r, defaultPointColor, m.alpha)
-	}
+	// The ring first, the points over it: on a wide framing (the whole
+	// photo) the points of a unit may all lie within the ring's radius,
+	// and must not hide under it.
 	if finite(spec.Unit.X) && finite(spec.Unit.Y) {
 		cx, cy := toCanvas(spec.Unit.X+0.5, spec.Unit.Y+0.5)
 		in, out := unitRing(r0)
 		fillRing(img, cx, cy, in-1.5, out+1.5, white, 0.9)
 		fillRing(img, cx, cy, in, out, defaultUnitColor, 1)
+	}
+	sortMarks(marks)
+	for _, m := range marks {
+		fillDisc(img, m.cx, m.cy, m.r+1, white, 0.6*m.alpha)
+		fillDisc(img, m.cx, m.cy, m.r, defaultPointColor, m.alpha)
 	}
 	img = full
 	y := height

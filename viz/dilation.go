@@ -91,6 +91,24 @@ func Dilation(title string, rep *dilation.Report) (*plot.Plot, error) {
 	}
 	ymin := 0.0
 	spec.YMin = &ymin
+	// A band above the highest line holds the legend, so that it never
+	// covers a line: its share of the height grows with its entries.
+	top, named := 0.0, 0
+	for _, s := range series {
+		for _, y := range s.Y {
+			if finite(y) {
+				top = max(top, y)
+			}
+		}
+		if s.Name != "" {
+			named++
+		}
+	}
+	if top > 0 {
+		band := min(0.6, (13*float64(named)+24)/330)
+		ymax := top * 1.05 / (1 - band)
+		spec.YMax = &ymax
+	}
 	p, _, err := curves(spec, true)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package viz
 import (
 	"fmt"
 	"image"
+	"image/draw"
 	"math"
 	"slices"
 	"strings"
@@ -107,9 +108,16 @@ type OffsetScene struct {
 	Limit float64
 	// DCNv1 says the net has no mask, which the mask heat map says.
 	DCNv1 bool
+	// Largest is the largest |Δp| over the epochs the scene stands for
+	// (what Range.Over names); 0 takes the largest of Field. Under
+	// OffsetFloor the scene says in words that nothing was learned.
+	Largest float64
 
 	// Context, when set, draws the points in the photo (ShowPoints only).
 	Context *SceneContext
+	// Measured, when set, is the shown unit measured (ShowPoints), said
+	// in the key and in Summary.
+	Measured *Measured
 }
 
 // capture reports whether the scene is of a capture file (no epochs).
@@ -153,6 +161,11 @@ func (s *OffsetScene) tapText() string {
 // the field's magnitudes mag.
 func (s *OffsetScene) offsetRange(mag []float64) (float64, string, error) {
 	r := s.Range
+	if largest, flat := s.Flat(); flat && r.Mode != RangeFixed {
+		// Nothing learned: a fixed scale up to the floor, never one
+		// stretched over the noise.
+		return OffsetFloor, fmt.Sprintf("|Δp| (px), fixed 0-%g: largest %.2g", OffsetFloor, largest), nil
+	}
 	switch r.Mode {
 	case RangeRobust:
 		if r.Max > 0 && finite(r.Max) {
@@ -160,13 +173,16 @@ func (s *OffsetScene) offsetRange(mag []float64) (float64, string, error) {
 			if r.Over != "" {
 				over = r.Over
 			}
+			if r.Max < OffsetFloor {
+				return OffsetFloor, fmt.Sprintf("|Δp| (px), floor %g (99th pct of %s under it)", OffsetFloor, over), nil
+			}
 			return r.Max, fmt.Sprintf("|Δp| (px), 99th pct of %s", over), nil
 		}
 		// Nothing to take a percentile of: the bound shows the scale.
 		if s.Limit > 0 {
 			return s.Limit * math.Sqrt2, "|Δp| (px), clamp bound", nil
 		}
-		return RobustMax(0, mag), "|Δp| (px), 99th pct of this field", nil
+		return floorRange(RobustMax(0, mag)), "|Δp| (px), 99th pct of this field", nil
 	case RangeClamp:
 		if !(s.Limit > 0) || !finite(s.Limit) {
 			return 0, "", fmt.Errorf("viz: offset scene: %s has no clamp bound to scale by", s.Layer)
@@ -178,19 +194,22 @@ func (s *OffsetScene) offsetRange(mag []float64) (float64, string, error) {
 		}
 		return r.Max, "|Δp| (px), fixed scale", nil
 	case RangeMax, "":
-		return math.Max(slices.Max(mag), 1e-6), "|Δp| (px), the layer's largest", nil
+		return floorRange(slices.Max(mag)), "|Δp| (px), the layer's largest", nil
 	}
 	return 0, "", fmt.Errorf("viz: offset scene: unknown colour scale %q", r.Mode)
 }
 
 // rangeKey says in the key how the |Δp| scale was chosen.
 func (s *OffsetScene) rangeKey() string {
+	if l, flat := s.Flat(); flat && s.Range.Mode != RangeFixed {
+		return fmt.Sprintf("|Δp| fixed 0-%g px: offsets ≈ 0 (largest %.2g)", OffsetFloor, l)
+	}
 	switch s.Range.Mode {
 	case RangeRobust:
 		if s.Range.Over != "" {
-			return fmt.Sprintf("|Δp|: 99th percentile over %s, fixed", s.Range.Over)
+			return fmt.Sprintf("|Δp|: 99th percentile over %s, fixed, at least %g px", s.Range.Over, OffsetFloor)
 		}
-		return "|Δp|: 99th percentile of the field"
+		return fmt.Sprintf("|Δp|: 99th percentile of the field, at least %g px", OffsetFloor)
 	case RangeClamp:
 		return fmt.Sprintf("|Δp|: clamp bound ±%.3g px per axis (%.3g px diagonal)", s.Limit, s.Limit*math.Sqrt2)
 	case RangeFixed:
@@ -255,7 +274,47 @@ func (s *OffsetScene) gridCaption() string {
 // maps. scale is the image's integer upscale (0: the longer side at least
 // 448 px); a context scene draws each panel SceneContext.Width wide
 // instead. It returns an error for a scene that lacks what its Show needs.
+//
+// A flat scene (Flat: no |Δp| reaches OffsetFloor) says so in words over
+// its |Δp| heat map or its deformable net's points.
 func (s *OffsetScene) Panels(scale int) ([]*image.NRGBA, error) {
+	panels, err := s.panels(scale)
+	if err != nil || s.Show == ShowMask || len(panels) == 0 {
+		return panels, err
+	}
+	target := panels[len(panels)-1] // the deformable net's points
+	if s.Show != ShowPoints {
+		target = panels[0] // |Δp|, beside the mask's
+	}
+	if err := s.stampFlat([]*image.NRGBA{target}, heatPad); err != nil {
+		return nil, err
+	}
+	return evenHeights(panels), nil
+}
+
+// evenHeights pads the shorter panels with white at the bottom, so that a
+// note under one panel (points beyond the frame) does not make a view that
+// fits each into the same box shrink it: side by side panels keep one scale.
+func evenHeights(panels []*image.NRGBA) []*image.NRGBA {
+	h := 0
+	for _, p := range panels {
+		h = max(h, p.Bounds().Dy())
+	}
+	for i, p := range panels {
+		b := p.Bounds()
+		if b.Dy() == h {
+			continue
+		}
+		q := image.NewNRGBA(image.Rect(0, 0, b.Dx(), h))
+		fillRect(q, q.Bounds(), white)
+		draw.Draw(q, image.Rect(0, 0, b.Dx(), b.Dy()), p, b.Min, draw.Src)
+		panels[i] = q
+	}
+	return panels
+}
+
+// panels draws Panels' pictures, without the flat note.
+func (s *OffsetScene) panels(scale int) ([]*image.NRGBA, error) {
 	switch s.Show {
 	case ShowOffset, ShowMask, ShowHeat:
 		if s.Field == nil {
@@ -320,10 +379,17 @@ func (s *OffsetScene) Key() []KeyItem {
 		if s.Points != nil {
 			n = len(s.Points.Points)
 		}
+		var extra []KeyItem
 		if s.Context != nil {
-			return OverlayKey(s.WeightBy, n, ContextKey()...)
+			extra = contextKey(s.Context)
 		}
-		return OverlayKey(s.WeightBy, n)
+		if s.Measured != nil {
+			extra = append(extra, KeyItem{Text: "measured: " + s.Measured.Text(s.Layer)})
+		}
+		if note := s.FlatNote(); note != "" {
+			extra = append(extra, KeyItem{Text: note})
+		}
+		return OverlayKey(s.WeightBy, n, extra...)
 	case ShowOffset:
 		return HeatmapKey("mean offset length |Δp| over the taps", s.rangeKey())
 	case ShowMask:
@@ -400,6 +466,18 @@ func (s *OffsetScene) Summary(units [2]int) string {
 		parts = append(parts, "predicts "+s.Predict)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// MeasureLine is the line a view shows under Summary: that the offsets are
+// ≈ 0 (FlatNote), else the unit's measures (ShowPoints), else "".
+func (s *OffsetScene) MeasureLine() string {
+	if note := s.FlatNote(); note != "" {
+		return note
+	}
+	if s.Show == ShowPoints && s.Measured != nil {
+		return s.Measured.Text(s.Layer)
+	}
+	return ""
 }
 
 // CropView is the viewport that zooms on a crop: the crop with a quarter

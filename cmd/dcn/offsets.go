@@ -23,7 +23,8 @@ import (
 // inspectFlags are the flags shared by dcn offsets and dcn heatmap.
 type inspectFlags struct {
 	run, image, model, layer, out string
-	index, epoch, scale           int
+	box, zoom                     string
+	index, epoch, scale, width    int
 	whole                         bool
 	object                        float64
 }
@@ -32,13 +33,16 @@ func (f *inspectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.run, "run", "", "run folder (required)")
 	fs.StringVar(&f.image, "image", "", "a JPEG or PNG file to inspect (MNIST runs: light digit on dark)")
 	fs.IntVar(&f.index, "index", -1, "test-set image to inspect (instead of --image)")
-	fs.StringVar(&f.model, "model", "dcnn", "model of the run")
+	fs.StringVar(&f.model, "model", "", "model of the run (default: its first deformable model, dcnn on MNIST, the first placement on COCO)")
 	fs.StringVar(&f.layer, "layer", "", "deformable layer (default: the last)")
 	fs.IntVar(&f.epoch, "epoch", 0, "epoch whose checkpoint to use (default: the last)")
 	fs.IntVar(&f.scale, "scale", 0, "integer upscale of the image (default: longer side ≥ 448 px)")
 	fs.BoolVar(&f.whole, "whole", false, "run on the whole image instead of a training-size one (COCO: resized so that --object px objects meet the net at training scale, offsets clamped at the training bound)")
 	fs.Float64Var(&f.object, "object", 96, "with --whole on a COCO run: the side (px) of the objects to show at the scale the net was trained at")
 	fs.StringVar(&f.out, "out", "", "PNG file to write (required)")
+	fs.StringVar(&f.box, "box", "", "COCO: X,Y,W,H of an object in the --image photo (its pixels): cut its crop as training did and show the net on it, in the photo")
+	fs.StringVar(&f.zoom, "zoom", viz.FrameUnit, `in a photo (--box, or --whole on COCO): frame the "unit" (its points in both panels, as the app opens), the whole "photo" or the "crop"`)
+	fs.IntVar(&f.width, "width", 800, "in a photo: width of each panel in pixels")
 }
 
 // inspection is a loaded model with its sampling fields on one image.
@@ -52,56 +56,66 @@ type inspection struct {
 	layer   string
 	label   string // "test image 7 (label 3)" or the file name
 	predict int
+	// chosen says that the model was chosen by default, and which ("" when
+	// --model named it).
+	chosen string
+	// photo is the photo the input came from (--box, or --whole on COCO).
+	photo *photoSource
 }
 
 func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 	if f.run == "" || f.out == "" {
 		return nil, fmt.Errorf("--run and --out are required")
 	}
+	return f.loadRun(ctx)
+}
+
+// loadRun is load without the --out check (dcn offsets --json writes no
+// file).
+func (f *inspectFlags) loadRun(ctx context.Context) (*inspection, error) {
 	if (f.image == "") == (f.index < 0) {
 		return nil, fmt.Errorf("give exactly one of --image FILE and --index N")
+	}
+	if err := frameFlag(f.zoom); err != nil {
+		return nil, err
 	}
 	run, err := rundir.Open(f.run)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(run.Config.Models, f.model) {
-		return nil, fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
+	if f.box != "" {
+		if _, err := parseBox(f.box); err != nil {
+			return nil, err
+		}
 	}
-	net, epoch, err := run.LoadModel(f.model, f.epoch)
+	if f.box != "" && run.Config.Data != "coco" {
+		return nil, fmt.Errorf("--box cuts a COCO crop; %s is not a COCO run", f.run)
+	}
+	name, note, err := chooseModel(run, f.model)
 	if err != nil {
 		return nil, err
 	}
-	ins := &inspection{run: run, model: f.model, net: net, epoch: epoch}
-	if f.image != "" {
+	net, epoch, err := run.LoadModel(name, f.epoch)
+	if err != nil {
+		return nil, err
+	}
+	ins := &inspection{run: run, model: name, chosen: note, net: net, epoch: epoch}
+	if ins.photo, err = f.openPhoto(ctx, run, net); err != nil {
+		return nil, err
+	}
+	switch {
+	case ins.photo != nil:
+		ins.in, ins.label = ins.photo.in, ins.photo.label
+	case f.image != "":
 		img, err := inspect.ReadImage(f.image)
 		if err != nil {
 			return nil, err
 		}
 		ins.label = filepath.Base(f.image)
-		if f.whole && run.Config.Data == "coco" {
-			// Objects of --object px become crop-size objects, and the
-			// offsets are clamped at the bound training used, not at a
-			// quarter of the larger photo.
-			factor, err := inspect.WholeFactor(run, f.object)
-			if err != nil {
-				return nil, err
-			}
-			sc, err := inspect.PrepareScaled(run, img, factor)
-			if err != nil {
-				return nil, err
-			}
-			lim, err := inspect.TrainingLimits(net)
-			if err != nil {
-				return nil, err
-			}
-			ins.in = sc.Input
-			ins.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
-				ins.label, sc.Factor, f.object, limitsText(lim))
-		} else if ins.in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
+		if ins.in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		var label int
 		if ins.in, label, err = inspect.TestImage(run.Config, f.index); err != nil {
 			return nil, err
@@ -113,7 +127,7 @@ func (f *inspectFlags) load(ctx context.Context) (*inspection, error) {
 	}
 	blocks := net.DeformBlocks()
 	if len(blocks) == 0 {
-		return nil, fmt.Errorf("model %s (%s) has no deformable layers", f.model, net.Arch)
+		return nil, fmt.Errorf("model %s (%s) has no deformable layers", name, net.Arch)
 	}
 	ins.layer = f.layer
 	if ins.layer == "" {
@@ -139,71 +153,45 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	var f inspectFlags
 	f.register(fs)
-	unit := fs.String("unit", "", "activation unit Y,X of the layer's output (default: the centre)")
+	unit := fs.String("unit", "", "activation unit Y,X of the layer's output (default: the centre, or on a --box the unit nearest the box's centre)")
 	round := fs.Bool("round", false, "read offsets at the nearest unit, as the paper's figures do (default: bilinear)")
 	weight := fs.String("weight", "size", `encode the product of the masks along each path: "size", "alpha" or "none"`)
 	compare := fs.Bool("compare", true, "draw the plain CNN's regular grid beside it when the run has a cnn")
-	box := fs.String("box", "", "COCO: X,Y,W,H of an object in the --image photo (its pixels): cut its crop as training did and draw the points over the whole photo")
-	zoom := fs.String("zoom", "photo", `with --box: show the whole "photo" or zoom on the "crop"`)
-	width := fs.Int("width", 800, "with --box: width of each panel in pixels")
 	var cf captureFlags
 	cf.register(fs)
 	depth := fs.Int("depth", 0, "with --capture: captured layers to trace through, from --layer down (default 1)")
 	space := fs.String("space", "image", "with --capture: coordinates of the points, map (the layer's input map) or image")
-	asJSON := fs.Bool("json", false, "with --capture: print the points as JSON")
+	asJSON := fs.Bool("json", false, "print the unit's points and measures as JSON on stdout (with --run, --out is then optional)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cf.check(); err != nil {
 		return err
 	}
-	if cf.path != "" && *box != "" {
+	if cf.path != "" && f.box != "" {
 		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
 	}
 	if cf.path != "" {
 		return captureOffsets(&cf, &f, *unit, *depth, torchfile.Space(*space), *round, *weight, *asJSON, stdout)
 	}
-	if *box != "" {
-		return offsetsInContext(ctx, &f, contextFlags{box: *box, unit: *unit, weight: *weight, zoom: *zoom, round: *round, compare: *compare, width: *width}, stdout)
+	if f.run == "" || f.out == "" && !*asJSON {
+		return fmt.Errorf("--run and --out are required (--json alone prints without --out)")
 	}
-	ins, err := f.load(ctx)
+	ins, err := f.loadRun(ctx)
 	if err != nil {
 		return err
 	}
-	ho, wo, err := trace.OutputSize(ins.net.Layers, ins.size(), ins.layer)
+	sc, err := ins.pointsScene(*unit, *weight, *round, *compare, f.zoom)
 	if err != nil {
 		return err
 	}
-	uy, ux := ho/2, wo/2
-	if *unit != "" {
-		if uy, ux, err = parseUnit(*unit); err != nil {
+	if *asJSON {
+		if err := ins.writeJSON(stdout, sc); err != nil {
 			return err
 		}
 	}
-	wb := *weight
-	if wb == "none" {
-		wb = ""
-	}
-	sc := ins.scene(viz.ShowPoints)
-	sc.WeightBy = wb
-	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, ins.size(), ins.layer, uy, ux, trace.Options{Round: *round}); err != nil {
-		return err
-	}
-	if *compare && f.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
-		// The regular grid needs the plain net's geometry only, not its
-		// weights.
-		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
-		if err != nil {
-			return err
-		}
-		var grid []string
-		for _, b := range ins.net.DeformBlocks() {
-			grid = append(grid, b.Name())
-		}
-		if sc.Grid, err = trace.Trace(cnn.Layers, nil, ins.size(), ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
-			return err
-		}
-		sc.GridModel = "cnn"
+	if f.out == "" {
+		return nil
 	}
 	img, err := sc.Figure(f.scale)
 	if err != nil {
@@ -212,8 +200,82 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s of %s, unit (%d, %d), epoch %d, %d sampling points\n", f.out, ins.layer, f.model, uy, ux, ins.epoch, len(sc.Points.Points))
+	w := stdout
+	if *asJSON {
+		w = stderr // stdout holds the JSON alone
+	}
+	where := ""
+	if p := ins.photo; p != nil && p.crop != nil {
+		where = fmt.Sprintf(" on the crop %v of %s (resized to %d px)", p.crop.Rect, f.image, p.crop.Size)
+	}
+	inPhoto := ""
+	if ins.photo != nil {
+		inPhoto = " in the photo's pixels"
+	}
+	fmt.Fprintf(w, "wrote %s: %s of %s%s%s, unit (%d, %d), epoch %d, %d sampling points%s\n", f.out, ins.layer, ins.model, ins.chosen,
+		where, sc.Points.UnitY, sc.Points.UnitX, ins.epoch, len(sc.Points.Points), inPhoto)
 	return nil
+}
+
+// pointsScene traces the inspection's unit (Y,X as --unit gives it, or
+// the default) through the deformable net and, with compare, the plain
+// CNN's grid beside it, in the photo at the framing zoom when the input
+// came from one.
+func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoom string) (*viz.OffsetScene, error) {
+	in := ins.size()
+	var uy, ux int
+	var err error
+	switch {
+	case unit != "":
+		if uy, ux, err = parseUnit(unit); err != nil {
+			return nil, err
+		}
+	case ins.photo != nil:
+		if uy, ux, err = ins.photo.unit(ins.net, in, ins.layer); err != nil {
+			return nil, err
+		}
+	default:
+		ho, wo, err := trace.OutputSize(ins.net.Layers, in, ins.layer)
+		if err != nil {
+			return nil, err
+		}
+		uy, ux = ho/2, wo/2
+	}
+	if weight == "none" {
+		weight = ""
+	}
+	sc := ins.scene(viz.ShowPoints)
+	sc.WeightBy = weight
+	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, in, ins.layer, uy, ux, trace.Options{Round: round}); err != nil {
+		return nil, err
+	}
+	if compare && ins.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
+		// The regular grid needs the plain net's geometry only, not its
+		// weights.
+		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
+		if err != nil {
+			return nil, err
+		}
+		var grid []string
+		for _, b := range ins.net.DeformBlocks() {
+			grid = append(grid, b.Name())
+		}
+		if sc.Grid, err = trace.Trace(cnn.Layers, nil, in, ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
+			return nil, err
+		}
+		sc.GridModel = "cnn"
+	}
+	m, err := ins.measure(sc)
+	if err != nil {
+		return nil, err
+	}
+	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+	if ins.photo != nil {
+		sc.Measured.PhotoPerMap *= ins.photo.perInput
+		sc.Measured.Photo = true
+		ins.photo.place(sc, zoom)
+	}
+	return sc, nil
 }
 
 // scene is the inspection as an offset scene showing show: the picture
@@ -282,7 +344,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// Over every epoch of the run, as the app's replay slider keeps it.
 		last, _ := ins.run.LatestCheckpoint(ins.model)
 		sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
-		if sc.Range.Max, err = epochsRobustMax(ctx, ins, last, *tap); err != nil {
+		if sc.Range.Max, sc.Largest, err = epochsRobustMax(ctx, ins, last, *tap); err != nil {
 			return err
 		}
 	case "clamp":
@@ -301,24 +363,31 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := viz.SavePNG(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s of %s, epoch %d\n", f.out, ins.layer, f.model, ins.epoch)
+	fmt.Fprintf(stdout, "wrote %s: %s of %s%s, epoch %d\n", f.out, ins.layer, ins.model, ins.chosen, ins.epoch)
 	return nil
 }
 
 // epochsRobustMax is the top of a robust |Δp| scale for the inspection's
 // image and layer: the 99th percentile over epochs 1..last of tap's
-// lengths (−1: the mean over the taps), as the app's Offsets view takes it.
-func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (float64, error) {
+// lengths (−1: the mean over the taps), as the app's Offsets view takes it;
+// and the largest |Δp| over those epochs, for the floor.
+func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
 	var mags [][]float64
+	var all []*trace.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
 		if e != ins.epoch {
 			net, _, err := ins.run.LoadModel(ins.model, e)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
+			}
+			if ins.photo != nil && ins.photo.scaled != nil {
+				if _, err := inspect.TrainingLimits(net); err != nil {
+					return 0, 0, err
+				}
 			}
 			if fields, _, err = inspect.Sampling(ctx, net, ins.in); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		if fields[ins.layer] == nil {
@@ -326,11 +395,12 @@ func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (float
 		}
 		m, err := viz.OffsetMagnitude(fields[ins.layer], tap)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		mags = append(mags, m)
+		all = append(all, fields[ins.layer])
 	}
-	return viz.RobustMax(0, mags...), nil
+	return viz.RobustMax(0, mags...), viz.LargestOffset(all...), nil
 }
 
 // limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".

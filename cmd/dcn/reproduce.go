@@ -21,7 +21,6 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
-	"github.com/deformscope/deformscope/model/train"
 )
 
 // seedReported are the seed study's Scaled-MNIST accuracies.
@@ -170,11 +169,13 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
 			cd.Cache = *cache
-			want = experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd,
-				Train: train.Config{Epochs: *epochs, Batch: *batch, Optimizer: opt, LR: 1e-3, Seed: *seed}}
-			if opt == "sgd" {
-				want.Train.Momentum = 0.9
+			// The seed's protocol (experiment.COCOSeedTrain), then the same with Adam.
+			tc := experiment.COCOSeedTrain()
+			tc.Epochs, tc.Batch, tc.Seed = *epochs, *batch, *seed
+			if opt != "sgd" {
+				tc.Optimizer, tc.Momentum = opt, 0
 			}
+			want = experiment.RunConfig{Data: "coco", Models: slices.Clone(experiment.COCOModels), COCO: cd, Train: tc}
 			if err := want.Validate(); err != nil {
 				return err
 			}

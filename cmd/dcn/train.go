@@ -32,6 +32,28 @@ type trainFlags struct {
 	lr, gamma, momentum, wd                          float64
 	seed                                             uint64
 	dcnv1                                            bool
+	// set holds the flags given on the command line; a COCO run takes
+	// experiment.COCOTrain for the training flags not given.
+	set map[string]bool
+}
+
+// cocoTrainDefaults gives the training flags not on the command line
+// COCO's defaults (experiment.COCOTrain), which differ from MNIST's.
+func (f *trainFlags) cocoTrainDefaults() {
+	d := experiment.COCOTrain()
+	for name, apply := range map[string]func(){
+		"epochs":    func() { f.epochs = d.Epochs },
+		"batch":     func() { f.batch = d.Batch },
+		"opt":       func() { f.opt = d.Optimizer },
+		"lr":        func() { f.lr = d.LR },
+		"gamma":     func() { f.gamma = d.StepGamma },
+		"step-size": func() { f.stepSize = max(d.StepSize, 1) },
+		"momentum":  func() { f.momentum = d.Momentum },
+	} {
+		if !f.set[name] {
+			apply()
+		}
+	}
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
@@ -48,14 +70,14 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.perClass, "max-per-class", 0, "COCO: at most this many training crops of each category (0: all)")
 	fs.StringVar(&f.norm, "norm", "imagenet", "COCO: normalise with imagenet or dataset statistics")
 	fs.StringVar(&f.cache, "cache", "", "COCO: the crop cache file (as dcn coco crops --cache writes; default: one in the user cache folder)")
-	fs.IntVar(&f.epochs, "epochs", 3, "epochs")
+	fs.IntVar(&f.epochs, "epochs", 3, "epochs (COCO: 12)")
 	fs.IntVar(&f.limit, "limit", 0, "training images (0: all 60000 less the validation split)")
 	fs.IntVar(&f.val, "val", 5000, "validation images held out of the training set")
 	fs.IntVar(&f.testLimit, "test-limit", 0, "test images (0: all 10000)")
-	fs.IntVar(&f.batch, "batch", 64, "batch size")
-	fs.StringVar(&f.opt, "opt", "adam", "optimiser: adam or sgd")
-	fs.Float64Var(&f.lr, "lr", 1e-3, "learning rate")
-	fs.Float64Var(&f.gamma, "gamma", 0.7, "StepLR decay (0: constant rate)")
+	fs.IntVar(&f.batch, "batch", 64, "batch size (COCO: 16)")
+	fs.StringVar(&f.opt, "opt", "adam", "optimiser: adam or sgd (COCO: adam; the seed's COCO protocol is --opt sgd --lr 0.001 --batch 32 --epochs 5 --gamma 0, as dcn reproduce coco runs it)")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "learning rate (COCO: 3e-3)")
+	fs.Float64Var(&f.gamma, "gamma", 0.7, "StepLR decay (0: constant rate; COCO: 0)")
 	fs.IntVar(&f.stepSize, "step-size", 1, "StepLR period in epochs")
 	fs.Float64Var(&f.momentum, "momentum", 0.9, "SGD momentum")
 	fs.Float64Var(&f.wd, "wd", 0, "weight decay")
@@ -89,6 +111,12 @@ func (f *trainFlags) config() (experiment.RunConfig, error) {
 	}
 	var cd *experiment.COCOData
 	if f.data == "coco" {
+		f.cocoTrainDefaults()
+		if f.opt != "sgd" {
+			mom = 0
+		} else if !f.set["momentum"] {
+			mom = 0.9
+		}
 		if f.cocoAnn == "" || f.cocoImages == "" {
 			return experiment.RunConfig{}, fmt.Errorf("--data coco needs --coco-ann FILE and --coco-images DIR")
 		}
@@ -114,6 +142,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	var run *rundir.Run
 	var err error
 	if f.resume != "" {

@@ -18,7 +18,6 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/dilation"
-	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -50,121 +49,6 @@ type contextFlags struct {
 	width                   int
 }
 
-// offsetsInContext draws a unit of the net run on the crop of a box, in its
-// photo: `dcn offsets --run DIR --image FILE --box X,Y,W,H`.
-func offsetsInContext(ctx context.Context, f *inspectFlags, c contextFlags, stdout io.Writer) error {
-	if f.run == "" || f.out == "" || f.image == "" {
-		return fmt.Errorf("--box needs --run, --image (the photo) and --out")
-	}
-	if f.index >= 0 || f.whole {
-		return fmt.Errorf("--box cuts its crop from --image; --index and --whole do not go with it")
-	}
-	box, err := parseBox(c.box)
-	if err != nil {
-		return err
-	}
-	run, err := rundir.Open(f.run)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(run.Config.Models, f.model) {
-		if f.model == "dcnn" && run.Config.Data == "coco" {
-			f.model = firstDeformable(run.Config.Models)
-		}
-		if !slices.Contains(run.Config.Models, f.model) {
-			return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
-		}
-	}
-	photo, err := inspect.ReadImage(f.image)
-	if err != nil {
-		return err
-	}
-	crop, err := inspect.PrepareCrop(run, photo, box)
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.image, err)
-	}
-	net, epoch, err := run.LoadModel(f.model, f.epoch)
-	if err != nil {
-		return err
-	}
-	layer := f.layer
-	blocks := net.DeformBlocks()
-	if layer == "" {
-		if len(blocks) == 0 {
-			return fmt.Errorf("model %s has no deformable layers; give --layer", f.model)
-		}
-		layer = blocks[len(blocks)-1].Name()
-	}
-	uy, ux := -1, -1
-	if c.unit != "" {
-		if uy, ux, err = parseUnit(c.unit); err != nil {
-			return err
-		}
-	}
-	wb := c.weight
-	if wb == "none" {
-		wb = ""
-	}
-	pt, err := inspect.TraceCrop(ctx, net, crop, layer, uy, ux, trace.Options{Round: c.round})
-	if err != nil {
-		return err
-	}
-	boxes, names, err := inspect.PhotoBoxes(ctx, run, f.image)
-	if err != nil {
-		return err
-	}
-	ctxs := &viz.SceneContext{Photo: photo, Chosen: -1, Crop: crop.Rect, Width: c.width,
-		Title: fmt.Sprintf("%s, box %g,%g,%g,%g", filepath.Base(f.image), box.X, box.Y, box.W, box.H)}
-	for i, a := range boxes {
-		ctxs.Boxes = append(ctxs.Boxes, viz.Box{X: a.BBox.X, Y: a.BBox.Y, W: a.BBox.W, H: a.BBox.H, Label: names[i]})
-		if math.Abs(a.BBox.X-box.X) < 1 && math.Abs(a.BBox.Y-box.Y) < 1 && math.Abs(a.BBox.W-box.W) < 1 && math.Abs(a.BBox.H-box.H) < 1 {
-			ctxs.Chosen = i
-		}
-	}
-	if ctxs.Chosen < 0 {
-		ctxs.Boxes = append(ctxs.Boxes, viz.Box{X: box.X, Y: box.Y, W: box.W, H: box.H})
-		ctxs.Chosen = len(ctxs.Boxes) - 1
-	}
-	switch c.zoom {
-	case "photo":
-	case "crop":
-		ctxs.View = viz.CropView(crop.Rect)
-	default:
-		return fmt.Errorf("--zoom %q: want photo or crop", c.zoom)
-	}
-	last, _ := run.LatestCheckpoint(f.model)
-	sc := &viz.OffsetScene{Show: viz.ShowPoints, Picture: crop.Picture, Label: ctxs.Title, Model: f.model, Layer: layer,
-		Epoch: epoch, Epochs: max(last, epoch), WeightBy: wb, Context: ctxs, Predict: inspect.ClassName(run.Classes(), pt.Predict),
-		Points: &trace.Result{Unit: pt.Unit, Points: pt.Points, Layer: layer, UnitY: pt.UnitY, UnitX: pt.UnitX}}
-	if c.compare && f.model != "cnn" && slices.Contains(run.Config.Models, "cnn") {
-		// The regular grid needs the plain net's geometry only.
-		cnn, err := experiment.NewNet(run.Config, "cnn")
-		if err != nil {
-			return err
-		}
-		var names []string
-		for _, b := range blocks {
-			names = append(names, b.Name())
-		}
-		g, err := inspect.TraceCrop(ctx, cnn, crop, layer, pt.UnitY, pt.UnitX, trace.Options{Grid: names})
-		if err != nil {
-			return err
-		}
-		sc.Grid = &trace.Result{Unit: g.Unit, Points: g.Points, Layer: layer, UnitY: g.UnitY, UnitX: g.UnitX}
-		sc.GridModel = "cnn"
-	}
-	img, err := sc.Figure(0)
-	if err != nil {
-		return err
-	}
-	if err := viz.SavePNG(f.out, img); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s: %s of %s on the crop %v of %s (resized to %d px), unit (%d, %d), epoch %d, %d sampling points in the photo's pixels\n",
-		f.out, layer, f.model, crop.Rect, f.image, crop.Size, pt.UnitY, pt.UnitX, epoch, len(pt.Points))
-	return nil
-}
-
 // firstDeformable returns the first model of a run that has deformable
 // layers (COCO runs name them by placement).
 func firstDeformable(models []string) string {
@@ -184,6 +68,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	epoch := fs.Int("epoch", 0, "epoch whose checkpoints to use (default: each model's last)")
 	limit := fs.Int("limit", dilation.DefaultLimit, "test images per Scaled-MNIST scale, or COCO test crops")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	table := fs.Bool("table", false, "print the paper's table 2: a row per layer, small / medium / large objects / background (MNIST: digit / background), mean ± std")
 	out := fs.String("out", "", "also write the chart of dilation against scale or object size (PNG, SVG or PDF)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -221,6 +106,11 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
+	if *table {
+		fmt.Fprintf(stdout, "effective dilation, %d images%s\n", rep.Images, map[bool]string{true: " per scale", false: ""}[rep.Data == "mnist"])
+		_, err := io.WriteString(stdout, dilation.TableOf(rep).Text())
+		return err
+	}
 	fmt.Fprintf(stdout, "effective dilation (mean distance between adjacent taps' sampling locations, px of the layer's input), %d images%s\n",
 		rep.Images, map[bool]string{true: " per scale", false: ""}[rep.Data == "mnist"])
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -253,41 +143,29 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *what != "offsets" && *what != "heatmap" {
 		return fmt.Errorf("--what %q: want offsets or heatmap", *what)
 	}
-	if (f.image == "") == (f.index < 0) {
-		return fmt.Errorf("give exactly one of --image FILE and --index N")
-	}
-	run, err := rundir.Open(f.run)
+	// The inputs, model and photo as dcn offsets opens them (the last
+	// epoch's net places the unit; each frame runs its own epoch's).
+	ins, err := f.loadRun(ctx)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(run.Config.Models, f.model) {
-		return fmt.Errorf("the run in %s has no model %q (it has %s)", f.run, f.model, strings.Join(run.Config.Models, ", "))
-	}
-	last, _ := run.LatestCheckpoint(f.model)
+	run, in, label := ins.run, ins.in, ins.label
+	last, _ := run.LatestCheckpoint(ins.model)
 	if last == 0 {
-		return fmt.Errorf("%s has no complete epoch of %s", f.run, f.model)
+		return fmt.Errorf("%s has no complete epoch of %s", f.run, ins.model)
 	}
-	var in *inspect.Input
-	label := ""
-	if f.image != "" {
-		img, err := inspect.ReadImage(f.image)
-		if err != nil {
-			return err
-		}
-		if in, err = inspect.PrepareImage(run.Config, img, f.whole); err != nil {
-			return err
-		}
-		label = filepath.Base(f.image)
-	} else {
-		var l int
-		if in, l, err = inspect.TestImage(run.Config, f.index); err != nil {
-			return err
-		}
-		label = inspect.TestLabel(run.Config.Data == "coco", f.index, l, run.Classes())
-	}
-	o := replay.Options{Model: f.model, Layer: f.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label, Grid: *compare}
+	o := replay.Options{Model: ins.model, Layer: ins.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label,
+		Grid: *compare, TrainingLimits: ins.photo != nil && ins.photo.scaled != nil}
 	if *what == "heatmap" {
 		o.Show = viz.ShowOffset
+	}
+	if p := ins.photo; p != nil && *unit == "" {
+		if o.UnitY, o.UnitX, err = p.unit(ins.net, ins.size(), ins.layer); err != nil {
+			return err
+		}
+	}
+	if p := ins.photo; p != nil && o.Show == viz.ShowPoints {
+		o.InContext = &replay.InContext{Context: p.ctx, ToPhoto: p.toPhoto, Framing: f.zoom, Aspect: panelAspect}
 	}
 	if *unit != "" {
 		if o.UnitY, o.UnitX, err = parseUnit(*unit); err != nil {
@@ -321,7 +199,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	imgs := scenes
-	fmt.Fprintf(stdout, "wrote %s: %d frames of %s on %s\n", f.out, len(imgs), f.model, label)
+	fmt.Fprintf(stdout, "wrote %s: %d frames of %s%s on %s\n", f.out, len(imgs), ins.model, ins.chosen, label)
 	return nil
 }
 
@@ -369,7 +247,7 @@ func brightCentre(img *image.Gray) (y, x float64) {
 func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn figure", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	runDir := fs.String("run", "", "run folder of an MNIST run with a cnn and a dcnn (required)")
+	runDir := fs.String("run", "", "run folder with a cnn and a deformable model (required): MNIST scales a test digit; COCO takes the smallest and the largest object of the run's photos and the background around the small one")
 	index := fs.Int("index", 0, "test digit to scale")
 	layer := fs.String("layer", "", "deformable layer (default: the last)")
 	epoch := fs.Int("epoch", 0, "epoch (default: the last)")
@@ -390,6 +268,9 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	run, err := rundir.Open(*runDir)
 	if err != nil {
 		return err
+	}
+	if run.Config.Data == "coco" {
+		return cocoFigure(ctx, run, *layer, *epoch, *out, stdout)
 	}
 	if run.Config.Data != "mnist" || !slices.Contains(run.Config.Models, "dcnn") {
 		return fmt.Errorf("the three-panel figure scales an MNIST digit; %s is not an MNIST run with a dcnn", *runDir)
@@ -434,8 +315,8 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	var top, bottom []*image.NRGBA
-	npts := 0
+	var scenes []*viz.OffsetScene
+	var kinds []string
 	for _, p := range panels {
 		fields, _, err := inspect.Sampling(ctx, net, p.in)
 		if err != nil {
@@ -451,47 +332,21 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		r, err := trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{})
-		if err != nil {
+		sc := &viz.OffsetScene{Show: viz.ShowPoints, Picture: p.in.Picture, Model: "dcnn", Layer: name, Epoch: ep, Epochs: ep,
+			WeightBy: "size", Field: fields[name], GridModel: "cnn"}
+		if sc.Points, err = trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{}); err != nil {
 			return err
 		}
-		npts = len(r.Points)
-		img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: r.Unit, Points: r.Points, WeightBy: "size",
-			Caption: fmt.Sprintf("DCNN %s · %s · unit (%d, %d)", name, p.title, uy, ux)})
-		if err != nil {
-			return err
-		}
-		top = append(top, img)
 		if cnn != nil {
-			g, err := trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid})
-			if err != nil {
+			if sc.Grid, err = trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid}); err != nil {
 				return err
 			}
-			img, err := viz.Overlay(viz.OverlaySpec{Image: p.in.Picture, Unit: g.Unit, Points: g.Points,
-				Caption: fmt.Sprintf("CNN %s · %s · regular grid", name, p.title)})
-			if err != nil {
-				return err
-			}
-			bottom = append(bottom, img)
 		}
+		scenes = append(scenes, sc)
+		kinds = append(kinds, p.title)
 	}
-	rowA, err := viz.SideBySide(fmt.Sprintf("Deformable (%s, epoch %d): test digit %d (label %d)", *runDir, ep, *index, label), top...)
+	fig, err := viz.PaperFigure(fmt.Sprintf("%s, epoch %d: test digit %d (label %d)", *runDir, ep, *index, label), kinds, scenes)
 	if err != nil {
-		return err
-	}
-	rows := []*image.NRGBA{rowA}
-	if len(bottom) > 0 {
-		rowB, err := viz.SideBySide("Plain CNN: the same units' regular grid", bottom...)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, rowB)
-	}
-	fig, err := viz.Column(8, rows...)
-	if err != nil {
-		return err
-	}
-	if fig, err = viz.WithKey(fig, viz.OverlayKey("size", npts)); err != nil {
 		return err
 	}
 	if err := viz.SavePNG(*out, fig); err != nil {

@@ -47,6 +47,62 @@ type Options struct {
 	Label string
 	// Steps are the frames' inputs; EpochSteps makes one per epoch.
 	Steps []Step
+	// TrainingLimits clamps each frame's offsets at the bound training used
+	// (inspect.TrainingLimits), for a whole photo larger than the crops.
+	TrainingLimits bool
+	// InContext, when set, draws the points of every frame in the photo
+	// the input was cut from (Show viz.ShowPoints only).
+	InContext *InContext
+}
+
+// InContext places a replay's frames in their photo, as the Offsets view
+// and `dcn offsets --box` do, all at one framing.
+type InContext struct {
+	// Context is every frame's photo, boxes, crop, width and title; its
+	// View is the framing when Framing is "" (the app's current view).
+	Context viz.SceneContext
+	// ToPhoto maps a trace on the input to the photo's pixels.
+	ToPhoto func(*trace.Result) *trace.Result
+	// Framing is viz.FrameUnit (every frame's points of the unit, framed
+	// together, so that nothing jumps between frames), viz.FramePhoto,
+	// viz.FrameCrop, or "" for Context.View as it is.
+	Framing string
+	// Aspect is the panels' width over height for viz.FrameUnit (0: the
+	// points' own).
+	Aspect float64
+}
+
+// place puts every scene in the photo at one framing.
+func (c *InContext) place(scenes []*viz.OffsetScene) {
+	var sets [][]trace.Point
+	for _, sc := range scenes {
+		sc.Points = c.ToPhoto(sc.Points)
+		if sc.Grid != nil {
+			sc.Grid = c.ToPhoto(sc.Grid)
+		}
+		ctx := c.Context
+		sc.Context = &ctx
+		sc.Label = ctx.Title
+		for _, r := range []*trace.Result{sc.Points, sc.Grid} {
+			if r != nil {
+				sets = append(sets, r.Points, []trace.Point{r.Unit})
+			}
+		}
+	}
+	view := c.Context.View
+	switch c.Framing {
+	case viz.FrameUnit:
+		view = viz.FitView(c.Aspect, sets...)
+	case viz.FramePhoto:
+		view = viz.Viewport{}
+	case viz.FrameCrop:
+		if !c.Context.Crop.Empty() {
+			view = viz.CropView(c.Context.Crop)
+		}
+	}
+	for _, sc := range scenes {
+		sc.Context.View = view
+	}
 }
 
 // EpochSteps is one step per epoch 1..last on one input.
@@ -90,6 +146,11 @@ func Scenes(ctx context.Context, run *rundir.Run, o Options, progress func(done,
 		net, epoch, err := run.LoadModel(o.Model, st.Epoch)
 		if err != nil {
 			return nil, err
+		}
+		if o.TrainingLimits {
+			if _, err := inspect.TrainingLimits(net); err != nil {
+				return nil, err
+			}
 		}
 		fs, predict, err := inspect.Sampling(ctx, net, st.In)
 		if err != nil {
@@ -144,6 +205,15 @@ func Scenes(ctx context.Context, run *rundir.Run, o Options, progress func(done,
 		if progress != nil {
 			progress(i+1, len(o.Steps))
 		}
+	}
+	// The floor looks at every frame: a layer that learned in a later epoch
+	// is not "nothing learned" in an early frame's scale.
+	largest := viz.LargestOffset(fields...)
+	for _, sc := range scenes {
+		sc.Largest = largest
+	}
+	if o.InContext != nil && o.Show == viz.ShowPoints {
+		o.InContext.place(scenes)
 	}
 	if o.Show == viz.ShowOffset {
 		top, err := viz.RobustOffsetMax(fields...)
