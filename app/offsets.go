@@ -853,7 +853,7 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
 	d.png.SetChecked(true)
 	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
-	d.dir.SetText(v.u.exportDir())
+	d.dir.SetText(v.u.exportDirFor(v.exportRun()))
 	d.name.SetText(strings.TrimSuffix(sc.fileName(), ".png"))
 	browse := widget.NewButton("Browse…", func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
@@ -899,7 +899,10 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.u.win)
 			return
 		}
-		v.u.app.Preferences().SetString(prefExportDir, dir)
+		if err := v.u.rememberExportDirFor(v.exportRun(), dir); err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
 		v.u.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
 	}, v.u.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
@@ -1080,7 +1083,7 @@ func (v *offsetsView) showGIFExport() {
 	}, v.u.win)
 	d.SetFileName("replay-" + strings.TrimSuffix(strings.TrimPrefix(sc.fileName(), "offsets-"), ".png") + ".gif")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".gif"}))
-	if l, err := storage.ListerForURI(storage.NewFileURI(v.u.exportDir())); err == nil {
+	if l := v.u.exportLocationFor(v.exportRun()); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()

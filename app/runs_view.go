@@ -272,9 +272,16 @@ func (u *UI) removeRun(dir string) {
 }
 
 // OpenRun shows the run in dir in Curves, Results and Offsets, as if it
-// had just trained. A folder that cannot be opened leaves the window as
-// it was and returns the error.
+// had just trained, and the Train panel and form follow it (whichever data
+// set the form showed). A folder that cannot be opened leaves the window
+// as it was and returns the error.
 func (u *UI) OpenRun(dir string) error {
+	return u.openRun(dir, true)
+}
+
+// openRun is OpenRun; withForm unset leaves the form as it is (the run
+// reopened at launch: the form keeps what was typed last).
+func (u *UI) openRun(dir string, withForm bool) error {
 	if u.last.Phase.Active() {
 		return errors.New("a run is training: stop it before opening another")
 	}
@@ -289,6 +296,11 @@ func (u *UI) OpenRun(dir string) error {
 	if u.sess != nil {
 		u.sess.wait()
 	}
+	if withForm {
+		u.train.form.set(run.Config)
+		u.app.Preferences().SetString(prefDataset, run.Config.Data)
+	}
+	u.app.Preferences().SetString(prefLastRun, run.Dir)
 	u.run = run
 	u.bridge.restore(s)
 	u.apply(u.bridge.snapshot())

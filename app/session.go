@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,11 +180,20 @@ func smallDataAdvice(rc experiment.RunConfig, d train.Data) string {
 	if !ok {
 		return ""
 	}
+	more := []string{"download a larger split (Download COCO…, or dcn coco fetch --split train2017)"}
+	if rc.COCO != nil && rc.COCO.MaxPerClass > 0 {
+		// A cap of 0 takes every crop already: raising it gives nothing.
+		more = append(more, fmt.Sprintf("raise the crops per category above %d (the Crops row, or --max-per-class; 0 takes all)",
+			rc.COCO.MaxPerClass))
+	}
+	if rc.COCO != nil && rc.COCO.TopK > 2 {
+		more = append(more, fmt.Sprintf("train fewer than %d categories (the Crops row's second field, or --top), which keeps the larger ones",
+			rc.COCO.TopK))
+	}
 	return fmt.Sprintf("The training set is too small to learn from: its smallest category has %d crops "+
 		"(%d on average), and a net needs a few hundred per category. On so little data the nets often end "+
 		"predicting the most common category for every crop, and the comparison says nothing.\n\n"+
-		"Use more data: download a larger split (Download COCO…, or dcn coco fetch --split train2017), "+
-		"or raise the crops per category (the Crops row, or --max-per-class).", fewest, d.Train.N/len(d.Classes))
+		"Use more data: %s.", fewest, d.Train.N/len(d.Classes), strings.Join(more, ", or "))
 }
 
 // setPaused pauses or resumes every trainer, and those not built yet.

@@ -35,9 +35,14 @@ import (
 type Options struct {
 	// Demo starts both models on a small MNIST subset at launch.
 	Demo bool
-	// Size is the window's size at launch; zero for 1360×860 (the window
-	// works from 1024×640 up).
+	// Size is the window's size at launch; zero for the size it had when
+	// it last closed, else 1360×860. Either way the window is made to fit
+	// the work area (the window works from 1024×640 up).
 	Size fyne.Size
+	// WorkArea, when not nil, returns the usable part of the screen the
+	// window opens on, in pixels (without panels and docks), and whether
+	// it is known.
+	WorkArea func() (width, height int, ok bool)
 	// Script, when not nil, drives the window once it shows (see
 	// ParseScript), for the end-to-end test: what it does goes to
 	// ScriptOut, and its shot steps wait for a line on ScriptIn.
@@ -48,11 +53,11 @@ type Options struct {
 
 // Preference keys.
 const (
-	prefRunsDir   = "runsDir"
-	prefExportDir = "exportDir"
-	prefCOCODir   = "cocoDir"
-	prefDataset   = "dataset"
-	prefFetchDir  = "cocoDownloadDir"
+	prefRunsDir  = "runsDir"
+	prefCOCODir  = "cocoDir"
+	prefDataset  = "dataset"
+	prefFetchDir = "cocoDownloadDir"
+	prefLastRun  = "lastRun" // the run shown last, reopened at launch
 )
 
 // mnistModels are the models of an MNIST run, in order.
@@ -90,10 +95,10 @@ type UI struct {
 	// stopped before an epoch ended) gives them back.
 	prev     *Snapshot
 	prevRun  *rundir.Run
-	asking   bool   // a stop or close question is shown
-	advised  string // the run folder whose data advice was shown before training
-	recKey   string // what the plotted records were, to spot changes
-	stepKey  string // likewise for the per-step curves
+	asking   bool            // a stop or close question is shown
+	advised  map[string]bool // the run folders whose too-little-data advice was shown
+	recKey   string          // what the plotted records were, to spot changes
+	stepKey  string          // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
 	ready    bool // newUI has built every view
@@ -106,14 +111,23 @@ func Run(a fyne.App, opts Options) {
 	w := a.NewWindow("Deformscope")
 	u := New(a, w)
 	w.SetContent(u.Content())
-	size := opts.Size
-	if size.Width <= 0 || size.Height <= 0 {
-		size = fyne.NewSize(1360, 860)
+	area, scale := fyne.Size{}, envScale()
+	if opts.WorkArea != nil {
+		if aw, ah, ok := opts.WorkArea(); ok {
+			area = fyne.NewSize(float32(aw), float32(ah))
+		}
 	}
-	w.Resize(size)
+	w.Resize(fitWindow(opts.Size, u.rememberedSize(), area, scale))
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
 	a.Lifecycle().SetOnStarted(func() {
+		// The canvas knows its real scale once shown: fit again with it.
+		if s := w.Canvas().Scale(); s > 0 && s != scale {
+			w.Resize(fitWindow(w.Canvas().Size(), fyne.Size{}, area, s))
+		}
+		if !opts.Demo && opts.Script == nil {
+			u.reopenLast()
+		}
 		if opts.Demo {
 			u.StartDemo()
 		}
@@ -244,6 +258,7 @@ func (u *UI) Start() {
 		u.prev, u.prevRun = nil, nil
 	}
 	u.run = run
+	prefs.SetString(prefLastRun, run.Dir)
 	u.bridge.reset(run.Dir, rc.Data, rc.Models)
 	u.apply(u.bridge.snapshot())
 	u.sess = startSession(run, u.bridge)
@@ -307,6 +322,7 @@ func (u *UI) Close() {
 	if u.closed {
 		return
 	}
+	u.rememberSize()
 	u.closed = true
 	if u.sess != nil {
 		u.sess.stop()
@@ -330,9 +346,8 @@ func (u *UI) apply(s Snapshot) {
 	u.showModels(names)
 	u.results.show(s, names, data)
 	u.updatePlots(s)
-	if s.Advice != "" && s.Phase == PhaseTraining && u.advised != s.RunDir && !u.closed {
-		u.advised = s.RunDir
-		dialog.ShowInformation("Too little data", s.Advice, u.win)
+	if s.Advice != "" && s.Phase == PhaseTraining && !u.advised[s.RunDir] && !u.closed {
+		u.advise(s.RunDir, "Too little data", s.Advice)
 	}
 	u.offsets.sessionChanged(s, u.run)
 }
@@ -473,9 +488,19 @@ func (u *UI) sessionEnded(p Phase, err error) {
 	u.runs.refresh()
 	if p == PhaseFailed && err != nil {
 		dialog.ShowError(err, u.win)
-	} else if p == PhaseDone && u.last.Advice != "" {
-		dialog.ShowInformation("Too little data", "The run has finished, but its results mean little. "+u.last.Advice, u.win)
+	} else if p == PhaseDone && u.last.Advice != "" && !u.advised[u.last.RunDir] {
+		u.advise(u.last.RunDir, "Too little data", "The run has finished, but its results mean little. "+u.last.Advice)
 	}
+}
+
+// advise shows the too-little-data advice of run, once per run: not again
+// at the run's end, nor when it is continued.
+func (u *UI) advise(run, title, text string) {
+	if u.advised == nil {
+		u.advised = map[string]bool{}
+	}
+	u.advised[run] = true
+	dialog.ShowInformation(title, text, u.win)
 }
 
 // chooseRunsDir lets the user pick the folder that holds the runs.
