@@ -27,8 +27,8 @@ import (
 //	settle            wait until every figure shows its current data
 //	report            write the status line, the run shown, the tab, the
 //	                  form's settings, the results table, the dialogs
-//	                  shown and every clipped widget (see clipped), then
-//	                  "end of report"
+//	                  shown, the window's size and least size, and every
+//	                  clipped widget (see clipped), then "end of report"
 //	shot NAME         write "script: shot NAME" and wait for a line on
 //	                  stdin: the test takes its screenshot meanwhile
 //	dismiss           close the dialog on top, as its button would
@@ -227,6 +227,9 @@ func (u *UI) report() []string {
 		lines = append(lines, "results: "+l)
 	}
 	lines = append(lines, fmt.Sprintf("dialogs: %d", len(u.win.Canvas().Overlays().List())))
+	size, least := u.win.Canvas().Size(), u.win.Content().MinSize()
+	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),
+		fmt.Sprintf("window-min: %.0fx%.0f", least.Width, least.Height))
 	cut := clipped(u.win)
 	lines = append(lines, fmt.Sprintf("clipped: %d", len(cut)))
 	for _, c := range cut {
