@@ -35,6 +35,16 @@ type session struct {
 // startSession starts training the run's models, reporting through b. It
 // returns at once; the session ends with b.finished.
 func startSession(run *rundir.Run, b *bridge) *session {
+	return launchSession(run, b, false)
+}
+
+// startResumedSession is startSession for a run that goes on after its
+// last complete epoch (Continue), as dcn train --resume.
+func startResumedSession(run *rundir.Run, b *bridge) *session {
+	return launchSession(run, b, true)
+}
+
+func launchSession(run *rundir.Run, b *bridge, resume bool) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{cancel: cancel}
 	stop := make(chan struct{})
@@ -47,7 +57,7 @@ func startSession(run *rundir.Run, b *bridge) *session {
 	}()
 	go func() {
 		defer s.wg.Done()
-		err := s.work(ctx, run, b)
+		err := s.work(ctx, run, resume, b)
 		close(stop)
 		<-ticker
 		cancel()
@@ -69,13 +79,20 @@ func outcome(err error) Phase {
 
 // work trains rc's models into run through the engine's launcher (dcn
 // train calls the same), keeping the trainers so that Pause reaches them.
-func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
+func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bridge) error {
 	rc := run.Config
-	err := rundir.Launch(ctx, run, false, rundir.Hooks{
+	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
 		CropProgress: b.loadProgress,
 		CropWaiting:  b.cropWaiting,
 		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
-		Ready: func(ts *rundir.Session, _ []int) {
+		Ready: func(ts *rundir.Session, from []int) {
+			if resume {
+				names := make([]string, len(ts.Trainers))
+				for i, t := range ts.Trainers {
+					names[i] = t.Name
+				}
+				b.resumedFrom(names, from)
+			}
 			s.mu.Lock()
 			s.trainers = ts.Trainers
 			for _, t := range ts.Trainers {
@@ -95,7 +112,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
 		s.mu.Lock()
 		discard := s.discardEmpty
 		s.mu.Unlock()
-		if discard && len(run.Records()) == 0 {
+		if discard && !resume && len(run.Records()) == 0 {
 			if rundir.RemoveRun(run.Dir) == nil {
 				b.discarded()
 			}

@@ -154,7 +154,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.fetch = &downloader{u: u}
 
 	prefs := a.Preferences()
-	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop,
+	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop, cont: u.Continue,
 		form: formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
 			download: u.fetch.show, changed: u.formChanged, shortcut: u.windowShortcut}})
 	u.curves = newCurvesView(u.rend, prefs, curvesActions{export: u.ShowExport, exportAll: u.ExportAll,
