@@ -57,7 +57,7 @@ type trainView struct {
 // trainActions are what the train view's buttons do.
 type trainActions struct {
 	start, pause, stop, cont func()
-	form               formActions
+	form                     formActions
 }
 
 func newTrainView(prefs fyne.Preferences, act trainActions) *trainView {
