@@ -697,24 +697,17 @@ func (v *offsetsView) useImageFile(path string) {
 
 // chooseRun opens a run folder.
 func (v *offsetsView) chooseRun() {
-	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
-		if err != nil {
-			dialog.ShowError(err, v.u.win)
-			return
-		}
-		if uri == nil {
-			return
-		}
+	v.u.chooseFolderAt("Open run folder", v.u.runsRoot(), func(dir string) {
 		// A run of ours opens in the whole window (Curves and Results too);
 		// anything else, or any folder during training, in this view alone.
-		if _, err := rundir.Open(uri.Path()); err == nil && !v.u.last.Phase.Active() {
-			if err := v.u.OpenRun(uri.Path()); err != nil {
+		if _, err := rundir.Open(dir); err == nil && !v.u.last.Phase.Active() {
+			if err := v.u.OpenRun(dir); err != nil {
 				dialog.ShowError(err, v.u.win)
 			}
 			return
 		}
-		v.useRunDir(uri.Path())
-	}, v.u.win).Show()
+		v.useRunDir(dir)
+	}).Show()
 }
 
 // useRunDir shows the run in dir; the worker opens it, and a folder it

@@ -505,7 +505,7 @@ func (u *UI) advise(run, title, text string) {
 
 // chooseRunsDir lets the user pick the folder that holds the runs.
 func (u *UI) chooseRunsDir() {
-	u.chooseFolder(func(dir string) {
+	u.chooseFolder(u.runsRoot(), func(dir string) {
 		u.train.form.runsDir.SetText(dir)
 		u.app.Preferences().SetString(prefRunsDir, dir)
 		u.runs.refresh()
@@ -514,11 +514,13 @@ func (u *UI) chooseRunsDir() {
 
 // chooseMNISTDir lets the user pick a folder of MNIST idx files.
 func (u *UI) chooseMNISTDir() {
-	u.chooseFolder(u.train.form.mnistDir.SetText)
+	u.chooseFolder(u.train.form.mnistDir.Text, u.train.form.mnistDir.SetText)
 }
 
-func (u *UI) chooseFolder(chosen func(string)) {
-	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+// chooseFolder asks for a folder, starting at start (or its nearest
+// existing parent), not where the last file dialog ended.
+func (u *UI) chooseFolder(start string, chosen func(string)) {
+	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 		if err != nil {
 			dialog.ShowError(err, u.win)
 			return
@@ -526,5 +528,14 @@ func (u *UI) chooseFolder(chosen func(string)) {
 		if uri != nil {
 			chosen(uri.Path())
 		}
-	}, u.win).Show()
+	}, u.win)
+	if l := nearestFolder(start); l != nil {
+		d.SetLocation(l)
+	}
+	d.Show()
+}
+
+// runsRoot is the runs folder the form names.
+func (u *UI) runsRoot() string {
+	return strings.TrimSpace(u.train.form.runsDir.Text)
 }
