@@ -23,6 +23,10 @@ import (
 //	                  dataset (mnist or coco), smoothing, log (true or
 //	                  false)
 //	start             press Start
+//	continue          press Continue (the shown run goes on)
+//	export WHAT       export with the dialog's defaults, as pressing its
+//	                  Export: "curves" (the figures) or "offsets" (the
+//	                  Offsets view, once it shows a picture)
 //	wait              wait until the session under way has ended
 //	settle            wait until every figure shows its current data
 //	report            write the status line, the run shown, the tab, the
@@ -44,7 +48,7 @@ type ScriptStep struct {
 
 // scriptVerbs are the verbs and how many arguments each takes.
 var scriptVerbs = map[string]int{"open": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
-	"report": 0, "shot": 1, "dismiss": 0, "close": 0}
+	"report": 0, "shot": 1, "dismiss": 0, "close": 0, "continue": 0, "export": 1}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
 func ParseScript(text string) ([]ScriptStep, error) {
@@ -96,6 +100,13 @@ func (u *UI) runScript(steps []ScriptStep, out io.Writer, in io.Reader) {
 		case "shot": // the echo above told the test
 			if _, rerr := acks.ReadString('\n'); rerr != nil {
 				err = fmt.Errorf("shot %s: no acknowledgement on stdin: %w", st.Args[0], rerr)
+			}
+		case "export":
+			if st.Args[0] == "offsets" {
+				err = u.waitUntil(func() bool { return u.offsets.shown != nil && u.offsets.shown.scene != nil })
+			}
+			if err == nil {
+				u.onUI(func() bool { err = u.scriptExport(st.Args[0]); return true })
 			}
 		case "report":
 			var lines []string
@@ -151,6 +162,8 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		return u.scriptSet(st.Args[0], st.Args[1])
 	case "start":
 		u.Start()
+	case "continue":
+		u.Continue()
 	case "dismiss":
 		top := u.win.Canvas().Overlays().Top()
 		if top == nil {
@@ -159,6 +172,20 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		top.Hide() // a dialog's pop-up leaves the overlays when hidden
 	case "close":
 		u.closeRequested()
+	}
+	return nil
+}
+
+// scriptExport opens the export dialog of what and submits it as it
+// opens; it runs on the UI goroutine.
+func (u *UI) scriptExport(what string) error {
+	switch what {
+	case "curves":
+		u.exportDialog().Submit()
+	case "offsets":
+		u.offsets.exportDialog(u.offsets.shown.scene).Submit()
+	default:
+		return fmt.Errorf("export: want curves or offsets, got %q", what)
 	}
 	return nil
 }
@@ -226,6 +253,10 @@ func (u *UI) report() []string {
 	for l := range strings.SplitSeq(strings.TrimSuffix(u.results.table.text(), "\n"), "\n") {
 		lines = append(lines, "results: "+l)
 	}
+	for _, m := range u.train.rows {
+		lines = append(lines, "progress: "+m+" "+strings.ReplaceAll(u.train.progress[m].detail.Text, "\n", " / "))
+	}
+	lines = append(lines, "continue: "+strconv.FormatBool(u.train.cont.Visible()))
 	lines = append(lines, fmt.Sprintf("dialogs: %d", len(u.win.Canvas().Overlays().List())))
 	size, least := u.win.Canvas().Size(), u.win.Content().MinSize()
 	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),

@@ -125,7 +125,7 @@ func Run(a fyne.App, opts Options) {
 		if s := w.Canvas().Scale(); s > 0 && s != scale {
 			w.Resize(fitWindow(w.Canvas().Size(), fyne.Size{}, area, s))
 		}
-		if !opts.Demo && opts.Script == nil {
+		if !opts.Demo {
 			u.reopenLast()
 		}
 		if opts.Demo {
