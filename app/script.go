@@ -257,6 +257,7 @@ func (u *UI) report() []string {
 		lines = append(lines, "progress: "+m+" "+strings.ReplaceAll(u.train.progress[m].detail.Text, "\n", " / "))
 	}
 	lines = append(lines, "continue: "+strconv.FormatBool(u.train.cont.Visible()))
+	lines = append(lines, "rss: "+residentMemory())
 	lines = append(lines, fmt.Sprintf("dialogs: %d", len(u.win.Canvas().Overlays().List())))
 	size, least := u.win.Canvas().Size(), u.win.Content().MinSize()
 	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),

@@ -159,3 +159,49 @@ func trainRunWith(t *testing.T, dir string, extra ...string) {
 		t.Fatalf("dcn train: %v\n%s", err, out)
 	}
 }
+
+// TestMemoryOverRunsE2E opens ten runs one after another in the real
+// window, each shown on every tab, and reports the process's resident
+// memory after each: it must stay flat (the window once held 1.5 GB after
+// a few runs). The figures are in docs/PERFORMANCE.md. It runs only with
+// DEFORMSCOPE_E2E=1.
+func TestMemoryOverRunsE2E(t *testing.T) {
+	bin := buildForE2E(t)
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	runs := filepath.Join(home, "Deformscope", "runs")
+	first := filepath.Join(runs, "run01")
+	trainPastRun(t, first)
+	var steps []string
+	for i := 1; i <= 10; i++ {
+		dir := filepath.Join(runs, fmt.Sprintf("run%02d", i))
+		if i > 1 {
+			if out, err := exec.Command("cp", "-r", first, dir).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v\n%s", err, out)
+			}
+		}
+		steps = append(steps, "open "+dir)
+		for _, tab := range []string{"curves", "results", "offsets", "runs"} {
+			steps = append(steps, "tab "+tab, "settle")
+		}
+		steps = append(steps, "report")
+	}
+	w := launch(t, bin, startXvfbSized(t, "1366x768x24"), home, "1366x768", strings.Join(append(steps, "close"), ";"))
+	var rss []int
+	for i := range 10 {
+		rep := w.report(i)
+		var kb int
+		if _, err := fmt.Sscanf(rep["rss"], "%d kB", &kb); err != nil {
+			t.Skipf("no resident memory to read here (%q)", rep["rss"])
+		}
+		rss = append(rss, kb)
+		t.Logf("after run %2d: %s", i+1, rep["rss"])
+	}
+	w.waitExit(time.Minute)
+	// From the second run on (the first fills Fyne's caches and the font
+	// atlas) the memory may move by the garbage collector's slack, not by a
+	// run's worth each time.
+	if grown := rss[9] - rss[1]; grown > 150<<10 {
+		t.Errorf("resident memory grew by %d MB from the 2nd run opened to the 10th: %v kB", grown>>10, rss)
+	}
+}
