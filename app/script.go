@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ import (
 //	                  false)
 //	start             press Start
 //	continue          press Continue (the shown run goes on)
+//	move X Y          move the window to X, Y on the desktop, as a person
+//	                  dragging it would
 //	export WHAT       export with the dialog's defaults, as pressing its
 //	                  Export: "curves" (the figures) or "offsets" (the
 //	                  Offsets view, once it shows a picture)
@@ -48,7 +51,7 @@ type ScriptStep struct {
 
 // scriptVerbs are the verbs and how many arguments each takes.
 var scriptVerbs = map[string]int{"open": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
-	"report": 0, "shot": 1, "dismiss": 0, "close": 0, "continue": 0, "export": 1}
+	"report": 0, "shot": 1, "dismiss": 0, "close": 0, "continue": 0, "export": 1, "move": 2}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
 func ParseScript(text string) ([]ScriptStep, error) {
@@ -164,6 +167,13 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		u.Start()
 	case "continue":
 		u.Continue()
+	case "move":
+		x, errx := strconv.Atoi(st.Args[0])
+		y, erry := strconv.Atoi(st.Args[1])
+		if errx != nil || erry != nil || u.screen == nil {
+			return fmt.Errorf("move: want X Y in pixels on a real screen, got %q %q", st.Args[0], st.Args[1])
+		}
+		u.screen.Move(u.win, image.Pt(x, y))
 	case "dismiss":
 		top := u.win.Canvas().Overlays().Top()
 		if top == nil {
@@ -260,6 +270,11 @@ func (u *UI) report() []string {
 	lines = append(lines, "rss: "+residentMemory())
 	lines = append(lines, fmt.Sprintf("dialogs: %d", len(u.win.Canvas().Overlays().List())))
 	size, least := u.win.Canvas().Size(), u.win.Content().MinSize()
+	if u.screen != nil {
+		if at, ok := u.screen.Position(u.win); ok {
+			lines = append(lines, fmt.Sprintf("window-at: %d,%d", at.X, at.Y))
+		}
+	}
 	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),
 		fmt.Sprintf("window-min: %.0fx%.0f", least.Width, least.Height))
 	cut := clipped(u.win)

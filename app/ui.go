@@ -17,6 +17,7 @@ package app
 
 import (
 	"fmt"
+	"image"
 	"io"
 	"slices"
 	"strings"
@@ -39,10 +40,10 @@ type Options struct {
 	// it last closed, else 1360×860. Either way the window is made to fit
 	// the work area (the window works from 1024×640 up).
 	Size fyne.Size
-	// WorkArea, when not nil, returns the usable part of the screen the
-	// window opens on, in pixels (without panels and docks), and whether
-	// it is known.
-	WorkArea func() (width, height int, ok bool)
+	// Screen, when not nil, tells the work area of the screen the window
+	// opens on, and reads and sets the window's position, so that the
+	// window fits the screen and comes back where it was.
+	Screen Screen
 	// Script, when not nil, drives the window once it shows (see
 	// ParseScript), for the end-to-end test: what it does goes to
 	// ScriptOut, and its shot steps wait for a line on ScriptIn.
@@ -101,7 +102,8 @@ type UI struct {
 	stepKey  string          // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
-	ready    bool // newUI has built every view
+	ready    bool   // newUI has built every view
+	screen   Screen // the screen's work area and the window's position; nil in tests
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -111,10 +113,18 @@ func Run(a fyne.App, opts Options) {
 	w := a.NewWindow("Deformscope")
 	u := New(a, w)
 	w.SetContent(u.Content())
+	u.screen = opts.Screen
+	pos, hasPos := u.rememberedPosition()
 	area, scale := fyne.Size{}, envScale()
-	if opts.WorkArea != nil {
-		if aw, ah, ok := opts.WorkArea(); ok {
-			area = fyne.NewSize(float32(aw), float32(ah))
+	var areaRect image.Rectangle
+	if opts.Screen != nil {
+		var at *image.Point
+		if hasPos {
+			at = &pos
+		}
+		if r, ok := opts.Screen.WorkArea(at); ok {
+			areaRect = r
+			area = fyne.NewSize(float32(r.Dx()), float32(r.Dy()))
 		}
 	}
 	w.Resize(fitWindow(opts.Size, u.rememberedSize(), area, scale))
@@ -124,6 +134,10 @@ func Run(a fyne.App, opts Options) {
 		// The canvas knows its real scale once shown: fit again with it.
 		if s := w.Canvas().Scale(); s > 0 && s != scale {
 			w.Resize(fitWindow(w.Canvas().Size(), fyne.Size{}, area, s))
+		}
+		if hasPos && opts.Screen != nil {
+			size, sc := w.Canvas().Size(), w.Canvas().Scale()
+			opts.Screen.Move(w, placeWindow(pos, image.Pt(int(size.Width*sc), int(size.Height*sc)), areaRect))
 		}
 		if !opts.Demo {
 			u.reopenLast()
@@ -304,6 +318,7 @@ func (u *UI) stopNow(discard bool) {
 // closeRequested is the window's close intercept: during training it asks
 // first (once), saying what will be kept.
 func (u *UI) closeRequested() {
+	u.rememberPosition() // while the window is still there
 	if u.sess == nil || !u.last.Phase.Active() {
 		u.Close()
 		u.win.Close()

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"image"
+	"math"
 	"os"
 	"strconv"
 
@@ -10,11 +12,58 @@ import (
 // The window's size is remembered across launches; its first size fits
 // the work area of the screen it opens on.
 
-// Preference keys of the window's size.
+// Preference keys of the window's size and position.
 const (
 	prefWindowWidth  = "window.width"
 	prefWindowHeight = "window.height"
+	prefWindowX      = "window.x"
+	prefWindowY      = "window.y"
 )
+
+// Screen is what the window asks of the desktop, which Fyne does not say:
+// cmd/deformscope answers through GLFW. Positions and areas are in pixels
+// of the desktop; its methods run on the main thread.
+type Screen interface {
+	// WorkArea is the work area (without panels and docks) of the monitor
+	// that holds the point at, or of the primary monitor when at is nil or
+	// on none; ok is false when unknown.
+	WorkArea(at *image.Point) (area image.Rectangle, ok bool)
+	// Position is where the window's top-left corner is.
+	Position(w fyne.Window) (at image.Point, ok bool)
+	// Move puts the window's top-left corner at at.
+	Move(w fyne.Window, at image.Point)
+}
+
+// placeWindow is where a window of size px (in pixels) goes when it was
+// last at pos: there, moved into area (when known) so that none of it is
+// off-screen.
+func placeWindow(pos, size image.Point, area image.Rectangle) image.Point {
+	if area.Empty() {
+		return pos
+	}
+	pos.X = max(area.Min.X, min(pos.X, area.Max.X-size.X))
+	pos.Y = max(area.Min.Y, min(pos.Y, area.Max.Y-size.Y))
+	return pos
+}
+
+// rememberedPosition is where the window was when it last closed.
+func (u *UI) rememberedPosition() (image.Point, bool) {
+	p := u.app.Preferences()
+	x, y := p.IntWithFallback(prefWindowX, math.MinInt32), p.IntWithFallback(prefWindowY, math.MinInt32)
+	return image.Pt(x, y), x != math.MinInt32 && y != math.MinInt32
+}
+
+// rememberPosition keeps the window's position for the next launch.
+func (u *UI) rememberPosition() {
+	if u.screen == nil || u.closed {
+		return
+	}
+	if at, ok := u.screen.Position(u.win); ok {
+		p := u.app.Preferences()
+		p.SetInt(prefWindowX, at.X)
+		p.SetInt(prefWindowY, at.Y)
+	}
+}
 
 // defaultWindow is the first window's size when nothing else says.
 var defaultWindow = fyne.NewSize(1360, 860)

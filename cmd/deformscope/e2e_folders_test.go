@@ -123,25 +123,32 @@ func TestRunFoldersE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, r := got.Records(), ref.Records(); len(g) != len(r) {
-		t.Errorf("after Continue %d epoch records, want %d", len(g), len(r))
-	} else {
-		for i := range r {
-			if g[i].Model != r[i].Model || g[i].Epoch != r[i].Epoch || g[i].TrainLoss != r[i].TrainLoss || g[i].TestAcc != r[i].TestAcc {
-				t.Errorf("record %d after a stop and Continue: %s epoch %d loss %v test %v; never stopped: %s epoch %d loss %v test %v",
-					i, g[i].Model, g[i].Epoch, g[i].TrainLoss, g[i].TestAcc, r[i].Model, r[i].Epoch, r[i].TrainLoss, r[i].TestAcc)
-			}
+	// The models write their records as each finishes an epoch: compare by
+	// model and epoch.
+	key := func(m string, e int) string { return fmt.Sprintf("%s epoch %d", m, e) }
+	want := map[string][2]float64{}
+	for _, r := range ref.Records() {
+		want[key(r.Model, r.Epoch)] = [2]float64{float64(r.TrainLoss), float64(r.TestAcc)}
+	}
+	if g := got.Records(); len(g) != len(want) {
+		t.Errorf("after Continue %d epoch records, want %d", len(g), len(want))
+	}
+	for _, r := range got.Records() {
+		k := key(r.Model, r.Epoch)
+		if g := [2]float64{float64(r.TrainLoss), float64(r.TestAcc)}; g != want[k] {
+			t.Errorf("%s after a stop and Continue: train loss, test accuracy %v; never stopped: %v", k, g, want[k])
 		}
 	}
 
 	// 4: the size it had, and the last run, come back.
 	large := startXvfbSized(t, "1366x768x24")
-	w = launch(t, bin, large, home, "1300x700", "settle;close")
+	w = launch(t, bin, large, home, "1200x700", "settle;move 100 50;settle;close")
 	w.waitExit(time.Minute)
 	w = launch(t, bin, large, home, "", "settle;report;close")
 	rep = w.report(0)
-	if rep["window"] != "1300x700" || rep["run"] != stopped || !strings.HasPrefix(rep["status"], "Opened stopped") {
-		t.Errorf("launched again: window %s, run %q, status %q; want 1300x700 and %s reopened", rep["window"], rep["run"], rep["status"], stopped)
+	if rep["window"] != "1200x700" || rep["window-at"] != "100,50" || rep["run"] != stopped || !strings.HasPrefix(rep["status"], "Opened stopped") {
+		t.Errorf("launched again: window %s at %s, run %q, status %q; want 1200x700 at 100,50 and %s reopened",
+			rep["window"], rep["window-at"], rep["run"], rep["status"], stopped)
 	}
 	w.waitExit(time.Minute)
 	w = launch(t, bin, large, home, "1366x768", "tab results;settle;shot results;tab curves;settle;close")

@@ -6,7 +6,8 @@
 //	deformscope --size 1024x640   open the window at that size
 //
 // Without --size the window opens at the size it had when it last closed
-// (1360×860 the first time), and never larger than the screen's work area.
+// (1360×860 the first time), where it was, and never larger than the work
+// area of the screen it opens on.
 //
 // DEFORMSCOPE_SCRIPT, for the end-to-end test, holds steps that drive the
 // window (open a run, choose a tab, type a setting, Start, report what
@@ -31,7 +32,7 @@ func main() {
 	demo := flag.Bool("demo", false, "start training both models on a small MNIST subset at launch")
 	size := flag.String("size", "", "the window's size at launch, WIDTHxHEIGHT (default: its last size, or 1360x860; at most the screen; from 1024x640 up)")
 	flag.Parse()
-	opts := app.Options{Demo: *demo, WorkArea: workArea}
+	opts := app.Options{Demo: *demo, Screen: glfwScreen{}}
 	if *size != "" {
 		var w, h int
 		if n, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || n != 2 || w < 320 || h < 240 || w > 16384 || h > 16384 {
