@@ -1,6 +1,8 @@
 package app
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +84,37 @@ func TestContinueStoppedRun(t *testing.T) {
 		}
 		if s := h.u.last.Model(m); s == nil || len(s.Epochs) != 2 {
 			t.Errorf("%s: the window shows %v epochs after Continue, want 2", m, s)
+		}
+	}
+}
+
+// TestOpenRunFollowsCOCO: with the form on MNIST, opening a COCO run (here
+// one with no complete epoch) shows its settings and its models' rows.
+func TestOpenRunFollowsCOCO(t *testing.T) {
+	needCOCO128(t)
+	rc := tinyCOCO(t, placeFirst)
+	run, err := rundir.Create(filepath.Join(t.TempDir(), "coco-run"), rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, t.TempDir())
+	if h.u.train.form.datasetKey() != "mnist" {
+		t.Fatalf("the form starts on %s", h.u.train.form.datasetKey())
+	}
+	if err := h.u.OpenRun(run.Dir); err != nil {
+		t.Fatal(err)
+	}
+	f := h.u.train.form
+	if f.datasetKey() != "coco" || f.place.Selected != placeFirst || f.cropSize.Text != "16" || f.topK.Text != "3" {
+		t.Errorf("the form shows %s, placement %s, crops %s px, %s categories; want the run's coco, first, 16, 3",
+			f.datasetKey(), f.place.Selected, f.cropSize.Text, f.topK.Text)
+	}
+	if !slices.Equal(h.u.train.rows, []string{"cnn", "dcnn-first"}) {
+		t.Errorf("progress rows %v, want the run's cnn, dcnn-first", h.u.train.rows)
+	}
+	for _, m := range h.u.train.rows {
+		if p := h.u.train.progress[m]; !strings.Contains(p.detail.Text, "0 of 1 epochs") {
+			t.Errorf("%s's row says %q, want the run's 0 of 1 epochs", m, p.detail.Text)
 		}
 	}
 }
