@@ -204,7 +204,7 @@ func (u *UI) exportDialog() *exportDialog {
 // exportWhere says, under an export dialog's folder, whose folder it is.
 func exportWhere(run string) string {
 	if run == "" {
-		return "no run is shown"
+		return "not a run's: no run folder is shown"
 	}
 	return "the run " + filepath.Base(run) + "'s own; remembered for this run"
 }

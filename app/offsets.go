@@ -857,7 +857,7 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 	})
 	items := []*widget.FormItem{
 		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
-		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir)},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.exportRun())},
 		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
 		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
 	}
