@@ -139,11 +139,10 @@ func Run(a fyne.App, opts Options) {
 			size, sc := w.Canvas().Size(), w.Canvas().Scale()
 			opts.Screen.Move(w, placeWindow(pos, image.Pt(int(size.Width*sc), int(size.Height*sc)), areaRect))
 		}
-		if !opts.Demo {
-			u.reopenLast()
-		}
 		if opts.Demo {
 			u.StartDemo()
+		} else {
+			u.reopenLast()
 		}
 		if opts.Script != nil {
 			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
