@@ -198,16 +198,17 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	dir := fs.String("run", "", "run folder (required)")
 	name := fs.String("model", "", "model of the run (default: its only one)")
 	epoch := fs.Int("epoch", 0, "epoch whose checkpoint to export (default: the last)")
-	format := fs.String("format", "pytorch", "export format: pytorch")
-	out := fs.String("out", "", "folder to write (required)")
+	format := fs.String("format", "pytorch", "export format: pytorch (a folder) or onnx (one .onnx file)")
+	out := fs.String("out", "", "folder (pytorch) or file (onnx) to write (required)")
+	replace := fs.Bool("replace", false, "onnx: replace an existing file at --out (never a folder)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" || *out == "" {
 		return fmt.Errorf("--run and --out are required")
 	}
-	if *format != "pytorch" {
-		return fmt.Errorf("--format %q: the one format is pytorch", *format)
+	if *format != "pytorch" && *format != "onnx" {
+		return fmt.Errorf("--format %q: want pytorch or onnx", *format)
 	}
 	run, err := rundir.Open(*dir)
 	if err != nil {
@@ -216,6 +217,9 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	m, err := pickModel(run, *name)
 	if err != nil {
 		return err
+	}
+	if *format == "onnx" {
+		return exportONNX(run, m, *epoch, *out, *replace, stdout)
 	}
 	arch, err := torchfile.Export(run, m, *epoch, *out)
 	if err != nil {

@@ -35,7 +35,7 @@ Commands:
   plot        write a run's curves and confusion matrices (PNG, SVG, PDF, CSV)
   predict     print a model's logits and class for test images or an image file
   import      make a run folder from a PyTorch state dict (.pt/.pth or safetensors)
-  export      write a model as a PyTorch package (model.py, safetensors weights)
+  export      write a model as a PyTorch package (model.py, safetensors weights) or an ONNX file
 
 Run "dcn COMMAND -h" for a command's flags.
 `
