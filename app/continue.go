@@ -120,7 +120,8 @@ func continueEpochs(rc experiment.RunConfig, f *trainForm) (int, error) {
 	}
 	if len(diff) > 0 {
 		return 0, fmt.Errorf("continue: the run goes on as its config.json says, and only the epochs can change; "+
-			"the form's %s cannot. Set them back, or press Start for a new run", strings.Join(diff, ", "))
+			"the form's %s cannot. Set them back (opening the run again, Runs → Open, brings its settings into the form), "+
+			"or press Start for a new run", strings.Join(diff, ", "))
 	}
 	return epochs, nil
 }
