@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
 )
@@ -116,5 +119,37 @@ func TestOpenRunFollowsCOCO(t *testing.T) {
 		if p := h.u.train.progress[m]; !strings.Contains(p.detail.Text, "0 of 1 epochs") {
 			t.Errorf("%s's row says %q, want the run's 0 of 1 epochs", m, p.detail.Text)
 		}
+	}
+}
+
+// TestRunsTabContinue: the Runs tab offers Continue for a stopped run only,
+// and Continue there opens the run and goes on with it.
+func TestRunsTabContinue(t *testing.T) {
+	stopped, _ := tinyRun(t, func(rc *experiment.RunConfig) { rc.Train.Epochs = 1 })
+	if err := stopped.SetEpochs(2); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, filepath.Dir(stopped.Dir))
+	v := h.u.runs
+	v.refresh()
+	if len(v.runs) != 1 {
+		t.Fatalf("the Runs tab lists %d runs, want 1", len(v.runs))
+	}
+	if !v.cont.Disabled() {
+		t.Error("Continue enabled with no run selected")
+	}
+	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	if v.cont.Disabled() {
+		t.Fatal("Continue disabled for a run stopped after 1 of 2 epochs")
+	}
+	test.Tap(v.cont)
+	if h.u.last.RunDir != stopped.Dir || !h.u.last.Phase.Active() {
+		t.Fatalf("after Continue: run %q, phase %s; want %s going on", h.u.last.RunDir, h.u.last.Phase, stopped.Dir)
+	}
+	h.waitFor("the continued run", flowTimeout, func() bool { return h.u.last.Phase == PhaseDone })
+	v.refresh()
+	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	if !v.cont.Disabled() {
+		t.Error("Continue enabled for a complete run")
 	}
 }

@@ -30,6 +30,7 @@ type runsView struct {
 	table  *widget.Table
 	info   *widget.Label
 	open   *widget.Button
+	cont   *widget.Button // Continue: open a stopped run and go on with it
 	rename *widget.Button
 	remove *widget.Button
 	root   fyne.CanvasObject
@@ -67,13 +68,14 @@ func newRunsView(u *UI) *runsView {
 	v.table.OnSelected = func(id widget.TableCellID) { v.selected(id.Row) }
 	v.open = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), v.openSelected)
 	v.open.Importance = widget.HighImportance
+	v.cont = widget.NewButtonWithIcon("Continue", theme.MediaFastForwardIcon(), v.continueSelected)
 	v.rename = widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), v.renameSelected)
 	v.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.removeSelected)
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.refresh)
 	choose := widget.NewButton("Choose…", u.chooseRunsDir)
 	top := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Runs folder", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(choose, refresh), v.folder)
-	actions := container.NewHBox(v.open, v.rename, v.remove)
+	actions := container.NewHBox(v.open, v.cont, v.rename, v.remove)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, v.info)
 	v.root = container.NewBorder(top, bottom, nil, nil, v.table)
 	v.syncButtons()
@@ -197,6 +199,7 @@ func (v *runsView) syncButtons() {
 	ri, ok := v.selectedRun()
 	training := v.u.last.Phase.Active()
 	setEnabled(v.open, ok && ri.Err == nil && !training)
+	setEnabled(v.cont, ok && ri.Err == nil && !training && !ri.Complete())
 	setEnabled(v.rename, ok)
 	setEnabled(v.remove, ok && !(training && ri.Dir == v.u.last.RunDir))
 }
@@ -211,6 +214,20 @@ func (v *runsView) openSelected() {
 		return
 	}
 	v.u.tabs.SelectIndex(0) // the curves
+}
+
+// continueSelected opens the selected run and continues it (UI.Continue).
+func (v *runsView) continueSelected() {
+	ri, ok := v.selectedRun()
+	if !ok {
+		return
+	}
+	if err := v.u.OpenRun(ri.Dir); err != nil {
+		dialog.ShowError(err, v.u.win)
+		return
+	}
+	v.u.tabs.SelectIndex(0)
+	v.u.Continue()
 }
 
 func (v *runsView) renameSelected() {
