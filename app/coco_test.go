@@ -165,7 +165,7 @@ func TestCOCOSettingsErrors(t *testing.T) {
 		name, want string
 		edit       func(f *trainForm)
 	}{
-		{"crop size", "crop size: want a whole number from 8 to 1024", func(f *trainForm) { f.cropSize.SetText("4") }},
+		{"crop size", "crop size: want a whole number from 8 to 512", func(f *trainForm) { f.cropSize.SetText("4") }},
 		{"crop size multiple", "crop size: want a multiple of 4", func(f *trainForm) { f.cropSize.SetText("30") }},
 		{"categories", "categories: want a whole number from 2 to 255", func(f *trainForm) { f.topK.SetText("1") }},
 		{"crops per category", "crops per category: want a whole number of at least 0", func(f *trainForm) { f.perClass.SetText("-5") }},

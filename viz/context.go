@@ -173,7 +173,10 @@ func Context(spec ContextSpec) (*image.NRGBA, error) {
 	if band > 0 {
 		band += textPad
 	}
-	img := image.NewNRGBA(image.Rect(0, 0, width, height+band))
+	img, err := newCanvas(width, height+band, "photo")
+	if err != nil {
+		return nil, err
+	}
 	fillRect(img, img.Bounds(), white)
 	drawPhoto(img, spec.Photo, v, width, height)
 

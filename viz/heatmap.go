@@ -136,11 +136,10 @@ func Heatmap(spec HeatmapSpec) (*image.NRGBA, error) {
 	if spec.Caption != "" {
 		height += ca + cd + textPad
 	}
-	if width > maxSidePx || height > maxSidePx {
-		return nil, fmt.Errorf("viz: heatmap: %d×%d px exceeds %d px a side", width, height, maxSidePx)
+	img, err := newCanvas(width, height, "heatmap")
+	if err != nil {
+		return nil, err
 	}
-
-	img := image.NewNRGBA(image.Rect(0, 0, width, height))
 	fillRect(img, img.Bounds(), white)
 	drawScaled(img, spec.Image, image.Pt(heatPad, heatPad), s)
 	if spec.Outline {

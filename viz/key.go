@@ -64,10 +64,10 @@ func WithKey(img *image.NRGBA, items []KeyItem) (*image.NRGBA, error) {
 	b := img.Bounds()
 	width := max(b.Dx(), 360)
 	height := b.Dy() + 2*keyPad + row*len(items)
-	if height > maxSidePx {
-		return nil, fmt.Errorf("viz: key: %d px high exceeds %d", height, maxSidePx)
+	out, err := newCanvas(width, height, "key")
+	if err != nil {
+		return nil, err
 	}
-	out := image.NewNRGBA(image.Rect(0, 0, width, height))
 	fillRect(out, out.Bounds(), white)
 	draw.Draw(out, image.Rect(0, 0, b.Dx(), b.Dy()), img, b.Min, draw.Src)
 	y := b.Dy() + keyPad
@@ -157,10 +157,10 @@ func Column(gap int, rows ...*image.NRGBA) (*image.NRGBA, error) {
 		return nil, fmt.Errorf("viz: column: no rows")
 	}
 	h += gap * (len(rows) - 1)
-	if w > maxSidePx || h > maxSidePx {
-		return nil, fmt.Errorf("viz: column: %d×%d px exceeds %d px a side", w, h, maxSidePx)
+	out, err := newCanvas(w, h, "column")
+	if err != nil {
+		return nil, err
 	}
-	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	fillRect(out, out.Bounds(), white)
 	y := 0
 	for _, r := range rows {

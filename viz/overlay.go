@@ -198,7 +198,10 @@ func Overlay(spec OverlaySpec) (*image.NRGBA, error) {
 		band += textPad
 	}
 
-	img := image.NewNRGBA(image.Rect(0, 0, l.frameW, l.frameH+band))
+	img, err := newCanvas(l.frameW, l.frameH+band, "overlay")
+	if err != nil {
+		return nil, err
+	}
 	fillRect(img, img.Bounds(), white)
 	fillRect(img, image.Rect(0, 0, l.frameW, l.frameH), marginColor)
 	m, s := l.margin, l.scale
@@ -365,10 +368,10 @@ func SideBySide(title string, panels ...*image.NRGBA) (*image.NRGBA, error) {
 		top = textPad + asc + desc + textPad
 	}
 	height += top + outerPad
-	if width > maxSidePx || height > maxSidePx {
-		return nil, fmt.Errorf("viz: side by side: %d×%d px exceeds %d px a side", width, height, maxSidePx)
+	img, err := newCanvas(width, height, "side by side")
+	if err != nil {
+		return nil, err
 	}
-	img := image.NewNRGBA(image.Rect(0, 0, width, height))
 	fillRect(img, img.Bounds(), white)
 	if title != "" {
 		drawTextCentered(img, face, clipText(face, title, width-2*outerPad), width/2, textPad+asc, textColor)

@@ -50,8 +50,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *runs < 1 {
 		return fmt.Errorf("--runs must be at least 1, got %d", *runs)
 	}
-	if *threads < 0 {
-		return fmt.Errorf("--threads must be 0 (all cores) or more, got %d", *threads)
+	// GOMAXPROCS 100000 died in pthread_create with a million-line dump.
+	if maxThreads := max(256, runtime.NumCPU()); *threads < 0 || *threads > maxThreads {
+		return fmt.Errorf("--threads must be 0 (all cores) to %d, got %d", maxThreads, *threads)
 	}
 	if *threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))

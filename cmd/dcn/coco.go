@@ -188,6 +188,18 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
+	// 0 means none for the shares (and the default margin is 0.10): negative values were taken silently.
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--val", *val}, {"--test", *test}} {
+		if !(f.v >= 0 && f.v < 1) {
+			return fmt.Errorf("%s: want a share of the images from 0 (none) to below 1, got %g", f.name, f.v)
+		}
+	}
+	if !(*context >= 0) {
+		return fmt.Errorf("--context: want a margin of 0 or more (a share of the box's longer side), got %g", *context)
+	}
 	n, err := cropset.ParseNorm(*norm)
 	if err != nil {
 		return err

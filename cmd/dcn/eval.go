@@ -40,6 +40,11 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *dir == "" {
 		return fmt.Errorf("--run is required")
 	}
+	limitSet := false
+	fs.Visit(func(f *flag.Flag) { limitSet = limitSet || f.Name == "test-limit" })
+	if limitSet && *testLimit < 0 {
+		return fmt.Errorf("--test-limit: want 0 (all) or more, got %d", *testLimit)
+	}
 	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err

@@ -48,6 +48,16 @@ func TestHostileFlags(t *testing.T) {
 		{"bench runs 0", []string{"bench", "--runs", "0"}, 1, "--runs must be at least 1"},
 		{"bench runs -1", []string{"bench", "--runs", "-1"}, 1, "--runs must be at least 1"},
 		{"bench threads -1", []string{"bench", "--threads", "-1"}, 1, "--threads"},
+		{"bench threads 100000", []string{"bench", "--threads", "100000"}, 1, "--threads must be 0 (all cores) to"},
+		{"coco crops test -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--test", "-0.1"}, 1, "--test: want a share"},
+		{"coco crops val -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "-0.1"}, 1, "--val: want a share"},
+		{"coco crops val 1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "1"}, 1, "--val: want a share"},
+		{"coco crops context -1", []string{"coco", "crops", "--ann", out, "--images", out, "--context", "-1"}, 1, "--context: want a margin"},
+		{"eval test-limit -1", []string{"eval", "--run", out, "--test-limit", "-1"}, 1, "--test-limit: want 0 (all) or more"},
+		{"crop size 516", []string{"train", "--data", "coco", "--coco-ann", out, "--coco-images", out, "--crop-size", "516", "--out", out}, 1, "from 8 to 512"},
+		{"crop size 1024", []string{"train", "--data", "coco", "--coco-ann", out, "--coco-images", out, "--crop-size", "1024", "--out", out}, 1, "from 8 to 512"},
+		{"import classes huge", []string{"import", "--weights", out, "--arch", "coco-cnn", "--classes", "9223372036854775807", "--out", out}, 1, "--classes: want 2 to 255"},
+		{"import classes 1e8", []string{"import", "--weights", out, "--arch", "coco-cnn", "--classes", "100000000", "--out", out}, 1, "--classes: want 2 to 255"},
 		{"train stray word", []string{"train", "positional", "--model", "bogus", "--out", out}, 2, `unexpected argument "positional"`},
 		{"train trailing", []string{"train", "--out", out, "extra"}, 2, `unexpected argument "extra"`},
 		{"eval trailing", []string{"eval", "--run", out, "x"}, 2, `unexpected argument "x"`},
@@ -200,5 +210,170 @@ func TestFailedStartInUserFolder(t *testing.T) {
 	left, _ := os.ReadDir(mine)
 	if len(left) != 1 || left[0].Name() != "notes.txt" {
 		t.Errorf("the user's folder holds %v, want only notes.txt", left)
+	}
+}
+
+// TestReproduceMNISTContinues is #26 item 14: the usage says a stopped study continues when the same command is
+// run again; reproduce mnist refused and asked for --resume. Now it continues (as reproduce coco does), and a run
+// made with other settings is refused, naming the setting.
+func TestReproduceMNISTContinues(t *testing.T) {
+	needMNIST(t)
+	dir := filepath.Join(t.TempDir(), "study")
+	args := []string{"reproduce", "mnist", "--out", dir, "--epochs", "1", "--limit", "128", "--test-limit", "100"}
+	if code, _, errs := dcn(t, args...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errs)
+	}
+	code, out, errs := dcn(t, args...)
+	if code != 0 || !strings.Contains(errs, "resuming after epoch 1 of 1") || !strings.Contains(out, "written to") {
+		t.Fatalf("the same command again: exit %d: %s%s", code, out, errs)
+	}
+	if code, _, errs := dcn(t, append(args, "--seed", "2")...); code != 1 || !strings.Contains(errs, "train.seed: 1, now 2") {
+		t.Errorf("other settings: exit %d: %s", code, errs)
+	}
+	if code, _, errs := dcn(t, "reproduce", "mnist", "--resume", "--out", dir); code != 0 {
+		t.Errorf("--resume: exit %d: %s", code, errs)
+	}
+}
+
+// TestExportImportKeepUsersFiles is #26 item 2: `dcn export --out RUN` overwrote the run's config.json (eval and
+// resume then failed), export replaced a user's README.md, and `dcn import --out DIR` overwrote a user's file named
+// like a checkpoint when DIR held no run.
+func TestExportImportKeepUsersFiles(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-cnn.pt"),
+		"--arch", "mnist-cnn", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	cfg, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := dcn(t, "export", "--run", run, "--out", run); code != 1 || !strings.Contains(errs, "is a run folder") {
+		t.Errorf("export into the run: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(run, "config.json")); string(b) != string(cfg) {
+		t.Error("the run's config.json was replaced")
+	}
+	user := filepath.Join(root, "mine")
+	os.Mkdir(user, 0o755)
+	os.WriteFile(filepath.Join(user, "README.md"), []byte("my notes\n"), 0o644)
+	if code, _, errs := dcn(t, "export", "--run", run, "--out", user); code != 1 || !strings.Contains(errs, "README.md") {
+		t.Errorf("export over a user's README.md: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(user, "README.md")); string(b) != "my notes\n" {
+		t.Errorf("the user's README.md is now %q", b)
+	}
+	// An earlier export is replaced, as before.
+	exp := filepath.Join(root, "exp")
+	for range 2 {
+		if code, _, errs := dcn(t, "export", "--run", run, "--out", exp); code != 0 {
+			t.Fatalf("export: exit %d: %s", code, errs)
+		}
+	}
+	// import never overwrites a user's file named like a checkpoint.
+	dir := filepath.Join(root, "imp")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "cnn-epoch001.safetensors"), []byte("mine\n"), 0o644)
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-cnn.pt"),
+		"--arch", "mnist-cnn", "--out", dir); code != 1 || !strings.Contains(errs, "would overwrite") {
+		t.Errorf("import over a user's file: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "cnn-epoch001.safetensors")); string(b) != "mine\n" {
+		t.Errorf("the user's file is now %q", b)
+	}
+}
+
+// TestFIFOImageFolders is #26 item 8: an image folder that is a FIFO hung coco report, coco crops, train and
+// reproduce coco in os.OpenRoot, deaf to Ctrl-C and SIGTERM; import took a FIFO or missing --ann and --images.
+// Each is refused at once (dcnWithin fails on a 60 s timer instead of hanging).
+func TestFIFOImageFolders(t *testing.T) {
+	ann, _ := coco128Dir(t)
+	tmp := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	imgs := filepath.Join(tmp, "images")
+	if err := syscall.Mkfifo(imgs, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	fifoAnn := filepath.Join(tmp, "ann.json")
+	syscall.Mkfifo(fifoAnn, 0o644)
+	pt := filepath.Join("..", "..", "model", "torchfile", "testdata", "coco-dcnn-middle.pt")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"coco report", []string{"coco", "report", "--ann", ann, "--images", imgs}, "a named pipe, not a folder"},
+		{"coco crops", []string{"coco", "crops", "--ann", ann, "--images", imgs}, "a named pipe, not a folder"},
+		{"train", []string{"train", "--data", "coco", "--coco-ann", ann, "--coco-images", imgs, "--out", filepath.Join(tmp, "r")}, "a named pipe, not a folder"},
+		{"reproduce coco", []string{"reproduce", "coco", "--coco-ann", ann, "--coco-images", imgs, "--out", filepath.Join(tmp, "s")}, "a named pipe, not a folder"},
+		{"import FIFO images", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", ann, "--images", imgs, "--out", filepath.Join(tmp, "i1")}, "--images"},
+		{"import FIFO ann", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", fifoAnn, "--images", tmp, "--out", filepath.Join(tmp, "i2")}, "not a regular file"},
+		{"import missing ann", []string{"import", "--weights", pt, "--arch", "coco-dcnn-middle", "--ann", filepath.Join(tmp, "none.json"), "--images", tmp, "--out", filepath.Join(tmp, "i3")}, "no such file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := dcnWithin(t, c.args...)
+			if code != 1 || !strings.Contains(stdout+stderr, c.want) {
+				t.Errorf("exit %d, output %q; want exit 1 and %q", code, stdout+stderr, c.want)
+			}
+		})
+	}
+}
+
+// TestOutRefusesSpecialFiles is #26 item 1 through dcn: --out /dev/full (as root) was replaced by a PNG. A FIFO
+// and a character device made in a temp folder (never the real /dev) are refused and stay what they were.
+func TestOutRefusesSpecialFiles(t *testing.T) {
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	needMNIST(t)
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "mnist-dcnn.pt"),
+		"--arch", "mnist-dcnn", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	outs := map[string]string{"fifo": filepath.Join(tmp, "fifo.png")}
+	if err := syscall.Mkfifo(outs["fifo"], 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	full := filepath.Join(tmp, "full")
+	if err := syscall.Mknod(full, syscall.S_IFCHR|0o666, 1<<8|7); err == nil {
+		outs["full"] = full
+	} else {
+		t.Logf("mknod: %v (not root): device node not tested", err)
+	}
+	for name, out := range outs {
+		t.Run(name, func(t *testing.T) {
+			before, _ := os.Lstat(out)
+			code, stdout, stderr := dcnWithin(t, "offsets", "--run", run, "--index", "0", "--out", out)
+			if code != 1 || !strings.Contains(stdout+stderr, "not a regular file; refusing to write over it") {
+				t.Errorf("exit %d, output %q", code, stdout+stderr)
+			}
+			if after, err := os.Lstat(out); err != nil || after.Mode() != before.Mode() {
+				t.Errorf("%s was replaced: %v %v", out, after, err)
+			}
+		})
+	}
+}
+
+// TestOffsetsBoxWidth is #26 item 10: `offsets --box --width 8000` wrote a 99.5 MP PNG (the docs promise 25 MP)
+// and `--width 16384` took 3.28 GB before refusing. Both are refused before the big picture is allocated.
+func TestOffsetsBoxWidth(t *testing.T) {
+	ann, images := coco128Dir(t)
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "run")
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join("..", "..", "model", "torchfile", "testdata", "coco-dcnn-middle.pt"),
+		"--arch", "coco-dcnn-middle", "--out", run); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	_ = ann
+	photo := filepath.Join(images, "000000000009.jpg")
+	for _, w := range []string{"8000", "16384"} {
+		out := filepath.Join(tmp, w+".png")
+		code, stdout, stderr := dcnWithin(t, "offsets", "--run", run, "--image", photo, "--box", "1,187,612,286", "--width", w, "--out", out)
+		if code != 1 || !strings.Contains(stdout+stderr, "megapixels, above the limit of 25") {
+			t.Errorf("--width %s: exit %d: %s%s", w, code, stdout, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("--width %s wrote %s", w, out)
+		}
 	}
 }

@@ -55,26 +55,26 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	var run *rundir.Run
-	var err error
-	if *resume {
-		run, err = rundir.OpenForResume(*out)
-	} else {
-		rc := experiment.SeedProtocol()
-		rc.Train.Epochs, rc.Limit, rc.TestLimit, rc.Train.Seed, rc.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
-		if rc.ScaleMode, err = data.ParseScaleMode(*scaleMode); err != nil {
+	// One resumable job, as reproduce coco: the command that started the study, run again, continues it (and
+	// refuses a run in --out made with other settings); --resume continues it with its own settings.
+	var want experiment.RunConfig
+	if !*resume {
+		want = experiment.SeedProtocol()
+		want.Train.Epochs, want.Limit, want.TestLimit, want.Train.Seed, want.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
+		var err error
+		if want.ScaleMode, err = data.ParseScaleMode(*scaleMode); err != nil {
 			return fmt.Errorf("--scale-mode: %w", err)
 		}
-		if err = rc.Validate(); err != nil {
+		if err := want.Validate(); err != nil {
 			return err
 		}
-		run, err = rundir.Create(*out, rc)
 	}
+	run, fresh, err := studyRun(*out, want, *resume)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	recs, err := trainRun(ctx, run, *resume, "dcn reproduce mnist --resume --out "+run.Dir, stdout, stderr)
+	recs, err := trainRun(ctx, run, !fresh, "the same command again", stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.R
 			return nil, false, serr
 		}
 		if want.Data == "" {
-			return nil, false, fmt.Errorf("%s holds no run to resume (start the study with --coco-ann and --coco-images)", dir)
+			return nil, false, fmt.Errorf("%s holds no run to resume (start the study without --resume)", dir)
 		}
 		run, err := rundir.Create(dir, want)
 		return run, true, err
@@ -233,6 +233,7 @@ func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.R
 	}
 	if !resume {
 		if diff := configDiff(run.Config, want); diff != "" {
+			run.Release()
 			return nil, false, fmt.Errorf("%s holds a run of this study made with other settings (%s): run the command "+
 				"that started it to continue it, add --resume to continue it with its own settings, or choose another --out", dir, diff)
 		}

@@ -161,6 +161,7 @@ func openResume(fs *flag.FlagSet, f trainFlags) (*rundir.Run, error) {
 	}
 	if epochs {
 		if err := run.SetEpochs(f.epochs); err != nil {
+			run.Release()
 			return nil, err
 		}
 	}

@@ -31,7 +31,8 @@ import (
 const bufferSize = 64 << 10
 
 // WriteFile writes data to the named file atomically, creating it or replacing
-// it. perm (before the umask) sets the permissions of the new file, as with
+// it. A destination that exists and is not a regular file (a folder, a
+// named pipe, a device node) is refused (CheckDest). perm (before the umask) sets the permissions of the new file, as with
 // os.WriteFile when it creates a file; unlike os.WriteFile, a replaced file
 // also takes perm, since it is a new file.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
@@ -49,6 +50,9 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // If the final fsync of the folder fails, the new content is already in place
 // but may not survive a crash; the returned error says so.
 func Write(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	if err := CheckDest(path); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -163,6 +167,9 @@ func tempOf(file string) (name string, ok bool) {
 // even one swapped in while the file is written, can lead the write out of
 // root's folder.
 func WriteIn(root *os.Root, name string, perm os.FileMode, fn func(w io.Writer) error) error {
+	if err := checkDestIn(root, name); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."

@@ -228,6 +228,12 @@ func (x *Index) Category(id int64) (Category, bool) {
 // Load reads and checks the instances file at path, and with opt.ImageDir set checks the image files too. It
 // returns an error only if the file cannot be read or is unusable as a whole, or if ctx ends.
 func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
+	if opt.ImageDir != "" {
+		// At once, before the file is parsed: a FIFO in place of the folder hung os.OpenRoot.
+		if err := regular.CheckDir(opt.ImageDir); err != nil {
+			return nil, fmt.Errorf("coco: image folder: %w", err)
+		}
+	}
 	f, err := regular.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("coco: %w", err)

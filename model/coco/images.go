@@ -115,7 +115,7 @@ func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.
 // checkFiles reads the header of every image (or decodes it, with opt.Decode) in parallel and drops the images
 // that fail, with their boxes.
 func (x *Index) checkFiles(ctx context.Context, opt LoadOptions) error {
-	root, err := os.OpenRoot(opt.ImageDir)
+	root, err := regular.OpenRoot(opt.ImageDir)
 	if err != nil {
 		return fmt.Errorf("coco: image folder: %w", err)
 	}

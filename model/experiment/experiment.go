@@ -51,11 +51,56 @@ var MNISTModels = []string{"cnn", "dcnn"}
 var COCOModels = []string{"cnn", "dcnn-first", "dcnn-middle", "dcnn-last"}
 
 // The largest COCO settings a run takes: labels are bytes, and a crop
-// larger than 1024×1024 is no object crop.
+// larger than 512×512 is no object crop (docs/RELIABILITY.md says so; a
+// net's activations grow with the square of the size: see MemoryEstimate).
 const (
 	MaxCategories = 255
-	MaxCropSize   = 1024
+	MaxCropSize   = 512
 )
+
+// Bytes of training memory per input pixel of each sample in a batch, for a
+// COCO net, from the peaks measured with 64×64 crops and batch 32: coco-cnn
+// alone 408 MB, the deformable nets alone up to 754 MB (dcnn-first;
+// docs/PERFORMANCE.md), and the four at once in `dcn reproduce coco` on
+// coco128 2.86 GB (docs/RELIABILITY.md), which these figures meet (2.8 GB).
+const (
+	plainBytesPerPixel  = 2560
+	deformBytesPerPixel = 5632
+	baseMemory          = 256 << 20
+)
+
+// MemoryEstimate returns the memory (bytes) that training rc is expected
+// to need at its peak: every model trains at once, each holding its
+// activations for a batch. MNIST runs are small and fixed (under 400 MB).
+func (rc RunConfig) MemoryEstimate() int64 {
+	if rc.Data != "coco" || rc.COCO == nil {
+		return 400 << 20
+	}
+	px := int64(rc.COCO.Size) * int64(rc.COCO.Size) * int64(max(rc.Train.Batch, rc.Train.EvalBatch))
+	total := int64(baseMemory)
+	for _, m := range rc.Models {
+		per := int64(deformBytesPerPixel)
+		if m == "cnn" {
+			per = plainBytesPerPixel
+		}
+		total += px * per
+	}
+	return total
+}
+
+// CheckMemory refuses a run whose MemoryEstimate is above available bytes
+// (≤ 0: unknown, nothing is refused), saying what to lower. It is checked
+// before any data is loaded: `train --data coco --crop-size 256` ran out of
+// memory at 5.9 GB after building its crops.
+func (rc RunConfig) CheckMemory(available int64) error {
+	need := rc.MemoryEstimate()
+	if available <= 0 || need <= available {
+		return nil
+	}
+	return fmt.Errorf("training %d model(s) on %d×%d crops in batches of %d needs about %.1f GB, and %.1f GB is "+
+		"available: lower the batch size or the crop size, or train fewer models at once",
+		len(rc.Models), rc.COCO.Size, rc.COCO.Size, max(rc.Train.Batch, rc.Train.EvalBatch), float64(need)/1e9, float64(available)/1e9)
+}
 
 // Validate reports the first unusable setting. The app's form and dcn's
 // flags both fill a RunConfig and both refuse what it refuses.

@@ -67,3 +67,40 @@ func TestCOCOMaxPerClass(t *testing.T) {
 		t.Errorf("crop cache names %v, want three different ones", names)
 	}
 }
+
+// TestCheckMemory is #26 item 10: `train --data coco --crop-size 256` (and 512, 516, 1024) ran out of memory at
+// 5.9 GB after building its crops; RELIABILITY.md said crops are 8 to 512, the code took 1024. Sizes above 512 are
+// refused by Validate; a run whose estimate is above the memory available is refused before loading anything.
+func TestCheckMemory(t *testing.T) {
+	coco := func(size, batch int, models ...string) RunConfig {
+		rc := RunConfig{Data: "coco", Models: models, COCO: DefaultCOCO("a.json", "img")}
+		rc.COCO.Size = size
+		rc.Train = train.Config{Epochs: 1, Batch: batch, Optimizer: "sgd", LR: 1e-3, Seed: 1}
+		return rc
+	}
+	const gb = 1 << 30
+	for _, c := range []struct {
+		rc        RunConfig
+		available int64
+		ok        bool
+	}{
+		{coco(64, 32, COCOModels...), 6 * gb, true},
+		{coco(256, 32, COCOModels...), 6 * gb, false},
+		{coco(256, 32, "cnn"), 6 * gb, true},
+		{coco(512, 32, "dcnn-first"), 6 * gb, false},
+		{coco(512, 32, "dcnn-first"), 0, true}, // unknown: not refused
+	} {
+		err := c.rc.CheckMemory(c.available)
+		if (err == nil) != c.ok {
+			t.Errorf("size %d, batch %d, %v, %d GB: %v", c.rc.COCO.Size, c.rc.Train.Batch, c.rc.Models, c.available/gb, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "lower the batch size or the crop size") {
+			t.Errorf("error %v does not say what to lower", err)
+		}
+	}
+	for _, size := range []int{516, 1024} {
+		if err := coco(size, 32, "cnn").Validate(); err == nil || !strings.Contains(err.Error(), "from 8 to 512") {
+			t.Errorf("crop size %d: %v", size, err)
+		}
+	}
+}

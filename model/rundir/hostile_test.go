@@ -60,6 +60,7 @@ func resume(t *testing.T, dir string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer run.Release()
 	s, err := NewSession(run.Config, loadTiny(t), run)
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +216,7 @@ func TestSetEpochs(t *testing.T) {
 	if err != nil || again.Config.Train.Epochs != 3 {
 		t.Fatalf("config.json after SetEpochs(3): %+v, %v", again.Config.Train, err)
 	}
+	run.Release()
 	if from, err := resume(t, dir); err != nil || from[0] != 2 {
 		t.Errorf("resume after raising the epochs: %v, %v", from, err)
 	}
@@ -248,5 +250,77 @@ func TestRunFilesFIFO(t *testing.T) {
 				t.Fatal("blocked on the FIFO")
 			}
 		})
+	}
+}
+
+// TestRunLock is #26 item 13: two `dcn train --resume` of one folder both trained the same epochs (and
+// config.json ended with "epochs": 3 while 5 were recorded). The second is now refused, naming the holder, until
+// the first lets go.
+func TestRunLock(t *testing.T) {
+	src := finishedRun(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	first, err := OpenForResume(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenForResume(dir)
+	if err == nil || !strings.Contains(err.Error(), "is being trained by pid ") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("second resume while the first holds the run: %v", err)
+	}
+	if err := first.SetEpochs(5); err != nil {
+		t.Fatal(err)
+	}
+	first.Release()
+	second, err := OpenForResume(dir)
+	if err != nil {
+		t.Fatalf("resume after the first let go: %v", err)
+	}
+	if second.Config.Train.Epochs != 5 {
+		t.Errorf("the second resume reads %d epochs, want the first's 5", second.Config.Train.Epochs)
+	}
+	second.Release()
+	if _, err := os.Stat(filepath.Join(dir, lockFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+	// A folder that is no run gets no lock file; a user's file named run.lock is never overwritten.
+	plain := t.TempDir()
+	if _, err := OpenForResume(plain); err == nil {
+		t.Error("a folder without a run opened for resume")
+	}
+	if _, err := os.Stat(filepath.Join(plain, lockFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file made in a folder with no run: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(plain, lockFile), []byte("my notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(plain, tinyConfig("cnn")); err == nil || !strings.Contains(err.Error(), "not a lock file") {
+		t.Errorf("Create over a user's run.lock: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(plain, lockFile)); string(b) != "my notes\n" {
+		t.Errorf("the user's run.lock is now %q", b)
+	}
+}
+
+// TestCreateKeepsUsersFiles is #26 item 2: `dcn import --out DIR` (and train) overwrote a user's file named like a
+// checkpoint or metrics when DIR had no config.json.
+func TestCreateKeepsUsersFiles(t *testing.T) {
+	for _, name := range []string{"cnn-epoch001.safetensors", "metrics.jsonl", "metrics.csv", "classes.json"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("mine\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Create(dir, tinyConfig("cnn"))
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "would overwrite") {
+			t.Errorf("%s: %v", name, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "mine\n" {
+			t.Errorf("%s is now %q", name, b)
+		}
+		if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+			t.Errorf("%s: config.json written", name)
+		}
 	}
 }

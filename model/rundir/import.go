@@ -54,5 +54,6 @@ func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[
 		run.DiscardIfEmpty()
 		return nil, fmt.Errorf("rundir: import into %s: %w", dir, err)
 	}
+	run.Release()
 	return run, nil
 }

@@ -53,8 +53,12 @@ const MNISTMemoryLimit = 256 << 20
 // limit for its duration (MNISTMemoryLimit above the heap in use when it
 // starts) and restores the previous limit when it returns.
 //
+// Launch releases the folder's lock (taken by Create or OpenForResume) when
+// it returns.
+//
 // Both faces start runs here: dcn train and reproduce, and the app's Start.
 func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
+	defer run.Release()
 	rc := run.Config
 	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
 		var ms runtime.MemStats
@@ -71,6 +75,11 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		if gone, _ := run.DiscardIfEmpty(); gone && h.Discarded != nil {
 			h.Discarded()
 		}
+	}
+	// Up front, before any data is loaded or crop built: a run that cannot fit in memory is refused.
+	if err := rc.CheckMemory(experiment.AvailableMemory()); err != nil {
+		discard()
+		return err
 	}
 	d, err := experiment.LoadDataHooks(ctx, rc, experiment.LoadHooks{Progress: h.CropProgress, Waiting: h.CropWaiting})
 	if cerr := ctx.Err(); cerr != nil || err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/lockfile"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/train"
@@ -42,6 +43,8 @@ type Run struct {
 
 	made bool // Create made the folder (it did not exist)
 
+	lock *lockfile.Lock // held from Create or OpenForResume until Release
+
 	mu      sync.Mutex
 	records []metrics.Epoch
 }
@@ -53,7 +56,30 @@ const (
 	configFile  = "config.json"
 	metricsJSON = "metrics.jsonl"
 	metricsCSV  = "metrics.csv"
+	// lockFile is the lock of a run being trained: two `dcn train --resume` of one folder trained the same epochs
+	// over each other.
+	lockFile = "run.lock"
 )
+
+// lock takes the run folder's lock, refusing (naming the holder) when another process trains it.
+func lock(dir string) (*lockfile.Lock, error) {
+	l, err := lockfile.TryLock(filepath.Join(dir, lockFile))
+	var le *lockfile.LockedError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("rundir: %s is being trained by %s; wait for it to end (or stop it) and run this again", dir, le.Holder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rundir: %w", err)
+	}
+	return l, nil
+}
+
+// Release lets go of the folder's lock that Create and OpenForResume take (Launch releases it when training
+// ends). It may be called more than once.
+func (r *Run) Release() {
+	r.lock.Release()
+	r.lock = nil
+}
 
 // Create makes a new run folder for rc. It refuses a folder that already
 // holds a run (resume it instead).
@@ -63,8 +89,25 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("rundir: run folder: %w", err)
 	}
+	exists := fmt.Errorf("rundir: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
-		return nil, fmt.Errorf("rundir: %s already holds a run; use --resume %s to continue it, or choose another folder", dir, dir)
+		return nil, exists
+	}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Release()
+		}
+	}()
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		return nil, exists
+	}
+	if err := refuseRunFiles(dir); err != nil {
+		return nil, err
 	}
 	if err := removeStale(dir); err != nil {
 		return nil, err
@@ -76,7 +119,38 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("rundir: %w", err)
 	}
-	return &Run{Dir: dir, Config: rc, made: made}, nil
+	ok = true
+	return &Run{Dir: dir, Config: rc, made: made, lock: l}, nil
+}
+
+// refuseRunFiles refuses a folder without a run that holds files a run writes (metrics, classes, checkpoints,
+// steps): they are someone's, and the new run would overwrite them.
+func refuseRunFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	var found []string
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		_, _, ck := parseCheckpointName(name)
+		if name == metricsJSON || name == metricsCSV || name == classesFile || name == stepsFile || ck {
+			n++
+			if len(found) < 5 {
+				found = append(found, name)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	more := ""
+	if n > len(found) {
+		more = fmt.Sprintf(" and %d more", n-len(found))
+	}
+	return fmt.Errorf("rundir: %s holds no run but has files a run would overwrite (%s%s): choose another folder",
+		dir, strings.Join(found, ", "), more)
 }
 
 // DiscardIfEmpty removes the run if it recorded nothing beyond the
@@ -87,6 +161,8 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 // they made) stay where they are. It reports whether it removed the run; a
 // run with metrics or a checkpoint is kept whole.
 func (r *Run) DiscardIfEmpty() (bool, error) {
+	// The run is done with either way: its lock goes first (its file would keep the folder).
+	r.Release()
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return false, fmt.Errorf("rundir: %w", err)
@@ -195,14 +271,28 @@ func Open(dir string) (*Run, error) {
 // OpenForResume is Open for a run that training will continue: it also
 // clears the temporary files that killed writes left behind. No other
 // process may be writing into the folder.
+//
+// It takes the folder's lock first (see Release), so that a second process
+// that would train the same run is refused, naming the one that trains it,
+// before it reads anything.
 func OpenForResume(dir string) (*Run, error) {
-	r, err := Open(dir)
+	if _, err := Open(dir); err != nil {
+		return nil, err // not a run: no lock file is made in someone's folder
+	}
+	l, err := lock(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := removeStale(dir); err != nil {
+	r, err := Open(dir)
+	if err != nil {
+		l.Release()
 		return nil, err
 	}
+	if err := removeStale(dir); err != nil {
+		l.Release()
+		return nil, err
+	}
+	r.lock = l
 	return r, nil
 }
 

@@ -83,7 +83,7 @@ func Load(sd *StateDict, net *model.Net[float32]) error {
 		t := &sd.Tensors[i]
 		n := ourName(t.Name)
 		if o, dup := byName[n]; dup {
-			return fmt.Errorf("torchfile: %s: keys %q and %q name the same parameter", sd.Path, o.Name, t.Name)
+			return fmt.Errorf("torchfile: %s: keys %s and %s name the same parameter", sd.Path, quote(o.Name), quote(t.Name))
 		}
 		byName[n] = t
 	}
@@ -96,23 +96,26 @@ func Load(sd *StateDict, net *model.Net[float32]) error {
 		}
 		delete(byName, p.Name)
 		if !slices.Equal(t.Shape, p.Value.Shape()) {
-			shape = append(shape, fmt.Sprintf("%s has shape %v, %s needs %v", t.Name, t.Shape, net.Arch, p.Value.Shape()))
+			shape = append(shape, fmt.Sprintf("%s has shape %v, %s needs %v", clip(t.Name), t.Shape, net.Arch, p.Value.Shape()))
 		}
 	}
 	var extra []string
 	for _, t := range sd.Tensors {
 		if _, ok := byName[ourName(t.Name)]; ok {
-			extra = append(extra, t.Name)
+			extra = append(extra, clip(t.Name))
 		}
 	}
+	// Each list names its first few and counts the rest: 200,000 extra keys made a 1.7 MB error line.
 	var faults []string
 	if len(missing) > 0 {
-		faults = append(faults, "missing keys: "+strings.Join(missing, ", "))
+		faults = append(faults, fmt.Sprintf("%d missing keys: %s", len(missing), listed(missing[:min(len(missing), maxListed)], len(missing))))
 	}
 	if len(extra) > 0 {
-		faults = append(faults, "unexpected keys: "+strings.Join(extra, ", "))
+		faults = append(faults, fmt.Sprintf("%d unexpected keys: %s", len(extra), listed(extra[:min(len(extra), maxListed)], len(extra))))
 	}
-	faults = append(faults, shape...)
+	if len(shape) > 0 {
+		faults = append(faults, fmt.Sprintf("%d keys of the wrong shape: %s", len(shape), listed(shape[:min(len(shape), maxListed)], len(shape))))
+	}
 	if len(faults) > 0 {
 		return fmt.Errorf("torchfile: %s is not a %s state dict: %s", sd.Path, net.Arch, strings.Join(faults, "; "))
 	}

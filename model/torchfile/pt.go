@@ -4,78 +4,28 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"path"
-
-	"github.com/nlpodyssey/gopickle/pickle"
-	"github.com/nlpodyssey/gopickle/pytorch"
-	"github.com/nlpodyssey/gopickle/types"
 )
 
 // maxPickle bounds data.pkl, the pickled structure of a torch.save archive
 // (the tensors' data lie beside it): a state dict's is a few KB per tensor.
 const maxPickle = 64 << 20
 
+// maxRatio bounds what the records of a .pt archive may expand to: at most
+// this many times the archive's size (and at least minExpand). torch.save
+// stores its records uncompressed (1×); a zip bomb renamed .pt expanded a
+// 1 MB file to 1.07 GB, 3 MB to 3.17 GB.
+const (
+	maxRatio  = 100
+	minExpand = 1 << 20
+)
+
 // ErrForbidden marks a pickle that names a class or function outside the
 // few that rebuild tensors and dictionaries.
 var ErrForbidden = errors.New("pickle names a forbidden callable")
-
-// findClass is the unpickler's only way to reach a class or function: it
-// answers the tensor rebuilder and the storage types, and refuses everything
-// else. (gopickle itself answers collections.OrderedDict, which holds data
-// only.)
-func findClass(module, name string) (any, error) {
-	switch module + "." + name {
-	case "torch._utils._rebuild_tensor_v2":
-		return &pytorch.RebuildTensorV2{}, nil
-	case "torch.FloatStorage":
-		return &pytorch.FloatStorageClass{}, nil
-	case "torch.DoubleStorage":
-		return &pytorch.DoubleStorageClass{}, nil
-	case "torch.HalfStorage":
-		return &pytorch.HalfStorageClass{}, nil
-	case "torch.BFloat16Storage":
-		return &pytorch.BFloat16StorageClass{}, nil
-	case "torch.LongStorage":
-		return &pytorch.LongStorageClass{}, nil
-	case "torch.IntStorage":
-		return &pytorch.IntStorageClass{}, nil
-	case "torch.ShortStorage":
-		return &pytorch.ShortStorageClass{}, nil
-	case "torch.CharStorage":
-		return &pytorch.CharStorageClass{}, nil
-	case "torch.ByteStorage":
-		return &pytorch.ByteStorageClass{}, nil
-	}
-	return nil, fmt.Errorf("%w: %s.%s (only tensors and dictionaries may be rebuilt)", ErrForbidden, module, name)
-}
-
-// storageWidth names a storage class the unpickler made and gives its
-// element width in bytes.
-func storageWidth(c pytorch.StorageClassInterface) (string, int) {
-	switch c.(type) {
-	case *pytorch.FloatStorageClass:
-		return "FloatStorage", 4
-	case *pytorch.DoubleStorageClass:
-		return "DoubleStorage", 8
-	case *pytorch.HalfStorageClass:
-		return "HalfStorage", 2
-	case *pytorch.BFloat16StorageClass:
-		return "BFloat16Storage", 2
-	case *pytorch.LongStorageClass:
-		return "LongStorage", 8
-	case *pytorch.IntStorageClass:
-		return "IntStorage", 4
-	case *pytorch.ShortStorageClass:
-		return "ShortStorage", 2
-	case *pytorch.CharStorageClass:
-		return "CharStorage", 1
-	case *pytorch.ByteStorageClass:
-		return "ByteStorage", 1
-	}
-	return fmt.Sprintf("%T", c), 0
-}
 
 // readPT reads a torch.save zip archive.
 func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
@@ -85,6 +35,7 @@ func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 	}
 	records := map[string]*zip.File{}
 	var pkl *zip.File
+	var packed, expanded uint64
 	for _, f := range zr.File {
 		records[f.Name] = f
 		if path.Base(f.Name) == "data.pkl" && pkl == nil {
@@ -92,6 +43,17 @@ func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 		}
 		if path.Base(f.Name) == "constants.pkl" {
 			return nil, errors.New("a TorchScript archive, not a state dict; save model.state_dict() with torch.save")
+		}
+		if f.Method == zip.Store && f.CompressedSize64 != f.UncompressedSize64 {
+			return nil, fmt.Errorf("record %s: stored with %d bytes but says it holds %d", quote(f.Name), f.CompressedSize64, f.UncompressedSize64)
+		}
+		packed += f.CompressedSize64
+		expanded += f.UncompressedSize64
+		if packed > uint64(size) {
+			return nil, fmt.Errorf("records whose data add up to more than the file's %d bytes (overlapping records: a zip bomb?)", size)
+		}
+		if limit := max(maxRatio*uint64(size), minExpand); expanded > limit {
+			return nil, fmt.Errorf("records that expand to more than %d bytes, %d times the file's size (a zip bomb?)", limit, maxRatio)
 		}
 	}
 	if pkl == nil {
@@ -101,199 +63,212 @@ func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 		return nil, fmt.Errorf("data.pkl is %d bytes, above the limit of %d", pkl.UncompressedSize64, maxPickle)
 	}
 	dir := path.Dir(pkl.Name)
-	rc, err := pkl.Open()
+	b, err := readRecord(pkl)
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
-	defer rc.Close()
-
-	storages := map[string]pytorch.StorageInterface{}
-	u := pickle.NewUnpickler(io.LimitReader(rc, maxPickle))
-	u.FindClass = findClass
-	u.PersistentLoad = func(id any) (any, error) {
-		t, ok := id.(*types.Tuple)
-		if !ok || t.Len() < 5 {
-			return nil, fmt.Errorf("data.pkl: persistent id %v is not a storage reference", id)
-		}
-		kind, _ := t.Get(0).(string)
-		class, classOK := t.Get(1).(pytorch.StorageClassInterface)
-		key, keyOK := t.Get(2).(string)
-		n, nOK := t.Get(4).(int)
-		if kind != "storage" || !classOK || !keyOK || !nOK || n < 0 {
-			return nil, fmt.Errorf("data.pkl: persistent id %v is not a storage reference", id)
-		}
+	storages := map[string]*pyStorage{}
+	load := func(key, dtype string, width, n int) (*pyStorage, error) {
 		if s, ok := storages[key]; ok {
+			if s.dtype != dtype || s.n != n {
+				return nil, fmt.Errorf("storage %s: named twice, as %d %s and as %d %s values", quote(key), s.n, s.dtype, n, dtype)
+			}
 			return s, nil
 		}
-		cname, width := storageWidth(class)
 		f, ok := records[path.Join(dir, "data", key)]
 		if !ok {
-			return nil, fmt.Errorf("storage %q is missing from the archive (truncated file?)", key)
+			return nil, fmt.Errorf("storage %s is missing from the archive (truncated file?)", quote(key))
 		}
 		// Check the claimed size against the record before allocating.
-		if width == 0 || uint64(n) > math.MaxInt32 || uint64(n)*uint64(width) != f.UncompressedSize64 {
-			return nil, fmt.Errorf("storage %q: %d %s values do not fill its %d-byte record", key, n, cname, f.UncompressedSize64)
+		if uint64(n) > math.MaxInt32 || uint64(n)*uint64(width) != f.UncompressedSize64 {
+			return nil, fmt.Errorf("storage %s: %d %s values do not fill its %d-byte record", quote(key), n, dtype, f.UncompressedSize64)
 		}
-		// A compressed record may claim more than the file holds.
-		if f.UncompressedSize64 > MaxFileSize {
-			return nil, fmt.Errorf("storage %q: %d bytes, above the limit of %d", key, f.UncompressedSize64, int64(MaxFileSize))
-		}
-		s := class.New(n, "cpu")
-		sr, err := f.Open()
+		data, err := readRecord(f)
 		if err != nil {
-			return nil, fmt.Errorf("storage %q: %w", key, err)
+			return nil, fmt.Errorf("storage %s: %w", quote(key), err)
 		}
-		defer sr.Close()
-		if err := s.SetFromFileWithSize(sr, n); err != nil {
-			return nil, fmt.Errorf("storage %q: %w (truncated file?)", key, err)
-		}
+		s := &pyStorage{key: key, dtype: dtype, width: width, n: n, data: data}
 		storages[key] = s
 		return s, nil
 	}
-	obj, err := unpickle(&u)
+	obj, err := unpickle(b, load)
 	if err != nil {
 		return nil, err
 	}
 	return stateDict(obj)
 }
 
-// unpickle runs the unpickler, turning a panic inside gopickle on a damaged
-// stream into an error.
-func unpickle(u *pickle.Unpickler) (obj any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			obj, err = nil, fmt.Errorf("data.pkl: damaged pickle (%v)", p)
-		}
-	}()
-	obj, err = u.Load()
+// readRecord reads a whole record of the archive (whose size was checked against the caps) and checks its
+// CRC-32: a bit flipped in a weight must not import silently (archive/zip checks it only when a record is read to
+// its end, and not at all when the stored CRC is 0).
+func readRecord(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
 	if err != nil {
-		if errors.Is(err, ErrForbidden) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("data.pkl: %w", err)
+		return nil, err
 	}
-	return obj, nil
-}
-
-// entries lists a pickled dict's items in order.
-func entries(obj any) ([][2]any, bool) {
-	var out [][2]any
-	switch d := obj.(type) {
-	case *types.OrderedDict:
-		for e := d.List.Front(); e != nil; e = e.Next() {
-			it := e.Value.(*types.OrderedDictEntry)
-			out = append(out, [2]any{it.Key, it.Value})
-		}
-	case *types.Dict:
-		for _, it := range *d {
-			out = append(out, [2]any{it.Key, it.Value})
-		}
-	default:
-		return nil, false
+	defer rc.Close()
+	b := make([]byte, f.UncompressedSize64)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("%w (truncated file?)", err)
 	}
-	return out, true
+	if n, _ := rc.Read(make([]byte, 1)); n > 0 {
+		return nil, errors.New("more data than the record says it holds")
+	}
+	if got := crc32.ChecksumIEEE(b); got != f.CRC32 {
+		return nil, fmt.Errorf("CRC-32 %08x, the archive says %08x (a damaged file)", got, f.CRC32)
+	}
+	return b, nil
 }
 
 // stateDict turns the unpickled object into a state dict, unwrapping a
-// checkpoint dict that keeps it under "state_dict" or "model".
+// checkpoint dict that keeps it under "state_dict" or "model" (a few levels
+// at most, without recursion: a dict may hold itself).
 func stateDict(obj any) (*StateDict, error) {
-	items, ok := entries(obj)
+	d, ok := obj.(*pyDict)
 	if !ok {
-		return nil, fmt.Errorf("the file holds a %T, not a state dict", obj)
+		return nil, fmt.Errorf("the file holds a %s, not a state dict", describe(obj))
 	}
-	for _, it := range items {
-		if k, _ := it[0].(string); k == "state_dict" || k == "model" {
-			if _, ok := entries(it[1]); ok {
-				return stateDict(it[1])
+	for range 4 {
+		var inner *pyDict
+		for i, k := range d.keys {
+			if s, _ := k.(string); s == "state_dict" || s == "model" {
+				if x, ok := d.vals[i].(*pyDict); ok && x != d {
+					inner = x
+					break
+				}
 			}
 		}
+		if inner == nil {
+			break
+		}
+		d = inner
 	}
 	sd := &StateDict{}
-	for _, it := range items {
-		name, ok := it[0].(string)
+	var bad []string
+	badCount := 0
+	for i, k := range d.keys {
+		name, ok := k.(string)
 		if !ok {
-			return nil, fmt.Errorf("key %v is not a string", it[0])
+			return nil, fmt.Errorf("key %d is a %s, not a string", i, describe(k))
 		}
-		t, ok := it[1].(*pytorch.Tensor)
+		t, ok := d.vals[i].(*pyTensor)
 		if !ok {
-			return nil, fmt.Errorf("key %q holds a %T, not a tensor", name, it[1])
+			badCount++
+			if len(bad) < maxListed {
+				bad = append(bad, fmt.Sprintf("%s holds a %s", quote(name), describe(d.vals[i])))
+			}
+			continue
 		}
-		data, dtype, err := tensorData(t)
+		data, err := tensorData(t)
 		if err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", name, err)
+			return nil, fmt.Errorf("tensor %s: %w", quote(name), err)
 		}
-		sd.Tensors = append(sd.Tensors, Tensor{Name: name, Shape: t.Size, Data: data, DType: dtype})
+		sd.Tensors = append(sd.Tensors, Tensor{Name: name, Shape: t.size, Data: data, DType: t.st.dtype})
+	}
+	if badCount > 0 {
+		return nil, fmt.Errorf("%d of %d keys hold no tensor: %s", badCount, len(d.keys), listed(bad, badCount))
 	}
 	return sd, nil
 }
 
+// maxListed is how many offenders an error names before it gives only their count.
+const maxListed = 5
+
+// listed joins the first offenders named and says how many more there are.
+func listed(names []string, total int) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	if total > len(names) {
+		s += fmt.Sprintf(" and %d more", total-len(names))
+	}
+	return s
+}
+
 // tensorData copies a (possibly strided) tensor view out of its storage as
-// float32, checking that every element lies inside the storage.
-func tensorData(t *pytorch.Tensor) ([]float32, string, error) {
-	var get func(i int) float64
-	var n int
-	var dtype string
-	switch s := t.Source.(type) {
-	case *pytorch.FloatStorage:
-		n, dtype, get = len(s.Data), "F32", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.DoubleStorage:
-		n, dtype, get = len(s.Data), "F64", func(i int) float64 { return s.Data[i] }
-	case *pytorch.HalfStorage:
-		n, dtype, get = len(s.Data), "F16", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.BFloat16Storage:
-		n, dtype, get = len(s.Data), "BF16", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.LongStorage:
-		n, dtype, get = len(s.Data), "I64", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.IntStorage:
-		n, dtype, get = len(s.Data), "I32", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.ShortStorage:
-		n, dtype, get = len(s.Data), "I16", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.CharStorage:
-		n, dtype, get = len(s.Data), "I8", func(i int) float64 { return float64(s.Data[i]) }
-	case *pytorch.ByteStorage:
-		n, dtype, get = len(s.Data), "U8", func(i int) float64 { return float64(s.Data[i]) }
+// float32, checking, without overflow, that every element lies inside the
+// storage, and refusing NaN and ±Inf.
+func tensorData(t *pyTensor) ([]float32, error) {
+	st := t.st
+	var get func(i int) float32
+	d := st.data
+	switch st.dtype {
+	case "F32":
+		get = func(i int) float32 { return math.Float32frombits(le32(d[4*i:])) }
+	case "F64":
+		get = func(i int) float32 { return float32(math.Float64frombits(le64(d[8*i:]))) }
+	case "F16":
+		get = func(i int) float32 { return f16(uint16(d[2*i]) | uint16(d[2*i+1])<<8) }
+	case "BF16":
+		get = func(i int) float32 { return math.Float32frombits(uint32(d[2*i])<<16 | uint32(d[2*i+1])<<24) }
+	case "I64":
+		get = func(i int) float32 { return float32(int64(le64(d[8*i:]))) }
+	case "I32":
+		get = func(i int) float32 { return float32(int32(le32(d[4*i:]))) }
+	case "I16":
+		get = func(i int) float32 { return float32(int16(uint16(d[2*i]) | uint16(d[2*i+1])<<8)) }
+	case "I8":
+		get = func(i int) float32 { return float32(int8(d[i])) }
+	case "U8":
+		get = func(i int) float32 { return float32(d[i]) }
 	default:
-		return nil, "", fmt.Errorf("storage of type %T", t.Source)
+		return nil, fmt.Errorf("storage of type %s", st.dtype)
 	}
-	if len(t.Stride) != len(t.Size) {
-		return nil, "", fmt.Errorf("size %v and stride %v differ in rank", t.Size, t.Stride)
+	n := st.n
+	if len(t.stride) != len(t.size) {
+		return nil, fmt.Errorf("size %v and stride %v differ in rank", t.size, t.stride)
 	}
-	count, err := numElements(t.Size, n)
+	// A view holds at most as many values as its storage (no expanded views: they would let a few bytes claim
+	// gigabytes).
+	count, err := numElements(t.size, n)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	// The last element's position bounds every other one.
-	last := t.StorageOffset
-	for i, d := range t.Size {
-		if t.Stride[i] < 0 {
-			return nil, "", fmt.Errorf("negative stride %v", t.Stride)
+	// The last element's position bounds every other one; each step is checked against what is left, so that no
+	// sum can overflow (a stride or offset near 2^63 wrapped round to a small index).
+	if count > 0 {
+		if t.offset >= n {
+			return nil, fmt.Errorf("storage offset %d past its storage of %d values", t.offset, n)
 		}
-		if d > 0 {
-			last += (d - 1) * t.Stride[i]
+		last := t.offset
+		for i, dim := range t.size {
+			if dim <= 1 {
+				continue
+			}
+			if t.stride[i] > (n-1-last)/(dim-1) {
+				return nil, fmt.Errorf("view (offset %d, size %v, stride %v) runs past its storage of %d values", t.offset, t.size, t.stride, n)
+			}
+			last += (dim - 1) * t.stride[i]
 		}
-	}
-	if t.StorageOffset < 0 || (count > 0 && last >= n) {
-		return nil, "", fmt.Errorf("view (offset %d, size %v, stride %v) runs past its storage of %d values", t.StorageOffset, t.Size, t.Stride, n)
 	}
 	out := make([]float32, count)
-	idx := make([]int, len(t.Size))
+	idx := make([]int, len(t.size))
 	for k := range out {
-		pos := t.StorageOffset
+		pos := t.offset
 		for i, j := range idx {
-			pos += j * t.Stride[i]
+			pos += j * t.stride[i]
 		}
-		v := float32(get(pos))
+		v := get(pos)
 		if v-v != 0 {
-			return nil, "", fmt.Errorf("holds %v at index %d", v, k)
+			return nil, fmt.Errorf("holds %v at index %d (a damaged or diverged file)", v, k)
 		}
 		out[k] = v
 		for i := len(idx) - 1; i >= 0; i-- {
 			idx[i]++
-			if idx[i] < t.Size[i] {
+			if idx[i] < t.size[i] {
 				break
 			}
 			idx[i] = 0
 		}
 	}
-	return out, dtype, nil
+	return out, nil
 }
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }

@@ -1,6 +1,7 @@
 package torchfile
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
@@ -49,8 +51,27 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	if opt.Size == 0 {
 		opt.Size = cropset.DefaultCropSize
 	}
+	// Checked before the net is built: --classes 9223372036854775807 panicked in makeslice, 100000000 ran out of
+	// memory.
+	if opt.Classes < 2 || opt.Classes > experiment.MaxCategories {
+		return nil, fmt.Errorf("torchfile: --classes: want 2 to %d, got %d", experiment.MaxCategories, opt.Classes)
+	}
+	if opt.Size < 8 || opt.Size > experiment.MaxCropSize || opt.Size%4 != 0 {
+		return nil, fmt.Errorf("torchfile: --crop-size: want a multiple of 4 from 8 to %d, got %d", experiment.MaxCropSize, opt.Size)
+	}
 	if (opt.Ann == "") != (opt.Images == "") {
 		return nil, errors.New("torchfile: give both the COCO instances file and its image folder, or neither")
+	}
+	if opt.Ann != "" {
+		// A missing or FIFO --ann, or a FIFO --images, made a run whose eval hung or failed.
+		f, err := regular.Open(opt.Ann)
+		if err != nil {
+			return nil, fmt.Errorf("torchfile: --ann: %w", err)
+		}
+		f.Close()
+		if err := regular.CheckDir(opt.Images); err != nil {
+			return nil, fmt.Errorf("torchfile: --images: %w", err)
+		}
 	}
 	if a.Data == "mnist" && (opt.Ann != "" || opt.Classes != cropset.DefaultTopK && opt.Classes != 10) {
 		return nil, fmt.Errorf("torchfile: %s takes no COCO settings (it has 10 classes)", arch)
@@ -107,6 +128,9 @@ func Export(run *rundir.Run, name string, epoch int, dir string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if err := CheckExportDir(dir, ExportFiles); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("torchfile: export: %w", err)
 	}
@@ -136,6 +160,42 @@ func Export(run *rundir.Run, name string, epoch int, dir string) (string, error)
 		}
 	}
 	return net.Arch, nil
+}
+
+// ExportFiles are the files Export writes.
+var ExportFiles = []string{"weights.safetensors", "config.json", "README.md", "model.py", "deformscope_capture.py"}
+
+// CheckExportDir refuses an export into dir that would replace files the export did not write: a run folder
+// (`dcn export --out RUN` overwrote the run's config.json, and eval and resume then failed), or a folder holding
+// any of files (a user's README.md) unless it is an earlier export (its config.json is an export's). Every
+// export format checks its folder here.
+func CheckExportDir(dir string, files []string) error {
+	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
+		return fmt.Errorf("torchfile: export: %s is a run folder: export into another folder", dir)
+	}
+	var found []string
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	b, err := regular.ReadFile(filepath.Join(dir, "config.json"), 1<<20)
+	if err == nil {
+		var c exportConfig
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&c) == nil && c.Arch != "" && c.Model != "" && len(c.Input) == 3 {
+			return nil // an earlier export: its files are ours to replace
+		}
+		if _, rerr := rundir.Open(dir); rerr == nil {
+			return fmt.Errorf("torchfile: export: %s is a run folder: export into another folder", dir)
+		}
+	}
+	return fmt.Errorf("torchfile: export: %s holds %s, which an export would replace, and is not an earlier export: "+
+		"export into an empty or new folder", dir, strings.Join(found, ", "))
 }
 
 // weights returns net's parameters under the seed's state-dict keys.

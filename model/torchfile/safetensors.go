@@ -80,21 +80,24 @@ func readSafetensorsMeta(r io.ReaderAt, size int64) (*StateDict, map[string]stri
 		}
 		var e stEntry
 		if err := json.Unmarshal(v, &e); err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
+			return nil, nil, fmt.Errorf("tensor %s: %w", quote(name), err)
 		}
 		w, ok := dtypeSize[e.DType]
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q: unsupported dtype %q", name, e.DType)
+			return nil, nil, fmt.Errorf("tensor %s: unsupported dtype %s", quote(name), quote(e.DType))
 		}
-		if len(e.Offsets) != 2 || e.Offsets[0] < 0 || e.Offsets[0] > e.Offsets[1] || e.Offsets[1] > dataLen {
-			return nil, nil, fmt.Errorf("tensor %q: data_offsets %v lie outside the %d-byte data section (truncated file?)", name, e.Offsets, dataLen)
+		if len(e.Offsets) != 2 {
+			return nil, nil, fmt.Errorf("tensor %s: %d data_offsets, want 2", quote(name), len(e.Offsets))
+		}
+		if e.Offsets[0] < 0 || e.Offsets[0] > e.Offsets[1] || e.Offsets[1] > dataLen {
+			return nil, nil, fmt.Errorf("tensor %s: data_offsets %v lie outside the %d-byte data section (truncated file?)", quote(name), e.Offsets, dataLen)
 		}
 		count, err := numElements(e.Shape, math.MaxInt32)
 		if err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
+			return nil, nil, fmt.Errorf("tensor %s: %w", quote(name), err)
 		}
 		if int64(count)*int64(w) != e.Offsets[1]-e.Offsets[0] {
-			return nil, nil, fmt.Errorf("tensor %q: shape %v of %s needs %d bytes, data_offsets span %d", name, e.Shape, e.DType, count*w, e.Offsets[1]-e.Offsets[0])
+			return nil, nil, fmt.Errorf("tensor %s: shape %s of %s needs %d bytes, data_offsets span %d", quote(name), shapeStr(e.Shape), e.DType, count*w, e.Offsets[1]-e.Offsets[0])
 		}
 		items = append(items, item{name, e})
 	}
@@ -108,16 +111,16 @@ func readSafetensorsMeta(r io.ReaderAt, size int64) (*StateDict, map[string]stri
 	var next int64
 	for i, it := range items {
 		if it.e.Offsets[0] < next {
-			return nil, nil, fmt.Errorf("tensors %q and %q overlap in the data section", items[i-1].name, it.name)
+			return nil, nil, fmt.Errorf("tensors %s and %s overlap in the data section", quote(items[i-1].name), quote(it.name))
 		}
 		next = it.e.Offsets[1]
 		buf := make([]byte, it.e.Offsets[1]-it.e.Offsets[0])
 		if _, err := r.ReadAt(buf, dataStart+it.e.Offsets[0]); err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
-			return nil, nil, fmt.Errorf("tensor %q: read: %w", it.name, err)
+			return nil, nil, fmt.Errorf("tensor %s: read: %w", quote(it.name), err)
 		}
 		data, err := convert(buf, it.e.DType)
 		if err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: %w", it.name, err)
+			return nil, nil, fmt.Errorf("tensor %s: %w", quote(it.name), err)
 		}
 		sd.Tensors = append(sd.Tensors, Tensor{Name: it.name, Shape: slices.Clone(it.e.Shape), Data: data, DType: it.e.DType})
 	}

@@ -4,10 +4,12 @@
 // (model.py, safetensors weights, README), and reads capture files written by
 // deformscope_capture.py from any PyTorch model's deformable layers.
 //
-// Pickles are read with github.com/nlpodyssey/gopickle, restricted so that a
-// file can only rebuild tensors and dictionaries: any other class or callable
-// it names is refused before anything else happens, as torch.load's
-// weights_only mode does.
+// Pickles are read by a bounded pickle machine of our own (pickle.go) that
+// can only rebuild tensors and dictionaries: any other class or callable a
+// file names is refused before anything else happens, as torch.load's
+// weights_only mode does. Lengths are checked against what remains before
+// anything is allocated, nesting and counts are capped, nothing recurses over
+// the values read, and every record's zip CRC is checked.
 package torchfile
 
 import (
@@ -145,7 +147,7 @@ func (s *StateDict) normalise() error {
 	slices.Sort(names)
 	for i := 1; i < len(names); i++ {
 		if names[i] == names[i-1] {
-			return fmt.Errorf("key %q appears twice", names[i])
+			return fmt.Errorf("key %s appears twice", quote(names[i]))
 		}
 	}
 	return nil
@@ -157,10 +159,10 @@ func numElements(shape []int, limit int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return 0, fmt.Errorf("negative dimension in shape %v", shape)
+			return 0, fmt.Errorf("negative dimension in shape %s", shapeStr(shape))
 		}
 		if d != 0 && n > limit/d {
-			return 0, fmt.Errorf("shape %v holds more than %d values", shape, limit)
+			return 0, fmt.Errorf("shape %s holds more than %d values", shapeStr(shape), limit)
 		}
 		n *= d
 	}

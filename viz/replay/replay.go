@@ -159,17 +159,33 @@ func Scenes(ctx context.Context, run *rundir.Run, o Options, progress func(done,
 
 // Frames draws each scene's figure at scale (0: the longer side at least
 // 448 px), one GIF frame each.
+//
+// All frames are held at once, so their pixels together are capped at
+// MaxFramePixels, checked on the first frame before the others are drawn
+// (`dcn replay --whole` on one 640×480 photo took 1.64 GB).
 func Frames(scenes []*viz.OffsetScene, scale int) ([]image.Image, error) {
 	frames := make([]image.Image, 0, len(scenes))
-	for _, sc := range scenes {
+	for i, sc := range scenes {
 		img, err := sc.Figure(scale)
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			b := img.Bounds()
+			if total := int64(b.Dx()) * int64(b.Dy()) * int64(len(scenes)); total > MaxFramePixels {
+				return nil, fmt.Errorf("replay: %d frames of %d×%d px are %.0f megapixels, above the limit of %d: "+
+					"draw them smaller (a lower scale) or replay fewer steps", len(scenes), b.Dx(), b.Dy(),
+					float64(total)/1e6, MaxFramePixels/1_000_000)
+			}
 		}
 		frames = append(frames, img)
 	}
 	return frames, nil
 }
+
+// MaxFramePixels bounds the pixels of a replay's frames together (4 bytes
+// each while they are held: 256 MB).
+const MaxFramePixels = 64_000_000
 
 // Save writes the scenes as an animated GIF to path, atomically, each
 // frame shown for delay hundredths of a second.

@@ -349,6 +349,7 @@ func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, 
 		crcs[i] = binary.LittleEndian.Uint32(rest[4*i:])
 	}
 	cf := newCheckedFile(r, payload, crcs)
+	cf.sample = sample
 	if verify {
 		if err := cf.checkAll(context.Background()); err != nil {
 			return fail("%v", err)
@@ -373,6 +374,7 @@ func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, 
 // over the epoch instead of before it. Goroutines may share it; two that touch a new block at once both check it.
 type checkedFile struct {
 	name    string // the file's path, for errors
+	sample  int64  // bytes of one crop, for checkAll's black-crop count (0: not counted)
 	r       io.ReaderAt
 	payload int64
 	crcs    []uint32
@@ -433,7 +435,9 @@ func (cf *checkedFile) check(b int) error {
 	return fmt.Errorf("%w)", err)
 }
 
-// checkAll checks every block not yet checked, in order, and returns the first failure.
+// checkAll checks every block not yet checked, in order, and returns the first failure. It then counts the crops
+// whose every byte is 0: no photo crop is, but an older build that resumed from a damaged journal left such crops
+// (their CRCs are good: they were computed from the zeros), so they are a fault of the cache.
 func (cf *checkedFile) checkAll(ctx context.Context) error {
 	for b := range cf.crcs {
 		if err := ctx.Err(); err != nil {
@@ -443,7 +447,61 @@ func (cf *checkedFile) checkAll(ctx context.Context) error {
 			return err
 		}
 	}
+	if cf.sample <= 0 {
+		return nil
+	}
+	black, first, err := blackCrops(ctx, cf.r, cf.payload, cf.sample)
+	if err != nil {
+		return err
+	}
+	if black > 0 {
+		err := fmt.Errorf("%d of %d crops are entirely black (every byte 0; the first is crop %d): a build resumed "+
+			"from a damaged journal", black, cf.payload/cf.sample, first)
+		if cf.name != "" {
+			return fmt.Errorf("crop cache %s: %w; remove it and it is built again", cf.name, err)
+		}
+		return err
+	}
 	return nil
+}
+
+// blackCrops counts the crops of sample bytes in the payload whose bytes are all 0, and the index of the first.
+func blackCrops(ctx context.Context, r io.ReaderAt, payload, sample int64) (n, first int64, err error) {
+	first = -1
+	buf := make([]byte, blockSize)
+	crop, nonzero := int64(0), false
+	for off := int64(0); off < payload; off += blockSize {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		b := buf[:min(blockSize, payload-off)]
+		if _, err := r.ReadAt(b, prefixLen+off); err != nil {
+			return 0, 0, fmt.Errorf("reading crops: %w", err)
+		}
+		for k := int64(0); k < int64(len(b)); {
+			at := off + k
+			run := min(sample-at%sample, int64(len(b))-k)
+			if !nonzero {
+				for _, v := range b[k : k+run] {
+					if v != 0 {
+						nonzero = true
+						break
+					}
+				}
+			}
+			k += run
+			if (at+run)%sample == 0 {
+				if !nonzero {
+					if n == 0 {
+						first = crop
+					}
+					n++
+				}
+				crop, nonzero = crop+1, false
+			}
+		}
+	}
+	return n, first, nil
 }
 
 // check validates a header against the prefix.

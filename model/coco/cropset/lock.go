@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/deformscope/deformscope/model/lockfile"
 )
 
 // Two builds of one cache would write the same PATH.part and journal over each other, so a build holds
@@ -18,84 +17,37 @@ import (
 // Readers of a complete cache take no lock: a file named PATH is only ever replaced whole, by a rename.
 //
 // On systems without flock (Windows) the lock is a no-op: two builds of one cache there are the user's to avoid.
+// The lock itself is model/lockfile's, which run folders use too.
 
 // lockPoll is how often a waiting build tries the lock again.
 const lockPoll = 200 * time.Millisecond
 
-// buildLock is a held PATH.lock.
-type buildLock struct {
-	f    *os.File
-	path string
-}
-
-// errLocked is what tryLock returns when another process holds the lock.
-var errLocked = errors.New("locked")
-
-// lockBuild takes the build lock of the cache at path, waiting while another process holds it. waiting, if set, is
-// called once with the holder's description when the lock is busy.
-func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*buildLock, error) {
+// lockBuild takes the build lock of the cache at path (model/lockfile), waiting while another process holds it.
+// waiting, if set, is called once with the holder's description when the lock is busy. A lock file that cannot be
+// made (a read-only folder) gives errNotWritable; one that is a link, a FIFO or someone's file is refused.
+func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*lockfile.Lock, error) {
 	name := path + ".lock"
 	told := false
 	for {
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-		if err != nil {
+		l, err := lockfile.TryLock(name)
+		var le *lockfile.LockedError
+		switch {
+		case err == nil:
+			return l, nil
+		case errors.As(err, &le):
+			if !told && waiting != nil {
+				waiting(le.Holder)
+				told = true
+			}
+		case errors.Is(err, lockfile.ErrCannotCreate):
 			return nil, fmt.Errorf("coco: crop cache lock: %w: %w", errNotWritable, err)
+		default:
+			return nil, fmt.Errorf("coco: crop cache lock: %w", err)
 		}
-		err = tryLock(f)
-		if err == nil {
-			// The holder before us may have removed the file after we opened it: then we hold a lock on a
-			// name that no longer exists, and a third build could lock a new file. Lock again in that case.
-			if same(f, name) {
-				l := &buildLock{f: f, path: name}
-				l.describe()
-				return l, nil
-			}
-			f.Close()
-			continue
-		}
-		if !errors.Is(err, errLocked) {
-			f.Close()
-			return nil, fmt.Errorf("coco: crop cache lock %s: %w", name, err)
-		}
-		if !told && waiting != nil {
-			b := make([]byte, 256)
-			n, _ := f.ReadAt(b, 0)
-			holder := strings.TrimSpace(string(b[:n]))
-			if holder == "" {
-				holder = "another process"
-			}
-			waiting(holder)
-			told = true
-		}
-		f.Close()
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(lockPoll):
 		}
 	}
-}
-
-// same reports whether the open file f is the file now at name.
-func same(f *os.File, name string) bool {
-	a, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	b, err := os.Stat(name)
-	return err == nil && os.SameFile(a, b)
-}
-
-// describe writes who holds the lock into its file, for a build that waits.
-func (l *buildLock) describe() {
-	s := fmt.Sprintf("pid %d, %s, since %s\n", os.Getpid(), filepath.Base(os.Args[0]), time.Now().Format(time.DateTime))
-	l.f.Truncate(0)
-	l.f.WriteAt([]byte(s), 0)
-}
-
-// release removes the lock file and lets the lock go (in that order, so that a waiter that locks the old file sees
-// that it was removed and locks a new one).
-func (l *buildLock) release() {
-	os.Remove(l.path)
-	l.f.Close()
 }

@@ -54,7 +54,7 @@ func TestCOCOBuildWaitsForTheLock(t *testing.T) {
 		t.Fatalf("the build went ahead while the lock was held (%v)", err)
 	case <-time.After(2 * lockPoll):
 	}
-	held.release()
+	held.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -7,29 +7,37 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/regular"
 )
 
 // A build in progress is two files beside the cache: PATH.part, the cache's prefix and every crop's place (made
 // at full length, so that workers write each image's crops where they belong, in any order), and PATH.part.log,
 // the journal of finished images:
 //
-//	header   "DSCOCLOG", key (32 bytes), image count uint64, crop count uint64
-//	records  image index uint32, code uint8 (0: cropped, else 1 + the index of its skip reason in coco.Reasons)
+//	header   "DSCOCLG2", key (32 bytes), image count uint64, crop count uint64
+//	records  image index uint32, code uint8 (0: cropped, else 1 + the index of its skip reason in coco.Reasons),
+//	         CRC-32C of the record's first 5 bytes and the key
 //
 // Records reach the journal only after the crops they vouch for were synced to PATH.part, every couple of
 // seconds, so that a build killed at any moment (even by a power cut) resumes with the images it had finished
-// and decodes only the others. A partial file from other inputs or options starts over.
+// and decodes only the others. A partial file from other inputs or options starts over, and so does a journal with
+// any record that fails its CRC, names an image out of range or a code out of range, or names an image twice: the
+// whole journal is checked before anything is taken from it, so a bad record never marks an image done whose crops
+// were never written (they would stay black). A torn last record (shorter than a record) is what a kill leaves, and
+// is dropped.
 const (
-	logMagic     = "DSCOCLOG"
+	logMagic     = "DSCOCLG2"
 	logHeaderLen = 8 + 32 + 8 + 8
-	logRecLen    = 5
+	logRecLen    = 9
 	flushEvery   = 2 * time.Second
 )
 
@@ -64,7 +72,15 @@ func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 	if p, err := resume(path, pre, full, lh[:], pf); err == nil {
 		return p, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	// Starting over: the journal must be ours (or absent) before anything is truncated. PATH.part itself was
+	// checked by the caller (isCropFile).
+	if err := isJournal(path + ".log"); err != nil {
+		return nil, err
+	}
+	f, err := atomicfile.OpenDest(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if errors.Is(err, atomicfile.ErrNotRegularDest) {
+		return nil, fmt.Errorf("coco: crop cache: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("coco: crop cache: %w: %w", errNotWritable, err)
 	}
@@ -76,7 +92,7 @@ func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
 	}
-	log, err := os.OpenFile(path+".log", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	log, err := atomicfile.OpenDest(path+".log", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("coco: crop cache: %w", err)
@@ -90,10 +106,10 @@ func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 	return pf, nil
 }
 
-// resume opens the partial files at path if they were made for the same prefix and journal header, and reads the
-// journal's records into pf. A torn last record is dropped.
+// resume opens the partial files at path if they were made for the same prefix and journal header, checks every
+// record of the journal, and only when all are good takes them into pf. A torn last record is dropped.
 func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*partFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := atomicfile.OpenDest(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +127,7 @@ func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*part
 	if _, err := f.ReadAt(b, 0); err != nil || !bytes.Equal(b, pre.bytes()) {
 		return nil, errors.New("partial file of other inputs")
 	}
-	log, err := os.OpenFile(path+".log", os.O_RDWR, 0)
+	log, err := atomicfile.OpenDest(path+".log", os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -120,20 +136,23 @@ func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*part
 			log.Close()
 		}
 	}()
+	lst, err := log.Stat()
+	if err != nil {
+		return nil, err
+	}
+	// A journal holds at most a record per image (and a torn one).
+	if lst.Size() > int64(logHeaderLen)+int64(len(pf.done)+1)*logRecLen {
+		return nil, errors.New("journal longer than its images")
+	}
 	body, err := io.ReadAll(log)
 	if err != nil || len(body) < logHeaderLen || !bytes.Equal(body[:logHeaderLen], lh) {
 		return nil, errors.New("journal of other inputs")
 	}
 	recs := body[logHeaderLen:]
 	recs = recs[:len(recs)/logRecLen*logRecLen]
-	nreasons := len(coco.Reasons())
-	for r := 0; r < len(recs); r += logRecLen {
-		i := int(binary.LittleEndian.Uint32(recs[r:]))
-		code := recs[r+4]
-		if i >= len(pf.done) || int(code) > nreasons {
-			return nil, errors.New("journal record out of range")
-		}
-		pf.done[i], pf.failed[i] = true, code
+	done, failed, err := parseJournal(recs, pre.key, len(pf.done))
+	if err != nil {
+		return nil, err
 	}
 	// Drop a torn record so that the next ones line up.
 	if _, err := log.Seek(int64(logHeaderLen+len(recs)), io.SeekStart); err != nil {
@@ -143,16 +162,71 @@ func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*part
 		return nil, err
 	}
 	ok = true
+	pf.done, pf.failed = done, failed
 	pf.f, pf.log = f, log
 	return pf, nil
+}
+
+// parseJournal checks every whole record in recs and returns, only if all are good, which of jobs images are done
+// and how each failed. Nothing is returned from a journal with a bad record: the caller starts over.
+func parseJournal(recs []byte, key [32]byte, jobs int) (done []bool, failed []uint8, err error) {
+	done, failed = make([]bool, jobs), make([]uint8, jobs)
+	nreasons := len(coco.Reasons())
+	for r := 0; r+logRecLen <= len(recs); r += logRecLen {
+		rec := recs[r : r+logRecLen]
+		if binary.LittleEndian.Uint32(rec[5:]) != recordCRC(rec[:5], key) {
+			return nil, nil, fmt.Errorf("journal record %d fails its CRC", r/logRecLen)
+		}
+		i := binary.LittleEndian.Uint32(rec)
+		code := rec[4]
+		if int64(i) >= int64(jobs) || int(code) > nreasons {
+			return nil, nil, fmt.Errorf("journal record %d out of range (image %d of %d, code %d)", r/logRecLen, i, jobs, code)
+		}
+		if done[i] {
+			return nil, nil, fmt.Errorf("journal record %d names image %d again", r/logRecLen, i)
+		}
+		done[i], failed[i] = true, code
+	}
+	return done, failed, nil
+}
+
+// recordCRC is the CRC-32C of a journal record's first 5 bytes followed by the cache's key, so that a record copied
+// from another build's journal, or random bytes, fail it.
+func recordCRC(rec []byte, key [32]byte) uint32 {
+	return crc32.Update(crc32.Checksum(rec, crcTable), crcTable, key[:])
+}
+
+// isJournal returns nil when path is absent, or a file that a build's journal left (empty, or starting with a
+// journal's magic); it refuses anything else, so that starting over never truncates a user's file.
+func isJournal(path string) error {
+	f, err := regular.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Lstat(path); lerr == nil {
+			return fmt.Errorf("coco: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("coco: crop cache: %w", err)
+	}
+	defer f.Close()
+	var m [8]byte
+	n, _ := io.ReadFull(f, m[:])
+	if n == 0 || string(m[:n]) == logMagic[:n] || string(m[:n]) == "DSCOCLOG"[:n] {
+		return nil
+	}
+	return fmt.Errorf("coco: crop cache: %s exists and is not a crop build's journal: refusing to overwrite it "+
+		"(name another cache or remove it)", path)
 }
 
 // record notes that image i is done (code 0) or skipped (code), and flushes the journal every flushEvery.
 func (p *partFile) record(i int, code uint8) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	at := len(p.pending)
 	p.pending = binary.LittleEndian.AppendUint32(p.pending, uint32(i))
 	p.pending = append(p.pending, code)
+	p.pending = binary.LittleEndian.AppendUint32(p.pending, recordCRC(p.pending[at:at+5], p.key))
 	if time.Since(p.lastFlush) >= flushEvery {
 		p.flushLocked()
 	}
@@ -227,12 +301,17 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 		}
 		n := int64(len(j.anns))
 		if w != int64(j.slot) {
-			buf = slices.Grow(buf[:0], int(n*sample))[:n*sample]
-			if _, err := p.f.ReadAt(buf, prefixLen+int64(j.slot)*sample); err != nil {
-				return nil, fmt.Errorf("coco: crop cache: %w", err)
-			}
-			if _, err := p.f.WriteAt(buf, prefixLen+w*sample); err != nil {
-				return nil, fmt.Errorf("coco: crop cache: %w", err)
+			// Moved forward (w < slot) a chunk at a time, in order, so the copy never overwrites what it has yet
+			// to read and never holds more than chunkCrops crops.
+			for lo := int64(0); lo < n; lo += chunkCrops {
+				k := min(n-lo, chunkCrops)
+				buf = slices.Grow(buf[:0], int(k*sample))[:k*sample]
+				if _, err := p.f.ReadAt(buf, prefixLen+(int64(j.slot)+lo)*sample); err != nil {
+					return nil, fmt.Errorf("coco: crop cache: %w", err)
+				}
+				if _, err := p.f.WriteAt(buf, prefixLen+(w+lo)*sample); err != nil {
+					return nil, fmt.Errorf("coco: crop cache: %w", err)
+				}
 			}
 		}
 		for _, a := range j.anns {

@@ -174,6 +174,9 @@ func (f *Fetcher) Download(ctx context.Context, a Archive, dir string) (zipPath,
 		return "", "", fmt.Errorf("coco: %s: got %d bytes with SHA-256 %s, want %d bytes with %s; the download was "+
 			"removed, run again to fetch it afresh", a.Name(), h.n, sum, a.Size, a.SHA256)
 	}
+	if err := atomicfile.CheckDest(final); err != nil {
+		return "", "", fmt.Errorf("coco: %w", err)
+	}
 	if err := os.Rename(part, final); err != nil {
 		return "", "", fmt.Errorf("coco: %w", err)
 	}
@@ -224,7 +227,7 @@ const maxDownload = 64 << 30
 
 // get makes one request for the rest of part and appends the answer to it, keeping h in step with part's bytes.
 func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState) error {
-	file, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	file, err := atomicfile.OpenDest(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return &fatalError{fmt.Errorf("coco: %w", err)}
 	}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package cropset
+package lockfile
 
 import "os"
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package cropset
+package lockfile
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"syscall"
 )
 
-// tryLock takes an exclusive flock on f without waiting; errLocked says another process holds it.
+// tryLock takes an exclusive flock on f without waiting; ErrLocked says another process holds it.
 func tryLock(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -26,7 +26,7 @@ func tryLock(f *os.File) error {
 		return err
 	}
 	if errors.Is(ferr, syscall.EWOULDBLOCK) {
-		return errLocked
+		return ErrLocked
 	}
 	return ferr
 }
