@@ -29,17 +29,12 @@ func (u *UI) Continue() {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	epochs, err := continueEpochs(run.Config, u.train.form)
+	// OpenForResume holds the folder's lock (no other process may train it
+	// meanwhile); Launch lets go of it when training ends, and a refusal
+	// before that lets go here.
+	s, err := u.resumable(run)
 	if err != nil {
-		dialog.ShowError(err, u.win)
-		return
-	}
-	if err := run.SetEpochs(epochs); err != nil {
-		dialog.ShowError(err, u.win)
-		return
-	}
-	s, err := runSnapshot(run)
-	if err != nil {
+		run.Release()
 		dialog.ShowError(err, u.win)
 		return
 	}
@@ -56,6 +51,19 @@ func (u *UI) Continue() {
 	u.bridge.restore(s)
 	u.apply(u.bridge.snapshot())
 	u.sess = startResumedSession(run, u.bridge)
+}
+
+// resumable sets the run's epochs from the form, refusing what a resume
+// cannot change, and returns the snapshot the run's folder holds.
+func (u *UI) resumable(run *rundir.Run) (Snapshot, error) {
+	epochs, err := continueEpochs(run.Config, u.train.form)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if err := run.SetEpochs(epochs); err != nil {
+		return Snapshot{}, err
+	}
+	return runSnapshot(run)
 }
 
 // canContinue reports whether the run that s shows can be continued: a

@@ -21,6 +21,8 @@ func TestContinueStoppedRun(t *testing.T) {
 	ref, refRecs := tinyRun(t)
 	one := func(rc *experiment.RunConfig) { rc.Train.Epochs = 1 }
 	stopped, _ := tinyRun(t, one)
+	ref.Release() // trained: as Launch would at its end, let go of the folders' locks
+	stopped.Release()
 	// A run interrupted during its second epoch: config.json says 2, one
 	// epoch is complete.
 	if err := stopped.SetEpochs(2); err != nil {
@@ -100,6 +102,7 @@ func TestOpenRunFollowsCOCO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run.Release()
 	h := newHarness(t, t.TempDir())
 	if h.u.train.form.datasetKey() != "mnist" {
 		t.Fatalf("the form starts on %s", h.u.train.form.datasetKey())
@@ -126,6 +129,7 @@ func TestOpenRunFollowsCOCO(t *testing.T) {
 // and Continue there opens the run and goes on with it.
 func TestRunsTabContinue(t *testing.T) {
 	stopped, _ := tinyRun(t, func(rc *experiment.RunConfig) { rc.Train.Epochs = 1 })
+	stopped.Release()
 	if err := stopped.SetEpochs(2); err != nil {
 		t.Fatal(err)
 	}
