@@ -274,6 +274,9 @@ func (u *UI) report() []string {
 		if at, ok := u.screen.Position(u.win); ok {
 			lines = append(lines, fmt.Sprintf("window-at: %d,%d", at.X, at.Y))
 		}
+		if r, ok := u.screen.WorkArea(nil); ok {
+			lines = append(lines, fmt.Sprintf("work-area: %dx%d", r.Dx(), r.Dy()))
+		}
 	}
 	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),
 		fmt.Sprintf("window-min: %.0fx%.0f", least.Width, least.Height))

@@ -147,8 +147,8 @@ func TestRunFoldersE2E(t *testing.T) {
 	w = launch(t, bin, large, home, "", "settle;report;close")
 	rep = w.report(0)
 	if rep["window"] != "1200x700" || rep["window-at"] != "100,50" || rep["run"] != stopped || !strings.HasPrefix(rep["status"], "Opened stopped") {
-		t.Errorf("launched again: window %s at %s, run %q, status %q; want 1200x700 at 100,50 and %s reopened",
-			rep["window"], rep["window-at"], rep["run"], rep["status"], stopped)
+		t.Errorf("launched again on a %s work area: window %s at %s, run %q, status %q; want 1200x700 at 100,50 and %s reopened",
+			rep["work-area"], rep["window"], rep["window-at"], rep["run"], rep["status"], stopped)
 	}
 	w.waitExit(time.Minute)
 	w = launch(t, bin, large, home, "1366x768", "tab results;settle;shot results;tab curves;settle;close")
