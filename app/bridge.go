@@ -414,3 +414,9 @@ func (b *bridge) downloadProgress(f *downloader, d *download, p fetchProgress) {
 func (b *bridge) downloadEnded(f *downloader, d *download, err error) {
 	b.do(func() { f.ended(d, err) })
 }
+
+// runsListed hands the runs watcher's new listing of folder root to the
+// Runs tab on the UI goroutine.
+func (b *bridge) runsListed(v *runsView, root string, runs []rundir.RunInfo, err error) {
+	b.do(func() { v.listed(root, runs, err) })
+}

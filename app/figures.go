@@ -58,7 +58,7 @@ func buildFigure(id figureID, in plotInput) (figureData, error) {
 // buildZoomedFigure is buildFigure with a curve figure's axes fixed by z
 // when z is on.
 func buildZoomedFigure(id figureID, in plotInput, z zoomLimits) (figureData, error) {
-	return viz.BuildFigure(id, in, viz.Zoom{On: z.on, X0: z.x0, X1: z.x1, Y0: z.y0, Y1: z.y1})
+	return viz.BuildFigure(id, in, viz.Zoom{On: z.on, X0: z.x0, X1: z.x1, Y0: z.y0, Y1: z.y1, Follow: z.follow, After: z.after})
 }
 
 // exportOptions says what an export writes.

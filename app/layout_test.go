@@ -50,6 +50,9 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 		objs := root.Objects
 		grid := objs[len(objs)-1]
 		for _, o := range objs[:len(objs)-1] {
+			if !o.Visible() {
+				continue // "Comparing 2 runs" and its button, shown only while comparing
+			}
 			if right := o.Position().X + o.Size().Width; right > root.Size().Width+0.5 || o.Size().Width < o.MinSize().Width {
 				t.Errorf("at %v a Curves control ends at %.0f px of %.0f (width %.0f, needs %.0f)", sz, right,
 					root.Size().Width, o.Size().Width, o.MinSize().Width)

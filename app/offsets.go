@@ -87,6 +87,7 @@ type offsetsView struct {
 	epoch      *widget.Slider
 	epochLabel *widget.Label
 	mode       *widget.Select
+	group      *widget.Select // a capture layer's offset group (offsets_capture.go)
 	read       *widget.Select
 	weight     *widget.Select
 	clamp      *widget.Check
@@ -176,6 +177,7 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.epoch.OnChanged = v.epochChanged
 	v.epochLabel = widget.NewLabel("")
 	v.mode = widget.NewSelect([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
+	v.group = v.newGroupSelect()
 	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
 	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
 	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
@@ -230,7 +232,8 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		container.NewBorder(nil, nil, container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(220, v.objects.MinSize().Height), v.objects),
 			v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(90, v.objectPx.MinSize().Height), v.objectPx)), v.fitView),
 		container.NewBorder(nil, nil, container.NewHBox(bold("Model"), model, bold("Layer"), layer, bold("Epoch")), v.epochLabel, v.epoch),
-		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(180, v.mode.MinSize().Height), v.mode)), container.NewHBox(v.gif, v.export)),
+		container.NewBorder(nil, nil, container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(180, v.mode.MinSize().Height), v.mode),
+			bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)), container.NewHBox(v.gif, v.export)),
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight, v.clamp, v.help), nil, v.hint),
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
@@ -261,7 +264,7 @@ func (v *offsetsView) send() {
 	r := offsetRequest{seq: v.seq, dir: v.runDir, gen: v.runGen, model: v.chosenModel(), test: v.testIdx,
 		layer: v.layer.Selected, epoch: v.epochSel, hasPick: v.hasPick, pick: v.pick,
 		round: v.read.Selected == readRounded, mode: v.mode.Selected, size: v.dcnn.px, capture: v.capture,
-		clamp: v.clamp.Checked}
+		clamp: v.clamp.Checked, group: v.groupChoice()}
 	if v.runDir == "" {
 		r.run, r.liveModel, r.live, r.lastEpoch = v.sessRun, v.sessModel, v.live, v.sessEpochs
 	}
@@ -451,6 +454,7 @@ func (v *offsetsView) show(r *offsetResult) {
 			v.testN = r.testN
 		}
 		v.showPhotoInfo(r)
+		v.showGroups(r)
 		v.syncControls()
 		if r.models != nil && !r.req.capture {
 			ds := "mnist"
@@ -564,8 +568,9 @@ func (v *offsetsView) syncControls() {
 	points := v.mode.Selected == modePoints
 	setEnabled(v.read, points)
 	setEnabled(v.weight, points)
-	// A capture has no clamp bound: its scale runs to the layer's largest.
+	// A capture has no clamp bound: its scale runs to the field's 99th percentile.
 	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
+	setEnabled(v.group, v.capture && len(v.group.Options) > 1)
 	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
 		v.cnn.Hidden = !showCNN
 		v.panels.Refresh() // lays the panels out again

@@ -105,3 +105,56 @@ func TestOffsetsBadCapture(t *testing.T) {
 		t.Errorf("the view still shows %q (capture %v)", v.runDir, v.capture)
 	}
 }
+
+// groupCapture is a DCNv3 capture with 4 offset groups (layer "0", and
+// layer "1" with remove_center), written by capture_families.py --fixture.
+const groupCapture = "../model/torchfile/testdata/dcnv3_g4.safetensors"
+
+func TestOffsetsCaptureGroups(t *testing.T) {
+	h, v := offsetsHarness(t)
+	waitShown(h, "the message without a run", func(r *offsetResult) bool { return r.note != "" })
+	v.useCapture(groupCapture)
+	r := waitShown(h, "the capture's points", hasScene)
+	want := []string{allGroups, "group 0", "group 1", "group 2", "group 3"}
+	if !slices.Equal(v.group.Options, want) || v.group.Selected != allGroups || v.group.Disabled() {
+		t.Fatalf("group choice %v (selected %q, disabled %v), want %v", v.group.Options, v.group.Selected, v.group.Disabled(), want)
+	}
+	// Layer 1 (no centre tap) through layer 0: (4·8)·(4·9) points.
+	if r.scene.Depth != 2 || len(r.scene.Points.Points) != 32*36 {
+		t.Errorf("layer 1: depth %d, %d points", r.scene.Depth, len(r.scene.Points.Points))
+	}
+	v.layer.SetSelected("0")
+	r = waitShown(h, "layer 0", func(r *offsetResult) bool { return r.scene != nil && r.req.layer == "0" })
+	// Depth 1: G·K = 4·9 points, each group's taps.
+	if r.scene.Depth != 1 || len(r.scene.Points.Points) != 36 {
+		t.Errorf("layer 0, all groups: depth %d, %d points, want 36 at depth 1", r.scene.Depth, len(r.scene.Points.Points))
+	}
+	if !strings.Contains(v.caption.Text, "all groups") {
+		t.Errorf("caption %q does not say all groups", v.caption.Text)
+	}
+	c, err := torchfile.ReadCapture(groupCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.group.SetSelected("group 2")
+	r = waitShown(h, "group 2", func(r *offsetResult) bool { return r.scene != nil && r.req.group == 2 })
+	one, err := c.Trace("0", r.scene.unit[0], r.scene.unit[1], 1, torchfile.SpaceImage, trace.Options{Group: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.scene.Points.Points, one.Points) || !strings.Contains(v.caption.Text, "group 2") {
+		t.Errorf("group 2: %d points, caption %q", len(r.scene.Points.Points), v.caption.Text)
+	}
+	v.mode.SetSelected(modeOffset)
+	r = waitShown(h, "group 2's heat map", func(r *offsetResult) bool { return r.scene != nil && r.scene.mode == modeOffset })
+	if f, _ := c.Layers[0].HeatField(2); !slices.Equal(r.scene.Field.Offset, f.Offset) {
+		t.Error("the heat map is not group 2's field")
+	}
+	h.capture("offsets-capture-groups")
+	// A run folder has no groups to choose.
+	v.useCapture(toyCapture)
+	waitShown(h, "a capture with one group", func(r *offsetResult) bool { return r.scene != nil && r.req.dir == toyCapture })
+	if len(v.group.Options) != 0 || !v.group.Disabled() {
+		t.Errorf("one group: choice %v, disabled %v", v.group.Options, v.group.Disabled())
+	}
+}

@@ -79,6 +79,7 @@ type offsetRequest struct {
 	// capture says that dir is a capture file (deformscope_capture.py), not
 	// a run folder: model and epochs do not apply, the image is its own.
 	capture bool
+	group   int // a capture layer's offset group, or trace.AllGroups
 
 	test  int    // test image, when file is ""
 	file  string // an image file
@@ -138,6 +139,7 @@ type offsetResult struct {
 	photoN    int          // the number of photos in the run's data, once known
 	objects   []string     // the photo's boxes, for the object list
 	object    int          // the chosen box; −1 none
+	groups    int          // a capture layer's offset groups, once known
 }
 
 // offsetScene is a traced unit or a layer's heat map on one image: the

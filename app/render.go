@@ -325,5 +325,20 @@ func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, plotFram
 	if err != nil {
 		return nil, plotFrame{}, err
 	}
-	return img, frameOf(fd.Plot, k), nil
+	f := frameOf(fd.Plot, k)
+	f.dataX1 = lastX(fd.Series)
+	return img, f, nil
+}
+
+// lastX is the largest x of series' drawable points; NaN for none.
+func lastX(series []viz.Series) float64 {
+	x1 := math.NaN()
+	for _, s := range series {
+		for i, x := range s.X {
+			if y := s.Y[i]; !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0) && !(x <= x1) {
+				x1 = x
+			}
+		}
+	}
+	return x1
 }

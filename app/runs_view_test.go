@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -15,7 +16,7 @@ import (
 func (h *harness) runsAction(row int, b *widget.Button) {
 	h.t.Helper()
 	h.u.tabs.SelectIndex(3)
-	h.u.runs.table.Select(widget.TableCellID{Row: row, Col: 0})
+	h.u.runs.table.Select(widget.TableCellID{Row: row, Col: colName})
 	if b.Disabled() {
 		h.t.Fatalf("%s is disabled for row %d", b.Text, row)
 	}
@@ -69,20 +70,20 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 		return -1
 	}
 	cellText := func(r, c int) string {
-		l := widget.NewLabel("")
-		v.cell(widget.TableCellID{Row: r, Col: c}, l)
-		return l.Text
+		o := newRunsCell()
+		v.cell(widget.TableCellID{Row: r, Col: c}, o)
+		return o.(*fyne.Container).Objects[0].(*widget.Label).Text
 	}
-	if s := cellText(row(trained), 6); s != "complete" {
+	if s := cellText(row(trained), colState); s != "complete" {
 		t.Errorf("the trained run's state %q", s)
 	}
-	if s := cellText(row(trained), 5); !strings.Contains(s, "CNN") || !strings.Contains(s, "DCNN") || !strings.Contains(s, "%") {
+	if s := cellText(row(trained), colBest); !strings.Contains(s, "CNN") || !strings.Contains(s, "DCNN") || !strings.Contains(s, "%") {
 		t.Errorf("the trained run's best accuracies %q", s)
 	}
-	if s := cellText(row(filepath.Join(runs, "0-empty")), 6); !strings.Contains(s, "no complete epoch") {
+	if s := cellText(row(filepath.Join(runs, "0-empty")), colState); !strings.Contains(s, "no complete epoch") {
 		t.Errorf("the empty run's state %q", s)
 	}
-	if s := cellText(row(broken), 6); !strings.Contains(s, "damaged") || !strings.Contains(s, "metrics.jsonl") {
+	if s := cellText(row(broken), colState); !strings.Contains(s, "damaged") || !strings.Contains(s, "metrics.jsonl") {
 		t.Errorf("the damaged run's state %q", s)
 	}
 
@@ -113,7 +114,7 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 	// Opening the damaged run fails and leaves the window as it was.
 	v.refresh()
 	u.tabs.SelectIndex(3)
-	v.table.Select(widget.TableCellID{Row: row(broken), Col: 0})
+	v.table.Select(widget.TableCellID{Row: row(broken), Col: colName})
 	if !v.open.Disabled() {
 		t.Error("Open is enabled for a damaged run")
 	}
@@ -126,7 +127,7 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.refresh()
-	if s := cellText(row(trained), 0); s != "first try" {
+	if s := cellText(row(trained), colName); s != "first try" {
 		t.Errorf("the renamed run is listed as %q", s)
 	}
 	h.runsAction(row(trained), v.remove)

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // A script drives the real window the way a person would, for the
@@ -18,11 +22,15 @@ import (
 // separated by ";" or new lines:
 //
 //	open DIR          open a past run (as the Runs view's Open)
+//	compare DIR       tick a run in the Runs view, to overlay in Curves
+//	uncompare DIR     untick it
+//	capture FILE      open a capture file in the Offsets view (as its
+//	                  Open capture…)
 //	tab NAME          show a tab: curves, results, offsets or runs
 //	set KEY VALUE     type into the form or the curves' controls: epochs,
 //	                  seed, images (train,validation,test), mnist-dir,
 //	                  dataset (mnist or coco), smoothing, log (true or
-//	                  false)
+//	                  false), xaxis (epoch or time)
 //	start             press Start
 //	continue          press Continue (the shown run goes on)
 //	move X Y          move the window to X, Y on the desktop, as a person
@@ -50,7 +58,7 @@ type ScriptStep struct {
 }
 
 // scriptVerbs are the verbs and how many arguments each takes.
-var scriptVerbs = map[string]int{"open": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
+var scriptVerbs = map[string]int{"open": 1, "compare": 1, "uncompare": 1, "capture": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
 	"report": 0, "shot": 1, "dismiss": 0, "close": 0, "continue": 0, "export": 1, "move": 2}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
@@ -153,6 +161,15 @@ func (u *UI) scriptStep(st ScriptStep) error {
 	switch st.Verb {
 	case "open":
 		return u.OpenRun(st.Args[0])
+	case "compare", "uncompare":
+		u.runs.refresh()
+		dir := filepath.Clean(st.Args[0])
+		if !slices.ContainsFunc(u.runs.runs, func(r rundir.RunInfo) bool { return r.Dir == dir }) {
+			return fmt.Errorf("%s is not a run of the runs folder %s", dir, u.runs.folder.Text)
+		}
+		u.runs.setChecked(dir, st.Verb == "compare")
+	case "capture":
+		u.offsets.useCapture(st.Args[0])
 	case "tab":
 		for i, t := range u.tabs.Items {
 			if strings.EqualFold(t.Text, st.Args[0]) {
@@ -240,8 +257,17 @@ func (u *UI) scriptSet(key, value string) error {
 			return fmt.Errorf("log: want true or false, got %q", value)
 		}
 		u.curves.logY.SetChecked(on)
+	case "xaxis":
+		switch value {
+		case "epoch":
+			u.curves.xAxis.SetSelected(xEpoch)
+		case "time":
+			u.curves.xAxis.SetSelected(xTime)
+		default:
+			return fmt.Errorf("xaxis: want epoch or time, got %q", value)
+		}
 	default:
-		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log)", key)
+		return fmt.Errorf("no setting %q (epochs, seed, images, mnist-dir, dataset, smoothing, log, xaxis)", key)
 	}
 	return nil
 }
@@ -257,6 +283,8 @@ func (u *UI) report() []string {
 		"phase: " + string(u.last.Phase),
 		"tab: " + u.tabs.Selected().Text,
 		"models: " + strings.Join(u.shown, ","),
+		"comparing: " + u.curves.comparing.Text,
+		"xaxis: " + u.curves.xAxis.Selected,
 		fmt.Sprintf("settings: dataset=%s epochs=%s seed=%s mnist-dir=%s smoothing=%.2f log=%t",
 			f.datasetKey(), f.epochs.Text, f.seed.Text, f.mnistDir.Text, smooth, logY),
 	}

@@ -60,7 +60,7 @@ func (w *syncWriter) String() string {
 func TestScriptDrivesTheWindow(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	steps, err := ParseScript("open /nonexistent/run; tab results; set epochs 7; set smoothing 0.25; set log true; " +
-		"set colour red; shot here; dismiss; report")
+		"set colour red; shot here; dismiss; capture " + groupCapture + "; report")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,51 @@ func TestScriptDrivesTheWindow(t *testing.T) {
 			t.Errorf("the script's output lacks %q:\n%s", want, got)
 		}
 	}
+	if v := h.u.offsets; !v.capture || v.runDir != groupCapture {
+		t.Error("the capture step did not open the capture in the Offsets view")
+	}
 	if h.u.train.form.epochs.Text != "7" || h.a.Preferences().String("form.mnist.epochs") != "7" {
 		t.Errorf("epochs %q, remembered %q; want 7 typed and remembered", h.u.train.form.epochs.Text,
 			h.a.Preferences().String("form.mnist.epochs"))
+	}
+}
+
+// TestScriptComparesRuns: the compare verb ticks runs of the runs folder
+// for the overlay, and refuses a folder that is not one of them.
+func TestScriptComparesRuns(t *testing.T) {
+	root, dirs := threeRuns(t)
+	h := newHarness(t, root)
+	steps, err := ParseScript("compare " + dirs[0] + "; compare " + dirs[2] + "; compare /elsewhere/run; uncompare " + dirs[0] +
+		"; compare " + dirs[1] + "; set xaxis time; set xaxis hours; report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncWriter
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.u.runScript(steps, &out, strings.NewReader(""))
+	}()
+	h.waitFor("the script", time.Minute, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	got := out.String()
+	for _, want := range []string{
+		"script: compare /elsewhere/run\nscript: error: /elsewhere/run is not a run of the runs folder " + root,
+		"script: error: xaxis: want epoch or time",
+		"script: comparing: Comparing 2 runs\n",
+		"script: xaxis: " + xTime + "\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the script's output lacks %q:\n%s", want, got)
+		}
+	}
+	if !h.u.runs.checked[dirs[1]] || !h.u.runs.checked[dirs[2]] || h.u.runs.checked[dirs[0]] {
+		t.Errorf("ticked %v, want runs 1 and 2", h.u.runs.checked)
 	}
 }

@@ -171,7 +171,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 		form: formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
 			download: u.fetch.show, changed: u.formChanged, shortcut: u.windowShortcut}})
 	u.curves = newCurvesView(u.rend, prefs, curvesActions{export: u.ShowExport, exportAll: u.ExportAll,
-		changed: func() { u.updatePlots(u.last) }})
+		changed: func() { u.updatePlots(u.last) }, clearCompare: func() { u.runs.clearChecks() }})
 	u.results = newResultsView(u.rend)
 	u.offsets = newOffsetsView(u)
 	u.runs = newRunsView(u)
@@ -343,6 +343,7 @@ func (u *UI) Close() {
 		u.sess.wait()
 	}
 	u.fetch.close()
+	u.runs.close()
 	u.exportWG.Wait()
 	u.rend.close()
 	u.offsets.close()
@@ -474,8 +475,9 @@ func (u *UI) updatePlots(s Snapshot) {
 	}
 	smooth, logY := u.curves.settings()
 	in := inputFrom(s, smooth, logY)
-	recKey := fmt.Sprintf("%s|%d|%d", s.RunDir, nrec, in.Epochs)
-	stepKey := fmt.Sprintf("%s|%d|%g|%d", s.RunDir, nstep, lastX, in.Epochs)
+	u.curves.overlay(&in, s)
+	recKey := fmt.Sprintf("%s|%d|%d|%s", s.RunDir, nrec, in.Epochs, u.curves.key())
+	stepKey := fmt.Sprintf("%s|%d|%g|%d|%s", s.RunDir, nstep, lastX, in.Epochs, u.curves.key())
 	u.rend.setInput(in, recKey != u.recKey, stepKey != u.stepKey)
 	u.recKey, u.stepKey = recKey, stepKey
 }

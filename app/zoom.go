@@ -14,7 +14,10 @@ import (
 // pointer, dragging pans, and a double-click (or the "Reset zoom" button, for
 // every figure at once) returns to following the data. While a figure is
 // zoomed its four axis limits are fixed, so new training data do not move its
-// axes. Toggling the log-scale check resets the zoom of the figures it
+// axes, unless the zoom held the newest point when it was set: such a zoom
+// on the live end of a curve grows to hold the points that come (its x end
+// to the newest, its y range to the new points), so that during training no
+// line runs out of the figure. Toggling the log-scale check resets the zoom of the figures it
 // affects (a linear zoom range may reach 0 or below, which a log axis cannot
 // show). Exports always follow the data.
 //
@@ -31,6 +34,12 @@ const zoomPerDelta = 0.02
 type zoomLimits struct {
 	on             bool
 	x0, x1, y0, y1 float64
+	// follow: the zoom held the newest point, at x after, when it was
+	// set, so during training it grows to hold the points that come
+	// (viz.Zoom's Follow): a zoom on the live end of a curve never lets
+	// the line run out of the figure.
+	follow bool
+	after  float64
 }
 
 // plotFrame is where the last rendered image put the data: the axis ranges
@@ -41,6 +50,10 @@ type plotFrame struct {
 	x0, x1, y0, y1           float64
 	logY                     bool
 	left, right, top, bottom float64
+	// dataX1 is the largest x of the data drawn (NaN for none), and zoom
+	// the zoom the image was drawn for.
+	dataX1 float64
+	zoom   zoomLimits
 }
 
 // frameOf measures p's axes and data area as viz.Render draws it at k's
@@ -52,7 +65,7 @@ func frameOf(p *plot.Plot, k renderKey) plotFrame {
 		return plotFrame{}
 	}
 	f := plotFrame{ok: true, x0: vf.X0, x1: vf.X1, y0: vf.Y0, y1: vf.Y1, logY: vf.LogY,
-		left: vf.Left, right: vf.Right, top: vf.Top, bottom: vf.Bottom}
+		left: vf.Left, right: vf.Right, top: vf.Top, bottom: vf.Bottom, dataX1: math.NaN(), zoom: k.zoom}
 	if !(f.x0 < f.x1) || !(f.y0 < f.y1) || (f.logY && f.y0 <= 0) ||
 		math.IsInf(f.x0, 0) || math.IsInf(f.x1, 0) || math.IsInf(f.y0, 0) || math.IsInf(f.y1, 0) {
 		f.ok = false
@@ -96,8 +109,9 @@ func (z *zoomView) axes() (x0, x1, y0, y1 float64, f plotFrame, ok bool) {
 		return 0, 0, 0, 0, f, false
 	}
 	x0, x1, y0, y1 = f.x0, f.x1, f.y0, f.y1
-	if z.z.on {
-		// The last image may predate the latest zoom step.
+	if z.z.on && f.zoom != z.z {
+		// The last image predates the latest zoom step. (One drawn for
+		// this zoom has its axes, grown if the zoom follows new data.)
 		x0, x1, y0, y1 = z.z.x0, z.z.x1, z.z.y0, z.z.y1
 	}
 	if f.logY {
@@ -176,7 +190,13 @@ func (z *zoomView) set(x0, x1, y0, y1 float64, logY bool) {
 	if logY && !(y0 > 0) {
 		return
 	}
+	// A zoom whose x range holds the newest point drawn follows new data.
+	f := z.pv.frame
+	follow := f.ok && !math.IsNaN(f.dataX1) && x0 <= f.dataX1 && x1 >= f.dataX1
 	z.z = zoomLimits{on: true, x0: x0, x1: x1, y0: y0, y1: y1}
+	if follow {
+		z.z.follow, z.z.after = true, f.dataX1
+	}
 	z.pv.r.setZoom(z.pv, z.z)
 }
 

@@ -63,14 +63,19 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 		t.Fatalf("scrolling one figure zoomed another: %+v", other.zoom)
 	}
 
-	// New training data: the zoomed axes stay put.
+	// New training data: the zoom held the newest point (x 1.5), so it
+	// follows the new points, whose loss rises to 6.49, instead of letting
+	// them run off the top (issue 24); the rest of the zoom stays put.
+	if !k.zoom.follow || k.zoom.after != 1.5 {
+		t.Fatalf("a zoom over the newest point (x 1.5) does not follow: %+v", k.zoom)
+	}
 	h.u.apply(moreSteps(sampleSnapshot("/runs/demo")))
 	h.settle()
 	if k2 := h.u.rend.request(z.pv); k2.zoom != k.zoom || k2.steps == k.steps {
 		t.Fatalf("after new data the request is %+v, want new steps with the zoom %+v kept", k2, k.zoom)
 	}
-	if f := z.pv.frame; !near(f.y1, k.zoom.y1) || !near(f.x1, k.zoom.x1) {
-		t.Fatalf("new data moved the zoomed axes to %+v, want %+v", f, k.zoom)
+	if f := z.pv.frame; f.y1 < 6.49 || !near(f.y0, k.zoom.y0) || !near(f.x0, k.zoom.x0) || !near(f.x1, k.zoom.x1) {
+		t.Fatalf("after new data the zoomed axes are %+v, want %+v with y grown past 6.49", f, k.zoom)
 	}
 
 	// Scrolling out widens again; dragging right pans towards lower x.
@@ -93,6 +98,18 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 	h.settle()
 	if f := z.pv.frame; f.y1 < 6 || !near(f.x0, 0) || !near(f.x1, 4) {
 		t.Fatalf("after reset the axes are %+v, want x 0-4 and y up to the new data (above 6)", f)
+	}
+
+	// A zoom away from the newest point (x 3) holds against new data.
+	z.set(0.2, 1, 0.5, 2, false)
+	held := h.u.rend.request(z.pv).zoom
+	if held.follow {
+		t.Fatalf("a zoom on x 0.2-1 follows new data: %+v", held)
+	}
+	h.u.apply(moreSteps(moreSteps(sampleSnapshot("/runs/demo"))))
+	h.settle()
+	if f := z.pv.frame; !near(f.x0, 0.2) || !near(f.x1, 1) || !near(f.y0, 0.5) || !near(f.y1, 2) {
+		t.Fatalf("new data moved a zoom away from them to %+v", f)
 	}
 }
 

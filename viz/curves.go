@@ -16,10 +16,30 @@ import (
 
 // Series is one plotted line.
 type Series struct {
-	Name  string    // legend label, e.g. "CNN train loss"; empty: left out of the legend
-	Model string    // "cnn" or "dcnn" (or other): picks the fixed colour (see ModelColor)
-	Style string    // "solid" (default), "dashed" (e.g. validation/test) or "dotted"
+	Name  string // legend label and CSV column, e.g. "CNN train loss"; empty: left out of the legend
+	Model string // "cnn" or "dcnn" (or other): picks the fixed colour (see ModelColor)
+	// Style is "solid" (default), "dashed" (e.g. validation/test),
+	// "dotted" or "dashdot".
+	Style string
 	X, Y  []float64 // Y may hold NaN (diverged loss, missing value): those points are skipped, leaving a gap
+	// Color, when set, replaces the model's colour (a run's colour when
+	// several runs are overlaid).
+	Color color.Color
+	// Faint draws the line pale (a run's training curve under its
+	// held-out one in an overlay).
+	Faint bool
+	// Unlisted keeps the series out of the legend (its name still heads
+	// its CSV column): an overlay's legend names the runs and the line
+	// styles instead of every line.
+	Unlisted bool
+}
+
+// seriesColor is the colour s is drawn in.
+func seriesColor(s Series) color.NRGBA {
+	if s.Color != nil {
+		return color.NRGBAModel.Convert(s.Color).(color.NRGBA)
+	}
+	return ModelColor(s.Model)
 }
 
 // CurveSpec describes a figure of curves on one pair of axes.
@@ -34,6 +54,8 @@ type CurveSpec struct {
 	LogY bool
 	// XMin, XMax, YMin and YMax fix the axis limits; nil follows the data.
 	XMin, XMax, YMin, YMax *float64
+	// XWhole labels the x axis at whole numbers only (epochs): no 0.5.
+	XWhole bool
 }
 
 // maxPoints is the most points a drawn line keeps: longer series are
@@ -50,6 +72,8 @@ var (
 	rawWidth   = vg.Points(1)
 	dashed     = []vg.Length{vg.Points(6), vg.Points(3)}
 	dotted     = []vg.Length{vg.Points(1.5), vg.Points(2)}
+	dashDot    = []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
+	faintAlpha = 0.35
 	rawAlpha   = 0.25
 	gridColor  = color.Gray{0xe0}
 	glyphSize  = vg.Points(2.5)
@@ -57,8 +81,10 @@ var (
 )
 
 // Curves draws spec's series as lines on one pair of axes: one colour per
-// model (ModelColor), the line style from each series' Style, and a legend of
-// the named series in the corner that the data leave most free. NaN and
+// model (ModelColor) unless a series sets its own, the line style from each
+// series' Style, and a legend of the named series in a corner that no line
+// crosses, or beside the data area when every corner is crossed (the legend
+// never covers data). NaN and
 // infinite values leave gaps; on a log axis so do non-positive values.
 // Series longer than 2000 points are decimated, keeping each stretch's minimum
 // and maximum. It returns an error for series whose X and Y lengths differ,
@@ -72,20 +98,33 @@ func Curves(spec CurveSpec) (*plot.Plot, error) {
 // (Scaled-MNIST), with a marker at every measured scale; the x axis runs from
 // 0.5 to 1.5. series is typically ScaleSeries' result.
 func ScaleAccuracy(title string, series []Series) (*plot.Plot, error) {
+	p, _, err := scaleAccuracy(title, series)
+	return p, err
+}
+
+// scaleAccuracy is ScaleAccuracy, returning the legend too.
+func scaleAccuracy(title string, series []Series) (*plot.Plot, *legend, error) {
 	lo, hi := 0.5, 1.5
-	p, _, err := curves(CurveSpec{
+	p, leg, err := curves(CurveSpec{
 		Title: title, XLabel: "scale", YLabel: "accuracy (%)",
 		Series: series, XMin: &lo, XMax: &hi,
 	}, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// Labels every quarter (0.1 steps crowd a figure of the app's size
+	// into one run of digits), a minor tick at every tenth, where the
+	// scales are measured.
 	var ticks plot.ConstantTicks
+	for i := 2; i <= 6; i++ {
+		v := float64(i) / 4
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
 	for i := 5; i <= 15; i++ {
-		ticks = append(ticks, plot.Tick{Value: float64(i) / 10, Label: strconv.FormatFloat(float64(i)/10, 'f', 1, 64)})
+		ticks = append(ticks, plot.Tick{Value: float64(i) / 10})
 	}
 	p.X.Tick.Marker = ticks
-	return p, nil
+	return p, leg, nil
 }
 
 // curves builds Curves' figure and returns its legend (nil without named
@@ -95,6 +134,9 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		return nil, nil, err
 	}
 	p := newPlot(spec.Title, spec.XLabel, spec.YLabel)
+	if spec.XWhole {
+		p.X.Tick.Marker = niceTicks{whole: true}
+	}
 	if spec.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
@@ -108,7 +150,10 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		leg          legend
 	)
 	for _, s := range spec.Series {
-		c := ModelColor(s.Model)
+		c := seriesColor(s)
+		if s.Faint {
+			c = withAlpha(c, faintAlpha)
+		}
 		sty := draw.LineStyle{Color: c, Width: lineWidth, Dashes: dashes(s.Style)}
 		y := s.Y
 		if spec.Smooth > 0 {
@@ -123,7 +168,7 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 		}
 		l := newPolyline(s.X, y, spec.LogY, sty, g)
 		fronts = append(fronts, l)
-		if s.Name != "" {
+		if s.Name != "" && !s.Unlisted {
 			leg.entries = append(leg.entries, legendEntry{s.Name, l})
 		}
 	}
@@ -150,8 +195,11 @@ func curves(spec CurveSpec, markers bool) (*plot.Plot, *legend, error) {
 	}
 	if len(leg.entries) > 0 {
 		leg.style = textStyle(10)
-		leg.corner = freeCorner(p, fronts, len(leg.entries))
+		w, h := leg.size(placement{cols: 1, rows: len(leg.entries)})
+		leg.lines = append(raws, fronts...)
+		leg.corner = freeCorner(p, leg.lines, w, h)
 		p.Add(&leg)
+		registerLegend(p, &leg)
 		return p, &leg, nil
 	}
 	return p, nil, nil
@@ -167,9 +215,9 @@ func checkSpec(spec CurveSpec) error {
 			return fmt.Errorf("viz: series %d (%q) has %d x values and %d y values", i, s.Name, len(s.X), len(s.Y))
 		}
 		switch s.Style {
-		case "", "solid", "dashed", "dotted":
+		case "", "solid", "dashed", "dotted", "dashdot":
 		default:
-			return fmt.Errorf("viz: series %d (%q) has unknown style %q (want solid, dashed or dotted)", i, s.Name, s.Style)
+			return fmt.Errorf("viz: series %d (%q) has unknown style %q (want solid, dashed, dotted or dashdot)", i, s.Name, s.Style)
 		}
 	}
 	for _, l := range []struct {
@@ -255,6 +303,8 @@ func dashes(style string) []vg.Length {
 		return dashed
 	case "dotted":
 		return dotted
+	case "dashdot":
+		return dashDot
 	}
 	return nil
 }
@@ -287,10 +337,11 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 // niceTicks labels an axis at round steps (1, 2 or 5 times a power of ten)
 // chosen to give about six labels, with a minor tick halfway between labels.
 // gonum's default gives only three or four labels, too few to read a value.
-type niceTicks struct{}
+// With whole, steps are at least 1 (an epoch axis has no half epochs).
+type niceTicks struct{ whole bool }
 
 // Ticks implements plot.Ticker.
-func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return evenTicks(lo, hi)
 	}
@@ -302,6 +353,9 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		if math.Abs(math.Log(m*mag/raw)) < math.Abs(math.Log(step/raw)) {
 			step = m * mag
 		}
+	}
+	if n.whole && step < 1 {
+		step = 1
 	}
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	var ts []plot.Tick
@@ -315,7 +369,7 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 			ts = append(ts, plot.Tick{Value: v, Label: label})
 		}
-		if m := v + step/2; m >= lo && m <= hi {
+		if m := v + step/2; m >= lo && m <= hi && !(n.whole && step < 2) {
 			ts = append(ts, plot.Tick{Value: m})
 		}
 	}

@@ -79,7 +79,20 @@ type FigureInput struct {
 	Smooth  float64         // smoothing weight of the per-step curve
 	LogY    bool            // log scale for the loss figures
 	Epochs  int             // the run's length, for the x axes; 0 follows the data
+	// Runs, when it holds two runs or more, overlays them in the curve
+	// figures (loss, accuracy, per-step loss, accuracy against scale): one
+	// colour per run (RunColor), one line style per model, the training
+	// curves faint under the held-out ones, and a legend that names each
+	// run once and each line style once. Records and Steps then serve the
+	// confusion matrices only.
+	Runs []RunCurves
+	// Time puts the wall-clock time each model had trained and evaluated
+	// for on the x axis of the epoch and step figures, instead of epochs.
+	Time bool
 }
+
+// overlay reports whether the curve figures overlay several runs.
+func (in FigureInput) overlay() bool { return len(in.Runs) >= 2 }
 
 // heldOut returns the metric-key prefix of the held-out set the curves
 // show: "val" when the run kept a validation split, else "test".
@@ -92,14 +105,24 @@ func (in FigureInput) heldOut() string {
 	return "test"
 }
 
-// xRange returns the epoch axis: from 0 to the run's length when known.
-func (in FigureInput) xRange() (lo, hi *float64) {
+// xAxis returns the x axis of the epoch and step figures, whose series
+// are series: on a time axis (their x in seconds, which it rescales to the
+// unit it names) from 0 following the data; else epochs, from 0 to the
+// run's length (the longest overlaid run's) when known.
+func (in FigureInput) xAxis(series []Series) (label string, lo, hi *float64) {
 	zero := 0.0
-	if in.Epochs <= 0 {
-		return &zero, nil
+	if in.Time {
+		return scaleTime(series), &zero, nil
 	}
-	end := float64(in.Epochs)
-	return &zero, &end
+	n := in.Epochs
+	if in.overlay() {
+		n = overlayLength(in.Runs)
+	}
+	if n <= 0 {
+		return "epoch", &zero, nil
+	}
+	end := float64(n)
+	return "epoch", &zero, &end
 }
 
 // ErrNoData marks a figure that has nothing to draw yet.
@@ -128,25 +151,78 @@ type Figure struct {
 	Series    []Series // the plotted curves, for the CSV
 	Confusion [][]int  // a confusion figure's matrix, for the CSV
 	Labels    []string // and its class names
+	legend    *legend  // a curve figure's legend (nil without one), for tests
 }
 
 // Zoom fixes a curve figure's axes when On: the x and y limits in data
-// units.
+// units. With Follow (a zoom that held the newest point of a live run,
+// at x After, when it was set) the limits grow to hold the points that came
+// since, those beyond After: x1 to the newest, and the y range to those
+// between x0 and x1. They never shrink, and the points that were there when
+// the zoom was set keep the zoom's y range.
 type Zoom struct {
 	On             bool
 	X0, X1, Y0, Y1 float64
+	Follow         bool
+	After          float64
+}
+
+// grow widens the zoom z to hold series' new points, as Follow says.
+func (z Zoom) grow(series []Series, logY bool) Zoom {
+	if !z.Follow {
+		return z
+	}
+	fresh := func(x, y float64) bool { return finite(x) && finite(y) && (!logY || y > 0) && x > z.After }
+	for _, s := range series {
+		for i, x := range s.X {
+			if fresh(x, s.Y[i]) {
+				z.X1 = max(z.X1, x)
+			}
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for i, x := range s.X {
+			if y := s.Y[i]; fresh(x, y) && x >= z.X0 && x <= z.X1 {
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+	}
+	if hi < lo || logY && !(z.Y0 > 0 && z.Y1 > 0) {
+		return z
+	}
+	if logY {
+		r := math.Pow(max(z.Y1, hi)/min(z.Y0, lo), rangePad)
+		if lo < z.Y0 {
+			z.Y0 = lo / r
+		}
+		if hi > z.Y1 {
+			z.Y1 = hi * r
+		}
+		return z
+	}
+	pad := (max(z.Y1, hi) - min(z.Y0, lo)) * rangePad
+	if lo < z.Y0 {
+		z.Y0 = lo - pad
+	}
+	if hi > z.Y1 {
+		z.Y1 = hi + pad
+	}
+	return z
 }
 
 // BuildFigure draws figure id from in, with a curve figure's axes fixed by
 // z when z is on (on a log axis, y limits that are not positive are
 // dropped). A figure with nothing to show yet returns ErrNoData.
 func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
-	// limits returns the spec's limits: the zoom's, or the defaults.
-	limits := func(lo, hi *float64, logY bool) (x0, x1, y0, y1 *float64) {
+	// limits returns the spec's limits: the zoom's (grown to hold series
+	// when it follows), or the defaults.
+	limits := func(lo, hi *float64, logY bool, series []Series) (x0, x1, y0, y1 *float64) {
 		if !z.On {
 			return lo, hi, nil, nil
 		}
-		zx0, zx1, zy0, zy1 := z.X0, z.X1, z.Y0, z.Y1
+		g := z.grow(series, logY)
+		zx0, zx1, zy0, zy1 := g.X0, g.X1, g.Y0, g.Y1
 		if logY && !(zy0 > 0 && zy1 > 0) {
 			return &zx0, &zx1, nil, nil
 		}
@@ -158,46 +234,114 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 		if id == FigAccuracy {
 			metric, title, ylabel = "acc", "Accuracy", "accuracy (%)"
 		}
-		var series []Series
-		for _, key := range []string{"train_" + metric, in.heldOut() + "_" + metric} {
-			s, err := EpochSeries(in.Records, key)
+		var series, key []Series
+		if in.overlay() {
+			models, style := overlayModels(in.Runs)
+			var held []string
+			var err error
+			series, held, err = overlayEpochSeries(in.Runs, metric, style, in.Time)
 			if err != nil {
 				return Figure{}, err
 			}
-			series = append(series, s...)
+			key = overlayKey(in.Runs, models, style,
+				Series{Name: strings.Join(held, "/"), Color: keyColor},
+				Series{Name: "train", Color: keyColor, Faint: true})
+			title = fmt.Sprintf("%s, %d runs", title, len(in.Runs))
+		} else {
+			for _, k := range []string{"train_" + metric, in.heldOut() + "_" + metric} {
+				s, err := EpochSeries(in.Records, k)
+				if err != nil {
+					return Figure{}, err
+				}
+				series = append(series, s...)
+			}
+			if in.Time {
+				series = toTime(series, in.Records)
+			}
+			// The legend names each model once, in its colour, and the two
+			// line styles once: half the entries of one per line, so that
+			// it fits a small figure without covering a line.
+			for i := range series {
+				series[i].Unlisted = true
+			}
+			for _, m := range modelsOf(in.Records) {
+				key = append(key, Series{Name: displayName(m), Model: m})
+			}
+			key = append(key, Series{Name: "train", Color: keyColor}, Series{Name: in.heldOut(), Color: keyColor, Style: "dashed"})
 		}
 		if !hasPoints(series) {
 			return Figure{}, noData(id, "appears after the first epoch")
 		}
 		logY := in.LogY && id == FigLoss
-		lo, hi := in.xRange()
-		x0, x1, y0, y1 := limits(lo, hi, logY)
-		p, err := Curves(CurveSpec{Title: title, XLabel: "epoch", YLabel: ylabel, Series: series,
-			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
-		return Figure{Plot: p, Series: series}, err
+		xlabel, lo, hi := in.xAxis(series)
+		x0, x1, y0, y1 := limits(lo, hi, logY, series)
+		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: ylabel, Series: append(slices.Clone(series), key...),
+			LogY: logY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
+		return Figure{Plot: p, Series: series, legend: leg}, err
 	case FigStepLoss:
-		if !hasPoints(in.Steps) {
+		series, key, title := in.Steps, []Series(nil), "Training loss per step"
+		if in.overlay() {
+			models, style := overlayModels(in.Runs)
+			series = nil
+			for i, r := range in.Runs {
+				steps := r.Steps
+				if in.Time {
+					steps = toTime(steps, r.Records)
+				}
+				for _, s := range steps {
+					s.Name = r.Label + " · " + displayName(s.Model) + " train loss"
+					s.Color, s.Style, s.Unlisted = RunColor(i), style[s.Model], true
+					series = append(series, s)
+				}
+			}
+			key = overlayKey(in.Runs, models, style)
+			title = fmt.Sprintf("%s, %d runs", title, len(in.Runs))
+		} else if in.Time {
+			series = toTime(series, in.Records)
+		}
+		if !hasPoints(series) {
+			if in.overlay() {
+				return Figure{}, noData(id, "none of the compared runs kept its per-step loss (steps.json), or none has its first epoch's time yet")
+			}
+			if in.Time && hasPoints(in.Steps) {
+				return Figure{}, noData(id, "appears on the time axis once the first epoch has taken its time")
+			}
 			return Figure{}, noData(id, "appears with the first training steps")
 		}
-		lo, hi := in.xRange()
-		x0, x1, y0, y1 := limits(lo, hi, in.LogY)
-		p, err := Curves(CurveSpec{Title: "Training loss per step", XLabel: "epoch", YLabel: "loss",
-			Series: in.Steps, Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1})
-		return Figure{Plot: p, Series: in.Steps}, err
+		xlabel, lo, hi := in.xAxis(series)
+		x0, x1, y0, y1 := limits(lo, hi, in.LogY, series)
+		p, leg, err := curves(CurveSpec{Title: title, XLabel: xlabel, YLabel: "loss",
+			Series: append(slices.Clone(series), key...), Smooth: in.Smooth, LogY: in.LogY, XMin: x0, XMax: x1, YMin: y0, YMax: y1, XWhole: !in.Time}, false)
+		return Figure{Plot: p, Series: series, legend: leg}, err
 	case FigScale:
-		if in.Data == "coco" {
-			return Figure{}, noData(id, "MNIST runs only: a COCO run has no scaled test sets")
+		title := "Scaled-MNIST: accuracy against scale"
+		var series, key []Series
+		if in.overlay() {
+			models, style := overlayModels(in.Runs)
+			for i, r := range in.Runs {
+				for _, s := range ScaleSeries(r.Records) {
+					s.Name = r.Label + " · " + s.Name
+					s.Color, s.Style, s.Unlisted = RunColor(i), style[s.Model], true
+					series = append(series, s)
+				}
+			}
+			key = overlayKey(in.Runs, models, style)
+			title = fmt.Sprintf("Scaled-MNIST accuracy against scale, %d runs", len(in.Runs))
+		} else {
+			if in.Data == "coco" {
+				return Figure{}, noData(id, "MNIST runs only: a COCO run has no scaled test sets")
+			}
+			series = ScaleSeries(in.Records)
 		}
-		series := ScaleSeries(in.Records)
 		if !hasPoints(series) {
-			return Figure{}, noData(id, "appears after the first epoch of a run with test scales")
+			return Figure{}, noData(id, "appears after the first epoch of a run with test scales (MNIST runs only)")
 		}
-		p, err := ScaleAccuracy("Scaled-MNIST: accuracy against scale", series)
+		p, leg, err := scaleAccuracy(title, append(slices.Clone(series), key...))
 		if err == nil && z.On {
 			// ScaleAccuracy fixes its own x axis; a zoom overrides the axes.
 			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = z.X0, z.X1, z.Y0, z.Y1
 		}
-		return Figure{Plot: p, Series: series}, err
+		return Figure{Plot: p, Series: series, legend: leg}, err
 	}
 	if model, ok := strings.CutPrefix(string(id), confusionPrefix); ok {
 		var last *metrics.Epoch

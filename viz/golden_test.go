@@ -215,6 +215,14 @@ func goldenCases(t testing.TB) []struct {
 			return Curves(CurveSpec{Title: "Validation accuracy, axes fixed to epochs 2-12 and 90-100 %",
 				XLabel: "epoch", YLabel: "accuracy (%)", Series: acc, XMin: &x0, XMax: &x1, YMin: &y0, YMax: &y1})
 		}, size},
+		{"overlay_accuracy", func() (*plot.Plot, error) {
+			fd, err := BuildFigure(FigAccuracy, FigureInput{Runs: twoRuns()}, Zoom{})
+			return fd.Plot, err
+		}, size},
+		{"overlay_step_loss_time", func() (*plot.Plot, error) {
+			fd, err := BuildFigure(FigStepLoss, FigureInput{Runs: twoRuns(), Time: true, Smooth: 0.6}, Zoom{})
+			return fd.Plot, err
+		}, RenderOptions{WidthPx: 420, HeightPx: 300}},
 		{"scale_accuracy", func() (*plot.Plot, error) {
 			return ScaleAccuracy("Scaled-MNIST: accuracy against scale", ScaleSeries(recs))
 		}, size},

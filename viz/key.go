@@ -5,6 +5,9 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"strings"
+
+	"golang.org/x/image/font"
 )
 
 // KeyItem is one entry of a picture's key (its legend): a swatch and what
@@ -45,8 +48,9 @@ func OverlayKey(weightBy string, points int, extra ...KeyItem) []KeyItem {
 }
 
 // WithKey returns img with a key band underneath: one entry a line, the
-// swatch left of its text, on white. Entries too long for the width are
-// clipped. It returns img itself when items is empty.
+// swatch left of its text, on white. An entry too long for the width wraps
+// onto more lines (never cut short with an ellipsis: a key must say all it
+// means). It returns img itself when items is empty.
 func WithKey(img *image.NRGBA, items []KeyItem) (*image.NRGBA, error) {
 	if img == nil {
 		return nil, fmt.Errorf("viz: key: nil image")
@@ -60,10 +64,17 @@ func WithKey(img *image.NRGBA, items []KeyItem) (*image.NRGBA, error) {
 	}
 	defer face.Close()
 	asc, desc := lineMetrics(face)
+	lineH := asc + desc + 2
 	row := max(asc+desc, keySwatch-6) + 6
 	b := img.Bounds()
 	width := max(b.Dx(), 360)
-	height := b.Dy() + 2*keyPad + row*len(items)
+	textX := keyPad + keySwatch + keyGap
+	lines := make([][]string, len(items))
+	height := b.Dy() + 2*keyPad
+	for i, it := range items {
+		lines[i] = wrapText(face, it.Text, width-textX-keyPad)
+		height += row + (len(lines[i])-1)*lineH
+	}
 	out, err := newCanvas(width, height, "key")
 	if err != nil {
 		return nil, err
@@ -71,14 +82,49 @@ func WithKey(img *image.NRGBA, items []KeyItem) (*image.NRGBA, error) {
 	fillRect(out, out.Bounds(), white)
 	draw.Draw(out, image.Rect(0, 0, b.Dx(), b.Dy()), img, b.Min, draw.Src)
 	y := b.Dy() + keyPad
-	textX := keyPad + keySwatch + keyGap
-	for _, it := range items {
-		cy := float64(y) + float64(row)/2
+	for i, it := range items {
+		cy := float64(y) + float64(row)/2 // the swatch sits by the first line
 		drawSwatch(out, it, float64(keyPad), cy)
-		drawText(out, face, clipText(face, it.Text, width-textX-keyPad), textX, int(cy)+asc/2-1, textColor)
-		y += row
+		for j, l := range lines[i] {
+			drawText(out, face, l, textX, int(cy)+asc/2-1+j*lineH, textColor)
+		}
+		y += row + (len(lines[i])-1)*lineH
 	}
 	return out, nil
+}
+
+// wrapText breaks s into lines of at most width pixels, between words; a
+// word wider than a line on its own is broken between letters.
+func wrapText(face font.Face, s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		try := w
+		if line != "" {
+			try = line + " " + w
+		}
+		if textWidth(face, try) <= width {
+			line = try
+			continue
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+		line = w
+		for textWidth(face, line) > width {
+			r := []rune(line)
+			n := len(r) - 1
+			for n > 1 && textWidth(face, string(r[:n])) > width {
+				n--
+			}
+			lines = append(lines, string(r[:n]))
+			line = string(r[n:])
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // drawSwatch draws an item's mark in a keySwatch-wide cell whose left edge

@@ -173,6 +173,7 @@ func drawPlot(p *plot.Plot, c draw.Canvas, transparent bool) (err error) {
 	}
 	q.BackgroundColor = nil
 	c = draw.Crop(c, figureMargin, -figureMargin, figureMargin, -figureMargin)
+	defer placeLegend(p, &q, c)()
 	q.Draw(c)
 	return nil
 }
@@ -277,6 +278,7 @@ func PlotFrame(p *plot.Plot, o RenderOptions) (f Frame, err error) {
 	c := draw.Canvas{Rectangle: vg.Rectangle{
 		Min: vg.Point{X: figureMargin, Y: figureMargin},
 		Max: vg.Point{X: wl - figureMargin, Y: hl - figureMargin}}}
+	defer placeLegend(p, &q, c)()
 	da := q.DataCanvas(c)
 	f = Frame{X0: q.X.Min, X1: q.X.Max, Y0: q.Y.Min, Y1: q.Y.Max,
 		Left: float64(da.Min.X / wl), Right: float64(da.Max.X / wl),

@@ -154,6 +154,9 @@ func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := cf.check(); err != nil {
+		return err
+	}
 	if cf.path != "" && *box != "" {
 		return fmt.Errorf("--capture has no net to run on a crop; --box does not go with it")
 	}
@@ -248,23 +251,26 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f.register(fs)
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
 	show := fs.String("show", viz.ShowHeat, `"heat" (|Δp| and the mask side by side), "offset" (|Δp| alone) or "mask"`)
-	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile over every epoch of the run), "clamp" (the block's clamp bound ×√2) or a number of pixels`)
+	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile over every epoch of the run; with --capture, of the layer), "clamp" (the block's clamp bound ×√2), "max" (with --capture: the layer's largest) or a number of pixels`)
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if cf.path != "" {
-		return captureHeatmap(&cf, &f, *tap, stdout)
-	}
-	ins, err := f.load(ctx)
-	if err != nil {
+	if err := cf.check(); err != nil {
 		return err
 	}
 	switch *show {
 	case viz.ShowHeat, viz.ShowOffset, viz.ShowMask:
 	default:
 		return fmt.Errorf("--show %q: want heat, offset or mask", *show)
+	}
+	if cf.path != "" {
+		return captureHeatmap(&cf, &f, *show, *tap, *vmaxFlag, stdout)
+	}
+	ins, err := f.load(ctx)
+	if err != nil {
+		return err
 	}
 	sc := ins.scene(*show)
 	sc.Tap = *tap

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deformscope/deformscope/model/regular"
@@ -17,8 +18,34 @@ import (
 )
 
 // CaptureFormat is the format deformscope_capture.py writes into a capture
-// file's metadata.
-const CaptureFormat = "deformscope-capture/1"
+// file's metadata: version 2 adds each layer's family, its offset groups
+// under "groups" and remove_center. CaptureFormatV1 files (torchvision's
+// deform_conv2d only, "offset_groups") still open.
+const (
+	CaptureFormat   = "deformscope-capture/2"
+	CaptureFormatV1 = "deformscope-capture/1"
+)
+
+// The families of deformable convolution a capture records, as
+// deformscope_capture.py names them. Every layer is stored in torchvision's
+// convention whatever its family (see the script's docs).
+const (
+	FamilyTorchvision = "torchvision" // torchvision.ops.deform_conv2d / DeformConv2d
+	FamilyMMCV        = "mmcv"        // mmcv's DeformConv2d, ModulatedDeformConv2d and their Pack modules
+	FamilyDCNv3       = "dcnv3"       // InternImage's DCNv3
+	FamilyDCNv4       = "dcnv4"       // DCNv4
+)
+
+// Bounds on what a capture file may claim, checked before anything is
+// sized by it, so that no product of its numbers can overflow.
+const (
+	MaxCaptureLayers = 4096    // layers in one capture
+	MaxLayerName     = 256     // bytes in a layer's name (a module path)
+	maxCaptureSide   = 1 << 16 // H, W, stride, padding, dilation
+	maxCaptureChans  = 1 << 20 // channels
+	maxCaptureGroups = 1 << 12 // offset groups
+	maxCaptureTaps   = 1024    // kh·kw
+)
 
 // MaxTracePoints bounds the points one trace may give (kh·kw to the power of
 // the depth), so that a deep trace through a big model fails plainly instead
@@ -36,13 +63,61 @@ type CaptureLayer struct {
 	// Dilation of the kernel; Groups is the number of offset groups.
 	Dilation [2]int
 	Groups   int
-	Field    *trace.Field
+	// Family is the library the layer came from (FamilyTorchvision for a
+	// version-1 file); RemoveCenter says its kernel's centre tap is not
+	// sampled (its stored offset and mask there are 0).
+	Family       string
+	RemoveCenter bool
+	Field        *trace.Field
 }
 
 // Geometry returns the layer as package trace sees it.
 func (l *CaptureLayer) Geometry() trace.Geometry {
 	return trace.Geometry{Name: l.Name, Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, Dilation: l.Dilation,
-		In: [2]int{l.In[1], l.In[2]}, Out: [2]int{l.Out[1], l.Out[2]}, Field: l.Field}
+		In: [2]int{l.In[1], l.In[2]}, Out: [2]int{l.Out[1], l.Out[2]}, Field: l.Field, RemoveCenter: l.RemoveCenter}
+}
+
+// Taps returns the points one unit of the layer samples per offset group:
+// kh·kw, less the centre with RemoveCenter.
+func (l *CaptureLayer) Taps() int {
+	k := l.Kernel[0] * l.Kernel[1]
+	if l.RemoveCenter {
+		k--
+	}
+	return k
+}
+
+// HeatField returns the layer's sampling field for the heat maps, with one
+// offset group: group g's (0 to Groups−1), or for trace.AllGroups every
+// group's taps side by side, so that the mean over the taps is the mean
+// over every group and tap. A removed centre tap is left out.
+func (l *CaptureLayer) HeatField(g int) (*trace.Field, error) {
+	f := l.Field
+	if g < trace.AllGroups || g >= l.Groups {
+		return nil, fmt.Errorf("torchfile: %s has %d offset groups: group %d is not one of them (0 to %d)", l.Name, l.Groups, g, l.Groups-1)
+	}
+	if l.Groups == 1 && !l.RemoveCenter {
+		return f, nil
+	}
+	lo, hi := g, g+1
+	if g == trace.AllGroups {
+		lo, hi = 0, l.Groups
+	}
+	k, n := l.Kernel[0]*l.Kernel[1], f.Ho*f.Wo
+	out := &trace.Field{Ho: f.Ho, Wo: f.Wo, Groups: 1, Limit: f.Limit}
+	for gi := lo; gi < hi; gi++ {
+		for t := range k {
+			if l.RemoveCenter && t == k/2 {
+				continue
+			}
+			c := gi*k + t
+			out.Offset = append(out.Offset, f.Offset[2*c*n:(2*c+2)*n]...)
+			if f.Mask != nil {
+				out.Mask = append(out.Mask, f.Mask[c*n:(c+1)*n]...)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Capture is a capture file: the deformable convolutions one PyTorch model
@@ -69,8 +144,12 @@ type captureLayerMeta struct {
 	Stride   []int  `json:"stride"`
 	Padding  []int  `json:"padding"`
 	Dilation []int  `json:"dilation"`
-	Groups   int    `json:"offset_groups"`
+	Groups   int    `json:"offset_groups"` // version 1
 	Mask     bool   `json:"mask"`
+	// Version 2.
+	Family       string `json:"family"`
+	Groups2      int    `json:"groups"`
+	RemoveCenter bool   `json:"remove_center"`
 }
 
 // ReadCapture reads a capture file written by deformscope_capture.py. A
@@ -115,8 +194,14 @@ func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	if meta["format"] != CaptureFormat {
-		return nil, fmt.Errorf("format %q, want %q (write it with deformscope_capture.capture)", meta["format"], CaptureFormat)
+	version := 0
+	switch meta["format"] {
+	case CaptureFormat:
+		version = 2
+	case CaptureFormatV1:
+		version = 1
+	default:
+		return nil, fmt.Errorf("format %q, want %q or %q (write it with deformscope_capture.capture)", clip(meta["format"]), CaptureFormat, CaptureFormatV1)
 	}
 	var metas []captureLayerMeta
 	if err := json.Unmarshal([]byte(meta["layers"]), &metas); err != nil {
@@ -124,6 +209,9 @@ func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
 	}
 	if len(metas) == 0 {
 		return nil, errors.New("no deformable layers recorded")
+	}
+	if len(metas) > MaxCaptureLayers {
+		return nil, fmt.Errorf("%d layers recorded: at most %d", len(metas), MaxCaptureLayers)
 	}
 	c := &Capture{}
 	img, ok := sd.Lookup("image")
@@ -142,9 +230,9 @@ func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
 	}
 	names := map[string]bool{}
 	for i, m := range metas {
-		l, err := captureLayer(sd, i, m)
+		l, err := captureLayer(sd, i, m, version)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d (%s): %w", i, m.Name, err)
+			return nil, fmt.Errorf("layer %d (%s): %w", i, clip(m.Name), err)
 		}
 		if names[l.Name] {
 			return nil, fmt.Errorf("layer %d: the name %q is used twice", i, l.Name)
@@ -155,25 +243,36 @@ func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
 	return c, nil
 }
 
-func pair(v []int, what string, lo int) ([2]int, error) {
-	if len(v) != 2 || v[0] < lo || v[1] < lo {
-		return [2]int{}, fmt.Errorf("%s %v: want two numbers of at least %d", what, v, lo)
+func pair(v []int, what string, lo, hi int) ([2]int, error) {
+	if len(v) != 2 || v[0] < lo || v[1] < lo || v[0] > hi || v[1] > hi {
+		return [2]int{}, fmt.Errorf("%s %v: want two numbers from %d to %d", what, v, lo, hi)
 	}
 	return [2]int{v[0], v[1]}, nil
 }
 
 func triple(v []int, what string) ([3]int, error) {
-	if len(v) != 3 || min(v[0], v[1], v[2]) < 1 {
-		return [3]int{}, fmt.Errorf("%s %v: want C, H, W", what, v)
+	if len(v) != 3 || min(v[0], v[1], v[2]) < 1 || v[0] > maxCaptureChans || max(v[1], v[2]) > maxCaptureSide {
+		return [3]int{}, fmt.Errorf("%s %v: want C, H, W (C at most %d, H and W at most %d)", what, v, maxCaptureChans, maxCaptureSide)
 	}
 	return [3]int{v[0], v[1], v[2]}, nil
 }
 
-func captureLayer(sd *StateDict, i int, m captureLayerMeta) (CaptureLayer, error) {
-	l := CaptureLayer{Name: m.Name, Groups: m.Groups}
+func captureLayer(sd *StateDict, i int, m captureLayerMeta, version int) (CaptureLayer, error) {
+	l := CaptureLayer{Name: m.Name, Groups: m.Groups, Family: FamilyTorchvision}
+	if version == 2 {
+		l.Groups, l.Family, l.RemoveCenter = m.Groups2, m.Family, m.RemoveCenter
+		switch m.Family {
+		case FamilyTorchvision, FamilyMMCV, FamilyDCNv3, FamilyDCNv4:
+		default:
+			return l, fmt.Errorf("family %q: want torchvision, mmcv, dcnv3 or dcnv4", clip(m.Family))
+		}
+	}
 	var err error
 	if strings.TrimSpace(m.Name) == "" {
 		return l, errors.New("no name")
+	}
+	if len(m.Name) > MaxLayerName {
+		return l, fmt.Errorf("a name of %d bytes: at most %d", len(m.Name), MaxLayerName)
 	}
 	if l.In, err = triple(m.In, "in"); err != nil {
 		return l, err
@@ -181,21 +280,30 @@ func captureLayer(sd *StateDict, i int, m captureLayerMeta) (CaptureLayer, error
 	if l.Out, err = triple(m.Out, "out"); err != nil {
 		return l, err
 	}
-	if l.Kernel, err = pair(m.Kernel, "kernel", 1); err != nil {
+	// Each side is bounded before any product is taken: a kernel of
+	// [2^32, 2^32] must not wrap kh·kw to 0.
+	if l.Kernel, err = pair(m.Kernel, "kernel", 1, maxCaptureTaps); err != nil {
 		return l, err
 	}
-	if l.Stride, err = pair(m.Stride, "stride", 1); err != nil {
+	if l.Stride, err = pair(m.Stride, "stride", 1, maxCaptureSide); err != nil {
 		return l, err
 	}
-	if l.Padding, err = pair(m.Padding, "padding", 0); err != nil {
+	if l.Padding, err = pair(m.Padding, "padding", 0, maxCaptureSide); err != nil {
 		return l, err
 	}
-	if l.Dilation, err = pair(m.Dilation, "dilation", 1); err != nil {
+	if l.Dilation, err = pair(m.Dilation, "dilation", 1, maxCaptureSide); err != nil {
 		return l, err
 	}
-	if l.Groups < 1 || l.Kernel[0]*l.Kernel[1] > 1024 {
-		return l, fmt.Errorf("offset groups %d, kernel %v", l.Groups, l.Kernel)
+	if l.Kernel[0]*l.Kernel[1] > maxCaptureTaps {
+		return l, fmt.Errorf("kernel %v: at most %d taps", l.Kernel, maxCaptureTaps)
 	}
+	if l.Groups < 1 || l.Groups > maxCaptureGroups {
+		return l, fmt.Errorf("offset groups %d: want 1 to %d", l.Groups, maxCaptureGroups)
+	}
+	if l.RemoveCenter && (l.Kernel[0] != l.Kernel[1] || l.Kernel[0]%2 == 0) {
+		return l, fmt.Errorf("remove_center with a %d×%d kernel: it needs an odd square one", l.Kernel[0], l.Kernel[1])
+	}
+
 	// TraceChain checks that the geometry gives the recorded output size.
 	if _, err := trace.TraceChain([]trace.Geometry{l.Geometry()}, 0, 0, trace.Options{}); err != nil {
 		return l, err
@@ -292,9 +400,15 @@ func (c *Capture) Layer(name string) (int, error) {
 		if l.Name == name {
 			return i, nil
 		}
-		names = append(names, l.Name)
+		if len(names) < 8 {
+			names = append(names, l.Name)
+		}
 	}
-	return 0, fmt.Errorf("torchfile: capture %s has no layer %q (it has %s)", c.Path, name, strings.Join(names, ", "))
+	has := strings.Join(names, ", ")
+	if len(c.Layers) > len(names) {
+		has += fmt.Sprintf(" and %d more", len(c.Layers)-len(names))
+	}
+	return 0, fmt.Errorf("torchfile: capture %s has no layer %q (it has %s)", c.Path, clip(name), has)
 }
 
 // Space names the pixels a trace's points are given in.
@@ -308,7 +422,10 @@ const (
 
 // Trace follows unit (uy, ux) of layer name's output back through depth
 // captured layers (name and the depth−1 layers called before it; 0 takes
-// one) with trace.TraceChain. In SpaceMap the points are in the input-map
+// one) with trace.TraceChain: the unit into the taps of its layer's offset
+// group opt.Group or, for trace.AllGroups, of all its groups, and every
+// point below into all the groups' taps. In SpaceMap the points are in the
+// input-map
 // pixels of the deepest layer traced (torchvision's convention: tap (i, j)
 // of output (h, w) lies at h·stride − pad + i·dilation + Δy); in SpaceImage
 // that map is rescaled onto the captured image, pixel centres aligned.
@@ -323,12 +440,8 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 	if depth < 1 || depth > at+1 {
 		return nil, fmt.Errorf("torchfile: depth %d: %s is layer %d of the capture, so the depth is 1 to %d", depth, name, at+1, at+1)
 	}
-	n := 1
-	for _, l := range c.Layers[at-depth+1 : at+1] {
-		n *= l.Kernel[0] * l.Kernel[1]
-		if n > MaxTracePoints {
-			return nil, fmt.Errorf("torchfile: depth %d gives more than %d points; choose a smaller depth", depth, MaxTracePoints)
-		}
+	if n := c.points(at, depth, opt.Group); n > MaxTracePoints {
+		return nil, fmt.Errorf("torchfile: depth %d gives more than %d points; choose a smaller depth or one group", depth, MaxTracePoints)
 	}
 	chain := make([]trace.Geometry, 0, depth)
 	for _, l := range c.Layers[at-depth+1 : at+1] {
@@ -351,6 +464,39 @@ func (c *Capture) Trace(name string, uy, ux, depth int, space Space, opt trace.O
 		return nil, fmt.Errorf("torchfile: unknown space %q (want map or image)", space)
 	}
 	return res, nil
+}
+
+// points returns how many points a trace from layer at through depth
+// layers gives for group (trace.AllGroups: every group's), or
+// MaxTracePoints+1 once it passes MaxTracePoints.
+func (c *Capture) points(at, depth, group int) int {
+	n := 1
+	for i, l := range c.Layers[at-depth+1 : at+1] {
+		n *= l.Taps()
+		if group == trace.AllGroups || i < depth-1 {
+			n *= l.Groups // the layers below expand every group
+		}
+		if n > MaxTracePoints {
+			return MaxTracePoints + 1
+		}
+	}
+	return n
+}
+
+// Depth returns the largest depth, at most maxDepth, at which a trace from
+// layer name for group gives at most maxPoints points (at least 1): a view
+// of a layer with many groups (InternImage's have up to 32) traces less
+// deep than one with a single group.
+func (c *Capture) Depth(name string, group, maxDepth, maxPoints int) (int, error) {
+	at, err := c.Layer(name)
+	if err != nil {
+		return 0, err
+	}
+	d := max(1, min(maxDepth, at+1))
+	for d > 1 && c.points(at, d, group) > maxPoints {
+		d--
+	}
+	return d, nil
 }
 
 // UnitAt returns the unit of layer name's output whose centre, traced
@@ -386,4 +532,26 @@ func (c *Capture) UnitAt(name string, depth int, py, px float64) (uy, ux int, er
 		ux = int(math.Round((px - ox) / (ex - ox)))
 	}
 	return min(max(uy, 0), l.Out[1]-1), min(max(ux, 0), l.Out[2]-1), nil
+}
+
+// ParseGroup reads an offset group as dcn's --group and the Offsets view
+// give it: a group number from 0, or "all" for trace.AllGroups.
+func ParseGroup(s string) (int, error) {
+	if s == "all" {
+		return trace.AllGroups, nil
+	}
+	g, err := strconv.Atoi(s)
+	if err != nil || g < 0 {
+		return 0, fmt.Errorf("group %q: want all or a group number from 0", clip(s))
+	}
+	return g, nil
+}
+
+// GroupText names an offset group for a title: " (group 2)", or " (all
+// groups)" for trace.AllGroups.
+func GroupText(group int) string {
+	if group == trace.AllGroups {
+		return " (all groups)"
+	}
+	return fmt.Sprintf(" (group %d)", group)
 }

@@ -33,7 +33,17 @@ type Options struct {
 	// kernel grid (zero offsets, weight 1): the plain CNN's counterpart of
 	// the deformable layers, drawn beside them for comparison.
 	Grid []string
+	// Group is the offset group whose sampling locations the traced unit
+	// expands into at its own layer (0 to G−1), or AllGroups for every
+	// group's: G·K points. The layers below always expand into every
+	// group's taps, since each position sampled holds all the channels of
+	// the map below, which all its groups made. The zero value takes group
+	// 0 (for our own nets, whose blocks have one group).
+	Group int
 }
+
+// AllGroups is Options.Group for every offset group's taps.
+const AllGroups = -1
 
 // Field is one deformable layer's sampling field for a single image: the
 // offsets (2·G·kh·kw×Ho×Wo, dy before dx) and the mask (G·kh·kw×Ho×Wo, or
@@ -58,6 +68,9 @@ type step struct {
 	expand         bool   // expand into taps (deformable or grid)
 	field          *Field // offsets of a deformable layer; nil for a grid
 	inH, inW       int
+	// skip is a tap the layer does not sample (DCNv3's remove_center: the
+	// kernel's centre), or −1.
+	skip int
 }
 
 // Result is a traced unit.
@@ -96,7 +109,7 @@ func Trace[T nn.Float](layers []nn.Layer[T], fields map[string]*Field, in [2]int
 		}
 		next := make([]Point, 0, len(pts)*s.kh*s.kw)
 		for _, p := range pts {
-			next = append(next, s.taps(p, opt.Round)...)
+			next = s.taps(next, p, opt.Round, 0)
 		}
 		pts = next
 	}
@@ -144,7 +157,7 @@ func plan[T nn.Float](layers []nn.Layer[T], fields map[string]*Field, in [2]int,
 				s.field = f
 			}
 		case *nn.MaxPool2D[T]:
-			s = step{name: l.Name(), kh: l.K, kw: l.K, sh: l.K, sw: l.K, dh: 1, dw: 1}
+			s = step{name: l.Name(), kh: l.K, kw: l.K, sh: l.K, sw: l.K, dh: 1, dw: 1, skip: -1}
 		case *nn.ReLU[T], *nn.Dropout[T]:
 			if l.Name() == layer {
 				return nil, fmt.Errorf("trace: %s has no spatial map of its own; choose a convolution", layer)
@@ -171,7 +184,7 @@ func plan[T nn.Float](layers []nn.Layer[T], fields map[string]*Field, in [2]int,
 
 func convStep(name string, c nn.Conv2DConfig) step {
 	return step{name: name, kh: c.Kernel[0], kw: c.Kernel[1], sh: c.Stride[0], sw: c.Stride[1],
-		ph: c.Padding[0], pw: c.Padding[1], dh: c.Dilation[0], dw: c.Dilation[1]}
+		ph: c.Padding[0], pw: c.Padding[1], dh: c.Dilation[0], dw: c.Dilation[1], skip: -1}
 }
 
 // centre maps a point of s's output to the centre of its window in s's
@@ -184,23 +197,25 @@ func centre(s step, p Point) Point {
 	}
 }
 
-// taps expands a point of s's output into its kh·kw sampling locations in
-// s's input, reading the offset field at the point.
-func (s step) taps(p Point, round bool) []Point {
-	out := make([]Point, 0, s.kh*s.kw)
+// taps appends to out the sampling locations of a point of s's output in
+// s's input, reading offset group g's field at the point: kh·kw of them,
+// less the skipped tap.
+func (s step) taps(out []Point, p Point, round bool, g int) []Point {
+	k0 := g * s.kh * s.kw // group g's first channel of the mask
 	for i := range s.kh {
 		for j := range s.kw {
 			k := i*s.kw + j
+			if k == s.skip {
+				continue
+			}
 			y := p.Y*float64(s.sh) - float64(s.ph) + float64(i*s.dh)
 			x := p.X*float64(s.sw) - float64(s.pw) + float64(j*s.dw)
 			w := p.Weight
 			if f := s.field; f != nil {
-				// Offset group 0: the groups share one field in the
-				// seed's blocks; a multi-group layer shows its first.
-				y += f.read(f.Offset, 2*k, p.Y, p.X, round)
-				x += f.read(f.Offset, 2*k+1, p.Y, p.X, round)
+				y += f.read(f.Offset, 2*(k0+k), p.Y, p.X, round)
+				x += f.read(f.Offset, 2*(k0+k)+1, p.Y, p.X, round)
 				if f.Mask != nil {
-					w *= f.read(f.Mask, k, p.Y, p.X, round)
+					w *= f.read(f.Mask, k0+k, p.Y, p.X, round)
 				}
 			}
 			out = append(out, Point{Y: y, X: x, Weight: w})
