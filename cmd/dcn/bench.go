@@ -7,8 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deformscope/deformscope/model/experiment"
@@ -28,6 +33,29 @@ type benchResult struct {
 	Layers         []layerBench `json:"layers"`
 	TrainImages    int          `json:"train_images"`
 	TrainTimedStep int          `json:"train_timed_steps"`
+	// PeakGFLOPS is the measured float32 FMA ceiling on Threads threads
+	// (nn.MeasurePeak), PeakKernel what ran.
+	PeakGFLOPS float64 `json:"peak_gflops"`
+	PeakKernel string  `json:"peak_kernel"`
+	// Rows are the rows of issue 23's table, each against its anchor.
+	Rows []anchorRow `json:"rows"`
+}
+
+// anchorRow is one of our figures beside an optimised peer's.
+type anchorRow struct {
+	Name   string  `json:"name"`
+	Shape  string  `json:"shape"`
+	OursMS float64 `json:"ours_ms"`
+	// GFLOPS is the plain convolution's rate (2·B·O·C·9·H·W per pass, three
+	// passes for fwd+bwd) and PeakShare that over PeakGFLOPS; 0 for rows
+	// that are not a plain convolution.
+	GFLOPS    float64 `json:"gflops,omitempty"`
+	PeakShare float64 `json:"peak_share,omitempty"`
+	Peer      string  `json:"peer"`
+	PeerMS    float64 `json:"peer_ms,omitempty"` // 0 when the peer did not run
+	// Ratio is PeerMS/OursMS (> 1: we are faster).
+	Ratio float64 `json:"ratio,omitempty"`
+	Note  string  `json:"note,omitempty"` // why the peer did not run
 }
 
 type layerBench struct {
@@ -44,6 +72,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	threads := fs.Int("threads", 0, "cores to use (0: all, GOMAXPROCS)")
 	images := fs.Int("images", 6400, "MNIST training images for the throughput runs (batches of 64, 5 warm-up steps)")
 	runs := fs.Int("runs", 20, "timed calls per layer (the median is reported)")
+	anchors := fs.Bool("anchors", true, "time the peers too: PyTorch/oneDNN (python3 with torch) and ONNX Runtime (node with onnxruntime-node); skipped with a message where absent")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +99,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			res.DCNLayerMS, res.ConvLayerMS = d, c
 		}
 	}
+	peak := nn.MeasurePeak(res.Threads, 300*time.Millisecond)
+	res.PeakGFLOPS, res.PeakKernel = peak.GFLOPS, peak.Kernel
+	res.Rows = anchorRows(ctx, res.Threads, *runs, peak.GFLOPS, *anchors)
 	for _, name := range experiment.MNISTModels {
 		v, steps, err := trainThroughput(ctx, name, *images)
 		if err != nil {
@@ -91,7 +123,197 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "cnn training  %8.1f images/s\ndcnn training %8.1f images/s (%d timed steps of 64)\n",
 		res.CNNTrainImgS, res.DCNNTrainImgS, res.TrainTimedStep)
+	printAnchorRows(stdout, res)
 	return nil
+}
+
+// printAnchorRows prints the peak and the table of issue 23.
+func printAnchorRows(w io.Writer, res benchResult) {
+	fmt.Fprintf(w, "\npeak (%s, %d threads) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, res.Threads,
+		res.PeakGFLOPS, res.PeakGFLOPS/float64(max(1, res.Threads)))
+	fmt.Fprintf(w, "%-36s %-12s %9s %9s %6s  %s\n", "row", "shape", "ours ms", "GFLOP/s", "peak", "peer")
+	for _, r := range res.Rows {
+		gf, share := "", ""
+		if r.GFLOPS > 0 {
+			gf, share = fmt.Sprintf("%.1f", r.GFLOPS), fmt.Sprintf("%.0f%%", 100*r.PeakShare)
+		}
+		peer := r.Peer + ": " + r.Note
+		if r.PeerMS > 0 {
+			peer = fmt.Sprintf("%s %.3f ms, ours %.2f× its speed", r.Peer, r.PeerMS, r.Ratio)
+		}
+		fmt.Fprintf(w, "%-36s %-12s %9.3f %9s %6s  %s\n", r.Name, r.Shape, r.OursMS, gf, share, peer)
+	}
+}
+
+// anchorRows times the rows of issue 23's table (batch 64, 32→32, 3×3,
+// padding 1) and, with anchors, the peers beside them.
+func anchorRows(ctx context.Context, threads, runs int, peak float64, anchors bool) []anchorRow {
+	rng := rand.New(rand.NewPCG(3, 4))
+	cfg := nn.Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	input := func(shape ...int) *nn.Tensor[float32] {
+		t := nn.New[float32](shape...)
+		for i := range t.Data() {
+			t.Data()[i] = float32(rng.NormFloat64())
+		}
+		return t
+	}
+	convFlops := func(hw int) float64 { return 2 * 64 * 32 * 32 * 9 * float64(hw*hw) }
+	var rows []anchorRow
+	add := func(name string, hw int, ms, flops float64, peer string) {
+		r := anchorRow{Name: name, Shape: fmt.Sprintf("64×32×%d×%d", hw, hw), OursMS: ms, Peer: peer}
+		if flops > 0 && ms > 0 {
+			r.GFLOPS = flops / (ms * 1e6)
+			if peak > 0 {
+				r.PeakShare = r.GFLOPS / peak
+			}
+		}
+		rows = append(rows, r)
+	}
+	var fwd7 float64
+	for _, hw := range []int{7, 14} {
+		conv, _ := nn.NewConv2D[float32]("conv", cfg, rng)
+		x := input(64, 32, hw, hw)
+		dy := input(64, 32, hw, hw)
+		if hw == 7 {
+			fwd7 = median(runs, func() { conv.Forward(x, false) })
+			add("plain conv forward", 7, fwd7, convFlops(7), "ORT")
+		}
+		ms := median(runs, func() {
+			conv.Forward(x, true)
+			conv.Backward(dy)
+		})
+		add("plain conv forward+backward", hw, ms, 3*convFlops(hw), "PyTorch/oneDNN")
+	}
+	x := input(64, 32, 7, 7)
+	off := input(64, 18, 7, 7)
+	mask := input(64, 9, 7, 7)
+	d, _ := nn.NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	dms := median(runs, func() { d.Forward(x, off, mask) })
+	add("deformable layer forward", 7, dms, 0, "ORT")
+	blk, _ := nn.NewDeformBlock[float32]("block", nn.DeformBlockConfig{Conv2DConfig: cfg}, rng)
+	bms := median(runs, func() { blk.Forward(x, false) })
+	add("DCNv2 block forward", 7, bms, 0, "ORT")
+	rows = append(rows, anchorRow{Name: "deformable / plain forward", Shape: "64×32×7×7", OursMS: dms,
+		Peer: "our plain conv forward", Note: fmt.Sprintf("deformable/plain %.2f (issue 23's aim ≤ 1.15)", dms/fwd7)})
+
+	torchMS, torchNote := map[int]float64{}, "not run (--anchors=false)"
+	ortMS, ortNote := map[string]float64{}, torchNote
+	if anchors {
+		torchMS, torchNote = torchConvAnchor(ctx, threads, runs)
+		ortMS, ortNote = ortAnchor(ctx, threads, runs)
+	}
+	for i := range rows {
+		r := &rows[i]
+		var peer float64
+		var note string
+		switch r.Peer {
+		case "PyTorch/oneDNN":
+			hw, _ := strconv.Atoi(r.Shape[strings.LastIndex(r.Shape, "×")+len("×"):])
+			peer, note = torchMS[hw], torchNote
+		case "ORT":
+			key := map[string]string{"plain conv forward": "conv", "deformable layer forward": "dcn", "DCNv2 block forward": "block"}[r.Name]
+			peer, note = ortMS[key], ortNote
+		default:
+			continue
+		}
+		if peer > 0 {
+			r.PeerMS, r.Ratio, r.Note = peer, peer/r.OursMS, ""
+		} else {
+			r.Note = note
+		}
+	}
+	return rows
+}
+
+// torchAnchor is the PyTorch side of the plain-convolution rows: the
+// measurement of ../shared/anchors/torch_layer_anchor.py for conv2d alone.
+const torchAnchor = `import sys, time, statistics, torch
+torch.set_num_threads(int(sys.argv[1])); runs = int(sys.argv[2])
+def bench(fn):
+    fn(); ts = []
+    for _ in range(runs):
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    return 1000 * statistics.median(ts)
+for hw in (7, 14):
+    x = torch.randn(64, 32, hw, hw, requires_grad=True); w = torch.randn(32, 32, 3, 3, requires_grad=True)
+    b = torch.zeros(32, requires_grad=True)
+    def conv():
+        y = torch.nn.functional.conv2d(x, w, b, padding=1); y.sum().backward()
+    print(hw, bench(conv))
+`
+
+// torchConvAnchor runs torchAnchor with python3 and returns the median ms
+// by map size, or a note saying why it did not run.
+func torchConvAnchor(ctx context.Context, threads, runs int) (map[int]float64, string) {
+	// Debian's python3-torch lives in the system interpreter, which a
+	// python3 earlier on PATH (pyenv, a venv) may not see.
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		if py, err = exec.LookPath("python3"); err != nil {
+			return nil, "not run: no python3 (Debian: apt-get install python3-torch)"
+		}
+	}
+	out, err := exec.CommandContext(ctx, py, "-c", torchAnchor, strconv.Itoa(threads), strconv.Itoa(runs)).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Sprintf("not run: python3 with torch failed (%v; Debian: apt-get install python3-torch): %s",
+			err, firstLine(string(out)))
+	}
+	ms := parseTorchAnchor(string(out))
+	if len(ms) == 0 {
+		return nil, "not run: the PyTorch anchor printed nothing usable: " + firstLine(string(out))
+	}
+	return ms, ""
+}
+
+// ortAnchor runs ../shared/anchors/ort's run.js (ONNX Runtime's CPU
+// provider on conv, dcn and block models) when node, onnxruntime-node and
+// the models are present; ORT_DIR names the folder holding node_modules
+// (default .ci/ort, where .ci/deps installs it) and ORT_MODELS the one
+// holding the models (default ORT_DIR/m, as pair.sh writes them).
+func ortAnchor(ctx context.Context, threads, runs int) (map[string]float64, string) {
+	const how = "; install with `bash .ci/deps` (onnxruntime-node into .ci/ort) and write the models with " +
+		"`python3 ../shared/anchors/ort/make_models.py .ci/ort/m 64 32 7 7`"
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, "not run: no node on PATH" + how
+	}
+	dir := os.Getenv("ORT_DIR")
+	if dir == "" {
+		dir = filepath.Join(".ci", "ort")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node")); err != nil {
+		return nil, "not run: onnxruntime-node not found under " + dir + how
+	}
+	models := os.Getenv("ORT_MODELS")
+	if models == "" {
+		models = filepath.Join(dir, "m")
+	}
+	script := filepath.Join("..", "shared", "anchors", "ort", "run.js")
+	for _, f := range []string{filepath.Join(models, "conv.onnx"), script} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, "not run: " + f + " is missing" + how
+		}
+	}
+	cmd := exec.CommandContext(ctx, node, script, models, "64", "32", "7", "7", strconv.Itoa(threads), strconv.Itoa(runs))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Sprintf("not run: node %s failed (%v): %s", script, err, firstLine(string(out)))
+	}
+	ms := parseORTAnchor(string(out))
+	if len(ms) == 0 {
+		return nil, "not run: run.js printed nothing usable: " + firstLine(string(out))
+	}
+	return ms, ""
+}
+
+// firstLine returns s's first line, at most 200 bytes.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 // layerTimes returns the median milliseconds of a DCNv2 and a plain 3×3
@@ -171,3 +393,39 @@ func trainThroughput(ctx context.Context, name string, images int) (float64, int
 	}
 	return float64(64*timed) / end.Sub(start).Seconds(), timed, nil
 }
+
+// parseTorchAnchor reads torchAnchor's lines "HW MS"; lines that are not
+// two numbers, or give a time that is not positive and finite, are skipped.
+func parseTorchAnchor(out string) map[int]float64 {
+	ms := map[int]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		hw, err1 := strconv.Atoi(f[0])
+		v, err2 := strconv.ParseFloat(f[1], 64)
+		if err1 == nil && err2 == nil && hw > 0 && validMS(v) {
+			ms[hw] = v
+		}
+	}
+	return ms
+}
+
+// parseORTAnchor reads run.js's lines "ort NAME B64 C32 7x7 threads 2:
+// median X ms min Y ms" into X by NAME; other lines are skipped.
+func parseORTAnchor(out string) map[string]float64 {
+	ms := map[string]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 9 && f[0] == "ort" && f[7] == "median" {
+			if v, err := strconv.ParseFloat(f[8], 64); err == nil && validMS(v) {
+				ms[f[1]] = v
+			}
+		}
+	}
+	return ms
+}
+
+// validMS reports a time a peer may have printed: positive and finite.
+func validMS(v float64) bool { return v > 0 && v < 1e12 }

@@ -2,8 +2,36 @@ package nn
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime returns the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuLoop runs b.Loop around body and reports, besides the wall time, the
+// process's CPU time per op (cpu-ns/op) and, with flops set, the GFLOP/s
+// that CPU time gives per core busy (GFLOP/s-core): on a machine shared
+// with other jobs these are steadier than the wall time.
+func cpuLoop(b *testing.B, flops float64, body func()) {
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		body()
+	}
+	cpu := float64(cpuTime()-c0) / float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	if flops > 0 && cpu > 0 {
+		b.ReportMetric(flops/cpu, "GFLOP/s-core")
+	}
+}
 
 // The seed's MNIST shapes: batch 64, 32→32 channels, 3×3, padding 1, on the
 // 14×14 map (conv2) and the 7×7 map (conv3..conv5).
@@ -24,13 +52,16 @@ func benchConv(b *testing.B, hw int, backward bool) {
 	x := benchInput(b, 64, 32, hw, hw)
 	y, _ := c.Forward(x, true)
 	dy := y.Clone()
-	b.ReportAllocs()
-	for b.Loop() {
+	flops := 2.0 * 64 * 32 * 32 * 9 * float64(hw*hw)
+	if backward {
+		flops *= 3
+	}
+	cpuLoop(b, flops, func() {
 		c.Forward(x, true)
 		if backward {
 			c.Backward(dy)
 		}
-	}
+	})
 }
 
 func BenchmarkConvForward7(b *testing.B) { benchConv(b, 7, false) }
@@ -68,11 +99,10 @@ func BenchmarkDeformConvFwdBwd7(b *testing.B) {
 	mask := benchInput(b, 64, 9, 7, 7)
 	y, _ := d.Forward(x, off, mask)
 	dy := y.Clone()
-	b.ReportAllocs()
-	for b.Loop() {
+	cpuLoop(b, 0, func() {
 		d.Forward(x, off, mask)
 		d.Backward(dy)
-	}
+	})
 }
 
 func BenchmarkDeformBlockForward7(b *testing.B) { benchDeform(b, false) }
@@ -96,5 +126,60 @@ func BenchmarkIm2col14(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		plainCols[float32]{c}.im2col(0, 0, col, 196, 0)
+	}
+}
+
+// BenchmarkPeakFMA is the machine's float32 FMA ceiling (register-resident
+// chains, no memory), per core: the conv benchmarks' GFLOP/s-core are read
+// against it.
+func BenchmarkPeakFMA(b *testing.B) {
+	fn, per, _ := peakKernel()
+	if fn == nil {
+		fn, per = goFMA, 16
+	}
+	const iters = 1 << 14
+	cpuLoop(b, per*iters, func() { fn(iters) })
+}
+
+func TestMeasurePeak(t *testing.T) {
+	p := MeasurePeak(1, 30*time.Millisecond)
+	if p.GFLOPS <= 0 || p.Threads != 1 || p.Kernel == "" {
+		t.Fatalf("MeasurePeak: %+v", p)
+	}
+	peakSink = 0
+	goFMA(10)
+	if peakSink <= 0 {
+		t.Fatalf("goFMA: sum %v, want > 0", peakSink)
+	}
+}
+
+// BenchmarkConvCOCO is the COCO net's convolutions on 32 crops (fwd+bwd),
+// each on the tap-sum route and on the column-matrix route ("columns"):
+// conv1 (3→32 at 64×64, no input gradient, as a net's first layer), conv2
+// (32→32 at 64×64) and conv3 (32→64 at 32×32).
+func BenchmarkConvCOCO(b *testing.B) {
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+		noInput     bool
+	}{{"conv1", 3, 32, 64, true}, {"conv2", 32, 32, 64, false}, {"conv3", 32, 64, 32, false}} {
+		for _, route := range []string{"taps", "columns"} {
+			b.Run(s.name+"/"+route, func(b *testing.B) {
+				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+				c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+				c.NoInputGrad, c.noTaps = s.noInput, route == "columns"
+				x := benchInput(b, 32, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				flops := 3 * 2.0 * 32 * float64(s.in*s.out*9*s.hw*s.hw)
+				if s.noInput {
+					flops = flops * 2 / 3
+				}
+				cpuLoop(b, flops, func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
 	}
 }

@@ -377,6 +377,9 @@ type Conv2D[T Float] struct {
 	parts           []T
 	cache, cacheBuf []T  // columns kept from a training Forward
 	narrow          bool // tests: never use wide columns
+	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
+	noTaps          bool // tests and benchmarks: never the tap-sum route
+	forceTaps       bool // tests: the tap-sum route at any channel count
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
@@ -428,6 +431,11 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if c.Bias != nil {
 		bias = c.Bias.Value.data
 	}
+	if c.tapsOK() {
+		c.cache = nil
+		c.tapsForward(bias, y.data)
+		return y, nil
+	}
 	// Wide columns are cheap to rebuild from the image (long copies of a
 	// cache-resident plane), cheaper than a round trip through memory.
 	c.cache = colCache(&c.cacheBuf, g, train && g.LW == g.Wo)
@@ -451,7 +459,11 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if !c.NoInputGrad {
 		reuse(&c.dx, g.B, g.C, g.H, g.W)
 	}
-	convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
+	if c.tapsOK() {
+		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
+	} else {
+		convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
+	}
 	if c.NoInputGrad {
 		return nil, nil
 	}

@@ -360,3 +360,190 @@ func sgemmVariants() map[string]func(transA, transB bool, m, n, k int, alpha flo
 	}
 	return v
 }
+
+// sgemmMultiB sets C_t = A·B_t for t < len(boff): A is m×k (row stride
+// lda), B_t the k×n matrix at b[boff[t]:] (row stride ldb) and C_t the m×n
+// matrix at c[t·cs:] (row stride ldc). It is sgemmWith with A packed once
+// for all the B_t: the convolution's weight gradient multiplies one output
+// gradient by the nine shifted copies of its input (conv_taps.go). It
+// reports false, doing nothing, where there are no assembly kernels.
+func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc, cs int) bool {
+	kn := sgemmKern
+	if kn == nil {
+		return false
+	}
+	for t, o := range boff {
+		gemmCheck(false, false, m, n, k, a, lda, b[o:], ldb, c[t*cs:], ldc)
+	}
+	if m == 0 || n == 0 || len(boff) == 0 {
+		return true
+	}
+	if k == 0 {
+		for t := range boff {
+			gemmScale(m, n, 0, c[t*cs:], ldc)
+		}
+		return true
+	}
+	mr, nr := kn.mr, kn.nr
+	kc := balance(k, kn.kc, 1)
+	mc := balance(m, kn.mc, mr)
+	nc := balance(n, kn.nc, nr)
+	buf := sgemmPool.Get().(*sgemmBuf)
+	pa := aligned(&buf.a, mc*kc)
+	pb := aligned(&buf.b, nr*kc)
+	tile := buf.tile[:mr*nr]
+	direct := ldb%1024 != 0
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			var bet float32
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(false, a, lda, ic, pc, mb, kb, mr, pa)
+				for t, o := range boff {
+					ct := c[t*cs:]
+					for jr := 0; jr < nb; jr += nr {
+						nn := min(nr, nb-jr)
+						w, wh := nr, 0
+						if nn <= nr/2 {
+							w, wh = nr/2, 1
+						}
+						var bp *float32
+						bs := w
+						if direct && nn == w {
+							bp, bs = &b[o+pc*ldb+jc+jr], ldb
+						} else {
+							panel := pb[:kb*w]
+							packB(false, b[o:], ldb, pc, jc+jr, kb, nn, w, panel)
+							bp = &panel[0]
+						}
+						for ir := 0; ir < mb; ir += mr {
+							mm := min(mr, mb-ir)
+							h, hh := mr, 0
+							if mm <= mr/2 {
+								h, hh = mr/2, 1
+							}
+							fn := kn.fn[hh][wh]
+							ap := pa[ir*kb : ir*kb+kb*h]
+							ci := (ic+ir)*ldc + jc + jr
+							if mm == h && nn == w {
+								fn(kb, &ap[0], bp, bs, &ct[ci], ldc, 1, bet)
+								continue
+							}
+							fn(kb, &ap[0], bp, bs, &tile[0], w, 1, 0)
+							storeTile(tile, w, mm, nn, 1, bet, ct[ci:], ldc)
+						}
+					}
+				}
+			}
+		}
+	}
+	sgemmPool.Put(buf)
+	return true
+}
+
+// transpose8 sets dst[q·ldd+r] = src[r·lds+q] for r < rows, q < cols.
+func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_ = src[(rows-1)*lds+cols-1]
+	_ = dst[(cols-1)*ldd+rows-1]
+	r8, q8 := rows/8*8, cols/8*8
+	if q8 > 0 {
+		for r := 0; r < r8; r += 8 {
+			packTranspose8(&src[r*lds], lds, &dst[r], ldd, q8/8)
+		}
+	}
+	for r := range rows {
+		q := 0
+		if r < r8 {
+			q = q8
+		}
+		for ; q < cols; q++ {
+			dst[q*ldd+r] = src[r*lds+q]
+		}
+	}
+}
+
+// sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix
+// at a[t·as:] (row stride lda), B_t the k×n matrix at b[boff[t]:] (row
+// stride ldb), C m×n (row stride ldc). Every A_t is packed once, then each
+// MR×NR tile of C runs through all the products while it is in registers
+// and L1, instead of being stored and reloaded once per product: the
+// tap-sum convolution's forward and input-gradient passes (K = C or O per
+// tap, conv_taps.go). k must be at most the kernel's kc block. It reports
+// false, doing nothing, where there are no assembly kernels or k is larger.
+func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
+	kn := sgemmKern
+	if kn == nil || k > kn.kc || k == 0 || len(boff) == 0 {
+		return false
+	}
+	for t, o := range boff {
+		gemmCheck(false, false, m, n, k, a[t*as:], lda, b[o:], ldb, c, ldc)
+	}
+	if m == 0 || n == 0 {
+		return true
+	}
+	mr, nr := kn.mr, kn.nr
+	mp := (m + mr - 1) / mr * mr // rows of every packed A_t
+	buf := sgemmPool.Get().(*sgemmBuf)
+	pa := aligned(&buf.a, len(boff)*mp*k)
+	pb := aligned(&buf.b, nr*k)
+	tile := buf.tile[:mr*nr]
+	for t := range boff {
+		packA(false, a[t*as:], lda, 0, 0, m, k, mr, pa[t*mp*k:])
+	}
+	direct := ldb%1024 != 0
+	for jr := 0; jr < n; jr += nr {
+		nn := min(nr, n-jr)
+		w, wh := nr, 0
+		if nn <= nr/2 {
+			w, wh = nr/2, 1
+		}
+		for ir := 0; ir < m; ir += mr {
+			mm := min(mr, m-ir)
+			h, hh := mr, 0
+			if mm <= mr/2 {
+				h, hh = mr/2, 1
+			}
+			fn := kn.fn[hh][wh]
+			ci := ir*ldc + jr
+			full := mm == h && nn == w
+			for t, o := range boff {
+				var bp *float32
+				bs := w
+				if direct && nn == w {
+					bp, bs = &b[o+jr], ldb
+				} else {
+					panel := pb[:k*w]
+					packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
+					bp = &panel[0]
+				}
+				ap := pa[t*mp*k+ir*k:]
+				var bet float32
+				if t > 0 {
+					bet = 1
+				}
+				if full {
+					fn(k, &ap[0], bp, bs, &c[ci], ldc, 1, bet)
+				} else {
+					// The tile accumulates in the temporary over all t.
+					fn(k, &ap[0], bp, bs, &tile[0], w, 1, bet)
+				}
+			}
+			if !full {
+				storeTile(tile, w, mm, nn, 1, 0, c[ci:], ldc)
+			}
+		}
+	}
+	sgemmPool.Put(buf)
+	return true
+}
+
+// haveSgemmKernels reports whether the assembly GEMM kernels run here.
+func haveSgemmKernels() bool { return sgemmKern != nil }

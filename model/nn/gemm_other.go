@@ -14,3 +14,26 @@ func sgemmVariants() map[string]func(transA, transB bool, m, n, k int, alpha flo
 		"gonum": sgemmGonum,
 	}
 }
+
+// sgemmMultiB has no kernels to share packing with here: the caller
+// multiplies tap by tap.
+func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc, cs int) bool {
+	return false
+}
+
+// transpose8 sets dst[q·ldd+r] = src[r·lds+q] for r < rows, q < cols.
+func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
+	for r := range rows {
+		for q := range cols {
+			dst[q*ldd+r] = src[r*lds+q]
+		}
+	}
+}
+
+// sgemmSumAB has no kernels here: the caller multiplies tap by tap.
+func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
+	return false
+}
+
+// haveSgemmKernels reports whether the assembly GEMM kernels run here.
+func haveSgemmKernels() bool { return false }

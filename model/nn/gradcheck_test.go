@@ -95,17 +95,26 @@ func TestGradConv2D(t *testing.T) {
 		{"1x1", Conv2DConfig{In: 4, Out: 3, Kernel: [2]int{1, 1}}, []int{1, 4, 3, 3}},
 		{"3x3 pad1 relu", Conv2DConfig{In: 3, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}, []int{2, 3, 6, 5}},
 		{"3x4 taps wholly in the padding", Conv2DConfig{In: 2, Out: 1, Kernel: [2]int{3, 4}, Padding: [2]int{1, 2}, Dilation: [2]int{2, 3}}, []int{1, 2, 5, 6}},
+		{"3x3 dilation2 pad2 (same)", Conv2DConfig{In: 3, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}, ReLU: true}, []int{2, 3, 9, 8}},
+		{"5x5 pad2", Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, []int{2, 2, 7, 7}},
 		{"2x3 dilation2 pad(2,1) relu", Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{2, 3}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}, ReLU: true}, []int{2, 2, 5, 6}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			l, err := NewConv2D[float64]("conv", c.cfg, rng)
-			if err != nil {
-				t.Fatal(err)
+		for _, taps := range []bool{false, true} {
+			name := c.name
+			if taps {
+				name += ", tap-sum route where it applies"
 			}
-			checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
-		})
+			t.Run(name, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				l, err := NewConv2D[float64]("conv", c.cfg, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.forceTaps = taps
+				checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
+			})
+		}
 	}
 }
 

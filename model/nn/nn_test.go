@@ -211,3 +211,39 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestConvTapsDeterministicAcrossWorkers: the tap-sum route's gradients are
+// the same bits on one worker as on all of them (the chunks depend on the
+// shape only).
+func TestConvTapsDeterministicAcrossWorkers(t *testing.T) {
+	run := func() []float32 {
+		rng := rand.New(rand.NewPCG(17, 18))
+		c, _ := NewConv2D[float32]("conv", Conv2DConfig{In: 16, Out: 24, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}, rng)
+		x := New[float32](37, 16, 7, 7)
+		for i := range x.data {
+			x.data[i] = float32(rng.NormFloat64())
+		}
+		y, _ := c.Forward(x, true)
+		if !c.tapsOK() {
+			t.Fatal("16→24 3×3 same convolution did not take the tap-sum route")
+		}
+		dx, err := c.Backward(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := append([]float32(nil), y.data...)
+		out = append(out, dx.data...)
+		out = append(out, c.Weight.Grad.data...)
+		return append(out, c.Bias.Grad.data...)
+	}
+	old := setWorkers(1)
+	a := run()
+	setWorkers(max(2, old))
+	b := run()
+	setWorkers(old)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("value %d differs between 1 worker and %d: %v vs %v", i, max(2, old), a[i], b[i])
+		}
+	}
+}

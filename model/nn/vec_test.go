@@ -116,15 +116,19 @@ func TestVecKernels(t *testing.T) {
 	}
 }
 
-// TestWideColumnsMatchNarrow runs stride-1 convolutions with the wide
-// column layout and with the plain one: outputs and every gradient agree,
-// with the assembly element-wise kernels and with the Go loops.
+// TestWideColumnsMatchNarrow runs stride-1 convolutions on the tap-sum
+// route (where the padding is "same"), with the wide column layout and
+// with the plain one: outputs and every gradient agree with float64, with
+// the assembly element-wise kernels and with the Go loops.
 func TestWideColumnsMatchNarrow(t *testing.T) {
 	old := vecOK
-	defer func() { vecOK = old }()
+	defer func() { vecOK, tapSumPerTap = old, false }()
 	for _, v := range []bool{old, false} {
 		vecOK = v
-		testWideColumns(t)
+		for _, perTap := range []bool{false, true} {
+			tapSumPerTap = perTap
+			testWideColumns(t)
+		}
 	}
 }
 
@@ -137,6 +141,10 @@ func testWideColumns(t *testing.T) {
 		{In: 1, Out: 6, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true},
 		{In: 2, Out: 3, Kernel: [2]int{1, 1}},
 		{In: 2, Out: 1, Kernel: [2]int{3, 4}, Padding: [2]int{1, 2}, Dilation: [2]int{2, 3}},
+		// Channel counts that fill the kernels' panels (8, 16, 32 wide).
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 40, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 40, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
 	}
 	sizes := [][2]int{{5, 6}, {7, 7}, {14, 9}, {28, 28}}
 	for _, cfg := range cfgs {
@@ -153,7 +161,12 @@ func testWideColumns(t *testing.T) {
 			w, _ := NewConv2D[float32]("wide", cfg, nil)
 			n, _ := NewConv2D[float32]("narrow", cfg, nil)
 			n.narrow = true
-			for _, c := range []*Conv2D[float32]{w, n} {
+			wt, _ := NewConv2D[float32]("wide columns", cfg, nil)
+			wt.noTaps = true
+			wf, _ := NewConv2D[float32]("taps at any channel count", cfg, nil)
+			wf.forceTaps = true
+			all := []*Conv2D[float32]{w, n, wt, wf}
+			for _, c := range all {
 				for i, v := range ref.Weight.Value.data {
 					c.Weight.Value.data[i] = float32(v)
 				}
@@ -170,9 +183,16 @@ func testWideColumns(t *testing.T) {
 				x64.data[i] = float64(x.data[i])
 			}
 			want := runConv(t, ref, x64)
-			for _, c := range []*Conv2D[float32]{w, n} {
+			for _, c := range all {
 				got := runConv(t, c, x)
-				if c == w && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
+				same := 2*cfg.Padding[0] == max(1, cfg.Dilation[0])*(cfg.Kernel[0]-1) && 2*cfg.Padding[1] == max(1, cfg.Dilation[1])*(cfg.Kernel[1]-1)
+				if want := same && cfg.In >= tapMinChannels; c == w && c.tapsOK() != want {
+					t.Fatalf("%+v on %v: tap-sum route %v, want %v", cfg, hw, c.tapsOK(), want)
+				}
+				if c == wf && c.tapsOK() != same {
+					t.Fatalf("%+v on %v: forced tap-sum route %v, want %v", cfg, hw, c.tapsOK(), same)
+				}
+				if c == wt && (c.g.LW != c.g.Wo) != (c.g.wideOK() && c.g.W+2*c.g.PW != c.g.Wo) {
 					t.Fatalf("%+v on %v: LW %d, Wo %d, wideOK %v", cfg, hw, c.g.LW, c.g.Wo, c.g.wideOK())
 				}
 				for k, name := range []string{"y", "dx", "dW", "db"} {

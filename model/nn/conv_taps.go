@@ -1,0 +1,303 @@
+package nn
+
+// The tap-sum ("implicit GEMM") route of a plain convolution with stride 1,
+// "same" padding (2·P = D·(K−1) in both directions) and at least
+// tapMinChannels input channels, the shape of every 3×3 convolution of the
+// seed's nets but the first: no column matrix at all.
+//
+// A chunk's images are laid one below another in one zero-padded plane per
+// channel, consecutive images sharing PH rows of padding:
+//
+//	rows: PH zeros, image 0's H rows, PH zeros, image 1's H rows, PH zeros, …
+//
+// each row Wp = W + 2·PW wide. Output column q = b·S + y·Wp + x (S =
+// (H+PH)·Wp, the columns with x ≥ Wo or y ≥ H unused) reads tap (i, j) of
+// every channel at q + i·DH·Wp + j·DW of that channel's plane, so the
+// C×ld matrix of tap (i, j) is the planes themselves, shifted, with row
+// stride ps. Then
+//
+//	forward:        Y   = Σ_t W_t · X_t          (O×C times C×ld, K = C)
+//	weight grad:    dW_t = dY · X_tᵀ             (O×ld times ld×C)
+//	input grad:     dX  = Σ_t W'_t · dY_t        (dY padded the same way; W'
+//	                                              the flipped, transposed taps)
+//
+// all read in place by the GEMM kernels: the im2col copies, the col2im
+// adds and the column matrix's memory are gone. The unused columns cost
+// (Wp/W)·((H+PH)/H) − 1 more multiply-adds (47 % at 7×7, 22 % at 14×14,
+// 5 % at 64×64) against the copies they save.
+
+// tapColumns is the number of output columns a chunk of the tap-sum route
+// aims for: its GEMMs have only C (or O) as inner dimension per call, so
+// they need wider chunks than the column-matrix route to pay for each
+// call. Like chunkColumns it depends on the shape only.
+const tapColumns = 1024
+
+// tapChunking splits the batch for the tap-sum route into chunks of about
+// tapColumns columns, but into a multiple of 8 chunks where the batch
+// allows (so 2, 4 or 8 cores get equal shares: at 7×7, 64 images of 72
+// columns would otherwise make 5 chunks, 3 for one core and 2 for the other).
+func tapChunking(g geom) (per, n int) {
+	b := max(1, g.B)
+	s := (g.H + g.PH) * (g.W + 2*g.PW)
+	n = (b*s + tapColumns - 1) / tapColumns
+	n = min(b, (n+7)/8*8)
+	per = (b + n - 1) / n
+	return per, (b + per - 1) / per
+}
+
+// tapMinChannels is the fewest input channels for which the tap-sum route
+// is taken: its forward GEMMs have K = C per tap, and with few channels the
+// column matrix's single K = C·kh·kw GEMM wins. Measured (BenchmarkConvCOCO,
+// 32 crops of 64×64, CPU time, loaded machine): 3→32 took 29.8 ms on the
+// taps against 12.0 ms on the columns; 32→32 took 76 ms against 111 ms.
+const tapMinChannels = 16
+
+// tapsOK reports whether Forward and Backward take the tap-sum route.
+func (c *Conv2D[T]) tapsOK() bool {
+	g := c.g
+	return !c.narrow && !c.noTaps && (g.C >= tapMinChannels || c.forceTaps) && g.SH == 1 && g.SW == 1 &&
+		2*g.PH == g.DH*(g.KH-1) && 2*g.PW == g.DW*(g.KW-1)
+}
+
+// tapGeom is the stacked layout of nb images.
+type tapGeom struct {
+	wp, s, ld, ps int
+}
+
+// taps returns the stacked layout of nb images: row width wp, columns per
+// image s, columns ld, and the plane stride ps, which leaves room for the
+// last tap's reach past ld and avoids strides of a multiple of 4 KiB.
+func (g geom) taps(nb int) tapGeom {
+	wp := g.W + 2*g.PW
+	s := (g.H + g.PH) * wp
+	ld := nb * s
+	ps := ld + 2*g.PH*wp + 2*g.PW
+	ps = (ps + 15) &^ 15
+	if ps%1024 == 0 { // rows a multiple of 4 KiB apart share cache sets
+		ps += 16
+	}
+	return tapGeom{wp: wp, s: s, ld: ld, ps: ps}
+}
+
+// tapOff returns where tap t's matrix starts in the planes.
+func (g geom) tapOff(tg tapGeom, t int) int {
+	i, j := t/g.KW, t%g.KW
+	return i*g.DH*tg.wp + j*g.DW
+}
+
+// stack writes images [lo, hi) of x (C channels, H×W) into dst, ch planes
+// of ps each, in the stacked layout, zeroing the padding.
+func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
+	dst = dst[:ch*tg.ps]
+	clear(dst)
+	hw := g.H * g.W
+	for b := lo; b < hi; b++ {
+		for c := range ch {
+			src := x[(b*ch+c)*hw:][:hw]
+			plane := dst[c*tg.ps:]
+			at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
+			for y := range g.H {
+				copy(plane[at+y*tg.wp:][:g.W], src[y*g.W:][:g.W])
+			}
+		}
+	}
+}
+
+// tapWeights fills wtap[t][o][c] = W[o][c][t] and wflip[t][c][o] =
+// W[o][c][k−1−t] (for the input gradient).
+func (c *Conv2D[T]) tapWeights(flip bool) {
+	g := c.g
+	k, n := g.k(), g.O*g.C*g.k()
+	if cap(c.wtap) < n {
+		c.wtap = make([]T, n)
+	}
+	c.wtap = c.wtap[:n]
+	w := c.Weight.Value.data
+	if flip {
+		if cap(c.flip) < n {
+			c.flip = make([]T, n)
+		}
+		c.flip = c.flip[:n]
+	}
+	for o := range g.O {
+		for ch := range g.C {
+			src := w[(o*g.C+ch)*k:][:k]
+			for t, v := range src {
+				c.wtap[(t*g.O+o)*g.C+ch] = v
+				if flip {
+					c.flip[((k-1-t)*g.C+ch)*g.O+o] = v
+				}
+			}
+		}
+	}
+}
+
+// tapsForward is convForward on the tap-sum route.
+func (c *Conv2D[T]) tapsForward(bias, y []T) {
+	g := c.g
+	p := g.p()
+	per, n := tapChunking(g)
+	c.tapWeights(false)
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	x := c.x.data
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*per, min(g.B, (ci+1)*per)
+		tg := g.taps(hi - lo)
+		xs := c.pad.get(worker, g.C*tg.ps)
+		stack(g, tg, x, g.C, lo, hi, xs)
+		out := c.ws.get(worker, g.O*tg.ld)
+		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
+		for b := lo; b < hi; b++ {
+			for o := range g.O {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				biasRows(y[(b*g.O+o)*p:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
+			}
+		}
+	})
+}
+
+// tapsBackward is convBackward on the tap-sum route.
+func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
+	g := c.g
+	p, k, ck := g.p(), g.k(), g.ck()
+	wp := g.W + 2*g.PW
+	per, n := tapChunking(g)
+	nw := g.O*ck + g.O
+	if cap(c.parts) < n*nw {
+		c.parts = make([]T, n*nw)
+	}
+	part := c.parts[:n*nw]
+	c.tapWeights(input)
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	x, yv := c.x.data, c.y.data
+	lw := g
+	lw.LW = wp
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*per, min(g.B, (ci+1)*per)
+		tg := g.taps(hi - lo)
+		xs := c.pad.get(worker, g.C*tg.ps)
+		stack(g, tg, x, g.C, lo, hi, xs)
+		oc := g.O * g.C
+		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
+		buf := c.ws.get(worker, g.O*tg.ps+max(k*oc, g.C*tg.ld)+nq*g.C)
+		gys, tmp, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+max(k*oc, g.C*tg.ld)], buf[g.O*tg.ps+max(k*oc, g.C*tg.ld):]
+		clear(gys)
+		for b := lo; b < hi; b++ {
+			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
+			for o := range g.O {
+				src := (b*g.O + o) * p
+				var yo []T
+				if g.ReLU {
+					yo = yv[src : src+p]
+				}
+				// Rows of Wp from the image's first padded row: the Wp−W
+				// values gradRows clears after each row are padding.
+				gradRows(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], yo)
+			}
+		}
+		gy := gys[g.PH*wp+g.PW:]
+		pw := part[ci*nw : ci*nw+g.O*ck]
+		if !tapWeightGrad(g, tg, k, gy, xs, xt, tmp) {
+			for t := range k {
+				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, tmp[t*oc:], g.C)
+			}
+		}
+		for t := range k {
+			dwt := tmp[t*oc:]
+			for o := range g.O {
+				for ch, v := range dwt[o*g.C : (o+1)*g.C] {
+					pw[(o*g.C+ch)*k+t] = v
+				}
+			}
+		}
+		pb := part[ci*nw+g.O*ck : (ci+1)*nw]
+		for o := range g.O {
+			pb[o] = sum(gy[o*tg.ps:][:tg.ld])
+		}
+		if !input {
+			return
+		}
+		dxw := tmp[:g.C*tg.ld]
+		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
+		hw := g.H * g.W
+		for b := lo; b < hi; b++ {
+			for ch := range g.C {
+				src := dxw[ch*tg.ld+(b-lo)*tg.s:]
+				dst := c.dx.data[(b*g.C+ch)*hw:][:hw]
+				for y := range g.H {
+					copy(dst[y*g.W:][:g.W], src[y*wp:][:g.W])
+				}
+			}
+		}
+	})
+	for ci := range n {
+		addTo(dw[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
+		if db != nil {
+			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
+		}
+	}
+}
+
+// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ in
+// float32 with the assembly kernels: the input planes are transposed once
+// into xt, pixel-major (row q holds the C channels of column q), where
+// X_tᵀ is a plain row block (rows from tap t's offset, row stride C), and
+// the output gradient is packed once for all k products (sgemmMultiB).
+// The tap-by-tap form transposes each X_t as it packs it: k transposes
+// instead of one. It reports false where it does not apply.
+func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool {
+	gy32, ok := any(gy).([]float32)
+	if !ok || !haveSgemmKernels() {
+		return false
+	}
+	xs32, xt32, dw32 := any(xs).([]float32), any(xt).([]float32), any(dw).([]float32)
+	nq := tg.ld + g.tapOff(tg, k-1)
+	transpose8(xs32, tg.ps, xt32, g.C, g.C, nq)
+	var offs [64]int
+	boff := offs[:0]
+	if k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range k {
+		boff = append(boff, g.tapOff(tg, t)*g.C)
+	}
+	return sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
+}
+
+// tapSum sets c (m×ld) = Σ_t a_t · (the planes b shifted by tap t), a_t
+// being the m×kk matrix at a[t·m·kk:]: the forward pass (m = O, kk = C,
+// b the input) and the input gradient (m = C, kk = O, b the padded output
+// gradient). float32 keeps each tile of c in registers over all taps
+// (sgemmSumAB); otherwise one GEMM per tap accumulates into c.
+func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
+	k := g.k()
+	var offs [64]int
+	boff := offs[:0]
+	if k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range k {
+		boff = append(boff, g.tapOff(tg, t))
+	}
+	if a32, ok := any(a).([]float32); ok && !tapSumPerTap &&
+		sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, any(b).([]float32), tg.ps, boff, any(c).([]float32), tg.ld) {
+		return
+	}
+	for t, o := range boff {
+		var beta T
+		if t > 0 {
+			beta = 1
+		}
+		gemm(false, false, m, tg.ld, kk, 1, a[t*m*kk:], kk, b[o:], tg.ps, beta, c, tg.ld)
+	}
+}
+
+// tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
+var tapSumPerTap = false
