@@ -223,3 +223,60 @@ func TestExportDialogRemembersFolder(t *testing.T) {
 		t.Errorf("next export folder %q, want the remembered %q", got, out)
 	}
 }
+
+// TestExportFolderPerRun: each run's exports start in its own figures/
+// folder, a folder chosen for one run is remembered for that run alone,
+// and a folder inside another run's is refused (issue 24: exports of later
+// runs landed in an earlier run's folder).
+func TestExportFolderPerRun(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	runs := t.TempDir()
+	a, b := filepath.Join(runs, "a"), filepath.Join(runs, "b")
+	for _, d := range []string{a, b} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "config.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := filepath.Join(t.TempDir(), "mine")
+	steps := []struct {
+		name     string
+		show     string // the run shown
+		remember string // a folder chosen in a dialog, "" for none
+		wantErr  string
+		want     string // exportDir afterwards
+	}{
+		{"first run", a, "", "", filepath.Join(a, "figures")},
+		{"a folder of the user's", a, mine, "", mine},
+		{"the next run starts in its own", b, "", "", filepath.Join(b, "figures")},
+		{"the other run's folder is refused", b, filepath.Join(a, "figures"), "inside the run folder " + a, filepath.Join(b, "figures")},
+		{"inside its own folder is fine", b, filepath.Join(b, "figures", "x"), "", filepath.Join(b, "figures", "x")},
+		{"back to the first: its own choice", a, "", "", mine},
+	}
+	for _, st := range steps {
+		h.u.apply(sampleSnapshot(st.show))
+		if st.remember != "" {
+			err := h.u.rememberExportDir(st.remember)
+			if st.wantErr == "" && err != nil || st.wantErr != "" && (err == nil || !strings.Contains(err.Error(), st.wantErr)) {
+				t.Errorf("%s: remember %s: %v, want error %q", st.name, st.remember, err, st.wantErr)
+			}
+		}
+		if got := h.u.exportDir(); got != st.want {
+			t.Errorf("%s: export folder %q, want %q", st.name, got, st.want)
+		}
+	}
+	// The dialog says whose folder it is.
+	h.u.apply(sampleSnapshot(b))
+	d := h.u.exportDialog()
+	d.Show()
+	if got := h.overlayText(); !strings.Contains(got, "the run b's own") || !strings.Contains(got, filepath.Join(b, "figures", "x")) {
+		t.Errorf("the export dialog says %q, want run b's folder named", got)
+	}
+	d.Hide()
+	// A file dialog starts in the run's folder, created for it.
+	if l := h.u.exportLocation(); l == nil || l.Path() != filepath.Join(b, "figures", "x") {
+		t.Errorf("file dialogs start in %v, want %s", l, filepath.Join(b, "figures", "x"))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -158,21 +157,6 @@ func (f *exportForm) options() ([]figureID, exportOptions, error) {
 	return ids, o, nil
 }
 
-// exportDir is where the export dialog starts: the last folder used, else
-// the run's figures folder, else the home folder.
-func (u *UI) exportDir() string {
-	if d := u.app.Preferences().String(prefExportDir); d != "" {
-		return d
-	}
-	if u.last.RunDir != "" {
-		return filepath.Join(u.last.RunDir, "figures")
-	}
-	if d, err := os.UserHomeDir(); err == nil {
-		return d
-	}
-	return "."
-}
-
 // ShowExport opens the export dialog.
 func (u *UI) ShowExport() {
 	if u.closed {
@@ -186,13 +170,19 @@ func (u *UI) ShowExport() {
 func (u *UI) exportDialog() *exportDialog {
 	f := newExportForm(u.exportDir(), figuresFor(u.shown))
 	browse := func() {
-		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
 				f.dir.SetText(uri.Path())
 			}
-		}, u.win).Show()
+		}, u.win)
+		if l := u.exportLocation(); l != nil {
+			d.SetLocation(l)
+		}
+		d.Show()
 	}
-	d := dialog.NewForm("Export figures", "Export", "Cancel", f.items(browse), func(ok bool) {
+	items := f.items(browse)
+	items[len(items)-1].HintText = exportWhere(u.last.RunDir)
+	d := dialog.NewForm("Export figures", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -201,11 +191,22 @@ func (u *UI) exportDialog() *exportDialog {
 			dialog.ShowError(err, u.win)
 			return
 		}
-		u.app.Preferences().SetString(prefExportDir, o.Dir)
+		if err := u.rememberExportDir(o.Dir); err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
 		u.confirmOverwrite(plannedFiles(ids, o), func() { u.exportTo(ids, o) })
 	}, u.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	return &exportDialog{FormDialog: d, form: f}
+}
+
+// exportWhere says, under an export dialog's folder, whose folder it is.
+func exportWhere(run string) string {
+	if run == "" {
+		return "not a run's: no run folder is shown"
+	}
+	return "the run " + filepath.Base(run) + "'s own; remembered for this run"
 }
 
 // exportDialog is the export dialog and its fields.

@@ -83,7 +83,6 @@ func newHarness(t *testing.T, runsDir string) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefRunsDir, runsDir)
-	a.Preferences().SetString(prefExportDir, "")
 	w := test.NewTempWindow(t, nil)
 	q := &uiQueue{}
 	u := newUI(a, w, q.do)

@@ -740,24 +740,17 @@ func (v *offsetsView) useImageFile(path string) {
 
 // chooseRun opens a run folder.
 func (v *offsetsView) chooseRun() {
-	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
-		if err != nil {
-			dialog.ShowError(err, v.u.win)
-			return
-		}
-		if uri == nil {
-			return
-		}
+	v.u.chooseFolderAt("Open run folder", v.u.runsRoot(), func(dir string) {
 		// A run of ours opens in the whole window (Curves and Results too);
 		// anything else, or any folder during training, in this view alone.
-		if _, err := rundir.Open(uri.Path()); err == nil && !v.u.last.Phase.Active() {
-			if err := v.u.OpenRun(uri.Path()); err != nil {
+		if _, err := rundir.Open(dir); err == nil && !v.u.last.Phase.Active() {
+			if err := v.u.OpenRun(dir); err != nil {
 				dialog.ShowError(err, v.u.win)
 			}
 			return
 		}
-		v.useRunDir(uri.Path())
-	}, v.u.win).Show()
+		v.useRunDir(dir)
+	}).Show()
 }
 
 // useRunDir shows the run in dir; the worker opens it, and a folder it
@@ -896,7 +889,7 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
 	d.png.SetChecked(true)
 	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
-	d.dir.SetText(v.u.exportDir())
+	d.dir.SetText(v.u.exportDirFor(v.exportRun()))
 	d.name.SetText(strings.TrimSuffix(sc.fileName(), ".png"))
 	browse := widget.NewButton("Browse…", func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
@@ -907,7 +900,7 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 	})
 	items := []*widget.FormItem{
 		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
-		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir)},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.exportRun())},
 		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
 		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
 	}
@@ -942,7 +935,10 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.u.win)
 			return
 		}
-		v.u.app.Preferences().SetString(prefExportDir, dir)
+		if err := v.u.rememberExportDirFor(v.exportRun(), dir); err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
 		v.u.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
 	}, v.u.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
@@ -1123,7 +1119,7 @@ func (v *offsetsView) showGIFExport() {
 	}, v.u.win)
 	d.SetFileName("replay-" + strings.TrimSuffix(strings.TrimPrefix(sc.fileName(), "offsets-"), ".png") + ".gif")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".gif"}))
-	if l, err := storage.ListerForURI(storage.NewFileURI(v.u.exportDir())); err == nil {
+	if l := v.u.exportLocationFor(v.exportRun()); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()

@@ -159,5 +159,8 @@ func (dd *dilationDialog) saveAs() {
 	}, dd.v.u.win)
 	d.SetFileName("dilation-" + dd.run + ".png")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
+	if l := dd.v.u.exportLocationFor(dd.v.exportRun()); l != nil {
+		d.SetLocation(l)
+	}
 	d.Show()
 }

@@ -305,7 +305,7 @@ func TestOffsetsExport(t *testing.T) {
 	if size, _ := pngSize(t, filepath.Join(dir, "fig.png")); size.X != max(2*8+16+2*(28*2+2*2*7), 360) {
 		t.Errorf("fig.png is %v", size)
 	}
-	if got := h.u.exportDir(); got != dir {
+	if got := h.u.exportDirFor(v.exportRun()); got != dir {
 		t.Errorf("export folder %q not remembered (want %q)", got, dir)
 	}
 

@@ -8,32 +8,105 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // resultsView is the Results tab: the comparison table over a confusion
-// matrix per model. It belongs to the UI goroutine.
+// matrix per model, in one vertical scroll. The matrices are as large as
+// the tab allows: side by side, two to a row, each as wide as its share of
+// the width and at most as high as the tab, so that one screen shows a
+// whole matrix and the scroll bar says there is more. It belongs to the UI
+// goroutine.
 type resultsView struct {
 	table      *resultsTable
 	views      map[figureID]*plotView // a confusion matrix per model of any run
 	confusions *fyne.Container        // those of the models shown
 	scroll     *container.Scroll
+	space      fyne.Size // the tab's size, as last laid out
 	root       fyne.CanvasObject
 }
+
+// minConfusion is the least side of a confusion matrix in the Results tab.
+const minConfusion = 220
 
 func newResultsView(r *renderer) *resultsView {
 	v := &resultsView{table: newResultsTable(), views: map[figureID]*plotView{},
 		confusions: container.NewGridWithColumns(2)}
 	for _, m := range allModels {
 		id := confusionFigure(m)
-		v.views[id] = newPlotView(id, r, fyne.NewSize(300, 280))
+		v.views[id] = newPlotView(id, r, fyne.NewSize(minConfusion, minConfusion))
 	}
-	// Two confusion matrices fill the space under the table; more scroll.
-	v.scroll = container.NewVScroll(v.confusions)
-	v.root = container.NewBorder(container.NewVBox(container.NewHScroll(v.table.object()), widget.NewSeparator()),
-		nil, nil, nil, v.scroll)
+	content := container.New(&resultsLayout{v: v}, container.NewHScroll(v.table.object()), widget.NewSeparator(),
+		v.confusions)
+	v.scroll = container.NewVScroll(content)
+	v.root = container.New(&spaceLayout{v: v}, v.scroll)
 	return v
+}
+
+// spaceLayout gives the Results scroll the whole tab, noting the tab's
+// size for resultsLayout.
+type spaceLayout struct{ v *resultsView }
+
+func (l *spaceLayout) MinSize([]fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(minConfusion, minConfusion)
+}
+
+func (l *spaceLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if size != l.v.space {
+		l.v.space = size
+		for _, o := range objs {
+			o.Refresh() // the content's least height follows the space
+		}
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+// resultsLayout stacks the table, a separator and the matrices, each row
+// of matrices sized to the tab (resultsView.matrixSide).
+type resultsLayout struct{ v *resultsView }
+
+func (l *resultsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	w, h := float32(0), float32(0)
+	for _, o := range objs[:2] {
+		m := o.MinSize()
+		w, h = max(w, m.Width), h+m.Height
+	}
+	side, rows := l.v.matrixSide()
+	return fyne.NewSize(max(w, side), h+float32(rows)*side)
+}
+
+func (l *resultsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objs[:2] {
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h
+	}
+	objs[2].Move(fyne.NewPos(0, y))
+	objs[2].Resize(fyne.NewSize(size.Width, max(size.Height-y, 0)))
+}
+
+// matrixSide is the height of a row of confusion matrices, and how many
+// rows there are: each matrix as wide as its column, at most as high as
+// the tab, at least minConfusion.
+func (v *resultsView) matrixSide() (float32, int) {
+	n := len(v.confusions.Objects)
+	if n == 0 {
+		return 0, 0
+	}
+	cols := min(n, 2)
+	rows := (n + cols - 1) / cols
+	pad := theme.Padding()
+	side := (v.space.Width - float32(cols-1)*pad) / float32(cols)
+	side = min(side, v.space.Height-pad)
+	return max(side, minConfusion), rows
 }
 
 func (v *resultsView) object() fyne.CanvasObject { return v.root }
@@ -53,6 +126,7 @@ func (v *resultsView) showModels(r *renderer, old, names []string) {
 		}
 	}
 	v.confusions.Objects = confs
+	v.confusions.Layout = layout.NewGridLayoutWithColumns(max(1, min(len(confs), 2)))
 	v.confusions.Refresh()
 	v.scroll.Refresh()
 }
@@ -176,7 +250,7 @@ func (t *resultsTable) layout(models []string, rows []resultRow) {
 		}
 		t.cells = append(t.cells, row)
 	}
-	t.box.Objects = []fyne.CanvasObject{container.NewGridWithColumns(len(head), objs...)}
+	t.box.Objects = []fyne.CanvasObject{container.New(&columnsLayout{cols: len(head)}, objs...)}
 	t.box.Refresh()
 }
 
@@ -215,6 +289,50 @@ func (t *resultsTable) show(s Snapshot, models []string, data string) {
 		if len(models) == 2 {
 			t.cells[r+1][3].SetText(deltaText(row, vals[0], vals[1]))
 		}
+	}
+}
+
+// columnsLayout lays its objects out in rows of cols, each column as wide
+// as its widest cell (a grid's equal columns would make every column as
+// wide as the row names, and push the last off a narrow window).
+type columnsLayout struct{ cols int }
+
+func (l *columnsLayout) sizes(objs []fyne.CanvasObject) (widths, heights []float32) {
+	widths = make([]float32, l.cols)
+	heights = make([]float32, (len(objs)+l.cols-1)/l.cols)
+	for i, o := range objs {
+		m := o.MinSize()
+		widths[i%l.cols] = max(widths[i%l.cols], m.Width)
+		heights[i/l.cols] = max(heights[i/l.cols], m.Height)
+	}
+	return widths, heights
+}
+
+func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	widths, heights := l.sizes(objs)
+	var s fyne.Size
+	for _, w := range widths {
+		s.Width += w
+	}
+	for _, h := range heights {
+		s.Height += h
+	}
+	return s
+}
+
+func (l *columnsLayout) Layout(objs []fyne.CanvasObject, _ fyne.Size) {
+	widths, heights := l.sizes(objs)
+	var y float32
+	for r, h := range heights {
+		var x float32
+		for c, w := range widths {
+			if i := r*l.cols + c; i < len(objs) {
+				objs[i].Move(fyne.NewPos(x, y))
+				objs[i].Resize(fyne.NewSize(w, h))
+			}
+			x += w
+		}
+		y += h
 	}
 }
 

@@ -42,6 +42,7 @@ type runsView struct {
 	table   *widget.Table
 	info    *widget.Label
 	open    *widget.Button
+	cont    *widget.Button // Continue: open a stopped run and go on with it
 	compare *widget.Button
 	rename  *widget.Button
 	remove  *widget.Button
@@ -95,6 +96,7 @@ func newRunsView(u *UI) *runsView {
 	v.table.OnSelected = func(id widget.TableCellID) { v.selected(id.Row) }
 	v.open = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), v.openSelected)
 	v.open.Importance = widget.HighImportance
+	v.cont = widget.NewButtonWithIcon("Continue", theme.MediaFastForwardIcon(), v.continueSelected)
 	v.compare = widget.NewButtonWithIcon("Compare in Curves", theme.GridIcon(), v.showCompare)
 	v.rename = widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), v.renameSelected)
 	v.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.removeSelected)
@@ -102,7 +104,7 @@ func newRunsView(u *UI) *runsView {
 	choose := widget.NewButton("Choose…", u.chooseRunsDir)
 	top := container.NewBorder(nil, nil, widget.NewLabelWithStyle("Runs folder", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(choose, refresh), v.folder)
-	actions := container.NewHBox(v.open, v.compare, v.rename, v.remove)
+	actions := container.NewHBox(v.open, v.cont, v.compare, v.rename, v.remove)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, v.info)
 	v.root = container.NewBorder(top, bottom, nil, nil, v.table)
 	v.watch = newRunsWatcher(u.bridge, v)
@@ -479,6 +481,7 @@ func (v *runsView) syncButtons() {
 	ri, ok := v.selectedRun()
 	training := v.u.last.Phase.Active()
 	setEnabled(v.open, ok && ri.Err == nil && !training)
+	setEnabled(v.cont, ok && ri.Err == nil && !training && !ri.Complete())
 	setEnabled(v.rename, ok)
 	setEnabled(v.remove, ok && !(training && ri.Dir == v.u.last.RunDir))
 	setEnabled(v.compare, len(v.checked) >= 2)
@@ -547,6 +550,20 @@ func (v *runsView) openSelected() {
 	v.u.tabs.SelectIndex(0) // the curves
 }
 
+// continueSelected opens the selected run and continues it (UI.Continue).
+func (v *runsView) continueSelected() {
+	ri, ok := v.selectedRun()
+	if !ok {
+		return
+	}
+	if err := v.u.OpenRun(ri.Dir); err != nil {
+		dialog.ShowError(err, v.u.win)
+		return
+	}
+	v.u.tabs.SelectIndex(0)
+	v.u.Continue()
+}
+
 func (v *runsView) renameSelected() {
 	ri, ok := v.selectedRun()
 	if !ok {
@@ -606,9 +623,16 @@ func (u *UI) removeRun(dir string) {
 }
 
 // OpenRun shows the run in dir in Curves, Results and Offsets, as if it
-// had just trained. A folder that cannot be opened leaves the window as
-// it was and returns the error.
+// had just trained, and the Train panel and form follow it (whichever data
+// set the form showed). A folder that cannot be opened leaves the window
+// as it was and returns the error.
 func (u *UI) OpenRun(dir string) error {
+	return u.openRun(dir, true)
+}
+
+// openRun is OpenRun; withForm unset leaves the form as it is (the run
+// reopened at launch: the form keeps what was typed last).
+func (u *UI) openRun(dir string, withForm bool) error {
 	if u.last.Phase.Active() {
 		return errors.New("a run is training: stop it before opening another")
 	}
@@ -623,6 +647,11 @@ func (u *UI) OpenRun(dir string) error {
 	if u.sess != nil {
 		u.sess.wait()
 	}
+	if withForm {
+		u.train.form.set(run.Config)
+		u.app.Preferences().SetString(prefDataset, run.Config.Data)
+	}
+	u.app.Preferences().SetString(prefLastRun, run.Dir)
 	u.run = run
 	u.bridge.restore(s)
 	u.apply(u.bridge.snapshot())

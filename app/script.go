@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"path/filepath"
 	"slices"
@@ -32,12 +33,18 @@ import (
 //	                  false), xaxis (epoch or time), layer (the Offsets
 //	                  view's)
 //	start             press Start
+//	continue          press Continue (the shown run goes on)
+//	move X Y          move the window to X, Y on the desktop, as a person
+//	                  dragging it would
+//	export WHAT       export with the dialog's defaults, as pressing its
+//	                  Export: "curves" (the figures) or "offsets" (the
+//	                  Offsets view, once it shows a picture)
 //	wait              wait until the session under way has ended
 //	settle            wait until every figure shows its current data
 //	report            write the status line, the run shown, the tab, the
 //	                  form's settings, the results table, the dialogs
-//	                  shown and every clipped widget (see clipped), then
-//	                  "end of report"
+//	                  shown, the window's size and least size, and every
+//	                  clipped widget (see clipped), then "end of report"
 //	shot NAME         write "script: shot NAME" and wait for a line on
 //	                  stdin: the test takes its screenshot meanwhile
 //	dismiss           close the dialog on top, as its button would
@@ -53,7 +60,7 @@ type ScriptStep struct {
 
 // scriptVerbs are the verbs and how many arguments each takes.
 var scriptVerbs = map[string]int{"open": 1, "compare": 1, "uncompare": 1, "capture": 1, "tab": 1, "set": 2, "start": 0, "wait": 0, "settle": 0,
-	"report": 0, "shot": 1, "dismiss": 0, "close": 0}
+	"report": 0, "shot": 1, "dismiss": 0, "close": 0, "continue": 0, "export": 1, "move": 2}
 
 // ParseScript reads a script's steps, naming the first it cannot use.
 func ParseScript(text string) ([]ScriptStep, error) {
@@ -105,6 +112,13 @@ func (u *UI) runScript(steps []ScriptStep, out io.Writer, in io.Reader) {
 		case "shot": // the echo above told the test
 			if _, rerr := acks.ReadString('\n'); rerr != nil {
 				err = fmt.Errorf("shot %s: no acknowledgement on stdin: %w", st.Args[0], rerr)
+			}
+		case "export":
+			if st.Args[0] == "offsets" {
+				err = u.waitUntil(func() bool { return u.offsets.shown != nil && u.offsets.shown.scene != nil })
+			}
+			if err == nil {
+				u.onUI(func() bool { err = u.scriptExport(st.Args[0]); return true })
 			}
 		case "report":
 			var lines []string
@@ -169,6 +183,15 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		return u.scriptSet(st.Args[0], st.Args[1])
 	case "start":
 		u.Start()
+	case "continue":
+		u.Continue()
+	case "move":
+		x, errx := strconv.Atoi(st.Args[0])
+		y, erry := strconv.Atoi(st.Args[1])
+		if errx != nil || erry != nil || u.screen == nil {
+			return fmt.Errorf("move: want X Y in pixels on a real screen, got %q %q", st.Args[0], st.Args[1])
+		}
+		u.screen.Move(u.win, image.Pt(x, y))
 	case "dismiss":
 		top := u.win.Canvas().Overlays().Top()
 		if top == nil {
@@ -177,6 +200,20 @@ func (u *UI) scriptStep(st ScriptStep) error {
 		top.Hide() // a dialog's pop-up leaves the overlays when hidden
 	case "close":
 		u.closeRequested()
+	}
+	return nil
+}
+
+// scriptExport opens the export dialog of what and submits it as it
+// opens; it runs on the UI goroutine.
+func (u *UI) scriptExport(what string) error {
+	switch what {
+	case "curves":
+		u.exportDialog().Submit()
+	case "offsets":
+		u.offsets.exportDialog(u.offsets.shown.scene).Submit()
+	default:
+		return fmt.Errorf("export: want curves or offsets, got %q", what)
 	}
 	return nil
 }
@@ -260,7 +297,23 @@ func (u *UI) report() []string {
 	for l := range strings.SplitSeq(strings.TrimSuffix(u.results.table.text(), "\n"), "\n") {
 		lines = append(lines, "results: "+l)
 	}
+	for _, m := range u.train.rows {
+		lines = append(lines, "progress: "+m+" "+strings.ReplaceAll(u.train.progress[m].detail.Text, "\n", " / "))
+	}
+	lines = append(lines, "continue: "+strconv.FormatBool(u.train.cont.Visible()))
+	lines = append(lines, "rss: "+residentMemory())
 	lines = append(lines, fmt.Sprintf("dialogs: %d", len(u.win.Canvas().Overlays().List())))
+	size, least := u.win.Canvas().Size(), u.win.Content().MinSize()
+	if u.screen != nil {
+		if at, ok := u.screen.Position(u.win); ok {
+			lines = append(lines, fmt.Sprintf("window-at: %d,%d", at.X, at.Y))
+		}
+		if r, ok := u.screen.WorkArea(nil); ok {
+			lines = append(lines, fmt.Sprintf("work-area: %dx%d", r.Dx(), r.Dy()))
+		}
+	}
+	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),
+		fmt.Sprintf("window-min: %.0fx%.0f", least.Width, least.Height))
 	cut := clipped(u.win)
 	lines = append(lines, fmt.Sprintf("clipped: %d", len(cut)))
 	for _, c := range cut {

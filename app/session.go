@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,16 @@ type session struct {
 // startSession starts training the run's models, reporting through b. It
 // returns at once; the session ends with b.finished.
 func startSession(run *rundir.Run, b *bridge) *session {
+	return launchSession(run, b, false)
+}
+
+// startResumedSession is startSession for a run that goes on after its
+// last complete epoch (Continue), as dcn train --resume.
+func startResumedSession(run *rundir.Run, b *bridge) *session {
+	return launchSession(run, b, true)
+}
+
+func launchSession(run *rundir.Run, b *bridge, resume bool) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{cancel: cancel}
 	stop := make(chan struct{})
@@ -46,7 +57,7 @@ func startSession(run *rundir.Run, b *bridge) *session {
 	}()
 	go func() {
 		defer s.wg.Done()
-		err := s.work(ctx, run, b)
+		err := s.work(ctx, run, resume, b)
 		close(stop)
 		<-ticker
 		cancel()
@@ -68,13 +79,20 @@ func outcome(err error) Phase {
 
 // work trains rc's models into run through the engine's launcher (dcn
 // train calls the same), keeping the trainers so that Pause reaches them.
-func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
+func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bridge) error {
 	rc := run.Config
-	err := rundir.Launch(ctx, run, false, rundir.Hooks{
+	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
 		CropProgress: b.loadProgress,
 		CropWaiting:  b.cropWaiting,
 		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
-		Ready: func(ts *rundir.Session, _ []int) {
+		Ready: func(ts *rundir.Session, from []int) {
+			if resume {
+				names := make([]string, len(ts.Trainers))
+				for i, t := range ts.Trainers {
+					names[i] = t.Name
+				}
+				b.resumedFrom(names, from)
+			}
 			s.mu.Lock()
 			s.trainers = ts.Trainers
 			for _, t := range ts.Trainers {
@@ -94,7 +112,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, b *bridge) error {
 		s.mu.Lock()
 		discard := s.discardEmpty
 		s.mu.Unlock()
-		if discard && len(run.Records()) == 0 {
+		if discard && !resume && len(run.Records()) == 0 {
 			if rundir.RemoveRun(run.Dir) == nil {
 				b.discarded()
 			}
@@ -179,11 +197,20 @@ func smallDataAdvice(rc experiment.RunConfig, d train.Data) string {
 	if !ok {
 		return ""
 	}
+	more := []string{"download a larger split (Download COCO…, or dcn coco fetch --split train2017)"}
+	if rc.COCO != nil && rc.COCO.MaxPerClass > 0 {
+		// A cap of 0 takes every crop already: raising it gives nothing.
+		more = append(more, fmt.Sprintf("raise the crops per category above %d (the Crops row, or --max-per-class; 0 takes all)",
+			rc.COCO.MaxPerClass))
+	}
+	if rc.COCO != nil && rc.COCO.TopK > 2 {
+		more = append(more, fmt.Sprintf("train fewer than %d categories (the Crops row's second field, or --top), which keeps the larger ones",
+			rc.COCO.TopK))
+	}
 	return fmt.Sprintf("The training set is too small to learn from: its smallest category has %d crops "+
 		"(%d on average), and a net needs a few hundred per category. On so little data the nets often end "+
 		"predicting the most common category for every crop, and the comparison says nothing.\n\n"+
-		"Use more data: download a larger split (Download COCO…, or dcn coco fetch --split train2017), "+
-		"or raise the crops per category (the Crops row, or --max-per-class).", fewest, d.Train.N/len(d.Classes))
+		"Use more data: %s.", fewest, d.Train.N/len(d.Classes), strings.Join(more, ", or "))
 }
 
 // setPaused pauses or resumes every trainer, and those not built yet.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"image"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -98,5 +99,48 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 	u.train.form.dataset.SetSelected(dataCOCO)
 	if u.train.form.epochs.Text != "2" || u.train.form.place.Selected != placeLast {
 		t.Errorf("COCO after a restart: epochs %q, placement %q; want 2, last", u.train.form.epochs.Text, u.train.form.place.Selected)
+	}
+}
+
+func TestFitWindow(t *testing.T) {
+	for _, c := range []struct {
+		name                    string
+		asked, remembered, area fyne.Size
+		scale                   float32
+		want                    fyne.Size
+	}{
+		{"first launch, large screen", fyne.Size{}, fyne.Size{}, fyne.NewSize(1920, 1050), 1, fyne.NewSize(1360, 860)},
+		{"first launch, 1366×768", fyne.Size{}, fyne.Size{}, fyne.NewSize(1366, 768), 1, fyne.NewSize(1360, 768)},
+		{"first launch, 1024×640", fyne.Size{}, fyne.Size{}, fyne.NewSize(1024, 640), 1, fyne.NewSize(1024, 640)},
+		{"remembered", fyne.Size{}, fyne.NewSize(1200, 700), fyne.NewSize(1920, 1050), 1, fyne.NewSize(1200, 700)},
+		{"remembered, now a smaller screen", fyne.Size{}, fyne.NewSize(1800, 1000), fyne.NewSize(1366, 768), 1, fyne.NewSize(1366, 768)},
+		{"asked beats remembered", fyne.NewSize(1100, 650), fyne.NewSize(1200, 700), fyne.NewSize(1920, 1050), 1, fyne.NewSize(1100, 650)},
+		{"screen unknown", fyne.Size{}, fyne.Size{}, fyne.Size{}, 1, fyne.NewSize(1360, 860)},
+		{"scale 2: the area holds half as many units", fyne.Size{}, fyne.Size{}, fyne.NewSize(2048, 1280), 2, fyne.NewSize(1024, 640)},
+		{"a remembered size too small to be one", fyne.Size{}, fyne.NewSize(10, 10), fyne.Size{}, 1, fyne.NewSize(1360, 860)},
+	} {
+		if got := fitWindow(c.asked, c.remembered, c.area, c.scale); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestPlaceWindow(t *testing.T) {
+	area := image.Rect(0, 0, 1366, 740)
+	for _, c := range []struct {
+		name      string
+		pos, size image.Point
+		area      image.Rectangle
+		want      image.Point
+	}{
+		{"where it was", image.Pt(100, 80), image.Pt(1000, 600), area, image.Pt(100, 80)},
+		{"past the right edge", image.Pt(900, 80), image.Pt(1000, 600), area, image.Pt(366, 80)},
+		{"above the top", image.Pt(10, -50), image.Pt(1000, 600), area, image.Pt(10, 0)},
+		{"a monitor since removed", image.Pt(3000, 200), image.Pt(1000, 600), area, image.Pt(366, 140)},
+		{"area unknown", image.Pt(3000, 200), image.Pt(1000, 600), image.Rectangle{}, image.Pt(3000, 200)},
+	} {
+		if got := placeWindow(c.pos, c.size, c.area); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -43,6 +43,7 @@ const (
 type trainView struct {
 	form               *trainForm
 	start, pause, stop *widget.Button
+	cont               *widget.Button // Continue: shown for a run stopped before its last epoch
 	status             *widget.Label
 	loadBar            *meter          // the crop set's build, while it loads
 	loadBox            *fyne.Container // holds loadBar beside the status line
@@ -55,8 +56,8 @@ type trainView struct {
 
 // trainActions are what the train view's buttons do.
 type trainActions struct {
-	start, pause, stop func()
-	form               formActions
+	start, pause, stop, cont func()
+	form                     formActions
 }
 
 func newTrainView(prefs fyne.Preferences, act trainActions) *trainView {
@@ -69,6 +70,9 @@ func newTrainView(prefs fyne.Preferences, act trainActions) *trainView {
 	v.start.Importance = widget.HighImportance
 	v.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), act.pause)
 	v.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), act.stop)
+	v.cont = widget.NewButtonWithIcon("Continue", theme.MediaFastForwardIcon(), act.cont)
+	v.cont.Importance = widget.HighImportance
+	v.cont.Hide()
 	v.status = widget.NewLabel("")
 	v.status.Truncation = fyne.TextTruncateEllipsis
 	v.loadBar = newMeter()
@@ -82,6 +86,7 @@ func newTrainView(prefs fyne.Preferences, act trainActions) *trainView {
 	top := container.NewVBox(
 		widget.NewLabelWithStyle("Train", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		buttons,
+		v.cont,
 		v.progressBox,
 		widget.NewSeparator(),
 	)
@@ -103,6 +108,17 @@ func (v *trainView) show(s Snapshot, rows []string) {
 	setEnabled(v.pause, active && s.Phase != PhaseStopping)
 	setEnabled(v.stop, active && s.Phase != PhaseStopping)
 	v.form.setEnabled(!active)
+	if show := canContinue(s); show != v.cont.Visible() {
+		if show {
+			v.cont.Show()
+		} else {
+			v.cont.Hide()
+		}
+		v.relayout()
+	}
+	if v.cont.Visible() {
+		v.cont.SetText(continueText(s))
+	}
 	v.setPauseButton(s.Paused)
 	v.showRows(rows)
 	own := slices.Equal(rows, s.Names()) // else the models of the next run
@@ -121,6 +137,18 @@ func (v *trainView) show(s Snapshot, rows []string) {
 	} else {
 		v.loadBox.Hide()
 	}
+}
+
+// continueText is the Continue button's label: where the run goes on.
+func continueText(s Snapshot) string {
+	done, of := -1, 0
+	for _, m := range s.Models {
+		if done < 0 || len(m.Epochs) < done {
+			done = len(m.Epochs)
+		}
+		of = max(of, m.Step.Epochs)
+	}
+	return fmt.Sprintf("Continue this run (%d of %d epochs done)", max(done, 0), of)
 }
 
 // showRows lays out a progress row for each of names, when they are not

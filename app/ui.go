@@ -17,6 +17,7 @@ package app
 
 import (
 	"fmt"
+	"image"
 	"io"
 	"slices"
 	"strings"
@@ -35,9 +36,14 @@ import (
 type Options struct {
 	// Demo starts both models on a small MNIST subset at launch.
 	Demo bool
-	// Size is the window's size at launch; zero for 1360×860 (the window
-	// works from 1024×640 up).
+	// Size is the window's size at launch; zero for the size it had when
+	// it last closed, else 1360×860. Either way the window is made to fit
+	// the work area (the window works from 1024×640 up).
 	Size fyne.Size
+	// Screen, when not nil, tells the work area of the screen the window
+	// opens on, and reads and sets the window's position, so that the
+	// window fits the screen and comes back where it was.
+	Screen Screen
 	// Script, when not nil, drives the window once it shows (see
 	// ParseScript), for the end-to-end test: what it does goes to
 	// ScriptOut, and its shot steps wait for a line on ScriptIn.
@@ -48,11 +54,11 @@ type Options struct {
 
 // Preference keys.
 const (
-	prefRunsDir   = "runsDir"
-	prefExportDir = "exportDir"
-	prefCOCODir   = "cocoDir"
-	prefDataset   = "dataset"
-	prefFetchDir  = "cocoDownloadDir"
+	prefRunsDir  = "runsDir"
+	prefCOCODir  = "cocoDir"
+	prefDataset  = "dataset"
+	prefFetchDir = "cocoDownloadDir"
+	prefLastRun  = "lastRun" // the run shown last, reopened at launch
 )
 
 // mnistModels are the models of an MNIST run, in order.
@@ -90,13 +96,14 @@ type UI struct {
 	// stopped before an epoch ended) gives them back.
 	prev     *Snapshot
 	prevRun  *rundir.Run
-	asking   bool   // a stop or close question is shown
-	advised  string // the run folder whose data advice was shown before training
-	recKey   string // what the plotted records were, to spot changes
-	stepKey  string // likewise for the per-step curves
+	asking   bool            // a stop or close question is shown
+	advised  map[string]bool // the run folders whose too-little-data advice was shown
+	recKey   string          // what the plotted records were, to spot changes
+	stepKey  string          // likewise for the per-step curves
 	exportWG sync.WaitGroup
 	closed   bool
-	ready    bool // newUI has built every view
+	ready    bool   // newUI has built every view
+	screen   Screen // the screen's work area and the window's position; nil in tests
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -106,16 +113,36 @@ func Run(a fyne.App, opts Options) {
 	w := a.NewWindow("Deformscope")
 	u := New(a, w)
 	w.SetContent(u.Content())
-	size := opts.Size
-	if size.Width <= 0 || size.Height <= 0 {
-		size = fyne.NewSize(1360, 860)
+	u.screen = opts.Screen
+	pos, hasPos := u.rememberedPosition()
+	area, scale := fyne.Size{}, envScale()
+	var areaRect image.Rectangle
+	if opts.Screen != nil {
+		var at *image.Point
+		if hasPos {
+			at = &pos
+		}
+		if r, ok := opts.Screen.WorkArea(at); ok {
+			areaRect = r
+			area = fyne.NewSize(float32(r.Dx()), float32(r.Dy()))
+		}
 	}
-	w.Resize(size)
+	w.Resize(fitWindow(opts.Size, u.rememberedSize(), area, scale))
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
 	a.Lifecycle().SetOnStarted(func() {
+		// The canvas knows its real scale once shown: fit again with it.
+		if s := w.Canvas().Scale(); s > 0 && s != scale {
+			w.Resize(fitWindow(w.Canvas().Size(), fyne.Size{}, area, s))
+		}
+		if hasPos && opts.Screen != nil {
+			size, sc := w.Canvas().Size(), w.Canvas().Scale()
+			opts.Screen.Move(w, placeWindow(pos, image.Pt(int(size.Width*sc), int(size.Height*sc)), areaRect))
+		}
 		if opts.Demo {
 			u.StartDemo()
+		} else {
+			u.reopenLast()
 		}
 		if opts.Script != nil {
 			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
@@ -140,7 +167,7 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.fetch = &downloader{u: u}
 
 	prefs := a.Preferences()
-	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop,
+	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop, cont: u.Continue,
 		form: formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
 			download: u.fetch.show, changed: u.formChanged, shortcut: u.windowShortcut}})
 	u.curves = newCurvesView(u.rend, prefs, curvesActions{export: u.ShowExport, exportAll: u.ExportAll,
@@ -244,6 +271,7 @@ func (u *UI) Start() {
 		u.prev, u.prevRun = nil, nil
 	}
 	u.run = run
+	prefs.SetString(prefLastRun, run.Dir)
 	u.bridge.reset(run.Dir, rc.Data, rc.Models)
 	u.apply(u.bridge.snapshot())
 	u.sess = startSession(run, u.bridge)
@@ -289,6 +317,7 @@ func (u *UI) stopNow(discard bool) {
 // closeRequested is the window's close intercept: during training it asks
 // first (once), saying what will be kept.
 func (u *UI) closeRequested() {
+	u.rememberPosition() // while the window is still there
 	if u.sess == nil || !u.last.Phase.Active() {
 		u.Close()
 		u.win.Close()
@@ -307,6 +336,7 @@ func (u *UI) Close() {
 	if u.closed {
 		return
 	}
+	u.rememberSize()
 	u.closed = true
 	if u.sess != nil {
 		u.sess.stop()
@@ -331,9 +361,8 @@ func (u *UI) apply(s Snapshot) {
 	u.showModels(names)
 	u.results.show(s, names, data)
 	u.updatePlots(s)
-	if s.Advice != "" && s.Phase == PhaseTraining && u.advised != s.RunDir && !u.closed {
-		u.advised = s.RunDir
-		dialog.ShowInformation("Too little data", s.Advice, u.win)
+	if s.Advice != "" && s.Phase == PhaseTraining && !u.advised[s.RunDir] && !u.closed {
+		u.advise(s.RunDir, "Too little data", s.Advice)
 	}
 	u.offsets.sessionChanged(s, u.run)
 }
@@ -475,14 +504,24 @@ func (u *UI) sessionEnded(p Phase, err error) {
 	u.runs.refresh()
 	if p == PhaseFailed && err != nil {
 		dialog.ShowError(err, u.win)
-	} else if p == PhaseDone && u.last.Advice != "" {
-		dialog.ShowInformation("Too little data", "The run has finished, but its results mean little. "+u.last.Advice, u.win)
+	} else if p == PhaseDone && u.last.Advice != "" && !u.advised[u.last.RunDir] {
+		u.advise(u.last.RunDir, "Too little data", "The run has finished, but its results mean little. "+u.last.Advice)
 	}
+}
+
+// advise shows the too-little-data advice of run, once per run: not again
+// at the run's end, nor when it is continued.
+func (u *UI) advise(run, title, text string) {
+	if u.advised == nil {
+		u.advised = map[string]bool{}
+	}
+	u.advised[run] = true
+	dialog.ShowInformation(title, text, u.win)
 }
 
 // chooseRunsDir lets the user pick the folder that holds the runs.
 func (u *UI) chooseRunsDir() {
-	u.chooseFolder(func(dir string) {
+	u.chooseFolder(u.runsRoot(), func(dir string) {
 		u.train.form.runsDir.SetText(dir)
 		u.app.Preferences().SetString(prefRunsDir, dir)
 		u.runs.refresh()
@@ -491,11 +530,13 @@ func (u *UI) chooseRunsDir() {
 
 // chooseMNISTDir lets the user pick a folder of MNIST idx files.
 func (u *UI) chooseMNISTDir() {
-	u.chooseFolder(u.train.form.mnistDir.SetText)
+	u.chooseFolder(u.train.form.mnistDir.Text, u.train.form.mnistDir.SetText)
 }
 
-func (u *UI) chooseFolder(chosen func(string)) {
-	dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+// chooseFolder asks for a folder, starting at start (or its nearest
+// existing parent), not where the last file dialog ended.
+func (u *UI) chooseFolder(start string, chosen func(string)) {
+	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 		if err != nil {
 			dialog.ShowError(err, u.win)
 			return
@@ -503,5 +544,14 @@ func (u *UI) chooseFolder(chosen func(string)) {
 		if uri != nil {
 			chosen(uri.Path())
 		}
-	}, u.win).Show()
+	}, u.win)
+	if l := nearestFolder(start); l != nil {
+		d.SetLocation(l)
+	}
+	d.Show()
+}
+
+// runsRoot is the runs folder the form names.
+func (u *UI) runsRoot() string {
+	return strings.TrimSpace(u.train.form.runsDir.Text)
 }

@@ -188,7 +188,7 @@ type scriptedApp struct {
 }
 
 // launch starts the app in the profile home (its XDG folders inside), at
-// size, running script.
+// size ("" for the size the app picks), running script.
 func launch(t *testing.T, bin, display, home, size, script string) *scriptedApp {
 	t.Helper()
 	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
@@ -196,7 +196,10 @@ func launch(t *testing.T, bin, display, home, size, script string) *scriptedApp 
 		t.Fatal(err)
 	}
 	a := &scriptedApp{t: t, logs: &syncBuffer{}, lines: make(chan string, 1024), exited: make(chan struct{}), dpy: display}
-	a.cmd = exec.Command(bin, "--size", size)
+	a.cmd = exec.Command(bin)
+	if size != "" { // else the window picks its own size
+		a.cmd.Args = append(a.cmd.Args, "--size", size)
+	}
 	a.cmd.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "FYNE_SCALE=1", "HOME="+home,
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),

@@ -5,6 +5,10 @@
 //	deformscope --demo   start both models on a small MNIST subset at once
 //	deformscope --size 1024x640   open the window at that size
 //
+// Without --size the window opens at the size it had when it last closed
+// (1360×860 the first time), where it was, and never larger than the work
+// area of the screen it opens on.
+//
 // DEFORMSCOPE_SCRIPT, for the end-to-end test, holds steps that drive the
 // window (open a run, choose a tab, type a setting, Start, report what
 // shows): see app.ParseScript.
@@ -21,13 +25,14 @@ import (
 
 	"github.com/deformscope/deformscope/app"
 	"github.com/deformscope/deformscope/assets"
+	_ "github.com/deformscope/deformscope/cmd/deformscope/internal/locale" // before Fyne reads the locale
 )
 
 func main() {
 	demo := flag.Bool("demo", false, "start training both models on a small MNIST subset at launch")
-	size := flag.String("size", "", "the window's size at launch, WIDTHxHEIGHT (default 1360x860; from 1024x640 up)")
+	size := flag.String("size", "", "the window's size at launch, WIDTHxHEIGHT (default: its last size, or 1360x860; at most the screen; from 1024x640 up)")
 	flag.Parse()
-	opts := app.Options{Demo: *demo}
+	opts := app.Options{Demo: *demo, Screen: glfwScreen{}}
 	if *size != "" {
 		var w, h int
 		if n, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || n != 2 || w < 320 || h < 240 || w > 16384 || h > 16384 {
