@@ -99,6 +99,8 @@ type offsetsView struct {
 	caption    *widget.Label
 	measured   *widget.Label // the unit measured, or that the offsets are ≈ 0
 	hint       *widget.Label
+	more       *widget.Button  // shows or hides moreBox
+	moreBox    *fyne.Container // the controls used less: framing, reading, group, captures, exports
 	msg        *widget.Label
 	// progressText is the last progress message shown.
 	progressText string
@@ -196,6 +198,7 @@ func newOffsetsView(u *UI) *offsetsView {
 		d.Resize(fyne.NewSize(620, 460))
 		d.Show()
 	})
+	v.more = widget.NewButtonWithIcon("More", theme.MoreHorizontalIcon(), v.toggleMore)
 	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.caption.Truncation = fyne.TextTruncateEllipsis
 	v.measured = widget.NewLabel("")
@@ -225,32 +228,40 @@ func newOffsetsView(u *UI) *offsetsView {
 	return v
 }
 
-// object lays the view out: four rows of controls, the caption, and the
+// object lays the view out: the controls used most in a few rows, those
+// used less behind "More", the run and epoch, the hint, the caption and the
 // two panels.
 func (v *offsetsView) object() fyne.CanvasObject {
 	bold := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	index := container.NewGridWrap(fyne.NewSize(72, v.index.MinSize().Height), v.index)
-	layer := container.NewGridWrap(fyne.NewSize(95, v.layer.MinSize().Height), v.layer)
-	model := container.NewGridWrap(fyne.NewSize(135, v.model.MinSize().Height), v.model)
+	index := container.NewGridWrap(fyne.NewSize(64, v.index.MinSize().Height), v.index)
+	layer := container.NewGridWrap(fyne.NewSize(90, v.layer.MinSize().Height), v.layer)
+	model := container.NewGridWrap(fyne.NewSize(125, v.model.MinSize().Height), v.model)
+	// The controls used most, in as few rows as the tab's width allows;
+	// the rest behind "More" so that the pictures fit a 1024×640 window.
 	flow := &flowLayout{}
 	controls := container.New(flow,
-		container.NewHBox(bold("Run"), v.session, v.openRun, v.openCap),
-		v.dilation,
-		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(130, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
-		container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(200, v.objects.MinSize().Height), v.objects)),
-		container.NewHBox(v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(80, v.objectPx.MinSize().Height), v.objectPx)),
-		container.NewHBox(v.fitPoints, v.fitView),
+		container.NewHBox(bold("Run"), v.session, v.openRun),
+		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(160, v.mode.MinSize().Height), v.mode)),
+		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(110, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
 		container.NewHBox(bold("Model"), model, bold("Layer"), layer),
-		container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight),
-		container.NewHBox(v.clamp, v.help),
-		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(170, v.mode.MinSize().Height), v.mode)),
-		container.NewHBox(bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)),
-		container.NewHBox(v.gif, v.export),
+		container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(180, v.objects.MinSize().Height), v.objects)),
+		container.NewHBox(v.fitPoints, v.fitView),
+		v.more,
 	)
+	moreFlow := &flowLayout{}
+	v.moreBox = container.New(moreFlow,
+		container.NewHBox(v.whole, widget.NewLabel("object px"), container.NewGridWrap(fyne.NewSize(80, v.objectPx.MinSize().Height), v.objectPx)),
+		container.NewHBox(widget.NewLabel("Offsets"), v.read, widget.NewLabel("Weight"), v.weight),
+		container.NewHBox(v.clamp, bold("Group"), container.NewGridWrap(fyne.NewSize(130, v.group.MinSize().Height), v.group)),
+		container.NewHBox(v.openCap, v.dilation),
+		container.NewHBox(v.gif, v.export, v.help),
+	)
+	v.moreBox.Hide()
 	rows := container.NewVBox(
 		controls,
+		v.moreBox,
 		// The run beside the epoch slider: one row less for the pictures
 		// in a small window.
 		container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(230, v.runLabel.MinSize().Height), v.runLabel),
@@ -263,7 +274,28 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	v.root = container.NewBorder(rows, nil, nil, nil, container.NewStack(v.panels, container.NewVBox(layout.NewSpacer(), v.msg, layout.NewSpacer())))
 	root := v.root.(*fyne.Container)
 	flow.relayout = func() { root.Refresh() }
+	moreFlow.relayout = flow.relayout
 	return v.root
+}
+
+// toggleMore shows or hides the controls used less (moreBox): the
+// pictures get their rows back when they are hidden.
+func (v *offsetsView) toggleMore() {
+	if v.moreBox == nil {
+		return
+	}
+	if v.moreBox.Visible() {
+		v.moreBox.Hide()
+		v.more.SetText("More")
+		v.more.SetIcon(theme.MoreHorizontalIcon())
+	} else {
+		v.moreBox.Show()
+		v.more.SetText("Less")
+		v.more.SetIcon(theme.MoreVerticalIcon())
+	}
+	if v.root != nil {
+		v.root.Refresh()
+	}
 }
 
 // close stops the worker and waits for it.
