@@ -39,8 +39,8 @@ const (
 	weightAlpha    = "Alpha"
 	weightNone     = "None"
 	maxExportScale = 64
-	hintPoints     = "Click the picture to choose the unit. Green ring: the unit; red dots: where its kernel samples (every tap through every deformable layer below)."
-	hintHeatmap    = "A heat map shows the whole layer: colours as on the bar (|Δp| to the 99th percentile of all epochs), the image as an outline."
+	hintPoints     = "Click a picture to choose the unit; red dots: where it samples, green ring: the unit (every tap through the deformable layers below)."
+	hintHeatmap    = "The heat map shows the whole layer: colours as on the bar (|Δp| to the 99th percentile of all epochs), the image as an outline."
 	// offsetsHelp explains every option of the view.
 	offsetsHelp = `Show: Points draws one unit's sampling locations (click the picture to choose the unit); |Δp| and Mask colour the whole layer.
 
@@ -240,7 +240,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	model := container.NewGridWrap(fyne.NewSize(125, v.model.MinSize().Height), v.model)
 	// The controls used most, in as few rows as the tab's width allows;
 	// the rest behind "More" so that the pictures fit a 1024×640 window.
-	flow := &flowLayout{}
+	flow := &flowLayout{fill: 200}
 	controls := container.New(flow,
 		container.NewHBox(bold("Run"), v.session, v.openRun),
 		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(160, v.mode.MinSize().Height), v.mode)),
@@ -249,6 +249,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(180, v.objects.MinSize().Height), v.objects)),
 		container.NewHBox(v.fitPoints, v.fitView),
 		v.more,
+		v.hint, // the rest of the last row
 	)
 	moreFlow := &flowLayout{}
 	v.moreBox = container.New(moreFlow,
@@ -266,7 +267,6 @@ func (v *offsetsView) object() fyne.CanvasObject {
 		// in a small window.
 		container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(230, v.runLabel.MinSize().Height), v.runLabel),
 			nil, container.NewBorder(nil, nil, bold("Epoch"), v.epochLabel, v.epoch)),
-		v.hint,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, v.caption.MinSize().Height), v.busy), v.caption),
 		v.measured,
