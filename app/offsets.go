@@ -244,7 +244,7 @@ func (v *offsetsView) object() fyne.CanvasObject {
 	controls := container.New(flow,
 		container.NewHBox(bold("Run"), v.session, v.openRun),
 		container.NewHBox(bold("Show"), container.NewGridWrap(fyne.NewSize(160, v.mode.MinSize().Height), v.mode)),
-		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(110, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
+		container.NewHBox(bold("Image"), container.NewGridWrap(fyne.NewSize(130, v.source.MinSize().Height), v.source), index, v.prev, v.next, v.openImage),
 		container.NewHBox(bold("Model"), model, bold("Layer"), layer),
 		container.NewHBox(bold("Object"), container.NewGridWrap(fyne.NewSize(180, v.objects.MinSize().Height), v.objects)),
 		container.NewHBox(v.fitPoints, v.fitView),
