@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
@@ -104,5 +105,43 @@ func TestFlowLayoutFill(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOffsetsPicturesFit: from 1024×640 up, the Offsets tab's controls
+// leave the two pictures room in the window: the tab needs no vertical
+// scrolling and each picture is at least minPicture px high (at 1024×640
+// the controls once took seven rows and pushed the pictures below the
+// fold). With More open every control still lies within the tab's width.
+func TestOffsetsPicturesFit(t *testing.T) {
+	const minPicture = 200
+	h, v := offsetsHarness(t)
+	scroll, ok := h.u.tabs.Items[2].Content.(*container.Scroll)
+	if !ok {
+		t.Fatalf("the Offsets tab holds a %T, not a scroll", h.u.tabs.Items[2].Content)
+	}
+	for _, ds := range []string{dataMNIST, dataCOCO} {
+		h.u.train.form.dataset.SetSelected(ds)
+		for _, sz := range []fyne.Size{{Width: 1024, Height: 640}, {Width: 1366, Height: 768}, {Width: 1920, Height: 1080}} {
+			h.w.Resize(sz)
+			h.settle()
+			h.w.Resize(sz) // the flows' rows follow the width of the first layout
+			h.settle()
+			if need, have := scroll.Content.MinSize().Height, scroll.Size().Height; need > have {
+				t.Errorf("%s at %v: the tab needs %.0f px, has %.0f: it scrolls", ds, sz, need, have)
+			}
+			if hgt := v.dcnn.Size().Height; hgt < minPicture {
+				t.Errorf("%s at %v: the pictures are %.0f px high, want at least %d", ds, sz, hgt, minPicture)
+			}
+			test.Tap(v.more)
+			h.w.Resize(sz)
+			h.settle()
+			for _, row := range v.moreBox.Objects {
+				if right := row.Position().X + row.Size().Width; right > v.moreBox.Size().Width+0.5 {
+					t.Errorf("%s at %v with More: a row ends at %.0f px of %.0f", ds, sz, right, v.moreBox.Size().Width)
+				}
+			}
+			test.Tap(v.more)
+		}
 	}
 }
