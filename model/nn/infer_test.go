@@ -47,6 +47,7 @@ func TestInferMatchesForward(t *testing.T) {
 	}{
 		{"dcnv2 square", false, 24, 24},
 		{"dcnv2 wide", false, 22, 38},
+		{"dcnv2 in bands", false, 150, 124},
 		{"dcnv1", true, 30, 18},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +89,72 @@ func TestInferMatchesForward(t *testing.T) {
 			}
 			if err := b.Backward(New[float32](1, 5)); err != nil {
 				t.Fatalf("Backward after a new Forward: %v", err)
+			}
+		})
+	}
+}
+
+// TestDeformBandsMatchColumns checks that the banded inference Forward of a
+// deformable convolution (NoColumnCache on an output larger than
+// deformBandPixels) equals the whole-image column route bit for bit, with
+// one and with several offset groups, with and without a mask, on sizes
+// whose last band is not a multiple of the GEMM's panels.
+func TestDeformBandsMatchColumns(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		c, o, groups int
+		h, w         int
+		mask, noBias bool
+		relu         bool
+	}{
+		{"dcnv2 one group", 8, 16, 1, 67, 91, true, false, true},
+		{"dcnv1 two groups", 8, 12, 2, 73, 61, false, false, true},
+		{"no bias no relu", 4, 7, 1, 65, 130, true, true, false},
+		{"one band", 6, 8, 1, 40, 50, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(tc.h)))
+			cfg := Conv2DConfig{In: tc.c, Out: tc.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, NoBias: tc.noBias, ReLU: tc.relu}
+			a, err := NewDeformConv2D[float32]("d", cfg, tc.groups, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := NewDeformConv2D[float32]("d", cfg, tc.groups, nil)
+			copy(b.Weight.Value.Data(), a.Weight.Value.Data())
+			if a.Bias != nil {
+				copy(b.Bias.Value.Data(), a.Bias.Value.Data())
+			}
+			b.NoColumnCache = true
+			gk := tc.groups * 9
+			x := New[float32](2, tc.c, tc.h, tc.w)
+			off := New[float32](2, 2*gk, tc.h, tc.w)
+			for i := range x.Data() {
+				x.Data()[i] = float32(rng.NormFloat64())
+			}
+			for i := range off.Data() {
+				off.Data()[i] = float32(rng.NormFloat64() * 3)
+			}
+			var mask *Tensor[float32]
+			if tc.mask {
+				mask = New[float32](2, gk, tc.h, tc.w)
+				for i := range mask.Data() {
+					mask.Data()[i] = float32(rng.Float64() * 2)
+				}
+			}
+			want, err := a.Forward(x, off, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Forward(x, off, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := slices.Compare(got.Data(), want.Data()); d != 0 {
+				for i := range got.Data() {
+					if got.Data()[i] != want.Data()[i] {
+						t.Fatalf("output %d: bands %v, columns %v", i, got.Data()[i], want.Data()[i])
+					}
+				}
 			}
 		})
 	}
