@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/deformscope/deformscope/model"
@@ -34,22 +35,44 @@ func wholeNet(tb testing.TB) (*model.Net[float32], *Input) {
 	return net, &Input{X: x}
 }
 
-// BenchmarkSamplingWhole runs a fresh net (as each replay frame loads one)
-// forward on a whole photo: the bytes allocated per frame are what an
-// inference forward keeps.
+// BenchmarkSamplingWhole loads a fresh net (as each replay frame does)
+// and runs it forward on a whole photo's input. B/op is what one frame
+// allocates; kept-MB is what the net still holds afterwards beyond its
+// weights (live heap after a GC). "forward" is Forward(x, false), which
+// keeps every layer's activations and scratch for a Backward; "infer" is
+// Sampling, on nn's Infer.
 func BenchmarkSamplingWhole(b *testing.B) {
-	_, in := wholeNet(b)
-	nets := make([]*model.Net[float32], 0, 8)
-	for range 8 {
-		n, _ := wholeNet(b)
-		nets = append(nets, n)
+	for _, mode := range []string{"forward", "infer"} {
+		b.Run(mode, func(b *testing.B) {
+			_, in := wholeNet(b)
+			before := liveHeap()
+			fresh, _ := wholeNet(b)
+			weights := liveHeap() - before
+			b.ReportAllocs()
+			var net *model.Net[float32]
+			for b.Loop() {
+				net, _ = wholeNet(b)
+				if mode == "forward" {
+					if _, err := net.Forward(in.X, false); err != nil {
+						b.Fatal(err)
+					}
+				} else if _, _, err := Sampling(context.Background(), net, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			kept := liveHeap() - before - 2*weights
+			runtime.KeepAlive(fresh)
+			runtime.KeepAlive(net)
+			runtime.KeepAlive(in)
+			b.ReportMetric(float64(kept)/1e6, "kept-MB")
+		})
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, _, err := Sampling(context.Background(), nets[i%len(nets)], in); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+}
+
+// liveHeap returns the bytes of live heap after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
