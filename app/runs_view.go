@@ -538,30 +538,27 @@ func (v *runsView) showCompare() {
 	}
 }
 
-func (v *runsView) openSelected() {
+func (v *runsView) openSelected() { v.openSelectedRun() }
+
+// openSelectedRun opens the selected run into Curves, saying whether it did.
+func (v *runsView) openSelectedRun() bool {
 	ri, ok := v.selectedRun()
 	if !ok {
-		return
+		return false
 	}
 	if err := v.u.OpenRun(ri.Dir); err != nil {
 		dialog.ShowError(err, v.u.win)
-		return
+		return false
 	}
 	v.u.tabs.SelectIndex(0) // the curves
+	return true
 }
 
 // continueSelected opens the selected run and continues it (UI.Continue).
 func (v *runsView) continueSelected() {
-	ri, ok := v.selectedRun()
-	if !ok {
-		return
+	if v.openSelectedRun() {
+		v.u.Continue()
 	}
-	if err := v.u.OpenRun(ri.Dir); err != nil {
-		dialog.ShowError(err, v.u.win)
-		return
-	}
-	v.u.tabs.SelectIndex(0)
-	v.u.Continue()
 }
 
 func (v *runsView) renameSelected() {

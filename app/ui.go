@@ -127,16 +127,24 @@ func Run(a fyne.App, opts Options) {
 			area = fyne.NewSize(float32(r.Dx()), float32(r.Dy()))
 		}
 	}
-	w.Resize(fitWindow(opts.Size, u.rememberedSize(), area, scale))
+	size := fitWindow(opts.Size, u.rememberedSize(), area, scale)
+	w.Resize(size)
 	w.SetMaster()
 	w.SetCloseIntercept(u.closeRequested)
 	a.Lifecycle().SetOnStarted(func() {
 		// The canvas knows its real scale once shown: fit again with it.
-		if s := w.Canvas().Scale(); s > 0 && s != scale {
-			w.Resize(fitWindow(w.Canvas().Size(), fyne.Size{}, area, s))
+		// The size asked for is used, not the canvas's: right after the
+		// start the canvas may not have taken it yet (a relaunch then
+		// came back at another size and place, once in eight).
+		sc := w.Canvas().Scale()
+		if sc > 0 && sc != scale {
+			size = fitWindow(size, fyne.Size{}, area, sc)
+			w.Resize(size)
+		}
+		if sc <= 0 {
+			sc = scale
 		}
 		if hasPos && opts.Screen != nil {
-			size, sc := w.Canvas().Size(), w.Canvas().Scale()
 			opts.Screen.Move(w, placeWindow(pos, image.Pt(int(size.Width*sc), int(size.Height*sc)), areaRect))
 		}
 		if opts.Demo {

@@ -99,7 +99,7 @@ func OpenDest(path string, flag int, perm os.FileMode) (*os.File, error) {
 		f.Close()
 		return nil, &fs.PathError{Op: "write", Path: path, Err: destError(regular.Kind(st.Mode()))}
 	}
-	if err := blocking(f); err != nil {
+	if err := regular.Blocking(f); err != nil {
 		f.Close()
 		return nil, &fs.PathError{Op: "write", Path: path, Err: err}
 	}

@@ -102,7 +102,7 @@ func check(f *os.File, name string) (*os.File, error) {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(Kind(st.Mode()))}
 	}
-	if err := blocking(f); err != nil {
+	if err := Blocking(f); err != nil {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}

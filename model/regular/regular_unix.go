@@ -10,10 +10,10 @@ import (
 // nonblock makes open(2) return at once on a FIFO with no writer.
 const nonblock = syscall.O_NONBLOCK
 
-// blocking clears O_NONBLOCK again on a regular file, so that reads behave
+// Blocking clears O_NONBLOCK again on a regular file, so that reads behave
 // as after a plain open (Linux ignores the flag on regular files, other
 // systems may not).
-func blocking(f *os.File) error {
+func Blocking(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
