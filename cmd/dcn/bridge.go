@@ -98,7 +98,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	out := predictOutput{Model: m, Arch: net.Arch, Epoch: ep}
 	forward := func(in *inspect.Input) (prediction, error) {
-		y, err := net.Forward(in.X, false)
+		y, err := net.Infer(in.X)
 		if err != nil {
 			return prediction{}, err
 		}

@@ -208,7 +208,7 @@ func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[stri
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	out, err := net.Forward(in.X, false)
+	out, err := net.Infer(in.X)
 	if err != nil {
 		return nil, 0, err
 	}

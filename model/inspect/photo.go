@@ -143,7 +143,7 @@ func TrainingLimits(net *model.Net[float32]) (map[string]float64, error) {
 		b.SetLimit(0)
 	}
 	x := nn.New[float32](net.InputShape(1)...)
-	if _, err := net.Forward(x, false); err != nil {
+	if _, err := net.Infer(x); err != nil {
 		return nil, err
 	}
 	out := map[string]float64{}

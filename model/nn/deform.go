@@ -104,8 +104,59 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
 	d.permute(d.wT, d.Weight.Value.data, false)
+	if d.NoColumnCache && g.p() > deformBandPixels {
+		d.forwardBands(bias, y.data)
+		return y, nil
+	}
 	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
 	return y, nil
+}
+
+// deformBandPixels bounds the output pixels whose columns an inference
+// Forward (NoColumnCache) builds at once: on a whole photo one image's
+// column matrix is the largest thing in memory (conv4 of the COCO net on
+// 356×533 pixels: 47,000 pixels × 576 values, 109 MB), and a band of
+// 4,096 pixels holds 9.4 MB per worker.
+const deformBandPixels = 4096
+
+// forwardBands is Forward for images larger than deformBandPixels outputs
+// when no column matrix is kept for Backward: each image is padded once
+// and its output pixels are computed in bands of at most deformBandPixels
+// on all workers. Every output is the same dot product over the same
+// column in the same order as in convForward (the GEMM's blocking of the
+// inner dimension depends on ck only), so the result is bit-identical.
+func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
+	g := d.g
+	ck, P, cpg, wp := g.ck(), g.p(), g.C/d.groups, g.W+2
+	nb := (P + deformBandPixels - 1) / deformBandPixels
+	per := (P + nb - 1) / nb // equal bands: none is a sliver
+	workers := Workers()
+	d.ws.reserve(workers)
+	dc := deformCols[T]{d}
+	dc.reserve(workers)
+	for b := range g.B {
+		img := &d.tabs[0]
+		d.padImage(img, b)
+		parallelN(workers, nb, func(worker, j int) {
+			q0, q1 := j*per, min(P, (j+1)*per)
+			n := q1 - q0
+			t := &d.tabs[worker]
+			d.fillRange(t, b, q0, q1)
+			buf := d.ws.get(worker, ck*n+g.O*n)
+			col, out := buf[:ck*n], buf[ck*n:]
+			dc.runsN(n, func(e0, e1, ch0 int) {
+				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+			})
+			gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
+			for o := range g.O {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				biasRows(y[(b*g.O+o)*P+q0:][:n], n, out[o*n:][:n], n, 1, n, bv, g.ReLU)
+			}
+		})
+	}
 }
 
 // Backward takes dL/dy for the last Forward, accumulates the weight and
@@ -199,15 +250,20 @@ func grow[T any](s []T, n int) []T {
 }
 
 // fill computes the table of image b.
-func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
+func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
+
+// fillRange computes the table of output pixels [q0, q1) of image b,
+// entry e = ((p−q0)·G + group)·kh·kw + k for pixel p.
+func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := GK * P
-	t.base = grow(t.base, n)
-	t.wts = grow(t.wts, 4*n)
-	t.fy, t.fx = grow(t.fy, n), grow(t.fx, n)
-	t.md, t.vv = grow(t.md, n), grow(t.vv, n)
+	m := GK * (q1 - q0)
+	t.base = grow(t.base, m)
+	t.wts = grow(t.wts, 4*m)
+	t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
+	t.md, t.vv = grow(t.md, m), grow(t.vv, m)
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
@@ -218,8 +274,8 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 	// The offsets are read a channel (a plane of P) at a time, in tiles of
 	// pixels, so that big maps do not stride across every plane per pixel.
 	const tile = 64
-	for p0 := 0; p0 < P; p0 += tile {
-		p1 := min(P, p0+tile)
+	for p0 := q0; p0 < q1; p0 += tile {
+		p1 := min(q1, p0+tile)
 		for gk := range GK {
 			k := gk % K
 			i, j := k/g.KW, k%g.KW
@@ -230,7 +286,7 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
 			}
 			oy, ox := p0/g.Wo, p0%g.Wo
 			for p := p0; p < p1; p++ {
-				e := p*GK + gk
+				e := (p-q0)*GK + gk
 				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
 				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
 				if ox++; ox == g.Wo {
@@ -304,9 +360,12 @@ func (dc deformCols[T]) table(worker int) *sampleTable[T] { return &dc.d.tabs[wo
 // runs calls fn for each run of entries whose channel blocks are
 // contiguous in both the padded image and the column row: all of them with
 // one offset group, else the kh·kw taps of one (pixel, group).
-func (dc deformCols[T]) runs(fn func(e0, e1, ch0 int)) {
+func (dc deformCols[T]) runs(fn func(e0, e1, ch0 int)) { dc.runsN(dc.d.g.p(), fn) }
+
+// runsN is runs over a table of P output pixels.
+func (dc deformCols[T]) runsN(P int, fn func(e0, e1, ch0 int)) {
 	d, g := dc.d, dc.d.g
-	K, P := g.k(), g.p()
+	K := g.k()
 	if d.groups == 1 {
 		fn(0, K*P, 0)
 		return
