@@ -35,21 +35,16 @@ type photoInput struct {
 	limits map[string]float64
 }
 
-// toPhoto maps a trace on the input back to the photo.
-func (p *photoInput) toPhoto(r *trace.Result) *trace.Result {
-	if p.scaled != nil {
-		return p.scaled.TraceToPhoto(r)
-	}
-	return p.crop.ToPhoto(r)
+// photoMap maps between the input and the photo.
+func (p *photoInput) photoMap() inspect.PhotoMap {
+	return inspect.PhotoMap{Crop: p.crop, Scaled: p.scaled}
 }
 
+// toPhoto maps a trace on the input back to the photo.
+func (p *photoInput) toPhoto(r *trace.Result) *trace.Result { return p.photoMap().ToPhoto(r) }
+
 // perInput is the photo's pixels per input pixel.
-func (p *photoInput) perInput() float64 {
-	if p.scaled != nil {
-		return 1 / p.scaled.Factor
-	}
-	return float64(p.crop.Rect.Dx()) / float64(p.crop.Size)
-}
+func (p *photoInput) perInput() float64 { return p.photoMap().PerInput() }
 
 // panelAspect is a drawing panel's width over the height its picture may
 // take (less the caption band).
@@ -62,12 +57,7 @@ func panelAspect(size image.Point) float64 {
 }
 
 // fromPhoto maps a photo position to the input's pixels.
-func (p *photoInput) fromPhoto(py, px float64) (y, x float64) {
-	if p.scaled != nil {
-		return p.scaled.FromPhoto(py, px)
-	}
-	return cropset.PhotoToCrop(p.crop.Rect, p.crop.Size, py, px)
-}
+func (p *photoInput) fromPhoto(py, px float64) (y, x float64) { return p.photoMap().FromPhoto(py, px) }
 
 // inContext reports whether the request shows a photo in context: the
 // Photo source, or an image file of a COCO run that its instances files

@@ -271,7 +271,7 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 	}
 	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 	if ins.photo != nil {
-		sc.Measured.PhotoPerMap *= ins.photo.perInput
+		sc.Measured.PhotoPerMap *= ins.photo.photoMap().PerInput()
 		sc.Measured.Photo = true
 		ins.photo.place(sc, zoom)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -26,20 +25,15 @@ type photoSource struct {
 	scaled *inspect.Scaled // --whole
 	ctx    viz.SceneContext
 	label  string
-	// perInput is the photo's pixels per input pixel.
-	perInput float64
+}
+
+// photoMap maps between the input and the photo.
+func (p *photoSource) photoMap() inspect.PhotoMap {
+	return inspect.PhotoMap{Crop: p.crop, Scaled: p.scaled}
 }
 
 // toPhoto maps a trace on the input to the photo's pixels.
-func (p *photoSource) toPhoto(r *trace.Result) *trace.Result {
-	if r == nil {
-		return nil
-	}
-	if p.scaled != nil {
-		return p.scaled.TraceToPhoto(r)
-	}
-	return p.crop.ToPhoto(r)
-}
+func (p *photoSource) toPhoto(r *trace.Result) *trace.Result { return p.photoMap().ToPhoto(r) }
 
 // unit returns the unit a photo input shows by default: the one nearest
 // the box's centre (the crop's centre may lie off the object where the crop
@@ -55,12 +49,7 @@ func (p *photoSource) unit(net *model.Net[float32], in [2]int, layer string) (in
 }
 
 // fromPhoto maps a photo position to the input's pixels.
-func (p *photoSource) fromPhoto(py, px float64) (y, x float64) {
-	if p.scaled != nil {
-		return p.scaled.FromPhoto(py, px)
-	}
-	return cropset.PhotoToCrop(p.crop.Rect, p.crop.Size, py, px)
-}
+func (p *photoSource) fromPhoto(py, px float64) (y, x float64) { return p.photoMap().FromPhoto(py, px) }
 
 // openPhoto prepares --image of a COCO run for net: the crop of --box, or
 // with --whole the photo resized (and net's offsets clamped at training's
@@ -92,7 +81,6 @@ func (f *inspectFlags) openPhoto(ctx context.Context, run *rundir.Run, net *mode
 			return nil, fmt.Errorf("%s: %w", f.image, err)
 		}
 		p.in, p.ctx.Crop = p.crop.Input, p.crop.Rect
-		p.perInput = float64(p.crop.Rect.Dx()) / float64(p.crop.Size)
 		p.label = fmt.Sprintf("%s, box %g,%g,%g,%g", base, b.X, b.Y, b.W, b.H)
 		box = &viz.Box{X: b.X, Y: b.Y, W: b.W, H: b.H}
 	} else {
@@ -107,7 +95,7 @@ func (f *inspectFlags) openPhoto(ctx context.Context, run *rundir.Run, net *mode
 		if err != nil {
 			return nil, err
 		}
-		p.in, p.perInput = p.scaled.Input, 1/p.scaled.Factor
+		p.in = p.scaled.Input
 		p.label = fmt.Sprintf("%s resized ×%.3g (%g px objects at training scale; offsets clamped at ±%s px as in training)",
 			base, p.scaled.Factor, f.object, limitsText(lim))
 	}

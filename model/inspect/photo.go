@@ -353,3 +353,38 @@ func (s *Scaled) TraceToPhoto(r *trace.Result) *trace.Result {
 func (s *Scaled) FromPhoto(py, px float64) (y, x float64) {
 	return (py+0.5)*s.Factor - 0.5, (px+0.5)*s.Factor - 0.5
 }
+
+// PhotoMap maps between a net's input and the photo it was cut or resized
+// from: an object's crop, or the whole photo at training scale (Scaled set).
+// The app's in-context view and dcn's --box/--whole use it alike.
+type PhotoMap struct {
+	Crop   *Crop   // the object's crop, when Scaled is nil
+	Scaled *Scaled // the whole photo resized
+}
+
+// ToPhoto maps a trace on the input to the photo's pixels (nil for nil).
+func (m PhotoMap) ToPhoto(r *trace.Result) *trace.Result {
+	switch {
+	case r == nil:
+		return nil
+	case m.Scaled != nil:
+		return m.Scaled.TraceToPhoto(r)
+	}
+	return m.Crop.ToPhoto(r)
+}
+
+// FromPhoto maps a photo position to the input's pixels.
+func (m PhotoMap) FromPhoto(py, px float64) (y, x float64) {
+	if m.Scaled != nil {
+		return m.Scaled.FromPhoto(py, px)
+	}
+	return cropset.PhotoToCrop(m.Crop.Rect, m.Crop.Size, py, px)
+}
+
+// PerInput is the photo's pixels per input pixel.
+func (m PhotoMap) PerInput() float64 {
+	if m.Scaled != nil {
+		return 1 / m.Scaled.Factor
+	}
+	return float64(m.Crop.Rect.Dx()) / float64(m.Crop.Size)
+}
