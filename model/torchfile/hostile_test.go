@@ -317,14 +317,11 @@ func FuzzUnpickle(f *testing.F) {
 	var p pk
 	p.op(0x80, 2, '}', 'q', 0).str("state_dict").op('h', 0, 's', '.')
 	f.Add(bytes.Clone(p.Bytes()))
+	// A count whose size in bytes overflows: n*4 wrapped round to 4, so the loader made a 4-byte storage that
+	// claimed 2^62+1 values and the view read past it (a panic within seconds of fuzzing).
+	f.Add(oneTensor("FloatStorage", 1<<62+1, 0, []int64{2}, []int64{1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		load := func(key, dtype string, width, n int) (*pyStorage, error) {
-			if n*width > 1<<20 {
-				return nil, errors.New("too big for the fuzzer")
-			}
-			return &pyStorage{key: key, dtype: dtype, width: width, n: n, data: make([]byte, n*width)}, nil
-		}
-		v, err := unpickle(b, load)
+		v, err := unpickle(b, fuzzLoader())
 		if err != nil {
 			return
 		}
@@ -332,4 +329,25 @@ func FuzzUnpickle(f *testing.F) {
 			t.Fatal("nil state dict without an error")
 		}
 	})
+}
+
+// fuzzLoader answers FuzzUnpickle's storages with zeros of the size asked for, up to 1 MiB, checking the count
+// without overflow, and, like readPT, gives the same storage for the same key (and refuses one named twice with
+// another type or size).
+func fuzzLoader() func(key, dtype string, width, n int) (*pyStorage, error) {
+	storages := map[string]*pyStorage{}
+	return func(key, dtype string, width, n int) (*pyStorage, error) {
+		if s, ok := storages[key]; ok {
+			if s.dtype != dtype || s.n != n {
+				return nil, errors.New("a storage named twice with different types or sizes")
+			}
+			return s, nil
+		}
+		if width <= 0 || n < 0 || n > (1<<20)/width {
+			return nil, errors.New("too big for the fuzzer")
+		}
+		s := &pyStorage{key: key, dtype: dtype, width: width, n: n, data: make([]byte, n*width)}
+		storages[key] = s
+		return s, nil
+	}
 }
