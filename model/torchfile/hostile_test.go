@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,6 +168,11 @@ func hostilePT(t testing.TB) []struct {
 		}
 		p.op('.')
 		add("200,000 bad keys", p.Bytes(), nil, "and 199995 more")
+	}
+	// 400 keys, each a different view of most of one 1 MB storage: copied once per key, 400 MB; now refused.
+	{
+		const n = 1 << 18
+		add("400 views of one storage", manyViews(400, n, true), map[string][]byte{"0": make([]byte, 4*n)}, "twice what their storages hold")
 	}
 	// A zip bomb: 64 MiB of zeros in a deflated storage record.
 	{
@@ -349,5 +355,44 @@ func fuzzLoader() func(key, dtype string, width, n int) (*pyStorage, error) {
 		s := &pyStorage{key: key, dtype: dtype, width: width, n: n, data: make([]byte, n*width)}
 		storages[key] = s
 		return s, nil
+	}
+}
+
+// manyViews is a state dict of keys k0, k1, ... that all view storage "0" of n float32 values: the whole of it,
+// or (shifted) each from its own offset to n-keys values on.
+func manyViews(keys, n int, shifted bool) []byte {
+	var p pk
+	p.op(0x80, 2).ordered().op('(')
+	for i := range keys {
+		off, size := int64(0), int64(n)
+		if shifted {
+			off, size = int64(i), int64(n-keys)
+		}
+		p.str("k"+strconv.Itoa(i)).tensor("FloatStorage", "0", int64(n), off, []int64{size}, []int64{1})
+	}
+	return p.op('u', '.').Bytes()
+}
+
+// TestSharedStorageCopiedOnce is torch.save({f"k{i}": t for i in range(400)}) with a 1 MB t: each key copied the
+// storage again (401 MB allocated from a 1 MB file). The keys now share one copy.
+func TestSharedStorageCopiedOnce(t *testing.T) {
+	const n = 1 << 18
+	st := make([]byte, 4*n)
+	for i := range n {
+		binary.LittleEndian.PutUint32(st[4*i:], math.Float32bits(float32(i)))
+	}
+	file := ptArchive(t, manyViews(400, n, false), map[string][]byte{"0": st}, zip.Store)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sd, err := Parse(file, "shared.pt")
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.Tensors) != 400 || len(sd.Tensors[399].Data) != n || sd.Tensors[399].Data[n-1] != n-1 {
+		t.Fatalf("%d tensors, the last of %d values", len(sd.Tensors), len(sd.Tensors[399].Data))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("a %d-byte file allocated %d bytes", len(file), got)
 	}
 }
