@@ -3,8 +3,10 @@ package torchfile
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -394,5 +396,42 @@ func TestSharedStorageCopiedOnce(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
 		t.Errorf("a %d-byte file allocated %d bytes", len(file), got)
+	}
+}
+
+// TestDeflatedRecordGrowsWithItsData is a deflated storage record that claims 90 times the file's size but
+// holds 1 MiB: its claimed size was allocated before a byte was read (a 164 MB file could claim 16 GiB). Now the
+// buffer grows with what comes out, and the shortfall is an error.
+func TestDeflatedRecordGrowsWithItsData(t *testing.T) {
+	const pad = 2 << 20
+	claim := uint64(90*pad) &^ 3
+	var packed bytes.Buffer
+	fw, _ := flate.NewWriter(&packed, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	w.Write(oneTensor("FloatStorage", int64(claim/4), 0, []int64{1}, []int64{1}))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "archive/pad", Method: zip.Store})
+	w.Write(make([]byte, pad))
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "archive/data/0", Method: zip.Deflate,
+		CompressedSize64: uint64(packed.Len()), UncompressedSize64: claim, CRC32: crc32.ChecksumIEEE(make([]byte, 1<<20))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(packed.Bytes())
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Parse(buf.Bytes(), "claims.pt")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "claims.pt") {
+		t.Errorf("error %v, want one naming the file and a truncated record", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 32<<20 {
+		t.Errorf("a %d-byte file whose record claims %d bytes allocated %d bytes", buf.Len(), claim, got)
 	}
 }

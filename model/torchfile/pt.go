@@ -107,9 +107,23 @@ func readRecord(f *zip.File) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b := make([]byte, f.UncompressedSize64)
-	if _, err := io.ReadFull(rc, b); err != nil {
-		return nil, fmt.Errorf("%w (truncated file?)", err)
+	var b []byte
+	if f.Method == zip.Store {
+		// A stored record is as long as it says and lies inside the file (both checked): its size is bounded by
+		// the file's.
+		b = make([]byte, f.UncompressedSize64)
+		if _, err := io.ReadFull(rc, b); err != nil {
+			return nil, fmt.Errorf("%w (truncated file?)", err)
+		}
+	} else {
+		// A compressed record's declared size is only a claim (one record of a 164 MB file claimed 16 GiB, all
+		// allocated before a byte was read): the buffer grows with the data that actually comes out.
+		if b, err = io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64))); err != nil {
+			return nil, fmt.Errorf("%w (truncated file?)", err)
+		}
+		if uint64(len(b)) != f.UncompressedSize64 {
+			return nil, fmt.Errorf("%d bytes, the archive says %d (truncated file?)", len(b), f.UncompressedSize64)
+		}
 	}
 	if n, _ := rc.Read(make([]byte, 1)); n > 0 {
 		return nil, errors.New("more data than the record says it holds")
