@@ -435,3 +435,35 @@ func TestDeflatedRecordGrowsWithItsData(t *testing.T) {
 		t.Errorf("a %d-byte file whose record claims %d bytes allocated %d bytes", buf.Len(), claim, got)
 	}
 }
+
+// TestDeepNestingThroughMemo nests 200 lists through the memo, each filled after it was put in the one before:
+// the depth check, made as containers are filled, does not see it (it is no bound), and nothing walks the chain
+// recursively, so it is read and refused as no state dict without harm.
+func TestDeepNestingThroughMemo(t *testing.T) {
+	const n = 200
+	var p pk
+	p.op(0x80, 2)
+	for i := range n {
+		p.op(']', 'q', byte(i), '0')
+	}
+	for i := range n - 1 {
+		p.op('h', byte(i), 'h', byte(i+1), 'a', '0') // lists[i].append(lists[i+1])
+	}
+	p.op('h', 0, '.')
+	v, err := unpickle(p.Bytes(), fuzzLoader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for l, ok := v.(*pyList); ok; l, ok = l.items[0].(*pyList) {
+		if depth++; len(l.items) == 0 {
+			break
+		}
+	}
+	if depth != n {
+		t.Errorf("a chain %d deep, want %d", depth, n)
+	}
+	if _, err := stateDict(v); err == nil || !strings.Contains(err.Error(), "not a state dict") {
+		t.Errorf("stateDict: %v", err)
+	}
+}
