@@ -3,11 +3,14 @@ package torchfile
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,6 +171,11 @@ func hostilePT(t testing.TB) []struct {
 		p.op('.')
 		add("200,000 bad keys", p.Bytes(), nil, "and 199995 more")
 	}
+	// 400 keys, each a different view of most of one 1 MB storage: copied once per key, 400 MB; now refused.
+	{
+		const n = 1 << 18
+		add("400 views of one storage", manyViews(400, n, true), map[string][]byte{"0": make([]byte, 4*n)}, "twice what their storages hold")
+	}
 	// A zip bomb: 64 MiB of zeros in a deflated storage record.
 	{
 		var buf bytes.Buffer
@@ -317,14 +325,11 @@ func FuzzUnpickle(f *testing.F) {
 	var p pk
 	p.op(0x80, 2, '}', 'q', 0).str("state_dict").op('h', 0, 's', '.')
 	f.Add(bytes.Clone(p.Bytes()))
+	// A count whose size in bytes overflows: n*4 wrapped round to 4, so the loader made a 4-byte storage that
+	// claimed 2^62+1 values and the view read past it (a panic within seconds of fuzzing).
+	f.Add(oneTensor("FloatStorage", 1<<62+1, 0, []int64{2}, []int64{1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		load := func(key, dtype string, width, n int) (*pyStorage, error) {
-			if n*width > 1<<20 {
-				return nil, errors.New("too big for the fuzzer")
-			}
-			return &pyStorage{key: key, dtype: dtype, width: width, n: n, data: make([]byte, n*width)}, nil
-		}
-		v, err := unpickle(b, load)
+		v, err := unpickle(b, fuzzLoader())
 		if err != nil {
 			return
 		}
@@ -332,4 +337,133 @@ func FuzzUnpickle(f *testing.F) {
 			t.Fatal("nil state dict without an error")
 		}
 	})
+}
+
+// fuzzLoader answers FuzzUnpickle's storages with zeros of the size asked for, up to 1 MiB, checking the count
+// without overflow, and, like readPT, gives the same storage for the same key (and refuses one named twice with
+// another type or size).
+func fuzzLoader() func(key, dtype string, width, n int) (*pyStorage, error) {
+	storages := map[string]*pyStorage{}
+	return func(key, dtype string, width, n int) (*pyStorage, error) {
+		if s, ok := storages[key]; ok {
+			if s.dtype != dtype || s.n != n {
+				return nil, errors.New("a storage named twice with different types or sizes")
+			}
+			return s, nil
+		}
+		if width <= 0 || n < 0 || n > (1<<20)/width {
+			return nil, errors.New("too big for the fuzzer")
+		}
+		s := &pyStorage{key: key, dtype: dtype, width: width, n: n, data: make([]byte, n*width)}
+		storages[key] = s
+		return s, nil
+	}
+}
+
+// manyViews is a state dict of keys k0, k1, ... that all view storage "0" of n float32 values: the whole of it,
+// or (shifted) each from its own offset to n-keys values on.
+func manyViews(keys, n int, shifted bool) []byte {
+	var p pk
+	p.op(0x80, 2).ordered().op('(')
+	for i := range keys {
+		off, size := int64(0), int64(n)
+		if shifted {
+			off, size = int64(i), int64(n-keys)
+		}
+		p.str("k"+strconv.Itoa(i)).tensor("FloatStorage", "0", int64(n), off, []int64{size}, []int64{1})
+	}
+	return p.op('u', '.').Bytes()
+}
+
+// TestSharedStorageCopiedOnce is torch.save({f"k{i}": t for i in range(400)}) with a 1 MB t: each key copied the
+// storage again (401 MB allocated from a 1 MB file). The keys now share one copy.
+func TestSharedStorageCopiedOnce(t *testing.T) {
+	const n = 1 << 18
+	st := make([]byte, 4*n)
+	for i := range n {
+		binary.LittleEndian.PutUint32(st[4*i:], math.Float32bits(float32(i)))
+	}
+	file := ptArchive(t, manyViews(400, n, false), map[string][]byte{"0": st}, zip.Store)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sd, err := Parse(file, "shared.pt")
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.Tensors) != 400 || len(sd.Tensors[399].Data) != n || sd.Tensors[399].Data[n-1] != n-1 {
+		t.Fatalf("%d tensors, the last of %d values", len(sd.Tensors), len(sd.Tensors[399].Data))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("a %d-byte file allocated %d bytes", len(file), got)
+	}
+}
+
+// TestDeflatedRecordGrowsWithItsData is a deflated storage record that claims 90 times the file's size but
+// holds 1 MiB: its claimed size was allocated before a byte was read (a 164 MB file could claim 16 GiB). Now the
+// buffer grows with what comes out, and the shortfall is an error.
+func TestDeflatedRecordGrowsWithItsData(t *testing.T) {
+	const pad = 2 << 20
+	claim := uint64(90*pad) &^ 3
+	var packed bytes.Buffer
+	fw, _ := flate.NewWriter(&packed, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	w.Write(oneTensor("FloatStorage", int64(claim/4), 0, []int64{1}, []int64{1}))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "archive/pad", Method: zip.Store})
+	w.Write(make([]byte, pad))
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "archive/data/0", Method: zip.Deflate,
+		CompressedSize64: uint64(packed.Len()), UncompressedSize64: claim, CRC32: crc32.ChecksumIEEE(make([]byte, 1<<20))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(packed.Bytes())
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Parse(buf.Bytes(), "claims.pt")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "claims.pt") {
+		t.Errorf("error %v, want one naming the file and a truncated record", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 32<<20 {
+		t.Errorf("a %d-byte file whose record claims %d bytes allocated %d bytes", buf.Len(), claim, got)
+	}
+}
+
+// TestDeepNestingThroughMemo nests 200 lists through the memo, each filled after it was put in the one before:
+// the depth check, made as containers are filled, does not see it (it is no bound), and nothing walks the chain
+// recursively, so it is read and refused as no state dict without harm.
+func TestDeepNestingThroughMemo(t *testing.T) {
+	const n = 200
+	var p pk
+	p.op(0x80, 2)
+	for i := range n {
+		p.op(']', 'q', byte(i), '0')
+	}
+	for i := range n - 1 {
+		p.op('h', byte(i), 'h', byte(i+1), 'a', '0') // lists[i].append(lists[i+1])
+	}
+	p.op('h', 0, '.')
+	v, err := unpickle(p.Bytes(), fuzzLoader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for l, ok := v.(*pyList); ok; l, ok = l.items[0].(*pyList) {
+		if depth++; len(l.items) == 0 {
+			break
+		}
+	}
+	if depth != n {
+		t.Errorf("a chain %d deep, want %d", depth, n)
+	}
+	if _, err := stateDict(v); err == nil || !strings.Contains(err.Error(), "not a state dict") {
+		t.Errorf("stateDict: %v", err)
+	}
 }

@@ -15,9 +15,13 @@ import (
 // a BINUNICODE8 length of 2^45 ran out of memory), and whose values our code walked recursively (a dict holding
 // itself overflowed the stack: a fatal error that recover cannot catch).
 //
-// Every length is checked against the bytes that remain before anything is allocated; the stack, the memo, the
-// number of containers and of their elements, and the nesting depth of containers are capped; nothing recurses
-// over the values built (a dict that holds itself, or two that hold each other, are values like others). A
+// Every length is checked against the bytes that remain before anything is allocated; the stack, the memo, and the
+// number of containers and of their elements are capped. Nothing, here or in the callers, walks a value
+// recursively (a dict that holds itself, or two that hold each other, or a chain nested a million deep, are values
+// like others): that, not a depth limit, is what keeps deep nesting safe. A container's depth is recorded when
+// elements are put in it and nesting beyond maxDepth so built is refused, which stops the plain pile of nested
+// wrappers early; but it is no bound on the depth of the values built, since a container filled after it was put
+// in another (through the memo) does not raise the depth of the one that holds it. A
 // callable other than the tensor rebuilder, the storage classes and collections.OrderedDict is refused when its
 // name is read (ErrForbidden), before anything else happens, as torch.load's weights_only mode does.
 
@@ -27,7 +31,7 @@ const (
 	maxMemo       = 1 << 20 // memo entries
 	maxContainers = 1 << 20 // dicts, lists, tuples, tensors and storages made
 	maxElements   = 1 << 23 // elements put in them, all together
-	maxDepth      = 64      // containers nested in containers
+	maxDepth      = 64      // containers nested in containers, as recorded when filled (not a bound: see above)
 	maxRank       = 16      // dimensions of a tensor
 	maxNameLen    = 256     // a GLOBAL's module or name
 )

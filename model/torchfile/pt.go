@@ -107,9 +107,23 @@ func readRecord(f *zip.File) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b := make([]byte, f.UncompressedSize64)
-	if _, err := io.ReadFull(rc, b); err != nil {
-		return nil, fmt.Errorf("%w (truncated file?)", err)
+	var b []byte
+	if f.Method == zip.Store {
+		// A stored record is as long as it says and lies inside the file (both checked): its size is bounded by
+		// the file's.
+		b = make([]byte, f.UncompressedSize64)
+		if _, err := io.ReadFull(rc, b); err != nil {
+			return nil, fmt.Errorf("%w (truncated file?)", err)
+		}
+	} else {
+		// A compressed record's declared size is only a claim (one record of a 164 MB file claimed 16 GiB, all
+		// allocated before a byte was read): the buffer grows with the data that actually comes out.
+		if b, err = io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64))); err != nil {
+			return nil, fmt.Errorf("%w (truncated file?)", err)
+		}
+		if uint64(len(b)) != f.UncompressedSize64 {
+			return nil, fmt.Errorf("%d bytes, the archive says %d (truncated file?)", len(b), f.UncompressedSize64)
+		}
 	}
 	if n, _ := rc.Read(make([]byte, 1)); n > 0 {
 		return nil, errors.New("more data than the record says it holds")
@@ -143,6 +157,25 @@ func stateDict(obj any) (*StateDict, error) {
 		}
 		d = inner
 	}
+	// What the views copy out of their storages is bounded by what the storages hold: one storage named by many
+	// keys was copied once per key (400 keys of a 1 MB tensor: 401 MB from a 1 MB file; crafted: terabytes). A
+	// view named again (tied weights, or the same tensor saved under several names) shares the first copy, and the
+	// distinct views together may copy at most twice the values of the distinct storages they view (views that
+	// overlap a little, as slices of one buffer may, still read).
+	var held, copied int
+	seen := map[*pyStorage]bool{}
+	for _, v := range d.vals {
+		if t, ok := v.(*pyTensor); ok && !seen[t.st] {
+			seen[t.st] = true
+			held += t.st.n
+		}
+	}
+	type viewKey struct {
+		st           *pyStorage
+		offset       int
+		size, stride string
+	}
+	views := map[viewKey][]float32{}
 	sd := &StateDict{}
 	var bad []string
 	badCount := 0
@@ -159,9 +192,20 @@ func stateDict(obj any) (*StateDict, error) {
 			}
 			continue
 		}
-		data, err := tensorData(t)
-		if err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", quote(name), err)
+		vk := viewKey{t.st, t.offset, fmt.Sprint(t.size), fmt.Sprint(t.stride)}
+		data, ok := views[vk]
+		if !ok {
+			count, err := numElements(t.size, t.st.n)
+			if err != nil {
+				return nil, fmt.Errorf("tensor %s: %w", quote(name), err)
+			}
+			if copied += count; copied > 2*held {
+				return nil, fmt.Errorf("tensor %s: the views copy more than %d values, twice what their storages hold (one storage viewed again and again?)", quote(name), copied-count)
+			}
+			if data, err = tensorData(t); err != nil {
+				return nil, fmt.Errorf("tensor %s: %w", quote(name), err)
+			}
+			views[vk] = data
 		}
 		sd.Tensors = append(sd.Tensors, Tensor{Name: name, Shape: t.size, Data: data, DType: t.st.dtype})
 	}

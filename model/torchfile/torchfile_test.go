@@ -1,6 +1,7 @@
 package torchfile
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"errors"
 	"math"
@@ -208,6 +209,8 @@ func FuzzParse(f *testing.F) {
 	for _, c := range hostilePT(f) {
 		f.Add(c.data)
 	}
+	// One storage under many keys (copied once per key before).
+	f.Add(ptArchive(f, manyViews(8, 64, false), map[string][]byte{"0": make([]byte, 4*64)}, zip.Store))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sd, err := Parse(b, "fuzz")
 		if err == nil && len(sd.Tensors) == 0 {
