@@ -54,16 +54,25 @@ func (u *UI) Continue() {
 }
 
 // resumable sets the run's epochs from the form, refusing what a resume
-// cannot change, and returns the snapshot the run's folder holds.
+// cannot change, and returns the snapshot the run's folder holds. It reads
+// the snapshot before it touches config.json, so that a refusal leaves the
+// run's folder as it was.
 func (u *UI) resumable(run *rundir.Run) (Snapshot, error) {
 	epochs, err := continueEpochs(run.Config, u.train.form)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	s, err := runSnapshot(run)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	if err := run.SetEpochs(epochs); err != nil {
 		return Snapshot{}, err
 	}
-	return runSnapshot(run)
+	for i := range s.Models {
+		s.Models[i].Step.Epochs = run.Config.Train.Epochs
+	}
+	return s, nil
 }
 
 // canContinue reports whether the run that s shows can be continued: a

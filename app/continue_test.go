@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -91,6 +92,43 @@ func TestContinueStoppedRun(t *testing.T) {
 			t.Errorf("%s: the window shows %v epochs after Continue, want 2", m, s)
 		}
 	}
+}
+
+// TestContinueRefusedKeepsConfig: a Continue refused because the run's
+// folder cannot be read back (here a damaged steps.json) leaves config.json
+// as it was; SetEpochs rewrote it first, so the refused run's epochs were
+// already raised on disk.
+func TestContinueRefusedKeepsConfig(t *testing.T) {
+	stopped, _ := tinyRun(t, func(rc *experiment.RunConfig) { rc.Train.Epochs = 1 })
+	stopped.Release()
+	if err := stopped.SetEpochs(2); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, t.TempDir())
+	if err := h.u.OpenRun(stopped.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stopped.Dir, "steps.json"), []byte("{damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.u.train.form.epochs.SetText("3")
+	h.u.Continue()
+	if got := h.overlayText(); !strings.Contains(got, "steps.json") || h.u.last.Phase.Active() {
+		t.Errorf("Continue of a run with a damaged steps.json: %q (phase %s), want a refusal naming it", got, h.u.last.Phase)
+	}
+	run, err := rundir.Open(stopped.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Config.Train.Epochs != 2 {
+		t.Errorf("after a refused Continue config.json says %d epochs, want the run's 2", run.Config.Train.Epochs)
+	}
+	// The lock was let go: the run can be opened for resume again.
+	again, err := rundir.OpenForResume(stopped.Dir)
+	if err != nil {
+		t.Fatalf("after a refused Continue: %v", err)
+	}
+	again.Release()
 }
 
 // TestOpenRunFollowsCOCO: with the form on MNIST, opening a COCO run (here

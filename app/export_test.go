@@ -11,6 +11,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -233,14 +235,20 @@ func TestExportFolderPerRun(t *testing.T) {
 	runs := t.TempDir()
 	a, b := filepath.Join(runs, "a"), filepath.Join(runs, "b")
 	for _, d := range []string{a, b} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		run, err := rundir.Create(d, experiment.SeedProtocol())
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(d, "config.json"), []byte("{}"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		run.Release()
 	}
 	mine := filepath.Join(t.TempDir(), "mine")
+	// A project folder whose config.json belongs to another tool is no run:
+	// exporting into it was refused.
+	proj := t.TempDir()
+	if err := os.WriteFile(filepath.Join(proj, "config.json"), []byte(`{"tool": "other"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	figs := filepath.Join(proj, "figs")
 	steps := []struct {
 		name     string
 		show     string // the run shown
@@ -254,6 +262,7 @@ func TestExportFolderPerRun(t *testing.T) {
 		{"the other run's folder is refused", b, filepath.Join(a, "figures"), "inside the run folder " + a, filepath.Join(b, "figures")},
 		{"inside its own folder is fine", b, filepath.Join(b, "figures", "x"), "", filepath.Join(b, "figures", "x")},
 		{"back to the first: its own choice", a, "", "", mine},
+		{"another tool's config.json is no run", a, figs, "", figs},
 	}
 	for _, st := range steps {
 		h.u.apply(sampleSnapshot(st.show))

@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+
+	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // Exports belong to the run they show. Each run remembers its own export
@@ -103,8 +105,9 @@ func (u *UI) checkExportDir(run, dir string) error {
 		dir, owner, what)
 }
 
-// runOwning returns the run folder (a folder with a config.json) that
-// holds dir or is dir, or "".
+// runOwning returns the run folder that holds dir or is dir, or "". A
+// folder counts as a run only when rundir.Open reads it as one: a
+// config.json of another tool (~/proj/config.json) makes no run.
 func runOwning(dir string) string {
 	d, err := filepath.Abs(dir)
 	if err != nil {
@@ -112,7 +115,9 @@ func runOwning(dir string) string {
 	}
 	for {
 		if st, err := os.Stat(filepath.Join(d, "config.json")); err == nil && st.Mode().IsRegular() {
-			return d
+			if _, err := rundir.Open(d); err == nil {
+				return d
+			}
 		}
 		up := filepath.Dir(d)
 		if up == d {

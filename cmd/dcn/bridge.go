@@ -210,6 +210,9 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *format != "pytorch" && *format != "onnx" {
 		return fmt.Errorf("--format %q: want pytorch or onnx", *format)
 	}
+	if *replace && *format != "onnx" {
+		return fmt.Errorf("--replace replaces an .onnx file: it needs --format onnx (a pytorch export is a new folder)")
+	}
 	run, err := rundir.Open(*dir)
 	if err != nil {
 		return err

@@ -182,6 +182,19 @@ func TestExportONNXRefuses(t *testing.T) {
 	if code, _, errs := dcn(t, "export", "--format", "tflite", "--run", run.Dir, "--out", fresh); code != 1 || !strings.Contains(errs, "want pytorch or onnx") {
 		t.Errorf("--format tflite: exit %d, %q", code, errs)
 	}
+	// --replace means nothing to a pytorch export (a folder): it was silently ignored.
+	pt := filepath.Join(root, "pt")
+	for _, args := range [][]string{
+		{"export", "--run", run.Dir, "--out", pt, "--replace"},
+		{"export", "--format", "pytorch", "--run", run.Dir, "--out", pt, "--replace"},
+	} {
+		if code, _, errs := dcn(t, args...); code != 1 || !strings.Contains(errs, "--replace replaces an .onnx file: it needs --format onnx") {
+			t.Errorf("%v: exit %d, %q; want --replace refused", args, code, errs)
+		}
+	}
+	if _, err := os.Stat(pt); err == nil {
+		t.Error("a pytorch export with --replace wrote a folder")
+	}
 	if _, err := os.Stat(fresh); err == nil {
 		t.Error("a refused export wrote a file")
 	}

@@ -97,6 +97,11 @@ func (rc RunConfig) CheckMemory(available int64) error {
 	if available <= 0 || need <= available {
 		return nil
 	}
+	if rc.Data != "coco" || rc.COCO == nil {
+		// MNIST's needs are fixed: there are no crops to shrink.
+		return fmt.Errorf("training %d MNIST model(s) needs about %.1f GB, and %.1f GB is available: close other "+
+			"programs or train fewer models at once", len(rc.Models), float64(need)/1e9, float64(available)/1e9)
+	}
 	return fmt.Errorf("training %d model(s) on %d×%d crops in batches of %d needs about %.1f GB, and %.1f GB is "+
 		"available: lower the batch size or the crop size, or train fewer models at once",
 		len(rc.Models), rc.COCO.Size, rc.COCO.Size, max(rc.Train.Batch, rc.Train.EvalBatch), float64(need)/1e9, float64(available)/1e9)

@@ -79,24 +79,33 @@ func TestCheckMemory(t *testing.T) {
 		return rc
 	}
 	const gb = 1 << 30
+	const lower = "lower the batch size or the crop size"
 	for _, c := range []struct {
+		name      string
 		rc        RunConfig
 		available int64
-		ok        bool
+		want      string // "" when the run is not refused
 	}{
-		{coco(64, 32, COCOModels...), 6 * gb, true},
-		{coco(256, 32, COCOModels...), 6 * gb, false},
-		{coco(256, 32, "cnn"), 6 * gb, true},
-		{coco(512, 32, "dcnn-first"), 6 * gb, false},
-		{coco(512, 32, "dcnn-first"), 0, true}, // unknown: not refused
+		{"coco four 64", coco(64, 32, COCOModels...), 6 * gb, ""},
+		{"coco four 256", coco(256, 32, COCOModels...), 6 * gb, lower},
+		{"coco cnn 256", coco(256, 32, "cnn"), 6 * gb, ""},
+		{"coco dcnn 512", coco(512, 32, "dcnn-first"), 6 * gb, lower},
+		{"coco unknown", coco(512, 32, "dcnn-first"), 0, ""}, // unknown: not refused
+		// MNIST has no COCO settings: the message read rc.COCO.Size and panicked, killing the app window.
+		{"mnist fits", SeedProtocol(), 1 * gb, ""},
+		{"mnist short", SeedProtocol(), 300 << 20, "MNIST"},
+		{"mnist short", SeedProtocol(), 300 << 20, "0.3 GB is available"},
+		{"mnist unknown", SeedProtocol(), 0, ""},
 	} {
-		err := c.rc.CheckMemory(c.available)
-		if (err == nil) != c.ok {
-			t.Errorf("size %d, batch %d, %v, %d GB: %v", c.rc.COCO.Size, c.rc.Train.Batch, c.rc.Models, c.available/gb, err)
-		}
-		if err != nil && !strings.Contains(err.Error(), "lower the batch size or the crop size") {
-			t.Errorf("error %v does not say what to lower", err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			err := c.rc.CheckMemory(c.available)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("%d bytes available: refused: %v", c.available, err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("%d bytes available: %v, want an error saying %q", c.available, err, c.want)
+			}
+		})
 	}
 	for _, size := range []int{516, 1024} {
 		if err := coco(size, 32, "cnn").Validate(); err == nil || !strings.Contains(err.Error(), "from 8 to 512") {

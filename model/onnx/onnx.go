@@ -41,7 +41,6 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/nn"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Opset is the version of the default ONNX operator set the models use; it
@@ -194,30 +193,23 @@ func WriteFile(path string, net *model.Net[float32], info Info, replace bool) er
 	return nil
 }
 
-// checkDestination refuses a destination that must not be replaced. It
-// follows the project's rule for a destination (atomicfile's): a symbolic
-// link counts as what it points to, since the rename replaces the link
-// itself, and a dangling one as nothing.
+// checkDestination refuses a destination that must not be replaced: the
+// project's one rule (atomicfile.CheckDest: never over what is not a
+// regular file; a symbolic link counts as what it points to), a folder
+// with a message naming the file to give instead, and an existing file
+// unless replace.
 func checkDestination(path string, replace bool) error {
 	if path == "" {
 		return errors.New("onnx: no destination file given")
 	}
-	fi, err := os.Lstat(path)
-	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if fi, err = os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("onnx: %w", err)
-	case fi.IsDir():
+	fi, err := os.Stat(path)
+	if err == nil && fi.IsDir() {
 		return fmt.Errorf("onnx: %s is a folder: name the .onnx file to write (such as %s)", path, filepath.Join(path, "model.onnx"))
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("onnx: %s exists and is %s, not a regular file: refusing to replace it", path, regular.Kind(fi.Mode()))
-	case !replace:
+	}
+	if err := atomicfile.CheckDest(path); err != nil {
+		return fmt.Errorf("onnx: %w", err)
+	}
+	if err == nil && !replace {
 		return fmt.Errorf("onnx: %s: %w: refusing to replace it", path, fs.ErrExist)
 	}
 	return nil

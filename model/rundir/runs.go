@@ -218,7 +218,9 @@ func checkName(name string) error {
 
 // RemoveRun deletes the run folder dir and everything in it. It refuses a
 // folder that holds no config.json, so that a mistaken path never deletes
-// a folder that is not a run.
+// a folder that is not a run, and a run that another process (or another
+// Run of this one) trains: it takes the run's lock first, naming the
+// holder when it cannot, and lets go of it just before removing the folder.
 func RemoveRun(dir string) error {
 	st, err := os.Lstat(dir)
 	if err != nil {
@@ -230,6 +232,11 @@ func RemoveRun(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err != nil {
 		return fmt.Errorf("rundir: %s is not a run folder (no %s); not removed", dir, configFile)
 	}
+	l, err := lock(dir)
+	if err != nil {
+		return fmt.Errorf("%w; not removed", err)
+	}
+	l.Release()
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("rundir: %w", err)
 	}

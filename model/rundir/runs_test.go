@@ -32,6 +32,7 @@ func makeRun(t *testing.T, root, name string, epochs map[string]int) string {
 			}
 		}
 	}
+	r.Release() // made, as a finished run is: nobody trains it
 	return dir
 }
 
@@ -175,6 +176,20 @@ func TestRemoveRun(t *testing.T) {
 	if _, err := os.Stat(plain); err != nil {
 		t.Errorf("the plain folder is gone: %v", err)
 	}
+	// A run being trained (here by a Run that holds its lock, as `dcn train` in another process would) is not
+	// removed: the app's Delete only refused the run its own window trained.
+	held, err := OpenForResume(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveRun(dir); err == nil || !strings.Contains(err.Error(), "is being trained by pid ") ||
+		!strings.Contains(err.Error(), "not removed") {
+		t.Errorf("RemoveRun of a run being trained = %v, want a refusal naming the holder", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err != nil {
+		t.Errorf("the run being trained lost its config: %v", err)
+	}
+	held.Release()
 	if err := RemoveRun(dir); err != nil {
 		t.Fatal(err)
 	}
