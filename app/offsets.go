@@ -523,6 +523,16 @@ func (v *offsetsView) show(r *offsetResult) {
 		}
 	}
 	v.shown = r
+	// The measure line shows or hides with the picture: the rows above the
+	// pictures change height, so the tab is laid out again at once (not at
+	// the next frame, when a report or a click could see it half done).
+	if was := v.measured.Visible(); v.root != nil {
+		defer func() {
+			if v.measured.Visible() != was {
+				v.root.Refresh()
+			}
+		}()
+	}
 	if r.req.seq == v.seq {
 		v.setBusy(false) // an older picture shown meanwhile leaves the sign on
 	}

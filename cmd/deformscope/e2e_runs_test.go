@@ -115,7 +115,7 @@ func TestPastRunsE2E(t *testing.T) {
 		for _, ds := range []string{"coco", "mnist"} {
 			steps = append(steps, "set dataset "+ds)
 			for _, tab := range []string{"results", "offsets", "runs", "curves"} {
-				steps = append(steps, "tab "+tab, "report")
+				steps = append(steps, "tab "+tab, "settle", "report")
 			}
 		}
 		steps = append(steps, "open "+past, "settle", "report", "shot window", "settle", "close")
