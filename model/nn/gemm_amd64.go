@@ -172,22 +172,7 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 						}
 						bp = &panel[0]
 					}
-					for ir := 0; ir < mb; ir += mr {
-						mm := min(mr, mb-ir)
-						h, hh := mr, 0
-						if mm <= mr/2 {
-							h, hh = mr/2, 1
-						}
-						fn := kn.fn[hh][wh]
-						ap := pa[ir*kb : ir*kb+kb*h]
-						ci := (ic+ir)*ldc + jc + jr
-						if mm == h && nn == w {
-							fn(kb, &ap[0], bp, bs, &c[ci], ldc, alpha, bet)
-							continue
-						}
-						fn(kb, &ap[0], bp, bs, &tile[0], w, 1, 0)
-						storeTile(tile, w, mm, nn, alpha, bet, c[ci:], ldc)
-					}
+					kn.panel(kb, mb, pa, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
 				}
 			}
 		}
@@ -204,6 +189,30 @@ func balance(n, max, unit int) int {
 }
 
 // storeTile writes the mm×nn corner of an accumulated tile (row stride nr)
+// panel runs the micro-kernels down one packed B panel bp (kb deep, w wide
+// of which nn columns are real, row stride bs; wh says which width) for
+// the mb rows of the packed A block pa: c = alpha·A·B + beta·c, c starting
+// at the block's first element. Partial tiles go through tile.
+func (kn *sgemmKernel) panel(kb, mb int, pa []float32, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
+	mr := kn.mr
+	for ir := 0; ir < mb; ir += mr {
+		mm := min(mr, mb-ir)
+		h, hh := mr, 0
+		if mm <= mr/2 {
+			h, hh = mr/2, 1
+		}
+		fn := kn.fn[hh][wh]
+		ap := pa[ir*kb : ir*kb+kb*h]
+		ci := ir * ldc
+		if mm == h && nn == w {
+			fn(kb, &ap[0], bp, bs, &c[ci], ldc, alpha, beta)
+			continue
+		}
+		fn(kb, &ap[0], bp, bs, &tile[0], w, 1, 0)
+		storeTile(tile, w, mm, nn, alpha, beta, c[ci:], ldc)
+	}
+}
+
 // to C as alpha·tile + beta·C.
 func storeTile(tile []float32, nr, mm, nn int, alpha, beta float32, c []float32, ldc int) {
 	for i := range mm {
@@ -421,22 +430,7 @@ func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff [
 							packB(false, b[o:], ldb, pc, jc+jr, kb, nn, w, panel)
 							bp = &panel[0]
 						}
-						for ir := 0; ir < mb; ir += mr {
-							mm := min(mr, mb-ir)
-							h, hh := mr, 0
-							if mm <= mr/2 {
-								h, hh = mr/2, 1
-							}
-							fn := kn.fn[hh][wh]
-							ap := pa[ir*kb : ir*kb+kb*h]
-							ci := (ic+ir)*ldc + jc + jr
-							if mm == h && nn == w {
-								fn(kb, &ap[0], bp, bs, &ct[ci], ldc, 1, bet)
-								continue
-							}
-							fn(kb, &ap[0], bp, bs, &tile[0], w, 1, 0)
-							storeTile(tile, w, mm, nn, 1, bet, ct[ci:], ldc)
-						}
+						kn.panel(kb, mb, pa, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
 					}
 				}
 			}
