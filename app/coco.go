@@ -18,9 +18,9 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // COCO in the window: a folder the user picks (or downloads) is searched
@@ -190,7 +190,7 @@ func hasImages(dir string) error {
 // empty or is no JSON object is refused at once; deeper faults are found
 // (and named with their byte offset) when the crops are built.
 func checkInstances(path string) error {
-	f, err := regular.Open(path) // a FIFO would block the window for ever
+	f, err := safeopen.Open(path) // a FIFO would block the window for ever
 	if err != nil {
 		return fmt.Errorf("COCO instances file: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // TestCheckInstancesFIFO is issue 17 item 6: a FIFO chosen as the COCO
@@ -21,7 +21,7 @@ func TestCheckInstancesFIFO(t *testing.T) {
 	go func() { done <- checkInstances(p) }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, regular.ErrNotRegular) {
+		if !errors.Is(err, safeopen.ErrNotRegular) {
 			t.Errorf("checkInstances: %v, want a not-a-regular-file error", err)
 		}
 	case <-time.After(5 * time.Second):

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 )
 
 // WriteCSV writes the data of series to path as CSV, so that a figure's

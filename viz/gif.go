@@ -9,7 +9,7 @@ import (
 	"image/gif"
 	"io"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 )
 
 // GIF encodes frames as an animated GIF that loops forever, each frame shown

@@ -13,7 +13,7 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model/metrics"
 )
 

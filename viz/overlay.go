@@ -10,7 +10,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model/trace"
 )
 

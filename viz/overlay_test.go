@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model/trace"
 )
 

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"

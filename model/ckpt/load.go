@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // marker is how the format appears in the header of a checkpoint. A header
@@ -27,7 +27,7 @@ var marker = []byte(strconv.Quote(Format))
 // checkpoint of this Format (ErrForeign), or one that is damaged or holds NaN
 // or ±Inf (ErrCorrupt), with an error naming the file and the fault.
 func Load(path string) (*Checkpoint, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ckpt: load: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 )
 
 // chunkSize is the size of the buffer through which tensor data is encoded,

@@ -34,7 +34,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // Reasons for which an entry is skipped. Each skipped entry is counted once, under the first reason that applies.
@@ -230,11 +230,11 @@ func (x *Index) Category(id int64) (Category, bool) {
 func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 	if opt.ImageDir != "" {
 		// At once, before the file is parsed: a FIFO in place of the folder hung os.OpenRoot.
-		if err := regular.CheckDir(opt.ImageDir); err != nil {
+		if err := safeopen.CheckDir(opt.ImageDir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 	}
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("coco: %w", err)
 	}

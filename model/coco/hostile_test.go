@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // TestParseMemoryPerEntry is issue 17 item 7: the loader kept every array
@@ -94,7 +94,7 @@ func TestLoadFIFO(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), p) {
+		if !errors.Is(err, safeopen.ErrNotRegular) || !strings.Contains(err.Error(), p) {
 			t.Errorf("Load: %v, want a not-a-regular-file error naming the file", err)
 		}
 	case <-time.After(5 * time.Second):

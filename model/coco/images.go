@@ -18,9 +18,9 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/deformscope/deformscope/internal/imagemem"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
-	"github.com/deformscope/deformscope/model/imagemem"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // openImage opens an image file inside root and checks its header: a known format, at most maxPixels pixels, and
@@ -28,7 +28,7 @@ import (
 func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason string) {
 	name := filepath.FromSlash(im.FileName)
 	// Not root.Open: a FIFO named as an image would block in open(2) for ever.
-	f, err := regular.OpenIn(root, name)
+	f, err := safeopen.OpenIn(root, name)
 	if err != nil {
 		return nil, openReason(err)
 	}
@@ -71,7 +71,7 @@ func openReason(err error) string {
 		return ReasonMissingFile
 	case strings.Contains(err.Error(), "escapes"):
 		return ReasonPathEscapes
-	case errors.Is(err, regular.ErrNotRegular), errors.Is(err, syscall.ELOOP):
+	case errors.Is(err, safeopen.ErrNotRegular), errors.Is(err, syscall.ELOOP):
 		// There is a file, but no image can be read from it: a FIFO, a
 		// folder, a device, or a loop of symbolic links.
 		return ReasonBadImage
@@ -115,7 +115,7 @@ func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.
 // checkFiles reads the header of every image (or decodes it, with opt.Decode) in parallel and drops the images
 // that fail, with their boxes.
 func (x *Index) checkFiles(ctx context.Context, opt LoadOptions) error {
-	root, err := regular.OpenRoot(opt.ImageDir)
+	root, err := safeopen.OpenRoot(opt.ImageDir)
 	if err != nil {
 		return fmt.Errorf("coco: image folder: %w", err)
 	}

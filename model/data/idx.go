@@ -9,7 +9,7 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // Magic numbers of the two idx file kinds MNIST uses: unsigned bytes (0x08) in 3 dimensions (images) or 1 (labels).
@@ -115,7 +115,7 @@ func ParseIDXLabels(r io.Reader, name string) ([]uint8, error) {
 
 // readFile reads the file at path, decompressing it if it is gzip.
 func readFile(path string) ([]byte, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, pathErr(path, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // The standard MNIST file names; LoadMNIST accepts each raw or with a .gz suffix.
@@ -121,7 +121,7 @@ func findIDX(dir, base string) (string, error) {
 		}
 		if err == nil && odd == nil {
 			// A FIFO here would block the read for ever: name it.
-			if f, err := regular.Open(p); err != nil {
+			if f, err := safeopen.Open(p); err != nil {
 				odd, oddPath = err, p
 			} else {
 				f.Close() // replaced by a regular file since the Stat

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model/data/mnistfiles"
 )
 

@@ -16,13 +16,13 @@ import (
 
 	"github.com/disintegration/imaging"
 
+	"github.com/deformscope/deformscope/internal/imagemem"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/imagemem"
 	"github.com/deformscope/deformscope/model/nn"
-	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -33,7 +33,7 @@ const MaxImagePixels = 40 << 20
 // ReadImage decodes a JPEG or PNG file, refusing one whose header
 // declares more than MaxImagePixels before decoding it.
 func ReadImage(path string) (image.Image, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -38,8 +38,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/deformscope/deformscope/internal/atomicfile"
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/nn"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 var (
@@ -243,7 +243,7 @@ func TestRunFilesFIFO(t *testing.T) {
 			}()
 			select {
 			case err := <-done:
-				if !errors.Is(err, regular.ErrNotRegular) || !strings.Contains(err.Error(), name) {
+				if !errors.Is(err, safeopen.ErrNotRegular) || !strings.Contains(err.Error(), name) {
 					t.Errorf("got %v, want a not-a-regular-file error naming %s", err, name)
 				}
 			case <-time.After(5 * time.Second):

@@ -24,13 +24,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/deformscope/deformscope/internal/atomicfile"
+	"github.com/deformscope/deformscope/internal/lockfile"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/lockfile"
 	"github.com/deformscope/deformscope/model/metrics"
-	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -239,7 +239,7 @@ func removeStale(dir string) error {
 // Open reads an existing run folder.
 func Open(dir string) (*Run, error) {
 	path := filepath.Join(dir, configFile)
-	b, err := regular.ReadFile(path, maxConfigBytes)
+	b, err := safeopen.ReadFile(path, maxConfigBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("rundir: %s is not a run folder (no %s)", dir, configFile)
@@ -327,7 +327,7 @@ func (r *Run) SetEpochs(n int) error {
 }
 
 func readMetrics(path string) ([]metrics.Epoch, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

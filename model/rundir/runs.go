@@ -12,9 +12,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // nameFile holds the name the user gave a run, one line of text. It sits
@@ -167,7 +167,7 @@ func ListRuns(root string) ([]RunInfo, error) {
 
 // ReadName returns the name the user gave the run in dir ("" when none).
 func ReadName(dir string) (string, error) {
-	b, err := regular.ReadFile(filepath.Join(dir, nameFile), maxConfigBytes)
+	b, err := safeopen.ReadFile(filepath.Join(dir, nameFile), maxConfigBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -156,7 +156,7 @@ type captureLayerMeta struct {
 // file that is not one, or that lacks a tensor or disagrees with its own
 // geometry, is refused with an error naming the file and the fault.
 func ReadCapture(path string) (*Capture, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("torchfile: %w", err)
 	}

@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/deformscope/deformscope/internal/atomicfile"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/atomicfile"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/regular"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
@@ -64,12 +64,12 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	}
 	if opt.Ann != "" {
 		// A missing or FIFO --ann, or a FIFO --images, made a run whose eval hung or failed.
-		f, err := regular.Open(opt.Ann)
+		f, err := safeopen.Open(opt.Ann)
 		if err != nil {
 			return nil, fmt.Errorf("torchfile: --ann: %w", err)
 		}
 		f.Close()
-		if err := regular.CheckDir(opt.Images); err != nil {
+		if err := safeopen.CheckDir(opt.Images); err != nil {
 			return nil, fmt.Errorf("torchfile: --images: %w", err)
 		}
 	}
@@ -182,7 +182,7 @@ func CheckExportDir(dir string, files []string) error {
 	if len(found) == 0 {
 		return nil
 	}
-	b, err := regular.ReadFile(filepath.Join(dir, "config.json"), 1<<20)
+	b, err := safeopen.ReadFile(filepath.Join(dir, "config.json"), 1<<20)
 	if err == nil {
 		var c exportConfig
 		dec := json.NewDecoder(bytes.NewReader(b))

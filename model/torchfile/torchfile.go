@@ -20,7 +20,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // Tensor is one named array of a state dict, in row-major order, converted to
@@ -75,7 +75,7 @@ var ErrFormat = errors.New("not a PyTorch state dict (want a torch.save .pt/.pth
 // {"model": ...} is unwrapped, and the "module." prefix that
 // DistributedDataParallel adds to every key is removed.
 func Read(path string) (*StateDict, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("torchfile: %w", err)
 	}

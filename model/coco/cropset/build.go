@@ -17,9 +17,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // Defaults for Options.
@@ -289,7 +289,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 		if dir == "" {
 			continue
 		}
-		if err := regular.CheckDir(dir); err != nil {
+		if err := safeopen.CheckDir(dir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 	}
@@ -425,7 +425,7 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	}
 	roots := make([]*os.Root, len(p.indexes))
 	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
-		if roots[i], err = regular.OpenRoot(dir); err != nil {
+		if roots[i], err = safeopen.OpenRoot(dir); err != nil {
 			return nil, fmt.Errorf("coco: image folder: %w", err)
 		}
 		defer roots[i].Close()

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // The crop cache is one file that training reads crop by crop, never whole:
@@ -115,7 +115,7 @@ func parsePrefix(b []byte) (prefix, error) {
 // isCropFile reports whether the file at path is missing or starts like a crop cache (of any version), that is
 // whether Build may replace it. A file of anything else is someone's data: Build refuses to overwrite it.
 func isCropFile(path string) error {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -242,7 +242,7 @@ var errStale = errors.New("the cache was made from other files or options")
 // The crops stay in the file: the returned sets read them as they are asked for, so the file stays open for as long
 // as they are used.
 func openCache(path string, key *[32]byte, verify bool) (*Crops, error) {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.New("no cache yet")
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/deformscope/deformscope/model/lockfile"
+	"github.com/deformscope/deformscope/internal/lockfile"
 )
 
 // Two builds of one cache would write the same PATH.part and journal over each other, so a build holds
@@ -17,12 +17,12 @@ import (
 // Readers of a complete cache take no lock: a file named PATH is only ever replaced whole, by a rename.
 //
 // On systems without flock (Windows) the lock is a no-op: two builds of one cache there are the user's to avoid.
-// The lock itself is model/lockfile's, which run folders use too.
+// The lock itself is internal/lockfile's, which run folders use too.
 
 // lockPoll is how often a waiting build tries the lock again.
 const lockPoll = 200 * time.Millisecond
 
-// lockBuild takes the build lock of the cache at path (model/lockfile), waiting while another process holds it.
+// lockBuild takes the build lock of the cache at path (internal/lockfile), waiting while another process holds it.
 // waiting, if set, is called once with the holder's description when the lock is busy. A lock file that cannot be
 // made (a read-only folder) gives errNotWritable; one that is a link, a FIFO or someone's file is refused.
 func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*lockfile.Lock, error) {

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
+	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/regular"
 )
 
 // A build in progress is two files beside the cache: PATH.part, the cache's prefix and every crop's place (made
@@ -199,7 +199,7 @@ func recordCRC(rec []byte, key [32]byte) uint32 {
 // isJournal returns nil when path is absent, or a file that a build's journal left (empty, or starting with a
 // journal's magic); it refuses anything else, so that starting over never truncates a user's file.
 func isJournal(path string) error {
-	f, err := regular.Open(path)
+	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(path); lerr == nil {
 			return fmt.Errorf("coco: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 )
 
 // DefaultBaseURL is where cocodataset.org serves its zips.

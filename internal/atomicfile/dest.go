@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/deformscope/deformscope/model/regular"
+	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
 // ErrNotRegularDest is the error (wrapped, with the path and what is there)
@@ -43,7 +43,7 @@ func CheckDest(path string) error {
 		st = t
 	}
 	if !st.Mode().IsRegular() {
-		return &fs.PathError{Op: "write", Path: path, Err: destError(regular.Kind(st.Mode()))}
+		return &fs.PathError{Op: "write", Path: path, Err: destError(safeopen.Kind(st.Mode()))}
 	}
 	return nil
 }
@@ -58,7 +58,7 @@ func checkDestIn(root *os.Root, name string) error {
 		return fmt.Errorf("atomicfile: write %s: %w", name, err)
 	}
 	if !st.Mode().IsRegular() {
-		return &fs.PathError{Op: "write", Path: name, Err: destError(regular.Kind(st.Mode()))}
+		return &fs.PathError{Op: "write", Path: name, Err: destError(safeopen.Kind(st.Mode()))}
 	}
 	return nil
 }
@@ -97,9 +97,9 @@ func OpenDest(path string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, &fs.PathError{Op: "write", Path: path, Err: destError(regular.Kind(st.Mode()))}
+		return nil, &fs.PathError{Op: "write", Path: path, Err: destError(safeopen.Kind(st.Mode()))}
 	}
-	if err := regular.Blocking(f); err != nil {
+	if err := safeopen.Blocking(f); err != nil {
 		f.Close()
 		return nil, &fs.PathError{Op: "write", Path: path, Err: err}
 	}

@@ -1,4 +1,4 @@
-// Package regular opens files for reading only when they are regular files.
+// Package safeopen opens files for reading only when they are regular files.
 //
 // A plain os.Open of a named pipe (FIFO) blocks in open(2) until some other
 // process opens its other end, and no signal handler in Go can interrupt
@@ -9,7 +9,7 @@
 // which regular files ignore), checked with fstat on the open descriptor
 // (so nothing can be swapped in between), and refused with ErrNotRegular
 // unless it is a regular file.
-package regular
+package safeopen
 
 import (
 	"errors"

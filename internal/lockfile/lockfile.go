@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deformscope/deformscope/model/atomicfile"
+	"github.com/deformscope/deformscope/internal/atomicfile"
 )
 
 // ErrLocked is wrapped by TryLock's error when another process holds the
