@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -304,7 +303,7 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
 					continue
 				}
-				yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
+				yl, xl := floor(y), floor(x)
 				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
 				fy, fx := y-T(yl), x-T(xl)
 				t.fy[e], t.fx[e] = fy, fx
@@ -322,6 +321,16 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	}
 }
 
+// floor is math.Floor for the sample coordinates (−1 ≤ v < H or W, so
+// well inside int's range), without the call and the float64 round trip.
+func floor[T Float](v T) T {
+	f := T(int(v)) // rounds toward zero
+	if f > v {
+		f--
+	}
+	return f
+}
+
 // padImage copies image b into t.pad, pixel-major with a ring of zeros.
 func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
@@ -329,13 +338,27 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	t.pad = grow(t.pad, pp*g.C)
 	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
-	for c := range g.C {
-		src := x[c*hw : (c+1)*hw]
-		for r := range g.H {
-			row := t.pad[((r+1)*wp+1)*g.C+c:]
-			for j, v := range src[r*g.W : (r+1)*g.W] {
-				row[j*g.C] = v
-			}
+	for r := range g.H {
+		// Row r of every channel (C×W, row stride H·W) becomes W pixels of
+		// C channels.
+		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*g.C:], g.C, g.C, g.W)
+	}
+}
+
+// transposeInto sets dst[q·ldd+r] = src[r·lds+q] for r < rows, q < cols:
+// 8×8 blocks in assembly for float32 where the GEMM kernels run.
+func transposeInto[T Float](src []T, lds int, dst []T, ldd, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if s, ok := any(src).([]float32); ok && haveSgemmKernels() {
+		transpose8(s, lds, any(dst).([]float32), ldd, rows, cols)
+		return
+	}
+	_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+	for r := range rows {
+		for q, v := range src[r*lds:][:cols] {
+			dst[q*ldd+r] = v
 		}
 	}
 }
@@ -426,14 +449,9 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 		}
 	}
 	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
-	for c := range g.C {
-		dst := dx[c*HW : (c+1)*HW]
-		for r := range g.H {
-			row := t.dpad[((r+1)*wp+1)*g.C+c:]
-			for j := range g.W {
-				dst[r*g.W+j] = row[j*g.C]
-			}
-		}
+	for r := range g.H {
+		// W pixels of C channels become row r of every channel.
+		transposeInto(t.dpad[((r+1)*wp+1)*g.C:], g.C, dx[r*g.W:], HW, g.W, g.C)
 	}
 }
 
