@@ -975,3 +975,137 @@ pc4:
 
 pcdone:
 	RET
+
+// func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int, beta float32)
+// C (8×32) = Σ_t A_t·B_t + beta·C, with the tile in registers over all
+// taps: A_t is the packed 8-row micro-panel at a + t·as (kc steps), B_t the
+// kc×32 block at b + boff[t] (row stride ldb), all in elements. The
+// tap-sum convolution's forward and input gradient (sgemmSumAB).
+TEXT ·sgemmKernel8x32Taps(SB), NOSPLIT, $0-76
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), R14
+	MOVQ as+16(FP), R10
+	MOVQ b+24(FP), R13
+	MOVQ ldb+32(FP), R9
+	MOVQ boff+40(FP), R11
+	MOVQ taps+48(FP), R12
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	TESTQ R12, R12
+	JZ    k8x32tstore
+
+k8x32ttap:
+	MOVQ (R11), AX
+	LEAQ (R13)(AX*4), DI
+	MOVQ R14, SI
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x32ttail
+
+k8x32tloop4:
+	STEP_8x32(0)
+	ADDQ R9, DI
+	STEP_8x32(32)
+	ADDQ R9, DI
+	STEP_8x32(64)
+	ADDQ R9, DI
+	STEP_8x32(96)
+	ADDQ R9, DI
+	ADDQ $128, SI
+	DECQ BX
+	JNZ  k8x32tloop4
+
+k8x32ttail:
+	MOVQ CX, BX
+	ANDQ $3, BX
+	JZ   k8x32tnext
+
+k8x32tloop1:
+	STEP_8x32(0)
+	ADDQ $32, SI
+	ADDQ R9, DI
+	DECQ BX
+	JNZ  k8x32tloop1
+
+k8x32tnext:
+	ADDQ R10, R14
+	ADDQ $8, R11
+	DECQ R12
+	JNZ  k8x32ttap
+
+k8x32tstore:
+	MOVL         $0x3f800000, AX
+	MOVL         AX, X0
+	VPBROADCASTD X0, Z0
+	MOVL         beta+72(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k8x32tnobeta
+	VBROADCASTSS beta+72(FP), Z1
+	STOREZ2_BETA(Z16, Z17)
+	STOREZ2_BETA(Z18, Z19)
+	STOREZ2_BETA(Z20, Z21)
+	STOREZ2_BETA(Z22, Z23)
+	STOREZ2_BETA(Z24, Z25)
+	STOREZ2_BETA(Z26, Z27)
+	STOREZ2_BETA(Z28, Z29)
+	STOREZ2_BETA(Z30, Z31)
+	VZEROUPPER
+	RET
+
+k8x32tnobeta:
+	STOREZ2(Z16, Z17)
+	STOREZ2(Z18, Z19)
+	STOREZ2(Z20, Z21)
+	STOREZ2(Z22, Z23)
+	STOREZ2(Z24, Z25)
+	STOREZ2(Z26, Z27)
+	STOREZ2(Z28, Z29)
+	STOREZ2(Z30, Z31)
+	VZEROUPPER
+	RET
