@@ -126,7 +126,7 @@ const deformBandPixels = 4096
 // inner dimension depends on ck only), so the result is bit-identical.
 func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	g := d.g
-	ck, P, cpg, wp := g.ck(), g.p(), g.C/d.groups, g.W+2
+	ck, P, cpg, wp, pix := g.ck(), g.p(), g.C/d.groups, g.W+2, d.pix()
 	nb := (P + deformBandPixels - 1) / deformBandPixels
 	per := (P + nb - 1) / nb // equal bands: none is a sliver
 	workers := Workers()
@@ -144,7 +144,7 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			buf := d.ws.get(worker, ck*n+g.O*n)
 			col, out := buf[:ck*n], buf[ck*n:]
 			dc.runsN(n, func(e0, e1, ch0 int) {
-				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 			})
 			gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
 			for o := range g.O {
@@ -331,17 +331,28 @@ func floor[T Float](v T) T {
 	return f
 }
 
-// padImage copies image b into t.pad, pixel-major with a ring of zeros.
+// pix is the padded image's pixel stride: C values, but 4 for fewer than 4
+// input channels in one offset group, so that the sampling's gradient can
+// read and write each corner as a whole 16-byte vector (dcnScatter4).
+func (d *DeformConv2D[T]) pix() int {
+	if d.g.C < 4 && d.groups == 1 {
+		return 4
+	}
+	return d.g.C
+}
+
+// padImage copies image b into t.pad, pixel-major with a ring of zeros
+// (pixel stride d.pix(); channels beyond C stay 0).
 func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
-	hw, wp, pp := g.H*g.W, g.W+2, (g.H+2)*(g.W+2)
-	t.pad = grow(t.pad, pp*g.C)
+	hw, wp, pp, pix := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), d.pix()
+	t.pad = grow(t.pad, pp*pix)
 	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
 	for r := range g.H {
 		// Row r of every channel (C×W, row stride H·W) becomes W pixels of
 		// C channels.
-		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*g.C:], g.C, g.C, g.W)
+		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*pix:], pix, g.C, g.W)
 	}
 }
 
@@ -407,10 +418,10 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
-	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 	})
 }
 
@@ -421,14 +432,18 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d.padImage(t, b)
 	K, P, HW := g.k(), g.p(), g.H*g.W
 	GK := d.groups * K
-	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	n := GK * P
 	t.dpad = grow(t.dpad, len(t.pad))
 	clear(t.dpad)
 	t.s = grow(t.s, 4*n)
 	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		dcnScatter(t.dpad[ch0:], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+		if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
+			dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+			return
+		}
+		dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
 	})
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
@@ -451,7 +466,7 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
 	for r := range g.H {
 		// W pixels of C channels become row r of every channel.
-		transposeInto(t.dpad[((r+1)*wp+1)*g.C:], g.C, dx[r*g.W:], HW, g.W, g.C)
+		transposeInto(t.dpad[((r+1)*wp+1)*pix:], pix, dx[r*g.W:], HW, g.W, g.C)
 	}
 }
 
@@ -481,6 +496,30 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 			out[i] = w[0]*v0[i] + w[1]*v1[i] + w[2]*v2[i] + w[3]*v3[i]
 		}
 	}
+}
+
+// dcnScatter4 is dcnScatter for runs of n ≤ 4 channels in pixels of
+// pix = 4 values whose lanes n..3 are 0 in img and scratch in dimg (the
+// padded image of a layer with fewer than 4 input channels and one offset
+// group; or n = 4): the assembly then reads and writes each corner whole,
+// which lets an entry reuse the corner an earlier one just updated (masked
+// stores stall the loads after them). The values of lanes < n are
+// dcnScatter's to the bit; lanes n..3 of dimg gain only ±0.
+func dcnScatter4[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []T, n int) {
+	f, ok := any(dimg).([]float32)
+	if !ok || !vecOK || pix != 4 || n > 4 || len(base) == 0 {
+		dcnScatter(dimg, img, pix, row, base, wts, g, s, n)
+		return
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	// The last corner is read and written whole: all 4 lanes.
+	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+3], dimg[last*pix+row+pix+3]
+	_ = wts[4*len(base)-1]
+	dcnScatter4AVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
+		&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)
 }
 
 // dcnScatter is the transpose of dcnGather: for each entry e it adds

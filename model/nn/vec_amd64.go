@@ -29,3 +29,6 @@ func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, co
 
 //go:noescape
 func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+//go:noescape
+func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)

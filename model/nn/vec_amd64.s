@@ -682,3 +682,80 @@ dssum:
 dsdone:
 	VZEROUPPER
 	RET
+
+// func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// dcnScatterAVX for n ≤ 4 channels where the 4 lanes from each corner may
+// be read and written whole: lanes n..3 of img are 0 (or n = 4) and those
+// of dimg are scratch. The gradient's lanes n..3 are loaded as 0, so lanes
+// < n get exactly dcnScatterAVX's values and lanes n..3 of dimg gain ±0.
+// Whole 16-byte loads and stores of the same addresses let consecutive
+// entries that share a corner forward their stores (masked ones do not).
+TEXT ·dcnScatter4AVX(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	TAILMASK(R11, CX, AX, Y15)
+	CMPQ R11, $4
+	JNE  ds4mask
+	VPCMPEQD X15, X15, X15           // n = 4: all four lanes
+ds4mask:
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R11                     // gradient bytes per entry
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14
+
+ds4entry:
+	TESTQ        R10, R10
+	JZ           ds4done
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX
+	LEAQ         (AX)(R9*1), R12
+	ADDQ         dimg+0(FP), R13
+	LEAQ         (R13)(R9*1), CX
+	VBROADCASTSS (DX), X8
+	VBROADCASTSS 4(DX), X9
+	VBROADCASTSS 8(DX), X10
+	VBROADCASTSS 12(DX), X11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VMASKMOVPS   (DI), X15, X0
+	VFMADD231PS  (AX), X0, X4
+	VFMADD231PS  (AX)(R8*1), X0, X5
+	VFMADD231PS  (R12), X0, X6
+	VFMADD231PS  (R12)(R8*1), X0, X7
+	VMOVUPS      (R13), X1
+	VFMADD231PS  X0, X8, X1
+	VMOVUPS      X1, (R13)
+	VMOVUPS      (R13)(R8*1), X2
+	VFMADD231PS  X0, X9, X2
+	VMOVUPS      X2, (R13)(R8*1)
+	VMOVUPS      (CX), X3
+	VFMADD231PS  X0, X10, X3
+	VMOVUPS      X3, (CX)
+	VMOVUPS      (CX)(R8*1), X12
+	VFMADD231PS  X0, X11, X12
+	VMOVUPS      X12, (CX)(R8*1)
+	ADDQ         R11, DI
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)(R14*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          ds4entry
+
+ds4done:
+	VZEROUPPER
+	RET

@@ -32,3 +32,7 @@ func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, co
 func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
 	panic("nn: dcnScatterAVX without assembly")
 }
+
+func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
+	panic("nn: dcnScatter4AVX without assembly")
+}
