@@ -251,14 +251,18 @@ func grow[T any](s []T, n int) []T {
 // fill computes the table of image b.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
-// fillRange computes the table of output pixels [q0, q1) of image b,
-// entry e = ((p−q0)·G + group)·kh·kw + k for pixel p.
+// fillRange computes the table of output pixels [q0, q1) of image b:
+// base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
+// order the sampling reads them in), fy, fx, md and vv at (group·kh·kw +
+// k)·(q1−q0) + p−q0 (read only by the offset and mask gradients; this way
+// each is written in runs).
 func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := GK * P
-	m := GK * (q1 - q0)
+	np := q1 - q0
+	m := GK * np
 	t.base = grow(t.base, m)
 	t.wts = grow(t.wts, 4*m)
 	t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
@@ -283,42 +287,95 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 			if mask != nil {
 				mk = mask[gk*P:][p0:p1]
 			}
-			oy, ox := p0/g.Wo, p0%g.Wo
-			for p := p0; p < p1; p++ {
-				e := (p-q0)*GK + gk
-				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
-				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
-				if ox++; ox == g.Wo {
-					oy, ox = oy+1, 0
+			// Runs of pixels on one output row: x steps by SW along them.
+			for r0 := p0; r0 < p1; {
+				oy, ox := r0/g.Wo, r0%g.Wo
+				r1 := min(p1, r0+g.Wo-ox)
+				y := T(oy*g.SH - g.PH + i*g.DH)
+				x0 := ox*g.SW - g.PW + j*g.DW
+				e0, f0 := (r0-q0)*GK+gk, gk*np+r0-q0
+				done := fillRun(y, x0, g.SW, H, W, wp, GK, offY[r0-p0:r1-p0], offX[r0-p0:r1-p0], tail(mk, r0-p0, r1-p0),
+					t.base[e0:], t.wts[4*e0:], t.fy[f0:], t.fx[f0:], t.md[f0:], t.vv[f0:])
+				for p := r0 + done; p < r1; p++ {
+					e, f := (p-q0)*GK+gk, gk*np+p-q0
+					yy := y + offY[p-p0]
+					x := T(x0+(p-r0)*g.SW) + offX[p-p0]
+					m := T(1)
+					if mk != nil {
+						m = mk[p-p0]
+					}
+					w := t.wts[4*e : 4*e+4]
+					// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
+					// plane holds rows −1..H and columns −1..W.
+					if !(yy >= -1 && yy < H && x >= -1 && x < W) {
+						t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
+						w[0], w[1], w[2], w[3] = 0, 0, 0, 0
+						continue
+					}
+					yl, xl := floor(yy), floor(x)
+					t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
+					fy, fx := yy-T(yl), x-T(xl)
+					t.fy[f], t.fx[f] = fy, fx
+					t.md[f] = m
+					mv := T(0)
+					if yy > -1 && x > -1 {
+						t.vv[f], mv = 1, m
+					} else {
+						t.vv[f] = 0
+					}
+					a, c := 1-fy, 1-fx
+					w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
 				}
-				m := T(1)
-				if mk != nil {
-					m = mk[p-p0]
-				}
-				w := t.wts[4*e : 4*e+4]
-				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
-				// plane holds rows −1..H and columns −1..W.
-				if !(y >= -1 && y < H && x >= -1 && x < W) {
-					t.base[e], t.fy[e], t.fx[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0
-					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
-					continue
-				}
-				yl, xl := floor(y), floor(x)
-				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
-				fy, fx := y-T(yl), x-T(xl)
-				t.fy[e], t.fx[e] = fy, fx
-				t.md[e] = m
-				mv := T(0)
-				if y > -1 && x > -1 {
-					t.vv[e], mv = 1, m
-				} else {
-					t.vv[e] = 0
-				}
-				a, c := 1-fy, 1-fx
-				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
+				r0 = r1
 			}
 		}
 	}
+}
+
+// tail returns s[lo:hi], or nil for a nil s.
+func tail[T any](s []T, lo, hi int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+// dcnFillArgs is one run of dcnFillAVX: n pixels (a multiple of 8) of one
+// output row and tap; see fillRun. The layout is read by the assembly.
+type dcnFillArgs struct {
+	offY, offX, mk *float32 // mk nil: a mask of 1
+	base           *int32   // stride GK entries
+	wts            *float32 // 4 per entry, stride 4·GK
+	fy, fx, md, vv *float32 // contiguous
+	n, stride      int      // pixels; entries between pixels (GK)
+	x0, sw, wp     int      // x without offset of the first pixel, its step; padded row width
+	y, h, w        float32  // y without offset; H and W
+}
+
+// fillRun fills the table for the first pixels of one run (one output row,
+// one offset group and tap) with the AVX2 kernel, 8 at a time, and
+// returns how many it filled (0 where it does not apply); the caller's
+// loop does the rest. The kernel does the Go loop's arithmetic in the same
+// order without fused multiply-adds: the same bits.
+func fillRun[T Float](y T, x0, sw int, h, w T, wp, stride int, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
+	n := len(offY) / 8 * 8
+	oy, ok := any(offY).([]float32)
+	if !ok || !vecOK || n == 0 {
+		return 0
+	}
+	_, _ = base[(n-1)*stride], wts[4*(n-1)*stride+3]
+	_, _, _, _, _ = offX[n-1], fy[n-1], fx[n-1], md[n-1], vv[n-1]
+	a := dcnFillArgs{
+		offY: &oy[0], offX: &any(offX).([]float32)[0], base: &base[0], wts: &any(wts).([]float32)[0],
+		fy: &any(fy).([]float32)[0], fx: &any(fx).([]float32)[0], md: &any(md).([]float32)[0], vv: &any(vv).([]float32)[0],
+		n: n, stride: stride, x0: x0, sw: sw, wp: wp, y: float32(y), h: float32(h), w: float32(w),
+	}
+	if mk != nil {
+		_ = mk[n-1]
+		a.mk = &any(mk).([]float32)[0]
+	}
+	dcnFillAVX(&a)
+	return n
 }
 
 // floor is math.Floor for the sample coordinates (−1 ≤ v < H or W, so
@@ -450,16 +507,22 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
 	}
-	for p := range P {
-		for gk := range GK {
+	for gk := range GK {
+		fyk, fxk, mdk, vvk := t.fy[gk*P:][:P], t.fx[gk*P:][:P], t.md[gk*P:][:P], t.vv[gk*P:][:P]
+		dy, dxo := doff[2*gk*P:][:P], doff[(2*gk+1)*P:][:P]
+		var dm []T
+		if dmask != nil {
+			dm = dmask[gk*P:][:P]
+		}
+		for p := range P {
 			e := p*GK + gk
 			s := t.s[4*e : 4*e+4]
-			fy, fx, md := t.fy[e], t.fx[e], t.md[e]
+			fy, fx, md := fyk[p], fxk[p], mdk[p]
 			a, c := 1-fy, 1-fx
-			doff[2*gk*P+p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
-			doff[(2*gk+1)*P+p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
-			if dmask != nil {
-				dmask[gk*P+p] = t.vv[e] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
+			dy[p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
+			dxo[p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
+			if dm != nil {
+				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
 			}
 		}
 	}

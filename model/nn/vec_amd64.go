@@ -32,3 +32,8 @@ func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *fl
 
 //go:noescape
 func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// dcnFillAVX fills the sampling table for one run of pixels (fillRun).
+//
+//go:noescape
+func dcnFillAVX(a *dcnFillArgs)

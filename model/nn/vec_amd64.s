@@ -759,3 +759,180 @@ ds4entry:
 ds4done:
 	VZEROUPPER
 	RET
+
+DATA fillIota<>+0(SB)/4, $0
+DATA fillIota<>+4(SB)/4, $1
+DATA fillIota<>+8(SB)/4, $2
+DATA fillIota<>+12(SB)/4, $3
+DATA fillIota<>+16(SB)/4, $4
+DATA fillIota<>+20(SB)/4, $5
+DATA fillIota<>+24(SB)/4, $6
+DATA fillIota<>+28(SB)/4, $7
+GLOBL fillIota<>(SB), RODATA|NOPTR, $32
+
+DATA fillOnes<>+0(SB)/4, $0x3f800000
+DATA fillOnes<>+4(SB)/4, $0x3f800000
+DATA fillOnes<>+8(SB)/4, $0x3f800000
+DATA fillOnes<>+12(SB)/4, $0x3f800000
+DATA fillOnes<>+16(SB)/4, $0x3f800000
+DATA fillOnes<>+20(SB)/4, $0x3f800000
+DATA fillOnes<>+24(SB)/4, $0x3f800000
+DATA fillOnes<>+28(SB)/4, $0x3f800000
+GLOBL fillOnes<>(SB), RODATA|NOPTR, $32
+
+// func dcnFillAVX(a *dcnFillArgs)
+// The sampling table of a.n pixels (a multiple of 8) of one output row and
+// tap, eight at a time: fillRange's loop body with the same operations in
+// the same order (no fused multiply-adds), so the same bits. Field offsets
+// follow dcnFillArgs.
+TEXT ·dcnFillAVX(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 0(AX), SI                   // offY
+	MOVQ 8(AX), DI                   // offX
+	MOVQ 16(AX), R8                  // mask, or nil
+	MOVQ 24(AX), BX                  // base
+	MOVQ 32(AX), DX                  // wts
+	MOVQ 40(AX), R9                  // fy
+	MOVQ 48(AX), R10                 // fx
+	MOVQ 56(AX), R11                 // md
+	MOVQ 64(AX), R12                 // vv
+	MOVQ 72(AX), CX                  // n
+	MOVQ 80(AX), R13                 // stride (entries)
+	SHRQ $3, CX
+	JZ   fldone
+	MOVQ R13, R14
+	SHLQ $2, R13                     // base stride, bytes
+	SHLQ $4, R14                     // wts stride, bytes
+
+	VBROADCASTSS 112(AX), Y15        // y
+	VBROADCASTSS 116(AX), Y14        // H
+	VBROADCASTSS 120(AX), Y13        // W
+	VMOVUPS      fillOnes<>(SB), Y11 // 1.0
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y11, Y12, Y12       // −1.0
+	VPBROADCASTD 104(AX), Y10        // wp
+	VPCMPEQD     Y9, Y9, Y9
+	VPSRLD       $31, Y9, Y9         // int32 1
+	VPBROADCASTD 96(AX), Y7          // sw
+	VMOVDQU      fillIota<>(SB), Y8
+	VPMULLD      Y7, Y8, Y8          // lane·sw
+	VPBROADCASTD 88(AX), Y6
+	VPADDD       Y6, Y8, Y8          // x0 + lane·sw
+	VPSLLD       $3, Y7, Y7          // 8·sw
+	MOVQ         $32, AX             // mask step
+	TESTQ        R8, R8
+	JNZ          flloop
+	LEAQ         fillOnes<>(SB), R8
+	XORQ         AX, AX
+
+flloop:
+	VADDPS    (SI), Y15, Y0          // y
+	VCVTDQ2PS Y8, Y1
+	VADDPS    (DI), Y1, Y1           // x
+	VCMPPS    $0x1d, Y12, Y0, Y2     // y ≥ −1
+	VCMPPS    $0x11, Y14, Y0, Y3     // y < H
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $0x1d, Y12, Y1, Y3     // x ≥ −1
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $0x11, Y13, Y1, Y3     // x < W
+	VANDPS    Y3, Y2, Y2             // inside
+	VCMPPS    $0x1e, Y12, Y0, Y3     // y > −1
+	VCMPPS    $0x1e, Y12, Y1, Y4     // x > −1
+	VANDPS    Y4, Y3, Y3
+	VANDPS    Y2, Y3, Y3             // the value counts (vv)
+	VROUNDPS  $1, Y0, Y4             // floor y
+	VSUBPS    Y4, Y0, Y0             // fy
+	VCVTTPS2DQ Y4, Y4
+	VPADDD    Y9, Y4, Y4
+	VPMULLD   Y10, Y4, Y4            // (yl+1)·wp
+	VROUNDPS  $1, Y1, Y5             // floor x
+	VSUBPS    Y5, Y1, Y1             // fx
+	VCVTTPS2DQ Y5, Y5
+	VPADDD    Y5, Y4, Y4
+	VPADDD    Y9, Y4, Y4             // + xl + 1
+	VPAND     Y2, Y4, Y4             // base, 0 outside
+
+	MOVQ    BX, R15
+	VMOVD   X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $1, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $2, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $3, X4, (R15)
+	VEXTRACTI128 $1, Y4, X4
+	ADDQ    R13, R15
+	VMOVD   X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $1, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $2, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $3, X4, (R15)
+	ADDQ    R13, R15
+	MOVQ    R15, BX
+
+	VANDPS  Y2, Y0, Y5
+	VMOVUPS Y5, (R9)                 // fy
+	VANDPS  Y2, Y1, Y5
+	VMOVUPS Y5, (R10)                // fx
+	VMOVUPS (R8), Y6                 // m
+	VANDPS  Y2, Y6, Y5
+	VMOVUPS Y5, (R11)                // md
+	VANDPS  Y3, Y11, Y5
+	VMOVUPS Y5, (R12)                // vv
+	VANDPS  Y3, Y6, Y6               // mv
+	VSUBPS  Y0, Y11, Y4              // a = 1 − fy
+	VSUBPS  Y1, Y11, Y5              // c = 1 − fx
+	VMULPS  Y4, Y6, Y4               // mv·a
+	VMULPS  Y0, Y6, Y6               // mv·fy
+	VMULPS  Y5, Y4, Y2               // w0 = mv·a·c
+	VMULPS  Y1, Y4, Y4               // w1 = mv·a·fx
+	VMULPS  Y5, Y6, Y5               // w2 = mv·fy·c
+	VMULPS  Y1, Y6, Y6               // w3 = mv·fy·fx
+	VANDPS  Y3, Y2, Y2
+	VANDPS  Y3, Y4, Y4
+	VANDPS  Y3, Y5, Y5
+	VANDPS  Y3, Y6, Y6
+
+	VUNPCKLPS Y4, Y2, Y0
+	VUNPCKHPS Y4, Y2, Y1
+	VUNPCKLPS Y6, Y5, Y3
+	VUNPCKHPS Y6, Y5, Y4
+	VSHUFPS   $0x44, Y3, Y0, Y2      // entries 0 and 4
+	VSHUFPS   $0xee, Y3, Y0, Y5      // 1 and 5
+	VSHUFPS   $0x44, Y4, Y1, Y6      // 2 and 6
+	VSHUFPS   $0xee, Y4, Y1, Y0      // 3 and 7
+	MOVQ      DX, R15
+	VMOVUPS   X2, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X5, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X6, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X0, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y2, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y5, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y6, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y0, (R15)
+	ADDQ      R14, R15
+	MOVQ      R15, DX
+
+	VPADDD Y7, Y8, Y8
+	ADDQ   $32, SI
+	ADDQ   $32, DI
+	ADDQ   AX, R8
+	ADDQ   $32, R9
+	ADDQ   $32, R10
+	ADDQ   $32, R11
+	ADDQ   $32, R12
+	DECQ   CX
+	JNZ    flloop
+
+fldone:
+	VZEROUPPER
+	RET

@@ -36,3 +36,5 @@ func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *fl
 func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
 	panic("nn: dcnScatter4AVX without assembly")
 }
+
+func dcnFillAVX(a *dcnFillArgs) { panic("nn: dcnFillAVX without assembly") }
