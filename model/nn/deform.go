@@ -32,7 +32,8 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	parts              []T
-	cache, cacheBuf    []T // columns kept from Forward for Backward
+	cache, cacheBuf    []T    // columns kept from Forward for Backward
+	gen                uint64 // Forward calls, for sampleTable.holds
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -95,6 +96,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 			d.name, shapeString(mask.Shape()), shapeString([]int{g.B, gk, g.Ho, g.Wo}))
 	}
 	d.g, d.x, d.off, d.mask = g, x, offset, mask
+	d.gen++
 	y := reuse(&d.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if d.Bias != nil {
@@ -136,11 +138,13 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	for b := range g.B {
 		img := &d.tabs[0]
 		d.padImage(img, b)
+		img.holds = tableKey{}
 		parallelN(workers, nb, func(worker, j int) {
 			q0, q1 := j*per, min(P, (j+1)*per)
 			n := q1 - q0
 			t := &d.tabs[worker]
 			d.fillRange(t, b, q0, q1)
+			t.holds = tableKey{}
 			buf := d.ws.get(worker, ck*n+g.O*n)
 			col, out := buf[:ck*n], buf[ck*n:]
 			dc.runsN(n, func(e0, e1, ch0 int) {
@@ -239,6 +243,20 @@ type sampleTable[T Float] struct {
 	s      []T // 4 per entry: backward dot products of the gradient with the corners
 	pad    []T // padded input, (H+2)(W+2) pixels × C
 	dpad   []T // padded input gradient, same layout
+
+	// holds is what the table and pad describe when they are one whole
+	// image's (set by im2col, cleared by any partial fill): col2im right
+	// after an im2col of the same image (Backward without a column cache,
+	// one image a chunk) or a Forward's last image of this worker then
+	// skips filling both again.
+	holds tableKey
+}
+
+// tableKey names one image of one Forward: gen counts the layer's Forward
+// calls (0 means none).
+type tableKey struct {
+	gen uint64
+	b   int
 }
 
 func grow[T any](s []T, n int) []T {
@@ -475,6 +493,7 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
+	t.holds = tableKey{d.gen, b}
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
@@ -485,8 +504,11 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
-	d.fill(t, b)
-	d.padImage(t, b)
+	if t.holds != (tableKey{d.gen, b}) {
+		d.fill(t, b)
+		d.padImage(t, b)
+		t.holds = tableKey{d.gen, b}
+	}
 	K, P, HW := g.k(), g.p(), g.H*g.W
 	GK := d.groups * K
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
