@@ -53,12 +53,6 @@ func sgemmKernel4x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 //go:noescape
 func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// sgemmKernel8x32Taps is sgemmSumAB's full AVX-512 tile: C = Σ_t A_t·B_t
-// + beta·C over taps, A_t at a + t·as, B_t at b + boff[t] (elements).
-//
-//go:noescape
-func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int, beta float32)
-
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // sgemmKernel describes one set of micro-kernels and its cache blocking.
@@ -514,11 +508,6 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 			fn := kn.fn[hh][wh]
 			ci := ir*ldc + jr
 			full := mm == h && nn == w
-			if full && direct && hh == 0 && wh == 0 && kn == sgemmAVX512 {
-				// One call keeps the tile in registers over every tap.
-				sgemmKernel8x32Taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ci], ldc, 0)
-				continue
-			}
 			for t, o := range boff {
 				var bp *float32
 				bs := w
