@@ -295,8 +295,17 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	// The offsets are read a channel (a plane of P) at a time, in tiles of
 	// pixels, so that big maps do not stride across every plane per pixel.
 	const tile = 64
+	var posBuf [2 * tile]int32
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
+		// Per group of 8 pixels: their rows oy·SH − PH, then their columns
+		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
+		// Go loop's).
+		pos := posBuf[:2*((p1-p0)/8*8)]
+		for p := p0; p < p0+len(pos)/2; p++ {
+			at := (p-p0)/8*16 + (p-p0)%8
+			pos[at], pos[at+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
+		}
 		for gk := range GK {
 			k := gk % K
 			i, j := k/g.KW, k%g.KW
@@ -305,88 +314,88 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 			if mask != nil {
 				mk = mask[gk*P:][p0:p1]
 			}
-			// Runs of pixels on one output row: x steps by SW along them.
-			for r0 := p0; r0 < p1; {
-				oy, ox := r0/g.Wo, r0%g.Wo
-				r1 := min(p1, r0+g.Wo-ox)
-				y := T(oy*g.SH - g.PH + i*g.DH)
-				x0 := ox*g.SW - g.PW + j*g.DW
-				e0, f0 := (r0-q0)*GK+gk, gk*np+r0-q0
-				done := fillRun(y, x0, g.SW, H, W, wp, GK, offY[r0-p0:r1-p0], offX[r0-p0:r1-p0], tail(mk, r0-p0, r1-p0),
+			done := 0
+			if vecOK && len(pos) > 0 {
+				e0, f0 := (p0-q0)*GK+gk, gk*np+p0-q0
+				done = fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos, offY, offX, mk,
 					t.base[e0:], t.wts[4*e0:], t.fy[f0:], t.fx[f0:], t.md[f0:], t.vv[f0:])
-				for p := r0 + done; p < r1; p++ {
-					e, f := (p-q0)*GK+gk, gk*np+p-q0
-					yy := y + offY[p-p0]
-					x := T(x0+(p-r0)*g.SW) + offX[p-p0]
-					m := T(1)
-					if mk != nil {
-						m = mk[p-p0]
-					}
-					w := t.wts[4*e : 4*e+4]
-					// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
-					// plane holds rows −1..H and columns −1..W.
-					if !(yy >= -1 && yy < H && x >= -1 && x < W) {
-						t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
-						w[0], w[1], w[2], w[3] = 0, 0, 0, 0
-						continue
-					}
-					yl, xl := floor(yy), floor(x)
-					t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
-					fy, fx := yy-T(yl), x-T(xl)
-					t.fy[f], t.fx[f] = fy, fx
-					t.md[f] = m
-					mv := T(0)
-					if yy > -1 && x > -1 {
-						t.vv[f], mv = 1, m
-					} else {
-						t.vv[f] = 0
-					}
-					a, c := 1-fy, 1-fx
-					w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
+			}
+			oy, ox := (p0+done)/g.Wo, (p0+done)%g.Wo
+			for p := p0 + done; p < p1; p++ {
+				e, f := (p-q0)*GK+gk, gk*np+p-q0
+				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
+				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
+				if ox++; ox == g.Wo {
+					oy, ox = oy+1, 0
 				}
-				r0 = r1
+				m := T(1)
+				if mk != nil {
+					m = mk[p-p0]
+				}
+				w := t.wts[4*e : 4*e+4]
+				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
+				// plane holds rows −1..H and columns −1..W.
+				if !(y >= -1 && y < H && x >= -1 && x < W) {
+					t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
+					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
+					continue
+				}
+				yl, xl := floor(y), floor(x)
+				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
+				fy, fx := y-T(yl), x-T(xl)
+				t.fy[f], t.fx[f] = fy, fx
+				t.md[f] = m
+				mv := T(0)
+				if y > -1 && x > -1 {
+					t.vv[f], mv = 1, m
+				} else {
+					t.vv[f] = 0
+				}
+				a, c := 1-fy, 1-fx
+				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
 			}
 		}
 	}
 }
 
-// tail returns s[lo:hi], or nil for a nil s.
-func tail[T any](s []T, lo, hi int) []T {
-	if s == nil {
-		return nil
-	}
-	return s[lo:hi]
-}
-
 // dcnFillArgs is one run of dcnFillAVX: n pixels (a multiple of 8) of one
-// output row and tap; see fillRun. The layout is read by the assembly.
+// tap; see fillRun. The layout is read by the assembly.
 type dcnFillArgs struct {
-	offY, offX, mk *float32 // mk nil: a mask of 1
+	offY, offX, mk *float32 // mk: fillOnes for no mask
 	base           *int32   // stride GK entries
 	wts            *float32 // 4 per entry, stride 4·GK
 	fy, fx, md, vv *float32 // contiguous
+	pos            *int32   // per 8 pixels: 8 rows oy·SH − PH, 8 columns ox·SW − PW
 	n, stride      int      // pixels; entries between pixels (GK)
-	x0, sw, wp     int      // x without offset of the first pixel, its step; padded row width
-	y, h, w        float32  // y without offset; H and W
+	idh, jdw, wp   int      // the tap's i·DH and j·DW; padded row width
+	h, w           float32  // H and W
 }
 
-// fillRun fills the table for the first pixels of one run (one output row,
-// one offset group and tap) with the AVX2 kernel, 8 at a time, and
-// returns how many it filled (0 where it does not apply); the caller's
-// loop does the rest. The kernel does the Go loop's arithmetic in the same
-// order without fused multiply-adds: the same bits.
-func fillRun[T Float](y T, x0, sw int, h, w T, wp, stride int, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
-	n := len(offY) / 8 * 8
+// fillOnes stands for "no mask" in dcnFillAVX (a tile is 64 pixels).
+var fillOnes = func() (o [64]float32) {
+	for i := range o {
+		o[i] = 1
+	}
+	return
+}()
+
+// fillRun fills the table for the first len(pos)/2 pixels of a tile (one
+// offset group and tap) with the AVX2 kernel, 8 at a time, and returns how
+// many it filled (0 where it does not apply); the caller's loop does the
+// rest. The kernel does the Go loop's arithmetic in the same order without
+// fused multiply-adds: the same bits (TestFillAVXMatchesGo).
+func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
+	n := len(pos) / 2
 	oy, ok := any(offY).([]float32)
-	if !ok || !vecOK || n == 0 {
+	if !ok || n == 0 || n > len(fillOnes) {
 		return 0
 	}
 	_, _ = base[(n-1)*stride], wts[4*(n-1)*stride+3]
-	_, _, _, _, _ = offX[n-1], fy[n-1], fx[n-1], md[n-1], vv[n-1]
+	_, _, _, _, _, _ = oy[n-1], offX[n-1], fy[n-1], fx[n-1], md[n-1], vv[n-1]
 	a := dcnFillArgs{
-		offY: &oy[0], offX: &any(offX).([]float32)[0], base: &base[0], wts: &any(wts).([]float32)[0],
+		offY: &oy[0], offX: &any(offX).([]float32)[0], mk: &fillOnes[0], base: &base[0], wts: &any(wts).([]float32)[0],
 		fy: &any(fy).([]float32)[0], fx: &any(fx).([]float32)[0], md: &any(md).([]float32)[0], vv: &any(vv).([]float32)[0],
-		n: n, stride: stride, x0: x0, sw: sw, wp: wp, y: float32(y), h: float32(h), w: float32(w),
+		pos: &pos[0], n: n, stride: stride, idh: idh, jdw: jdw, wp: wp, h: float32(h), w: float32(w),
 	}
 	if mk != nil {
 		_ = mk[n-1]

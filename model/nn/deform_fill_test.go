@@ -24,7 +24,7 @@ func TestFillAVXMatchesGo(t *testing.T) {
 		groups        int
 		mask          bool
 	}{
-		{"16px", 2, 16, 1, 1, true}, {"13px", 3, 13, 1, 1, true}, {"nomask", 2, 24, 1, 1, false},
+		{"16px", 2, 16, 1, 1, true}, {"13px", 3, 13, 1, 1, true}, {"7px", 2, 7, 1, 1, true}, {"nomask", 2, 24, 1, 1, false},
 		{"stride2", 2, 21, 2, 1, true}, {"groups2", 4, 17, 1, 2, true}, {"64px", 3, 64, 1, 1, true},
 	} {
 		t.Run(s.name, func(t *testing.T) {

@@ -760,16 +760,6 @@ ds4done:
 	VZEROUPPER
 	RET
 
-DATA fillIota<>+0(SB)/4, $0
-DATA fillIota<>+4(SB)/4, $1
-DATA fillIota<>+8(SB)/4, $2
-DATA fillIota<>+12(SB)/4, $3
-DATA fillIota<>+16(SB)/4, $4
-DATA fillIota<>+20(SB)/4, $5
-DATA fillIota<>+24(SB)/4, $6
-DATA fillIota<>+28(SB)/4, $7
-GLOBL fillIota<>(SB), RODATA|NOPTR, $32
-
 DATA fillOnes<>+0(SB)/4, $0x3f800000
 DATA fillOnes<>+4(SB)/4, $0x3f800000
 DATA fillOnes<>+8(SB)/4, $0x3f800000
@@ -781,53 +771,48 @@ DATA fillOnes<>+28(SB)/4, $0x3f800000
 GLOBL fillOnes<>(SB), RODATA|NOPTR, $32
 
 // func dcnFillAVX(a *dcnFillArgs)
-// The sampling table of a.n pixels (a multiple of 8) of one output row and
-// tap, eight at a time: fillRange's loop body with the same operations in
-// the same order (no fused multiply-adds), so the same bits. Field offsets
-// follow dcnFillArgs.
+// The sampling table of a.n pixels (a multiple of 8) of one tap, eight at
+// a time: fillRange's loop body with the same operations in the same
+// order (no fused multiply-adds), so the same bits. Field offsets follow
+// dcnFillArgs; pos holds, per group of 8 pixels, their 8 rows oy·SH − PH
+// and then their 8 columns ox·SW − PW.
 TEXT ·dcnFillAVX(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 0(AX), SI                   // offY
 	MOVQ 8(AX), DI                   // offX
-	MOVQ 16(AX), R8                  // mask, or nil
+	MOVQ 16(AX), R8                  // mask (ones for none)
 	MOVQ 24(AX), BX                  // base
 	MOVQ 32(AX), DX                  // wts
 	MOVQ 40(AX), R9                  // fy
 	MOVQ 48(AX), R10                 // fx
 	MOVQ 56(AX), R11                 // md
 	MOVQ 64(AX), R12                 // vv
-	MOVQ 72(AX), CX                  // n
-	MOVQ 80(AX), R13                 // stride (entries)
+	MOVQ 80(AX), CX                  // n
+	MOVQ 88(AX), R13                 // stride (entries)
 	SHRQ $3, CX
 	JZ   fldone
 	MOVQ R13, R14
 	SHLQ $2, R13                     // base stride, bytes
 	SHLQ $4, R14                     // wts stride, bytes
 
-	VBROADCASTSS 112(AX), Y15        // y
-	VBROADCASTSS 116(AX), Y14        // H
-	VBROADCASTSS 120(AX), Y13        // W
+	VPBROADCASTD 96(AX), Y15         // i·DH
+	VPBROADCASTD 104(AX), Y8         // j·DW
+	VPBROADCASTD 112(AX), Y10        // wp
+	VBROADCASTSS 120(AX), Y14        // H
+	VBROADCASTSS 124(AX), Y13        // W
 	VMOVUPS      fillOnes<>(SB), Y11 // 1.0
 	VXORPS       Y12, Y12, Y12
 	VSUBPS       Y11, Y12, Y12       // −1.0
-	VPBROADCASTD 104(AX), Y10        // wp
 	VPCMPEQD     Y9, Y9, Y9
 	VPSRLD       $31, Y9, Y9         // int32 1
-	VPBROADCASTD 96(AX), Y7          // sw
-	VMOVDQU      fillIota<>(SB), Y8
-	VPMULLD      Y7, Y8, Y8          // lane·sw
-	VPBROADCASTD 88(AX), Y6
-	VPADDD       Y6, Y8, Y8          // x0 + lane·sw
-	VPSLLD       $3, Y7, Y7          // 8·sw
-	MOVQ         $32, AX             // mask step
-	TESTQ        R8, R8
-	JNZ          flloop
-	LEAQ         fillOnes<>(SB), R8
-	XORQ         AX, AX
+	MOVQ         72(AX), AX          // pos
 
 flloop:
-	VADDPS    (SI), Y15, Y0          // y
-	VCVTDQ2PS Y8, Y1
+	VPADDD    (AX), Y15, Y0
+	VCVTDQ2PS Y0, Y0
+	VADDPS    (SI), Y0, Y0           // y
+	VPADDD    32(AX), Y8, Y1
+	VCVTDQ2PS Y1, Y1
 	VADDPS    (DI), Y1, Y1           // x
 	VCMPPS    $0x1d, Y12, Y0, Y2     // y ≥ −1
 	VCMPPS    $0x11, Y14, Y0, Y3     // y < H
@@ -922,10 +907,10 @@ flloop:
 	ADDQ      R14, R15
 	MOVQ      R15, DX
 
-	VPADDD Y7, Y8, Y8
+	ADDQ   $64, AX
 	ADDQ   $32, SI
 	ADDQ   $32, DI
-	ADDQ   AX, R8
+	ADDQ   $32, R8
 	ADDQ   $32, R9
 	ADDQ   $32, R10
 	ADDQ   $32, R11
