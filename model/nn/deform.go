@@ -34,6 +34,7 @@ type DeformConv2D[T Float] struct {
 	parts              []T
 	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
+	noBands            bool   // tests: never the banded passes (deform_bands.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -107,6 +108,10 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.permute(d.wT, d.Weight.Value.data, false)
 	if d.NoColumnCache && g.p() > deformBandPixels {
 		d.forwardBands(bias, y.data)
+		return y, nil
+	}
+	if band, ok := d.deformBands(); ok {
+		d.forwardBanded(band, bias, y.data)
 		return y, nil
 	}
 	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
@@ -186,6 +191,11 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	}
 	d.dwT = grow(d.dwT, len(d.wT))
 	clear(d.dwT)
+	if band, ok := d.deformBands(); ok {
+		d.backwardBanded(band, dy.data, d.dwT, db)
+		d.permute(d.Weight.Grad.data, d.dwT, true)
+		return dx, doffset, dmask, nil
+	}
 	convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
 	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
@@ -512,13 +522,8 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
-	t := dc.table(worker)
-	if t.holds != (tableKey{d.gen, b}) {
-		d.fill(t, b)
-		d.padImage(t, b)
-		t.holds = tableKey{d.gen, b}
-	}
-	K, P, HW := g.k(), g.p(), g.H*g.W
+	t := dc.tableFor(worker, b)
+	K, P := g.k(), g.p()
 	GK := d.groups * K
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	n := GK * P
@@ -533,6 +538,18 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 		}
 		dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
 	})
+	dc.finishGrads(t, b)
+}
+
+// finishGrads sets image b's offset and mask gradients from the corner sums
+// t.s and its input gradient from t.dpad, once the sampling's gradient has
+// been scattered.
+func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
+	d, g := dc.d, dc.d.g
+	K, P, HW := g.k(), g.p(), g.H*g.W
+	GK := d.groups * K
+	wp, pix := g.W+2, d.pix()
+	n := GK * P
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
 	if d.mask != nil {
