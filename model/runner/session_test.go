@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 	"go.uber.org/goleak"
 )

@@ -163,4 +163,3 @@ func CheckExportDir(dir string, files []string) error {
 	return fmt.Errorf("torchfile: export: %s holds %s, which an export would replace, and is not an earlier export: "+
 		"export into an empty or new folder", dir, strings.Join(found, ", "))
 }
-
