@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -156,19 +155,12 @@ type captureLayerMeta struct {
 // file that is not one, or that lacks a tensor or disagrees with its own
 // geometry, is refused with an error naming the file and the fault.
 func ReadCapture(path string) (*Capture, error) {
-	f, err := safeopen.Open(path)
+	f, size, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
-	}
-	if !info.Mode().IsRegular() || info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("torchfile: %s: not a regular file of at most %d bytes", path, int64(MaxFileSize))
-	}
-	return decodeCapture(f, info.Size(), path)
+	return decodeCapture(f, size, path)
 }
 
 // ParseCapture reads a capture held in data; name is the file name its

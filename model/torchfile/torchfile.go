@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -75,22 +76,35 @@ var ErrFormat = errors.New("not a PyTorch state dict (want a torch.save .pt/.pth
 // {"model": ...} is unwrapped, and the "module." prefix that
 // DistributedDataParallel adds to every key is removed.
 func Read(path string) (*StateDict, error) {
-	f, err := safeopen.Open(path)
+	f, size, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
+	return decode(f, size, path)
+}
+
+// open opens the regular file at path for Read or ReadCapture and returns
+// its size, refusing a file above MaxFileSize.
+func open(path string) (*os.File, int64, error) {
+	f, err := safeopen.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("torchfile: %w", err)
+	}
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("torchfile: %s: not a regular file", path)
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %s: not a regular file", path)
 	}
 	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("torchfile: %s: %d bytes, above the limit of %d", path, info.Size(), int64(MaxFileSize))
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %s: %d bytes, above the limit of %d", path, info.Size(), int64(MaxFileSize))
 	}
-	return decode(f, info.Size(), path)
+	return f, info.Size(), nil
 }
 
 // Parse reads a state dict held in data, as Read does; name is the file name
