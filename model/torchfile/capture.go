@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -179,8 +180,8 @@ func decodeCapture(r io.ReaderAt, size int64, name string) (*Capture, error) {
 }
 
 func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
-	sd, meta, err := readSafetensorsMeta(r, size)
-	if errors.Is(err, errNotSafetensors) {
+	sd, meta, err := readSafetensors(r, size)
+	if errors.Is(err, ckpt.ErrNotSafetensors) {
 		return nil, errors.New("not a capture file (not safetensors)")
 	}
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/internal/safeopen"
+	"github.com/deformscope/deformscope/model/ckpt"
 )
 
 // Tensor is one named array of a state dict, in row-major order, converted to
@@ -124,8 +125,8 @@ func decode(r io.ReaderAt, size int64, name string) (*StateDict, error) {
 	case n >= 2 && head[0] == 0x80:
 		err = errors.New("a legacy (pre-1.6, non-zip) torch.save file; load it in PyTorch and save it again with torch.save, or as safetensors")
 	case n == 8:
-		sd, err = readSafetensors(r, size)
-		if err != nil && !errors.Is(err, errNotSafetensors) {
+		sd, _, err = readSafetensors(r, size)
+		if err != nil && !errors.Is(err, ckpt.ErrNotSafetensors) {
 			break
 		}
 		if err != nil {
@@ -183,4 +184,19 @@ func numElements(shape []int, limit int) (int, error) {
 		n *= d
 	}
 	return n, nil
+}
+
+// readSafetensors reads a safetensors file of any provenance (ours, the
+// safetensors package's, deformscope_capture.py's) with ckpt's reader in its
+// permissive mode, and returns it with the header's __metadata__ map.
+func readSafetensors(r io.ReaderAt, size int64) (*StateDict, map[string]string, error) {
+	st, err := ckpt.ReadSafetensors(r, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	sd := &StateDict{Tensors: make([]Tensor, len(st.Tensors))}
+	for i, t := range st.Tensors {
+		sd.Tensors[i] = Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data, DType: st.DTypes[i]}
+	}
+	return sd, st.Meta, nil
 }
