@@ -50,7 +50,7 @@ func TestReadSafetensorsAccepts(t *testing.T) {
 				`"f32":{"dtype":"F32","shape":[1],"data_offsets":[30,34]}}`,
 				cat(
 					le(binary.LittleEndian.AppendUint64, math.Float64bits(0.25)),
-					le(binary.LittleEndian.AppendUint16, 0x3c00, 0x0001), // 1 and the smallest subnormal
+					le(binary.LittleEndian.AppendUint16, 0x3c00, 0x0001), // 1, the least subnormal
 					le(binary.LittleEndian.AppendUint16, 0xc040),         // bf16 -3
 					le(binary.LittleEndian.AppendUint64, uint64(1<<40)),
 					le(binary.LittleEndian.AppendUint32, uint32(0xffffffff)), // -1

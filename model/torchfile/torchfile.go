@@ -30,8 +30,8 @@ import (
 type Tensor struct {
 	Name  string
 	Shape []int
-	// Data holds the values, row-major. Keys of a .pt file that name the same view of one storage (tied weights)
-	// share one Data: treat it as read-only.
+	// Data holds the values, row-major. Keys of a .pt file that name the same view of one storage
+	// (tied weights) share one Data: treat it as read-only.
 	Data []float32
 	// DType is the element type in the file ("F32", "F16", "I64", ...).
 	DType string
