@@ -22,6 +22,7 @@ import (
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -51,7 +52,7 @@ func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := rundir.NewSession(rc, d, run)
+	s, err := runner.NewSession(rc, d, run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/nn"
-	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -188,7 +188,7 @@ func TestExportRoundTrip(t *testing.T) {
 				}
 			}
 		}
-		run, err := rundir.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
+		run, err := runner.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/onnx"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 )
 
 // onnxRun makes a run folder holding one model of data ("mnist" or "coco")
@@ -41,7 +42,7 @@ func onnxRun(t *testing.T, dir, data, name string, v1 bool) *rundir.Run {
 			}
 		}
 	}
-	run, err := rundir.ImportRun(dir, rc, name, net)
+	run, err := runner.ImportRun(dir, rc, name, net)
 	if err != nil {
 		t.Fatal(err)
 	}

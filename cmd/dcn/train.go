@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -212,7 +213,7 @@ func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint strin
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	p := newProgress(stderr, rc.Models)
 	p.study = st
-	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
+	err := runner.Launch(ctx, run, resume, runner.Hooks{
 		CropProgress: cropProgress(stderr),
 		CropWaiting: func(holder string) {
 			fmt.Fprintf(stderr, "waiting: the crop cache is being built by %s (Ctrl+C stops waiting)\n", holder)
@@ -228,7 +229,7 @@ func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint strin
 			}
 			fmt.Fprintln(stderr)
 		},
-		Ready: func(s *rundir.Session, from []int) {
+		Ready: func(s *runner.Session, from []int) {
 			for i, t := range s.Trainers {
 				if resume {
 					fmt.Fprintf(stderr, "%s: resuming after epoch %d of %d\n", t.Name, from[i], rc.Train.Epochs)

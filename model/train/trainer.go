@@ -182,12 +182,7 @@ func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trai
 	cfg.EvalBatch = min(cfg.EvalBatch, largest)
 	t := &Trainer{Name: name, Net: net, cfg: cfg, data: d, sched: cfg.schedule()}
 	var err error
-	switch cfg.Optimizer {
-	case "adam":
-		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
-	case "sgd":
-		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
-	}
+	t.Opt, err = optim.New(cfg.Optimizer, net.Params(), cfg.LR, cfg.Momentum, cfg.WeightDecay)
 	if err != nil {
 		return nil, err
 	}
