@@ -1,10 +1,11 @@
-package dilation
+package inspect
 
 import (
 	"fmt"
 	"math"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -36,8 +37,8 @@ func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer strin
 		return UnitMeasure{}, fmt.Errorf("dilation: %s has no deformable layer %s", net.Arch, layer)
 	}
 	cfg := blk.Regular.Config()
-	k := Kernel{cfg.Kernel[0], cfg.Kernel[1], max(cfg.Dilation[0], 1), max(cfg.Dilation[1], 1)}
-	groups, err := checkField(f, k)
+	k := dilation.Kernel{KH: cfg.Kernel[0], KW: cfg.Kernel[1], DH: max(cfg.Dilation[0], 1), DW: max(cfg.Dilation[1], 1)}
+	groups, err := dilation.CheckField(f, k)
 	if err != nil {
 		return UnitMeasure{}, fmt.Errorf("dilation: %s: %w", layer, err)
 	}
@@ -63,9 +64,9 @@ func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer strin
 	}
 	n := float64(groups * taps)
 	m.Mean, m.LayerMean = sum/n, all/(n*float64(plane))
-	var dil Stats
+	var dil dilation.Stats
 	for g := range groups {
-		dil.Add(Unit(f, k, g, uy, ux))
+		dil.Add(dilation.Unit(f, k, g, uy, ux))
 	}
 	m.Dilation = dil.Mean()
 	// One input-map pixel: the spacing of the layer's units in input
