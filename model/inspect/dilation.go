@@ -59,7 +59,7 @@ func MeasureDilation(ctx context.Context, run *rundir.Run, opt DilationOptions) 
 	}
 	for _, m := range models {
 		if !slices.Contains(run.Config.Models, m) {
-			return nil, fmt.Errorf("dilation: the run in %s has no model %q (it has %v)", run.Dir, m, run.Config.Models)
+			return nil, fmt.Errorf("inspect: the run in %s has no model %q (it has %v)", run.Dir, m, run.Config.Models)
 		}
 	}
 	limit := opt.Limit
@@ -86,7 +86,7 @@ func MeasureDilation(ctx context.Context, run *rundir.Run, opt DilationOptions) 
 		names = appendBlocks(names, net)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("dilation: the run in %s has no deformable model; nothing to compare", run.Dir)
+		return nil, fmt.Errorf("inspect: the run in %s has no deformable model; nothing to compare", run.Dir)
 	}
 	srcs, images, err := sources(ctx, run, limit)
 	if err != nil {
@@ -97,7 +97,7 @@ func MeasureDilation(ctx context.Context, run *rundir.Run, opt DilationOptions) 
 		net := nets[m]
 		layers, err := measureNet(ctx, net, srcs, names)
 		if err != nil {
-			return nil, fmt.Errorf("dilation: %s: %w", m, err)
+			return nil, fmt.Errorf("inspect: %s: %w", m, err)
 		}
 		for i := range layers {
 			layers[i].Model, layers[i].Epoch = m, epochs[m]
@@ -164,7 +164,7 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		return nil, 0, err
 	}
 	if d.Test == nil || d.Test.N == 0 || len(d.TestRefs) != d.Test.N {
-		return nil, 0, fmt.Errorf("dilation: the run in %s has no test crops to measure on", run.Dir)
+		return nil, 0, fmt.Errorf("inspect: the run in %s has no test crops to measure on", run.Dir)
 	}
 	ann := rc.COCO.Ann
 	if rc.COCO.TestAnn != "" {
@@ -188,7 +188,7 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		a, ok := byID[ref.AnnotationID]
 		im, ok2 := x.Image(ref.ImageID)
 		if !ok || !ok2 {
-			return nil, 0, fmt.Errorf("dilation: %s has no box %d of image %d, which the crop cache holds; rebuild the crops", ann, ref.AnnotationID, ref.ImageID)
+			return nil, 0, fmt.Errorf("inspect: %s has no box %d of image %d, which the crop cache holds; rebuild the crops", ann, ref.AnnotationID, ref.ImageID)
 		}
 		r := cropset.CropRect(a.BBox, im.Width, im.Height, cropset.DefaultContext)
 		at[i] = where{box: a.BBox, rect: [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(r.Dy())}, size: coco.SizeClass(a.BBox)}

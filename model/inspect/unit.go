@@ -34,16 +34,16 @@ type UnitMeasure struct {
 func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer string, uy, ux int) (UnitMeasure, error) {
 	blk, ok := net.Layer(layer).(*nn.DeformBlock[float32])
 	if !ok {
-		return UnitMeasure{}, fmt.Errorf("dilation: %s has no deformable layer %s", net.Arch, layer)
+		return UnitMeasure{}, fmt.Errorf("inspect: %s has no deformable layer %s", net.Arch, layer)
 	}
 	cfg := blk.Regular.Config()
 	k := dilation.Kernel{KH: cfg.Kernel[0], KW: cfg.Kernel[1], DH: max(cfg.Dilation[0], 1), DW: max(cfg.Dilation[1], 1)}
 	groups, err := dilation.CheckField(f, k)
 	if err != nil {
-		return UnitMeasure{}, fmt.Errorf("dilation: %s: %w", layer, err)
+		return UnitMeasure{}, fmt.Errorf("inspect: %s: %w", layer, err)
 	}
 	if uy < 0 || ux < 0 || uy >= f.Ho || ux >= f.Wo {
-		return UnitMeasure{}, fmt.Errorf("dilation: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
+		return UnitMeasure{}, fmt.Errorf("inspect: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
 	}
 	taps, plane := k.KH*k.KW, f.Ho*f.Wo
 	m := UnitMeasure{}
