@@ -38,7 +38,7 @@ var unitGreen = color.NRGBA{0x2c, 0xa0, 0x2c, 0xff}
 func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, map[string][]metrics.Epoch) {
 	t.Helper()
 	needMNIST(t)
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = 2
 	rc.Limit, rc.Val, rc.TestLimit, rc.Scales = 128, 0, 16, nil
 	for _, e := range edit {
@@ -591,7 +591,7 @@ func TestDisplayScale(t *testing.T) {
 // bound, at the training size and another (the Offsets view's heat-map
 // scale comes from it).
 func TestFieldLimit(t *testing.T) {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	net, err := experiment.NewNet(rc, deformModel)
 	if err != nil {
 		t.Fatal(err)

@@ -170,7 +170,7 @@ func TestExportRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, name := range torchfile.Archs {
 		a, _ := torchfile.ParseArch(name)
-		rc := experiment.SeedProtocol()
+		rc := experiment.StudyProtocol()
 		rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, "test"
 		if a.Data == "coco" {
 			rc.Data, rc.Scales = "coco", nil

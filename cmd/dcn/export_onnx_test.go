@@ -23,7 +23,7 @@ import (
 // with PyTorch's initialisation and offset convolutions away from zero.
 func onnxRun(t *testing.T, dir, data, name string, v1 bool) *rundir.Run {
 	t.Helper()
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Models, rc.DCNv1, rc.Imported = []string{name}, v1, "test"
 	if data == "coco" {
 		rc.Data, rc.Scales = "coco", nil

@@ -82,7 +82,7 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, abs
 	if a.Data == "coco" {
 		rc.Data, rc.Scales = "coco", nil
