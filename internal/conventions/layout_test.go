@@ -43,10 +43,10 @@ func TestLayoutFaults(t *testing.T) {
 	}
 	graph := map[string][]string{
 		"app":     {"model/a", "model/c"},
-		"model/a": {"model/b"},  // same row: fine
-		"model/b": {"model/c"},  // below: fine
-		"model/c": {"model/a"},  // above: a fault
-		"model/e": {"model/c"},  // not in the table: a fault
+		"model/a": {"model/b"}, // same row: fine
+		"model/b": {"model/c"}, // below: fine
+		"model/c": {"model/a"}, // above: a fault
+		"model/e": {"model/c"}, // not in the table: a fault
 	}
 	isDir := func(p string) bool { return p == "docs" }
 	got := layoutFaults(rows, graph, isDir)
