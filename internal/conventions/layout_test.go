@@ -1,6 +1,7 @@
 package conventions
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,7 +124,7 @@ func layoutFaults(rows [][]string, graph map[string][]string, isDir func(string)
 		}
 	}
 	var faults []string
-	for _, pkg := range slices.Sorted(mapKeys(graph)) {
+	for _, pkg := range slices.Sorted(maps.Keys(graph)) {
 		r, ok := row[pkg]
 		if !ok {
 			faults = append(faults, pkg+" is not in the table")
@@ -143,14 +144,4 @@ func layoutFaults(rows [][]string, graph map[string][]string, isDir func(string)
 		}
 	}
 	return faults
-}
-
-func mapKeys(m map[string][]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
