@@ -32,7 +32,7 @@ const (
 // convention whatever its family (see the script's docs).
 const (
 	FamilyTorchvision = "torchvision" // torchvision.ops.deform_conv2d / DeformConv2d
-	FamilyMMCV        = "mmcv"        // mmcv's DeformConv2d, ModulatedDeformConv2d and their Pack modules
+	FamilyMMCV        = "mmcv"        // mmcv's (Modulated)DeformConv2d and their Pack modules
 	FamilyDCNv3       = "dcnv3"       // InternImage's DCNv3
 	FamilyDCNv4       = "dcnv4"       // DCNv4
 )
