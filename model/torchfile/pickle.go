@@ -34,7 +34,7 @@ const (
 	maxMemo       = 1 << 20 // memo entries
 	maxContainers = 1 << 20 // dicts, lists, tuples, tensors and storages made
 	maxElements   = 1 << 23 // elements put in them, all together
-	maxDepth      = 64      // containers in containers, as recorded when filled (not a bound: see above)
+	maxDepth      = 64      // nesting as recorded when filled (not a bound: see above)
 	maxRank       = 16      // dimensions of a tensor
 	maxNameLen    = 256     // a GLOBAL's module or name
 )
