@@ -40,7 +40,7 @@ func tinyCOCORun(t *testing.T) *rundir.Run {
 	if err := run.SetClasses(d.Classes); err != nil {
 		t.Fatal(err)
 	}
-	s, err := rundir.NewSession(rc, d, run)
+	s, err := rundir.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}

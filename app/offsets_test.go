@@ -51,7 +51,7 @@ func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := rundir.NewSession(rc, d, run)
+	s, err := rundir.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}

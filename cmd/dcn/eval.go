@@ -74,7 +74,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	s, err := rundir.NewSession(rc, d, nil)
+	s, err := rundir.NewSession(rc, d.Data, nil)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ type Hooks struct {
 	CropWaiting func(holder string)
 	// Loaded is called once the data is loaded, before the models are
 	// built.
-	Loaded func(d train.Data)
+	Loaded func(d experiment.Data)
 	// Ready is called with the built session before training starts;
 	// from holds the epoch each trainer continues after (all 0 unless
 	// resuming). A face keeps the trainers to pause and resume them.
@@ -96,7 +96,7 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 	if h.Loaded != nil {
 		h.Loaded(d)
 	}
-	s, err := NewSession(rc, d, run)
+	s, err := NewSession(rc, d.Data, run)
 	if err != nil {
 		discard()
 		return fmt.Errorf("building the models: %w", err)
