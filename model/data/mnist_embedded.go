@@ -37,16 +37,16 @@ func embeddedMNISTDir(cacheDir func() (string, error)) (string, error) {
 func unpackMNIST(files fs.FS, cacheDir func() (string, error)) (string, error) {
 	base, err := cacheDir()
 	if err != nil {
-		return "", fmt.Errorf("mnist: no user cache folder to unpack the built-in MNIST into: %w", err)
+		return "", fmt.Errorf("data: no user cache folder to unpack the built-in MNIST into: %w", err)
 	}
 	dir := filepath.Join(base, "deformscope", "mnist")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("mnist: %w", err)
+		return "", fmt.Errorf("data: %w", err)
 	}
 	for _, name := range mnistfiles.Names {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
-			return "", fmt.Errorf("mnist: built-in %s: %w", name, err)
+			return "", fmt.Errorf("data: built-in %s: %w", name, err)
 		}
 		dst := filepath.Join(dir, name)
 		if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(b)) {
@@ -57,7 +57,7 @@ func unpackMNIST(files fs.FS, cacheDir func() (string, error)) (string, error) {
 			return err
 		})
 		if err != nil {
-			return "", fmt.Errorf("mnist: unpacking the built-in MNIST: %w", err)
+			return "", fmt.Errorf("data: unpacking the built-in MNIST: %w", err)
 		}
 	}
 	return dir, nil

@@ -227,7 +227,7 @@ func DeformModelName(data string, set []string) string {
 func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 	set, err := DeformSet(rc.Data, name)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("experiment: %w", err)
 	}
 	stream, ok := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
 	if !ok {
