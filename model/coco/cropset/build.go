@@ -66,7 +66,7 @@ func ParseNorm(s string) (Norm, error) {
 	case "dataset":
 		return NormDataset, nil
 	}
-	return 0, fmt.Errorf("coco: normalisation %q: want imagenet or dataset", s)
+	return 0, fmt.Errorf("cropset: normalisation %q: want imagenet or dataset", s)
 }
 
 // Options configures Build. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
@@ -143,20 +143,20 @@ func (o Options) withDefaults() (Options, error) {
 	o.MinSize, o.MaxPixels = lo.MinSize, lo.MaxPixels
 	switch {
 	case o.Size < 8 || o.Size > 1024:
-		return o, fmt.Errorf("coco: crop size %d: want 8 to 1024", o.Size)
+		return o, fmt.Errorf("cropset: crop size %d: want 8 to 1024", o.Size)
 	case o.TopK < 1 || o.TopK > 255:
-		return o, fmt.Errorf("coco: top %d categories: want 1 to 255", o.TopK)
+		return o, fmt.Errorf("cropset: top %d categories: want 1 to 255", o.TopK)
 	case o.MaxPerClass < 0:
-		return o, fmt.Errorf("coco: at most %d crops per class: want 0 (all) or more", o.MaxPerClass)
+		return o, fmt.Errorf("cropset: at most %d crops per class: want 0 (all) or more", o.MaxPerClass)
 	case !(o.Context <= 10):
-		return o, fmt.Errorf("coco: context %g: want at most 10", o.Context)
+		return o, fmt.Errorf("cropset: context %g: want at most 10", o.Context)
 	case !(o.ValFraction+o.TestFraction < 1):
-		return o, fmt.Errorf("coco: validation (%g) and test (%g) fractions must sum to less than 1",
+		return o, fmt.Errorf("cropset: validation (%g) and test (%g) fractions must sum to less than 1",
 			o.ValFraction, o.TestFraction)
 	case o.Norm != NormImageNet && o.Norm != NormDataset:
-		return o, fmt.Errorf("coco: unknown normalisation %d", o.Norm)
+		return o, fmt.Errorf("cropset: unknown normalisation %d", o.Norm)
 	case (o.TestAnnotations == "") != (o.TestImageDir == ""):
-		return o, errors.New("coco: a test annotations file needs its image folder, and the other way round")
+		return o, errors.New("cropset: a test annotations file needs its image folder, and the other way round")
 	}
 	return o, nil
 }
@@ -229,7 +229,7 @@ func (c *Crops) Verify(ctx context.Context) error {
 		return nil
 	}
 	if err := c.checked.checkAll(ctx); err != nil {
-		return fmt.Errorf("coco: crop cache: %w", err)
+		return fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 			continue
 		}
 		if err := safeopen.CheckDir(dir); err != nil {
-			return nil, fmt.Errorf("coco: image folder: %w", err)
+			return nil, fmt.Errorf("cropset: image folder: %w", err)
 		}
 	}
 	key, err := cacheKey(ann, imageDir, opt)
@@ -320,16 +320,16 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 			err = err2
 		}
 		if err := isCropFile(path); err != nil {
-			return nil, fmt.Errorf("coco: --cache: %w", err)
+			return nil, fmt.Errorf("cropset: --cache: %w", err)
 		}
 		if err := isCropFile(path + ".part"); err != nil {
-			return nil, fmt.Errorf("coco: --cache: %w", err)
+			return nil, fmt.Errorf("cropset: --cache: %w", err)
 		}
 		status = "built: " + err.Error()
 	} else {
 		dir, err := os.MkdirTemp("", "deformscope-crops-")
 		if err != nil {
-			return nil, fmt.Errorf("coco: crops: %w", err)
+			return nil, fmt.Errorf("cropset: crops: %w", err)
 		}
 		defer os.RemoveAll(dir) // the open file outlives its name
 		path = filepath.Join(dir, "crops.cache")
@@ -339,7 +339,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 		// The crops are good without a kept cache; say why there is none rather than fail.
 		dir, derr := os.MkdirTemp("", "deformscope-crops-")
 		if derr != nil {
-			return nil, fmt.Errorf("coco: crops: %w", derr)
+			return nil, fmt.Errorf("cropset: crops: %w", derr)
 		}
 		defer os.RemoveAll(dir)
 		status += "; not written: " + err.Error()
@@ -380,7 +380,7 @@ func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 	}
 	cats := trainX.TopCategories(opt.TopK)
 	if len(cats) == 0 {
-		return nil, fmt.Errorf("coco: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
+		return nil, fmt.Errorf("cropset: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
 	}
 	p := &plan{names: coco.ClassNames(cats), class: map[int64]int{}}
 	for i, cat := range cats {
@@ -395,7 +395,7 @@ func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 		}
 		for i, cat := range cats {
 			if tc, ok := testX.Category(cat.ID); !ok || tc.Name != cat.Name {
-				return nil, fmt.Errorf("coco: %s: category %d (%q) of class %d is not the same in the test file %s",
+				return nil, fmt.Errorf("cropset: %s: category %d (%q) of class %d is not the same in the test file %s",
 					ann, cat.ID, cat.Name, i, opt.TestAnnotations)
 			}
 		}
@@ -426,7 +426,7 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	roots := make([]*os.Root, len(p.indexes))
 	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
 		if roots[i], err = safeopen.OpenRoot(dir); err != nil {
-			return nil, fmt.Errorf("coco: image folder: %w", err)
+			return nil, fmt.Errorf("cropset: image folder: %w", err)
 		}
 		defer roots[i].Close()
 	}
@@ -524,13 +524,13 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 		return nil, err
 	}
 	if err := os.Rename(path+".part", path); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	syncDir(filepath.Dir(path))
 	os.Remove(path + ".part.log")
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	c.file, c.src = f, f
 	c.Resumed = resumed

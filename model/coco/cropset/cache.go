@@ -148,11 +148,11 @@ func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 	stat := func(p string) (file, error) {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return file{}, fmt.Errorf("coco: %w", err)
+			return file{}, fmt.Errorf("cropset: %w", err)
 		}
 		st, err := os.Stat(abs)
 		if err != nil {
-			return file{}, fmt.Errorf("coco: %w", err)
+			return file{}, fmt.Errorf("cropset: %w", err)
 		}
 		return file{abs, st.Size(), st.ModTime().UnixNano()}, nil
 	}

@@ -40,9 +40,9 @@ func lockBuild(ctx context.Context, path string, waiting func(holder string)) (*
 				told = true
 			}
 		case errors.Is(err, lockfile.ErrCannotCreate):
-			return nil, fmt.Errorf("coco: crop cache lock: %w: %w", errNotWritable, err)
+			return nil, fmt.Errorf("cropset: crop cache lock: %w: %w", errNotWritable, err)
 		default:
-			return nil, fmt.Errorf("coco: crop cache lock: %w", err)
+			return nil, fmt.Errorf("cropset: crop cache lock: %w", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -79,28 +79,28 @@ func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 	}
 	f, err := atomicfile.OpenDest(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if errors.Is(err, atomicfile.ErrNotRegularDest) {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w: %w", errNotWritable, err)
+		return nil, fmt.Errorf("cropset: crop cache: %w: %w", errNotWritable, err)
 	}
 	if err := f.Truncate(full); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	if _, err := f.WriteAt(pre.bytes(), 0); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	log, err := atomicfile.OpenDest(path+".log", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if _, err := log.Write(lh[:]); err != nil {
 		f.Close()
 		log.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	pf.f, pf.log = f, log
 	return pf, nil
@@ -202,12 +202,12 @@ func isJournal(path string) error {
 	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(path); lerr == nil {
-			return fmt.Errorf("coco: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)
+			return fmt.Errorf("cropset: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)
 		}
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("coco: crop cache: %w", err)
+		return fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	defer f.Close()
 	var m [8]byte
@@ -215,7 +215,7 @@ func isJournal(path string) error {
 	if n == 0 || string(m[:n]) == logMagic[:n] || string(m[:n]) == "DSCOCLOG"[:n] {
 		return nil
 	}
-	return fmt.Errorf("coco: crop cache: %s exists and is not a crop build's journal: refusing to overwrite it "+
+	return fmt.Errorf("cropset: crop cache: %s exists and is not a crop build's journal: refusing to overwrite it "+
 		"(name another cache or remove it)", path)
 }
 
@@ -246,11 +246,11 @@ func (p *partFile) flushLocked() {
 		return
 	}
 	if err := p.f.Sync(); err != nil {
-		p.firstErr = fmt.Errorf("coco: crop cache: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache: %w", err)
 		return
 	}
 	if _, err := p.log.Write(p.pending); err != nil {
-		p.firstErr = fmt.Errorf("coco: crop cache journal: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache journal: %w", err)
 		return
 	}
 	p.pending = p.pending[:0]
@@ -260,7 +260,7 @@ func (p *partFile) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.firstErr == nil {
-		p.firstErr = fmt.Errorf("coco: crop cache: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache: %w", err)
 	}
 }
 
@@ -307,10 +307,10 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 				k := min(n-lo, chunkCrops)
 				buf = slices.Grow(buf[:0], int(k*sample))[:k*sample]
 				if _, err := p.f.ReadAt(buf, prefixLen+(int64(j.slot)+lo)*sample); err != nil {
-					return nil, fmt.Errorf("coco: crop cache: %w", err)
+					return nil, fmt.Errorf("cropset: crop cache: %w", err)
 				}
 				if _, err := p.f.WriteAt(buf, prefixLen+(w+lo)*sample); err != nil {
-					return nil, fmt.Errorf("coco: crop cache: %w", err)
+					return nil, fmt.Errorf("cropset: crop cache: %w", err)
 				}
 			}
 		}
@@ -329,11 +329,11 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 	}
 	payload := w * sample
 	if err := p.f.Truncate(prefixLen + payload); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	pre := prefix{key: p.key, size: size, count: w}
 	if _, err := p.f.WriteAt(pre.bytes(), 0); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	crcs, hist, err := scan(p.f, payload, int64(c.counts[Train])*sample, size)
 	if err != nil {
@@ -345,10 +345,10 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 		return nil, err
 	}
 	if _, err := p.f.WriteAt(t, prefixLen+payload); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if err := p.f.Sync(); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	return c, nil
 }
@@ -364,7 +364,7 @@ func scan(f io.ReaderAt, payload, trainBytes int64, size int) ([]uint32, [3][256
 	for off := int64(0); off < payload; off += blockSize {
 		b := buf[:min(blockSize, payload-off)]
 		if _, err := f.ReadAt(b, prefixLen+off); err != nil {
-			return nil, hist, fmt.Errorf("coco: crop cache: reading back: %w", err)
+			return nil, hist, fmt.Errorf("cropset: crop cache: reading back: %w", err)
 		}
 		crcs = append(crcs, crc32.Checksum(b, crcTable))
 		for k := int64(0); k < int64(len(b)) && off+k < trainBytes; {

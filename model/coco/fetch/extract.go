@@ -56,21 +56,21 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		if zr != nil {
 			zr.Close()
 		}
-		return fmt.Errorf("coco: %s: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: %w", zipPath, err)
 	}
 	if err != nil {
-		return fmt.Errorf("coco: %s: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: %w", zipPath, err)
 	}
 	defer zr.Close()
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("coco: %s: refused: "+format, append([]any{zipPath}, args...)...)
+		return fmt.Errorf("fetch: %s: refused: "+format, append([]any{zipPath}, args...)...)
 	}
 	if len(zr.File) > lim.MaxEntries {
 		return fail("%d entries, more than the cap of %d", len(zr.File), lim.MaxEntries)
 	}
 	st, err := os.Stat(zipPath)
 	if err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	if st.Size() < math.MaxInt64/lim.MaxRatio {
 		lim.MaxBytes = min(lim.MaxBytes, max(1<<20, st.Size()*lim.MaxRatio))
@@ -101,11 +101,11 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	defer root.Close()
 	left := lim.MaxBytes
@@ -113,13 +113,13 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		name := filepath.FromSlash(strings.TrimSuffix(f.Name, "/"))
 		if f.Mode().IsDir() {
 			if err := root.MkdirAll(name, 0o755); err != nil {
-				return fmt.Errorf("coco: %s: %w", zipPath, err)
+				return fmt.Errorf("fetch: %s: %w", zipPath, err)
 			}
 			continue
 		}
 		if parent := filepath.Dir(name); parent != "." {
 			if err := root.MkdirAll(parent, 0o755); err != nil {
-				return fmt.Errorf("coco: %s: %w", zipPath, err)
+				return fmt.Errorf("fetch: %s: %w", zipPath, err)
 			}
 		}
 		if extractHook != nil {
@@ -130,12 +130,12 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 			return fail("entry %q: its data disagree with its header (a corrupt zip, or a zip bomb): %w", f.Name, err)
 		}
 		if err != nil {
-			return fmt.Errorf("coco: %s: entry %q: %w", zipPath, f.Name, err)
+			return fmt.Errorf("fetch: %s: entry %q: %w", zipPath, f.Name, err)
 		}
 		left -= n
 	}
 	if err := syncAll(root); err != nil {
-		return fmt.Errorf("coco: %s: syncing the unpacked files: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: syncing the unpacked files: %w", zipPath, err)
 	}
 	return nil
 }

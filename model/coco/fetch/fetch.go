@@ -50,7 +50,7 @@ var KnownArchives = map[string]Archive{
 // zip) and the split's images.
 func SplitArchives(split string) ([]Archive, error) {
 	if split != "val2017" && split != "train2017" {
-		return nil, fmt.Errorf("coco: split %q: want val2017 or train2017", split)
+		return nil, fmt.Errorf("fetch: split %q: want val2017 or train2017", split)
 	}
 	return []Archive{archive("annotations/annotations_trainval2017.zip"), archive("zips/" + split + ".zip")}, nil
 }
@@ -142,7 +142,7 @@ func extractOnce(zipPath, sum, dir string, lim ExtractLimits) error {
 // sum, if a has none) counts as done.
 func (f *Fetcher) Download(ctx context.Context, a Archive, dir string) (zipPath, sum string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	final := filepath.Join(dir, a.Name())
 	if sum, ok := verified(final, a); ok {
@@ -171,18 +171,18 @@ func (f *Fetcher) Download(ctx context.Context, a Archive, dir string) (zipPath,
 	sum = hex.EncodeToString(h.sum.Sum(nil))
 	if a.Size > 0 && h.n != a.Size || a.SHA256 != "" && !strings.EqualFold(sum, a.SHA256) {
 		os.Remove(part)
-		return "", "", fmt.Errorf("coco: %s: got %d bytes with SHA-256 %s, want %d bytes with %s; the download was "+
+		return "", "", fmt.Errorf("fetch: %s: got %d bytes with SHA-256 %s, want %d bytes with %s; the download was "+
 			"removed, run again to fetch it afresh", a.Name(), h.n, sum, a.Size, a.SHA256)
 	}
 	if err := atomicfile.CheckDest(final); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	if err := os.Rename(part, final); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	syncDir(dir)
 	if err := atomicfile.WriteFile(final+".sha256", []byte(sum+"  "+a.Name()+"\n"), 0o644); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	return final, sum, nil
 }
@@ -229,12 +229,12 @@ const maxDownload = 64 << 30
 func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState) error {
 	file, err := atomicfile.OpenDest(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	defer file.Close()
 	st, err := file.Stat()
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	offset := st.Size()
 	if h.sum == nil || h.n != offset {
@@ -242,7 +242,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		h.sum, h.n = sha256.New(), 0
 		n, err := io.Copy(h.sum, bufio.NewReaderSize(io.LimitReader(file, offset), 1<<20))
 		if err != nil {
-			return &fatalError{fmt.Errorf("coco: reading %s: %w", part, err)}
+			return &fatalError{fmt.Errorf("fetch: reading %s: %w", part, err)}
 		}
 		h.n = n
 	}
@@ -274,7 +274,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
@@ -285,7 +285,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("coco: GET %s: %w", url, stalled(err))
+		return fmt.Errorf("fetch: GET %s: %w", url, stalled(err))
 	}
 	timer.Reset(stall)
 	defer resp.Body.Close()
@@ -298,7 +298,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 			if err := restart(file, h); err != nil {
 				return err
 			}
-			return fmt.Errorf("coco: GET %s: answer for bytes from %d, asked from %d; starting over", url, start, offset)
+			return fmt.Errorf("fetch: GET %s: answer for bytes from %d, asked from %d; starting over", url, start, offset)
 		}
 		if size > 0 {
 			total = size
@@ -320,12 +320,12 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		if err := restart(file, h); err != nil {
 			return err
 		}
-		return fmt.Errorf("coco: GET %s: %s; starting over", url, resp.Status)
+		return fmt.Errorf("fetch: GET %s: %s; starting over", url, resp.Status)
 	default:
-		return &fatalError{fmt.Errorf("coco: GET %s: %s", url, resp.Status)}
+		return &fatalError{fmt.Errorf("fetch: GET %s: %s", url, resp.Status)}
 	}
 	if _, err := file.Seek(offset, io.SeekStart); err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	limit := int64(maxDownload)
 	if total > 0 {
@@ -338,16 +338,16 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	h.n = offset + n
 	if err == nil && h.n > limit {
-		return &fatalError{fmt.Errorf("coco: GET %s: %w of %d bytes", url, errOversize, limit)}
+		return &fatalError{fmt.Errorf("fetch: GET %s: %w of %d bytes", url, errOversize, limit)}
 	}
 	if serr := file.Sync(); err == nil && serr != nil {
 		err = &fatalError{serr}
 	}
 	if err != nil {
-		return fmt.Errorf("coco: downloading %s: %w", url, err)
+		return fmt.Errorf("fetch: downloading %s: %w", url, err)
 	}
 	if total > 0 && h.n < total {
-		return fmt.Errorf("coco: downloading %s: the connection closed after %d of %d bytes", url, h.n, total)
+		return fmt.Errorf("fetch: downloading %s: the connection closed after %d of %d bytes", url, h.n, total)
 	}
 	return nil
 }
@@ -355,7 +355,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 // restart empties the part file and the hash.
 func restart(file *os.File, h *hashState) error {
 	if err := file.Truncate(0); err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	h.sum.Reset()
 	h.n = 0
