@@ -11,7 +11,6 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
@@ -501,7 +500,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.GridModel = plainModel
 	}
 	sc.photo = input.photo
-	if m, err := dilation.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
+	if m, err := inspect.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
 		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 		if input.photo != nil {
 			sc.Measured.PhotoPerMap *= input.photo.perInput()

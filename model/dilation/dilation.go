@@ -5,6 +5,10 @@
 // layer's input. A plain convolution's effective dilation is exactly its
 // dilation; a deformable one's grows where the offsets spread the kernel
 // and shrinks where they gather it.
+//
+// The package is the measurement alone: sampling fields in, a Report or a
+// Table out. Running a run's nets over its test images to fill a Report is
+// model/inspect's MeasureDilation.
 package dilation
 
 import (
@@ -64,9 +68,9 @@ func Unit(f *metrics.Field, k Kernel, g, uy, ux int) float64 {
 	return sum / float64(n)
 }
 
-// checkField checks that f fits kernel k with its Groups and returns the
+// CheckField checks that f fits kernel k with its Groups and returns the
 // number of groups.
-func checkField(f *metrics.Field, k Kernel) (int, error) {
+func CheckField(f *metrics.Field, k Kernel) (int, error) {
 	if k.KH <= 0 || k.KW <= 0 || k.DH <= 0 || k.DW <= 0 {
 		return 0, fmt.Errorf("dilation: kernel %d×%d with dilation %d×%d", k.KH, k.KW, k.DH, k.DW)
 	}

@@ -65,7 +65,7 @@ func TestUnitReadsItsOwnUnitAndGroup(t *testing.T) {
 		f.Offset[(2*(taps+k))*plane+u] = float64(k/3 - 1)
 		f.Offset[(2*(taps+k)+1)*plane+u] = float64(k%3 - 1)
 	}
-	if _, err := checkField(f, Kernel{3, 3, 1, 1}); err != nil {
+	if _, err := CheckField(f, Kernel{3, 3, 1, 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := Unit(f, Kernel{3, 3, 1, 1}, 1, 1, 2); math.Abs(got-2) > 1e-12 {
@@ -77,7 +77,7 @@ func TestUnitReadsItsOwnUnitAndGroup(t *testing.T) {
 	if got := Unit(f, Kernel{3, 3, 1, 1}, 1, 0, 2); got != 1 {
 		t.Errorf("group 1 unit (0, 2): %v, want 1", got)
 	}
-	if _, err := checkField(f, Kernel{5, 5, 1, 1}); err == nil {
+	if _, err := CheckField(f, Kernel{5, 5, 1, 1}); err == nil {
 		t.Error("a 3×3 field passes as a 5×5 one")
 	}
 }

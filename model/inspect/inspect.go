@@ -1,7 +1,8 @@
 // Package inspect prepares what the Offsets pictures look at: an image file
 // read safely, turned into a network's input with a run's normalisation,
 // a test image of a run's data set, and the sampling fields a forward pass
-// records.
+// records. It also runs a run's nets to measure their effective dilation
+// (MeasureDilation, MeasureUnit) with model/dilation's arithmetic.
 package inspect
 
 import (

@@ -1,4 +1,4 @@
-package dilation
+package inspect
 
 import (
 	"math"
