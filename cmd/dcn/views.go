@@ -154,13 +154,14 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if last == 0 {
 		return fmt.Errorf("%s has no complete epoch of %s", f.run, ins.model)
 	}
-	o := replay.Options{Model: ins.model, Layer: ins.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label,
+	o := replay.Options{Show: viz.ShowPoints, WeightBy: "size", Label: label}
+	ro := inspect.ReplayOptions{Model: ins.model, Layer: ins.layer, Points: true, UnitY: -1, UnitX: -1,
 		Grid: *compare, TrainingLimits: ins.photo != nil && ins.photo.scaled != nil}
 	if *what == "heatmap" {
-		o.Show = viz.ShowOffset
+		o.Show, ro.Points = viz.ShowOffset, false
 	}
 	if p := ins.photo; p != nil && *unit == "" {
-		if o.UnitY, o.UnitX, err = p.unit(ins.net, ins.size(), ins.layer); err != nil {
+		if ro.UnitY, ro.UnitX, err = p.unit(ins.net, ins.size(), ins.layer); err != nil {
 			return err
 		}
 	}
@@ -168,7 +169,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		o.InContext = &replay.InContext{Context: p.ctx, ToPhoto: p.toPhoto, Framing: f.zoom, Aspect: panelAspect}
 	}
 	if *unit != "" {
-		if o.UnitY, o.UnitX, err = parseUnit(*unit); err != nil {
+		if ro.UnitY, ro.UnitX, err = parseUnit(*unit); err != nil {
 			return err
 		}
 	}
@@ -186,12 +187,20 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			o.Steps = append(o.Steps, replay.Step{Epoch: e, Scale: sc, In: sin})
+			ro.Steps = append(ro.Steps, inspect.ReplayStep{Epoch: e, Scale: sc, In: sin})
 		}
 	} else {
-		o.Steps = replay.EpochSteps(in, last)
+		ro.Steps = inspect.EpochSteps(in, last)
 	}
-	scenes, err := replay.Scenes(ctx, run, o, nil)
+	rf, err := inspect.Replay(ctx, run, ro, nil)
+	if err != nil {
+		return err
+	}
+	frames := make([]replay.Frame, len(rf))
+	for i, fr := range rf {
+		frames[i] = replay.Frame(fr)
+	}
+	scenes, err := replay.Scenes(frames, o)
 	if err != nil {
 		return err
 	}
