@@ -523,35 +523,29 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
-// layer, the 99th percentile of the offset lengths of every epoch 1..last
-// (viz.RobustMax), and the largest |Δp| over those epochs
-// (viz.LargestOffset, for the floor), cached, so that they stay put while
-// the epoch slider moves.
+// layer over every epoch 1..last (viz.EpochsScale, as dcn heatmap takes
+// it), cached, so that they stay put while the epoch slider moves.
 func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (top, largest float64, err error) {
 	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
 		return v[0], v[1], nil
 	}
-	var mags [][]float64
 	var fields []*trace.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {
 			return 0, 0, err
 		}
-		if f := s.fields[layer]; f != nil {
-			m, err := viz.OffsetMagnitude(f, -1)
-			if err != nil {
-				return 0, 0, err
-			}
-			mags = append(mags, m)
-			fields = append(fields, f)
-		}
+		fields = append(fields, s.fields[layer])
+	}
+	top, largest, err = viz.EpochsScale(fields, -1)
+	if err != nil {
+		return 0, 0, err
 	}
 	if w.scales == nil || len(w.scales) >= maxCached {
 		w.scales = map[string][2]float64{}
 	}
-	v := [2]float64{viz.RobustMax(0, mags...), viz.LargestOffset(fields...)}
+	v := [2]float64{top, largest}
 	w.scales[key] = v
 	return v[0], v[1], nil
 }

@@ -367,12 +367,10 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// epochsRobustMax is the top of a robust |Δp| scale for the inspection's
-// image and layer: the 99th percentile over epochs 1..last of tap's
-// lengths (−1: the mean over the taps), as the app's Offsets view takes it;
-// and the largest |Δp| over those epochs, for the floor.
+// epochsRobustMax is the robust |Δp| scale for the inspection's image and
+// layer over epochs 1..last (viz.EpochsScale), as the app's Offsets view
+// takes it.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
-	var mags [][]float64
 	var all []*trace.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
@@ -390,17 +388,9 @@ func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, 
 				return 0, 0, err
 			}
 		}
-		if fields[ins.layer] == nil {
-			continue
-		}
-		m, err := viz.OffsetMagnitude(fields[ins.layer], tap)
-		if err != nil {
-			return 0, 0, err
-		}
-		mags = append(mags, m)
 		all = append(all, fields[ins.layer])
 	}
-	return viz.RobustMax(0, mags...), viz.LargestOffset(all...), nil
+	return viz.EpochsScale(all, tap)
 }
 
 // limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".
