@@ -489,23 +489,20 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 			}
 		}
 	}
-	if sc.Points, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
-		return fail(failNone, err)
-	}
+	var cnn []nn.Layer[float32]
 	if w.cnnGeom != nil {
-		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
-		if err != nil {
-			return fail(failNone, err)
-		}
-		sc.GridModel = plainModel
+		cnn = w.cnnGeom.Layers
+	}
+	if err := sc.TracePoints(geom.Layers, s.fields, in, sc.unit[0], sc.unit[1], req.round, cnn, res.layers); err != nil {
+		return fail(failNone, err)
 	}
 	sc.photo = input.photo
 	if m, err := inspect.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
-		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+		perInput := 0.0
 		if input.photo != nil {
-			sc.Measured.PhotoPerMap *= input.photo.perInput()
-			sc.Measured.Photo = true
+			perInput = input.photo.perInput()
 		}
+		sc.Measured = viz.MeasuredOf(m, perInput)
 	}
 	if input.photo != nil && req.mode == modePoints {
 		// The points over the photo where the object really is; both

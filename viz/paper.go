@@ -112,13 +112,8 @@ func (f DigitFigure) Draw() (*image.NRGBA, error) {
 		}
 		sc := &OffsetScene{Show: ShowPoints, Picture: p.Picture, Model: f.Model, Layer: f.Layer, Epoch: f.Epoch, Epochs: f.Epoch,
 			WeightBy: "size", Field: p.Fields[f.Layer], GridModel: "cnn"}
-		if sc.Points, err = trace.Trace(f.Net, p.Fields, p.In, f.Layer, uy, ux, trace.Options{}); err != nil {
+		if err := sc.TracePoints(f.Net, p.Fields, p.In, uy, ux, false, f.CNN, f.Grid); err != nil {
 			return nil, err
-		}
-		if f.CNN != nil {
-			if sc.Grid, err = trace.Trace(f.CNN, nil, p.In, f.Layer, uy, ux, trace.Options{Grid: f.Grid}); err != nil {
-				return nil, err
-			}
 		}
 		scenes = append(scenes, sc)
 		kinds = append(kinds, p.Kind)

@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -246,33 +247,33 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 	}
 	sc := ins.scene(viz.ShowPoints)
 	sc.WeightBy = weight
-	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, in, ins.layer, uy, ux, trace.Options{Round: round}); err != nil {
-		return nil, err
-	}
+	var cnn []nn.Layer[float32]
+	var grid []string
 	if compare && ins.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
 		// The regular grid needs the plain net's geometry only, not its
 		// weights.
-		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
+		net, err := experiment.NewNet(ins.run.Config, "cnn")
 		if err != nil {
 			return nil, err
 		}
-		var grid []string
+		cnn = net.Layers
 		for _, b := range ins.net.DeformBlocks() {
 			grid = append(grid, b.Name())
 		}
-		if sc.Grid, err = trace.Trace(cnn.Layers, nil, in, ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
-			return nil, err
-		}
-		sc.GridModel = "cnn"
+	}
+	if err := sc.TracePoints(ins.net.Layers, ins.fields, in, uy, ux, round, cnn, grid); err != nil {
+		return nil, err
 	}
 	m, err := ins.measure(sc)
 	if err != nil {
 		return nil, err
 	}
-	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+	perInput := 0.0
 	if ins.photo != nil {
-		sc.Measured.PhotoPerMap *= ins.photo.photoMap().PerInput()
-		sc.Measured.Photo = true
+		perInput = ins.photo.photoMap().PerInput()
+	}
+	sc.Measured = viz.MeasuredOf(m, perInput)
+	if ins.photo != nil {
 		ins.photo.place(sc, zoom)
 	}
 	return sc, nil

@@ -1,0 +1,27 @@
+package viz
+
+import (
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/trace"
+)
+
+// TracePoints traces unit (uy, ux) of the scene's Layer through net (the
+// deformable net's layers) on an input of size in (H, W) with the sampling
+// fields a forward pass recorded, into Points; and, when cnn is not nil,
+// the plain CNN's regular grid for the same unit into Grid (grid names the
+// deformable layers whose grid it keeps), GridModel "cnn". The Offsets
+// view, `dcn offsets` and `dcn figure` trace their units through it.
+func (s *OffsetScene) TracePoints(net []nn.Layer[float32], fields map[string]*trace.Field, in [2]int, uy, ux int,
+	round bool, cnn []nn.Layer[float32], grid []string) error {
+	var err error
+	if s.Points, err = trace.Trace(net, fields, in, s.Layer, uy, ux, trace.Options{Round: round}); err != nil {
+		return err
+	}
+	if cnn != nil {
+		if s.Grid, err = trace.Trace(cnn, nil, in, s.Layer, uy, ux, trace.Options{Grid: grid}); err != nil {
+			return err
+		}
+		s.GridModel = "cnn"
+	}
+	return nil
+}
