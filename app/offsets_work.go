@@ -300,7 +300,7 @@ type sceneInput struct {
 
 // sampled is one forward pass's sampling fields.
 type sampled struct {
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	predict int
 }
 
@@ -527,7 +527,7 @@ func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, la
 	if v, ok := w.scales[key]; ok {
 		return v[0], v[1], nil
 	}
-	var fields []*trace.Field
+	var fields []*metrics.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"strings"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -73,7 +74,7 @@ type DigitPanel struct {
 	// Fields the sampling fields the deformable net recorded on it.
 	Picture *image.Gray
 	In      [2]int
-	Fields  map[string]*trace.Field
+	Fields  map[string]*metrics.Field
 	// Background puts the unit in a corner, far from a centred digit; else
 	// the unit is the one at the digit's brightness-weighted centre.
 	Background bool

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -11,7 +12,7 @@ import (
 // the plain CNN's regular grid for the same unit into Grid (grid names the
 // deformable layers whose grid it keeps), GridModel "cnn". The Offsets
 // view, `dcn offsets` and `dcn figure` trace their units through it.
-func (s *OffsetScene) TracePoints(net []nn.Layer[float32], fields map[string]*trace.Field, in [2]int, uy, ux int,
+func (s *OffsetScene) TracePoints(net []nn.Layer[float32], fields map[string]*metrics.Field, in [2]int, uy, ux int,
 	round bool, cnn []nn.Layer[float32], grid []string) error {
 	var err error
 	if s.Points, err = trace.Trace(net, fields, in, s.Layer, uy, ux, trace.Options{Round: round}); err != nil {

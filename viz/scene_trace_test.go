@@ -9,13 +9,14 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
 // sampledNet is an MNIST dcnn and cnn of fixed seeds with the dcnn's
 // sampling fields on one random 28×28 input, their offsets drawn at random.
-func sampledNet(t *testing.T) (dcnn, cnn *model.Net[float32], fields map[string]*trace.Field) {
+func sampledNet(t *testing.T) (dcnn, cnn *model.Net[float32], fields map[string]*metrics.Field) {
 	t.Helper()
 	var err error
 	if dcnn, err = model.NewMNISTNet[float32](model.MNISTConfig{Deformable: true}, rand.New(rand.NewPCG(1, 2))); err != nil {
@@ -88,12 +89,12 @@ func TestEpochsScale(t *testing.T) {
 	a, b := fields["conv4"], fields["conv5"]
 	for _, tc := range []struct {
 		name   string
-		fields []*trace.Field
+		fields []*metrics.Field
 		tap    int
-		using  []*trace.Field // the fields the scale is over
+		using  []*metrics.Field // the fields the scale is over
 	}{
-		{"two epochs, the mean over the taps", []*trace.Field{a, b}, -1, []*trace.Field{a, b}},
-		{"an epoch without the layer is skipped", []*trace.Field{nil, b}, 4, []*trace.Field{b}},
+		{"two epochs, the mean over the taps", []*metrics.Field{a, b}, -1, []*metrics.Field{a, b}},
+		{"an epoch without the layer is skipped", []*metrics.Field{nil, b}, 4, []*metrics.Field{b}},
 	} {
 		top, largest, err := EpochsScale(tc.fields, tc.tap)
 		if err != nil {
@@ -114,7 +115,7 @@ func TestEpochsScale(t *testing.T) {
 			t.Errorf("%s: top %v, largest %v", tc.name, top, largest)
 		}
 	}
-	if _, _, err := EpochsScale([]*trace.Field{a}, 99); err == nil {
+	if _, _, err := EpochsScale([]*metrics.Field{a}, 99); err == nil {
 		t.Error("tap 99 of a 3×3 kernel gave a scale")
 	}
 	if top, largest, err := EpochsScale(nil, -1); err != nil || top != 1 || !math.IsNaN(largest) {

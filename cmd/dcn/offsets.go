@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
@@ -53,7 +54,7 @@ type inspection struct {
 	net     *model.Net[float32]
 	epoch   int
 	in      *inspect.Input
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	layer   string
 	label   string // "test image 7 (label 3)" or the file name
 	predict int
@@ -372,7 +373,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // layer over epochs 1..last (viz.EpochsScale), as the app's Offsets view
 // takes it.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
-	var all []*trace.Field
+	var all []*metrics.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
 		if e != ins.epoch {

@@ -23,6 +23,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -205,7 +206,7 @@ func setN(s *data.Set) int {
 
 // Sampling runs net on in and returns each deformable layer's sampling
 // field and the class the net predicts.
-func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[string]*trace.Field, int, error) {
+func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[string]*metrics.Field, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -56,7 +57,7 @@ type ReplayFrame struct {
 	Predict string
 	// Layer is the deformable layer and Field its sampling field.
 	Layer string
-	Field *trace.Field
+	Field *metrics.Field
 	// Points is the unit's trace (with ReplayOptions.Points), Grid the
 	// plain CNN's (with ReplayOptions.Grid and a cnn in the run).
 	Points, Grid *trace.Result

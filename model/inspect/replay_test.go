@@ -12,7 +12,7 @@ import (
 // TestReplayRefuses: what a replay cannot run is refused by name before
 // any checkpoint is read.
 func TestReplayRefuses(t *testing.T) {
-	run := &rundir.Run{Dir: "runs/x", Config: experiment.SeedProtocol()}
+	run := &rundir.Run{Dir: "runs/x", Config: experiment.StudyProtocol()}
 	in := &Input{}
 	for _, tc := range []struct {
 		name string

@@ -6,13 +6,14 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
 // MeasureUnit measures unit (uy, ux) of net's deformable layer on an input
 // of size in (H, W) from the layer's sampling field f.
-func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer string, uy, ux int) (dilation.UnitMeasure, error) {
+func MeasureUnit(net *model.Net[float32], f *metrics.Field, in [2]int, layer string, uy, ux int) (dilation.UnitMeasure, error) {
 	blk, ok := net.Layer(layer).(*nn.DeformBlock[float32])
 	if !ok {
 		return dilation.UnitMeasure{}, fmt.Errorf("inspect: %s has no deformable layer %s", net.Arch, layer)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -25,7 +26,7 @@ type Frame struct {
 	Predict string
 	// Layer is the deformable layer and Field its sampling field.
 	Layer string
-	Field *trace.Field
+	Field *metrics.Field
 	// Points is the unit's trace, Grid the plain CNN's (nil: none).
 	Points, Grid *trace.Result
 	// DCNv1 says the run's deformable layers have no mask.
@@ -108,7 +109,7 @@ func Scenes(frames []Frame, o Options) ([]*viz.OffsetScene, error) {
 		return nil, fmt.Errorf("replay: show %q: want %q or %q", o.Show, viz.ShowPoints, viz.ShowOffset)
 	}
 	scenes := make([]*viz.OffsetScene, 0, len(frames))
-	var fields []*trace.Field
+	var fields []*metrics.Field
 	for _, f := range frames {
 		label := o.Label
 		if f.Scale > 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -13,7 +14,7 @@ import (
 // GIFs themselves are tested through dcn replay and the app's Export GIF…,
 // which write the same bytes.)
 func TestScenesRefuses(t *testing.T) {
-	frames := []Frame{{Model: "dcnn", Layer: "conv5", Field: &trace.Field{}}}
+	frames := []Frame{{Model: "dcnn", Layer: "conv5", Field: &metrics.Field{}}}
 	for _, tc := range []struct {
 		name   string
 		frames []Frame
