@@ -1,6 +1,8 @@
 package viz
 
 import (
+	"image"
+
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
@@ -25,4 +27,14 @@ func (s *OffsetScene) TracePoints(net []nn.Layer[float32], fields map[string]*me
 		s.GridModel = "cnn"
 	}
 	return nil
+}
+
+// CaptureScene is layer of a PyTorch capture file as an offset scene
+// showing show, with its sampling field: a capture has no epochs and no
+// clamp bound, so its |Δp| scale runs to the 99th percentile of the field
+// shown. The Offsets view and `dcn offsets|heatmap --capture` both start
+// from it.
+func CaptureScene(show string, picture image.Image, file, layer string, field *metrics.Field) *OffsetScene {
+	return &OffsetScene{Show: show, Picture: picture, Label: "capture " + file, Model: file, Layer: layer,
+		Field: field, Tap: -1, Range: HeatRange{Mode: RangeRobust}}
 }

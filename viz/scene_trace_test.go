@@ -177,3 +177,15 @@ func TestDigitFigure(t *testing.T) {
 		t.Error("a layer the net lacks drew")
 	}
 }
+
+func TestCaptureScene(t *testing.T) {
+	pic := image.NewGray(image.Rect(0, 0, 8, 8))
+	f := &metrics.Field{Ho: 1, Wo: 1, Groups: 1, Offset: make([]float64, 18)}
+	sc := CaptureScene(ShowOffset, pic, "cap.npz", "layer3[g1]", f)
+	want := OffsetScene{Show: ShowOffset, Picture: pic, Label: "capture cap.npz", Model: "cap.npz", Layer: "layer3[g1]",
+		Field: f, Tap: -1, Range: HeatRange{Mode: RangeRobust}}
+	if sc.Show != want.Show || sc.Picture != want.Picture || sc.Label != want.Label || sc.Model != want.Model ||
+		sc.Layer != want.Layer || sc.Field != want.Field || sc.Tap != want.Tap || sc.Range != want.Range || sc.Epochs != 0 {
+		t.Errorf("capture scene %+v, want %+v", *sc, want)
+	}
+}
