@@ -6,7 +6,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // OffsetFloor is the largest offset length |Δp| (input-map pixels) under
@@ -39,7 +39,7 @@ func (s *OffsetScene) largestOffset() float64 {
 // LargestOffset returns the largest offset length |Δp| of any tap at any
 // unit of the fields together (nil fields are skipped); NaN when none has
 // a finite offset. It is what OffsetScene.Largest takes over epochs.
-func LargestOffset(fields ...*trace.Field) float64 {
+func LargestOffset(fields ...*metrics.Field) float64 {
 	m := math.Inf(-1)
 	for _, f := range fields {
 		if f == nil {
@@ -143,4 +143,27 @@ func (s *OffsetScene) stampFlat(panels []*image.NRGBA, top int) error {
 		}
 	}
 	return nil
+}
+
+// EpochsScale is the |Δp| colour scale of an image and layer over a run's
+// epochs, fields holding the layer's field at each epoch (nil: skipped):
+// top is RobustMax of tap's offset lengths (−1: the mean over the taps)
+// over every epoch, largest is LargestOffset over them (for the floor). The
+// Offsets view and `dcn heatmap` both take their scale from it, so that it
+// stays put while the epoch slider moves.
+func EpochsScale(fields []*metrics.Field, tap int) (top, largest float64, err error) {
+	var mags [][]float64
+	var all []*metrics.Field
+	for _, f := range fields {
+		if f == nil {
+			continue
+		}
+		m, err := OffsetMagnitude(f, tap)
+		if err != nil {
+			return 0, 0, err
+		}
+		mags = append(mags, m)
+		all = append(all, f)
+	}
+	return RobustMax(0, mags...), LargestOffset(all...), nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -37,7 +38,7 @@ type layerMean struct {
 
 // measure measures the scene's unit at its layer.
 func (ins *inspection) measure(sc *viz.OffsetScene) (dilation.UnitMeasure, error) {
-	return dilation.MeasureUnit(ins.net, ins.fields[ins.layer], ins.size(), ins.layer, sc.Points.UnitY, sc.Points.UnitX)
+	return inspect.MeasureUnit(ins.net, ins.fields[ins.layer], ins.size(), ins.layer, sc.Points.UnitY, sc.Points.UnitX)
 }
 
 // writeJSON prints the scene's unit as offsetsJSON.
