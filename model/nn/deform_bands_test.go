@@ -12,7 +12,8 @@ import (
 // convBackward) and wants the same bits in the output and every gradient:
 // few channels (pixels padded to 4) and many, offset groups, a mask or
 // none, a fused ReLU, with and without the column cache, and images whose
-// pixels make one band or several of unequal size.
+// pixels make one band or several of unequal size; and the same bits again
+// on another number of workers.
 func TestDeformBandsSameBits(t *testing.T) {
 	if !haveSgemmKernels() {
 		t.Skip("no assembly GEMM kernels: the banded passes do not run")
@@ -78,11 +79,17 @@ func TestDeformBandsSameBits(t *testing.T) {
 				return [][]float32{d.y.data, d.dx.data, d.doff.data, d.Weight.Grad.data, d.Bias.Grad.data, dmaskData(d)}
 			}
 			want, got := run(false), run(true)
+			old := setWorkers(3) // the same bits on any number of cores
+			other := run(true)
+			setWorkers(old)
 			names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
 			for k := range want {
 				for i := range want[k] {
 					if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
 						t.Fatalf("%s[%d] = %v banded, %v through the column matrices", names[k], i, got[k][i], want[k][i])
+					}
+					if math.Float32bits(other[k][i]) != math.Float32bits(got[k][i]) {
+						t.Fatalf("%s[%d] = %v banded on 3 workers, %v on %d", names[k], i, other[k][i], got[k][i], old)
 					}
 				}
 			}
