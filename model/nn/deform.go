@@ -415,6 +415,40 @@ func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, o
 	return n
 }
 
+// dcnOffGradArgs is one run of dcnOffGradAVX: n pixels (a multiple of 8)
+// of one tap; see offGradRun. The layout is read by the assembly.
+type dcnOffGradArgs struct {
+	s              *float32 // corner sums, 4 a pixel, sstride bytes apart
+	fy, fx, md, vv *float32
+	dy, dx, dm     *float32 // offset gradients (y, x) and the mask's (nil for none)
+	n, sstride     int
+}
+
+// offGradRun computes the offset and mask gradients of the first pixels of
+// one tap (a multiple of 8) with the AVX2 kernel and returns how many; the
+// caller's loop does the rest. s holds the tap's corner sums, 4 a pixel and
+// 4·stride values apart. Same operations in the same order as the loop, no
+// fused multiply-adds: the same bits (TestOffGradAVXMatchesGo).
+func offGradRun[T Float](s []T, stride int, fy, fx, md, vv, dy, dx, dm []T) int {
+	n := len(fy) / 8 * 8
+	s32, ok := any(s).([]float32)
+	if !ok || !vecOK || n == 0 {
+		return 0
+	}
+	_, _, _, _, _, _ = s32[4*(n-1)*stride+3], fx[n-1], md[n-1], vv[n-1], dy[n-1], dx[n-1]
+	a := dcnOffGradArgs{
+		s: &s32[0], fy: &any(fy).([]float32)[0], fx: &any(fx).([]float32)[0], md: &any(md).([]float32)[0],
+		vv: &any(vv).([]float32)[0], dy: &any(dy).([]float32)[0], dx: &any(dx).([]float32)[0],
+		n: n, sstride: 16 * stride,
+	}
+	if dm != nil {
+		_ = dm[n-1]
+		a.dm = &any(dm).([]float32)[0]
+	}
+	dcnOffGradAVX(&a)
+	return n
+}
+
 // floor is math.Floor for the sample coordinates (−1 ≤ v < H or W, so
 // well inside int's range), without the call and the float64 round trip.
 func floor[T Float](v T) T {
@@ -562,7 +596,8 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 		if dmask != nil {
 			dm = dmask[gk*P:][:P]
 		}
-		for p := range P {
+		done := offGradRun(t.s[4*gk:], GK, fyk, fxk, mdk, vvk, dy, dxo, dm)
+		for p := done; p < P; p++ {
 			e := p*GK + gk
 			s := t.s[4*e : 4*e+4]
 			fy, fx, md := fyk[p], fxk[p], mdk[p]

@@ -37,3 +37,8 @@ func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *f
 //
 //go:noescape
 func dcnFillAVX(a *dcnFillArgs)
+
+// dcnOffGradAVX computes one tap's offset and mask gradients (finishGrads).
+//
+//go:noescape
+func dcnOffGradAVX(a *dcnOffGradArgs)

@@ -921,3 +921,104 @@ flloop:
 fldone:
 	VZEROUPPER
 	RET
+
+// func dcnOffGradAVX(a *dcnOffGradArgs)
+// The offset and mask gradients of a.n pixels (a multiple of 8) of one tap
+// from the corner sums s (4 a pixel, a.sstride bytes apart), eight at a
+// time: finishGrads' loop body with the same operations in the same order
+// (no fused multiply-adds), so the same bits. Field offsets follow
+// dcnOffGradArgs; dm may be nil.
+TEXT ·dcnOffGradAVX(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 0(AX), SI                   // s
+	MOVQ 8(AX), R9                   // fy
+	MOVQ 16(AX), R10                 // fx
+	MOVQ 24(AX), R11                 // md
+	MOVQ 32(AX), R12                 // vv
+	MOVQ 40(AX), R13                 // doffset y
+	MOVQ 48(AX), R14                 // doffset x
+	MOVQ 56(AX), DI                  // dmask, or nil
+	MOVQ 64(AX), CX                  // n
+	MOVQ 72(AX), R8                  // s stride, bytes
+	SHRQ $3, CX
+	JZ   ogdone
+	VMOVUPS fillOnes<>(SB), Y15
+
+ogloop:
+	MOVQ         SI, DX
+	VMOVUPS      (DX), X0            // pixel 0
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X1
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X2
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X3
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y0, Y0    // pixel 4
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y1, Y1
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y2, Y2
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y3, Y3
+	ADDQ         R8, DX
+	MOVQ         DX, SI
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VSHUFPS      $0x44, Y6, Y4, Y0   // s0 of the 8 pixels
+	VSHUFPS      $0xee, Y6, Y4, Y1   // s1
+	VSHUFPS      $0x44, Y7, Y5, Y2   // s2
+	VSHUFPS      $0xee, Y7, Y5, Y3   // s3
+
+	VMOVUPS (R9), Y4                 // fy
+	VMOVUPS (R10), Y5                // fx
+	VSUBPS  Y4, Y15, Y6              // a = 1 − fy
+	VSUBPS  Y5, Y15, Y7              // c = 1 − fx
+	VMOVUPS (R11), Y8                // md
+
+	VSUBPS  Y0, Y2, Y9               // s2 − s0
+	VMULPS  Y9, Y7, Y9               // c·(s2 − s0)
+	VSUBPS  Y1, Y3, Y10              // s3 − s1
+	VMULPS  Y10, Y5, Y10             // fx·(s3 − s1)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y8, Y9               // md·(…)
+	VMOVUPS Y9, (R13)
+
+	VSUBPS  Y0, Y1, Y9               // s1 − s0
+	VMULPS  Y9, Y6, Y9               // a·(s1 − s0)
+	VSUBPS  Y2, Y3, Y10              // s3 − s2
+	VMULPS  Y10, Y4, Y10             // fy·(s3 − s2)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y8, Y9
+	VMOVUPS Y9, (R14)
+
+	TESTQ   DI, DI
+	JZ      ognext
+	VMULPS  Y0, Y7, Y9               // c·s0
+	VMULPS  Y1, Y5, Y10              // fx·s1
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y6, Y9               // a·(c·s0 + fx·s1)
+	VMULPS  Y2, Y7, Y10              // c·s2
+	VMULPS  Y3, Y5, Y11              // fx·s3
+	VADDPS  Y11, Y10, Y10
+	VMULPS  Y10, Y4, Y10             // fy·(c·s2 + fx·s3)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  (R12), Y9, Y9            // vv·(…)
+	VMOVUPS Y9, (DI)
+	ADDQ    $32, DI
+
+ognext:
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	ADDQ $32, R14
+	DECQ CX
+	JNZ  ogloop
+
+ogdone:
+	VZEROUPPER
+	RET

@@ -38,3 +38,5 @@ func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *f
 }
 
 func dcnFillAVX(a *dcnFillArgs) { panic("nn: dcnFillAVX without assembly") }
+
+func dcnOffGradAVX(a *dcnOffGradArgs) { panic("nn: dcnOffGradAVX without assembly") }
