@@ -206,8 +206,8 @@ func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st
 	return trainStudyRun(ctx, run, resume, hint, nil, stdout, stderr)
 }
 
-// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose progress line adds
-// the whole study's ETA.
+// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose
+// progress line adds the whole study's ETA.
 func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st *study, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)

@@ -36,9 +36,10 @@ func readNpyGz(t *testing.T, name string) *npy.Array {
 	return a
 }
 
-// TestStudyScaleGolden checks the course study's transform against torchvision's own output (testdata/make_scaled.py): the
-// first 20 MNIST test digits, normalised, scaled by each of the course study's 11 factors. Every value must agree to 1e-6
-// (in practice they are equal), the grey fill included, through StudyScaleImage and through a StudyScaledView.
+// TestStudyScaleGolden checks the course study's transform against torchvision's own output
+// (testdata/make_scaled.py): the first 20 MNIST test digits, normalised, scaled by each of the
+// course study's 11 factors. Every value must agree to 1e-6 (in practice they are equal), the grey
+// fill included, through StudyScaleImage and through a StudyScaledView.
 func TestStudyScaleGolden(t *testing.T) {
 	in := readNpyGz(t, "scaled_seed_input.npy.gz")
 	sc := readNpyGz(t, "scaled_seed_scales.npy.gz")
@@ -91,16 +92,17 @@ func TestStudyScaleGolden(t *testing.T) {
 				}
 			}
 		}
-		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value) surrounds it; at 1
-		// and above every output pixel is a pixel of the input.
+		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value)
+		// surrounds it; at 1 and above every output pixel is a pixel of the input.
 		if s < 1 && fills == 0 || s >= 1 && fills != 0 {
 			t.Errorf("scale %v: %d fill pixels in the golden cases", s, fills)
 		}
 	}
 }
 
-// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies, a small scale
-// leaves a border of zeros (the normalised fill), and Pixels shows that border as the mean's byte.
+// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies,
+// a small scale leaves a border of zeros (the normalised fill), and Pixels shows that border as the
+// mean's byte.
 func TestStudyScaleIdentityAndFill(t *testing.T) {
 	const h, w = 28, 28
 	pix := make([]uint8, h*w)

@@ -26,7 +26,7 @@ import (
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
 	Data      string    `json:"data"`       // "mnist" or "coco"
-	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-first|middle|last (COCO), dcnn-conv2+conv3 (see DeformSet)
+	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-middle, dcnn-conv2+conv3 (DeformSet)
 	DCNv1     bool      `json:"dcnv1"`      // deformable layers without a mask
 	Limit     int       `json:"limit"`      // training images; 0 takes all
 	Val       int       `json:"val"`        // validation images held out of the training set

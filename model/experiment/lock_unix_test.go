@@ -12,8 +12,8 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// TestLoadWaitsForAnotherBuild holds a crop cache's build lock as another process's build would, and checks that
-// loading the data says who holds it, waits, and loads once the lock is let go.
+// TestLoadWaitsForAnotherBuild holds a crop cache's build lock as another process's build would,
+// and checks that loading the data says who holds it, waits, and loads once the lock is let go.
 func TestLoadWaitsForAnotherBuild(t *testing.T) {
 	dir := os.Getenv("DEFORMSCOPE_COCO128")
 	if dir == "" {
