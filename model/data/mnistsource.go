@@ -89,8 +89,9 @@ func findMNIST(e env) (string, error) {
 			}
 			if r := m.Replace; r != nil {
 				if r.Version == "" {
-					// Replaced by a local folder: its path is relative to the main module, so it resolves only
-					// when run from there; worth a try before the cache.
+					// Replaced by a local folder: its path is relative to the main
+					// module, so it resolves only when run from there; worth a try
+					// before the cache.
 					candidates = append(candidates, filepath.Join(r.Path, "data"))
 					break
 				}
