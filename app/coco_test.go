@@ -27,6 +27,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/viz"
 )
 
 // coco128 is the small COCO subset beside the repository: 128 train2017
@@ -372,7 +373,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	// Confusion matrices by category name, one per model; no Scaled-MNIST.
 	in := h.u.rend.input()
 	for _, m := range models {
-		fd, err := buildFigure(confusionFigure(m), in)
+		fd, err := viz.BuildFigure(viz.ConfusionFigure(m), in, viz.Zoom{})
 		if err != nil || !slices.Equal(fd.Labels, s.Classes) {
 			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.Labels, err, s.Classes)
 		}
@@ -383,21 +384,21 @@ func TestCOCOTrainingFlow(t *testing.T) {
 		t.Errorf("%d confusion matrices, want 4", len(h.u.results.confusions.Objects))
 	}
 	for _, m := range models[:2] { // the first row is in view
-		if v := viewOf(h.u, confusionFigure(m)); v.img.Image == nil {
+		if v := viewOf(h.u, viz.ConfusionFigure(m)); v.img.Image == nil {
 			t.Errorf("confusion of %s not drawn: %q", m, v.msg.Text)
 		}
 	}
 	h.capture("coco-results")
 	h.u.tabs.SelectIndex(0)
 	h.settle()
-	if v := viewOf(h.u, figScale); v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
+	if v := viewOf(h.u, viz.FigScale); v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
 		t.Errorf("Scaled-MNIST figure of a COCO run: image %v, %q", v.img.Image != nil, v.msg.Text)
 	}
 	h.capture("coco-curves")
 
 	// Exports take every model's confusion matrix, with category names.
 	dir := filepath.Join(t.TempDir(), "figs")
-	files, err := exportFigures(in, figuresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
+	files, err := exportFigures(in, viz.FiguresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
 	if err != nil {
 		t.Fatal(err)
 	}

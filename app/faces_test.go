@@ -75,7 +75,7 @@ func TestBothFacesWriteTheSameFigures(t *testing.T) {
 	}
 	appDir := t.TempDir()
 	render := viz.RenderOptions{WidthPx: 800, HeightPx: 500, DPI: 96}
-	if _, err := exportFigures(inputFrom(b.snapshot(), 0, false), figuresFor(rc.Models),
+	if _, err := exportFigures(inputFrom(b.snapshot(), 0, false), viz.FiguresFor(rc.Models),
 		exportOptions{Dir: appDir, PNG: true, SVG: true, PDF: true, Render: render}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/viz"
 	"go.uber.org/goleak"
 )
 
@@ -85,7 +86,7 @@ func TestStartPauseResumeFinish(t *testing.T) {
 	h.settle()
 	h.capture("after-run")
 	for id, v := range allViews(h.u) {
-		if v.img.Image == nil && (id == figLoss || id == figAccuracy || id == figStepLoss) {
+		if v.img.Image == nil && (id == viz.FigLoss || id == viz.FigAccuracy || id == viz.FigStepLoss) {
 			t.Errorf("figure %s shows no image after the run: %q", id, v.msg.Text)
 		}
 	}
