@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/app/internal/clip"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -227,7 +228,7 @@ func TestCompareOverlaysRunsInCurves(t *testing.T) {
 		for _, tab := range []int{0, 3} {
 			h.u.tabs.SelectIndex(tab)
 			h.settle()
-			for _, c := range clipped(h.w) {
+			for _, c := range clip.Clipped(h.w) {
 				t.Errorf("at %v, comparing, %s tab: %s", sz, h.u.tabs.Items[tab].Text, c)
 			}
 		}

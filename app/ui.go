@@ -18,7 +18,6 @@ package app
 import (
 	"fmt"
 	"image"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -44,13 +43,12 @@ type Options struct {
 	// opens on, and reads and sets the window's position, so that the
 	// window fits the screen and comes back where it was.
 	Screen Screen
-	// Script, when not nil, drives the window once it shows (see
-	// ParseScript), for the end-to-end test: what it does goes to
-	// ScriptOut, and its shot steps wait for a line on ScriptIn.
-	Script    []ScriptStep
-	ScriptOut io.Writer
-	ScriptIn  io.Reader
 }
+
+// startScript, when not nil, starts the end-to-end test's script once the
+// window shows. Only builds with the e2e tag set it (UseScript in
+// script.go): the shipped app has no script hook.
+var startScript func(u *UI)
 
 // Preference keys.
 const (
@@ -152,8 +150,8 @@ func Run(a fyne.App, opts Options) {
 		} else {
 			u.reopenLast()
 		}
-		if opts.Script != nil {
-			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
+		if startScript != nil {
+			startScript(u)
 		}
 	})
 	w.ShowAndRun()
