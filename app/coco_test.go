@@ -3,6 +3,7 @@ package app
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
@@ -398,7 +399,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 
 	// Exports take every model's confusion matrix, with category names.
 	dir := filepath.Join(t.TempDir(), "figs")
-	files, err := exportFigures(in, viz.FiguresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
+	files, err := exportFigures(context.Background(), in, viz.FiguresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
 	if err != nil {
 		t.Fatal(err)
 	}

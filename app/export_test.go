@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"image"
 	"image/png"
 	"os"
@@ -61,7 +63,7 @@ func TestExportFigures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "figures") // created on demand
-			files, err := exportFigures(sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, SVG: true, PDF: true, Render: tc.render})
+			files, err := exportFigures(context.Background(), sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, SVG: true, PDF: true, Render: tc.render})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,11 +108,27 @@ func TestExportErrors(t *testing.T) {
 		{"bad size", sampleInput(), exportOptions{Dir: dir, PNG: true, Render: viz.RenderOptions{WidthPx: -1, HeightPx: 5}}, "pixel size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := exportFigures(tc.in, allFigures, tc.o)
+			_, err := exportFigures(context.Background(), tc.in, allFigures, tc.o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCancelledExportLeavesNoFile: an export whose context is done (the
+// window closing) returns context.Canceled and writes nothing; one
+// stopped mid-way by the window's own context does too.
+func TestCancelledExportLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	files, err := exportFigures(ctx, sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, PDF: true})
+	if !errors.Is(err, context.Canceled) || len(files) > 0 {
+		t.Errorf("cancelled export: files %v, error %v; want none and context.Canceled", files, err)
+	}
+	if des, _ := os.ReadDir(dir); len(des) > 0 {
+		t.Errorf("cancelled export left %d files, first %s", len(des), des[0].Name())
 	}
 }
 

@@ -236,9 +236,10 @@ func (u *UI) exportTo(ids []viz.FigureID, o exportOptions) {
 	in := u.rend.input()
 	u.curves.setExporting(true)
 	u.exportWG.Add(1)
+	ctx := u.exportCtx
 	go func() {
 		defer u.exportWG.Done()
-		files, err := exportFigures(in, ids, o)
+		files, err := exportFigures(ctx, in, ids, o)
 		u.bridge.exported(files, o.Dir, err)
 	}()
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 
 	"github.com/deformscope/deformscope/viz"
@@ -40,8 +41,8 @@ type exportOptions struct {
 
 // exportFigures writes each figure of ids to o.Dir in every chosen format,
 // with a CSV of its data beside it (viz.ExportFigures, as dcn plot), and
-// returns the files written.
-func exportFigures(in viz.FigureInput, ids []viz.FigureID, o exportOptions) ([]string, error) {
+// returns the files written. It stops when ctx is done.
+func exportFigures(ctx context.Context, in viz.FigureInput, ids []viz.FigureID, o exportOptions) ([]string, error) {
 	var exts []string
 	for _, f := range []struct {
 		on  bool
@@ -51,5 +52,5 @@ func exportFigures(in viz.FigureInput, ids []viz.FigureID, o exportOptions) ([]s
 			exts = append(exts, f.ext)
 		}
 	}
-	return viz.ExportFigures(in, ids, o.Dir, exts, o.Render)
+	return viz.ExportFiguresContext(ctx, in, ids, o.Dir, exts, o.Render)
 }

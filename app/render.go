@@ -306,12 +306,18 @@ func (r *renderer) upToDate() bool {
 
 // close stops the renderer's goroutine and waits for it.
 func (r *renderer) close() {
+	r.halt()
+	<-r.done
+}
+
+// halt tells the renderer's goroutine to stop, without waiting for it; it
+// is safe to call twice.
+func (r *renderer) halt() {
 	select {
 	case <-r.stop:
 	default:
 		close(r.stop)
 	}
-	<-r.done
 }
 
 // renderFigure draws figure id at the key's size, with the key's zoom, into

@@ -16,6 +16,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"slices"
@@ -99,9 +100,13 @@ type UI struct {
 	recKey   string          // what the plotted records were, to spot changes
 	stepKey  string          // likewise for the per-step curves
 	exportWG sync.WaitGroup
-	closed   bool
-	ready    bool   // newUI has built every view
-	screen   Screen // the screen's work area and the window's position; nil in tests
+	// exportCtx is done once the window closes: the exports under way
+	// (exportWG) stop at their next check and leave no file.
+	exportCtx   context.Context
+	stopExports context.CancelFunc
+	closed      bool
+	ready       bool   // newUI has built every view
+	screen      Screen // the screen's work area and the window's position; nil in tests
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -167,6 +172,7 @@ func New(a fyne.App, w fyne.Window) *UI {
 // the bridge's fyne.Do; tests pass a queue that they drain themselves.
 func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u := &UI{app: a, win: w}
+	u.exportCtx, u.stopExports = context.WithCancel(context.Background())
 	u.bridge = newBridge(u, do)
 	u.rend = newRenderer(u.bridge)
 	go u.rend.run()
@@ -344,8 +350,17 @@ func (u *UI) Close() {
 	}
 	u.rememberSize()
 	u.closed = true
+	// Tell every piece of work to stop first, then wait for each: no wait
+	// holds the UI goroutine on work that would be told to stop only after.
 	if u.sess != nil {
 		u.sess.stop()
+	}
+	u.fetch.stop()
+	u.runs.watch.halt()
+	u.stopExports()
+	u.rend.halt()
+	u.offsets.w.halt()
+	if u.sess != nil {
 		u.sess.wait()
 	}
 	u.fetch.close()
