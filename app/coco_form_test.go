@@ -15,7 +15,7 @@ import (
 func TestCOCOFormRoundTrip(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	for _, place := range []string{placeFirst, placeAll} {
-		rc := experiment.SeedProtocol()
+		rc := experiment.StudyProtocol()
 		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
 		rc.COCO = experiment.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
 			filepath.Join(cocoFixture, "images", "train2017"))

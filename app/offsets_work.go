@@ -11,7 +11,6 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
@@ -301,7 +300,7 @@ type sceneInput struct {
 
 // sampled is one forward pass's sampling fields.
 type sampled struct {
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	predict int
 }
 
@@ -508,7 +507,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 		sc.GridModel = plainModel
 	}
 	sc.photo = input.photo
-	if m, err := dilation.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
+	if m, err := inspect.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
 		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 		if input.photo != nil {
 			sc.Measured.PhotoPerMap *= input.photo.perInput()
@@ -541,7 +540,7 @@ func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, la
 		return v[0], v[1], nil
 	}
 	var mags [][]float64
-	var fields []*trace.Field
+	var fields []*metrics.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {

@@ -15,11 +15,12 @@ import (
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/train"
 )
 
 // session is one training run started from the window: a goroutine that
-// loads the data and trains every model through rundir.Session, and the
+// loads the data and trains every model through runner.Session, and the
 // bridge's ticker goroutine beside it. The UI goroutine owns the pointer;
 // the fields below mu are shared with the worker.
 type session struct {
@@ -81,11 +82,11 @@ func outcome(err error) Phase {
 // train calls the same), keeping the trainers so that Pause reaches them.
 func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bridge) error {
 	rc := run.Config
-	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
+	err := runner.Launch(ctx, run, resume, runner.Hooks{
 		CropProgress: b.loadProgress,
 		CropWaiting:  b.cropWaiting,
 		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
-		Ready: func(ts *rundir.Session, from []int) {
+		Ready: func(ts *runner.Session, from []int) {
 			if resume {
 				names := make([]string, len(ts.Trainers))
 				for i, t := range ts.Trainers {

@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -52,7 +53,7 @@ type inspection struct {
 	net     *model.Net[float32]
 	epoch   int
 	in      *inspect.Input
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	layer   string
 	label   string // "test image 7 (label 3)" or the file name
 	predict int
@@ -373,7 +374,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // and the largest |Δp| over those epochs, for the floor.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
 	var mags [][]float64
-	var all []*trace.Field
+	var all []*metrics.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
 		if e != ins.epoch {

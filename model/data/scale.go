@@ -18,7 +18,7 @@ const (
 // maxScales bounds the length of a list that ParseScales builds from a range.
 const maxScales = 1000
 
-// DefaultScales returns the seed's Scaled-MNIST factors 0.5, 0.6, ..., 1.5 (11 values). Each is float64(i)/10, the
+// DefaultScales returns the course study's Scaled-MNIST factors 0.5, 0.6, ..., 1.5 (11 values). Each is float64(i)/10, the
 // float64 nearest to the decimal, so 0.7 is 0.7 and not 0.5+0.1+0.1.
 func DefaultScales() []float64 {
 	s := make([]float64, 0, 11)
@@ -243,8 +243,8 @@ func quantise(v float32) uint8 {
 }
 
 // ScaledSets returns ScaledSet for each factor in scales, in order; with DefaultScales and the MNIST test set it is
-// the seed's Scaled-MNIST. Each set holds its own pixels, 7.8 MB per factor for the 10,000 MNIST test images (the
-// labels are shared), so the seed's 11 factors take 86 MB.
+// the course study's Scaled-MNIST. Each set holds its own pixels, 7.8 MB per factor for the 10,000 MNIST test images (the
+// labels are shared), so the course study's 11 factors take 86 MB.
 func ScaledSets(img *Images, labels []uint8, scales []float64, mean, std float32) ([]*Set, error) {
 	sets := make([]*Set, 0, len(scales))
 	for _, s := range scales {
@@ -309,7 +309,7 @@ func (sc *scaler) applyBytes(dst, src []uint8) {
 }
 
 // viewOf checks s and the images and returns the set named "scale=S" over
-// img's bytes that ScaledView and SeedScaledView give their scaler.
+// img's bytes that ScaledView and StudyScaledView give their scaler.
 func viewOf(img *Images, labels []uint8, s float64, mean, std float32) (*Set, error) {
 	if !(s >= MinScale && s <= MaxScale) {
 		return nil, fmt.Errorf("data: scale factor %g outside [%g, %g]", s, MinScale, float64(MaxScale))

@@ -353,7 +353,7 @@ var parseScalesCases = []struct {
 	want    []float64
 	wantErr string
 }{
-	{name: "seed range", spec: "0.5:1.5:0.1", want: []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5}},
+	{name: "study range", spec: "0.5:1.5:0.1", want: []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5}},
 	{name: "range with spaces", spec: " 0.5 : 1 : 0.25 ", want: []float64{0.5, 0.75, 1}},
 	{name: "range short of stop", spec: "0.5:1.5:0.3", want: []float64{0.5, 0.8, 1.1, 1.4}},
 	{name: "range of one", spec: "1:1:0.1", want: []float64{1}},
@@ -394,7 +394,7 @@ func TestParseScales(t *testing.T) {
 		})
 	}
 	if got, _ := ParseScales("0.5:1.5:0.1"); !slices.Equal(got, DefaultScales()) {
-		t.Errorf("ParseScales(seed) = %v, want DefaultScales %v", got, DefaultScales())
+		t.Errorf("ParseScales(study range) = %v, want DefaultScales %v", got, DefaultScales())
 	}
 }
 
@@ -448,7 +448,7 @@ func BenchmarkScaledSetMNISTTest(b *testing.B) {
 	}
 }
 
-// BenchmarkScaledSetsMNISTTest builds the seed's Scaled-MNIST: the MNIST test set at the 11 DefaultScales.
+// BenchmarkScaledSetsMNISTTest builds the course study's Scaled-MNIST: the MNIST test set at the 11 DefaultScales.
 func BenchmarkScaledSetsMNISTTest(b *testing.B) {
 	dir, err := FindMNIST()
 	if err != nil {

@@ -34,11 +34,11 @@ type Set struct {
 	// scale, when set, makes this a view of the one-channel images in Pix
 	// scaled on the fly (see ScaledView); the view stores no scaled pixels.
 	scale *scaler
-	// seedScale, when set, makes this a view scaled with the seed's
-	// transform (see SeedScaledView); seedFill is the byte Pixels shows
+	// studyScale, when set, makes this a view scaled with the course study's
+	// transform (see StudyScaledView); studyFill is the byte Pixels shows
 	// outside the image.
-	seedScale *seedScaler
-	seedFill  uint8
+	studyScale *studyScaler
+	studyFill  uint8
 
 	// file, when set, holds the pixels instead of Pix (see NewFileSet).
 	file *fileBacking
@@ -139,7 +139,7 @@ func (s *Set) read(dst []uint8, i int) {
 }
 
 // NewSetFromIDX builds a one-channel Set from raw idx images and their labels, normalising each pixel p as
-// (p/255 - mean)/std; for MNIST the seed uses MNISTMean and MNISTStd. Like NewSet, it keeps img.Pix and labels rather
+// (p/255 - mean)/std; for MNIST the course study uses MNISTMean and MNISTStd. Like NewSet, it keeps img.Pix and labels rather
 // than copying them. It returns an error if the counts disagree, if Pix does not hold N*Rows*Cols bytes, or if std
 // is not a positive finite number.
 func NewSetFromIDX(img *Images, labels []uint8, mean, std float32) (*Set, error) {
@@ -207,14 +207,14 @@ func (s *Set) MaxLabel() int {
 }
 
 // Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not change it; for a
-// set on a file, or a scaled view (ScaledView, SeedScaledView), a new slice).
+// set on a file, or a scaled view (ScaledView, StudyScaledView), a new slice).
 // It panics if i is out of range.
 func (s *Set) Pixels(i int) []uint8 {
 	s.checkIndex("Pixels", i)
 	size := s.SampleSize()
-	if s.seedScale != nil {
+	if s.studyScale != nil {
 		out := make([]uint8, size)
-		s.seedScale.applyBytes(out, s.Pix[i*size:(i+1)*size], s.seedFill)
+		s.studyScale.applyBytes(out, s.Pix[i*size:(i+1)*size], s.studyFill)
 		return out
 	}
 	if s.scale != nil {
@@ -265,9 +265,9 @@ func (s *Set) Batch(indices []int, x []float32, y []int) {
 
 // normalise writes sample i, normalised, into dst[:C*H*W]; the caller has checked i, len(dst) and the table.
 func (s *Set) normalise(dst []float32, i int) {
-	if s.seedScale != nil {
+	if s.studyScale != nil {
 		size := s.H * s.W
-		s.seedScale.applyNorm(dst[:size], s.Pix[i*size:(i+1)*size], &s.lut[0])
+		s.studyScale.applyNorm(dst[:size], s.Pix[i*size:(i+1)*size], &s.lut[0])
 		return
 	}
 	if s.scale != nil {

@@ -16,7 +16,7 @@ func testImages() (*Images, []uint8) {
 	}}, []uint8{7, 0, 9}
 }
 
-// norm is the normalisation every Set applies, written out in float32 as the seed's
+// norm is the normalisation every Set applies, written out in float32 as the course study's
 // transforms.Normalize(mean, std) after ToTensor computes it.
 func norm(p uint8, mean, std float32) float32 { return (float32(p)/255 - mean) / std }
 
@@ -51,7 +51,7 @@ func TestNewSetFromIDX(t *testing.T) {
 			t.Errorf("value %d = %g, want %g (bit for bit)", i, x[i], w)
 		}
 	}
-	// 0 → -0.1307/0.3081 and 255 → 0.8693/0.3081, the seed's transforms.Normalize((0.1307,), (0.3081,)).
+	// 0 → -0.1307/0.3081 and 255 → 0.8693/0.3081, the course study's transforms.Normalize((0.1307,), (0.3081,)).
 	if d := x[0] - (-0.42421296); d > 1e-6 || d < -1e-6 {
 		t.Errorf("black pixel normalised to %g, want -0.42421296", x[0])
 	}

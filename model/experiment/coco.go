@@ -127,21 +127,21 @@ func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error
 // at lr 3e-3 held constant, batch 16, 12 epochs. Measured on coco128 with
 // the middle placement (docs/RESULTS.md), it moves the last deformable
 // layer's offsets to a mean |Δp| of about 0.5 px within a few minutes on
-// two cores, where the seed's protocol (COCOSeedTrain) leaves them near
+// two cores, where the course study's protocol (COCOStudyTrain) leaves them near
 // 0.1 px on so small a set.
 func COCOTrain() train.Config {
 	return train.Config{Epochs: 12, Batch: 16, Optimizer: "adam", LR: 3e-3, Seed: 1}
 }
 
-// COCOSeedTrain is the seed study's COCO protocol: 5 epochs of SGD with
+// COCOStudyTrain is the course study's COCO protocol: 5 epochs of SGD with
 // momentum 0.9 at lr 0.001 held constant, batch 32. `dcn reproduce coco`
-// runs it, and the Train form offers it as the preset COCOSeedName.
-func COCOSeedTrain() train.Config {
+// runs it, and the Train form offers it as the preset COCOStudyName.
+func COCOStudyTrain() train.Config {
 	return train.Config{Epochs: 5, Batch: 32, Optimizer: "sgd", LR: 1e-3, Momentum: 0.9, Seed: 1}
 }
 
-// COCOSeedName names COCOSeedTrain where a person picks it.
-const COCOSeedName = "Seed's protocol: SGD 0.001"
+// COCOStudyName names COCOStudyTrain where a person picks it.
+const COCOStudyName = "Study's protocol: SGD 0.001"
 
 // COCODefaults is a COCO run as it starts for an instances file and image
 // folder: the plain CNN and the middle placement on the default crops,

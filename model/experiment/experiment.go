@@ -156,7 +156,7 @@ func (rc RunConfig) Validate() error {
 }
 
 // ScaleModeOrBilinear returns the run's Scaled-MNIST transform; a config
-// without one comes from a run folder written before the seed's transform
+// without one comes from a run folder written before the course study's transform
 // was added, which was tested with the bilinear one.
 func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
 	if rc.ScaleMode == "" {
@@ -165,14 +165,14 @@ func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
 	return rc.ScaleMode
 }
 
-// SeedProtocol is the seed study's Scaled-MNIST protocol: Adam lr 1e-3,
+// StudyProtocol is the course study's Scaled-MNIST protocol: Adam lr 1e-3,
 // StepLR γ 0.7 every epoch, batch 64, 14 epochs, both models, DCNv2, the
-// whole training set, and the test set at scales 0.5 … 1.5 with the seed's
+// whole training set, and the test set at scales 0.5 … 1.5 with the course study's
 // own transform (nearest-neighbour, fill 0 after normalising).
-func SeedProtocol() RunConfig {
+func StudyProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
-		ScaleMode: data.ScaleSeed,
+		ScaleMode: data.ScaleStudy,
 		Train:     train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
 }
@@ -210,7 +210,7 @@ func DeformSet(data, name string) ([]string, error) {
 
 // DeformModelName is the model name of a deformable net of data with the
 // convolutions set deformable (in the net's order, as ParseDeformSet gives
-// them): "dcnn" for the seed's MNIST set, "dcnn-middle" for a COCO
+// them): "dcnn" for the course study's MNIST set, "dcnn-middle" for a COCO
 // placement, else "dcnn-conv2+conv3".
 func DeformModelName(data string, set []string) string {
 	if data == "mnist" && slices.Equal(set, model.MNISTDefaultDeform) {

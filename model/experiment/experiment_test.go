@@ -92,10 +92,10 @@ func TestCheckMemory(t *testing.T) {
 		{"coco dcnn 512", coco(512, 32, "dcnn-first"), 6 * gb, lower},
 		{"coco unknown", coco(512, 32, "dcnn-first"), 0, ""}, // unknown: not refused
 		// MNIST has no COCO settings: the message read rc.COCO.Size and panicked, killing the app window.
-		{"mnist fits", SeedProtocol(), 1 * gb, ""},
-		{"mnist short", SeedProtocol(), 300 << 20, "MNIST"},
-		{"mnist short", SeedProtocol(), 300 << 20, "0.3 GB is available"},
-		{"mnist unknown", SeedProtocol(), 0, ""},
+		{"mnist fits", StudyProtocol(), 1 * gb, ""},
+		{"mnist short", StudyProtocol(), 300 << 20, "MNIST"},
+		{"mnist short", StudyProtocol(), 300 << 20, "0.3 GB is available"},
+		{"mnist unknown", StudyProtocol(), 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.rc.CheckMemory(c.available)

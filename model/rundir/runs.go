@@ -95,7 +95,7 @@ func Summarize(dir string) (RunInfo, error) {
 		return ri, fmt.Errorf("rundir: %w", err)
 	}
 	ri.Created, ri.Updated = st.ModTime(), st.ModTime()
-	if st, err := os.Stat(filepath.Join(dir, metricsJSON)); err == nil && st.ModTime().After(ri.Updated) {
+	if st, err := os.Stat(filepath.Join(dir, MetricsJSON)); err == nil && st.ModTime().After(ri.Updated) {
 		ri.Updated = st.ModTime()
 	}
 	ri.Name, err = ReadName(dir)
@@ -322,4 +322,12 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("train: %s: %w", path, err)
 	}
 	return nil
+}
+
+// DataName names a run's data set for the user.
+func DataName(data string) string {
+	if data == "coco" {
+		return "COCO crops"
+	}
+	return "MNIST"
 }

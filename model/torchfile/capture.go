@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/internal/safeopen"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -68,7 +69,7 @@ type CaptureLayer struct {
 	// sampled (its stored offset and mask there are 0).
 	Family       string
 	RemoveCenter bool
-	Field        *trace.Field
+	Field        *metrics.Field
 }
 
 // Geometry returns the layer as package trace sees it.
@@ -91,7 +92,7 @@ func (l *CaptureLayer) Taps() int {
 // offset group: group g's (0 to Groups−1), or for trace.AllGroups every
 // group's taps side by side, so that the mean over the taps is the mean
 // over every group and tap. A removed centre tap is left out.
-func (l *CaptureLayer) HeatField(g int) (*trace.Field, error) {
+func (l *CaptureLayer) HeatField(g int) (*metrics.Field, error) {
 	f := l.Field
 	if g < trace.AllGroups || g >= l.Groups {
 		return nil, fmt.Errorf("torchfile: %s has %d offset groups: group %d is not one of them (0 to %d)", l.Name, l.Groups, g, l.Groups-1)
@@ -104,7 +105,7 @@ func (l *CaptureLayer) HeatField(g int) (*trace.Field, error) {
 		lo, hi = 0, l.Groups
 	}
 	k, n := l.Kernel[0]*l.Kernel[1], f.Ho*f.Wo
-	out := &trace.Field{Ho: f.Ho, Wo: f.Wo, Groups: 1, Limit: f.Limit}
+	out := &metrics.Field{Ho: f.Ho, Wo: f.Wo, Groups: 1, Limit: f.Limit}
 	for gi := lo; gi < hi; gi++ {
 		for t := range k {
 			if l.RemoveCenter && t == k/2 {
@@ -310,7 +311,7 @@ func captureLayer(sd *StateDict, i int, m captureLayerMeta, version int) (Captur
 	}
 	k := l.Kernel[0] * l.Kernel[1]
 	ho, wo := l.Out[1], l.Out[2]
-	l.Field = &trace.Field{Ho: ho, Wo: wo, Groups: l.Groups}
+	l.Field = &metrics.Field{Ho: ho, Wo: wo, Groups: l.Groups}
 	name := fmt.Sprintf("layer.%d.offset", i)
 	off, ok := sd.Lookup(name)
 	if !ok {

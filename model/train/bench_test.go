@@ -10,7 +10,7 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// BenchmarkTrainStep measures one optimisation step of the seed's MNIST
+// BenchmarkTrainStep measures one optimisation step of the course study's MNIST
 // nets on real MNIST batches of 64 with Adam; images/s is the figure the
 // performance targets use.
 func BenchmarkTrainStep(b *testing.B) {

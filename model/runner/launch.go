@@ -1,4 +1,4 @@
-package rundir
+package runner
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -57,7 +58,7 @@ const MNISTMemoryLimit = 256 << 20
 // it returns.
 //
 // Both faces start runs here: dcn train and reproduce, and the app's Start.
-func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
+func Launch(ctx context.Context, run *rundir.Run, resume bool, h Hooks) error {
 	defer run.Release()
 	rc := run.Config
 	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
@@ -87,7 +88,7 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		if cerr != nil {
 			return cerr
 		}
-		return fmt.Errorf("loading %s: %w", DataName(rc.Data), err)
+		return fmt.Errorf("loading %s: %w", rundir.DataName(rc.Data), err)
 	}
 	if err := run.SetClasses(d.Classes); err != nil {
 		discard()
@@ -112,8 +113,8 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 	}
 	// The per-step loss goes into steps.json, so that the run opens later
 	// with that curve whichever face trained it (a resumed run's goes on).
-	prev, _ := ReadStepCurves(run.Dir)
-	steps := NewStepRecorder(prev)
+	prev, _ := rundir.ReadStepCurves(run.Dir)
+	steps := rundir.NewStepRecorder(prev)
 	event := func(e train.Event) {
 		steps.Add(e)
 		if h.Event != nil {
@@ -134,12 +135,4 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		return fmt.Errorf("keeping the per-step loss: %w", saveErr)
 	}
 	return nil
-}
-
-// DataName names a run's data set for the user.
-func DataName(data string) string {
-	if data == "coco" {
-		return "COCO crops"
-	}
-	return "MNIST"
 }

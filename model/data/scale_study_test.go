@@ -29,10 +29,10 @@ func readNpyGz(t *testing.T, name string) *tensor.Dense {
 	return d
 }
 
-// TestSeedScaleGolden checks the seed's transform against torchvision's own output (testdata/make_scaled.py): the
-// first 20 MNIST test digits, normalised, scaled by each of the seed's 11 factors. Every value must agree to 1e-6
-// (in practice they are equal), the grey fill included, through SeedScaleImage and through a SeedScaledView.
-func TestSeedScaleGolden(t *testing.T) {
+// TestStudyScaleGolden checks the course study's transform against torchvision's own output (testdata/make_scaled.py): the
+// first 20 MNIST test digits, normalised, scaled by each of the course study's 11 factors. Every value must agree to 1e-6
+// (in practice they are equal), the grey fill included, through StudyScaleImage and through a StudyScaledView.
+func TestStudyScaleGolden(t *testing.T) {
 	in := readNpyGz(t, "scaled_seed_input.npy.gz")
 	sc := readNpyGz(t, "scaled_seed_scales.npy.gz")
 	gold := readNpyGz(t, "scaled_seed_golden.npy.gz")
@@ -64,19 +64,19 @@ func TestSeedScaleGolden(t *testing.T) {
 	got := make([]float32, size)
 	view := make([]float32, size)
 	for si, s := range scales {
-		set, err := SeedScaledView(img, labels, s, MNISTMean, MNISTStd)
+		set, err := StudyScaledView(img, labels, s, MNISTMean, MNISTStd)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fills := 0
 		for d := range n {
 			norm.SampleInto(d, src)
-			SeedScaleImage(got, src, 28, 28, s)
+			StudyScaleImage(got, src, 28, 28, s)
 			set.SampleInto(d, view)
 			w := want[(si*n+d)*size : (si*n+d+1)*size]
 			for j := range w {
 				if math.Abs(float64(got[j]-w[j])) > 1e-6 || math.Abs(float64(view[j]-w[j])) > 1e-6 {
-					t.Fatalf("scale %v digit %d pixel (%d, %d): SeedScaleImage %v, view %v, torchvision %v",
+					t.Fatalf("scale %v digit %d pixel (%d, %d): StudyScaleImage %v, view %v, torchvision %v",
 						s, d, j/28, j%28, got[j], view[j], w[j])
 				}
 				if w[j] == 0 {
@@ -92,9 +92,9 @@ func TestSeedScaleGolden(t *testing.T) {
 	}
 }
 
-// TestSeedScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies, a small scale
+// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies, a small scale
 // leaves a border of zeros (the normalised fill), and Pixels shows that border as the mean's byte.
-func TestSeedScaleIdentityAndFill(t *testing.T) {
+func TestStudyScaleIdentityAndFill(t *testing.T) {
 	const h, w = 28, 28
 	pix := make([]uint8, h*w)
 	for i := range pix {
@@ -106,7 +106,7 @@ func TestSeedScaleIdentityAndFill(t *testing.T) {
 		s      float64
 		border bool
 	}{{1, false}, {0.5, true}, {1.5, false}} {
-		set, err := SeedScaledView(img, labels, tc.s, MNISTMean, MNISTStd)
+		set, err := StudyScaledView(img, labels, tc.s, MNISTMean, MNISTStd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestSeedScaleIdentityAndFill(t *testing.T) {
 			t.Errorf("scale %v: corner value %v byte %d, border %v", tc.s, out[0], b[0], tc.border)
 		}
 	}
-	if _, err := SeedScaledView(img, labels, 0, MNISTMean, MNISTStd); err == nil {
+	if _, err := StudyScaledView(img, labels, 0, MNISTMean, MNISTStd); err == nil {
 		t.Error("scale 0 accepted")
 	}
 }
