@@ -33,9 +33,7 @@ func (u *UI) openRun(dir string, withForm bool) error {
 	if err != nil {
 		return err
 	}
-	if u.sess != nil {
-		u.sess.wait()
-	}
+	u.endSession()
 	if withForm {
 		u.train.form.set(run.Config)
 		u.app.Preferences().SetString(prefDataset, run.Config.Data)

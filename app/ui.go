@@ -272,9 +272,7 @@ func (u *UI) Start() {
 	if rc.Data == "coco" {
 		prefs.SetString(prefCOCODir, strings.TrimSpace(u.train.form.cocoDir.Text))
 	}
-	if u.sess != nil {
-		u.sess.wait() // the last one has ended; collect its goroutines
-	}
+	u.endSession() // the last one has ended; collect its goroutines
 	if u.last.RunDir != "" {
 		prev := u.last
 		prev.Note = ""
@@ -368,6 +366,16 @@ func (u *UI) Close() {
 	u.exportWG.Wait()
 	u.rend.close()
 	u.offsets.close()
+}
+
+// endSession stops the last session, if any, and then waits for its
+// goroutines: switching runs never waits on work it has not told to stop.
+// Callers switch only between sessions, so the stop is a formality there.
+func (u *UI) endSession() {
+	if u.sess != nil {
+		u.sess.stop()
+		u.sess.wait()
+	}
 }
 
 // apply shows a snapshot. It runs on the UI goroutine.
