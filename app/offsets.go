@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -22,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -1171,10 +1173,10 @@ func (v *offsetsView) showGIFExport() {
 // replayOptions are the replay of sc, as dcn replay makes it: every epoch
 // of sc's model on its image, the same layer and unit, the points (with the
 // CNN's grid) or the |Δp| heat map.
-func replayOptions(sc *offsetScene) replay.Options {
-	o := replay.Options{Model: sc.Model, Layer: sc.Layer, Show: viz.ShowPoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
-		WeightBy: sc.WeightBy, Round: sc.round, Grid: sc.Grid != nil, Label: sc.Label,
-		Steps: replay.EpochSteps(sc.input, sc.Epochs)}
+func replayOptions(sc *offsetScene) (inspect.ReplayOptions, replay.Options) {
+	ro := inspect.ReplayOptions{Model: sc.Model, Layer: sc.Layer, Points: sc.mode == modePoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
+		Round: sc.round, Grid: sc.Grid != nil, Steps: inspect.EpochSteps(sc.input, sc.Epochs)}
+	o := replay.Options{Show: viz.ShowPoints, WeightBy: sc.WeightBy, Label: sc.Label}
 	if sc.mode != modePoints {
 		o.Show = viz.ShowOffset
 	}
@@ -1182,9 +1184,24 @@ func replayOptions(sc *offsetScene) replay.Options {
 		// In context, at the framing on screen: the photo, its boxes, the
 		// crop and the view the user sees, every frame.
 		o.InContext = &replay.InContext{Context: *sc.Context, ToPhoto: p.toPhoto}
-		o.TrainingLimits = p.scaled != nil
+		ro.TrainingLimits = p.scaled != nil
 	}
-	return o
+	return ro, o
+}
+
+// replayScenes runs sc's checkpoints (inspect.Replay) and composes their
+// frames (replay.Scenes), as dcn replay does.
+func replayScenes(ctx context.Context, sc *offsetScene) ([]*viz.OffsetScene, error) {
+	ro, o := replayOptions(sc)
+	rf, err := inspect.Replay(ctx, sc.run, ro, nil)
+	if err != nil {
+		return nil, err
+	}
+	frames := make([]replay.Frame, len(rf))
+	for i, f := range rf {
+		frames[i] = replay.Frame(f)
+	}
+	return replay.Scenes(frames, o)
 }
 
 // exportGIF writes the epoch replay of sc to path on a goroutine of its
@@ -1196,7 +1213,7 @@ func (v *offsetsView) exportGIF(sc *offsetScene, path string) {
 	ctx := v.w.ctx
 	go func() {
 		defer v.u.exportWG.Done()
-		scenes, err := replay.Scenes(ctx, sc.run, replayOptions(sc), nil)
+		scenes, err := replayScenes(ctx, sc)
 		var frames []image.Image
 		if err == nil {
 			frames, err = replay.Frames(scenes, exportScale(sc.in))

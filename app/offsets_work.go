@@ -496,23 +496,20 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 			}
 		}
 	}
-	if sc.Points, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
-		return fail(failNone, err)
-	}
+	var cnn []nn.Layer[float32]
 	if w.cnnGeom != nil {
-		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
-		if err != nil {
-			return fail(failNone, err)
-		}
-		sc.GridModel = plainModel
+		cnn = w.cnnGeom.Layers
+	}
+	if err := sc.TracePoints(geom.Layers, s.fields, in, sc.unit[0], sc.unit[1], req.round, cnn, res.layers); err != nil {
+		return fail(failNone, err)
 	}
 	sc.photo = input.photo
 	if m, err := inspect.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
-		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+		perInput := 0.0
 		if input.photo != nil {
-			sc.Measured.PhotoPerMap *= input.photo.perInput()
-			sc.Measured.Photo = true
+			perInput = input.photo.perInput()
 		}
+		sc.Measured = viz.MeasuredOf(m, perInput)
 	}
 	if input.photo != nil && req.mode == modePoints {
 		// The points over the photo where the object really is; both
@@ -530,35 +527,29 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
-// layer, the 99th percentile of the offset lengths of every epoch 1..last
-// (viz.RobustMax), and the largest |Δp| over those epochs
-// (viz.LargestOffset, for the floor), cached, so that they stay put while
-// the epoch slider moves.
+// layer over every epoch 1..last (viz.EpochsScale, as dcn heatmap takes
+// it), cached, so that they stay put while the epoch slider moves.
 func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (top, largest float64, err error) {
 	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
 		return v[0], v[1], nil
 	}
-	var mags [][]float64
 	var fields []*metrics.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {
 			return 0, 0, err
 		}
-		if f := s.fields[layer]; f != nil {
-			m, err := viz.OffsetMagnitude(f, -1)
-			if err != nil {
-				return 0, 0, err
-			}
-			mags = append(mags, m)
-			fields = append(fields, f)
-		}
+		fields = append(fields, s.fields[layer])
+	}
+	top, largest, err = viz.EpochsScale(fields, -1)
+	if err != nil {
+		return 0, 0, err
 	}
 	if w.scales == nil || len(w.scales) >= maxCached {
 		w.scales = map[string][2]float64{}
 	}
-	v := [2]float64{viz.RobustMax(0, mags...), viz.LargestOffset(fields...)}
+	v := [2]float64{top, largest}
 	w.scales[key] = v
 	return v[0], v[1], nil
 }

@@ -143,7 +143,7 @@ func captureOffsets(cf *captureFlags, f *inspectFlags, unit string, depth int, s
 // (checked by the caller), vmax the |Δp| scale's top: "robust" (the 99th
 // percentile of the layer's lengths, the default), "max" (the layer's
 // largest) or a number of pixels; a capture has no clamp bound.
-func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vmax string, stdout io.Writer) error {
+func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vmax, npyOut string, stdout io.Writer) error {
 	c, at, err := openCapture(cf, f)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vma
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s%s, %s\n", f.out, l.Name, torchfile.GroupText(group), show)
-	return nil
+	return writeFieldNpy(npyOut, l.Field, l.Name, stdout)
 }
 
 // captureRange reads heatmap --vmax for a capture.
@@ -198,10 +198,8 @@ func captureRange(vmax string) (viz.HeatRange, error) {
 }
 
 // captureScene is layer at of a capture as an offset scene, as the app's
-// Offsets view draws it: a capture has no epochs and no clamp bound, so
-// the |Δp| scale runs to the 99th percentile of the field shown; a layer
-// with several offset groups shows --group's field, or the mean over the
-// groups.
+// Offsets view draws it (viz.CaptureScene); a layer with several offset
+// groups shows --group's field, or the mean over the groups.
 func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (*viz.OffsetScene, error) {
 	base := filepath.Base(cf.path)
 	group, err := parseGroup(cf.group)
@@ -217,6 +215,5 @@ func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (
 	if l.Groups > 1 {
 		layer += torchfile.GroupText(group)
 	}
-	return &viz.OffsetScene{Show: show, Picture: c.Picture, Label: "capture " + base, Model: base, Layer: layer,
-		Field: field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeRobust}}, nil
+	return viz.CaptureScene(show, c.Picture, base, layer, field), nil
 }

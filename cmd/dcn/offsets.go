@@ -15,6 +15,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -247,33 +248,33 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 	}
 	sc := ins.scene(viz.ShowPoints)
 	sc.WeightBy = weight
-	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, in, ins.layer, uy, ux, trace.Options{Round: round}); err != nil {
-		return nil, err
-	}
+	var cnn []nn.Layer[float32]
+	var grid []string
 	if compare && ins.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
 		// The regular grid needs the plain net's geometry only, not its
 		// weights.
-		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
+		net, err := experiment.NewNet(ins.run.Config, "cnn")
 		if err != nil {
 			return nil, err
 		}
-		var grid []string
+		cnn = net.Layers
 		for _, b := range ins.net.DeformBlocks() {
 			grid = append(grid, b.Name())
 		}
-		if sc.Grid, err = trace.Trace(cnn.Layers, nil, in, ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
-			return nil, err
-		}
-		sc.GridModel = "cnn"
+	}
+	if err := sc.TracePoints(ins.net.Layers, ins.fields, in, uy, ux, round, cnn, grid); err != nil {
+		return nil, err
 	}
 	m, err := ins.measure(sc)
 	if err != nil {
 		return nil, err
 	}
-	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+	perInput := 0.0
 	if ins.photo != nil {
-		sc.Measured.PhotoPerMap *= ins.photo.photoMap().PerInput()
-		sc.Measured.Photo = true
+		perInput = ins.photo.photoMap().PerInput()
+	}
+	sc.Measured = viz.MeasuredOf(m, perInput)
+	if ins.photo != nil {
 		ins.photo.place(sc, zoom)
 	}
 	return sc, nil
@@ -315,6 +316,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
 	show := fs.String("show", viz.ShowHeat, `"heat" (|Δp| and the mask side by side), "offset" (|Δp| alone) or "mask"`)
 	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile over every epoch of the run; with --capture, of the layer), "clamp" (the block's clamp bound ×√2), "max" (with --capture: the layer's largest) or a number of pixels`)
+	npyOut := fs.String("npy", "", "also write the layer's sampling field for numpy: the offsets to FILE.npy (float32, 1×2·G·kh·kw×Ho×Wo, torchvision's layout) and the mask to FILE_mask.npy")
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -328,8 +330,11 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return fmt.Errorf("--show %q: want heat, offset or mask", *show)
 	}
+	if *npyOut != "" && !strings.HasSuffix(*npyOut, ".npy") {
+		return fmt.Errorf("--npy %q: want a file name ending in .npy", *npyOut)
+	}
 	if cf.path != "" {
-		return captureHeatmap(&cf, &f, *show, *tap, *vmaxFlag, stdout)
+		return captureHeatmap(&cf, &f, *show, *tap, *vmaxFlag, *npyOut, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -365,15 +370,30 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of %s%s, epoch %d\n", f.out, ins.layer, ins.model, ins.chosen, ins.epoch)
-	return nil
+	return writeFieldNpy(*npyOut, ins.fields[ins.layer], ins.layer, stdout)
 }
 
-// epochsRobustMax is the top of a robust |Δp| scale for the inspection's
-// image and layer: the 99th percentile over epochs 1..last of tap's
-// lengths (−1: the mean over the taps), as the app's Offsets view takes it;
-// and the largest |Δp| over those epochs, for the floor.
+// writeFieldNpy writes heatmap --npy's files (none for an empty path) and
+// says what they hold.
+func writeFieldNpy(path string, field *metrics.Field, layer string, stdout io.Writer) error {
+	if path == "" {
+		return nil
+	}
+	files, err := torchfile.WriteFieldNpy(path, field)
+	for i, file := range files { // the offsets, then the mask
+		what, n := "offsets", len(field.Offset)
+		if i == 1 {
+			what, n = "mask", len(field.Mask)
+		}
+		fmt.Fprintf(stdout, "wrote %s: %s's %s, float32 1×%d×%d×%d\n", file, layer, what, n/(field.Ho*field.Wo), field.Ho, field.Wo)
+	}
+	return err
+}
+
+// epochsRobustMax is the robust |Δp| scale for the inspection's image and
+// layer over epochs 1..last (viz.EpochsScale), as the app's Offsets view
+// takes it.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
-	var mags [][]float64
 	var all []*metrics.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
@@ -391,17 +411,9 @@ func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, 
 				return 0, 0, err
 			}
 		}
-		if fields[ins.layer] == nil {
-			continue
-		}
-		m, err := viz.OffsetMagnitude(fields[ins.layer], tap)
-		if err != nil {
-			return 0, 0, err
-		}
-		mags = append(mags, m)
 		all = append(all, fields[ins.layer])
 	}
-	return viz.RobustMax(0, mags...), viz.LargestOffset(all...), nil
+	return viz.EpochsScale(all, tap)
 }
 
 // limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".

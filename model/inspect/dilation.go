@@ -29,8 +29,8 @@ type DilationOptions struct {
 }
 
 // DefaultDilationLimit is the number of test images MeasureDilation takes
-// by default: enough for means to two decimals on the seed's nets, a few
-// seconds on 2 cores.
+// by default: enough for means to two decimals on the course study's nets,
+// a few seconds on 2 cores.
 const DefaultDilationLimit = 500
 
 // digitLevel is the raw grey level from which an MNIST pixel counts as
