@@ -6,10 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // fileFixture returns a set of n samples of 3×h×w random bytes on a file, and the same set in
@@ -86,7 +87,7 @@ func TestPrefetcherMatchesBatch(t *testing.T) {
 // goroutine.
 func TestPrefetcherCloseMidway(t *testing.T) {
 	file, _ := fileFixture(t, 50, 4, 4)
-	before := runtime.NumGoroutine()
+	ignore := goleak.IgnoreCurrent()
 	for range 10 {
 		p := file.Prefetch(slices.Collect(func(yield func(int) bool) {
 			for i := range 50 {
@@ -100,13 +101,7 @@ func TestPrefetcherCloseMidway(t *testing.T) {
 		p.Close()
 		p.Close()
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after closing, %d before", n, before)
-	}
+	goleak.VerifyNone(t, ignore)
 }
 
 // slowReader makes every read take d, as a read that misses the page cache does.
