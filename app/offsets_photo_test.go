@@ -40,7 +40,7 @@ func tinyCOCORun(t *testing.T) *rundir.Run {
 	if err := run.SetClasses(d.Classes); err != nil {
 		t.Fatal(err)
 	}
-	s, err := runner.NewSession(rc, d, run)
+	s, err := runner.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := runner.NewSession(rc, d, run)
+	s, err := runner.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}

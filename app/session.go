@@ -85,7 +85,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bri
 	err := runner.Launch(ctx, run, resume, runner.Hooks{
 		CropProgress: b.loadProgress,
 		CropWaiting:  b.cropWaiting,
-		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
+		Loaded:       func(d experiment.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
 		Ready: func(ts *runner.Session, from []int) {
 			if resume {
 				names := make([]string, len(ts.Trainers))
@@ -124,7 +124,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bri
 
 // dataInfo says in a line what the loaded data holds, with the entries of
 // the data set that were skipped.
-func dataInfo(rc experiment.RunConfig, d train.Data) string {
+func dataInfo(rc experiment.RunConfig, d experiment.Data) string {
 	n := func(s *data.Set) string {
 		if s == nil {
 			return "0"
@@ -171,7 +171,7 @@ const minCropsPerClass = 300
 
 // tooFewCrops reports whether a COCO training set is too small to learn
 // from, with the crops of its smallest category.
-func tooFewCrops(rc experiment.RunConfig, d train.Data) (fewest int, ok bool) {
+func tooFewCrops(rc experiment.RunConfig, d experiment.Data) (fewest int, ok bool) {
 	if rc.Data != "coco" || d.Train == nil || len(d.Classes) == 0 {
 		return 0, false
 	}
@@ -193,7 +193,7 @@ func tooFewCrops(rc experiment.RunConfig, d train.Data) (fewest int, ok bool) {
 
 // smallDataAdvice warns when a COCO training set is too small to learn
 // from, and says how to get more; "" when it is large enough.
-func smallDataAdvice(rc experiment.RunConfig, d train.Data) string {
+func smallDataAdvice(rc experiment.RunConfig, d experiment.Data) string {
 	fewest, ok := tooFewCrops(rc, d)
 	if !ok {
 		return ""

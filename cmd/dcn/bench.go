@@ -370,7 +370,7 @@ func trainThroughput(ctx context.Context, name string, images int) (float64, int
 		return 0, 0, err
 	}
 	d.Test = nil
-	s, err := runner.NewSession(rc, d, nil)
+	s, err := runner.NewSession(rc, d.Data, nil)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -75,7 +75,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	s, err := runner.NewSession(rc, d, nil)
+	s, err := runner.NewSession(rc, d.Data, nil)
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,7 @@ func TestOffsetsAndHeatmap(t *testing.T) {
 	if code, out, errs = dcn(t, "heatmap", "--run", dir, "--index", "3", "--layer", "conv4", "--out", heat); code != 0 {
 		t.Fatalf("heatmap exited %d: %s%s", code, out, errs)
 	}
+	heatmapNpyRun(t, dir, 3, "conv4")
 	for _, p := range []string{off, heat} {
 		f, err := os.Open(p)
 		if err != nil {

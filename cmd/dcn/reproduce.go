@@ -54,8 +54,9 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	// One resumable job, as reproduce coco: the command that started the study, run again, continues it (and
-	// refuses a run in --out made with other settings); --resume continues it with its own settings.
+	// One resumable job, as reproduce coco: the command that started the study, run again,
+	// continues it (and refuses a run in --out made with other settings); --resume continues it
+	// with its own settings.
 	var want experiment.RunConfig
 	if !*resume {
 		want = experiment.StudyProtocol()
@@ -213,10 +214,11 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// studyRun opens the run of a study in dir to continue it, or creates it from want when dir holds none. A study
-// is one resumable job: the command that started it, run again, continues it where it stopped. A run already
-// in dir must have been made from the same settings (want, unless resume, which takes the run's own); one made
-// from other settings is refused, naming the first setting that differs, rather than mixed with this study's.
+// studyRun opens the run of a study in dir to continue it, or creates it from want when dir holds
+// none. A study is one resumable job: the command that started it, run again, continues it where it
+// stopped. A run already in dir must have been made from the same settings (want, unless resume,
+// which takes the run's own); one made from other settings is refused, naming the first setting
+// that differs, rather than mixed with this study's.
 func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.Run, fresh bool, err error) {
 	if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
 		if !errors.Is(serr, os.ErrNotExist) {
@@ -242,8 +244,8 @@ func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.R
 	return run, false, nil
 }
 
-// configDiff names the first setting in which two run configurations differ ("train.epochs: 5, now 2"), or
-// returns "" if they are the same.
+// configDiff names the first setting in which two run configurations differ ("train.epochs: 5, now
+// 2"), or returns "" if they are the same.
 func configDiff(had, want experiment.RunConfig) string {
 	flat := func(rc experiment.RunConfig) map[string]string {
 		b, _ := json.Marshal(rc)

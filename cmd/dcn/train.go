@@ -206,8 +206,8 @@ func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st
 	return trainStudyRun(ctx, run, resume, hint, nil, stdout, stderr)
 }
 
-// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose progress line adds
-// the whole study's ETA.
+// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose
+// progress line adds the whole study's ETA.
 func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st *study, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
@@ -218,7 +218,7 @@ func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint strin
 		CropWaiting: func(holder string) {
 			fmt.Fprintf(stderr, "waiting: the crop cache is being built by %s (Ctrl+C stops waiting)\n", holder)
 		},
-		Loaded: func(d train.Data) {
+		Loaded: func(d experiment.Data) {
 			for _, r := range d.Reports {
 				fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",
 					r.File, r.Images, r.Annotations, sumCounts(r.Kept), sumCounts(r.Skipped))

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// bigFile returns the train2017-sized instances file that /work/shared/anchors/make_big_coco.py writes, named by
-// DEFORMSCOPE_BIG_COCO, or skips.
+// bigFile returns the train2017-sized instances file that /work/shared/anchors/make_big_coco.py
+// writes, named by DEFORMSCOPE_BIG_COCO, or skips.
 func bigFile(tb testing.TB) string {
 	tb.Helper()
 	p := os.Getenv("DEFORMSCOPE_BIG_COCO")
@@ -22,8 +22,9 @@ func bigFile(tb testing.TB) string {
 const pythonPeakPerByte = 1241.0 / 268.0
 
 // TestCOCOLoadBigMemory indexes the big file once and checks the target of docs/PERFORMANCE.md: at
-// most a quarter of the memory Python's json.load takes for the same file. The runtime's Sys (memory
-// obtained from the system) stands for the peak; it never shrinks. Time is BenchmarkCOCOLoadBig's job.
+// most a quarter of the memory Python's json.load takes for the same file. The runtime's Sys
+// (memory obtained from the system) stands for the peak; it never shrinks. Time is
+// BenchmarkCOCOLoadBig's job.
 func TestCOCOLoadBigMemory(t *testing.T) {
 	p := bigFile(t)
 	st, err := os.Stat(p)

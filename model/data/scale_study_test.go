@@ -2,16 +2,19 @@ package data
 
 import (
 	"compress/gzip"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
-	"gorgonia.org/tensor"
+	"github.com/deformscope/deformscope/internal/npy"
 )
 
-// readNpyGz reads one gzip-compressed .npy file of testdata/ with gorgonia's reader.
-func readNpyGz(t *testing.T, name string) *tensor.Dense {
+// readNpyGz reads one gzip-compressed .npy file of testdata/, as numpy
+// wrote it.
+func readNpyGz(t *testing.T, name string) *npy.Array {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
@@ -22,31 +25,36 @@ func readNpyGz(t *testing.T, name string) *tensor.Dense {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	d := new(tensor.Dense)
-	if err := d.ReadNpy(zr); err != nil {
+	b, err := io.ReadAll(zr)
+	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return d
+	a, err := npy.Parse(b, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
-// TestStudyScaleGolden checks the course study's transform against torchvision's own output (testdata/make_scaled.py): the
-// first 20 MNIST test digits, normalised, scaled by each of the course study's 11 factors. Every value must agree to 1e-6
-// (in practice they are equal), the grey fill included, through StudyScaleImage and through a StudyScaledView.
+// TestStudyScaleGolden checks the course study's transform against torchvision's own output
+// (testdata/make_scaled.py): the first 20 MNIST test digits, normalised, scaled by each of the
+// course study's 11 factors. Every value must agree to 1e-6 (in practice they are equal), the grey
+// fill included, through StudyScaleImage and through a StudyScaledView.
 func TestStudyScaleGolden(t *testing.T) {
 	in := readNpyGz(t, "scaled_seed_input.npy.gz")
 	sc := readNpyGz(t, "scaled_seed_scales.npy.gz")
 	gold := readNpyGz(t, "scaled_seed_golden.npy.gz")
-	pix, ok := in.Data().([]uint8)
-	if !ok || !in.Shape().Eq(tensor.Shape{20, 28, 28}) {
-		t.Fatalf("input: %v %v, want uint8 [20 28 28]", in.Dtype(), in.Shape())
+	pix, ok := in.Data.([]uint8)
+	if !ok || !slices.Equal(in.Shape, []int{20, 28, 28}) {
+		t.Fatalf("input: %T %v, want uint8 [20 28 28]", in.Data, in.Shape)
 	}
-	scales, ok := sc.Data().([]float64)
+	scales, ok := sc.Data.([]float64)
 	if !ok || len(scales) != 11 {
-		t.Fatalf("scales: %v %v, want 11 float64", sc.Dtype(), sc.Shape())
+		t.Fatalf("scales: %T %v, want 11 float64", sc.Data, sc.Shape)
 	}
-	want, ok := gold.Data().([]float32)
-	if !ok || !gold.Shape().Eq(tensor.Shape{11, 20, 28, 28}) {
-		t.Fatalf("golden: %v %v, want float32 [11 20 28 28]", gold.Dtype(), gold.Shape())
+	want, ok := gold.Data.([]float32)
+	if !ok || !slices.Equal(gold.Shape, []int{11, 20, 28, 28}) {
+		t.Fatalf("golden: %T %v, want float32 [11 20 28 28]", gold.Data, gold.Shape)
 	}
 	for i, s := range DefaultScales() {
 		if scales[i] != s {
@@ -84,16 +92,17 @@ func TestStudyScaleGolden(t *testing.T) {
 				}
 			}
 		}
-		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value) surrounds it; at 1
-		// and above every output pixel is a pixel of the input.
+		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value)
+		// surrounds it; at 1 and above every output pixel is a pixel of the input.
 		if s < 1 && fills == 0 || s >= 1 && fills != 0 {
 			t.Errorf("scale %v: %d fill pixels in the golden cases", s, fills)
 		}
 	}
 }
 
-// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies, a small scale
-// leaves a border of zeros (the normalised fill), and Pixels shows that border as the mean's byte.
+// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies,
+// a small scale leaves a border of zeros (the normalised fill), and Pixels shows that border as the
+// mean's byte.
 func TestStudyScaleIdentityAndFill(t *testing.T) {
 	const h, w = 28, 28
 	pix := make([]uint8, h*w)

@@ -27,7 +27,8 @@ func TestUnit(t *testing.T) {
 	for k := range shift {
 		shift[k] = [2]float64{3.5, -2}
 	}
-	// Only tap 0 moves up by 1: its two neighbours' distances become √2 (right: (0,1)-(-1,0)) and 2 (down).
+	// Only tap 0 moves up by 1: its two neighbours' distances become √2 (right: (0,1)-(-1,0)) and 2
+	// (down).
 	one := make([][2]float64, 9)
 	one[0] = [2]float64{-1, 0}
 	for _, tc := range []struct {

@@ -48,7 +48,7 @@ func TestCOCODefaultsMoveTheOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.NewTrainer("dcnn-middle", net, d, rc.Train)
+	tr, err := train.NewTrainer("dcnn-middle", net, d.Data, rc.Train)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestDeformSetNames checks that model names map to the right deformable sets, that the names of runs made before
-// sets existed (cnn, dcnn, dcnn-first/middle/last) keep their meaning and their weight streams, and that other names
-// are refused with the names that work.
+// TestDeformSetNames checks that model names map to the right deformable sets, that the names of
+// runs made before sets existed (cnn, dcnn, dcnn-first/middle/last) keep their meaning and their
+// weight streams, and that other names are refused with the names that work.
 func TestDeformSetNames(t *testing.T) {
 	for _, c := range []struct {
 		data, name string

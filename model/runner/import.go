@@ -21,17 +21,17 @@ import (
 // carries no measurements. A failure leaves no run behind.
 func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[float32]) (*rundir.Run, error) {
 	if len(rc.Models) != 1 || rc.Models[0] != name {
-		return nil, fmt.Errorf("rundir: an imported run holds one model, %q, not %v", name, rc.Models)
+		return nil, fmt.Errorf("runner: an imported run holds one model, %q, not %v", name, rc.Models)
 	}
 	if err := rc.Validate(); err != nil {
-		return nil, fmt.Errorf("rundir: %w", err)
+		return nil, fmt.Errorf("runner: %w", err)
 	}
 	want, err := experiment.NewNet(rc, name)
 	if err != nil {
 		return nil, err
 	}
 	if want.Arch != net.Arch {
-		return nil, fmt.Errorf("rundir: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
+		return nil, fmt.Errorf("runner: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
 	}
 	c, err := train.ImportedCheckpoint(name, net, rc.Train, rc)
 	if err != nil {
@@ -53,7 +53,7 @@ func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[
 			os.Remove(p)
 		}
 		run.DiscardIfEmpty()
-		return nil, fmt.Errorf("rundir: import into %s: %w", dir, err)
+		return nil, fmt.Errorf("runner: import into %s: %w", dir, err)
 	}
 	run.Release()
 	return run, nil

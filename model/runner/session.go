@@ -113,7 +113,7 @@ func (s *Session) save(t *train.Trainer, m metrics.Epoch) error {
 		return err
 	}
 	if err := ckpt.Save(s.Run.CheckpointPath(t.Name, m.Epoch), c); err != nil {
-		return fmt.Errorf("rundir: %s: %w", t.Name, err)
+		return fmt.Errorf("runner: %s: %w", t.Name, err)
 	}
 	return s.Run.Record(m)
 }

@@ -42,30 +42,30 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 	if opt.Size == 0 {
 		opt.Size = cropset.DefaultCropSize
 	}
-	// Checked before the net is built: --classes 9223372036854775807 panicked in makeslice, 100000000 ran out of
-	// memory.
+	// Checked before the net is built: --classes 9223372036854775807 panicked in makeslice,
+	// 100000000 ran out of memory.
 	if opt.Classes < 2 || opt.Classes > experiment.MaxCategories {
-		return nil, fmt.Errorf("torchfile: --classes: want 2 to %d, got %d", experiment.MaxCategories, opt.Classes)
+		return nil, fmt.Errorf("runner: --classes: want 2 to %d, got %d", experiment.MaxCategories, opt.Classes)
 	}
 	if opt.Size < 8 || opt.Size > experiment.MaxCropSize || opt.Size%4 != 0 {
-		return nil, fmt.Errorf("torchfile: --crop-size: want a multiple of 4 from 8 to %d, got %d", experiment.MaxCropSize, opt.Size)
+		return nil, fmt.Errorf("runner: --crop-size: want a multiple of 4 from 8 to %d, got %d", experiment.MaxCropSize, opt.Size)
 	}
 	if (opt.Ann == "") != (opt.Images == "") {
-		return nil, errors.New("torchfile: give both the COCO instances file and its image folder, or neither")
+		return nil, errors.New("runner: give both the COCO instances file and its image folder, or neither")
 	}
 	if opt.Ann != "" {
 		// A missing or FIFO --ann, or a FIFO --images, made a run whose eval hung or failed.
 		f, err := safeopen.Open(opt.Ann)
 		if err != nil {
-			return nil, fmt.Errorf("torchfile: --ann: %w", err)
+			return nil, fmt.Errorf("runner: --ann: %w", err)
 		}
 		f.Close()
 		if err := safeopen.CheckDir(opt.Images); err != nil {
-			return nil, fmt.Errorf("torchfile: --images: %w", err)
+			return nil, fmt.Errorf("runner: --images: %w", err)
 		}
 	}
 	if a.Data == "mnist" && (opt.Ann != "" || opt.Classes != cropset.DefaultTopK && opt.Classes != 10) {
-		return nil, fmt.Errorf("torchfile: %s takes no COCO settings (it has 10 classes)", arch)
+		return nil, fmt.Errorf("runner: %s takes no COCO settings (it has 10 classes)", arch)
 	}
 	net, err := a.NewNet(opt.Classes, opt.Size)
 	if err != nil {
@@ -88,7 +88,7 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 		rc.Data, rc.Scales = "coco", nil
 		rc.COCO = experiment.DefaultCOCO(opt.Ann, opt.Images)
 		rc.COCO.Size, rc.COCO.TopK = opt.Size, opt.Classes
-		// The seed's COCO study: 5 epochs of SGD, lr 0.001.
+		// The course study's COCO protocol: 5 epochs of SGD, lr 0.001.
 		rc.Train = train.Config{Epochs: 5, Batch: 64, Optimizer: "sgd", LR: 1e-3, Momentum: 0.9, Seed: 1}
 	}
 	// The run is complete as imported: one epoch, the weights given.
@@ -97,11 +97,11 @@ func Import(path, arch, dir string, opt ImportOptions) (*rundir.Run, error) {
 }
 
 // Export writes model name of run after epoch (0: the last) to dir as a
-// PyTorch package: model.py (the net as a torch.nn.Module with the seed's
-// names and load_model(folder)), weights.safetensors (keys as the seed's
-// state dict), config.json, deformscope_capture.py and README.md. Every file
-// is written atomically; dir is made if needed, and files of an earlier
-// export there are replaced.
+// PyTorch package (torchfile.WriteExport): model.py (the net as a
+// torch.nn.Module with the course study's names and load_model(folder)),
+// weights.safetensors (keys as the course study's state dict), config.json,
+// deformscope_capture.py and README.md. Every file is written atomically;
+// dir is made if needed, and files of an earlier export there are replaced.
 func Export(run *rundir.Run, name string, epoch int, dir string) (string, error) {
 	net, epoch, err := run.LoadModel(name, epoch)
 	if err != nil {
@@ -111,7 +111,7 @@ func Export(run *rundir.Run, name string, epoch int, dir string) (string, error)
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("torchfile: export: %w", err)
+		return "", fmt.Errorf("runner: export: %w", err)
 	}
 	cfg := torchfile.ExportConfig{Arch: net.Arch, Classes: net.Classes, Input: []int{net.InC, net.InH, net.InW},
 		Mean: []float32{data.MNISTMean}, Std: []float32{data.MNISTStd}, Run: run.Dir, Model: name, Epoch: epoch}
@@ -131,13 +131,13 @@ func Export(run *rundir.Run, name string, epoch int, dir string) (string, error)
 	return net.Arch, nil
 }
 
-// CheckExportDir refuses an export into dir that would replace files the export did not write: a run folder
-// (`dcn export --out RUN` overwrote the run's config.json, and eval and resume then failed), or a folder holding
-// any of files (a user's README.md) unless it is an earlier export (its config.json is an export's). Every
-// export format checks its folder here.
+// CheckExportDir refuses an export into dir that would replace files the export did not write: a
+// run folder (`dcn export --out RUN` overwrote the run's config.json, and eval and resume then
+// failed), or a folder holding any of files (a user's README.md) unless it is an earlier export
+// (its config.json is an export's). Every export format checks its folder here.
 func CheckExportDir(dir string, files []string) error {
 	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
-		return fmt.Errorf("torchfile: export: %s is a run folder: export into another folder", dir)
+		return fmt.Errorf("runner: export: %s is a run folder: export into another folder", dir)
 	}
 	var found []string
 	for _, f := range files {
@@ -157,9 +157,9 @@ func CheckExportDir(dir string, files []string) error {
 			return nil // an earlier export: its files are ours to replace
 		}
 		if _, rerr := rundir.Open(dir); rerr == nil {
-			return fmt.Errorf("torchfile: export: %s is a run folder: export into another folder", dir)
+			return fmt.Errorf("runner: export: %s is a run folder: export into another folder", dir)
 		}
 	}
-	return fmt.Errorf("torchfile: export: %s holds %s, which an export would replace, and is not an earlier export: "+
+	return fmt.Errorf("runner: export: %s holds %s, which an export would replace, and is not an earlier export: "+
 		"export into an empty or new folder", dir, strings.Join(found, ", "))
 }

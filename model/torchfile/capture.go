@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deformscope/deformscope/internal/safeopen"
+	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -32,7 +32,7 @@ const (
 // convention whatever its family (see the script's docs).
 const (
 	FamilyTorchvision = "torchvision" // torchvision.ops.deform_conv2d / DeformConv2d
-	FamilyMMCV        = "mmcv"        // mmcv's DeformConv2d, ModulatedDeformConv2d and their Pack modules
+	FamilyMMCV        = "mmcv"        // mmcv's (Modulated)DeformConv2d and their Pack modules
 	FamilyDCNv3       = "dcnv3"       // InternImage's DCNv3
 	FamilyDCNv4       = "dcnv4"       // DCNv4
 )
@@ -157,19 +157,12 @@ type captureLayerMeta struct {
 // file that is not one, or that lacks a tensor or disagrees with its own
 // geometry, is refused with an error naming the file and the fault.
 func ReadCapture(path string) (*Capture, error) {
-	f, err := safeopen.Open(path)
+	f, size, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
-	}
-	if !info.Mode().IsRegular() || info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("torchfile: %s: not a regular file of at most %d bytes", path, int64(MaxFileSize))
-	}
-	return decodeCapture(f, info.Size(), path)
+	return decodeCapture(f, size, path)
 }
 
 // ParseCapture reads a capture held in data; name is the file name its
@@ -188,8 +181,8 @@ func decodeCapture(r io.ReaderAt, size int64, name string) (*Capture, error) {
 }
 
 func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
-	sd, meta, err := readSafetensorsMeta(r, size)
-	if errors.Is(err, errNotSafetensors) {
+	sd, meta, err := readSafetensors(r, size)
+	if errors.Is(err, ckpt.ErrNotSafetensors) {
 		return nil, errors.New("not a capture file (not safetensors)")
 	}
 	if err != nil {

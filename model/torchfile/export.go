@@ -34,9 +34,9 @@ type ExportConfig struct {
 var ExportFiles = []string{"weights.safetensors", "config.json", "README.md", "model.py", "deformscope_capture.py"}
 
 // WriteExport writes net to dir, which must exist, as a PyTorch package
-// described by cfg: weights.safetensors (keys as the seed's state dict),
-// config.json, README.md, model.py and deformscope_capture.py. Every file
-// is written atomically; files of an earlier export there are replaced.
+// described by cfg: weights.safetensors (keys as the course study's state
+// dict), config.json, README.md, model.py and deformscope_capture.py. Every
+// file is written atomically; files of an earlier export there are replaced.
 func WriteExport(dir string, net *model.Net[float32], cfg ExportConfig) error {
 	if err := ckpt.Save(filepath.Join(dir, "weights.safetensors"), weights(net)); err != nil {
 		return fmt.Errorf("torchfile: export: %w", err)
@@ -54,7 +54,7 @@ func WriteExport(dir string, net *model.Net[float32], cfg ExportConfig) error {
 	return nil
 }
 
-// weights returns net's parameters under the seed's state-dict keys.
+// weights returns net's parameters under the course study's state-dict keys.
 func weights(net *model.Net[float32]) *ckpt.Checkpoint {
 	c := &ckpt.Checkpoint{Meta: map[string]string{"arch": net.Arch}}
 	for _, p := range net.Params() {

@@ -27,7 +27,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			rc.Train.Batch = 64
-			tr, err := train.NewTrainer(name, net, d, rc.Train)
+			tr, err := train.NewTrainer(name, net, d.Data, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func BenchmarkEvaluate(b *testing.B) {
 				b.Skipf("MNIST is not available: %v", err)
 			}
 			net, _ := experiment.NewNet(rc, name)
-			tr, err := train.NewTrainer(name, net, d, rc.Train)
+			tr, err := train.NewTrainer(name, net, d.Data, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}

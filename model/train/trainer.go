@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
@@ -86,11 +84,7 @@ type Data struct {
 	Scales []float64   // the scales of Scaled
 	Scaled []*data.Set // the test set at each scale (Scaled-MNIST)
 
-	Classes []string      // class names (MNIST: the digits)
-	Reports []coco.Report // what the COCO loader kept and skipped
-	// TestRefs says, for COCO, which image and box each test crop comes
-	// from (in Test's order).
-	TestRefs []cropset.Ref
+	Classes []string // class names (MNIST: the digits)
 }
 
 // Kind says what an Event reports.
