@@ -19,7 +19,9 @@ func field(off [][2]float64) *metrics.Field {
 
 func TestUnit(t *testing.T) {
 	zero := make([][2]float64, 9)
-	spread := make([][2]float64, 9) // every tap pushed away from the centre by its own position: a 3×3 of dilation 2
+	// Every tap pushed away from the centre by its own position: a 3×3 of
+	// dilation 2.
+	spread := make([][2]float64, 9)
 	for k := range spread {
 		spread[k] = [2]float64{float64(k/3 - 1), float64(k%3 - 1)}
 	}
