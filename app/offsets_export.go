@@ -1,0 +1,237 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/viz"
+	"github.com/deformscope/deformscope/viz/replay"
+)
+
+// showExport asks for the scale and the file, then writes the view as PNG.
+func (v *offsetsView) showExport() {
+	if v.u.closed || v.shown == nil || v.shown.scene == nil {
+		return
+	}
+	v.exportDialog(v.shown.scene).Show()
+}
+
+// offsetsExportDialog is the Offsets export dialog and its fields.
+type offsetsExportDialog struct {
+	*dialog.FormDialog
+	scale, dir, name *widget.Entry
+	png, svg, pdf    *widget.Check
+}
+
+func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
+	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry(),
+		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
+	d.png.SetChecked(true)
+	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
+	d.dir.SetText(v.u.exportDirFor(v.exportRun()))
+	d.name.SetText(strings.TrimSuffix(sc.fileName(), ".png"))
+	browse := widget.NewButton("Browse…", func() {
+		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+			if err == nil && uri != nil {
+				d.dir.SetText(uri.Path())
+			}
+		}, v.u.win).Show()
+	})
+	items := []*widget.FormItem{
+		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.exportRun())},
+		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
+		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
+	}
+	d.FormDialog = dialog.NewForm("Export the Offsets view", "Export", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		scale, err := strconv.Atoi(strings.TrimSpace(d.scale.Text))
+		if err != nil || scale < 1 || scale > maxExportScale {
+			dialog.ShowError(fmt.Errorf("export: scale: want a whole number from 1 to %d, got %q", maxExportScale, d.scale.Text), v.u.win)
+			return
+		}
+		dir, name := strings.TrimSpace(d.dir.Text), strings.TrimSpace(d.name.Text)
+		if dir == "" || name == "" {
+			dialog.ShowError(errors.New("export: choose a folder and a file name"), v.u.win)
+			return
+		}
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".png", ".svg", ".pdf":
+			name = strings.TrimSuffix(name, filepath.Ext(name))
+		}
+		var paths []string
+		for _, f := range []struct {
+			on  bool
+			ext string
+		}{{d.png.Checked, ".png"}, {d.svg.Checked, ".svg"}, {d.pdf.Checked, ".pdf"}} {
+			if f.on {
+				paths = append(paths, filepath.Join(dir, name+f.ext))
+			}
+		}
+		if len(paths) == 0 {
+			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.u.win)
+			return
+		}
+		if err := v.u.rememberExportDirFor(v.exportRun(), dir); err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		v.u.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
+	}, v.u.win)
+	d.Resize(fyne.NewSize(560, d.MinSize().Height))
+	return d
+}
+
+// exportTo draws sc at scale and writes it to each of paths (PNG, SVG or
+// PDF by extension) on a goroutine of its own, reporting through the
+// bridge.
+func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
+	v.export.Disable()
+	v.u.exportWG.Add(1)
+	go func() {
+		defer v.u.exportWG.Done()
+		img, err := sc.figure(scale)
+		for _, p := range paths {
+			if err == nil {
+				err = os.MkdirAll(filepath.Dir(p), 0o755)
+			}
+			if err == nil {
+				err = viz.SaveImage(p, img, exportDPI)
+			}
+		}
+		path := strings.Join(paths, ", ")
+		size := image.Point{}
+		if img != nil {
+			size = img.Bounds().Size()
+		}
+		v.u.bridge.offsetsExported(v, path, size, err)
+	}()
+}
+
+// exportEnded reports an export; it runs on the UI goroutine.
+func (v *offsetsView) exportEnded(path string, size image.Point, err error) {
+	setEnabled(v.export, v.shown != nil && v.shown.scene != nil)
+	setEnabled(v.gif, v.shown != nil && v.shown.scene != nil && v.shown.scene.run != nil)
+	if v.u.closed {
+		return
+	}
+	if err != nil {
+		dialog.ShowError(err, v.u.win)
+		return
+	}
+	dialog.ShowInformation("Export", fmt.Sprintf("Wrote %s (%d×%d px)", path, size.X, size.Y), v.u.win)
+}
+
+// exportDPI sets the page size of an Offsets view exported as SVG or
+// PDF: one picture pixel per screen dot.
+const exportDPI = 96
+
+// gifDelay is each replay frame's time on screen, in hundredths of a
+// second: dcn replay's default.
+const gifDelay = 70
+
+// showGIFExport asks for a file, then writes the epoch replay of the
+// scene shown as an animated GIF.
+func (v *offsetsView) showGIFExport() {
+	if v.u.closed || v.shown == nil || v.shown.scene == nil || v.shown.scene.run == nil {
+		return
+	}
+	sc := v.shown.scene
+	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, v.u.win)
+			return
+		}
+		if f == nil {
+			return
+		}
+		path := f.URI().Path()
+		f.Close()
+		if !strings.EqualFold(filepath.Ext(path), ".gif") {
+			path += ".gif"
+		}
+		v.exportGIF(sc, path)
+	}, v.u.win)
+	d.SetFileName("replay-" + strings.TrimSuffix(strings.TrimPrefix(sc.fileName(), "offsets-"), ".png") + ".gif")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".gif"}))
+	if l := v.u.exportLocationFor(v.exportRun()); l != nil {
+		d.SetLocation(l)
+	}
+	d.Show()
+}
+
+// replayOptions are the replay of sc, as dcn replay makes it: every epoch
+// of sc's model on its image, the same layer and unit, the points (with the
+// CNN's grid) or the |Δp| heat map.
+func replayOptions(sc *offsetScene) replay.Options {
+	o := replay.Options{Model: sc.Model, Layer: sc.Layer, Show: viz.ShowPoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
+		WeightBy: sc.WeightBy, Round: sc.round, Grid: sc.Grid != nil, Label: sc.Label,
+		Steps: replay.EpochSteps(sc.input, sc.Epochs)}
+	if sc.mode != modePoints {
+		o.Show = viz.ShowOffset
+	}
+	if p := sc.photo; p != nil && sc.Context != nil && sc.mode == modePoints {
+		// In context, at the framing on screen: the photo, its boxes, the
+		// crop and the view the user sees, every frame.
+		o.InContext = &replay.InContext{Context: *sc.Context, ToPhoto: p.toPhoto}
+		o.TrainingLimits = p.scaled != nil
+	}
+	return o
+}
+
+// exportGIF writes the epoch replay of sc to path on a goroutine of its
+// own, reporting through the bridge.
+func (v *offsetsView) exportGIF(sc *offsetScene, path string) {
+	v.export.Disable()
+	v.gif.Disable()
+	v.u.exportWG.Add(1)
+	ctx := v.w.ctx
+	go func() {
+		defer v.u.exportWG.Done()
+		scenes, err := replay.Scenes(ctx, sc.run, replayOptions(sc), nil)
+		var frames []image.Image
+		if err == nil {
+			frames, err = replay.Frames(scenes, exportScale(sc.in))
+		}
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		}
+		if err == nil {
+			err = viz.SaveGIF(path, frames, gifDelay)
+		}
+		size := image.Point{}
+		if len(frames) > 0 {
+			size = frames[0].Bounds().Size()
+		}
+		if err == nil {
+			path = fmt.Sprintf("%s, %d frames", path, len(frames))
+		}
+		v.u.bridge.offsetsExported(v, path, size, err)
+	}()
+}
+
+// exportRun is the run whose exports the Offsets view writes: the run it
+// shows, which may be one opened in the view alone; "" for a capture file
+// (no run folder) or nothing.
+func (v *offsetsView) exportRun() string {
+	switch {
+	case v.capture:
+		return ""
+	case v.runDir != "":
+		return v.runDir
+	}
+	return v.u.last.RunDir
+}
