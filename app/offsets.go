@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -52,159 +51,97 @@ Epoch: replays the checkpoints; Export PNG writes the picture with its key; Expo
 
 // offsetsView is the Offsets tab: the sampling locations of a deformable
 // layer's unit over an image, the plain CNN's regular grid beside them, or
-// heat maps of the offsets and masks, for any epoch of a run. Its fields
-// belong to the UI goroutine; the worker draws.
+// heat maps of the offsets and masks, for any epoch of a run. It is made of
+// five parts, each with its widgets and state in a file of its own: the
+// sources (run, model, layer, image, epoch: offsets_sources.go), the framing
+// of a photo (offsets_framing.go), the picture (offsets_picture.go), the
+// exports (offsets_export.go) and the dilation chart (offsets_dilation.go).
+// The view wires the parts' actions to its handlers, as the UI wires the
+// train view's, and asks the worker for pictures. Its fields belong to the
+// UI goroutine; the worker draws.
 type offsetsView struct {
-	u *UI
-	w *offsetsWorker
+	env offsetsEnv
+	w   *offsetsWorker
 
-	runLabel   *widget.Label
-	session    *widget.Button
-	openRun    *widget.Button
-	openCap    *widget.Button
-	source     *widget.Select
-	index      *formEntry
-	prev, next *widget.Button
-	openImage  *widget.Button
-	whole      *widget.Check
-	objects    *widget.Select // the photo's boxes (Photo source)
-	objectPx   *formEntry     // the object side for a whole photo
-	fitView    *widget.Button // back to the whole photo
-	fitPoints  *widget.Button // back to the unit's points
-	busy       *widget.ProgressBarInfinite
-	model      *widget.Select
-	layer      *widget.Select
-	epoch      *widget.Slider
-	epochLabel *widget.Label
-	mode       *widget.Select
-	group      *widget.Select // a capture layer's offset group (offsets_capture.go)
-	read       *widget.Select
-	weight     *widget.Select
-	clamp      *widget.Check
-	export     *widget.Button
-	gif        *widget.Button
-	dilation   *widget.Button
-	help       *widget.Button
-	caption    *widget.Label
-	measured   *widget.Label // the unit measured, or that the offsets are ≈ 0
-	hint       *widget.Label
-	more       *widget.Button  // shows or hides moreBox
-	moreBox    *fyne.Container // the controls used less: framing, reading, group, captures, exports
-	msg        *widget.Label
-	// progressText is the last progress message shown.
-	progressText string
-	cnn, dcnn    *offsetPanel
-	panels       *fyne.Container
-	root         fyne.CanvasObject // the view's content
+	*offsetSources
+	*offsetFraming
+	*offsetPicture
+	*offsetExports
+	*offsetDilation
 
-	// The view's choices and what it knows of the run.
-	runDir     string // a run folder the user opened; "" follows the session
-	capture    bool   // runDir is a capture file (deformscope_capture.py)
-	runGen     int
-	sessRun    *rundir.Run // the session's run; nil before one
-	sessDir    string
-	snap       Snapshot              // the session's last snapshot
-	sessModel  string                // the session's deformable model that live and sessEpochs follow
-	sessEpochs int                   // its complete epochs in the session
-	live       []*metrics.Inspection // their in-memory sampling fields, by epoch−1
-	models     []string              // the deformable models of the run shown, once known
-	file       string                // the image file shown when the source is srcFile
-	testIdx    int
-	photoIdx   int          // the photo shown when the source is srcPhoto
-	objectSel  int          // its chosen box; −1 the largest
-	objectSide float64      // "Whole image": the object side; 0 the chosen box's
-	view       viz.Viewport // the part of the photo shown when framing is ""
-	framing    string       // viz.FrameUnit (the default), viz.FramePhoto, or "" for view
-	coco       bool         // the run shown is a COCO run
-	photoN     int
+	help    *widget.Button
+	more    *widget.Button    // shows or hides moreBox
+	moreBox *fyne.Container   // the controls used less: framing, reading, group, captures, exports
+	root    fyne.CanvasObject // the view's content
+
 	// ds is the data set whose choices the view shows and remembers
 	// ("mnist" or "coco"; "" before a run); prefModel and prefLayer are
 	// its remembered model and layer, chosen once the run's are known.
 	ds, prefModel, prefLayer string
 	loadingPrefs             bool
-	// busyDelay is how long a request may take before the busy sign shows.
-	busyDelay time.Duration
-	hasPick   bool
-	pick      [2]float64 // the unit's input position, when hasPick
-	epochSel  int        // 0 follows the last complete epoch
-	noCNN     bool       // the run has no plain model to draw beside
-	lastEpoch int
-	testN     int
-	seq       uint64
-	shown     *offsetResult   // the last picture shown
-	dil       *dilationDialog // the last dilation chart asked for
-	syncing   bool            // the view is setting its own widgets
+	seq                      uint64
+	syncing                  bool // the view is setting its own widgets
 }
 
-func newOffsetsView(u *UI) *offsetsView {
-	v := &offsetsView{u: u, w: newOffsetsWorker(u.bridge)}
+// offsetsEnv is what the Offsets view asks of the window it lives in, as
+// trainActions are what the train view asks.
+type offsetsEnv struct {
+	win    fyne.Window
+	bridge *bridge // the way back to the UI goroutine, for the worker and the exports
+	prefs  fyne.Preferences
+	// shortcut runs the window's shortcuts typed in the view's entries.
+	shortcut func(fyne.Shortcut) bool
+	closed   func() bool   // the window is closing: nothing more is shown
+	training func() bool   // a session is training
+	lastRun  func() string // the session's run folder; "" before one
+	// openRun opens a run of ours in the whole window.
+	openRun func(dir string) error
+	// chooseFolder asks for a folder, starting at start.
+	chooseFolder func(title, start string, chosen func(dir string)) *folderDialog
+	runsRoot     func() string
+	exports      exportEnv
+}
+
+// exportEnv is where the view's exports go, and who waits for them.
+type exportEnv struct {
+	dirFor         func(run string) string
+	rememberDirFor func(run, dir string) error
+	locationFor    func(run string) fyne.ListableURI
+	// confirmOverwrite calls write once the user agrees to replace any of
+	// paths that exist.
+	confirmOverwrite func(paths []string, write func())
+	wg               *sync.WaitGroup // the window's Close waits for it
+}
+
+func newOffsetsView(env offsetsEnv) *offsetsView {
+	v := &offsetsView{env: env, w: newOffsetsWorker(env.bridge)}
 	v.w.v = v
-	v.runLabel = widget.NewLabel("")
-	v.runLabel.Truncation = fyne.TextTruncateEllipsis
-	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
-	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), v.chooseRun)
-	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), v.chooseCapture)
-	v.source = widget.NewSelect([]string{srcTest, srcFile}, v.sourceChanged)
-	v.index = newFormEntry(u.windowShortcut)
-	v.index.SetText("0")
-	v.index.OnChanged = v.indexChanged
-	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { v.stepIndex(-1) })
-	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
-	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
-	v.whole = widget.NewCheck("Whole image", func(bool) { v.wholeChanged() })
-	v.objects = widget.NewSelect(nil, v.objectChanged)
-	v.objects.PlaceHolder = "–"
-	v.objectPx = newFormEntry(u.windowShortcut)
-	v.objectPx.SetPlaceHolder("the box's")
-	v.objectPx.OnChanged = v.objectPxChanged
-	v.fitView = widget.NewButtonWithIcon("Whole photo", theme.ZoomFitIcon(), v.resetView)
-	v.fitPoints = widget.NewButtonWithIcon("Fit points", theme.ZoomInIcon(), v.fitUnit)
-	v.framing = viz.FrameUnit
-	v.busy = widget.NewProgressBarInfinite()
-	v.busy.Hide()
-	v.objectSel = -1
-	v.busyDelay = busyDelay
-	v.model = widget.NewSelect(nil, v.modelChanged)
-	v.model.PlaceHolder = "–"
-	v.layer = widget.NewSelect(nil, v.layerChanged)
-	v.layer.PlaceHolder = "–"
-	v.epoch = widget.NewSlider(0, 1)
-	v.epoch.Step = 1
-	v.epoch.OnChanged = v.epochChanged
-	v.epochLabel = widget.NewLabel("")
-	v.mode = widget.NewSelect([]string{modePoints, modeOffset, modeMask}, v.modeChanged)
-	v.group = v.newGroupSelect()
-	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { v.request() })
-	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { v.request() })
-	v.clamp = widget.NewCheck("Clamp scale", func(bool) { v.request() })
-	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
-	v.gif = widget.NewButtonWithIcon("Export GIF…", theme.MediaVideoIcon(), v.showGIFExport)
-	v.dilation = widget.NewButtonWithIcon("Dilation…", theme.GridIcon(), v.showDilation)
+	// The parts are made one after the other: an action that is another
+	// part's method is a closure, bound when it runs.
+	v.offsetSources = newOffsetSources(env.shortcut, sourceActions{useSession: v.useSession, chooseRun: v.chooseRun,
+		chooseCapture: v.chooseCapture, chooseImage: v.chooseImage, source: v.sourceChanged, index: v.indexChanged,
+		step: func(d int) { v.stepIndex(d) }, whole: v.wholeChanged, object: v.objectChanged,
+		objectPx: v.objectPxChanged, model: v.modelChanged, layer: v.layerChanged, epoch: v.epochChanged})
+	v.offsetFraming = newOffsetFraming(framingActions{scene: v.scene, changed: v.framingChanged,
+		photoAt: func(p *offsetPanel, pos fyne.Position) (float64, float64, bool) { return v.photoAt(p, pos) }})
+	v.offsetPicture = newOffsetPicture(pictureActions{mode: v.modeChanged, options: v.request,
+		panel: panelActions{resized: v.resized, tapped: v.tapped,
+			hovered: func(p *offsetPanel, pos fyne.Position, in bool) { v.hovered(p, pos, in) },
+			zoom:    func(p *offsetPanel, pos fyne.Position, f float64) { v.zoomAt(p, pos, f) },
+			pan:     func(p *offsetPanel, d fyne.Delta) { v.panBy(p, d) }}})
+	v.offsetExports = newOffsetExports(env.win, env.bridge, env.exports, exportActions{closed: env.closed,
+		scene: v.scene, run: v.exportRun, ctx: v.w.ctx})
+	v.offsetDilation = newOffsetDilation(env.win, env.bridge, env.exports, dilationActions{
+		run:      func() (*rundir.Run, error) { return v.dilationRun() },
+		location: func() fyne.ListableURI { return env.exports.locationFor(v.exportRun()) }, ctx: v.w.ctx})
 	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {
 		text := widget.NewLabel(offsetsHelp)
 		text.Wrapping = fyne.TextWrapWord
-		d := dialog.NewCustom("What the Offsets view shows", "Close", container.NewVScroll(text), v.u.win)
+		d := dialog.NewCustom("What the Offsets view shows", "Close", container.NewVScroll(text), v.env.win)
 		d.Resize(fyne.NewSize(620, 460))
 		d.Show()
 	})
 	v.more = widget.NewButtonWithIcon("More", theme.MoreHorizontalIcon(), v.toggleMore)
-	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.caption.Truncation = fyne.TextTruncateEllipsis
-	v.measured = widget.NewLabel("")
-	v.measured.Truncation = fyne.TextTruncateEllipsis
-	v.measured.Hide()
-	v.hint = widget.NewLabel(hintPoints)
-	v.hint.Importance = widget.LowImportance
-	v.hint.Truncation = fyne.TextTruncateEllipsis
-	v.msg = widget.NewLabel("")
-	v.msg.Alignment = fyne.TextAlignCenter
-	v.msg.Importance = widget.LowImportance
-	// Truncated, not wrapped: a wrapped label's minimum height grows with
-	// its lines at its minimum width, which would stretch the window.
-	v.msg.Truncation = fyne.TextTruncateEllipsis
-	v.cnn = newOffsetPanel(v)
-	v.dcnn = newOffsetPanel(v)
-	v.panels = container.New(equalColumns{}, v.cnn, v.dcnn)
 
 	v.syncing = true
 	v.source.SetSelected(srcTest)
@@ -215,6 +152,20 @@ func newOffsetsView(u *UI) *offsetsView {
 	v.syncControls()
 	go v.w.loop()
 	return v
+}
+
+// framingChanged shows a new framing in the controls and asks for it.
+func (v *offsetsView) framingChanged() {
+	v.syncControls()
+	v.request()
+}
+
+// scene is the scene shown; nil before a picture.
+func (v *offsetsView) scene() *offsetScene {
+	if v.shown == nil {
+		return nil
+	}
+	return v.shown.scene
 }
 
 // object lays the view out: the controls used most in a few rows, those
@@ -301,7 +252,7 @@ func (v *offsetsView) request() {
 // send asks the worker for the view as chosen now, and remembers the
 // choices.
 func (v *offsetsView) send() {
-	if v.u.closed {
+	if v.env.closed() {
 		return
 	}
 	v.savePrefs()
@@ -320,7 +271,7 @@ func (v *offsetsView) send() {
 		r.photo, r.photoIdx, r.whole = true, v.photoIdx, v.whole.Checked
 	}
 	r.object, r.objectPx, r.view, r.framing = v.objectSel, v.objectSide, v.view, v.framing
-	v.u.bridge.offsetsBusySoon(v, v.seq)
+	v.env.bridge.offsetsBusySoon(v, v.seq)
 	switch v.weight.Selected {
 	case weightSize:
 		r.weight = "size"
@@ -333,7 +284,7 @@ func (v *offsetsView) send() {
 // show applies the worker's result. It runs on the UI goroutine (through
 // the bridge).
 func (v *offsetsView) show(r *offsetResult) {
-	if v.u.closed || r == nil {
+	if v.env.closed() || r == nil {
 		return
 	}
 	current := r.req.dir == v.runDir && r.req.gen == v.runGen
@@ -347,7 +298,7 @@ func (v *offsetsView) show(r *offsetResult) {
 		v.setModels(deformables(v.snap.Names()))
 		v.lastEpoch = v.sessEpochs
 		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.u.win)
+		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.env.win)
 		v.request()
 		return
 	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
@@ -357,7 +308,7 @@ func (v *offsetsView) show(r *offsetResult) {
 		v.syncing = false
 		v.hasPick = false
 		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this image: %w", r.err), v.u.win)
+		dialog.ShowError(fmt.Errorf("cannot show this image: %w", r.err), v.env.win)
 		v.request()
 		return
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -13,18 +14,46 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/viz"
 	"github.com/deformscope/deformscope/viz/replay"
 )
 
+// offsetExports is the Offsets view's exports: the picture shown as PNG,
+// SVG or PDF, and its epoch replay as a GIF, each written on a goroutine
+// of its own. Its fields belong to the UI goroutine.
+type offsetExports struct {
+	export, gif *widget.Button
+	win         fyne.Window
+	b           *bridge
+	out         exportEnv
+	act         exportActions
+}
+
+// exportActions are what the exports ask of the view.
+type exportActions struct {
+	closed func() bool         // the window is closing
+	scene  func() *offsetScene // the scene shown; nil for none
+	run    func() string       // the run folder whose exports these are (exportRun)
+	ctx    context.Context     // ends when the view closes
+}
+
+func newOffsetExports(win fyne.Window, b *bridge, out exportEnv, act exportActions) *offsetExports {
+	v := &offsetExports{win: win, b: b, out: out, act: act}
+	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)
+	v.gif = widget.NewButtonWithIcon("Export GIF…", theme.MediaVideoIcon(), v.showGIFExport)
+	return v
+}
+
 // showExport asks for the scale and the file, then writes the view as PNG.
-func (v *offsetsView) showExport() {
-	if v.u.closed || v.shown == nil || v.shown.scene == nil {
+func (v *offsetExports) showExport() {
+	sc := v.act.scene()
+	if v.act.closed() || sc == nil {
 		return
 	}
-	v.exportDialog(v.shown.scene).Show()
+	v.exportDialog(sc).Show()
 }
 
 // offsetsExportDialog is the Offsets export dialog and its fields.
@@ -34,23 +63,23 @@ type offsetsExportDialog struct {
 	png, svg, pdf    *widget.Check
 }
 
-func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
+func (v *offsetExports) exportDialog(sc *offsetScene) *offsetsExportDialog {
 	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry(),
 		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
 	d.png.SetChecked(true)
 	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
-	d.dir.SetText(v.u.exportDirFor(v.exportRun()))
+	d.dir.SetText(v.out.dirFor(v.act.run()))
 	d.name.SetText(strings.TrimSuffix(sc.fileName(), ".png"))
 	browse := widget.NewButton("Browse…", func() {
 		dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
 				d.dir.SetText(uri.Path())
 			}
-		}, v.u.win).Show()
+		}, v.win).Show()
 	})
 	items := []*widget.FormItem{
 		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
-		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.exportRun())},
+		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.act.run())},
 		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
 		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
 	}
@@ -60,12 +89,12 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 		}
 		scale, err := strconv.Atoi(strings.TrimSpace(d.scale.Text))
 		if err != nil || scale < 1 || scale > maxExportScale {
-			dialog.ShowError(fmt.Errorf("export: scale: want a whole number from 1 to %d, got %q", maxExportScale, d.scale.Text), v.u.win)
+			dialog.ShowError(fmt.Errorf("export: scale: want a whole number from 1 to %d, got %q", maxExportScale, d.scale.Text), v.win)
 			return
 		}
 		dir, name := strings.TrimSpace(d.dir.Text), strings.TrimSpace(d.name.Text)
 		if dir == "" || name == "" {
-			dialog.ShowError(errors.New("export: choose a folder and a file name"), v.u.win)
+			dialog.ShowError(errors.New("export: choose a folder and a file name"), v.win)
 			return
 		}
 		switch strings.ToLower(filepath.Ext(name)) {
@@ -82,15 +111,15 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 			}
 		}
 		if len(paths) == 0 {
-			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.u.win)
+			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.win)
 			return
 		}
-		if err := v.u.rememberExportDirFor(v.exportRun(), dir); err != nil {
-			dialog.ShowError(err, v.u.win)
+		if err := v.out.rememberDirFor(v.act.run(), dir); err != nil {
+			dialog.ShowError(err, v.win)
 			return
 		}
-		v.u.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
-	}, v.u.win)
+		v.out.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
+	}, v.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	return d
 }
@@ -98,11 +127,11 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 // exportTo draws sc at scale and writes it to each of paths (PNG, SVG or
 // PDF by extension) on a goroutine of its own, reporting through the
 // bridge.
-func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
+func (v *offsetExports) exportTo(sc *offsetScene, scale int, paths ...string) {
 	v.export.Disable()
-	v.u.exportWG.Add(1)
+	v.out.wg.Add(1)
 	go func() {
-		defer v.u.exportWG.Done()
+		defer v.out.wg.Done()
 		img, err := sc.figure(scale)
 		for _, p := range paths {
 			if err == nil {
@@ -117,22 +146,23 @@ func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
 		if img != nil {
 			size = img.Bounds().Size()
 		}
-		v.u.bridge.offsetsExported(v, path, size, err)
+		v.b.offsetsExported(v, path, size, err)
 	}()
 }
 
 // exportEnded reports an export; it runs on the UI goroutine.
-func (v *offsetsView) exportEnded(path string, size image.Point, err error) {
-	setEnabled(v.export, v.shown != nil && v.shown.scene != nil)
-	setEnabled(v.gif, v.shown != nil && v.shown.scene != nil && v.shown.scene.run != nil)
-	if v.u.closed {
+func (v *offsetExports) exportEnded(path string, size image.Point, err error) {
+	sc := v.act.scene()
+	setEnabled(v.export, sc != nil)
+	setEnabled(v.gif, sc != nil && sc.run != nil)
+	if v.act.closed() {
 		return
 	}
 	if err != nil {
-		dialog.ShowError(err, v.u.win)
+		dialog.ShowError(err, v.win)
 		return
 	}
-	dialog.ShowInformation("Export", fmt.Sprintf("Wrote %s (%d×%d px)", path, size.X, size.Y), v.u.win)
+	dialog.ShowInformation("Export", fmt.Sprintf("Wrote %s (%d×%d px)", path, size.X, size.Y), v.win)
 }
 
 // exportDPI sets the page size of an Offsets view exported as SVG or
@@ -145,14 +175,14 @@ const gifDelay = 70
 
 // showGIFExport asks for a file, then writes the epoch replay of the
 // scene shown as an animated GIF.
-func (v *offsetsView) showGIFExport() {
-	if v.u.closed || v.shown == nil || v.shown.scene == nil || v.shown.scene.run == nil {
+func (v *offsetExports) showGIFExport() {
+	sc := v.act.scene()
+	if v.act.closed() || sc == nil || sc.run == nil {
 		return
 	}
-	sc := v.shown.scene
 	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
 		if err != nil {
-			dialog.ShowError(err, v.u.win)
+			dialog.ShowError(err, v.win)
 			return
 		}
 		if f == nil {
@@ -164,10 +194,10 @@ func (v *offsetsView) showGIFExport() {
 			path += ".gif"
 		}
 		v.exportGIF(sc, path)
-	}, v.u.win)
+	}, v.win)
 	d.SetFileName("replay-" + strings.TrimSuffix(strings.TrimPrefix(sc.fileName(), "offsets-"), ".png") + ".gif")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".gif"}))
-	if l := v.u.exportLocationFor(v.exportRun()); l != nil {
+	if l := v.out.locationFor(v.act.run()); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()
@@ -194,13 +224,13 @@ func replayOptions(sc *offsetScene) replay.Options {
 
 // exportGIF writes the epoch replay of sc to path on a goroutine of its
 // own, reporting through the bridge.
-func (v *offsetsView) exportGIF(sc *offsetScene, path string) {
+func (v *offsetExports) exportGIF(sc *offsetScene, path string) {
 	v.export.Disable()
 	v.gif.Disable()
-	v.u.exportWG.Add(1)
-	ctx := v.w.ctx
+	v.out.wg.Add(1)
+	ctx := v.act.ctx
 	go func() {
-		defer v.u.exportWG.Done()
+		defer v.out.wg.Done()
 		scenes, err := replay.Scenes(ctx, sc.run, replayOptions(sc), nil)
 		var frames []image.Image
 		if err == nil {
@@ -219,7 +249,7 @@ func (v *offsetsView) exportGIF(sc *offsetScene, path string) {
 		if err == nil {
 			path = fmt.Sprintf("%s, %d frames", path, len(frames))
 		}
-		v.u.bridge.offsetsExported(v, path, size, err)
+		v.b.offsetsExported(v, path, size, err)
 	}()
 }
 
@@ -233,5 +263,5 @@ func (v *offsetsView) exportRun() string {
 	case v.runDir != "":
 		return v.runDir
 	}
-	return v.u.last.RunDir
+	return v.env.lastRun()
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/viz"
 )
@@ -15,49 +17,52 @@ const (
 	minViewPx = 12
 )
 
+// offsetFraming is the part of a photo in context the Offsets view shows:
+// framed on the unit's points (the default), the whole photo, or where
+// the wheel and drags took it. Its fields belong to the UI goroutine.
+type offsetFraming struct {
+	fitView   *widget.Button // back to the whole photo
+	fitPoints *widget.Button // back to the unit's points
+	view      viz.Viewport   // the part of the photo shown when framing is ""
+	framing   string         // viz.FrameUnit (the default), viz.FramePhoto, or "" for view
+	act       framingActions
+}
+
+// framingActions are what the framing asks of the view.
+type framingActions struct {
+	scene func() *offsetScene // the scene shown; nil for none
+	// photoAt maps a position in panel p to the photo's pixels.
+	photoAt func(p *offsetPanel, pos fyne.Position) (y, x float64, ok bool)
+	changed func() // the framing changed: show it in the controls and ask for a picture
+}
+
+func newOffsetFraming(act framingActions) *offsetFraming {
+	v := &offsetFraming{framing: viz.FrameUnit, act: act}
+	v.fitView = widget.NewButtonWithIcon("Whole photo", theme.ZoomFitIcon(), v.resetView)
+	v.fitPoints = widget.NewButtonWithIcon("Fit points", theme.ZoomInIcon(), v.fitUnit)
+	return v
+}
+
 // resetView shows the whole photo.
-func (v *offsetsView) resetView() {
+func (v *offsetFraming) resetView() {
 	v.view, v.framing = viz.Viewport{}, viz.FramePhoto
-	v.syncControls()
-	v.request()
+	v.act.changed()
 }
 
 // fitUnit frames the unit's points again, in both panels at one scale.
-func (v *offsetsView) fitUnit() {
+func (v *offsetFraming) fitUnit() {
 	v.view, v.framing = viz.Viewport{}, viz.FrameUnit
-	v.syncControls()
-	v.request()
-}
-
-// photoAt maps a position in panel p to the photo's pixels (COCO's frame),
-// when the panel shows a photo in context.
-func (v *offsetsView) photoAt(p *offsetPanel, pos fyne.Position) (y, x float64, ok bool) {
-	r := v.shown
-	if r == nil || r.scene == nil || r.scene.Context == nil || p.img.Image == nil {
-		return 0, 0, false
-	}
-	c := r.scene.Context
-	b := p.img.Image.Bounds()
-	cx, cy, ok := containPoint(p.Size(), b.Dx(), b.Dy(), pos)
-	if !ok {
-		return 0, 0, false
-	}
-	view := photoView(c.View, c.Photo)
-	k := float64(c.Width) / (view.X1 - view.X0)
-	if cy >= (view.Y1-view.Y0)*k {
-		return 0, 0, false // the caption band under the photo
-	}
-	return view.Y0 + cy/k, view.X0 + cx/k, true
+	v.act.changed()
 }
 
 // zoomAt zooms the photo by f (> 1 in) about the panel position pos.
-func (v *offsetsView) zoomAt(p *offsetPanel, pos fyne.Position, f float64) {
-	r := v.shown
-	if r == nil || r.scene == nil || r.scene.Context == nil {
+func (v *offsetFraming) zoomAt(p *offsetPanel, pos fyne.Position, f float64) {
+	sc := v.act.scene()
+	if sc == nil || sc.Context == nil {
 		return
 	}
-	c := r.scene.Context
-	y, x, ok := v.photoAt(p, pos)
+	c := sc.Context
+	y, x, ok := v.act.photoAt(p, pos)
 	if !ok {
 		return
 	}
@@ -75,17 +80,16 @@ func (v *offsetsView) zoomAt(p *offsetPanel, pos fyne.Position, f float64) {
 	// The photo position under the pointer stays under it.
 	fx, fy := (x-view.X0)/(view.X1-view.X0), (y-view.Y0)/(view.Y1-view.Y0)
 	v.view = viz.Viewport{X0: x - fx*w, Y0: y - fy*h, X1: x - fx*w + w, Y1: y - fy*h + h}
-	v.syncControls()
-	v.request()
+	v.act.changed()
 }
 
 // panBy moves the photo's view by a drag of d panel units.
-func (v *offsetsView) panBy(p *offsetPanel, d fyne.Delta) {
-	r := v.shown
-	if r == nil || r.scene == nil || r.scene.Context == nil || p.img.Image == nil {
+func (v *offsetFraming) panBy(p *offsetPanel, d fyne.Delta) {
+	sc := v.act.scene()
+	if sc == nil || sc.Context == nil || p.img.Image == nil {
 		return
 	}
-	c := r.scene.Context
+	c := sc.Context
 	view := photoView(c.View, c.Photo)
 	b := p.img.Image.Bounds()
 	sz := p.Size()
@@ -98,22 +102,21 @@ func (v *offsetsView) panBy(p *offsetPanel, d fyne.Delta) {
 	dx = min(max(dx, view.X1-float64(pb.Dx())-minViewPx), view.X1-minViewPx)
 	dy = min(max(dy, view.Y1-float64(pb.Dy())-minViewPx), view.Y1-minViewPx)
 	v.view, v.framing = viz.Viewport{X0: view.X0 - dx, Y0: view.Y0 - dy, X1: view.X1 - dx, Y1: view.Y1 - dy}, ""
-	v.syncControls()
-	v.request()
+	v.act.changed()
 }
 
 // Scrolled implements fyne.Scrollable: the wheel zooms a photo in context.
 func (p *offsetPanel) Scrolled(e *fyne.ScrollEvent) {
 	switch {
 	case e.Scrolled.DY > 0:
-		p.v.zoomAt(p, e.Position, zoomStep)
+		p.act.zoom(p, e.Position, zoomStep)
 	case e.Scrolled.DY < 0:
-		p.v.zoomAt(p, e.Position, 1/zoomStep)
+		p.act.zoom(p, e.Position, 1/zoomStep)
 	}
 }
 
 // Dragged implements fyne.Draggable: dragging pans a photo in context.
-func (p *offsetPanel) Dragged(e *fyne.DragEvent) { p.v.panBy(p, e.Dragged) }
+func (p *offsetPanel) Dragged(e *fyne.DragEvent) { p.act.pan(p, e.Dragged) }
 
 // DragEnd implements fyne.Draggable.
 func (p *offsetPanel) DragEnd() {}

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -16,10 +17,80 @@ import (
 	"github.com/deformscope/deformscope/viz"
 )
 
+// offsetPicture is what the Offsets view draws and how: the mode and its
+// options, the two panels (the plain CNN's grid and the deformable net's
+// points or heat map), the caption, the measure line, the hint and the
+// busy sign. Its fields belong to the UI goroutine.
+type offsetPicture struct {
+	mode     *widget.Select
+	group    *widget.Select // a capture layer's offset group (offsets_capture.go)
+	read     *widget.Select
+	weight   *widget.Select
+	clamp    *widget.Check
+	busy     *widget.ProgressBarInfinite
+	caption  *widget.Label
+	measured *widget.Label // the unit measured, or that the offsets are ≈ 0
+	hint     *widget.Label
+	msg      *widget.Label
+	// progressText is the last progress message shown.
+	progressText string
+	cnn, dcnn    *offsetPanel
+	panels       *fyne.Container
+	shown        *offsetResult // the last picture shown
+	noCNN        bool          // the run has no plain model to draw beside
+	// busyDelay is how long a request may take before the busy sign shows.
+	busyDelay time.Duration
+}
+
+// pictureActions are what the picture's widgets do.
+type pictureActions struct {
+	mode    func(string)
+	options func() // the reading, weight, clamp or group changed
+	panel   panelActions
+}
+
+// panelActions are what a panel reports to the view.
+type panelActions struct {
+	resized func(p *offsetPanel)
+	tapped  func(p *offsetPanel, pos fyne.Position)
+	hovered func(p *offsetPanel, pos fyne.Position, inside bool)
+	zoom    func(p *offsetPanel, pos fyne.Position, f float64) // the wheel: f > 1 zooms in
+	pan     func(p *offsetPanel, d fyne.Delta)                 // a drag
+}
+
+func newOffsetPicture(act pictureActions) *offsetPicture {
+	v := &offsetPicture{busyDelay: busyDelay}
+	v.busy = widget.NewProgressBarInfinite()
+	v.busy.Hide()
+	v.mode = widget.NewSelect([]string{modePoints, modeOffset, modeMask}, act.mode)
+	v.group = newGroupSelect(act.options)
+	v.read = widget.NewSelect([]string{readBilinear, readRounded}, func(string) { act.options() })
+	v.weight = widget.NewSelect([]string{weightSize, weightAlpha, weightNone}, func(string) { act.options() })
+	v.clamp = widget.NewCheck("Clamp scale", func(bool) { act.options() })
+	v.caption = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.caption.Truncation = fyne.TextTruncateEllipsis
+	v.measured = widget.NewLabel("")
+	v.measured.Truncation = fyne.TextTruncateEllipsis
+	v.measured.Hide()
+	v.hint = widget.NewLabel(hintPoints)
+	v.hint.Importance = widget.LowImportance
+	v.hint.Truncation = fyne.TextTruncateEllipsis
+	v.msg = widget.NewLabel("")
+	v.msg.Alignment = fyne.TextAlignCenter
+	v.msg.Importance = widget.LowImportance
+	// Truncated, not wrapped: a wrapped label's minimum height grows with
+	// its lines at its minimum width, which would stretch the window.
+	v.msg.Truncation = fyne.TextTruncateEllipsis
+	v.cnn = newOffsetPanel(act.panel)
+	v.dcnn = newOffsetPanel(act.panel)
+	v.panels = container.New(equalColumns{}, v.cnn, v.dcnn)
+	return v
+}
+
 // progress shows a message about slow work under way: in place of the
 // picture when there is none yet, else in the caption above it. The next
 // picture replaces it.
-func (v *offsetsView) progress(text string) {
+func (v *offsetPicture) progress(text string) {
 	v.progressText = text
 	if v.msg.Visible() {
 		v.msg.SetText(text) // no picture yet: say it in its place
@@ -47,7 +118,7 @@ func (v *offsetsView) resized(p *offsetPanel) {
 
 // unitAt maps a position in panel p to the input position under it and
 // the unit of the shown layer whose centre lies nearest.
-func (v *offsetsView) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, uy, ux int, ok bool) {
+func (v *offsetPicture) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, uy, ux int, ok bool) {
 	r := v.shown
 	if r == nil || r.scene == nil || r.scene.mode != modePoints || p.img.Image == nil {
 		return 0, 0, 0, 0, false
@@ -94,7 +165,7 @@ func (v *offsetsView) tapped(p *offsetPanel, pos fyne.Position) {
 }
 
 // hovered names the unit under the pointer.
-func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
+func (v *offsetPicture) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
 	if !inside {
 		v.syncHint()
 		return
@@ -106,7 +177,7 @@ func (v *offsetsView) hovered(p *offsetPanel, pos fyne.Position, inside bool) {
 	}
 }
 
-func (v *offsetsView) syncHint() {
+func (v *offsetPicture) syncHint() {
 	if r := v.shown; r != nil && r.scene != nil && r.scene.photo != nil && r.scene.photo.scaled != nil {
 		// The caption is cut short: the resize and the bound, in full.
 		v.hint.SetText(r.scene.Label)
@@ -137,13 +208,13 @@ func containPoint(sz fyne.Size, imgW, imgH int, pos fyne.Position) (cx, cy float
 // canvas.Image, and reports taps, the pointer and its size to the view.
 type offsetPanel struct {
 	widget.BaseWidget
-	v   *offsetsView
+	act panelActions
 	img *canvas.Image
 	px  image.Point // size in device pixels
 }
 
-func newOffsetPanel(v *offsetsView) *offsetPanel {
-	p := &offsetPanel{v: v, img: canvas.NewImageFromImage(nil)}
+func newOffsetPanel(act panelActions) *offsetPanel {
+	p := &offsetPanel{act: act, img: canvas.NewImageFromImage(nil)}
 	p.img.FillMode = canvas.ImageFillContain
 	p.img.ScaleMode = canvas.ImageScaleSmooth
 	p.img.SetMinSize(fyne.NewSize(240, 230))
@@ -178,21 +249,21 @@ func (p *offsetPanel) Resize(s fyne.Size) {
 	px := image.Pt(int(math.Round(float64(s.Width*scale))), int(math.Round(float64(s.Height*scale))))
 	if px != p.px {
 		p.px = px
-		p.v.resized(p)
+		p.act.resized(p)
 	}
 }
 
 // Tapped implements fyne.Tappable.
-func (p *offsetPanel) Tapped(e *fyne.PointEvent) { p.v.tapped(p, e.Position) }
+func (p *offsetPanel) Tapped(e *fyne.PointEvent) { p.act.tapped(p, e.Position) }
 
 // MouseIn implements desktop.Hoverable.
-func (p *offsetPanel) MouseIn(e *desktop.MouseEvent) { p.v.hovered(p, e.Position, true) }
+func (p *offsetPanel) MouseIn(e *desktop.MouseEvent) { p.act.hovered(p, e.Position, true) }
 
 // MouseMoved implements desktop.Hoverable.
-func (p *offsetPanel) MouseMoved(e *desktop.MouseEvent) { p.v.hovered(p, e.Position, true) }
+func (p *offsetPanel) MouseMoved(e *desktop.MouseEvent) { p.act.hovered(p, e.Position, true) }
 
 // MouseOut implements desktop.Hoverable.
-func (p *offsetPanel) MouseOut() { p.v.hovered(p, fyne.Position{}, false) }
+func (p *offsetPanel) MouseOut() { p.act.hovered(p, fyne.Position{}, false) }
 
 // equalColumns lays its visible objects out side by side in columns of
 // equal width, each as tall as the container.
@@ -241,7 +312,7 @@ const busyDelay = 200 * time.Millisecond
 
 // setBusy shows or hides the busy sign; busy greys the picture still
 // shown, so that it is not taken for the answer to the new choice.
-func (v *offsetsView) setBusy(busy bool) {
+func (v *offsetPicture) setBusy(busy bool) {
 	if busy == v.busy.Visible() {
 		return
 	}
@@ -262,7 +333,7 @@ func (v *offsetsView) setBusy(busy bool) {
 
 // markBusy turns the busy sign on if request seq is still unanswered.
 func (v *offsetsView) markBusy(seq uint64) {
-	if v.u.closed || seq != v.seq || (v.shown != nil && v.shown.req.seq == seq) {
+	if v.env.closed() || seq != v.seq || (v.shown != nil && v.shown.req.seq == seq) {
 		return
 	}
 	v.setBusy(true)
@@ -287,4 +358,25 @@ func (v *offsetsView) tappedBox(p *offsetPanel, pos fyne.Position) bool {
 	v.objectSel, v.hasPick = i, false
 	v.request()
 	return true
+}
+
+// photoAt maps a position in panel p to the photo's pixels (COCO's frame),
+// when the panel shows a photo in context.
+func (v *offsetPicture) photoAt(p *offsetPanel, pos fyne.Position) (y, x float64, ok bool) {
+	r := v.shown
+	if r == nil || r.scene == nil || r.scene.Context == nil || p.img.Image == nil {
+		return 0, 0, false
+	}
+	c := r.scene.Context
+	b := p.img.Image.Bounds()
+	cx, cy, ok := containPoint(p.Size(), b.Dx(), b.Dy(), pos)
+	if !ok {
+		return 0, 0, false
+	}
+	view := photoView(c.View, c.Photo)
+	k := float64(c.Width) / (view.X1 - view.X0)
+	if cy >= (view.Y1-view.Y0)*k {
+		return 0, 0, false // the caption band under the photo
+	}
+	return view.Y0 + cy/k, view.X0 + cx/k, true
 }

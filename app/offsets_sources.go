@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -9,11 +10,101 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
+
+// offsetSources is the Offsets view's choice of what to look at: the run
+// (the session's, a run folder or a capture file), its model and layer,
+// the image (a test image, an image file or a photo and its object) and
+// the epoch. Its fields belong to the UI goroutine.
+type offsetSources struct {
+	runLabel   *widget.Label
+	session    *widget.Button
+	openRun    *widget.Button
+	openCap    *widget.Button
+	source     *widget.Select
+	index      *formEntry
+	prev, next *widget.Button
+	openImage  *widget.Button
+	whole      *widget.Check
+	objects    *widget.Select // the photo's boxes (Photo source)
+	objectPx   *formEntry     // the object side for a whole photo
+	model      *widget.Select
+	layer      *widget.Select
+	epoch      *widget.Slider
+	epochLabel *widget.Label
+
+	// The choices and what the view knows of the run.
+	runDir     string // a run folder the user opened; "" follows the session
+	capture    bool   // runDir is a capture file (deformscope_capture.py)
+	runGen     int
+	sessRun    *rundir.Run // the session's run; nil before one
+	sessDir    string
+	snap       Snapshot              // the session's last snapshot
+	sessModel  string                // the session's deformable model that live and sessEpochs follow
+	sessEpochs int                   // its complete epochs in the session
+	live       []*metrics.Inspection // their in-memory sampling fields, by epoch−1
+	models     []string              // the deformable models of the run shown, once known
+	file       string                // the image file shown when the source is srcFile
+	testIdx    int
+	photoIdx   int     // the photo shown when the source is srcPhoto
+	objectSel  int     // its chosen box; −1 the largest
+	objectSide float64 // "Whole image": the object side; 0 the chosen box's
+	coco       bool    // the run shown is a COCO run
+	photoN     int
+	hasPick    bool
+	pick       [2]float64 // the unit's input position, when hasPick
+	epochSel   int        // 0 follows the last complete epoch
+	lastEpoch  int
+	testN      int
+}
+
+// sourceActions are what the sources' widgets do.
+type sourceActions struct {
+	useSession, chooseRun, chooseCapture, chooseImage func()
+	source, index, object, objectPx, model, layer     func(string)
+	step                                              func(d int) // the previous (−1) or next (+1) image
+	whole                                             func()
+	epoch                                             func(float64)
+}
+
+// newOffsetSources makes the sources' widgets; shortcut runs the window's
+// shortcuts typed in its entries.
+func newOffsetSources(shortcut func(fyne.Shortcut) bool, act sourceActions) *offsetSources {
+	v := &offsetSources{objectSel: -1}
+	v.runLabel = widget.NewLabel("")
+	v.runLabel.Truncation = fyne.TextTruncateEllipsis
+	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), act.useSession)
+	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), act.chooseRun)
+	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), act.chooseCapture)
+	v.source = widget.NewSelect([]string{srcTest, srcFile}, act.source)
+	v.index = newFormEntry(shortcut)
+	v.index.SetText("0")
+	v.index.OnChanged = act.index
+	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { act.step(-1) })
+	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { act.step(1) })
+	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), act.chooseImage)
+	v.whole = widget.NewCheck("Whole image", func(bool) { act.whole() })
+	v.objects = widget.NewSelect(nil, act.object)
+	v.objects.PlaceHolder = "–"
+	v.objectPx = newFormEntry(shortcut)
+	v.objectPx.SetPlaceHolder("the box's")
+	v.objectPx.OnChanged = act.objectPx
+	v.model = widget.NewSelect(nil, act.model)
+	v.model.PlaceHolder = "–"
+	v.layer = widget.NewSelect(nil, act.layer)
+	v.layer.PlaceHolder = "–"
+	v.epoch = widget.NewSlider(0, 1)
+	v.epoch.Step = 1
+	v.epoch.OnChanged = act.epoch
+	v.epochLabel = widget.NewLabel("")
+	return v
+}
 
 // sessionChanged follows the window's session: its run, and each epoch it
 // completes. It runs on the UI goroutine for every snapshot, so it returns
@@ -70,9 +161,9 @@ func (v *offsetsView) followSession(name string) {
 
 // chosenModel is the deformable model the view shows: the one picked, or
 // the run's first.
-func (v *offsetsView) chosenModel() string { return v.chosenModelOf(v.models) }
+func (v *offsetSources) chosenModel() string { return v.chosenModelOf(v.models) }
 
-func (v *offsetsView) chosenModelOf(models []string) string {
+func (v *offsetSources) chosenModelOf(models []string) string {
 	if slices.Contains(models, v.model.Selected) {
 		return v.model.Selected
 	}
@@ -169,7 +260,7 @@ func (v *offsetsView) indexChanged(s string) {
 }
 
 // stepIndex moves to the previous or next test image.
-func (v *offsetsView) stepIndex(d int) {
+func (v *offsetSources) stepIndex(d int) {
 	i, n := v.testIdx+d, v.testN
 	if v.source.Selected == srcPhoto {
 		i, n = v.photoIdx+d, v.photoN
@@ -209,7 +300,7 @@ func (v *offsetsView) chooseImage() {
 func (v *offsetsView) openFile(exts []string, use func(path string)) {
 	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
 		if err != nil {
-			dialog.ShowError(err, v.u.win)
+			dialog.ShowError(err, v.env.win)
 			return
 		}
 		if f == nil {
@@ -218,7 +309,7 @@ func (v *offsetsView) openFile(exts []string, use func(path string)) {
 		path := f.URI().Path()
 		f.Close()
 		use(path)
-	}, v.u.win)
+	}, v.env.win)
 	d.SetFilter(storage.NewExtensionFileFilter(exts))
 	d.Show()
 }
@@ -237,12 +328,12 @@ func (v *offsetsView) useImageFile(path string) {
 
 // chooseRun opens a run folder.
 func (v *offsetsView) chooseRun() {
-	v.u.chooseFolderAt("Open run folder", v.u.runsRoot(), func(dir string) {
+	v.env.chooseFolder("Open run folder", v.env.runsRoot(), func(dir string) {
 		// A run of ours opens in the whole window (Curves and Results too);
 		// anything else, or any folder during training, in this view alone.
-		if _, err := rundir.Open(dir); err == nil && !v.u.last.Phase.Active() {
-			if err := v.u.OpenRun(dir); err != nil {
-				dialog.ShowError(err, v.u.win)
+		if _, err := rundir.Open(dir); err == nil && !v.env.training() {
+			if err := v.env.openRun(dir); err != nil {
+				dialog.ShowError(err, v.env.win)
 			}
 			return
 		}
@@ -355,4 +446,18 @@ func (v *offsetsView) showPhotoInfo(r *offsetResult) {
 		}
 		v.syncing = false
 	}
+}
+
+// dilationRun is the run the view shows, opened; nil for a capture or
+// before any run.
+func (v *offsetSources) dilationRun() (*rundir.Run, error) {
+	switch {
+	case v.capture:
+		return nil, fmt.Errorf("a capture has no net to measure")
+	case v.runDir != "":
+		return rundir.Open(v.runDir)
+	case v.sessRun != nil:
+		return v.sessRun, nil
+	}
+	return nil, fmt.Errorf("no run to measure yet")
 }
