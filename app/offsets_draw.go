@@ -17,7 +17,11 @@ import (
 	"github.com/deformscope/deformscope/viz"
 )
 
-// draw answers one request; nil when there is nowhere to draw yet.
+// draw answers one request; nil when there is nowhere to draw yet. Its
+// steps: the run and the model (modelOf), the image (imageOf), the scene
+// at the chosen epoch (sceneOf), its unit (chooseUnit), the colour scale
+// (colourScale), the points (tracePoints), the measure line (measure),
+// then the framing of a photo and the pictures at the panel's scale.
 func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if req.size.X < 8 || req.size.Y < 8 {
 		return nil
@@ -37,6 +41,51 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if err := w.useRun(req); err != nil {
 		return fail(failRun, err)
 	}
+	if err := w.modelOf(req, res); err != nil {
+		return fail(failRun, err)
+	}
+	if res.lastEpoch == 0 {
+		res.note = "The sampling locations appear when the first epoch ends."
+		return res
+	}
+	input, f, err := w.imageOf(req, res)
+	if err != nil {
+		return fail(f, err)
+	}
+	sc, s, err := w.sceneOf(req, res, input)
+	if err == nil {
+		err = chooseUnit(sc, req, input)
+	}
+	if err == nil {
+		err = w.colourScale(sc, req, input)
+	}
+	if err == nil {
+		err = w.tracePoints(sc, s, req, res.layers)
+	}
+	if err != nil {
+		return fail(failNone, err)
+	}
+	sc.photo = input.photo
+	w.measure(sc, input)
+	if input.photo != nil && req.mode == modePoints {
+		// The points over the photo where the object really is; both
+		// panels share the view, each half the view's width, framed on
+		// the unit unless the user zoomed or asked for the whole photo.
+		placeInContext(sc, input.photo, req.view, req.size.X)
+		sc.Frame(req.framing, panelAspect(req.size))
+	}
+	res.scale = displayScale(req.mode, req.size, sc.in[1], sc.in[0])
+	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
+		return fail(failNone, err)
+	}
+	res.scene = sc
+	return res
+}
+
+// modelOf puts the run's deformable models into res, the one the request
+// asks for (else the run's first), its layers and its last complete epoch;
+// an error says that a run folder has no epoch of it yet.
+func (w *offsetsWorker) modelOf(req offsetRequest, res *offsetResult) error {
 	res.models = w.models
 	name := req.model
 	if !slices.Contains(w.models, name) {
@@ -54,19 +103,16 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if req.run == nil {
 		last, _ = w.run.LatestCheckpoint(name)
 		if last == 0 {
-			return fail(failRun, fmt.Errorf("%s has no complete epoch of %s yet", w.run.Dir, name))
+			return fmt.Errorf("%s has no complete epoch of %s yet", w.run.Dir, name)
 		}
 	}
 	res.lastEpoch = last
-	if last == 0 {
-		res.note = "The sampling locations appear when the first epoch ends."
-		return res
-	}
-	epoch := req.epoch
-	if epoch <= 0 || epoch > last {
-		epoch = last
-	}
+	return nil
+}
 
+// imageOf prepares the request's image, and puts what the controls offer
+// into res: the test set's size, the photos and the photo's boxes.
+func (w *offsetsWorker) imageOf(req offsetRequest, res *offsetResult) (*sceneInput, failure, error) {
 	res.coco = w.run.Config.Data == "coco"
 	input, f, err := w.input(req)
 	if w.test != nil {
@@ -76,8 +122,18 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	if input != nil && input.photo != nil {
 		res.objects, res.object = objectLabels(input.photo.entry), input.photo.object
 	}
-	if err != nil {
-		return fail(f, err)
+	return input, f, err
+}
+
+// sceneOf runs (or recalls) the model at the chosen epoch on the image and
+// makes the scene of the chosen layer, its unit at the centre of the
+// layer's output; s holds the sampling fields of every layer.
+func (w *offsetsWorker) sceneOf(req offsetRequest, res *offsetResult, input *sceneInput) (sc *offsetScene, s *sampled, err error) {
+	name, last := res.model, res.lastEpoch
+	geom := w.geoms[name]
+	epoch := req.epoch
+	if epoch <= 0 || epoch > last {
+		epoch = last
 	}
 	var classes []string // MNIST's are the digits, which the numbers say
 	if w.run.Config.Data == "coco" {
@@ -90,7 +146,7 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	s, live, err := w.sampling(req, name, epoch, input)
 	if err != nil {
-		return fail(failNone, err)
+		return nil, nil, err
 	}
 	layer := req.layer
 	if !slices.Contains(res.layers, layer) {
@@ -98,81 +154,96 @@ func (w *offsetsWorker) draw(req offsetRequest) *offsetResult {
 	}
 	sh := input.in.X.Shape()
 	in := [2]int{sh[2], sh[3]}
-	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: input.name, geom: geom.Layers, live: live,
+	sc = &offsetScene{mode: req.mode, round: req.round, in: in, name: input.name, geom: geom.Layers, live: live,
 		run: w.run, input: input.in}
 	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: input.in.Picture, Label: input.label,
 		Predict: inspect.ClassName(classes, s.predict), Model: name, Layer: layer, Epoch: epoch, Epochs: last,
 		WeightBy: req.weight, Field: s.fields[layer], Tap: -1, DCNv1: w.run.Config.DCNv1}
 	if sc.Field == nil {
-		return fail(failNone, fmt.Errorf("no sampling field recorded for %s", layer))
+		return nil, nil, fmt.Errorf("no sampling field recorded for %s", layer)
 	}
 	ho, wo, err := trace.OutputSize(geom.Layers, in, layer)
 	if err != nil {
-		return fail(failNone, err)
+		return nil, nil, err
 	}
 	sc.units = [2]int{ho, wo}
 	sc.unit = [2]int{ho / 2, wo / 2}
+	return sc, s, nil
+}
+
+// chooseUnit moves the scene's unit to the one the request picked: under
+// the picked photo point in a photo, else under the picked input point.
+func chooseUnit(sc *offsetScene, req offsetRequest, input *sceneInput) error {
 	if input.photo != nil {
 		uy, ux, err := contextUnit(sc, input.photo, req)
 		if err != nil {
-			return fail(failNone, err)
+			return err
 		}
 		sc.unit = [2]int{uy, ux}
 		if input.photo.scaled != nil {
 			sc.Label += fmt.Sprintf(", offsets clamped at ±%.3g px as in training", sc.Field.Limit)
 		}
 	} else if req.hasPick {
-		uy, ux, err := trace.UnitAt(geom.Layers, in, layer, req.pick[0], req.pick[1])
+		uy, ux, err := trace.UnitAt(sc.geom, sc.in, sc.Layer, req.pick[0], req.pick[1])
 		if err != nil {
-			return fail(failNone, err)
+			return err
 		}
 		sc.unit = [2]int{uy, ux}
 	}
+	return nil
+}
+
+// colourScale sets the scene's clamp bound and, for the |Δp| heat map, the
+// top of its colour scale: the clamp bound, or the robust maximum over the
+// run's epochs.
+func (w *offsetsWorker) colourScale(sc *offsetScene, req offsetRequest, input *sceneInput) error {
 	// The bound the block itself applied in the forward pass (nn), not a
 	// copy of its rule.
 	if sc.Limit = sc.Field.Limit; !(sc.Limit > 0) {
-		return fail(failNone, fmt.Errorf("%s recorded no offset clamp bound", layer))
+		return fmt.Errorf("%s recorded no offset clamp bound", sc.Layer)
 	}
 	if req.mode == modeOffset {
 		sc.Range = viz.HeatRange{Mode: viz.RangeClamp}
 		if !req.clamp {
-			sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(last)}
-			if sc.Range.Max, sc.Largest, err = w.robustScale(req, name, last, layer, input); err != nil {
-				return fail(failNone, err)
+			sc.Range = viz.HeatRange{Mode: viz.RangeRobust, Over: viz.EpochsText(sc.Epochs)}
+			var err error
+			if sc.Range.Max, sc.Largest, err = w.robustScale(req, sc.Model, sc.Epochs, sc.Layer, input); err != nil {
+				return err
 			}
 		}
 	}
-	if sc.Points, err = trace.Trace(geom.Layers, s.fields, in, layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
-		return fail(failNone, err)
+	return nil
+}
+
+// tracePoints traces the unit's sampling locations through the deformable
+// layers (fields s), and the plain CNN's regular grid when the run has one.
+func (w *offsetsWorker) tracePoints(sc *offsetScene, s *sampled, req offsetRequest, layers []string) error {
+	var err error
+	if sc.Points, err = trace.Trace(sc.geom, s.fields, sc.in, sc.Layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
+		return err
 	}
 	if w.cnnGeom != nil {
-		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, in, layer, sc.unit[0], sc.unit[1], trace.Options{Grid: res.layers})
+		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, sc.in, sc.Layer, sc.unit[0], sc.unit[1], trace.Options{Grid: layers})
 		if err != nil {
-			return fail(failNone, err)
+			return err
 		}
 		sc.GridModel = plainModel
 	}
-	sc.photo = input.photo
-	if m, err := dilation.MeasureUnit(geom, sc.Field, in, layer, sc.unit[0], sc.unit[1]); err == nil {
+	return nil
+}
+
+// measure measures the unit for the measure line: its mean and largest
+// |Δp|, its effective dilation and the layer's mean |Δp|, in the photo's
+// pixels too when the scene is a photo's. A unit that cannot be measured
+// leaves the line out.
+func (w *offsetsWorker) measure(sc *offsetScene, input *sceneInput) {
+	if m, err := dilation.MeasureUnit(w.geoms[sc.Model], sc.Field, sc.in, sc.Layer, sc.unit[0], sc.unit[1]); err == nil {
 		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 		if input.photo != nil {
 			sc.Measured.PhotoPerMap *= input.photo.perInput()
 			sc.Measured.Photo = true
 		}
 	}
-	if input.photo != nil && req.mode == modePoints {
-		// The points over the photo where the object really is; both
-		// panels share the view, each half the view's width, framed on
-		// the unit unless the user zoomed or asked for the whole photo.
-		placeInContext(sc, input.photo, req.view, req.size.X)
-		sc.Frame(req.framing, panelAspect(req.size))
-	}
-	res.scale = displayScale(req.mode, req.size, in[1], in[0])
-	if res.cnn, res.main, err = sc.render(res.scale); err != nil {
-		return fail(failNone, err)
-	}
-	res.scene = sc
-	return res
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
