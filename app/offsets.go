@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -75,12 +74,11 @@ type offsetsView struct {
 	root    fyne.CanvasObject // the view's content
 
 	// ds is the data set whose choices the view shows and remembers
-	// ("mnist" or "coco"; "" before a run); prefModel and prefLayer are
-	// its remembered model and layer, chosen once the run's are known.
-	ds, prefModel, prefLayer string
-	loadingPrefs             bool
-	seq                      uint64
-	syncing                  bool // the view is setting its own widgets
+	// ("mnist" or "coco"; "" before a run).
+	ds           string
+	loadingPrefs bool
+	seq          uint64
+	syncing      bool // the view is setting its own widgets
 }
 
 // offsetsEnv is what the Offsets view asks of the window it lives in, as
@@ -118,10 +116,10 @@ func newOffsetsView(env offsetsEnv) *offsetsView {
 	v.w.v = v
 	// The parts are made one after the other: an action that is another
 	// part's method is a closure, bound when it runs.
-	v.offsetSources = newOffsetSources(env.shortcut, sourceActions{useSession: v.useSession, chooseRun: v.chooseRun,
-		chooseCapture: v.chooseCapture, chooseImage: v.chooseImage, source: v.sourceChanged, index: v.indexChanged,
-		step: func(d int) { v.stepIndex(d) }, whole: v.wholeChanged, object: v.objectChanged,
-		objectPx: v.objectPxChanged, model: v.modelChanged, layer: v.layerChanged, epoch: v.epochChanged})
+	v.offsetSources = newOffsetSources(env.win, env.shortcut, sourceActions{chooseRun: v.chooseRun,
+		chooseCapture: v.chooseCapture, whole: v.wholeChanged, quiet: func() bool { return v.syncing },
+		hush: v.hush, sync: v.syncControls, request: v.request,
+		unframe: func() { v.view, v.framing = viz.Viewport{}, viz.FrameUnit }})
 	v.offsetFraming = newOffsetFraming(framingActions{scene: v.scene, changed: v.framingChanged,
 		photoAt: func(p *offsetPanel, pos fyne.Position) (float64, float64, bool) { return v.photoAt(p, pos) }})
 	v.offsetPicture = newOffsetPicture(pictureActions{mode: v.modeChanged, options: v.request,
@@ -152,6 +150,14 @@ func newOffsetsView(env offsetsEnv) *offsetsView {
 	v.syncControls()
 	go v.w.loop()
 	return v
+}
+
+// hush runs set with the widgets' change handlers quiet: set changes the
+// widgets to show the view's own choices.
+func (v *offsetsView) hush(set func()) {
+	v.syncing = true
+	set()
+	v.syncing = false
 }
 
 // framingChanged shows a new framing in the controls and asks for it.
@@ -288,72 +294,16 @@ func (v *offsetsView) show(r *offsetResult) {
 		return
 	}
 	current := r.req.dir == v.runDir && r.req.gen == v.runGen
-	switch {
-	case r.failed == failRun && current && v.runDir != "":
-		what := "run folder"
-		if v.capture {
-			what = "capture"
-		}
-		v.runDir, v.capture = "", false
-		v.setModels(deformables(v.snap.Names()))
-		v.lastEpoch = v.sessEpochs
-		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.env.win)
-		v.request()
-		return
-	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
-		v.file = ""
-		v.syncing = true
-		v.source.SetSelected(srcTest)
-		v.syncing = false
-		v.hasPick = false
-		v.syncControls()
-		dialog.ShowError(fmt.Errorf("cannot show this image: %w", r.err), v.env.win)
-		v.request()
+	if v.showFailure(r, current) {
 		return
 	}
 	if current {
-		if r.models != nil {
-			v.setModels(r.models)
+		again, reset := v.showRunInfo(r)
+		if again {
+			defer v.request()
 		}
-		// A layer list is the drawn model's: a result for another model
-		// (the user has just picked a new one) leaves the list alone.
-		if r.layers != nil && r.model == v.chosenModel() {
-			v.syncing = true
-			if !slices.Equal(v.layer.Options, r.layers) {
-				v.layer.SetOptions(r.layers)
-			}
-			// The remembered layer, once the model's layers are known.
-			relayer := slices.Contains(r.layers, v.prefLayer) && v.layer.Selected != v.prefLayer
-			if relayer {
-				v.layer.SetSelected(v.prefLayer)
-			}
-			v.prefLayer = ""
-			if !slices.Contains(r.layers, v.layer.Selected) {
-				v.layer.SetSelected(r.layers[len(r.layers)-1])
-			}
-			v.syncing = false
-			if relayer {
-				defer v.request()
-			}
-		}
-		if v.runDir != "" && r.lastEpoch > 0 {
-			v.lastEpoch = r.lastEpoch
-		}
-		if r.testN > 0 {
-			v.testN = r.testN
-		}
-		v.showPhotoInfo(r)
-		v.showGroups(r)
-		v.syncControls()
-		if r.models != nil && !r.req.capture {
-			ds := "mnist"
-			if r.coco {
-				ds = "coco"
-			}
-			if v.useDataset(ds) {
-				return
-			}
+		if reset {
+			return
 		}
 	}
 	v.shown = r
@@ -370,43 +320,88 @@ func (v *offsetsView) show(r *offsetResult) {
 	if r.req.seq == v.seq {
 		v.setBusy(false) // an older picture shown meanwhile leaves the sign on
 	}
-	if r.scene == nil {
-		v.cnn.set(nil)
-		v.dcnn.set(nil)
-		v.caption.SetText("")
-		v.measured.SetText("")
-		v.measured.Hide()
-		if r.err != nil {
-			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
-		} else {
-			v.msg.SetText(r.note)
+	v.showPicture(r, v.syncControls)
+	v.enableFor(r.scene)
+}
+
+// showFailure answers a result that failed for the run folder or the image
+// file the user chose: an error dialog, and the session's run or a test
+// image again. It reports whether it did.
+func (v *offsetsView) showFailure(r *offsetResult, current bool) bool {
+	switch {
+	case r.failed == failRun && current && v.runDir != "":
+		what := "run folder"
+		if v.capture {
+			what = "capture"
 		}
-		v.msg.Show()
-		setEnabled(v.export, false)
-		setEnabled(v.gif, false)
-		return
-	}
-	v.msg.Hide()
-	if r.scene.mode == modePoints && v.noCNN != (r.scene.Grid == nil) {
-		v.noCNN = r.scene.Grid == nil
+		v.runDir, v.capture = "", false
+		v.setModels(deformables(v.snap.Names()))
+		v.lastEpoch = v.sessEpochs
 		v.syncControls()
+		dialog.ShowError(fmt.Errorf("cannot show this %s: %w", what, r.err), v.env.win)
+		v.request()
+		return true
+	case r.failed == failImage && r.req.file == v.file && v.source.Selected == srcFile:
+		v.file = ""
+		v.syncing = true
+		v.source.SetSelected(srcTest)
+		v.syncing = false
+		v.hasPick = false
+		v.syncControls()
+		dialog.ShowError(fmt.Errorf("cannot show this image: %w", r.err), v.env.win)
+		v.request()
+		return true
 	}
-	v.cnn.set(r.cnn)
-	v.dcnn.set(r.main)
-	v.caption.SetText(r.scene.caption())
-	v.measured.SetText(r.scene.MeasureLine())
-	v.measured.Show()
-	if v.measured.Text == "" {
-		v.measured.Hide()
+	return false
+}
+
+// showRunInfo takes what a result of the run shown knows into the
+// controls: its models, layers, epochs, test images, photos, boxes and
+// groups. again says that the remembered layer was chosen (ask for it
+// once the result is shown); reset that the view took the choices of
+// another data set and asked for a picture of them instead.
+func (v *offsetsView) showRunInfo(r *offsetResult) (again, reset bool) {
+	if r.models != nil {
+		v.setModels(r.models)
 	}
-	v.measured.Importance = widget.MediumImportance
-	if r.scene.FlatNote() != "" {
-		v.measured.Importance = widget.DangerImportance
+	// A layer list is the drawn model's: a result for another model
+	// (the user has just picked a new one) leaves the list alone.
+	if r.layers != nil && r.model == v.chosenModel() {
+		v.syncing = true
+		if !slices.Equal(v.layer.Options, r.layers) {
+			v.layer.SetOptions(r.layers)
+		}
+		// The remembered layer, once the model's layers are known.
+		relayer := slices.Contains(r.layers, v.prefLayer) && v.layer.Selected != v.prefLayer
+		if relayer {
+			v.layer.SetSelected(v.prefLayer)
+		}
+		v.prefLayer = ""
+		if !slices.Contains(r.layers, v.layer.Selected) {
+			v.layer.SetSelected(r.layers[len(r.layers)-1])
+		}
+		v.syncing = false
+		again = relayer
 	}
-	v.measured.Refresh()
-	v.syncHint()
-	setEnabled(v.export, true)
-	setEnabled(v.gif, r.scene.run != nil)
+	if v.runDir != "" && r.lastEpoch > 0 {
+		v.lastEpoch = r.lastEpoch
+	}
+	if r.testN > 0 {
+		v.testN = r.testN
+	}
+	v.showPhotoInfo(r)
+	v.showGroups(r)
+	v.syncControls()
+	if r.models != nil && !r.req.capture {
+		ds := "mnist"
+		if r.coco {
+			ds = "coco"
+		}
+		if v.useDataset(ds) {
+			return again, true
+		}
+	}
+	return again, false
 }
 
 // syncControls shows the view's choices in its widgets, without the
@@ -414,67 +409,10 @@ func (v *offsetsView) show(r *offsetResult) {
 func (v *offsetsView) syncControls() {
 	v.syncing = true
 	defer func() { v.syncing = false }()
-	switch {
-	case v.capture:
-		v.runLabel.SetText(v.runDir + " (capture)")
-	case v.runDir != "":
-		v.runLabel.SetText(v.runDir)
-	case v.sessDir != "":
-		v.runLabel.SetText(v.sessDir + " (this session)")
-	default:
-		v.runLabel.SetText("none yet: train one, or open a run folder")
-	}
-	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+	v.syncRun()
 	setEnabled(v.dilation, !v.capture && (v.runDir != "" || v.sessRun != nil))
-	setEnabled(v.model, len(v.models) > 1)
-
-	file := v.source.Selected == srcFile
-	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
-		setEnabled(w, !file && !v.capture)
-	}
-	if v.source.Selected == srcPhoto {
-		v.index.SetText(strconv.Itoa(v.photoIdx))
-	} else {
-		v.index.SetText(strconv.Itoa(v.testIdx))
-	}
-	photo := v.source.Selected == srcPhoto
-	setEnabled(v.whole, (file || photo) && !v.capture)
-	setEnabled(v.objects, (file || photo) && len(v.objects.Options) > 1)
-	setEnabled(v.objectPx, (file || photo) && v.whole.Checked && v.coco)
-	inPhoto := (file || photo) && v.coco && !v.capture
-	setEnabled(v.fitView, inPhoto && v.framing != viz.FramePhoto)
-	setEnabled(v.fitPoints, inPhoto && v.framing != viz.FrameUnit)
-	setEnabled(v.source, !v.capture) // a capture shows its own image
-	setEnabled(v.openImage, !v.capture)
-
-	last := v.lastEpoch
-	e := v.epochSel
-	if e <= 0 || e > last {
-		e = last
-	}
-	if last <= 1 {
-		v.epoch.Min, v.epoch.Max = 0, 1
-		v.epoch.Disable()
-	} else {
-		v.epoch.Min, v.epoch.Max = 1, float64(last)
-		v.epoch.Enable()
-	}
-	v.epoch.SetValue(float64(e))
-	v.epoch.Refresh()
-	if last == 0 {
-		v.epochLabel.SetText("no epoch yet")
-	} else {
-		v.epochLabel.SetText(fmt.Sprintf("%d of %d", e, last))
-	}
-
-	points := v.mode.Selected == modePoints
-	setEnabled(v.read, points)
-	setEnabled(v.weight, points)
-	// A capture has no clamp bound: its scale runs to the field's 99th percentile.
-	setEnabled(v.clamp, v.mode.Selected == modeOffset && !v.capture)
-	setEnabled(v.group, v.capture && len(v.group.Options) > 1)
-	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
-		v.cnn.Hidden = !showCNN
-		v.panels.Refresh() // lays the panels out again
-	}
+	inPhoto := v.syncImage()
+	v.syncFraming(inPhoto)
+	v.syncEpoch()
+	v.syncOptions(v.capture)
 }

@@ -47,6 +47,12 @@ func newOffsetExports(win fyne.Window, b *bridge, out exportEnv, act exportActio
 	return v
 }
 
+// enableFor enables the exports that apply to scene sc (nil: none).
+func (v *offsetExports) enableFor(sc *offsetScene) {
+	setEnabled(v.export, sc != nil)
+	setEnabled(v.gif, sc != nil && sc.run != nil)
+}
+
 // showExport asks for the scale and the file, then writes the view as PNG.
 func (v *offsetExports) showExport() {
 	sc := v.act.scene()
@@ -152,9 +158,7 @@ func (v *offsetExports) exportTo(sc *offsetScene, scale int, paths ...string) {
 
 // exportEnded reports an export; it runs on the UI goroutine.
 func (v *offsetExports) exportEnded(path string, size image.Point, err error) {
-	sc := v.act.scene()
-	setEnabled(v.export, sc != nil)
-	setEnabled(v.gif, sc != nil && sc.run != nil)
+	v.enableFor(v.act.scene())
 	if v.act.closed() {
 		return
 	}

@@ -43,6 +43,13 @@ func newOffsetFraming(act framingActions) *offsetFraming {
 	return v
 }
 
+// syncFraming enables the framing buttons for a photo in context
+// (inPhoto) that is not framed so already.
+func (v *offsetFraming) syncFraming(inPhoto bool) {
+	setEnabled(v.fitView, inPhoto && v.framing != viz.FramePhoto)
+	setEnabled(v.fitPoints, inPhoto && v.framing != viz.FrameUnit)
+}
+
 // resetView shows the whole photo.
 func (v *offsetFraming) resetView() {
 	v.view, v.framing = viz.Viewport{}, viz.FramePhoto

@@ -116,6 +116,61 @@ func (v *offsetsView) resized(p *offsetPanel) {
 	}
 }
 
+// syncOptions enables the options of the mode chosen (the clamp and the
+// group apply to a run and to a capture apart), and shows the plain CNN's
+// panel in the points mode of a run that has one.
+func (v *offsetPicture) syncOptions(capture bool) {
+	points := v.mode.Selected == modePoints
+	setEnabled(v.read, points)
+	setEnabled(v.weight, points)
+	// A capture has no clamp bound: its scale runs to the field's 99th percentile.
+	setEnabled(v.clamp, v.mode.Selected == modeOffset && !capture)
+	setEnabled(v.group, capture && len(v.group.Options) > 1)
+	if showCNN := points && !v.noCNN; showCNN != v.cnn.Visible() {
+		v.cnn.Hidden = !showCNN
+		v.panels.Refresh() // lays the panels out again
+	}
+}
+
+// showPicture shows a result's pictures, caption and measure line, or in
+// their place why there are none; sync runs when the plain CNN's panel
+// comes or goes.
+func (v *offsetPicture) showPicture(r *offsetResult, sync func()) {
+	if r.scene == nil {
+		v.cnn.set(nil)
+		v.dcnn.set(nil)
+		v.caption.SetText("")
+		v.measured.SetText("")
+		v.measured.Hide()
+		if r.err != nil {
+			v.msg.SetText("Cannot draw the sampling locations: " + r.err.Error())
+		} else {
+			v.msg.SetText(r.note)
+		}
+		v.msg.Show()
+		return
+	}
+	v.msg.Hide()
+	if r.scene.mode == modePoints && v.noCNN != (r.scene.Grid == nil) {
+		v.noCNN = r.scene.Grid == nil
+		sync()
+	}
+	v.cnn.set(r.cnn)
+	v.dcnn.set(r.main)
+	v.caption.SetText(r.scene.caption())
+	v.measured.SetText(r.scene.MeasureLine())
+	v.measured.Show()
+	if v.measured.Text == "" {
+		v.measured.Hide()
+	}
+	v.measured.Importance = widget.MediumImportance
+	if r.scene.FlatNote() != "" {
+		v.measured.Importance = widget.DangerImportance
+	}
+	v.measured.Refresh()
+	v.syncHint()
+}
+
 // unitAt maps a position in panel p to the input position under it and
 // the unit of the shown layer whose centre lies nearest.
 func (v *offsetPicture) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64, uy, ux int, ok bool) {

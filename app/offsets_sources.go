@@ -15,7 +15,6 @@ import (
 
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
-	"github.com/deformscope/deformscope/viz"
 )
 
 // offsetSources is the Offsets view's choice of what to look at: the run
@@ -38,6 +37,8 @@ type offsetSources struct {
 	layer      *widget.Select
 	epoch      *widget.Slider
 	epochLabel *widget.Label
+	win        fyne.Window
+	act        sourceActions
 
 	// The choices and what the view knows of the run.
 	runDir     string // a run folder the user opened; "" follows the session
@@ -62,46 +63,52 @@ type offsetSources struct {
 	epochSel   int        // 0 follows the last complete epoch
 	lastEpoch  int
 	testN      int
+	// prefModel and prefLayer are the data set's remembered model and
+	// layer (offsets_prefs.go), chosen once the run's are known.
+	prefModel, prefLayer string
 }
 
-// sourceActions are what the sources' widgets do.
+// sourceActions are what the sources ask of the view: the choices that
+// need more than the sources (a run folder, a capture file, the whole
+// image), and what follows a change of choice.
 type sourceActions struct {
-	useSession, chooseRun, chooseCapture, chooseImage func()
-	source, index, object, objectPx, model, layer     func(string)
-	step                                              func(d int) // the previous (−1) or next (+1) image
-	whole                                             func()
-	epoch                                             func(float64)
+	chooseRun, chooseCapture, whole func()
+	quiet                           func() bool      // the view is setting its own widgets: handlers do nothing
+	hush                            func(set func()) // runs set with the handlers quiet
+	sync                            func()           // shows the choices in every part's widgets
+	request                         func()           // asks for the picture chosen now
+	unframe                         func()           // frames a new photo on the unit again
 }
 
 // newOffsetSources makes the sources' widgets; shortcut runs the window's
-// shortcuts typed in its entries.
-func newOffsetSources(shortcut func(fyne.Shortcut) bool, act sourceActions) *offsetSources {
-	v := &offsetSources{objectSel: -1}
+// shortcuts typed in its entries, win shows the file dialogs.
+func newOffsetSources(win fyne.Window, shortcut func(fyne.Shortcut) bool, act sourceActions) *offsetSources {
+	v := &offsetSources{win: win, act: act, objectSel: -1}
 	v.runLabel = widget.NewLabel("")
 	v.runLabel.Truncation = fyne.TextTruncateEllipsis
-	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), act.useSession)
+	v.session = widget.NewButtonWithIcon("This session", theme.HistoryIcon(), v.useSession)
 	v.openRun = widget.NewButtonWithIcon("Open run folder…", theme.FolderOpenIcon(), act.chooseRun)
 	v.openCap = widget.NewButtonWithIcon("Open capture…", theme.FileIcon(), act.chooseCapture)
-	v.source = widget.NewSelect([]string{srcTest, srcFile}, act.source)
+	v.source = widget.NewSelect([]string{srcTest, srcFile}, v.sourceChanged)
 	v.index = newFormEntry(shortcut)
 	v.index.SetText("0")
-	v.index.OnChanged = act.index
-	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { act.step(-1) })
-	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { act.step(1) })
-	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), act.chooseImage)
+	v.index.OnChanged = v.indexChanged
+	v.prev = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { v.stepIndex(-1) })
+	v.next = widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() { v.stepIndex(1) })
+	v.openImage = widget.NewButtonWithIcon("Open image…", theme.FileImageIcon(), v.chooseImage)
 	v.whole = widget.NewCheck("Whole image", func(bool) { act.whole() })
-	v.objects = widget.NewSelect(nil, act.object)
+	v.objects = widget.NewSelect(nil, v.objectChanged)
 	v.objects.PlaceHolder = "–"
 	v.objectPx = newFormEntry(shortcut)
 	v.objectPx.SetPlaceHolder("the box's")
-	v.objectPx.OnChanged = act.objectPx
-	v.model = widget.NewSelect(nil, act.model)
+	v.objectPx.OnChanged = v.objectPxChanged
+	v.model = widget.NewSelect(nil, v.modelChanged)
 	v.model.PlaceHolder = "–"
-	v.layer = widget.NewSelect(nil, act.layer)
+	v.layer = widget.NewSelect(nil, v.layerChanged)
 	v.layer.PlaceHolder = "–"
 	v.epoch = widget.NewSlider(0, 1)
 	v.epoch.Step = 1
-	v.epoch.OnChanged = act.epoch
+	v.epoch.OnChanged = v.epochChanged
 	v.epochLabel = widget.NewLabel("")
 	return v
 }
@@ -109,7 +116,7 @@ func newOffsetSources(shortcut func(fyne.Shortcut) bool, act sourceActions) *off
 // sessionChanged follows the window's session: its run, and each epoch it
 // completes. It runs on the UI goroutine for every snapshot, so it returns
 // at once when nothing it shows changed.
-func (v *offsetsView) sessionChanged(s Snapshot, run *rundir.Run) {
+func (v *offsetSources) sessionChanged(s Snapshot, run *rundir.Run) {
 	v.snap = s
 	newRun := s.RunDir != v.sessDir
 	if newRun && v.runDir == "" {
@@ -137,7 +144,7 @@ func (v *offsetsView) sessionChanged(s Snapshot, run *rundir.Run) {
 // followSession makes the live sampling fields and the last epoch those of
 // the session's model name, and asks for a picture when the view shows the
 // session.
-func (v *offsetsView) followSession(name string) {
+func (v *offsetSources) followSession(name string) {
 	var epochs []metrics.Epoch
 	if m := v.snap.Model(name); m != nil {
 		epochs = m.Epochs
@@ -154,8 +161,8 @@ func (v *offsetsView) followSession(name string) {
 	}
 	if v.runDir == "" {
 		v.lastEpoch = v.sessEpochs
-		v.syncControls()
-		v.request()
+		v.act.sync()
+		v.act.request()
 	}
 }
 
@@ -175,32 +182,32 @@ func (v *offsetSources) chosenModelOf(models []string) string {
 
 // setModels offers the deformable models of the run shown, keeping the
 // choice when the run has it.
-func (v *offsetsView) setModels(models []string) {
+func (v *offsetSources) setModels(models []string) {
 	if slices.Equal(models, v.models) {
 		return
 	}
 	v.models = slices.Clone(models)
-	v.syncing = true
-	defer func() { v.syncing = false }()
-	sel := v.model.Selected
-	v.model.SetOptions(v.models)
-	switch {
-	case slices.Contains(v.models, v.prefModel):
-		v.model.SetSelected(v.prefModel)
-		v.prefModel = ""
-	case slices.Contains(v.models, sel):
-		v.model.SetSelected(sel)
-	case len(v.models) > 0:
-		v.model.SetSelected(v.models[0])
-	default:
-		v.model.ClearSelected()
-	}
+	v.act.hush(func() {
+		sel := v.model.Selected
+		v.model.SetOptions(v.models)
+		switch {
+		case slices.Contains(v.models, v.prefModel):
+			v.model.SetSelected(v.prefModel)
+			v.prefModel = ""
+		case slices.Contains(v.models, sel):
+			v.model.SetSelected(sel)
+		case len(v.models) > 0:
+			v.model.SetSelected(v.models[0])
+		default:
+			v.model.ClearSelected()
+		}
+	})
 }
 
 // modelChanged shows another deformable model: its own layers, and for the
 // session its own epochs.
-func (v *offsetsView) modelChanged(string) {
-	if v.syncing {
+func (v *offsetSources) modelChanged(string) {
+	if v.act.quiet() {
 		return
 	}
 	v.hasPick = false
@@ -208,19 +215,19 @@ func (v *offsetsView) modelChanged(string) {
 		v.followSession(v.chosenModel())
 		return
 	}
-	v.syncControls()
-	v.request()
+	v.act.sync()
+	v.act.request()
 }
 
-func (v *offsetsView) sourceChanged(s string) {
-	if v.syncing {
+func (v *offsetSources) sourceChanged(s string) {
+	if v.act.quiet() {
 		return
 	}
 	if s == srcFile && v.file == "" {
 		v.chooseImage()
-		v.syncing = true
-		v.source.SetSelected(srcTest) // until a file is chosen
-		v.syncing = false
+		v.act.hush(func() {
+			v.source.SetSelected(srcTest) // until a file is chosen
+		})
 		return
 	}
 	v.imageChanged()
@@ -228,20 +235,20 @@ func (v *offsetsView) sourceChanged(s string) {
 
 // imageChanged shows another image: the unit goes back to the centre,
 // unless the image is another test image of the same size.
-func (v *offsetsView) imageChanged() {
-	if v.syncing {
+func (v *offsetSources) imageChanged() {
+	if v.act.quiet() {
 		return
 	}
 	if v.source.Selected != srcTest {
 		v.hasPick = false
-		v.view, v.framing = viz.Viewport{}, viz.FrameUnit
+		v.act.unframe()
 	}
-	v.syncControls()
-	v.request()
+	v.act.sync()
+	v.act.request()
 }
 
-func (v *offsetsView) indexChanged(s string) {
-	if v.syncing {
+func (v *offsetSources) indexChanged(s string) {
+	if v.act.quiet() {
 		return
 	}
 	i, err := strconv.Atoi(strings.TrimSpace(s))
@@ -252,11 +259,12 @@ func (v *offsetsView) indexChanged(s string) {
 		if i == v.photoIdx {
 			return
 		}
-		v.photoIdx, v.objectSel, v.view, v.framing, v.hasPick = i, -1, viz.Viewport{}, viz.FrameUnit, false
+		v.photoIdx, v.objectSel, v.hasPick = i, -1, false
+		v.act.unframe()
 	} else {
 		v.testIdx = i
 	}
-	v.request()
+	v.act.request()
 }
 
 // stepIndex moves to the previous or next test image.
@@ -272,10 +280,10 @@ func (v *offsetSources) stepIndex(d int) {
 	v.index.SetText(strconv.Itoa(i)) // indexChanged asks for it
 }
 
-func (v *offsetsView) layerChanged(string) { v.request() }
+func (v *offsetSources) layerChanged(string) { v.act.request() }
 
-func (v *offsetsView) epochChanged(f float64) {
-	if v.syncing {
+func (v *offsetSources) epochChanged(f float64) {
+	if v.act.quiet() {
 		return
 	}
 	e := int(math.Round(f))
@@ -286,21 +294,21 @@ func (v *offsetsView) epochChanged(f float64) {
 		return
 	}
 	v.epochSel = e
-	v.syncControls()
-	v.request()
+	v.act.sync()
+	v.act.request()
 }
 
 // chooseImage opens a JPEG or PNG file to inspect.
-func (v *offsetsView) chooseImage() {
+func (v *offsetSources) chooseImage() {
 	v.openFile([]string{".png", ".jpg", ".jpeg"}, v.useImageFile)
 }
 
 // openFile shows a file-open dialog limited to exts and hands the chosen
 // file's path to use; a dialog error is shown, a cancel does nothing.
-func (v *offsetsView) openFile(exts []string, use func(path string)) {
+func (v *offsetSources) openFile(exts []string, use func(path string)) {
 	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
 		if err != nil {
-			dialog.ShowError(err, v.env.win)
+			dialog.ShowError(err, v.win)
 			return
 		}
 		if f == nil {
@@ -309,21 +317,21 @@ func (v *offsetsView) openFile(exts []string, use func(path string)) {
 		path := f.URI().Path()
 		f.Close()
 		use(path)
-	}, v.env.win)
+	}, v.win)
 	d.SetFilter(storage.NewExtensionFileFilter(exts))
 	d.Show()
 }
 
 // useImageFile shows the image in path; the worker reads it, and a file it
 // cannot read comes back as an error dialog.
-func (v *offsetsView) useImageFile(path string) {
+func (v *offsetSources) useImageFile(path string) {
 	v.file = path
 	v.hasPick = false
-	v.syncing = true
-	v.source.SetSelected(srcFile)
-	v.syncing = false
-	v.syncControls()
-	v.request()
+	v.act.hush(func() {
+		v.source.SetSelected(srcFile)
+	})
+	v.act.sync()
+	v.act.request()
 }
 
 // chooseRun opens a run folder.
@@ -343,18 +351,18 @@ func (v *offsetsView) chooseRun() {
 
 // useRunDir shows the run in dir; the worker opens it, and a folder it
 // cannot use comes back as an error dialog.
-func (v *offsetsView) useRunDir(dir string) {
+func (v *offsetSources) useRunDir(dir string) {
 	v.runDir, v.capture = dir, false
 	v.runGen++
 	v.epochSel = 0
 	v.lastEpoch = 0
 	v.setModels(nil) // the worker says which the folder holds
-	v.syncControls()
-	v.request()
+	v.act.sync()
+	v.act.request()
 }
 
 // useSession goes back to the session's run.
-func (v *offsetsView) useSession() {
+func (v *offsetSources) useSession() {
 	v.runDir, v.capture = "", false
 	v.epochSel = 0
 	v.setModels(deformables(v.snap.Names()))
@@ -362,8 +370,8 @@ func (v *offsetsView) useSession() {
 }
 
 // objectChanged chooses another box of the photo.
-func (v *offsetsView) objectChanged(s string) {
-	if v.syncing {
+func (v *offsetSources) objectChanged(s string) {
+	if v.act.quiet() {
 		return
 	}
 	i := slices.Index(v.objects.Options, s)
@@ -371,13 +379,13 @@ func (v *offsetsView) objectChanged(s string) {
 		return
 	}
 	v.objectSel, v.hasPick = i, false
-	v.request()
+	v.act.request()
 }
 
 // objectPxChanged sets the object side of a whole photo: empty for the
 // chosen box's.
-func (v *offsetsView) objectPxChanged(s string) {
-	if v.syncing {
+func (v *offsetSources) objectPxChanged(s string) {
+	if v.act.quiet() {
 		return
 	}
 	s = strings.TrimSpace(s)
@@ -393,7 +401,7 @@ func (v *offsetsView) objectPxChanged(s string) {
 		return
 	}
 	v.objectSide, v.hasPick = side, false
-	v.request()
+	v.act.request()
 }
 
 // wholeChanged runs the net on the whole photo or on the chosen object's
@@ -415,27 +423,26 @@ func (v *offsetsView) wholeChanged() {
 }
 
 // showPhotoInfo takes a result's photo list and boxes into the controls.
-func (v *offsetsView) showPhotoInfo(r *offsetResult) {
+func (v *offsetSources) showPhotoInfo(r *offsetResult) {
 	if r.coco != v.coco {
 		v.coco = r.coco
 		opts := []string{srcTest, srcFile}
 		if v.coco {
 			opts = append(opts, srcPhoto)
 		}
-		v.syncing = true
-		sel := v.source.Selected
-		v.source.SetOptions(opts)
-		if !slices.Contains(opts, sel) {
-			sel = srcTest
-		}
-		v.source.SetSelected(sel)
-		v.syncing = false
+		v.act.hush(func() {
+			sel := v.source.Selected
+			v.source.SetOptions(opts)
+			if !slices.Contains(opts, sel) {
+				sel = srcTest
+			}
+			v.source.SetSelected(sel)
+		})
 	}
 	if r.photoN > 0 {
 		v.photoN = r.photoN
 	}
-	{
-		v.syncing = true
+	v.act.hush(func() {
 		if !slices.Equal(v.objects.Options, r.objects) {
 			v.objects.SetOptions(r.objects)
 		}
@@ -444,8 +451,7 @@ func (v *offsetsView) showPhotoInfo(r *offsetResult) {
 		} else {
 			v.objects.ClearSelected()
 		}
-		v.syncing = false
-	}
+	})
 }
 
 // dilationRun is the run the view shows, opened; nil for a capture or
@@ -460,4 +466,68 @@ func (v *offsetSources) dilationRun() (*rundir.Run, error) {
 		return v.sessRun, nil
 	}
 	return nil, fmt.Errorf("no run to measure yet")
+}
+
+// The sources' part of the view's syncControls, which keeps the view's
+// handlers quiet while they set the widgets.
+
+// syncRun names the run shown, and offers the session and the models.
+func (v *offsetSources) syncRun() {
+	switch {
+	case v.capture:
+		v.runLabel.SetText(v.runDir + " (capture)")
+	case v.runDir != "":
+		v.runLabel.SetText(v.runDir)
+	case v.sessDir != "":
+		v.runLabel.SetText(v.sessDir + " (this session)")
+	default:
+		v.runLabel.SetText("none yet: train one, or open a run folder")
+	}
+	setEnabled(v.session, v.runDir != "" && v.sessRun != nil)
+	setEnabled(v.model, len(v.models) > 1)
+}
+
+// syncImage shows the image chosen and enables what applies to it; it
+// reports whether the image is a photo in context (of a COCO run).
+func (v *offsetSources) syncImage() (inPhoto bool) {
+	file := v.source.Selected == srcFile
+	for _, w := range []fyne.Disableable{v.index, v.prev, v.next} {
+		setEnabled(w, !file && !v.capture)
+	}
+	if v.source.Selected == srcPhoto {
+		v.index.SetText(strconv.Itoa(v.photoIdx))
+	} else {
+		v.index.SetText(strconv.Itoa(v.testIdx))
+	}
+	photo := v.source.Selected == srcPhoto
+	setEnabled(v.whole, (file || photo) && !v.capture)
+	setEnabled(v.objects, (file || photo) && len(v.objects.Options) > 1)
+	setEnabled(v.objectPx, (file || photo) && v.whole.Checked && v.coco)
+	inPhoto = (file || photo) && v.coco && !v.capture
+	setEnabled(v.source, !v.capture) // a capture shows its own image
+	setEnabled(v.openImage, !v.capture)
+	return inPhoto
+}
+
+// syncEpoch shows the epoch chosen, of the run's complete ones.
+func (v *offsetSources) syncEpoch() {
+	last := v.lastEpoch
+	e := v.epochSel
+	if e <= 0 || e > last {
+		e = last
+	}
+	if last <= 1 {
+		v.epoch.Min, v.epoch.Max = 0, 1
+		v.epoch.Disable()
+	} else {
+		v.epoch.Min, v.epoch.Max = 1, float64(last)
+		v.epoch.Enable()
+	}
+	v.epoch.SetValue(float64(e))
+	v.epoch.Refresh()
+	if last == 0 {
+		v.epochLabel.SetText("no epoch yet")
+	} else {
+		v.epochLabel.SetText(fmt.Sprintf("%d of %d", e, last))
+	}
 }
