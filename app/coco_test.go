@@ -47,7 +47,7 @@ func needCOCO128(t *testing.T) {
 // categories, one epoch, every placement.
 func tinyCOCO(t *testing.T, place string) experiment.RunConfig {
 	t.Helper()
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Data, rc.Models, rc.Scales, rc.Val, rc.Limit, rc.TestLimit = "coco", cocoModels(place), nil, 0, 0, 0
 	rc.Train.Epochs = 1
 	rc.COCO = experiment.DefaultCOCO(filepath.Join(coco128, "annotations", "instances_train2017.json"),
@@ -138,7 +138,7 @@ func TestResolveCOCO(t *testing.T) {
 func TestCOCOFormRoundTrip(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	for _, place := range []string{placeFirst, placeAll} {
-		rc := experiment.SeedProtocol()
+		rc := experiment.StudyProtocol()
 		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
 		rc.COCO = experiment.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
 			filepath.Join(cocoFixture, "images", "train2017"))

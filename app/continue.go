@@ -15,7 +15,7 @@ import (
 
 // Continue goes on training the shown run, stopped or interrupted before
 // its last epoch, after its last complete epoch: the resume of dcn train
-// --resume (rundir.OpenForResume, then rundir.Launch with resume), with
+// --resume (rundir.OpenForResume, then runner.Launch with resume), with
 // its refusals. The run goes on as its config.json says; only the number
 // of epochs may change, from the form (as dcn's --epochs): any other
 // setting of the form that differs from the run's is refused by name.

@@ -235,7 +235,7 @@ func TestExportFolderPerRun(t *testing.T) {
 	runs := t.TempDir()
 	a, b := filepath.Join(runs, "a"), filepath.Join(runs, "b")
 	for _, d := range []string{a, b} {
-		run, err := rundir.Create(d, experiment.SeedProtocol())
+		run, err := rundir.Create(d, experiment.StudyProtocol())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -188,7 +188,7 @@ func (h *harness) tapDialogButton(label string) bool {
 
 // tinyConfig trains in seconds: 256 images, one epoch, one test scale.
 func tinyConfig() experiment.RunConfig {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = 1
 	rc.Limit, rc.Val, rc.TestLimit = 256, 0, 128
 	rc.Scales = []float64{1.0}

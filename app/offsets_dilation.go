@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -24,7 +25,7 @@ import (
 // appDilationLimit is how many test images (per Scaled-MNIST scale) the
 // app's dilation chart measures: a fifth of dcn dilation's default, so
 // that the chart comes in seconds; the dialog says so.
-const appDilationLimit = dilation.DefaultLimit / 5
+const appDilationLimit = inspect.DefaultDilationLimit / 5
 
 // Size of the dilation chart, as dcn dilation --out draws it.
 const dilationW, dilationH = 900, 560
@@ -84,7 +85,7 @@ func (v *offsetDilation) showDilation() {
 		per = " per scale"
 	}
 	dd.text.SetText(fmt.Sprintf("Measuring every layer of %s on %d test images%s (dcn dilation takes %d)…",
-		dd.run, appDilationLimit, per, dilation.DefaultLimit))
+		dd.run, appDilationLimit, per, inspect.DefaultDilationLimit))
 	dd.img.FillMode = canvas.ImageFillContain
 	dd.img.SetMinSize(fyne.NewSize(dilationW*2/3, dilationH*2/3))
 	dd.save = widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), dd.saveAs)
@@ -108,7 +109,7 @@ func (v *offsetDilation) showDilation() {
 
 // dilationChart measures run and draws its chart, as dcn dilation --out.
 func dilationChart(ctx context.Context, run *rundir.Run, name string) (image.Image, error) {
-	rep, err := dilation.Measure(ctx, run, dilation.Options{Limit: appDilationLimit})
+	rep, err := inspect.MeasureDilation(ctx, run, inspect.DilationOptions{Limit: appDilationLimit})
 	if err != nil {
 		return nil, err
 	}

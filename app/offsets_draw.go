@@ -9,9 +9,9 @@ import (
 
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/data"
-	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
@@ -237,7 +237,7 @@ func (w *offsetsWorker) tracePoints(sc *offsetScene, s *sampled, req offsetReque
 // pixels too when the scene is a photo's. A unit that cannot be measured
 // leaves the line out.
 func (w *offsetsWorker) measure(sc *offsetScene, input *sceneInput) {
-	if m, err := dilation.MeasureUnit(w.geoms[sc.Model], sc.Field, sc.in, sc.Layer, sc.unit[0], sc.unit[1]); err == nil {
+	if m, err := inspect.MeasureUnit(w.geoms[sc.Model], sc.Field, sc.in, sc.Layer, sc.unit[0], sc.unit[1]); err == nil {
 		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
 		if input.photo != nil {
 			sc.Measured.PhotoPerMap *= input.photo.perInput()
@@ -257,7 +257,7 @@ func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, la
 		return v[0], v[1], nil
 	}
 	var mags [][]float64
-	var fields []*trace.Field
+	var fields []*metrics.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 	"github.com/deformscope/deformscope/viz/replay"
@@ -40,7 +41,7 @@ func tinyCOCORun(t *testing.T) *rundir.Run {
 	if err := run.SetClasses(d.Classes); err != nil {
 		t.Fatal(err)
 	}
-	s, err := rundir.NewSession(rc, d, run)
+	s, err := runner.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}

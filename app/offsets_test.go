@@ -19,6 +19,7 @@ import (
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/model/train"
 	"github.com/deformscope/deformscope/viz"
@@ -34,7 +35,7 @@ var unitGreen = color.NRGBA{0x2c, 0xa0, 0x2c, 0xff}
 func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, map[string][]metrics.Epoch) {
 	t.Helper()
 	needMNIST(t)
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = 2
 	rc.Limit, rc.Val, rc.TestLimit, rc.Scales = 128, 0, 16, nil
 	for _, e := range edit {
@@ -48,7 +49,7 @@ func tinyRun(t *testing.T, edit ...func(*experiment.RunConfig)) (*rundir.Run, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := rundir.NewSession(rc, d, run)
+	s, err := runner.NewSession(rc, d.Data, run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +368,7 @@ func TestDisplayScale(t *testing.T) {
 // bound, at the training size and another (the Offsets view's heat-map
 // scale comes from it).
 func TestFieldLimit(t *testing.T) {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	net, err := experiment.NewNet(rc, deformModel)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
-	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 )
 
@@ -186,7 +185,7 @@ type sceneInput struct {
 
 // sampled is one forward pass's sampling fields.
 type sampled struct {
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	predict int
 }
 

@@ -15,11 +15,12 @@ import (
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/train"
 )
 
 // session is one training run started from the window: a goroutine that
-// loads the data and trains every model through rundir.Session, and the
+// loads the data and trains every model through runner.Session, and the
 // bridge's ticker goroutine beside it. The UI goroutine owns the pointer;
 // the fields below mu are shared with the worker.
 type session struct {
@@ -81,11 +82,11 @@ func outcome(err error) Phase {
 // train calls the same), keeping the trainers so that Pause reaches them.
 func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bridge) error {
 	rc := run.Config
-	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
+	err := runner.Launch(ctx, run, resume, runner.Hooks{
 		CropProgress: b.loadProgress,
 		CropWaiting:  b.cropWaiting,
-		Loaded:       func(d train.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
-		Ready: func(ts *rundir.Session, from []int) {
+		Loaded:       func(d experiment.Data) { b.setData(d.Classes, dataInfo(rc, d), smallDataAdvice(rc, d)) },
+		Ready: func(ts *runner.Session, from []int) {
 			if resume {
 				names := make([]string, len(ts.Trainers))
 				for i, t := range ts.Trainers {
@@ -123,7 +124,7 @@ func (s *session) work(ctx context.Context, run *rundir.Run, resume bool, b *bri
 
 // dataInfo says in a line what the loaded data holds, with the entries of
 // the data set that were skipped.
-func dataInfo(rc experiment.RunConfig, d train.Data) string {
+func dataInfo(rc experiment.RunConfig, d experiment.Data) string {
 	n := func(s *data.Set) string {
 		if s == nil {
 			return "0"
@@ -170,7 +171,7 @@ const minCropsPerClass = 300
 
 // tooFewCrops reports whether a COCO training set is too small to learn
 // from, with the crops of its smallest category.
-func tooFewCrops(rc experiment.RunConfig, d train.Data) (fewest int, ok bool) {
+func tooFewCrops(rc experiment.RunConfig, d experiment.Data) (fewest int, ok bool) {
 	if rc.Data != "coco" || d.Train == nil || len(d.Classes) == 0 {
 		return 0, false
 	}
@@ -192,7 +193,7 @@ func tooFewCrops(rc experiment.RunConfig, d train.Data) (fewest int, ok bool) {
 
 // smallDataAdvice warns when a COCO training set is too small to learn
 // from, and says how to get more; "" when it is large enough.
-func smallDataAdvice(rc experiment.RunConfig, d train.Data) string {
+func smallDataAdvice(rc experiment.RunConfig, d experiment.Data) string {
 	fewest, ok := tooFewCrops(rc, d)
 	if !ok {
 		return ""

@@ -83,12 +83,12 @@ func (f *trainForm) datasetKey() string {
 // `dcn train --data coco` starts from (experiment.COCODefaults: Adam 3e-3,
 // batch 16, 12 epochs, which move the offsets on a small set), every crop,
 // the middle placement. The seed's own protocol is one click away
-// (applySeedProtocol).
+// (applyStudyProtocol).
 func cocoDefaults() experiment.RunConfig {
 	rc := experiment.COCODefaults("", "")
 	rc.Models = cocoModels(placeMiddle)
 	rc.COCO.Size, rc.COCO.TopK = defaultCropSize, defaultTopK
-	rc.ScaleMode = data.ScaleSeed
+	rc.ScaleMode = data.ScaleStudy
 	return rc
 }
 

@@ -74,7 +74,7 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 	}
 	// The seed's protocol is one click away, and so are the defaults.
 	test.Tap(f.seedProtocol)
-	if f.seedProtocol.Text != "Seed's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
+	if f.seedProtocol.Text != "Study's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
 		f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" {
 		t.Errorf("%q: epochs %q, batch %q, optimiser %q, lr %q; want 5, 32, sgd, 0.001",
 			f.seedProtocol.Text, f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text)

@@ -241,7 +241,7 @@ type trainForm struct {
 // defaultConfig is the form's starting point: the seed study's
 // Scaled-MNIST protocol on a subset that trains in minutes on a laptop.
 func defaultConfig() experiment.RunConfig {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = 3
 	rc.Limit, rc.Val, rc.TestLimit = 10000, 2000, 2000
 	return rc
@@ -250,7 +250,7 @@ func defaultConfig() experiment.RunConfig {
 // demoConfig is what --demo trains: small enough to draw curves within a
 // minute or two.
 func demoConfig() experiment.RunConfig {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = 3
 	rc.Limit, rc.Val, rc.TestLimit = 2000, 500, 1000
 	rc.Scales = []float64{0.6, 0.8, 1.0, 1.2, 1.4}
@@ -262,7 +262,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 	f := &trainForm{
 		dataset:    widget.NewRadioGroup([]string{dataMNIST, dataCOCO}, nil),
 		scales:     entry(),
-		scaleMode:  widget.NewSelect([]string{string(data.ScaleSeed), string(data.ScaleBilinear)}, nil),
+		scaleMode:  widget.NewSelect([]string{string(data.ScaleStudy), string(data.ScaleBilinear)}, nil),
 		mnistDir:   entry(),
 		chooseSrc:  widget.NewButton("Choose…", act.chooseMNIST),
 		cocoDir:    entry(),
@@ -289,7 +289,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 		enabled:    true,
 	}
 	f.cocoDefault = widget.NewButton("Default: Adam 3e-3", func() { f.applyTrain(experiment.COCOTrain()) })
-	f.seedProtocol = widget.NewButton(experiment.COCOSeedName, func() { f.applyTrain(experiment.COCOSeedTrain()) })
+	f.seedProtocol = widget.NewButton(experiment.COCOStudyName, func() { f.applyTrain(experiment.COCOStudyTrain()) })
 	// The two deformable versions stack, so that the form fits a narrow panel.
 	f.dataset.Horizontal = true
 	f.dataset.Required, f.arch.Required = true, true
@@ -414,7 +414,7 @@ func (f *trainForm) items() []*widget.FormItem {
 		items = append(items,
 			&widget.FormItem{Text: "MNIST folder", Widget: container.NewBorder(nil, nil, nil, f.chooseSrc, f.mnistDir)},
 			&widget.FormItem{Text: "Test scales", Widget: f.scales, HintText: "Scaled-MNIST: from:to:step or a list"},
-			&widget.FormItem{Text: "Scaling", Widget: f.scaleMode, HintText: "seed: the seed's own (nearest)"},
+			&widget.FormItem{Text: "Scaling", Widget: f.scaleMode, HintText: "seed: the study's own (nearest)"},
 		)
 	}
 	return append(items,
@@ -486,7 +486,7 @@ func formatScales(s []float64) string {
 // config reads the form into a run configuration, naming the first field
 // that does not parse.
 func (f *trainForm) config() (experiment.RunConfig, error) {
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.DCNv1 = f.arch.Selected == archV1
 	type intField struct {
 		name     string

@@ -8,7 +8,7 @@
 // Each tab is a view type that owns its widgets (trainView, curvesView,
 // resultsView, offsetsView, runsView; the COCO download is a downloader);
 // UI wires them to the session and to each other. Training runs in
-// background goroutines (rundir.Session); bridge.go is the one place where
+// background goroutines (runner.Session); bridge.go is the one place where
 // their events reach the widgets, and latest[T] the one way of handing
 // over only the newest of a stream of values. The package never imports
 // Fyne's app package (the GL driver), so its tests run with Fyne's test

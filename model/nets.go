@@ -1,5 +1,5 @@
 // Package model builds Deformscope's networks from the layers of package
-// nn: the seed's 5-conv Scaled-MNIST classifier and the 6-conv COCO
+// nn: the course study's 5-conv Scaled-MNIST classifier and the 6-conv COCO
 // object-crop classifier, each as a plain CNN or with deformable layers.
 //
 // Sub-packages hold the rest of the engine: nn (tensors, layers, the
@@ -28,13 +28,13 @@ type Net[T nn.Float] struct {
 // InputShape returns the shape of a batch of b inputs.
 func (n *Net[T]) InputShape(b int) []int { return []int{b, n.InC, n.InH, n.InW} }
 
-// MNISTConfig selects the seed's Scaled-MNIST net: plain, with conv4 and
-// conv5 deformable (the seed's DCNN), or with any set of its convolutions
+// MNISTConfig selects the course study's Scaled-MNIST net: plain, with conv4 and
+// conv5 deformable (the course study's DCNN), or with any set of its convolutions
 // deformable.
 type MNISTConfig struct {
 	Deformable bool
 	// DeformAt names the deformable convolutions (conv1 … conv5, see
-	// ParseDeformSet) when Deformable; empty means the seed's conv4, conv5.
+	// ParseDeformSet) when Deformable; empty means the course study's conv4, conv5.
 	DeformAt []string
 	DCNv1    bool // deformable layers without the modulation mask
 }
@@ -45,7 +45,7 @@ var (
 	COCOConvs  = []string{"conv1", "conv2", "conv3", "conv4", "conv5", "conv6"}
 )
 
-// MNISTDefaultDeform is the seed's choice of deformable layers in its
+// MNISTDefaultDeform is the course study's choice of deformable layers in its
 // Scaled-MNIST DCNN.
 var MNISTDefaultDeform = []string{"conv4", "conv5"}
 
@@ -166,14 +166,14 @@ func (b *builder[T]) head(ch, classes int) {
 	b.layers = append(b.layers, fc)
 }
 
-// NewMNISTNet returns the seed's Scaled-MNIST classifier for 1×28×28
+// NewMNISTNet returns the course study's Scaled-MNIST classifier for 1×28×28
 // inputs: conv1(1→32) relu maxpool2, conv2(32→32) relu maxpool2, conv3,
 // conv4, conv5 (32→32, each followed by relu), global average pool,
 // fc(32→10). All convolutions are 3×3 with padding 1; when cfg.Deformable,
 // the convolutions of cfg.DeformAt (default conv4 and conv5) are deformable
 // blocks. Weights are drawn from rng as PyTorch initialises them (nil leaves
 // them zero, for loading). The architecture is "mnist-cnn", "mnist-dcnn"
-// for the seed's set, or "mnist-dcnn-conv2+conv3" for another; "-v1" is
+// for the course study's set, or "mnist-dcnn-conv2+conv3" for another; "-v1" is
 // appended for DCNv1.
 func NewMNISTNet[T nn.Float](cfg MNISTConfig, rng *rand.Rand) (*Net[T], error) {
 	set := cfg.DeformAt
@@ -212,7 +212,7 @@ func NewMNISTNet[T nn.Float](cfg MNISTConfig, rng *rand.Rand) (*Net[T], error) {
 // Placement says where the COCO net's two deformable layers sit.
 type Placement string
 
-// The placements of the seed's COCO study.
+// The placements of the course study's COCO nets.
 const (
 	PlaceNone   Placement = "none"   // plain CNN
 	PlaceFirst  Placement = "first"  // conv1, conv2

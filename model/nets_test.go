@@ -144,8 +144,9 @@ func TestMNISTNetParamNames(t *testing.T) {
 	}
 }
 
-// TestDeformSets checks that a set of deformable convolutions given by names builds deformable blocks exactly there,
-// in either net, names the architecture so that old names stay as they were, and refuses unknown names.
+// TestDeformSets checks that a set of deformable convolutions given by names builds deformable
+// blocks exactly there, in either net, names the architecture so that old names stay as they were,
+// and refuses unknown names.
 func TestDeformSets(t *testing.T) {
 	cases := []struct {
 		net, spec string

@@ -6,7 +6,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // OffsetFloor is the largest offset length |Δp| (input-map pixels) under
@@ -39,7 +39,7 @@ func (s *OffsetScene) largestOffset() float64 {
 // LargestOffset returns the largest offset length |Δp| of any tap at any
 // unit of the fields together (nil fields are skipped); NaN when none has
 // a finite offset. It is what OffsetScene.Largest takes over epochs.
-func LargestOffset(fields ...*trace.Field) float64 {
+func LargestOffset(fields ...*metrics.Field) float64 {
 	m := math.Inf(-1)
 	for _, f := range fields {
 		if f == nil {

@@ -103,7 +103,7 @@ func (s *OffsetScene) Frame(framing string, aspect float64) {
 }
 
 // Measured is what the views say of the shown unit's offsets at its layer
-// (dilation.MeasureUnit fills it): the unit's mean and largest |Δp| in the
+// (inspect.MeasureUnit fills it): the unit's mean and largest |Δp| in the
 // layer's input-map pixels, how many photo (or image) pixels one of those
 // spans, its effective dilation, and the layer's mean |Δp| over the image.
 type Measured struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -89,11 +90,11 @@ func TestUnitViewFramesBothPanels(t *testing.T) {
 // words and is drawn on the fixed floor scale, never stretched.
 func TestFlatScene(t *testing.T) {
 	pic := image.NewGray(image.Rect(0, 0, 8, 8))
-	tiny := &trace.Field{Ho: 2, Wo: 2, Groups: 1, Offset: make([]float64, 2*9*4), Limit: 7}
+	tiny := &metrics.Field{Ho: 2, Wo: 2, Groups: 1, Offset: make([]float64, 2*9*4), Limit: 7}
 	tiny.Offset[0] = 1.9e-6
 	for _, tc := range []struct {
 		name      string
-		field     *trace.Field
+		field     *metrics.Field
 		largest   float64
 		rng       HeatRange
 		flat      bool

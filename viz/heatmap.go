@@ -7,7 +7,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // HeatmapSpec describes a per-location scalar field blended over an image:
@@ -223,7 +223,7 @@ func fieldSamples(n, s, px, cells int) []sample {
 
 // fieldShape checks f and returns its offset groups, taps per group and
 // number of output locations.
-func fieldShape(what string, f *trace.Field) (groups, taps, n int, err error) {
+func fieldShape(what string, f *metrics.Field) (groups, taps, n int, err error) {
 	if f == nil {
 		return 0, 0, 0, fmt.Errorf("viz: %s: nil field", what)
 	}
@@ -264,7 +264,7 @@ func checkTap(what string, tap, taps int) error {
 // the mean of the taps' lengths for tap −1. It returns an error for a nil
 // field, a bad size, an offset (or mask) length that does not fit Ho×Wo and
 // Groups, or a tap out of range.
-func OffsetMagnitude(f *trace.Field, tap int) ([]float64, error) {
+func OffsetMagnitude(f *metrics.Field, tap int) ([]float64, error) {
 	_, taps, n, err := fieldShape("offset magnitude", f)
 	if err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ func OffsetMagnitude(f *trace.Field, tap int) ([]float64, error) {
 // row-major), of offset group 0: for one tap, or the mean over the taps for
 // tap −1. A field without a mask (DCNv1) gives all ones, the weight its
 // samples carry. Errors are as for OffsetMagnitude.
-func MaskField(f *trace.Field, tap int) ([]float64, error) {
+func MaskField(f *metrics.Field, tap int) ([]float64, error) {
 	_, taps, n, err := fieldShape("mask field", f)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // sevenField returns a 7×7 sampling field over the 28×28 "7" (one group, 9
@@ -17,10 +17,10 @@ import (
 // to 0.3 px away from it, turning 40° from tap to tap; cell (0, 6) is pushed
 // to 6 px, beyond the golden picture's scale of 4. withMask adds a DCNv2
 // mask that is high on the stroke.
-func sevenField(withMask bool) *trace.Field {
+func sevenField(withMask bool) *metrics.Field {
 	const h, w, taps = 7, 7, 9
 	n := h * w
-	f := &trace.Field{Ho: h, Wo: w, Groups: 1, Offset: make([]float64, 2*taps*n)}
+	f := &metrics.Field{Ho: h, Wo: w, Groups: 1, Offset: make([]float64, 2*taps*n)}
 	if withMask {
 		f.Mask = make([]float64, taps*n)
 	}
@@ -51,9 +51,9 @@ func sevenField(withMask bool) *trace.Field {
 // group 0, tap 0 moves location i by (3, 4)·(i+1) and tap k > 0 by
 // (k·(i+1), 0); the mask of tap k at location i is 0.1·k + 0.01·i. Other
 // groups hold 100s, which group 0's results must not see.
-func handField(groups int, withMask bool) *trace.Field {
+func handField(groups int, withMask bool) *metrics.Field {
 	const n, taps = 6, 9
-	f := &trace.Field{Ho: 2, Wo: 3, Groups: groups, Offset: make([]float64, 2*groups*taps*n)}
+	f := &metrics.Field{Ho: 2, Wo: 3, Groups: groups, Offset: make([]float64, 2*groups*taps*n)}
 	for i := range f.Offset {
 		f.Offset[i] = 100
 	}
@@ -96,7 +96,7 @@ func TestOffsetMagnitude(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		field *trace.Field
+		field *metrics.Field
 		tap   int
 		want  []float64
 	}{
@@ -133,7 +133,7 @@ func TestMaskField(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		field *trace.Field
+		field *metrics.Field
 		tap   int
 		want  []float64
 	}{
@@ -169,13 +169,13 @@ func TestFieldErrors(t *testing.T) {
 	negGroups.Groups = -1
 	tests := []struct {
 		name  string
-		field *trace.Field
+		field *metrics.Field
 		tap   int
 		want  string
 	}{
 		{"nil field", nil, -1, "nil field"},
-		{"zero size", &trace.Field{Ho: 0, Wo: 3, Offset: make([]float64, 18)}, -1, "0×3"},
-		{"no offsets", &trace.Field{Ho: 2, Wo: 3}, -1, "offset has 0 values"},
+		{"zero size", &metrics.Field{Ho: 0, Wo: 3, Offset: make([]float64, 18)}, -1, "0×3"},
+		{"no offsets", &metrics.Field{Ho: 2, Wo: 3}, -1, "offset has 0 values"},
 		{"offset length", shortOffset, -1, "offset has 107 values"},
 		{"mask length", shortMask, -1, "mask has 53 values, want 1 groups·9 taps·2×3 = 54"},
 		{"groups do not fit", wrongGroups, -1, "offset has 108 values"},
@@ -186,7 +186,7 @@ func TestFieldErrors(t *testing.T) {
 	for _, tc := range tests {
 		for _, fn := range []struct {
 			name string
-			f    func(*trace.Field, int) ([]float64, error)
+			f    func(*metrics.Field, int) ([]float64, error)
 		}{{"OffsetMagnitude", OffsetMagnitude}, {"MaskField", MaskField}} {
 			t.Run(tc.name+"/"+fn.name, func(t *testing.T) {
 				got, err := fn.f(tc.field, tc.tap)

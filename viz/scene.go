@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -99,7 +100,7 @@ type OffsetScene struct {
 	Depth int
 
 	// Field is the layer's sampling field for the heat maps.
-	Field *trace.Field
+	Field *metrics.Field
 	// Tap is the kernel tap a heat map shows, or −1 for the mean over the
 	// taps.
 	Tap int
@@ -421,7 +422,7 @@ func (s *OffsetScene) Figure(scale int) (*image.NRGBA, error) {
 // RobustOffsetMax returns the top of a |Δp| colour scale that stays put
 // over a replay: RobustMax of the mean offset lengths of every field
 // together (nil fields are skipped).
-func RobustOffsetMax(fields ...*trace.Field) (float64, error) {
+func RobustOffsetMax(fields ...*metrics.Field) (float64, error) {
 	var mags [][]float64
 	for _, f := range fields {
 		if f == nil {

@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
 // sceneField is a 2×2 field of one 3×3 tap set whose offsets have known
 // lengths: tap k at cell i is (3·i, 4·i) for k = 0, zero elsewhere, so the
 // mean |Δp| over the 9 taps at cell i is 5·i/9.
-func sceneField(mask bool) *trace.Field {
-	f := &trace.Field{Ho: 2, Wo: 2, Groups: 1, Offset: make([]float64, 2*9*4), Limit: 7}
+func sceneField(mask bool) *metrics.Field {
+	f := &metrics.Field{Ho: 2, Wo: 2, Groups: 1, Offset: make([]float64, 2*9*4), Limit: 7}
 	for i := range 4 {
 		f.Offset[i], f.Offset[4+i] = 3*float64(i), 4*float64(i)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
-	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -370,7 +370,7 @@ func trainThroughput(ctx context.Context, name string, images int) (float64, int
 		return 0, 0, err
 	}
 	d.Test = nil
-	s, err := rundir.NewSession(rc, d, nil)
+	s, err := runner.NewSession(rc, d.Data, nil)
 	if err != nil {
 		return 0, 0, err
 	}

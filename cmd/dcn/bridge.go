@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/torchfile"
 )
 
@@ -173,7 +174,7 @@ func cmdImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	weights := fs.String("weights", "", "PyTorch state dict: a torch.save .pt/.pth file or safetensors (required)")
 	arch := fs.String("arch", "", "architecture: "+strings.Join(torchfile.Archs, ", ")+" (required)")
 	out := fs.String("out", "", "run folder to create (required)")
-	var opt torchfile.ImportOptions
+	var opt runner.ImportOptions
 	fs.IntVar(&opt.Classes, "classes", 0, "COCO nets: number of classes (default 10)")
 	fs.IntVar(&opt.Size, "crop-size", 0, "COCO nets: input crop size (default 64)")
 	fs.StringVar(&opt.Ann, "ann", "", "COCO nets: the instances file of the crop set, for evaluation (optional)")
@@ -184,7 +185,7 @@ func cmdImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *weights == "" || *arch == "" || *out == "" {
 		return fmt.Errorf("--weights, --arch and --out are required")
 	}
-	run, err := torchfile.Import(*weights, *arch, *out, opt)
+	run, err := runner.Import(*weights, *arch, *out, opt)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *format == "onnx" {
 		return exportONNX(run, m, *epoch, *out, *replace, stdout)
 	}
-	arch, err := torchfile.Export(run, m, *epoch, *out)
+	arch, err := runner.Export(run, m, *epoch, *out)
 	if err != nil {
 		return err
 	}

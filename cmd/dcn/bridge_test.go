@@ -18,7 +18,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/nn"
-	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -170,7 +170,7 @@ func TestExportRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, name := range torchfile.Archs {
 		a, _ := torchfile.ParseArch(name)
-		rc := experiment.SeedProtocol()
+		rc := experiment.StudyProtocol()
 		rc.Models, rc.DCNv1, rc.Imported = []string{a.Model}, a.DCNv1, "test"
 		if a.Data == "coco" {
 			rc.Data, rc.Scales = "coco", nil
@@ -188,7 +188,7 @@ func TestExportRoundTrip(t *testing.T) {
 				}
 			}
 		}
-		run, err := rundir.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
+		run, err := runner.ImportRun(filepath.Join(root, name+"-run"), rc, a.Model, net)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -143,7 +143,7 @@ func captureOffsets(cf *captureFlags, f *inspectFlags, unit string, depth int, s
 // (checked by the caller), vmax the |Δp| scale's top: "robust" (the 99th
 // percentile of the layer's lengths, the default), "max" (the layer's
 // largest) or a number of pixels; a capture has no clamp bound.
-func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vmax string, stdout io.Writer) error {
+func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vmax, npyOut string, stdout io.Writer) error {
 	c, at, err := openCapture(cf, f)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func captureHeatmap(cf *captureFlags, f *inspectFlags, show string, tap int, vma
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s%s, %s\n", f.out, l.Name, torchfile.GroupText(group), show)
-	return nil
+	return writeFieldNpy(npyOut, l.Field, l.Name, stdout)
 }
 
 // captureRange reads heatmap --vmax for a capture.

@@ -110,7 +110,8 @@ func cocoReport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// minSizeOpt turns the --min-size flag into LoadOptions.MinSize, where 0 means the default and negative none.
+// minSizeOpt turns the --min-size flag into LoadOptions.MinSize, where 0 means the default and
+// negative none.
 func minSizeOpt(v float64) float64 {
 	if v <= 0 {
 		return -1
@@ -188,7 +189,8 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	// 0 means none for the shares (and the default margin is 0.10): negative values were taken silently.
+	// 0 means none for the shares (and the default margin is 0.10): negative values were taken
+	// silently.
 	for _, f := range []struct {
 		name string
 		v    float64
@@ -273,7 +275,8 @@ func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// zeroAsNone turns a flag's 0 into the options' "none" (a negative value), since a zero option means the default.
+// zeroAsNone turns a flag's 0 into the options' "none" (a negative value), since a zero option
+// means the default.
 func zeroAsNone(v float64) float64 {
 	if v == 0 {
 		return -1

@@ -13,6 +13,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 )
 
 // evalResult is one model's evaluation, as `dcn eval --json` prints it.
@@ -74,7 +75,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	s, err := rundir.NewSession(rc, d, nil)
+	s, err := runner.NewSession(rc, d.Data, nil)
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if path == "" {
 			return fmt.Errorf("%s has no complete epoch of %s yet", run.Dir, t.Name)
 		}
-		if err := run.RestoreRun(t, epoch); err != nil {
+		if err := runner.RestoreRun(run, t, epoch); err != nil {
 			return err
 		}
 		m, err := t.EvaluateAll(ctx)

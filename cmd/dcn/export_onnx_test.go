@@ -16,13 +16,14 @@ import (
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/onnx"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 )
 
 // onnxRun makes a run folder holding one model of data ("mnist" or "coco")
 // with PyTorch's initialisation and offset convolutions away from zero.
 func onnxRun(t *testing.T, dir, data, name string, v1 bool) *rundir.Run {
 	t.Helper()
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Models, rc.DCNv1, rc.Imported = []string{name}, v1, "test"
 	if data == "coco" {
 		rc.Data, rc.Scales = "coco", nil
@@ -41,7 +42,7 @@ func onnxRun(t *testing.T, dir, data, name string, v1 bool) *rundir.Run {
 			}
 		}
 	}
-	run, err := rundir.ImportRun(dir, rc, name, net)
+	run, err := runner.ImportRun(dir, rc, name, net)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Command dcn is Deformscope's command-line twin: it trains the plain and
-// the deformable CNN, evaluates run folders and reproduces the seed study,
+// the deformable CNN, evaluates run folders and reproduces the course study,
 // headless, with the same engine the app uses.
 //
 // Usage:
@@ -24,7 +24,7 @@ const usage = `dcn: Deformscope on the command line
 Commands:
   train       train the CNN and/or the DCNN, writing a run folder
   eval        evaluate the checkpoints of a run folder
-  reproduce   run the seed study's protocol and write its table
+  reproduce   run the course study's protocol and write its table
   coco        COCO data: report on an instances file, build the crop set, fetch the 2017 zips
   bench       measure the engine against the PyTorch anchors
   offsets     draw a unit's sampling locations over an image

@@ -137,6 +137,7 @@ func TestOffsetsAndHeatmap(t *testing.T) {
 	if code, out, errs = dcn(t, "heatmap", "--run", dir, "--index", "3", "--layer", "conv4", "--out", heat); code != 0 {
 		t.Fatalf("heatmap exited %d: %s%s", code, out, errs)
 	}
+	heatmapNpyRun(t, dir, 3, "conv4")
 	for _, p := range []string{off, heat} {
 		f, err := os.Open(p)
 		if err != nil {
@@ -234,7 +235,7 @@ func TestReproduceCOCOSmall(t *testing.T) {
 
 // TestOldRunEvaluatesAsBefore checks that a run folder written before the scale mode existed (its config.json has
 // no scale_mode) still opens and evaluates with the transform it was trained and tested with, the bilinear one, and
-// gives the Scaled-MNIST figures recorded in its metrics; and that the seed's transform is the default of a new run
+// gives the Scaled-MNIST figures recorded in its metrics; and that the course study's transform is the default of a new run
 // and can be asked for in eval.
 func TestOldRunEvaluatesAsBefore(t *testing.T) {
 	needMNIST(t)
@@ -295,7 +296,7 @@ func TestOldRunEvaluatesAsBefore(t *testing.T) {
 			t.Errorf("old run, scale %v: eval gives %v, the run recorded %v", sa.Scale, sa.Acc, rec.Scaled[i].Acc)
 		}
 	}
-	// The seed's transform, asked for: at 0.5 its grey border and nearest sampling change the images, so some
+	// The course study's transform, asked for: at 0.5 its grey border and nearest sampling change the images, so some
 	// accuracy should move; at least the command runs and gives three figures.
 	seed := eval("--scale-mode", "seed")
 	if len(seed[0].Scaled) != 3 {
@@ -304,7 +305,7 @@ func TestOldRunEvaluatesAsBefore(t *testing.T) {
 	if code, _, errs := dcn(t, "eval", "--run", dir, "--scale-mode", "nearest"); code != 1 || !strings.Contains(errs, "--scale-mode") {
 		t.Errorf("eval --scale-mode nearest exited %d: %s", code, errs)
 	}
-	// A new run names the seed's transform by default.
+	// A new run names the course study's transform by default.
 	dir2 := filepath.Join(t.TempDir(), "new")
 	if code, _, errs := dcn(t, "train", "--model", "cnn", "--epochs", "1", "--limit", "64", "--val", "0",
 		"--test-limit", "32", "--scales", "0.5", "--out", dir2); code != 0 {
@@ -335,9 +336,9 @@ func TestModelListDeformSets(t *testing.T) {
 	}
 }
 
-// TestCOCOSeedTable checks that each of our figures lands next to the seed's: the last epoch's test accuracy, and
+// TestCOCOStudyTable checks that each of our figures lands next to the course study's: the last epoch's test accuracy, and
 // the max over the epochs of train and test accuracy per placement.
-func TestCOCOSeedTable(t *testing.T) {
+func TestCOCOStudyTable(t *testing.T) {
 	rec := func(m string, ep int, tr, te float64) metrics.Epoch {
 		return metrics.Epoch{Model: m, Epoch: ep, TrainAcc: metrics.Num(tr), TestAcc: metrics.Num(te)}
 	}
@@ -346,7 +347,7 @@ func TestCOCOSeedTable(t *testing.T) {
 		rec("dcnn-middle", 1, 52, 60), rec("dcnn-middle", 2, 51, 55),
 		rec("dcnn-last", 1, 30, 20), rec("dcnn-last", 2, 35, 25),
 	}
-	got := cocoSeedTable([]optRun{{"SGD", recs}})
+	got := cocoStudyTable([]optRun{{"SGD", recs}})
 	for _, want := range []string{
 		"| CNN test acc | 57.84% | 48.00% |",
 		"| DCNN test acc (seed: placement not stated; ours: middle) | 65.89% | 55.00% |",

@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -52,7 +53,7 @@ type inspection struct {
 	net     *model.Net[float32]
 	epoch   int
 	in      *inspect.Input
-	fields  map[string]*trace.Field
+	fields  map[string]*metrics.Field
 	layer   string
 	label   string // "test image 7 (label 3)" or the file name
 	predict int
@@ -314,6 +315,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tap := fs.Int("tap", -1, "kernel tap 0..8 (default: mean over the taps)")
 	show := fs.String("show", viz.ShowHeat, `"heat" (|Δp| and the mask side by side), "offset" (|Δp| alone) or "mask"`)
 	vmaxFlag := fs.String("vmax", "robust", `top of the |Δp| colour scale: "robust" (99th percentile over every epoch of the run; with --capture, of the layer), "clamp" (the block's clamp bound ×√2), "max" (with --capture: the layer's largest) or a number of pixels`)
+	npyOut := fs.String("npy", "", "also write the layer's sampling field for numpy: the offsets to FILE.npy (float32, 1×2·G·kh·kw×Ho×Wo, torchvision's layout) and the mask to FILE_mask.npy")
 	var cf captureFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -327,8 +329,11 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return fmt.Errorf("--show %q: want heat, offset or mask", *show)
 	}
+	if *npyOut != "" && !strings.HasSuffix(*npyOut, ".npy") {
+		return fmt.Errorf("--npy %q: want a file name ending in .npy", *npyOut)
+	}
 	if cf.path != "" {
-		return captureHeatmap(&cf, &f, *show, *tap, *vmaxFlag, stdout)
+		return captureHeatmap(&cf, &f, *show, *tap, *vmaxFlag, *npyOut, stdout)
 	}
 	ins, err := f.load(ctx)
 	if err != nil {
@@ -364,7 +369,24 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of %s%s, epoch %d\n", f.out, ins.layer, ins.model, ins.chosen, ins.epoch)
-	return nil
+	return writeFieldNpy(*npyOut, ins.fields[ins.layer], ins.layer, stdout)
+}
+
+// writeFieldNpy writes heatmap --npy's files (none for an empty path) and
+// says what they hold.
+func writeFieldNpy(path string, field *metrics.Field, layer string, stdout io.Writer) error {
+	if path == "" {
+		return nil
+	}
+	files, err := torchfile.WriteFieldNpy(path, field)
+	for i, file := range files { // the offsets, then the mask
+		what, n := "offsets", len(field.Offset)
+		if i == 1 {
+			what, n = "mask", len(field.Mask)
+		}
+		fmt.Fprintf(stdout, "wrote %s: %s's %s, float32 1×%d×%d×%d\n", file, layer, what, n/(field.Ho*field.Wo), field.Ho, field.Wo)
+	}
+	return err
 }
 
 // epochsRobustMax is the top of a robust |Δp| scale for the inspection's
@@ -373,7 +395,7 @@ func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // and the largest |Δp| over those epochs, for the floor.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
 	var mags [][]float64
-	var all []*trace.Field
+	var all []*metrics.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
 		if e != ins.epoch {

@@ -15,7 +15,7 @@ import (
 // training would leave it.
 func writeRun(t *testing.T, dir, name string, epochs int, acc float64) {
 	t.Helper()
-	rc := experiment.SeedProtocol()
+	rc := experiment.StudyProtocol()
 	rc.Train.Epochs = epochs
 	run, err := rundir.Create(dir, rc)
 	if err != nil {

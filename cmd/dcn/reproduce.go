@@ -23,8 +23,8 @@ import (
 	"github.com/deformscope/deformscope/model/rundir"
 )
 
-// seedReported are the seed study's Scaled-MNIST accuracies.
-var seedReported = map[string]float64{"cnn": 90.03, "dcnn": 92.90}
+// studyReported are the course study's Scaled-MNIST accuracies.
+var studyReported = map[string]float64{"cnn": 90.03, "dcnn": 92.90}
 
 const reproduceUsage = `usage: dcn reproduce mnist --out DIR [--epochs 14] [--limit N] [--seed S] [--resume]
        dcn reproduce coco --coco-ann FILE --coco-images DIR --out DIR [--epochs 5] [--max-per-class N] [--resume]
@@ -41,24 +41,25 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("dcn reproduce mnist", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "run folder (required)")
-	epochs := fs.Int("epochs", 14, "epochs (the seed's protocol: 14)")
-	limit := fs.Int("limit", 0, "training images (the seed's protocol: 0, all 60000)")
-	testLimit := fs.Int("test-limit", 0, "test images (the seed's protocol: 0, all 10000)")
+	epochs := fs.Int("epochs", 14, "epochs (the course study's protocol: 14)")
+	limit := fs.Int("limit", 0, "training images (the course study's protocol: 0, all 60000)")
+	testLimit := fs.Int("test-limit", 0, "test images (the course study's protocol: 0, all 10000)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	resume := fs.Bool("resume", false, "continue the run already in --out")
 	mnistDir := fs.String("mnist-dir", "", "folder with the MNIST idx files (default: the GoMNIST module's)")
-	scaleMode := fs.String("scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
+	scaleMode := fs.String("scale-mode", "seed", "Scaled-MNIST transform: seed (the course study's: nearest, fill 0 after normalising) or bilinear")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	// One resumable job, as reproduce coco: the command that started the study, run again, continues it (and
-	// refuses a run in --out made with other settings); --resume continues it with its own settings.
+	// One resumable job, as reproduce coco: the command that started the study, run again,
+	// continues it (and refuses a run in --out made with other settings); --resume continues it
+	// with its own settings.
 	var want experiment.RunConfig
 	if !*resume {
-		want = experiment.SeedProtocol()
+		want = experiment.StudyProtocol()
 		want.Train.Epochs, want.Limit, want.TestLimit, want.Train.Seed, want.MNISTDir = *epochs, *limit, *testLimit, *seed, *mnistDir
 		var err error
 		if want.ScaleMode, err = data.ParseScaleMode(*scaleMode); err != nil {
@@ -87,8 +88,8 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// resultsTable is the seed's comparison: best scaled-test accuracy over the
-// epochs for each model, beside the seed's reported figure.
+// resultsTable is the course study's comparison: best scaled-test accuracy over the
+// epochs for each model, beside the course study's reported figure.
 func resultsTable(rc experiment.RunConfig, recs []metrics.Epoch, wall time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| model | best Scaled-MNIST acc (epoch) | seed reported | test acc at that epoch | final test acc | s/epoch (train) |\n")
@@ -115,7 +116,7 @@ func resultsTable(rc experiment.RunConfig, recs []metrics.Epoch, wall time.Durat
 			continue
 		}
 		fmt.Fprintf(&b, "| %s (%s) | %s (%d) | %.2f%% | %s | %s | %.1f |\n", m, best.Arch, pctStr(best.ScaledTestAcc), best.Epoch,
-			seedReported[m], pctStr(best.TestAcc), pctStr(last.TestAcc), secs/float64(n))
+			studyReported[m], pctStr(best.TestAcc), pctStr(last.TestAcc), secs/float64(n))
 	}
 	fmt.Fprintf(&b, "\nProtocol: %d epochs, %s lr %g, StepLR γ %g every %d epoch(s), batch %d, seed %d, %s; "+
 		"training images: %s; Scaled-MNIST scales %v, %s transform. Wall time %s on %d cores (GOMAXPROCS), %s/%s.\n",
@@ -132,7 +133,7 @@ func limitStr(n int) string {
 	return fmt.Sprint(n)
 }
 
-// reproduceCOCO runs the seed's COCO study: the plain CNN and the three
+// reproduceCOCO runs the course study's COCO nets: the plain CNN and the three
 // placements of the deformable pair, 5 epochs of SGD at lr 0.001
 // (momentum 0.9), then the same with Adam at lr 0.001, each in its own run
 // folder under --out, and writes one table.
@@ -144,7 +145,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	images := fs.String("coco-images", "", "its image folder (required)")
 	testAnn := fs.String("coco-test-ann", "", "an instances file whose crops form the test set (e.g. val2017)")
 	testImages := fs.String("coco-test-images", "", "the test file's image folder")
-	epochs := fs.Int("epochs", 5, "epochs (the seed's protocol: 5)")
+	epochs := fs.Int("epochs", 5, "epochs (the course study's protocol: 5)")
 	size := fs.Int("crop-size", 64, "crops are S×S RGB")
 	top := fs.Int("top", 10, "categories kept")
 	perClass := fs.Int("max-per-class", 0, "at most this many training crops of each category (0: all)")
@@ -169,8 +170,8 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 			cd := experiment.DefaultCOCO(*ann, *images)
 			cd.TestAnn, cd.TestImages, cd.Size, cd.TopK, cd.MaxPerClass = *testAnn, *testImages, *size, *top, *perClass
 			cd.Cache = *cache
-			// The seed's protocol (experiment.COCOSeedTrain), then the same with Adam.
-			tc := experiment.COCOSeedTrain()
+			// The course study's protocol (experiment.COCOStudyTrain), then the same with Adam.
+			tc := experiment.COCOStudyTrain()
 			tc.Epochs, tc.Batch, tc.Seed = *epochs, *batch, *seed
 			if opt != "sgd" {
 				tc.Optimizer, tc.Momentum = opt, 0
@@ -203,7 +204,7 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		runs = append(runs, optRun{label, recs})
 	}
-	table := cocoTable(first, runs, time.Since(start)) + "\n" + cocoSeedTable(runs)
+	table := cocoTable(first, runs, time.Since(start)) + "\n" + cocoStudyTable(runs)
 	path := filepath.Join(*out, "results.md")
 	if err := atomicfile.WriteFile(path, []byte(table), 0o644); err != nil {
 		return err
@@ -213,10 +214,11 @@ func reproduceCOCO(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// studyRun opens the run of a study in dir to continue it, or creates it from want when dir holds none. A study
-// is one resumable job: the command that started it, run again, continues it where it stopped. A run already
-// in dir must have been made from the same settings (want, unless resume, which takes the run's own); one made
-// from other settings is refused, naming the first setting that differs, rather than mixed with this study's.
+// studyRun opens the run of a study in dir to continue it, or creates it from want when dir holds
+// none. A study is one resumable job: the command that started it, run again, continues it where it
+// stopped. A run already in dir must have been made from the same settings (want, unless resume,
+// which takes the run's own); one made from other settings is refused, naming the first setting
+// that differs, rather than mixed with this study's.
 func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.Run, fresh bool, err error) {
 	if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
 		if !errors.Is(serr, os.ErrNotExist) {
@@ -242,8 +244,8 @@ func studyRun(dir string, want experiment.RunConfig, resume bool) (run *rundir.R
 	return run, false, nil
 }
 
-// configDiff names the first setting in which two run configurations differ ("train.epochs: 5, now 2"), or
-// returns "" if they are the same.
+// configDiff names the first setting in which two run configurations differ ("train.epochs: 5, now
+// 2"), or returns "" if they are the same.
 func configDiff(had, want experiment.RunConfig) string {
 	flat := func(rc experiment.RunConfig) map[string]string {
 		b, _ := json.Marshal(rc)
@@ -331,22 +333,22 @@ func cocoTable(rc experiment.RunConfig, runs []optRun, wall time.Duration) strin
 	return b.String()
 }
 
-// seedCOCO are the seed study's own COCO figures, in percent: the test
+// studyCOCO are the course study's own COCO figures, in percent: the test
 // accuracy of its CNN and of its DCNN (the notebook does not say where that
 // DCNN's pair sits; ours is compared at middle, the default), and the
 // highest train and test accuracy over the epochs of its placement
 // experiments.
-var seedCOCO = struct {
+var studyCOCO = struct {
 	cnnTest, dcnnTest float64
 	place             map[string][2]float64 // model → max train, max test
 }{57.84, 65.89, map[string][2]float64{
 	"dcnn-first": {46, 44.63}, "dcnn-middle": {55.25, 53.65}, "dcnn-last": {61.06, 54.62},
 }}
 
-// cocoSeedTable puts each of our COCO figures next to the seed's figure for
+// cocoStudyTable puts each of our COCO figures next to the course study's figure for
 // it: the last epoch's test accuracy of the CNN and the DCNN, and the
 // highest train and test accuracy over the epochs of each placement.
-func cocoSeedTable(runs []optRun) string {
+func cocoStudyTable(runs []optRun) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Side by side with the seed's figures (ours per optimiser; test accuracy at the last epoch, max over the epochs where the seed gives a max):\n\n")
 	fmt.Fprintf(&b, "| figure | seed |")
@@ -373,20 +375,20 @@ func cocoSeedTable(runs []optRun) string {
 	}
 	test := func(r *metrics.Epoch) float64 { return float64(r.TestAcc) }
 	trainAcc := func(r *metrics.Epoch) float64 { return float64(r.TrainAcc) }
-	row := func(label string, seed string, cell func(recs []metrics.Epoch) string) {
-		fmt.Fprintf(&b, "| %s | %s |", label, seed)
+	row := func(label string, study string, cell func(recs []metrics.Epoch) string) {
+		fmt.Fprintf(&b, "| %s | %s |", label, study)
 		for _, r := range runs {
 			fmt.Fprintf(&b, " %s |", cell(r.recs))
 		}
 		b.WriteString("\n")
 	}
-	row("CNN test acc", fmt.Sprintf("%.2f%%", seedCOCO.cnnTest), func(recs []metrics.Epoch) string {
+	row("CNN test acc", fmt.Sprintf("%.2f%%", studyCOCO.cnnTest), func(recs []metrics.Epoch) string {
 		return pick(recs, "cnn", test, false)
 	})
-	row("DCNN test acc (seed: placement not stated; ours: middle)", fmt.Sprintf("%.2f%%", seedCOCO.dcnnTest),
+	row("DCNN test acc (seed: placement not stated; ours: middle)", fmt.Sprintf("%.2f%%", studyCOCO.dcnnTest),
 		func(recs []metrics.Epoch) string { return pick(recs, "dcnn-middle", test, false) })
 	for _, m := range []string{"dcnn-first", "dcnn-middle", "dcnn-last"} {
-		sv := seedCOCO.place[m]
+		sv := studyCOCO.place[m]
 		row(strings.TrimPrefix(m, "dcnn-")+": max train / max test acc", fmt.Sprintf("%.2f%% / %.2f%%", sv[0], sv[1]),
 			func(recs []metrics.Epoch) string {
 				return pick(recs, m, trainAcc, true) + " / " + pick(recs, m, test, true)

@@ -14,6 +14,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -75,7 +76,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.val, "val", 5000, "validation images held out of the training set")
 	fs.IntVar(&f.testLimit, "test-limit", 0, "test images (0: all 10000)")
 	fs.IntVar(&f.batch, "batch", 64, "batch size (COCO: 16)")
-	fs.StringVar(&f.opt, "opt", "adam", "optimiser: adam or sgd (COCO: adam; the seed's COCO protocol is --opt sgd --lr 0.001 --batch 32 --epochs 5 --gamma 0, as dcn reproduce coco runs it)")
+	fs.StringVar(&f.opt, "opt", "adam", "optimiser: adam or sgd (COCO: adam; the course study's COCO protocol is --opt sgd --lr 0.001 --batch 32 --epochs 5 --gamma 0, as dcn reproduce coco runs it)")
 	fs.Float64Var(&f.lr, "lr", 1e-3, "learning rate (COCO: 3e-3)")
 	fs.Float64Var(&f.gamma, "gamma", 0.7, "StepLR decay (0: constant rate; COCO: 0)")
 	fs.IntVar(&f.stepSize, "step-size", 1, "StepLR period in epochs")
@@ -83,7 +84,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.wd, "wd", 0, "weight decay")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, split, order)")
 	fs.StringVar(&f.scales, "scales", "0.5:1.5:0.1", `Scaled-MNIST test scales ("" skips it)`)
-	fs.StringVar(&f.scaleMode, "scale-mode", "seed", "Scaled-MNIST transform: seed (the seed's: nearest, fill 0 after normalising) or bilinear")
+	fs.StringVar(&f.scaleMode, "scale-mode", "seed", "Scaled-MNIST transform: seed (the course study's: nearest, fill 0 after normalising) or bilinear")
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the four MNIST idx files (default: the GoMNIST module's)")
 	fs.BoolVar(&f.dcnv1, "dcnv1", false, "deformable layers without the modulation mask (DCNv1)")
 	fs.StringVar(&f.out, "out", "", "run folder to create (default runs/<date-time>)")
@@ -205,19 +206,19 @@ func trainRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st
 	return trainStudyRun(ctx, run, resume, hint, nil, stdout, stderr)
 }
 
-// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose progress line adds
-// the whole study's ETA.
+// trainStudyRun is trainRun for one run of a study of several (st; nil for a lone run), whose
+// progress line adds the whole study's ETA.
 func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint string, st *study, stdout, stderr io.Writer) ([]metrics.Epoch, error) {
 	rc := run.Config
 	fmt.Fprintf(stderr, "loading %s ...\n", rc.Data)
 	p := newProgress(stderr, rc.Models)
 	p.study = st
-	err := rundir.Launch(ctx, run, resume, rundir.Hooks{
+	err := runner.Launch(ctx, run, resume, runner.Hooks{
 		CropProgress: cropProgress(stderr),
 		CropWaiting: func(holder string) {
 			fmt.Fprintf(stderr, "waiting: the crop cache is being built by %s (Ctrl+C stops waiting)\n", holder)
 		},
-		Loaded: func(d train.Data) {
+		Loaded: func(d experiment.Data) {
 			for _, r := range d.Reports {
 				fmt.Fprintf(stderr, "%s: %d images, %d annotations, %d crops kept, %d entries skipped\n",
 					r.File, r.Images, r.Annotations, sumCounts(r.Kept), sumCounts(r.Skipped))
@@ -228,7 +229,7 @@ func trainStudyRun(ctx context.Context, run *rundir.Run, resume bool, hint strin
 			}
 			fmt.Fprintln(stderr)
 		},
-		Ready: func(s *rundir.Session, from []int) {
+		Ready: func(s *runner.Session, from []int) {
 			for i, t := range s.Trainers {
 				if resume {
 					fmt.Fprintf(stderr, "%s: resuming after epoch %d of %d\n", t.Name, from[i], rc.Train.Epochs)

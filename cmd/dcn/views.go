@@ -66,7 +66,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	runDir := fs.String("run", "", "run folder (required)")
 	models := fs.String("model", "", "model(s) to report, comma-separated (default: all of the run's)")
 	epoch := fs.Int("epoch", 0, "epoch whose checkpoints to use (default: each model's last)")
-	limit := fs.Int("limit", dilation.DefaultLimit, "test images per Scaled-MNIST scale, or COCO test crops")
+	limit := fs.Int("limit", inspect.DefaultDilationLimit, "test images per Scaled-MNIST scale, or COCO test crops")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	table := fs.Bool("table", false, "print the paper's table 2: a row per layer, small / medium / large objects / background (MNIST: digit / background), mean ± std")
 	out := fs.String("out", "", "also write the chart of dilation against scale or object size (PNG, SVG or PDF)")
@@ -87,7 +87,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *models != "" {
 		ms = strings.Split(*models, ",")
 	}
-	rep, err := dilation.Measure(ctx, run, dilation.Options{Models: ms, Epoch: *epoch, Limit: *limit})
+	rep, err := inspect.MeasureDilation(ctx, run, inspect.DilationOptions{Models: ms, Epoch: *epoch, Limit: *limit})
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,11 @@ import (
 // file. Writes at least this large bypass it.
 const bufferSize = 64 << 10
 
-// WriteFile writes data to the named file atomically, creating it or replacing
-// it. A destination that exists and is not a regular file (a folder, a
-// named pipe, a device node) is refused (CheckDest). perm (before the umask) sets the permissions of the new file, as with
-// os.WriteFile when it creates a file; unlike os.WriteFile, a replaced file
-// also takes perm, since it is a new file.
+// WriteFile writes data to the named file atomically, creating it or replacing it. A destination
+// that exists and is not a regular file (a folder, a named pipe, a device node) is refused
+// (CheckDest). perm (before the umask) sets the permissions of the new file, as with os.WriteFile
+// when it creates a file; unlike os.WriteFile, a replaced file also takes perm, since it is a new
+// file.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return Write(path, perm, func(w io.Writer) error {
 		_, err := w.Write(data)

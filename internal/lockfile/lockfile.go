@@ -57,10 +57,10 @@ func TryLock(path string) (*Lock, error) {
 	for {
 		f, err := atomicfile.OpenDest(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if errors.Is(err, atomicfile.ErrNotRegularDest) {
-			return nil, fmt.Errorf("lock: %w", err)
+			return nil, fmt.Errorf("lockfile: %w", err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("lock: %w: %w", ErrCannotCreate, err)
+			return nil, fmt.Errorf("lockfile: %w: %w", ErrCannotCreate, err)
 		}
 		if err := IsLockFile(f, path); err != nil {
 			f.Close()
@@ -101,7 +101,7 @@ func IsLockFile(f *os.File, name string) error {
 	if n == 0 || n < len(b) && strings.HasPrefix(string(b[:n]), "pid ") {
 		return nil
 	}
-	return fmt.Errorf("lock: %s exists and is %w: refusing to overwrite it (remove it if it is not yours)", name, ErrNotLock)
+	return fmt.Errorf("lockfile: %s exists and is %w: refusing to overwrite it (remove it if it is not yours)", name, ErrNotLock)
 }
 
 // same reports whether the open file f is the file now at name.

@@ -25,6 +25,11 @@
 // an error that names it and the fault and wraps ErrForeign (the file does not
 // claim to be a checkpoint of this format) or ErrCorrupt (it claims to be one
 // but fails a check).
+//
+// Load and Parse are strict. ReadSafetensors is the one permissive mode, for
+// safetensors files written elsewhere (package torchfile reads state dicts and
+// captures with it): no format or checksum, more dtypes, gaps allowed, the
+// same checks otherwise.
 package ckpt
 
 import (
@@ -108,27 +113,46 @@ func (c *Checkpoint) Lookup(name string) (*Tensor, bool) {
 	return &c.Tensors[i], true
 }
 
-// dtype is a tensor element type of the file.
+// dtype is a tensor element type of the file. Checkpoints hold F32 and F64;
+// ReadSafetensors reads the others too.
 type dtype uint8
 
 const (
 	f32 dtype = iota + 1
 	f64
+	f16
+	bf16
+	i64
+	i32
+	i16
+	i8
+	u8
 )
 
+// dtypes are the dtypes by their name in a safetensors header.
+var dtypes = map[string]dtype{"F32": f32, "F64": f64, "F16": f16, "BF16": bf16, "I64": i64, "I32": i32, "I16": i16,
+	"I8": i8, "U8": u8}
+
 func (d dtype) String() string {
-	if d == f64 {
-		return "F64"
+	for name, dt := range dtypes {
+		if dt == d {
+			return name
+		}
 	}
-	return "F32"
+	return fmt.Sprintf("dtype(%d)", uint8(d))
 }
 
 // size is the width of one element in bytes.
 func (d dtype) size() int {
-	if d == f64 {
+	switch d {
+	case f64, i64:
 		return 8
+	case f32, i32:
+		return 4
+	case f16, bf16, i16:
+		return 2
 	}
-	return 4
+	return 1
 }
 
 // numElements returns the number of elements of shape, or an error for a

@@ -141,7 +141,7 @@ func (d *decoder) decode() (*Checkpoint, error) {
 	sum := meta[sumKey]
 	delete(meta, formatKey)
 	delete(meta, sumKey)
-	if err := checkLayout(entries, dataLen); err != nil {
+	if err := checkLayout(entries, dataLen, true); err != nil {
 		return nil, err
 	}
 
@@ -225,6 +225,34 @@ func decode64(dst []float64, src []byte) int {
 // format and a well-formed checksum, and one entry per tensor, each checked on
 // its own. Layout across tensors is checkLayout's.
 func (d *decoder) parseHeader(header []byte) (map[string]string, []entry, error) {
+	meta, fields, err := headerFields(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	format, ok := meta[formatKey]
+	if !ok {
+		d.claimed = false
+		return nil, nil, fmt.Errorf("header has no %q in %s (a plain safetensors file?)", formatKey, metadataKey)
+	}
+	if format != Format {
+		d.claimed = false
+		return nil, nil, fmt.Errorf("format %q, want %q", format, Format)
+	}
+	d.claimed = true
+	if sum := meta[sumKey]; !isHexSum(sum) {
+		return nil, nil, fmt.Errorf("%s %q in %s is not 64 lower-case hex digits", sumKey, sum, metadataKey)
+	}
+
+	entries, err := parseEntries(fields, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return meta, entries, nil
+}
+
+// headerFields parses the JSON header of any safetensors file: its
+// __metadata__ map (nil when absent) and all its members.
+func headerFields(header []byte) (map[string]string, []field, error) {
 	// As the reference implementation does: a cheap first test of a file.
 	if len(header) == 0 || header[0] != '{' {
 		return nil, nil, errors.New("header does not start with '{'")
@@ -245,32 +273,24 @@ func (d *decoder) parseHeader(header []byte) (map[string]string, []entry, error)
 			return nil, nil, fmt.Errorf("header %s: %w", metadataKey, err)
 		}
 	}
-	format, ok := meta[formatKey]
-	if !ok {
-		d.claimed = false
-		return nil, nil, fmt.Errorf("header has no %q in %s (a plain safetensors file?)", formatKey, metadataKey)
-	}
-	if format != Format {
-		d.claimed = false
-		return nil, nil, fmt.Errorf("format %q, want %q", format, Format)
-	}
-	d.claimed = true
-	if sum := meta[sumKey]; !isHexSum(sum) {
-		return nil, nil, fmt.Errorf("%s %q in %s is not 64 lower-case hex digits", sumKey, sum, metadataKey)
-	}
+	return meta, fields, nil
+}
 
+// parseEntries parses the tensor entries among a header's fields, each
+// checked on its own (permissive: as ReadSafetensors reads them).
+func parseEntries(fields []field, permissive bool) ([]entry, error) {
 	entries := make([]entry, 0, len(fields))
 	for _, f := range fields {
 		if f.key == metadataKey {
 			continue
 		}
-		e, err := parseEntry(f.key, f.val)
+		e, err := parseEntry(f.key, f.val, permissive)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		entries = append(entries, e)
 	}
-	return meta, entries, nil
+	return entries, nil
 }
 
 func isHexSum(s string) bool {
@@ -286,8 +306,11 @@ func isHexSum(s string) bool {
 }
 
 // parseEntry parses and checks one tensor's header entry on its own: its
-// name, dtype, shape, and the size its offsets span.
-func parseEntry(name string, raw json.RawMessage) (entry, error) {
+// name, dtype, shape, and the size its offsets span. A checkpoint's entries
+// are F32 or F64 and have no other fields; permissive takes every dtype of
+// dtypes, ignores other fields and bounds the values at
+// maxPermissiveValues.
+func parseEntry(name string, raw json.RawMessage, permissive bool) (entry, error) {
 	e := entry{name: name}
 	if name == "" {
 		return e, errors.New("tensor with an empty name")
@@ -305,11 +328,13 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 			if !isJSONString(f.val) || json.Unmarshal(f.val, &s) != nil {
 				return e, fmt.Errorf("tensor %q: dtype %s is not a string", name, f.val)
 			}
-			switch s {
-			case "F32":
-				e.dt = f32
-			case "F64":
-				e.dt = f64
+			switch dt, ok := dtypes[s]; {
+			case permissive && ok:
+				e.dt = dt
+			case permissive:
+				return e, fmt.Errorf("tensor %q: unsupported dtype %q", name, s)
+			case dt == f32 || dt == f64:
+				e.dt = dt
 			default:
 				return e, fmt.Errorf("tensor %q: unsupported dtype %q (want F32 or F64)", name, s)
 			}
@@ -334,7 +359,9 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 			}
 			e.begin, e.end = offs[0], offs[1]
 		default:
-			return e, fmt.Errorf("tensor %q: unknown field %q", name, f.key)
+			if !permissive {
+				return e, fmt.Errorf("tensor %q: unknown field %q", name, f.key)
+			}
 		}
 	}
 	switch {
@@ -351,6 +378,9 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 	if err != nil {
 		return e, fmt.Errorf("tensor %q: %w", name, err)
 	}
+	if permissive && count > maxPermissiveValues {
+		return e, fmt.Errorf("tensor %q: shape %v holds more than %d values", name, e.shape, maxPermissiveValues)
+	}
 	if count > math.MaxInt/e.dt.size() || int64(count*e.dt.size()) != e.end-e.begin {
 		return e, fmt.Errorf("tensor %q: shape %v of %s needs %d values, but data_offsets [%d, %d] span %d bytes",
 			name, e.shape, e.dt, count, e.begin, e.end, e.end-e.begin)
@@ -359,8 +389,9 @@ func parseEntry(name string, raw json.RawMessage) (entry, error) {
 }
 
 // checkLayout checks that the tensors' data lie within the data section and
-// tile it exactly: no overlap, no gap, no unused bytes.
-func checkLayout(entries []entry, dataLen int64) error {
+// do not overlap; contiguous also wants them to tile it exactly: no gap, no
+// unused bytes.
+func checkLayout(entries []entry, dataLen int64, contiguous bool) error {
 	for _, e := range entries {
 		if e.end > dataLen {
 			return fmt.Errorf("tensor %q: data_offsets [%d, %d] run past the %d-byte data section (truncated file?)",
@@ -377,13 +408,13 @@ func checkLayout(entries []entry, dataLen int64) error {
 		case e.begin < next:
 			return fmt.Errorf("tensors %q and %q overlap: data_offsets [%d, %d] and [%d, %d]",
 				byOffset[i-1].name, e.name, byOffset[i-1].begin, byOffset[i-1].end, e.begin, e.end)
-		case e.begin > next:
+		case e.begin > next && contiguous:
 			return fmt.Errorf("tensor %q: data_offsets are not contiguous: a gap of %d bytes before [%d, %d]",
 				e.name, e.begin-next, e.begin, e.end)
 		}
 		next = e.end
 	}
-	if next != dataLen {
+	if next != dataLen && contiguous {
 		return fmt.Errorf("%d unused bytes after the last tensor's data", dataLen-next)
 	}
 	return nil

@@ -1,25 +1,29 @@
-// Package coco reads COCO object-detection data as cocodataset.org distributes it (an instances_*.json file and a
-// folder of images) into an index of its images, categories and boxes, and checks the image files.
+// Package coco reads COCO object-detection data as cocodataset.org distributes it (an
+// instances_*.json file and a folder of images) into an index of its images, categories and boxes,
+// and checks the image files.
 //
 // # Loading
 //
-// [Parse] and [Load] stream the JSON: they never hold the file, nor any value they do not use, in memory. Of the
-// top-level object they read "images" (id, file_name, width, height), "annotations" (id, image_id, category_id,
-// bbox, area, iscrowd) and "categories" (id, name, supercategory), in any order; every other key ("info",
-// "licenses", "segmentation", ...) is skipped after its syntax is checked. Keys match exactly (COCO's are lower
-// case).
+// [Parse] and [Load] stream the JSON: they never hold the file, nor any value they do not use, in
+// memory. Of the top-level object they read "images" (id, file_name, width, height), "annotations"
+// (id, image_id, category_id, bbox, area, iscrowd) and "categories" (id, name, supercategory), in
+// any order; every other key ("info", "licenses", "segmentation", ...) is skipped after its syntax
+// is checked. Keys match exactly (COCO's are lower case).
 //
-// Every entry is checked. An entry that fails a check is skipped and counted under a stable reason name (see
-// [Reasons]); the rest of the file is still used. A file that is unusable as a whole (not JSON, truncated, a
-// top-level value or one of the three arrays of the wrong type) gives an error naming the file and the byte offset.
+// Every entry is checked. An entry that fails a check is skipped and counted under a stable reason
+// name (see [Reasons]); the rest of the file is still used. A file that is unusable as a whole (not
+// JSON, truncated, a top-level value or one of the three arrays of the wrong type) gives an error
+// naming the file and the byte offset.
 //
-// A box is [x, y, w, h] in pixels of the raw image frame (EXIF orientation is ignored, as COCO's own tools do).
-// A box that reaches outside its image is clipped to the image and kept if the clipped box still has positive size
-// and is at least MinSize on both sides; boxes with an edge more than one pixel outside are counted under the info
-// key "bbox_clipped" (COCO's own boxes often overshoot the border by a rounding error, which is not worth a count).
+// A box is [x, y, w, h] in pixels of the raw image frame (EXIF orientation is ignored, as COCO's
+// own tools do). A box that reaches outside its image is clipped to the image and kept if the
+// clipped box still has positive size and is at least MinSize on both sides; boxes with an edge
+// more than one pixel outside are counted under the info key "bbox_clipped" (COCO's own boxes often
+// overshoot the border by a rounding error, which is not worth a count).
 //
-// Turning boxes into a crop set, and its cache, is package cropset's job; downloading and unpacking the official
-// zips is package fetch's, so that this package (and whatever reads an index, viz included) links no network code.
+// Turning boxes into a crop set, and its cache, is package cropset's job; downloading and unpacking
+// the official zips is package fetch's, so that this package (and whatever reads an index, viz
+// included) links no network code.
 package coco
 
 import (
@@ -37,45 +41,69 @@ import (
 	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
-// Reasons for which an entry is skipped. Each skipped entry is counted once, under the first reason that applies.
+// Reasons for which an entry is skipped. Each skipped entry is counted once, under the first reason
+// that applies.
 const (
 	// Entries of any kind.
-	ReasonNotObject    = "not_an_object"   // an element of "images", "annotations" or "categories" is not an object
-	ReasonMissingField = "missing_field"   // a field the entry needs is absent
-	ReasonBadField     = "bad_field"       // a field has the wrong JSON type, or a string is not valid UTF-8
-	ReasonBadID        = "bad_id"          // an id is not an integer (or is out of range)
-	ReasonDuplicateID  = "duplicate_id"    // an earlier entry of the same kind has this id; the first one is kept
-	ReasonZeroSize     = "zero_size"       // an image or box with zero or negative width or height
-	ReasonNotFinite    = "bbox_not_finite" // a bbox number is NaN, Infinity or -Infinity, or too large for float64
-	// ReasonNumberNotFinite: an id, width, height or iscrowd is NaN, Infinity or -Infinity (the tokens Python's
-	// json module writes), or too large for float64.
+	// ReasonNotObject: an element of "images", "annotations" or "categories" is not an object
+	ReasonNotObject = "not_an_object"
+	// ReasonMissingField: a field the entry needs is absent
+	ReasonMissingField = "missing_field"
+	// ReasonBadField: a field has the wrong JSON type, or a string is not valid UTF-8
+	ReasonBadField = "bad_field"
+	// ReasonBadID: an id is not an integer (or is out of range)
+	ReasonBadID = "bad_id"
+	// ReasonDuplicateID: an earlier entry of the same kind has this id; the first one is kept
+	ReasonDuplicateID = "duplicate_id"
+	// ReasonZeroSize: an image or box with zero or negative width or height
+	ReasonZeroSize = "zero_size"
+	// ReasonNotFinite: a bbox number is NaN, Infinity or -Infinity, or too large for float64
+	ReasonNotFinite = "bbox_not_finite"
+	// ReasonNumberNotFinite: an id, width, height or iscrowd is NaN, Infinity or -Infinity (the
+	// tokens Python's json module writes), or too large for float64.
 	ReasonNumberNotFinite = "number_not_finite"
-	ReasonBadBBox         = "bad_bbox" // bbox is not an array of 4 numbers
+	// ReasonBadBBox: bbox is not an array of 4 numbers
+	ReasonBadBBox = "bad_bbox"
 
 	// Images.
-	ReasonPathEscapes  = "path_escapes_folder" // file_name is absolute, holds "..", a backslash or NUL, or escapes by a link
-	ReasonTooLarge     = "too_large"           // more pixels than MaxPixels, in the JSON or in the file's header
-	ReasonMissingFile  = "missing_file"        // no such file in the image folder
-	ReasonBadImage     = "bad_image"           // not a decodable image (unknown format, truncated, corrupt, a FIFO, a link loop)
-	ReasonSizeMismatch = "size_mismatch"       // the file's size differs from the JSON's width and height
+	// ReasonPathEscapes: file_name is absolute, holds "..", a backslash or NUL, or escapes by a
+	// link
+	ReasonPathEscapes = "path_escapes_folder"
+	// ReasonTooLarge: more pixels than MaxPixels, in the JSON or in the file's header
+	ReasonTooLarge = "too_large"
+	// ReasonMissingFile: no such file in the image folder
+	ReasonMissingFile = "missing_file"
+	// ReasonBadImage: not a decodable image (unknown format, truncated, corrupt, a FIFO, a link
+	// loop)
+	ReasonBadImage = "bad_image"
+	// ReasonSizeMismatch: the file's size differs from the JSON's width and height
+	ReasonSizeMismatch = "size_mismatch"
 
 	// Annotations.
-	ReasonUnknownImage    = "unknown_image_id"    // no image entry has this id
-	ReasonImageSkipped    = "image_skipped"       // the image entry exists but was skipped for a reason of its own
-	ReasonUnknownCategory = "unknown_category_id" // no usable category entry has this id
-	ReasonCrowd           = "crowd"               // iscrowd is set: a region of many objects, not one
-	ReasonOutside         = "bbox_outside_image"  // nothing of the box is left after clipping it to the image
-	ReasonTooSmall        = "too_small"           // the clipped box is narrower or lower than MinSize
+	// ReasonUnknownImage: no image entry has this id
+	ReasonUnknownImage = "unknown_image_id"
+	// ReasonImageSkipped: the image entry exists but was skipped for a reason of its own
+	ReasonImageSkipped = "image_skipped"
+	// ReasonUnknownCategory: no usable category entry has this id
+	ReasonUnknownCategory = "unknown_category_id"
+	// ReasonCrowd: iscrowd is set: a region of many objects, not one
+	ReasonCrowd = "crowd"
+	// ReasonOutside: nothing of the box is left after clipping it to the image
+	ReasonOutside = "bbox_outside_image"
+	// ReasonTooSmall: the clipped box is narrower or lower than MinSize
+	ReasonTooSmall = "too_small"
 
-	// ReasonNotTopK counts, in a [Report] and in [Crops], kept boxes whose category is not among the top K.
+	// ReasonNotTopK counts, in a [Report] and in [Crops], kept boxes whose category is not among
+	// the top K.
 	ReasonNotTopK = "not_in_top_k"
 	// ReasonClassCap counts, in [Crops], training boxes left out by CropOptions.MaxPerClass.
 	ReasonClassCap = "over_class_cap"
 
-	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info count, not a skip).
+	// InfoClipped counts kept boxes that reached more than a pixel outside their image (an info
+	// count, not a skip).
 	InfoClipped = "bbox_clipped"
-	// InfoAreaNotFinite counts kept boxes whose area is NaN or ±Infinity: nothing here uses area, so the box stays
-	// (with Area set to NaN).
+	// InfoAreaNotFinite counts kept boxes whose area is NaN or ±Infinity: nothing here uses area,
+	// so the box stays (with Area set to NaN).
 	InfoAreaNotFinite = "area_not_finite"
 )
 
@@ -95,7 +123,8 @@ const (
 	DefaultMaxPixels = 50_000_000
 )
 
-// maxSide bounds an image's width and height, whatever MaxPixels says, so that products of sizes never overflow.
+// maxSide bounds an image's width and height, whatever MaxPixels says, so that products of sizes
+// never overflow.
 const maxSide = 1 << 20
 
 // Image is a usable entry of "images".
@@ -156,18 +185,19 @@ func (s Skips) clone() Skips {
 
 // LoadOptions says which boxes to keep and how to check images. The zero value gives the defaults.
 type LoadOptions struct {
-	// MinSize is the smallest width and height, in pixels, of a kept box after clipping; 0 means DefaultMinSize
-	// and a negative value keeps every box of positive size.
+	// MinSize is the smallest width and height, in pixels, of a kept box after clipping; 0 means
+	// DefaultMinSize and a negative value keeps every box of positive size.
 	MinSize float64
-	// MaxPixels caps an image's width×height, in the JSON and in the file; 0 means DefaultMaxPixels.
+	// MaxPixels caps an image's width×height, in the JSON and in the file; 0 means
+	// DefaultMaxPixels.
 	MaxPixels int64
-	// ImageDir, if not empty, is the image folder: Load then opens each image, reads its header with
-	// image.DecodeConfig and skips images that are missing, unreadable, too large or of another size than the JSON
-	// says, with their boxes. Parse ignores it. Decoding the pixels (which finds truncated files) is left to
-	// cropset.Build.
+	// ImageDir, if not empty, is the image folder: Load then opens each image, reads its header
+	// with image.DecodeConfig and skips images that are missing, unreadable, too large or of
+	// another size than the JSON says, with their boxes. Parse ignores it. Decoding the pixels
+	// (which finds truncated files) is left to cropset.Build.
 	ImageDir string
-	// Decode makes Load decode every image in full rather than read its header, which also finds truncated and
-	// corrupt files (as BuildCrops does), at the cost of decoding every image.
+	// Decode makes Load decode every image in full rather than read its header, which also finds
+	// truncated and corrupt files (as BuildCrops does), at the cost of decoding every image.
 	Decode bool
 	// Workers is the number of images checked at once; 0 means runtime.GOMAXPROCS(0).
 	Workers int
@@ -187,8 +217,8 @@ func (o LoadOptions) WithDefaults() LoadOptions {
 	return o
 }
 
-// Index is what Parse or Load made of an instances file: the usable images, categories and boxes, and the counts of
-// everything else.
+// Index is what Parse or Load made of an instances file: the usable images, categories and boxes,
+// and the counts of everything else.
 type Index struct {
 	// Name is the file's path (or the name given to Parse), for messages.
 	Name string
@@ -225,8 +255,9 @@ func (x *Index) Category(id int64) (Category, bool) {
 	return x.Categories[i], true
 }
 
-// Load reads and checks the instances file at path, and with opt.ImageDir set checks the image files too. It
-// returns an error only if the file cannot be read or is unusable as a whole, or if ctx ends.
+// Load reads and checks the instances file at path, and with opt.ImageDir set checks the image
+// files too. It returns an error only if the file cannot be read or is unusable as a whole, or if
+// ctx ends.
 func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 	if opt.ImageDir != "" {
 		// At once, before the file is parsed: a FIFO in place of the folder hung os.OpenRoot.
@@ -251,7 +282,8 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Index, error) {
 	return x, nil
 }
 
-// Parse reads and checks an instances file from r; name is used in messages. It does not look at image files.
+// Parse reads and checks an instances file from r; name is used in messages. It does not look at
+// image files.
 func Parse(r io.Reader, name string, opt LoadOptions) (*Index, error) {
 	opt = opt.WithDefaults()
 	p := parser{s: newScanner(r), imageIDs: map[int64]bool{}, catIDs: map[int64]bool{}, arrays: map[string]bool{},
@@ -306,8 +338,8 @@ type rawCategory struct {
 	reason              uint8
 }
 
-// parser turns the scanner's tokens into raw entries; the checks that need other entries come after the whole
-// file is read, since COCO files put "annotations" before "images" as often as not.
+// parser turns the scanner's tokens into raw entries; the checks that need other entries come after
+// the whole file is read, since COCO files put "annotations" before "images" as often as not.
 type parser struct {
 	s           *scanner
 	images      []rawImage
@@ -389,8 +421,8 @@ func (p *parser) file() error {
 	return s.finish()
 }
 
-// array reads the array of one kind of entry, calling elem for each element that is an object and notObject for
-// the others.
+// array reads the array of one kind of entry, calling elem for each element that is an object and
+// notObject for the others.
 func (p *parser) array(name string, elem func(notObject bool) error) error {
 	s := p.s
 	c, ok := s.peek()
@@ -663,8 +695,8 @@ func (p *parser) crowd(a *Annotation) error {
 	return err
 }
 
-// LocalPath reports whether a file_name names a file inside the image folder on every system: relative, without
-// "..", backslashes or NUL, as filepath.IsLocal sees it.
+// LocalPath reports whether a file_name names a file inside the image folder on every system:
+// relative, without "..", backslashes or NUL, as filepath.IsLocal sees it.
 func LocalPath(name string) bool {
 	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
 		return false
@@ -686,9 +718,9 @@ func (x *Index) checkCategories(raw []rawCategory) {
 	}
 }
 
-// checkImages keeps the usable images and returns the ids of those skipped for a reason of their own. The parser
-// kept only entries free of parse-time faults, each with the id it claimed (ids maps every claimed id to whether its
-// entry was skipped); what is left to check needs the options.
+// checkImages keeps the usable images and returns the ids of those skipped for a reason of their
+// own. The parser kept only entries free of parse-time faults, each with the id it claimed (ids
+// maps every claimed id to whether its entry was skipped); what is left to check needs the options.
 func (x *Index) checkImages(raw []rawImage, ids map[int64]bool, opt LoadOptions) map[int64]bool {
 	x.imageByID = make(map[int64]int, len(raw))
 	for _, im := range raw {
@@ -745,8 +777,9 @@ func (x *Index) checkAnnotations(anns *chunked[Annotation], skippedImages map[in
 	}
 }
 
-// chunked is an append-only list in blocks of fixed size: growing it never copies, so that reading 860,000
-// annotations allocates their size once rather than five times over, as append's growth would.
+// chunked is an append-only list in blocks of fixed size: growing it never copies, so that reading
+// 860,000 annotations allocates their size once rather than five times over, as append's growth
+// would.
 type chunked[T any] struct {
 	blocks [][]T
 	n      int
@@ -776,7 +809,8 @@ var (
 	codeTooSmall        = reasonCode(ReasonTooSmall)
 )
 
-// markDuplicates marks every annotation with the id of an earlier one (usable or not) as a duplicate.
+// markDuplicates marks every annotation with the id of an earlier one (usable or not) as a
+// duplicate.
 func markDuplicates(anns *chunked[Annotation]) {
 	sorted := true
 	last := int64(math.MinInt64)
@@ -820,7 +854,8 @@ func markDuplicates(anns *chunked[Annotation]) {
 	}
 }
 
-// clip clips the interval [x, x+size) to [0, limit), leaving numbers that need no clipping as they are.
+// clip clips the interval [x, x+size) to [0, limit), leaving numbers that need no clipping as they
+// are.
 func clip(x, size, limit float64) (float64, float64) {
 	if x < 0 {
 		x, size = 0, size+x

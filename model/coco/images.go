@@ -23,8 +23,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
 )
 
-// openImage opens an image file inside root and checks its header: a known format, at most maxPixels pixels, and
-// the size the JSON gives. On failure it returns a skip reason instead of an error.
+// openImage opens an image file inside root and checks its header: a known format, at most
+// maxPixels pixels, and the size the JSON gives. On failure it returns a skip reason instead of an
+// error.
 func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason string) {
 	name := filepath.FromSlash(im.FileName)
 	// Not root.Open: a FIFO named as an image would block in open(2) for ever.
@@ -46,7 +47,8 @@ func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason str
 	case cfg.Width > maxSide || cfg.Height > maxSide || int64(cfg.Width)*int64(cfg.Height) > maxPixels:
 		reason = ReasonTooLarge
 	case imagemem.Bytes(cfg) > imagemem.MaxBytes:
-		// Counted in bytes: a 16-bit PNG within the pixel cap decodes to 8 bytes a pixel, per worker.
+		// Counted in bytes: a 16-bit PNG within the pixel cap decodes to 8 bytes a pixel, per
+		// worker.
 		reason = ReasonTooLarge
 	case cfg.Width != im.Width || cfg.Height != im.Height:
 		reason = ReasonSizeMismatch
@@ -63,8 +65,8 @@ func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason str
 	return f, ""
 }
 
-// openReason classifies an error from os.Root.Open. The name already passed the lexical check, so an escape can
-// only come from a symbolic link that leads out of the folder.
+// openReason classifies an error from os.Root.Open. The name already passed the lexical check, so
+// an escape can only come from a symbolic link that leads out of the folder.
 func openReason(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -79,15 +81,17 @@ func openReason(err error) string {
 	return ReasonMissingFile
 }
 
-// DecodeImage opens im inside root, checks its header (format, pixel cap maxPixels, the JSON's size) and decodes
-// it; when that fails it returns a skip reason (ReasonMissingFile, ReasonBadImage, ...) instead.
+// DecodeImage opens im inside root, checks its header (format, pixel cap maxPixels, the JSON's
+// size) and decodes it; when that fails it returns a skip reason (ReasonMissingFile,
+// ReasonBadImage, ...) instead.
 func DecodeImage(root *os.Root, im Image, maxPixels int64) (image.Image, string) {
 	return DecodeImageRegions(root, im, maxPixels, nil)
 }
 
-// DecodeImageRegions is DecodeImage for a caller that reads only the pixels inside rects (the crop build): a JPEG
-// is decoded there alone (internal/jpeg: the rest stays zero, and what is decoded is image/jpeg's to the bit),
-// which saves about a fifth of a COCO photo's decoding. Other formats, and a nil rects, decode whole.
+// DecodeImageRegions is DecodeImage for a caller that reads only the pixels inside rects (the crop
+// build): a JPEG is decoded there alone (internal/jpeg: the rest stays zero, and what is decoded is
+// image/jpeg's to the bit), which saves about a fifth of a COCO photo's decoding. Other formats,
+// and a nil rects, decode whole.
 func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.Rectangle) (image.Image, string) {
 	f, reason := openImage(root, im, maxPixels)
 	if reason != "" {
@@ -112,8 +116,8 @@ func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.
 	return img, ""
 }
 
-// checkFiles reads the header of every image (or decodes it, with opt.Decode) in parallel and drops the images
-// that fail, with their boxes.
+// checkFiles reads the header of every image (or decodes it, with opt.Decode) in parallel and drops
+// the images that fail, with their boxes.
 func (x *Index) checkFiles(ctx context.Context, opt LoadOptions) error {
 	root, err := safeopen.OpenRoot(opt.ImageDir)
 	if err != nil {
@@ -176,8 +180,9 @@ func (x *Index) dropImages(reasons []string) {
 	x.Annotations = anns
 }
 
-// Parallel calls fn(i) for every i in [0, n) on up to workers goroutines (0: GOMAXPROCS) and progress(done, n)
-// after each call, one call at a time. It stops early and returns ctx's error if ctx ends.
+// Parallel calls fn(i) for every i in [0, n) on up to workers goroutines (0: GOMAXPROCS) and
+// progress(done, n) after each call, one call at a time. It stops early and returns ctx's error if
+// ctx ends.
 func Parallel(ctx context.Context, n, workers int, fn func(i int), progress func(done, total int)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

@@ -17,14 +17,15 @@ var (
 	goodA = ann(1, 1, 7, "[10,10,50,40]")
 )
 
-// parseCase is one instances file and what Parse should make of it. The table feeds TestCOCOParse and seeds
-// FuzzLoadAnnotations.
+// parseCase is one instances file and what Parse should make of it. The table feeds TestCOCOParse
+// and seeds FuzzLoadAnnotations.
 type parseCase struct {
 	name string
 	text string
 	// err, if not empty, is a piece of the error for a file that is unusable as a whole.
 	err string
-	// images and anns count the usable entries; skipped counts the rest by reason (all kinds merged).
+	// images and anns count the usable entries; skipped counts the rest by reason (all kinds
+	// merged).
 	images, anns int
 	skipped      map[string]int
 	clipped      int
@@ -114,8 +115,8 @@ var parseCases = []parseCase{
 		images: 1, skipped: map[string]int{ReasonNotFinite: 1}},
 	{name: "area 1e999 is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
 		`"category_id":7,"bbox":[10,10,50,40],"area":1e999}`}), images: 1, anns: 1, areaNotFinite: 1},
-	// Python's json.dump writes NaN, Infinity and -Infinity for non-finite floats; json.load and pycocotools read
-	// them, and so do we.
+	// Python's json.dump writes NaN, Infinity and -Infinity for non-finite floats; json.load and
+	// pycocotools read them, and so do we.
 	{name: "area NaN is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
 		`"category_id":7,"bbox":[10,10,50,40],"area":NaN,"iscrowd":0}`}), images: 1, anns: 1, areaNotFinite: 1},
 	{name: "area -Infinity is counted, the box kept", text: one([]string{im1}, []string{`{"id":1,"image_id":1,` +
@@ -332,7 +333,8 @@ func TestCOCOParseMinSize(t *testing.T) {
 	}
 }
 
-// TestCOCOParseAcrossBufferEdges feeds the reader one byte at a time, so that every token straddles a refill.
+// TestCOCOParseAcrossBufferEdges feeds the reader one byte at a time, so that every token straddles
+// a refill.
 func TestCOCOParseAcrossBufferEdges(t *testing.T) {
 	for _, tc := range parseCases {
 		x, err := Parse(iotest.OneByteReader(strings.NewReader(tc.text)), "test.json", LoadOptions{})
@@ -433,7 +435,8 @@ func TestCOCOParseCOCO128(t *testing.T) {
 	for _, a := range x.Annotations {
 		b := boxes[a.ID]
 		im, _ := x.Image(a.ImageID)
-		// Some boxes overshoot the border by a rounding error; they are clipped, but not counted as clipped.
+		// Some boxes overshoot the border by a rounding error; they are clipped, but not counted as
+		// clipped.
 		x0, w := clip(b[0], b[2], float64(im.Width))
 		y0, h := clip(b[1], b[3], float64(im.Height))
 		if a.Clipped || a.BBox != (Box{x0, y0, w, h}) || math.Abs(w-b[2]) > 0.01 || math.Abs(h-b[3]) > 0.01 {
@@ -442,8 +445,8 @@ func TestCOCOParseCOCO128(t *testing.T) {
 	}
 }
 
-// FuzzLoadAnnotations checks that no input makes Parse panic, hang or return an index that breaks its invariants,
-// and that reading byte by byte gives the same result.
+// FuzzLoadAnnotations checks that no input makes Parse panic, hang or return an index that breaks
+// its invariants, and that reading byte by byte gives the same result.
 func FuzzLoadAnnotations(f *testing.F) {
 	for _, tc := range parseCases {
 		f.Add([]byte(tc.text))

@@ -16,8 +16,9 @@ type Report struct {
 	Annotations int `json:"annotations"`
 	// Kept counts usable boxes (or crops made) per class name of the top K categories.
 	Kept map[string]int `json:"kept"`
-	// Skipped counts the entries left out, of every kind, by reason; boxes of other categories count under
-	// ReasonNotTopK, and training boxes over a CropOptions.MaxPerClass cap under ReasonClassCap (a crop set's counts).
+	// Skipped counts the entries left out, of every kind, by reason; boxes of other categories
+	// count under ReasonNotTopK, and training boxes over a CropOptions.MaxPerClass cap under
+	// ReasonClassCap (a crop set's counts).
 	Skipped map[string]int `json:"skipped"`
 	// Kinds holds the same counts per kind of entry.
 	Kinds Skips `json:"-"`
@@ -25,8 +26,8 @@ type Report struct {
 	Info map[string]int `json:"-"`
 }
 
-// TopCategories returns the k categories with the most usable boxes, most first (ties go to the lower id). A
-// category without boxes is never among them.
+// TopCategories returns the k categories with the most usable boxes, most first (ties go to the
+// lower id). A category without boxes is never among them.
 func (x *Index) TopCategories(k int) []Category {
 	counts := map[int64]int{}
 	for _, a := range x.Annotations {
@@ -63,7 +64,8 @@ func ClassNames(cats []Category) []string {
 	return names
 }
 
-// Report sums up the index for the top k categories: usable boxes per category name, and everything skipped.
+// Report sums up the index for the top k categories: usable boxes per category name, and everything
+// skipped.
 func (x *Index) Report(k int) Report {
 	cats := x.TopCategories(k)
 	ids := make([]int64, len(cats))
@@ -73,8 +75,8 @@ func (x *Index) Report(k int) Report {
 	return x.ReportClasses(ids, ClassNames(cats), nil)
 }
 
-// ReportClasses counts boxes of the classes ids (named names); made, if not nil, replaces the count of kept boxes
-// per class with the number of crops made.
+// ReportClasses counts boxes of the classes ids (named names); made, if not nil, replaces the count
+// of kept boxes per class with the number of crops made.
 func (x *Index) ReportClasses(ids []int64, names []string, made []int) Report {
 	r := Report{File: x.Name, Images: x.Entries.Images, Annotations: x.Entries.Annotations,
 		Kept: map[string]int{}, Kinds: x.Skipped.clone(), Info: maps.Clone(x.Info)}

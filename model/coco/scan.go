@@ -10,13 +10,14 @@ import (
 	"unicode/utf8"
 )
 
-// scanner is a streaming JSON reader specialised for what Parse needs: it reads object keys, numbers and strings
-// into a reusable scratch buffer, and skips every other value without building it, checking its syntax on the way
-// (RFC 8259, as encoding/json accepts it). Reading a 270 MB instances file with encoding/json's Decoder, one Decode
-// per element, takes about 3.3 s here; this scanner takes about a third of that, which the scale benchmark needs.
+// scanner is a streaming JSON reader specialised for what Parse needs: it reads object keys,
+// numbers and strings into a reusable scratch buffer, and skips every other value without building
+// it, checking its syntax on the way (RFC 8259, as encoding/json accepts it). Reading a 270 MB
+// instances file with encoding/json's Decoder, one Decode per element, takes about 3.3 s here; this
+// scanner takes about a third of that, which the scale benchmark needs.
 //
-// It reads from r through its own buffer, so it never holds more than one buffer and one token in memory, whatever
-// the size of the file or of a single value.
+// It reads from r through its own buffer, so it never holds more than one buffer and one token in
+// memory, whatever the size of the file or of a single value.
 type scanner struct {
 	r       io.Reader
 	buf     []byte
@@ -31,7 +32,8 @@ type scanner struct {
 // maxDepth bounds the nesting of skipped values, so that a hostile file cannot exhaust the stack.
 const maxDepth = 512
 
-// maxToken bounds the bytes kept of one number or string; the rest of a longer token is checked and dropped.
+// maxToken bounds the bytes kept of one number or string; the rest of a longer token is checked and
+// dropped.
 const maxToken = 4096
 
 const scanBufferSize = 256 << 10
@@ -99,7 +101,8 @@ func (s *scanner) errorf(format string, args ...any) error {
 	return &syntaxError{s.offset(), fmt.Sprintf(format, args...)}
 }
 
-// peek skips white space and returns the next byte without consuming it; ok is false at the end of the input.
+// peek skips white space and returns the next byte without consuming it; ok is false at the end of
+// the input.
 func (s *scanner) peek() (c byte, ok bool) {
 	for {
 		for s.pos < s.end {
@@ -145,8 +148,8 @@ func quoteByte(c byte) string {
 	return fmt.Sprintf("byte 0x%02x", c)
 }
 
-// more reads the separator after an element or member: it consumes ',' and reports true, or consumes close and
-// reports false.
+// more reads the separator after an element or member: it consumes ',' and reports true, or
+// consumes close and reports false.
 func (s *scanner) more(close byte, what string) (bool, error) {
 	c, ok := s.peek()
 	if !ok {
@@ -163,7 +166,8 @@ func (s *scanner) more(close byte, what string) (bool, error) {
 	return false, s.errorf("%s: want ',' or %q, found %s", what, close, quoteByte(c))
 }
 
-// openArray consumes '[' and reports whether the array has elements (false after consuming an immediate ']').
+// openArray consumes '[' and reports whether the array has elements (false after consuming an
+// immediate ']').
 func (s *scanner) openArray(what string) (bool, error) {
 	if err := s.expect('[', what); err != nil {
 		return false, err
@@ -195,8 +199,8 @@ func (s *scanner) openObject(what string) (bool, error) {
 	return true, nil
 }
 
-// key reads an object key and the ':' after it. The returned bytes stay valid until the next read; a key longer
-// than maxToken is cut short, which no key that Parse looks for is.
+// key reads an object key and the ':' after it. The returned bytes stay valid until the next read;
+// a key longer than maxToken is cut short, which no key that Parse looks for is.
 func (s *scanner) key(what string) ([]byte, error) {
 	c, ok := s.peek()
 	if !ok {
@@ -215,8 +219,9 @@ func (s *scanner) key(what string) ([]byte, error) {
 	return k, s.expect(':', what)
 }
 
-// str reads a string whose opening quote is next. With keep, it returns the unescaped bytes (up to maxToken of
-// them), valid until the next read; invalid UTF-8 is passed through for the caller to judge.
+// str reads a string whose opening quote is next. With keep, it returns the unescaped bytes (up to
+// maxToken of them), valid until the next read; invalid UTF-8 is passed through for the caller to
+// judge.
 func (s *scanner) str(keep bool) ([]byte, error) {
 	s.pos++ // the opening quote, already peeked
 	s.scratch, s.long = s.scratch[:0], false
@@ -263,8 +268,8 @@ func (s *scanner) keep(b ...byte) {
 	s.scratch = append(s.scratch, b[:max(0, min(len(b), room))]...)
 }
 
-// escape reads the rest of an escape sequence after its backslash. A UTF-16 surrogate that is not half of a pair
-// becomes U+FFFD, as in encoding/json.
+// escape reads the rest of an escape sequence after its backslash. A UTF-16 surrogate that is not
+// half of a pair becomes U+FFFD, as in encoding/json.
 func (s *scanner) escape(keep bool) error {
 	c, err := s.next("string escape")
 	if err != nil {
@@ -363,8 +368,8 @@ func (s *scanner) hex4() (rune, error) {
 	return r, nil
 }
 
-// number reads a number whose first byte is next. With keep, it returns its text (up to maxToken bytes, valid until
-// the next read) and whether it was cut short.
+// number reads a number whose first byte is next. With keep, it returns its text (up to maxToken
+// bytes, valid until the next read) and whether it was cut short.
 func (s *scanner) number(keep bool) (text []byte, long bool, err error) {
 	// Fast path: the whole number lies in the buffer, followed by a byte that cannot be part of it.
 	buf := s.buf[s.pos:s.end]
@@ -431,8 +436,8 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// slowNumber reads a number byte by byte, across buffer refills, with a state machine that stops at the first byte
-// that cannot continue it.
+// slowNumber reads a number byte by byte, across buffer refills, with a state machine that stops at
+// the first byte that cannot continue it.
 func (s *scanner) slowNumber(keep bool) (text []byte, long bool, err error) {
 	s.scratch = s.scratch[:0]
 	const (
@@ -528,15 +533,17 @@ func (s *scanner) slowNumber(keep bool) (text []byte, long bool, err error) {
 	return nil, false, s.errorf("malformed number")
 }
 
-// The tokens that Python's json module writes for non-finite floats (and reads back, as pycocotools does). JSON
-// has none, but a file written by json.dump with its default allow_nan=True holds them wherever a number may be.
+// The tokens that Python's json module writes for non-finite floats (and reads back, as pycocotools
+// does). JSON has none, but a file written by json.dump with its default allow_nan=True holds them
+// wherever a number may be.
 var (
 	nanText    = []byte("NaN")
 	infText    = []byte("Infinity")
 	negInfText = []byte("-Infinity")
 )
 
-// word reads the token want, whose first byte is next, and returns text (a non-finite number's token).
+// word reads the token want, whose first byte is next, and returns text (a non-finite number's
+// token).
 func (s *scanner) word(want, text []byte) ([]byte, bool, error) {
 	for i := range len(want) {
 		c, err := s.next("number " + string(want))
@@ -636,8 +643,8 @@ const (
 	valNotInt    // a number with a fraction, or out of range for int64
 )
 
-// numberText reads a value that should be a number and returns its text (valid until the next read), or the kind
-// of value found instead. A number too long to keep counts as not finite.
+// numberText reads a value that should be a number and returns its text (valid until the next
+// read), or the kind of value found instead. A number too long to keep counts as not finite.
 func (s *scanner) numberText() ([]byte, int, error) {
 	c, ok := s.peek()
 	if !ok {
@@ -679,9 +686,9 @@ func parseFloat(text []byte) (float64, int) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 	1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseDecimal parses a valid JSON number without an exponent whose digits, read as an integer, stay below 2^53,
-// the common case in COCO files (473.07), in one correctly rounded division, as strconv's exact path does. It
-// reports false for anything else, which the caller hands to strconv.
+// parseDecimal parses a valid JSON number without an exponent whose digits, read as an integer,
+// stay below 2^53, the common case in COCO files (473.07), in one correctly rounded division, as
+// strconv's exact path does. It reports false for anything else, which the caller hands to strconv.
 func parseDecimal(b []byte) (float64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
@@ -715,7 +722,8 @@ func parseDecimal(b []byte) (float64, bool) {
 	return v, true
 }
 
-// integer reads a value that should be an integer; 640.0 and 6.4e2 count as integers, 640.5 does not.
+// integer reads a value that should be an integer; 640.0 and 6.4e2 count as integers, 640.5 does
+// not.
 func (s *scanner) integer() (int64, int, error) {
 	text, kind, err := s.numberText()
 	if kind != valOK || err != nil {
@@ -734,7 +742,8 @@ func (s *scanner) integer() (int64, int, error) {
 	return int64(f), valOK, nil
 }
 
-// parseDigits parses an optional minus and up to 18 decimal digits, the common case, without allocating.
+// parseDigits parses an optional minus and up to 18 decimal digits, the common case, without
+// allocating.
 func parseDigits(b []byte) (int64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
@@ -756,7 +765,8 @@ func parseDigits(b []byte) (int64, bool) {
 	return v, true
 }
 
-// text reads a value that should be a string; kind is valWrongKind (and the value skipped) if it is not.
+// text reads a value that should be a string; kind is valWrongKind (and the value skipped) if it is
+// not.
 func (s *scanner) text() ([]byte, int, error) {
 	c, ok := s.peek()
 	if !ok {

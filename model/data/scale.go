@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// The range of scale factors that ScaledSet and ParseScales accept. Outside it an MNIST digit either vanishes into a
-// pixel or fills the frame with one stroke, and 1/s stays far from overflow.
+// The range of scale factors that ScaledSet and ParseScales accept. Outside it an MNIST digit
+// either vanishes into a pixel or fills the frame with one stroke, and 1/s stays far from overflow.
 const (
 	MinScale = 0.01
 	MaxScale = 100
@@ -18,8 +18,8 @@ const (
 // maxScales bounds the length of a list that ParseScales builds from a range.
 const maxScales = 1000
 
-// DefaultScales returns the seed's Scaled-MNIST factors 0.5, 0.6, ..., 1.5 (11 values). Each is float64(i)/10, the
-// float64 nearest to the decimal, so 0.7 is 0.7 and not 0.5+0.1+0.1.
+// DefaultScales returns the course study's Scaled-MNIST factors 0.5, 0.6, ..., 1.5 (11 values).
+// Each is float64(i)/10, the float64 nearest to the decimal, so 0.7 is 0.7 and not 0.5+0.1+0.1.
 func DefaultScales() []float64 {
 	s := make([]float64, 0, 11)
 	for i := 5; i <= 15; i++ {
@@ -28,10 +28,11 @@ func DefaultScales() []float64 {
 	return s
 }
 
-// ParseScales parses a list of scale factors, for command-line flags. It accepts a range "start:stop:step" (stop
-// included when the steps land on it, as in "0.5:1.5:0.1", which gives DefaultScales), a comma-separated list
-// "0.5,1,1.5", or one number. Ranges are computed in exact decimal arithmetic, so every value is the float64 nearest
-// to its decimal. Every factor must lie in [MinScale, MaxScale]; a range may hold at most 1000 values.
+// ParseScales parses a list of scale factors, for command-line flags. It accepts a range
+// "start:stop:step" (stop included when the steps land on it, as in "0.5:1.5:0.1", which gives
+// DefaultScales), a comma-separated list "0.5,1,1.5", or one number. Ranges are computed in exact
+// decimal arithmetic, so every value is the float64 nearest to its decimal. Every factor must lie
+// in [MinScale, MaxScale]; a range may hold at most 1000 values.
 func ParseScales(spec string) ([]float64, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("data: scales %q: %s", spec, fmt.Sprintf(format, args...))
@@ -88,13 +89,15 @@ func ParseScales(spec string) ([]float64, error) {
 	return out, nil
 }
 
-// parseScale parses one decimal number. A step must only be positive; a scale must lie in [MinScale, MaxScale].
+// parseScale parses one decimal number. A step must only be positive; a scale must lie in
+// [MinScale, MaxScale].
 func parseScale(s string, isStep bool) (*big.Rat, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, fmt.Errorf("empty number")
 	}
-	// ParseFloat first: it rejects fractions ("1/2") and bounds the exponent that big.Rat would otherwise expand.
+	// ParseFloat first: it rejects fractions ("1/2") and bounds the exponent that big.Rat would
+	// otherwise expand.
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("%q is not a finite number", s)
@@ -113,16 +116,18 @@ func parseScale(s string, isStep bool) (*big.Rat, error) {
 	return r, nil
 }
 
-// ScaleImage writes into dst the h×w image src scaled by s about its centre, with bilinear sampling and zero fill:
-// output pixel (y, x) samples src at (cy + (y-cy)/s, cx + (x-cx)/s), where (cy, cx) = ((h-1)/2, (w-1)/2), and each of
-// the four bilinear taps that falls outside src counts as 0. So s < 1 shrinks the content towards the centre and
-// s > 1 enlarges it; s = 1 copies src exactly.
+// ScaleImage writes into dst the h×w image src scaled by s about its centre, with bilinear sampling
+// and zero fill: output pixel (y, x) samples src at (cy + (y-cy)/s, cx + (x-cx)/s), where (cy, cx)
+// = ((h-1)/2, (w-1)/2), and each of the four bilinear taps that falls outside src counts as 0. So s
+// < 1 shrinks the content towards the centre and s > 1 enlarges it; s = 1 copies src exactly.
 //
-// Pixel centres sit at integer coordinates and the centre of the image at (h-1)/2, which is torchvision's affine on
-// tensors: F.affine(img, angle=0, translate=[0, 0], scale=s, shear=0, interpolation=BILINEAR) with fill=None, that is
-// grid_sample(mode="bilinear", padding_mode="zeros", align_corners=False). (Its PIL path puts the centre at w/2 in
-// PIL's coordinates, the same point. With fill=[0] torchvision also multiplies the border by its coverage mask; on
-// MNIST's black border the two agree.) The zero fill is the same rule as the deformable convolution's.
+// Pixel centres sit at integer coordinates and the centre of the image at (h-1)/2, which is
+// torchvision's affine on tensors: F.affine(img, angle=0, translate=[0, 0], scale=s, shear=0,
+// interpolation=BILINEAR) with fill=None, that is grid_sample(mode="bilinear",
+// padding_mode="zeros", align_corners=False). (Its PIL path puts the centre at w/2 in PIL's
+// coordinates, the same point. With fill=[0] torchvision also multiplies the border by its coverage
+// mask; on MNIST's black border the two agree.) The zero fill is the same rule as the deformable
+// convolution's.
 //
 // It panics if src or dst do not hold h*w values or s is not a positive finite number.
 func ScaleImage(dst, src []float32, h, w int, s float64) {
@@ -139,8 +144,8 @@ type scaler struct {
 	cols []tap // one per output column
 }
 
-// tap is a bilinear pair along one axis: out = w0*in[i0] + w1*in[i1]. A tap outside the input has weight 0 and
-// index 0, so that the sum needs no branch.
+// tap is a bilinear pair along one axis: out = w0*in[i0] + w1*in[i1]. A tap outside the input has
+// weight 0 and index 0, so that the sum needs no branch.
 type tap struct {
 	i0, i1 int
 	w0, w1 float32
@@ -192,12 +197,13 @@ func (sc *scaler) apply(dst, src []float32) {
 	}
 }
 
-// ScaledSet returns the images scaled by s and normalised as NewSetFromIDX does. Each image is scaled in float32 as
-// ScaleImage describes (bilinear, black fill) and then rounded to the nearest byte, so the set stores bytes like
-// every Set. The scaling runs on the raw values 0..255, which by linearity is scaling on [0, 1] and quantising to the
-// nearest multiple of 1/255. This quantisation is also what torchvision does when it applies an affine transform to a
-// PIL image before ToTensor, though PIL truncates where we round, so an edge pixel may differ by one grey level. At
-// s = 1 the pixels are the input's, exactly. The set keeps labels rather than a copy and is named "scale=S".
+// ScaledSet returns the images scaled by s and normalised as NewSetFromIDX does. Each image is
+// scaled in float32 as ScaleImage describes (bilinear, black fill) and then rounded to the nearest
+// byte, so the set stores bytes like every Set. The scaling runs on the raw values 0..255, which by
+// linearity is scaling on [0, 1] and quantising to the nearest multiple of 1/255. This quantisation
+// is also what torchvision does when it applies an affine transform to a PIL image before ToTensor,
+// though PIL truncates where we round, so an edge pixel may differ by one grey level. At s = 1 the
+// pixels are the input's, exactly. The set keeps labels rather than a copy and is named "scale=S".
 func ScaledSet(img *Images, labels []uint8, s float64, mean, std float32) (*Set, error) {
 	if !(s >= MinScale && s <= MaxScale) {
 		return nil, fmt.Errorf("data: scale factor %g outside [%g, %g]", s, MinScale, float64(MaxScale))
@@ -205,7 +211,8 @@ func ScaledSet(img *Images, labels []uint8, s float64, mean, std float32) (*Set,
 	if err := checkImages(img, labels); err != nil {
 		return nil, err
 	}
-	// NewSet first, so that a bad mean or std fails before the work; it keeps pix, which is filled in below.
+	// NewSet first, so that a bad mean or std fails before the work; it keeps pix, which is filled
+	// in below.
 	pix := make([]uint8, len(img.Pix))
 	set, err := NewSet("scale="+strconv.FormatFloat(s, 'g', -1, 64), pix, labels, img.N, 1, img.Rows, img.Cols,
 		[]float32{mean}, []float32{std})
@@ -229,8 +236,9 @@ func ScaledSet(img *Images, labels []uint8, s float64, mean, std float32) (*Set,
 	return set, nil
 }
 
-// quantise rounds a scaled pixel value to the nearest byte, halves up. The sum is exact in float64 (v has 24
-// significant bits and lies far below 2^28), unlike adding 0.5 in float32, which rounds 0.49999997 up to 1.
+// quantise rounds a scaled pixel value to the nearest byte, halves up. The sum is exact in float64
+// (v has 24 significant bits and lies far below 2^28), unlike adding 0.5 in float32, which rounds
+// 0.49999997 up to 1.
 func quantise(v float32) uint8 {
 	f := float64(v) + 0.5
 	switch {
@@ -242,9 +250,10 @@ func quantise(v float32) uint8 {
 	return uint8(f)
 }
 
-// ScaledSets returns ScaledSet for each factor in scales, in order; with DefaultScales and the MNIST test set it is
-// the seed's Scaled-MNIST. Each set holds its own pixels, 7.8 MB per factor for the 10,000 MNIST test images (the
-// labels are shared), so the seed's 11 factors take 86 MB.
+// ScaledSets returns ScaledSet for each factor in scales, in order; with DefaultScales and the
+// MNIST test set it is the course study's Scaled-MNIST. Each set holds its own pixels, 7.8 MB per
+// factor for the 10,000 MNIST test images (the labels are shared), so the course study's 11 factors
+// take 86 MB.
 func ScaledSets(img *Images, labels []uint8, scales []float64, mean, std float32) ([]*Set, error) {
 	sets := make([]*Set, 0, len(scales))
 	for _, s := range scales {
@@ -309,7 +318,7 @@ func (sc *scaler) applyBytes(dst, src []uint8) {
 }
 
 // viewOf checks s and the images and returns the set named "scale=S" over
-// img's bytes that ScaledView and SeedScaledView give their scaler.
+// img's bytes that ScaledView and StudyScaledView give their scaler.
 func viewOf(img *Images, labels []uint8, s float64, mean, std float32) (*Set, error) {
 	if !(s >= MinScale && s <= MaxScale) {
 		return nil, fmt.Errorf("data: scale factor %g outside [%g, %g]", s, MinScale, float64(MaxScale))

@@ -35,7 +35,8 @@ func TestScaleImage(t *testing.T) {
 		}
 		return img
 	}
-	// Expected values are worked out by hand from out(y, x) = in(c + (y-c)/s, c + (x-c)/s), c = (n-1)/2.
+	// Expected values are worked out by hand from out(y, x) = in(c + (y-c)/s, c + (x-c)/s), c =
+	// (n-1)/2.
 	tests := []struct {
 		name string
 		h, w int
@@ -45,13 +46,15 @@ func TestScaleImage(t *testing.T) {
 		tol  float32
 	}{
 		{
-			// Centre 4; output rows 3..5 sample 2, 4, 6 (inside the square), rows 2 and 6 sample 0 and 8 (outside).
+			// Centre 4; output rows 3..5 sample 2, 4, 6 (inside the square), rows 2 and 6 sample 0
+			// and 8 (outside).
 			name: "centred square shrinks by half",
 			h:    9, w: 9, src: square(9, 9, 2, 6), s: 0.5,
 			want: square(9, 9, 3, 5),
 		},
 		{
-			// Output row y samples 4 + (y-4)/2: rows 2..6 land in 3..5, rows 1 and 7 land halfway (0.5).
+			// Output row y samples 4 + (y-4)/2: rows 2..6 land in 3..5, rows 1 and 7 land halfway
+			// (0.5).
 			name: "centred square doubles",
 			h:    9, w: 9, src: square(9, 9, 3, 5), s: 2,
 			want: func() []float32 {
@@ -66,13 +69,15 @@ func TestScaleImage(t *testing.T) {
 			}(),
 		},
 		{
-			// Centre 1.5; output 0 samples -1.5 (outside), output 1 samples 0.5 (between in[0] and in[1]).
+			// Centre 1.5; output 0 samples -1.5 (outside), output 1 samples 0.5 (between in[0] and
+			// in[1]).
 			name: "even width, half scale",
 			h:    1, w: 4, src: []float32{1, 2, 3, 4}, s: 0.5,
 			want: []float32{0, 1.5, 3.5, 0},
 		},
 		{
-			// Output 0 samples 4 - 4/0.9 = -4/9: taps -1 (outside, 0) and 0 (weight 5/9). Zero fill at the border.
+			// Output 0 samples 4 - 4/0.9 = -4/9: taps -1 (outside, 0) and 0 (weight 5/9). Zero fill
+			// at the border.
 			name: "zero fill at the border",
 			h:    1, w: 9, src: ones(9), s: 0.9,
 			want: []float32{5.0 / 9, 1, 1, 1, 1, 1, 1, 1, 5.0 / 9},
@@ -121,7 +126,8 @@ func TestScaleImageIdentity(t *testing.T) {
 	}
 }
 
-// TestScaleImageSymmetry checks that scaling is about the centre: it commutes with mirroring and transposing.
+// TestScaleImageSymmetry checks that scaling is about the centre: it commutes with mirroring and
+// transposing.
 func TestScaleImageSymmetry(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range []float64{0.5, 0.7, 1.3, 1.5, 2.25} {
@@ -219,7 +225,8 @@ func TestScaledSets(t *testing.T) {
 		!slices.Equal(normalised(sets[5]), normalised(plain)) {
 		t.Error("scale 1 differs from NewSetFromIDX")
 	}
-	// At 0.5 the square covers rows and columns 3..5: 9 white pixels, the rest the normalised black.
+	// At 0.5 the square covers rows and columns 3..5: 9 white pixels, the rest the normalised
+	// black.
 	black := (0 - float32(MNISTMean)) / MNISTStd
 	white := (1 - float32(MNISTMean)) / MNISTStd
 	want := square(9, 9, 3, 5)
@@ -268,10 +275,10 @@ func TestScaledSets(t *testing.T) {
 	}
 }
 
-// TestScaledSetQuantises checks ScaledSet's bytes against its documented meaning: ScaleImage on the pixels in
-// [0, 1], then the nearest multiple of 1/255. Float rounding may tip a value that lies within a hair of a half-way
-// point either way (at s = 0.5 and 1.5 many outputs sit half-way between two input pixels), so those need only land
-// on either side.
+// TestScaledSetQuantises checks ScaledSet's bytes against its documented meaning: ScaleImage on the
+// pixels in [0, 1], then the nearest multiple of 1/255. Float rounding may tip a value that lies
+// within a hair of a half-way point either way (at s = 0.5 and 1.5 many outputs sit half-way
+// between two input pixels), so those need only land on either side.
 func TestScaledSetQuantises(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const n, h, w = 3, 28, 20
@@ -353,7 +360,7 @@ var parseScalesCases = []struct {
 	want    []float64
 	wantErr string
 }{
-	{name: "seed range", spec: "0.5:1.5:0.1", want: []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5}},
+	{name: "study range", spec: "0.5:1.5:0.1", want: []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5}},
 	{name: "range with spaces", spec: " 0.5 : 1 : 0.25 ", want: []float64{0.5, 0.75, 1}},
 	{name: "range short of stop", spec: "0.5:1.5:0.3", want: []float64{0.5, 0.8, 1.1, 1.4}},
 	{name: "range of one", spec: "1:1:0.1", want: []float64{1}},
@@ -394,7 +401,7 @@ func TestParseScales(t *testing.T) {
 		})
 	}
 	if got, _ := ParseScales("0.5:1.5:0.1"); !slices.Equal(got, DefaultScales()) {
-		t.Errorf("ParseScales(seed) = %v, want DefaultScales %v", got, DefaultScales())
+		t.Errorf("ParseScales(study range) = %v, want DefaultScales %v", got, DefaultScales())
 	}
 }
 
@@ -448,7 +455,8 @@ func BenchmarkScaledSetMNISTTest(b *testing.B) {
 	}
 }
 
-// BenchmarkScaledSetsMNISTTest builds the seed's Scaled-MNIST: the MNIST test set at the 11 DefaultScales.
+// BenchmarkScaledSetsMNISTTest builds the course study's Scaled-MNIST: the MNIST test set at the 11
+// DefaultScales.
 func BenchmarkScaledSetsMNISTTest(b *testing.B) {
 	dir, err := FindMNIST()
 	if err != nil {

@@ -9,17 +9,18 @@ import (
 	"sync/atomic"
 )
 
-// Set is a labelled image set ready for training: N samples of C×H×W pixels, stored as raw bytes and normalised per
-// channel as they are copied out ([Set.Batch], [Set.SampleInto]). Byte p of channel c becomes (p/255 - mean[c])/std[c],
-// computed in float32. Keeping bytes rather than floats takes a quarter of the memory: 47 MB for the MNIST training
-// set instead of 188 MB.
+// Set is a labelled image set ready for training: N samples of C×H×W pixels, stored as raw bytes
+// and normalised per channel as they are copied out ([Set.Batch], [Set.SampleInto]). Byte p of
+// channel c becomes (p/255 - mean[c])/std[c], computed in float32. Keeping bytes rather than floats
+// takes a quarter of the memory: 47 MB for the MNIST training set instead of 188 MB.
 //
-// Build a Set with [NewSet] (or [NewSetFromIDX], [ScaledSet], [Set.Gather], [Set.Subset]): a Set literal has no
-// normalisation, and Batch panics on it. No method changes a Set, so goroutines may share one; its pixels and labels
-// may be shared with the slices it was built from and with other Sets, so treat them as read-only.
+// Build a Set with [NewSet] (or [NewSetFromIDX], [ScaledSet], [Set.Gather], [Set.Subset]): a Set
+// literal has no normalisation, and Batch panics on it. No method changes a Set, so goroutines may
+// share one; its pixels and labels may be shared with the slices it was built from and with other
+// Sets, so treat them as read-only.
 type Set struct {
-	// Pix holds the raw pixels in NCHW order: sample i is Pix[i*C*H*W : (i+1)*C*H*W], channel c of it the H*W bytes
-	// from c*H*W on, each row-major.
+	// Pix holds the raw pixels in NCHW order: sample i is Pix[i*C*H*W : (i+1)*C*H*W], channel c of
+	// it the H*W bytes from c*H*W on, each row-major.
 	Pix []uint8
 	// Y holds one class per sample.
 	Y []uint8
@@ -34,18 +35,19 @@ type Set struct {
 	// scale, when set, makes this a view of the one-channel images in Pix
 	// scaled on the fly (see ScaledView); the view stores no scaled pixels.
 	scale *scaler
-	// seedScale, when set, makes this a view scaled with the seed's
-	// transform (see SeedScaledView); seedFill is the byte Pixels shows
+	// studyScale, when set, makes this a view scaled with the course study's
+	// transform (see StudyScaledView); studyFill is the byte Pixels shows
 	// outside the image.
-	seedScale *seedScaler
-	seedFill  uint8
+	studyScale *studyScaler
+	studyFill  uint8
 
 	// file, when set, holds the pixels instead of Pix (see NewFileSet).
 	file *fileBacking
 }
 
-// fileBacking is where a set on a file reads its pixels: sample i is the SampleSize bytes at off+i*SampleSize. The
-// first read error is kept (a set has no error return on its hot path) and reported by Err.
+// fileBacking is where a set on a file reads its pixels: sample i is the SampleSize bytes at
+// off+i*SampleSize. The first read error is kept (a set has no error return on its hot path) and
+// reported by Err.
 type fileBacking struct {
 	r   io.ReaderAt
 	off int64
@@ -53,14 +55,14 @@ type fileBacking struct {
 	buf sync.Pool // *[]uint8 of one sample, for Batch and SampleInto
 }
 
-// NewSet builds a Set of n samples of c×h×w pixels from pix (NCHW, n*c*h*w bytes) and labels (one per sample), with
-// the per-channel normalisation mean and std (c values each). The Set keeps pix and labels, not copies: the caller
-// must not change them afterwards. Labels are stored as given; [Set.MaxLabel] lets a consumer check them against its
-// number of classes.
+// NewSet builds a Set of n samples of c×h×w pixels from pix (NCHW, n*c*h*w bytes) and labels (one
+// per sample), with the per-channel normalisation mean and std (c values each). The Set keeps pix
+// and labels, not copies: the caller must not change them afterwards. Labels are stored as given;
+// [Set.MaxLabel] lets a consumer check them against its number of classes.
 //
-// It returns an error if a dimension is out of range, if pix or labels have the wrong length, if mean and std do not
-// hold c values, or if a mean is not finite, a std is not a positive finite number, or a normalised byte would
-// overflow float32.
+// It returns an error if a dimension is out of range, if pix or labels have the wrong length, if
+// mean and std do not hold c values, or if a mean is not finite, a std is not a positive finite
+// number, or a normalised byte would overflow float32.
 func NewSet(name string, pix, labels []uint8, n, c, h, w int, mean, std []float32) (*Set, error) {
 	fail := func(format string, args ...any) (*Set, error) {
 		if name != "" {
@@ -90,11 +92,12 @@ func NewSet(name string, pix, labels []uint8, n, c, h, w int, mean, std []float3
 	}, nil
 }
 
-// NewFileSet builds a Set of n samples of c×h×w pixels whose bytes are not held in memory but read from r, sample i
-// at offset off+i·c·h·w, as they are asked for (Batch, SampleInto, Pixels); labels are held (one byte a sample).
-// It is how a data set larger than memory (the COCO crop cache) trains: r is typically an *os.File, whose ReadAt
-// goroutines may share. Pix is nil. A read that fails makes the samples zero and is kept: check [Set.Err] after a
-// batch. The arguments are checked as by NewSet.
+// NewFileSet builds a Set of n samples of c×h×w pixels whose bytes are not held in memory but read
+// from r, sample i at offset off+i·c·h·w, as they are asked for (Batch, SampleInto, Pixels); labels
+// are held (one byte a sample). It is how a data set larger than memory (the COCO crop cache)
+// trains: r is typically an *os.File, whose ReadAt goroutines may share. Pix is nil. A read that
+// fails makes the samples zero and is kept: check [Set.Err] after a batch. The arguments are
+// checked as by NewSet.
 func NewFileSet(name string, r io.ReaderAt, off int64, labels []uint8, n, c, h, w int, mean, std []float32) (*Set, error) {
 	if n < 0 || c <= 0 || h <= 0 || w <= 0 || c > math.MaxInt/h || c*h > math.MaxInt/w {
 		return nil, fmt.Errorf("data: set %q: bad shape %d×%d×%d×%d", name, n, c, h, w)
@@ -127,7 +130,8 @@ func (s *Set) Err() error {
 	return nil
 }
 
-// read fills dst (one sample) with sample i's bytes from the file; on failure it zeroes dst and keeps the error.
+// read fills dst (one sample) with sample i's bytes from the file; on failure it zeroes dst and
+// keeps the error.
 func (s *Set) read(dst []uint8, i int) {
 	f := s.file
 	at := f.off + int64(i)*int64(len(dst))
@@ -138,10 +142,10 @@ func (s *Set) read(dst []uint8, i int) {
 	}
 }
 
-// NewSetFromIDX builds a one-channel Set from raw idx images and their labels, normalising each pixel p as
-// (p/255 - mean)/std; for MNIST the seed uses MNISTMean and MNISTStd. Like NewSet, it keeps img.Pix and labels rather
-// than copying them. It returns an error if the counts disagree, if Pix does not hold N*Rows*Cols bytes, or if std
-// is not a positive finite number.
+// NewSetFromIDX builds a one-channel Set from raw idx images and their labels, normalising each
+// pixel p as (p/255 - mean)/std; for MNIST the course study uses MNISTMean and MNISTStd. Like
+// NewSet, it keeps img.Pix and labels rather than copying them. It returns an error if the counts
+// disagree, if Pix does not hold N*Rows*Cols bytes, or if std is not a positive finite number.
 func NewSetFromIDX(img *Images, labels []uint8, mean, std float32) (*Set, error) {
 	if err := checkImages(img, labels); err != nil {
 		return nil, err
@@ -149,7 +153,8 @@ func NewSetFromIDX(img *Images, labels []uint8, mean, std float32) (*Set, error)
 	return NewSet("", img.Pix, labels, img.N, 1, img.Rows, img.Cols, []float32{mean}, []float32{std})
 }
 
-// normLUT checks one mean and std per channel and returns, for each channel, the normalised value of every byte.
+// normLUT checks one mean and std per channel and returns, for each channel, the normalised value
+// of every byte.
 func normLUT(mean, std []float32, c int) ([][256]float32, error) {
 	if len(mean) != c || len(std) != c {
 		return nil, fmt.Errorf("%d channels but %d means and %d stds", c, len(mean), len(std))
@@ -206,15 +211,15 @@ func (s *Set) MaxLabel() int {
 	return m
 }
 
-// Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not change it; for a
-// set on a file, or a scaled view (ScaledView, SeedScaledView), a new slice).
+// Pixels returns the raw bytes of sample i, C×H×W in CHW order (a view into Pix, not a copy; do not
+// change it; for a set on a file, or a scaled view (ScaledView, StudyScaledView), a new slice).
 // It panics if i is out of range.
 func (s *Set) Pixels(i int) []uint8 {
 	s.checkIndex("Pixels", i)
 	size := s.SampleSize()
-	if s.seedScale != nil {
+	if s.studyScale != nil {
 		out := make([]uint8, size)
-		s.seedScale.applyBytes(out, s.Pix[i*size:(i+1)*size], s.seedFill)
+		s.studyScale.applyBytes(out, s.Pix[i*size:(i+1)*size], s.studyFill)
 		return out
 	}
 	if s.scale != nil {
@@ -230,8 +235,8 @@ func (s *Set) Pixels(i int) []uint8 {
 	return s.Pix[i*size : (i+1)*size : (i+1)*size]
 }
 
-// SampleInto writes the normalised pixels of sample i into dst[:C*H*W], CHW order, without allocating. It panics if
-// i is out of range or dst is too short.
+// SampleInto writes the normalised pixels of sample i into dst[:C*H*W], CHW order, without
+// allocating. It panics if i is out of range or dst is too short.
 func (s *Set) SampleInto(i int, dst []float32) {
 	s.checkIndex("SampleInto", i)
 	if size := s.SampleSize(); len(dst) < size {
@@ -241,9 +246,10 @@ func (s *Set) SampleInto(i int, dst []float32) {
 	s.normalise(dst, i)
 }
 
-// Batch writes the normalised samples at indices into x (len(indices)*C*H*W values, NCHW) and their classes into y,
-// without allocating. x and y may be longer than needed; the rest is left untouched. It panics if a buffer is too
-// short or an index is out of range, which are programming errors.
+// Batch writes the normalised samples at indices into x (len(indices)*C*H*W values, NCHW) and their
+// classes into y, without allocating. x and y may be longer than needed; the rest is left
+// untouched. It panics if a buffer is too short or an index is out of range, which are programming
+// errors.
 func (s *Set) Batch(indices []int, x []float32, y []int) {
 	size := s.SampleSize()
 	if len(x) < len(indices)*size {
@@ -263,11 +269,12 @@ func (s *Set) Batch(indices []int, x []float32, y []int) {
 	}
 }
 
-// normalise writes sample i, normalised, into dst[:C*H*W]; the caller has checked i, len(dst) and the table.
+// normalise writes sample i, normalised, into dst[:C*H*W]; the caller has checked i, len(dst) and
+// the table.
 func (s *Set) normalise(dst []float32, i int) {
-	if s.seedScale != nil {
+	if s.studyScale != nil {
 		size := s.H * s.W
-		s.seedScale.applyNorm(dst[:size], s.Pix[i*size:(i+1)*size], &s.lut[0])
+		s.studyScale.applyNorm(dst[:size], s.Pix[i*size:(i+1)*size], &s.lut[0])
 		return
 	}
 	if s.scale != nil {
@@ -308,8 +315,8 @@ func (s *Set) checkNorm(op string) {
 	}
 }
 
-// Subset returns a Set of the first n samples (all of them if n ≥ N). It shares Pix and Y with s; nothing is copied.
-// It panics if n is negative.
+// Subset returns a Set of the first n samples (all of them if n ≥ N). It shares Pix and Y with s;
+// nothing is copied. It panics if n is negative.
 func (s *Set) Subset(n int) *Set {
 	if n < 0 {
 		panic(fmt.Sprintf("data: Subset(%d): negative size", n))
@@ -327,9 +334,10 @@ func (s *Set) Subset(n int) *Set {
 	return &c
 }
 
-// Gather returns a new Set holding copies of the samples at indices (in memory, also for a set on a file), in that order (an index may repeat), with the
-// same shape and normalisation as s; use it to split a set into training and validation parts. It is named
-// "NAME[k of N]"; callers usually rename it. It panics if an index is out of range.
+// Gather returns a new Set holding copies of the samples at indices (in memory, also for a set on a
+// file), in that order (an index may repeat), with the same shape and normalisation as s; use it to
+// split a set into training and validation parts. It is named "NAME[k of N]"; callers usually
+// rename it. It panics if an index is out of range.
 func (s *Set) Gather(indices []int) *Set {
 	size := s.SampleSize()
 	pix := make([]uint8, len(indices)*size)

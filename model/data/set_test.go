@@ -8,7 +8,8 @@ import (
 )
 
 func testImages() (*Images, []uint8) {
-	// 3 images of 2×2: pixel values 0, 255 and two in between, so the normalised values are easy to state.
+	// 3 images of 2×2: pixel values 0, 255 and two in between, so the normalised values are easy to
+	// state.
 	return &Images{N: 3, Rows: 2, Cols: 2, Pix: []uint8{
 		0, 255, 51, 102,
 		255, 0, 0, 0,
@@ -16,7 +17,7 @@ func testImages() (*Images, []uint8) {
 	}}, []uint8{7, 0, 9}
 }
 
-// norm is the normalisation every Set applies, written out in float32 as the seed's
+// norm is the normalisation every Set applies, written out in float32 as the course study's
 // transforms.Normalize(mean, std) after ToTensor computes it.
 func norm(p uint8, mean, std float32) float32 { return (float32(p)/255 - mean) / std }
 
@@ -41,7 +42,8 @@ func TestNewSetFromIDX(t *testing.T) {
 	if !slices.Equal(s.Pix, img.Pix) || !slices.Equal(s.Y, labels) {
 		t.Errorf("set holds %v, %v; want the input's %v, %v", s.Pix, s.Y, img.Pix, labels)
 	}
-	// The Set keeps the caller's slices: the MNIST training images are 47 MB, not worth a second copy.
+	// The Set keeps the caller's slices: the MNIST training images are 47 MB, not worth a second
+	// copy.
 	if &s.Pix[0] != &img.Pix[0] || &s.Y[0] != &labels[0] {
 		t.Error("NewSetFromIDX copied the pixels or labels")
 	}
@@ -51,7 +53,8 @@ func TestNewSetFromIDX(t *testing.T) {
 			t.Errorf("value %d = %g, want %g (bit for bit)", i, x[i], w)
 		}
 	}
-	// 0 → -0.1307/0.3081 and 255 → 0.8693/0.3081, the seed's transforms.Normalize((0.1307,), (0.3081,)).
+	// 0 → -0.1307/0.3081 and 255 → 0.8693/0.3081, the course study's
+	// transforms.Normalize((0.1307,), (0.3081,)).
 	if d := x[0] - (-0.42421296); d > 1e-6 || d < -1e-6 {
 		t.Errorf("black pixel normalised to %g, want -0.42421296", x[0])
 	}
@@ -64,8 +67,8 @@ func TestNewSetFromIDX(t *testing.T) {
 	}
 }
 
-// TestNormalisationEveryByte checks that the table behind Batch gives, for every byte, exactly the float32 value of
-// (p/255 - mean)/std, the value the float32 Set of old stored.
+// TestNormalisationEveryByte checks that the table behind Batch gives, for every byte, exactly the
+// float32 value of (p/255 - mean)/std, the value the float32 Set of old stored.
 func TestNormalisationEveryByte(t *testing.T) {
 	pix := make([]uint8, 256)
 	for p := range pix {
@@ -88,7 +91,8 @@ func TestNormalisationEveryByte(t *testing.T) {
 }
 
 func TestNewSetChannels(t *testing.T) {
-	// 2 samples of 3×1×2, each channel with its own normalisation (ImageNet's, which COCO crops use).
+	// 2 samples of 3×1×2, each channel with its own normalisation (ImageNet's, which COCO crops
+	// use).
 	pix := []uint8{
 		0, 255, 10, 20, 30, 40,
 		1, 2, 3, 4, 5, 6,

@@ -5,13 +5,17 @@
 // layer's input. A plain convolution's effective dilation is exactly its
 // dilation; a deformable one's grows where the offsets spread the kernel
 // and shrinks where they gather it.
+//
+// The package is the measurement alone: sampling fields in, a Report or a
+// Table out. Running a run's nets over its test images to fill a Report is
+// model/inspect's MeasureDilation.
 package dilation
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // Kernel is a convolution's geometry as far as the dilation needs it.
@@ -26,7 +30,7 @@ type Kernel struct {
 // window's corner; the result is the mean Euclidean distance over the
 // KH·(KW−1) horizontally and (KH−1)·KW vertically adjacent pairs. A 1×1
 // kernel has no pairs: NaN.
-func Unit(f *trace.Field, k Kernel, g, uy, ux int) float64 {
+func Unit(f *metrics.Field, k Kernel, g, uy, ux int) float64 {
 	taps := k.KH * k.KW
 	n := 0
 	var at func(tap int) (float64, float64)
@@ -64,9 +68,9 @@ func Unit(f *trace.Field, k Kernel, g, uy, ux int) float64 {
 	return sum / float64(n)
 }
 
-// checkField checks that f fits kernel k with its Groups and returns the
+// CheckField checks that f fits kernel k with its Groups and returns the
 // number of groups.
-func checkField(f *trace.Field, k Kernel) (int, error) {
+func CheckField(f *metrics.Field, k Kernel) (int, error) {
 	if k.KH <= 0 || k.KW <= 0 || k.DH <= 0 || k.DW <= 0 {
 		return 0, fmt.Errorf("dilation: kernel %d×%d with dilation %d×%d", k.KH, k.KW, k.DH, k.DW)
 	}

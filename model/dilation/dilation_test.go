@@ -4,13 +4,13 @@ import (
 	"math"
 	"testing"
 
-	"github.com/deformscope/deformscope/model/trace"
+	"github.com/deformscope/deformscope/model/metrics"
 )
 
 // field builds a one-group field of a kh×kw kernel over a 1×1 map from
 // per-tap offsets (dy, dx).
-func field(off [][2]float64) *trace.Field {
-	f := &trace.Field{Ho: 1, Wo: 1, Groups: 1, Offset: make([]float64, 2*len(off))}
+func field(off [][2]float64) *metrics.Field {
+	f := &metrics.Field{Ho: 1, Wo: 1, Groups: 1, Offset: make([]float64, 2*len(off))}
 	for k, d := range off {
 		f.Offset[2*k], f.Offset[2*k+1] = d[0], d[1]
 	}
@@ -32,7 +32,7 @@ func TestUnit(t *testing.T) {
 	one[0] = [2]float64{-1, 0}
 	for _, tc := range []struct {
 		name string
-		f    *trace.Field
+		f    *metrics.Field
 		k    Kernel
 		want float64
 	}{
@@ -58,14 +58,14 @@ func TestUnit(t *testing.T) {
 // uy·Wo + ux of each plane.
 func TestUnitReadsItsOwnUnitAndGroup(t *testing.T) {
 	const ho, wo, groups, taps = 2, 3, 2, 9
-	f := &trace.Field{Ho: ho, Wo: wo, Groups: groups, Offset: make([]float64, 2*groups*taps*ho*wo)}
+	f := &metrics.Field{Ho: ho, Wo: wo, Groups: groups, Offset: make([]float64, 2*groups*taps*ho*wo)}
 	plane := ho * wo
 	u := 1*wo + 2
 	for k := range taps { // group 1, unit (1, 2): spread as in TestUnit
 		f.Offset[(2*(taps+k))*plane+u] = float64(k/3 - 1)
 		f.Offset[(2*(taps+k)+1)*plane+u] = float64(k%3 - 1)
 	}
-	if _, err := checkField(f, Kernel{3, 3, 1, 1}); err != nil {
+	if _, err := CheckField(f, Kernel{3, 3, 1, 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := Unit(f, Kernel{3, 3, 1, 1}, 1, 1, 2); math.Abs(got-2) > 1e-12 {
@@ -77,7 +77,7 @@ func TestUnitReadsItsOwnUnitAndGroup(t *testing.T) {
 	if got := Unit(f, Kernel{3, 3, 1, 1}, 1, 0, 2); got != 1 {
 		t.Errorf("group 1 unit (0, 2): %v, want 1", got)
 	}
-	if _, err := checkField(f, Kernel{5, 5, 1, 1}); err == nil {
+	if _, err := CheckField(f, Kernel{5, 5, 1, 1}); err == nil {
 		t.Error("a 3×3 field passes as a 5×5 one")
 	}
 }

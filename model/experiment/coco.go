@@ -22,14 +22,15 @@ type COCOData struct {
 	TestAnn    string  `json:"test_ann,omitempty"`    // e.g. instances_val2017.json as the test set
 	TestImages string  `json:"test_images,omitempty"` // its image folder
 	Size       int     `json:"size"`                  // crops are Size×Size RGB
-	MinBox     float64 `json:"min_box"`               // boxes smaller than MinBox×MinBox px are dropped
+	MinBox     float64 `json:"min_box"`               // boxes under MinBox×MinBox px are dropped
 	TopK       int     `json:"top_k"`                 // the most frequent categories kept
 	Norm       string  `json:"norm"`                  // "imagenet" or "dataset"
-	// MaxPerClass, if positive, keeps at most this many training crops of each category (cropset.Options).
+	// MaxPerClass, if positive, keeps at most this many training crops of each category
+	// (cropset.Options).
 	MaxPerClass int    `json:"max_per_class,omitempty"`
-	CacheDir    string `json:"cache_dir,omitempty"` // where crop caches live (default: the user cache folder)
-	// Cache, if set, names the crop cache file itself (dcn's --cache), the same file that `dcn coco crops
-	// --cache` writes; the key inside it decides whether it is current.
+	CacheDir    string `json:"cache_dir,omitempty"` // crop caches' folder (default: user cache dir)
+	// Cache, if set, names the crop cache file itself (dcn's --cache), the same file that `dcn coco
+	// crops --cache` writes; the key inside it decides whether it is current.
 	Cache string `json:"cache,omitempty"`
 }
 
@@ -48,9 +49,9 @@ func newCOCONet(rc RunConfig, name string, rng *rand.Rand) (*model.Net[float32],
 	return model.NewCOCONet[float32](model.COCOConfig{Size: rc.COCO.Size, Classes: rc.COCO.TopK, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
-// CachePath returns the crop cache file that a run of c with seed reads (and builds if needed): Cache if set,
-// else a file in CacheDir (or the user cache folder) named by the options and seed; "" if there is no cache
-// folder.
+// CachePath returns the crop cache file that a run of c with seed reads (and builds if needed):
+// Cache if set, else a file in CacheDir (or the user cache folder) named by the options and seed;
+// "" if there is no cache folder.
 func (c *COCOData) CachePath(seed uint64) (string, error) { return c.cachePath(seed) }
 
 // cachePath names the crop cache of c for a run with seed (which splits
@@ -74,7 +75,8 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 	abs, _ := filepath.Abs(c.Ann)
 	key := fmt.Appendf(nil, "%s|%s|%s|%s|%d|%g|%d", abs, c.Images, c.TestAnn, c.TestImages, c.Size, c.MinBox, c.TopK)
 	if c.MaxPerClass > 0 {
-		key = fmt.Appendf(key, "|cap %d", c.MaxPerClass) // so that uncapped sets keep their caches' names
+		// So that uncapped sets keep their caches' names.
+		key = fmt.Appendf(key, "|cap %d", c.MaxPerClass)
 	}
 	if seed != 1 {
 		key = fmt.Appendf(key, "|seed %d", seed) // seed 1, the default, keeps its caches' names
@@ -84,29 +86,29 @@ func (c *COCOData) cachePath(seed uint64) (string, error) {
 }
 
 // loadCOCO builds (or reads from the cache) the crop set of rc.
-func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error) {
+func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (Data, error) {
 	c := rc.COCO
 	if c.Ann == "" {
-		return train.Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
+		return Data{}, fmt.Errorf("experiment: the run imported from %s has no COCO crop set; import it again with --ann and --images to evaluate it on crops", rc.Imported)
 	}
 	norm, err := cropset.ParseNorm(c.Norm)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	cache, err := c.cachePath(rc.Train.Seed)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	opt := cropset.Options{Size: c.Size, MinSize: c.MinBox, TopK: c.TopK, MaxPerClass: c.MaxPerClass, Seed: rc.Train.Seed, Norm: norm,
 		TestAnnotations: c.TestAnn, TestImageDir: c.TestImages, CachePath: cache, Progress: h.Progress, Waiting: h.Waiting}
 	crops, err := cropset.Build(ctx, c.Ann, c.Images, opt)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	if len(crops.Classes) < c.TopK {
-		return train.Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
+		return Data{}, fmt.Errorf("experiment: %s has boxes of only %d categories; ask for at most that many (--top %d)", c.Ann, len(crops.Classes), len(crops.Classes))
 	}
-	d := train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}
+	d := Data{Data: train.Data{Train: crops.Sets[cropset.Train], Val: crops.Sets[cropset.Val], Test: crops.Sets[cropset.Test], Classes: slices.Clone(crops.Classes)}}
 	if rc.Limit > 0 && rc.Limit < d.Train.N {
 		d.Train = d.Train.Subset(rc.Limit)
 	}
@@ -116,7 +118,7 @@ func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error
 		d.TestRefs = d.TestRefs[:rc.TestLimit]
 	}
 	if d.Train == nil || d.Train.N == 0 {
-		return train.Data{}, fmt.Errorf("experiment: %s gives no training crops", c.Ann)
+		return Data{}, fmt.Errorf("experiment: %s gives no training crops", c.Ann)
 	}
 	d.Reports = crops.Reports
 	return d, nil
@@ -127,21 +129,21 @@ func loadCOCO(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error
 // at lr 3e-3 held constant, batch 16, 12 epochs. Measured on coco128 with
 // the middle placement (docs/RESULTS.md), it moves the last deformable
 // layer's offsets to a mean |Δp| of about 0.5 px within a few minutes on
-// two cores, where the seed's protocol (COCOSeedTrain) leaves them near
+// two cores, where the course study's protocol (COCOStudyTrain) leaves them near
 // 0.1 px on so small a set.
 func COCOTrain() train.Config {
 	return train.Config{Epochs: 12, Batch: 16, Optimizer: "adam", LR: 3e-3, Seed: 1}
 }
 
-// COCOSeedTrain is the seed study's COCO protocol: 5 epochs of SGD with
+// COCOStudyTrain is the course study's COCO protocol: 5 epochs of SGD with
 // momentum 0.9 at lr 0.001 held constant, batch 32. `dcn reproduce coco`
-// runs it, and the Train form offers it as the preset COCOSeedName.
-func COCOSeedTrain() train.Config {
+// runs it, and the Train form offers it as the preset COCOStudyName.
+func COCOStudyTrain() train.Config {
 	return train.Config{Epochs: 5, Batch: 32, Optimizer: "sgd", LR: 1e-3, Momentum: 0.9, Seed: 1}
 }
 
-// COCOSeedName names COCOSeedTrain where a person picks it.
-const COCOSeedName = "Seed's protocol: SGD 0.001"
+// COCOStudyName names COCOStudyTrain where a person picks it.
+const COCOStudyName = "Study's protocol: SGD 0.001"
 
 // COCODefaults is a COCO run as it starts for an instances file and image
 // folder: the plain CNN and the middle placement on the default crops,

@@ -16,7 +16,7 @@ const offsetFloor = 0.05
 // (the middle placement, COCOTrain) on coco128 for half its epochs and
 // checks that the last deformable layer's mean |Δp| over the test crops is
 // well above the floor: the defaults learn offsets that a person can see.
-// (The full run, its time and the seed's protocol beside it are in
+// (The full run, its time and the course study's protocol beside it are in
 // docs/RESULTS.md.)
 func TestCOCODefaultsMoveTheOffsets(t *testing.T) {
 	if testing.Short() {
@@ -48,7 +48,7 @@ func TestCOCODefaultsMoveTheOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.NewTrainer("dcnn-middle", net, d, rc.Train)
+	tr, err := train.NewTrainer("dcnn-middle", net, d.Data, rc.Train)
 	if err != nil {
 		t.Fatal(err)
 	}

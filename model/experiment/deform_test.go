@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestDeformSetNames checks that model names map to the right deformable sets, that the names of runs made before
-// sets existed (cnn, dcnn, dcnn-first/middle/last) keep their meaning and their weight streams, and that other names
-// are refused with the names that work.
+// TestDeformSetNames checks that model names map to the right deformable sets, that the names of
+// runs made before sets existed (cnn, dcnn, dcnn-first/middle/last) keep their meaning and their
+// weight streams, and that other names are refused with the names that work.
 func TestDeformSetNames(t *testing.T) {
 	for _, c := range []struct {
 		data, name string
@@ -32,7 +32,7 @@ func TestDeformSetNames(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ data, name string }{
-		{"mnist", "dcnn-conv4+conv5"}, // the seed's set is called dcnn, one name per net
+		{"mnist", "dcnn-conv4+conv5"}, // the course study's set is called dcnn, one name per net
 		{"mnist", "dcnn-conv3+conv2"}, // not in the net's order
 		{"mnist", "dcnn-middle"},      // placements are COCO's
 		{"mnist", "dcnn-conv6"},
@@ -47,7 +47,7 @@ func TestDeformSetNames(t *testing.T) {
 		}
 	}
 	// Old names build the architectures they did; a new set builds its own.
-	rc := SeedProtocol()
+	rc := StudyProtocol()
 	a, err := NewNet(rc, "dcnn")
 	if err != nil {
 		t.Fatal(err)

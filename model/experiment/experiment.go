@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/coco"
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/train"
 )
@@ -24,7 +26,7 @@ import (
 // evaluated or resumed from its config.json alone.
 type RunConfig struct {
 	Data      string    `json:"data"`       // "mnist" or "coco"
-	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-first|middle|last (COCO), dcnn-conv2+conv3 (see DeformSet)
+	Models    []string  `json:"models"`     // cnn, dcnn, dcnn-middle, dcnn-conv2+conv3 (DeformSet)
 	DCNv1     bool      `json:"dcnv1"`      // deformable layers without a mask
 	Limit     int       `json:"limit"`      // training images; 0 takes all
 	Val       int       `json:"val"`        // validation images held out of the training set
@@ -156,7 +158,7 @@ func (rc RunConfig) Validate() error {
 }
 
 // ScaleModeOrBilinear returns the run's Scaled-MNIST transform; a config
-// without one comes from a run folder written before the seed's transform
+// without one comes from a run folder written before the course study's transform
 // was added, which was tested with the bilinear one.
 func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
 	if rc.ScaleMode == "" {
@@ -165,14 +167,14 @@ func (rc RunConfig) ScaleModeOrBilinear() data.ScaleMode {
 	return rc.ScaleMode
 }
 
-// SeedProtocol is the seed study's Scaled-MNIST protocol: Adam lr 1e-3,
+// StudyProtocol is the course study's Scaled-MNIST protocol: Adam lr 1e-3,
 // StepLR γ 0.7 every epoch, batch 64, 14 epochs, both models, DCNv2, the
-// whole training set, and the test set at scales 0.5 … 1.5 with the seed's
+// whole training set, and the test set at scales 0.5 … 1.5 with the course study's
 // own transform (nearest-neighbour, fill 0 after normalising).
-func SeedProtocol() RunConfig {
+func StudyProtocol() RunConfig {
 	return RunConfig{
 		Data: "mnist", Models: slices.Clone(MNISTModels), Scales: data.DefaultScales(),
-		ScaleMode: data.ScaleSeed,
+		ScaleMode: data.ScaleStudy,
 		Train:     train.Config{Epochs: 14, Batch: 64, Optimizer: "adam", LR: 1e-3, StepGamma: 0.7, StepSize: 1, Seed: 1},
 	}
 }
@@ -210,7 +212,7 @@ func DeformSet(data, name string) ([]string, error) {
 
 // DeformModelName is the model name of a deformable net of data with the
 // convolutions set deformable (in the net's order, as ParseDeformSet gives
-// them): "dcnn" for the seed's MNIST set, "dcnn-middle" for a COCO
+// them): "dcnn" for the course study's MNIST set, "dcnn-middle" for a COCO
 // placement, else "dcnn-conv2+conv3".
 func DeformModelName(data string, set []string) string {
 	if data == "mnist" && slices.Equal(set, model.MNISTDefaultDeform) {
@@ -225,7 +227,7 @@ func DeformModelName(data string, set []string) string {
 func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 	set, err := DeformSet(rc.Data, name)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("experiment: %w", err)
 	}
 	stream, ok := map[string]uint64{"cnn": 1, "dcnn": 2, "dcnn-first": 3, "dcnn-middle": 4, "dcnn-last": 5}[name]
 	if !ok {
@@ -241,16 +243,28 @@ func NewNet(rc RunConfig, name string) (*model.Net[float32], error) {
 	return model.NewMNISTNet[float32](model.MNISTConfig{Deformable: set != nil, DeformAt: set, DCNv1: rc.DCNv1}, rng)
 }
 
+// Data is a run's loaded data: what training reads, with what the COCO
+// loader says beside it for the callers that show or measure crops.
+type Data struct {
+	train.Data
+	// Reports says what the COCO loader kept and skipped, one per
+	// instances file; nil for MNIST.
+	Reports []coco.Report
+	// TestRefs says, for COCO, which image and box each test crop comes
+	// from (in Test's order).
+	TestRefs []cropset.Ref
+}
+
 // LoadData reads the data of rc: MNIST from rc.MNISTDir or the GoMNIST
 // module, a validation split drawn with the seed, the training subset, the
 // test set and the Scaled-MNIST sets.
-func LoadData(rc RunConfig) (train.Data, error) {
+func LoadData(rc RunConfig) (Data, error) {
 	return LoadDataContext(context.Background(), rc, nil)
 }
 
 // LoadDataContext is LoadData with a context (COCO crops take a while to
 // build the first time) and a progress callback for the crops (may be nil).
-func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (train.Data, error) {
+func LoadDataContext(ctx context.Context, rc RunConfig, progress func(done, total int)) (Data, error) {
 	return LoadDataHooks(ctx, rc, LoadHooks{Progress: progress})
 }
 
@@ -264,7 +278,7 @@ type LoadHooks struct {
 }
 
 // LoadDataHooks is LoadDataContext with every hook of the load.
-func LoadDataHooks(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, error) {
+func LoadDataHooks(ctx context.Context, rc RunConfig, h LoadHooks) (Data, error) {
 	if rc.Data == "coco" {
 		return loadCOCO(ctx, rc, h)
 	}
@@ -272,22 +286,22 @@ func LoadDataHooks(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, 
 	if dir == "" {
 		var err error
 		if dir, err = data.FindMNIST(); err != nil {
-			return train.Data{}, err
+			return Data{}, err
 		}
 	}
 	m, err := data.LoadMNIST(dir)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	trainAll, test, err := m.Sets(data.MNISTMean, data.MNISTStd)
 	if err != nil {
-		return train.Data{}, err
+		return Data{}, err
 	}
 	if rc.Val >= trainAll.N {
-		return train.Data{}, fmt.Errorf("experiment: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
+		return Data{}, fmt.Errorf("experiment: %d validation images leave none of the %d for training", rc.Val, trainAll.N)
 	}
 	perm := rand.New(rand.NewPCG(rc.Train.Seed, 0xda7a)).Perm(trainAll.N)
-	var d train.Data
+	var d Data
 	if rc.Val > 0 {
 		d.Val = trainAll.Gather(perm[:rc.Val])
 		d.Val.Name = "mnist-val"
@@ -312,7 +326,7 @@ func LoadDataHooks(ctx context.Context, rc RunConfig, h LoadHooks) (train.Data, 
 		d.Scaled, err = data.ScaledSetsMode(&img, m.Test.Labels[:n], rc.Scales, rc.ScaleModeOrBilinear(),
 			data.MNISTMean, data.MNISTStd)
 		if err != nil {
-			return train.Data{}, err
+			return Data{}, err
 		}
 		d.Scales = slices.Clone(rc.Scales)
 	}

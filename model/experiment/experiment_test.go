@@ -68,9 +68,10 @@ func TestCOCOMaxPerClass(t *testing.T) {
 	}
 }
 
-// TestCheckMemory is #26 item 10: `train --data coco --crop-size 256` (and 512, 516, 1024) ran out of memory at
-// 5.9 GB after building its crops; RELIABILITY.md said crops are 8 to 512, the code took 1024. Sizes above 512 are
-// refused by Validate; a run whose estimate is above the memory available is refused before loading anything.
+// TestCheckMemory is #26 item 10: `train --data coco --crop-size 256` (and 512, 516, 1024) ran out
+// of memory at 5.9 GB after building its crops; RELIABILITY.md said crops are 8 to 512, the code
+// took 1024. Sizes above 512 are refused by Validate; a run whose estimate is above the memory
+// available is refused before loading anything.
 func TestCheckMemory(t *testing.T) {
 	coco := func(size, batch int, models ...string) RunConfig {
 		rc := RunConfig{Data: "coco", Models: models, COCO: DefaultCOCO("a.json", "img")}
@@ -91,11 +92,12 @@ func TestCheckMemory(t *testing.T) {
 		{"coco cnn 256", coco(256, 32, "cnn"), 6 * gb, ""},
 		{"coco dcnn 512", coco(512, 32, "dcnn-first"), 6 * gb, lower},
 		{"coco unknown", coco(512, 32, "dcnn-first"), 0, ""}, // unknown: not refused
-		// MNIST has no COCO settings: the message read rc.COCO.Size and panicked, killing the app window.
-		{"mnist fits", SeedProtocol(), 1 * gb, ""},
-		{"mnist short", SeedProtocol(), 300 << 20, "MNIST"},
-		{"mnist short", SeedProtocol(), 300 << 20, "0.3 GB is available"},
-		{"mnist unknown", SeedProtocol(), 0, ""},
+		// MNIST has no COCO settings: the message read rc.COCO.Size and panicked, killing the app
+		// window.
+		{"mnist fits", StudyProtocol(), 1 * gb, ""},
+		{"mnist short", StudyProtocol(), 300 << 20, "MNIST"},
+		{"mnist short", StudyProtocol(), 300 << 20, "0.3 GB is available"},
+		{"mnist unknown", StudyProtocol(), 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.rc.CheckMemory(c.available)

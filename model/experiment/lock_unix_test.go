@@ -12,8 +12,8 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// TestLoadWaitsForAnotherBuild holds a crop cache's build lock as another process's build would, and checks that
-// loading the data says who holds it, waits, and loads once the lock is let go.
+// TestLoadWaitsForAnotherBuild holds a crop cache's build lock as another process's build would,
+// and checks that loading the data says who holds it, waits, and loads once the lock is let go.
 func TestLoadWaitsForAnotherBuild(t *testing.T) {
 	dir := os.Getenv("DEFORMSCOPE_COCO128")
 	if dir == "" {
@@ -35,7 +35,7 @@ func TestLoadWaitsForAnotherBuild(t *testing.T) {
 	}
 	lock.WriteString("pid 4242, dcn, since 2026-12-04 18:00:00\n")
 	type result struct {
-		d   train.Data
+		d   Data
 		err error
 	}
 	waited := make(chan string, 1)

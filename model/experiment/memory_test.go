@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// TestAvailableMemory feeds availableMemory the contents of fake /proc/meminfo and cgroup v2 files. The room under
-// memory.max counted memory.current whole, page cache included, so a container that had read a multi-GB crop cache
-// refused runs that fit; the working set leaves out memory.stat's inactive_file.
+// TestAvailableMemory feeds availableMemory the contents of fake /proc/meminfo and cgroup v2 files.
+// The room under memory.max counted memory.current whole, page cache included, so a container that
+// had read a multi-GB crop cache refused runs that fit; the working set leaves out memory.stat's
+// inactive_file.
 func TestAvailableMemory(t *testing.T) {
 	const mb = 1 << 20
 	meminfo := func(availKB int64) string {
@@ -26,7 +27,8 @@ func TestAvailableMemory(t *testing.T) {
 		{"meminfo only", meminfo(8 << 20), "", "", "", 8 << 30},
 		{"no cgroup limit", meminfo(8 << 20), "max\n", itoa(4 << 30), stat(3 << 30), 8 << 30},
 		{"cgroup without stat", meminfo(8 << 20), itoa(4 << 30), itoa(3 << 30), "", 1 << 30},
-		// 4 GB limit, 3.5 GB charged of which 3 GB is a crop cache the kernel can drop: 3.5 GB of room, not 0.5.
+		// 4 GB limit, 3.5 GB charged of which 3 GB is a crop cache the kernel can drop: 3.5 GB of
+		// room, not 0.5.
 		{"page cache not counted", meminfo(8 << 20), itoa(4 << 30), itoa(3584 * mb), stat(3 << 30), 3584 * mb},
 		{"MemAvailable smaller", meminfo(1 << 20), itoa(4 << 30), itoa(3584 * mb), stat(3 << 30), 1 << 30},
 		{"inactive above current", meminfo(8 << 20), itoa(4 << 30), itoa(1 << 30), stat(2 << 30), 4 << 30},

@@ -12,7 +12,7 @@ import (
 // ModelChoice is which models a run trains, as a person asks for them: dcn
 // train's --data, --model and --deform, and the app form's data set and
 // placement fill it, and Models turns it into the run's model names, so
-// that both faces name and check the models one way.
+// that the app and dcn name and check the models one way.
 type ModelChoice struct {
 	// Data is the data set, "mnist" or "coco".
 	Data string
@@ -35,7 +35,7 @@ const (
 	WhichAll  = "all"
 )
 
-// The COCO placements of the deformable pair, in the seed's order.
+// The COCO placements of the deformable pair, in the course study's order.
 var Placements = []string{"first", "middle", "last"}
 
 // Models returns the model names the choice trains, in order: the CNN,
@@ -106,7 +106,7 @@ func PlacementOf(models []string) (string, error) {
 	for _, m := range models {
 		if p, ok := strings.CutPrefix(m, "dcnn-"); ok {
 			if !slices.Contains(Placements, p) {
-				return "", fmt.Errorf("model %s has no placement of the seed's (first, middle, last)", m)
+				return "", fmt.Errorf("model %s has no placement of the course study's (first, middle, last)", m)
 			}
 			ps = append(ps, p)
 		}

@@ -29,7 +29,7 @@ func TestModelChoice(t *testing.T) {
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("%+v.Models() = %v, %v; want %v", c.choice, got, err, c.want)
 		}
-		rc := SeedProtocol()
+		rc := StudyProtocol()
 		rc.Data, rc.Models = c.choice.Data, got
 		if rc.Data == "coco" {
 			rc.COCO = DefaultCOCO("a.json", "imgs")

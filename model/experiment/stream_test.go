@@ -9,7 +9,8 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// inMemory copies a set's crops into memory: the crop set as it was held before the cache became the data set.
+// inMemory copies a set's crops into memory: the crop set as it was held before the cache became
+// the data set.
 func inMemory(t *testing.T, s *data.Set) *data.Set {
 	t.Helper()
 	var pix []uint8
@@ -24,8 +25,9 @@ func inMemory(t *testing.T, s *data.Set) *data.Set {
 	return m
 }
 
-// TestCOCOTrainingOnTheCacheMatchesMemory trains the same net from the same seed on crops read from the cache
-// file and on the same crops held in memory, and checks that every step's loss and the evaluation agree exactly.
+// TestCOCOTrainingOnTheCacheMatchesMemory trains the same net from the same seed on crops read from
+// the cache file and on the same crops held in memory, and checks that every step's loss and the
+// evaluation agree exactly.
 func TestCOCOTrainingOnTheCacheMatchesMemory(t *testing.T) {
 	dir := os.Getenv("DEFORMSCOPE_COCO128")
 	if dir == "" {
@@ -51,12 +53,12 @@ func TestCOCOTrainingOnTheCacheMatchesMemory(t *testing.T) {
 		inMem.Val = inMemory(t, onFile.Val)
 	}
 	var evals [2][2]float64
-	for k, d := range []train.Data{onFile, inMem} {
+	for k, d := range []Data{onFile, inMem} {
 		net, err := NewNet(rc, "dcnn-middle")
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := train.NewTrainer("dcnn-middle", net, d, rc.Train)
+		tr, err := train.NewTrainer("dcnn-middle", net, d.Data, rc.Train)
 		if err != nil {
 			t.Fatal(err)
 		}

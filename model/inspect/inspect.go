@@ -1,7 +1,8 @@
 // Package inspect prepares what the Offsets pictures look at: an image file
 // read safely, turned into a network's input with a run's normalisation,
 // a test image of a run's data set, and the sampling fields a forward pass
-// records.
+// records. It also runs a run's nets to measure their effective dilation
+// (MeasureDilation, MeasureUnit) with model/dilation's arithmetic.
 package inspect
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -204,7 +206,7 @@ func setN(s *data.Set) int {
 
 // Sampling runs net on in and returns each deformable layer's sampling
 // field and the class the net predicts.
-func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[string]*trace.Field, int, error) {
+func Sampling(ctx context.Context, net *model.Net[float32], in *Input) (map[string]*metrics.Field, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/coco/cropset"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
@@ -184,7 +185,7 @@ func TraceCrop(ctx context.Context, net *model.Net[float32], crop *Crop, layer s
 			return nil, err
 		}
 	}
-	var fields map[string]*trace.Field
+	var fields map[string]*metrics.Field
 	predict := -1
 	if len(opt.Grid) == 0 {
 		var err error

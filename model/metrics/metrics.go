@@ -1,7 +1,8 @@
 // Package metrics holds the value types that training reports and that
-// run folders, pictures and both faces read: a step's numbers, an epoch's
-// record and the numbers inside it. It depends on nothing that trains, so
-// that viz draws records without importing the training loop.
+// run folders, pictures, the app and dcn read: a step's numbers, an
+// epoch's record, the numbers inside it and a deformable layer's sampling
+// field. It imports nothing of ours, so that viz and the file bridge draw
+// and write records without linking the engine or the training loop.
 package metrics
 
 import (
@@ -9,8 +10,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-
-	"github.com/deformscope/deformscope/model/trace"
 )
 
 // Step describes one training step.
@@ -76,7 +75,21 @@ type Epoch struct {
 // to its sampling field.
 type Inspection struct {
 	Index  []int // indices into the test set
-	Fields []map[string]*trace.Field
+	Fields []map[string]*Field
+}
+
+// Field is one deformable layer's sampling field for a single image: the
+// offsets (2·G·kh·kw×Ho×Wo, dy before dx) and the mask (G·kh·kw×Ho×Wo, or
+// nil) in torchvision's layout, batch dimension dropped.
+type Field struct {
+	Offset []float64
+	Mask   []float64
+	Ho, Wo int
+	Groups int
+	// Limit is the clamp bound the block applied to these offsets
+	// (nn.DeformBlock.Limit: ±max(H, W)/4 of its input, or the bound fixed
+	// by SetLimit); 0 when unknown, as for a capture of a PyTorch model.
+	Limit float64
 }
 
 // Num is a float64 that encodes NaN and ±Inf as JSON null.

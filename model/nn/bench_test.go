@@ -33,7 +33,7 @@ func cpuLoop(b *testing.B, flops float64, body func()) {
 	}
 }
 
-// The seed's MNIST shapes: batch 64, 32→32 channels, 3×3, padding 1, on the
+// The course study's MNIST shapes: batch 64, 32→32 channels, 3×3, padding 1, on the
 // 14×14 map (conv2) and the 7×7 map (conv3..conv5).
 
 func benchInput(b *testing.B, shape ...int) *Tensor[float32] {

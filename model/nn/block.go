@@ -6,18 +6,18 @@ import (
 	"math/rand/v2"
 )
 
-// DeformBlockConfig describes the seed's deformable block.
+// DeformBlockConfig describes the course study's deformable block.
 type DeformBlockConfig struct {
 	Conv2DConfig      // the regular (deformable) convolution
 	Groups       int  // offset groups; 0 means 1
 	NoMask       bool // DCNv1: no modulation mask
 }
 
-// DeformBlock is the seed's DeformableConv2d: an offset convolution
+// DeformBlock is the course study's DeformableConv2d: an offset convolution
 // (C→2·G·kh·kw) and, for DCNv2, a modulator convolution (C→G·kh·kw), both
 // zero-initialised so that the block starts as a plain convolution; the
 // offsets are clamped to ±max(H, W)/4 and the mask is 2·sigmoid(modulator).
-// Its parameters are named like the seed's: name.offset.*, name.modulator.*,
+// Its parameters are named like the course study's: name.offset.*, name.modulator.*,
 // name.regular.*.
 //
 // The offset and modulator convolutions read the same input, so they run
@@ -87,7 +87,7 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 // Name implements Layer.
 func (b *DeformBlock[T]) Name() string { return b.name }
 
-// Params implements Layer, in the seed's order: offset, modulator, regular.
+// Params implements Layer, in the course study's order: offset, modulator, regular.
 func (b *DeformBlock[T]) Params() []*Param[T] { return b.params }
 
 // Sampling returns the clamped offsets and the mask (nil for DCNv1) of the

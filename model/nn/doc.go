@@ -3,9 +3,8 @@
 // cross-entropy loss.
 //
 // Every layer is generic over float32 (for training) and float64 (for checks
-// against torchvision's reference numbers and finite differences). Tensors
-// are stored in gorgonia.org/tensor dense tensors, but hot loops always run
-// over the backing slice returned by Data.
+// against torchvision's reference numbers and finite differences). A tensor
+// is a shape over a plain slice, and hot loops run over that slice (Data).
 //
 // Layouts follow PyTorch: activations are B×C×H×W in row-major order, a
 // convolution weight is O×C×kh×kw, and the deformable convolution takes

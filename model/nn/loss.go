@@ -11,27 +11,27 @@ import (
 func CrossEntropy[T Float](logits *Tensor[T], targets []int, grad *Tensor[T]) (loss float64, err error) {
 	s := logits.shape
 	if len(s) != 2 {
-		return 0, fmt.Errorf("loss: logits must be 2-D B×classes, got shape %s", shapeString(s))
+		return 0, fmt.Errorf("nn: loss: logits must be 2-D B×classes, got shape %s", shapeString(s))
 	}
 	b, k := s[0], s[1]
 	if len(targets) != b {
-		return 0, fmt.Errorf("loss: %d targets for a batch of %d", len(targets), b)
+		return 0, fmt.Errorf("nn: loss: %d targets for a batch of %d", len(targets), b)
 	}
 	if grad != nil && !grad.SameShape(s...) {
-		return 0, fmt.Errorf("loss: gradient buffer has shape %s, want %s", shapeString(grad.shape), shapeString(s))
+		return 0, fmt.Errorf("nn: loss: gradient buffer has shape %s, want %s", shapeString(grad.shape), shapeString(s))
 	}
 	var total float64
 	for i := range b {
 		t := targets[i]
 		if t < 0 || t >= k {
-			return 0, fmt.Errorf("loss: target %d of sample %d is outside 0..%d", t, i, k-1)
+			return 0, fmt.Errorf("nn: loss: target %d of sample %d is outside 0..%d", t, i, k-1)
 		}
 		row := logits.data[i*k : (i+1)*k]
 		mx := math.Inf(-1)
 		for _, v := range row {
 			f := float64(v)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return 0, fmt.Errorf("loss: non-finite logit %v in sample %d", f, i)
+				return 0, fmt.Errorf("nn: loss: non-finite logit %v in sample %d", f, i)
 			}
 			mx = max(mx, f)
 		}
@@ -51,7 +51,7 @@ func CrossEntropy[T Float](logits *Tensor[T], targets []int, grad *Tensor[T]) (l
 	}
 	loss = total / float64(b)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, fmt.Errorf("loss: non-finite loss %v", loss)
+		return 0, fmt.Errorf("nn: loss: non-finite loss %v", loss)
 	}
 	return loss, nil
 }

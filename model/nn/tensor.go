@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"gorgonia.org/tensor"
 )
 
 // Float is the element type of the engine: float32 for training, float64 for
@@ -14,11 +12,10 @@ type Float interface {
 	~float32 | ~float64
 }
 
-// Tensor is a dense row-major array backed by a gorgonia.org/tensor Dense.
-// Its Data slice is the backing array itself, so loops over it are as fast
-// as loops over a plain slice.
+// Tensor is a dense row-major array over a plain slice. Its Data slice is
+// the backing array itself, so loops over it are as fast as loops over a
+// plain slice.
 type Tensor[T Float] struct {
-	dense *tensor.Dense
 	shape []int
 	data  []T
 }
@@ -53,11 +50,7 @@ func FromSlice[T Float](data []T, shape ...int) (*Tensor[T], error) {
 
 func wrap[T Float](data []T, shape []int) *Tensor[T] {
 	shape = slices.Clone(shape)
-	t := &Tensor[T]{shape: shape, data: data}
-	if len(data) > 0 {
-		t.dense = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
-	}
-	return t
+	return &Tensor[T]{shape: shape, data: data}
 }
 
 // Shape returns the tensor's dimensions; the caller must not modify it.
@@ -68,10 +61,6 @@ func (t *Tensor[T]) Data() []T { return t.data }
 
 // Len returns the number of elements.
 func (t *Tensor[T]) Len() int { return len(t.data) }
-
-// Dense returns the gorgonia tensor that stores the data (nil for an empty
-// tensor). It shares memory with Data.
-func (t *Tensor[T]) Dense() *tensor.Dense { return t.dense }
 
 // Clone returns a deep copy.
 func (t *Tensor[T]) Clone() *Tensor[T] {

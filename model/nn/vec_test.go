@@ -342,7 +342,7 @@ func TestVecUnpool2(t *testing.T) {
 
 // TestVecDeformSampling checks the assembly bilinear gather and its
 // transpose against the Go loops, for channel runs of every length up to
-// 20 and the seed's 32, within a wider pixel (offset groups).
+// 20 and the course study's 32, within a wider pixel (offset groups).
 func TestVecDeformSampling(t *testing.T) {
 	if !vecOK {
 		t.Skip("no AVX2 here; the Go loops run instead")

@@ -3,7 +3,7 @@
 // reads the standard format.
 //
 // Each layer maps onto standard operators of the default domain at opset 19:
-// a convolution is Conv (then Relu); the seed's deformable block is two Conv
+// a convolution is Conv (then Relu); the course study's deformable block is two Conv
 // nodes (offset and modulator, with the block's parameter names), Clip for
 // the offset clamp at ±max(H, W)/4 of the block's input, Sigmoid and Mul by 2
 // for the DCNv2 mask, and DeformConv, which follows torchvision's layout as
@@ -306,7 +306,7 @@ func (g *graph) conv(name, x string, cfg nn.Conv2DConfig, w, b *nn.Param[float32
 	return g.node("Conv", name, in, convAttrs(cfg)...), nil
 }
 
-// deform adds the seed's deformable block reading x, an h×w map.
+// deform adds the course study's deformable block reading x, an h×w map.
 func (g *graph) deform(b *nn.DeformBlock[float32], x string, h, w int) (string, error) {
 	name := b.Name()
 	ps := map[string]*nn.Param[float32]{}

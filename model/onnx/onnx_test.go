@@ -43,7 +43,7 @@ func coco(place model.Placement, set []string, v1 bool) func(*rand.Rand) (*model
 }
 
 // testNets covers every architecture: both data sets, every COCO placement,
-// sets of deformable layers other than the seed's (including the first
+// sets of deformable layers other than the course study's (including the first
 // layer, which reads the image, and layers after pooling), DCNv1 and DCNv2.
 var testNets = []testNet{
 	{"mnist-cnn", mnist(nil, false)},

@@ -1,6 +1,6 @@
 // Package optim holds the optimisers (SGD with momentum and weight decay,
 // Adam) and the StepLR learning-rate schedule, with PyTorch's update rules
-// so that a step here equals a step of torch.optim.
+// so that a step here equals a step of torch.optim; New builds one by name.
 package optim
 
 import (
@@ -228,4 +228,26 @@ func (s StepLR) At(epoch int) float64 {
 		return s.Base
 	}
 	return s.Base * math.Pow(s.Gamma, float64(epoch/s.StepSize))
+}
+
+// New returns the optimiser called name ("adam" or "sgd") over params, with
+// learning rate lr and L2 weight decay wd; momentum is SGD's (Adam has
+// none). Any other name is an error.
+func New[T nn.Float](name string, params []*nn.Param[T], lr, momentum, wd float64) (Optimizer[T], error) {
+	switch name {
+	case "adam":
+		a, err := NewAdam(params, AdamConfig{LR: lr, WeightDecay: wd})
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	case "sgd":
+		s, err := NewSGD(params, SGDConfig{LR: lr, Momentum: momentum, WeightDecay: wd})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	default:
+		return nil, fmt.Errorf("optim: no optimiser %q (want adam or sgd)", name)
+	}
 }

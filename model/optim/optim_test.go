@@ -120,3 +120,43 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("Adam with beta1 = 1 accepted")
 	}
 }
+
+// TestNew: the factory builds each optimiser with its settings, passes on
+// their refusals, and refuses a name it does not know.
+func TestNew(t *testing.T) {
+	cases := []struct {
+		name    string
+		lr      float64
+		wantErr string
+		check   func(t *testing.T, o Optimizer[float64])
+	}{
+		{"adam", 0.01, "", func(t *testing.T, o Optimizer[float64]) {
+			if a, ok := o.(*Adam[float64]); !ok || a.cfg != (AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.5}) {
+				t.Errorf("got %#v", o)
+			}
+		}},
+		{"sgd", 0.01, "", func(t *testing.T, o Optimizer[float64]) {
+			if s, ok := o.(*SGD[float64]); !ok || s.cfg != (SGDConfig{LR: 0.01, Momentum: 0.9, WeightDecay: 0.5}) {
+				t.Errorf("got %#v", o)
+			}
+		}},
+		{"adam", 0, "Adam needs lr > 0", nil},
+		{"sgd", -1, "SGD needs lr > 0", nil},
+		{"rmsprop", 0.01, `no optimiser "rmsprop"`, nil},
+		{"", 0.01, `no optimiser ""`, nil},
+	}
+	for _, c := range cases {
+		p := []*nn.Param[float64]{param("w", []float64{1}, []float64{1})}
+		o, err := New(c.name, p, c.lr, 0.9, 0.5)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || o != nil {
+				t.Errorf("New(%q, lr %g) = %v, %v; want a nil optimiser and an error with %q", c.name, c.lr, o, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("New(%q): %v", c.name, err)
+		}
+		c.check(t, o)
+	}
+}

@@ -1,15 +1,14 @@
 // Package rundir keeps a run folder: config.json (the experiment's
 // settings), metrics.jsonl and metrics.csv (one record per model per
-// epoch) and a checkpoint per model per epoch, all written atomically. A
-// Session trains a run's models together and saves each epoch into the
-// folder; a run is resumed from its last complete epochs and its models
-// are loaded back for inspection.
+// epoch) and a checkpoint per model per epoch, all written atomically, with
+// its lock, its class names, its per-step loss and the runs index. Its
+// checkpoints are checked against the folder and its models loaded back
+// for inspection; package runner trains into it.
 package rundir
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -28,7 +27,6 @@ import (
 	"github.com/deformscope/deformscope/internal/lockfile"
 	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
@@ -52,10 +50,15 @@ type Run struct {
 // maxConfigBytes bounds config.json: ours are under 2 KB.
 const maxConfigBytes = 1 << 20
 
+// MetricsJSON and MetricsCSV are a run's records: one JSON object per line,
+// and the same as a table.
 const (
-	configFile  = "config.json"
-	metricsJSON = "metrics.jsonl"
-	metricsCSV  = "metrics.csv"
+	MetricsJSON = "metrics.jsonl"
+	MetricsCSV  = "metrics.csv"
+)
+
+const (
+	configFile = "config.json"
 	// lockFile is the lock of a run being trained: two `dcn train --resume` of one folder trained the same epochs
 	// over each other.
 	lockFile = "run.lock"
@@ -135,7 +138,7 @@ func refuseRunFiles(dir string) error {
 	for _, e := range entries {
 		name := e.Name()
 		_, _, ck := parseCheckpointName(name)
-		if name == metricsJSON || name == metricsCSV || name == classesFile || name == stepsFile || ck {
+		if name == MetricsJSON || name == MetricsCSV || name == classesFile || name == stepsFile || ck {
 			n++
 			if len(found) < 5 {
 				found = append(found, name)
@@ -173,7 +176,7 @@ func (r *Run) DiscardIfEmpty() (bool, error) {
 		switch name := e.Name(); {
 		case name == configFile || name == classesFile:
 			ours = append(ours, name)
-		case name == metricsJSON || name == metricsCSV || r.isCheckpoint(name):
+		case name == MetricsJSON || name == MetricsCSV || r.isCheckpoint(name):
 			return false, nil
 		default:
 			others++
@@ -228,7 +231,7 @@ func parseCheckpointName(name string) (model string, epoch int, ok bool) {
 // in a run folder, so that they do not pile up over kills and resumes.
 func removeStale(dir string) error {
 	_, err := atomicfile.RemoveStale(dir, func(name string) bool {
-		return name == configFile || name == metricsJSON || name == metricsCSV || strings.HasSuffix(name, ".safetensors")
+		return name == configFile || name == MetricsJSON || name == MetricsCSV || strings.HasSuffix(name, ".safetensors")
 	})
 	if err != nil {
 		return fmt.Errorf("rundir: %s: %w", dir, err)
@@ -261,7 +264,7 @@ func Open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	r := &Run{Dir: dir, Config: rc}
-	r.records, err = readMetrics(filepath.Join(dir, metricsJSON))
+	r.records, err = readMetrics(filepath.Join(dir, MetricsJSON))
 	if err != nil {
 		return nil, err
 	}
@@ -375,8 +378,8 @@ func (r *Run) Record(m metrics.Epoch) error {
 	return r.flush()
 }
 
-// truncate drops the records of model after epoch (for a resume).
-func (r *Run) truncate(model string, epoch int) error {
+// Truncate drops the records of model after epoch (for a resume).
+func (r *Run) Truncate(model string, epoch int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := len(r.records)
@@ -388,7 +391,7 @@ func (r *Run) truncate(model string, epoch int) error {
 }
 
 func (r *Run) flush() error {
-	err := atomicfile.Write(filepath.Join(r.Dir, metricsJSON), 0o644, func(w io.Writer) error {
+	err := atomicfile.Write(filepath.Join(r.Dir, MetricsJSON), 0o644, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		for _, m := range r.records {
 			if err := enc.Encode(m); err != nil {
@@ -400,7 +403,7 @@ func (r *Run) flush() error {
 	if err != nil {
 		return fmt.Errorf("rundir: %w", err)
 	}
-	err = atomicfile.Write(filepath.Join(r.Dir, metricsCSV), 0o644, func(w io.Writer) error {
+	err = atomicfile.Write(filepath.Join(r.Dir, MetricsCSV), 0o644, func(w io.Writer) error {
 		return writeCSV(w, r.records)
 	})
 	if err != nil {
@@ -465,26 +468,9 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// Session trains several models at once, each in its own goroutine, and
-// keeps the run folder: after each epoch it saves the model's checkpoint,
-// then its metrics record.
-type Session struct {
-	Run      *Run
-	Trainers []*train.Trainer
-}
-
-// RestoreRun restores t from its checkpoint after epoch in the run r,
-// refusing a checkpoint of another model or epoch than its name says (a
-// renamed or copied file) and one trained under another configuration than
-// config.json's (an edited file), the number of epochs aside.
-func (r *Run) RestoreRun(t *train.Trainer, epoch int) error {
-	path := r.CheckpointPath(t.Name, epoch)
-	return t.RestoreChecked(path, r.checkMeta(path, t.Name, epoch, true))
-}
-
-// checkMeta returns the check of a checkpoint at path, of model after
+// CheckMeta returns the check of a checkpoint at path, of model after
 // epoch; withConfig also compares its configuration with the run's.
-func (r *Run) checkMeta(path, model string, epoch int, withConfig bool) func(map[string]string) error {
+func (r *Run) CheckMeta(path, model string, epoch int, withConfig bool) func(map[string]string) error {
 	return func(meta map[string]string) error {
 		if meta["model"] != model || meta["epoch"] != strconv.Itoa(epoch) {
 			return fmt.Errorf("rundir: %s holds %s after epoch %s, not what its name says", path, meta["model"], meta["epoch"])
@@ -496,37 +482,11 @@ func (r *Run) checkMeta(path, model string, epoch int, withConfig bool) func(map
 	}
 }
 
-// Resume restores each trainer from its last complete epoch in the run
-// folder, and drops records of later epochs. It returns the epochs each
-// model continues from. It refuses a folder whose checkpoints were trained
-// under another configuration, and one with checkpoints that no metrics
-// record (metrics.jsonl lost or cut short), which resuming would
-// overwrite.
-func (s *Session) Resume() ([]int, error) {
-	var from []int
-	for _, t := range s.Trainers {
-		epoch, path := s.Run.LatestCheckpoint(t.Name)
-		if err := s.Run.checkUnrecorded(t.Name, epoch); err != nil {
-			return nil, err
-		}
-		if path != "" {
-			if err := s.Run.RestoreRun(t, epoch); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.Run.truncate(t.Name, epoch); err != nil {
-			return nil, err
-		}
-		from = append(from, epoch)
-	}
-	return from, nil
-}
-
-// checkUnrecorded refuses to resume model after epoch when the folder
+// CheckUnrecorded refuses to resume model after epoch when the folder
 // holds its checkpoints of later epochs than epoch+1. One unrecorded
 // checkpoint is what a stop between saving a checkpoint and its record
 // leaves; more mean that records were lost.
-func (r *Run) checkUnrecorded(model string, epoch int) error {
+func (r *Run) CheckUnrecorded(model string, epoch int) error {
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
 		return fmt.Errorf("rundir: %w", err)
@@ -542,7 +502,7 @@ func (r *Run) checkUnrecorded(model string, epoch int) error {
 	}
 	return fmt.Errorf("rundir: %s holds %s checkpoints up to epoch %d, but %s records it only up to epoch %d; "+
 		"resuming would train those epochs again and overwrite them. Restore %s, or start a new run folder",
-		r.Dir, model, last, metricsJSON, epoch, metricsJSON)
+		r.Dir, model, last, MetricsJSON, epoch, MetricsJSON)
 }
 
 // sameConfig checks that the configuration stored in a checkpoint (JSON)
@@ -619,82 +579,6 @@ func flatConfig(rc experiment.RunConfig) map[string]string {
 	return out
 }
 
-// Train runs every trainer concurrently until all finish. emit receives
-// every event from every trainer's goroutine, so it must be safe for
-// concurrent use. If one trainer fails, the others are stopped. Cancelling
-// ctx stops all promptly; the run folder keeps the last complete epochs.
-func (s *Session) Train(ctx context.Context, emit func(train.Event)) error {
-	if emit == nil {
-		emit = func(train.Event) {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(s.Trainers))
-	var wg sync.WaitGroup
-	for i, t := range s.Trainers {
-		wg.Go(func() {
-			var saveErr error
-			err := t.Run(ctx, func(e train.Event) {
-				if e.Kind == train.KindEpoch && s.Run != nil && saveErr == nil {
-					saveErr = s.save(t, e.Epoch)
-					if saveErr != nil {
-						cancel()
-					}
-				}
-				emit(e)
-			})
-			if saveErr != nil {
-				err = saveErr
-			}
-			if err != nil && !errors.Is(err, context.Canceled) {
-				cancel()
-			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
-	// A trainer stopped because another failed reports only the cause.
-	var out []error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			out = append(out, err)
-		}
-	}
-	if len(out) > 0 {
-		return errors.Join(out...)
-	}
-	return ctx.Err()
-}
-
-func (s *Session) save(t *train.Trainer, m metrics.Epoch) error {
-	c, err := t.Checkpoint(s.Run.Config)
-	if err != nil {
-		return err
-	}
-	if err := ckpt.Save(s.Run.CheckpointPath(t.Name, m.Epoch), c); err != nil {
-		return fmt.Errorf("rundir: %s: %w", t.Name, err)
-	}
-	return s.Run.Record(m)
-}
-
-// NewSession builds the trainers of rc on d, attached to run (which may be
-// nil for a session that keeps no folder).
-func NewSession(rc experiment.RunConfig, d train.Data, run *Run) (*Session, error) {
-	s := &Session{Run: run}
-	for _, name := range rc.Models {
-		net, err := experiment.NewNet(rc, name)
-		if err != nil {
-			return nil, err
-		}
-		t, err := train.NewTrainer(name, net, d, rc.Train)
-		if err != nil {
-			return nil, err
-		}
-		s.Trainers = append(s.Trainers, t)
-	}
-	return s, nil
-}
-
 // LoadModel builds model name of the run and loads its checkpoint after
 // epoch (0: the last complete epoch). It returns the epoch loaded.
 func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error) {
@@ -713,7 +597,7 @@ func (r *Run) LoadModel(name string, epoch int) (*model.Net[float32], int, error
 	if epoch < 1 || epoch > last || !fileExists(path) {
 		return nil, 0, fmt.Errorf("rundir: %s has no checkpoint of %s after epoch %d (epochs 1..%d)", r.Dir, name, epoch, last)
 	}
-	if _, err := train.LoadWeightsChecked(path, net, r.checkMeta(path, name, epoch, false)); err != nil {
+	if _, err := train.LoadWeightsChecked(path, net, r.CheckMeta(path, name, epoch, false)); err != nil {
 		return nil, 0, err
 	}
 	return net, epoch, nil

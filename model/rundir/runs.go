@@ -95,7 +95,7 @@ func Summarize(dir string) (RunInfo, error) {
 		return ri, fmt.Errorf("rundir: %w", err)
 	}
 	ri.Created, ri.Updated = st.ModTime(), st.ModTime()
-	if st, err := os.Stat(filepath.Join(dir, metricsJSON)); err == nil && st.ModTime().After(ri.Updated) {
+	if st, err := os.Stat(filepath.Join(dir, MetricsJSON)); err == nil && st.ModTime().After(ri.Updated) {
 		ri.Updated = st.ModTime()
 	}
 	ri.Name, err = ReadName(dir)
@@ -292,7 +292,7 @@ func ReadStepCurves(dir string) ([]StepCurve, error) {
 	}
 	for _, c := range curves {
 		if len(c.X) != len(c.Y) {
-			return nil, fmt.Errorf("train: %s: %s has %d x and %d y values", path, c.Model, len(c.X), len(c.Y))
+			return nil, fmt.Errorf("rundir: %s: %s has %d x and %d y values", path, c.Model, len(c.X), len(c.Y))
 		}
 	}
 	return curves, nil
@@ -301,10 +301,10 @@ func ReadStepCurves(dir string) ([]StepCurve, error) {
 func writeJSON(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -316,10 +316,18 @@ func readJSON(path string, v any) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("train: %s: %w", path, err)
+		return fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	return nil
+}
+
+// DataName names a run's data set for the user.
+func DataName(data string) string {
+	if data == "coco" {
+		return "COCO crops"
+	}
+	return "MNIST"
 }

@@ -42,7 +42,7 @@ func TestListRuns(t *testing.T) {
 	half := makeRun(t, root, "b-half", map[string]int{"cnn": 2, "dcnn": 1})
 	empty := makeRun(t, root, "c-empty", nil)
 	broken := makeRun(t, root, "d-broken", map[string]int{"cnn": 1})
-	if err := os.WriteFile(filepath.Join(broken, metricsJSON), []byte("{not json\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(broken, MetricsJSON), []byte("{not json\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(root, "not-a-run"), 0o755); err != nil {
@@ -95,8 +95,8 @@ func TestListRuns(t *testing.T) {
 				t.Fatalf("Err = %v, want an error: %v", tc.ri.Err, tc.broken)
 			}
 			if tc.broken {
-				if !strings.Contains(tc.ri.Err.Error(), metricsJSON) {
-					t.Errorf("Err = %v, want it to name %s", tc.ri.Err, metricsJSON)
+				if !strings.Contains(tc.ri.Err.Error(), MetricsJSON) {
+					t.Errorf("Err = %v, want it to name %s", tc.ri.Err, MetricsJSON)
 				}
 				return
 			}

@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deformscope/deformscope/internal/safeopen"
+	"github.com/deformscope/deformscope/model/ckpt"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -31,7 +32,7 @@ const (
 // convention whatever its family (see the script's docs).
 const (
 	FamilyTorchvision = "torchvision" // torchvision.ops.deform_conv2d / DeformConv2d
-	FamilyMMCV        = "mmcv"        // mmcv's DeformConv2d, ModulatedDeformConv2d and their Pack modules
+	FamilyMMCV        = "mmcv"        // mmcv's (Modulated)DeformConv2d and their Pack modules
 	FamilyDCNv3       = "dcnv3"       // InternImage's DCNv3
 	FamilyDCNv4       = "dcnv4"       // DCNv4
 )
@@ -68,7 +69,7 @@ type CaptureLayer struct {
 	// sampled (its stored offset and mask there are 0).
 	Family       string
 	RemoveCenter bool
-	Field        *trace.Field
+	Field        *metrics.Field
 }
 
 // Geometry returns the layer as package trace sees it.
@@ -91,7 +92,7 @@ func (l *CaptureLayer) Taps() int {
 // offset group: group g's (0 to Groups−1), or for trace.AllGroups every
 // group's taps side by side, so that the mean over the taps is the mean
 // over every group and tap. A removed centre tap is left out.
-func (l *CaptureLayer) HeatField(g int) (*trace.Field, error) {
+func (l *CaptureLayer) HeatField(g int) (*metrics.Field, error) {
 	f := l.Field
 	if g < trace.AllGroups || g >= l.Groups {
 		return nil, fmt.Errorf("torchfile: %s has %d offset groups: group %d is not one of them (0 to %d)", l.Name, l.Groups, g, l.Groups-1)
@@ -104,7 +105,7 @@ func (l *CaptureLayer) HeatField(g int) (*trace.Field, error) {
 		lo, hi = 0, l.Groups
 	}
 	k, n := l.Kernel[0]*l.Kernel[1], f.Ho*f.Wo
-	out := &trace.Field{Ho: f.Ho, Wo: f.Wo, Groups: 1, Limit: f.Limit}
+	out := &metrics.Field{Ho: f.Ho, Wo: f.Wo, Groups: 1, Limit: f.Limit}
 	for gi := lo; gi < hi; gi++ {
 		for t := range k {
 			if l.RemoveCenter && t == k/2 {
@@ -156,19 +157,12 @@ type captureLayerMeta struct {
 // file that is not one, or that lacks a tensor or disagrees with its own
 // geometry, is refused with an error naming the file and the fault.
 func ReadCapture(path string) (*Capture, error) {
-	f, err := safeopen.Open(path)
+	f, size, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
-	}
-	if !info.Mode().IsRegular() || info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("torchfile: %s: not a regular file of at most %d bytes", path, int64(MaxFileSize))
-	}
-	return decodeCapture(f, info.Size(), path)
+	return decodeCapture(f, size, path)
 }
 
 // ParseCapture reads a capture held in data; name is the file name its
@@ -187,8 +181,8 @@ func decodeCapture(r io.ReaderAt, size int64, name string) (*Capture, error) {
 }
 
 func decodeCaptureErr(r io.ReaderAt, size int64) (*Capture, error) {
-	sd, meta, err := readSafetensorsMeta(r, size)
-	if errors.Is(err, errNotSafetensors) {
+	sd, meta, err := readSafetensors(r, size)
+	if errors.Is(err, ckpt.ErrNotSafetensors) {
 		return nil, errors.New("not a capture file (not safetensors)")
 	}
 	if err != nil {
@@ -310,7 +304,7 @@ func captureLayer(sd *StateDict, i int, m captureLayerMeta, version int) (Captur
 	}
 	k := l.Kernel[0] * l.Kernel[1]
 	ho, wo := l.Out[1], l.Out[2]
-	l.Field = &trace.Field{Ho: ho, Wo: wo, Groups: l.Groups}
+	l.Field = &metrics.Field{Ho: ho, Wo: wo, Groups: l.Groups}
 	name := fmt.Sprintf("layer.%d.offset", i)
 	off, ok := sd.Lookup(name)
 	if !ok {

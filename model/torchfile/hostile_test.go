@@ -89,7 +89,8 @@ func halves(v ...uint16) []byte {
 	return b
 }
 
-// hostilePT returns the .pt files of the #26 pass, each with what its error must say. They also seed FuzzParse.
+// hostilePT returns the .pt files of the #26 pass, each with what its error must say. They also
+// seed FuzzParse.
 func hostilePT(t testing.TB) []struct {
 	name string
 	data []byte
@@ -171,7 +172,8 @@ func hostilePT(t testing.TB) []struct {
 		p.op('.')
 		add("200,000 bad keys", p.Bytes(), nil, "and 199995 more")
 	}
-	// 400 keys, each a different view of most of one 1 MB storage: copied once per key, 400 MB; now refused.
+	// 400 keys, each a different view of most of one 1 MB storage: copied once per key, 400 MB; now
+	// refused.
 	{
 		const n = 1 << 18
 		add("400 views of one storage", manyViews(400, n, true), map[string][]byte{"0": make([]byte, 4*n)}, "twice what their storages hold")
@@ -190,8 +192,9 @@ func hostilePT(t testing.TB) []struct {
 	return out
 }
 
-// TestHostilePT reads each .pt file of the #26 pass: every one is refused with a clear error and none crashes the
-// process (the reader has no recursion, checks lengths before allocating and strides without overflow).
+// TestHostilePT reads each .pt file of the #26 pass: every one is refused with a clear error and
+// none crashes the process (the reader has no recursion, checks lengths before allocating and
+// strides without overflow).
 func TestHostilePT(t *testing.T) {
 	for _, c := range hostilePT(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -206,8 +209,8 @@ func TestHostilePT(t *testing.T) {
 	}
 }
 
-// TestPTChecksCRC flips one bit in a weight of a good file: it was imported silently (the zip CRC was never
-// checked); now it is refused.
+// TestPTChecksCRC flips one bit in a weight of a good file: it was imported silently (the zip CRC
+// was never checked); now it is refused.
 func TestPTChecksCRC(t *testing.T) {
 	good, err := os.ReadFile(filepath.Join("testdata", "mnist-cnn.pt"))
 	if err != nil {
@@ -271,8 +274,8 @@ func TestForbiddenStackGlobal(t *testing.T) {
 	}
 }
 
-// TestLoadErrorIsShort is #26 item 12: 200,000 extra keys made a 1.7 MB error line, and a 10 MB key name was
-// echoed whole. The error names the first few of each kind and counts the rest.
+// TestLoadErrorIsShort is #26 item 12: 200,000 extra keys made a 1.7 MB error line, and a 10 MB key
+// name was echoed whole. The error names the first few of each kind and counts the rest.
 func TestLoadErrorIsShort(t *testing.T) {
 	a, err := ParseArch("mnist-cnn")
 	if err != nil {
@@ -297,8 +300,9 @@ func TestLoadErrorIsShort(t *testing.T) {
 	}
 }
 
-// FuzzUnpickle runs the pickle machine alone on raw pickles (faster than through a zip): it must return, never
-// panic, and stay within its caps. Storages are answered with zeros of the size asked for (up to 1 MiB).
+// FuzzUnpickle runs the pickle machine alone on raw pickles (faster than through a zip): it must
+// return, never panic, and stay within its caps. Storages are answered with zeros of the size asked
+// for (up to 1 MiB).
 func FuzzUnpickle(f *testing.F) {
 	f.Add(oneTensor("FloatStorage", 4, 0, []int64{2, 2}, []int64{2, 1}))
 	f.Add(oneTensor("HalfStorage", 2, 0, []int64{2}, []int64{1}))
@@ -325,8 +329,9 @@ func FuzzUnpickle(f *testing.F) {
 	var p pk
 	p.op(0x80, 2, '}', 'q', 0).str("state_dict").op('h', 0, 's', '.')
 	f.Add(bytes.Clone(p.Bytes()))
-	// A count whose size in bytes overflows: n*4 wrapped round to 4, so the loader made a 4-byte storage that
-	// claimed 2^62+1 values and the view read past it (a panic within seconds of fuzzing).
+	// A count whose size in bytes overflows: n*4 wrapped round to 4, so the loader made a 4-byte
+	// storage that claimed 2^62+1 values and the view read past it (a panic within seconds of
+	// fuzzing).
 	f.Add(oneTensor("FloatStorage", 1<<62+1, 0, []int64{2}, []int64{1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := unpickle(b, fuzzLoader())
@@ -339,9 +344,9 @@ func FuzzUnpickle(f *testing.F) {
 	})
 }
 
-// fuzzLoader answers FuzzUnpickle's storages with zeros of the size asked for, up to 1 MiB, checking the count
-// without overflow, and, like readPT, gives the same storage for the same key (and refuses one named twice with
-// another type or size).
+// fuzzLoader answers FuzzUnpickle's storages with zeros of the size asked for, up to 1 MiB,
+// checking the count without overflow, and, like readPT, gives the same storage for the same key
+// (and refuses one named twice with another type or size).
 func fuzzLoader() func(key, dtype string, width, n int) (*pyStorage, error) {
 	storages := map[string]*pyStorage{}
 	return func(key, dtype string, width, n int) (*pyStorage, error) {
@@ -360,8 +365,8 @@ func fuzzLoader() func(key, dtype string, width, n int) (*pyStorage, error) {
 	}
 }
 
-// manyViews is a state dict of keys k0, k1, ... that all view storage "0" of n float32 values: the whole of it,
-// or (shifted) each from its own offset to n-keys values on.
+// manyViews is a state dict of keys k0, k1, ... that all view storage "0" of n float32 values: the
+// whole of it, or (shifted) each from its own offset to n-keys values on.
 func manyViews(keys, n int, shifted bool) []byte {
 	var p pk
 	p.op(0x80, 2).ordered().op('(')
@@ -375,8 +380,8 @@ func manyViews(keys, n int, shifted bool) []byte {
 	return p.op('u', '.').Bytes()
 }
 
-// TestSharedStorageCopiedOnce is torch.save({f"k{i}": t for i in range(400)}) with a 1 MB t: each key copied the
-// storage again (401 MB allocated from a 1 MB file). The keys now share one copy.
+// TestSharedStorageCopiedOnce is torch.save({f"k{i}": t for i in range(400)}) with a 1 MB t: each
+// key copied the storage again (401 MB allocated from a 1 MB file). The keys now share one copy.
 func TestSharedStorageCopiedOnce(t *testing.T) {
 	const n = 1 << 18
 	st := make([]byte, 4*n)
@@ -399,9 +404,9 @@ func TestSharedStorageCopiedOnce(t *testing.T) {
 	}
 }
 
-// TestDeflatedRecordGrowsWithItsData is a deflated storage record that claims 90 times the file's size but
-// holds 1 MiB: its claimed size was allocated before a byte was read (a 164 MB file could claim 16 GiB). Now the
-// buffer grows with what comes out, and the shortfall is an error.
+// TestDeflatedRecordGrowsWithItsData is a deflated storage record that claims 90 times the file's
+// size but holds 1 MiB: its claimed size was allocated before a byte was read (a 164 MB file could
+// claim 16 GiB). Now the buffer grows with what comes out, and the shortfall is an error.
 func TestDeflatedRecordGrowsWithItsData(t *testing.T) {
 	const pad = 2 << 20
 	claim := uint64(90*pad) &^ 3
@@ -436,9 +441,9 @@ func TestDeflatedRecordGrowsWithItsData(t *testing.T) {
 	}
 }
 
-// TestDeepNestingThroughMemo nests 200 lists through the memo, each filled after it was put in the one before:
-// the depth check, made as containers are filled, does not see it (it is no bound), and nothing walks the chain
-// recursively, so it is read and refused as no state dict without harm.
+// TestDeepNestingThroughMemo nests 200 lists through the memo, each filled after it was put in the
+// one before: the depth check, made as containers are filled, does not see it (it is no bound), and
+// nothing walks the chain recursively, so it is read and refused as no state dict without harm.
 func TestDeepNestingThroughMemo(t *testing.T) {
 	const n = 200
 	var p pk

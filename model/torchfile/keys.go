@@ -105,7 +105,8 @@ func Load(sd *StateDict, net *model.Net[float32]) error {
 			extra = append(extra, clip(t.Name))
 		}
 	}
-	// Each list names its first few and counts the rest: 200,000 extra keys made a 1.7 MB error line.
+	// Each list names its first few and counts the rest: 200,000 extra keys made a 1.7 MB error
+	// line.
 	var faults []string
 	if len(missing) > 0 {
 		faults = append(faults, fmt.Sprintf("%d missing keys: %s", len(missing), listed(missing[:min(len(missing), maxListed)], len(missing))))

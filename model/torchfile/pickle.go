@@ -8,36 +8,39 @@ import (
 	"strings"
 )
 
-// This file is the one reader of the pickles in torch.save archives (data.pkl). It is a small pickle machine of
-// its own, not a general unpickler: it knows the opcodes that torch.save writes (protocols 2 to 5), builds only
-// plain values, dictionaries, lists, tuples, storages and tensors, and runs in bounded time and memory on any
-// input. It replaces gopickle, which allocated whatever a length claimed before reading it (a 143-byte file with
-// a BINUNICODE8 length of 2^45 ran out of memory), and whose values our code walked recursively (a dict holding
-// itself overflowed the stack: a fatal error that recover cannot catch).
+// This file is the one reader of the pickles in torch.save archives (data.pkl). It is a small
+// pickle machine of its own, not a general unpickler: it knows the opcodes that torch.save writes
+// (protocols 2 to 5), builds only plain values, dictionaries, lists, tuples, storages and tensors,
+// and runs in bounded time and memory on any input. It replaces gopickle, which allocated whatever
+// a length claimed before reading it (a 143-byte file with a BINUNICODE8 length of 2^45 ran out of
+// memory), and whose values our code walked recursively (a dict holding itself overflowed the
+// stack: a fatal error that recover cannot catch).
 //
-// Every length is checked against the bytes that remain before anything is allocated; the stack, the memo, and the
-// number of containers and of their elements are capped. Nothing, here or in the callers, walks a value
-// recursively (a dict that holds itself, or two that hold each other, or a chain nested a million deep, are values
-// like others): that, not a depth limit, is what keeps deep nesting safe. A container's depth is recorded when
-// elements are put in it and nesting beyond maxDepth so built is refused, which stops the plain pile of nested
-// wrappers early; but it is no bound on the depth of the values built, since a container filled after it was put
-// in another (through the memo) does not raise the depth of the one that holds it. A
-// callable other than the tensor rebuilder, the storage classes and collections.OrderedDict is refused when its
-// name is read (ErrForbidden), before anything else happens, as torch.load's weights_only mode does.
+// Every length is checked against the bytes that remain before anything is allocated; the stack,
+// the memo, and the number of containers and of their elements are capped. Nothing, here or in the
+// callers, walks a value recursively (a dict that holds itself, or two that hold each other, or a
+// chain nested a million deep, are values like others): that, not a depth limit, is what keeps deep
+// nesting safe. A container's depth is recorded when elements are put in it and nesting beyond
+// maxDepth so built is refused, which stops the plain pile of nested wrappers early; but it is no
+// bound on the depth of the values built, since a container filled after it was put in another
+// (through the memo) does not raise the depth of the one that holds it. A callable other than the
+// tensor rebuilder, the storage classes and collections.OrderedDict is refused when its name is
+// read (ErrForbidden), before anything else happens, as torch.load's weights_only mode does.
 
-// Limits of the pickle machine. A state dict of one of our nets uses a few hundred containers, nested 4 deep.
+// Limits of the pickle machine. A state dict of one of our nets uses a few hundred containers,
+// nested 4 deep.
 const (
 	maxStack      = 1 << 16 // items on the stack, marks included
 	maxMemo       = 1 << 20 // memo entries
 	maxContainers = 1 << 20 // dicts, lists, tuples, tensors and storages made
 	maxElements   = 1 << 23 // elements put in them, all together
-	maxDepth      = 64      // containers nested in containers, as recorded when filled (not a bound: see above)
+	maxDepth      = 64      // nesting as recorded when filled (not a bound: see above)
 	maxRank       = 16      // dimensions of a tensor
 	maxNameLen    = 256     // a GLOBAL's module or name
 )
 
-// pickle values: nil, bool, int, float64, string, []byte, *pyDict, *pyList, pyTuple, *pyGlobal, *pyStorage,
-// *pyTensor.
+// pickle values: nil, bool, int, float64, string, []byte, *pyDict, *pyList, pyTuple, *pyGlobal,
+// *pyStorage, *pyTensor.
 type (
 	pyMark  struct{}
 	pyTuple struct {
@@ -87,7 +90,8 @@ var storageTypes = map[string]struct {
 	"torch.ByteStorage":     {"U8", 1},
 }
 
-// findGlobal answers the names a pickle may reach: the tensor rebuilder, the storage classes and OrderedDict.
+// findGlobal answers the names a pickle may reach: the tensor rebuilder, the storage classes and
+// OrderedDict.
 func findGlobal(module, name string) (*pyGlobal, error) {
 	full := module + "." + name
 	if _, ok := storageTypes[full]; ok || full == "torch._utils._rebuild_tensor_v2" || full == "collections.OrderedDict" {
@@ -96,7 +100,8 @@ func findGlobal(module, name string) (*pyGlobal, error) {
 	return nil, fmt.Errorf("%w: %s (only tensors and dictionaries may be rebuilt)", ErrForbidden, clip(full))
 }
 
-// storageLoader returns the storage a persistent id names, reading its record; class is its storage class.
+// storageLoader returns the storage a persistent id names, reading its record; class is its storage
+// class.
 type storageLoader func(key string, dtype string, width, n int) (*pyStorage, error)
 
 // unpickler is the machine's state.
@@ -132,7 +137,8 @@ func unpickle(b []byte, load storageLoader) (any, error) {
 	return v, nil
 }
 
-// take returns the next n bytes, refusing a length beyond what remains (before anything is allocated).
+// take returns the next n bytes, refusing a length beyond what remains (before anything is
+// allocated).
 func (u *unpickler) take(n uint64) ([]byte, error) {
 	if n > uint64(len(u.b)-u.pos) {
 		return nil, u.errorf("a length of %d bytes with %d left (a damaged or hostile file)", n, len(u.b)-u.pos)
@@ -221,8 +227,8 @@ func depthOf(v any) int {
 	return 0
 }
 
-// nest raises a container's depth for a new element, refusing a container that would hold itself and nesting
-// beyond maxDepth.
+// nest raises a container's depth for a new element, refusing a container that would hold itself
+// and nesting beyond maxDepth.
 func (u *unpickler) nest(depth *int, self any, elems ...any) error {
 	for _, e := range elems {
 		if e == self {
@@ -643,8 +649,9 @@ func (u *unpickler) reduce(fn, args any) (any, error) {
 	return nil, u.errorf("%s.%s cannot be called", g.module, g.name)
 }
 
-// rebuildTensor checks _rebuild_tensor_v2's arguments (storage, storage_offset, size, stride, requires_grad,
-// backward_hooks[, metadata]) and makes the tensor; its view is checked against the storage when it is read.
+// rebuildTensor checks _rebuild_tensor_v2's arguments (storage, storage_offset, size, stride,
+// requires_grad, backward_hooks[, metadata]) and makes the tensor; its view is checked against the
+// storage when it is read.
 func (u *unpickler) rebuildTensor(a []any) (any, error) {
 	if len(a) < 4 || len(a) > 7 {
 		return nil, u.errorf("_rebuild_tensor_v2 with %d arguments", len(a))
@@ -711,7 +718,8 @@ func (u *unpickler) persistent(pid any) (*pyStorage, error) {
 	return u.load(key, typ.dtype, typ.width, n)
 }
 
-// describe names a pickle value's kind, for errors: never its contents, which may be huge or hold themselves.
+// describe names a pickle value's kind, for errors: never its contents, which may be huge or hold
+// themselves.
 func describe(v any) string {
 	switch v := v.(type) {
 	case nil:

@@ -98,9 +98,9 @@ func readPT(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 	return stateDict(obj)
 }
 
-// readRecord reads a whole record of the archive (whose size was checked against the caps) and checks its
-// CRC-32: a bit flipped in a weight must not import silently (archive/zip checks it only when a record is read to
-// its end, and not at all when the stored CRC is 0).
+// readRecord reads a whole record of the archive (whose size was checked against the caps) and
+// checks its CRC-32: a bit flipped in a weight must not import silently (archive/zip checks it only
+// when a record is read to its end, and not at all when the stored CRC is 0).
 func readRecord(f *zip.File) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
@@ -109,15 +109,16 @@ func readRecord(f *zip.File) ([]byte, error) {
 	defer rc.Close()
 	var b []byte
 	if f.Method == zip.Store {
-		// A stored record is as long as it says and lies inside the file (both checked): its size is bounded by
-		// the file's.
+		// A stored record is as long as it says and lies inside the file (both checked): its size
+		// is bounded by the file's.
 		b = make([]byte, f.UncompressedSize64)
 		if _, err := io.ReadFull(rc, b); err != nil {
 			return nil, fmt.Errorf("%w (truncated file?)", err)
 		}
 	} else {
-		// A compressed record's declared size is only a claim (one record of a 164 MB file claimed 16 GiB, all
-		// allocated before a byte was read): the buffer grows with the data that actually comes out.
+		// A compressed record's declared size is only a claim (one record of a 164 MB file claimed
+		// 16 GiB, all allocated before a byte was read): the buffer grows with the data that
+		// actually comes out.
 		if b, err = io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64))); err != nil {
 			return nil, fmt.Errorf("%w (truncated file?)", err)
 		}
@@ -157,11 +158,12 @@ func stateDict(obj any) (*StateDict, error) {
 		}
 		d = inner
 	}
-	// What the views copy out of their storages is bounded by what the storages hold: one storage named by many
-	// keys was copied once per key (400 keys of a 1 MB tensor: 401 MB from a 1 MB file; crafted: terabytes). A
-	// view named again (tied weights, or the same tensor saved under several names) shares the first copy, and the
-	// distinct views together may copy at most twice the values of the distinct storages they view (views that
-	// overlap a little, as slices of one buffer may, still read).
+	// What the views copy out of their storages is bounded by what the storages hold: one storage
+	// named by many keys was copied once per key (400 keys of a 1 MB tensor: 401 MB from a 1 MB
+	// file; crafted: terabytes). A view named again (tied weights, or the same tensor saved under
+	// several names) shares the first copy, and the distinct views together may copy at most twice
+	// the values of the distinct storages they view (views that overlap a little, as slices of one
+	// buffer may, still read).
 	var held, copied int
 	seen := map[*pyStorage]bool{}
 	for _, v := range d.vals {
@@ -266,14 +268,15 @@ func tensorData(t *pyTensor) ([]float32, error) {
 	if len(t.stride) != len(t.size) {
 		return nil, fmt.Errorf("size %v and stride %v differ in rank", t.size, t.stride)
 	}
-	// A view holds at most as many values as its storage (no expanded views: they would let a few bytes claim
-	// gigabytes).
+	// A view holds at most as many values as its storage (no expanded views: they would let a few
+	// bytes claim gigabytes).
 	count, err := numElements(t.size, n)
 	if err != nil {
 		return nil, err
 	}
-	// The last element's position bounds every other one; each step is checked against what is left, so that no
-	// sum can overflow (a stride or offset near 2^63 wrapped round to a small index).
+	// The last element's position bounds every other one; each step is checked against what is
+	// left, so that no sum can overflow (a stride or offset near 2^63 wrapped round to a small
+	// index).
 	if count > 0 {
 		if t.offset >= n {
 			return nil, fmt.Errorf("storage offset %d past its storage of %d values", t.offset, n)

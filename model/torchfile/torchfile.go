@@ -17,10 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/deformscope/deformscope/internal/safeopen"
+	"github.com/deformscope/deformscope/model/ckpt"
 )
 
 // Tensor is one named array of a state dict, in row-major order, converted to
@@ -28,8 +30,8 @@ import (
 type Tensor struct {
 	Name  string
 	Shape []int
-	// Data holds the values, row-major. Keys of a .pt file that name the same view of one storage (tied weights)
-	// share one Data: treat it as read-only.
+	// Data holds the values, row-major. Keys of a .pt file that name the same view of one storage
+	// (tied weights) share one Data: treat it as read-only.
 	Data []float32
 	// DType is the element type in the file ("F32", "F16", "I64", ...).
 	DType string
@@ -75,22 +77,35 @@ var ErrFormat = errors.New("not a PyTorch state dict (want a torch.save .pt/.pth
 // {"model": ...} is unwrapped, and the "module." prefix that
 // DistributedDataParallel adds to every key is removed.
 func Read(path string) (*StateDict, error) {
-	f, err := safeopen.Open(path)
+	f, size, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
+	return decode(f, size, path)
+}
+
+// open opens the regular file at path for Read or ReadCapture and returns
+// its size, refusing a file above MaxFileSize.
+func open(path string) (*os.File, int64, error) {
+	f, err := safeopen.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("torchfile: %w", err)
+	}
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("torchfile: %w", err)
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("torchfile: %s: not a regular file", path)
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %s: not a regular file", path)
 	}
 	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("torchfile: %s: %d bytes, above the limit of %d", path, info.Size(), int64(MaxFileSize))
+		f.Close()
+		return nil, 0, fmt.Errorf("torchfile: %s: %d bytes, above the limit of %d", path, info.Size(), int64(MaxFileSize))
 	}
-	return decode(f, info.Size(), path)
+	return f, info.Size(), nil
 }
 
 // Parse reads a state dict held in data, as Read does; name is the file name
@@ -110,8 +125,8 @@ func decode(r io.ReaderAt, size int64, name string) (*StateDict, error) {
 	case n >= 2 && head[0] == 0x80:
 		err = errors.New("a legacy (pre-1.6, non-zip) torch.save file; load it in PyTorch and save it again with torch.save, or as safetensors")
 	case n == 8:
-		sd, err = readSafetensors(r, size)
-		if err != nil && !errors.Is(err, errNotSafetensors) {
+		sd, _, err = readSafetensors(r, size)
+		if err != nil && !errors.Is(err, ckpt.ErrNotSafetensors) {
 			break
 		}
 		if err != nil {
@@ -169,4 +184,19 @@ func numElements(shape []int, limit int) (int, error) {
 		n *= d
 	}
 	return n, nil
+}
+
+// readSafetensors reads a safetensors file of any provenance (ours, the
+// safetensors package's, deformscope_capture.py's) with ckpt's reader in its
+// permissive mode, and returns it with the header's __metadata__ map.
+func readSafetensors(r io.ReaderAt, size int64) (*StateDict, map[string]string, error) {
+	st, err := ckpt.ReadSafetensors(r, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	sd := &StateDict{Tensors: make([]Tensor, len(st.Tensors))}
+	for i, t := range st.Tensors {
+		sd.Tensors[i] = Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data, DType: st.DTypes[i]}
+	}
+	return sd, st.Meta, nil
 }

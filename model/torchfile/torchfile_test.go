@@ -205,7 +205,8 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	// The #26 pass's hostile files: recursion, 2^45 lengths, strides near 2^63, float16 NaN, a zip bomb.
+	// The #26 pass's hostile files: recursion, 2^45 lengths, strides near 2^63, float16 NaN, a zip
+	// bomb.
 	for _, c := range hostilePT(f) {
 		f.Add(c.data)
 	}

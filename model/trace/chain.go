@@ -1,6 +1,10 @@
 package trace
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/deformscope/deformscope/model/metrics"
+)
 
 // Geometry is one deformable convolution seen from outside a network, as a
 // capture of a PyTorch model records it: its kernel geometry, the H×W of
@@ -9,7 +13,7 @@ type Geometry struct {
 	Name                              string
 	Kernel, Stride, Padding, Dilation [2]int
 	In, Out                           [2]int
-	Field                             *Field
+	Field                             *metrics.Field
 	// RemoveCenter says the layer does not sample its kernel's centre tap
 	// (DCNv3 and DCNv4's remove_center; an odd square kernel).
 	RemoveCenter bool

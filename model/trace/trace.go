@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 )
 
@@ -45,28 +46,14 @@ type Options struct {
 // AllGroups is Options.Group for every offset group's taps.
 const AllGroups = -1
 
-// Field is one deformable layer's sampling field for a single image: the
-// offsets (2·G·kh·kw×Ho×Wo, dy before dx) and the mask (G·kh·kw×Ho×Wo, or
-// nil) in torchvision's layout, batch dimension dropped.
-type Field struct {
-	Offset []float64
-	Mask   []float64
-	Ho, Wo int
-	Groups int
-	// Limit is the clamp bound the block applied to these offsets
-	// (nn.DeformBlock.Limit: ±max(H, W)/4 of its input, or the bound fixed
-	// by SetLimit); 0 when unknown, as for a capture of a PyTorch model.
-	Limit float64
-}
-
 // step is one layer's coordinate map from its output to its input.
 type step struct {
 	name           string
 	kh, kw         int
 	sh, sw, ph, pw int
 	dh, dw         int
-	expand         bool   // expand into taps (deformable or grid)
-	field          *Field // offsets of a deformable layer; nil for a grid
+	expand         bool           // expand into taps (deformable or grid)
+	field          *metrics.Field // offsets of a deformable layer; nil for a grid
 	inH, inW       int
 	// skip is a tap the layer does not sample (DCNv3's remove_center: the
 	// kernel's centre), or −1.
@@ -86,7 +73,7 @@ type Result struct {
 // input. layers is the network in order; fields holds the sampling field
 // of each deformable block (by name) for the image, as recorded by a
 // forward pass (see Fields); in is the input's H×W.
-func Trace[T nn.Float](layers []nn.Layer[T], fields map[string]*Field, in [2]int, layer string, uy, ux int, opt Options) (*Result, error) {
+func Trace[T nn.Float](layers []nn.Layer[T], fields map[string]*metrics.Field, in [2]int, layer string, uy, ux int, opt Options) (*Result, error) {
 	steps, err := plan(layers, fields, in, layer, opt)
 	if err != nil {
 		return nil, err
@@ -133,7 +120,7 @@ func outSize(s step) (int, int) {
 }
 
 // plan lists the coordinate maps from the input to layer's output.
-func plan[T nn.Float](layers []nn.Layer[T], fields map[string]*Field, in [2]int, layer string, opt Options) ([]step, error) {
+func plan[T nn.Float](layers []nn.Layer[T], fields map[string]*metrics.Field, in [2]int, layer string, opt Options) ([]step, error) {
 	grid := map[string]bool{}
 	for _, g := range opt.Grid {
 		grid[g] = true
@@ -212,10 +199,10 @@ func (s step) taps(out []Point, p Point, round bool, g int) []Point {
 			x := p.X*float64(s.sw) - float64(s.pw) + float64(j*s.dw)
 			w := p.Weight
 			if f := s.field; f != nil {
-				y += f.read(f.Offset, 2*(k0+k), p.Y, p.X, round)
-				x += f.read(f.Offset, 2*(k0+k)+1, p.Y, p.X, round)
+				y += read(f, f.Offset, 2*(k0+k), p.Y, p.X, round)
+				x += read(f, f.Offset, 2*(k0+k)+1, p.Y, p.X, round)
 				if f.Mask != nil {
-					w *= f.read(f.Mask, k0+k, p.Y, p.X, round)
+					w *= read(f, f.Mask, k0+k, p.Y, p.X, round)
 				}
 			}
 			out = append(out, Point{Y: y, X: x, Weight: w})
@@ -224,10 +211,10 @@ func (s step) taps(out []Point, p Point, round bool, g int) []Point {
 	return out
 }
 
-// read samples channel ch of a field at output position (y, x): bilinear
+// read samples channel ch of field f at output position (y, x): bilinear
 // between the four nearest units, or the nearest one, with positions
 // clamped to the map (a point beyond the edge takes the edge's offsets).
-func (f *Field) read(data []float64, ch int, y, x float64, round bool) float64 {
+func read(f *metrics.Field, data []float64, ch int, y, x float64, round bool) float64 {
 	plane := data[ch*f.Ho*f.Wo : (ch+1)*f.Ho*f.Wo]
 	y = math.Max(0, math.Min(float64(f.Ho-1), y))
 	x = math.Max(0, math.Min(float64(f.Wo-1), x))
@@ -243,8 +230,8 @@ func (f *Field) read(data []float64, ch int, y, x float64, round bool) float64 {
 
 // Fields copies the sampling field of every deformable block after a
 // forward pass, for image b of the batch.
-func Fields[T nn.Float](layers []nn.Layer[T], b int) map[string]*Field {
-	out := map[string]*Field{}
+func Fields[T nn.Float](layers []nn.Layer[T], b int) map[string]*metrics.Field {
+	out := map[string]*metrics.Field{}
 	for _, l := range layers {
 		blk, ok := l.(*nn.DeformBlock[T])
 		if !ok {
@@ -255,7 +242,7 @@ func Fields[T nn.Float](layers []nn.Layer[T], b int) map[string]*Field {
 			continue
 		}
 		s := off.Shape()
-		f := &Field{Ho: s[2], Wo: s[3], Groups: blk.Regular.Groups(), Limit: blk.Limit()}
+		f := &metrics.Field{Ho: s[2], Wo: s[3], Groups: blk.Regular.Groups(), Limit: blk.Limit()}
 		n := s[1] * s[2] * s[3]
 		f.Offset = toF64(off.Data()[b*n : (b+1)*n])
 		if mask != nil {

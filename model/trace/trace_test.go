@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 )
 
@@ -22,8 +23,8 @@ func block(t *testing.T, name string, dil int) *nn.DeformBlock[float64] {
 	return b
 }
 
-func zeroField(h, w int) *Field {
-	return &Field{Offset: make([]float64, 18*h*w), Ho: h, Wo: w, Groups: 1}
+func zeroField(h, w int) *metrics.Field {
+	return &metrics.Field{Offset: make([]float64, 18*h*w), Ho: h, Wo: w, Groups: 1}
 }
 
 // grid returns the multiset of sums of depth regular 3×3 grids with
@@ -76,7 +77,7 @@ func TestZeroOffsetsGiveRegularGrid(t *testing.T) {
 		for _, dil := range []int{1, 2} {
 			t.Run(fmt.Sprintf("depth%d_dilation%d", depth, dil), func(t *testing.T) {
 				var layers []nn.Layer[float64]
-				fields := map[string]*Field{}
+				fields := map[string]*metrics.Field{}
 				for d := range depth {
 					name := fmt.Sprintf("conv%d", d+1)
 					layers = append(layers, block(t, name, dil), nn.NewReLU[float64]("relu"))
@@ -107,7 +108,7 @@ func TestHandBuiltOffsets(t *testing.T) {
 			f.Mask[k*25+q] = 0.1 * float64(k+1) // mask grows with the tap
 		}
 	}
-	r, err := Trace(layers, map[string]*Field{"conv1": f}, [2]int{5, 5}, "conv1", 2, 2, Options{})
+	r, err := Trace(layers, map[string]*metrics.Field{"conv1": f}, [2]int{5, 5}, "conv1", 2, 2, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestBilinearAndRoundedReads(t *testing.T) {
 	for q := range 36 {
 		up.Offset[(2*4+1)*36+q] = 0.25 // the centre tap of conv2 moves right by 0.25
 	}
-	fields := map[string]*Field{"conv1": low, "conv2": up}
+	fields := map[string]*metrics.Field{"conv1": low, "conv2": up}
 	for _, round := range []bool{false, true} {
 		r, err := Trace(layers, fields, [2]int{6, 6}, "conv2", 3, 2, Options{Round: round})
 		if err != nil {
@@ -158,7 +159,7 @@ func TestBilinearAndRoundedReads(t *testing.T) {
 func TestThroughPooling(t *testing.T) {
 	pool := nn.NewMaxPool2D[float64]("pool1", 2)
 	layers := []nn.Layer[float64]{pool, block(t, "conv2", 1)}
-	r, err := Trace(layers, map[string]*Field{"conv2": zeroField(4, 4)}, [2]int{8, 8}, "conv2", 1, 2, Options{})
+	r, err := Trace(layers, map[string]*metrics.Field{"conv2": zeroField(4, 4)}, [2]int{8, 8}, "conv2", 1, 2, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,18 +193,18 @@ func TestGridOptionForPlainCNN(t *testing.T) {
 
 func TestTraceErrors(t *testing.T) {
 	layers := []nn.Layer[float64]{block(t, "conv1", 1), nn.NewReLU[float64]("relu1")}
-	fields := map[string]*Field{"conv1": zeroField(5, 5)}
+	fields := map[string]*metrics.Field{"conv1": zeroField(5, 5)}
 	for _, c := range []struct {
 		layer  string
 		uy, ux int
-		fields map[string]*Field
+		fields map[string]*metrics.Field
 		want   string
 	}{
 		{"conv9", 0, 0, fields, `no layer "conv9"`},
 		{"conv1", 5, 0, fields, "outside conv1's 5×5 output"},
 		{"relu1", 0, 0, fields, "no spatial map"},
-		{"conv1", 0, 0, map[string]*Field{}, "no sampling field recorded for conv1"},
-		{"conv1", 0, 0, map[string]*Field{"conv1": zeroField(4, 4)}, "sampling field is 4×4"},
+		{"conv1", 0, 0, map[string]*metrics.Field{}, "no sampling field recorded for conv1"},
+		{"conv1", 0, 0, map[string]*metrics.Field{"conv1": zeroField(4, 4)}, "sampling field is 4×4"},
 	} {
 		_, err := Trace(layers, c.fields, [2]int{5, 5}, c.layer, c.uy, c.ux, Options{})
 		if err == nil || !contains(err.Error(), c.want) {
@@ -243,10 +244,10 @@ func TestOffsetLayoutMatchesTorchvision(t *testing.T) {
 	}
 	layers := []nn.Layer[float64]{blk}
 	for bi := range B {
-		f := &Field{Ho: H, Wo: W, Groups: 1,
+		f := &metrics.Field{Ho: H, Wo: W, Groups: 1,
 			Offset: c.Offset.Data[bi*18*H*W : (bi+1)*18*H*W], Mask: c.Mask.Data[bi*9*H*W : (bi+1)*9*H*W]}
 		for _, u := range [][2]int{{0, 0}, {7, 9}, {15, 3}} {
-			r, err := Trace(layers, map[string]*Field{"conv1": f}, [2]int{H, W}, "conv1", u[0], u[1], Options{})
+			r, err := Trace(layers, map[string]*metrics.Field{"conv1": f}, [2]int{H, W}, "conv1", u[0], u[1], Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +286,7 @@ func bilinear(img []float64, h, w int, y, x float64) float64 {
 func TestUnitAtInvertsTheUnitCentre(t *testing.T) {
 	pool := nn.NewMaxPool2D[float64]("pool1", 2)
 	layers := []nn.Layer[float64]{block(t, "conv1", 1), pool, block(t, "conv2", 1)}
-	fields := map[string]*Field{"conv1": zeroField(8, 8), "conv2": zeroField(4, 4)}
+	fields := map[string]*metrics.Field{"conv1": zeroField(8, 8), "conv2": zeroField(4, 4)}
 	for uy := range 4 {
 		for ux := range 4 {
 			r, err := Trace(layers, fields, [2]int{8, 8}, "conv2", uy, ux, Options{})

@@ -10,7 +10,7 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// BenchmarkTrainStep measures one optimisation step of the seed's MNIST
+// BenchmarkTrainStep measures one optimisation step of the course study's MNIST
 // nets on real MNIST batches of 64 with Adam; images/s is the figure the
 // performance targets use.
 func BenchmarkTrainStep(b *testing.B) {
@@ -27,7 +27,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			rc.Train.Batch = 64
-			tr, err := train.NewTrainer(name, net, d, rc.Train)
+			tr, err := train.NewTrainer(name, net, d.Data, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func BenchmarkEvaluate(b *testing.B) {
 				b.Skipf("MNIST is not available: %v", err)
 			}
 			net, _ := experiment.NewNet(rc, name)
-			tr, err := train.NewTrainer(name, net, d, rc.Train)
+			tr, err := train.NewTrainer(name, net, d.Data, rc.Train)
 			if err != nil {
 				b.Fatal(err)
 			}

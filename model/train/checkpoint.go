@@ -139,12 +139,7 @@ func LoadWeightsChecked(path string, net *model.Net[float32], check func(meta ma
 func ImportedCheckpoint(name string, net *model.Net[float32], cfg Config, config any) (*ckpt.Checkpoint, error) {
 	var err error
 	t := &Trainer{Name: name, Net: net, cfg: cfg, start: 1}
-	switch cfg.Optimizer {
-	case "adam":
-		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
-	case "sgd":
-		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
-	}
+	t.Opt, err = optim.New(cfg.Optimizer, net.Params(), cfg.LR, cfg.Momentum, cfg.WeightDecay)
 	if err != nil {
 		return nil, err
 	}

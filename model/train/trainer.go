@@ -3,7 +3,7 @@
 // stop, reports value snapshots (per step and per epoch, package metrics)
 // and captures or restores its state as a checkpoint. It knows nothing of
 // run folders (package rundir), settings files (package experiment) or
-// the faces that show it.
+// the app and dcn, which show it.
 package train
 
 import (
@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/coco"
-	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
@@ -40,7 +38,7 @@ type Config struct {
 }
 
 // MaxBatch is the largest batch size accepted: far above any useful batch
-// (the seed uses 64), and small enough that the batch's index buffers
+// (the course study uses 64), and small enough that the batch's index buffers
 // cannot exhaust memory whatever the data set.
 const MaxBatch = 1 << 16
 
@@ -86,11 +84,7 @@ type Data struct {
 	Scales []float64   // the scales of Scaled
 	Scaled []*data.Set // the test set at each scale (Scaled-MNIST)
 
-	Classes []string      // class names (MNIST: the digits)
-	Reports []coco.Report // what the COCO loader kept and skipped
-	// TestRefs says, for COCO, which image and box each test crop comes
-	// from (in Test's order).
-	TestRefs []cropset.Ref
+	Classes []string // class names (MNIST: the digits)
 }
 
 // Kind says what an Event reports.
@@ -182,12 +176,7 @@ func NewTrainer(name string, net *model.Net[float32], d Data, cfg Config) (*Trai
 	cfg.EvalBatch = min(cfg.EvalBatch, largest)
 	t := &Trainer{Name: name, Net: net, cfg: cfg, data: d, sched: cfg.schedule()}
 	var err error
-	switch cfg.Optimizer {
-	case "adam":
-		t.Opt, err = optim.NewAdam(net.Params(), optim.AdamConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
-	case "sgd":
-		t.Opt, err = optim.NewSGD(net.Params(), optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay})
-	}
+	t.Opt, err = optim.New(cfg.Optimizer, net.Params(), cfg.LR, cfg.Momentum, cfg.WeightDecay)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +353,7 @@ func pct(k, n int) metrics.Num {
 }
 
 // prefetchDepth is how many batches a set on a file is read ahead of the one training: two keep the reader a full
-// step ahead even when one read is slow; with the one being copied out they hold 3 × 1.6 MB at the seed's batch of
+// step ahead even when one read is slow; with the one being copied out they hold 3 × 1.6 MB at the course study's batch of
 // 32 crops of 64×64.
 const prefetchDepth = 2
 

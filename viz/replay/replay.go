@@ -12,6 +12,7 @@ import (
 	"github.com/deformscope/deformscope/model"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
@@ -138,7 +139,7 @@ func Scenes(ctx context.Context, run *rundir.Run, o Options, progress func(done,
 	var grid []string
 	classes := run.Classes()
 	scenes := make([]*viz.OffsetScene, 0, len(o.Steps))
-	var fields []*trace.Field
+	var fields []*metrics.Field
 	for i, st := range o.Steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ import (
 // any checkpoint is read. (The GIFs themselves are tested through dcn
 // replay and the app's Export GIF…, which write the same bytes.)
 func TestScenesRefuses(t *testing.T) {
-	run := &rundir.Run{Dir: "runs/x", Config: experiment.SeedProtocol()}
+	run := &rundir.Run{Dir: "runs/x", Config: experiment.StudyProtocol()}
 	in := &inspect.Input{}
 	for _, tc := range []struct {
 		name string

@@ -13,8 +13,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
 )
 
-// benchJobs returns coco128's crop jobs with the default options and each job's JPEG bytes, read once so that the
-// benchmarks below time the CPU work of a build (the page cache serves a real build's reads the same way).
+// benchJobs returns coco128's crop jobs with the default options and each job's JPEG bytes, read
+// once so that the benchmarks below time the CPU work of a build (the page cache serves a real
+// build's reads the same way).
 func benchJobs(b *testing.B) ([]job, [][]byte, Options) {
 	annPath, images := coco128(b)
 	opt, err := Options{Seed: 1}.withDefaults()
@@ -34,24 +35,26 @@ func benchJobs(b *testing.B) ([]job, [][]byte, Options) {
 	return p.jobs, files, opt
 }
 
-// cpuSeconds returns the process's CPU time so far (user and system). On a machine that others share, a
-// benchmark's CPU time per image moves far less than its wall time; run with -cpu 1 so that it is this goroutine's.
+// cpuSeconds returns the process's CPU time so far (user and system). On a machine that others
+// share, a benchmark's CPU time per image moves far less than its wall time; run with -cpu 1 so
+// that it is this goroutine's.
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// perImage reports the wall and CPU milliseconds per image of a benchmark that ran n images per op since cpu0.
+// perImage reports the wall and CPU milliseconds per image of a benchmark that ran n images per op
+// since cpu0.
 func perImage(b *testing.B, n int, cpu0 float64) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1e6, "ms/image")
 	b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N*n), "cpu-ms/image")
 }
 
-// BenchmarkCOCOBuildImage splits the per-image work of a build (one op: every image of coco128 that has crops, 128
-// images and 282 crops; the figures per image are ns/op ÷ images): JPEG decode alone (image/jpeg, the whole photo),
-// decode of the crops' regions alone (internal/jpeg), cropping and resampling alone (from decoded images), and what
-// the build does (regions, then crops).
+// BenchmarkCOCOBuildImage splits the per-image work of a build (one op: every image of coco128 that
+// has crops, 128 images and 282 crops; the figures per image are ns/op ÷ images): JPEG decode alone
+// (image/jpeg, the whole photo), decode of the crops' regions alone (internal/jpeg), cropping and
+// resampling alone (from decoded images), and what the build does (regions, then crops).
 func BenchmarkCOCOBuildImage(b *testing.B) {
 	jobs, files, opt := benchJobs(b)
 	sample := 3 * opt.Size * opt.Size
@@ -114,7 +117,8 @@ func BenchmarkCOCOBuildImage(b *testing.B) {
 		}
 		perImage(b, len(jobs), cpu0)
 	})
-	// What the build does with each photo: decode the crops' regions, then cut and resample the crops.
+	// What the build does with each photo: decode the crops' regions, then cut and resample the
+	// crops.
 	b.Run("both", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuSeconds()

@@ -34,8 +34,8 @@ const (
 type Norm int
 
 const (
-	// NormImageNet normalises with ImageNet's per-channel mean and std (ImageNetMean, ImageNetStd), the usual
-	// choice for natural RGB images and for nets that may later take pretrained weights.
+	// NormImageNet normalises with ImageNet's per-channel mean and std (ImageNetMean, ImageNetStd),
+	// the usual choice for natural RGB images and for nets that may later take pretrained weights.
 	NormImageNet Norm = iota
 	// NormDataset normalises with the mean and std of the training split's own pixels.
 	NormDataset
@@ -66,54 +66,59 @@ func ParseNorm(s string) (Norm, error) {
 	case "dataset":
 		return NormDataset, nil
 	}
-	return 0, fmt.Errorf("coco: normalisation %q: want imagenet or dataset", s)
+	return 0, fmt.Errorf("cropset: normalisation %q: want imagenet or dataset", s)
 }
 
-// Options configures Build. The zero value gives the defaults: 64×64 crops with 10 % context of boxes of at
-// least 32×32 px, the 10 most frequent categories, 10 % of the images for validation and 10 % for test, seed 0,
-// ImageNet normalisation, no cache.
+// Options configures Build. The zero value gives the defaults: 64×64 crops with 10 % context of
+// boxes of at least 32×32 px, the 10 most frequent categories, 10 % of the images for validation
+// and 10 % for test, seed 0, ImageNet normalisation, no cache.
 type Options struct {
 	// Size is the side of a crop in pixels, 8 to 1024; 0 means DefaultCropSize.
 	Size int
-	// Context is the margin added on each side of a box, as a share of its longer side; 0 means DefaultContext and
-	// a negative value means none.
+	// Context is the margin added on each side of a box, as a share of its longer side; 0 means
+	// DefaultContext and a negative value means none.
 	Context float64
 	// MinSize and MaxPixels are as in coco.LoadOptions.
 	MinSize   float64
 	MaxPixels int64
-	// TopK is the number of categories kept, the most frequent among the training file's usable boxes (ties go to
-	// the lower category id), 1 to 255; 0 means DefaultTopK. Class i is the i-th most frequent category.
+	// TopK is the number of categories kept, the most frequent among the training file's usable
+	// boxes (ties go to the lower category id), 1 to 255; 0 means DefaultTopK. Class i is the i-th
+	// most frequent category.
 	TopK int
-	// ValFraction and TestFraction are the shares of images (with at least one crop) put in the validation and test
-	// splits; 0 means DefaultFraction and a negative value none. Their sum must be below 1. TestFraction is ignored
-	// when TestAnnotations is set.
+	// ValFraction and TestFraction are the shares of images (with at least one crop) put in the
+	// validation and test splits; 0 means DefaultFraction and a negative value none. Their sum must
+	// be below 1. TestFraction is ignored when TestAnnotations is set.
 	ValFraction, TestFraction float64
 	// Seed fixes the split of images (and which crops a MaxPerClass cap keeps).
 	Seed uint64
-	// MaxPerClass, if positive, keeps at most this many crops of each class in the training split, going through
-	// its images in a seeded shuffle; the others are counted as coco.ReasonClassCap and images left without a crop are not
-	// decoded. The validation and test splits keep all theirs. It bounds memory and time on large files such as
-	// train2017 (hundreds of thousands of crops, 12 KB each at 64×64) and evens out the classes.
+	// MaxPerClass, if positive, keeps at most this many crops of each class in the training split,
+	// going through its images in a seeded shuffle; the others are counted as coco.ReasonClassCap
+	// and images left without a crop are not decoded. The validation and test splits keep all
+	// theirs. It bounds memory and time on large files such as train2017 (hundreds of thousands of
+	// crops, 12 KB each at 64×64) and evens out the classes.
 	MaxPerClass int
 	// Norm chooses the normalisation of the returned sets; it does not change the cache.
 	Norm Norm
-	// TestAnnotations and TestImageDir, if set, name a second instances file and its images (val2017, typically)
-	// whose crops of the same categories form the test split.
+	// TestAnnotations and TestImageDir, if set, name a second instances file and its images
+	// (val2017, typically) whose crops of the same categories form the test split.
 	TestAnnotations, TestImageDir string
-	// CachePath, if set, is the crop cache: Build reads it when it was made from the same files (path, size
-	// and modification time) with the same options, and otherwise builds the crops and writes it.
+	// CachePath, if set, is the crop cache: Build reads it when it was made from the same files
+	// (path, size and modification time) with the same options, and otherwise builds the crops and
+	// writes it.
 	CachePath string
 	// Workers is the number of images decoded at once; 0 means runtime.GOMAXPROCS(0).
 	Workers int
-	// Verify, on a cache hit, reads the whole cache to check every block's CRC before returning, and builds the
-	// cache again if one fails. Without it, Build reads only the cache's trailer and each block is checked when
-	// training first reads it (a corrupt block then stops the training that reaches it, naming the file).
+	// Verify, on a cache hit, reads the whole cache to check every block's CRC before returning,
+	// and builds the cache again if one fails. Without it, Build reads only the cache's trailer and
+	// each block is checked when training first reads it (a corrupt block then stops the training
+	// that reaches it, naming the file).
 	Verify bool
-	// Waiting, if set, is called once when another process is building the same cache (see lock.go), with who
-	// that is ("pid 1234, dcn, since 2026-12-04 17:40:56"); Build waits for it to finish, then reads the cache.
+	// Waiting, if set, is called once when another process is building the same cache (see
+	// lock.go), with who that is ("pid 1234, dcn, since 2026-12-04 17:40:56"); Build waits for it
+	// to finish, then reads the cache.
 	Waiting func(holder string)
-	// Progress, if set, is called after each image decoded (those with boxes of the chosen categories) with the
-	// images done and the total, one call at a time.
+	// Progress, if set, is called after each image decoded (those with boxes of the chosen
+	// categories) with the images done and the total, one call at a time.
 	Progress func(done, total int)
 }
 
@@ -143,20 +148,20 @@ func (o Options) withDefaults() (Options, error) {
 	o.MinSize, o.MaxPixels = lo.MinSize, lo.MaxPixels
 	switch {
 	case o.Size < 8 || o.Size > 1024:
-		return o, fmt.Errorf("coco: crop size %d: want 8 to 1024", o.Size)
+		return o, fmt.Errorf("cropset: crop size %d: want 8 to 1024", o.Size)
 	case o.TopK < 1 || o.TopK > 255:
-		return o, fmt.Errorf("coco: top %d categories: want 1 to 255", o.TopK)
+		return o, fmt.Errorf("cropset: top %d categories: want 1 to 255", o.TopK)
 	case o.MaxPerClass < 0:
-		return o, fmt.Errorf("coco: at most %d crops per class: want 0 (all) or more", o.MaxPerClass)
+		return o, fmt.Errorf("cropset: at most %d crops per class: want 0 (all) or more", o.MaxPerClass)
 	case !(o.Context <= 10):
-		return o, fmt.Errorf("coco: context %g: want at most 10", o.Context)
+		return o, fmt.Errorf("cropset: context %g: want at most 10", o.Context)
 	case !(o.ValFraction+o.TestFraction < 1):
-		return o, fmt.Errorf("coco: validation (%g) and test (%g) fractions must sum to less than 1",
+		return o, fmt.Errorf("cropset: validation (%g) and test (%g) fractions must sum to less than 1",
 			o.ValFraction, o.TestFraction)
 	case o.Norm != NormImageNet && o.Norm != NormDataset:
-		return o, fmt.Errorf("coco: unknown normalisation %d", o.Norm)
+		return o, fmt.Errorf("cropset: unknown normalisation %d", o.Norm)
 	case (o.TestAnnotations == "") != (o.TestImageDir == ""):
-		return o, errors.New("coco: a test annotations file needs its image folder, and the other way round")
+		return o, errors.New("cropset: a test annotations file needs its image folder, and the other way round")
 	}
 	return o, nil
 }
@@ -186,28 +191,30 @@ type Ref struct {
 	ImageID, AnnotationID int64
 }
 
-// Crops is a classification set made of COCO object crops. Its crops stay in the cache file and its sets read them
-// as they are asked for, so that a set of any size trains in bounded memory; Close closes the file (a Crops that
-// is dropped without Close has it closed by the garbage collector).
+// Crops is a classification set made of COCO object crops. Its crops stay in the cache file and its
+// sets read them as they are asked for, so that a set of any size trains in bounded memory; Close
+// closes the file (a Crops that is dropped without Close has it closed by the garbage collector).
 type Crops struct {
-	// Sets holds the train, validation and test sets (index with Train, Val, Test): Size×Size RGB crops, as raw
-	// bytes read from the cache file, normalised as Options.Norm says. A split may be empty.
+	// Sets holds the train, validation and test sets (index with Train, Val, Test): Size×Size RGB
+	// crops, as raw bytes read from the cache file, normalised as Options.Norm says. A split may be
+	// empty.
 	Sets [3]*data.Set
-	// Refs holds, per split, the image and annotation of each crop, in the sets' order: by image id, then
-	// annotation id.
+	// Refs holds, per split, the image and annotation of each crop, in the sets' order: by image
+	// id, then annotation id.
 	Refs [3][]Ref
-	// Classes holds the class names (category names, made unique with the id if two categories share a name) and
-	// CategoryIDs the COCO category id of each class.
+	// Classes holds the class names (category names, made unique with the id if two categories
+	// share a name) and CategoryIDs the COCO category id of each class.
 	Classes     []string
 	CategoryIDs []int64
-	// Reports holds what happened to every entry: one report for the training file and, if there is one, one for
-	// the test file. Kept counts crops per class name.
+	// Reports holds what happened to every entry: one report for the training file and, if there is
+	// one, one for the test file. Kept counts crops per class name.
 	Reports []coco.Report
-	// Mean and Std are the per-channel mean and standard deviation of the training crops' pixels in [0, 1]
-	// (what NormDataset normalises with), whatever Norm was chosen.
+	// Mean and Std are the per-channel mean and standard deviation of the training crops' pixels in
+	// [0, 1] (what NormDataset normalises with), whatever Norm was chosen.
 	Mean, Std [3]float32
-	// Cache says what happened with the cache: "hit", "built: " and why, "resumed: " and how far, and
-	// "; not written: ..." when the file could not be kept (the crops then live in an unnamed temporary file).
+	// Cache says what happened with the cache: "hit", "built: " and why, "resumed: " and how far,
+	// and "; not written: ..." when the file could not be kept (the crops then live in an unnamed
+	// temporary file).
 	Cache string
 	// Resumed counts the images that an earlier, stopped build had already cropped.
 	Resumed int
@@ -217,19 +224,20 @@ type Crops struct {
 	labels [3][]uint8
 	src    io.ReaderAt
 	file   *os.File
-	// checked is src when the crops come from an existing cache file, whose blocks are checked as they are read.
+	// checked is src when the crops come from an existing cache file, whose blocks are checked as
+	// they are read.
 	checked *checkedFile
 }
 
-// Verify reads the whole cache once and checks every block of crops not yet checked (reads check the blocks they
-// touch anyway; this finds a corrupt block before training reaches it). A set just built needs no check: its crops
-// were written by this process.
+// Verify reads the whole cache once and checks every block of crops not yet checked (reads check
+// the blocks they touch anyway; this finds a corrupt block before training reaches it). A set just
+// built needs no check: its crops were written by this process.
 func (c *Crops) Verify(ctx context.Context) error {
 	if c.checked == nil {
 		return nil
 	}
 	if err := c.checked.checkAll(ctx); err != nil {
-		return fmt.Errorf("coco: crop cache: %w", err)
+		return fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	return nil
 }
@@ -273,24 +281,26 @@ type job struct {
 	slot  int // the first crop's index among all crops (train, then val, then test)
 }
 
-// Build makes the crop set from the instances file ann and its image folder imageDir (see Options). With
-// opt.CachePath it reads that cache when it was made from the same inputs and options; otherwise it builds the
-// crops into it, resuming a build that was stopped, and refuses to overwrite a file that is not a crop cache.
-// Without a cache path the crops go to an unnamed temporary file. It returns an error if a file is unusable as a
-// whole, if the options are out of range, if no box survives, or if ctx ends (a stopped build resumes on the next
-// call); entries that fail a check, and images that fail to decode, are skipped and counted in Reports.
+// Build makes the crop set from the instances file ann and its image folder imageDir (see Options).
+// With opt.CachePath it reads that cache when it was made from the same inputs and options;
+// otherwise it builds the crops into it, resuming a build that was stopped, and refuses to
+// overwrite a file that is not a crop cache. Without a cache path the crops go to an unnamed
+// temporary file. It returns an error if a file is unusable as a whole, if the options are out of
+// range, if no box survives, or if ctx ends (a stopped build resumes on the next call); entries
+// that fail a check, and images that fail to decode, are skipped and counted in Reports.
 func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	// The image folders are checked at once (a FIFO in their place hung the build in open(2), deaf to signals).
+	// The image folders are checked at once (a FIFO in their place hung the build in open(2), deaf
+	// to signals).
 	for _, dir := range []string{imageDir, opt.TestImageDir} {
 		if dir == "" {
 			continue
 		}
 		if err := safeopen.CheckDir(dir); err != nil {
-			return nil, fmt.Errorf("coco: image folder: %w", err)
+			return nil, fmt.Errorf("cropset: image folder: %w", err)
 		}
 	}
 	key, err := cacheKey(ann, imageDir, opt)
@@ -320,16 +330,16 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 			err = err2
 		}
 		if err := isCropFile(path); err != nil {
-			return nil, fmt.Errorf("coco: --cache: %w", err)
+			return nil, fmt.Errorf("cropset: --cache: %w", err)
 		}
 		if err := isCropFile(path + ".part"); err != nil {
-			return nil, fmt.Errorf("coco: --cache: %w", err)
+			return nil, fmt.Errorf("cropset: --cache: %w", err)
 		}
 		status = "built: " + err.Error()
 	} else {
 		dir, err := os.MkdirTemp("", "deformscope-crops-")
 		if err != nil {
-			return nil, fmt.Errorf("coco: crops: %w", err)
+			return nil, fmt.Errorf("cropset: crops: %w", err)
 		}
 		defer os.RemoveAll(dir) // the open file outlives its name
 		path = filepath.Join(dir, "crops.cache")
@@ -339,7 +349,7 @@ func Build(ctx context.Context, ann, imageDir string, opt Options) (*Crops, erro
 		// The crops are good without a kept cache; say why there is none rather than fail.
 		dir, derr := os.MkdirTemp("", "deformscope-crops-")
 		if derr != nil {
-			return nil, fmt.Errorf("coco: crops: %w", derr)
+			return nil, fmt.Errorf("cropset: crops: %w", derr)
 		}
 		defer os.RemoveAll(dir)
 		status += "; not written: " + err.Error()
@@ -380,7 +390,7 @@ func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 	}
 	cats := trainX.TopCategories(opt.TopK)
 	if len(cats) == 0 {
-		return nil, fmt.Errorf("coco: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
+		return nil, fmt.Errorf("cropset: %s: no usable boxes (skipped: %v)", ann, trainX.Skipped.Total())
 	}
 	p := &plan{names: coco.ClassNames(cats), class: map[int64]int{}}
 	for i, cat := range cats {
@@ -395,7 +405,7 @@ func makePlan(ctx context.Context, ann string, opt Options) (*plan, error) {
 		}
 		for i, cat := range cats {
 			if tc, ok := testX.Category(cat.ID); !ok || tc.Name != cat.Name {
-				return nil, fmt.Errorf("coco: %s: category %d (%q) of class %d is not the same in the test file %s",
+				return nil, fmt.Errorf("cropset: %s: category %d (%q) of class %d is not the same in the test file %s",
 					ann, cat.ID, cat.Name, i, opt.TestAnnotations)
 			}
 		}
@@ -426,7 +436,7 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	roots := make([]*os.Root, len(p.indexes))
 	for i, dir := range []string{imageDir, opt.TestImageDir}[:len(p.indexes)] {
 		if roots[i], err = safeopen.OpenRoot(dir); err != nil {
-			return nil, fmt.Errorf("coco: image folder: %w", err)
+			return nil, fmt.Errorf("cropset: image folder: %w", err)
 		}
 		defer roots[i].Close()
 	}
@@ -455,7 +465,8 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// Each worker holds one decoded image and its crops; the crops go straight to their place in the file.
+	// Each worker holds one decoded image and its crops; the crops go straight to their place in
+	// the file.
 	bufs := make(chan []uint8, workers)
 	resizers := sync.Pool{New: func() any { return new(resizer) }}
 	err = coco.Parallel(ctx, len(todo), workers, func(k int) {
@@ -475,8 +486,8 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 			case buf = <-bufs:
 			default:
 			}
-			// At most chunkCrops crops are held at once, whatever the image's boxes (100,000 boxes on one image
-			// took 1.26 GB).
+			// At most chunkCrops crops are held at once, whatever the image's boxes (100,000 boxes
+			// on one image took 1.26 GB).
 			if n := min(len(j.anns), chunkCrops) * sample; cap(buf) < n {
 				buf = make([]uint8, n)
 			}
@@ -524,20 +535,21 @@ func build(ctx context.Context, ann, imageDir string, opt Options, key [32]byte,
 		return nil, err
 	}
 	if err := os.Rename(path+".part", path); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	syncDir(filepath.Dir(path))
 	os.Remove(path + ".part.log")
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	c.file, c.src = f, f
 	c.Resumed = resumed
 	return c, nil
 }
 
-// imageJobs lists the images of x with boxes of the chosen classes, by image id, each with its boxes by id.
+// imageJobs lists the images of x with boxes of the chosen classes, by image id, each with its
+// boxes by id.
 func imageJobs(x *coco.Index, file int, class map[int64]int) []job {
 	byImage := map[int64][]coco.Annotation{}
 	for _, a := range x.Annotations {
@@ -555,9 +567,9 @@ func imageJobs(x *coco.Index, file int, class map[int64]int) []job {
 	return jobs
 }
 
-// assignSplits puts the test file's images in Test and splits the training file's by a seeded shuffle of their
-// ids: the first TestFraction of them go to Test, the next ValFraction to Val, the rest to Train. Jobs end sorted
-// by split, then image id.
+// assignSplits puts the test file's images in Test and splits the training file's by a seeded
+// shuffle of their ids: the first TestFraction of them go to Test, the next ValFraction to Val, the
+// rest to Train. Jobs end sorted by split, then image id.
 func assignSplits(jobs []job, opt Options) {
 	var ids []int64
 	for _, j := range jobs {
@@ -590,9 +602,9 @@ func assignSplits(jobs []job, opt Options) {
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(a.split, b.split) })
 }
 
-// capPerClass keeps at most opt.MaxPerClass crops of each class in the training split, taking its images in a
-// seeded shuffle, counts the rest in x (the training file's index) as coco.ReasonClassCap, and drops the images left
-// without crops. Jobs keep their order.
+// capPerClass keeps at most opt.MaxPerClass crops of each class in the training split, taking its
+// images in a seeded shuffle, counts the rest in x (the training file's index) as
+// coco.ReasonClassCap, and drops the images left without crops. Jobs keep their order.
 func capPerClass(jobs []job, class map[int64]int, opt Options, x *coco.Index) []job {
 	if opt.MaxPerClass <= 0 {
 		return jobs

@@ -88,7 +88,8 @@ func TestCOCOBuildCropsFromFaultyImages(t *testing.T) {
 	if got := px(3, 8, 8); !near(got, [3]uint8{100, 50, 25}) {
 		t.Errorf("half-transparent PNG crop pixel %v, want (100, 50, 25): composed over black", got)
 	}
-	// The gradient's red grows to the right: the crop of box [10,10,50,40] with 10 % context is x 5..65.
+	// The gradient's red grows to the right: the crop of box [10,10,50,40] with 10 % context is x
+	// 5..65.
 	if l, r := px(0, 0, 8)[0], px(0, 15, 8)[0]; !(l < 30 && r > 150) {
 		t.Errorf("gradient crop's red runs from %d to %d", l, r)
 	}
@@ -117,7 +118,8 @@ func TestCOCOCropRect(t *testing.T) {
 	}
 }
 
-// splitFixture is a folder of n images with boxes of three categories (ids with gaps) in unequal numbers.
+// splitFixture is a folder of n images with boxes of three categories (ids with gaps) in unequal
+// numbers.
 func splitFixture(t testing.TB, n int) (annPath, images string) {
 	t.Helper()
 	files := map[string][]byte{}
@@ -253,7 +255,8 @@ func TestCOCOBuildCropsTestFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 12 training images: 3 for validation, none for test; the test file's 5 images give the test split.
+	// 12 training images: 3 for validation, none for test; the test file's 5 images give the test
+	// split.
 	if len(c.Reports) != 2 || c.Reports[1].File != testAnn || c.Sets[Test].N != 5+4+2 || c.Sets[Val].N == 0 {
 		t.Errorf("reports %+v; sets %d, %d, %d", c.Reports, c.Sets[Train].N, c.Sets[Val].N, c.Sets[Test].N)
 	}
@@ -318,10 +321,12 @@ func TestCOCOBuildCropsCOCO128(t *testing.T) {
 	}
 }
 
-// withEXIFOrientation inserts an APP1 EXIF segment saying "rotate 90°" (orientation 6) after a JPEG's SOI.
+// withEXIFOrientation inserts an APP1 EXIF segment saying "rotate 90°" (orientation 6) after a
+// JPEG's SOI.
 func withEXIFOrientation(jpg []byte) []byte {
 	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08" + // big-endian TIFF, first IFD at 8
-		"\x00\x01" + "\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00" + // one entry: Orientation = 6
+		// One entry: Orientation = 6.
+		"\x00\x01" + "\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00" +
 		"\x00\x00\x00\x00") // no next IFD
 	payload := append([]byte("Exif\x00\x00"), tiff...)
 	seg := append([]byte{0xff, 0xe1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)

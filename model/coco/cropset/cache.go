@@ -23,20 +23,24 @@ import (
 
 // The crop cache is one file that training reads crop by crop, never whole:
 //
-//	prefix   64 bytes  magic "DSCOCOC2", version uint32, key (32 bytes, SHA-256 of the inputs and options), crop
-//	                   side uint32, crop count uint64, zero padding; little-endian
-//	crops              count crops of 3×side×side bytes: the train split, then val, then test, each in its order
-//	trailer            hdrLen uint32, header JSON (cacheHeader), per split n labels (1 byte each) and n refs (image
-//	                   id, annotation id as int64), then one CRC-32C per block of blockSize bytes of the crops
+//	prefix   64 bytes  magic "DSCOCOC2", version uint32, key (32 bytes, SHA-256 of the
+//	                   inputs and options), crop side uint32, crop count uint64, zero
+//	                   padding; little-endian
+//	crops              count crops of 3×side×side bytes: the train split, then val, then
+//	                   test, each in its order
+//	trailer            hdrLen uint32, header JSON (cacheHeader), per split n labels (1 byte
+//	                   each) and n refs (image id, annotation id as int64), then one
+//	                   CRC-32C per block of blockSize bytes of the crops
 //	end      48 bytes  trailer length uint64, SHA-256 of the trailer, magic "DSCOCEND"
 //
-// A build writes the crops into their places in PATH.part as each image is done, journals the finished images in
-// PATH.part.log (so that a killed build resumes), and only when every image is done writes the trailer and
-// renames PATH.part to PATH: a file named PATH is always complete. The reader checks every length against the
-// file's size before it allocates and the trailer's SHA-256 when it opens the file; each block's CRC it checks
-// when a read first touches the block (see checkedFile), so that training starts at once on a cache of any size
-// (3.2 GB for train2017) rather than after reading all of it. A corrupt block fails the read that touches it (the
-// sets keep the error, the trainer stops with it); [Crops.Verify] checks every block at once.
+// A build writes the crops into their places in PATH.part as each image is done, journals the
+// finished images in PATH.part.log (so that a killed build resumes), and only when every image is
+// done writes the trailer and renames PATH.part to PATH: a file named PATH is always complete. The
+// reader checks every length against the file's size before it allocates and the trailer's SHA-256
+// when it opens the file; each block's CRC it checks when a read first touches the block (see
+// checkedFile), so that training starts at once on a cache of any size (3.2 GB for train2017)
+// rather than after reading all of it. A corrupt block fails the read that touches it (the sets
+// keep the error, the trainer stops with it); [Crops.Verify] checks every block at once.
 const (
 	cacheMagic   = "DSCOCOC2"
 	oldMagic     = "DSCOCOCR" // version 1: the whole set in one checksummed blob
@@ -112,8 +116,9 @@ func parsePrefix(b []byte) (prefix, error) {
 	return p, nil
 }
 
-// isCropFile reports whether the file at path is missing or starts like a crop cache (of any version), that is
-// whether Build may replace it. A file of anything else is someone's data: Build refuses to overwrite it.
+// isCropFile reports whether the file at path is missing or starts like a crop cache (of any
+// version), that is whether Build may replace it. A file of anything else is someone's data: Build
+// refuses to overwrite it.
 func isCropFile(path string) error {
 	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -137,8 +142,9 @@ func isCropFile(path string) error {
 	return nil
 }
 
-// cacheKey hashes what the crops depend on: the files' paths, sizes and modification times, the image folders,
-// and the options that change a crop (not Norm, Workers, Progress or the cache's own path).
+// cacheKey hashes what the crops depend on: the files' paths, sizes and modification times, the
+// image folders, and the options that change a crop (not Norm, Workers, Progress or the cache's own
+// path).
 func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 	type file struct {
 		Path  string
@@ -148,11 +154,11 @@ func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 	stat := func(p string) (file, error) {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return file{}, fmt.Errorf("coco: %w", err)
+			return file{}, fmt.Errorf("cropset: %w", err)
 		}
 		st, err := os.Stat(abs)
 		if err != nil {
-			return file{}, fmt.Errorf("coco: %w", err)
+			return file{}, fmt.Errorf("cropset: %w", err)
 		}
 		return file{abs, st.Size(), st.ModTime().UnixNano()}, nil
 	}
@@ -237,10 +243,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // errStale reports a cache made from other inputs or options.
 var errStale = errors.New("the cache was made from other files or options")
 
-// openCache opens the cache at path and checks that it was made with key (any key if key is nil). With verify it
-// reads every crop once to check the blocks' CRCs before it returns; without, each block is checked when first read.
-// The crops stay in the file: the returned sets read them as they are asked for, so the file stays open for as long
-// as they are used.
+// openCache opens the cache at path and checks that it was made with key (any key if key is nil).
+// With verify it reads every crop once to check the blocks' CRCs before it returns; without, each
+// block is checked when first read. The crops stay in the file: the returned sets read them as they
+// are asked for, so the file stays open for as long as they are used.
 func openCache(path string, key *[32]byte, verify bool) (*Crops, error) {
 	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -268,9 +274,9 @@ func openCache(path string, key *[32]byte, verify bool) (*Crops, error) {
 	return c, nil
 }
 
-// readCache reads the cache of size bytes in r: its prefix and trailer, and with verify every crop (for their
-// CRCs). The returned sets read their crops from r through a checkedFile (each block's CRC checked on its first
-// read), normalised with ImageNet's values.
+// readCache reads the cache of size bytes in r: its prefix and trailer, and with verify every crop
+// (for their CRCs). The returned sets read their crops from r through a checkedFile (each block's
+// CRC checked on its first read), normalised with ImageNet's values.
 func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, err error) {
 	fail := func(format string, args ...any) (*Crops, [32]byte, error) {
 		return nil, [32]byte{}, fmt.Errorf(format, args...)
@@ -368,10 +374,11 @@ func readCache(r io.ReaderAt, size int64, verify bool) (c *Crops, key [32]byte, 
 	return c, p.key, nil
 }
 
-// checkedFile is a cache file as its sets read it: the first read that touches a block of crops reads the whole
-// block and checks its CRC-32C, and a block that fails fails every read of it. Blocks are 1 MiB, so over an epoch
-// in random order the check reads each block once more than training does (from the page cache, as a rule), spread
-// over the epoch instead of before it. Goroutines may share it; two that touch a new block at once both check it.
+// checkedFile is a cache file as its sets read it: the first read that touches a block of crops
+// reads the whole block and checks its CRC-32C, and a block that fails fails every read of it.
+// Blocks are 1 MiB, so over an epoch in random order the check reads each block once more than
+// training does (from the page cache, as a rule), spread over the epoch instead of before it.
+// Goroutines may share it; two that touch a new block at once both check it.
 type checkedFile struct {
 	name    string // the file's path, for errors
 	sample  int64  // bytes of one crop, for checkAll's black-crop count (0: not counted)
@@ -435,9 +442,10 @@ func (cf *checkedFile) check(b int) error {
 	return fmt.Errorf("%w)", err)
 }
 
-// checkAll checks every block not yet checked, in order, and returns the first failure. It then counts the crops
-// whose every byte is 0: no photo crop is, but an older build that resumed from a damaged journal left such crops
-// (their CRCs are good: they were computed from the zeros), so they are a fault of the cache.
+// checkAll checks every block not yet checked, in order, and returns the first failure. It then
+// counts the crops whose every byte is 0: no photo crop is, but an older build that resumed from a
+// damaged journal left such crops (their CRCs are good: they were computed from the zeros), so they
+// are a fault of the cache.
 func (cf *checkedFile) checkAll(ctx context.Context) error {
 	for b := range cf.crcs {
 		if err := ctx.Err(); err != nil {
@@ -465,7 +473,8 @@ func (cf *checkedFile) checkAll(ctx context.Context) error {
 	return nil
 }
 
-// blackCrops counts the crops of sample bytes in the payload whose bytes are all 0, and the index of the first.
+// blackCrops counts the crops of sample bytes in the payload whose bytes are all 0, and the index
+// of the first.
 func blackCrops(ctx context.Context, r io.ReaderAt, payload, sample int64) (n, first int64, err error) {
 	first = -1
 	buf := make([]byte, blockSize)

@@ -70,7 +70,8 @@ func TestCOCOCache(t *testing.T) {
 	if err := os.WriteFile(cache, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Opening it reads no crops: the corrupt block fails the read that reaches it, and Verify finds it at once.
+	// Opening it reads no crops: the corrupt block fails the read that reaches it, and Verify finds
+	// it at once.
 	c := build("hit")
 	allPixels(c.Sets[Train])
 	if err := c.Sets[Train].Err(); err == nil || !strings.Contains(err.Error(), "fails its CRC") ||
@@ -134,7 +135,8 @@ func smallCache(t testing.TB) []byte {
 	return b
 }
 
-// fixTrailer makes the trailer's checksum right again after an edit, so that the checks behind it are reached.
+// fixTrailer makes the trailer's checksum right again after an edit, so that the checks behind it
+// are reached.
 func fixTrailer(b []byte) []byte {
 	if len(b) < prefixLen+endLen {
 		return b
@@ -187,9 +189,9 @@ func TestCOCOReadCacheRefuses(t *testing.T) {
 	}
 }
 
-// FuzzReadCache checks that no file makes the cache reader panic or allocate without bound, and that the sets of
-// whatever it accepts read every crop. Each input is tried as it is and with its trailer checksum made right, so
-// that mutations reach the checks behind the checksum.
+// FuzzReadCache checks that no file makes the cache reader panic or allocate without bound, and
+// that the sets of whatever it accepts read every crop. Each input is tried as it is and with its
+// trailer checksum made right, so that mutations reach the checks behind the checksum.
 func FuzzReadCache(f *testing.F) {
 	good := smallCache(f)
 	f.Add(good)

@@ -9,9 +9,9 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 )
 
-// cropRect returns the square of whole pixels that the crop of box b covers in a w×h image: the box's longer side
-// plus context on each side, centred on the box, shrunk to the image's shorter side if larger, and moved inside
-// the image (so the crop is never padded and never distorted).
+// cropRect returns the square of whole pixels that the crop of box b covers in a w×h image: the
+// box's longer side plus context on each side, centred on the box, shrunk to the image's shorter
+// side if larger, and moved inside the image (so the crop is never padded and never distorted).
 func cropRect(b coco.Box, w, h int, context float64) image.Rectangle {
 	side := max(b.W, b.H) * (1 + 2*context)
 	s := int(math.Round(min(side, float64(min(w, h)))))
@@ -27,17 +27,18 @@ type subImager interface {
 	SubImage(r image.Rectangle) image.Image
 }
 
-// cropInto cuts rect (relative to img's origin) out of img, resizes it to size×size with a linear filter (which
-// widens when it shrinks, so it averages rather than skips pixels) and writes it to dst as 3 planes of RGB bytes.
-// Grey and CMYK images come out as RGB; transparent pixels are composed over black. rs holds the scratch buffers
-// (one per worker); nil allocates them.
+// cropInto cuts rect (relative to img's origin) out of img, resizes it to size×size with a linear
+// filter (which widens when it shrinks, so it averages rather than skips pixels) and writes it to
+// dst as 3 planes of RGB bytes. Grey and CMYK images come out as RGB; transparent pixels are
+// composed over black. rs holds the scratch buffers (one per worker); nil allocates them.
 //
-// The result is, byte for byte, imaging.Resize(crop, size, size, imaging.Linear) followed by composition over
-// black (TestCOCOResizerMatchesImaging): that is what the crops were before the resizer was written, and what it
-// still calls for images other than YCbCr (JPEG) and Gray. For those two it is 2-3× faster (see
-// BenchmarkCOCOBuildImage and docs/perf/coco-resize-benchstat.txt): it converts each pixel of the crop to RGB once,
-// without imaging's generic scanner, keeps 3 channels instead of 4 (a JPEG is opaque), starts no goroutines (the
-// build already runs one worker per core) and reuses its buffers.
+// The result is, byte for byte, imaging.Resize(crop, size, size, imaging.Linear) followed by
+// composition over black (TestCOCOResizerMatchesImaging): that is what the crops were before the
+// resizer was written, and what it still calls for images other than YCbCr (JPEG) and Gray. For
+// those two it is 2-3× faster (see BenchmarkCOCOBuildImage and
+// docs/perf/coco-resize-benchstat.txt): it converts each pixel of the crop to RGB once, without
+// imaging's generic scanner, keeps 3 channels instead of 4 (a JPEG is opaque), starts no goroutines
+// (the build already runs one worker per core) and reuses its buffers.
 func cropInto(dst []uint8, img image.Image, rect image.Rectangle, size int, rs *resizer) {
 	if rs == nil {
 		rs = new(resizer)
@@ -81,9 +82,10 @@ func cropInto(dst []uint8, img image.Image, rect image.Rectangle, size int, rs *
 	}
 }
 
-// ycbcrRow converts the pixels x0..x1-1 of row y of m to RGB triples in row, with color.YCbCrToRGB's arithmetic
-// (inlined here: the call was a sixth of a crop's time). With 4:2:0 and 4:2:2 subsampling two neighbours share
-// one chroma sample, whose terms are computed once for both.
+// ycbcrRow converts the pixels x0..x1-1 of row y of m to RGB triples in row, with
+// color.YCbCrToRGB's arithmetic (inlined here: the call was a sixth of a crop's time). With 4:2:0
+// and 4:2:2 subsampling two neighbours share one chroma sample, whose terms are computed once for
+// both.
 func ycbcrRow(m *image.YCbCr, x0, x1, y int, row []uint8) {
 	yi := m.YOffset(x0, y)
 	half := m.SubsampleRatio == image.YCbCrSubsampleRatio420 || m.SubsampleRatio == image.YCbCrSubsampleRatio422
@@ -118,8 +120,8 @@ func clip16(v int32) uint8 {
 	return uint8(^(v >> 31))
 }
 
-// tap is one source pixel's share of an output pixel: imaging's weight times the opaque alpha 255, as imaging
-// multiplies it in, so that the sums below are its sums, term for term.
+// tap is one source pixel's share of an output pixel: imaging's weight times the opaque alpha 255,
+// as imaging multiplies it in, so that the sums below are its sums, term for term.
 type tap struct {
 	index  int
 	weight float64
@@ -131,16 +133,17 @@ type taps struct {
 	inv float64
 }
 
-// resizer resamples opaque RGB crops as imaging.Resize does with its Linear filter: a horizontal pass into mid,
-// then a vertical one, each output the float64 sum of its taps divided by their weight, rounded and clamped.
+// resizer resamples opaque RGB crops as imaging.Resize does with its Linear filter: a horizontal
+// pass into mid, then a vertical one, each output the float64 sum of its taps divided by their
+// weight, rounded and clamped.
 type resizer struct {
 	row, mid []uint8
 	store    []tap
 	wx, wy   []taps
 }
 
-// weights returns imaging's precomputed weights for resampling src pixels to dst (precomputeWeights, Linear
-// filter), reusing rs.store.
+// weights returns imaging's precomputed weights for resampling src pixels to dst
+// (precomputeWeights, Linear filter), reusing rs.store.
 func (rs *resizer) weights(out []taps, dst, src int) []taps {
 	du := float64(src) / float64(dst)
 	scale := max(du, 1)
@@ -197,8 +200,8 @@ func clamp(x float64) uint8 {
 	return 0
 }
 
-// resize writes the size×size resampling of the square rect to dst as 3 planes; rowAt fills row with the RGB
-// triples of the rect's pixels on image row y.
+// resize writes the size×size resampling of the square rect to dst as 3 planes; rowAt fills row
+// with the RGB triples of the rect's pixels on image row y.
 func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt func(y int, row []uint8)) {
 	sw, sh := rect.Dx(), rect.Dy()
 	plane := size * size

@@ -13,7 +13,8 @@ import (
 	"github.com/deformscope/deformscope/model/coco/internal/jpeg"
 )
 
-// imagingCrop is how crops were cut before the resizer: imaging's crop and Linear resize, composed over black.
+// imagingCrop is how crops were cut before the resizer: imaging's crop and Linear resize, composed
+// over black.
 func imagingCrop(img image.Image, rect image.Rectangle, size int) []uint8 {
 	rect = rect.Add(img.Bounds().Min)
 	src := img.(subImager).SubImage(rect)
@@ -43,9 +44,10 @@ func noisyYCbCr(w, h int, ratio image.YCbCrSubsampleRatio, rng *rand.Rand) *imag
 	return m
 }
 
-// TestCOCOResizerMatchesImaging checks that the crops are byte for byte those imaging.Resize made from the whole
-// decoded photo before the resizer and the region decoder replaced them: on every crop of coco128 and on random images of every subsampling and grey, with crops that shrink,
-// keep and enlarge, at even and odd offsets.
+// TestCOCOResizerMatchesImaging checks that the crops are byte for byte those imaging.Resize made
+// from the whole decoded photo before the resizer and the region decoder replaced them: on every
+// crop of coco128 and on random images of every subsampling and grey, with crops that shrink, keep
+// and enlarge, at even and odd offsets.
 func TestCOCOResizerMatchesImaging(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var imgs []image.Image

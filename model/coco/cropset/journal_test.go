@@ -16,7 +16,8 @@ import (
 	"testing"
 )
 
-// stoppedBuild starts a build of 10 images into cache and stops it after 5, leaving PATH.part and its journal.
+// stoppedBuild starts a build of 10 images into cache and stops it after 5, leaving PATH.part and
+// its journal.
 func stoppedBuild(t *testing.T, annPath, images, cache string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -31,11 +32,12 @@ func stoppedBuild(t *testing.T, annPath, images, cache string) {
 	}
 }
 
-// TestCOCOBuildResumeRefusesBadJournal appends to the journal of a stopped build what the #26 pass appended after
-// a kill (a record naming an image out of range, 37 random bytes, a record copied twice, a record with a bad CRC)
-// and checks that the next build starts over and keeps nothing from that journal: every crop equals an
-// uninterrupted build's, none is black, and --verify passes. Before, resume() set images done while parsing and
-// the start-over kept them: 689 of 3,384 crops stayed black and --verify said "hit".
+// TestCOCOBuildResumeRefusesBadJournal appends to the journal of a stopped build what the #26 pass
+// appended after a kill (a record naming an image out of range, 37 random bytes, a record copied
+// twice, a record with a bad CRC) and checks that the next build starts over and keeps nothing from
+// that journal: every crop equals an uninterrupted build's, none is black, and --verify passes.
+// Before, resume() set images done while parsing and the start-over kept them: 689 of 3,384 crops
+// stayed black and --verify said "hit".
 func TestCOCOBuildResumeRefusesBadJournal(t *testing.T) {
 	annPath, images := splitFixture(t, 10)
 	dir := t.TempDir()
@@ -101,8 +103,9 @@ func TestCOCOBuildResumeRefusesBadJournal(t *testing.T) {
 	}
 }
 
-// TestCOCOVerifyFindsBlackCrops gives checkAll a payload whose CRCs are good but one crop of which is all zero (what
-// a build resumed from a damaged journal wrote before the fix), and checks that --verify names it.
+// TestCOCOVerifyFindsBlackCrops gives checkAll a payload whose CRCs are good but one crop of which
+// is all zero (what a build resumed from a damaged journal wrote before the fix), and checks that
+// --verify names it.
 func TestCOCOVerifyFindsBlackCrops(t *testing.T) {
 	const sample = 3 * 8 * 8
 	for _, tc := range []struct {
@@ -133,8 +136,8 @@ func TestCOCOVerifyFindsBlackCrops(t *testing.T) {
 	}
 }
 
-// TestCOCOCacheSideFilesAreNotUsers checks that CACHE.lock and CACHE.part.log never follow a symbolic link to a
-// user's file, nor overwrite (and later remove) a user's file of that name.
+// TestCOCOCacheSideFilesAreNotUsers checks that CACHE.lock and CACHE.part.log never follow a
+// symbolic link to a user's file, nor overwrite (and later remove) a user's file of that name.
 func TestCOCOCacheSideFilesAreNotUsers(t *testing.T) {
 	annPath, images := splitFixture(t, 4)
 	for _, side := range []string{".lock", ".part.log"} {
@@ -170,9 +173,10 @@ func TestCOCOCacheSideFilesAreNotUsers(t *testing.T) {
 	}
 }
 
-// TestCOCOManyBoxesOnOneImage is #26 item 10: 100,000 boxes on one image made a 1.26 GB build (a worker held every
-// crop of its image at once, and so did the final compaction). Crops are now written chunkCrops at a time. 20,000
-// boxes of 32×32 crops are 61 MB of crops; the build allocates a small part of that.
+// TestCOCOManyBoxesOnOneImage is #26 item 10: 100,000 boxes on one image made a 1.26 GB build (a
+// worker held every crop of its image at once, and so did the final compaction). Crops are now
+// written chunkCrops at a time. 20,000 boxes of 32×32 crops are 61 MB of crops; the build allocates
+// a small part of that.
 func TestCOCOManyBoxesOnOneImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 61 MB")
@@ -182,7 +186,8 @@ func TestCOCOManyBoxesOnOneImage(t *testing.T) {
 	for i := range anns {
 		anns[i] = ann(i+1, 1, 7, fmt.Sprintf("[%d, %d, 40, 40]", i%50, i%30))
 	}
-	// A second image with one box, first in the file, so that the big one's crops are moved forward.
+	// A second image with one box, first in the file, so that the big one's crops are moved
+	// forward.
 	anns = append(anns, ann(n+1, 2, 7, "[0, 0, 50, 50]"))
 	annPath, images := writeFixture(t, doc([]string{img(1, "a.jpg", 100, 80), img(2, "b.jpg", 100, 80)}, anns, []string{cat7}),
 		map[string][]byte{"a.jpg": jpegBytes(t, gradient(100, 80)), "b.jpg": jpegBytes(t, gradient(100, 80))})
@@ -206,8 +211,8 @@ func TestCOCOManyBoxesOnOneImage(t *testing.T) {
 	}
 }
 
-// FuzzParseJournal feeds the journal's records to their parser: it returns all the records or none, never marks an
-// image out of range, and never panics.
+// FuzzParseJournal feeds the journal's records to their parser: it returns all the records or none,
+// never marks an image out of range, and never panics.
 func FuzzParseJournal(f *testing.F) {
 	var key [32]byte
 	good := func(i uint32, code uint8) []byte {

@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// TestCOCOBuildWaitsForTheLock holds a cache's build lock (as a build in another process would) and checks that a
-// second build says who holds it, waits, gives up when its context ends, and builds once the lock is let go.
+// TestCOCOBuildWaitsForTheLock holds a cache's build lock (as a build in another process would) and
+// checks that a second build says who holds it, waits, gives up when its context ends, and builds
+// once the lock is let go.
 func TestCOCOBuildWaitsForTheLock(t *testing.T) {
 	annPath, images := splitFixture(t, 6)
 	cache := filepath.Join(t.TempDir(), "crops.cache")
@@ -63,8 +64,8 @@ func TestCOCOBuildWaitsForTheLock(t *testing.T) {
 	}
 }
 
-// TestCOCOConcurrentBuildsOfOneCache starts two builds of one cache at once: one builds, the other waits and then
-// reads what the first wrote.
+// TestCOCOConcurrentBuildsOfOneCache starts two builds of one cache at once: one builds, the other
+// waits and then reads what the first wrote.
 func TestCOCOConcurrentBuildsOfOneCache(t *testing.T) {
 	annPath, images := splitFixture(t, 12)
 	cache := filepath.Join(t.TempDir(), "crops.cache")

@@ -19,21 +19,22 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 )
 
-// A build in progress is two files beside the cache: PATH.part, the cache's prefix and every crop's place (made
-// at full length, so that workers write each image's crops where they belong, in any order), and PATH.part.log,
-// the journal of finished images:
+// A build in progress is two files beside the cache: PATH.part, the cache's prefix and every crop's
+// place (made at full length, so that workers write each image's crops where they belong, in any
+// order), and PATH.part.log, the journal of finished images:
 //
 //	header   "DSCOCLG2", key (32 bytes), image count uint64, crop count uint64
-//	records  image index uint32, code uint8 (0: cropped, else 1 + the index of its skip reason in coco.Reasons),
-//	         CRC-32C of the record's first 5 bytes and the key
+//	records  image index uint32, code uint8 (0: cropped, else 1 + the index of its skip
+//	         reason in coco.Reasons), CRC-32C of the record's first 5 bytes and the key
 //
-// Records reach the journal only after the crops they vouch for were synced to PATH.part, every couple of
-// seconds, so that a build killed at any moment (even by a power cut) resumes with the images it had finished
-// and decodes only the others. A partial file from other inputs or options starts over, and so does a journal with
-// any record that fails its CRC, names an image out of range or a code out of range, or names an image twice: the
-// whole journal is checked before anything is taken from it, so a bad record never marks an image done whose crops
-// were never written (they would stay black). A torn last record (shorter than a record) is what a kill leaves, and
-// is dropped.
+// Records reach the journal only after the crops they vouch for were synced to PATH.part, every
+// couple of seconds, so that a build killed at any moment (even by a power cut) resumes with the
+// images it had finished and decodes only the others. A partial file from other inputs or options
+// starts over, and so does a journal with any record that fails its CRC, names an image out of
+// range or a code out of range, or names an image twice: the whole journal is checked before
+// anything is taken from it, so a bad record never marks an image done whose crops were never
+// written (they would stay black). A torn last record (shorter than a record) is what a kill
+// leaves, and is dropped.
 const (
 	logMagic     = "DSCOCLG2"
 	logHeaderLen = 8 + 32 + 8 + 8
@@ -58,7 +59,8 @@ func reasonCode(reason string) uint8 {
 	return uint8(slices.Index(coco.Reasons(), reason) + 1)
 }
 
-// openPart opens (to resume) or creates the partial cache at path for images jobs and the crops pre describes.
+// openPart opens (to resume) or creates the partial cache at path for images jobs and the crops pre
+// describes.
 func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 	sample := int64(3 * pre.size * pre.size)
 	full := prefixLen + pre.count*sample
@@ -72,42 +74,43 @@ func openPart(path string, pre prefix, jobs int) (*partFile, error) {
 	if p, err := resume(path, pre, full, lh[:], pf); err == nil {
 		return p, nil
 	}
-	// Starting over: the journal must be ours (or absent) before anything is truncated. PATH.part itself was
-	// checked by the caller (isCropFile).
+	// Starting over: the journal must be ours (or absent) before anything is truncated. PATH.part
+	// itself was checked by the caller (isCropFile).
 	if err := isJournal(path + ".log"); err != nil {
 		return nil, err
 	}
 	f, err := atomicfile.OpenDest(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if errors.Is(err, atomicfile.ErrNotRegularDest) {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w: %w", errNotWritable, err)
+		return nil, fmt.Errorf("cropset: crop cache: %w: %w", errNotWritable, err)
 	}
 	if err := f.Truncate(full); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	if _, err := f.WriteAt(pre.bytes(), 0); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	log, err := atomicfile.OpenDest(path+".log", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if _, err := log.Write(lh[:]); err != nil {
 		f.Close()
 		log.Close()
-		return nil, fmt.Errorf("coco: crop cache %s: %w", path, err)
+		return nil, fmt.Errorf("cropset: crop cache %s: %w", path, err)
 	}
 	pf.f, pf.log = f, log
 	return pf, nil
 }
 
-// resume opens the partial files at path if they were made for the same prefix and journal header, checks every
-// record of the journal, and only when all are good takes them into pf. A torn last record is dropped.
+// resume opens the partial files at path if they were made for the same prefix and journal header,
+// checks every record of the journal, and only when all are good takes them into pf. A torn last
+// record is dropped.
 func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*partFile, error) {
 	f, err := atomicfile.OpenDest(path, os.O_RDWR, 0)
 	if err != nil {
@@ -167,8 +170,9 @@ func resume(path string, pre prefix, full int64, lh []byte, pf *partFile) (*part
 	return pf, nil
 }
 
-// parseJournal checks every whole record in recs and returns, only if all are good, which of jobs images are done
-// and how each failed. Nothing is returned from a journal with a bad record: the caller starts over.
+// parseJournal checks every whole record in recs and returns, only if all are good, which of jobs
+// images are done and how each failed. Nothing is returned from a journal with a bad record: the
+// caller starts over.
 func parseJournal(recs []byte, key [32]byte, jobs int) (done []bool, failed []uint8, err error) {
 	done, failed = make([]bool, jobs), make([]uint8, jobs)
 	nreasons := len(coco.Reasons())
@@ -190,24 +194,25 @@ func parseJournal(recs []byte, key [32]byte, jobs int) (done []bool, failed []ui
 	return done, failed, nil
 }
 
-// recordCRC is the CRC-32C of a journal record's first 5 bytes followed by the cache's key, so that a record copied
-// from another build's journal, or random bytes, fail it.
+// recordCRC is the CRC-32C of a journal record's first 5 bytes followed by the cache's key, so that
+// a record copied from another build's journal, or random bytes, fail it.
 func recordCRC(rec []byte, key [32]byte) uint32 {
 	return crc32.Update(crc32.Checksum(rec, crcTable), crcTable, key[:])
 }
 
-// isJournal returns nil when path is absent, or a file that a build's journal left (empty, or starting with a
-// journal's magic); it refuses anything else, so that starting over never truncates a user's file.
+// isJournal returns nil when path is absent, or a file that a build's journal left (empty, or
+// starting with a journal's magic); it refuses anything else, so that starting over never truncates
+// a user's file.
 func isJournal(path string) error {
 	f, err := safeopen.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(path); lerr == nil {
-			return fmt.Errorf("coco: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)
+			return fmt.Errorf("cropset: crop cache: %s is a symbolic link to nothing: refusing to write through it", path)
 		}
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("coco: crop cache: %w", err)
+		return fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	defer f.Close()
 	var m [8]byte
@@ -215,11 +220,12 @@ func isJournal(path string) error {
 	if n == 0 || string(m[:n]) == logMagic[:n] || string(m[:n]) == "DSCOCLOG"[:n] {
 		return nil
 	}
-	return fmt.Errorf("coco: crop cache: %s exists and is not a crop build's journal: refusing to overwrite it "+
+	return fmt.Errorf("cropset: crop cache: %s exists and is not a crop build's journal: refusing to overwrite it "+
 		"(name another cache or remove it)", path)
 }
 
-// record notes that image i is done (code 0) or skipped (code), and flushes the journal every flushEvery.
+// record notes that image i is done (code 0) or skipped (code), and flushes the journal every
+// flushEvery.
 func (p *partFile) record(i int, code uint8) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -246,11 +252,11 @@ func (p *partFile) flushLocked() {
 		return
 	}
 	if err := p.f.Sync(); err != nil {
-		p.firstErr = fmt.Errorf("coco: crop cache: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache: %w", err)
 		return
 	}
 	if _, err := p.log.Write(p.pending); err != nil {
-		p.firstErr = fmt.Errorf("coco: crop cache journal: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache journal: %w", err)
 		return
 	}
 	p.pending = p.pending[:0]
@@ -260,7 +266,7 @@ func (p *partFile) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.firstErr == nil {
-		p.firstErr = fmt.Errorf("coco: crop cache: %w", err)
+		p.firstErr = fmt.Errorf("cropset: crop cache: %w", err)
 	}
 }
 
@@ -279,9 +285,9 @@ func (p *partFile) close() {
 	}
 }
 
-// finish closes the gaps that skipped images left (moving later crops forward, in order), counts what was made
-// and skipped, measures the training crops' pixels and the blocks' CRCs in one pass, and writes the trailer. The
-// file is then complete but still named PATH.part.
+// finish closes the gaps that skipped images left (moving later crops forward, in order), counts
+// what was made and skipped, measures the training crops' pixels and the blocks' CRCs in one pass,
+// and writes the trailer. The file is then complete but still named PATH.part.
 func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 	sample := int64(3 * size * size)
 	c := &Crops{Classes: pl.names, CategoryIDs: pl.cats, size: size}
@@ -301,16 +307,16 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 		}
 		n := int64(len(j.anns))
 		if w != int64(j.slot) {
-			// Moved forward (w < slot) a chunk at a time, in order, so the copy never overwrites what it has yet
-			// to read and never holds more than chunkCrops crops.
+			// Moved forward (w < slot) a chunk at a time, in order, so the copy never overwrites
+			// what it has yet to read and never holds more than chunkCrops crops.
 			for lo := int64(0); lo < n; lo += chunkCrops {
 				k := min(n-lo, chunkCrops)
 				buf = slices.Grow(buf[:0], int(k*sample))[:k*sample]
 				if _, err := p.f.ReadAt(buf, prefixLen+(int64(j.slot)+lo)*sample); err != nil {
-					return nil, fmt.Errorf("coco: crop cache: %w", err)
+					return nil, fmt.Errorf("cropset: crop cache: %w", err)
 				}
 				if _, err := p.f.WriteAt(buf, prefixLen+(w+lo)*sample); err != nil {
-					return nil, fmt.Errorf("coco: crop cache: %w", err)
+					return nil, fmt.Errorf("cropset: crop cache: %w", err)
 				}
 			}
 		}
@@ -329,11 +335,11 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 	}
 	payload := w * sample
 	if err := p.f.Truncate(prefixLen + payload); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	pre := prefix{key: p.key, size: size, count: w}
 	if _, err := p.f.WriteAt(pre.bytes(), 0); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	crcs, hist, err := scan(p.f, payload, int64(c.counts[Train])*sample, size)
 	if err != nil {
@@ -345,16 +351,16 @@ func (p *partFile) finish(pl *plan, size int) (*Crops, error) {
 		return nil, err
 	}
 	if _, err := p.f.WriteAt(t, prefixLen+payload); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	if err := p.f.Sync(); err != nil {
-		return nil, fmt.Errorf("coco: crop cache: %w", err)
+		return nil, fmt.Errorf("cropset: crop cache: %w", err)
 	}
 	return c, nil
 }
 
-// scan reads the payload once: the CRC-32C of each block, and the histogram per channel of the first trainBytes
-// (the training crops).
+// scan reads the payload once: the CRC-32C of each block, and the histogram per channel of the
+// first trainBytes (the training crops).
 func scan(f io.ReaderAt, payload, trainBytes int64, size int) ([]uint32, [3][256]int64, error) {
 	var hist [3][256]int64
 	plane := int64(size * size)
@@ -364,7 +370,7 @@ func scan(f io.ReaderAt, payload, trainBytes int64, size int) ([]uint32, [3][256
 	for off := int64(0); off < payload; off += blockSize {
 		b := buf[:min(blockSize, payload-off)]
 		if _, err := f.ReadAt(b, prefixLen+off); err != nil {
-			return nil, hist, fmt.Errorf("coco: crop cache: reading back: %w", err)
+			return nil, hist, fmt.Errorf("cropset: crop cache: reading back: %w", err)
 		}
 		crcs = append(crcs, crc32.Checksum(b, crcTable))
 		for k := int64(0); k < int64(len(b)) && off+k < trainBytes; {
@@ -381,8 +387,8 @@ func scan(f io.ReaderAt, payload, trainBytes int64, size int) ([]uint32, [3][256
 	return crcs, hist, nil
 }
 
-// stats returns the per-channel mean and standard deviation of pixels scaled to [0, 1] from their histograms; an
-// empty set, or a channel with no spread, gets ImageNet's values for it.
+// stats returns the per-channel mean and standard deviation of pixels scaled to [0, 1] from their
+// histograms; an empty set, or a channel with no spread, gets ImageNet's values for it.
 func stats(hist [3][256]int64) (mean, std [3]float32) {
 	for ch := range 3 {
 		var n, sum, sq float64

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// TestCOCOBuildResumes stops a build part way (as a user's Stop or Ctrl+C does), checks that nothing looks like a
-// finished cache, and that the next build decodes only the images not yet done and gives the crops of a build
-// that was never stopped.
+// TestCOCOBuildResumes stops a build part way (as a user's Stop or Ctrl+C does), checks that
+// nothing looks like a finished cache, and that the next build decodes only the images not yet done
+// and gives the crops of a build that was never stopped.
 func TestCOCOBuildResumes(t *testing.T) {
 	annPath, images := splitFixture(t, 30)
 	dir := t.TempDir()
@@ -70,8 +70,9 @@ func TestCOCOBuildResumes(t *testing.T) {
 	}
 }
 
-// TestCOCOBuildResumesAfterAKill leaves the files a build killed mid-write leaves (a journal with a torn last
-// record), and one from other options, and checks that the first resumes and the second starts over.
+// TestCOCOBuildResumesAfterAKill leaves the files a build killed mid-write leaves (a journal with a
+// torn last record), and one from other options, and checks that the first resumes and the second
+// starts over.
 func TestCOCOBuildResumesAfterAKill(t *testing.T) {
 	annPath, images := splitFixture(t, 10)
 	cache := filepath.Join(t.TempDir(), "crops.cache")
@@ -124,8 +125,8 @@ func TestCOCOBuildResumesAfterAKill(t *testing.T) {
 	}
 }
 
-// TestCOCOCacheRefusesToOverwrite checks that --cache never replaces a file that is not a crop cache (someone's
-// data, given by mistake), nor a partial file that is not ours.
+// TestCOCOCacheRefusesToOverwrite checks that --cache never replaces a file that is not a crop
+// cache (someone's data, given by mistake), nor a partial file that is not ours.
 func TestCOCOCacheRefusesToOverwrite(t *testing.T) {
 	annPath, images := splitFixture(t, 4)
 	dir := t.TempDir()

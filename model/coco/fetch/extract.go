@@ -20,27 +20,31 @@ type ExtractLimits struct {
 	MaxBytes int64
 	// MaxEntries caps the number of entries, folders included.
 	MaxEntries int
-	// MaxRatio caps the total size of the files at this many times the zip's own size. COCO's zips hold JPEGs
-	// (ratio about 1) and JSON (about 5); a zip whose entries share their compressed data expands thousands of
-	// times over (23 KB to 1.26 GB) while staying under MaxBytes and MaxEntries.
+	// MaxRatio caps the total size of the files at this many times the zip's own size. COCO's zips
+	// hold JPEGs (ratio about 1) and JSON (about 5); a zip whose entries share their compressed
+	// data expands thousands of times over (23 KB to 1.26 GB) while staying under MaxBytes and
+	// MaxEntries.
 	MaxRatio int64
 }
 
-// DefaultExtractLimits fit the largest COCO 2017 zip (train2017.zip: 118,288 entries, 19.3 GB) with room to spare.
+// DefaultExtractLimits fit the largest COCO 2017 zip (train2017.zip: 118,288 entries, 19.3 GB) with
+// room to spare.
 var DefaultExtractLimits = ExtractLimits{MaxBytes: 32 << 30, MaxEntries: 250_000, MaxRatio: 100}
 
-// Extract unpacks the zip at zipPath into dir, creating dir if needed. It refuses the whole zip, before writing
-// anything, if an entry's name is not a local path (absolute, "..", a backslash, a drive letter), if an entry is
-// a symbolic link or another non-regular file, or if the entry count or the declared sizes exceed lim; while
-// writing it stops if the real sizes exceed lim (a zip whose headers understate its contents). A link already in
-// dir cannot lead a write outside it.
+// Extract unpacks the zip at zipPath into dir, creating dir if needed. It refuses the whole zip,
+// before writing anything, if an entry's name is not a local path (absolute, "..", a backslash, a
+// drive letter), if an entry is a symbolic link or another non-regular file, or if the entry count
+// or the declared sizes exceed lim; while writing it stops if the real sizes exceed lim (a zip
+// whose headers understate its contents). A link already in dir cannot lead a write outside it.
 //
-// Each file is written once, in place: whatever was at its name is removed and a new file made (so a link there is
-// replaced, never followed), with no temporary file and no fsync of its own. train2017.zip holds 118,287 files, and
-// writing each atomically (temporary file, fsync, rename, fsync of the folder) cost two fsyncs a file. Instead, when
-// every file is written, one sync makes them all durable (syncfs(2) on Linux; elsewhere each file is synced as it is
-// closed), and the caller marks the whole zip done once (Fetch's stamp file, written atomically after Extract
-// returns). A stopped or failed extraction leaves files but no stamp, and the next Fetch unpacks the zip again.
+// Each file is written once, in place: whatever was at its name is removed and a new file made (so
+// a link there is replaced, never followed), with no temporary file and no fsync of its own.
+// train2017.zip holds 118,287 files, and writing each atomically (temporary file, fsync, rename,
+// fsync of the folder) cost two fsyncs a file. Instead, when every file is written, one sync makes
+// them all durable (syncfs(2) on Linux; elsewhere each file is synced as it is closed), and the
+// caller marks the whole zip done once (Fetch's stamp file, written atomically after Extract
+// returns). A stopped or failed extraction leaves files but no stamp, and the next Fetch unpacks
+// the zip again.
 func Extract(zipPath, dir string, lim ExtractLimits) error {
 	if lim.MaxBytes <= 0 {
 		lim.MaxBytes = DefaultExtractLimits.MaxBytes
@@ -56,21 +60,21 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		if zr != nil {
 			zr.Close()
 		}
-		return fmt.Errorf("coco: %s: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: %w", zipPath, err)
 	}
 	if err != nil {
-		return fmt.Errorf("coco: %s: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: %w", zipPath, err)
 	}
 	defer zr.Close()
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("coco: %s: refused: "+format, append([]any{zipPath}, args...)...)
+		return fmt.Errorf("fetch: %s: refused: "+format, append([]any{zipPath}, args...)...)
 	}
 	if len(zr.File) > lim.MaxEntries {
 		return fail("%d entries, more than the cap of %d", len(zr.File), lim.MaxEntries)
 	}
 	st, err := os.Stat(zipPath)
 	if err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	if st.Size() < math.MaxInt64/lim.MaxRatio {
 		lim.MaxBytes = min(lim.MaxBytes, max(1<<20, st.Size()*lim.MaxRatio))
@@ -101,11 +105,11 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("coco: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	defer root.Close()
 	left := lim.MaxBytes
@@ -113,13 +117,13 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 		name := filepath.FromSlash(strings.TrimSuffix(f.Name, "/"))
 		if f.Mode().IsDir() {
 			if err := root.MkdirAll(name, 0o755); err != nil {
-				return fmt.Errorf("coco: %s: %w", zipPath, err)
+				return fmt.Errorf("fetch: %s: %w", zipPath, err)
 			}
 			continue
 		}
 		if parent := filepath.Dir(name); parent != "." {
 			if err := root.MkdirAll(parent, 0o755); err != nil {
-				return fmt.Errorf("coco: %s: %w", zipPath, err)
+				return fmt.Errorf("fetch: %s: %w", zipPath, err)
 			}
 		}
 		if extractHook != nil {
@@ -130,12 +134,12 @@ func Extract(zipPath, dir string, lim ExtractLimits) error {
 			return fail("entry %q: its data disagree with its header (a corrupt zip, or a zip bomb): %w", f.Name, err)
 		}
 		if err != nil {
-			return fmt.Errorf("coco: %s: entry %q: %w", zipPath, f.Name, err)
+			return fmt.Errorf("fetch: %s: entry %q: %w", zipPath, f.Name, err)
 		}
 		left -= n
 	}
 	if err := syncAll(root); err != nil {
-		return fmt.Errorf("coco: %s: syncing the unpacked files: %w", zipPath, err)
+		return fmt.Errorf("fetch: %s: syncing the unpacked files: %w", zipPath, err)
 	}
 	return nil
 }
@@ -147,8 +151,9 @@ var errTooBig = errors.New("more bytes than the cap allows (a zip bomb?)")
 // swap a folder for a symbolic link, as a hostile local process could.
 var extractHook func(name string)
 
-// extractFile writes one entry to name inside root, refusing more than left bytes. Every step goes through root,
-// so that a folder swapped for a link after the checks still cannot lead the write outside.
+// extractFile writes one entry to name inside root, refusing more than left bytes. Every step goes
+// through root, so that a folder swapped for a link after the checks still cannot lead the write
+// outside.
 func extractFile(root *os.Root, f *zip.File, name string, left int64) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {

@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// BenchmarkExtract unpacks a zip of 2,000 small files (4 KB of incompressible bytes each, stored, in one folder
-// as train2017.zip holds its 118,287 JPEGs) into a fresh folder, and reports the time per file.
+// BenchmarkExtract unpacks a zip of 2,000 small files (4 KB of incompressible bytes each, stored,
+// in one folder as train2017.zip holds its 118,287 JPEGs) into a fresh folder, and reports the time
+// per file.
 func BenchmarkExtract(b *testing.B) {
 	const files = 2000
 	var buf bytes.Buffer

@@ -26,7 +26,8 @@ const DefaultBaseURL = "http://images.cocodataset.org"
 type Archive struct {
 	// Path is the zip's URL path under the base URL, such as "zips/val2017.zip".
 	Path string
-	// Size is its length in bytes and SHA256 its hex SHA-256 sum; zero values mean unknown (not checked).
+	// Size is its length in bytes and SHA256 its hex SHA-256 sum; zero values mean unknown (not
+	// checked).
 	Size   int64
 	SHA256 string
 }
@@ -34,9 +35,10 @@ type Archive struct {
 // Name returns the zip's file name.
 func (a Archive) Name() string { return path.Base(a.Path) }
 
-// KnownArchives lists the 2017 zips by URL path, with sizes and SHA-256 sums. cocodataset.org publishes no sums;
-// these are the ones TensorFlow Datasets records for the same URLs (tensorflow_datasets/url_checksums/coco2017.txt).
-// A download whose size or sum differs is refused. Clear SHA256 (or Size) of an entry to skip its check.
+// KnownArchives lists the 2017 zips by URL path, with sizes and SHA-256 sums. cocodataset.org
+// publishes no sums; these are the ones TensorFlow Datasets records for the same URLs
+// (tensorflow_datasets/url_checksums/coco2017.txt). A download whose size or sum differs is
+// refused. Clear SHA256 (or Size) of an entry to skip its check.
 var KnownArchives = map[string]Archive{
 	"annotations/annotations_trainval2017.zip": {Path: "annotations/annotations_trainval2017.zip",
 		Size: 252907541, SHA256: "113a836d90195ee1f884e704da6304dfaaecff1f023f49b6ca93c4aaae470268"},
@@ -46,11 +48,11 @@ var KnownArchives = map[string]Archive{
 		Size: 19336861798, SHA256: "69a8bb58ea5f8f99d24875f21416de2e9ded3178e903f1f7603e283b9e06d929"},
 }
 
-// SplitArchives returns the zips a split needs, "val2017" or "train2017": the annotations (both splits share one
-// zip) and the split's images.
+// SplitArchives returns the zips a split needs, "val2017" or "train2017": the annotations (both
+// splits share one zip) and the split's images.
 func SplitArchives(split string) ([]Archive, error) {
 	if split != "val2017" && split != "train2017" {
-		return nil, fmt.Errorf("coco: split %q: want val2017 or train2017", split)
+		return nil, fmt.Errorf("fetch: split %q: want val2017 or train2017", split)
 	}
 	return []Archive{archive("annotations/annotations_trainval2017.zip"), archive("zips/" + split + ".zip")}, nil
 }
@@ -70,14 +72,15 @@ type Fetcher struct {
 	Client *http.Client
 	// Limits caps what Extract writes; the zero value means DefaultExtractLimits.
 	Limits ExtractLimits
-	// Progress, if set, is called as bytes arrive, with the zip's name, the bytes it holds and its full size (0
-	// if unknown).
+	// Progress, if set, is called as bytes arrive, with the zip's name, the bytes it holds and its
+	// full size (0 if unknown).
 	Progress func(name string, done, total int64)
 	// Retries is how many times a download that breaks off is resumed within one call; 0 means 3.
 	Retries int
-	// StallTimeout abandons an attempt when no byte has come for this long: while connecting, waiting for the
-	// headers, or mid-body (a server that accepts and stalls held dcn coco fetch for ever). The attempt is then
-	// retried, resuming where it stopped. 0 means DefaultStallTimeout.
+	// StallTimeout abandons an attempt when no byte has come for this long: while connecting,
+	// waiting for the headers, or mid-body (a server that accepts and stalls held dcn coco fetch
+	// for ever). The attempt is then retried, resuming where it stopped. 0 means
+	// DefaultStallTimeout.
 	StallTimeout time.Duration
 }
 
@@ -102,9 +105,9 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Fetch downloads the zips of split ("val2017" or "train2017") into dir and unpacks them there, giving
-// dir/annotations/instances_SPLIT.json and dir/SPLIT/*.jpg. Work already done (a complete, checked zip; an
-// unpacked zip) is not done again, and an interrupted download resumes.
+// Fetch downloads the zips of split ("val2017" or "train2017") into dir and unpacks them there,
+// giving dir/annotations/instances_SPLIT.json and dir/SPLIT/*.jpg. Work already done (a complete,
+// checked zip; an unpacked zip) is not done again, and an interrupted download resumes.
 func (f *Fetcher) Fetch(ctx context.Context, split, dir string) error {
 	archives, err := SplitArchives(split)
 	if err != nil {
@@ -122,7 +125,8 @@ func (f *Fetcher) Fetch(ctx context.Context, split, dir string) error {
 	return nil
 }
 
-// extractOnce unpacks a zip unless a stamp file says that this very zip (by sum) was unpacked into dir before.
+// extractOnce unpacks a zip unless a stamp file says that this very zip (by sum) was unpacked into
+// dir before.
 func extractOnce(zipPath, sum, dir string, lim ExtractLimits) error {
 	stamp := filepath.Join(dir, "."+filepath.Base(zipPath)+".extracted")
 	if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == sum {
@@ -134,15 +138,16 @@ func extractOnce(zipPath, sum, dir string, lim ExtractLimits) error {
 	return atomicfile.WriteFile(stamp, []byte(sum+"\n"), 0o644)
 }
 
-// Download fetches a into dir and returns the zip's path and hex SHA-256 sum. The bytes go to NAME.part, which a
-// later call resumes with a Range request (a server that answers 200 instead of 206, or 206 from another offset,
-// makes it start over). The complete file is checked against a's size and sum, synced and renamed to NAME, and its
-// sum written to NAME.sha256 ("sha256sum" format). A file that fails the check is removed, so that the next call
-// downloads it afresh rather than resuming a corrupt prefix. A NAME whose NAME.sha256 matches a's sum (or any
-// sum, if a has none) counts as done.
+// Download fetches a into dir and returns the zip's path and hex SHA-256 sum. The bytes go to
+// NAME.part, which a later call resumes with a Range request (a server that answers 200 instead of
+// 206, or 206 from another offset, makes it start over). The complete file is checked against a's
+// size and sum, synced and renamed to NAME, and its sum written to NAME.sha256 ("sha256sum"
+// format). A file that fails the check is removed, so that the next call downloads it afresh rather
+// than resuming a corrupt prefix. A NAME whose NAME.sha256 matches a's sum (or any sum, if a has
+// none) counts as done.
 func (f *Fetcher) Download(ctx context.Context, a Archive, dir string) (zipPath, sum string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	final := filepath.Join(dir, a.Name())
 	if sum, ok := verified(final, a); ok {
@@ -171,24 +176,24 @@ func (f *Fetcher) Download(ctx context.Context, a Archive, dir string) (zipPath,
 	sum = hex.EncodeToString(h.sum.Sum(nil))
 	if a.Size > 0 && h.n != a.Size || a.SHA256 != "" && !strings.EqualFold(sum, a.SHA256) {
 		os.Remove(part)
-		return "", "", fmt.Errorf("coco: %s: got %d bytes with SHA-256 %s, want %d bytes with %s; the download was "+
+		return "", "", fmt.Errorf("fetch: %s: got %d bytes with SHA-256 %s, want %d bytes with %s; the download was "+
 			"removed, run again to fetch it afresh", a.Name(), h.n, sum, a.Size, a.SHA256)
 	}
 	if err := atomicfile.CheckDest(final); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	if err := os.Rename(part, final); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	syncDir(dir)
 	if err := atomicfile.WriteFile(final+".sha256", []byte(sum+"  "+a.Name()+"\n"), 0o644); err != nil {
-		return "", "", fmt.Errorf("coco: %w", err)
+		return "", "", fmt.Errorf("fetch: %w", err)
 	}
 	return final, sum, nil
 }
 
-// verified reports whether final is a finished download: present, with a NAME.sha256 whose sum is a's (if a has
-// one) and a size that is a's (if a has one).
+// verified reports whether final is a finished download: present, with a NAME.sha256 whose sum is
+// a's (if a has one) and a size that is a's (if a has one).
 func verified(final string, a Archive) (string, bool) {
 	b, err := os.ReadFile(final + ".sha256")
 	if err != nil {
@@ -225,16 +230,17 @@ var errOversize = errors.New("more than the expected size")
 // maxDownload caps a download of unknown size.
 const maxDownload = 64 << 30
 
-// get makes one request for the rest of part and appends the answer to it, keeping h in step with part's bytes.
+// get makes one request for the rest of part and appends the answer to it, keeping h in step with
+// part's bytes.
 func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState) error {
 	file, err := atomicfile.OpenDest(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	defer file.Close()
 	st, err := file.Stat()
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	offset := st.Size()
 	if h.sum == nil || h.n != offset {
@@ -242,7 +248,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		h.sum, h.n = sha256.New(), 0
 		n, err := io.Copy(h.sum, bufio.NewReaderSize(io.LimitReader(file, offset), 1<<20))
 		if err != nil {
-			return &fatalError{fmt.Errorf("coco: reading %s: %w", part, err)}
+			return &fatalError{fmt.Errorf("fetch: reading %s: %w", part, err)}
 		}
 		h.n = n
 	}
@@ -274,7 +280,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 	if err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
@@ -285,7 +291,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("coco: GET %s: %w", url, stalled(err))
+		return fmt.Errorf("fetch: GET %s: %w", url, stalled(err))
 	}
 	timer.Reset(stall)
 	defer resp.Body.Close()
@@ -298,7 +304,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 			if err := restart(file, h); err != nil {
 				return err
 			}
-			return fmt.Errorf("coco: GET %s: answer for bytes from %d, asked from %d; starting over", url, start, offset)
+			return fmt.Errorf("fetch: GET %s: answer for bytes from %d, asked from %d; starting over", url, start, offset)
 		}
 		if size > 0 {
 			total = size
@@ -320,12 +326,12 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 		if err := restart(file, h); err != nil {
 			return err
 		}
-		return fmt.Errorf("coco: GET %s: %s; starting over", url, resp.Status)
+		return fmt.Errorf("fetch: GET %s: %s; starting over", url, resp.Status)
 	default:
-		return &fatalError{fmt.Errorf("coco: GET %s: %s", url, resp.Status)}
+		return &fatalError{fmt.Errorf("fetch: GET %s: %s", url, resp.Status)}
 	}
 	if _, err := file.Seek(offset, io.SeekStart); err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	limit := int64(maxDownload)
 	if total > 0 {
@@ -338,16 +344,16 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 	}
 	h.n = offset + n
 	if err == nil && h.n > limit {
-		return &fatalError{fmt.Errorf("coco: GET %s: %w of %d bytes", url, errOversize, limit)}
+		return &fatalError{fmt.Errorf("fetch: GET %s: %w of %d bytes", url, errOversize, limit)}
 	}
 	if serr := file.Sync(); err == nil && serr != nil {
 		err = &fatalError{serr}
 	}
 	if err != nil {
-		return fmt.Errorf("coco: downloading %s: %w", url, err)
+		return fmt.Errorf("fetch: downloading %s: %w", url, err)
 	}
 	if total > 0 && h.n < total {
-		return fmt.Errorf("coco: downloading %s: the connection closed after %d of %d bytes", url, h.n, total)
+		return fmt.Errorf("fetch: downloading %s: the connection closed after %d of %d bytes", url, h.n, total)
 	}
 	return nil
 }
@@ -355,7 +361,7 @@ func (f *Fetcher) get(ctx context.Context, a Archive, part string, h *hashState)
 // restart empties the part file and the hash.
 func restart(file *os.File, h *hashState) error {
 	if err := file.Truncate(0); err != nil {
-		return &fatalError{fmt.Errorf("coco: %w", err)}
+		return &fatalError{fmt.Errorf("fetch: %w", err)}
 	}
 	h.sum.Reset()
 	h.n = 0
@@ -404,9 +410,10 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// syncDir makes a rename in dir durable where the system can sync a folder (Windows and some FUSE file systems
-// cannot, and journal the rename themselves). The .part file cannot go through atomicfile, since it must survive
-// an interruption to be resumed; once complete it is synced and renamed the same way.
+// syncDir makes a rename in dir durable where the system can sync a folder (Windows and some FUSE
+// file systems cannot, and journal the rename themselves). The .part file cannot go through
+// atomicfile, since it must survive an interruption to be resumed; once complete it is synced and
+// renamed the same way.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()

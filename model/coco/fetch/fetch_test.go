@@ -27,9 +27,10 @@ import (
 // zipServer serves files by URL path and records the Range header of every request.
 type zipServer struct {
 	files map[string][]byte
-	// mode: "" honours Range (http.ServeContent); "ignore-range" always answers 200 with everything;
-	// "wrong-start" answers a Range request with 206 from byte 0; "cut-once" breaks the first response off after
-	// cutAt bytes; "stall-once" sends cutAt bytes of the first response and then nothing.
+	// mode: "" honours Range (http.ServeContent); "ignore-range" always answers 200 with
+	// everything; "wrong-start" answers a Range request with 206 from byte 0; "cut-once" breaks the
+	// first response off after cutAt bytes; "stall-once" sends cutAt bytes of the first response
+	// and then nothing.
 	mode   string
 	cutAt  int
 	mu     sync.Mutex
@@ -362,8 +363,8 @@ func TestCOCOExtractRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
-			// Nothing was written: not outside, and not inside (the checks come first; the lying entry's file
-			// is removed with its temporary file).
+			// Nothing was written: not outside, and not inside (the checks come first; the lying
+			// entry's file is removed with its temporary file).
 			var found []string
 			filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {

@@ -138,8 +138,8 @@ func TestDownloadStallingServer(t *testing.T) {
 	}
 }
 
-// TestExtractReplacesALinkAtAFileName checks that a file written in place replaces a symbolic link at its name
-// instead of writing through it, even to a file inside the folder.
+// TestExtractReplacesALinkAtAFileName checks that a file written in place replaces a symbolic link
+// at its name instead of writing through it, even to a file inside the folder.
 func TestExtractReplacesALinkAtAFileName(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "val2017"), 0o755); err != nil {

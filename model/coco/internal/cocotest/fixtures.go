@@ -1,5 +1,6 @@
-// Package cocotest holds the fixtures that the tests of model/coco and its sub-packages share: instances files
-// written from entry texts, images of every kind (grey, CMYK, truncated, huge), and the shared COCO128 sample.
+// Package cocotest holds the fixtures that the tests of model/coco and its sub-packages share:
+// instances files written from entry texts, images of every kind (grey, CMYK, truncated, huge), and
+// the shared COCO128 sample.
 package cocotest
 
 import (
@@ -18,8 +19,8 @@ import (
 	"testing"
 )
 
-// COCO128 returns the training file and image folder of the shared COCO128 sample (DEFORMSCOPE_COCO128, or
-// ../shared/coco128 beside the checkout), or skips the test.
+// COCO128 returns the training file and image folder of the shared COCO128 sample
+// (DEFORMSCOPE_COCO128, or ../shared/coco128 beside the checkout), or skips the test.
 func COCO128(t testing.TB) (ann, images string) {
 	t.Helper()
 	dir := os.Getenv("DEFORMSCOPE_COCO128")
@@ -34,7 +35,8 @@ func COCO128(t testing.TB) (ann, images string) {
 	return ann, images
 }
 
-// Gradient returns a w×h RGB image whose colour changes across it, so that crops of different places differ.
+// Gradient returns a w×h RGB image whose colour changes across it, so that crops of different
+// places differ.
 func Gradient(w, h int) *image.RGBA {
 	m := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -101,11 +103,12 @@ func HugePNG(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// CMYKJPEG hand-builds a baseline 4-component JPEG with an Adobe APP14 marker (transform 0: plain CMYK, stored
-// inverted as Adobe writes it), since image/jpeg encodes only grey and YCbCr. The image is w×h pixels (multiples
-// of 8), every 8×8 block of one colour, given by at(block x, block y) as C, M, Y, K bytes. Each block holds only
-// its DC coefficient; the tables are the smallest that work: all quantisers 1, DC categories 0..11 coded on 4
-// bits, and the AC table with EOB alone.
+// CMYKJPEG hand-builds a baseline 4-component JPEG with an Adobe APP14 marker (transform 0: plain
+// CMYK, stored inverted as Adobe writes it), since image/jpeg encodes only grey and YCbCr. The
+// image is w×h pixels (multiples of 8), every 8×8 block of one colour, given by at(block x, block
+// y) as C, M, Y, K bytes. Each block holds only its DC coefficient; the tables are the smallest
+// that work: all quantisers 1, DC categories 0..11 coded on 4 bits, and the AC table with EOB
+// alone.
 func CMYKJPEG(w, h int, at func(bx, by int) [4]uint8) []byte {
 	var b bytes.Buffer
 	seg := func(marker byte, payload ...byte) {
@@ -219,8 +222,8 @@ func Ann(id, image, category int, bbox string) string {
 		`"segmentation":[[1.5,2,3,4.25,5,6]]}`, id, image, category, bbox)
 }
 
-// WriteFixture writes files (name → bytes) into a new folder and the instances text as ann.json beside the
-// images folder; it returns the file's path and the images folder.
+// WriteFixture writes files (name → bytes) into a new folder and the instances text as ann.json
+// beside the images folder; it returns the file's path and the images folder.
 func WriteFixture(t testing.TB, text string, files map[string][]byte) (annPath, images string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -244,7 +247,8 @@ func WriteFixture(t testing.TB, text string, files map[string][]byte) (annPath, 
 	return annPath, images
 }
 
-// DecodeJSONFile reads a whole JSON file with encoding/json, as a reference for the streaming parser.
+// DecodeJSONFile reads a whole JSON file with encoding/json, as a reference for the streaming
+// parser.
 func DecodeJSONFile(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -253,7 +257,8 @@ func DecodeJSONFile(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// moduleRoot returns the folder of go.mod above the working directory (a test's package folder), or "." if none.
+// moduleRoot returns the folder of go.mod above the working directory (a test's package folder), or
+// "." if none.
 func moduleRoot() string {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -269,7 +274,8 @@ func moduleRoot() string {
 	}
 }
 
-// ImageFaults is a folder with an image of every kind, good and bad, and an instances file with one box on each.
+// ImageFaults is a folder with an image of every kind, good and bad, and an instances file with one
+// box on each.
 func ImageFaults(t *testing.T) (annPath, images string) {
 	t.Helper()
 	trunc := JPEG(t, Gradient(100, 80))

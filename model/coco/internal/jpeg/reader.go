@@ -2,12 +2,13 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpeg is Go's image/jpeg decoder (Go 1.26, BSD licence: see LICENSE) with one addition for the crop
-// build: [DecodeRegions] decodes only the parts of a photo that some crop covers. The Huffman data of every block
-// must still be read (it is one bit stream), but the dequantisation, inverse DCT and store of a block, nearly half
-// of the decoder's time, are skipped for every MCU (the 8×8 or 16×16 unit of blocks that holds all of a pixel's
-// samples) that no rectangle touches; those pixels are left zero. Inside the rectangles every pixel is exactly what
-// image/jpeg decodes (TestDecodeRegionsMatchesImageJPEG). It does not register itself with package image.
+// Package jpeg is Go's image/jpeg decoder (Go 1.26, BSD licence: see LICENSE) with one addition for
+// the crop build: [DecodeRegions] decodes only the parts of a photo that some crop covers. The
+// Huffman data of every block must still be read (it is one bit stream), but the dequantisation,
+// inverse DCT and store of a block, nearly half of the decoder's time, are skipped for every MCU
+// (the 8×8 or 16×16 unit of blocks that holds all of a pixel's samples) that no rectangle touches;
+// those pixels are left zero. Inside the rectangles every pixel is exactly what image/jpeg decodes
+// (TestDecodeRegionsMatchesImageJPEG). It does not register itself with package image.
 //
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpeg
@@ -151,7 +152,8 @@ type decoder struct {
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
 
-	// regions, if set, are the rectangles DecodeRegions decodes; need marks the MCUs (mcusX a row) they touch.
+	// regions, if set, are the rectangles DecodeRegions decodes; need marks the MCUs (mcusX a row)
+	// they touch.
 	regions []image.Rectangle
 	need    []bool
 	mcusX   int
@@ -777,8 +779,8 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 	return img, nil
 }
 
-// DecodeRegions is Decode, except that only the pixels inside rects (and the rest of the MCUs they touch) are
-// decoded; the others are zero. With no rects it decodes the whole image.
+// DecodeRegions is Decode, except that only the pixels inside rects (and the rest of the MCUs they
+// touch) are decoded; the others are zero. With no rects it decodes the whole image.
 func DecodeRegions(r io.Reader, rects []image.Rectangle) (image.Image, error) {
 	var d decoder
 	d.regions = rects

@@ -24,9 +24,9 @@ func sameInside(got, want image.Image, r image.Rectangle) (image.Point, bool) {
 	return image.Point{}, true
 }
 
-// TestDecodeRegionsMatchesImageJPEG checks that every pixel inside the regions is what image/jpeg decodes, for the
-// photos of coco128 (with random regions, at odd places and of odd sizes) and for grey, 4:2:0 colour and CMYK
-// files; and that without regions the whole image is image/jpeg's.
+// TestDecodeRegionsMatchesImageJPEG checks that every pixel inside the regions is what image/jpeg
+// decodes, for the photos of coco128 (with random regions, at odd places and of odd sizes) and for
+// grey, 4:2:0 colour and CMYK files; and that without regions the whole image is image/jpeg's.
 func TestDecodeRegionsMatchesImageJPEG(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var files [][]byte
@@ -50,7 +50,8 @@ func TestDecodeRegionsMatchesImageJPEG(t *testing.T) {
 	}
 	for i, n := range names {
 		if i%4 != 0 {
-			continue // a quarter of coco128 keeps the test short; every photo was tried when it was written
+			// A quarter of coco128 keeps the test short; every photo was tried when it was written.
+			continue
 		}
 		b, err := os.ReadFile(n)
 		if err != nil {
@@ -107,8 +108,8 @@ func TestDecodeRegionsMatchesImageJPEG(t *testing.T) {
 	}
 }
 
-// FuzzDecodeRegions checks that no input makes the region decoder panic, and that what it accepts image/jpeg
-// decodes to the same pixels inside the region.
+// FuzzDecodeRegions checks that no input makes the region decoder panic, and that what it accepts
+// image/jpeg decodes to the same pixels inside the region.
 func FuzzDecodeRegions(f *testing.F) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	m := image.NewRGBA(image.Rect(0, 0, 24, 17))
@@ -117,8 +118,8 @@ func FuzzDecodeRegions(f *testing.F) {
 	}
 	f.Add(cocotest.JPEG(f, m), 3, 2, 9, 11)
 	f.Fuzz(func(t *testing.T, b []byte, x, y, w, h int) {
-		// As its caller does (coco.DecodeImageRegions checks the header against a pixel cap first): a header may
-		// claim 65535×65535 pixels, and image/jpeg allocates what the header says.
+		// As its caller does (coco.DecodeImageRegions checks the header against a pixel cap first):
+		// a header may claim 65535×65535 pixels, and image/jpeg allocates what the header says.
 		if cfg, err := DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width*cfg.Height > 1<<16 {
 			return
 		}

@@ -292,13 +292,14 @@ func (d *decoder) processSOS(n int) error {
 					if d.progressive {
 						// Save the coefficients.
 						d.progCoeffs[compIndex][by*mxx*hi+bx] = b
-						// At this point, we could call reconstructBlock to dequantize and perform the
-						// inverse DCT, to save early stages of a progressive image to the *image.YCbCr
-						// buffers (the whole point of progressive encoding), but in Go, the jpeg.Decode
-						// function does not return until the entire image is decoded, so we "continue"
-						// here to avoid wasted computation. Instead, reconstructBlock is called on each
-						// accumulated block by the reconstructProgressiveImage method after all of the
-						// SOS markers are processed.
+						// At this point, we could call reconstructBlock to dequantize and perform
+						// the inverse DCT, to save early stages of a progressive image to the
+						// *image.YCbCr buffers (the whole point of progressive encoding), but in
+						// Go, the jpeg.Decode function does not return until the entire image is
+						// decoded, so we "continue" here to avoid wasted computation. Instead,
+						// reconstructBlock is called on each accumulated block by the
+						// reconstructProgressiveImage method after all of the SOS markers are
+						// processed.
 						continue
 					}
 					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
@@ -561,8 +562,9 @@ func (d *decoder) findRST(expectedRST uint8) error {
 	}
 }
 
-// markRegions marks the MCUs of an mxx×myy grid that d.regions touch. An MCU is 8×8 pixels for a one-component
-// image and 8·h0 × 8·v0 (the luma sampling factors) otherwise, and holds every sample of its pixels.
+// markRegions marks the MCUs of an mxx×myy grid that d.regions touch. An MCU is 8×8 pixels for a
+// one-component image and 8·h0 × 8·v0 (the luma sampling factors) otherwise, and holds every sample
+// of its pixels.
 func (d *decoder) markRegions(mxx, myy int) {
 	w, h := 8, 8
 	if d.nComp != 1 {

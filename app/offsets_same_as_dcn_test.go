@@ -26,13 +26,13 @@ func buildDCN(t *testing.T) string {
 	return dcn
 }
 
-// TestBothFacesDrawTheSameOffsets: the Offsets view's export and dcn draw
+// TestAppAndDcnDrawTheSameOffsets: the Offsets view's export and dcn draw
 // one scene (viz.OffsetScene) from the same run, so their PNGs are the
 // same bytes: a unit's points beside the CNN's grid (dcn offsets), the
 // |Δp| and mask heat maps with the robust scale over every epoch, and with
 // the clamp bound (dcn heatmap --show), and a capture's points (dcn offsets
 // --capture).
-func TestBothFacesDrawTheSameOffsets(t *testing.T) {
+func TestAppAndDcnDrawTheSameOffsets(t *testing.T) {
 	dcn := buildDCN(t)
 	run, _ := tinyRun(t)
 	h, v := offsetsHarness(t)

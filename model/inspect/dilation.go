@@ -1,4 +1,4 @@
-package dilation
+package inspect
 
 import (
 	"context"
@@ -10,63 +10,28 @@ import (
 	"github.com/deformscope/deformscope/model/coco"
 	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/data"
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
-// Group is the effective dilation of one layer's units of one kind: JSON
-// keys as `dcn dilation --json` prints them.
-type Group struct {
-	// Group names it: "scale 0.5 digit", "large object", ...
-	Group string `json:"group"`
-	// On is where the units' centres lie: "digit" or "background"
-	// (Scaled-MNIST), "object" or "context" (COCO crops).
-	On string `json:"on"`
-	// Scale is the Scaled-MNIST test scale; Size COCO's size class of the
-	// object's original box ("small", "medium", "large").
-	Scale float64 `json:"scale,omitempty"`
-	Size  string  `json:"size,omitempty"`
-	// Mean and Std are over the units, in pixels of the layer's input.
-	Mean  float64 `json:"mean"`
-	Std   float64 `json:"std"`
-	Units int     `json:"units"`
-}
-
-// Layer is one layer of one model.
-type Layer struct {
-	Model      string  `json:"model"`
-	Layer      string  `json:"layer"`
-	Deformable bool    `json:"deformable"`
-	Epoch      int     `json:"epoch"`
-	Groups     []Group `json:"groups"`
-}
-
-// Report is the effective dilation of a run's models.
-type Report struct {
-	Run  string `json:"run"`
-	Data string `json:"data"`
-	// Images counts the images measured: per scale for Scaled-MNIST, test
-	// crops for COCO.
-	Images int     `json:"images"`
-	Layers []Layer `json:"layers"`
-}
-
-// Options choose what Measure looks at.
-type Options struct {
+// DilationOptions choose what MeasureDilation looks at.
+type DilationOptions struct {
 	// Models lists the models; empty takes all of the run's.
 	Models []string
 	// Epoch picks the checkpoint; 0 takes each model's last.
 	Epoch int
 	// Limit caps the test images per scale (Scaled-MNIST) or the test crops
-	// (COCO); 0 means DefaultLimit.
+	// (COCO); 0 means DefaultDilationLimit.
 	Limit int
 }
 
-// DefaultLimit is the number of test images measured by default: enough for
-// means to two decimals on the seed's nets, a few seconds on 2 cores.
-const DefaultLimit = 500
+// DefaultDilationLimit is the number of test images MeasureDilation takes
+// by default: enough for means to two decimals on the seed's nets, a few
+// seconds on 2 cores.
+const DefaultDilationLimit = 500
 
 // digitLevel is the raw grey level from which an MNIST pixel counts as
 // the digit's (half of full white).
@@ -78,28 +43,28 @@ const batch = 50
 // source is one set of test images with a way to name each unit's group.
 type source struct {
 	set   *data.Set
-	group func(i int, cy, cx float64) Group // i: image; (cy, cx): unit centre in input pixels
+	group func(i int, cy, cx float64) dilation.Group // i: image; (cy, cx): unit centre in input pixels
 }
 
-// Measure computes the effective dilation of run's models on its test data:
-// for Scaled-MNIST per test scale, units on the digit and on the background;
-// for COCO test crops per COCO size class of the object's original box,
-// units on the object and on the context. Every model's layers are the
+// MeasureDilation computes the effective dilation of run's models on its
+// test data: for Scaled-MNIST per test scale, units on the digit and on the
+// background; for COCO test crops per COCO size class of the object's
+// original box, units on the object and on the context. Every model's layers are the
 // deformable layers of the run's deformable models (the plain CNN's are its
 // convolutions of the same names, exactly their dilation).
-func Measure(ctx context.Context, run *rundir.Run, opt Options) (*Report, error) {
+func MeasureDilation(ctx context.Context, run *rundir.Run, opt DilationOptions) (*dilation.Report, error) {
 	models := opt.Models
 	if len(models) == 0 {
 		models = run.Config.Models
 	}
 	for _, m := range models {
 		if !slices.Contains(run.Config.Models, m) {
-			return nil, fmt.Errorf("dilation: the run in %s has no model %q (it has %v)", run.Dir, m, run.Config.Models)
+			return nil, fmt.Errorf("inspect: the run in %s has no model %q (it has %v)", run.Dir, m, run.Config.Models)
 		}
 	}
 	limit := opt.Limit
 	if limit <= 0 {
-		limit = DefaultLimit
+		limit = DefaultDilationLimit
 	}
 	nets := map[string]*model.Net[float32]{}
 	epochs := map[string]int{}
@@ -121,18 +86,18 @@ func Measure(ctx context.Context, run *rundir.Run, opt Options) (*Report, error)
 		names = appendBlocks(names, net)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("dilation: the run in %s has no deformable model; nothing to compare", run.Dir)
+		return nil, fmt.Errorf("inspect: the run in %s has no deformable model; nothing to compare", run.Dir)
 	}
 	srcs, images, err := sources(ctx, run, limit)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Run: run.Dir, Data: run.Config.Data, Images: images}
+	rep := &dilation.Report{Run: run.Dir, Data: run.Config.Data, Images: images}
 	for _, m := range models {
 		net := nets[m]
 		layers, err := measureNet(ctx, net, srcs, names)
 		if err != nil {
-			return nil, fmt.Errorf("dilation: %s: %w", m, err)
+			return nil, fmt.Errorf("inspect: %s: %w", m, err)
 		}
 		for i := range layers {
 			layers[i].Model, layers[i].Epoch = m, epochs[m]
@@ -151,7 +116,7 @@ func appendBlocks(names []string, net *model.Net[float32]) []string {
 	return names
 }
 
-// sources loads the run's test images grouped as Measure describes.
+// sources loads the run's test images grouped as MeasureDilation describes.
 func sources(ctx context.Context, run *rundir.Run, limit int) ([]source, int, error) {
 	rc := run.Config
 	rc.Limit, rc.Val, rc.TestLimit = 1, 0, limit
@@ -169,12 +134,12 @@ func sources(ctx context.Context, run *rundir.Run, limit int) ([]source, int, er
 	for k, set := range d.Scaled {
 		s := d.Scales[k]
 		name := "scale " + strconv.FormatFloat(s, 'f', -1, 64)
-		out = append(out, source{set: set, group: func(i int, cy, cx float64) Group {
+		out = append(out, source{set: set, group: func(i int, cy, cx float64) dilation.Group {
 			on := "background"
 			if pixelAt(set.Pixels(i), set.H, set.W, cy, cx) >= digitLevel {
 				on = "digit"
 			}
-			return Group{Group: name + " " + on, On: on, Scale: s}
+			return dilation.Group{Group: name + " " + on, On: on, Scale: s}
 		}})
 	}
 	n := 0
@@ -199,7 +164,7 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		return nil, 0, err
 	}
 	if d.Test == nil || d.Test.N == 0 || len(d.TestRefs) != d.Test.N {
-		return nil, 0, fmt.Errorf("dilation: the run in %s has no test crops to measure on", run.Dir)
+		return nil, 0, fmt.Errorf("inspect: the run in %s has no test crops to measure on", run.Dir)
 	}
 	ann := rc.COCO.Ann
 	if rc.COCO.TestAnn != "" {
@@ -223,13 +188,13 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		a, ok := byID[ref.AnnotationID]
 		im, ok2 := x.Image(ref.ImageID)
 		if !ok || !ok2 {
-			return nil, 0, fmt.Errorf("dilation: %s has no box %d of image %d, which the crop cache holds; rebuild the crops", ann, ref.AnnotationID, ref.ImageID)
+			return nil, 0, fmt.Errorf("inspect: %s has no box %d of image %d, which the crop cache holds; rebuild the crops", ann, ref.AnnotationID, ref.ImageID)
 		}
 		r := cropset.CropRect(a.BBox, im.Width, im.Height, cropset.DefaultContext)
 		at[i] = where{box: a.BBox, rect: [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(r.Dy())}, size: coco.SizeClass(a.BBox)}
 	}
 	size := d.Test.H
-	src := source{set: d.Test, group: func(i int, cy, cx float64) Group {
+	src := source{set: d.Test, group: func(i int, cy, cx float64) dilation.Group {
 		w := at[i]
 		// Crop position to photo, COCO's continuous frame (pixel i spans [i, i+1)).
 		py := w.rect[1] + (cy+0.5)*w.rect[3]/float64(size)
@@ -238,21 +203,21 @@ func cocoSources(ctx context.Context, run *rundir.Run, rc experiment.RunConfig) 
 		if px >= w.box.X && px <= w.box.X+w.box.W && py >= w.box.Y && py <= w.box.Y+w.box.H {
 			on = "object"
 		}
-		return Group{Group: w.size + " " + on, On: on, Size: w.size}
+		return dilation.Group{Group: w.size + " " + on, On: on, Size: w.size}
 	}}
 	return []source{src}, d.Test.N, nil
 }
 
 // accumulator gathers one layer's units by group, in first-seen order.
 type accumulator struct {
-	order []Group
-	stats map[string]*Stats
+	order []dilation.Group
+	stats map[string]*dilation.Stats
 }
 
-func (a *accumulator) add(g Group, v float64) {
+func (a *accumulator) add(g dilation.Group, v float64) {
 	s, ok := a.stats[g.Group]
 	if !ok {
-		s = &Stats{}
+		s = &dilation.Stats{}
 		a.stats[g.Group] = s
 		a.order = append(a.order, g)
 	}
@@ -261,9 +226,9 @@ func (a *accumulator) add(g Group, v float64) {
 
 // measureNet runs net over every source and gathers each named layer's
 // units.
-func measureNet(ctx context.Context, net *model.Net[float32], srcs []source, names []string) ([]Layer, error) {
+func measureNet(ctx context.Context, net *model.Net[float32], srcs []source, names []string) ([]dilation.Layer, error) {
 	type layerInfo struct {
-		kernel Kernel
+		kernel dilation.Kernel
 		deform bool
 		acc    accumulator
 	}
@@ -279,8 +244,8 @@ func measureNet(ctx context.Context, net *model.Net[float32], srcs []source, nam
 		default:
 			return nil, fmt.Errorf("%s has no convolution %s", net.Arch, name)
 		}
-		infos[i] = &layerInfo{kernel: Kernel{cfg.Kernel[0], cfg.Kernel[1], max(cfg.Dilation[0], 1), max(cfg.Dilation[1], 1)},
-			deform: deform, acc: accumulator{stats: map[string]*Stats{}}}
+		infos[i] = &layerInfo{kernel: dilation.Kernel{KH: cfg.Kernel[0], KW: cfg.Kernel[1], DH: max(cfg.Dilation[0], 1), DW: max(cfg.Dilation[1], 1)},
+			deform: deform, acc: accumulator{stats: map[string]*dilation.Stats{}}}
 	}
 	for _, src := range srcs {
 		set := src.set
@@ -331,20 +296,20 @@ func measureNet(ctx context.Context, net *model.Net[float32], srcs []source, nam
 						if f.Ho*f.Wo != len(c) || f.Wo != wo {
 							return nil, fmt.Errorf("%s's field is %d×%d, %d units expected", names[li], f.Ho, f.Wo, len(c))
 						}
-						if _, err := checkField(f, info.kernel); err != nil {
+						if _, err := dilation.CheckField(f, info.kernel); err != nil {
 							return nil, err
 						}
 					}
 					for u, p := range c {
-						info.acc.add(src.group(i, p[0], p[1]), Unit(f, info.kernel, 0, u/wo, u%wo))
+						info.acc.add(src.group(i, p[0], p[1]), dilation.Unit(f, info.kernel, 0, u/wo, u%wo))
 					}
 				}
 			}
 		}
 	}
-	out := make([]Layer, len(names))
+	out := make([]dilation.Layer, len(names))
 	for li, info := range infos {
-		out[li] = Layer{Layer: names[li], Deformable: info.deform}
+		out[li] = dilation.Layer{Layer: names[li], Deformable: info.deform}
 		for _, g := range info.acc.order {
 			s := info.acc.stats[g.Group]
 			if s.N() == 0 {

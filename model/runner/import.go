@@ -1,4 +1,4 @@
-package rundir
+package runner
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
@@ -18,26 +19,26 @@ import (
 // optimiser state, so that every command and the app open the run like a
 // trained one, and training can go on from it (--resume). The epoch's record
 // carries no measurements. A failure leaves no run behind.
-func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[float32]) (*Run, error) {
+func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[float32]) (*rundir.Run, error) {
 	if len(rc.Models) != 1 || rc.Models[0] != name {
-		return nil, fmt.Errorf("rundir: an imported run holds one model, %q, not %v", name, rc.Models)
+		return nil, fmt.Errorf("runner: an imported run holds one model, %q, not %v", name, rc.Models)
 	}
 	if err := rc.Validate(); err != nil {
-		return nil, fmt.Errorf("rundir: %w", err)
+		return nil, fmt.Errorf("runner: %w", err)
 	}
 	want, err := experiment.NewNet(rc, name)
 	if err != nil {
 		return nil, err
 	}
 	if want.Arch != net.Arch {
-		return nil, fmt.Errorf("rundir: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
+		return nil, fmt.Errorf("runner: the run's %s is a %s, the imported net a %s", name, want.Arch, net.Arch)
 	}
 	c, err := train.ImportedCheckpoint(name, net, rc.Train, rc)
 	if err != nil {
 		return nil, err
 	}
 	c.Meta["imported"] = rc.Imported
-	run, err := Create(dir, rc)
+	run, err := rundir.Create(dir, rc)
 	if err != nil {
 		return nil, err
 	}
@@ -48,11 +49,11 @@ func ImportRun(dir string, rc experiment.RunConfig, name string, net *model.Net[
 	}
 	if err != nil {
 		// Leave no half-imported run: what this call wrote goes again.
-		for _, p := range []string{run.CheckpointPath(name, 1), filepath.Join(dir, metricsJSON), filepath.Join(dir, metricsCSV)} {
+		for _, p := range []string{run.CheckpointPath(name, 1), filepath.Join(dir, rundir.MetricsJSON), filepath.Join(dir, rundir.MetricsCSV)} {
 			os.Remove(p)
 		}
 		run.DiscardIfEmpty()
-		return nil, fmt.Errorf("rundir: import into %s: %w", dir, err)
+		return nil, fmt.Errorf("runner: import into %s: %w", dir, err)
 	}
 	run.Release()
 	return run, nil

@@ -1,4 +1,4 @@
-package rundir
+package runner
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"runtime/debug"
 
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// Hooks are what a face sees of a launch. Any of them may be nil.
+// Hooks are what the app or dcn sees of a launch. Any of them may be nil.
 type Hooks struct {
 	// CropProgress reports the first build of a COCO crop set.
 	CropProgress func(done, total int)
@@ -21,10 +22,10 @@ type Hooks struct {
 	CropWaiting func(holder string)
 	// Loaded is called once the data is loaded, before the models are
 	// built.
-	Loaded func(d train.Data)
+	Loaded func(d experiment.Data)
 	// Ready is called with the built session before training starts;
 	// from holds the epoch each trainer continues after (all 0 unless
-	// resuming). A face keeps the trainers to pause and resume them.
+	// resuming). The caller keeps the trainers to pause and resume them.
 	Ready func(s *Session, from []int)
 	// Discarded is called when the run folder was removed because the
 	// launch failed before anything was trained.
@@ -56,8 +57,8 @@ const MNISTMemoryLimit = 256 << 20
 // Launch releases the folder's lock (taken by Create or OpenForResume) when
 // it returns.
 //
-// Both faces start runs here: dcn train and reproduce, and the app's Start.
-func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
+// The app and dcn start runs here: dcn train and reproduce, and the app's Start.
+func Launch(ctx context.Context, run *rundir.Run, resume bool, h Hooks) error {
 	defer run.Release()
 	rc := run.Config
 	if rc.Data == "mnist" && os.Getenv("GOMEMLIMIT") == "" {
@@ -76,7 +77,8 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 			h.Discarded()
 		}
 	}
-	// Up front, before any data is loaded or crop built: a run that cannot fit in memory is refused.
+	// Up front, before any data is loaded or crop built: a run that cannot fit in memory is
+	// refused.
 	if err := rc.CheckMemory(experiment.AvailableMemory()); err != nil {
 		discard()
 		return err
@@ -87,7 +89,7 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		if cerr != nil {
 			return cerr
 		}
-		return fmt.Errorf("loading %s: %w", DataName(rc.Data), err)
+		return fmt.Errorf("loading %s: %w", rundir.DataName(rc.Data), err)
 	}
 	if err := run.SetClasses(d.Classes); err != nil {
 		discard()
@@ -96,7 +98,7 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 	if h.Loaded != nil {
 		h.Loaded(d)
 	}
-	s, err := NewSession(rc, d, run)
+	s, err := NewSession(rc, d.Data, run)
 	if err != nil {
 		discard()
 		return fmt.Errorf("building the models: %w", err)
@@ -111,9 +113,9 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		h.Ready(s, from)
 	}
 	// The per-step loss goes into steps.json, so that the run opens later
-	// with that curve whichever face trained it (a resumed run's goes on).
-	prev, _ := ReadStepCurves(run.Dir)
-	steps := NewStepRecorder(prev)
+	// with that curve whether the app or dcn trained it (a resumed run's goes on).
+	prev, _ := rundir.ReadStepCurves(run.Dir)
+	steps := rundir.NewStepRecorder(prev)
 	event := func(e train.Event) {
 		steps.Add(e)
 		if h.Event != nil {
@@ -134,12 +136,4 @@ func Launch(ctx context.Context, run *Run, resume bool, h Hooks) error {
 		return fmt.Errorf("keeping the per-step loss: %w", saveErr)
 	}
 	return nil
-}
-
-// DataName names a run's data set for the user.
-func DataName(data string) string {
-	if data == "coco" {
-		return "COCO crops"
-	}
-	return "MNIST"
 }

@@ -2,16 +2,19 @@ package data
 
 import (
 	"compress/gzip"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
-	"gorgonia.org/tensor"
+	"github.com/deformscope/deformscope/internal/npy"
 )
 
-// readNpyGz reads one gzip-compressed .npy file of testdata/ with gorgonia's reader.
-func readNpyGz(t *testing.T, name string) *tensor.Dense {
+// readNpyGz reads one gzip-compressed .npy file of testdata/, as numpy
+// wrote it.
+func readNpyGz(t *testing.T, name string) *npy.Array {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
@@ -22,31 +25,36 @@ func readNpyGz(t *testing.T, name string) *tensor.Dense {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	d := new(tensor.Dense)
-	if err := d.ReadNpy(zr); err != nil {
+	b, err := io.ReadAll(zr)
+	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return d
+	a, err := npy.Parse(b, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
-// TestSeedScaleGolden checks the seed's transform against torchvision's own output (testdata/make_scaled.py): the
-// first 20 MNIST test digits, normalised, scaled by each of the seed's 11 factors. Every value must agree to 1e-6
-// (in practice they are equal), the grey fill included, through SeedScaleImage and through a SeedScaledView.
-func TestSeedScaleGolden(t *testing.T) {
+// TestStudyScaleGolden checks the course study's transform against torchvision's own output
+// (testdata/make_scaled.py): the first 20 MNIST test digits, normalised, scaled by each of the
+// course study's 11 factors. Every value must agree to 1e-6 (in practice they are equal), the grey
+// fill included, through StudyScaleImage and through a StudyScaledView.
+func TestStudyScaleGolden(t *testing.T) {
 	in := readNpyGz(t, "scaled_seed_input.npy.gz")
 	sc := readNpyGz(t, "scaled_seed_scales.npy.gz")
 	gold := readNpyGz(t, "scaled_seed_golden.npy.gz")
-	pix, ok := in.Data().([]uint8)
-	if !ok || !in.Shape().Eq(tensor.Shape{20, 28, 28}) {
-		t.Fatalf("input: %v %v, want uint8 [20 28 28]", in.Dtype(), in.Shape())
+	pix, ok := in.Data.([]uint8)
+	if !ok || !slices.Equal(in.Shape, []int{20, 28, 28}) {
+		t.Fatalf("input: %T %v, want uint8 [20 28 28]", in.Data, in.Shape)
 	}
-	scales, ok := sc.Data().([]float64)
+	scales, ok := sc.Data.([]float64)
 	if !ok || len(scales) != 11 {
-		t.Fatalf("scales: %v %v, want 11 float64", sc.Dtype(), sc.Shape())
+		t.Fatalf("scales: %T %v, want 11 float64", sc.Data, sc.Shape)
 	}
-	want, ok := gold.Data().([]float32)
-	if !ok || !gold.Shape().Eq(tensor.Shape{11, 20, 28, 28}) {
-		t.Fatalf("golden: %v %v, want float32 [11 20 28 28]", gold.Dtype(), gold.Shape())
+	want, ok := gold.Data.([]float32)
+	if !ok || !slices.Equal(gold.Shape, []int{11, 20, 28, 28}) {
+		t.Fatalf("golden: %T %v, want float32 [11 20 28 28]", gold.Data, gold.Shape)
 	}
 	for i, s := range DefaultScales() {
 		if scales[i] != s {
@@ -64,19 +72,19 @@ func TestSeedScaleGolden(t *testing.T) {
 	got := make([]float32, size)
 	view := make([]float32, size)
 	for si, s := range scales {
-		set, err := SeedScaledView(img, labels, s, MNISTMean, MNISTStd)
+		set, err := StudyScaledView(img, labels, s, MNISTMean, MNISTStd)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fills := 0
 		for d := range n {
 			norm.SampleInto(d, src)
-			SeedScaleImage(got, src, 28, 28, s)
+			StudyScaleImage(got, src, 28, 28, s)
 			set.SampleInto(d, view)
 			w := want[(si*n+d)*size : (si*n+d+1)*size]
 			for j := range w {
 				if math.Abs(float64(got[j]-w[j])) > 1e-6 || math.Abs(float64(view[j]-w[j])) > 1e-6 {
-					t.Fatalf("scale %v digit %d pixel (%d, %d): SeedScaleImage %v, view %v, torchvision %v",
+					t.Fatalf("scale %v digit %d pixel (%d, %d): StudyScaleImage %v, view %v, torchvision %v",
 						s, d, j/28, j%28, got[j], view[j], w[j])
 				}
 				if w[j] == 0 {
@@ -84,17 +92,18 @@ func TestSeedScaleGolden(t *testing.T) {
 				}
 			}
 		}
-		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value) surrounds it; at 1
-		// and above every output pixel is a pixel of the input.
+		// Below 1 the digit shrinks and a border of fill (normalised 0, never a pixel value)
+		// surrounds it; at 1 and above every output pixel is a pixel of the input.
 		if s < 1 && fills == 0 || s >= 1 && fills != 0 {
 			t.Errorf("scale %v: %d fill pixels in the golden cases", s, fills)
 		}
 	}
 }
 
-// TestSeedScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies, a small scale
-// leaves a border of zeros (the normalised fill), and Pixels shows that border as the mean's byte.
-func TestSeedScaleIdentityAndFill(t *testing.T) {
+// TestStudyScaleIdentityAndFill checks the properties that do not need torchvision: scale 1 copies,
+// a small scale leaves a border of zeros (the normalised fill), and Pixels shows that border as the
+// mean's byte.
+func TestStudyScaleIdentityAndFill(t *testing.T) {
 	const h, w = 28, 28
 	pix := make([]uint8, h*w)
 	for i := range pix {
@@ -106,7 +115,7 @@ func TestSeedScaleIdentityAndFill(t *testing.T) {
 		s      float64
 		border bool
 	}{{1, false}, {0.5, true}, {1.5, false}} {
-		set, err := SeedScaledView(img, labels, tc.s, MNISTMean, MNISTStd)
+		set, err := StudyScaledView(img, labels, tc.s, MNISTMean, MNISTStd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +133,7 @@ func TestSeedScaleIdentityAndFill(t *testing.T) {
 			t.Errorf("scale %v: corner value %v byte %d, border %v", tc.s, out[0], b[0], tc.border)
 		}
 	}
-	if _, err := SeedScaledView(img, labels, 0, MNISTMean, MNISTStd); err == nil {
+	if _, err := StudyScaledView(img, labels, 0, MNISTMean, MNISTStd); err == nil {
 		t.Error("scale 0 accepted")
 	}
 }

@@ -1,10 +1,12 @@
-package dilation
+package inspect
 
 import (
 	"fmt"
 	"math"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/dilation"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/trace"
 )
@@ -30,19 +32,19 @@ type UnitMeasure struct {
 
 // MeasureUnit measures unit (uy, ux) of net's deformable layer on an input
 // of size in (H, W) from the layer's sampling field f.
-func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer string, uy, ux int) (UnitMeasure, error) {
+func MeasureUnit(net *model.Net[float32], f *metrics.Field, in [2]int, layer string, uy, ux int) (UnitMeasure, error) {
 	blk, ok := net.Layer(layer).(*nn.DeformBlock[float32])
 	if !ok {
-		return UnitMeasure{}, fmt.Errorf("dilation: %s has no deformable layer %s", net.Arch, layer)
+		return UnitMeasure{}, fmt.Errorf("inspect: %s has no deformable layer %s", net.Arch, layer)
 	}
 	cfg := blk.Regular.Config()
-	k := Kernel{cfg.Kernel[0], cfg.Kernel[1], max(cfg.Dilation[0], 1), max(cfg.Dilation[1], 1)}
-	groups, err := checkField(f, k)
+	k := dilation.Kernel{KH: cfg.Kernel[0], KW: cfg.Kernel[1], DH: max(cfg.Dilation[0], 1), DW: max(cfg.Dilation[1], 1)}
+	groups, err := dilation.CheckField(f, k)
 	if err != nil {
-		return UnitMeasure{}, fmt.Errorf("dilation: %s: %w", layer, err)
+		return UnitMeasure{}, fmt.Errorf("inspect: %s: %w", layer, err)
 	}
 	if uy < 0 || ux < 0 || uy >= f.Ho || ux >= f.Wo {
-		return UnitMeasure{}, fmt.Errorf("dilation: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
+		return UnitMeasure{}, fmt.Errorf("inspect: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
 	}
 	taps, plane := k.KH*k.KW, f.Ho*f.Wo
 	m := UnitMeasure{}
@@ -63,9 +65,9 @@ func MeasureUnit(net *model.Net[float32], f *trace.Field, in [2]int, layer strin
 	}
 	n := float64(groups * taps)
 	m.Mean, m.LayerMean = sum/n, all/(n*float64(plane))
-	var dil Stats
+	var dil dilation.Stats
 	for g := range groups {
-		dil.Add(Unit(f, k, g, uy, ux))
+		dil.Add(dilation.Unit(f, k, g, uy, ux))
 	}
 	m.Dilation = dil.Mean()
 	// One input-map pixel: the spacing of the layer's units in input

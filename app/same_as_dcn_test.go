@@ -19,12 +19,12 @@ import (
 // pdfDate matches a PDF's creation time, e.g. (D:20261204154512).
 var pdfDate = regexp.MustCompile(`\(D:[0-9]{14}[^)]*\)`)
 
-// TestBothFacesWriteTheSameFigures: the figures of one run, exported by the
+// TestAppAndDcnWriteTheSameFigures: the figures of one run, exported by the
 // window (its records arriving as training events, as in a live run) and
 // by `dcn plot` on the run folder, are the same files byte for byte: the
 // same list, COCO confusion matrices labelled with class names, and their
 // CSVs. The per-step loss is the window's alone (steps are not kept).
-func TestBothFacesWriteTheSameFigures(t *testing.T) {
+func TestAppAndDcnWriteTheSameFigures(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("needs the go command to build dcn")

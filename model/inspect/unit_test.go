@@ -1,4 +1,4 @@
-package dilation
+package inspect
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/deformscope/deformscope/model"
+	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -24,7 +25,7 @@ func TestMeasureUnit(t *testing.T) {
 			// Every tap moved by (3, 4): |Δp| 5 everywhere, the grid shifted
 			// whole, so the dilation stays the kernel's own 1; one unit's
 			// first tap moved by (6, 8) instead.
-			f := &trace.Field{Ho: ho, Wo: wo, Groups: 1, Offset: make([]float64, 2*9*ho*wo)}
+			f := &metrics.Field{Ho: ho, Wo: wo, Groups: 1, Offset: make([]float64, 2*9*ho*wo)}
 			plane := ho * wo
 			for ch := range 18 {
 				for v := range plane {
