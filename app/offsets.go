@@ -111,6 +111,7 @@ type exportEnv struct {
 	wg               *sync.WaitGroup // the window's Close waits for it
 }
 
+// newOffsetsView makes the Offsets tab and starts its worker; close stops it.
 func newOffsetsView(env offsetsEnv) *offsetsView {
 	v := &offsetsView{env: env, w: newOffsetsWorker(env.bridge)}
 	v.w.v = v
@@ -129,7 +130,7 @@ func newOffsetsView(env offsetsEnv) *offsetsView {
 			pan:     func(p *offsetPanel, d fyne.Delta) { v.panBy(p, d) }}})
 	v.offsetExports = newOffsetExports(env.win, env.bridge, env.exports, exportActions{closed: env.closed,
 		scene: v.scene, run: v.exportRun, ctx: v.w.ctx})
-	v.offsetDilation = newOffsetDilation(env.win, env.bridge, env.exports, dilationActions{
+	v.offsetDilation = newOffsetDilation(env.win, env.bridge, env.exports.wg, dilationActions{
 		run:      func() (*rundir.Run, error) { return v.dilationRun() },
 		location: func() fyne.ListableURI { return env.exports.locationFor(v.exportRun()) }, ctx: v.w.ctx})
 	v.help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() {

@@ -48,8 +48,10 @@ type dilationActions struct {
 	ctx      context.Context             // ends when the view closes
 }
 
-func newOffsetDilation(win fyne.Window, b *bridge, out exportEnv, act dilationActions) *offsetDilation {
-	v := &offsetDilation{win: win, b: b, wg: out.wg, act: act}
+// newOffsetDilation makes the Dilation… button; wg counts the
+// measurements under way.
+func newOffsetDilation(win fyne.Window, b *bridge, wg *sync.WaitGroup, act dilationActions) *offsetDilation {
+	v := &offsetDilation{win: win, b: b, wg: wg, act: act}
 	v.dilation = widget.NewButtonWithIcon("Dilation…", theme.GridIcon(), v.showDilation)
 	return v
 }

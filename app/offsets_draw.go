@@ -396,7 +396,8 @@ func (w *offsetsWorker) input(req offsetRequest) (*sceneInput, failure, error) {
 // the test crops of a COCO run (from the crop cache, which training left).
 func (w *offsetsWorker) testSet() (*data.Set, error) {
 	rc := w.run.Config
-	key := fmt.Sprintf("%s|%s|%d", rc.Data, rc.MNISTDir, rc.Train.Seed) // the seed splits COCO images
+	// The RNG seed splits the COCO images.
+	key := fmt.Sprintf("%s|%s|%d", rc.Data, rc.MNISTDir, rc.Train.Seed)
 	if rc.COCO != nil {
 		key += fmt.Sprintf("|%+v", *rc.COCO)
 	}

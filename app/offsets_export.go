@@ -40,6 +40,8 @@ type exportActions struct {
 	ctx    context.Context     // ends when the view closes
 }
 
+// newOffsetExports makes the export buttons; b reports the exports
+// written, out says where they go.
 func newOffsetExports(win fyne.Window, b *bridge, out exportEnv, act exportActions) *offsetExports {
 	v := &offsetExports{win: win, b: b, out: out, act: act}
 	v.export = widget.NewButtonWithIcon("Export PNG…", theme.DocumentSaveIcon(), v.showExport)

@@ -36,6 +36,7 @@ type framingActions struct {
 	changed func() // the framing changed: show it in the controls and ask for a picture
 }
 
+// newOffsetFraming makes the framing buttons, framing on the unit.
 func newOffsetFraming(act framingActions) *offsetFraming {
 	v := &offsetFraming{framing: viz.FrameUnit, act: act}
 	v.fitView = widget.NewButtonWithIcon("Whole photo", theme.ZoomFitIcon(), v.resetView)

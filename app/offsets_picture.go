@@ -58,6 +58,8 @@ type panelActions struct {
 	pan     func(p *offsetPanel, d fyne.Delta)                 // a drag
 }
 
+// newOffsetPicture makes the picture's widgets, showing the points mode's
+// hint.
 func newOffsetPicture(act pictureActions) *offsetPicture {
 	v := &offsetPicture{busyDelay: busyDelay}
 	v.busy = widget.NewProgressBarInfinite()
@@ -268,6 +270,7 @@ type offsetPanel struct {
 	px  image.Point // size in device pixels
 }
 
+// newOffsetPanel makes an empty panel that reports to act.
 func newOffsetPanel(act panelActions) *offsetPanel {
 	p := &offsetPanel{act: act, img: canvas.NewImageFromImage(nil)}
 	p.img.FillMode = canvas.ImageFillContain

@@ -12,9 +12,9 @@ import (
 )
 
 // offsetScene is a traced unit or a layer's heat map on one image: the
-// picture both faces draw (viz.OffsetScene) and what the view needs to
-// map clicks and name files. It is immutable once built, so the UI
-// goroutine and exports may read it while the worker goes on.
+// picture the app and dcn both draw (viz.OffsetScene) and what the view
+// needs to map clicks and name files. It is immutable once built, so the
+// UI goroutine and exports may read it while the worker goes on.
 type offsetScene struct {
 	viz.OffsetScene
 	mode  string // the view's mode: modePoints, modeOffset or modeMask

@@ -41,13 +41,14 @@ type offsetSources struct {
 	act        sourceActions
 
 	// The choices and what the view knows of the run.
-	runDir     string // a run folder the user opened; "" follows the session
-	capture    bool   // runDir is a capture file (deformscope_capture.py)
-	runGen     int
-	sessRun    *rundir.Run // the session's run; nil before one
-	sessDir    string
-	snap       Snapshot              // the session's last snapshot
-	sessModel  string                // the session's deformable model that live and sessEpochs follow
+	runDir  string // a run folder the user opened; "" follows the session
+	capture bool   // runDir is a capture file (deformscope_capture.py)
+	runGen  int
+	sessRun *rundir.Run // the session's run; nil before one
+	sessDir string
+	snap    Snapshot // the session's last snapshot
+	// sessModel is the session's deformable model that live and sessEpochs follow.
+	sessModel  string
 	sessEpochs int                   // its complete epochs in the session
 	live       []*metrics.Inspection // their in-memory sampling fields, by epoch−1
 	models     []string              // the deformable models of the run shown, once known
@@ -73,11 +74,12 @@ type offsetSources struct {
 // image), and what follows a change of choice.
 type sourceActions struct {
 	chooseRun, chooseCapture, whole func()
-	quiet                           func() bool      // the view is setting its own widgets: handlers do nothing
-	hush                            func(set func()) // runs set with the handlers quiet
-	sync                            func()           // shows the choices in every part's widgets
-	request                         func()           // asks for the picture chosen now
-	unframe                         func()           // frames a new photo on the unit again
+	// quiet says that the view is setting its own widgets: handlers do nothing.
+	quiet   func() bool
+	hush    func(set func()) // runs set with the handlers quiet
+	sync    func()           // shows the choices in every part's widgets
+	request func()           // asks for the picture chosen now
+	unframe func()           // frames a new photo on the unit again
 }
 
 // newOffsetSources makes the sources' widgets; shortcut runs the window's

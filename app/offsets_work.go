@@ -119,23 +119,25 @@ const (
 
 // offsetResult is the worker's answer to a request.
 type offsetResult struct {
-	req       offsetRequest
-	scene     *offsetScene // nil when there is no picture
-	cnn, main *image.NRGBA // the pictures at scale (cnn nil without a plain model or in a heat map mode)
-	scale     int          // the display scale of the pictures
-	note      string       // why there is no picture yet, for the user
-	err       error        // why there is no picture: something failed
-	failed    failure      // which choice err is about
-	models    []string     // the run's deformable models, once known
-	model     string       // the one drawn
-	layers    []string     // its deformable layers, once known
-	lastEpoch int          // its last complete epoch, once known
-	testN     int          // the size of the test set, once known
-	coco      bool         // the run is a COCO run: photos in context apply
-	photoN    int          // the number of photos in the run's data, once known
-	objects   []string     // the photo's boxes, for the object list
-	object    int          // the chosen box; −1 none
-	groups    int          // a capture layer's offset groups, once known
+	req   offsetRequest
+	scene *offsetScene // nil when there is no picture
+	// cnn and main are the pictures at scale (cnn nil without a plain model
+	// or in a heat map mode).
+	cnn, main *image.NRGBA
+	scale     int      // the display scale of the pictures
+	note      string   // why there is no picture yet, for the user
+	err       error    // why there is no picture: something failed
+	failed    failure  // which choice err is about
+	models    []string // the run's deformable models, once known
+	model     string   // the one drawn
+	layers    []string // its deformable layers, once known
+	lastEpoch int      // its last complete epoch, once known
+	testN     int      // the size of the test set, once known
+	coco      bool     // the run is a COCO run: photos in context apply
+	photoN    int      // the number of photos in the run's data, once known
+	objects   []string // the photo's boxes, for the object list
+	object    int      // the chosen box; −1 none
+	groups    int      // a capture layer's offset groups, once known
 }
 
 // offsetsWorker loads runs, checkpoints and images, runs the forward
