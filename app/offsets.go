@@ -56,8 +56,10 @@ Epoch: replays the checkpoints; Export PNG writes the picture with its key; Expo
 // of a photo (offsets_framing.go), the picture (offsets_picture.go), the
 // exports (offsets_export.go) and the dilation chart (offsets_dilation.go).
 // The view wires the parts' actions to its handlers, as the UI wires the
-// train view's, and asks the worker for pictures. Its fields belong to the
-// UI goroutine; the worker draws.
+// train view's, and asks the worker for pictures. The parts are embedded:
+// the view's handlers and its tests name a part's widgets directly
+// (v.layer, v.export). Its fields belong to the UI goroutine; the worker
+// draws.
 type offsetsView struct {
 	env offsetsEnv
 	w   *offsetsWorker
@@ -142,12 +144,12 @@ func newOffsetsView(env offsetsEnv) *offsetsView {
 	})
 	v.more = widget.NewButtonWithIcon("More", theme.MoreHorizontalIcon(), v.toggleMore)
 
-	v.syncing = true
-	v.source.SetSelected(srcTest)
-	v.mode.SetSelected(modePoints)
-	v.read.SetSelected(readBilinear)
-	v.weight.SetSelected(weightSize)
-	v.syncing = false
+	v.hush(func() {
+		v.source.SetSelected(srcTest)
+		v.mode.SetSelected(modePoints)
+		v.read.SetSelected(readBilinear)
+		v.weight.SetSelected(weightSize)
+	})
 	v.syncControls()
 	go v.w.loop()
 	return v
