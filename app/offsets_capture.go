@@ -137,11 +137,10 @@ func (w *offsetsWorker) drawCapture(req offsetRequest, res *offsetResult) *offse
 	}
 	in := [2]int{c.H, c.W}
 	sc := &offsetScene{mode: req.mode, round: req.round, in: in, name: strings.TrimSuffix(base, filepath.Ext(base)), cap: c}
-	sc.OffsetScene = viz.OffsetScene{Show: vizShow(req.mode), Picture: c.Picture, Label: "capture " + base, Model: base,
-		Layer: shown, WeightBy: req.weight, Field: field, Tap: -1, Depth: depth,
-		// A capture has no clamp bound: the |Δp| scale runs to the 99th
-		// percentile of the field shown, as dcn heatmap --capture's does.
-		Range: viz.HeatRange{Mode: viz.RangeRobust}}
+	// A capture has no clamp bound: the |Δp| scale runs to the 99th
+	// percentile of the field shown, as dcn heatmap --capture's does.
+	sc.OffsetScene = *viz.CaptureScene(vizShow(req.mode), c.Picture, base, shown, field)
+	sc.WeightBy, sc.Depth = req.weight, depth
 	sc.units = [2]int{l.Out[1], l.Out[2]}
 	sc.unit = [2]int{l.Out[1] / 2, l.Out[2] / 2}
 	if req.hasPick {

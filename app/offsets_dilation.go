@@ -115,7 +115,7 @@ func dilationChart(ctx context.Context, run *rundir.Run, name string) (image.Ima
 	if err != nil {
 		return nil, err
 	}
-	p, err := viz.Dilation("Effective dilation: "+name, rep)
+	p, err := viz.DilationChart(name, rep)
 	if err != nil {
 		return nil, err
 	}

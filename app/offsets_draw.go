@@ -12,6 +12,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
@@ -218,18 +219,11 @@ func (w *offsetsWorker) colourScale(sc *offsetScene, req offsetRequest, input *s
 // tracePoints traces the unit's sampling locations through the deformable
 // layers (fields s), and the plain CNN's regular grid when the run has one.
 func (w *offsetsWorker) tracePoints(sc *offsetScene, s *sampled, req offsetRequest, layers []string) error {
-	var err error
-	if sc.Points, err = trace.Trace(sc.geom, s.fields, sc.in, sc.Layer, sc.unit[0], sc.unit[1], trace.Options{Round: req.round}); err != nil {
-		return err
-	}
+	var cnn []nn.Layer[float32]
 	if w.cnnGeom != nil {
-		sc.Grid, err = trace.Trace(w.cnnGeom.Layers, nil, sc.in, sc.Layer, sc.unit[0], sc.unit[1], trace.Options{Grid: layers})
-		if err != nil {
-			return err
-		}
-		sc.GridModel = plainModel
+		cnn = w.cnnGeom.Layers
 	}
-	return nil
+	return sc.TracePoints(sc.geom, s.fields, sc.in, sc.unit[0], sc.unit[1], req.round, cnn, layers)
 }
 
 // measure measures the unit for the measure line: its mean and largest
@@ -238,44 +232,38 @@ func (w *offsetsWorker) tracePoints(sc *offsetScene, s *sampled, req offsetReque
 // leaves the line out.
 func (w *offsetsWorker) measure(sc *offsetScene, input *sceneInput) {
 	if m, err := inspect.MeasureUnit(w.geoms[sc.Model], sc.Field, sc.in, sc.Layer, sc.unit[0], sc.unit[1]); err == nil {
-		sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+		perInput := 0.0
 		if input.photo != nil {
-			sc.Measured.PhotoPerMap *= input.photo.perInput()
-			sc.Measured.Photo = true
+			perInput = input.photo.perInput()
 		}
+		sc.Measured = viz.MeasuredOf(m, perInput)
 	}
 }
 
 // robustScale returns the top of the |Δp| colour scale for an image and
-// layer, the 99th percentile of the offset lengths of every epoch 1..last
-// (viz.RobustMax), and the largest |Δp| over those epochs
-// (viz.LargestOffset, for the floor), cached, so that they stay put while
-// the epoch slider moves.
+// layer over every epoch 1..last (viz.EpochsScale, as dcn heatmap takes
+// it), cached, so that they stay put while the epoch slider moves.
 func (w *offsetsWorker) robustScale(req offsetRequest, name string, last int, layer string, input *sceneInput) (top, largest float64, err error) {
 	key := fmt.Sprintf("%s|%d|%s|%s", name, last, layer, w.imageKey(req))
 	if v, ok := w.scales[key]; ok {
 		return v[0], v[1], nil
 	}
-	var mags [][]float64
 	var fields []*metrics.Field
 	for e := 1; e <= last; e++ {
 		s, _, err := w.sampling(req, name, e, input)
 		if err != nil {
 			return 0, 0, err
 		}
-		if f := s.fields[layer]; f != nil {
-			m, err := viz.OffsetMagnitude(f, -1)
-			if err != nil {
-				return 0, 0, err
-			}
-			mags = append(mags, m)
-			fields = append(fields, f)
-		}
+		fields = append(fields, s.fields[layer])
+	}
+	top, largest, err = viz.EpochsScale(fields, -1)
+	if err != nil {
+		return 0, 0, err
 	}
 	if w.scales == nil || len(w.scales) >= maxCached {
 		w.scales = map[string][2]float64{}
 	}
-	v := [2]float64{viz.RobustMax(0, mags...), viz.LargestOffset(fields...)}
+	v := [2]float64{top, largest}
 	w.scales[key] = v
 	return v[0], v[1], nil
 }

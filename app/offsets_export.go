@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/viz"
 	"github.com/deformscope/deformscope/viz/replay"
 )
@@ -138,6 +139,7 @@ func (v *offsetExports) exportDialog(sc *offsetScene) *offsetsExportDialog {
 func (v *offsetExports) exportTo(sc *offsetScene, scale int, paths ...string) {
 	v.export.Disable()
 	v.out.wg.Add(1)
+	ctx := v.act.ctx
 	go func() {
 		defer v.out.wg.Done()
 		img, err := sc.figure(scale)
@@ -146,7 +148,7 @@ func (v *offsetExports) exportTo(sc *offsetScene, scale int, paths ...string) {
 				err = os.MkdirAll(filepath.Dir(p), 0o755)
 			}
 			if err == nil {
-				err = viz.SaveImage(p, img, exportDPI)
+				err = viz.SaveImageContext(ctx, p, img, exportDPI)
 			}
 		}
 		path := strings.Join(paths, ", ")
@@ -212,10 +214,10 @@ func (v *offsetExports) showGIFExport() {
 // replayOptions are the replay of sc, as dcn replay makes it: every epoch
 // of sc's model on its image, the same layer and unit, the points (with the
 // CNN's grid) or the |Δp| heat map.
-func replayOptions(sc *offsetScene) replay.Options {
-	o := replay.Options{Model: sc.Model, Layer: sc.Layer, Show: viz.ShowPoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
-		WeightBy: sc.WeightBy, Round: sc.round, Grid: sc.Grid != nil, Label: sc.Label,
-		Steps: replay.EpochSteps(sc.input, sc.Epochs)}
+func replayOptions(sc *offsetScene) (inspect.ReplayOptions, replay.Options) {
+	ro := inspect.ReplayOptions{Model: sc.Model, Layer: sc.Layer, Points: sc.mode == modePoints, UnitY: sc.unit[0], UnitX: sc.unit[1],
+		Round: sc.round, Grid: sc.Grid != nil, Steps: inspect.EpochSteps(sc.input, sc.Epochs)}
+	o := replay.Options{Show: viz.ShowPoints, WeightBy: sc.WeightBy, Label: sc.Label}
 	if sc.mode != modePoints {
 		o.Show = viz.ShowOffset
 	}
@@ -223,9 +225,24 @@ func replayOptions(sc *offsetScene) replay.Options {
 		// In context, at the framing on screen: the photo, its boxes, the
 		// crop and the view the user sees, every frame.
 		o.InContext = &replay.InContext{Context: *sc.Context, ToPhoto: p.toPhoto}
-		o.TrainingLimits = p.scaled != nil
+		ro.TrainingLimits = p.scaled != nil
 	}
-	return o
+	return ro, o
+}
+
+// replayScenes runs sc's checkpoints (inspect.Replay) and composes their
+// frames (replay.Scenes), as dcn replay does.
+func replayScenes(ctx context.Context, sc *offsetScene) ([]*viz.OffsetScene, error) {
+	ro, o := replayOptions(sc)
+	rf, err := inspect.Replay(ctx, sc.run, ro, nil)
+	if err != nil {
+		return nil, err
+	}
+	frames := make([]replay.Frame, len(rf))
+	for i, f := range rf {
+		frames[i] = replay.Frame(f)
+	}
+	return replay.Scenes(frames, o)
 }
 
 // exportGIF writes the epoch replay of sc to path on a goroutine of its
@@ -237,7 +254,7 @@ func (v *offsetExports) exportGIF(sc *offsetScene, path string) {
 	ctx := v.act.ctx
 	go func() {
 		defer v.out.wg.Done()
-		scenes, err := replay.Scenes(ctx, sc.run, replayOptions(sc), nil)
+		scenes, err := replayScenes(ctx, sc)
 		var frames []image.Image
 		if err == nil {
 			frames, err = replay.Frames(scenes, exportScale(sc.in))

@@ -18,7 +18,6 @@ import (
 	"github.com/deformscope/deformscope/model/runner"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
-	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // tinyCOCORun trains a COCO run folder on coco128 in seconds: 16×16 crops
@@ -118,7 +117,7 @@ func TestOffsetsPhotoInContext(t *testing.T) {
 	}
 	// Export GIF replays this very view: its last frame's panels are the
 	// screen's, pixel for pixel (photo, boxes, crop, framing, points).
-	scenes, err := replay.Scenes(context.Background(), sc.run, replayOptions(sc), nil)
+	scenes, err := replayScenes(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}

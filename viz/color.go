@@ -64,12 +64,4 @@ func (n blues) Colors() []color.Color {
 }
 
 // bluesAt returns the palette's colour at t in [0, 1].
-func bluesAt(t float64) color.NRGBA {
-	t = min(max(t, 0), 1)
-	f := t * float64(len(bluesStops)-1)
-	i := min(int(f), len(bluesStops)-2)
-	u := f - float64(i)
-	a, b := bluesStops[i], bluesStops[i+1]
-	mix := func(x, y uint8) uint8 { return uint8(float64(x)*(1-u) + float64(y)*u + 0.5) }
-	return color.NRGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
-}
+func bluesAt(t float64) color.NRGBA { return interpolate(bluesStops[:], t) }

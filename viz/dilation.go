@@ -72,6 +72,13 @@ func sortXY(x, y []float64) {
 	}
 }
 
+// DilationChart plots the dilation report of the run named run, titled
+// "Effective dilation: run": the chart of `dcn dilation --out` and of the
+// Offsets view's Effective dilation… window.
+func DilationChart(run string, rep *dilation.Report) (*plot.Plot, error) {
+	return Dilation("Effective dilation: "+run, rep)
+}
+
 // Dilation plots a dilation report (the paper's table 2 as a chart): mean
 // effective dilation against the Scaled-MNIST scale (0.5 to 1.5) or COCO's
 // size class, per layer, on the object and off it, with a marker at every

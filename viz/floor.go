@@ -144,3 +144,26 @@ func (s *OffsetScene) stampFlat(panels []*image.NRGBA, top int) error {
 	}
 	return nil
 }
+
+// EpochsScale is the |Δp| colour scale of an image and layer over a run's
+// epochs, fields holding the layer's field at each epoch (nil: skipped):
+// top is RobustMax of tap's offset lengths (−1: the mean over the taps)
+// over every epoch, largest is LargestOffset over them (for the floor). The
+// Offsets view and `dcn heatmap` both take their scale from it, so that it
+// stays put while the epoch slider moves.
+func EpochsScale(fields []*metrics.Field, tap int) (top, largest float64, err error) {
+	var mags [][]float64
+	var all []*metrics.Field
+	for _, f := range fields {
+		if f == nil {
+			continue
+		}
+		m, err := OffsetMagnitude(f, tap)
+		if err != nil {
+			return 0, 0, err
+		}
+		mags = append(mags, m)
+		all = append(all, f)
+	}
+	return RobustMax(0, mags...), LargestOffset(all...), nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/trace"
 )
 
@@ -114,6 +115,18 @@ type Measured struct {
 	// Photo says the pixels PhotoPerMap counts are a photo's (else the
 	// image's the net saw).
 	Photo bool
+}
+
+// MeasuredOf is what the views say of a unit that inspect.MeasureUnit
+// measured: photoPerInput is how many photo pixels one pixel of the net's
+// input spans, 0 when the input is the picture itself.
+func MeasuredOf(m dilation.UnitMeasure, photoPerInput float64) *Measured {
+	v := &Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+	if photoPerInput != 0 {
+		v.PhotoPerMap *= photoPerInput
+		v.Photo = true
+	}
+	return v
 }
 
 // Text is the measures in one line, e.g. "unit |Δp| mean 0.61 px, largest

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"image"
 	"strings"
+
+	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/nn"
+	"github.com/deformscope/deformscope/model/trace"
 )
 
 // PaperFigure draws the paper's three-panel figure from point scenes (a
@@ -60,4 +64,76 @@ func PaperFigure(title string, kinds []string, scenes []*OffsetScene) (*image.NR
 		}
 	}
 	return WithKey(fig, items)
+}
+
+// DigitPanel is one panel of the paper's figure on a Scaled-MNIST digit.
+type DigitPanel struct {
+	// Kind names the panel: "small object (scale 0.6)".
+	Kind string
+	// Picture is the digit the net saw, In the net's input size (H, W), and
+	// Fields the sampling fields the deformable net recorded on it.
+	Picture *image.Gray
+	In      [2]int
+	Fields  map[string]*metrics.Field
+	// Background puts the unit in a corner, far from a centred digit; else
+	// the unit is the one at the digit's brightness-weighted centre.
+	Background bool
+}
+
+// DigitFigure is the paper's three-panel figure on a Scaled-MNIST digit
+// (arXiv 1703.06211, fig. 5), as `dcn figure` draws it for an MNIST run.
+type DigitFigure struct {
+	// Title opens the top row's title.
+	Title string
+	// Net is the deformable net's layers; CNN the plain CNN's (nil: no
+	// grid underneath).
+	Net, CNN []nn.Layer[float32]
+	// Model names the deformable net, Layer its layer, Epoch its epoch.
+	Model, Layer string
+	Epoch        int
+	// Grid lists the deformable layers whose grid the plain CNN's trace
+	// keeps (trace.Options.Grid).
+	Grid   []string
+	Panels []DigitPanel
+}
+
+// Draw traces each panel's unit through the deformable net and the plain
+// CNN's grid for the same unit, and draws them as PaperFigure does.
+func (f DigitFigure) Draw() (*image.NRGBA, error) {
+	var scenes []*OffsetScene
+	var kinds []string
+	for _, p := range f.Panels {
+		cy, cx := brightCentre(p.Picture)
+		if p.Background {
+			cy, cx = 2, 2 // a corner, far from a centred digit
+		}
+		uy, ux, err := trace.UnitAt(f.Net, p.In, f.Layer, cy, cx)
+		if err != nil {
+			return nil, err
+		}
+		sc := &OffsetScene{Show: ShowPoints, Picture: p.Picture, Model: f.Model, Layer: f.Layer, Epoch: f.Epoch, Epochs: f.Epoch,
+			WeightBy: "size", Field: p.Fields[f.Layer], GridModel: "cnn"}
+		if err := sc.TracePoints(f.Net, p.Fields, p.In, uy, ux, false, f.CNN, f.Grid); err != nil {
+			return nil, err
+		}
+		scenes = append(scenes, sc)
+		kinds = append(kinds, p.Kind)
+	}
+	return PaperFigure(f.Title, kinds, scenes)
+}
+
+// brightCentre returns the centroid of a grey picture's pixels weighted by
+// brightness: where the digit is.
+func brightCentre(img *image.Gray) (y, x float64) {
+	sum := 0.0
+	for i, p := range img.Pix {
+		v := float64(p)
+		y += v * float64(i/img.Stride)
+		x += v * float64(i%img.Stride)
+		sum += v
+	}
+	if sum == 0 {
+		return float64(img.Rect.Dy()-1) / 2, float64(img.Rect.Dx()-1) / 2
+	}
+	return y / sum, x / sum
 }

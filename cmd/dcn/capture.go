@@ -198,10 +198,8 @@ func captureRange(vmax string) (viz.HeatRange, error) {
 }
 
 // captureScene is layer at of a capture as an offset scene, as the app's
-// Offsets view draws it: a capture has no epochs and no clamp bound, so
-// the |Δp| scale runs to the 99th percentile of the field shown; a layer
-// with several offset groups shows --group's field, or the mean over the
-// groups.
+// Offsets view draws it (viz.CaptureScene); a layer with several offset
+// groups shows --group's field, or the mean over the groups.
 func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (*viz.OffsetScene, error) {
 	base := filepath.Base(cf.path)
 	group, err := parseGroup(cf.group)
@@ -217,6 +215,5 @@ func captureScene(cf *captureFlags, c *torchfile.Capture, at int, show string) (
 	if l.Groups > 1 {
 		layer += torchfile.GroupText(group)
 	}
-	return &viz.OffsetScene{Show: show, Picture: c.Picture, Label: "capture " + base, Model: base, Layer: layer,
-		Field: field, Tap: -1, Range: viz.HeatRange{Mode: viz.RangeRobust}}, nil
+	return viz.CaptureScene(show, c.Picture, base, layer, field), nil
 }

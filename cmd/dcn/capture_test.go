@@ -15,7 +15,7 @@ import (
 
 // groupCapture is a DCNv3 capture with 4 offset groups: layer "0" plain,
 // layer "1" with remove_center (capture_families.py --fixture wrote it).
-var groupCapture = filepath.Join(bridgeData, "dcnv3_g4.safetensors")
+var groupCapture = filepath.Join(torchData, "dcnv3_g4.safetensors")
 
 // TestCaptureFamilies runs capture_families.py, which builds small
 // torchvision, mmcv, DCNv3 and DCNv4 models from their documented formulas,
@@ -32,7 +32,7 @@ func TestCaptureFamilies(t *testing.T) {
 	}
 	dir := t.TempDir()
 	start := time.Now()
-	cmd := exec.Command(py, filepath.Join(bridgeData, "capture_families.py"), dir)
+	cmd := exec.Command(py, filepath.Join(torchData, "capture_families.py"), dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("capture_families.py failed: %v\n%s", err, out)
 	}

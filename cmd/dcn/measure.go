@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/viz"
 )
@@ -36,7 +37,7 @@ type layerMean struct {
 }
 
 // measure measures the scene's unit at its layer.
-func (ins *inspection) measure(sc *viz.OffsetScene) (inspect.UnitMeasure, error) {
+func (ins *inspection) measure(sc *viz.OffsetScene) (dilation.UnitMeasure, error) {
 	return inspect.MeasureUnit(ins.net, ins.fields[ins.layer], ins.size(), ins.layer, sc.Points.UnitY, sc.Points.UnitX)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/model/trace"
@@ -247,33 +248,33 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 	}
 	sc := ins.scene(viz.ShowPoints)
 	sc.WeightBy = weight
-	if sc.Points, err = trace.Trace(ins.net.Layers, ins.fields, in, ins.layer, uy, ux, trace.Options{Round: round}); err != nil {
-		return nil, err
-	}
+	var cnn []nn.Layer[float32]
+	var grid []string
 	if compare && ins.model != "cnn" && slices.Contains(ins.run.Config.Models, "cnn") {
 		// The regular grid needs the plain net's geometry only, not its
 		// weights.
-		cnn, err := experiment.NewNet(ins.run.Config, "cnn")
+		net, err := experiment.NewNet(ins.run.Config, "cnn")
 		if err != nil {
 			return nil, err
 		}
-		var grid []string
+		cnn = net.Layers
 		for _, b := range ins.net.DeformBlocks() {
 			grid = append(grid, b.Name())
 		}
-		if sc.Grid, err = trace.Trace(cnn.Layers, nil, in, ins.layer, uy, ux, trace.Options{Grid: grid}); err != nil {
-			return nil, err
-		}
-		sc.GridModel = "cnn"
+	}
+	if err := sc.TracePoints(ins.net.Layers, ins.fields, in, uy, ux, round, cnn, grid); err != nil {
+		return nil, err
 	}
 	m, err := ins.measure(sc)
 	if err != nil {
 		return nil, err
 	}
-	sc.Measured = &viz.Measured{Mean: m.Mean, Max: m.Max, PhotoPerMap: m.MapPx, Dilation: m.Dilation, LayerMean: m.LayerMean}
+	perInput := 0.0
 	if ins.photo != nil {
-		sc.Measured.PhotoPerMap *= ins.photo.photoMap().PerInput()
-		sc.Measured.Photo = true
+		perInput = ins.photo.photoMap().PerInput()
+	}
+	sc.Measured = viz.MeasuredOf(m, perInput)
+	if ins.photo != nil {
 		ins.photo.place(sc, zoom)
 	}
 	return sc, nil
@@ -389,12 +390,10 @@ func writeFieldNpy(path string, field *metrics.Field, layer string, stdout io.Wr
 	return err
 }
 
-// epochsRobustMax is the top of a robust |Δp| scale for the inspection's
-// image and layer: the 99th percentile over epochs 1..last of tap's
-// lengths (−1: the mean over the taps), as the app's Offsets view takes it;
-// and the largest |Δp| over those epochs, for the floor.
+// epochsRobustMax is the robust |Δp| scale for the inspection's image and
+// layer over epochs 1..last (viz.EpochsScale), as the app's Offsets view
+// takes it.
 func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, largest float64, err error) {
-	var mags [][]float64
 	var all []*metrics.Field
 	for e := 1; e <= last; e++ {
 		fields := ins.fields
@@ -412,17 +411,9 @@ func epochsRobustMax(ctx context.Context, ins *inspection, last, tap int) (top, 
 				return 0, 0, err
 			}
 		}
-		if fields[ins.layer] == nil {
-			continue
-		}
-		m, err := viz.OffsetMagnitude(fields[ins.layer], tap)
-		if err != nil {
-			return 0, 0, err
-		}
-		mags = append(mags, m)
 		all = append(all, fields[ins.layer])
 	}
-	return viz.RobustMax(0, mags...), viz.LargestOffset(all...), nil
+	return viz.EpochsScale(all, tap)
 }
 
 // limitsText lists clamp bounds by layer: "2 (conv3), 1 (conv4)".

@@ -20,7 +20,6 @@ import (
 	"github.com/deformscope/deformscope/model/dilation"
 	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/rundir"
-	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 	"github.com/deformscope/deformscope/viz/replay"
 )
@@ -92,7 +91,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *out != "" {
-		p, err := viz.Dilation("Effective dilation: "+filepath.Base(filepath.Clean(*runDir)), rep)
+		p, err := viz.DilationChart(filepath.Base(filepath.Clean(*runDir)), rep)
 		if err != nil {
 			return err
 		}
@@ -154,13 +153,14 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if last == 0 {
 		return fmt.Errorf("%s has no complete epoch of %s", f.run, ins.model)
 	}
-	o := replay.Options{Model: ins.model, Layer: ins.layer, Show: viz.ShowPoints, UnitY: -1, UnitX: -1, WeightBy: "size", Label: label,
+	o := replay.Options{Show: viz.ShowPoints, WeightBy: "size", Label: label}
+	ro := inspect.ReplayOptions{Model: ins.model, Layer: ins.layer, Points: true, UnitY: -1, UnitX: -1,
 		Grid: *compare, TrainingLimits: ins.photo != nil && ins.photo.scaled != nil}
 	if *what == "heatmap" {
-		o.Show = viz.ShowOffset
+		o.Show, ro.Points = viz.ShowOffset, false
 	}
 	if p := ins.photo; p != nil && *unit == "" {
-		if o.UnitY, o.UnitX, err = p.unit(ins.net, ins.size(), ins.layer); err != nil {
+		if ro.UnitY, ro.UnitX, err = p.unit(ins.net, ins.size(), ins.layer); err != nil {
 			return err
 		}
 	}
@@ -168,7 +168,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		o.InContext = &replay.InContext{Context: p.ctx, ToPhoto: p.toPhoto, Framing: f.zoom, Aspect: panelAspect}
 	}
 	if *unit != "" {
-		if o.UnitY, o.UnitX, err = parseUnit(*unit); err != nil {
+		if ro.UnitY, ro.UnitX, err = parseUnit(*unit); err != nil {
 			return err
 		}
 	}
@@ -182,16 +182,24 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		for k := 5; k <= 15; k++ {
 			sc := float64(k) / 10
-			sin, err := scaleDigit(run, in, sc)
+			sin, err := inspect.ScaleDigit(run.Config, in, sc)
 			if err != nil {
 				return err
 			}
-			o.Steps = append(o.Steps, replay.Step{Epoch: e, Scale: sc, In: sin})
+			ro.Steps = append(ro.Steps, inspect.ReplayStep{Epoch: e, Scale: sc, In: sin})
 		}
 	} else {
-		o.Steps = replay.EpochSteps(in, last)
+		ro.Steps = inspect.EpochSteps(in, last)
 	}
-	scenes, err := replay.Scenes(ctx, run, o, nil)
+	rf, err := inspect.Replay(ctx, run, ro, nil)
+	if err != nil {
+		return err
+	}
+	frames := make([]replay.Frame, len(rf))
+	for i, fr := range rf {
+		frames[i] = replay.Frame(fr)
+	}
+	scenes, err := replay.Scenes(frames, o)
 	if err != nil {
 		return err
 	}
@@ -201,43 +209,6 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	imgs := scenes
 	fmt.Fprintf(stdout, "wrote %s: %d frames of %s%s on %s\n", f.out, len(imgs), ins.model, ins.chosen, label)
 	return nil
-}
-
-// scaleDigit scales an MNIST input's digit by sc about the image's centre
-// as Scaled-MNIST does (data.ScaleImage: bilinear, black fill).
-func scaleDigit(run *rundir.Run, in *inspect.Input, sc float64) (*inspect.Input, error) {
-	raw, ok := in.Picture.(*image.Gray)
-	if !ok {
-		return nil, fmt.Errorf("scaling needs an MNIST digit")
-	}
-	h, w := raw.Rect.Dy(), raw.Rect.Dx()
-	src := make([]float32, len(raw.Pix))
-	for i, p := range raw.Pix {
-		src[i] = float32(p)
-	}
-	dst := make([]float32, len(src))
-	data.ScaleImage(dst, src, h, w, sc)
-	g := image.NewGray(raw.Rect)
-	for i, v := range dst {
-		g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
-	}
-	return inspect.PrepareImage(run.Config, g, true)
-}
-
-// brightCentre returns the centroid of a grey picture's pixels weighted by
-// brightness: where the digit is.
-func brightCentre(img *image.Gray) (y, x float64) {
-	sum := 0.0
-	for i, p := range img.Pix {
-		v := float64(p)
-		y += v * float64(i/img.Stride)
-		x += v * float64(i%img.Stride)
-		sum += v
-	}
-	if sum == 0 {
-		return float64(img.Rect.Dy()-1) / 2, float64(img.Rect.Dx()-1) / 2
-	}
-	return y / sum, x / sum
 }
 
 // cmdFigure draws the paper's three-panel figure (arXiv 1703.06211, fig. 5)
@@ -303,7 +274,7 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		s     float64
 		bg    bool
 	}{{fmt.Sprintf("small object (scale %.1f)", *small), *small, false}, {fmt.Sprintf("large object (scale %.1f)", *large), *large, false}, {"background (scale 1.0)", 1, true}} {
-		sin, err := scaleDigit(run, in, p.s)
+		sin, err := inspect.ScaleDigit(run.Config, in, p.s)
 		if err != nil {
 			return err
 		}
@@ -315,41 +286,25 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	var scenes []*viz.OffsetScene
-	var kinds []string
+	fig := viz.DigitFigure{Title: fmt.Sprintf("%s, epoch %d: test digit %d (label %d)", *runDir, ep, *index, label),
+		Net: net.Layers, Model: "dcnn", Layer: name, Epoch: ep, Grid: grid}
+	if cnn != nil {
+		fig.CNN = cnn.Layers
+	}
 	for _, p := range panels {
 		fields, _, err := inspect.Sampling(ctx, net, p.in)
 		if err != nil {
 			return err
 		}
 		sz := p.in.X.Shape()
-		size := [2]int{sz[2], sz[3]}
-		cy, cx := brightCentre(p.in.Picture.(*image.Gray))
-		if p.bg {
-			cy, cx = 2, 2 // a corner, far from a centred digit
-		}
-		uy, ux, err := trace.UnitAt(net.Layers, size, name, cy, cx)
-		if err != nil {
-			return err
-		}
-		sc := &viz.OffsetScene{Show: viz.ShowPoints, Picture: p.in.Picture, Model: "dcnn", Layer: name, Epoch: ep, Epochs: ep,
-			WeightBy: "size", Field: fields[name], GridModel: "cnn"}
-		if sc.Points, err = trace.Trace(net.Layers, fields, size, name, uy, ux, trace.Options{}); err != nil {
-			return err
-		}
-		if cnn != nil {
-			if sc.Grid, err = trace.Trace(cnn.Layers, nil, size, name, uy, ux, trace.Options{Grid: grid}); err != nil {
-				return err
-			}
-		}
-		scenes = append(scenes, sc)
-		kinds = append(kinds, p.title)
+		fig.Panels = append(fig.Panels, viz.DigitPanel{Kind: p.title, Picture: p.in.Picture.(*image.Gray), In: [2]int{sz[2], sz[3]},
+			Fields: fields, Background: p.bg})
 	}
-	fig, err := viz.PaperFigure(fmt.Sprintf("%s, epoch %d: test digit %d (label %d)", *runDir, ep, *index, label), kinds, scenes)
+	img, err := fig.Draw()
 	if err != nil {
 		return err
 	}
-	if err := viz.SavePNG(*out, fig); err != nil {
+	if err := viz.SavePNG(*out, img); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s of dcnn, epoch %d, test digit %d at scales %g and %g and the background\n", *out, name, ep, *index, *small, *large)

@@ -36,3 +36,23 @@ type Report struct {
 	Images int     `json:"images"`
 	Layers []Layer `json:"layers"`
 }
+
+// UnitMeasure is what the views say of one unit's offsets at one
+// deformable layer (the Offsets view's caption and `dcn offsets --json`);
+// model/inspect's MeasureUnit fills it.
+type UnitMeasure struct {
+	// Mean and Max are the unit's |Δp| over its taps (and groups), in the
+	// layer's input-map pixels.
+	Mean, Max float64
+	// MapPx is how many of the net's input pixels one input-map pixel of
+	// the layer spans; a view multiplies by its input's pixels per photo
+	// pixel to speak in the photo's.
+	MapPx float64
+	// Dilation is the unit's effective dilation (Unit).
+	Dilation float64
+	// LayerMean is the layer's mean |Δp| over every unit and tap of the
+	// image, in input-map pixels.
+	LayerMean float64
+	// LayerMax is the layer's largest |Δp| over the image.
+	LayerMax float64
+}

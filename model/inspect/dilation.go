@@ -29,8 +29,8 @@ type DilationOptions struct {
 }
 
 // DefaultDilationLimit is the number of test images MeasureDilation takes
-// by default: enough for means to two decimals on the seed's nets, a few
-// seconds on 2 cores.
+// by default: enough for means to two decimals on the course study's nets,
+// a few seconds on 2 cores.
 const DefaultDilationLimit = 500
 
 // digitLevel is the raw grey level from which an MNIST pixel counts as
@@ -42,8 +42,10 @@ const batch = 50
 
 // source is one set of test images with a way to name each unit's group.
 type source struct {
-	set   *data.Set
-	group func(i int, cy, cx float64) dilation.Group // i: image; (cy, cx): unit centre in input pixels
+	set *data.Set
+	// group names the group of image i's unit centred at (cy, cx), in
+	// input pixels.
+	group func(i int, cy, cx float64) dilation.Group
 }
 
 // MeasureDilation computes the effective dilation of run's models on its

@@ -11,43 +11,24 @@ import (
 	"github.com/deformscope/deformscope/model/trace"
 )
 
-// UnitMeasure is what the views say of one unit's offsets at one
-// deformable layer (the Offsets view's caption and `dcn offsets --json`).
-type UnitMeasure struct {
-	// Mean and Max are the unit's |Δp| over its taps (and groups), in the
-	// layer's input-map pixels.
-	Mean, Max float64
-	// MapPx is how many of the net's input pixels one input-map pixel of
-	// the layer spans; a face multiplies by its input's pixels per photo
-	// pixel to speak in the photo's.
-	MapPx float64
-	// Dilation is the unit's effective dilation (Unit).
-	Dilation float64
-	// LayerMean is the layer's mean |Δp| over every unit and tap of the
-	// image, in input-map pixels.
-	LayerMean float64
-	// LayerMax is the layer's largest |Δp| over the image.
-	LayerMax float64
-}
-
 // MeasureUnit measures unit (uy, ux) of net's deformable layer on an input
 // of size in (H, W) from the layer's sampling field f.
-func MeasureUnit(net *model.Net[float32], f *metrics.Field, in [2]int, layer string, uy, ux int) (UnitMeasure, error) {
+func MeasureUnit(net *model.Net[float32], f *metrics.Field, in [2]int, layer string, uy, ux int) (dilation.UnitMeasure, error) {
 	blk, ok := net.Layer(layer).(*nn.DeformBlock[float32])
 	if !ok {
-		return UnitMeasure{}, fmt.Errorf("inspect: %s has no deformable layer %s", net.Arch, layer)
+		return dilation.UnitMeasure{}, fmt.Errorf("inspect: %s has no deformable layer %s", net.Arch, layer)
 	}
 	cfg := blk.Regular.Config()
 	k := dilation.Kernel{KH: cfg.Kernel[0], KW: cfg.Kernel[1], DH: max(cfg.Dilation[0], 1), DW: max(cfg.Dilation[1], 1)}
 	groups, err := dilation.CheckField(f, k)
 	if err != nil {
-		return UnitMeasure{}, fmt.Errorf("inspect: %s: %w", layer, err)
+		return dilation.UnitMeasure{}, fmt.Errorf("inspect: %s: %w", layer, err)
 	}
 	if uy < 0 || ux < 0 || uy >= f.Ho || ux >= f.Wo {
-		return UnitMeasure{}, fmt.Errorf("inspect: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
+		return dilation.UnitMeasure{}, fmt.Errorf("inspect: unit (%d, %d) is outside %s's %d×%d output", uy, ux, layer, f.Ho, f.Wo)
 	}
 	taps, plane := k.KH*k.KW, f.Ho*f.Wo
-	m := UnitMeasure{}
+	m := dilation.UnitMeasure{}
 	var sum, all float64
 	for g := range groups {
 		for t := range taps {
@@ -75,19 +56,19 @@ func MeasureUnit(net *model.Net[float32], f *metrics.Field, in [2]int, layer str
 	m.MapPx = 1
 	y0, x0, err := trace.UnitCentre(net.Layers, in, layer, 0, 0)
 	if err != nil {
-		return UnitMeasure{}, err
+		return dilation.UnitMeasure{}, err
 	}
 	switch {
 	case f.Wo > 1:
 		_, x1, err := trace.UnitCentre(net.Layers, in, layer, 0, 1)
 		if err != nil {
-			return UnitMeasure{}, err
+			return dilation.UnitMeasure{}, err
 		}
 		m.MapPx = (x1 - x0) / float64(max(cfg.Stride[1], 1))
 	case f.Ho > 1:
 		y1, _, err := trace.UnitCentre(net.Layers, in, layer, 1, 0)
 		if err != nil {
-			return UnitMeasure{}, err
+			return dilation.UnitMeasure{}, err
 		}
 		m.MapPx = (y1 - y0) / float64(max(cfg.Stride[0], 1))
 	}

@@ -1,56 +1,48 @@
 // Package replay draws a deformable layer over the epochs of a run (or a
 // digit over Scaled-MNIST's scales) as the frames of an animated GIF: the
-// one code behind `dcn replay` and the app's "Export GIF…".
+// one code behind `dcn replay` and the app's "Export GIF…". It composes
+// frames only; model/inspect's Replay runs the checkpoints that fill them.
 package replay
 
 import (
-	"context"
 	"fmt"
 	"image"
-	"slices"
 
-	"github.com/deformscope/deformscope/model"
-	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/inspect"
 	"github.com/deformscope/deformscope/model/metrics"
-	"github.com/deformscope/deformscope/model/rundir"
 	"github.com/deformscope/deformscope/model/trace"
 	"github.com/deformscope/deformscope/viz"
 )
 
-// Step is one frame's input: the epoch whose checkpoint runs, and the
-// image (Scale is the Scaled-MNIST scale of a sweep's frame, 0 otherwise).
-type Step struct {
-	Epoch int
-	Scale float64
-	In    *inspect.Input
+// Frame is one frame's data: a checkpoint run on an input, as
+// model/inspect's Replay returns it (its ReplayFrame converts to Frame).
+type Frame struct {
+	// Picture is the input's picture; Scale its step's scale.
+	Picture image.Image
+	Scale   float64
+	// Model is the model; Epoch its checkpoint's epoch, Epochs its last.
+	Model         string
+	Epoch, Epochs int
+	// Predict names the class the net predicts.
+	Predict string
+	// Layer is the deformable layer and Field its sampling field.
+	Layer string
+	Field *metrics.Field
+	// Points is the unit's trace, Grid the plain CNN's (nil: none).
+	Points, Grid *trace.Result
+	// DCNv1 says the run's deformable layers have no mask.
+	DCNv1 bool
 }
 
-// Options choose what a replay shows.
+// Options choose how a replay's frames are drawn.
 type Options struct {
-	// Model is the deformable model of the run; Layer its layer ("" the
-	// last deformable one).
-	Model, Layer string
 	// Show is viz.ShowPoints (a unit's sampling points) or viz.ShowOffset
 	// (the |Δp| heat map, its colour scale the 99th percentile over every
 	// frame, so that it stays put).
 	Show string
-	// UnitY, UnitX is the unit (negative: the layer's centre on each
-	// frame's input).
-	UnitY, UnitX int
-	// WeightBy and Round are as in the Offsets view.
+	// WeightBy is as in the Offsets view.
 	WeightBy string
-	Round    bool
-	// Grid draws the plain CNN's regular grid beside the points when the
-	// run has a cnn.
-	Grid bool
 	// Label names the image in the title.
 	Label string
-	// Steps are the frames' inputs; EpochSteps makes one per epoch.
-	Steps []Step
-	// TrainingLimits clamps each frame's offsets at the bound training used
-	// (inspect.TrainingLimits), for a whole photo larger than the crops.
-	TrainingLimits bool
 	// InContext, when set, draws the points of every frame in the photo
 	// the input was cut from (Show viz.ShowPoints only).
 	InContext *InContext
@@ -106,106 +98,35 @@ func (c *InContext) place(scenes []*viz.OffsetScene) {
 	}
 }
 
-// EpochSteps is one step per epoch 1..last on one input.
-func EpochSteps(in *inspect.Input, last int) []Step {
-	steps := make([]Step, 0, last)
-	for e := 1; e <= last; e++ {
-		steps = append(steps, Step{Epoch: e, In: in})
-	}
-	return steps
-}
-
-// Scenes runs each step's checkpoint on its input and returns one scene
-// per step. progress, if not nil, is told after each frame.
-func Scenes(ctx context.Context, run *rundir.Run, o Options, progress func(done, total int)) ([]*viz.OffsetScene, error) {
-	if len(o.Steps) == 0 {
+// Scenes composes one scene per frame: the points (with the plain CNN's
+// grid) or the |Δp| heat map, the floor and the heat map's colour scale
+// over every frame, and, in context, every frame at one framing.
+func Scenes(frames []Frame, o Options) ([]*viz.OffsetScene, error) {
+	if len(frames) == 0 {
 		return nil, fmt.Errorf("replay: no frames")
 	}
 	if o.Show != viz.ShowPoints && o.Show != viz.ShowOffset {
 		return nil, fmt.Errorf("replay: show %q: want %q or %q", o.Show, viz.ShowPoints, viz.ShowOffset)
 	}
-	if !slices.Contains(run.Config.Models, o.Model) {
-		return nil, fmt.Errorf("replay: the run in %s has no model %q", run.Dir, o.Model)
-	}
-	last, _ := run.LatestCheckpoint(o.Model)
-	// The plain CNN's grid needs its geometry only, not its weights.
-	var cnn *model.Net[float32]
-	if o.Grid && o.Model != "cnn" && slices.Contains(run.Config.Models, "cnn") {
-		var err error
-		if cnn, err = experiment.NewNet(run.Config, "cnn"); err != nil {
-			return nil, err
-		}
-	}
-	var grid []string
-	classes := run.Classes()
-	scenes := make([]*viz.OffsetScene, 0, len(o.Steps))
+	scenes := make([]*viz.OffsetScene, 0, len(frames))
 	var fields []*metrics.Field
-	for i, st := range o.Steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		net, epoch, err := run.LoadModel(o.Model, st.Epoch)
-		if err != nil {
-			return nil, err
-		}
-		if o.TrainingLimits {
-			if _, err := inspect.TrainingLimits(net); err != nil {
-				return nil, err
-			}
-		}
-		fs, predict, err := inspect.Sampling(ctx, net, st.In)
-		if err != nil {
-			return nil, err
-		}
-		blocks := net.DeformBlocks()
-		if len(blocks) == 0 {
-			return nil, fmt.Errorf("replay: model %s has no deformable layers", o.Model)
-		}
-		layer := o.Layer
-		if layer == "" {
-			layer = blocks[len(blocks)-1].Name()
-		}
-		if fs[layer] == nil {
-			return nil, fmt.Errorf("replay: %s is not a deformable layer of %s", layer, o.Model)
-		}
-		if grid == nil {
-			for _, b := range blocks {
-				grid = append(grid, b.Name())
-			}
-		}
+	for _, f := range frames {
 		label := o.Label
-		if st.Scale > 0 {
-			label = fmt.Sprintf("%s at scale %.1f", o.Label, st.Scale)
+		if f.Scale > 0 {
+			label = fmt.Sprintf("%s at scale %.1f", o.Label, f.Scale)
 		}
-		sc := &viz.OffsetScene{Show: o.Show, Picture: st.In.Picture, Label: label, Predict: inspect.ClassName(classes, predict),
-			Model: o.Model, Layer: layer, Epoch: epoch, Epochs: max(last, epoch), WeightBy: o.WeightBy, Field: fs[layer], Tap: -1,
-			Limit: fs[layer].Limit, DCNv1: run.Config.DCNv1}
+		sc := &viz.OffsetScene{Show: o.Show, Picture: f.Picture, Label: label, Predict: f.Predict,
+			Model: f.Model, Layer: f.Layer, Epoch: f.Epoch, Epochs: f.Epochs, WeightBy: o.WeightBy, Field: f.Field, Tap: -1,
+			Limit: f.Field.Limit, DCNv1: f.DCNv1}
 		if o.Show == viz.ShowPoints {
-			sz := st.In.X.Shape()
-			in := [2]int{sz[2], sz[3]}
-			uy, ux := o.UnitY, o.UnitX
-			if uy < 0 || ux < 0 {
-				ho, wo, err := trace.OutputSize(net.Layers, in, layer)
-				if err != nil {
-					return nil, err
-				}
-				uy, ux = ho/2, wo/2
-			}
-			if sc.Points, err = trace.Trace(net.Layers, fs, in, layer, uy, ux, trace.Options{Round: o.Round}); err != nil {
-				return nil, err
-			}
-			if cnn != nil {
-				if sc.Grid, err = trace.Trace(cnn.Layers, nil, in, layer, uy, ux, trace.Options{Grid: grid}); err != nil {
-					return nil, err
-				}
+			sc.Points = f.Points
+			if f.Grid != nil {
+				sc.Grid = f.Grid
 				sc.GridModel = "cnn"
 			}
 		}
-		fields = append(fields, fs[layer])
+		fields = append(fields, f.Field)
 		scenes = append(scenes, sc)
-		if progress != nil {
-			progress(i+1, len(o.Steps))
-		}
 	}
 	// The floor looks at every frame: a layer that learned in a later epoch
 	// is not "nothing learned" in an early frame's scale.

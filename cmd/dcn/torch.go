@@ -1,3 +1,7 @@
+// The PyTorch commands: dcn import (a run folder from a PyTorch state
+// dict), dcn export (a PyTorch package or an ONNX file) and dcn predict (a
+// model's logits, to set beside PyTorch's).
+
 package main
 
 import (

@@ -23,10 +23,10 @@ import (
 	"github.com/deformscope/deformscope/model/trace"
 )
 
-const bridgeData = "../../model/torchfile/testdata"
+const torchData = "../../model/torchfile/testdata"
 
-// bridgeFixture is the part of a make_bridge.py case these tests read.
-type bridgeFixture struct {
+// torchFixture is the part of a make_bridge.py case these tests read.
+type torchFixture struct {
 	Classes int `json:"classes"`
 	Size    int `json:"size"`
 	Input   struct {
@@ -38,13 +38,13 @@ type bridgeFixture struct {
 	} `json:"logits"`
 }
 
-func readBridgeFixture(t *testing.T, arch string) bridgeFixture {
+func readTorchFixture(t *testing.T, arch string) torchFixture {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(bridgeData, arch+".json"))
+	b, err := os.ReadFile(filepath.Join(torchData, arch+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f bridgeFixture
+	var f torchFixture
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +66,10 @@ func TestImportPredict(t *testing.T) {
 	needMNIST(t)
 	for i, arch := range []string{"mnist-cnn", "mnist-dcnn", "mnist-dcnn-v1"} {
 		t.Run(arch, func(t *testing.T) {
-			fx := readBridgeFixture(t, arch)
+			fx := readTorchFixture(t, arch)
 			ext := []string{".pt", ".safetensors"}[i%2]
 			dir := filepath.Join(t.TempDir(), "imported")
-			if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, arch+ext), "--arch", arch, "--out", dir); code != 0 {
+			if code, _, errs := dcn(t, "import", "--weights", filepath.Join(torchData, arch+ext), "--arch", arch, "--out", dir); code != 0 {
 				t.Fatalf("import exited %d: %s", code, errs)
 			}
 			code, out, errs := dcn(t, "predict", "--run", dir, "--index", "0:4", "--json")
@@ -117,10 +117,10 @@ func TestImportErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"other net", []string{"--weights", filepath.Join(bridgeData, "other_net.pt"), "--arch", "mnist-cnn"}, "missing keys: conv1.weight"},
-		{"wrong arch", []string{"--weights", filepath.Join(bridgeData, "mnist-cnn.pt"), "--arch", "mnist-dcnn"}, "conv4.offset_conv.weight"},
-		{"evil", []string{"--weights", filepath.Join(bridgeData, "evil.pt"), "--arch", "mnist-cnn"}, "forbidden callable"},
-		{"unknown arch", []string{"--weights", filepath.Join(bridgeData, "mnist-cnn.pt"), "--arch", "resnet"}, "unknown architecture"},
+		{"other net", []string{"--weights", filepath.Join(torchData, "other_net.pt"), "--arch", "mnist-cnn"}, "missing keys: conv1.weight"},
+		{"wrong arch", []string{"--weights", filepath.Join(torchData, "mnist-cnn.pt"), "--arch", "mnist-dcnn"}, "conv4.offset_conv.weight"},
+		{"evil", []string{"--weights", filepath.Join(torchData, "evil.pt"), "--arch", "mnist-cnn"}, "forbidden callable"},
+		{"unknown arch", []string{"--weights", filepath.Join(torchData, "mnist-cnn.pt"), "--arch", "resnet"}, "unknown architecture"},
 		{"no file", []string{"--weights", filepath.Join(dir, "nope.pt"), "--arch", "mnist-cnn"}, "nope.pt"},
 	}
 	for _, c := range cases {
@@ -281,8 +281,8 @@ func compareCapture(t *testing.T, dir string, net *model.Net[float32], x *nn.Ten
 // reference points make_bridge.py computed in PyTorch, and that a PNG comes
 // out.
 func TestOffsetsCapture(t *testing.T) {
-	capPath := filepath.Join(bridgeData, "toy_capture.safetensors")
-	b, err := os.ReadFile(filepath.Join(bridgeData, "toy_capture.json"))
+	capPath := filepath.Join(torchData, "toy_capture.safetensors")
+	b, err := os.ReadFile(filepath.Join(torchData, "toy_capture.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestPredictImage(t *testing.T) {
 	_, images := coco128(t)
 	photo := filepath.Join(images, "000000000009.jpg")
 	dir := filepath.Join(t.TempDir(), "coco")
-	if code, _, errs := dcn(t, "import", "--weights", filepath.Join(bridgeData, "coco-dcnn-middle.safetensors"), "--arch", "coco-dcnn-middle",
+	if code, _, errs := dcn(t, "import", "--weights", filepath.Join(torchData, "coco-dcnn-middle.safetensors"), "--arch", "coco-dcnn-middle",
 		"--classes", "10", "--crop-size", "32", "--out", dir); code != 0 {
 		t.Fatalf("import exited %d: %s", code, errs)
 	}
