@@ -42,7 +42,10 @@ type LockedError struct {
 	Holder string // "pid 1234, dcn, since ...", or "another process"
 }
 
-func (e *LockedError) Error() string        { return fmt.Sprintf("%s is held by %s", e.Path, e.Holder) }
+// Error names the lock file and its holder.
+func (e *LockedError) Error() string { return fmt.Sprintf("%s is held by %s", e.Path, e.Holder) }
+
+// Is reports ErrLocked as the error's kind, for errors.Is.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // Lock is a held lock.

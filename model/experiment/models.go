@@ -82,6 +82,7 @@ type ChoiceError struct {
 	Err   error
 }
 
+// Error names the setting and its fault.
 func (e *ChoiceError) Error() string { return e.Field + ": " + e.Err.Error() }
 
 // Unwrap returns the fault.
