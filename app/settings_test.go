@@ -73,11 +73,11 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 			f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text, f.limit.Text)
 	}
 	// The seed's protocol is one click away, and so are the defaults.
-	test.Tap(f.seedProtocol)
-	if f.seedProtocol.Text != "Study's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
+	test.Tap(f.studyProtocol)
+	if f.studyProtocol.Text != "Study's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
 		f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" {
 		t.Errorf("%q: epochs %q, batch %q, optimiser %q, lr %q; want 5, 32, sgd, 0.001",
-			f.seedProtocol.Text, f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text)
+			f.studyProtocol.Text, f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text)
 	}
 	if rc, err := f.config(); err == nil && (rc.Train.Momentum != 0.9 || rc.Train.StepGamma != 0) {
 		t.Errorf("seed's protocol: momentum %v, StepLR γ %v; want 0.9 and a constant rate", rc.Train.Momentum, rc.Train.StepGamma)

@@ -71,10 +71,10 @@ type trainForm struct {
 	val        *formEntry
 	valCOCO    *formEntry // in val's place for COCO: always disabled
 	// The COCO protocol presets: the defaults that learn, and the seed's.
-	cocoDefault, seedProtocol *widget.Button
-	testLimit                 *formEntry
-	runsDir                   *formEntry
-	chooseDir                 *widget.Button
+	cocoDefault, studyProtocol *widget.Button
+	testLimit                  *formEntry
+	runsDir                    *formEntry
+	chooseDir                  *widget.Button
 
 	box     *fyne.Container
 	form    *widget.Form // box's form
@@ -137,7 +137,7 @@ func newTrainForm(runsDir, cocoDir string, act formActions) *trainForm {
 		enabled:    true,
 	}
 	f.cocoDefault = widget.NewButton("Default: Adam 3e-3", func() { f.applyTrain(experiment.COCOTrain()) })
-	f.seedProtocol = widget.NewButton(experiment.COCOStudyName, func() { f.applyTrain(experiment.COCOStudyTrain()) })
+	f.studyProtocol = widget.NewButton(experiment.COCOStudyName, func() { f.applyTrain(experiment.COCOStudyTrain()) })
 	// The two deformable versions stack, so that the form fits a narrow panel.
 	f.dataset.Horizontal = true
 	f.dataset.Required, f.arch.Required = true, true
@@ -255,7 +255,7 @@ func (f *trainForm) items() []*widget.FormItem {
 				HintText: "of the deformable layers; all three: a net each"},
 			&widget.FormItem{Text: "Crops", Widget: container.NewGridWithColumns(3, f.cropSize, f.topK, f.perClass),
 				HintText: "px, categories, most crops each (0 all)"},
-			&widget.FormItem{Text: "Protocol", Widget: container.NewGridWithColumns(1, f.cocoDefault, f.seedProtocol),
+			&widget.FormItem{Text: "Protocol", Widget: container.NewGridWithColumns(1, f.cocoDefault, f.studyProtocol),
 				HintText: "sets epochs, batch, optimiser and rate"},
 		)
 	} else {
@@ -410,7 +410,7 @@ func (f *trainForm) setEnabled(on bool) {
 	f.enabled = on
 	for _, w := range []fyne.Disableable{f.dataset, f.scales, f.scaleMode, f.arch, f.epochs, f.batch, f.optimizer, f.lr, f.seed,
 		f.limit, f.val, f.testLimit, f.mnistDir, f.chooseSrc, f.cocoDir, f.chooseCOCO, f.place, f.cropSize, f.topK,
-		f.perClass, f.runsDir, f.chooseDir, f.cocoDefault, f.seedProtocol} {
+		f.perClass, f.runsDir, f.chooseDir, f.cocoDefault, f.studyProtocol} {
 		setEnabled(w, on)
 	}
 	if changed && f.form != nil {
