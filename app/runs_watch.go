@@ -109,7 +109,7 @@ func (w *runsWatcher) scan(root string) (string, []rundir.RunInfo, error) {
 		return "absent", nil, nil
 	}
 	if err != nil {
-		return "error " + err.Error(), nil, fmt.Errorf("rundir: runs folder: %w", err)
+		return "error " + err.Error(), nil, fmt.Errorf("runs folder: %w", err)
 	}
 	var sig strings.Builder
 	var runs []rundir.RunInfo
