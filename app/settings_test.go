@@ -80,7 +80,7 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 			f.studyProtocol.Text, f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text)
 	}
 	if rc, err := f.config(); err == nil && (rc.Train.Momentum != 0.9 || rc.Train.StepGamma != 0) {
-		t.Errorf("seed's protocol: momentum %v, StepLR γ %v; want 0.9 and a constant rate", rc.Train.Momentum, rc.Train.StepGamma)
+		t.Errorf("study's protocol: momentum %v, StepLR γ %v; want 0.9 and a constant rate", rc.Train.Momentum, rc.Train.StepGamma)
 	}
 	test.Tap(f.cocoDefault)
 	if f.epochs.Text != "12" || f.optimizer.Selected != "adam" || f.lr.Text != "0.003" {
