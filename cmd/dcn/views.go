@@ -122,7 +122,7 @@ func cmdDilation(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return tw.Flush()
 }
 
-// replayFrames renders one frame per epoch of a model on one input.
+// cmdReplay renders one frame per epoch of a model on one input.
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -116,7 +116,7 @@ type unpickler struct {
 	load       storageLoader
 }
 
-// errPickle makes a damaged-pickle error at the current opcode.
+// errorf makes a damaged-pickle error at the current opcode.
 func (u *unpickler) errorf(format string, args ...any) error {
 	return fmt.Errorf("data.pkl: byte %d: "+format, append([]any{u.pos}, args...)...)
 }
