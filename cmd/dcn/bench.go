@@ -65,6 +65,7 @@ type layerBench struct {
 	MS         float64 `json:"ms"`
 }
 
+// cmdBench runs dcn bench: it measures the engine against the PyTorch anchors.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -347,6 +348,7 @@ func layerTimes(s [4]int, runs int) (dcnMS, convMS float64) {
 	return dcnMS, convMS
 }
 
+// median calls fn once to warm up, then runs times, and returns the median in milliseconds.
 func median(runs int, fn func()) float64 {
 	fn() // warm-up: buffers are allocated on the first call
 	ts := make([]float64, runs)

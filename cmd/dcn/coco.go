@@ -32,6 +32,7 @@ Commands:
 Run "dcn coco COMMAND -h" for a command's flags.
 `
 
+// cmdCOCO runs dcn coco: report, crops or fetch, by its first argument.
 func cmdCOCO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, cocoUsage)
@@ -76,6 +77,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return bad
 }
 
+// cocoReport runs dcn coco report: what an instances file holds and what the loader keeps.
 func cocoReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn coco report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -162,6 +164,7 @@ func printReport(w io.Writer, r coco.Report, categories int, minSize float64, ch
 	}
 }
 
+// cocoCrops runs dcn coco crops: it builds the object crop set and its cache.
 func cocoCrops(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn coco crops", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -284,6 +287,7 @@ func zeroAsNone(v float64) float64 {
 	return v
 }
 
+// cocoFetch runs dcn coco fetch: it downloads and unpacks one of the 2017 zips.
 func cocoFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn coco fetch", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -27,6 +27,7 @@ type evalResult struct {
 	Scaled        []metrics.ScaleAcc `json:"scaled,omitempty"`
 }
 
+// cmdEval runs dcn eval: it evaluates the checkpoints of a run folder.
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -150,6 +150,7 @@ func (ins *inspection) size() [2]int {
 	return [2]int{s[2], s[3]}
 }
 
+// cmdOffsets runs dcn offsets: it draws a unit's sampling locations over an image.
 func cmdOffsets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn offsets", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -293,11 +294,13 @@ func (ins *inspection) scene(show string) *viz.OffsetScene {
 	return sc
 }
 
+// mustLatest is r.LatestCheckpoint(model)'s epoch: 0 when there is none.
 func mustLatest(r *rundir.Run, model string) int {
 	e, _ := r.LatestCheckpoint(model)
 	return e
 }
 
+// parseUnit parses --unit's "Y,X".
 func parseUnit(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, ",")
 	y, err1 := strconv.Atoi(strings.TrimSpace(a))
@@ -308,6 +311,7 @@ func parseUnit(s string) (int, int, error) {
 	return y, x, nil
 }
 
+// cmdHeatmap runs dcn heatmap: it draws a deformable layer's offset lengths and mask over an image.
 func cmdHeatmap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn heatmap", flag.ContinueOnError)
 	fs.SetOutput(stderr)

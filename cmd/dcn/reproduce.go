@@ -30,6 +30,7 @@ const reproduceUsage = `usage: dcn reproduce mnist --out DIR [--epochs 14] [--li
        dcn reproduce coco --coco-ann FILE --coco-images DIR --out DIR [--epochs 5] [--max-per-class N] [--resume]
 (a stopped study continues when the same command is run again)`
 
+// cmdReproduce runs dcn reproduce mnist or coco: the course study's protocol and its table.
 func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "coco" {
 		return reproduceCOCO(ctx, args[1:], stdout, stderr)
@@ -126,6 +127,7 @@ func resultsTable(rc experiment.RunConfig, recs []metrics.Epoch, wall time.Durat
 	return b.String()
 }
 
+// limitStr writes a limit, 0 being "all".
 func limitStr(n int) string {
 	if n == 0 {
 		return "all"

@@ -71,6 +71,7 @@ func pickModel(run *rundir.Run, m string) (string, error) {
 	return m, nil
 }
 
+// cmdPredict runs dcn predict: a model's logits and class for test images or an image file.
 func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn predict", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -172,6 +173,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// cmdImport runs dcn import: a run folder made from a PyTorch state dict.
 func cmdImport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -197,6 +199,7 @@ func cmdImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// cmdExport runs dcn export: a model as a PyTorch package or an ONNX file.
 func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn export", flag.ContinueOnError)
 	fs.SetOutput(stderr)

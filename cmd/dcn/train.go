@@ -135,6 +135,7 @@ func (f *trainFlags) config() (experiment.RunConfig, error) {
 	return rc, rc.Validate()
 }
 
+// cmdTrain runs dcn train: it trains the CNN and/or the DCNN into a run folder.
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
