@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -142,9 +141,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 		}
 		if mask != nil {
 			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-			for q, v := range src[b.nOff*p:] {
-				dm[q] = T(2 / (1 + math.Exp(-float64(v))))
-			}
+			twoSigmoid(dm, src[b.nOff*p:])
 		}
 	})
 	b.Regular.NoColumnCache = !train

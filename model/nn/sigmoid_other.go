@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package nn
+
+func twoSigmoidAVX(dst, src *float32, n int) { panic("nn: twoSigmoidAVX without assembly") }
