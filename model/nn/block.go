@@ -136,9 +136,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	parallel(bs, func(_, i int) {
 		src := raw.data[i*ch*p : (i+1)*ch*p]
 		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
-		for q, v := range src[:b.nOff*p] {
-			dst[q] = min(max(v, -b.limit), b.limit)
-		}
+		clampOffsets(dst, src[:b.nOff*p], b.limit)
 		if mask != nil {
 			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
 			twoSigmoid(dm, src[b.nOff*p:])

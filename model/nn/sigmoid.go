@@ -57,3 +57,19 @@ func twoSigmoid32Go(dst, src []float32) {
 		dst[q] = 2 / (1 + e)
 	}
 }
+
+// clampOffsets writes min(max(src[i], −lim), lim) into dst, the deformable
+// block's offsets; float32 runs 8 at a time in AVX, the same bits.
+func clampOffsets[T Float](dst, src []T, lim T) {
+	dst = dst[:len(src)]
+	if d, ok := any(dst).([]float32); ok && vecOK {
+		s := any(src).([]float32)
+		if n := len(s) &^ 7; n > 0 {
+			clampAVX(&d[0], &s[0], n, float32(lim))
+			dst, src = dst[n:], src[n:]
+		}
+	}
+	for q, v := range src {
+		dst[q] = min(max(v, -lim), lim)
+	}
+}

@@ -86,3 +86,30 @@ twosigloop:
 twosigdone:
 	VZEROUPPER
 	RET
+
+// func clampAVX(dst, src *float32, n int, lim float32)
+// dst[i] = min(max(src[i], -lim), lim) for n a multiple of 8, as Go's min and
+// max give it: a NaN passes, ±0 stays.
+TEXT ·clampAVX(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS lim+24(FP), Y2        // lim
+	VBROADCASTSS twoSigC<>+0(SB), Y1
+	VXORPS       Y1, Y2, Y1            // -lim
+
+clamploop:
+	CMPQ    CX, $8
+	JLT     clampdone
+	VMOVUPS (SI), Y0
+	VMAXPS  Y0, Y1, Y0                 // max(v, -lim); NaN in v passes
+	VMINPS  Y0, Y2, Y0                 // min(., lim); NaN passes
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     clamploop
+
+clampdone:
+	VZEROUPPER
+	RET

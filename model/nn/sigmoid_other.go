@@ -3,3 +3,5 @@
 package nn
 
 func twoSigmoidAVX(dst, src *float32, n int) { panic("nn: twoSigmoidAVX without assembly") }
+
+func clampAVX(dst, src *float32, n int, lim float32) { panic("nn: clampAVX without assembly") }

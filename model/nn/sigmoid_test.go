@@ -116,3 +116,28 @@ func TestTwoSigmoidAVXMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestClampOffsets checks the AVX clamp against Go's min and max to the bit,
+// NaN, ±0, ±Inf and the tail past a multiple of 8 included.
+func TestClampOffsets(t *testing.T) {
+	src := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)),
+		float32(math.Inf(-1)), 16, -16, 16.000002, -16.000002, 1e-40, -3.5, 7.25, 100, -100, 15.9, -15.9, 2.5}
+	for _, n := range []int{len(src), 16, 9, 3} {
+		got := make([]float32, n)
+		clampOffsets(got, src[:n], 16)
+		for i, v := range src[:n] {
+			want := min(max(v, -16), 16)
+			if want != want && got[i] != got[i] {
+				continue
+			}
+			if math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: clamp(%g) = %g, want %g", n, v, got[i], want)
+			}
+		}
+	}
+	d := make([]float64, 3)
+	clampOffsets(d, []float64{-20, 3, 20}, 16)
+	if d[0] != -16 || d[1] != 3 || d[2] != 16 {
+		t.Errorf("float64 clamp: %v, want [-16 3 16]", d)
+	}
+}
