@@ -160,18 +160,10 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		raw := b.raw[i*ch*p : (i+1)*ch*p]
 		dst := ds.data[i*ch*p : (i+1)*ch*p]
 		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
-		for q, g := range doff.data[i*b.nOff*p : (i+1)*b.nOff*p] {
-			if v := raw[q]; v >= -b.limit && v <= b.limit {
-				dst[q] = g
-			} else {
-				dst[q] = 0
-			}
-		}
+		clampGrad(dst[:b.nOff*p], doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
 		if dmask != nil {
 			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-			for q, g := range dmask.data[i*b.nMask*p : (i+1)*b.nMask*p] {
-				dst[b.nOff*p+q] = g * m[q] * (1 - m[q]/2) // d(2σ)/dz = 2σ(1−σ)
-			}
+			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m) // d(2σ)/dz = 2σ(1−σ)
 		}
 	})
 	dx2, err := b.side.Backward(ds)

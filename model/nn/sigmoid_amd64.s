@@ -113,3 +113,62 @@ clamploop:
 clampdone:
 	VZEROUPPER
 	RET
+
+// func clampGradAVX(dst, gr, raw *float32, n int, lim float32)
+// dst[i] = gr[i] where -lim <= raw[i] <= lim, else 0 (NaN: 0), n a multiple of 8.
+TEXT ·clampGradAVX(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         gr+8(FP), DX
+	MOVQ         raw+16(FP), SI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lim+32(FP), Y2        // lim
+	VBROADCASTSS twoSigC<>+0(SB), Y1
+	VXORPS       Y1, Y2, Y1            // -lim
+
+cgradloop:
+	CMPQ    CX, $8
+	JLT     cgraddone
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1d, Y1, Y0, Y3          // raw >= -lim (ordered)
+	VCMPPS  $0x12, Y2, Y0, Y4          // raw <= lim (ordered)
+	VANDPS  Y4, Y3, Y3
+	VANDPS  (DX), Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     cgradloop
+
+cgraddone:
+	VZEROUPPER
+	RET
+
+// func maskGradAVX(dst, gr, m *float32, n int)
+// dst[i] = gr[i]·m[i]·(1 − m[i]/2), in that order, n a multiple of 8.
+TEXT ·maskGradAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         gr+8(FP), DX
+	MOVQ         m+16(FP), SI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS twoSigC<>+52(SB), Y5  // 1
+	VBROADCASTSS twoSigC<>+48(SB), Y6  // 0.5
+
+mgradloop:
+	CMPQ    CX, $8
+	JLT     mgraddone
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y1               // g·m
+	VMULPS  Y6, Y0, Y2                 // m/2 (exact as a halving)
+	VSUBPS  Y2, Y5, Y2                 // 1 − m/2
+	VMULPS  Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     mgradloop
+
+mgraddone:
+	VZEROUPPER
+	RET

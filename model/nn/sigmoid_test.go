@@ -141,3 +141,42 @@ func TestClampOffsets(t *testing.T) {
 		t.Errorf("float64 clamp: %v, want [-16 3 16]", d)
 	}
 }
+
+// TestBlockGradsAVX checks the clamp's and the mask's gradients against their
+// Go loops to the bit (NaN, ±Inf, the bounds and the tail included).
+func TestBlockGradsAVX(t *testing.T) {
+	raw := []float32{0, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 16, -16,
+		16.000002, -16.000002, 3, -7, 15.99, 100, -0.5, 2, 9, -9, 1, 4, 5}
+	g := make([]float32, len(raw))
+	m := make([]float32, len(raw))
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range g {
+		g[i] = float32(rng.NormFloat64())
+		m[i] = float32(rng.Float64() * 2)
+	}
+	m[0], m[1], m[2] = 0, 2, 1e-40
+	g[3] = float32(math.Inf(-1))
+	for _, n := range []int{len(raw), 16, 8, 5} {
+		got := make([]float32, n)
+		clampGrad(got, g[:n], raw[:n], 16)
+		for q := range got {
+			want := float32(0)
+			if r := raw[q]; r >= -16 && r <= 16 {
+				want = g[q]
+			}
+			if math.Float32bits(got[q]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: clamp grad at raw %g = %g, want %g", n, raw[q], got[q], want)
+			}
+		}
+		twoSigmoidGrad(got, g[:n], m[:n])
+		for q := range got {
+			want := g[q] * m[q] * (1 - m[q]/2)
+			if want != want && got[q] != got[q] {
+				continue
+			}
+			if math.Float32bits(got[q]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: mask grad (g %g, m %g) = %g, want %g", n, g[q], m[q], got[q], want)
+			}
+		}
+	}
+}
