@@ -157,6 +157,10 @@ type decoder struct {
 	regions []image.Rectangle
 	need    []bool
 	mcusX   int
+	// lastY is the last pixel row a region needs (-1: none); skipped says that a scan stopped
+	// there (skipScan).
+	lastY   int
+	skipped bool
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -632,6 +636,10 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		case sosMarker:
 			if configOnly {
 				return nil, nil
+			}
+			if d.skipped {
+				// After a complete sequential scan that stopped below the regions (skipScan).
+				return nil, UnsupportedError("a scan after a complete sequential scan")
 			}
 			err = d.processSOS(n)
 		case driMarker:

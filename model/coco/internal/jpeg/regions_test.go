@@ -108,8 +108,11 @@ func TestDecodeRegionsMatchesImageJPEG(t *testing.T) {
 	}
 }
 
-// FuzzDecodeRegions checks that no input makes the region decoder panic, and that what it accepts
-// image/jpeg decodes to the same pixels inside the region.
+// FuzzDecodeRegions checks that no input makes the region decoder panic; that what it accepts
+// image/jpeg decodes to the same pixels inside the region, unless the fault that image/jpeg
+// refuses lies in the entropy-coded rows below the region, which DecodeRegions skips (then the
+// same decode with the whole image as its region, which skips nothing, refuses it too); and that
+// what image/jpeg accepts it accepts, but for a scan after a complete sequential one (skipScan).
 func FuzzDecodeRegions(f *testing.F) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	m := image.NewRGBA(image.Rect(0, 0, 24, 17))
@@ -125,15 +128,77 @@ func FuzzDecodeRegions(f *testing.F) {
 		}
 		r := image.Rect(x, y, x+w, y+h)
 		got, err := DecodeRegions(bytes.NewReader(b), []image.Rectangle{r})
+		want, werr := stdjpeg.Decode(bytes.NewReader(b))
 		if err != nil {
+			if werr == nil && err != UnsupportedError("a scan after a complete sequential scan") {
+				t.Fatalf("DecodeRegions refuses what image/jpeg accepts: %v", err)
+			}
 			return
 		}
-		want, err := stdjpeg.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("image/jpeg refuses what DecodeRegions accepts: %v", err)
+		if werr != nil {
+			whole := image.Rect(0, 0, 1<<16, 1<<16)
+			if _, err := DecodeRegions(bytes.NewReader(b), []image.Rectangle{whole}); err == nil {
+				t.Fatalf("image/jpeg refuses what DecodeRegions accepts, even with the whole image: %v", werr)
+			}
+			return
 		}
 		if at, ok := sameInside(got, want, r.Intersect(want.Bounds())); !ok {
 			t.Errorf("differs from image/jpeg at %v", at)
 		}
 	})
+}
+
+// TestDecodeRegionsStopsBelowTheRegions checks that a sequential scan stops after the last MCU row a
+// region needs: the region's pixels are image/jpeg's even when the entropy-coded data below it is
+// garbage (which image/jpeg refuses or decodes differently), the rows below stay zero, and a file
+// cut short still fails.
+func TestDecodeRegionsStopsBelowTheRegions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, m := range []image.Image{image.NewRGBA(image.Rect(0, 0, 96, 160)), image.NewGray(image.Rect(0, 0, 96, 160))} {
+		switch m := m.(type) {
+		case *image.RGBA:
+			for i := range m.Pix {
+				m.Pix[i] = uint8(rng.IntN(256))
+			}
+		case *image.Gray:
+			for i := range m.Pix {
+				m.Pix[i] = uint8(rng.IntN(256))
+			}
+		}
+		b := cocotest.JPEG(t, m)
+		want, err := stdjpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := image.Rect(10, 5, 60, 40)
+		// Garbage over the last quarter of the file's data (the bottom rows), stuffed so that it
+		// holds no marker: image/jpeg decodes other pixels there, or refuses the file.
+		bad := bytes.Clone(b)
+		for i := len(bad) * 3 / 4; i < len(bad)-2; i++ {
+			bad[i] = uint8(rng.IntN(255))
+		}
+		for name, file := range map[string][]byte{"good": b, "garbage below": bad} {
+			got, err := DecodeRegions(bytes.NewReader(file), []image.Rectangle{top})
+			if err != nil {
+				t.Fatalf("%T, %s: %v", m, name, err)
+			}
+			if at, ok := sameInside(got, want, top); !ok {
+				t.Errorf("%T, %s: differs from image/jpeg at %v", m, name, at)
+			}
+			// Row 100 lies below every MCU row of the region: it was never decoded.
+			var below []uint8
+			switch g := got.(type) {
+			case *image.YCbCr:
+				below = g.Y[g.YOffset(0, 100):]
+			case *image.Gray:
+				below = g.Pix[g.PixOffset(0, 100):]
+			}
+			if len(below) == 0 || bytes.Count(below, []byte{0}) != len(below) {
+				t.Errorf("%T, %s: rows from 100 down, below the region, were decoded", m, name)
+			}
+		}
+		if _, err := DecodeRegions(bytes.NewReader(b[:len(b)-40]), []image.Rectangle{top}); err == nil {
+			t.Errorf("%T: a file cut short below the region was accepted", m)
+		}
+	}
 }

@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"bytes"
 	"image"
 )
 
@@ -161,6 +162,13 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
+	// stopY: below pixel row stopY no region needs anything, so a sequential scan that holds every
+	// component (the only scan of a well-formed sequential file) stops there and skips the rest of
+	// its entropy-coded data (see skipScan); -1 decodes the whole scan.
+	stopY := -1
+	if d.need != nil && !d.progressive && nComp == d.nComp {
+		stopY = d.lastY + 1
+	}
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -173,6 +181,9 @@ func (d *decoder) processSOS(n int) error {
 		blockCount int
 	)
 	for my := 0; my < myy; my++ {
+		if stopY >= 0 && nComp != 1 && my*8*v0 >= stopY {
+			return d.skipScan()
+		}
 		for mx := 0; mx < mxx; mx++ {
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
@@ -214,6 +225,9 @@ func (d *decoder) processSOS(n int) error {
 						blockCount++
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
+						}
+						if stopY >= 0 && by*8 >= stopY {
+							return d.skipScan()
 						}
 					}
 
@@ -572,15 +586,57 @@ func (d *decoder) markRegions(mxx, myy int) {
 	}
 	d.mcusX = mxx
 	d.need = make([]bool, mxx*myy)
+	d.lastY = -1
 	for _, r := range d.regions {
 		r = r.Intersect(image.Rect(0, 0, d.width, d.height))
 		if r.Empty() {
 			continue
 		}
+		d.lastY = max(d.lastY, r.Max.Y-1)
 		for my := r.Min.Y / h; my <= (r.Max.Y-1)/h && my < myy; my++ {
 			for mx := r.Min.X / w; mx <= (r.Max.X-1)/w && mx < mxx; mx++ {
 				d.need[my*mxx+mx] = true
 			}
 		}
+	}
+}
+
+// skipScan ends a sequential scan early, at the first MCU row below every region: it skips the rest
+// of the scan's entropy-coded data without decoding it and leaves the input at the marker that
+// follows (restart markers inside the data are skipped with it). The bytes are still read to that
+// marker, so a file cut short fails as it does in image/jpeg; a fault in the Huffman data of the
+// rows skipped goes unnoticed (no pixel of any region depends on those rows). A later scan is
+// refused (see decode): a well-formed sequential file whose scan holds every component has no
+// other, and the decoder state it would carry into one is unknown.
+func (d *decoder) skipScan() error {
+	d.skipped = true
+	d.eobRun = 0
+	d.bytes.nUnreadable = 0
+	for {
+		if d.bytes.i == d.bytes.j {
+			if err := d.fill(); err != nil {
+				return err
+			}
+		}
+		k := bytes.IndexByte(d.bytes.buf[d.bytes.i:d.bytes.j], 0xff)
+		if k < 0 {
+			d.bytes.i = d.bytes.j
+			continue
+		}
+		d.bytes.i += k + 1
+		x, err := d.readByte()
+		for err == nil && x == 0xff {
+			x, err = d.readByte() // fill bytes before a marker
+		}
+		if err != nil {
+			return err
+		}
+		if x == 0x00 || rst0Marker <= x && x <= rst7Marker {
+			continue // a stuffed 0xff data byte, or a restart marker
+		}
+		// A marker: give its two bytes back for decode's loop (fill keeps the last two bytes of the
+		// buffer, so they are still there).
+		d.bytes.i -= 2
+		return nil
 	}
 }
