@@ -202,3 +202,31 @@ func TestDecodeRegionsStopsBelowTheRegions(t *testing.T) {
 		}
 	}
 }
+
+// TestDCOnlyBlockMatchesIDCT checks reconstructSequential's shortcut: for a block whose only
+// coefficient is the DC one, every pixel idct and storeBlock make equals dcOnlyPixel, for every
+// dequantised DC value a file can give (11-bit coefficients times 16-bit quantisers) and values
+// far outside, where the int32 arithmetic wraps.
+func TestDCOnlyBlockMatchesIDCT(t *testing.T) {
+	var dcs []int32
+	for dc := int32(-1 << 16); dc <= 1<<16; dc++ {
+		dcs = append(dcs, dc)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 100000 {
+		dcs = append(dcs, int32(rng.Uint32()))
+	}
+	dcs = append(dcs, -1<<31, 1<<31-1, 2047*65535, -2048*65535)
+	var out [64]byte
+	for _, dc := range dcs {
+		b := block{0: dc}
+		idct(&b)
+		storeBlock(&b, out[:], 8)
+		want := dcOnlyPixel(dc)
+		for i, v := range out {
+			if v != want {
+				t.Fatalf("DC %d: pixel %d is %d, dcOnlyPixel gives %d", dc, i, v, want)
+			}
+		}
+	}
+}

@@ -232,10 +232,16 @@ func (d *decoder) processSOS(n int) error {
 					}
 
 					// Load the previous partially decoded coefficients, if applicable.
+					// A sequential block is dequantised as it is decoded (qt), which
+					// reconstructBlock would otherwise do to all 64 coefficients; hasAC
+					// says whether any AC coefficient was set.
+					var qt *block
+					hasAC := false
 					if d.progressive {
 						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
 					} else {
 						b = block{}
+						qt = &d.quant[d.comp[compIndex].tq]
 					}
 
 					if ah != 0 {
@@ -259,7 +265,11 @@ func (d *decoder) processSOS(n int) error {
 								return err
 							}
 							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
+							if qt != nil {
+								b[0] = dc[compIndex] * qt[0]
+							} else {
+								b[0] = dc[compIndex] << al
+							}
 						}
 
 						if zig <= zigEnd && d.eobRun > 0 {
@@ -283,7 +293,12 @@ func (d *decoder) processSOS(n int) error {
 									if err != nil {
 										return err
 									}
-									b[unzig[zig]] = ac << al
+									if qt != nil {
+										b[unzig[zig]] = ac * qt[zig]
+										hasAC = true
+									} else {
+										b[unzig[zig]] = ac << al
+									}
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -316,7 +331,7 @@ func (d *decoder) processSOS(n int) error {
 						// processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructSequential(&b, hasAC, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
@@ -479,41 +494,100 @@ func (d *decoder) reconstructProgressiveImage() error {
 	return nil
 }
 
+// skipBlock reports whether no region needs block (bx, by) of component compIndex.
+func (d *decoder) skipBlock(bx, by, compIndex int) bool {
+	if d.need == nil {
+		return false
+	}
+	h, v := d.comp[compIndex].h, d.comp[compIndex].v
+	if d.nComp == 1 {
+		h, v = 1, 1
+	}
+	mx, my := bx/h, by/v
+	return mx < d.mcusX && !d.need[my*d.mcusX+mx]
+}
+
+// blockDst returns where block (bx, by) of component compIndex goes in the image, and its stride.
+func (d *decoder) blockDst(bx, by, compIndex int) ([]byte, int, error) {
+	if d.nComp == 1 {
+		return d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride, nil
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride, nil
+	case 1:
+		return d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 2:
+		return d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 3:
+		return d.blackPix[8*(by*d.blackStride+bx):], d.blackStride, nil
+	}
+	return nil, 0, UnsupportedError("too many components")
+}
+
+// reconstructSequential is reconstructBlock for a block of a sequential scan, already
+// dequantised. A block without AC coefficients (hasAC false) is one value throughout: idct turns
+// a lone DC coefficient c into ((c<<17 + 1<<19) >> 2) >> 18 at every pixel (its row pass spreads
+// c<<17 over row 0 and leaves the other rows zero; its column pass adds the rounding and shifts),
+// in the same int32 arithmetic, so that value is stored without the transform
+// (TestDCOnlyBlockMatchesIDCT).
+func (d *decoder) reconstructSequential(b *block, hasAC bool, bx, by, compIndex int) error {
+	if d.skipBlock(bx, by, compIndex) {
+		return nil // no region needs this block: its pixels stay zero
+	}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
+	}
+	if hasAC {
+		idct(b)
+		storeBlock(b, dst, stride)
+		return nil
+	}
+	v := dcOnlyPixel(b[0])
+	for y := 0; y < 8; y++ {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		for x := range row {
+			row[x] = v
+		}
+	}
+	return nil
+}
+
+// dcOnlyPixel is the stored value of every pixel of a block whose only coefficient is the
+// dequantised DC coefficient dc: idct's result, level-shifted and clipped as storeBlock does.
+func dcOnlyPixel(dc int32) uint8 {
+	c := ((dc<<17 + 1<<19) >> 2) >> 18
+	if c < -128 {
+		return 0
+	} else if c > 127 {
+		return 255
+	}
+	return uint8(c + 128)
+}
+
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	if d.need != nil {
-		h, v := d.comp[compIndex].h, d.comp[compIndex].v
-		if d.nComp == 1 {
-			h, v = 1, 1
-		}
-		if mx, my := bx/h, by/v; mx < d.mcusX && !d.need[my*d.mcusX+mx] {
-			return nil // no region needs this block: its pixels stay zero
-		}
+	if d.skipBlock(bx, by, compIndex) {
+		return nil // no region needs this block: its pixels stay zero
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
 	}
-	// Level shift by +128, clip to [0, 255], and write to dst.
+	storeBlock(b, dst, stride)
+	return nil
+}
+
+// storeBlock level-shifts the inverse DCT's output b by +128, clips it to [0, 255] and writes it
+// to dst.
+func storeBlock(b *block, dst []byte, stride int) {
 	for y := 0; y < 8; y++ {
 		y8 := y * 8
 		yStride := y * stride
@@ -529,7 +603,6 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 			dst[yStride+x] = uint8(c)
 		}
 	}
-	return nil
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
