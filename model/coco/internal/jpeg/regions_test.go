@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/deformscope/deformscope/model/coco/internal/cocotest"
@@ -58,6 +60,24 @@ func TestDecodeRegionsMatchesImageJPEG(t *testing.T) {
 			t.Fatal(err)
 		}
 		files = append(files, b)
+	}
+	// Go's own test files: restart markers, progressive scans, every subsampling, grey 2×2, RGB,
+	// CMYK, a scan per component (read in place, from the Go installation that runs the test).
+	goFiles, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "image", "testdata", "video-00*.jpeg"))
+	if len(goFiles) == 0 {
+		t.Logf("Go's image/testdata is not in %s: its JPEG files are not tried", runtime.GOROOT())
+	}
+	for _, n := range goFiles {
+		if strings.Contains(n, "truncated") {
+			continue
+		}
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			files = append(files, b) // each with other random regions below
+		}
 	}
 	for k, b := range files {
 		want, err := stdjpeg.Decode(bytes.NewReader(b))
