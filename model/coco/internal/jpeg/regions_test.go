@@ -140,6 +140,13 @@ func FuzzDecodeRegions(f *testing.F) {
 		m.Pix[i] = uint8(rng.IntN(256))
 	}
 	f.Add(cocotest.JPEG(f, m), 3, 2, 9, 11)
+	// Restart markers, progressive scans, grey 2×2 sampling: Go's own test files, when at hand.
+	for _, name := range []string{"video-001.restart2.jpeg", "video-001.q50.420.progressive.jpeg",
+		"video-005.gray.q50.2x2.jpeg", "video-001.separate.dc.progression.jpeg"} {
+		if b, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "image", "testdata", name)); err == nil {
+			f.Add(b, 20, 10, 60, 30)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte, x, y, w, h int) {
 		// As its caller does (coco.DecodeImageRegions checks the header against a pixel cap first):
 		// a header may claim 65535×65535 pixels, and image/jpeg allocates what the header says.

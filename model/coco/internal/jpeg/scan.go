@@ -278,9 +278,23 @@ func (d *decoder) processSOS(n int) error {
 							// Decode the AC coefficients, as specified in section F.2.2.2.
 							huff := &d.huff[acTable][scan[i].ta]
 							for ; zig <= zigEnd; zig++ {
-								value, err := d.decodeHuffman(huff)
-								if err != nil {
-									return err
+								// decodeHuffman's and receiveExtend's fast paths, inlined: most
+								// codes are in the look-up table and most values' bits are there.
+								var value uint8
+								found := false
+								if n := d.bits.n; n >= lutSize {
+									if v := huff.lut[(d.bits.a>>uint32(n-lutSize))&0xff]; v != 0 {
+										k := (v & 0xff) - 1
+										d.bits.n -= int32(k)
+										d.bits.m >>= k
+										value, found = uint8(v>>8), true
+									}
+								}
+								if !found {
+									var err error
+									if value, err = d.decodeHuffman(huff); err != nil {
+										return err
+									}
 								}
 								val0 := value >> 4
 								val1 := value & 0x0f
@@ -289,9 +303,20 @@ func (d *decoder) processSOS(n int) error {
 									if zig > zigEnd {
 										break
 									}
-									ac, err := d.receiveExtend(val1)
-									if err != nil {
-										return err
+									var ac int32
+									if t := val1; d.bits.n >= int32(t) {
+										d.bits.n -= int32(t)
+										d.bits.m >>= t
+										s := int32(1) << t
+										ac = int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
+										if ac < s>>1 {
+											ac += ((-1) << t) + 1
+										}
+									} else {
+										var err error
+										if ac, err = d.receiveExtend(t); err != nil {
+											return err
+										}
 									}
 									if qt != nil {
 										b[unzig[zig]] = ac * qt[zig]
