@@ -46,27 +46,13 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
 //
-// It first takes whole bytes straight from the buffer while they are plain data (a byte other
+// It first takes (refill) whole bytes straight from the buffer while they are plain data (a byte other
 // than 0xff, or a stuffed 0xff 0x00) and the accumulator has room, up to 25 bits and more: fewer
 // calls, and fewer bytes one at a time. It stops before a marker, which the loop below then meets
 // as image/jpeg's does (one byte at a time, with its errors and the unread that decodeHuffman
 // makes), so the bit stream, the errors and where a scan's data ends are image/jpeg's.
 func (d *decoder) ensureNBits(n int32) error {
-	for d.bits.n <= 24 && d.bytes.i+2 <= d.bytes.j {
-		c := d.bytes.buf[d.bytes.i]
-		k := 1
-		if c == 0xff {
-			if d.bytes.buf[d.bytes.i+1] != 0x00 {
-				break // a marker
-			}
-			k = 2
-		}
-		d.bytes.i += k
-		d.bytes.nUnreadable = k
-		d.bits.a = d.bits.a<<8 | uint32(c)
-		d.bits.n += 8
-		d.bits.m = 1 << uint32(d.bits.n-1)
-	}
+	d.refill()
 	if d.bits.n >= n {
 		return nil
 	}
@@ -90,6 +76,28 @@ func (d *decoder) ensureNBits(n int32) error {
 		}
 	}
 	return nil
+}
+
+// refill takes whole bytes straight from the buffer into the accumulator while they are plain
+// data (a byte other than 0xff, or a stuffed 0xff 0x00) and it has room, up to 25 bits and more.
+// It stops before a marker, and at the buffer's end, without an error: ensureNBits's loop meets
+// those as image/jpeg's does.
+func (d *decoder) refill() {
+	for d.bits.n <= 24 && d.bytes.i+2 <= d.bytes.j {
+		c := d.bytes.buf[d.bytes.i]
+		k := 1
+		if c == 0xff {
+			if d.bytes.buf[d.bytes.i+1] != 0x00 {
+				break // a marker
+			}
+			k = 2
+		}
+		d.bytes.i += k
+		d.bytes.nUnreadable = k
+		d.bits.a = d.bits.a<<8 | uint32(c)
+		d.bits.n += 8
+		d.bits.m = 1 << uint32(d.bits.n-1)
+	}
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
