@@ -46,11 +46,11 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
 //
-// It first takes (refill) whole bytes straight from the buffer while they are plain data (a byte other
-// than 0xff, or a stuffed 0xff 0x00) and the accumulator has room, up to 25 bits and more: fewer
-// calls, and fewer bytes one at a time. It stops before a marker, which the loop below then meets
-// as image/jpeg's does (one byte at a time, with its errors and the unread that decodeHuffman
-// makes), so the bit stream, the errors and where a scan's data ends are image/jpeg's.
+// It first takes whole data bytes straight from the buffer (refill), up to 25 bits and more:
+// fewer calls, and fewer bytes one at a time. refill stops before a marker, which the loop below
+// then meets as image/jpeg's does (one byte at a time, with its errors and the unread that
+// decodeHuffman makes), so the bit stream, the errors and where a scan's data ends are
+// image/jpeg's.
 func (d *decoder) ensureNBits(n int32) error {
 	d.refill()
 	if d.bits.n >= n {

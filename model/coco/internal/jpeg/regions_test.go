@@ -175,10 +175,10 @@ func FuzzDecodeRegions(f *testing.F) {
 	})
 }
 
-// TestDecodeRegionsStopsBelowTheRegions checks that a sequential scan stops after the last MCU row a
-// region needs: the region's pixels are image/jpeg's even when the entropy-coded data below it is
-// garbage (which image/jpeg refuses or decodes differently), the rows below stay zero, and a file
-// cut short still fails.
+// TestDecodeRegionsStopsBelowTheRegions checks that a sequential scan stops after the last MCU
+// row a region needs: the region's pixels are image/jpeg's even when the entropy-coded data below
+// it is garbage (which image/jpeg refuses or decodes differently), the rows below stay zero, and
+// a file cut short still fails.
 func TestDecodeRegionsStopsBelowTheRegions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, m := range []image.Image{image.NewRGBA(image.Rect(0, 0, 96, 160)), image.NewGray(image.Rect(0, 0, 96, 160))} {

@@ -282,9 +282,6 @@ func (d *decoder) processSOS(n int) error {
 								// codes are in the look-up table and most values' bits are there.
 								var value uint8
 								found := false
-								if d.bits.n < lutSize+11 {
-									d.refill() // for a code and the bits of its value
-								}
 								if n := d.bits.n; n >= lutSize {
 									if v := huff.lut[(d.bits.a>>uint32(n-lutSize))&0xff]; v != 0 {
 										k := (v & 0xff) - 1
