@@ -89,6 +89,10 @@ func cropInto(dst []uint8, img image.Image, rect image.Rectangle, size int, rs *
 func ycbcrRow(m *image.YCbCr, x0, x1, y int, row []uint8) {
 	yi := m.YOffset(x0, y)
 	half := m.SubsampleRatio == image.YCbCrSubsampleRatio420 || m.SubsampleRatio == image.YCbCrSubsampleRatio422
+	if half {
+		ycbcrRowHalf(m.Y[yi:yi+x1-x0], m.Cb[m.COffset(x0, y):], m.Cr[m.COffset(x0, y):], x0&1 == 1, row)
+		return
+	}
 	full := m.SubsampleRatio == image.YCbCrSubsampleRatio444 || m.SubsampleRatio == image.YCbCrSubsampleRatio440
 	ci := m.COffset(x0, y)
 	var cr, cg, cb int32
@@ -109,6 +113,40 @@ func ycbcrRow(m *image.YCbCr, x0, x1, y int, row []uint8) {
 		yi++
 		k := 3 * (x - x0)
 		row[k], row[k+1], row[k+2] = clip16(yy1+cr), clip16(yy1+cg), clip16(yy1+cb)
+	}
+}
+
+// ycbcrRowHalf is ycbcrRow for 4:2:0 and 4:2:2 (two pixels a chroma sample): lum holds the row's
+// luma samples, cb and cr start at the first pixel's chroma sample, and odd says that the first
+// pixel is the second of its pair. The arithmetic is ycbcrRow's; only the loop is unrolled by
+// pairs.
+func ycbcrRowHalf(lum, cb, cr []uint8, odd bool, row []uint8) {
+	row = row[:3*len(lum)]
+	ci := 0
+	px := func(i int, c0, c1, c2 int32) {
+		yy1 := int32(lum[i]) * 0x10101
+		p := row[3*i : 3*i+3 : 3*i+3]
+		p[0], p[1], p[2] = clip16(yy1+c0), clip16(yy1+c1), clip16(yy1+c2)
+	}
+	chroma := func(ci int) (int32, int32, int32) {
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		return 91881 * cr1, -22554*cb1 - 46802*cr1, 116130 * cb1
+	}
+	i := 0
+	if odd && len(lum) > 0 {
+		c0, c1, c2 := chroma(0)
+		px(0, c0, c1, c2)
+		ci, i = 1, 1
+	}
+	for ; i+1 < len(lum); i += 2 {
+		c0, c1, c2 := chroma(ci)
+		px(i, c0, c1, c2)
+		px(i+1, c0, c1, c2)
+		ci++
+	}
+	if i < len(lum) {
+		c0, c1, c2 := chroma(ci)
+		px(i, c0, c1, c2)
 	}
 }
 
@@ -138,6 +176,7 @@ type taps struct {
 // weight, rounded and clamped.
 type resizer struct {
 	row, mid []uint8
+	acc      []float64 // one output row's sums in the vertical pass
 	store    []tap
 	wx, wy   []taps
 }
@@ -235,19 +274,26 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 			out[3*x], out[3*x+1], out[3*x+2] = clamp(r*w.inv), clamp(g*w.inv), clamp(b*w.inv)
 		}
 	}
-	// Vertical: each output row from its source rows.
+	// Vertical: each output row from its source rows, a whole row of sums at a time (each sum still
+	// adds its taps in the same order, from zero, so the float64 results are the same).
+	n := 3 * size
+	if cap(rs.acc) < n {
+		rs.acc = make([]float64, n)
+	}
+	acc := rs.acc[:n]
 	for y, w := range rs.wy {
-		for x := range size {
-			var r, g, b float64
-			for _, t := range w.t {
-				s := rs.mid[3*(t.index*size+x):]
-				s = s[:3:3]
-				r += float64(s[0]) * t.weight
-				g += float64(s[1]) * t.weight
-				b += float64(s[2]) * t.weight
+		clear(acc)
+		for _, t := range w.t {
+			src := rs.mid[n*t.index : n*t.index+n]
+			src = src[:len(acc)]
+			for k, v := range src {
+				acc[k] += float64(v) * t.weight
 			}
+		}
+		out := dst[y*size : y*size+size]
+		for x := range out {
 			i := y*size + x
-			dst[i], dst[plane+i], dst[2*plane+i] = clamp(r*w.inv), clamp(g*w.inv), clamp(b*w.inv)
+			dst[i], dst[plane+i], dst[2*plane+i] = clamp(acc[3*x]*w.inv), clamp(acc[3*x+1]*w.inv), clamp(acc[3*x+2]*w.inv)
 		}
 	}
 }
