@@ -286,7 +286,6 @@ func (d *decoder) processSOS(n int) error {
 									if v := huff.lut[(d.bits.a>>uint32(n-lutSize))&0xff]; v != 0 {
 										k := (v & 0xff) - 1
 										d.bits.n -= int32(k)
-										d.bits.m >>= k
 										value, found = uint8(v>>8), true
 									}
 								}
@@ -306,7 +305,6 @@ func (d *decoder) processSOS(n int) error {
 									var ac int32
 									if t := val1; d.bits.n >= int32(t) {
 										d.bits.n -= int32(t)
-										d.bits.m >>= t
 										s := int32(1) << t
 										ac = int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
 										if ac < s>>1 {
