@@ -46,7 +46,7 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
 //
-// It first takes whole data bytes straight from the buffer (refill), up to 25 bits and more:
+// It first takes whole data bytes straight from the buffer (refill), up to 57 bits and more:
 // fewer calls, and fewer bytes one at a time. refill stops before a marker, which the loop below
 // then meets as image/jpeg's does (one byte at a time, with its errors and the unread that
 // decodeHuffman makes), so the bit stream, the errors and where a scan's data ends are
@@ -64,7 +64,7 @@ func (d *decoder) ensureNBits(n int32) error {
 			}
 			return err
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
+		d.bits.a = d.bits.a<<8 | uint64(c)
 		d.bits.n += 8
 		if d.bits.n >= n {
 			break
@@ -74,11 +74,11 @@ func (d *decoder) ensureNBits(n int32) error {
 }
 
 // refill takes whole bytes straight from the buffer into the accumulator while they are plain
-// data (a byte other than 0xff, or a stuffed 0xff 0x00) and it has room, up to 25 bits and more.
+// data (a byte other than 0xff, or a stuffed 0xff 0x00) and it has room, up to 57 bits and more.
 // It stops before a marker, and at the buffer's end, without an error: ensureNBits's loop meets
 // those as image/jpeg's does.
 func (d *decoder) refill() {
-	for d.bits.n <= 24 && d.bytes.i+2 <= d.bytes.j {
+	for d.bits.n <= 56 && d.bytes.i+2 <= d.bytes.j {
 		c := d.bytes.buf[d.bytes.i]
 		k := 1
 		if c == 0xff {
@@ -89,7 +89,7 @@ func (d *decoder) refill() {
 		}
 		d.bytes.i += k
 		d.bytes.nUnreadable = k
-		d.bits.a = d.bits.a<<8 | uint32(c)
+		d.bits.a = d.bits.a<<8 | uint64(c)
 		d.bits.n += 8
 	}
 }
@@ -259,7 +259,7 @@ func (d *decoder) decodeBits(n int32) (uint32, error) {
 			return 0, err
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
+	ret := uint32(d.bits.a >> uint32(d.bits.n-n))
 	ret &= (1 << uint32(n)) - 1
 	d.bits.n -= n
 	return ret, nil

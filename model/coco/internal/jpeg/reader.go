@@ -102,9 +102,10 @@ type Reader interface {
 // bits holds the unprocessed bits that have been taken from the byte-stream.
 // The n least significant bits of a form the unread bits, to be read in MSB to
 // LSB order. (image/jpeg also keeps a mask, always 1<<(n-1); it is computed
-// where it is needed instead, one update less for every code.)
+// where it is needed instead, one update less for every code. Its accumulator
+// holds 32 bits; this one 64, so that refill runs about half as often.)
 type bits struct {
-	a uint32 // accumulator.
+	a uint64 // accumulator.
 	n int32  // the number of unread bits in a.
 }
 
