@@ -94,6 +94,37 @@ func (d *decoder) refill() {
 	}
 }
 
+// lookupHuffman is decodeHuffman's fast path, small enough to be inlined in the scan's loop: the
+// value of the next code when the accumulator holds lutSize bits and the code is in the look-up
+// table; otherwise false, and decodeHuffman must be called.
+func (d *decoder) lookupHuffman(h *huffman) (uint8, bool) {
+	n := d.bits.n
+	if n < lutSize {
+		return 0, false
+	}
+	v := h.lut[(d.bits.a>>uint32(n-lutSize))&0xff]
+	if v == 0 {
+		return 0, false
+	}
+	d.bits.n = n - int32(v&0xff) + 1
+	return uint8(v >> 8), true
+}
+
+// extendBuffered is receiveExtend when the accumulator holds its t bits (else false, and
+// receiveExtend must be called), small enough to be inlined.
+func (d *decoder) extendBuffered(t uint8) (int32, bool) {
+	if d.bits.n < int32(t) {
+		return 0, false
+	}
+	d.bits.n -= int32(t)
+	s := int32(1) << t
+	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
+	if x < s>>1 {
+		x += ((-1) << t) + 1
+	}
+	return x, true
+}
+
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
 // F.2.2.1.
 func (d *decoder) receiveExtend(t uint8) (int32, error) {

@@ -253,16 +253,22 @@ func (d *decoder) processSOS(n int) error {
 						if zig == 0 {
 							zig++
 							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
+							value, ok := d.lookupHuffman(&d.huff[dcTable][scan[i].td])
+							if !ok {
+								var err error
+								if value, err = d.decodeHuffman(&d.huff[dcTable][scan[i].td]); err != nil {
+									return err
+								}
 							}
 							if value > 16 {
 								return UnsupportedError("excessive DC component")
 							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
+							dcDelta, ok := d.extendBuffered(value)
+							if !ok {
+								var err error
+								if dcDelta, err = d.receiveExtend(value); err != nil {
+									return err
+								}
 							}
 							dc[compIndex] += dcDelta
 							if qt != nil {
@@ -280,15 +286,7 @@ func (d *decoder) processSOS(n int) error {
 							for ; zig <= zigEnd; zig++ {
 								// decodeHuffman's and receiveExtend's fast paths, inlined: most
 								// codes are in the look-up table and most values' bits are there.
-								var value uint8
-								found := false
-								if n := d.bits.n; n >= lutSize {
-									if v := huff.lut[(d.bits.a>>uint32(n-lutSize))&0xff]; v != 0 {
-										k := (v & 0xff) - 1
-										d.bits.n -= int32(k)
-										value, found = uint8(v>>8), true
-									}
-								}
+								value, found := d.lookupHuffman(huff)
 								if !found {
 									var err error
 									if value, err = d.decodeHuffman(huff); err != nil {
@@ -302,17 +300,10 @@ func (d *decoder) processSOS(n int) error {
 									if zig > zigEnd {
 										break
 									}
-									var ac int32
-									if t := val1; d.bits.n >= int32(t) {
-										d.bits.n -= int32(t)
-										s := int32(1) << t
-										ac = int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
-										if ac < s>>1 {
-											ac += ((-1) << t) + 1
-										}
-									} else {
+									ac, ok := d.extendBuffered(val1)
+									if !ok {
 										var err error
-										if ac, err = d.receiveExtend(t); err != nil {
+										if ac, err = d.receiveExtend(val1); err != nil {
 											return err
 										}
 									}
