@@ -14,8 +14,9 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 
 // TestCOCOBuildCropsCOCO128Golden checks that the crops a build writes for coco128 (default
 // options, seed 1: 282 crops of 64×64) are byte for byte those recorded in
-// testdata/coco128-crops.sha256, the SHA-256 of the cache file's crop payload. The decoder and resampler may get faster; the crops
-// must not change (a changed crop would silently change every cache and every trained net).
+// testdata/coco128-crops.sha256, the SHA-256 of the cache file's crop payload. The decoder and
+// resampler may get faster; the crops must not change (a changed crop would silently change every
+// cache and every trained net).
 // go test -run Golden -update rewrites the file, which must then be explained in the commit.
 func TestCOCOBuildCropsCOCO128Golden(t *testing.T) {
 	annPath, images := coco128(t)
