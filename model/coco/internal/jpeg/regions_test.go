@@ -257,3 +257,64 @@ func TestDCOnlyBlockMatchesIDCT(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRegionsOnDamagedFiles holds DecodeRegions to FuzzDecodeRegions's rules on files damaged
+// in known ways (cut short, bytes overwritten, a bit flipped in the second half, where the rows
+// below a region lie): Go's own test files, 30 damaged copies each. No panic; what image/jpeg
+// accepts it accepts, with the same pixels in the region; what only it accepts, the whole-photo
+// decode refuses.
+func TestDecodeRegionsOnDamagedFiles(t *testing.T) {
+	names, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "image", "testdata", "video-00*.jpeg"))
+	if len(names) == 0 {
+		t.Skipf("Go's image/testdata is not in %s", runtime.GOROOT())
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	n, acc, differ := 0, 0, 0 // tried, accepted, accepted where image/jpeg refuses
+	for _, name := range names {
+		orig, _ := os.ReadFile(name)
+		for k := range 30 {
+			b := bytes.Clone(orig)
+			switch k % 3 {
+			case 0:
+				b = b[:rng.IntN(len(b))]
+			case 1:
+				for range 1 + rng.IntN(4) {
+					b[rng.IntN(len(b))] = uint8(rng.IntN(256))
+				}
+			case 2:
+				i := len(b)/2 + rng.IntN(len(b)/2)
+				b[i] ^= 1 << rng.IntN(8)
+			}
+			cfg, err := DecodeConfig(bytes.NewReader(b))
+			if err != nil || cfg.Width*cfg.Height > 1<<22 || cfg.Width == 0 || cfg.Height == 0 {
+				continue
+			}
+			x, y := rng.IntN(cfg.Width), rng.IntN(cfg.Height)
+			r := image.Rect(x, y, x+1+rng.IntN(cfg.Width-x), y+1+rng.IntN(cfg.Height-y))
+			n++
+			got, err := DecodeRegions(bytes.NewReader(b), []image.Rectangle{r})
+			want, werr := stdjpeg.Decode(bytes.NewReader(b))
+			if err != nil {
+				if werr == nil && err != UnsupportedError("a scan after a complete sequential scan") {
+					t.Errorf("%s mut %d: refuses what image/jpeg accepts: %v", name, k, err)
+				}
+				continue
+			}
+			acc++
+			if werr != nil {
+				differ++
+				if _, err := DecodeRegions(bytes.NewReader(b), []image.Rectangle{image.Rect(0, 0, 1<<16, 1<<16)}); err == nil {
+					t.Errorf("%s mut %d: whole accepted, image/jpeg refuses: %v", name, k, werr)
+				}
+				continue
+			}
+			if at, ok := sameInside(got, want, r.Intersect(want.Bounds())); !ok {
+				t.Errorf("%s mut %d: differs at %v", name, k, at)
+			}
+		}
+	}
+	if n < 300 || acc == 0 || differ == 0 {
+		t.Errorf("%d damaged files decoded, %d accepted, %d of them refused by image/jpeg: the damage"+
+			" no longer tries every rule", n, acc, differ)
+	}
+}
