@@ -124,6 +124,11 @@ type Trainer struct {
 	// (0: DefaultInspect; negative: none).
 	InspectImages int
 
+	// Gate, when set, is shared with the trainers that run at the same
+	// time and bounds how many of them hold their working memory at once
+	// (gate.go). Set it before Run.
+	Gate *MemoryGate
+
 	cfg   Config
 	data  Data
 	sched optim.StepLR
@@ -384,6 +389,7 @@ func (t *Trainer) step(pf batches, idx []int, correct *int) (loss float64, ok bo
 	if err != nil {
 		return 0, false, err
 	}
+	defer t.hold()()
 	out, err := t.Net.Forward(x, true)
 	if err != nil {
 		return 0, false, err
@@ -489,8 +495,10 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		if err != nil {
 			return r, err
 		}
+		done := t.hold()
 		out, err := t.Net.Forward(x, false)
 		if err != nil {
+			done()
 			return r, err
 		}
 		for i, target := range y {
@@ -507,6 +515,7 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		for i, b := range blocks {
 			r.offsets[i].Add(b.Stats())
 		}
+		done()
 	}
 	r.loss, r.acc = metrics.NaN(), pct(correct, s.N)
 	if finite > 0 {
@@ -582,6 +591,7 @@ func (t *Trainer) inspect() (*metrics.Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer t.hold()()
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}
