@@ -485,8 +485,13 @@ func (f *downloader) ended(d *download, err error) {
 
 // close stops a download under way and waits for its goroutine.
 func (f *downloader) close() {
+	f.stop()
+	f.wg.Wait()
+}
+
+// stop cancels a download under way without waiting for it.
+func (f *downloader) stop() {
 	if f.cur != nil {
 		f.cur.cancel()
 	}
-	f.wg.Wait()
 }

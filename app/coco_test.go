@@ -1,22 +1,13 @@
 package app
 
 import (
-	"archive/zip"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"image"
-	"image/color"
-	"image/png"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,9 +15,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/deformscope/deformscope/model/coco/fetch"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/viz"
 )
 
 // coco128 is the small COCO subset beside the repository: 128 train2017
@@ -132,96 +123,6 @@ func TestResolveCOCO(t *testing.T) {
 				t.Errorf("resolved\n %+v\nwant\n %+v", got, want)
 			}
 		})
-	}
-}
-
-func TestCOCOFormRoundTrip(t *testing.T) {
-	h := newHarness(t, t.TempDir())
-	for _, place := range []string{placeFirst, placeAll} {
-		rc := experiment.StudyProtocol()
-		rc.Data, rc.Models, rc.Scales, rc.Val, rc.DCNv1 = "coco", cocoModels(place), nil, 0, true
-		rc.COCO = experiment.DefaultCOCO(filepath.Join(cocoFixture, "annotations", "instances_train2017.json"),
-			filepath.Join(cocoFixture, "images", "train2017"))
-		rc.COCO.Size, rc.COCO.TopK, rc.COCO.MaxPerClass = 32, 5, 2000
-		rc.Train.Optimizer, rc.Train.Momentum, rc.Train.LR, rc.Train.StepGamma = "sgd", 0.9, 0.001, 0
-		h.u.train.form.set(rc)
-		got, err := h.u.train.form.config()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, rc) {
-			t.Errorf("%s: form round trip:\n got %+v %+v\nwant %+v %+v", place, got, *got.COCO, rc, *rc.COCO)
-		}
-	}
-	// Back to MNIST: the MNIST settings come back as they were.
-	h.u.train.form.set(defaultConfig())
-	if got, err := h.u.train.form.config(); err != nil || !reflect.DeepEqual(got, defaultConfig()) {
-		t.Errorf("MNIST after COCO: %+v (%v)", got, err)
-	}
-}
-
-func TestCOCOSettingsErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, want string
-		edit       func(f *trainForm)
-	}{
-		{"crop size", "crop size: want a whole number from 8 to 512", func(f *trainForm) { f.cropSize.SetText("4") }},
-		{"crop size multiple", "crop size: want a multiple of 4", func(f *trainForm) { f.cropSize.SetText("30") }},
-		{"categories", "categories: want a whole number from 2 to 255", func(f *trainForm) { f.topK.SetText("1") }},
-		{"crops per category", "crops per category: want a whole number of at least 0", func(f *trainForm) { f.perClass.SetText("-5") }},
-		{"no folder", "choose a COCO folder", func(f *trainForm) { f.cocoDir.SetText("") }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, t.TempDir())
-			h.u.train.form.dataset.SetSelected(dataCOCO)
-			h.u.train.form.cocoDir.SetText(cocoFixture)
-			tc.edit(h.u.train.form)
-			test.Tap(h.u.train.start)
-			h.q.drain()
-			if h.u.last.Phase != PhaseIdle {
-				t.Errorf("phase %s, want idle", h.u.last.Phase)
-			}
-			if got := h.overlayText(); !containsFold(got, tc.want) {
-				t.Errorf("dialog says %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestCOCOFormFollowsChoices: the form shows COCO's rows, the progress
-// area a row per model the run would train, and the folder is remembered.
-func TestCOCOFormFollowsChoices(t *testing.T) {
-	h := newHarness(t, t.TempDir())
-	f := h.u.train.form
-	f.dataset.SetSelected(dataCOCO)
-	if got := len(h.u.train.progressBox.Objects); got != 2 {
-		t.Errorf("%d progress rows, want 2 (cnn and dcnn-middle)", got)
-	}
-	f.place.SetSelected(placeAll)
-	if !slices.Equal(h.u.shown, cocoModels(placeAll)) || len(h.u.train.progressBox.Objects) != 4 {
-		t.Errorf("all three: shown %v with %d rows", h.u.shown, len(h.u.train.progressBox.Objects))
-	}
-	if !strings.Contains(f.cocoInfo.Text, "choose a folder") {
-		t.Errorf("info without a folder: %q", f.cocoInfo.Text)
-	}
-	h.u.useCOCODir(cocoFixture)
-	if h.overlayText() != "" {
-		t.Errorf("a usable folder shows %q", h.overlayText())
-	}
-	if got := f.cocoInfo.Text; got != "instances_train2017.json · images/train2017/" {
-		t.Errorf("info %q", got)
-	}
-	if got := h.a.Preferences().String(prefCOCODir); got != cocoFixture {
-		t.Errorf("COCO folder remembered as %q", got)
-	}
-
-	// A new window starts from the remembered folder and data set.
-	h.a.Preferences().SetString(prefDataset, "coco")
-	w := test.NewTempWindow(t, nil)
-	u := newUI(h.a, w, h.q.do)
-	defer u.Close()
-	if !u.train.form.coco() || u.train.form.cocoDir.Text != cocoFixture {
-		t.Errorf("new window: dataset %q, folder %q", u.train.form.dataset.Selected, u.train.form.cocoDir.Text)
 	}
 }
 
@@ -372,7 +273,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	// Confusion matrices by category name, one per model; no Scaled-MNIST.
 	in := h.u.rend.input()
 	for _, m := range models {
-		fd, err := buildFigure(confusionFigure(m), in)
+		fd, err := viz.BuildFigure(viz.ConfusionFigure(m), in, viz.Zoom{})
 		if err != nil || !slices.Equal(fd.Labels, s.Classes) {
 			t.Errorf("%s confusion: labels %v (%v), want %v", m, fd.Labels, err, s.Classes)
 		}
@@ -383,21 +284,21 @@ func TestCOCOTrainingFlow(t *testing.T) {
 		t.Errorf("%d confusion matrices, want 4", len(h.u.results.confusions.Objects))
 	}
 	for _, m := range models[:2] { // the first row is in view
-		if v := viewOf(h.u, confusionFigure(m)); v.img.Image == nil {
+		if v := viewOf(h.u, viz.ConfusionFigure(m)); v.img.Image == nil {
 			t.Errorf("confusion of %s not drawn: %q", m, v.msg.Text)
 		}
 	}
 	h.capture("coco-results")
 	h.u.tabs.SelectIndex(0)
 	h.settle()
-	if v := viewOf(h.u, figScale); v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
+	if v := viewOf(h.u, viz.FigScale); v.img.Image != nil || !strings.Contains(v.msg.Text, "MNIST runs only") {
 		t.Errorf("Scaled-MNIST figure of a COCO run: image %v, %q", v.img.Image != nil, v.msg.Text)
 	}
 	h.capture("coco-curves")
 
 	// Exports take every model's confusion matrix, with category names.
 	dir := filepath.Join(t.TempDir(), "figs")
-	files, err := exportFigures(in, figuresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
+	files, err := exportFigures(context.Background(), in, viz.FiguresFor(h.u.shown), exportOptions{Dir: dir, PNG: true, Render: exportAllRender})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,179 +414,6 @@ func containsAny(s string, words []string, prefix string) bool {
 		}
 	}
 	return false
-}
-
-func writePNG(t *testing.T, path string, w, h int) {
-	t.Helper()
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x + y), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, path, b.String())
-}
-
-// zipOf returns a zip holding files (name → body).
-func zipOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range files {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[name]))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// cocoServer serves a tiny val2017 as cocodataset.org lays it out; a
-// stalled server answers the image zip only when the client gives up.
-type cocoServer struct {
-	files   map[string][]byte
-	stall   bool
-	mu      sync.Mutex
-	started chan struct{} // closed when the stalled request arrives
-}
-
-func (s *cocoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.files[strings.TrimPrefix(r.URL.Path, "/")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if s.stall && strings.HasSuffix(r.URL.Path, "val2017.zip") {
-		s.mu.Lock()
-		select {
-		case <-s.started:
-		default:
-			close(s.started)
-		}
-		s.mu.Unlock()
-		<-r.Context().Done()
-		return
-	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
-}
-
-// serveCOCO starts a server of a tiny val2017 and makes its zips the known
-// archives (with their sizes and sums) for the test.
-func serveCOCO(t *testing.T, stall bool) (*cocoServer, string) {
-	t.Helper()
-	img := mustRead(t, filepath.Join(cocoFixture, "images", "train2017", "000000000001.jpg"))
-	ann := zipOf(t, map[string]string{"annotations/instances_val2017.json": `{"images": [], "annotations": [], "categories": []}`,
-		"annotations/instances_train2017.json": `{"images": [], "annotations": [], "categories": []}`})
-	imgs := zipOf(t, map[string]string{"val2017/000000000001.jpg": img})
-	s := &cocoServer{stall: stall, started: make(chan struct{}), files: map[string][]byte{
-		"annotations/annotations_trainval2017.zip": ann, "zips/val2017.zip": imgs}}
-	saved := fetch.KnownArchives
-	t.Cleanup(func() { fetch.KnownArchives = saved })
-	fetch.KnownArchives = map[string]fetch.Archive{}
-	for p, b := range s.files {
-		sum := sha256.Sum256(b)
-		fetch.KnownArchives[p] = fetch.Archive{Path: p, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return s, srv.URL
-}
-
-func TestCOCODownload(t *testing.T) {
-	_, url := serveCOCO(t, false)
-	h := newHarness(t, t.TempDir())
-	h.u.fetch.baseURL = url
-
-	h.u.train.form.cocoDir.SetText(cocoFixture)
-	d := h.u.fetch.dialog()
-	if !strings.HasPrefix(d.split.Selected, "val2017: 5,000 images, ") {
-		t.Errorf("download dialog offers %q first", d.split.Selected)
-	}
-	// Never into the form's COCO folder: the annotations would overwrite
-	// its instances files.
-	if d.dir.Text == cocoFixture || filepath.Base(d.dir.Text) != "coco" {
-		t.Errorf("the download dialog suggests %q", d.dir.Text)
-	}
-	dir := filepath.Join(t.TempDir(), "coco")
-	d.dir.SetText(dir)
-	d.Submit()
-	fetch := h.u.fetch.cur
-	if fetch == nil || !h.u.train.form.download.Disabled() {
-		t.Fatal("submitting the dialog started no download")
-	}
-	h.waitFor("the download", flowTimeout, func() bool { return h.u.fetch.cur == nil })
-	if got := h.overlayText(); !strings.Contains(got, "COCO val2017 is ready in "+dir) ||
-		!strings.Contains(got, "instances_val2017.json · val2017/") {
-		t.Errorf("after the download the window says %q", got)
-	}
-	if fetch.bar.Max <= 1 || fetch.bar.Value != fetch.bar.Max {
-		t.Errorf("download progress %v of %v, want the last zip complete", fetch.bar.Value, fetch.bar.Max)
-	}
-	f := h.u.train.form
-	if !f.coco() || f.cocoDir.Text != dir || h.a.Preferences().String(prefCOCODir) != dir || f.download.Disabled() {
-		t.Errorf("after the download: dataset %q, folder %q, remembered %q", f.dataset.Selected, f.cocoDir.Text,
-			h.a.Preferences().String(prefCOCODir))
-	}
-	if _, err := os.Stat(filepath.Join(dir, "val2017", "000000000001.jpg")); err != nil {
-		t.Error(err)
-	}
-	if d := h.u.fetch.dialog(); d.dir.Text != dir {
-		t.Errorf("the next download suggests %q, want the last folder %q", d.dir.Text, dir)
-	}
-}
-
-func TestCOCODownloadFails(t *testing.T) {
-	_, url := serveCOCO(t, false)
-	h := newHarness(t, t.TempDir())
-	h.u.fetch.baseURL = url + "/missing"
-	dir := t.TempDir()
-	h.u.fetch.start("val2017", dir)
-	h.waitFor("the download to fail", flowTimeout, func() bool { return h.u.fetch.cur == nil })
-	if got := h.overlayText(); !containsFold(got, "downloading COCO val2017 into "+dir) || !strings.Contains(got, "404") {
-		t.Errorf("a failed download says %q", got)
-	}
-	if h.u.train.form.cocoDir.Text != "" || h.u.train.form.coco() {
-		t.Errorf("a failed download changed the form: %q", h.u.train.form.cocoDir.Text)
-	}
-}
-
-func TestCOCODownloadStops(t *testing.T) {
-	s, url := serveCOCO(t, true)
-	h := newHarness(t, t.TempDir())
-	h.u.fetch.baseURL = url
-	h.u.fetch.start("val2017", t.TempDir())
-	select {
-	case <-s.started: // the annotations are in; the images stall
-	case <-time.After(flowTimeout):
-		t.Fatalf("the image zip was never asked for; the window says %q", h.overlayText())
-	}
-	test.Tap(h.u.fetch.cur.stop)
-	if h.u.fetch.cur.label.Text != "Stopping…" {
-		t.Errorf("after Stop the dialog says %q", h.u.fetch.cur.label.Text)
-	}
-	h.waitFor("the download to stop", flowTimeout, func() bool { return h.u.fetch.cur == nil })
-	if got := h.overlayText(); !strings.Contains(got, "stopped") || !strings.Contains(got, "resume") {
-		t.Errorf("a stopped download says %q", got)
-	}
-
-	// Closing the window mid-download stops it and waits for its goroutine
-	// (goleak checks that none is left).
-	h.u.fetch.start("val2017", t.TempDir())
-	h.u.Close()
 }
 
 func TestStatusTextLoading(t *testing.T) {

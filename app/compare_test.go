@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/deformscope/deformscope/app/internal/clip"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -206,7 +207,7 @@ func TestCompareOverlaysRunsInCurves(t *testing.T) {
 		t.Errorf("the Curves tab says %q (hidden %v)", h.u.curves.comparing.Text, h.u.curves.comparing.Hidden)
 	}
 	h.settle()
-	for _, id := range []figureID{figLoss, figAccuracy, figScale} {
+	for _, id := range []viz.FigureID{viz.FigLoss, viz.FigAccuracy, viz.FigScale} {
 		img := viewOf(h.u, id).img.Image
 		if img == nil {
 			t.Fatalf("%s shows no image: %q", id, viewOf(h.u, id).msg.Text)
@@ -227,7 +228,7 @@ func TestCompareOverlaysRunsInCurves(t *testing.T) {
 		for _, tab := range []int{0, 3} {
 			h.u.tabs.SelectIndex(tab)
 			h.settle()
-			for _, c := range clipped(h.w) {
+			for _, c := range clip.Clipped(h.w) {
 				t.Errorf("at %v, comparing, %s tab: %s", sz, h.u.tabs.Items[tab].Text, c)
 			}
 		}
@@ -241,8 +242,8 @@ func TestCompareOverlaysRunsInCurves(t *testing.T) {
 		t.Error("the time axis did not reach the figures")
 	}
 	h.settle()
-	if img := viewOf(h.u, figLoss).img.Image; img == nil {
-		t.Errorf("loss against time shows no image: %q", viewOf(h.u, figLoss).msg.Text)
+	if img := viewOf(h.u, viz.FigLoss).img.Image; img == nil {
+		t.Errorf("loss against time shows no image: %q", viewOf(h.u, viz.FigLoss).msg.Text)
 	}
 	h.u.curves.xAxis.SetSelected(xEpoch)
 
@@ -301,12 +302,12 @@ func TestAxesFollowLiveTraining(t *testing.T) {
 		h.u.apply(s)
 		h.settle()
 		for _, c := range []struct {
-			id       figureID
+			id       viz.FigureID
 			hi, lo   float64
 			describe string
 		}{
-			{figAccuracy, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.ValAcc) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainAcc) }), "accuracy"},
-			{figLoss, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainLoss) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.ValLoss) }), "loss"},
+			{viz.FigAccuracy, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.ValAcc) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainAcc) }), "accuracy"},
+			{viz.FigLoss, maxOf(s, func(r metrics.Epoch) float64 { return float64(r.TrainLoss) }), minOf(s, func(r metrics.Epoch) float64 { return float64(r.ValLoss) }), "loss"},
 		} {
 			f := viewOf(h.u, c.id).frame
 			if !f.ok || f.y1 < c.hi || f.y0 > c.lo || f.x1 < float64(e) {

@@ -38,9 +38,7 @@ func (u *UI) Continue() {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	if u.sess != nil {
-		u.sess.wait()
-	}
+	u.endSession()
 	u.prev, u.prevRun = nil, nil // a resumed run keeps its folder whatever happens
 	u.run = run
 	u.app.Preferences().SetString(prefLastRun, run.Dir)

@@ -31,8 +31,8 @@ type curvesView struct {
 	compare     []compareRun   // the runs ticked in the Runs tab, read from their folders
 	compareVer  int            // counts changes of compare, for the renderer
 	cache       map[string]compareRun
-	views       map[figureID]*plotView // the curve figures
-	zooms       map[figureID]*zoomView // their zoom wrappers
+	views       map[viz.FigureID]*plotView // the curve figures
+	zooms       map[viz.FigureID]*zoomView // their zoom wrappers
 	resetZoom   *widget.Button
 	export, all *widget.Button
 	root        *fyne.Container
@@ -66,7 +66,7 @@ type compareRun struct {
 }
 
 func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curvesView {
-	v := &curvesView{views: map[figureID]*plotView{}, zooms: map[figureID]*zoomView{}, prefs: prefs}
+	v := &curvesView{views: map[viz.FigureID]*plotView{}, zooms: map[viz.FigureID]*zoomView{}, prefs: prefs}
 	v.smooth = widget.NewSlider(0, 0.99)
 	v.smooth.Step = 0.01
 	// The remembered view first: its handlers would save the defaults.
@@ -87,7 +87,7 @@ func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curv
 	v.clear = widget.NewButtonWithIcon("Stop comparing", theme.CancelIcon(), act.clearCompare)
 	v.clear.Hide()
 	v.cache = map[string]compareRun{}
-	for _, id := range curveFigures {
+	for _, id := range viz.CurveFigures {
 		v.views[id] = newPlotView(id, r, fyne.NewSize(300, 200))
 		v.zooms[id] = newZoomView(v.views[id])
 	}
@@ -100,7 +100,7 @@ func newCurvesView(r *renderer, prefs fyne.Preferences, act curvesActions) *curv
 	// 1024 px wide window), so that none is cut or scrolled away.
 	smoothing := container.NewHBox(widget.NewLabel("Smoothing"),
 		container.NewGridWrap(fyne.NewSize(100, v.smooth.MinSize().Height), v.smooth), v.smoothLabel)
-	grid := container.NewGridWithColumns(2, v.zooms[figLoss], v.zooms[figAccuracy], v.zooms[figStepLoss], v.zooms[figScale])
+	grid := container.NewGridWithColumns(2, v.zooms[viz.FigLoss], v.zooms[viz.FigAccuracy], v.zooms[viz.FigStepLoss], v.zooms[viz.FigScale])
 	v.root = container.New(&controlsOverLayout{}, smoothing, v.logY, v.xAxis, v.resetZoom, v.comparing, v.clear,
 		container.NewHBox(v.export, v.all), grid)
 	return v
@@ -228,7 +228,7 @@ func readCompareRun(ri rundir.RunInfo) (compareRun, error) {
 // overlay puts the compared runs and the x axis into in, the figures'
 // input for snapshot s; the run that s is training is drawn from s, so
 // that its curves follow the training live.
-func (v *curvesView) overlay(in *plotInput, s Snapshot) {
+func (v *curvesView) overlay(in *viz.FigureInput, s Snapshot) {
 	in.Time = v.timeAxis()
 	if len(v.compare) < 2 {
 		return
@@ -264,7 +264,7 @@ func (v *curvesView) logChanged(on bool) {
 
 // ResetZoom returns every curve figure to axes that follow the data.
 func (v *curvesView) ResetZoom() {
-	for _, id := range curveFigures {
+	for _, id := range viz.CurveFigures {
 		v.zooms[id].reset()
 	}
 }

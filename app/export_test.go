@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"image"
 	"image/png"
 	"os"
@@ -16,7 +18,7 @@ import (
 	"github.com/deformscope/deformscope/viz"
 )
 
-func sampleInput() plotInput {
+func sampleInput() viz.FigureInput {
 	return inputFrom(sampleSnapshot("/runs/demo"), 0.6, false)
 }
 
@@ -61,7 +63,7 @@ func TestExportFigures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "figures") // created on demand
-			files, err := exportFigures(sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, SVG: true, PDF: true, Render: tc.render})
+			files, err := exportFigures(context.Background(), sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, SVG: true, PDF: true, Render: tc.render})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,21 +98,37 @@ func TestExportErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
-		in   plotInput
+		in   viz.FigureInput
 		o    exportOptions
 		want string
 	}{
 		{"no folder", sampleInput(), exportOptions{PNG: true}, "choose a folder"},
 		{"no format", sampleInput(), exportOptions{Dir: dir}, "at least one format"},
-		{"no data", plotInput{}, exportOptions{Dir: dir, PNG: true}, "no figure has data"},
+		{"no data", viz.FigureInput{}, exportOptions{Dir: dir, PNG: true}, "no figure has data"},
 		{"bad size", sampleInput(), exportOptions{Dir: dir, PNG: true, Render: viz.RenderOptions{WidthPx: -1, HeightPx: 5}}, "pixel size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := exportFigures(tc.in, allFigures, tc.o)
+			_, err := exportFigures(context.Background(), tc.in, allFigures, tc.o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCancelledExportLeavesNoFile: an export whose context is done (the
+// window closing) returns context.Canceled and writes nothing; one
+// stopped mid-way by the window's own context does too.
+func TestCancelledExportLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	files, err := exportFigures(ctx, sampleInput(), allFigures, exportOptions{Dir: dir, PNG: true, PDF: true})
+	if !errors.Is(err, context.Canceled) || len(files) > 0 {
+		t.Errorf("cancelled export: files %v, error %v; want none and context.Canceled", files, err)
+	}
+	if des, _ := os.ReadDir(dir); len(des) > 0 {
+		t.Errorf("cancelled export left %d files, first %s", len(des), des[0].Name())
 	}
 }
 
@@ -128,7 +146,7 @@ func TestExportForm(t *testing.T) {
 	if f.widthPx.Disabled() || !f.widthIn.Disabled() {
 		t.Error("in pixel mode the pixel fields are the enabled ones")
 	}
-	f.figure.SetSelected(figureTitle(figScale))
+	f.figure.SetSelected(viz.FigureTitle(viz.FigScale))
 	f.sizeMode.SetSelected(sizeInches)
 	if !f.widthPx.Disabled() || f.widthIn.Disabled() {
 		t.Error("in inch mode the inch fields are the enabled ones")
@@ -142,7 +160,7 @@ func TestExportForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ids) != 1 || ids[0] != figScale || o.SVG || o.Render != (viz.RenderOptions{WidthIn: 3.5, HeightIn: 2, DPI: 300, Transparent: true}) {
+	if len(ids) != 1 || ids[0] != viz.FigScale || o.SVG || o.Render != (viz.RenderOptions{WidthIn: 3.5, HeightIn: 2, DPI: 300, Transparent: true}) {
 		t.Errorf("inches: %v %+v", ids, o)
 	}
 	f.dpi.SetText("lots")
@@ -213,7 +231,7 @@ func TestExportDialogRemembersFolder(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "mine")
 	d.form.dir.SetText(out)
-	d.form.figure.SetSelected(figureTitle(figConfusionCNN))
+	d.form.figure.SetSelected(viz.FigureTitle(viz.ConfusionFigure("cnn")))
 	d.form.pdf.SetChecked(false)
 	d.Submit()
 	h.waitFor("the export", time.Minute, func() bool { return !h.u.curves.all.Disabled() })

@@ -31,7 +31,7 @@ var exportAllRender = viz.RenderOptions{WidthIn: 8, HeightIn: 5, DPI: 150}
 
 // exportForm holds the export dialog's fields.
 type exportForm struct {
-	ids           []figureID // the figures offered
+	ids           []viz.FigureID // the figures offered
 	figure        *widget.Select
 	png, svg, pdf *widget.Check
 	sizeMode      *widget.RadioGroup
@@ -44,10 +44,10 @@ type exportForm struct {
 	dir           *widget.Entry
 }
 
-func newExportForm(dir string, ids []figureID) *exportForm {
+func newExportForm(dir string, ids []viz.FigureID) *exportForm {
 	choices := []string{allFiguresChoice}
 	for _, id := range ids {
-		choices = append(choices, figureTitle(id))
+		choices = append(choices, viz.FigureTitle(id))
 	}
 	f := &exportForm{
 		ids:        ids,
@@ -108,13 +108,13 @@ func (f *exportForm) items(browse func()) []*widget.FormItem {
 }
 
 // options reads the form, naming the first unusable field.
-func (f *exportForm) options() ([]figureID, exportOptions, error) {
+func (f *exportForm) options() ([]viz.FigureID, exportOptions, error) {
 	ids := f.ids
 	if f.figure.Selected != allFiguresChoice {
 		ids = nil
 		for _, id := range f.ids {
-			if figureTitle(id) == f.figure.Selected {
-				ids = []figureID{id}
+			if viz.FigureTitle(id) == f.figure.Selected {
+				ids = []viz.FigureID{id}
 			}
 		}
 		if ids == nil {
@@ -168,7 +168,7 @@ func (u *UI) ShowExport() {
 // exportDialog builds the export dialog; its form writes the chosen
 // figures when submitted.
 func (u *UI) exportDialog() *exportDialog {
-	f := newExportForm(u.exportDir(), figuresFor(u.shown))
+	f := newExportForm(u.exportDir(), viz.FiguresFor(u.shown))
 	browse := func() {
 		d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
@@ -225,20 +225,21 @@ func (u *UI) ExportAll() {
 		dialog.ShowError(errors.New("export: nothing to export yet; train first"), u.win)
 		return
 	}
-	ids := figuresFor(u.shown)
+	ids := viz.FiguresFor(u.shown)
 	o := exportOptions{Dir: filepath.Join(u.last.RunDir, "figures"), PNG: true, SVG: true, PDF: true, Render: exportAllRender}
 	u.confirmOverwrite(plannedFiles(ids, o), func() { u.exportTo(ids, o) })
 }
 
 // exportTo writes the figures on a goroutine of its own (PDF and large PNGs
 // take a moment) and reports through the bridge.
-func (u *UI) exportTo(ids []figureID, o exportOptions) {
+func (u *UI) exportTo(ids []viz.FigureID, o exportOptions) {
 	in := u.rend.input()
 	u.curves.setExporting(true)
 	u.exportWG.Add(1)
+	ctx := u.exportCtx
 	go func() {
 		defer u.exportWG.Done()
-		files, err := exportFigures(in, ids, o)
+		files, err := exportFigures(ctx, in, ids, o)
 		u.bridge.exported(files, o.Dir, err)
 	}()
 }

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/viz"
 	"go.uber.org/goleak"
 )
 
@@ -251,7 +252,7 @@ func sampleSnapshot(runDir string) Snapshot {
 
 // viewOf returns the plot view of figure id: a curve's in the Curves tab,
 // a confusion matrix's in the Results tab.
-func viewOf(u *UI, id figureID) *plotView {
+func viewOf(u *UI, id viz.FigureID) *plotView {
 	if v, ok := u.curves.views[id]; ok {
 		return v
 	}
@@ -259,7 +260,7 @@ func viewOf(u *UI, id figureID) *plotView {
 }
 
 // allViews returns every plot view of the window by figure.
-func allViews(u *UI) map[figureID]*plotView {
+func allViews(u *UI) map[viz.FigureID]*plotView {
 	all := maps.Clone(u.curves.views)
 	maps.Copy(all, u.results.views)
 	return all

@@ -2,13 +2,11 @@ package app
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/app/internal/clip"
 )
 
 // TestLayoutFitsSmallScreens checks that the window's content fits from
@@ -29,7 +27,7 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 			// message held the Curves tab wider than 1024 px for COCO.
 			h.w.Resize(fyne.NewSize(1024, 640))
 			h.settle()
-			for _, c := range clipped(h.w) {
+			for _, c := range clip.Clipped(h.w) {
 				t.Errorf("at 1024×640 before a run, %s, %s tab: %s", ds, h.u.tabs.Items[i].Text, c)
 			}
 		}
@@ -68,7 +66,7 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 			for i := range h.u.tabs.Items {
 				h.u.tabs.SelectIndex(i)
 				h.settle() // the figures' messages (COCO's "MNIST runs only") are in
-				for _, c := range clipped(h.w) {
+				for _, c := range clip.Clipped(h.w) {
 					t.Errorf("at %v, %s, %s tab: %s", sz, ds, h.u.tabs.Items[i].Text, c)
 				}
 			}
@@ -76,33 +74,5 @@ func TestLayoutFitsSmallScreens(t *testing.T) {
 		h.u.tabs.SelectIndex(0)
 		h.settle()
 		h.capture(fmt.Sprintf("layout-%.0fx%.0f", sz.Width, sz.Height))
-	}
-}
-
-// TestClippedFindsCutWidgets: the clip check reports a button row wider
-// than its window and a widget squeezed below its minimum size, and
-// passes the same row inside a scroll.
-func TestClippedFindsCutWidgets(t *testing.T) {
-	test.NewTempApp(t)
-	row := func() fyne.CanvasObject {
-		return container.NewHBox(widget.NewButton("Smoothing and more", nil), widget.NewButton("Export all", nil))
-	}
-	for _, c := range []struct {
-		name    string
-		content fyne.CanvasObject
-		want    string
-	}{
-		{"row past the window", container.NewVBox(row()), `Button("Export all") reaches`},
-		{"squeezed", container.NewGridWithColumns(2, widget.NewButton("A rather long button", nil), widget.NewLabel("x")),
-			`Button("A rather long button") is`},
-		{"scrolled", container.NewHScroll(row()), ""},
-	} {
-		w := test.NewTempWindow(t, c.content)
-		w.SetFixedSize(true)
-		w.Resize(fyne.NewSize(150, 100))
-		got := strings.Join(clipped(w), "\n")
-		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
-			t.Errorf("%s: clipped says %q, want %q", c.name, got, c.want)
-		}
 	}
 }

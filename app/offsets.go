@@ -995,6 +995,7 @@ func (v *offsetsView) exportDialog(sc *offsetScene) *offsetsExportDialog {
 func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
 	v.export.Disable()
 	v.u.exportWG.Add(1)
+	ctx := v.w.ctx
 	go func() {
 		defer v.u.exportWG.Done()
 		img, err := sc.figure(scale)
@@ -1003,7 +1004,7 @@ func (v *offsetsView) exportTo(sc *offsetScene, scale int, paths ...string) {
 				err = os.MkdirAll(filepath.Dir(p), 0o755)
 			}
 			if err == nil {
-				err = viz.SaveImage(p, img, exportDPI)
+				err = viz.SaveImageContext(ctx, p, img, exportDPI)
 			}
 		}
 		path := strings.Join(paths, ", ")

@@ -355,13 +355,20 @@ func (w *offsetsWorker) handle(req offsetRequest) {
 
 // close stops the worker and waits for its goroutine.
 func (w *offsetsWorker) close() {
+	w.halt()
+	<-w.exited
+}
+
+// halt cancels the worker's work (its drawing and the Offsets exports,
+// which run under its context) and tells its goroutine to stop, without
+// waiting; it is safe to call twice.
+func (w *offsetsWorker) halt() {
 	select {
 	case <-w.stop:
 	default:
 		w.cancel()
 		close(w.stop)
 	}
-	<-w.exited
 }
 
 // draw answers one request; nil when there is nowhere to draw yet.

@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/deformscope/deformscope/viz"
 )
 
 // existing returns those of paths that are already on disk.
@@ -53,7 +55,7 @@ func (u *UI) confirmOverwrite(paths []string, write func()) {
 
 // plannedFiles lists the files an export of ids with o writes (CSV
 // included), whether or not each figure has data yet.
-func plannedFiles(ids []figureID, o exportOptions) []string {
+func plannedFiles(ids []viz.FigureID, o exportOptions) []string {
 	var out []string
 	for _, id := range ids {
 		base := filepath.Join(o.Dir, string(id))

@@ -25,7 +25,7 @@ const minRenderGap = 300 * time.Millisecond
 // renderer swaps a new image whenever the figure's data or size change.
 type plotView struct {
 	widget.BaseWidget
-	id  figureID
+	id  viz.FigureID
 	r   *renderer
 	img *canvas.Image
 	msg *widget.Label
@@ -33,8 +33,8 @@ type plotView struct {
 	frame plotFrame
 }
 
-func newPlotView(id figureID, r *renderer, minSize fyne.Size) *plotView {
-	v := &plotView{id: id, r: r, img: canvas.NewImageFromImage(nil), msg: widget.NewLabel(figureTitle(id))}
+func newPlotView(id viz.FigureID, r *renderer, minSize fyne.Size) *plotView {
+	v := &plotView{id: id, r: r, img: canvas.NewImageFromImage(nil), msg: widget.NewLabel(viz.FigureTitle(id))}
 	v.img.FillMode = canvas.ImageFillContain
 	v.img.ScaleMode = canvas.ImageScaleSmooth
 	v.img.SetMinSize(minSize)
@@ -78,9 +78,9 @@ func (v *plotView) set(img image.Image, f plotFrame, err error) {
 	case err == nil:
 		v.img.Image = img
 		v.msg.Hide()
-	case errors.Is(err, errNoData):
+	case errors.Is(err, viz.ErrNoData):
 		v.img.Image = nil
-		v.msg.SetText(strings.TrimPrefix(err.Error(), errNoData.Error()+": "))
+		v.msg.SetText(strings.TrimPrefix(err.Error(), viz.ErrNoData.Error()+": "))
 		v.msg.Show()
 	default:
 		v.img.Image = nil
@@ -98,11 +98,11 @@ const (
 	depLog
 )
 
-func figureDeps(id figureID) int {
+func figureDeps(id viz.FigureID) int {
 	switch id {
-	case figLoss:
+	case viz.FigLoss:
 		return depRecords | depLog
-	case figStepLoss:
+	case viz.FigStepLoss:
 		return depSteps | depSmooth | depLog
 	}
 	return depRecords
@@ -124,7 +124,7 @@ type renderer struct {
 	b *bridge
 
 	mu    sync.Mutex
-	in    plotInput
+	in    viz.FigureInput
 	ver   renderKey // the current input versions (size unused)
 	views []*plotView
 	want  map[*plotView]renderKey  // size and dpi of each view
@@ -198,7 +198,7 @@ func (r *renderer) hidden(v *plotView) {
 }
 
 // setInput replaces the plotted data; the flags say which parts changed.
-func (r *renderer) setInput(in plotInput, records, steps bool) {
+func (r *renderer) setInput(in viz.FigureInput, records, steps bool) {
 	r.mu.Lock()
 	if records {
 		r.ver.records++
@@ -218,7 +218,7 @@ func (r *renderer) setInput(in plotInput, records, steps bool) {
 }
 
 // input returns the data the figures show now.
-func (r *renderer) input() plotInput {
+func (r *renderer) input() viz.FigureInput {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.in
@@ -245,7 +245,7 @@ func (r *renderer) keyLocked(v *plotView) renderKey {
 }
 
 // next picks a view whose image is out of date.
-func (r *renderer) next() (v *plotView, k renderKey, in plotInput) {
+func (r *renderer) next() (v *plotView, k renderKey, in viz.FigureInput) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range r.views {
@@ -258,7 +258,7 @@ func (r *renderer) next() (v *plotView, k renderKey, in plotInput) {
 		}
 		return v, k, r.in
 	}
-	return nil, renderKey{}, plotInput{}
+	return nil, renderKey{}, viz.FigureInput{}
 }
 
 // run is the renderer's goroutine; close stops it.
@@ -306,17 +306,23 @@ func (r *renderer) upToDate() bool {
 
 // close stops the renderer's goroutine and waits for it.
 func (r *renderer) close() {
+	r.halt()
+	<-r.done
+}
+
+// halt tells the renderer's goroutine to stop, without waiting for it; it
+// is safe to call twice.
+func (r *renderer) halt() {
 	select {
 	case <-r.stop:
 	default:
 		close(r.stop)
 	}
-	<-r.done
 }
 
 // renderFigure draws figure id at the key's size, with the key's zoom, into
 // a new image, and says where the image's axes lie.
-func renderFigure(id figureID, in plotInput, k renderKey) (image.Image, plotFrame, error) {
+func renderFigure(id viz.FigureID, in viz.FigureInput, k renderKey) (image.Image, plotFrame, error) {
 	fd, err := buildZoomedFigure(id, in, k.zoom)
 	if err != nil {
 		return nil, plotFrame{}, err

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/metrics"
+	"github.com/deformscope/deformscope/viz"
 )
 
 // resultsView is the Results tab: the comparison table over a confusion
@@ -22,8 +23,8 @@ import (
 // goroutine.
 type resultsView struct {
 	table      *resultsTable
-	views      map[figureID]*plotView // a confusion matrix per model of any run
-	confusions *fyne.Container        // those of the models shown
+	views      map[viz.FigureID]*plotView // a confusion matrix per model of any run
+	confusions *fyne.Container            // those of the models shown
 	scroll     *container.Scroll
 	space      fyne.Size // the tab's size, as last laid out
 	root       fyne.CanvasObject
@@ -33,10 +34,10 @@ type resultsView struct {
 const minConfusion = 220
 
 func newResultsView(r *renderer) *resultsView {
-	v := &resultsView{table: newResultsTable(), views: map[figureID]*plotView{},
+	v := &resultsView{table: newResultsTable(), views: map[viz.FigureID]*plotView{},
 		confusions: container.NewGridWithColumns(2)}
 	for _, m := range allModels {
-		id := confusionFigure(m)
+		id := viz.ConfusionFigure(m)
 		v.views[id] = newPlotView(id, r, fyne.NewSize(minConfusion, minConfusion))
 	}
 	content := container.New(&resultsLayout{v: v}, container.NewHScroll(v.table.object()), widget.NewSeparator(),
@@ -116,12 +117,12 @@ func (v *resultsView) object() fyne.CanvasObject { return v.root }
 func (v *resultsView) showModels(r *renderer, old, names []string) {
 	for _, m := range old {
 		if !slices.Contains(names, m) {
-			r.hidden(v.views[confusionFigure(m)])
+			r.hidden(v.views[viz.ConfusionFigure(m)])
 		}
 	}
 	var confs []fyne.CanvasObject
 	for _, m := range names {
-		if pv, ok := v.views[confusionFigure(m)]; ok {
+		if pv, ok := v.views[viz.ConfusionFigure(m)]; ok {
 			confs = append(confs, pv)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/deformscope/deformscope/model/rundir"
+	"github.com/deformscope/deformscope/viz"
 )
 
 // runsAction selects row of the Runs tab and taps button b.
@@ -99,7 +100,7 @@ func TestRunsViewOpensAPastRun(t *testing.T) {
 		t.Errorf("after Open the tab shown is %d, want the curves", u.tabs.SelectedIndex())
 	}
 	h.settle()
-	for _, id := range []figureID{figLoss, figAccuracy, figStepLoss, confusionFigure("cnn")} {
+	for _, id := range []viz.FigureID{viz.FigLoss, viz.FigAccuracy, viz.FigStepLoss, viz.ConfusionFigure("cnn")} {
 		if viewOf(u, id).img.Image == nil {
 			t.Errorf("figure %s of the opened run shows no image: %q", id, viewOf(u, id).msg.Text)
 		}

@@ -158,6 +158,10 @@ func dirSignature(dir string) string {
 
 // close stops the goroutine and waits for it; it is safe to call twice.
 func (w *runsWatcher) close() {
-	w.stopOnce.Do(func() { close(w.stop) })
+	w.halt()
 	<-w.done
 }
+
+// halt tells the goroutine to stop without waiting; it is safe to call
+// twice.
+func (w *runsWatcher) halt() { w.stopOnce.Do(func() { close(w.stop) }) }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestAppAndDcnWriteTheSameFigures(t *testing.T) {
 	}
 	appDir := t.TempDir()
 	render := viz.RenderOptions{WidthPx: 800, HeightPx: 500, DPI: 96}
-	if _, err := exportFigures(inputFrom(b.snapshot(), 0, false), figuresFor(rc.Models),
+	if _, err := exportFigures(context.Background(), inputFrom(b.snapshot(), 0, false), viz.FiguresFor(rc.Models),
 		exportOptions{Dir: appDir, PNG: true, SVG: true, PDF: true, Render: render}); err != nil {
 		t.Fatal(err)
 	}

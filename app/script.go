@@ -1,3 +1,5 @@
+//go:build e2e
+
 package app
 
 import (
@@ -12,11 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deformscope/deformscope/app/internal/clip"
 	"github.com/deformscope/deformscope/model/rundir"
 )
 
 // A script drives the real window the way a person would, for the
-// end-to-end test under Xvfb: cmd/deformscope runs the steps that
+// end-to-end test under Xvfb. This file, and so the script hook, is only
+// in builds with the e2e tag: a binary built with it runs the steps that
 // DEFORMSCOPE_SCRIPT holds, one after the other, each on the UI goroutine,
 // and writes what it did to stderr, one "script: " line each. Steps are
 // separated by ";" or new lines:
@@ -44,13 +48,20 @@ import (
 //	report            write the status line, the run shown, the tab, the
 //	                  form's settings, the results table, the dialogs
 //	                  shown, the window's size and least size, and every
-//	                  clipped widget (see clipped), then "end of report"
+//	                  clipped widget (see clip.Clipped), then "end of report"
 //	shot NAME         write "script: shot NAME" and wait for a line on
 //	                  stdin: the test takes its screenshot meanwhile
 //	dismiss           close the dialog on top, as its button would
 //	close             close the window (asking first while training)
 //
 // A step that fails writes "script: error: …" and the script goes on.
+
+// UseScript makes Run drive the window with steps once it shows: what
+// they do goes to out, and shot steps wait for a line on in. Call it
+// before Run.
+func UseScript(steps []ScriptStep, out io.Writer, in io.Reader) {
+	startScript = func(u *UI) { go u.runScript(steps, out, in) }
+}
 
 // ScriptStep is one step of a script: a verb and its arguments.
 type ScriptStep struct {
@@ -314,7 +325,7 @@ func (u *UI) report() []string {
 	}
 	lines = append(lines, fmt.Sprintf("window: %.0fx%.0f", size.Width, size.Height),
 		fmt.Sprintf("window-min: %.0fx%.0f", least.Width, least.Height))
-	cut := clipped(u.win)
+	cut := clip.Clipped(u.win)
 	lines = append(lines, fmt.Sprintf("clipped: %d", len(cut)))
 	for _, c := range cut {
 		lines = append(lines, "clipped: "+c)

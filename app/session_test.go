@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"github.com/deformscope/deformscope/model/experiment"
+	"github.com/deformscope/deformscope/viz"
 	"go.uber.org/goleak"
 )
 
@@ -85,7 +88,7 @@ func TestStartPauseResumeFinish(t *testing.T) {
 	h.settle()
 	h.capture("after-run")
 	for id, v := range allViews(h.u) {
-		if v.img.Image == nil && (id == figLoss || id == figAccuracy || id == figStepLoss) {
+		if v.img.Image == nil && (id == viz.FigLoss || id == viz.FigAccuracy || id == viz.FigStepLoss) {
 			t.Errorf("figure %s shows no image after the run: %q", id, v.msg.Text)
 		}
 	}
@@ -165,6 +168,42 @@ func TestCloseMidTrainingWaitsForGoroutines(t *testing.T) {
 	h.u.Start() // closed: does nothing
 	if h.u.sess != s {
 		t.Error("a closed window started a session")
+	}
+}
+
+// TestCloseStopsWorkBeforeWaiting: Close tells the exports under way to
+// stop before it waits for them (it once waited for every export first and
+// cancelled the Offsets view's work only after). Each stand-in export below
+// ends only once told to stop, so a Close that waited first never returns.
+func TestCloseStopsWorkBeforeWaiting(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	var mu sync.Mutex
+	var stopped []string
+	for _, w := range []struct {
+		name string
+		ctx  context.Context
+	}{{"curves export", h.u.exportCtx}, {"offsets export", h.u.offsets.w.ctx}} {
+		h.u.exportWG.Add(1)
+		go func() {
+			defer h.u.exportWG.Done()
+			<-w.ctx.Done()
+			mu.Lock()
+			stopped = append(stopped, w.name)
+			mu.Unlock()
+		}()
+	}
+	closed := make(chan struct{})
+	go func() {
+		h.u.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute): // a guard against hanging, not a measure
+		t.Fatal("Close waits for exports that it has not told to stop")
+	}
+	if len(stopped) != 2 {
+		t.Errorf("stopped %v when Close returned; want both exports", stopped)
 	}
 }
 

@@ -16,9 +16,9 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"image"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -44,13 +44,12 @@ type Options struct {
 	// opens on, and reads and sets the window's position, so that the
 	// window fits the screen and comes back where it was.
 	Screen Screen
-	// Script, when not nil, drives the window once it shows (see
-	// ParseScript), for the end-to-end test: what it does goes to
-	// ScriptOut, and its shot steps wait for a line on ScriptIn.
-	Script    []ScriptStep
-	ScriptOut io.Writer
-	ScriptIn  io.Reader
 }
+
+// startScript, when not nil, starts the end-to-end test's script once the
+// window shows. Only builds with the e2e tag set it (UseScript in
+// script.go): the shipped app has no script hook.
+var startScript func(u *UI)
 
 // Preference keys.
 const (
@@ -101,9 +100,13 @@ type UI struct {
 	recKey   string          // what the plotted records were, to spot changes
 	stepKey  string          // likewise for the per-step curves
 	exportWG sync.WaitGroup
-	closed   bool
-	ready    bool   // newUI has built every view
-	screen   Screen // the screen's work area and the window's position; nil in tests
+	// exportCtx is done once the window closes: the exports under way
+	// (exportWG) stop at their next check and leave no file.
+	exportCtx   context.Context
+	stopExports context.CancelFunc
+	closed      bool
+	ready       bool   // newUI has built every view
+	screen      Screen // the screen's work area and the window's position; nil in tests
 }
 
 // Run shows Deformscope's main window in a and blocks until the app quits.
@@ -152,8 +155,8 @@ func Run(a fyne.App, opts Options) {
 		} else {
 			u.reopenLast()
 		}
-		if opts.Script != nil {
-			go u.runScript(opts.Script, opts.ScriptOut, opts.ScriptIn)
+		if startScript != nil {
+			startScript(u)
 		}
 	})
 	w.ShowAndRun()
@@ -169,6 +172,7 @@ func New(a fyne.App, w fyne.Window) *UI {
 // the bridge's fyne.Do; tests pass a queue that they drain themselves.
 func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u := &UI{app: a, win: w}
+	u.exportCtx, u.stopExports = context.WithCancel(context.Background())
 	u.bridge = newBridge(u, do)
 	u.rend = newRenderer(u.bridge)
 	go u.rend.run()
@@ -268,9 +272,7 @@ func (u *UI) Start() {
 	if rc.Data == "coco" {
 		prefs.SetString(prefCOCODir, strings.TrimSpace(u.train.form.cocoDir.Text))
 	}
-	if u.sess != nil {
-		u.sess.wait() // the last one has ended; collect its goroutines
-	}
+	u.endSession() // the last one has ended; collect its goroutines
 	if u.last.RunDir != "" {
 		prev := u.last
 		prev.Note = ""
@@ -346,8 +348,17 @@ func (u *UI) Close() {
 	}
 	u.rememberSize()
 	u.closed = true
+	// Tell every piece of work to stop first, then wait for each: no wait
+	// holds the UI goroutine on work that would be told to stop only after.
 	if u.sess != nil {
 		u.sess.stop()
+	}
+	u.fetch.stop()
+	u.runs.watch.halt()
+	u.stopExports()
+	u.rend.halt()
+	u.offsets.w.halt()
+	if u.sess != nil {
 		u.sess.wait()
 	}
 	u.fetch.close()
@@ -355,6 +366,16 @@ func (u *UI) Close() {
 	u.exportWG.Wait()
 	u.rend.close()
 	u.offsets.close()
+}
+
+// endSession stops the last session, if any, and then waits for its
+// goroutines: switching runs never waits on work it has not told to stop.
+// Callers switch only between sessions, so the stop is a formality there.
+func (u *UI) endSession() {
+	if u.sess != nil {
+		u.sess.stop()
+		u.sess.wait()
+	}
 }
 
 // apply shows a snapshot. It runs on the UI goroutine.

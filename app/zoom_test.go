@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/deformscope/deformscope/viz"
 )
 
 // scrollOn scrolls the wheel by dy over the middle of z through the test
@@ -44,7 +46,7 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.u.apply(sampleSnapshot("/runs/demo"))
 	h.settle()
-	z := h.u.curves.zooms[figStepLoss]
+	z := h.u.curves.zooms[viz.FigStepLoss]
 	before := z.pv.frame
 	if !before.ok || before.left <= 0 || before.right >= 1 || before.top <= 0 || before.bottom >= 1 {
 		t.Fatalf("frame of the step-loss figure = %+v, want axes and a data area inside the image", before)
@@ -59,7 +61,7 @@ func TestCurveZoomScrollHoldsAgainstNewData(t *testing.T) {
 	if f := z.pv.frame; !near(f.x0, k.zoom.x0) || !near(f.x1, k.zoom.x1) || !near(f.y0, k.zoom.y0) || !near(f.y1, k.zoom.y1) {
 		t.Fatalf("drawn axes %+v, want the zoom %+v", f, k.zoom)
 	}
-	if other := h.u.rend.request(viewOf(h.u, figLoss)); other.zoom.on {
+	if other := h.u.rend.request(viewOf(h.u, viz.FigLoss)); other.zoom.on {
 		t.Fatalf("scrolling one figure zoomed another: %+v", other.zoom)
 	}
 
@@ -117,7 +119,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.u.apply(sampleSnapshot("/runs/demo"))
 	h.settle()
-	loss, acc := h.u.curves.zooms[figLoss], h.u.curves.zooms[figAccuracy]
+	loss, acc := h.u.curves.zooms[viz.FigLoss], h.u.curves.zooms[viz.FigAccuracy]
 	loss.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 100)}, Scrolled: fyne.NewDelta(0, 20)})
 	acc.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 100)}, Scrolled: fyne.NewDelta(0, 20)})
 	if !loss.zoomed() || !acc.zoomed() {
@@ -149,7 +151,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 	}
 
 	test.Tap(h.u.curves.resetZoom)
-	for _, id := range curveFigures {
+	for _, id := range viz.CurveFigures {
 		if h.u.curves.zooms[id].zoomed() || h.u.rend.request(viewOf(h.u, id)).zoom.on {
 			t.Fatalf("Reset zoom left %s zoomed", id)
 		}
@@ -160,7 +162,7 @@ func TestCurveZoomResetButtonAndLogScale(t *testing.T) {
 func TestCurveZoomIgnoresFigureWithoutData(t *testing.T) {
 	h := newHarness(t, "/runs")
 	h.settle()
-	z := h.u.curves.zooms[figStepLoss]
+	z := h.u.curves.zooms[viz.FigStepLoss]
 	z.Scrolled(&fyne.ScrollEvent{Scrolled: fyne.NewDelta(0, 10)})
 	z.Dragged(&fyne.DragEvent{Dragged: fyne.NewDelta(5, 5)})
 	if z.zoomed() {

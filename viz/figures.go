@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -372,6 +373,14 @@ func BuildFigure(id FigureID, in FigureInput, z Zoom) (Figure, error) {
 // files written. Figures with no data yet are skipped; if none has data,
 // that is an error. Both the app's export and `dcn plot` write through it.
 func ExportFigures(in FigureInput, ids []FigureID, dir string, exts []string, opt RenderOptions) ([]string, error) {
+	return ExportFiguresContext(context.Background(), in, ids, dir, exts, opt)
+}
+
+// ExportFiguresContext is ExportFigures, stopped when ctx is done: it
+// returns ctx's error and the files written whole before, and leaves no
+// part of the file it was writing.
+func ExportFiguresContext(ctx context.Context, in FigureInput, ids []FigureID, dir string, exts []string,
+	opt RenderOptions) ([]string, error) {
 	if dir == "" {
 		return nil, errors.New("export: choose a folder")
 	}
@@ -383,6 +392,9 @@ func ExportFigures(in FigureInput, ids []FigureID, dir string, exts []string, op
 	}
 	var files []string
 	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return files, fmt.Errorf("export: %w", err)
+		}
 		fd, err := BuildFigure(id, in, Zoom{})
 		if errors.Is(err, ErrNoData) {
 			continue
@@ -392,10 +404,13 @@ func ExportFigures(in FigureInput, ids []FigureID, dir string, exts []string, op
 		}
 		base := filepath.Join(dir, string(id))
 		for _, ext := range exts {
-			if err := Export(fd.Plot, base+"."+ext, opt); err != nil {
+			if err := ExportContext(ctx, fd.Plot, base+"."+ext, opt); err != nil {
 				return files, err
 			}
 			files = append(files, base+"."+ext)
+		}
+		if err := ctx.Err(); err != nil {
+			return files, fmt.Errorf("export: %w", err)
 		}
 		if fd.Confusion != nil {
 			err = WriteConfusionCSV(base+".csv", fd.Confusion, fd.Labels)

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -209,8 +210,18 @@ func toNRGBA(src *image.RGBA) *image.NRGBA {
 // as it was and nothing else is left behind. An unknown extension is an error
 // naming it.
 func Export(p *plot.Plot, path string, o RenderOptions) error {
+	return ExportContext(context.Background(), p, path, o)
+}
+
+// ExportContext is Export, stopped when ctx is done: before rendering,
+// after it, and between the chunks of the write. A stopped export returns
+// ctx's error and leaves the destination as it was.
+func ExportContext(ctx context.Context, p *plot.Plot, path string, o RenderOptions) error {
 	if p == nil {
 		return fmt.Errorf("viz: export %s: nil plot", path)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("viz: export %s: %w", path, err)
 	}
 	ext := strings.ToLower(filepath.Ext(path))
 	var write func(io.Writer) error
@@ -239,7 +250,8 @@ func Export(p *plot.Plot, path string, o RenderOptions) error {
 	default:
 		return fmt.Errorf("viz: export %s: unknown figure format %q (want .png, .svg or .pdf)", path, ext)
 	}
-	if err := atomicfile.Write(path, 0o644, write); err != nil {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return write(ctxWriter{ctx, w}) })
+	if err != nil {
 		return fmt.Errorf("viz: export %s: %w", path, err)
 	}
 	return nil

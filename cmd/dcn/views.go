@@ -182,7 +182,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		for k := 5; k <= 15; k++ {
 			sc := float64(k) / 10
-			sin, err := scaleDigit(run, in, sc)
+			sin, err := inspect.ScaleDigit(run.Config, in, sc)
 			if err != nil {
 				return err
 			}
@@ -209,27 +209,6 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	imgs := scenes
 	fmt.Fprintf(stdout, "wrote %s: %d frames of %s%s on %s\n", f.out, len(imgs), ins.model, ins.chosen, label)
 	return nil
-}
-
-// scaleDigit scales an MNIST input's digit by sc about the image's centre
-// as Scaled-MNIST does (data.ScaleImage: bilinear, black fill).
-func scaleDigit(run *rundir.Run, in *inspect.Input, sc float64) (*inspect.Input, error) {
-	raw, ok := in.Picture.(*image.Gray)
-	if !ok {
-		return nil, fmt.Errorf("scaling needs an MNIST digit")
-	}
-	h, w := raw.Rect.Dy(), raw.Rect.Dx()
-	src := make([]float32, len(raw.Pix))
-	for i, p := range raw.Pix {
-		src[i] = float32(p)
-	}
-	dst := make([]float32, len(src))
-	data.ScaleImage(dst, src, h, w, sc)
-	g := image.NewGray(raw.Rect)
-	for i, v := range dst {
-		g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
-	}
-	return inspect.PrepareImage(run.Config, g, true)
 }
 
 // cmdFigure draws the paper's three-panel figure (arXiv 1703.06211, fig. 5)
@@ -295,7 +274,7 @@ func cmdFigure(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		s     float64
 		bg    bool
 	}{{fmt.Sprintf("small object (scale %.1f)", *small), *small, false}, {fmt.Sprintf("large object (scale %.1f)", *large), *large, false}, {"background (scale 1.0)", 1, true}} {
-		sin, err := scaleDigit(run, in, p.s)
+		sin, err := inspect.ScaleDigit(run.Config, in, p.s)
 		if err != nil {
 			return err
 		}

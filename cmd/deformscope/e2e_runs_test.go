@@ -143,7 +143,7 @@ func TestPastRunsE2E(t *testing.T) {
 }
 
 // buildForE2E skips unless DEFORMSCOPE_E2E=1 and the tools are there, and
-// builds the app into a temporary folder.
+// builds the app with the e2e tag (its script hook) into a temporary folder.
 func buildForE2E(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("DEFORMSCOPE_E2E") != "1" {
@@ -158,8 +158,11 @@ func buildForE2E(t *testing.T) string {
 		t.Skip("end-to-end test needs cgo for Fyne's GL driver")
 	}
 	bin := filepath.Join(t.TempDir(), "deformscope")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if out, err := exec.Command("go", "build", "-tags", "e2e", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags e2e: %v\n%s", err, out)
+	}
+	if !hasScriptHook(t, bin) {
+		t.Fatal("built with the e2e tag, the app has no script hook")
 	}
 	return bin
 }

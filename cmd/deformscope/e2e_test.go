@@ -41,6 +41,10 @@ func TestDemoWindowE2E(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// The app as people build it: no end-to-end script hook.
+	if hasScriptHook(t, bin) {
+		t.Error("built without the e2e tag, the app holds the script hook (DEFORMSCOPE_SCRIPT)")
+	}
 
 	display := startXvfb(t)
 	cache, config := filepath.Join(tmp, "cache"), filepath.Join(tmp, "config")

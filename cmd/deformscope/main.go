@@ -9,9 +9,9 @@
 // (1360×860 the first time), where it was, and never larger than the work
 // area of the screen it opens on.
 //
-// DEFORMSCOPE_SCRIPT, for the end-to-end test, holds steps that drive the
-// window (open a run, choose a tab, type a setting, Start, report what
-// shows): see app.ParseScript.
+// Built with the e2e tag (for the end-to-end test only), DEFORMSCOPE_SCRIPT
+// holds steps that drive the window (open a run, choose a tab, type a
+// setting, Start, report what shows): see script.go and app.ParseScript.
 package main
 
 import (
@@ -40,16 +40,6 @@ func main() {
 			os.Exit(2)
 		}
 		opts.Size = fyne.NewSize(float32(w), float32(h))
-	}
-	// The end-to-end test drives the window through a script of steps
-	// (app.ParseScript); a person never needs it.
-	if text := os.Getenv("DEFORMSCOPE_SCRIPT"); text != "" {
-		steps, err := app.ParseScript(text)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "deformscope: DEFORMSCOPE_SCRIPT: %v\n", err)
-			os.Exit(2)
-		}
-		opts.Script, opts.ScriptOut, opts.ScriptIn = steps, os.Stderr, os.Stdin
 	}
 	a := fyneapp.NewWithID("io.github.deformscope.deformscope")
 	a.SetIcon(assets.Icon())

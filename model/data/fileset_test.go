@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestFileSetMatchesMemory checks that a set whose pixels are read from a file gives the very numbers of the same
-// set in memory: samples, batches, subsets and gathered copies.
+// TestFileSetMatchesMemory checks that a set whose pixels are read from a file gives the very
+// numbers of the same set in memory: samples, batches, subsets and gathered copies.
 func TestFileSetMatchesMemory(t *testing.T) {
 	const n, c, h, w = 7, 3, 4, 5
 	size := c * h * w
@@ -57,7 +57,8 @@ func TestFileSetMatchesMemory(t *testing.T) {
 	}
 }
 
-// TestFileSetReadError checks that a short file zeroes the samples it cannot read and says so through Err.
+// TestFileSetReadError checks that a short file zeroes the samples it cannot read and says so
+// through Err.
 func TestFileSetReadError(t *testing.T) {
 	const size = 3 * 2 * 2
 	labels := []uint8{0, 1, 0}

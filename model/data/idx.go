@@ -12,7 +12,8 @@ import (
 	"github.com/deformscope/deformscope/internal/safeopen"
 )
 
-// Magic numbers of the two idx file kinds MNIST uses: unsigned bytes (0x08) in 3 dimensions (images) or 1 (labels).
+// Magic numbers of the two idx file kinds MNIST uses: unsigned bytes (0x08) in 3 dimensions
+// (images) or 1 (labels).
 const (
 	idxImagesMagic = 0x00000803
 	idxLabelsMagic = 0x00000801
@@ -21,9 +22,10 @@ const (
 	labelsHeaderLen = 8  // magic, count
 )
 
-// MaxIDXBytes is the largest idx file, after decompression, that the readers accept (64 MiB). MNIST's biggest file,
-// the training images, is 47,040,016 bytes. The cap bounds what a corrupt or hostile file can make the reader
-// allocate: nothing is sized from a header count before that count has been checked against the bytes read.
+// MaxIDXBytes is the largest idx file, after decompression, that the readers accept (64 MiB).
+// MNIST's biggest file, the training images, is 47,040,016 bytes. The cap bounds what a corrupt or
+// hostile file can make the reader allocate: nothing is sized from a header count before that count
+// has been checked against the bytes read.
 const MaxIDXBytes = 64 << 20
 
 // MaxIDXSide is the largest number of rows or columns an image file may declare.
@@ -38,11 +40,13 @@ type Images struct {
 	N int
 	// Rows and Cols are the height and width of every image.
 	Rows, Cols int
-	// Pix holds the pixels, image after image, each row-major: N*Rows*Cols bytes, 0 is black and 255 white.
+	// Pix holds the pixels, image after image, each row-major: N*Rows*Cols bytes, 0 is black and
+	// 255 white.
 	Pix []uint8
 }
 
-// Image returns the pixels of image i (a view into Pix, not a copy). It panics if i is out of range.
+// Image returns the pixels of image i (a view into Pix, not a copy). It panics if i is out of
+// range.
 func (m *Images) Image(i int) []uint8 {
 	if i < 0 || i >= m.N {
 		panic(fmt.Sprintf("data: image index %d out of range [0, %d)", i, m.N))
@@ -51,12 +55,13 @@ func (m *Images) Image(i int) []uint8 {
 	return m.Pix[i*size : (i+1)*size : (i+1)*size]
 }
 
-// FileError reports a file that could not be read or is malformed: which file and what is wrong with it.
+// FileError reports a file that could not be read or is malformed: which file and what is wrong
+// with it.
 type FileError struct {
 	// File is the file's path or name, as given to the reader.
 	File string
-	// Err says what is wrong; errors.Is and errors.As see through FileError to it (io.ErrUnexpectedEOF for a
-	// truncated gzip stream, fs.ErrNotExist for a missing file, ...).
+	// Err says what is wrong; errors.Is and errors.As see through FileError to it
+	// (io.ErrUnexpectedEOF for a truncated gzip stream, fs.ErrNotExist for a missing file, ...).
 	Err error
 }
 
@@ -83,8 +88,8 @@ func ReadIDXImages(path string) (*Images, error) {
 	return parseImages(raw, path)
 }
 
-// ReadIDXLabels reads an idx1 label file (magic 0x00000801), raw or gzip-compressed, and checks that every label
-// lies in 0..9. Errors are *FileError values naming path.
+// ReadIDXLabels reads an idx1 label file (magic 0x00000801), raw or gzip-compressed, and checks
+// that every label lies in 0..9. Errors are *FileError values naming path.
 func ReadIDXLabels(path string) ([]uint8, error) {
 	raw, err := readFile(path)
 	if err != nil {
@@ -93,8 +98,8 @@ func ReadIDXLabels(path string) ([]uint8, error) {
 	return parseLabels(raw, path)
 }
 
-// ParseIDXImages is ReadIDXImages for a stream: it reads r to its end (at most MaxIDXBytes) and parses it as an
-// idx3 image file. name is the file name that errors report.
+// ParseIDXImages is ReadIDXImages for a stream: it reads r to its end (at most MaxIDXBytes) and
+// parses it as an idx3 image file. name is the file name that errors report.
 func ParseIDXImages(r io.Reader, name string) (*Images, error) {
 	raw, err := readStream(r, name)
 	if err != nil {
@@ -103,8 +108,8 @@ func ParseIDXImages(r io.Reader, name string) (*Images, error) {
 	return parseImages(raw, name)
 }
 
-// ParseIDXLabels is ReadIDXLabels for a stream: it reads r to its end (at most MaxIDXBytes) and parses it as an
-// idx1 label file. name is the file name that errors report.
+// ParseIDXLabels is ReadIDXLabels for a stream: it reads r to its end (at most MaxIDXBytes) and
+// parses it as an idx1 label file. name is the file name that errors report.
 func ParseIDXLabels(r io.Reader, name string) ([]uint8, error) {
 	raw, err := readStream(r, name)
 	if err != nil {
@@ -156,9 +161,9 @@ func readErr(name string, err error, what string) error {
 	return &FileError{File: name, Err: err}
 }
 
-// decompress returns raw itself if it is not gzip (magic 0x1f 0x8b), and its decompressed content otherwise.
-// The gzip stream is read to its end, so a truncated stream or a bad checksum is an error, as is any byte after
-// the last gzip member.
+// decompress returns raw itself if it is not gzip (magic 0x1f 0x8b), and its decompressed content
+// otherwise. The gzip stream is read to its end, so a truncated stream or a bad checksum is an
+// error, as is any byte after the last gzip member.
 func decompress(raw []byte, name string) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != 0x1f || raw[1] != 0x8b {
 		return raw, nil
@@ -167,10 +172,10 @@ func decompress(raw []byte, name string) ([]byte, error) {
 	if err != nil {
 		return nil, gzipErr(name, err)
 	}
-	// The gzip trailer's ISIZE (the last member's length mod 2^32) sizes the buffer so that the common case reads
-	// into one exact allocation. It is only a hint, bounded by the bytes actually present: MNIST's files compress
-	// 2 to 5 times, so a claim above 64 times the input starts smaller, and readCapped grows or stops the buffer
-	// whatever the hint says.
+	// The gzip trailer's ISIZE (the last member's length mod 2^32) sizes the buffer so that the
+	// common case reads into one exact allocation. It is only a hint, bounded by the bytes actually
+	// present: MNIST's files compress 2 to 5 times, so a claim above 64 times the input starts
+	// smaller, and readCapped grows or stops the buffer whatever the hint says.
 	hint := int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
 	hint = min(hint, int64(len(raw))*64)
 	out, err := readCapped(zr, hint, MaxIDXBytes)
@@ -190,8 +195,9 @@ func gzipErr(name string, err error) error {
 	return &FileError{File: name, Err: fmt.Errorf("bad gzip stream: %w", err)}
 }
 
-// readCapped reads r to its end into a buffer of initial capacity hint and returns errTooLarge once more than limit
-// bytes have been read. The hint is clamped to limit, so it never makes readCapped allocate more than the cap allows.
+// readCapped reads r to its end into a buffer of initial capacity hint and returns errTooLarge once
+// more than limit bytes have been read. The hint is clamped to limit, so it never makes readCapped
+// allocate more than the cap allows.
 func readCapped(r io.Reader, hint int64, limit int) ([]byte, error) {
 	hint = max(0, min(hint, int64(limit)))
 	// One spare byte so that the read that meets EOF does not force the buffer to grow.

@@ -14,7 +14,8 @@ import (
 	"testing"
 )
 
-// idxImages builds an idx3 image file with the given header and pixels; the header need not match the pixels.
+// idxImages builds an idx3 image file with the given header and pixels; the header need not match
+// the pixels.
 func idxImages(magic, n, rows, cols uint32, pix []byte) []byte {
 	b := binary.BigEndian.AppendUint32(nil, magic)
 	b = binary.BigEndian.AppendUint32(b, n)
@@ -70,8 +71,8 @@ func withLabel(labels []byte, i int, v byte) []byte {
 	return l
 }
 
-// idxCase is one idx file: valid when wantErr is empty, else wantErr is a fragment of the expected fault.
-// The same table feeds the tests and the fuzz corpora.
+// idxCase is one idx file: valid when wantErr is empty, else wantErr is a fragment of the expected
+// fault. The same table feeds the tests and the fuzz corpora.
 type idxCase struct {
 	name    string
 	labels  bool // a label file, else an image file
@@ -190,8 +191,9 @@ func TestParseIDX(t *testing.T) {
 	}
 }
 
-// TestParseIDXAllocation checks that no header count drives an allocation: every case, including headers that claim
-// gigabytes, parses with a small fixed budget (flate's decompressor state is the largest part).
+// TestParseIDXAllocation checks that no header count drives an allocation: every case, including
+// headers that claim gigabytes, parses with a small fixed budget (flate's decompressor state is the
+// largest part).
 func TestParseIDXAllocation(t *testing.T) {
 	const budget = 256 << 10
 	for _, c := range idxCases {

@@ -18,8 +18,8 @@ const (
 	TestLabelsFile  = "t10k-labels-idx1-ubyte"
 )
 
-// MNISTMean and MNISTStd are the mean and standard deviation of the MNIST training pixels scaled to [0, 1], the
-// normalisation the seed (and PyTorch's MNIST example) uses.
+// MNISTMean and MNISTStd are the mean and standard deviation of the MNIST training pixels scaled to
+// [0, 1], the normalisation the seed (and PyTorch's MNIST example) uses.
 const (
 	MNISTMean = 0.1307
 	MNISTStd  = 0.3081
@@ -41,9 +41,10 @@ type MNIST struct {
 	Train, Test Split
 }
 
-// LoadMNIST reads the four standard MNIST files from dir: train-images-idx3-ubyte, train-labels-idx1-ubyte,
-// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or gzip-compressed (with a .gz suffix). It checks that
-// each split has as many labels as images. Errors name the file at fault.
+// LoadMNIST reads the four standard MNIST files from dir: train-images-idx3-ubyte,
+// train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or
+// gzip-compressed (with a .gz suffix). It checks that each split has as many labels as images.
+// Errors name the file at fault.
 func LoadMNIST(dir string) (*MNIST, error) {
 	train, err := loadSplit(dir, TrainImagesFile, TrainLabelsFile)
 	if err != nil {
@@ -56,8 +57,8 @@ func LoadMNIST(dir string) (*MNIST, error) {
 	return &MNIST{Dir: dir, Train: train, Test: test}, nil
 }
 
-// Sets builds a Set of each split with NewSetFromIDX and names them "mnist-train" and "mnist-test". The Sets share
-// their pixels and labels with m.
+// Sets builds a Set of each split with NewSetFromIDX and names them "mnist-train" and "mnist-test".
+// The Sets share their pixels and labels with m.
 func (m *MNIST) Sets(mean, std float32) (train, test *Set, err error) {
 	train, err = NewSetFromIDX(m.Train.Images, m.Train.Labels, mean, std)
 	if err != nil {

@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// writeMNIST writes a small MNIST-shaped folder: files maps a standard base name (plus ".gz" if wanted) to content.
+// writeMNIST writes a small MNIST-shaped folder: files maps a standard base name (plus ".gz" if
+// wanted) to content.
 func writeMNIST(t *testing.T, files map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -147,7 +148,8 @@ func TestLoadMNISTReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// MNISTMean and MNISTStd are the training set's own statistics, so the normalised set has mean ≈ 0, std ≈ 1.
+	// MNISTMean and MNISTStd are the training set's own statistics, so the normalised set has mean
+	// ≈ 0, std ≈ 1.
 	var sum, sq float64
 	x := make([]float32, train.SampleSize())
 	for i := range train.N {

@@ -5,11 +5,11 @@ import (
 	"sync"
 )
 
-// Prefetcher reads the batches of a set in a goroutine of its own, a few batches ahead of the one being used, so
-// that a set on a file (NewFileSet: the COCO crop cache) is read while the previous batch trains instead of
-// between steps. Its goroutine normalises each batch as [Set.Batch] does, so the numbers are the same with or
-// without it; it holds at most depth+1 batches (depth ahead, one being copied out). Close stops the goroutine and
-// waits for it; a Prefetcher must be closed.
+// Prefetcher reads the batches of a set in a goroutine of its own, a few batches ahead of the one
+// being used, so that a set on a file (NewFileSet: the COCO crop cache) is read while the previous
+// batch trains instead of between steps. Its goroutine normalises each batch as [Set.Batch] does,
+// so the numbers are the same with or without it; it holds at most depth+1 batches (depth ahead,
+// one being copied out). Close stops the goroutine and waits for it; a Prefetcher must be closed.
 type Prefetcher struct {
 	s     *Set
 	order []int
@@ -27,8 +27,9 @@ type rawBatch struct {
 	x   []float32
 }
 
-// Prefetch starts a Prefetcher over the samples of s in order, in batches of batch (the last one shorter), depth
-// batches ahead (at least 1). It panics if an index is out of range or batch is not positive.
+// Prefetch starts a Prefetcher over the samples of s in order, in batches of batch (the last one
+// shorter), depth batches ahead (at least 1). It panics if an index is out of range or batch is not
+// positive.
 func (s *Set) Prefetch(order []int, batch, depth int) *Prefetcher {
 	if batch <= 0 {
 		panic(fmt.Sprintf("data: Prefetch: batch %d", batch))
@@ -75,9 +76,10 @@ func (p *Prefetcher) run() {
 // Batches returns the number of batches the Prefetcher hands out.
 func (p *Prefetcher) Batches() int { return (len(p.order) + p.batch - 1) / p.batch }
 
-// Next waits for the next batch, writes its normalised samples into x and their classes into y (as Set.Batch
-// does) and returns its indices (a view of the order given to Prefetch), or nil after the last batch. A failed
-// read shows in the set's Err, as with Batch. It panics if x or y is too short.
+// Next waits for the next batch, writes its normalised samples into x and their classes into y (as
+// Set.Batch does) and returns its indices (a view of the order given to Prefetch), or nil after the
+// last batch. A failed read shows in the set's Err, as with Batch. It panics if x or y is too
+// short.
 func (p *Prefetcher) Next(x []float32, y []int) []int {
 	if p.next >= p.Batches() {
 		return nil

@@ -6,13 +6,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
-// fileFixture returns a set of n samples of 3×h×w random bytes on a file, and the same set in memory.
+// fileFixture returns a set of n samples of 3×h×w random bytes on a file, and the same set in
+// memory.
 func fileFixture(t testing.TB, n, h, w int) (file, mem *Set) {
 	size := 3 * h * w
 	rng := rand.New(rand.NewPCG(4, 5))
@@ -45,8 +47,8 @@ func fileFixture(t testing.TB, n, h, w int) (file, mem *Set) {
 	return file, mem
 }
 
-// TestPrefetcherMatchesBatch checks that the batches a Prefetcher hands out are Batch's, in order, the last one
-// short, for a set on a file and in memory and for any depth.
+// TestPrefetcherMatchesBatch checks that the batches a Prefetcher hands out are Batch's, in order,
+// the last one short, for a set on a file and in memory and for any depth.
 func TestPrefetcherMatchesBatch(t *testing.T) {
 	file, mem := fileFixture(t, 23, 4, 5)
 	order := rand.New(rand.NewPCG(1, 1)).Perm(23)
@@ -81,10 +83,11 @@ func TestPrefetcherMatchesBatch(t *testing.T) {
 	}
 }
 
-// TestPrefetcherCloseMidway checks that closing a Prefetcher before its last batch ends its goroutine.
+// TestPrefetcherCloseMidway checks that closing a Prefetcher before its last batch ends its
+// goroutine.
 func TestPrefetcherCloseMidway(t *testing.T) {
 	file, _ := fileFixture(t, 50, 4, 4)
-	before := runtime.NumGoroutine()
+	ignore := goleak.IgnoreCurrent()
 	for range 10 {
 		p := file.Prefetch(slices.Collect(func(yield func(int) bool) {
 			for i := range 50 {
@@ -98,13 +101,7 @@ func TestPrefetcherCloseMidway(t *testing.T) {
 		p.Close()
 		p.Close()
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after closing, %d before", n, before)
-	}
+	goleak.VerifyNone(t, ignore)
 }
 
 // slowReader makes every read take d, as a read that misses the page cache does.
@@ -114,15 +111,17 @@ type slowReader struct {
 }
 
 func (s slowReader) ReadAt(p []byte, off int64) (int, error) {
-	// A spin rather than a sleep: sleeps this short overshoot by a millisecond or more on a busy machine.
+	// A spin rather than a sleep: sleeps this short overshoot by a millisecond or more on a busy
+	// machine.
 	for t0 := time.Now(); time.Since(t0) < s.d; {
 	}
 	return s.r.ReadAt(p, off)
 }
 
-// BenchmarkPrefetch trains on an epoch of 64×64 RGB crops on a file in batches of 32, the "step" being 10 ms of
-// waiting (a stand-in for the net, which leaves the reader's core alone): reading in the step's place (sync) against
-// a Prefetcher 2 batches ahead, from the page cache and with every crop read taking 100 µs (a disk).
+// BenchmarkPrefetch trains on an epoch of 64×64 RGB crops on a file in batches of 32, the "step"
+// being 10 ms of waiting (a stand-in for the net, which leaves the reader's core alone): reading in
+// the step's place (sync) against a Prefetcher 2 batches ahead, from the page cache and with every
+// crop read taking 100 µs (a disk).
 func BenchmarkPrefetch(b *testing.B) {
 	const n, batch = 640, 32
 	size := 3 * 64 * 64

@@ -19,7 +19,9 @@ func field(off [][2]float64) *metrics.Field {
 
 func TestUnit(t *testing.T) {
 	zero := make([][2]float64, 9)
-	spread := make([][2]float64, 9) // every tap pushed away from the centre by its own position: a 3×3 of dilation 2
+	// Every tap pushed away from the centre by its own position: a 3×3 of
+	// dilation 2.
+	spread := make([][2]float64, 9)
 	for k := range spread {
 		spread[k] = [2]float64{float64(k/3 - 1), float64(k%3 - 1)}
 	}
@@ -27,7 +29,8 @@ func TestUnit(t *testing.T) {
 	for k := range shift {
 		shift[k] = [2]float64{3.5, -2}
 	}
-	// Only tap 0 moves up by 1: its two neighbours' distances become √2 (right: (0,1)-(-1,0)) and 2 (down).
+	// Only tap 0 moves up by 1: its two neighbours' distances become √2 (right: (0,1)-(-1,0)) and 2
+	// (down).
 	one := make([][2]float64, 9)
 	one[0] = [2]float64{-1, 0}
 	for _, tc := range []struct {

@@ -42,8 +42,10 @@ const batch = 50
 
 // source is one set of test images with a way to name each unit's group.
 type source struct {
-	set   *data.Set
-	group func(i int, cy, cx float64) dilation.Group // i: image; (cy, cx): unit centre in input pixels
+	set *data.Set
+	// group names the group of image i's unit centred at (cy, cx), in
+	// input pixels.
+	group func(i int, cy, cx float64) dilation.Group
 }
 
 // MeasureDilation computes the effective dilation of run's models on its

@@ -12,6 +12,7 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for Offsets inputs
 	_ "image/png"
+	"math"
 	"slices"
 	"strconv"
 
@@ -237,4 +238,27 @@ func TestLabel(coco bool, i, y int, classes []string) string {
 		return fmt.Sprintf("test crop %d (%s)", i, classes[y])
 	}
 	return fmt.Sprintf("test image %d (label %d)", i, y)
+}
+
+// ScaleDigit scales an MNIST input's digit by sc about the image's centre
+// as Scaled-MNIST does (data.ScaleImage: bilinear, black fill) and
+// prepares it for rc's nets as PrepareImage does a whole image. `dcn
+// replay --sweep` and `dcn figure` scale their digit with it.
+func ScaleDigit(rc experiment.RunConfig, in *Input, sc float64) (*Input, error) {
+	raw, ok := in.Picture.(*image.Gray)
+	if !ok {
+		return nil, fmt.Errorf("inspect: scaling needs an MNIST digit")
+	}
+	h, w := raw.Rect.Dy(), raw.Rect.Dx()
+	src := make([]float32, len(raw.Pix))
+	for i, p := range raw.Pix {
+		src[i] = float32(p)
+	}
+	dst := make([]float32, len(src))
+	data.ScaleImage(dst, src, h, w, sc)
+	g := image.NewGray(raw.Rect)
+	for i, v := range dst {
+		g.Pix[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
+	}
+	return PrepareImage(rc, g, true)
 }

@@ -28,7 +28,8 @@ func cocoRun(t *testing.T) *rundir.Run {
 func TestWholePhotoKeepsTheTrainingGrid(t *testing.T) {
 	r := cocoRun(t)
 	photo := image.NewRGBA(image.Rect(0, 0, 320, 240))
-	box := coco.Box{X: 100, Y: 60, W: 80, H: 60} // 80 px: the crop is 96 px, 1.5 photo px per crop px
+	// 80 px: the crop is 96 px, 1.5 photo px per crop px.
+	box := coco.Box{X: 100, Y: 60, W: 80, H: 60}
 	crop, err := PrepareCrop(r, photo, box)
 	if err != nil {
 		t.Fatal(err)

@@ -30,8 +30,9 @@ func TestScenesRefuses(t *testing.T) {
 	}
 }
 
-// TestFramesCapped is #26 item 10: `dcn replay --whole` on one 640×480 photo took 1.64 GB, every frame held at
-// once. The frames' pixels together are capped, checked on the first frame before the others are drawn.
+// TestFramesCapped is #26 item 10: `dcn replay --whole` on one 640×480 photo took 1.64 GB, every
+// frame held at once. The frames' pixels together are capped, checked on the first frame before the
+// others are drawn.
 func TestFramesCapped(t *testing.T) {
 	pic := image.NewGray(image.Rect(0, 0, 640, 480))
 	unit := &trace.Result{Unit: trace.Point{Y: 4, X: 4}, Points: []trace.Point{{Y: 3, X: 3, Weight: 1}}, UnitY: 1, UnitX: 1}

@@ -1,4 +1,8 @@
-package app
+// Package clip finds the widgets of a window that a person would see cut:
+// drawn smaller than their minimum size, or reaching past the window where
+// nothing scrolls them into view. The end-to-end script's report and the
+// app's layout tests use it; the shipped app does not.
+package clip
 
 import (
 	"fmt"
@@ -9,12 +13,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// clipped lists the widgets of the window that are drawn smaller than
+// Clipped lists the widgets of the window that are drawn smaller than
 // their minimum size, or that reach past the window where nothing scrolls
 // them into view: what a person sees as a cut button or a clipped table.
 // It walks the containers, splits, scrolls, the selected tab and form rows;
 // the widgets it reaches are the leaves (it does not look inside them).
-func clipped(win fyne.Window) []string {
+func Clipped(win fyne.Window) []string {
 	var out []string
 	d := fyne.CurrentApp().Driver()
 	canvas := win.Canvas().Size()
@@ -61,7 +65,7 @@ func clipped(win fyne.Window) []string {
 	return out
 }
 
-// describe names an object for clipped's report: its type, and its text
+// describe names an object for Clipped's report: its type, and its text
 // where it has one.
 func describe(o fyne.CanvasObject) string {
 	t := reflect.TypeOf(o).String()
