@@ -23,8 +23,9 @@ func tinySet(t *testing.T, n, c, s int) *data.Set {
 	return set
 }
 
-// TestSessionSharesMemoryGate checks which sessions' trainers share a memory gate: those of a COCO session of
-// several nets, where the nets' buffers are large, and no others.
+// TestSessionSharesMemoryGate checks which sessions' trainers share a
+// memory gate: those of a COCO session of several nets, where the nets'
+// buffers are large, and no others.
 func TestSessionSharesMemoryGate(t *testing.T) {
 	coco := experiment.DefaultCOCO("ann.json", "images")
 	coco.Size, coco.TopK = 16, 2
