@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/deformscope/deformscope/model/nn"
@@ -38,19 +39,24 @@ func NewMemoryGate(slots int) (*MemoryGate, error) {
 // Slots returns how many trainers may hold their working memory at once.
 func (g *MemoryGate) Slots() int { return cap(g.slots) }
 
-// hold takes a slot for t's next piece of work and returns the function
-// that releases t's net's buffers and gives the slot back. Without a gate
-// it does nothing: the net keeps its buffers for the next batch.
-func (t *Trainer) hold() (done func()) {
+// hold takes a slot for t's next piece of work, waiting for one until ctx
+// is done, and returns the function that releases t's net's buffers and
+// gives the slot back. Without a gate it does nothing: the net keeps its
+// buffers for the next batch.
+func (t *Trainer) hold(ctx context.Context) (done func(), err error) {
 	g := t.Gate
 	if g == nil {
-		return func() {}
+		return func() {}, nil
 	}
-	g.slots <- struct{}{}
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return func() {
 		for _, l := range t.Net.Layers {
 			nn.Release(l)
 		}
 		<-g.slots
-	}
+	}, nil
 }

@@ -2,11 +2,13 @@ package train_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
@@ -83,5 +85,34 @@ func TestMemoryGateNeedsASlot(t *testing.T) {
 	g, err := train.NewMemoryGate(2)
 	if err != nil || g.Slots() != 2 {
 		t.Fatalf("NewMemoryGate(2) = %v slots, %v", g.Slots(), err)
+	}
+}
+
+// TestMemoryGateWaitIsCancellable checks that a trainer waiting for the
+// slot stops when its context is cancelled, even though the slot never
+// comes free.
+func TestMemoryGateWaitIsCancellable(t *testing.T) {
+	rc := tinyConfig("cnn")
+	tr := trainers(t, rc, loadTiny(t))[0]
+	g, err := train.NewMemoryGate(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Gate = g
+	g.Take()
+	defer g.Give()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- tr.Run(ctx, nil) }()
+	// Time for Run to reach the gate: its first batch is in memory.
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run returned %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run still waits for the memory gate a minute after its context was cancelled")
 	}
 }

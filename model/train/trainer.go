@@ -278,7 +278,11 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 				return err
 			}
 			idx := order[bi*cfg.Batch : min(n, (bi+1)*cfg.Batch)]
-			loss, ok, err := t.step(pf, idx, &correct)
+			loss, ok, err := t.step(ctx, pf, idx, &correct)
+			if cerr := ctx.Err(); err != nil && cerr != nil && errors.Is(err, cerr) {
+				pf.close()
+				return cerr // cancelled while waiting for the memory gate
+			}
 			if err != nil {
 				pf.close()
 				return fmt.Errorf("train: %s: epoch %d batch %d: %w", t.Name, epoch+1, bi+1, err)
@@ -384,12 +388,16 @@ func (b batches) close() {
 
 // step runs one optimisation step on the samples idx (the next batch of pf). ok is false when the
 // loss or a gradient was not finite: the step is then skipped.
-func (t *Trainer) step(pf batches, idx []int, correct *int) (loss float64, ok bool, err error) {
+func (t *Trainer) step(ctx context.Context, pf batches, idx []int, correct *int) (loss float64, ok bool, err error) {
 	x, y, err := t.batchFrom(pf, t.data.Train, idx)
 	if err != nil {
 		return 0, false, err
 	}
-	defer t.hold()()
+	done, err := t.hold(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	defer done()
 	out, err := t.Net.Forward(x, true)
 	if err != nil {
 		return 0, false, err
@@ -495,7 +503,10 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		if err != nil {
 			return r, err
 		}
-		done := t.hold()
+		done, err := t.hold(ctx)
+		if err != nil {
+			return r, err
+		}
 		out, err := t.Net.Forward(x, false)
 		if err != nil {
 			done()
@@ -560,7 +571,7 @@ func (t *Trainer) evaluate(ctx context.Context) (metrics.Epoch, error) {
 	if total > 0 {
 		m.ScaledTestAcc = metrics.Num(sum / float64(total))
 	}
-	insp, err := t.inspect()
+	insp, err := t.inspect(ctx)
 	if err != nil {
 		return m, err
 	}
@@ -574,7 +585,7 @@ const DefaultInspect = 8
 
 // inspect records the sampling fields of the first InspectImages test
 // images (nil for a net without deformable layers or without a test set).
-func (t *Trainer) inspect() (*metrics.Inspection, error) {
+func (t *Trainer) inspect(ctx context.Context) (*metrics.Inspection, error) {
 	n := t.InspectImages
 	if n == 0 {
 		n = DefaultInspect
@@ -591,7 +602,11 @@ func (t *Trainer) inspect() (*metrics.Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer t.hold()()
+	done, err := t.hold(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}
