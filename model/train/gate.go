@@ -39,24 +39,57 @@ func NewMemoryGate(slots int) (*MemoryGate, error) {
 // Slots returns how many trainers may hold their working memory at once.
 func (g *MemoryGate) Slots() int { return cap(g.slots) }
 
-// hold takes a slot for t's next piece of work, waiting for one until ctx
-// is done, and returns the function that releases t's net's buffers and
-// gives the slot back. Without a gate it does nothing: the net keeps its
-// buffers for the next batch.
-func (t *Trainer) hold(ctx context.Context) (done func(), err error) {
+// gateTurn is how many steps or evaluation batches a trainer runs each
+// time it takes the slot before it releases its buffers and gives the slot
+// back. Rebuilding the buffers costs a COCO dcnn-first step about a tenth
+// more CPU time (BenchmarkCOCOStepMemoryGate); four steps a turn pay that
+// once for four.
+const gateTurn = 4
+
+// turn is a trainer's hold on its gate's slot.
+type turn struct {
+	held bool
+	left int // steps or batches before the turn ends
+}
+
+// hold makes sure t holds a slot for its next step or evaluation batch,
+// waiting for one until ctx is done. Without a gate it does nothing: the
+// net keeps its buffers for the next batch.
+func (t *Trainer) hold(ctx context.Context) error {
 	g := t.Gate
-	if g == nil {
-		return func() {}, nil
+	if g == nil || t.turn.held {
+		return nil
 	}
 	select {
 	case g.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	return func() {
-		for _, l := range t.Net.Layers {
-			nn.Release(l)
-		}
-		<-g.slots
-	}, nil
+	t.turn = turn{held: true, left: gateTurn}
+	return nil
+}
+
+// done counts one step or batch of t's turn and ends the turn after
+// gateTurn of them.
+func (t *Trainer) done() {
+	if !t.turn.held {
+		return
+	}
+	if t.turn.left--; t.turn.left <= 0 {
+		t.letGo()
+	}
+}
+
+// letGo ends t's turn, if it holds one: it releases t's net's buffers and
+// gives the slot back. A trainer lets go before anything that does not
+// compute (a pause, the end of an epoch or of Run).
+func (t *Trainer) letGo() {
+	if !t.turn.held {
+		return
+	}
+	for _, l := range t.Net.Layers {
+		nn.Release(l)
+	}
+	t.turn = turn{}
+	<-t.Gate.slots
 }

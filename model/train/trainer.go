@@ -128,6 +128,7 @@ type Trainer struct {
 	// time and bounds how many of them hold their working memory at once
 	// (gate.go). Set it before Run.
 	Gate *MemoryGate
+	turn turn // the hold on Gate's slot (gate.go)
 
 	cfg   Config
 	data  Data
@@ -229,6 +230,7 @@ func (t *Trainer) wait(ctx context.Context, emit func(Event)) (time.Duration, er
 	if g == nil {
 		return 0, ctx.Err()
 	}
+	t.letGo() // a paused trainer holds no memory slot
 	start := time.Now()
 	emit(Event{Kind: KindState, Model: t.Name, State: "paused"})
 	select {
@@ -253,6 +255,7 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 	if emit == nil {
 		emit = func(Event) {}
 	}
+	defer t.letGo()
 	cfg := t.cfg
 	n := t.data.Train.N
 	batches := (n + cfg.Batch - 1) / cfg.Batch
@@ -336,6 +339,7 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 		evals++
 		m.Skipped, m.EpochSeconds, m.EvalSeconds = skipped, trainSec, evalTime.Seconds()
 		t.start = epoch + 1
+		t.letGo()
 		emit(Event{Kind: KindEpoch, Model: t.Name, Epoch: m})
 	}
 	emit(Event{Kind: KindState, Model: t.Name, State: "done"})
@@ -393,11 +397,10 @@ func (t *Trainer) step(ctx context.Context, pf batches, idx []int, correct *int)
 	if err != nil {
 		return 0, false, err
 	}
-	done, err := t.hold(ctx)
-	if err != nil {
+	if err := t.hold(ctx); err != nil {
 		return 0, false, err
 	}
-	defer done()
+	defer t.done()
 	out, err := t.Net.Forward(x, true)
 	if err != nil {
 		return 0, false, err
@@ -474,6 +477,7 @@ type evalResult struct {
 // percent, the confusion matrix and, for each deformable layer, the
 // statistics of its sampling points.
 func (t *Trainer) Evaluate(ctx context.Context, s *data.Set) (loss, acc float64, confusion [][]int, offsets []nn.SamplingStats, err error) {
+	defer t.letGo()
 	r, err := t.pass(ctx, s)
 	return float64(r.loss), float64(r.acc), r.confusion, r.offsets, err
 }
@@ -503,13 +507,12 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		if err != nil {
 			return r, err
 		}
-		done, err := t.hold(ctx)
-		if err != nil {
+		if err := t.hold(ctx); err != nil {
 			return r, err
 		}
 		out, err := t.Net.Forward(x, false)
 		if err != nil {
-			done()
+			t.done()
 			return r, err
 		}
 		for i, target := range y {
@@ -526,7 +529,7 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		for i, b := range blocks {
 			r.offsets[i].Add(b.Stats())
 		}
-		done()
+		t.done()
 	}
 	r.loss, r.acc = metrics.NaN(), pct(correct, s.N)
 	if finite > 0 {
@@ -602,11 +605,10 @@ func (t *Trainer) inspect(ctx context.Context) (*metrics.Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	done, err := t.hold(ctx)
-	if err != nil {
+	if err := t.hold(ctx); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer t.done()
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}
@@ -620,6 +622,7 @@ func (t *Trainer) inspect(ctx context.Context) (*metrics.Inspection, error) {
 // EvaluateAll measures the network on the validation, test and scaled
 // sets, as at the end of an epoch, without training.
 func (t *Trainer) EvaluateAll(ctx context.Context) (metrics.Epoch, error) {
+	defer t.letGo()
 	m, err := t.evaluate(ctx)
 	m.Model, m.Arch, m.Epoch = t.Name, t.Net.Arch, t.start
 	return m, err
