@@ -38,7 +38,8 @@ func shareMemory(rc experiment.RunConfig, ts []*train.Trainer) {
 // buffers as garbage until the next collection, so the peak is about the
 // live heap of one net's step plus this percentage of it. At 50 instead of
 // Go's 100, dcn train --model all at batch 32 on coco128 peaked at 595-630
-// MB instead of 748-875 MB for the same CPU time (docs/PERFORMANCE.md).
+// MB instead of 748-875 MB for the same CPU time, the nets then releasing
+// their buffers after every step (docs/PERFORMANCE.md).
 const GatedGCPercent = 50
 
 // tuneCollector sets GatedGCPercent for a gated session, unless GOGC is

@@ -41,9 +41,9 @@ func (g *MemoryGate) Slots() int { return cap(g.slots) }
 
 // gateTurn is how many steps or evaluation batches a trainer runs each
 // time it takes the slot before it releases its buffers and gives the slot
-// back. Rebuilding the buffers costs a COCO dcnn-first step about a tenth
-// more CPU time (BenchmarkCOCOStepMemoryGate); four steps a turn pay that
-// once for four.
+// back. Rebuilding the buffers cost a COCO dcnn-first step 7-30 % more CPU
+// time (BenchmarkCOCOStepMemoryGate, loaded machine); four steps a turn pay
+// that once for four.
 const gateTurn = 4
 
 // turn is a trainer's hold on its gate's slot.
