@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -181,5 +182,37 @@ func BenchmarkConvCOCO(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// BenchmarkDeformCOCO is the deformable layer alone at the COCO net's
+// full-resolution shapes (32 crops of 64×64, fwd+bwd, offsets of about a
+// pixel and a mask, as dcnn-first's conv1 and conv2): compare with
+// BenchmarkConvCOCO's plain convolution of the same shape. flops counts
+// the convolution's multiply-adds only (as for the plain layer), so
+// GFLOP/s-core says how close the whole layer comes to a plain one.
+func BenchmarkDeformCOCO(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		in, out int
+	}{{"conv1", 3, 32}, {"conv2", 32, 32}} {
+		b.Run(s.name, func(b *testing.B) {
+			const n, hw = 32, 64
+			cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+			d, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 1)))
+			x := benchInput(b, n, s.in, hw, hw)
+			off := benchInput(b, n, 18, hw, hw)
+			mask := benchInput(b, n, 9, hw, hw)
+			for i := range mask.data {
+				mask.data[i] = 1 / (1 + float32(math.Exp(float64(-mask.data[i]))))
+			}
+			y, _ := d.Forward(x, off, mask)
+			dy := y.Clone()
+			flops := 3 * 2.0 * n * float64(s.in*s.out*9*hw*hw)
+			cpuLoop(b, flops, func() {
+				d.Forward(x, off, mask)
+				d.Backward(dy)
+			})
+		})
 	}
 }

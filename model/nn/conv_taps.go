@@ -10,7 +10,10 @@ package nn
 //
 //	rows: PH zeros, image 0's H rows, PH zeros, image 1's H rows, PH zeros, …
 //
-// each row Wp = W + 2·PW wide. Output column q = b·S + y·Wp + x (S =
+// each row Wp = W + PW wide: PW zeros, then the W pixels. A row's right
+// padding is the next row's left padding (a tap reaching PW columns past
+// the last pixel lands in the next row's leading zeros), as a gap's PH rows
+// are both images' padding. Output column q = b·S + y·Wp + x (S =
 // (H+PH)·Wp, the columns with x ≥ Wo or y ≥ H unused) reads tap (i, j) of
 // every channel at q + i·DH·Wp + j·DW of that channel's plane, so the
 // C×ld matrix of tap (i, j) is the planes themselves, shifted, with row
@@ -23,8 +26,9 @@ package nn
 //
 // all read in place by the GEMM kernels: the im2col copies, the col2im
 // adds and the column matrix's memory are gone. The unused columns cost
-// (Wp/W)·((H+PH)/H) − 1 more multiply-adds (47 % at 7×7, 22 % at 14×14,
-// 5 % at 64×64) against the copies they save.
+// (Wp/W)·((H+PH)/H) − 1 more multiply-adds (31 % at 7×7, 15 % at 14×14,
+// 3 % at 64×64; with both padding columns in each row it was 47, 22 and
+// 5 %) against the copies they save.
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
@@ -38,7 +42,7 @@ const tapColumns = 1024
 // columns would otherwise make 5 chunks, 3 for one core and 2 for the other).
 func tapChunking(g geom) (per, n int) {
 	b := max(1, g.B)
-	s := (g.H + g.PH) * (g.W + 2*g.PW)
+	s := (g.H + g.PH) * g.tapWp()
 	n = (b*s + tapColumns - 1) / tapColumns
 	n = min(b, (n+7)/8*8)
 	per = (b + n - 1) / n
@@ -68,7 +72,7 @@ type tapGeom struct {
 // image s, columns ld, and the plane stride ps, which leaves room for the
 // last tap's reach past ld and avoids strides of a multiple of 4 KiB.
 func (g geom) taps(nb int) tapGeom {
-	wp := g.W + 2*g.PW
+	wp := g.tapWp()
 	s := (g.H + g.PH) * wp
 	ld := nb * s
 	ps := ld + 2*g.PH*wp + 2*g.PW
@@ -78,6 +82,10 @@ func (g geom) taps(nb int) tapGeom {
 	}
 	return tapGeom{wp: wp, s: s, ld: ld, ps: ps}
 }
+
+// tapWp is the stacked layout's row width: the pixels and one side's
+// padding (the other side's is the next row's).
+func (g geom) tapWp() int { return g.W + g.PW }
 
 // tapOff returns where tap t's matrix starts in the planes.
 func (g geom) tapOff(tg tapGeom, t int) int {
@@ -165,13 +173,15 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	g := c.g
 	p, k, ck := g.p(), g.k(), g.ck()
-	wp := g.W + 2*g.PW
+	wp := g.tapWp()
 	per, n := tapChunking(g)
 	nw := g.O*ck + g.O
-	if cap(c.parts) < n*nw {
-		c.parts = make([]T, n*nw)
+	if cap(c.parts) < (n+1)*nw {
+		c.parts = make([]T, (n+1)*nw)
 	}
-	part := c.parts[:n*nw]
+	// Each chunk's weight gradient stays tap-major ([t][o][c], as the GEMMs
+	// write it); the sum over chunks is permuted into dw's [o][c][t] once.
+	part, acc := c.parts[:n*nw], c.parts[n*nw:(n+1)*nw]
 	c.tapWeights(input)
 	workers := Workers()
 	c.ws.reserve(workers)
@@ -186,8 +196,8 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		stack(g, tg, x, g.C, lo, hi, xs)
 		oc := g.O * g.C
 		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
-		buf := c.ws.get(worker, g.O*tg.ps+max(k*oc, g.C*tg.ld)+nq*g.C)
-		gys, tmp, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+max(k*oc, g.C*tg.ld)], buf[g.O*tg.ps+max(k*oc, g.C*tg.ld):]
+		buf := c.ws.get(worker, g.O*tg.ps+g.C*tg.ld+nq*g.C)
+		gys, dxw, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+g.C*tg.ld], buf[g.O*tg.ps+g.C*tg.ld:]
 		clear(gys)
 		for b := lo; b < hi; b++ {
 			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
@@ -204,17 +214,9 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		}
 		gy := gys[g.PH*wp+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
-		if !tapWeightGrad(g, tg, k, gy, xs, xt, tmp) {
+		if !tapWeightGrad(g, tg, k, gy, xs, xt, pw) {
 			for t := range k {
-				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, tmp[t*oc:], g.C)
-			}
-		}
-		for t := range k {
-			dwt := tmp[t*oc:]
-			for o := range g.O {
-				for ch, v := range dwt[o*g.C : (o+1)*g.C] {
-					pw[(o*g.C+ch)*k+t] = v
-				}
+				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, pw[t*oc:], g.C)
 			}
 		}
 		pb := part[ci*nw+g.O*ck : (ci+1)*nw]
@@ -224,7 +226,6 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		if !input {
 			return
 		}
-		dxw := tmp[:g.C*tg.ld]
 		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
 		hw := g.H * g.W
 		for b := lo; b < hi; b++ {
@@ -237,10 +238,31 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 			}
 		}
 	})
+	// dw + part 0 + part 1 + … element by element, in chunk order as
+	// before, but over tap-major copies: one gather and one scatter of dw
+	// instead of a strided scatter of every chunk's part.
+	oc := g.O * g.C
+	dw = dw[:g.O*ck]
+	for o := range g.O {
+		for ch := range g.C {
+			src := dw[(o*g.C+ch)*k:][:k]
+			for t, v := range src {
+				acc[t*oc+o*g.C+ch] = v
+			}
+		}
+	}
 	for ci := range n {
-		addTo(dw[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
+		addTo(acc[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
 		if db != nil {
 			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
+		}
+	}
+	for o := range g.O {
+		for ch := range g.C {
+			dst := dw[(o*g.C+ch)*k:][:k]
+			for t := range dst {
+				dst[t] = acc[t*oc+o*g.C+ch]
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -33,7 +32,9 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	parts              []T
-	cache, cacheBuf    []T // columns kept from Forward for Backward
+	cache, cacheBuf    []T    // columns kept from Forward for Backward
+	gen                uint64 // Forward calls, for sampleTable.holds
+	noBands            bool   // tests: never the banded passes (deform_bands.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -96,6 +97,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 			d.name, shapeString(mask.Shape()), shapeString([]int{g.B, gk, g.Ho, g.Wo}))
 	}
 	d.g, d.x, d.off, d.mask = g, x, offset, mask
+	d.gen++
 	y := reuse(&d.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if d.Bias != nil {
@@ -106,6 +108,10 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.permute(d.wT, d.Weight.Value.data, false)
 	if d.NoColumnCache && g.p() > deformBandPixels {
 		d.forwardBands(bias, y.data)
+		return y, nil
+	}
+	if band, ok := d.deformBands(); ok {
+		d.forwardBanded(band, bias, y.data)
 		return y, nil
 	}
 	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
@@ -127,7 +133,7 @@ const deformBandPixels = 4096
 // inner dimension depends on ck only), so the result is bit-identical.
 func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	g := d.g
-	ck, P, cpg, wp := g.ck(), g.p(), g.C/d.groups, g.W+2
+	ck, P, cpg, wp, pix := g.ck(), g.p(), g.C/d.groups, g.W+2, d.pix()
 	nb := (P + deformBandPixels - 1) / deformBandPixels
 	per := (P + nb - 1) / nb // equal bands: none is a sliver
 	workers := Workers()
@@ -137,15 +143,17 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	for b := range g.B {
 		img := &d.tabs[0]
 		d.padImage(img, b)
+		img.holds = tableKey{}
 		parallelN(workers, nb, func(worker, j int) {
 			q0, q1 := j*per, min(P, (j+1)*per)
 			n := q1 - q0
 			t := &d.tabs[worker]
 			d.fillRange(t, b, q0, q1)
+			t.holds = tableKey{}
 			buf := d.ws.get(worker, ck*n+g.O*n)
 			col, out := buf[:ck*n], buf[ck*n:]
 			dc.runsN(n, func(e0, e1, ch0 int) {
-				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 			})
 			gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
 			for o := range g.O {
@@ -183,6 +191,11 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	}
 	d.dwT = grow(d.dwT, len(d.wT))
 	clear(d.dwT)
+	if band, ok := d.deformBands(); ok {
+		d.backwardBanded(band, dy.data, d.dwT, db)
+		d.permute(d.Weight.Grad.data, d.dwT, true)
+		return dx, doffset, dmask, nil
+	}
 	convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
 	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
@@ -240,6 +253,20 @@ type sampleTable[T Float] struct {
 	s      []T // 4 per entry: backward dot products of the gradient with the corners
 	pad    []T // padded input, (H+2)(W+2) pixels × C
 	dpad   []T // padded input gradient, same layout
+
+	// holds is what the table and pad describe when they are one whole
+	// image's (set by im2col, cleared by any partial fill): col2im right
+	// after an im2col of the same image (Backward without a column cache,
+	// one image a chunk) or a Forward's last image of this worker then
+	// skips filling both again.
+	holds tableKey
+}
+
+// tableKey names one image of one Forward: gen counts the layer's Forward
+// calls (0 means none).
+type tableKey struct {
+	gen uint64
+	b   int
 }
 
 func grow[T any](s []T, n int) []T {
@@ -252,14 +279,18 @@ func grow[T any](s []T, n int) []T {
 // fill computes the table of image b.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
-// fillRange computes the table of output pixels [q0, q1) of image b,
-// entry e = ((p−q0)·G + group)·kh·kw + k for pixel p.
+// fillRange computes the table of output pixels [q0, q1) of image b:
+// base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
+// order the sampling reads them in), fy, fx, md and vv at (group·kh·kw +
+// k)·(q1−q0) + p−q0 (read only by the offset and mask gradients; this way
+// each is written in runs).
 func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := GK * P
-	m := GK * (q1 - q0)
+	np := q1 - q0
+	m := GK * np
 	t.base = grow(t.base, m)
 	t.wts = grow(t.wts, 4*m)
 	t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
@@ -274,8 +305,17 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	// The offsets are read a channel (a plane of P) at a time, in tiles of
 	// pixels, so that big maps do not stride across every plane per pixel.
 	const tile = 64
+	var posBuf [2 * tile]int32
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
+		// Per group of 8 pixels: their rows oy·SH − PH, then their columns
+		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
+		// Go loop's).
+		pos := posBuf[:2*((p1-p0)/8*8)]
+		for p := p0; p < p0+len(pos)/2; p++ {
+			at := (p-p0)/8*16 + (p-p0)%8
+			pos[at], pos[at+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
+		}
 		for gk := range GK {
 			k := gk % K
 			i, j := k/g.KW, k%g.KW
@@ -284,9 +324,15 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 			if mask != nil {
 				mk = mask[gk*P:][p0:p1]
 			}
-			oy, ox := p0/g.Wo, p0%g.Wo
-			for p := p0; p < p1; p++ {
-				e := (p-q0)*GK + gk
+			done := 0
+			if vecOK && len(pos) > 0 {
+				e0, f0 := (p0-q0)*GK+gk, gk*np+p0-q0
+				done = fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos, offY, offX, mk,
+					t.base[e0:], t.wts[4*e0:], t.fy[f0:], t.fx[f0:], t.md[f0:], t.vv[f0:])
+			}
+			oy, ox := (p0+done)/g.Wo, (p0+done)%g.Wo
+			for p := p0 + done; p < p1; p++ {
+				e, f := (p-q0)*GK+gk, gk*np+p-q0
 				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
 				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
 				if ox++; ox == g.Wo {
@@ -300,20 +346,20 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
 				// plane holds rows −1..H and columns −1..W.
 				if !(y >= -1 && y < H && x >= -1 && x < W) {
-					t.base[e], t.fy[e], t.fx[e], t.md[e], t.vv[e] = 0, 0, 0, 0, 0
+					t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
 					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
 					continue
 				}
-				yl, xl := math.Floor(float64(y)), math.Floor(float64(x))
+				yl, xl := floor(y), floor(x)
 				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
 				fy, fx := y-T(yl), x-T(xl)
-				t.fy[e], t.fx[e] = fy, fx
-				t.md[e] = m
+				t.fy[f], t.fx[f] = fy, fx
+				t.md[f] = m
 				mv := T(0)
 				if y > -1 && x > -1 {
-					t.vv[e], mv = 1, m
+					t.vv[f], mv = 1, m
 				} else {
-					t.vv[e] = 0
+					t.vv[f] = 0
 				}
 				a, c := 1-fy, 1-fx
 				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
@@ -322,20 +368,136 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	}
 }
 
-// padImage copies image b into t.pad, pixel-major with a ring of zeros.
+// dcnFillArgs is one run of dcnFillAVX: n pixels (a multiple of 8) of one
+// tap; see fillRun. The layout is read by the assembly.
+type dcnFillArgs struct {
+	offY, offX, mk *float32 // mk: fillOnes for no mask
+	base           *int32   // stride GK entries
+	wts            *float32 // 4 per entry, stride 4·GK
+	fy, fx, md, vv *float32 // contiguous
+	pos            *int32   // per 8 pixels: 8 rows oy·SH − PH, 8 columns ox·SW − PW
+	n, stride      int      // pixels; entries between pixels (GK)
+	idh, jdw, wp   int      // the tap's i·DH and j·DW; padded row width
+	h, w           float32  // H and W
+}
+
+// fillOnes stands for "no mask" in dcnFillAVX (a tile is 64 pixels).
+var fillOnes = func() (o [64]float32) {
+	for i := range o {
+		o[i] = 1
+	}
+	return
+}()
+
+// fillRun fills the table for the first len(pos)/2 pixels of a tile (one
+// offset group and tap) with the AVX2 kernel, 8 at a time, and returns how
+// many it filled (0 where it does not apply); the caller's loop does the
+// rest. The kernel does the Go loop's arithmetic in the same order without
+// fused multiply-adds: the same bits (TestFillAVXMatchesGo).
+func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
+	n := len(pos) / 2
+	oy, ok := any(offY).([]float32)
+	if !ok || n == 0 || n > len(fillOnes) {
+		return 0
+	}
+	_, _ = base[(n-1)*stride], wts[4*(n-1)*stride+3]
+	_, _, _, _, _, _ = oy[n-1], offX[n-1], fy[n-1], fx[n-1], md[n-1], vv[n-1]
+	a := dcnFillArgs{
+		offY: &oy[0], offX: &any(offX).([]float32)[0], mk: &fillOnes[0], base: &base[0], wts: &any(wts).([]float32)[0],
+		fy: &any(fy).([]float32)[0], fx: &any(fx).([]float32)[0], md: &any(md).([]float32)[0], vv: &any(vv).([]float32)[0],
+		pos: &pos[0], n: n, stride: stride, idh: idh, jdw: jdw, wp: wp, h: float32(h), w: float32(w),
+	}
+	if mk != nil {
+		_ = mk[n-1]
+		a.mk = &any(mk).([]float32)[0]
+	}
+	dcnFillAVX(&a)
+	return n
+}
+
+// dcnOffGradArgs is one run of dcnOffGradAVX: n pixels (a multiple of 8)
+// of one tap; see offGradRun. The layout is read by the assembly.
+type dcnOffGradArgs struct {
+	s              *float32 // corner sums, 4 a pixel, sstride bytes apart
+	fy, fx, md, vv *float32
+	dy, dx, dm     *float32 // offset gradients (y, x) and the mask's (nil for none)
+	n, sstride     int
+}
+
+// offGradRun computes the offset and mask gradients of the first pixels of
+// one tap (a multiple of 8) with the AVX2 kernel and returns how many; the
+// caller's loop does the rest. s holds the tap's corner sums, 4 a pixel and
+// 4·stride values apart. Same operations in the same order as the loop, no
+// fused multiply-adds: the same bits (TestOffGradAVXMatchesGo).
+func offGradRun[T Float](s []T, stride int, fy, fx, md, vv, dy, dx, dm []T) int {
+	n := len(fy) / 8 * 8
+	s32, ok := any(s).([]float32)
+	if !ok || !vecOK || n == 0 {
+		return 0
+	}
+	_, _, _, _, _, _ = s32[4*(n-1)*stride+3], fx[n-1], md[n-1], vv[n-1], dy[n-1], dx[n-1]
+	a := dcnOffGradArgs{
+		s: &s32[0], fy: &any(fy).([]float32)[0], fx: &any(fx).([]float32)[0], md: &any(md).([]float32)[0],
+		vv: &any(vv).([]float32)[0], dy: &any(dy).([]float32)[0], dx: &any(dx).([]float32)[0],
+		n: n, sstride: 16 * stride,
+	}
+	if dm != nil {
+		_ = dm[n-1]
+		a.dm = &any(dm).([]float32)[0]
+	}
+	dcnOffGradAVX(&a)
+	return n
+}
+
+// floor is math.Floor for the sample coordinates (−1 ≤ v < H or W, so
+// well inside int's range), without the call and the float64 round trip.
+func floor[T Float](v T) T {
+	f := T(int(v)) // rounds toward zero
+	if f > v {
+		f--
+	}
+	return f
+}
+
+// pix is the padded image's pixel stride: C values, but 4 for fewer than 4
+// input channels in one offset group, so that the sampling's gradient can
+// read and write each corner as a whole 16-byte vector (dcnScatter4).
+func (d *DeformConv2D[T]) pix() int {
+	if d.g.C < 4 && d.groups == 1 {
+		return 4
+	}
+	return d.g.C
+}
+
+// padImage copies image b into t.pad, pixel-major with a ring of zeros
+// (pixel stride d.pix(); channels beyond C stay 0).
 func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
-	hw, wp, pp := g.H*g.W, g.W+2, (g.H+2)*(g.W+2)
-	t.pad = grow(t.pad, pp*g.C)
+	hw, wp, pp, pix := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), d.pix()
+	t.pad = grow(t.pad, pp*pix)
 	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
-	for c := range g.C {
-		src := x[c*hw : (c+1)*hw]
-		for r := range g.H {
-			row := t.pad[((r+1)*wp+1)*g.C+c:]
-			for j, v := range src[r*g.W : (r+1)*g.W] {
-				row[j*g.C] = v
-			}
+	for r := range g.H {
+		// Row r of every channel (C×W, row stride H·W) becomes W pixels of
+		// C channels.
+		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*pix:], pix, g.C, g.W)
+	}
+}
+
+// transposeInto sets dst[q·ldd+r] = src[r·lds+q] for r < rows, q < cols:
+// 8×8 blocks in assembly for float32 where the GEMM kernels run.
+func transposeInto[T Float](src []T, lds int, dst []T, ldd, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if s, ok := any(src).([]float32); ok && haveSgemmKernels() {
+		transpose8(s, lds, any(dst).([]float32), ldd, rows, cols)
+		return
+	}
+	_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+	for r := range rows {
+		for q, v := range src[r*lds:][:cols] {
+			dst[q*ldd+r] = v
 		}
 	}
 }
@@ -384,56 +546,73 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
-	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	t.holds = tableKey{d.gen, b}
+	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 	})
 }
 
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
-	t := dc.table(worker)
-	d.fill(t, b)
-	d.padImage(t, b)
-	K, P, HW := g.k(), g.p(), g.H*g.W
+	t := dc.tableFor(worker, b)
+	K, P := g.k(), g.p()
 	GK := d.groups * K
-	ck, cpg, wp := g.ck(), g.C/d.groups, g.W+2
+	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	n := GK * P
 	t.dpad = grow(t.dpad, len(t.pad))
 	clear(t.dpad)
 	t.s = grow(t.s, 4*n)
 	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		dcnScatter(t.dpad[ch0:], t.pad[ch0:], g.C, wp*g.C, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+		if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
+			dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+			return
+		}
+		dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
 	})
+	dc.finishGrads(t, b)
+}
+
+// finishGrads sets image b's offset and mask gradients from the corner sums
+// t.s and its input gradient from t.dpad, once the sampling's gradient has
+// been scattered.
+func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
+	d, g := dc.d, dc.d.g
+	K, P, HW := g.k(), g.p(), g.H*g.W
+	GK := d.groups * K
+	wp, pix := g.W+2, d.pix()
+	n := GK * P
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
 	}
-	for p := range P {
-		for gk := range GK {
+	for gk := range GK {
+		fyk, fxk, mdk, vvk := t.fy[gk*P:][:P], t.fx[gk*P:][:P], t.md[gk*P:][:P], t.vv[gk*P:][:P]
+		dy, dxo := doff[2*gk*P:][:P], doff[(2*gk+1)*P:][:P]
+		var dm []T
+		if dmask != nil {
+			dm = dmask[gk*P:][:P]
+		}
+		done := offGradRun(t.s[4*gk:], GK, fyk, fxk, mdk, vvk, dy, dxo, dm)
+		for p := done; p < P; p++ {
 			e := p*GK + gk
 			s := t.s[4*e : 4*e+4]
-			fy, fx, md := t.fy[e], t.fx[e], t.md[e]
+			fy, fx, md := fyk[p], fxk[p], mdk[p]
 			a, c := 1-fy, 1-fx
-			doff[2*gk*P+p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
-			doff[(2*gk+1)*P+p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
-			if dmask != nil {
-				dmask[gk*P+p] = t.vv[e] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
+			dy[p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
+			dxo[p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
+			if dm != nil {
+				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
 			}
 		}
 	}
 	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
-	for c := range g.C {
-		dst := dx[c*HW : (c+1)*HW]
-		for r := range g.H {
-			row := t.dpad[((r+1)*wp+1)*g.C+c:]
-			for j := range g.W {
-				dst[r*g.W+j] = row[j*g.C]
-			}
-		}
+	for r := range g.H {
+		// W pixels of C channels become row r of every channel.
+		transposeInto(t.dpad[((r+1)*wp+1)*pix:], pix, dx[r*g.W:], HW, g.W, g.C)
 	}
 }
 
@@ -463,6 +642,30 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 			out[i] = w[0]*v0[i] + w[1]*v1[i] + w[2]*v2[i] + w[3]*v3[i]
 		}
 	}
+}
+
+// dcnScatter4 is dcnScatter for runs of n ≤ 4 channels in pixels of
+// pix = 4 values whose lanes n..3 are 0 in img and scratch in dimg (the
+// padded image of a layer with fewer than 4 input channels and one offset
+// group; or n = 4): the assembly then reads and writes each corner whole,
+// which lets an entry reuse the corner an earlier one just updated (masked
+// stores stall the loads after them). The values of lanes < n are
+// dcnScatter's to the bit; lanes n..3 of dimg gain only ±0.
+func dcnScatter4[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []T, n int) {
+	f, ok := any(dimg).([]float32)
+	if !ok || !vecOK || pix != 4 || n > 4 || len(base) == 0 {
+		dcnScatter(dimg, img, pix, row, base, wts, g, s, n)
+		return
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	// The last corner is read and written whole: all 4 lanes.
+	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+3], dimg[last*pix+row+pix+3]
+	_ = wts[4*len(base)-1]
+	dcnScatter4AVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
+		&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)
 }
 
 // dcnScatter is the transpose of dcnGather: for each entry e it adds

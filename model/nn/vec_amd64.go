@@ -29,3 +29,16 @@ func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, co
 
 //go:noescape
 func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+//go:noescape
+func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// dcnFillAVX fills the sampling table for one run of pixels (fillRun).
+//
+//go:noescape
+func dcnFillAVX(a *dcnFillArgs)
+
+// dcnOffGradAVX computes one tap's offset and mask gradients (finishGrads).
+//
+//go:noescape
+func dcnOffGradAVX(a *dcnOffGradArgs)

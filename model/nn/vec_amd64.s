@@ -682,3 +682,343 @@ dssum:
 dsdone:
 	VZEROUPPER
 	RET
+
+// func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// dcnScatterAVX for n ≤ 4 channels where the 4 lanes from each corner may
+// be read and written whole: lanes n..3 of img are 0 (or n = 4) and those
+// of dimg are scratch. The gradient's lanes n..3 are loaded as 0, so lanes
+// < n get exactly dcnScatterAVX's values and lanes n..3 of dimg gain ±0.
+// Whole 16-byte loads and stores of the same addresses let consecutive
+// entries that share a corner forward their stores (masked ones do not).
+TEXT ·dcnScatter4AVX(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	TAILMASK(R11, CX, AX, Y15)
+	CMPQ R11, $4
+	JNE  ds4mask
+	VPCMPEQD X15, X15, X15           // n = 4: all four lanes
+ds4mask:
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R11                     // gradient bytes per entry
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14
+
+ds4entry:
+	TESTQ        R10, R10
+	JZ           ds4done
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX
+	LEAQ         (AX)(R9*1), R12
+	ADDQ         dimg+0(FP), R13
+	LEAQ         (R13)(R9*1), CX
+	VBROADCASTSS (DX), X8
+	VBROADCASTSS 4(DX), X9
+	VBROADCASTSS 8(DX), X10
+	VBROADCASTSS 12(DX), X11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VMASKMOVPS   (DI), X15, X0
+	VFMADD231PS  (AX), X0, X4
+	VFMADD231PS  (AX)(R8*1), X0, X5
+	VFMADD231PS  (R12), X0, X6
+	VFMADD231PS  (R12)(R8*1), X0, X7
+	VMOVUPS      (R13), X1
+	VFMADD231PS  X0, X8, X1
+	VMOVUPS      X1, (R13)
+	VMOVUPS      (R13)(R8*1), X2
+	VFMADD231PS  X0, X9, X2
+	VMOVUPS      X2, (R13)(R8*1)
+	VMOVUPS      (CX), X3
+	VFMADD231PS  X0, X10, X3
+	VMOVUPS      X3, (CX)
+	VMOVUPS      (CX)(R8*1), X12
+	VFMADD231PS  X0, X11, X12
+	VMOVUPS      X12, (CX)(R8*1)
+	ADDQ         R11, DI
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)(R14*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          ds4entry
+
+ds4done:
+	VZEROUPPER
+	RET
+
+DATA fillOnes<>+0(SB)/4, $0x3f800000
+DATA fillOnes<>+4(SB)/4, $0x3f800000
+DATA fillOnes<>+8(SB)/4, $0x3f800000
+DATA fillOnes<>+12(SB)/4, $0x3f800000
+DATA fillOnes<>+16(SB)/4, $0x3f800000
+DATA fillOnes<>+20(SB)/4, $0x3f800000
+DATA fillOnes<>+24(SB)/4, $0x3f800000
+DATA fillOnes<>+28(SB)/4, $0x3f800000
+GLOBL fillOnes<>(SB), RODATA|NOPTR, $32
+
+// func dcnFillAVX(a *dcnFillArgs)
+// The sampling table of a.n pixels (a multiple of 8) of one tap, eight at
+// a time: fillRange's loop body with the same operations in the same
+// order (no fused multiply-adds), so the same bits. Field offsets follow
+// dcnFillArgs; pos holds, per group of 8 pixels, their 8 rows oy·SH − PH
+// and then their 8 columns ox·SW − PW.
+TEXT ·dcnFillAVX(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 0(AX), SI                   // offY
+	MOVQ 8(AX), DI                   // offX
+	MOVQ 16(AX), R8                  // mask (ones for none)
+	MOVQ 24(AX), BX                  // base
+	MOVQ 32(AX), DX                  // wts
+	MOVQ 40(AX), R9                  // fy
+	MOVQ 48(AX), R10                 // fx
+	MOVQ 56(AX), R11                 // md
+	MOVQ 64(AX), R12                 // vv
+	MOVQ 80(AX), CX                  // n
+	MOVQ 88(AX), R13                 // stride (entries)
+	SHRQ $3, CX
+	JZ   fldone
+	MOVQ R13, R14
+	SHLQ $2, R13                     // base stride, bytes
+	SHLQ $4, R14                     // wts stride, bytes
+
+	VPBROADCASTD 96(AX), Y15         // i·DH
+	VPBROADCASTD 104(AX), Y8         // j·DW
+	VPBROADCASTD 112(AX), Y10        // wp
+	VBROADCASTSS 120(AX), Y14        // H
+	VBROADCASTSS 124(AX), Y13        // W
+	VMOVUPS      fillOnes<>(SB), Y11 // 1.0
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y11, Y12, Y12       // −1.0
+	VPCMPEQD     Y9, Y9, Y9
+	VPSRLD       $31, Y9, Y9         // int32 1
+	MOVQ         72(AX), AX          // pos
+
+flloop:
+	VPADDD    (AX), Y15, Y0
+	VCVTDQ2PS Y0, Y0
+	VADDPS    (SI), Y0, Y0           // y
+	VPADDD    32(AX), Y8, Y1
+	VCVTDQ2PS Y1, Y1
+	VADDPS    (DI), Y1, Y1           // x
+	VCMPPS    $0x1d, Y12, Y0, Y2     // y ≥ −1
+	VCMPPS    $0x11, Y14, Y0, Y3     // y < H
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $0x1d, Y12, Y1, Y3     // x ≥ −1
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $0x11, Y13, Y1, Y3     // x < W
+	VANDPS    Y3, Y2, Y2             // inside
+	VCMPPS    $0x1e, Y12, Y0, Y3     // y > −1
+	VCMPPS    $0x1e, Y12, Y1, Y4     // x > −1
+	VANDPS    Y4, Y3, Y3
+	VANDPS    Y2, Y3, Y3             // the value counts (vv)
+	VROUNDPS  $1, Y0, Y4             // floor y
+	VSUBPS    Y4, Y0, Y0             // fy
+	VCVTTPS2DQ Y4, Y4
+	VPADDD    Y9, Y4, Y4
+	VPMULLD   Y10, Y4, Y4            // (yl+1)·wp
+	VROUNDPS  $1, Y1, Y5             // floor x
+	VSUBPS    Y5, Y1, Y1             // fx
+	VCVTTPS2DQ Y5, Y5
+	VPADDD    Y5, Y4, Y4
+	VPADDD    Y9, Y4, Y4             // + xl + 1
+	VPAND     Y2, Y4, Y4             // base, 0 outside
+
+	MOVQ    BX, R15
+	VMOVD   X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $1, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $2, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $3, X4, (R15)
+	VEXTRACTI128 $1, Y4, X4
+	ADDQ    R13, R15
+	VMOVD   X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $1, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $2, X4, (R15)
+	ADDQ    R13, R15
+	VPEXTRD $3, X4, (R15)
+	ADDQ    R13, R15
+	MOVQ    R15, BX
+
+	VANDPS  Y2, Y0, Y5
+	VMOVUPS Y5, (R9)                 // fy
+	VANDPS  Y2, Y1, Y5
+	VMOVUPS Y5, (R10)                // fx
+	VMOVUPS (R8), Y6                 // m
+	VANDPS  Y2, Y6, Y5
+	VMOVUPS Y5, (R11)                // md
+	VANDPS  Y3, Y11, Y5
+	VMOVUPS Y5, (R12)                // vv
+	VANDPS  Y3, Y6, Y6               // mv
+	VSUBPS  Y0, Y11, Y4              // a = 1 − fy
+	VSUBPS  Y1, Y11, Y5              // c = 1 − fx
+	VMULPS  Y4, Y6, Y4               // mv·a
+	VMULPS  Y0, Y6, Y6               // mv·fy
+	VMULPS  Y5, Y4, Y2               // w0 = mv·a·c
+	VMULPS  Y1, Y4, Y4               // w1 = mv·a·fx
+	VMULPS  Y5, Y6, Y5               // w2 = mv·fy·c
+	VMULPS  Y1, Y6, Y6               // w3 = mv·fy·fx
+	VANDPS  Y3, Y2, Y2
+	VANDPS  Y3, Y4, Y4
+	VANDPS  Y3, Y5, Y5
+	VANDPS  Y3, Y6, Y6
+
+	VUNPCKLPS Y4, Y2, Y0
+	VUNPCKHPS Y4, Y2, Y1
+	VUNPCKLPS Y6, Y5, Y3
+	VUNPCKHPS Y6, Y5, Y4
+	VSHUFPS   $0x44, Y3, Y0, Y2      // entries 0 and 4
+	VSHUFPS   $0xee, Y3, Y0, Y5      // 1 and 5
+	VSHUFPS   $0x44, Y4, Y1, Y6      // 2 and 6
+	VSHUFPS   $0xee, Y4, Y1, Y0      // 3 and 7
+	MOVQ      DX, R15
+	VMOVUPS   X2, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X5, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X6, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X0, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y2, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y5, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y6, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF128 $1, Y0, (R15)
+	ADDQ      R14, R15
+	MOVQ      R15, DX
+
+	ADDQ   $64, AX
+	ADDQ   $32, SI
+	ADDQ   $32, DI
+	ADDQ   $32, R8
+	ADDQ   $32, R9
+	ADDQ   $32, R10
+	ADDQ   $32, R11
+	ADDQ   $32, R12
+	DECQ   CX
+	JNZ    flloop
+
+fldone:
+	VZEROUPPER
+	RET
+
+// func dcnOffGradAVX(a *dcnOffGradArgs)
+// The offset and mask gradients of a.n pixels (a multiple of 8) of one tap
+// from the corner sums s (4 a pixel, a.sstride bytes apart), eight at a
+// time: finishGrads' loop body with the same operations in the same order
+// (no fused multiply-adds), so the same bits. Field offsets follow
+// dcnOffGradArgs; dm may be nil.
+TEXT ·dcnOffGradAVX(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 0(AX), SI                   // s
+	MOVQ 8(AX), R9                   // fy
+	MOVQ 16(AX), R10                 // fx
+	MOVQ 24(AX), R11                 // md
+	MOVQ 32(AX), R12                 // vv
+	MOVQ 40(AX), R13                 // doffset y
+	MOVQ 48(AX), R14                 // doffset x
+	MOVQ 56(AX), DI                  // dmask, or nil
+	MOVQ 64(AX), CX                  // n
+	MOVQ 72(AX), R8                  // s stride, bytes
+	SHRQ $3, CX
+	JZ   ogdone
+	VMOVUPS fillOnes<>(SB), Y15
+
+ogloop:
+	MOVQ         SI, DX
+	VMOVUPS      (DX), X0            // pixel 0
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X1
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X2
+	ADDQ         R8, DX
+	VMOVUPS      (DX), X3
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y0, Y0    // pixel 4
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y1, Y1
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y2, Y2
+	ADDQ         R8, DX
+	VINSERTF128  $1, (DX), Y3, Y3
+	ADDQ         R8, DX
+	MOVQ         DX, SI
+	VUNPCKLPS    Y1, Y0, Y4
+	VUNPCKHPS    Y1, Y0, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y7
+	VSHUFPS      $0x44, Y6, Y4, Y0   // s0 of the 8 pixels
+	VSHUFPS      $0xee, Y6, Y4, Y1   // s1
+	VSHUFPS      $0x44, Y7, Y5, Y2   // s2
+	VSHUFPS      $0xee, Y7, Y5, Y3   // s3
+
+	VMOVUPS (R9), Y4                 // fy
+	VMOVUPS (R10), Y5                // fx
+	VSUBPS  Y4, Y15, Y6              // a = 1 − fy
+	VSUBPS  Y5, Y15, Y7              // c = 1 − fx
+	VMOVUPS (R11), Y8                // md
+
+	VSUBPS  Y0, Y2, Y9               // s2 − s0
+	VMULPS  Y9, Y7, Y9               // c·(s2 − s0)
+	VSUBPS  Y1, Y3, Y10              // s3 − s1
+	VMULPS  Y10, Y5, Y10             // fx·(s3 − s1)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y8, Y9               // md·(…)
+	VMOVUPS Y9, (R13)
+
+	VSUBPS  Y0, Y1, Y9               // s1 − s0
+	VMULPS  Y9, Y6, Y9               // a·(s1 − s0)
+	VSUBPS  Y2, Y3, Y10              // s3 − s2
+	VMULPS  Y10, Y4, Y10             // fy·(s3 − s2)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y8, Y9
+	VMOVUPS Y9, (R14)
+
+	TESTQ   DI, DI
+	JZ      ognext
+	VMULPS  Y0, Y7, Y9               // c·s0
+	VMULPS  Y1, Y5, Y10              // fx·s1
+	VADDPS  Y10, Y9, Y9
+	VMULPS  Y9, Y6, Y9               // a·(c·s0 + fx·s1)
+	VMULPS  Y2, Y7, Y10              // c·s2
+	VMULPS  Y3, Y5, Y11              // fx·s3
+	VADDPS  Y11, Y10, Y10
+	VMULPS  Y10, Y4, Y10             // fy·(c·s2 + fx·s3)
+	VADDPS  Y10, Y9, Y9
+	VMULPS  (R12), Y9, Y9            // vv·(…)
+	VMOVUPS Y9, (DI)
+	ADDQ    $32, DI
+
+ognext:
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	ADDQ $32, R14
+	DECQ CX
+	JNZ  ogloop
+
+ogdone:
+	VZEROUPPER
+	RET

@@ -32,3 +32,11 @@ func dcnGatherAVX(dst, img *float32, pix, row int, base *int32, wts *float32, co
 func dcnScatterAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
 	panic("nn: dcnScatterAVX without assembly")
 }
+
+func dcnScatter4AVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int) {
+	panic("nn: dcnScatter4AVX without assembly")
+}
+
+func dcnFillAVX(a *dcnFillArgs) { panic("nn: dcnFillAVX without assembly") }
+
+func dcnOffGradAVX(a *dcnOffGradArgs) { panic("nn: dcnOffGradAVX without assembly") }

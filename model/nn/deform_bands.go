@@ -1,0 +1,186 @@
+package nn
+
+// The deformable layer's training passes in bands of pixels, for images of
+// at least chunkColumns output pixels (one image a chunk: the COCO net's
+// 64×64 and 32×32 maps). convForward and convBackward build each image's
+// whole column matrix (4.7 MB at 64×64 with 32 channels) and, in
+// Backward, the whole matrix of its gradient, and pass both through
+// memory; here each band's columns and column gradient (about 300 KB) stay
+// in the core's cache between the gather, the GEMMs and the scatter.
+//
+// The results are the same bits as convForward's and convBackward's: a
+// band is a block of the GEMMs' inner or outer dimension where they block
+// it anyway (the weight gradient's inner dimension, the pixels, is cut in
+// blocks of the kernel's kc: the bands are those blocks, summed in the same
+// order), and the sampling visits the entries in the same order.
+
+// bandMinColumns is the smallest column matrix of one image (elements)
+// that the banded passes take: below it the matrix stays in the core's
+// cache anyway, and the bands' extra GEMM calls cost more than they save
+// (BenchmarkDeformCOCO, CPU per op, load 15–17: conv1, 3 channels at
+// 64×64, 110,592 values an image, +4 % in bands; conv2, 32 channels,
+// 1,179,648 values, −18 %).
+var bandMinColumns = 1 << 18 // a variable for the tests
+
+// deformBands reports whether the banded passes apply and returns the
+// band's pixel count: float32 with the assembly GEMM, one image a chunk,
+// an image's column matrix of at least bandMinColumns values.
+func (d *DeformConv2D[T]) deformBands() (band int, ok bool) {
+	g := d.g
+	if _, f32 := any(d.wT).([]float32); !f32 || !haveSgemmKernels() || g.LW != g.Wo || d.noBands ||
+		g.ck()*g.p() < bandMinColumns {
+		return 0, false
+	}
+	if per, _ := chunking(g.B, g.pc()); per != 1 {
+		return 0, false
+	}
+	return balance(g.p(), sgemmKern.kc, 1), true
+}
+
+// runsRange calls fn for the runs of entries (see runsN) of output pixels
+// [q0, q1).
+func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
+	d, g := dc.d, dc.d.g
+	K := g.k()
+	if d.groups == 1 {
+		fn(q0*K, q1*K, 0)
+		return
+	}
+	cpg := g.C / d.groups
+	for p := q0; p < q1; p++ {
+		for grp := range d.groups {
+			e0 := (p*d.groups + grp) * K
+			fn(e0, e0+K, grp*cpg)
+		}
+	}
+}
+
+// tableFor makes worker's table and padded image those of image b.
+func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
+	d := dc.d
+	t := dc.table(worker)
+	if t.holds != (tableKey{d.gen, b}) {
+		d.fill(t, b)
+		d.padImage(t, b)
+		t.holds = tableKey{d.gen, b}
+	}
+	return t
+}
+
+// gatherBand writes the column rows of pixels [q0, q1) of the image in t
+// to col (one row of ck values per pixel).
+func (dc deformCols[T]) gatherBand(t *sampleTable[T], q0, q1 int, col []T) {
+	d, g := dc.d, dc.d.g
+	ck, cpg, wp, pix, GK := g.ck(), g.C/d.groups, g.W+2, d.pix(), d.groups*g.k()
+	rows := col[:(q1-q0)*ck]
+	dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
+		r0 := e0 - q0*GK
+		dcnGather(rows[r0*cpg:(r0+e1-e0)*cpg], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+	})
+}
+
+// forwardBanded is convForward in bands (see deformBands), keeping the
+// columns in the cache when there is one.
+func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
+	g := d.g
+	ck, P := g.ck(), g.p()
+	workers := Workers()
+	d.ws.reserve(workers)
+	dc := deformCols[T]{d}
+	dc.reserve(workers)
+	parallelN(workers, g.B, func(worker, b int) {
+		t := dc.tableFor(worker, b)
+		buf := d.ws.get(worker, band*ck+g.O*band)
+		col, out := buf[:band*ck], buf[band*ck:]
+		for q0 := 0; q0 < P; q0 += band {
+			q1 := min(P, q0+band)
+			nq := q1 - q0
+			c := col
+			if d.cache != nil {
+				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
+			}
+			dc.gatherBand(t, q0, q1, c)
+			gemm(false, true, g.O, nq, ck, 1, d.wT, ck, c, ck, 0, out, nq)
+			for o := range g.O {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				biasRows(y[(b*g.O+o)*P+q0:][:nq], nq, out[o*nq:][:nq], nq, 1, nq, bv, g.ReLU)
+			}
+		}
+	})
+}
+
+// backwardBanded is convBackward in bands (see deformBands): dw and db
+// (db may be nil) accumulate, and dx, doffset and dmask are set.
+func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
+	g := d.g
+	ck, P, GK := g.ck(), g.p(), d.groups*g.k()
+	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	nw := g.O*ck + g.O
+	n := g.B
+	if cap(d.parts) < n*nw {
+		d.parts = make([]T, n*nw)
+	}
+	part := d.parts[:n*nw]
+	workers := Workers()
+	d.ws.reserve(workers)
+	dc := deformCols[T]{d}
+	dc.reserve(workers)
+	yv := d.y.data
+	parallelN(workers, n, func(worker, b int) {
+		buf := d.ws.get(worker, 2*band*ck+g.O*P)
+		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:]
+		for o := range g.O {
+			at := (b*g.O + o) * P
+			var yo []T
+			if g.ReLU {
+				yo = yv[at : at+P]
+			}
+			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
+		}
+		t := dc.tableFor(worker, b)
+		t.dpad = grow(t.dpad, len(t.pad))
+		clear(t.dpad)
+		t.s = grow(t.s, 4*GK*P)
+		pw := part[b*nw : b*nw+g.O*ck]
+		for q0 := 0; q0 < P; q0 += band {
+			q1 := min(P, q0+band)
+			nq := q1 - q0
+			c := col
+			if d.cache != nil {
+				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
+			} else {
+				dc.gatherBand(t, q0, q1, c)
+			}
+			var beta T
+			if q0 > 0 {
+				beta = 1
+			}
+			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, c, ck, beta, pw, ck)
+			gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+			rows := dcol[:nq*ck]
+			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
+				r0 := e0 - q0*GK
+				r := rows[r0*cpg : (r0+e1-e0)*cpg]
+				if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
+					dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
+					return
+				}
+				dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
+			})
+		}
+		pb := part[b*nw+g.O*ck : (b+1)*nw]
+		for o := range g.O {
+			pb[o] = sum(gy[o*P : (o+1)*P])
+		}
+		dc.finishGrads(t, b)
+	})
+	for c := range n {
+		addTo(dw[:g.O*ck], part[c*nw:c*nw+g.O*ck])
+		if db != nil {
+			addTo(db[:g.O], part[c*nw+g.O*ck:(c+1)*nw])
+		}
+	}
+}

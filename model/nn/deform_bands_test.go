@@ -1,0 +1,105 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDeformBandsSameBits runs a deformable layer's Forward and Backward
+// in bands and through the whole-image column matrices (convForward,
+// convBackward) and wants the same bits in the output and every gradient:
+// few channels (pixels padded to 4) and many, offset groups, a mask or
+// none, a fused ReLU, with and without the column cache, and images whose
+// pixels make one band or several of unequal size; and the same bits again
+// on another number of workers.
+func TestDeformBandsSameBits(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels: the banded passes do not run")
+	}
+	saved := bandMinColumns
+	bandMinColumns = 0 // small images, to keep the test quick
+	defer func() { bandMinColumns = saved }()
+	for _, s := range []struct {
+		c, o, hw, groups int
+		mask, relu, keep bool
+	}{
+		{3, 8, 20, 1, true, true, true}, {3, 8, 20, 1, true, true, false}, {8, 16, 17, 2, false, false, false},
+		{16, 8, 23, 1, true, false, true}, {2, 4, 12, 1, false, true, false}, {32, 32, 16, 1, true, true, false}, {32, 16, 64, 1, true, false, false},
+	} {
+		t.Run(fmt.Sprintf("c%d_o%d_%dpx_g%d_mask%v_relu%v_cache%v", s.c, s.o, s.hw, s.groups, s.mask, s.relu, s.keep), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), 9))
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu}
+			x := New[float32](3, s.c, s.hw, s.hw)
+			gk := s.groups * 9
+			off := New[float32](3, 2*gk, s.hw, s.hw)
+			dy := New[float32](3, s.o, s.hw, s.hw)
+			for _, tt := range []*Tensor[float32]{x, off, dy} {
+				for i := range tt.data {
+					tt.data[i] = float32(rng.NormFloat64() * 1.5)
+				}
+			}
+			var mask *Tensor[float32]
+			if s.mask {
+				mask = New[float32](3, gk, s.hw, s.hw)
+				for i := range mask.data {
+					mask.data[i] = float32(rng.Float64() * 2)
+				}
+			}
+			run := func(bands bool) [][]float32 {
+				d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.noBands, d.NoColumnCache = !bands, !s.keep
+				for range 2 { // the second pass starts from the first's scratch
+					for _, p := range d.Params() {
+						clear(p.Grad.data)
+					}
+					y, err := d.Forward(x, off, mask)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, ok := d.deformBands(); ok != bands {
+						t.Fatalf("banded passes taken: %v, want %v", ok, bands)
+					}
+					dx, doff, dmask, err := d.Backward(dy)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out := [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
+					if dmask != nil {
+						out = append(out, dmask.data)
+					}
+					if !bands {
+						return out
+					}
+				}
+				return [][]float32{d.y.data, d.dx.data, d.doff.data, d.Weight.Grad.data, d.Bias.Grad.data, dmaskData(d)}
+			}
+			want, got := run(false), run(true)
+			old := setWorkers(3) // the same bits on any number of cores
+			other := run(true)
+			setWorkers(old)
+			names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
+			for k := range want {
+				for i := range want[k] {
+					if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+						t.Fatalf("%s[%d] = %v banded, %v through the column matrices", names[k], i, got[k][i], want[k][i])
+					}
+					if math.Float32bits(other[k][i]) != math.Float32bits(got[k][i]) {
+						t.Fatalf("%s[%d] = %v banded on 3 workers, %v on %d", names[k], i, other[k][i], got[k][i], old)
+					}
+				}
+			}
+		})
+	}
+}
+
+func dmaskData(d *DeformConv2D[float32]) []float32 {
+	if d.mask == nil {
+		return nil
+	}
+	return d.dmask.data
+}

@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestFillAVXMatchesGo fills sampling tables with the AVX2 kernel and with
+// the Go loop (vecOK off) and wants the same bits in every field: offsets
+// of every kind (fractional, integral, exactly on the border, far outside,
+// NaN and ±Inf), with and without a mask, strides 1 and 2, one and two
+// offset groups, rows of 8·k pixels and ragged ones.
+func TestFillAVXMatchesGo(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the Go loop runs alone")
+	}
+	special := []float32{0, 1, -1, 0.5, -0.5, 2, -2.25, 7, -7, 100, -100, 1e-8, -1e-8,
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.9999999, -0.9999999}
+	for _, s := range []struct {
+		name          string
+		c, hw, stride int
+		groups        int
+		mask          bool
+	}{
+		{"16px", 2, 16, 1, 1, true}, {"13px", 3, 13, 1, 1, true}, {"7px", 2, 7, 1, 1, true}, {"nomask", 2, 24, 1, 1, false},
+		{"stride2", 2, 21, 2, 1, true}, {"groups2", 4, 17, 1, 2, true}, {"64px", 3, 64, 1, 1, true},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.hw), 5))
+			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{s.stride, s.stride}}
+			d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := New[float32](2, s.c, s.hw, s.hw)
+			g, err := geometry("dcn", d.cfg, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gk := s.groups * 9
+			off := New[float32](2, 2*gk, g.Ho, g.Wo)
+			for i := range off.data {
+				switch rng.IntN(4) {
+				case 0:
+					off.data[i] = special[rng.IntN(len(special))]
+				case 1:
+					off.data[i] = float32(rng.IntN(5) - 2)
+				default:
+					off.data[i] = float32(rng.NormFloat64() * 3)
+				}
+			}
+			var mask *Tensor[float32]
+			if s.mask {
+				mask = New[float32](2, gk, g.Ho, g.Wo)
+				for i := range mask.data {
+					mask.data[i] = float32(rng.NormFloat64())
+				}
+			}
+			d.g, d.x, d.off, d.mask = g, x, off, mask
+			for b := range 2 {
+				for _, r := range [][2]int{{0, g.p()}, {3, g.p() - 2}} {
+					var got, want sampleTable[float32]
+					d.fillRange(&got, b, r[0], r[1])
+					vecOK = false
+					d.fillRange(&want, b, r[0], r[1])
+					vecOK = true
+					for _, f := range []struct {
+						name    string
+						got, ok []float32
+					}{{"wts", got.wts, want.wts}, {"fy", got.fy, want.fy}, {"fx", got.fx, want.fx},
+						{"md", got.md, want.md}, {"vv", got.vv, want.vv}} {
+						for i := range f.ok {
+							if math.Float32bits(f.got[i]) != math.Float32bits(f.ok[i]) {
+								t.Fatalf("image %d, pixels %v: %s[%d] = %v, want %v", b, r, f.name, i, f.got[i], f.ok[i])
+							}
+						}
+					}
+					if !slices.Equal(got.base, want.base) {
+						t.Fatalf("image %d, pixels %v: base differs", b, r)
+					}
+				}
+			}
+		})
+	}
+}
