@@ -275,16 +275,3 @@ func (v *offsetExports) exportGIF(sc *offsetScene, path string) {
 		v.b.offsetsExported(v, path, size, err)
 	}()
 }
-
-// exportRun is the run whose exports the Offsets view writes: the run it
-// shows, which may be one opened in the view alone; "" for a capture file
-// (no run folder) or nothing.
-func (v *offsetsView) exportRun() string {
-	switch {
-	case v.capture:
-		return ""
-	case v.runDir != "":
-		return v.runDir
-	}
-	return v.env.lastRun()
-}

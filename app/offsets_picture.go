@@ -101,23 +101,6 @@ func (v *offsetPicture) progress(text string) {
 	v.caption.SetText(text)
 }
 
-func (v *offsetsView) modeChanged(string) {
-	if v.syncing {
-		return
-	}
-	v.syncHint()
-	v.syncControls()
-	v.request()
-}
-
-// resized asks for a picture at the drawing panel's new size, also when
-// the view's own relayout (a panel shown or hidden) resized it.
-func (v *offsetsView) resized(p *offsetPanel) {
-	if p == v.dcnn {
-		v.send()
-	}
-}
-
 // syncOptions enables the options of the mode chosen (the clamp and the
 // group apply to a run and to a capture apart), and shows the plain CNN's
 // panel in the points mode of a run that has one.
@@ -206,19 +189,6 @@ func (v *offsetPicture) unitAt(p *offsetPanel, pos fyne.Position) (y, x float64,
 		uy, ux, err = trace.UnitAt(sc.geom, sc.in, sc.Layer, y, x)
 	}
 	return y, x, uy, ux, err == nil
-}
-
-// tapped moves the unit to the one under the pointer.
-func (v *offsetsView) tapped(p *offsetPanel, pos fyne.Position) {
-	if v.tappedBox(p, pos) {
-		return
-	}
-	y, x, _, _, ok := v.unitAt(p, pos)
-	if !ok {
-		return
-	}
-	v.hasPick, v.pick = true, [2]float64{y, x}
-	v.request()
 }
 
 // hovered names the unit under the pointer.
@@ -387,35 +357,6 @@ func (v *offsetPicture) setBusy(busy bool) {
 		p.img.Translucency = t
 		p.img.Refresh()
 	}
-}
-
-// markBusy turns the busy sign on if request seq is still unanswered.
-func (v *offsetsView) markBusy(seq uint64) {
-	if v.env.closed() || seq != v.seq || (v.shown != nil && v.shown.req.seq == seq) {
-		return
-	}
-	v.setBusy(true)
-}
-
-// tappedBox chooses the box under the pointer, when it is another one
-// than the box whose crop is shown; it reports whether it did.
-func (v *offsetsView) tappedBox(p *offsetPanel, pos fyne.Position) bool {
-	r := v.shown
-	if r == nil || r.scene == nil || r.scene.photo == nil || r.scene.photo.scaled != nil {
-		return false
-	}
-	y, x, ok := v.photoAt(p, pos)
-	if !ok {
-		return false
-	}
-	ph := r.scene.photo
-	i := boxAt(ph.entry.Boxes, y, x)
-	if i < 0 || i == ph.object {
-		return false
-	}
-	v.objectSel, v.hasPick = i, false
-	v.request()
-	return true
 }
 
 // photoAt maps a position in panel p to the photo's pixels (COCO's frame),

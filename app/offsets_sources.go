@@ -336,21 +336,6 @@ func (v *offsetSources) useImageFile(path string) {
 	v.act.request()
 }
 
-// chooseRun opens a run folder.
-func (v *offsetsView) chooseRun() {
-	v.env.chooseFolder("Open run folder", v.env.runsRoot(), func(dir string) {
-		// A run of ours opens in the whole window (Curves and Results too);
-		// anything else, or any folder during training, in this view alone.
-		if _, err := rundir.Open(dir); err == nil && !v.env.training() {
-			if err := v.env.openRun(dir); err != nil {
-				dialog.ShowError(err, v.env.win)
-			}
-			return
-		}
-		v.useRunDir(dir)
-	}).Show()
-}
-
 // useRunDir shows the run in dir; the worker opens it, and a folder it
 // cannot use comes back as an error dialog.
 func (v *offsetSources) useRunDir(dir string) {
@@ -404,24 +389,6 @@ func (v *offsetSources) objectPxChanged(s string) {
 	}
 	v.objectSide, v.hasPick = side, false
 	v.act.request()
-}
-
-// wholeChanged runs the net on the whole photo or on the chosen object's
-// crop. In a photo, the unit stays the one under the same photo point, and
-// the framing stays as it was (on the unit, it frames the unit's new
-// points).
-func (v *offsetsView) wholeChanged() {
-	if v.syncing {
-		return
-	}
-	if r := v.shown; r != nil && r.scene != nil && r.scene.Context != nil && r.scene.Points != nil {
-		u := r.scene.Points.Unit // in the photo's pixels
-		v.hasPick, v.pick = true, [2]float64{u.Y, u.X}
-		v.syncControls()
-		v.request()
-		return
-	}
-	v.imageChanged()
 }
 
 // showPhotoInfo takes a result's photo list and boxes into the controls.
