@@ -399,7 +399,7 @@ func (b *bridge) offsetsBusySoon(v *offsetsView, seq uint64) {
 }
 
 // offsetsExported reports a finished Offsets export on the UI goroutine.
-func (b *bridge) offsetsExported(v *offsetsView, path string, size image.Point, err error) {
+func (b *bridge) offsetsExported(v *offsetExports, path string, size image.Point, err error) {
 	b.do(func() { v.exportEnded(path, size, err) })
 }
 

@@ -159,16 +159,3 @@ func (u *UI) exportLocationFor(run string) fyne.ListableURI {
 	}
 	return l
 }
-
-// exportRun is the run whose exports the Offsets view writes: the run it
-// shows, which may be one opened in the view alone; "" for a capture file
-// (no run folder) or nothing.
-func (v *offsetsView) exportRun() string {
-	switch {
-	case v.capture:
-		return ""
-	case v.runDir != "":
-		return v.runDir
-	}
-	return v.u.last.RunDir
-}

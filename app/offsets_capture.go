@@ -29,8 +29,8 @@ const allGroups = "all groups"
 
 // newGroupSelect is the Offsets view's Group choice: enabled for a
 // captured layer with several offset groups.
-func (v *offsetsView) newGroupSelect() *widget.Select {
-	s := widget.NewSelect(nil, func(string) { v.request() })
+func newGroupSelect(changed func()) *widget.Select {
+	s := widget.NewSelect(nil, func(string) { changed() })
 	s.PlaceHolder = "–"
 	s.Disable()
 	return s

@@ -6,6 +6,7 @@ import (
 	"image"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -29,11 +30,37 @@ const appDilationLimit = inspect.DefaultDilationLimit / 5
 // Size of the dilation chart, as dcn dilation --out draws it.
 const dilationW, dilationH = 900, 560
 
+// offsetDilation is the Offsets view's Dilation… button and the chart it
+// opens. Its fields belong to the UI goroutine.
+type offsetDilation struct {
+	dilation *widget.Button
+	dil      *dilationDialog // the last dilation chart asked for
+	win      fyne.Window
+	b        *bridge
+	wg       *sync.WaitGroup // the window's Close waits for the measurement
+	act      dilationActions
+}
+
+// dilationActions are what the dilation chart asks of the view.
+type dilationActions struct {
+	run      func() (*rundir.Run, error) // the run shown, opened
+	location func() fyne.ListableURI     // where its exports go; nil for the dialog's default
+	ctx      context.Context             // ends when the view closes
+}
+
+// newOffsetDilation makes the Dilation… button; wg counts the
+// measurements under way.
+func newOffsetDilation(win fyne.Window, b *bridge, wg *sync.WaitGroup, act dilationActions) *offsetDilation {
+	v := &offsetDilation{win: win, b: b, wg: wg, act: act}
+	v.dilation = widget.NewButtonWithIcon("Dilation…", theme.GridIcon(), v.showDilation)
+	return v
+}
+
 // dilationDialog shows the effective dilation chart of a run (the paper's
 // table 2 as a chart): a busy sign while it is measured, then the chart and
 // a Save button.
 type dilationDialog struct {
-	v      *offsetsView
+	v      *offsetDilation
 	d      dialog.Dialog
 	busy   *widget.ProgressBarInfinite
 	text   *widget.Label
@@ -44,26 +71,12 @@ type dilationDialog struct {
 	chart  image.Image
 }
 
-// dilationRun is the run the view shows, opened; nil for a capture or
-// before any run.
-func (v *offsetsView) dilationRun() (*rundir.Run, error) {
-	switch {
-	case v.capture:
-		return nil, fmt.Errorf("a capture has no net to measure")
-	case v.runDir != "":
-		return rundir.Open(v.runDir)
-	case v.sessRun != nil:
-		return v.sessRun, nil
-	}
-	return nil, fmt.Errorf("no run to measure yet")
-}
-
 // showDilation measures the shown run's effective dilation on a goroutine
 // and shows the chart in a dialog.
-func (v *offsetsView) showDilation() {
-	run, err := v.dilationRun()
+func (v *offsetDilation) showDilation() {
+	run, err := v.act.run()
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("dilation: %w", err), v.u.win)
+		dialog.ShowError(fmt.Errorf("dilation: %w", err), v.win)
 		return
 	}
 	dd := &dilationDialog{v: v, busy: widget.NewProgressBarInfinite(), text: widget.NewLabel(""), img: canvas.NewImageFromImage(nil),
@@ -80,19 +93,19 @@ func (v *offsetsView) showDilation() {
 	dd.save = widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), dd.saveAs)
 	dd.save.Disable()
 	content := container.NewBorder(container.NewVBox(dd.text, dd.busy), dd.save, nil, nil, dd.img)
-	dd.d = dialog.NewCustom("Effective dilation: "+dd.run, "Close", content, v.u.win)
-	ctx, cancel := context.WithCancel(v.w.ctx)
+	dd.d = dialog.NewCustom("Effective dilation: "+dd.run, "Close", content, v.win)
+	ctx, cancel := context.WithCancel(v.act.ctx)
 	dd.cancel = cancel
 	dd.d.SetOnClosed(cancel)
 	// Room for the text, the chart, Save and the dialog's own Close.
 	dd.d.Resize(fyne.NewSize(dilationW*2/3+40, dilationH*2/3+330))
 	dd.d.Show()
 	v.dil = dd
-	v.u.exportWG.Add(1)
+	v.wg.Add(1)
 	go func() {
-		defer v.u.exportWG.Done()
+		defer v.wg.Done()
 		img, err := dilationChart(ctx, run, dd.run)
-		v.u.bridge.offsetsDilation(dd, img, err)
+		v.b.offsetsDilation(dd, img, err)
 	}()
 }
 
@@ -123,7 +136,7 @@ func (dd *dilationDialog) done(img image.Image, err error) {
 	dd.busy.Stop()
 	dd.busy.Hide()
 	if err != nil {
-		if dd.v.w.ctx.Err() == nil && !strings.Contains(err.Error(), context.Canceled.Error()) {
+		if dd.v.act.ctx.Err() == nil && !strings.Contains(err.Error(), context.Canceled.Error()) {
 			dd.text.SetText("Cannot measure the dilation: " + err.Error())
 		}
 		return
@@ -143,7 +156,7 @@ func (dd *dilationDialog) saveAs() {
 	d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
 		if err != nil || f == nil {
 			if err != nil {
-				dialog.ShowError(err, dd.v.u.win)
+				dialog.ShowError(err, dd.v.win)
 			}
 			return
 		}
@@ -153,14 +166,14 @@ func (dd *dilationDialog) saveAs() {
 			path += ".png"
 		}
 		if err := viz.SavePNG(path, dd.chart); err != nil {
-			dialog.ShowError(err, dd.v.u.win)
+			dialog.ShowError(err, dd.v.win)
 			return
 		}
-		dialog.ShowInformation("Export", "Wrote "+path, dd.v.u.win)
-	}, dd.v.u.win)
+		dialog.ShowInformation("Export", "Wrote "+path, dd.v.win)
+	}, dd.v.win)
 	d.SetFileName("dilation-" + dd.run + ".png")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
-	if l := dd.v.u.exportLocationFor(dd.v.exportRun()); l != nil {
+	if l := dd.v.act.location(); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()

@@ -79,7 +79,7 @@ func (v *offsetsView) savePrefs() {
 	if v.ds == "" || v.loadingPrefs || v.capture {
 		return
 	}
-	p := v.u.app.Preferences()
+	p := v.env.prefs
 	for _, pr := range v.prefs() {
 		p.SetString(offsetsPrefKey(v.ds, pr.key), pr.get())
 	}
@@ -111,7 +111,7 @@ func (v *offsetsView) useDataset(ds string) bool {
 	v.whole.SetChecked(false)
 	v.objectPx.SetText("")
 	v.objectSide = 0
-	p := v.u.app.Preferences()
+	p := v.env.prefs
 	for _, pr := range v.prefs() {
 		if s := p.String(offsetsPrefKey(ds, pr.key)); s != "" {
 			pr.set(s)

@@ -185,7 +185,11 @@ func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
 	u.curves = newCurvesView(u.rend, prefs, curvesActions{export: u.ShowExport, exportAll: u.ExportAll,
 		changed: func() { u.updatePlots(u.last) }, clearCompare: func() { u.runs.clearChecks() }})
 	u.results = newResultsView(u.rend)
-	u.offsets = newOffsetsView(u)
+	u.offsets = newOffsetsView(offsetsEnv{win: w, bridge: u.bridge, prefs: prefs, shortcut: u.windowShortcut,
+		closed: func() bool { return u.closed }, training: func() bool { return u.last.Phase.Active() },
+		lastRun: func() string { return u.last.RunDir }, openRun: u.OpenRun, chooseFolder: u.chooseFolderAt,
+		runsRoot: u.runsRoot, exports: exportEnv{dirFor: u.exportDirFor, rememberDirFor: u.rememberExportDirFor,
+			locationFor: u.exportLocationFor, confirmOverwrite: u.confirmOverwrite, wg: &u.exportWG}})
 	u.runs = newRunsView(u)
 	u.addShortcuts()
 	u.ready = true
