@@ -163,7 +163,8 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		clampGrad(dst[:b.nOff*p], doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
 		if dmask != nil {
 			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m) // d(2σ)/dz = 2σ(1−σ)
+			// d(2σ)/dz = 2σ(1−σ)
+			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m)
 		}
 	})
 	dx2, err := b.side.Backward(ds)

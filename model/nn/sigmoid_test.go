@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// ulps32 returns how many float32 steps lie between a and b (both finite, same sign or zero).
+// ulps32 returns how many float32 steps lie between a and b (both finite, of
+// one sign or zero).
 func ulps32(a, b float32) int64 {
 	d := int64(math.Float32bits(a)) - int64(math.Float32bits(b))
 	if d < 0 {
@@ -29,7 +30,8 @@ func TestTwoSigmoid32(t *testing.T) {
 	worst := int64(0)
 	for i, v := range src {
 		want := float32(2 / (1 + math.Exp(-float64(v))))
-		if want < 0x1p-100 && ulps32(got[i], want) > 2 { // x ≥ 88 gives 0: absolute error ≤ 2⁻¹²⁵
+		// x ≥ 88 gives 0: an absolute error ≤ 2⁻¹²⁵ where float64 gives less than 2⁻¹⁰⁰.
+		if want < 0x1p-100 && ulps32(got[i], want) > 2 {
 			if math.Abs(float64(got[i]-want)) > 0x1p-125 {
 				t.Errorf("2σ(%g) = %g, want %g", v, got[i], want)
 			}
