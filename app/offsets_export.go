@@ -7,6 +7,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,13 +19,15 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deformscope/deformscope/model/inspect"
+	"github.com/deformscope/deformscope/model/torchfile"
 	"github.com/deformscope/deformscope/viz"
 	"github.com/deformscope/deformscope/viz/replay"
 )
 
 // offsetExports is the Offsets view's exports: the picture shown as PNG,
-// SVG or PDF, and its epoch replay as a GIF, each written on a goroutine
-// of its own. Its fields belong to the UI goroutine.
+// SVG or PDF, the layer's sampling field as NumPy arrays (what dcn heatmap
+// --npy writes), and its epoch replay as a GIF, each written on a
+// goroutine of its own. Its fields belong to the UI goroutine.
 type offsetExports struct {
 	export, gif *widget.Button
 	win         fyne.Window
@@ -68,13 +71,14 @@ func (v *offsetExports) showExport() {
 // offsetsExportDialog is the Offsets export dialog and its fields.
 type offsetsExportDialog struct {
 	*dialog.FormDialog
-	scale, dir, name *widget.Entry
-	png, svg, pdf    *widget.Check
+	scale, dir, name   *widget.Entry
+	png, svg, pdf, npy *widget.Check
 }
 
 func (v *offsetExports) exportDialog(sc *offsetScene) *offsetsExportDialog {
 	d := &offsetsExportDialog{scale: widget.NewEntry(), dir: widget.NewEntry(), name: widget.NewEntry(),
-		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil)}
+		png: widget.NewCheck("PNG", nil), svg: widget.NewCheck("SVG", nil), pdf: widget.NewCheck("PDF", nil),
+		npy: widget.NewCheck("NumPy", nil)}
 	d.png.SetChecked(true)
 	d.scale.SetText(strconv.Itoa(exportScale(sc.in)))
 	d.dir.SetText(v.out.dirFor(v.act.run()))
@@ -90,7 +94,8 @@ func (v *offsetExports) exportDialog(sc *offsetScene) *offsetsExportDialog {
 		{Text: "Scale", Widget: d.scale, HintText: fmt.Sprintf("each of the image's %d×%d pixels becomes scale × scale", sc.in[1], sc.in[0])},
 		{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, browse, d.dir), HintText: exportWhere(v.act.run())},
 		{Text: "File", Widget: d.name, HintText: "without extension: one file per format"},
-		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf)},
+		{Text: "Formats", Widget: container.NewHBox(d.png, d.svg, d.pdf, d.npy),
+			HintText: "NumPy: the layer's offsets (and mask) as .npy arrays in torchvision's layout"},
 	}
 	d.FormDialog = dialog.NewForm("Export the Offsets view", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
@@ -107,51 +112,67 @@ func (v *offsetExports) exportDialog(sc *offsetScene) *offsetsExportDialog {
 			return
 		}
 		switch strings.ToLower(filepath.Ext(name)) {
-		case ".png", ".svg", ".pdf":
+		case ".png", ".svg", ".pdf", ".npy":
 			name = strings.TrimSuffix(name, filepath.Ext(name))
 		}
 		var paths []string
 		for _, f := range []struct {
 			on  bool
 			ext string
-		}{{d.png.Checked, ".png"}, {d.svg.Checked, ".svg"}, {d.pdf.Checked, ".pdf"}} {
+		}{{d.png.Checked, ".png"}, {d.svg.Checked, ".svg"}, {d.pdf.Checked, ".pdf"}, {d.npy.Checked, ".npy"}} {
 			if f.on {
 				paths = append(paths, filepath.Join(dir, name+f.ext))
 			}
 		}
 		if len(paths) == 0 {
-			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG or PDF)"), v.win)
+			dialog.ShowError(errors.New("export: choose at least one format (PNG, SVG, PDF or NumPy)"), v.win)
 			return
+		}
+		asked := paths
+		if d.npy.Checked && sc.Field != nil && sc.Field.Mask != nil {
+			asked = append(slices.Clip(paths), torchfile.MaskPath(filepath.Join(dir, name+".npy")))
 		}
 		if err := v.out.rememberDirFor(v.act.run(), dir); err != nil {
 			dialog.ShowError(err, v.win)
 			return
 		}
-		v.out.confirmOverwrite(paths, func() { v.exportTo(sc, scale, paths...) })
+		v.out.confirmOverwrite(asked, func() { v.exportTo(sc, scale, paths...) })
 	}, v.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	return d
 }
 
 // exportTo draws sc at scale and writes it to each of paths (PNG, SVG or
-// PDF by extension) on a goroutine of its own, reporting through the
-// bridge.
+// PDF by extension; .npy writes the layer's sampling field as dcn heatmap
+// --npy does) on a goroutine of its own, reporting through the bridge.
 func (v *offsetExports) exportTo(sc *offsetScene, scale int, paths ...string) {
 	v.export.Disable()
 	v.out.wg.Add(1)
 	ctx := v.act.ctx
 	go func() {
 		defer v.out.wg.Done()
-		img, err := sc.figure(scale)
+		var img *image.NRGBA
+		var err error
+		if slices.ContainsFunc(paths, func(p string) bool { return filepath.Ext(p) != ".npy" }) {
+			img, err = sc.figure(scale)
+		}
+		var written []string
 		for _, p := range paths {
 			if err == nil {
 				err = os.MkdirAll(filepath.Dir(p), 0o755)
 			}
+			if err == nil && filepath.Ext(p) == ".npy" {
+				var files []string
+				files, err = torchfile.WriteFieldNpy(p, sc.Field)
+				written = append(written, files...)
+				continue
+			}
 			if err == nil {
 				err = viz.SaveImageContext(ctx, p, img, exportDPI)
+				written = append(written, p)
 			}
 		}
-		path := strings.Join(paths, ", ")
+		path := strings.Join(written, ", ")
 		size := image.Point{}
 		if img != nil {
 			size = img.Bounds().Size()

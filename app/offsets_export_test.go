@@ -1,10 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/torchfile"
 )
 
 func TestOffsetsExport(t *testing.T) {
@@ -71,5 +74,38 @@ func TestOffsetsExport(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+
+	// NumPy alone: the layer's field as dcn heatmap --npy writes it, and no
+	// picture.
+	d = v.exportDialog(r.scene)
+	d.dir.SetText(dir)
+	d.name.SetText("field")
+	d.png.SetChecked(false)
+	d.npy.SetChecked(true)
+	d.Submit()
+	h.waitFor("the NumPy export", flowTimeout, func() bool { return !v.export.Disabled() })
+	want := filepath.Join(t.TempDir(), "want.npy")
+	if _, err := torchfile.WriteFieldNpy(want, r.scene.Field); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"field.npy", "field_mask.npy"} {
+		got, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		w, err := os.ReadFile(torchfile.MaskPath(want))
+		if f == "field.npy" {
+			w, err = os.ReadFile(want)
+		}
+		if err != nil || !bytes.Equal(got, w) {
+			t.Errorf("%s differs from torchfile.WriteFieldNpy's file (%v)", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "field.png")); !os.IsNotExist(err) {
+		t.Errorf("a NumPy-only export wrote field.png (%v)", err)
+	}
+	if got := h.overlayText(); !strings.Contains(got, "field_mask.npy") {
+		t.Errorf("after the NumPy export the window says %q", got)
 	}
 }

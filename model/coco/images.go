@@ -90,8 +90,8 @@ func DecodeImage(root *os.Root, im Image, maxPixels int64) (image.Image, string)
 
 // DecodeImageRegions is DecodeImage for a caller that reads only the pixels inside rects (the crop
 // build): a JPEG is decoded there alone (internal/jpeg: the rest stays zero, and what is decoded is
-// image/jpeg's to the bit), which saves about a fifth of a COCO photo's decoding. Other formats,
-// and a nil rects, decode whole.
+// image/jpeg's to the bit), and a baseline photo's scan stops after the last MCU row any rect
+// needs (docs/PERFORMANCE.md has the figures). Other formats, and a nil rects, decode whole.
 func DecodeImageRegions(root *os.Root, im Image, maxPixels int64, rects []image.Rectangle) (image.Image, string) {
 	f, reason := openImage(root, im, maxPixels)
 	if reason != "" {

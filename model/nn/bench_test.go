@@ -216,3 +216,35 @@ func BenchmarkDeformCOCO(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCOCOForward is the forward pass alone, as evaluation runs it, at
+// BenchmarkConvCOCO's and BenchmarkDeformCOCO's shapes (32 crops of 64×64):
+// "plain" is the tap-sum convolution, "deform" the deformable layer without its
+// column cache (a DeformBlock's Forward with train false). flops counts the
+// convolution's multiply-adds only.
+func BenchmarkCOCOForward(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		in, out int
+	}{{"conv1", 3, 32}, {"conv2", 32, 32}} {
+		const n, hw = 32, 64
+		cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+		flops := 2.0 * n * float64(s.in*s.out*9*hw*hw)
+		x := benchInput(b, n, s.in, hw, hw)
+		b.Run(s.name+"/plain", func(b *testing.B) {
+			c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+			c.NoInputGrad = s.in == 3
+			cpuLoop(b, flops, func() { c.Forward(x, false) })
+		})
+		b.Run(s.name+"/deform", func(b *testing.B) {
+			d, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 1)))
+			d.NoColumnCache = true
+			off := benchInput(b, n, 18, hw, hw)
+			mask := benchInput(b, n, 9, hw, hw)
+			for i := range mask.data {
+				mask.data[i] = 1 / (1 + float32(math.Exp(float64(-mask.data[i]))))
+			}
+			cpuLoop(b, flops, func() { d.Forward(x, off, mask) })
+		})
+	}
+}

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -137,14 +136,10 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	parallel(bs, func(_, i int) {
 		src := raw.data[i*ch*p : (i+1)*ch*p]
 		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
-		for q, v := range src[:b.nOff*p] {
-			dst[q] = min(max(v, -b.limit), b.limit)
-		}
+		clampOffsets(dst, src[:b.nOff*p], b.limit)
 		if mask != nil {
 			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-			for q, v := range src[b.nOff*p:] {
-				dm[q] = T(2 / (1 + math.Exp(-float64(v))))
-			}
+			twoSigmoid(dm, src[b.nOff*p:])
 		}
 	})
 	b.Regular.NoColumnCache = !train
@@ -165,18 +160,11 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		raw := b.raw[i*ch*p : (i+1)*ch*p]
 		dst := ds.data[i*ch*p : (i+1)*ch*p]
 		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
-		for q, g := range doff.data[i*b.nOff*p : (i+1)*b.nOff*p] {
-			if v := raw[q]; v >= -b.limit && v <= b.limit {
-				dst[q] = g
-			} else {
-				dst[q] = 0
-			}
-		}
+		clampGrad(dst[:b.nOff*p], doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
 		if dmask != nil {
 			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-			for q, g := range dmask.data[i*b.nMask*p : (i+1)*b.nMask*p] {
-				dst[b.nOff*p+q] = g * m[q] * (1 - m[q]/2) // d(2σ)/dz = 2σ(1−σ)
-			}
+			// d(2σ)/dz = 2σ(1−σ)
+			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m)
 		}
 	})
 	dx2, err := b.side.Backward(ds)

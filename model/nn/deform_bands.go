@@ -34,7 +34,7 @@ func (d *DeformConv2D[T]) deformBands() (band int, ok bool) {
 	if per, _ := chunking(g.B, g.pc()); per != 1 {
 		return 0, false
 	}
-	return balance(g.p(), sgemmKern.kc, 1), true
+	return sgemmBand(g.p()), true
 }
 
 // runsRange calls fn for the runs of entries (see runsN) of output pixels

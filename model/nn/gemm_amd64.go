@@ -541,3 +541,7 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 
 // haveSgemmKernels reports whether the assembly GEMM kernels run here.
 func haveSgemmKernels() bool { return sgemmKern != nil }
+
+// sgemmBand splits p pixels into even bands of at most the kernel's block
+// depth (the banded deformable passes' band).
+func sgemmBand(p int) int { return balance(p, sgemmKern.kc, 1) }

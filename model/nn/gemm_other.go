@@ -37,3 +37,6 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 
 // haveSgemmKernels reports whether the assembly GEMM kernels run here.
 func haveSgemmKernels() bool { return false }
+
+// sgemmBand is never asked for here (haveSgemmKernels is false): one band.
+func sgemmBand(p int) int { return p }

@@ -52,7 +52,9 @@ const MNISTMemoryLimit = 256 << 20
 //
 // For an MNIST run, when GOMEMLIMIT is not set, Launch sets a soft memory
 // limit for its duration (MNISTMemoryLimit above the heap in use when it
-// starts) and restores the previous limit when it returns.
+// starts) and restores the previous limit when it returns. For a session
+// whose nets share a memory gate, when GOGC is not set, it sets the
+// collector's target to GatedGCPercent while they train.
 //
 // Launch releases the folder's lock (taken by Create or OpenForResume) when
 // it returns.
@@ -122,7 +124,9 @@ func Launch(ctx context.Context, run *rundir.Run, resume bool, h Hooks) error {
 			h.Event(e)
 		}
 	}
+	restore := tuneCollector(s)
 	err = s.Train(ctx, event)
+	restore()
 	var saveErr error
 	if len(run.Records()) > 0 {
 		saveErr = run.SaveStepCurves(steps.Curves())

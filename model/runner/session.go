@@ -133,5 +133,6 @@ func NewSession(rc experiment.RunConfig, d train.Data, run *rundir.Run) (*Sessio
 		}
 		s.Trainers = append(s.Trainers, t)
 	}
+	shareMemory(rc, s.Trainers)
 	return s, nil
 }

@@ -14,8 +14,14 @@ var EpochOrder = epochOrder
 
 // Step is step.
 func (t *Trainer) Step(idx []int, correct *int) (float64, bool, error) {
-	return t.step(batches{}, idx, correct)
+	return t.step(context.Background(), batches{}, idx, correct)
 }
 
 // Pass is pass.
 func (t *Trainer) Pass(ctx context.Context, s *data.Set) (evalResult, error) { return t.pass(ctx, s) }
+
+// Take takes one of g's slots, as a trainer's step does.
+func (g *MemoryGate) Take() { g.slots <- struct{}{} }
+
+// Give gives back a slot that Take took.
+func (g *MemoryGate) Give() { <-g.slots }

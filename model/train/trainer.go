@@ -124,6 +124,12 @@ type Trainer struct {
 	// (0: DefaultInspect; negative: none).
 	InspectImages int
 
+	// Gate, when set, is shared with the trainers that run at the same
+	// time and bounds how many of them hold their working memory at once
+	// (gate.go). Set it before Run.
+	Gate *MemoryGate
+	turn turn // the hold on Gate's slot (gate.go)
+
 	cfg   Config
 	data  Data
 	sched optim.StepLR
@@ -224,6 +230,7 @@ func (t *Trainer) wait(ctx context.Context, emit func(Event)) (time.Duration, er
 	if g == nil {
 		return 0, ctx.Err()
 	}
+	t.letGo() // a paused trainer holds no memory slot
 	start := time.Now()
 	emit(Event{Kind: KindState, Model: t.Name, State: "paused"})
 	select {
@@ -248,6 +255,7 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 	if emit == nil {
 		emit = func(Event) {}
 	}
+	defer t.letGo()
 	cfg := t.cfg
 	n := t.data.Train.N
 	batches := (n + cfg.Batch - 1) / cfg.Batch
@@ -273,7 +281,11 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 				return err
 			}
 			idx := order[bi*cfg.Batch : min(n, (bi+1)*cfg.Batch)]
-			loss, ok, err := t.step(pf, idx, &correct)
+			loss, ok, err := t.step(ctx, pf, idx, &correct)
+			if cerr := ctx.Err(); err != nil && cerr != nil && errors.Is(err, cerr) {
+				pf.close()
+				return cerr // cancelled while waiting for the memory gate
+			}
 			if err != nil {
 				pf.close()
 				return fmt.Errorf("train: %s: epoch %d batch %d: %w", t.Name, epoch+1, bi+1, err)
@@ -327,6 +339,7 @@ func (t *Trainer) Run(ctx context.Context, emit func(Event)) error {
 		evals++
 		m.Skipped, m.EpochSeconds, m.EvalSeconds = skipped, trainSec, evalTime.Seconds()
 		t.start = epoch + 1
+		t.letGo()
 		emit(Event{Kind: KindEpoch, Model: t.Name, Epoch: m})
 	}
 	emit(Event{Kind: KindState, Model: t.Name, State: "done"})
@@ -379,11 +392,15 @@ func (b batches) close() {
 
 // step runs one optimisation step on the samples idx (the next batch of pf). ok is false when the
 // loss or a gradient was not finite: the step is then skipped.
-func (t *Trainer) step(pf batches, idx []int, correct *int) (loss float64, ok bool, err error) {
+func (t *Trainer) step(ctx context.Context, pf batches, idx []int, correct *int) (loss float64, ok bool, err error) {
 	x, y, err := t.batchFrom(pf, t.data.Train, idx)
 	if err != nil {
 		return 0, false, err
 	}
+	if err := t.hold(ctx); err != nil {
+		return 0, false, err
+	}
+	defer t.done()
 	out, err := t.Net.Forward(x, true)
 	if err != nil {
 		return 0, false, err
@@ -460,6 +477,7 @@ type evalResult struct {
 // percent, the confusion matrix and, for each deformable layer, the
 // statistics of its sampling points.
 func (t *Trainer) Evaluate(ctx context.Context, s *data.Set) (loss, acc float64, confusion [][]int, offsets []nn.SamplingStats, err error) {
+	defer t.letGo()
 	r, err := t.pass(ctx, s)
 	return float64(r.loss), float64(r.acc), r.confusion, r.offsets, err
 }
@@ -489,8 +507,12 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		if err != nil {
 			return r, err
 		}
+		if err := t.hold(ctx); err != nil {
+			return r, err
+		}
 		out, err := t.Net.Forward(x, false)
 		if err != nil {
+			t.done()
 			return r, err
 		}
 		for i, target := range y {
@@ -507,6 +529,7 @@ func (t *Trainer) pass(ctx context.Context, s *data.Set) (evalResult, error) {
 		for i, b := range blocks {
 			r.offsets[i].Add(b.Stats())
 		}
+		t.done()
 	}
 	r.loss, r.acc = metrics.NaN(), pct(correct, s.N)
 	if finite > 0 {
@@ -551,7 +574,7 @@ func (t *Trainer) evaluate(ctx context.Context) (metrics.Epoch, error) {
 	if total > 0 {
 		m.ScaledTestAcc = metrics.Num(sum / float64(total))
 	}
-	insp, err := t.inspect()
+	insp, err := t.inspect(ctx)
 	if err != nil {
 		return m, err
 	}
@@ -565,7 +588,7 @@ const DefaultInspect = 8
 
 // inspect records the sampling fields of the first InspectImages test
 // images (nil for a net without deformable layers or without a test set).
-func (t *Trainer) inspect() (*metrics.Inspection, error) {
+func (t *Trainer) inspect(ctx context.Context) (*metrics.Inspection, error) {
 	n := t.InspectImages
 	if n == 0 {
 		n = DefaultInspect
@@ -582,6 +605,10 @@ func (t *Trainer) inspect() (*metrics.Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := t.hold(ctx); err != nil {
+		return nil, err
+	}
+	defer t.done()
 	if _, err := t.Net.Forward(x, false); err != nil {
 		return nil, err
 	}
@@ -595,6 +622,7 @@ func (t *Trainer) inspect() (*metrics.Inspection, error) {
 // EvaluateAll measures the network on the validation, test and scaled
 // sets, as at the end of an epoch, without training.
 func (t *Trainer) EvaluateAll(ctx context.Context) (metrics.Epoch, error) {
+	defer t.letGo()
 	m, err := t.evaluate(ctx)
 	m.Model, m.Arch, m.Epoch = t.Name, t.Net.Arch, t.start
 	return m, err

@@ -89,6 +89,10 @@ func cropInto(dst []uint8, img image.Image, rect image.Rectangle, size int, rs *
 func ycbcrRow(m *image.YCbCr, x0, x1, y int, row []uint8) {
 	yi := m.YOffset(x0, y)
 	half := m.SubsampleRatio == image.YCbCrSubsampleRatio420 || m.SubsampleRatio == image.YCbCrSubsampleRatio422
+	if half {
+		ycbcrRowHalf(m.Y[yi:yi+x1-x0], m.Cb[m.COffset(x0, y):], m.Cr[m.COffset(x0, y):], x0&1 == 1, row)
+		return
+	}
 	full := m.SubsampleRatio == image.YCbCrSubsampleRatio444 || m.SubsampleRatio == image.YCbCrSubsampleRatio440
 	ci := m.COffset(x0, y)
 	var cr, cg, cb int32
@@ -109,6 +113,40 @@ func ycbcrRow(m *image.YCbCr, x0, x1, y int, row []uint8) {
 		yi++
 		k := 3 * (x - x0)
 		row[k], row[k+1], row[k+2] = clip16(yy1+cr), clip16(yy1+cg), clip16(yy1+cb)
+	}
+}
+
+// ycbcrRowHalf is ycbcrRow for 4:2:0 and 4:2:2 (two pixels a chroma sample): lum holds the row's
+// luma samples, cb and cr start at the first pixel's chroma sample, and odd says that the first
+// pixel is the second of its pair. The arithmetic is ycbcrRow's; only the loop is unrolled by
+// pairs.
+func ycbcrRowHalf(lum, cb, cr []uint8, odd bool, row []uint8) {
+	row = row[:3*len(lum)]
+	ci := 0
+	px := func(i int, c0, c1, c2 int32) {
+		yy1 := int32(lum[i]) * 0x10101
+		p := row[3*i : 3*i+3 : 3*i+3]
+		p[0], p[1], p[2] = clip16(yy1+c0), clip16(yy1+c1), clip16(yy1+c2)
+	}
+	chroma := func(ci int) (int32, int32, int32) {
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		return 91881 * cr1, -22554*cb1 - 46802*cr1, 116130 * cb1
+	}
+	i := 0
+	if odd && len(lum) > 0 {
+		c0, c1, c2 := chroma(0)
+		px(0, c0, c1, c2)
+		ci, i = 1, 1
+	}
+	for ; i+1 < len(lum); i += 2 {
+		c0, c1, c2 := chroma(ci)
+		px(i, c0, c1, c2)
+		px(i+1, c0, c1, c2)
+		ci++
+	}
+	if i < len(lum) {
+		c0, c1, c2 := chroma(ci)
+		px(i, c0, c1, c2)
 	}
 }
 
@@ -138,6 +176,8 @@ type taps struct {
 // weight, rounded and clamped.
 type resizer struct {
 	row, mid []uint8
+	row2     []uint8   // the second row of a pair in the horizontal pass
+	acc      []float64 // one output row's sums in the vertical pass
 	store    []tap
 	wx, wy   []taps
 }
@@ -219,9 +259,35 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 	rs.store = rs.store[:0]
 	rs.wx = rs.weights(rs.wx, size, sw)
 	rs.wy = rs.weights(rs.wy, size, sh)
-	// Horizontal: every source row of the crop to size pixels.
+	// Horizontal: every source row of the crop to size pixels, two rows at a time (their sums are
+	// independent, so the processor overlaps them; each is still added in imaging's order).
 	rs.mid = grow(rs.mid, 3*size*sh)
-	for y := range sh {
+	rs.row2 = grow(rs.row2, 3*sw)
+	y := 0
+	for ; y+1 < sh; y += 2 {
+		rowAt(rect.Min.Y+y, rs.row)
+		rowAt(rect.Min.Y+y+1, rs.row2)
+		out0 := rs.mid[3*size*y : 3*size*(y+1)]
+		out1 := rs.mid[3*size*(y+1) : 3*size*(y+2)]
+		row0, row1 := rs.row, rs.row2[:len(rs.row)]
+		for x, w := range rs.wx {
+			var r0, g0, b0, r1, g1, b1 float64
+			for _, t := range w.t {
+				o := 3 * t.index
+				s0 := row0[o : o+3 : o+3]
+				s1 := row1[o : o+3 : o+3]
+				r0 += float64(s0[0]) * t.weight
+				g0 += float64(s0[1]) * t.weight
+				b0 += float64(s0[2]) * t.weight
+				r1 += float64(s1[0]) * t.weight
+				g1 += float64(s1[1]) * t.weight
+				b1 += float64(s1[2]) * t.weight
+			}
+			out0[3*x], out0[3*x+1], out0[3*x+2] = clamp(r0*w.inv), clamp(g0*w.inv), clamp(b0*w.inv)
+			out1[3*x], out1[3*x+1], out1[3*x+2] = clamp(r1*w.inv), clamp(g1*w.inv), clamp(b1*w.inv)
+		}
+	}
+	for ; y < sh; y++ {
 		rowAt(rect.Min.Y+y, rs.row)
 		out := rs.mid[3*size*y : 3*size*(y+1)]
 		for x, w := range rs.wx {
@@ -235,19 +301,26 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 			out[3*x], out[3*x+1], out[3*x+2] = clamp(r*w.inv), clamp(g*w.inv), clamp(b*w.inv)
 		}
 	}
-	// Vertical: each output row from its source rows.
+	// Vertical: each output row from its source rows, a whole row of sums at a time (each sum still
+	// adds its taps in the same order, from zero, so the float64 results are the same).
+	n := 3 * size
+	if cap(rs.acc) < n {
+		rs.acc = make([]float64, n)
+	}
+	acc := rs.acc[:n]
 	for y, w := range rs.wy {
-		for x := range size {
-			var r, g, b float64
-			for _, t := range w.t {
-				s := rs.mid[3*(t.index*size+x):]
-				s = s[:3:3]
-				r += float64(s[0]) * t.weight
-				g += float64(s[1]) * t.weight
-				b += float64(s[2]) * t.weight
+		clear(acc)
+		for _, t := range w.t {
+			src := rs.mid[n*t.index : n*t.index+n]
+			src = src[:len(acc)]
+			for k, v := range src {
+				acc[k] += float64(v) * t.weight
 			}
+		}
+		out := dst[y*size : y*size+size]
+		for x := range out {
 			i := y*size + x
-			dst[i], dst[plane+i], dst[2*plane+i] = clamp(r*w.inv), clamp(g*w.inv), clamp(b*w.inv)
+			dst[i], dst[plane+i], dst[2*plane+i] = clamp(acc[3*x]*w.inv), clamp(acc[3*x+1]*w.inv), clamp(acc[3*x+2]*w.inv)
 		}
 	}
 }

@@ -45,7 +45,17 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
+//
+// It first takes whole data bytes straight from the buffer (refill), up to 57 bits and more:
+// fewer calls, and fewer bytes one at a time. refill stops before a marker, which the loop below
+// then meets as image/jpeg's does (one byte at a time, with its errors and the unread that
+// decodeHuffman makes), so the bit stream, the errors and where a scan's data ends are
+// image/jpeg's.
 func (d *decoder) ensureNBits(n int32) error {
+	d.refill()
+	if d.bits.n >= n {
+		return nil
+	}
 	for {
 		c, err := d.readByteStuffedByte()
 		if err != nil {
@@ -54,18 +64,65 @@ func (d *decoder) ensureNBits(n int32) error {
 			}
 			return err
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
+		d.bits.a = d.bits.a<<8 | uint64(c)
 		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
 		if d.bits.n >= n {
 			break
 		}
 	}
 	return nil
+}
+
+// refill takes whole bytes straight from the buffer into the accumulator while they are plain
+// data (a byte other than 0xff, or a stuffed 0xff 0x00) and it has room, up to 57 bits and more.
+// It stops before a marker, and at the buffer's end, without an error: ensureNBits's loop meets
+// those as image/jpeg's does.
+func (d *decoder) refill() {
+	for d.bits.n <= 56 && d.bytes.i+2 <= d.bytes.j {
+		c := d.bytes.buf[d.bytes.i]
+		k := 1
+		if c == 0xff {
+			if d.bytes.buf[d.bytes.i+1] != 0x00 {
+				break // a marker
+			}
+			k = 2
+		}
+		d.bytes.i += k
+		d.bytes.nUnreadable = k
+		d.bits.a = d.bits.a<<8 | uint64(c)
+		d.bits.n += 8
+	}
+}
+
+// lookupHuffman is decodeHuffman's fast path, small enough to be inlined in the scan's loop: the
+// value of the next code when the accumulator holds lutSize bits and the code is in the look-up
+// table; otherwise false, and decodeHuffman must be called.
+func (d *decoder) lookupHuffman(h *huffman) (uint8, bool) {
+	n := d.bits.n
+	if n < lutSize {
+		return 0, false
+	}
+	v := h.lut[(d.bits.a>>uint32(n-lutSize))&0xff]
+	if v == 0 {
+		return 0, false
+	}
+	d.bits.n = n - int32(v&0xff) + 1
+	return uint8(v >> 8), true
+}
+
+// extendBuffered is receiveExtend when the accumulator holds its t bits (else false, and
+// receiveExtend must be called), small enough to be inlined.
+func (d *decoder) extendBuffered(t uint8) (int32, bool) {
+	if d.bits.n < int32(t) {
+		return 0, false
+	}
+	d.bits.n -= int32(t)
+	s := int32(1) << t
+	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
+	if x < s>>1 {
+		x += ((-1) << t) + 1
+	}
+	return x, true
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
@@ -77,7 +134,6 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 		}
 	}
 	d.bits.n -= int32(t)
-	d.bits.m >>= t
 	s := int32(1) << t
 	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
 	if x < s>>1 {
@@ -195,7 +251,6 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
 		n := (v & 0xff) - 1
 		d.bits.n -= int32(n)
-		d.bits.m >>= n
 		return uint8(v >> 8), nil
 	}
 
@@ -206,11 +261,10 @@ slowPath:
 				return 0, err
 			}
 		}
-		if d.bits.a&d.bits.m != 0 {
+		if d.bits.a&(1<<uint32(d.bits.n-1)) != 0 {
 			code |= 1
 		}
 		d.bits.n--
-		d.bits.m >>= 1
 		if code <= h.maxCodes[i] {
 			return h.vals[h.valsIndices[i]+code-h.minCodes[i]], nil
 		}
@@ -225,9 +279,8 @@ func (d *decoder) decodeBit() (bool, error) {
 			return false, err
 		}
 	}
-	ret := d.bits.a&d.bits.m != 0
+	ret := d.bits.a&(1<<uint32(d.bits.n-1)) != 0
 	d.bits.n--
-	d.bits.m >>= 1
 	return ret, nil
 }
 
@@ -237,9 +290,8 @@ func (d *decoder) decodeBits(n int32) (uint32, error) {
 			return 0, err
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
+	ret := uint32(d.bits.a >> uint32(d.bits.n-n))
 	ret &= (1 << uint32(n)) - 1
 	d.bits.n -= n
-	d.bits.m >>= uint32(n)
 	return ret, nil
 }

@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"bytes"
 	"image"
 )
 
@@ -161,6 +162,13 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
+	// stopY: below pixel row stopY no region needs anything, so a sequential scan that holds every
+	// component (the only scan of a well-formed sequential file) stops there and skips the rest of
+	// its entropy-coded data (see skipScan); -1 decodes the whole scan.
+	stopY := -1
+	if d.need != nil && !d.progressive && nComp == d.nComp {
+		stopY = d.lastY + 1
+	}
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -173,6 +181,9 @@ func (d *decoder) processSOS(n int) error {
 		blockCount int
 	)
 	for my := 0; my < myy; my++ {
+		if stopY >= 0 && nComp != 1 && my*8*v0 >= stopY {
+			return d.skipScan()
+		}
 		for mx := 0; mx < mxx; mx++ {
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
@@ -215,13 +226,22 @@ func (d *decoder) processSOS(n int) error {
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
+						if stopY >= 0 && by*8 >= stopY {
+							return d.skipScan()
+						}
 					}
 
 					// Load the previous partially decoded coefficients, if applicable.
+					// A sequential block is dequantised as it is decoded (qt), which
+					// reconstructBlock would otherwise do to all 64 coefficients; hasAC
+					// says whether any AC coefficient was set.
+					var qt *block
+					hasAC := false
 					if d.progressive {
 						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
 					} else {
 						b = block{}
+						qt = &d.quant[d.comp[compIndex].tq]
 					}
 
 					if ah != 0 {
@@ -233,19 +253,29 @@ func (d *decoder) processSOS(n int) error {
 						if zig == 0 {
 							zig++
 							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
+							value, ok := d.lookupHuffman(&d.huff[dcTable][scan[i].td])
+							if !ok {
+								var err error
+								if value, err = d.decodeHuffman(&d.huff[dcTable][scan[i].td]); err != nil {
+									return err
+								}
 							}
 							if value > 16 {
 								return UnsupportedError("excessive DC component")
 							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
+							dcDelta, ok := d.extendBuffered(value)
+							if !ok {
+								var err error
+								if dcDelta, err = d.receiveExtend(value); err != nil {
+									return err
+								}
 							}
 							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
+							if qt != nil {
+								b[0] = dc[compIndex] * qt[0]
+							} else {
+								b[0] = dc[compIndex] << al
+							}
 						}
 
 						if zig <= zigEnd && d.eobRun > 0 {
@@ -254,9 +284,14 @@ func (d *decoder) processSOS(n int) error {
 							// Decode the AC coefficients, as specified in section F.2.2.2.
 							huff := &d.huff[acTable][scan[i].ta]
 							for ; zig <= zigEnd; zig++ {
-								value, err := d.decodeHuffman(huff)
-								if err != nil {
-									return err
+								// decodeHuffman's and receiveExtend's fast paths, inlined: most
+								// codes are in the look-up table and most values' bits are there.
+								value, found := d.lookupHuffman(huff)
+								if !found {
+									var err error
+									if value, err = d.decodeHuffman(huff); err != nil {
+										return err
+									}
 								}
 								val0 := value >> 4
 								val1 := value & 0x0f
@@ -265,11 +300,19 @@ func (d *decoder) processSOS(n int) error {
 									if zig > zigEnd {
 										break
 									}
-									ac, err := d.receiveExtend(val1)
-									if err != nil {
-										return err
+									ac, ok := d.extendBuffered(val1)
+									if !ok {
+										var err error
+										if ac, err = d.receiveExtend(val1); err != nil {
+											return err
+										}
 									}
-									b[unzig[zig]] = ac << al
+									if qt != nil {
+										b[unzig[zig]] = ac * qt[zig]
+										hasAC = true
+									} else {
+										b[unzig[zig]] = ac << al
+									}
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -302,7 +345,7 @@ func (d *decoder) processSOS(n int) error {
 						// processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructSequential(&b, hasAC, bx, by, int(compIndex)); err != nil {
 						return err
 					}
 				} // for j
@@ -465,41 +508,100 @@ func (d *decoder) reconstructProgressiveImage() error {
 	return nil
 }
 
+// skipBlock reports whether no region needs block (bx, by) of component compIndex.
+func (d *decoder) skipBlock(bx, by, compIndex int) bool {
+	if d.need == nil {
+		return false
+	}
+	h, v := d.comp[compIndex].h, d.comp[compIndex].v
+	if d.nComp == 1 {
+		h, v = 1, 1
+	}
+	mx, my := bx/h, by/v
+	return mx < d.mcusX && !d.need[my*d.mcusX+mx]
+}
+
+// blockDst returns where block (bx, by) of component compIndex goes in the image, and its stride.
+func (d *decoder) blockDst(bx, by, compIndex int) ([]byte, int, error) {
+	if d.nComp == 1 {
+		return d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride, nil
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride, nil
+	case 1:
+		return d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 2:
+		return d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride, nil
+	case 3:
+		return d.blackPix[8*(by*d.blackStride+bx):], d.blackStride, nil
+	}
+	return nil, 0, UnsupportedError("too many components")
+}
+
+// reconstructSequential is reconstructBlock for a block of a sequential scan, already
+// dequantised. A block without AC coefficients (hasAC false) is one value throughout: idct turns
+// a lone DC coefficient c into ((c<<17 + 1<<19) >> 2) >> 18 at every pixel (its row pass spreads
+// c<<17 over row 0 and leaves the other rows zero; its column pass adds the rounding and shifts),
+// in the same int32 arithmetic, so that value is stored without the transform
+// (TestDCOnlyBlockMatchesIDCT).
+func (d *decoder) reconstructSequential(b *block, hasAC bool, bx, by, compIndex int) error {
+	if d.skipBlock(bx, by, compIndex) {
+		return nil // no region needs this block: its pixels stay zero
+	}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
+	}
+	if hasAC {
+		idct(b)
+		storeBlock(b, dst, stride)
+		return nil
+	}
+	v := dcOnlyPixel(b[0])
+	for y := 0; y < 8; y++ {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		for x := range row {
+			row[x] = v
+		}
+	}
+	return nil
+}
+
+// dcOnlyPixel is the stored value of every pixel of a block whose only coefficient is the
+// dequantised DC coefficient dc: idct's result, level-shifted and clipped as storeBlock does.
+func dcOnlyPixel(dc int32) uint8 {
+	c := ((dc<<17 + 1<<19) >> 2) >> 18
+	if c < -128 {
+		return 0
+	} else if c > 127 {
+		return 255
+	}
+	return uint8(c + 128)
+}
+
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	if d.need != nil {
-		h, v := d.comp[compIndex].h, d.comp[compIndex].v
-		if d.nComp == 1 {
-			h, v = 1, 1
-		}
-		if mx, my := bx/h, by/v; mx < d.mcusX && !d.need[my*d.mcusX+mx] {
-			return nil // no region needs this block: its pixels stay zero
-		}
+	if d.skipBlock(bx, by, compIndex) {
+		return nil // no region needs this block: its pixels stay zero
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
 	}
-	// Level shift by +128, clip to [0, 255], and write to dst.
+	storeBlock(b, dst, stride)
+	return nil
+}
+
+// storeBlock level-shifts the inverse DCT's output b by +128, clips it to [0, 255] and writes it
+// to dst.
+func storeBlock(b *block, dst []byte, stride int) {
 	for y := 0; y < 8; y++ {
 		y8 := y * 8
 		yStride := y * stride
@@ -515,7 +617,6 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 			dst[yStride+x] = uint8(c)
 		}
 	}
-	return nil
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
@@ -572,15 +673,57 @@ func (d *decoder) markRegions(mxx, myy int) {
 	}
 	d.mcusX = mxx
 	d.need = make([]bool, mxx*myy)
+	d.lastY = -1
 	for _, r := range d.regions {
 		r = r.Intersect(image.Rect(0, 0, d.width, d.height))
 		if r.Empty() {
 			continue
 		}
+		d.lastY = max(d.lastY, r.Max.Y-1)
 		for my := r.Min.Y / h; my <= (r.Max.Y-1)/h && my < myy; my++ {
 			for mx := r.Min.X / w; mx <= (r.Max.X-1)/w && mx < mxx; mx++ {
 				d.need[my*mxx+mx] = true
 			}
 		}
+	}
+}
+
+// skipScan ends a sequential scan early, at the first MCU row below every region: it skips the rest
+// of the scan's entropy-coded data without decoding it and leaves the input at the marker that
+// follows (restart markers inside the data are skipped with it). The bytes are still read to that
+// marker, so a file cut short fails as it does in image/jpeg; a fault in the Huffman data of the
+// rows skipped goes unnoticed (no pixel of any region depends on those rows). A later scan is
+// refused (see decode): a well-formed sequential file whose scan holds every component has no
+// other, and the decoder state it would carry into one is unknown.
+func (d *decoder) skipScan() error {
+	d.skipped = true
+	d.eobRun = 0
+	d.bytes.nUnreadable = 0
+	for {
+		if d.bytes.i == d.bytes.j {
+			if err := d.fill(); err != nil {
+				return err
+			}
+		}
+		k := bytes.IndexByte(d.bytes.buf[d.bytes.i:d.bytes.j], 0xff)
+		if k < 0 {
+			d.bytes.i = d.bytes.j
+			continue
+		}
+		d.bytes.i += k + 1
+		x, err := d.readByte()
+		for err == nil && x == 0xff {
+			x, err = d.readByte() // fill bytes before a marker
+		}
+		if err != nil {
+			return err
+		}
+		if x == 0x00 || rst0Marker <= x && x <= rst7Marker {
+			continue // a stuffed 0xff data byte, or a restart marker
+		}
+		// A marker: give its two bytes back for decode's loop (fill keeps the last two bytes of the
+		// buffer, so they are still there).
+		d.bytes.i -= 2
+		return nil
 	}
 }
