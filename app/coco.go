@@ -32,7 +32,7 @@ const cocoLayout = "a COCO folder holds annotations/instances_<split>.json and i
 
 // cocoSource is what a COCO folder gives a run: the instances file and
 // image folder to train on and, when the folder holds both train2017 and
-// val2017, val2017 as the test set (as in the seed study).
+// val2017, val2017 as the test set (as in the course study).
 type cocoSource struct {
 	Root, Split         string
 	Ann, Images         string
@@ -224,7 +224,7 @@ func placementChoice(p string) experiment.ModelChoice {
 func cocoModels(p string) []string {
 	models, err := placementChoice(p).Models()
 	if err != nil {
-		// The form's select offers only the seed's placements; anything
+		// The form's select offers only the course study's placements; anything
 		// else (none chosen) trains the default one.
 		models, _ = placementChoice(placeMiddle).Models()
 	}

@@ -166,7 +166,7 @@ func dataInfo(rc experiment.RunConfig, d experiment.Data) string {
 
 // minCropsPerClass is the fewest training crops of a category that a net
 // learns it from in a few epochs: on 214 crops of 10 categories every net
-// of the seed's protocol ended predicting the majority class.
+// of the course study's protocol ended predicting the majority class.
 const minCropsPerClass = 300
 
 // tooFewCrops reports whether a COCO training set is too small to learn

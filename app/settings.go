@@ -82,7 +82,7 @@ func (f *trainForm) datasetKey() string {
 // cocoDefaults is the form's starting point for COCO crops: the settings
 // `dcn train --data coco` starts from (experiment.COCODefaults: Adam 3e-3,
 // batch 16, 12 epochs, which move the offsets on a small set), every crop,
-// the middle placement. The seed's own protocol is one click away
+// the middle placement. The course study's own protocol is one click away
 // (applyStudyProtocol).
 func cocoDefaults() experiment.RunConfig {
 	rc := experiment.COCODefaults("", "")

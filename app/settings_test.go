@@ -72,7 +72,7 @@ func TestDatasetsKeepTheirOwnSettings(t *testing.T) {
 		t.Errorf("COCO at first: epochs %q, batch %q, optimiser %q, lr %q, train %q; want the COCO defaults that learn (12, 16, adam, 0.003, 0)",
 			f.epochs.Text, f.batch.Text, f.optimizer.Selected, f.lr.Text, f.limit.Text)
 	}
-	// The seed's protocol is one click away, and so are the defaults.
+	// The course study's protocol is one click away, and so are the defaults.
 	test.Tap(f.studyProtocol)
 	if f.studyProtocol.Text != "Study's protocol: SGD 0.001" || f.epochs.Text != "5" || f.batch.Text != "32" ||
 		f.optimizer.Selected != "sgd" || f.lr.Text != "0.001" {

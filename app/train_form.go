@@ -70,7 +70,7 @@ type trainForm struct {
 	limit      *formEntry
 	val        *formEntry
 	valCOCO    *formEntry // in val's place for COCO: always disabled
-	// The COCO protocol presets: the defaults that learn, and the seed's.
+	// The COCO protocol presets: the defaults that learn, and the course study's.
 	cocoDefault, studyProtocol *widget.Button
 	testLimit                  *formEntry
 	runsDir                    *formEntry
@@ -86,7 +86,7 @@ type trainForm struct {
 	prefs   fyne.Preferences // where remember saves the settings, nil before
 }
 
-// defaultConfig is the form's starting point: the seed study's
+// defaultConfig is the form's starting point: the course study's
 // Scaled-MNIST protocol on a subset that trains in minutes on a laptop.
 func defaultConfig() experiment.RunConfig {
 	rc := experiment.StudyProtocol()

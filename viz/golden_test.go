@@ -65,7 +65,7 @@ func steps(n int) []float64 {
 }
 
 // epochRecords returns hand-built per-epoch records of cnn and dcnn over 14
-// epochs, shaped like the seed study's Scaled-MNIST run (CNN 90.03 % against
+// epochs, shaped like the course study's Scaled-MNIST run (CNN 90.03 % against
 // DCNN 92.90 % at the end); dcnn's validation loss is missing at epoch 5.
 func epochRecords() []metrics.Epoch {
 	var recs []metrics.Epoch

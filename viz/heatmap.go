@@ -259,7 +259,7 @@ func checkTap(what string, tap, taps int) error {
 }
 
 // OffsetMagnitude returns |Δp| = sqrt(dy² + dx²) per output location of f
-// (Ho×Wo, row-major), of offset group 0 (the seed's blocks share one field
+// (Ho×Wo, row-major), of offset group 0 (the course study's blocks share one field
 // across groups): for one tap (0 to taps−1, taps = 9 for a 3×3 kernel), or
 // the mean of the taps' lengths for tap −1. It returns an error for a nil
 // field, a bad size, an offset (or mask) length that does not fit Ho×Wo and

@@ -72,7 +72,7 @@ type SceneContext struct {
 // sampling points, or heat maps of the whole layer, over the image the net
 // saw or in its photo. The app's Offsets view and `dcn offsets`,
 // `dcn heatmap`, `dcn replay` and capture pictures all fill one and draw it
-// with Panels or Figure, so that the faces draw the same picture from the
+// with Panels or Figure, so that the app and dcn draw the same picture from the
 // same data. A scene is read-only once built.
 type OffsetScene struct {
 	Show string

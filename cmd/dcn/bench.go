@@ -361,7 +361,7 @@ func median(runs int, fn func()) float64 {
 	return ts[runs/2]
 }
 
-// trainThroughput trains one epoch of the seed's net on the first images
+// trainThroughput trains one epoch of the course study's net on the first images
 // MNIST training images (batches of 64, Adam lr 1e-3) and returns the
 // images per second after 5 warm-up steps.
 func trainThroughput(ctx context.Context, name string, images int) (float64, int, error) {

@@ -282,7 +282,7 @@ func (ins *inspection) pointsScene(unit, weight string, round, compare bool, zoo
 }
 
 // scene is the inspection as an offset scene showing show: the picture
-// both faces draw.
+// the app and dcn draw.
 func (ins *inspection) scene(show string) *viz.OffsetScene {
 	last, _ := ins.run.LatestCheckpoint(ins.model)
 	sc := &viz.OffsetScene{Show: show, Picture: ins.in.Picture, Label: ins.label, Model: ins.model, Layer: ins.layer,

@@ -257,7 +257,7 @@ func decodePNG(t *testing.T, path string) image.Image {
 }
 
 // TestFlatRunSaysNothingLearned: a COCO run whose offsets stay at zero (the
-// seed's SGD at a tiny rate, one epoch) reports "learned": false, and its
+// course study's SGD at a tiny rate, one epoch) reports "learned": false, and its
 // pictures are drawn.
 func TestFlatRunSaysNothingLearned(t *testing.T) {
 	ann, images := cocoFixture(t)

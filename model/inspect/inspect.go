@@ -230,7 +230,7 @@ func ClassName(classes []string, i int) string {
 	return strconv.Itoa(i)
 }
 
-// TestLabel names test sample i, whose label is y, as both faces title it:
+// TestLabel names test sample i, whose label is y, as the app and dcn title it:
 // "test image 3 (label 5)" for MNIST's digits, "test crop 3 (cat)" for a
 // COCO crop whose class has a name.
 func TestLabel(coco bool, i, y int, classes []string) string {

@@ -3,7 +3,7 @@ package nn
 // The tap-sum ("implicit GEMM") route of a plain convolution with stride 1,
 // "same" padding (2·P = D·(K−1) in both directions) and at least
 // tapMinChannels input channels, the shape of every 3×3 convolution of the
-// seed's nets but the first: no column matrix at all.
+// course study's nets but the first: no column matrix at all.
 //
 // A chunk's images are laid one below another in one zero-padded plane per
 // channel, consecutive images sharing PH rows of padding:

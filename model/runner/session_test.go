@@ -217,7 +217,7 @@ func TestMetricsFiles(t *testing.T) {
 	}
 }
 
-// TestLaunch trains a run through the launcher both faces use: every hook
+// TestLaunch trains a run through the launcher the app and dcn use: every hook
 // is called in order, the folder keeps its epochs, and the soft memory
 // limit it sets for an MNIST run is put back when it returns.
 func TestLaunch(t *testing.T) {

@@ -46,12 +46,12 @@ func (a Arch) NewNet(classes, size int) (*model.Net[float32], error) {
 	return model.NewCOCONet[float32](model.COCOConfig{Size: size, Classes: classes, Deform: place, DCNv1: a.DCNv1}, nil)
 }
 
-// The seed's deformable block names its three convolutions offset_conv,
+// The course study's deformable block names its three convolutions offset_conv,
 // modulator_conv and regular_conv; our parameters drop the "_conv".
 var torchParts = [][2]string{{".offset.", ".offset_conv."}, {".modulator.", ".modulator_conv."}, {".regular.", ".regular_conv."}}
 
 // TorchName returns the state-dict key of one of our parameters, as the
-// seed's PyTorch classes name it: conv4.offset.weight is
+// course study's PyTorch classes name it: conv4.offset.weight is
 // conv4.offset_conv.weight.
 func TorchName(param string) string {
 	for _, p := range torchParts {
