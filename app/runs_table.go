@@ -270,7 +270,8 @@ func runsOrder(col int, checked map[string]bool) func(a, b rundir.RunInfo) int {
 			return cmp.Compare(pa, pb)
 		}
 	case colBest:
-		return func(a, b rundir.RunInfo) int { return cmp.Compare(bestOfRun(a), bestOfRun(b)) } // NaN (none) lowest
+		// NaN (none) sorts lowest.
+		return func(a, b rundir.RunInfo) int { return cmp.Compare(bestOfRun(a), bestOfRun(b)) }
 	case colState:
 		rank := func(r rundir.RunInfo) int {
 			switch {

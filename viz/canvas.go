@@ -5,10 +5,10 @@ import (
 	"image"
 )
 
-// newCanvas allocates every raster figure of this package, after checking its size against the limits that
-// RenderOptions promises (maxSidePx a side, maxPixels in all): the one size check of the pictures, made before any
-// pixel is allocated. `dcn offsets --box --width 8000` wrote a 99.5 MP PNG, and `--width 16384` took 3.28 GB
-// before a later side check refused it.
+// newCanvas allocates every raster figure of this package, after checking its size against the
+// limits that RenderOptions promises (maxSidePx a side, maxPixels in all): the one size check of
+// the pictures, made before any pixel is allocated. `dcn offsets --box --width 8000` wrote a 99.5
+// MP PNG, and `--width 16384` took 3.28 GB before a later side check refused it.
 func newCanvas(w, h int, what string) (*image.NRGBA, error) {
 	if err := checkCanvas(w, h, what); err != nil {
 		return nil, err

@@ -134,7 +134,8 @@ func TestEpochClock(t *testing.T) {
 	recs := []metrics.Epoch{
 		{Model: "cnn", Epoch: 1, EpochSeconds: 10, EvalSeconds: 2},
 		{Model: "cnn", Epoch: 2, EpochSeconds: 20, EvalSeconds: 2},
-		{Model: "cnn", Epoch: 2, EpochSeconds: 30, EvalSeconds: 4}, // resumed: the last record counts
+		// Resumed: the last record counts.
+		{Model: "cnn", Epoch: 2, EpochSeconds: 30, EvalSeconds: 4},
 		{Model: "dcnn", Epoch: 1, EpochSeconds: 99},
 	}
 	c := newEpochClock(recs, "cnn")

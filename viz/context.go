@@ -103,7 +103,8 @@ func Context(spec ContextSpec) (*image.NRGBA, error) {
 	if height < 1 || height > maxSidePx {
 		return nil, fmt.Errorf("viz: context: the view is %d px high at %d px wide; at most %d", height, width, maxSidePx)
 	}
-	toCanvas := func(x, y float64) (float64, float64) { return (x - v.X0) * k, (y - v.Y0) * k } // COCO frame
+	// toCanvas maps a point of the COCO frame onto the canvas.
+	toCanvas := func(x, y float64) (float64, float64) { return (x - v.X0) * k, (y - v.Y0) * k }
 
 	capFace, err := fitFace(spec.Caption, captionPx, minTextPx, width-2*textPad)
 	if err != nil {

@@ -16,12 +16,16 @@ import (
 
 // Series is one plotted line.
 type Series struct {
-	Name  string // legend label and CSV column, e.g. "CNN train loss"; empty: left out of the legend
+	// Name is the legend label and CSV column, e.g. "CNN train loss";
+	// empty: left out of the legend.
+	Name  string
 	Model string // "cnn" or "dcnn" (or other): picks the fixed colour (see ModelColor)
 	// Style is "solid" (default), "dashed" (e.g. validation/test),
 	// "dotted" or "dashdot".
 	Style string
-	X, Y  []float64 // Y may hold NaN (diverged loss, missing value): those points are skipped, leaving a gap
+	// X and Y are the points; Y may hold NaN (diverged loss, missing
+	// value): those points are skipped, leaving a gap.
+	X, Y []float64
 	// Color, when set, replaces the model's colour (a run's colour when
 	// several runs are overlaid).
 	Color color.Color

@@ -213,7 +213,8 @@ func TestCurvesNaNLeavesGap(t *testing.T) {
 				xs, ys = append(xs, float64(i)), append(ys, tc.y(float64(i)))
 			}
 			spec := CurveSpec{XMin: &x0, XMax: &x1, YMin: &y0, YMax: &y1, LogY: tc.logY, Smooth: tc.smooth,
-				Series: []Series{{Model: "cnn", X: xs, Y: ys}}} // no name: no legend to confuse the count
+				// No name: no legend to confuse the count.
+				Series: []Series{{Model: "cnn", X: xs, Y: ys}}}
 			if tc.logY {
 				lo := 0.5
 				spec.YMin = &lo

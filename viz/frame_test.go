@@ -188,7 +188,8 @@ func TestPointsNeverUnderTheRing(t *testing.T) {
 	photo := image.NewRGBA(image.Rect(0, 0, 640, 480))
 	var pts []trace.Point
 	for i := range 9 {
-		pts = append(pts, trace.Point{Y: 200 + float64(i/3)*5, X: 300 + float64(i%3)*5, Weight: 1}) // all within the ring's 10 px
+		// All within the ring's 10 px.
+		pts = append(pts, trace.Point{Y: 200 + float64(i/3)*5, X: 300 + float64(i%3)*5, Weight: 1})
 	}
 	img, err := Context(ContextSpec{Photo: photo, Chosen: -1, Unit: trace.Point{Y: 205, X: 305}, Points: pts, Width: 640})
 	if err != nil {

@@ -654,7 +654,7 @@ func TestSideBySide(t *testing.T) {
 				{top + 79, outerPad + 99, a.NRGBAAt(0, 0)},              // a's bottom-right
 				{top + 80, outerPad, white},                             // under a: padding
 				{top, outerPad + 100, white},                            // the gap
-				{top, outerPad + 100 + panelGap, b.NRGBAAt(0, 0)},       // b's top-left: tops aligned
+				{top, outerPad + 100 + panelGap, b.NRGBAAt(0, 0)},       // b's top-left, level
 				{top + 119, outerPad + 100 + panelGap, b.NRGBAAt(0, 0)}, // b's bottom
 			}
 			for _, c := range checks {

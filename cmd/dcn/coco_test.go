@@ -23,7 +23,8 @@ import (
 	"github.com/deformscope/deformscope/model/experiment"
 )
 
-// coco128Dir returns the shared COCO128 sample's instances file and image folder, or skips the test.
+// coco128Dir returns the shared COCO128 sample's instances file and image folder, or skips the
+// test.
 func coco128Dir(t *testing.T) (ann, images string) {
 	t.Helper()
 	dir := os.Getenv("DEFORMSCOPE_COCO128")

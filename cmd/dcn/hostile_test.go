@@ -213,9 +213,9 @@ func TestFailedStartInUserFolder(t *testing.T) {
 	}
 }
 
-// TestReproduceMNISTContinues is #26 item 14: the usage says a stopped study continues when the same command is
-// run again; reproduce mnist refused and asked for --resume. Now it continues (as reproduce coco does), and a run
-// made with other settings is refused, naming the setting.
+// TestReproduceMNISTContinues is #26 item 14: the usage says a stopped study continues when the
+// same command is run again; reproduce mnist refused and asked for --resume. Now it continues (as
+// reproduce coco does), and a run made with other settings is refused, naming the setting.
 func TestReproduceMNISTContinues(t *testing.T) {
 	needMNIST(t)
 	dir := filepath.Join(t.TempDir(), "study")
@@ -235,9 +235,9 @@ func TestReproduceMNISTContinues(t *testing.T) {
 	}
 }
 
-// TestExportImportKeepUsersFiles is #26 item 2: `dcn export --out RUN` overwrote the run's config.json (eval and
-// resume then failed), export replaced a user's README.md, and `dcn import --out DIR` overwrote a user's file named
-// like a checkpoint when DIR held no run.
+// TestExportImportKeepUsersFiles is #26 item 2: `dcn export --out RUN` overwrote the run's
+// config.json (eval and resume then failed), export replaced a user's README.md, and `dcn import
+// --out DIR` overwrote a user's file named like a checkpoint when DIR held no run.
 func TestExportImportKeepUsersFiles(t *testing.T) {
 	root := t.TempDir()
 	run := filepath.Join(root, "run")
@@ -284,9 +284,10 @@ func TestExportImportKeepUsersFiles(t *testing.T) {
 	}
 }
 
-// TestFIFOImageFolders is #26 item 8: an image folder that is a FIFO hung coco report, coco crops, train and
-// reproduce coco in os.OpenRoot, deaf to Ctrl-C and SIGTERM; import took a FIFO or missing --ann and --images.
-// Each is refused at once (dcnWithin fails on a 60 s timer instead of hanging).
+// TestFIFOImageFolders is #26 item 8: an image folder that is a FIFO hung coco report, coco crops,
+// train and reproduce coco in os.OpenRoot, deaf to Ctrl-C and SIGTERM; import took a FIFO or
+// missing --ann and --images. Each is refused at once (dcnWithin fails on a 60 s timer instead of
+// hanging).
 func TestFIFOImageFolders(t *testing.T) {
 	ann, _ := coco128Dir(t)
 	tmp := t.TempDir()
@@ -320,8 +321,9 @@ func TestFIFOImageFolders(t *testing.T) {
 	}
 }
 
-// TestOutRefusesSpecialFiles is #26 item 1 through dcn: --out /dev/full (as root) was replaced by a PNG. A FIFO
-// and a character device made in a temp folder (never the real /dev) are refused and stay what they were.
+// TestOutRefusesSpecialFiles is #26 item 1 through dcn: --out /dev/full (as root) was replaced by a
+// PNG. A FIFO and a character device made in a temp folder (never the real /dev) are refused and
+// stay what they were.
 func TestOutRefusesSpecialFiles(t *testing.T) {
 	tmp := t.TempDir()
 	run := filepath.Join(tmp, "run")
@@ -354,8 +356,9 @@ func TestOutRefusesSpecialFiles(t *testing.T) {
 	}
 }
 
-// TestOffsetsBoxWidth is #26 item 10: `offsets --box --width 8000` wrote a 99.5 MP PNG (the docs promise 25 MP)
-// and `--width 16384` took 3.28 GB before refusing. Both are refused before the big picture is allocated.
+// TestOffsetsBoxWidth is #26 item 10: `offsets --box --width 8000` wrote a 99.5 MP PNG (the docs
+// promise 25 MP) and `--width 16384` took 3.28 GB before refusing. Both are refused before the big
+// picture is allocated.
 func TestOffsetsBoxWidth(t *testing.T) {
 	ann, images := coco128Dir(t)
 	tmp := t.TempDir()

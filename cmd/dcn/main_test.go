@@ -207,8 +207,9 @@ func TestReproduceCOCOSmall(t *testing.T) {
 	if code, out, errs := dcn(t, "reproduce", "coco", "--resume", "--out", dir); code != 0 || !strings.Contains(out, "| Adam | dcnn-last |") {
 		t.Fatalf("resume without the Adam run: exit %d: %s%s", code, out, errs)
 	}
-	// The study is one job: the command that started it, run again after a stop, continues it (here: the Adam
-	// run, made again, and nothing more for the finished SGD run); with other settings it is refused.
+	// The study is one job: the command that started it, run again after a stop, continues it
+	// (here: the Adam run, made again, and nothing more for the finished SGD run); with other
+	// settings it is refused.
 	if err := os.RemoveAll(filepath.Join(dir, "adam")); err != nil {
 		t.Fatal(err)
 	}
@@ -233,10 +234,10 @@ func TestReproduceCOCOSmall(t *testing.T) {
 	}
 }
 
-// TestOldRunEvaluatesAsBefore checks that a run folder written before the scale mode existed (its config.json has
-// no scale_mode) still opens and evaluates with the transform it was trained and tested with, the bilinear one, and
-// gives the Scaled-MNIST figures recorded in its metrics; and that the course study's transform is the default of a new run
-// and can be asked for in eval.
+// TestOldRunEvaluatesAsBefore checks that a run folder written before the scale mode existed (its
+// config.json has no scale_mode) still opens and evaluates with the transform it was trained and
+// tested with, the bilinear one, and gives the Scaled-MNIST figures recorded in its metrics; and
+// that the course study's transform is the default of a new run and can be asked for in eval.
 func TestOldRunEvaluatesAsBefore(t *testing.T) {
 	needMNIST(t)
 	dir := filepath.Join(t.TempDir(), "old")
@@ -296,8 +297,8 @@ func TestOldRunEvaluatesAsBefore(t *testing.T) {
 			t.Errorf("old run, scale %v: eval gives %v, the run recorded %v", sa.Scale, sa.Acc, rec.Scaled[i].Acc)
 		}
 	}
-	// The course study's transform, asked for: at 0.5 its grey border and nearest sampling change the images, so some
-	// accuracy should move; at least the command runs and gives three figures.
+	// The course study's transform, asked for: at 0.5 its grey border and nearest sampling change
+	// the images, so some accuracy should move; at least the command runs and gives three figures.
 	seed := eval("--scale-mode", "seed")
 	if len(seed[0].Scaled) != 3 {
 		t.Errorf("eval --scale-mode seed: %+v", seed)
@@ -336,8 +337,8 @@ func TestModelListDeformSets(t *testing.T) {
 	}
 }
 
-// TestCOCOStudyTable checks that each of our figures lands next to the course study's: the last epoch's test accuracy, and
-// the max over the epochs of train and test accuracy per placement.
+// TestCOCOStudyTable checks that each of our figures lands next to the course study's: the last
+// epoch's test accuracy, and the max over the epochs of train and test accuracy per placement.
 func TestCOCOStudyTable(t *testing.T) {
 	rec := func(m string, ep int, tr, te float64) metrics.Epoch {
 		return metrics.Epoch{Model: m, Epoch: ep, TrainAcc: metrics.Num(tr), TestAcc: metrics.Num(te)}

@@ -30,9 +30,10 @@ type progress struct {
 	study    *study
 }
 
-// study is a job of several runs one after the other (dcn reproduce coco: the SGD run, then the Adam run). Its
-// ETA is the current run's (its slowest model's) plus, for each run still to come, as long as the current run
-// takes in all: the runs train the same models on the same data for the same epochs.
+// study is a job of several runs one after the other (dcn reproduce coco: the SGD run, then the
+// Adam run). Its ETA is the current run's (its slowest model's) plus, for each run still to come,
+// as long as the current run takes in all: the runs train the same models on the same data for the
+// same epochs.
 type study struct {
 	run, runs int       // the current run (0-based) and how many there are
 	began     time.Time // the current run's first training step

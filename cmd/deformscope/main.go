@@ -25,7 +25,8 @@ import (
 
 	"github.com/deformscope/deformscope/app"
 	"github.com/deformscope/deformscope/assets"
-	_ "github.com/deformscope/deformscope/cmd/deformscope/internal/locale" // before Fyne reads the locale
+	// locale is initialised before Fyne reads the locale.
+	_ "github.com/deformscope/deformscope/cmd/deformscope/internal/locale"
 )
 
 func main() {

@@ -99,9 +99,9 @@ func TestRunFilesFIFO(t *testing.T) {
 	}
 }
 
-// TestRunLock is #26 item 13: two `dcn train --resume` of one folder both trained the same epochs (and
-// config.json ended with "epochs": 3 while 5 were recorded). The second is now refused, naming the holder, until
-// the first lets go.
+// TestRunLock is #26 item 13: two `dcn train --resume` of one folder both trained the same epochs
+// (and config.json ended with "epochs": 3 while 5 were recorded). The second is now refused, naming
+// the holder, until the first lets go.
 func TestRunLock(t *testing.T) {
 	src := finishedRun(t)
 	dir := filepath.Join(t.TempDir(), "run")
@@ -150,8 +150,8 @@ func TestRunLock(t *testing.T) {
 	}
 }
 
-// TestCreateKeepsUsersFiles is #26 item 2: `dcn import --out DIR` (and train) overwrote a user's file named like a
-// checkpoint or metrics when DIR had no config.json.
+// TestCreateKeepsUsersFiles is #26 item 2: `dcn import --out DIR` (and train) overwrote a user's
+// file named like a checkpoint or metrics when DIR had no config.json.
 func TestCreateKeepsUsersFiles(t *testing.T) {
 	for _, name := range []string{"cnn-epoch001.safetensors", "metrics.jsonl", "metrics.csv", "classes.json"} {
 		dir := t.TempDir()

@@ -59,8 +59,8 @@ const (
 
 const (
 	configFile = "config.json"
-	// lockFile is the lock of a run being trained: two `dcn train --resume` of one folder trained the same epochs
-	// over each other.
+	// lockFile is the lock of a run being trained: two `dcn train --resume` of one folder trained
+	// the same epochs over each other.
 	lockFile = "run.lock"
 )
 
@@ -77,8 +77,8 @@ func lock(dir string) (*lockfile.Lock, error) {
 	return l, nil
 }
 
-// Release lets go of the folder's lock that Create and OpenForResume take (Launch releases it when training
-// ends). It may be called more than once.
+// Release lets go of the folder's lock that Create and OpenForResume take (Launch releases it when
+// training ends). It may be called more than once.
 func (r *Run) Release() {
 	r.lock.Release()
 	r.lock = nil
@@ -126,8 +126,8 @@ func Create(dir string, rc experiment.RunConfig) (*Run, error) {
 	return &Run{Dir: dir, Config: rc, made: made, lock: l}, nil
 }
 
-// refuseRunFiles refuses a folder without a run that holds files a run writes (metrics, classes, checkpoints,
-// steps): they are someone's, and the new run would overwrite them.
+// refuseRunFiles refuses a folder without a run that holds files a run writes (metrics, classes,
+// checkpoints, steps): they are someone's, and the new run would overwrite them.
 func refuseRunFiles(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

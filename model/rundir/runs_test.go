@@ -176,8 +176,8 @@ func TestRemoveRun(t *testing.T) {
 	if _, err := os.Stat(plain); err != nil {
 		t.Errorf("the plain folder is gone: %v", err)
 	}
-	// A run being trained (here by a Run that holds its lock, as `dcn train` in another process would) is not
-	// removed: the app's Delete only refused the run its own window trained.
+	// A run being trained (here by a Run that holds its lock, as `dcn train` in another process
+	// would) is not removed: the app's Delete only refused the run its own window trained.
 	held, err := OpenForResume(dir)
 	if err != nil {
 		t.Fatal(err)

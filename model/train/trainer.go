@@ -365,13 +365,14 @@ func pct(k, n int) metrics.Num {
 	return metrics.Num(100 * float64(k) / float64(n))
 }
 
-// prefetchDepth is how many batches a set on a file is read ahead of the one training: two keep the reader a full
-// step ahead even when one read is slow; with the one being copied out they hold 3 × 1.6 MB at the course study's batch of
-// 32 crops of 64×64.
+// prefetchDepth is how many batches a set on a file is read ahead of the one training: two keep the
+// reader a full step ahead even when one read is slow; with the one being copied out they hold 3 ×
+// 1.6 MB at the course study's batch of 32 crops of 64×64.
 const prefetchDepth = 2
 
-// batches hands out the batches of one pass over a set: from a data.Prefetcher (reading ahead in a goroutine)
-// when the set is on a file, straight from the set otherwise. Its nil value reads straight from the set.
+// batches hands out the batches of one pass over a set: from a data.Prefetcher (reading ahead in a
+// goroutine) when the set is on a file, straight from the set otherwise. Its nil value reads
+// straight from the set.
 type batches struct {
 	p *data.Prefetcher
 }
@@ -426,8 +427,8 @@ func (t *Trainer) step(ctx context.Context, pf batches, idx []int, correct *int)
 	return loss, true, nil
 }
 
-// batchFrom is batch, taking the samples from pf when it prefetches (they are the samples idx: pf was given the
-// same order).
+// batchFrom is batch, taking the samples from pf when it prefetches (they are the samples idx: pf
+// was given the same order).
 func (t *Trainer) batchFrom(pf batches, s *data.Set, idx []int) (*nn.Tensor[float32], []int, error) {
 	if pf.p == nil {
 		return t.batch(s, idx)
@@ -455,8 +456,8 @@ func (t *Trainer) buffers(n int) (*nn.Tensor[float32], []int) {
 	return t.x, t.y
 }
 
-// batch copies the samples idx of s into the trainer's input buffers. It fails only when s reads its pixels from a
-// file (the COCO crop cache) and a read failed.
+// batch copies the samples idx of s into the trainer's input buffers. It fails only when s reads
+// its pixels from a file (the COCO crop cache) and a read failed.
 func (t *Trainer) batch(s *data.Set, idx []int) (*nn.Tensor[float32], []int, error) {
 	t.buffers(len(idx))
 	s.Batch(idx, t.x.Data(), t.y)
