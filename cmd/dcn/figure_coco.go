@@ -12,10 +12,9 @@ import (
 	"github.com/deformscope/deformscope/viz"
 )
 
-// cocoFigure draws the paper's three panels from a COCO run's photos: the
-// unit at the centre of the smallest object, at the centre of the largest,
-// and a unit in the background at the corner of the small object's crop,
-// each in its photo framed on the unit, the plain CNN's grid underneath.
+// cocoFigure draws the paper's three panels from a COCO run's photos
+// (inspect.PaperPanels chooses them), each in its photo framed on the unit,
+// the plain CNN's grid underneath.
 func cocoFigure(ctx context.Context, run *rundir.Run, layer string, epoch int, out string, stdout io.Writer) error {
 	if !slices.Contains(run.Config.Models, "cnn") {
 		return fmt.Errorf("the three-panel figure sets the deformable net beside the plain CNN; %s has no cnn", run.Dir)
@@ -24,51 +23,28 @@ func cocoFigure(ctx context.Context, run *rundir.Run, layer string, epoch int, o
 	if err != nil {
 		return err
 	}
-	type pick struct {
-		photo inspect.Photo
-		box   int
-		area  float64
+	panels, err := inspect.PaperPanels(photos, run.Config.COCO.MinBox)
+	if err != nil {
+		return err
 	}
-	var small, large *pick
-	for _, p := range photos {
-		for i, b := range p.Boxes {
-			if b.W < run.Config.COCO.MinBox || b.H < run.Config.COCO.MinBox {
-				continue // training cut no crop of it
-			}
-			a := b.W * b.H
-			if small == nil || a < small.area {
-				small = &pick{p, i, a}
-			}
-			if large == nil || a > large.area {
-				large = &pick{p, i, a}
-			}
-		}
-	}
-	if small == nil {
-		return fmt.Errorf("the run's instances files list no box of at least %g px", run.Config.COCO.MinBox)
-	}
-	panels := []struct {
-		kind string
-		p    *pick
-		unit string
-	}{{"small object", small, ""}, {"large object", large, ""}, {"background", small, "1,1"}}
 	var scenes []*viz.OffsetScene
 	var kinds []string
 	model, ep := "", 0
 	for _, pn := range panels {
-		b := pn.p.photo.Boxes[pn.p.box]
-		f := inspectFlags{run: run.Dir, image: pn.p.photo.Path, layer: layer, epoch: epoch, index: -1, zoom: viz.FrameUnit, width: 420,
+		b := pn.Photo.Boxes[pn.Box]
+		f := inspectFlags{run: run.Dir, image: pn.Photo.Path, layer: layer, epoch: epoch, index: -1, zoom: viz.FrameUnit, width: 420,
 			box: fmt.Sprintf("%g,%g,%g,%g", b.X, b.Y, b.W, b.H)}
 		ins, err := f.loadRun(ctx)
 		if err != nil {
 			return err
 		}
-		sc, err := ins.pointsScene(pn.unit, "size", false, true, viz.FrameUnit)
+		sc, err := ins.pointsScene(pn.Unit, "size", false, true, viz.FrameUnit)
 		if err != nil {
 			return err
 		}
 		scenes = append(scenes, sc)
-		kinds = append(kinds, fmt.Sprintf("%s (%s %.0f×%.0f px in %s)", pn.kind, pn.p.photo.Names[pn.p.box], b.W, b.H, filepath.Base(pn.p.photo.Path)))
+		kinds = append(kinds, fmt.Sprintf("%s (%s %.0f×%.0f px in %s)", pn.Kind, pn.Photo.Names[pn.Box], b.W, b.H,
+			filepath.Base(pn.Photo.Path)))
 		model, ep, layer = ins.model, ins.epoch, ins.layer
 	}
 	fig, err := viz.PaperFigure(fmt.Sprintf("%s %s, epoch %d", model, layer, ep), kinds, scenes)

@@ -389,3 +389,51 @@ func (m PhotoMap) PerInput() float64 {
 	}
 	return float64(m.Crop.Rect.Dx()) / float64(m.Crop.Size)
 }
+
+// PaperPanel is one panel of the paper's three-panel figure on COCO photos:
+// which photo and box, and the unit to trace ("" for the box's centre).
+type PaperPanel struct {
+	// Kind is "small object", "large object" or "background".
+	Kind  string
+	Photo Photo
+	Box   int
+	// Unit is the unit to trace as dcn --unit takes it ("y,x"); empty:
+	// the unit at the box's centre.
+	Unit string
+}
+
+// PaperPanels chooses the paper's three panels among photos: the unit at
+// the centre of the smallest object, at the centre of the largest, and a
+// unit in the background at the corner of the small object's crop. Boxes
+// under minBox on either side are passed over (training cut no crop of
+// them); photos with no box left is an error.
+func PaperPanels(photos []Photo, minBox float64) ([]PaperPanel, error) {
+	type pick struct {
+		photo Photo
+		box   int
+		area  float64
+	}
+	var small, large *pick
+	for _, p := range photos {
+		for i, b := range p.Boxes {
+			if b.W < minBox || b.H < minBox {
+				continue
+			}
+			a := b.W * b.H
+			if small == nil || a < small.area {
+				small = &pick{p, i, a}
+			}
+			if large == nil || a > large.area {
+				large = &pick{p, i, a}
+			}
+		}
+	}
+	if small == nil {
+		return nil, fmt.Errorf("inspect: the run's instances files list no box of at least %g px", minBox)
+	}
+	return []PaperPanel{
+		{Kind: "small object", Photo: small.photo, Box: small.box},
+		{Kind: "large object", Photo: large.photo, Box: large.box},
+		{Kind: "background", Photo: small.photo, Box: small.box, Unit: "1,1"},
+	}, nil
+}

@@ -148,3 +148,33 @@ func TestPrepareErrors(t *testing.T) {
 		t.Error("object size 0: no error")
 	}
 }
+
+func TestPaperPanels(t *testing.T) {
+	photos := []Photo{
+		{Path: "a.jpg", Boxes: []coco.Box{{X: 0, Y: 0, W: 40, H: 40}, {X: 5, Y: 5, W: 8, H: 30}}, Names: []string{"dog", "pole"}},
+		{Path: "b.jpg", Boxes: []coco.Box{{X: 10, Y: 10, W: 20, H: 16}, {X: 0, Y: 0, W: 300, H: 200}}, Names: []string{"cup", "bus"}},
+	}
+	got, err := PaperPanels(photos, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pole (8 px wide) is under the 10 px floor; the cup is the
+	// smallest box left, the bus the largest, the background the cup's crop.
+	want := []struct{ kind, path, name, unit string }{
+		{"small object", "b.jpg", "cup", ""},
+		{"large object", "b.jpg", "bus", ""},
+		{"background", "b.jpg", "cup", "1,1"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d panels, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Kind != w.kind || g.Photo.Path != w.path || g.Photo.Names[g.Box] != w.name || g.Unit != w.unit {
+			t.Errorf("panel %d: %s %s %s %q, want %v", i, g.Kind, g.Photo.Path, g.Photo.Names[g.Box], g.Unit, w)
+		}
+	}
+	if _, err := PaperPanels(photos, 1000); err == nil {
+		t.Error("no box of 1000 px: no error")
+	}
+}
