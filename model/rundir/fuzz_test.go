@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
 )
 
 // FuzzOpen feeds arbitrary config.json and metrics.jsonl contents to Open:
 // it must return a run or an error naming the file, never panic.
 func FuzzOpen(f *testing.F) {
-	good, _ := json.Marshal(tinyConfig("cnn", "dcnn"))
+	good, _ := json.Marshal(experimenttest.TinyConfig("cnn", "dcnn"))
 	f.Add(good, []byte(`{"model":"cnn","epoch":1,"test_acc":97.5,"train_loss":null}`+"\n"))
 	f.Add(good, []byte("{truncated"))
 	f.Add([]byte(`{"data":"coco","models":["dcnn-first"],"coco":{"ann":"a","images":"b","size":64,"top_k":10}}`), []byte{})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/internal/safeopen"
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
@@ -24,7 +26,7 @@ func finishedRun(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
 	dir := makeRun(t, root, "run", map[string]int{"cnn": 2})
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	run, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +144,7 @@ func TestRunLock(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(plain, lockFile), []byte("my notes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(plain, tinyConfig("cnn")); err == nil || !strings.Contains(err.Error(), "not a lock file") {
+	if _, err := Create(plain, experimenttest.TinyConfig("cnn")); err == nil || !strings.Contains(err.Error(), "not a lock file") {
 		t.Errorf("Create over a user's run.lock: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(plain, lockFile)); string(b) != "my notes\n" {
@@ -158,7 +160,7 @@ func TestCreateKeepsUsersFiles(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("mine\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Create(dir, tinyConfig("cnn"))
+		_, err := Create(dir, experimenttest.TinyConfig("cnn"))
 		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "would overwrite") {
 			t.Errorf("%s: %v", name, err)
 		}

