@@ -32,8 +32,11 @@ const winoTiles = 256
 // winoMinChannels is the fewest input and output channels for which the
 // Winograd route is taken: its GEMMs have K = C (forward) and K = O (input
 // gradient), and the transforms cost per channel what the GEMMs save only
-// when there are enough of them.
-const winoMinChannels = 32
+// when there are enough of them. Measured (BenchmarkConvCOCO, CPU time,
+// loaded machine, against the tap-sum route): 32→64 at 32×32 even, 64→64
+// at 32×32 4 % faster, 64→128 and 128→128 at 16×16 27 and 29 % faster;
+// the MNIST nets' 32→32 (batch 64) 67 % slower at 7×7, 24 % at 14×14.
+const winoMinChannels = 64
 
 // winoMaxPixels is the largest map (H·W) the Winograd route is taken on;
 // see the measurements in docs/PERFORMANCE.md (Session 5, lane 23w).
@@ -58,7 +61,6 @@ func (c *Conv2D[T]) winoOK() bool {
 type winoGeom struct {
 	th, tw, tpi int // tiles down, across, per image
 	per, n      int // images per chunk, chunks
-	hp, wp      int // the padded plane a patch reads: 2·th+2 × 2·tw+2
 }
 
 // winoStride is the distance between the 16 matrices of a transformed
@@ -80,7 +82,7 @@ func (g geom) wino() winoGeom {
 	n := (b*tpi + winoTiles - 1) / winoTiles
 	n = min(b, (n+7)/8*8) // a multiple of 8 chunks where the batch allows
 	per := (b + n - 1) / n
-	return winoGeom{th: th, tw: tw, tpi: tpi, per: per, n: (b + per - 1) / per, hp: 2*th + 2, wp: 2*tw + 2}
+	return winoGeom{th: th, tw: tw, tpi: tpi, per: per, n: (b + per - 1) / per}
 }
 
 // winoWeights sets u[ξ·oc + o·C + c] = (G w[o][c] Gᵀ)[ξ], oc being
@@ -180,32 +182,53 @@ func newWinoMats[T Float]() winoMats[T] {
 	return m
 }
 
+// The patches are read through four quarter planes of the zero-padded
+// input P ((2·th+2) × (2·tw+2)): Q_ab[u][v] = P[2u+a][2v+b] for a, b ∈ {0, 1}, each
+// (th+1) × (tw+1). Patch element (i, j) = (a+2di, b+2dj) of tile (ty, tx)
+// is Q_ab[ty+di][tx+dj], so each row of D for one tile row is a plain copy
+// of tw values from a quarter plane: one strided pass per pixel instead of
+// one per patch element (four per pixel).
+
+// quarterLen is the length of the four quarter planes together.
+func (wg winoGeom) quarterLen() int { return 4 * (wg.th + 1) * (wg.tw + 1) }
+
 // winoGather writes the 4×4 patches of images [lo, hi) of x into d
 // (row k = 4i+j holds patch element (i, j) of every channel and tile:
-// column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); plane is scratch
-// for one zero-padded plane.
-func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, plane []T) {
+// column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); q is scratch for
+// the quarter planes.
+func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	plane = plane[:wg.hp*wg.wp]
-	clear(plane)
+	qh, qw := wg.th+1, wg.tw+1
+	ql := qh * qw
+	q = q[:4*ql]
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
 			src := x[(b*g.C+ch)*hw:][:hw]
+			clear(q)
+			// P's row 2u+a is input row 2u+a−1, its column 2v+b input
+			// column 2v+b−1.
 			for y := range g.H {
-				copy(plane[(y+1)*wg.wp+1:][:g.W], src[y*g.W:][:g.W])
+				u, a := (y+1)/2, (y+1)%2
+				row := src[y*g.W:][:g.W]
+				q0 := q[(2*a)*ql+u*qw:][:qw]   // b = 0: input columns 2v−1
+				q1 := q[(2*a+1)*ql+u*qw:][:qw] // b = 1: input columns 2v
+				for v := 1; 2*v-1 < g.W; v++ {
+					q0[v] = row[2*v-1]
+				}
+				for v := 0; 2*v < g.W; v++ {
+					q1[v] = row[2*v]
+				}
 			}
-			// Only the interior was written: the border stays zero.
 			base := ch*tc + (b-lo)*wg.tpi
-			for ty := range wg.th {
-				at := base + ty*wg.tw
-				for i := range 4 {
-					row := plane[(2*ty+i)*wg.wp:][:wg.wp]
-					for j := range 4 {
-						dst := d[(4*i+j)*s+at:][:wg.tw]
-						for tx := range dst {
-							dst[tx] = row[2*tx+j]
-						}
+			for i := range 4 {
+				a, di := i%2, i/2
+				for j := range 4 {
+					bb, dj := j%2, j/2
+					qp := q[(2*a+bb)*ql:][:ql]
+					dr := d[(4*i+j)*s+base:][:wg.tpi]
+					for ty := range wg.th {
+						copy(dr[ty*wg.tw:][:wg.tw], qp[(ty+di)*qw+dj:][:wg.tw])
 					}
 				}
 			}
@@ -214,31 +237,41 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, p
 }
 
 // winoScatter adds the patch gradients dd (winoGather's layout) of
-// images [lo, hi) onto their overlapping patches and writes the sums as
-// the input gradient dx.
-func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int, plane []T) {
+// images [lo, hi) onto their overlapping patches, through the quarter
+// planes in q, and writes the sums as the input gradient dx.
+func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	plane = plane[:wg.hp*wg.wp]
+	qh, qw := wg.th+1, wg.tw+1
+	ql := qh * qw
+	q = q[:4*ql]
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
-			clear(plane)
+			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
-			for ty := range wg.th {
-				at := base + ty*wg.tw
-				for i := range 4 {
-					row := plane[(2*ty+i)*wg.wp:][:wg.wp]
-					for j := range 4 {
-						src := dd[(4*i+j)*s+at:][:wg.tw]
-						for tx, v := range src {
-							row[2*tx+j] += v
-						}
+			for i := range 4 {
+				a, di := i%2, i/2
+				for j := range 4 {
+					bb, dj := j%2, j/2
+					qp := q[(2*a+bb)*ql:][:ql]
+					sr := dd[(4*i+j)*s+base:][:wg.tpi]
+					for ty := range wg.th {
+						addTo(qp[(ty+di)*qw+dj:][:wg.tw], sr[ty*wg.tw:][:wg.tw])
 					}
 				}
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
 			for y := range g.H {
-				copy(dst[y*g.W:][:g.W], plane[(y+1)*wg.wp+1:][:g.W])
+				u, a := (y+1)/2, (y+1)%2
+				row := dst[y*g.W:][:g.W]
+				q0 := q[(2*a)*ql+u*qw:][:qw]
+				q1 := q[(2*a+1)*ql+u*qw:][:qw]
+				for v := 1; 2*v-1 < g.W; v++ {
+					row[2*v-1] = q0[v]
+				}
+				for v := 0; 2*v < g.W; v++ {
+					row[2*v] = q1[v]
+				}
 			}
 		}
 	}
@@ -374,7 +407,7 @@ func (c *Conv2D[T]) winoForward(bias, y []T, train bool) {
 		if c.cache != nil {
 			v = c.cache[ci*16*sv:][:16*sv]
 		}
-		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.hp*wg.wp))
+		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.quarterLen()))
 		gemm(false, false, 16, g.C*tc, 16, 1, tm.b, 16, d, sv, 0, v, sv)
 		for xi := range 16 {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, m[xi*sm:], tc)
@@ -414,7 +447,7 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 		buf := c.ws.get(worker, 20*sm+48*sv)
 		dm, g4, d := buf[:16*sm], buf[16*sm:20*sm], buf[20*sm:][:16*sv]
 		v, dd := buf[20*sm+16*sv:][:16*sv], buf[20*sm+32*sv:][:16*sv]
-		plane := c.pad.get(worker, max(wg.hp*wg.wp, g.p()))
+		plane := c.pad.get(worker, max(wg.quarterLen(), g.p()))
 		if c.cache != nil {
 			v = c.cache[ci*16*sv:][:16*sv]
 		} else {

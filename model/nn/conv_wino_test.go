@@ -124,8 +124,9 @@ func TestWinoMatchesDirect(t *testing.T) {
 }
 
 // TestWinoRoute checks which shapes take the Winograd route by default:
-// 3×3, stride 1, padding 1, dilation 1, at least winoMinChannels in and out,
-// maps of at most winoMaxPixels.
+// 3×3, stride 1, padding 1, dilation 1, at least winoMinChannels (64) in
+// and out, maps of at most winoMaxPixels (32×32): the COCO net's conv4 to
+// conv6, not the MNIST nets' 32→32 nor the COCO net's first three.
 func TestWinoRoute(t *testing.T) {
 	cases := []struct {
 		cfg  Conv2DConfig
@@ -134,10 +135,13 @@ func TestWinoRoute(t *testing.T) {
 	}{
 		{Conv2DConfig{In: 64, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
 		{Conv2DConfig{In: 128, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
-		{Conv2DConfig{In: 32, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, winoMaxPixels >= 32*32},
-		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 64, winoMaxPixels >= 64*64},
-		{Conv2DConfig{In: 16, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
-		{Conv2DConfig{In: 64, Out: 16, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, true},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 64, false},
+		{Conv2DConfig{In: 32, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, false},
+		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 7, false},
+		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 14, false},
+		{Conv2DConfig{In: 48, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
+		{Conv2DConfig{In: 64, Out: 48, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, false},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, false},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, 16, false},
@@ -161,7 +165,7 @@ func TestWinoRoute(t *testing.T) {
 // bits on 1, 2 and 5 cores: the work is split by shape only and the weight
 // gradient's parts are summed in chunk order.
 func TestWinoSameBitsAnyCores(t *testing.T) {
-	cfg := Conv2DConfig{In: 48, Out: 40, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+	cfg := Conv2DConfig{In: 65, Out: 70, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 	rng := rand.New(rand.NewPCG(3, 4))
 	ref, _ := NewConv2D[float64]("ref", cfg, rng)
 	x := New[float32](13, cfg.In, 15, 16)
