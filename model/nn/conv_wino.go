@@ -86,11 +86,11 @@ func (g geom) wino() winoGeom {
 }
 
 // winoWeights sets u[ξ·oc + o·C + c] = (G w[o][c] Gᵀ)[ξ], oc being
-// winoStride(O·C).
-func winoWeights[T Float](g geom, w, u []T) {
+// winoStride(O·C), for output channels [olo, ohi).
+func winoWeights[T Float](g geom, w, u []T, olo, ohi int) {
 	oc := winoStride(g.O * g.C)
 	u = u[:16*oc]
-	for o := range g.O {
+	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
 			k := w[(o*g.C+ch)*9:][:9]
 			// G w: 4×3.
@@ -114,11 +114,16 @@ func winoWeights[T Float](g geom, w, u []T) {
 	}
 }
 
+// winoPerOut runs fn on blocks of 8 output channels on all cores.
+func winoPerOut(g geom, fn func(lo, hi int)) {
+	parallel((g.O+7)/8, func(_, j int) { fn(8*j, min(g.O, 8*j+8)) })
+}
+
 // winoWeightGrad adds Gᵀ du[·][o][c] G to dw[o][c] (3×3), du in
-// winoWeights' layout.
-func winoWeightGrad[T Float](g geom, du, dw []T) {
+// winoWeights' layout, for output channels [olo, ohi).
+func winoWeightGrad[T Float](g geom, du, dw []T, olo, ohi int) {
 	oc := winoStride(g.O * g.C)
-	for o := range g.O {
+	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
 			at := o*g.C + ch
 			var m [16]T
@@ -380,7 +385,7 @@ func (c *Conv2D[T]) winoForward(bias, y []T, train bool) {
 		c.winoU = make([]T, 16*oc)
 	}
 	c.winoU = c.winoU[:16*oc]
-	winoWeights(g, c.Weight.Value.data, c.winoU)
+	winoPerOut(g, func(lo, hi int) { winoWeights(g, c.Weight.Value.data, c.winoU, lo, hi) })
 	if c.winoM.a == nil {
 		c.winoM = newWinoMats[T]()
 	}
@@ -470,11 +475,15 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 		gemm(false, false, 16, g.C*tc, 16, 1, tm.bt, 16, dv, sv, 0, dd, sv)
 		winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, plane)
 	})
-	copy(acc, part[:nw])
-	for ci := 1; ci < wg.n; ci++ {
-		addTo(acc, part[ci*nw:][:nw])
-	}
-	winoWeightGrad(g, acc, dw)
+	// The chunks' parts are summed element by element in chunk order, so
+	// splitting the elements between cores changes no bit.
+	parallelRange(nw, func(lo, hi int) {
+		copy(acc[lo:hi], part[lo:hi])
+		for ci := 1; ci < wg.n; ci++ {
+			addTo(acc[lo:hi], part[ci*nw+lo:ci*nw+hi])
+		}
+	})
+	winoPerOut(g, func(lo, hi int) { winoWeightGrad(g, acc, dw, lo, hi) })
 	if db != nil {
 		addTo(db[:g.O], acc[16*oc:])
 	}
