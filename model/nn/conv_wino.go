@@ -232,7 +232,15 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 					bb, dj := j%2, j/2
 					qp := q[(2*a+bb)*ql:][:ql]
 					dr := d[(4*i+j)*s+base:][:wg.tpi]
-					for ty := range wg.th {
+					ty := 0
+					if di == 1 {
+						// Rows i = 2, 3 of tile row ty are rows i = 0, 1 of
+						// tile row ty+1: one long copy but for the last.
+						n := (wg.th - 1) * wg.tw
+						copy(dr[:n], d[(4*a+j)*s+base+wg.tw:][:n])
+						ty = wg.th - 1
+					}
+					for ; ty < wg.th; ty++ {
 						copy(dr[ty*wg.tw:][:wg.tw], qp[(ty+di)*qw+dj:][:wg.tw])
 					}
 				}
@@ -254,13 +262,22 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int
 		for ch := range g.C {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
+			// Rows i = 2, 3 of tile row ty land where rows i = 0, 1 of
+			// tile row ty+1 do: added to those first in one long add
+			// (dd is scratch), they leave only their last tile row.
+			n := (wg.th - 1) * wg.tw
+			for i := range 2 {
+				for j := range 4 {
+					addTo(dd[(4*i+j)*s+base+wg.tw:][:n], dd[(4*(i+2)+j)*s+base:][:n])
+				}
+			}
 			for i := range 4 {
 				a, di := i%2, i/2
 				for j := range 4 {
 					bb, dj := j%2, j/2
 					qp := q[(2*a+bb)*ql:][:ql]
 					sr := dd[(4*i+j)*s+base:][:wg.tpi]
-					for ty := range wg.th {
+					for ty := di * (wg.th - 1); ty < wg.th; ty++ {
 						addTo(qp[(ty+di)*qw+dj:][:wg.tw], sr[ty*wg.tw:][:wg.tw])
 					}
 				}
