@@ -29,14 +29,18 @@ package nn
 // for: the N of its GEMMs and the K of the weight gradient's.
 const winoTiles = 256
 
-// winoMinChannels is the fewest input and output channels for which the
-// Winograd route is taken: its GEMMs have K = C (forward) and K = O (input
-// gradient), and the transforms cost per channel what the GEMMs save only
-// when there are enough of them. Measured (BenchmarkConvCOCO, CPU time,
-// loaded machine, against the tap-sum route): 32→64 at 32×32 even, 64→64
-// at 32×32 4 % faster, 64→128 and 128→128 at 16×16 27 and 29 % faster;
-// the MNIST nets' 32→32 (batch 64) 67 % slower at 7×7, 24 % at 14×14.
-const winoMinChannels = 64
+// winoMinIn and winoMinOut are the fewest input and output channels for
+// which the Winograd route is taken: its GEMMs have K = C (forward) and
+// K = O (input gradient), and the transforms cost per channel what the
+// GEMMs save only when there are enough of them. Measured (CPU time, one
+// thread, against the tap-sum route, BenchmarkConvCOCO and
+// BenchmarkConvFwdBwd7/14): 32→64 at 32×32 12 % faster, 64→64 at 32×32
+// 6 %, 64→128 and 128→128 at 16×16 27–35 %; the MNIST nets' 32→32 (batch
+// 64) 30 % slower at 7×7 (its 4×4 tiles cover 8×8) and 4 % at 14×14.
+const (
+	winoMinIn  = 32
+	winoMinOut = 64
+)
 
 // winoMaxPixels is the largest map (H·W) the Winograd route is taken on;
 // see the measurements in docs/PERFORMANCE.md (Session 5, lane 23w).
@@ -54,7 +58,7 @@ func (c *Conv2D[T]) winoOK() bool {
 	if !g.winoShape() || c.noWino || c.narrow {
 		return false
 	}
-	return c.forceWino || (!c.noTaps && !c.forceTaps && g.C >= winoMinChannels && g.O >= winoMinChannels && g.H*g.W <= winoMaxPixels)
+	return c.forceWino || (!c.noTaps && !c.forceTaps && g.C >= winoMinIn && g.O >= winoMinOut && g.H*g.W <= winoMaxPixels)
 }
 
 // winoGeom is the tiling of one image and the batch's chunks.
@@ -188,11 +192,13 @@ func newWinoMats[T Float]() winoMats[T] {
 }
 
 // The patches are read through four quarter planes of the zero-padded
-// input P ((2·th+2) × (2·tw+2)): Q_ab[u][v] = P[2u+a][2v+b] for a, b ∈ {0, 1}, each
-// (th+1) × (tw+1). Patch element (i, j) = (a+2di, b+2dj) of tile (ty, tx)
-// is Q_ab[ty+di][tx+dj], so each row of D for one tile row is a plain copy
-// of tw values from a quarter plane: one strided pass per pixel instead of
-// one per patch element (four per pixel).
+// input P ((2·th+2) × (2·tw+2)): Q_ab[u][v] = P[2u+a][2v+b] for a, b ∈
+// {0, 1}, each (th+1) × (tw+1). Patch element (i, j) = (a+2di, b+2dj) of
+// tile (ty, tx) is Q_ab[ty+di][tx+dj]. Each quarter plane is stored as its
+// first tw columns, row stride tw (the tiles' own layout), and its last
+// column apart, so that row (i, j) of D for a whole image is one long copy
+// from the first part (shifted by one for dj = 1, the last tile of each
+// row then set from the column apart), and the scatter one long add.
 
 // quarterLen is the length of the four quarter planes together.
 func (wg winoGeom) quarterLen() int { return 4 * (wg.th + 1) * (wg.tw + 1) }
@@ -204,9 +210,13 @@ func (wg winoGeom) quarterLen() int { return 4 * (wg.th + 1) * (wg.tw + 1) }
 func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	qh, qw := wg.th+1, wg.tw+1
-	ql := qh * qw
+	tw, th := wg.tw, wg.th
+	ql := (th + 1) * (tw + 1)
 	q = q[:4*ql]
+	var ls, rs [4][]T
+	for ab := range 4 {
+		ls[ab], rs[ab] = q[ab*ql:][:(th+1)*tw], q[ab*ql+(th+1)*tw:][:th+1]
+	}
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
 			src := x[(b*g.C+ch)*hw:][:hw]
@@ -216,32 +226,32 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 			for y := range g.H {
 				u, a := (y+1)/2, (y+1)%2
 				row := src[y*g.W:][:g.W]
-				q0 := q[(2*a)*ql+u*qw:][:qw]   // b = 0: input columns 2v−1
-				q1 := q[(2*a+1)*ql+u*qw:][:qw] // b = 1: input columns 2v
-				for v := 1; 2*v-1 < g.W; v++ {
-					q0[v] = row[2*v-1]
+				l0, l1 := ls[2*a][u*tw:][:tw], ls[2*a+1][u*tw:][:tw]
+				for v := 1; v < tw && 2*v-1 < g.W; v++ { // b = 0: input columns 2v−1
+					l0[v] = row[2*v-1]
 				}
-				for v := 0; 2*v < g.W; v++ {
-					q1[v] = row[2*v]
+				if 2*tw-1 < g.W {
+					rs[2*a][u] = row[2*tw-1]
+				}
+				for v := 0; v < tw && 2*v < g.W; v++ { // b = 1: input columns 2v
+					l1[v] = row[2*v]
 				}
 			}
 			base := ch*tc + (b-lo)*wg.tpi
+			n := wg.tpi
 			for i := range 4 {
 				a, di := i%2, i/2
 				for j := range 4 {
 					bb, dj := j%2, j/2
-					qp := q[(2*a+bb)*ql:][:ql]
-					dr := d[(4*i+j)*s+base:][:wg.tpi]
-					ty := 0
-					if di == 1 {
-						// Rows i = 2, 3 of tile row ty are rows i = 0, 1 of
-						// tile row ty+1: one long copy but for the last.
-						n := (wg.th - 1) * wg.tw
-						copy(dr[:n], d[(4*a+j)*s+base+wg.tw:][:n])
-						ty = wg.th - 1
+					l, r := ls[2*a+bb], rs[2*a+bb]
+					dr := d[(4*i+j)*s+base:][:n]
+					if dj == 0 {
+						copy(dr, l[di*tw:][:n])
+						continue
 					}
-					for ; ty < wg.th; ty++ {
-						copy(dr[ty*wg.tw:][:wg.tw], qp[(ty+di)*qw+dj:][:wg.tw])
+					copy(dr[:n-1], l[di*tw+1:][:n-1])
+					for ty := range th {
+						dr[ty*tw+tw-1] = r[ty+di]
 					}
 				}
 			}
@@ -249,50 +259,57 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 	}
 }
 
-// winoScatter adds the patch gradients dd (winoGather's layout) of
-// images [lo, hi) onto their overlapping patches, through the quarter
-// planes in q, and writes the sums as the input gradient dx.
+// winoScatter adds the patch gradients dd (winoGather's layout; dd is
+// scratch and changed) of images [lo, hi) onto their overlapping patches,
+// through the quarter planes in q, and writes the sums as the input
+// gradient dx.
 func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	qh, qw := wg.th+1, wg.tw+1
-	ql := qh * qw
+	tw, th := wg.tw, wg.th
+	ql := (th + 1) * (tw + 1)
 	q = q[:4*ql]
+	var ls, rs [4][]T
+	for ab := range 4 {
+		ls[ab], rs[ab] = q[ab*ql:][:(th+1)*tw], q[ab*ql+(th+1)*tw:][:th+1]
+	}
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
-			// Rows i = 2, 3 of tile row ty land where rows i = 0, 1 of
-			// tile row ty+1 do: added to those first in one long add
-			// (dd is scratch), they leave only their last tile row.
-			n := (wg.th - 1) * wg.tw
-			for i := range 2 {
-				for j := range 4 {
-					addTo(dd[(4*i+j)*s+base+wg.tw:][:n], dd[(4*(i+2)+j)*s+base:][:n])
-				}
-			}
+			n := wg.tpi
 			for i := range 4 {
 				a, di := i%2, i/2
 				for j := range 4 {
 					bb, dj := j%2, j/2
-					qp := q[(2*a+bb)*ql:][:ql]
-					sr := dd[(4*i+j)*s+base:][:wg.tpi]
-					for ty := di * (wg.th - 1); ty < wg.th; ty++ {
-						addTo(qp[(ty+di)*qw+dj:][:wg.tw], sr[ty*wg.tw:][:wg.tw])
+					l, r := ls[2*a+bb], rs[2*a+bb]
+					sr := dd[(4*i+j)*s+base:][:n]
+					if dj == 0 {
+						addTo(l[di*tw:][:n], sr)
+						continue
 					}
+					// The last tile of each row goes to the column apart;
+					// zeroed, it adds nothing to the next row's first.
+					for ty := range th {
+						r[ty+di] += sr[ty*tw+tw-1]
+						sr[ty*tw+tw-1] = 0
+					}
+					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
 			for y := range g.H {
 				u, a := (y+1)/2, (y+1)%2
 				row := dst[y*g.W:][:g.W]
-				q0 := q[(2*a)*ql+u*qw:][:qw]
-				q1 := q[(2*a+1)*ql+u*qw:][:qw]
-				for v := 1; 2*v-1 < g.W; v++ {
-					row[2*v-1] = q0[v]
+				l0, l1 := ls[2*a][u*tw:][:tw], ls[2*a+1][u*tw:][:tw]
+				for v := 1; v < tw && 2*v-1 < g.W; v++ {
+					row[2*v-1] = l0[v]
 				}
-				for v := 0; 2*v < g.W; v++ {
-					row[2*v] = q1[v]
+				if 2*tw-1 < g.W {
+					row[2*tw-1] = rs[2*a][u]
+				}
+				for v := 0; v < tw && 2*v < g.W; v++ {
+					row[2*v] = l1[v]
 				}
 			}
 		}

@@ -124,9 +124,10 @@ func TestWinoMatchesDirect(t *testing.T) {
 }
 
 // TestWinoRoute checks which shapes take the Winograd route by default:
-// 3×3, stride 1, padding 1, dilation 1, at least winoMinChannels (64) in
-// and out, maps of at most winoMaxPixels (32×32): the COCO net's conv4 to
-// conv6, not the MNIST nets' 32→32 nor the COCO net's first three.
+// 3×3, stride 1, padding 1, dilation 1, at least winoMinIn (32) channels
+// in and winoMinOut (64) out, maps of at most winoMaxPixels (32×32): the
+// COCO net's conv3 to conv6, not the MNIST nets' 32→32 nor the COCO net's
+// first two.
 func TestWinoRoute(t *testing.T) {
 	cases := []struct {
 		cfg  Conv2DConfig
@@ -137,10 +138,11 @@ func TestWinoRoute(t *testing.T) {
 		{Conv2DConfig{In: 128, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, true},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 64, false},
-		{Conv2DConfig{In: 32, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, false},
+		{Conv2DConfig{In: 32, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, true},
+		{Conv2DConfig{In: 24, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, false},
 		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 7, false},
 		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 14, false},
-		{Conv2DConfig{In: 48, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
+		{Conv2DConfig{In: 48, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
 		{Conv2DConfig{In: 64, Out: 48, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, false},
 		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, false},
