@@ -11,8 +11,8 @@ package nn
 //	                    (O×C times C×tiles: 16 GEMMs),
 //	Y = Aᵀ M A          (per output channel and tile),
 //
-// 16·4 = 64 multiply-adds per 2×2 outputs and channel pair instead of
-// 4·9 = 36·… — 2.25× fewer than the direct convolution. The backward pass
+// 16 multiply-adds per 2×2 output tile and channel pair instead of the
+// direct convolution's 4·9 = 36: 2.25× fewer. The backward pass
 // is the exact gradient of this algebra (backpropagation through the
 // transforms), not a second convolution:
 //
@@ -36,14 +36,17 @@ const winoTiles = 256
 // thread, against the tap-sum route, BenchmarkConvCOCO and
 // BenchmarkConvFwdBwd7/14): 32→64 at 32×32 12 % faster, 64→64 at 32×32
 // 6 %, 64→128 and 128→128 at 16×16 27–35 %; the MNIST nets' 32→32 (batch
-// 64) 30 % slower at 7×7 (its 4×4 tiles cover 8×8) and 4 % at 14×14.
+// 64) 30 % slower at 7×7 (its 4×4 tiles of 2×2 cover 8×8) and 4 % at
+// 14×14.
 const (
 	winoMinIn  = 32
 	winoMinOut = 64
 )
 
-// winoMaxPixels is the largest map (H·W) the Winograd route is taken on;
-// see the measurements in docs/PERFORMANCE.md (Session 5, lane 23w).
+// winoMaxPixels is the largest map (H·W) the Winograd route is taken on:
+// the COCO net's training shapes it was measured on (docs/PERFORMANCE.md,
+// Session 5, lane 23w). Larger maps (a whole photo's deeper layers in
+// evaluation) keep the tap-sum route until measured.
 const winoMaxPixels = 32 * 32
 
 // winoShape reports whether g is a convolution the Winograd route can
