@@ -36,6 +36,12 @@ type DeformBlock[T Float] struct {
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
 	dx          *Tensor[T]
+
+	// NoInputGrad makes Backward skip dL/dx and return nil (for a
+	// network's first layer, as Conv2D.NoInputGrad): neither the
+	// deformable convolution nor the side convolution computes its input
+	// gradient; every parameter gradient is computed as always.
+	NoInputGrad bool
 }
 
 var _ Layer[float64] = (*DeformBlock[float64])(nil)
@@ -146,8 +152,9 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	return b.Regular.Forward(x, off, mask)
 }
 
-// Backward implements Layer.
+// Backward implements Layer. With NoInputGrad it returns nil.
 func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	b.Regular.NoInputGrad, b.side.NoInputGrad = b.NoInputGrad, b.NoInputGrad
 	dx1, doff, dmask, err := b.Regular.Backward(dy)
 	if err != nil {
 		return nil, err
@@ -168,7 +175,7 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		}
 	})
 	dx2, err := b.side.Backward(ds)
-	if err != nil {
+	if err != nil || b.NoInputGrad {
 		return nil, err
 	}
 	dx := reuse(&b.dx, dx1.shape...)

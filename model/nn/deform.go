@@ -32,13 +32,20 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	parts              []T
-	cache, cacheBuf    []T    // columns kept from Forward for Backward
+	cache, cacheBuf    []T // columns kept from Forward for Backward
+	kept               keptTables[T]
 	gen                uint64 // Forward calls, for sampleTable.holds
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
+	noKeep             bool   // tests: never keep the sampling tables (deform_kept.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
 	NoColumnCache bool
+
+	// NoInputGrad makes Backward skip dL/dx (for a network's first layer):
+	// it returns nil for it, and the offset, mask, weight and bias
+	// gradients as always.
+	NoInputGrad bool
 }
 
 // NewDeformConv2D returns a deformable convolution with offset groups
@@ -104,6 +111,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		bias = d.Bias.Value.data
 	}
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+	d.kept.prepare(g, d.groups, d.gen, !d.NoColumnCache && !d.noKeep)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
 	d.permute(d.wT, d.Weight.Value.data, false)
 	if d.NoColumnCache && g.p() > deformBandPixels {
@@ -148,6 +156,7 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			q0, q1 := j*per, min(P, (j+1)*per)
 			n := q1 - q0
 			t := &d.tabs[worker]
+			t.detach()
 			d.fillRange(t, b, q0, q1)
 			t.holds = tableKey{}
 			buf := d.ws.get(worker, ck*n+g.O*n)
@@ -168,8 +177,8 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 }
 
 // Backward takes dL/dy for the last Forward, accumulates the weight and
-// bias gradients, and returns dL/dx, dL/doffset and dL/dmask (nil without
-// a mask).
+// bias gradients, and returns dL/dx (nil with NoInputGrad), dL/doffset and
+// dL/dmask (nil without a mask).
 func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T], err error) {
 	g := d.g
 	if d.x == nil {
@@ -180,7 +189,9 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 			d.name, shapeString(dy.Shape()), shapeString([]int{g.B, g.O, g.Ho, g.Wo}))
 	}
 	gk := d.groups * g.k()
-	dx = reuse(&d.dx, g.B, g.C, g.H, g.W)
+	if !d.NoInputGrad {
+		dx = reuse(&d.dx, g.B, g.C, g.H, g.W)
+	}
 	doffset = reuse(&d.doff, g.B, 2*gk, g.Ho, g.Wo)
 	if d.mask != nil {
 		dmask = reuse(&d.dmask, g.B, gk, g.Ho, g.Wo)
@@ -250,9 +261,10 @@ type sampleTable[T Float] struct {
 	wts    []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
 	fy, fx []T
 	md, vv []T
-	s      []T // 4 per entry: backward dot products of the gradient with the corners
-	pad    []T // padded input, (H+2)(W+2) pixels × C
-	dpad   []T // padded input gradient, same layout
+	s      []T  // 4 per entry: backward dot products of the gradient with the corners
+	pad    []T  // padded input, (H+2)(W+2) pixels × C
+	dpad   []T  // padded input gradient, same layout
+	view   bool // base..vv are views of keptTables (never grown in place)
 
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by im2col, cleared by any partial fill): col2im right
@@ -276,8 +288,16 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// fill computes the table of image b.
-func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
+// fill computes the table of image b (into the kept tables' share of image
+// b when Forward keeps them for Backward, see keptTables).
+func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
+	if d.kept.gen == d.gen && d.kept.gen != 0 {
+		d.kept.attach(t, b)
+	} else {
+		t.detach()
+	}
+	d.fillRange(t, b, 0, d.g.p())
+}
 
 // fillRange computes the table of output pixels [q0, q1) of image b:
 // base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
@@ -543,10 +563,7 @@ func (dc deformCols[T]) runsN(P int, fn func(e0, e1, ch0 int)) {
 
 func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	d, g := dc.d, dc.d.g
-	t := dc.table(worker)
-	d.fill(t, b)
-	d.padImage(t, b)
-	t.holds = tableKey{d.gen, b}
+	t := dc.tableFor(worker, b)
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
@@ -608,6 +625,9 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
 			}
 		}
+	}
+	if d.NoInputGrad {
+		return // t.dpad was only the scatter's scratch
 	}
 	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
 	for r := range g.H {

@@ -55,15 +55,24 @@ func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
 	}
 }
 
-// tableFor makes worker's table and padded image those of image b.
+// tableFor makes worker's table and padded image those of image b: as
+// they are when the worker built them last, else the table Forward kept
+// for image b (see keptTables) with the image padded again, else both
+// computed.
 func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
 	d := dc.d
 	t := dc.table(worker)
-	if t.holds != (tableKey{d.gen, b}) {
-		d.fill(t, b)
-		d.padImage(t, b)
-		t.holds = tableKey{d.gen, b}
+	if t.holds == (tableKey{d.gen, b}) {
+		return t
 	}
+	if d.kept.has(d.gen, b) {
+		d.kept.attach(t, b)
+	} else {
+		d.fill(t, b)
+		d.kept.filled(d.gen, b)
+	}
+	d.padImage(t, b)
+	t.holds = tableKey{d.gen, b}
 	return t
 }
 
