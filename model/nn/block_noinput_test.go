@@ -16,7 +16,7 @@ func TestDeformBlockNoInputGrad(t *testing.T) {
 	saved := bandMinColumns
 	defer func() { bandMinColumns = saved }()
 	for _, s := range []struct {
-		c, hw      int
+		c, hw     int
 		v1, bands bool
 	}{{3, 12, false, true}, {3, 9, true, false}, {32, 8, false, false}, {16, 20, false, true}} {
 		t.Run(fmt.Sprintf("c%d_%dpx_v1%v_bands%v", s.c, s.hw, s.v1, s.bands), func(t *testing.T) {

@@ -31,12 +31,11 @@ type DeformConv2D[T Float] struct {
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
+	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
 	parts              []T
-	cache, cacheBuf    []T // columns kept from Forward for Backward
-	kept               keptTables[T]
+	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
-	noKeep             bool   // tests: never keep the sampling tables (deform_kept.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -111,15 +110,24 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		bias = d.Bias.Value.data
 	}
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
-	d.kept.prepare(g, d.groups, d.gen, !d.NoColumnCache && !d.noKeep)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
 	d.permute(d.wT, d.Weight.Value.data, false)
+	d.wPix = nil
+	if pixGemmFits[T](g.O) {
+		d.wPixBuf = grow(d.wPixBuf, len(d.wT))
+		packPixWeight(any(d.wPixBuf).([]float32), any(d.wT).([]float32), g.O, g.ck())
+		d.wPix = d.wPixBuf
+	}
 	if d.NoColumnCache && g.p() > deformBandPixels {
 		d.forwardBands(bias, y.data)
 		return y, nil
 	}
 	if band, ok := d.deformBands(); ok {
 		d.forwardBanded(band, bias, y.data)
+		return y, nil
+	}
+	if d.wPix != nil {
+		d.forwardChunks(bias, y.data)
 		return y, nil
 	}
 	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
@@ -156,15 +164,19 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			q0, q1 := j*per, min(P, (j+1)*per)
 			n := q1 - q0
 			t := &d.tabs[worker]
-			t.detach()
 			d.fillRange(t, b, q0, q1)
 			t.holds = tableKey{}
-			buf := d.ws.get(worker, ck*n+g.O*n)
-			col, out := buf[:ck*n], buf[ck*n:]
+			extra := d.forwardScratch(n)
+			buf := d.ws.get(worker, ck*n+g.O*n+extra)
+			col, out, rest := buf[:ck*n], buf[ck*n:ck*n+g.O*n], buf[ck*n+g.O*n:]
 			dc.runsN(n, func(e0, e1, ch0 int) {
 				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 			})
-			gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
+			var pm, scratch []T
+			if extra > 0 {
+				pm, scratch = rest[:n*g.O], rest[n*g.O:]
+			}
+			d.colsTimesWeight(n, col, out, pm, scratch)
 			for o := range g.O {
 				var bv T
 				if bias != nil {
@@ -261,10 +273,9 @@ type sampleTable[T Float] struct {
 	wts    []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
 	fy, fx []T
 	md, vv []T
-	s      []T  // 4 per entry: backward dot products of the gradient with the corners
-	pad    []T  // padded input, (H+2)(W+2) pixels × C
-	dpad   []T  // padded input gradient, same layout
-	view   bool // base..vv are views of keptTables (never grown in place)
+	s      []T // 4 per entry: backward dot products of the gradient with the corners
+	pad    []T // padded input, (H+2)(W+2) pixels × C
+	dpad   []T // padded input gradient, same layout
 
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by im2col, cleared by any partial fill): col2im right
@@ -288,16 +299,8 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// fill computes the table of image b (into the kept tables' share of image
-// b when Forward keeps them for Backward, see keptTables).
-func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) {
-	if d.kept.gen == d.gen && d.kept.gen != 0 {
-		d.kept.attach(t, b)
-	} else {
-		t.detach()
-	}
-	d.fillRange(t, b, 0, d.g.p())
-}
+// fill computes the table of image b.
+func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
 // fillRange computes the table of output pixels [q0, q1) of image b:
 // base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
@@ -324,7 +327,10 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	H, W := T(g.H), T(g.W)
 	// The offsets are read a channel (a plane of P) at a time, in tiles of
 	// pixels, so that big maps do not stride across every plane per pixel.
-	const tile = 64
+	// Tiles of 256 pixels: the offsets and mask of one tile (27 planes of
+	// 1 KB with one group) stay in L1 across its taps, and each AVX2 run
+	// is long enough to carry its call's cost.
+	const tile = len(fillOnes)
 	var posBuf [2 * tile]int32
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
@@ -332,9 +338,13 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
 		// Go loop's).
 		pos := posBuf[:2*((p1-p0)/8*8)]
-		for p := p0; p < p0+len(pos)/2; p++ {
-			at := (p-p0)/8*16 + (p-p0)%8
-			pos[at], pos[at+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
+		oy, ox := p0/g.Wo, p0%g.Wo
+		for q := range len(pos) / 2 {
+			at := q/8*16 + q%8
+			pos[at], pos[at+8] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
+			if ox++; ox == g.Wo {
+				oy, ox = oy+1, 0
+			}
 		}
 		for gk := range GK {
 			k := gk % K
@@ -401,8 +411,9 @@ type dcnFillArgs struct {
 	h, w           float32  // H and W
 }
 
-// fillOnes stands for "no mask" in dcnFillAVX (a tile is 64 pixels).
-var fillOnes = func() (o [64]float32) {
+// fillOnes stands for "no mask" in dcnFillAVX; its length is fillRange's
+// tile of pixels.
+var fillOnes = func() (o [256]float32) {
 	for i := range o {
 		o[i] = 1
 	}
@@ -563,7 +574,10 @@ func (dc deformCols[T]) runsN(P int, fn func(e0, e1, ch0 int)) {
 
 func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	d, g := dc.d, dc.d.g
-	t := dc.tableFor(worker, b)
+	t := dc.table(worker)
+	d.fill(t, b)
+	d.padImage(t, b)
+	t.holds = tableKey{d.gen, b}
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {

@@ -55,24 +55,15 @@ func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
 	}
 }
 
-// tableFor makes worker's table and padded image those of image b: as
-// they are when the worker built them last, else the table Forward kept
-// for image b (see keptTables) with the image padded again, else both
-// computed.
+// tableFor makes worker's table and padded image those of image b.
 func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
 	d := dc.d
 	t := dc.table(worker)
-	if t.holds == (tableKey{d.gen, b}) {
-		return t
-	}
-	if d.kept.has(d.gen, b) {
-		d.kept.attach(t, b)
-	} else {
+	if t.holds != (tableKey{d.gen, b}) {
 		d.fill(t, b)
-		d.kept.filled(d.gen, b)
+		d.padImage(t, b)
+		t.holds = tableKey{d.gen, b}
 	}
-	d.padImage(t, b)
-	t.holds = tableKey{d.gen, b}
 	return t
 }
 
@@ -99,8 +90,13 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 	dc.reserve(workers)
 	parallelN(workers, g.B, func(worker, b int) {
 		t := dc.tableFor(worker, b)
-		buf := d.ws.get(worker, band*ck+g.O*band)
-		col, out := buf[:band*ck], buf[band*ck:]
+		extra := d.forwardScratch(band)
+		buf := d.ws.get(worker, band*ck+g.O*band+extra)
+		col, out, rest := buf[:band*ck], buf[band*ck:band*ck+g.O*band], buf[band*ck+g.O*band:]
+		var pm, scratch []T
+		if extra > 0 {
+			pm, scratch = rest[:band*g.O], rest[band*g.O:]
+		}
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
@@ -109,7 +105,7 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
 			}
 			dc.gatherBand(t, q0, q1, c)
-			gemm(false, true, g.O, nq, ck, 1, d.wT, ck, c, ck, 0, out, nq)
+			d.colsTimesWeight(nq, c, out, pm, scratch)
 			for o := range g.O {
 				var bv T
 				if bias != nil {

@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package nn
+
+// pixGemmOK is false off amd64: the deformable forward packs its columns
+// for the portable GEMM.
+func pixGemmOK() bool { return false }
+
+func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, add bool) {
+	panic("nn: pixKernel without assembly")
+}
+
+func pixBlock(k int) int { return k }
