@@ -276,6 +276,7 @@ type sampleTable[T Float] struct {
 	s      []T // 4 per entry: backward dot products of the gradient with the corners
 	pad    []T // padded input, (H+2)(W+2) pixels × C
 	dpad   []T // padded input gradient, same layout
+	flat   []T // the unpadded image, pixel-major (for narrow rows; see padImage)
 
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by im2col, cleared by any partial fill): col2im right
@@ -506,12 +507,38 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
 	hw, wp, pp, pix := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), d.pix()
 	t.pad = grow(t.pad, pp*pix)
-	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
+	if pix != g.C {
+		clear(t.pad) // lanes C..pix−1 stay 0
+	} else {
+		clearRing(t.pad, g.H, g.W, pix)
+	}
+	if g.W%8 != 0 && g.C >= 8 {
+		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
+		// the image whole (C×H·W into H·W pixels), then place its rows.
+		t.flat = grow(t.flat, hw*pix)
+		transposeInto(x, hw, t.flat, pix, g.C, hw)
+		for r := range g.H {
+			copy(t.pad[((r+1)*wp+1)*pix:][:g.W*pix], t.flat[r*g.W*pix:][:g.W*pix])
+		}
+		return
+	}
 	for r := range g.H {
 		// Row r of every channel (C×W, row stride H·W) becomes W pixels of
 		// C channels.
 		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*pix:], pix, g.C, g.W)
+	}
+}
+
+// clearRing zeroes the ring of a padded pixel-major image of h×w pixels
+// (the first and last rows, the first and last pixel of every other row).
+func clearRing[T Float](pad []T, h, w, pix int) {
+	wp := w + 2
+	clear(pad[:wp*pix])
+	clear(pad[(h+1)*wp*pix:][:wp*pix])
+	for r := 1; r <= h; r++ {
+		clear(pad[r*wp*pix:][:pix])
+		clear(pad[(r*wp+w+1)*pix:][:pix])
 	}
 }
 
@@ -613,7 +640,6 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 	d, g := dc.d, dc.d.g
 	K, P, HW := g.k(), g.p(), g.H*g.W
 	GK := d.groups * K
-	wp, pix := g.W+2, d.pix()
 	n := GK * P
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
@@ -643,7 +669,24 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 	if d.NoInputGrad {
 		return // t.dpad was only the scatter's scratch
 	}
-	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
+	d.unpad(t, d.dx.data[b*g.C*HW:(b+1)*g.C*HW])
+}
+
+// unpad writes the padded pixel-major input gradient t.dpad to dx, one
+// image in its C×H×W layout (padImage's inverse, the ring dropped).
+func (d *DeformConv2D[T]) unpad(t *sampleTable[T], dx []T) {
+	g := d.g
+	HW, wp, pix := g.H*g.W, g.W+2, d.pix()
+	if g.W%8 != 0 && g.C >= 8 {
+		// Narrow rows: gather the image's pixels, then transpose it whole
+		// (see padImage).
+		t.flat = grow(t.flat, HW*pix)
+		for r := range g.H {
+			copy(t.flat[r*g.W*pix:][:g.W*pix], t.dpad[((r+1)*wp+1)*pix:][:g.W*pix])
+		}
+		transposeInto(t.flat, pix, dx, HW, HW, g.C)
+		return
+	}
 	for r := range g.H {
 		// W pixels of C channels become row r of every channel.
 		transposeInto(t.dpad[((r+1)*wp+1)*pix:], pix, dx[r*g.W:], HW, g.W, g.C)
