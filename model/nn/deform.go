@@ -706,6 +706,9 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 	}
 	_, _, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1], wts[4*len(base)-1]
 	if f, ok := any(dst).([]float32); ok && vecOK {
+		if gather512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), n) {
+			return
+		}
 		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0], len(base), n)
 		return
 	}

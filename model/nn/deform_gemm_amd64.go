@@ -21,3 +21,19 @@ func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, 
 
 // pixBlock is the inner dimension's block of the GEMM pixGemm matches.
 func pixBlock(k int) int { return balance(k, sgemmKern.kc, 1) }
+
+// dcnGather512 is deform_vec_amd64.s's AVX-512 sampling (see there): n a
+// multiple of 16.
+//
+//go:noescape
+func dcnGather512(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int)
+
+// gather512 samples with dcnGather512 where it applies (AVX-512, runs of a
+// multiple of 16 channels) and reports whether it did.
+func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
+	if n%16 != 0 || sgemmKern != sgemmAVX512 {
+		return false
+	}
+	dcnGather512(&dst[0], &img[0], pix, row, &base[0], &wts[0], len(base), n)
+	return true
+}

@@ -67,3 +67,51 @@ func TestPixGemmFits(t *testing.T) {
 		t.Error("pixGemmFits[float64](32) = true")
 	}
 }
+
+// TestGather512MatchesAVX2 samples with the AVX-512 gather and the AVX2 one
+// and wants the same bits: runs of 16 to 96 channels inside wider pixels,
+// entries sharing corners, weights of every size.
+func TestGather512MatchesAVX2(t *testing.T) {
+	if !vecOK || !pixGemmOK() {
+		t.Skip("no AVX-512 here: the AVX2 gather runs alone")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{16, 32, 48, 64, 96} {
+		for _, pix := range []int{n, n + 16, 2 * n} {
+			wp, hp := 9, 7
+			row := wp * pix
+			img := make([]float32, hp*wp*pix)
+			for i := range img {
+				img[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*3))
+			}
+			count := 37
+			base := make([]int32, count)
+			for i := range base {
+				base[i] = int32(rng.IntN((hp-1)*wp - 1))
+			}
+			base[5] = base[4]
+			wts := make([]float32, 4*count)
+			for i := range wts {
+				wts[i] = float32(rng.NormFloat64())
+			}
+			got := make([]float32, count*n+1)
+			got[count*n] = 7 // past the end: untouched
+			if !gather512(got, img, pix, row, base, wts, n) {
+				t.Fatalf("n %d: gather512 did not run", n)
+			}
+			want := make([]float32, count*n)
+			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, n)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, pix %d: dst[%d] = %v, AVX2 gives %v", n, pix, i, got[i], want[i])
+				}
+			}
+			if got[count*n] != 7 {
+				t.Fatalf("n %d: wrote past the end", n)
+			}
+		}
+	}
+	if gather512(make([]float32, 8), make([]float32, 64), 8, 32, []int32{0}, make([]float32, 4), 8) {
+		t.Error("gather512 ran for runs of 8 channels")
+	}
+}
