@@ -12,4 +12,6 @@ func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, 
 
 func pixBlock(k int) int { return k }
 
-func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool { return false }
+func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
+	return false
+}
