@@ -762,6 +762,9 @@ func dcnScatter[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []
 	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
 	_ = wts[4*len(base)-1]
 	if f, ok := any(dimg).([]float32); ok && vecOK {
+		if scatter512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), any(g).([]float32), any(s).([]float32), n) {
+			return
+		}
 		dcnScatterAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
 			&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)
 		return

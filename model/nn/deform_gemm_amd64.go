@@ -37,3 +37,19 @@ func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n 
 	dcnGather512(&dst[0], &img[0], pix, row, &base[0], &wts[0], len(base), n)
 	return true
 }
+
+// dcnScatter512 is deform_vec_amd64.s's AVX-512 sampling gradient (see
+// there): n a multiple of 16.
+//
+//go:noescape
+func dcnScatter512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// scatter512 runs dcnScatter512 where it applies (AVX-512, runs of a
+// multiple of 16 channels) and reports whether it did.
+func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) bool {
+	if n%16 != 0 || sgemmKern != sgemmAVX512 {
+		return false
+	}
+	dcnScatter512(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
+	return true
+}

@@ -15,3 +15,7 @@ func pixBlock(k int) int { return k }
 func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
 	return false
 }
+
+func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) bool {
+	return false
+}

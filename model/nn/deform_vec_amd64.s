@@ -71,3 +71,91 @@ g5next:
 g5done:
 	VZEROUPPER
 	RET
+
+// func dcnScatter512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// dcnScatterAVX for n a multiple of 16: the corners of dimg are updated 16
+// channels at a time in AVX-512 (each value gets the one fused
+// multiply-add it gets there), and the corner sums s are accumulated in
+// the 8-lane order of dcnScatterAVX and reduced as it does: the same bits.
+TEXT ·dcnScatter512(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14                     // s − wts, in bytes
+
+s5entry:
+	TESTQ        R10, R10
+	JZ           s5done
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX             // img top-left corner
+	LEAQ         (AX)(R9*1), R12     // img bottom-left
+	ADDQ         dimg+0(FP), R13     // dimg top-left
+	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	VBROADCASTSS (DX), Z8
+	VBROADCASTSS 4(DX), Z9
+	VBROADCASTSS 8(DX), Z10
+	VBROADCASTSS 12(DX), Z11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         R11, SI
+
+s5vec:
+	TESTQ       SI, SI
+	JZ          s5sum
+	VMOVUPS     (DI), Y0
+	VFMADD231PS (AX), Y0, Y4
+	VFMADD231PS (AX)(R8*1), Y0, Y5
+	VFMADD231PS (R12), Y0, Y6
+	VFMADD231PS (R12)(R8*1), Y0, Y7
+	VMOVUPS     32(DI), Y0
+	VFMADD231PS 32(AX), Y0, Y4
+	VFMADD231PS 32(AX)(R8*1), Y0, Y5
+	VFMADD231PS 32(R12), Y0, Y6
+	VFMADD231PS 32(R12)(R8*1), Y0, Y7
+	VMOVUPS     (DI), Z0
+	VMOVUPS     (R13), Z1
+	VFMADD231PS Z0, Z8, Z1
+	VMOVUPS     Z1, (R13)
+	VMOVUPS     (R13)(R8*1), Z2
+	VFMADD231PS Z0, Z9, Z2
+	VMOVUPS     Z2, (R13)(R8*1)
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z0, Z10, Z3
+	VMOVUPS     Z3, (CX)
+	VMOVUPS     (CX)(R8*1), Z12
+	VFMADD231PS Z0, Z11, Z12
+	VMOVUPS     Z12, (CX)(R8*1)
+	ADDQ        $64, DI
+	ADDQ        $64, AX
+	ADDQ        $64, R12
+	ADDQ        $64, R13
+	ADDQ        $64, CX
+	SUBQ        $16, SI
+	JMP         s5vec
+
+s5sum:
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)(R14*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          s5entry
+
+s5done:
+	VZEROUPPER
+	RET
