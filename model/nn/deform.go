@@ -35,6 +35,7 @@ type DeformConv2D[T Float] struct {
 	parts              []T
 	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
+	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
@@ -104,6 +105,8 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	}
 	d.g, d.x, d.off, d.mask = g, x, offset, mask
 	d.gen++
+	d.forwarding = true
+	defer func() { d.forwarding = false }()
 	y := reuse(&d.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if d.Bias != nil {
@@ -277,12 +280,13 @@ type sampleTable[T Float] struct {
 	pad    []T // padded input, (H+2)(W+2) pixels × C
 	dpad   []T // padded input gradient, same layout
 	flat   []T // the unpadded image, pixel-major (for narrow rows; see padImage)
+	sink   []T // where a lean fill writes fy, fx, md and vv (see fillRange)
 
 	// holds is what the table and pad describe when they are one whole
-	// image's (set by im2col, cleared by any partial fill): col2im right
-	// after an im2col of the same image (Backward without a column cache,
-	// one image a chunk) or a Forward's last image of this worker then
-	// skips filling both again.
+	// image's (set by a whole fill outside Forward, cleared by any partial
+	// or lean one): col2im right after Backward's im2col of the same image
+	// (Backward without a column cache, one image a chunk) then skips
+	// filling both again.
 	holds tableKey
 }
 
@@ -303,6 +307,15 @@ func grow[T any](s []T, n int) []T {
 // fill computes the table of image b.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
+// holdKey is the key a table filled now for image b holds: none when the
+// fill was lean (Forward), so that Backward fills it again whole.
+func (d *DeformConv2D[T]) holdKey(b int) tableKey {
+	if d.forwarding {
+		return tableKey{}
+	}
+	return tableKey{d.gen, b}
+}
+
 // fillRange computes the table of output pixels [q0, q1) of image b:
 // base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
 // order the sampling reads them in), fy, fx, md and vv at (group·kh·kw +
@@ -317,8 +330,16 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	m := GK * np
 	t.base = grow(t.base, m)
 	t.wts = grow(t.wts, 4*m)
-	t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
-	t.md, t.vv = grow(t.md, m), grow(t.vv, m)
+	// In Forward (lean) only the sampling's base and wts are read: fy, fx,
+	// md and vv, which only Backward reads, go to one small sink instead
+	// (Backward fills the table again).
+	lean := d.forwarding
+	if lean {
+		t.sink = grow(t.sink, len(fillOnes))
+	} else {
+		t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
+		t.md, t.vv = grow(t.md, m), grow(t.vv, m)
+	}
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
@@ -355,15 +376,21 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 			if mask != nil {
 				mk = mask[gk*P:][p0:p1]
 			}
+			// This tap's fy, fx, md, vv for pixels p0..p1 (index p−p0).
+			fyk, fxk, mdk, vvk := t.sink, t.sink, t.sink, t.sink
+			if !lean {
+				f0, f1 := gk*np+p0-q0, gk*np+p1-q0
+				fyk, fxk, mdk, vvk = t.fy[f0:f1], t.fx[f0:f1], t.md[f0:f1], t.vv[f0:f1]
+			}
 			done := 0
 			if vecOK && len(pos) > 0 {
-				e0, f0 := (p0-q0)*GK+gk, gk*np+p0-q0
+				e0 := (p0-q0)*GK + gk
 				done = fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos, offY, offX, mk,
-					t.base[e0:], t.wts[4*e0:], t.fy[f0:], t.fx[f0:], t.md[f0:], t.vv[f0:])
+					t.base[e0:], t.wts[4*e0:], fyk, fxk, mdk, vvk)
 			}
 			oy, ox := (p0+done)/g.Wo, (p0+done)%g.Wo
 			for p := p0 + done; p < p1; p++ {
-				e, f := (p-q0)*GK+gk, gk*np+p-q0
+				e, f := (p-q0)*GK+gk, p-p0
 				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
 				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
 				if ox++; ox == g.Wo {
@@ -377,20 +404,20 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
 				// plane holds rows −1..H and columns −1..W.
 				if !(y >= -1 && y < H && x >= -1 && x < W) {
-					t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
+					t.base[e], fyk[f], fxk[f], mdk[f], vvk[f] = 0, 0, 0, 0, 0
 					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
 					continue
 				}
 				yl, xl := floor(y), floor(x)
 				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
 				fy, fx := y-T(yl), x-T(xl)
-				t.fy[f], t.fx[f] = fy, fx
-				t.md[f] = m
+				fyk[f], fxk[f] = fy, fx
+				mdk[f] = m
 				mv := T(0)
 				if y > -1 && x > -1 {
-					t.vv[f], mv = 1, m
+					vvk[f], mv = 1, m
 				} else {
-					t.vv[f] = 0
+					vvk[f] = 0
 				}
 				a, c := 1-fy, 1-fx
 				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
@@ -604,7 +631,7 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
-	t.holds = tableKey{d.gen, b}
+	t.holds = d.holdKey(b)
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {

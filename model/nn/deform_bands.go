@@ -62,7 +62,7 @@ func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
 	if t.holds != (tableKey{d.gen, b}) {
 		d.fill(t, b)
 		d.padImage(t, b)
-		t.holds = tableKey{d.gen, b}
+		t.holds = d.holdKey(b)
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -64,5 +65,45 @@ func TestPadUnpad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLeanFill: a fill inside Forward (lean: fy, fx, md and vv go to the
+// sink) gives the same base and weights as a whole one, and marks the
+// table as holding nothing, so that Backward fills it again.
+func TestLeanFill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 30))
+	for _, s := range []struct{ c, hw, groups int }{{3, 20, 1}, {32, 7, 1}, {8, 9, 2}} {
+		d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, s.groups, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := New[float32](1, s.c, s.hw, s.hw)
+		off := New[float32](1, 18*s.groups, s.hw, s.hw)
+		mask := New[float32](1, 9*s.groups, s.hw, s.hw)
+		for _, tt := range []*Tensor[float32]{x, off, mask} {
+			for i := range tt.data {
+				tt.data[i] = float32(rng.NormFloat64() * 2)
+			}
+		}
+		g, _ := geometry("dcn", d.cfg, x)
+		d.g, d.x, d.off, d.mask, d.gen = g, x, off, mask, 1
+		var whole, lean sampleTable[float32]
+		d.fill(&whole, 0)
+		d.forwarding = true
+		d.fill(&lean, 0)
+		if k := d.holdKey(0); k != (tableKey{}) {
+			t.Errorf("c%d: a lean fill holds %v", s.c, k)
+		}
+		d.forwarding = false
+		if lean.fy != nil || lean.vv != nil {
+			t.Errorf("c%d: a lean fill grew fy or vv", s.c)
+		}
+		if !slices.Equal(lean.base, whole.base) || !slices.Equal(lean.wts, whole.wts) {
+			t.Errorf("c%d: a lean fill's base or weights differ from a whole fill's", s.c)
+		}
+		if k := d.holdKey(0); k != (tableKey{1, 0}) {
+			t.Errorf("c%d: a whole fill holds %v", s.c, k)
+		}
 	}
 }
