@@ -644,20 +644,51 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	t := dc.tableFor(worker, b)
 	K, P := g.k(), g.p()
 	GK := d.groups * K
-	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
+	ck, cpg := g.ck(), g.C/d.groups
 	n := GK * P
-	t.dpad = grow(t.dpad, len(t.pad))
-	clear(t.dpad)
+	dc.startScatter(t)
 	t.s = grow(t.s, 4*n)
 	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
-			dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
-			return
-		}
-		dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+		dc.scatter(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
 	})
 	dc.finishGrads(t, b)
+}
+
+// dotsOnly reports whether the sampling's gradient needs only its corner
+// sums (no input gradient) and dots4 computes them: pixels of 4 values
+// with one offset group.
+func (dc deformCols[T]) dotsOnly() bool {
+	d := dc.d
+	return d.NoInputGrad && d.pix() == 4 && d.groups == 1 && vecOK
+}
+
+// startScatter readies t's input gradient for an image's scatter.
+func (dc deformCols[T]) startScatter(t *sampleTable[T]) {
+	if dc.dotsOnly() {
+		return // no input gradient: dpad is not written
+	}
+	t.dpad = grow(t.dpad, len(t.pad))
+	clear(t.dpad)
+}
+
+// scatter runs the sampling's gradient for entries [e0, e1) (channels from
+// ch0) with their column gradient rows: the corner sums into t.s and, but
+// with NoInputGrad, the input gradient into t.dpad.
+func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
+	d, g := dc.d, dc.d.g
+	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	if dc.dotsOnly() {
+		if f, ok := any(t.pad).([]float32); ok && dots4(f[ch0:], pix, wp*pix, t.base[e0:e1], any(rows).([]float32), any(t.s[4*e0:4*e1]).([]float32), cpg) {
+			return
+		}
+		t.dpad = grow(t.dpad, len(t.pad)) // not cleared: only scratch here
+	}
+	if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
+		dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
+		return
+	}
+	dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
 }
 
 // finishGrads sets image b's offset and mask gradients from the corner sums

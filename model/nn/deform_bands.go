@@ -122,7 +122,7 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	g := d.g
 	ck, P, GK := g.ck(), g.p(), d.groups*g.k()
-	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	cpg := g.C / d.groups
 	nw := g.O*ck + g.O
 	n := g.B
 	if cap(d.parts) < n*nw {
@@ -146,8 +146,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
 		}
 		t := dc.tableFor(worker, b)
-		t.dpad = grow(t.dpad, len(t.pad))
-		clear(t.dpad)
+		dc.startScatter(t)
 		t.s = grow(t.s, 4*GK*P)
 		pw := part[b*nw : b*nw+g.O*ck]
 		for q0 := 0; q0 < P; q0 += band {
@@ -168,12 +167,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK
-				r := rows[r0*cpg : (r0+e1-e0)*cpg]
-				if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
-					dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
-					return
-				}
-				dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
+				dc.scatter(t, e0, e1, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
 			})
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]

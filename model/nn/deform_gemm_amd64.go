@@ -53,3 +53,25 @@ func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []flo
 	dcnScatter512(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
 	return true
 }
+
+// dcnDots4AVX is deform_vec_amd64.s's corner sums without the input
+// gradient (see there).
+//
+//go:noescape
+func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count, n int)
+
+// dots4 sets the corner sums s of dcnScatter4 alone (dcnDots4AVX, the same
+// bits) where it applies: AVX2, pixels of 4 values, n ≤ 4; it reports
+// whether it ran.
+func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool {
+	if !vecOK || pix != 4 || n > 4 || len(base) == 0 {
+		return false
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	_, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+3]
+	dcnDots4AVX(&img[0], pix, row, &base[0], &g[0], &s[0], len(base), n)
+	return true
+}

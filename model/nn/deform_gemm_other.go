@@ -19,3 +19,5 @@ func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n 
 func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) bool {
 	return false
 }
+
+func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool { return false }

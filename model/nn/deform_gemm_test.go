@@ -164,3 +164,45 @@ func TestScatter512MatchesAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestDots4MatchesScatter4 computes the corner sums with dots4 and with
+// dcnScatter4 (which also writes the input gradient) and wants the same
+// bits: 1 to 4 channels in pixels of 4, entries sharing corners.
+func TestDots4MatchesScatter4(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here")
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	for n := 1; n <= 4; n++ {
+		const pix, wp, hp = 4, 9, 7
+		img := make([]float32, hp*wp*pix)
+		for i := range img {
+			if i%pix < n {
+				img[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*2))
+			}
+		}
+		count := 45
+		base := make([]int32, count)
+		for i := range base {
+			base[i] = int32(rng.IntN((hp-1)*wp - 1))
+		}
+		base[7] = base[6]
+		wts := make([]float32, 4*count)
+		g := make([]float32, count*n)
+		for _, v := range [][]float32{wts, g} {
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+		}
+		s, want := make([]float32, 4*count), make([]float32, 4*count)
+		if !dots4(img, pix, wp*pix, base, g, s, n) {
+			t.Fatalf("n %d: dots4 did not run", n)
+		}
+		dcnScatter4(make([]float32, len(img)), img, pix, wp*pix, base, wts, g, want, n)
+		for i := range want {
+			if math.Float32bits(s[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n %d: s[%d] = %v, dcnScatter4 gives %v", n, i, s[i], want[i])
+			}
+		}
+	}
+}

@@ -159,3 +159,75 @@ s5sum:
 s5done:
 	VZEROUPPER
 	RET
+
+// func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count, n int)
+// The corner sums of dcnScatter4AVX alone, for a layer whose input
+// gradient is not wanted: s[4e+j] = Σ_i gr[e·n+i]·corner_j[i] with the
+// same loads and operations in the same order (the same bits), and no
+// writes to the input gradient. Pixels of 4 values, n ≤ 4.
+TEXT ·dcnDots4AVX(SB), NOSPLIT, $0-64
+	MOVQ img+0(FP), SI
+	MOVQ pix+8(FP), R8
+	MOVQ row+16(FP), R9
+	MOVQ base+24(FP), BX
+	MOVQ gr+32(FP), DI
+	MOVQ s+40(FP), DX
+	MOVQ count+48(FP), R10
+	MOVQ n+56(FP), R11
+	MOVQ R11, CX
+	ANDQ $7, CX
+	SHLQ $2, CX
+	LEAQ d4tail<>+32(SB), AX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y15                // lanes < n
+	CMPQ R11, $4
+	JNE  d4mask
+	VPCMPEQD X15, X15, X15           // n = 4: all four lanes
+d4mask:
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R11                     // gradient bytes per entry
+
+d4entry:
+	TESTQ        R10, R10
+	JZ           d4done
+	MOVLQSX      (BX), AX
+	IMULQ        R8, AX
+	ADDQ         SI, AX
+	LEAQ         (AX)(R9*1), R12
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VMASKMOVPS   (DI), X15, X0
+	VFMADD231PS  (AX), X0, X4
+	VFMADD231PS  (AX)(R8*1), X0, X5
+	VFMADD231PS  (R12), X0, X6
+	VFMADD231PS  (R12)(R8*1), X0, X7
+	ADDQ         R11, DI
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          d4entry
+
+d4done:
+	VZEROUPPER
+	RET
+
+// d4tail: 8 all-ones lanes then 8 zero lanes; the 32 bytes ending k lanes
+// before the zeros have their first k lanes set (as vec_amd64.s's vecTail).
+DATA d4tail<>+0(SB)/8, $0xffffffffffffffff
+DATA d4tail<>+8(SB)/8, $0xffffffffffffffff
+DATA d4tail<>+16(SB)/8, $0xffffffffffffffff
+DATA d4tail<>+24(SB)/8, $0xffffffffffffffff
+DATA d4tail<>+32(SB)/8, $0
+DATA d4tail<>+40(SB)/8, $0
+DATA d4tail<>+48(SB)/8, $0
+DATA d4tail<>+56(SB)/8, $0
+GLOBL d4tail<>(SB), RODATA|NOPTR, $64
