@@ -251,9 +251,13 @@ func printBench(w io.Writer, res benchResult) {
 	if res.LoadStart == "" {
 		load = "load average unknown"
 	}
-	fmt.Fprintf(w, "dcn bench: %d threads (ours and the peers), %s; layer rows: median of %d runs (wall ms), net rows: CPU per image over %d batches\n",
-		res.Threads, load, res.Runs, res.NetSteps)
-	fmt.Fprintf(w, "FMA peak (%s, %d threads) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, res.Threads,
+	threads := fmt.Sprintf("%d threads", res.Threads)
+	if res.Threads == 1 {
+		threads = "1 thread"
+	}
+	fmt.Fprintf(w, "dcn bench: %s (ours and the peers), %s; layer rows: median of %d runs (wall ms), net rows: CPU per image over %d batches\n",
+		threads, load, res.Runs, res.NetSteps)
+	fmt.Fprintf(w, "FMA peak (%s, %s) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, threads,
 		res.PeakGFLOPS, res.PeakGFLOPS/float64(max(1, res.Threads)))
 	heads := map[string]string{
 		groupPeers:  "Plain convolution vs the peers (batch 64, 32→32, 3×3; ratio = peer ÷ ours, > 1: ours is faster)",
@@ -261,9 +265,19 @@ func printBench(w io.Writer, res benchResult) {
 		groupDeform: "Deformable vs plain at the same shape, ours (the DCNv2 layer alone, ReLU; ratio = deformable ÷ plain)",
 		groupNets:   "The COCO nets, dcnn-first vs the cnn (32 crops of 64×64; CPU ms per image; training: the cnn's CPU ÷ ours = images per CPU-second ÷ the cnn's; evaluation: ours ÷ the cnn's)",
 	}
+	// A long note (why a peer did not run, how to install it) is printed
+	// once, under its group, and referred to by number on its rows.
+	var notes []string
+	flush := func() {
+		for i, n := range notes {
+			fmt.Fprintf(w, "  [%d] %s\n", i+1, n)
+		}
+		notes = notes[:0]
+	}
 	group := ""
 	for _, r := range res.Rows {
 		if r.Group != group {
+			flush()
 			group = r.Group
 			fmt.Fprintf(w, "\n%s\n%-34s %-16s %9s %8s %5s  %-15s %9s %7s %6s %4s\n", heads[group],
 				"row", "shape", "ours", "GFLOP/s", "peak", "against", "its", "ratio", "aim", "met")
@@ -281,11 +295,19 @@ func printBench(w io.Writer, res benchResult) {
 		}
 		fmt.Fprintf(w, "%-34s %-16s %9.3f %8s %5s  %-15s %9s %7s %6s %4s", r.Name, r.Shape, r.OursMS, gf, share,
 			r.Peer, peer, ratio, r.Aim, met)
-		if r.Note != "" {
+		switch {
+		case len(r.Note) > 40:
+			i := slices.Index(notes, r.Note)
+			if i < 0 {
+				notes, i = append(notes, r.Note), len(notes)
+			}
+			fmt.Fprintf(w, "  see [%d]", i+1)
+		case r.Note != "":
 			fmt.Fprintf(w, "  %s", r.Note)
 		}
 		fmt.Fprintln(w)
 	}
+	flush()
 	fmt.Fprintf(w, "\nEarlier figures: the DCNv2 and plain layers fwd+bwd (the anchors of ../shared/anchors, wall ms)\n")
 	for _, l := range res.Layers {
 		fmt.Fprintf(w, "%-22s %-12s %8.2f ms\n", l.Name, l.Shape, l.MS)

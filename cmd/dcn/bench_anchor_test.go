@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -117,4 +120,21 @@ func FuzzParseAnchors(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRunTorchFails checks that a peer script that fails gives a note
+// naming the fault and how to install torch, not figures.
+func TestRunTorchFails(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		if _, err := exec.LookPath("python3"); err != nil {
+			t.Skip("no python3")
+		}
+	}
+	out, note := runTorch(context.Background(), "import sys\nprint('partial')\nraise SystemExit('ModuleNotFoundError: no torch here')", 1, 1)
+	if out != "" || !strings.Contains(note, "no torch here") || !strings.Contains(note, "apt-get install python3-torch") {
+		t.Errorf("runTorch = %q, %q: want no output and a note naming the fault and the install", out, note)
+	}
+	if ms := parseTorchCOCOAnchor(out); len(ms) != 0 {
+		t.Errorf("figures from a failed run: %v", ms)
+	}
 }

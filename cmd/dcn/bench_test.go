@@ -91,7 +91,7 @@ func TestBenchRows(t *testing.T) {
 	var text bytes.Buffer
 	printBench(&text, res)
 	lines := strings.Split(text.String(), "\n")
-	if !strings.HasPrefix(lines[0], "dcn bench: 1 threads") {
+	if !strings.HasPrefix(lines[0], "dcn bench: 1 thread ") {
 		t.Errorf("header %q does not give the thread count", lines[0])
 	}
 	for _, r := range res.Rows {
