@@ -141,7 +141,8 @@ type layerBench struct {
 	MS         float64 `json:"ms"`
 }
 
-// cmdBench runs dcn bench: it measures the engine against the PyTorch anchors.
+// cmdBench runs dcn bench: it measures the engine on every row of issue 23
+// against its anchor (PyTorch/oneDNN, ONNX Runtime, our plain layer or cnn).
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -219,23 +220,22 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // benchRows measures every group of rows: ours first, then the peers.
 func benchRows(ctx context.Context, threads, runs, steps int, peak float64, anchors bool) ([]anchorRow, error) {
 	rows := peerRows(runs, peak)
-	coco, err := cocoShapeRows(runs, peak)
-	if err != nil {
-		return nil, err
+	for _, group := range []func() ([]anchorRow, error){
+		func() ([]anchorRow, error) { return cocoShapeRows(runs, peak) },
+		func() ([]anchorRow, error) { return deformRows(runs) },
+		func() ([]anchorRow, error) { return netRows(steps) },
+	} {
+		if err := ctx.Err(); err != nil { // interrupted: stop between groups
+			return nil, err
+		}
+		more, err := group()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
 	}
-	rows = append(rows, coco...)
-	deform, err := deformRows(runs)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, deform...)
-	nets, err := netRows(steps)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, nets...)
 	setAnchors(ctx, rows, threads, runs, anchors)
-	return rows, nil
+	return rows, ctx.Err()
 }
 
 // loadAverage returns the 1-minute load average, or "" where /proc/loadavg
