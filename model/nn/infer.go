@@ -64,7 +64,7 @@ func (d *DeformConv2D[T]) release() {
 func (b *DeformBlock[T]) release() {
 	b.side.release()
 	b.Regular.release()
-	b.raw, b.dSide, b.dx = nil, nil, nil
+	b.raw, b.dSide = nil, nil
 }
 
 func (r *ReLU[T]) release() { r.y, r.dx = nil, nil }
