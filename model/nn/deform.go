@@ -32,6 +32,7 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
+	zeroBias           []T // the bias storePix adds with NoBias
 	parts              []T
 	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
@@ -120,6 +121,11 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		d.wPixBuf = grow(d.wPixBuf, len(d.wT))
 		packPixWeight(any(d.wPixBuf).([]float32), any(d.wT).([]float32), g.O, g.ck())
 		d.wPix = d.wPixBuf
+		if bias == nil { // storePix adds a bias: zeros
+			d.zeroBias = grow(d.zeroBias, g.O)
+			clear(d.zeroBias)
+			bias = d.zeroBias
+		}
 	}
 	if d.NoColumnCache && g.p() > deformBandPixels {
 		d.forwardBands(bias, y.data)
@@ -179,14 +185,7 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			if extra > 0 {
 				pm, scratch = rest[:n*g.O], rest[n*g.O:]
 			}
-			d.colsTimesWeight(n, col, out, pm, scratch)
-			for o := range g.O {
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(y[(b*g.O+o)*P+q0:][:n], n, out[o*n:][:n], n, 1, n, bv, g.ReLU)
-			}
+			d.forwardOut(n, col, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		})
 	}
 }

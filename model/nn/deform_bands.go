@@ -105,14 +105,7 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
 			}
 			dc.gatherBand(t, q0, q1, c)
-			d.colsTimesWeight(nq, c, out, pm, scratch)
-			for o := range g.O {
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(y[(b*g.O+o)*P+q0:][:nq], nq, out[o*nq:][:nq], nq, 1, nq, bv, g.ReLU)
-			}
+			d.forwardOut(nq, c, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		}
 	})
 }

@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // The deformable layer's forward GEMM over its pixel-major columns.
 //
 // The layer's column matrix holds one row of ck values per output pixel
@@ -72,23 +74,67 @@ func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
 	}
 }
 
-// colsTimesWeight sets out (o×n, row stride n) = W·colᵀ for n pixel rows of
-// col: through pixGemm where it fits (then pix, n·o values, holds the
-// pixel-major product), else through the GEMM. scratch holds
-// pixGemmScratch(ck) values.
-func (d *DeformConv2D[T]) colsTimesWeight(n int, col, out, pix, scratch []T) {
+// storePix writes a layer's output for n pixels from their pixel-major
+// product pix (n×o): y[c·ldy+q] = max(bias[c] + pix[q·o+c], floor), floor
+// 0 with the ReLU and −Inf without, as transposing pix and then biasRows
+// would (vbias's operations in its order: the same bits), in one pass
+// (dcnOutT8, 8 pixels at a time). bias nil means zeros; o is a multiple of
+// 8 (pixGemmFits).
+func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, relu bool) {
+	if n == 0 {
+		return
+	}
+	floor := float32(math.Inf(-1))
+	if relu {
+		floor = 0
+	}
+	if bias == nil {
+		bias = make([]float32, o) // 128 B for 32 channels; rare (NoBias)
+	}
+	_, _, _ = pix[n*o-1], y[(o-1)*ldy+n-1], bias[o-1]
+	n8 := n / 8 * 8
+	for q := 0; q < n8; q += 8 {
+		outT8(pix[q*o:], o, y[q:], ldy, o/8, bias, floor)
+	}
+	for q := n8; q < n; q++ {
+		for c := range o {
+			v := bias[c] + pix[q*o+c]
+			if floor > v {
+				v = floor
+			}
+			y[c*ldy+q] = v
+		}
+	}
+}
+
+// forwardOut sets the layer's output for n pixel rows of col: y[o·ldy+q]
+// for output channel o and pixel q < n, bias and ReLU applied. Through
+// pixGemm and storePix where pixGemm runs (pm holds n·O values, scratch
+// pixGemmScratch(ck)), else the GEMM into out (O×n) and biasRows.
+func (d *DeformConv2D[T]) forwardOut(n int, col, out, pm, scratch, y []T, ldy int, bias []T) {
 	g := d.g
 	ck := g.ck()
 	if d.wPix != nil {
-		pixGemm(g.O, n, ck, any(d.wPix).([]float32), any(col).([]float32), any(pix).([]float32), any(scratch).([]float32))
-		transposeInto(pix[:n*g.O], g.O, out, n, n, g.O)
+		pixGemm(g.O, n, ck, any(d.wPix).([]float32), any(col).([]float32), any(pm).([]float32), any(scratch).([]float32))
+		var b32 []float32
+		if bias != nil {
+			b32 = any(bias).([]float32)
+		}
+		storePix(any(pm).([]float32), g.O, n, any(y).([]float32), ldy, b32, g.ReLU)
 		return
 	}
 	gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
+	for o := range g.O {
+		var bv T
+		if bias != nil {
+			bv = bias[o]
+		}
+		biasRows(y[o*ldy:][:n], n, out[o*n:][:n], n, 1, n, bv, g.ReLU)
+	}
 }
 
-// forwardScratch is the scratch colsTimesWeight needs for n pixels beside
-// the output: the pixel-major product and pixGemm's own.
+// forwardScratch is the scratch forwardOut needs for n pixels beside col
+// and out: the pixel-major product and pixGemm's own.
 func (d *DeformConv2D[T]) forwardScratch(n int) int {
 	if d.wPix == nil {
 		return 0
@@ -96,9 +142,10 @@ func (d *DeformConv2D[T]) forwardScratch(n int) int {
 	return n*d.g.O + pixGemmScratch(d.g.ck())
 }
 
-// forwardChunks is convForward for the deformable layer, with its GEMM
-// through colsTimesWeight: chunks of whole images as convForward cuts
-// them, columns kept in the cache (same layout) when there is one.
+// forwardChunks is convForward for the deformable layer where pixGemm
+// runs (d.wPix set): chunks of whole images as convForward cuts them,
+// columns kept in the cache (same layout) when there is one, one product
+// a chunk and each image's outputs through storePix.
 func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
@@ -107,34 +154,27 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	d.ws.reserve(workers)
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
+	wp := any(d.wPix).([]float32)
+	var b32 []float32
+	if bias != nil {
+		b32 = any(bias).([]float32)
+	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
-		nb := hi - lo
-		ld := nb * pc
-		extra := d.forwardScratch(ld)
-		buf := d.ws.get(worker, ck*ld+g.O*ld+extra)
-		col, out, rest := buf[:ck*ld], buf[ck*ld:ck*ld+g.O*ld], buf[ck*ld+g.O*ld:]
+		ld := (hi - lo) * pc
+		buf := d.ws.get(worker, ck*ld+d.forwardScratch(ld))
+		col, pm, scratch := buf[:ck*ld], buf[ck*ld:ck*ld+ld*g.O], buf[ck*ld+ld*g.O:]
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
 		for b := lo; b < hi; b++ {
 			dc.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
-		var pix, scratch []T
-		if extra > 0 {
-			pix, scratch = rest[:ld*g.O], rest[ld*g.O:]
-		}
-		d.colsTimesWeight(ld, col, out, pix, scratch)
+		pm32 := any(pm).([]float32)
+		pixGemm(g.O, ld, ck, wp, any(col).([]float32), pm32, any(scratch).([]float32))
+		y32 := any(y).([]float32)
 		for b := lo; b < hi; b++ {
-			for o := range g.O {
-				src := out[o*ld+(b-lo)*pc:][:pc]
-				dst := y[(b*g.O+o)*p:][:p]
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, g.ReLU)
-			}
+			storePix(pm32[(b-lo)*pc*g.O:], g.O, pc, y32[b*g.O*p:], p, b32, g.ReLU)
 		}
 	})
 }

@@ -75,3 +75,13 @@ func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) boo
 	dcnDots4AVX(&img[0], pix, row, &base[0], &g[0], &s[0], len(base), n)
 	return true
 }
+
+// dcnOutT8 is deform_vec_amd64.s's transpose with bias and ReLU (see
+// there).
+//
+//go:noescape
+func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32)
+
+func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
+	dcnOutT8(&src[0], lds, &dst[0], ldd, blocks, &bias[0], floor)
+}

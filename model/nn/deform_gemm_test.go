@@ -206,3 +206,54 @@ func TestDots4MatchesScatter4(t *testing.T) {
 		}
 	}
 }
+
+// TestStorePixMatchesBiasRows writes a layer's output from a pixel-major
+// product with storePix and by transposing it and running biasRows (the
+// route it replaces), and wants the same bits: with and without the ReLU
+// and a bias, pixel counts with and without a partial block of 8, NaN,
+// ±Inf and −0 among the values.
+func TestStorePixMatchesBiasRows(t *testing.T) {
+	if !pixGemmOK() {
+		t.Skip("no AVX-512 GEMM kernels here: storePix does not run")
+	}
+	rng := rand.New(rand.NewPCG(27, 28))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
+	for _, s := range []struct {
+		o, n       int
+		relu, bias bool
+	}{{32, 64, true, true}, {32, 61, false, true}, {64, 13, true, false}, {32, 5, false, false}, {96, 256, true, true}} {
+		pix := make([]float32, s.n*s.o)
+		for i := range pix {
+			pix[i] = float32(rng.NormFloat64())
+			if rng.IntN(20) == 0 {
+				pix[i] = special[rng.IntN(len(special))]
+			}
+		}
+		var bias []float32
+		if s.bias {
+			bias = make([]float32, s.o)
+			for i := range bias {
+				bias[i] = float32(rng.NormFloat64())
+			}
+			bias[0] = float32(math.Copysign(0, -1))
+		}
+		const ldy = 300
+		got := make([]float32, s.o*ldy)
+		want := make([]float32, s.o*ldy)
+		storePix(pix, s.o, s.n, got, ldy, bias, s.relu)
+		out := make([]float32, s.o*s.n)
+		transposeInto(pix, s.o, out, s.n, s.n, s.o)
+		for c := range s.o {
+			var b float32
+			if bias != nil {
+				b = bias[c]
+			}
+			biasRows(want[c*ldy:][:s.n], s.n, out[c*s.n:][:s.n], s.n, 1, s.n, b, s.relu)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("o %d, n %d, relu %v: y[%d] = %v, transpose and biasRows give %v", s.o, s.n, s.relu, i, got[i], want[i])
+			}
+		}
+	}
+}

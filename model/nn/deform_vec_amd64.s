@@ -231,3 +231,107 @@ DATA d4tail<>+40(SB)/8, $0
 DATA d4tail<>+48(SB)/8, $0
 DATA d4tail<>+56(SB)/8, $0
 GLOBL d4tail<>(SB), RODATA|NOPTR, $64
+
+// func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32)
+// The deformable forward's output from its pixel-major product: reads 8
+// pixel rows of 8·blocks output channels (row stride lds elements) and
+// writes, for each channel c, dst[c·ldd : c·ldd+8] = max(src[·][c] +
+// bias[c], floor) — packTranspose8's transpose followed by vbias's add and
+// max (operands in vbias's order: the same bits, NaN passing the max).
+TEXT ·dcnOutT8(SB), NOSPLIT, $0-52
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), R8
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R12
+	MOVQ blocks+32(FP), CX
+	MOVQ bias+40(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, R12
+	LEAQ (R8)(R8*2), R10   // 3·lds
+	LEAQ (SI)(R8*4), R11   // row 4
+	LEAQ (R12)(R12*2), R13 // 3·ldd
+	TESTQ CX, CX
+	JZ    ot8done
+
+ot8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(R8*1), Y5
+	VMOVUPS (R11)(R8*2), Y6
+	VMOVUPS (R11)(R10*1), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	VBROADCASTSS floor+48(FP), Y0
+	VBROADCASTSS (DX), Y1
+	VADDPS       Y8, Y1, Y8
+	VMAXPS       Y8, Y0, Y8
+	VMOVUPS      Y8, (DI)
+	VBROADCASTSS 4(DX), Y1
+	VADDPS       Y9, Y1, Y9
+	VMAXPS       Y9, Y0, Y9
+	VMOVUPS      Y9, (DI)(R12*1)
+	VBROADCASTSS 8(DX), Y1
+	VADDPS       Y10, Y1, Y10
+	VMAXPS       Y10, Y0, Y10
+	VMOVUPS      Y10, (DI)(R12*2)
+	VBROADCASTSS 12(DX), Y1
+	VADDPS       Y11, Y1, Y11
+	VMAXPS       Y11, Y0, Y11
+	VMOVUPS      Y11, (DI)(R13*1)
+	LEAQ         (DI)(R12*4), DI
+	VBROADCASTSS 16(DX), Y1
+	VADDPS       Y12, Y1, Y12
+	VMAXPS       Y12, Y0, Y12
+	VMOVUPS      Y12, (DI)
+	VBROADCASTSS 20(DX), Y1
+	VADDPS       Y13, Y1, Y13
+	VMAXPS       Y13, Y0, Y13
+	VMOVUPS      Y13, (DI)(R12*1)
+	VBROADCASTSS 24(DX), Y1
+	VADDPS       Y14, Y1, Y14
+	VMAXPS       Y14, Y0, Y14
+	VMOVUPS      Y14, (DI)(R12*2)
+	VBROADCASTSS 28(DX), Y1
+	VADDPS       Y15, Y1, Y15
+	VMAXPS       Y15, Y0, Y15
+	VMOVUPS      Y15, (DI)(R13*1)
+	LEAQ         (DI)(R12*4), DI
+
+	ADDQ $32, SI
+	ADDQ $32, R11
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  ot8loop
+	VZEROUPPER
+
+ot8done:
+	RET
