@@ -214,6 +214,9 @@ func COCOLayerPairs(p Placement, batch, size int) ([]COCOLayerPair, error) {
 		}
 		for _, c := range plain {
 			if c.Name == blk.Name() {
+				// As the block's Backward sets it: the first layer's
+				// deformable convolution computes no dL/dx.
+				blk.Regular.NoInputGrad = blk.NoInputGrad
 				d := NewDeformBench(blk.Name(), blk.Regular, batch, shapes[i][2], shapes[i][3], rng)
 				d.X = c.X // the same input as the plain layer
 				out = append(out, COCOLayerPair{Plain: c, Deform: d})

@@ -44,7 +44,11 @@ func TestCOCOBenchCases(t *testing.T) {
 	if len(pairs) != 2 || pairs[0].Plain.Name != "conv1" || pairs[1].Plain.Name != "conv2" {
 		t.Fatalf("pairs %v, want conv1 and conv2", pairs)
 	}
-	for _, p := range pairs {
+	for i, p := range pairs {
+		if p.Deform.Layer.NoInputGrad != (i == 0) {
+			t.Errorf("%s: the deformable layer's NoInputGrad is %v, want %v (as the net runs it: conv1 computes no dL/dx)",
+				p.Plain.Name, p.Deform.Layer.NoInputGrad, i == 0)
+		}
 		if p.Deform.X != p.Plain.X || p.Deform.Shape() != p.Plain.Shape() || !p.Deform.Layer.Config().ReLU {
 			t.Errorf("%s: the deformable case %s is not on the plain one's input %s with ReLU", p.Plain.Name, p.Deform.Shape(), p.Plain.Shape())
 		}
