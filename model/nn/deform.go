@@ -33,11 +33,13 @@ type DeformConv2D[T Float] struct {
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
 	zeroBias           []T // the bias storePix adds with NoBias
+	wNarrow            []T // wT padded to 32 columns for backwardNarrow (deform_narrow.go)
 	parts              []T
 	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
 	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
+	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -221,7 +223,11 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 		d.permute(d.Weight.Grad.data, d.dwT, true)
 		return dx, doffset, dmask, nil
 	}
-	convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	if d.narrowOK() {
+		d.backwardNarrow(dy.data, d.dwT, db)
+	} else {
+		convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	}
 	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
 }
