@@ -1,44 +1,36 @@
 package model
 
 import (
-	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/deformscope/deformscope/model/nn"
 )
 
 // BenchmarkCOCONetStep measures a forward and backward pass of the COCO
 // net on a batch of 32 random 64×64 crops, for each placement of the
-// deformable pair (images/s is the figure to compare).
+// deformable pair (images/s is the figure to compare). `dcn bench` times
+// the same NetBench.
 func BenchmarkCOCONetStep(b *testing.B) {
+	benchNet(b, (*NetBench).Step)
+}
+
+// BenchmarkCOCONetEval measures the COCO net's forward pass in evaluation
+// (train false) on a batch of 32 random 64×64 crops, for each placement of
+// the deformable pair: cpu-ms/img is evaluation's CPU per crop.
+func BenchmarkCOCONetEval(b *testing.B) {
+	benchNet(b, (*NetBench).Eval)
+}
+
+func benchNet(b *testing.B, run func(*NetBench) error) {
 	for _, p := range []Placement{PlaceNone, PlaceFirst, PlaceMiddle, PlaceLast} {
 		b.Run(string(p), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			net, err := NewCOCONet[float32](COCOConfig{Size: 64, Classes: 10, Deform: p}, rng)
+			nb, err := NewCOCONetBench(p, 32, 64)
 			if err != nil {
 				b.Fatal(err)
 			}
-			x := nn.New[float32](32, 3, 64, 64)
-			for i := range x.Data() {
-				x.Data()[i] = float32(rng.NormFloat64())
-			}
-			var dy *nn.Tensor[float32]
 			b.ReportAllocs()
 			c0 := cpuTime()
 			for b.Loop() {
-				y, err := net.Forward(x, true)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if dy == nil {
-					dy = nn.New[float32](y.Shape()...)
-					for i := range dy.Data() {
-						dy.Data()[i] = 0.01
-					}
-				}
-				if err := net.Backward(dy); err != nil {
+				if err := run(nb); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -49,39 +41,51 @@ func BenchmarkCOCONetStep(b *testing.B) {
 	}
 }
 
-// BenchmarkCOCONetEval measures the COCO net's forward pass in evaluation
-// (train false) on a batch of 32 random 64×64 crops, for each placement of
-// the deformable pair: cpu-ms/img is evaluation's CPU per crop.
-func BenchmarkCOCONetEval(b *testing.B) {
-	for _, p := range []Placement{PlaceNone, PlaceFirst, PlaceMiddle, PlaceLast} {
-		b.Run(string(p), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			net, err := NewCOCONet[float32](COCOConfig{Size: 64, Classes: 10, Deform: p}, rng)
-			if err != nil {
-				b.Fatal(err)
-			}
-			x := nn.New[float32](32, 3, 64, 64)
-			for i := range x.Data() {
-				x.Data()[i] = float32(rng.NormFloat64())
-			}
-			b.ReportAllocs()
-			c0 := cpuTime()
-			for b.Loop() {
-				if _, err := net.Forward(x, false); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "img/s")
-			b.ReportMetric(float64(cpuTime()-c0)/1e6/(32*float64(b.N)), "cpu-ms/img")
+// BenchmarkCOCOLayers is the COCO net's six convolutions as the cnn runs
+// them (32 crops of 64×64, fwd+bwd with ReLU, conv1 without the input
+// gradient) and dcnn-first's two deformable layers ("conv1/deform",
+// "conv2/deform") on the same inputs: the cases `dcn bench` prints beside
+// PyTorch's and the deformable / plain ratio.
+func BenchmarkCOCOLayers(b *testing.B) {
+	convs, err := COCOConvBenches(32, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range convs {
+		b.Run(c.Name+"/plain", func(b *testing.B) {
+			c.FwdBwd()
+			cpuLoop(b, c.Flops(true), c.FwdBwd)
 		})
+	}
+	pairs, err := COCOLayerPairs(PlaceFirst, 32, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range pairs {
+		b.Run(p.Deform.Name+"/deform", func(b *testing.B) {
+			p.Deform.FwdBwd()
+			cpuLoop(b, p.Plain.Flops(false)*3, p.Deform.FwdBwd)
+		})
+	}
+}
+
+// cpuLoop times body in b.Loop and reports the CPU time per call and, for
+// flops > 0, the rate per core of CPU time.
+func cpuLoop(b *testing.B, flops float64, body func()) {
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		body()
+	}
+	cpu := float64(cpuTime()-c0) / float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	if flops > 0 && cpu > 0 {
+		b.ReportMetric(flops/cpu, "GFLOP/s-core")
 	}
 }
 
 // cpuTime returns the process's user + system CPU time so far.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := CPUTime()
+	return d
 }

@@ -140,6 +140,9 @@ func (b *builder[T]) conv(name string, cfg nn.Conv2DConfig, deform, v1 bool) {
 	if deform {
 		l, err := nn.NewDeformBlock[T](name, nn.DeformBlockConfig{Conv2DConfig: cfg, NoMask: v1}, b.rng)
 		b.err = err
+		if len(b.layers) == 0 && l != nil {
+			l.NoInputGrad = true // as for a plain first layer
+		}
 		b.layers = append(b.layers, l)
 	} else {
 		l, err := nn.NewConv2D[T](name, cfg, b.rng)

@@ -22,8 +22,8 @@ import (
 	"github.com/deformscope/deformscope/model/train"
 )
 
-// benchResult is what `dcn bench --json` prints; the keys match the
-// PyTorch anchors in ../shared/anchors.
+// benchResult is what `dcn bench --json` prints; the keys of the first
+// fields match the PyTorch anchors in ../shared/anchors.
 type benchResult struct {
 	DCNLayerMS     float64      `json:"dcn_layer_ms"`  // DCNv2 layer fwd+bwd, 64×32×7×7, 3×3
 	ConvLayerMS    float64      `json:"conv_layer_ms"` // plain conv of the same shape
@@ -33,29 +33,105 @@ type benchResult struct {
 	Layers         []layerBench `json:"layers"`
 	TrainImages    int          `json:"train_images"`
 	TrainTimedStep int          `json:"train_timed_steps"`
+	// Runs is the timed calls per layer row (the median is reported) and
+	// NetSteps the timed batches per net row.
+	Runs     int `json:"runs"`
+	NetSteps int `json:"net_steps"`
+	// LoadStart and LoadEnd are the 1-minute load average before and after
+	// the run (/proc/loadavg; empty where absent): figures taken under load
+	// say so.
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
 	// PeakGFLOPS is the measured float32 FMA ceiling on Threads threads
 	// (nn.MeasurePeak), PeakKernel what ran.
 	PeakGFLOPS float64 `json:"peak_gflops"`
 	PeakKernel string  `json:"peak_kernel"`
-	// Rows are the rows of issue 23's table, each against its anchor.
+	// Rows are the rows of issue 23, each against its anchor, in groups.
 	Rows []anchorRow `json:"rows"`
 }
 
-// anchorRow is one of our figures beside an optimised peer's.
+// The groups of anchorRow, in the order they are printed.
+const (
+	groupPeers  = "plain vs peers"
+	groupCOCO   = "the COCO net's shapes"
+	groupDeform = "deformable vs plain"
+	groupNets   = "the nets"
+)
+
+// The two ways a row's ratio is formed.
+const (
+	peerOverOurs = "peer/ours" // > 1: ours takes less time than the peer
+	oursOverPeer = "ours/peer" // our cost relative to the peer's
+)
+
+// anchorRow is one of our figures beside a peer's: an optimised library's
+// (PyTorch/oneDNN, ONNX Runtime) or, in the deformable and net groups, our
+// own plain layer or cnn.
 type anchorRow struct {
-	Name   string  `json:"name"`
-	Shape  string  `json:"shape"`
+	Group string `json:"group"`
+	Name  string `json:"name"`
+	Shape string `json:"shape"`
+	// Unit is what OursMS and PeerMS measure: "ms" (wall milliseconds per
+	// call, the median of Runs) or "cpu-ms/img" (process CPU time per image,
+	// getrusage, over NetSteps batches).
+	Unit   string  `json:"unit"`
 	OursMS float64 `json:"ours_ms"`
-	// GFLOPS is the plain convolution's rate (2·B·O·C·9·H·W per pass, three
-	// passes for fwd+bwd) and PeakShare that over PeakGFLOPS; 0 for rows
-	// that are not a plain convolution.
+	// GFLOPS is a plain convolution's rate (2·B·O·C·9·H·W per pass, three
+	// passes for fwd+bwd, two without the input gradient) and PeakShare
+	// that over PeakGFLOPS; absent for rows that are not a plain
+	// convolution.
 	GFLOPS    float64 `json:"gflops,omitempty"`
 	PeakShare float64 `json:"peak_share,omitempty"`
 	Peer      string  `json:"peer"`
-	PeerMS    float64 `json:"peer_ms,omitempty"` // 0 when the peer did not run
-	// Ratio is PeerMS/OursMS (> 1: we are faster).
-	Ratio float64 `json:"ratio,omitempty"`
-	Note  string  `json:"note,omitempty"` // why the peer did not run
+	PeerMS    float64 `json:"peer_ms,omitempty"` // absent when the peer did not run
+	// Ratio is PeerMS/OursMS or OursMS/PeerMS as RatioIs says, the way
+	// issue 23 states the row's aim.
+	Ratio   float64 `json:"ratio,omitempty"`
+	RatioIs string  `json:"ratio_is"`
+	Aim     string  `json:"aim"`           // issue 23's aim for Ratio ("≥ 1.0"), "" if none
+	Met     *bool   `json:"met,omitempty"` // Ratio against Aim; absent without both
+	Note    string  `json:"note,omitempty"`
+}
+
+// setPeer records the peer's time and the ratio, or why it did not run.
+func (r *anchorRow) setPeer(ms float64, note string) {
+	if !(ms > 0) || !(r.OursMS > 0) {
+		r.Note = note
+		return
+	}
+	r.PeerMS, r.Note = ms, ""
+	r.Ratio = ms / r.OursMS
+	if r.RatioIs == oursOverPeer {
+		r.Ratio = r.OursMS / ms
+	}
+	if v, ok := parseAim(r.Aim); ok {
+		met := r.Ratio >= v
+		if strings.HasPrefix(r.Aim, "≤") {
+			met = r.Ratio <= v
+		}
+		r.Met = &met
+	}
+}
+
+// parseAim reads "≥ 1.2" or "≤ 1.15".
+func parseAim(aim string) (float64, bool) {
+	for _, op := range []string{"≥", "≤"} {
+		if rest, ok := strings.CutPrefix(aim, op); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// setRate fills GFLOPS and PeakShare for a plain convolution of flops.
+func (r *anchorRow) setRate(flops, peak float64) {
+	if flops > 0 && r.OursMS > 0 {
+		r.GFLOPS = flops / (r.OursMS * 1e6)
+		if peak > 0 {
+			r.PeakShare = r.GFLOPS / peak
+		}
+	}
 }
 
 type layerBench struct {
@@ -65,20 +141,25 @@ type layerBench struct {
 	MS         float64 `json:"ms"`
 }
 
-// cmdBench runs dcn bench: it measures the engine against the PyTorch anchors.
+// cmdBench runs dcn bench: it measures the engine on every row of issue 23
+// against its anchor (PyTorch/oneDNN, ONNX Runtime, our plain layer or cnn).
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dcn bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	threads := fs.Int("threads", 0, "cores to use (0: all, GOMAXPROCS)")
+	threads := fs.Int("threads", 0, "cores to use, ours and the peers' alike (0: all, GOMAXPROCS)")
 	images := fs.Int("images", 6400, "MNIST training images for the throughput runs (batches of 64, 5 warm-up steps)")
 	runs := fs.Int("runs", 20, "timed calls per layer (the median is reported)")
+	steps := fs.Int("steps", 8, "timed batches of 32 crops per COCO net row (CPU time per image; one warm-up batch first)")
 	anchors := fs.Bool("anchors", true, "time the peers too: PyTorch/oneDNN (python3 with torch) and ONNX Runtime (node with onnxruntime-node); skipped with a message where absent")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *runs < 1 {
 		return fmt.Errorf("--runs must be at least 1, got %d", *runs)
+	}
+	if *steps < 1 {
+		return fmt.Errorf("--steps must be at least 1, got %d", *steps)
 	}
 	// GOMAXPROCS 100000 died in pthread_create with a million-line dump.
 	if maxThreads := max(256, runtime.NumCPU()); *threads < 0 || *threads > maxThreads {
@@ -90,7 +171,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *images < 64*(5+50) {
 		return fmt.Errorf("--images %d gives fewer than 50 timed steps of 64 after the warm-up (need ≥ %d)", *images, 64*55)
 	}
-	res := benchResult{Threads: runtime.GOMAXPROCS(0), TrainImages: *images}
+	res := benchResult{Threads: runtime.GOMAXPROCS(0), TrainImages: *images, Runs: *runs, NetSteps: *steps,
+		LoadStart: loadAverage()}
 	for _, s := range [][4]int{{64, 32, 7, 7}, {64, 32, 14, 14}, {64, 64, 16, 16}} {
 		d, c := layerTimes(s, *runs)
 		shape := fmt.Sprintf("%d×%d×%d×%d", s[0], s[1], s[2], s[3])
@@ -100,9 +182,21 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			res.DCNLayerMS, res.ConvLayerMS = d, c
 		}
 	}
+	// The peak is a ceiling: another job on a core lowers a measurement of
+	// it, so it is taken before and after our rows and the higher kept.
 	peak := nn.MeasurePeak(res.Threads, 300*time.Millisecond)
+	rows, err := benchRows(ctx, res.Threads, *runs, *steps, peak.GFLOPS, *anchors)
+	if err != nil {
+		return err
+	}
+	if again := nn.MeasurePeak(res.Threads, 300*time.Millisecond); again.GFLOPS > peak.GFLOPS {
+		for i := range rows {
+			rows[i].setRate(rows[i].GFLOPS*rows[i].OursMS*1e6, again.GFLOPS)
+		}
+		peak = again
+	}
 	res.PeakGFLOPS, res.PeakKernel = peak.GFLOPS, peak.Kernel
-	res.Rows = anchorRows(ctx, res.Threads, *runs, peak.GFLOPS, *anchors)
+	res.Rows = rows
 	for _, name := range experiment.MNISTModels {
 		v, steps, err := trainThroughput(ctx, name, *images)
 		if err != nil {
@@ -115,40 +209,127 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			res.DCNNTrainImgS = v
 		}
 	}
+	res.LoadEnd = loadAverage()
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "threads %d\n", res.Threads)
-	for _, l := range res.Layers {
-		fmt.Fprintf(stdout, "%-22s %-12s %8.2f ms\n", l.Name, l.Shape, l.MS)
-	}
-	fmt.Fprintf(stdout, "cnn training  %8.1f images/s\ndcnn training %8.1f images/s (%d timed steps of 64)\n",
-		res.CNNTrainImgS, res.DCNNTrainImgS, res.TrainTimedStep)
-	printAnchorRows(stdout, res)
+	printBench(stdout, res)
 	return nil
 }
 
-// printAnchorRows prints the peak and the table of issue 23.
-func printAnchorRows(w io.Writer, res benchResult) {
-	fmt.Fprintf(w, "\npeak (%s, %d threads) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, res.Threads,
+// benchRows measures every group of rows: ours first, then the peers.
+func benchRows(ctx context.Context, threads, runs, steps int, peak float64, anchors bool) ([]anchorRow, error) {
+	rows := peerRows(runs, peak)
+	for _, group := range []func() ([]anchorRow, error){
+		func() ([]anchorRow, error) { return cocoShapeRows(runs, peak) },
+		func() ([]anchorRow, error) { return deformRows(runs) },
+		func() ([]anchorRow, error) { return netRows(steps) },
+	} {
+		if err := ctx.Err(); err != nil { // interrupted: stop between groups
+			return nil, err
+		}
+		more, err := group()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
+	}
+	setAnchors(ctx, rows, threads, runs, anchors)
+	return rows, ctx.Err()
+}
+
+// loadAverage returns the 1-minute load average, or "" where /proc/loadavg
+// cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// printBench prints res as text: a header, the rows of issue 23 under their
+// group headings, then the earlier figures.
+func printBench(w io.Writer, res benchResult) {
+	load := "load average " + res.LoadStart + " → " + res.LoadEnd
+	if res.LoadStart == "" {
+		load = "load average unknown"
+	}
+	threads := fmt.Sprintf("%d threads", res.Threads)
+	if res.Threads == 1 {
+		threads = "1 thread"
+	}
+	fmt.Fprintf(w, "dcn bench: %s (ours and the peers), %s; layer rows: median of %d runs (wall ms), net rows: CPU per image over %d batches\n",
+		threads, load, res.Runs, res.NetSteps)
+	fmt.Fprintf(w, "FMA peak (%s, %s) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, threads,
 		res.PeakGFLOPS, res.PeakGFLOPS/float64(max(1, res.Threads)))
-	fmt.Fprintf(w, "%-36s %-12s %9s %9s %6s  %s\n", "row", "shape", "ours ms", "GFLOP/s", "peak", "peer")
+	if slices.ContainsFunc(res.Rows, func(r anchorRow) bool { return r.PeakShare > 1 }) {
+		fmt.Fprintln(w, "(a share of peak above 100 % means the peak was measured while other jobs held the cores: read the shares as too high)")
+	}
+	heads := map[string]string{
+		groupPeers:  "Plain convolution vs the peers (batch 64, 32→32, 3×3; ratio = peer ÷ ours, > 1: ours is faster)",
+		groupCOCO:   "The COCO net's convolutions vs PyTorch/oneDNN (fwd+bwd with ReLU, 32 crops; conv1 without dL/dx on both sides; ratio = peer ÷ ours)",
+		groupDeform: "Deformable vs plain at the same shape, ours (the DCNv2 layer alone, ReLU; ratio = deformable ÷ plain)",
+		groupNets:   "The COCO nets, dcnn-first vs the cnn (32 crops of 64×64; CPU ms per image; training: the cnn's CPU ÷ ours = images per CPU-second ÷ the cnn's; evaluation: ours ÷ the cnn's)",
+	}
+	// A long note (why a peer did not run, how to install it) is printed
+	// once, under its group, and referred to by number on its rows.
+	var notes []string
+	flush := func() {
+		for i, n := range notes {
+			fmt.Fprintf(w, "  [%d] %s\n", i+1, n)
+		}
+		notes = notes[:0]
+	}
+	group := ""
 	for _, r := range res.Rows {
+		if r.Group != group {
+			flush()
+			group = r.Group
+			fmt.Fprintf(w, "\n%s\n%-34s %-16s %9s %8s %5s  %-15s %9s %7s %6s %4s\n", heads[group],
+				"row", "shape", "ours", "GFLOP/s", "peak", "against", "its", "ratio", "aim", "met")
+		}
 		gf, share := "", ""
 		if r.GFLOPS > 0 {
 			gf, share = fmt.Sprintf("%.1f", r.GFLOPS), fmt.Sprintf("%.0f%%", 100*r.PeakShare)
 		}
-		peer := r.Peer + ": " + r.Note
+		peer, ratio, met := "", "", ""
 		if r.PeerMS > 0 {
-			peer = fmt.Sprintf("%s %.3f ms, ours %.2f× its speed", r.Peer, r.PeerMS, r.Ratio)
+			peer, ratio = fmt.Sprintf("%.3f", r.PeerMS), fmt.Sprintf("%.2f", r.Ratio)
 		}
-		fmt.Fprintf(w, "%-36s %-12s %9.3f %9s %6s  %s\n", r.Name, r.Shape, r.OursMS, gf, share, peer)
+		if r.Met != nil {
+			met = map[bool]string{true: "yes", false: "no"}[*r.Met]
+		}
+		fmt.Fprintf(w, "%-34s %-16s %9.3f %8s %5s  %-15s %9s %7s %6s %4s", r.Name, r.Shape, r.OursMS, gf, share,
+			r.Peer, peer, ratio, r.Aim, met)
+		switch {
+		case len(r.Note) > 40:
+			i := slices.Index(notes, r.Note)
+			if i < 0 {
+				notes, i = append(notes, r.Note), len(notes)
+			}
+			fmt.Fprintf(w, "  see [%d]", i+1)
+		case r.Note != "":
+			fmt.Fprintf(w, "  %s", r.Note)
+		}
+		fmt.Fprintln(w)
 	}
+	flush()
+	fmt.Fprintf(w, "\nEarlier figures: the DCNv2 and plain layers fwd+bwd (the anchors of ../shared/anchors, wall ms)\n")
+	for _, l := range res.Layers {
+		fmt.Fprintf(w, "%-22s %-12s %8.2f ms\n", l.Name, l.Shape, l.MS)
+	}
+	fmt.Fprintf(w, "the course study's MNIST nets: cnn training %.1f images/s, dcnn training %.1f images/s (%d timed steps of 64, wall)\n",
+		res.CNNTrainImgS, res.DCNNTrainImgS, res.TrainTimedStep)
 }
 
-// anchorRows times the rows of issue 23's table (batch 64, 32→32, 3×3,
-// padding 1) and, with anchors, the peers beside them.
-func anchorRows(ctx context.Context, threads, runs int, peak float64, anchors bool) []anchorRow {
+// peerRows times our side of the rows that have an optimised peer at the
+// course study's MNIST shapes (batch 64, 32→32, 3×3, padding 1).
+func peerRows(runs int, peak float64) []anchorRow {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cfg := nn.Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
 	input := func(shape ...int) *nn.Tensor[float32] {
@@ -160,70 +341,59 @@ func anchorRows(ctx context.Context, threads, runs int, peak float64, anchors bo
 	}
 	convFlops := func(hw int) float64 { return 2 * 64 * 32 * 32 * 9 * float64(hw*hw) }
 	var rows []anchorRow
-	add := func(name string, hw int, ms, flops float64, peer string) {
-		r := anchorRow{Name: name, Shape: fmt.Sprintf("64×32×%d×%d", hw, hw), OursMS: ms, Peer: peer}
-		if flops > 0 && ms > 0 {
-			r.GFLOPS = flops / (ms * 1e6)
-			if peak > 0 {
-				r.PeakShare = r.GFLOPS / peak
-			}
-		}
+	add := func(name string, hw int, ms, flops float64, peer, aim string) {
+		r := anchorRow{Group: groupPeers, Name: name, Shape: fmt.Sprintf("64×32→32 %d×%d", hw, hw), Unit: "ms",
+			OursMS: ms, Peer: peer, RatioIs: peerOverOurs, Aim: aim}
+		r.setRate(flops, peak)
 		rows = append(rows, r)
 	}
-	var fwd7 float64
 	for _, hw := range []int{7, 14} {
 		conv, _ := nn.NewConv2D[float32]("conv", cfg, rng)
 		x := input(64, 32, hw, hw)
 		dy := input(64, 32, hw, hw)
 		if hw == 7 {
-			fwd7 = median(runs, func() { conv.Forward(x, false) })
-			add("plain conv forward", 7, fwd7, convFlops(7), "ORT")
+			add("plain conv forward", 7, median(runs, func() { conv.Forward(x, false) }), convFlops(7), "ORT", "≥ 1.2")
 		}
 		ms := median(runs, func() {
 			conv.Forward(x, true)
 			conv.Backward(dy)
 		})
-		add("plain conv forward+backward", hw, ms, 3*convFlops(hw), "PyTorch/oneDNN")
+		add("plain conv forward+backward", hw, ms, 3*convFlops(hw), "PyTorch/oneDNN", "≥ 1.0")
 	}
 	x := input(64, 32, 7, 7)
 	off := input(64, 18, 7, 7)
 	mask := input(64, 9, 7, 7)
 	d, _ := nn.NewDeformConv2D[float32]("dcn", cfg, 1, rng)
-	dms := median(runs, func() { d.Forward(x, off, mask) })
-	add("deformable layer forward", 7, dms, 0, "ORT")
+	add("deformable layer forward", 7, median(runs, func() { d.Forward(x, off, mask) }), 0, "ORT", "≥ 4")
 	blk, _ := nn.NewDeformBlock[float32]("block", nn.DeformBlockConfig{Conv2DConfig: cfg}, rng)
-	bms := median(runs, func() { blk.Forward(x, false) })
-	add("DCNv2 block forward", 7, bms, 0, "ORT")
-	rows = append(rows, anchorRow{Name: "deformable / plain forward", Shape: "64×32×7×7", OursMS: dms,
-		Peer: "our plain conv forward", Note: fmt.Sprintf("deformable/plain %.2f (issue 23's aim ≤ 1.15)", dms/fwd7)})
+	add("DCNv2 block forward", 7, median(runs, func() { blk.Forward(x, false) }), 0, "ORT", "")
+	return rows
+}
 
+// setAnchors runs the peers (with anchors) and fills their side of the
+// rows whose peer is PyTorch or ORT.
+func setAnchors(ctx context.Context, rows []anchorRow, threads, runs int, anchors bool) {
 	torchMS, torchNote := map[int]float64{}, "not run (--anchors=false)"
+	cocoMS, cocoNote := map[string]float64{}, torchNote
 	ortMS, ortNote := map[string]float64{}, torchNote
 	if anchors {
 		torchMS, torchNote = torchConvAnchor(ctx, threads, runs)
+		cocoMS, cocoNote = torchCOCO(ctx, threads, runs)
 		ortMS, ortNote = ortAnchor(ctx, threads, runs)
 	}
 	for i := range rows {
 		r := &rows[i]
-		var peer float64
-		var note string
-		switch r.Peer {
-		case "PyTorch/oneDNN":
+		switch {
+		case r.Group == groupCOCO:
+			r.setPeer(cocoMS[r.Name], cocoNote)
+		case r.Peer == "PyTorch/oneDNN":
 			hw, _ := strconv.Atoi(r.Shape[strings.LastIndex(r.Shape, "×")+len("×"):])
-			peer, note = torchMS[hw], torchNote
-		case "ORT":
+			r.setPeer(torchMS[hw], torchNote)
+		case r.Peer == "ORT":
 			key := map[string]string{"plain conv forward": "conv", "deformable layer forward": "dcn", "DCNv2 block forward": "block"}[r.Name]
-			peer, note = ortMS[key], ortNote
-		default:
-			continue
-		}
-		if peer > 0 {
-			r.PeerMS, r.Ratio, r.Note = peer, peer/r.OursMS, ""
-		} else {
-			r.Note = note
+			r.setPeer(ortMS[key], ortNote)
 		}
 	}
-	return rows
 }
 
 // torchAnchor is the PyTorch side of the plain-convolution rows: the
@@ -246,24 +416,36 @@ for hw in (7, 14):
 // torchConvAnchor runs torchAnchor with python3 and returns the median ms
 // by map size, or a note saying why it did not run.
 func torchConvAnchor(ctx context.Context, threads, runs int) (map[int]float64, string) {
+	out, note := runTorch(ctx, torchAnchor, threads, runs)
+	if note != "" {
+		return nil, note
+	}
+	ms := parseTorchAnchor(out)
+	if len(ms) == 0 {
+		return nil, "not run: the PyTorch anchor printed nothing usable: " + firstLine(out)
+	}
+	return ms, ""
+}
+
+// runTorch runs a PyTorch anchor script with the system python3 and the
+// arguments threads and runs; it returns its output, or a note saying why
+// it did not run (no python3, no torch, the script failed).
+func runTorch(ctx context.Context, script string, threads, runs int) (string, string) {
 	// Debian's python3-torch lives in the system interpreter, which a
 	// python3 earlier on PATH (pyenv, a venv) may not see.
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		if py, err = exec.LookPath("python3"); err != nil {
-			return nil, "not run: no python3 (Debian: apt-get install python3-torch)"
+			return "", "not run: no python3 (Debian: apt-get install python3-torch)"
 		}
 	}
-	out, err := exec.CommandContext(ctx, py, "-c", torchAnchor, strconv.Itoa(threads), strconv.Itoa(runs)).CombinedOutput()
+	out, err := exec.CommandContext(ctx, py, "-c", script, strconv.Itoa(threads), strconv.Itoa(runs)).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Sprintf("not run: python3 with torch failed (%v; Debian: apt-get install python3-torch): %s",
-			err, firstLine(string(out)))
+		// A traceback's last line names the fault (ModuleNotFoundError: …).
+		return "", fmt.Sprintf("not run: python3 with torch failed (%v; Debian: apt-get install python3-torch): %s",
+			err, lastLine(string(out)))
 	}
-	ms := parseTorchAnchor(string(out))
-	if len(ms) == 0 {
-		return nil, "not run: the PyTorch anchor printed nothing usable: " + firstLine(string(out))
-	}
-	return ms, ""
+	return string(out), ""
 }
 
 // ortAnchor runs ../shared/anchors/ort's run.js (ONNX Runtime's CPU
@@ -315,6 +497,12 @@ func firstLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// lastLine returns s's last non-empty line, at most 200 bytes.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return firstLine(s[strings.LastIndex(s, "\n")+1:])
 }
 
 // layerTimes returns the median milliseconds of a DCNv2 and a plain 3×3

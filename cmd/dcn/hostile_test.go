@@ -47,6 +47,7 @@ func TestHostileFlags(t *testing.T) {
 		{"zero batch", []string{"train", "--batch", "0", "--out", out}, 1, "batch size"},
 		{"bench runs 0", []string{"bench", "--runs", "0"}, 1, "--runs must be at least 1"},
 		{"bench runs -1", []string{"bench", "--runs", "-1"}, 1, "--runs must be at least 1"},
+		{"bench steps 0", []string{"bench", "--steps", "0"}, 1, "--steps must be at least 1"},
 		{"bench threads -1", []string{"bench", "--threads", "-1"}, 1, "--threads"},
 		{"bench threads 100000", []string{"bench", "--threads", "100000"}, 1, "--threads must be 0 (all cores) to"},
 		{"coco crops test -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--test", "-0.1"}, 1, "--test: want a share"},

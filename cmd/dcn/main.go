@@ -26,7 +26,7 @@ Commands:
   eval        evaluate the checkpoints of a run folder
   reproduce   run the course study's protocol and write its table
   coco        COCO data: report on an instances file, build the crop set, fetch the 2017 zips
-  bench       measure the engine against the PyTorch anchors
+  bench       every row of issue 23 against its anchor (PyTorch, ONNX Runtime, our plain layer and cnn)
   offsets     draw a unit's sampling locations over an image
   heatmap     draw a deformable layer's offset lengths and mask over an image
   dilation    measure the deformable layers' effective dilation (the paper's table 2)

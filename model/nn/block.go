@@ -35,7 +35,12 @@ type DeformBlock[T Float] struct {
 	fixedLimit  T   // if positive, the clamp bound whatever the input's size (SetLimit)
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
-	dx          *Tensor[T]
+
+	// NoInputGrad makes Backward skip dL/dx and return nil (for a
+	// network's first layer, as Conv2D.NoInputGrad): neither the
+	// deformable convolution nor the side convolution computes its input
+	// gradient; every parameter gradient is computed as always.
+	NoInputGrad bool
 }
 
 var _ Layer[float64] = (*DeformBlock[float64])(nil)
@@ -146,8 +151,9 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	return b.Regular.Forward(x, off, mask)
 }
 
-// Backward implements Layer.
+// Backward implements Layer. With NoInputGrad it returns nil.
 func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	b.Regular.NoInputGrad, b.side.NoInputGrad = b.NoInputGrad, b.NoInputGrad
 	dx1, doff, dmask, err := b.Regular.Backward(dy)
 	if err != nil {
 		return nil, err
@@ -168,17 +174,17 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 		}
 	})
 	dx2, err := b.side.Backward(ds)
-	if err != nil {
+	if err != nil || b.NoInputGrad {
 		return nil, err
 	}
-	dx := reuse(&b.dx, dx1.shape...)
-	parallelRange(len(dx.data), func(lo, hi int) {
-		out, a, c := dx.data[lo:hi], dx1.data[lo:hi], dx2.data[lo:hi]
-		for i := range out {
-			out[i] = a[i] + c[i]
-		}
+	// dL/dx = dx1 + dx2, summed into the deformable convolution's dx1 (its
+	// own buffer, rewritten by its next Backward only): one pass over the
+	// two fewer than into a third tensor, vectorised (addTo). x + y is
+	// y + x to the bit.
+	parallelRange(len(dx1.data), func(lo, hi int) {
+		addTo(dx1.data[lo:hi], dx2.data[lo:hi])
 	})
-	return dx, nil
+	return dx1, nil
 }
 
 // Sequential chains layers.

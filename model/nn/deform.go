@@ -31,14 +31,24 @@ type DeformConv2D[T Float] struct {
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
+	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
+	zeroBias           []T // the bias storePix adds with NoBias
+	wNarrow            []T // wT padded to 32 columns for backwardNarrow (deform_narrow.go)
 	parts              []T
 	cache, cacheBuf    []T    // columns kept from Forward for Backward
 	gen                uint64 // Forward calls, for sampleTable.holds
+	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
+	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
 	NoColumnCache bool
+
+	// NoInputGrad makes Backward skip dL/dx (for a network's first layer):
+	// it returns nil for it, and the offset, mask, weight and bias
+	// gradients as always.
+	NoInputGrad bool
 }
 
 // NewDeformConv2D returns a deformable convolution with offset groups
@@ -98,6 +108,8 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	}
 	d.g, d.x, d.off, d.mask = g, x, offset, mask
 	d.gen++
+	d.forwarding = true
+	defer func() { d.forwarding = false }()
 	y := reuse(&d.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if d.Bias != nil {
@@ -106,12 +118,27 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
 	d.permute(d.wT, d.Weight.Value.data, false)
+	d.wPix = nil
+	if pixGemmFits[T](g.O) {
+		d.wPixBuf = grow(d.wPixBuf, len(d.wT))
+		packPixWeight(any(d.wPixBuf).([]float32), any(d.wT).([]float32), g.O, g.ck())
+		d.wPix = d.wPixBuf
+		if bias == nil { // storePix adds a bias: zeros
+			d.zeroBias = grow(d.zeroBias, g.O)
+			clear(d.zeroBias)
+			bias = d.zeroBias
+		}
+	}
 	if d.NoColumnCache && g.p() > deformBandPixels {
 		d.forwardBands(bias, y.data)
 		return y, nil
 	}
 	if band, ok := d.deformBands(); ok {
 		d.forwardBanded(band, bias, y.data)
+		return y, nil
+	}
+	if d.wPix != nil {
+		d.forwardChunks(bias, y.data)
 		return y, nil
 	}
 	convForward(g, d.wT, bias, y.data, deformCols[T]{d}, &d.ws, d.cache)
@@ -150,26 +177,24 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			t := &d.tabs[worker]
 			d.fillRange(t, b, q0, q1)
 			t.holds = tableKey{}
-			buf := d.ws.get(worker, ck*n+g.O*n)
-			col, out := buf[:ck*n], buf[ck*n:]
+			extra := d.forwardScratch(n)
+			buf := d.ws.get(worker, ck*n+g.O*n+extra)
+			col, out, rest := buf[:ck*n], buf[ck*n:ck*n+g.O*n], buf[ck*n+g.O*n:]
 			dc.runsN(n, func(e0, e1, ch0 int) {
 				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 			})
-			gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
-			for o := range g.O {
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(y[(b*g.O+o)*P+q0:][:n], n, out[o*n:][:n], n, 1, n, bv, g.ReLU)
+			var pm, scratch []T
+			if extra > 0 {
+				pm, scratch = rest[:n*g.O], rest[n*g.O:]
 			}
+			d.forwardOut(n, col, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		})
 	}
 }
 
 // Backward takes dL/dy for the last Forward, accumulates the weight and
-// bias gradients, and returns dL/dx, dL/doffset and dL/dmask (nil without
-// a mask).
+// bias gradients, and returns dL/dx (nil with NoInputGrad), dL/doffset and
+// dL/dmask (nil without a mask).
 func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T], err error) {
 	g := d.g
 	if d.x == nil {
@@ -180,7 +205,9 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 			d.name, shapeString(dy.Shape()), shapeString([]int{g.B, g.O, g.Ho, g.Wo}))
 	}
 	gk := d.groups * g.k()
-	dx = reuse(&d.dx, g.B, g.C, g.H, g.W)
+	if !d.NoInputGrad {
+		dx = reuse(&d.dx, g.B, g.C, g.H, g.W)
+	}
 	doffset = reuse(&d.doff, g.B, 2*gk, g.Ho, g.Wo)
 	if d.mask != nil {
 		dmask = reuse(&d.dmask, g.B, gk, g.Ho, g.Wo)
@@ -196,7 +223,11 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 		d.permute(d.Weight.Grad.data, d.dwT, true)
 		return dx, doffset, dmask, nil
 	}
-	convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	if d.narrowOK() {
+		d.backwardNarrow(dy.data, d.dwT, db)
+	} else {
+		convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
+	}
 	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
 }
@@ -253,12 +284,14 @@ type sampleTable[T Float] struct {
 	s      []T // 4 per entry: backward dot products of the gradient with the corners
 	pad    []T // padded input, (H+2)(W+2) pixels × C
 	dpad   []T // padded input gradient, same layout
+	flat   []T // the unpadded image, pixel-major (for narrow rows; see padImage)
+	sink   []T // where a lean fill writes fy, fx, md and vv (see fillRange)
 
 	// holds is what the table and pad describe when they are one whole
-	// image's (set by im2col, cleared by any partial fill): col2im right
-	// after an im2col of the same image (Backward without a column cache,
-	// one image a chunk) or a Forward's last image of this worker then
-	// skips filling both again.
+	// image's (set by a whole fill outside Forward, cleared by any partial
+	// or lean one): col2im right after Backward's im2col of the same image
+	// (Backward without a column cache, one image a chunk) then skips
+	// filling both again.
 	holds tableKey
 }
 
@@ -279,6 +312,15 @@ func grow[T any](s []T, n int) []T {
 // fill computes the table of image b.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
+// holdKey is the key a table filled now for image b holds: none when the
+// fill was lean (Forward), so that Backward fills it again whole.
+func (d *DeformConv2D[T]) holdKey(b int) tableKey {
+	if d.forwarding {
+		return tableKey{}
+	}
+	return tableKey{d.gen, b}
+}
+
 // fillRange computes the table of output pixels [q0, q1) of image b:
 // base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
 // order the sampling reads them in), fy, fx, md and vv at (group·kh·kw +
@@ -293,8 +335,16 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	m := GK * np
 	t.base = grow(t.base, m)
 	t.wts = grow(t.wts, 4*m)
-	t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
-	t.md, t.vv = grow(t.md, m), grow(t.vv, m)
+	// In Forward (lean) only the sampling's base and wts are read: fy, fx,
+	// md and vv, which only Backward reads, go to one small sink instead
+	// (Backward fills the table again).
+	lean := d.forwarding
+	if lean {
+		t.sink = grow(t.sink, len(fillOnes))
+	} else {
+		t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
+		t.md, t.vv = grow(t.md, m), grow(t.vv, m)
+	}
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
 	if d.mask != nil {
@@ -304,7 +354,10 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	H, W := T(g.H), T(g.W)
 	// The offsets are read a channel (a plane of P) at a time, in tiles of
 	// pixels, so that big maps do not stride across every plane per pixel.
-	const tile = 64
+	// Tiles of 256 pixels: the offsets and mask of one tile (27 planes of
+	// 1 KB with one group) stay in L1 across its taps, and each AVX2 run
+	// is long enough to carry its call's cost.
+	const tile = len(fillOnes)
 	var posBuf [2 * tile]int32
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
@@ -312,9 +365,13 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
 		// Go loop's).
 		pos := posBuf[:2*((p1-p0)/8*8)]
-		for p := p0; p < p0+len(pos)/2; p++ {
-			at := (p-p0)/8*16 + (p-p0)%8
-			pos[at], pos[at+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
+		oy, ox := p0/g.Wo, p0%g.Wo
+		for q := range len(pos) / 2 {
+			at := q/8*16 + q%8
+			pos[at], pos[at+8] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
+			if ox++; ox == g.Wo {
+				oy, ox = oy+1, 0
+			}
 		}
 		for gk := range GK {
 			k := gk % K
@@ -324,15 +381,21 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 			if mask != nil {
 				mk = mask[gk*P:][p0:p1]
 			}
+			// This tap's fy, fx, md, vv for pixels p0..p1 (index p−p0).
+			fyk, fxk, mdk, vvk := t.sink, t.sink, t.sink, t.sink
+			if !lean {
+				f0, f1 := gk*np+p0-q0, gk*np+p1-q0
+				fyk, fxk, mdk, vvk = t.fy[f0:f1], t.fx[f0:f1], t.md[f0:f1], t.vv[f0:f1]
+			}
 			done := 0
 			if vecOK && len(pos) > 0 {
-				e0, f0 := (p0-q0)*GK+gk, gk*np+p0-q0
+				e0 := (p0-q0)*GK + gk
 				done = fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos, offY, offX, mk,
-					t.base[e0:], t.wts[4*e0:], t.fy[f0:], t.fx[f0:], t.md[f0:], t.vv[f0:])
+					t.base[e0:], t.wts[4*e0:], fyk, fxk, mdk, vvk)
 			}
 			oy, ox := (p0+done)/g.Wo, (p0+done)%g.Wo
 			for p := p0 + done; p < p1; p++ {
-				e, f := (p-q0)*GK+gk, gk*np+p-q0
+				e, f := (p-q0)*GK+gk, p-p0
 				y := T(oy*g.SH-g.PH+i*g.DH) + offY[p-p0]
 				x := T(ox*g.SW-g.PW+j*g.DW) + offX[p-p0]
 				if ox++; ox == g.Wo {
@@ -346,20 +409,20 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 				// Corners span rows y0..y0+1 and columns x0..x0+1; the padded
 				// plane holds rows −1..H and columns −1..W.
 				if !(y >= -1 && y < H && x >= -1 && x < W) {
-					t.base[e], t.fy[f], t.fx[f], t.md[f], t.vv[f] = 0, 0, 0, 0, 0
+					t.base[e], fyk[f], fxk[f], mdk[f], vvk[f] = 0, 0, 0, 0, 0
 					w[0], w[1], w[2], w[3] = 0, 0, 0, 0
 					continue
 				}
 				yl, xl := floor(y), floor(x)
 				t.base[e] = int32((int(yl)+1)*wp + int(xl) + 1)
 				fy, fx := y-T(yl), x-T(xl)
-				t.fy[f], t.fx[f] = fy, fx
-				t.md[f] = m
+				fyk[f], fxk[f] = fy, fx
+				mdk[f] = m
 				mv := T(0)
 				if y > -1 && x > -1 {
-					t.vv[f], mv = 1, m
+					vvk[f], mv = 1, m
 				} else {
-					t.vv[f] = 0
+					vvk[f] = 0
 				}
 				a, c := 1-fy, 1-fx
 				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
@@ -381,8 +444,9 @@ type dcnFillArgs struct {
 	h, w           float32  // H and W
 }
 
-// fillOnes stands for "no mask" in dcnFillAVX (a tile is 64 pixels).
-var fillOnes = func() (o [64]float32) {
+// fillOnes stands for "no mask" in dcnFillAVX; its length is fillRange's
+// tile of pixels.
+var fillOnes = func() (o [256]float32) {
 	for i := range o {
 		o[i] = 1
 	}
@@ -475,12 +539,38 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
 	hw, wp, pp, pix := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), d.pix()
 	t.pad = grow(t.pad, pp*pix)
-	clear(t.pad)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
+	if pix != g.C {
+		clear(t.pad) // lanes C..pix−1 stay 0
+	} else {
+		clearRing(t.pad, g.H, g.W, pix)
+	}
+	if g.W%8 != 0 && g.C >= 8 {
+		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
+		// the image whole (C×H·W into H·W pixels), then place its rows.
+		t.flat = grow(t.flat, hw*pix)
+		transposeInto(x, hw, t.flat, pix, g.C, hw)
+		for r := range g.H {
+			copy(t.pad[((r+1)*wp+1)*pix:][:g.W*pix], t.flat[r*g.W*pix:][:g.W*pix])
+		}
+		return
+	}
 	for r := range g.H {
 		// Row r of every channel (C×W, row stride H·W) becomes W pixels of
 		// C channels.
 		transposeInto(x[r*g.W:], hw, t.pad[((r+1)*wp+1)*pix:], pix, g.C, g.W)
+	}
+}
+
+// clearRing zeroes the ring of a padded pixel-major image of h×w pixels
+// (the first and last rows, the first and last pixel of every other row).
+func clearRing[T Float](pad []T, h, w, pix int) {
+	wp := w + 2
+	clear(pad[:wp*pix])
+	clear(pad[(h+1)*wp*pix:][:wp*pix])
+	for r := 1; r <= h; r++ {
+		clear(pad[r*wp*pix:][:pix])
+		clear(pad[(r*wp+w+1)*pix:][:pix])
 	}
 }
 
@@ -546,7 +636,7 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	t := dc.table(worker)
 	d.fill(t, b)
 	d.padImage(t, b)
-	t.holds = tableKey{d.gen, b}
+	t.holds = d.holdKey(b)
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
@@ -559,20 +649,51 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	t := dc.tableFor(worker, b)
 	K, P := g.k(), g.p()
 	GK := d.groups * K
-	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
+	ck, cpg := g.ck(), g.C/d.groups
 	n := GK * P
-	t.dpad = grow(t.dpad, len(t.pad))
-	clear(t.dpad)
+	dc.startScatter(t)
 	t.s = grow(t.s, 4*n)
 	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
-		if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
-			dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
-			return
-		}
-		dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows[e0*cpg:e1*cpg], t.s[4*e0:4*e1], cpg)
+		dc.scatter(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
 	})
 	dc.finishGrads(t, b)
+}
+
+// dotsOnly reports whether the sampling's gradient needs only its corner
+// sums (no input gradient) and dots4 computes them: pixels of 4 values
+// with one offset group.
+func (dc deformCols[T]) dotsOnly() bool {
+	d := dc.d
+	return d.NoInputGrad && d.pix() == 4 && d.groups == 1 && vecOK
+}
+
+// startScatter readies t's input gradient for an image's scatter.
+func (dc deformCols[T]) startScatter(t *sampleTable[T]) {
+	if dc.dotsOnly() {
+		return // no input gradient: dpad is not written
+	}
+	t.dpad = grow(t.dpad, len(t.pad))
+	clear(t.dpad)
+}
+
+// scatter runs the sampling's gradient for entries [e0, e1) (channels from
+// ch0) with their column gradient rows: the corner sums into t.s and, but
+// with NoInputGrad, the input gradient into t.dpad.
+func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
+	d, g := dc.d, dc.d.g
+	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	if dc.dotsOnly() {
+		if f, ok := any(t.pad).([]float32); ok && dots4(f[ch0:], pix, wp*pix, t.base[e0:e1], any(rows).([]float32), any(t.s[4*e0:4*e1]).([]float32), cpg) {
+			return
+		}
+		t.dpad = grow(t.dpad, len(t.pad)) // not cleared: only scratch here
+	}
+	if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
+		dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
+		return
+	}
+	dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
 }
 
 // finishGrads sets image b's offset and mask gradients from the corner sums
@@ -582,7 +703,6 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 	d, g := dc.d, dc.d.g
 	K, P, HW := g.k(), g.p(), g.H*g.W
 	GK := d.groups * K
-	wp, pix := g.W+2, d.pix()
 	n := GK * P
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
@@ -609,7 +729,27 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 			}
 		}
 	}
-	dx := d.dx.data[b*g.C*HW : (b+1)*g.C*HW]
+	if d.NoInputGrad {
+		return // t.dpad was only the scatter's scratch
+	}
+	d.unpad(t, d.dx.data[b*g.C*HW:(b+1)*g.C*HW])
+}
+
+// unpad writes the padded pixel-major input gradient t.dpad to dx, one
+// image in its C×H×W layout (padImage's inverse, the ring dropped).
+func (d *DeformConv2D[T]) unpad(t *sampleTable[T], dx []T) {
+	g := d.g
+	HW, wp, pix := g.H*g.W, g.W+2, d.pix()
+	if g.W%8 != 0 && g.C >= 8 {
+		// Narrow rows: gather the image's pixels, then transpose it whole
+		// (see padImage).
+		t.flat = grow(t.flat, HW*pix)
+		for r := range g.H {
+			copy(t.flat[r*g.W*pix:][:g.W*pix], t.dpad[((r+1)*wp+1)*pix:][:g.W*pix])
+		}
+		transposeInto(t.flat, pix, dx, HW, HW, g.C)
+		return
+	}
 	for r := range g.H {
 		// W pixels of C channels become row r of every channel.
 		transposeInto(t.dpad[((r+1)*wp+1)*pix:], pix, dx[r*g.W:], HW, g.W, g.C)
@@ -629,6 +769,9 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 	}
 	_, _, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1], wts[4*len(base)-1]
 	if f, ok := any(dst).([]float32); ok && vecOK {
+		if gather512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), n) {
+			return
+		}
 		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0], len(base), n)
 		return
 	}
@@ -682,6 +825,9 @@ func dcnScatter[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []
 	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
 	_ = wts[4*len(base)-1]
 	if f, ok := any(dimg).([]float32); ok && vecOK {
+		if scatter512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), any(g).([]float32), any(s).([]float32), n) {
+			return
+		}
 		dcnScatterAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0],
 			&any(g).([]float32)[0], &any(s).([]float32)[0], len(base), n)
 		return

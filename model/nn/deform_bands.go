@@ -62,7 +62,7 @@ func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
 	if t.holds != (tableKey{d.gen, b}) {
 		d.fill(t, b)
 		d.padImage(t, b)
-		t.holds = tableKey{d.gen, b}
+		t.holds = d.holdKey(b)
 	}
 	return t
 }
@@ -90,8 +90,13 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 	dc.reserve(workers)
 	parallelN(workers, g.B, func(worker, b int) {
 		t := dc.tableFor(worker, b)
-		buf := d.ws.get(worker, band*ck+g.O*band)
-		col, out := buf[:band*ck], buf[band*ck:]
+		extra := d.forwardScratch(band)
+		buf := d.ws.get(worker, band*ck+g.O*band+extra)
+		col, out, rest := buf[:band*ck], buf[band*ck:band*ck+g.O*band], buf[band*ck+g.O*band:]
+		var pm, scratch []T
+		if extra > 0 {
+			pm, scratch = rest[:band*g.O], rest[band*g.O:]
+		}
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
@@ -100,14 +105,7 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
 			}
 			dc.gatherBand(t, q0, q1, c)
-			gemm(false, true, g.O, nq, ck, 1, d.wT, ck, c, ck, 0, out, nq)
-			for o := range g.O {
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(y[(b*g.O+o)*P+q0:][:nq], nq, out[o*nq:][:nq], nq, 1, nq, bv, g.ReLU)
-			}
+			d.forwardOut(nq, c, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		}
 	})
 }
@@ -117,7 +115,7 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	g := d.g
 	ck, P, GK := g.ck(), g.p(), d.groups*g.k()
-	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	cpg := g.C / d.groups
 	nw := g.O*ck + g.O
 	n := g.B
 	if cap(d.parts) < n*nw {
@@ -141,8 +139,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
 		}
 		t := dc.tableFor(worker, b)
-		t.dpad = grow(t.dpad, len(t.pad))
-		clear(t.dpad)
+		dc.startScatter(t)
 		t.s = grow(t.s, 4*GK*P)
 		pw := part[b*nw : b*nw+g.O*ck]
 		for q0 := 0; q0 < P; q0 += band {
@@ -163,12 +160,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK
-				r := rows[r0*cpg : (r0+e1-e0)*cpg]
-				if pix == 4 && (d.groups == 1 || cpg == 4) { // lanes cpg..3 are zero padding
-					dcnScatter4(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
-					return
-				}
-				dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], r, t.s[4*e0:4*e1], cpg)
+				dc.scatter(t, e0, e1, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
 			})
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]

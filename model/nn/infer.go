@@ -58,12 +58,13 @@ func (d *DeformConv2D[T]) release() {
 	d.y, d.dx, d.doff, d.dmask = nil, nil, nil, nil
 	d.ws, d.tabs = scratch[T]{}, nil
 	d.dwT, d.parts, d.cache, d.cacheBuf = nil, nil, nil, nil
+	d.wPix, d.wPixBuf, d.zeroBias, d.wNarrow = nil, nil, nil, nil
 }
 
 func (b *DeformBlock[T]) release() {
 	b.side.release()
 	b.Regular.release()
-	b.raw, b.dSide, b.dx = nil, nil, nil
+	b.raw, b.dSide = nil, nil
 }
 
 func (r *ReLU[T]) release() { r.y, r.dx = nil, nil }

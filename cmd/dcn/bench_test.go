@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// benchLabels are the rows `dcn bench` must print: every row of issue 23,
+// by group.
+var benchLabels = map[string][]string{
+	groupPeers: {"plain conv forward", "plain conv forward+backward", "plain conv forward+backward",
+		"deformable layer forward", "DCNv2 block forward"},
+	groupCOCO: {"conv1", "conv2", "conv3", "conv4", "conv5", "conv6"},
+	groupDeform: {"MNIST net conv3–5 forward", "MNIST net conv3–5 forward+backward",
+		"dcnn-first conv1 forward", "dcnn-first conv1 forward+backward",
+		"dcnn-first conv2 forward", "dcnn-first conv2 forward+backward"},
+	groupNets: {"dcnn-first training step", "dcnn-first evaluation"},
+}
+
+// TestBenchRows runs `dcn bench` once, fast and without the peers, and
+// checks that the JSON holds every row of issue 23 with every field, and
+// that the text prints every row under its group's heading.
+func TestBenchRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dcn bench takes about 15 s")
+	}
+	needMNIST(t)
+	code, out, errs := dcn(t, "bench", "--json", "--anchors=false", "--runs", "1", "--steps", "1", "--images", "3520", "--threads", "1")
+	if code != 0 {
+		t.Fatalf("dcn bench exited %d\n%s", code, errs)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("the JSON does not decode: %v\n%s", err, out)
+	}
+	for _, k := range []string{"dcn_layer_ms", "conv_layer_ms", "cnn_train_img_s", "dcnn_train_img_s", "threads", "layers",
+		"train_images", "train_timed_steps", "runs", "net_steps", "load_start", "load_end", "peak_gflops", "peak_kernel", "rows"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("the JSON lacks %q", k)
+		}
+	}
+	var res benchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Threads != 1 || res.Runs != 1 || res.NetSteps != 1 || !(res.PeakGFLOPS > 0) || res.CNNTrainImgS <= 0 {
+		t.Errorf("threads %d runs %d steps %d peak %v cnn %v: want 1, 1, 1 and positive figures",
+			res.Threads, res.Runs, res.NetSteps, res.PeakGFLOPS, res.CNNTrainImgS)
+	}
+	got := map[string][]string{}
+	for i, r := range res.Rows {
+		got[r.Group] = append(got[r.Group], r.Name)
+		row := raw["rows"].([]any)[i].(map[string]any)
+		keys := []string{"group", "name", "shape", "unit", "ours_ms", "peer", "ratio_is", "aim"}
+		switch r.Group {
+		case groupPeers, groupCOCO:
+			// The peers did not run: each says so.
+			if r.Note != "not run (--anchors=false)" || r.PeerMS != 0 || r.Met != nil {
+				t.Errorf("%s: note %q peer %v met %v, want the peer marked as not run", r.Name, r.Note, r.PeerMS, r.Met)
+			}
+			if r.Group == groupCOCO || strings.HasPrefix(r.Name, "plain") {
+				keys = append(keys, "gflops", "peak_share")
+			}
+		default:
+			keys = append(keys, "peer_ms", "ratio", "met")
+		}
+		for _, k := range keys {
+			if _, ok := row[k]; !ok {
+				t.Errorf("row %q lacks %q: %v", r.Name, k, row)
+			}
+		}
+		if !(r.OursMS > 0) || r.Shape == "" || r.Unit == "" || (r.PeerMS > 0 && !(r.Ratio > 0)) {
+			t.Errorf("row %+v: want a time, a shape, a unit and a ratio with the peer", r)
+		}
+		if r.PeakShare < 0 || r.PeakShare > 1.5 {
+			t.Errorf("%s: share of peak %v", r.Name, r.PeakShare)
+		}
+	}
+	for g, want := range benchLabels {
+		if !slices.Equal(got[g], want) {
+			t.Errorf("group %q: rows %q, want %q", g, got[g], want)
+		}
+	}
+	if len(got) != len(benchLabels) {
+		t.Errorf("groups %v, want those of benchLabels", got)
+	}
+	// The text from the same figures: every heading and row label.
+	var text bytes.Buffer
+	printBench(&text, res)
+	lines := strings.Split(text.String(), "\n")
+	if !strings.HasPrefix(lines[0], "dcn bench: 1 thread ") {
+		t.Errorf("header %q does not give the thread count", lines[0])
+	}
+	for _, r := range res.Rows {
+		found := false
+		for _, l := range lines {
+			found = found || strings.HasPrefix(l, r.Name+" ") && strings.Contains(l, r.Shape)
+		}
+		if !found {
+			t.Errorf("no line prints row %q %q:\n%s", r.Name, r.Shape, text.String())
+		}
+	}
+	for _, head := range []string{"Plain convolution vs the peers", "The COCO net's convolutions vs PyTorch",
+		"Deformable vs plain at the same shape", "The COCO nets, dcnn-first vs the cnn", "Earlier figures"} {
+		if !strings.Contains(text.String(), "\n"+head) {
+			t.Errorf("no heading %q", head)
+		}
+	}
+}
+
+func TestBenchAim(t *testing.T) {
+	for _, c := range []struct {
+		ratioIs, aim string
+		ours, peer   float64
+		ratio        float64
+		met          string
+	}{
+		{peerOverOurs, "≥ 1.0", 1, 2, 2, "true"},
+		{peerOverOurs, "≥ 1.2", 1, 1.1, 1.1, "false"},
+		{oursOverPeer, "≤ 1.15", 1.1, 1, 1.1, "true"},
+		{oursOverPeer, "≤ 2", 3, 1, 3, "false"},
+		{peerOverOurs, "", 1, 4, 4, "<nil>"},
+		{peerOverOurs, "≥ 1", 1, 0, 0, "<nil>"}, // the peer did not run
+	} {
+		r := anchorRow{OursMS: c.ours, RatioIs: c.ratioIs, Aim: c.aim}
+		r.setPeer(c.peer, "absent")
+		met := "<nil>"
+		if r.Met != nil {
+			met = map[bool]string{true: "true", false: "false"}[*r.Met]
+		}
+		if r.Ratio != c.ratio || met != c.met {
+			t.Errorf("%s %s ours %v peer %v: ratio %v met %s, want %v %s", c.ratioIs, c.aim, c.ours, c.peer, r.Ratio, met, c.ratio, c.met)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package nn
+
+import "math"
+
+// The deformable layer's forward GEMM over its pixel-major columns.
+//
+// The layer's column matrix holds one row of ck values per output pixel
+// (deformCols.transposed): the sampling writes it that way because a
+// pixel's taps are runs of channels in the pixel-major padded image. The
+// general GEMM computes W·colᵀ (output channels × pixels) and so packs
+// colᵀ, a transpose of every column value (8×8 blocks, about 15 % of the
+// forward at 64×64 with 32 channels). pixGemm computes col·Wᵀ instead
+// (pixels × output channels) with a micro-kernel that reads 8 column rows
+// in place and broadcasts their values against the packed weight (ck rows
+// of 32 output channels, packed once a Forward), then transposes only the
+// O×n product: O values a pixel instead of ck.
+//
+// The sums are the GEMM's to the bit: each output is one chain of fused
+// multiply-adds over the inner dimension in order, cut into the same
+// blocks (pixBlock) as the GEMM's kc, whose partial sums are added in
+// order (TestPixGemmMatchesGemm). So the layer's outputs do not depend on
+// the route, and the banded and whole-image passes still agree.
+
+// pixGemmFits reports whether pixGemm runs for o output channels of
+// float32 here.
+func pixGemmFits[T Float](o int) bool {
+	var z T
+	_, f32 := any(z).(float32)
+	return f32 && o%32 == 0 && o > 0 && pixGemmOK()
+}
+
+// packPixWeight packs w (o×ck, row-major) for pixGemm: for each block of
+// 32 output channels, ck rows of 32.
+func packPixWeight(dst, w []float32, o, ck int) {
+	for ob := 0; ob < o; ob += 32 {
+		transposeInto(w[ob*ck:], ck, dst[ob*ck:], 32, 32, ck)
+	}
+}
+
+// pixGemmScratch is the scratch pixGemm needs beside its output: the last
+// partial block of 8 pixels, padded, and its 8×32 tile.
+func pixGemmScratch(ck int) int { return 8*ck + 8*32 }
+
+// pixGemm sets out (n×o, pixel-major, row stride o) = col (n×ck, row stride
+// ck) times the weight packed by packPixWeight; scratch holds
+// pixGemmScratch(ck) values. The same sums as gemm(false, true, o, n, ck,
+// 1, w, ck, col, ck, 0, ·, n), transposed.
+func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
+	kc := pixBlock(ck)
+	n8 := n / 8 * 8
+	_, _, _ = col[n*ck-1], out[n*o-1], wp[o*ck-1]
+	for p := 0; p < n8; p += 8 {
+		for k0 := 0; k0 < ck; k0 += kc {
+			kb := min(kc, ck-k0)
+			for ob := 0; ob < o; ob += 32 {
+				pixKernel(kb, col[p*ck+k0:], ck, wp[ob*ck+k0*32:], out[p*o+ob:], o, k0 > 0)
+			}
+		}
+	}
+	if n8 == n {
+		return
+	}
+	rest := n - n8
+	a, tile := scratch[:8*ck], scratch[8*ck:8*ck+8*32]
+	copy(a, col[n8*ck:n*ck])
+	clear(a[rest*ck:])
+	for ob := 0; ob < o; ob += 32 {
+		for k0 := 0; k0 < ck; k0 += kc {
+			pixKernel(min(kc, ck-k0), a[k0:], ck, wp[ob*ck+k0*32:], tile, 32, k0 > 0)
+		}
+		for r := range rest {
+			copy(out[(n8+r)*o+ob:][:32], tile[r*32:][:32])
+		}
+	}
+}
+
+// storePix writes a layer's output for n pixels from their pixel-major
+// product pix (n×o): y[c·ldy+q] = max(bias[c] + pix[q·o+c], floor), floor
+// 0 with the ReLU and −Inf without, as transposing pix and then biasRows
+// would (vbias's operations in its order: the same bits), in one pass
+// (dcnOutT8, 8 pixels at a time). bias nil means zeros; o is a multiple of
+// 8 (pixGemmFits).
+func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, relu bool) {
+	if n == 0 {
+		return
+	}
+	floor := float32(math.Inf(-1))
+	if relu {
+		floor = 0
+	}
+	if bias == nil {
+		bias = make([]float32, o) // 128 B for 32 channels; rare (NoBias)
+	}
+	_, _, _ = pix[n*o-1], y[(o-1)*ldy+n-1], bias[o-1]
+	n8 := n / 8 * 8
+	for q := 0; q < n8; q += 8 {
+		outT8(pix[q*o:], o, y[q:], ldy, o/8, bias, floor)
+	}
+	for q := n8; q < n; q++ {
+		for c := range o {
+			v := bias[c] + pix[q*o+c]
+			if floor > v {
+				v = floor
+			}
+			y[c*ldy+q] = v
+		}
+	}
+}
+
+// forwardOut sets the layer's output for n pixel rows of col: y[o·ldy+q]
+// for output channel o and pixel q < n, bias and ReLU applied. Through
+// pixGemm and storePix where pixGemm runs (pm holds n·O values, scratch
+// pixGemmScratch(ck)), else the GEMM into out (O×n) and biasRows.
+func (d *DeformConv2D[T]) forwardOut(n int, col, out, pm, scratch, y []T, ldy int, bias []T) {
+	g := d.g
+	ck := g.ck()
+	if d.wPix != nil {
+		pixGemm(g.O, n, ck, any(d.wPix).([]float32), any(col).([]float32), any(pm).([]float32), any(scratch).([]float32))
+		var b32 []float32
+		if bias != nil {
+			b32 = any(bias).([]float32)
+		}
+		storePix(any(pm).([]float32), g.O, n, any(y).([]float32), ldy, b32, g.ReLU)
+		return
+	}
+	gemm(false, true, g.O, n, ck, 1, d.wT, ck, col, ck, 0, out, n)
+	for o := range g.O {
+		var bv T
+		if bias != nil {
+			bv = bias[o]
+		}
+		biasRows(y[o*ldy:][:n], n, out[o*n:][:n], n, 1, n, bv, g.ReLU)
+	}
+}
+
+// forwardScratch is the scratch forwardOut needs for n pixels beside col
+// and out: the pixel-major product and pixGemm's own.
+func (d *DeformConv2D[T]) forwardScratch(n int) int {
+	if d.wPix == nil {
+		return 0
+	}
+	return n*d.g.O + pixGemmScratch(d.g.ck())
+}
+
+// forwardChunks is convForward for the deformable layer where pixGemm
+// runs (d.wPix set): chunks of whole images as convForward cuts them,
+// columns kept in the cache (same layout) when there is one, one product
+// a chunk and each image's outputs through storePix.
+func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
+	g := d.g
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	per, n := chunking(g.B, pc)
+	workers := Workers()
+	d.ws.reserve(workers)
+	dc := deformCols[T]{d}
+	dc.reserve(workers)
+	wp := any(d.wPix).([]float32)
+	var b32 []float32
+	if bias != nil {
+		b32 = any(bias).([]float32)
+	}
+	parallelN(workers, n, func(worker, c int) {
+		lo, hi := c*per, min(g.B, (c+1)*per)
+		ld := (hi - lo) * pc
+		buf := d.ws.get(worker, ck*ld+d.forwardScratch(ld))
+		col, pm, scratch := buf[:ck*ld], buf[ck*ld:ck*ld+ld*g.O], buf[ck*ld+ld*g.O:]
+		if d.cache != nil {
+			col = chunkCols(d.cache, g, per, c)
+		}
+		for b := lo; b < hi; b++ {
+			dc.im2col(worker, b, col, ld, (b-lo)*pc)
+		}
+		pm32 := any(pm).([]float32)
+		pixGemm(g.O, ld, ck, wp, any(col).([]float32), pm32, any(scratch).([]float32))
+		y32 := any(y).([]float32)
+		for b := lo; b < hi; b++ {
+			storePix(pm32[(b-lo)*pc*g.O:], g.O, pc, y32[b*g.O*p:], p, b32, g.ReLU)
+		}
+	})
+}

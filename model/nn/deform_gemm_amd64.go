@@ -1,0 +1,87 @@
+//go:build amd64
+
+package nn
+
+// dcnGemm8x32 is deform_gemm_amd64.s's micro-kernel (see there).
+//
+//go:noescape
+func dcnGemm8x32(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add int)
+
+// pixGemmOK reports whether pixGemm's AVX-512 kernel runs here: where the
+// GEMM runs its AVX-512 kernels, whose sums it reproduces.
+func pixGemmOK() bool { return sgemmKern == sgemmAVX512 }
+
+func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, add bool) {
+	ad := 0
+	if add {
+		ad = 1
+	}
+	dcnGemm8x32(kc, &a[0], lda, &b[0], &c[0], ldc, ad)
+}
+
+// pixBlock is the inner dimension's block of the GEMM pixGemm matches.
+func pixBlock(k int) int { return balance(k, sgemmKern.kc, 1) }
+
+// dcnGather512 is deform_vec_amd64.s's AVX-512 sampling (see there): n a
+// multiple of 16.
+//
+//go:noescape
+func dcnGather512(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int)
+
+// gather512 samples with dcnGather512 where it applies (AVX-512, runs of a
+// multiple of 16 channels) and reports whether it did.
+func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
+	if n%16 != 0 || sgemmKern != sgemmAVX512 {
+		return false
+	}
+	dcnGather512(&dst[0], &img[0], pix, row, &base[0], &wts[0], len(base), n)
+	return true
+}
+
+// dcnScatter512 is deform_vec_amd64.s's AVX-512 sampling gradient (see
+// there): n a multiple of 16.
+//
+//go:noescape
+func dcnScatter512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// scatter512 runs dcnScatter512 where it applies (AVX-512, runs of a
+// multiple of 16 channels) and reports whether it did.
+func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) bool {
+	if n%16 != 0 || sgemmKern != sgemmAVX512 {
+		return false
+	}
+	dcnScatter512(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
+	return true
+}
+
+// dcnDots4AVX is deform_vec_amd64.s's corner sums without the input
+// gradient (see there).
+//
+//go:noescape
+func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count, n int)
+
+// dots4 sets the corner sums s of dcnScatter4 alone (dcnDots4AVX, the same
+// bits) where it applies: AVX2, pixels of 4 values, n ≤ 4; it reports
+// whether it ran.
+func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool {
+	if !vecOK || pix != 4 || n > 4 || len(base) == 0 {
+		return false
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	_, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+3]
+	dcnDots4AVX(&img[0], pix, row, &base[0], &g[0], &s[0], len(base), n)
+	return true
+}
+
+// dcnOutT8 is deform_vec_amd64.s's transpose with bias and ReLU (see
+// there).
+//
+//go:noescape
+func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32)
+
+func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
+	dcnOutT8(&src[0], lds, &dst[0], ldd, blocks, &bias[0], floor)
+}

@@ -1,0 +1,149 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// dcnGemm8x32 computes an 8×32 tile of C = A·B for the deformable layer's
+// forward: A is the pixel-major column matrix read in place (8 rows of
+// pixels, lda bytes apart, kc values each), B the weight packed as kc rows
+// of 32 output channels (128 bytes a row). Each C value is one chain of
+// fused multiply-adds over k in order from 0, as in sgemmKernel8x32; with
+// add set the tile is added to C (one rounding), else stored.
+//
+// func dcnGemm8x32(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add int)
+TEXT ·dcnGemm8x32(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R9                      // lda, bytes
+	SHLQ $2, R8                      // ldc, bytes
+	LEAQ (R9)(R9*2), R10             // 3·lda
+	LEAQ (SI)(R9*4), R11             // rows 4..7
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	TESTQ CX, CX
+	JZ    dg8store
+
+dg8loop:
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VBROADCASTSS (SI), Z2
+	VFMADD231PS  Z0, Z2, Z16
+	VFMADD231PS  Z1, Z2, Z17
+	VBROADCASTSS (SI)(R9*1), Z3
+	VFMADD231PS  Z0, Z3, Z18
+	VFMADD231PS  Z1, Z3, Z19
+	VBROADCASTSS (SI)(R9*2), Z4
+	VFMADD231PS  Z0, Z4, Z20
+	VFMADD231PS  Z1, Z4, Z21
+	VBROADCASTSS (SI)(R10*1), Z5
+	VFMADD231PS  Z0, Z5, Z22
+	VFMADD231PS  Z1, Z5, Z23
+	VBROADCASTSS (R11), Z2
+	VFMADD231PS  Z0, Z2, Z24
+	VFMADD231PS  Z1, Z2, Z25
+	VBROADCASTSS (R11)(R9*1), Z3
+	VFMADD231PS  Z0, Z3, Z26
+	VFMADD231PS  Z1, Z3, Z27
+	VBROADCASTSS (R11)(R9*2), Z4
+	VFMADD231PS  Z0, Z4, Z28
+	VFMADD231PS  Z1, Z4, Z29
+	VBROADCASTSS (R11)(R10*1), Z5
+	VFMADD231PS  Z0, Z5, Z30
+	VFMADD231PS  Z1, Z5, Z31
+	ADDQ         $128, DI
+	ADDQ         $4, SI
+	ADDQ         $4, R11
+	DECQ         CX
+	JNZ          dg8loop
+
+dg8store:
+	MOVQ add+48(FP), AX
+	TESTQ AX, AX
+	JZ   dg8put
+	VADDPS (DX), Z16, Z16
+	VADDPS 64(DX), Z17, Z17
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z18, Z18
+	VADDPS 64(DX), Z19, Z19
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z20, Z20
+	VADDPS 64(DX), Z21, Z21
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z22, Z22
+	VADDPS 64(DX), Z23, Z23
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z24, Z24
+	VADDPS 64(DX), Z25, Z25
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z26, Z26
+	VADDPS 64(DX), Z27, Z27
+	VMOVUPS Z26, (DX)
+	VMOVUPS Z27, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z28, Z28
+	VADDPS 64(DX), Z29, Z29
+	VMOVUPS Z28, (DX)
+	VMOVUPS Z29, 64(DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z30, Z30
+	VADDPS 64(DX), Z31, Z31
+	VMOVUPS Z30, (DX)
+	VMOVUPS Z31, 64(DX)
+	VZEROUPPER
+	RET
+
+dg8put:
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z26, (DX)
+	VMOVUPS Z27, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z28, (DX)
+	VMOVUPS Z29, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z30, (DX)
+	VMOVUPS Z31, 64(DX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,27 @@
+//go:build !amd64
+
+package nn
+
+// pixGemmOK is false off amd64: the deformable forward packs its columns
+// for the portable GEMM.
+func pixGemmOK() bool { return false }
+
+func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, add bool) {
+	panic("nn: pixKernel without assembly")
+}
+
+func pixBlock(k int) int { return k }
+
+func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
+	return false
+}
+
+func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) bool {
+	return false
+}
+
+func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool { return false }
+
+func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
+	panic("nn: outT8 without assembly")
+}

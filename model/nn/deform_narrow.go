@@ -1,0 +1,113 @@
+package nn
+
+// The deformable layer's Backward for few input channels (dcnn-first's
+// conv1: 3 channels, 27 column values a pixel). convBackward computes the
+// column gradient dcol = dyᵀ·W with the GEMM, whose 8×32 tiles are all
+// partial when a row holds 27 values: each goes through a temporary tile
+// and Go's partial-tile store, about a tenth of that Backward. Here the
+// same product runs through pixGemm's micro-kernel on the weight padded to
+// 32 columns, storing whole 32-wide rows at the 27-value row stride in
+// increasing order, so that each row's 5 extra values land on the next
+// row's start before that row is stored (the matrix has 5 values of slack
+// after its end). The inner dimension (output channels) is one block of
+// the GEMM's kc, summed in order from 0: the GEMM's sums to the bit
+// (TestNarrowBackwardSameBits).
+
+// narrowOK reports whether backwardNarrow runs: float32 where pixGemm's
+// kernel runs, fewer than 32 column values a pixel, output channels in one
+// block of the GEMM's inner dimension.
+func (d *DeformConv2D[T]) narrowOK() bool {
+	g := d.g
+	var z T
+	_, f32 := any(z).(float32)
+	return f32 && pixGemmOK() && g.ck() < 32 && pixBlock(g.O) == g.O && !d.noNarrow
+}
+
+// narrowDcol sets dcol (n×ck, row stride ck, followed by 32−ck values of
+// slack) = gyT (n×o, pixel-major) times wn (o rows of 32: the weight's ck
+// column values, then zeros); tile holds 8·o + 8·32 values.
+func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
+	n8 := n / 8 * 8
+	_, _, _ = gyT[n*o-1], wn[o*32-1], dcol[n*ck+32-ck-1]
+	for p := 0; p < n8; p += 8 {
+		pixKernel(o, gyT[p*o:], o, wn, dcol[p*ck:], ck, false)
+	}
+	if n8 == n {
+		return
+	}
+	rest := n - n8
+	a, c := tile[:8*o], tile[8*o:8*o+8*32]
+	copy(a, gyT[n8*o:n*o])
+	clear(a[rest*o:])
+	pixKernel(o, a, o, wn, c, 32, false)
+	for r := range rest {
+		copy(dcol[(n8+r)*ck:][:ck], c[r*32:][:ck])
+	}
+}
+
+// backwardNarrow is convBackward for the deformable layer where narrowOK:
+// the same chunks, the same weight-gradient GEMM and per-chunk sums in
+// chunk order, the column gradient through narrowDcol.
+func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
+	g := d.g
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	per, n := chunking(g.B, pc)
+	nw := g.O*ck + g.O
+	if cap(d.parts) < n*nw {
+		d.parts = make([]T, n*nw)
+	}
+	part := d.parts[:n*nw]
+	d.wNarrow = grow(d.wNarrow, g.O*32)
+	clear(d.wNarrow)
+	for o := range g.O {
+		copy(d.wNarrow[o*32:][:ck], d.wT[o*ck:][:ck])
+	}
+	wn := any(d.wNarrow).([]float32)
+	workers := Workers()
+	d.ws.reserve(workers)
+	dc := deformCols[T]{d}
+	dc.reserve(workers)
+	yv := d.y.data
+	parallelN(workers, n, func(worker, c int) {
+		lo, hi := c*per, min(g.B, (c+1)*per)
+		ld := (hi - lo) * pc
+		slack := 32 - ck
+		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32)
+		col, dcol := buf[:ck*ld], buf[ck*ld:2*ck*ld+slack]
+		rest := buf[2*ck*ld+slack:]
+		gy, gyT, tile := rest[:g.O*ld], rest[g.O*ld:2*g.O*ld], rest[2*g.O*ld:]
+		if d.cache != nil {
+			col = chunkCols(d.cache, g, per, c)
+		}
+		for b := lo; b < hi; b++ {
+			if d.cache == nil {
+				dc.im2col(worker, b, col, ld, (b-lo)*pc)
+			}
+			for o := range g.O {
+				at := (b*g.O + o) * p
+				var yo []T
+				if g.ReLU {
+					yo = yv[at : at+p]
+				}
+				gradRows(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], yo)
+			}
+		}
+		pw := part[c*nw : c*nw+g.O*ck]
+		gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+		pb := part[c*nw+g.O*ck : (c+1)*nw]
+		for o := range g.O {
+			pb[o] = sum(gy[o*ld : (o+1)*ld])
+		}
+		transposeInto(gy, ld, gyT, g.O, g.O, ld)
+		narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
+		for b := lo; b < hi; b++ {
+			dc.col2im(worker, b, dcol, ld, (b-lo)*pc)
+		}
+	})
+	for c := range n {
+		addTo(dw[:g.O*ck], part[c*nw:c*nw+g.O*ck])
+		if db != nil {
+			addTo(db[:g.O], part[c*nw+g.O*ck:(c+1)*nw])
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestPadUnpad checks padImage and unpad against their definitions: the
+// padded image is pixel-major with a ring of zeros (pixel stride pix(),
+// lanes past C zero), and unpad reads the ring's inside back into C×H×W.
+// Rows of a multiple of 8 pixels and narrow ones (the whole-image route),
+// few channels and many; the padded buffer starts full of garbage.
+func TestPadUnpad(t *testing.T) {
+	for _, s := range []struct{ c, h, w int }{{32, 7, 7}, {32, 14, 14}, {8, 5, 13}, {16, 8, 16}, {3, 7, 9}, {12, 3, 6}, {32, 4, 64}} {
+		t.Run(fmt.Sprintf("c%d_%dx%d", s.c, s.h, s.w), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.c), uint64(s.w)))
+			d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := New[float32](2, s.c, s.h, s.w)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			g, err := geometry("dcn", d.cfg, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.g, d.x = g, x
+			pix, wp, hw := d.pix(), s.w+2, s.h*s.w
+			var tab sampleTable[float32]
+			tab.pad = make([]float32, (s.h+2)*wp*pix)
+			for i := range tab.pad {
+				tab.pad[i] = 99
+			}
+			d.padImage(&tab, 1)
+			for r := -1; r <= s.h; r++ {
+				for q := -1; q <= s.w; q++ {
+					for c := range pix {
+						want := float32(0)
+						if r >= 0 && r < s.h && q >= 0 && q < s.w && c < s.c {
+							want = x.data[(s.c+c)*hw+r*s.w+q]
+						}
+						if got := tab.pad[((r+1)*wp+q+1)*pix+c]; got != want {
+							t.Fatalf("pad at row %d, column %d, channel %d = %v, want %v", r, q, c, got, want)
+						}
+					}
+				}
+			}
+			tab.dpad = make([]float32, len(tab.pad))
+			for i := range tab.dpad {
+				tab.dpad[i] = float32(rng.NormFloat64())
+			}
+			dx := make([]float32, s.c*hw)
+			d.unpad(&tab, dx)
+			for c := range s.c {
+				for r := range s.h {
+					for q := range s.w {
+						if got, want := dx[c*hw+r*s.w+q], tab.dpad[((r+1)*wp+q+1)*pix+c]; got != want {
+							t.Fatalf("dx[%d][%d][%d] = %v, want %v", c, r, q, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLeanFill: a fill inside Forward (lean: fy, fx, md and vv go to the
+// sink) gives the same base and weights as a whole one, and marks the
+// table as holding nothing, so that Backward fills it again.
+func TestLeanFill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 30))
+	for _, s := range []struct{ c, hw, groups int }{{3, 20, 1}, {32, 7, 1}, {8, 9, 2}} {
+		d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, s.groups, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := New[float32](1, s.c, s.hw, s.hw)
+		off := New[float32](1, 18*s.groups, s.hw, s.hw)
+		mask := New[float32](1, 9*s.groups, s.hw, s.hw)
+		for _, tt := range []*Tensor[float32]{x, off, mask} {
+			for i := range tt.data {
+				tt.data[i] = float32(rng.NormFloat64() * 2)
+			}
+		}
+		g, _ := geometry("dcn", d.cfg, x)
+		d.g, d.x, d.off, d.mask, d.gen = g, x, off, mask, 1
+		var whole, lean sampleTable[float32]
+		d.fill(&whole, 0)
+		d.forwarding = true
+		d.fill(&lean, 0)
+		if k := d.holdKey(0); k != (tableKey{}) {
+			t.Errorf("c%d: a lean fill holds %v", s.c, k)
+		}
+		d.forwarding = false
+		if lean.fy != nil || lean.vv != nil {
+			t.Errorf("c%d: a lean fill grew fy or vv", s.c)
+		}
+		if !slices.Equal(lean.base, whole.base) || !slices.Equal(lean.wts, whole.wts) {
+			t.Errorf("c%d: a lean fill's base or weights differ from a whole fill's", s.c)
+		}
+		if k := d.holdKey(0); k != (tableKey{1, 0}) {
+			t.Errorf("c%d: a whole fill holds %v", s.c, k)
+		}
+	}
+}
