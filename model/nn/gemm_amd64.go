@@ -334,8 +334,8 @@ func packCopy(src *float32, lds int, dst *float32, rows int, chunks int)
 // sgemmBuf is one call's packing space, recycled through sgemmPool so that
 // concurrent calls never share it and steady-state calls do not allocate.
 type sgemmBuf struct {
-	a, b []float32
-	tile [sgemmMaxTile]float32
+	a, b, c []float32
+	tile    [sgemmMaxTile]float32
 }
 
 var sgemmPool = sync.Pool{New: func() any { return new(sgemmBuf) }}
@@ -488,50 +488,60 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 	buf := sgemmPool.Get().(*sgemmBuf)
 	pa := aligned(&buf.a, len(boff)*mp*k)
 	pb := aligned(&buf.b, nr*k)
-	tile := buf.tile[:mr*nr]
 	for t := range boff {
 		packA(false, a[t*as:], lda, 0, 0, m, k, mr, pa[t*mp*k:])
 	}
 	direct := ldb%1024 != 0
+	strip := aligned(&buf.c, mp*nr) // the ragged tiles of one column strip
 	for jr := 0; jr < n; jr += nr {
 		nn := min(nr, n-jr)
 		w, wh := nr, 0
 		if nn <= nr/2 {
 			w, wh = nr/2, 1
 		}
+		// Tap by tap down the strip: B_t's panel (k×w) stays in L1 over
+		// every row panel, and so do the strip's tiles of C between taps.
+		// Each element of C still sums its products tap after tap, so the
+		// order (and every bit) is that of one tile through all taps.
+		for t, o := range boff {
+			var bp *float32
+			bs := w
+			if direct && nn == w {
+				bp, bs = &b[o+jr], ldb
+			} else {
+				panel := pb[:k*w]
+				packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
+				bp = &panel[0]
+			}
+			var bet float32
+			if t > 0 {
+				bet = 1
+			}
+			at := pa[t*mp*k:]
+			for ir := 0; ir < m; ir += mr {
+				mm := min(mr, m-ir)
+				h, hh := mr, 0
+				if mm <= mr/2 {
+					h, hh = mr/2, 1
+				}
+				fn := kn.fn[hh][wh]
+				ap := at[ir*k:]
+				if mm == h && nn == w {
+					fn(k, &ap[0], bp, bs, &c[ir*ldc+jr], ldc, 1, bet)
+				} else {
+					// The tile accumulates in the strip over all t.
+					fn(k, &ap[0], bp, bs, &strip[ir*w], w, 1, bet)
+				}
+			}
+		}
 		for ir := 0; ir < m; ir += mr {
 			mm := min(mr, m-ir)
-			h, hh := mr, 0
+			h := mr
 			if mm <= mr/2 {
-				h, hh = mr/2, 1
+				h = mr / 2
 			}
-			fn := kn.fn[hh][wh]
-			ci := ir*ldc + jr
-			full := mm == h && nn == w
-			for t, o := range boff {
-				var bp *float32
-				bs := w
-				if direct && nn == w {
-					bp, bs = &b[o+jr], ldb
-				} else {
-					panel := pb[:k*w]
-					packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
-					bp = &panel[0]
-				}
-				ap := pa[t*mp*k+ir*k:]
-				var bet float32
-				if t > 0 {
-					bet = 1
-				}
-				if full {
-					fn(k, &ap[0], bp, bs, &c[ci], ldc, 1, bet)
-				} else {
-					// The tile accumulates in the temporary over all t.
-					fn(k, &ap[0], bp, bs, &tile[0], w, 1, bet)
-				}
-			}
-			if !full {
-				storeTile(tile, w, mm, nn, 1, 0, c[ci:], ldc)
+			if mm != h || nn != w {
+				storeTile(strip[ir*w:], w, mm, nn, 1, 0, c[ir*ldc+jr:], ldc)
 			}
 		}
 	}
