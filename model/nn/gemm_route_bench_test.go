@@ -27,7 +27,8 @@ var gemmRouteShapes = []struct {
 	{"wino-dv/128x256x128", true, false, 128, 256, 128, 256},
 }
 
-// BenchmarkSgemmRoute times the route shapes above on random data.
+// BenchmarkSgemmRoute times the route shapes above on random data, in
+// CPU time per op (cpuLoop) as well as wall time.
 func BenchmarkSgemmRoute(b *testing.B) {
 	for _, s := range gemmRouteShapes {
 		b.Run(s.name, func(b *testing.B) {
@@ -43,11 +44,9 @@ func BenchmarkSgemmRoute(b *testing.B) {
 			a := randSlice(rng, s.m*s.k)
 			bb := randSlice(rng, rows*s.ldb)
 			c := randSlice(rng, s.m*s.n)
-			b.ReportAllocs()
-			for b.Loop() {
+			cpuLoop(b, 2*float64(s.m*s.n*s.k), func() {
 				gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, s.ldb, 0, c, s.n)
-			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		})
 	}
 }
@@ -67,9 +66,7 @@ func BenchmarkSgemmSumAB(b *testing.B) {
 	}
 	bb := randSlice(rng, boff[taps-1]+k*ldb+n)
 	c := make([]float32, m*n)
-	b.ReportAllocs()
-	for b.Loop() {
+	cpuLoop(b, 2*float64(taps*m*n*k), func() {
 		sgemmSumAB(m, n, k, a, m*k, k, bb, ldb, boff, c, n)
-	}
-	b.ReportMetric(2*float64(taps*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
