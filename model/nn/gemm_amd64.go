@@ -53,6 +53,12 @@ func sgemmKernel4x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 //go:noescape
 func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
+// (gemm_amd64.s): sgemmSumAB's inner loop in one call.
+//
+//go:noescape
+func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
+
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // sgemmKernel describes one set of micro-kernels and its cache blocking.
@@ -64,13 +70,17 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
+	// taps, where set, sums several products into one full tile with B
+	// read in place (sgemmSumAB).
+	taps func(kc int, a *float32, as int, b *float32, ldb int, boff *int, ntaps int, c *float32, ldc int)
 }
 
 var (
 	sgemmAVX2 = &sgemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
 		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
-		fn: [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}}}
+		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
+		taps: sgemmKernel8x32Taps}
 )
 
 // sgemmKern is the kernel this CPU runs; nil means gonum.
@@ -499,10 +509,22 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 		if nn <= nr/2 {
 			w, wh = nr/2, 1
 		}
-		// Tap by tap down the strip: B_t's panel (k×w) stays in L1 over
-		// every row panel, and so do the strip's tiles of C between taps.
-		// Each element of C still sums its products tap after tap, so the
-		// order (and every bit) is that of one tile through all taps.
+		// The full tiles of a strip read in place go through every
+		// product in one call each (kn.taps); the rest tap by tap down
+		// the strip: B_t's panel (k×w) stays in L1 over the row panels,
+		// and so do the strip's tiles of C between taps. Either way each
+		// element of C sums the products in tap order, each product over
+		// k from zero and then added: the same bits.
+		rows0 := 0
+		if kn.taps != nil && direct && nn == nr {
+			rows0 = m / mr * mr
+			for ir := 0; ir < rows0; ir += mr {
+				kn.taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ir*ldc+jr], ldc)
+			}
+		}
+		if rows0 == m {
+			continue
+		}
 		for t, o := range boff {
 			var bp *float32
 			bs := w
@@ -518,7 +540,7 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 				bet = 1
 			}
 			at := pa[t*mp*k:]
-			for ir := 0; ir < m; ir += mr {
+			for ir := rows0; ir < m; ir += mr {
 				mm := min(mr, m-ir)
 				h, hh := mr, 0
 				if mm <= mr/2 {
@@ -534,7 +556,7 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 				}
 			}
 		}
-		for ir := 0; ir < m; ir += mr {
+		for ir := rows0; ir < m; ir += mr {
 			mm := min(mr, m-ir)
 			h := mr
 			if mm <= mr/2 {
