@@ -70,9 +70,11 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
-	// taps, where set, sums several products into one full tile with B
-	// read in place (sgemmSumAB).
-	taps func(kc int, a *float32, as int, b *float32, ldb int, boff *int, ntaps int, c *float32, ldc int)
+	// taps says that sgemmKernel8x32Taps sums several products into one
+	// full tile with B read in place (sgemmSumAB). It is called directly,
+	// not through a func value, so that escape analysis sees its
+	// noescape and the caller's tap offsets stay on the stack.
+	taps bool
 }
 
 var (
@@ -80,7 +82,7 @@ var (
 		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
 		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
-		taps: sgemmKernel8x32Taps}
+		taps: true}
 )
 
 // sgemmKern is the kernel this CPU runs; nil means gonum.
@@ -516,10 +518,10 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 		// element of C sums the products in tap order, each product over
 		// k from zero and then added: the same bits.
 		rows0 := 0
-		if kn.taps != nil && direct && nn == nr {
+		if kn.taps && direct && nn == nr {
 			rows0 = m / mr * mr
 			for ir := 0; ir < rows0; ir += mr {
-				kn.taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ir*ldc+jr], ldc)
+				sgemmKernel8x32Taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ir*ldc+jr], ldc)
 			}
 		}
 		if rows0 == m {
