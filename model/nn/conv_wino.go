@@ -164,7 +164,9 @@ func winoWeightGrad[T Float](g geom, du, dw []T, olo, ohi int) {
 // then biased and rectified row by row and interleaved into the map. The
 // backward pass runs the transposes: dM = (Aᵀ⊗Aᵀ)ᵀ·dY4 and
 // dD = (Bᵀ⊗Bᵀ)ᵀ·dV, scattered back onto the overlapping patches. Scalar
-// transforms took 4–8 times the GEMMs' time.
+// transforms took 4–8 times the GEMMs' time. With AVX-512 the transforms
+// run as add/subtract passes instead (winoXform), the same sums in the
+// same order as those GEMMs, so the same bits, without packing D.
 
 var (
 	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
@@ -450,11 +452,11 @@ func (c *Conv2D[T]) winoForward(bias, y []T, train bool) {
 			v = c.cache[ci*16*sv:][:16*sv]
 		}
 		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.quarterLen()))
-		gemm(false, false, 16, g.C*tc, 16, 1, tm.b, 16, d, sv, 0, v, sv)
+		winoXform(winoKindBT, tm.b, v, d, sv, g.C*tc)
 		for xi := range 16 {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, m[xi*sm:], tc)
 		}
-		gemm(false, false, 4, g.O*tc, 16, 1, tm.a, 16, m, sm, 0, y4, sm)
+		winoXform(winoKindAT, tm.a, y4, m, sm, g.O*tc)
 		for o := range g.O {
 			var bv T
 			if bias != nil {
@@ -494,11 +496,11 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 			v = c.cache[ci*16*sv:][:16*sv]
 		} else {
 			winoGather(g, wg, x, lo, hi, d, sv, plane)
-			gemm(false, false, 16, g.C*tc, 16, 1, tm.b, 16, d, sv, 0, v, sv)
+			winoXform(winoKindBT, tm.b, v, d, sv, g.C*tc)
 		}
 		pw := part[ci*nw:][:nw]
 		winoPick(g, wg, dy, yv, g4, sm, pw[16*oc:], lo, hi, plane)
-		gemm(false, false, 16, g.O*tc, 4, 1, tm.at, 4, g4, sm, 0, dm, sm)
+		winoXform(winoKindA, tm.at, dm, g4, sm, g.O*tc)
 		for xi := range 16 {
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
@@ -509,7 +511,7 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 		for xi := range 16 {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
-		gemm(false, false, 16, g.C*tc, 16, 1, tm.bt, 16, dv, sv, 0, dd, sv)
+		winoXform(winoKindB, tm.bt, dd, dv, sv, g.C*tc)
 		winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, plane)
 	})
 	// The chunks' parts are summed element by element in chunk order, so
@@ -523,5 +525,62 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 	winoPerOut(g, func(lo, hi int) { winoWeightGrad(g, acc, dw, lo, hi) })
 	if db != nil {
 		addTo(db[:g.O], acc[16*oc:])
+	}
+}
+
+// The four transforms winoXform runs: (Bᵀ⊗Bᵀ), its transpose, (Aᵀ⊗Aᵀ)
+// and its transpose.
+const (
+	winoKindBT = iota
+	winoKindB
+	winoKindAT
+	winoKindA
+)
+
+// winoXform sets row r of dst to Σ_k mat[r][k]·(row k of src) over n
+// columns (rows of both at stride ld), mat being the transform kind (its
+// winoMats matrix: 16×16 or 4×16 or 16×4). Every entry of mat is 0 or ±1,
+// so the AVX-512 passes of conv_wino_amd64.s add and subtract the rows
+// their nonzero entries pick, from zero in ascending k: the GEMM's sums
+// in the GEMM's order (the same bits), without its packing and its
+// multiplications by 0. Without AVX-512, or in float64, the GEMM runs.
+func winoXform[T Float](kind int, mat, dst, src []T, ld, n int) {
+	rows, kk := 16, 16
+	switch kind {
+	case winoKindAT:
+		rows = 4
+	case winoKindA:
+		kk = 4
+	}
+	d, ok := any(dst).([]float32)
+	if !ok || !winoXformOK || n < 16 {
+		gemm(false, false, rows, n, kk, 1, mat, kk, src, ld, 0, dst, ld)
+		return
+	}
+	_, _ = dst[(rows-1)*ld+n-1], src[(kk-1)*ld+n-1]
+	sp, n16 := &any(src).([]float32)[0], n&^15
+	switch kind {
+	case winoKindBT:
+		winoBT16(&d[0], sp, 4*ld, n16)
+	case winoKindB:
+		winoB16(&d[0], sp, 4*ld, n16)
+	case winoKindAT:
+		winoAT4(&d[0], sp, 4*ld, n16)
+	default:
+		winoA16(&d[0], sp, 4*ld, n16)
+	}
+	for r := range rows {
+		m := mat[r*kk:][:kk]
+		for c := n16; c < n; c++ {
+			var acc T
+			for k, e := range m {
+				if e > 0 {
+					acc += src[k*ld+c]
+				} else if e < 0 {
+					acc -= src[k*ld+c]
+				}
+			}
+			dst[r*ld+c] = acc
+		}
 	}
 }

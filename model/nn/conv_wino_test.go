@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -191,6 +192,53 @@ func TestWinoSameBitsAnyCores(t *testing.T) {
 		for k, name := range []string{"y", "dx", "dW", "db"} {
 			if !slices.Equal(got[k], first[k]) {
 				t.Errorf("%s on %d cores differs from 1 core", name, n)
+			}
+		}
+	}
+}
+
+// TestWinoXformMatchesGEMM checks that the add/subtract transforms give
+// the bits of the GEMM against the transform matrix they replace, on
+// widths with and without a tail and on inputs with zeros of both signs.
+func TestWinoXformMatchesGEMM(t *testing.T) {
+	tm := newWinoMats[float32]()
+	cases := []struct {
+		name     string
+		kind     int
+		mat      []float32
+		rows, kk int
+	}{
+		{"BT", winoKindBT, tm.b, 16, 16},
+		{"B", winoKindB, tm.bt, 16, 16},
+		{"AT", winoKindAT, tm.a, 4, 16},
+		{"A", winoKindA, tm.at, 16, 4},
+	}
+	rng := rand.New(rand.NewPCG(5, 23))
+	for _, tc := range cases {
+		for _, n := range []int{1, 15, 16, 37, 256, 1000} {
+			ld := winoStride(n)
+			src := make([]float32, tc.kk*ld)
+			for i := range src {
+				switch rng.IntN(8) {
+				case 0:
+					src[i] = 0
+				case 1:
+					src[i] = float32(math.Copysign(0, -1))
+				default:
+					src[i] = float32(rng.NormFloat64() * math.Exp2(float64(rng.IntN(20)-10)))
+				}
+			}
+			want := make([]float32, tc.rows*ld)
+			got := make([]float32, tc.rows*ld)
+			gemm(false, false, tc.rows, n, tc.kk, 1, tc.mat, tc.kk, src, ld, 0, want, ld)
+			winoXform(tc.kind, tc.mat, got, src, ld, n)
+			for r := range tc.rows {
+				for c := range n {
+					w, g := want[r*ld+c], got[r*ld+c]
+					if math.Float32bits(w) != math.Float32bits(g) {
+						t.Fatalf("%s n=%d: row %d column %d: %v (%#x), GEMM %v (%#x)", tc.name, n, r, c, g, math.Float32bits(g), w, math.Float32bits(w))
+					}
+				}
 			}
 		}
 	}
