@@ -243,3 +243,43 @@ func TestWinoXformMatchesGEMM(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWinoXform times each transform at the COCO net's chunk width
+// (16384 columns: 64 channels of 256 tiles) as the add/subtract pass and
+// as the GEMM against its matrix that it replaced.
+func BenchmarkWinoXform(b *testing.B) {
+	tm := newWinoMats[float32]()
+	cases := []struct {
+		name     string
+		kind     int
+		mat      []float32
+		rows, kk int
+	}{
+		{"BT", winoKindBT, tm.b, 16, 16},
+		{"B", winoKindB, tm.bt, 16, 16},
+		{"AT", winoKindAT, tm.a, 4, 16},
+		{"A", winoKindA, tm.at, 16, 4},
+	}
+	const n = 16384
+	ld := winoStride(n)
+	src := make([]float32, 16*ld)
+	dst := make([]float32, 16*ld)
+	for i := range src {
+		src[i] = float32(i%7) - 3
+	}
+	for _, tc := range cases {
+		for _, how := range []string{"adds", "gemm"} {
+			b.Run(tc.name+"/"+how, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(4 * n * (tc.rows + tc.kk)))
+				for b.Loop() {
+					if how == "adds" {
+						winoXform(tc.kind, tc.mat, dst, src, ld, n)
+					} else {
+						gemm(false, false, tc.rows, n, tc.kk, 1, tc.mat, tc.kk, src, ld, 0, dst, ld)
+					}
+				}
+			})
+		}
+	}
+}
