@@ -1,0 +1,177 @@
+#include "textflag.h"
+
+DATA fill512iota<>+0(SB)/4, $0
+DATA fill512iota<>+4(SB)/4, $1
+DATA fill512iota<>+8(SB)/4, $2
+DATA fill512iota<>+12(SB)/4, $3
+DATA fill512iota<>+16(SB)/4, $4
+DATA fill512iota<>+20(SB)/4, $5
+DATA fill512iota<>+24(SB)/4, $6
+DATA fill512iota<>+28(SB)/4, $7
+DATA fill512iota<>+32(SB)/4, $8
+DATA fill512iota<>+36(SB)/4, $9
+DATA fill512iota<>+40(SB)/4, $10
+DATA fill512iota<>+44(SB)/4, $11
+DATA fill512iota<>+48(SB)/4, $12
+DATA fill512iota<>+52(SB)/4, $13
+DATA fill512iota<>+56(SB)/4, $14
+DATA fill512iota<>+60(SB)/4, $15
+GLOBL fill512iota<>(SB), RODATA|NOPTR, $64
+
+DATA fill512one<>+0(SB)/4, $0x3f800000
+GLOBL fill512one<>(SB), RODATA|NOPTR, $4
+
+// func dcnFill512(a *dcnFillArgs)
+// dcnFillAVX sixteen pixels at a time: the same operations in the same
+// order (no fused multiply-adds; the masks in K registers, zeroing where
+// dcnFillAVX ands with a compare's result), so the same bits. a.n is a
+// multiple of 16; pos holds, per group of 8 pixels, their 8 rows and then
+// their 8 columns (fillRange's layout), so 16 pixels are two such groups.
+// The base of the 16 pixels is stored with one scatter.
+TEXT ·dcnFill512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 0(AX), SI                   // offY
+	MOVQ 8(AX), DI                   // offX
+	MOVQ 16(AX), R8                  // mask (ones for none)
+	MOVQ 24(AX), BX                  // base
+	MOVQ 32(AX), DX                  // wts
+	MOVQ 40(AX), R9                  // fy
+	MOVQ 48(AX), R10                 // fx
+	MOVQ 56(AX), R11                 // md
+	MOVQ 64(AX), R12                 // vv
+	MOVQ 80(AX), CX                  // n
+	MOVQ 88(AX), R13                 // stride (entries)
+	SHRQ $4, CX
+	JZ   f5done
+	MOVQ R13, R14
+	SHLQ $2, R13                     // base stride, bytes
+	SHLQ $4, R14                     // wts stride, bytes
+
+	VPBROADCASTD 96(AX), Z15         // i·DH
+	VPBROADCASTD 104(AX), Z8         // j·DW
+	VPBROADCASTD 112(AX), Z10        // wp
+	VBROADCASTSS 120(AX), Z14        // H
+	VBROADCASTSS 124(AX), Z13        // W
+	VBROADCASTSS fill512one<>(SB), Z11 // 1.0
+	VPXORD       Z12, Z12, Z12
+	VSUBPS       Z11, Z12, Z12       // −1.0
+	VPTERNLOGD   $0xff, Z9, Z9, Z9
+	VPSRLD       $31, Z9, Z9         // int32 1
+	VPBROADCASTD R13, Z7
+	VPMULLD      fill512iota<>(SB), Z7, Z7 // scatter offsets: lane·stride bytes
+	MOVQ         72(AX), AX          // pos
+
+f5loop:
+	VMOVDQU32     (AX), Y0
+	VINSERTI64X4  $1, 64(AX), Z0, Z0
+	VPADDD        Z15, Z0, Z0
+	VCVTDQ2PS     Z0, Z0
+	VADDPS        (SI), Z0, Z0       // y
+	VMOVDQU32     32(AX), Y1
+	VINSERTI64X4  $1, 96(AX), Z1, Z1
+	VPADDD        Z8, Z1, Z1
+	VCVTDQ2PS     Z1, Z1
+	VADDPS        (DI), Z1, Z1       // x
+	VCMPPS        $0x1d, Z12, Z0, K1     // y ≥ −1
+	VCMPPS        $0x11, Z14, Z0, K1, K1 // y < H
+	VCMPPS        $0x1d, Z12, Z1, K1, K1 // x ≥ −1
+	VCMPPS        $0x11, Z13, Z1, K1, K2 // x < W: inside
+	VCMPPS        $0x1e, Z12, Z0, K2, K3 // y > −1
+	VCMPPS        $0x1e, Z12, Z1, K3, K3 // x > −1: the value counts (vv)
+	VRNDSCALEPS   $1, Z0, Z4         // floor y
+	VSUBPS        Z4, Z0, Z0         // fy
+	VCVTTPS2DQ    Z4, Z4
+	VPADDD        Z9, Z4, Z4
+	VPMULLD       Z10, Z4, Z4        // (yl+1)·wp
+	VRNDSCALEPS   $1, Z1, Z5         // floor x
+	VSUBPS        Z5, Z1, Z1         // fx
+	VCVTTPS2DQ    Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VPADDD        Z9, Z4, Z4         // + xl + 1
+	VMOVDQA32.Z   Z4, K2, Z4         // base, 0 outside
+	KXNORW        K4, K4, K4
+	VPSCATTERDD   Z4, K4, (BX)(Z7*1)
+	MOVQ          R13, R15
+	SHLQ          $4, R15
+	ADDQ          R15, BX
+
+	VMOVAPS.Z Z0, K2, Z5
+	VMOVUPS   Z5, (R9)               // fy
+	VMOVAPS.Z Z1, K2, Z5
+	VMOVUPS   Z5, (R10)              // fx
+	VMOVUPS   (R8), Z6               // m
+	VMOVAPS.Z Z6, K2, Z5
+	VMOVUPS   Z5, (R11)              // md
+	VMOVAPS.Z Z11, K3, Z5
+	VMOVUPS   Z5, (R12)              // vv
+	VMOVAPS.Z Z6, K3, Z6             // mv
+	VSUBPS    Z0, Z11, Z4            // a = 1 − fy
+	VSUBPS    Z1, Z11, Z5            // c = 1 − fx
+	VMULPS    Z4, Z6, Z4             // mv·a
+	VMULPS    Z0, Z6, Z6             // mv·fy
+	VMULPS    Z5, Z4, Z2             // w0 = mv·a·c
+	VMULPS    Z1, Z4, Z4             // w1 = mv·a·fx
+	VMULPS    Z5, Z6, Z5             // w2 = mv·fy·c
+	VMULPS    Z1, Z6, Z6             // w3 = mv·fy·fx
+	VMOVAPS.Z Z2, K3, Z2
+	VMOVAPS.Z Z4, K3, Z4
+	VMOVAPS.Z Z5, K3, Z5
+	VMOVAPS.Z Z6, K3, Z6
+
+	VUNPCKLPS Z4, Z2, Z0
+	VUNPCKHPS Z4, Z2, Z1
+	VUNPCKLPS Z6, Z5, Z3
+	VUNPCKHPS Z6, Z5, Z4
+	VSHUFPS   $0x44, Z3, Z0, Z2      // entries 0, 4, 8, 12
+	VSHUFPS   $0xee, Z3, Z0, Z5      // 1, 5, 9, 13
+	VSHUFPS   $0x44, Z4, Z1, Z6      // 2, 6, 10, 14
+	VSHUFPS   $0xee, Z4, Z1, Z0      // 3, 7, 11, 15
+	MOVQ      DX, R15
+	VMOVUPS   X2, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X5, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X6, (R15)
+	ADDQ      R14, R15
+	VMOVUPS   X0, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $1, Z2, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $1, Z5, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $1, Z6, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $1, Z0, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $2, Z2, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $2, Z5, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $2, Z6, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $2, Z0, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $3, Z2, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $3, Z5, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $3, Z6, (R15)
+	ADDQ      R14, R15
+	VEXTRACTF32X4 $3, Z0, (R15)
+	ADDQ      R14, R15
+	MOVQ      R15, DX
+
+	ADDQ   $128, AX
+	ADDQ   $64, SI
+	ADDQ   $64, DI
+	ADDQ   $64, R8
+	ADDQ   $64, R9
+	ADDQ   $64, R10
+	ADDQ   $64, R11
+	ADDQ   $64, R12
+	DECQ   CX
+	JNZ    f5loop
+
+f5done:
+	VZEROUPPER
+	RET
