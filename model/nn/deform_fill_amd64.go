@@ -23,3 +23,12 @@ func fill512(a *dcnFillArgs) int {
 	dcnFill512(&b)
 	return b.n
 }
+
+// dcnFill512T is deform_fill_amd64.s's fill of every tap of 16 pixels at
+// a time (see there).
+//
+//go:noescape
+func dcnFill512T(a *dcnFillTArgs)
+
+// fill512TOK reports whether dcnFill512T runs here.
+func fill512TOK() bool { return sgemmKern == sgemmAVX512 && !noFill512 }

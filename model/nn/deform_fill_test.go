@@ -87,15 +87,21 @@ func TestFillAVXMatchesGo(t *testing.T) {
 }
 
 // TestFill512MatchesAVX2 fills the table of a 64×64 image (tiles of 256
-// pixels) and a ragged 13×13 one with dcnFill512 for the first 16·k
-// pixels of each run and with the AVX2 kernel alone, and wants the same
-// bits (the Go loop's, TestFillAVXMatchesGo).
+// pixels, whole and lean) and a ragged 13×13 one with the AVX-512 kernels
+// (dcnFill512T for every tap of the first 16·k pixels of each tile) and
+// with the AVX2 kernel alone, and wants the same bits (the Go loop's,
+// TestFillAVXMatchesGo).
 func TestFill512MatchesAVX2(t *testing.T) {
 	if !vecOK || !pixGemmOK() {
 		t.Skip("no AVX-512 here")
 	}
-	for _, hw := range []int{64, 13} {
+	for _, c := range []struct {
+		hw   int
+		lean bool
+	}{{64, false}, {13, false}, {64, true}} {
+		hw := c.hw
 		d, g := fillCase(t, hw)
+		d.forwarding = c.lean
 		var got, want sampleTable[float32]
 		d.fillRange(&got, 1, 0, g.p())
 		noFill512 = true
@@ -104,7 +110,11 @@ func TestFill512MatchesAVX2(t *testing.T) {
 		if !slices.Equal(got.base, want.base) {
 			t.Fatalf("%d×%d: base differs", hw, hw)
 		}
-		for _, f := range [][2][]float32{{got.wts, want.wts}, {got.fy, want.fy}, {got.fx, want.fx}, {got.md, want.md}, {got.vv, want.vv}} {
+		fields := [][2][]float32{{got.wts, want.wts}, {got.fy, want.fy}, {got.fx, want.fx}, {got.md, want.md}, {got.vv, want.vv}}
+		if c.lean {
+			fields = fields[:1] // fy, fx, md and vv went to the sink
+		}
+		for _, f := range fields {
 			for i := range f[1] {
 				if math.Float32bits(f[0][i]) != math.Float32bits(f[1][i]) {
 					t.Fatalf("%d×%d: value %d = %v, want %v", hw, hw, i, f[0][i], f[1][i])
@@ -144,18 +154,17 @@ func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
 }
 
 // BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
-// group), whole as Backward does, with dcnFill512 ("avx512") and with the
-// AVX2 kernel alone ("avx2").
+// group), whole as Backward does and lean as Forward does, with the
+// AVX-512 kernels ("avx512") and with the AVX2 kernel alone ("avx2").
 func BenchmarkFillTable(b *testing.B) {
 	d, g := fillCase(b, 64)
-	for _, off := range []bool{false, true} {
-		name := "avx512"
-		if off {
-			name = "avx2"
-		}
-		b.Run(name, func(b *testing.B) {
-			noFill512 = off
-			defer func() { noFill512 = false }()
+	for _, c := range []struct {
+		name      string
+		off, lean bool
+	}{{"whole/avx512", false, false}, {"whole/avx2", true, false}, {"lean/avx512", false, true}, {"lean/avx2", true, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			noFill512, d.forwarding = c.off, c.lean
+			defer func() { noFill512, d.forwarding = false, false }()
 			var t sampleTable[float32]
 			b.ReportAllocs()
 			for b.Loop() {
