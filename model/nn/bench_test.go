@@ -155,20 +155,25 @@ func TestMeasurePeak(t *testing.T) {
 }
 
 // BenchmarkConvCOCO is the COCO net's convolutions on 32 crops (fwd+bwd),
-// each on the tap-sum route and on the column-matrix route ("columns"):
+// each on the route the layer picks ("default"), the Winograd route
+// ("wino", forced), the tap-sum route ("taps") and the column-matrix route
+// ("columns"):
 // conv1 (3→32 at 64×64, no input gradient, as a net's first layer), conv2
-// (32→32 at 64×64) and conv3 (32→64 at 32×32).
+// (32→32 at 64×64), conv3 (32→64 at 32×32), conv4 (64→64 at 32×32),
+// conv5 (64→128 at 16×16) and conv6 (128→128 at 16×16).
 func BenchmarkConvCOCO(b *testing.B) {
 	for _, s := range []struct {
 		name        string
 		in, out, hw int
 		noInput     bool
-	}{{"conv1", 3, 32, 64, true}, {"conv2", 32, 32, 64, false}, {"conv3", 32, 64, 32, false}} {
-		for _, route := range []string{"taps", "columns"} {
+	}{{"conv1", 3, 32, 64, true}, {"conv2", 32, 32, 64, false}, {"conv3", 32, 64, 32, false},
+		{"conv4", 64, 64, 32, false}, {"conv5", 64, 128, 16, false}, {"conv6", 128, 128, 16, false}} {
+		for _, route := range []string{"default", "wino", "taps", "columns"} {
 			b.Run(s.name+"/"+route, func(b *testing.B) {
 				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 				c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
 				c.NoInputGrad, c.noTaps = s.noInput, route == "columns"
+				c.noWino, c.forceWino = route == "taps" || route == "columns", route == "wino"
 				x := benchInput(b, 32, s.in, s.hw, s.hw)
 				y, _ := c.Forward(x, true)
 				dy := y.Clone()

@@ -380,6 +380,10 @@ type Conv2D[T Float] struct {
 	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
 	noTaps          bool // tests and benchmarks: never the tap-sum route
 	forceTaps       bool // tests: the tap-sum route at any channel count
+	winoU           []T  // the transformed weight U[ξ][o][c] (conv_wino.go)
+	winoM           winoMats[T]
+	noWino          bool // tests and benchmarks: never the Winograd route
+	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
@@ -431,6 +435,10 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if c.Bias != nil {
 		bias = c.Bias.Value.data
 	}
+	if c.winoOK() {
+		c.winoForward(bias, y.data, train)
+		return y, nil
+	}
 	if c.tapsOK() {
 		c.cache = nil
 		c.tapsForward(bias, y.data)
@@ -459,9 +467,12 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if !c.NoInputGrad {
 		reuse(&c.dx, g.B, g.C, g.H, g.W)
 	}
-	if c.tapsOK() {
+	switch {
+	case c.winoOK():
+		c.winoBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
+	case c.tapsOK():
 		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
-	} else {
+	default:
 		convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
 	}
 	if c.NoInputGrad {

@@ -115,6 +115,15 @@ func TestGradConv2D(t *testing.T) {
 				checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
 			})
 		}
+		t.Run(c.name+", Winograd route where it applies", func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			l, err := NewConv2D[float64]("conv", c.cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.forceWino = true
+			checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
+		})
 	}
 }
 
