@@ -533,9 +533,9 @@ var fillOnes = func() (o [256]float32) {
 // fillRun fills the table for the first len(pos)/2 pixels of a tile (one
 // offset group and tap) with the AVX2 kernel, 8 at a time, and returns how
 // many it filled (0 where it does not apply); the caller's loop does the
-// rest. Where the AVX-512 kernels run, dcnFill512 fills 16 at a time and
-// the AVX2 kernel the last 8. The kernels do the Go loop's arithmetic in the same order without
-// fused multiply-adds: the same bits (TestFillAVXMatchesGo).
+// rest (where AVX-512 runs, fillTaps has filled the tile's first 16·k
+// pixels before). The kernel does the Go loop's arithmetic in the same
+// order without fused multiply-adds: the same bits (TestFillAVXMatchesGo).
 func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
 	n := len(pos) / 2
 	oy, ok := any(offY).([]float32)
@@ -552,22 +552,6 @@ func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, o
 	if mk != nil {
 		_ = mk[n-1]
 		a.mk = &any(mk).([]float32)[0]
-	}
-	// AVX-512 for the first 16·k pixels (dcnFill512, the same bits), AVX2
-	// for the 8 left.
-	done := fill512(&a)
-	if done == n {
-		return n
-	}
-	a.n = n - done
-	a.offY, a.offX, a.pos = &oy[done], &any(offX).([]float32)[done], &pos[2*done]
-	a.base, a.wts = &base[done*stride], &any(wts).([]float32)[4*done*stride]
-	a.fy, a.fx = &any(fy).([]float32)[done], &any(fx).([]float32)[done]
-	a.md, a.vv = &any(md).([]float32)[done], &any(vv).([]float32)[done]
-	if mk != nil {
-		a.mk = &any(mk).([]float32)[done]
-	} else {
-		a.mk = &fillOnes[done]
 	}
 	dcnFillAVX(&a)
 	return n

@@ -28,8 +28,6 @@ func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float3
 
 var noFill512 bool
 
-func fill512(a *dcnFillArgs) int { return 0 }
-
 func fill512TOK() bool { return false }
 
 func dcnFill512T(a *dcnFillTArgs) { panic("nn: dcnFill512T without assembly") }
