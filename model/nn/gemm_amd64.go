@@ -53,6 +53,12 @@ func sgemmKernel4x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 //go:noescape
 func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
+// (gemm_amd64.s): sgemmSumAB's inner loop in one call.
+//
+//go:noescape
+func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
+
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // sgemmKernel describes one set of micro-kernels and its cache blocking.
@@ -64,13 +70,19 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
+	// taps says that sgemmKernel8x32Taps sums several products into one
+	// full tile with B read in place (sgemmSumAB). It is called directly,
+	// not through a func value, so that escape analysis sees its
+	// noescape and the caller's tap offsets stay on the stack.
+	taps bool
 }
 
 var (
 	sgemmAVX2 = &sgemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
 		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
-		fn: [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}}}
+		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
+		taps: true}
 )
 
 // sgemmKern is the kernel this CPU runs; nil means gonum.
@@ -334,8 +346,8 @@ func packCopy(src *float32, lds int, dst *float32, rows int, chunks int)
 // sgemmBuf is one call's packing space, recycled through sgemmPool so that
 // concurrent calls never share it and steady-state calls do not allocate.
 type sgemmBuf struct {
-	a, b []float32
-	tile [sgemmMaxTile]float32
+	a, b, c []float32
+	tile    [sgemmMaxTile]float32
 }
 
 var sgemmPool = sync.Pool{New: func() any { return new(sgemmBuf) }}
@@ -466,11 +478,12 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 
 // sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix
 // at a[t·as:] (row stride lda), B_t the k×n matrix at b[boff[t]:] (row
-// stride ldb), C m×n (row stride ldc). Every A_t is packed once, then each
-// MR×NR tile of C runs through all the products while it is in registers
-// and L1, instead of being stored and reloaded once per product: the
-// tap-sum convolution's forward and input-gradient passes (K = C or O per
-// tap, conv_taps.go). k must be at most the kernel's kc block. It reports
+// stride ldb), C m×n (row stride ldc). Every A_t is packed once; then,
+// NR columns of C at a time, each full tile runs through all the products
+// in one call of sgemmKernel8x32Taps (AVX-512), and the other tiles tap by
+// tap while the strip of C and B_t's panel stay in L1: the tap-sum
+// convolution's forward and input-gradient passes (K = C or O per tap,
+// conv_taps.go). The bits are those of one GEMM per product. k must be at most the kernel's kc block. It reports
 // false, doing nothing, where there are no assembly kernels or k is larger.
 func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
 	kn := sgemmKern
@@ -488,50 +501,72 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 	buf := sgemmPool.Get().(*sgemmBuf)
 	pa := aligned(&buf.a, len(boff)*mp*k)
 	pb := aligned(&buf.b, nr*k)
-	tile := buf.tile[:mr*nr]
 	for t := range boff {
 		packA(false, a[t*as:], lda, 0, 0, m, k, mr, pa[t*mp*k:])
 	}
 	direct := ldb%1024 != 0
+	strip := aligned(&buf.c, mp*nr) // the ragged tiles of one column strip
 	for jr := 0; jr < n; jr += nr {
 		nn := min(nr, n-jr)
 		w, wh := nr, 0
 		if nn <= nr/2 {
 			w, wh = nr/2, 1
 		}
-		for ir := 0; ir < m; ir += mr {
+		// The full tiles of a strip read in place go through every
+		// product in one call each (kn.taps); the rest tap by tap down
+		// the strip: B_t's panel (k×w) stays in L1 over the row panels,
+		// and so do the strip's tiles of C between taps. Either way each
+		// element of C sums the products in tap order, each product over
+		// k from zero and then added: the same bits.
+		rows0 := 0
+		if kn.taps && direct && nn == nr {
+			rows0 = m / mr * mr
+			for ir := 0; ir < rows0; ir += mr {
+				sgemmKernel8x32Taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ir*ldc+jr], ldc)
+			}
+		}
+		if rows0 == m {
+			continue
+		}
+		for t, o := range boff {
+			var bp *float32
+			bs := w
+			if direct && nn == w {
+				bp, bs = &b[o+jr], ldb
+			} else {
+				panel := pb[:k*w]
+				packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
+				bp = &panel[0]
+			}
+			var bet float32
+			if t > 0 {
+				bet = 1
+			}
+			at := pa[t*mp*k:]
+			for ir := rows0; ir < m; ir += mr {
+				mm := min(mr, m-ir)
+				h, hh := mr, 0
+				if mm <= mr/2 {
+					h, hh = mr/2, 1
+				}
+				fn := kn.fn[hh][wh]
+				ap := at[ir*k:]
+				if mm == h && nn == w {
+					fn(k, &ap[0], bp, bs, &c[ir*ldc+jr], ldc, 1, bet)
+				} else {
+					// The tile accumulates in the strip over all t.
+					fn(k, &ap[0], bp, bs, &strip[ir*w], w, 1, bet)
+				}
+			}
+		}
+		for ir := rows0; ir < m; ir += mr {
 			mm := min(mr, m-ir)
-			h, hh := mr, 0
+			h := mr
 			if mm <= mr/2 {
-				h, hh = mr/2, 1
+				h = mr / 2
 			}
-			fn := kn.fn[hh][wh]
-			ci := ir*ldc + jr
-			full := mm == h && nn == w
-			for t, o := range boff {
-				var bp *float32
-				bs := w
-				if direct && nn == w {
-					bp, bs = &b[o+jr], ldb
-				} else {
-					panel := pb[:k*w]
-					packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
-					bp = &panel[0]
-				}
-				ap := pa[t*mp*k+ir*k:]
-				var bet float32
-				if t > 0 {
-					bet = 1
-				}
-				if full {
-					fn(k, &ap[0], bp, bs, &c[ci], ldc, 1, bet)
-				} else {
-					// The tile accumulates in the temporary over all t.
-					fn(k, &ap[0], bp, bs, &tile[0], w, 1, bet)
-				}
-			}
-			if !full {
-				storeTile(tile, w, mm, nn, 1, 0, c[ci:], ldc)
+			if mm != h || nn != w {
+				storeTile(strip[ir*w:], w, mm, nn, 1, 0, c[ir*ldc+jr:], ldc)
 			}
 		}
 	}

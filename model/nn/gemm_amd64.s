@@ -577,6 +577,155 @@ k8x32nobeta:
 	VZEROUPPER
 	RET
 
+// ADDZ2 adds a tile row's two accumulators to C (C + acc, one rounding:
+// the same bits as STOREZ2_BETA with alpha = beta = 1); STOREZ2_PLAIN
+// stores them (STOREZ2 with alpha = 1). Both step DX to the next row.
+#define ADDZ2(r0, r1) \
+	VADDPS  (DX), r0, r0; \
+	VADDPS  64(DX), r1, r1; \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 64(DX); \
+	ADDQ    R8, DX
+#define STOREZ2_PLAIN(r0, r1) \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 64(DX); \
+	ADDQ    R8, DX
+
+// func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
+//
+// sgemmKernel8x32Taps sets one full 8×32 tile of C to Σ_t A_t·B_t over
+// taps ≥ 1 products in one call: A_t is the packed panel at a + t·as
+// (elements), B_t the kc×32 block at b + boff[t] read in place (row stride
+// ldb). Each product is summed from zero over its kc steps and then added
+// to C (the first one stored), exactly as sgemmKernel8x32 with alpha = 1
+// and beta = 0, 1, 1, … called once per product: the same bits, without a
+// call, a prologue and a prefetch of C per product.
+TEXT ·sgemmKernel8x32Taps(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), R13
+	MOVQ as+16(FP), R12
+	SHLQ $2, R12
+	MOVQ b+24(FP), R11
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ boff+40(FP), R10
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R8
+
+	MOVQ c+56(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+
+	// AX: the end of boff.
+	MOVQ taps+48(FP), AX
+	SHLQ $3, AX
+	ADDQ R10, AX
+
+k8x32ttap:
+	MOVQ (R10), DI
+	SHLQ $2, DI
+	ADDQ R11, DI
+	MOVQ R13, SI
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x32ttail
+
+k8x32tloop4:
+	STEP_8x32(0)
+	ADDQ R9, DI
+	STEP_8x32(32)
+	ADDQ R9, DI
+	STEP_8x32(64)
+	ADDQ R9, DI
+	STEP_8x32(96)
+	ADDQ R9, DI
+	ADDQ $128, SI
+	DECQ BX
+	JNZ  k8x32tloop4
+
+k8x32ttail:
+	MOVQ CX, BX
+	ANDQ $3, BX
+	JZ   k8x32tstore
+
+k8x32tloop1:
+	STEP_8x32(0)
+	ADDQ $32, SI
+	ADDQ R9, DI
+	DECQ BX
+	JNZ  k8x32tloop1
+
+k8x32tstore:
+	MOVQ c+56(FP), DX
+	MOVQ boff+40(FP), BX
+	CMPQ R10, BX
+	JEQ  k8x32tfirst
+	ADDZ2(Z16, Z17)
+	ADDZ2(Z18, Z19)
+	ADDZ2(Z20, Z21)
+	ADDZ2(Z22, Z23)
+	ADDZ2(Z24, Z25)
+	ADDZ2(Z26, Z27)
+	ADDZ2(Z28, Z29)
+	ADDZ2(Z30, Z31)
+	JMP  k8x32tnext
+
+k8x32tfirst:
+	STOREZ2_PLAIN(Z16, Z17)
+	STOREZ2_PLAIN(Z18, Z19)
+	STOREZ2_PLAIN(Z20, Z21)
+	STOREZ2_PLAIN(Z22, Z23)
+	STOREZ2_PLAIN(Z24, Z25)
+	STOREZ2_PLAIN(Z26, Z27)
+	STOREZ2_PLAIN(Z28, Z29)
+	STOREZ2_PLAIN(Z30, Z31)
+
+k8x32tnext:
+	ADDQ R12, R13
+	ADDQ $8, R10
+	CMPQ R10, AX
+	JNE  k8x32ttap
+	VZEROUPPER
+	RET
+
 // AVX-512F, 8×16: for a last column panel of at most 16 columns.
 
 #define STEP_8x16(ao) \
