@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
-	"unsafe"
 )
 
 // DeformConv2D is torchvision.ops.deform_conv2d as a layer with its own
@@ -445,14 +444,15 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	}
 }
 
-// dcnFillTArgs is one run of dcnFill512T: every tap of pixels pos..end
-// (16·k pixels of one tile). The layout is read by the assembly.
+// dcnFillTArgs is one run of dcnFill512T: every tap of 16·groups pixels
+// of one tile. The layout is read by the assembly.
 type dcnFillTArgs struct {
 	offY, mk *float32 // tap 0's offset (y) and mask planes at the run's first pixel; mk fillOnes for none
 	base     *int32   // the run's first entry
 	wts      *float32
 	fy       *float32 // tap 0's fy at the run's first pixel
-	pos, end *int32   // fillRange's pos for the run, and its end
+	pos      *int32   // fillRange's pos for the run
+	groups   int      // groups of 16 pixels (counted down by the assembly)
 	idh, jdw *int32   // i·DH and j·DW of each of the GK taps
 	gk       int      // taps a pixel (G·kh·kw)
 	pstride  int      // bytes from an offset plane to the next (y to x)
@@ -489,8 +489,7 @@ func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T
 		pos: &pos[0], idh: &idh[0], jdw: &jdw[0], gk: GK, pstride: 4 * P,
 		wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}
-	// end points one past pos's last value: at pos's start plus its length.
-	a.end = (*int32)(unsafe.Add(unsafe.Pointer(&pos[0]), 4*len(pos)))
+	a.groups = n / 16
 	if mask != nil {
 		m32 := any(mask).([]float32)
 		_ = m32[(GK-1)*P+p0+n-1]

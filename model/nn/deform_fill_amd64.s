@@ -22,8 +22,7 @@ DATA fill512one<>+0(SB)/4, $0x3f800000
 GLOBL fill512one<>(SB), RODATA|NOPTR, $4
 
 // func dcnFill512T(a *dcnFillTArgs)
-// The sampling table of a run of pixels (a multiple of 16, from a.pos to
-// a.end) for every tap: dcnFillAVX's operations 16 lanes wide (the
+// The sampling table of a run of a.groups·16 pixels for every tap: dcnFillAVX's operations 16 lanes wide (the
 // compares into mask registers, zeroing where it ands; no fused
 // multiply-adds: the same bits), the 16 sample points stored with one
 // scatter, and all GK taps of 16 pixels before the next 16, so that the
@@ -52,8 +51,9 @@ TEXT ·dcnFill512T(SB), NOSPLIT, $0-8
 	MOVQ         32(DI), R9            // fy, tap 0
 	MOVQ         40(DI), AX            // pos
 	MOVQ         104(DI), CX           // fy → fx → md → vv, bytes
-	CMPQ         AX, 48(DI)
-	JGE          ftdone
+	MOVQ         48(DI), R14           // groups of 16 pixels
+	TESTQ        R14, R14
+	JZ           ftdone
 
 ftgroup:
 	VMOVDQU32    (AX), Y16
@@ -183,8 +183,8 @@ fttap:
 	ADDQ R14, BX                       // 16·GK entries
 	SHLQ $2, R14
 	ADDQ R14, DX
-	CMPQ AX, 48(DI)
-	JLT  ftgroup
+	DECQ 48(DI)                        // a.groups counts down
+	JNZ  ftgroup
 
 ftdone:
 	VZEROUPPER
