@@ -286,6 +286,7 @@ type sampleTable[T Float] struct {
 	dpad   []T // padded input gradient, same layout
 	flat   []T // the unpadded image, pixel-major (for narrow rows; see padImage)
 	sink   []T // where a lean fill writes fy, fx, md and vv (see fillRange)
+	fbuf   []T // fy, fx, md and vv, one after another
 
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by a whole fill outside Forward, cleared by any partial
@@ -342,8 +343,10 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	if lean {
 		t.sink = grow(t.sink, len(fillOnes))
 	} else {
-		t.fy, t.fx = grow(t.fy, m), grow(t.fx, m)
-		t.md, t.vv = grow(t.md, m), grow(t.vv, m)
+		// One buffer, so that fx, md and vv lie at one distance apart
+		// (dcnFill512T).
+		t.fbuf = grow(t.fbuf, 4*m)
+		t.fy, t.fx, t.md, t.vv = t.fbuf[:m], t.fbuf[m:2*m], t.fbuf[2*m:3*m], t.fbuf[3*m:]
 	}
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
@@ -373,6 +376,12 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 				oy, ox = oy+1, 0
 			}
 		}
+		// Every tap of the first 16·k pixels at once where dcnFill512T
+		// runs; the rest tap by tap.
+		start := 0
+		if vecOK && len(pos) >= 32 {
+			start = d.fillTaps(t, pos[:len(pos)/32*32], off, mask, b, p0, q0, np, lean)
+		}
 		for gk := range GK {
 			k := gk % K
 			i, j := k/g.KW, k%g.KW
@@ -387,11 +396,15 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 				f0, f1 := gk*np+p0-q0, gk*np+p1-q0
 				fyk, fxk, mdk, vvk = t.fy[f0:f1], t.fx[f0:f1], t.md[f0:f1], t.vv[f0:f1]
 			}
-			done := 0
-			if vecOK && len(pos) > 0 {
-				e0 := (p0-q0)*GK + gk
-				done = fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos, offY, offX, mk,
-					t.base[e0:], t.wts[4*e0:], fyk, fxk, mdk, vvk)
+			done := start
+			if vecOK && len(pos) > 2*done {
+				e0 := (p0+done-q0)*GK + gk
+				var mkd []T
+				if mk != nil {
+					mkd = mk[done:]
+				}
+				done += fillRun(i*g.DH, j*g.DW, H, W, wp, GK, pos[2*done:], offY[done:], offX[done:], mkd,
+					t.base[e0:], t.wts[4*e0:], fyk[done:], fxk[done:], mdk[done:], vvk[done:])
 			}
 			oy, ox := (p0+done)/g.Wo, (p0+done)%g.Wo
 			for p := p0 + done; p < p1; p++ {
@@ -431,6 +444,69 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	}
 }
 
+// dcnFillTArgs is one run of dcnFill512T: every tap of 16·groups pixels
+// of one tile. The layout is read by the assembly.
+type dcnFillTArgs struct {
+	offY, mk *float32 // tap 0's offset (y) and mask planes at the run's first pixel; mk fillOnes for none
+	base     *int32   // the run's first entry
+	wts      *float32
+	fy       *float32 // tap 0's fy at the run's first pixel
+	pos      *int32   // fillRange's pos for the run
+	groups   int      // groups of 16 pixels (counted down by the assembly)
+	idh, jdw *int32   // i·DH and j·DW of each of the GK taps
+	gk       int      // taps a pixel (G·kh·kw)
+	pstride  int      // bytes from an offset plane to the next (y to x)
+	mstride  int      // bytes from a mask plane to the next (0 for none)
+	fstride  int      // bytes from one tap's fy to the next's (0 when lean)
+	fdelta   int      // bytes from fy to fx, fx to md, md to vv (0 when lean)
+	wstride  int      // bytes between pixels' wts (16·GK)
+	wp       int      // padded row width
+	h, w     float32  // H and W
+}
+
+// fillTaps fills every tap of the tile's pixels that pos covers (16·k
+// pixels from p0) with dcnFill512T and returns how many it filled (0
+// where it does not run: no AVX-512, float64, more than 64 taps).
+func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T, b, p0, q0, np int, lean bool) int {
+	g := d.g
+	K, P := g.k(), g.p()
+	GK := d.groups * K
+	n := len(pos) / 2
+	off32, ok := any(off).([]float32)
+	if !ok || !fill512TOK() || n == 0 || n%16 != 0 || n > len(fillOnes) || GK > 64 {
+		return 0
+	}
+	var idh, jdw [64]int32
+	for gk := range GK {
+		k := gk % K
+		idh[gk], jdw[gk] = int32(k/g.KW*g.DH), int32(k%g.KW*g.DW)
+	}
+	e0 := (p0 - q0) * GK
+	base, wts := t.base[e0:e0+n*GK], any(t.wts[4*e0:4*(e0+n*GK)]).([]float32)
+	_, _ = off32[(2*GK-1)*P+p0+n-1], pos[2*n-1]
+	a := dcnFillTArgs{
+		offY: &off32[p0], mk: &fillOnes[0], base: &base[0], wts: &wts[0],
+		pos: &pos[0], idh: &idh[0], jdw: &jdw[0], gk: GK, pstride: 4 * P,
+		wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W),
+	}
+	a.groups = n / 16
+	if mask != nil {
+		m32 := any(mask).([]float32)
+		_ = m32[(GK-1)*P+p0+n-1]
+		a.mk, a.mstride = &m32[p0], 4*P
+	}
+	if lean {
+		a.fy = &any(t.sink).([]float32)[0]
+	} else {
+		m := len(t.fy)
+		f0 := p0 - q0
+		_ = t.fbuf[3*m+(GK-1)*np+f0+n-1]
+		a.fy, a.fstride, a.fdelta = &any(t.fbuf).([]float32)[f0], 4*np, 4*m
+	}
+	dcnFill512T(&a)
+	return n
+}
+
 // dcnFillArgs is one run of dcnFillAVX: n pixels (a multiple of 8) of one
 // tap; see fillRun. The layout is read by the assembly.
 type dcnFillArgs struct {
@@ -456,8 +532,9 @@ var fillOnes = func() (o [256]float32) {
 // fillRun fills the table for the first len(pos)/2 pixels of a tile (one
 // offset group and tap) with the AVX2 kernel, 8 at a time, and returns how
 // many it filled (0 where it does not apply); the caller's loop does the
-// rest. The kernel does the Go loop's arithmetic in the same order without
-// fused multiply-adds: the same bits (TestFillAVXMatchesGo).
+// rest (where AVX-512 runs, fillTaps has filled the tile's first 16·k
+// pixels before). The kernel does the Go loop's arithmetic in the same
+// order without fused multiply-adds: the same bits (TestFillAVXMatchesGo).
 func fillRun[T Float](idh, jdw int, h, w T, wp, stride int, pos []int32, offY, offX, mk []T, base []int32, wts, fy, fx, md, vv []T) int {
 	n := len(pos) / 2
 	oy, ok := any(offY).([]float32)

@@ -85,3 +85,91 @@ func TestFillAVXMatchesGo(t *testing.T) {
 		})
 	}
 }
+
+// TestFill512MatchesAVX2 fills the table of a 64×64 image (tiles of 256
+// pixels, whole and lean) and a ragged 13×13 one with the AVX-512 kernels
+// (dcnFill512T for every tap of the first 16·k pixels of each tile) and
+// with the AVX2 kernel alone, and wants the same bits (the Go loop's,
+// TestFillAVXMatchesGo).
+func TestFill512MatchesAVX2(t *testing.T) {
+	if !vecOK || !pixGemmOK() {
+		t.Skip("no AVX-512 here")
+	}
+	for _, c := range []struct {
+		hw   int
+		lean bool
+	}{{64, false}, {13, false}, {64, true}} {
+		hw := c.hw
+		d, g := fillCase(t, hw)
+		d.forwarding = c.lean
+		var got, want sampleTable[float32]
+		d.fillRange(&got, 1, 0, g.p())
+		noFill512 = true
+		d.fillRange(&want, 1, 0, g.p())
+		noFill512 = false
+		if !slices.Equal(got.base, want.base) {
+			t.Fatalf("%d×%d: base differs", hw, hw)
+		}
+		fields := [][2][]float32{{got.wts, want.wts}, {got.fy, want.fy}, {got.fx, want.fx}, {got.md, want.md}, {got.vv, want.vv}}
+		if c.lean {
+			fields = fields[:1] // fy, fx, md and vv went to the sink
+		}
+		for _, f := range fields {
+			for i := range f[1] {
+				if math.Float32bits(f[0][i]) != math.Float32bits(f[1][i]) {
+					t.Fatalf("%d×%d: value %d = %v, want %v", hw, hw, i, f[0][i], f[1][i])
+				}
+			}
+		}
+	}
+}
+
+// fillCase is a deformable layer (32→32, 3×3, 2 images of hw×hw) with
+// offsets of every kind and a mask, ready to fill.
+func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
+	rng := rand.New(rand.NewPCG(uint64(hw), 9))
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{1, 1}}
+	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x := New[float32](2, 32, hw, hw)
+	g, err := geometry("dcn", d.cfg, x)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	off := New[float32](2, 18, g.Ho, g.Wo)
+	for i := range off.data {
+		off.data[i] = float32(rng.NormFloat64() * 3)
+		if i%97 == 0 {
+			off.data[i] = float32(math.NaN())
+		}
+	}
+	mask := New[float32](2, 9, g.Ho, g.Wo)
+	for i := range mask.data {
+		mask.data[i] = float32(rng.NormFloat64())
+	}
+	d.g, d.x, d.off, d.mask = g, x, off, mask
+	return d, g
+}
+
+// BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
+// group), whole as Backward does and lean as Forward does, with the
+// AVX-512 kernels ("avx512") and with the AVX2 kernel alone ("avx2").
+func BenchmarkFillTable(b *testing.B) {
+	d, g := fillCase(b, 64)
+	for _, c := range []struct {
+		name      string
+		off, lean bool
+	}{{"whole/avx512", false, false}, {"whole/avx2", true, false}, {"lean/avx512", false, true}, {"lean/avx2", true, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			noFill512, d.forwarding = c.off, c.lean
+			defer func() { noFill512, d.forwarding = false, false }()
+			var t sampleTable[float32]
+			b.ReportAllocs()
+			for b.Loop() {
+				d.fillRange(&t, 0, 0, g.p())
+			}
+		})
+	}
+}

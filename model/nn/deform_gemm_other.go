@@ -25,3 +25,9 @@ func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) boo
 func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
 	panic("nn: outT8 without assembly")
 }
+
+var noFill512 bool
+
+func fill512TOK() bool { return false }
+
+func dcnFill512T(a *dcnFillTArgs) { panic("nn: dcnFill512T without assembly") }

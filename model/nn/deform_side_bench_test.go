@@ -1,0 +1,42 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkSideConvRoutes is dcnn-first's conv2 block's side convolution
+// (offsets and mask: a plain 3×3 Conv2D 32→27 at 64×64, 32 crops) on each
+// plain route: "taps" (the tap-sum route it takes), "wino" (the Winograd
+// route, forced: it is taken only from 64 output channels) and "cols" (the
+// column matrix), forward alone and forward+backward with the input
+// gradient, as the block runs it. flops counts the convolution's
+// multiply-adds.
+func BenchmarkSideConvRoutes(b *testing.B) {
+	const n, hw, in, out = 32, 64, 32, 27
+	x := benchInput(b, n, in, hw, hw)
+	dy := benchInput(b, n, out, hw, hw)
+	flops := 2.0 * n * float64(in*out*9*hw*hw)
+	for _, route := range []string{"taps", "wino", "cols"} {
+		for _, back := range []bool{false, true} {
+			name, fl := route+"/forward", flops
+			if back {
+				name, fl = route+"/fwdbwd", 3*flops
+			}
+			b.Run(name, func(b *testing.B) {
+				cfg := Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+				c, err := NewConv2D[float32]("side", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.forceWino, c.noWino, c.noTaps = route == "wino", route != "wino", route == "cols"
+				cpuLoop(b, fl, func() {
+					c.Forward(x, back)
+					if back {
+						c.Backward(dy)
+					}
+				})
+			})
+		}
+	}
+}
