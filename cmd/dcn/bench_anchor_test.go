@@ -66,7 +66,8 @@ func TestParseTorchCOCOAnchor(t *testing.T) {
 		// A warning line before the figures, and CRLF line ends.
 		{"/usr/lib/python3/dist-packages/torch/x.py:1: UserWarning: w\r\nconv2 42.0 ms\r\n", map[string]float64{"conv2": 42}},
 		{"Traceback (most recent call last):\nModuleNotFoundError: No module named 'torch'\n", map[string]float64{}},
-		// Not a convolution of the net, no unit, other units, not numbers, not positive, not finite, too many fields.
+		// Not a convolution of the net, no unit, other units, not numbers, not positive, not
+		// finite, too many fields.
 		{"conv7 1.0 ms\nfc 1.0 ms\nconv1 1.0\nconv1 1.0 s\nconv1 x ms\nconv2 0 ms\nconv3 -1 ms\nconv4 NaN ms\nconv5 Inf ms\nconv6 1e300 ms\nconv1 1 ms extra\n",
 			map[string]float64{}},
 		{"", map[string]float64{}},

@@ -447,7 +447,9 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 // dcnFillTArgs is one run of dcnFill512T: every tap of 16·groups pixels
 // of one tile. The layout is read by the assembly.
 type dcnFillTArgs struct {
-	offY, mk *float32 // tap 0's offset (y) and mask planes at the run's first pixel; mk fillOnes for none
+	// offY and mk are tap 0's offset (y) and mask planes at the run's first pixel; mk is fillOnes
+	// for none.
+	offY, mk *float32
 	base     *int32   // the run's first entry
 	wts      *float32
 	fy       *float32 // tap 0's fy at the run's first pixel

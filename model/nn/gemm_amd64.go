@@ -476,15 +476,14 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 	}
 }
 
-// sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix
-// at a[t·as:] (row stride lda), B_t the k×n matrix at b[boff[t]:] (row
-// stride ldb), C m×n (row stride ldc). Every A_t is packed once; then,
-// NR columns of C at a time, each full tile runs through all the products
-// in one call of sgemmKernel8x32Taps (AVX-512), and the other tiles tap by
-// tap while the strip of C and B_t's panel stay in L1: the tap-sum
-// convolution's forward and input-gradient passes (K = C or O per tap,
-// conv_taps.go). The bits are those of one GEMM per product. k must be at most the kernel's kc block. It reports
-// false, doing nothing, where there are no assembly kernels or k is larger.
+// sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix at a[t·as:] (row stride
+// lda), B_t the k×n matrix at b[boff[t]:] (row stride ldb), C m×n (row stride ldc). Every A_t is
+// packed once; then, NR columns of C at a time, each full tile runs through all the products in one
+// call of sgemmKernel8x32Taps (AVX-512), and the other tiles tap by tap while the strip of C and
+// B_t's panel stay in L1: the tap-sum convolution's forward and input-gradient passes (K = C or O
+// per tap, conv_taps.go). The bits are those of one GEMM per product. k must be at most the
+// kernel's kc block. It reports false, doing nothing, where there are no assembly kernels or k is
+// larger.
 func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
 	kn := sgemmKern
 	if kn == nil || k > kn.kc || k == 0 || len(boff) == 0 {
