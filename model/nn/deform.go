@@ -450,7 +450,7 @@ type dcnFillTArgs struct {
 	// offY and mk are tap 0's offset (y) and mask planes at the run's first pixel; mk is fillOnes
 	// for none.
 	offY, mk *float32
-	base     *int32   // the run's first entry
+	base     *int32 // the run's first entry
 	wts      *float32
 	fy       *float32 // tap 0's fy at the run's first pixel
 	pos      *int32   // fillRange's pos for the run
