@@ -28,39 +28,53 @@ func (s SamplingStats) OutsideShare() float64 { return float64(s.Outside) / floa
 // MeanMask returns the mean modulation (1 for DCNv1).
 func (s SamplingStats) MeanMask() float64 { return s.SumMask / float64(s.Points) }
 
-// Stats measures the sampling points of the block's last Forward.
+// Stats measures the sampling points of the block's last Forward. Each
+// image is measured on its own, on all cores, and the images' sums are
+// added in image order: the result does not depend on the number of cores.
 func (b *DeformBlock[T]) Stats() SamplingStats {
-	d := b.Regular
-	g := d.g
 	if b.off == nil {
 		return SamplingStats{}
 	}
-	K, P := g.k(), g.p()
+	g := b.Regular.g
+	per := make([]SamplingStats, g.B)
+	parallel(g.B, func(_, bi int) { per[bi] = b.imageStats(bi) })
 	var s SamplingStats
-	for bi := range g.B {
-		for gk := range d.groups * K {
-			k := gk % K
-			i, j := k/g.KW, k%g.KW
-			base := (bi*2*d.groups*K + 2*gk) * P
-			dys, dxs := b.off.data[base:base+P], b.off.data[base+P:base+2*P]
-			for p := range P {
-				dy, dx := float64(dys[p]), float64(dxs[p])
-				y := float64((p/g.Wo)*g.SH-g.PH+i*g.DH) + dy
-				x := float64((p%g.Wo)*g.SW-g.PW+j*g.DW) + dx
-				s.SumAbs += math.Hypot(dy, dx)
-				if y < 0 || y > float64(g.H-1) || x < 0 || x > float64(g.W-1) {
-					s.Outside++
-				}
+	for _, o := range per {
+		s.Add(o)
+	}
+	return s
+}
+
+// imageStats measures the sampling points of image bi of the last Forward.
+func (b *DeformBlock[T]) imageStats(bi int) SamplingStats {
+	d := b.Regular
+	g := d.g
+	K, P := g.k(), g.p()
+	s := SamplingStats{Points: d.groups * K * P}
+	for gk := range d.groups * K {
+		k := gk % K
+		i, j := k/g.KW, k%g.KW
+		base := (bi*2*d.groups*K + 2*gk) * P
+		dys, dxs := b.off.data[base:base+P], b.off.data[base+P:base+2*P]
+		for p := range P {
+			dy, dx := float64(dys[p]), float64(dxs[p])
+			y := float64((p/g.Wo)*g.SH-g.PH+i*g.DH) + dy
+			x := float64((p%g.Wo)*g.SW-g.PW+j*g.DW) + dx
+			// Squares of float32 values cannot overflow a float64: no
+			// need for Hypot's scaling.
+			s.SumAbs += math.Sqrt(dy*dy + dx*dx)
+			if y < 0 || y > float64(g.H-1) || x < 0 || x > float64(g.W-1) {
+				s.Outside++
 			}
 		}
 	}
-	s.Points = g.B * d.groups * K * P
-	if b.mask != nil {
-		for _, m := range b.mask.data {
-			s.SumMask += float64(m)
-		}
-	} else {
+	if b.mask == nil {
 		s.SumMask = float64(s.Points)
+		return s
+	}
+	n := d.groups * K * P
+	for _, m := range b.mask.data[bi*n : (bi+1)*n] {
+		s.SumMask += float64(m)
 	}
 	return s
 }
