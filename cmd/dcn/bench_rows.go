@@ -69,7 +69,7 @@ func deformRows(runs int) ([]anchorRow, error) {
 		}
 		note := ""
 		if p.Plain.Conv.NoInputGrad {
-			note = "plain without dL/dx, as the cnn's first layer; the deformable layer computes it, as dcnn-first's does"
+			note = "neither side computes dL/dx, as neither net's first layer does"
 		}
 		for _, fwd := range []bool{true, false} {
 			plain, deform, what := p.Plain.FwdBwd, p.Deform.FwdBwd, " forward+backward"
