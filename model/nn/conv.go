@@ -384,6 +384,7 @@ type Conv2D[T Float] struct {
 	winoM           winoMats[T]
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
+	winoForceM      int  // tests and benchmarks: the Winograd route's tile side (2 or 4)
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
@@ -435,8 +436,8 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if c.Bias != nil {
 		bias = c.Bias.Value.data
 	}
-	if c.winoOK() {
-		c.winoForward(bias, y.data, train)
+	if m := c.winoTile(); m != 0 {
+		c.winoForward(m, bias, y.data, train)
 		return y, nil
 	}
 	if c.tapsOK() {
@@ -469,7 +470,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	}
 	switch {
 	case c.winoOK():
-		c.winoBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
+		c.winoBackward(c.winoTile(), dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
 	case c.tapsOK():
 		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
 	default:

@@ -25,9 +25,17 @@ package nn
 // are the same bits on any number of cores. A training Forward keeps the
 // transformed input V for Backward when it is small enough (colCacheLimit).
 
-// winoTiles is the number of 2×2 tiles a chunk of the Winograd route aims
-// for: the N of its GEMMs and the K of the weight gradient's.
-const winoTiles = 256
+// winoTiles is the number of tiles a chunk of the Winograd route aims for
+// with m×m output tiles: the N of its GEMMs and the K of the weight
+// gradient's. F(4×4)'s transformed block has 36 rows to F(2×2)'s 16, so
+// it takes half the tiles (each covering four times the outputs) to keep
+// a chunk's transformed input about the same size in cache.
+func winoTiles(m int) int {
+	if m == 4 {
+		return 128
+	}
+	return 256
+}
 
 // winoMinIn and winoMinOut are the fewest input and output channels for
 // which the Winograd route is taken: its GEMMs have K = C (forward) and
@@ -56,23 +64,39 @@ func (g geom) winoShape() bool {
 }
 
 // winoOK reports whether Forward and Backward take the Winograd route.
-func (c *Conv2D[T]) winoOK() bool {
+func (c *Conv2D[T]) winoOK() bool { return c.winoTile() != 0 }
+
+// winoTile returns the side m of the output tiles of the Winograd route
+// Forward and Backward take: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3), 0 when
+// they take another route.
+func (c *Conv2D[T]) winoTile() int {
 	g := c.g
 	if !g.winoShape() || c.noWino || c.narrow {
-		return false
+		return 0
 	}
-	return c.forceWino || (!c.noTaps && !c.forceTaps && g.C >= winoMinIn && g.O >= winoMinOut && g.H*g.W <= winoMaxPixels)
+	if !c.forceWino && (c.noTaps || c.forceTaps || g.C < winoMinIn || g.O < winoMinOut || g.H*g.W > winoMaxPixels) {
+		return 0
+	}
+	if c.winoForceM != 0 {
+		return c.winoForceM
+	}
+	return 2
 }
 
 // winoGeom is the tiling of one image and the batch's chunks.
 type winoGeom struct {
+	m, r        int // output tile side (2 or 4), input patch side m+2
 	th, tw, tpi int // tiles down, across, per image
 	per, n      int // images per chunk, chunks
 }
 
-// winoStride is the distance between the 16 matrices of a transformed
-// block of n values each: n rounded up to 16, moved off multiples of 256
-// so that the transforms' 16 streams do not share cache sets (at n = 256·k
+// rr is the number of positions of a transform, (m+2)²: the rows of a
+// transformed block and the number of GEMMs.
+func (wg winoGeom) rr() int { return wg.r * wg.r }
+
+// winoStride is the distance between the rows of a transformed block of
+// n values each: n rounded up to 16, moved off multiples of 256 so that
+// the transforms' 16 or 36 streams do not share cache sets (at n = 256·k
 // they evict each other: 4 KiB aliasing made the transforms 4× slower).
 func winoStride(n int) int {
 	s := (n + 15) &^ 15
@@ -82,20 +106,35 @@ func winoStride(n int) int {
 	return s
 }
 
-func (g geom) wino() winoGeom {
-	th, tw := (g.Ho+1)/2, (g.Wo+1)/2
+// wino returns the tiling of g into m×m output tiles.
+func (g geom) wino(m int) winoGeom {
+	th, tw := (g.Ho+m-1)/m, (g.Wo+m-1)/m
 	tpi := th * tw
 	b := max(1, g.B)
-	n := (b*tpi + winoTiles - 1) / winoTiles
+	n := (b*tpi + winoTiles(m) - 1) / winoTiles(m)
 	n = min(b, (n+7)/8*8) // a multiple of 8 chunks where the batch allows
 	per := (b + n - 1) / n
-	return winoGeom{th: th, tw: tw, tpi: tpi, per: per, n: (b + per - 1) / per}
+	return winoGeom{m: m, r: m + 2, th: th, tw: tw, tpi: tpi, per: per, n: (b + per - 1) / per}
+}
+
+// winoF4G is F(4×4, 3×3)'s G (6×3): U = G w Gᵀ.
+var winoF4G = [6][3]float64{
+	{1.0 / 4, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
 }
 
 // winoWeights sets u[ξ·oc + o·C + c] = (G w[o][c] Gᵀ)[ξ], oc being
-// winoStride(O·C), for output channels [olo, ohi).
-func winoWeights[T Float](g geom, w, u []T, olo, ohi int) {
+// winoStride(O·C), for output channels [olo, ohi), G being F(m×m, 3×3)'s.
+func winoWeights[T Float](g geom, m int, w, u []T, olo, ohi int) {
 	oc := winoStride(g.O * g.C)
+	if m == 4 {
+		winoWeights4(g, w, u[:36*oc], oc, olo, ohi)
+		return
+	}
 	u = u[:16*oc]
 	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
@@ -121,6 +160,34 @@ func winoWeights[T Float](g geom, w, u []T, olo, ohi int) {
 	}
 }
 
+// winoWeights4 is winoWeights for F(4×4, 3×3): U = G w Gᵀ (6×6), each
+// entry a sum in ascending index of G's entry times the other factor's.
+func winoWeights4[T Float](g geom, w, u []T, oc, olo, ohi int) {
+	var gm [6][3]T
+	for i := range 6 {
+		for j := range 3 {
+			gm[i][j] = T(winoF4G[i][j])
+		}
+	}
+	for o := olo; o < ohi; o++ {
+		for ch := range g.C {
+			k := w[(o*g.C+ch)*9:][:9]
+			var r [6][3]T // G w
+			for i := range 6 {
+				for j := range 3 {
+					r[i][j] = gm[i][0]*k[j] + gm[i][1]*k[3+j] + gm[i][2]*k[6+j]
+				}
+			}
+			at := o*g.C + ch
+			for i := range 6 {
+				for j := range 6 {
+					u[(6*i+j)*oc+at] = r[i][0]*gm[j][0] + r[i][1]*gm[j][1] + r[i][2]*gm[j][2]
+				}
+			}
+		}
+	}
+}
+
 // winoPerOut runs fn on blocks of 8 output channels on all cores.
 func winoPerOut(g geom, fn func(lo, hi int)) {
 	parallel((g.O+7)/8, func(_, j int) { fn(8*j, min(g.O, 8*j+8)) })
@@ -128,8 +195,12 @@ func winoPerOut(g geom, fn func(lo, hi int)) {
 
 // winoWeightGrad adds Gᵀ du[·][o][c] G to dw[o][c] (3×3), du in
 // winoWeights' layout, for output channels [olo, ohi).
-func winoWeightGrad[T Float](g geom, du, dw []T, olo, ohi int) {
+func winoWeightGrad[T Float](g geom, m int, du, dw []T, olo, ohi int) {
 	oc := winoStride(g.O * g.C)
+	if m == 4 {
+		winoWeightGrad4(g, du, dw, oc, olo, ohi)
+		return
+	}
 	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
 			at := o*g.C + ch
@@ -156,107 +227,185 @@ func winoWeightGrad[T Float](g geom, du, dw []T, olo, ohi int) {
 	}
 }
 
+// winoWeightGrad4 is winoWeightGrad for F(4×4, 3×3): dw += Gᵀ dU G, each
+// entry a sum in ascending index.
+func winoWeightGrad4[T Float](g geom, du, dw []T, oc, olo, ohi int) {
+	var gm [6][3]T
+	for i := range 6 {
+		for j := range 3 {
+			gm[i][j] = T(winoF4G[i][j])
+		}
+	}
+	for o := olo; o < ohi; o++ {
+		for ch := range g.C {
+			at := o*g.C + ch
+			var r [3][6]T // Gᵀ dU
+			for j := range 6 {
+				var d [6]T
+				for i := range 6 {
+					d[i] = du[(6*i+j)*oc+at]
+				}
+				for a := range 3 {
+					var acc T
+					for i := range 6 {
+						acc += gm[i][a] * d[i]
+					}
+					r[a][j] = acc
+				}
+			}
+			k := dw[at*9:][:9]
+			for a := range 3 {
+				for b := range 3 {
+					var acc T
+					for j := range 6 {
+						acc += r[a][j] * gm[j][b]
+					}
+					k[3*a+b] += acc
+				}
+			}
+		}
+	}
+}
+
 // The transforms run as small GEMMs on the kernels (with the Kronecker
-// products of the 4×4 transforms as the left operand) between gathers
-// and scatters that only copy: per tile of a channel, the patch's 16
-// values are gathered into D (16 × tiles) and V = (Bᵀ⊗Bᵀ)·D; the output
-// is Y4 = (Aᵀ⊗Aᵀ)·M (4 × tiles), whose rows are the tile's four outputs,
-// then biased and rectified row by row and interleaved into the map. The
-// backward pass runs the transposes: dM = (Aᵀ⊗Aᵀ)ᵀ·dY4 and
+// products of the transforms as the left operand) between gathers and
+// scatters that only copy: per tile of a channel, the patch's (m+2)²
+// values are gathered into D ((m+2)² × tiles) and V = (Bᵀ⊗Bᵀ)·D; the
+// output is Ym = (Aᵀ⊗Aᵀ)·M (m² × tiles), whose rows are the tile's m²
+// outputs, then biased and rectified row by row and interleaved into the
+// map. The backward pass runs the transposes: dM = (Aᵀ⊗Aᵀ)ᵀ·dYm and
 // dD = (Bᵀ⊗Bᵀ)ᵀ·dV, scattered back onto the overlapping patches. Scalar
 // transforms took 4–8 times the GEMMs' time. With AVX-512 the transforms
-// run as add/subtract passes instead (winoXform), the same sums in the
-// same order as those GEMMs, so the same bits, without packing D.
+// of F(2×2) run as add/subtract passes instead (winoXform), the same sums
+// in the same order as those GEMMs, so the same bits, without packing D.
 
 var (
 	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
 	winoBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+
+	// F(4×4, 3×3)'s Aᵀ and Bᵀ (points 0, ±1, ±2).
+	winoF4AT = [4][6]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	}
+	winoF4BT = [6][6]float64{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
 )
 
-// winoMats holds the transform matrices in T.
+// winoMats holds the transform matrices of F(m×m, 3×3) in T.
 type winoMats[T Float] struct {
-	a, at []T // Aᵀ⊗Aᵀ (4×16) and its transpose (16×4)
-	b, bt []T // Bᵀ⊗Bᵀ (16×16) and its transpose
+	m     int
+	a, at []T // Aᵀ⊗Aᵀ (m²×R) and its transpose (R×m²)
+	b, bt []T // Bᵀ⊗Bᵀ (R×R) and its transpose
 }
 
-func newWinoMats[T Float]() winoMats[T] {
-	m := winoMats[T]{a: make([]T, 64), at: make([]T, 64), b: make([]T, 256), bt: make([]T, 256)}
-	for r := range 4 {
-		for x := range 16 {
-			v := T(winoAT[r/2][x/4] * winoAT[r%2][x%4])
-			m.a[r*16+x], m.at[x*4+r] = v, v
+func newWinoMats[T Float](m int) winoMats[T] {
+	r := m + 2
+	rr, mm := r*r, m*m
+	at := func(i, j int) float64 {
+		if m == 4 {
+			return winoF4AT[i][j]
+		}
+		return winoAT[i][j]
+	}
+	bt := func(i, j int) float64 {
+		if m == 4 {
+			return winoF4BT[i][j]
+		}
+		return winoBT[i][j]
+	}
+	w := winoMats[T]{m: m, a: make([]T, mm*rr), at: make([]T, mm*rr), b: make([]T, rr*rr), bt: make([]T, rr*rr)}
+	for i := range mm {
+		for x := range rr {
+			v := T(at(i/m, x/r) * at(i%m, x%r))
+			w.a[i*rr+x], w.at[x*mm+i] = v, v
 		}
 	}
-	for r := range 16 {
-		for x := range 16 {
-			v := T(winoBT[r/4][x/4] * winoBT[r%4][x%4])
-			m.b[r*16+x], m.bt[x*16+r] = v, v
+	for i := range rr {
+		for x := range rr {
+			v := T(bt(i/r, x/r) * bt(i%r, x%r))
+			w.b[i*rr+x], w.bt[x*rr+i] = v, v
 		}
 	}
-	return m
+	return w
 }
 
-// The patches are read through four quarter planes of the zero-padded
-// input P ((2·th+2) × (2·tw+2)): Q_ab[u][v] = P[2u+a][2v+b] for a, b ∈
-// {0, 1}, each (th+1) × (tw+1). Patch element (i, j) = (a+2di, b+2dj) of
-// tile (ty, tx) is Q_ab[ty+di][tx+dj]. Each quarter plane is stored as its
-// first tw columns, row stride tw (the tiles' own layout), and its last
-// column apart, so that row (i, j) of D for a whole image is one long copy
-// from the first part (shifted by one for dj = 1, the last tile of each
-// row then set from the column apart), and the scatter one long add.
+// The patches are read through m² planes of the zero-padded input P
+// ((m·th+2) × (m·tw+2)): Q_ab[u][v] = P[m·u+a][m·v+b] for a, b ∈ [0, m),
+// each (th+1) × (tw+1). Patch element (i, j) = (a+m·di, b+m·dj) of tile
+// (ty, tx) is Q_ab[ty+di][tx+dj] (di, dj ∈ {0, 1}: the patch is m+2 wide).
+// Each plane is stored as its first tw columns, row stride tw (the tiles'
+// own layout), and its last column apart, so that row (i, j) of D for a
+// whole image is one long copy from the first part (shifted by one for
+// dj = 1, the last tile of each row then set from the column apart), and
+// the scatter one long add. Only Q_a0's last column can hold input (input
+// column m·tw−1, when the width is a multiple of m).
 
-// quarterLen is the length of the four quarter planes together.
-func (wg winoGeom) quarterLen() int { return 4 * (wg.th + 1) * (wg.tw + 1) }
+// planesLen is the length of the m² planes together.
+func (wg winoGeom) planesLen() int { return wg.m * wg.m * (wg.th + 1) * (wg.tw + 1) }
 
-// winoGather writes the 4×4 patches of images [lo, hi) of x into d
-// (row k = 4i+j holds patch element (i, j) of every channel and tile:
-// column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); q is scratch for
-// the quarter planes.
+// winoPlanes cuts q into the m² planes' first parts and columns apart.
+func winoPlanes[T Float](wg winoGeom, q []T) (ls, rs [16][]T) {
+	tw, th := wg.tw, wg.th
+	ql := (th + 1) * (tw + 1)
+	for ab := range wg.m * wg.m {
+		ls[ab], rs[ab] = q[ab*ql:][:(th+1)*tw], q[ab*ql+(th+1)*tw:][:th+1]
+	}
+	return ls, rs
+}
+
+// winoGather writes the (m+2)² patches of images [lo, hi) of x into d
+// (row k = (m+2)·i+j holds patch element (i, j) of every channel and
+// tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); q is
+// scratch for the planes.
 func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	tw, th := wg.tw, wg.th
-	ql := (th + 1) * (tw + 1)
-	q = q[:4*ql]
-	var ls, rs [4][]T
-	for ab := range 4 {
-		ls[ab], rs[ab] = q[ab*ql:][:(th+1)*tw], q[ab*ql+(th+1)*tw:][:th+1]
-	}
+	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
+	q = q[:wg.planesLen()]
+	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
 			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
-			// P's row 2u+a is input row 2u+a−1, its column 2v+b input
-			// column 2v+b−1.
+			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
+			// input column m·v+bb−1.
 			for y := range g.H {
-				u, a := (y+1)/2, (y+1)%2
+				u, a := (y+1)/m, (y+1)%m
 				row := src[y*g.W:][:g.W]
-				l0, l1 := ls[2*a][u*tw:][:tw], ls[2*a+1][u*tw:][:tw]
-				for v := 1; v < tw && 2*v-1 < g.W; v++ { // b = 0: input columns 2v−1
-					l0[v] = row[2*v-1]
+				for bb := range m {
+					l := ls[m*a+bb][u*tw:][:tw]
+					for v := (1 - min(bb, 1)); v < tw && m*v+bb-1 < g.W; v++ {
+						l[v] = row[m*v+bb-1]
+					}
 				}
-				if 2*tw-1 < g.W {
-					rs[2*a][u] = row[2*tw-1]
-				}
-				for v := 0; v < tw && 2*v < g.W; v++ { // b = 1: input columns 2v
-					l1[v] = row[2*v]
+				if m*tw-1 < g.W {
+					rs[m*a][u] = row[m*tw-1]
 				}
 			}
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
-			for i := range 4 {
-				a, di := i%2, i/2
-				for j := range 4 {
-					bb, dj := j%2, j/2
-					l, r := ls[2*a+bb], rs[2*a+bb]
-					dr := d[(4*i+j)*s+base:][:n]
+			for i := range r {
+				a, di := i%m, i/m
+				for j := range r {
+					bb, dj := j%m, j/m
+					l, rc := ls[m*a+bb], rs[m*a+bb]
+					dr := d[(r*i+j)*s+base:][:n]
 					if dj == 0 {
 						copy(dr, l[di*tw:][:n])
 						continue
 					}
 					copy(dr[:n-1], l[di*tw+1:][:n-1])
 					for ty := range th {
-						dr[ty*tw+tw-1] = r[ty+di]
+						dr[ty*tw+tw-1] = rc[ty+di]
 					}
 				}
 			}
@@ -266,29 +415,24 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 
 // winoScatter adds the patch gradients dd (winoGather's layout; dd is
 // scratch and changed) of images [lo, hi) onto their overlapping patches,
-// through the quarter planes in q, and writes the sums as the input
-// gradient dx.
+// through the planes in q, and writes the sums as the input gradient dx.
 func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
-	tw, th := wg.tw, wg.th
-	ql := (th + 1) * (tw + 1)
-	q = q[:4*ql]
-	var ls, rs [4][]T
-	for ab := range 4 {
-		ls[ab], rs[ab] = q[ab*ql:][:(th+1)*tw], q[ab*ql+(th+1)*tw:][:th+1]
-	}
+	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
+	q = q[:wg.planesLen()]
+	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
 		for ch := range g.C {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
-			for i := range 4 {
-				a, di := i%2, i/2
-				for j := range 4 {
-					bb, dj := j%2, j/2
-					l, r := ls[2*a+bb], rs[2*a+bb]
-					sr := dd[(4*i+j)*s+base:][:n]
+			for i := range r {
+				a, di := i%m, i/m
+				for j := range r {
+					bb, dj := j%m, j/m
+					l, rc := ls[m*a+bb], rs[m*a+bb]
+					sr := dd[(r*i+j)*s+base:][:n]
 					if dj == 0 {
 						addTo(l[di*tw:][:n], sr)
 						continue
@@ -296,7 +440,7 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int
 					// The last tile of each row goes to the column apart;
 					// zeroed, it adds nothing to the next row's first.
 					for ty := range th {
-						r[ty+di] += sr[ty*tw+tw-1]
+						rc[ty+di] += sr[ty*tw+tw-1]
 						sr[ty*tw+tw-1] = 0
 					}
 					addTo(l[di*tw+1:][:n-1], sr[:n-1])
@@ -304,57 +448,47 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
 			for y := range g.H {
-				u, a := (y+1)/2, (y+1)%2
+				u, a := (y+1)/m, (y+1)%m
 				row := dst[y*g.W:][:g.W]
-				l0, l1 := ls[2*a][u*tw:][:tw], ls[2*a+1][u*tw:][:tw]
-				for v := 1; v < tw && 2*v-1 < g.W; v++ {
-					row[2*v-1] = l0[v]
+				for bb := range m {
+					l := ls[m*a+bb][u*tw:][:tw]
+					for v := (1 - min(bb, 1)); v < tw && m*v+bb-1 < g.W; v++ {
+						row[m*v+bb-1] = l[v]
+					}
 				}
-				if 2*tw-1 < g.W {
-					row[2*tw-1] = rs[2*a][u]
-				}
-				for v := 0; v < tw && 2*v < g.W; v++ {
-					row[2*v] = l1[v]
+				if m*tw-1 < g.W {
+					row[m*tw-1] = rs[m*a][u]
 				}
 			}
 		}
 	}
 }
 
-// winoPlace interleaves the tiles' outputs y4 (row r = 2a+b holds output
+// winoPlace interleaves the tiles' outputs ym (row m·a+b holds output
 // (a, b) of every tile, row stride s, column o·tc + (b−lo)·tpi + tile) of
 // images [lo, hi) into y.
-func winoPlace[T Float](g geom, wg winoGeom, y4 []T, s int, y []T, lo, hi int) {
+func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi int) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
-	full := wg.tw
-	if g.Wo%2 != 0 {
-		full--
-	}
+	m, tw := wg.m, wg.tw
+	full := g.Wo / m // tiles whose m columns are all in the map
 	for b := lo; b < hi; b++ {
 		for o := range g.O {
 			dst := y[(b*g.O+o)*p:][:p]
 			base := o*tc + (b-lo)*wg.tpi
 			for ty := range wg.th {
-				at := base + ty*wg.tw
-				r0, r1 := y4[at:][:wg.tw], y4[s+at:][:wg.tw]
-				d0 := dst[2*ty*g.Wo:][:g.Wo]
-				for tx := range full {
-					d0[2*tx], d0[2*tx+1] = r0[tx], r1[tx]
-				}
-				if full < wg.tw {
-					d0[2*full] = r0[full]
-				}
-				if 2*ty+1 >= g.Ho {
-					continue
-				}
-				r2, r3 := y4[2*s+at:][:wg.tw], y4[3*s+at:][:wg.tw]
-				d1 := dst[(2*ty+1)*g.Wo:][:g.Wo]
-				for tx := range full {
-					d1[2*tx], d1[2*tx+1] = r2[tx], r3[tx]
-				}
-				if full < wg.tw {
-					d1[2*full] = r2[full]
+				at := base + ty*tw
+				for a := range min(m, g.Ho-m*ty) {
+					d := dst[(m*ty+a)*g.Wo:][:g.Wo]
+					for bb := range m {
+						r := ym[(m*a+bb)*s+at:][:tw]
+						for tx := range full {
+							d[m*tx+bb] = r[tx]
+						}
+						if full < tw && m*full+bb < g.Wo {
+							d[m*full+bb] = r[full]
+						}
+					}
 				}
 			}
 		}
@@ -363,75 +497,74 @@ func winoPlace[T Float](g geom, wg winoGeom, y4 []T, s int, y []T, lo, hi int) {
 
 // winoPick is winoPlace's transpose: it deinterleaves the output gradient
 // of images [lo, hi) (masked where the output is not positive with a
-// fused ReLU, through plane, scratch for one map) into g4, zero for the
+// fused ReLU, through plane, scratch for one map) into gm, zero for the
 // missing outputs of partial tiles, and sets db[o] to the chunk's sum.
-func winoPick[T Float](g geom, wg winoGeom, dy, y, g4 []T, s int, db []T, lo, hi int, plane []T) {
+func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi int, plane []T) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
-	full := wg.tw
-	if g.Wo%2 != 0 {
-		full--
-	}
-	gm := g
-	gm.LW = g.Wo
+	m, tw := wg.m, wg.tw
+	full := g.Wo / m
+	gr := g
+	gr.LW = g.Wo
 	for o := range g.O {
 		for b := lo; b < hi; b++ {
 			src := dy[(b*g.O+o)*p:][:p]
 			if g.ReLU {
-				gradRows(gm, plane[:p], src, y[(b*g.O+o)*p:][:p])
+				gradRows(gr, plane[:p], src, y[(b*g.O+o)*p:][:p])
 				src = plane[:p]
 			}
 			base := o*tc + (b-lo)*wg.tpi
 			for ty := range wg.th {
-				at := base + ty*wg.tw
-				r0, r1 := g4[at:][:wg.tw], g4[s+at:][:wg.tw]
-				r2, r3 := g4[2*s+at:][:wg.tw], g4[3*s+at:][:wg.tw]
-				d0 := src[2*ty*g.Wo:][:g.Wo]
-				for tx := range full {
-					r0[tx], r1[tx] = d0[2*tx], d0[2*tx+1]
-				}
-				if full < wg.tw {
-					r0[full], r1[full] = d0[2*full], 0
-				}
-				if 2*ty+1 >= g.Ho {
-					clear(r2)
-					clear(r3)
-					continue
-				}
-				d1 := src[(2*ty+1)*g.Wo:][:g.Wo]
-				for tx := range full {
-					r2[tx], r3[tx] = d1[2*tx], d1[2*tx+1]
-				}
-				if full < wg.tw {
-					r2[full], r3[full] = d1[2*full], 0
+				at := base + ty*tw
+				for a := range m {
+					if m*ty+a >= g.Ho {
+						for bb := range m {
+							clear(gm[(m*a+bb)*s+at:][:tw])
+						}
+						continue
+					}
+					d := src[(m*ty+a)*g.Wo:][:g.Wo]
+					for bb := range m {
+						r := gm[(m*a+bb)*s+at:][:tw]
+						for tx := range full {
+							r[tx] = d[m*tx+bb]
+						}
+						if full < tw {
+							r[full] = 0
+							if m*full+bb < g.Wo {
+								r[full] = d[m*full+bb]
+							}
+						}
+					}
 				}
 			}
 		}
 		var sb T
-		for r := range 4 {
-			sb += sum(g4[r*s+o*tc:][:tc])
+		for r := range m * m {
+			sb += sum(gm[r*s+o*tc:][:tc])
 		}
 		db[o] = sb
 	}
 }
 
-// winoForward is Forward on the Winograd route.
-func (c *Conv2D[T]) winoForward(bias, y []T, train bool) {
+// winoForward is Forward on the Winograd route with m×m output tiles.
+func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	g := c.g
-	wg := g.wino()
+	wg := g.wino(m)
+	rr, mm := wg.rr(), m*m
 	oc := winoStride(g.O * g.C)
-	if cap(c.winoU) < 16*oc {
-		c.winoU = make([]T, 16*oc)
+	if cap(c.winoU) < rr*oc {
+		c.winoU = make([]T, rr*oc)
 	}
-	c.winoU = c.winoU[:16*oc]
-	winoPerOut(g, func(lo, hi int) { winoWeights(g, c.Weight.Value.data, c.winoU, lo, hi) })
-	if c.winoM.a == nil {
-		c.winoM = newWinoMats[T]()
+	c.winoU = c.winoU[:rr*oc]
+	winoPerOut(g, func(lo, hi int) { winoWeights(g, m, c.Weight.Value.data, c.winoU, lo, hi) })
+	if c.winoM.m != m {
+		c.winoM = newWinoMats[T](m)
 	}
 	tm := c.winoM
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
-	nv := wg.n * 16 * sv
+	nv := wg.n * rr * sv
 	c.cache = nil
 	if train && nv <= colCacheLimit {
 		if cap(c.cacheBuf) < nv {
@@ -446,35 +579,37 @@ func (c *Conv2D[T]) winoForward(bias, y []T, train bool) {
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
-		buf := c.ws.get(worker, 20*sm+32*sv)
-		m, y4, d, v := buf[:16*sm], buf[16*sm:20*sm], buf[20*sm:][:16*sv], buf[20*sm+16*sv:]
+		buf := c.ws.get(worker, (rr+mm)*sm+2*rr*sv)
+		mb, ym := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm]
+		d, v := buf[(rr+mm)*sm:][:rr*sv], buf[(rr+mm)*sm+rr*sv:]
 		if c.cache != nil {
-			v = c.cache[ci*16*sv:][:16*sv]
+			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
-		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.quarterLen()))
-		winoXform(winoKindBT, tm.b, v, d, sv, g.C*tc)
-		for xi := range 16 {
-			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, m[xi*sm:], tc)
+		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.planesLen()))
+		winoXform(winoKindBT, tm, v, d, sv, g.C*tc)
+		for xi := range rr {
+			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
-		winoXform(winoKindAT, tm.a, y4, m, sm, g.O*tc)
+		winoXform(winoKindAT, tm, ym, mb, sm, g.O*tc)
 		for o := range g.O {
 			var bv T
 			if bias != nil {
 				bv = bias[o]
 			}
-			biasRows(y4[o*tc:], sm, y4[o*tc:], sm, 4, tc, bv, g.ReLU)
+			biasRows(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, g.ReLU)
 		}
-		winoPlace(g, wg, y4, sm, y, lo, hi)
+		winoPlace(g, wg, ym, sm, y, lo, hi)
 	})
 }
 
-// winoBackward is Backward on the Winograd route.
-func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
+// winoBackward is Backward on the Winograd route with m×m output tiles.
+func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	g := c.g
-	wg := g.wino()
+	wg := g.wino(m)
+	rr, mm := wg.rr(), m*m
 	tm := c.winoM
 	oc := winoStride(g.O * g.C)
-	nw := 16*oc + g.O
+	nw := rr*oc + g.O
 	if cap(c.parts) < (wg.n+1)*nw {
 		c.parts = make([]T, (wg.n+1)*nw)
 	}
@@ -488,30 +623,30 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
-		buf := c.ws.get(worker, 20*sm+48*sv)
-		dm, g4, d := buf[:16*sm], buf[16*sm:20*sm], buf[20*sm:][:16*sv]
-		v, dd := buf[20*sm+16*sv:][:16*sv], buf[20*sm+32*sv:][:16*sv]
-		plane := c.pad.get(worker, max(wg.quarterLen(), g.p()))
+		buf := c.ws.get(worker, (rr+mm)*sm+3*rr*sv)
+		dm, gm, d := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm], buf[(rr+mm)*sm:][:rr*sv]
+		v, dd := buf[(rr+mm)*sm+rr*sv:][:rr*sv], buf[(rr+mm)*sm+2*rr*sv:][:rr*sv]
+		plane := c.pad.get(worker, max(wg.planesLen(), g.p()))
 		if c.cache != nil {
-			v = c.cache[ci*16*sv:][:16*sv]
+			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
 			winoGather(g, wg, x, lo, hi, d, sv, plane)
-			winoXform(winoKindBT, tm.b, v, d, sv, g.C*tc)
+			winoXform(winoKindBT, tm, v, d, sv, g.C*tc)
 		}
 		pw := part[ci*nw:][:nw]
-		winoPick(g, wg, dy, yv, g4, sm, pw[16*oc:], lo, hi, plane)
-		winoXform(winoKindA, tm.at, dm, g4, sm, g.O*tc)
-		for xi := range 16 {
+		winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, plane)
+		winoXform(winoKindA, tm, dm, gm, sm, g.O*tc)
+		for xi := range rr {
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
 		if !input {
 			return
 		}
 		dv := d // the patches are not needed any more
-		for xi := range 16 {
+		for xi := range rr {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
-		winoXform(winoKindB, tm.bt, dd, dv, sv, g.C*tc)
+		winoXform(winoKindB, tm, dd, dv, sv, g.C*tc)
 		winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, plane)
 	})
 	// The chunks' parts are summed element by element in chunk order, so
@@ -522,9 +657,9 @@ func (c *Conv2D[T]) winoBackward(dy, dw, db []T, input bool) {
 			addTo(acc[lo:hi], part[ci*nw+lo:ci*nw+hi])
 		}
 	})
-	winoPerOut(g, func(lo, hi int) { winoWeightGrad(g, acc, dw, lo, hi) })
+	winoPerOut(g, func(lo, hi int) { winoWeightGrad(g, m, acc, dw, lo, hi) })
 	if db != nil {
-		addTo(db[:g.O], acc[16*oc:])
+		addTo(db[:g.O], acc[rr*oc:])
 	}
 }
 
@@ -538,22 +673,26 @@ const (
 )
 
 // winoXform sets row r of dst to Σ_k mat[r][k]·(row k of src) over n
-// columns (rows of both at stride ld), mat being the transform kind (its
-// winoMats matrix: 16×16 or 4×16 or 16×4). Every entry of mat is 0 or ±1,
-// so the AVX-512 passes of conv_wino_amd64.s add and subtract the rows
-// their nonzero entries pick, from zero in ascending k: the GEMM's sums
-// in the GEMM's order (the same bits), without its packing and its
-// multiplications by 0. Without AVX-512, or in float64, the GEMM runs.
-func winoXform[T Float](kind int, mat, dst, src []T, ld, n int) {
-	rows, kk := 16, 16
+// columns (rows of both at stride ld), mat being the transform kind's
+// matrix in tm (for F(2×2): 16×16 or 4×16 or 16×4). Every entry of
+// F(2×2)'s matrices is 0 or ±1, so the AVX-512 passes of
+// conv_wino_amd64.s add and subtract the rows their nonzero entries pick,
+// from zero in ascending k: the GEMM's sums in the GEMM's order (the same
+// bits), without its packing and its multiplications by 0. Without
+// AVX-512, or in float64, the GEMM runs.
+func winoXform[T Float](kind int, tm winoMats[T], dst, src []T, ld, n int) {
+	rr, mm := (tm.m+2)*(tm.m+2), tm.m*tm.m
+	rows, kk, mat := rr, rr, tm.b
 	switch kind {
+	case winoKindB:
+		mat = tm.bt
 	case winoKindAT:
-		rows = 4
+		rows, mat = mm, tm.a
 	case winoKindA:
-		kk = 4
+		kk, mat = mm, tm.at
 	}
 	d, ok := any(dst).([]float32)
-	if !ok || !winoXformOK || n < 16 {
+	if tm.m != 2 || !ok || !winoXformOK || n < 16 {
 		gemm(false, false, rows, n, kk, 1, mat, kk, src, ld, 0, dst, ld)
 		return
 	}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -115,15 +116,17 @@ func TestGradConv2D(t *testing.T) {
 				checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
 			})
 		}
-		t.Run(c.name+", Winograd route where it applies", func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			l, err := NewConv2D[float64]("conv", c.cfg, rng)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.forceWino = true
-			checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
-		})
+		for _, m := range []int{2, 4} {
+			t.Run(fmt.Sprintf("%s, Winograd route F(%d×%d) where it applies", c.name, m, m), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				l, err := NewConv2D[float64]("conv", c.cfg, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.forceWino, l.winoForceM = true, m
+				checkLayer(t, l, randTensor(rng, 1, c.in...), rng)
+			})
+		}
 	}
 }
 
