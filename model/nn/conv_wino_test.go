@@ -316,3 +316,112 @@ func BenchmarkWinoXform(b *testing.B) {
 		}
 	}
 }
+
+// winoTrainLosses trains a small float32 net (three 3×3 convolutions, a
+// pool, a global average and a linear layer) for steps steps of plain SGD
+// on a fixed synthetic task (which quadrant of a 12×12 image holds a
+// bright blob) and returns the loss of every step; route sets up each
+// convolution.
+func winoTrainLosses(t *testing.T, steps int, route func(*Conv2D[float32])) []float64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 11))
+	conv := func(name string, in, out int) *Conv2D[float32] {
+		c, err := NewConv2D[float32](name, Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		route(c)
+		return c
+	}
+	c1 := conv("conv1", 3, 16)
+	c1.NoInputGrad = true
+	lin, err := NewLinear[float32]("fc", 16, 4, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := []Layer[float32]{c1, conv("conv2", 16, 16), NewMaxPool2D[float32]("pool", 2), conv("conv3", 16, 16),
+		NewGlobalAvgPool[float32]("gap"), NewFlatten[float32]("flat"), lin}
+	const b, hw = 8, 12
+	data := rand.New(rand.NewPCG(5, 5))
+	losses := make([]float64, steps)
+	for step := range steps {
+		x := New[float32](b, 3, hw, hw)
+		targets := make([]int, b)
+		for i := range b {
+			q := data.IntN(4)
+			targets[i] = q
+			cy, cx := 3+6*(q/2)+data.IntN(2), 3+6*(q%2)+data.IntN(2)
+			for ch := range 3 {
+				for y := range hw {
+					for xx := range hw {
+						v := 0.3 * data.NormFloat64()
+						if (y-cy)*(y-cy)+(xx-cx)*(xx-cx) <= 4 {
+							v += 1
+						}
+						x.data[((i*3+ch)*hw+y)*hw+xx] = float32(v)
+					}
+				}
+			}
+		}
+		h := x
+		for _, l := range layers {
+			if h, err = l.Forward(h, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grad := New[float32](h.Shape()...)
+		if losses[step], err = CrossEntropy(h, targets, grad); err != nil {
+			t.Fatal(err)
+		}
+		var params []*Param[float32]
+		for _, l := range layers {
+			params = append(params, l.Params()...)
+		}
+		for _, p := range params {
+			p.Grad.Zero()
+		}
+		for i := len(layers) - 1; i >= 0 && grad != nil; i-- {
+			if grad, err = layers[i].Backward(grad); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range params {
+			for i, g := range p.Grad.data {
+				p.Value.data[i] -= 0.3 * g
+			}
+		}
+	}
+	return losses
+}
+
+// TestWino4Trains checks that training is unharmed by F(4×4)'s larger
+// float32 error: 300 steps of a small net whose 3×3 convolutions all take
+// F(4×4) against the same net on the direct (column-matrix) route, from
+// the same weights on the same batches. The net must learn (the last 20
+// steps' mean loss under half the first 20's) and every step's loss must
+// stay within 1e-3 of the direct route's (measured: see the log).
+func TestWino4Trains(t *testing.T) {
+	const steps = 300
+	direct := winoTrainLosses(t, steps, func(c *Conv2D[float32]) { c.noWino, c.noTaps = true, true })
+	wino4 := winoTrainLosses(t, steps, func(c *Conv2D[float32]) { c.forceWino, c.winoForceM = true, 4 })
+	mean := func(s []float64) float64 {
+		var a float64
+		for _, v := range s {
+			a += v
+		}
+		return a / float64(len(s))
+	}
+	var worst float64
+	for i := range steps {
+		worst = max(worst, math.Abs(wino4[i]-direct[i]))
+	}
+	first, last := mean(direct[:20]), mean(direct[steps-20:])
+	t.Logf("direct route: mean loss %.4f over the first 20 steps, %.4f over the last 20; F(4×4): %.4f; largest per-step difference %.3g",
+		first, last, mean(wino4[steps-20:]), worst)
+	if last > first/2 {
+		t.Errorf("the net did not learn: mean loss %.4f over the first 20 steps, %.4f over the last 20", first, last)
+	}
+	if worst > 1e-3 {
+		t.Errorf("F(4×4)'s losses differ from the direct route's by up to %.3g, want at most 1e-3", worst)
+	}
+}
