@@ -117,16 +117,6 @@ func (g geom) wino(m int) winoGeom {
 	return winoGeom{m: m, r: m + 2, th: th, tw: tw, tpi: tpi, per: per, n: (b + per - 1) / per}
 }
 
-// winoF4G is F(4×4, 3×3)'s G (6×3): U = G w Gᵀ.
-var winoF4G = [6][3]float64{
-	{1.0 / 4, 0, 0},
-	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-	{1.0 / 24, 1.0 / 12, 1.0 / 6},
-	{1.0 / 24, -1.0 / 12, 1.0 / 6},
-	{0, 0, 1},
-}
-
 // winoWeights sets u[ξ·oc + o·C + c] = (G w[o][c] Gᵀ)[ξ], oc being
 // winoStride(O·C), for output channels [olo, ohi), G being F(m×m, 3×3)'s.
 func winoWeights[T Float](g geom, m int, w, u []T, olo, ohi int) {
@@ -166,7 +156,7 @@ func winoWeights4[T Float](g geom, w, u []T, oc, olo, ohi int) {
 	var gm [6][3]T
 	for i := range 6 {
 		for j := range 3 {
-			gm[i][j] = T(winoF4G[i][j])
+			gm[i][j] = T(wino4G[i][j])
 		}
 	}
 	for o := olo; o < ohi; o++ {
@@ -233,7 +223,7 @@ func winoWeightGrad4[T Float](g geom, du, dw []T, oc, olo, ohi int) {
 	var gm [6][3]T
 	for i := range 6 {
 		for j := range 3 {
-			gm[i][j] = T(winoF4G[i][j])
+			gm[i][j] = T(wino4G[i][j])
 		}
 	}
 	for o := olo; o < ohi; o++ {
@@ -283,59 +273,29 @@ var (
 	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
 	winoBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
 
-	// F(4×4, 3×3)'s Aᵀ and Bᵀ (points 0, ±1, ±2).
-	winoF4AT = [4][6]float64{
-		{1, 1, 1, 1, 1, 0},
-		{0, 1, -1, 2, -2, 0},
-		{0, 1, 1, 4, 4, 0},
-		{0, 1, -1, 8, -8, 1},
-	}
-	winoF4BT = [6][6]float64{
-		{4, 0, -5, 0, 1, 0},
-		{0, -4, -4, 1, 1, 0},
-		{0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0},
-		{0, 2, -1, -2, 1, 0},
-		{0, 4, 0, -5, 0, 1},
-	}
 )
 
-// winoMats holds the transform matrices of F(m×m, 3×3) in T.
+// winoMats holds F(2×2, 3×3)'s transform matrices in T.
 type winoMats[T Float] struct {
-	m     int
-	a, at []T // Aᵀ⊗Aᵀ (m²×R) and its transpose (R×m²)
-	b, bt []T // Bᵀ⊗Bᵀ (R×R) and its transpose
+	a, at []T // Aᵀ⊗Aᵀ (4×16) and its transpose (16×4)
+	b, bt []T // Bᵀ⊗Bᵀ (16×16) and its transpose
 }
 
-func newWinoMats[T Float](m int) winoMats[T] {
-	r := m + 2
-	rr, mm := r*r, m*m
-	at := func(i, j int) float64 {
-		if m == 4 {
-			return winoF4AT[i][j]
-		}
-		return winoAT[i][j]
-	}
-	bt := func(i, j int) float64 {
-		if m == 4 {
-			return winoF4BT[i][j]
-		}
-		return winoBT[i][j]
-	}
-	w := winoMats[T]{m: m, a: make([]T, mm*rr), at: make([]T, mm*rr), b: make([]T, rr*rr), bt: make([]T, rr*rr)}
-	for i := range mm {
-		for x := range rr {
-			v := T(at(i/m, x/r) * at(i%m, x%r))
-			w.a[i*rr+x], w.at[x*mm+i] = v, v
+func newWinoMats[T Float]() winoMats[T] {
+	m := winoMats[T]{a: make([]T, 64), at: make([]T, 64), b: make([]T, 256), bt: make([]T, 256)}
+	for r := range 4 {
+		for x := range 16 {
+			v := T(winoAT[r/2][x/4] * winoAT[r%2][x%4])
+			m.a[r*16+x], m.at[x*4+r] = v, v
 		}
 	}
-	for i := range rr {
-		for x := range rr {
-			v := T(bt(i/r, x/r) * bt(i%r, x%r))
-			w.b[i*rr+x], w.bt[x*rr+i] = v, v
+	for r := range 16 {
+		for x := range 16 {
+			v := T(winoBT[r/4][x/4] * winoBT[r%4][x%4])
+			m.b[r*16+x], m.bt[x*16+r] = v, v
 		}
 	}
-	return w
+	return m
 }
 
 // The patches are read through m² planes of the zero-padded input P
@@ -558,8 +518,8 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	}
 	c.winoU = c.winoU[:rr*oc]
 	winoPerOut(g, func(lo, hi int) { winoWeights(g, m, c.Weight.Value.data, c.winoU, lo, hi) })
-	if c.winoM.m != m {
-		c.winoM = newWinoMats[T](m)
+	if c.winoM.a == nil {
+		c.winoM = newWinoMats[T]()
 	}
 	tm := c.winoM
 	tcMax := wg.per * wg.tpi
@@ -586,11 +546,11 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
 		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.planesLen()))
-		winoXform(winoKindBT, tm, v, d, sv, g.C*tc)
+		winoXform(m, winoKindBT, &tm, v, d, sv, g.C*tc)
 		for xi := range rr {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
-		winoXform(winoKindAT, tm, ym, mb, sm, g.O*tc)
+		winoXform(m, winoKindAT, &tm, ym, mb, sm, g.O*tc)
 		for o := range g.O {
 			var bv T
 			if bias != nil {
@@ -631,11 +591,11 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
 			winoGather(g, wg, x, lo, hi, d, sv, plane)
-			winoXform(winoKindBT, tm, v, d, sv, g.C*tc)
+			winoXform(m, winoKindBT, &tm, v, d, sv, g.C*tc)
 		}
 		pw := part[ci*nw:][:nw]
 		winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, plane)
-		winoXform(winoKindA, tm, dm, gm, sm, g.O*tc)
+		winoXform(m, winoKindA, &tm, dm, gm, sm, g.O*tc)
 		for xi := range rr {
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
@@ -646,7 +606,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		for xi := range rr {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
-		winoXform(winoKindB, tm, dd, dv, sv, g.C*tc)
+		winoXform(m, winoKindB, &tm, dd, dv, sv, g.C*tc)
 		winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, plane)
 	})
 	// The chunks' parts are summed element by element in chunk order, so
@@ -673,26 +633,31 @@ const (
 )
 
 // winoXform sets row r of dst to Σ_k mat[r][k]·(row k of src) over n
-// columns (rows of both at stride ld), mat being the transform kind's
-// matrix in tm (for F(2×2): 16×16 or 4×16 or 16×4). Every entry of
+// columns (rows of both at stride ld), mat being the matrix of the
+// transform kind of F(m×m, 3×3): for m = 2 tm's (16×16 or 4×16 or 16×4),
+// for m = 4 the Kronecker products of conv_wino4_xform.go's Bᵀ and Aᵀ
+// (36×36 or 16×36 or 36×16), run separably there. Every entry of
 // F(2×2)'s matrices is 0 or ±1, so the AVX-512 passes of
 // conv_wino_amd64.s add and subtract the rows their nonzero entries pick,
 // from zero in ascending k: the GEMM's sums in the GEMM's order (the same
 // bits), without its packing and its multiplications by 0. Without
 // AVX-512, or in float64, the GEMM runs.
-func winoXform[T Float](kind int, tm winoMats[T], dst, src []T, ld, n int) {
-	rr, mm := (tm.m+2)*(tm.m+2), tm.m*tm.m
-	rows, kk, mat := rr, rr, tm.b
+func winoXform[T Float](m, kind int, tm *winoMats[T], dst, src []T, ld, n int) {
+	if m == 4 {
+		wino4Xform(kind, dst, src, ld, n)
+		return
+	}
+	rows, kk, mat := 16, 16, tm.b
 	switch kind {
 	case winoKindB:
 		mat = tm.bt
 	case winoKindAT:
-		rows, mat = mm, tm.a
+		rows, mat = 4, tm.a
 	case winoKindA:
-		kk, mat = mm, tm.at
+		kk, mat = 4, tm.at
 	}
 	d, ok := any(dst).([]float32)
-	if tm.m != 2 || !ok || !winoXformOK || n < 16 {
+	if !ok || !winoXformOK || n < 16 {
 		gemm(false, false, rows, n, kk, 1, mat, kk, src, ld, 0, dst, ld)
 		return
 	}
@@ -721,5 +686,20 @@ func winoXform[T Float](kind int, tm winoMats[T], dst, src []T, ld, n int) {
 			}
 			dst[r*ld+c] = acc
 		}
+	}
+}
+
+// wino4Xform is winoXform for F(4×4, 3×3): lane 23x's separable passes
+// (conv_wino4_xform.go).
+func wino4Xform[T Float](kind int, dst, src []T, ld, n int) {
+	switch kind {
+	case winoKindBT:
+		wino4BTGo(dst, src, ld, n)
+	case winoKindB:
+		wino4BGo(dst, src, ld, n)
+	case winoKindAT:
+		wino4ATGo(dst, src, ld, n)
+	default:
+		wino4AGo(dst, src, ld, n)
 	}
 }
