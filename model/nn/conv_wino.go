@@ -272,7 +272,6 @@ func winoWeightGrad4[T Float](g geom, du, dw []T, oc, olo, ohi int) {
 var (
 	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
 	winoBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-
 )
 
 // winoMats holds F(2×2, 3×3)'s transform matrices in T.
