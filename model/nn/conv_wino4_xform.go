@@ -26,10 +26,11 @@ package nn
 // the same bits. Only 5x and its negative round among the products (2, 4
 // and 8 are powers of two); no coefficient of Aᵀ rounds.
 
-// wino4BT, wino4G and wino4AT are Bᵀ (6×6), G (6×3) and Aᵀ (4×6) of
-// F(4×4, 3×3): V = Bᵀ d B, U = G w Gᵀ, Y = Aᵀ M A.
+// wino4MatBT, wino4MatG and wino4MatAT are Bᵀ (6×6), G (6×3) and Aᵀ (4×6)
+// of F(4×4, 3×3): V = Bᵀ d B, U = G w Gᵀ, Y = Aᵀ M A (wino4BT and wino4AT are
+// the kernels).
 var (
-	wino4BT = [6][6]float64{
+	wino4MatBT = [6][6]float64{
 		{4, 0, -5, 0, 1, 0},
 		{0, -4, -4, 1, 1, 0},
 		{0, 4, -4, -1, 1, 0},
@@ -37,7 +38,7 @@ var (
 		{0, 2, -1, -2, 1, 0},
 		{0, 4, 0, -5, 0, 1},
 	}
-	wino4G = [6][3]float64{
+	wino4MatG = [6][3]float64{
 		{1.0 / 4, 0, 0},
 		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
 		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -45,7 +46,7 @@ var (
 		{1.0 / 24, -1.0 / 12, 1.0 / 6},
 		{0, 0, 1},
 	}
-	wino4AT = [4][6]float64{
+	wino4MatAT = [4][6]float64{
 		{1, 1, 1, 1, 1, 0},
 		{0, 1, -1, 2, -2, 0},
 		{0, 1, 1, 4, 4, 0},

@@ -49,13 +49,13 @@ func wino4Rows[M ~[6]float64](m []M) [][]float64 {
 func wino4Cases() []wino4Case {
 	return []wino4Case{
 		{"BT", wino4BTGo[float64], wino4BTGo[float32], 36, 36,
-			func() []float64 { return wino4Kron(wino4Rows(wino4BT[:]), false) }},
+			func() []float64 { return wino4Kron(wino4Rows(wino4MatBT[:]), false) }},
 		{"B", wino4BGo[float64], wino4BGo[float32], 36, 36,
-			func() []float64 { return wino4Kron(wino4Rows(wino4BT[:]), true) }},
+			func() []float64 { return wino4Kron(wino4Rows(wino4MatBT[:]), true) }},
 		{"AT", wino4ATGo[float64], wino4ATGo[float32], 16, 36,
-			func() []float64 { return wino4Kron(wino4Rows(wino4AT[:]), false) }},
+			func() []float64 { return wino4Kron(wino4Rows(wino4MatAT[:]), false) }},
 		{"A", wino4AGo[float64], wino4AGo[float32], 36, 16,
-			func() []float64 { return wino4Kron(wino4Rows(wino4AT[:]), true) }},
+			func() []float64 { return wino4Kron(wino4Rows(wino4MatAT[:]), true) }},
 	}
 }
 
@@ -167,7 +167,7 @@ func TestWino4Identity(t *testing.T) {
 		for b := range 6 {
 			for i := range 3 {
 				for j := range 3 {
-					u[a][b] += wino4G[a][i] * w[i][j] * wino4G[b][j]
+					u[a][b] += wino4MatG[a][i] * w[i][j] * wino4MatG[b][j]
 				}
 			}
 		}
