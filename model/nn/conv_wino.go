@@ -156,7 +156,7 @@ func winoWeights4[T Float](g geom, w, u []T, oc, olo, ohi int) {
 	var gm [6][3]T
 	for i := range 6 {
 		for j := range 3 {
-			gm[i][j] = T(wino4G[i][j])
+			gm[i][j] = T(wino4MatG[i][j])
 		}
 	}
 	for o := olo; o < ohi; o++ {
@@ -223,7 +223,7 @@ func winoWeightGrad4[T Float](g geom, du, dw []T, oc, olo, ohi int) {
 	var gm [6][3]T
 	for i := range 6 {
 		for j := range 3 {
-			gm[i][j] = T(wino4G[i][j])
+			gm[i][j] = T(wino4MatG[i][j])
 		}
 	}
 	for o := olo; o < ohi; o++ {

@@ -426,3 +426,42 @@ func TestWino4Trains(t *testing.T) {
 		t.Errorf("F(4×4)'s losses differ from the direct route's by up to %.3g, want at most 1e-3", worst)
 	}
 }
+
+// BenchmarkWinoRoutes times forward+backward (with the input gradient) of
+// the 3×3 shapes the Winograd route could take on each route: "taps" (the
+// tap-sum route), "wino2" (F(2×2), forced) and "wino4" (F(4×4), forced).
+// The shapes are the COCO net's conv2 to conv6 (32 crops), dcnn-first's
+// side convolution (32→27 at 64×64, no ReLU) and the MNIST nets' 32→32 at
+// 14×14 and 7×7 (batch 64). flops counts the direct convolution's
+// multiply-adds, so GFLOP/s-core compares the routes' speed.
+func BenchmarkWinoRoutes(b *testing.B) {
+	for _, s := range []struct {
+		name               string
+		batch, in, out, hw int
+		relu               bool
+	}{
+		{"conv2", 32, 32, 32, 64, true}, {"side", 32, 32, 27, 64, false},
+		{"conv3", 32, 32, 64, 32, true}, {"conv4", 32, 64, 64, 32, true},
+		{"conv5", 32, 64, 128, 16, true}, {"conv6", 32, 128, 128, 16, true},
+		{"mnist14", 64, 32, 32, 14, true}, {"mnist7", 64, 32, 32, 7, true},
+	} {
+		for _, route := range []string{"taps", "wino2", "wino4"} {
+			b.Run(s.name+"/"+route, func(b *testing.B) {
+				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu}
+				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.noWino, c.forceWino = route == "taps", route != "taps"
+				c.winoForceM = map[string]int{"wino2": 2, "wino4": 4}[route]
+				x := benchInput(b, s.batch, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				cpuLoop(b, 3*2.0*float64(s.batch*s.in*s.out*9*s.hw*s.hw), func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
+	}
+}
