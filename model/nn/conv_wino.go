@@ -688,9 +688,35 @@ func winoXform[T Float](m, kind int, tm *winoMats[T], dst, src []T, ld, n int) {
 	}
 }
 
-// wino4Xform is winoXform for F(4×4, 3×3): lane 23x's separable passes
-// (conv_wino4_xform.go).
+// wino4Xform is winoXform for F(4×4, 3×3): lane 23x's separable passes,
+// in AVX-512 (conv_wino4_amd64.s) on whole blocks of 16 float32 columns,
+// in Go (conv_wino4_xform.go, the same bits) on the rest and in float64.
 func wino4Xform[T Float](kind int, dst, src []T, ld, n int) {
+	if d, ok := any(dst).([]float32); ok && wino4XformOK && n >= 16 {
+		rows, kk := 36, 36
+		switch kind {
+		case winoKindAT:
+			rows = 16
+		case winoKindA:
+			kk = 16
+		}
+		_, _ = dst[(rows-1)*ld+n-1], src[(kk-1)*ld+n-1]
+		sp, n16 := &any(src).([]float32)[0], n&^15
+		switch kind {
+		case winoKindBT:
+			wino4BT(&d[0], sp, 4*ld, n16)
+		case winoKindB:
+			wino4B(&d[0], sp, 4*ld, n16)
+		case winoKindAT:
+			wino4AT(&d[0], sp, 4*ld, n16)
+		default:
+			wino4A(&d[0], sp, 4*ld, n16)
+		}
+		if n16 == n {
+			return
+		}
+		dst, src, n = dst[n16:], src[n16:], n-n16
+	}
 	switch kind {
 	case winoKindBT:
 		wino4BTGo(dst, src, ld, n)
