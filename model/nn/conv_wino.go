@@ -321,6 +321,17 @@ func winoPlanes[T Float](wg winoGeom, q []T) (ls, rs [16][]T) {
 	return ls, rs
 }
 
+// winoSplitFast returns the end of the plane columns v ∈ [1, v0) whose
+// four input columns 4v−1 … 4v+2 are all in a row of width w, which the
+// F(4×4) gather and scatter move as one group of four; the plane columns
+// outside (v = 0 and v ≥ v0) go one by one. It returns 1 for m = 2.
+func winoSplitFast(m, w, tw int) int {
+	if m != 4 || w < 3 {
+		return 1
+	}
+	return max(1, min(tw, (w-3)/4+1))
+}
+
 // winoGather writes the (m+2)² patches of images [lo, hi) of x into d
 // (row k = (m+2)·i+j holds patch element (i, j) of every channel and
 // tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); q is
@@ -340,9 +351,23 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := src[y*g.W:][:g.W]
+				v0 := winoSplitFast(m, g.W, tw)
+				if m == 4 {
+					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
+					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
+					for v := 1; v < v0; v++ {
+						q := row[4*v-1:][:4]
+						l0[v], l1[v], l2[v], l3[v] = q[0], q[1], q[2], q[3]
+					}
+				} else {
+					v0 = 1
+				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
-					for v := (1 - min(bb, 1)); v < tw && m*v+bb-1 < g.W; v++ {
+					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+						l[0] = row[bb-1]
+					}
+					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
 						l[v] = row[m*v+bb-1]
 					}
 				}
@@ -409,9 +434,23 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := dst[y*g.W:][:g.W]
+				v0 := winoSplitFast(m, g.W, tw)
+				if m == 4 {
+					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
+					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
+					for v := 1; v < v0; v++ {
+						q := row[4*v-1:][:4]
+						q[0], q[1], q[2], q[3] = l0[v], l1[v], l2[v], l3[v]
+					}
+				} else {
+					v0 = 1
+				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
-					for v := (1 - min(bb, 1)); v < tw && m*v+bb-1 < g.W; v++ {
+					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+						row[bb-1] = l[0]
+					}
+					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
 						row[m*v+bb-1] = l[v]
 					}
 				}
@@ -439,9 +478,19 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi int) {
 				at := base + ty*tw
 				for a := range min(m, g.Ho-m*ty) {
 					d := dst[(m*ty+a)*g.Wo:][:g.Wo]
+					f := 0 // the full tiles done in groups of four
+					if m == 4 {
+						r0, r1 := ym[(4*a)*s+at:][:tw], ym[(4*a+1)*s+at:][:tw]
+						r2, r3 := ym[(4*a+2)*s+at:][:tw], ym[(4*a+3)*s+at:][:tw]
+						for tx := range full {
+							q := d[4*tx:][:4]
+							q[0], q[1], q[2], q[3] = r0[tx], r1[tx], r2[tx], r3[tx]
+						}
+						f = full
+					}
 					for bb := range m {
 						r := ym[(m*a+bb)*s+at:][:tw]
-						for tx := range full {
+						for tx := f; tx < full; tx++ {
 							d[m*tx+bb] = r[tx]
 						}
 						if full < tw && m*full+bb < g.Wo {
@@ -483,9 +532,19 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 						continue
 					}
 					d := src[(m*ty+a)*g.Wo:][:g.Wo]
+					f := 0 // the full tiles done in groups of four
+					if m == 4 {
+						r0, r1 := gm[(4*a)*s+at:][:tw], gm[(4*a+1)*s+at:][:tw]
+						r2, r3 := gm[(4*a+2)*s+at:][:tw], gm[(4*a+3)*s+at:][:tw]
+						for tx := range full {
+							q := d[4*tx:][:4]
+							r0[tx], r1[tx], r2[tx], r3[tx] = q[0], q[1], q[2], q[3]
+						}
+						f = full
+					}
 					for bb := range m {
 						r := gm[(m*a+bb)*s+at:][:tw]
-						for tx := range full {
+						for tx := f; tx < full; tx++ {
 							r[tx] = d[m*tx+bb]
 						}
 						if full < tw {
