@@ -38,24 +38,39 @@ func winoTiles(m int) int {
 }
 
 // winoMinIn and winoMinOut are the fewest input and output channels for
-// which the Winograd route is taken: its GEMMs have K = C (forward) and
-// K = O (input gradient), and the transforms cost per channel what the
-// GEMMs save only when there are enough of them. Measured (CPU time, one
-// thread, against the tap-sum route, BenchmarkConvCOCO and
-// BenchmarkConvFwdBwd7/14): 32→64 at 32×32 12 % faster, 64→64 at 32×32
-// 6 %, 64→128 and 128→128 at 16×16 27–35 %; the MNIST nets' 32→32 (batch
-// 64) 30 % slower at 7×7 (its 4×4 tiles of 2×2 cover 8×8) and 4 % at
-// 14×14.
+// which the Winograd route is taken with 2×2 tiles: its GEMMs have K = C
+// (forward) and K = O (input gradient), and the transforms cost per
+// channel what the GEMMs save only when there are enough of them.
+// Measured (CPU time, one thread, against the tap-sum route,
+// BenchmarkConvCOCO and BenchmarkConvFwdBwd7/14): 32→64 at 32×32 12 %
+// faster, 64→64 at 32×32 6 %, 64→128 and 128→128 at 16×16 27–35 %; the
+// MNIST nets' 32→32 (batch 64) 30 % slower at 7×7 (its 4×4 tiles of 2×2
+// cover 8×8) and 4 % at 14×14.
 const (
 	winoMinIn  = 32
 	winoMinOut = 64
 )
 
-// winoMaxPixels is the largest map (H·W) the Winograd route is taken on:
-// the COCO net's training shapes it was measured on (docs/PERFORMANCE.md,
-// Session 5, lane 23w). Larger maps (a whole photo's deeper layers in
-// evaluation) keep the tap-sum route until measured.
+// winoMaxPixels is the largest map (H·W) the Winograd route is taken on
+// with 2×2 tiles: the COCO net's training shapes it was measured on
+// (docs/PERFORMANCE.md, Session 5, lane 23w).
 const winoMaxPixels = 32 * 32
+
+// wino4MinOut, wino4MinPixels and wino4MaxPixels bound the shapes that
+// take F(4×4) (at least winoMinIn input channels too): measured
+// (BenchmarkWinoRoutes, CPU time, one thread, docs/PERFORMANCE.md, Session
+// 6, lane 23w4) faster than both the tap-sum route and F(2×2) on the COCO
+// net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16) and
+// dcnn-first's side convolution (32→27 at 64×64), slower than the tap-sum
+// route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial 4×4 tiles
+// waste most of the work on maps this small). Maps below 16×16 keep
+// F(2×2)'s rule, maps above 64×64 (a whole photo's layers in evaluation)
+// the tap-sum route until measured.
+const (
+	wino4MinOut    = 27
+	wino4MinPixels = 16 * 16
+	wino4MaxPixels = 64 * 64
+)
 
 // winoShape reports whether g is a convolution the Winograd route can
 // compute: 3×3, stride 1, padding 1, dilation 1.
@@ -67,20 +82,31 @@ func (g geom) winoShape() bool {
 func (c *Conv2D[T]) winoOK() bool { return c.winoTile() != 0 }
 
 // winoTile returns the side m of the output tiles of the Winograd route
-// Forward and Backward take: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3), 0 when
-// they take another route.
+// Forward and Backward take: 4 for F(4×4, 3×3), 2 for F(2×2, 3×3), 0 when
+// they take another route. The choice depends on the shape only.
 func (c *Conv2D[T]) winoTile() int {
 	g := c.g
 	if !g.winoShape() || c.noWino || c.narrow {
 		return 0
 	}
-	if !c.forceWino && (c.noTaps || c.forceTaps || g.C < winoMinIn || g.O < winoMinOut || g.H*g.W > winoMaxPixels) {
-		return 0
+	hw, m := g.H*g.W, 0
+	switch {
+	case g.C >= winoMinIn && g.O >= wino4MinOut && hw >= wino4MinPixels && hw <= wino4MaxPixels:
+		m = 4
+	case g.C >= winoMinIn && g.O >= winoMinOut && hw <= winoMaxPixels:
+		m = 2
 	}
-	if c.winoForceM != 0 {
+	switch {
+	case c.forceWino && c.winoForceM != 0:
+		return c.winoForceM
+	case c.forceWino:
+		return max(m, 2)
+	case c.noTaps || c.forceTaps || m == 0:
+		return 0
+	case c.winoForceM != 0:
 		return c.winoForceM
 	}
-	return 2
+	return m
 }
 
 // winoGeom is the tiling of one image and the batch's chunks.

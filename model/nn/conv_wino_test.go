@@ -154,31 +154,44 @@ func TestWinoMatchesDirect(t *testing.T) {
 	}
 }
 
-// TestWinoRoute checks which shapes take the Winograd route by default:
-// 3×3, stride 1, padding 1, dilation 1, at least winoMinIn (32) channels
-// in and winoMinOut (64) out, maps of at most winoMaxPixels (32×32): the
-// COCO net's conv3 to conv6, not the MNIST nets' 32→32 nor the COCO net's
-// first two.
+// TestWinoRoute checks which shapes take the Winograd route by default
+// and with which tiles: 3×3, stride 1, padding 1, dilation 1, at least 32
+// input channels; F(4×4) from 27 output channels on maps of 16×16 to
+// 64×64 (the COCO net's conv2 to conv6, dcnn-first's side convolution),
+// F(2×2) from 64 output channels on smaller maps; not the MNIST nets'
+// 32→32 at 7×7 and 14×14, nor the COCO net's first layer.
 func TestWinoRoute(t *testing.T) {
+	conv := func(in, out int) Conv2DConfig {
+		return Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	}
 	cases := []struct {
 		cfg  Conv2DConfig
 		hw   int
-		want bool
+		want int
 	}{
-		{Conv2DConfig{In: 64, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
-		{Conv2DConfig{In: 128, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, true},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 64, false},
-		{Conv2DConfig{In: 32, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, true},
-		{Conv2DConfig{In: 24, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 32, false},
-		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 7, false},
-		{Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 14, false},
-		{Conv2DConfig{In: 48, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, true},
-		{Conv2DConfig{In: 64, Out: 48, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 16, false},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, false},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, false},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, 16, false},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}}, 16, false},
+		{conv(64, 128), 16, 4},
+		{conv(128, 128), 16, 4},
+		{conv(64, 64), 32, 4},
+		{conv(64, 64), 64, 4},
+		{conv(64, 64), 65, 0},
+		{conv(64, 64), 128, 0},
+		{conv(32, 64), 32, 4},
+		{conv(32, 32), 64, 4},
+		{conv(32, 27), 64, 4},
+		{conv(32, 26), 64, 0},
+		{conv(3, 32), 64, 0},
+		{conv(24, 64), 32, 0},
+		{conv(32, 32), 7, 0},
+		{conv(32, 32), 14, 0},
+		{conv(64, 64), 14, 2},
+		{conv(64, 64), 8, 2},
+		{conv(48, 64), 16, 4},
+		{conv(64, 48), 16, 4},
+		{conv(64, 48), 8, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, 16, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}}, 16, 0},
 	}
 	for _, tc := range cases {
 		c, err := NewConv2D[float32]("conv", tc.cfg, nil)
@@ -188,8 +201,8 @@ func TestWinoRoute(t *testing.T) {
 		if _, err := c.Forward(New[float32](1, tc.cfg.In, tc.hw, tc.hw), false); err != nil {
 			t.Fatal(err)
 		}
-		if got := c.winoOK(); got != tc.want {
-			t.Errorf("%+v on %d×%d: Winograd route %v, want %v", tc.cfg, tc.hw, tc.hw, got, tc.want)
+		if got := c.winoTile(); got != tc.want || c.winoOK() != (tc.want != 0) {
+			t.Errorf("%+v on %d×%d: Winograd tile %d (route %v), want %d", tc.cfg, tc.hw, tc.hw, got, c.winoOK(), tc.want)
 		}
 	}
 }
