@@ -1,29 +1,37 @@
 package nn
 
 // The Winograd route of a plain 3×3 convolution with stride 1, padding 1
-// and dilation 1: F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for
-// Convolutional Neural Networks", 2016). Each output is cut into 2×2
-// tiles; tile t of input channel c reads the 4×4 patch d around it (zeros
-// past the border, a partial last tile on odd sizes) and
+// and dilation 1: F(m×m, 3×3) for m = 2 or 4 (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016). Each output is cut
+// into m×m tiles; tile t of input channel c reads the (m+2)×(m+2) patch d
+// around it (zeros past the border, partial last tiles on sizes that are
+// not multiples of m) and
 //
 //	V = Bᵀ d B  (per channel and tile),   U = G w Gᵀ  (per filter),
-//	M[ξ] = U[ξ] · V[ξ]  for the 16 positions ξ of the 4×4 transforms
-//	                    (O×C times C×tiles: 16 GEMMs),
+//	M[ξ] = U[ξ] · V[ξ]  for the R = (m+2)² positions ξ of the transforms
+//	                    (O×C times C×tiles: R GEMMs),
 //	Y = Aᵀ M A          (per output channel and tile),
 //
-// 16 multiply-adds per 2×2 output tile and channel pair instead of the
-// direct convolution's 4·9 = 36: 2.25× fewer. The backward pass
-// is the exact gradient of this algebra (backpropagation through the
-// transforms), not a second convolution:
+// F(2×2): 16 multiply-adds per 2×2 output tile and channel pair instead
+// of the direct convolution's 4·9 = 36, 2.25× fewer; F(4×4): 36 per 4×4
+// tile instead of 16·9 = 144, 4× fewer (1.78× fewer than F(2×2)), with
+// 2.25 transformed values per output instead of 4, at the price of a
+// larger float32 error (the transforms' entries up to 8). F(2×2)'s
+// matrices are below; F(4×4)'s (points 0, ±1, ±2) and its transforms are
+// lane 23x's conv_wino4_*.go. The backward pass is the exact gradient of
+// this algebra (backpropagation through the transforms), not a second
+// convolution:
 //
 //	dM[ξ] = A dY Aᵀ,   dU[ξ] = Σ_tiles dM[ξ] · V[ξ]ᵀ,   dw = Gᵀ dU G,
 //	dV[ξ] = U[ξ]ᵀ · dM[ξ],   dx = Σ_tiles B dV Bᵀ (overlapping patches).
 //
-// The batch is cut into chunks of whole images (the number depends on the
-// shape only); each chunk runs its transforms and its 16 GEMMs in cache,
-// and the chunks' weight gradients are summed in chunk order, so results
-// are the same bits on any number of cores. A training Forward keeps the
-// transformed input V for Backward when it is small enough (colCacheLimit).
+// Which m (or the tap-sum route) a layer takes depends on its shape only
+// (winoTile). The batch is cut into chunks of whole images (the number
+// depends on the shape only); each chunk runs its transforms and its R
+// GEMMs in cache, and the chunks' weight gradients are summed in chunk
+// order, so results are the same bits on any number of cores. A training
+// Forward keeps the transformed input V for Backward when it is small
+// enough (colCacheLimit).
 
 // winoTiles is the number of tiles a chunk of the Winograd route aims for
 // with m×m output tiles: the N of its GEMMs and the K of the weight
