@@ -478,3 +478,33 @@ func BenchmarkWinoRoutes(b *testing.B) {
 		}
 	}
 }
+
+// TestWino4AsmSameBitsAsGo checks the F(4×4) route's use of the AVX-512
+// transforms (ld in bytes, whole blocks of 16 columns, the Go versions on
+// the rest): forward and backward give the same bits with them as with the
+// portable Go versions alone, whose bits they promise.
+func TestWino4AsmSameBitsAsGo(t *testing.T) {
+	if !wino4XformOK {
+		t.Skip("no AVX-512 here: the Go versions run either way")
+	}
+	cfg := Conv2DConfig{In: 33, Out: 30, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+	rng := rand.New(rand.NewPCG(8, 8))
+	ref, _ := NewConv2D[float64]("ref", cfg, rng)
+	x := New[float32](5, cfg.In, 13, 18)
+	for i := range x.data {
+		x.data[i] = float32(rng.NormFloat64())
+	}
+	var runs [2][4][]float64
+	for k, ok := range []bool{true, false} {
+		wino4XformOK = ok
+		c := winoTwin[float32](ref, cfg)
+		c.forceWino, c.winoForceM = true, 4
+		runs[k] = winoPass(t, c, x, true)
+	}
+	wino4XformOK = true
+	for k, name := range []string{"y", "dx", "dW", "db"} {
+		if !slices.Equal(runs[0][k], runs[1][k]) {
+			t.Errorf("%s with the AVX-512 transforms differs from the Go versions'", name)
+		}
+	}
+}
