@@ -14,7 +14,7 @@
 // over its row's nonzero coefficients in ascending input index: the first
 // term c·x (VMULPS by c, or x itself when c = 1), then VADDPS/VSUBPS of x
 // or of |c|·x (VMULPS), products shared between outputs. These are the
-// operations of the Go versions (wino4BT6 and so on in
+// operations of the Go versions (wino4RowsBT and so on in
 // conv_wino4_xform.go) in their order, so the bits are the same. Rows at
 // stride ld bytes in src and dst, which must not overlap; n is a multiple
 // of 16 (columns past the last whole 16 are left alone).

@@ -282,7 +282,7 @@ func wino4Asm() string {
 // over its row's nonzero coefficients in ascending input index: the first
 // term c·x (VMULPS by c, or x itself when c = 1), then VADDPS/VSUBPS of x
 // or of |c|·x (VMULPS), products shared between outputs. These are the
-// operations of the Go versions (wino4BT6 and so on in
+// operations of the Go versions (wino4RowsBT and so on in
 // conv_wino4_xform.go) in their order, so the bits are the same. Rows at
 // stride ld bytes in src and dst, which must not overlap; n is a multiple
 // of 16 (columns past the last whole 16 are left alone).
@@ -519,33 +519,36 @@ func TestWino4XformAsmBits(t *testing.T) {
 }
 
 // BenchmarkWino4Xform times each F(4×4, 3×3) transform as its AVX-512
-// kernel and as its Go version on a block of n = 256 columns (a chunk of
-// the route: 64 channels of 4 tiles, or 4 of 64) with rows at stride
-// ld = n+48 (off multiples of 256, as winoStride sets them); MB/s counts
-// the rows read and written, ns/col the time per column.
+// kernel and as its Go version on a block of n columns with rows at
+// stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
+// 256 (a block in L1: 64 channels of 4 tiles, or 4 of 64) and n = 4096
+// (in L2). MB/s counts the rows read and written, ns/col is the time per
+// column (one channel's tile).
 func BenchmarkWino4Xform(b *testing.B) {
-	const n, ld = 256, 256 + 48
-	src := make([]float32, 36*ld)
-	dst := make([]float32, 36*ld)
-	wino4Fill(rand.New(rand.NewPCG(11, 23)), src)
-	for _, tc := range wino4Cases() {
-		for _, how := range []string{"asm", "go"} {
-			b.Run(tc.name+"/"+how, func(b *testing.B) {
-				if how == "asm" && !wino4XformOK {
-					b.Skip("no AVX-512 here")
-				}
-				kern := wino4Kernel(tc.name)
-				b.ReportAllocs()
-				b.SetBytes(int64(4 * n * (tc.rows + tc.kk)))
-				for b.Loop() {
-					if how == "asm" {
-						kern(&dst[0], &src[0], 4*ld, n)
-					} else {
-						tc.go32(dst, src, ld, n)
+	for _, n := range []int{256, 4096} {
+		ld := n + 48
+		src := make([]float32, 36*ld)
+		dst := make([]float32, 36*ld)
+		wino4Fill(rand.New(rand.NewPCG(11, 23)), src)
+		for _, tc := range wino4Cases() {
+			for _, how := range []string{"asm", "go"} {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", tc.name, n, how), func(b *testing.B) {
+					if how == "asm" && !wino4XformOK {
+						b.Skip("no AVX-512 here")
 					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/col")
-			})
+					kern := wino4Kernel(tc.name)
+					b.ReportAllocs()
+					b.SetBytes(int64(4 * n * (tc.rows + tc.kk)))
+					for b.Loop() {
+						if how == "asm" {
+							kern(&dst[0], &src[0], 4*ld, n)
+						} else {
+							tc.go32(dst, src, ld, n)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/col")
+				})
+			}
 		}
 	}
 }
