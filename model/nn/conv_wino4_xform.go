@@ -24,7 +24,9 @@ package nn
 // subtraction of |c|·x, which is the same number). The AVX-512 kernels of
 // conv_wino4_amd64.s run the same operations in the same order and give
 // the same bits. Only 5x and its negative round among the products (2, 4
-// and 8 are powers of two); no coefficient of Aᵀ rounds.
+// and 8 are powers of two); no coefficient of Aᵀ rounds. The Go versions
+// take any n ≥ 0 (the kernels a multiple of 16); in both, dst and src
+// must not overlap.
 
 // wino4MatBT, wino4MatG and wino4MatAT are Bᵀ (6×6), G (6×3) and Aᵀ (4×6)
 // of F(4×4, 3×3): V = Bᵀ d B, U = G w Gᵀ, Y = Aᵀ M A (wino4BT and wino4AT are
@@ -56,9 +58,9 @@ var (
 
 // The 1-D passes are wino4RowsBT, wino4RowsB, wino4RowsAT and wino4RowsA
 // below. Their explicit conversions T(c*x) keep each product rounded on
-// its own: the Go specification lets a compiler fuse x*y + z
-// into one rounding (gc does on arm64, ppc64 and s390x) unless the
-// product is converted.
+// its own: the Go specification lets a compiler fuse x*y + z into one
+// rounding (gc does on arm64, ppc64 and s390x) unless the product is
+// converted.
 
 // wino4GoBlock is the number of columns the Go versions transform at a
 // time: the pass along j writes a block of 36 scratch rows on the stack,

@@ -522,8 +522,9 @@ func TestWino4XformAsmBits(t *testing.T) {
 // kernel and as its Go version on a block of n columns with rows at
 // stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
 // 256 (a block in L1: 64 channels of 4 tiles, or 4 of 64) and n = 4096
-// (in L2). MB/s counts the rows read and written, ns/col is the time per
-// column (one channel's tile).
+// (in L2). MB/s counts the rows read and written; cpu-ns/op (cpuLoop) and
+// cpu-ns/col, the process's CPU time per call and per column (one
+// channel's tile), are steadier than the wall time on the shared cores.
 func BenchmarkWino4Xform(b *testing.B) {
 	for _, n := range []int{256, 4096} {
 		ld := n + 48
@@ -537,16 +538,16 @@ func BenchmarkWino4Xform(b *testing.B) {
 						b.Skip("no AVX-512 here")
 					}
 					kern := wino4Kernel(tc.name)
-					b.ReportAllocs()
 					b.SetBytes(int64(4 * n * (tc.rows + tc.kk)))
-					for b.Loop() {
+					c0 := cpuTime()
+					cpuLoop(b, 0, func() {
 						if how == "asm" {
 							kern(&dst[0], &src[0], 4*ld, n)
 						} else {
 							tc.go32(dst, src, ld, n)
 						}
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/col")
+					})
+					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/float64(n), "cpu-ns/col")
 				})
 			}
 		}
