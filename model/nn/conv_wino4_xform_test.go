@@ -485,7 +485,7 @@ func TestWino4XformAsmBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 23))
 	for _, tc := range wino4Cases() {
 		kern := wino4Kernel(tc.name)
-		for _, nl := range [][2]int{{16, 16}, {16, 21}, {32, 80}, {48, 53}, {37, 40},
+		for _, nl := range [][2]int{{5, 9}, {16, 16}, {16, 21}, {32, 80}, {48, 53}, {37, 40},
 			{256, 304}, {256, 256}, {272, 272}, {272, 301}, {1000, 1011}} {
 			n, ld := nl[0], nl[1]
 			n16 := n &^ 15
