@@ -191,32 +191,47 @@ func winoWeights[T Float](g geom, m int, w, u []T, olo, ohi int) {
 	}
 }
 
-// winoWeights4 is winoWeights for F(4×4, 3×3): U = G w Gᵀ (6×6), each
-// entry a sum in ascending index of G's entry times the other factor's.
+// winoWeights4 is winoWeights for F(4×4, 3×3): U = G w Gᵀ (6×6), G·x
+// factored as wino4G3 writes it (G's rows share their sums).
 func winoWeights4[T Float](g geom, w, u []T, oc, olo, ohi int) {
-	var gm [6][3]T
-	for i := range 6 {
-		for j := range 3 {
-			gm[i][j] = T(wino4MatG[i][j])
-		}
+	var rows [36][]T
+	for x := range 36 {
+		rows[x] = u[x*oc:][:g.O*g.C]
 	}
 	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
 			k := w[(o*g.C+ch)*9:][:9]
-			var r [6][3]T // G w
-			for i := range 6 {
-				for j := range 3 {
-					r[i][j] = gm[i][0]*k[j] + gm[i][1]*k[3+j] + gm[i][2]*k[6+j]
-				}
+			var r [18]T // G w: r[3i+j] = (G·w[·][j])[i]
+			for j := range 3 {
+				r[j], r[3+j], r[6+j], r[9+j], r[12+j], r[15+j] = wino4G3(k[j], k[3+j], k[6+j])
 			}
 			at := o*g.C + ch
 			for i := range 6 {
-				for j := range 6 {
-					u[(6*i+j)*oc+at] = r[i][0]*gm[j][0] + r[i][1]*gm[j][1] + r[i][2]*gm[j][2]
-				}
+				rows[6*i][at], rows[6*i+1][at], rows[6*i+2][at], rows[6*i+3][at], rows[6*i+4][at], rows[6*i+5][at] =
+					wino4G3(r[3*i], r[3*i+1], r[3*i+2])
 			}
 		}
 	}
+}
+
+// wino4G3 returns G·x for F(4×4, 3×3)'s G (lane 23x's wino4MatG):
+// (x0/4, −(x0+x1+x2)/6, −(x0−x1+x2)/6, x0/24+x1/12+x2/6, x0/24−x1/12+x2/6,
+// x2), the shared sums computed once and the divisions as products by the
+// rounded reciprocals.
+func wino4G3[T Float](x0, x1, x2 T) (y0, y1, y2, y3, y4, y5 T) {
+	const c4, c6, c12, c24 = 1.0 / 4, 1.0 / 6, 1.0 / 12, 1.0 / 24
+	p := x0 + x2
+	q, r := T(c24*x0)+T(c6*x2), T(c12*x1)
+	return T(c4 * x0), T(-c6 * (p + x1)), T(-c6 * (p - x1)), q + r, q - r, x2
+}
+
+// wino4GT6 returns Gᵀ·x, the transpose of wino4G3:
+// (x0/4 − (x1+x2)/6 + (x3+x4)/24, −(x1−x2)/6 + (x3−x4)/12,
+// −(x1+x2)/6 + (x3+x4)/6 + x5).
+func wino4GT6[T Float](x0, x1, x2, x3, x4, x5 T) (y0, y1, y2 T) {
+	const c4, c6, c12, c24 = 1.0 / 4, 1.0 / 6, 1.0 / 12, 1.0 / 24
+	s12, d12, s34, d34 := x1+x2, x1-x2, x3+x4, x3-x4
+	return T(c4*x0) - T(c6*s12) + T(c24*s34), T(c12*d34) - T(c6*d12), T(c6*s34) - T(c6*s12) + x5
 }
 
 // winoPerOut runs fn on blocks of 8 output channels on all cores.
@@ -258,41 +273,27 @@ func winoWeightGrad[T Float](g geom, m int, du, dw []T, olo, ohi int) {
 	}
 }
 
-// winoWeightGrad4 is winoWeightGrad for F(4×4, 3×3): dw += Gᵀ dU G, each
-// entry a sum in ascending index.
+// winoWeightGrad4 is winoWeightGrad for F(4×4, 3×3): dw += Gᵀ dU G, Gᵀ·x
+// factored as wino4GT6 writes it.
 func winoWeightGrad4[T Float](g geom, du, dw []T, oc, olo, ohi int) {
-	var gm [6][3]T
-	for i := range 6 {
-		for j := range 3 {
-			gm[i][j] = T(wino4MatG[i][j])
-		}
+	var rows [36][]T
+	for x := range 36 {
+		rows[x] = du[x*oc:][:g.O*g.C]
 	}
 	for o := olo; o < ohi; o++ {
 		for ch := range g.C {
 			at := o*g.C + ch
-			var r [3][6]T // Gᵀ dU
+			var r [18]T // Gᵀ dU: r[6a+j] = (Gᵀ·dU[·][j])[a]
 			for j := range 6 {
-				var d [6]T
-				for i := range 6 {
-					d[i] = du[(6*i+j)*oc+at]
-				}
-				for a := range 3 {
-					var acc T
-					for i := range 6 {
-						acc += gm[i][a] * d[i]
-					}
-					r[a][j] = acc
-				}
+				r[j], r[6+j], r[12+j] = wino4GT6(rows[j][at], rows[6+j][at], rows[12+j][at],
+					rows[18+j][at], rows[24+j][at], rows[30+j][at])
 			}
 			k := dw[at*9:][:9]
 			for a := range 3 {
-				for b := range 3 {
-					var acc T
-					for j := range 6 {
-						acc += r[a][j] * gm[j][b]
-					}
-					k[3*a+b] += acc
-				}
+				v0, v1, v2 := wino4GT6(r[6*a], r[6*a+1], r[6*a+2], r[6*a+3], r[6*a+4], r[6*a+5])
+				k[3*a] += v0
+				k[3*a+1] += v1
+				k[3*a+2] += v2
 			}
 		}
 	}

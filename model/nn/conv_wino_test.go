@@ -508,3 +508,30 @@ func TestWino4AsmSameBitsAsGo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWino4Weights times F(4×4)'s weight transform U = G w Gᵀ and its
+// gradient dw += Gᵀ dU G for conv6's 128×128 filter pairs on one core.
+func BenchmarkWino4Weights(b *testing.B) {
+	g := geom{C: 128, O: 128}
+	oc := winoStride(g.O * g.C)
+	w := make([]float32, g.O*g.C*9)
+	u := make([]float32, 36*oc)
+	for i := range w {
+		w[i] = float32(i%13) - 6
+	}
+	for i := range u {
+		u[i] = float32(i%11) - 5
+	}
+	b.Run("U", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			winoWeights4(g, w, u, oc, 0, g.O)
+		}
+	})
+	b.Run("dW", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			winoWeightGrad4(g, u, w, oc, 0, g.O)
+		}
+	})
+}
