@@ -194,6 +194,12 @@ func chunkCols[T Float](cache []T, g geom, per, c int) []T {
 // batch in parallel chunks. With a cache, the column matrices are kept
 // there for convBackward.
 func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T) {
+	convForwardM(g, w, bias, y, cols, ws, cache, nil)
+}
+
+// convForwardM is convForward that also records the fused ReLU's mask in
+// mask (reluMask) when it is not nil.
+func convForwardM[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T, mask []uint8) {
 	ck, p, pc := g.ck(), g.p(), g.pc()
 	per, n := chunking(g.B, pc)
 	workers := Workers()
@@ -223,6 +229,10 @@ func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T
 				var bv T
 				if bias != nil {
 					bv = bias[o]
+				}
+				if mask != nil {
+					biasRowsM(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, mask[(b*g.O+o)*p/8:])
+					continue
 				}
 				biasRows(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, g.ReLU)
 			}
@@ -254,6 +264,52 @@ func biasRows[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, 
 			d[i] = v
 		}
 	}
+}
+
+// reluMaskOK reports whether a training forward of g records its fused
+// ReLU's mask as bits for the backward (reluMask): in float32 with the
+// vector kernels, and with rows of a multiple of 8 outputs, so that each
+// row's bits start on a byte.
+func reluMaskOK[T Float](g geom) bool {
+	_, f32 := any(T(0)).(float32)
+	return f32 && vecOK && !noReluMask && g.ReLU && g.Wo%8 == 0
+}
+
+// noReluMask makes the backward read y for a fused ReLU's mask (tests).
+var noReluMask = false
+
+// reluMask returns *buf grown to one bit per output of g (bit i%8 of byte
+// i/8 for output i in y's order), or nil where a forward does not record
+// the mask: outside training or where reluMaskOK does not hold. The
+// backward then reads B·O·Ho·Wo/8 bytes instead of y's B·O·Ho·Wo floats.
+func reluMask[T Float](buf *[]uint8, g geom, train bool) []uint8 {
+	if !train || !reluMaskOK[T](g) {
+		return nil
+	}
+	n := g.B * g.O * g.p() / 8
+	if cap(*buf) < n {
+		*buf = make([]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// biasRowsM is biasRows with the ReLU (T is float32, cols a multiple of
+// 8: reluMaskOK), also setting bit c%8 of m[(r·cols+c)/8] where
+// dst[r·ldd+c] > 0: the same values, and the mask gradRowsM reads.
+func biasRowsM[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, m []uint8) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	dst, src, m = dst[:(rows-1)*ldd+cols], src[:(rows-1)*lds+cols], m[:rows*cols/8]
+	vbiasM(&any(dst).([]float32)[0], ldd, &any(src).([]float32)[0], lds, rows, cols, float32(b), 0, &m[0])
+}
+
+// gradRowsM is gradRows with a fused ReLU whose mask biasRowsM recorded
+// in m (one output channel's bits) in place of y.
+func gradRowsM[T Float](g geom, dst, src []T, m []uint8) {
+	dst, src, m = dst[:g.pc()], src[:g.p()], m[:g.p()/8]
+	vmaskM(&any(dst).([]float32)[0], g.LW, &any(src).([]float32)[0], g.Wo, &m[0], g.Ho, g.Wo)
 }
 
 // gradRows copies one output channel's gradient src (Ho×Wo) into a column
@@ -297,6 +353,12 @@ func gradRows[T Float](g geom, dst, src, y []T) {
 // a fused ReLU. parts is scratch for the per-chunk weight gradients,
 // reduced in chunk order.
 func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T) {
+	convBackwardM(g, w, y, dy, dw, db, input, cols, ws, parts, cache, nil)
+}
+
+// convBackwardM is convBackward that masks the output gradient with the
+// bits convForwardM recorded in mask, when it is not nil, instead of y.
+func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T, mask []uint8) {
 	ck, p, pc := g.ck(), g.p(), g.pc()
 	per, n := chunking(g.B, pc)
 	nw := g.O*ck + g.O
@@ -322,6 +384,10 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 			}
 			for o := range g.O {
 				at := (b*g.O + o) * p
+				if mask != nil {
+					gradRowsM(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], mask[at/8:])
+					continue
+				}
 				var yo []T
 				if g.ReLU {
 					yo = y[at : at+p]
@@ -375,12 +441,13 @@ type Conv2D[T Float] struct {
 	ws              scratch[T]
 	pad             scratch[T] // per-worker zero-padded image (wide columns)
 	parts           []T
-	cache, cacheBuf []T  // columns kept from a training Forward
-	narrow          bool // tests: never use wide columns
-	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
-	noTaps          bool // tests and benchmarks: never the tap-sum route
-	forceTaps       bool // tests: the tap-sum route at any channel count
-	winoU           []T  // the transformed weight U[ξ][o][c] (conv_wino.go)
+	cache, cacheBuf []T     // columns kept from a training Forward
+	mask, maskBuf   []uint8 // the fused ReLU's mask from a training Forward (reluMask)
+	narrow          bool    // tests: never use wide columns
+	wtap, flip      []T     // the weight by tap, and flipped (conv_taps.go)
+	noTaps          bool    // tests and benchmarks: never the tap-sum route
+	forceTaps       bool    // tests: the tap-sum route at any channel count
+	winoU           []T     // the transformed weight U[ξ][o][c] (conv_wino.go)
 	winoM           winoMats[T]
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
@@ -430,6 +497,7 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 		g.LW = g.W + 2*g.PW
 	}
 	c.g, c.x = g, x
+	c.mask = nil
 	y := reuse(&c.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if c.Bias != nil {
@@ -441,13 +509,15 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	}
 	if c.tapsOK() {
 		c.cache = nil
+		c.mask = reluMask[T](&c.maskBuf, g, train)
 		c.tapsForward(bias, y.data)
 		return y, nil
 	}
 	// Wide columns are cheap to rebuild from the image (long copies of a
 	// cache-resident plane), cheaper than a round trip through memory.
 	c.cache = colCache(&c.cacheBuf, g, train && g.LW == g.Wo)
-	convForward(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache)
+	c.mask = reluMask[T](&c.maskBuf, g, train)
+	convForwardM(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache, c.mask)
 	return y, nil
 }
 
@@ -473,7 +543,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	case c.tapsOK():
 		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
 	default:
-		convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
+		convBackwardM(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache, c.mask)
 	}
 	if c.NoInputGrad {
 		return nil, nil

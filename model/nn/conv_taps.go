@@ -163,7 +163,12 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 				if bias != nil {
 					bv = bias[o]
 				}
-				biasRows(y[(b*g.O+o)*p:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
+				at := (b*g.O + o) * p
+				if c.mask != nil {
+					biasRowsM(y[at:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, c.mask[at/8:])
+					continue
+				}
+				biasRows(y[at:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
 			}
 		}
 	})
@@ -203,6 +208,10 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
 			for o := range g.O {
 				src := (b*g.O + o) * p
+				if c.mask != nil {
+					gradRowsM(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], c.mask[src/8:])
+					continue
+				}
 				var yo []T
 				if g.ReLU {
 					yo = yv[src : src+p]
