@@ -13,7 +13,7 @@ func TestVecReluMask(t *testing.T) {
 		t.Skip("no AVX2 here; the mask is not recorded")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, cols := range []int{8, 16, 24, 64} {
+	for _, cols := range []int{8, 16, 24, 40, 64, 72} {
 		for _, shape := range [][3]int{{1, 0, 0}, {3, 0, 1}, {4, 3, 0}, {5, 1, 2}} {
 			rows, lds, ldd := shape[0], cols+shape[1], cols+shape[2]
 			src := vecInput(rng, (rows-1)*lds+cols)
