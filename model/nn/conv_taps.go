@@ -94,20 +94,59 @@ func (g geom) tapOff(tg tapGeom, t int) int {
 }
 
 // stack writes images [lo, hi) of x (C channels, H×W) into dst, ch planes
-// of ps each, in the stacked layout, zeroing the padding.
+// of ps each, in the stacked layout, zeroing the padding (and only the
+// padding: clearing the whole buffer first wrote it twice).
 func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
 	dst = dst[:ch*tg.ps]
-	clear(dst)
 	hw := g.H * g.W
-	for b := lo; b < hi; b++ {
-		for c := range ch {
+	for c := range ch {
+		plane := dst[c*tg.ps:][:tg.ps]
+		pos := 0 // the first position not yet written
+		for b := lo; b < hi; b++ {
 			src := x[(b*ch+c)*hw:][:hw]
-			plane := dst[c*tg.ps:]
 			at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
 			for y := range g.H {
-				copy(plane[at+y*tg.wp:][:g.W], src[y*g.W:][:g.W])
+				s := at + y*tg.wp
+				zero(plane[pos:s])
+				copy(plane[s:][:g.W], src[y*g.W:][:g.W])
+				pos = s + g.W
 			}
 		}
+		zero(plane[pos:])
+	}
+}
+
+// stackT writes images [lo, hi) of x (float32, C channels, H×W) into dst
+// pixel-major: row q (of nq, C values each) holds the C channels of column
+// q of the stacked layout, zero at the padding. It is stack followed by
+// transpose8 without the planes in between: the weight gradient's input.
+func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
+	dst = dst[:nq*g.C]
+	hw := g.H * g.W
+	pos := 0 // the first row not yet written
+	for b := lo; b < hi; b++ {
+		at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
+		for y := range g.H {
+			s := min(at+y*tg.wp, nq)
+			zero(dst[pos*g.C : s*g.C])
+			cols := min(g.W, nq-s)
+			if cols > 0 {
+				transpose8(x[b*g.C*hw+y*g.W:], hw, dst[s*g.C:], g.C, g.C, cols)
+			}
+			pos = s + max(cols, 0)
+		}
+	}
+	zero(dst[pos*g.C:])
+}
+
+// zero clears s, with a plain loop for the short runs of a row's padding.
+func zero[T Float](s []T) {
+	if len(s) > 16 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = 0
 	}
 }
 
@@ -194,16 +233,26 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	x, yv := c.x.data, c.y.data
 	lw := g
 	lw.LW = wp
+	x32, fast := any(x).([]float32)
+	fast = fast && haveSgemmKernels()
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
-		xs := c.pad.get(worker, g.C*tg.ps)
-		stack(g, tg, x, g.C, lo, hi, xs)
 		oc := g.O * g.C
 		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
 		buf := c.ws.get(worker, g.O*tg.ps+g.C*tg.ld+nq*g.C)
 		gys, dxw, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+g.C*tg.ld], buf[g.O*tg.ps+g.C*tg.ld:]
-		clear(gys)
+		// gradRows writes Ho rows of Wp from each image's first pixel;
+		// the rest of each plane is padding.
+		for o := range g.O {
+			plane, pos := gys[o*tg.ps:][:tg.ps], 0
+			for b := lo; b < hi; b++ {
+				s := (g.PH+(b-lo)*(g.H+g.PH))*wp + g.PW
+				zero(plane[pos:s])
+				pos = s + lw.pc()
+			}
+			zero(plane[pos:])
+		}
 		for b := lo; b < hi; b++ {
 			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
 			for o := range g.O {
@@ -223,7 +272,12 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		}
 		gy := gys[g.PH*wp+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
-		if !tapWeightGrad(g, tg, k, gy, xs, xt, pw) {
+		if fast {
+			stackT(g, tg, x32, lo, hi, nq, any(xt).([]float32))
+			tapWeightGrad(g, tg, k, any(gy).([]float32), any(xt).([]float32), any(pw).([]float32))
+		} else {
+			xs := c.pad.get(worker, g.C*tg.ps)
+			stack(g, tg, x, g.C, lo, hi, xs)
 			for t := range k {
 				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, pw[t*oc:], g.C)
 			}
@@ -276,21 +330,14 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	}
 }
 
-// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ in
-// float32 with the assembly kernels: the input planes are transposed once
-// into xt, pixel-major (row q holds the C channels of column q), where
-// X_tᵀ is a plain row block (rows from tap t's offset, row stride C), and
-// the output gradient is packed once for all k products (sgemmMultiB).
-// The tap-by-tap form transposes each X_t as it packs it: k transposes
-// instead of one. It reports false where it does not apply.
-func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool {
-	gy32, ok := any(gy).([]float32)
-	if !ok || !haveSgemmKernels() {
-		return false
-	}
-	xs32, xt32, dw32 := any(xs).([]float32), any(xt).([]float32), any(dw).([]float32)
-	nq := tg.ld + g.tapOff(tg, k-1)
-	transpose8(xs32, tg.ps, xt32, g.C, g.C, nq)
+// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ
+// with the assembly kernels (haveSgemmKernels): xt holds the input
+// pixel-major (stackT: row q holds the C channels of column q), where X_tᵀ
+// is a plain row block (rows from tap t's offset, row stride C), and the
+// output gradient is packed once for all k products (sgemmMultiB). The
+// tap-by-tap form transposes each X_t as it packs it: k transposes
+// instead of one.
+func tapWeightGrad(g geom, tg tapGeom, k int, gy32, xt32, dw32 []float32) {
 	var offs [64]int
 	boff := offs[:0]
 	if k > len(offs) {
@@ -299,7 +346,7 @@ func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool 
 	for t := range k {
 		boff = append(boff, g.tapOff(tg, t)*g.C)
 	}
-	return sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
+	sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
 }
 
 // tapSum sets c (m×ld) = Σ_t a_t · (the planes b shifted by tap t), a_t
