@@ -348,6 +348,21 @@ func gradRows[T Float](g geom, dst, src, y []T) {
 	}
 }
 
+// colPadOK reports whether convBackwardM pads a chunk's column matrix
+// with zero rows to a multiple of 8 for the weight gradient: in float32
+// on the assembly kernels, for column blocks stored row by row and built
+// per chunk (not the cache), where ck is not a multiple of 8 already. The
+// transposed B (col) then packs in whole 8×8 transposes instead of a
+// scalar loop over its last ck mod 8 rows, and the product's tiles are
+// whole: the 3-channel first layer's 27 rows become 32.
+func colPadOK[T Float](g geom, cols columns[T], cache []T) bool {
+	_, f32 := any(T(0)).(float32)
+	return f32 && !noColPad && haveSgemmKernels() && cache == nil && !cols.transposed() && g.ck()%8 != 0
+}
+
+// noColPad turns colPadOK off (tests).
+var noColPad = false
+
 // convBackward accumulates dW and db (db may be nil) and, when input is
 // set, runs col2im on W^T·dy. y is the layer's output, read for the mask of
 // a fused ReLU. parts is scratch for the per-chunk weight gradients,
@@ -373,8 +388,12 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
 		ld := nb * pc
-		buf := ws.get(worker, 2*ck*ld+g.O*ld)
-		col, dcol, gy := buf[:ck*ld], buf[ck*ld:2*ck*ld], buf[2*ck*ld:]
+		ckp := ck // rows of col: ck, or padded to a multiple of 8 (colPadOK)
+		if colPadOK[T](g, cols, cache) {
+			ckp = (ck + 7) &^ 7
+		}
+		buf := ws.get(worker, (ckp+ck)*ld+g.O*ld+g.O*ckp)
+		col, dcol, gy := buf[:ckp*ld], buf[ckp*ld:(ckp+ck)*ld], buf[(ckp+ck)*ld:(ckp+ck)*ld+g.O*ld]
 		if cache != nil {
 			col = chunkCols(cache, g, per, c)
 		}
@@ -399,6 +418,18 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		tr := cols.transposed()
 		if tr {
 			gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+		} else if ckp != ck {
+			// col's rows padded to ckp: the transposed B packs in blocks
+			// of 8 rows and the tiles are full, and the ck columns of the
+			// product hold the same bits. The padding rows reach only the
+			// dropped columns; they are zeroed so that stale scratch
+			// (subnormals) cannot slow the multiply.
+			clear(col[ck*ld : ckp*ld])
+			tmp := buf[(ckp+ck)*ld+g.O*ld:][:g.O*ckp]
+			gemm(false, true, g.O, ckp, ld, 1, gy, ld, col, ld, 0, tmp, ckp)
+			for o := range g.O {
+				copy(pw[o*ck:][:ck], tmp[o*ckp:][:ck])
+			}
 		} else {
 			gemm(false, true, g.O, ck, ld, 1, gy, ld, col, ld, 0, pw, ck)
 		}

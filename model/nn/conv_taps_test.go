@@ -130,3 +130,49 @@ func TestTapsScratchReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestColPadSameBits runs column-route convolutions whose ck is not a
+// multiple of 8 (the 3-channel first layer's 27 among them) with the
+// column matrix padded to a multiple of 8 rows and without: every output
+// and gradient the same bits.
+func TestColPadSameBits(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels: no padding")
+	}
+	defer func() { noColPad = false }()
+	cfgs := []Conv2DConfig{
+		{In: 3, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 3, Out: 5, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 2, Out: 9, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true, NoBias: true},
+		{In: 1, Out: 4, Kernel: [2]int{3, 3}},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{16, 16}, {7, 9}, {28, 28}} {
+			var res [2][4][]float64
+			for k, off := range []bool{true, false} {
+				noColPad = off
+				rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.Out)))
+				c, err := NewConv2D[float32]("c", cfg, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.noTaps, c.noWino = true, true
+				x := New[float32](3, cfg.In, hw[0], hw[1])
+				for i := range x.data {
+					x.data[i] = float32(rng.NormFloat64())
+				}
+				res[k] = runConv(t, c, x)
+				if c.g.ck()%8 == 0 {
+					t.Fatalf("%+v: ck %d is a multiple of 8", cfg, c.g.ck())
+				}
+			}
+			for k, name := range []string{"y", "dx", "dW", "db"} {
+				for i := range res[0][k] {
+					if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+						t.Fatalf("%+v on %v: %s[%d] = %v padded, %v not", cfg, hw, name, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}
