@@ -289,6 +289,15 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		if !input {
 			return
 		}
+		// Straight into dx where the shape allows (all images or none:
+		// tapSumRows declines by shape only).
+		rows := fast && tapRowsOK(g)
+		for b := lo; rows && b < hi; b++ {
+			rows = tapSumRows(g, tg, b-lo, any(c.flip).([]float32), any(gys).([]float32), any(c.dx.data).([]float32)[b*g.C*g.H*g.W:])
+		}
+		if rows {
+			return
+		}
 		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
 		hw := g.H * g.W
 		for b := lo; b < hi; b++ {
@@ -379,3 +388,32 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 
 // tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
 var tapSumPerTap = false
+
+// tapRowsOK reports whether the input gradient goes straight into dx
+// (tapSumRows) rather than through a stacked buffer and a copy of each row:
+// where the rows are whole strips of the kernels (16 or 32 columns), as at
+// the COCO net's 64×64. Narrower rows would leave a ragged strip per row.
+func tapRowsOK(g geom) bool {
+	return !tapSumPerTap && !noTapRows && g.W >= 32 && g.W%16 == 0
+}
+
+// noTapRows turns tapRowsOK off (tests).
+var noTapRows = false
+
+// tapSumRows is tapSum of the input gradient (m = C, kk = O, the flipped
+// taps and the padded output gradient) for image i of the chunk, written
+// into dx (that image's C×H×W) row by row: only the W columns of each
+// output row are computed, and no stacked copy is made. It reports false,
+// writing nothing, where sgemmSumABRows declines the shape.
+func tapSumRows(g geom, tg tapGeom, i int, flip, gys, dx []float32) bool {
+	var offs [64]int
+	boff := offs[:0]
+	if k := g.k(); k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range g.k() {
+		boff = append(boff, g.tapOff(tg, t))
+	}
+	hw := g.H * g.W
+	return sgemmSumABRows(g.C, g.H, g.W, g.O, flip, g.C*g.O, g.O, gys[i*tg.s:], tg.ps, tg.wp, boff, dx[:g.C*hw], hw, g.W)
+}
