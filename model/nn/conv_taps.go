@@ -189,26 +189,47 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
 	x := c.x.data
+	_, fast := any(x).([]float32)
+	fast = fast && haveSgemmKernels()
+	// finish writes image b's outputs plus the bias (then the ReLU, and
+	// its mask) into y from src: output channel o's rows of Wo at
+	// src[o·ld:], row stride lds (src may be y itself).
+	finish := func(b int, src []T, ld, lds int) {
+		for o := range g.O {
+			var bv T
+			if bias != nil {
+				bv = bias[o]
+			}
+			at := (b*g.O + o) * p
+			if c.mask != nil {
+				biasRowsM(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, c.mask[at/8:])
+				continue
+			}
+			biasRows(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, g.ReLU)
+		}
+	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
 		xs := c.pad.get(worker, g.C*tg.ps)
 		stack(g, tg, x, g.C, lo, hi, xs)
+		// The sums straight into y where the shape allows (tapSumRows),
+		// then the bias and ReLU in place, image by image while it is in
+		// cache; else into a stacked buffer, and from there into y.
+		rows := fast && tapRowsOK(g)
+		for b := lo; rows && b < hi; b++ {
+			rows = tapSumRows(g, tg, g.O, g.C, b-lo, any(c.wtap).([]float32), any(xs).([]float32), any(y).([]float32)[b*g.O*p:])
+			if rows {
+				finish(b, y[b*g.O*p:], p, g.Wo)
+			}
+		}
+		if rows {
+			return
+		}
 		out := c.ws.get(worker, g.O*tg.ld)
 		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
 		for b := lo; b < hi; b++ {
-			for o := range g.O {
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				at := (b*g.O + o) * p
-				if c.mask != nil {
-					biasRowsM(y[at:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, c.mask[at/8:])
-					continue
-				}
-				biasRows(y[at:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
-			}
+			finish(b, out[(b-lo)*tg.s:], tg.ld, tg.wp)
 		}
 	})
 }
@@ -293,7 +314,7 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		// tapSumRows declines by shape only).
 		rows := fast && tapRowsOK(g)
 		for b := lo; rows && b < hi; b++ {
-			rows = tapSumRows(g, tg, b-lo, any(c.flip).([]float32), any(gys).([]float32), any(c.dx.data).([]float32)[b*g.C*g.H*g.W:])
+			rows = tapSumRows(g, tg, g.C, g.O, b-lo, any(c.flip).([]float32), any(gys).([]float32), any(c.dx.data).([]float32)[b*g.C*g.H*g.W:])
 		}
 		if rows {
 			return
@@ -400,12 +421,14 @@ func tapRowsOK(g geom) bool {
 // noTapRows turns tapRowsOK off (tests).
 var noTapRows = false
 
-// tapSumRows is tapSum of the input gradient (m = C, kk = O, the flipped
-// taps and the padded output gradient) for image i of the chunk, written
-// into dx (that image's C×H×W) row by row: only the W columns of each
-// output row are computed, and no stacked copy is made. It reports false,
-// writing nothing, where sgemmSumABRows declines the shape.
-func tapSumRows(g geom, tg tapGeom, i int, flip, gys, dx []float32) bool {
+// tapSumRows is tapSum (the forward: m = O, kk = C, a the taps, b the
+// input planes; the input gradient: m = C, kk = O, the flipped taps and
+// the padded output gradient) for image i of the chunk, written into dst
+// (that image's m×H×W) row by row: only the W columns of each output row
+// are computed, and no stacked copy is made. Each element has tapSum's
+// bits. It reports false, writing nothing, where sgemmSumABRows declines
+// the shape.
+func tapSumRows(g geom, tg tapGeom, m, kk, i int, a, b, dst []float32) bool {
 	var offs [64]int
 	boff := offs[:0]
 	if k := g.k(); k > len(offs) {
@@ -415,5 +438,5 @@ func tapSumRows(g geom, tg tapGeom, i int, flip, gys, dx []float32) bool {
 		boff = append(boff, g.tapOff(tg, t))
 	}
 	hw := g.H * g.W
-	return sgemmSumABRows(g.C, g.H, g.W, g.O, flip, g.C*g.O, g.O, gys[i*tg.s:], tg.ps, tg.wp, boff, dx[:g.C*hw], hw, g.W)
+	return sgemmSumABRows(m, g.H, g.W, kk, a, m*kk, kk, b[i*tg.s:], tg.ps, tg.wp, boff, dst[:m*hw], hw, g.W)
 }
