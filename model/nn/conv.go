@@ -217,27 +217,58 @@ func convForwardM[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[
 		for b := lo; b < hi; b++ {
 			cols.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
-		if cols.transposed() {
-			gemm(false, true, g.O, ld, ck, 1, w, ck, col, ck, 0, out, ld)
-		} else {
-			gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
-		}
-		for b := lo; b < hi; b++ {
+		// finish writes image b's outputs plus the bias (then the ReLU,
+		// and its mask) into y from src: channel o's Ho rows at src[o·ls:],
+		// row stride lds (src may be y itself).
+		finish := func(b int, src []T, ls, lds int) {
 			for o := range g.O {
-				src := out[o*ld+(b-lo)*pc:][:pc]
 				dst := y[(b*g.O+o)*p:][:p]
 				var bv T
 				if bias != nil {
 					bv = bias[o]
 				}
 				if mask != nil {
-					biasRowsM(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, mask[(b*g.O+o)*p/8:])
+					biasRowsM(dst, g.Wo, src[o*ls:], lds, g.Ho, g.Wo, bv, mask[(b*g.O+o)*p/8:])
 					continue
 				}
-				biasRows(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, g.ReLU)
+				biasRows(dst, g.Wo, src[o*ls:], lds, g.Ho, g.Wo, bv, g.ReLU)
 			}
 		}
+		// Straight into y, row by row, where the rows are whole kernel
+		// strips (as on the tap-sum route: one "tap", the column block);
+		// then the bias in place while the image is in cache.
+		rows := colRowsOK[T](g, cols)
+		for b := lo; rows && b < hi; b++ {
+			w32, c32, y32 := any(w).([]float32), any(col).([]float32), any(y).([]float32)
+			yb := y32[b*g.O*p:][:g.O*p]
+			rows = sgemmSumABRows(g.O, g.Ho, g.Wo, ck, w32, 0, ck, c32[(b-lo)*pc:], ld, g.LW, []int{0}, yb, p, g.Wo)
+			if rows {
+				finish(b, y[b*g.O*p:], p, g.Wo)
+			}
+		}
+		if rows {
+			return
+		}
+		if cols.transposed() {
+			gemm(false, true, g.O, ld, ck, 1, w, ck, col, ck, 0, out, ld)
+		} else {
+			gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
+		}
+		for b := lo; b < hi; b++ {
+			finish(b, out[(b-lo)*pc:], ld, g.LW)
+		}
 	})
+}
+
+// colRowsOK reports whether convForwardM writes its products straight
+// into y row by row (sgemmSumABRows with one product: the bits of the one
+// GEMM): for a plain layer's column blocks stored row by row, in float32
+// on the assembly kernels, where the output rows are whole strips of the
+// kernels, as tapRowsOK.
+func colRowsOK[T Float](g geom, cols columns[T]) bool {
+	_, f32 := any(T(0)).(float32)
+	_, plain := cols.(plainCols[T])
+	return f32 && plain && haveSgemmKernels() && g.Ho == g.H && g.Wo == g.W && g.SH == 1 && g.SW == 1 && tapRowsOK(g)
 }
 
 // biasRows sets dst[r·ldd+c] = src[r·lds+c] + b for r < rows, c < cols,

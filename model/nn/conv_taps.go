@@ -410,15 +410,16 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 // tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
 var tapSumPerTap = false
 
-// tapRowsOK reports whether the input gradient goes straight into dx
-// (tapSumRows) rather than through a stacked buffer and a copy of each row:
-// where the rows are whole strips of the kernels (16 or 32 columns), as at
-// the COCO net's 64×64. Narrower rows would leave a ragged strip per row.
+// tapRowsOK reports whether the output and the input gradient go straight
+// into y and dx (tapSumRows) rather than through a stacked buffer and a
+// copy of each row: where the rows are whole strips of the kernels (16 or
+// 32 columns), as at the COCO net's 64×64. Narrower rows would leave a
+// ragged strip per row. The column route follows it too (colRowsOK).
 func tapRowsOK(g geom) bool {
 	return !tapSumPerTap && !noTapRows && g.W >= 32 && g.W%16 == 0
 }
 
-// noTapRows turns tapRowsOK off (tests).
+// noTapRows turns tapRowsOK and colRowsOK off (tests).
 var noTapRows = false
 
 // tapSumRows is tapSum (the forward: m = O, kk = C, a the taps, b the

@@ -177,10 +177,12 @@ func TestColPadSameBits(t *testing.T) {
 	}
 }
 
-// TestTapRowsSameBits runs tap-sum convolutions whose rows are whole
-// kernel strips (W a multiple of 16, at least 32), with the input
-// gradient written straight into dx (tapSumRows) and through the stacked
-// buffer and its copy: every output and gradient the same bits, on one
+// TestTapRowsSameBits runs convolutions whose rows are whole kernel
+// strips (W a multiple of 16, at least 32) on the tap-sum route, with the
+// output and the input gradient written straight into y and dx
+// (tapSumRows) and through the stacked buffers and their copies, and on
+// the column route, with the output straight into y (colRowsOK) and
+// through its buffer: every output and gradient the same bits, on one
 // worker and on three.
 func TestTapRowsSameBits(t *testing.T) {
 	if !haveSgemmKernels() {
@@ -194,32 +196,38 @@ func TestTapRowsSameBits(t *testing.T) {
 	}
 	for _, cfg := range cfgs {
 		for _, hw := range [][2]int{{32, 32}, {3, 48}, {5, 64}} {
-			for _, workers := range []int{1, 3} {
-				old := setWorkers(workers)
-				var res [2][4][]float64
-				for k, off := range []bool{true, false} {
-					noTapRows = off
-					rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.Out)))
-					c, err := NewConv2D[float32]("c", cfg, rng)
-					if err != nil {
-						t.Fatal(err)
+			for _, route := range []string{"taps", "columns"} {
+				for _, workers := range []int{1, 3} {
+					old := setWorkers(workers)
+					var res [2][4][]float64
+					for k, off := range []bool{true, false} {
+						noTapRows = off
+						rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.Out)))
+						c, err := NewConv2D[float32]("c", cfg, rng)
+						if err != nil {
+							t.Fatal(err)
+						}
+						c.forceTaps, c.noTaps, c.noWino = route == "taps", route == "columns", true
+						x := New[float32](3, cfg.In, hw[0], hw[1])
+						for i := range x.data {
+							x.data[i] = float32(rng.NormFloat64())
+						}
+						res[k] = runConv(t, c, x)
+						rows := tapRowsOK(c.g)
+						if route == "columns" {
+							rows = colRowsOK[float32](c.g, plainCols[float32]{c})
+						}
+						if c.tapsOK() != (route == "taps") || rows == off {
+							t.Fatalf("%+v on %v (%s): taps %v, rows %v", cfg, hw, route, c.tapsOK(), rows)
+						}
 					}
-					c.forceTaps, c.noWino = true, true
-					x := New[float32](3, cfg.In, hw[0], hw[1])
-					for i := range x.data {
-						x.data[i] = float32(rng.NormFloat64())
-					}
-					res[k] = runConv(t, c, x)
-					if !c.tapsOK() || tapRowsOK(c.g) == off {
-						t.Fatalf("%+v on %v: taps %v, rows %v", cfg, hw, c.tapsOK(), tapRowsOK(c.g))
-					}
-				}
-				setWorkers(old)
-				for k, name := range []string{"y", "dx", "dW", "db"} {
-					for i := range res[0][k] {
-						if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
-							t.Fatalf("%+v on %v, %d workers: %s[%d] = %v into dx, %v through the copy",
-								cfg, hw, workers, name, i, a, b)
+					setWorkers(old)
+					for k, name := range []string{"y", "dx", "dW", "db"} {
+						for i := range res[0][k] {
+							if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+								t.Fatalf("%+v on %v (%s), %d workers: %s[%d] = %v straight, %v through the copy",
+									cfg, hw, route, workers, name, i, a, b)
+							}
 						}
 					}
 				}
