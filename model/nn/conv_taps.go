@@ -294,7 +294,16 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		gy := gys[g.PH*wp+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
 		if fast {
-			stackT(g, tg, x32, lo, hi, nq, any(xt).([]float32))
+			if g.W%8 == 0 {
+				stackT(g, tg, x32, lo, hi, nq, any(xt).([]float32))
+			} else {
+				// Rows of W mod 8 ≠ 0 would leave stackT a scalar
+				// remainder in every row (all of it at 7×7): stack
+				// the planes and transpose them whole.
+				xs := any(c.pad.get(worker, g.C*tg.ps)).([]float32)
+				stack(g, tg, x32, g.C, lo, hi, xs)
+				transpose8(xs, tg.ps, any(xt).([]float32), g.C, g.C, nq)
+			}
 			tapWeightGrad(g, tg, k, any(gy).([]float32), any(xt).([]float32), any(pw).([]float32))
 		} else {
 			xs := c.pad.get(worker, g.C*tg.ps)
