@@ -191,28 +191,28 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	x := c.x.data
 	_, fast := any(x).([]float32)
 	fast = fast && haveSgemmKernels()
-	// finish writes image b's outputs plus the bias (then the ReLU, and
-	// its mask) into y from src: output channel o's rows of Wo at
-	// src[o·ld:], row stride lds (src may be y itself).
-	finish := func(b int, src []T, ld, lds int) {
-		for o := range g.O {
-			var bv T
-			if bias != nil {
-				bv = bias[o]
-			}
-			at := (b*g.O + o) * p
-			if c.mask != nil {
-				biasRowsM(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, c.mask[at/8:])
-				continue
-			}
-			biasRows(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, g.ReLU)
-		}
-	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
 		xs := c.pad.get(worker, g.C*tg.ps)
 		stack(g, tg, x, g.C, lo, hi, xs)
+		// finish writes image b's outputs plus the bias (then the ReLU, and
+		// its mask) into y from src: output channel o's rows of Wo at
+		// src[o·ld:], row stride lds (src may be y itself).
+		finish := func(b int, src []T, ld, lds int) {
+			for o := range g.O {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				at := (b*g.O + o) * p
+				if c.mask != nil {
+					biasRowsM(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, c.mask[at/8:])
+					continue
+				}
+				biasRows(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, g.ReLU)
+			}
+		}
 		// The sums straight into y where the shape allows (tapSumRows),
 		// then the bias and ReLU in place, image by image while it is in
 		// cache; else into a stacked buffer, and from there into y.
