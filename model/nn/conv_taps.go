@@ -28,7 +28,10 @@ package nn
 // adds and the column matrix's memory are gone. The unused columns cost
 // (Wp/W)·((H+PH)/H) − 1 more multiply-adds (31 % at 7×7, 15 % at 14×14,
 // 3 % at 64×64; with both padding columns in each row it was 47, 22 and
-// 5 %) against the copies they save.
+// 5 %) against the copies they save. Where each row of W is whole strips
+// of the kernels (tapRowsOK: 64×64, not 7×7), the forward's sums and the
+// input gradient go straight into y and dx row by row (tapSumRows), the
+// unused columns neither computed nor copied.
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
