@@ -637,13 +637,13 @@ func TestWino4XformAsmBits(t *testing.T) {
 // BenchmarkWino4Xform times each F(4×4, 3×3) transform as its AVX-512
 // kernel and as its Go version on a block of n columns with rows at
 // stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
-// 256 (a block in L1: 64 channels of 4 tiles, or 4 of 64), n = 4096 (in
-// L2) and n = 16384 (64 channels of 256 tiles: 2.4 MB in and out, past
-// L2). MB/s counts the rows read and written; cpu-ns/op (cpuLoop) and
+// 64 (16 KB in and 16 KB out, in the 48 KB L1), n = 256 (64 channels of 4
+// tiles, or 4 of 64: 44 KB in and out, in L2), n = 4096 (in L2) and n =
+// 16384 (64 channels of 256 tiles: 2.4 MB in and out, past L2). MB/s counts the rows read and written; cpu-ns/op (cpuLoop) and
 // cpu-ns/col, the process's CPU time per call and per column (one
 // channel's tile), are steadier than the wall time on the shared cores.
 func BenchmarkWino4Xform(b *testing.B) {
-	for _, n := range []int{256, 4096, 16384} {
+	for _, n := range []int{64, 256, 4096, 16384} {
 		ld := n + 48
 		src := make([]float32, 36*ld)
 		dst := make([]float32, 36*ld)
