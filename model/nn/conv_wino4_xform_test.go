@@ -481,7 +481,10 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		}
 		next := q
 		fresh := func() string {
-			if next >= 26 {
+			if next == 26 {
+				next += len(order) // the coefficients'
+			}
+			if next >= 32 {
 				panic("wino4Asm: too many results in " + name)
 			}
 			next++
