@@ -20,8 +20,9 @@
 //
 // Registers: DI dst, SI src, R8 ld, CX columns left, R9 3·ld, R10 5·ld,
 // R11 6·ld, R12 18·ld, R13 30·ld, DX 12·ld, AX the source group, BX the
-// destination column of rows; Z0-Z5 a pass's inputs, Z4-Z25 its results
-// (from the register after its last input), Z26-Z31 the coefficients.
+// destination column of rows; Z0-Z5 a pass's inputs (Z0-Z3 in wino4A's
+// pass), its results in the registers after them, Z26 up the
+// coefficients (results skip them).
 
 // func wino4BT(dst, src *float32, ld, n int)
 TEXT ·wino4BT(SB), NOSPLIT, $0-32
