@@ -643,9 +643,10 @@ func TestWino4XformAsmBits(t *testing.T) {
 // stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
 // 64 (16 KB in and 16 KB out, in the 48 KB L1), n = 256 (64 channels of 4
 // tiles, or 4 of 64: 44 KB in and out, in L2), n = 4096 (in L2) and n =
-// 16384 (64 channels of 256 tiles: 2.4 MB in and out, past L2). MB/s counts the rows read and written; cpu-ns/op (cpuLoop) and
-// cpu-ns/col, the process's CPU time per call and per column (one
-// channel's tile), are steadier than the wall time on the shared cores.
+// 16384 (64 channels of 256 tiles: 2.4 MB in and out, past L2). MB/s
+// counts the rows read and written; cpu-ns/op (cpuLoop) and cpu-ns/col,
+// the process's CPU time per call and per column (one channel's tile),
+// are steadier than the wall time on the shared cores.
 func BenchmarkWino4Xform(b *testing.B) {
 	for _, n := range []int{64, 256, 4096, 16384} {
 		ld := n + 48
