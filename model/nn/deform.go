@@ -792,33 +792,24 @@ func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
 // t.s and its input gradient from t.dpad, once the sampling's gradient has
 // been scattered.
 func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
-	dc.offGrads(t, b, 0, dc.d.g.p())
-	dc.finishImage(t, b)
-}
-
-// offGrads sets the offset and mask gradients of image b's output pixels
-// [q0, q1) from t's table and corner sums for those pixels (laid out as
-// fillRange(t, b, q0, q1) and the scatter of entries from q0·G·kh·kw leave
-// them).
-func (dc deformCols[T]) offGrads(t *sampleTable[T], b, q0, q1 int) {
 	d, g := dc.d, dc.d.g
-	K, P := g.k(), g.p()
+	K, P, HW := g.k(), g.p(), g.H*g.W
 	GK := d.groups * K
-	n, np := GK*P, q1-q0
+	n := GK * P
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
 	}
 	for gk := range GK {
-		fyk, fxk, mdk, vvk := t.fy[gk*np:][:np], t.fx[gk*np:][:np], t.md[gk*np:][:np], t.vv[gk*np:][:np]
-		dy, dxo := doff[2*gk*P+q0:][:np], doff[(2*gk+1)*P+q0:][:np]
+		fyk, fxk, mdk, vvk := t.fy[gk*P:][:P], t.fx[gk*P:][:P], t.md[gk*P:][:P], t.vv[gk*P:][:P]
+		dy, dxo := doff[2*gk*P:][:P], doff[(2*gk+1)*P:][:P]
 		var dm []T
 		if dmask != nil {
-			dm = dmask[gk*P+q0:][:np]
+			dm = dmask[gk*P:][:P]
 		}
 		done := offGradRun(t.s[4*gk:], GK, fyk, fxk, mdk, vvk, dy, dxo, dm)
-		for p := done; p < np; p++ {
+		for p := done; p < P; p++ {
 			e := p*GK + gk
 			s := t.s[4*e : 4*e+4]
 			fy, fx, md := fyk[p], fxk[p], mdk[p]
@@ -830,19 +821,12 @@ func (dc deformCols[T]) offGrads(t *sampleTable[T], b, q0, q1 int) {
 			}
 		}
 	}
-}
-
-// finishImage ends image b's Backward once offGrads has covered all its
-// pixels: the block's per-image work (post), then dL/dx from t.dpad.
-func (dc deformCols[T]) finishImage(t *sampleTable[T], b int) {
-	d, g := dc.d, dc.d.g
 	if d.post != nil {
 		d.post(b)
 	}
 	if d.NoInputGrad {
 		return // t.dpad was only the scatter's scratch
 	}
-	HW := g.H * g.W
 	d.unpad(t, d.dx.data[b*g.C*HW:(b+1)*g.C*HW])
 }
 

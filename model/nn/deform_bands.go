@@ -148,26 +148,18 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			}
 			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
 		}
-		// The image padded once, its sampling table band by band as in
-		// forwardBanded: each band's table and corner sums (about 60 bytes
-		// a pixel and tap) stay in cache from the fill through the gather,
-		// the scatter and the offset gradients, where a whole image's
-		// (2 MB at 64×64) went out of the core's cache and back.
-		t := dc.table(worker)
-		d.padImage(t, b)
-		t.holds = tableKey{}
+		t := dc.tableFor(worker, b)
 		dc.startScatter(t)
-		t.s = grow(t.s, 4*GK*band)
+		t.s = grow(t.s, 4*GK*P)
 		pw := part[b*nw : b*nw+g.O*ck]
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
-			d.fillRange(t, b, q0, q1)
 			c := col
 			if d.cache != nil {
 				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
 			} else {
-				dc.gatherBand(t, q0, q0, q1, c)
+				dc.gatherBand(t, 0, q0, q1, c)
 			}
 			var beta T
 			if q0 > 0 {
@@ -176,18 +168,16 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, c, ck, beta, pw, ck)
 			gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
 			rows := dcol[:nq*ck]
-			// The band's table and corner sums start at its first pixel.
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK
-				dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+				dc.scatter(t, e0, e1, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
 			})
-			dc.offGrads(t, b, q0, q1)
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]
 		for o := range g.O {
 			pb[o] = sum(gy[o*P : (o+1)*P])
 		}
-		dc.finishImage(t, b)
+		dc.finishGrads(t, b)
 	})
 	for c := range n {
 		addTo(dw[:g.O*ck], part[c*nw:c*nw+g.O*ck])
