@@ -35,7 +35,6 @@ type DeformBlock[T Float] struct {
 	fixedLimit  T   // if positive, the clamp bound whatever the input's size (SetLimit)
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
-	noPrep      bool // tests: the element-wise work as passes of its own (deform_prep.go)
 
 	// NoInputGrad makes Backward skip dL/dx and return nil (for a
 	// network's first layer, as Conv2D.NoInputGrad): neither the
@@ -127,7 +126,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	}
 	b.raw = raw.data
 	s := raw.Shape()
-	bs := s[0]
+	bs, p := s[0], s[2]*s[3]
 	in := x.Shape()
 	b.limit = T(max(in[2], in[3])) / 4
 	if b.fixedLimit > 0 {
@@ -138,40 +137,42 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if b.masked {
 		mask = reuse(&b.mask, bs, b.nMask, s[2], s[3])
 	}
+	ch := b.nOff + b.nMask
+	parallel(bs, func(_, i int) {
+		src := raw.data[i*ch*p : (i+1)*ch*p]
+		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
+		clampOffsets(dst, src[:b.nOff*p], b.limit)
+		if mask != nil {
+			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			twoSigmoid(dm, src[b.nOff*p:])
+		}
+	})
 	b.Regular.NoColumnCache = !train
-	if b.noPrep {
-		parallel(bs, func(_, i int) { b.prepImage(i) })
-	} else {
-		// The clamp and 2·sigmoid run per image inside the layer's
-		// Forward (deform_prep.go).
-		b.Regular.prep = b.prepImage
-		defer func() { b.Regular.prep = nil }()
-	}
 	return b.Regular.Forward(x, off, mask)
 }
 
 // Backward implements Layer. With NoInputGrad it returns nil.
 func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	b.Regular.NoInputGrad, b.side.NoInputGrad = b.NoInputGrad, b.NoInputGrad
-	var ds *Tensor[T]
-	if b.off != nil { // else the layer's Backward fails: no Forward yet
-		s := b.off.Shape()
-		ds = reuse(&b.dSide, s[0], b.nOff+b.nMask, s[2], s[3])
-		// The clamp's and the sigmoid's gradients run per image inside
-		// the layer's Backward, as each image's offset and mask gradients
-		// are set (deform_prep.go).
-		if !b.noPrep {
-			b.Regular.post = b.sideGradImage
-		}
-	}
-	dx1, _, _, err := b.Regular.Backward(dy)
-	b.Regular.post = nil
+	dx1, doff, dmask, err := b.Regular.Backward(dy)
 	if err != nil {
 		return nil, err
 	}
-	if b.noPrep {
-		parallel(ds.Shape()[0], func(_, i int) { b.sideGradImage(i) })
-	}
+	s := doff.Shape()
+	bs, p := s[0], s[2]*s[3]
+	ch := b.nOff + b.nMask
+	ds := reuse(&b.dSide, bs, ch, s[2], s[3])
+	parallel(bs, func(_, i int) {
+		raw := b.raw[i*ch*p : (i+1)*ch*p]
+		dst := ds.data[i*ch*p : (i+1)*ch*p]
+		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
+		clampGrad(dst[:b.nOff*p], doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
+		if dmask != nil {
+			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			// d(2σ)/dz = 2σ(1−σ)
+			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m)
+		}
+	})
 	dx2, err := b.side.Backward(ds)
 	if err != nil || b.NoInputGrad {
 		return nil, err

@@ -41,15 +41,6 @@ type DeformConv2D[T Float] struct {
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 
-	// prep and post are DeformBlock's per-image element-wise work, run by
-	// the layer's own workers while the image's data is in the core's cache
-	// (deform_prep.go): prep(b) writes image b's offsets and mask (clamp,
-	// 2·sigmoid of the side convolution's output) before Forward first
-	// reads them; post(b) turns image b's offset and mask gradients into the
-	// side convolution's once finishGrads has set them. Both nil outside a
-	// block's Forward and Backward.
-	prep, post func(b int)
-
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
 	NoColumnCache bool
@@ -176,7 +167,6 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	d.ws.reserve(workers)
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
-	d.prepAll()
 	for b := range g.B {
 		img := &d.tabs[0]
 		d.padImage(img, b)
@@ -723,9 +713,6 @@ func (dc deformCols[T]) runsN(P int, fn func(e0, e1, ch0 int)) {
 func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
-	if d.forwarding {
-		d.prepare(b)
-	}
 	d.fill(t, b)
 	d.padImage(t, b)
 	t.holds = d.holdKey(b)
@@ -820,9 +807,6 @@ func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
 				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
 			}
 		}
-	}
-	if d.post != nil {
-		d.post(b)
 	}
 	if d.NoInputGrad {
 		return // t.dpad was only the scatter's scratch

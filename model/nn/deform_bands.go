@@ -96,7 +96,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 		// pixel and tap) is still in cache when the gather reads it, where a
 		// whole image's (737 KB at 64×64) went out to memory and back.
 		t := dc.table(worker)
-		d.prepare(b)
 		d.padImage(t, b)
 		t.holds = tableKey{}
 		extra := d.forwardScratch(band)
