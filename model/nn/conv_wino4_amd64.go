@@ -1,0 +1,37 @@
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// wino4XformOK reports whether the AVX-512 transforms of F(4×4, 3×3) in
+// conv_wino4_amd64.s run here.
+var wino4XformOK = cpu.X86.HasAVX512F
+
+// The four kernels below run over the first n columns of a block (n a
+// multiple of 16; columns past the last whole 16 are left alone), rows
+// at stride ld BYTES in both dst and src, which must not overlap. Each
+// gives the bits of its Go version (wino4BTGo and so on, same sums in
+// the same order, no fused multiply-add).
+
+// wino4BT writes the 36 rows of V = (Bᵀ⊗Bᵀ)·D (V = Bᵀ d B per column)
+// from D's 36 rows.
+//
+//go:noescape
+func wino4BT(dst, src *float32, ld, n int)
+
+// wino4B writes the 36 rows of dD = (Bᵀ⊗Bᵀ)ᵀ·dV (dd = B dV Bᵀ per
+// column) from dV's 36 rows.
+//
+//go:noescape
+func wino4B(dst, src *float32, ld, n int)
+
+// wino4AT writes the 16 rows of Y = (Aᵀ⊗Aᵀ)·M (Y = Aᵀ M A per column)
+// from M's 36 rows.
+//
+//go:noescape
+func wino4AT(dst, src *float32, ld, n int)
+
+// wino4A writes the 36 rows of dM = (Aᵀ⊗Aᵀ)ᵀ·dY (dM = A dY Aᵀ per
+// column) from dY's 16 rows.
+//
+//go:noescape
+func wino4A(dst, src *float32, ld, n int)

@@ -1,0 +1,12 @@
+//go:build !amd64
+
+package nn
+
+// wino4XformOK is false: off amd64 the F(4×4, 3×3) transforms run as
+// their Go versions (wino4BTGo and so on).
+var wino4XformOK = false
+
+func wino4BT(dst, src *float32, ld, n int) { panic("nn: wino4BT without assembly") }
+func wino4B(dst, src *float32, ld, n int)  { panic("nn: wino4B without assembly") }
+func wino4AT(dst, src *float32, ld, n int) { panic("nn: wino4AT without assembly") }
+func wino4A(dst, src *float32, ld, n int)  { panic("nn: wino4A without assembly") }
