@@ -16,17 +16,13 @@ package nn
 // the patch or transform element (i, j) (4i+j for the 4×4 output tiles),
 // rows at stride ld. The four transforms below run over such blocks,
 // separably: a 6-point (or 4-point) pass along j into a scratch of rows,
-// then the same pass along i. Every output of a pass is the sum of
-// coefficient × input over the nonzero coefficients of its row of the 1-D
-// matrix in ascending input index, evaluated left to right from the first
-// term (no zero start, no fused multiply-add; a coefficient ±1 is an add
-// or a subtract, a negative coefficient after the first term is the
-// subtraction of |c|·x, which is the same number). The AVX-512 kernels of
-// conv_wino4_amd64.s run the same operations in the same order and give
-// the same bits. Only 5x and its negative round among the products (2, 4
-// and 8 are powers of two); no coefficient of Aᵀ rounds. The Go versions
-// take any n ≥ 0 (the kernels a multiple of 16); in both, dst and src
-// must not overlap.
+// then the same pass along i. A pass runs the factored sums of
+// wino4RowsBT and so on below (shared sums and differences, products by
+// 2, 4 and 8 only, which are exact; no fused multiply-add), statement by
+// statement and left to right. The AVX-512 kernels of conv_wino4_amd64.s
+// are generated from those loop bodies, run the same operations in the
+// same order and give the same bits. The Go versions take any n ≥ 0 (the
+// kernels a multiple of 16); in both, dst and src must not overlap.
 
 // wino4MatBT, wino4MatG and wino4MatAT are Bᵀ (6×6), G (6×3) and Aᵀ (4×6)
 // of F(4×4, 3×3): V = Bᵀ d B, U = G w Gᵀ, Y = Aᵀ M A (wino4BT and wino4AT are
@@ -57,10 +53,17 @@ var (
 )
 
 // The 1-D passes are wino4RowsBT, wino4RowsB, wino4RowsAT and wino4RowsA
-// below. Their explicit conversions T(c*x) keep each product rounded on
-// its own: the Go specification lets a compiler fuse x*y + z into one
-// rounding (gc does on arm64, ppc64 and s390x) unless the product is
-// converted.
+// below, in the factored order of the usual F(4×4, 3×3) code: sums and
+// differences shared between outputs, every coefficient 2, 4 or 8 (none
+// rounds), 17 operations per pass of Bᵀ or B, 13 of Aᵀ, 11 of A (the
+// plain sums took 25, 25, 20 and 15). Each statement of a loop body is one
+// rounded operation per + or − and per product, evaluated left to right;
+// the explicit conversions T(c*x) keep each product rounded on its own
+// (the Go specification lets a compiler fuse x*y + z into one rounding,
+// and gc does on arm64, ppc64, s390x and amd64 v3, unless the product is
+// converted). These loop bodies are the one definition of the order: the
+// AVX-512 kernels are generated from them (wino4Asm in the test file
+// parses this file), so the kernels give the Go versions' bits.
 
 // wino4GoBlock is the number of columns the Go versions transform at a
 // time: the pass along j writes a block of 36 scratch rows on the stack,
@@ -85,12 +88,17 @@ func wino4RowsBT[T Float](y, x [6][]T) {
 	y0, y1, y2, y3, y4, y5 := y[0][:n], y[1][:n], y[2][:n], y[3][:n], y[4][:n], y[5][:n]
 	for c := range x0 {
 		x0c, x1c, x2c, x3c, x4c, x5c := x0[c], x1[c], x2[c], x3[c], x4[c], x5[c]
-		y0[c] = T(4*x0c) - T(5*x2c) + x4c
-		y1[c] = T(-4*x1c) - T(4*x2c) + x3c + x4c
-		y2[c] = T(4*x1c) - T(4*x2c) - x3c + x4c
-		y3[c] = T(-2*x1c) - x2c + T(2*x3c) + x4c
-		y4[c] = T(2*x1c) - x2c - T(2*x3c) + x4c
-		y5[c] = T(4*x1c) - T(5*x3c) + x5c
+		s42 := x4c - x2c
+		d31 := x3c - x1c
+		t1 := x4c - T(4*x2c)
+		t2 := x3c - T(4*x1c)
+		y0[c] = T(4*(x0c-x2c)) + s42 // 4x0 − 5x2 + x4
+		y1[c] = t1 + t2              // −4x1 − 4x2 + x3 + x4
+		y2[c] = t1 - t2              // 4x1 − 4x2 − x3 + x4
+		d2 := T(2 * d31)
+		y3[c] = s42 + d2               // −2x1 − x2 + 2x3 + x4
+		y4[c] = s42 - d2               // 2x1 − x2 − 2x3 + x4
+		y5[c] = (x5c - x3c) - T(4*d31) // 4x1 − 5x3 + x5
 	}
 }
 
@@ -102,11 +110,17 @@ func wino4RowsB[T Float](y, x [6][]T) {
 	y0, y1, y2, y3, y4, y5 := y[0][:n], y[1][:n], y[2][:n], y[3][:n], y[4][:n], y[5][:n]
 	for c := range x0 {
 		x0c, x1c, x2c, x3c, x4c, x5c := x0[c], x1[c], x2[c], x3[c], x4[c], x5[c]
+		p12 := x1c + x2c
+		m12 := x1c - x2c
+		p34 := x3c + x4c
+		m34 := x3c - x4c
+		s := x0c + p34
+		d := T(2*m34) - T(4*x5c)
 		y0[c] = T(4 * x0c)
-		y1[c] = T(-4*x1c) + T(4*x2c) - T(2*x3c) + T(2*x4c) + T(4*x5c)
-		y2[c] = T(-5*x0c) - T(4*x1c) - T(4*x2c) - x3c - x4c
-		y3[c] = x1c - x2c + T(2*x3c) - T(2*x4c) - T(5*x5c)
-		y4[c] = x0c + x1c + x2c + x3c + x4c
+		y1[c] = T(-4*m12) - d       // −4x1 + 4x2 − 2x3 + 2x4 + 4x5
+		y2[c] = T(-4*(p12+x0c)) - s // −5x0 − 4x1 − 4x2 − x3 − x4
+		y3[c] = (m12 + d) - x5c     // x1 − x2 + 2x3 − 2x4 − 5x5
+		y4[c] = p12 + s             // x0 + x1 + x2 + x3 + x4
 		y5[c] = x5c
 	}
 }
@@ -120,10 +134,14 @@ func wino4RowsAT[T Float](y, x [6][]T) {
 	y0, y1, y2, y3 := y[0][:n], y[1][:n], y[2][:n], y[3][:n]
 	for c := range x0 {
 		x0c, x1c, x2c, x3c, x4c, x5c := x0[c], x1[c], x2[c], x3[c], x4[c], x5[c]
-		y0[c] = x0c + x1c + x2c + x3c + x4c
-		y1[c] = x1c - x2c + T(2*x3c) - T(2*x4c)
-		y2[c] = x1c + x2c + T(4*x3c) + T(4*x4c)
-		y3[c] = x1c - x2c + T(8*x3c) - T(8*x4c) + x5c
+		p12 := x1c + x2c
+		m12 := x1c - x2c
+		p34 := x3c + x4c
+		m34 := x3c - x4c
+		y0[c] = x0c + p12 + p34      // x0 + x1 + x2 + x3 + x4
+		y1[c] = m12 + T(2*m34)       // x1 − x2 + 2x3 − 2x4
+		y2[c] = p12 + T(4*p34)       // x1 + x2 + 4x3 + 4x4
+		y3[c] = m12 + T(8*m34) + x5c // x1 − x2 + 8x3 − 8x4 + x5
 	}
 }
 
@@ -136,11 +154,15 @@ func wino4RowsA[T Float](y, x [6][]T) {
 	y0, y1, y2, y3, y4, y5 := y[0][:n], y[1][:n], y[2][:n], y[3][:n], y[4][:n], y[5][:n]
 	for c := range x0 {
 		x0c, x1c, x2c, x3c := x0[c], x1[c], x2[c], x3[c]
+		p02 := x0c + x2c
+		p13 := x1c + x3c
+		q02 := x0c + T(4*x2c)
+		q13 := T(2*x1c) + T(8*x3c)
 		y0[c] = x0c
-		y1[c] = x0c + x1c + x2c + x3c
-		y2[c] = x0c - x1c + x2c - x3c
-		y3[c] = x0c + T(2*x1c) + T(4*x2c) + T(8*x3c)
-		y4[c] = x0c - T(2*x1c) + T(4*x2c) - T(8*x3c)
+		y1[c] = p02 + p13 // x0 + x1 + x2 + x3
+		y2[c] = p02 - p13 // x0 − x1 + x2 − x3
+		y3[c] = q02 + q13 // x0 + 2x1 + 4x2 + 8x3
+		y4[c] = q02 - q13 // x0 − 2x1 + 4x2 − 8x3
 		y5[c] = x3c
 	}
 }

@@ -3,9 +3,13 @@ package nn
 import (
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -206,16 +210,18 @@ func TestWino4Identity(t *testing.T) {
 
 // TestWino4XformFloat32 checks that the float32 Go transforms are the
 // float64 ones rounded: within float32's relative precision of the sum of
-// the magnitudes.
+// the magnitudes (1e-6, about 17 units of 2⁻²⁴). It logs the worst and the
+// mean error in those units over 4000 columns of each transform (-v).
 func TestWino4XformFloat32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 23))
 	for _, tc := range wino4Cases() {
 		m := tc.kron()
-		const n, ld = 19, 20
+		const n, ld = 4000, 4003
 		src := make([]float32, tc.kk*ld)
 		wino4Fill(rng, src)
 		dst := make([]float32, tc.rows*ld)
 		tc.go32(dst, src, ld, n)
+		var worst, sum float64
 		for r := range tc.rows {
 			for c := range n {
 				var want, mag float64
@@ -224,43 +230,152 @@ func TestWino4XformFloat32(t *testing.T) {
 					want += p
 					mag += math.Abs(p)
 				}
-				if got := float64(dst[r*ld+c]); math.Abs(got-want) > 1e-6*mag {
+				got := float64(dst[r*ld+c])
+				if math.Abs(got-want) > 1e-6*mag {
 					t.Fatalf("%s: row %d column %d: %v, want %v", tc.name, r, c, got, want)
+				}
+				if mag > 0 {
+					e := math.Abs(got-want) / mag / 0x1p-24
+					worst = max(worst, e)
+					sum += e
 				}
 			}
 		}
+		t.Logf("%s: error / (Σ|c·x| · 2⁻²⁴): worst %.2f, mean %.3f", tc.name, worst, sum/float64(tc.rows*n))
 	}
 }
 
-// The AVX-512 kernels of conv_wino4_amd64.s are generated from the 1-D
-// matrices by wino4Asm below (TestWino4AsmGenerated keeps the file in step;
+// The AVX-512 kernels of conv_wino4_amd64.s are generated from the Go
+// versions' 1-D passes (the loop bodies of wino4RowsBT and so on) by
+// wino4Asm below (TestWino4AsmGenerated keeps the file in step;
 // `go test ./model/nn -run Wino4AsmGenerated -wino4.gen` rewrites it).
 
 var wino4Gen = flag.Bool("wino4.gen", false, "rewrite conv_wino4_amd64.s from wino4Asm")
 
-// wino4Pass1D returns the 1-D matrix (out × in) of a kernel's passes:
-// Bᵀ, B, Aᵀ or A.
-func wino4Pass1D(kernel string) [][]float64 {
-	bt, at := wino4Rows(wino4MatBT[:]), wino4Rows(wino4MatAT[:])
-	tr := func(m [][]float64) [][]float64 {
-		out := make([][]float64, len(m[0]))
-		for j := range out {
-			out[j] = make([]float64, len(m))
-			for i := range m {
-				out[j][i] = m[i][j]
+// wino4Stmt is one statement of a 1-D pass's loop body (wino4RowsBT and
+// so on in conv_wino4_xform.go): name := expr (a temporary) or yR[c] =
+// expr (output R).
+type wino4Stmt struct {
+	name string // the temporary's name, or "" for an output
+	out  int    // the output's row
+	expr ast.Expr
+}
+
+// wino4PassBody parses conv_wino4_xform.go and returns the 1-D pass of a
+// kernel as its Go version writes it: the number of inputs (the loads
+// x0c, x1c, … := x0[c], x1[c], … that open the loop body), the number of
+// outputs, and the statements that follow the loads. The generator runs
+// exactly these operations, so the Go code is the one definition of the
+// order.
+func wino4PassBody(kernel string) (q, p int, body []wino4Stmt) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "conv_wino4_xform.go", nil, 0)
+	if err != nil {
+		panic(err)
+	}
+	fn := "wino4Rows" + strings.TrimPrefix(kernel, "wino4")
+	var loop *ast.RangeStmt
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == fn {
+			for _, st := range fd.Body.List {
+				if r, ok := st.(*ast.RangeStmt); ok {
+					loop = r
+				}
 			}
 		}
-		return out
 	}
-	switch kernel {
-	case "wino4BT":
-		return bt
-	case "wino4B":
-		return tr(bt)
-	case "wino4AT":
-		return at
+	if loop == nil {
+		panic("wino4Asm: no loop in " + fn)
 	}
-	return tr(at)
+	bad := func(n ast.Node) {
+		panic(fmt.Sprintf("wino4Asm: %s: %s: not a load, a temporary or an output", fn, fset.Position(n.Pos())))
+	}
+	for i, st := range loop.Body.List {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != len(as.Rhs) {
+			bad(st)
+		}
+		if i == 0 { // the loads: xKc := xK[c], K = 0, 1, …
+			for k, l := range as.Lhs {
+				if id, ok := l.(*ast.Ident); !ok || id.Name != fmt.Sprintf("x%dc", k) ||
+					wino4Src(as.Rhs[k]) != fmt.Sprintf("x%d", k) {
+					bad(l)
+				}
+			}
+			q = len(as.Lhs)
+			continue
+		}
+		if len(as.Lhs) != 1 {
+			bad(st)
+		}
+		switch l := as.Lhs[0].(type) {
+		case *ast.Ident:
+			if as.Tok != token.DEFINE {
+				bad(st)
+			}
+			body = append(body, wino4Stmt{name: l.Name, expr: as.Rhs[0]})
+		case *ast.IndexExpr:
+			var r int
+			if _, err := fmt.Sscanf(wino4Src(l), "y%d", &r); err != nil || as.Tok != token.ASSIGN {
+				bad(st)
+			}
+			body = append(body, wino4Stmt{out: r, expr: as.Rhs[0]})
+			p = max(p, r+1)
+		default:
+			bad(st)
+		}
+	}
+	return q, p, body
+}
+
+// wino4Src returns the slice's name of an index expression s[c], or "".
+func wino4Src(e ast.Expr) string {
+	ix, ok := e.(*ast.IndexExpr)
+	if !ok {
+		return ""
+	}
+	s, ok1 := ix.X.(*ast.Ident)
+	c, ok2 := ix.Index.(*ast.Ident)
+	if !ok1 || !ok2 || c.Name != "c" {
+		return ""
+	}
+	return s.Name
+}
+
+// wino4Const returns the value of an integer constant expression (4, -4),
+// and whether it is one.
+func wino4Const(e ast.Expr) (float64, bool) {
+	sign := 1.0
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.SUB {
+		sign, e = -1, u.X
+	}
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.INT {
+		return 0, false
+	}
+	v, err := strconv.Atoi(lit.Value)
+	if err != nil {
+		return 0, false
+	}
+	return sign * float64(v), true
+}
+
+// wino4Product returns c and x of a product T(c*x) (the only kind the
+// passes have), and whether e is one.
+func wino4Product(e ast.Expr) (float64, ast.Expr, bool) {
+	call, ok := e.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return 0, nil, false
+	}
+	if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "T" {
+		return 0, nil, false
+	}
+	m, ok := call.Args[0].(*ast.BinaryExpr)
+	if !ok || m.Op != token.MUL {
+		return 0, nil, false
+	}
+	c, ok := wino4Const(m.X)
+	return c, m.Y, ok
 }
 
 // wino4Asm returns the text of conv_wino4_amd64.s.
@@ -278,52 +393,44 @@ func wino4Asm() string {
 // writes them back), else 64-byte rows on the stack (wino4AT); measured,
 // dst's rows took about 5 % less CPU time than the stack's.
 //
-// Each output of a pass is the left-to-right sum of coefficient × input
-// over its row's nonzero coefficients in ascending input index: the first
-// term c·x (VMULPS by c, or x itself when c = 1), then VADDPS/VSUBPS of x
-// or of |c|·x (VMULPS), products shared between outputs. These are the
-// operations of the Go versions (wino4RowsBT and so on in
-// conv_wino4_xform.go) in their order, so the bits are the same. Rows at
-// stride ld bytes in src and dst, which must not overlap; n is a multiple
-// of 16 (columns past the last whole 16 are left alone).
+// A pass runs the operations of its Go version's loop body (wino4RowsBT
+// and so on in conv_wino4_xform.go, the factored sums) in their order:
+// each + or − a VADDPS or VSUBPS, each product T(c*x) a VMULPS by c (2, 4,
+// 8 or their negatives, exact), every result in a register of its own, no
+// fused multiply-add; so the bits are the Go versions'. Rows at stride ld
+// bytes in src and dst, which must not overlap; n is a multiple of 16
+// (columns past the last whole 16 are left alone).
 //
 // Registers: DI dst, SI src, R8 ld, CX columns left, R9 3·ld, R10 5·ld,
 // R11 6·ld, R12 18·ld, R13 30·ld, DX 12·ld, AX the source group, BX the
-// destination column of rows; Z0-Z5 a pass's inputs, Z6-Z11 its outputs,
-// Z12-Z25 products, Z26-Z31 the coefficients.
+// destination column of rows; Z0-Z5 a pass's inputs (Z0-Z3 in wino4A's
+// pass), its results in the registers after them, Z26 up the
+// coefficients (results skip them).
 `)
 	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A"} {
-		wino4AsmKernel(&b, k, wino4Pass1D(k))
+		wino4AsmKernel(&b, k)
 	}
 	return b.String()
 }
 
-// wino4AsmKernel writes one kernel whose two passes run the 1-D matrix m.
-func wino4AsmKernel(b *strings.Builder, name string, m [][]float64) {
-	p, q := len(m), len(m[0]) // outputs and inputs of a 1-D pass
+// wino4AsmKernel writes one kernel whose two passes run the loop body of
+// its Go version's 1-D pass (wino4PassBody).
+func wino4AsmKernel(b *strings.Builder, name string) {
+	q, p, body := wino4PassBody(name) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
 	var order []float64
-	for _, row := range m {
-		first := true
-		for _, c := range row {
-			if c == 0 {
-				continue
-			}
-			v := math.Abs(c)
-			if first {
-				v = c
-				if c == -1 {
-					panic("wino4Asm: a first coefficient of -1")
+	for _, st := range body {
+		ast.Inspect(st.expr, func(n ast.Node) bool {
+			if e, ok := n.(ast.Expr); ok {
+				if c, _, ok := wino4Product(e); ok {
+					if _, ok := consts[c]; !ok {
+						consts[c] = 26 + len(order)
+						order = append(order, c)
+					}
 				}
 			}
-			first = false
-			if v != 1 {
-				if _, ok := consts[v]; !ok {
-					consts[v] = 26 + len(order)
-					order = append(order, v)
-				}
-			}
-		}
+			return true
+		})
 	}
 	if len(order) > 6 {
 		panic("wino4Asm: too many coefficients")
@@ -363,48 +470,61 @@ func wino4AsmKernel(b *strings.Builder, name string, m [][]float64) {
 		}
 		return off
 	}
-	// pass emits one 1-D pass: inputs loaded by load(k), outputs stored by
-	// store(r, reg).
+	// pass emits one 1-D pass: inputs loaded by load(k) into Z0, Z1, …,
+	// the statements of body in order (each + or − one VADDPS or VSUBPS,
+	// each product T(c*x) one VMULPS, every result in a register of its
+	// own), outputs stored by store(r, reg).
 	pass := func(load func(k int) string, store func(r int, z string)) {
+		env := map[string]string{}
 		for k := range q {
 			w("VMOVUPS %s, Z%d", load(k), k)
+			env[fmt.Sprintf("x%dc", k)] = fmt.Sprintf("Z%d", k)
 		}
-		prod := map[[2]float64]string{}
-		next := 12
-		product := func(k int, c float64) string {
-			if c == 1 {
-				return fmt.Sprintf("Z%d", k)
+		next := q
+		fresh := func() string {
+			if next == 26 {
+				next += len(order) // the coefficients'
 			}
-			key := [2]float64{float64(k), c}
-			if z, ok := prod[key]; ok {
+			if next >= 32 {
+				panic("wino4Asm: too many results in " + name)
+			}
+			next++
+			return fmt.Sprintf("Z%d", next-1)
+		}
+		var eval func(e ast.Expr) string
+		eval = func(e ast.Expr) string {
+			if c, x, ok := wino4Product(e); ok {
+				xz := eval(x)
+				z := fresh()
+				w("VMULPS Z%d, %s, %s", consts[c], xz, z)
 				return z
 			}
-			z := fmt.Sprintf("Z%d", next)
-			next++
-			if next > 26 {
-				panic("wino4Asm: too many products")
-			}
-			w("VMULPS Z%d, Z%d, %s", consts[c], k, z)
-			prod[key] = z
-			return z
-		}
-		for r, row := range m {
-			cur := ""
-			out := fmt.Sprintf("Z%d", 6+r)
-			for k, c := range row {
-				switch {
-				case c == 0:
-				case cur == "":
-					cur = product(k, c)
-				case c > 0:
-					w("VADDPS %s, %s, %s", product(k, c), cur, out)
-					cur = out
-				default:
-					w("VSUBPS %s, %s, %s", product(k, -c), cur, out)
-					cur = out
+			switch e := e.(type) {
+			case *ast.ParenExpr:
+				return eval(e.X)
+			case *ast.Ident:
+				if z, ok := env[e.Name]; ok {
+					return z
 				}
+			case *ast.BinaryExpr:
+				op := map[token.Token]string{token.ADD: "VADDPS", token.SUB: "VSUBPS"}[e.Op]
+				if op == "" {
+					break
+				}
+				x, y := eval(e.X), eval(e.Y)
+				z := fresh()
+				w("%s %s, %s, %s", op, y, x, z)
+				return z
 			}
-			store(r, cur)
+			panic(fmt.Sprintf("wino4Asm: %s: %T is not a sum, a product T(c*x) or a name", name, e))
+		}
+		for _, st := range body {
+			z := eval(st.expr)
+			if st.name != "" {
+				env[st.name] = z
+			} else {
+				store(st.out, z)
+			}
 		}
 	}
 	// The scratch of the pass along j is dst's own rows (rows g·p+r, the
@@ -521,13 +641,14 @@ func TestWino4XformAsmBits(t *testing.T) {
 // BenchmarkWino4Xform times each F(4×4, 3×3) transform as its AVX-512
 // kernel and as its Go version on a block of n columns with rows at
 // stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
-// 256 (a block in L1: 64 channels of 4 tiles, or 4 of 64), n = 4096 (in
-// L2) and n = 16384 (64 channels of 256 tiles: 2.4 MB in and out, past
-// L2). MB/s counts the rows read and written; cpu-ns/op (cpuLoop) and
-// cpu-ns/col, the process's CPU time per call and per column (one
-// channel's tile), are steadier than the wall time on the shared cores.
+// 64 (16 KB in and 16 KB out, in the 48 KB L1), n = 256 (64 channels of 4
+// tiles, or 4 of 64: 44 KB in and out, in L2), n = 4096 (in L2) and n =
+// 16384 (64 channels of 256 tiles: 2.4 MB in and out, past L2). MB/s
+// counts the rows read and written; cpu-ns/op (cpuLoop) and cpu-ns/col,
+// the process's CPU time per call and per column (one channel's tile),
+// are steadier than the wall time on the shared cores.
 func BenchmarkWino4Xform(b *testing.B) {
-	for _, n := range []int{256, 4096, 16384} {
+	for _, n := range []int{64, 256, 4096, 16384} {
 		ld := n + 48
 		src := make([]float32, 36*ld)
 		dst := make([]float32, 36*ld)

@@ -40,6 +40,7 @@ type DeformConv2D[T Float] struct {
 	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
+	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -281,12 +282,13 @@ type sampleTable[T Float] struct {
 	wts    []T // 4 per entry: mask·vv·(ac, ad, bc, bd)
 	fy, fx []T
 	md, vv []T
-	s      []T // 4 per entry: backward dot products of the gradient with the corners
-	pad    []T // padded input, (H+2)(W+2) pixels × C
-	dpad   []T // padded input gradient, same layout
-	flat   []T // the unpadded image, pixel-major (for narrow rows; see padImage)
-	sink   []T // where a lean fill writes fy, fx, md and vv (see fillRange)
-	fbuf   []T // fy, fx, md and vv, one after another
+	s      []T     // 4 per entry: backward dot products of the gradient with the corners
+	pad    []T     // padded input, (H+2)(W+2) pixels × C
+	dpad   []T     // padded input gradient, same layout
+	flat   []T     // the unpadded image, pixel-major (for narrow rows; see padImage)
+	sink   []T     // where a lean fill writes fy, fx, md and vv (see fillRange)
+	fbuf   []T     // fy, fx, md and vv, one after another
+	pos    []int32 // dotsGrad's sample rows and columns (deform_dotsgrad.go)
 
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by a whole fill outside Forward, cleared by any partial
@@ -725,6 +727,9 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
+	if dc.dotsGrad(worker, b, dcol[off*g.ck():(off+g.p())*g.ck()]) {
+		return
+	}
 	t := dc.tableFor(worker, b)
 	K, P := g.k(), g.p()
 	GK := d.groups * K

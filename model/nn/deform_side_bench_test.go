@@ -16,8 +16,9 @@ func BenchmarkSideConvRoutes(b *testing.B) {
 	const n, hw, in, out = 32, 64, 32, 27
 	x := benchInput(b, n, in, hw, hw)
 	dy := benchInput(b, n, out, hw, hw)
+	dy32 := benchInput(b, n, 32, hw, hw)
 	flops := 2.0 * n * float64(in*out*9*hw*hw)
-	for _, route := range []string{"taps", "wino", "cols"} {
+	for _, route := range []string{"taps", "wino", "cols", "taps32"} {
 		for _, back := range []bool{false, true} {
 			name, fl := route+"/forward", flops
 			if back {
@@ -25,6 +26,10 @@ func BenchmarkSideConvRoutes(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				cfg := Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+				g := dy
+				if route == "taps32" {
+					cfg.Out, g = 32, dy32
+				}
 				c, err := NewConv2D[float32]("side", cfg, rand.New(rand.NewPCG(1, 1)))
 				if err != nil {
 					b.Fatal(err)
@@ -33,7 +38,7 @@ func BenchmarkSideConvRoutes(b *testing.B) {
 				cpuLoop(b, fl, func() {
 					c.Forward(x, back)
 					if back {
-						c.Backward(dy)
+						c.Backward(g)
 					}
 				})
 			})

@@ -1,0 +1,50 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkDeformBlockCOCO is dcnn-first's two deformable blocks as a
+// training step runs them, forward and backward: the side convolution
+// (offsets and mask), the clamp and 2·sigmoid and their gradients, the
+// deformable convolution with ReLU; 32 crops of 64×64. "conv1" (3→32)
+// computes no input gradient, as a net's first layer; "conv2" (32→32)
+// does. The side convolution's weights are perturbed from their zeros so
+// that the sample points are fractional.
+func BenchmarkDeformBlockCOCO(b *testing.B) {
+	const n, hw = 32, 64
+	for _, s := range []struct {
+		name    string
+		in      int
+		noInput bool
+	}{{"conv1", 3, true}, {"conv2", 32, false}} {
+		b.Run(s.name, func(b *testing.B) {
+			cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: s.in, Out: 32, Kernel: [2]int{3, 3},
+				Padding: [2]int{1, 1}, ReLU: true}}
+			blk, err := NewDeformBlock[float32](s.name, cfg, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(2, 2))
+			for _, p := range blk.Params() {
+				for i := range p.Value.data {
+					p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
+				}
+			}
+			blk.NoInputGrad = s.noInput
+			x := benchInput(b, n, s.in, hw, hw)
+			dy := benchInput(b, n, 32, hw, hw)
+			step := func() {
+				if _, err := blk.Forward(x, true); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := blk.Backward(dy); err != nil {
+					b.Fatal(err)
+				}
+			}
+			step()
+			cpuLoop(b, 0, step)
+		})
+	}
+}

@@ -1,0 +1,77 @@
+package nn
+
+// The sampling gradient of a first layer with few input channels
+// (dcnn-first's conv1: 3 channels, no input gradient) without a sampling
+// table. There col2im's work is the table (filled again in Backward, 36
+// bytes a pixel and tap), the four corner sums of each entry (dots4, one
+// entry at a time) and the offset and mask gradients from both (offGrads):
+// about 13 ms of the layer's 34 for 32 crops of 64×64, where its GEMMs
+// take 7. dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of
+// one tap at a time: the sample point as dcnFill512T computes it, the
+// corners and the column gradient gathered, the sums and the gradients in
+// the operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing
+// is stored but the gradients. The same bits (TestDotsGradSameBits).
+
+// dcnDotsGradArgs is one image's run of dcnDotsGrad512. The layout is read
+// by the assembly.
+type dcnDotsGradArgs struct {
+	offY, mk *float32 // tap 0's offset (y) and mask planes at the group's first pixel
+	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there (dm nil for none)
+	rows     *float32 // the column gradient's row of the group's first pixel
+	pos      *int32   // fillRange's pos for the image
+	groups   int      // groups of 16 pixels (counted down by the assembly)
+	idh, jdw *int32   // i·DH and j·DW of each tap
+	k        int      // taps
+	pstride  int      // bytes from a plane to the next
+	rstride  int      // bytes from a pixel's column-gradient row to the next (4·k·C)
+	c        int      // input channels, 1 to 3
+	pad      *float32 // the padded image, 4 values a pixel
+	wp       int      // padded row width
+	h, w     float32  // H and W
+}
+
+// dotsGrad sets image b's offset and mask gradients from its column
+// gradient rows (one row of ck values per output pixel) with
+// dcnDotsGrad512 and reports whether it ran: float32 where the AVX-512
+// kernels run, the corner sums alone (dotsOnly: no input gradient, fewer
+// than 4 channels, one offset group), a mask, whole groups of 16 pixels.
+func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
+	d, g := dc.d, dc.d.g
+	K, P := g.k(), g.p()
+	r32, ok := any(rows).([]float32)
+	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 {
+		return false
+	}
+	t := dc.table(worker)
+	if t.holds != (tableKey{d.gen, b}) {
+		d.padImage(t, b)
+		t.holds = tableKey{} // the pad is image b's, the table is not
+	}
+	t.pos = grow(t.pos, 2*P)
+	oy, ox := 0, 0
+	for q := range P {
+		at := q/8*16 + q%8
+		t.pos[at], t.pos[at+8] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
+		if ox++; ox == g.Wo {
+			oy, ox = oy+1, 0
+		}
+	}
+	var idh, jdw [64]int32
+	for k := range K {
+		idh[k], jdw[k] = int32(k/g.KW*g.DH), int32(k%g.KW*g.DW)
+	}
+	n := K * P
+	off := any(d.off.data[b*2*n : (b+1)*2*n]).([]float32)
+	mask := any(d.mask.data[b*n : (b+1)*n]).([]float32)
+	doff := any(d.doff.data[b*2*n : (b+1)*2*n]).([]float32)
+	dmask := any(d.dmask.data[b*n : (b+1)*n]).([]float32)
+	pad := any(t.pad).([]float32)
+	_, _ = r32[P*K*g.C-1], pad[(g.H+2)*(g.W+2)*4-1]
+	a := dcnDotsGradArgs{
+		offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dmask[0], rows: &r32[0], pos: &t.pos[0],
+		groups: P / 16, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
+		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
+	}
+	dcnDotsGrad512(&a)
+	return true
+}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package nn
+
+func dotsGrad512OK() bool { return false }
+
+func dcnDotsGrad512(a *dcnDotsGradArgs) { panic("nn: dcnDotsGrad512 without assembly") }
