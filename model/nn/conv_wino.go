@@ -68,14 +68,16 @@ const winoMaxPixels = 32 * 32
 // take F(4×4) (at least winoMinIn input channels too): measured
 // (BenchmarkWinoRoutes, CPU time, one thread, docs/PERFORMANCE.md, Session
 // 6, lane 23w4) faster than both the tap-sum route and F(2×2) on the COCO
-// net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16) and
-// dcnn-first's side convolution (32→27 at 64×64), slower than the tap-sum
-// route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial 4×4 tiles
-// waste most of the work on maps this small). Maps below 16×16 keep
-// F(2×2)'s rule, maps above 64×64 (a whole photo's layers in evaluation)
-// the tap-sum route until measured.
+// net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than
+// the tap-sum route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
+// 4×4 tiles waste most of the work on maps this small). dcnn-first's
+// side convolution (32→27 at 64×64) was faster on F(4×4) against the
+// tap-sum route of session 5, but tied (1–2 % slower) against lane 23t's
+// of session 6, which keeps no transformed input: it stays there. Maps
+// below 16×16 keep F(2×2)'s rule, maps above 64×64 (a whole photo's
+// layers in evaluation) the tap-sum route until measured.
 const (
-	wino4MinOut    = 27
+	wino4MinOut    = 32
 	wino4MinPixels = 16 * 16
 	wino4MaxPixels = 64 * 64
 )
