@@ -16,7 +16,7 @@ package nn
 // by the assembly.
 type dcnDotsGradArgs struct {
 	offY, mk *float32 // tap 0's offset (y) and mask planes at the group's first pixel
-	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there (dm nil for none)
+	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there
 	rows     *float32 // the column gradient's row of the group's first pixel
 	pos      *int32   // fillRange's pos for the image
 	groups   int      // groups of 16 pixels (counted down by the assembly)
@@ -34,7 +34,11 @@ type dcnDotsGradArgs struct {
 // gradient rows (one row of ck values per output pixel) with
 // dcnDotsGrad512 and reports whether it ran: float32 where the AVX-512
 // kernels run, the corner sums alone (dotsOnly: no input gradient, fewer
-// than 4 channels, one offset group), a mask, whole groups of 16 pixels.
+// than 4 channels, one offset group), a mask (the kernel always writes the
+// mask gradient), whole groups of 16 pixels and at most 64 taps (its tap
+// tables). It runs from col2im only: the banded backward (deform_bands.go,
+// column matrices of at least bandMinColumns values) never calls col2im, so
+// a layer on that route never takes this path.
 func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	d, g := dc.d, dc.d.g
 	K, P := g.k(), g.p()

@@ -144,8 +144,6 @@ dgg1:
 	VMULPS  Z24, Z6, Z24
 	MOVQ    80(DI), R14
 	VMOVUPS Z24, (R13)(R14*1)
-	TESTQ   DX, DX
-	JZ      dgnext
 	VMULPS  Z18, Z5, Z24               // c·s0
 	VMULPS  Z19, Z1, Z25               // fx·s1
 	VADDPS  Z25, Z24, Z24
@@ -158,9 +156,6 @@ dgg1:
 	VMULPS  Z2, Z24, Z24               // vv·(…)
 	VMOVUPS Z24, (DX)
 	ADDQ    R14, DX                    // next tap's mask gradient
-
-dgnext:
-	MOVQ 80(DI), R14
 	LEAQ (R11)(R14*2), R11             // next tap's offsets
 	ADDQ R14, R12                      // mask
 	LEAQ (R13)(R14*2), R13             // offset gradient
@@ -175,11 +170,7 @@ dgnext:
 	ADDQ $64, 0(DI)
 	ADDQ $64, 8(DI)
 	ADDQ $64, 16(DI)
-	CMPQ 24(DI), $0
-	JEQ  dgnodm
 	ADDQ $64, 24(DI)
-
-dgnodm:
 	MOVQ 88(DI), R14
 	SHLQ $4, R14
 	ADDQ R14, 32(DI)                   // 16 rows of the column gradient
