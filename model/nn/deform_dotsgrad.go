@@ -13,13 +13,14 @@ package nn
 // is stored but the gradients. The same bits (TestDotsGradSameBits).
 
 // dcnDotsGradArgs is one image's run of dcnDotsGrad512. The layout is read
-// by the assembly.
+// by the assembly, which leaves every field as it is (each group's bases
+// are formed in registers).
 type dcnDotsGradArgs struct {
 	offY, mk *float32 // tap 0's offset (y) and mask planes at the group's first pixel
 	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there
 	rows     *float32 // the column gradient's row of the group's first pixel
 	pos      *int32   // fillRange's pos for the image
-	groups   int      // groups of 16 pixels (counted down by the assembly)
+	groups   int      // groups of 16 pixels
 	idh, jdw *int32   // i·DH and j·DW of each tap
 	k        int      // taps
 	pstride  int      // bytes from a plane to the next
