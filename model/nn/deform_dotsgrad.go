@@ -31,20 +31,28 @@ type dcnDotsGradArgs struct {
 	h, w     float32  // H and W
 }
 
+// dotsGradMaxPixels bounds the padded image ((H+2)·(W+2) pixels) that
+// dcnDotsGrad512 takes: it gathers the corners with int32 byte offsets,
+// 16 bytes a pixel (VPSLLD $4 on the pixel index), which stay below 2³¹
+// only for fewer than 2²⁷ pixels.
+const dotsGradMaxPixels = 1 << 27
+
 // dotsGrad sets image b's offset and mask gradients from its column
 // gradient rows (one row of ck values per output pixel) with
 // dcnDotsGrad512 and reports whether it ran: float32 where the AVX-512
 // kernels run, the corner sums alone (dotsOnly: no input gradient, fewer
 // than 4 channels, one offset group), a mask (the kernel always writes the
 // mask gradient), whole groups of 16 pixels and at most 64 taps (its tap
-// tables). It runs from col2im only: the banded backward (deform_bands.go,
-// column matrices of at least bandMinColumns values) never calls col2im, so
-// a layer on that route never takes this path.
+// tables), and a padded image of fewer than dotsGradMaxPixels pixels. It
+// runs from col2im only: the banded backward (deform_bands.go, column
+// matrices of at least bandMinColumns values) never calls col2im, so a
+// layer on that route never takes this path.
 func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	d, g := dc.d, dc.d.g
 	K, P := g.k(), g.p()
 	r32, ok := any(rows).([]float32)
-	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 {
+	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 ||
+		(g.H+2)*(g.W+2) >= dotsGradMaxPixels {
 		return false
 	}
 	t := dc.table(worker)

@@ -102,7 +102,7 @@ dgtap:
 	VPADDD       Z5, Z4, Z4
 	VPADDD       Z9, Z4, Z4            // + xl + 1
 	VMOVDQA32.Z  Z4, K2, Z4            // base, 0 outside
-	VPSLLD       $4, Z4, Z4            // bytes: 16 a pixel
+	VPSLLD       $4, Z4, Z4            // bytes: 16 a pixel (int32: dotsGradMaxPixels)
 	VMOVAPS.Z    Z0, K2, Z0            // fy as the table holds it
 	VMOVAPS.Z    Z1, K2, Z1            // fx
 	VMOVUPS      (R12), Z6
