@@ -5,12 +5,14 @@ package nn
 // table. There col2im's work is the table (filled again in Backward, 36
 // bytes a pixel and tap), the four corner sums of each entry (dots4, one
 // entry at a time) and the offset and mask gradients from both (offGrads):
-// about 13 ms of the layer's 34 for 32 crops of 64×64, where its GEMMs
-// take 7. dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of
-// one tap at a time: the sample point as dcnFill512T computes it, the
-// corners and the column gradient gathered, the sums and the gradients in
-// the operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing
-// is stored but the gradients. The same bits (TestDotsGradSameBits).
+// 10–14 ms of the layer's 34 for 32 crops of 64×64 in the one-thread
+// profile in docs/perf/s6-23d3-profiles.txt (dots4 4.8 ms, dcnOffGradAVX
+// 2.4, and Backward's part of fillRange's 6.5), where its GEMMs take 7.
+// dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of one tap
+// at a time: the sample point as dcnFill512T computes it, the corners and
+// the column gradient gathered, the sums and the gradients in the
+// operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing is
+// stored but the gradients. The same bits (TestDotsGradSameBits).
 
 // dcnDotsGradArgs is one image's run of dcnDotsGrad512. The layout is read
 // by the assembly, which leaves every field as it is (each group's bases
