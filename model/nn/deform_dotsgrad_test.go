@@ -126,3 +126,49 @@ func TestDotsGradSameBits(t *testing.T) {
 		})
 	}
 }
+
+// TestDotsGrad512KeepsArgs calls dcnDotsGrad512 on two groups of 16 pixels
+// and wants its argument block unchanged afterwards: the kernel forms each
+// group's bases in registers and moves no pointer field past its
+// allocation.
+func TestDotsGrad512KeepsArgs(t *testing.T) {
+	if !dotsGrad512OK() {
+		t.Skip("no AVX-512: dotsGrad does not run")
+	}
+	const h, w, c, k, p = 4, 8, 2, 1, 32
+	pos := make([]int32, 2*p)
+	for q := range p {
+		at := q/8*16 + q%8
+		pos[at], pos[at+8] = int32(q/w), int32(q%w)
+	}
+	off, doff := make([]float32, 2*k*p), make([]float32, 2*k*p)
+	mask, dm := make([]float32, k*p), make([]float32, k*p)
+	rows, pad := make([]float32, p*k*c), make([]float32, (h+2)*(w+2)*4)
+	for i := range mask {
+		mask[i] = 1
+	}
+	for i := range rows {
+		rows[i] = float32(i%7) - 3
+	}
+	for i := range pad {
+		pad[i] = float32(i % 5)
+	}
+	idh, jdw := []int32{0}, []int32{0}
+	a := dcnDotsGradArgs{offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dm[0], rows: &rows[0], pos: &pos[0],
+		groups: p / 16, idh: &idh[0], jdw: &jdw[0], k: k, pstride: 4 * p, rstride: 4 * k * c, c: c,
+		pad: &pad[0], wp: w + 2, h: h, w: w}
+	before := a
+	dcnDotsGrad512(&a)
+	if a != before {
+		t.Fatalf("dcnDotsGrad512 changed its arguments: %+v, was %+v", a, before)
+	}
+	nonzero := 0
+	for _, v := range dm {
+		if v != 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 {
+		t.Fatal("dcnDotsGrad512 wrote no mask gradient")
+	}
+}
