@@ -194,6 +194,12 @@ func chunkCols[T Float](cache []T, g geom, per, c int) []T {
 // batch in parallel chunks. With a cache, the column matrices are kept
 // there for convBackward.
 func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T) {
+	convForwardM(g, w, bias, y, cols, ws, cache, nil)
+}
+
+// convForwardM is convForward that also records the fused ReLU's mask in
+// mask (reluMask) when it is not nil.
+func convForwardM[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T], cache []T, mask []uint8) {
 	ck, p, pc := g.ck(), g.p(), g.pc()
 	per, n := chunking(g.B, pc)
 	workers := Workers()
@@ -211,23 +217,58 @@ func convForward[T Float](g geom, w, bias, y []T, cols columns[T], ws *scratch[T
 		for b := lo; b < hi; b++ {
 			cols.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
+		// finish writes image b's outputs plus the bias (then the ReLU,
+		// and its mask) into y from src: channel o's Ho rows at src[o·ls:],
+		// row stride lds (src may be y itself).
+		finish := func(b int, src []T, ls, lds int) {
+			for o := range g.O {
+				dst := y[(b*g.O+o)*p:][:p]
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				if mask != nil {
+					biasRowsM(dst, g.Wo, src[o*ls:], lds, g.Ho, g.Wo, bv, mask[(b*g.O+o)*p/8:])
+					continue
+				}
+				biasRows(dst, g.Wo, src[o*ls:], lds, g.Ho, g.Wo, bv, g.ReLU)
+			}
+		}
+		// Straight into y, row by row, where the rows are whole kernel
+		// strips (as on the tap-sum route: one "tap", the column block);
+		// then the bias in place while the image is in cache.
+		rows := colRowsOK[T](g, cols)
+		for b := lo; rows && b < hi; b++ {
+			w32, c32, y32 := any(w).([]float32), any(col).([]float32), any(y).([]float32)
+			yb := y32[b*g.O*p:][:g.O*p]
+			rows = sgemmSumABRows(g.O, g.Ho, g.Wo, ck, w32, 0, ck, c32[(b-lo)*pc:], ld, g.LW, []int{0}, yb, p, g.Wo)
+			if rows {
+				finish(b, y[b*g.O*p:], p, g.Wo)
+			}
+		}
+		if rows {
+			return
+		}
 		if cols.transposed() {
 			gemm(false, true, g.O, ld, ck, 1, w, ck, col, ck, 0, out, ld)
 		} else {
 			gemm(false, false, g.O, ld, ck, 1, w, ck, col, ld, 0, out, ld)
 		}
 		for b := lo; b < hi; b++ {
-			for o := range g.O {
-				src := out[o*ld+(b-lo)*pc:][:pc]
-				dst := y[(b*g.O+o)*p:][:p]
-				var bv T
-				if bias != nil {
-					bv = bias[o]
-				}
-				biasRows(dst, g.Wo, src, g.LW, g.Ho, g.Wo, bv, g.ReLU)
-			}
+			finish(b, out[(b-lo)*pc:], ld, g.LW)
 		}
 	})
+}
+
+// colRowsOK reports whether convForwardM writes its products straight
+// into y row by row (sgemmSumABRows with one product: the bits of the one
+// GEMM): for a plain layer's column blocks stored row by row, in float32
+// on the assembly kernels, where the output rows are whole strips of the
+// kernels, as tapRowsOK.
+func colRowsOK[T Float](g geom, cols columns[T]) bool {
+	_, f32 := any(T(0)).(float32)
+	_, plain := cols.(plainCols[T])
+	return f32 && plain && haveSgemmKernels() && g.Ho == g.H && g.Wo == g.W && g.SH == 1 && g.SW == 1 && tapRowsOK(g)
 }
 
 // biasRows sets dst[r·ldd+c] = src[r·lds+c] + b for r < rows, c < cols,
@@ -254,6 +295,52 @@ func biasRows[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, 
 			d[i] = v
 		}
 	}
+}
+
+// reluMaskOK reports whether a training forward of g records its fused
+// ReLU's mask as bits for the backward (reluMask): in float32 with the
+// vector kernels, and with rows of a multiple of 8 outputs, so that each
+// row's bits start on a byte.
+func reluMaskOK[T Float](g geom) bool {
+	_, f32 := any(T(0)).(float32)
+	return f32 && vecOK && !noReluMask && g.ReLU && g.Wo%8 == 0
+}
+
+// noReluMask makes the backward read y for a fused ReLU's mask (tests).
+var noReluMask = false
+
+// reluMask returns *buf grown to one bit per output of g (bit i%8 of byte
+// i/8 for output i in y's order), or nil where a forward does not record
+// the mask: outside training or where reluMaskOK does not hold. The
+// backward then reads B·O·Ho·Wo/8 bytes instead of y's B·O·Ho·Wo floats.
+func reluMask[T Float](buf *[]uint8, g geom, train bool) []uint8 {
+	if !train || !reluMaskOK[T](g) {
+		return nil
+	}
+	n := g.B * g.O * g.p() / 8
+	if cap(*buf) < n {
+		*buf = make([]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// biasRowsM is biasRows with the ReLU (T is float32, cols a multiple of
+// 8: reluMaskOK), also setting bit c%8 of m[(r·cols+c)/8] where
+// dst[r·ldd+c] > 0: the same values, and the mask gradRowsM reads.
+func biasRowsM[T Float](dst []T, ldd int, src []T, lds int, rows, cols int, b T, m []uint8) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	dst, src, m = dst[:(rows-1)*ldd+cols], src[:(rows-1)*lds+cols], m[:rows*cols/8]
+	vbiasM(&any(dst).([]float32)[0], ldd, &any(src).([]float32)[0], lds, rows, cols, float32(b), 0, &m[0])
+}
+
+// gradRowsM is gradRows with a fused ReLU whose mask biasRowsM recorded
+// in m (one output channel's bits) in place of y.
+func gradRowsM[T Float](g geom, dst, src []T, m []uint8) {
+	dst, src, m = dst[:g.pc()], src[:g.p()], m[:g.p()/8]
+	vmaskM(&any(dst).([]float32)[0], g.LW, &any(src).([]float32)[0], g.Wo, &m[0], g.Ho, g.Wo)
 }
 
 // gradRows copies one output channel's gradient src (Ho×Wo) into a column
@@ -292,11 +379,32 @@ func gradRows[T Float](g geom, dst, src, y []T) {
 	}
 }
 
+// colPadOK reports whether convBackwardM pads a chunk's column matrix
+// with zero rows to a multiple of 8 for the weight gradient: in float32
+// on the assembly kernels, for column blocks stored row by row and built
+// per chunk (not the cache), where ck is not a multiple of 8 already. The
+// transposed B (col) then packs in whole 8×8 transposes instead of a
+// scalar loop over its last ck mod 8 rows, and the product's tiles are
+// whole: the 3-channel first layer's 27 rows become 32.
+func colPadOK[T Float](g geom, cols columns[T], cache []T) bool {
+	_, f32 := any(T(0)).(float32)
+	return f32 && !noColPad && haveSgemmKernels() && cache == nil && !cols.transposed() && g.ck()%8 != 0
+}
+
+// noColPad turns colPadOK off (tests).
+var noColPad = false
+
 // convBackward accumulates dW and db (db may be nil) and, when input is
 // set, runs col2im on W^T·dy. y is the layer's output, read for the mask of
 // a fused ReLU. parts is scratch for the per-chunk weight gradients,
 // reduced in chunk order.
 func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T) {
+	convBackwardM(g, w, y, dy, dw, db, input, cols, ws, parts, cache, nil)
+}
+
+// convBackwardM is convBackward that masks the output gradient with the
+// bits convForwardM recorded in mask, when it is not nil, instead of y.
+func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols columns[T], ws *scratch[T], parts *[]T, cache []T, mask []uint8) {
 	ck, p, pc := g.ck(), g.p(), g.pc()
 	per, n := chunking(g.B, pc)
 	nw := g.O*ck + g.O
@@ -311,8 +419,12 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		nb := hi - lo
 		ld := nb * pc
-		buf := ws.get(worker, 2*ck*ld+g.O*ld)
-		col, dcol, gy := buf[:ck*ld], buf[ck*ld:2*ck*ld], buf[2*ck*ld:]
+		ckp := ck // rows of col: ck, or padded to a multiple of 8 (colPadOK)
+		if colPadOK[T](g, cols, cache) {
+			ckp = (ck + 7) &^ 7
+		}
+		buf := ws.get(worker, (ckp+ck)*ld+g.O*ld+g.O*ckp)
+		col, dcol, gy := buf[:ckp*ld], buf[ckp*ld:(ckp+ck)*ld], buf[(ckp+ck)*ld:(ckp+ck)*ld+g.O*ld]
 		if cache != nil {
 			col = chunkCols(cache, g, per, c)
 		}
@@ -322,6 +434,10 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 			}
 			for o := range g.O {
 				at := (b*g.O + o) * p
+				if mask != nil {
+					gradRowsM(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], mask[at/8:])
+					continue
+				}
 				var yo []T
 				if g.ReLU {
 					yo = y[at : at+p]
@@ -333,6 +449,18 @@ func convBackward[T Float](g geom, w, y, dy, dw, db []T, input bool, cols column
 		tr := cols.transposed()
 		if tr {
 			gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+		} else if ckp != ck {
+			// col's rows padded to ckp: the transposed B packs in blocks
+			// of 8 rows and the tiles are full, and the ck columns of the
+			// product hold the same bits. The padding rows reach only the
+			// dropped columns; they are zeroed so that stale scratch
+			// (subnormals) cannot slow the multiply.
+			clear(col[ck*ld : ckp*ld])
+			tmp := buf[(ckp+ck)*ld+g.O*ld:][:g.O*ckp]
+			gemm(false, true, g.O, ckp, ld, 1, gy, ld, col, ld, 0, tmp, ckp)
+			for o := range g.O {
+				copy(pw[o*ck:][:ck], tmp[o*ckp:][:ck])
+			}
 		} else {
 			gemm(false, true, g.O, ck, ld, 1, gy, ld, col, ld, 0, pw, ck)
 		}
@@ -375,12 +503,13 @@ type Conv2D[T Float] struct {
 	ws              scratch[T]
 	pad             scratch[T] // per-worker zero-padded image (wide columns)
 	parts           []T
-	cache, cacheBuf []T  // columns kept from a training Forward
-	narrow          bool // tests: never use wide columns
-	wtap, flip      []T  // the weight by tap, and flipped (conv_taps.go)
-	noTaps          bool // tests and benchmarks: never the tap-sum route
-	forceTaps       bool // tests: the tap-sum route at any channel count
-	winoU           []T  // the transformed weight U[ξ][o][c] (conv_wino.go)
+	cache, cacheBuf []T     // columns kept from a training Forward
+	mask, maskBuf   []uint8 // the fused ReLU's mask from a training Forward (reluMask)
+	narrow          bool    // tests: never use wide columns
+	wtap, flip      []T     // the weight by tap, and flipped (conv_taps.go)
+	noTaps          bool    // tests and benchmarks: never the tap-sum route
+	forceTaps       bool    // tests: the tap-sum route at any channel count
+	winoU           []T     // the transformed weight U[ξ][o][c] (conv_wino.go)
 	winoM           winoMats[T]
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
@@ -430,6 +559,7 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 		g.LW = g.W + 2*g.PW
 	}
 	c.g, c.x = g, x
+	c.mask = nil
 	y := reuse(&c.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if c.Bias != nil {
@@ -441,13 +571,15 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	}
 	if c.tapsOK() {
 		c.cache = nil
+		c.mask = reluMask[T](&c.maskBuf, g, train)
 		c.tapsForward(bias, y.data)
 		return y, nil
 	}
 	// Wide columns are cheap to rebuild from the image (long copies of a
 	// cache-resident plane), cheaper than a round trip through memory.
 	c.cache = colCache(&c.cacheBuf, g, train && g.LW == g.Wo)
-	convForward(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache)
+	c.mask = reluMask[T](&c.maskBuf, g, train)
+	convForwardM(g, c.Weight.Value.data, bias, y.data, plainCols[T]{c}, &c.ws, c.cache, c.mask)
 	return y, nil
 }
 
@@ -473,7 +605,7 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	case c.tapsOK():
 		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
 	default:
-		convBackward(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache)
+		convBackwardM(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache, c.mask)
 	}
 	if c.NoInputGrad {
 		return nil, nil

@@ -28,7 +28,10 @@ package nn
 // adds and the column matrix's memory are gone. The unused columns cost
 // (Wp/W)·((H+PH)/H) − 1 more multiply-adds (31 % at 7×7, 15 % at 14×14,
 // 3 % at 64×64; with both padding columns in each row it was 47, 22 and
-// 5 %) against the copies they save.
+// 5 %) against the copies they save. Where each row of W is whole strips
+// of the kernels (tapRowsOK: 64×64, not 7×7), the forward's sums and the
+// input gradient go straight into y and dx row by row (tapSumRows), the
+// unused columns neither computed nor copied.
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
@@ -94,20 +97,59 @@ func (g geom) tapOff(tg tapGeom, t int) int {
 }
 
 // stack writes images [lo, hi) of x (C channels, H×W) into dst, ch planes
-// of ps each, in the stacked layout, zeroing the padding.
+// of ps each, in the stacked layout, zeroing the padding (and only the
+// padding: clearing the whole buffer first wrote it twice).
 func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
 	dst = dst[:ch*tg.ps]
-	clear(dst)
 	hw := g.H * g.W
-	for b := lo; b < hi; b++ {
-		for c := range ch {
+	for c := range ch {
+		plane := dst[c*tg.ps:][:tg.ps]
+		pos := 0 // the first position not yet written
+		for b := lo; b < hi; b++ {
 			src := x[(b*ch+c)*hw:][:hw]
-			plane := dst[c*tg.ps:]
 			at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
 			for y := range g.H {
-				copy(plane[at+y*tg.wp:][:g.W], src[y*g.W:][:g.W])
+				s := at + y*tg.wp
+				zero(plane[pos:s])
+				copy(plane[s:][:g.W], src[y*g.W:][:g.W])
+				pos = s + g.W
 			}
 		}
+		zero(plane[pos:])
+	}
+}
+
+// stackT writes images [lo, hi) of x (float32, C channels, H×W) into dst
+// pixel-major: row q (of nq, C values each) holds the C channels of column
+// q of the stacked layout, zero at the padding. It is stack followed by
+// transpose8 without the planes in between: the weight gradient's input.
+func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
+	dst = dst[:nq*g.C]
+	hw := g.H * g.W
+	pos := 0 // the first row not yet written
+	for b := lo; b < hi; b++ {
+		at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
+		for y := range g.H {
+			s := min(at+y*tg.wp, nq)
+			zero(dst[pos*g.C : s*g.C])
+			cols := min(g.W, nq-s)
+			if cols > 0 {
+				transpose8(x[b*g.C*hw+y*g.W:], hw, dst[s*g.C:], g.C, g.C, cols)
+			}
+			pos = s + max(cols, 0)
+		}
+	}
+	zero(dst[pos*g.C:])
+}
+
+// zero clears s, with a plain loop for the short runs of a row's padding.
+func zero[T Float](s []T) {
+	if len(s) > 16 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = 0
 	}
 }
 
@@ -150,21 +192,47 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
 	x := c.x.data
+	_, fast := any(x).([]float32)
+	fast = fast && haveSgemmKernels()
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
 		xs := c.pad.get(worker, g.C*tg.ps)
 		stack(g, tg, x, g.C, lo, hi, xs)
-		out := c.ws.get(worker, g.O*tg.ld)
-		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
-		for b := lo; b < hi; b++ {
+		// finish writes image b's outputs plus the bias (then the ReLU, and
+		// its mask) into y from src: output channel o's rows of Wo at
+		// src[o·ld:], row stride lds (src may be y itself).
+		finish := func(b int, src []T, ld, lds int) {
 			for o := range g.O {
 				var bv T
 				if bias != nil {
 					bv = bias[o]
 				}
-				biasRows(y[(b*g.O+o)*p:][:p], g.Wo, out[o*tg.ld+(b-lo)*tg.s:], tg.wp, g.Ho, g.Wo, bv, g.ReLU)
+				at := (b*g.O + o) * p
+				if c.mask != nil {
+					biasRowsM(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, c.mask[at/8:])
+					continue
+				}
+				biasRows(y[at:][:p], g.Wo, src[o*ld:], lds, g.Ho, g.Wo, bv, g.ReLU)
 			}
+		}
+		// The sums straight into y where the shape allows (tapSumRows),
+		// then the bias and ReLU in place, image by image while it is in
+		// cache; else into a stacked buffer, and from there into y.
+		rows := fast && tapRowsOK(g)
+		for b := lo; rows && b < hi; b++ {
+			rows = tapSumRows(g, tg, g.O, g.C, b-lo, any(c.wtap).([]float32), any(xs).([]float32), any(y).([]float32)[b*g.O*p:])
+			if rows {
+				finish(b, y[b*g.O*p:], p, g.Wo)
+			}
+		}
+		if rows {
+			return
+		}
+		out := c.ws.get(worker, g.O*tg.ld)
+		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
+		for b := lo; b < hi; b++ {
+			finish(b, out[(b-lo)*tg.s:], tg.ld, tg.wp)
 		}
 	})
 }
@@ -189,20 +257,34 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	x, yv := c.x.data, c.y.data
 	lw := g
 	lw.LW = wp
+	x32, fast := any(x).([]float32)
+	fast = fast && haveSgemmKernels()
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
-		xs := c.pad.get(worker, g.C*tg.ps)
-		stack(g, tg, x, g.C, lo, hi, xs)
 		oc := g.O * g.C
 		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
 		buf := c.ws.get(worker, g.O*tg.ps+g.C*tg.ld+nq*g.C)
 		gys, dxw, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+g.C*tg.ld], buf[g.O*tg.ps+g.C*tg.ld:]
-		clear(gys)
+		// gradRows writes Ho rows of Wp from each image's first pixel;
+		// the rest of each plane is padding.
+		for o := range g.O {
+			plane, pos := gys[o*tg.ps:][:tg.ps], 0
+			for b := lo; b < hi; b++ {
+				s := (g.PH+(b-lo)*(g.H+g.PH))*wp + g.PW
+				zero(plane[pos:s])
+				pos = s + lw.pc()
+			}
+			zero(plane[pos:])
+		}
 		for b := lo; b < hi; b++ {
 			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
 			for o := range g.O {
 				src := (b*g.O + o) * p
+				if c.mask != nil {
+					gradRowsM(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], c.mask[src/8:])
+					continue
+				}
 				var yo []T
 				if g.ReLU {
 					yo = yv[src : src+p]
@@ -214,7 +296,21 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		}
 		gy := gys[g.PH*wp+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
-		if !tapWeightGrad(g, tg, k, gy, xs, xt, pw) {
+		if fast {
+			if g.W%8 == 0 {
+				stackT(g, tg, x32, lo, hi, nq, any(xt).([]float32))
+			} else {
+				// Rows of W mod 8 ≠ 0 would leave stackT a scalar
+				// remainder in every row (all of it at 7×7): stack
+				// the planes and transpose them whole.
+				xs := any(c.pad.get(worker, g.C*tg.ps)).([]float32)
+				stack(g, tg, x32, g.C, lo, hi, xs)
+				transpose8(xs, tg.ps, any(xt).([]float32), g.C, g.C, nq)
+			}
+			tapWeightGrad(g, tg, k, any(gy).([]float32), any(xt).([]float32), any(pw).([]float32))
+		} else {
+			xs := c.pad.get(worker, g.C*tg.ps)
+			stack(g, tg, x, g.C, lo, hi, xs)
 			for t := range k {
 				gemm(false, true, g.O, g.C, tg.ld, 1, gy, tg.ps, xs[g.tapOff(tg, t):], tg.ps, 0, pw[t*oc:], g.C)
 			}
@@ -224,6 +320,15 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 			pb[o] = sum(gy[o*tg.ps:][:tg.ld])
 		}
 		if !input {
+			return
+		}
+		// Straight into dx where the shape allows (all images or none:
+		// tapSumRows declines by shape only).
+		rows := fast && tapRowsOK(g)
+		for b := lo; rows && b < hi; b++ {
+			rows = tapSumRows(g, tg, g.C, g.O, b-lo, any(c.flip).([]float32), any(gys).([]float32), any(c.dx.data).([]float32)[b*g.C*g.H*g.W:])
+		}
+		if rows {
 			return
 		}
 		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
@@ -267,21 +372,14 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	}
 }
 
-// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ in
-// float32 with the assembly kernels: the input planes are transposed once
-// into xt, pixel-major (row q holds the C channels of column q), where
-// X_tᵀ is a plain row block (rows from tap t's offset, row stride C), and
-// the output gradient is packed once for all k products (sgemmMultiB).
-// The tap-by-tap form transposes each X_t as it packs it: k transposes
-// instead of one. It reports false where it does not apply.
-func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool {
-	gy32, ok := any(gy).([]float32)
-	if !ok || !haveSgemmKernels() {
-		return false
-	}
-	xs32, xt32, dw32 := any(xs).([]float32), any(xt).([]float32), any(dw).([]float32)
-	nq := tg.ld + g.tapOff(tg, k-1)
-	transpose8(xs32, tg.ps, xt32, g.C, g.C, nq)
+// tapWeightGrad sets dw[t] (O×C, t < k, one after another) = gy · X_tᵀ
+// with the assembly kernels (haveSgemmKernels): xt holds the input
+// pixel-major (stackT: row q holds the C channels of column q), where X_tᵀ
+// is a plain row block (rows from tap t's offset, row stride C), and the
+// output gradient is packed once for all k products (sgemmMultiB). The
+// tap-by-tap form transposes each X_t as it packs it: k transposes
+// instead of one.
+func tapWeightGrad(g geom, tg tapGeom, k int, gy32, xt32, dw32 []float32) {
 	var offs [64]int
 	boff := offs[:0]
 	if k > len(offs) {
@@ -290,7 +388,7 @@ func tapWeightGrad[T Float](g geom, tg tapGeom, k int, gy, xs, xt, dw []T) bool 
 	for t := range k {
 		boff = append(boff, g.tapOff(tg, t)*g.C)
 	}
-	return sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
+	sgemmMultiB(g.O, g.C, tg.ld, gy32, tg.ps, xt32, g.C, boff, dw32, g.C, g.O*g.C)
 }
 
 // tapSum sets c (m×ld) = Σ_t a_t · (the planes b shifted by tap t), a_t
@@ -323,3 +421,35 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 
 // tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
 var tapSumPerTap = false
+
+// tapRowsOK reports whether the output and the input gradient go straight
+// into y and dx (tapSumRows) rather than through a stacked buffer and a
+// copy of each row: where the rows are whole strips of the kernels (16 or
+// 32 columns), as at the COCO net's 64×64. Narrower rows would leave a
+// ragged strip per row. The column route follows it too (colRowsOK).
+func tapRowsOK(g geom) bool {
+	return !tapSumPerTap && !noTapRows && g.W >= 32 && g.W%16 == 0
+}
+
+// noTapRows turns tapRowsOK and colRowsOK off (tests).
+var noTapRows = false
+
+// tapSumRows is tapSum (the forward: m = O, kk = C, a the taps, b the
+// input planes; the input gradient: m = C, kk = O, the flipped taps and
+// the padded output gradient) for image i of the chunk, written into dst
+// (that image's m×H×W) row by row: only the W columns of each output row
+// are computed, and no stacked copy is made. Each element has tapSum's
+// bits. It reports false, writing nothing, where sgemmSumABRows declines
+// the shape.
+func tapSumRows(g geom, tg tapGeom, m, kk, i int, a, b, dst []float32) bool {
+	var offs [64]int
+	boff := offs[:0]
+	if k := g.k(); k > len(offs) {
+		boff = make([]int, 0, k)
+	}
+	for t := range g.k() {
+		boff = append(boff, g.tapOff(tg, t))
+	}
+	hw := g.H * g.W
+	return sgemmSumABRows(m, g.H, g.W, kk, a, m*kk, kk, b[i*tg.s:], tg.ps, tg.wp, boff, dst[:m*hw], hw, g.W)
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -485,16 +486,32 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 // kernel's kc block. It reports false, doing nothing, where there are no assembly kernels or k is
 // larger.
 func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
+	return sgemmSumABRows(m, 1, n, k, a, as, lda, b, ldb, 0, boff, c, ldc, 0)
+}
+
+// sgemmSumABRows is sgemmSumAB for C's columns in rows runs of n: run r
+// takes the n columns from column r·bs of every B_t and puts them at
+// column r·cs of C, so that the columns between runs (a stacked layout's
+// padding) are neither computed nor stored. The tap-sum input gradient
+// writes dx's rows of W straight from the padded planes (bs = W + PW,
+// cs = W). Each element of C has the bits sgemmSumAB gives it.
+func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, bs int, boff []int, c []float32, ldc, cs int) bool {
 	kn := sgemmKern
 	if kn == nil || k > kn.kc || k == 0 || len(boff) == 0 {
 		return false
 	}
-	for t, o := range boff {
-		gemmCheck(false, false, m, n, k, a[t*as:], lda, b[o:], ldb, c, ldc)
+	if m < 0 || rows < 0 || n < 0 {
+		panic(fmt.Sprintf("nn: gemm: negative size %d×(%d×%d)×%d", m, rows, n, k))
 	}
-	if m == 0 || n == 0 {
+	if m == 0 || rows == 0 || n == 0 {
 		return true
 	}
+	nb, nc := (rows-1)*bs+n, (rows-1)*cs+n // the columns B_t and C span
+	for t, o := range boff {
+		checkMat("A", false, m, k, len(a)-min(len(a), t*as), lda)
+		checkMat("B", false, k, nb, len(b)-min(len(b), o), ldb)
+	}
+	checkMat("C", false, m, nc, len(c), ldc)
 	mr, nr := kn.mr, kn.nr
 	mp := (m + mr - 1) / mr * mr // rows of every packed A_t
 	buf := sgemmPool.Get().(*sgemmBuf)
@@ -505,67 +522,70 @@ func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, bof
 	}
 	direct := ldb%1024 != 0
 	strip := aligned(&buf.c, mp*nr) // the ragged tiles of one column strip
-	for jr := 0; jr < n; jr += nr {
-		nn := min(nr, n-jr)
-		w, wh := nr, 0
-		if nn <= nr/2 {
-			w, wh = nr/2, 1
-		}
-		// The full tiles of a strip read in place go through every
-		// product in one call each (kn.taps); the rest tap by tap down
-		// the strip: B_t's panel (k×w) stays in L1 over the row panels,
-		// and so do the strip's tiles of C between taps. Either way each
-		// element of C sums the products in tap order, each product over
-		// k from zero and then added: the same bits.
-		rows0 := 0
-		if kn.taps && direct && nn == nr {
-			rows0 = m / mr * mr
-			for ir := 0; ir < rows0; ir += mr {
-				sgemmKernel8x32Taps(k, &pa[ir*k], mp*k, &b[jr], ldb, &boff[0], len(boff), &c[ir*ldc+jr], ldc)
+	for r := range rows {
+		for x := 0; x < n; x += nr {
+			nn := min(nr, n-x)
+			bj, cj := r*bs+x, r*cs+x // the strip's first column in B_t and C
+			w, wh := nr, 0
+			if nn <= nr/2 {
+				w, wh = nr/2, 1
 			}
-		}
-		if rows0 == m {
-			continue
-		}
-		for t, o := range boff {
-			var bp *float32
-			bs := w
-			if direct && nn == w {
-				bp, bs = &b[o+jr], ldb
-			} else {
-				panel := pb[:k*w]
-				packB(false, b[o:], ldb, 0, jr, k, nn, w, panel)
-				bp = &panel[0]
+			// The full tiles of a strip read in place go through every
+			// product in one call each (kn.taps); the rest tap by tap down
+			// the strip: B_t's panel (k×w) stays in L1 over the row panels,
+			// and so do the strip's tiles of C between taps. Either way each
+			// element of C sums the products in tap order, each product over
+			// k from zero and then added: the same bits.
+			rows0 := 0
+			if kn.taps && direct && nn == nr {
+				rows0 = m / mr * mr
+				for ir := 0; ir < rows0; ir += mr {
+					sgemmKernel8x32Taps(k, &pa[ir*k], mp*k, &b[bj], ldb, &boff[0], len(boff), &c[ir*ldc+cj], ldc)
+				}
 			}
-			var bet float32
-			if t > 0 {
-				bet = 1
+			if rows0 == m {
+				continue
 			}
-			at := pa[t*mp*k:]
+			for t, o := range boff {
+				var bp *float32
+				bw := w
+				if direct && nn == w {
+					bp, bw = &b[o+bj], ldb
+				} else {
+					panel := pb[:k*w]
+					packB(false, b[o:], ldb, 0, bj, k, nn, w, panel)
+					bp = &panel[0]
+				}
+				var bet float32
+				if t > 0 {
+					bet = 1
+				}
+				at := pa[t*mp*k:]
+				for ir := rows0; ir < m; ir += mr {
+					mm := min(mr, m-ir)
+					h, hh := mr, 0
+					if mm <= mr/2 {
+						h, hh = mr/2, 1
+					}
+					fn := kn.fn[hh][wh]
+					ap := at[ir*k:]
+					if mm == h && nn == w {
+						fn(k, &ap[0], bp, bw, &c[ir*ldc+cj], ldc, 1, bet)
+					} else {
+						// The tile accumulates in the strip over all t.
+						fn(k, &ap[0], bp, bw, &strip[ir*w], w, 1, bet)
+					}
+				}
+			}
 			for ir := rows0; ir < m; ir += mr {
 				mm := min(mr, m-ir)
-				h, hh := mr, 0
+				h := mr
 				if mm <= mr/2 {
-					h, hh = mr/2, 1
+					h = mr / 2
 				}
-				fn := kn.fn[hh][wh]
-				ap := at[ir*k:]
-				if mm == h && nn == w {
-					fn(k, &ap[0], bp, bs, &c[ir*ldc+jr], ldc, 1, bet)
-				} else {
-					// The tile accumulates in the strip over all t.
-					fn(k, &ap[0], bp, bs, &strip[ir*w], w, 1, bet)
+				if mm != h || nn != w {
+					storeTile(strip[ir*w:], w, mm, nn, 1, 0, c[ir*ldc+cj:], ldc)
 				}
-			}
-		}
-		for ir := rows0; ir < m; ir += mr {
-			mm := min(mr, m-ir)
-			h := mr
-			if mm <= mr/2 {
-				h = mr / 2
-			}
-			if mm != h || nn != w {
-				storeTile(strip[ir*w:], w, mm, nn, 1, 0, c[ir*ldc+jr:], ldc)
 			}
 		}
 	}

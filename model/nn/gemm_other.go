@@ -40,3 +40,8 @@ func haveSgemmKernels() bool { return false }
 
 // sgemmBand is never asked for here (haveSgemmKernels is false): one band.
 func sgemmBand(p int) int { return p }
+
+// sgemmSumABRows has no kernels here either.
+func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, bs int, boff []int, c []float32, ldc, cs int) bool {
+	return false
+}

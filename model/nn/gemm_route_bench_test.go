@@ -70,3 +70,25 @@ func BenchmarkSgemmSumAB(b *testing.B) {
 		sgemmSumAB(m, n, k, a, m*k, k, bb, ldb, boff, c, n)
 	})
 }
+
+// BenchmarkSgemmMultiB times the tap-sum route's weight gradient at the
+// COCO net's 32-channel layer (one 64×64 image per chunk): dW_t (32×32) =
+// gy (32×4225, row stride 4368) · X_tᵀ for 9 taps, X_tᵀ rows of the
+// pixel-major input from tap t's offset.
+func BenchmarkSgemmMultiB(b *testing.B) {
+	if !haveSgemmKernels() {
+		b.Skip("no assembly GEMM kernels on this CPU")
+	}
+	const m, n, k, taps, lda = 32, 32, 4225, 9, 4368
+	rng := rand.New(rand.NewPCG(1, 2))
+	a := randSlice(rng, m*lda)
+	boff := make([]int, taps)
+	for t := range boff {
+		boff[t] = ((t/3)*65 + t%3) * n
+	}
+	bb := randSlice(rng, boff[taps-1]+k*n)
+	c := make([]float32, taps*m*n)
+	cpuLoop(b, 2*float64(taps*m*n*k), func() {
+		sgemmMultiB(m, n, k, a, lda, bb, n, boff, c, n, m*n)
+	})
+}

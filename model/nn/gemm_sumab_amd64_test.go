@@ -65,3 +65,78 @@ func testSgemmSumABBits(t *testing.T) {
 		})
 	}
 }
+
+// TestSgemmSumABRowsBits checks sgemmSumABRows against sgemmSumAB over
+// the flat columns the runs are taken from: every element of every run the
+// same bits, and nothing written between the runs or past C's last one,
+// on every kernel set this CPU has, with ragged strips (runs not a multiple
+// of the tile width) and row panels (m not a multiple of 8) among them.
+func TestSgemmSumABRowsBits(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels on this CPU")
+	}
+	old := sgemmKern
+	defer func() { sgemmKern = old }()
+	for _, kn := range []*sgemmKernel{sgemmAVX512, sgemmAVX2} {
+		if kn == sgemmAVX512 && old != sgemmAVX512 {
+			continue
+		}
+		sgemmKern = kn
+		rng := rand.New(rand.NewPCG(13, 14))
+		for _, s := range []struct{ m, rows, n, k, taps, bs, cs int }{
+			{32, 4, 64, 32, 9, 65, 64}, {27, 3, 64, 16, 9, 66, 64}, {32, 5, 48, 27, 1, 50, 48},
+			{8, 2, 40, 7, 3, 45, 41}, {5, 1, 70, 9, 2, 0, 0}, {40, 3, 32, 33, 9, 34, 32},
+		} {
+			name := fmt.Sprintf("%s/%+v", kn.name, s)
+			const ldb = 400
+			as := s.m * s.k
+			if s.taps == 1 {
+				as = 0
+			}
+			a := randSlice(rng, max(1, s.taps)*s.m*s.k)
+			boff := make([]int, s.taps)
+			for i := range boff {
+				boff[i] = (i/3)*7 + i%3
+			}
+			flatN := (s.rows-1)*s.bs + s.n
+			b := randSlice(rng, boff[s.taps-1]+(s.k-1)*ldb+flatN)
+			flat := make([]float32, s.m*flatN)
+			if !sgemmSumAB(s.m, flatN, s.k, a, as, s.k, b, ldb, boff, flat, flatN) {
+				t.Fatalf("%s: sgemmSumAB declined", name)
+			}
+			ldc := (s.rows-1)*s.cs + s.n + 3
+			got := make([]float32, s.m*ldc)
+			for i := range got {
+				got[i] = sentinel
+			}
+			if !sgemmSumABRows(s.m, s.rows, s.n, s.k, a, as, s.k, b, ldb, s.bs, boff, got, ldc, s.cs) {
+				t.Fatalf("%s: sgemmSumABRows declined", name)
+			}
+			inRun := make([]bool, ldc)
+			for r := range s.rows {
+				for x := range s.n {
+					inRun[r*s.cs+x] = true
+				}
+			}
+			for i := range s.m {
+				for j := range ldc {
+					g := got[i*ldc+j]
+					if !inRun[j] {
+						if g != sentinel {
+							t.Fatalf("%s: wrote C[%d][%d] between or past the runs", name, i, j)
+						}
+						continue
+					}
+					r, x := j/max(1, s.cs), j%max(1, s.cs)
+					if s.rows == 1 {
+						r, x = 0, j
+					}
+					w := flat[i*flatN+r*s.bs+x]
+					if math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("%s: C[%d] row %d column %d = %v, the flat sum gives %v", name, i, r, x, g, w)
+					}
+				}
+			}
+		}
+	}
+}

@@ -51,6 +51,7 @@ func (c *Conv2D[T]) release() {
 	c.x, c.y, c.dx = nil, nil, nil
 	c.ws, c.pad = scratch[T]{}, scratch[T]{}
 	c.parts, c.cache, c.cacheBuf, c.winoU = nil, nil, nil, nil
+	c.mask, c.maskBuf = nil, nil
 }
 
 func (d *DeformConv2D[T]) release() {

@@ -15,6 +15,17 @@ func vbias(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floo
 //go:noescape
 func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols int)
 
+// vbiasM is vbias for cols a multiple of 8 that also records the fused
+// ReLU's mask, one bit per output (vec_relu_amd64.s).
+//
+//go:noescape
+func vbiasM(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floor float32, m *uint8)
+
+// vmaskM is vmask with the mask vbiasM records in place of y.
+//
+//go:noescape
+func vmaskM(dst *float32, ldd int, src *float32, lds int, m *uint8, rows, cols int)
+
 //go:noescape
 func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int)
 

@@ -15,6 +15,14 @@ func vmask(dst *float32, ldd int, src *float32, lds int, y *float32, rows, cols 
 	panic("nn: vmask without assembly")
 }
 
+func vbiasM(dst *float32, ldd int, src *float32, lds int, rows, cols int, b, floor float32, m *uint8) {
+	panic("nn: vbiasM without assembly")
+}
+
+func vmaskM(dst *float32, ldd int, src *float32, lds int, m *uint8, rows, cols int) {
+	panic("nn: vmaskM without assembly")
+}
+
 func vpool2(img *float32, w int, out *float32, arg *int32, ho, wo int) {
 	panic("nn: vpool2 without assembly")
 }

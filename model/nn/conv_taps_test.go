@@ -1,0 +1,237 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestStackT checks the weight gradient's pixel-major input, built
+// straight from the images, against the planes of stack transposed by
+// transpose8 (as tapWeightGrad built it before), padding included, over
+// channel counts around the transpose's blocks of 8 and several paddings.
+func TestStackT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []int{1, 3, 8, 13, 32} {
+		for _, s := range []struct{ h, w, kh, kw, dh, dw int }{
+			{5, 7, 3, 3, 1, 1}, {8, 8, 3, 3, 1, 1}, {6, 9, 5, 3, 1, 2}, {4, 11, 1, 1, 1, 1},
+		} {
+			for nb := 1; nb <= 3; nb++ {
+				g := geom{B: nb + 1, C: c, H: s.h, W: s.w, O: 4, KH: s.kh, KW: s.kw, SH: 1, SW: 1,
+					PH: s.dh * (s.kh - 1) / 2, PW: s.dw * (s.kw - 1) / 2, DH: s.dh, DW: s.dw, Ho: s.h, Wo: s.w}
+				x := make([]float32, g.B*c*s.h*s.w)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				lo, hi := 1, nb+1
+				tg := g.taps(hi - lo)
+				nq := tg.ld + g.tapOff(tg, g.k()-1)
+				xs := make([]float32, c*tg.ps)
+				stack(g, tg, x, c, lo, hi, xs)
+				want := make([]float32, nq*c)
+				transpose8(xs, tg.ps, want, c, c, nq)
+				got := make([]float32, nq*c)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				stackT(g, tg, x, lo, hi, nq, got)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("C %d, %+v, %d images: row %d channel %d = %v, want %v", c, s, nb, i/c, i%c, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStackPadding checks that stack zeroes every position of its planes
+// but the pixels, over a buffer that held other values.
+func TestStackPadding(t *testing.T) {
+	g := geom{B: 3, C: 2, H: 4, W: 5, O: 1, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Ho: 4, Wo: 5}
+	x := make([]float32, g.B*g.C*g.H*g.W)
+	for i := range x {
+		x[i] = float32(i + 1)
+	}
+	tg := g.taps(3)
+	dst := make([]float32, g.C*tg.ps)
+	for i := range dst {
+		dst[i] = -1
+	}
+	stack(g, tg, x, g.C, 0, 3, dst)
+	n := 0
+	for i, v := range dst {
+		switch {
+		case v < 0:
+			t.Fatalf("position %d of plane %d kept a stale value", i%tg.ps, i/tg.ps)
+		case v > 0:
+			n++
+		}
+	}
+	if n != len(x) {
+		t.Fatalf("%d pixels in the planes, want %d", n, len(x))
+	}
+}
+
+// TestTapsScratchReuse runs tap-sum convolutions a second time over
+// scratch buffers filled with NaN: every output and gradient must be those
+// of a fresh layer, bit for bit (the passes write or clear every element
+// they read, padding included).
+func TestTapsScratchReuse(t *testing.T) {
+	cfgs := []Conv2DConfig{
+		{In: 16, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 5, Out: 7, Kernel: [2]int{3, 3}, Padding: [2]int{2, 1}, Dilation: [2]int{2, 1}},
+		// 4×4 images with 5×5 taps: too much padding for wide columns
+		// (the layer's LW is Wo, not the padded width).
+		{In: 4, Out: 3, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{8, 8}, {7, 9}, {14, 14}, {4, 4}} {
+			name := fmt.Sprintf("%+v on %v", cfg, hw)
+			rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(hw[1])))
+			mk := func() *Conv2D[float32] {
+				c, err := NewConv2D[float32]("c", cfg, rand.New(rand.NewPCG(1, 2)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.forceTaps, c.noWino = true, true
+				return c
+			}
+			input := func() *Tensor[float32] {
+				x := New[float32](3, cfg.In, hw[0], hw[1])
+				for i := range x.data {
+					x.data[i] = float32(rng.NormFloat64())
+				}
+				return x
+			}
+			used, fresh := mk(), mk()
+			runConv(t, used, input())
+			if !used.tapsOK() {
+				t.Fatalf("%s: not on the tap-sum route", name)
+			}
+			for _, s := range []*scratch[float32]{&used.ws, &used.pad} {
+				for _, b := range s.bufs {
+					b = b[:cap(b)]
+					for i := range b {
+						b[i] = float32(math.NaN())
+					}
+				}
+			}
+			x := input()
+			got, want := runConv(t, used, x), runConv(t, fresh, x)
+			for k, what := range []string{"y", "dx", "dW", "db"} {
+				for i := range want[k] {
+					if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
+						t.Fatalf("%s: %s[%d] = %v over used scratch, %v fresh", name, what, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestColPadSameBits runs column-route convolutions whose ck is not a
+// multiple of 8 (the 3-channel first layer's 27 among them) with the
+// column matrix padded to a multiple of 8 rows and without: every output
+// and gradient the same bits.
+func TestColPadSameBits(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels: no padding")
+	}
+	defer func() { noColPad = false }()
+	cfgs := []Conv2DConfig{
+		{In: 3, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 3, Out: 5, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 2, Out: 9, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}, ReLU: true, NoBias: true},
+		{In: 1, Out: 4, Kernel: [2]int{3, 3}},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{16, 16}, {7, 9}, {28, 28}} {
+			var res [2][4][]float64
+			for k, off := range []bool{true, false} {
+				noColPad = off
+				rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.Out)))
+				c, err := NewConv2D[float32]("c", cfg, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.noTaps, c.noWino = true, true
+				x := New[float32](3, cfg.In, hw[0], hw[1])
+				for i := range x.data {
+					x.data[i] = float32(rng.NormFloat64())
+				}
+				res[k] = runConv(t, c, x)
+				if c.g.ck()%8 == 0 {
+					t.Fatalf("%+v: ck %d is a multiple of 8", cfg, c.g.ck())
+				}
+			}
+			for k, name := range []string{"y", "dx", "dW", "db"} {
+				for i := range res[0][k] {
+					if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+						t.Fatalf("%+v on %v: %s[%d] = %v padded, %v not", cfg, hw, name, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTapRowsSameBits runs convolutions whose rows are whole kernel
+// strips (W a multiple of 16, at least 32) on the tap-sum route, with the
+// output and the input gradient written straight into y and dx
+// (tapSumRows) and through the stacked buffers and their copies, and on
+// the column route, with the output straight into y (colRowsOK) and
+// through its buffer: every output and gradient the same bits, on one
+// worker and on three.
+func TestTapRowsSameBits(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels")
+	}
+	defer func() { noTapRows = false }()
+	cfgs := []Conv2DConfig{
+		{In: 16, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 5, Out: 12, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}},
+		{In: 3, Out: 9, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{32, 32}, {3, 48}, {5, 64}} {
+			for _, route := range []string{"taps", "columns"} {
+				for _, workers := range []int{1, 3} {
+					old := setWorkers(workers)
+					var res [2][4][]float64
+					for k, off := range []bool{true, false} {
+						noTapRows = off
+						rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(cfg.Out)))
+						c, err := NewConv2D[float32]("c", cfg, rng)
+						if err != nil {
+							t.Fatal(err)
+						}
+						c.forceTaps, c.noTaps, c.noWino = route == "taps", route == "columns", true
+						x := New[float32](3, cfg.In, hw[0], hw[1])
+						for i := range x.data {
+							x.data[i] = float32(rng.NormFloat64())
+						}
+						res[k] = runConv(t, c, x)
+						rows := tapRowsOK(c.g)
+						if route == "columns" {
+							rows = colRowsOK[float32](c.g, plainCols[float32]{c})
+						}
+						if c.tapsOK() != (route == "taps") || rows == off {
+							t.Fatalf("%+v on %v (%s): taps %v, rows %v", cfg, hw, route, c.tapsOK(), rows)
+						}
+					}
+					setWorkers(old)
+					for k, name := range []string{"y", "dx", "dW", "db"} {
+						for i := range res[0][k] {
+							if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+								t.Fatalf("%+v on %v (%s), %d workers: %s[%d] = %v straight, %v through the copy",
+									cfg, hw, route, workers, name, i, a, b)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
