@@ -597,7 +597,8 @@ func wino4Kernel(name string) func(dst, src *float32, ld, n int) {
 // TestWino4XformAsmBits checks that each AVX-512 kernel gives the bits of
 // its Go version, on inputs of many scales with zeros of both signs, at
 // widths that are and are not multiples of 16 and strides ld ≠ n, and
-// that it writes nothing past its last whole 16 columns.
+// that it writes nothing past its last whole 16 columns nor in the rows
+// before and after its output rows (sentinel rows around dst).
 func TestWino4XformAsmBits(t *testing.T) {
 	if !wino4XformOK {
 		t.Skip("no AVX-512 here: the kernels do not run")
@@ -612,13 +613,21 @@ func TestWino4XformAsmBits(t *testing.T) {
 			src := make([]float32, tc.kk*ld)
 			wino4Fill(rng, src)
 			want := make([]float32, tc.rows*ld)
-			got := make([]float32, tc.rows*ld)
+			const guard = 2 // sentinel rows before and after dst
+			all := make([]float32, (guard+tc.rows+guard)*ld)
+			got := all[guard*ld : (guard+tc.rows)*ld]
 			const sentinel = 0x7fc0beef
-			for i := range got {
-				got[i] = math.Float32frombits(sentinel)
+			for i := range all {
+				all[i] = math.Float32frombits(sentinel)
 			}
 			tc.go32(want, src, ld, n16)
 			kern(&got[0], &src[0], 4*ld, n)
+			for i, v := range all {
+				if r := i/ld - guard; (r < 0 || r >= tc.rows) && math.Float32bits(v) != sentinel {
+					t.Fatalf("%s n=%d ld=%d: row %d (outside dst's %d rows) column %d written",
+						tc.name, n, ld, r, tc.rows, i%ld)
+				}
+			}
 			for r := range tc.rows {
 				for c := range ld {
 					g := math.Float32bits(got[r*ld+c])

@@ -5,21 +5,24 @@ package nn
 // table. There col2im's work is the table (filled again in Backward, 36
 // bytes a pixel and tap), the four corner sums of each entry (dots4, one
 // entry at a time) and the offset and mask gradients from both (offGrads):
-// about 13 ms of the layer's 34 for 32 crops of 64×64, where its GEMMs
-// take 7. dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of
-// one tap at a time: the sample point as dcnFill512T computes it, the
-// corners and the column gradient gathered, the sums and the gradients in
-// the operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing
-// is stored but the gradients. The same bits (TestDotsGradSameBits).
+// 10–14 ms of the layer's 34 for 32 crops of 64×64 in the one-thread
+// profile in docs/perf/s6-23d3-profiles.txt (dots4 4.8 ms, dcnOffGradAVX
+// 2.4, and Backward's part of fillRange's 6.5), where its GEMMs take 7.
+// dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of one tap
+// at a time: the sample point as dcnFill512T computes it, the corners and
+// the column gradient gathered, the sums and the gradients in the
+// operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing is
+// stored but the gradients. The same bits (TestDotsGradSameBits).
 
 // dcnDotsGradArgs is one image's run of dcnDotsGrad512. The layout is read
-// by the assembly.
+// by the assembly, which leaves every field as it is (each group's bases
+// are formed in registers).
 type dcnDotsGradArgs struct {
 	offY, mk *float32 // tap 0's offset (y) and mask planes at the group's first pixel
-	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there (dm nil for none)
+	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there
 	rows     *float32 // the column gradient's row of the group's first pixel
 	pos      *int32   // fillRange's pos for the image
-	groups   int      // groups of 16 pixels (counted down by the assembly)
+	groups   int      // groups of 16 pixels
 	idh, jdw *int32   // i·DH and j·DW of each tap
 	k        int      // taps
 	pstride  int      // bytes from a plane to the next
@@ -30,16 +33,28 @@ type dcnDotsGradArgs struct {
 	h, w     float32  // H and W
 }
 
+// dotsGradMaxPixels bounds the padded image ((H+2)·(W+2) pixels) that
+// dcnDotsGrad512 takes: it gathers the corners with int32 byte offsets,
+// 16 bytes a pixel (VPSLLD $4 on the pixel index), which stay below 2³¹
+// only for fewer than 2²⁷ pixels.
+const dotsGradMaxPixels = 1 << 27
+
 // dotsGrad sets image b's offset and mask gradients from its column
 // gradient rows (one row of ck values per output pixel) with
 // dcnDotsGrad512 and reports whether it ran: float32 where the AVX-512
 // kernels run, the corner sums alone (dotsOnly: no input gradient, fewer
-// than 4 channels, one offset group), a mask, whole groups of 16 pixels.
+// than 4 channels, one offset group), a mask (the kernel always writes the
+// mask gradient), whole groups of 16 pixels and at most 64 taps (its tap
+// tables), and a padded image of fewer than dotsGradMaxPixels pixels. It
+// runs from col2im only: the banded backward (deform_bands.go, column
+// matrices of at least bandMinColumns values) never calls col2im, so a
+// layer on that route never takes this path.
 func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	d, g := dc.d, dc.d.g
 	K, P := g.k(), g.p()
 	r32, ok := any(rows).([]float32)
-	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 {
+	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 ||
+		(g.H+2)*(g.W+2) >= dotsGradMaxPixels {
 		return false
 	}
 	t := dc.table(worker)

@@ -2,11 +2,14 @@
 
 package nn
 
+import "golang.org/x/sys/cpu"
+
 // dcnDotsGrad512 is deform_dotsgrad_amd64.s's sampling gradient without a
 // table (see there and dotsGrad).
 //
 //go:noescape
 func dcnDotsGrad512(a *dcnDotsGradArgs)
 
-// dotsGrad512OK reports whether dcnDotsGrad512 runs here.
-func dotsGrad512OK() bool { return sgemmKern == sgemmAVX512 }
+// dotsGrad512OK reports whether dcnDotsGrad512 runs here: the AVX-512
+// kernels, and AVX-512VL for its 256-bit loads into Y16 and Y17.
+func dotsGrad512OK() bool { return sgemmKern == sgemmAVX512 && cpu.X86.HasAVX512VL }

@@ -46,21 +46,32 @@ TEXT ·dcnDotsGrad512(SB), NOSPLIT, $0-8
 	SHLQ         $4, R8
 	ADDQ         SI, R8                // corners 2 and 3 (one padded row on)
 	MOVQ         96(DI), R9            // channels
+	XORQ         BX, BX                // the group's first pixel ·4 (bytes into a plane)
 	CMPQ         48(DI), $0
 	JEQ          dgdone
 
+	// Each group's bases are a's (which the kernel leaves as they are) plus BX-derived offsets,
+	// formed in registers: no pointer field of a moves past its allocation.
 dggroup:
 	MOVQ         40(DI), AX
+	LEAQ         (AX)(BX*2), AX        // pos: 32 values a group
 	VMOVDQU32    (AX), Y16
 	VINSERTI64X4 $1, 64(AX), Z16, Z16  // rows oy·SH − PH
 	VMOVDQU32    32(AX), Y17
 	VINSERTI64X4 $1, 96(AX), Z17, Z17  // columns ox·SW − PW
 	XORQ         R10, R10              // tap
-	MOVQ         0(DI), R11            // offsets (y), tap 0
-	MOVQ         8(DI), R12            // mask, tap 0
-	MOVQ         16(DI), R13           // offset gradient (y), tap 0
-	MOVQ         24(DI), DX            // mask gradient, tap 0
-	MOVQ         32(DI), CX            // column gradient, tap 0's channel 0
+	MOVQ         0(DI), R11
+	ADDQ         BX, R11               // offsets (y), tap 0
+	MOVQ         8(DI), R12
+	ADDQ         BX, R12               // mask, tap 0
+	MOVQ         16(DI), R13
+	ADDQ         BX, R13               // offset gradient (y), tap 0
+	MOVQ         24(DI), DX
+	ADDQ         BX, DX                // mask gradient, tap 0
+	MOVQ         BX, CX
+	SHRQ         $2, CX                // the group's first pixel
+	IMULQ        88(DI), CX
+	ADDQ         32(DI), CX            // column gradient, tap 0's channel 0
 
 dgtap:
 	MOVQ         56(DI), R14
@@ -91,7 +102,7 @@ dgtap:
 	VPADDD       Z5, Z4, Z4
 	VPADDD       Z9, Z4, Z4            // + xl + 1
 	VMOVDQA32.Z  Z4, K2, Z4            // base, 0 outside
-	VPSLLD       $4, Z4, Z4            // bytes: 16 a pixel
+	VPSLLD       $4, Z4, Z4            // bytes: 16 a pixel (int32: dotsGradMaxPixels)
 	VMOVAPS.Z    Z0, K2, Z0            // fy as the table holds it
 	VMOVAPS.Z    Z1, K2, Z1            // fx
 	VMOVUPS      (R12), Z6
@@ -144,8 +155,6 @@ dgg1:
 	VMULPS  Z24, Z6, Z24
 	MOVQ    80(DI), R14
 	VMOVUPS Z24, (R13)(R14*1)
-	TESTQ   DX, DX
-	JZ      dgnext
 	VMULPS  Z18, Z5, Z24               // c·s0
 	VMULPS  Z19, Z1, Z25               // fx·s1
 	VADDPS  Z25, Z24, Z24
@@ -158,9 +167,6 @@ dgg1:
 	VMULPS  Z2, Z24, Z24               // vv·(…)
 	VMOVUPS Z24, (DX)
 	ADDQ    R14, DX                    // next tap's mask gradient
-
-dgnext:
-	MOVQ 80(DI), R14
 	LEAQ (R11)(R14*2), R11             // next tap's offsets
 	ADDQ R14, R12                      // mask
 	LEAQ (R13)(R14*2), R13             // offset gradient
@@ -171,20 +177,11 @@ dgnext:
 	CMPQ R10, 72(DI)
 	JLT  dgtap
 
-	ADDQ $128, 40(DI)                  // pos
-	ADDQ $64, 0(DI)
-	ADDQ $64, 8(DI)
-	ADDQ $64, 16(DI)
-	CMPQ 24(DI), $0
-	JEQ  dgnodm
-	ADDQ $64, 24(DI)
-
-dgnodm:
-	MOVQ 88(DI), R14
-	SHLQ $4, R14
-	ADDQ R14, 32(DI)                   // 16 rows of the column gradient
-	DECQ 48(DI)                        // a.groups counts down
-	JNZ  dggroup
+	ADDQ $64, BX                       // next group: 16 pixels on
+	MOVQ 48(DI), AX
+	SHLQ $6, AX
+	CMPQ BX, AX
+	JLT  dggroup
 
 dgdone:
 	VZEROUPPER

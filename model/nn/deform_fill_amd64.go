@@ -2,6 +2,8 @@
 
 package nn
 
+import "golang.org/x/sys/cpu"
+
 // dcnFill512T is deform_fill_amd64.s's fill of every tap of 16 pixels at
 // a time (see there).
 //
@@ -12,5 +14,6 @@ func dcnFill512T(a *dcnFillTArgs)
 // alone).
 var noFill512 bool
 
-// fill512TOK reports whether dcnFill512T runs here.
-func fill512TOK() bool { return sgemmKern == sgemmAVX512 && !noFill512 }
+// fill512TOK reports whether dcnFill512T runs here: the AVX-512 kernels,
+// and AVX-512VL for its 256-bit loads into Y16 and Y17.
+func fill512TOK() bool { return sgemmKern == sgemmAVX512 && cpu.X86.HasAVX512VL && !noFill512 }
