@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "deform_point_amd64.h"
 
 DATA dg512iota<>+0(SB)/4, $0
 DATA dg512iota<>+4(SB)/4, $1
@@ -74,34 +75,7 @@ dggroup:
 	ADDQ         32(DI), CX            // column gradient, tap 0's channel 0
 
 dgtap:
-	MOVQ         56(DI), R14
-	VPBROADCASTD (R14)(R10*4), Z15     // i·DH
-	MOVQ         64(DI), R14
-	VPBROADCASTD (R14)(R10*4), Z8      // j·DW
-	VPADDD       Z16, Z15, Z0
-	VCVTDQ2PS    Z0, Z0
-	VADDPS       (R11), Z0, Z0         // y
-	MOVQ         80(DI), R14
-	VPADDD       Z17, Z8, Z1
-	VCVTDQ2PS    Z1, Z1
-	VADDPS       (R11)(R14*1), Z1, Z1  // x
-	VCMPPS       $0x1d, Z12, Z0, K1     // y ≥ −1
-	VCMPPS       $0x11, Z14, Z0, K1, K1 // y < H
-	VCMPPS       $0x1d, Z12, Z1, K1, K1 // x ≥ −1
-	VCMPPS       $0x11, Z13, Z1, K1, K2 // x < W: inside
-	VCMPPS       $0x1e, Z12, Z0, K2, K3 // y > −1
-	VCMPPS       $0x1e, Z12, Z1, K3, K3 // x > −1: the value counts (vv)
-	VRNDSCALEPS  $1, Z0, Z4            // floor y
-	VSUBPS       Z4, Z0, Z0            // fy
-	VCVTTPS2DQ   Z4, Z4
-	VPADDD       Z9, Z4, Z4
-	VPMULLD      Z10, Z4, Z4           // (yl+1)·wp
-	VRNDSCALEPS  $1, Z1, Z5            // floor x
-	VSUBPS       Z5, Z1, Z1            // fx
-	VCVTTPS2DQ   Z5, Z5
-	VPADDD       Z5, Z4, Z4
-	VPADDD       Z9, Z4, Z4            // + xl + 1
-	VMOVDQA32.Z  Z4, K2, Z4            // base, 0 outside
+	DCN_POINT16
 	VPSLLD       $4, Z4, Z4            // bytes: 16 a pixel (int32: dotsGradMaxPixels)
 	VMOVAPS.Z    Z0, K2, Z0            // fy as the table holds it
 	VMOVAPS.Z    Z1, K2, Z1            // fx
