@@ -162,6 +162,9 @@ func TestColPadSameBits(t *testing.T) {
 					x.data[i] = float32(rng.NormFloat64())
 				}
 				res[k] = runConv(t, c, x)
+				if got := colPadOK[float32](c.g, plainCols[float32]{c}, c.cache); got == off {
+					t.Fatalf("%+v on %v: padded route %v with noColPad %v", cfg, hw, got, off)
+				}
 				if c.g.ck()%8 == 0 {
 					t.Fatalf("%+v: ck %d is a multiple of 8", cfg, c.g.ck())
 				}

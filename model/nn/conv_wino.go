@@ -73,9 +73,12 @@ const winoMaxPixels = 32 * 32
 // 4×4 tiles waste most of the work on maps this small). dcnn-first's
 // side convolution (32→27 at 64×64) was faster on F(4×4) against the
 // tap-sum route of session 5, but tied (1–2 % slower) against lane 23t's
-// of session 6, which keeps no transformed input: it stays there. Maps
-// below 16×16 keep F(2×2)'s rule, maps above 64×64 (a whole photo's
-// layers in evaluation) the tap-sum route until measured.
+// of session 6, which keeps no transformed input: it stays there. The
+// bounds count pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square
+// crops), whatever the aspect: a thin map of a whole photo in evaluation
+// (e.g. 8×64) takes F(4×4) too, correct but not measured for speed. Maps
+// below 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole
+// photo's layers) the tap-sum route until measured.
 const (
 	wino4MinOut    = 32
 	wino4MinPixels = 16 * 16

@@ -156,10 +156,11 @@ func TestWinoMatchesDirect(t *testing.T) {
 
 // TestWinoRoute checks which shapes take the Winograd route by default
 // and with which tiles: 3×3, stride 1, padding 1, dilation 1, at least 32
-// input channels; F(4×4) from 32 output channels on maps of 16×16 to
-// 64×64 (the COCO net's conv2 to conv6), F(2×2) from 64 output channels
-// on smaller maps; not dcnn-first's side convolution (32→27), the MNIST
-// nets' 32→32 at 7×7 and 14×14, nor the COCO net's first layer.
+// input channels; F(4×4) from 32 output channels on maps of 256 to 4096
+// pixels, any aspect (16×16 to 64×64: the COCO net's conv2 to conv6),
+// F(2×2) from 64 output channels on smaller maps; not dcnn-first's side
+// convolution (32→27), the MNIST nets' 32→32 at 7×7 and 14×14, nor the
+// COCO net's first layer.
 func TestWinoRoute(t *testing.T) {
 	conv := func(in, out int) Conv2DConfig {
 		return Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
@@ -167,42 +168,55 @@ func TestWinoRoute(t *testing.T) {
 	cases := []struct {
 		cfg  Conv2DConfig
 		hw   int
+		w    int // the map's width where it differs from its height hw
 		want int
 	}{
-		{conv(64, 128), 16, 4},
-		{conv(128, 128), 16, 4},
-		{conv(64, 64), 32, 4},
-		{conv(64, 64), 64, 4},
-		{conv(64, 64), 65, 0},
-		{conv(64, 64), 128, 0},
-		{conv(32, 64), 32, 4},
-		{conv(32, 32), 64, 4},
-		{conv(32, 27), 64, 0},
-		{conv(32, 31), 32, 0},
-		{conv(3, 32), 64, 0},
-		{conv(24, 64), 32, 0},
-		{conv(32, 32), 7, 0},
-		{conv(32, 32), 14, 0},
-		{conv(64, 64), 14, 2},
-		{conv(64, 64), 8, 2},
-		{conv(48, 64), 16, 4},
-		{conv(64, 48), 16, 4},
-		{conv(64, 48), 8, 0},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, 0},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, 0},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, 16, 0},
-		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}}, 16, 0},
+		{conv(64, 128), 16, 0, 4},
+		{conv(128, 128), 16, 0, 4},
+		{conv(64, 64), 32, 0, 4},
+		{conv(64, 64), 64, 0, 4},
+		{conv(64, 64), 65, 0, 0},
+		{conv(64, 64), 128, 0, 0},
+		{conv(32, 64), 32, 0, 4},
+		{conv(32, 32), 64, 0, 4},
+		{conv(32, 27), 64, 0, 0},
+		{conv(32, 31), 32, 0, 0},
+		{conv(3, 32), 64, 0, 0},
+		{conv(24, 64), 32, 0, 0},
+		{conv(32, 32), 7, 0, 0},
+		{conv(32, 32), 14, 0, 0},
+		{conv(64, 64), 14, 0, 2},
+		{conv(64, 64), 8, 0, 2},
+		{conv(48, 64), 16, 0, 4},
+		{conv(64, 48), 16, 0, 4},
+		{conv(64, 48), 8, 0, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 16, 0, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{2, 2}}, 16, 0, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}, 16, 0, 0},
+		{Conv2DConfig{In: 64, Out: 64, Kernel: [2]int{3, 3}}, 16, 0, 0},
+		// The F(4×4) rule counts pixels (256 to 4096), whatever the
+		// aspect: a whole photo's layers in evaluation.
+		{conv(64, 64), 8, 64, 4},
+		{conv(64, 64), 1, 256, 4},
+		{conv(64, 64), 100, 7, 4},
+		{conv(64, 64), 48, 65, 4},
+		{conv(64, 64), 65, 64, 0},
+		{conv(64, 64), 1, 255, 2},
 	}
 	for _, tc := range cases {
 		c, err := NewConv2D[float32]("conv", tc.cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Forward(New[float32](1, tc.cfg.In, tc.hw, tc.hw), false); err != nil {
+		w := tc.hw
+		if tc.w != 0 {
+			w = tc.w
+		}
+		if _, err := c.Forward(New[float32](1, tc.cfg.In, tc.hw, w), false); err != nil {
 			t.Fatal(err)
 		}
 		if got := c.winoTile(); got != tc.want || c.winoOK() != (tc.want != 0) {
-			t.Errorf("%+v on %d×%d: Winograd tile %d (route %v), want %d", tc.cfg, tc.hw, tc.hw, got, c.winoOK(), tc.want)
+			t.Errorf("%+v on %d×%d: Winograd tile %d (route %v), want %d", tc.cfg, tc.hw, w, got, c.winoOK(), tc.want)
 		}
 	}
 }
