@@ -252,7 +252,7 @@ func (u *UI) useCOCODir(dir string) {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	u.app.Preferences().SetString(prefCOCODir, dir)
+	u.prefs.SetString(prefCOCODir, dir)
 }
 
 // chooseCOCODir lets the user pick a COCO folder, starting from the one
@@ -358,7 +358,7 @@ func (f *downloader) dialog() *downloadForm {
 	df.split.SetSelected(choices[0])
 	// Not the COCO folder in the form: the annotations zip would overwrite
 	// its instances files.
-	dir := u.app.Preferences().String(prefFetchDir)
+	dir := u.prefs.String(prefFetchDir)
 	if dir == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			dir = filepath.Join(home, "coco")
@@ -399,7 +399,7 @@ func (f *downloader) start(split, dir string) {
 		dialog.ShowError(errors.New("download COCO: choose a folder"), u.win)
 		return
 	}
-	u.app.Preferences().SetString(prefFetchDir, dir)
+	u.prefs.SetString(prefFetchDir, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &download{split: split, dir: dir, ctx: ctx, cancel: cancel, bar: newMeter(),
 		label: widget.NewLabel("Connecting…")}
@@ -479,7 +479,7 @@ func (f *downloader) ended(d *download, err error) {
 		dialog.ShowError(fmt.Errorf("COCO %s was downloaded into %s, but: %w", d.split, d.dir, rerr), u.win)
 		return
 	}
-	u.app.Preferences().SetString(prefCOCODir, d.dir)
+	u.prefs.SetString(prefCOCODir, d.dir)
 	dialog.ShowInformation("COCO is ready", fmt.Sprintf("COCO %s is ready in %s:\n%s", d.split, d.dir, src.describe()), u.win)
 }
 

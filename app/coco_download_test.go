@@ -144,9 +144,9 @@ func TestCOCODownload(t *testing.T) {
 		t.Errorf("download progress %v of %v, want the last zip complete", fetch.bar.Value, fetch.bar.Max)
 	}
 	f := h.u.train.form
-	if !f.coco() || f.cocoDir.Text != dir || h.a.Preferences().String(prefCOCODir) != dir || f.download.Disabled() {
+	if !f.coco() || f.cocoDir.Text != dir || h.u.prefs.String(prefCOCODir) != dir || f.download.Disabled() {
 		t.Errorf("after the download: dataset %q, folder %q, remembered %q", f.dataset.Selected, f.cocoDir.Text,
-			h.a.Preferences().String(prefCOCODir))
+			h.u.prefs.String(prefCOCODir))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "val2017", "000000000001.jpg")); err != nil {
 		t.Error(err)

@@ -88,14 +88,14 @@ func TestCOCOFormFollowsChoices(t *testing.T) {
 	if got := f.cocoInfo.Text; got != "instances_train2017.json · images/train2017/" {
 		t.Errorf("info %q", got)
 	}
-	if got := h.a.Preferences().String(prefCOCODir); got != cocoFixture {
+	if got := h.u.prefs.String(prefCOCODir); got != cocoFixture {
 		t.Errorf("COCO folder remembered as %q", got)
 	}
 
 	// A new window starts from the remembered folder and data set.
-	h.a.Preferences().SetString(prefDataset, "coco")
+	h.u.prefs.SetString(prefDataset, "coco")
 	w := test.NewTempWindow(t, nil)
-	u := newUI(h.a, w, h.q.do)
+	u := newUI(h.a, w, h.u.prefs, h.q.do)
 	defer u.Close()
 	if !u.train.form.coco() || u.train.form.cocoDir.Text != cocoFixture {
 		t.Errorf("new window: dataset %q, folder %q", u.train.form.dataset.Selected, u.train.form.cocoDir.Text)

@@ -186,7 +186,7 @@ func TestBadCOCOFolderShowsError(t *testing.T) {
 	if got := h.overlayText(); !strings.Contains(got, bad) || !strings.Contains(got, "no annotations/instances_*.json") {
 		t.Errorf("picking an empty folder shows %q", got)
 	}
-	if got := h.a.Preferences().String(prefCOCODir); got != "" {
+	if got := h.u.prefs.String(prefCOCODir); got != "" {
 		t.Errorf("an unusable folder was remembered: %q", got)
 	}
 }
@@ -384,7 +384,7 @@ func TestCOCOTrainingFlow(t *testing.T) {
 	h2 := newHarness(t, t.TempDir())
 	h2.u.tabs.SelectIndex(2)
 	// The test crops, not a photo.
-	h2.u.app.Preferences().SetString(offsetsPrefKey("coco", "source"), srcTest)
+	h2.u.prefs.SetString(offsetsPrefKey("coco", "source"), srcTest)
 	h2.u.offsets.useRunDir(s.RunDir)
 	h2.waitFor("a progress message", flowTimeout, func() bool { return h2.u.offsets.progressText != "" })
 	h2.capture("coco-offsets-building")

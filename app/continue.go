@@ -41,7 +41,7 @@ func (u *UI) Continue() {
 	u.endSession()
 	u.prev, u.prevRun = nil, nil // a resumed run keeps its folder whatever happens
 	u.run = run
-	u.app.Preferences().SetString(prefLastRun, run.Dir)
+	u.prefs.SetString(prefLastRun, run.Dir)
 	s.Phase, s.Note = PhaseLoading, "Resumed"
 	for i := range s.Models {
 		s.Models[i].State = ""

@@ -27,7 +27,7 @@ const maxExportDirs = 200
 // exportDirs reads the remembered export folders.
 func (u *UI) exportDirs() map[string]string {
 	m := map[string]string{}
-	if s := u.app.Preferences().String(prefExportDirs); s != "" {
+	if s := u.prefs.String(prefExportDirs); s != "" {
 		if json.Unmarshal([]byte(s), &m) != nil {
 			return map[string]string{}
 		}
@@ -86,7 +86,7 @@ func (u *UI) rememberExportDirFor(run, dir string) error {
 	if err != nil {
 		return err
 	}
-	u.app.Preferences().SetString(prefExportDirs, string(b))
+	u.prefs.SetString(prefExportDirs, string(b))
 	return nil
 }
 

@@ -83,10 +83,11 @@ type harness struct {
 func newHarness(t *testing.T, runsDir string) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	a.Preferences().SetString(prefRunsDir, runsDir)
+	prefs := newMemPrefStore()
+	prefs.SetString(prefRunsDir, runsDir)
 	w := test.NewTempWindow(t, nil)
 	q := &uiQueue{}
-	u := newUI(a, w, q.do)
+	u := newUI(a, w, prefs, q.do)
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1360, 860))
 	h := &harness{t: t, a: a, w: w, u: u, q: q}

@@ -333,7 +333,7 @@ func TestOffsetsRemembersChoicesPerDataset(t *testing.T) {
 	for _, k := range []string{"mode", "clamp", "read", "test", "source", "weight", "whole"} {
 		for _, ds := range []string{"mnist", "coco"} {
 			key := offsetsPrefKey(ds, k)
-			h2.u.app.Preferences().SetString(key, h.u.app.Preferences().String(key))
+			h2.u.prefs.SetString(key, h.u.prefs.String(key))
 		}
 	}
 	v2.useRunDir(cocoRun.Dir)

@@ -36,9 +36,9 @@ func (u *UI) openRun(dir string, withForm bool) error {
 	u.endSession()
 	if withForm {
 		u.train.form.set(run.Config)
-		u.app.Preferences().SetString(prefDataset, run.Config.Data)
+		u.prefs.SetString(prefDataset, run.Config.Data)
 	}
-	u.app.Preferences().SetString(prefLastRun, run.Dir)
+	u.prefs.SetString(prefLastRun, run.Dir)
 	u.run = run
 	u.bridge.restore(s)
 	u.apply(u.bridge.snapshot())

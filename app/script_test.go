@@ -100,9 +100,9 @@ func TestScriptDrivesTheWindow(t *testing.T) {
 	if v := h.u.offsets; !v.capture || v.runDir != groupCapture {
 		t.Error("the capture step did not open the capture in the Offsets view")
 	}
-	if h.u.train.form.epochs.Text != "7" || h.a.Preferences().String("form.mnist.epochs") != "7" {
+	if h.u.train.form.epochs.Text != "7" || h.u.prefs.String("form.mnist.epochs") != "7" {
 		t.Errorf("epochs %q, remembered %q; want 7 typed and remembered", h.u.train.form.epochs.Text,
-			h.a.Preferences().String("form.mnist.epochs"))
+			h.u.prefs.String("form.mnist.epochs"))
 	}
 }
 

@@ -15,7 +15,7 @@ func (h *harness) relaunch() *UI {
 	h.u.Close()
 	h.q.drain()
 	w := test.NewTempWindow(h.t, nil)
-	u := newUI(h.a, w, h.q.do)
+	u := newUI(h.a, w, h.u.prefs, h.q.do)
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1360, 860))
 	h.t.Cleanup(func() {

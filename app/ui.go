@@ -74,6 +74,7 @@ var allModels = append(slices.Clone(experiment.MNISTModels), deformables(experim
 type UI struct {
 	app    fyne.App
 	win    fyne.Window
+	prefs  fyne.Preferences // the settings (openSettings), never a.Preferences()
 	bridge *bridge
 	rend   *renderer         // draws the curves and the confusion matrices
 	keys   map[string]func() // the window's shortcuts by name
@@ -114,7 +115,15 @@ type UI struct {
 // goroutines.
 func Run(a fyne.App, opts Options) {
 	w := a.NewWindow("Deformscope")
-	u := New(a, w)
+	// The app's settings are its own store, not a.Preferences(): see
+	// prefStore for why.
+	settings, settingsErr := openSettings(a.UniqueID())
+	u := New(a, w, settings)
+	if settingsErr != nil {
+		fyne.LogError("deformscope", settingsErr)
+		u.bridge.restore(Snapshot{Phase: PhaseIdle, Note: settingsErr.Error()})
+		u.apply(u.bridge.snapshot())
+	}
 	w.SetContent(u.Content())
 	u.screen = opts.Screen
 	pos, hasPos := u.rememberedPosition()
@@ -163,22 +172,22 @@ func Run(a fyne.App, opts Options) {
 	u.Close()
 }
 
-// New builds the UI for window w of app a (its content is Content).
-func New(a fyne.App, w fyne.Window) *UI {
-	return newUI(a, w, nil)
+// New builds the UI for window w of app a (its content is Content), with
+// its settings kept in prefs.
+func New(a fyne.App, w fyne.Window, prefs fyne.Preferences) *UI {
+	return newUI(a, w, prefs, nil)
 }
 
 // newUI builds the UI with do as the way onto the UI goroutine: nil for
 // the bridge's fyne.Do; tests pass a queue that they drain themselves.
-func newUI(a fyne.App, w fyne.Window, do func(func())) *UI {
-	u := &UI{app: a, win: w}
+func newUI(a fyne.App, w fyne.Window, prefs fyne.Preferences, do func(func())) *UI {
+	u := &UI{app: a, win: w, prefs: prefs}
 	u.exportCtx, u.stopExports = context.WithCancel(context.Background())
 	u.bridge = newBridge(u, do)
 	u.rend = newRenderer(u.bridge)
 	go u.rend.run()
 	u.fetch = &downloader{u: u}
 
-	prefs := a.Preferences()
 	u.train = newTrainView(prefs, trainActions{start: u.Start, pause: u.TogglePause, stop: u.Stop, cont: u.Continue,
 		form: formActions{chooseRuns: u.chooseRunsDir, chooseMNIST: u.chooseMNISTDir, chooseCOCO: u.chooseCOCODir,
 			download: u.fetch.show, changed: u.formChanged, shortcut: u.windowShortcut}})
@@ -207,11 +216,11 @@ func (u *UI) Content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Offsets", theme.VisibilityIcon(), container.NewScroll(u.offsets.object())),
 		container.NewTabItemWithIcon("Runs", theme.StorageIcon(), u.runs.object()),
 	)
-	if i := u.app.Preferences().IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {
+	if i := u.prefs.IntWithFallback(prefTab, 0); i > 0 && i < len(u.tabs.Items) {
 		u.tabs.SelectIndex(i)
 	}
 	u.tabs.OnSelected = func(t *container.TabItem) {
-		u.app.Preferences().SetInt(prefTab, u.tabs.SelectedIndex())
+		u.prefs.SetInt(prefTab, u.tabs.SelectedIndex())
 		if t.Content == u.runs.object() {
 			u.runs.refresh()
 		}
@@ -270,7 +279,7 @@ func (u *UI) Start() {
 		dialog.ShowError(err, u.win)
 		return
 	}
-	prefs := u.app.Preferences()
+	prefs := u.prefs
 	prefs.SetString(prefRunsDir, root)
 	prefs.SetString(prefDataset, rc.Data)
 	if rc.Data == "coco" {
@@ -556,7 +565,7 @@ func (u *UI) advise(run, title, text string) {
 func (u *UI) chooseRunsDir() {
 	u.chooseFolder(u.runsRoot(), func(dir string) {
 		u.train.form.runsDir.SetText(dir)
-		u.app.Preferences().SetString(prefRunsDir, dir)
+		u.prefs.SetString(prefRunsDir, dir)
 		u.runs.refresh()
 	})
 }

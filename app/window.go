@@ -48,7 +48,7 @@ func placeWindow(pos, size image.Point, area image.Rectangle) image.Point {
 
 // rememberedPosition is where the window was when it last closed.
 func (u *UI) rememberedPosition() (image.Point, bool) {
-	p := u.app.Preferences()
+	p := u.prefs
 	x, y := p.IntWithFallback(prefWindowX, math.MinInt32), p.IntWithFallback(prefWindowY, math.MinInt32)
 	return image.Pt(x, y), x != math.MinInt32 && y != math.MinInt32
 }
@@ -59,7 +59,7 @@ func (u *UI) rememberPosition() {
 		return
 	}
 	if at, ok := u.screen.Position(u.win); ok {
-		p := u.app.Preferences()
+		p := u.prefs
 		p.SetInt(prefWindowX, at.X)
 		p.SetInt(prefWindowY, at.Y)
 	}
@@ -103,7 +103,7 @@ func envScale() float32 {
 
 // rememberedSize is the window's size when it last closed (zero if none).
 func (u *UI) rememberedSize() fyne.Size {
-	p := u.app.Preferences()
+	p := u.prefs
 	return fyne.NewSize(float32(p.Float(prefWindowWidth)), float32(p.Float(prefWindowHeight)))
 }
 
@@ -113,7 +113,7 @@ func (u *UI) rememberSize() {
 	if s.Width < 320 || s.Height < 240 {
 		return
 	}
-	p := u.app.Preferences()
+	p := u.prefs
 	p.SetFloat(prefWindowWidth, float64(s.Width))
 	p.SetFloat(prefWindowHeight, float64(s.Height))
 }
@@ -121,7 +121,7 @@ func (u *UI) rememberSize() {
 // reopenLast opens the run shown when the app last closed, if its folder
 // is still there; one that no longer opens is said in the status line.
 func (u *UI) reopenLast() {
-	dir := u.app.Preferences().String(prefLastRun)
+	dir := u.prefs.String(prefLastRun)
 	if dir == "" || u.last.Phase.Active() {
 		return
 	}
