@@ -119,7 +119,8 @@ func openPrefStore(path, importFrom string) (*prefStore, error) {
 	if rerr := os.Rename(path, aside); rerr != nil {
 		return s, fmt.Errorf("settings file %s: %w; using defaults (could not set it aside: %v)", path, err, rerr)
 	}
-	return s, fmt.Errorf("settings file %s: %w; using defaults (the bad file is kept as %s)", path, err, aside)
+	return s, fmt.Errorf("settings file %s: %w; using defaults (the bad file is kept beside it as %s)",
+		path, err, filepath.Base(aside))
 }
 
 // parsePrefs reads a settings file: one JSON object whose values are

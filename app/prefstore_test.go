@@ -143,7 +143,7 @@ func TestPrefStoreBadFile(t *testing.T) {
 				t.Errorf("error %q: want the file %s, the fault %q and 'using defaults'", msg, path, c.fault)
 			}
 			kept, _ := filepath.Glob(path + ".bad-*")
-			if len(kept) != 1 || !strings.Contains(msg, kept[0]) {
+			if len(kept) != 1 || !strings.Contains(msg, filepath.Base(kept[0])) {
 				t.Fatalf("bad file kept as %v; error %q", kept, msg)
 			}
 			if !c.dir {
@@ -353,4 +353,17 @@ func numbersAsFloats(v any) any {
 		return out
 	}
 	return v
+}
+
+// TestStatusTextIdleNote: an idle status line says its note (a settings
+// file that did not open, a deleted run) before "Ready".
+func TestStatusTextIdleNote(t *testing.T) {
+	const ready = "Ready. Set up a run and press Start (Ctrl+Enter)."
+	if got := statusText(Snapshot{Phase: PhaseIdle}); got != ready {
+		t.Errorf("no note: %q", got)
+	}
+	note := "settings file /x/settings.json: not a JSON object of settings: unexpected EOF"
+	if got := statusText(Snapshot{Phase: PhaseIdle, Note: note}); got != note+" · "+ready {
+		t.Errorf("with a note: %q", got)
+	}
 }

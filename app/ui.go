@@ -121,8 +121,6 @@ func Run(a fyne.App, opts Options) {
 	u := New(a, w, settings)
 	if settingsErr != nil {
 		fyne.LogError("deformscope", settingsErr)
-		u.bridge.restore(Snapshot{Phase: PhaseIdle, Note: settingsErr.Error()})
-		u.apply(u.bridge.snapshot())
 	}
 	w.SetContent(u.Content())
 	u.screen = opts.Screen
@@ -163,6 +161,11 @@ func Run(a fyne.App, opts Options) {
 			u.StartDemo()
 		} else {
 			u.reopenLast()
+		}
+		if settingsErr != nil && !u.last.Phase.Active() && u.last.RunDir == "" {
+			// Said in the status line too, once the window shows.
+			u.bridge.restore(Snapshot{Phase: PhaseIdle, Note: settingsErr.Error()})
+			u.apply(u.bridge.snapshot())
 		}
 		if startScript != nil {
 			startScript(u)
@@ -462,7 +465,11 @@ func statusText(s Snapshot) string {
 	var msg string
 	switch s.Phase {
 	case PhaseIdle:
-		return "Ready. Set up a run and press Start (Ctrl+Enter)."
+		msg = "Ready. Set up a run and press Start (Ctrl+Enter)."
+		if s.Note != "" { // a deleted run, a last run or settings that did not open
+			msg = s.Note + " · " + msg
+		}
+		return msg
 	case PhaseLoading:
 		switch {
 		case s.Data == "coco" && s.LoadWaiting != "" && s.LoadTotal == 0:
