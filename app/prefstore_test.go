@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // setAll sets one value of every type the store keeps.
@@ -365,5 +366,46 @@ func TestStatusTextIdleNote(t *testing.T) {
 	note := "settings file /x/settings.json: not a JSON object of settings: unexpected EOF"
 	if got := statusText(Snapshot{Phase: PhaseIdle, Note: note}); got != note+" · "+ready {
 		t.Errorf("with a note: %q", got)
+	}
+}
+
+// TestPrefStoreNoReload: the store never reloads its file behind the app's
+// back (Fyne's watcher did, late under load, and lost the last changes):
+// what the file says after a set does not change the values in memory.
+func TestPrefStoreNoReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.json")
+	s, err := openPrefStore(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetFloat("window.width", 1200)
+	if err := os.WriteFile(path, []byte(`{"window.width": 1024}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // past Fyne's 100 ms window
+	s.SetFloat("window.height", 700)
+	if s.Float("window.width") != 1200 {
+		t.Errorf("width %v after the file changed, want 1200", s.Float("window.width"))
+	}
+	if s2, _ := openPrefStore(path, ""); s2.Float("window.width") != 1200 || s2.Float("window.height") != 700 {
+		t.Errorf("file holds %v", s2.values)
+	}
+}
+
+// BenchmarkPrefStoreSet is one setting changed and written (synced) to
+// the file, as each change of the form does.
+func BenchmarkPrefStoreSet(b *testing.B) {
+	s, err := openPrefStore(filepath.Join(b.TempDir(), "settings.json"), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for k := range 40 { // about the app's number of settings
+		s.SetString(fmt.Sprint("form.mnist.k", k), "some value")
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.SetInt("tab", i)
+		i++
 	}
 }
