@@ -550,11 +550,53 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi int) {
 	}
 }
 
+// winoMaskOK reports whether a training forward on the Winograd route
+// records its fused ReLU's mask as bits (winoMask): as reluMaskOK, with
+// every chunk's tiles a multiple of 8, so that each row of a chunk's
+// block of one output channel starts its bits on a byte.
+func winoMaskOK[T Float](g geom, wg winoGeom) bool {
+	_, f32 := any(T(0)).(float32)
+	last := g.B - (wg.n-1)*wg.per
+	return f32 && vecOK && !noReluMask && g.ReLU && wg.per*wg.tpi%8 == 0 && last*wg.tpi%8 == 0
+}
+
+// winoMask returns *buf grown to one bit per output of g in the tiles'
+// order, or nil where a forward does not record the mask (outside
+// training or where winoMaskOK does not hold). Chunk ci's images [lo, hi)
+// have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's
+// m² rows of tc tiles from o·m²·tc/8 on within them, row by row: the order
+// biasRowsM writes in place on the tiles' outputs and vmaskM reads in
+// winoPick. The backward then reads B·O·Ho·Wo/8 bytes or a little more
+// (partial tiles) instead of y.
+func winoMask[T Float](buf *[]uint8, g geom, wg winoGeom, train bool) []uint8 {
+	if !train || !winoMaskOK[T](g, wg) {
+		return nil
+	}
+	n := g.B * wg.tpi * g.O * wg.m * wg.m / 8
+	if cap(*buf) < n {
+		*buf = make([]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// winoChunkMask is the part of mask (winoMask, nil if none) for the chunk
+// of images [lo, hi) (lo·tpi is a multiple of 8: winoMaskOK).
+func winoChunkMask(g geom, wg winoGeom, mask []uint8, lo, hi int) []uint8 {
+	if mask == nil {
+		return nil
+	}
+	mm := wg.m * wg.m
+	return mask[lo*wg.tpi/8*g.O*mm:][:(hi-lo)*wg.tpi/8*g.O*mm]
+}
+
 // winoPick is winoPlace's transpose: it deinterleaves the output gradient
-// of images [lo, hi) (masked where the output is not positive with a
-// fused ReLU, through plane, scratch for one map) into gm, zero for the
-// missing outputs of partial tiles, and sets db[o] to the chunk's sum.
-func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi int, plane []T) {
+// of images [lo, hi) into gm, zero for the missing outputs of partial
+// tiles, and sets db[o] to the chunk's sum. With a fused ReLU it masks
+// the gradient where the output is not positive: with the chunk's bits
+// mk (winoChunkMask) after the deinterleave, or with y when mk is nil
+// (through plane, scratch for one map).
+func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi int, plane []T, mk []uint8) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
 	m, tw := wg.m, wg.tw
@@ -564,7 +606,7 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 	for o := range g.O {
 		for b := lo; b < hi; b++ {
 			src := dy[(b*g.O+o)*p:][:p]
-			if g.ReLU {
+			if g.ReLU && mk == nil {
 				gradRows(gr, plane[:p], src, y[(b*g.O+o)*p:][:p])
 				src = plane[:p]
 			}
@@ -604,6 +646,12 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 				}
 			}
 		}
+		if mk != nil {
+			for r := range m * m {
+				row := any(gm[r*s+o*tc:][:tc]).([]float32)
+				vmaskM(&row[0], tc, &row[0], tc, &mk[(o*m*m+r)*tc/8], 1, tc)
+			}
+		}
 		var sb T
 		for r := range m * m {
 			sb += sum(gm[r*s+o*tc:][:tc])
@@ -637,6 +685,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		}
 		c.cache = c.cacheBuf[:nv]
 	}
+	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -656,10 +705,15 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
 		winoXform(m, winoKindAT, &tm, ym, mb, sm, g.O*tc)
+		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		for o := range g.O {
 			var bv T
 			if bias != nil {
 				bv = bias[o]
+			}
+			if mk != nil {
+				biasRowsM(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, mk[o*mm*tc/8:])
+				continue
 			}
 			biasRows(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, g.ReLU)
 		}
@@ -699,7 +753,8 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			winoXform(m, winoKindBT, &tm, v, d, sv, g.C*tc)
 		}
 		pw := part[ci*nw:][:nw]
-		winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, plane)
+		mk := winoChunkMask(g, wg, c.mask, lo, hi)
+		winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, plane, mk)
 		winoXform(m, winoKindA, &tm, dm, gm, sm, g.O*tc)
 		for xi := range rr {
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)

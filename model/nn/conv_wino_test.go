@@ -549,3 +549,70 @@ func BenchmarkWino4Weights(b *testing.B) {
 		}
 	})
 }
+
+// TestWinoReluMaskSameBits runs fused-ReLU convolutions on the Winograd
+// route, with 2×2 and 4×4 tiles, whose training forward records the mask
+// as bits (every chunk's tiles a multiple of 8; partial tiles among them)
+// and checks every output and gradient against the same layer masking
+// with y: the same bits. Where the chunks' tiles do not allow it, no mask
+// is recorded.
+func TestWinoReluMaskSameBits(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the mask is not recorded")
+	}
+	defer func() { noReluMask = false }()
+	cases := []struct {
+		in, out, m, b, h, w int
+		bias, mask          bool
+	}{
+		{32, 64, 4, 3, 16, 16, true, true},
+		{32, 48, 4, 2, 14, 16, true, true}, // partial tiles down
+		{24, 40, 4, 2, 30, 30, false, true},
+		{32, 64, 2, 2, 16, 16, true, true},
+		{16, 24, 2, 3, 16, 15, true, true},  // partial tiles across
+		{32, 64, 4, 2, 16, 14, true, true},  // partial tiles across
+		{16, 24, 2, 3, 18, 14, true, false}, // 63 tiles an image, chunks of 1
+		{32, 64, 4, 3, 12, 12, true, false}, // 9 tiles a chunk
+	}
+	for _, tc := range cases {
+		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1},
+			ReLU: true, NoBias: !tc.bias}
+		var res [2][4][]float64
+		for k, off := range []bool{true, false} {
+			noReluMask = off
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
+			c, err := NewConv2D[float32]("c", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.forceWino, c.winoForceM = true, tc.m
+			x := New[float32](tc.b, tc.in, tc.h, tc.w)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			res[k] = runConv(t, c, x)
+			if c.winoTile() != tc.m {
+				t.Fatalf("%+v: tile %d, want %d", tc, c.winoTile(), tc.m)
+			}
+			if recorded := c.mask != nil; recorded != (!off && tc.mask) {
+				t.Fatalf("%+v: mask recorded %v with noReluMask %v", tc, recorded, off)
+			}
+		}
+		zeros := 0
+		for _, v := range res[0][0] {
+			if v == 0 {
+				zeros++
+			}
+		}
+		if zeros == 0 || zeros == len(res[0][0]) {
+			t.Fatalf("%+v: %d of %d outputs clamped: the ReLU's mask is not tested", tc, zeros, len(res[0][0]))
+		}
+		for k, name := range []string{"y", "dx", "dW", "db"} {
+			for i := range res[0][k] {
+				if a, b := res[1][k][i], res[0][k][i]; a != b && !(a != a && b != b) {
+					t.Fatalf("%+v: %s[%d] = %v with the mask bits, %v with y", tc, name, i, a, b)
+				}
+			}
+		}
+	}
+}
