@@ -616,3 +616,47 @@ func TestWinoReluMaskSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoBlocksSameBits checks that running the transforms over blocks
+// of a chunk's columns (winoBlocks) gives the bits of one pass over the
+// whole chunk, with 2×2 and 4×4 tiles, blocks of one channel and of
+// several, and chunks whose columns are not a multiple of 16.
+func TestWinoBlocksSameBits(t *testing.T) {
+	defer func(k int) { winoBlockCols = k }(winoBlockCols)
+	cases := []struct{ in, out, m, b, h, w int }{
+		{32, 64, 4, 3, 16, 16},
+		{24, 40, 4, 2, 30, 30},
+		{32, 48, 4, 3, 12, 12}, // 9 tiles an image
+		{32, 64, 2, 2, 16, 16},
+		{16, 24, 2, 3, 18, 14},
+	}
+	for _, tc := range cases {
+		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+		var ref [4][]float64
+		for k, cols := range []int{1 << 30, 1, 40, 256} {
+			winoBlockCols = cols
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
+			c, err := NewConv2D[float32]("c", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.forceWino, c.winoForceM = true, tc.m
+			x := New[float32](tc.b, tc.in, tc.h, tc.w)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			res := runConv(t, c, x)
+			if k == 0 {
+				ref = res
+				continue
+			}
+			for j, name := range []string{"y", "dx", "dW", "db"} {
+				for i := range res[j] {
+					if a, b := res[j][i], ref[j][i]; a != b && !(a != a && b != b) {
+						t.Fatalf("%+v, blocks of %d columns: %s[%d] = %v, %v in one pass", tc, cols, name, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}
