@@ -665,9 +665,11 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 // chunk's block that winoBlocks hands on at a time: each transform runs
 // right after the gather or pick of its columns, or right before the
 // scatter or place of its output, while the block of 16 or 36 rows is in
-// cache (lane 23x measured the transforms 2–2.4 times cheaper per column
-// there than over the chunk's thousands of columns).
-var winoBlockCols = 256
+// L2 (about 150 KB at 36 rows), not over the chunk's 4096–16384 columns.
+// Measured (CPU time, one thread, BenchmarkWinoRoutes, shared machine):
+// 1024 columns about 4–6 % faster than one pass, within the noise; 256
+// no faster (docs/PERFORMANCE.md, lane 23w5).
+var winoBlockCols = 1024
 
 // winoBlocks calls fn on ranges [c0, c1) of the n channels of a chunk of
 // tc tiles each, in ascending order, of about winoBlockCols columns
