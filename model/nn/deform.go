@@ -32,6 +32,7 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
+	wDcol              []T // wT packed for the banded backward's dcolPix (deform_dcol.go)
 	zeroBias           []T // the bias storePix adds with NoBias
 	wNarrow            []T // wT padded to 32 columns for backwardNarrow (deform_narrow.go)
 	parts              []T
@@ -41,6 +42,8 @@ type DeformConv2D[T Float] struct {
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
+	noDcolPix          bool   // tests: never dcolPix (deform_dcol.go)
+	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.

@@ -136,9 +136,18 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
 	yv := d.y.data
+	pixDcol := d.dcolPixFits()
+	d.dcolPixRan = pixDcol
+	extra := 0
+	if pixDcol {
+		d.wDcol = grow(d.wDcol, len(d.wT))
+		packDcolWeight(any(d.wDcol).([]float32), any(d.wT).([]float32), g.O, ck)
+		extra = band*g.O + pixGemmScratch(g.O)
+	}
 	parallelN(workers, n, func(worker, b int) {
-		buf := d.ws.get(worker, 2*band*ck+g.O*P)
-		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:]
+		buf := d.ws.get(worker, 2*band*ck+g.O*P+extra)
+		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:2*band*ck+g.O*P]
+		rest := buf[2*band*ck+g.O*P:]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
@@ -165,7 +174,12 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 				beta = 1
 			}
 			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, c, ck, beta, pw, ck)
-			gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+			if pixDcol {
+				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
+					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
+			} else {
+				gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+			}
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK
