@@ -119,8 +119,15 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	if d.Bias != nil {
 		bias = d.Bias.Value.data
 	}
-	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
+	// The banded passes keep no column matrix: their Backward gathers each
+	// band again into a buffer that stays in the core's cache, cheaper than
+	// writing the batch's matrix (37.7 MB for dcnn-middle's conv3 or
+	// dcnn-last's conv6) to memory and reading it back (deform_bands.go).
+	d.cache = nil
+	if _, banded := d.deformBands(); !banded {
+		d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+	}
 	d.permute(d.wT, d.Weight.Value.data, false)
 	d.wPix = nil
 	if pixGemmFits[T](g.O) {

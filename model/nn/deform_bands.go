@@ -6,7 +6,12 @@ package nn
 // whole column matrix (4.7 MB at 64×64 with 32 channels) and, in
 // Backward, the whole matrix of its gradient, and pass both through
 // memory; here each band's columns and column gradient (about 300 KB) stay
-// in the core's cache between the gather, the GEMMs and the scatter.
+// in the core's cache between the gather, the GEMMs and the scatter. They
+// keep no column matrix for Backward, which gathers each band again: at
+// dcnn-middle's conv3 (32→64 at 32×32) that took 15 % off the layer's
+// forward and backward against writing the batch's columns to memory in
+// Forward and reading them back (docs/PERFORMANCE.md, session 6, lane
+// 23d4).
 //
 // The results are the same bits as convForward's and convBackward's: a
 // band is a block of the GEMMs' inner or outer dimension where they block
@@ -108,13 +113,9 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
-			c := col
-			if d.cache != nil {
-				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
-			}
 			d.fillRange(t, b, q0, q1)
-			dc.gatherBand(t, q0, q0, q1, c)
-			d.forwardOut(nq, c, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
+			dc.gatherBand(t, q0, q0, q1, col)
+			d.forwardOut(nq, col, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		}
 	})
 }
@@ -164,11 +165,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
 			c := col
-			if d.cache != nil {
-				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
-			} else {
-				dc.gatherBand(t, 0, q0, q1, c)
-			}
+			dc.gatherBand(t, 0, q0, q1, c)
 			var beta T
 			if q0 > 0 {
 				beta = 1

@@ -10,10 +10,10 @@ package nn
 // every value) and all of wT (O·ck values) once per band and image, the
 // same wT each time. Here gy's band is transposed once into pixel-major
 // rows (O values a pixel) and dcol comes from pixGemm, with wT packed
-// once a Backward (pixGemm's weight of ck "outputs" and O inner values):
-// at 32×32 with 64 channels the GEMM then runs at the pixGemm kernel's
-// rate instead of the general GEMM's at that short inner dimension
-// (BenchmarkPixGemm, BenchmarkDcolRoutes).
+// once a Backward (pixGemm's weight of ck "outputs" and O inner values).
+// BenchmarkDcolRoutes (a band of 256 pixels, -cpu 1, 6 runs, load 4.9):
+// 128→128 (dcnn-last's conv6) 492 → 461 µs, −6 %; 64→128 +0.6 %, 64→64
+// +1.5 %, 32→64 +3.7 %: so it runs from 128 output channels on.
 //
 // The sums are the GEMM's to the bit: each dcol value is one chain of
 // fused multiply-adds over the O output channels in order, cut into the
@@ -22,10 +22,14 @@ package nn
 
 // dcolPixFits reports whether the banded backward takes its column
 // gradient through pixGemm: float32 where pixGemm runs, ck a multiple of
-// 32 (pixGemm's output blocks).
+// 32 (pixGemm's output blocks), at least dcolPixMinOut output channels.
 func (d *DeformConv2D[T]) dcolPixFits() bool {
-	return !d.noDcolPix && pixGemmFits[T](d.g.ck())
+	return !d.noDcolPix && d.g.O >= dcolPixMinOut && pixGemmFits[T](d.g.ck())
 }
+
+// dcolPixMinOut is the fewest output channels (dcol's inner dimension)
+// for which dcolPix runs (see above).
+const dcolPixMinOut = 128
 
 // packDcolWeight packs wT (o×ck, row-major) as pixGemm's weight for
 // dcol = gyᵀ·wT: for each block of 32 columns of wT, its o rows of 32
