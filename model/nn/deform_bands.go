@@ -8,10 +8,10 @@ package nn
 // memory; here each band's columns and column gradient (about 300 KB) stay
 // in the core's cache between the gather, the GEMMs and the scatter. They
 // keep no column matrix for Backward, which gathers each band again: at
-// dcnn-middle's conv3 (32→64 at 32×32) that took 15 % off the layer's
-// forward and backward against writing the batch's columns to memory in
-// Forward and reading them back (docs/PERFORMANCE.md, session 6, lane
-// 23d4).
+// dcnn-middle's conv3 (32→64 at 32×32) that took 18 % off the layer's
+// forward and backward, at dcnn-last's conv6 4 %, against writing the
+// batch's columns to memory in Forward and reading them back
+// (docs/PERFORMANCE.md, session 6, lane 23d4).
 //
 // The results are the same bits as convForward's and convBackward's: a
 // band is a block of the GEMMs' inner or outer dimension where they block
