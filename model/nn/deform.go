@@ -42,7 +42,6 @@ type DeformConv2D[T Float] struct {
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
-	noDcolPix          bool   // tests: never dcolPix (deform_dcol.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
