@@ -661,20 +661,26 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 	}
 }
 
-// winoBlockCols is about the number of columns (channels × tiles) of a
-// chunk's block that winoBlocks hands on at a time: each transform runs
-// right after the gather or pick of its columns, or right before the
-// scatter or place of its output, while the block of 16 or 36 rows is in
-// L2 (about 150 KB at 36 rows), not over the chunk's 4096–16384 columns.
-// Measured (CPU time, one thread, BenchmarkWinoRoutes, shared machine):
-// 1024 columns about 4–6 % faster than one pass, within the noise; 256
-// no faster (docs/PERFORMANCE.md, lane 23w5).
-var winoBlockCols = 1024
+// winoBlockCols, when positive, is about the number of columns (channels
+// × tiles) of a chunk's block that winoBlocks hands on at a time: each
+// transform then runs right after the gather or pick of its columns, or
+// right before the scatter or place of its output, while the block of 16
+// or 36 rows is in cache, not over the chunk's 4096–16384 columns. Zero
+// runs each transform over the whole chunk, as measured no slower: blocks
+// of 256 and 1024 columns were not faster on the shared 2 cores (CPU
+// time, BenchmarkWinoSteps and BenchmarkWinoRoutes; docs/PERFORMANCE.md,
+// lane 23w5), so they are left for a quiet machine to settle.
+var winoBlockCols = 0
 
 // winoBlocks calls fn on ranges [c0, c1) of the n channels of a chunk of
-// tc tiles each, in ascending order, of about winoBlockCols columns
-// (whole channels, at least one).
+// tc tiles each, in ascending order: one range of all of them, or with
+// winoBlockCols > 0 ranges of about that many columns (whole channels, at
+// least one).
 func winoBlocks(n, tc int, fn func(c0, c1 int)) {
+	if winoBlockCols <= 0 {
+		fn(0, n)
+		return
+	}
 	k := max(1, winoBlockCols/max(1, tc))
 	for c0 := 0; c0 < n; c0 += k {
 		fn(c0, min(n, c0+k))

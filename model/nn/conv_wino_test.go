@@ -633,7 +633,7 @@ func TestWinoBlocksSameBits(t *testing.T) {
 	for _, tc := range cases {
 		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 		var ref [4][]float64
-		for k, cols := range []int{1 << 30, 1, 40, 256} {
+		for k, cols := range []int{0, 1, 40, 256, 1024} {
 			winoBlockCols = cols
 			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
 			c, err := NewConv2D[float32]("c", cfg, rng)
@@ -657,6 +657,46 @@ func TestWinoBlocksSameBits(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkWinoSteps compares, in one binary and in alternation, the
+// F(4×4) route at the COCO net's shapes masking with y, with the ReLU
+// mask as bits, and with the mask bits and the transforms in blocks of
+// 1024 columns (winoBlockCols): fwd+bwd of a training step, batch 32.
+func BenchmarkWinoSteps(b *testing.B) {
+	defer func(k int) { winoBlockCols, noReluMask = k, false }(winoBlockCols)
+	const blocks = 1024
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+	}{
+		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
+		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
+	} {
+		for _, step := range []string{"y", "bits", "bits+blocks"} {
+			b.Run(s.name+"/"+step, func(b *testing.B) {
+				noReluMask = step == "y"
+				winoBlockCols = 0
+				if step == "bits+blocks" {
+					winoBlockCols = blocks
+				}
+				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.forceWino, c.winoForceM = true, 4
+				x := benchInput(b, 32, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				c.Backward(dy) // the backward's buffers too, before the clock
+				cpuLoop(b, 3*2.0*float64(32*s.in*s.out*9*s.hw*s.hw), func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
 		}
 	}
 }
