@@ -661,27 +661,51 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 	}
 }
 
-// winoBlockCols, when positive, is about the number of columns (channels
-// × tiles) of a chunk's block that winoBlocks hands on at a time: each
-// transform then runs right after the gather or pick of its columns, or
-// right before the scatter or place of its output, while the block of 16
-// or 36 rows is in cache, not over the chunk's 4096–16384 columns. Zero
-// runs each transform over the whole chunk, as measured no slower: blocks
-// of 256 and 1024 columns were not faster on the shared 2 cores (CPU
-// time, BenchmarkWinoSteps and BenchmarkWinoRoutes; docs/PERFORMANCE.md,
-// lane 23w5), so they are left for a quiet machine to settle.
+// winoBlockCols is the number of columns (channels × tiles) of a chunk's
+// block that winoBlocks hands on at a time where winoBlockSize chooses
+// blocks: each transform then runs right after the gather or pick of its
+// columns, or right before the scatter or place of its output, while the
+// block of 16 or 36 rows is in cache (about 150 KB at 36 rows), not over
+// the chunk's thousands of columns. Tests and benchmarks set it: 0 lets
+// winoBlockSize choose, −1 is one pass over the chunk, n > 0 forces n.
 var winoBlockCols = 0
 
+// winoL2 is the per-core L2 cache of the machine the blocks were measured
+// on (the Intel Xeon of docs/PERFORMANCE.md: 2 MiB).
+const winoL2 = 2 << 20
+
+// winoBlockSize returns the block width winoBlocks takes for g: blocks of
+// 1024 columns where a chunk's transformed rows (rr × max(C, O)·tc values)
+// exceed winoL2, else one pass (0). Measured (CPU time, one thread, shared
+// cores; docs/PERFORMANCE.md, lane 23w5): conv5 and conv6 (2.4 MB chunks)
+// 1–18 % faster in each of five runs; conv2–conv4 (1.2 MB) mixed, conv2
+// up to 7 % slower.
+func winoBlockSize[T Float](g geom, wg winoGeom) int {
+	switch {
+	case winoBlockCols > 0:
+		return winoBlockCols
+	case winoBlockCols < 0:
+		return 0
+	}
+	size := 8
+	if _, f32 := any(T(0)).(float32); f32 {
+		size = 4
+	}
+	if wg.rr()*max(g.C, g.O)*wg.per*wg.tpi*size > winoL2 {
+		return 1024
+	}
+	return 0
+}
+
 // winoBlocks calls fn on ranges [c0, c1) of the n channels of a chunk of
-// tc tiles each, in ascending order: one range of all of them, or with
-// winoBlockCols > 0 ranges of about that many columns (whole channels, at
-// least one).
-func winoBlocks(n, tc int, fn func(c0, c1 int)) {
-	if winoBlockCols <= 0 {
+// tc tiles each, in ascending order: one range of all of them for cols 0,
+// else ranges of about cols columns (whole channels, at least one).
+func winoBlocks(n, tc, cols int, fn func(c0, c1 int)) {
+	if cols <= 0 {
 		fn(0, n)
 		return
 	}
-	k := max(1, winoBlockCols/max(1, tc))
+	k := max(1, cols/max(1, tc))
 	for c0 := 0; c0 < n; c0 += k {
 		fn(c0, min(n, c0+k))
 	}
@@ -713,6 +737,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		c.cache = c.cacheBuf[:nv]
 	}
 	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
+	bc := winoBlockSize[T](g, wg)
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -727,7 +752,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
 		q := c.pad.get(worker, wg.planesLen())
-		winoBlocks(g.C, tc, func(c0, c1 int) {
+		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
 			winoGather(g, wg, x, lo, hi, c0, c1, d, sv, q)
 			winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
 		})
@@ -735,7 +760,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
-		winoBlocks(g.O, tc, func(o0, o1 int) {
+		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
 			winoXform(m, winoKindAT, &tm, ym[o0*tc:], mb[o0*tc:], sm, (o1-o0)*tc)
 			for o := o0; o < o1; o++ {
 				var bv T
@@ -771,6 +796,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	x, yv := c.x.data, c.y.data
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
+	bc := winoBlockSize[T](g, wg)
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
@@ -781,14 +807,14 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
-			winoBlocks(g.C, tc, func(c0, c1 int) {
+			winoBlocks(g.C, tc, bc, func(c0, c1 int) {
 				winoGather(g, wg, x, lo, hi, c0, c1, d, sv, plane)
 				winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
 			})
 		}
 		pw := part[ci*nw:][:nw]
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
-		winoBlocks(g.O, tc, func(o0, o1 int) {
+		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
 			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk)
 			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
 		})
@@ -802,7 +828,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		for xi := range rr {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
-		winoBlocks(g.C, tc, func(c0, c1 int) {
+		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
 			winoXform(m, winoKindB, &tm, dd[c0*tc:], dv[c0*tc:], sv, (c1-c0)*tc)
 			winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
 		})

@@ -633,7 +633,7 @@ func TestWinoBlocksSameBits(t *testing.T) {
 	for _, tc := range cases {
 		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 		var ref [4][]float64
-		for k, cols := range []int{0, 1, 40, 256, 1024} {
+		for k, cols := range []int{-1, 1, 40, 256, 1024} {
 			winoBlockCols = cols
 			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
 			c, err := NewConv2D[float32]("c", cfg, rng)
@@ -678,7 +678,7 @@ func BenchmarkWinoSteps(b *testing.B) {
 		for _, step := range []string{"y", "bits", "bits+blocks"} {
 			b.Run(s.name+"/"+step, func(b *testing.B) {
 				noReluMask = step == "y"
-				winoBlockCols = 0
+				winoBlockCols = -1
 				if step == "bits+blocks" {
 					winoBlockCols = blocks
 				}
@@ -697,6 +697,29 @@ func BenchmarkWinoSteps(b *testing.B) {
 					c.Backward(dy)
 				})
 			})
+		}
+	}
+}
+
+// TestWinoBlockSize checks which of the COCO net's F(4×4) layers (batch
+// 32, training) run their transforms in blocks: those whose chunk's rows
+// exceed the L2 cache (conv5 and conv6), and that the tests' settings of
+// winoBlockCols win.
+func TestWinoBlockSize(t *testing.T) {
+	defer func(k int) { winoBlockCols = k }(winoBlockCols)
+	cases := []struct {
+		name                   string
+		in, out, hw, set, want int
+	}{
+		{"conv2", 32, 32, 64, 0, 0}, {"conv3", 32, 64, 32, 0, 0}, {"conv4", 64, 64, 32, 0, 0},
+		{"conv5", 64, 128, 16, 0, 1024}, {"conv6", 128, 128, 16, 0, 1024},
+		{"conv6", 128, 128, 16, -1, 0}, {"conv2", 32, 32, 64, 40, 40},
+	}
+	for _, tc := range cases {
+		winoBlockCols = tc.set
+		g := geom{B: 32, C: tc.in, O: tc.out, H: tc.hw, W: tc.hw, Ho: tc.hw, Wo: tc.hw}
+		if got := winoBlockSize[float32](g, g.wino(4)); got != tc.want {
+			t.Errorf("%s (winoBlockCols %d): blocks of %d columns, want %d", tc.name, tc.set, got, tc.want)
 		}
 	}
 }
