@@ -379,18 +379,18 @@ func winoSplitFast(m, w, tw int) int {
 	return max(1, min(tw, (w-3)/4+1))
 }
 
-// winoGather writes the (m+2)² patches of images [lo, hi) of x into d
-// (row k = (m+2)·i+j holds patch element (i, j) of every channel and
-// tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row stride s); q is
-// scratch for the planes.
-func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q []T) {
+// winoGather writes the (m+2)² patches of channels [clo, chi) of images
+// [lo, hi) of x into d (row k = (m+2)·i+j holds patch element (i, j) of
+// every channel and tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row
+// stride s); q is scratch for the planes.
+func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T, s int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
 	q = q[:wg.planesLen()]
 	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
-		for ch := range g.C {
+		for ch := clo; ch < chi; ch++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
 			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
@@ -445,16 +445,17 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi int, d []T, s int, q
 }
 
 // winoScatter adds the patch gradients dd (winoGather's layout; dd is
-// scratch and changed) of images [lo, hi) onto their overlapping patches,
-// through the planes in q, and writes the sums as the input gradient dx.
-func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int, q []T) {
+// scratch and changed) of channels [clo, chi) of images [lo, hi) onto
+// their overlapping patches, through the planes in q, and writes the sums
+// as the input gradient dx.
+func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
 	q = q[:wg.planesLen()]
 	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
-		for ch := range g.C {
+		for ch := clo; ch < chi; ch++ {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
@@ -511,14 +512,14 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi int
 
 // winoPlace interleaves the tiles' outputs ym (row m·a+b holds output
 // (a, b) of every tile, row stride s, column o·tc + (b−lo)·tpi + tile) of
-// images [lo, hi) into y.
-func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi int) {
+// output channels [olo, ohi) of images [lo, hi) into y.
+func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, ohi int) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
 	m, tw := wg.m, wg.tw
 	full := g.Wo / m // tiles whose m columns are all in the map
 	for b := lo; b < hi; b++ {
-		for o := range g.O {
+		for o := olo; o < ohi; o++ {
 			dst := y[(b*g.O+o)*p:][:p]
 			base := o*tc + (b-lo)*wg.tpi
 			for ty := range wg.th {
@@ -550,21 +551,63 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi int) {
 	}
 }
 
+// winoMaskOK reports whether a training forward on the Winograd route
+// records its fused ReLU's mask as bits (winoMask): as reluMaskOK, with
+// every chunk's tiles a multiple of 8, so that each row of a chunk's
+// block of one output channel starts its bits on a byte.
+func winoMaskOK[T Float](g geom, wg winoGeom) bool {
+	_, f32 := any(T(0)).(float32)
+	last := g.B - (wg.n-1)*wg.per
+	return f32 && vecOK && !noReluMask && g.ReLU && wg.per*wg.tpi%8 == 0 && last*wg.tpi%8 == 0
+}
+
+// winoMask returns *buf grown to one bit per output of g in the tiles'
+// order, or nil where a forward does not record the mask (outside
+// training or where winoMaskOK does not hold). Chunk ci's images [lo, hi)
+// have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's
+// m² rows of tc tiles from o·m²·tc/8 on within them, row by row: the order
+// biasRowsM writes in place on the tiles' outputs and vmaskM reads in
+// winoPick. The backward then reads B·O·Ho·Wo/8 bytes or a little more
+// (partial tiles) instead of y.
+func winoMask[T Float](buf *[]uint8, g geom, wg winoGeom, train bool) []uint8 {
+	if !train || !winoMaskOK[T](g, wg) {
+		return nil
+	}
+	n := g.B * wg.tpi * g.O * wg.m * wg.m / 8
+	if cap(*buf) < n {
+		*buf = make([]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// winoChunkMask is the part of mask (winoMask, nil if none) for the chunk
+// of images [lo, hi) (lo·tpi is a multiple of 8: winoMaskOK).
+func winoChunkMask(g geom, wg winoGeom, mask []uint8, lo, hi int) []uint8 {
+	if mask == nil {
+		return nil
+	}
+	mm := wg.m * wg.m
+	return mask[lo*wg.tpi/8*g.O*mm:][:(hi-lo)*wg.tpi/8*g.O*mm]
+}
+
 // winoPick is winoPlace's transpose: it deinterleaves the output gradient
-// of images [lo, hi) (masked where the output is not positive with a
-// fused ReLU, through plane, scratch for one map) into gm, zero for the
-// missing outputs of partial tiles, and sets db[o] to the chunk's sum.
-func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi int, plane []T) {
+// of output channels [olo, ohi) of images [lo, hi) into gm, zero for the
+// missing outputs of partial tiles, and sets db[o] to the chunk's sum. With a fused ReLU it masks
+// the gradient where the output is not positive: with the chunk's bits
+// mk (winoChunkMask) after the deinterleave, or with y when mk is nil
+// (through plane, scratch for one map).
+func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
 	m, tw := wg.m, wg.tw
 	full := g.Wo / m
 	gr := g
 	gr.LW = g.Wo
-	for o := range g.O {
+	for o := olo; o < ohi; o++ {
 		for b := lo; b < hi; b++ {
 			src := dy[(b*g.O+o)*p:][:p]
-			if g.ReLU {
+			if g.ReLU && mk == nil {
 				gradRows(gr, plane[:p], src, y[(b*g.O+o)*p:][:p])
 				src = plane[:p]
 			}
@@ -604,11 +647,67 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 				}
 			}
 		}
+		if mk != nil {
+			for r := range m * m {
+				row := any(gm[r*s+o*tc:][:tc]).([]float32)
+				vmaskM(&row[0], tc, &row[0], tc, &mk[(o*m*m+r)*tc/8], 1, tc)
+			}
+		}
 		var sb T
 		for r := range m * m {
 			sb += sum(gm[r*s+o*tc:][:tc])
 		}
 		db[o] = sb
+	}
+}
+
+// winoBlockCols is the number of columns (channels × tiles) of a chunk's
+// block that winoBlocks hands on at a time where winoBlockSize chooses
+// blocks: each transform then runs right after the gather or pick of its
+// columns, or right before the scatter or place of its output, while the
+// block of 16 or 36 rows is in cache (about 150 KB at 36 rows), not over
+// the chunk's thousands of columns. Tests and benchmarks set it: 0 lets
+// winoBlockSize choose, −1 is one pass over the chunk, n > 0 forces n.
+var winoBlockCols = 0
+
+// winoL2 is the per-core L2 cache of the machine the blocks were measured
+// on (the Intel Xeon of docs/PERFORMANCE.md: 2 MiB).
+const winoL2 = 2 << 20
+
+// winoBlockSize returns the block width winoBlocks takes for g: blocks of
+// 1024 columns where a chunk's transformed rows (rr × max(C, O)·tc values)
+// exceed winoL2, else one pass (0). Measured (CPU time, one thread, shared
+// cores; docs/PERFORMANCE.md, lane 23w5): conv5 and conv6 (2.4 MB chunks)
+// 1–18 % faster in each of five runs; conv2–conv4 (1.2 MB) mixed, conv2
+// up to 7 % slower.
+func winoBlockSize[T Float](g geom, wg winoGeom) int {
+	switch {
+	case winoBlockCols > 0:
+		return winoBlockCols
+	case winoBlockCols < 0:
+		return 0
+	}
+	size := 8
+	if _, f32 := any(T(0)).(float32); f32 {
+		size = 4
+	}
+	if wg.rr()*max(g.C, g.O)*wg.per*wg.tpi*size > winoL2 {
+		return 1024
+	}
+	return 0
+}
+
+// winoBlocks calls fn on ranges [c0, c1) of the n channels of a chunk of
+// tc tiles each, in ascending order: one range of all of them for cols 0,
+// else ranges of about cols columns (whole channels, at least one).
+func winoBlocks(n, tc, cols int, fn func(c0, c1 int)) {
+	if cols <= 0 {
+		fn(0, n)
+		return
+	}
+	k := max(1, cols/max(1, tc))
+	for c0 := 0; c0 < n; c0 += k {
+		fn(c0, min(n, c0+k))
 	}
 }
 
@@ -637,6 +736,8 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		}
 		c.cache = c.cacheBuf[:nv]
 	}
+	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
+	bc := winoBlockSize[T](g, wg)
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -650,20 +751,30 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
-		winoGather(g, wg, x, lo, hi, d, sv, c.pad.get(worker, wg.planesLen()))
-		winoXform(m, winoKindBT, &tm, v, d, sv, g.C*tc)
+		q := c.pad.get(worker, wg.planesLen())
+		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
+			winoGather(g, wg, x, lo, hi, c0, c1, d, sv, q)
+			winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+		})
 		for xi := range rr {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
-		winoXform(m, winoKindAT, &tm, ym, mb, sm, g.O*tc)
-		for o := range g.O {
-			var bv T
-			if bias != nil {
-				bv = bias[o]
+		mk := winoChunkMask(g, wg, c.mask, lo, hi)
+		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
+			winoXform(m, winoKindAT, &tm, ym[o0*tc:], mb[o0*tc:], sm, (o1-o0)*tc)
+			for o := o0; o < o1; o++ {
+				var bv T
+				if bias != nil {
+					bv = bias[o]
+				}
+				if mk != nil {
+					biasRowsM(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, mk[o*mm*tc/8:])
+					continue
+				}
+				biasRows(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, g.ReLU)
 			}
-			biasRows(ym[o*tc:], sm, ym[o*tc:], sm, mm, tc, bv, g.ReLU)
-		}
-		winoPlace(g, wg, ym, sm, y, lo, hi)
+			winoPlace(g, wg, ym, sm, y, lo, hi, o0, o1)
+		})
 	})
 }
 
@@ -685,6 +796,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	x, yv := c.x.data, c.y.data
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
+	bc := winoBlockSize[T](g, wg)
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
@@ -695,12 +807,17 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
-			winoGather(g, wg, x, lo, hi, d, sv, plane)
-			winoXform(m, winoKindBT, &tm, v, d, sv, g.C*tc)
+			winoBlocks(g.C, tc, bc, func(c0, c1 int) {
+				winoGather(g, wg, x, lo, hi, c0, c1, d, sv, plane)
+				winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+			})
 		}
 		pw := part[ci*nw:][:nw]
-		winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, plane)
-		winoXform(m, winoKindA, &tm, dm, gm, sm, g.O*tc)
+		mk := winoChunkMask(g, wg, c.mask, lo, hi)
+		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
+			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk)
+			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
+		})
 		for xi := range rr {
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
@@ -711,8 +828,10 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		for xi := range rr {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
-		winoXform(m, winoKindB, &tm, dd, dv, sv, g.C*tc)
-		winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, plane)
+		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
+			winoXform(m, winoKindB, &tm, dd[c0*tc:], dv[c0*tc:], sv, (c1-c0)*tc)
+			winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
+		})
 	})
 	// The chunks' parts are summed element by element in chunk order, so
 	// splitting the elements between cores changes no bit.

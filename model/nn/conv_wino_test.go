@@ -549,3 +549,177 @@ func BenchmarkWino4Weights(b *testing.B) {
 		}
 	})
 }
+
+// TestWinoReluMaskSameBits runs fused-ReLU convolutions on the Winograd
+// route, with 2×2 and 4×4 tiles, whose training forward records the mask
+// as bits (every chunk's tiles a multiple of 8; partial tiles among them)
+// and checks every output and gradient against the same layer masking
+// with y: the same bits. Where the chunks' tiles do not allow it, no mask
+// is recorded.
+func TestWinoReluMaskSameBits(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2 here; the mask is not recorded")
+	}
+	defer func() { noReluMask = false }()
+	cases := []struct {
+		in, out, m, b, h, w int
+		bias, mask          bool
+	}{
+		{32, 64, 4, 3, 16, 16, true, true},
+		{32, 48, 4, 2, 14, 16, true, true}, // partial tiles down
+		{24, 40, 4, 2, 30, 30, false, true},
+		{32, 64, 2, 2, 16, 16, true, true},
+		{16, 24, 2, 3, 16, 15, true, true},  // partial tiles across
+		{32, 64, 4, 2, 16, 14, true, true},  // partial tiles across
+		{16, 24, 2, 3, 18, 14, true, false}, // 63 tiles an image, chunks of 1
+		{32, 64, 4, 3, 12, 12, true, false}, // 9 tiles a chunk
+	}
+	for _, tc := range cases {
+		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1},
+			ReLU: true, NoBias: !tc.bias}
+		var res [2][4][]float64
+		for k, off := range []bool{true, false} {
+			noReluMask = off
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
+			c, err := NewConv2D[float32]("c", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.forceWino, c.winoForceM = true, tc.m
+			x := New[float32](tc.b, tc.in, tc.h, tc.w)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			res[k] = runConv(t, c, x)
+			if c.winoTile() != tc.m {
+				t.Fatalf("%+v: tile %d, want %d", tc, c.winoTile(), tc.m)
+			}
+			if recorded := c.mask != nil; recorded != (!off && tc.mask) {
+				t.Fatalf("%+v: mask recorded %v with noReluMask %v", tc, recorded, off)
+			}
+		}
+		zeros := 0
+		for _, v := range res[0][0] {
+			if v == 0 {
+				zeros++
+			}
+		}
+		if zeros == 0 || zeros == len(res[0][0]) {
+			t.Fatalf("%+v: %d of %d outputs clamped: the ReLU's mask is not tested", tc, zeros, len(res[0][0]))
+		}
+		for k, name := range []string{"y", "dx", "dW", "db"} {
+			for i := range res[0][k] {
+				if a, b := res[1][k][i], res[0][k][i]; a != b && !(a != a && b != b) {
+					t.Fatalf("%+v: %s[%d] = %v with the mask bits, %v with y", tc, name, i, a, b)
+				}
+			}
+		}
+	}
+}
+
+// TestWinoBlocksSameBits checks that running the transforms over blocks
+// of a chunk's columns (winoBlocks) gives the bits of one pass over the
+// whole chunk, with 2×2 and 4×4 tiles, blocks of one channel and of
+// several, and chunks whose columns are not a multiple of 16.
+func TestWinoBlocksSameBits(t *testing.T) {
+	defer func(k int) { winoBlockCols = k }(winoBlockCols)
+	cases := []struct{ in, out, m, b, h, w int }{
+		{32, 64, 4, 3, 16, 16},
+		{24, 40, 4, 2, 30, 30},
+		{32, 48, 4, 3, 12, 12}, // 9 tiles an image
+		{32, 64, 2, 2, 16, 16},
+		{16, 24, 2, 3, 18, 14},
+	}
+	for _, tc := range cases {
+		cfg := Conv2DConfig{In: tc.in, Out: tc.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+		var ref [4][]float64
+		for k, cols := range []int{-1, 1, 40, 256, 1024} {
+			winoBlockCols = cols
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.in)))
+			c, err := NewConv2D[float32]("c", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.forceWino, c.winoForceM = true, tc.m
+			x := New[float32](tc.b, tc.in, tc.h, tc.w)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			res := runConv(t, c, x)
+			if k == 0 {
+				ref = res
+				continue
+			}
+			for j, name := range []string{"y", "dx", "dW", "db"} {
+				for i := range res[j] {
+					if a, b := res[j][i], ref[j][i]; a != b && !(a != a && b != b) {
+						t.Fatalf("%+v, blocks of %d columns: %s[%d] = %v, %v in one pass", tc, cols, name, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkWinoSteps compares, in one binary and in alternation, the
+// F(4×4) route at the COCO net's shapes masking with y, with the ReLU
+// mask as bits, and with the mask bits and the transforms in blocks of
+// 1024 columns (winoBlockCols): fwd+bwd of a training step, batch 32.
+func BenchmarkWinoSteps(b *testing.B) {
+	defer func(k int) { winoBlockCols, noReluMask = k, false }(winoBlockCols)
+	const blocks = 1024
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+	}{
+		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
+		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
+	} {
+		for _, step := range []string{"y", "bits", "bits+blocks"} {
+			b.Run(s.name+"/"+step, func(b *testing.B) {
+				noReluMask = step == "y"
+				winoBlockCols = -1
+				if step == "bits+blocks" {
+					winoBlockCols = blocks
+				}
+				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.forceWino, c.winoForceM = true, 4
+				x := benchInput(b, 32, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				c.Backward(dy) // the backward's buffers too, before the clock
+				cpuLoop(b, 3*2.0*float64(32*s.in*s.out*9*s.hw*s.hw), func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
+	}
+}
+
+// TestWinoBlockSize checks which of the COCO net's F(4×4) layers (batch
+// 32, training) run their transforms in blocks: those whose chunk's rows
+// exceed the L2 cache (conv5 and conv6), and that the tests' settings of
+// winoBlockCols win.
+func TestWinoBlockSize(t *testing.T) {
+	defer func(k int) { winoBlockCols = k }(winoBlockCols)
+	cases := []struct {
+		name                   string
+		in, out, hw, set, want int
+	}{
+		{"conv2", 32, 32, 64, 0, 0}, {"conv3", 32, 64, 32, 0, 0}, {"conv4", 64, 64, 32, 0, 0},
+		{"conv5", 64, 128, 16, 0, 1024}, {"conv6", 128, 128, 16, 0, 1024},
+		{"conv6", 128, 128, 16, -1, 0}, {"conv2", 32, 32, 64, 40, 40},
+	}
+	for _, tc := range cases {
+		winoBlockCols = tc.set
+		g := geom{B: 32, C: tc.in, O: tc.out, H: tc.hw, W: tc.hw, Ho: tc.hw, Wo: tc.hw}
+		if got := winoBlockSize[float32](g, g.wino(4)); got != tc.want {
+			t.Errorf("%s (winoBlockCols %d): blocks of %d columns, want %d", tc.name, tc.set, got, tc.want)
+		}
+	}
+}

@@ -32,6 +32,7 @@ type DeformConv2D[T Float] struct {
 	tabs               []sampleTable[T]
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
+	wDcol              []T // wT packed for the banded backward's dcolPix (deform_dcol.go)
 	zeroBias           []T // the bias storePix adds with NoBias
 	wNarrow            []T // wT padded to 32 columns for backwardNarrow (deform_narrow.go)
 	parts              []T
@@ -41,6 +42,7 @@ type DeformConv2D[T Float] struct {
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
+	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -116,8 +118,15 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	if d.Bias != nil {
 		bias = d.Bias.Value.data
 	}
-	d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
+	// The banded passes keep no column matrix: their Backward gathers each
+	// band again into a buffer that stays in the core's cache, cheaper than
+	// writing the batch's matrix (37.7 MB for dcnn-middle's conv3 or
+	// dcnn-last's conv6) to memory and reading it back (deform_bands.go).
+	d.cache = nil
+	if _, banded := d.deformBands(); !banded {
+		d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+	}
 	d.permute(d.wT, d.Weight.Value.data, false)
 	d.wPix = nil
 	if pixGemmFits[T](g.O) {

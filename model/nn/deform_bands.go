@@ -6,7 +6,12 @@ package nn
 // whole column matrix (4.7 MB at 64×64 with 32 channels) and, in
 // Backward, the whole matrix of its gradient, and pass both through
 // memory; here each band's columns and column gradient (about 300 KB) stay
-// in the core's cache between the gather, the GEMMs and the scatter.
+// in the core's cache between the gather, the GEMMs and the scatter. They
+// keep no column matrix for Backward, which gathers each band again: at
+// dcnn-middle's conv3 (32→64 at 32×32) that took 18 % off the layer's
+// forward and backward, at dcnn-last's conv6 4 %, against writing the
+// batch's columns to memory in Forward and reading them back
+// (docs/PERFORMANCE.md, session 6, lane 23d4).
 //
 // The results are the same bits as convForward's and convBackward's: a
 // band is a block of the GEMMs' inner or outer dimension where they block
@@ -108,13 +113,9 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
-			c := col
-			if d.cache != nil {
-				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
-			}
 			d.fillRange(t, b, q0, q1)
-			dc.gatherBand(t, q0, q0, q1, c)
-			d.forwardOut(nq, c, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
+			dc.gatherBand(t, q0, q0, q1, col)
+			d.forwardOut(nq, col, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
 		}
 	})
 }
@@ -136,9 +137,18 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
 	yv := d.y.data
+	pixDcol := d.dcolPixFits()
+	d.dcolPixRan = pixDcol
+	extra := 0
+	if pixDcol {
+		d.wDcol = grow(d.wDcol, len(d.wT))
+		packDcolWeight(any(d.wDcol).([]float32), any(d.wT).([]float32), g.O, ck)
+		extra = band*g.O + pixGemmScratch(g.O)
+	}
 	parallelN(workers, n, func(worker, b int) {
-		buf := d.ws.get(worker, 2*band*ck+g.O*P)
-		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:]
+		buf := d.ws.get(worker, 2*band*ck+g.O*P+extra)
+		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:2*band*ck+g.O*P]
+		rest := buf[2*band*ck+g.O*P:]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
@@ -155,17 +165,18 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
 			c := col
-			if d.cache != nil {
-				c = chunkCols(d.cache, g, 1, b)[q0*ck : q1*ck]
-			} else {
-				dc.gatherBand(t, 0, q0, q1, c)
-			}
+			dc.gatherBand(t, 0, q0, q1, c)
 			var beta T
 			if q0 > 0 {
 				beta = 1
 			}
 			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, c, ck, beta, pw, ck)
-			gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+			if pixDcol {
+				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
+					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
+			} else {
+				gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+			}
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK

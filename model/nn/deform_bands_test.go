@@ -11,9 +11,12 @@ import (
 // in bands and through the whole-image column matrices (convForward,
 // convBackward) and wants the same bits in the output and every gradient:
 // few channels (pixels padded to 4) and many, offset groups, a mask or
-// none, a fused ReLU, with and without the column cache, and images whose
-// pixels make one band or several of unequal size; and the same bits again
-// on another number of workers.
+// none, a fused ReLU, with and without the column cache (the banded
+// passes keep none: they gather again), and images whose pixels make one
+// band or several of unequal size, ck a multiple of 32 or not, up to 264
+// output channels (the column gradient through dcolPix or the GEMM; two
+// blocks of the inner dimension); and the same bits again on another
+// number of workers.
 func TestDeformBandsSameBits(t *testing.T) {
 	if !haveSgemmKernels() {
 		t.Skip("no assembly GEMM kernels: the banded passes do not run")
@@ -27,6 +30,7 @@ func TestDeformBandsSameBits(t *testing.T) {
 	}{
 		{3, 8, 20, 1, true, true, true}, {3, 8, 20, 1, true, true, false}, {8, 16, 17, 2, false, false, false},
 		{16, 8, 23, 1, true, false, true}, {2, 4, 12, 1, false, true, false}, {32, 32, 16, 1, true, true, false}, {32, 16, 64, 1, true, false, false},
+		{64, 64, 12, 1, true, true, true}, {32, 264, 16, 2, true, false, false},
 	} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_g%d_mask%v_relu%v_cache%v", s.c, s.o, s.hw, s.groups, s.mask, s.relu, s.keep), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), 9))
@@ -64,9 +68,18 @@ func TestDeformBandsSameBits(t *testing.T) {
 					if _, ok := d.deformBands(); ok != bands {
 						t.Fatalf("banded passes taken: %v, want %v", ok, bands)
 					}
+					if bands && d.cache != nil {
+						t.Fatal("the banded passes kept a column matrix; they gather again in Backward")
+					}
+					d.dcolPixRan = false
 					dx, doff, dmask, err := d.Backward(dy)
 					if err != nil {
 						t.Fatal(err)
+					}
+					// ck = 9·C a multiple of 32, O ≥ 128: the column
+					// gradient through pixGemm (deform_dcol.go).
+					if want := bands && pixGemmOK() && 9*s.c%32 == 0 && s.o >= dcolPixMinOut; d.dcolPixRan != want {
+						t.Fatalf("dcolPix taken: %v, want %v", d.dcolPixRan, want)
 					}
 					out := [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
 					if dmask != nil {

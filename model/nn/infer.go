@@ -59,7 +59,7 @@ func (d *DeformConv2D[T]) release() {
 	d.y, d.dx, d.doff, d.dmask = nil, nil, nil, nil
 	d.ws, d.tabs = scratch[T]{}, nil
 	d.dwT, d.parts, d.cache, d.cacheBuf = nil, nil, nil, nil
-	d.wPix, d.wPixBuf, d.zeroBias, d.wNarrow = nil, nil, nil, nil
+	d.wPix, d.wPixBuf, d.zeroBias, d.wNarrow, d.wDcol = nil, nil, nil, nil, nil
 }
 
 func (b *DeformBlock[T]) release() {
