@@ -268,7 +268,8 @@ func printBench(w io.Writer, res benchResult) {
 	fmt.Fprintf(w, "FMA peak (%s, %s) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, threads,
 		res.PeakGFLOPS, res.PeakGFLOPS/float64(max(1, res.Threads)))
 	if slices.ContainsFunc(res.Rows, func(r anchorRow) bool { return r.PeakShare > 1 }) {
-		fmt.Fprintln(w, "(a share of peak above 100 % means the peak was measured while other jobs held the cores: read the shares as too high)")
+		fmt.Fprintln(w, "(GFLOP/s and shares count the direct convolution's multiply-adds: the Winograd route (conv2–conv6) does fewer, so its share\n"+
+			" is an effective one and can pass 100 %; elsewhere a share above 100 % means the peak was measured while other jobs held the cores)")
 	}
 	heads := map[string]string{
 		groupPeers:  "Plain convolution vs the peers (batch 64, 32→32, 3×3; ratio = peer ÷ ours, > 1: ours is faster)",
