@@ -54,6 +54,16 @@ func sgemmKernel4x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 //go:noescape
 func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel8x32S and sgemmKernel8x16S are sgemmKernel8x32 and
+// sgemmKernel8x16 reading a full panel of eight rows of an untransposed A
+// in place (row stride lda) instead of packed: the same bits.
+//
+//go:noescape
+func sgemmKernel8x32S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel8x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
 // (gemm_amd64.s): sgemmSumAB's inner loop in one call.
 //
@@ -61,6 +71,8 @@ func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
 
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+type sgemmMicroS = func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // sgemmKernel describes one set of micro-kernels and its cache blocking.
 type sgemmKernel struct {
@@ -71,6 +83,9 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
+	// fs[w], where set, is fn[0][w] reading A's rows in place (directA in
+	// sgemmWith).
+	fs [2]sgemmMicroS
 	// taps says that sgemmKernel8x32Taps sums several products into one
 	// full tile with B read in place (sgemmSumAB). It is called directly,
 	// not through a func value, so that escape analysis sees its
@@ -83,6 +98,7 @@ var (
 		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
 		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
+		fs:   [2]sgemmMicroS{sgemmKernel8x32S, sgemmKernel8x16S},
 		taps: true}
 )
 
@@ -116,6 +132,13 @@ const sgemmTiny = 64
 // in cache between row blocks); with ldb = 1024, 32×1024×288 189 → 178 and
 // 128×1024×1152 241 → 180. AVX2 follows the same pattern.
 const sgemmDirectRows = 512
+
+// sgemmDirectACols is the most columns of C for which sgemmWith reads the
+// full row panels of an untransposed A in place (the kernels' fs) rather
+// than pack them: packing transposes A, a cost that only many column
+// panels repay. The Winograd route's GEMMs (conv_wino.go) have 32 to 256
+// columns.
+var sgemmDirectACols = 256
 
 // sgemmMaxTile bounds MR·NR over the kernels above.
 const sgemmMaxTile = 8 * 32
@@ -157,6 +180,10 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 	// multiple of 4 KiB are the exception: the panel's rows then fall into
 	// the same few cache sets and evict each other.
 	direct := !transB && ldb%1024 != 0 && m <= sgemmDirectRows
+	// The full row panels of an untransposed A are read in place where C
+	// has few column panels (see sgemmDirectACols); only a ragged last
+	// panel is packed.
+	directA := kn.fs[0] != nil && !transA && lda%1024 != 0 && n <= sgemmDirectACols
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -167,7 +194,15 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
+				var ad []float32
+				if directA {
+					ad = a[ic*lda+pc:]
+					if full := mb / mr * mr; full < mb {
+						packA(false, a, lda, ic+full, pc, mb-full, kb, mr, pa[full*kb:])
+					}
+				} else {
+					packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					nn := min(nr, nb-jr)
 					w, wh := nr, 0
@@ -185,7 +220,7 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 						}
 						bp = &panel[0]
 					}
-					kn.panel(kb, mb, pa, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
+					kn.panel(kb, mb, pa, ad, lda, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
 				}
 			}
 		}
@@ -201,22 +236,34 @@ func balance(n, max, unit int) int {
 	return (size + unit - 1) / unit * unit
 }
 
-// storeTile writes the mm×nn corner of an accumulated tile (row stride nr)
 // panel runs the micro-kernels down one packed B panel bp (kb deep, w wide
 // of which nn columns are real, row stride bs; wh says which width) for
 // the mb rows of the packed A block pa: c = alpha·A·B + beta·c, c starting
-// at the block's first element. Partial tiles go through tile.
-func (kn *sgemmKernel) panel(kb, mb int, pa []float32, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
+// at the block's first element. Partial tiles go through tile. Where ad is
+// not nil, the block's full panels of MR rows are read in place from ad
+// (the block's first element of an untransposed A, row stride lda) by
+// kn.fs, and only a ragged last panel from pa.
+func (kn *sgemmKernel) panel(kb, mb int, pa, ad []float32, lda int, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
 	mr := kn.mr
 	for ir := 0; ir < mb; ir += mr {
 		mm := min(mr, mb-ir)
+		ci := ir * ldc
+		if ad != nil && mm == mr {
+			fs, ap := kn.fs[wh], &ad[ir*lda]
+			if nn == w {
+				fs(kb, ap, lda, bp, bs, &c[ci], ldc, alpha, beta)
+				continue
+			}
+			fs(kb, ap, lda, bp, bs, &tile[0], w, 1, 0)
+			storeTile(tile, w, mm, nn, alpha, beta, c[ci:], ldc)
+			continue
+		}
 		h, hh := mr, 0
 		if mm <= mr/2 {
 			h, hh = mr/2, 1
 		}
 		fn := kn.fn[hh][wh]
 		ap := pa[ir*kb : ir*kb+kb*h]
-		ci := ir * ldc
 		if mm == h && nn == w {
 			fn(kb, &ap[0], bp, bs, &c[ci], ldc, alpha, beta)
 			continue
@@ -226,6 +273,7 @@ func (kn *sgemmKernel) panel(kb, mb int, pa []float32, bp *float32, bs, w, wh, n
 	}
 }
 
+// storeTile writes the mm×nn corner of an accumulated tile (row stride nr)
 // to C as alpha·tile + beta·C.
 func storeTile(tile []float32, nr, mm, nn int, alpha, beta float32, c []float32, ldc int) {
 	for i := range mm {
@@ -443,7 +491,7 @@ func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff [
 							packB(false, b[o:], ldb, pc, jc+jr, kb, nn, w, panel)
 							bp = &panel[0]
 						}
-						kn.panel(kb, mb, pa, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
+						kn.panel(kb, mb, pa, nil, 0, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
 					}
 				}
 			}

@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSgemmDirectASameBits runs sgemmWith with the full row panels of an
+// untransposed A read in place (directA: sgemmKernel8x32S, 8x16S) and
+// packed, on sizes around the tiles (ragged last row and column panels,
+// widths not multiples of 16 or 32), depths over one kc block, more rows
+// than one mc block, padded row strides and both B cases: C must have the
+// same bits, its window's edges untouched. NaN beside the operands checks
+// that nothing outside them is read.
+func TestSgemmDirectASameBits(t *testing.T) {
+	kn := sgemmAVX512
+	if sgemmKern != kn {
+		t.Skip("no AVX-512 kernels on this CPU")
+	}
+	saved := sgemmDirectACols
+	defer func() { sgemmDirectACols = saved }()
+	ms := []int{8, 9, 12, 16, 17, 31, 64, 100, 136, 257}
+	ns := []int{1, 5, 16, 17, 31, 32, 33, 48, 100, 256}
+	ks := []int{1, 3, 4, 7, 32, 129, 300}
+	if testing.Short() || raceEnabled {
+		ms, ns, ks = []int{8, 17, 136}, []int{5, 32, 33}, []int{3, 300}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, m := range ms {
+		for _, n := range ns {
+			for _, k := range ks {
+				for _, transB := range []bool{false, true} {
+					for _, beta := range []float32{0, 0.5} {
+						pad := (m + n + k) % 3 * 3
+						name := fmt.Sprintf("%dx%dx%d/transB=%v/beta=%g/pad=%d", m, n, k, transB, beta, pad)
+						if msg := directAOnce(kn, m, n, k, transB, beta, pad, rng); msg != "" {
+							t.Fatalf("%s: %s", name, msg)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// directAOnce multiplies random operands with directA off and on and
+// describes the first difference, or returns "".
+func directAOnce(kn *sgemmKernel, m, n, k int, transB bool, beta float32, pad int, rng *rand.Rand) string {
+	lda := k + pad
+	a := nanSlice(m*lda + pad)
+	for i := range m {
+		for p := range k {
+			a[i*lda+p] = float32(rng.NormFloat64())
+		}
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	ldb := bc + pad
+	b := nanSlice(br * ldb)
+	for i := range br {
+		for j := range bc {
+			b[i*ldb+j] = float32(rng.NormFloat64())
+		}
+	}
+	ldc := n + pad
+	c0 := make([]float32, m*ldc+2)
+	for i := range c0 {
+		c0[i] = float32(rng.NormFloat64())
+	}
+	var out [2][]float32
+	for d, cols := range []int{-1, math.MaxInt} {
+		sgemmDirectACols = cols
+		out[d] = append([]float32(nil), c0...)
+		sgemmWith(kn, false, transB, m, n, k, -0.75, a, lda, b, ldb, beta, out[d], ldc)
+	}
+	for i := range c0 {
+		if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
+			return fmt.Sprintf("C[%d] = %g in place, %g packed", i, out[1][i], out[0][i])
+		}
+		if i%ldc >= n || i/ldc >= m {
+			if out[1][i] != c0[i] {
+				return fmt.Sprintf("element %d outside C's window changed", i)
+			}
+		}
+	}
+	return ""
+}
+
+// BenchmarkSgemmDirectA times sgemmWith with A packed and read in place
+// (directA) on the Winograd route's GEMMs at the COCO net's shapes (one
+// position ξ of a chunk): the forward's O×tc×C (U·V) and the weight
+// gradient's O×C×tc (dM·Vᵀ), tc tiles of a chunk (256 with F(2×2) and at
+// 64×64 with F(4×4), else 128), and a few of gemmBenchShapes.
+func BenchmarkSgemmDirectA(b *testing.B) {
+	if sgemmKern != sgemmAVX512 {
+		b.Skip("no AVX-512 kernels on this CPU")
+	}
+	shapes := []gemmBenchShape{
+		{"fwd/32x256x32", false, false, 32, 256, 32},
+		{"fwd/64x256x64", false, false, 64, 256, 64},
+		{"fwd/128x128x128", false, false, 128, 128, 128},
+		{"fwd/128x256x128", false, false, 128, 256, 128},
+		{"du/32x32x256", false, true, 32, 32, 256},
+		{"du/64x64x256", false, true, 64, 64, 256},
+		{"du/128x128x128", false, true, 128, 128, 128},
+		{"du/128x128x256", false, true, 128, 128, 256},
+		{"fwd/32x245x288", false, false, 32, 245, 288},
+		{"fwd/64x256x576", false, false, 64, 256, 576},
+		{"dw/64x576x256", false, true, 64, 576, 256},
+	}
+	saved := sgemmDirectACols
+	defer func() { sgemmDirectACols = saved }()
+	for _, s := range shapes {
+		for _, mode := range []string{"packed", "inplace"} {
+			b.Run(s.name+"/"+mode, func(b *testing.B) {
+				sgemmDirectACols = -1
+				if mode == "inplace" {
+					sgemmDirectACols = math.MaxInt
+				}
+				benchGemmShape(b, s, gemm[float32])
+			})
+		}
+	}
+}
