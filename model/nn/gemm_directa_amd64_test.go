@@ -126,3 +126,51 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 		}
 	}
 }
+
+// TestSgemmPackedBSameBits checks sgemmPackBT and sgemmPackedB against
+// sgemmWith's C = A·Bᵀ on sizes around the tiles (ragged row panels,
+// column panels of NR, NR/2 and less, k not a multiple of 4 or 8) with
+// padded strides: the same bits, C's neighbours untouched, and nothing
+// read outside the operands (NaN beside them).
+func TestSgemmPackedBSameBits(t *testing.T) {
+	if sgemmKern == nil {
+		t.Skip("no assembly GEMM kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, m := range []int{1, 5, 8, 17, 40, 64, 129} {
+		for _, n := range []int{1, 5, 16, 17, 32, 33, 48, 100} {
+			for _, k := range []int{1, 3, 9, 17, 100, 256} {
+				if !sgemmPackBOK(m, n, k) {
+					continue
+				}
+				pad := (m + 2*n + k) % 4
+				lda, ldb, ldc := k+pad, k+pad, n+pad
+				a, b := nanSlice(m*lda), nanSlice(n*ldb)
+				for i := range m {
+					for p := range k {
+						a[i*lda+p] = float32(rng.NormFloat64())
+					}
+				}
+				for j := range n {
+					for p := range k {
+						b[j*ldb+p] = float32(rng.NormFloat64())
+					}
+				}
+				want := make([]float32, m*ldc+1)
+				for i := range want {
+					want[i] = gemmSentinel
+				}
+				got := append([]float32(nil), want...)
+				sgemmWith(sgemmKern, false, true, m, n, k, 1, a, lda, b, ldb, 0, want, ldc)
+				pb := nanSlice(sgemmPackedBLen(n, k) + 3)
+				sgemmPackBT(n, k, b, ldb, pb)
+				sgemmPackedB(m, n, k, a, lda, pb, got, ldc)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%dx%dx%d: C[%d] = %g packed beforehand, %g by sgemmWith", m, n, k, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
