@@ -711,28 +711,6 @@ func winoBlocks(n, tc, cols int, fn func(c0, c1 int)) {
 	}
 }
 
-// winoNoVPack makes a training Forward keep V as the transform wrote it
-// (tests and benchmarks compare the two).
-var winoNoVPack = false
-
-// winoVPack returns the stride of one position's V in a training Forward's
-// cache where V is kept packed for the weight gradient's GEMM dM·Vᵀ
-// (gemmPackBT, right after the forward's GEMM has read V[ξ], while it is in
-// cache), or 0 where it is kept as the transform wrote it: in float64, or
-// where the kernels cannot take B packed beforehand at every chunk's size.
-// The packed panels are those sgemmWith would pack from V: the same bits.
-func winoVPack[T Float](g geom, wg winoGeom) int {
-	if winoNoVPack {
-		return 0
-	}
-	last := (max(1, g.B) - (wg.n-1)*wg.per) * wg.tpi // the last chunk's tiles
-	n := gemmPackBTLen[T](g.O, g.C, wg.per*wg.tpi)
-	if n == 0 || last <= 0 || gemmPackBTLen[T](g.O, g.C, last) == 0 {
-		return 0
-	}
-	return (n + 15) &^ 15
-}
-
 // winoForward is Forward on the Winograd route with m×m output tiles.
 func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	g := c.g
@@ -750,11 +728,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	tm := c.winoM
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
-	sp := winoVPack[T](g, wg)
 	nv := wg.n * rr * sv
-	if sp > 0 {
-		nv = wg.n * rr * sp
-	}
 	c.cache = nil
 	if train && nv <= colCacheLimit {
 		if cap(c.cacheBuf) < nv {
@@ -774,7 +748,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		buf := c.ws.get(worker, (rr+mm)*sm+2*rr*sv)
 		mb, ym := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm]
 		d, v := buf[(rr+mm)*sm:][:rr*sv], buf[(rr+mm)*sm+rr*sv:]
-		if c.cache != nil && sp == 0 {
+		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
 		q := c.pad.get(worker, wg.planesLen())
@@ -784,10 +758,6 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		})
 		for xi := range rr {
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
-			if c.cache != nil && sp > 0 {
-				// V[ξ] is in cache now: pack it for Backward's dM·Vᵀ.
-				gemmPackBT(g.C, tc, v[xi*sv:], tc, c.cache[(ci*rr+xi)*sp:][:sp])
-			}
 		}
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
@@ -827,7 +797,6 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
-	sp := winoVPack[T](g, wg)
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
@@ -835,12 +804,9 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		dm, gm, d := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm], buf[(rr+mm)*sm:][:rr*sv]
 		v, dd := buf[(rr+mm)*sm+rr*sv:][:rr*sv], buf[(rr+mm)*sm+2*rr*sv:][:rr*sv]
 		plane := c.pad.get(worker, max(wg.planesLen(), g.p()))
-		switch {
-		case c.cache != nil && sp > 0:
-			// V is in the cache packed for the weight gradient's GEMM.
-		case c.cache != nil:
+		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
-		default:
+		} else {
 			winoBlocks(g.C, tc, bc, func(c0, c1 int) {
 				winoGather(g, wg, x, lo, hi, c0, c1, d, sv, plane)
 				winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
@@ -853,10 +819,6 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
 		})
 		for xi := range rr {
-			if c.cache != nil && sp > 0 {
-				gemmPackedB(g.O, g.C, tc, dm[xi*sm:], tc, c.cache[(ci*rr+xi)*sp:][:sp], pw[xi*oc:], g.C)
-				continue
-			}
 			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
 		if !input {

@@ -30,30 +30,6 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
-// gemmPackBTLen returns the length of op(B) = bᵀ (k×n) packed by
-// gemmPackBT for an m×n×k product, or 0 where gemmPackedB does not serve
-// it: T other than float32, no assembly kernels, or a size they do not
-// take packed beforehand (sgemmPackBOK).
-func gemmPackBTLen[T Float](m, n, k int) int {
-	if _, f32 := any(T(0)).(float32); !f32 || !sgemmPackBOK(m, n, k) {
-		return 0
-	}
-	return sgemmPackedBLen(n, k)
-}
-
-// gemmPackBT packs op(B) = bᵀ, b being n×k with row stride ldb, into dst
-// for gemmPackedB (gemmPackBTLen must be positive).
-func gemmPackBT[T Float](n, k int, b []T, ldb int, dst []T) {
-	sgemmPackBT(n, k, any(b).([]float32), ldb, any(dst).([]float32))
-}
-
-// gemmPackedB sets C = A·bᵀ (m×n, row stride ldc) for an untransposed A
-// (m×k, row stride lda) and the bᵀ that gemmPackBT packed into pb: the
-// bits of gemm(false, true, m, n, k, 1, a, lda, b, ldb, 0, c, ldc).
-func gemmPackedB[T Float](m, n, k int, a []T, lda int, pb, c []T, ldc int) {
-	sgemmPackedB(m, n, k, any(a).([]float32), lda, any(pb).([]float32), any(c).([]float32), ldc)
-}
-
 func blasTrans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans

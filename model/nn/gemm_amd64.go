@@ -165,13 +165,6 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 		gemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmRun(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
-}
-
-// sgemmRun is sgemmWith's blocked loops, for sizes past its special cases.
-// Where pre is not nil it holds op(B) packed by sgemmPackBT (k at most
-// kn.kc, n at most kn.nc: one block of each), and b is not read.
-func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
 	mr, nr := kn.mr, kn.nr
 	kc := balance(k, kn.kc, 1)
 	mc := balance(m, kn.mc, mr)
@@ -179,10 +172,7 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 
 	buf := sgemmPool.Get().(*sgemmBuf)
 	pa := aligned(&buf.a, mc*kc)
-	var pb []float32
-	if pre == nil {
-		pb = aligned(&buf.b, nc*kc)
-	}
+	pb := aligned(&buf.b, nc*kc)
 	tile := buf.tile[:mr*nr]
 	// The kernels read an untransposed B in place (but for a ragged last
 	// column panel) rather than pack it: packing costs a pass over B that
@@ -221,12 +211,9 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 					}
 					var bp *float32
 					bs := w
-					switch {
-					case pre != nil:
-						bp = &pre[jr*kb : jr*kb+kb*w][0]
-					case direct && nn == w:
+					if direct && nn == w {
 						bp, bs = &b[pc*ldb+jc+jr], ldb
-					default:
+					} else {
 						panel := pb[jr*kb : jr*kb+kb*w]
 						if ic == 0 {
 							packB(transB, b, ldb, pc, jc+jr, kb, nn, w, panel)
@@ -239,60 +226,6 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 		}
 	}
 	sgemmPool.Put(buf)
-}
-
-// sgemmPackBOK reports whether sgemmPackBT and sgemmPackedB serve an
-// m×n×k product: kernels here, k within one kc block, n within one nc
-// block, and the product past sgemmWith's tiny ones (which it multiplies
-// without packing).
-func sgemmPackBOK(m, n, k int) bool {
-	kn := sgemmKern
-	return kn != nil && k > 0 && k <= kn.kc && n > 0 && n <= kn.nc && m > 0 && m*n*k > sgemmTiny
-}
-
-// sgemmPackedBLen is the length of op(B) packed by sgemmPackBT for n
-// columns k deep: k steps of every column panel, the last one NR/2 wide
-// where at most NR/2 columns remain (as sgemmWith packs it).
-func sgemmPackedBLen(n, k int) int {
-	nr := sgemmKern.nr
-	full := n / nr * nr
-	switch r := n - full; {
-	case r > nr/2:
-		full += nr
-	case r > 0:
-		full += nr / 2
-	}
-	return k * full
-}
-
-// sgemmPackBT packs op(B) = bᵀ, k×n with b n×k (row stride ldb), into
-// dst (sgemmPackedBLen(n, k) elements) as sgemmWith packs a transposed B:
-// the panel of columns [j, j+NR) at dst[j·k:]. sgemmPackBOK must hold.
-func sgemmPackBT(n, k int, b []float32, ldb int, dst []float32) {
-	checkMat("B", true, k, n, len(b), ldb)
-	dst = dst[:sgemmPackedBLen(n, k)]
-	nr := sgemmKern.nr
-	for j := 0; j < n; j += nr {
-		nn := min(nr, n-j)
-		w := nr
-		if nn <= nr/2 {
-			w = nr / 2
-		}
-		packB(true, b, ldb, 0, j, k, nn, w, dst[j*k:j*k+k*w])
-	}
-}
-
-// sgemmPackedB sets C = A·B (m×n, row stride ldc) for an untransposed A
-// (m×k, row stride lda) and the B that sgemmPackBT packed into pb:
-// sgemmWith's product with alpha 1 and beta 0 and the same bits, B's
-// packing done beforehand. sgemmPackBOK(m, n, k) must hold.
-func sgemmPackedB(m, n, k int, a []float32, lda int, pb []float32, c []float32, ldc int) {
-	if !sgemmPackBOK(m, n, k) {
-		panic(fmt.Sprintf("nn: gemm: %d×%d×%d product with B packed beforehand", m, n, k))
-	}
-	checkMat("A", false, m, k, len(a), lda)
-	checkMat("C", false, m, n, len(c), ldc)
-	sgemmRun(sgemmKern, false, true, m, n, k, 1, a, lda, nil, 0, 0, c, ldc, pb[:sgemmPackedBLen(n, k)])
 }
 
 // balance splits n into the fewest blocks of at most max, of equal size

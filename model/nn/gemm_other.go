@@ -45,16 +45,3 @@ func sgemmBand(p int) int { return p }
 func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, bs int, boff []int, c []float32, ldc, cs int) bool {
 	return false
 }
-
-// sgemmPackBOK is false here: no kernels take B packed beforehand.
-func sgemmPackBOK(m, n, k int) bool { return false }
-
-// sgemmPackedBLen, sgemmPackBT and sgemmPackedB are never called here
-// (sgemmPackBOK is false).
-func sgemmPackedBLen(n, k int) int { panic("nn: no GEMM kernels") }
-
-func sgemmPackBT(n, k int, b []float32, ldb int, dst []float32) { panic("nn: no GEMM kernels") }
-
-func sgemmPackedB(m, n, k int, a []float32, lda int, pb []float32, c []float32, ldc int) {
-	panic("nn: no GEMM kernels")
-}
