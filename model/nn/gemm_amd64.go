@@ -64,6 +64,17 @@ func sgemmKernel8x32S(kc int, a *float32, lda int, b *float32, ldb int, c *float
 //go:noescape
 func sgemmKernel8x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel8x32T and sgemmKernel8x16T are sgemmKernel8x32 and
+// sgemmKernel8x16 reading a full panel of eight rows of a transposed A in
+// place (op(A) = Aᵀ, each step's eight values contiguous, steps lda apart)
+// instead of packed: the same bits.
+//
+//go:noescape
+func sgemmKernel8x32T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel8x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
 // (gemm_amd64.s): sgemmSumAB's inner loop in one call.
 //
@@ -83,9 +94,9 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
-	// fs[w], where set, is fn[0][w] reading A's rows in place (directA in
-	// sgemmWith).
-	fs [2]sgemmMicroS
+	// fs[w] and ft[w], where set, are fn[0][w] reading an untransposed and
+	// a transposed A in place (directA in sgemmWith).
+	fs, ft [2]sgemmMicroS
 	// taps says that sgemmKernel8x32Taps sums several products into one
 	// full tile with B read in place (sgemmSumAB). It is called directly,
 	// not through a func value, so that escape analysis sees its
@@ -99,6 +110,7 @@ var (
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
 		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
 		fs:   [2]sgemmMicroS{sgemmKernel8x32S, sgemmKernel8x16S},
+		ft:   [2]sgemmMicroS{sgemmKernel8x32T, sgemmKernel8x16T},
 		taps: true}
 )
 
@@ -134,10 +146,10 @@ const sgemmTiny = 64
 const sgemmDirectRows = 512
 
 // sgemmDirectACols is the most columns of C for which sgemmWith reads the
-// full row panels of an untransposed A in place (the kernels' fs) rather
-// than pack them: packing transposes A, a cost that only many column
-// panels repay. The Winograd route's GEMMs (conv_wino.go) have 32 to 256
-// columns.
+// full row panels of A in place (the kernels' fs and ft) rather than pack
+// them: packing an untransposed A transposes it, a transposed one is
+// copied, costs that only many column panels repay. The Winograd route's
+// GEMMs (conv_wino.go) have 32 to 256 columns.
 var sgemmDirectACols = 256
 
 // sgemmMaxTile bounds MR·NR over the kernels above.
@@ -180,10 +192,9 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 	// multiple of 4 KiB are the exception: the panel's rows then fall into
 	// the same few cache sets and evict each other.
 	direct := !transB && ldb%1024 != 0 && m <= sgemmDirectRows
-	// The full row panels of an untransposed A are read in place where C
-	// has few column panels (see sgemmDirectACols); only a ragged last
-	// panel is packed.
-	directA := kn.fs[0] != nil && !transA && lda%1024 != 0 && n <= sgemmDirectACols
+	// The full row panels of A are read in place where C has few column
+	// panels (see sgemmDirectACols); only a ragged last panel is packed.
+	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= sgemmDirectACols
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -196,9 +207,13 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 				mb := min(mc, m-ic)
 				var ad []float32
 				if directA {
-					ad = a[ic*lda+pc:]
+					if transA {
+						ad = a[pc*lda+ic:]
+					} else {
+						ad = a[ic*lda+pc:]
+					}
 					if full := mb / mr * mr; full < mb {
-						packA(false, a, lda, ic+full, pc, mb-full, kb, mr, pa[full*kb:])
+						packA(transA, a, lda, ic+full, pc, mb-full, kb, mr, pa[full*kb:])
 					}
 				} else {
 					packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
@@ -220,7 +235,7 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 						}
 						bp = &panel[0]
 					}
-					kn.panel(kb, mb, pa, ad, lda, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
+					kn.panel(kb, mb, pa, ad, lda, transA, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
 				}
 			}
 		}
@@ -241,15 +256,21 @@ func balance(n, max, unit int) int {
 // the mb rows of the packed A block pa: c = alpha·A·B + beta·c, c starting
 // at the block's first element. Partial tiles go through tile. Where ad is
 // not nil, the block's full panels of MR rows are read in place from ad
-// (the block's first element of an untransposed A, row stride lda) by
-// kn.fs, and only a ragged last panel from pa.
-func (kn *sgemmKernel) panel(kb, mb int, pa, ad []float32, lda int, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
+// (the block's first element of A as stored, row stride lda; transposed
+// where at) by kn.fs or kn.ft, and only a ragged last panel from pa.
+func (kn *sgemmKernel) panel(kb, mb int, pa, ad []float32, lda int, at bool, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
 	mr := kn.mr
 	for ir := 0; ir < mb; ir += mr {
 		mm := min(mr, mb-ir)
 		ci := ir * ldc
 		if ad != nil && mm == mr {
-			fs, ap := kn.fs[wh], &ad[ir*lda]
+			var fs sgemmMicroS
+			var ap *float32
+			if at {
+				fs, ap = kn.ft[wh], &ad[ir]
+			} else {
+				fs, ap = kn.fs[wh], &ad[ir*lda]
+			}
 			if nn == w {
 				fs(kb, ap, lda, bp, bs, &c[ci], ldc, alpha, beta)
 				continue
@@ -491,7 +512,7 @@ func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff [
 							packB(false, b[o:], ldb, pc, jc+jr, kb, nn, w, panel)
 							bp = &panel[0]
 						}
-						kn.panel(kb, mb, pa, nil, 0, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
+						kn.panel(kb, mb, pa, nil, 0, false, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
 					}
 				}
 			}

@@ -7,13 +7,14 @@ import (
 	"testing"
 )
 
-// TestSgemmDirectASameBits runs sgemmWith with the full row panels of an
-// untransposed A read in place (directA: sgemmKernel8x32S, 8x16S) and
-// packed, on sizes around the tiles (ragged last row and column panels,
-// widths not multiples of 16 or 32), depths over one kc block, more rows
-// than one mc block, padded row strides and both B cases: C must have the
-// same bits, its window's edges untouched. NaN beside the operands checks
-// that nothing outside them is read.
+// TestSgemmDirectASameBits runs sgemmWith with the full row panels of A
+// read in place (directA: sgemmKernel8x32S and 8x16S untransposed, 8x32T
+// and 8x16T transposed) and packed, on sizes around the tiles (ragged last
+// row and column panels, widths not multiples of 16 or 32), depths over
+// one kc block, more rows than one mc block, padded row strides and all
+// four transposition cases: C must have the same bits, its window's edges
+// untouched. NaN beside the operands checks that nothing outside them is
+// read.
 func TestSgemmDirectASameBits(t *testing.T) {
 	kn := sgemmAVX512
 	if sgemmKern != kn {
@@ -31,11 +32,12 @@ func TestSgemmDirectASameBits(t *testing.T) {
 	for _, m := range ms {
 		for _, n := range ns {
 			for _, k := range ks {
-				for _, transB := range []bool{false, true} {
+				for tr := range 4 {
+					transA, transB := tr&1 != 0, tr&2 != 0
 					for _, beta := range []float32{0, 0.5} {
 						pad := (m + n + k) % 3 * 3
-						name := fmt.Sprintf("%dx%dx%d/transB=%v/beta=%g/pad=%d", m, n, k, transB, beta, pad)
-						if msg := directAOnce(kn, m, n, k, transB, beta, pad, rng); msg != "" {
+						name := fmt.Sprintf("%dx%dx%d/transA=%v/transB=%v/beta=%g/pad=%d", m, n, k, transA, transB, beta, pad)
+						if msg := directAOnce(kn, m, n, k, transA, transB, beta, pad, rng); msg != "" {
 							t.Fatalf("%s: %s", name, msg)
 						}
 					}
@@ -47,11 +49,15 @@ func TestSgemmDirectASameBits(t *testing.T) {
 
 // directAOnce multiplies random operands with directA off and on and
 // describes the first difference, or returns "".
-func directAOnce(kn *sgemmKernel, m, n, k int, transB bool, beta float32, pad int, rng *rand.Rand) string {
-	lda := k + pad
-	a := nanSlice(m*lda + pad)
-	for i := range m {
-		for p := range k {
+func directAOnce(kn *sgemmKernel, m, n, k int, transA, transB bool, beta float32, pad int, rng *rand.Rand) string {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	lda := ac + pad
+	a := nanSlice(ar*lda + pad)
+	for i := range ar {
+		for p := range ac {
 			a[i*lda+p] = float32(rng.NormFloat64())
 		}
 	}
@@ -75,7 +81,7 @@ func directAOnce(kn *sgemmKernel, m, n, k int, transB bool, beta float32, pad in
 	for d, cols := range []int{-1, math.MaxInt} {
 		sgemmDirectACols = cols
 		out[d] = append([]float32(nil), c0...)
-		sgemmWith(kn, false, transB, m, n, k, -0.75, a, lda, b, ldb, beta, out[d], ldc)
+		sgemmWith(kn, transA, transB, m, n, k, -0.75, a, lda, b, ldb, beta, out[d], ldc)
 	}
 	for i := range c0 {
 		if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
@@ -92,9 +98,10 @@ func directAOnce(kn *sgemmKernel, m, n, k int, transB bool, beta float32, pad in
 
 // BenchmarkSgemmDirectA times sgemmWith with A packed and read in place
 // (directA) on the Winograd route's GEMMs at the COCO net's shapes (one
-// position ξ of a chunk): the forward's O×tc×C (U·V) and the weight
-// gradient's O×C×tc (dM·Vᵀ), tc tiles of a chunk (256 with F(2×2) and at
-// 64×64 with F(4×4), else 128), and a few of gemmBenchShapes.
+// position ξ of a chunk): the forward's O×tc×C (U·V), the weight
+// gradient's O×C×tc (dM·Vᵀ) and the input gradient's C×tc×O (Uᵀ·dM), tc
+// tiles of a chunk (256 with F(2×2) and at 64×64 with F(4×4), else 128),
+// and a few of gemmBenchShapes.
 func BenchmarkSgemmDirectA(b *testing.B) {
 	if sgemmKern != sgemmAVX512 {
 		b.Skip("no AVX-512 kernels on this CPU")
@@ -108,7 +115,12 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 		{"du/64x64x256", false, true, 64, 64, 256},
 		{"du/128x128x128", false, true, 128, 128, 128},
 		{"du/128x128x256", false, true, 128, 128, 256},
+		{"dv/32x256x32", true, false, 32, 256, 32},
+		{"dv/64x256x64", true, false, 64, 256, 64},
+		{"dv/128x128x128", true, false, 128, 128, 128},
+		{"dv/128x256x128", true, false, 128, 256, 128},
 		{"fwd/32x245x288", false, false, 32, 245, 288},
+		{"dx/288x245x32", true, false, 288, 245, 32},
 		{"fwd/64x256x576", false, false, 64, 256, 576},
 		{"dw/64x576x256", false, true, 64, 576, 256},
 	}
