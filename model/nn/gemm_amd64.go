@@ -177,13 +177,23 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 		gemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	sgemmRun(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// sgemmRun is sgemmWith's blocked loops, for sizes past its special cases.
+// Where pre is not nil it holds op(A) packed by sgemmPackA (k at most
+// kn.kc: one block), and a is not read.
+func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
 	mr, nr := kn.mr, kn.nr
 	kc := balance(k, kn.kc, 1)
 	mc := balance(m, kn.mc, mr)
 	nc := balance(n, kn.nc, nr)
 
 	buf := sgemmPool.Get().(*sgemmBuf)
-	pa := aligned(&buf.a, mc*kc)
+	pa := pre
+	if pre == nil {
+		pa = aligned(&buf.a, mc*kc)
+	}
 	pb := aligned(&buf.b, nc*kc)
 	tile := buf.tile[:mr*nr]
 	// The kernels read an untransposed B in place (but for a ragged last
@@ -194,7 +204,7 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 	direct := !transB && ldb%1024 != 0 && m <= sgemmDirectRows
 	// The full row panels of A are read in place where C has few column
 	// panels (see sgemmDirectACols); only a ragged last panel is packed.
-	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= sgemmDirectACols
+	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= sgemmDirectACols && pre == nil
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -206,7 +216,12 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				var ad []float32
-				if directA {
+				switch {
+				case pre != nil:
+					// Packed beforehand: the panels packA writes for this
+					// block, which starts on a panel (mc is a multiple of MR).
+					pa = pre[ic*kb:]
+				case directA:
 					if transA {
 						ad = a[pc*lda+ic:]
 					} else {
@@ -215,7 +230,7 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 					if full := mb / mr * mr; full < mb {
 						packA(transA, a, lda, ic+full, pc, mb-full, kb, mr, pa[full*kb:])
 					}
-				} else {
+				default:
 					packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
 				}
 				for jr := 0; jr < nb; jr += nr {
@@ -241,6 +256,51 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 		}
 	}
 	sgemmPool.Put(buf)
+}
+
+// sgemmPackAOK reports whether sgemmPackA and sgemmPackedA serve an
+// m×n×k product: kernels here, k within one kc block, and the product
+// past sgemmWith's tiny ones (which it multiplies without packing).
+func sgemmPackAOK(m, n, k int) bool {
+	kn := sgemmKern
+	return kn != nil && k > 0 && k <= kn.kc && m > 0 && n > 0 && m*n*k > sgemmTiny
+}
+
+// sgemmPackedALen is the length of op(A) packed by sgemmPackA for m rows
+// k deep: k steps of every row panel, the last one MR/2 high where at
+// most MR/2 rows remain (as sgemmWith packs it).
+func sgemmPackedALen(m, k int) int {
+	mr := sgemmKern.mr
+	full := m / mr * mr
+	switch r := m - full; {
+	case r > mr/2:
+		full += mr
+	case r > 0:
+		full += mr / 2
+	}
+	return k * full
+}
+
+// sgemmPackA packs op(A) (m×k; A stored k×m where trans), row stride lda,
+// into dst (sgemmPackedALen(m, k) elements) as sgemmWith packs it: the
+// panel of rows [i, i+MR) at dst[i·k:]. sgemmPackAOK must hold.
+func sgemmPackA(trans bool, m, k int, a []float32, lda int, dst []float32) {
+	checkMat("A", trans, m, k, len(a), lda)
+	packA(trans, a, lda, 0, 0, m, k, sgemmKern.mr, dst[:sgemmPackedALen(m, k)])
+}
+
+// sgemmPackedA sets C = op(A)·B (m×n, row stride ldc) for the op(A) that
+// sgemmPackA packed into pa and an untransposed B (k×n, row stride ldb):
+// sgemmWith's product with alpha 1 and beta 0 and the same bits, A's
+// packing done beforehand (once for many products). sgemmPackAOK(m, n, k)
+// must hold.
+func sgemmPackedA(m, n, k int, pa []float32, b []float32, ldb int, c []float32, ldc int) {
+	if !sgemmPackAOK(m, n, k) {
+		panic(fmt.Sprintf("nn: gemm: %d×%d×%d product with A packed beforehand", m, n, k))
+	}
+	checkMat("B", false, k, n, len(b), ldb)
+	checkMat("C", false, m, n, len(c), ldc)
+	sgemmRun(sgemmKern, false, false, m, n, k, 1, nil, 0, b, ldb, 0, c, ldc, pa[:sgemmPackedALen(m, k)])
 }
 
 // balance splits n into the fewest blocks of at most max, of equal size

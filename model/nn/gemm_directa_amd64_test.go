@@ -141,13 +141,15 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 
 // BenchmarkWinoDirectA compares, in one binary and in alternation, a
 // training step (fwd+bwd, batch 32, F(4×4), CPU time) at the COCO net's
-// Winograd shapes with the GEMMs' A packed and read in place (directA).
+// Winograd shapes with the GEMMs' A packed in each GEMM (main's code before
+// session 7), read in place (directA), and read in place but for U and Uᵀ,
+// packed once for all the chunks (winoPackU; the default).
 func BenchmarkWinoDirectA(b *testing.B) {
 	if sgemmKern != sgemmAVX512 {
 		b.Skip("no AVX-512 kernels on this CPU")
 	}
 	saved := sgemmDirectACols
-	defer func() { sgemmDirectACols = saved }()
+	defer func() { sgemmDirectACols, winoNoPackU = saved, false }()
 	for _, s := range []struct {
 		name        string
 		in, out, hw int
@@ -155,11 +157,11 @@ func BenchmarkWinoDirectA(b *testing.B) {
 		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
 		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
 	} {
-		for _, mode := range []string{"packed", "inplace"} {
+		for _, mode := range []string{"packed", "inplace", "once"} {
 			b.Run(s.name+"/"+mode, func(b *testing.B) {
-				sgemmDirectACols = -1
-				if mode == "inplace" {
-					sgemmDirectACols = saved
+				sgemmDirectACols, winoNoPackU = saved, mode != "once"
+				if mode == "packed" {
+					sgemmDirectACols = -1
 				}
 				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
@@ -176,6 +178,61 @@ func BenchmarkWinoDirectA(b *testing.B) {
 					c.Backward(dy)
 				})
 			})
+		}
+	}
+}
+
+// TestSgemmPackedASameBits checks sgemmPackA and sgemmPackedA against
+// sgemmWith's C = op(A)·B, A transposed and not, on sizes around the tiles
+// (ragged row panels of MR/2 and less, more rows than one mc block,
+// column panels of NR, NR/2 and less, k not a multiple of 4 or 8) with
+// padded strides: the same bits, C's neighbours untouched, and nothing
+// read outside the operands (NaN beside them).
+func TestSgemmPackedASameBits(t *testing.T) {
+	if sgemmKern == nil {
+		t.Skip("no assembly GEMM kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, m := range []int{1, 3, 5, 8, 17, 40, 64, 129, 260} {
+		for _, n := range []int{1, 5, 16, 17, 33, 100, 300} {
+			for _, k := range []int{1, 3, 9, 17, 100, 256} {
+				for _, trans := range []bool{false, true} {
+					if !sgemmPackAOK(m, n, k) {
+						continue
+					}
+					pad := (m + 2*n + k) % 4
+					ar, ac := m, k
+					if trans {
+						ar, ac = k, m
+					}
+					lda, ldb, ldc := ac+pad, n+pad, n+pad
+					a, b := nanSlice(ar*lda), nanSlice(k*ldb)
+					for i := range ar {
+						for p := range ac {
+							a[i*lda+p] = float32(rng.NormFloat64())
+						}
+					}
+					for p := range k {
+						for j := range n {
+							b[p*ldb+j] = float32(rng.NormFloat64())
+						}
+					}
+					want := make([]float32, m*ldc+1)
+					for i := range want {
+						want[i] = gemmSentinel
+					}
+					got := append([]float32(nil), want...)
+					sgemmWith(sgemmKern, trans, false, m, n, k, 1, a, lda, b, ldb, 0, want, ldc)
+					pa := nanSlice(sgemmPackedALen(m, k) + 3)
+					sgemmPackA(trans, m, k, a, lda, pa)
+					sgemmPackedA(m, n, k, pa, b, ldb, got, ldc)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%dx%dx%d trans=%v: C[%d] = %g packed beforehand, %g by sgemmWith", m, n, k, trans, i, got[i], want[i])
+						}
+					}
+				}
+			}
 		}
 	}
 }
