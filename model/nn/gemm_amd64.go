@@ -258,6 +258,11 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 	sgemmPool.Put(buf)
 }
 
+// sgemmPacksA reports whether sgemmWith packs every A itself (kernels
+// that cannot read A in place), so that packing an A shared by many
+// products once (sgemmPackA) saves work.
+func sgemmPacksA() bool { return sgemmKern != nil && sgemmKern.fs[0] == nil }
+
 // sgemmPackAOK reports whether sgemmPackA and sgemmPackedA serve an
 // m×n×k product: kernels here, k within one kc block, and the product
 // past sgemmWith's tiny ones (which it multiplies without packing).

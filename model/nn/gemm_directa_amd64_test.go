@@ -142,8 +142,9 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 // BenchmarkWinoDirectA compares, in one binary and in alternation, a
 // training step (fwd+bwd, batch 32, F(4×4), CPU time) at the COCO net's
 // Winograd shapes with the GEMMs' A packed in each GEMM (main's code before
-// session 7), read in place (directA), and read in place but for U and Uᵀ,
-// packed once for all the chunks (winoPackU; the default).
+// session 7), read in place (directA; the default with AVX-512), and with
+// the AVX2 kernels, packing U and Uᵀ in each GEMM and once for all the
+// chunks (winoPackU; the default with AVX2).
 func BenchmarkWinoDirectA(b *testing.B) {
 	if sgemmKern != sgemmAVX512 {
 		b.Skip("no AVX-512 kernels on this CPU")
@@ -157,11 +158,16 @@ func BenchmarkWinoDirectA(b *testing.B) {
 		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
 		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
 	} {
-		for _, mode := range []string{"packed", "inplace", "once"} {
+		for _, mode := range []string{"packed", "inplace", "avx2", "avx2once"} {
 			b.Run(s.name+"/"+mode, func(b *testing.B) {
-				sgemmDirectACols, winoNoPackU = saved, mode != "once"
+				sgemmDirectACols, winoNoPackU = saved, mode != "avx2once"
 				if mode == "packed" {
 					sgemmDirectACols = -1
+				}
+				if mode == "avx2" || mode == "avx2once" {
+					// The AVX2 kernels (no in-place reading of A).
+					sgemmKern = sgemmAVX2
+					defer func() { sgemmKern = sgemmAVX512 }()
 				}
 				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))

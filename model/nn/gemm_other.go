@@ -46,6 +46,9 @@ func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ld
 	return false
 }
 
+// sgemmPacksA is false here: no kernels.
+func sgemmPacksA() bool { return false }
+
 // sgemmPackAOK is false here: no kernels take A packed beforehand.
 func sgemmPackAOK(m, n, k int) bool { return false }
 
