@@ -726,7 +726,7 @@ var winoNoPackU = false
 // every A, training steps at conv2–conv6 ran 4–5 % faster (geomean of two
 // runs of BenchmarkWinoDirectA, docs/PERFORMANCE.md session 7, lane 7g).
 func (c *Conv2D[T]) winoPackU(wg winoGeom, trans bool) int {
-	g := c.g
+	g := &c.g
 	if winoNoPackU || !sgemmPacksA() {
 		return 0
 	}
@@ -744,8 +744,9 @@ func (c *Conv2D[T]) winoPackU(wg winoGeom, trans bool) int {
 		c.winoUp = make([]T, rr*su)
 	}
 	c.winoUp = c.winoUp[:rr*su]
+	u, up, pm, pk, lda := c.winoU, c.winoUp, m, k, g.C // captured by value
 	parallelN(Workers(), rr, func(_, xi int) {
-		gemmPackA(trans, m, k, c.winoU[xi*oc:], g.C, c.winoUp[xi*su:][:su])
+		gemmPackA(trans, pm, pk, u[xi*oc:], lda, up[xi*su:][:su])
 	})
 	return su
 }
