@@ -128,26 +128,13 @@ func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
 	dst = dst[:ch*tg.ps]
 	hw, nb := g.H*g.W, hi-lo
 	if tg.side() {
-		// Row by row: each plane row is PW zeros and W pixels per image,
-		// in short runs written by plain loops.
+		// Row y of every image in turn, each after PW zeros (stackRows);
+		// then the PH zero rows at the top and the bottom.
+		top := g.PH * tg.rs
 		for c := range ch {
 			plane := dst[c*tg.ps:][:tg.ps]
-			top := g.PH * tg.rs
 			zero(plane[:top])
-			for y := range g.H {
-				row := plane[top+y*tg.rs:][:tg.rs]
-				for i := range nb {
-					d := row[i*tg.wp:][:tg.wp]
-					for k := range g.PW {
-						d[k] = 0
-					}
-					d = d[g.PW:]
-					src := x[((lo+i)*ch+c)*hw+y*g.W:][:len(d)]
-					for k, v := range src {
-						d[k] = v
-					}
-				}
-			}
+			stackRows(plane[top:], tg.rs, tg.wp, x[(lo*ch+c)*hw:], g.W, ch*hw, g.W, g.PW, g.H, nb)
 			zero(plane[top+g.H*tg.rs:])
 		}
 		return
@@ -197,6 +184,36 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 	}
 	zero(dst[pos*g.C:])
 }
+
+// stackRows copies rows·nb runs of w values, run (y, i) from src[y·sr +
+// i·si:] to dst[pw + y·dr + i·di:], each after pw zeros written from
+// dst[y·dr + i·di]: the side-by-side layout's rows of images, with their
+// padding, and back (pw = 0). Short runs (w, pw ≤ 16) go through
+// stackRows512 in float32; its calls took most of stack's time in copy
+// and clear calls of 7 values.
+func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
+	if rows == 0 || nb == 0 || w+pw == 0 {
+		return
+	}
+	dst = dst[:(rows-1)*dr+(nb-1)*di+pw+w]
+	src = src[:(rows-1)*sr+(nb-1)*si+w]
+	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 && w <= 16 && pw <= 16 {
+		stackRows512(&d[0], dr, di, &any(src).([]float32)[0], sr, si, w, pw, rows, nb)
+		return
+	}
+	for y := range rows {
+		for i := range nb {
+			d := dst[y*dr+i*di:][:pw+w]
+			for k := range pw {
+				d[k] = 0
+			}
+			copy(d[pw:], src[y*sr+i*si:][:w])
+		}
+	}
+}
+
+// noStackRows keeps stackRows in Go (tests).
+var noStackRows = false
 
 // zero clears s, with a plain loop for the short runs of a row's padding.
 func zero[T Float](s []T) {
@@ -396,6 +413,12 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		}
 		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
 		hw := g.H * g.W
+		if tg.side() {
+			for ch := range g.C {
+				stackRows(c.dx.data[(lo*g.C+ch)*hw:], g.W, g.C*hw, dxw[ch*tg.ld:], tg.rs, tg.io, g.W, 0, g.H, hi-lo)
+			}
+			return
+		}
 		for b := lo; b < hi; b++ {
 			for ch := range g.C {
 				src := dxw[ch*tg.ld+(b-lo)*tg.io:]

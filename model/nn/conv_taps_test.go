@@ -238,3 +238,58 @@ func TestTapRowsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestStackRowsAsm runs stackRows with the AVX-512 kernel and in Go on
+// odd sizes (runs of 1 to 16 values, no zeros to 16 zeros, strides not
+// multiples of 16) over buffers of NaN: the same values in every
+// position, and untouched positions kept.
+func TestStackRowsAsm(t *testing.T) {
+	if !stackRowsOK {
+		t.Skip("no AVX-512: stackRows runs in Go only")
+	}
+	defer func() { noStackRows = false }()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, w := range []int{1, 3, 7, 8, 13, 14, 16} {
+		for _, pw := range []int{0, 1, 2, 5, 16} {
+			for _, s := range []struct{ rows, nb int }{{1, 1}, {7, 8}, {3, 5}, {14, 4}} {
+				dr, di := s.nb*(w+pw)+3, w+pw
+				sr, si := w+1, (w+1)*s.rows+5
+				src := make([]float32, (s.rows-1)*sr+(s.nb-1)*si+w)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				var res [2][]float32
+				for k, off := range []bool{false, true} {
+					noStackRows = off
+					dst := make([]float32, (s.rows-1)*dr+(s.nb-1)*di+pw+w+9)
+					for i := range dst {
+						dst[i] = float32(math.NaN())
+					}
+					stackRows(dst, dr, di, src, sr, si, w, pw, s.rows, s.nb)
+					res[k] = dst
+				}
+				for i := range res[0] {
+					if a, b := math.Float32bits(res[0][i]), math.Float32bits(res[1][i]); a != b {
+						t.Fatalf("w %d, pw %d, %+v: dst[%d] = %v (assembly), %v (Go)", w, pw, s, i, res[0][i], res[1][i])
+					}
+				}
+				// The Go loops against the definition.
+				for y := range s.rows {
+					for i := range s.nb {
+						at := y*dr + i*di
+						for k := range pw {
+							if res[1][at+k] != 0 {
+								t.Fatalf("w %d, pw %d, %+v: zero %d of run (%d, %d) = %v", w, pw, s, k, y, i, res[1][at+k])
+							}
+						}
+						for k := range w {
+							if got, want := res[1][at+pw+k], src[y*sr+i*si+k]; got != want {
+								t.Fatalf("w %d, pw %d, %+v: value %d of run (%d, %d) = %v, want %v", w, pw, s, k, y, i, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
