@@ -242,14 +242,23 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 		}
 		c.flip = c.flip[:n]
 	}
-	for o := range g.O {
+	// Loops in the order of the writes: each run of C (or O) values is
+	// written in turn, gathered from w at stride k (or C·k).
+	w = w[:n]
+	for t := range k {
+		for o := range g.O {
+			dst, src := c.wtap[(t*g.O+o)*g.C:][:g.C], w[o*g.C*k+t:]
+			for ch := range dst {
+				dst[ch] = src[ch*k]
+			}
+		}
+		if !flip {
+			continue
+		}
 		for ch := range g.C {
-			src := w[(o*g.C+ch)*k:][:k]
-			for t, v := range src {
-				c.wtap[(t*g.O+o)*g.C+ch] = v
-				if flip {
-					c.flip[((k-1-t)*g.C+ch)*g.O+o] = v
-				}
+			dst, src := c.flip[((k-1-t)*g.C+ch)*g.O:][:g.O], w[ch*k+t:]
+			for o := range dst {
+				dst[o] = src[o*g.C*k]
 			}
 		}
 	}
