@@ -242,24 +242,13 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 		}
 		c.flip = c.flip[:n]
 	}
-	// Loops in the order of the writes: each run of C (or O) values is
-	// written in turn, gathered from w at stride k (or C·k).
-	w = w[:n]
-	for t := range k {
-		for o := range g.O {
-			dst, src := c.wtap[(t*g.O+o)*g.C:][:g.C], w[o*g.C*k+t:]
-			for ch := range dst {
-				dst[ch] = src[ch*k]
-			}
-		}
-		if !flip {
-			continue
-		}
-		for ch := range g.C {
-			dst, src := c.flip[((k-1-t)*g.C+ch)*g.O:][:g.O], w[ch*k+t:]
-			for o := range dst {
-				dst[o] = src[o*g.C*k]
-			}
+	// wtap is w as an (O·C)×k matrix transposed; flip's tap k−1−t is
+	// wtap's tap t (O×C) transposed.
+	oc := g.O * g.C
+	permuteTaps(w[:n], oc, k, c.wtap)
+	if flip {
+		for t := range k {
+			permuteTaps(c.wtap[t*oc:], g.O, g.C, c.flip[(k-1-t)*oc:])
 		}
 	}
 }
@@ -443,26 +432,29 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	// instead of a strided scatter of every chunk's part.
 	oc := g.O * g.C
 	dw = dw[:g.O*ck]
-	for o := range g.O {
-		for ch := range g.C {
-			src := dw[(o*g.C+ch)*k:][:k]
-			for t, v := range src {
-				acc[t*oc+o*g.C+ch] = v
-			}
-		}
-	}
+	permuteTaps(dw, oc, k, acc[:g.O*ck])
 	for ci := range n {
 		addTo(acc[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
 		if db != nil {
 			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
 		}
 	}
-	for o := range g.O {
-		for ch := range g.C {
-			dst := dw[(o*g.C+ch)*k:][:k]
-			for t := range dst {
-				dst[t] = acc[t*oc+o*g.C+ch]
-			}
+	permuteTaps(acc[:g.O*ck], k, oc, dw)
+}
+
+// permuteTaps sets dst (cols×rows) to the transpose of src (rows×cols):
+// a weight's [o][c][t] order and the tap-major [t][o][c] (rows = O·C, cols
+// = k) and back. In float32 with the assembly kernels, transpose8's 8×8
+// blocks; the scalar loops took a share of the backward at 7×7.
+func permuteTaps[T Float](src []T, rows, cols int, dst []T) {
+	src, dst = src[:rows*cols], dst[:rows*cols]
+	if s, ok := any(src).([]float32); ok && haveSgemmKernels() {
+		transpose8(s, cols, any(dst).([]float32), rows, rows, cols)
+		return
+	}
+	for r := range rows {
+		for q, v := range src[r*cols:][:cols] {
+			dst[q*rows+r] = v
 		}
 	}
 }
@@ -565,6 +557,11 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 		plane := gys[o*tg.ps:][:tg.ps]
 		zero(plane[:top])
 		zero(plane[top+g.H*tg.rs:])
+		if yv == nil && mask == nil {
+			// No ReLU: the images' rows as stack lays the input's.
+			stackRows(plane[top:], tg.rs, tg.wp, dy[(lo*g.O+o)*p:], g.W, g.O*p, g.W, g.PW, g.H, nb)
+			continue
+		}
 		for y := range g.H {
 			row := plane[top+y*tg.rs:][:tg.rs]
 			first := ((lo*g.O)+o)*p + y*g.W // image lo's row y in dy
@@ -592,7 +589,7 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 				switch {
 				case mask != nil:
 					vmaskM(&any(d).([]float32)[0], g.W, &any(src).([]float32)[0], g.W, &mask[at/8:][:g.W/8][0], 1, g.W)
-				case yv != nil:
+				default:
 					yr := yv[at:][:len(d)]
 					for k, v := range src {
 						if yr[k] > 0 {
@@ -601,8 +598,6 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 							d[k] = 0
 						}
 					}
-				default:
-					copy(d, src)
 				}
 			}
 		}
