@@ -293,3 +293,69 @@ func TestStackRowsAsm(t *testing.T) {
 		}
 	}
 }
+
+// TestTapsSideLayout runs the seed's MNIST shapes (32→32, 3×3, 7×7 and
+// 14×14, with and without the fused ReLU) and odd ones on the tap-sum
+// route with the images side by side, on 1, 2 and 3 workers: the same
+// bits on each, and within 1e-5 (max-norm relative) of the float64
+// layer. The batch of 16 makes chunks of several images (at 7×7, 8 chunks
+// of 2; at 14×14, 16 of 1) and strips that cross the images' rows.
+func TestTapsSideLayout(t *testing.T) {
+	cfgs := []Conv2DConfig{
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 12, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true},
+		{In: 17, Out: 9, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {5, 11}} {
+			name := fmt.Sprintf("%+v on %v", cfg, hw)
+			rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(hw[1])))
+			ref, err := NewConv2D[float64]("ref", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref.noTaps, ref.noWino = true, true
+			x64 := New[float64](16, cfg.In, hw[0], hw[1])
+			x := New[float32](16, cfg.In, hw[0], hw[1])
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+				x64.data[i] = float64(x.data[i])
+			}
+			want := runConv(t, ref, x64)
+			var first [4][]float64
+			for _, workers := range []int{1, 2, 3} {
+				old := setWorkers(workers)
+				c, _ := NewConv2D[float32]("c", cfg, nil)
+				for i, v := range ref.Weight.Value.data {
+					c.Weight.Value.data[i] = float32(v)
+				}
+				if c.Bias != nil {
+					for i, v := range ref.Bias.Value.data {
+						c.Bias.Value.data[i] = float32(v)
+					}
+				}
+				c.forceTaps, c.noWino = true, true
+				got := runConv(t, c, x)
+				setWorkers(old)
+				if !c.tapsOK() || !c.g.taps(2).side() {
+					t.Fatalf("%s: taps %v, side by side %v", name, c.tapsOK(), c.g.taps(2).side())
+				}
+				for k, what := range []string{"y", "dx", "dW", "db"} {
+					if d := maxRelDiff(got[k], want[k]); d > 1e-5 {
+						t.Errorf("%s, %d workers: %s differs from float64 by %.3g", name, workers, what, d)
+					}
+					if workers == 1 {
+						first[k] = got[k]
+						continue
+					}
+					for i := range got[k] {
+						if math.Float64bits(got[k][i]) != math.Float64bits(first[k][i]) {
+							t.Fatalf("%s: %s[%d] = %v on %d workers, %v on 1", name, what, i, got[k][i], workers, first[k][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
