@@ -188,7 +188,7 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 // stackRows copies rows·nb runs of w values, run (y, i) from src[y·sr +
 // i·si:] to dst[pw + y·dr + i·di:], each after pw zeros written from
 // dst[y·dr + i·di]: the side-by-side layout's rows of images, with their
-// padding, and back (pw = 0). Short runs (w, pw ≤ 16) go through
+// padding, and back (pw = 0). Short runs (pw + w ≤ 16) go through
 // stackRows512 in float32; its calls took most of stack's time in copy
 // and clear calls of 7 values.
 func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
@@ -197,7 +197,7 @@ func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb in
 	}
 	dst = dst[:(rows-1)*dr+(nb-1)*di+pw+w]
 	src = src[:(rows-1)*sr+(nb-1)*si+w]
-	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 && w <= 16 && pw <= 16 {
+	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 && w+pw <= 16 {
 		stackRows512(&d[0], dr, di, &any(src).([]float32)[0], sr, si, w, pw, rows, nb)
 		return
 	}
