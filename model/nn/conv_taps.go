@@ -188,18 +188,29 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 // stackRows copies rows·nb runs of w values, run (y, i) from src[y·sr +
 // i·si:] to dst[pw + y·dr + i·di:], each after pw zeros written from
 // dst[y·dr + i·di]: the side-by-side layout's rows of images, with their
-// padding, and back (pw = 0). Short runs (pw + w ≤ 16) go through
-// stackRows512 in float32; its calls took most of stack's time in copy
-// and clear calls of 7 values.
+// padding, and back (pw = 0). Short runs (pw + w ≤ 32) go through
+// stackRows512 in float32, in one pass or two; the copy and clear calls
+// of 7 values took most of stack's time.
 func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
 	if rows == 0 || nb == 0 || w+pw == 0 {
 		return
 	}
 	dst = dst[:(rows-1)*dr+(nb-1)*di+pw+w]
 	src = src[:(rows-1)*sr+(nb-1)*si+w]
-	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 && w+pw <= 16 {
-		stackRows512(&d[0], dr, di, &any(src).([]float32)[0], sr, si, w, pw, rows, nb)
-		return
+	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 {
+		s := any(src).([]float32)
+		switch {
+		case w+pw <= 16:
+			stackRows512(&d[0], dr, di, &s[0], sr, si, w, pw, rows, nb)
+			return
+		case w+pw <= 32 && pw < 16:
+			// Two passes: the zeros and the first 16 − pw values, then
+			// the rest (16×16 images, 28×28).
+			w1 := 16 - pw
+			stackRows512(&d[0], dr, di, &s[0], sr, si, w1, pw, rows, nb)
+			stackRows512(&d[pw+w1], dr, di, &s[w1], sr, si, w-w1, 0, rows, nb)
+			return
+		}
 	}
 	for y := range rows {
 		for i := range nb {

@@ -240,16 +240,16 @@ func TestTapRowsSameBits(t *testing.T) {
 }
 
 // TestStackRowsAsm runs stackRows with the AVX-512 kernel and in Go on
-// odd sizes (runs of 1 to 16 values, no zeros to 16 zeros, strides not
-// multiples of 16) over buffers of NaN: the same values in every
-// position, and untouched positions kept.
+// odd sizes (runs of 1 to 40 values, no zeros to 16 zeros: one pass, two,
+// and the Go loops past 32; strides not multiples of 16) over buffers of
+// NaN: the same values in every position, and untouched positions kept.
 func TestStackRowsAsm(t *testing.T) {
 	if !stackRowsOK {
 		t.Skip("no AVX-512: stackRows runs in Go only")
 	}
 	defer func() { noStackRows = false }()
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, w := range []int{1, 3, 7, 8, 13, 14, 16} {
+	for _, w := range []int{1, 3, 7, 8, 13, 14, 16, 20, 27, 40} {
 		for _, pw := range []int{0, 1, 2, 5, 16} {
 			for _, s := range []struct{ rows, nb int }{{1, 1}, {7, 8}, {3, 5}, {14, 4}} {
 				dr, di := s.nb*(w+pw)+3, w+pw
