@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // The tap-sum ("implicit GEMM") route of a plain convolution with stride 1,
 // "same" padding (2·P = D·(K−1) in both directions) and at least
 // tapMinChannels input channels, the shape of every 3×3 convolution of the
@@ -68,11 +70,12 @@ func (c *Conv2D[T]) tapsOK() bool {
 
 // tapGeom is the stacked layout of nb images.
 type tapGeom struct {
-	wp int // one image row and one side's padding, W + PW
-	rs int // the row stride of the planes
-	io int // the distance between consecutive images' first pixels
-	ld int // columns of the products
-	ps int // the plane stride
+	sbs bool // the images side by side (see taps)
+	wp  int  // one image row and one side's padding, W + PW
+	rs  int  // the row stride of the planes
+	io  int  // the distance between consecutive images' first pixels
+	ld  int  // columns of the products
+	ps  int  // the plane stride
 }
 
 // taps returns the stacked layout of nb images: the planes' row stride
@@ -92,8 +95,9 @@ type tapGeom struct {
 // image's right reach finds in the next row's leading PW zeros.
 func (g geom) taps(nb int) tapGeom {
 	wp := g.tapWp()
+	sbs := !tapRowsShape(g)
 	rs, io, ld := wp, (g.H+g.PH)*wp, nb*(g.H+g.PH)*wp
-	if !tapRowsShape(g) {
+	if sbs {
 		rs, io, ld = nb*wp, wp, g.H*nb*wp
 	}
 	ps := ld + 2*g.PH*rs + 2*g.PW
@@ -101,11 +105,11 @@ func (g geom) taps(nb int) tapGeom {
 	if ps%1024 == 0 { // rows a multiple of 4 KiB apart share cache sets
 		ps += 16
 	}
-	return tapGeom{wp: wp, rs: rs, io: io, ld: ld, ps: ps}
+	return tapGeom{sbs: sbs, wp: wp, rs: rs, io: io, ld: ld, ps: ps}
 }
 
 // side reports whether the images lie side by side (see taps).
-func (tg tapGeom) side() bool { return tg.io < tg.rs }
+func (tg tapGeom) side() bool { return tg.sbs }
 
 // at returns where row y of image i of the chunk starts in a plane (its
 // first pixel); output column at(i, y) − PH·rs − PW is that row's first.
@@ -313,6 +317,9 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 		}
 		out := c.ws.get(worker, g.O*tg.ld)
 		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
+		if c.mask == nil && biasSide(g, tg, out, bias, y, lo, hi) {
+			return
+		}
 		for b := lo; b < hi; b++ {
 			finish(b, out[(b-lo)*tg.io:], tg.ld, tg.rs)
 		}
@@ -613,4 +620,32 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 			}
 		}
 	}
+}
+
+// biasSide writes the side-by-side sums out of images [lo, hi) into y
+// plus the bias (then the fused ReLU), one call per output channel
+// (stackBias512, vbias's arithmetic: the same bits as biasRows), where
+// the rows are at most 16 values and float32 runs on AVX-512; it reports
+// false, writing nothing, elsewhere. biasRows took a call per image and
+// channel.
+func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
+	o32, ok := any(out).([]float32)
+	if !ok || !stackRowsOK || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
+		return false
+	}
+	y32, p, nb := any(y).([]float32), g.p(), hi-lo
+	floor := float32(math.Inf(-1))
+	if g.ReLU {
+		floor = 0
+	}
+	for o := range g.O {
+		var b float32
+		if bias != nil {
+			b = any(bias).([]float32)[o]
+		}
+		d := y32[(lo*g.O+o)*p:][:(nb-1)*g.O*p+p]
+		s := o32[o*tg.ld:][:(g.H-1)*tg.rs+(nb-1)*tg.wp+g.W]
+		stackBias512(&d[0], g.W, g.O*p, &s[0], tg.rs, tg.wp, g.W, g.H, nb, b, floor)
+	}
+	return true
 }

@@ -359,3 +359,58 @@ func TestTapsSideLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestTapsSideAsmSameBits runs tap-sum convolutions laid side by side
+// with the assembly moves (stackRows512, and stackBias512 for the output
+// with its bias and ReLU) and with the Go loops and biasRows: every output
+// and gradient the same bits, at widths of one pass (7, 14), two (16, 27)
+// and the Go loops (40).
+func TestTapsSideAsmSameBits(t *testing.T) {
+	if !stackRowsOK {
+		t.Skip("no AVX-512: the Go loops only")
+	}
+	defer func() { noStackRows = false }()
+	cfgs := []Conv2DConfig{
+		{In: 16, Out: 12, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 16, Out: 5, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{7, 7}, {14, 14}, {6, 16}, {5, 27}, {3, 40}} {
+			for _, batch := range []int{5, 24} { // chunks of 1 image, of 3
+				sideAsmSameBits(t, cfg, hw, batch)
+			}
+		}
+	}
+}
+
+// sideAsmSameBits is one case of TestTapsSideAsmSameBits.
+func sideAsmSameBits(t *testing.T, cfg Conv2DConfig, hw [2]int, batch int) {
+	t.Helper()
+	var res [2][4][]float64
+	for k, off := range []bool{true, false} {
+		noStackRows = off
+		rng := rand.New(rand.NewPCG(uint64(hw[1]), uint64(cfg.Out)))
+		c, err := NewConv2D[float32]("c", cfg, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.forceTaps, c.noWino = true, true
+		x := New[float32](batch, cfg.In, hw[0], hw[1])
+		for i := range x.data {
+			x.data[i] = float32(rng.NormFloat64())
+		}
+		res[k] = runConv(t, c, x)
+		if !c.g.taps(1).side() {
+			t.Fatalf("%+v on %v: not side by side", cfg, hw)
+		}
+	}
+	for k, name := range []string{"y", "dx", "dW", "db"} {
+		for i := range res[0][k] {
+			if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+				t.Fatalf("%+v on %v, batch %d: %s[%d] = %v with the assembly, %v with the Go loops",
+					cfg, hw, batch, name, i, a, b)
+			}
+		}
+	}
+}
