@@ -280,6 +280,10 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	x := c.x.data
 	_, fast := any(x).([]float32)
 	fast = fast && haveSgemmKernels()
+	var pa []T // the taps packed once for every chunk (tapPack), or nil
+	if fast && !tapRowsOK(g) {
+		pa = c.packTaps(g.O, g.C, c.wtap)
+	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
@@ -316,7 +320,7 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 			return
 		}
 		out := c.ws.get(worker, g.O*tg.ld)
-		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
+		tapSum(g, tg, g.O, g.C, c.wtap, pa, xs, out)
 		if c.mask == nil && biasSide(g, tg, out, bias, y, lo, hi) {
 			return
 		}
@@ -351,6 +355,10 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	lw.LW = wp
 	x32, fast := any(x).([]float32)
 	fast = fast && haveSgemmKernels()
+	var pflip []T // the flipped taps packed once (tapPack), or nil
+	if input && fast && !tapRowsOK(g) {
+		pflip = c.packTaps(g.C, g.O, c.flip)
+	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
@@ -427,7 +435,7 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		if rows {
 			return
 		}
-		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
+		tapSum(g, tg, g.C, g.O, c.flip, pflip, gys, dxw)
 		hw := g.H * g.W
 		if tg.side() {
 			for ch := range g.C {
@@ -500,8 +508,10 @@ func tapWeightGrad(g geom, tg tapGeom, k int, gy32, xt32, dw32 []float32) {
 // being the m×kk matrix at a[t·m·kk:]: the forward pass (m = O, kk = C,
 // b the input) and the input gradient (m = C, kk = O, b the padded output
 // gradient). float32 keeps each tile of c in registers over all taps
-// (sgemmSumAB); otherwise one GEMM per tap accumulates into c.
-func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
+// (sgemmSumAB, or tapSumPacked with the taps packed once by tapPack into
+// pa, when pa is not nil: the same bits); otherwise one GEMM per tap
+// accumulates into c.
+func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, pa, b, c []T) {
 	k := g.k()
 	var offs [64]int
 	boff := offs[:0]
@@ -511,9 +521,14 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 	for t := range k {
 		boff = append(boff, g.tapOff(tg, t))
 	}
-	if a32, ok := any(a).([]float32); ok && !tapSumPerTap &&
-		sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, any(b).([]float32), tg.ps, boff, any(c).([]float32), tg.ld) {
-		return
+	if a32, ok := any(a).([]float32); ok && !tapSumPerTap {
+		b32, c32 := any(b).([]float32), any(c).([]float32)
+		if pa != nil && tapSumPacked(m, tg.ld, kk, any(pa).([]float32), a32, b32, tg.ps, boff, c32, tg.ld) {
+			return
+		}
+		if sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, b32, tg.ps, boff, c32, tg.ld) {
+			return
+		}
 	}
 	for t, o := range boff {
 		var beta T
@@ -522,6 +537,21 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 		}
 		gemm(false, false, m, tg.ld, kk, 1, a[t*m*kk:], kk, b[o:], tg.ps, beta, c, tg.ld)
 	}
+}
+
+// packTaps packs the k taps of m×kk at a (the weight by tap, or its
+// flips) once for every chunk's tapSum (tapPack), into the layer's buffer;
+// nil where tapPack declines or T is not float32.
+func (c *Conv2D[T]) packTaps(m, kk int, a []T) []T {
+	a32, ok := any(a).([]float32)
+	if !ok {
+		return nil
+	}
+	pa := tapPack(&c.tapPA, m, kk, c.g.k(), a32)
+	if pa == nil {
+		return nil
+	}
+	return any(pa).([]T)
 }
 
 // tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).

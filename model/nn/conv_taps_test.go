@@ -362,14 +362,16 @@ func TestTapsSideLayout(t *testing.T) {
 
 // TestTapsSideAsmSameBits runs tap-sum convolutions laid side by side
 // with the assembly moves (stackRows512, and stackBias512 for the output
-// with its bias and ReLU) and with the Go loops and biasRows: every output
-// and gradient the same bits, at widths of one pass (7, 14), two (16, 27)
-// and the Go loops (40).
+// with its bias and ReLU) and the taps packed once (tapSumPacked), and
+// with the Go loops, biasRows and sgemmSumAB: every output and gradient
+// the same bits, at widths of one pass (7, 14), two (16, 27) and the Go
+// loops (40), with output channels of whole panels (8), a ragged one
+// (12) and too few (5).
 func TestTapsSideAsmSameBits(t *testing.T) {
 	if !stackRowsOK {
 		t.Skip("no AVX-512: the Go loops only")
 	}
-	defer func() { noStackRows = false }()
+	defer func() { noStackRows, noTapPack = false, false }()
 	cfgs := []Conv2DConfig{
 		{In: 16, Out: 12, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
 		{In: 16, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
@@ -389,7 +391,7 @@ func sideAsmSameBits(t *testing.T, cfg Conv2DConfig, hw [2]int, batch int) {
 	t.Helper()
 	var res [2][4][]float64
 	for k, off := range []bool{true, false} {
-		noStackRows = off
+		noStackRows, noTapPack = off, off
 		rng := rand.New(rand.NewPCG(uint64(hw[1]), uint64(cfg.Out)))
 		c, err := NewConv2D[float32]("c", cfg, rng)
 		if err != nil {
