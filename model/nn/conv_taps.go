@@ -33,7 +33,11 @@ import "math"
 // 5 %) against the copies they save. Where each row of W is whole strips
 // of the kernels (tapRowsOK: 64×64, not 7×7), the forward's sums and the
 // input gradient go straight into y and dx row by row (tapSumRows), the
-// unused columns neither computed nor copied.
+// unused columns neither computed nor copied. Elsewhere (7×7, 14×14) the
+// images lie side by side instead (see taps): row y of every image in
+// one plane row, so that the unused columns are only Wp/W − 1 (14 % at
+// 7×7, 7 % at 14×14), and the short rows are moved by AVX-512 masked runs
+// (stackRows, biasSide).
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
