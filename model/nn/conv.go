@@ -503,18 +503,20 @@ type Conv2D[T Float] struct {
 	ws              scratch[T]
 	pad             scratch[T] // per-worker zero-padded image (wide columns)
 	parts           []T
-	cache, cacheBuf []T       // columns kept from a training Forward
-	mask, maskBuf   []uint8   // the fused ReLU's mask from a training Forward (reluMask)
-	narrow          bool      // tests: never use wide columns
-	wtap, flip      []T       // the weight by tap, and flipped (conv_taps.go)
-	tapPA           []float32 // wtap or flip packed for the kernels (tapPack)
-	noTaps          bool      // tests and benchmarks: never the tap-sum route
-	forceTaps       bool      // tests: the tap-sum route at any channel count
-	winoU           []T       // the transformed weight U[ξ][o][c] (conv_wino.go)
+	cache, cacheBuf []T     // columns kept from a training Forward
+	mask, maskBuf   []uint8 // the fused ReLU's mask from a training Forward (reluMask)
+	narrow          bool    // tests: never use wide columns
+	wtap, flip      []T     // the weight by tap, and flipped (conv_taps.go)
+	noTaps          bool    // tests and benchmarks: never the tap-sum route
+	forceTaps       bool    // tests: the tap-sum route at any channel count
+	winoU           []T     // the transformed weight U[ξ][o][c] (conv_wino.go)
 	winoM           winoMats[T]
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
 	winoForceM      int  // tests and benchmarks: the Winograd route's tile side (2 or 4)
+
+	// tapPA is wtap or flip packed for the kernels, once per call (tapPack).
+	tapPA []float32
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)
