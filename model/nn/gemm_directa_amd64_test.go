@@ -242,3 +242,24 @@ func TestSgemmPackedASameBits(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeformDirectA runs BenchmarkDeformBlockCOCO (the COCO net's
+// deformable blocks, fwd+bwd) with the GEMMs' A packed and read in place
+// (directA), in alternation: the check that the deformable layers' small
+// products do not lose by it.
+func BenchmarkDeformDirectA(b *testing.B) {
+	if sgemmKern != sgemmAVX512 {
+		b.Skip("no AVX-512 kernels on this CPU")
+	}
+	saved := sgemmDirectACols
+	defer func() { sgemmDirectACols = saved }()
+	for _, mode := range []string{"packed", "inplace"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			sgemmDirectACols = saved
+			if mode == "packed" {
+				sgemmDirectACols = -1
+			}
+			BenchmarkDeformBlockCOCO(b)
+		})
+	}
+}
