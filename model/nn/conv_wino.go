@@ -379,6 +379,45 @@ func winoSplitFast(m, w, tw int) int {
 	return max(1, min(tw, (w-3)/4+1))
 }
 
+// winoDeint4 sets l0[i], l1[i], l2[i], l3[i] to src[4i], …, src[4i+3]
+// for i < n: the 4-way deinterleave of F(4×4)'s gather (an input row
+// into the four planes of its row of P) and pick (an output gradient row
+// into its four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s,
+// 16 groups of four a step, the same bits: a copy).
+func winoDeint4[T Float](l0, l1, l2, l3, src []T, n int) {
+	if n <= 0 {
+		return
+	}
+	src, l0, l1, l2, l3 = src[:4*n], l0[:n], l1[:n], l2[:n], l3[:n]
+	if s, ok := any(src).([]float32); ok && winoCopyOK {
+		winoDeint4x(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], &s[0], n)
+		return
+	}
+	for i := range n {
+		q := src[4*i:][:4]
+		l0[i], l1[i], l2[i], l3[i] = q[0], q[1], q[2], q[3]
+	}
+}
+
+// winoInt4 is winoDeint4's transpose: dst[4i], …, dst[4i+3] = l0[i],
+// l1[i], l2[i], l3[i] for i < n (F(4×4)'s scatter and place).
+func winoInt4[T Float](dst, l0, l1, l2, l3 []T, n int) {
+	if n <= 0 {
+		return
+	}
+	dst, l0, l1, l2, l3 = dst[:4*n], l0[:n], l1[:n], l2[:n], l3[:n]
+	if d, ok := any(dst).([]float32); ok && winoCopyOK {
+		winoInt4x(&d[0], &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], n)
+		return
+	}
+	for i := range n {
+		q := dst[4*i:][:4]
+		q[0], q[1], q[2], q[3] = l0[i], l1[i], l2[i], l3[i]
+	}
+}
+
 // winoGather writes the (m+2)² patches of channels [clo, chi) of images
 // [lo, hi) of x into d (row k = (m+2)·i+j holds patch element (i, j) of
 // every channel and tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row
@@ -402,9 +441,8 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 				if m == 4 {
 					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
 					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					for v := 1; v < v0; v++ {
-						q := row[4*v-1:][:4]
-						l0[v], l1[v], l2[v], l3[v] = q[0], q[1], q[2], q[3]
+					if v0 > 1 {
+						winoDeint4(l0[1:], l1[1:], l2[1:], l3[1:], row[3:], v0-1)
 					}
 				} else {
 					v0 = 1
@@ -486,9 +524,8 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 				if m == 4 {
 					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
 					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					for v := 1; v < v0; v++ {
-						q := row[4*v-1:][:4]
-						q[0], q[1], q[2], q[3] = l0[v], l1[v], l2[v], l3[v]
+					if v0 > 1 {
+						winoInt4(row[3:], l0[1:], l1[1:], l2[1:], l3[1:], v0-1)
 					}
 				} else {
 					v0 = 1
@@ -530,10 +567,7 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 					if m == 4 {
 						r0, r1 := ym[(4*a)*s+at:][:tw], ym[(4*a+1)*s+at:][:tw]
 						r2, r3 := ym[(4*a+2)*s+at:][:tw], ym[(4*a+3)*s+at:][:tw]
-						for tx := range full {
-							q := d[4*tx:][:4]
-							q[0], q[1], q[2], q[3] = r0[tx], r1[tx], r2[tx], r3[tx]
-						}
+						winoInt4(d, r0, r1, r2, r3, full)
 						f = full
 					}
 					for bb := range m {
@@ -626,10 +660,7 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 					if m == 4 {
 						r0, r1 := gm[(4*a)*s+at:][:tw], gm[(4*a+1)*s+at:][:tw]
 						r2, r3 := gm[(4*a+2)*s+at:][:tw], gm[(4*a+3)*s+at:][:tw]
-						for tx := range full {
-							q := d[4*tx:][:4]
-							r0[tx], r1[tx], r2[tx], r3[tx] = q[0], q[1], q[2], q[3]
-						}
+						winoDeint4(r0, r1, r2, r3, d, full)
 						f = full
 					}
 					for bb := range m {
