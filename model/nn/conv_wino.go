@@ -379,43 +379,66 @@ func winoSplitFast(m, w, tw int) int {
 	return max(1, min(tw, (w-3)/4+1))
 }
 
-// winoDeint4 sets l0[i], l1[i], l2[i], l3[i] to src[4i], …, src[4i+3]
-// for i < n: the 4-way deinterleave of F(4×4)'s gather (an input row
-// into the four planes of its row of P) and pick (an output gradient row
-// into its four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s,
-// 16 groups of four a step, the same bits: a copy).
-func winoDeint4[T Float](l0, l1, l2, l3, src []T, n int) {
-	if n <= 0 {
+// winoDeint4 sets l0[k·ldl+i], l1[k·ldl+i], l2[k·ldl+i], l3[k·ldl+i] to
+// src[k·lds+4i], …, src[k·lds+4i+3] for rows k < rows and groups i < n:
+// the 4-way deinterleave of F(4×4)'s gather (input rows into the four
+// planes of their rows of P) and pick (output gradient rows into their
+// four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s, 16
+// groups a step, all the rows in one call; the same bits: a copy).
+func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int) {
+	if rows <= 0 || n <= 0 {
 		return
 	}
-	src, l0, l1, l2, l3 = src[:4*n], l0[:n], l1[:n], l2[:n], l3[:n]
+	ln, sn := (rows-1)*ldl+n, (rows-1)*lds+4*n
+	src, l0, l1, l2, l3 = src[:sn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if s, ok := any(src).([]float32); ok && winoCopyOK {
 		winoDeint4x(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
-			&any(l3).([]float32)[0], &s[0], n)
+			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
 		return
 	}
-	for i := range n {
-		q := src[4*i:][:4]
-		l0[i], l1[i], l2[i], l3[i] = q[0], q[1], q[2], q[3]
+	for k := range rows {
+		q0, q1, q2, q3 := l0[k*ldl:][:n], l1[k*ldl:][:n], l2[k*ldl:][:n], l3[k*ldl:][:n]
+		for i := range n {
+			q := src[k*lds+4*i:][:4]
+			q0[i], q1[i], q2[i], q3[i] = q[0], q[1], q[2], q[3]
+		}
 	}
 }
 
-// winoInt4 is winoDeint4's transpose: dst[4i], …, dst[4i+3] = l0[i],
-// l1[i], l2[i], l3[i] for i < n (F(4×4)'s scatter and place).
-func winoInt4[T Float](dst, l0, l1, l2, l3 []T, n int) {
-	if n <= 0 {
+// winoInt4 is winoDeint4's transpose: dst[k·ldd+4i], …, dst[k·ldd+4i+3] =
+// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place).
+func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
+	if rows <= 0 || n <= 0 {
 		return
 	}
-	dst, l0, l1, l2, l3 = dst[:4*n], l0[:n], l1[:n], l2[:n], l3[:n]
+	ln, dn := (rows-1)*ldl+n, (rows-1)*ldd+4*n
+	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if d, ok := any(dst).([]float32); ok && winoCopyOK {
-		winoInt4x(&d[0], &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
-			&any(l3).([]float32)[0], n)
+		winoInt4x(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
 		return
 	}
-	for i := range n {
-		q := dst[4*i:][:4]
-		q[0], q[1], q[2], q[3] = l0[i], l1[i], l2[i], l3[i]
+	for k := range rows {
+		q0, q1, q2, q3 := l0[k*ldl:][:n], l1[k*ldl:][:n], l2[k*ldl:][:n], l3[k*ldl:][:n]
+		for i := range n {
+			q := dst[k*ldd+4*i:][:4]
+			q[0], q[1], q[2], q[3] = q0[i], q1[i], q2[i], q3[i]
+		}
 	}
+}
+
+// winoRowsOfA returns the first input row y0 with (y0+1) mod 4 = a, its
+// plane row u0 = (y0+1)/4 and the number of rows y0, y0+4, … below h:
+// the rows of P that fill the planes Q_a· of F(4×4).
+func winoRowsOfA(a, h int) (y0, u0, rows int) {
+	y0 = a - 1
+	if a == 0 {
+		y0 = 3
+	}
+	if y0 >= h {
+		return y0, 0, 0 // nothing to copy
+	}
+	return y0, (y0 + 1) / 4, (h - y0 + 3) / 4
 }
 
 // winoGather writes the (m+2)² patches of channels [clo, chi) of images
@@ -433,20 +456,23 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
 			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
-			// input column m·v+bb−1.
+			// input column m·v+bb−1. F(4×4): the plane columns [1, v0)
+			// of the rows of each a in one call, the rest one by one.
+			v0 := winoSplitFast(m, g.W, tw)
+			if m == 4 && v0 > 1 {
+				for a := range 4 {
+					y0, u0, rows := winoRowsOfA(a, g.H)
+					if rows == 0 {
+						continue
+					}
+					at := u0*tw + 1
+					winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
+						src[y0*g.W+3:], 4*g.W, rows, v0-1)
+				}
+			}
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := src[y*g.W:][:g.W]
-				v0 := winoSplitFast(m, g.W, tw)
-				if m == 4 {
-					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
-					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					if v0 > 1 {
-						winoDeint4(l0[1:], l1[1:], l2[1:], l3[1:], row[3:], v0-1)
-					}
-				} else {
-					v0 = 1
-				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
 					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
@@ -517,19 +543,21 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 				}
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
+			v0 := winoSplitFast(m, g.W, tw)
+			if m == 4 && v0 > 1 {
+				for a := range 4 {
+					y0, u0, rows := winoRowsOfA(a, g.H)
+					if rows == 0 {
+						continue
+					}
+					at := u0*tw + 1
+					winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
+						ls[4*a+3][at:], tw, rows, v0-1)
+				}
+			}
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := dst[y*g.W:][:g.W]
-				v0 := winoSplitFast(m, g.W, tw)
-				if m == 4 {
-					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
-					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					if v0 > 1 {
-						winoInt4(row[3:], l0[1:], l1[1:], l2[1:], l3[1:], v0-1)
-					}
-				} else {
-					v0 = 1
-				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
 					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
@@ -559,17 +587,18 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 		for o := olo; o < ohi; o++ {
 			dst := y[(b*g.O+o)*p:][:p]
 			base := o*tc + (b-lo)*wg.tpi
+			f := 0 // F(4×4): the full tiles of the rows of each a in one call
+			if m == 4 {
+				for a := range min(4, g.Ho) {
+					winoInt4(dst[a*g.Wo:], 4*g.Wo, ym[(4*a)*s+base:], ym[(4*a+1)*s+base:],
+						ym[(4*a+2)*s+base:], ym[(4*a+3)*s+base:], tw, (g.Ho-a+3)/4, full)
+				}
+				f = full
+			}
 			for ty := range wg.th {
 				at := base + ty*tw
 				for a := range min(m, g.Ho-m*ty) {
 					d := dst[(m*ty+a)*g.Wo:][:g.Wo]
-					f := 0 // the full tiles done in groups of four
-					if m == 4 {
-						r0, r1 := ym[(4*a)*s+at:][:tw], ym[(4*a+1)*s+at:][:tw]
-						r2, r3 := ym[(4*a+2)*s+at:][:tw], ym[(4*a+3)*s+at:][:tw]
-						winoInt4(d, r0, r1, r2, r3, full)
-						f = full
-					}
 					for bb := range m {
 						r := ym[(m*a+bb)*s+at:][:tw]
 						for tx := f; tx < full; tx++ {
@@ -646,6 +675,14 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 				src = plane[:p]
 			}
 			base := o*tc + (b-lo)*wg.tpi
+			f := 0 // F(4×4): the full tiles of the rows of each a in one call
+			if m == 4 {
+				for a := range min(4, g.Ho) {
+					winoDeint4(gm[(4*a)*s+base:], gm[(4*a+1)*s+base:], gm[(4*a+2)*s+base:],
+						gm[(4*a+3)*s+base:], tw, src[a*g.Wo:], 4*g.Wo, (g.Ho-a+3)/4, full)
+				}
+				f = full
+			}
 			for ty := range wg.th {
 				at := base + ty*tw
 				for a := range m {
@@ -656,13 +693,6 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 						continue
 					}
 					d := src[(m*ty+a)*g.Wo:][:g.Wo]
-					f := 0 // the full tiles done in groups of four
-					if m == 4 {
-						r0, r1 := gm[(4*a)*s+at:][:tw], gm[(4*a+1)*s+at:][:tw]
-						r2, r3 := gm[(4*a+2)*s+at:][:tw], gm[(4*a+3)*s+at:][:tw]
-						winoDeint4(r0, r1, r2, r3, d, full)
-						f = full
-					}
 					for bb := range m {
 						r := gm[(m*a+bb)*s+at:][:tw]
 						for tx := f; tx < full; tx++ {

@@ -138,103 +138,148 @@ GLOBL wcInB<>(SB), RODATA|NOPTR, $64
 	VMOVAPS    Z31, Z3            \
 	VPERMI2PS  Z11, Z10, Z3
 
-// func winoDeint4x(l0, l1, l2, l3, src *float32, n int)
-// l0[i], l1[i], l2[i], l3[i] = src[4i], src[4i+1], src[4i+2], src[4i+3]
-// for i < n (n > 0).
-TEXT ·winoDeint4x(SB), NOSPLIT, $0-48
+// Both kernels run rows × n groups: row k of the four planes at
+// l0…l3 + k·ldl floats, of the groups at src (dst) + k·lds floats. The
+// groups of a row are addressed by an offset (DX, in bytes of a plane;
+// four times that in the groups), and the row pointers advance only while
+// rows remain. R11 is the offset after the row's whole blocks of 16
+// groups, R12 the groups left (the tail, through K1–K5).
+
+// func winoDeint4x(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n int)
+// l0[k·ldl+i], …, l3[k·ldl+i] = src[k·lds+4i], …, src[k·lds+4i+3] for
+// k < rows, i < n (rows, n > 0).
+TEXT ·winoDeint4x(SB), NOSPLIT, $0-72
+	MOVQ    n+64(FP), CX
+	MOVQ    CX, R11
+	ANDQ    $-16, R11
+	SHLQ    $2, R11
+	MOVQ    CX, R12
+	ANDQ    $15, R12
+	MOVQ    R12, CX
+	WCMASKS
 	MOVQ    l0+0(FP), DI
 	MOVQ    l1+8(FP), R8
 	MOVQ    l2+16(FP), R9
 	MOVQ    l3+24(FP), R10
-	MOVQ    src+32(FP), SI
-	MOVQ    n+40(FP), CX
+	MOVQ    ldl+32(FP), BX
+	SHLQ    $2, BX
+	MOVQ    src+40(FP), SI
+	MOVQ    lds+48(FP), AX
+	SHLQ    $2, AX
+	MOVQ    rows+56(FP), R13
 	VMOVUPS wcDeA<>(SB), Z28
 	VMOVUPS wcDeB<>(SB), Z29
-	CMPQ    CX, $16
-	JLT     deint_tail
+
+deint_row:
+	XORQ DX, DX
 
 deint_loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVUPS 128(SI), Z2
-	VMOVUPS 192(SI), Z3
+	CMPQ    DX, R11
+	JGE     deint_tail
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS 64(SI)(DX*4), Z1
+	VMOVUPS 128(SI)(DX*4), Z2
+	VMOVUPS 192(SI)(DX*4), Z3
 	DEINT4
-	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, (R8)
-	VMOVUPS Z6, (R9)
-	VMOVUPS Z7, (R10)
-	SUBQ    $16, CX
-	JZ      deint_done
-	ADDQ    $256, SI
-	ADDQ    $64, DI
-	ADDQ    $64, R8
-	ADDQ    $64, R9
-	ADDQ    $64, R10
-	CMPQ    CX, $16
-	JGE     deint_loop
+	VMOVUPS Z4, (DI)(DX*1)
+	VMOVUPS Z5, (R8)(DX*1)
+	VMOVUPS Z6, (R9)(DX*1)
+	VMOVUPS Z7, (R10)(DX*1)
+	ADDQ    $64, DX
+	JMP     deint_loop
 
 deint_tail:
-	WCMASKS
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z 64(SI), K2, Z1
-	VMOVUPS.Z 128(SI), K3, Z2
-	VMOVUPS.Z 192(SI), K4, Z3
+	TESTQ     R12, R12
+	JZ        deint_next
+	VMOVUPS.Z (SI)(DX*4), K1, Z0
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z1
+	VMOVUPS.Z 128(SI)(DX*4), K3, Z2
+	VMOVUPS.Z 192(SI)(DX*4), K4, Z3
 	DEINT4
-	VMOVUPS Z4, K5, (DI)
-	VMOVUPS Z5, K5, (R8)
-	VMOVUPS Z6, K5, (R9)
-	VMOVUPS Z7, K5, (R10)
+	VMOVUPS   Z4, K5, (DI)(DX*1)
+	VMOVUPS   Z5, K5, (R8)(DX*1)
+	VMOVUPS   Z6, K5, (R9)(DX*1)
+	VMOVUPS   Z7, K5, (R10)(DX*1)
+
+deint_next:
+	DECQ R13
+	JZ   deint_done
+	ADDQ AX, SI
+	ADDQ BX, DI
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	JMP  deint_row
 
 deint_done:
 	VZEROUPPER
 	RET
 
-// func winoInt4x(dst, l0, l1, l2, l3 *float32, n int)
-// dst[4i], dst[4i+1], dst[4i+2], dst[4i+3] = l0[i], l1[i], l2[i], l3[i]
-// for i < n (n > 0).
-TEXT ·winoInt4x(SB), NOSPLIT, $0-48
+// func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
+// dst[k·ldd+4i], …, dst[k·ldd+4i+3] = l0[k·ldl+i], …, l3[k·ldl+i] for
+// k < rows, i < n (rows, n > 0).
+TEXT ·winoInt4x(SB), NOSPLIT, $0-72
+	MOVQ    n+64(FP), CX
+	MOVQ    CX, R11
+	ANDQ    $-16, R11
+	SHLQ    $2, R11
+	MOVQ    CX, R12
+	ANDQ    $15, R12
+	MOVQ    R12, CX
+	WCMASKS
 	MOVQ    dst+0(FP), SI
-	MOVQ    l0+8(FP), DI
-	MOVQ    l1+16(FP), R8
-	MOVQ    l2+24(FP), R9
-	MOVQ    l3+32(FP), R10
-	MOVQ    n+40(FP), CX
+	MOVQ    ldd+8(FP), AX
+	SHLQ    $2, AX
+	MOVQ    l0+16(FP), DI
+	MOVQ    l1+24(FP), R8
+	MOVQ    l2+32(FP), R9
+	MOVQ    l3+40(FP), R10
+	MOVQ    ldl+48(FP), BX
+	SHLQ    $2, BX
+	MOVQ    rows+56(FP), R13
 	VMOVUPS wcInA<>(SB), Z30
 	VMOVUPS wcInB<>(SB), Z31
-	CMPQ    CX, $16
-	JLT     int_tail
+
+int_row:
+	XORQ DX, DX
 
 int_loop:
-	VMOVUPS (DI), Z4
-	VMOVUPS (R8), Z5
-	VMOVUPS (R9), Z6
-	VMOVUPS (R10), Z7
+	CMPQ    DX, R11
+	JGE     int_tail
+	VMOVUPS (DI)(DX*1), Z4
+	VMOVUPS (R8)(DX*1), Z5
+	VMOVUPS (R9)(DX*1), Z6
+	VMOVUPS (R10)(DX*1), Z7
 	INT4
-	VMOVUPS Z0, (SI)
-	VMOVUPS Z1, 64(SI)
-	VMOVUPS Z2, 128(SI)
-	VMOVUPS Z3, 192(SI)
-	SUBQ    $16, CX
-	JZ      int_done
-	ADDQ    $256, SI
-	ADDQ    $64, DI
-	ADDQ    $64, R8
-	ADDQ    $64, R9
-	ADDQ    $64, R10
-	CMPQ    CX, $16
-	JGE     int_loop
+	VMOVUPS Z0, (SI)(DX*4)
+	VMOVUPS Z1, 64(SI)(DX*4)
+	VMOVUPS Z2, 128(SI)(DX*4)
+	VMOVUPS Z3, 192(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     int_loop
 
 int_tail:
-	WCMASKS
-	VMOVUPS.Z (DI), K5, Z4
-	VMOVUPS.Z (R8), K5, Z5
-	VMOVUPS.Z (R9), K5, Z6
-	VMOVUPS.Z (R10), K5, Z7
+	TESTQ     R12, R12
+	JZ        int_next
+	VMOVUPS.Z (DI)(DX*1), K5, Z4
+	VMOVUPS.Z (R8)(DX*1), K5, Z5
+	VMOVUPS.Z (R9)(DX*1), K5, Z6
+	VMOVUPS.Z (R10)(DX*1), K5, Z7
 	INT4
-	VMOVUPS Z0, K1, (SI)
-	VMOVUPS Z1, K2, 64(SI)
-	VMOVUPS Z2, K3, 128(SI)
-	VMOVUPS Z3, K4, 192(SI)
+	VMOVUPS   Z0, K1, (SI)(DX*4)
+	VMOVUPS   Z1, K2, 64(SI)(DX*4)
+	VMOVUPS   Z2, K3, 128(SI)(DX*4)
+	VMOVUPS   Z3, K4, 192(SI)(DX*4)
+
+int_next:
+	DECQ R13
+	JZ   int_done
+	ADDQ AX, SI
+	ADDQ BX, DI
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	JMP  int_row
 
 int_done:
 	VZEROUPPER

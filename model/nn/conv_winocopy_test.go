@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -9,49 +10,54 @@ import (
 
 // TestWinoDeint4Int4 checks winoDeint4 and winoInt4 (AVX-512 where
 // winoCopyOK, Go elsewhere) against the plain loops on every n from 0 to
-// 70 (whole blocks of 16 groups, ragged tails, none) and source offsets
-// that are not multiples of 16, and that nothing past the n groups is
-// read into or written.
+// 70 groups (whole blocks of 16, ragged tails, none), 1 to 3 rows at
+// strides past the rows' ends, and source offsets that are not multiples
+// of 16, and that nothing outside the rows' n groups is read or written.
 func TestWinoDeint4Int4(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	const sentinel = float32(-7.5)
+	bits := math.Float32bits
 	for n := range 71 {
 		for _, off := range []int{0, 1, 3, 5} {
-			src := make([]float32, off+4*n+9)
-			for i := range src {
-				src[i] = float32(rng.NormFloat64())
-			}
-			var ls [4][]float32
-			for j := range ls {
-				ls[j] = make([]float32, off+n+5)
-				for i := range ls[j] {
-					ls[j][i] = sentinel
+			for rows := 1; rows <= 3; rows++ {
+				ldl, lds := n+off+2, 4*n+3*off+1
+				src := make([]float32, off+(rows-1)*lds+4*n+9)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
 				}
-			}
-			winoDeint4(ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], src[off:], n)
-			for j := range ls {
-				for i, v := range ls[j] {
+				var ls [4][]float32
+				for j := range ls {
+					ls[j] = make([]float32, off+(rows-1)*ldl+n+5)
+					for i := range ls[j] {
+						ls[j][i] = sentinel
+					}
+				}
+				winoDeint4(ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], ldl, src[off:], lds, rows, n)
+				for j := range ls {
+					for i, v := range ls[j] {
+						want := sentinel
+						if k, c := (i-off)/ldl, (i-off)%ldl; i >= off && k < rows && c < n {
+							want = src[off+k*lds+4*c+j]
+						}
+						if bits(v) != bits(want) {
+							t.Fatalf("winoDeint4 n %d offset %d rows %d: l%d[%d] = %v, want %v",
+								n, off, rows, j, i, v, want)
+						}
+					}
+				}
+				dst := make([]float32, len(src))
+				for i := range dst {
+					dst[i] = sentinel
+				}
+				winoInt4(dst[off:], lds, ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], ldl, rows, n)
+				for i, v := range dst {
 					want := sentinel
-					if i >= off && i < off+n {
-						want = src[off+4*(i-off)+j]
+					if k, c := (i-off)/lds, (i-off)%lds; i >= off && k < rows && c < 4*n {
+						want = src[i]
 					}
-					if math.Float32bits(v) != math.Float32bits(want) {
-						t.Fatalf("winoDeint4 n %d offset %d: l%d[%d] = %v, want %v", n, off, j, i, v, want)
+					if bits(v) != bits(want) {
+						t.Fatalf("winoInt4 n %d offset %d rows %d: dst[%d] = %v, want %v", n, off, rows, i, v, want)
 					}
-				}
-			}
-			dst := make([]float32, off+4*n+9)
-			for i := range dst {
-				dst[i] = sentinel
-			}
-			winoInt4(dst[off:], ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], n)
-			for i, v := range dst {
-				want := sentinel
-				if i >= off && i < off+4*n {
-					want = src[i]
-				}
-				if math.Float32bits(v) != math.Float32bits(want) {
-					t.Fatalf("winoInt4 n %d offset %d: dst[%d] = %v, want %v", n, off, i, v, want)
 				}
 			}
 		}
@@ -175,6 +181,34 @@ func TestWinoCopiesPassSameBits(t *testing.T) {
 				if !slices.Equal(runs[0][k], runs[1][k]) {
 					t.Errorf("%+v mask bits %v: %s with the AVX-512 copies differs from the Go loops'", s, mask, name)
 				}
+			}
+		}
+	}
+}
+
+// BenchmarkWinoDeint4 times winoDeint4 and winoInt4 (AVX-512 and Go) on
+// the run lengths of F(4×4)'s copies at the COCO net's maps: 3, 7, 15
+// groups (the gather and scatter at 16×16, 32×32, 64×64) and 4, 8, 16
+// (place and pick), 16 rows a call.
+func BenchmarkWinoDeint4(b *testing.B) {
+	defer func() { winoCopyOK = true }()
+	ok0 := winoCopyOK
+	for _, n := range []int{3, 4, 7, 8, 15, 16} {
+		for _, how := range []string{"asm", "go"} {
+			for _, dir := range []string{"deint", "int"} {
+				b.Run(fmt.Sprintf("n%d/%s/%s", n, dir, how), func(b *testing.B) {
+					winoCopyOK = ok0 && how == "asm"
+					src := make([]float32, 16*4*n)
+					l := make([]float32, 4*16*n)
+					b.ReportAllocs()
+					for b.Loop() {
+						if dir == "deint" {
+							winoDeint4(l, l[16*n:], l[32*n:], l[48*n:], n, src, 4*n, 16, n)
+						} else {
+							winoInt4(src, 4*n, l, l[16*n:], l[32*n:], l[48*n:], n, 16, n)
+						}
+					}
+				})
 			}
 		}
 	}
