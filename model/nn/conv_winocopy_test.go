@@ -213,3 +213,50 @@ func BenchmarkWinoDeint4(b *testing.B) {
 		}
 	}
 }
+// BenchmarkWinoCopies times F(4×4)'s four copies on one chunk of the COCO
+// net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
+// ("asm") and with the Go loops alone ("go"), in one binary: gather and
+// scatter over the input channels, place and pick (without ReLU) over the
+// output channels.
+func BenchmarkWinoCopies(b *testing.B) {
+	defer func() { winoCopyOK = true }()
+	ok0 := winoCopyOK
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+	}{
+		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
+		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
+	} {
+		g := geom{B: 32, C: s.in, O: s.out, H: s.hw, W: s.hw, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+			DH: 1, DW: 1, Ho: s.hw, Wo: s.hw, LW: s.hw}
+		wg := g.wino(4)
+		lo, hi := 0, wg.per
+		tc := (hi - lo) * wg.tpi
+		sd := winoStride(max(g.C, g.O) * tc)
+		x := benchInput(b, g.B, g.C, g.H, g.W).data
+		y := benchInput(b, g.B, g.O, g.H, g.W).data
+		d := make([]float32, 36*sd)
+		q := make([]float32, max(wg.planesLen(), g.p()))
+		db := make([]float32, g.O)
+		for _, step := range []string{"gather", "scatter", "place", "pick"} {
+			for _, how := range []string{"asm", "go"} {
+				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
+					winoCopyOK = ok0 && how == "asm"
+					cpuLoop(b, 0, func() {
+						switch step {
+						case "gather":
+							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+						case "scatter":
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "place":
+							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
+						default:
+							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil)
+						}
+					})
+				})
+			}
+		}
+	}
+}
