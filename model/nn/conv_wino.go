@@ -459,6 +459,10 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			// input column m·v+bb−1. F(4×4): the plane columns [1, v0)
 			// of the rows of each a in one call, the rest one by one.
 			v0 := winoSplitFast(m, g.W, tw)
+			// F(4×4) with every plane column past 0 in the calls below:
+			// only columns 0–2 and the column apart are left (without the
+			// AVX-512 copies the general loop runs, the tests' reference).
+			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
 			if m == 4 && v0 > 1 {
 				for a := range 4 {
 					y0, u0, rows := winoRowsOfA(a, g.H)
@@ -473,6 +477,14 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := src[y*g.W:][:g.W]
+				if fast { // columns 0–2, and the column apart
+					at := u * tw
+					ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
+					if 4*tw-1 < g.W {
+						rs[4*a][u] = row[4*tw-1]
+					}
+					continue
+				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
 					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
@@ -544,6 +556,10 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
 			v0 := winoSplitFast(m, g.W, tw)
+			// F(4×4) with every plane column past 0 in the calls below:
+			// only columns 0–2 and the column apart are left (without the
+			// AVX-512 copies the general loop runs, the tests' reference).
+			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
 			if m == 4 && v0 > 1 {
 				for a := range 4 {
 					y0, u0, rows := winoRowsOfA(a, g.H)
@@ -558,6 +574,14 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := dst[y*g.W:][:g.W]
+				if fast { // columns 0–2, and the column apart
+					at := u * tw
+					row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
+					if 4*tw-1 < g.W {
+						row[4*tw-1] = rs[4*a][u]
+					}
+					continue
+				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
 					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
@@ -594,6 +618,9 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 						ym[(4*a+2)*s+base:], ym[(4*a+3)*s+base:], tw, (g.Ho-a+3)/4, full)
 				}
 				f = full
+			}
+			if f == tw {
+				continue // every tile done
 			}
 			for ty := range wg.th {
 				at := base + ty*tw
@@ -691,6 +718,9 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 							clear(gm[(m*a+bb)*s+at:][:tw])
 						}
 						continue
+					}
+					if f == tw {
+						continue // every tile done
 					}
 					d := src[(m*ty+a)*g.Wo:][:g.Wo]
 					for bb := range m {

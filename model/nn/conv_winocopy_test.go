@@ -213,6 +213,7 @@ func BenchmarkWinoDeint4(b *testing.B) {
 		}
 	}
 }
+
 // BenchmarkWinoCopies times F(4×4)'s four copies on one chunk of the COCO
 // net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
 // ("asm") and with the Go loops alone ("go"), in one binary: gather and
