@@ -70,17 +70,20 @@ const winoMaxPixels = 32 * 32
 // 6, lane 23w4) faster than both the tap-sum route and F(2×2) on the COCO
 // net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than
 // the tap-sum route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
-// 4×4 tiles waste most of the work on maps this small). dcnn-first's
-// side convolution (32→27 at 64×64) was faster on F(4×4) against the
-// tap-sum route of session 5, but tied (1–2 % slower) against lane 23t's
-// of session 6, which keeps no transformed input: it stays there. The
-// bounds count pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square
-// crops), whatever the aspect: a thin map of a whole photo in evaluation
-// (e.g. 8×64) takes F(4×4) too, correct but not measured for speed. Maps
-// below 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole
-// photo's layers) the tap-sum route until measured.
+// 4×4 tiles waste most of the work on maps this small). The deformable
+// layers' side convolutions (27 outputs, no ReLU) take it too since
+// session 7's AVX-512 copies (lane 7c, BenchmarkSideConvRoutes and
+// BenchmarkSideRoutes27, fwd+bwd): dcnn-first's 32→27 at 64×64 5 %
+// faster than lane 23t's tap-sum route in each of 8 alternate rounds
+// (forward alone 24 %); the others 8–16 % (32→27 and 64→27 at 32×32,
+// 64→27 at 16×16), 128→27 at 16×16 tied. The bounds count
+// pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square crops),
+// whatever the aspect: a thin map of a whole photo in evaluation (e.g.
+// 8×64) takes F(4×4) too, correct but not measured for speed. Maps below
+// 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole photo's
+// layers) the tap-sum route until measured.
 const (
-	wino4MinOut    = 32
+	wino4MinOut    = 27
 	wino4MinPixels = 16 * 16
 	wino4MaxPixels = 64 * 64
 )

@@ -261,3 +261,42 @@ func BenchmarkWinoCopies(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSideRoutes27 is the deformable layers' side convolutions (a
+// plain 3×3 convolution to 27 offset and mask channels, no ReLU, fwd+bwd
+// with the input gradient, 32 crops) at each placement's shapes on the
+// tap-sum route and on F(4×4): dcnn-first's conv2 (32→27 at 64×64),
+// dcnn-middle's conv3 and conv4 (32→27 and 64→27 at 32×32), dcnn-last's
+// conv5 and conv6 (64→27 and 128→27 at 16×16). The measurement behind
+// wino4MinOut's bound.
+func BenchmarkSideRoutes27(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		in, hw  int
+		batches int
+	}{
+		{"first2", 32, 64, 32}, {"middle3", 32, 32, 32}, {"middle4", 64, 32, 32},
+		{"last5", 64, 16, 32}, {"last6", 128, 16, 32},
+	} {
+		for _, route := range []string{"taps", "wino4"} {
+			b.Run(s.name+"/"+route, func(b *testing.B) {
+				cfg := Conv2DConfig{In: s.in, Out: 27, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+				c, err := NewConv2D[float32]("side", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.noWino, c.forceWino = route == "taps", route != "taps"
+				if route == "wino4" {
+					c.winoForceM = 4
+				}
+				x := benchInput(b, s.batches, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				cpuLoop(b, 3*2.0*float64(s.batches*s.in*27*9*s.hw*s.hw), func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
+	}
+}
