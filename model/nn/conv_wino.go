@@ -72,11 +72,12 @@ const winoMaxPixels = 32 * 32
 // the tap-sum route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
 // 4×4 tiles waste most of the work on maps this small). The deformable
 // layers' side convolutions (27 outputs, no ReLU) take it too since
-// session 7's AVX-512 copies (lane 7c, BenchmarkSideConvRoutes and
-// BenchmarkSideRoutes27, fwd+bwd): dcnn-first's 32→27 at 64×64 5 %
-// faster than lane 23t's tap-sum route in each of 8 alternate rounds
-// (forward alone 24 %); the others 8–16 % (32→27 and 64→27 at 32×32,
-// 64→27 at 16×16), 128→27 at 16×16 tied. The bounds count
+// session 7's AVX-512 copies (lane 7c, fwd+bwd, alternate rounds): in
+// BenchmarkSideConvRoutes dcnn-first's 32→27 at 64×64 5 % faster than
+// lane 23t's tap-sum route in each of 8 rounds (forward alone 24 %); in
+// BenchmarkSideRoutes27 (12 rounds, median ratios) 19 % there, 21 % and
+// 11 % at 32→27 and 64→27 at 32×32 (dcnn-middle), 10 % and 7 % at 64→27
+// and 128→27 at 16×16 (dcnn-last). The bounds count
 // pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square crops),
 // whatever the aspect: a thin map of a whole photo in evaluation (e.g.
 // 8×64) takes F(4×4) too, correct but not measured for speed. Maps below
