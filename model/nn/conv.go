@@ -514,6 +514,9 @@ type Conv2D[T Float] struct {
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute
 	winoForceM      int  // tests and benchmarks: the Winograd route's tile side (2 or 4)
+
+	// tapPA is wtap or flip packed for the kernels, once per call (tapPack).
+	tapPA []float32
 }
 
 var _ Layer[float32] = (*Conv2D[float32])(nil)

@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // The tap-sum ("implicit GEMM") route of a plain convolution with stride 1,
 // "same" padding (2·P = D·(K−1) in both directions) and at least
 // tapMinChannels input channels, the shape of every 3×3 convolution of the
@@ -31,7 +33,11 @@ package nn
 // 5 %) against the copies they save. Where each row of W is whole strips
 // of the kernels (tapRowsOK: 64×64, not 7×7), the forward's sums and the
 // input gradient go straight into y and dx row by row (tapSumRows), the
-// unused columns neither computed nor copied.
+// unused columns neither computed nor copied. Elsewhere (7×7, 14×14) the
+// images lie side by side instead (see taps): row y of every image in
+// one plane row, so that the unused columns are only Wp/W − 1 (14 % at
+// 7×7, 7 % at 14×14), and the short rows are moved by AVX-512 masked runs
+// (stackRows, biasSide).
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
@@ -68,32 +74,59 @@ func (c *Conv2D[T]) tapsOK() bool {
 
 // tapGeom is the stacked layout of nb images.
 type tapGeom struct {
-	wp, s, ld, ps int
+	sbs bool // the images side by side (see taps)
+	wp  int  // one image row and one side's padding, W + PW
+	rs  int  // the row stride of the planes
+	io  int  // the distance between consecutive images' first pixels
+	ld  int  // columns of the products
+	ps  int  // the plane stride
 }
 
-// taps returns the stacked layout of nb images: row width wp, columns per
-// image s, columns ld, and the plane stride ps, which leaves room for the
+// taps returns the stacked layout of nb images: the planes' row stride
+// rs, the columns ld, and the plane stride ps, which leaves room for the
 // last tap's reach past ld and avoids strides of a multiple of 4 KiB.
+//
+// Where each row is whole strips of the kernels (tapRowsShape: the
+// straight-into-y route, 64×64) the images lie one below another, as the
+// package comment draws it (rs = wp, io = (H+PH)·wp). Elsewhere they lie
+// side by side (rs = nb·wp, io = wp): plane row PH + y holds row y of
+// every image in turn, each after PW zeros, so that the padding costs
+// no columns but one side's PW per image row (7×7: 8/7 of the pixels,
+// against 64/49 one below another; 14×14: 15/14 against 225/196), and
+// the PH zero rows come only at the chunk's top and bottom. A tap's
+// matrix is still the planes shifted (tapOff): output column q = b·wp +
+// y·rs + x reads tap (i, j) at q + i·DH·rs + j·DW, which a row's last
+// image's right reach finds in the next row's leading PW zeros.
 func (g geom) taps(nb int) tapGeom {
 	wp := g.tapWp()
-	s := (g.H + g.PH) * wp
-	ld := nb * s
-	ps := ld + 2*g.PH*wp + 2*g.PW
+	sbs := !tapRowsShape(g)
+	rs, io, ld := wp, (g.H+g.PH)*wp, nb*(g.H+g.PH)*wp
+	if sbs {
+		rs, io, ld = nb*wp, wp, g.H*nb*wp
+	}
+	ps := ld + 2*g.PH*rs + 2*g.PW
 	ps = (ps + 15) &^ 15
 	if ps%1024 == 0 { // rows a multiple of 4 KiB apart share cache sets
 		ps += 16
 	}
-	return tapGeom{wp: wp, s: s, ld: ld, ps: ps}
+	return tapGeom{sbs: sbs, wp: wp, rs: rs, io: io, ld: ld, ps: ps}
 }
 
-// tapWp is the stacked layout's row width: the pixels and one side's
-// padding (the other side's is the next row's).
+// side reports whether the images lie side by side (see taps).
+func (tg tapGeom) side() bool { return tg.sbs }
+
+// at returns where row y of image i of the chunk starts in a plane (its
+// first pixel); output column at(i, y) − PH·rs − PW is that row's first.
+func (tg tapGeom) at(g geom, i, y int) int { return (g.PH+y)*tg.rs + i*tg.io + g.PW }
+
+// tapWp is the stacked layout's image row width: the pixels and one
+// side's padding (the other side's is the next image's or row's).
 func (g geom) tapWp() int { return g.W + g.PW }
 
 // tapOff returns where tap t's matrix starts in the planes.
 func (g geom) tapOff(tg tapGeom, t int) int {
 	i, j := t/g.KW, t%g.KW
-	return i*g.DH*tg.wp + j*g.DW
+	return i*g.DH*tg.rs + j*g.DW
 }
 
 // stack writes images [lo, hi) of x (C channels, H×W) into dst, ch planes
@@ -101,15 +134,26 @@ func (g geom) tapOff(tg tapGeom, t int) int {
 // padding: clearing the whole buffer first wrote it twice).
 func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
 	dst = dst[:ch*tg.ps]
-	hw := g.H * g.W
+	hw, nb := g.H*g.W, hi-lo
+	if tg.side() {
+		// Row y of every image in turn, each after PW zeros (stackRows);
+		// then the PH zero rows at the top and the bottom.
+		top := g.PH * tg.rs
+		for c := range ch {
+			plane := dst[c*tg.ps:][:tg.ps]
+			zero(plane[:top])
+			stackRows(plane[top:], tg.rs, tg.wp, x[(lo*ch+c)*hw:], g.W, ch*hw, g.W, g.PW, g.H, nb)
+			zero(plane[top+g.H*tg.rs:])
+		}
+		return
+	}
 	for c := range ch {
 		plane := dst[c*tg.ps:][:tg.ps]
 		pos := 0 // the first position not yet written
 		for b := lo; b < hi; b++ {
 			src := x[(b*ch+c)*hw:][:hw]
-			at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
 			for y := range g.H {
-				s := at + y*tg.wp
+				s := tg.at(g, b-lo, y)
 				zero(plane[pos:s])
 				copy(plane[s:][:g.W], src[y*g.W:][:g.W])
 				pos = s + g.W
@@ -126,21 +170,69 @@ func stack[T Float](g geom, tg tapGeom, x []T, ch, lo, hi int, dst []T) {
 func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 	dst = dst[:nq*g.C]
 	hw := g.H * g.W
-	pos := 0 // the first row not yet written
-	for b := lo; b < hi; b++ {
-		at := (g.PH+(b-lo)*(g.H+g.PH))*tg.wp + g.PW
-		for y := range g.H {
-			s := min(at+y*tg.wp, nq)
+	pos := 0             // the first row not yet written
+	n1, n2 := hi-lo, g.H // rows in the order of their positions
+	if tg.side() {
+		n1, n2 = n2, n1
+	}
+	for u := range n1 {
+		for v := range n2 {
+			i, y := u, v
+			if tg.side() {
+				i, y = v, u
+			}
+			s := min(tg.at(g, i, y), nq)
 			zero(dst[pos*g.C : s*g.C])
 			cols := min(g.W, nq-s)
 			if cols > 0 {
-				transpose8(x[b*g.C*hw+y*g.W:], hw, dst[s*g.C:], g.C, g.C, cols)
+				transpose8(x[(lo+i)*g.C*hw+y*g.W:], hw, dst[s*g.C:], g.C, g.C, cols)
 			}
 			pos = s + max(cols, 0)
 		}
 	}
 	zero(dst[pos*g.C:])
 }
+
+// stackRows copies rows·nb runs of w values, run (y, i) from src[y·sr +
+// i·si:] to dst[pw + y·dr + i·di:], each after pw zeros written from
+// dst[y·dr + i·di]: the side-by-side layout's rows of images, with their
+// padding, and back (pw = 0). Short runs (pw + w ≤ 32) go through
+// stackRows512 in float32, in one pass or two; the copy and clear calls
+// of 7 values took most of stack's time.
+func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
+	if rows == 0 || nb == 0 || w+pw == 0 {
+		return
+	}
+	dst = dst[:(rows-1)*dr+(nb-1)*di+pw+w]
+	src = src[:(rows-1)*sr+(nb-1)*si+w]
+	if d, ok := any(dst).([]float32); ok && stackRowsOK && !noStackRows && w >= 1 {
+		s := any(src).([]float32)
+		switch {
+		case w+pw <= 16:
+			stackRows512(&d[0], dr, di, &s[0], sr, si, w, pw, rows, nb)
+			return
+		case w+pw <= 32 && pw < 16:
+			// Two passes: the zeros and the first 16 − pw values, then
+			// the rest (16×16 images, 28×28).
+			w1 := 16 - pw
+			stackRows512(&d[0], dr, di, &s[0], sr, si, w1, pw, rows, nb)
+			stackRows512(&d[pw+w1], dr, di, &s[w1], sr, si, w-w1, 0, rows, nb)
+			return
+		}
+	}
+	for y := range rows {
+		for i := range nb {
+			d := dst[y*dr+i*di:][:pw+w]
+			for k := range pw {
+				d[k] = 0
+			}
+			copy(d[pw:], src[y*sr+i*si:][:w])
+		}
+	}
+}
+
+// noStackRows keeps stackRows in Go (tests).
+var noStackRows = false
 
 // zero clears s, with a plain loop for the short runs of a row's padding.
 func zero[T Float](s []T) {
@@ -169,15 +261,13 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 		}
 		c.flip = c.flip[:n]
 	}
-	for o := range g.O {
-		for ch := range g.C {
-			src := w[(o*g.C+ch)*k:][:k]
-			for t, v := range src {
-				c.wtap[(t*g.O+o)*g.C+ch] = v
-				if flip {
-					c.flip[((k-1-t)*g.C+ch)*g.O+o] = v
-				}
-			}
+	// wtap is w as an (O·C)×k matrix transposed; flip's tap k−1−t is
+	// wtap's tap t (O×C) transposed.
+	oc := g.O * g.C
+	permuteTaps(w[:n], oc, k, c.wtap)
+	if flip {
+		for t := range k {
+			permuteTaps(c.wtap[t*oc:], g.O, g.C, c.flip[(k-1-t)*oc:])
 		}
 	}
 }
@@ -194,6 +284,10 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 	x := c.x.data
 	_, fast := any(x).([]float32)
 	fast = fast && haveSgemmKernels()
+	var pa []T // the taps packed once for every chunk (tapPack), or nil
+	if fast && !tapRowsOK(g) {
+		pa = c.packTaps(g.O, g.C, c.wtap)
+	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
@@ -230,9 +324,12 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 			return
 		}
 		out := c.ws.get(worker, g.O*tg.ld)
-		tapSum(g, tg, g.O, g.C, c.wtap, xs, out)
+		tapSum(g, tg, g.O, g.C, c.wtap, pa, xs, out)
+		if c.mask == nil && biasSide(g, tg, out, bias, y, lo, hi) {
+			return
+		}
 		for b := lo; b < hi; b++ {
-			finish(b, out[(b-lo)*tg.s:], tg.ld, tg.wp)
+			finish(b, out[(b-lo)*tg.io:], tg.ld, tg.rs)
 		}
 	})
 }
@@ -255,10 +352,17 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
 	x, yv := c.x.data, c.y.data
+	if !g.ReLU || c.mask != nil {
+		yv = nil // gradSide reads y only for a fused ReLU without its mask
+	}
 	lw := g
 	lw.LW = wp
 	x32, fast := any(x).([]float32)
 	fast = fast && haveSgemmKernels()
+	var pflip []T // the flipped taps packed once (tapPack), or nil
+	if input && fast && !tapRowsOK(g) {
+		pflip = c.packTaps(g.C, g.O, c.flip)
+	}
 	parallelN(workers, n, func(worker, ci int) {
 		lo, hi := ci*per, min(g.B, (ci+1)*per)
 		tg := g.taps(hi - lo)
@@ -266,35 +370,39 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		nq := tg.ld + g.tapOff(tg, k-1) // rows of the pixel-major input
 		buf := c.ws.get(worker, g.O*tg.ps+g.C*tg.ld+nq*g.C)
 		gys, dxw, xt := buf[:g.O*tg.ps], buf[g.O*tg.ps:g.O*tg.ps+g.C*tg.ld], buf[g.O*tg.ps+g.C*tg.ld:]
-		// gradRows writes Ho rows of Wp from each image's first pixel;
-		// the rest of each plane is padding.
-		for o := range g.O {
-			plane, pos := gys[o*tg.ps:][:tg.ps], 0
-			for b := lo; b < hi; b++ {
-				s := (g.PH+(b-lo)*(g.H+g.PH))*wp + g.PW
-				zero(plane[pos:s])
-				pos = s + lw.pc()
-			}
-			zero(plane[pos:])
-		}
-		for b := lo; b < hi; b++ {
-			at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
+		if tg.side() {
+			gradSide(g, tg, gys, dy, yv, c.mask, lo, hi)
+		} else {
+			// gradRows writes Ho rows of Wp from each image's first pixel;
+			// the rest of each plane is padding.
 			for o := range g.O {
-				src := (b*g.O + o) * p
-				if c.mask != nil {
-					gradRowsM(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], c.mask[src/8:])
-					continue
+				plane, pos := gys[o*tg.ps:][:tg.ps], 0
+				for b := lo; b < hi; b++ {
+					s := (g.PH+(b-lo)*(g.H+g.PH))*wp + g.PW
+					zero(plane[pos:s])
+					pos = s + lw.pc()
 				}
-				var yo []T
-				if g.ReLU {
-					yo = yv[src : src+p]
+				zero(plane[pos:])
+			}
+			for b := lo; b < hi; b++ {
+				at := (g.PH + (b-lo)*(g.H+g.PH)) * wp
+				for o := range g.O {
+					src := (b*g.O + o) * p
+					if c.mask != nil {
+						gradRowsM(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], c.mask[src/8:])
+						continue
+					}
+					var yo []T
+					if g.ReLU {
+						yo = yv[src : src+p]
+					}
+					// Rows of Wp from the image's first padded row: the Wp−W
+					// values gradRows clears after each row are padding.
+					gradRows(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], yo)
 				}
-				// Rows of Wp from the image's first padded row: the Wp−W
-				// values gradRows clears after each row are padding.
-				gradRows(lw, gys[o*tg.ps+at+g.PW:][:g.pc()], dy[src:src+p], yo)
 			}
 		}
-		gy := gys[g.PH*wp+g.PW:]
+		gy := gys[g.PH*tg.rs+g.PW:]
 		pw := part[ci*nw : ci*nw+g.O*ck]
 		if fast {
 			if g.W%8 == 0 {
@@ -331,14 +439,20 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 		if rows {
 			return
 		}
-		tapSum(g, tg, g.C, g.O, c.flip, gys, dxw)
+		tapSum(g, tg, g.C, g.O, c.flip, pflip, gys, dxw)
 		hw := g.H * g.W
+		if tg.side() {
+			for ch := range g.C {
+				stackRows(c.dx.data[(lo*g.C+ch)*hw:], g.W, g.C*hw, dxw[ch*tg.ld:], tg.rs, tg.io, g.W, 0, g.H, hi-lo)
+			}
+			return
+		}
 		for b := lo; b < hi; b++ {
 			for ch := range g.C {
-				src := dxw[ch*tg.ld+(b-lo)*tg.s:]
+				src := dxw[ch*tg.ld+(b-lo)*tg.io:]
 				dst := c.dx.data[(b*g.C+ch)*hw:][:hw]
 				for y := range g.H {
-					copy(dst[y*g.W:][:g.W], src[y*wp:][:g.W])
+					copy(dst[y*g.W:][:g.W], src[y*tg.rs:][:g.W])
 				}
 			}
 		}
@@ -348,26 +462,29 @@ func (c *Conv2D[T]) tapsBackward(dy, dw, db []T, input bool) {
 	// instead of a strided scatter of every chunk's part.
 	oc := g.O * g.C
 	dw = dw[:g.O*ck]
-	for o := range g.O {
-		for ch := range g.C {
-			src := dw[(o*g.C+ch)*k:][:k]
-			for t, v := range src {
-				acc[t*oc+o*g.C+ch] = v
-			}
-		}
-	}
+	permuteTaps(dw, oc, k, acc[:g.O*ck])
 	for ci := range n {
 		addTo(acc[:g.O*ck], part[ci*nw:ci*nw+g.O*ck])
 		if db != nil {
 			addTo(db[:g.O], part[ci*nw+g.O*ck:(ci+1)*nw])
 		}
 	}
-	for o := range g.O {
-		for ch := range g.C {
-			dst := dw[(o*g.C+ch)*k:][:k]
-			for t := range dst {
-				dst[t] = acc[t*oc+o*g.C+ch]
-			}
+	permuteTaps(acc[:g.O*ck], k, oc, dw)
+}
+
+// permuteTaps sets dst (cols×rows) to the transpose of src (rows×cols):
+// a weight's [o][c][t] order and the tap-major [t][o][c] (rows = O·C, cols
+// = k) and back. In float32 with the assembly kernels, transpose8's 8×8
+// blocks; the scalar loops took a share of the backward at 7×7.
+func permuteTaps[T Float](src []T, rows, cols int, dst []T) {
+	src, dst = src[:rows*cols], dst[:rows*cols]
+	if s, ok := any(src).([]float32); ok && haveSgemmKernels() {
+		transpose8(s, cols, any(dst).([]float32), rows, rows, cols)
+		return
+	}
+	for r := range rows {
+		for q, v := range src[r*cols:][:cols] {
+			dst[q*rows+r] = v
 		}
 	}
 }
@@ -395,8 +512,10 @@ func tapWeightGrad(g geom, tg tapGeom, k int, gy32, xt32, dw32 []float32) {
 // being the m×kk matrix at a[t·m·kk:]: the forward pass (m = O, kk = C,
 // b the input) and the input gradient (m = C, kk = O, b the padded output
 // gradient). float32 keeps each tile of c in registers over all taps
-// (sgemmSumAB); otherwise one GEMM per tap accumulates into c.
-func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
+// (sgemmSumAB, or tapSumPacked with the taps packed once by tapPack into
+// pa, when pa is not nil: the same bits); otherwise one GEMM per tap
+// accumulates into c.
+func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, pa, b, c []T) {
 	k := g.k()
 	var offs [64]int
 	boff := offs[:0]
@@ -406,9 +525,14 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 	for t := range k {
 		boff = append(boff, g.tapOff(tg, t))
 	}
-	if a32, ok := any(a).([]float32); ok && !tapSumPerTap &&
-		sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, any(b).([]float32), tg.ps, boff, any(c).([]float32), tg.ld) {
-		return
+	if a32, ok := any(a).([]float32); ok && !tapSumPerTap {
+		b32, c32 := any(b).([]float32), any(c).([]float32)
+		if pa != nil && tapSumPacked(m, tg.ld, kk, any(pa).([]float32), a32, b32, tg.ps, boff, c32, tg.ld) {
+			return
+		}
+		if sgemmSumAB(m, tg.ld, kk, a32, m*kk, kk, b32, tg.ps, boff, c32, tg.ld) {
+			return
+		}
 	}
 	for t, o := range boff {
 		var beta T
@@ -417,6 +541,21 @@ func tapSum[T Float](g geom, tg tapGeom, m, kk int, a, b, c []T) {
 		}
 		gemm(false, false, m, tg.ld, kk, 1, a[t*m*kk:], kk, b[o:], tg.ps, beta, c, tg.ld)
 	}
+}
+
+// packTaps packs the k taps of m×kk at a (the weight by tap, or its
+// flips) once for every chunk's tapSum (tapPack), into the layer's buffer;
+// nil where tapPack declines or T is not float32.
+func (c *Conv2D[T]) packTaps(m, kk int, a []T) []T {
+	a32, ok := any(a).([]float32)
+	if !ok {
+		return nil
+	}
+	pa := tapPack(&c.tapPA, m, kk, c.g.k(), a32)
+	if pa == nil {
+		return nil
+	}
+	return any(pa).([]T)
 }
 
 // tapSumPerTap makes tapSum run one GEMM per tap in float32 too (tests).
@@ -428,8 +567,12 @@ var tapSumPerTap = false
 // 32 columns), as at the COCO net's 64×64. Narrower rows would leave a
 // ragged strip per row. The column route follows it too (colRowsOK).
 func tapRowsOK(g geom) bool {
-	return !tapSumPerTap && !noTapRows && g.W >= 32 && g.W%16 == 0
+	return !tapSumPerTap && !noTapRows && tapRowsShape(g)
 }
+
+// tapRowsShape is tapRowsOK's shape rule alone: it also picks the stacked
+// layout (taps), so that the tests' switches change no layout.
+func tapRowsShape(g geom) bool { return g.W >= 32 && g.W%16 == 0 }
 
 // noTapRows turns tapRowsOK and colRowsOK off (tests).
 var noTapRows = false
@@ -451,5 +594,92 @@ func tapSumRows(g geom, tg tapGeom, m, kk, i int, a, b, dst []float32) bool {
 		boff = append(boff, g.tapOff(tg, t))
 	}
 	hw := g.H * g.W
-	return sgemmSumABRows(m, g.H, g.W, kk, a, m*kk, kk, b[i*tg.s:], tg.ps, tg.wp, boff, dst[:m*hw], hw, g.W)
+	return sgemmSumABRows(m, g.H, g.W, kk, a, m*kk, kk, b[i*tg.io:], tg.ps, tg.rs, boff, dst[:m*hw], hw, g.W)
+}
+
+// gradSide writes the output gradient dy of images [lo, hi) into the
+// side-by-side planes gys (O planes of ps, the layout of taps), masked
+// where the fused ReLU's output is not positive (by the bits of mask, or
+// by yv where it is not nil), and zeroes the planes' padding.
+func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi int) {
+	p, nb, top := g.p(), hi-lo, g.PH*tg.rs
+	_, f32 := any(dy).([]float32)
+	vec := f32 && vecOK
+	for o := range g.O {
+		plane := gys[o*tg.ps:][:tg.ps]
+		zero(plane[:top])
+		zero(plane[top+g.H*tg.rs:])
+		if yv == nil && mask == nil {
+			// No ReLU: the images' rows as stack lays the input's.
+			stackRows(plane[top:], tg.rs, tg.wp, dy[(lo*g.O+o)*p:], g.W, g.O*p, g.W, g.PW, g.H, nb)
+			continue
+		}
+		for y := range g.H {
+			row := plane[top+y*tg.rs:][:tg.rs]
+			first := ((lo*g.O)+o)*p + y*g.W // image lo's row y in dy
+			if yv != nil && mask == nil && vec {
+				// Row y of every image in one call: the source rows O·p
+				// apart, each written after PW zeros (vmask clears the
+				// PW columns after each row: the next image's).
+				for k := range g.PW {
+					row[k] = 0
+				}
+				n := (nb-1)*g.O*p + g.W
+				d := plane[top+y*tg.rs+g.PW:][:nb*tg.wp]
+				vmask(&any(d).([]float32)[0], tg.wp, &any(dy).([]float32)[first:][:n][0], g.O*p,
+					&any(yv).([]float32)[first:][:n][0], nb, g.W)
+				continue
+			}
+			for i := range nb {
+				d := row[i*tg.wp:][:tg.wp]
+				for k := range g.PW {
+					d[k] = 0
+				}
+				d = d[g.PW:]
+				at := first + i*g.O*p
+				src := dy[at:][:len(d)]
+				switch {
+				case mask != nil:
+					vmaskM(&any(d).([]float32)[0], g.W, &any(src).([]float32)[0], g.W, &mask[at/8:][:g.W/8][0], 1, g.W)
+				default:
+					yr := yv[at:][:len(d)]
+					for k, v := range src {
+						if yr[k] > 0 {
+							d[k] = v
+						} else {
+							d[k] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// biasSide writes the side-by-side sums out of images [lo, hi) into y
+// plus the bias (then the fused ReLU), one call per output channel
+// (stackBias512, vbias's arithmetic: the same bits as biasRows), where
+// the rows are at most 16 values and float32 runs on AVX-512; it reports
+// false, writing nothing, elsewhere. biasRows took a call per image and
+// channel.
+func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
+	o32, ok := any(out).([]float32)
+	if !ok || !stackRowsOK || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
+		return false
+	}
+	y32, p, nb := any(y).([]float32), g.p(), hi-lo
+	floor := float32(math.Inf(-1))
+	if g.ReLU {
+		floor = 0
+	}
+	for o := range g.O {
+		var b float32
+		if bias != nil {
+			b = any(bias).([]float32)[o]
+		}
+		d := y32[(lo*g.O+o)*p:][:(nb-1)*g.O*p+p]
+		s := o32[o*tg.ld:][:(g.H-1)*tg.rs+(nb-1)*tg.wp+g.W]
+		stackBias512(&d[0], g.W, g.O*p, &s[0], tg.rs, tg.wp, g.W, g.H, nb, b, floor)
+	}
+	return true
 }

@@ -238,3 +238,181 @@ func TestTapRowsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestStackRowsAsm runs stackRows with the AVX-512 kernel and in Go on
+// odd sizes (runs of 1 to 40 values, no zeros to 16 zeros: one pass, two,
+// and the Go loops past 32; strides not multiples of 16) over buffers of
+// NaN: the same values in every position, and untouched positions kept.
+func TestStackRowsAsm(t *testing.T) {
+	if !stackRowsOK {
+		t.Skip("no AVX-512: stackRows runs in Go only")
+	}
+	defer func() { noStackRows = false }()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, w := range []int{1, 3, 7, 8, 13, 14, 16, 20, 27, 40} {
+		for _, pw := range []int{0, 1, 2, 5, 16} {
+			for _, s := range []struct{ rows, nb int }{{1, 1}, {7, 8}, {3, 5}, {14, 4}} {
+				dr, di := s.nb*(w+pw)+3, w+pw
+				sr, si := w+1, (w+1)*s.rows+5
+				src := make([]float32, (s.rows-1)*sr+(s.nb-1)*si+w)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				var res [2][]float32
+				for k, off := range []bool{false, true} {
+					noStackRows = off
+					dst := make([]float32, (s.rows-1)*dr+(s.nb-1)*di+pw+w+9)
+					for i := range dst {
+						dst[i] = float32(math.NaN())
+					}
+					stackRows(dst, dr, di, src, sr, si, w, pw, s.rows, s.nb)
+					res[k] = dst
+				}
+				for i := range res[0] {
+					if a, b := math.Float32bits(res[0][i]), math.Float32bits(res[1][i]); a != b {
+						t.Fatalf("w %d, pw %d, %+v: dst[%d] = %v (assembly), %v (Go)", w, pw, s, i, res[0][i], res[1][i])
+					}
+				}
+				// The Go loops against the definition.
+				for y := range s.rows {
+					for i := range s.nb {
+						at := y*dr + i*di
+						for k := range pw {
+							if res[1][at+k] != 0 {
+								t.Fatalf("w %d, pw %d, %+v: zero %d of run (%d, %d) = %v", w, pw, s, k, y, i, res[1][at+k])
+							}
+						}
+						for k := range w {
+							if got, want := res[1][at+pw+k], src[y*sr+i*si+k]; got != want {
+								t.Fatalf("w %d, pw %d, %+v: value %d of run (%d, %d) = %v, want %v", w, pw, s, k, y, i, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTapsSideLayout runs the seed's MNIST shapes (32→32, 3×3, 7×7 and
+// 14×14, with and without the fused ReLU) and odd ones on the tap-sum
+// route with the images side by side, on 1, 2 and 3 workers: the same
+// bits on each, and within 1e-5 (max-norm relative) of the float64
+// layer. The batch of 16 makes chunks of several images (at 7×7, 8 chunks
+// of 2; at 14×14, 16 of 1) and strips that cross the images' rows.
+func TestTapsSideLayout(t *testing.T) {
+	cfgs := []Conv2DConfig{
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 12, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true},
+		{In: 17, Out: 9, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {5, 11}} {
+			name := fmt.Sprintf("%+v on %v", cfg, hw)
+			rng := rand.New(rand.NewPCG(uint64(hw[0]), uint64(hw[1])))
+			ref, err := NewConv2D[float64]("ref", cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref.noTaps, ref.noWino = true, true
+			x64 := New[float64](16, cfg.In, hw[0], hw[1])
+			x := New[float32](16, cfg.In, hw[0], hw[1])
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+				x64.data[i] = float64(x.data[i])
+			}
+			want := runConv(t, ref, x64)
+			var first [4][]float64
+			for _, workers := range []int{1, 2, 3} {
+				old := setWorkers(workers)
+				c, _ := NewConv2D[float32]("c", cfg, nil)
+				for i, v := range ref.Weight.Value.data {
+					c.Weight.Value.data[i] = float32(v)
+				}
+				if c.Bias != nil {
+					for i, v := range ref.Bias.Value.data {
+						c.Bias.Value.data[i] = float32(v)
+					}
+				}
+				c.forceTaps, c.noWino = true, true
+				got := runConv(t, c, x)
+				setWorkers(old)
+				if !c.tapsOK() || !c.g.taps(2).side() {
+					t.Fatalf("%s: taps %v, side by side %v", name, c.tapsOK(), c.g.taps(2).side())
+				}
+				for k, what := range []string{"y", "dx", "dW", "db"} {
+					if d := maxRelDiff(got[k], want[k]); d > 1e-5 {
+						t.Errorf("%s, %d workers: %s differs from float64 by %.3g", name, workers, what, d)
+					}
+					if workers == 1 {
+						first[k] = got[k]
+						continue
+					}
+					for i := range got[k] {
+						if math.Float64bits(got[k][i]) != math.Float64bits(first[k][i]) {
+							t.Fatalf("%s: %s[%d] = %v on %d workers, %v on 1", name, what, i, got[k][i], workers, first[k][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTapsSideAsmSameBits runs tap-sum convolutions laid side by side
+// with the assembly moves (stackRows512, and stackBias512 for the output
+// with its bias and ReLU) and the taps packed once (tapSumPacked), and
+// with the Go loops, biasRows and sgemmSumAB: every output and gradient
+// the same bits, at widths of one pass (7, 14), two (16, 27) and the Go
+// loops (40), with output channels of whole panels (8), a ragged one
+// (12) and too few (5).
+func TestTapsSideAsmSameBits(t *testing.T) {
+	if !stackRowsOK {
+		t.Skip("no AVX-512: the Go loops only")
+	}
+	defer func() { noStackRows, noTapPack = false, false }()
+	cfgs := []Conv2DConfig{
+		{In: 16, Out: 12, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 16, Out: 5, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{7, 7}, {14, 14}, {6, 16}, {5, 27}, {3, 40}} {
+			for _, batch := range []int{5, 24} { // chunks of 1 image, of 3
+				sideAsmSameBits(t, cfg, hw, batch)
+			}
+		}
+	}
+}
+
+// sideAsmSameBits is one case of TestTapsSideAsmSameBits.
+func sideAsmSameBits(t *testing.T, cfg Conv2DConfig, hw [2]int, batch int) {
+	t.Helper()
+	var res [2][4][]float64
+	for k, off := range []bool{true, false} {
+		noStackRows, noTapPack = off, off
+		rng := rand.New(rand.NewPCG(uint64(hw[1]), uint64(cfg.Out)))
+		c, err := NewConv2D[float32]("c", cfg, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.forceTaps, c.noWino = true, true
+		x := New[float32](batch, cfg.In, hw[0], hw[1])
+		for i := range x.data {
+			x.data[i] = float32(rng.NormFloat64())
+		}
+		res[k] = runConv(t, c, x)
+		if !c.g.taps(1).side() {
+			t.Fatalf("%+v on %v: not side by side", cfg, hw)
+		}
+	}
+	for k, name := range []string{"y", "dx", "dW", "db"} {
+		for i := range res[0][k] {
+			if a, b := res[1][k][i], res[0][k][i]; math.Float64bits(a) != math.Float64bits(b) {
+				t.Fatalf("%+v on %v, batch %d: %s[%d] = %v with the assembly, %v with the Go loops",
+					cfg, hw, batch, name, i, a, b)
+			}
+		}
+	}
+}
