@@ -65,28 +65,32 @@ const (
 const winoMaxPixels = 32 * 32
 
 // wino4MinOut, wino4MinPixels and wino4MaxPixels bound the shapes that
-// take F(4×4) (at least winoMinIn input channels too): measured
-// (BenchmarkWinoRoutes, CPU time, one thread, docs/PERFORMANCE.md, Session
-// 6, lane 23w4) faster than both the tap-sum route and F(2×2) on the COCO
-// net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than
-// the tap-sum route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
+// take F(4×4) (at least winoMinIn input channels too), wino4SideOut and
+// wino4SidePixels those with fewer outputs: measured (BenchmarkWinoRoutes,
+// CPU time, one thread, docs/PERFORMANCE.md, Session 6, lane 23w4)
+// faster than both the tap-sum route and F(2×2) on the COCO net's conv2
+// to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than the tap-sum
+// route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
 // 4×4 tiles waste most of the work on maps this small). The deformable
-// layers' side convolutions (27 outputs, no ReLU) take it too since
-// session 7's AVX-512 copies (lane 7c, fwd+bwd, alternate rounds): in
-// BenchmarkSideConvRoutes dcnn-first's 32→27 at 64×64 5 % faster than
-// lane 23t's tap-sum route in each of 8 rounds (forward alone 24 %); in
-// BenchmarkSideRoutes27 (12 rounds, median ratios) 19 % there, 21 % and
-// 11 % at 32→27 and 64→27 at 32×32 (dcnn-middle), 10 % and 7 % at 64→27
-// and 128→27 at 16×16 (dcnn-last). The bounds count
+// layers' side convolutions (27 outputs, no ReLU) take it too on maps of
+// at least wino4SidePixels since session 7's AVX-512 copies (lane 7c,
+// fwd+bwd, alternate rounds, after merging lane 7t's tap-sum route):
+// BenchmarkSideRoutes27's median ratios to the tap-sum route over 12
+// rounds 0.87 at 32→27 on 64×64 (dcnn-first; BenchmarkSideConvRoutes
+// 0.92, forward alone 0.73), 0.82 and 0.89 at 32→27 and 64→27 on 32×32
+// (dcnn-middle), but 1.02 and 1.11 at 64→27 and 128→27 on 16×16
+// (dcnn-last), which keep the tap-sum route. The bounds count
 // pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square crops),
 // whatever the aspect: a thin map of a whole photo in evaluation (e.g.
 // 8×64) takes F(4×4) too, correct but not measured for speed. Maps below
 // 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole photo's
 // layers) the tap-sum route until measured.
 const (
-	wino4MinOut    = 27
-	wino4MinPixels = 16 * 16
-	wino4MaxPixels = 64 * 64
+	wino4MinOut     = 32
+	wino4MinPixels  = 16 * 16
+	wino4MaxPixels  = 64 * 64
+	wino4SideOut    = 27
+	wino4SidePixels = 32 * 32
 )
 
 // winoShape reports whether g is a convolution the Winograd route can
@@ -108,7 +112,8 @@ func (c *Conv2D[T]) winoTile() int {
 	}
 	hw, m := g.H*g.W, 0
 	switch {
-	case g.C >= winoMinIn && g.O >= wino4MinOut && hw >= wino4MinPixels && hw <= wino4MaxPixels:
+	case g.C >= winoMinIn && g.O >= wino4MinOut && hw >= wino4MinPixels && hw <= wino4MaxPixels,
+		g.C >= winoMinIn && g.O >= wino4SideOut && hw >= wino4SidePixels && hw <= wino4MaxPixels:
 		m = 4
 	case g.C >= winoMinIn && g.O >= winoMinOut && hw <= winoMaxPixels:
 		m = 2

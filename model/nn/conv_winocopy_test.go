@@ -268,7 +268,7 @@ func BenchmarkWinoCopies(b *testing.B) {
 // tap-sum route and on F(4×4): dcnn-first's conv2 (32→27 at 64×64),
 // dcnn-middle's conv3 and conv4 (32→27 and 64→27 at 32×32), dcnn-last's
 // conv5 and conv6 (64→27 and 128→27 at 16×16). The measurement behind
-// wino4MinOut's bound.
+// wino4SideOut's and wino4SidePixels' bounds.
 func BenchmarkSideRoutes27(b *testing.B) {
 	for _, s := range []struct {
 		name    string
