@@ -65,24 +65,32 @@ const (
 const winoMaxPixels = 32 * 32
 
 // wino4MinOut, wino4MinPixels and wino4MaxPixels bound the shapes that
-// take F(4×4) (at least winoMinIn input channels too): measured
-// (BenchmarkWinoRoutes, CPU time, one thread, docs/PERFORMANCE.md, Session
-// 6, lane 23w4) faster than both the tap-sum route and F(2×2) on the COCO
-// net's conv2 to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than
-// the tap-sum route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
-// 4×4 tiles waste most of the work on maps this small). dcnn-first's
-// side convolution (32→27 at 64×64) was faster on F(4×4) against the
-// tap-sum route of session 5, but tied (1–2 % slower) against lane 23t's
-// of session 6, which keeps no transformed input: it stays there. The
-// bounds count pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square
-// crops), whatever the aspect: a thin map of a whole photo in evaluation
-// (e.g. 8×64) takes F(4×4) too, correct but not measured for speed. Maps
-// below 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole
-// photo's layers) the tap-sum route until measured.
+// take F(4×4) (at least winoMinIn input channels too), wino4SideOut and
+// wino4SidePixels those with fewer outputs: measured (BenchmarkWinoRoutes,
+// CPU time, one thread, docs/PERFORMANCE.md, Session 6, lane 23w4)
+// faster than both the tap-sum route and F(2×2) on the COCO net's conv2
+// to conv6 (32→32 at 64×64 to 128→128 at 16×16), slower than the tap-sum
+// route on the MNIST nets' 32→32 at 14×14 and 7×7 (partial
+// 4×4 tiles waste most of the work on maps this small). The deformable
+// layers' side convolutions (27 outputs, no ReLU) take it too on maps of
+// at least wino4SidePixels since session 7's AVX-512 copies (lane 7c,
+// fwd+bwd, alternate rounds, after merging lane 7t's tap-sum route):
+// BenchmarkSideRoutes27's median ratios to the tap-sum route over 12
+// rounds 0.87 at 32→27 on 64×64 (dcnn-first; BenchmarkSideConvRoutes
+// 0.92, forward alone 0.73), 0.82 and 0.89 at 32→27 and 64→27 on 32×32
+// (dcnn-middle), but 1.02 and 1.11 at 64→27 and 128→27 on 16×16
+// (dcnn-last), which keep the tap-sum route. The bounds count
+// pixels (H·W from 256 to 4096, 16×16 to 64×64 on the square crops),
+// whatever the aspect: a thin map of a whole photo in evaluation (e.g.
+// 8×64) takes F(4×4) too, correct but not measured for speed. Maps below
+// 256 pixels keep F(2×2)'s rule, maps above 4096 (most of a whole photo's
+// layers) the tap-sum route until measured.
 const (
-	wino4MinOut    = 32
-	wino4MinPixels = 16 * 16
-	wino4MaxPixels = 64 * 64
+	wino4MinOut     = 32
+	wino4MinPixels  = 16 * 16
+	wino4MaxPixels  = 64 * 64
+	wino4SideOut    = 27
+	wino4SidePixels = 32 * 32
 )
 
 // winoShape reports whether g is a convolution the Winograd route can
@@ -104,7 +112,8 @@ func (c *Conv2D[T]) winoTile() int {
 	}
 	hw, m := g.H*g.W, 0
 	switch {
-	case g.C >= winoMinIn && g.O >= wino4MinOut && hw >= wino4MinPixels && hw <= wino4MaxPixels:
+	case g.C >= winoMinIn && g.O >= wino4MinOut && hw >= wino4MinPixels && hw <= wino4MaxPixels,
+		g.C >= winoMinIn && g.O >= wino4SideOut && hw >= wino4SidePixels && hw <= wino4MaxPixels:
 		m = 4
 	case g.C >= winoMinIn && g.O >= winoMinOut && hw <= winoMaxPixels:
 		m = 2
@@ -379,6 +388,68 @@ func winoSplitFast(m, w, tw int) int {
 	return max(1, min(tw, (w-3)/4+1))
 }
 
+// winoDeint4 sets l0[k·ldl+i], l1[k·ldl+i], l2[k·ldl+i], l3[k·ldl+i] to
+// src[k·lds+4i], …, src[k·lds+4i+3] for rows k < rows and groups i < n:
+// the 4-way deinterleave of F(4×4)'s gather (input rows into the four
+// planes of their rows of P) and pick (output gradient rows into their
+// four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s, 16
+// groups a step, all the rows in one call; the same bits: a copy).
+func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	ln, sn := (rows-1)*ldl+n, (rows-1)*lds+4*n
+	src, l0, l1, l2, l3 = src[:sn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
+	if s, ok := any(src).([]float32); ok && winoCopyOK {
+		winoDeint4x(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
+		return
+	}
+	for k := range rows {
+		q0, q1, q2, q3 := l0[k*ldl:][:n], l1[k*ldl:][:n], l2[k*ldl:][:n], l3[k*ldl:][:n]
+		for i := range n {
+			q := src[k*lds+4*i:][:4]
+			q0[i], q1[i], q2[i], q3[i] = q[0], q[1], q[2], q[3]
+		}
+	}
+}
+
+// winoInt4 is winoDeint4's transpose: dst[k·ldd+4i], …, dst[k·ldd+4i+3] =
+// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place).
+func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	ln, dn := (rows-1)*ldl+n, (rows-1)*ldd+4*n
+	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
+	if d, ok := any(dst).([]float32); ok && winoCopyOK {
+		winoInt4x(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	for k := range rows {
+		q0, q1, q2, q3 := l0[k*ldl:][:n], l1[k*ldl:][:n], l2[k*ldl:][:n], l3[k*ldl:][:n]
+		for i := range n {
+			q := dst[k*ldd+4*i:][:4]
+			q[0], q[1], q[2], q[3] = q0[i], q1[i], q2[i], q3[i]
+		}
+	}
+}
+
+// winoRowsOfA returns the first input row y0 with (y0+1) mod 4 = a, its
+// plane row u0 = (y0+1)/4 and the number of rows y0, y0+4, … below h:
+// the rows of P that fill the planes Q_a· of F(4×4).
+func winoRowsOfA(a, h int) (y0, u0, rows int) {
+	y0 = a - 1
+	if a == 0 {
+		y0 = 3
+	}
+	if y0 >= h {
+		return y0, 0, 0 // nothing to copy
+	}
+	return y0, (y0 + 1) / 4, (h - y0 + 3) / 4
+}
+
 // winoGather writes the (m+2)² patches of channels [clo, chi) of images
 // [lo, hi) of x into d (row k = (m+2)·i+j holds patch element (i, j) of
 // every channel and tile: column c·tc + (b−lo)·tpi + ty·tw + tx; row
@@ -394,20 +465,34 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
 			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
-			// input column m·v+bb−1.
+			// input column m·v+bb−1. F(4×4): the plane columns [1, v0)
+			// of the rows of each a in one call, the rest one by one.
+			v0 := winoSplitFast(m, g.W, tw)
+			// F(4×4) with every plane column past 0 in the calls below:
+			// only columns 0–2 and the column apart are left (without the
+			// AVX-512 copies the general loop runs, the tests' reference).
+			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+			if m == 4 && v0 > 1 {
+				for a := range 4 {
+					y0, u0, rows := winoRowsOfA(a, g.H)
+					if rows == 0 {
+						continue
+					}
+					at := u0*tw + 1
+					winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
+						src[y0*g.W+3:], 4*g.W, rows, v0-1)
+				}
+			}
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := src[y*g.W:][:g.W]
-				v0 := winoSplitFast(m, g.W, tw)
-				if m == 4 {
-					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
-					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					for v := 1; v < v0; v++ {
-						q := row[4*v-1:][:4]
-						l0[v], l1[v], l2[v], l3[v] = q[0], q[1], q[2], q[3]
+				if fast { // columns 0–2, and the column apart
+					at := u * tw
+					ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
+					if 4*tw-1 < g.W {
+						rs[4*a][u] = row[4*tw-1]
 					}
-				} else {
-					v0 = 1
+					continue
 				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
@@ -479,19 +564,32 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 				}
 			}
 			dst := dx[(b*g.C+ch)*hw:][:hw]
+			v0 := winoSplitFast(m, g.W, tw)
+			// F(4×4) with every plane column past 0 in the calls below:
+			// only columns 0–2 and the column apart are left (without the
+			// AVX-512 copies the general loop runs, the tests' reference).
+			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+			if m == 4 && v0 > 1 {
+				for a := range 4 {
+					y0, u0, rows := winoRowsOfA(a, g.H)
+					if rows == 0 {
+						continue
+					}
+					at := u0*tw + 1
+					winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
+						ls[4*a+3][at:], tw, rows, v0-1)
+				}
+			}
 			for y := range g.H {
 				u, a := (y+1)/m, (y+1)%m
 				row := dst[y*g.W:][:g.W]
-				v0 := winoSplitFast(m, g.W, tw)
-				if m == 4 {
-					l0, l1 := ls[4*a][u*tw:][:tw], ls[4*a+1][u*tw:][:tw]
-					l2, l3 := ls[4*a+2][u*tw:][:tw], ls[4*a+3][u*tw:][:tw]
-					for v := 1; v < v0; v++ {
-						q := row[4*v-1:][:4]
-						q[0], q[1], q[2], q[3] = l0[v], l1[v], l2[v], l3[v]
+				if fast { // columns 0–2, and the column apart
+					at := u * tw
+					row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
+					if 4*tw-1 < g.W {
+						row[4*tw-1] = rs[4*a][u]
 					}
-				} else {
-					v0 = 1
+					continue
 				}
 				for bb := range m {
 					l := ls[m*a+bb][u*tw:][:tw]
@@ -522,20 +620,21 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 		for o := olo; o < ohi; o++ {
 			dst := y[(b*g.O+o)*p:][:p]
 			base := o*tc + (b-lo)*wg.tpi
+			f := 0 // F(4×4): the full tiles of the rows of each a in one call
+			if m == 4 {
+				for a := range min(4, g.Ho) {
+					winoInt4(dst[a*g.Wo:], 4*g.Wo, ym[(4*a)*s+base:], ym[(4*a+1)*s+base:],
+						ym[(4*a+2)*s+base:], ym[(4*a+3)*s+base:], tw, (g.Ho-a+3)/4, full)
+				}
+				f = full
+			}
+			if f == tw {
+				continue // every tile done
+			}
 			for ty := range wg.th {
 				at := base + ty*tw
 				for a := range min(m, g.Ho-m*ty) {
 					d := dst[(m*ty+a)*g.Wo:][:g.Wo]
-					f := 0 // the full tiles done in groups of four
-					if m == 4 {
-						r0, r1 := ym[(4*a)*s+at:][:tw], ym[(4*a+1)*s+at:][:tw]
-						r2, r3 := ym[(4*a+2)*s+at:][:tw], ym[(4*a+3)*s+at:][:tw]
-						for tx := range full {
-							q := d[4*tx:][:4]
-							q[0], q[1], q[2], q[3] = r0[tx], r1[tx], r2[tx], r3[tx]
-						}
-						f = full
-					}
 					for bb := range m {
 						r := ym[(m*a+bb)*s+at:][:tw]
 						for tx := f; tx < full; tx++ {
@@ -612,6 +711,14 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 				src = plane[:p]
 			}
 			base := o*tc + (b-lo)*wg.tpi
+			f := 0 // F(4×4): the full tiles of the rows of each a in one call
+			if m == 4 {
+				for a := range min(4, g.Ho) {
+					winoDeint4(gm[(4*a)*s+base:], gm[(4*a+1)*s+base:], gm[(4*a+2)*s+base:],
+						gm[(4*a+3)*s+base:], tw, src[a*g.Wo:], 4*g.Wo, (g.Ho-a+3)/4, full)
+				}
+				f = full
+			}
 			for ty := range wg.th {
 				at := base + ty*tw
 				for a := range m {
@@ -621,17 +728,10 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 						}
 						continue
 					}
-					d := src[(m*ty+a)*g.Wo:][:g.Wo]
-					f := 0 // the full tiles done in groups of four
-					if m == 4 {
-						r0, r1 := gm[(4*a)*s+at:][:tw], gm[(4*a+1)*s+at:][:tw]
-						r2, r3 := gm[(4*a+2)*s+at:][:tw], gm[(4*a+3)*s+at:][:tw]
-						for tx := range full {
-							q := d[4*tx:][:4]
-							r0[tx], r1[tx], r2[tx], r3[tx] = q[0], q[1], q[2], q[3]
-						}
-						f = full
+					if f == tw {
+						continue // every tile done
 					}
+					d := src[(m*ty+a)*g.Wo:][:g.Wo]
 					for bb := range m {
 						r := gm[(m*a+bb)*s+at:][:tw]
 						for tx := f; tx < full; tx++ {

@@ -157,10 +157,11 @@ func TestWinoMatchesDirect(t *testing.T) {
 // TestWinoRoute checks which shapes take the Winograd route by default
 // and with which tiles: 3×3, stride 1, padding 1, dilation 1, at least 32
 // input channels; F(4×4) from 32 output channels on maps of 256 to 4096
-// pixels, any aspect (16×16 to 64×64: the COCO net's conv2 to conv6),
-// F(2×2) from 64 output channels on smaller maps; not dcnn-first's side
-// convolution (32→27), the MNIST nets' 32→32 at 7×7 and 14×14, nor the
-// COCO net's first layer.
+// pixels, any aspect (16×16 to 64×64: the COCO net's conv2 to conv6), and
+// from 27 on maps of 1024 to 4096 (the side convolutions of dcnn-first
+// and dcnn-middle, not dcnn-last's at 16×16), F(2×2) from 64 output
+// channels on smaller maps; not the MNIST nets' 32→32 at 7×7 and 14×14,
+// nor the COCO net's first layer.
 func TestWinoRoute(t *testing.T) {
 	conv := func(in, out int) Conv2DConfig {
 		return Conv2DConfig{In: in, Out: out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
@@ -179,8 +180,15 @@ func TestWinoRoute(t *testing.T) {
 		{conv(64, 64), 128, 0, 0},
 		{conv(32, 64), 32, 0, 4},
 		{conv(32, 32), 64, 0, 4},
-		{conv(32, 27), 64, 0, 0},
-		{conv(32, 31), 32, 0, 0},
+		{conv(32, 27), 64, 0, 4},
+		{conv(32, 27), 32, 0, 4},
+		{conv(64, 27), 32, 0, 4},
+		{conv(64, 27), 16, 0, 0},
+		{conv(128, 27), 16, 0, 0},
+		{conv(32, 31), 32, 0, 4},
+		{conv(32, 31), 31, 0, 0},
+		{conv(32, 26), 64, 0, 0},
+		{conv(3, 27), 64, 0, 0},
 		{conv(3, 32), 64, 0, 0},
 		{conv(24, 64), 32, 0, 0},
 		{conv(32, 32), 7, 0, 0},

@@ -1,0 +1,19 @@
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// winoCopyOK reports whether the AVX-512 copies of conv_winocopy_amd64.s
+// run here (winoDeint4, winoInt4).
+var winoCopyOK = cpu.X86.HasAVX512F
+
+// winoDeint4x sets l0[k·ldl+i], …, l3[k·ldl+i] to src[k·lds+4i], …,
+// src[k·lds+4i+3] for k < rows, i < n (rows, n > 0; strides in floats).
+//
+//go:noescape
+func winoDeint4x(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n int)
+
+// winoInt4x sets dst[k·ldd+4i], …, dst[k·ldd+4i+3] to l0[k·ldl+i], …,
+// l3[k·ldl+i] for k < rows, i < n (rows, n > 0; strides in floats).
+//
+//go:noescape
+func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)

@@ -1,0 +1,286 @@
+#include "textflag.h"
+
+// The 4-way deinterleave and interleave of the F(4×4, 3×3) Winograd
+// route's copies (winoGather, winoScatter, winoPick, winoPlace in
+// conv_wino.go), 16 groups of four a step. Pure copies: the bits of the Go
+// loops. The last n mod 16 groups go through masked loads and stores,
+// which neither read nor write the lanes they mask off, and no pointer is
+// advanced past the end of its slice.
+
+// wcDeA picks elements 0 and 1 of each group of four from two vectors
+// of four groups each: [4k for k < 8, 4k+1 for k < 8].
+DATA wcDeA<>+0(SB)/4, $0
+DATA wcDeA<>+4(SB)/4, $4
+DATA wcDeA<>+8(SB)/4, $8
+DATA wcDeA<>+12(SB)/4, $12
+DATA wcDeA<>+16(SB)/4, $16
+DATA wcDeA<>+20(SB)/4, $20
+DATA wcDeA<>+24(SB)/4, $24
+DATA wcDeA<>+28(SB)/4, $28
+DATA wcDeA<>+32(SB)/4, $1
+DATA wcDeA<>+36(SB)/4, $5
+DATA wcDeA<>+40(SB)/4, $9
+DATA wcDeA<>+44(SB)/4, $13
+DATA wcDeA<>+48(SB)/4, $17
+DATA wcDeA<>+52(SB)/4, $21
+DATA wcDeA<>+56(SB)/4, $25
+DATA wcDeA<>+60(SB)/4, $29
+GLOBL wcDeA<>(SB), RODATA|NOPTR, $64
+
+// wcDeB picks elements 2 and 3: [4k+2 for k < 8, 4k+3 for k < 8].
+DATA wcDeB<>+0(SB)/4, $2
+DATA wcDeB<>+4(SB)/4, $6
+DATA wcDeB<>+8(SB)/4, $10
+DATA wcDeB<>+12(SB)/4, $14
+DATA wcDeB<>+16(SB)/4, $18
+DATA wcDeB<>+20(SB)/4, $22
+DATA wcDeB<>+24(SB)/4, $26
+DATA wcDeB<>+28(SB)/4, $30
+DATA wcDeB<>+32(SB)/4, $3
+DATA wcDeB<>+36(SB)/4, $7
+DATA wcDeB<>+40(SB)/4, $11
+DATA wcDeB<>+44(SB)/4, $15
+DATA wcDeB<>+48(SB)/4, $19
+DATA wcDeB<>+52(SB)/4, $23
+DATA wcDeB<>+56(SB)/4, $27
+DATA wcDeB<>+60(SB)/4, $31
+GLOBL wcDeB<>(SB), RODATA|NOPTR, $64
+
+// wcInA builds groups 0–3 from [l0 0–7, l1 0–7] and [l2 0–7, l3 0–7]:
+// element 4k+j is table entry k+8j.
+DATA wcInA<>+0(SB)/4, $0
+DATA wcInA<>+4(SB)/4, $8
+DATA wcInA<>+8(SB)/4, $16
+DATA wcInA<>+12(SB)/4, $24
+DATA wcInA<>+16(SB)/4, $1
+DATA wcInA<>+20(SB)/4, $9
+DATA wcInA<>+24(SB)/4, $17
+DATA wcInA<>+28(SB)/4, $25
+DATA wcInA<>+32(SB)/4, $2
+DATA wcInA<>+36(SB)/4, $10
+DATA wcInA<>+40(SB)/4, $18
+DATA wcInA<>+44(SB)/4, $26
+DATA wcInA<>+48(SB)/4, $3
+DATA wcInA<>+52(SB)/4, $11
+DATA wcInA<>+56(SB)/4, $19
+DATA wcInA<>+60(SB)/4, $27
+GLOBL wcInA<>(SB), RODATA|NOPTR, $64
+
+// wcInB builds groups 4–7 from the same tables: entry k+4+8j.
+DATA wcInB<>+0(SB)/4, $4
+DATA wcInB<>+4(SB)/4, $12
+DATA wcInB<>+8(SB)/4, $20
+DATA wcInB<>+12(SB)/4, $28
+DATA wcInB<>+16(SB)/4, $5
+DATA wcInB<>+20(SB)/4, $13
+DATA wcInB<>+24(SB)/4, $21
+DATA wcInB<>+28(SB)/4, $29
+DATA wcInB<>+32(SB)/4, $6
+DATA wcInB<>+36(SB)/4, $14
+DATA wcInB<>+40(SB)/4, $22
+DATA wcInB<>+44(SB)/4, $30
+DATA wcInB<>+48(SB)/4, $7
+DATA wcInB<>+52(SB)/4, $15
+DATA wcInB<>+56(SB)/4, $23
+DATA wcInB<>+60(SB)/4, $31
+GLOBL wcInB<>(SB), RODATA|NOPTR, $64
+
+// WCMASKS sets K1–K4 to the lanes of the four vectors that hold the first
+// 4·CX floats and K5 to the first CX lanes (CX < 16); clobbers AX, BX, CX.
+#define WCMASKS \
+	MOVQ  CX, BX     \
+	SHLQ  $2, CX     \
+	MOVQ  $1, AX     \
+	SHLQ  CX, AX     \
+	DECQ  AX         \
+	KMOVW AX, K1     \
+	SHRQ  $16, AX    \
+	KMOVW AX, K2     \
+	SHRQ  $16, AX    \
+	KMOVW AX, K3     \
+	SHRQ  $16, AX    \
+	KMOVW AX, K4     \
+	MOVQ  BX, CX     \
+	MOVQ  $1, AX     \
+	SHLQ  CX, AX     \
+	DECQ  AX         \
+	KMOVW AX, K5
+
+// DEINT4 deinterleaves the 16 groups of four in Z0–Z3 into Z4–Z7 (element
+// j of group i goes to lane i of Z(4+j)); Z28, Z29 hold wcDeA, wcDeB.
+#define DEINT4 \
+	VMOVAPS    Z28, Z8            \
+	VPERMI2PS  Z1, Z0, Z8         \
+	VMOVAPS    Z29, Z9            \
+	VPERMI2PS  Z1, Z0, Z9         \
+	VMOVAPS    Z28, Z10           \
+	VPERMI2PS  Z3, Z2, Z10        \
+	VMOVAPS    Z29, Z11           \
+	VPERMI2PS  Z3, Z2, Z11        \
+	VSHUFF64X2 $0x44, Z10, Z8, Z4 \
+	VSHUFF64X2 $0xee, Z10, Z8, Z5 \
+	VSHUFF64X2 $0x44, Z11, Z9, Z6 \
+	VSHUFF64X2 $0xee, Z11, Z9, Z7
+
+// INT4 interleaves Z4–Z7 (lane i of Z(4+j) is element j of group i) into
+// the 16 groups of four in Z0–Z3; Z30, Z31 hold wcInA, wcInB.
+#define INT4 \
+	VSHUFF64X2 $0x44, Z5, Z4, Z8  \
+	VSHUFF64X2 $0xee, Z5, Z4, Z10 \
+	VSHUFF64X2 $0x44, Z7, Z6, Z9  \
+	VSHUFF64X2 $0xee, Z7, Z6, Z11 \
+	VMOVAPS    Z30, Z0            \
+	VPERMI2PS  Z9, Z8, Z0         \
+	VMOVAPS    Z31, Z1            \
+	VPERMI2PS  Z9, Z8, Z1         \
+	VMOVAPS    Z30, Z2            \
+	VPERMI2PS  Z11, Z10, Z2       \
+	VMOVAPS    Z31, Z3            \
+	VPERMI2PS  Z11, Z10, Z3
+
+// Both kernels run rows × n groups: row k of the four planes at
+// l0…l3 + k·ldl floats, of the groups at src (dst) + k·lds floats. The
+// groups of a row are addressed by an offset (DX, in bytes of a plane;
+// four times that in the groups), and the row pointers advance only while
+// rows remain. R11 is the offset after the row's whole blocks of 16
+// groups, R12 the groups left (the tail, through K1–K5).
+
+// func winoDeint4x(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n int)
+// l0[k·ldl+i], …, l3[k·ldl+i] = src[k·lds+4i], …, src[k·lds+4i+3] for
+// k < rows, i < n (rows, n > 0).
+TEXT ·winoDeint4x(SB), NOSPLIT, $0-72
+	MOVQ    n+64(FP), CX
+	MOVQ    CX, R11
+	ANDQ    $-16, R11
+	SHLQ    $2, R11
+	MOVQ    CX, R12
+	ANDQ    $15, R12
+	MOVQ    R12, CX
+	WCMASKS
+	MOVQ    l0+0(FP), DI
+	MOVQ    l1+8(FP), R8
+	MOVQ    l2+16(FP), R9
+	MOVQ    l3+24(FP), R10
+	MOVQ    ldl+32(FP), BX
+	SHLQ    $2, BX
+	MOVQ    src+40(FP), SI
+	MOVQ    lds+48(FP), AX
+	SHLQ    $2, AX
+	MOVQ    rows+56(FP), R13
+	VMOVUPS wcDeA<>(SB), Z28
+	VMOVUPS wcDeB<>(SB), Z29
+
+deint_row:
+	XORQ DX, DX
+
+deint_loop:
+	CMPQ    DX, R11
+	JGE     deint_tail
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS 64(SI)(DX*4), Z1
+	VMOVUPS 128(SI)(DX*4), Z2
+	VMOVUPS 192(SI)(DX*4), Z3
+	DEINT4
+	VMOVUPS Z4, (DI)(DX*1)
+	VMOVUPS Z5, (R8)(DX*1)
+	VMOVUPS Z6, (R9)(DX*1)
+	VMOVUPS Z7, (R10)(DX*1)
+	ADDQ    $64, DX
+	JMP     deint_loop
+
+deint_tail:
+	TESTQ     R12, R12
+	JZ        deint_next
+	VMOVUPS.Z (SI)(DX*4), K1, Z0
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z1
+	VMOVUPS.Z 128(SI)(DX*4), K3, Z2
+	VMOVUPS.Z 192(SI)(DX*4), K4, Z3
+	DEINT4
+	VMOVUPS   Z4, K5, (DI)(DX*1)
+	VMOVUPS   Z5, K5, (R8)(DX*1)
+	VMOVUPS   Z6, K5, (R9)(DX*1)
+	VMOVUPS   Z7, K5, (R10)(DX*1)
+
+deint_next:
+	DECQ R13
+	JZ   deint_done
+	ADDQ AX, SI
+	ADDQ BX, DI
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	JMP  deint_row
+
+deint_done:
+	VZEROUPPER
+	RET
+
+// func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
+// dst[k·ldd+4i], …, dst[k·ldd+4i+3] = l0[k·ldl+i], …, l3[k·ldl+i] for
+// k < rows, i < n (rows, n > 0).
+TEXT ·winoInt4x(SB), NOSPLIT, $0-72
+	MOVQ    n+64(FP), CX
+	MOVQ    CX, R11
+	ANDQ    $-16, R11
+	SHLQ    $2, R11
+	MOVQ    CX, R12
+	ANDQ    $15, R12
+	MOVQ    R12, CX
+	WCMASKS
+	MOVQ    dst+0(FP), SI
+	MOVQ    ldd+8(FP), AX
+	SHLQ    $2, AX
+	MOVQ    l0+16(FP), DI
+	MOVQ    l1+24(FP), R8
+	MOVQ    l2+32(FP), R9
+	MOVQ    l3+40(FP), R10
+	MOVQ    ldl+48(FP), BX
+	SHLQ    $2, BX
+	MOVQ    rows+56(FP), R13
+	VMOVUPS wcInA<>(SB), Z30
+	VMOVUPS wcInB<>(SB), Z31
+
+int_row:
+	XORQ DX, DX
+
+int_loop:
+	CMPQ    DX, R11
+	JGE     int_tail
+	VMOVUPS (DI)(DX*1), Z4
+	VMOVUPS (R8)(DX*1), Z5
+	VMOVUPS (R9)(DX*1), Z6
+	VMOVUPS (R10)(DX*1), Z7
+	INT4
+	VMOVUPS Z0, (SI)(DX*4)
+	VMOVUPS Z1, 64(SI)(DX*4)
+	VMOVUPS Z2, 128(SI)(DX*4)
+	VMOVUPS Z3, 192(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     int_loop
+
+int_tail:
+	TESTQ     R12, R12
+	JZ        int_next
+	VMOVUPS.Z (DI)(DX*1), K5, Z4
+	VMOVUPS.Z (R8)(DX*1), K5, Z5
+	VMOVUPS.Z (R9)(DX*1), K5, Z6
+	VMOVUPS.Z (R10)(DX*1), K5, Z7
+	INT4
+	VMOVUPS   Z0, K1, (SI)(DX*4)
+	VMOVUPS   Z1, K2, 64(SI)(DX*4)
+	VMOVUPS   Z2, K3, 128(SI)(DX*4)
+	VMOVUPS   Z3, K4, 192(SI)(DX*4)
+
+int_next:
+	DECQ R13
+	JZ   int_done
+	ADDQ AX, SI
+	ADDQ BX, DI
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	JMP  int_row
+
+int_done:
+	VZEROUPPER
+	RET

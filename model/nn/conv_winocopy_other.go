@@ -1,0 +1,14 @@
+//go:build !amd64
+
+package nn
+
+// winoCopyOK is false: the Winograd route's copies run in Go off amd64.
+var winoCopyOK = false
+
+func winoDeint4x(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n int) {
+	panic("nn: winoDeint4x without assembly")
+}
+
+func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int) {
+	panic("nn: winoInt4x without assembly")
+}

@@ -1,0 +1,302 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestWinoDeint4Int4 checks winoDeint4 and winoInt4 (AVX-512 where
+// winoCopyOK, Go elsewhere) against the plain loops on every n from 0 to
+// 70 groups (whole blocks of 16, ragged tails, none), 1 to 3 rows at
+// strides past the rows' ends, and source offsets that are not multiples
+// of 16, and that nothing outside the rows' n groups is read or written.
+func TestWinoDeint4Int4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const sentinel = float32(-7.5)
+	bits := math.Float32bits
+	for n := range 71 {
+		for _, off := range []int{0, 1, 3, 5} {
+			for rows := 1; rows <= 3; rows++ {
+				ldl, lds := n+off+2, 4*n+3*off+1
+				src := make([]float32, off+(rows-1)*lds+4*n+9)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				var ls [4][]float32
+				for j := range ls {
+					ls[j] = make([]float32, off+(rows-1)*ldl+n+5)
+					for i := range ls[j] {
+						ls[j][i] = sentinel
+					}
+				}
+				winoDeint4(ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], ldl, src[off:], lds, rows, n)
+				for j := range ls {
+					for i, v := range ls[j] {
+						want := sentinel
+						if k, c := (i-off)/ldl, (i-off)%ldl; i >= off && k < rows && c < n {
+							want = src[off+k*lds+4*c+j]
+						}
+						if bits(v) != bits(want) {
+							t.Fatalf("winoDeint4 n %d offset %d rows %d: l%d[%d] = %v, want %v",
+								n, off, rows, j, i, v, want)
+						}
+					}
+				}
+				dst := make([]float32, len(src))
+				for i := range dst {
+					dst[i] = sentinel
+				}
+				winoInt4(dst[off:], lds, ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], ldl, rows, n)
+				for i, v := range dst {
+					want := sentinel
+					if k, c := (i-off)/lds, (i-off)%lds; i >= off && k < rows && c < 4*n {
+						want = src[i]
+					}
+					if bits(v) != bits(want) {
+						t.Fatalf("winoInt4 n %d offset %d rows %d: dst[%d] = %v, want %v", n, off, rows, i, v, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// winoCopyCase is one shape for the copies' tests: a batch of b images
+// with c input and o output channels at h×w, the chunk [lo, hi) of the
+// images and the channel ranges [clo, chi) and [olo, ohi) a call covers.
+type winoCopyCase struct {
+	b, c, o, h, w              int
+	lo, hi, clo, chi, olo, ohi int
+}
+
+// winoCopyCases are the copies' test shapes: maps from 1×1 to 64×64,
+// square and thin, widths that are multiples of 4 or 16 and widths that
+// are not (ragged last tiles, fast runs of 0 to 15 groups), odd batches
+// and channel ranges that start past 0.
+func winoCopyCases() []winoCopyCase {
+	var cs []winoCopyCase
+	for _, hw := range [][2]int{
+		{1, 1}, {1, 2}, {2, 1}, {2, 3}, {3, 3}, {4, 4}, {5, 5}, {6, 7}, {7, 7}, {8, 8}, {9, 11},
+		{13, 18}, {14, 14}, {16, 16}, {17, 17}, {3, 63}, {31, 33}, {32, 32}, {20, 61}, {64, 64},
+		{5, 67}, {8, 66}, {4, 65},
+	} {
+		cs = append(cs, winoCopyCase{b: 3, c: 3, o: 2, h: hw[0], w: hw[1],
+			lo: 1, hi: 3, clo: 1, chi: 3, olo: 1, ohi: 2})
+	}
+	cs = append(cs, winoCopyCase{b: 1, c: 1, o: 1, h: 64, w: 64, lo: 0, hi: 1, clo: 0, chi: 1, olo: 0, ohi: 1},
+		winoCopyCase{b: 5, c: 7, o: 5, h: 16, w: 16, lo: 2, hi: 5, clo: 3, chi: 7, olo: 0, ohi: 5})
+	return cs
+}
+
+// winoCopies runs winoGather, winoScatter, winoPlace and winoPick of
+// F(4×4) on case tc with seeded data and returns what each wrote.
+func winoCopies(tc winoCopyCase) [4][]float32 {
+	rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+		DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+	wg := g.wino(4)
+	tc0 := (tc.hi - tc.lo) * wg.tpi
+	s := winoStride(max(tc.c, tc.o) * tc0)
+	q := make([]float32, max(wg.planesLen(), g.p()))
+	x := fill(tc.b * tc.c * tc.h * tc.w)
+	d := fill(36 * s) // garbage outside what the gather writes stays as it is
+	winoGather(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, d, s, q)
+	dd := fill(36 * s)
+	dx := fill(len(x))
+	winoScatter(g, wg, dd, s, dx, tc.lo, tc.hi, tc.clo, tc.chi, q)
+	ym := fill(16 * s)
+	y := fill(tc.b * tc.o * g.p())
+	winoPlace(g, wg, ym, s, y, tc.lo, tc.hi, tc.olo, tc.ohi)
+	dy := fill(len(y))
+	gm := fill(16 * s)
+	db := make([]float32, tc.o)
+	winoPick(g, wg, dy, nil, gm, s, db, tc.lo, tc.hi, tc.olo, tc.ohi, q, nil)
+	return [4][]float32{d, dx, y, append(gm, db...)}
+}
+
+// TestWinoCopiesSameBits checks that F(4×4)'s gather, scatter, place and
+// pick write the same bits with the AVX-512 copies as with the Go loops
+// alone, on winoCopyCases' shapes.
+func TestWinoCopiesSameBits(t *testing.T) {
+	if !winoCopyOK {
+		t.Skip("no AVX-512 here: the Go loops run either way")
+	}
+	defer func() { winoCopyOK = true }()
+	for _, tc := range winoCopyCases() {
+		var runs [2][4][]float32
+		for k, ok := range []bool{true, false} {
+			winoCopyOK = ok
+			runs[k] = winoCopies(tc)
+		}
+		winoCopyOK = true
+		for k, name := range []string{"winoGather", "winoScatter", "winoPlace", "winoPick"} {
+			if !slices.EqualFunc(runs[0][k], runs[1][k], func(a, b float32) bool {
+				return math.Float32bits(a) == math.Float32bits(b)
+			}) {
+				t.Errorf("%+v: %s with the AVX-512 copies differs from the Go loops'", tc, name)
+			}
+		}
+	}
+}
+
+// TestWinoCopiesPassSameBits checks a whole training step (forward and
+// backward with the ReLU mask as bits and with y, bias, dx) of the F(4×4)
+// route: the same bits with the AVX-512 copies as without, on odd sizes.
+func TestWinoCopiesPassSameBits(t *testing.T) {
+	if !winoCopyOK {
+		t.Skip("no AVX-512 here: the Go loops run either way")
+	}
+	defer func() { winoCopyOK, noReluMask = true, false }()
+	for _, s := range []struct{ b, in, out, h, w int }{
+		{5, 33, 30, 13, 18}, {2, 32, 27, 64, 64}, {3, 17, 9, 7, 7}, {8, 16, 16, 16, 16}, {1, 5, 3, 1, 1},
+	} {
+		cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+		rng := rand.New(rand.NewPCG(uint64(s.h), uint64(s.w)))
+		ref, _ := NewConv2D[float64]("ref", cfg, rng)
+		x := New[float32](s.b, cfg.In, s.h, s.w)
+		for i := range x.data {
+			x.data[i] = float32(rng.NormFloat64())
+		}
+		for _, mask := range []bool{true, false} {
+			noReluMask = !mask
+			var runs [2][4][]float64
+			for k, ok := range []bool{true, false} {
+				winoCopyOK = ok
+				c := winoTwin[float32](ref, cfg)
+				c.forceWino, c.winoForceM = true, 4
+				runs[k] = winoPass(t, c, x, true)
+			}
+			winoCopyOK = true
+			for k, name := range []string{"y", "dx", "dW", "db"} {
+				if !slices.Equal(runs[0][k], runs[1][k]) {
+					t.Errorf("%+v mask bits %v: %s with the AVX-512 copies differs from the Go loops'", s, mask, name)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkWinoDeint4 times winoDeint4 and winoInt4 (AVX-512 and Go) on
+// the run lengths of F(4×4)'s copies at the COCO net's maps: 3, 7, 15
+// groups (the gather and scatter at 16×16, 32×32, 64×64) and 4, 8, 16
+// (place and pick), 16 rows a call.
+func BenchmarkWinoDeint4(b *testing.B) {
+	defer func() { winoCopyOK = true }()
+	ok0 := winoCopyOK
+	for _, n := range []int{3, 4, 7, 8, 15, 16} {
+		for _, how := range []string{"asm", "go"} {
+			for _, dir := range []string{"deint", "int"} {
+				b.Run(fmt.Sprintf("n%d/%s/%s", n, dir, how), func(b *testing.B) {
+					winoCopyOK = ok0 && how == "asm"
+					src := make([]float32, 16*4*n)
+					l := make([]float32, 4*16*n)
+					b.ReportAllocs()
+					for b.Loop() {
+						if dir == "deint" {
+							winoDeint4(l, l[16*n:], l[32*n:], l[48*n:], n, src, 4*n, 16, n)
+						} else {
+							winoInt4(src, 4*n, l, l[16*n:], l[32*n:], l[48*n:], n, 16, n)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkWinoCopies times F(4×4)'s four copies on one chunk of the COCO
+// net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
+// ("asm") and with the Go loops alone ("go"), in one binary: gather and
+// scatter over the input channels, place and pick (without ReLU) over the
+// output channels.
+func BenchmarkWinoCopies(b *testing.B) {
+	defer func() { winoCopyOK = true }()
+	ok0 := winoCopyOK
+	for _, s := range []struct {
+		name        string
+		in, out, hw int
+	}{
+		{"conv2", 32, 32, 64}, {"conv3", 32, 64, 32}, {"conv4", 64, 64, 32},
+		{"conv5", 64, 128, 16}, {"conv6", 128, 128, 16},
+	} {
+		g := geom{B: 32, C: s.in, O: s.out, H: s.hw, W: s.hw, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+			DH: 1, DW: 1, Ho: s.hw, Wo: s.hw, LW: s.hw}
+		wg := g.wino(4)
+		lo, hi := 0, wg.per
+		tc := (hi - lo) * wg.tpi
+		sd := winoStride(max(g.C, g.O) * tc)
+		x := benchInput(b, g.B, g.C, g.H, g.W).data
+		y := benchInput(b, g.B, g.O, g.H, g.W).data
+		d := make([]float32, 36*sd)
+		q := make([]float32, max(wg.planesLen(), g.p()))
+		db := make([]float32, g.O)
+		for _, step := range []string{"gather", "scatter", "place", "pick"} {
+			for _, how := range []string{"asm", "go"} {
+				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
+					winoCopyOK = ok0 && how == "asm"
+					cpuLoop(b, 0, func() {
+						switch step {
+						case "gather":
+							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+						case "scatter":
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "place":
+							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
+						default:
+							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil)
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSideRoutes27 is the deformable layers' side convolutions (a
+// plain 3×3 convolution to 27 offset and mask channels, no ReLU, fwd+bwd
+// with the input gradient, 32 crops) at each placement's shapes on the
+// tap-sum route and on F(4×4): dcnn-first's conv2 (32→27 at 64×64),
+// dcnn-middle's conv3 and conv4 (32→27 and 64→27 at 32×32), dcnn-last's
+// conv5 and conv6 (64→27 and 128→27 at 16×16). The measurement behind
+// wino4SideOut's and wino4SidePixels' bounds.
+func BenchmarkSideRoutes27(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		in, hw  int
+		batches int
+	}{
+		{"first2", 32, 64, 32}, {"middle3", 32, 32, 32}, {"middle4", 64, 32, 32},
+		{"last5", 64, 16, 32}, {"last6", 128, 16, 32},
+	} {
+		for _, route := range []string{"taps", "wino4"} {
+			b.Run(s.name+"/"+route, func(b *testing.B) {
+				cfg := Conv2DConfig{In: s.in, Out: 27, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+				c, err := NewConv2D[float32]("side", cfg, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.noWino, c.forceWino = route == "taps", route != "taps"
+				if route == "wino4" {
+					c.winoForceM = 4
+				}
+				x := benchInput(b, s.batches, s.in, s.hw, s.hw)
+				y, _ := c.Forward(x, true)
+				dy := y.Clone()
+				cpuLoop(b, 3*2.0*float64(s.batches*s.in*27*9*s.hw*s.hw), func() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				})
+			})
+		}
+	}
+}
