@@ -510,6 +510,7 @@ type Conv2D[T Float] struct {
 	noTaps          bool    // tests and benchmarks: never the tap-sum route
 	forceTaps       bool    // tests: the tap-sum route at any channel count
 	winoU           []T     // the transformed weight U[ξ][o][c] (conv_wino.go)
+	winoUp          []T     // U[ξ] or U[ξ]ᵀ packed for every chunk's GEMM (winoPackU)
 	winoM           winoMats[T]
 	noWino          bool // tests and benchmarks: never the Winograd route
 	forceWino       bool // tests: the Winograd route at any 3×3 shape it can compute

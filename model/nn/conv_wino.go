@@ -811,6 +811,46 @@ func winoBlocks(n, tc, cols int, fn func(c0, c1 int)) {
 	}
 }
 
+// winoNoPackU makes the Winograd route's GEMMs with U pack it in every
+// chunk (tests and benchmarks compare the two).
+var winoNoPackU = false
+
+// winoPackU packs U[ξ] (trans: U[ξ]ᵀ, for the input gradient) for every
+// position ξ into c.winoUp as the GEMM kernels read it (gemmPackA), once
+// for all the chunks' GEMMs instead of once in each, and returns the
+// stride of one position's panels; 0 where the GEMMs take U as it is: where
+// the kernels read A in place (AVX-512: no packing to save; packing once
+// measured the same, BenchmarkWinoDirectA), in float64, or where they
+// cannot take A packed beforehand at every chunk's size. The panels are
+// those sgemmWith packs: the same bits. With the AVX2 kernels, which pack
+// every A, training steps at conv2–conv6 ran 4–5 % faster (geomean of two
+// runs of BenchmarkWinoDirectA, docs/PERFORMANCE.md session 7, lane 7g).
+func (c *Conv2D[T]) winoPackU(wg winoGeom, trans bool) int {
+	g := &c.g
+	if winoNoPackU || !sgemmPacksA() {
+		return 0
+	}
+	m, k := g.O, g.C // op(U[ξ]) is m×k
+	if trans {
+		m, k = k, m
+	}
+	last := (max(1, g.B) - (wg.n-1)*wg.per) * wg.tpi // the last chunk's tiles
+	n := gemmPackALen[T](m, wg.per*wg.tpi, k)
+	if n == 0 || last <= 0 || gemmPackALen[T](m, last, k) == 0 {
+		return 0
+	}
+	su, rr, oc := (n+15)&^15, wg.rr(), winoStride(g.O*g.C)
+	if cap(c.winoUp) < rr*su {
+		c.winoUp = make([]T, rr*su)
+	}
+	c.winoUp = c.winoUp[:rr*su]
+	u, up, pm, pk, lda := c.winoU, c.winoUp, m, k, g.C // captured by value
+	parallelN(Workers(), rr, func(_, xi int) {
+		gemmPackA(trans, pm, pk, u[xi*oc:], lda, up[xi*su:][:su])
+	})
+	return su
+}
+
 // winoForward is Forward on the Winograd route with m×m output tiles.
 func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	g := c.g
@@ -826,6 +866,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		c.winoM = newWinoMats[T]()
 	}
 	tm := c.winoM
+	su := c.winoPackU(wg, false)
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	nv := wg.n * rr * sv
@@ -857,6 +898,10 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 			winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
 		})
 		for xi := range rr {
+			if su > 0 {
+				gemmPackedA(g.O, tc, g.C, c.winoUp[xi*su:], v[xi*sv:], tc, mb[xi*sm:], tc)
+				continue
+			}
 			gemm(false, false, g.O, tc, g.C, 1, c.winoU[xi*oc:], g.C, v[xi*sv:], tc, 0, mb[xi*sm:], tc)
 		}
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
@@ -897,6 +942,10 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
+	su := 0
+	if input {
+		su = c.winoPackU(wg, true)
+	}
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
@@ -926,6 +975,10 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		}
 		dv := d // the patches are not needed any more
 		for xi := range rr {
+			if su > 0 {
+				gemmPackedA(g.C, tc, g.O, c.winoUp[xi*su:], dm[xi*sm:], tc, dv[xi*sv:], tc)
+				continue
+			}
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {

@@ -30,6 +30,30 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
+// gemmPackALen returns the length of op(A) (m×k) packed by gemmPackA for
+// an m×n×k product, or 0 where gemmPackedA does not serve it: T other
+// than float32, no assembly kernels, or a size they do not take packed
+// beforehand (sgemmPackAOK).
+func gemmPackALen[T Float](m, n, k int) int {
+	if _, f32 := any(T(0)).(float32); !f32 || !sgemmPackAOK(m, n, k) {
+		return 0
+	}
+	return sgemmPackedALen(m, k)
+}
+
+// gemmPackA packs op(A) (m×k; A stored k×m where trans, row stride lda)
+// into dst for gemmPackedA (gemmPackALen must be positive).
+func gemmPackA[T Float](trans bool, m, k int, a []T, lda int, dst []T) {
+	sgemmPackA(trans, m, k, any(a).([]float32), lda, any(dst).([]float32))
+}
+
+// gemmPackedA sets C = op(A)·B (m×n, row stride ldc) for the op(A) that
+// gemmPackA packed into pa and an untransposed B (k×n, row stride ldb):
+// the bits of gemm(transA, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc).
+func gemmPackedA[T Float](m, n, k int, pa, b []T, ldb int, c []T, ldc int) {
+	sgemmPackedA(m, n, k, any(pa).([]float32), any(b).([]float32), ldb, any(c).([]float32), ldc)
+}
+
 func blasTrans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans

@@ -54,6 +54,27 @@ func sgemmKernel4x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 //go:noescape
 func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel8x32S and sgemmKernel8x16S are sgemmKernel8x32 and
+// sgemmKernel8x16 reading a full panel of eight rows of an untransposed A
+// in place (row stride lda) instead of packed: the same bits.
+//
+//go:noescape
+func sgemmKernel8x32S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel8x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// sgemmKernel8x32T and sgemmKernel8x16T are sgemmKernel8x32 and
+// sgemmKernel8x16 reading a full panel of eight rows of a transposed A in
+// place (op(A) = Aᵀ, each step's eight values contiguous, steps lda apart)
+// instead of packed: the same bits.
+//
+//go:noescape
+func sgemmKernel8x32T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel8x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
 // (gemm_amd64.s): sgemmSumAB's inner loop in one call.
 //
@@ -61,6 +82,8 @@ func sgemmKernel4x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
 
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+type sgemmMicroS = func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // sgemmKernel describes one set of micro-kernels and its cache blocking.
 type sgemmKernel struct {
@@ -71,6 +94,9 @@ type sgemmKernel struct {
 	// half the rows or columns takes the half kernel instead of wasting
 	// more than half of the full one's work.
 	fn [2][2]sgemmMicro
+	// fs[w] and ft[w], where set, are fn[0][w] reading an untransposed and
+	// a transposed A in place (directA in sgemmWith).
+	fs, ft [2]sgemmMicroS
 	// taps says that sgemmKernel8x32Taps sums several products into one
 	// full tile with B read in place (sgemmSumAB). It is called directly,
 	// not through a func value, so that escape analysis sees its
@@ -83,6 +109,8 @@ var (
 		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
 		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
+		fs:   [2]sgemmMicroS{sgemmKernel8x32S, sgemmKernel8x16S},
+		ft:   [2]sgemmMicroS{sgemmKernel8x32T, sgemmKernel8x16T},
 		taps: true}
 )
 
@@ -117,6 +145,13 @@ const sgemmTiny = 64
 // 128×1024×1152 241 → 180. AVX2 follows the same pattern.
 const sgemmDirectRows = 512
 
+// sgemmDirectACols is the most columns of C for which sgemmWith reads the
+// full row panels of A in place (the kernels' fs and ft) rather than pack
+// them: packing an untransposed A transposes it, a transposed one is
+// copied, costs that only many column panels repay. The Winograd route's
+// GEMMs (conv_wino.go) have 32 to 256 columns.
+var sgemmDirectACols = 256
+
 // sgemmMaxTile bounds MR·NR over the kernels above.
 const sgemmMaxTile = 8 * 32
 
@@ -142,13 +177,23 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 		gemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	sgemmRun(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// sgemmRun is sgemmWith's blocked loops, for sizes past its special cases.
+// Where pre is not nil it holds op(A) packed by sgemmPackA (k at most
+// kn.kc: one block), and a is not read.
+func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
 	mr, nr := kn.mr, kn.nr
 	kc := balance(k, kn.kc, 1)
 	mc := balance(m, kn.mc, mr)
 	nc := balance(n, kn.nc, nr)
 
 	buf := sgemmPool.Get().(*sgemmBuf)
-	pa := aligned(&buf.a, mc*kc)
+	pa := pre
+	if pre == nil {
+		pa = aligned(&buf.a, mc*kc)
+	}
 	pb := aligned(&buf.b, nc*kc)
 	tile := buf.tile[:mr*nr]
 	// The kernels read an untransposed B in place (but for a ragged last
@@ -157,6 +202,9 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 	// multiple of 4 KiB are the exception: the panel's rows then fall into
 	// the same few cache sets and evict each other.
 	direct := !transB && ldb%1024 != 0 && m <= sgemmDirectRows
+	// The full row panels of A are read in place where C has few column
+	// panels (see sgemmDirectACols); only a ragged last panel is packed.
+	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= sgemmDirectACols && pre == nil
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -167,7 +215,24 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
+				var ad []float32
+				switch {
+				case pre != nil:
+					// Packed beforehand: the panels packA writes for this
+					// block, which starts on a panel (mc is a multiple of MR).
+					pa = pre[ic*kb:]
+				case directA:
+					if transA {
+						ad = a[pc*lda+ic:]
+					} else {
+						ad = a[ic*lda+pc:]
+					}
+					if full := mb / mr * mr; full < mb {
+						packA(transA, a, lda, ic+full, pc, mb-full, kb, mr, pa[full*kb:])
+					}
+				default:
+					packA(transA, a, lda, ic, pc, mb, kb, mr, pa)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					nn := min(nr, nb-jr)
 					w, wh := nr, 0
@@ -185,12 +250,62 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 						}
 						bp = &panel[0]
 					}
-					kn.panel(kb, mb, pa, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
+					kn.panel(kb, mb, pa, ad, lda, transA, bp, bs, w, wh, nn, c[ic*ldc+jc+jr:], ldc, alpha, bet, tile)
 				}
 			}
 		}
 	}
 	sgemmPool.Put(buf)
+}
+
+// sgemmPacksA reports whether sgemmWith packs every A itself (kernels
+// that cannot read A in place), so that packing an A shared by many
+// products once (sgemmPackA) saves work.
+func sgemmPacksA() bool { return sgemmKern != nil && sgemmKern.fs[0] == nil }
+
+// sgemmPackAOK reports whether sgemmPackA and sgemmPackedA serve an
+// m×n×k product: kernels here, k within one kc block, and the product
+// past sgemmWith's tiny ones (which it multiplies without packing).
+func sgemmPackAOK(m, n, k int) bool {
+	kn := sgemmKern
+	return kn != nil && k > 0 && k <= kn.kc && m > 0 && n > 0 && m*n*k > sgemmTiny
+}
+
+// sgemmPackedALen is the length of op(A) packed by sgemmPackA for m rows
+// k deep: k steps of every row panel, the last one MR/2 high where at
+// most MR/2 rows remain (as sgemmWith packs it).
+func sgemmPackedALen(m, k int) int {
+	mr := sgemmKern.mr
+	full := m / mr * mr
+	switch r := m - full; {
+	case r > mr/2:
+		full += mr
+	case r > 0:
+		full += mr / 2
+	}
+	return k * full
+}
+
+// sgemmPackA packs op(A) (m×k; A stored k×m where trans), row stride lda,
+// into dst (sgemmPackedALen(m, k) elements) as sgemmWith packs it: the
+// panel of rows [i, i+MR) at dst[i·k:]. sgemmPackAOK must hold.
+func sgemmPackA(trans bool, m, k int, a []float32, lda int, dst []float32) {
+	checkMat("A", trans, m, k, len(a), lda)
+	packA(trans, a, lda, 0, 0, m, k, sgemmKern.mr, dst[:sgemmPackedALen(m, k)])
+}
+
+// sgemmPackedA sets C = op(A)·B (m×n, row stride ldc) for the op(A) that
+// sgemmPackA packed into pa and an untransposed B (k×n, row stride ldb):
+// sgemmWith's product with alpha 1 and beta 0 and the same bits, A's
+// packing done beforehand (once for many products). sgemmPackAOK(m, n, k)
+// must hold.
+func sgemmPackedA(m, n, k int, pa []float32, b []float32, ldb int, c []float32, ldc int) {
+	if !sgemmPackAOK(m, n, k) {
+		panic(fmt.Sprintf("nn: gemm: %d×%d×%d product with A packed beforehand", m, n, k))
+	}
+	checkMat("B", false, k, n, len(b), ldb)
+	checkMat("C", false, m, n, len(c), ldc)
+	sgemmRun(sgemmKern, false, false, m, n, k, 1, nil, 0, b, ldb, 0, c, ldc, pa[:sgemmPackedALen(m, k)])
 }
 
 // balance splits n into the fewest blocks of at most max, of equal size
@@ -201,22 +316,40 @@ func balance(n, max, unit int) int {
 	return (size + unit - 1) / unit * unit
 }
 
-// storeTile writes the mm×nn corner of an accumulated tile (row stride nr)
 // panel runs the micro-kernels down one packed B panel bp (kb deep, w wide
 // of which nn columns are real, row stride bs; wh says which width) for
 // the mb rows of the packed A block pa: c = alpha·A·B + beta·c, c starting
-// at the block's first element. Partial tiles go through tile.
-func (kn *sgemmKernel) panel(kb, mb int, pa []float32, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
+// at the block's first element. Partial tiles go through tile. Where ad is
+// not nil, the block's full panels of MR rows are read in place from ad
+// (the block's first element of A as stored, row stride lda; transposed
+// where at) by kn.fs or kn.ft, and only a ragged last panel from pa.
+func (kn *sgemmKernel) panel(kb, mb int, pa, ad []float32, lda int, at bool, bp *float32, bs, w, wh, nn int, c []float32, ldc int, alpha, beta float32, tile []float32) {
 	mr := kn.mr
 	for ir := 0; ir < mb; ir += mr {
 		mm := min(mr, mb-ir)
+		ci := ir * ldc
+		if ad != nil && mm == mr {
+			var fs sgemmMicroS
+			var ap *float32
+			if at {
+				fs, ap = kn.ft[wh], &ad[ir]
+			} else {
+				fs, ap = kn.fs[wh], &ad[ir*lda]
+			}
+			if nn == w {
+				fs(kb, ap, lda, bp, bs, &c[ci], ldc, alpha, beta)
+				continue
+			}
+			fs(kb, ap, lda, bp, bs, &tile[0], w, 1, 0)
+			storeTile(tile, w, mm, nn, alpha, beta, c[ci:], ldc)
+			continue
+		}
 		h, hh := mr, 0
 		if mm <= mr/2 {
 			h, hh = mr/2, 1
 		}
 		fn := kn.fn[hh][wh]
 		ap := pa[ir*kb : ir*kb+kb*h]
-		ci := ir * ldc
 		if mm == h && nn == w {
 			fn(kb, &ap[0], bp, bs, &c[ci], ldc, alpha, beta)
 			continue
@@ -226,6 +359,7 @@ func (kn *sgemmKernel) panel(kb, mb int, pa []float32, bp *float32, bs, w, wh, n
 	}
 }
 
+// storeTile writes the mm×nn corner of an accumulated tile (row stride nr)
 // to C as alpha·tile + beta·C.
 func storeTile(tile []float32, nr, mm, nn int, alpha, beta float32, c []float32, ldc int) {
 	for i := range mm {
@@ -443,7 +577,7 @@ func sgemmMultiB(m, n, k int, a []float32, lda int, b []float32, ldb int, boff [
 							packB(false, b[o:], ldb, pc, jc+jr, kb, nn, w, panel)
 							bp = &panel[0]
 						}
-						kn.panel(kb, mb, pa, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
+						kn.panel(kb, mb, pa, nil, 0, false, bp, bs, w, wh, nn, ct[ic*ldc+jc+jr:], ldc, 1, bet, tile)
 					}
 				}
 			}

@@ -1124,3 +1124,498 @@ pc4:
 
 pcdone:
 	RET
+
+// Kernels that read A in place (AVX-512F): a points at the tile's first
+// row of an untransposed A with row stride lda elements, so that element
+// (i, p) of the tile's rows is a[i·lda + p]. They are sgemmKernel8x32 and
+// sgemmKernel8x16 with the eight broadcasts of a step taken from the eight
+// rows instead of a packed panel: the same products in the same order, the
+// same bits, without packA's transpose (sgemmWith, directA). SI walks row
+// 0 and R12 row 4; R10 is lda and R11 3·lda in bytes. After the last step
+// SI and R12 point one element past the tile's column kc−1 of rows 0 and
+// 4, inside A (rows 1 and 5 follow).
+
+#define STEP_8x32S(ao) \
+	VMOVUPS      (DI), Z0; \
+	VMOVUPS      64(DI), Z1; \
+	VBROADCASTSS ao(SI), Z2; \
+	VFMADD231PS  Z0, Z2, Z16; \
+	VFMADD231PS  Z1, Z2, Z17; \
+	VBROADCASTSS ao(SI)(R10*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z18; \
+	VFMADD231PS  Z1, Z3, Z19; \
+	VBROADCASTSS ao(SI)(R10*2), Z4; \
+	VFMADD231PS  Z0, Z4, Z20; \
+	VFMADD231PS  Z1, Z4, Z21; \
+	VBROADCASTSS ao(SI)(R11*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z22; \
+	VFMADD231PS  Z1, Z5, Z23; \
+	VBROADCASTSS ao(R12), Z2; \
+	VFMADD231PS  Z0, Z2, Z24; \
+	VFMADD231PS  Z1, Z2, Z25; \
+	VBROADCASTSS ao(R12)(R10*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z26; \
+	VFMADD231PS  Z1, Z3, Z27; \
+	VBROADCASTSS ao(R12)(R10*2), Z4; \
+	VFMADD231PS  Z0, Z4, Z28; \
+	VFMADD231PS  Z1, Z4, Z29; \
+	VBROADCASTSS ao(R12)(R11*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z30; \
+	VFMADD231PS  Z1, Z5, Z31
+
+// func sgemmKernel8x32S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel8x32S(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	LEAQ (R10)(R10*2), R11 // 3·lda
+	LEAQ (SI)(R10*4), R12  // row 4
+
+	// Touch the tile's rows of C early, so that they arrive during the loop.
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x32Stail
+
+k8x32Sloop4:
+	STEP_8x32S(0)
+	ADDQ R9, DI
+	STEP_8x32S(4)
+	ADDQ R9, DI
+	STEP_8x32S(8)
+	ADDQ R9, DI
+	STEP_8x32S(12)
+	ADDQ R9, DI
+	ADDQ $16, SI
+	ADDQ $16, R12
+	DECQ BX
+	JNZ  k8x32Sloop4
+
+k8x32Stail:
+	ANDQ $3, CX
+	JZ   k8x32Sstore
+
+k8x32Sloop1:
+	STEP_8x32S(0)
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  k8x32Sloop1
+
+k8x32Sstore:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k8x32Snobeta
+	VBROADCASTSS beta+60(FP), Z1
+	STOREZ2_BETA(Z16, Z17)
+	STOREZ2_BETA(Z18, Z19)
+	STOREZ2_BETA(Z20, Z21)
+	STOREZ2_BETA(Z22, Z23)
+	STOREZ2_BETA(Z24, Z25)
+	STOREZ2_BETA(Z26, Z27)
+	STOREZ2_BETA(Z28, Z29)
+	STOREZ2_BETA(Z30, Z31)
+	VZEROUPPER
+	RET
+
+k8x32Snobeta:
+	STOREZ2(Z16, Z17)
+	STOREZ2(Z18, Z19)
+	STOREZ2(Z20, Z21)
+	STOREZ2(Z22, Z23)
+	STOREZ2(Z24, Z25)
+	STOREZ2(Z26, Z27)
+	STOREZ2(Z28, Z29)
+	STOREZ2(Z30, Z31)
+	VZEROUPPER
+	RET
+
+#define STEP_8x16S(ao) \
+	VMOVUPS      (DI), Z0; \
+	VBROADCASTSS ao(SI), Z2; \
+	VFMADD231PS  Z0, Z2, Z16; \
+	VBROADCASTSS ao(SI)(R10*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z17; \
+	VBROADCASTSS ao(SI)(R10*2), Z4; \
+	VFMADD231PS  Z0, Z4, Z18; \
+	VBROADCASTSS ao(SI)(R11*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z19; \
+	VBROADCASTSS ao(R12), Z2; \
+	VFMADD231PS  Z0, Z2, Z20; \
+	VBROADCASTSS ao(R12)(R10*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z21; \
+	VBROADCASTSS ao(R12)(R10*2), Z4; \
+	VFMADD231PS  Z0, Z4, Z22; \
+	VBROADCASTSS ao(R12)(R11*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z23
+
+// func sgemmKernel8x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel8x16S(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	LEAQ (R10)(R10*2), R11 // 3·lda
+	LEAQ (SI)(R10*4), R12  // row 4
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x16Stail
+
+k8x16Sloop4:
+	STEP_8x16S(0)
+	ADDQ R9, DI
+	STEP_8x16S(4)
+	ADDQ R9, DI
+	STEP_8x16S(8)
+	ADDQ R9, DI
+	STEP_8x16S(12)
+	ADDQ R9, DI
+	ADDQ $16, SI
+	ADDQ $16, R12
+	DECQ BX
+	JNZ  k8x16Sloop4
+
+k8x16Stail:
+	ANDQ $3, CX
+	JZ   k8x16Sstore
+
+k8x16Sloop1:
+	STEP_8x16S(0)
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  k8x16Sloop1
+
+k8x16Sstore:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k8x16Snobeta
+	VBROADCASTSS beta+60(FP), Z1
+	STOREZ1_BETA(Z16)
+	STOREZ1_BETA(Z17)
+	STOREZ1_BETA(Z18)
+	STOREZ1_BETA(Z19)
+	STOREZ1_BETA(Z20)
+	STOREZ1_BETA(Z21)
+	STOREZ1_BETA(Z22)
+	STOREZ1_BETA(Z23)
+	VZEROUPPER
+	RET
+
+k8x16Snobeta:
+	STOREZ1(Z16)
+	STOREZ1(Z17)
+	STOREZ1(Z18)
+	STOREZ1(Z19)
+	STOREZ1(Z20)
+	STOREZ1(Z21)
+	STOREZ1(Z22)
+	STOREZ1(Z23)
+	VZEROUPPER
+	RET
+
+// Kernels that read a transposed A in place (AVX-512F): a points at the
+// tile's first row of op(A) = Aᵀ, stored with row stride lda elements, so
+// that the step p's eight values are a[p·lda : p·lda+8] (what packA copies
+// into a packed panel). They are sgemmKernel8x32 and sgemmKernel8x16 with
+// the panel's steps lda apart instead of 8: the same bits. AX counts the
+// bytes from a to the step, so that no pointer moves past A's last step.
+
+#define STEP_8x32T \
+	VMOVUPS      (DI), Z0; \
+	VMOVUPS      64(DI), Z1; \
+	VBROADCASTSS (SI)(AX*1), Z2; \
+	VFMADD231PS  Z0, Z2, Z16; \
+	VFMADD231PS  Z1, Z2, Z17; \
+	VBROADCASTSS 4(SI)(AX*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z18; \
+	VFMADD231PS  Z1, Z3, Z19; \
+	VBROADCASTSS 8(SI)(AX*1), Z4; \
+	VFMADD231PS  Z0, Z4, Z20; \
+	VFMADD231PS  Z1, Z4, Z21; \
+	VBROADCASTSS 12(SI)(AX*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z22; \
+	VFMADD231PS  Z1, Z5, Z23; \
+	VBROADCASTSS 16(SI)(AX*1), Z2; \
+	VFMADD231PS  Z0, Z2, Z24; \
+	VFMADD231PS  Z1, Z2, Z25; \
+	VBROADCASTSS 20(SI)(AX*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z26; \
+	VFMADD231PS  Z1, Z3, Z27; \
+	VBROADCASTSS 24(SI)(AX*1), Z4; \
+	VFMADD231PS  Z0, Z4, Z28; \
+	VFMADD231PS  Z1, Z4, Z29; \
+	VBROADCASTSS 28(SI)(AX*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z30; \
+	VFMADD231PS  Z1, Z5, Z31; \
+	ADDQ         R10, AX; \
+	ADDQ         R9, DI
+
+// func sgemmKernel8x32T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel8x32T(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+
+	// Touch the tile's rows of C early, so that they arrive during the loop.
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	XORQ AX, AX
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x32Ttail
+
+k8x32Tloop4:
+	STEP_8x32T
+	STEP_8x32T
+	STEP_8x32T
+	STEP_8x32T
+	DECQ BX
+	JNZ  k8x32Tloop4
+
+k8x32Ttail:
+	ANDQ $3, CX
+	JZ   k8x32Tstore
+
+k8x32Tloop1:
+	STEP_8x32T
+	DECQ CX
+	JNZ  k8x32Tloop1
+
+k8x32Tstore:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k8x32Tnobeta
+	VBROADCASTSS beta+60(FP), Z1
+	STOREZ2_BETA(Z16, Z17)
+	STOREZ2_BETA(Z18, Z19)
+	STOREZ2_BETA(Z20, Z21)
+	STOREZ2_BETA(Z22, Z23)
+	STOREZ2_BETA(Z24, Z25)
+	STOREZ2_BETA(Z26, Z27)
+	STOREZ2_BETA(Z28, Z29)
+	STOREZ2_BETA(Z30, Z31)
+	VZEROUPPER
+	RET
+
+k8x32Tnobeta:
+	STOREZ2(Z16, Z17)
+	STOREZ2(Z18, Z19)
+	STOREZ2(Z20, Z21)
+	STOREZ2(Z22, Z23)
+	STOREZ2(Z24, Z25)
+	STOREZ2(Z26, Z27)
+	STOREZ2(Z28, Z29)
+	STOREZ2(Z30, Z31)
+	VZEROUPPER
+	RET
+
+#define STEP_8x16T \
+	VMOVUPS      (DI), Z0; \
+	VBROADCASTSS (SI)(AX*1), Z2; \
+	VFMADD231PS  Z0, Z2, Z16; \
+	VBROADCASTSS 4(SI)(AX*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z17; \
+	VBROADCASTSS 8(SI)(AX*1), Z4; \
+	VFMADD231PS  Z0, Z4, Z18; \
+	VBROADCASTSS 12(SI)(AX*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z19; \
+	VBROADCASTSS 16(SI)(AX*1), Z2; \
+	VFMADD231PS  Z0, Z2, Z20; \
+	VBROADCASTSS 20(SI)(AX*1), Z3; \
+	VFMADD231PS  Z0, Z3, Z21; \
+	VBROADCASTSS 24(SI)(AX*1), Z4; \
+	VFMADD231PS  Z0, Z4, Z22; \
+	VBROADCASTSS 28(SI)(AX*1), Z5; \
+	VFMADD231PS  Z0, Z5, Z23; \
+	ADDQ         R10, AX; \
+	ADDQ         R9, DI
+
+// func sgemmKernel8x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel8x16T(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	XORQ AX, AX
+
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k8x16Ttail
+
+k8x16Tloop4:
+	STEP_8x16T
+	STEP_8x16T
+	STEP_8x16T
+	STEP_8x16T
+	DECQ BX
+	JNZ  k8x16Tloop4
+
+k8x16Ttail:
+	ANDQ $3, CX
+	JZ   k8x16Tstore
+
+k8x16Tloop1:
+	STEP_8x16T
+	DECQ CX
+	JNZ  k8x16Tloop1
+
+k8x16Tstore:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k8x16Tnobeta
+	VBROADCASTSS beta+60(FP), Z1
+	STOREZ1_BETA(Z16)
+	STOREZ1_BETA(Z17)
+	STOREZ1_BETA(Z18)
+	STOREZ1_BETA(Z19)
+	STOREZ1_BETA(Z20)
+	STOREZ1_BETA(Z21)
+	STOREZ1_BETA(Z22)
+	STOREZ1_BETA(Z23)
+	VZEROUPPER
+	RET
+
+k8x16Tnobeta:
+	STOREZ1(Z16)
+	STOREZ1(Z17)
+	STOREZ1(Z18)
+	STOREZ1(Z19)
+	STOREZ1(Z20)
+	STOREZ1(Z21)
+	STOREZ1(Z22)
+	STOREZ1(Z23)
+	VZEROUPPER
+	RET

@@ -45,3 +45,21 @@ func sgemmBand(p int) int { return p }
 func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, bs int, boff []int, c []float32, ldc, cs int) bool {
 	return false
 }
+
+// sgemmPacksA is false here: no kernels.
+func sgemmPacksA() bool { return false }
+
+// sgemmPackAOK is false here: no kernels take A packed beforehand.
+func sgemmPackAOK(m, n, k int) bool { return false }
+
+// sgemmPackedALen, sgemmPackA and sgemmPackedA are never called here
+// (sgemmPackAOK is false).
+func sgemmPackedALen(m, k int) int { panic("nn: no GEMM kernels") }
+
+func sgemmPackA(trans bool, m, k int, a []float32, lda int, dst []float32) {
+	panic("nn: no GEMM kernels")
+}
+
+func sgemmPackedA(m, n, k int, pa []float32, b []float32, ldb int, c []float32, ldc int) {
+	panic("nn: no GEMM kernels")
+}

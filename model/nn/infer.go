@@ -50,7 +50,7 @@ func (s *Sequential[T]) Infer(x *Tensor[T]) (*Tensor[T], error) {
 func (c *Conv2D[T]) release() {
 	c.x, c.y, c.dx = nil, nil, nil
 	c.ws, c.pad = scratch[T]{}, scratch[T]{}
-	c.parts, c.cache, c.cacheBuf, c.winoU = nil, nil, nil, nil
+	c.parts, c.cache, c.cacheBuf, c.winoU, c.winoUp = nil, nil, nil, nil, nil
 	c.mask, c.maskBuf = nil, nil
 }
 
