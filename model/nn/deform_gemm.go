@@ -145,11 +145,11 @@ func (d *DeformConv2D[T]) forwardScratch(n int) int {
 // forwardChunks is convForward for the deformable layer where pixGemm
 // runs (d.wPix set): chunks of whole images as convForward cuts them,
 // columns kept in the cache (same layout) when there is one, each image's
-// sampling table, columns, product and outputs in blocks of pixBlockOut
-// pixels: pixGemm writes a block's pixel-major product, storePix reads it
-// back while it is in the core's cache (a whole 64×64 image's, 512 KB at
-// 32 channels, went out to memory and back). Every output is the same
-// chain of fused multiply-adds wherever its block starts: the same bits.
+// product and outputs in blocks of pixBlockOut pixels: pixGemm writes a
+// block's pixel-major product, storePix reads it back while it is in the
+// core's cache (a whole 64×64 image's, 512 KB at 32 channels, went out to
+// memory and back). Every output is the same chain of fused
+// multiply-adds wherever its block starts: the same bits.
 func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
@@ -172,31 +172,14 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
-		// The sampling table block by block, each filled right before its
-		// gather (as forwardBanded does): a block's table stays in the
-		// cache, where a whole image's (737 KB at 64×64) went out to memory
-		// and back. Whole images where the rows are padded (pc ≠ p).
-		banded := pc == p
-		if !banded {
-			for b := lo; b < hi; b++ {
-				dc.im2col(worker, b, col, ld, (b-lo)*pc)
-			}
+		for b := lo; b < hi; b++ {
+			dc.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
 		col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
 		y32 := any(y).([]float32)
 		for b := lo; b < hi; b++ {
-			var t *sampleTable[T]
-			if banded {
-				t = dc.table(worker)
-				d.padImage(t, b)
-				t.holds = tableKey{}
-			}
 			for q0 := 0; q0 < pc; q0 += blk {
 				nb := min(blk, pc-q0)
-				if banded {
-					d.fillRange(t, b, q0, q0+nb)
-					dc.gatherBand(t, q0, q0, q0+nb, col[((b-lo)*pc+q0)*ck:])
-				}
 				pixGemm(g.O, nb, ck, wp, col32[((b-lo)*pc+q0)*ck:], pm32, sc32)
 				storePix(pm32, g.O, nb, y32[b*g.O*p+q0:], p, b32, g.ReLU)
 			}
