@@ -196,9 +196,10 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 // stackRows copies rows·nb runs of w values, run (y, i) from src[y·sr +
 // i·si:] to dst[pw + y·dr + i·di:], each after pw zeros written from
 // dst[y·dr + i·di]: the side-by-side layout's rows of images, with their
-// padding, and back (pw = 0). Short runs (pw + w ≤ 32) go through
-// stackRows512 in float32, in one pass or two; the copy and clear calls
-// of 7 values took most of stack's time.
+// padding, and back (pw = 0). Short runs go through stackRows512 in
+// float32: pw + w ≤ 16 in one pass, pw + w ≤ 32 with pw < 16 in two (the
+// rest the Go loop); the copy and clear calls of 7 values took most of
+// stack's time.
 func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
 	if rows == 0 || nb == 0 || w+pw == 0 {
 		return

@@ -298,8 +298,8 @@ func TestStackRowsAsm(t *testing.T) {
 // 14×14, with and without the fused ReLU) and odd ones on the tap-sum
 // route with the images side by side, on 1, 2 and 3 workers: the same
 // bits on each, and within 1e-5 (max-norm relative) of the float64
-// layer. The batch of 16 makes chunks of several images (at 7×7, 8 chunks
-// of 2; at 14×14, 16 of 1) and strips that cross the images' rows.
+// layer. The batch of 16 makes chunks of several images (at 7×7 and at
+// 14×14, 8 chunks of 2) and strips that cross the images' rows.
 func TestTapsSideLayout(t *testing.T) {
 	cfgs := []Conv2DConfig{
 		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},

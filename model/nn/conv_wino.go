@@ -470,7 +470,8 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			v0 := winoSplitFast(m, g.W, tw)
 			// F(4×4) with every plane column past 0 in the calls below:
 			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies the general loop runs, the tests' reference).
+			// AVX-512 copies winoDeint4's Go loop and the general loop
+			// run: the tests' reference).
 			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
 			if m == 4 && v0 > 1 {
 				for a := range 4 {
@@ -567,7 +568,8 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 			v0 := winoSplitFast(m, g.W, tw)
 			// F(4×4) with every plane column past 0 in the calls below:
 			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies the general loop runs, the tests' reference).
+			// AVX-512 copies winoInt4's Go loop and the general loop
+			// run: the tests' reference).
 			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
 			if m == 4 && v0 > 1 {
 				for a := range 4 {

@@ -191,8 +191,8 @@ func TestWinoCopiesPassSameBits(t *testing.T) {
 // groups (the gather and scatter at 16×16, 32×32, 64×64) and 4, 8, 16
 // (place and pick), 16 rows a call.
 func BenchmarkWinoDeint4(b *testing.B) {
-	defer func() { winoCopyOK = true }()
 	ok0 := winoCopyOK
+	defer func() { winoCopyOK = ok0 }()
 	for _, n := range []int{3, 4, 7, 8, 15, 16} {
 		for _, how := range []string{"asm", "go"} {
 			for _, dir := range []string{"deint", "int"} {
@@ -220,8 +220,8 @@ func BenchmarkWinoDeint4(b *testing.B) {
 // scatter over the input channels, place and pick (without ReLU) over the
 // output channels.
 func BenchmarkWinoCopies(b *testing.B) {
-	defer func() { winoCopyOK = true }()
 	ok0 := winoCopyOK
+	defer func() { winoCopyOK = ok0 }()
 	for _, s := range []struct {
 		name        string
 		in, out, hw int

@@ -192,10 +192,11 @@ vmaskzero:
 	JMP   vmaskzero
 
 vmasknext:
+	DECQ R10
+	JZ   vmaskdone // no pointer steps past the last row
 	ADDQ R8, DI
 	ADDQ R9, SI
 	ADDQ R9, BX
-	DECQ R10
 	JMP  vmaskrow
 
 vmaskdone:
