@@ -15,8 +15,8 @@ import (
 // passes keep none: they gather again), and images whose pixels make one
 // band or several of unequal size, ck a multiple of 32 or not, up to 264
 // output channels (the column gradient through dcolPix or the GEMM; two
-// blocks of the inner dimension); and the same bits again on another
-// number of workers.
+// blocks of the inner dimension; forwardChunks' output in several blocks
+// of pixels); and the same bits again on another number of workers.
 func TestDeformBandsSameBits(t *testing.T) {
 	if !haveSgemmKernels() {
 		t.Skip("no assembly GEMM kernels: the banded passes do not run")
@@ -31,6 +31,8 @@ func TestDeformBandsSameBits(t *testing.T) {
 		{3, 8, 20, 1, true, true, true}, {3, 8, 20, 1, true, true, false}, {8, 16, 17, 2, false, false, false},
 		{16, 8, 23, 1, true, false, true}, {2, 4, 12, 1, false, true, false}, {32, 32, 16, 1, true, true, false}, {32, 16, 64, 1, true, false, false},
 		{64, 64, 12, 1, true, true, true}, {32, 264, 16, 2, true, false, false},
+		// forwardChunks (noBands) in several blocks of pixBlockOut, the last ragged.
+		{4, 32, 19, 1, true, true, false}, {8, 64, 19, 1, false, false, true},
 	} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_g%d_mask%v_relu%v_cache%v", s.c, s.o, s.hw, s.groups, s.mask, s.relu, s.keep), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), 9))

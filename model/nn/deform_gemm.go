@@ -144,8 +144,12 @@ func (d *DeformConv2D[T]) forwardScratch(n int) int {
 
 // forwardChunks is convForward for the deformable layer where pixGemm
 // runs (d.wPix set): chunks of whole images as convForward cuts them,
-// columns kept in the cache (same layout) when there is one, one product
-// a chunk and each image's outputs through storePix.
+// columns kept in the cache (same layout) when there is one, each image's
+// product and outputs in blocks of pixBlockOut pixels: pixGemm writes a
+// block's pixel-major product, storePix reads it back while it is in the
+// core's cache (a whole 64×64 image's, 512 KB at 32 channels, went out to
+// memory and back). Every output is the same chain of fused
+// multiply-adds wherever its block starts: the same bits.
 func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
@@ -162,19 +166,30 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
-		buf := d.ws.get(worker, ck*ld+d.forwardScratch(ld))
-		col, pm, scratch := buf[:ck*ld], buf[ck*ld:ck*ld+ld*g.O], buf[ck*ld+ld*g.O:]
+		blk := pixBlockOut(g.O, pc)
+		buf := d.ws.get(worker, ck*ld+d.forwardScratch(blk))
+		col, pm, scratch := buf[:ck*ld], buf[ck*ld:ck*ld+blk*g.O], buf[ck*ld+blk*g.O:]
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
 		for b := lo; b < hi; b++ {
 			dc.im2col(worker, b, col, ld, (b-lo)*pc)
 		}
-		pm32 := any(pm).([]float32)
-		pixGemm(g.O, ld, ck, wp, any(col).([]float32), pm32, any(scratch).([]float32))
+		col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
 		y32 := any(y).([]float32)
 		for b := lo; b < hi; b++ {
-			storePix(pm32[(b-lo)*pc*g.O:], g.O, pc, y32[b*g.O*p:], p, b32, g.ReLU)
+			for q0 := 0; q0 < pc; q0 += blk {
+				nb := min(blk, pc-q0)
+				pixGemm(g.O, nb, ck, wp, col32[((b-lo)*pc+q0)*ck:], pm32, sc32)
+				storePix(pm32, g.O, nb, y32[b*g.O*p+q0:], p, b32, g.ReLU)
+			}
 		}
 	})
+}
+
+// pixBlockOut is forwardChunks' block of pixels for o output channels and
+// images of pc pixels: a product of about 32 KB (the core's L1 data
+// cache), a multiple of pixGemm's 8 pixels, at most pc.
+func pixBlockOut(o, pc int) int {
+	return min(pc, max(8, 8192/o/8*8))
 }

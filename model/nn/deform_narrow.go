@@ -46,8 +46,9 @@ func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
 }
 
 // backwardNarrow is convBackward for the deformable layer where narrowOK:
-// the same chunks, the same weight-gradient GEMM and per-chunk sums in
-// chunk order, the column gradient through narrowDcol.
+// the same chunks, the same weight-gradient sums (the GEMM reading gy's
+// transpose in place) and per-chunk sums in chunk order, the column
+// gradient through narrowDcol.
 func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
@@ -92,13 +93,17 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 				gradRows(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], yo)
 			}
 		}
+		// gyT serves both products: narrowDcol's A and, transposed, the
+		// weight gradient's, which the GEMM reads in place (its A's row
+		// panels are gyT's runs of 8 output channels) where gy would be
+		// transposed once more by packA (a pass over gy; the same sums).
+		transposeInto(gy, ld, gyT, g.O, g.O, ld)
 		pw := part[c*nw : c*nw+g.O*ck]
-		gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+		gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		for o := range g.O {
 			pb[o] = sum(gy[o*ld : (o+1)*ld])
 		}
-		transposeInto(gy, ld, gyT, g.O, g.O, ld)
 		narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
 		for b := lo; b < hi; b++ {
 			dc.col2im(worker, b, dcol, ld, (b-lo)*pc)
