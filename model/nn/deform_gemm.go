@@ -189,7 +189,9 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 
 // pixBlockOut is forwardChunks' block of pixels for o output channels and
 // images of pc pixels: a product of about 32 KB (the core's L1 data
-// cache), a multiple of pixGemm's 8 pixels, at most pc.
+// cache), a multiple of pixGemm's 8 pixels (never fewer than 8, so past
+// 1024 channels it is larger), at most pc (pc itself where that is
+// smaller).
 func pixBlockOut(o, pc int) int {
 	return min(pc, max(8, 8192/o/8*8))
 }

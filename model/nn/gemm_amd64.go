@@ -17,7 +17,11 @@ import (
 // steps of MR values, and op(B) into micro-panels of kc steps of NR values;
 // the kernel then runs over every MR×NR tile. Packing absorbs the
 // transposes, so all four (transA, transB) cases feed the same kernels with
-// unit-stride data. B's micro-panels are packed lazily during the first row
+// unit-stride data. With AVX-512, products of at most sgemmDirectACols
+// columns read A's full 8-row panels in place instead (directA in
+// sgemmWith: the S kernels for an untransposed A, the T kernels for a
+// transposed one; the same values in the same order, so the same bits).
+// B's micro-panels are packed lazily during the first row
 // block, just before their first use, while they are still in L1; an
 // untransposed B is mostly not packed at all (see direct in sgemmWith).
 // Tiles that overhang C's edge are computed into a small temporary tile and

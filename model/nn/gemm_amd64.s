@@ -1133,7 +1133,13 @@ pcdone:
 // same bits, without packA's transpose (sgemmWith, directA). SI walks row
 // 0 and R12 row 4; R10 is lda and R11 3·lda in bytes. After the last step
 // SI and R12 point one element past the tile's column kc−1 of rows 0 and
-// 4, inside A (rows 1 and 5 follow).
+// 4, inside A (rows 1 and 5 follow). DI steps through B by ldb after every
+// step, the last one included, as in the packed kernels: read in place
+// (sgemmWith's direct B) it ends one row of B past the panel's last row,
+// which may be past B's end; it is never read there, and a register of
+// this leaf function is invisible to the garbage collector.
+// TestSgemmGuardPages runs these kernels on operands that end on a
+// PROT_NONE page.
 
 #define STEP_8x32S(ao) \
 	VMOVUPS      (DI), Z0; \
@@ -1387,7 +1393,8 @@ k8x16Snobeta:
 // that the step p's eight values are a[p·lda : p·lda+8] (what packA copies
 // into a packed panel). They are sgemmKernel8x32 and sgemmKernel8x16 with
 // the panel's steps lda apart instead of 8: the same bits. AX counts the
-// bytes from a to the step, so that no pointer moves past A's last step.
+// bytes from a to the step, so that no pointer moves past A's last step
+// (DI steps past B's panel as in the S kernels above).
 
 #define STEP_8x32T \
 	VMOVUPS      (DI), Z0; \
