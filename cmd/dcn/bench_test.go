@@ -75,8 +75,16 @@ func TestBenchRows(t *testing.T) {
 		if !(r.OursMS > 0) || r.Shape == "" || r.Unit == "" || (r.PeerMS > 0 && !(r.Ratio > 0)) {
 			t.Errorf("row %+v: want a time, a shape, a unit and a ratio with the peer", r)
 		}
-		if r.PeakShare < 0 || r.PeakShare > 1.5 {
-			t.Errorf("%s: share of peak %v", r.Name, r.PeakShare)
+		// A share counts the direct algorithm's multiply-adds; the COCO
+		// net's conv2–conv6 take Winograd F(4×4), which does a quarter of
+		// them, so their effective share is bounded by 4× the direct one
+		// (1.5: a peak measured while other jobs held the cores).
+		limit := 1.5
+		if r.Group == groupCOCO && r.Name != "conv1" {
+			limit *= 4
+		}
+		if r.PeakShare < 0 || r.PeakShare > limit {
+			t.Errorf("%s: share of peak %v, above %v", r.Name, r.PeakShare, limit)
 		}
 	}
 	for g, want := range benchLabels {
