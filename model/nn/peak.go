@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -32,7 +33,7 @@ func MeasurePeak(threads int, d time.Duration) Peak {
 	for {
 		t := time.Now()
 		fn(iters)
-		if e := time.Since(t); e > d/50 || iters > 1<<34 {
+		if e := time.Since(t); e > d/50 || iters > min(1<<34, math.MaxInt/4) {
 			iters = int(float64(iters) * float64(d/3) / float64(max(e, time.Microsecond)))
 			break
 		}
