@@ -105,7 +105,9 @@ func TestPastRunsE2E(t *testing.T) {
 	if rep["phase"] != "done" || rep["dialogs"] != "0" {
 		t.Errorf("after keeping on: phase %q with %s dialogs, want done and none", rep["phase"], rep["dialogs"])
 	}
-	w.waitExit(time.Minute)
+	// The wait holds a whole training session (loading MNIST, both nets,
+	// Scaled-MNIST), not only the exit: .ci/run once passed a minute here.
+	w.waitExit(3 * time.Minute)
 
 	// 5: three window sizes, in a fresh profile (its form as a new user
 	// sees it); each launch ends with the run open and a screenshot.
