@@ -171,8 +171,42 @@ func Run(a fyne.App, opts Options) {
 			startScript(u)
 		}
 	})
+	stopHook := takeStopHook(a)
 	w.ShowAndRun()
 	u.Close()
+	if stopHook != nil {
+		stopHook()
+	}
+}
+
+// takeStopHook takes from a's lifecycle the hook that Fyne runs when its
+// loop ends (it saves a.Preferences() at once) and returns it for Run to
+// call after the loop. Fyne 2.7.1 can hang at exit with the hook left in
+// place: the loop queues it on the lifecycle's event goroutine, which sends
+// it back to the loop's function queue; the loop, meanwhile, drains that
+// queue by its length, which does not count a function still passing
+// through the queue's goroutine, and then closes it, so the hook is never
+// run, the event goroutine waits for it forever, and the loop's last step,
+// waiting for the event goroutine to be idle, never returns. The
+// end-to-end tests caught it (1 exit in about 12; a goroutine dump showed
+// main in Lifecycle.WaitForEvents and the event goroutine in
+// runOnMainWithWait). With no hook nothing is queued at the end, and
+// nothing is lost: the hook runs here, on the main goroutine, once the
+// loop has ended. Lifecycles without the internal setter (another driver,
+// a later Fyne) are left as they are.
+func takeStopHook(a fyne.App) func() {
+	lc, ok := a.Lifecycle().(interface {
+		OnStopped() func()
+		SetOnStopped(func())
+		SetOnStoppedHookExecuted(func())
+	})
+	if !ok {
+		return nil
+	}
+	hook := lc.OnStopped() // the app's own stop function, then Fyne's hook
+	lc.SetOnStopped(nil)
+	lc.SetOnStoppedHookExecuted(nil)
+	return hook
 }
 
 // New builds the UI for window w of app a (its content is Content), with

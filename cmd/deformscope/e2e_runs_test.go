@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -346,16 +347,35 @@ func (a *scriptedApp) waitExit(timeout time.Duration) {
 			select {
 			case <-a.exited:
 			case <-deadline:
-				a.t.Fatalf("the app did not exit within %v of its script's end:\n%s", timeout, a.logs.String())
+				a.t.Fatalf("the app did not exit within %v of its script's end:\n%s", timeout, a.hang())
 			}
 			if strings.Contains(a.logs.String(), "panic") {
 				a.t.Errorf("the app logged a panic:\n%s", a.logs.String())
 			}
 			return
 		case <-deadline:
-			a.t.Fatalf("the app did not exit within %v:\n%s", timeout, a.logs.String())
+			a.t.Fatalf("the app did not exit within %v:\n%s", timeout, a.hang())
 		}
 	}
+}
+
+// hang says why the app has not exited: the processes holding its output
+// (a child that inherited stderr keeps the pipe open after the app ends)
+// and, if the app still runs, its goroutines (SIGQUIT makes the Go runtime
+// write them to stderr and exit). It returns the app's output with those.
+func (a *scriptedApp) hang() string {
+	var b strings.Builder
+	ps, err := exec.Command("ps", "-eo", "pid,ppid,stat,etime,args").CombinedOutput()
+	fmt.Fprintf(&b, "the app is pid %d; processes (%v):\n%s\n", a.cmd.Process.Pid, err, ps)
+	if err := a.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		fmt.Fprintf(&b, "SIGQUIT: %v\n", err)
+	}
+	select {
+	case <-a.exited:
+	case <-time.After(15 * time.Second):
+		b.WriteString("its output is still open 15 s after SIGQUIT\n")
+	}
+	return b.String() + "its output:\n" + a.logs.String()
 }
 
 // writeCrop writes the part r of img to path as a PNG.
