@@ -144,11 +144,14 @@ func (d *DeformConv2D[T]) forwardScratch(n int) int {
 
 // forwardChunks is convForward for the deformable layer where pixGemm
 // runs (d.wPix set): chunks of whole images as convForward cuts them,
-// columns kept in the cache (same layout) when there is one, each image's
+// columns kept in the cache (same layout) when there is one, the chunk's
 // product and outputs in blocks of pixBlockOut pixels: pixGemm writes a
 // block's pixel-major product, storePix reads it back while it is in the
 // core's cache (a whole 64×64 image's, 512 KB at 32 channels, went out to
-// memory and back). Every output is the same chain of fused
+// memory and back). A block runs across the chunk's images (their column
+// rows follow one another): at 7×7, 49 pixels an image, pixGemm per image
+// ran 7 kernels of 8 rows for 49 (the last one padded from 1 row), per
+// chunk of 5 images 31 for 245. Every output is the same chain of fused
 // multiply-adds wherever its block starts: the same bits.
 func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	g := d.g
@@ -166,7 +169,7 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
-		blk := pixBlockOut(g.O, pc)
+		blk := pixBlockOut(g.O, ld)
 		buf := d.ws.get(worker, ck*ld+d.forwardScratch(blk))
 		col, pm, scratch := buf[:ck*ld], buf[ck*ld:ck*ld+blk*g.O], buf[ck*ld+blk*g.O:]
 		if d.cache != nil {
@@ -177,21 +180,25 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 		}
 		col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
 		y32 := any(y).([]float32)
-		for b := lo; b < hi; b++ {
-			for q0 := 0; q0 < pc; q0 += blk {
-				nb := min(blk, pc-q0)
-				pixGemm(g.O, nb, ck, wp, col32[((b-lo)*pc+q0)*ck:], pm32, sc32)
-				storePix(pm32, g.O, nb, y32[b*g.O*p+q0:], p, b32, g.ReLU)
+		for q0 := 0; q0 < ld; q0 += blk {
+			nb := min(blk, ld-q0)
+			pixGemm(g.O, nb, ck, wp, col32[q0*ck:], pm32, sc32)
+			// The block's run of pixels in each image it covers (the
+			// deformable layer's columns are never wide: pc = p).
+			for q := q0; q < q0+nb; {
+				b, at := lo+q/pc, q%pc
+				m := min(q0+nb-q, pc-at)
+				storePix(pm32[(q-q0)*g.O:], g.O, m, y32[b*g.O*p+at:], p, b32, g.ReLU)
+				q += m
 			}
 		}
 	})
 }
 
 // pixBlockOut is forwardChunks' block of pixels for o output channels and
-// images of pc pixels: a product of about 32 KB (the core's L1 data
+// a chunk of n pixels: a product of about 32 KB (the core's L1 data
 // cache), a multiple of pixGemm's 8 pixels (never fewer than 8, so past
-// 1024 channels it is larger), at most pc (pc itself where that is
-// smaller).
-func pixBlockOut(o, pc int) int {
-	return min(pc, max(8, 8192/o/8*8))
+// 1024 channels it is larger), at most n (n itself where that is smaller).
+func pixBlockOut(o, n int) int {
+	return min(n, max(8, 8192/o/8*8))
 }

@@ -257,3 +257,70 @@ func TestStorePixMatchesBiasRows(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardChunksAcrossImages runs a deformable layer's Forward on a
+// batch whose chunks hold several images (7×7, 9×9 and 5×5 maps: 49, 81
+// and 25 pixels, so forwardChunks' blocks of pixels run across the images'
+// boundaries and end in partial groups of 8) and on each image alone, and
+// wants the same bits: an output does not depend on where its block
+// starts. With and without the column cache, a bias or none, the ReLU.
+func TestForwardChunksAcrossImages(t *testing.T) {
+	if !pixGemmOK() {
+		t.Skip("no AVX-512 GEMM kernels here: forwardChunks does not run")
+	}
+	for _, s := range []struct {
+		c, o, hw, batch  int
+		relu, bias, keep bool
+	}{
+		{32, 32, 7, 7, false, true, false}, {32, 32, 7, 12, true, true, true},
+		{8, 32, 9, 7, true, false, false}, {16, 64, 5, 13, false, true, true},
+	} {
+		t.Run(fmt.Sprintf("c%d_o%d_%dpx_b%d_relu%v_bias%v_cache%v", s.c, s.o, s.hw, s.batch, s.relu, s.bias, s.keep), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.hw), uint64(s.batch)))
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu, NoBias: !s.bias}
+			d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(5, 6)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.NoColumnCache = !s.keep
+			if per, _ := chunking(s.batch, s.hw*s.hw); per < 2 {
+				t.Fatalf("chunks of %d image: the test needs several", per)
+			}
+			x := New[float32](s.batch, s.c, s.hw, s.hw)
+			off := New[float32](s.batch, 18, s.hw, s.hw)
+			mask := New[float32](s.batch, 9, s.hw, s.hw)
+			for _, tt := range []*Tensor[float32]{x, off, mask} {
+				for i := range tt.data {
+					tt.data[i] = float32(rng.NormFloat64() * 1.5)
+				}
+			}
+			y, err := d.Forward(x, off, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.wPix == nil {
+				t.Fatal("forwardChunks did not run")
+			}
+			all := append([]float32(nil), y.data...)
+			one := func(tt *Tensor[float32], b int) *Tensor[float32] {
+				sh := tt.Shape()
+				n := len(tt.data) / sh[0]
+				o := New[float32](1, sh[1], sh[2], sh[3])
+				copy(o.data, tt.data[b*n:(b+1)*n])
+				return o
+			}
+			n := len(all) / s.batch
+			for b := range s.batch {
+				yb, err := d.Forward(one(x, b), one(off, b), one(mask, b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range yb.data {
+					if math.Float32bits(v) != math.Float32bits(all[b*n+i]) {
+						t.Fatalf("image %d, value %d: %v in the batch, %v alone", b, i, all[b*n+i], v)
+					}
+				}
+			}
+		})
+	}
+}
