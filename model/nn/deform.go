@@ -30,6 +30,10 @@ type DeformConv2D[T Float] struct {
 	y, dx, doff, dmask *Tensor[T]
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
+	kept               []sampleTable[T] // each image's table and pad from Forward (see keepTables)
+	views              []sampleTable[T] // per worker: a kept table with the worker's own scratch
+	keepTabs           bool             // the last Forward kept its tables in kept
+	noKeepTabs         bool             // tests: never keep the tables
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
 	wDcol              []T // wT packed for the banded backward's dcolPix (deform_dcol.go)
@@ -126,6 +130,12 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.cache = nil
 	if _, banded := d.deformBands(); !banded {
 		d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+	}
+	d.keepTabs = d.keepTables()
+	if d.keepTabs {
+		for len(d.kept) < g.B {
+			d.kept = append(d.kept, sampleTable[T]{})
+		}
 	}
 	d.permute(d.wT, d.Weight.Value.data, false)
 	d.wPix = nil
@@ -324,6 +334,35 @@ func grow[T any](s []T, n int) []T {
 // fill computes the table of image b.
 func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, d.g.p()) }
 
+// keepTables reports whether Forward keeps each image's whole table and
+// padded image (in d.kept) for Backward, which then neither fills nor pads
+// again: where the column matrix is kept (training, the whole-image
+// passes) and a table entry's 9 values (base, 4 weights, fy, fx, md, vv)
+// are small beside its C/G column values, at least 8 (7×7 and 14×14 maps
+// of 32 channels: 36 bytes against 128; the table and pad add about 45 %
+// to the column cache). With fewer channels (conv1: 3) the tables would
+// outgrow the columns; conv1's gradient needs only the pad (dotsGrad).
+func (d *DeformConv2D[T]) keepTables() bool {
+	return d.cache != nil && d.g.C/d.groups >= 8 && !d.noKeepTabs
+}
+
+// backwardTable returns the table and padded image of image b for the
+// sampling's gradient on worker: the one Forward kept (keepTables), seen
+// through the worker's view so that the corner sums and the input
+// gradient go to the worker's own scratch, or else the worker's table
+// filled now (tableFor).
+func (dc deformCols[T]) backwardTable(worker, b int) *sampleTable[T] {
+	d := dc.d
+	if !d.keepTabs || b >= len(d.kept) || d.kept[b].holds != (tableKey{d.gen, b}) {
+		return dc.tableFor(worker, b)
+	}
+	k, v := &d.kept[b], &d.views[worker]
+	v.base, v.wts, v.fbuf, v.pad = k.base, k.wts, k.fbuf, k.pad
+	v.fy, v.fx, v.md, v.vv = k.fy, k.fx, k.md, k.vv
+	v.holds = k.holds
+	return v
+}
+
 // holdKey is the key a table filled now for image b holds: none when the
 // fill was lean (Forward), so that Backward fills it again whole.
 func (d *DeformConv2D[T]) holdKey(b int) tableKey {
@@ -339,6 +378,11 @@ func (d *DeformConv2D[T]) holdKey(b int) tableKey {
 // k)·(q1−q0) + p−q0 (read only by the offset and mask gradients; this way
 // each is written in runs).
 func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
+	d.fillRangeLean(t, b, q0, q1, d.forwarding)
+}
+
+// fillRangeLean is fillRange, lean or whole as told.
+func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean bool) {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
@@ -350,7 +394,6 @@ func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	// In Forward (lean) only the sampling's base and wts are read: fy, fx,
 	// md and vv, which only Backward reads, go to one small sink instead
 	// (Backward fills the table again).
-	lean := d.forwarding
 	if lean {
 		t.sink = grow(t.sink, len(fillOnes))
 	} else {
@@ -695,6 +738,9 @@ func (dc deformCols[T]) reserve(workers int) {
 	for len(dc.d.tabs) < workers {
 		dc.d.tabs = append(dc.d.tabs, sampleTable[T]{})
 	}
+	for len(dc.d.views) < workers {
+		dc.d.views = append(dc.d.views, sampleTable[T]{})
+	}
 }
 
 func (dc deformCols[T]) table(worker int) *sampleTable[T] { return &dc.d.tabs[worker] }
@@ -724,9 +770,17 @@ func (dc deformCols[T]) runsN(P int, fn func(e0, e1, ch0 int)) {
 func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	d, g := dc.d, dc.d.g
 	t := dc.table(worker)
-	d.fill(t, b)
-	d.padImage(t, b)
-	t.holds = d.holdKey(b)
+	if d.forwarding && d.keepTabs {
+		// The whole table, kept with the pad for Backward (keepTables).
+		t = &d.kept[b]
+		d.fillRangeLean(t, b, 0, g.p(), false)
+		d.padImage(t, b)
+		t.holds = tableKey{d.gen, b}
+	} else {
+		d.fill(t, b)
+		d.padImage(t, b)
+		t.holds = d.holdKey(b)
+	}
 	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
 	rows := col[off*ck : (off+g.p())*ck]
 	dc.runs(func(e0, e1, ch0 int) {
@@ -739,7 +793,7 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	if dc.dotsGrad(worker, b, dcol[off*g.ck():(off+g.p())*g.ck()]) {
 		return
 	}
-	t := dc.tableFor(worker, b)
+	t := dc.backwardTable(worker, b)
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	ck, cpg := g.ck(), g.C/d.groups

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -104,6 +105,95 @@ func TestLeanFill(t *testing.T) {
 		}
 		if k := d.holdKey(0); k != (tableKey{1, 0}) {
 			t.Errorf("c%d: a whole fill holds %v", s.c, k)
+		}
+	}
+}
+
+// TestKeptTablesSameBits runs a deformable layer's Forward and Backward
+// with the tables and pads kept from Forward (keepTables) and without
+// (Backward fills and pads again), and wants the same bits in the output
+// and every gradient, twice in a row (the second pass on the first's
+// buffers) and on another number of workers: 7×7 maps of 32 channels (the
+// MNIST shape), offset groups of 8 channels, 64 channels in 5×5, float32
+// and float64, a mask or none. Where keepTables says no (no column cache,
+// fewer than 8 channels a group) nothing is kept.
+func TestKeptTablesSameBits(t *testing.T) {
+	for _, s := range []struct {
+		c, o, hw, groups, batch int
+		mask, keep, f64         bool
+		kept                    bool // keepTables' answer
+	}{
+		{32, 32, 7, 1, 6, true, true, false, true}, {32, 32, 7, 1, 11, false, true, false, true},
+		{16, 32, 9, 2, 4, true, true, false, true}, {64, 32, 5, 1, 7, true, true, false, true},
+		{32, 16, 7, 1, 3, true, true, true, true},
+		{32, 32, 7, 1, 3, true, false, false, false}, {4, 32, 7, 1, 3, true, true, false, false},
+	} {
+		name := fmt.Sprintf("c%d_o%d_%dpx_g%d_b%d_mask%v_cache%v_f64%v", s.c, s.o, s.hw, s.groups, s.batch, s.mask, s.keep, s.f64)
+		t.Run(name, func(t *testing.T) {
+			if s.f64 {
+				testKeptTables[float64](t, s.c, s.o, s.hw, s.groups, s.batch, s.mask, s.keep, s.kept)
+				return
+			}
+			testKeptTables[float32](t, s.c, s.o, s.hw, s.groups, s.batch, s.mask, s.keep, s.kept)
+		})
+	}
+}
+
+func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask, keep, kept bool) {
+	rng := rand.New(rand.NewPCG(uint64(c*hw), uint64(batch)))
+	gk := 9 * groups
+	x, off, dy := New[T](batch, c, hw, hw), New[T](batch, 2*gk, hw, hw), New[T](batch, o, hw, hw)
+	mask := New[T](batch, gk, hw, hw)
+	for _, tt := range []*Tensor[T]{x, off, dy, mask} {
+		for i := range tt.data {
+			tt.data[i] = T(rng.NormFloat64() * 1.5)
+		}
+	}
+	if !withMask {
+		mask = nil
+	}
+	cfg := Conv2DConfig{In: c, Out: o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+	run := func(noKeep bool) [][]T {
+		d, err := NewDeformConv2D[T]("dcn", cfg, groups, rand.New(rand.NewPCG(7, 8)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.noKeepTabs, d.NoColumnCache = noKeep, !keep
+		var out [][]T
+		for range 2 {
+			for _, p := range d.Params() {
+				clear(p.Grad.data)
+			}
+			y, err := d.Forward(x, off, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := kept && !noKeep; d.keepTabs != want {
+				t.Fatalf("tables kept: %v, want %v", d.keepTabs, want)
+			}
+			dx, doff, dmask, err := d.Backward(dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = [][]T{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
+			if dmask != nil {
+				out = append(out, dmask.data)
+			}
+		}
+		return out
+	}
+	want, got := run(true), run(false)
+	old := setWorkers(3)
+	other := run(false)
+	setWorkers(old)
+	names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
+	for k := range want {
+		for i := range want[k] {
+			w := math.Float64bits(float64(want[k][i]))
+			if math.Float64bits(float64(got[k][i])) != w || math.Float64bits(float64(other[k][i])) != w {
+				t.Fatalf("%s[%d] = %v with the tables kept (%v on 3 workers), %v filled again",
+					names[k], i, got[k][i], other[k][i], want[k][i])
+			}
 		}
 	}
 }
