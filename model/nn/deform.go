@@ -30,10 +30,6 @@ type DeformConv2D[T Float] struct {
 	y, dx, doff, dmask *Tensor[T]
 	ws                 scratch[T]
 	tabs               []sampleTable[T]
-	kept               []sampleTable[T] // each image's table and pad from Forward (see keepTables)
-	views              []sampleTable[T] // per worker: a kept table with the worker's own scratch
-	keepTabs           bool             // the last Forward kept its tables in kept
-	noKeepTabs         bool             // tests: never keep the tables
 	wT, dwT            []T // weight and its gradient in column order (see deformCols)
 	wPix, wPixBuf      []T // wT packed for pixGemm (deform_gemm.go); nil where it does not run
 	wDcol              []T // wT packed for the banded backward's dcolPix (deform_dcol.go)
@@ -47,6 +43,11 @@ type DeformConv2D[T Float] struct {
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
+
+	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)
+	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch
+	keepTabs   bool             // the last Forward kept its tables in kept
+	noKeepTabs bool             // tests: never keep the tables
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
