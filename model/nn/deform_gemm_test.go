@@ -84,30 +84,33 @@ func TestGather512MatchesAVX2(t *testing.T) {
 			for i := range img {
 				img[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*3))
 			}
-			count := 37
-			base := make([]int32, count)
-			for i := range base {
-				base[i] = int32(rng.IntN((hp-1)*wp - 1))
-			}
-			base[5] = base[4]
-			wts := make([]float32, 4*count)
-			for i := range wts {
-				wts[i] = float32(rng.NormFloat64())
-			}
-			got := make([]float32, count*n+1)
-			got[count*n] = 7 // past the end: untouched
-			if !gather512(got, img, pix, row, base, wts, n) {
-				t.Fatalf("n %d: gather512 did not run", n)
-			}
-			want := make([]float32, count*n)
-			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, n)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("n %d, pix %d: dst[%d] = %v, AVX2 gives %v", n, pix, i, got[i], want[i])
+			for _, count := range []int{37, 1, 2, 6} { // n = 32 goes in pairs: odd and even counts
+				base := make([]int32, count)
+				for i := range base {
+					base[i] = int32(rng.IntN((hp-1)*wp - 1))
 				}
-			}
-			if got[count*n] != 7 {
-				t.Fatalf("n %d: wrote past the end", n)
+				if count > 5 {
+					base[5] = base[4]
+				}
+				wts := make([]float32, 4*count)
+				for i := range wts {
+					wts[i] = float32(rng.NormFloat64())
+				}
+				got := make([]float32, count*n+1)
+				got[count*n] = 7 // past the end: untouched
+				if !gather512(got, img, pix, row, base, wts, n) {
+					t.Fatalf("n %d: gather512 did not run", n)
+				}
+				want := make([]float32, count*n)
+				dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, n)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n %d, pix %d, %d entries: dst[%d] = %v, AVX2 gives %v", n, pix, count, i, got[i], want[i])
+					}
+				}
+				if got[count*n] != 7 {
+					t.Fatalf("n %d: wrote past the end", n)
+				}
 			}
 		}
 	}
