@@ -87,7 +87,8 @@ func TestFillAVXMatchesGo(t *testing.T) {
 }
 
 // TestFill512MatchesAVX2 fills the table of a 64×64 image (tiles of 256
-// pixels, whole and lean) and a ragged 13×13 one with the AVX-512 kernels
+// pixels, whole and lean), ragged 13×13, 14×14, 7×7 and 3×3 ones, and
+// ranges of pixels that start and end inside one, with the AVX-512 kernels
 // (dcnFill512T for every tap of the first 16·k pixels of each tile) and
 // with the AVX2 kernel alone, and wants the same bits (the Go loop's,
 // TestFillAVXMatchesGo).
@@ -96,16 +97,21 @@ func TestFill512MatchesAVX2(t *testing.T) {
 		t.Skip("no AVX-512 here")
 	}
 	for _, c := range []struct {
-		hw   int
-		lean bool
-	}{{64, false}, {13, false}, {64, true}} {
+		hw, q0, q1 int // q1 counts back from the end
+		lean       bool
+	}{
+		{64, 0, 0, false}, {13, 0, 0, false}, {64, 0, 0, true}, {7, 0, 0, false}, {7, 0, 0, true},
+		{14, 0, 0, false}, {3, 0, 0, false}, {9, 5, 3, false}, {64, 100, 7, false}, {13, 2, 0, true},
+	} {
 		hw := c.hw
 		d, g := fillCase(t, hw)
 		d.forwarding = c.lean
 		var got, want sampleTable[float32]
-		d.fillRange(&got, 1, 0, g.p())
+		for range 2 { // the second fill on the first's scratch
+			d.fillRange(&got, 1, c.q0, g.p()-c.q1)
+		}
 		noFill512 = true
-		d.fillRange(&want, 1, 0, g.p())
+		d.fillRange(&want, 1, c.q0, g.p()-c.q1)
 		noFill512 = false
 		if !slices.Equal(got.base, want.base) {
 			t.Fatalf("%d×%d: base differs", hw, hw)
