@@ -261,15 +261,25 @@ func (d *DeformConv2D[T]) permute(dst, src []T, back bool) {
 	K, cpg := g.k(), g.C/d.groups
 	ck := g.ck()
 	for o := range g.O {
-		for ch := range g.C {
-			grp, chg := ch/cpg, ch%cpg
+		w := o * ck
+		// Column order: group, tap, channel of the group; the weight's
+		// is channel, tap.
+		for grp := range d.groups {
 			for k := range K {
-				i := o*ck + ch*K + k
-				j := o*ck + (grp*K+k)*cpg + chg
+				j := w + (grp*K+k)*cpg
+				col := src[j:][:cpg]
+				if !back {
+					col = dst[j:][:cpg]
+				}
+				i := w + grp*cpg*K + k
 				if back {
-					dst[i] += src[j]
-				} else {
-					dst[j] = src[i]
+					for c, v := range col {
+						dst[i+c*K] += v
+					}
+					continue
+				}
+				for c := range col {
+					col[c] = src[i+c*K]
 				}
 			}
 		}

@@ -197,3 +197,39 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 		}
 	}
 }
+
+// TestPermute checks permute against its definition: the weight's
+// O×C×kh×kw order to the column order O×G×kh·kw×(C/G), and back added
+// onto what is there; one group and several, one tap and nine.
+func TestPermute(t *testing.T) {
+	for _, s := range []struct{ o, c, k, groups int }{{4, 6, 3, 1}, {3, 6, 3, 2}, {2, 9, 1, 3}, {5, 32, 3, 1}} {
+		d, err := NewDeformConv2D[float64]("dcn", Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}}, s.groups, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.g = geom{O: s.o, C: s.c, KH: s.k, KW: s.k}
+		K, cpg, ck := s.k*s.k, s.c/s.groups, s.c*s.k*s.k
+		w := make([]float64, s.o*ck)
+		for i := range w {
+			w[i] = float64(i + 1)
+		}
+		wT := make([]float64, len(w))
+		d.permute(wT, w, false)
+		back := make([]float64, len(w))
+		for i := range back {
+			back[i] = 0.5
+		}
+		d.permute(back, wT, true)
+		for o := range s.o {
+			for ch := range s.c {
+				for k := range K {
+					i := o*ck + ch*K + k
+					j := o*ck + (ch/cpg*K+k)*cpg + ch%cpg
+					if wT[j] != w[i] || back[i] != w[i]+0.5 {
+						t.Fatalf("%+v: o %d, c %d, tap %d: column order %v, back %v, want %v", s, o, ch, k, wT[j], back[i], w[i])
+					}
+				}
+			}
+		}
+	}
+}
