@@ -143,20 +143,20 @@ func (d *DeformConv2D[T]) forwardScratch(n int) int {
 }
 
 // forwardChunks is convForward for the deformable layer where pixGemm
-// runs (d.wPix set): chunks of whole images as convForward cuts them,
-// columns kept in the cache (same layout) when there is one, the chunk's
-// product and outputs in blocks of pixBlockOut pixels: pixGemm writes a
-// block's pixel-major product, storePix reads it back while it is in the
-// core's cache (a whole 64×64 image's, 512 KB at 32 channels, went out to
-// memory and back). A block runs across the chunk's images (their column
-// rows follow one another): at 7×7, 49 pixels an image, pixGemm per image
-// ran 7 kernels of 8 rows for 49 (the last one padded from 1 row), per
-// chunk of 5 images 31 for 245. Every output is the same chain of fused
-// multiply-adds wherever its block starts: the same bits.
+// runs (d.wPix set): chunks of whole images (forwardChunking), columns
+// kept in the cache (same layout) when there is one, the chunk's product
+// and outputs in blocks of pixBlockOut pixels: pixGemm writes a block's
+// pixel-major product, storePix reads it back while it is in the core's
+// cache (a whole 64×64 image's, 512 KB at 32 channels, went out to memory
+// and back). A block runs across the chunk's images (their column rows
+// follow one another): at 7×7, 49 pixels an image, pixGemm per image ran
+// 7 kernels of 8 rows for 49 (the last one padded from 1 row), 56 for a
+// chunk of 8 images where 49 do now. Every output is the same chain of
+// fused multiply-adds wherever its block starts: the same bits.
 func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
-	per, n := chunking(g.B, pc)
+	per, n := forwardChunking(g.B, pc)
 	workers := Workers()
 	d.ws.reserve(workers)
 	dc := deformCols[T]{d}
@@ -193,6 +193,22 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 			}
 		}
 	})
+}
+
+// forwardChunking is forwardChunks' split of a batch of images of pc
+// pixels: chunks of 8 images where those hold at most 512 pixels, else
+// chunking's (convForward's). 8 images of any size make a multiple of
+// pixGemm's 8 rows (no padded rows), and a batch of 64 makes 8 equal
+// chunks, as many for each of 2 or 4 workers (chunking's 13 chunks of 5
+// images at 7×7 left one worker of 2 a chunk more than the other). Each
+// output is the same whatever the chunk (TestForwardChunksAcrossImages),
+// and the column cache is laid out by image: the split is free.
+func forwardChunking(batch, pc int) (per, n int) {
+	if 8*pc > 512 {
+		return chunking(batch, pc)
+	}
+	per = min(8, max(1, batch))
+	return per, (batch + per - 1) / per
 }
 
 // pixBlockOut is forwardChunks' block of pixels for o output channels and

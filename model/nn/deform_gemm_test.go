@@ -275,7 +275,7 @@ func TestForwardChunksAcrossImages(t *testing.T) {
 		c, o, hw, batch  int
 		relu, bias, keep bool
 	}{
-		{32, 32, 7, 7, false, true, false}, {32, 32, 7, 12, true, true, true},
+		{32, 32, 7, 7, false, true, false}, {32, 32, 7, 12, true, true, true}, {32, 32, 7, 64, true, true, true},
 		{8, 32, 9, 7, true, false, false}, {16, 64, 5, 13, false, true, true},
 	} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_b%d_relu%v_bias%v_cache%v", s.c, s.o, s.hw, s.batch, s.relu, s.bias, s.keep), func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestForwardChunksAcrossImages(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.NoColumnCache = !s.keep
-			if per, _ := chunking(s.batch, s.hw*s.hw); per < 2 {
+			if per, _ := forwardChunking(s.batch, s.hw*s.hw); per < 2 {
 				t.Fatalf("chunks of %d image: the test needs several", per)
 			}
 			x := New[float32](s.batch, s.c, s.hw, s.hw)
