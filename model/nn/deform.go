@@ -48,6 +48,7 @@ type DeformConv2D[T Float] struct {
 	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch
 	keepTabs   bool             // the last Forward kept its tables in kept
 	noKeepTabs bool             // tests: never keep the tables
+	noSmall    bool             // tests: never backwardNarrow for 32 or more column values
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
@@ -244,7 +245,7 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 		d.permute(d.Weight.Grad.data, d.dwT, true)
 		return dx, doffset, dmask, nil
 	}
-	if d.narrowOK() {
+	if d.narrowOK() || d.smallOK() {
 		d.backwardNarrow(dy.data, d.dwT, db)
 	} else {
 		convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)

@@ -45,25 +45,50 @@ func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
 	}
 }
 
-// backwardNarrow is convBackward for the deformable layer where narrowOK:
-// the same chunks, the same weight-gradient sums (the GEMM reading gy's
-// transpose in place) and per-chunk sums in chunk order, the column
-// gradient through narrowDcol.
+// smallOK reports whether backwardNarrow runs for a layer of 32 or more
+// column values a pixel (the MNIST net's 7×7 maps): float32 where
+// pixGemm's kernel runs, images small enough that forwardChunking takes
+// chunks of 8 (at most 64 pixels). See backwardNarrow.
+func (d *DeformConv2D[T]) smallOK() bool {
+	g := d.g
+	var z T
+	_, f32 := any(z).(float32)
+	return f32 && pixGemmOK() && g.ck() >= 32 && 8*g.pc() <= 512 && !d.noSmall
+}
+
+// backwardNarrow is convBackward for the deformable layer where narrowOK
+// or smallOK. Where narrowOK: the same chunks, the same weight-gradient
+// sums (the GEMM reading gy's transpose in place) and per-chunk sums in
+// chunk order, the column gradient through narrowDcol. Where smallOK: the
+// chunks of 8 images Forward takes (forwardChunking; at 7×7, 8 equal
+// chunks of a batch of 64 where convBackward's 13 left one of 2 workers a
+// chunk more than the other, and no ragged row panel in the GEMMs), and
+// the column gradient through the GEMM reading gy's transpose in place
+// (the sums convBackward's GEMM takes: the same bits in every gradient
+// but the weight's and the bias's, whose per-chunk sums now cover 8
+// images; TestSmallBackward holds them to float64's).
 func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
+	narrow := ck < 32
 	per, n := chunking(g.B, pc)
+	if !narrow {
+		per, n = forwardChunking(g.B, pc)
+	}
 	nw := g.O*ck + g.O
 	if cap(d.parts) < n*nw {
 		d.parts = make([]T, n*nw)
 	}
 	part := d.parts[:n*nw]
-	d.wNarrow = grow(d.wNarrow, g.O*32)
-	clear(d.wNarrow)
-	for o := range g.O {
-		copy(d.wNarrow[o*32:][:ck], d.wT[o*ck:][:ck])
+	var wn []float32
+	if narrow {
+		d.wNarrow = grow(d.wNarrow, g.O*32)
+		clear(d.wNarrow)
+		for o := range g.O {
+			copy(d.wNarrow[o*32:][:ck], d.wT[o*ck:][:ck])
+		}
+		wn = any(d.wNarrow).([]float32)
 	}
-	wn := any(d.wNarrow).([]float32)
 	workers := Workers()
 	d.ws.reserve(workers)
 	dc := deformCols[T]{d}
@@ -72,7 +97,7 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
-		slack := 32 - ck
+		slack := max(0, 32-ck)
 		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32)
 		col, dcol := buf[:ck*ld], buf[ck*ld:2*ck*ld+slack]
 		rest := buf[2*ck*ld+slack:]
@@ -104,7 +129,11 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		for o := range g.O {
 			pb[o] = sum(gy[o*ld : (o+1)*ld])
 		}
-		narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
+		if narrow {
+			narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
+		} else {
+			gemm(false, false, ld, ck, g.O, 1, gyT, g.O, d.wT, ck, 0, dcol, ck)
+		}
 		for b := lo; b < hi; b++ {
 			dc.col2im(worker, b, dcol, ld, (b-lo)*pc)
 		}

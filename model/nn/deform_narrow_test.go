@@ -70,3 +70,106 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallBackward runs a deformable layer of small images (7×7 and 8×8,
+// 32 or 64 channels: smallOK) through backwardNarrow and through
+// convBackward: the input, offset and mask gradients must have the same
+// bits (the same column gradient), and the weight and bias gradients,
+// whose per-chunk sums cover other images, must agree with a float64
+// layer's to float32's precision; the same bits again on 3 workers. With
+// and without the column cache, the ReLU, batches of 1 to 3 chunks.
+func TestSmallBackward(t *testing.T) {
+	if !pixGemmOK() {
+		t.Skip("no AVX-512 GEMM kernels here: backwardNarrow does not run")
+	}
+	for _, s := range []struct {
+		c, o, hw, batch int
+		cache, relu     bool
+	}{{32, 32, 7, 64, true, false}, {32, 32, 7, 19, false, true}, {64, 32, 8, 9, true, true}, {32, 64, 7, 3, true, false}} {
+		t.Run(fmt.Sprintf("c%d_o%d_%dpx_b%d_cache%v_relu%v", s.c, s.o, s.hw, s.batch, s.cache, s.relu), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.hw*s.batch), 32))
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu}
+			x := New[float32](s.batch, s.c, s.hw, s.hw)
+			off := New[float32](s.batch, 18, s.hw, s.hw)
+			mask := New[float32](s.batch, 9, s.hw, s.hw)
+			dy := New[float32](s.batch, s.o, s.hw, s.hw)
+			for _, tt := range []*Tensor[float32]{x, off, mask, dy} {
+				for i := range tt.data {
+					tt.data[i] = float32(rng.NormFloat64() * 1.5)
+				}
+			}
+			run := func(small bool) [][]float32 {
+				d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.noSmall, d.NoColumnCache = !small, !s.cache
+				y, err := d.Forward(x, off, mask)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := d.smallOK(); got != small {
+					t.Fatalf("smallOK = %v", got)
+				}
+				dx, doff, dmask, err := d.Backward(dy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return [][]float32{y.data, dx.data, doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data}
+			}
+			want, got := run(false), run(true)
+			old := setWorkers(3)
+			other := run(true)
+			setWorkers(old)
+			names := []string{"y", "dx", "doffset", "dmask", "dweight", "dbias"}
+			for k := range want {
+				for i := range want[k] {
+					if math.Float32bits(other[k][i]) != math.Float32bits(got[k][i]) {
+						t.Fatalf("%s[%d] = %v on 3 workers, %v on %d", names[k], i, other[k][i], got[k][i], old)
+					}
+					if k < 4 && math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+						t.Fatalf("%s[%d] = %v through backwardNarrow, %v through convBackward", names[k], i, got[k][i], want[k][i])
+					}
+				}
+			}
+			// The weight and bias gradients against float64's.
+			d64, err := NewDeformConv2D[float64]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wide := func(a *Tensor[float32]) *Tensor[float64] {
+				b := New[float64](a.Shape()...)
+				for i, v := range a.data {
+					b.data[i] = float64(v)
+				}
+				return b
+			}
+			d32, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
+			for i, v := range d32.Weight.Value.data {
+				d64.Weight.Value.data[i] = float64(v)
+			}
+			for i, v := range d32.Bias.Value.data {
+				d64.Bias.Value.data[i] = float64(v)
+			}
+			if _, err := d64.Forward(wide(x), wide(off), wide(mask)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, _, err := d64.Backward(wide(dy)); err != nil {
+				t.Fatal(err)
+			}
+			for k, ref := range [][]float64{d64.Weight.Grad.data, d64.Bias.Grad.data} {
+				scale := 0.0
+				for _, v := range ref {
+					scale = max(scale, math.Abs(v))
+				}
+				for i, v := range ref {
+					for _, g := range []float32{got[4+k][i], want[4+k][i]} {
+						if math.Abs(float64(g)-v) > 2e-6*scale {
+							t.Fatalf("%s[%d] = %v, float64 gives %v (scale %v)", names[4+k], i, g, v, scale)
+						}
+					}
+				}
+			}
+		})
+	}
+}
