@@ -77,7 +77,8 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 // bits (the same column gradient), and the weight and bias gradients,
 // whose per-chunk sums cover other images, must agree with a float64
 // layer's to float32's precision; the same bits again on 3 workers. With
-// and without the column cache, the ReLU, batches of 1 to 3 chunks.
+// and without the column cache, the ReLU, batches of 1 to 8 chunks; the
+// column counts a multiple of 32 and not.
 func TestSmallBackward(t *testing.T) {
 	if !pixGemmOK() {
 		t.Skip("no AVX-512 GEMM kernels here: backwardNarrow does not run")
@@ -85,7 +86,8 @@ func TestSmallBackward(t *testing.T) {
 	for _, s := range []struct {
 		c, o, hw, batch int
 		cache, relu     bool
-	}{{32, 32, 7, 64, true, false}, {32, 32, 7, 19, false, true}, {64, 32, 8, 9, true, true}, {32, 64, 7, 3, true, false}} {
+	}{{32, 32, 7, 64, true, false}, {32, 32, 7, 19, false, true}, {64, 32, 8, 9, true, true}, {32, 64, 7, 3, true, false},
+		{40, 32, 7, 5, true, false}} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_b%d_cache%v_relu%v", s.c, s.o, s.hw, s.batch, s.cache, s.relu), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.hw*s.batch), 32))
 			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu}
