@@ -312,6 +312,10 @@ type sampleTable[T Float] struct {
 	fbuf   []T     // fy, fx, md and vv, one after another
 	pos    []int32 // dotsGrad's sample rows and columns (deform_dotsgrad.go)
 
+	// padKey is the geometry (H, W, pixel stride, C) of the last image
+	// padImage wrote to pad: its ring and padding lanes are still zero.
+	padKey [4]int
+
 	// holds is what the table and pad describe when they are one whole
 	// image's (set by a whole fill outside Forward, cleared by any partial
 	// or lean one): col2im right after Backward's im2col of the same image
@@ -674,13 +678,21 @@ func (d *DeformConv2D[T]) pix() int {
 func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 	g := d.g
 	hw, wp, pp, pix := g.H*g.W, g.W+2, (g.H+2)*(g.W+2), d.pix()
+	// Only the inside's C lanes are written below: the ring and lanes
+	// C..pix−1 are cleared once, when the buffer is new to this geometry
+	// (a fresh one from make is zero already).
+	key := [4]int{g.H, g.W, pix, g.C}
+	fresh := cap(t.pad) < pp*pix
 	t.pad = grow(t.pad, pp*pix)
 	x := d.x.data[b*g.C*hw : (b+1)*g.C*hw]
-	if pix != g.C {
+	switch {
+	case fresh || t.padKey == key:
+	case pix != g.C:
 		clear(t.pad) // lanes C..pix−1 stay 0
-	} else {
+	default:
 		clearRing(t.pad, g.H, g.W, pix)
 	}
+	t.padKey = key
 	if g.W%8 != 0 && g.C >= 8 {
 		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
 		// the image whole (C×H·W into H·W pixels), then place its rows.

@@ -233,3 +233,45 @@ func TestPermute(t *testing.T) {
 		}
 	}
 }
+
+// TestPadReuse pads images of several shapes one after another into one
+// table (padImage clears its ring and padding lanes only when the shape
+// changes): a larger image, then smaller ones of more and of fewer
+// channels, then the first again; each time the ring and the lanes past C
+// must be zero and the inside the image.
+func TestPadReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 55))
+	var tab sampleTable[float32]
+	for _, s := range []struct{ c, h, w int }{{32, 14, 14}, {32, 7, 7}, {32, 7, 7}, {3, 9, 9}, {3, 9, 9}, {32, 5, 11}, {32, 14, 14}} {
+		d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := New[float32](2, s.c, s.h, s.w)
+		for i := range x.data {
+			x.data[i] = float32(rng.NormFloat64()) + 10 // never 0
+		}
+		g, err := geometry("dcn", d.cfg, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.g, d.x = g, x
+		pix, wp, hw := d.pix(), s.w+2, s.h*s.w
+		for b := range 2 {
+			d.padImage(&tab, b)
+			for r := -1; r <= s.h; r++ {
+				for q := -1; q <= s.w; q++ {
+					for c := range pix {
+						want := float32(0)
+						if r >= 0 && r < s.h && q >= 0 && q < s.w && c < s.c {
+							want = x.data[(b*s.c+c)*hw+r*s.w+q]
+						}
+						if got := tab.pad[((r+1)*wp+q+1)*pix+c]; got != want {
+							t.Fatalf("%+v, image %d: pad at row %d, column %d, channel %d = %v, want %v", s, b, r, q, c, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
