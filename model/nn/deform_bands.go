@@ -151,9 +151,14 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		extra = band*g.O + pixGemmScratch(g.O)
 	}
 	parallelN(workers, n, func(worker, b int) {
-		buf := d.ws.get(worker, 2*band*ck+g.O*P+extra)
-		col, dcol, gy := buf[:band*ck], buf[band*ck:2*band*ck], buf[2*band*ck:2*band*ck+g.O*P]
-		rest := buf[2*band*ck+g.O*P:]
+		// The band's columns and, once the weight gradient has read them,
+		// its column gradient share one buffer: the worker's scratch with
+		// the padded image and its gradient then fits the core's 2 MiB L2
+		// at 64×64 with 32 channels (1.9 MB, 2.2 with two buffers).
+		buf := d.ws.get(worker, band*ck+g.O*P+extra)
+		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*P]
+		dcol := col
+		rest := buf[band*ck+g.O*P:]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
