@@ -118,3 +118,127 @@ func dmaskData(d *DeformConv2D[float32]) []float32 {
 	}
 	return d.dmask.data
 }
+
+// TestBlockHookSameBits checks the block's clamp, 2σ and their gradients
+// run through bandHook: on every route (the banded passes, the whole-image
+// ones, a whole photo's bands without the column cache) every offset,
+// mask value and side gradient of every image is set, to the bits of the
+// passes over the batch that the block ran before, and the output is the
+// deformable layer's own on those offsets and mask. The block's tensors
+// are poisoned with NaN between two steps, so that a value the hook missed
+// shows.
+func TestBlockHookSameBits(t *testing.T) {
+	saved := bandMinColumns
+	defer func() { bandMinColumns = saved }()
+	for _, s := range []struct {
+		name        string
+		c, o, hw    int
+		v1, noBands bool
+		train       bool
+		minCols     int
+	}{
+		{"banded", 16, 16, 24, false, false, true, 0},
+		{"banded_v1", 16, 8, 20, true, false, true, 0},
+		{"whole_images", 16, 16, 24, false, true, true, 0},
+		{"narrow_3ch", 3, 8, 20, false, false, true, saved},
+		{"photo_eval", 4, 8, 72, false, false, false, saved}, // 5,184 pixels: forwardBands
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			bandMinColumns = s.minCols
+			rng := rand.New(rand.NewPCG(uint64(s.hw), 3))
+			cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3},
+				Padding: [2]int{1, 1}, ReLU: true}, NoMask: s.v1}
+			b, err := NewDeformBlock[float32]("blk", cfg, rand.New(rand.NewPCG(5, 6)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Regular.noBands = s.noBands
+			for _, p := range b.side.Params() { // offsets of a few pixels, some past the clamp
+				for i := range p.Value.data {
+					p.Value.data[i] = float32(rng.NormFloat64())
+				}
+			}
+			x := New[float32](3, s.c, s.hw, s.hw)
+			for i := range x.data {
+				x.data[i] = float32(rng.NormFloat64())
+			}
+			for step := range 2 {
+				if step == 1 {
+					for _, tt := range []*Tensor[float32]{b.off, b.mask, b.dSide} {
+						if tt != nil {
+							for i := range tt.data {
+								tt.data[i] = float32(math.NaN())
+							}
+						}
+					}
+				}
+				y, err := b.Forward(x, s.train)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := b.Regular.deformBands(); s.train && ok != (s.minCols == 0 && !s.noBands) {
+					t.Fatalf("banded passes taken: %v", ok)
+				}
+				p := s.hw * s.hw
+				ch := b.nOff + b.nMask
+				off := New[float32](3, b.nOff, s.hw, s.hw)
+				var mask *Tensor[float32]
+				if !s.v1 {
+					mask = New[float32](3, b.nMask, s.hw, s.hw)
+				}
+				for i := range 3 {
+					raw := b.raw[i*ch*p : (i+1)*ch*p]
+					clampOffsets(off.data[i*b.nOff*p:(i+1)*b.nOff*p], raw[:b.nOff*p], b.limit)
+					if mask != nil {
+						twoSigmoid(mask.data[i*b.nMask*p:(i+1)*b.nMask*p], raw[b.nOff*p:])
+					}
+				}
+				gotOff, gotMask := b.Sampling()
+				sameBits(t, "offsets", gotOff.data, off.data)
+				if mask != nil {
+					sameBits(t, "mask", gotMask.data, mask.data)
+				}
+				yGot := y.Clone()
+				if !s.train {
+					continue
+				}
+				dy := y.Clone()
+				for i := range dy.data {
+					dy.data[i] = float32(rng.NormFloat64())
+				}
+				if _, err := b.Backward(dy); err != nil {
+					t.Fatal(err)
+				}
+				ds := New[float32](3, ch, s.hw, s.hw)
+				for i := range 3 {
+					raw := b.raw[i*ch*p : (i+1)*ch*p]
+					dst := ds.data[i*ch*p : (i+1)*ch*p]
+					clampGrad(dst[:b.nOff*p], b.Regular.doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
+					if mask != nil {
+						twoSigmoidGrad(dst[b.nOff*p:], b.Regular.dmask.data[i*b.nMask*p:(i+1)*b.nMask*p],
+							mask.data[i*b.nMask*p:(i+1)*b.nMask*p])
+					}
+				}
+				sameBits(t, "side gradient", b.dSide.data, ds.data)
+				// The deformable layer alone (no hook) on the same offsets.
+				yRef, err := b.Regular.Forward(x, off, mask)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameBits(t, "output", yGot.data, yRef.data)
+			}
+		})
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
