@@ -35,7 +35,6 @@ type DeformBlock[T Float] struct {
 	fixedLimit  T   // if positive, the clamp bound whatever the input's size (SetLimit)
 	nOff, nMask int // channels of each in side's output
 	dSide       *Tensor[T]
-	hooks       bandHook // prepSampling and sideGrad, for Regular's calls from the block only
 
 	// NoInputGrad makes Backward skip dL/dx and return nil (for a
 	// network's first layer, as Conv2D.NoInputGrad): neither the
@@ -86,7 +85,7 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 			view(name+".modulator.bias", false, true, b.nOff, side.Out))
 	}
 	b.params = append(b.params, reg.Params()...)
-	b.hooks = bandHook{prep: b.prepSampling, grad: b.sideGrad}
+	reg.hook = &bandHook{prep: b.prepSampling, grad: b.sideGrad}
 	return b, nil
 }
 
@@ -187,10 +186,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	// The clamp and 2σ run inside the deformable convolution's Forward
 	// (prepSampling), on each band of pixels right before it reads them.
 	b.Regular.NoColumnCache = !train
-	b.Regular.hook = &b.hooks
-	y, err := b.Regular.Forward(x, off, mask)
-	b.Regular.hook = nil // callers of Regular alone (benchmarks) pass their own offsets
-	return y, err
+	return b.Regular.Forward(x, off, mask)
 }
 
 // Backward implements Layer. With NoInputGrad it returns nil.
@@ -204,9 +200,7 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	}
 	os := b.off.Shape()
 	ds := reuse(&b.dSide, os[0], b.nOff+b.nMask, os[2], os[3])
-	b.Regular.hook = &b.hooks
 	dx1, _, _, err := b.Regular.Backward(dy)
-	b.Regular.hook = nil
 	if err != nil {
 		return nil, err
 	}
