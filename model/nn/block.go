@@ -85,53 +85,7 @@ func NewDeformBlock[T Float](name string, cfg DeformBlockConfig, rng *rand.Rand)
 			view(name+".modulator.bias", false, true, b.nOff, side.Out))
 	}
 	b.params = append(b.params, reg.Params()...)
-	reg.hook = &bandHook{prep: b.prepSampling, grad: b.sideGrad}
 	return b, nil
-}
-
-// prepSampling sets the clamped offsets and the mask of output pixels
-// [q0, q1) of image i from the side convolution's output (the deformable
-// convolution calls it before it reads them: band by band in its banded
-// passes, while they are in cache). Element by element, so any split of
-// the pixels gives the same bits.
-func (b *DeformBlock[T]) prepSampling(i, q0, q1 int) {
-	p, ch := b.off.shape[2]*b.off.shape[3], b.nOff+b.nMask
-	raw := b.raw[i*ch*p : (i+1)*ch*p]
-	off := b.off.data[i*b.nOff*p : (i+1)*b.nOff*p]
-	for c := range b.nOff {
-		clampOffsets(off[c*p+q0:c*p+q1], raw[c*p+q0:c*p+q1], b.limit)
-	}
-	if b.masked {
-		m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-		for c := range b.nMask {
-			twoSigmoid(m[c*p+q0:c*p+q1], raw[(b.nOff+c)*p+q0:(b.nOff+c)*p+q1])
-		}
-	}
-}
-
-// sideGrad sets the side convolution's output gradient (b.dSide) of
-// output pixels [q0, q1) of image i from the deformable convolution's
-// offset and mask gradients (which call it once those are set: band by
-// band in its banded passes). Element by element, as prepSampling.
-func (b *DeformBlock[T]) sideGrad(i, q0, q1 int) {
-	p, ch := b.off.shape[2]*b.off.shape[3], b.nOff+b.nMask
-	raw := b.raw[i*ch*p : (i+1)*ch*p]
-	dst := b.dSide.data[i*ch*p : (i+1)*ch*p]
-	doff := b.Regular.doff.data[i*b.nOff*p : (i+1)*b.nOff*p]
-	for c := range b.nOff {
-		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp
-		// does.
-		clampGrad(dst[c*p+q0:c*p+q1], doff[c*p+q0:c*p+q1], raw[c*p+q0:c*p+q1], b.limit)
-	}
-	if b.masked {
-		dm := b.Regular.dmask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-		m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
-		for c := range b.nMask {
-			at := c*p + q0
-			// d(2σ)/dz = 2σ(1−σ)
-			twoSigmoidGrad(dst[b.nOff*p+at:b.nOff*p+c*p+q1], dm[at:c*p+q1], m[at:c*p+q1])
-		}
-	}
 }
 
 // Name implements Layer.
@@ -172,7 +126,7 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	}
 	b.raw = raw.data
 	s := raw.Shape()
-	bs := s[0]
+	bs, p := s[0], s[2]*s[3]
 	in := x.Shape()
 	b.limit = T(max(in[2], in[3])) / 4
 	if b.fixedLimit > 0 {
@@ -183,8 +137,16 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 	if b.masked {
 		mask = reuse(&b.mask, bs, b.nMask, s[2], s[3])
 	}
-	// The clamp and 2σ run inside the deformable convolution's Forward
-	// (prepSampling), on each band of pixels right before it reads them.
+	ch := b.nOff + b.nMask
+	parallel(bs, func(_, i int) {
+		src := raw.data[i*ch*p : (i+1)*ch*p]
+		dst := off.data[i*b.nOff*p : (i+1)*b.nOff*p]
+		clampOffsets(dst, src[:b.nOff*p], b.limit)
+		if mask != nil {
+			dm := mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			twoSigmoid(dm, src[b.nOff*p:])
+		}
+	})
 	b.Regular.NoColumnCache = !train
 	return b.Regular.Forward(x, off, mask)
 }
@@ -192,18 +154,25 @@ func (b *DeformBlock[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 // Backward implements Layer. With NoInputGrad it returns nil.
 func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	b.Regular.NoInputGrad, b.side.NoInputGrad = b.NoInputGrad, b.NoInputGrad
-	// The side convolution's output gradient is set inside the deformable
-	// convolution's Backward (sideGrad), on each band of pixels right after
-	// its offset and mask gradients.
-	if b.off == nil {
-		return nil, fmt.Errorf("%s: Backward called before Forward", b.name)
-	}
-	os := b.off.Shape()
-	ds := reuse(&b.dSide, os[0], b.nOff+b.nMask, os[2], os[3])
-	dx1, _, _, err := b.Regular.Backward(dy)
+	dx1, doff, dmask, err := b.Regular.Backward(dy)
 	if err != nil {
 		return nil, err
 	}
+	s := doff.Shape()
+	bs, p := s[0], s[2]*s[3]
+	ch := b.nOff + b.nMask
+	ds := reuse(&b.dSide, bs, ch, s[2], s[3])
+	parallel(bs, func(_, i int) {
+		raw := b.raw[i*ch*p : (i+1)*ch*p]
+		dst := ds.data[i*ch*p : (i+1)*ch*p]
+		// Clamp passes the gradient where min ≤ x ≤ max, as torch.clamp does.
+		clampGrad(dst[:b.nOff*p], doff.data[i*b.nOff*p:(i+1)*b.nOff*p], raw, b.limit)
+		if dmask != nil {
+			m := b.mask.data[i*b.nMask*p : (i+1)*b.nMask*p]
+			// d(2σ)/dz = 2σ(1−σ)
+			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m)
+		}
+	})
 	dx2, err := b.side.Backward(ds)
 	if err != nil || b.NoInputGrad {
 		return nil, err

@@ -52,8 +52,6 @@ type DeformConv2D[T Float] struct {
 	// it returns nil for it, and the offset, mask, weight and bias
 	// gradients as always.
 	NoInputGrad bool
-
-	hook *bandHook // a DeformBlock's per-pixel passes (deform_bands.go)
 }
 
 // NewDeformConv2D returns a deformable convolution with offset groups
@@ -142,7 +140,6 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		}
 	}
 	if d.NoColumnCache && g.p() > deformBandPixels {
-		d.hookAll(d.hook.prepFn())
 		d.forwardBands(bias, y.data)
 		return y, nil
 	}
@@ -150,7 +147,6 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		d.forwardBanded(band, bias, y.data)
 		return y, nil
 	}
-	d.hookAll(d.hook.prepFn())
 	if d.wPix != nil {
 		d.forwardChunks(bias, y.data)
 		return y, nil
@@ -242,7 +238,6 @@ func (d *DeformConv2D[T]) Backward(dy *Tensor[T]) (dx, doffset, dmask *Tensor[T]
 	} else {
 		convBackward(g, d.wT, d.y.data, dy.data, d.dwT, db, true, deformCols[T]{d}, &d.ws, &d.parts, d.cache)
 	}
-	d.hookAll(d.hook.gradFn())
 	d.permute(d.Weight.Grad.data, d.dwT, true)
 	return dx, doffset, dmask, nil
 }

@@ -95,7 +95,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 	d.ws.reserve(workers)
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
-	prep := d.hook.prepFn()
 	parallelN(workers, g.B, func(worker, b int) {
 		// The image padded once, its sampling table band by band, each
 		// filled right before its gather: a band's table (about 20 bytes a
@@ -114,9 +113,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
-			if prep != nil {
-				prep(b, q0, q1)
-			}
 			d.fillRange(t, b, q0, q1)
 			dc.gatherBand(t, q0, q0, q1, col)
 			d.forwardOut(nq, col, out, pm, scratch, y[b*g.O*P+q0:], P, bias)
@@ -141,7 +137,6 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
 	yv := d.y.data
-	grad := d.hook.gradFn()
 	pixDcol := d.dcolPixFits()
 	d.dcolPixRan = pixDcol
 	extra := 0
@@ -201,9 +196,6 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 				dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
 			})
 			dc.offsetGrads(t, b, q0, q1)
-			if grad != nil {
-				grad(b, q0, q1)
-			}
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]
 		for o := range g.O {
@@ -255,43 +247,4 @@ func (dc deformCols[T]) offsetGrads(t *sampleTable[T], b, q0, q1 int) {
 			}
 		}
 	}
-}
-
-// bandHook is a DeformBlock's passes over each pixel's offsets and mask
-// (the clamp and 2σ of the side convolution's output, and their
-// gradients), run by the banded passes band by band, right before the
-// band's table is filled and right after its offset and mask gradients
-// are set: the values are then in the core's cache, where the block's own
-// passes over the batch read and wrote them in memory. The other routes
-// run them over every image first (prep) or last (grad).
-type bandHook struct {
-	// prep sets the offsets and mask of output pixels [q0, q1) of image b.
-	prep func(b, q0, q1 int)
-	// grad reads the offset and mask gradients of those pixels once set.
-	grad func(b, q0, q1 int)
-}
-
-// prepFn returns h's prep (nil for no hook).
-func (h *bandHook) prepFn() func(b, q0, q1 int) {
-	if h == nil {
-		return nil
-	}
-	return h.prep
-}
-
-// gradFn returns h's grad (nil for no hook).
-func (h *bandHook) gradFn() func(b, q0, q1 int) {
-	if h == nil {
-		return nil
-	}
-	return h.grad
-}
-
-// hookAll runs fn (if any) on every image's output pixels, in parallel.
-func (d *DeformConv2D[T]) hookAll(fn func(b, q0, q1 int)) {
-	if fn == nil {
-		return
-	}
-	P := d.g.p()
-	parallel(d.g.B, func(_, b int) { fn(b, 0, P) })
 }
