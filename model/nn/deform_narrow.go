@@ -62,11 +62,13 @@ func (d *DeformConv2D[T]) smallOK() bool {
 // chunk order, the column gradient through narrowDcol. Where smallOK: the
 // chunks of 8 images Forward takes (forwardChunking; at 7×7, 8 equal
 // chunks of a batch of 64 where convBackward's 13 left one of 2 workers a
-// chunk more than the other, and no ragged row panel in the GEMMs), and
-// the column gradient through the GEMM reading gy's transpose in place
-// (the sums convBackward's GEMM takes: the same bits in every gradient
-// but the weight's and the bias's, whose per-chunk sums now cover 8
-// images; TestSmallBackward holds them to float64's).
+// chunk more than the other, and no ragged row panel in the GEMMs), each
+// image's output gradient transposed straight into gy's transpose (no
+// chunk-wide copy), the bias gradient summed image by image, and the
+// column gradient through the GEMM reading gy's transpose in place (the
+// sums convBackward's GEMM takes: the same bits in every gradient but the
+// weight's and the bias's, whose sums now run over chunks of 8 images;
+// TestSmallBackward holds them to float64's).
 func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	g := d.g
 	ck, p, pc := g.ck(), g.p(), g.pc()
@@ -105,9 +107,33 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
+		pb := part[c*nw+g.O*ck : (c+1)*nw]
+		if !narrow {
+			clear(pb)
+		}
 		for b := lo; b < hi; b++ {
 			if d.cache == nil {
 				dc.im2col(worker, b, col, ld, (b-lo)*pc)
+			}
+			if !narrow {
+				// Small images: each image's gradient (masked into gy's
+				// first O·p values where the ReLU is fused) goes straight
+				// into its rows of gyT, and its channel sums into the bias
+				// gradient, image by image (the copy into gy's chunk-wide
+				// rows and the pass over them are gone).
+				src := dy[b*g.O*p : (b+1)*g.O*p]
+				if g.ReLU {
+					for o := range g.O {
+						at := (b*g.O + o) * p
+						gradRows(g, gy[o*p:][:p], dy[at:at+p], yv[at:at+p])
+					}
+					src = gy[:g.O*p]
+				}
+				transposeInto(src, p, gyT[(b-lo)*pc*g.O:], g.O, g.O, p)
+				for o := range g.O {
+					pb[o] += sum(src[o*p : (o+1)*p])
+				}
+				continue
 			}
 			for o := range g.O {
 				at := (b*g.O + o) * p
@@ -122,13 +148,14 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		// weight gradient's, which the GEMM reads in place (its A's row
 		// panels are gyT's runs of 8 output channels) where gy would be
 		// transposed once more by packA (a pass over gy; the same sums).
-		transposeInto(gy, ld, gyT, g.O, g.O, ld)
+		if narrow {
+			transposeInto(gy, ld, gyT, g.O, g.O, ld)
+			for o := range g.O {
+				pb[o] = sum(gy[o*ld : (o+1)*ld])
+			}
+		}
 		pw := part[c*nw : c*nw+g.O*ck]
 		gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
-		pb := part[c*nw+g.O*ck : (c+1)*nw]
-		for o := range g.O {
-			pb[o] = sum(gy[o*ld : (o+1)*ld])
-		}
 		if narrow {
 			narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
 		} else {
