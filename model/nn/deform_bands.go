@@ -147,9 +147,10 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	}
 	parallelN(workers, n, func(worker, b int) {
 		// The band's columns and, once the weight gradient has read them,
-		// its column gradient share one buffer: the worker's scratch with
-		// the padded image and its gradient then fits the core's 2 MiB L2
-		// at 64×64 with 32 channels (1.9 MB, 2.2 with two buffers).
+		// its column gradient share one buffer: at 64×64 with 32 input and
+		// 32 output channels the columns, the output gradient, the padded
+		// image and its gradient take 1.9 MB (2.2 with two buffers), with
+		// the band's table ~2.05 MB: just inside the core's 2 MiB L2.
 		buf := d.ws.get(worker, band*ck+g.O*P+extra)
 		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*P]
 		dcol := col
@@ -165,8 +166,8 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		// The image padded once, its sampling table band by band (as in
 		// forwardBanded), each filled right before the band's gather and
 		// read by its scatter and offset gradients while still in cache: a
-		// whole image's table with the corner sums (1.9 MB at 64×64, 32
-		// channels) went out of the core's 2 MiB L2 and back.
+		// whole image's table with the corner sums (1.9 MB at 64×64, 9
+		// taps, one offset group) went out of the core's 2 MiB L2 and back.
 		t := dc.table(worker)
 		d.padImage(t, b)
 		t.holds = tableKey{}
@@ -177,13 +178,12 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			nq := q1 - q0
 			d.fillRange(t, b, q0, q1)
 			t.s = grow(t.s, 4*GK*nq)
-			c := col
-			dc.gatherBand(t, q0, q0, q1, c)
+			dc.gatherBand(t, q0, q0, q1, col)
 			var beta T
 			if q0 > 0 {
 				beta = 1
 			}
-			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, c, ck, beta, pw, ck)
+			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
 			if pixDcol {
 				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
 					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
