@@ -353,6 +353,18 @@ func (d *DeformConv2D[T]) keepTables() bool {
 	return d.cache != nil && d.g.C/d.groups >= 8 && !d.noKeepTabs
 }
 
+// tableFor makes worker's table and padded image those of image b.
+func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
+	d := dc.d
+	t := dc.table(worker)
+	if t.holds != (tableKey{d.gen, b}) {
+		d.fill(t, b)
+		d.padImage(t, b)
+		t.holds = d.holdKey(b)
+	}
+	return t
+}
+
 // backwardTable returns the table and padded image of image b for the
 // sampling's gradient on worker: the one Forward kept (keepTables), seen
 // through the worker's view so that the corner sums and the input
@@ -862,38 +874,66 @@ func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
 // t.s and its input gradient from t.dpad, once the sampling's gradient has
 // been scattered.
 func (dc deformCols[T]) finishGrads(t *sampleTable[T], b int) {
+	dc.offsetGrads(t, b, 0, dc.d.g.p())
+	dc.inputGrad(t, b)
+}
+
+// offsetGrads sets the offset and mask gradients of output pixels
+// [q0, q1) of image b from the corner sums t.s of a table filled for those
+// pixels (fillRange(t, b, q0, q1)): the whole image in finishGrads, a band
+// whose table is still in cache in backwardBanded. Each pixel's values
+// are offGrad's, whichever route and split computes them (the same bits).
+func (dc deformCols[T]) offsetGrads(t *sampleTable[T], b, q0, q1 int) {
 	d, g := dc.d, dc.d.g
-	K, P, HW := g.k(), g.p(), g.H*g.W
-	GK := d.groups * K
-	n := GK * P
+	P := g.p()
+	GK := d.groups * g.k()
+	n, np := GK*P, q1-q0
 	doff := d.doff.data[b*2*n : (b+1)*2*n]
 	var dmask []T
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
 	}
 	for gk := range GK {
-		fyk, fxk, mdk, vvk := t.fy[gk*P:][:P], t.fx[gk*P:][:P], t.md[gk*P:][:P], t.vv[gk*P:][:P]
-		dy, dxo := doff[2*gk*P:][:P], doff[(2*gk+1)*P:][:P]
+		fyk, fxk, mdk, vvk := t.fy[gk*np:][:np], t.fx[gk*np:][:np], t.md[gk*np:][:np], t.vv[gk*np:][:np]
+		dy, dxo := doff[2*gk*P+q0:][:np], doff[(2*gk+1)*P+q0:][:np]
 		var dm []T
 		if dmask != nil {
-			dm = dmask[gk*P:][:P]
+			dm = dmask[gk*P+q0:][:np]
 		}
 		done := offGradRun(t.s[4*gk:], GK, fyk, fxk, mdk, vvk, dy, dxo, dm)
-		for p := done; p < P; p++ {
-			e := p*GK + gk
-			s := t.s[4*e : 4*e+4]
-			fy, fx, md := fyk[p], fxk[p], mdk[p]
-			a, c := 1-fy, 1-fx
-			dy[p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
-			dxo[p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
+		for p := done; p < np; p++ {
+			gy, gx, gm := offGrad(t.s[4*(p*GK+gk):][:4], fyk[p], fxk[p], mdk[p], vvk[p])
+			dy[p], dxo[p] = gy, gx
 			if dm != nil {
-				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
+				dm[p] = gm
 			}
 		}
 	}
+}
+
+// offGrad is one sample's offset gradients (y, x) and mask gradient from
+// its corner sums s (the output gradient's dot products with the four
+// corners' values), its fractions fy, fx, its mask md and its validity vv:
+// the AVX kernel's arithmetic (dcnOffGradAVX), each product rounded on its
+// own. The conversions keep the compiler from fusing a multiply and an add
+// (GOAMD64=v3 does), which the kernel does not: the pixels a route leaves
+// to this loop would otherwise differ in their last bit.
+func offGrad[T Float](s []T, fy, fx, md, vv T) (gy, gx, gm T) {
+	a, c := 1-fy, 1-fx
+	gy = md * (T(c*(s[2]-s[0])) + T(fx*(s[3]-s[1])))
+	gx = md * (T(a*(s[1]-s[0])) + T(fy*(s[3]-s[2])))
+	gm = vv * (T(a*(T(c*s[0])+T(fx*s[1]))) + T(fy*(T(c*s[2])+T(fx*s[3]))))
+	return gy, gx, gm
+}
+
+// inputGrad writes image b's input gradient from t.dpad to dx, unless the
+// layer computes none (then t.dpad was only the scatter's scratch).
+func (dc deformCols[T]) inputGrad(t *sampleTable[T], b int) {
+	d, g := dc.d, dc.d.g
 	if d.NoInputGrad {
-		return // t.dpad was only the scatter's scratch
+		return
 	}
+	HW := g.H * g.W
 	d.unpad(t, d.dx.data[b*g.C*HW:(b+1)*g.C*HW])
 }
 

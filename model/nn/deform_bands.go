@@ -60,18 +60,6 @@ func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
 	}
 }
 
-// tableFor makes worker's table and padded image those of image b.
-func (dc deformCols[T]) tableFor(worker, b int) *sampleTable[T] {
-	d := dc.d
-	t := dc.table(worker)
-	if t.holds != (tableKey{d.gen, b}) {
-		d.fill(t, b)
-		d.padImage(t, b)
-		t.holds = d.holdKey(b)
-	}
-	return t
-}
-
 // gatherBand writes the column rows of pixels [q0, q1) of the image in t
 // to col (one row of ck values per pixel). t's table starts at pixel from
 // (0 for a whole image's, q0 for the band's own).
@@ -201,50 +189,12 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		for o := range g.O {
 			pb[o] = sum(gy[o*P : (o+1)*P])
 		}
-		if !d.NoInputGrad {
-			d.unpad(t, d.dx.data[b*g.C*g.H*g.W:(b+1)*g.C*g.H*g.W])
-		}
+		dc.inputGrad(t, b)
 	})
 	for c := range n {
 		addTo(dw[:g.O*ck], part[c*nw:c*nw+g.O*ck])
 		if db != nil {
 			addTo(db[:g.O], part[c*nw+g.O*ck:(c+1)*nw])
-		}
-	}
-}
-
-// offsetGrads sets the offset and mask gradients of output pixels
-// [q0, q1) of image b from the corner sums t.s of a table filled for those
-// pixels (fillRange(t, b, q0, q1)): finishGrads' arithmetic, per element
-// in the same order (the same bits), on a band whose table is still in
-// cache.
-func (dc deformCols[T]) offsetGrads(t *sampleTable[T], b, q0, q1 int) {
-	d, g := dc.d, dc.d.g
-	P := g.p()
-	GK := d.groups * g.k()
-	n, np := GK*P, q1-q0
-	doff := d.doff.data[b*2*n : (b+1)*2*n]
-	var dmask []T
-	if d.mask != nil {
-		dmask = d.dmask.data[b*n : (b+1)*n]
-	}
-	for gk := range GK {
-		fyk, fxk, mdk, vvk := t.fy[gk*np:][:np], t.fx[gk*np:][:np], t.md[gk*np:][:np], t.vv[gk*np:][:np]
-		dy, dxo := doff[2*gk*P+q0:][:np], doff[(2*gk+1)*P+q0:][:np]
-		var dm []T
-		if dmask != nil {
-			dm = dmask[gk*P+q0:][:np]
-		}
-		done := offGradRun(t.s[4*gk:], GK, fyk, fxk, mdk, vvk, dy, dxo, dm)
-		for p := done; p < np; p++ {
-			s := t.s[4*(p*GK+gk):][:4]
-			fy, fx, md := fyk[p], fxk[p], mdk[p]
-			a, c := 1-fy, 1-fx
-			dy[p] = md * (c*(s[2]-s[0]) + fx*(s[3]-s[1]))
-			dxo[p] = md * (a*(s[1]-s[0]) + fy*(s[3]-s[2]))
-			if dm != nil {
-				dm[p] = vvk[p] * (a*(c*s[0]+fx*s[1]) + fy*(c*s[2]+fx*s[3]))
-			}
 		}
 	}
 }

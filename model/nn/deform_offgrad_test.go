@@ -7,7 +7,7 @@ import (
 )
 
 // TestOffGradAVXMatchesGo checks the AVX2 offset and mask gradients of one
-// tap against finishGrads' Go loop body, bit for bit, with and without a
+// tap against offGrad, the Go loop's arithmetic, bit for bit, with and without a
 // mask gradient, for taps at every position in the entry order.
 func TestOffGradAVXMatchesGo(t *testing.T) {
 	if !vecOK {
@@ -42,10 +42,7 @@ func TestOffGradAVXMatchesGo(t *testing.T) {
 			for p := range n {
 				e := p*GK + gk
 				s := s[4*e : 4*e+4]
-				a, c := 1-fy[p], 1-fx[p]
-				wy := md[p] * (c*(s[2]-s[0]) + fx[p]*(s[3]-s[1]))
-				wx := md[p] * (a*(s[1]-s[0]) + fy[p]*(s[3]-s[2]))
-				wm := vv[p] * (a*(c*s[0]+fx[p]*s[1]) + fy[p]*(c*s[2]+fx[p]*s[3]))
+				wy, wx, wm := offGrad(s, fy[p], fx[p], md[p], vv[p])
 				same := func(got, want float32) bool {
 					return math.Float32bits(got) == math.Float32bits(want) || got != got && want != want
 				}

@@ -36,23 +36,27 @@ func twoSigmoid32(dst, src []float32) {
 func twoSigmoid32Go(dst, src []float32) {
 	const shift = 0x1.8p23 // adding it rounds a float32 of magnitude < 2²² to an integer
 	dst = dst[:len(src)]
+	// Each product is converted to float32 on its own: the AVX kernel
+	// rounds every multiply before its add, and the conversion keeps the
+	// compiler from fusing them (GOAMD64=v3 does), so both give the same
+	// bits on any build.
 	for q, v := range src {
 		// The clamp keeps n in [−127, 150]; min and max pass NaN on.
 		x := min(max(-v, -88), 104)
-		t := x*1.44269504088896341 + shift
+		t := float32(x*1.44269504088896341) + shift
 		n := int32(math.Float32bits(t)) - 0x4b400000 // round(x·log₂e), ties to even
 		f := t - shift
-		r := x - f*0.693359375 - f*-2.12194440e-4
+		r := x - float32(f*0.693359375) - float32(f*-2.12194440e-4)
 		p := float32(1.9875691500e-4)
-		p = p*r + 1.3981999507e-3
-		p = p*r + 8.3334519073e-3
-		p = p*r + 4.1665795894e-2
-		p = p*r + 1.6666665459e-1
-		p = p*r + 5.0000001201e-1
+		p = float32(p*r) + 1.3981999507e-3
+		p = float32(p*r) + 8.3334519073e-3
+		p = float32(p*r) + 4.1665795894e-2
+		p = float32(p*r) + 1.6666665459e-1
+		p = float32(p*r) + 5.0000001201e-1
 		// 2ⁿ as two normal powers, so that e overflows to +Inf (result 0)
 		// for x above ln(max float32) ≈ 88.72.
 		h := n >> 1
-		e := (p*r*r + r + 1) * math.Float32frombits(uint32(h+127)<<23) *
+		e := (float32(p*r*r) + r + 1) * math.Float32frombits(uint32(h+127)<<23) *
 			math.Float32frombits(uint32(n-h+127)<<23)
 		dst[q] = 2 / (1 + e)
 	}
