@@ -462,52 +462,8 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
-			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
-			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
-			// input column m·v+bb−1. F(4×4): the plane columns [1, v0)
-			// of the rows of each a in one call, the rest one by one.
-			v0 := winoSplitFast(m, g.W, tw)
-			// F(4×4) with every plane column past 0 in the calls below:
-			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies winoDeint4's Go loop and the general loop
-			// run: the tests' reference).
-			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
-			if m == 4 && v0 > 1 {
-				for a := range 4 {
-					y0, u0, rows := winoRowsOfA(a, g.H)
-					if rows == 0 {
-						continue
-					}
-					at := u0*tw + 1
-					winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
-						src[y0*g.W+3:], 4*g.W, rows, v0-1)
-				}
-			}
-			for y := range g.H {
-				u, a := (y+1)/m, (y+1)%m
-				row := src[y*g.W:][:g.W]
-				if fast { // columns 0–2, and the column apart
-					at := u * tw
-					ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
-					if 4*tw-1 < g.W {
-						rs[4*a][u] = row[4*tw-1]
-					}
-					continue
-				}
-				for bb := range m {
-					l := ls[m*a+bb][u*tw:][:tw]
-					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
-						l[0] = row[bb-1]
-					}
-					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
-						l[v] = row[m*v+bb-1]
-					}
-				}
-				if m*tw-1 < g.W {
-					rs[m*a][u] = row[m*tw-1]
-				}
-			}
+			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
 			for i := range r {
@@ -528,6 +484,162 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			}
 		}
 	}
+}
+
+// winoFillPlanes writes one input map src into the planes ls and rs
+// (winoPlanes' cut), which must be zero on entry: P's row m·u+a is input
+// row m·u+a−1, its column m·v+bb input column m·v+bb−1.
+func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
+	m, tw := wg.m, wg.tw
+	// F(4×4): the plane columns [1, v0) of the rows of each a in one
+	// call, the rest one by one.
+	v0 := winoSplitFast(m, g.W, tw)
+	// F(4×4) with every plane column past 0 in the calls below: only
+	// columns 0–2 and the column apart are left (without the AVX-512
+	// copies winoDeint4's Go loop and the general loop run: the tests'
+	// reference).
+	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	if m == 4 && v0 > 1 {
+		for a := range 4 {
+			y0, u0, rows := winoRowsOfA(a, g.H)
+			if rows == 0 {
+				continue
+			}
+			at := u0*tw + 1
+			winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
+				src[y0*g.W+3:], 4*g.W, rows, v0-1)
+		}
+	}
+	for y := range g.H {
+		u, a := (y+1)/m, (y+1)%m
+		row := src[y*g.W:][:g.W]
+		if fast { // columns 0–2, and the column apart
+			at := u * tw
+			ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
+			if 4*tw-1 < g.W {
+				rs[4*a][u] = row[4*tw-1]
+			}
+			continue
+		}
+		for bb := range m {
+			l := ls[m*a+bb][u*tw:][:tw]
+			if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+				l[0] = row[bb-1]
+			}
+			for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
+				l[v] = row[m*v+bb-1]
+			}
+		}
+		if m*tw-1 < g.W {
+			rs[m*a][u] = row[m*tw-1]
+		}
+	}
+}
+
+// F(4×4)'s gather and Bᵀ transform in one (winoGather4): the transform's
+// pass along j reads the patch rows straight from the planes instead of
+// a block D that winoGather fills with 36 copies a map. Row (i, j) of D is
+// plane Q_{a,bb} (a = i mod 4, bb = j mod 4) from plane row i/4 on, and
+// for j ≥ 4 one plane column further: that shift is a plane of its own,
+// Q'_{a,bb} (bb = 0, 1) with Q'[u][v] = Q[u][v+1] and the column apart as
+// its last column (zero for bb = 1: input column 4·tw is past any row),
+// two copies of a plane for each a instead of the 36 copies of D. The
+// planes lie at stride lp = (th+1)·tw in q: for each a, Q_{a,0..3} then
+// Q'_{a,0} and Q'_{a,1}, so that group i's six rows are at stride lp from
+// (a·6)·lp + (i/4)·tw (wino4BTP's addressing), the 16 columns apart after
+// the 24 planes.
+
+// planes4Len is the length of winoGather4's planes (m = 4).
+func (wg winoGeom) planes4Len() int { return 24*(wg.th+1)*wg.tw + 16*(wg.th+1) }
+
+// winoGather4 is winoGather followed by the Bᵀ transform (winoXform,
+// winoKindBT) for m = 4, into v (rows at stride s) without the block D:
+// the same bits. q is scratch of wg.planes4Len().
+func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []T, s int, q []T) {
+	tc := (hi - lo) * wg.tpi
+	hw := g.H * g.W
+	tw, th, n := wg.tw, wg.th, wg.tpi
+	lp := (th + 1) * tw
+	q = q[:wg.planes4Len()]
+	var ls, rs [16][]T
+	var sh [8][]T // Q'_{a,k} at 2a+k
+	for a := range 4 {
+		for bb := range 4 {
+			ls[4*a+bb] = q[(6*a+bb)*lp:][:lp]
+			rs[4*a+bb] = q[24*lp+(4*a+bb)*(th+1):][:th+1]
+		}
+		sh[2*a], sh[2*a+1] = q[(6*a+4)*lp:][:lp], q[(6*a+5)*lp:][:lp]
+	}
+	n16 := 0
+	if _, ok := any(v).([]float32); ok && wino4XformOK {
+		n16 = n &^ 15
+	}
+	var rows [36][]T
+	for b := lo; b < hi; b++ {
+		for ch := clo; ch < chi; ch++ {
+			for a := range 4 {
+				clear(q[6*a*lp:][:4*lp])
+			}
+			clear(q[24*lp:])
+			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
+			for a := range 4 {
+				for k := range 2 {
+					p, l := sh[2*a+k], ls[4*a+k]
+					copy(p[:lp-1], l[1:])
+					for u := range th + 1 {
+						p[u*tw+tw-1] = 0
+					}
+				}
+				p, r := sh[2*a], rs[4*a]
+				for u := range th + 1 {
+					p[u*tw+tw-1] = r[u]
+				}
+			}
+			dst := v[ch*tc+(b-lo)*n:]
+			if n16 > 0 {
+				d, qf := any(dst).([]float32), any(q).([]float32)
+				_ = d[35*s+n-1]
+				wino4BTP(&d[0], &qf[0], 4*s, 4*lp, 4*tw, n16)
+			}
+			if n16 == n {
+				continue
+			}
+			for i := range 6 {
+				a, off := i%4, (i/4)*tw+n16
+				for j := range 6 {
+					if j < 4 {
+						rows[6*i+j] = ls[4*a+j][off:][:n-n16]
+					} else {
+						rows[6*i+j] = sh[2*a+j-4][off:][:n-n16]
+					}
+				}
+			}
+			wino4BTRows(dst[n16:], s, &rows, n-n16)
+		}
+	}
+}
+
+// gatherLen is the length of the planes winoGatherBT needs.
+func (wg winoGeom) gatherLen() int {
+	if wg.m == 4 {
+		return wg.planes4Len()
+	}
+	return wg.planesLen()
+}
+
+// winoGatherBT writes V = Bᵀ d B of channels [clo, chi) of images [lo, hi)
+// of x into v (row stride s): for m = 4 through winoGather4, without
+// the block D, else winoGather into d and winoXform from it. q is scratch
+// of wg.gatherLen().
+func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, clo, chi int, d, v []T, s int,
+	q []T) {
+	if wg.m == 4 {
+		winoGather4(g, wg, x, lo, hi, clo, chi, v, s, q)
+		return
+	}
+	tc := (hi - lo) * wg.tpi
+	winoGather(g, wg, x, lo, hi, clo, chi, d, s, q)
+	winoXform(wg.m, winoKindBT, tm, v[clo*tc:], d[clo*tc:], s, (chi-clo)*tc)
 }
 
 // winoScatter adds the patch gradients dd (winoGather's layout; dd is
@@ -888,16 +1000,19 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
-		buf := c.ws.get(worker, (rr+mm)*sm+2*rr*sv)
+		nd := rr * sv // the block D: F(4×4) transforms from the planes instead
+		if m == 4 {
+			nd = 0
+		}
+		buf := c.ws.get(worker, (rr+mm)*sm+nd+rr*sv)
 		mb, ym := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm]
-		d, v := buf[(rr+mm)*sm:][:rr*sv], buf[(rr+mm)*sm+rr*sv:]
+		d, v := buf[(rr+mm)*sm:][:nd], buf[(rr+mm)*sm+nd:]
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
-		q := c.pad.get(worker, wg.planesLen())
+		q := c.pad.get(worker, wg.gatherLen())
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-			winoGather(g, wg, x, lo, hi, c0, c1, d, sv, q)
-			winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+			winoGatherBT(g, wg, &tm, x, lo, hi, c0, c1, d, v, sv, q)
 		})
 		for xi := range rr {
 			if su > 0 {
@@ -954,13 +1069,12 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		buf := c.ws.get(worker, (rr+mm)*sm+3*rr*sv)
 		dm, gm, d := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm], buf[(rr+mm)*sm:][:rr*sv]
 		v, dd := buf[(rr+mm)*sm+rr*sv:][:rr*sv], buf[(rr+mm)*sm+2*rr*sv:][:rr*sv]
-		plane := c.pad.get(worker, max(wg.planesLen(), g.p()))
+		plane := c.pad.get(worker, max(wg.gatherLen(), g.p()))
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
 			winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-				winoGather(g, wg, x, lo, hi, c0, c1, d, sv, plane)
-				winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+				winoGatherBT(g, wg, &tm, x, lo, hi, c0, c1, d, v, sv, plane)
 			})
 		}
 		pw := part[ci*nw:][:nw]

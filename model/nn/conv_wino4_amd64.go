@@ -35,3 +35,10 @@ func wino4AT(dst, src *float32, ld, n int)
 //
 //go:noescape
 func wino4A(dst, src *float32, ld, n int)
+
+// wino4BTP is wino4BT whose source rows are the gather's planes
+// (winoGather4): row 6i+j of D is the plane at src + ((i mod 4)·6 + j)·lp
+// bytes, (i/4)·sh bytes on; ld, lp and sh in bytes.
+//
+//go:noescape
+func wino4BTP(dst, src *float32, ld, lp, sh, n int)

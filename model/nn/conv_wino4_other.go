@@ -10,3 +10,5 @@ func wino4BT(dst, src *float32, ld, n int) { panic("nn: wino4BT without assembly
 func wino4B(dst, src *float32, ld, n int)  { panic("nn: wino4B without assembly") }
 func wino4AT(dst, src *float32, ld, n int) { panic("nn: wino4AT without assembly") }
 func wino4A(dst, src *float32, ld, n int)  { panic("nn: wino4A without assembly") }
+
+func wino4BTP(dst, src *float32, ld, lp, sh, n int) { panic("nn: wino4BTP without assembly") }

@@ -406,8 +406,13 @@ func wino4Asm() string {
 // destination column of rows; Z0-Z5 a pass's inputs (Z0-Z3 in wino4A's
 // pass), its results in the registers after them, Z26 up the
 // coefficients (results skip them).
+//
+// wino4BTP is wino4BT whose pass along j reads the patch rows from the
+// gather's planes (winoGather4) instead of a block D: group i's six rows
+// at stride lp bytes from src + (i mod 4)·6·lp + (i/4)·sh, DX lp, R12
+// 3·lp and R13 5·lp in that pass (set again for the pass along i).
 `)
-	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A"} {
+	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP"} {
 		wino4AsmKernel(&b, k)
 	}
 	return b.String()
@@ -416,7 +421,12 @@ func wino4Asm() string {
 // wino4AsmKernel writes one kernel whose two passes run the loop body of
 // its Go version's 1-D pass (wino4PassBody).
 func wino4AsmKernel(b *strings.Builder, name string) {
-	q, p, body := wino4PassBody(name) // inputs and outputs of a 1-D pass
+	planes := name == "wino4BTP" // wino4BT reading the gather's planes
+	name0 := strings.TrimSuffix(name, "P")
+	if !planes {
+		name0 = name
+	}
+	q, p, body := wino4PassBody(name0) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
 	var order []float64
 	for _, st := range body {
@@ -436,17 +446,26 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		panic("wino4Asm: too many coefficients")
 	}
 	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
-	fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 	inDst := p >= q
-	if inDst {
+	switch {
+	case planes:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, lp, sh, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case inDst:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
-	} else {
+	default:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-32\n", name, 64*p*q)
 	}
 	w("MOVQ dst+0(FP), DI")
 	w("MOVQ src+8(FP), SI")
 	w("MOVQ ld+16(FP), R8")
-	w("MOVQ n+24(FP), CX")
+	if planes {
+		w("MOVQ n+40(FP), CX")
+	} else {
+		w("MOVQ n+24(FP), CX")
+	}
 	w("LEAQ (R8)(R8*2), R9")
 	w("LEAQ (R8)(R8*4), R10")
 	w("LEAQ (R9)(R9*1), R11")
@@ -531,8 +550,18 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	// layout of the output) where they hold it (p ≥ q), else the stack.
 	w("MOVQ SI, AX")
 	w("MOVQ DI, BX")
+	load := func(k int) string { return "(AX)" + rowOff(k) }
+	if planes {
+		w("MOVQ lp+24(FP), DX")
+		w("LEAQ (DX)(DX*2), R12")
+		w("LEAQ (DX)(DX*4), R13")
+		load = func(k int) string {
+			return "(AX)" + map[int]string{0: "", 1: "(DX*1)", 2: "(DX*2)", 3: "(R12*1)", 4: "(DX*4)",
+				5: "(R13*1)"}[k]
+		}
+	}
 	for g := range q {
-		pass(func(k int) string { return "(AX)" + rowOff(k) },
+		pass(load,
 			func(r int, z string) {
 				if inDst {
 					w("VMOVUPS %s, (BX)%s", z, rowOff(r))
@@ -540,12 +569,26 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 					w("VMOVUPS %s, %d(SP)", z, 64*(g*p+r))
 				}
 			})
-		if g < q-1 {
+		switch {
+		case g < q-1 && planes && g == 3: // group 4: plane group 0, a plane row down
+			w("MOVQ sh+32(FP), AX")
+			w("ADDQ SI, AX")
+			w("LEAQ (BX)%s, BX", rowOff(p))
+		case g < q-1 && planes: // the next plane group: 6·lp on
+			w("LEAQ (AX)(R12*2), AX")
+			w("LEAQ (BX)%s, BX", rowOff(p))
+		case g < q-1:
 			w("LEAQ (AX)%s, AX", rowOff(q))
 			if inDst {
 				w("LEAQ (BX)%s, BX", rowOff(p))
 			}
 		}
+	}
+	if planes { // the pass along i's offsets again
+		w("LEAQ (R9)(R9*1), DX")
+		w("ADDQ DX, DX")
+		w("LEAQ (R11)(R11*2), R12")
+		w("LEAQ (R11)(R11*4), R13")
 	}
 	w("MOVQ DI, BX")
 	for c := range p {

@@ -149,6 +149,55 @@ func TestWinoCopiesSameBits(t *testing.T) {
 	}
 }
 
+// TestWinoGather4SameBits checks that winoGather4 (the gather and the Bᵀ
+// transform in one, reading the planes) writes the bits of winoGather
+// followed by winoXform, on winoCopyCases' shapes, with and without the
+// AVX-512 copies and transforms, in float32 and float64, and that it
+// leaves the columns outside its channels' alone.
+func TestWinoGather4SameBits(t *testing.T) {
+	copy0, xf0 := winoCopyOK, wino4XformOK
+	defer func() { winoCopyOK, wino4XformOK = copy0, xf0 }()
+	for _, tc := range winoCopyCases() {
+		for _, asm := range []bool{true, false} {
+			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			winoGather4Check(t, tc, asm, float32(0))
+			winoGather4Check(t, tc, asm, float64(0))
+		}
+	}
+}
+
+func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
+	fill := func(n int) []T {
+		s := make([]T, n)
+		for i := range s {
+			s[i] = T(rng.NormFloat64())
+		}
+		return s
+	}
+	g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+		DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+	wg := g.wino(4)
+	tc0 := (tc.hi - tc.lo) * wg.tpi
+	s := winoStride(tc.c * tc0)
+	x := fill(tc.b * tc.c * tc.h * tc.w)
+	d := make([]T, 36*s)
+	want := fill(36 * s)
+	got := slices.Clone(want)
+	winoGather(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, d, s, make([]T, wg.planesLen()))
+	n := (tc.chi - tc.clo) * tc0
+	winoXform(4, winoKindBT, nil, want[tc.clo*tc0:], d[tc.clo*tc0:], s, n)
+	q := fill(wg.planes4Len()) // garbage: winoGather4 clears what it needs
+	winoGather4(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, got, s, q)
+	for i := range want {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			t.Fatalf("%+v asm %v %T: v[%d] (row %d column %d) = %v, winoGather+winoXform %v",
+				tc, asm, got[0], i, i/s, i%s, got[i], want[i])
+		}
+	}
+}
+
 // TestWinoCopiesPassSameBits checks a whole training step (forward and
 // backward with the ReLU mask as bits and with y, bias, dx) of the F(4×4)
 // route: the same bits with the AVX-512 copies as without, on odd sizes.
@@ -237,10 +286,11 @@ func BenchmarkWinoCopies(b *testing.B) {
 		sd := winoStride(max(g.C, g.O) * tc)
 		x := benchInput(b, g.B, g.C, g.H, g.W).data
 		y := benchInput(b, g.B, g.O, g.H, g.W).data
-		d := make([]float32, 36*sd)
+		d, v := make([]float32, 36*sd), make([]float32, 36*sd)
 		q := make([]float32, max(wg.planesLen(), g.p()))
 		db := make([]float32, g.O)
-		for _, step := range []string{"gather", "scatter", "place", "pick"} {
+		q4 := make([]float32, wg.planes4Len())
+		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "place", "pick"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					winoCopyOK = ok0 && how == "asm"
@@ -248,6 +298,11 @@ func BenchmarkWinoCopies(b *testing.B) {
 						switch step {
 						case "gather":
 							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+						case "gatherBT": // as the forward ran before winoGather4
+							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+							winoXform(4, winoKindBT, nil, v, d, sd, g.C*tc)
+						case "gather4":
+							winoGather4(g, wg, x, lo, hi, 0, g.C, v, sd, q4)
 						case "scatter":
 							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
 						case "place":
