@@ -676,48 +676,125 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			dst := dx[(b*g.C+ch)*hw:][:hw]
-			v0 := winoSplitFast(m, g.W, tw)
-			// F(4×4) with every plane column past 0 in the calls below:
-			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies winoInt4's Go loop and the general loop
-			// run: the tests' reference).
-			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
-			if m == 4 && v0 > 1 {
-				for a := range 4 {
-					y0, u0, rows := winoRowsOfA(a, g.H)
-					if rows == 0 {
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
+		}
+	}
+}
+
+// winoPlanesOut writes the planes ls and rs (winoPlanes' cut) of one map
+// into dst, winoFillPlanes' inverse.
+func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
+	m, tw := wg.m, wg.tw
+	v0 := winoSplitFast(m, g.W, tw)
+	// F(4×4) with every plane column past 0 in the calls below: only
+	// columns 0–2 and the column apart are left (without the AVX-512
+	// copies winoInt4's Go loop and the general loop run: the tests'
+	// reference).
+	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	if m == 4 && v0 > 1 {
+		for a := range 4 {
+			y0, u0, rows := winoRowsOfA(a, g.H)
+			if rows == 0 {
+				continue
+			}
+			at := u0*tw + 1
+			winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
+				ls[4*a+3][at:], tw, rows, v0-1)
+		}
+	}
+	for y := range g.H {
+		u, a := (y+1)/m, (y+1)%m
+		row := dst[y*g.W:][:g.W]
+		if fast { // columns 0–2, and the column apart
+			at := u * tw
+			row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
+			if 4*tw-1 < g.W {
+				row[4*tw-1] = rs[4*a][u]
+			}
+			continue
+		}
+		for bb := range m {
+			l := ls[m*a+bb][u*tw:][:tw]
+			if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+				row[bb-1] = l[0]
+			}
+			for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
+				row[m*v+bb-1] = l[v]
+			}
+		}
+		if m*tw-1 < g.W {
+			row[m*tw-1] = rs[m*a][u]
+		}
+	}
+}
+
+// winoScatterB runs the B transform of dv's channels [clo, chi) (rows at
+// stride s) into dd and scatters it as winoScatter does: for m = 4 with
+// whole blocks of 16 tiles a map and the AVX-512 transforms through
+// winoScatter4, else winoXform and winoScatter. The same bits either way.
+func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s int, dx []T, lo, hi, clo, chi int,
+	q []T) {
+	if _, ok := any(dv).([]float32); ok && wg.m == 4 && wino4XformOK && wg.tpi%16 == 0 {
+		winoScatter4(g, wg, dv, dd, s, dx, lo, hi, clo, chi, q)
+		return
+	}
+	tc := (hi - lo) * wg.tpi
+	winoXform(wg.m, winoKindB, tm, dd[clo*tc:], dv[clo*tc:], s, (chi-clo)*tc)
+	winoScatter(g, wg, dd, s, dx, lo, hi, clo, chi, q)
+}
+
+// winoScatter4 is winoXform's B transform followed by winoScatter for
+// m = 4 (float32, AVX-512, tpi a multiple of 16), with the 16 rows that
+// start the planes' sums (patch rows i, j < 4: plane 4i+j from its first
+// element, winoScatter's first add into the zeroed plane) written by the
+// transform straight into the planes (wino4BP) instead of into dd and
+// added from there: 16 of the 36 passes over the planes fewer and no
+// clear but of the planes' last rows. The other 20 rows are added as in
+// winoScatter, in its order: the same bits. The planes lie at stride
+// (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
+// them.
+func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T) {
+	tc := (hi - lo) * wg.tpi
+	hw := g.H * g.W
+	r, tw, th, n := wg.r, wg.tw, wg.th, wg.tpi
+	lp := (th + 1) * tw
+	q = q[:16*lp+16*(th+1)]
+	var ls, rs [16][]T
+	for ab := range 16 {
+		ls[ab], rs[ab] = q[ab*lp:][:lp], q[16*lp+ab*(th+1):][:th+1]
+	}
+	qf := any(q).([]float32)
+	for b := lo; b < hi; b++ {
+		for ch := clo; ch < chi; ch++ {
+			for ab := range 16 {
+				clear(ls[ab][n:])
+			}
+			clear(q[16*lp:])
+			base := ch*tc + (b-lo)*n
+			d, v := any(dd[base:]).([]float32), any(dv[base:]).([]float32)
+			_, _ = d[35*s+n-1], v[35*s+n-1]
+			wino4BP(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
+			for i := range r {
+				a, di := i%4, i/4
+				for j := range r {
+					if i < 4 && j < 4 {
+						continue // written by wino4BP
+					}
+					bb, dj := j%4, j/4
+					l, rc := ls[4*a+bb], rs[4*a+bb]
+					sr := dd[(r*i+j)*s+base:][:n]
+					if dj == 0 {
+						addTo(l[di*tw:][:n], sr)
 						continue
 					}
-					at := u0*tw + 1
-					winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
-						ls[4*a+3][at:], tw, rows, v0-1)
+					for ty := range th {
+						rc[ty+di] += sr[ty*tw+tw-1]
+						sr[ty*tw+tw-1] = 0
+					}
+					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			for y := range g.H {
-				u, a := (y+1)/m, (y+1)%m
-				row := dst[y*g.W:][:g.W]
-				if fast { // columns 0–2, and the column apart
-					at := u * tw
-					row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
-					if 4*tw-1 < g.W {
-						row[4*tw-1] = rs[4*a][u]
-					}
-					continue
-				}
-				for bb := range m {
-					l := ls[m*a+bb][u*tw:][:tw]
-					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
-						row[bb-1] = l[0]
-					}
-					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
-						row[m*v+bb-1] = l[v]
-					}
-				}
-				if m*tw-1 < g.W {
-					row[m*tw-1] = rs[m*a][u]
-				}
-			}
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
 		}
 	}
 }
@@ -1098,8 +1175,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-			winoXform(m, winoKindB, &tm, dd[c0*tc:], dv[c0*tc:], sv, (c1-c0)*tc)
-			winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
+			winoScatterB(g, wg, &tm, dv, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
 		})
 	})
 	// The chunks' parts are summed element by element in chunk order, so

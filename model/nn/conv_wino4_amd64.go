@@ -42,3 +42,10 @@ func wino4A(dst, src *float32, ld, n int)
 //
 //go:noescape
 func wino4BTP(dst, src *float32, ld, lp, sh, n int)
+
+// wino4BP is wino4B that writes the 16 rows 6i+j, i, j < 4, as 0 + x
+// into the scatter's planes (winoScatter4), plane 4i+j at pl + (4i+j)·lp
+// bytes, and the other 20 into dst; ld and lp in bytes.
+//
+//go:noescape
+func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int)

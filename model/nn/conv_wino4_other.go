@@ -12,3 +12,7 @@ func wino4AT(dst, src *float32, ld, n int) { panic("nn: wino4AT without assembly
 func wino4A(dst, src *float32, ld, n int)  { panic("nn: wino4A without assembly") }
 
 func wino4BTP(dst, src *float32, ld, lp, sh, n int) { panic("nn: wino4BTP without assembly") }
+
+func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int) {
+	panic("nn: wino4BP without assembly")
+}

@@ -411,8 +411,15 @@ func wino4Asm() string {
 // gather's planes (winoGather4) instead of a block D: group i's six rows
 // at stride lp bytes from src + (i mod 4)·6·lp + (i/4)·sh, DX lp, R12
 // 3·lp and R13 5·lp in that pass (set again for the pass along i).
+//
+// wino4BP is wino4B whose pass along i writes the 16 rows 6i+j, i, j < 4,
+// straight into the scatter's planes (winoScatter4) as 0 + x (the first
+// term of winoScatter's sums into zeroed planes, the same bits): plane
+// 4i+j at pl + (4i+j)·lp bytes, the other 20 rows into dst as wino4B.
+// AX the plane column, R9 4·lp and R10 12·lp in that pass, Z31 zero, Z30
+// the sum (set again for the pass along j).
 `)
-	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP"} {
+	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP"} {
 		wino4AsmKernel(&b, k)
 	}
 	return b.String()
@@ -422,9 +429,10 @@ func wino4Asm() string {
 // its Go version's 1-D pass (wino4PassBody).
 func wino4AsmKernel(b *strings.Builder, name string) {
 	planes := name == "wino4BTP" // wino4BT reading the gather's planes
-	name0 := strings.TrimSuffix(name, "P")
-	if !planes {
-		name0 = name
+	scat := name == "wino4BP"    // wino4B writing the scatter's planes
+	name0 := name
+	if planes || scat {
+		name0 = strings.TrimSuffix(name, "P")
 	}
 	q, p, body := wino4PassBody(name0) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
@@ -451,6 +459,9 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	case planes:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, lp, sh, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case scat:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld int, pl *float32, lp, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
 	case inDst:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
@@ -461,7 +472,7 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	w("MOVQ dst+0(FP), DI")
 	w("MOVQ src+8(FP), SI")
 	w("MOVQ ld+16(FP), R8")
-	if planes {
+	if planes || scat {
 		w("MOVQ n+40(FP), CX")
 	} else {
 		w("MOVQ n+24(FP), CX")
@@ -476,6 +487,9 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	for _, v := range order {
 		w("MOVL $0x%08x, AX", math.Float32bits(float32(v)))
 		w("VPBROADCASTD AX, Z%d // %v", consts[v], v)
+	}
+	if scat {
+		w("VPXORD Z31, Z31, Z31")
 	}
 	w("JMP %s_check", name)
 	fmt.Fprintf(b, "%s_loop:\n", name)
@@ -504,7 +518,7 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			if next == 26 {
 				next += len(order) // the coefficients'
 			}
-			if next >= 32 {
+			if next >= 32 || scat && next >= 30 {
 				panic("wino4Asm: too many results in " + name)
 			}
 			next++
@@ -550,6 +564,10 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	// layout of the output) where they hold it (p ≥ q), else the stack.
 	w("MOVQ SI, AX")
 	w("MOVQ DI, BX")
+	if scat { // the pass along j's offsets again
+		w("LEAQ (R8)(R8*2), R9")
+		w("LEAQ (R8)(R8*4), R10")
+	}
 	load := func(k int) string { return "(AX)" + rowOff(k) }
 	if planes {
 		w("MOVQ lp+24(FP), DX")
@@ -591,6 +609,12 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		w("LEAQ (R11)(R11*4), R13")
 	}
 	w("MOVQ DI, BX")
+	if scat {
+		w("MOVQ pl+24(FP), AX")
+		w("MOVQ lp+32(FP), R9")
+		w("SHLQ $2, R9")
+		w("LEAQ (R9)(R9*2), R10")
+	}
 	for c := range p {
 		pass(func(k int) string {
 			if inDst {
@@ -598,13 +622,26 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			}
 			return fmt.Sprintf("%d(SP)", 64*(k*p+c))
 		},
-			func(r int, z string) { w("VMOVUPS %s, (BX)%s", z, rowOff(r*p)) })
+			func(r int, z string) {
+				if scat && r < 4 && c < 4 {
+					w("VADDPS %s, Z31, Z30", z)
+					w("VMOVUPS Z30, (AX)%s", map[int]string{0: "", 1: "(R9*1)", 2: "(R9*2)", 3: "(R10*1)"}[r])
+					return
+				}
+				w("VMOVUPS %s, (BX)%s", z, rowOff(r*p))
+			})
 		if c < p-1 {
 			w("ADDQ R8, BX")
+			if scat && c < 3 {
+				w("ADDQ lp+32(FP), AX")
+			}
 		}
 	}
 	w("ADDQ $64, SI")
 	w("ADDQ $64, DI")
+	if scat {
+		w("ADDQ $64, pl+24(FP)")
+	}
 	w("SUBQ $16, CX")
 	fmt.Fprintf(b, "%s_check:\n", name)
 	w("CMPQ CX, $16")

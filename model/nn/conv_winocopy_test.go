@@ -198,6 +198,62 @@ func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
 	}
 }
 
+// TestWinoScatter4SameBits checks that winoScatterB (winoScatter4 where
+// it runs: maps of whole blocks of 16 tiles) writes the bits of winoXform
+// followed by winoScatter into dx, zeros of both signs among the inputs,
+// on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
+// among them), with and without the AVX-512 copies.
+func TestWinoScatter4SameBits(t *testing.T) {
+	if !wino4XformOK {
+		t.Skip("no AVX-512 here: winoScatter4 does not run")
+	}
+	copy0 := winoCopyOK
+	defer func() { winoCopyOK = copy0 }()
+	cs := winoCopyCases()
+	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}} {
+		cs = append(cs, winoCopyCase{b: 4, c: 3, o: 2, h: hw[0], w: hw[1], lo: 1, hi: 4, clo: 1, chi: 3})
+	}
+	fused := 0
+	for _, tc := range cs {
+		for _, cp := range []bool{true, false} {
+			winoCopyOK = copy0 && cp
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
+			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+			wg := g.wino(4)
+			if wg.tpi%16 == 0 {
+				fused++
+			}
+			tc0 := (tc.hi - tc.lo) * wg.tpi
+			s := winoStride(tc.c * tc0)
+			dv := make([]float32, 36*s)
+			wino4Fill(rng, dv)
+			for i := range dv { // some maps all zeros (of both signs): sums of zeros
+				if (i%s)/wg.tpi%3 == 0 {
+					dv[i] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+				}
+			}
+			want := make([]float32, tc.b*tc.c*tc.h*tc.w)
+			wino4Fill(rng, want)
+			got := slices.Clone(want)
+			dd := make([]float32, 36*s)
+			winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
+			winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()))
+			q := make([]float32, wg.planes4Len())
+			wino4Fill(rng, q) // garbage: winoScatter4 clears what it needs
+			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v copies %v: dx[%d] = %v, winoXform+winoScatter %v", tc, cp, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	if fused == 0 {
+		t.Fatal("no case ran winoScatter4")
+	}
+}
+
 // TestWinoCopiesPassSameBits checks a whole training step (forward and
 // backward with the ReLU mask as bits and with y, bias, dx) of the F(4×4)
 // route: the same bits with the AVX-512 copies as without, on odd sizes.
@@ -290,7 +346,8 @@ func BenchmarkWinoCopies(b *testing.B) {
 		q := make([]float32, max(wg.planesLen(), g.p()))
 		db := make([]float32, g.O)
 		q4 := make([]float32, wg.planes4Len())
-		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "place", "pick"} {
+		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "scatterB", "scatter4", "place",
+			"pick"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					winoCopyOK = ok0 && how == "asm"
@@ -305,6 +362,11 @@ func BenchmarkWinoCopies(b *testing.B) {
 							winoGather4(g, wg, x, lo, hi, 0, g.C, v, sd, q4)
 						case "scatter":
 							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "scatterB": // as the backward ran before winoScatter4
+							winoXform(4, winoKindB, nil, d, v, sd, g.C*tc)
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "scatter4":
+							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4)
 						case "place":
 							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
 						default:
