@@ -575,24 +575,22 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 		n16 = n &^ 15
 	}
 	var rows [36][]T
+	// winoFillPlanes writes the same elements of the planes for every map
+	// (which depends on the shape only): the others, the padding, stay
+	// zero from this one clear. Q' is written whole for every map.
+	for a := range 4 {
+		clear(q[6*a*lp:][:4*lp])
+	}
+	clear(q[24*lp:])
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
-			for a := range 4 {
-				clear(q[6*a*lp:][:4*lp])
-			}
-			clear(q[24*lp:])
 			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
 			for a := range 4 {
-				for k := range 2 {
-					p, l := sh[2*a+k], ls[4*a+k]
-					copy(p[:lp-1], l[1:])
-					for u := range th + 1 {
-						p[u*tw+tw-1] = 0
-					}
-				}
-				p, r := sh[2*a], rs[4*a]
+				p0, p1, r := sh[2*a], sh[2*a+1], rs[4*a]
+				copy(p0[:lp-1], ls[4*a][1:])
+				copy(p1[:lp-1], ls[4*a+1][1:])
 				for u := range th + 1 {
-					p[u*tw+tw-1] = r[u]
+					p0[u*tw+tw-1], p1[u*tw+tw-1] = r[u], 0
 				}
 			}
 			dst := v[ch*tc+(b-lo)*n:]
