@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // The Winograd route of a plain 3×3 convolution with stride 1, padding 1
 // and dilation 1: F(m×m, 3×3) for m = 2 or 4 (Lavin and Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016). Each output is cut
@@ -839,6 +841,67 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 	}
 }
 
+// winoNoPlaceAT makes the forward take the Aᵀ transform, the bias and
+// the place as three passes where winoPlaceAT would run (tests compare).
+var winoNoPlaceAT = false
+
+// winoPlaceTab returns the table of winoPlaceAT for g (the offset in an
+// output map of the first output of each group of four tiles), or nil
+// where it does not run: F(4×4) in float32 with the AVX-512 transforms,
+// whole 4×4 tiles (Ho and Wo multiples of 4) and whole blocks of 16 tiles
+// a map.
+func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
+	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformOK || wg.m != 4 ||
+		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%16 != 0 {
+		return nil
+	}
+	tab := make([]int32, wg.tpi/4)
+	for k := range tab {
+		ty, tx := 4*k/wg.tw, 4*k%wg.tw
+		tab[k] = int32(4*ty*g.Wo + 4*tx)
+	}
+	return tab
+}
+
+// winoPlaceAT is winoXform's Aᵀ transform, biasRows or biasRowsM and
+// winoPlace in one pass (wino4ATY) for output channels [o0, o1) of images
+// [lo, hi): each block of 16 tiles is transformed, biased, recorded in
+// the mask bits mk (the chunk's, winoChunkMask; nil for none) and
+// interleaved into y from registers, without the block Ym and its two
+// passes. The same operations in the same order: the same bits. tab is
+// winoPlaceTab's.
+func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0, o1 int, bias []T, mk []uint8,
+	tab []int32) {
+	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
+	floor := float32(math.Inf(-1))
+	if g.ReLU {
+		floor = 0
+	}
+	mrow := 0
+	if mk != nil {
+		mrow = tc / 8
+	}
+	mf, yf := any(mb).([]float32), any(y).([]float32)
+	for o := o0; o < o1; o++ {
+		var bv float32
+		if bias != nil {
+			bv = float32(bias[o])
+		}
+		for b := lo; b < hi; b++ {
+			src := mf[o*tc+(b-lo)*n:]
+			_ = src[35*s+n-1]
+			dst := yf[(b*g.O+o)*p:][:p]
+			var mp *uint8
+			if mk != nil {
+				mm := mk[(o*16*tc+(b-lo)*n)/8:]
+				_ = mm[15*mrow+n/8-1]
+				mp = &mm[0]
+			}
+			wino4ATY(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
+		}
+	}
+}
+
 // winoMaskOK reports whether a training forward on the Winograd route
 // records its fused ReLU's mask as bits (winoMask): as reluMaskOK, with
 // every chunk's tiles a multiple of 8, so that each row of a chunk's
@@ -1068,6 +1131,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	}
 	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
 	bc := winoBlockSize[T](g, wg)
+	tab := winoPlaceTab[T](g, wg)
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -1098,6 +1162,10 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		}
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
+			if tab != nil {
+				winoPlaceAT(g, wg, mb, sm, y, lo, hi, o0, o1, bias, mk, tab)
+				return
+			}
 			winoXform(m, winoKindAT, &tm, ym[o0*tc:], mb[o0*tc:], sm, (o1-o0)*tc)
 			for o := o0; o < o1; o++ {
 				var bv T

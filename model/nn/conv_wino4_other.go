@@ -16,3 +16,7 @@ func wino4BTP(dst, src *float32, ld, lp, sh, n int) { panic("nn: wino4BTP withou
 func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int) {
 	panic("nn: wino4BP without assembly")
 }
+
+func wino4ATY(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int) {
+	panic("nn: wino4ATY without assembly")
+}

@@ -418,21 +418,53 @@ func wino4Asm() string {
 // 4i+j at pl + (4i+j)·lp bytes, the other 20 rows into dst as wino4B.
 // AX the plane column, R9 4·lp and R10 12·lp in that pass, Z31 zero, Z30
 // the sum (set again for the pass along j).
+//
+// wino4ATY is wino4AT whose pass along i writes its 16 rows into a second
+// stack scratch, which the block's end then biases (VADDPS b, VMAXPS
+// floor: vbiasM's operations), records as mask bits where mrow > 0
+// (vbiasM's comparison, one 16-bit store per row, rows mrow bytes apart)
+// and interleaves into the output map y as winoInt4x does (the same
+// permutation tables), each group of four tiles at y + 4·tab[g] bytes
+// plus a·wo4 for output row a (winoPlaceAT). AX the table, BX the mask,
+// R9 wo4, R10 mrow, R11 y's row, R12 a group's offset there; all the
+// offsets set again for the next block.
 `)
-	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP"} {
+	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP", "wino4ATY"} {
 		wino4AsmKernel(&b, k)
 	}
+	b.WriteString(wino4IntTables)
 	return b.String()
 }
+
+// wino4IntTables are wino4ATY's interleave tables: winoInt4x's wcInA and
+// wcInB (conv_winocopy_amd64.s), as w4InA and w4InB.
+var wino4IntTables = func() string {
+	var b strings.Builder
+	for _, t := range []struct {
+		name string
+		add  int
+	}{{"w4InA", 0}, {"w4InB", 4}} {
+		fmt.Fprintf(&b, "\n")
+		for e := range 16 {
+			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", t.name, 4*e, e/4+t.add+8*(e%4))
+		}
+		fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $64\n", t.name)
+	}
+	return b.String()
+}()
 
 // wino4AsmKernel writes one kernel whose two passes run the loop body of
 // its Go version's 1-D pass (wino4PassBody).
 func wino4AsmKernel(b *strings.Builder, name string) {
 	planes := name == "wino4BTP" // wino4BT reading the gather's planes
 	scat := name == "wino4BP"    // wino4B writing the scatter's planes
+	place := name == "wino4ATY"  // wino4AT biasing and placing into y
 	name0 := name
-	if planes || scat {
+	switch {
+	case planes || scat:
 		name0 = strings.TrimSuffix(name, "P")
+	case place:
+		name0 = "wino4AT"
 	}
 	q, p, body := wino4PassBody(name0) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
@@ -462,6 +494,10 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	case scat:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld int, pl *float32, lp, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case place:
+		fmt.Fprintf(b, "\n// func %s(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, "+
+			"mk *uint8, mrow, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-72\n", name, 64*p*q+64*p*p)
 	case inDst:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
@@ -469,12 +505,19 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-32\n", name, 64*p*q)
 	}
-	w("MOVQ dst+0(FP), DI")
+	if place {
+		w("MOVQ y+0(FP), DI")
+	} else {
+		w("MOVQ dst+0(FP), DI")
+	}
 	w("MOVQ src+8(FP), SI")
 	w("MOVQ ld+16(FP), R8")
-	if planes || scat {
+	switch {
+	case place:
+		w("MOVQ n+64(FP), CX")
+	case planes || scat:
 		w("MOVQ n+40(FP), CX")
-	} else {
+	default:
 		w("MOVQ n+24(FP), CX")
 	}
 	w("LEAQ (R8)(R8*2), R9")
@@ -489,6 +532,11 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		w("VPBROADCASTD AX, Z%d // %v", consts[v], v)
 	}
 	if scat {
+		w("VPXORD Z31, Z31, Z31")
+	}
+	if place {
+		w("VBROADCASTSS b+40(FP), Z29")
+		w("VBROADCASTSS floor+44(FP), Z30")
 		w("VPXORD Z31, Z31, Z31")
 	}
 	w("JMP %s_check", name)
@@ -518,7 +566,7 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			if next == 26 {
 				next += len(order) // the coefficients'
 			}
-			if next >= 32 || scat && next >= 30 {
+			if next >= 32 || scat && next >= 30 || place && next >= 20 {
 				panic("wino4Asm: too many results in " + name)
 			}
 			next++
@@ -564,9 +612,16 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	// layout of the output) where they hold it (p ≥ q), else the stack.
 	w("MOVQ SI, AX")
 	w("MOVQ DI, BX")
-	if scat { // the pass along j's offsets again
+	if scat || place { // the pass along j's offsets again
 		w("LEAQ (R8)(R8*2), R9")
 		w("LEAQ (R8)(R8*4), R10")
+	}
+	if place {
+		w("LEAQ (R9)(R9*1), R11")
+		w("LEAQ (R11)(R11*2), R12")
+		w("LEAQ (R11)(R11*4), R13")
+		w("LEAQ (R9)(R9*1), DX")
+		w("ADDQ DX, DX")
 	}
 	load := func(k int) string { return "(AX)" + rowOff(k) }
 	if planes {
@@ -623,6 +678,10 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			return fmt.Sprintf("%d(SP)", 64*(k*p+c))
 		},
 			func(r int, z string) {
+				if place {
+					w("VMOVUPS %s, %d(SP)", z, 64*p*q+64*(r*p+c))
+					return
+				}
 				if scat && r < 4 && c < 4 {
 					w("VADDPS %s, Z31, Z30", z)
 					w("VMOVUPS Z30, (AX)%s", map[int]string{0: "", 1: "(R9*1)", 2: "(R9*2)", 3: "(R10*1)"}[r])
@@ -637,8 +696,13 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			}
 		}
 	}
+	if place {
+		wino4PlaceEpilogue(b, name, 64*p*q)
+	}
 	w("ADDQ $64, SI")
-	w("ADDQ $64, DI")
+	if !place {
+		w("ADDQ $64, DI")
+	}
 	if scat {
 		w("ADDQ $64, pl+24(FP)")
 	}
@@ -648,6 +712,60 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	w("JGE %s_loop", name)
 	w("VZEROUPPER")
 	w("RET")
+}
+
+// wino4PlaceEpilogue writes the end of wino4ATY's block: the 16 rows at
+// off(SP) (row 4a+b), biased, their mask bits stored and interleaved into
+// y, output row a at a time.
+func wino4PlaceEpilogue(b *strings.Builder, name string, off int) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
+	w("VMOVUPS w4InA<>(SB), Z20")
+	w("VMOVUPS w4InB<>(SB), Z21")
+	w("MOVQ tab+24(FP), AX")
+	w("MOVQ mk+48(FP), BX")
+	w("MOVQ wo4+32(FP), R9")
+	w("MOVQ mrow+56(FP), R10")
+	w("MOVQ DI, R11")
+	for a := range 4 {
+		for k := range 4 {
+			w("VMOVUPS %d(SP), Z%d", off+64*(4*a+k), 4+k)
+		}
+		for k := range 4 {
+			w("VADDPS Z29, Z%d, Z%d", 4+k, 4+k)
+			w("VMAXPS Z%d, Z30, Z%d", 4+k, 4+k)
+		}
+		w("TESTQ R10, R10")
+		w("JZ %s_nomask%d", name, a)
+		for k := range 4 {
+			w("VCMPPS $0x1e, Z31, Z%d, K1", 4+k)
+			w("KMOVW K1, (BX)")
+			w("ADDQ R10, BX")
+		}
+		fmt.Fprintf(b, "%s_nomask%d:\n", name, a)
+		// winoInt4x's INT4: Z4–Z7 (lane i of Z(4+j) is element j of
+		// group i) into the 16 groups of four in Z0–Z3.
+		w("VSHUFF64X2 $0x44, Z5, Z4, Z8")
+		w("VSHUFF64X2 $0xee, Z5, Z4, Z10")
+		w("VSHUFF64X2 $0x44, Z7, Z6, Z9")
+		w("VSHUFF64X2 $0xee, Z7, Z6, Z11")
+		w("VMOVAPS Z20, Z0")
+		w("VPERMI2PS Z9, Z8, Z0")
+		w("VMOVAPS Z21, Z1")
+		w("VPERMI2PS Z9, Z8, Z1")
+		w("VMOVAPS Z20, Z2")
+		w("VPERMI2PS Z11, Z10, Z2")
+		w("VMOVAPS Z21, Z3")
+		w("VPERMI2PS Z11, Z10, Z3")
+		for k := range 4 {
+			w("MOVLQSX %d(AX), R12", 4*k)
+			w("VMOVUPS Z%d, (R11)(R12*4)", k)
+		}
+		if a < 3 {
+			w("ADDQ R9, R11")
+		}
+	}
+	w("ADDQ $16, tab+24(FP)")
+	w("ADDQ $2, mk+48(FP)")
 }
 
 // TestWino4AsmGenerated checks that conv_wino4_amd64.s is wino4Asm's text

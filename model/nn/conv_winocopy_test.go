@@ -254,6 +254,76 @@ func TestWinoScatter4SameBits(t *testing.T) {
 	}
 }
 
+// TestWinoPlaceATSameBits checks that the forward with winoPlaceAT (the
+// Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
+// bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
+// the backward from that mask gives the same dx, dW and db, in training
+// and evaluation, with and without ReLU and bias, on maps of whole blocks
+// of 16 tiles (square and not) and on maps where it does not run.
+func TestWinoPlaceATSameBits(t *testing.T) {
+	if !wino4XformOK {
+		t.Skip("no AVX-512 here: winoPlaceAT does not run")
+	}
+	defer func() { winoNoPlaceAT = false }()
+	ran := 0
+	for _, s := range []struct {
+		b, in, out, h, w int
+		relu, bias       bool
+	}{
+		{2, 32, 32, 64, 64, true, true}, {3, 33, 30, 32, 32, true, true}, {2, 32, 27, 32, 32, false, true},
+		{5, 17, 9, 16, 16, true, false}, {4, 8, 12, 16, 32, true, true}, {3, 8, 5, 8, 32, false, false},
+		{3, 9, 7, 12, 16, true, true}, {2, 5, 6, 13, 18, true, true},
+	} {
+		cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu,
+			NoBias: !s.bias}
+		rng := rand.New(rand.NewPCG(uint64(s.h), uint64(s.w)))
+		ref, _ := NewConv2D[float64]("ref", cfg, rng)
+		x := New[float32](s.b, cfg.In, s.h, s.w)
+		wino4Fill(rng, x.data)
+		g := geom{B: s.b, C: s.in, O: s.out, H: s.h, W: s.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+			DH: 1, DW: 1, Ho: s.h, Wo: s.w, LW: s.w}
+		if winoPlaceTab[float32](g, g.wino(4)) != nil {
+			ran++
+		}
+		for _, train := range []bool{true, false} {
+			var ys [2][]float32
+			var masks [2][]uint8
+			var grads [2][4][]float64
+			for k, off := range []bool{false, true} {
+				winoNoPlaceAT = off
+				c := winoTwin[float32](ref, cfg)
+				c.forceWino, c.winoForceM = true, 4
+				y, err := c.Forward(x, train)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ys[k], masks[k] = slices.Clone(y.data), slices.Clone(c.mask)
+				if train {
+					grads[k] = winoPass(t, c, x, true)
+				}
+			}
+			winoNoPlaceAT = false
+			name := fmt.Sprintf("%+v train %v", s, train)
+			if !slices.EqualFunc(ys[0], ys[1], func(a, b float32) bool {
+				return math.Float32bits(a) == math.Float32bits(b)
+			}) {
+				t.Errorf("%s: y differs from the three passes'", name)
+			}
+			if !slices.Equal(masks[0], masks[1]) {
+				t.Errorf("%s: the mask bits differ from the three passes'", name)
+			}
+			for k, what := range []string{"y", "dx", "dW", "db"} {
+				if !slices.Equal(grads[0][k], grads[1][k]) {
+					t.Errorf("%s: %s of the training pass differs from the three passes'", name, what)
+				}
+			}
+		}
+	}
+	if ran < 5 {
+		t.Fatalf("winoPlaceAT ran on %d shapes, want 5", ran)
+	}
+}
+
 // TestWinoCopiesPassSameBits checks a whole training step (forward and
 // backward with the ReLU mask as bits and with y, bias, dx) of the F(4×4)
 // route: the same bits with the AVX-512 copies as without, on odd sizes.
