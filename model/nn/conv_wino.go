@@ -1143,9 +1143,13 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		if m == 4 {
 			nd = 0
 		}
-		buf := c.ws.get(worker, (rr+mm)*sm+nd+rr*sv)
-		mb, ym := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm]
-		d, v := buf[(rr+mm)*sm:][:nd], buf[(rr+mm)*sm+nd:]
+		ny := mm * sm // the block Ym: none where winoPlaceAT runs
+		if tab != nil {
+			ny = 0
+		}
+		buf := c.ws.get(worker, rr*sm+ny+nd+rr*sv)
+		mb, ym := buf[:rr*sm], buf[rr*sm:rr*sm+ny]
+		d, v := buf[rr*sm+ny:][:nd], buf[rr*sm+ny+nd:]
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
