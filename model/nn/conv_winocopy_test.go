@@ -416,8 +416,10 @@ func BenchmarkWinoCopies(b *testing.B) {
 		q := make([]float32, max(wg.planesLen(), g.p()))
 		db := make([]float32, g.O)
 		q4 := make([]float32, wg.planes4Len())
+		tab := winoPlaceTab[float32](g, wg)
+		bias := make([]float32, g.O)
 		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "scatterB", "scatter4", "place",
-			"pick"} {
+			"placeAT3", "placeAT", "pick"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					winoCopyOK = ok0 && how == "asm"
@@ -435,6 +437,15 @@ func BenchmarkWinoCopies(b *testing.B) {
 						case "scatterB": // as the backward ran before winoScatter4
 							winoXform(4, winoKindB, nil, d, v, sd, g.C*tc)
 							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "placeAT3": // as the forward ran before winoPlaceAT (no mask)
+							winoXform(4, winoKindAT, nil, d, v, sd, g.O*tc)
+							for o := range g.O {
+								biasRows(d[o*tc:], sd, d[o*tc:], sd, 16, tc, bias[o], true)
+							}
+							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
+						case "placeAT":
+							g.ReLU = true
+							winoPlaceAT(g, wg, v, sd, y, lo, hi, 0, g.O, bias, nil, tab)
 						case "scatter4":
 							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4)
 						case "place":
