@@ -842,7 +842,8 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 }
 
 // winoNoPlaceAT makes the forward take the Aᵀ transform, the bias and
-// the place as three passes where winoPlaceAT would run (tests compare).
+// the place as three passes where winoPlaceAT would run, and the backward
+// the pick and the mask as two (tests compare).
 var winoNoPlaceAT = false
 
 // winoPlaceTab returns the table of winoPlaceAT for g (the offset in an
@@ -947,15 +948,28 @@ func winoChunkMask(g geom, wg winoGeom, mask []uint8, lo, hi int) []uint8 {
 // missing outputs of partial tiles, and sets db[o] to the chunk's sum. With a fused ReLU it masks
 // the gradient where the output is not positive: with the chunk's bits
 // mk (winoChunkMask) after the deinterleave, or with y when mk is nil
-// (through plane, scratch for one map).
-func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8) {
+// (through plane, scratch for one map). Where tab is not nil
+// (winoPlaceTab's) and the mask, if any, is mk, the deinterleave and the
+// mask run as one pass (winoPickMx).
+func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8,
+	tab []int32) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
 	m, tw := wg.m, wg.tw
 	full := g.Wo / m
 	gr := g
 	gr.LW = g.Wo
+	fused := tab != nil && (mk != nil || !g.ReLU)
 	for o := olo; o < ohi; o++ {
+		if fused {
+			winoPickX(g, wg, dy, gm, s, lo, hi, o, mk, tab)
+			var sb T
+			for r := range m * m {
+				sb += sum(gm[r*s+o*tc:][:tc])
+			}
+			db[o] = sb
+			continue
+		}
 		for b := lo; b < hi; b++ {
 			src := dy[(b*g.O+o)*p:][:p]
 			if g.ReLU && mk == nil {
@@ -1010,6 +1024,29 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 			sb += sum(gm[r*s+o*tc:][:tc])
 		}
 		db[o] = sb
+	}
+}
+
+// winoPickX runs winoPickMx on output channel o's maps of images
+// [lo, hi) (float32; tab winoPlaceTab's, mk the chunk's mask or nil).
+func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, mk []uint8, tab []int32) {
+	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
+	mrow := 0
+	if mk != nil {
+		mrow = tc / 8
+	}
+	gf, df := any(gm).([]float32), any(dy).([]float32)
+	for b := lo; b < hi; b++ {
+		dst := gf[o*tc+(b-lo)*n:]
+		_ = dst[15*s+n-1]
+		src := df[(b*g.O+o)*p:][:p]
+		var mp *uint8
+		if mk != nil {
+			mm := mk[(o*16*tc+(b-lo)*n)/8:]
+			_ = mm[15*mrow+n/8-1]
+			mp = &mm[0]
+		}
+		winoPickMx(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
 	}
 }
 
@@ -1206,6 +1243,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
+	tab := winoPlaceTab[T](g, wg)
 	su := 0
 	if input {
 		su = c.winoPackU(wg, true)
@@ -1227,7 +1265,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		pw := part[ci*nw:][:nw]
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
-			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk)
+			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk, tab)
 			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
 		})
 		for xi := range rr {

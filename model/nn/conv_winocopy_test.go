@@ -120,7 +120,7 @@ func winoCopies(tc winoCopyCase) [4][]float32 {
 	dy := fill(len(y))
 	gm := fill(16 * s)
 	db := make([]float32, tc.o)
-	winoPick(g, wg, dy, nil, gm, s, db, tc.lo, tc.hi, tc.olo, tc.ohi, q, nil)
+	winoPick(g, wg, dy, nil, gm, s, db, tc.lo, tc.hi, tc.olo, tc.ohi, q, nil, nil)
 	return [4][]float32{d, dx, y, append(gm, db...)}
 }
 
@@ -257,7 +257,8 @@ func TestWinoScatter4SameBits(t *testing.T) {
 // TestWinoPlaceATSameBits checks that the forward with winoPlaceAT (the
 // Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
 // bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
-// the backward from that mask gives the same dx, dW and db, in training
+// the backward from that mask, whose pick then runs as one pass with the
+// mask (winoPickMx), gives the same dx, dW and db, in training
 // and evaluation, with and without ReLU and bias, on maps of whole blocks
 // of 16 tiles (square and not) and on maps where it does not run.
 func TestWinoPlaceATSameBits(t *testing.T) {
@@ -451,7 +452,7 @@ func BenchmarkWinoCopies(b *testing.B) {
 						case "place":
 							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
 						default:
-							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil)
+							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil, nil)
 						}
 					})
 				})
