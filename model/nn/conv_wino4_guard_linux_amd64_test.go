@@ -3,7 +3,9 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestWino4PlanesGuardPages runs the planes' transforms wino4BTP and
@@ -69,4 +71,50 @@ func TestWino4PlanesGuardPages(t *testing.T) {
 			same("wino4BP", dd[r*ld:][:n], wantB[r*ld:][:n])
 		}
 	}
+}
+
+// TestWinoPlacePickGuardPages runs wino4ATY and winoPickMx on one map of
+// 16×16, 16×32 and 64×64 with every operand (the transform's rows, the
+// map, the mask bits) of its exact minimum length ending on a PROT_NONE
+// page, and checks that they give the bits they give on ordinary slices.
+func TestWinoPlacePickGuardPages(t *testing.T) {
+	if !wino4XformOK || !winoCopyOK {
+		t.Skip("no AVX-512 here: the kernels do not run")
+	}
+	rng := rand.New(rand.NewPCG(9, 23))
+	for _, hw := range [][2]int{{16, 16}, {16, 32}, {64, 64}} {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
+			Ho: hw[0], Wo: hw[1], LW: hw[1], ReLU: true}
+		wg := g.wino(4)
+		tab := winoPlaceTab[float32](g, wg)
+		n, p := wg.tpi, g.p()
+		s := n + 5 // row stride of the blocks
+		mrow := n / 8
+		src := guardSlice(t, 35*s+n)
+		wino4Fill(rng, src)
+		y, mk := guardSlice(t, p), guardMask(t, 15*mrow+n/8)
+		wino4ATY(&y[0], &src[0], 4*s, &tab[0], 4*g.Wo, 0.25, 0, &mk[0], mrow, n)
+		y2, mk2 := make([]float32, p), make([]uint8, 15*mrow+n/8)
+		wino4ATY(&y2[0], &slices.Clone(src)[0], 4*s, &tab[0], 4*g.Wo, 0.25, 0, &mk2[0], mrow, n)
+		if !slices.Equal(y, y2) || !slices.Equal(mk, mk2) {
+			t.Fatalf("%v: wino4ATY on guarded slices differs", hw)
+		}
+		gm := guardSlice(t, 15*s+n)
+		winoPickMx(&gm[0], 4*s, &y[0], &tab[0], 4*g.Wo, &mk[0], mrow, n)
+		gm2 := make([]float32, 15*s+n)
+		winoPickMx(&gm2[0], 4*s, &y2[0], &tab[0], 4*g.Wo, &mk2[0], mrow, n)
+		for i := range gm {
+			if math.Float32bits(gm[i]) != math.Float32bits(gm2[i]) {
+				t.Fatalf("%v: winoPickMx on guarded slices differs at %d", hw, i)
+			}
+		}
+	}
+}
+
+// guardMask is guardSlice for mask bytes: n bytes ending where a
+// PROT_NONE page begins.
+func guardMask(t *testing.T, n int) []uint8 {
+	f := guardSlice(t, (n+3)/4)
+	b := unsafe.Slice((*uint8)(unsafe.Pointer(&f[0])), 4*len(f))
+	return b[len(b)-n:]
 }
