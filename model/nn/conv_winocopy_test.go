@@ -394,7 +394,9 @@ func BenchmarkWinoDeint4(b *testing.B) {
 // net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
 // ("asm") and with the Go loops alone ("go"), in one binary: gather and
 // scatter over the input channels, place and pick (without ReLU) over the
-// output channels.
+// output channels; and the passes session 8 fused against the passes they
+// replace: gather4 (gatherBT), scatter4 (scatterB), placeAT (placeAT3)
+// and pickMask (pickMask2, with the ReLU's bits).
 func BenchmarkWinoCopies(b *testing.B) {
 	ok0 := winoCopyOK
 	defer func() { winoCopyOK = ok0 }()
@@ -418,9 +420,15 @@ func BenchmarkWinoCopies(b *testing.B) {
 		db := make([]float32, g.O)
 		q4 := make([]float32, wg.planes4Len())
 		tab := winoPlaceTab[float32](g, wg)
+		mk := make([]uint8, tc*g.O*16/8)
+		for i := range mk {
+			mk[i] = uint8(i * 37)
+		}
+		gr := g
+		gr.ReLU = true
 		bias := make([]float32, g.O)
 		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "scatterB", "scatter4", "place",
-			"placeAT3", "placeAT", "pick"} {
+			"placeAT3", "placeAT", "pick", "pickMask2", "pickMask"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					winoCopyOK = ok0 && how == "asm"
@@ -447,6 +455,10 @@ func BenchmarkWinoCopies(b *testing.B) {
 						case "placeAT":
 							g.ReLU = true
 							winoPlaceAT(g, wg, v, sd, y, lo, hi, 0, g.O, bias, nil, tab)
+						case "pickMask2": // with the ReLU's bits, as before winoPickMx
+							winoPick(gr, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, mk, nil)
+						case "pickMask":
+							winoPick(gr, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, mk, tab)
 						case "scatter4":
 							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4)
 						case "place":
