@@ -179,7 +179,7 @@ var parseCases = []parseCase{
 		`{"id":99999999999999999999,"image_id":1,"category_id":7,"bbox":[10,10,50,40]}`}),
 		images: 1, anns: 1, skipped: map[string]int{ReasonBadID: 1}},
 	{name: "large annotation ids as COCO's crowd boxes have", text: one([]string{im1},
-		[]string{ann(900100259690, 1, 7, "[10,10,50,40]")}), images: 1, anns: 1},
+		[]string{`{"id":900100259690,"image_id":1,"category_id":7,"bbox":[10,10,50,40]}`}), images: 1, anns: 1},
 	{name: "annotation not an object", text: one([]string{im1}, []string{`[1,2]`, `"x"`, goodA}), images: 1,
 		anns: 1, skipped: map[string]int{ReasonNotObject: 2}},
 

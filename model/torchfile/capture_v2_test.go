@@ -121,8 +121,8 @@ func TestBadCapturesV2(t *testing.T) {
 		{"wrapping kernel", layer0("kernel", []int64{1 << 32, 1 << 32}), "kernel [4294967296 4294967296]"},
 		{"huge kernel", layer0("kernel", []int{1024, 1024}), "at most 1024 taps"},
 		{"negative kernel", layer0("kernel", []int{-3, -3}), "kernel [-3 -3]"},
-		{"huge map", layer0("in", []int{8, 1 << 40, 10}), "in [8 1099511627776 10]"},
-		{"huge stride", layer0("stride", []int{1 << 40, 1}), "stride"},
+		{"huge map", layer0("in", []int64{8, 1 << 40, 10}), "in [8 1099511627776 10]"},
+		{"huge stride", layer0("stride", []int64{1 << 40, 1}), "stride"},
 		{"long name", layer0("name", strings.Repeat("n", 100_000)), "a name of 100000 bytes"},
 		{"even kernel without centre", func(_ map[string]string, l []map[string]any) []map[string]any {
 			l[1]["kernel"], l[1]["padding"] = []int{2, 2}, []int{0, 0}
