@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // The Winograd route of a plain 3×3 convolution with stride 1, padding 1
 // and dilation 1: F(m×m, 3×3) for m = 2 or 4 (Lavin and Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016). Each output is cut
@@ -462,52 +464,8 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 	ls, rs := winoPlanes(wg, q)
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
-			src := x[(b*g.C+ch)*hw:][:hw]
 			clear(q)
-			// P's row m·u+a is input row m·u+a−1, its column m·v+bb
-			// input column m·v+bb−1. F(4×4): the plane columns [1, v0)
-			// of the rows of each a in one call, the rest one by one.
-			v0 := winoSplitFast(m, g.W, tw)
-			// F(4×4) with every plane column past 0 in the calls below:
-			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies winoDeint4's Go loop and the general loop
-			// run: the tests' reference).
-			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
-			if m == 4 && v0 > 1 {
-				for a := range 4 {
-					y0, u0, rows := winoRowsOfA(a, g.H)
-					if rows == 0 {
-						continue
-					}
-					at := u0*tw + 1
-					winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
-						src[y0*g.W+3:], 4*g.W, rows, v0-1)
-				}
-			}
-			for y := range g.H {
-				u, a := (y+1)/m, (y+1)%m
-				row := src[y*g.W:][:g.W]
-				if fast { // columns 0–2, and the column apart
-					at := u * tw
-					ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
-					if 4*tw-1 < g.W {
-						rs[4*a][u] = row[4*tw-1]
-					}
-					continue
-				}
-				for bb := range m {
-					l := ls[m*a+bb][u*tw:][:tw]
-					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
-						l[0] = row[bb-1]
-					}
-					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
-						l[v] = row[m*v+bb-1]
-					}
-				}
-				if m*tw-1 < g.W {
-					rs[m*a][u] = row[m*tw-1]
-				}
-			}
+			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
 			for i := range r {
@@ -528,6 +486,160 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 			}
 		}
 	}
+}
+
+// winoFillPlanes writes one input map src into the planes ls and rs
+// (winoPlanes' cut), which must be zero on entry: P's row m·u+a is input
+// row m·u+a−1, its column m·v+bb input column m·v+bb−1.
+func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
+	m, tw := wg.m, wg.tw
+	// F(4×4): the plane columns [1, v0) of the rows of each a in one
+	// call, the rest one by one.
+	v0 := winoSplitFast(m, g.W, tw)
+	// F(4×4) with every plane column past 0 in the calls below: only
+	// columns 0–2 and the column apart are left (without the AVX-512
+	// copies winoDeint4's Go loop and the general loop run: the tests'
+	// reference).
+	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	if m == 4 && v0 > 1 {
+		for a := range 4 {
+			y0, u0, rows := winoRowsOfA(a, g.H)
+			if rows == 0 {
+				continue
+			}
+			at := u0*tw + 1
+			winoDeint4(ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:], ls[4*a+3][at:], tw,
+				src[y0*g.W+3:], 4*g.W, rows, v0-1)
+		}
+	}
+	for y := range g.H {
+		u, a := (y+1)/m, (y+1)%m
+		row := src[y*g.W:][:g.W]
+		if fast { // columns 0–2, and the column apart
+			at := u * tw
+			ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at] = row[0], row[1], row[2]
+			if 4*tw-1 < g.W {
+				rs[4*a][u] = row[4*tw-1]
+			}
+			continue
+		}
+		for bb := range m {
+			l := ls[m*a+bb][u*tw:][:tw]
+			if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+				l[0] = row[bb-1]
+			}
+			for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
+				l[v] = row[m*v+bb-1]
+			}
+		}
+		if m*tw-1 < g.W {
+			rs[m*a][u] = row[m*tw-1]
+		}
+	}
+}
+
+// F(4×4)'s gather and Bᵀ transform in one (winoGather4): the transform's
+// pass along j reads the patch rows straight from the planes instead of
+// a block D that winoGather fills with 36 copies a map. Row (i, j) of D is
+// plane Q_{a,bb} (a = i mod 4, bb = j mod 4) from plane row i/4 on, and
+// for j ≥ 4 one plane column further: that shift is a plane of its own,
+// Q'_{a,bb} (bb = 0, 1) with Q'[u][v] = Q[u][v+1] and the column apart as
+// its last column (zero for bb = 1: input column 4·tw is past any row),
+// two copies of a plane for each a instead of the 36 copies of D. The
+// planes lie at stride lp = (th+1)·tw in q: for each a, Q_{a,0..3} then
+// Q'_{a,0} and Q'_{a,1}, so that group i's six rows are at stride lp from
+// (a·6)·lp + (i/4)·tw (wino4BTP's addressing), the 16 columns apart after
+// the 24 planes.
+
+// planes4Len is the length of winoGather4's planes (m = 4).
+func (wg winoGeom) planes4Len() int { return 24*(wg.th+1)*wg.tw + 16*(wg.th+1) }
+
+// winoGather4 is winoGather followed by the Bᵀ transform (winoXform,
+// winoKindBT) for m = 4, into v (rows at stride s) without the block D:
+// the same bits. q is scratch of wg.planes4Len().
+func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []T, s int, q []T) {
+	tc := (hi - lo) * wg.tpi
+	hw := g.H * g.W
+	tw, th, n := wg.tw, wg.th, wg.tpi
+	lp := (th + 1) * tw
+	q = q[:wg.planes4Len()]
+	var ls, rs [16][]T
+	var sh [8][]T // Q'_{a,k} at 2a+k
+	for a := range 4 {
+		for bb := range 4 {
+			ls[4*a+bb] = q[(6*a+bb)*lp:][:lp]
+			rs[4*a+bb] = q[24*lp+(4*a+bb)*(th+1):][:th+1]
+		}
+		sh[2*a], sh[2*a+1] = q[(6*a+4)*lp:][:lp], q[(6*a+5)*lp:][:lp]
+	}
+	n16 := 0
+	if _, ok := any(v).([]float32); ok && wino4XformOK {
+		n16 = n &^ 15
+	}
+	var rows [36][]T
+	// winoFillPlanes writes the same elements of the planes for every map
+	// (which depends on the shape only): the others, the padding, stay
+	// zero from this one clear. Q' is written whole for every map.
+	for a := range 4 {
+		clear(q[6*a*lp:][:4*lp])
+	}
+	clear(q[24*lp:])
+	for b := lo; b < hi; b++ {
+		for ch := clo; ch < chi; ch++ {
+			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
+			for a := range 4 {
+				p0, p1, r := sh[2*a], sh[2*a+1], rs[4*a]
+				copy(p0[:lp-1], ls[4*a][1:])
+				copy(p1[:lp-1], ls[4*a+1][1:])
+				for u := range th + 1 {
+					p0[u*tw+tw-1], p1[u*tw+tw-1] = r[u], 0
+				}
+			}
+			dst := v[ch*tc+(b-lo)*n:]
+			if n16 > 0 {
+				d, qf := any(dst).([]float32), any(q).([]float32)
+				_ = d[35*s+n-1]
+				wino4BTP(&d[0], &qf[0], 4*s, 4*lp, 4*tw, n16)
+			}
+			if n16 == n {
+				continue
+			}
+			for i := range 6 {
+				a, off := i%4, (i/4)*tw+n16
+				for j := range 6 {
+					if j < 4 {
+						rows[6*i+j] = ls[4*a+j][off:][:n-n16]
+					} else {
+						rows[6*i+j] = sh[2*a+j-4][off:][:n-n16]
+					}
+				}
+			}
+			wino4BTRows(dst[n16:], s, &rows, n-n16)
+		}
+	}
+}
+
+// gatherLen is the length of the planes winoGatherBT needs.
+func (wg winoGeom) gatherLen() int {
+	if wg.m == 4 {
+		return wg.planes4Len()
+	}
+	return wg.planesLen()
+}
+
+// winoGatherBT writes V = Bᵀ d B of channels [clo, chi) of images [lo, hi)
+// of x into v (row stride s): for m = 4 through winoGather4, without
+// the block D, else winoGather into d and winoXform from it. q is scratch
+// of wg.gatherLen().
+func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, clo, chi int, d, v []T, s int,
+	q []T) {
+	if wg.m == 4 {
+		winoGather4(g, wg, x, lo, hi, clo, chi, v, s, q)
+		return
+	}
+	tc := (hi - lo) * wg.tpi
+	winoGather(g, wg, x, lo, hi, clo, chi, d, s, q)
+	winoXform(wg.m, winoKindBT, tm, v[clo*tc:], d[clo*tc:], s, (chi-clo)*tc)
 }
 
 // winoScatter adds the patch gradients dd (winoGather's layout; dd is
@@ -564,48 +676,125 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			dst := dx[(b*g.C+ch)*hw:][:hw]
-			v0 := winoSplitFast(m, g.W, tw)
-			// F(4×4) with every plane column past 0 in the calls below:
-			// only columns 0–2 and the column apart are left (without the
-			// AVX-512 copies winoInt4's Go loop and the general loop
-			// run: the tests' reference).
-			fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
-			if m == 4 && v0 > 1 {
-				for a := range 4 {
-					y0, u0, rows := winoRowsOfA(a, g.H)
-					if rows == 0 {
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
+		}
+	}
+}
+
+// winoPlanesOut writes the planes ls and rs (winoPlanes' cut) of one map
+// into dst, winoFillPlanes' inverse.
+func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
+	m, tw := wg.m, wg.tw
+	v0 := winoSplitFast(m, g.W, tw)
+	// F(4×4) with every plane column past 0 in the calls below: only
+	// columns 0–2 and the column apart are left (without the AVX-512
+	// copies winoInt4's Go loop and the general loop run: the tests'
+	// reference).
+	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	if m == 4 && v0 > 1 {
+		for a := range 4 {
+			y0, u0, rows := winoRowsOfA(a, g.H)
+			if rows == 0 {
+				continue
+			}
+			at := u0*tw + 1
+			winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
+				ls[4*a+3][at:], tw, rows, v0-1)
+		}
+	}
+	for y := range g.H {
+		u, a := (y+1)/m, (y+1)%m
+		row := dst[y*g.W:][:g.W]
+		if fast { // columns 0–2, and the column apart
+			at := u * tw
+			row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
+			if 4*tw-1 < g.W {
+				row[4*tw-1] = rs[4*a][u]
+			}
+			continue
+		}
+		for bb := range m {
+			l := ls[m*a+bb][u*tw:][:tw]
+			if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+				row[bb-1] = l[0]
+			}
+			for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
+				row[m*v+bb-1] = l[v]
+			}
+		}
+		if m*tw-1 < g.W {
+			row[m*tw-1] = rs[m*a][u]
+		}
+	}
+}
+
+// winoScatterB runs the B transform of dv's channels [clo, chi) (rows at
+// stride s) into dd and scatters it as winoScatter does: for m = 4 with
+// whole blocks of 16 tiles a map and the AVX-512 transforms through
+// winoScatter4, else winoXform and winoScatter. The same bits either way.
+func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s int, dx []T, lo, hi, clo, chi int,
+	q []T) {
+	if _, ok := any(dv).([]float32); ok && wg.m == 4 && wino4XformOK && wg.tpi%16 == 0 {
+		winoScatter4(g, wg, dv, dd, s, dx, lo, hi, clo, chi, q)
+		return
+	}
+	tc := (hi - lo) * wg.tpi
+	winoXform(wg.m, winoKindB, tm, dd[clo*tc:], dv[clo*tc:], s, (chi-clo)*tc)
+	winoScatter(g, wg, dd, s, dx, lo, hi, clo, chi, q)
+}
+
+// winoScatter4 is winoXform's B transform followed by winoScatter for
+// m = 4 (float32, AVX-512, tpi a multiple of 16), with the 16 rows that
+// start the planes' sums (patch rows i, j < 4: plane 4i+j from its first
+// element, winoScatter's first add into the zeroed plane) written by the
+// transform straight into the planes (wino4BP) instead of into dd and
+// added from there: 16 of the 36 passes over the planes fewer and no
+// clear but of the planes' last rows. The other 20 rows are added as in
+// winoScatter, in its order: the same bits. The planes lie at stride
+// (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
+// them.
+func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T) {
+	tc := (hi - lo) * wg.tpi
+	hw := g.H * g.W
+	r, tw, th, n := wg.r, wg.tw, wg.th, wg.tpi
+	lp := (th + 1) * tw
+	q = q[:16*lp+16*(th+1)]
+	var ls, rs [16][]T
+	for ab := range 16 {
+		ls[ab], rs[ab] = q[ab*lp:][:lp], q[16*lp+ab*(th+1):][:th+1]
+	}
+	qf := any(q).([]float32)
+	for b := lo; b < hi; b++ {
+		for ch := clo; ch < chi; ch++ {
+			for ab := range 16 {
+				clear(ls[ab][n:])
+			}
+			clear(q[16*lp:])
+			base := ch*tc + (b-lo)*n
+			d, v := any(dd[base:]).([]float32), any(dv[base:]).([]float32)
+			_, _ = d[35*s+n-1], v[35*s+n-1]
+			wino4BP(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
+			for i := range r {
+				a, di := i%4, i/4
+				for j := range r {
+					if i < 4 && j < 4 {
+						continue // written by wino4BP
+					}
+					bb, dj := j%4, j/4
+					l, rc := ls[4*a+bb], rs[4*a+bb]
+					sr := dd[(r*i+j)*s+base:][:n]
+					if dj == 0 {
+						addTo(l[di*tw:][:n], sr)
 						continue
 					}
-					at := u0*tw + 1
-					winoInt4(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
-						ls[4*a+3][at:], tw, rows, v0-1)
+					for ty := range th {
+						rc[ty+di] += sr[ty*tw+tw-1]
+						sr[ty*tw+tw-1] = 0
+					}
+					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			for y := range g.H {
-				u, a := (y+1)/m, (y+1)%m
-				row := dst[y*g.W:][:g.W]
-				if fast { // columns 0–2, and the column apart
-					at := u * tw
-					row[0], row[1], row[2] = ls[4*a+1][at], ls[4*a+2][at], ls[4*a+3][at]
-					if 4*tw-1 < g.W {
-						row[4*tw-1] = rs[4*a][u]
-					}
-					continue
-				}
-				for bb := range m {
-					l := ls[m*a+bb][u*tw:][:tw]
-					if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
-						row[bb-1] = l[0]
-					}
-					for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
-						row[m*v+bb-1] = l[v]
-					}
-				}
-				if m*tw-1 < g.W {
-					row[m*tw-1] = rs[m*a][u]
-				}
-			}
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
 		}
 	}
 }
@@ -648,6 +837,68 @@ func winoPlace[T Float](g geom, wg winoGeom, ym []T, s int, y []T, lo, hi, olo, 
 					}
 				}
 			}
+		}
+	}
+}
+
+// winoNoPlaceAT makes the forward take the Aᵀ transform, the bias and
+// the place as three passes where winoPlaceAT would run, and the backward
+// the pick and the mask as two (tests compare).
+var winoNoPlaceAT = false
+
+// winoPlaceTab returns the table of winoPlaceAT for g (the offset in an
+// output map of the first output of each group of four tiles), or nil
+// where it does not run: F(4×4) in float32 with the AVX-512 transforms,
+// whole 4×4 tiles (Ho and Wo multiples of 4) and whole blocks of 16 tiles
+// a map.
+func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
+	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformOK || wg.m != 4 ||
+		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%16 != 0 {
+		return nil
+	}
+	tab := make([]int32, wg.tpi/4)
+	for k := range tab {
+		ty, tx := 4*k/wg.tw, 4*k%wg.tw
+		tab[k] = int32(4*ty*g.Wo + 4*tx)
+	}
+	return tab
+}
+
+// winoPlaceAT is winoXform's Aᵀ transform, biasRows or biasRowsM and
+// winoPlace in one pass (wino4ATY) for output channels [o0, o1) of images
+// [lo, hi): each block of 16 tiles is transformed, biased, recorded in
+// the mask bits mk (the chunk's, winoChunkMask; nil for none) and
+// interleaved into y from registers, without the block Ym and its two
+// passes. The same operations in the same order: the same bits. tab is
+// winoPlaceTab's.
+func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0, o1 int, bias []T, mk []uint8,
+	tab []int32) {
+	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
+	floor := float32(math.Inf(-1))
+	if g.ReLU {
+		floor = 0
+	}
+	mrow := 0
+	if mk != nil {
+		mrow = tc / 8
+	}
+	mf, yf := any(mb).([]float32), any(y).([]float32)
+	for o := o0; o < o1; o++ {
+		var bv float32
+		if bias != nil {
+			bv = float32(bias[o])
+		}
+		for b := lo; b < hi; b++ {
+			src := mf[o*tc+(b-lo)*n:]
+			_ = src[35*s+n-1]
+			dst := yf[(b*g.O+o)*p:][:p]
+			var mp *uint8
+			if mk != nil {
+				mm := mk[(o*16*tc+(b-lo)*n)/8:]
+				_ = mm[15*mrow+n/8-1]
+				mp = &mm[0]
+			}
+			wino4ATY(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
 		}
 	}
 }
@@ -697,15 +948,28 @@ func winoChunkMask(g geom, wg winoGeom, mask []uint8, lo, hi int) []uint8 {
 // missing outputs of partial tiles, and sets db[o] to the chunk's sum. With a fused ReLU it masks
 // the gradient where the output is not positive: with the chunk's bits
 // mk (winoChunkMask) after the deinterleave, or with y when mk is nil
-// (through plane, scratch for one map).
-func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8) {
+// (through plane, scratch for one map). Where tab is not nil
+// (winoPlaceTab's) and the mask, if any, is mk, the deinterleave and the
+// mask run as one pass (winoPickMx).
+func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8,
+	tab []int32) {
 	tc := (hi - lo) * wg.tpi
 	p := g.p()
 	m, tw := wg.m, wg.tw
 	full := g.Wo / m
 	gr := g
 	gr.LW = g.Wo
+	fused := tab != nil && (mk != nil || !g.ReLU)
 	for o := olo; o < ohi; o++ {
+		if fused {
+			winoPickX(g, wg, dy, gm, s, lo, hi, o, mk, tab)
+			var sb T
+			for r := range m * m {
+				sb += sum(gm[r*s+o*tc:][:tc])
+			}
+			db[o] = sb
+			continue
+		}
 		for b := lo; b < hi; b++ {
 			src := dy[(b*g.O+o)*p:][:p]
 			if g.ReLU && mk == nil {
@@ -760,6 +1024,29 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 			sb += sum(gm[r*s+o*tc:][:tc])
 		}
 		db[o] = sb
+	}
+}
+
+// winoPickX runs winoPickMx on output channel o's maps of images
+// [lo, hi) (float32; tab winoPlaceTab's, mk the chunk's mask or nil).
+func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, mk []uint8, tab []int32) {
+	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
+	mrow := 0
+	if mk != nil {
+		mrow = tc / 8
+	}
+	gf, df := any(gm).([]float32), any(dy).([]float32)
+	for b := lo; b < hi; b++ {
+		dst := gf[o*tc+(b-lo)*n:]
+		_ = dst[15*s+n-1]
+		src := df[(b*g.O+o)*p:][:p]
+		var mp *uint8
+		if mk != nil {
+			mm := mk[(o*16*tc+(b-lo)*n)/8:]
+			_ = mm[15*mrow+n/8-1]
+			mp = &mm[0]
+		}
+		winoPickMx(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
 	}
 }
 
@@ -881,6 +1168,7 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	}
 	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
 	bc := winoBlockSize[T](g, wg)
+	tab := winoPlaceTab[T](g, wg)
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -888,16 +1176,23 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	parallelN(workers, wg.n, func(worker, ci int) {
 		lo, hi := ci*wg.per, min(g.B, (ci+1)*wg.per)
 		tc := (hi - lo) * wg.tpi
-		buf := c.ws.get(worker, (rr+mm)*sm+2*rr*sv)
-		mb, ym := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm]
-		d, v := buf[(rr+mm)*sm:][:rr*sv], buf[(rr+mm)*sm+rr*sv:]
+		nd := rr * sv // the block D: F(4×4) transforms from the planes instead
+		if m == 4 {
+			nd = 0
+		}
+		ny := mm * sm // the block Ym: none where winoPlaceAT runs
+		if tab != nil {
+			ny = 0
+		}
+		buf := c.ws.get(worker, rr*sm+ny+nd+rr*sv)
+		mb, ym := buf[:rr*sm], buf[rr*sm:rr*sm+ny]
+		d, v := buf[rr*sm+ny:][:nd], buf[rr*sm+ny+nd:]
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		}
-		q := c.pad.get(worker, wg.planesLen())
+		q := c.pad.get(worker, wg.gatherLen())
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-			winoGather(g, wg, x, lo, hi, c0, c1, d, sv, q)
-			winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+			winoGatherBT(g, wg, &tm, x, lo, hi, c0, c1, d, v, sv, q)
 		})
 		for xi := range rr {
 			if su > 0 {
@@ -908,6 +1203,10 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 		}
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
+			if tab != nil {
+				winoPlaceAT(g, wg, mb, sm, y, lo, hi, o0, o1, bias, mk, tab)
+				return
+			}
 			winoXform(m, winoKindAT, &tm, ym[o0*tc:], mb[o0*tc:], sm, (o1-o0)*tc)
 			for o := o0; o < o1; o++ {
 				var bv T
@@ -944,6 +1243,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 	tcMax := wg.per * wg.tpi
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
+	tab := winoPlaceTab[T](g, wg)
 	su := 0
 	if input {
 		su = c.winoPackU(wg, true)
@@ -954,19 +1254,18 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 		buf := c.ws.get(worker, (rr+mm)*sm+3*rr*sv)
 		dm, gm, d := buf[:rr*sm], buf[rr*sm:(rr+mm)*sm], buf[(rr+mm)*sm:][:rr*sv]
 		v, dd := buf[(rr+mm)*sm+rr*sv:][:rr*sv], buf[(rr+mm)*sm+2*rr*sv:][:rr*sv]
-		plane := c.pad.get(worker, max(wg.planesLen(), g.p()))
+		plane := c.pad.get(worker, max(wg.gatherLen(), g.p()))
 		if c.cache != nil {
 			v = c.cache[ci*rr*sv:][:rr*sv]
 		} else {
 			winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-				winoGather(g, wg, x, lo, hi, c0, c1, d, sv, plane)
-				winoXform(m, winoKindBT, &tm, v[c0*tc:], d[c0*tc:], sv, (c1-c0)*tc)
+				winoGatherBT(g, wg, &tm, x, lo, hi, c0, c1, d, v, sv, plane)
 			})
 		}
 		pw := part[ci*nw:][:nw]
 		mk := winoChunkMask(g, wg, c.mask, lo, hi)
 		winoBlocks(g.O, tc, bc, func(o0, o1 int) {
-			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk)
+			winoPick(g, wg, dy, yv, gm, sm, pw[rr*oc:], lo, hi, o0, o1, plane, mk, tab)
 			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
 		})
 		for xi := range rr {
@@ -984,8 +1283,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-			winoXform(m, winoKindB, &tm, dd[c0*tc:], dv[c0*tc:], sv, (c1-c0)*tc)
-			winoScatter(g, wg, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
+			winoScatterB(g, wg, &tm, dv, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
 		})
 	})
 	// The chunks' parts are summed element by element in chunk order, so

@@ -35,3 +35,28 @@ func wino4AT(dst, src *float32, ld, n int)
 //
 //go:noescape
 func wino4A(dst, src *float32, ld, n int)
+
+// wino4BTP is wino4BT whose source rows are the gather's planes
+// (winoGather4): row 6i+j of D is the plane at src + ((i mod 4)·6 + j)·lp
+// bytes, (i/4)·sh bytes on; ld, lp and sh in bytes.
+//
+//go:noescape
+func wino4BTP(dst, src *float32, ld, lp, sh, n int)
+
+// wino4BP is wino4B that writes the 16 rows 6i+j, i, j < 4, as 0 + x
+// into the scatter's planes (winoScatter4), plane 4i+j at pl + (4i+j)·lp
+// bytes, and the other 20 into dst; ld and lp in bytes.
+//
+//go:noescape
+func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int)
+
+// wino4ATY is wino4AT whose 16 output rows are not stored but biased
+// (max(x + b, floor), vbiasM's operations), recorded as mask bits where
+// mrow > 0 (bit set where the value is > 0; row r's 16 bits of a block at
+// mk + r·mrow, 2 bytes on per block) and interleaved into one output map y
+// (Wo = wo4/4 wide): the 4 tiles of group g (n/4 groups; tab[g] the
+// offset in y of their first output, in floats) at output row a, wo4
+// bytes on per a (winoPlaceAT). ld in bytes.
+//
+//go:noescape
+func wino4ATY(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)

@@ -10,3 +10,13 @@ func wino4BT(dst, src *float32, ld, n int) { panic("nn: wino4BT without assembly
 func wino4B(dst, src *float32, ld, n int)  { panic("nn: wino4B without assembly") }
 func wino4AT(dst, src *float32, ld, n int) { panic("nn: wino4AT without assembly") }
 func wino4A(dst, src *float32, ld, n int)  { panic("nn: wino4A without assembly") }
+
+func wino4BTP(dst, src *float32, ld, lp, sh, n int) { panic("nn: wino4BTP without assembly") }
+
+func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int) {
+	panic("nn: wino4BP without assembly")
+}
+
+func wino4ATY(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int) {
+	panic("nn: wino4ATY without assembly")
+}

@@ -189,6 +189,31 @@ func wino4BTGo[T Float](dst, src []T, ld, n int) {
 	}
 }
 
+// wino4BTRows is wino4BTGo with the 36 source rows given one by one
+// (each at least n long): the same sums in the same order, so the same
+// bits (winoGather4's portable path and its ragged columns).
+func wino4BTRows[T Float](dst []T, ld int, src *[36][]T, n int) {
+	if n <= 0 {
+		return
+	}
+	_ = dst[35*ld+n-1]
+	var scratch [36 * wino4GoBlock]T
+	t := scratch[:]
+	for c0 := 0; c0 < n; c0 += wino4GoBlock {
+		w := min(wino4GoBlock, n-c0)
+		for i := range 6 { // t row 6i+b = t[i][b]
+			var x [6][]T
+			for j := range 6 {
+				x[j] = src[6*i+j][c0:][:w]
+			}
+			wino4RowsBT(wino4Sub(t, 6, 6*i, 1, wino4GoBlock, 0, w), x)
+		}
+		for b := range 6 { // dst row 6a+b = V[a][b]
+			wino4RowsBT(wino4Sub(dst, 6, b, 6, ld, c0, w), wino4Sub(t, 6, b, 6, wino4GoBlock, 0, w))
+		}
+	}
+}
+
 // wino4BGo sets the 36 rows of dst to (Bᵀ⊗Bᵀ)ᵀ·src over n columns (dd =
 // B dV Bᵀ per column; rows at stride ld elements): first t[a][j] =
 // (B·dV[a][·])[j] along j, then dd[i][j] = (B·t[·][j])[i] along i, each

@@ -406,17 +406,67 @@ func wino4Asm() string {
 // destination column of rows; Z0-Z5 a pass's inputs (Z0-Z3 in wino4A's
 // pass), its results in the registers after them, Z26 up the
 // coefficients (results skip them).
+//
+// wino4BTP is wino4BT whose pass along j reads the patch rows from the
+// gather's planes (winoGather4) instead of a block D: group i's six rows
+// at stride lp bytes from src + (i mod 4)·6·lp + (i/4)·sh, DX lp, R12
+// 3·lp and R13 5·lp in that pass (set again for the pass along i).
+//
+// wino4BP is wino4B whose pass along i writes the 16 rows 6i+j, i, j < 4,
+// straight into the scatter's planes (winoScatter4) as 0 + x (the first
+// term of winoScatter's sums into zeroed planes, the same bits): plane
+// 4i+j at pl + (4i+j)·lp bytes, the other 20 rows into dst as wino4B.
+// AX the plane column, R9 4·lp and R10 12·lp in that pass, Z31 zero, Z30
+// the sum (set again for the pass along j).
+//
+// wino4ATY is wino4AT whose pass along i writes its 16 rows into a second
+// stack scratch, which the block's end then biases (VADDPS b, VMAXPS
+// floor: vbiasM's operations), records as mask bits where mrow > 0
+// (vbiasM's comparison, one 16-bit store per row, rows mrow bytes apart)
+// and interleaves into the output map y as winoInt4x does (the same
+// permutation tables), each group of four tiles at y + 4·tab[g] bytes
+// plus a·wo4 for output row a (winoPlaceAT). AX the table, BX the mask,
+// R9 wo4, R10 mrow, R11 y's row, R12 a group's offset there; all the
+// offsets set again for the next block.
 `)
-	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A"} {
+	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP", "wino4ATY"} {
 		wino4AsmKernel(&b, k)
 	}
+	b.WriteString(wino4IntTables)
 	return b.String()
 }
+
+// wino4IntTables are wino4ATY's interleave tables: winoInt4x's wcInA and
+// wcInB (conv_winocopy_amd64.s), as w4InA and w4InB.
+var wino4IntTables = func() string {
+	var b strings.Builder
+	for _, t := range []struct {
+		name string
+		add  int
+	}{{"w4InA", 0}, {"w4InB", 4}} {
+		fmt.Fprintf(&b, "\n")
+		for e := range 16 {
+			fmt.Fprintf(&b, "DATA %s<>+%d(SB)/4, $%d\n", t.name, 4*e, e/4+t.add+8*(e%4))
+		}
+		fmt.Fprintf(&b, "GLOBL %s<>(SB), RODATA|NOPTR, $64\n", t.name)
+	}
+	return b.String()
+}()
 
 // wino4AsmKernel writes one kernel whose two passes run the loop body of
 // its Go version's 1-D pass (wino4PassBody).
 func wino4AsmKernel(b *strings.Builder, name string) {
-	q, p, body := wino4PassBody(name) // inputs and outputs of a 1-D pass
+	planes := name == "wino4BTP" // wino4BT reading the gather's planes
+	scat := name == "wino4BP"    // wino4B writing the scatter's planes
+	place := name == "wino4ATY"  // wino4AT biasing and placing into y
+	name0 := name
+	switch {
+	case planes || scat:
+		name0 = strings.TrimSuffix(name, "P")
+	case place:
+		name0 = "wino4AT"
+	}
+	q, p, body := wino4PassBody(name0) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
 	var order []float64
 	for _, st := range body {
@@ -436,17 +486,40 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 		panic("wino4Asm: too many coefficients")
 	}
 	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
-	fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 	inDst := p >= q
-	if inDst {
+	switch {
+	case planes:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, lp, sh, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case scat:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld int, pl *float32, lp, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case place:
+		fmt.Fprintf(b, "\n// func %s(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, "+
+			"mk *uint8, mrow, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-72\n", name, 64*p*q+64*p*p)
+	case inDst:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
-	} else {
+	default:
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-32\n", name, 64*p*q)
 	}
-	w("MOVQ dst+0(FP), DI")
+	if place {
+		w("MOVQ y+0(FP), DI")
+	} else {
+		w("MOVQ dst+0(FP), DI")
+	}
 	w("MOVQ src+8(FP), SI")
 	w("MOVQ ld+16(FP), R8")
-	w("MOVQ n+24(FP), CX")
+	switch {
+	case place:
+		w("MOVQ n+64(FP), CX")
+	case planes || scat:
+		w("MOVQ n+40(FP), CX")
+	default:
+		w("MOVQ n+24(FP), CX")
+	}
 	w("LEAQ (R8)(R8*2), R9")
 	w("LEAQ (R8)(R8*4), R10")
 	w("LEAQ (R9)(R9*1), R11")
@@ -457,6 +530,14 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	for _, v := range order {
 		w("MOVL $0x%08x, AX", math.Float32bits(float32(v)))
 		w("VPBROADCASTD AX, Z%d // %v", consts[v], v)
+	}
+	if scat {
+		w("VPXORD Z31, Z31, Z31")
+	}
+	if place {
+		w("VBROADCASTSS b+40(FP), Z29")
+		w("VBROADCASTSS floor+44(FP), Z30")
+		w("VPXORD Z31, Z31, Z31")
 	}
 	w("JMP %s_check", name)
 	fmt.Fprintf(b, "%s_loop:\n", name)
@@ -485,7 +566,7 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			if next == 26 {
 				next += len(order) // the coefficients'
 			}
-			if next >= 32 {
+			if next >= 32 || scat && next >= 30 || place && next >= 20 {
 				panic("wino4Asm: too many results in " + name)
 			}
 			next++
@@ -531,8 +612,29 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 	// layout of the output) where they hold it (p ≥ q), else the stack.
 	w("MOVQ SI, AX")
 	w("MOVQ DI, BX")
+	if scat || place { // the pass along j's offsets again
+		w("LEAQ (R8)(R8*2), R9")
+		w("LEAQ (R8)(R8*4), R10")
+	}
+	if place {
+		w("LEAQ (R9)(R9*1), R11")
+		w("LEAQ (R11)(R11*2), R12")
+		w("LEAQ (R11)(R11*4), R13")
+		w("LEAQ (R9)(R9*1), DX")
+		w("ADDQ DX, DX")
+	}
+	load := func(k int) string { return "(AX)" + rowOff(k) }
+	if planes {
+		w("MOVQ lp+24(FP), DX")
+		w("LEAQ (DX)(DX*2), R12")
+		w("LEAQ (DX)(DX*4), R13")
+		load = func(k int) string {
+			return "(AX)" + map[int]string{0: "", 1: "(DX*1)", 2: "(DX*2)", 3: "(R12*1)", 4: "(DX*4)",
+				5: "(R13*1)"}[k]
+		}
+	}
 	for g := range q {
-		pass(func(k int) string { return "(AX)" + rowOff(k) },
+		pass(load,
 			func(r int, z string) {
 				if inDst {
 					w("VMOVUPS %s, (BX)%s", z, rowOff(r))
@@ -540,14 +642,34 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 					w("VMOVUPS %s, %d(SP)", z, 64*(g*p+r))
 				}
 			})
-		if g < q-1 {
+		switch {
+		case g < q-1 && planes && g == 3: // group 4: plane group 0, a plane row down
+			w("MOVQ sh+32(FP), AX")
+			w("ADDQ SI, AX")
+			w("LEAQ (BX)%s, BX", rowOff(p))
+		case g < q-1 && planes: // the next plane group: 6·lp on
+			w("LEAQ (AX)(R12*2), AX")
+			w("LEAQ (BX)%s, BX", rowOff(p))
+		case g < q-1:
 			w("LEAQ (AX)%s, AX", rowOff(q))
 			if inDst {
 				w("LEAQ (BX)%s, BX", rowOff(p))
 			}
 		}
 	}
+	if planes { // the pass along i's offsets again
+		w("LEAQ (R9)(R9*1), DX")
+		w("ADDQ DX, DX")
+		w("LEAQ (R11)(R11*2), R12")
+		w("LEAQ (R11)(R11*4), R13")
+	}
 	w("MOVQ DI, BX")
+	if scat {
+		w("MOVQ pl+24(FP), AX")
+		w("MOVQ lp+32(FP), R9")
+		w("SHLQ $2, R9")
+		w("LEAQ (R9)(R9*2), R10")
+	}
 	for c := range p {
 		pass(func(k int) string {
 			if inDst {
@@ -555,19 +677,95 @@ func wino4AsmKernel(b *strings.Builder, name string) {
 			}
 			return fmt.Sprintf("%d(SP)", 64*(k*p+c))
 		},
-			func(r int, z string) { w("VMOVUPS %s, (BX)%s", z, rowOff(r*p)) })
+			func(r int, z string) {
+				if place {
+					w("VMOVUPS %s, %d(SP)", z, 64*p*q+64*(r*p+c))
+					return
+				}
+				if scat && r < 4 && c < 4 {
+					w("VADDPS %s, Z31, Z30", z)
+					w("VMOVUPS Z30, (AX)%s", map[int]string{0: "", 1: "(R9*1)", 2: "(R9*2)", 3: "(R10*1)"}[r])
+					return
+				}
+				w("VMOVUPS %s, (BX)%s", z, rowOff(r*p))
+			})
 		if c < p-1 {
 			w("ADDQ R8, BX")
+			if scat && c < 3 {
+				w("ADDQ lp+32(FP), AX")
+			}
 		}
 	}
+	if place {
+		wino4PlaceEpilogue(b, name, 64*p*q)
+	}
 	w("ADDQ $64, SI")
-	w("ADDQ $64, DI")
+	if !place {
+		w("ADDQ $64, DI")
+	}
+	if scat {
+		w("ADDQ $64, pl+24(FP)")
+	}
 	w("SUBQ $16, CX")
 	fmt.Fprintf(b, "%s_check:\n", name)
 	w("CMPQ CX, $16")
 	w("JGE %s_loop", name)
 	w("VZEROUPPER")
 	w("RET")
+}
+
+// wino4PlaceEpilogue writes the end of wino4ATY's block: the 16 rows at
+// off(SP) (row 4a+b), biased, their mask bits stored and interleaved into
+// y, output row a at a time.
+func wino4PlaceEpilogue(b *strings.Builder, name string, off int) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
+	w("VMOVUPS w4InA<>(SB), Z20")
+	w("VMOVUPS w4InB<>(SB), Z21")
+	w("MOVQ tab+24(FP), AX")
+	w("MOVQ mk+48(FP), BX")
+	w("MOVQ wo4+32(FP), R9")
+	w("MOVQ mrow+56(FP), R10")
+	w("MOVQ DI, R11")
+	for a := range 4 {
+		for k := range 4 {
+			w("VMOVUPS %d(SP), Z%d", off+64*(4*a+k), 4+k)
+		}
+		for k := range 4 {
+			w("VADDPS Z29, Z%d, Z%d", 4+k, 4+k)
+			w("VMAXPS Z%d, Z30, Z%d", 4+k, 4+k)
+		}
+		w("TESTQ R10, R10")
+		w("JZ %s_nomask%d", name, a)
+		for k := range 4 {
+			w("VCMPPS $0x1e, Z31, Z%d, K1", 4+k)
+			w("KMOVW K1, (BX)")
+			w("ADDQ R10, BX")
+		}
+		fmt.Fprintf(b, "%s_nomask%d:\n", name, a)
+		// winoInt4x's INT4: Z4–Z7 (lane i of Z(4+j) is element j of
+		// group i) into the 16 groups of four in Z0–Z3.
+		w("VSHUFF64X2 $0x44, Z5, Z4, Z8")
+		w("VSHUFF64X2 $0xee, Z5, Z4, Z10")
+		w("VSHUFF64X2 $0x44, Z7, Z6, Z9")
+		w("VSHUFF64X2 $0xee, Z7, Z6, Z11")
+		w("VMOVAPS Z20, Z0")
+		w("VPERMI2PS Z9, Z8, Z0")
+		w("VMOVAPS Z21, Z1")
+		w("VPERMI2PS Z9, Z8, Z1")
+		w("VMOVAPS Z20, Z2")
+		w("VPERMI2PS Z11, Z10, Z2")
+		w("VMOVAPS Z21, Z3")
+		w("VPERMI2PS Z11, Z10, Z3")
+		for k := range 4 {
+			w("MOVLQSX %d(AX), R12", 4*k)
+			w("VMOVUPS Z%d, (R11)(R12*4)", k)
+		}
+		if a < 3 {
+			w("ADDQ R9, R11")
+		}
+	}
+	w("ADDQ $16, tab+24(FP)")
+	w("ADDQ $2, mk+48(FP)")
 }
 
 // TestWino4AsmGenerated checks that conv_wino4_amd64.s is wino4Asm's text

@@ -284,3 +284,195 @@ int_next:
 int_done:
 	VZEROUPPER
 	RET
+
+// func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
+// The pick of one map of the output gradient dy (Wo = wo4/4 floats wide)
+// into the 16 rows of gm (row 4a+b at gm + (4a+b)·ld bytes) for n tiles
+// (n a multiple of 16), masked with the ReLU's bits where mrow > 0 (row
+// r's 16 bits of a block at mk + r·mrow, 2 bytes on per block; a clear
+// bit gives +0, vmaskM's result): per block of 16 tiles and output row a,
+// the four groups of four tiles at dy + 4·tab[g] + a·wo4 bytes are
+// deinterleaved (DEINT4), masked and stored. AX the table, BX the mask
+// row, CX the tiles left, DX a group's offset, R12 dy's row, R13 gm's row.
+TEXT ·winoPickMx(SB), NOSPLIT, $0-64
+	MOVQ    gm+0(FP), DI
+	MOVQ    ld+8(FP), R8
+	MOVQ    dy+16(FP), SI
+	MOVQ    tab+24(FP), AX
+	MOVQ    wo4+32(FP), R9
+	MOVQ    mrow+48(FP), R10
+	MOVQ    n+56(FP), CX
+	LEAQ    (R8)(R8*2), R11
+	VMOVUPS wcDeA<>(SB), Z28
+	VMOVUPS wcDeB<>(SB), Z29
+	VPXORD  Z30, Z30, Z30
+	JMP     pick_check
+
+pick_loop:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ mk+40(FP), BX
+	MOVLQSX 0(AX), DX
+	VMOVUPS (R12)(DX*4), Z0
+	MOVLQSX 4(AX), DX
+	VMOVUPS (R12)(DX*4), Z1
+	MOVLQSX 8(AX), DX
+	VMOVUPS (R12)(DX*4), Z2
+	MOVLQSX 12(AX), DX
+	VMOVUPS (R12)(DX*4), Z3
+	DEINT4
+	TESTQ   R10, R10
+	JZ      pick_nomask0
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z4, K1, Z12
+	VMOVAPS Z12, Z4
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z5, K1, Z12
+	VMOVAPS Z12, Z5
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z6, K1, Z12
+	VMOVAPS Z12, Z6
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z7, K1, Z12
+	VMOVAPS Z12, Z7
+
+pick_nomask0:
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(R8*1)
+	VMOVUPS Z6, (R13)(R8*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	LEAQ    (R13)(R8*4), R13
+	ADDQ    R9, R12
+	MOVLQSX 0(AX), DX
+	VMOVUPS (R12)(DX*4), Z0
+	MOVLQSX 4(AX), DX
+	VMOVUPS (R12)(DX*4), Z1
+	MOVLQSX 8(AX), DX
+	VMOVUPS (R12)(DX*4), Z2
+	MOVLQSX 12(AX), DX
+	VMOVUPS (R12)(DX*4), Z3
+	DEINT4
+	TESTQ   R10, R10
+	JZ      pick_nomask1
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z4, K1, Z12
+	VMOVAPS Z12, Z4
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z5, K1, Z12
+	VMOVAPS Z12, Z5
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z6, K1, Z12
+	VMOVAPS Z12, Z6
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z7, K1, Z12
+	VMOVAPS Z12, Z7
+
+pick_nomask1:
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(R8*1)
+	VMOVUPS Z6, (R13)(R8*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	LEAQ    (R13)(R8*4), R13
+	ADDQ    R9, R12
+	MOVLQSX 0(AX), DX
+	VMOVUPS (R12)(DX*4), Z0
+	MOVLQSX 4(AX), DX
+	VMOVUPS (R12)(DX*4), Z1
+	MOVLQSX 8(AX), DX
+	VMOVUPS (R12)(DX*4), Z2
+	MOVLQSX 12(AX), DX
+	VMOVUPS (R12)(DX*4), Z3
+	DEINT4
+	TESTQ   R10, R10
+	JZ      pick_nomask2
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z4, K1, Z12
+	VMOVAPS Z12, Z4
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z5, K1, Z12
+	VMOVAPS Z12, Z5
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z6, K1, Z12
+	VMOVAPS Z12, Z6
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z7, K1, Z12
+	VMOVAPS Z12, Z7
+
+pick_nomask2:
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(R8*1)
+	VMOVUPS Z6, (R13)(R8*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	LEAQ    (R13)(R8*4), R13
+	ADDQ    R9, R12
+	MOVLQSX 0(AX), DX
+	VMOVUPS (R12)(DX*4), Z0
+	MOVLQSX 4(AX), DX
+	VMOVUPS (R12)(DX*4), Z1
+	MOVLQSX 8(AX), DX
+	VMOVUPS (R12)(DX*4), Z2
+	MOVLQSX 12(AX), DX
+	VMOVUPS (R12)(DX*4), Z3
+	DEINT4
+	TESTQ   R10, R10
+	JZ      pick_nomask3
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z4, K1, Z12
+	VMOVAPS Z12, Z4
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z5, K1, Z12
+	VMOVAPS Z12, Z5
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z6, K1, Z12
+	VMOVAPS Z12, Z6
+	KMOVW   (BX), K1
+	ADDQ    R10, BX
+	VMOVAPS Z30, Z12
+	VMOVUPS Z7, K1, Z12
+	VMOVAPS Z12, Z7
+
+pick_nomask3:
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(R8*1)
+	VMOVUPS Z6, (R13)(R8*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	ADDQ $16, AX
+	ADDQ $2, mk+40(FP)
+	ADDQ $64, DI
+	SUBQ $16, CX
+
+pick_check:
+	CMPQ CX, $16
+	JGE  pick_loop
+	VZEROUPPER
+	RET

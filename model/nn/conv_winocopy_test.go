@@ -120,7 +120,7 @@ func winoCopies(tc winoCopyCase) [4][]float32 {
 	dy := fill(len(y))
 	gm := fill(16 * s)
 	db := make([]float32, tc.o)
-	winoPick(g, wg, dy, nil, gm, s, db, tc.lo, tc.hi, tc.olo, tc.ohi, q, nil)
+	winoPick(g, wg, dy, nil, gm, s, db, tc.lo, tc.hi, tc.olo, tc.ohi, q, nil, nil)
 	return [4][]float32{d, dx, y, append(gm, db...)}
 }
 
@@ -146,6 +146,182 @@ func TestWinoCopiesSameBits(t *testing.T) {
 				t.Errorf("%+v: %s with the AVX-512 copies differs from the Go loops'", tc, name)
 			}
 		}
+	}
+}
+
+// TestWinoGather4SameBits checks that winoGather4 (the gather and the Bᵀ
+// transform in one, reading the planes) writes the bits of winoGather
+// followed by winoXform, on winoCopyCases' shapes, with and without the
+// AVX-512 copies and transforms, in float32 and float64, and that it
+// leaves the columns outside its channels' alone.
+func TestWinoGather4SameBits(t *testing.T) {
+	copy0, xf0 := winoCopyOK, wino4XformOK
+	defer func() { winoCopyOK, wino4XformOK = copy0, xf0 }()
+	for _, tc := range winoCopyCases() {
+		for _, asm := range []bool{true, false} {
+			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			winoGather4Check(t, tc, asm, float32(0))
+			winoGather4Check(t, tc, asm, float64(0))
+		}
+	}
+}
+
+func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
+	fill := func(n int) []T {
+		s := make([]T, n)
+		for i := range s {
+			s[i] = T(rng.NormFloat64())
+		}
+		return s
+	}
+	g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+		DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+	wg := g.wino(4)
+	tc0 := (tc.hi - tc.lo) * wg.tpi
+	s := winoStride(tc.c * tc0)
+	x := fill(tc.b * tc.c * tc.h * tc.w)
+	d := make([]T, 36*s)
+	want := fill(36 * s)
+	got := slices.Clone(want)
+	winoGather(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, d, s, make([]T, wg.planesLen()))
+	n := (tc.chi - tc.clo) * tc0
+	winoXform(4, winoKindBT, nil, want[tc.clo*tc0:], d[tc.clo*tc0:], s, n)
+	q := fill(wg.planes4Len()) // garbage: winoGather4 clears what it needs
+	winoGather4(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, got, s, q)
+	for i := range want {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			t.Fatalf("%+v asm %v %T: v[%d] (row %d column %d) = %v, winoGather+winoXform %v",
+				tc, asm, got[0], i, i/s, i%s, got[i], want[i])
+		}
+	}
+}
+
+// TestWinoScatter4SameBits checks that winoScatterB (winoScatter4 where
+// it runs: maps of whole blocks of 16 tiles) writes the bits of winoXform
+// followed by winoScatter into dx, zeros of both signs among the inputs,
+// on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
+// among them), with and without the AVX-512 copies.
+func TestWinoScatter4SameBits(t *testing.T) {
+	if !wino4XformOK {
+		t.Skip("no AVX-512 here: winoScatter4 does not run")
+	}
+	copy0 := winoCopyOK
+	defer func() { winoCopyOK = copy0 }()
+	cs := winoCopyCases()
+	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}} {
+		cs = append(cs, winoCopyCase{b: 4, c: 3, o: 2, h: hw[0], w: hw[1], lo: 1, hi: 4, clo: 1, chi: 3})
+	}
+	fused := 0
+	for _, tc := range cs {
+		for _, cp := range []bool{true, false} {
+			winoCopyOK = copy0 && cp
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
+			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+			wg := g.wino(4)
+			if wg.tpi%16 == 0 {
+				fused++
+			}
+			tc0 := (tc.hi - tc.lo) * wg.tpi
+			s := winoStride(tc.c * tc0)
+			dv := make([]float32, 36*s)
+			wino4Fill(rng, dv)
+			for i := range dv { // some maps all zeros (of both signs): sums of zeros
+				if (i%s)/wg.tpi%3 == 0 {
+					dv[i] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+				}
+			}
+			want := make([]float32, tc.b*tc.c*tc.h*tc.w)
+			wino4Fill(rng, want)
+			got := slices.Clone(want)
+			dd := make([]float32, 36*s)
+			winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
+			winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()))
+			q := make([]float32, wg.planes4Len())
+			wino4Fill(rng, q) // garbage: winoScatter4 clears what it needs
+			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v copies %v: dx[%d] = %v, winoXform+winoScatter %v", tc, cp, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	if fused == 0 {
+		t.Fatal("no case ran winoScatter4")
+	}
+}
+
+// TestWinoPlaceATSameBits checks that the forward with winoPlaceAT (the
+// Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
+// bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
+// the backward from that mask, whose pick then runs as one pass with the
+// mask (winoPickMx), gives the same dx, dW and db, in training
+// and evaluation, with and without ReLU and bias, on maps of whole blocks
+// of 16 tiles (square and not) and on maps where it does not run.
+func TestWinoPlaceATSameBits(t *testing.T) {
+	if !wino4XformOK {
+		t.Skip("no AVX-512 here: winoPlaceAT does not run")
+	}
+	defer func() { winoNoPlaceAT = false }()
+	ran := 0
+	for _, s := range []struct {
+		b, in, out, h, w int
+		relu, bias       bool
+	}{
+		{2, 32, 32, 64, 64, true, true}, {3, 33, 30, 32, 32, true, true}, {2, 32, 27, 32, 32, false, true},
+		{5, 17, 9, 16, 16, true, false}, {4, 8, 12, 16, 32, true, true}, {3, 8, 5, 8, 32, false, false},
+		{3, 9, 7, 12, 16, true, true}, {2, 5, 6, 13, 18, true, true},
+	} {
+		cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu,
+			NoBias: !s.bias}
+		rng := rand.New(rand.NewPCG(uint64(s.h), uint64(s.w)))
+		ref, _ := NewConv2D[float64]("ref", cfg, rng)
+		x := New[float32](s.b, cfg.In, s.h, s.w)
+		wino4Fill(rng, x.data)
+		g := geom{B: s.b, C: s.in, O: s.out, H: s.h, W: s.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+			DH: 1, DW: 1, Ho: s.h, Wo: s.w, LW: s.w}
+		if winoPlaceTab[float32](g, g.wino(4)) != nil {
+			ran++
+		}
+		for _, train := range []bool{true, false} {
+			var ys [2][]float32
+			var masks [2][]uint8
+			var grads [2][4][]float64
+			for k, off := range []bool{false, true} {
+				winoNoPlaceAT = off
+				c := winoTwin[float32](ref, cfg)
+				c.forceWino, c.winoForceM = true, 4
+				y, err := c.Forward(x, train)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ys[k], masks[k] = slices.Clone(y.data), slices.Clone(c.mask)
+				if train {
+					grads[k] = winoPass(t, c, x, true)
+				}
+			}
+			winoNoPlaceAT = false
+			name := fmt.Sprintf("%+v train %v", s, train)
+			if !slices.EqualFunc(ys[0], ys[1], func(a, b float32) bool {
+				return math.Float32bits(a) == math.Float32bits(b)
+			}) {
+				t.Errorf("%s: y differs from the three passes'", name)
+			}
+			if !slices.Equal(masks[0], masks[1]) {
+				t.Errorf("%s: the mask bits differ from the three passes'", name)
+			}
+			for k, what := range []string{"y", "dx", "dW", "db"} {
+				if !slices.Equal(grads[0][k], grads[1][k]) {
+					t.Errorf("%s: %s of the training pass differs from the three passes'", name, what)
+				}
+			}
+		}
+	}
+	if ran < 5 {
+		t.Fatalf("winoPlaceAT ran on %d shapes, want 5", ran)
 	}
 }
 
@@ -218,7 +394,9 @@ func BenchmarkWinoDeint4(b *testing.B) {
 // net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
 // ("asm") and with the Go loops alone ("go"), in one binary: gather and
 // scatter over the input channels, place and pick (without ReLU) over the
-// output channels.
+// output channels; and the passes session 8 fused against the passes they
+// replace: gather4 (gatherBT), scatter4 (scatterB), placeAT (placeAT3)
+// and pickMask (pickMask2, with the ReLU's bits).
 func BenchmarkWinoCopies(b *testing.B) {
 	ok0 := winoCopyOK
 	defer func() { winoCopyOK = ok0 }()
@@ -237,10 +415,20 @@ func BenchmarkWinoCopies(b *testing.B) {
 		sd := winoStride(max(g.C, g.O) * tc)
 		x := benchInput(b, g.B, g.C, g.H, g.W).data
 		y := benchInput(b, g.B, g.O, g.H, g.W).data
-		d := make([]float32, 36*sd)
+		d, v := make([]float32, 36*sd), make([]float32, 36*sd)
 		q := make([]float32, max(wg.planesLen(), g.p()))
 		db := make([]float32, g.O)
-		for _, step := range []string{"gather", "scatter", "place", "pick"} {
+		q4 := make([]float32, wg.planes4Len())
+		tab := winoPlaceTab[float32](g, wg)
+		mk := make([]uint8, tc*g.O*16/8)
+		for i := range mk {
+			mk[i] = uint8(i * 37)
+		}
+		gr := g
+		gr.ReLU = true
+		bias := make([]float32, g.O)
+		for _, step := range []string{"gather", "gatherBT", "gather4", "scatter", "scatterB", "scatter4", "place",
+			"placeAT3", "placeAT", "pick", "pickMask2", "pickMask"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					winoCopyOK = ok0 && how == "asm"
@@ -248,12 +436,35 @@ func BenchmarkWinoCopies(b *testing.B) {
 						switch step {
 						case "gather":
 							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+						case "gatherBT": // as the forward ran before winoGather4
+							winoGather(g, wg, x, lo, hi, 0, g.C, d, sd, q)
+							winoXform(4, winoKindBT, nil, v, d, sd, g.C*tc)
+						case "gather4":
+							winoGather4(g, wg, x, lo, hi, 0, g.C, v, sd, q4)
 						case "scatter":
 							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "scatterB": // as the backward ran before winoScatter4
+							winoXform(4, winoKindB, nil, d, v, sd, g.C*tc)
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+						case "placeAT3": // as the forward ran before winoPlaceAT (no mask)
+							winoXform(4, winoKindAT, nil, d, v, sd, g.O*tc)
+							for o := range g.O {
+								biasRows(d[o*tc:], sd, d[o*tc:], sd, 16, tc, bias[o], true)
+							}
+							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
+						case "placeAT":
+							g.ReLU = true
+							winoPlaceAT(g, wg, v, sd, y, lo, hi, 0, g.O, bias, nil, tab)
+						case "pickMask2": // with the ReLU's bits, as before winoPickMx
+							winoPick(gr, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, mk, nil)
+						case "pickMask":
+							winoPick(gr, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, mk, tab)
+						case "scatter4":
+							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4)
 						case "place":
 							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
 						default:
-							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil)
+							winoPick(g, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, nil, nil)
 						}
 					})
 				})
