@@ -43,6 +43,7 @@ type DeformConv2D[T Float] struct {
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
+	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
 
 	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)
 	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch
@@ -868,6 +869,26 @@ func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
 		return
 	}
 	dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
+}
+
+// scatterColsOK reports whether scatterCols runs: float32, AVX-512, one
+// offset group's runs of a multiple of 16 channels, an input gradient
+// wanted.
+func (dc deformCols[T]) scatterColsOK() bool {
+	d := dc.d
+	_, f32 := any(d.wT).([]float32)
+	return f32 && !d.NoInputGrad && scatterCols512OK(d.g.C/d.groups)
+}
+
+// scatterCols is scatter for entries [e0, e1) that also writes their
+// columns (gatherBand's rows, the same bits) over the column gradient rows
+// once it has read them: one pass over the corners where gather and
+// scatter made two. scatterColsOK must hold.
+func (dc deformCols[T]) scatterCols(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
+	d, g := dc.d, dc.d.g
+	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	scatterCols512(any(t.dpad[ch0:]).([]float32), any(t.pad[ch0:]).([]float32), pix, wp*pix, t.base[e0:e1],
+		any(t.wts[4*e0:4*e1]).([]float32), any(rows).([]float32), any(t.s[4*e0:4*e1]).([]float32), cpg)
 }
 
 // finishGrads sets image b's offset and mask gradients from the corner sums
