@@ -76,3 +76,47 @@ func TestScatterColsSameBits(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkScatterCols is one band of conv2's banded backward (256 pixels
+// of 9 taps, 32 channels, a 66×66 padded image): "two" is the gather and
+// then the scatter it replaced, "one" the scatter that writes the columns.
+func BenchmarkScatterCols(b *testing.B) {
+	if !scatterCols512OK(32) {
+		b.Skip("no AVX-512")
+	}
+	const n, wp, count = 32, 66, 256 * 9
+	rng := rand.New(rand.NewPCG(1, 2))
+	img := make([]float32, wp*wp*n)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	base := make([]int32, count)
+	for i := range base {
+		// Sample points near a 3×3 neighbourhood of pixels in raster order.
+		p, k := i/9, i%9
+		y, x := p/64+k/3+rng.IntN(2), p%64+k%3+rng.IntN(2)
+		base[i] = int32(min(y, wp-2)*wp + min(x, wp-2))
+	}
+	wts := make([]float32, 4*count)
+	for i := range wts {
+		wts[i] = float32(rng.Float64())
+	}
+	g, col := make([]float32, count*n), make([]float32, count*n)
+	dimg, s := make([]float32, len(img)), make([]float32, 4*count)
+	for i := range g {
+		g[i] = float32(rng.NormFloat64())
+	}
+	b.Run("two", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dcnGather(col, img, n, wp*n, base, wts, n)
+			dcnScatter(dimg, img, n, wp*n, base, wts, g, s, n)
+		}
+	})
+	b.Run("one", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			scatterCols512(dimg, img, n, wp*n, base, wts, g, s, n)
+		}
+	})
+}

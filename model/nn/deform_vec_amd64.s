@@ -203,24 +203,31 @@ sc5entry:
 	MOVQ         R11, SI
 
 sc5vec:
-	TESTQ       SI, SI
-	JZ          sc5sum
-	VMOVUPS     (DI), Y0
-	VFMADD231PS (AX), Y0, Y4
-	VFMADD231PS (AX)(R8*1), Y0, Y5
-	VFMADD231PS (R12), Y0, Y6
-	VFMADD231PS (R12)(R8*1), Y0, Y7
-	VMOVUPS     32(DI), Y0
-	VFMADD231PS 32(AX), Y0, Y4
-	VFMADD231PS 32(AX)(R8*1), Y0, Y5
-	VFMADD231PS 32(R12), Y0, Y6
-	VFMADD231PS 32(R12)(R8*1), Y0, Y7
-	VMOVUPS     (DI), Z0
-	VMULPS      (AX), Z8, Z13
-	VFMADD231PS (AX)(R8*1), Z9, Z13
-	VFMADD231PS (R12), Z10, Z13
-	VFMADD231PS (R12)(R8*1), Z11, Z13
-	VMOVUPS     Z13, (DI)            // the column over its gradient, now read
+	TESTQ         SI, SI
+	JZ            sc5sum
+	VMOVUPS       (DI), Z0             // 16 values of the column gradient
+	VMOVUPS       (AX), Z14            // the four corners' 16 channels,
+	VMOVUPS       (AX)(R8*1), Z15      // each loaded once
+	VMOVUPS       (R12), Z16
+	VMOVUPS       (R12)(R8*1), Z17
+	VFMADD231PS   Y14, Y0, Y4          // the corner sums, lanes 0–7 ...
+	VFMADD231PS   Y15, Y0, Y5
+	VFMADD231PS   Y16, Y0, Y6
+	VFMADD231PS   Y17, Y0, Y7
+	VEXTRACTF64X4 $1, Z0, Y1           // ... then 8–15, as dcnScatter512
+	VEXTRACTF64X4 $1, Z14, Y18
+	VEXTRACTF64X4 $1, Z15, Y19
+	VEXTRACTF64X4 $1, Z16, Y20
+	VEXTRACTF64X4 $1, Z17, Y21
+	VFMADD231PS   Y18, Y1, Y4
+	VFMADD231PS   Y19, Y1, Y5
+	VFMADD231PS   Y20, Y1, Y6
+	VFMADD231PS   Y21, Y1, Y7
+	VMULPS        Z14, Z8, Z13         // the column, as dcnGather512
+	VFMADD231PS   Z15, Z9, Z13
+	VFMADD231PS   Z16, Z10, Z13
+	VFMADD231PS   Z17, Z11, Z13
+	VMOVUPS       Z13, (DI)            // over its gradient, now read
 	VMOVUPS     (R13), Z1
 	VFMADD231PS Z0, Z8, Z1
 	VMOVUPS     Z1, (R13)
