@@ -50,6 +50,8 @@ type DeformConv2D[T Float] struct {
 	keepTabs   bool             // the last Forward kept its tables in kept
 	noKeepTabs bool             // tests: never keep the tables
 	noSmall    bool             // tests: never backwardNarrow for 32 or more column values
+	smallCols  bool             // the last Forward kept tables but no columns (see smallColsOK)
+	noSmallCol bool             // tests: never smallCols
 	permBuf    []T              // permute's transposed gradient
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
@@ -132,8 +134,13 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	// writing the batch's matrix (37.7 MB for dcnn-middle's conv3 or
 	// dcnn-last's conv6) to memory and reading it back (deform_bands.go).
 	d.cache = nil
+	d.smallCols = false
 	if _, banded := d.deformBands(); !banded {
-		d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+		if d.smallColsOK() {
+			d.smallCols = true // the tables kept, no columns (see smallColsOK)
+		} else {
+			d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+		}
 	}
 	d.keepTabs = d.keepTables()
 	if d.keepTabs {
@@ -351,7 +358,21 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, 
 // to the column cache). With fewer channels (conv1: 3) the tables would
 // outgrow the columns; conv1's gradient needs only the pad (dotsGrad).
 func (d *DeformConv2D[T]) keepTables() bool {
-	return d.cache != nil && d.g.C/d.groups >= 8 && !d.noKeepTabs
+	return (d.cache != nil || d.smallCols) && d.g.C/d.groups >= 8 && !d.noKeepTabs
+}
+
+// smallColsOK reports whether a training Forward of small images keeps
+// each image's table and pad (keepTables) but no column matrix: where
+// backwardNarrow takes them (smallOK) and scatterCols runs, Backward's
+// scatter writes each chunk's columns again over their gradient (the same
+// bits as the gather), and the weight gradient's GEMM reads them there.
+// The batch's columns (3.6 MB at 7×7, 32 channels, a batch of 64) are then
+// not written to memory by Forward and read back by Backward.
+func (d *DeformConv2D[T]) smallColsOK() bool {
+	g := d.g
+	return !d.NoColumnCache && !d.noSmallCol && !noScatterCols && d.smallOK() && !d.narrowOK() &&
+		deformCols[T]{d}.scatterColsOK() && g.C/d.groups >= 8 && !d.noKeepTabs &&
+		g.ck()*g.B*g.pc() <= colCacheLimit
 }
 
 // tableFor makes worker's table and padded image those of image b.
@@ -831,6 +852,22 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
 		dc.scatter(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
+	})
+	dc.finishGrads(t, b)
+}
+
+// col2imCols is col2im by scatterCols: image b's sampling gradient from its
+// column gradient rows, and its columns written over them (the rows the
+// gather wrote in Forward, the same bits). scatterColsOK must hold.
+func (dc deformCols[T]) col2imCols(worker, b int, dcol []T, off int) {
+	d, g := dc.d, dc.d.g
+	t := dc.backwardTable(worker, b)
+	P, ck, cpg := g.p(), g.ck(), g.C/d.groups
+	dc.startScatter(t)
+	t.s = grow(t.s, 4*d.groups*g.k()*P)
+	rows := dcol[off*ck : (off+P)*ck]
+	dc.runs(func(e0, e1, ch0 int) {
+		dc.scatterCols(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
 	})
 	dc.finishGrads(t, b)
 }

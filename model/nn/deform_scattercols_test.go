@@ -120,3 +120,98 @@ func BenchmarkScatterCols(b *testing.B) {
 		}
 	})
 }
+
+// TestSmallColsSameBits runs a deformable layer's training Forward and
+// Backward on small images with the tables kept and no columns, the
+// scatter writing them again (smallColsOK), and with the column matrix
+// kept from Forward: the same bits in the output and every gradient, twice
+// in a row (the second pass on the first's buffers: a missed write shows as
+// a NaN) and on 1 and 3 workers; 7×7 and 8×8 maps of 32 channels, 5×5 of
+// 64, offset groups of 16 channels, a mask or none, a fused ReLU or none.
+// Where runs of channels are not a multiple of 16 (groups of 8) the column
+// matrix is kept.
+func TestSmallColsSameBits(t *testing.T) {
+	for _, s := range []struct {
+		c, o, hw, groups, batch int
+		mask, relu, taken       bool
+	}{
+		{32, 32, 7, 1, 6, true, true, true}, {32, 32, 7, 1, 11, false, true, true},
+		{32, 16, 8, 2, 9, true, false, true}, {64, 32, 5, 1, 7, true, true, true},
+		{16, 40, 7, 1, 3, false, false, true}, {32, 32, 7, 4, 5, true, true, false},
+	} {
+		name := fmt.Sprintf("c%d_o%d_%dpx_g%d_b%d_mask%v_relu%v", s.c, s.o, s.hw, s.groups, s.batch, s.mask, s.relu)
+		t.Run(name, func(t *testing.T) {
+			if s.taken && !scatterCols512OK(s.c/s.groups) {
+				t.Skip("no AVX-512: scatterCols does not run")
+			}
+			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), uint64(s.batch)))
+			gk := 9 * s.groups
+			x, off := New[float32](s.batch, s.c, s.hw, s.hw), New[float32](s.batch, 2*gk, s.hw, s.hw)
+			dy, mask := New[float32](s.batch, s.o, s.hw, s.hw), New[float32](s.batch, gk, s.hw, s.hw)
+			for _, tt := range []*Tensor[float32]{x, off, dy, mask} {
+				for i := range tt.data {
+					tt.data[i] = float32(rng.NormFloat64() * 1.5)
+				}
+			}
+			if !s.mask {
+				mask = nil
+			}
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu}
+			run := func(cols bool) [][]float32 {
+				d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rand.New(rand.NewPCG(7, 8)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.noSmallCol = !cols
+				var out [][]float32
+				for pass := range 2 {
+					for _, p := range d.Params() {
+						clear(p.Grad.data)
+					}
+					if pass == 1 {
+						for _, tt := range []*Tensor[float32]{d.y, d.dx, d.doff, d.dmask} {
+							if tt != nil {
+								for i := range tt.data {
+									tt.data[i] = float32(math.NaN())
+								}
+							}
+						}
+					}
+					y, err := d.Forward(x, off, mask)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := cols && s.taken; d.smallCols != want || (d.cache == nil) != want {
+						t.Fatalf("tables without columns: %v (cache %v), want %v", d.smallCols, d.cache != nil, want)
+					}
+					dx, doff, dmask, err := d.Backward(dy)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
+					if dmask != nil {
+						out = append(out, dmask.data)
+					}
+				}
+				return out
+			}
+			want, got := run(false), run(true)
+			old := setWorkers(1)
+			one := run(true)
+			setWorkers(3)
+			three := run(true)
+			setWorkers(old)
+			names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
+			for k := range want {
+				for i := range want[k] {
+					w := math.Float32bits(want[k][i])
+					if math.Float32bits(got[k][i]) != w || math.Float32bits(one[k][i]) != w ||
+						math.Float32bits(three[k][i]) != w {
+						t.Fatalf("%s[%d] = %v without columns kept (%v on 1 worker, %v on 3), %v with them",
+							names[k], i, got[k][i], one[k][i], three[k][i], want[k][i])
+					}
+				}
+			}
+		})
+	}
+}
