@@ -36,7 +36,8 @@ func TestScatterColsSameBits(t *testing.T) {
 			if s.count > 4 {
 				base[3], base[4] = base[2], base[2]+1 // shared and neighbouring corners
 			}
-			base[s.count-1] = int32((hp-1)*wp - 2) // the bottom-right corner is the image's last pixel
+			// The last entry's bottom-right corner is the image's last pixel.
+			base[s.count-1] = int32((hp-1)*wp - 2)
 			wts := make([]float32, 4*s.count)
 			for i := range wts {
 				wts[i] = float32(rng.Float64())
