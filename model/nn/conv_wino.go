@@ -918,14 +918,12 @@ func winoMaskOK[T Float](g geom, wg winoGeom) bool {
 	return f32 && vecOK && !noReluMask && g.ReLU && wg.per*wg.tpi%8 == 0 && last*wg.tpi%8 == 0
 }
 
-// winoMask returns *buf grown to one bit per output of g in the tiles'
-// order, or nil where a forward does not record the mask (outside
-// training or where winoMaskOK does not hold). Chunk ci's images [lo, hi)
-// have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's
-// m² rows of tc tiles from o·m²·tc/8 on within them, row by row: the order
-// biasRowsM (or wino4ATY, in winoPlaceAT) writes on the tiles' outputs
-// and vmaskM in winoPick (or winoPickMx) reads. The backward then reads B·O·Ho·Wo/8 bytes or a little more
-// (partial tiles) instead of y.
+// winoMask returns *buf grown to one bit per output of g in the tiles' order, or nil where a
+// forward does not record the mask (outside training or where winoMaskOK does not hold). Chunk ci's
+// images [lo, hi) have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's m² rows
+// of tc tiles from o·m²·tc/8 on within them, row by row: the order biasRowsM (or wino4ATY, in
+// winoPlaceAT) writes on the tiles' outputs and vmaskM in winoPick (or winoPickMx) reads. The
+// backward then reads B·O·Ho·Wo/8 bytes or a little more (partial tiles) instead of y.
 func winoMask[T Float](buf *[]uint8, g geom, wg winoGeom, train bool) []uint8 {
 	if !train || !winoMaskOK[T](g, wg) {
 		return nil
