@@ -129,7 +129,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		bias = d.Bias.Value.data
 	}
 	d.wT = grow(d.wT, len(d.Weight.Value.data))
-	// The banded passes keep no column matrix: their Backward gathers each
+	// The banded passes keep no column matrix: their Backward samples each
 	// band again into a buffer that stays in the core's cache, cheaper than
 	// writing the batch's matrix (37.7 MB for dcnn-middle's conv3 or
 	// dcnn-last's conv6) to memory and reading it back (deform_bands.go).

@@ -28,8 +28,10 @@ package nn
 // 1,179,648 values, −18 %).
 var bandMinColumns = 1 << 18 // a variable for the tests
 
-// noScatterCols turns off the banded backward's scatter that writes the
-// columns (scatterCols), for the tests that compare the two orders.
+// noScatterCols turns off the scatter that writes the columns
+// (scatterCols), in the banded Backward and with it the small images'
+// route without a column cache (smallColsOK), for the tests that compare
+// with the gather again and the plain scatter.
 var noScatterCols bool
 
 // deformBands reports whether the banded passes apply and returns the

@@ -12,7 +12,8 @@ import (
 // convBackward) and wants the same bits in the output and every gradient:
 // few channels (pixels padded to 4) and many, offset groups, a mask or
 // none, a fused ReLU, with and without the column cache (the banded
-// passes keep none: they gather again), and images whose pixels make one
+// passes keep none: they sample again; with the scatter that writes the
+// columns and without), and images whose pixels make one
 // band or several of unequal size, ck a multiple of 32 or not, up to 264
 // output channels (the column gradient through dcolPix or the GEMM; two
 // blocks of the inner dimension; forwardChunks' output in several blocks
@@ -84,7 +85,7 @@ func TestDeformBandsSameBits(t *testing.T) {
 						t.Fatalf("banded passes taken: %v, want %v", ok, bands)
 					}
 					if bands && d.cache != nil {
-						t.Fatal("the banded passes kept a column matrix; they gather again in Backward")
+						t.Fatal("the banded passes kept a column matrix; they sample again in Backward")
 					}
 					d.dcolPixRan = false
 					dx, doff, dmask, err := d.Backward(dy)
@@ -120,6 +121,11 @@ func TestDeformBandsSameBits(t *testing.T) {
 			setWorkers(3)
 			three := run(true)
 			setWorkers(old)
+			// The banded Backward with the gather again and the plain
+			// scatter (where scatterCols would run): the same bits.
+			noScatterCols = true
+			unfused := run(true)
+			noScatterCols = false
 			names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
 			for k := range want {
 				for i := range want[k] {
@@ -130,6 +136,9 @@ func TestDeformBandsSameBits(t *testing.T) {
 						if math.Float32bits(other[k][i]) != math.Float32bits(got[k][i]) {
 							t.Fatalf("%s[%d] = %v banded on %d workers, %v on 1", names[k], i, other[k][i], w, got[k][i])
 						}
+					}
+					if math.Float32bits(unfused[k][i]) != math.Float32bits(got[k][i]) {
+						t.Fatalf("%s[%d] = %v banded without scatterCols, %v with", names[k], i, unfused[k][i], got[k][i])
 					}
 				}
 			}

@@ -2,6 +2,8 @@
 
 package nn
 
+import "golang.org/x/sys/cpu"
+
 // dcnGemm8x32 is deform_gemm_amd64.s's micro-kernel (see there).
 //
 //go:noescape
@@ -62,14 +64,20 @@ func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []flo
 func dcnScatterCols512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
 
 // scatterCols512OK reports whether scatterCols512 runs here for runs of n
-// channels: AVX-512, n a multiple of 16.
-func scatterCols512OK(n int) bool { return n > 0 && n%16 == 0 && sgemmKern == sgemmAVX512 && vecOK }
+// channels: AVX-512 with its 256-bit forms (VL: the kernel's upper
+// halves are in Y16 and up), n a multiple of 16.
+func scatterCols512OK(n int) bool {
+	return n > 0 && n%16 == 0 && sgemmKern == sgemmAVX512 && vecOK && cpu.X86.HasAVX512VL
+}
 
 // scatterCols512 is dcnScatter's work (the input gradient into dimg, the
 // corner sums into s) and dcnGather's in one pass over the corners: for
 // each entry e, g[e·n:][:n], once read, is overwritten with the entry's
 // columns (dcnGather's dst, the same bits). scatterCols512OK(n) must hold.
 func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
+	if n <= 0 || n%16 != 0 {
+		panic("nn: scatterCols512 on runs of a multiple of 16 channels only") // its loop ends at exactly 0
+	}
 	if len(base) == 0 {
 		return
 	}

@@ -13,7 +13,9 @@ import (
 // sums and the input gradient the same bits, for runs of 16, 32 and 48
 // channels in pixels of as many or more values (offset groups), odd entry
 // counts, corners shared by several entries and sample points at the
-// image's last pixel (the kernel reads and writes no further).
+// image's last pixel; no write to the input gradient's channels outside
+// the run. TestSamplingGuardPages checks that it reads and writes nothing
+// past its operands.
 func TestScatterColsSameBits(t *testing.T) {
 	if !scatterCols512OK(16) {
 		t.Skip("no AVX-512: scatterCols512 does not run")
@@ -51,8 +53,8 @@ func TestScatterColsSameBits(t *testing.T) {
 			dcnGather(colWant, img[s.ch0:], s.pix, row, base, wts, s.n)
 			dcnScatter(dWant[s.ch0:], img[s.ch0:], s.pix, row, base, wts, g, sWant, s.n)
 
-			// Exact-length slices: a read or write past them would be the
-			// kernel's, and the guard below sees any write outside.
+			// The input gradient's channels outside the run must stay 0
+			// (checked below).
 			rows := append([]float32(nil), g...)
 			dimg, sums := make([]float32, len(img)), make([]float32, 4*s.count)
 			scatterCols512(dimg[s.ch0:], img[s.ch0:], s.pix, row, base, wts, rows, sums, s.n)

@@ -1,0 +1,92 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"testing"
+	"unsafe"
+)
+
+// TestSamplingGuardPages runs the AVX-512 sampling kernels, the scatter
+// that also writes the columns (scatterCols512) and the gather and scatter
+// it replaces (dcnGather's gather512, dcnScatter's scatter512), on
+// operands of their exact minimum lengths that end on a PROT_NONE page
+// (guardSlice): the image and its gradient end with the last entry's
+// bottom-right corner run, the rows, weights, corner sums and bases with
+// the last entry. Runs of 16, 32 and 48 channels (the last 16-block of
+// one, two and three), one entry and odd counts, runs inside longer pixels
+// (offset groups, ch0 > 0). No read or write past an operand faults, and
+// the guarded calls give the bits of the same calls on ordinary slices.
+func TestSamplingGuardPages(t *testing.T) {
+	if !scatterCols512OK(16) {
+		t.Skip("no AVX-512: the sampling kernels under test do not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // a fault fails the test, not the binary
+	rng := rand.New(rand.NewPCG(61, 62))
+	for _, s := range []struct{ n, pix, ch0, count int }{
+		{16, 16, 0, 1}, {32, 32, 0, 7}, {48, 48, 0, 5}, {16, 32, 16, 9}, {32, 64, 32, 3}, {16, 48, 32, 1},
+	} {
+		t.Run(fmt.Sprintf("n%d_pix%d_ch%d_count%d", s.n, s.pix, s.ch0, s.count), func(t *testing.T) {
+			const wp, hp = 6, 5
+			row := wp * s.pix
+			last := (hp-1)*wp - 2 // its bottom-right corner is the image's last pixel
+			imgLen := last*s.pix + row + s.pix + s.n
+			fill := func(dst []float32, f func() float32) []float32 {
+				for i := range dst {
+					dst[i] = f()
+				}
+				return dst
+			}
+			norm := func() float32 { return float32(rng.NormFloat64()) }
+			img := fill(make([]float32, imgLen), norm)
+			g := fill(make([]float32, s.count*s.n), norm)
+			wts := fill(make([]float32, 4*s.count), func() float32 { return float32(rng.Float64()) })
+			base := make([]int32, s.count)
+			for i := range base {
+				base[i] = int32(rng.IntN(last))
+			}
+			base[s.count-1] = int32(last)
+
+			// The calls on ordinary slices.
+			colWant := make([]float32, len(g))
+			dWant, sWant := make([]float32, imgLen), make([]float32, 4*s.count)
+			dcnGather(colWant, img, s.pix, row, base, wts, s.n)
+			dcnScatter(dWant, img, s.pix, row, base, wts, g, sWant, s.n)
+
+			guarded := func(src []float32) []float32 {
+				d := guardSlice(t, len(src))
+				copy(d, src)
+				return d
+			}
+			gImg, gWts, gG := guarded(img), guarded(wts), guarded(g)
+			gBase := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, s.count)[0])), s.count)
+			copy(gBase, base)
+			same := func(what string, got, want []float32) {
+				t.Helper()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s[%d] = %v on guarded operands, %v on ordinary ones", what, i, got[i], want[i])
+					}
+				}
+			}
+
+			cols := guardSlice(t, len(g))
+			dcnGather(cols, gImg, s.pix, row, gBase, gWts, s.n)
+			same("gather's columns", cols, colWant)
+
+			dimg, sums := guardSlice(t, imgLen), guardSlice(t, 4*s.count)
+			dcnScatter(dimg, gImg, s.pix, row, gBase, gWts, gG, sums, s.n)
+			same("scatter's input gradient", dimg, dWant)
+			same("scatter's corner sums", sums, sWant)
+
+			rows := guarded(g)
+			dimg, sums = guardSlice(t, imgLen), guardSlice(t, 4*s.count)
+			scatterCols512(dimg, gImg, s.pix, row, gBase, gWts, rows, sums, s.n)
+			same("scatterCols512's columns", rows, colWant)
+			same("scatterCols512's input gradient", dimg, dWant)
+			same("scatterCols512's corner sums", sums, sWant)
+		})
+	}
+}
