@@ -75,8 +75,8 @@ func scatterCols512OK(n int) bool {
 // each entry e, g[e·n:][:n], once read, is overwritten with the entry's
 // columns (dcnGather's dst, the same bits). scatterCols512OK(n) must hold.
 func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
-	if n <= 0 || n%16 != 0 {
-		panic("nn: scatterCols512 on runs of a multiple of 16 channels only") // its loop ends at exactly 0
+	if n <= 0 || n%16 != 0 { // the kernel's loop ends at exactly 0
+		panic("nn: scatterCols512 on runs of a multiple of 16 channels only")
 	}
 	if len(base) == 0 {
 		return

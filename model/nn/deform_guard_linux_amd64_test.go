@@ -23,7 +23,8 @@ func TestSamplingGuardPages(t *testing.T) {
 	if !scatterCols512OK(16) {
 		t.Skip("no AVX-512: the sampling kernels under test do not run")
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // a fault fails the test, not the binary
+	// A fault fails the test, not the whole binary.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(61, 62))
 	for _, s := range []struct{ n, pix, ch0, count int }{
 		{16, 16, 0, 1}, {32, 32, 0, 7}, {48, 48, 0, 5}, {16, 32, 16, 9}, {32, 64, 32, 3}, {16, 48, 32, 1},
