@@ -156,3 +156,57 @@ func TestWinoInt4AddGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoSum4GuardPages runs winoSum4x on operands of their exact
+// minimum lengths, each ending on a PROT_NONE page (guardSlice; rb's
+// slice starts one float before rb, where row (a+4, 4) is read), for
+// every combination of its terms and the add bit, 1 to 35 groups and 1
+// to 3 rows: no read or write past any of them faults, and the sums are
+// the Go loop's bits, added in its order.
+func TestWinoSum4GuardPages(t *testing.T) {
+	if !winoCopyOK {
+		t.Skip("no AVX-512 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(11, 23))
+	for _, n := range []int{1, 15, 16, 17, 35} {
+		for rows := 1; rows <= 3; rows++ {
+			for terms := range 8 {
+				ld, lp, ds, ldd := n+2, 3*n+5, 2*n+7, 4*n+9
+				q := guardSlice(t, 3*lp+(rows-1)*ld+n)
+				ra := guardSlice(t, ds+(rows-1)*ld+n)
+				rb := guardSlice(t, 5*ds+(rows-1)*ld+n)
+				dst := guardSlice(t, (rows-1)*ldd+4*n)
+				for _, s := range [][]float32{q, ra, rb, dst} {
+					wino4Fill(rng, s)
+				}
+				want := slices.Clone(dst)
+				for k := range rows {
+					for i := range n {
+						for bb := range 4 {
+							v := q[bb*lp+k*ld+i]
+							if bb < 2 && terms&1 != 0 {
+								v += ra[bb*ds+k*ld+i]
+							}
+							if terms&2 != 0 {
+								v += rb[1+bb*ds+k*ld+i]
+								if bb < 2 {
+									v += rb[(4+bb)*ds+k*ld+i]
+								}
+							}
+							if terms&4 != 0 {
+								v = want[k*ldd+4*i+bb] + v
+							}
+							want[k*ldd+4*i+bb] = v
+						}
+					}
+				}
+				winoSum4x(&dst[0], ldd, &q[0], lp, &ra[0], &rb[1], ds, ld, rows, n, terms)
+				for i := range want {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n %d rows %d terms %d: dst[%d] = %v, Go %v", n, rows, terms, i, dst[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -559,3 +559,160 @@ pick_check:
 	JGE  pick_loop
 	VZEROUPPER
 	RET
+
+// SUMTERMS adds to the four planes' values in Z4–Z7 (plane bb of a row
+// class a: Z(4+bb)) the patch-gradient rows that overlap them, in
+// winoScatter's order: planes 0 and 1 the rows (a, 4+bb) at R9 (+ BX for
+// bb = 1) where K6 is set, then (a+4, bb) at R10 + bb·BX and (a+4, 4+bb)
+// one float before R10 + (4+bb)·BX where K7 is set; planes 2 and 3 only
+// (a+4, bb). A term whose mask is clear loads −0 (Z27), which adds
+// nothing to any value (x + −0 = x, the zeros' signs included), and reads
+// no memory. DX is the offset in the planes' rows; AX, CX, Z8–Z11 scratch.
+#define SUMTERMS \
+	LEAQ    (R9)(DX*1), CX        \
+	VMOVAPS Z27, Z8               \
+	VMOVUPS (CX), K6, Z8          \
+	VADDPS  Z8, Z4, Z4            \
+	VMOVAPS Z27, Z9               \
+	VMOVUPS (CX)(BX*1), K6, Z9    \
+	VADDPS  Z9, Z5, Z5            \
+	LEAQ    (R10)(DX*1), CX       \
+	VMOVAPS Z27, Z8               \
+	VMOVUPS (CX), K7, Z8          \
+	VADDPS  Z8, Z4, Z4            \
+	VMOVAPS Z27, Z9               \
+	VMOVUPS (CX)(BX*1), K7, Z9    \
+	VADDPS  Z9, Z5, Z5            \
+	VMOVAPS Z27, Z10              \
+	VMOVUPS (CX)(BX*2), K7, Z10   \
+	VADDPS  Z10, Z6, Z6           \
+	LEAQ    (CX)(BX*2), AX        \
+	VMOVAPS Z27, Z11              \
+	VMOVUPS (AX)(BX*1), K7, Z11   \
+	VADDPS  Z11, Z7, Z7           \
+	VMOVAPS Z27, Z8               \
+	VMOVUPS -4(CX)(BX*4), K7, Z8  \
+	VADDPS  Z8, Z4, Z4            \
+	LEAQ    (CX)(BX*4), AX        \
+	VMOVAPS Z27, Z9               \
+	VMOVUPS -4(AX)(BX*1), K7, Z9  \
+	VADDPS  Z9, Z5, Z5
+
+// func winoSum4x(dst *float32, ldd int, q *float32, lp int, ra, rb *float32, ds, ld, rows, n, terms int)
+// For k < rows, i < n and bb < 4: dst[k·ldd+4i+bb] = (or += with terms
+// bit 2) the sum of plane bb's element q[bb·lp + k·ld + i] and the patch
+// gradients on it, in winoScatter's order: for bb < 2 + ra[bb·ds + k·ld +
+// i] (terms bit 0), then for every bb + rb[bb·ds + k·ld + i] and for bb < 2
+// + rb[(4+bb)·ds + k·ld + i − 1] (terms bit 1). The F(4×4) scatter's
+// planes summed and interleaved into dx in one pass (rows, n > 0; strides
+// in floats). DI the planes' row, R8 lp, R9 ra, R10 rb, BX ds (bytes),
+// R11 the offset after the whole blocks, R12 the tail's groups, R13 the
+// rows left, R14 terms, SI dst's row; K6, K7 the terms' masks, Z27 −0.
+TEXT ·winoSum4x(SB), NOSPLIT, $0-88
+	MOVQ         n+72(FP), CX
+	MOVQ         CX, R11
+	ANDQ         $-16, R11
+	SHLQ         $2, R11
+	MOVQ         CX, R12
+	ANDQ         $15, R12
+	MOVQ         R12, CX
+	WCMASKS
+	MOVQ         dst+0(FP), SI
+	MOVQ         q+16(FP), DI
+	MOVQ         lp+24(FP), R8
+	SHLQ         $2, R8
+	MOVQ         ra+32(FP), R9
+	MOVQ         rb+40(FP), R10
+	MOVQ         ds+48(FP), BX
+	SHLQ         $2, BX
+	MOVQ         rows+64(FP), R13
+	MOVQ         terms+80(FP), R14
+	VMOVUPS      wcInA<>(SB), Z30
+	VMOVUPS      wcInB<>(SB), Z31
+	MOVL         $0x80000000, AX
+	VPBROADCASTD AX, Z27
+
+sum_row:
+	XORQ  DX, DX
+	MOVQ  R14, AX
+	ANDQ  $1, AX
+	NEGQ  AX
+	KMOVW AX, K6
+	MOVQ  R14, AX
+	SHRQ  $1, AX
+	ANDQ  $1, AX
+	NEGQ  AX
+	KMOVW AX, K7
+
+sum_loop:
+	CMPQ    DX, R11
+	JGE     sum_tail
+	LEAQ    (DI)(DX*1), AX
+	VMOVUPS (AX), Z4
+	VMOVUPS (AX)(R8*1), Z5
+	VMOVUPS (AX)(R8*2), Z6
+	LEAQ    (AX)(R8*2), CX
+	VMOVUPS (CX)(R8*1), Z7
+	SUMTERMS
+	INT4
+	TESTQ   $4, R14
+	JZ      sum_store
+	VADDPS  (SI)(DX*4), Z0, Z0
+	VADDPS  64(SI)(DX*4), Z1, Z1
+	VADDPS  128(SI)(DX*4), Z2, Z2
+	VADDPS  192(SI)(DX*4), Z3, Z3
+
+sum_store:
+	VMOVUPS Z0, (SI)(DX*4)
+	VMOVUPS Z1, 64(SI)(DX*4)
+	VMOVUPS Z2, 128(SI)(DX*4)
+	VMOVUPS Z3, 192(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     sum_loop
+
+sum_tail:
+	TESTQ     R12, R12
+	JZ        sum_next
+	KANDW     K5, K6, K6
+	KANDW     K5, K7, K7
+	LEAQ      (DI)(DX*1), AX
+	VMOVUPS.Z (AX), K5, Z4
+	VMOVUPS.Z (AX)(R8*1), K5, Z5
+	VMOVUPS.Z (AX)(R8*2), K5, Z6
+	LEAQ      (AX)(R8*2), CX
+	VMOVUPS.Z (CX)(R8*1), K5, Z7
+	SUMTERMS
+	INT4
+	TESTQ     $4, R14
+	JZ        sum_tstore
+	VMOVUPS.Z (SI)(DX*4), K1, Z8
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z9
+	VMOVUPS.Z 128(SI)(DX*4), K3, Z10
+	VMOVUPS.Z 192(SI)(DX*4), K4, Z11
+	VADDPS    Z8, Z0, Z0
+	VADDPS    Z9, Z1, Z1
+	VADDPS    Z10, Z2, Z2
+	VADDPS    Z11, Z3, Z3
+
+sum_tstore:
+	VMOVUPS Z0, K1, (SI)(DX*4)
+	VMOVUPS Z1, K2, 64(SI)(DX*4)
+	VMOVUPS Z2, K3, 128(SI)(DX*4)
+	VMOVUPS Z3, K4, 192(SI)(DX*4)
+
+sum_next:
+	DECQ R13
+	JZ   sum_done
+	MOVQ ldd+8(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, SI
+	MOVQ ld+56(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, DI
+	ADDQ AX, R9
+	ADDQ AX, R10
+	JMP  sum_row
+
+sum_done:
+	VZEROUPPER
+	RET
