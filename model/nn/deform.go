@@ -317,10 +317,11 @@ type sampleTable[T Float] struct {
 	padKey [4]int
 
 	// holds is what the table and pad describe when they are one whole
-	// image's (set by a whole fill outside Forward, cleared by any partial
-	// or lean one): col2im right after Backward's im2col of the same image
-	// (Backward without a column cache, one image a chunk) then skips
-	// filling both again.
+	// image's (set by a whole fill outside Forward, and on the tables
+	// Forward keeps for Backward; cleared by any partial or lean fill):
+	// col2im right after Backward's im2col of the same image (Backward
+	// without a column cache, one image a chunk) then skips filling both
+	// again, and Backward takes a kept table only for its own Forward.
 	holds tableKey
 }
 
@@ -345,12 +346,13 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, 
 // padded image (in d.kept) for Backward, which then neither fills nor pads
 // again: where the column matrix is kept (training, the whole-image
 // passes) and a table entry's 9 values (base, 4 weights, fy, fx, md, vv)
-// are small beside its C/G column values, at least 8 (7×7 and 14×14 maps
+// are small beside its C/G column values, at least 16 (7×7 and 14×14 maps
 // of 32 channels: 36 bytes against 128; the table and pad add about 45 %
-// to the column cache). With fewer channels (conv1: 3) the tables would
-// outgrow the columns; conv1's gradient needs only the pad (dotsGrad).
+// to the column cache). With fewer channels a group the tables would
+// match the columns in size at 8 (36 bytes against 32) and outgrow them
+// below (conv1: 3; its gradient needs only the pad, dotsGrad).
 func (d *DeformConv2D[T]) keepTables() bool {
-	return d.cache != nil && d.g.C/d.groups >= 8 && !d.noKeepTabs
+	return d.cache != nil && d.g.C/d.groups >= 16 && !d.noKeepTabs
 }
 
 // tableFor makes worker's table and padded image those of image b.
@@ -801,7 +803,13 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 		// The whole table, kept with the pad for Backward (keepTables).
 		t = &d.kept[b]
 		d.fillRangeLean(t, b, 0, g.p(), false)
+		// padImage's narrow-row scratch (flat) is the worker's, lent: a
+		// kept table holding its own would add another H·W·C values an
+		// image for nothing.
+		w := dc.table(worker)
+		t.flat, w.flat = w.flat, nil
 		d.padImage(t, b)
+		w.flat, t.flat = t.flat, nil
 		t.holds = tableKey{d.gen, b}
 	} else {
 		d.fill(t, b)

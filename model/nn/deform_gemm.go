@@ -204,12 +204,17 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 // output is the same whatever the chunk (TestForwardChunksAcrossImages),
 // and the column cache is laid out by image: the split is free.
 func forwardChunking(batch, pc int) (per, n int) {
-	if 8*pc > 512 {
+	if !smallImages(pc) {
 		return chunking(batch, pc)
 	}
 	per = min(8, max(1, batch))
 	return per, (batch + per - 1) / per
 }
+
+// smallImages reports whether images of pc output pixels are small enough
+// that forwardChunking takes them 8 at a time (at most 64 pixels an
+// image), as backwardNarrow's small path assumes.
+func smallImages(pc int) bool { return 8*pc <= 512 }
 
 // pixBlockOut is forwardChunks' block of pixels for o output channels and
 // a chunk of n pixels: a product of about 32 KB (the core's L1 data

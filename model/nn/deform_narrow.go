@@ -53,7 +53,7 @@ func (d *DeformConv2D[T]) smallOK() bool {
 	g := d.g
 	var z T
 	_, f32 := any(z).(float32)
-	return f32 && pixGemmOK() && g.ck() >= 32 && 8*g.pc() <= 512 && !d.noSmall
+	return f32 && pixGemmOK() && g.ck() >= 32 && smallImages(g.pc()) && !d.noSmall
 }
 
 // backwardNarrow is convBackward for the deformable layer where narrowOK

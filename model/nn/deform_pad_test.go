@@ -116,7 +116,7 @@ func TestLeanFill(t *testing.T) {
 // buffers) and on another number of workers: 7×7 maps of 32 channels (the
 // MNIST shape), offset groups of 8 channels, 64 channels in 5×5, float32
 // and float64, a mask or none. Where keepTables says no (no column cache,
-// fewer than 8 channels a group) nothing is kept.
+// fewer than 16 channels a group) nothing is kept.
 func TestKeptTablesSameBits(t *testing.T) {
 	for _, s := range []struct {
 		c, o, hw, groups, batch int
@@ -124,7 +124,8 @@ func TestKeptTablesSameBits(t *testing.T) {
 		kept                    bool // keepTables' answer
 	}{
 		{32, 32, 7, 1, 6, true, true, false, true}, {32, 32, 7, 1, 11, false, true, false, true},
-		{16, 32, 9, 2, 4, true, true, false, true}, {64, 32, 5, 1, 7, true, true, false, true},
+		{32, 32, 9, 2, 4, true, true, false, true}, {64, 32, 5, 1, 7, true, true, false, true},
+		{16, 32, 9, 2, 4, true, true, false, false},
 		{32, 16, 7, 1, 3, true, true, true, true},
 		{32, 32, 7, 1, 3, true, false, false, false}, {4, 32, 7, 1, 3, true, true, false, false},
 	} {
@@ -242,7 +243,8 @@ func TestPermute(t *testing.T) {
 func TestPadReuse(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 55))
 	var tab sampleTable[float32]
-	for _, s := range []struct{ c, h, w int }{{32, 14, 14}, {32, 7, 7}, {32, 7, 7}, {3, 9, 9}, {3, 9, 9}, {32, 5, 11}, {32, 14, 14}} {
+	for _, s := range []struct{ c, h, w int }{{32, 14, 14}, {32, 7, 7}, {32, 7, 7}, {3, 7, 7}, {8, 7, 7}, {3, 9, 9}, {3, 9, 9}, {32, 5, 11},
+		{32, 14, 14}} {
 		d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, nil)
 		if err != nil {
 			t.Fatal(err)
