@@ -808,10 +808,7 @@ func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s i
 // clear but of the planes' last rows. The other 20 rows are added as in
 // winoScatter, in its order: the same bits. The planes lie at stride
 // (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
-// them. With add the sums are added to dx (winoPlanesOut). Where every
-// plane column past 0 is in the map (the COCO net's shapes) the 20 rows
-// are not added into the planes: winoSum4 sums each element's rows and
-// interleaves the sums into dx in one pass, in the same order.
+// them. With add the sums are added to dx (winoPlanesOut).
 func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
@@ -823,10 +820,6 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 		ls[ab], rs[ab] = q[ab*lp:][:lp], q[16*lp+ab*(th+1):][:th+1]
 	}
 	qf := any(q).([]float32)
-	// The planes summed and interleaved into dx in one pass where every
-	// plane column past 0 is in the map (winoPlanesOut's fast case).
-	v0 := winoSplitFast(4, g.W, tw)
-	fused := winoCopyOK && v0 > 1 && v0 == tw
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
 			for ab := range 16 {
@@ -837,10 +830,6 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 			d, v := any(dd[base:]).([]float32), any(dv[base:]).([]float32)
 			_, _ = d[35*s+n-1], v[35*s+n-1]
 			wino4BP(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
-			if fused {
-				winoSum4(g, wg, dd, s, base, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
-				continue
-			}
 			for i := range r {
 				a, di := i%4, i/4
 				for j := range r {
@@ -862,98 +851,6 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 				}
 			}
 			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
-		}
-	}
-}
-
-// winoSum4 is the rest of winoScatter4 for one map where winoPlanesOut's
-// fast case holds: the planes ls hold the 16 rows wino4BP wrote (their
-// last rows cleared), dd's other 20 rows (row stride s, the map's tiles
-// from base) are added to them and the sums written into dst (with add
-// added to it), in one pass, without adding the rows into the planes
-// first. Each element's sum is winoScatter's, in its order: plane (a, bb)
-// at position p = u·tw + v gets the plane's value, then for bb < 2 row
-// (a, 4+bb) at p−1 (p in [1, n)), then for a < 2 row (a+4, bb) at p−tw (p
-// in [tw, tw+n)) and for a, bb < 2 row (a+4, 4+bb) at p−tw−1 (p in
-// [tw+1, tw+n)); the rows' last tiles of a tile row go to the columns
-// apart and are zeroed first, as winoScatter does (they add +0 where they
-// overlap a plane). Columns 0–2 and the column apart are set here in Go,
-// the plane columns 1 … tw−1 by winoSum4x (the same additions in the same
-// order: the same bits).
-func winoSum4[T Float](g geom, wg winoGeom, dd []T, s, base int, ls, rs *[16][]T, dst []T, add bool) {
-	tw, th, n := wg.tw, wg.th, wg.tpi
-	for i := range 6 { // the rows (i, 4) and (i, 5): last tiles to the columns apart
-		a, di := i%4, i/4
-		for j := 4; j < 6; j++ {
-			rc, sr := rs[4*a+j%4], dd[(6*i+j)*s+base:][:n]
-			for ty := range th {
-				rc[ty+di] += sr[ty*tw+tw-1]
-				sr[ty*tw+tw-1] = 0
-			}
-		}
-	}
-	row := func(i, j int) []T { return dd[(6*i+j)*s+base:][:n] }
-	// at is plane (a, bb)'s sum at p.
-	at := func(a, bb, p int) T {
-		v := ls[4*a+bb][p]
-		if bb < 2 && p >= 1 && p < n {
-			v += row(a, 4+bb)[p-1]
-		}
-		if a < 2 && p >= tw && p < tw+n {
-			v += row(a+4, bb)[p-tw]
-			if bb < 2 && p >= tw+1 {
-				v += row(a+4, 4+bb)[p-tw-1]
-			}
-		}
-		return v
-	}
-	put := func(d *T, v T) {
-		if add {
-			*d += v
-		} else {
-			*d = v
-		}
-	}
-	for y := range g.H { // columns 0–2 and the column apart
-		u, a := (y+1)/4, (y+1)%4
-		r := dst[y*g.W:][:g.W]
-		put(&r[0], at(a, 1, u*tw))
-		put(&r[1], at(a, 2, u*tw))
-		put(&r[2], at(a, 3, u*tw))
-		if 4*tw-1 < g.W {
-			put(&r[4*tw-1], rs[4*a][u])
-		}
-	}
-	df, ddf := any(dst).([]float32), any(dd).([]float32)
-	lp := len(ls[0])
-	qf := any(ls[0][:cap(ls[0])]).([]float32)
-	addBit := 0
-	if add {
-		addBit = 4
-	}
-	for a := range 4 {
-		y0, u0, rows := winoRowsOfA(a, g.H)
-		// Segments of plane rows with the same terms: row 0 (no rows
-		// (a+4, ·) on it), rows 1 … th−1, row th (no row (a, 4+bb)).
-		for _, seg := range [3][2]int{{0, 1}, {1, th}, {th, th + 1}} {
-			ua, ub := max(seg[0], u0), min(seg[1], u0+rows)
-			if ua >= ub {
-				continue
-			}
-			k := ub - ua
-			terms := addBit
-			q := qf[4*a*lp+ua*tw+1:][:3*lp+(k-1)*tw+tw-1]
-			ra, rb := q, q // read by no load where their term is off
-			if ua < th {
-				terms |= 1
-				ra = ddf[(6*a+4)*s+base+ua*tw:][:s+(k-1)*tw+tw-1]
-			}
-			if ua > 0 && a < 2 {
-				terms |= 2
-				rb = ddf[6*(a+4)*s+base+(ua-1)*tw+1:][:5*s+(k-1)*tw+tw-1]
-			}
-			d := df[(y0+4*(ua-u0))*g.W+3:][:(k-1)*4*g.W+4*(tw-1)]
-			winoSum4x(&d[0], 4*g.W, &q[0], lp, &ra[0], &rb[0], s, tw, k, tw-1, terms)
 		}
 	}
 }

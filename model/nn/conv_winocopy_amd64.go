@@ -33,13 +33,3 @@ func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int
 //
 //go:noescape
 func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
-
-// winoSum4x sums and interleaves one row class of F(4×4)'s scatter into
-// dx (conv_winocopy_amd64.s): for k < rows, i < n, bb < 4,
-// dst[k·ldd+4i+bb] is set (or, with terms bit 2, added to) plane bb's
-// q[bb·lp+k·ld+i] plus, for bb < 2, ra[bb·ds+k·ld+i] (terms bit 0), then
-// rb[bb·ds+k·ld+i] and, for bb < 2, rb[(4+bb)·ds+k·ld+i−1] (terms bit 1),
-// added in that order (rows, n > 0; strides in floats).
-//
-//go:noescape
-func winoSum4x(dst *float32, ldd int, q *float32, lp int, ra, rb *float32, ds, ld, rows, n, terms int)

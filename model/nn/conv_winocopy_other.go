@@ -20,7 +20,3 @@ func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int
 func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int) {
 	panic("nn: winoPickMx without assembly")
 }
-
-func winoSum4x(dst *float32, ldd int, q *float32, lp int, ra, rb *float32, ds, ld, rows, n, terms int) {
-	panic("nn: winoSum4x without assembly")
-}
