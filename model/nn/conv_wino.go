@@ -516,8 +516,10 @@ func winoGather[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, d []T
 }
 
 // winoFillPlanes writes one input map src into the planes ls and rs
-// (winoPlanes' cut), which must be zero on entry: P's row m·u+a is input
-// row m·u+a−1, its column m·v+bb input column m·v+bb−1.
+// (winoPlanes' cut), whose elements it does not write must be zero (it
+// writes the same elements for every map of a shape, so planes filled for
+// one map of it serve the next): P's row m·u+a is input row m·u+a−1, its
+// column m·v+bb input column m·v+bb−1.
 func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
 	m, tw := wg.m, wg.tw
 	// F(4×4): the plane columns [1, v0) of the rows of each a in one
@@ -829,8 +831,9 @@ func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s i
 // start the planes' sums (patch rows i, j < 4: plane 4i+j from its first
 // element, winoScatter's first add into the zeroed plane) written by the
 // transform straight into the planes (wino4BP) instead of into dd and
-// added from there: 16 of the 36 passes over the planes fewer and no
-// clear but of the planes' last rows. The other 20 rows are added as in
+// added from there: 16 of the 36 passes over the planes fewer, and the
+// only clears those of the planes' last rows and of the columns apart. The
+// other 20 rows are added as in
 // winoScatter, in its order: the same bits. The planes lie at stride
 // (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
 // them. With add the sums are added to dx (winoPlanesOut).
@@ -930,11 +933,13 @@ var winoNoPlaceAT = false
 // winoPlaceTab returns the table of winoPlaceAT for g (the offset in an
 // output map of the first output of each group of four tiles), or nil
 // where it does not run: F(4×4) in float32 with the AVX-512 transforms,
-// whole 4×4 tiles (Ho and Wo multiples of 4) and whole blocks of 16 tiles
-// a map.
+// whole 4×4 tiles (Ho and Wo multiples of 4), whole blocks of 16 tiles a
+// map, and rows of tiles a multiple of 4 (Wo of 16): wino4ATY and
+// winoPickMx take a group's four tiles as side by side in one row of
+// tiles.
 func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
 	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformOK || wg.m != 4 ||
-		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%16 != 0 {
+		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%16 != 0 || wg.tw%4 != 0 {
 		return nil
 	}
 	tab := make([]int32, wg.tpi/4)
@@ -994,14 +999,12 @@ func winoMaskOK[T Float](g geom, wg winoGeom) bool {
 	return f32 && vecOK && !noReluMask && g.ReLU && wg.per*wg.tpi%8 == 0 && last*wg.tpi%8 == 0
 }
 
-// winoMask returns *buf grown to one bit per output of g in the tiles'
-// order, or nil where a forward does not record the mask (outside
-// training or where winoMaskOK does not hold). Chunk ci's images [lo, hi)
-// have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's
-// m² rows of tc tiles from o·m²·tc/8 on within them, row by row: the order
-// biasRowsM writes in place on the tiles' outputs and vmaskM reads in
-// winoPick. The backward then reads B·O·Ho·Wo/8 bytes or a little more
-// (partial tiles) instead of y.
+// winoMask returns *buf grown to one bit per output of g in the tiles' order, or nil where a
+// forward does not record the mask (outside training or where winoMaskOK does not hold). Chunk ci's
+// images [lo, hi) have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's m² rows
+// of tc tiles from o·m²·tc/8 on within them, row by row: the order biasRowsM (or wino4ATY, in
+// winoPlaceAT) writes on the tiles' outputs and vmaskM in winoPick (or winoPickMx) reads. The
+// backward then reads B·O·Ho·Wo/8 bytes or a little more (partial tiles) instead of y.
 func winoMask[T Float](buf *[]uint8, g geom, wg winoGeom, train bool) []uint8 {
 	if !train || !winoMaskOK[T](g, wg) {
 		return nil

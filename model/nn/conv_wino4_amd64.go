@@ -6,11 +6,13 @@ import "golang.org/x/sys/cpu"
 // conv_wino4_amd64.s run here.
 var wino4XformOK = cpu.X86.HasAVX512F
 
-// The four kernels below run over the first n columns of a block (n a
-// multiple of 16; columns past the last whole 16 are left alone), rows
-// at stride ld BYTES in both dst and src, which must not overlap. Each
-// gives the bits of its Go version (wino4BTGo and so on, same sums in
-// the same order, no fused multiply-add).
+// The kernels below run over the first n columns of a block (n a multiple
+// of 16; columns past the last whole 16 are left alone), rows at stride ld
+// BYTES, unless a kernel's comment says otherwise (wino4BTP reads its rows
+// from planes lp apart; wino4BP and wino4ATY write into planes or a map);
+// source and destination must not overlap. Each gives the bits of its Go
+// version (wino4BTGo and so on, same sums in the same order, no fused
+// multiply-add).
 
 // wino4BT writes the 36 rows of V = (Bᵀ⊗Bᵀ)·D (V = Bᵀ d B per column)
 // from D's 36 rows.
@@ -55,8 +57,10 @@ func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int)
 // mrow > 0 (bit set where the value is > 0; row r's 16 bits of a block at
 // mk + r·mrow, 2 bytes on per block) and interleaved into one output map y
 // (Wo = wo4/4 wide): the 4 tiles of group g (n/4 groups; tab[g] the
-// offset in y of their first output, in floats) at output row a, wo4
-// bytes on per a (winoPlaceAT). ld in bytes.
+// offset in y of their first output, in floats), side by side in one row
+// of tiles, at output row a, wo4 bytes on per a (winoPlaceAT, whose
+// winoPlaceTab holds only where a row of tiles is a multiple of 4). ld in
+// bytes.
 //
 //go:noescape
 func wino4ATY(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)

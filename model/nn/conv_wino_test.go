@@ -100,6 +100,11 @@ func TestWinoMatchesDirect(t *testing.T) {
 		{in: 11, out: 13, b: 3, h: 9, w: 9, relu: true},
 		{in: 16, out: 20, b: 2, h: 32, w: 32, relu: true},
 		{in: 4, out: 6, b: 5, h: 3, w: 17, noTrain: true},
+		// Tall, narrow maps of whole tiles whose rows of tiles are not a
+		// multiple of 4.
+		{in: 8, out: 5, b: 2, h: 32, w: 8, relu: true},
+		{in: 8, out: 6, b: 2, h: 32, w: 24, relu: true},
+		{in: 5, out: 7, b: 2, h: 64, w: 4, relu: true},
 	}
 	worst := map[[2]int]float64{}
 	for _, m := range []int{2, 4} {

@@ -26,7 +26,8 @@ func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int
 
 // winoPickMx deinterleaves one output gradient map dy (Wo = wo4/4 wide)
 // into the 16 rows of gm (ld bytes apart) for n tiles (a multiple of 16),
-// the 4 tiles of group g from dy + 4·tab[g] bytes (winoPlaceTab), masked
+// the 4 tiles of group g, side by side in one row of tiles, from
+// dy + 4·tab[g] bytes (winoPlaceTab), masked
 // with the ReLU's bits where mrow > 0 (row r's bits of a block of 16 tiles
 // at mk + r·mrow, 2 bytes on per block): winoPick's deinterleave and
 // vmaskM in one pass (the same bits).

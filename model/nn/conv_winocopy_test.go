@@ -322,6 +322,9 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 		{2, 32, 32, 64, 64, true, true}, {3, 33, 30, 32, 32, true, true}, {2, 32, 27, 32, 32, false, true},
 		{5, 17, 9, 16, 16, true, false}, {4, 8, 12, 16, 32, true, true}, {3, 8, 5, 8, 32, false, false},
 		{3, 9, 7, 12, 16, true, true}, {2, 5, 6, 13, 18, true, true},
+		// Whole tiles in blocks of 16 a map, but rows of tiles not a
+		// multiple of 4 (a group of four tiles would span two rows).
+		{2, 8, 5, 32, 8, true, true}, {2, 8, 5, 32, 24, true, true}, {2, 8, 6, 64, 4, true, false},
 	} {
 		cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu,
 			NoBias: !s.bias}

@@ -43,12 +43,15 @@ type DeformConv2D[T Float] struct {
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
+	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
 
 	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)
 	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch
 	keepTabs   bool             // the last Forward kept its tables in kept
 	noKeepTabs bool             // tests: never keep the tables
 	noSmall    bool             // tests: never backwardNarrow for 32 or more column values
+	smallCols  bool             // the last Forward kept tables but no columns (see smallColsOK)
+	noSmallCol bool             // tests: never smallCols
 	permBuf    []T              // permute's transposed gradient
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
@@ -131,8 +134,13 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	// writing the batch's matrix (37.7 MB for dcnn-middle's conv3 or
 	// dcnn-last's conv6) to memory and reading it back (deform_bands.go).
 	d.cache = nil
+	d.smallCols = false
 	if _, banded := d.deformBands(); !banded {
-		d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+		if d.smallColsOK() {
+			d.smallCols = true // the tables kept, no columns (see smallColsOK)
+		} else {
+			d.cache = colCache(&d.cacheBuf, g, !d.NoColumnCache)
+		}
 	}
 	d.keepTabs = d.keepTables()
 	if d.keepTabs {
@@ -344,15 +352,29 @@ func (d *DeformConv2D[T]) fill(t *sampleTable[T], b int) { d.fillRange(t, b, 0, 
 
 // keepTables reports whether Forward keeps each image's whole table and
 // padded image (in d.kept) for Backward, which then neither fills nor pads
-// again: where the column matrix is kept (training, the whole-image
-// passes) and a table entry's 9 values (base, 4 weights, fy, fx, md, vv)
+// again: where the column matrix is kept or smallColsOK stands in for it
+// (training, the whole-image passes) and a table entry's 9 values (base, 4 weights, fy, fx, md, vv)
 // are small beside its C/G column values, at least 16 (7×7 and 14×14 maps
 // of 32 channels: 36 bytes against 128; the table and pad add about 45 %
 // to the column cache). With fewer channels a group the tables would
 // match the columns in size at 8 (36 bytes against 32) and outgrow them
 // below (conv1: 3; its gradient needs only the pad, dotsGrad).
 func (d *DeformConv2D[T]) keepTables() bool {
-	return d.cache != nil && d.g.C/d.groups >= 16 && !d.noKeepTabs
+	return (d.cache != nil || d.smallCols) && d.g.C/d.groups >= 16 && !d.noKeepTabs
+}
+
+// smallColsOK reports whether a training Forward of small images keeps
+// each image's table and pad (keepTables) but no column matrix: where
+// backwardNarrow takes them (smallOK) and scatterCols runs, Backward's
+// scatter writes each chunk's columns again over their gradient (the same
+// bits as the gather), and the weight gradient's GEMM reads them there.
+// The batch's columns (3.6 MB at 7×7, 32 channels, a batch of 64) are then
+// not written to memory by Forward and read back by Backward.
+func (d *DeformConv2D[T]) smallColsOK() bool {
+	g := d.g
+	return !d.NoColumnCache && !d.noSmallCol && !noScatterCols && d.smallOK() && !d.narrowOK() &&
+		deformCols[T]{d}.scatterColsOK() && g.C/d.groups >= 16 && !d.noKeepTabs &&
+		g.ck()*g.B*g.pc() <= colCacheLimit
 }
 
 // tableFor makes worker's table and padded image those of image b.
@@ -842,6 +864,22 @@ func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	dc.finishGrads(t, b)
 }
 
+// col2imCols is col2im by scatterCols: image b's sampling gradient from its
+// column gradient rows, and its columns written over them (the rows the
+// gather wrote in Forward, the same bits). scatterColsOK must hold.
+func (dc deformCols[T]) col2imCols(worker, b int, dcol []T, off int) {
+	d, g := dc.d, dc.d.g
+	t := dc.backwardTable(worker, b)
+	P, ck, cpg := g.p(), g.ck(), g.C/d.groups
+	dc.startScatter(t)
+	t.s = grow(t.s, 4*d.groups*g.k()*P)
+	rows := dcol[off*ck : (off+P)*ck]
+	dc.runs(func(e0, e1, ch0 int) {
+		dc.scatterCols(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
+	})
+	dc.finishGrads(t, b)
+}
+
 // dotsOnly reports whether the sampling's gradient needs only its corner
 // sums (no input gradient) and dots4 computes them: pixels of 4 values
 // with one offset group.
@@ -876,6 +914,26 @@ func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
 		return
 	}
 	dcnScatter(t.dpad[ch0:], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], rows, t.s[4*e0:4*e1], cpg)
+}
+
+// scatterColsOK reports whether scatterCols runs: float32, AVX-512, one
+// offset group's runs of a multiple of 16 channels, an input gradient
+// wanted.
+func (dc deformCols[T]) scatterColsOK() bool {
+	d := dc.d
+	_, f32 := any(d.wT).([]float32)
+	return f32 && !d.NoInputGrad && scatterCols512OK(d.g.C/d.groups)
+}
+
+// scatterCols is scatter for entries [e0, e1) that also writes their
+// columns (gatherBand's rows, the same bits) over the column gradient rows
+// once it has read them: one pass over the corners where gather and
+// scatter made two. scatterColsOK must hold.
+func (dc deformCols[T]) scatterCols(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
+	d, g := dc.d, dc.d.g
+	cpg, wp, pix := g.C/d.groups, g.W+2, d.pix()
+	scatterCols512(any(t.dpad[ch0:]).([]float32), any(t.pad[ch0:]).([]float32), pix, wp*pix, t.base[e0:e1],
+		any(t.wts[4*e0:4*e1]).([]float32), any(rows).([]float32), any(t.s[4*e0:4*e1]).([]float32), cpg)
 }
 
 // finishGrads sets image b's offset and mask gradients from the corner sums

@@ -7,7 +7,8 @@ package nn
 // Backward, the whole matrix of its gradient, and pass both through
 // memory; here each band's columns and column gradient (about 300 KB) stay
 // in the core's cache between the gather, the GEMMs and the scatter. They
-// keep no column matrix for Backward, which gathers each band again: at
+// keep no column matrix for Backward, which samples each band again (where
+// scatterCols runs, in the scatter's pass over the corners: no gather): at
 // dcnn-middle's conv3 (32→64 at 32×32) that took 18 % off the layer's
 // forward and backward, at dcnn-last's conv6 4 %, against writing the
 // batch's columns to memory in Forward and reading them back
@@ -26,6 +27,10 @@ package nn
 // 64×64, 110,592 values an image, +4 % in bands; conv2, 32 channels,
 // 1,179,648 values, −18 %).
 var bandMinColumns = 1 << 18 // a variable for the tests
+
+// noScatterCols turns off the banded backward's scatter that writes the
+// columns (scatterCols), for the tests that compare the two orders.
+var noScatterCols bool
 
 // deformBands reports whether the banded passes apply and returns the
 // band's pixel count: float32 with the assembly GEMM, one image a chunk,
@@ -127,6 +132,11 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	yv := d.y.data
 	pixDcol := d.dcolPixFits()
 	d.dcolPixRan = pixDcol
+	// Where the scatter can also write the columns (scatterCols), the band
+	// is not gathered: its column gradient comes first, the scatter turns
+	// it into the columns, and the weight gradient's GEMM follows.
+	fused := dc.scatterColsOK() && !noScatterCols
+	d.scatterColsRan = fused
 	extra := 0
 	if pixDcol {
 		d.wDcol = grow(d.wDcol, len(d.wT))
@@ -134,11 +144,12 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		extra = band*g.O + pixGemmScratch(g.O)
 	}
 	parallelN(workers, n, func(worker, b int) {
-		// The band's columns and, once the weight gradient has read them,
-		// its column gradient share one buffer: at 64×64 with 32 input and
-		// 32 output channels the columns, the output gradient, the padded
-		// image and its gradient take 1.9 MB (2.2 with two buffers), with
-		// the band's table ~2.05 MB: just inside the core's 2 MiB L2.
+		// The band's columns and its column gradient share one buffer (the
+		// gradient first where scatterCols writes the columns over it): at
+		// 64×64 with 32 input and 32 output channels the columns, the
+		// output gradient, the padded image and its gradient take 1.9 MB
+		// (2.2 with two buffers), with the band's table ~2.05 MB: just
+		// inside the core's 2 MiB L2.
 		buf := d.ws.get(worker, band*ck+g.O*P+extra)
 		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*P]
 		dcol := col
@@ -166,12 +177,14 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			nq := q1 - q0
 			d.fillRange(t, b, q0, q1)
 			t.s = grow(t.s, 4*GK*nq)
-			dc.gatherBand(t, q0, q0, q1, col)
 			var beta T
 			if q0 > 0 {
 				beta = 1
 			}
-			gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
+			if !fused {
+				dc.gatherBand(t, q0, q0, q1, col)
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
+			}
 			if pixDcol {
 				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
 					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
@@ -181,8 +194,18 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 				r0 := e0 - q0*GK // the band's table starts at pixel q0
-				dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+				if fused {
+					dc.scatterCols(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+				} else {
+					dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+				}
 			})
+			if fused {
+				// The scatter left the band's columns where their gradient was:
+				// the weight gradient's GEMM reads them there (the same
+				// operands as after a gather, the same bits).
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
+			}
 			dc.offsetGrads(t, b, q0, q1)
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]

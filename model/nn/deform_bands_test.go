@@ -96,6 +96,11 @@ func TestDeformBandsSameBits(t *testing.T) {
 					if want := bands && pixGemmOK() && 9*s.c%32 == 0 && s.o >= dcolPixMinOut; d.dcolPixRan != want {
 						t.Fatalf("dcolPix taken: %v, want %v", d.dcolPixRan, want)
 					}
+					// Runs of a multiple of 16 channels: the scatter writes
+					// the columns (scatterCols), no second gather.
+					if want := bands && scatterCols512OK(s.c/s.groups) && !noScatterCols; d.scatterColsRan != want {
+						t.Fatalf("scatterCols taken: %v, want %v", d.scatterColsRan, want)
+					}
 					out := [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
 					if dmask != nil {
 						out = append(out, dmask.data)

@@ -54,6 +54,34 @@ func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []flo
 	return true
 }
 
+// dcnScatterCols512 is deform_vec_amd64.s's sampling gradient that also
+// writes the columns over the column gradient it reads (see there): n a
+// multiple of 16.
+//
+//go:noescape
+func dcnScatterCols512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// scatterCols512OK reports whether scatterCols512 runs here for runs of n
+// channels: AVX-512, n a multiple of 16.
+func scatterCols512OK(n int) bool { return n > 0 && n%16 == 0 && sgemmKern == sgemmAVX512 && vecOK }
+
+// scatterCols512 is dcnScatter's work (the input gradient into dimg, the
+// corner sums into s) and dcnGather's in one pass over the corners: for
+// each entry e, g[e·n:][:n], once read, is overwritten with the entry's
+// columns (dcnGather's dst, the same bits). scatterCols512OK(n) must hold.
+func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
+	if len(base) == 0 {
+		return
+	}
+	last := int(base[0])
+	for _, q := range base {
+		last = max(last, int(q))
+	}
+	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
+	_ = wts[4*len(base)-1]
+	dcnScatterCols512(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
+}
+
 // dcnDots4AVX is deform_vec_amd64.s's corner sums without the input
 // gradient (see there).
 //

@@ -20,6 +20,12 @@ func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []flo
 	return false
 }
 
+func scatterCols512OK(n int) bool { return false }
+
+func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
+	panic("nn: scatterCols512 without assembly")
+}
+
 func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool { return false }
 
 func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {

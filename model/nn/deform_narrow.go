@@ -96,6 +96,9 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	dc := deformCols[T]{d}
 	dc.reserve(workers)
 	yv := d.y.data
+	// Forward kept the tables but no columns (smallColsOK): the scatter
+	// writes them (col2imCols) and the weight gradient follows it.
+	cols := d.smallCols && d.cache == nil && !narrow
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
@@ -112,7 +115,7 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 			clear(pb)
 		}
 		for b := lo; b < hi; b++ {
-			if d.cache == nil {
+			if d.cache == nil && !cols {
 				dc.im2col(worker, b, col, ld, (b-lo)*pc)
 			}
 			if !narrow {
@@ -155,14 +158,25 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
-		gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
+		if !cols {
+			gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
+		}
 		if narrow {
 			narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
 		} else {
 			gemm(false, false, ld, ck, g.O, 1, gyT, g.O, d.wT, ck, 0, dcol, ck)
 		}
 		for b := lo; b < hi; b++ {
-			dc.col2im(worker, b, dcol, ld, (b-lo)*pc)
+			if cols {
+				dc.col2imCols(worker, b, dcol, (b-lo)*pc)
+			} else {
+				dc.col2im(worker, b, dcol, ld, (b-lo)*pc)
+			}
+		}
+		if cols {
+			// The scatter left the chunk's columns in dcol: the weight
+			// gradient's product of the same operands as from the cache.
+			gemm(true, false, g.O, ck, ld, 1, gyT, g.O, dcol, ck, 0, pw, ck)
 		}
 	})
 	for c := range n {

@@ -160,6 +160,110 @@ s5done:
 	VZEROUPPER
 	RET
 
+// func dcnScatterCols512(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// dcnScatter512 that also writes the columns dcnGather512 would write, in
+// place of the column gradient it reads: for each 16 channels of an entry
+// it loads gr's values (as dcnScatter512 does, the same corner sums and
+// input gradient to the bit), then stores over them w0·c0, + w1·c1, +
+// w2·c2, + w3·c3 as dcnGather512 computes them (VMULPS, then fused
+// multiply-adds in that order: the same bits). The banded backward's
+// columns then come out of the scatter's reads of the four corners, not
+// a second gather.
+TEXT ·dcnScatterCols512(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14                     // s − wts, in bytes
+
+sc5entry:
+	TESTQ        R10, R10
+	JZ           sc5done
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX             // img top-left corner
+	LEAQ         (AX)(R9*1), R12     // img bottom-left
+	ADDQ         dimg+0(FP), R13     // dimg top-left
+	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	VBROADCASTSS (DX), Z8
+	VBROADCASTSS 4(DX), Z9
+	VBROADCASTSS 8(DX), Z10
+	VBROADCASTSS 12(DX), Z11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         R11, SI
+
+sc5vec:
+	TESTQ         SI, SI
+	JZ            sc5sum
+	VMOVUPS       (DI), Z0             // 16 values of the column gradient
+	VMOVUPS       (AX), Z14            // the four corners' 16 channels,
+	VMOVUPS       (AX)(R8*1), Z15      // each loaded once
+	VMOVUPS       (R12), Z16
+	VMOVUPS       (R12)(R8*1), Z17
+	VFMADD231PS   Y14, Y0, Y4          // the corner sums, lanes 0–7 ...
+	VFMADD231PS   Y15, Y0, Y5
+	VFMADD231PS   Y16, Y0, Y6
+	VFMADD231PS   Y17, Y0, Y7
+	VEXTRACTF64X4 $1, Z0, Y1           // ... then 8–15, as dcnScatter512
+	VEXTRACTF64X4 $1, Z14, Y18
+	VEXTRACTF64X4 $1, Z15, Y19
+	VEXTRACTF64X4 $1, Z16, Y20
+	VEXTRACTF64X4 $1, Z17, Y21
+	VFMADD231PS   Y18, Y1, Y4
+	VFMADD231PS   Y19, Y1, Y5
+	VFMADD231PS   Y20, Y1, Y6
+	VFMADD231PS   Y21, Y1, Y7
+	VMULPS        Z14, Z8, Z13         // the column, as dcnGather512
+	VFMADD231PS   Z15, Z9, Z13
+	VFMADD231PS   Z16, Z10, Z13
+	VFMADD231PS   Z17, Z11, Z13
+	VMOVUPS       Z13, (DI)            // over its gradient, now read
+	VMOVUPS     (R13), Z1
+	VFMADD231PS Z0, Z8, Z1
+	VMOVUPS     Z1, (R13)
+	VMOVUPS     (R13)(R8*1), Z2
+	VFMADD231PS Z0, Z9, Z2
+	VMOVUPS     Z2, (R13)(R8*1)
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z0, Z10, Z3
+	VMOVUPS     Z3, (CX)
+	VMOVUPS     (CX)(R8*1), Z12
+	VFMADD231PS Z0, Z11, Z12
+	VMOVUPS     Z12, (CX)(R8*1)
+	ADDQ        $64, DI
+	ADDQ        $64, AX
+	ADDQ        $64, R12
+	ADDQ        $64, R13
+	ADDQ        $64, CX
+	SUBQ        $16, SI
+	JMP         sc5vec
+
+sc5sum:
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)(R14*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          sc5entry
+
+sc5done:
+	VZEROUPPER
+	RET
+
 // func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count, n int)
 // The corner sums of dcnScatter4AVX alone, for a layer whose input
 // gradient is not wanted: s[4e+j] = Σ_i gr[e·n+i]·corner_j[i] with the

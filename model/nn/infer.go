@@ -60,7 +60,7 @@ func (d *DeformConv2D[T]) release() {
 	d.ws, d.tabs = scratch[T]{}, nil
 	d.dwT, d.parts, d.cache, d.cacheBuf = nil, nil, nil, nil
 	d.wPix, d.wPixBuf, d.zeroBias, d.wNarrow, d.wDcol = nil, nil, nil, nil, nil
-	d.kept, d.views, d.permBuf, d.keepTabs = nil, nil, nil, false
+	d.kept, d.views, d.permBuf, d.keepTabs, d.smallCols = nil, nil, nil, false, false
 }
 
 func (b *DeformBlock[T]) release() {
