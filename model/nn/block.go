@@ -173,17 +173,18 @@ func (b *DeformBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 			twoSigmoidGrad(dst[b.nOff*p:], dmask.data[i*b.nMask*p:(i+1)*b.nMask*p], m)
 		}
 	})
-	dx2, err := b.side.Backward(ds)
-	if err != nil || b.NoInputGrad {
+	if b.NoInputGrad {
+		_, err := b.side.Backward(ds)
 		return nil, err
 	}
-	// dL/dx = dx1 + dx2, summed into the deformable convolution's dx1 (its
-	// own buffer, rewritten by its next Backward only): one pass over the
-	// two fewer than into a third tensor, vectorised (addTo). x + y is
-	// y + x to the bit.
-	parallelRange(len(dx1.data), func(lo, hi int) {
-		addTo(dx1.data[lo:hi], dx2.data[lo:hi])
-	})
+	// dL/dx = dx1 + dx2, the side convolution's dx2 added into the
+	// deformable convolution's dx1 (its own buffer, rewritten by its next
+	// Backward only) by the side convolution's Backward itself: on the
+	// Winograd route inside the scatter's last pass, with no pass of its
+	// own. x + y is y + x to the bit.
+	if err := b.side.BackwardAdd(ds, dx1); err != nil {
+		return nil, err
+	}
 	return dx1, nil
 }
 

@@ -590,32 +590,75 @@ func (c *Conv2D[T]) Forward(x *Tensor[T], train bool) (*Tensor[T], error) {
 
 // Backward implements Layer. With NoInputGrad it returns nil.
 func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	if err := c.backward(dy, nil); err != nil || c.NoInputGrad {
+		return nil, err
+	}
+	return c.dx, nil
+}
+
+// BackwardAdd is Backward with the input gradient added to acc's elements
+// (acc[i] + dL/dx[i], one rounding each: the same bits as Backward and
+// addTo after it) instead of returned; acc has the input's shape. On the
+// Winograd route the scatter's last pass adds (no pass over dx of its
+// own); the other routes write their own dx and add it. With NoInputGrad
+// acc is left as it is.
+func (c *Conv2D[T]) BackwardAdd(dy, acc *Tensor[T]) error {
 	g := c.g
 	if c.x == nil {
-		return nil, fmt.Errorf("%s: Backward called before Forward", c.name)
+		return fmt.Errorf("%s: Backward called before Forward", c.name)
+	}
+	if acc == nil || !acc.SameShape(g.B, g.C, g.H, g.W) {
+		want := shapeString([]int{g.B, g.C, g.H, g.W})
+		if acc == nil {
+			return fmt.Errorf("%s: BackwardAdd without a gradient to add to, want %s", c.name, want)
+		}
+		return fmt.Errorf("%s: gradient to add to has shape %s, want %s", c.name, shapeString(acc.Shape()), want)
+	}
+	return c.backward(dy, acc)
+}
+
+// backward runs Backward; with acc (and the input gradient asked for) the
+// input gradient is added to acc's elements instead of written to c.dx.
+func (c *Conv2D[T]) backward(dy, acc *Tensor[T]) error {
+	g := c.g
+	if c.x == nil {
+		return fmt.Errorf("%s: Backward called before Forward", c.name)
 	}
 	if !dy.SameShape(g.B, g.O, g.Ho, g.Wo) {
-		return nil, fmt.Errorf("%s: output gradient has shape %s, want %s", c.name, shapeString(dy.Shape()), shapeString([]int{g.B, g.O, g.Ho, g.Wo}))
+		return fmt.Errorf("%s: output gradient has shape %s, want %s", c.name, shapeString(dy.Shape()), shapeString([]int{g.B, g.O, g.Ho, g.Wo}))
 	}
 	var db []T
 	if c.Bias != nil {
 		db = c.Bias.Grad.data
 	}
-	if !c.NoInputGrad {
+	input := !c.NoInputGrad
+	if c.winoOK() {
+		if input && acc != nil {
+			c.winoBackward(c.winoTile(), dy.data, c.Weight.Grad.data, db, true, acc.data, true)
+			return nil
+		}
+		if input {
+			reuse(&c.dx, g.B, g.C, g.H, g.W)
+			c.winoBackward(c.winoTile(), dy.data, c.Weight.Grad.data, db, true, c.dx.data, false)
+			return nil
+		}
+		c.winoBackward(c.winoTile(), dy.data, c.Weight.Grad.data, db, false, nil, false)
+		return nil
+	}
+	if input {
 		reuse(&c.dx, g.B, g.C, g.H, g.W)
 	}
-	switch {
-	case c.winoOK():
-		c.winoBackward(c.winoTile(), dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
-	case c.tapsOK():
-		c.tapsBackward(dy.data, c.Weight.Grad.data, db, !c.NoInputGrad)
-	default:
-		convBackwardM(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, !c.NoInputGrad, plainCols[T]{c}, &c.ws, &c.parts, c.cache, c.mask)
+	if c.tapsOK() {
+		c.tapsBackward(dy.data, c.Weight.Grad.data, db, input)
+	} else {
+		convBackwardM(g, c.Weight.Value.data, c.y.data, dy.data, c.Weight.Grad.data, db, input, plainCols[T]{c}, &c.ws, &c.parts, c.cache, c.mask)
 	}
-	if c.NoInputGrad {
-		return nil, nil
+	if input && acc != nil {
+		parallelRange(len(acc.data), func(lo, hi int) {
+			addTo(acc.data[lo:hi], c.dx.data[lo:hi])
+		})
 	}
-	return c.dx, nil
+	return nil
 }
 
 // plainCols is the regular-grid im2col of a Conv2D.

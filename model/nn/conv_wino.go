@@ -438,6 +438,33 @@ func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	}
 }
 
+// winoInt4Add is winoInt4 adding into dst: dst[k·ldd+4i+j] +=
+// lj[k·ldl+i] (the scatter's input gradient added into a given one; each
+// element rounded once, dst + l: the same bits as winoInt4 into a buffer
+// of its own and addTo after it).
+func winoInt4Add[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	ln, dn := (rows-1)*ldl+n, (rows-1)*ldd+4*n
+	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
+	if d, ok := any(dst).([]float32); ok && winoCopyOK {
+		winoInt4Ax(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	for k := range rows {
+		q0, q1, q2, q3 := l0[k*ldl:][:n], l1[k*ldl:][:n], l2[k*ldl:][:n], l3[k*ldl:][:n]
+		for i := range n {
+			q := dst[k*ldd+4*i:][:4]
+			q[0] += q0[i]
+			q[1] += q1[i]
+			q[2] += q2[i]
+			q[3] += q3[i]
+		}
+	}
+}
+
 // winoRowsOfA returns the first input row y0 with (y0+1) mod 4 = a, its
 // plane row u0 = (y0+1)/4 and the number of rows y0, y0+4, … below h:
 // the rows of P that fill the planes Q_a· of F(4×4).
@@ -647,8 +674,8 @@ func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, 
 // winoScatter adds the patch gradients dd (winoGather's layout; dd is
 // scratch and changed) of channels [clo, chi) of images [lo, hi) onto
 // their overlapping patches, through the planes in q, and writes the sums
-// as the input gradient dx.
-func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T) {
+// as the input gradient dx (with add, adds them to dx: winoPlanesOut).
+func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
@@ -678,14 +705,19 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
 		}
 	}
 }
 
 // winoPlanesOut writes the planes ls and rs (winoPlanes' cut) of one map
-// into dst, winoFillPlanes' inverse.
-func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
+// into dst, winoFillPlanes' inverse; with add it adds them to dst's
+// elements instead (winoPlanesAdd).
+func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T, add bool) {
+	if add {
+		winoPlanesAdd(g, wg, ls, rs, dst)
+		return
+	}
 	m, tw := wg.m, wg.tw
 	v0 := winoSplitFast(m, g.W, tw)
 	// F(4×4) with every plane column past 0 in the calls below: only
@@ -730,19 +762,68 @@ func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
 	}
 }
 
+// winoPlanesAdd is winoPlanesOut adding the planes to dst's elements
+// (dst + plane, one rounding each: the same bits as writing them into a
+// buffer of their own and addTo after it), the same passes with
+// winoInt4Add for winoInt4. Kept apart so that winoPlanesOut's loops stay
+// as they were (a shared loop with the choice inside measured 3–4 %
+// slower on the scatter at 16×16).
+func winoPlanesAdd[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
+	m, tw := wg.m, wg.tw
+	v0 := winoSplitFast(m, g.W, tw)
+	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	if m == 4 && v0 > 1 {
+		for a := range 4 {
+			y0, u0, rows := winoRowsOfA(a, g.H)
+			if rows == 0 {
+				continue
+			}
+			at := u0*tw + 1
+			winoInt4Add(dst[y0*g.W+3:], 4*g.W, ls[4*a][at:], ls[4*a+1][at:], ls[4*a+2][at:],
+				ls[4*a+3][at:], tw, rows, v0-1)
+		}
+	}
+	for y := range g.H {
+		u, a := (y+1)/m, (y+1)%m
+		row := dst[y*g.W:][:g.W]
+		if fast { // columns 0–2, and the column apart
+			at := u * tw
+			row[0] += ls[4*a+1][at]
+			row[1] += ls[4*a+2][at]
+			row[2] += ls[4*a+3][at]
+			if 4*tw-1 < g.W {
+				row[4*tw-1] += rs[4*a][u]
+			}
+			continue
+		}
+		for bb := range m {
+			l := ls[m*a+bb][u*tw:][:tw]
+			if bb > 0 && bb-1 < g.W { // column 0 of plane 0 is padding
+				row[bb-1] += l[0]
+			}
+			for v := v0; v < tw && m*v+bb-1 < g.W; v++ {
+				row[m*v+bb-1] += l[v]
+			}
+		}
+		if m*tw-1 < g.W {
+			row[m*tw-1] += rs[m*a][u]
+		}
+	}
+}
+
 // winoScatterB runs the B transform of dv's channels [clo, chi) (rows at
 // stride s) into dd and scatters it as winoScatter does: for m = 4 with
 // whole blocks of 16 tiles a map and the AVX-512 transforms through
 // winoScatter4, else winoXform and winoScatter. The same bits either way.
 func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s int, dx []T, lo, hi, clo, chi int,
-	q []T) {
+	q []T, add bool) {
 	if _, ok := any(dv).([]float32); ok && wg.m == 4 && wino4XformOK && wg.tpi%16 == 0 {
-		winoScatter4(g, wg, dv, dd, s, dx, lo, hi, clo, chi, q)
+		winoScatter4(g, wg, dv, dd, s, dx, lo, hi, clo, chi, q, add)
 		return
 	}
 	tc := (hi - lo) * wg.tpi
 	winoXform(wg.m, winoKindB, tm, dd[clo*tc:], dv[clo*tc:], s, (chi-clo)*tc)
-	winoScatter(g, wg, dd, s, dx, lo, hi, clo, chi, q)
+	winoScatter(g, wg, dd, s, dx, lo, hi, clo, chi, q, add)
 }
 
 // winoScatter4 is winoXform's B transform followed by winoScatter for
@@ -755,8 +836,8 @@ func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s i
 // other 20 rows are added as in
 // winoScatter, in its order: the same bits. The planes lie at stride
 // (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
-// them.
-func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T) {
+// them. With add the sums are added to dx (winoPlanesOut).
+func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	r, tw, th, n := wg.r, wg.tw, wg.th, wg.tpi
@@ -797,7 +878,7 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 					addTo(l[di*tw+1:][:n-1], sr[:n-1])
 				}
 			}
-			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw])
+			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
 		}
 	}
 }
@@ -1228,7 +1309,9 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 }
 
 // winoBackward is Backward on the Winograd route with m×m output tiles.
-func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
+// With input the input gradient goes to dx, written, or with add added to
+// dx's elements (the scatter's last pass does it: winoPlanesOut).
+func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool, dx []T, add bool) {
 	g := c.g
 	wg := g.wino(m)
 	rr, mm := wg.rr(), m*m
@@ -1286,7 +1369,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool) {
 			gemm(true, false, g.C, tc, g.O, 1, c.winoU[xi*oc:], g.C, dm[xi*sm:], tc, 0, dv[xi*sv:], tc)
 		}
 		winoBlocks(g.C, tc, bc, func(c0, c1 int) {
-			winoScatterB(g, wg, &tm, dv, dd, sv, c.dx.data, lo, hi, c0, c1, plane)
+			winoScatterB(g, wg, &tm, dv, dd, sv, dx, lo, hi, c0, c1, plane, add)
 		})
 	})
 	// The chunks' parts are summed element by element in chunk order, so

@@ -118,3 +118,41 @@ func guardMask(t *testing.T, n int) []uint8 {
 	b := unsafe.Slice((*uint8)(unsafe.Pointer(&f[0])), 4*len(f))
 	return b[len(b)-n:]
 }
+
+// TestWinoInt4AddGuardPages runs winoInt4Ax on operands of their exact
+// minimum lengths, each ending on a PROT_NONE page (guardSlice), at
+// widths of 1 to 35 groups (whole blocks of 16 and ragged tails) and 1
+// to 3 rows: no read or write past any of them faults, and the sums are
+// the Go loop's (dst + plane) bits.
+func TestWinoInt4AddGuardPages(t *testing.T) {
+	if !winoCopyOK {
+		t.Skip("no AVX-512 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(10, 23))
+	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 35} {
+		for rows := 1; rows <= 3; rows++ {
+			ldl, ldd := n+3, 4*n+7
+			var ls [4][]float32
+			for j := range ls {
+				ls[j] = guardSlice(t, (rows-1)*ldl+n)
+				wino4Fill(rng, ls[j])
+			}
+			dst := guardSlice(t, (rows-1)*ldd+4*n)
+			wino4Fill(rng, dst)
+			want := slices.Clone(dst)
+			for k := range rows {
+				for i := range n {
+					for j := range 4 {
+						want[k*ldd+4*i+j] += ls[j][k*ldl+i]
+					}
+				}
+			}
+			winoInt4Ax(&dst[0], ldd, &ls[0][0], &ls[1][0], &ls[2][0], &ls[3][0], ldl, rows, n)
+			for i := range want {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d rows %d: dst[%d] = %v, Go %v", n, rows, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}

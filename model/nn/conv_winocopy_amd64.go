@@ -3,7 +3,7 @@ package nn
 import "golang.org/x/sys/cpu"
 
 // winoCopyOK reports whether the AVX-512 copies of conv_winocopy_amd64.s
-// run here (winoDeint4, winoInt4).
+// run here (winoDeint4, winoInt4, winoInt4Add).
 var winoCopyOK = cpu.X86.HasAVX512F
 
 // winoDeint4x sets l0[k·ldl+i], …, l3[k·ldl+i] to src[k·lds+4i], …,
@@ -17,6 +17,12 @@ func winoDeint4x(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n in
 //
 //go:noescape
 func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
+
+// winoInt4Ax is winoInt4x adding into dst: dst[k·ldd+4i+j] +=
+// lj[k·ldl+i] (rows, n > 0; strides in floats).
+//
+//go:noescape
+func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
 
 // winoPickMx deinterleaves one output gradient map dy (Wo = wo4/4 wide)
 // into the 16 rows of gm (ld bytes apart) for n tiles (a multiple of 16),

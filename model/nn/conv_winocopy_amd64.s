@@ -285,6 +285,89 @@ int_done:
 	VZEROUPPER
 	RET
 
+// func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
+// dst[k·ldd+4i], …, dst[k·ldd+4i+3] += l0[k·ldl+i], …, l3[k·ldl+i] for
+// k < rows, i < n (rows, n > 0): winoInt4x with each element added to
+// dst's (dst + l, one rounding: the same bits as addTo after winoInt4x).
+TEXT ·winoInt4Ax(SB), NOSPLIT, $0-72
+	MOVQ    n+64(FP), CX
+	MOVQ    CX, R11
+	ANDQ    $-16, R11
+	SHLQ    $2, R11
+	MOVQ    CX, R12
+	ANDQ    $15, R12
+	MOVQ    R12, CX
+	WCMASKS
+	MOVQ    dst+0(FP), SI
+	MOVQ    ldd+8(FP), AX
+	SHLQ    $2, AX
+	MOVQ    l0+16(FP), DI
+	MOVQ    l1+24(FP), R8
+	MOVQ    l2+32(FP), R9
+	MOVQ    l3+40(FP), R10
+	MOVQ    ldl+48(FP), BX
+	SHLQ    $2, BX
+	MOVQ    rows+56(FP), R13
+	VMOVUPS wcInA<>(SB), Z30
+	VMOVUPS wcInB<>(SB), Z31
+
+inta_row:
+	XORQ DX, DX
+
+inta_loop:
+	CMPQ    DX, R11
+	JGE     inta_tail
+	VMOVUPS (DI)(DX*1), Z4
+	VMOVUPS (R8)(DX*1), Z5
+	VMOVUPS (R9)(DX*1), Z6
+	VMOVUPS (R10)(DX*1), Z7
+	INT4
+	VADDPS  (SI)(DX*4), Z0, Z0
+	VADDPS  64(SI)(DX*4), Z1, Z1
+	VADDPS  128(SI)(DX*4), Z2, Z2
+	VADDPS  192(SI)(DX*4), Z3, Z3
+	VMOVUPS Z0, (SI)(DX*4)
+	VMOVUPS Z1, 64(SI)(DX*4)
+	VMOVUPS Z2, 128(SI)(DX*4)
+	VMOVUPS Z3, 192(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     inta_loop
+
+inta_tail:
+	TESTQ     R12, R12
+	JZ        inta_next
+	VMOVUPS.Z (DI)(DX*1), K5, Z4
+	VMOVUPS.Z (R8)(DX*1), K5, Z5
+	VMOVUPS.Z (R9)(DX*1), K5, Z6
+	VMOVUPS.Z (R10)(DX*1), K5, Z7
+	INT4
+	VMOVUPS.Z (SI)(DX*4), K1, Z8
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z9
+	VMOVUPS.Z 128(SI)(DX*4), K3, Z10
+	VMOVUPS.Z 192(SI)(DX*4), K4, Z11
+	VADDPS    Z8, Z0, Z0
+	VADDPS    Z9, Z1, Z1
+	VADDPS    Z10, Z2, Z2
+	VADDPS    Z11, Z3, Z3
+	VMOVUPS   Z0, K1, (SI)(DX*4)
+	VMOVUPS   Z1, K2, 64(SI)(DX*4)
+	VMOVUPS   Z2, K3, 128(SI)(DX*4)
+	VMOVUPS   Z3, K4, 192(SI)(DX*4)
+
+inta_next:
+	DECQ R13
+	JZ   inta_done
+	ADDQ AX, SI
+	ADDQ BX, DI
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	JMP  inta_row
+
+inta_done:
+	VZEROUPPER
+	RET
+
 // func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
 // The pick of one map of the output gradient dy (Wo = wo4/4 floats wide)
 // into the 16 rows of gm (row 4a+b at gm + (4a+b)·ld bytes) for n tiles

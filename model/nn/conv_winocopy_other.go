@@ -13,6 +13,10 @@ func winoInt4x(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
 	panic("nn: winoInt4x without assembly")
 }
 
+func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int) {
+	panic("nn: winoInt4Ax without assembly")
+}
+
 func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int) {
 	panic("nn: winoPickMx without assembly")
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestWinoDeint4Int4 checks winoDeint4 and winoInt4 (AVX-512 where
+// TestWinoDeint4Int4 checks winoDeint4, winoInt4 and winoInt4Add (AVX-512 where
 // winoCopyOK, Go elsewhere) against the plain loops on every n from 0 to
 // 70 groups (whole blocks of 16, ragged tails, none), 1 to 3 rows at
 // strides past the rows' ends, and source offsets that are not multiples
@@ -57,6 +57,27 @@ func TestWinoDeint4Int4(t *testing.T) {
 					}
 					if bits(v) != bits(want) {
 						t.Fatalf("winoInt4 n %d offset %d rows %d: dst[%d] = %v, want %v", n, off, rows, i, v, want)
+					}
+				}
+				// winoInt4Add onto values of their own (zeros of both signs
+				// among them): dst + plane in every covered element.
+				acc := make([]float32, len(src))
+				for i := range acc {
+					acc[i] = float32(rng.NormFloat64())
+					if i%7 == 3 {
+						acc[i] = float32(math.Copysign(0, float64(i%2)-0.5))
+					}
+				}
+				acc0 := slices.Clone(acc)
+				winoInt4Add(acc[off:], lds, ls[0][off:], ls[1][off:], ls[2][off:], ls[3][off:], ldl, rows, n)
+				for i, v := range acc {
+					want := acc0[i]
+					if k, c := (i-off)/lds, (i-off)%lds; i >= off && k < rows && c < 4*n {
+						want = acc0[i] + src[i]
+					}
+					if bits(v) != bits(want) {
+						t.Fatalf("winoInt4Add n %d offset %d rows %d: dst[%d] = %v, want %v",
+							n, off, rows, i, v, want)
 					}
 				}
 			}
@@ -113,7 +134,7 @@ func winoCopies(tc winoCopyCase) [4][]float32 {
 	winoGather(g, wg, x, tc.lo, tc.hi, tc.clo, tc.chi, d, s, q)
 	dd := fill(36 * s)
 	dx := fill(len(x))
-	winoScatter(g, wg, dd, s, dx, tc.lo, tc.hi, tc.clo, tc.chi, q)
+	winoScatter(g, wg, dd, s, dx, tc.lo, tc.hi, tc.clo, tc.chi, q, false)
 	ym := fill(16 * s)
 	y := fill(tc.b * tc.o * g.p())
 	winoPlace(g, wg, ym, s, y, tc.lo, tc.hi, tc.olo, tc.ohi)
@@ -200,7 +221,8 @@ func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
 
 // TestWinoScatter4SameBits checks that winoScatterB (winoScatter4 where
 // it runs: maps of whole blocks of 16 tiles) writes the bits of winoXform
-// followed by winoScatter into dx, zeros of both signs among the inputs,
+// followed by winoScatter into dx, and with add (winoScatterB's and
+// winoScatter's) acc + those sums, zeros of both signs among the inputs,
 // on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
 // among them), with and without the AVX-512 copies.
 func TestWinoScatter4SameBits(t *testing.T) {
@@ -238,13 +260,39 @@ func TestWinoScatter4SameBits(t *testing.T) {
 			got := slices.Clone(want)
 			dd := make([]float32, 36*s)
 			winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
-			winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()))
+			winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()), false)
 			q := make([]float32, wg.planes4Len())
 			wino4Fill(rng, q) // garbage: winoScatter4 clears what it needs
-			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q)
+			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q, false)
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%+v copies %v: dx[%d] = %v, winoXform+winoScatter %v", tc, cp, i, got[i], want[i])
+				}
+			}
+			// With add: the covered maps get acc + the sums written above
+			// (zeros of both signs among acc), the others stay.
+			acc := make([]float32, len(want))
+			wino4Fill(rng, acc)
+			wantA := slices.Clone(acc)
+			hw := tc.h * tc.w
+			for i := range wantA {
+				if b, ch := i/(tc.c*hw), i/hw%tc.c; b >= tc.lo && b < tc.hi && ch >= tc.clo && ch < tc.chi {
+					wantA[i] = acc[i] + want[i]
+				}
+			}
+			gotA := slices.Clone(acc)
+			wino4Fill(rng, q)
+			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, gotA, tc.lo, tc.hi, tc.clo, tc.chi, q, true)
+			gotS := slices.Clone(acc)
+			winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
+			winoScatter(g, wg, dd, s, gotS, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()), true)
+			for i := range wantA {
+				if math.Float32bits(gotA[i]) != math.Float32bits(wantA[i]) {
+					t.Fatalf("%+v copies %v: adding, dx[%d] = %v, want %v", tc, cp, i, gotA[i], wantA[i])
+				}
+				if math.Float32bits(gotS[i]) != math.Float32bits(wantA[i]) {
+					t.Fatalf("%+v copies %v: winoScatter adding, dx[%d] = %v, want %v", tc, cp, i, gotS[i],
+						wantA[i])
 				}
 			}
 		}
@@ -445,10 +493,10 @@ func BenchmarkWinoCopies(b *testing.B) {
 						case "gather4":
 							winoGather4(g, wg, x, lo, hi, 0, g.C, v, sd, q4)
 						case "scatter":
-							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q, false)
 						case "scatterB": // as the backward ran before winoScatter4
 							winoXform(4, winoKindB, nil, d, v, sd, g.C*tc)
-							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q)
+							winoScatter(g, wg, d, sd, x, lo, hi, 0, g.C, q, false)
 						case "placeAT3": // as the forward ran before winoPlaceAT (no mask)
 							winoXform(4, winoKindAT, nil, d, v, sd, g.O*tc)
 							for o := range g.O {
@@ -463,7 +511,7 @@ func BenchmarkWinoCopies(b *testing.B) {
 						case "pickMask":
 							winoPick(gr, wg, y, nil, d, sd, db, lo, hi, 0, g.O, q, mk, tab)
 						case "scatter4":
-							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4)
+							winoScatterB(g, wg, nil, v, d, sd, x, lo, hi, 0, g.C, q4, false)
 						case "place":
 							winoPlace(g, wg, d, sd, y, lo, hi, 0, g.O)
 						default:
