@@ -600,8 +600,10 @@ func (c *Conv2D[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 // (acc[i] + dL/dx[i], one rounding each: the same bits as Backward and
 // addTo after it) instead of returned; acc has the input's shape. On the
 // Winograd route the scatter's last pass adds (no pass over dx of its
-// own); the other routes write their own dx and add it. With NoInputGrad
-// acc is left as it is.
+// own); the other routes write their own dx and add it. It counts as a
+// Backward: it may rewrite the tensor an earlier Backward returned, so acc
+// must not be that tensor (an error). With NoInputGrad acc is left as it
+// is, but must still have the input's shape.
 func (c *Conv2D[T]) BackwardAdd(dy, acc *Tensor[T]) error {
 	g := c.g
 	if c.x == nil {
@@ -613,6 +615,9 @@ func (c *Conv2D[T]) BackwardAdd(dy, acc *Tensor[T]) error {
 			return fmt.Errorf("%s: BackwardAdd without a gradient to add to, want %s", c.name, want)
 		}
 		return fmt.Errorf("%s: gradient to add to has shape %s, want %s", c.name, shapeString(acc.Shape()), want)
+	}
+	if c.dx != nil && len(acc.data) > 0 && len(c.dx.data) > 0 && &acc.data[0] == &c.dx.data[0] {
+		return fmt.Errorf("%s: BackwardAdd into the input gradient its last Backward returned, which it rewrites", c.name)
 	}
 	return c.backward(dy, acc)
 }

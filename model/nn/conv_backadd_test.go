@@ -145,6 +145,15 @@ func TestConvBackwardAddErrors(t *testing.T) {
 			t.Fatalf("BackwardAdd(%v): error %v, want %q", tc.acc, err, tc.want)
 		}
 	}
+	// Into the tensor Backward returned: the tap-sum and column routes
+	// would rewrite it before adding.
+	dx, err := c.Backward(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.BackwardAdd(y, dx); err == nil || !strings.Contains(err.Error(), "side: BackwardAdd into the input gradient its last Backward returned") {
+		t.Fatalf("BackwardAdd into Backward's dx: error %v", err)
+	}
 	c.NoInputGrad = true
 	acc := New[float32](2, 4, 6, 6)
 	wino4Fill(rng, acc.data)
@@ -154,5 +163,56 @@ func TestConvBackwardAddErrors(t *testing.T) {
 	}
 	if !slices.Equal(acc.data, acc0) {
 		t.Fatal("BackwardAdd with NoInputGrad changed the accumulator")
+	}
+}
+
+// TestDeformBlockBackwardAddSameBits compares DeformBlock.Backward, which
+// has the side convolution add its input gradient into the deformable
+// convolution's (BackwardAdd), with the side convolution's Backward and
+// addTo after it, bit for bit: the side convolution on F(4×4) with the
+// scatter's adding pass (32 channels at 32×32) and on the tap-sum route.
+func TestDeformBlockBackwardAddSameBits(t *testing.T) {
+	for _, s := range []struct{ c, o, hw int }{{32, 32, 32}, {3, 8, 12}} {
+		run := func(noAdd bool) [][]float32 {
+			blockNoBackwardAdd = noAdd
+			defer func() { blockNoBackwardAdd = false }()
+			rng := rand.New(rand.NewPCG(uint64(s.c), uint64(s.hw)))
+			b, err := NewDeformBlock[float32]("blk", DeformBlockConfig{
+				Conv2DConfig: Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range b.Params() {
+				for i := range p.Value.data {
+					p.Value.data[i] = float32(rng.NormFloat64() * 0.2)
+				}
+			}
+			x := New[float32](2, s.c, s.hw, s.hw)
+			wino4Fill(rng, x.data)
+			y, err := b.Forward(x, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := New[float32](y.Shape()...)
+			wino4Fill(rng, dy.data)
+			dx, err := b.Backward(dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := [][]float32{slices.Clone(dx.data)}
+			for _, p := range b.Params() {
+				out = append(out, slices.Clone(p.Grad.data))
+			}
+			return out
+		}
+		want, got := run(true), run(false)
+		for k := range want {
+			for i := range want[k] {
+				if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+					t.Fatalf("c%d %dpx: output %d element %d = %v with BackwardAdd, %v with Backward and addTo",
+						s.c, s.hw, k, i, got[k][i], want[k][i])
+				}
+			}
+		}
 	}
 }

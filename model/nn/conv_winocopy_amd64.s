@@ -288,7 +288,9 @@ int_done:
 // func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
 // dst[k·ldd+4i], …, dst[k·ldd+4i+3] += l0[k·ldl+i], …, l3[k·ldl+i] for
 // k < rows, i < n (rows, n > 0): winoInt4x with each element added to
-// dst's (dst + l, one rounding: the same bits as addTo after winoInt4x).
+// dst's (dst + l, one rounding, dst the first operand as in vadd, so that
+// of two NaNs dst's comes through: the same bits as addTo after
+// winoInt4x).
 TEXT ·winoInt4Ax(SB), NOSPLIT, $0-72
 	MOVQ    n+64(FP), CX
 	MOVQ    CX, R11
@@ -322,10 +324,14 @@ inta_loop:
 	VMOVUPS (R9)(DX*1), Z6
 	VMOVUPS (R10)(DX*1), Z7
 	INT4
-	VADDPS  (SI)(DX*4), Z0, Z0
-	VADDPS  64(SI)(DX*4), Z1, Z1
-	VADDPS  128(SI)(DX*4), Z2, Z2
-	VADDPS  192(SI)(DX*4), Z3, Z3
+	VMOVUPS (SI)(DX*4), Z8
+	VMOVUPS 64(SI)(DX*4), Z9
+	VMOVUPS 128(SI)(DX*4), Z10
+	VMOVUPS 192(SI)(DX*4), Z11
+	VADDPS  Z0, Z8, Z0
+	VADDPS  Z1, Z9, Z1
+	VADDPS  Z2, Z10, Z2
+	VADDPS  Z3, Z11, Z3
 	VMOVUPS Z0, (SI)(DX*4)
 	VMOVUPS Z1, 64(SI)(DX*4)
 	VMOVUPS Z2, 128(SI)(DX*4)
@@ -345,10 +351,10 @@ inta_tail:
 	VMOVUPS.Z 64(SI)(DX*4), K2, Z9
 	VMOVUPS.Z 128(SI)(DX*4), K3, Z10
 	VMOVUPS.Z 192(SI)(DX*4), K4, Z11
-	VADDPS    Z8, Z0, Z0
-	VADDPS    Z9, Z1, Z1
-	VADDPS    Z10, Z2, Z2
-	VADDPS    Z11, Z3, Z3
+	VADDPS    Z0, Z8, Z0
+	VADDPS    Z1, Z9, Z1
+	VADDPS    Z2, Z10, Z2
+	VADDPS    Z3, Z11, Z3
 	VMOVUPS   Z0, K1, (SI)(DX*4)
 	VMOVUPS   Z1, K2, 64(SI)(DX*4)
 	VMOVUPS   Z2, K3, 128(SI)(DX*4)

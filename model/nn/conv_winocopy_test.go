@@ -562,3 +562,32 @@ func BenchmarkSideRoutes27(b *testing.B) {
 		}
 	}
 }
+
+// TestWinoInt4AddNaN checks that winoInt4Add passes on the NaN that addTo
+// after winoInt4 would (dst's, where both operands are NaN: x86 returns its
+// first operand's), in the kernel's blocks and its masked tail.
+func TestWinoInt4AddNaN(t *testing.T) {
+	nanA, nanB := math.Float32frombits(0x7fc00001), math.Float32frombits(0x7fc00002)
+	for _, n := range []int{5, 16, 21} {
+		ls := [4][]float32{}
+		for j := range ls {
+			ls[j] = make([]float32, n)
+			for i := range ls[j] {
+				ls[j][i] = nanB
+			}
+		}
+		got, want := make([]float32, 4*n), make([]float32, 4*n)
+		for i := range got {
+			got[i], want[i] = nanA, nanA
+		}
+		winoInt4Add(got, 4*n, ls[0], ls[1], ls[2], ls[3], n, 1, n)
+		tmp := make([]float32, 4*n)
+		winoInt4(tmp, 4*n, ls[0], ls[1], ls[2], ls[3], n, 1, n)
+		addTo(want, tmp)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d = %#x, addTo after winoInt4 gives %#x", n, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}
