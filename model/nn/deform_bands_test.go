@@ -44,11 +44,7 @@ func TestDeformBandsSameBits(t *testing.T) {
 			gk := s.groups * 9
 			off := New[float32](3, 2*gk, s.hw, s.hw)
 			dy := New[float32](3, s.o, s.hw, s.hw)
-			for _, tt := range []*Tensor[float32]{x, off, dy} {
-				for i := range tt.data {
-					tt.data[i] = float32(rng.NormFloat64() * 1.5)
-				}
-			}
+			fillNorm(rng, 1.5, x, off, dy)
 			var mask *Tensor[float32]
 			if s.mask {
 				mask = New[float32](3, gk, s.hw, s.hw)
@@ -151,4 +147,14 @@ func dmaskData(d *DeformConv2D[float32]) []float32 {
 		return nil
 	}
 	return d.dmask.data
+}
+
+// fillNorm fills the tensors' elements, one tensor after the other, with
+// normal values of standard deviation sd drawn from rng.
+func fillNorm[T Float](rng *rand.Rand, sd float64, ts ...*Tensor[T]) {
+	for _, tt := range ts {
+		for i := range tt.data {
+			tt.data[i] = T(rng.NormFloat64() * sd)
+		}
+	}
 }

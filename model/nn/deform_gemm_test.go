@@ -292,11 +292,7 @@ func TestForwardChunksAcrossImages(t *testing.T) {
 			x := New[float32](s.batch, s.c, s.hw, s.hw)
 			off := New[float32](s.batch, 18, s.hw, s.hw)
 			mask := New[float32](s.batch, 9, s.hw, s.hw)
-			for _, tt := range []*Tensor[float32]{x, off, mask} {
-				for i := range tt.data {
-					tt.data[i] = float32(rng.NormFloat64() * 1.5)
-				}
-			}
+			fillNorm(rng, 1.5, x, off, mask)
 			y, err := d.Forward(x, off, mask)
 			if err != nil {
 				t.Fatal(err)

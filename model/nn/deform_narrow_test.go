@@ -24,11 +24,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 			off := New[float32](s.batch, 18, s.hw, s.hw)
 			mask := New[float32](s.batch, 9, s.hw, s.hw)
 			dy := New[float32](s.batch, s.o, s.hw, s.hw)
-			for _, tt := range []*Tensor[float32]{x, off, mask, dy} {
-				for i := range tt.data {
-					tt.data[i] = float32(rng.NormFloat64() * 1.5)
-				}
-			}
+			fillNorm(rng, 1.5, x, off, mask, dy)
 			run := func(narrow bool) [][]float32 {
 				d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
 				if err != nil {
@@ -95,11 +91,7 @@ func TestSmallBackward(t *testing.T) {
 			off := New[float32](s.batch, 18, s.hw, s.hw)
 			mask := New[float32](s.batch, 9, s.hw, s.hw)
 			dy := New[float32](s.batch, s.o, s.hw, s.hw)
-			for _, tt := range []*Tensor[float32]{x, off, mask, dy} {
-				for i := range tt.data {
-					tt.data[i] = float32(rng.NormFloat64() * 1.5)
-				}
-			}
+			fillNorm(rng, 1.5, x, off, mask, dy)
 			run := func(small bool) [][]float32 {
 				d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
 				if err != nil {

@@ -145,11 +145,7 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 	gk := 9 * groups
 	x, off, dy := New[T](batch, c, hw, hw), New[T](batch, 2*gk, hw, hw), New[T](batch, o, hw, hw)
 	mask := New[T](batch, gk, hw, hw)
-	for _, tt := range []*Tensor[T]{x, off, dy, mask} {
-		for i := range tt.data {
-			tt.data[i] = T(rng.NormFloat64() * 1.5)
-		}
-	}
+	fillNorm(rng, 1.5, x, off, dy, mask)
 	if !withMask {
 		mask = nil
 	}

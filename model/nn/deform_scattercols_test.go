@@ -151,11 +151,7 @@ func TestSmallColsSameBits(t *testing.T) {
 			gk := 9 * s.groups
 			x, off := New[float32](s.batch, s.c, s.hw, s.hw), New[float32](s.batch, 2*gk, s.hw, s.hw)
 			dy, mask := New[float32](s.batch, s.o, s.hw, s.hw), New[float32](s.batch, gk, s.hw, s.hw)
-			for _, tt := range []*Tensor[float32]{x, off, dy, mask} {
-				for i := range tt.data {
-					tt.data[i] = float32(rng.NormFloat64() * 1.5)
-				}
-			}
+			fillNorm(rng, 1.5, x, off, dy, mask)
 			if !s.mask {
 				mask = nil
 			}
