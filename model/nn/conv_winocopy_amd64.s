@@ -374,6 +374,43 @@ inta_done:
 	VZEROUPPER
 	RET
 
+// PICKLOAD loads the 4 tiles of a group's output row from R12 at the
+// offsets the table AX holds (in floats) into Z0–Z3 and deinterleaves them
+// into Z4–Z7 (winoPickMx).
+#define PICKLOAD \
+	MOVLQSX 0(AX), DX         \
+	VMOVUPS (R12)(DX*4), Z0   \
+	MOVLQSX 4(AX), DX         \
+	VMOVUPS (R12)(DX*4), Z1   \
+	MOVLQSX 8(AX), DX         \
+	VMOVUPS (R12)(DX*4), Z2   \
+	MOVLQSX 12(AX), DX        \
+	VMOVUPS (R12)(DX*4), Z3   \
+	DEINT4
+
+// PICKMASK zeroes the elements of Z4–Z7 whose ReLU bits are clear: the
+// bits of each row at BX, BX stepping by R10 a row (winoPickMx).
+#define PICKMASK \
+	KMOVW     (BX), K1        \
+	ADDQ      R10, BX         \
+	VMOVUPS.Z Z4, K1, Z4      \
+	KMOVW     (BX), K1        \
+	ADDQ      R10, BX         \
+	VMOVUPS.Z Z5, K1, Z5      \
+	KMOVW     (BX), K1        \
+	ADDQ      R10, BX         \
+	VMOVUPS.Z Z6, K1, Z6      \
+	KMOVW     (BX), K1        \
+	ADDQ      R10, BX         \
+	VMOVUPS.Z Z7, K1, Z7
+
+// PICKSTORE stores Z4–Z7 to the rows R13, +R8, +2·R8, +R11 (= 3·R8).
+#define PICKSTORE \
+	VMOVUPS Z4, (R13)         \
+	VMOVUPS Z5, (R13)(R8*1)   \
+	VMOVUPS Z6, (R13)(R8*2)   \
+	VMOVUPS Z7, (R13)(R11*1)
+
 // func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
 // The pick of one map of the output gradient dy (Wo = wo4/4 floats wide)
 // into the 16 rows of gm (row 4a+b at gm + (4a+b)·ld bytes) for n tiles
@@ -394,167 +431,46 @@ TEXT ·winoPickMx(SB), NOSPLIT, $0-64
 	LEAQ    (R8)(R8*2), R11
 	VMOVUPS wcDeA<>(SB), Z28
 	VMOVUPS wcDeB<>(SB), Z29
-	VPXORD  Z30, Z30, Z30
 	JMP     pick_check
 
 pick_loop:
 	MOVQ SI, R12
 	MOVQ DI, R13
 	MOVQ mk+40(FP), BX
-	MOVLQSX 0(AX), DX
-	VMOVUPS (R12)(DX*4), Z0
-	MOVLQSX 4(AX), DX
-	VMOVUPS (R12)(DX*4), Z1
-	MOVLQSX 8(AX), DX
-	VMOVUPS (R12)(DX*4), Z2
-	MOVLQSX 12(AX), DX
-	VMOVUPS (R12)(DX*4), Z3
-	DEINT4
+	PICKLOAD
 	TESTQ   R10, R10
 	JZ      pick_nomask0
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z4, K1, Z12
-	VMOVAPS Z12, Z4
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z5, K1, Z12
-	VMOVAPS Z12, Z5
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z6, K1, Z12
-	VMOVAPS Z12, Z6
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z7, K1, Z12
-	VMOVAPS Z12, Z7
+	PICKMASK
 
 pick_nomask0:
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(R8*1)
-	VMOVUPS Z6, (R13)(R8*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	PICKSTORE
 	LEAQ    (R13)(R8*4), R13
 	ADDQ    R9, R12
-	MOVLQSX 0(AX), DX
-	VMOVUPS (R12)(DX*4), Z0
-	MOVLQSX 4(AX), DX
-	VMOVUPS (R12)(DX*4), Z1
-	MOVLQSX 8(AX), DX
-	VMOVUPS (R12)(DX*4), Z2
-	MOVLQSX 12(AX), DX
-	VMOVUPS (R12)(DX*4), Z3
-	DEINT4
+	PICKLOAD
 	TESTQ   R10, R10
 	JZ      pick_nomask1
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z4, K1, Z12
-	VMOVAPS Z12, Z4
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z5, K1, Z12
-	VMOVAPS Z12, Z5
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z6, K1, Z12
-	VMOVAPS Z12, Z6
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z7, K1, Z12
-	VMOVAPS Z12, Z7
+	PICKMASK
 
 pick_nomask1:
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(R8*1)
-	VMOVUPS Z6, (R13)(R8*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	PICKSTORE
 	LEAQ    (R13)(R8*4), R13
 	ADDQ    R9, R12
-	MOVLQSX 0(AX), DX
-	VMOVUPS (R12)(DX*4), Z0
-	MOVLQSX 4(AX), DX
-	VMOVUPS (R12)(DX*4), Z1
-	MOVLQSX 8(AX), DX
-	VMOVUPS (R12)(DX*4), Z2
-	MOVLQSX 12(AX), DX
-	VMOVUPS (R12)(DX*4), Z3
-	DEINT4
+	PICKLOAD
 	TESTQ   R10, R10
 	JZ      pick_nomask2
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z4, K1, Z12
-	VMOVAPS Z12, Z4
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z5, K1, Z12
-	VMOVAPS Z12, Z5
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z6, K1, Z12
-	VMOVAPS Z12, Z6
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z7, K1, Z12
-	VMOVAPS Z12, Z7
+	PICKMASK
 
 pick_nomask2:
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(R8*1)
-	VMOVUPS Z6, (R13)(R8*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	PICKSTORE
 	LEAQ    (R13)(R8*4), R13
 	ADDQ    R9, R12
-	MOVLQSX 0(AX), DX
-	VMOVUPS (R12)(DX*4), Z0
-	MOVLQSX 4(AX), DX
-	VMOVUPS (R12)(DX*4), Z1
-	MOVLQSX 8(AX), DX
-	VMOVUPS (R12)(DX*4), Z2
-	MOVLQSX 12(AX), DX
-	VMOVUPS (R12)(DX*4), Z3
-	DEINT4
+	PICKLOAD
 	TESTQ   R10, R10
 	JZ      pick_nomask3
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z4, K1, Z12
-	VMOVAPS Z12, Z4
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z5, K1, Z12
-	VMOVAPS Z12, Z5
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z6, K1, Z12
-	VMOVAPS Z12, Z6
-	KMOVW   (BX), K1
-	ADDQ    R10, BX
-	VMOVAPS Z30, Z12
-	VMOVUPS Z7, K1, Z12
-	VMOVAPS Z12, Z7
+	PICKMASK
 
 pick_nomask3:
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(R8*1)
-	VMOVUPS Z6, (R13)(R8*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	PICKSTORE
 	ADDQ $16, AX
 	ADDQ $2, mk+40(FP)
 	ADDQ $64, DI
