@@ -848,6 +848,11 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 		ls[ab], rs[ab] = q[ab*lp:][:lp], q[16*lp+ab*(th+1):][:th+1]
 	}
 	qf := any(q).([]float32)
+	if winoCopyOK && g.W >= 3 {
+		winoScatter4x(g, wg, any(dv).([]float32), any(dd).([]float32), s, any(dx).([]float32), lo, hi, clo,
+			chi, qf, add)
+		return
+	}
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
 			for ab := range 16 {
@@ -879,6 +884,72 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 				}
 			}
 			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
+		}
+	}
+}
+
+// winoScat4Args is one map's scatter after wino4BP for winoScat4x (the
+// offsets its assembly reads: keep the order; all eight bytes on amd64).
+type winoScat4Args struct {
+	q, dd, dst *float32 // the planes (columns apart after them), dd's rows of the map, the map
+	tab        *[80]int // the 20 adds in winoScatter's order: plane, row, column apart (−1: none) in bytes, count
+	lp         int      // the planes' stride, bytes
+	n, tw, th  int      // tiles a map, across, down
+	h, w       int      // the map
+	f          int      // floats of a row that the groups v ≥ 1 write (from column 3)
+	add        int      // 1: add to the map's elements
+	ca         int      // the column apart's byte offset in a row, −1 where none
+}
+
+// winoScatter4x is winoScatter4's loop over the maps with the AVX-512
+// kernel winoScat4x for everything after wino4BP: the clears, the 20
+// adds with the columns apart (winoScatter's order, vadd's operation:
+// plane + row, the plane first; the last tile of each row zeroed in dd
+// and added as +0, as there) and winoPlanesOut's or winoPlanesAdd's
+// copies of the map's rows (each element written or added once): one
+// call a map instead of twenty adds, four interleaves and a Go loop over
+// the rows. The same bits as winoScatter4's Go loops (g.W ≥ 3).
+func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, lo, hi, clo, chi int,
+	q []float32, add bool) {
+	tc := (hi - lo) * wg.tpi
+	hw := g.H * g.W
+	tw, th, n := wg.tw, wg.th, wg.tpi
+	lp := (th + 1) * tw
+	q = q[:16*lp+16*(th+1)]
+	var tab [80]int
+	e := 0
+	for i := range 6 {
+		a, di := i%4, i/4
+		for j := range 6 {
+			if i < 4 && j < 4 {
+				continue // written by wino4BP
+			}
+			bb, dj := j%4, j/4
+			ab := 4*a + bb
+			tab[4*e], tab[4*e+1], tab[4*e+2], tab[4*e+3] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1, n-dj
+			if dj == 1 {
+				tab[4*e+2] = 4 * (16*lp + ab*(th+1) + di)
+			}
+			e++
+		}
+	}
+	ar := winoScat4Args{q: &q[0], tab: &tab, lp: 4 * lp, n: n, tw: tw, th: th, h: g.H, w: g.W,
+		f: max(0, min(g.W-3, 4*(tw-1))), ca: -1}
+	if add {
+		ar.add = 1
+	}
+	if 4*tw-1 < g.W {
+		ar.ca = 4 * (4*tw - 1)
+	}
+	for b := lo; b < hi; b++ {
+		for ch := clo; ch < chi; ch++ {
+			base := ch*tc + (b-lo)*n
+			d, v := dd[base:], dv[base:]
+			_, _ = d[35*s+n-1], v[35*s+n-1]
+			dst := dx[(b*g.C+ch)*hw:][:hw]
+			wino4BP(&d[0], &v[0], 4*s, &q[0], 4*lp, n)
+			ar.dd, ar.dst = &d[0], &dst[0]
+			winoScat4x(&ar)
 		}
 	}
 }

@@ -156,3 +156,64 @@ func TestWinoInt4AddGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoScat4GuardPages runs winoScatter4x (wino4BP and winoScat4x a
+// map) on one map with every operand (dv, dd, the planes q, dx) of its
+// exact minimum length ending on a PROT_NONE page, written and added, on
+// maps of whole blocks of 16 tiles whose widths are multiples of 4 and
+// not (columns apart or none, ragged last groups), row strides s past n,
+// with NaNs of distinct payloads in dx: no read or write past any of them
+// faults, and dx gets the bits of winoScatter4's Go loops (winoCopyOK
+// off), dd and q ignored, but where dx held a NaN and the sums are added:
+// there the kernel keeps dx's (x86 passes on the first operand's, and dx
+// is the first, as in vadd and winoInt4Ax; Go's += may swap its operands).
+func TestWinoScat4GuardPages(t *testing.T) {
+	if !wino4XformOK || !winoCopyOK {
+		t.Skip("no AVX-512 here: the kernels do not run")
+	}
+	defer func() { winoCopyOK = true }()
+	rng := rand.New(rand.NewPCG(11, 23))
+	nan := func(s []float32) {
+		for k := range 3 {
+			s[rng.IntN(len(s))] = math.Float32frombits(0x7fc00000 | uint32(k+1)<<8 | uint32(rng.IntN(256)))
+		}
+	}
+	for _, hw := range [][2]int{{16, 16}, {16, 13}, {16, 14}, {15, 15}, {13, 16}, {8, 32}, {8, 30}, {4, 61},
+		{3, 64}, {32, 32}, {32, 29}, {64, 64}, {4, 125}, {5, 126}} {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
+			Ho: hw[0], Wo: hw[1], LW: hw[1]}
+		wg := g.wino(4)
+		if wg.tpi%16 != 0 {
+			t.Fatalf("%v: %d tiles, not whole blocks of 16", hw, wg.tpi)
+		}
+		n := wg.tpi
+		s := n + 3
+		ql := 16*(wg.th+1)*wg.tw + 16*(wg.th+1)
+		for _, add := range []bool{false, true} {
+			dv := guardSlice(t, 35*s+n)
+			wino4Fill(rng, dv)
+			dx := guardSlice(t, g.H*g.W)
+			wino4Fill(rng, dx)
+			nan(dx)
+			want := slices.Clone(dx)
+			winoCopyOK = false
+			winoScatter4(g, wg, slices.Clone(dv), make([]float32, 35*s+n), s, want, 0, 1, 0, 1,
+				make([]float32, wg.planes4Len()), add)
+			winoCopyOK = true
+			for i, v := range dx {
+				if add && v != v {
+					want[i] = v
+				}
+			}
+			q := guardSlice(t, ql)
+			wino4Fill(rng, q) // garbage: the kernel clears what it needs
+			winoScatter4x(g, wg, dv, guardSlice(t, 35*s+n), s, dx, 0, 1, 0, 1, q, add)
+			for i := range want {
+				if math.Float32bits(dx[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v add %v: dx[%d] = %v (%#x), Go %v (%#x)", hw, add, i, dx[i],
+						math.Float32bits(dx[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}

@@ -34,3 +34,10 @@ func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int
 //
 //go:noescape
 func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
+
+// winoScat4x is one map's scatter after wino4BP (winoScatter4x): it
+// clears the planes' last rows and the columns apart, runs the 20 adds of
+// a.tab, then writes (a.add: adds) the planes into the map a.dst.
+//
+//go:noescape
+func winoScat4x(a *winoScat4Args)

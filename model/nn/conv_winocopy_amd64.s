@@ -481,3 +481,350 @@ pick_check:
 	JGE  pick_loop
 	VZEROUPPER
 	RET
+
+// winoScat4Args' offsets (conv_wino.go).
+#define SA_Q 0
+#define SA_DD 8
+#define SA_DST 16
+#define SA_TAB 24
+#define SA_LP 32
+#define SA_N 40
+#define SA_TW 48
+#define SA_TH 56
+#define SA_H 64
+#define SA_W 72
+#define SA_F 80
+#define SA_ADD 88
+#define SA_CA 96
+
+// SAPLANES sets DI, R8, R9, R10 to planes 4a, …, 4a+3 at plane row u,
+// a = R13 mod 4, u = R13/4 (R13 = y+1 for map row y); clobbers AX, CX.
+#define SAPLANES \
+	MOVQ  R13, AX          \
+	ANDQ  $3, AX           \
+	SHLQ  $2, AX           \
+	MOVQ  SA_LP(BX), CX    \
+	IMULQ CX, AX           \
+	MOVQ  R13, DI          \
+	SHRQ  $2, DI           \
+	IMULQ SA_TW(BX), DI    \
+	LEAQ  (AX)(DI*4), DI   \
+	ADDQ  SA_Q(BX), DI     \
+	LEAQ  (DI)(CX*1), R8   \
+	LEAQ  (DI)(CX*2), R9   \
+	LEAQ  (R8)(CX*2), R10
+
+// SALOADG loads the groups of plane columns v = 1 + DX/4 … (16 of them)
+// of the four planes into Z4–Z7 and interleaves them into Z0–Z3.
+#define SALOADG \
+	VMOVUPS 4(DI)(DX*1), Z4  \
+	VMOVUPS 4(R8)(DX*1), Z5  \
+	VMOVUPS 4(R9)(DX*1), Z6  \
+	VMOVUPS 4(R10)(DX*1), Z7 \
+	INT4
+
+// SALOADT is SALOADG for the row's last, partial block (K5's groups).
+#define SALOADT \
+	VMOVUPS.Z 4(DI)(DX*1), K5, Z4  \
+	VMOVUPS.Z 4(R8)(DX*1), K5, Z5  \
+	VMOVUPS.Z 4(R9)(DX*1), K5, Z6  \
+	VMOVUPS.Z 4(R10)(DX*1), K5, Z7 \
+	INT4
+
+// SAAPART loads the column apart of plane 4a at plane row u (a, u as in
+// SAPLANES) into X12; clobbers AX, CX.
+#define SAAPART \
+	MOVQ   SA_TH(BX), AX  \
+	INCQ   AX             \
+	MOVQ   R13, CX        \
+	ANDQ   $3, CX         \
+	IMULQ  CX, AX         \
+	SHLQ   $2, AX         \
+	MOVQ   R13, CX        \
+	SHRQ   $2, CX         \
+	ADDQ   CX, AX         \
+	MOVQ   SA_LP(BX), CX  \
+	SHLQ   $4, CX         \
+	ADDQ   SA_Q(BX), CX   \
+	VMOVSS (CX)(AX*4), X12
+
+// func winoScat4x(a *winoScat4Args)
+// One map of winoScatter4 after wino4BP: (1) zero the planes' last rows
+// (a.tw floats at a.n in each) and the 16 columns apart (th+1 floats each,
+// after the planes); (2) the 20 adds of a.tab in order: where the entry
+// has a column apart, rc[ty] += row[ty·tw + tw−1] and that element set to
+// +0 for ty < th, then plane[k] += row[k] for k < count (the plane the
+// first operand, vadd's operation); (3) for each map row y (a = (y+1) mod
+// 4, u = (y+1)/4): the groups v ≥ 1 of planes 4a…4a+3 at plane row u
+// interleaved into the row from column 3 (a.f floats: K1–K4 mask the
+// last block, K5 its groups), columns 0–2 from planes 4a+1…4a+3's column
+// 0, and where a.ca ≥ 0 the column apart rs[4a][u] at byte a.ca; written,
+// or with a.add added (row + plane, the row the first operand). Pointers
+// step only while elements remain.
+TEXT ·winoScat4x(SB), NOSPLIT, $0-8
+	MOVQ   a+0(FP), BX
+	VPXORD Z16, Z16, Z16
+
+	// (1) The clears.
+	MOVQ SA_Q(BX), DI
+	MOVQ SA_N(BX), AX
+	LEAQ (DI)(AX*4), DI
+	MOVQ SA_TW(BX), R8
+	MOVQ SA_LP(BX), R9
+	MOVQ $16, R10
+
+sa_clr_plane:
+	MOVQ DI, SI
+	MOVQ R8, CX
+
+sa_clr_loop:
+	CMPQ    CX, $16
+	JLT     sa_clr_tail
+	VMOVUPS Z16, (SI)
+	SUBQ    $16, CX
+	JZ      sa_clr_next
+	ADDQ    $64, SI
+	JMP     sa_clr_loop
+
+sa_clr_tail:
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K7
+	VMOVUPS Z16, K7, (SI)
+
+sa_clr_next:
+	DECQ R10
+	JZ   sa_clr_apart
+	ADDQ R9, DI
+	JMP  sa_clr_plane
+
+sa_clr_apart:
+	MOVQ SA_Q(BX), SI
+	SHLQ $4, R9
+	ADDQ R9, SI
+	MOVQ SA_TH(BX), CX
+	INCQ CX
+	SHLQ $4, CX
+
+sa_clra_loop:
+	CMPQ    CX, $16
+	JLT     sa_clra_tail
+	VMOVUPS Z16, (SI)
+	SUBQ    $16, CX
+	JZ      sa_adds
+	ADDQ    $64, SI
+	JMP     sa_clra_loop
+
+sa_clra_tail:
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K7
+	VMOVUPS Z16, K7, (SI)
+
+	// (2) The 20 adds.
+sa_adds:
+	MOVQ SA_TAB(BX), R13
+	MOVQ $20, R12
+
+sa_entry:
+	MOVQ  SA_Q(BX), DI
+	ADDQ  0(R13), DI
+	MOVQ  SA_DD(BX), SI
+	ADDQ  8(R13), SI
+	MOVQ  16(R13), R8
+	TESTQ R8, R8
+	JS    sa_rows
+	ADDQ  SA_Q(BX), R8
+	MOVQ  SA_TW(BX), R9
+	SHLQ  $2, R9
+	LEAQ  -4(SI)(R9*1), R10
+	MOVQ  SA_TH(BX), CX
+
+sa_col:
+	VMOVSS (R8), X0
+	VADDSS (R10), X0, X0
+	VMOVSS X0, (R8)
+	MOVL   $0, (R10)
+	DECQ   CX
+	JZ     sa_rows
+	ADDQ   $4, R8
+	ADDQ   R9, R10
+	JMP    sa_col
+
+sa_rows:
+	MOVQ 24(R13), CX
+
+sa_add_loop:
+	CMPQ    CX, $16
+	JLT     sa_add_tail
+	VMOVUPS (DI), Z0
+	VADDPS  (SI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	SUBQ    $16, CX
+	JZ      sa_next
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	JMP     sa_add_loop
+
+sa_add_tail:
+	MOVQ      $1, AX
+	SHLQ      CX, AX
+	DECQ      AX
+	KMOVW     AX, K7
+	VMOVUPS.Z (DI), K7, Z0
+	VMOVUPS.Z (SI), K7, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K7, (DI)
+
+sa_next:
+	DECQ R12
+	JZ   sa_out
+	ADDQ $32, R13
+	JMP  sa_entry
+
+	// (3) The map's rows.
+sa_out:
+	MOVQ    SA_F(BX), CX
+	MOVQ    CX, R11
+	ANDQ    $-64, R11
+	ANDQ    $63, CX
+	MOVQ    CX, R12
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K1
+	SHRQ    $16, AX
+	KMOVW   AX, K2
+	SHRQ    $16, AX
+	KMOVW   AX, K3
+	SHRQ    $16, AX
+	KMOVW   AX, K4
+	ADDQ    $3, CX
+	SHRQ    $2, CX
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K5
+	VMOVUPS wcInA<>(SB), Z30
+	VMOVUPS wcInB<>(SB), Z31
+	MOVQ    SA_DST(BX), SI
+	MOVQ    $1, R13
+	CMPQ    SA_ADD(BX), $0
+	JNE     sa_arow
+
+sa_wrow:
+	SAPLANES
+	XORQ DX, DX
+
+sa_wloop:
+	CMPQ    DX, R11
+	JGE     sa_wtail
+	SALOADG
+	VMOVUPS Z0, 12(SI)(DX*4)
+	VMOVUPS Z1, 76(SI)(DX*4)
+	VMOVUPS Z2, 140(SI)(DX*4)
+	VMOVUPS Z3, 204(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     sa_wloop
+
+sa_wtail:
+	TESTQ   R12, R12
+	JZ      sa_wcols
+	SALOADT
+	VMOVUPS Z0, K1, 12(SI)(DX*4)
+	VMOVUPS Z1, K2, 76(SI)(DX*4)
+	VMOVUPS Z2, K3, 140(SI)(DX*4)
+	VMOVUPS Z3, K4, 204(SI)(DX*4)
+
+sa_wcols:
+	VMOVSS (R8), X13
+	VMOVSS X13, (SI)
+	VMOVSS (R9), X13
+	VMOVSS X13, 4(SI)
+	VMOVSS (R10), X13
+	VMOVSS X13, 8(SI)
+	MOVQ   SA_CA(BX), DX
+	TESTQ  DX, DX
+	JS     sa_wnext
+	SAAPART
+	VMOVSS X12, (SI)(DX*1)
+
+sa_wnext:
+	INCQ R13
+	CMPQ R13, SA_H(BX)
+	JGT  sa_done
+	MOVQ SA_W(BX), AX
+	LEAQ (SI)(AX*4), SI
+	JMP  sa_wrow
+
+sa_arow:
+	SAPLANES
+	XORQ DX, DX
+
+sa_aloop:
+	CMPQ    DX, R11
+	JGE     sa_atail
+	SALOADG
+	VMOVUPS 12(SI)(DX*4), Z8
+	VMOVUPS 76(SI)(DX*4), Z9
+	VMOVUPS 140(SI)(DX*4), Z10
+	VMOVUPS 204(SI)(DX*4), Z11
+	VADDPS  Z0, Z8, Z0
+	VADDPS  Z1, Z9, Z1
+	VADDPS  Z2, Z10, Z2
+	VADDPS  Z3, Z11, Z3
+	VMOVUPS Z0, 12(SI)(DX*4)
+	VMOVUPS Z1, 76(SI)(DX*4)
+	VMOVUPS Z2, 140(SI)(DX*4)
+	VMOVUPS Z3, 204(SI)(DX*4)
+	ADDQ    $64, DX
+	JMP     sa_aloop
+
+sa_atail:
+	TESTQ     R12, R12
+	JZ        sa_acols
+	SALOADT
+	VMOVUPS.Z 12(SI)(DX*4), K1, Z8
+	VMOVUPS.Z 76(SI)(DX*4), K2, Z9
+	VMOVUPS.Z 140(SI)(DX*4), K3, Z10
+	VMOVUPS.Z 204(SI)(DX*4), K4, Z11
+	VADDPS    Z0, Z8, Z0
+	VADDPS    Z1, Z9, Z1
+	VADDPS    Z2, Z10, Z2
+	VADDPS    Z3, Z11, Z3
+	VMOVUPS   Z0, K1, 12(SI)(DX*4)
+	VMOVUPS   Z1, K2, 76(SI)(DX*4)
+	VMOVUPS   Z2, K3, 140(SI)(DX*4)
+	VMOVUPS   Z3, K4, 204(SI)(DX*4)
+
+sa_acols:
+	VMOVSS (SI), X13
+	VADDSS (R8), X13, X13
+	VMOVSS X13, (SI)
+	VMOVSS 4(SI), X13
+	VADDSS (R9), X13, X13
+	VMOVSS X13, 4(SI)
+	VMOVSS 8(SI), X13
+	VADDSS (R10), X13, X13
+	VMOVSS X13, 8(SI)
+	MOVQ   SA_CA(BX), DX
+	TESTQ  DX, DX
+	JS     sa_anext
+	SAAPART
+	VMOVSS (SI)(DX*1), X13
+	VADDSS X12, X13, X13
+	VMOVSS X13, (SI)(DX*1)
+
+sa_anext:
+	INCQ R13
+	CMPQ R13, SA_H(BX)
+	JGT  sa_done
+	MOVQ SA_W(BX), AX
+	LEAQ (SI)(AX*4), SI
+	JMP  sa_arow
+
+sa_done:
+	VZEROUPPER
+	RET

@@ -20,3 +20,5 @@ func winoInt4Ax(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int
 func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int) {
 	panic("nn: winoPickMx without assembly")
 }
+
+func winoScat4x(a *winoScat4Args) { panic("nn: winoScat4x without assembly") }
