@@ -892,20 +892,21 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 // offsets its assembly reads: keep the order; all eight bytes on amd64).
 type winoScat4Args struct {
 	q, dd, dst *float32 // the planes (columns apart after them), dd's rows of the map, the map
-	tab        *[80]int // the 20 adds in winoScatter's order: plane, row, column apart (−1: none) in bytes, count
+	tab        *[60]int // the 20 adds in winoScatter's order: plane, row, column apart (−1: none), bytes
 	lp         int      // the planes' stride, bytes
 	n, tw, th  int      // tiles a map, across, down
 	h, w       int      // the map
 	f          int      // floats of a row that the groups v ≥ 1 write (from column 3)
 	add        int      // 1: add to the map's elements
 	ca         int      // the column apart's byte offset in a row, −1 where none
+	nl         *uint16  // per block of 16 tiles, the bits of the tiles that are not last in their row
 }
 
 // winoScatter4x is winoScatter4's loop over the maps with the AVX-512
 // kernel winoScat4x for everything after wino4BP: the clears, the 20
 // adds with the columns apart (winoScatter's order, vadd's operation:
-// plane + row, the plane first; the last tile of each row zeroed in dd
-// and added as +0, as there) and winoPlanesOut's or winoPlanesAdd's
+// plane + row, the plane first; the last tile of each row added as +0, as
+// there, but masked off instead of zeroed in dd: dd is left as it is) and winoPlanesOut's or winoPlanesAdd's
 // copies of the map's rows (each element written or added once): one
 // call a map instead of twenty adds, four interleaves and a Go loop over
 // the rows. The same bits as winoScatter4's Go loops (g.W ≥ 3).
@@ -916,7 +917,7 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	tw, th, n := wg.tw, wg.th, wg.tpi
 	lp := (th + 1) * tw
 	q = q[:16*lp+16*(th+1)]
-	var tab [80]int
+	var tab [60]int
 	e := 0
 	for i := range 6 {
 		a, di := i%4, i/4
@@ -926,15 +927,26 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 			}
 			bb, dj := j%4, j/4
 			ab := 4*a + bb
-			tab[4*e], tab[4*e+1], tab[4*e+2], tab[4*e+3] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1, n-dj
+			tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1
 			if dj == 1 {
-				tab[4*e+2] = 4 * (16*lp + ab*(th+1) + di)
+				tab[3*e+2] = 4 * (16*lp + ab*(th+1) + di)
 			}
 			e++
 		}
 	}
+	var nl0 [64]uint16
+	nl := nl0[:0]
+	for k := 0; k < n; k += 16 {
+		var m uint16
+		for j := range 16 {
+			if (k+j)%tw != tw-1 {
+				m |= 1 << j
+			}
+		}
+		nl = append(nl, m)
+	}
 	ar := winoScat4Args{q: &q[0], tab: &tab, lp: 4 * lp, n: n, tw: tw, th: th, h: g.H, w: g.W,
-		f: max(0, min(g.W-3, 4*(tw-1))), ca: -1}
+		f: max(0, min(g.W-3, 4*(tw-1))), ca: -1, nl: &nl[0]}
 	if add {
 		ar.add = 1
 	}

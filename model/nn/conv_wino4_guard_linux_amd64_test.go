@@ -161,7 +161,8 @@ func TestWinoInt4AddGuardPages(t *testing.T) {
 // map) on one map with every operand (dv, dd, the planes q, dx) of its
 // exact minimum length ending on a PROT_NONE page, written and added, on
 // maps of whole blocks of 16 tiles whose widths are multiples of 4 and
-// not (columns apart or none, ragged last groups), row strides s past n,
+// not (columns apart or none, ragged last groups), rows of tiles that do
+// and do not divide 16 (3 to 32 tiles), row strides s past n,
 // with NaNs of distinct payloads in dx: no read or write past any of them
 // faults, and dx gets the bits of winoScatter4's Go loops (winoCopyOK
 // off), dd and q ignored, but where dx held a NaN and the sums are added:
@@ -179,7 +180,7 @@ func TestWinoScat4GuardPages(t *testing.T) {
 		}
 	}
 	for _, hw := range [][2]int{{16, 16}, {16, 13}, {16, 14}, {15, 15}, {13, 16}, {8, 32}, {8, 30}, {4, 61},
-		{3, 64}, {32, 32}, {32, 29}, {64, 64}, {4, 125}, {5, 126}} {
+		{3, 64}, {32, 32}, {32, 29}, {64, 64}, {4, 125}, {5, 126}, {64, 11}, {61, 17}, {16, 45}, {64, 6}} {
 		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
 			Ho: hw[0], Wo: hw[1], LW: hw[1]}
 		wg := g.wino(4)

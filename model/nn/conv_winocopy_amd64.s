@@ -496,6 +496,7 @@ pick_check:
 #define SA_F 80
 #define SA_ADD 88
 #define SA_CA 96
+#define SA_NL 104
 
 // SAPLANES sets DI, R8, R9, R10 to planes 4a, …, 4a+3 at plane row u,
 // a = R13 mod 4, u = R13/4 (R13 = y+1 for map row y); clobbers AX, CX.
@@ -552,9 +553,11 @@ pick_check:
 // One map of winoScatter4 after wino4BP: (1) zero the planes' last rows
 // (a.tw floats at a.n in each) and the 16 columns apart (th+1 floats each,
 // after the planes); (2) the 20 adds of a.tab in order: where the entry
-// has a column apart, rc[ty] += row[ty·tw + tw−1] and that element set to
-// +0 for ty < th, then plane[k] += row[k] for k < count (the plane the
-// first operand, vadd's operation); (3) for each map row y (a = (y+1) mod
+// has a column apart (dj = 1), rc[ty] += row[ty·tw + tw−1] for ty < th,
+// then plane[k] += row[k] for k < n−1 with those elements taken as +0
+// (the block masks at a.nl: bit j of block k clear where 16k+j is the last
+// tile of a row), else plane[k] += row[k] for k < n (the plane the first
+// operand, vadd's operation; n a multiple of 16); (3) for each map row y (a = (y+1) mod
 // 4, u = (y+1)/4): the groups v ≥ 1 of planes 4a…4a+3 at plane row u
 // interleaved into the row from column 3 (a.f floats: K1–K4 mask the
 // last block, K5 its groups), columns 0–2 from planes 4a+1…4a+3's column
@@ -625,63 +628,74 @@ sa_clra_tail:
 
 	// (2) The 20 adds.
 sa_adds:
-	MOVQ SA_TAB(BX), R13
-	MOVQ $20, R12
+	MOVQ  SA_TAB(BX), R13
+	MOVQ  $20, R12
+	MOVQ  $0x7fff, AX
+	KMOVW AX, K6
 
 sa_entry:
 	MOVQ  SA_Q(BX), DI
 	ADDQ  0(R13), DI
 	MOVQ  SA_DD(BX), SI
 	ADDQ  8(R13), SI
+	MOVQ  SA_N(BX), CX
+	SHRQ  $4, CX
 	MOVQ  16(R13), R8
 	TESTQ R8, R8
-	JS    sa_rows
-	ADDQ  SA_Q(BX), R8
-	MOVQ  SA_TW(BX), R9
-	SHLQ  $2, R9
-	LEAQ  -4(SI)(R9*1), R10
-	MOVQ  SA_TH(BX), CX
-
-sa_col:
-	VMOVSS (R8), X0
-	VADDSS (R10), X0, X0
-	VMOVSS X0, (R8)
-	MOVL   $0, (R10)
-	DECQ   CX
-	JZ     sa_rows
-	ADDQ   $4, R8
-	ADDQ   R9, R10
-	JMP    sa_col
-
-sa_rows:
-	MOVQ 24(R13), CX
+	JNS   sa_col0
 
 sa_add_loop:
-	CMPQ    CX, $16
-	JLT     sa_add_tail
 	VMOVUPS (DI), Z0
 	VADDPS  (SI), Z0, Z0
 	VMOVUPS Z0, (DI)
-	SUBQ    $16, CX
+	DECQ    CX
 	JZ      sa_next
 	ADDQ    $64, DI
 	ADDQ    $64, SI
 	JMP     sa_add_loop
 
-sa_add_tail:
-	MOVQ      $1, AX
-	SHLQ      CX, AX
-	DECQ      AX
-	KMOVW     AX, K7
-	VMOVUPS.Z (DI), K7, Z0
+sa_col0:
+	ADDQ SA_Q(BX), R8
+	MOVQ SA_TW(BX), R9
+	SHLQ $2, R9
+	LEAQ -4(SI)(R9*1), R10
+	MOVQ SA_TH(BX), AX
+
+sa_col:
+	VMOVSS (R8), X0
+	VADDSS (R10), X0, X0
+	VMOVSS X0, (R8)
+	DECQ   AX
+	JZ     sa_shift
+	ADDQ   $4, R8
+	ADDQ   R9, R10
+	JMP    sa_col
+
+sa_shift:
+	MOVQ SA_NL(BX), R8
+
+sa_shift_loop:
+	KMOVW     (R8), K7
 	VMOVUPS.Z (SI), K7, Z1
+	DECQ      CX
+	JZ        sa_shift_last
+	VMOVUPS   (DI), Z0
 	VADDPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K7, (DI)
+	VMOVUPS   Z0, (DI)
+	ADDQ      $2, R8
+	ADDQ      $64, DI
+	ADDQ      $64, SI
+	JMP       sa_shift_loop
+
+sa_shift_last:
+	VMOVUPS.Z (DI), K6, Z0
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K6, (DI)
 
 sa_next:
 	DECQ R12
 	JZ   sa_out
-	ADDQ $32, R13
+	ADDQ $24, R13
 	JMP  sa_entry
 
 	// (3) The map's rows.
