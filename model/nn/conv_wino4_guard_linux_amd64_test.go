@@ -162,7 +162,7 @@ func TestWinoInt4AddGuardPages(t *testing.T) {
 // exact minimum length ending on a PROT_NONE page, written and added, on
 // maps of whole blocks of 16 tiles whose widths are multiples of 4 and
 // not (columns apart or none, ragged last groups), rows of tiles that do
-// and do not divide 16 (3 to 32 tiles), row strides s past n,
+// and do not divide 16 (2 to 32 tiles), row strides s past n,
 // with NaNs of distinct payloads in dx: no read or write past any of them
 // faults, and dx gets the bits of winoScatter4's Go loops (winoCopyOK
 // off), dd and q ignored, but where dx held a NaN and the sums are added:
