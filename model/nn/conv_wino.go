@@ -836,7 +836,10 @@ func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s i
 // other 20 rows are added as in
 // winoScatter, in its order: the same bits. The planes lie at stride
 // (th+1)·tw in q (at least wg.planes4Len() long), the columns apart after
-// them. With add the sums are added to dx (winoPlanesOut).
+// them. With add the sums are added to dx (winoPlanesOut). With the
+// AVX-512 copies (winoCopyOK) and g.W ≥ 3 the maps go through
+// winoScatter4x, one kernel call a map after wino4BP; the Go loops below
+// are its reference in the tests.
 func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
@@ -892,7 +895,7 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 // offsets its assembly reads: keep the order; all eight bytes on amd64).
 type winoScat4Args struct {
 	q, dd, dst *float32 // the planes (columns apart after them), dd's rows of the map, the map
-	tab        *[60]int // the 20 adds in winoScatter's order: plane, row, column apart (−1: none), bytes
+	tab        *[60]int // the 20 adds in order: plane, row, column apart (−1: none), bytes
 	lp         int      // the planes' stride, bytes
 	n, tw, th  int      // tiles a map, across, down
 	h, w       int      // the map
@@ -906,10 +909,12 @@ type winoScat4Args struct {
 // kernel winoScat4x for everything after wino4BP: the clears, the 20
 // adds with the columns apart (winoScatter's order, vadd's operation:
 // plane + row, the plane first; the last tile of each row added as +0, as
-// there, but masked off instead of zeroed in dd: dd is left as it is) and winoPlanesOut's or winoPlanesAdd's
-// copies of the map's rows (each element written or added once): one
-// call a map instead of twenty adds, four interleaves and a Go loop over
-// the rows. The same bits as winoScatter4's Go loops (g.W ≥ 3).
+// there, but masked off instead of zeroed in dd: dd is left as it is) and
+// winoPlanesOut's or winoPlanesAdd's copies of the map's rows (each
+// element written or added once): one call a map instead of twenty adds,
+// four interleaves and a Go loop over the rows. The same bits as
+// winoScatter4's Go loops (g.W ≥ 3; any width from 3 on, also those whose
+// planes end in a ragged group, which winoPlanesOut leaves to its Go loop).
 func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, lo, hi, clo, chi int,
 	q []float32, add bool) {
 	tc := (hi - lo) * wg.tpi

@@ -557,13 +557,14 @@ pick_check:
 // then plane[k] += row[k] for k < n−1 with those elements taken as +0
 // (the block masks at a.nl: bit j of block k clear where 16k+j is the last
 // tile of a row), else plane[k] += row[k] for k < n (the plane the first
-// operand, vadd's operation; n a multiple of 16); (3) for each map row y (a = (y+1) mod
-// 4, u = (y+1)/4): the groups v ≥ 1 of planes 4a…4a+3 at plane row u
-// interleaved into the row from column 3 (a.f floats: K1–K4 mask the
-// last block, K5 its groups), columns 0–2 from planes 4a+1…4a+3's column
-// 0, and where a.ca ≥ 0 the column apart rs[4a][u] at byte a.ca; written,
-// or with a.add added (row + plane, the row the first operand). Pointers
-// step only while elements remain.
+// operand, vadd's operation; n a multiple of 16); (3) for each map row y
+// (a = (y+1) mod 4, u = (y+1)/4): the groups v ≥ 1 of planes 4a…4a+3 at
+// plane row u interleaved into the row from column 3 (a.f floats: K1–K4
+// mask the last block, K5 its groups), columns 0–2 from planes
+// 4a+1…4a+3's column 0, and where a.ca ≥ 0 the column apart rs[4a][u] at
+// byte a.ca; written, or with a.add added (row + plane, the row the first
+// operand). Pointers step only while elements remain; no operand is read
+// or written past its end (TestWinoScat4GuardPages).
 TEXT ·winoScat4x(SB), NOSPLIT, $0-8
 	MOVQ   a+0(FP), BX
 	VPXORD Z16, Z16, Z16
