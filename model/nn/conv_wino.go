@@ -580,6 +580,31 @@ func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
 // (a·6)·lp + (i/4)·tw (wino4BTP's addressing), the 16 columns apart after
 // the 24 planes.
 
+// winoShiftPlanes writes the shifted planes Q'_{a,0}, Q'_{a,1} (sh[2a],
+// sh[2a+1]) of winoGather4 from Q_{a,0}, Q_{a,1} and Q_{a,0}'s column
+// apart (whole: every element).
+func winoShiftPlanes[T Float](wg winoGeom, ls, rs *[16][]T, sh *[8][]T) {
+	tw, th := wg.tw, wg.th
+	lp := (th + 1) * tw
+	for a := range 4 {
+		p0, p1, r := sh[2*a], sh[2*a+1], rs[4*a]
+		copy(p0[:lp-1], ls[4*a][1:])
+		copy(p1[:lp-1], ls[4*a+1][1:])
+		for u := range th + 1 {
+			p0[u*tw+tw-1], p1[u*tw+tw-1] = r[u], 0
+		}
+	}
+}
+
+// winoFill4Args is one map's planes for winoFill4x (the offsets its
+// assembly reads: keep the order; all eight bytes on amd64).
+type winoFill4Args struct {
+	q, src   *float32 // the 24 planes, the map
+	lp       int      // the planes' stride, bytes
+	tw, h, w int      // tiles across, the map
+	f, g, gq int      // floats from column 3 a row takes; its groups of four into Q', into Q
+}
+
 // planes4Len is the length of winoGather4's planes (m = 4).
 func (wg winoGeom) planes4Len() int { return 24*(wg.th+1)*wg.tw + 16*(wg.th+1) }
 
@@ -608,21 +633,33 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	var rows [36][]T
 	// winoFillPlanes writes the same elements of the planes for every map
 	// (which depends on the shape only): the others, the padding, stay
-	// zero from this one clear. Q' is written whole for every map.
+	// zero from this one clear. Q' is written whole for every map, but by
+	// winoFill4x, which writes only Q' elements that a map's element goes
+	// to (the others zero from the clear, as Q's).
 	for a := range 4 {
 		clear(q[6*a*lp:][:4*lp])
 	}
 	clear(q[24*lp:])
+	fill := winoFill4Args{tw: tw, h: g.H, w: g.W, lp: 4 * lp}
+	qf, fast := any(q).([]float32)
+	if fast = fast && winoCopyOK && g.W >= 3; fast {
+		clear(q[:24*lp])
+		// The groups of four from column 3: up to column 4·tw−1 (the
+		// column apart) for Q', up to 4·tw−2 for Q.
+		f := min(g.W-3, 4*tw)
+		fill.q, fill.f, fill.g, fill.gq = &qf[0], f, (f+3)/4, min((f+3)/4, tw-1)
+	}
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
-			winoFillPlanes(g, wg, x[(b*g.C+ch)*hw:][:hw], &ls, &rs)
-			for a := range 4 {
-				p0, p1, r := sh[2*a], sh[2*a+1], rs[4*a]
-				copy(p0[:lp-1], ls[4*a][1:])
-				copy(p1[:lp-1], ls[4*a+1][1:])
-				for u := range th + 1 {
-					p0[u*tw+tw-1], p1[u*tw+tw-1] = r[u], 0
-				}
+			src := x[(b*g.C+ch)*hw:][:hw]
+			if fast {
+				// Q and Q' in one kernel call a map (the same bits:
+				// copies, the same elements written).
+				fill.src = &any(src).([]float32)[0]
+				winoFill4x(&fill)
+			} else {
+				winoFillPlanes(g, wg, src, &ls, &rs)
+				winoShiftPlanes(wg, &ls, &rs, &sh)
 			}
 			dst := v[ch*tc+(b-lo)*n:]
 			if n16 > 0 {

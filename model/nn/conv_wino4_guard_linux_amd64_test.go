@@ -218,3 +218,51 @@ func TestWinoScat4GuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoFill4GuardPages runs winoFill4x on maps of 1 to 64 rows and 3
+// to 131 columns (every width mod 4, rows of 1 to 33 tiles: whole blocks
+// of 16 groups and ragged ones) with the map and the 24 planes each of
+// its exact minimum length ending on a PROT_NONE page: no read or write
+// past either faults, and the planes get the bits of winoFillPlanes and
+// winoShiftPlanes (the Go loops, winoCopyOK off) from cleared planes.
+func TestWinoFill4GuardPages(t *testing.T) {
+	if !winoCopyOK {
+		t.Skip("no AVX-512 here: the kernel does not run")
+	}
+	defer func() { winoCopyOK = true }()
+	rng := rand.New(rand.NewPCG(12, 23))
+	for _, hw := range [][2]int{{1, 3}, {2, 4}, {3, 5}, {4, 6}, {5, 7}, {7, 8}, {16, 16}, {13, 13}, {9, 62},
+		{8, 63}, {6, 64}, {5, 65}, {64, 64}, {3, 131}, {2, 129}, {33, 30}} {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
+			Ho: hw[0], Wo: hw[1], LW: hw[1]}
+		wg := g.wino(4)
+		tw, th := wg.tw, wg.th
+		lp := (th + 1) * tw
+		src := guardSlice(t, g.H*g.W)
+		wino4Fill(rng, src)
+		want := make([]float32, wg.planes4Len())
+		var ls, rs [16][]float32
+		var sh [8][]float32
+		for a := range 4 {
+			for bb := range 4 {
+				ls[4*a+bb] = want[(6*a+bb)*lp:][:lp]
+				rs[4*a+bb] = want[24*lp+(4*a+bb)*(th+1):][:th+1]
+			}
+			sh[2*a], sh[2*a+1] = want[(6*a+4)*lp:][:lp], want[(6*a+5)*lp:][:lp]
+		}
+		winoCopyOK = false
+		winoFillPlanes(g, wg, src, &ls, &rs)
+		winoShiftPlanes(wg, &ls, &rs, &sh)
+		winoCopyOK = true
+		q := guardSlice(t, 24*lp)
+		clear(q)
+		f := min(g.W-3, 4*tw)
+		winoFill4x(&winoFill4Args{q: &q[0], src: &src[0], lp: 4 * lp, tw: tw, h: g.H, w: g.W, f: f,
+			g: (f + 3) / 4, gq: min((f+3)/4, tw-1)})
+		for i := range q {
+			if math.Float32bits(q[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v: plane %d element %d = %v, Go %v", hw, i/lp, i%lp, q[i], want[i])
+			}
+		}
+	}
+}

@@ -41,3 +41,9 @@ func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8
 //
 //go:noescape
 func winoScat4x(a *winoScat4Args)
+
+// winoFill4x is one map's planes of winoGather4 (winoGather4x): the
+// planes Q and the shifted planes Q' straight from the map's rows.
+//
+//go:noescape
+func winoFill4x(a *winoFill4Args)

@@ -843,3 +843,132 @@ sa_anext:
 sa_done:
 	VZEROUPPER
 	RET
+
+// winoFill4Args' offsets (conv_wino.go).
+#define FA_Q 0
+#define FA_SRC 8
+#define FA_LP 16
+#define FA_TW 24
+#define FA_H 32
+#define FA_W 40
+#define FA_F 48
+#define FA_G 56
+#define FA_GQ 64
+
+// func winoFill4x(a *winoFill4Args)
+// One map's planes of winoGather4 (winoFillPlanes and the shifted planes
+// Q' in one pass): for each map row y (a = (y+1) mod 4, u = (y+1)/4,
+// planes Q_{a,b} at (6a+b)·lp bytes, Q'_{a,k} at (6a+4+k)·lp, plane row u
+// at u·tw floats on), columns 0–2 into Q_{a,1…3}'s column 0, and the
+// groups of four from column 3 (a.f floats; K1–K4 mask the row's last
+// block) deinterleaved: element j of group g into Q_{a,j}'s column g+1
+// for g < a.gq (= tw−1 or fewer) and, for j < 2, into Q'_{a,j}'s column g
+// for g < a.g (Q'_{a,0}[g] = Q_{a,0}[g+1], its last column the column
+// apart; Q'_{a,1}[g] = Q_{a,1}[g+1], its last column past any row). The
+// rest of the planes stays as winoGather4's clear left it. Pure copies;
+// pointers step only while elements remain.
+TEXT ·winoFill4x(SB), NOSPLIT, $0-8
+	MOVQ    a+0(FP), BX
+	VMOVUPS wcDeA<>(SB), Z28
+	VMOVUPS wcDeB<>(SB), Z29
+	MOVQ    FA_SRC(BX), SI
+	MOVQ    $1, R13
+
+fl_row:
+	MOVQ   R13, AX
+	ANDQ   $3, AX
+	LEAQ   (AX)(AX*2), AX
+	SHLQ   $1, AX
+	MOVQ   FA_LP(BX), CX
+	IMULQ  CX, AX
+	MOVQ   R13, DI
+	SHRQ   $2, DI
+	IMULQ  FA_TW(BX), DI
+	LEAQ   (AX)(DI*4), DI
+	ADDQ   FA_Q(BX), DI
+	LEAQ   (DI)(CX*1), R8
+	LEAQ   (DI)(CX*2), R9
+	LEAQ   (R8)(CX*2), R10
+	LEAQ   (R9)(CX*2), R11
+	LEAQ   (R10)(CX*2), R12
+	VMOVSS (SI), X0
+	VMOVSS X0, (R8)
+	VMOVSS 4(SI), X0
+	VMOVSS X0, (R9)
+	VMOVSS 8(SI), X0
+	VMOVSS X0, (R10)
+	XORQ   DX, DX
+
+fl_block:
+	MOVQ FA_F(BX), CX
+	SUBQ DX, CX
+	JLE  fl_next
+	MOVQ $-1, AX
+	CMPQ CX, $64
+	JGE  fl_full
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+
+fl_full:
+	KMOVW     AX, K1
+	SHRQ      $16, AX
+	KMOVW     AX, K2
+	SHRQ      $16, AX
+	KMOVW     AX, K3
+	SHRQ      $16, AX
+	KMOVW     AX, K4
+	VMOVUPS.Z 12(SI)(DX*4), K1, Z0
+	VMOVUPS.Z 76(SI)(DX*4), K2, Z1
+	VMOVUPS.Z 140(SI)(DX*4), K3, Z2
+	VMOVUPS.Z 204(SI)(DX*4), K4, Z3
+	DEINT4
+	MOVQ      DX, AX
+	SHRQ      $2, AX
+	MOVQ      FA_G(BX), CX
+	SUBQ      AX, CX
+	CMPQ      CX, $16
+	JLE       fl_g
+	MOVQ      $16, CX
+
+fl_g:
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K5
+	VMOVUPS Z4, K5, (R11)(DX*1)
+	VMOVUPS Z5, K5, (R12)(DX*1)
+	MOVQ    DX, AX
+	SHRQ    $2, AX
+	MOVQ    FA_GQ(BX), CX
+	SUBQ    AX, CX
+	JLE     fl_step
+	CMPQ    CX, $16
+	JLE     fl_gq
+	MOVQ    $16, CX
+
+fl_gq:
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K6
+	VMOVUPS Z4, K6, 4(DI)(DX*1)
+	VMOVUPS Z5, K6, 4(R8)(DX*1)
+	VMOVUPS Z6, K6, 4(R9)(DX*1)
+	VMOVUPS Z7, K6, 4(R10)(DX*1)
+
+fl_step:
+	ADDQ $64, DX
+	JMP  fl_block
+
+fl_next:
+	INCQ R13
+	CMPQ R13, FA_H(BX)
+	JGT  fl_done
+	MOVQ FA_W(BX), AX
+	LEAQ (SI)(AX*4), SI
+	JMP  fl_row
+
+fl_done:
+	VZEROUPPER
+	RET
