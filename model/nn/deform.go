@@ -41,6 +41,7 @@ type DeformConv2D[T Float] struct {
 	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
+	noMaskT            bool   // tests: backwardNarrow without maskTranspose (deform_maskt.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols

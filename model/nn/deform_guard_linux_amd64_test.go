@@ -91,3 +91,38 @@ func TestSamplingGuardPages(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskTransposeGuardPages runs dcnMaskT8 (through maskTranspose) on
+// dy, y and the transposed gradient of their exact lengths, each ending on
+// a PROT_NONE page: no read or write past them faults, and the bits are
+// those of the same call on ordinary slices.
+func TestMaskTransposeGuardPages(t *testing.T) {
+	if !maskT8OK {
+		t.Skip("no AVX-512VL: dcnMaskT8 does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(73, 74))
+	for _, s := range []struct{ rows, p int }{{8, 8}, {16, 64}, {32, 40}, {8, 9}} {
+		t.Run(fmt.Sprintf("rows%d_p%d", s.rows, s.p), func(t *testing.T) {
+			dy, y := maskTInputs(rng, s.rows, s.p)
+			dst := make([]float32, s.p*s.rows)
+			even, odd := make([]float32, s.rows), make([]float32, s.rows)
+			maskTranspose(dy, y, s.p, dst, s.rows, s.rows, even, odd)
+			guarded := func(src []float32) []float32 {
+				d := guardSlice(t, len(src))
+				copy(d, src)
+				return d
+			}
+			gdy, gy := guarded(dy), guarded(y)
+			gdst, ge, gdo := guardSlice(t, len(dst)), guardSlice(t, s.rows), guardSlice(t, s.rows)
+			maskTranspose(gdy, gy, s.p, gdst, s.rows, s.rows, ge, gdo)
+			for k, pair := range [][2][]float32{{gdst, dst}, {ge, even}, {gdo, odd}} {
+				for i := range pair[1] {
+					if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+						t.Fatalf("operand %d [%d] = %v on guarded slices, %v on ordinary ones", k, i, pair[0][i], pair[1][i])
+					}
+				}
+			}
+		})
+	}
+}
