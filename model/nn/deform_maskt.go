@@ -6,6 +6,10 @@ package nn
 // channel for the bias gradient, in one pass over dy and y instead of
 // three (gradRows into gy, gy's transpose, gy's sums).
 
+// maskTRun is how many pixels maskTranspose transposes across all its
+// channels before the next pixels (a multiple of 8).
+var maskTRun = 256
+
 // noMaskT8 turns dcnMaskT8 off (tests: the Go loop then gives the same
 // bits).
 var noMaskT8 bool
@@ -26,9 +30,13 @@ func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, even, o
 	if maskT8OK && !noMaskT8 {
 		r8, q8 = rows/8*8, p/8*8
 	}
-	if q8 > 0 {
+	// Runs of maskTRun pixels, every band of 8 channels in turn: the
+	// run's rows of dst (maskTRun·ldd values) are written whole while in
+	// L1, not a quarter of each line at a time over the image.
+	for q0 := 0; q0 < q8; q0 += maskTRun {
+		n := min(maskTRun, q8-q0)
 		for r := 0; r < r8; r += 8 {
-			dcnMaskT8(&dy[r*p], &y[r*p], p, &dst[r], ldd, q8/8, &even[r], &odd[r])
+			dcnMaskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &even[r], &odd[r])
 		}
 	}
 	for r := range rows {

@@ -33,7 +33,7 @@ func maskTInputs(rng *rand.Rand, rows, p int) (dy, y []float32) {
 
 // TestMaskTranspose runs maskTranspose through dcnMaskT8 and through its
 // Go loop alone (noMaskT8) and wants the same bits in the transposed
-// gradient and both sums, and the definition: dy where 0 < y, else +0,
+// gradient and both sums (runs of 256, 8 and 24 pixels), and the definition: dy where 0 < y, else +0,
 // at dst[q·ldd+o], with the columns past rows untouched. Channel counts
 // and pixel counts that are multiples of 8 and not (ragged blocks on both
 // sides), ldd wider than the rows, sums that start from non-zero values
@@ -51,10 +51,10 @@ func TestMaskTranspose(t *testing.T) {
 				start[i] = float32(rng.NormFloat64())
 			}
 			const sentinel = 12345.5
-			run := func(kernel bool) (dst, even, odd []float32) {
-				old := noMaskT8
-				noMaskT8 = !kernel
-				defer func() { noMaskT8 = old }()
+			run := func(kernel bool, runLen int) (dst, even, odd []float32) {
+				old, oldRun := noMaskT8, maskTRun
+				noMaskT8, maskTRun = !kernel, runLen
+				defer func() { noMaskT8, maskTRun = old, oldRun }()
 				dst = make([]float32, s.p*s.ldd)
 				for i := range dst {
 					dst[i] = sentinel
@@ -63,8 +63,6 @@ func TestMaskTranspose(t *testing.T) {
 				maskTranspose(dy, y, s.p, dst, s.ldd, s.rows, even, odd)
 				return dst, even, odd
 			}
-			wd, we, wo := run(false)
-			gd, ge, gobits := run(true)
 			same := func(what string, got, want []float32) {
 				t.Helper()
 				for i := range want {
@@ -73,9 +71,13 @@ func TestMaskTranspose(t *testing.T) {
 					}
 				}
 			}
-			same("dst", gd, wd)
-			same("even", ge, we)
-			same("odd", gobits, wo)
+			wd, we, wo := run(false, maskTRun)
+			for _, runLen := range []int{maskTRun, 8, 24} {
+				gd, ge, gobits := run(true, runLen)
+				same("dst", gd, wd)
+				same("even", ge, we)
+				same("odd", gobits, wo)
+			}
 			for q := range s.p {
 				for o := range s.ldd {
 					v := wd[q*s.ldd+o]
