@@ -33,11 +33,13 @@ func maskTInputs(rng *rand.Rand, rows, p int) (dy, y []float32) {
 
 // TestMaskTranspose runs maskTranspose through dcnMaskT8 and through its
 // Go loop alone (noMaskT8) and wants the same bits in the transposed
-// gradient and both sums (runs of 256, 8 and 24 pixels), and the definition: dy where 0 < y, else +0,
-// at dst[q·ldd+o], with the columns past rows untouched. Channel counts
-// and pixel counts that are multiples of 8 and not (ragged blocks on both
-// sides), ldd wider than the rows, sums that start from non-zero values
-// (a second image added to the first's), NaN in dy and y, ±0.
+// gradient and both sums (runs of 256, 8 and 24 pixels), and the
+// definition: dy where 0 < y, else +0, at dst[q·ldd+o], with the columns
+// past rows untouched, and the sums of even and odd pixels in pixel
+// order. Channel counts and pixel counts that are multiples of 8 and not
+// (ragged blocks on both sides), ldd wider than the rows, sums that start
+// from non-zero values (a second image added to the first's), NaN in dy
+// and y, ±0.
 func TestMaskTranspose(t *testing.T) {
 	rng := rand.New(rand.NewPCG(71, 72))
 	for _, s := range []struct{ rows, p, ldd int }{
