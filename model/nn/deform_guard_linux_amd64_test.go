@@ -126,3 +126,48 @@ func TestMaskTransposeGuardPages(t *testing.T) {
 		})
 	}
 }
+
+// TestGather3GuardPages runs dcnGather3x4 (through dcnGather) with the
+// image ending on a PROT_NONE page right after its last pixel's 4th value
+// (a corner of the last entry), and dst, the bases and the weights of
+// their exact lengths ending there too: no read or write past them faults,
+// and the bits are dcnGatherAVX's on ordinary slices.
+func TestGather3GuardPages(t *testing.T) {
+	if !gather3OK || !vecOK {
+		t.Skip("no AVX-512: dcnGather3x4 does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(83, 84))
+	const pix, wp, hp = 4, 6, 5
+	row := wp * pix
+	last := (hp-1)*wp - 2
+	for _, count := range []int{4, 8, 9, 12} {
+		t.Run(fmt.Sprint(count), func(t *testing.T) {
+			img := guardSlice(t, last*pix+row+pix+4)
+			for i := range img {
+				img[i] = float32(rng.NormFloat64())
+			}
+			wts := guardSlice(t, 4*count)
+			for i := range wts {
+				wts[i] = float32(rng.NormFloat64())
+			}
+			base := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, count)[0])), count)
+			for i := range base {
+				base[i] = int32(rng.IntN(last))
+			}
+			base[count-1] = int32(last)
+			want := make([]float32, 3*count)
+			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, 3)
+			got := guardSlice(t, 3*count)
+			if n := gather3(got, img, pix, row, base, wts, 3, last); n != count/4*4 {
+				t.Fatalf("gather3 did %d entries, want %d", n, count/4*4)
+			}
+			dcnGather(got, img, pix, row, base, wts, 3)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("dst[%d] = %v on guarded slices, %v through dcnGatherAVX", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
