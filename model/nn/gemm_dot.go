@@ -1,0 +1,86 @@
+package nn
+
+// gemmDotT sets C = A·Bᵀ (m×n, row stride ldc) for A m×k and B n×k, both
+// stored row-major (row strides lda, ldb): every element of C is a dot
+// product of two rows that are contiguous along the sum's index. That is
+// the shape of the Winograd route's weight gradient (dW = Σ_t dm·vᵀ over
+// the tiles t). The blocked GEMM (gemm(false, true, …)) must transpose B
+// while packing it (packTranspose8), because its kernels broadcast A and
+// load B as vectors along C's columns. With AVX-512, float32 and a shape
+// where it is faster (sdotTWins), sdotTBlocks runs instead: it sums along
+// the rows in place with vector accumulators and packs nothing. That sums
+// in another order than the GEMM (16 partial sums a lane, then a halving
+// tree; see sdotT4x4 in gemm_dot_amd64.s), chosen by the shape alone: the
+// same bits on any number of workers, not the bits of gemm. Elsewhere it
+// is gemm(false, true, m, n, k, 1, a, lda, b, ldb, 0, c, ldc).
+func gemmDotT[T Float](m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if af, ok := any(a).([]float32); ok && sdotTOK && !noSdotT && (forceSdotT || sdotTWins(m, k)) {
+		sdotTBlocks(m, n, k, af, lda, any(b).([]float32), ldb, any(c).([]float32), ldc)
+		return
+	}
+	gemm(false, true, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
+
+// sdotTWins reports whether sdotTBlocks beats the packed GEMM on an
+// m×n×k product of gemmDotT. Its cost a block of 4×4 outputs is k/16
+// steps of 16 multiply-adds plus a fixed reduction (45 shuffles and adds
+// on the multiply-add ports) and call; the GEMM's extra cost is packing
+// Bᵀ, n·k values, shared by the m rows, and a ragged last panel where m
+// is not a multiple of its 8 rows. So the kernel wins where k is long
+// against m: measured (BenchmarkGemmDotT, one thread, docs/PERFORMANCE.md
+// "Session 9 (lane10w)") −24 % at 32×32×256 (conv2), −33 % at 27×32×256
+// (dcnn-first's side convolution), −13 % at 27×64×128, −16 % at
+// 32×32×512, −5 % at 64×32×256; even at 64×64×256; slower by 6 to 30 %
+// at 32×32×128, 128×128×256 and conv3–conv6 (m ≥ 64, k = 128).
+func sdotTWins(m, k int) bool {
+	return k >= 8*m || m%8 != 0 && k >= 4*m
+}
+
+// forceSdotT makes gemmDotT take sdotTBlocks on every shape (tests and
+// benchmarks).
+var forceSdotT bool
+
+// noSdotT turns sdotTBlocks off in gemmDotT (benchmarks compare the two
+// routes with it).
+var noSdotT bool
+
+// sdotTBlocks is gemmDotT on sdotT4xN and sdotT4x4: C in blocks of 4×4,
+// each from four rows of A and four of B, k deep, a row of full blocks in
+// one call. A last block of fewer rows or columns
+// repeats the last real row as the missing ones (no row past the operands
+// is read) and goes through a small tile, of which only the real part is
+// copied out; so every element of C is the same function of its two rows
+// wherever it lies in a block.
+func sdotTBlocks(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmCheck(false, true, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		gemmScale(m, n, 0, c, ldc)
+		return
+	}
+	var ap, bp [4]*float32
+	var tile [16]float32
+	full := n / 4 // full blocks of columns
+	for i0 := 0; i0 < m; i0 += 4 {
+		for r := range 4 {
+			ap[r] = &a[min(i0+r, m-1)*lda]
+		}
+		j0 := 0
+		if i0+4 <= m && full > 0 {
+			sdotT4xN(k, &ap, &b[0], ldb, full, &c[i0*ldc], ldc)
+			j0 = 4 * full
+		}
+		for ; j0 < n; j0 += 4 {
+			for r := range 4 {
+				bp[r] = &b[min(j0+r, n-1)*ldb]
+			}
+			sdotT4x4(k, &ap, &bp, &tile[0], 4)
+			w := min(4, n-j0)
+			for r := range min(4, m-i0) {
+				copy(c[(i0+r)*ldc+j0:][:w], tile[4*r:])
+			}
+		}
+	}
+}
