@@ -45,12 +45,15 @@ var forceSdotT bool
 var noSdotT bool
 
 // sdotTBlocks is gemmDotT on sdotT4xN and sdotT4x4: C in blocks of 4×4,
-// each from four rows of A and four of B, k deep, a row of full blocks in
-// one call. A last block of fewer rows or columns
-// repeats the last real row as the missing ones (no row past the operands
-// is read) and goes through a small tile, of which only the real part is
-// copied out; so every element of C is the same function of its two rows
-// wherever it lies in a block.
+// each from four rows of A and four of B, k deep: four rows of A stay in
+// cache while sdotT4xN sweeps B's full blocks of rows in one call. (The
+// other order, four rows of B kept while A is swept, measured slower in
+// the Winograd route's backward, where B, the input's transform, comes
+// from memory: docs/PERFORMANCE.md, "Session 9 (lane10w)".)
+// A last block of fewer rows or columns repeats the last real row as the
+// missing ones (no row past the operands is read) and goes through a small
+// tile, of which only the real part is copied out; so every element of C
+// is the same function of its two rows wherever it lies in a block.
 func sdotTBlocks(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	gemmCheck(false, true, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -62,15 +65,21 @@ func sdotTBlocks(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 	}
 	var ap, bp [4]*float32
 	var tile [16]float32
-	full := n / 4 // full blocks of columns
+	fm, fn := m/4*4, n/4*4 // rows and columns in full blocks
+	for i0 := 0; i0 < fm && fn > 0; i0 += 4 {
+		for r := range 4 {
+			ap[r] = &a[(i0+r)*lda]
+		}
+		sdotT4xN(k, &ap, &b[0], ldb, fn/4, &c[i0*ldc], ldc, 4)
+	}
+	// The ragged last row of blocks and column of blocks.
 	for i0 := 0; i0 < m; i0 += 4 {
 		for r := range 4 {
 			ap[r] = &a[min(i0+r, m-1)*lda]
 		}
-		j0 := 0
-		if i0+4 <= m && full > 0 {
-			sdotT4xN(k, &ap, &b[0], ldb, full, &c[i0*ldc], ldc)
-			j0 = 4 * full
+		j0 := fn
+		if i0 >= fm {
+			j0 = 0
 		}
 		for ; j0 < n; j0 += 4 {
 			for r := range 4 {

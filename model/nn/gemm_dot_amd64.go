@@ -14,7 +14,8 @@ var sdotTOK = cpu.X86.HasAVX512F
 func sdotT4x4(k int, a, b *[4]*float32, c *float32, ldc int)
 
 // sdotT4xN is sdotT4x4 over nb blocks of four rows of B (row stride
-// ldb) from b, writing C's columns 4q to 4q+3 for block q.
+// ldb) from b, writing block q's 4×4 results at c + q·cs (row stride
+// ldc).
 //
 //go:noescape
-func sdotT4xN(k int, a *[4]*float32, b *float32, ldb, nb int, c *float32, ldc int)
+func sdotT4xN(k int, a *[4]*float32, b *float32, ldb, nb int, c *float32, ldc, cs int)

@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 
+
 // func sdotT4x4(k int, a, b *[4]*float32, c *float32, ldc int)
 // c[i·ldc + j] = Σ_t a[i][t]·b[j][t] for i, j < 4, t < k: the rows of A and B are read along t,
 // 16 values a step, each of the 16 products in its own vector accumulator (Z0–Z15; register r
@@ -163,11 +164,11 @@ reduce:
 	VZEROUPPER
 	RET
 
-// func sdotT4xN(k int, a *[4]*float32, b *float32, ldb, nb int, c *float32, ldc int)
-// sdotT4x4 over nb blocks of columns in one call: block q takes B's rows 4q to 4q+3 (row
-// stride ldb) and writes C's columns 4q to 4q+3 (row stride ldc), the same bits as sdotT4x4 on
-// each. The rows' bases are formed from b and the block's index; none is moved past B's end.
-TEXT ·sdotT4xN(SB), NOSPLIT, $0-56
+// func sdotT4xN(k int, a *[4]*float32, b *float32, ldb, nb int, c *float32, ldc, cs int)
+// sdotT4x4 over nb blocks in one call: block q takes B's rows 4q to 4q+3 (row stride ldb) and
+// writes its 4×4 block of C at c + q·cs (row stride ldc), the same bits as sdotT4x4 on each.
+// The rows' bases are formed from b and the block's index; none is moved past B's end.
+TEXT ·sdotT4xN(SB), NOSPLIT, $0-64
 	MOVQ a+8(FP), AX
 	MOVQ 0(AX), R8
 	MOVQ 8(AX), R9
@@ -185,6 +186,12 @@ block:
 	LEAQ (R12)(AX*1), R13
 	LEAQ (R12)(AX*2), SI
 	LEAQ (R13)(AX*2), DI
+	LEAQ (R12)(AX*4), AX // the next block's rows: prefetched while this one runs
+	CMPQ nb+32(FP), $1
+	JNE  npf
+	MOVQ R12, AX // none after the last: its own rows, never past B's end
+
+npf:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -207,6 +214,10 @@ block:
 	JZ   ntail
 
 nloop:
+	PREFETCHT0 (AX)(DX*4) // 4·k·4 bytes from the next block's first row over the block's steps
+	PREFETCHT0 64(AX)(DX*4)
+	PREFETCHT0 128(AX)(DX*4)
+	PREFETCHT0 192(AX)(DX*4)
 	VMOVUPS (R12)(DX*1), Z16
 	VMOVUPS (R13)(DX*1), Z17
 	VMOVUPS (SI)(DX*1), Z18
@@ -322,7 +333,8 @@ nreduce:
 	LEAQ (AX)(BX*2), AX
 	VEXTRACTF32X4 $2, Z0, (AX)
 	VEXTRACTF32X4 $3, Z0, (AX)(BX*1)
-	ADDQ $16, R14
+	MOVQ cs+56(FP), BX
+	LEAQ (R14)(BX*4), R14
 	MOVQ ldb+24(FP), AX
 	SHLQ $4, AX
 	ADDQ AX, R15

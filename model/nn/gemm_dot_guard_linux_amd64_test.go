@@ -34,9 +34,9 @@ func TestSdotTGuardPages(t *testing.T) {
 					for i := range b {
 						b[i] = float32(rng.NormFloat64())
 					}
-					sdotTBlocks(m, n, k, a, lda, b, ldb, c, ldc)
 					want := make([]float32, len(c))
 					sdotTRef(m, n, k, a, lda, b, ldb, want, ldc)
+					sdotTBlocks(m, n, k, a, lda, b, ldb, c, ldc)
 					for i := range m {
 						for j := range n {
 							g, w := c[i*ldc+j], want[i*ldc+j]
