@@ -1355,7 +1355,7 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool, dx []T, add 
 			winoXform(m, winoKindA, &tm, dm[o0*tc:], gm[o0*tc:], sm, (o1-o0)*tc)
 		})
 		for xi := range rr {
-			gemmDotT(g.O, g.C, tc, dm[xi*sm:], tc, v[xi*sv:], tc, pw[xi*oc:], g.C)
+			gemm(false, true, g.O, g.C, tc, 1, dm[xi*sm:], tc, v[xi*sv:], tc, 0, pw[xi*oc:], g.C)
 		}
 		if !input {
 			return

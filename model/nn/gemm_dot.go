@@ -7,12 +7,20 @@ package nn
 // the tiles t). The blocked GEMM (gemm(false, true, …)) must transpose B
 // while packing it (packTranspose8), because its kernels broadcast A and
 // load B as vectors along C's columns. With AVX-512, float32 and a shape
-// where it is faster (sdotTWins), sdotTBlocks runs instead: it sums along
-// the rows in place with vector accumulators and packs nothing. That sums
-// in another order than the GEMM (16 partial sums a lane, then a halving
-// tree; see sdotT4x4 in gemm_dot_amd64.s), chosen by the shape alone: the
-// same bits on any number of workers, not the bits of gemm. Elsewhere it
-// is gemm(false, true, m, n, k, 1, a, lda, b, ldb, 0, c, ldc).
+// where the kernel alone is faster (sdotTWins), sdotTBlocks runs instead:
+// it sums along the rows in place with vector accumulators and packs
+// nothing. That sums in another order than the GEMM (16 partial sums a
+// lane, then a halving tree; see sdotT4x4 in gemm_dot_amd64.s), chosen by
+// the shape alone: the same bits on any number of workers, not the bits
+// of gemm. Elsewhere it is gemm(false, true, m, n, k, 1, a, lda, b, ldb,
+// 0, c, ldc).
+//
+// No route calls it yet: winoBackward's weight gradient on it measured no
+// change in the layers (ConvCOCO conv2, 20 alternate rounds) nor in the
+// training steps (COCONetStep none, first, middle, 12 rounds), and at
+// conv3–conv6 (k = 128 tiles, m ≥ 64) the packed GEMM is faster
+// (docs/PERFORMANCE.md, "Session 9 (lane10w)"). It stays, tested, for
+// shapes with long rows.
 func gemmDotT[T Float](m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
 	if af, ok := any(a).([]float32); ok && sdotTOK && !noSdotT && (forceSdotT || sdotTWins(m, k)) {
 		sdotTBlocks(m, n, k, af, lda, any(b).([]float32), ldb, any(c).([]float32), ldc)
@@ -22,16 +30,18 @@ func gemmDotT[T Float](m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc i
 }
 
 // sdotTWins reports whether sdotTBlocks beats the packed GEMM on an
-// m×n×k product of gemmDotT. Its cost a block of 4×4 outputs is k/16
-// steps of 16 multiply-adds plus a fixed reduction (45 shuffles and adds
-// on the multiply-add ports) and call; the GEMM's extra cost is packing
-// Bᵀ, n·k values, shared by the m rows, and a ragged last panel where m
-// is not a multiple of its 8 rows. So the kernel wins where k is long
-// against m: measured (BenchmarkGemmDotT, one thread, docs/PERFORMANCE.md
-// "Session 9 (lane10w)") −24 % at 32×32×256 (conv2), −33 % at 27×32×256
-// (dcnn-first's side convolution), −13 % at 27×64×128, −16 % at
-// 32×32×512, −5 % at 64×32×256; even at 64×64×256; slower by 6 to 30 %
-// at 32×32×128, 128×128×256 and conv3–conv6 (m ≥ 64, k = 128).
+// m×n×k product of gemmDotT, the operands in cache. Its cost a block of
+// 4×4 outputs is k/16 steps of 16 multiply-adds plus a fixed reduction
+// (30 shuffles and 15 adds, on the multiply-add ports) and its share of a
+// call; the GEMM's extra cost is packing Bᵀ, n·k values, shared by the m
+// rows, and a ragged last panel where m is not a multiple of its 8 rows.
+// So the kernel wins where k is long against m: measured
+// (BenchmarkGemmDotT, one thread, 10 alternate rounds) −18 % CPU at
+// 32×32×256 (conv2's shape), −32 % at 27×32×256 and −13 % at 27×64×128
+// (the side convolutions of dcnn-first and dcnn-middle); +13 to +28 % at
+// conv3–conv6 (k = 128, m ≥ 64). Single runs: −16 % at 32×32×512, −5 %
+// at 64×32×256, even at 64×64×256, +6 to +8 % at 32×32×128 and
+// 128×128×256.
 func sdotTWins(m, k int) bool {
 	return k >= 8*m || m%8 != 0 && k >= 4*m
 }
