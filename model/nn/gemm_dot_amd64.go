@@ -8,7 +8,7 @@ var sdotTOK = cpu.X86.HasAVX512F
 
 // sdotT4x4 sets c[i·ldc + j] = Σ_t a[i][t]·b[j][t] for i, j < 4 over
 // k values of each row (gemm_dot_amd64.s: the order of its sums is
-// described there and written out in Go by sdotT4x4Ref, in the tests).
+// described there and written out in Go by sdotTRef, in the tests).
 //
 //go:noescape
 func sdotT4x4(k int, a, b *[4]*float32, c *float32, ldc int)

@@ -2,7 +2,6 @@
 
 #include "textflag.h"
 
-
 // func sdotT4x4(k int, a, b *[4]*float32, c *float32, ldc int)
 // c[i·ldc + j] = Σ_t a[i][t]·b[j][t] for i, j < 4, t < k: the rows of A and B are read along t,
 // 16 values a step, each of the 16 products in its own vector accumulator (Z0–Z15; register r
@@ -11,7 +10,7 @@
 // zeroing masks (nothing past a row's end is touched) and added with merging ones. Then the
 // 16 lanes of each accumulator are summed as a halving tree, h[l] = p[l] + p[l+8], g[l] = h[l] +
 // h[l+4], e[l] = g[l] + g[l+2], sum = e[0] + e[1], four shuffles-and-adds that reduce all 16
-// accumulators at once into Z0, whose four 128-bit lanes are C's four rows. sdotT4x4Ref in
+// accumulators at once into Z0, whose four 128-bit lanes are C's four rows. sdotTRef in
 // gemm_dot_test.go is the same arithmetic in Go.
 TEXT ·sdotT4x4(SB), NOSPLIT, $0-40
 	MOVQ k+0(FP), CX
