@@ -41,6 +41,7 @@ type DeformConv2D[T Float] struct {
 	forwarding         bool   // inside Forward: fills are lean (see fillRange)
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
+	noMaskT            bool   // tests: backwardNarrow without maskTranspose (deform_maskt.go)
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
@@ -1024,6 +1025,9 @@ func (d *DeformConv2D[T]) unpad(t *sampleTable[T], dx []T) {
 	}
 }
 
+// noGather3 turns dcnGather3x4 off (tests).
+var noGather3 bool
+
 // dcnGather writes, for each entry e of base, n values to dst[e·n:]: the
 // weighted sum of the four corners img[q+i], img[q+pix+i], img[q+row+i],
 // img[q+row+pix+i] with q = base[e]·pix and weights wts[4e:4e+4].
@@ -1040,7 +1044,13 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 		if gather512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), n) {
 			return
 		}
-		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &any(wts).([]float32)[0], len(base), n)
+		w32 := any(wts).([]float32)
+		done := gather3(f, any(img).([]float32), pix, row, base, w32, n, last)
+		if done == len(base) {
+			return
+		}
+		f, base, w32 = f[done*n:], base[done:], w32[4*done:]
+		dcnGatherAVX(&f[0], &any(img).([]float32)[0], pix, row, &base[0], &w32[0], len(base), n)
 		return
 	}
 	for e, q := range base {

@@ -91,3 +91,83 @@ func TestSamplingGuardPages(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskTransposeGuardPages runs dcnMaskT8 (through maskTranspose) on
+// dy, y and the transposed gradient of their exact lengths, each ending on
+// a PROT_NONE page: no read or write past them faults, and the bits are
+// those of the same call on ordinary slices.
+func TestMaskTransposeGuardPages(t *testing.T) {
+	if !maskT8OK {
+		t.Skip("no AVX-512VL: dcnMaskT8 does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(73, 74))
+	for _, s := range []struct{ rows, p int }{{8, 8}, {16, 64}, {32, 40}, {8, 9}} {
+		t.Run(fmt.Sprintf("rows%d_p%d", s.rows, s.p), func(t *testing.T) {
+			dy, y := maskTInputs(rng, s.rows, s.p)
+			dst := make([]float32, s.p*s.rows)
+			even, odd := make([]float32, s.rows), make([]float32, s.rows)
+			maskTranspose(dy, y, s.p, dst, s.rows, s.rows, even, odd)
+			guarded := func(src []float32) []float32 {
+				d := guardSlice(t, len(src))
+				copy(d, src)
+				return d
+			}
+			gdy, gy := guarded(dy), guarded(y)
+			gdst, ge, gdo := guardSlice(t, len(dst)), guardSlice(t, s.rows), guardSlice(t, s.rows)
+			maskTranspose(gdy, gy, s.p, gdst, s.rows, s.rows, ge, gdo)
+			for k, pair := range [][2][]float32{{gdst, dst}, {ge, even}, {gdo, odd}} {
+				for i := range pair[1] {
+					if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+						t.Fatalf("operand %d [%d] = %v on guarded slices, %v on ordinary ones", k, i, pair[0][i], pair[1][i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGather3GuardPages runs dcnGather3x4 (through dcnGather) with the
+// image ending on a PROT_NONE page right after its last pixel's 4th value
+// (a corner of the last entry), and dst, the bases and the weights of
+// their exact lengths ending there too: no read or write past them faults,
+// and the bits are dcnGatherAVX's on ordinary slices.
+func TestGather3GuardPages(t *testing.T) {
+	if !gather3OK || !vecOK {
+		t.Skip("no AVX-512: dcnGather3x4 does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(83, 84))
+	const pix, wp, hp = 4, 6, 5
+	row := wp * pix
+	last := (hp-1)*wp - 2
+	for _, count := range []int{4, 8, 9, 12} {
+		t.Run(fmt.Sprint(count), func(t *testing.T) {
+			img := guardSlice(t, last*pix+row+pix+4)
+			for i := range img {
+				img[i] = float32(rng.NormFloat64())
+			}
+			wts := guardSlice(t, 4*count)
+			for i := range wts {
+				wts[i] = float32(rng.NormFloat64())
+			}
+			base := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, count)[0])), count)
+			for i := range base {
+				base[i] = int32(rng.IntN(last))
+			}
+			base[count-1] = int32(last)
+			want := make([]float32, 3*count)
+			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, 3)
+			got := guardSlice(t, 3*count)
+			if n := gather3(got, img, pix, row, base, wts, 3, last); n != count/4*4 {
+				t.Fatalf("gather3 did %d entries, want %d", n, count/4*4)
+			}
+			dcnGather(got, img, pix, row, base, wts, 3)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("dst[%d] = %v on guarded slices, %v through dcnGatherAVX", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

@@ -99,6 +99,9 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	// Forward kept the tables but no columns (smallColsOK): the scatter
 	// writes them (col2imCols) and the weight gradient follows it.
 	cols := d.smallCols && d.cache == nil && !narrow
+	// The narrow route's ReLU gradient in one pass (maskTranspose): its
+	// bias gradient sums even and odd pixels apart, then adds the two.
+	fused := narrow && g.ReLU && pc == p && !d.noMaskT
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
@@ -113,6 +116,22 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		if !narrow {
 			clear(pb)
+		}
+		if fused {
+			// One pass over dy and y: masked, transposed into gyT, and
+			// summed for the bias (maskTranspose).
+			t32 := any(tile).([]float32)
+			even, odd := t32[:g.O], t32[g.O:2*g.O]
+			clear(even)
+			clear(odd)
+			dy32, y32, gyT32 := any(dy).([]float32), any(yv).([]float32), any(gyT).([]float32)
+			for b := lo; b < hi; b++ {
+				img := dy32[b*g.O*p : (b+1)*g.O*p]
+				maskTranspose(img, y32[b*g.O*p:(b+1)*g.O*p], p, gyT32[(b-lo)*pc*g.O:], g.O, g.O, even, odd)
+			}
+			for o := range g.O {
+				pb[o] = T(even[o] + odd[o])
+			}
 		}
 		for b := lo; b < hi; b++ {
 			if d.cache == nil && !cols {
@@ -138,6 +157,9 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 				}
 				continue
 			}
+			if fused {
+				continue // gyT and the bias gradient are set above
+			}
 			for o := range g.O {
 				at := (b*g.O + o) * p
 				var yo []T
@@ -151,7 +173,7 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		// weight gradient's, which the GEMM reads in place (its A's row
 		// panels are gyT's runs of 8 output channels) where gy would be
 		// transposed once more by packA (a pass over gy; the same sums).
-		if narrow {
+		if narrow && !fused {
 			transposeInto(gy, ld, gyT, g.O, g.O, ld)
 			for o := range g.O {
 				pb[o] = sum(gy[o*ld : (o+1)*ld])

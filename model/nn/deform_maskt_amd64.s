@@ -1,0 +1,109 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// func dcnMaskT8(dy *float32, y *float32, lds int, dst *float32, ldd int, blocks int, even *float32, odd *float32)
+// The ReLU's output gradient of 8 channels transposed to pixel-major, blocks of 8 pixels at a time:
+// dst[q·ldd+r] = dy[r·lds+q] where 0 < y[r·lds+q] (ordered: NaN gives 0), else +0, for r < 8 and
+// q < 8·blocks; even[r] and odd[r] (in/out) add, in pixel order, the values stored for even and
+// odd q. packTranspose8's shuffles on the masked rows (VEX registers Y0–Y15); the two sums in Y16
+// and Y17 (AVX-512VL).
+TEXT ·dcnMaskT8(SB), NOSPLIT, $0-64
+	MOVQ    dy+0(FP), SI
+	MOVQ    y+8(FP), BX
+	MOVQ    lds+16(FP), R8
+	MOVQ    dst+24(FP), DI
+	MOVQ    ldd+32(FP), R12
+	MOVQ    blocks+40(FP), CX
+	MOVQ    even+48(FP), AX
+	MOVQ    odd+56(FP), DX
+	VMOVUPS (AX), Y16
+	VMOVUPS (DX), Y17
+	SHLQ    $2, R8
+	SHLQ    $2, R12
+	LEAQ    (R8)(R8*2), R10        // 3·lds
+	LEAQ    (SI)(R8*4), R11        // dy's row 4
+	LEAQ    (BX)(R8*4), R9         // y's row 4
+	LEAQ    (R12)(R12*2), R13      // 3·ldd
+	TESTQ   CX, CX
+	JZ      mt8done
+
+mt8loop:
+	VXORPS Y15, Y15, Y15
+	VCMPPS $0x11, (BX), Y15, Y8       // 0 < y, ordered
+	VANDPS (SI), Y8, Y0
+	VCMPPS $0x11, (BX)(R8*1), Y15, Y9
+	VANDPS (SI)(R8*1), Y9, Y1
+	VCMPPS $0x11, (BX)(R8*2), Y15, Y10
+	VANDPS (SI)(R8*2), Y10, Y2
+	VCMPPS $0x11, (BX)(R10*1), Y15, Y11
+	VANDPS (SI)(R10*1), Y11, Y3
+	VCMPPS $0x11, (R9), Y15, Y12
+	VANDPS (R11), Y12, Y4
+	VCMPPS $0x11, (R9)(R8*1), Y15, Y13
+	VANDPS (R11)(R8*1), Y13, Y5
+	VCMPPS $0x11, (R9)(R8*2), Y15, Y14
+	VANDPS (R11)(R8*2), Y14, Y6
+	VCMPPS $0x11, (R9)(R10*1), Y15, Y14
+	VANDPS (R11)(R10*1), Y14, Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R12*1)
+	VMOVUPS Y10, (DI)(R12*2)
+	VMOVUPS Y11, (DI)(R13*1)
+	LEAQ    (DI)(R12*4), DI
+	VMOVUPS Y12, (DI)
+	VMOVUPS Y13, (DI)(R12*1)
+	VMOVUPS Y14, (DI)(R12*2)
+	VMOVUPS Y15, (DI)(R13*1)
+
+	VADDPS Y8, Y16, Y16
+	VADDPS Y9, Y17, Y17
+	VADDPS Y10, Y16, Y16
+	VADDPS Y11, Y17, Y17
+	VADDPS Y12, Y16, Y16
+	VADDPS Y13, Y17, Y17
+	VADDPS Y14, Y16, Y16
+	VADDPS Y15, Y17, Y17
+
+	DECQ CX
+	JZ   mt8done
+	LEAQ (DI)(R12*4), DI
+	ADDQ $32, SI
+	ADDQ $32, R11
+	ADDQ $32, BX
+	ADDQ $32, R9
+	JMP  mt8loop
+
+mt8done:
+	VMOVUPS Y16, (AX)
+	VMOVUPS Y17, (DX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,114 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// maskTInputs returns dy and y for rows channels of p pixels: normal
+// values, with NaN, −0 and +0 among dy's and NaN, 0, −0 and negative
+// values among y's.
+func maskTInputs(rng *rand.Rand, rows, p int) (dy, y []float32) {
+	dy, y = make([]float32, rows*p), make([]float32, rows*p)
+	for i := range dy {
+		dy[i] = float32(rng.NormFloat64())
+		y[i] = float32(rng.NormFloat64())
+		switch rng.IntN(16) {
+		case 0:
+			dy[i] = float32(math.NaN())
+		case 1:
+			dy[i] = float32(math.Copysign(0, -1))
+		case 2:
+			y[i] = float32(math.NaN())
+		case 3:
+			y[i] = 0
+		case 4:
+			y[i] = float32(math.Copysign(0, -1))
+		}
+	}
+	return dy, y
+}
+
+// TestMaskTranspose runs maskTranspose through dcnMaskT8 and through its
+// Go loop alone (noMaskT8) and wants the same bits in the transposed
+// gradient and both sums (runs of 256, 8 and 24 pixels), and the
+// definition: dy where 0 < y, else +0, at dst[q·ldd+o], with the columns
+// past rows untouched, and the sums of even and odd pixels in pixel
+// order. Channel counts and pixel counts that are multiples of 8 and not
+// (ragged blocks on both sides), ldd wider than the rows, sums that start
+// from non-zero values (a second image added to the first's), NaN in dy
+// and y, ±0.
+func TestMaskTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, s := range []struct{ rows, p, ldd int }{
+		{8, 8, 8}, {32, 64, 32}, {32, 4096, 32}, {3, 9, 3}, {8, 13, 11}, {13, 24, 16}, {40, 61, 43}, {16, 7, 16},
+		{1, 1, 1}, {9, 17, 9},
+	} {
+		t.Run(fmt.Sprintf("rows%d_p%d_ldd%d", s.rows, s.p, s.ldd), func(t *testing.T) {
+			dy, y := maskTInputs(rng, s.rows, s.p)
+			start := make([]float32, 2*s.rows)
+			for i := range start {
+				start[i] = float32(rng.NormFloat64())
+			}
+			const sentinel = 12345.5
+			run := func(kernel bool, runLen int) (dst, even, odd []float32) {
+				old, oldRun := noMaskT8, maskTRun
+				noMaskT8, maskTRun = !kernel, runLen
+				defer func() { noMaskT8, maskTRun = old, oldRun }()
+				dst = make([]float32, s.p*s.ldd)
+				for i := range dst {
+					dst[i] = sentinel
+				}
+				even, odd = append([]float32(nil), start[:s.rows]...), append([]float32(nil), start[s.rows:]...)
+				maskTranspose(dy, y, s.p, dst, s.ldd, s.rows, even, odd)
+				return dst, even, odd
+			}
+			same := func(what string, got, want []float32) {
+				t.Helper()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s[%d] = %v through dcnMaskT8, %v through the Go loop", what, i, got[i], want[i])
+					}
+				}
+			}
+			wd, we, wo := run(false, maskTRun)
+			for _, runLen := range []int{maskTRun, 8, 24} {
+				gd, ge, gobits := run(true, runLen)
+				same("dst", gd, wd)
+				same("even", ge, we)
+				same("odd", gobits, wo)
+			}
+			for q := range s.p {
+				for o := range s.ldd {
+					v := wd[q*s.ldd+o]
+					want := float32(sentinel)
+					if o < s.rows {
+						want = 0
+						if y[o*s.p+q] > 0 {
+							want = dy[o*s.p+q]
+						}
+					}
+					if math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("dst[%d·%d+%d] = %v, want %v", q, s.ldd, o, v, want)
+					}
+				}
+			}
+			// The sums, in pixel order, apart for even and odd pixels.
+			for o := range s.rows {
+				e, d := start[o], start[s.rows+o]
+				for q := range s.p {
+					if q%2 == 0 {
+						e += wd[q*s.ldd+o]
+					} else {
+						d += wd[q*s.ldd+o]
+					}
+				}
+				if math.Float32bits(e) != math.Float32bits(we[o]) || math.Float32bits(d) != math.Float32bits(wo[o]) {
+					t.Fatalf("sums of channel %d = %v, %v, want %v, %v", o, we[o], wo[o], e, d)
+				}
+			}
+		})
+	}
+}
