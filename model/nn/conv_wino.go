@@ -633,9 +633,9 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	var rows [36][]T
 	// winoFillPlanes writes the same elements of the planes for every map
 	// (which depends on the shape only): the others, the padding, stay
-	// zero from this one clear. Q' is written whole for every map, but by
-	// winoFill4x, which writes only Q' elements that a map's element goes
-	// to (the others zero from the clear, as Q's).
+	// zero from this one clear. The Go loops write Q' whole for every map
+	// (winoShiftPlanes); winoFill4x writes only the elements of Q' that a
+	// map's element goes to, the others zero from a clear of all 24 planes.
 	for a := range 4 {
 		clear(q[6*a*lp:][:4*lp])
 	}
