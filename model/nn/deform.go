@@ -42,6 +42,7 @@ type DeformConv2D[T Float] struct {
 	noBands            bool   // tests: never the banded passes (deform_bands.go)
 	noNarrow           bool   // tests: never backwardNarrow (deform_narrow.go)
 	noMaskT            bool   // tests: backwardNarrow without maskTranspose (deform_maskt.go)
+	maskTRan           bool   // tests: the last backwardNarrow took maskTranspose
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols

@@ -106,17 +106,17 @@ func TestMaskTransposeGuardPages(t *testing.T) {
 		t.Run(fmt.Sprintf("rows%d_p%d", s.rows, s.p), func(t *testing.T) {
 			dy, y := maskTInputs(rng, s.rows, s.p)
 			dst := make([]float32, s.p*s.rows)
-			even, odd := make([]float32, s.rows), make([]float32, s.rows)
-			maskTranspose(dy, y, s.p, dst, s.rows, s.rows, even, odd)
+			sums := make([]float32, maskTSumsLen(s.rows))
+			maskTranspose(dy, y, s.p, dst, s.rows, s.rows, sums)
 			guarded := func(src []float32) []float32 {
 				d := guardSlice(t, len(src))
 				copy(d, src)
 				return d
 			}
 			gdy, gy := guarded(dy), guarded(y)
-			gdst, ge, gdo := guardSlice(t, len(dst)), guardSlice(t, s.rows), guardSlice(t, s.rows)
-			maskTranspose(gdy, gy, s.p, gdst, s.rows, s.rows, ge, gdo)
-			for k, pair := range [][2][]float32{{gdst, dst}, {ge, even}, {gdo, odd}} {
+			gdst, gsums := guardSlice(t, len(dst)), guardSlice(t, len(sums))
+			maskTranspose(gdy, gy, s.p, gdst, s.rows, s.rows, gsums)
+			for k, pair := range [][2][]float32{{gdst, dst}, {gsums, sums}} {
 				for i := range pair[1] {
 					if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
 						t.Fatalf("operand %d [%d] = %v on guarded slices, %v on ordinary ones", k, i, pair[0][i], pair[1][i])
@@ -131,7 +131,7 @@ func TestMaskTransposeGuardPages(t *testing.T) {
 // image ending on a PROT_NONE page right after its last pixel's 4th value
 // (a corner of the last entry), and dst, the bases and the weights of
 // their exact lengths ending there too: no read or write past them faults,
-// and the bits are dcnGatherAVX's on ordinary slices.
+// and the bits are dcnGatherAVX's on ordinary copies of the operands.
 func TestGather3GuardPages(t *testing.T) {
 	if !gather3OK || !vecOK {
 		t.Skip("no AVX-512: dcnGather3x4 does not run")
@@ -157,7 +157,9 @@ func TestGather3GuardPages(t *testing.T) {
 			}
 			base[count-1] = int32(last)
 			want := make([]float32, 3*count)
-			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, 3)
+			oImg, oBase := append([]float32(nil), img...), append([]int32(nil), base...)
+			oWts := append([]float32(nil), wts...)
+			dcnGatherAVX(&want[0], &oImg[0], pix, row, &oBase[0], &oWts[0], count, 3)
 			got := guardSlice(t, 3*count)
 			if n := gather3(got, img, pix, row, base, wts, 3, last); n != count/4*4 {
 				t.Fatalf("gather3 did %d entries, want %d", n, count/4*4)

@@ -1,5 +1,7 @@
 package nn
 
+import "fmt"
+
 // The ReLU's output gradient of a layer with few input channels
 // (backwardNarrow at dcnn-first's conv1): masked where the output is not
 // positive, transposed to pixel-major for the two GEMMs, and summed per
@@ -7,25 +9,50 @@ package nn
 // three (gradRows into gy, gy's transpose, gy's sums).
 
 // maskTRun is how many pixels maskTranspose transposes across all its
-// channels before the next pixels (a multiple of 8).
+// channels before the next pixels: a positive multiple of 8 (the kernel's
+// blocks; maskTranspose panics otherwise rather than skip pixels).
 var maskTRun = 256
 
 // noMaskT8 turns dcnMaskT8 off (tests: the Go loop then gives the same
 // bits).
 var noMaskT8 bool
 
+// maskTSumsLen is the length of maskTranspose's sums for rows channels:
+// 8 accumulators (one per pixel of a block of 8) for each channel, in
+// bands of 8 channels (a ragged last band takes a whole band's room).
+func maskTSumsLen(rows int) int { return (rows + 7) / 8 * 64 }
+
+// maskTSumAt is the index in maskTranspose's sums of channel r's
+// accumulator j (the pixels q with q%8 == j): the band's 64 values hold
+// accumulator j of its 8 channels at j·8.
+func maskTSumAt(r, j int) int { return r/8*64 + j*8 + r%8 }
+
+// maskTBias is channel r's bias gradient from maskTranspose's sums: its 8
+// accumulators added as a tree, ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)).
+func maskTBias(sums []float32, r int) float32 {
+	s := sums[r/8*64+r%8:]
+	_ = s[56]
+	return ((s[0] + s[8]) + (s[16] + s[24])) + ((s[32] + s[40]) + (s[48] + s[56]))
+}
+
 // maskTranspose sets dst[q·ldd+o] = dy[o·p+q] where 0 < y[o·p+q] (NaN
 // gives 0), else +0, for o < rows, q < p, and adds each stored value to
-// even[o] where q is even and to odd[o] where q is odd, in increasing q:
-// the bias gradient is even[o] + odd[o] once every image has been added.
-// Blocks of 8 channels by 8 pixels go through dcnMaskT8 where it runs, the
-// rest through the loop below, with the same sums in the same order.
-func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, even, odd []float32) {
+// channel o's accumulator q%8 (sums[maskTSumAt(o, q%8)]) in increasing q:
+// each accumulator takes an eighth of the pixels, so that at 64×64 it adds
+// 512 values an image, not 2,048 (two accumulators) with 4 times the
+// rounding error. The bias gradient is maskTBias once every image has
+// been added. Blocks of 8 channels by 8 pixels go through dcnMaskT8 where
+// it runs, the rest through the loop below, with the same sums in the same
+// order. sums holds maskTSumsLen(rows) values.
+func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, sums []float32) {
+	if maskTRun <= 0 || maskTRun%8 != 0 {
+		panic(fmt.Sprintf("nn: maskTRun %d is not a positive multiple of 8", maskTRun))
+	}
 	if rows == 0 || p == 0 {
 		return
 	}
 	_, _ = dy[rows*p-1], y[rows*p-1]
-	_, _, _ = dst[(p-1)*ldd+rows-1], even[rows-1], odd[rows-1]
+	_, _ = dst[(p-1)*ldd+rows-1], sums[maskTSumsLen(rows)-1]
 	r8, q8 := 0, 0
 	if maskT8OK && !noMaskT8 {
 		r8, q8 = rows/8*8, p/8*8
@@ -36,7 +63,7 @@ func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, even, o
 	for q0 := 0; q0 < q8; q0 += maskTRun {
 		n := min(maskTRun, q8-q0)
 		for r := 0; r < r8; r += 8 {
-			dcnMaskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &even[r], &odd[r])
+			dcnMaskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &sums[r*8])
 		}
 	}
 	for r := range rows {
@@ -44,19 +71,13 @@ func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, even, o
 		if r < r8 {
 			q = q8
 		}
-		e, o := even[r], odd[r]
 		for ; q < p; q++ {
 			var v float32
 			if y[r*p+q] > 0 {
 				v = dy[r*p+q]
 			}
 			dst[q*ldd+r] = v
-			if q%2 == 0 {
-				e += v
-			} else {
-				o += v
-			}
+			sums[maskTSumAt(r, q%8)] += v
 		}
-		even[r], odd[r] = e, o
 	}
 }

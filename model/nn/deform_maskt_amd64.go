@@ -8,8 +8,8 @@ import "golang.org/x/sys/cpu"
 // their sums (see there and maskTranspose).
 //
 //go:noescape
-func dcnMaskT8(dy, y *float32, lds int, dst *float32, ldd, blocks int, even, odd *float32)
+func dcnMaskT8(dy, y *float32, lds int, dst *float32, ldd, blocks int, sums *float32)
 
-// maskT8OK reports whether dcnMaskT8 runs here: AVX2 for its shuffles and
-// AVX-512VL for its sums in Y16 and Y17.
-var maskT8OK = cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+// maskT8OK reports whether dcnMaskT8 runs here: AVX for its compares and
+// shuffles (all AVX1 forms), AVX-512VL for its sums in Y16–Y23.
+var maskT8OK = cpu.X86.HasAVX && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL

@@ -2,23 +2,28 @@
 
 #include "textflag.h"
 
-// func dcnMaskT8(dy *float32, y *float32, lds int, dst *float32, ldd int, blocks int, even *float32, odd *float32)
+// func dcnMaskT8(dy *float32, y *float32, lds int, dst *float32, ldd int, blocks int, sums *float32)
 // The ReLU's output gradient of 8 channels transposed to pixel-major, blocks of 8 pixels at a time:
 // dst[q·ldd+r] = dy[r·lds+q] where 0 < y[r·lds+q] (ordered: NaN gives 0), else +0, for r < 8 and
-// q < 8·blocks; even[r] and odd[r] (in/out) add, in pixel order, the values stored for even and
-// odd q. packTranspose8's shuffles on the masked rows (VEX registers Y0–Y15); the two sums in Y16
-// and Y17 (AVX-512VL).
-TEXT ·dcnMaskT8(SB), NOSPLIT, $0-64
+// q < 8·blocks; sums[j·8+r] (in/out, 64 values) adds, in pixel order, the values stored for the
+// q with q%8 == j. packTranspose8's shuffles on the masked rows (AVX, registers Y0–Y15); the 8
+// sums in Y16–Y23 (AVX-512VL), one for each pixel of a block.
+TEXT ·dcnMaskT8(SB), NOSPLIT, $0-56
 	MOVQ    dy+0(FP), SI
 	MOVQ    y+8(FP), BX
 	MOVQ    lds+16(FP), R8
 	MOVQ    dst+24(FP), DI
 	MOVQ    ldd+32(FP), R12
 	MOVQ    blocks+40(FP), CX
-	MOVQ    even+48(FP), AX
-	MOVQ    odd+56(FP), DX
+	MOVQ    sums+48(FP), AX
 	VMOVUPS (AX), Y16
-	VMOVUPS (DX), Y17
+	VMOVUPS 32(AX), Y17
+	VMOVUPS 64(AX), Y18
+	VMOVUPS 96(AX), Y19
+	VMOVUPS 128(AX), Y20
+	VMOVUPS 160(AX), Y21
+	VMOVUPS 192(AX), Y22
+	VMOVUPS 224(AX), Y23
 	SHLQ    $2, R8
 	SHLQ    $2, R12
 	LEAQ    (R8)(R8*2), R10        // 3·lds
@@ -86,12 +91,12 @@ mt8loop:
 
 	VADDPS Y8, Y16, Y16
 	VADDPS Y9, Y17, Y17
-	VADDPS Y10, Y16, Y16
-	VADDPS Y11, Y17, Y17
-	VADDPS Y12, Y16, Y16
-	VADDPS Y13, Y17, Y17
-	VADDPS Y14, Y16, Y16
-	VADDPS Y15, Y17, Y17
+	VADDPS Y10, Y18, Y18
+	VADDPS Y11, Y19, Y19
+	VADDPS Y12, Y20, Y20
+	VADDPS Y13, Y21, Y21
+	VADDPS Y14, Y22, Y22
+	VADDPS Y15, Y23, Y23
 
 	DECQ CX
 	JZ   mt8done
@@ -104,6 +109,12 @@ mt8loop:
 
 mt8done:
 	VMOVUPS Y16, (AX)
-	VMOVUPS Y17, (DX)
+	VMOVUPS Y17, 32(AX)
+	VMOVUPS Y18, 64(AX)
+	VMOVUPS Y19, 96(AX)
+	VMOVUPS Y20, 128(AX)
+	VMOVUPS Y21, 160(AX)
+	VMOVUPS Y22, 192(AX)
+	VMOVUPS Y23, 224(AX)
 	VZEROUPPER
 	RET

@@ -4,6 +4,6 @@ package nn
 
 var maskT8OK = false
 
-func dcnMaskT8(dy, y *float32, lds int, dst *float32, ldd, blocks int, even, odd *float32) {
+func dcnMaskT8(dy, y *float32, lds int, dst *float32, ldd, blocks int, sums *float32) {
 	panic("nn: dcnMaskT8 without assembly")
 }

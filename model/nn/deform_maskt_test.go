@@ -33,9 +33,9 @@ func maskTInputs(rng *rand.Rand, rows, p int) (dy, y []float32) {
 
 // TestMaskTranspose runs maskTranspose through dcnMaskT8 and through its
 // Go loop alone (noMaskT8) and wants the same bits in the transposed
-// gradient and both sums (runs of 256, 8 and 24 pixels), and the
+// gradient and the sums (runs of 256, 8 and 24 pixels), and the
 // definition: dy where 0 < y, else +0, at dst[q·ldd+o], with the columns
-// past rows untouched, and the sums of even and odd pixels in pixel
+// past rows untouched, and 8 sums a channel, one for each q%8, in pixel
 // order. Channel counts and pixel counts that are multiples of 8 and not
 // (ragged blocks on both sides), ldd wider than the rows, sums that start
 // from non-zero values (a second image added to the first's), NaN in dy
@@ -48,12 +48,12 @@ func TestMaskTranspose(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("rows%d_p%d_ldd%d", s.rows, s.p, s.ldd), func(t *testing.T) {
 			dy, y := maskTInputs(rng, s.rows, s.p)
-			start := make([]float32, 2*s.rows)
+			start := make([]float32, maskTSumsLen(s.rows))
 			for i := range start {
 				start[i] = float32(rng.NormFloat64())
 			}
 			const sentinel = 12345.5
-			run := func(kernel bool, runLen int) (dst, even, odd []float32) {
+			run := func(kernel bool, runLen int) (dst, sums []float32) {
 				old, oldRun := noMaskT8, maskTRun
 				noMaskT8, maskTRun = !kernel, runLen
 				defer func() { noMaskT8, maskTRun = old, oldRun }()
@@ -61,9 +61,9 @@ func TestMaskTranspose(t *testing.T) {
 				for i := range dst {
 					dst[i] = sentinel
 				}
-				even, odd = append([]float32(nil), start[:s.rows]...), append([]float32(nil), start[s.rows:]...)
-				maskTranspose(dy, y, s.p, dst, s.ldd, s.rows, even, odd)
-				return dst, even, odd
+				sums = append([]float32(nil), start...)
+				maskTranspose(dy, y, s.p, dst, s.ldd, s.rows, sums)
+				return dst, sums
 			}
 			same := func(what string, got, want []float32) {
 				t.Helper()
@@ -73,12 +73,11 @@ func TestMaskTranspose(t *testing.T) {
 					}
 				}
 			}
-			wd, we, wo := run(false, maskTRun)
+			wd, ws := run(false, maskTRun)
 			for _, runLen := range []int{maskTRun, 8, 24} {
-				gd, ge, gobits := run(true, runLen)
+				gd, gs := run(true, runLen)
 				same("dst", gd, wd)
-				same("even", ge, we)
-				same("odd", gobits, wo)
+				same("sums", gs, ws)
 			}
 			for q := range s.p {
 				for o := range s.ldd {
@@ -95,20 +94,56 @@ func TestMaskTranspose(t *testing.T) {
 					}
 				}
 			}
-			// The sums, in pixel order, apart for even and odd pixels.
+			// The sums, in pixel order, one for each q%8; the room of a
+			// ragged band's missing channels untouched.
+			want := append([]float32(nil), start...)
 			for o := range s.rows {
-				e, d := start[o], start[s.rows+o]
 				for q := range s.p {
-					if q%2 == 0 {
-						e += wd[q*s.ldd+o]
-					} else {
-						d += wd[q*s.ldd+o]
-					}
+					want[maskTSumAt(o, q%8)] += wd[q*s.ldd+o]
 				}
-				if math.Float32bits(e) != math.Float32bits(we[o]) || math.Float32bits(d) != math.Float32bits(wo[o]) {
-					t.Fatalf("sums of channel %d = %v, %v, want %v, %v", o, we[o], wo[o], e, d)
+			}
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(ws[i]) {
+					t.Fatalf("sums[%d] = %v, want %v", i, ws[i], want[i])
 				}
 			}
 		})
+	}
+}
+
+// TestMaskTransposeRunGuard wants maskTranspose to refuse a run that is
+// not a positive multiple of 8 pixels (the kernel's blocks) rather than
+// leave the pixels past a run's last whole block unwritten.
+func TestMaskTransposeRunGuard(t *testing.T) {
+	dy, y := maskTInputs(rand.New(rand.NewPCG(75, 76)), 8, 40)
+	for _, runLen := range []int{12, 4, 0, -8} {
+		t.Run(fmt.Sprint(runLen), func(t *testing.T) {
+			old := maskTRun
+			maskTRun = runLen
+			defer func() { maskTRun = old }()
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("maskTranspose took runs of %d pixels without a panic", runLen)
+				}
+			}()
+			maskTranspose(dy, y, 40, make([]float32, 40*8), 8, 8, make([]float32, maskTSumsLen(8)))
+		})
+	}
+}
+
+// TestMaskTBias wants the bias gradient as the tree of a channel's 8
+// sums, for channels in whole and ragged bands.
+func TestMaskTBias(t *testing.T) {
+	const rows = 13
+	sums := make([]float32, maskTSumsLen(rows))
+	for i := range sums {
+		sums[i] = float32(i) * 0.37
+	}
+	for r := range rows {
+		a := func(j int) float32 { return sums[maskTSumAt(r, j)] }
+		want := ((a(0) + a(1)) + (a(2) + a(3))) + ((a(4) + a(5)) + (a(6) + a(7)))
+		if got := maskTBias(sums, r); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("maskTBias(channel %d) = %v, want %v", r, got, want)
+		}
 	}
 }

@@ -100,8 +100,10 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	// writes them (col2imCols) and the weight gradient follows it.
 	cols := d.smallCols && d.cache == nil && !narrow
 	// The narrow route's ReLU gradient in one pass (maskTranspose): its
-	// bias gradient sums even and odd pixels apart, then adds the two.
+	// bias gradient sums each eighth of the pixels apart, then adds the
+	// eight sums as a tree (maskTBias).
 	fused := narrow && g.ReLU && pc == p && !d.noMaskT
+	d.maskTRan = fused
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
@@ -120,17 +122,15 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		if fused {
 			// One pass over dy and y: masked, transposed into gyT, and
 			// summed for the bias (maskTranspose).
-			t32 := any(tile).([]float32)
-			even, odd := t32[:g.O], t32[g.O:2*g.O]
-			clear(even)
-			clear(odd)
+			sums := any(tile).([]float32)[:maskTSumsLen(g.O)]
+			clear(sums)
 			dy32, y32, gyT32 := any(dy).([]float32), any(yv).([]float32), any(gyT).([]float32)
 			for b := lo; b < hi; b++ {
 				img := dy32[b*g.O*p : (b+1)*g.O*p]
-				maskTranspose(img, y32[b*g.O*p:(b+1)*g.O*p], p, gyT32[(b-lo)*pc*g.O:], g.O, g.O, even, odd)
+				maskTranspose(img, y32[b*g.O*p:(b+1)*g.O*p], p, gyT32[(b-lo)*pc*g.O:], g.O, g.O, sums)
 			}
 			for o := range g.O {
-				pb[o] = T(even[o] + odd[o])
+				pb[o] = T(maskTBias(sums, o))
 			}
 		}
 		for b := lo; b < hi; b++ {
