@@ -161,3 +161,77 @@ func fillNorm[T Float](rng *rand.Rand, sd float64, ts ...*Tensor[T]) {
 		}
 	}
 }
+
+// TestBandPadsKept runs a banded layer's Backward on the pads its Forward
+// kept (keepBandPads) and on pads made again (noBandPads) and wants the
+// same bits in every gradient, on 1 and 3 workers: after two training
+// Forwards of different inputs (the second's pads, not the first's), and
+// after a training Forward and then an inference one (NoColumnCache: no
+// pads kept, Backward pads again). bandPadRan must say which pads ran.
+func TestBandPadsKept(t *testing.T) {
+	if !haveSgemmKernels() {
+		t.Skip("no assembly GEMM kernels: the banded passes do not run")
+	}
+	saved := bandMinColumns
+	bandMinColumns = 0 // small images, to keep the test quick
+	defer func() { bandMinColumns = saved }()
+	for _, s := range []struct {
+		c, o, hw, batch int
+		infer           bool
+	}{{32, 32, 16, 3, false}, {16, 64, 13, 2, false}, {32, 128, 19, 2, false}, {32, 32, 16, 3, true}} {
+		t.Run(fmt.Sprintf("c%d_o%d_%dpx_b%d_infer%v", s.c, s.o, s.hw, s.batch, s.infer), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), 19))
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+			in := func() (x, off, mask *Tensor[float32]) {
+				x, off, mask = New[float32](s.batch, s.c, s.hw, s.hw), New[float32](s.batch, 18, s.hw, s.hw),
+					New[float32](s.batch, 9, s.hw, s.hw)
+				fillNorm(rng, 1.5, x, off, mask)
+				return x, off, mask
+			}
+			x1, off1, mask1 := in()
+			x2, off2, mask2 := in()
+			dy := New[float32](s.batch, s.o, s.hw, s.hw)
+			fillNorm(rng, 1, dy)
+			run := func(keep bool) [][]float32 {
+				d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.noBandPads = !keep
+				if _, err := d.Forward(x1, off1, mask1); err != nil {
+					t.Fatal(err)
+				}
+				d.NoColumnCache = s.infer
+				y, err := d.Forward(x2, off2, mask2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := d.deformBands(); !ok {
+					t.Fatal("the banded passes do not run: the test no longer covers them")
+				}
+				dx, doff, dmask, err := d.Backward(dy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int{true: s.batch}[keep && !s.infer]; d.bandPadRan != want {
+					t.Fatalf("Backward took %d kept pads, want %d", d.bandPadRan, want)
+				}
+				return [][]float32{y.data, dx.data, doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data}
+			}
+			want := run(false)
+			for _, workers := range []int{1, 3} {
+				old := setWorkers(workers)
+				got := run(true)
+				setWorkers(old)
+				for k, name := range []string{"y", "dx", "doffset", "dmask", "dweight", "dbias"} {
+					for i := range want[k] {
+						if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+							t.Fatalf("%s[%d] = %v with the kept pads on %d workers, %v padding again",
+								name, i, got[k][i], workers, want[k][i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
