@@ -48,10 +48,6 @@ type DeformConv2D[T Float] struct {
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
 
 	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)
-	bandPads   []keptPad[T]     // each image's pad from a banded training Forward (see keepBandPads)
-	padsKept   bool             // the last Forward keeps its pads in bandPads
-	noBandPads bool             // tests: never keep the banded passes' pads
-	bandPadRan int              // tests: images whose kept pad the last banded Backward took
 	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch
 	keepTabs   bool             // the last Forward kept its tables in kept
 	noKeepTabs bool             // tests: never keep the tables
@@ -149,13 +145,6 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 		}
 	}
 	d.keepTabs = d.keepTables()
-	d.padsKept = false
-	if _, banded := d.deformBands(); banded && d.keepBandPads() {
-		d.padsKept = true
-		for len(d.bandPads) < g.B {
-			d.bandPads = append(d.bandPads, keptPad[T]{})
-		}
-	}
 	if d.keepTabs {
 		for len(d.kept) < g.B {
 			d.kept = append(d.kept, sampleTable[T]{})

@@ -49,30 +49,6 @@ func (d *DeformConv2D[T]) deformBands() (band int, ok bool) {
 	return sgemmBand(g.p()), true
 }
 
-// keptPad is one image's padded input (see padImage) kept from a banded
-// training Forward for its Backward, with padImage's key for the buffer
-// and the Forward and image it holds.
-type keptPad[T Float] struct {
-	pad   []T
-	key   [4]int
-	holds tableKey
-}
-
-// keepBandPads reports whether a banded Forward keeps each image's padded
-// input for Backward, which then does not pad the image again: in
-// training (the column cache not refused). Backward's padImage (a
-// transpose of the image to pixel-major) was ~2 % of dcnn-middle's and
-// dcnn-last's deformable layers (BenchmarkCOCODeformLayers' profile); the
-// pads take B·(H+2)·(W+2)·C values (9.5 MB at conv4, 64 channels at
-// 32×32, 32 crops; 17.8 MB at dcnn-first's conv2).
-func (d *DeformConv2D[T]) keepBandPads() bool { return !d.NoColumnCache && !d.noBandPads }
-
-// swapPad puts kept's pad and key into t and t's into kept.
-func swapPad[T Float](t *sampleTable[T], kept *keptPad[T]) {
-	t.pad, kept.pad = kept.pad, t.pad
-	t.padKey, kept.key = kept.key, t.padKey
-}
-
 // runsRange calls fn for the runs of entries (see runsN) of output pixels
 // [q0, q1).
 func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
@@ -120,15 +96,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 		// pixel and tap) is still in cache when the gather reads it, where a
 		// whole image's (737 KB at 64×64) went out to memory and back.
 		t := dc.table(worker)
-		if d.padsKept {
-			// Image b's own buffer for the pad, kept for Backward; the
-			// worker's goes back into the table below.
-			swapPad(t, &d.bandPads[b])
-			defer func() {
-				d.bandPads[b].holds = tableKey{d.gen, b}
-				swapPad(t, &d.bandPads[b])
-			}()
-		}
 		d.padImage(t, b)
 		t.holds = tableKey{}
 		extra := d.forwardScratch(band)
@@ -178,12 +145,6 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		packDcolWeight(any(d.wDcol).([]float32), any(d.wT).([]float32), g.O, ck)
 		extra = band*g.O + pixGemmScratch(g.O)
 	}
-	d.bandPadRan = 0
-	for b := range n {
-		if d.bandPad(b) != nil {
-			d.bandPadRan++
-		}
-	}
 	parallelN(workers, n, func(worker, b int) {
 		// The band's columns and its column gradient share one buffer (the
 		// gradient first where scatterCols writes the columns over it): at
@@ -209,14 +170,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		// whole image's table with the corner sums (1.9 MB at 64×64, 9
 		// taps, one offset group) went out of the core's 2 MiB L2 and back.
 		t := dc.table(worker)
-		if kp := d.bandPad(b); kp != nil {
-			// Forward's pad of this image (read only here); the worker's
-			// own buffer goes back into the table at the end.
-			swapPad(t, kp)
-			defer swapPad(t, kp)
-		} else {
-			d.padImage(t, b)
-		}
+		d.padImage(t, b)
 		t.holds = tableKey{}
 		dc.startScatter(t)
 		pw := part[b*nw : b*nw+g.O*ck]
@@ -268,13 +222,4 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			addTo(db[:g.O], part[c*nw+g.O*ck:(c+1)*nw])
 		}
 	}
-}
-
-// bandPad returns image b's pad kept by this Forward (keepBandPads), or
-// nil.
-func (d *DeformConv2D[T]) bandPad(b int) *keptPad[T] {
-	if !d.padsKept || b >= len(d.bandPads) || d.bandPads[b].holds != (tableKey{d.gen, b}) {
-		return nil
-	}
-	return &d.bandPads[b]
 }

@@ -186,8 +186,7 @@ func TestReleaseDropsKeptTables(t *testing.T) {
 		t.Fatal("the training Forward kept no tables: the test no longer covers them")
 	}
 	d.release()
-	if d.kept != nil || d.views != nil || d.keepTabs || d.permBuf != nil || d.cacheBuf != nil || d.tabs != nil ||
-		d.bandPads != nil {
+	if d.kept != nil || d.views != nil || d.keepTabs || d.permBuf != nil || d.cacheBuf != nil || d.tabs != nil {
 		t.Errorf("after release: %d kept tables, %d views, keepTabs %v, permBuf %d, cacheBuf %d, tabs %d",
 			len(d.kept), len(d.views), d.keepTabs, len(d.permBuf), len(d.cacheBuf), len(d.tabs))
 	}
