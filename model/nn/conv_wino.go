@@ -642,7 +642,11 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	clear(q[24*lp:])
 	fill := winoFill4Args{tw: tw, h: g.H, w: g.W, lp: 4 * lp}
 	qf, fast := any(q).([]float32)
+	// Maps 16 wide, rows a multiple of 16 (the COCO net's 16×16):
+	// winoFill16x, four plane rows a vector (the same elements written).
+	fast16 := false
 	if fast = fast && winoCopyOK && g.W >= 3; fast {
+		fast16 = g.W == 16 && tw == 4 && g.H%16 == 0 && th == g.H/4
 		clear(q[:24*lp])
 		// The groups of four from column 3: up to column 4·tw−1 (the
 		// column apart) for Q', up to 4·tw−2 for Q.
@@ -652,7 +656,9 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
-			if fast {
+			if fast16 {
+				winoFill16x(&qf[0], &any(src).([]float32)[0], 4*lp, g.H)
+			} else if fast {
 				// Q and Q' in one kernel call a map (the same bits:
 				// copies, the same elements written).
 				fill.src = &any(src).([]float32)[0]
