@@ -946,6 +946,7 @@ type winoScat4Args struct {
 	add        int      // 1: add to the map's elements
 	ca         int      // the column apart's byte offset in a row, −1 where none
 	nl         *uint16  // per block of 16 tiles, the bits of the tiles that are not last in their row
+	w16        int      // 1: maps 16 wide, rows a multiple of 16 (the rows four a vector)
 }
 
 // winoScatter4x is winoScatter4's loop over the maps with the AVX-512
@@ -1000,6 +1001,9 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	}
 	if 4*tw-1 < g.W {
 		ar.ca = 4 * (4*tw - 1)
+	}
+	if g.W == 16 && tw == 4 && g.H%16 == 0 && th == g.H/4 {
+		ar.w16 = 1
 	}
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
