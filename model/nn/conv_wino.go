@@ -653,8 +653,8 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 		f := min(g.W-3, 4*tw)
 		fill.q, fill.f, fill.g, fill.gq = &qf[0], f, (f+3)/4, min((f+3)/4, tw-1)
 	}
-	for b := lo; b < hi; b++ {
-		for ch := clo; ch < chi; ch++ {
+	for ch := clo; ch < chi; ch++ {
+		for b := lo; b < hi; b++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
 			if fast16 {
 				winoFill16x(&qf[0], &any(src).([]float32)[0], 4*lp, g.H)
@@ -1005,8 +1005,8 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	if g.W == 16 && tw == 4 && g.H%16 == 0 && th == g.H/4 {
 		ar.w16 = 1
 	}
-	for b := lo; b < hi; b++ {
-		for ch := clo; ch < chi; ch++ {
+	for ch := clo; ch < chi; ch++ {
+		for b := lo; b < hi; b++ {
 			base := ch*tc + (b-lo)*n
 			d, v := dd[base:], dv[base:]
 			_, _ = d[35*s+n-1], v[35*s+n-1]
