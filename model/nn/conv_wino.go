@@ -605,6 +605,49 @@ type winoFill4Args struct {
 	f, g, gq int      // floats from column 3 a row takes; its groups of four into Q', into Q
 }
 
+// winoFillVArgs is one map's planes for winoFillV (the offsets its
+// assembly reads: keep the order; all eight bytes on amd64).
+type winoFillVArgs struct {
+	q, src *float32  // the 24 planes, the map
+	lp     int       // the planes' stride, bytes
+	off    [4]int    // a block's four vectors, bytes from its first
+	u1     int       // plane row 1, bytes
+	row    int       // a map row, bytes
+	blocks int       // blocks of 64 floats a plane group
+	k0, k1 int       // the lanes of sh0 and sh1 kept (the others +0)
+	sh0    [16]int32 // Q_{a,0} from E_3: lane tw·u+v from v−1
+	sh1    [16]int32 // Q'_{a,1} from E_0: lane tw·u+v from v+1
+}
+
+// newWinoFillV returns winoFillV's arguments for the planes q of
+// winoGather4 on g, or nil where it does not run: maps 16, 32 or 64 wide
+// (tw = w/4, so a vector holds 16/tw whole plane rows), th = h/4 and h·w
+// a multiple of 256 (whole blocks of 64 floats in each plane group).
+func newWinoFillV(g geom, wg winoGeom, q []float32) *winoFillVArgs {
+	tw := wg.tw
+	if (g.W != 16 && g.W != 32 && g.W != 64) || tw != g.W/4 || g.H%4 != 0 || wg.th != g.H/4 ||
+		g.H*g.W%256 != 0 {
+		return nil
+	}
+	a := &winoFillVArgs{q: &q[0], lp: 4 * (wg.th + 1) * tw, u1: 4 * tw, row: 4 * g.W,
+		blocks: g.H * g.W / 256}
+	per := g.W / 16 // vectors a map row
+	for z := range 4 {
+		a.off[z] = (z/per)*16*g.W + (z%per)*64
+	}
+	for i := range 16 {
+		v := i % tw
+		a.sh0[i], a.sh1[i] = int32(max(i-1, 0)), int32(min(i+1, 15))
+		if v != 0 {
+			a.k0 |= 1 << i
+		}
+		if v != tw-1 {
+			a.k1 |= 1 << i
+		}
+	}
+	return a
+}
+
 // planes4Len is the length of winoGather4's planes (m = 4).
 func (wg winoGeom) planes4Len() int { return 24*(wg.th+1)*wg.tw + 16*(wg.th+1) }
 
@@ -642,11 +685,11 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	clear(q[24*lp:])
 	fill := winoFill4Args{tw: tw, h: g.H, w: g.W, lp: 4 * lp}
 	qf, fast := any(q).([]float32)
-	// Maps 16 wide, rows a multiple of 16 (the COCO net's 16×16):
-	// winoFill16x, four plane rows a vector (the same elements written).
-	fast16 := false
+	// Maps 16, 32 or 64 wide (the COCO net's conv2–conv6): winoFillV, a
+	// vector of plane elements a step (the same elements written).
+	var fv *winoFillVArgs
 	if fast = fast && winoCopyOK && g.W >= 3; fast {
-		fast16 = g.W == 16 && tw == 4 && g.H%16 == 0 && th == g.H/4
+		fv = newWinoFillV(g, wg, qf)
 		clear(q[:24*lp])
 		// The groups of four from column 3: up to column 4·tw−1 (the
 		// column apart) for Q', up to 4·tw−2 for Q.
@@ -656,8 +699,9 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	for ch := clo; ch < chi; ch++ {
 		for b := lo; b < hi; b++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
-			if fast16 {
-				winoFill16x(&qf[0], &any(src).([]float32)[0], 4*lp, g.H)
+			if fv != nil {
+				fv.src = &any(src).([]float32)[0]
+				winoFillV(fv)
 			} else if fast {
 				// Q and Q' in one kernel call a map (the same bits:
 				// copies, the same elements written).

@@ -234,7 +234,7 @@ func TestWinoFill4GuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 23))
 	for _, hw := range [][2]int{{1, 3}, {2, 4}, {3, 5}, {4, 6}, {5, 7}, {7, 8}, {16, 16}, {13, 13}, {9, 62},
 		{8, 63}, {6, 64}, {5, 65}, {64, 64}, {3, 131}, {2, 129}, {33, 30}, {32, 16}, {48, 16}, {12, 16},
-		{20, 16}, {15, 16}, {17, 16}} {
+		{20, 16}, {15, 16}, {17, 16}, {32, 32}, {8, 32}, {16, 32}, {12, 32}, {4, 64}, {8, 64}, {6, 32}} {
 		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
 			Ho: hw[0], Wo: hw[1], LW: hw[1]}
 		wg := g.wino(4)
@@ -266,17 +266,19 @@ func TestWinoFill4GuardPages(t *testing.T) {
 				t.Fatalf("%v: plane %d element %d = %v, Go %v", hw, i/lp, i%lp, q[i], want[i])
 			}
 		}
-		if g.W != 16 || g.H%16 != 0 {
+		q16 := guardSlice(t, 24*lp)
+		fv := newWinoFillV(g, wg, q16)
+		if fv == nil {
 			continue
 		}
-		// winoFill16x (maps 16 wide, rows a multiple of 16) on planes
-		// of garbage: it writes every element of the 24 planes but the
+		// winoFillV (maps 16, 32 or 64 wide, whole blocks) on planes of
+		// garbage: it writes every element of the 24 planes but the
 		// padding rows, which it must leave as they are.
-		q16 := guardSlice(t, 24*lp)
 		for i := range q16 {
 			q16[i] = float32(i) + 0.5
 		}
-		winoFill16x(&q16[0], &src[0], 4*lp, g.H)
+		fv.src = &src[0]
+		winoFillV(fv)
 		for i := range q16 {
 			p, e := i/lp, i%lp
 			u := e / tw
@@ -285,7 +287,7 @@ func TestWinoFill4GuardPages(t *testing.T) {
 				w = float32(i) + 0.5 // a plane row no map row goes to: not written
 			}
 			if math.Float32bits(q16[i]) != math.Float32bits(w) {
-				t.Fatalf("%v: winoFill16x: plane %d element %d = %v, want %v", hw, p, e, q16[i], w)
+				t.Fatalf("%v: winoFillV: plane %d element %d = %v, want %v", hw, p, e, q16[i], w)
 			}
 		}
 	}

@@ -48,10 +48,10 @@ func winoScat4x(a *winoScat4Args)
 //go:noescape
 func winoFill4x(a *winoFill4Args)
 
-// winoFill16x is winoFill4x for maps 16 wide and h rows, h a multiple of
-// 16 (tw = 4, th = h/4): the 24 planes at q, lp bytes apart, from the map
-// src; four plane rows a vector instead of one map row a step (the same
-// elements written, with the same values).
+// winoFillV is winoFill4x for maps 16, 32 or 64 wide (winoFillVArgs):
+// the 24 planes from the map, a vector of 16 plane elements a step (16/tw
+// plane rows) instead of one map row a step (the same elements written,
+// with the same values).
 //
 //go:noescape
-func winoFill16x(q, src *float32, lp, h int)
+func winoFillV(a *winoFillVArgs)

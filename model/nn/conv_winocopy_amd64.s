@@ -1086,62 +1086,78 @@ fl_done:
 	VZEROUPPER
 	RET
 
-// func winoFill16x(q, src *float32, lp, h int)
-// winoFill4x for maps 16 wide (tw = 4) and h a multiple of 16 rows (h > 0,
-// th = h/4): the rows y ≡ t (mod 4) of one plane group a = (t+1) mod 4
-// fill plane rows u = (y+1)/4, four of them (16 floats) a vector, so each
-// block of four map rows is one DEINT4 (E_j = Z(4+j), lane 4u+v = element
-// j of group v of row u): Q_{a,1..3} = E_0..E_2 (column 0 from map
-// columns 0–2), Q'_{a,0} = E_3 (its last column the column apart, 15),
-// Q_{a,0} = E_3 one lane on in each plane row with 0 in column 0 (the
-// padding), Q'_{a,1} = E_0 one lane back with 0 in the last column (past
-// the row). Every element these planes get is written, each with the
-// value winoFill4x gives it (the padding as +0, as the clear left it).
+// winoFillVArgs' offsets (conv_wino.go).
+#define FV_Q 0
+#define FV_SRC 8
+#define FV_LP 16
+#define FV_OFF 24
+#define FV_U1 56
+#define FV_ROW 64
+#define FV_BLOCKS 72
+#define FV_K0 80
+#define FV_K1 88
+#define FV_SH0 96
+#define FV_SH1 160
+
+// func winoFillV(a *winoFillVArgs)
+// winoFill4x for maps 16, 32 or 64 wide (w = 4·tw; th = h/4, h·w a
+// multiple of 256): the rows y ≡ t (mod 4) of one plane group a =
+// (t+1) mod 4 fill plane rows u = (y+1)/4, 16/tw of them (16 floats) a
+// vector, so each block of 64 floats of those rows (a.off: the four
+// vectors' byte offsets from the block's first, 1024 bytes a block) is one
+// DEINT4 (E_j = Z(4+j), lane tw·u+v = element j of group v of row u):
+// Q_{a,1..3} = E_0..E_2 (column 0 from map columns 0–2), Q'_{a,0} = E_3
+// (its last column the column apart, w−1), Q_{a,0} = E_3 one lane on in
+// each plane row with 0 in column 0 (the padding; a.sh0 under a.k0),
+// Q'_{a,1} = E_0 one lane back with 0 in the last column (past the row;
+// a.sh1 under a.k1). Every element these planes get is written, each with
+// the value winoFill4x gives it (the padding as +0, as the clear left it).
 // Registers: SI the block's first row, DI the group's planes at its plane
-// row, CX lp, AX 3·lp, BX 5·lp, DX blocks left (h/16), R8 t, R9 the group's
-// first plane, K1 0xeeee, K2 0x7777. Pure copies; pointers step only
-// while blocks remain.
-TEXT ·winoFill16x(SB), NOSPLIT, $0-32
+// row, CX lp, AX 3·lp, BX 5·lp, DX blocks left, R8 t, R9 the args, R10–R12
+// a.off[1..3]. Pure copies; pointers step only while blocks remain.
+TEXT ·winoFillV(SB), NOSPLIT, $0-8
+	MOVQ    a+0(FP), R9
 	VMOVUPS wcDeA<>(SB), Z28
 	VMOVUPS wcDeB<>(SB), Z29
-	MOVQ    lp+16(FP), CX
+	VMOVUPS FV_SH0(R9), Z26
+	VMOVUPS FV_SH1(R9), Z27
+	KMOVW   FV_K0(R9), K1
+	KMOVW   FV_K1(R9), K2
+	MOVQ    FV_LP(R9), CX
 	LEAQ    (CX)(CX*2), AX
 	LEAQ    (CX)(CX*4), BX
-	MOVL    $0xeeee, R10
-	KMOVW   R10, K1
-	MOVL    $0x7777, R10
-	KMOVW   R10, K2
+	MOVQ    FV_OFF+8(R9), R10
+	MOVQ    FV_OFF+16(R9), R11
+	MOVQ    FV_OFF+24(R9), R12
 	XORQ    R8, R8
 
-f16_group:
+fv_group:
 	// a = (t+1) mod 4: planes from 6a·lp; rows t, t+4, …; plane row
 	// 0 (t < 3) or 1 (t = 3: a = 0, whose plane row 0 is padding).
-	LEAQ  1(R8), R9
-	ANDQ  $3, R9
-	LEAQ  (R9)(R9*2), R9
-	SHLQ  $1, R9
-	IMULQ CX, R9
-	ADDQ  q+0(FP), R9
-	MOVQ  R9, DI
+	LEAQ  1(R8), DI
+	ANDQ  $3, DI
+	LEAQ  (DI)(DI*2), DI
+	SHLQ  $1, DI
+	IMULQ CX, DI
+	ADDQ  FV_Q(R9), DI
 	CMPQ  R8, $3
-	JNE   f16_rows
-	ADDQ  $16, DI
+	JNE   fv_rows
+	ADDQ  FV_U1(R9), DI
 
-f16_rows:
-	MOVQ R8, SI
-	SHLQ $6, SI
-	ADDQ src+8(FP), SI
-	MOVQ h+24(FP), DX
-	SHRQ $4, DX
+fv_rows:
+	MOVQ  R8, SI
+	IMULQ FV_ROW(R9), SI
+	ADDQ  FV_SRC(R9), SI
+	MOVQ  FV_BLOCKS(R9), DX
 
-f16_block:
-	VMOVUPS (SI), Z0
-	VMOVUPS 256(SI), Z1
-	VMOVUPS 512(SI), Z2
-	VMOVUPS 768(SI), Z3
+fv_block:
+	VMOVUPS     (SI), Z0
+	VMOVUPS     (SI)(R10*1), Z1
+	VMOVUPS     (SI)(R11*1), Z2
+	VMOVUPS     (SI)(R12*1), Z3
 	DEINT4
-	VPERMILPS.Z $0x90, Z7, K1, Z8
-	VPERMILPS.Z $0xf9, Z4, K2, Z9
+	VPERMPS.Z   Z7, Z26, K1, Z8
+	VPERMPS.Z   Z4, Z27, K2, Z9
 	VMOVUPS     Z8, (DI)
 	VMOVUPS     Z4, (DI)(CX*1)
 	VMOVUPS     Z5, (DI)(CX*2)
@@ -1149,14 +1165,14 @@ f16_block:
 	VMOVUPS     Z7, (DI)(CX*4)
 	VMOVUPS     Z9, (DI)(BX*1)
 	DECQ        DX
-	JZ          f16_next
+	JZ          fv_next
 	ADDQ        $1024, SI
 	ADDQ        $64, DI
-	JMP         f16_block
+	JMP         fv_block
 
-f16_next:
+fv_next:
 	INCQ R8
 	CMPQ R8, $4
-	JLT  f16_group
+	JLT  fv_group
 	VZEROUPPER
 	RET

@@ -25,4 +25,4 @@ func winoScat4x(a *winoScat4Args) { panic("nn: winoScat4x without assembly") }
 
 func winoFill4x(a *winoFill4Args) { panic("nn: winoFill4x without assembly") }
 
-func winoFill16x(q, src *float32, lp, h int) { panic("nn: winoFill16x without assembly") }
+func winoFillV(a *winoFillVArgs) { panic("nn: winoFillV without assembly") }
