@@ -990,7 +990,15 @@ type winoScat4Args struct {
 	add        int      // 1: add to the map's elements
 	ca         int      // the column apart's byte offset in a row, −1 where none
 	nl         *uint16  // per block of 16 tiles, the bits of the tiles that are not last in their row
-	w16        int      // 1: maps 16 wide, rows a multiple of 16 (the rows four a vector)
+	// Maps 16, 32 or 64 wide with whole blocks (winoFillV's shapes): the
+	// rows written a vector of plane elements a step.
+	wv     int       // 1: this way
+	off    [4]int    // a block's four vectors, bytes from its first
+	u1     int       // plane row 1, bytes
+	rstep  int       // the columns apart a block, bytes
+	blocks int       // blocks of 64 floats a plane group
+	kr     int       // the lanes of the columns apart a block
+	ap     [16]int32 // E_3: lane tw·u+v from Q_{a,0}'s v+1, the last from the column apart (16+u)
 }
 
 // winoScatter4x is winoScatter4's loop over the maps with the AVX-512
@@ -1046,8 +1054,15 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	if 4*tw-1 < g.W {
 		ar.ca = 4 * (4*tw - 1)
 	}
-	if g.W == 16 && tw == 4 && g.H%16 == 0 && th == g.H/4 {
-		ar.w16 = 1
+	if fv := newWinoFillV(g, wg, q); fv != nil {
+		ar.wv, ar.off, ar.u1, ar.rstep, ar.blocks = 1, fv.off, fv.u1, 4*16/tw, fv.blocks
+		ar.kr = 1<<(16/tw) - 1
+		for i := range 16 {
+			ar.ap[i] = int32(i + 1)
+			if i%tw == tw-1 {
+				ar.ap[i] = int32(16 + i/tw)
+			}
+		}
 	}
 	for ch := clo; ch < chi; ch++ {
 		for b := lo; b < hi; b++ {

@@ -85,26 +85,6 @@ DATA wcInB<>+56(SB)/4, $23
 DATA wcInB<>+60(SB)/4, $31
 GLOBL wcInB<>(SB), RODATA|NOPTR, $64
 
-// wcApart picks winoScat4x's E_3 at maps 16 wide (sa_out16): lane 4u+v
-// is Q_{a,0}[u][v+1] for v < 3 (table a), the column apart rs[4a][u]
-// for v = 3 (table b).
-DATA wcApart<>+0(SB)/4, $1
-DATA wcApart<>+4(SB)/4, $2
-DATA wcApart<>+8(SB)/4, $3
-DATA wcApart<>+12(SB)/4, $16
-DATA wcApart<>+16(SB)/4, $5
-DATA wcApart<>+20(SB)/4, $6
-DATA wcApart<>+24(SB)/4, $7
-DATA wcApart<>+28(SB)/4, $17
-DATA wcApart<>+32(SB)/4, $9
-DATA wcApart<>+36(SB)/4, $10
-DATA wcApart<>+40(SB)/4, $11
-DATA wcApart<>+44(SB)/4, $18
-DATA wcApart<>+48(SB)/4, $13
-DATA wcApart<>+52(SB)/4, $14
-DATA wcApart<>+56(SB)/4, $15
-DATA wcApart<>+60(SB)/4, $19
-GLOBL wcApart<>(SB), RODATA|NOPTR, $64
 
 // WCMASKS sets K1–K4 to the lanes of the four vectors that hold the first
 // 4·CX floats and K5 to the first CX lanes (CX < 16); clobbers AX, BX, CX.
@@ -518,7 +498,13 @@ pick_check:
 #define SA_ADD 88
 #define SA_CA 96
 #define SA_NL 104
-#define SA_W16 112
+#define SA_WV 112
+#define SA_OFF 120
+#define SA_U1 152
+#define SA_RSTEP 160
+#define SA_BLOCKS 168
+#define SA_KR 176
+#define SA_AP 184
 
 // SAPLANES sets DI, R8, R9, R10 to planes 4a, …, 4a+3 at plane row u,
 // a = R13 mod 4, u = R13/4 (R13 = y+1 for map row y); clobbers AX, CX.
@@ -723,8 +709,8 @@ sa_next:
 
 	// (3) The map's rows.
 sa_out:
-	CMPQ    SA_W16(BX), $0
-	JNE     sa_out16
+	CMPQ    SA_WV(BX), $0
+	JNE     sa_outv
 	MOVQ    SA_F(BX), CX
 	MOVQ    CX, R11
 	ANDQ    $-64, R11
@@ -864,26 +850,32 @@ sa_anext:
 	LEAQ (SI)(AX*4), SI
 	JMP  sa_arow
 
-	// (3) at maps 16 wide, rows a multiple of 16 (a.w16; tw = 4, th =
-	// h/4): winoFill16x's mirror, four map rows of one plane group a
-	// vector. Rows y ≡ t (mod 4), a = (t+1) mod 4, plane rows u = (y+1)/4
-	// (from 1 for t = 3), four of them (16 floats) a block: E_j = Q_{a,j+1}
-	// for j < 3 (lane 4u+v: row u's column 4v+j, columns 0–2 at v = 0),
-	// E_3 = Q_{a,0} one lane on in each plane row with the column apart
-	// rs[4a][u] in the last (wcApart), then INT4 gives the four rows whole,
-	// written or added (row + plane, the row the first operand). Each
-	// element written or added once with the value of the loop above.
+	// (3) at maps 16, 32 or 64 wide (a.wv; tw = w/4, th = h/4, h·w a
+	// multiple of 256): winoFillV's mirror, a vector of plane elements (16/tw
+	// plane rows) a step. Rows y ≡ t (mod 4), a = (t+1) mod 4, plane rows
+	// u = (y+1)/4 (from 1 for t = 3), a block of 64 floats of those rows at
+	// a.off (1024 bytes a block): E_j = Q_{a,j+1} for j < 3 (lane tw·u+v:
+	// row u's column 4v+j, columns 0–2 at v = 0), E_3 = Q_{a,0} one lane on
+	// in each plane row with the column apart rs[4a][u] in its last (a.ap,
+	// the column apart 16/tw floats under a.kr), then INT4 gives the block
+	// whole, written or added (row + plane, the row the first operand).
+	// Each element written or added once with the value of the loop above.
 	// R10 plane 4a at the block's plane row, R11 rs[4a] there, SI the
-	// block's first map row, CX lp, R12 3·lp, DX blocks left, R8 t.
-sa_out16:
+	// block's first vector, CX lp, R12 3·lp, DX blocks left, R8 t, R13,
+	// R14, DI a.off[1..3].
+sa_outv:
 	VMOVUPS wcInA<>(SB), Z30
 	VMOVUPS wcInB<>(SB), Z31
-	VMOVUPS wcApart<>(SB), Z29
+	VMOVUPS SA_AP(BX), Z29
+	KMOVW   SA_KR(BX), K1
 	MOVQ    SA_LP(BX), CX
 	LEAQ    (CX)(CX*2), R12
+	MOVQ    SA_OFF+8(BX), R13
+	MOVQ    SA_OFF+16(BX), R14
+	MOVQ    SA_OFF+24(BX), DI
 	XORQ    R8, R8
 
-sa16_group:
+sav_group:
 	LEAQ  1(R8), R9
 	ANDQ  $3, R9
 	MOVQ  R9, R10
@@ -899,59 +891,59 @@ sa16_group:
 	ADDQ  AX, R11
 	ADDQ  SA_Q(BX), R11
 	CMPQ  R8, $3
-	JNE   sa16_rows
-	ADDQ  $16, R10
+	JNE   sav_rows
+	ADDQ  SA_U1(BX), R10
 	ADDQ  $4, R11
 
-sa16_rows:
-	MOVQ R8, SI
-	SHLQ $6, SI
-	ADDQ SA_DST(BX), SI
-	MOVQ SA_H(BX), DX
-	SHRQ $4, DX
+sav_rows:
+	MOVQ  R8, SI
+	IMULQ SA_W(BX), SI
+	SHLQ  $2, SI
+	ADDQ  SA_DST(BX), SI
+	MOVQ  SA_BLOCKS(BX), DX
 
-sa16_block:
+sav_block:
 	VMOVUPS   (R10), Z7
-	VMOVUPS   (R11), X13
+	VMOVUPS.Z (R11), K1, Z13
 	VPERMT2PS Z13, Z29, Z7
 	VMOVUPS   (R10)(CX*1), Z4
 	VMOVUPS   (R10)(CX*2), Z5
 	VMOVUPS   (R10)(R12*1), Z6
 	INT4
 	CMPQ      SA_ADD(BX), $0
-	JNE       sa16_add
+	JNE       sav_add
 	VMOVUPS   Z0, (SI)
-	VMOVUPS   Z1, 256(SI)
-	VMOVUPS   Z2, 512(SI)
-	VMOVUPS   Z3, 768(SI)
-	JMP       sa16_step
+	VMOVUPS   Z1, (SI)(R13*1)
+	VMOVUPS   Z2, (SI)(R14*1)
+	VMOVUPS   Z3, (SI)(DI*1)
+	JMP       sav_step
 
-sa16_add:
+sav_add:
 	VMOVUPS (SI), Z8
-	VMOVUPS 256(SI), Z9
-	VMOVUPS 512(SI), Z10
-	VMOVUPS 768(SI), Z11
+	VMOVUPS (SI)(R13*1), Z9
+	VMOVUPS (SI)(R14*1), Z10
+	VMOVUPS (SI)(DI*1), Z11
 	VADDPS  Z0, Z8, Z0
 	VADDPS  Z1, Z9, Z1
 	VADDPS  Z2, Z10, Z2
 	VADDPS  Z3, Z11, Z3
 	VMOVUPS Z0, (SI)
-	VMOVUPS Z1, 256(SI)
-	VMOVUPS Z2, 512(SI)
-	VMOVUPS Z3, 768(SI)
+	VMOVUPS Z1, (SI)(R13*1)
+	VMOVUPS Z2, (SI)(R14*1)
+	VMOVUPS Z3, (SI)(DI*1)
 
-sa16_step:
+sav_step:
 	DECQ DX
-	JZ   sa16_next
+	JZ   sav_next
 	ADDQ $1024, SI
 	ADDQ $64, R10
-	ADDQ $16, R11
-	JMP  sa16_block
+	ADDQ SA_RSTEP(BX), R11
+	JMP  sav_block
 
-sa16_next:
+sav_next:
 	INCQ R8
 	CMPQ R8, $4
-	JLT  sa16_group
+	JLT  sav_group
 
 sa_done:
 	VZEROUPPER
