@@ -1003,7 +1003,8 @@ type winoScat4Args struct {
 
 // winoScatter4x is winoScatter4's loop over the maps with the AVX-512
 // kernel winoScat4x for everything after wino4BP: the clears, the 20
-// adds with the columns apart (winoScatter's order, vadd's operation:
+// adds with the columns apart (each plane's and column apart's in
+// winoScatter's order, vadd's operation:
 // plane + row, the plane first; the last tile of each row added as +0, as
 // there, but masked off instead of zeroed in dd: dd is left as it is) and
 // winoPlanesOut's or winoPlanesAdd's copies of the map's rows (each
@@ -1018,21 +1019,29 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	tw, th, n := wg.tw, wg.th, wg.tpi
 	lp := (th + 1) * tw
 	q = q[:16*lp+16*(th+1)]
-	var tab [60]int
+	// The 20 adds, each plane's (and column apart's) in winoScatter's
+	// order, the planes' in turn: the shifted rows (i < 4, j ≥ 4), the
+	// rows a tile down (i ≥ 4, j < 4), then both (i, j ≥ 4), so that an
+	// add's load across plane elements that an add before it stored comes
+	// as late as it can (it waits for that store to reach the cache).
+	var order [20][2]int
 	e := 0
-	for i := range 6 {
-		a, di := i%4, i/4
-		for j := range 6 {
-			if i < 4 && j < 4 {
-				continue // written by wino4BP
+	for _, r := range [3][4]int{{0, 4, 4, 6}, {4, 6, 0, 4}, {4, 6, 4, 6}} {
+		for i := r[0]; i < r[1]; i++ {
+			for j := r[2]; j < r[3]; j++ {
+				order[e] = [2]int{i, j}
+				e++
 			}
-			bb, dj := j%4, j/4
-			ab := 4*a + bb
-			tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1
-			if dj == 1 {
-				tab[3*e+2] = 4 * (16*lp + ab*(th+1) + di)
-			}
-			e++
+		}
+	}
+	var tab [60]int
+	for e, ij := range order {
+		i, j := ij[0], ij[1]
+		a, di, bb, dj := i%4, i/4, j%4, j/4
+		ab := 4*a + bb
+		tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1
+		if dj == 1 {
+			tab[3*e+2] = 4 * (16*lp + ab*(th+1) + di)
 		}
 	}
 	var nl0 [64]uint16
