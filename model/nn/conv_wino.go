@@ -989,7 +989,7 @@ type winoScat4Args struct {
 	f          int      // floats of a row that the groups v ≥ 1 write (from column 3)
 	add        int      // 1: add to the map's elements
 	ca         int      // the column apart's byte offset in a row, −1 where none
-	nl         *uint16  // per block of 16 tiles, the bits of the tiles that are not last in their row
+	nl         *uint16  // per block of 16 tiles, the bits of the tiles not last in their row
 	// Maps 16, 32 or 64 wide with whole blocks (winoFillV's shapes): the
 	// rows written a vector of plane elements a step.
 	wv     int       // 1: this way
