@@ -605,6 +605,49 @@ type winoFill4Args struct {
 	f, g, gq int      // floats from column 3 a row takes; its groups of four into Q', into Q
 }
 
+// winoFillVArgs is one map's planes for winoFillV (the offsets its
+// assembly reads: keep the order; all eight bytes on amd64).
+type winoFillVArgs struct {
+	q, src *float32  // the 24 planes, the map
+	lp     int       // the planes' stride, bytes
+	off    [4]int    // a block's four vectors, bytes from its first
+	u1     int       // plane row 1, bytes
+	row    int       // a map row, bytes
+	blocks int       // blocks of 64 floats a plane group
+	k0, k1 int       // the lanes of sh0 and sh1 kept (the others +0)
+	sh0    [16]int32 // Q_{a,0} from E_3: lane tw·u+v from v−1
+	sh1    [16]int32 // Q'_{a,1} from E_0: lane tw·u+v from v+1
+}
+
+// newWinoFillV returns winoFillV's arguments for the planes q of
+// winoGather4 on g, or nil where it does not run: maps 16, 32 or 64 wide
+// (tw = w/4, so a vector holds 16/tw whole plane rows), th = h/4 and h·w
+// a multiple of 256 (whole blocks of 64 floats in each plane group).
+func newWinoFillV(g geom, wg winoGeom, q []float32) *winoFillVArgs {
+	tw := wg.tw
+	if (g.W != 16 && g.W != 32 && g.W != 64) || tw != g.W/4 || g.H%4 != 0 || wg.th != g.H/4 ||
+		g.H*g.W%256 != 0 {
+		return nil
+	}
+	a := &winoFillVArgs{q: &q[0], lp: 4 * (wg.th + 1) * tw, u1: 4 * tw, row: 4 * g.W,
+		blocks: g.H * g.W / 256}
+	per := g.W / 16 // vectors a map row
+	for z := range 4 {
+		a.off[z] = (z/per)*16*g.W + (z%per)*64
+	}
+	for i := range 16 {
+		v := i % tw
+		a.sh0[i], a.sh1[i] = int32(max(i-1, 0)), int32(min(i+1, 15))
+		if v != 0 {
+			a.k0 |= 1 << i
+		}
+		if v != tw-1 {
+			a.k1 |= 1 << i
+		}
+	}
+	return a
+}
+
 // planes4Len is the length of winoGather4's planes (m = 4).
 func (wg winoGeom) planes4Len() int { return 24*(wg.th+1)*wg.tw + 16*(wg.th+1) }
 
@@ -642,17 +685,24 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	clear(q[24*lp:])
 	fill := winoFill4Args{tw: tw, h: g.H, w: g.W, lp: 4 * lp}
 	qf, fast := any(q).([]float32)
+	// Maps 16, 32 or 64 wide (the COCO net's conv2–conv6): winoFillV, a
+	// vector of plane elements a step (the same elements written).
+	var fv *winoFillVArgs
 	if fast = fast && winoCopyOK && g.W >= 3; fast {
+		fv = newWinoFillV(g, wg, qf)
 		clear(q[:24*lp])
 		// The groups of four from column 3: up to column 4·tw−1 (the
 		// column apart) for Q', up to 4·tw−2 for Q.
 		f := min(g.W-3, 4*tw)
 		fill.q, fill.f, fill.g, fill.gq = &qf[0], f, (f+3)/4, min((f+3)/4, tw-1)
 	}
-	for b := lo; b < hi; b++ {
-		for ch := clo; ch < chi; ch++ {
+	for ch := clo; ch < chi; ch++ {
+		for b := lo; b < hi; b++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
-			if fast {
+			if fv != nil {
+				fv.src = &any(src).([]float32)[0]
+				winoFillV(fv)
+			} else if fast {
 				// Q and Q' in one kernel call a map (the same bits:
 				// copies, the same elements written).
 				fill.src = &any(src).([]float32)[0]
@@ -939,12 +989,22 @@ type winoScat4Args struct {
 	f          int      // floats of a row that the groups v ≥ 1 write (from column 3)
 	add        int      // 1: add to the map's elements
 	ca         int      // the column apart's byte offset in a row, −1 where none
-	nl         *uint16  // per block of 16 tiles, the bits of the tiles that are not last in their row
+	nl         *uint16  // per block of 16 tiles, the bits of the tiles not last in their row
+	// Maps 16, 32 or 64 wide with whole blocks (winoFillV's shapes): the
+	// rows written a vector of plane elements a step.
+	wv     int       // 1: this way
+	off    [4]int    // a block's four vectors, bytes from its first
+	u1     int       // plane row 1, bytes
+	rstep  int       // the columns apart a block, bytes
+	blocks int       // blocks of 64 floats a plane group
+	kr     int       // the lanes of the columns apart a block
+	ap     [16]int32 // E_3: lane tw·u+v from Q_{a,0}'s v+1, the last from the column apart (16+u)
 }
 
 // winoScatter4x is winoScatter4's loop over the maps with the AVX-512
 // kernel winoScat4x for everything after wino4BP: the clears, the 20
-// adds with the columns apart (winoScatter's order, vadd's operation:
+// adds with the columns apart (each plane's and column apart's in
+// winoScatter's order, vadd's operation:
 // plane + row, the plane first; the last tile of each row added as +0, as
 // there, but masked off instead of zeroed in dd: dd is left as it is) and
 // winoPlanesOut's or winoPlanesAdd's copies of the map's rows (each
@@ -959,21 +1019,29 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	tw, th, n := wg.tw, wg.th, wg.tpi
 	lp := (th + 1) * tw
 	q = q[:16*lp+16*(th+1)]
-	var tab [60]int
+	// The 20 adds, each plane's (and column apart's) in winoScatter's
+	// order, the planes' in turn: the shifted rows (i < 4, j ≥ 4), the
+	// rows a tile down (i ≥ 4, j < 4), then both (i, j ≥ 4), so that an
+	// add's load across plane elements that an add before it stored comes
+	// as late as it can (it waits for that store to reach the cache).
+	var order [20][2]int
 	e := 0
-	for i := range 6 {
-		a, di := i%4, i/4
-		for j := range 6 {
-			if i < 4 && j < 4 {
-				continue // written by wino4BP
+	for _, r := range [3][4]int{{0, 4, 4, 6}, {4, 6, 0, 4}, {4, 6, 4, 6}} {
+		for i := r[0]; i < r[1]; i++ {
+			for j := r[2]; j < r[3]; j++ {
+				order[e] = [2]int{i, j}
+				e++
 			}
-			bb, dj := j%4, j/4
-			ab := 4*a + bb
-			tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1
-			if dj == 1 {
-				tab[3*e+2] = 4 * (16*lp + ab*(th+1) + di)
-			}
-			e++
+		}
+	}
+	var tab [60]int
+	for e, ij := range order {
+		i, j := ij[0], ij[1]
+		a, di, bb, dj := i%4, i/4, j%4, j/4
+		ab := 4*a + bb
+		tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*lp+di*tw+dj), 4*(6*i+j)*s, -1
+		if dj == 1 {
+			tab[3*e+2] = 4 * (16*lp + ab*(th+1) + di)
 		}
 	}
 	var nl0 [64]uint16
@@ -995,8 +1063,18 @@ func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, l
 	if 4*tw-1 < g.W {
 		ar.ca = 4 * (4*tw - 1)
 	}
-	for b := lo; b < hi; b++ {
-		for ch := clo; ch < chi; ch++ {
+	if fv := newWinoFillV(g, wg, q); fv != nil {
+		ar.wv, ar.off, ar.u1, ar.rstep, ar.blocks = 1, fv.off, fv.u1, 4*16/tw, fv.blocks
+		ar.kr = 1<<(16/tw) - 1
+		for i := range 16 {
+			ar.ap[i] = int32(i + 1)
+			if i%tw == tw-1 {
+				ar.ap[i] = int32(16 + i/tw)
+			}
+		}
+	}
+	for ch := clo; ch < chi; ch++ {
+		for b := lo; b < hi; b++ {
 			base := ch*tc + (b-lo)*n
 			d, v := dd[base:], dv[base:]
 			_, _ = d[35*s+n-1], v[35*s+n-1]

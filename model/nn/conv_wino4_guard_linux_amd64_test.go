@@ -180,7 +180,8 @@ func TestWinoScat4GuardPages(t *testing.T) {
 		}
 	}
 	for _, hw := range [][2]int{{16, 16}, {16, 13}, {16, 14}, {15, 15}, {13, 16}, {8, 32}, {8, 30}, {4, 61},
-		{3, 64}, {32, 32}, {32, 29}, {64, 64}, {4, 125}, {5, 126}, {64, 11}, {61, 17}, {16, 45}, {64, 6}} {
+		{3, 64}, {32, 32}, {32, 29}, {64, 64}, {4, 125}, {5, 126}, {64, 11}, {61, 17}, {16, 45}, {64, 6},
+		{32, 16}, {48, 16}, {8, 32}, {24, 32}, {4, 64}, {12, 64}} {
 		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
 			Ho: hw[0], Wo: hw[1], LW: hw[1]}
 		wg := g.wino(4)
@@ -232,7 +233,8 @@ func TestWinoFill4GuardPages(t *testing.T) {
 	defer func() { winoCopyOK = true }()
 	rng := rand.New(rand.NewPCG(12, 23))
 	for _, hw := range [][2]int{{1, 3}, {2, 4}, {3, 5}, {4, 6}, {5, 7}, {7, 8}, {16, 16}, {13, 13}, {9, 62},
-		{8, 63}, {6, 64}, {5, 65}, {64, 64}, {3, 131}, {2, 129}, {33, 30}} {
+		{8, 63}, {6, 64}, {5, 65}, {64, 64}, {3, 131}, {2, 129}, {33, 30}, {32, 16}, {48, 16}, {12, 16},
+		{20, 16}, {15, 16}, {17, 16}, {32, 32}, {8, 32}, {16, 32}, {12, 32}, {4, 64}, {8, 64}, {6, 32}} {
 		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
 			Ho: hw[0], Wo: hw[1], LW: hw[1]}
 		wg := g.wino(4)
@@ -262,6 +264,30 @@ func TestWinoFill4GuardPages(t *testing.T) {
 		for i := range q {
 			if math.Float32bits(q[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("%v: plane %d element %d = %v, Go %v", hw, i/lp, i%lp, q[i], want[i])
+			}
+		}
+		q16 := guardSlice(t, 24*lp)
+		fv := newWinoFillV(g, wg, q16)
+		if fv == nil {
+			continue
+		}
+		// winoFillV (maps 16, 32 or 64 wide, whole blocks) on planes of
+		// garbage: it writes every element of the 24 planes but the
+		// padding rows, which it must leave as they are.
+		for i := range q16 {
+			q16[i] = float32(i) + 0.5
+		}
+		fv.src = &src[0]
+		winoFillV(fv)
+		for i := range q16 {
+			p, e := i/lp, i%lp
+			u := e / tw
+			w := want[i]
+			if (p < 6 && u == 0) || (p >= 6 && u == th) {
+				w = float32(i) + 0.5 // a plane row no map row goes to: not written
+			}
+			if math.Float32bits(q16[i]) != math.Float32bits(w) {
+				t.Fatalf("%v: winoFillV: plane %d element %d = %v, want %v", hw, p, e, q16[i], w)
 			}
 		}
 	}

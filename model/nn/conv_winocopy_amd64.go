@@ -47,3 +47,11 @@ func winoScat4x(a *winoScat4Args)
 //
 //go:noescape
 func winoFill4x(a *winoFill4Args)
+
+// winoFillV is winoFill4x for maps 16, 32 or 64 wide (winoFillVArgs):
+// the 24 planes from the map, a vector of 16 plane elements a step (16/tw
+// plane rows) instead of one map row a step (the same elements written,
+// with the same values).
+//
+//go:noescape
+func winoFillV(a *winoFillVArgs)

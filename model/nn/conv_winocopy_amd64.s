@@ -85,6 +85,7 @@ DATA wcInB<>+56(SB)/4, $23
 DATA wcInB<>+60(SB)/4, $31
 GLOBL wcInB<>(SB), RODATA|NOPTR, $64
 
+
 // WCMASKS sets K1–K4 to the lanes of the four vectors that hold the first
 // 4·CX floats and K5 to the first CX lanes (CX < 16); clobbers AX, BX, CX.
 #define WCMASKS \
@@ -497,6 +498,13 @@ pick_check:
 #define SA_ADD 88
 #define SA_CA 96
 #define SA_NL 104
+#define SA_WV 112
+#define SA_OFF 120
+#define SA_U1 152
+#define SA_RSTEP 160
+#define SA_BLOCKS 168
+#define SA_KR 176
+#define SA_AP 184
 
 // SAPLANES sets DI, R8, R9, R10 to planes 4a, …, 4a+3 at plane row u,
 // a = R13 mod 4, u = R13/4 (R13 = y+1 for map row y); clobbers AX, CX.
@@ -701,6 +709,8 @@ sa_next:
 
 	// (3) The map's rows.
 sa_out:
+	CMPQ    SA_WV(BX), $0
+	JNE     sa_outv
 	MOVQ    SA_F(BX), CX
 	MOVQ    CX, R11
 	ANDQ    $-64, R11
@@ -840,6 +850,101 @@ sa_anext:
 	LEAQ (SI)(AX*4), SI
 	JMP  sa_arow
 
+	// (3) at maps 16, 32 or 64 wide (a.wv; tw = w/4, th = h/4, h·w a
+	// multiple of 256): winoFillV's mirror, a vector of plane elements (16/tw
+	// plane rows) a step. Rows y ≡ t (mod 4), a = (t+1) mod 4, plane rows
+	// u = (y+1)/4 (from 1 for t = 3), a block of 64 floats of those rows at
+	// a.off (1024 bytes a block): E_j = Q_{a,j+1} for j < 3 (lane tw·u+v:
+	// row u's column 4v+j, columns 0–2 at v = 0), E_3 = Q_{a,0} one lane on
+	// in each plane row with the column apart rs[4a][u] in its last (a.ap,
+	// the column apart 16/tw floats under a.kr), then INT4 gives the block
+	// whole, written or added (row + plane, the row the first operand).
+	// Each element written or added once with the value of the loop above.
+	// R10 plane 4a at the block's plane row, R11 rs[4a] there, SI the
+	// block's first vector, CX lp, R12 3·lp, DX blocks left, R8 t, R13,
+	// R14, DI a.off[1..3].
+sa_outv:
+	VMOVUPS wcInA<>(SB), Z30
+	VMOVUPS wcInB<>(SB), Z31
+	VMOVUPS SA_AP(BX), Z29
+	KMOVW   SA_KR(BX), K1
+	MOVQ    SA_LP(BX), CX
+	LEAQ    (CX)(CX*2), R12
+	MOVQ    SA_OFF+8(BX), R13
+	MOVQ    SA_OFF+16(BX), R14
+	MOVQ    SA_OFF+24(BX), DI
+	XORQ    R8, R8
+
+sav_group:
+	LEAQ  1(R8), R9
+	ANDQ  $3, R9
+	MOVQ  R9, R10
+	SHLQ  $2, R10
+	IMULQ CX, R10
+	ADDQ  SA_Q(BX), R10
+	MOVQ  SA_TH(BX), R11
+	INCQ  R11
+	IMULQ R9, R11
+	SHLQ  $4, R11
+	MOVQ  CX, AX
+	SHLQ  $4, AX
+	ADDQ  AX, R11
+	ADDQ  SA_Q(BX), R11
+	CMPQ  R8, $3
+	JNE   sav_rows
+	ADDQ  SA_U1(BX), R10
+	ADDQ  $4, R11
+
+sav_rows:
+	MOVQ  R8, SI
+	IMULQ SA_W(BX), SI
+	SHLQ  $2, SI
+	ADDQ  SA_DST(BX), SI
+	MOVQ  SA_BLOCKS(BX), DX
+
+sav_block:
+	VMOVUPS   (R10), Z7
+	VMOVUPS.Z (R11), K1, Z13
+	VPERMT2PS Z13, Z29, Z7
+	VMOVUPS   (R10)(CX*1), Z4
+	VMOVUPS   (R10)(CX*2), Z5
+	VMOVUPS   (R10)(R12*1), Z6
+	INT4
+	CMPQ      SA_ADD(BX), $0
+	JNE       sav_add
+	VMOVUPS   Z0, (SI)
+	VMOVUPS   Z1, (SI)(R13*1)
+	VMOVUPS   Z2, (SI)(R14*1)
+	VMOVUPS   Z3, (SI)(DI*1)
+	JMP       sav_step
+
+sav_add:
+	VMOVUPS (SI), Z8
+	VMOVUPS (SI)(R13*1), Z9
+	VMOVUPS (SI)(R14*1), Z10
+	VMOVUPS (SI)(DI*1), Z11
+	VADDPS  Z0, Z8, Z0
+	VADDPS  Z1, Z9, Z1
+	VADDPS  Z2, Z10, Z2
+	VADDPS  Z3, Z11, Z3
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(R13*1)
+	VMOVUPS Z2, (SI)(R14*1)
+	VMOVUPS Z3, (SI)(DI*1)
+
+sav_step:
+	DECQ DX
+	JZ   sav_next
+	ADDQ $1024, SI
+	ADDQ $64, R10
+	ADDQ SA_RSTEP(BX), R11
+	JMP  sav_block
+
+sav_next:
+	INCQ R8
+	CMPQ R8, $4
+	JLT  sav_group
+
 sa_done:
 	VZEROUPPER
 	RET
@@ -970,5 +1075,96 @@ fl_next:
 	JMP  fl_row
 
 fl_done:
+	VZEROUPPER
+	RET
+
+// winoFillVArgs' offsets (conv_wino.go).
+#define FV_Q 0
+#define FV_SRC 8
+#define FV_LP 16
+#define FV_OFF 24
+#define FV_U1 56
+#define FV_ROW 64
+#define FV_BLOCKS 72
+#define FV_K0 80
+#define FV_K1 88
+#define FV_SH0 96
+#define FV_SH1 160
+
+// func winoFillV(a *winoFillVArgs)
+// winoFill4x for maps 16, 32 or 64 wide (w = 4·tw; th = h/4, h·w a
+// multiple of 256): the rows y ≡ t (mod 4) of one plane group a =
+// (t+1) mod 4 fill plane rows u = (y+1)/4, 16/tw of them (16 floats) a
+// vector, so each block of 64 floats of those rows (a.off: the four
+// vectors' byte offsets from the block's first, 1024 bytes a block) is one
+// DEINT4 (E_j = Z(4+j), lane tw·u+v = element j of group v of row u):
+// Q_{a,1..3} = E_0..E_2 (column 0 from map columns 0–2), Q'_{a,0} = E_3
+// (its last column the column apart, w−1), Q_{a,0} = E_3 one lane on in
+// each plane row with 0 in column 0 (the padding; a.sh0 under a.k0),
+// Q'_{a,1} = E_0 one lane back with 0 in the last column (past the row;
+// a.sh1 under a.k1). Every element these planes get is written, each with
+// the value winoFill4x gives it (the padding as +0, as the clear left it).
+// Registers: SI the block's first row, DI the group's planes at its plane
+// row, CX lp, AX 3·lp, BX 5·lp, DX blocks left, R8 t, R9 the args, R10–R12
+// a.off[1..3]. Pure copies; pointers step only while blocks remain.
+TEXT ·winoFillV(SB), NOSPLIT, $0-8
+	MOVQ    a+0(FP), R9
+	VMOVUPS wcDeA<>(SB), Z28
+	VMOVUPS wcDeB<>(SB), Z29
+	VMOVUPS FV_SH0(R9), Z26
+	VMOVUPS FV_SH1(R9), Z27
+	KMOVW   FV_K0(R9), K1
+	KMOVW   FV_K1(R9), K2
+	MOVQ    FV_LP(R9), CX
+	LEAQ    (CX)(CX*2), AX
+	LEAQ    (CX)(CX*4), BX
+	MOVQ    FV_OFF+8(R9), R10
+	MOVQ    FV_OFF+16(R9), R11
+	MOVQ    FV_OFF+24(R9), R12
+	XORQ    R8, R8
+
+fv_group:
+	// a = (t+1) mod 4: planes from 6a·lp; rows t, t+4, …; plane row
+	// 0 (t < 3) or 1 (t = 3: a = 0, whose plane row 0 is padding).
+	LEAQ  1(R8), DI
+	ANDQ  $3, DI
+	LEAQ  (DI)(DI*2), DI
+	SHLQ  $1, DI
+	IMULQ CX, DI
+	ADDQ  FV_Q(R9), DI
+	CMPQ  R8, $3
+	JNE   fv_rows
+	ADDQ  FV_U1(R9), DI
+
+fv_rows:
+	MOVQ  R8, SI
+	IMULQ FV_ROW(R9), SI
+	ADDQ  FV_SRC(R9), SI
+	MOVQ  FV_BLOCKS(R9), DX
+
+fv_block:
+	VMOVUPS     (SI), Z0
+	VMOVUPS     (SI)(R10*1), Z1
+	VMOVUPS     (SI)(R11*1), Z2
+	VMOVUPS     (SI)(R12*1), Z3
+	DEINT4
+	VPERMPS.Z   Z7, Z26, K1, Z8
+	VPERMPS.Z   Z4, Z27, K2, Z9
+	VMOVUPS     Z8, (DI)
+	VMOVUPS     Z4, (DI)(CX*1)
+	VMOVUPS     Z5, (DI)(CX*2)
+	VMOVUPS     Z6, (DI)(AX*1)
+	VMOVUPS     Z7, (DI)(CX*4)
+	VMOVUPS     Z9, (DI)(BX*1)
+	DECQ        DX
+	JZ          fv_next
+	ADDQ        $1024, SI
+	ADDQ        $64, DI
+	JMP         fv_block
+
+fv_next:
+	INCQ R8
+	CMPQ R8, $4
+	JLT  fv_group
 	VZEROUPPER
 	RET

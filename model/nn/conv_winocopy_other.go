@@ -24,3 +24,5 @@ func winoPickMx(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8
 func winoScat4x(a *winoScat4Args) { panic("nn: winoScat4x without assembly") }
 
 func winoFill4x(a *winoFill4Args) { panic("nn: winoFill4x without assembly") }
+
+func winoFillV(a *winoFillVArgs) { panic("nn: winoFillV without assembly") }
