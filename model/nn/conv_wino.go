@@ -686,7 +686,8 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 	fill := winoFill4Args{tw: tw, h: g.H, w: g.W, lp: 4 * lp}
 	qf, fast := any(q).([]float32)
 	// Maps 16, 32 or 64 wide (the COCO net's conv2–conv6): winoFillV, a
-	// vector of plane elements a step (the same elements written).
+	// vector of plane elements a step (the same bits: copies, the same
+	// elements written).
 	var fv *winoFillVArgs
 	if fast = fast && winoCopyOK && g.W >= 3; fast {
 		fv = newWinoFillV(g, wg, qf)
@@ -1012,6 +1013,10 @@ type winoScat4Args struct {
 // four interleaves and a Go loop over the rows. The same bits as
 // winoScatter4's Go loops (g.W ≥ 3; any width from 3 on, also those whose
 // planes end in a ragged group, which winoPlanesOut leaves to its Go loop).
+// One difference of NaN payloads only: where add is set and both the map's
+// element and the plane's are NaN, the kernel keeps the map's (it adds
+// with dx first), where the Go loops' dst[i] += v leave the choice to the
+// compiler.
 func winoScatter4x(g geom, wg winoGeom, dv, dd []float32, s int, dx []float32, lo, hi, clo, chi int,
 	q []float32, add bool) {
 	tc := (hi - lo) * wg.tpi

@@ -268,6 +268,9 @@ func TestWinoFill4GuardPages(t *testing.T) {
 		}
 		q16 := guardSlice(t, 24*lp)
 		fv := newWinoFillV(g, wg, q16)
+		if wide := (g.W == 16 || g.W == 32 || g.W == 64) && (g.H*g.W)%256 == 0; wide != (fv != nil) {
+			t.Fatalf("%v: newWinoFillV gave %v, want a kernel: %v", hw, fv != nil, wide)
+		}
 		if fv == nil {
 			continue
 		}

@@ -3,7 +3,8 @@ package nn
 import "golang.org/x/sys/cpu"
 
 // winoCopyOK reports whether the AVX-512 copies of conv_winocopy_amd64.s
-// run here (winoDeint4, winoInt4, winoInt4Add).
+// run here (winoDeint4x, winoInt4x, winoInt4Ax, winoPickMx, winoScat4x,
+// winoFill4x, winoFillV).
 var winoCopyOK = cpu.X86.HasAVX512F
 
 // winoDeint4x sets l0[k·ldl+i], …, l3[k·ldl+i] to src[k·lds+4i], …,
@@ -50,8 +51,8 @@ func winoFill4x(a *winoFill4Args)
 
 // winoFillV is winoFill4x for maps 16, 32 or 64 wide (winoFillVArgs):
 // the 24 planes from the map, a vector of 16 plane elements a step (16/tw
-// plane rows) instead of one map row a step (the same elements written,
-// with the same values).
+// plane rows) instead of one map row a step (the same bits: the same
+// elements written, with the same values).
 //
 //go:noescape
 func winoFillV(a *winoFillVArgs)

@@ -85,7 +85,6 @@ DATA wcInB<>+56(SB)/4, $23
 DATA wcInB<>+60(SB)/4, $31
 GLOBL wcInB<>(SB), RODATA|NOPTR, $64
 
-
 // WCMASKS sets K1–K4 to the lanes of the four vectors that hold the first
 // 4·CX floats and K5 to the first CX lanes (CX < 16); clobbers AX, BX, CX.
 #define WCMASKS \
@@ -571,8 +570,10 @@ pick_check:
 // mask the last block, K5 its groups), columns 0–2 from planes
 // 4a+1…4a+3's column 0, and where a.ca ≥ 0 the column apart rs[4a][u] at
 // byte a.ca; written, or with a.add added (row + plane, the row the first
-// operand). Pointers step only while elements remain; no operand is read
-// or written past its end (TestWinoScat4GuardPages).
+// operand). Where a.wv is set (maps 16, 32 or 64 wide, whole blocks),
+// sa_outv does (3) instead, a vector of 16 plane elements a step (see
+// there). Pointers step only while elements remain; no operand is read or
+// written past its end (TestWinoScat4GuardPages).
 TEXT ·winoScat4x(SB), NOSPLIT, $0-8
 	MOVQ   a+0(FP), BX
 	VPXORD Z16, Z16, Z16
