@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestWino4PlanesGuardPages runs the planes' transforms wino4BTP and
@@ -292,6 +294,82 @@ func TestWinoFill4GuardPages(t *testing.T) {
 			if math.Float32bits(q16[i]) != math.Float32bits(w) {
 				t.Fatalf("%v: winoFillV: plane %d element %d = %v, want %v", hw, p, e, q16[i], w)
 			}
+		}
+	}
+}
+
+// TestWino4Avx2GuardPages runs the AVX2 kernels on operands of their
+// exact minimum lengths, each ending on a PROT_NONE page (guardSlice): no
+// read or write past any of them faults, and each gives the bits of its Go
+// version (wino4BTP2: wino4BTRows; wino4BP2: wino4BGo with the 16 plane
+// rows as 0 + x), at widths of 1 to 32 blocks of 8, strides ld past n and
+// plane strides lp that are and are not multiples of 8.
+func TestWino4Avx2GuardPages(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernels do not run")
+	}
+	rng := rand.New(rand.NewPCG(14, 23))
+	same := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: element %d = %v, Go %v", name, i, got[i], want[i])
+			}
+		}
+	}
+	for _, c := range []struct{ n, ld, lp, tw int }{
+		{8, 8, 10, 2}, {8, 13, 9, 2}, {16, 16, 20, 4}, {16, 21, 17, 4}, {24, 27, 25, 3},
+		{64, 64, 72, 8}, {64, 77, 73, 8}, {256, 256, 272, 16}, {256, 304, 275, 16}, {48, 51, 52, 3},
+	} {
+		n, ld, lp, tw := c.n, c.ld, c.lp, c.tw
+		for _, tc := range wino4Cases() {
+			src := guardSlice(t, (tc.kk-1)*ld+n)
+			wino4Fill(rng, src)
+			want := make([]float32, (tc.rows-1)*ld+n)
+			tc.go32(want, src, ld, n)
+			got := guardSlice(t, (tc.rows-1)*ld+n)
+			wino4Avx2Kernels[tc.name](&got[0], &src[0], 4*ld, n)
+			for r := range tc.rows {
+				same(tc.name+"2", got[r*ld:][:n], want[r*ld:][:n])
+			}
+		}
+		// wino4BTP2: group i's rows at ((i mod 4)·6 + j)·lp + (i/4)·tw;
+		// the last element read is row 23's (group 3) or group 5's.
+		src := guardSlice(t, max(23*lp, 11*lp+tw)+n)
+		wino4Fill(rng, src)
+		var rows [36][]float32
+		for i := range 6 {
+			for j := range 6 {
+				rows[6*i+j] = src[((i%4)*6+j)*lp+(i/4)*tw:][:n]
+			}
+		}
+		want := make([]float32, 35*ld+n)
+		wino4BTRows(want, ld, &rows, n)
+		got := guardSlice(t, 35*ld+n)
+		wino4BTP2(&got[0], &src[0], 4*ld, 4*lp, 4*tw, n)
+		for r := range 36 {
+			same("wino4BTP2", got[r*ld:][:n], want[r*ld:][:n])
+		}
+		// wino4BP2: the 16 plane rows 6i+j (i, j < 4) at (4i+j)·lp as 0 + x.
+		dv := guardSlice(t, 35*ld+n)
+		wino4Fill(rng, dv)
+		wantB := make([]float32, 35*ld+n)
+		wino4BGo(wantB, dv, ld, n)
+		dd, pl := guardSlice(t, 35*ld+n), guardSlice(t, 15*lp+n)
+		wino4BP2(&dd[0], &dv[0], 4*ld, &pl[0], 4*lp, n)
+		for r := range 36 {
+			i, j := r/6, r%6
+			if i < 4 && j < 4 {
+				w := make([]float32, n)
+				for k, v := range wantB[r*ld:][:n] {
+					if w[k] = v; v == 0 {
+						w[k] = 0 // 0 + (−0) is +0
+					}
+				}
+				same("wino4BP2 plane", pl[(4*i+j)*lp:][:n], w)
+				continue
+			}
+			same("wino4BP2", dd[r*ld:][:n], wantB[r*ld:][:n])
 		}
 	}
 }

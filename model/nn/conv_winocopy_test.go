@@ -176,11 +176,11 @@ func TestWinoCopiesSameBits(t *testing.T) {
 // AVX-512 copies and transforms, in float32 and float64, and that it
 // leaves the columns outside its channels' alone.
 func TestWinoGather4SameBits(t *testing.T) {
-	copy0, xf0 := winoCopyOK, wino4XformOK
-	defer func() { winoCopyOK, wino4XformOK = copy0, xf0 }()
+	copy0, xf0, avx0 := winoCopyOK, wino4XformOK, wino4XformAVX2
+	defer func() { winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0, xf0, avx0 }()
 	for _, tc := range winoCopyCases() {
 		for _, asm := range []bool{true, false} {
-			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0 && asm, xf0 && asm, avx0 && asm
 			winoGather4Check(t, tc, asm, float32(0))
 			winoGather4Check(t, tc, asm, float64(0))
 		}
@@ -220,19 +220,20 @@ func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
 }
 
 // TestWinoScatter4SameBits checks that winoScatterB (winoScatter4 where
-// it runs: maps of whole blocks of 16 tiles) writes the bits of winoXform
+// it runs: maps of whole blocks of 16 tiles, or of 8 with the AVX2
+// transforms) writes the bits of winoXform
 // followed by winoScatter into dx, and with add (winoScatterB's and
 // winoScatter's) acc + those sums, zeros of both signs among the inputs,
 // on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
 // among them), with and without the AVX-512 copies.
 func TestWinoScatter4SameBits(t *testing.T) {
-	if !wino4XformOK {
-		t.Skip("no AVX-512 here: winoScatter4 does not run")
+	if !wino4XformOK && !wino4XformAVX2 {
+		t.Skip("no AVX-512 or AVX2 here: winoScatter4 does not run")
 	}
 	copy0 := winoCopyOK
 	defer func() { winoCopyOK = copy0 }()
 	cs := winoCopyCases()
-	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}} {
+	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}, {8, 16}, {24, 16}, {16, 24}} {
 		cs = append(cs, winoCopyCase{b: 4, c: 3, o: 2, h: hw[0], w: hw[1], lo: 1, hi: 4, clo: 1, chi: 3})
 	}
 	fused := 0
@@ -243,7 +244,7 @@ func TestWinoScatter4SameBits(t *testing.T) {
 			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
 				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
 			wg := g.wino(4)
-			if wg.tpi%16 == 0 {
+			if wg.tpi%16 == 0 || wino4XformAVX2 && wg.tpi%8 == 0 {
 				fused++
 			}
 			tc0 := (tc.hi - tc.lo) * wg.tpi
