@@ -1171,6 +1171,24 @@ func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
 	return tab
 }
 
+// winoPlaceTab2 is winoPlaceTab for the forward's AVX2 kernel wino4ATY2
+// (wino4XformAVX2): the same table where whole blocks of 8 tiles a map
+// (not 16) and rows of tiles a multiple of 4, or nil. The backward has no
+// AVX2 fused pick (winoPickMx): there winoPlaceTab stays nil, and winoPick
+// reads the mask bits that wino4ATY2 wrote where biasRowsM writes them.
+func winoPlaceTab2[T Float](g geom, wg winoGeom) []int32 {
+	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformAVX2 || wg.m != 4 ||
+		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%8 != 0 || wg.tw%4 != 0 {
+		return nil
+	}
+	tab := make([]int32, wg.tpi/4)
+	for k := range tab {
+		ty, tx := 4*k/wg.tw, 4*k%wg.tw
+		tab[k] = int32(4*ty*g.Wo + 4*tx)
+	}
+	return tab
+}
+
 // winoPlaceAT is winoXform's Aᵀ transform, biasRows or biasRowsM and
 // winoPlace in one pass (wino4ATY) for output channels [o0, o1) of images
 // [lo, hi): each block of 16 tiles is transformed, biased, recorded in
@@ -1204,6 +1222,10 @@ func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0,
 				mm := mk[(o*16*tc+(b-lo)*n)/8:]
 				_ = mm[15*mrow+n/8-1]
 				mp = &mm[0]
+			}
+			if wino4XformAVX2 {
+				wino4ATY2(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
+				continue
 			}
 			wino4ATY(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
 		}
@@ -1474,6 +1496,9 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
 	bc := winoBlockSize[T](g, wg)
 	tab := winoPlaceTab[T](g, wg)
+	if tab == nil { // without AVX-512: the AVX2 kernel, where it runs
+		tab = winoPlaceTab2[T](g, wg)
+	}
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)

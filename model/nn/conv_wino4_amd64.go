@@ -105,3 +105,9 @@ func wino4BTP2(dst, src *float32, ld, lp, sh, n int)
 //
 //go:noescape
 func wino4BP2(dst, src *float32, ld int, pl *float32, lp, n int)
+
+// wino4ATY2 is wino4ATY in AVX2: blocks of 8 tiles (two groups of four),
+// one byte of mask bits a row for each (the same bits at the same places).
+//
+//go:noescape
+func wino4ATY2(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)

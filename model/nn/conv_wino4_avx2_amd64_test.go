@@ -58,8 +58,18 @@ func wino4Avx2Asm() string {
 // 4i+j at pl + (4i+j)·lp bytes, the other 20 rows into dst as wino4B2. AX
 // the plane column, R9 4·lp and R10 12·lp in that pass (set again for the
 // pass along j).
+//
+// wino4ATY2 is wino4AT2 whose pass along i writes its 16 rows into a
+// second stack scratch, which the block's end then biases (VADDPS b,
+// VMAXPS floor: vbiasM's operations), records as mask bits where mrow > 0
+// (vbiasM's comparison, one byte a row for the block's 8 tiles, rows mrow
+// bytes apart) and interleaves into the output map y (a 4×8 transpose by
+// VUNPCKLPS, VSHUFPS and VPERM2F128: copies), each group of four tiles at
+// y + 4·tab[g] bytes plus a·wo4 for output row a (winoPlaceAT). AX the
+// table, BX the mask, R9 wo4, R10 mrow, R11 y's row, R12 a group's offset
+// there, Y10–Y12 zero, floor and b; all set again for the next block.
 `)
-	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP"} {
+	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP", "wino4ATY"} {
 		wino4Avx2Kernel(&b, k)
 	}
 	return b.String()
@@ -71,10 +81,14 @@ func wino4Avx2Asm() string {
 func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 	planes := name0 == "wino4BTP" // wino4BT reading the gather's planes
 	scat := name0 == "wino4BP"    // wino4B writing the scatter's planes
+	place := name0 == "wino4ATY"  // wino4AT biasing and placing into y
 	name := name0 + "2"
 	base := name0
-	if planes || scat {
+	switch {
+	case planes || scat:
 		base = strings.TrimSuffix(name0, "P")
+	case place:
+		base = "wino4AT"
 	}
 	q, p, body := wino4PassBody(base) // inputs and outputs of a 1-D pass
 	consts := map[float64]int{}
@@ -116,6 +130,10 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 	case scat:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld int, pl *float32, lp, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	case place:
+		fmt.Fprintf(b, "\n// func %s(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, "+
+			"mk *uint8, mrow, n int)\n", name)
+		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-72\n", name, 32*p*q+32*p*p)
 	case inDst:
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
@@ -123,10 +141,16 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 		fmt.Fprintf(b, "\n// func %s(dst, src *float32, ld, n int)\n", name)
 		fmt.Fprintf(b, "TEXT ·%s(SB), $%d-32\n", name, 32*p*q)
 	}
-	w("MOVQ dst+0(FP), DI")
+	if place {
+		w("MOVQ y+0(FP), DI")
+	} else {
+		w("MOVQ dst+0(FP), DI")
+	}
 	w("MOVQ src+8(FP), SI")
 	w("MOVQ ld+16(FP), R8")
-	if planes || scat {
+	if place {
+		w("MOVQ n+64(FP), CX")
+	} else if planes || scat {
 		w("MOVQ n+40(FP), CX")
 	} else {
 		w("MOVQ n+24(FP), CX")
@@ -255,9 +279,14 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 	}
 	w("MOVQ SI, AX")
 	w("MOVQ DI, BX")
-	if scat { // the pass along j's offsets again
+	if scat || place { // the pass along j's offsets again
 		w("LEAQ (R8)(R8*2), R9")
 		w("LEAQ (R8)(R8*4), R10")
+	}
+	if place {
+		w("LEAQ (R9)(R9*1), R11")
+		w("LEAQ (R11)(R11*2), R12")
+		w("LEAQ (R11)(R11*4), R13")
 	}
 	load := func(k int) string { return "(AX)" + rowOff(k) }
 	if planes {
@@ -312,6 +341,10 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 			}
 			return fmt.Sprintf("%d(SP)", 32*(k*p+c))
 		}, func(r int, y string) {
+			if place {
+				w("VMOVUPS %s, %d(SP)", y, 32*p*q+32*(r*p+c))
+				return
+			}
 			if scat && r < 4 && c < 4 { // 0 + x into the plane (y dies here)
 				w("VADDPS %s, Y%d, %s", y, zero, y)
 				w("VMOVUPS %s, (AX)%s", y, map[int]string{0: "", 1: "(R9*1)", 2: "(R9*2)", 3: "(R10*1)"}[r])
@@ -326,8 +359,13 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 			}
 		}
 	}
+	if place {
+		wino4Avx2PlaceEpilogue(b, name, 32*p*q)
+	}
 	w("ADDQ $32, SI")
-	w("ADDQ $32, DI")
+	if !place {
+		w("ADDQ $32, DI")
+	}
 	if scat {
 		w("ADDQ $32, pl+24(FP)")
 	}
@@ -337,6 +375,66 @@ func wino4Avx2Kernel(b *strings.Builder, name0 string) {
 	w("JGE %s_loop", name)
 	w("VZEROUPPER")
 	w("RET")
+}
+
+// wino4Avx2PlaceEpilogue writes the end of wino4ATY2's block of 8 tiles:
+// the 16 rows at off(SP) (row 4a+b), biased (x + b, then max(floor, x):
+// vbiasM's operations, as wino4ATY), their mask bits stored (a byte a row,
+// rows mrow bytes apart) and interleaved into y, output row a at a time:
+// the two groups of four tiles, 16 floats each, at y + 4·tab[g] + a·wo4.
+// Y13 up hold the pass's coefficients; the epilogue takes Y0–Y12.
+func wino4Avx2PlaceEpilogue(b *strings.Builder, name string, off int) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
+	w("VBROADCASTSS b+40(FP), Y12")
+	w("VBROADCASTSS floor+44(FP), Y11")
+	w("VXORPS Y10, Y10, Y10")
+	w("MOVQ tab+24(FP), AX")
+	w("MOVQ mk+48(FP), BX")
+	w("MOVQ wo4+32(FP), R9")
+	w("MOVQ mrow+56(FP), R10")
+	w("MOVQ DI, R11")
+	for a := range 4 {
+		for k := range 4 {
+			w("VMOVUPS %d(SP), Y%d", off+32*(4*a+k), 4+k)
+		}
+		for k := range 4 {
+			w("VADDPS Y12, Y%d, Y%d", 4+k, 4+k)
+			w("VMAXPS Y%d, Y11, Y%d", 4+k, 4+k)
+		}
+		w("TESTQ R10, R10")
+		w("JZ %s_nomask%d", name, a)
+		for k := range 4 {
+			w("VCMPPS $0x1e, Y10, Y%d, Y0", 4+k)
+			w("VMOVMSKPS Y0, R12")
+			w("MOVB R12, (BX)")
+			w("ADDQ R10, BX")
+		}
+		fmt.Fprintf(b, "%s_nomask%d:\n", name, a)
+		// Y4–Y7 (lane t of Y(4+j) is element j of tile t) into the
+		// tiles' groups of four: Y0 tiles 0, 1; Y1 2, 3; Y2 4, 5; Y3 6, 7.
+		w("VUNPCKLPS Y5, Y4, Y8")
+		w("VUNPCKHPS Y5, Y4, Y9")
+		w("VUNPCKLPS Y7, Y6, Y0")
+		w("VUNPCKHPS Y7, Y6, Y1")
+		w("VSHUFPS $0x44, Y0, Y8, Y2")
+		w("VSHUFPS $0xee, Y0, Y8, Y3")
+		w("VSHUFPS $0x44, Y1, Y9, Y4")
+		w("VSHUFPS $0xee, Y1, Y9, Y5")
+		w("VPERM2F128 $0x20, Y3, Y2, Y0")
+		w("VPERM2F128 $0x20, Y5, Y4, Y1")
+		w("VPERM2F128 $0x31, Y3, Y2, Y2")
+		w("VPERM2F128 $0x31, Y5, Y4, Y3")
+		for g := range 2 {
+			w("MOVLQSX %d(AX), R12", 4*g)
+			w("VMOVUPS Y%d, (R11)(R12*4)", 2*g)
+			w("VMOVUPS Y%d, 32(R11)(R12*4)", 2*g+1)
+		}
+		if a < 3 {
+			w("ADDQ R9, R11")
+		}
+	}
+	w("ADDQ $8, tab+24(FP)")
+	w("ADDQ $1, mk+48(FP)")
 }
 
 // TestWino4Avx2AsmGenerated checks that conv_wino4_avx2_amd64.s is

@@ -373,3 +373,75 @@ func TestWino4Avx2GuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWino4ATY2 runs wino4ATY2 on one map of 8×16, 16×16, 8×48 and 64×64
+// (8, 16, 24 and 256 tiles) with every operand (the transform's rows, the
+// map, the mask bits) of its exact minimum length ending on a PROT_NONE
+// page, and checks each output and mask bit against the Go version of its
+// operations: Y = wino4ATGo's, y[tab[g] + a·Wo + 4·(t mod 4) + b] =
+// max(floor, Y + bias) as VMAXPS takes it (floor where floor > x, else x),
+// the bit where that is > 0; biases 0.25 and −0, floors 0 and −∞, columns
+// of −0 among the inputs (−0 + −0 against a floor of +0).
+func TestWino4ATY2(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(15, 23))
+	for _, hw := range [][2]int{{8, 16}, {16, 16}, {8, 48}, {64, 64}} {
+		for _, bf := range [][2]float32{{0.25, 0}, {float32(math.Copysign(0, -1)), 0},
+			{0.25, float32(math.Inf(-1))}} {
+			bv, floor := bf[0], bf[1]
+			g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1,
+				DW: 1, Ho: hw[0], Wo: hw[1], LW: hw[1], ReLU: true}
+			wg := g.wino(4)
+			n, p := wg.tpi, g.p()
+			tab := make([]int32, n/4)
+			for k := range tab {
+				ty, tx := 4*k/wg.tw, 4*k%wg.tw
+				tab[k] = int32(4*ty*g.Wo + 4*tx)
+			}
+			s := n + 5
+			mrow := n / 8
+			src := guardSlice(t, 35*s+n)
+			wino4Fill(rng, src)
+			for c := 0; c < n; c += 3 { // every third column all −0
+				for r := range 36 {
+					src[r*s+c] = float32(math.Copysign(0, -1))
+				}
+			}
+			ym := make([]float32, 15*s+n)
+			wino4ATGo(ym, src, s, n)
+			y, mk := guardSlice(t, p), guardMask(t, 15*mrow+n/8)
+			wino4ATY2(&y[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, &mk[0], mrow, n)
+			for tile := range n {
+				for a := range 4 {
+					for b := range 4 {
+						v := ym[(4*a+b)*s+tile] + bv
+						if floor > v {
+							v = floor
+						}
+						at := int(tab[tile/4]) + a*g.Wo + 4*(tile%4) + b
+						if math.Float32bits(y[at]) != math.Float32bits(v) {
+							t.Fatalf("%v b %v floor %v: tile %d output (%d, %d): %v, want %v", hw, bv, floor,
+								tile, a, b, y[at], v)
+						}
+						r := 4*a + b
+						bit := mk[r*mrow+tile/8]>>(tile%8)&1 == 1
+						if bit != (v > 0) {
+							t.Fatalf("%v b %v floor %v: tile %d row %d: mask bit %v for %v", hw, bv, floor,
+								tile, r, bit, v)
+						}
+					}
+				}
+			}
+			// Without the mask (mrow 0, mk nil) the same map.
+			y2 := guardSlice(t, p)
+			wino4ATY2(&y2[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, nil, 0, n)
+			for i := range y {
+				if math.Float32bits(y2[i]) != math.Float32bits(y[i]) {
+					t.Fatalf("%v: without the mask, y[%d] = %v, want %v", hw, i, y2[i], y[i])
+				}
+			}
+		}
+	}
+}

@@ -34,3 +34,7 @@ func wino4BTP2(dst, src *float32, ld, lp, sh, n int) { panic("nn: wino4BTP2 with
 func wino4BP2(dst, src *float32, ld int, pl *float32, lp, n int) {
 	panic("nn: wino4BP2 without assembly")
 }
+
+func wino4ATY2(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int) {
+	panic("nn: wino4ATY2 without assembly")
+}

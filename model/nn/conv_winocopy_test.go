@@ -307,12 +307,14 @@ func TestWinoScatter4SameBits(t *testing.T) {
 // Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
 // bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
 // the backward from that mask, whose pick then runs as one pass with the
-// mask (winoPickMx), gives the same dx, dW and db, in training
-// and evaluation, with and without ReLU and bias, on maps of whole blocks
-// of 16 tiles (square and not) and on maps where it does not run.
+// mask (winoPickMx; without AVX-512 winoPick with the mask bits),
+// gives the same dx, dW and db, in training and evaluation, with and
+// without ReLU and bias, on maps of whole blocks of 16 tiles (square and
+// not; of 8 with the AVX2 kernel wino4ATY2) and on maps where it does not
+// run.
 func TestWinoPlaceATSameBits(t *testing.T) {
-	if !wino4XformOK {
-		t.Skip("no AVX-512 here: winoPlaceAT does not run")
+	if !wino4XformOK && !wino4XformAVX2 {
+		t.Skip("no AVX-512 or AVX2 here: winoPlaceAT does not run")
 	}
 	defer func() { winoNoPlaceAT = false }()
 	ran := 0
@@ -323,6 +325,8 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 		{2, 32, 32, 64, 64, true, true}, {3, 33, 30, 32, 32, true, true}, {2, 32, 27, 32, 32, false, true},
 		{5, 17, 9, 16, 16, true, false}, {4, 8, 12, 16, 32, true, true}, {3, 8, 5, 8, 32, false, false},
 		{3, 9, 7, 12, 16, true, true}, {2, 5, 6, 13, 18, true, true},
+		// Whole blocks of 8 tiles a map, not of 16 (wino4ATY2 only).
+		{3, 8, 5, 8, 16, true, true}, {2, 9, 6, 24, 16, true, false}, {3, 8, 5, 8, 48, false, true},
 		// Whole tiles in blocks of 16 a map, but rows of tiles not a
 		// multiple of 4 (a group of four tiles would span two rows).
 		{2, 8, 5, 32, 8, true, true}, {2, 8, 5, 32, 24, true, true}, {2, 8, 6, 64, 4, true, false},
@@ -335,7 +339,7 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 		wino4Fill(rng, x.data)
 		g := geom{B: s.b, C: s.in, O: s.out, H: s.h, W: s.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
 			DH: 1, DW: 1, Ho: s.h, Wo: s.w, LW: s.w}
-		if winoPlaceTab[float32](g, g.wino(4)) != nil {
+		if winoPlaceTab[float32](g, g.wino(4)) != nil || winoPlaceTab2[float32](g, g.wino(4)) != nil {
 			ran++
 		}
 		for _, train := range []bool{true, false} {
