@@ -1190,12 +1190,13 @@ func winoPlaceTab2[T Float](g geom, wg winoGeom) []int32 {
 }
 
 // winoPlaceAT is winoXform's Aᵀ transform, biasRows or biasRowsM and
-// winoPlace in one pass (wino4ATY) for output channels [o0, o1) of images
-// [lo, hi): each block of 16 tiles is transformed, biased, recorded in
-// the mask bits mk (the chunk's, winoChunkMask; nil for none) and
-// interleaved into y from registers, without the block Ym and its two
-// passes. The same operations in the same order: the same bits. tab is
-// winoPlaceTab's.
+// winoPlace in one pass (wino4ATY; without AVX-512 wino4ATY2, blocks of 8)
+// for output channels [o0, o1) of images [lo, hi): each block of 16
+// tiles is transformed, biased, recorded in the mask bits mk (the
+// chunk's, winoChunkMask; nil for none) and interleaved into y from
+// registers, without the block Ym and its two passes. The same operations
+// in the same order: the same bits. tab is winoPlaceTab's (or
+// winoPlaceTab2's).
 func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0, o1 int, bias []T, mk []uint8,
 	tab []int32) {
 	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
