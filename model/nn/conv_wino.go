@@ -1171,11 +1171,9 @@ func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
 	return tab
 }
 
-// winoPlaceTab2 is winoPlaceTab for the forward's AVX2 kernel wino4ATY2
-// (wino4XformAVX2): the same table where whole blocks of 8 tiles a map
-// (not 16) and rows of tiles a multiple of 4, or nil. The backward has no
-// AVX2 fused pick (winoPickMx): there winoPlaceTab stays nil, and winoPick
-// reads the mask bits that wino4ATY2 wrote where biasRowsM writes them.
+// winoPlaceTab2 is winoPlaceTab for the AVX2 kernels wino4ATY2 and
+// winoPickMx2 (wino4XformAVX2): the same table where whole blocks of 8
+// tiles a map (not 16) and rows of tiles a multiple of 4, or nil.
 func winoPlaceTab2[T Float](g geom, wg winoGeom) []int32 {
 	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformAVX2 || wg.m != 4 ||
 		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%8 != 0 || wg.tw%4 != 0 {
@@ -1355,8 +1353,9 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 	}
 }
 
-// winoPickX runs winoPickMx on output channel o's maps of images
-// [lo, hi) (float32; tab winoPlaceTab's, mk the chunk's mask or nil).
+// winoPickX runs winoPickMx (winoPickMx2 without AVX-512) on output
+// channel o's maps of images [lo, hi) (float32; tab winoPlaceTab's or
+// winoPlaceTab2's, mk the chunk's mask or nil).
 func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, mk []uint8, tab []int32) {
 	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
 	mrow := 0
@@ -1373,6 +1372,10 @@ func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, m
 			mm := mk[(o*16*tc+(b-lo)*n)/8:]
 			_ = mm[15*mrow+n/8-1]
 			mp = &mm[0]
+		}
+		if wino4XformAVX2 {
+			winoPickMx2(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
+			continue
 		}
 		winoPickMx(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
 	}
@@ -1577,6 +1580,9 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool, dx []T, add 
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
 	tab := winoPlaceTab[T](g, wg)
+	if tab == nil { // without AVX-512: the AVX2 kernels, where they run
+		tab = winoPlaceTab2[T](g, wg)
+	}
 	su := 0
 	if input {
 		su = c.winoPackU(wg, true)

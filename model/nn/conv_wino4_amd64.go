@@ -111,3 +111,10 @@ func wino4BP2(dst, src *float32, ld int, pl *float32, lp, n int)
 //
 //go:noescape
 func wino4ATY2(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)
+
+// winoPickMx2 is winoPickMx in AVX2 (copies and a mask: the same bits):
+// blocks of 8 tiles (two groups of four), one byte of mask bits a row for
+// each, rows mrow bytes apart.
+//
+//go:noescape
+func winoPickMx2(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)

@@ -72,6 +72,12 @@ func wino4Avx2Asm() string {
 	for _, k := range []string{"wino4BT", "wino4B", "wino4AT", "wino4A", "wino4BTP", "wino4BP", "wino4ATY"} {
 		wino4Avx2Kernel(&b, k)
 	}
+	wino4Avx2Pick(&b)
+	b.WriteString("\nDATA w4Bits<>+0(SB)/4, $1\n")
+	for i := 1; i < 8; i++ {
+		fmt.Fprintf(&b, "DATA w4Bits<>+%d(SB)/4, $%d\n", 4*i, 1<<i)
+	}
+	b.WriteString("GLOBL w4Bits<>(SB), RODATA|NOPTR, $32\n")
 	return b.String()
 }
 
@@ -435,6 +441,91 @@ func wino4Avx2PlaceEpilogue(b *strings.Builder, name string, off int) {
 	}
 	w("ADDQ $8, tab+24(FP)")
 	w("ADDQ $1, mk+48(FP)")
+}
+
+// wino4Avx2Pick writes winoPickMx2, the AVX2 twin of winoPickMx (copies
+// and a mask, no arithmetic): per block of 8 tiles and output row a, the
+// two groups of four tiles (16 floats each at dy + 4·tab[g] + a·wo4)
+// transposed into the rows 4a+b of gm by VPERM2F128, VUNPCKLPS/HPS and
+// VSHUFPS (the inverse of wino4ATY2's interleave), each masked where mrow
+// > 0 with its byte of ReLU bits as vmaskM masks (the byte broadcast,
+// ANDed with w4Bits, compared: VANDPS with all ones or +0).
+func wino4Avx2Pick(b *strings.Builder) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, "\t"+format+"\n", a...) }
+	name := "winoPickMx2"
+	b.WriteString(`
+// func winoPickMx2(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)
+//
+// DI gm's column, R8 ld, SI dy, AX the table, R9 wo4, BX the block's mask
+// byte, R10 mrow, CX tiles left, R11 gm's row, R12 a byte's row, R13 dy's
+// row a, DX a group's offset; Y15 w4Bits.
+TEXT ·winoPickMx2(SB), NOSPLIT, $0-64
+`)
+	w("MOVQ gm+0(FP), DI")
+	w("MOVQ ld+8(FP), R8")
+	w("MOVQ dy+16(FP), SI")
+	w("MOVQ tab+24(FP), AX")
+	w("MOVQ wo4+32(FP), R9")
+	w("MOVQ mk+40(FP), BX")
+	w("MOVQ mrow+48(FP), R10")
+	w("MOVQ n+56(FP), CX")
+	w("VMOVDQU w4Bits<>(SB), Y15")
+	w("JMP %s_check", name)
+	fmt.Fprintf(b, "%s_loop:\n", name)
+	w("MOVQ DI, R11")
+	w("MOVQ BX, R12")
+	w("MOVQ SI, R13")
+	for a := range 4 {
+		for g := range 2 {
+			w("MOVLQSX %d(AX), DX", 4*g)
+			w("VMOVUPS (R13)(DX*4), Y%d", 2*g)
+			w("VMOVUPS 32(R13)(DX*4), Y%d", 2*g+1)
+		}
+		// Y0 tiles 0, 1; Y1 2, 3; Y2 4, 5; Y3 6, 7 (four floats each)
+		// into Y4–Y7, lane t of Y(4+j) element j of tile t.
+		w("VPERM2F128 $0x20, Y2, Y0, Y8")
+		w("VPERM2F128 $0x31, Y2, Y0, Y9")
+		w("VPERM2F128 $0x20, Y3, Y1, Y10")
+		w("VPERM2F128 $0x31, Y3, Y1, Y11")
+		w("VUNPCKLPS Y9, Y8, Y0")
+		w("VUNPCKHPS Y9, Y8, Y1")
+		w("VUNPCKLPS Y11, Y10, Y2")
+		w("VUNPCKHPS Y11, Y10, Y3")
+		w("VSHUFPS $0x44, Y2, Y0, Y4")
+		w("VSHUFPS $0xee, Y2, Y0, Y5")
+		w("VSHUFPS $0x44, Y3, Y1, Y6")
+		w("VSHUFPS $0xee, Y3, Y1, Y7")
+		w("TESTQ R10, R10")
+		w("JZ %s_nomask%d", name, a)
+		for k := range 4 {
+			w("MOVBLZX (R12), DX")
+			w("VMOVD DX, X8")
+			w("VPBROADCASTD X8, Y8")
+			w("VPAND Y15, Y8, Y8")
+			w("VPCMPEQD Y15, Y8, Y8")
+			w("VANDPS Y%d, Y8, Y%d", 4+k, 4+k)
+			w("ADDQ R10, R12")
+		}
+		fmt.Fprintf(b, "%s_nomask%d:\n", name, a)
+		for k := range 4 {
+			w("VMOVUPS Y%d, (R11)", 4+k)
+			if a < 3 || k < 3 {
+				w("ADDQ R8, R11")
+			}
+		}
+		if a < 3 {
+			w("ADDQ R9, R13")
+		}
+	}
+	w("ADDQ $8, AX")
+	w("INCQ BX")
+	w("ADDQ $32, DI")
+	w("SUBQ $8, CX")
+	fmt.Fprintf(b, "%s_check:\n", name)
+	w("CMPQ CX, $8")
+	w("JGE %s_loop", name)
+	w("VZEROUPPER")
+	w("RET")
 }
 
 // TestWino4Avx2AsmGenerated checks that conv_wino4_avx2_amd64.s is

@@ -445,3 +445,58 @@ func TestWino4ATY2(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoPickMx2 runs winoPickMx2 on one map of 8×16, 16×16, 8×48 and
+// 64×64 with every operand (the map, the rows, the mask bits) of its exact
+// minimum length ending on a PROT_NONE page, with and without the mask,
+// and checks each element of the 16 rows: row 4a+b of tile t is
+// dy[tab[t/4] + a·Wo + 4·(t mod 4) + b], or +0 where the row's bit of t is
+// clear (vmaskM's AND), zeros of both signs and NaNs among dy.
+func TestWinoPickMx2(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(16, 23))
+	for _, hw := range [][2]int{{8, 16}, {16, 16}, {8, 48}, {64, 64}} {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1,
+			DW: 1, Ho: hw[0], Wo: hw[1], LW: hw[1], ReLU: true}
+		wg := g.wino(4)
+		n, p := wg.tpi, g.p()
+		tab := make([]int32, n/4)
+		for k := range tab {
+			ty, tx := 4*k/wg.tw, 4*k%wg.tw
+			tab[k] = int32(4*ty*g.Wo + 4*tx)
+		}
+		s := n + 3
+		mrow := n / 8
+		dy := guardSlice(t, p)
+		wino4Fill(rng, dy)
+		for i := 0; i < p; i += 7 {
+			dy[i] = math.Float32frombits(0x7fc00000 | uint32(i))
+		}
+		mk := guardMask(t, 15*mrow+n/8)
+		for i := range mk {
+			mk[i] = uint8(rng.IntN(256))
+		}
+		for _, masked := range []bool{true, false} {
+			gm := guardSlice(t, 15*s+n)
+			if masked {
+				winoPickMx2(&gm[0], 4*s, &dy[0], &tab[0], 4*g.Wo, &mk[0], mrow, n)
+			} else {
+				winoPickMx2(&gm[0], 4*s, &dy[0], &tab[0], 4*g.Wo, nil, 0, n)
+			}
+			for tile := range n {
+				for r := range 16 {
+					a, b := r/4, r%4
+					want := math.Float32bits(dy[int(tab[tile/4])+a*g.Wo+4*(tile%4)+b])
+					if masked && mk[r*mrow+tile/8]>>(tile%8)&1 == 0 {
+						want = 0
+					}
+					if got := math.Float32bits(gm[r*s+tile]); got != want {
+						t.Fatalf("%v masked %v: tile %d row %d: %#x, want %#x", hw, masked, tile, r, got, want)
+					}
+				}
+			}
+		}
+	}
+}

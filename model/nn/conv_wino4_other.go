@@ -38,3 +38,7 @@ func wino4BP2(dst, src *float32, ld int, pl *float32, lp, n int) {
 func wino4ATY2(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int) {
 	panic("nn: wino4ATY2 without assembly")
 }
+
+func winoPickMx2(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int) {
+	panic("nn: winoPickMx2 without assembly")
+}
