@@ -307,11 +307,10 @@ func TestWinoScatter4SameBits(t *testing.T) {
 // Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
 // bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
 // the backward from that mask, whose pick then runs as one pass with the
-// mask (winoPickMx; without AVX-512 winoPick with the mask bits),
-// gives the same dx, dW and db, in training and evaluation, with and
-// without ReLU and bias, on maps of whole blocks of 16 tiles (square and
-// not; of 8 with the AVX2 kernel wino4ATY2) and on maps where it does not
-// run.
+// mask (winoPickMx, or winoPickMx2 without AVX-512), gives the same dx,
+// dW and db, in training and evaluation, with and without ReLU and bias,
+// on maps of whole blocks of 16 tiles (square and not; of 8 with the AVX2
+// kernels wino4ATY2 and winoPickMx2) and on maps where it does not run.
 func TestWinoPlaceATSameBits(t *testing.T) {
 	if !wino4XformOK && !wino4XformAVX2 {
 		t.Skip("no AVX-512 or AVX2 here: winoPlaceAT does not run")
