@@ -669,9 +669,11 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 		}
 		sh[2*a], sh[2*a+1] = q[(6*a+4)*lp:][:lp], q[(6*a+5)*lp:][:lp]
 	}
-	n16 := 0
+	n16, avx2 := 0, false // the columns the kernel transforms: whole 16 (AVX-512) or 8 (AVX2)
 	if _, ok := any(v).([]float32); ok && wino4XformOK {
 		n16 = n &^ 15
+	} else if ok && wino4XformAVX2 {
+		n16, avx2 = n&^7, true
 	}
 	var rows [36][]T
 	// winoFillPlanes writes the same elements of the planes for every map
@@ -716,7 +718,11 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 			if n16 > 0 {
 				d, qf := any(dst).([]float32), any(q).([]float32)
 				_ = d[35*s+n-1]
-				wino4BTP(&d[0], &qf[0], 4*s, 4*lp, 4*tw, n16)
+				if avx2 {
+					wino4BTP2(&d[0], &qf[0], 4*s, 4*lp, 4*tw, n16)
+				} else {
+					wino4BTP(&d[0], &qf[0], 4*s, 4*lp, 4*tw, n16)
+				}
 			}
 			if n16 == n {
 				continue
@@ -901,11 +907,13 @@ func winoPlanesAdd[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
 
 // winoScatterB runs the B transform of dv's channels [clo, chi) (rows at
 // stride s) into dd and scatters it as winoScatter does: for m = 4 with
-// whole blocks of 16 tiles a map and the AVX-512 transforms through
-// winoScatter4, else winoXform and winoScatter. The same bits either way.
+// whole blocks of 16 tiles a map and the AVX-512 transforms (or of 8 and
+// the AVX2 ones) through winoScatter4, else winoXform and winoScatter. The
+// same bits either way.
 func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s int, dx []T, lo, hi, clo, chi int,
 	q []T, add bool) {
-	if _, ok := any(dv).([]float32); ok && wg.m == 4 && wino4XformOK && wg.tpi%16 == 0 {
+	if _, ok := any(dv).([]float32); ok && wg.m == 4 && (wino4XformOK && wg.tpi%16 == 0 ||
+		wino4XformAVX2 && wg.tpi%8 == 0) {
 		winoScatter4(g, wg, dv, dd, s, dx, lo, hi, clo, chi, q, add)
 		return
 	}
@@ -915,7 +923,8 @@ func winoScatterB[T Float](g geom, wg winoGeom, tm *winoMats[T], dv, dd []T, s i
 }
 
 // winoScatter4 is winoXform's B transform followed by winoScatter for
-// m = 4 (float32, AVX-512, tpi a multiple of 16), with the 16 rows that
+// m = 4 (float32, AVX-512 and tpi a multiple of 16, or AVX2 (wino4BP2)
+// and tpi a multiple of 8), with the 16 rows that
 // start the planes' sums (patch rows i, j < 4: plane 4i+j from its first
 // element, winoScatter's first add into the zeroed plane) written by the
 // transform straight into the planes (wino4BP) instead of into dd and
@@ -953,7 +962,11 @@ func winoScatter4[T Float](g geom, wg winoGeom, dv, dd []T, s int, dx []T, lo, h
 			base := ch*tc + (b-lo)*n
 			d, v := any(dd[base:]).([]float32), any(dv[base:]).([]float32)
 			_, _ = d[35*s+n-1], v[35*s+n-1]
-			wino4BP(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
+			if wino4XformAVX2 {
+				wino4BP2(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
+			} else {
+				wino4BP(&d[0], &v[0], 4*s, &qf[0], 4*lp, n)
+			}
 			for i := range r {
 				a, di := i%4, i/4
 				for j := range r {
@@ -1158,13 +1171,30 @@ func winoPlaceTab[T Float](g geom, wg winoGeom) []int32 {
 	return tab
 }
 
+// winoPlaceTab2 is winoPlaceTab for the AVX2 kernels wino4ATY2 and
+// winoPickMx2 (wino4XformAVX2): the same table where whole blocks of 8
+// tiles a map (not 16) and rows of tiles a multiple of 4, or nil.
+func winoPlaceTab2[T Float](g geom, wg winoGeom) []int32 {
+	if _, ok := any(T(0)).(float32); !ok || winoNoPlaceAT || !wino4XformAVX2 || wg.m != 4 ||
+		g.Ho != 4*wg.th || g.Wo != 4*wg.tw || wg.tpi%8 != 0 || wg.tw%4 != 0 {
+		return nil
+	}
+	tab := make([]int32, wg.tpi/4)
+	for k := range tab {
+		ty, tx := 4*k/wg.tw, 4*k%wg.tw
+		tab[k] = int32(4*ty*g.Wo + 4*tx)
+	}
+	return tab
+}
+
 // winoPlaceAT is winoXform's Aᵀ transform, biasRows or biasRowsM and
-// winoPlace in one pass (wino4ATY) for output channels [o0, o1) of images
-// [lo, hi): each block of 16 tiles is transformed, biased, recorded in
-// the mask bits mk (the chunk's, winoChunkMask; nil for none) and
-// interleaved into y from registers, without the block Ym and its two
-// passes. The same operations in the same order: the same bits. tab is
-// winoPlaceTab's.
+// winoPlace in one pass (wino4ATY; without AVX-512 wino4ATY2, blocks of 8)
+// for output channels [o0, o1) of images [lo, hi): each block of 16
+// tiles is transformed, biased, recorded in the mask bits mk (the
+// chunk's, winoChunkMask; nil for none) and interleaved into y from
+// registers, without the block Ym and its two passes. The same operations
+// in the same order: the same bits. tab is winoPlaceTab's (or
+// winoPlaceTab2's).
 func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0, o1 int, bias []T, mk []uint8,
 	tab []int32) {
 	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
@@ -1191,6 +1221,10 @@ func winoPlaceAT[T Float](g geom, wg winoGeom, mb []T, s int, y []T, lo, hi, o0,
 				mm := mk[(o*16*tc+(b-lo)*n)/8:]
 				_ = mm[15*mrow+n/8-1]
 				mp = &mm[0]
+			}
+			if wino4XformAVX2 {
+				wino4ATY2(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
+				continue
 			}
 			wino4ATY(&dst[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, mp, mrow, n)
 		}
@@ -1319,8 +1353,9 @@ func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi
 	}
 }
 
-// winoPickX runs winoPickMx on output channel o's maps of images
-// [lo, hi) (float32; tab winoPlaceTab's, mk the chunk's mask or nil).
+// winoPickX runs winoPickMx (winoPickMx2 without AVX-512) on output
+// channel o's maps of images [lo, hi) (float32; tab winoPlaceTab's or
+// winoPlaceTab2's, mk the chunk's mask or nil).
 func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, mk []uint8, tab []int32) {
 	tc, n, p := (hi-lo)*wg.tpi, wg.tpi, g.p()
 	mrow := 0
@@ -1337,6 +1372,10 @@ func winoPickX[T Float](g geom, wg winoGeom, dy, gm []T, s int, lo, hi, o int, m
 			mm := mk[(o*16*tc+(b-lo)*n)/8:]
 			_ = mm[15*mrow+n/8-1]
 			mp = &mm[0]
+		}
+		if wino4XformAVX2 {
+			winoPickMx2(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
+			continue
 		}
 		winoPickMx(&dst[0], 4*s, &src[0], &tab[0], 4*g.Wo, mp, mrow, n)
 	}
@@ -1461,6 +1500,9 @@ func (c *Conv2D[T]) winoForward(m int, bias, y []T, train bool) {
 	c.mask = winoMask[T](&c.maskBuf, g, wg, train)
 	bc := winoBlockSize[T](g, wg)
 	tab := winoPlaceTab[T](g, wg)
+	if tab == nil { // without AVX-512: the AVX2 kernel, where it runs
+		tab = winoPlaceTab2[T](g, wg)
+	}
 	workers := Workers()
 	c.ws.reserve(workers)
 	c.pad.reserve(workers)
@@ -1538,6 +1580,9 @@ func (c *Conv2D[T]) winoBackward(m int, dy, dw, db []T, input bool, dx []T, add 
 	sv, sm := winoStride(g.C*tcMax), winoStride(g.O*tcMax)
 	bc := winoBlockSize[T](g, wg)
 	tab := winoPlaceTab[T](g, wg)
+	if tab == nil { // without AVX-512: the AVX2 kernels, where they run
+		tab = winoPlaceTab2[T](g, wg)
+	}
 	su := 0
 	if input {
 		su = c.winoPackU(wg, true)
@@ -1662,7 +1707,8 @@ func winoXform[T Float](m, kind int, tm *winoMats[T], dst, src []T, ld, n int) {
 
 // wino4Xform is winoXform for F(4×4, 3×3): lane 23x's separable passes,
 // in AVX-512 (conv_wino4_amd64.s) on whole blocks of 16 float32 columns,
-// in Go (conv_wino4_xform.go, the same bits) on the rest and in float64.
+// or without AVX-512 in AVX2 (conv_wino4_avx2_amd64.s) on whole blocks of
+// 8, in Go (conv_wino4_xform.go, the same bits) on the rest and in float64.
 func wino4Xform[T Float](kind int, dst, src []T, ld, n int) {
 	if d, ok := any(dst).([]float32); ok && wino4XformOK && n >= 16 {
 		rows, kk := 36, 36
@@ -1688,6 +1734,31 @@ func wino4Xform[T Float](kind int, dst, src []T, ld, n int) {
 			return
 		}
 		dst, src, n = dst[n16:], src[n16:], n-n16
+	}
+	if d, ok := any(dst).([]float32); ok && wino4XformAVX2 && n >= 8 {
+		rows, kk := 36, 36
+		switch kind {
+		case winoKindAT:
+			rows = 16
+		case winoKindA:
+			kk = 16
+		}
+		_, _ = dst[(rows-1)*ld+n-1], src[(kk-1)*ld+n-1]
+		sp, n8 := &any(src).([]float32)[0], n&^7
+		switch kind {
+		case winoKindBT:
+			wino4BT2(&d[0], sp, 4*ld, n8)
+		case winoKindB:
+			wino4B2(&d[0], sp, 4*ld, n8)
+		case winoKindAT:
+			wino4AT2(&d[0], sp, 4*ld, n8)
+		default:
+			wino4A2(&d[0], sp, 4*ld, n8)
+		}
+		if n8 == n {
+			return
+		}
+		dst, src, n = dst[n8:], src[n8:], n-n8
 	}
 	switch kind {
 	case winoKindBT:

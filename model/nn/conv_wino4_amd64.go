@@ -64,3 +64,57 @@ func wino4BP(dst, src *float32, ld int, pl *float32, lp, n int)
 //
 //go:noescape
 func wino4ATY(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)
+
+// wino4XformAVX2 reports whether the AVX2 transforms of F(4×4, 3×3) in
+// conv_wino4_avx2_amd64.s run here: on CPUs with AVX2 and without AVX-512
+// (where wino4XformOK's kernels run instead).
+var wino4XformAVX2 = cpu.X86.HasAVX2 && !cpu.X86.HasAVX512F
+
+// The AVX2 kernels below are those above on 8 columns a step (n a
+// multiple of 8; columns past the last whole 8 are left alone), generated
+// from the same Go loop bodies: assembly for speed (7–14× less CPU time a
+// column than the Go versions on an AMD Zen 3, BenchmarkWino4Xform), the
+// Go versions' bits.
+
+// wino4BT2 is wino4BT in AVX2.
+//
+//go:noescape
+func wino4BT2(dst, src *float32, ld, n int)
+
+// wino4B2 is wino4B in AVX2.
+//
+//go:noescape
+func wino4B2(dst, src *float32, ld, n int)
+
+// wino4AT2 is wino4AT in AVX2.
+//
+//go:noescape
+func wino4AT2(dst, src *float32, ld, n int)
+
+// wino4A2 is wino4A in AVX2.
+//
+//go:noescape
+func wino4A2(dst, src *float32, ld, n int)
+
+// wino4BTP2 is wino4BTP in AVX2.
+//
+//go:noescape
+func wino4BTP2(dst, src *float32, ld, lp, sh, n int)
+
+// wino4BP2 is wino4BP in AVX2.
+//
+//go:noescape
+func wino4BP2(dst, src *float32, ld int, pl *float32, lp, n int)
+
+// wino4ATY2 is wino4ATY in AVX2: blocks of 8 tiles (two groups of four),
+// one byte of mask bits a row for each (the same bits at the same places).
+//
+//go:noescape
+func wino4ATY2(y, src *float32, ld int, tab *int32, wo4 int, b, floor float32, mk *uint8, mrow, n int)
+
+// winoPickMx2 is winoPickMx in AVX2 (copies and a mask: the same bits):
+// blocks of 8 tiles (two groups of four), one byte of mask bits a row for
+// each, rows mrow bytes apart.
+//
+//go:noescape
+func winoPickMx2(gm *float32, ld int, dy *float32, tab *int32, wo4 int, mk *uint8, mrow, n int)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestWino4PlanesGuardPages runs the planes' transforms wino4BTP and
@@ -291,6 +293,209 @@ func TestWinoFill4GuardPages(t *testing.T) {
 			}
 			if math.Float32bits(q16[i]) != math.Float32bits(w) {
 				t.Fatalf("%v: winoFillV: plane %d element %d = %v, want %v", hw, p, e, q16[i], w)
+			}
+		}
+	}
+}
+
+// TestWino4Avx2GuardPages runs the AVX2 kernels on operands of their
+// exact minimum lengths, each ending on a PROT_NONE page (guardSlice): no
+// read or write past any of them faults, and each gives the bits of its Go
+// version (wino4BTP2: wino4BTRows; wino4BP2: wino4BGo with the 16 plane
+// rows as 0 + x), at widths of 1 to 32 blocks of 8, strides ld past n and
+// plane strides lp that are and are not multiples of 8.
+func TestWino4Avx2GuardPages(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernels do not run")
+	}
+	rng := rand.New(rand.NewPCG(14, 23))
+	same := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: element %d = %v, Go %v", name, i, got[i], want[i])
+			}
+		}
+	}
+	for _, c := range []struct{ n, ld, lp, tw int }{
+		{8, 8, 10, 2}, {8, 13, 9, 2}, {16, 16, 20, 4}, {16, 21, 17, 4}, {24, 27, 25, 3},
+		{64, 64, 72, 8}, {64, 77, 73, 8}, {256, 256, 272, 16}, {256, 304, 275, 16}, {48, 51, 52, 3},
+	} {
+		n, ld, lp, tw := c.n, c.ld, c.lp, c.tw
+		for _, tc := range wino4Cases() {
+			src := guardSlice(t, (tc.kk-1)*ld+n)
+			wino4Fill(rng, src)
+			want := make([]float32, (tc.rows-1)*ld+n)
+			tc.go32(want, src, ld, n)
+			got := guardSlice(t, (tc.rows-1)*ld+n)
+			wino4Avx2Kernels[tc.name](&got[0], &src[0], 4*ld, n)
+			for r := range tc.rows {
+				same(tc.name+"2", got[r*ld:][:n], want[r*ld:][:n])
+			}
+		}
+		// wino4BTP2: group i's rows at ((i mod 4)·6 + j)·lp + (i/4)·tw;
+		// the last element read is row 23's (group 3) or group 5's.
+		src := guardSlice(t, max(23*lp, 11*lp+tw)+n)
+		wino4Fill(rng, src)
+		var rows [36][]float32
+		for i := range 6 {
+			for j := range 6 {
+				rows[6*i+j] = src[((i%4)*6+j)*lp+(i/4)*tw:][:n]
+			}
+		}
+		want := make([]float32, 35*ld+n)
+		wino4BTRows(want, ld, &rows, n)
+		got := guardSlice(t, 35*ld+n)
+		wino4BTP2(&got[0], &src[0], 4*ld, 4*lp, 4*tw, n)
+		for r := range 36 {
+			same("wino4BTP2", got[r*ld:][:n], want[r*ld:][:n])
+		}
+		// wino4BP2: the 16 plane rows 6i+j (i, j < 4) at (4i+j)·lp as 0 + x.
+		dv := guardSlice(t, 35*ld+n)
+		wino4Fill(rng, dv)
+		wantB := make([]float32, 35*ld+n)
+		wino4BGo(wantB, dv, ld, n)
+		dd, pl := guardSlice(t, 35*ld+n), guardSlice(t, 15*lp+n)
+		wino4BP2(&dd[0], &dv[0], 4*ld, &pl[0], 4*lp, n)
+		for r := range 36 {
+			i, j := r/6, r%6
+			if i < 4 && j < 4 {
+				w := make([]float32, n)
+				for k, v := range wantB[r*ld:][:n] {
+					if w[k] = v; v == 0 {
+						w[k] = 0 // 0 + (−0) is +0
+					}
+				}
+				same("wino4BP2 plane", pl[(4*i+j)*lp:][:n], w)
+				continue
+			}
+			same("wino4BP2", dd[r*ld:][:n], wantB[r*ld:][:n])
+		}
+	}
+}
+
+// TestWino4ATY2 runs wino4ATY2 on one map of 8×16, 16×16, 8×48 and 64×64
+// (8, 16, 24 and 256 tiles) with every operand (the transform's rows, the
+// map, the mask bits) of its exact minimum length ending on a PROT_NONE
+// page, and checks each output and mask bit against the Go version of its
+// operations: Y = wino4ATGo's, y[tab[g] + a·Wo + 4·(t mod 4) + b] =
+// max(floor, Y + bias) as VMAXPS takes it (floor where floor > x, else x),
+// the bit where that is > 0; biases 0.25 and −0, floors 0 and −∞, columns
+// of −0 among the inputs (−0 + −0 against a floor of +0).
+func TestWino4ATY2(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(15, 23))
+	for _, hw := range [][2]int{{8, 16}, {16, 16}, {8, 48}, {64, 64}} {
+		for _, bf := range [][2]float32{{0.25, 0}, {float32(math.Copysign(0, -1)), 0},
+			{0.25, float32(math.Inf(-1))}} {
+			bv, floor := bf[0], bf[1]
+			g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1,
+				DW: 1, Ho: hw[0], Wo: hw[1], LW: hw[1], ReLU: true}
+			wg := g.wino(4)
+			n, p := wg.tpi, g.p()
+			tab := make([]int32, n/4)
+			for k := range tab {
+				ty, tx := 4*k/wg.tw, 4*k%wg.tw
+				tab[k] = int32(4*ty*g.Wo + 4*tx)
+			}
+			s := n + 5
+			mrow := n / 8
+			src := guardSlice(t, 35*s+n)
+			wino4Fill(rng, src)
+			for c := 0; c < n; c += 3 { // every third column all −0
+				for r := range 36 {
+					src[r*s+c] = float32(math.Copysign(0, -1))
+				}
+			}
+			ym := make([]float32, 15*s+n)
+			wino4ATGo(ym, src, s, n)
+			y, mk := guardSlice(t, p), guardMask(t, 15*mrow+n/8)
+			wino4ATY2(&y[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, &mk[0], mrow, n)
+			for tile := range n {
+				for a := range 4 {
+					for b := range 4 {
+						v := ym[(4*a+b)*s+tile] + bv
+						if floor > v {
+							v = floor
+						}
+						at := int(tab[tile/4]) + a*g.Wo + 4*(tile%4) + b
+						if math.Float32bits(y[at]) != math.Float32bits(v) {
+							t.Fatalf("%v b %v floor %v: tile %d output (%d, %d): %v, want %v", hw, bv, floor,
+								tile, a, b, y[at], v)
+						}
+						r := 4*a + b
+						bit := mk[r*mrow+tile/8]>>(tile%8)&1 == 1
+						if bit != (v > 0) {
+							t.Fatalf("%v b %v floor %v: tile %d row %d: mask bit %v for %v", hw, bv, floor,
+								tile, r, bit, v)
+						}
+					}
+				}
+			}
+			// Without the mask (mrow 0, mk nil) the same map.
+			y2 := guardSlice(t, p)
+			wino4ATY2(&y2[0], &src[0], 4*s, &tab[0], 4*g.Wo, bv, floor, nil, 0, n)
+			for i := range y {
+				if math.Float32bits(y2[i]) != math.Float32bits(y[i]) {
+					t.Fatalf("%v: without the mask, y[%d] = %v, want %v", hw, i, y2[i], y[i])
+				}
+			}
+		}
+	}
+}
+
+// TestWinoPickMx2 runs winoPickMx2 on one map of 8×16, 16×16, 8×48 and
+// 64×64 with every operand (the map, the rows, the mask bits) of its exact
+// minimum length ending on a PROT_NONE page, with and without the mask,
+// and checks each element of the 16 rows: row 4a+b of tile t is
+// dy[tab[t/4] + a·Wo + 4·(t mod 4) + b], or +0 where the row's bit of t is
+// clear (vmaskM's AND), zeros of both signs and NaNs among dy.
+func TestWinoPickMx2(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2 here: the kernel does not run")
+	}
+	rng := rand.New(rand.NewPCG(16, 23))
+	for _, hw := range [][2]int{{8, 16}, {16, 16}, {8, 48}, {64, 64}} {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1,
+			DW: 1, Ho: hw[0], Wo: hw[1], LW: hw[1], ReLU: true}
+		wg := g.wino(4)
+		n, p := wg.tpi, g.p()
+		tab := make([]int32, n/4)
+		for k := range tab {
+			ty, tx := 4*k/wg.tw, 4*k%wg.tw
+			tab[k] = int32(4*ty*g.Wo + 4*tx)
+		}
+		s := n + 3
+		mrow := n / 8
+		dy := guardSlice(t, p)
+		wino4Fill(rng, dy)
+		for i := 0; i < p; i += 7 {
+			dy[i] = math.Float32frombits(0x7fc00000 | uint32(i))
+		}
+		mk := guardMask(t, 15*mrow+n/8)
+		for i := range mk {
+			mk[i] = uint8(rng.IntN(256))
+		}
+		for _, masked := range []bool{true, false} {
+			gm := guardSlice(t, 15*s+n)
+			if masked {
+				winoPickMx2(&gm[0], 4*s, &dy[0], &tab[0], 4*g.Wo, &mk[0], mrow, n)
+			} else {
+				winoPickMx2(&gm[0], 4*s, &dy[0], &tab[0], 4*g.Wo, nil, 0, n)
+			}
+			for tile := range n {
+				for r := range 16 {
+					a, b := r/4, r%4
+					want := math.Float32bits(dy[int(tab[tile/4])+a*g.Wo+4*(tile%4)+b])
+					if masked && mk[r*mrow+tile/8]>>(tile%8)&1 == 0 {
+						want = 0
+					}
+					if got := math.Float32bits(gm[r*s+tile]); got != want {
+						t.Fatalf("%v masked %v: tile %d row %d: %#x, want %#x", hw, masked, tile, r, got, want)
+					}
+				}
 			}
 		}
 	}

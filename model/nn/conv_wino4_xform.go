@@ -20,9 +20,11 @@ package nn
 // wino4RowsBT and so on below (shared sums and differences, products by
 // 2, 4 and 8 only, which are exact; no fused multiply-add), statement by
 // statement and left to right. The AVX-512 kernels of conv_wino4_amd64.s
-// are generated from those loop bodies, run the same operations in the
-// same order and give the same bits. The Go versions take any n ≥ 0 (the
-// kernels a multiple of 16); in both, dst and src must not overlap.
+// and the AVX2 ones of conv_wino4_avx2_amd64.s (CPUs without AVX-512) are
+// generated from those loop bodies, run the same operations in the same
+// order and give the same bits. The Go versions take any n ≥ 0 (the
+// kernels a multiple of 16, or 8 in AVX2); in both, dst and src must not
+// overlap.
 
 // wino4MatBT, wino4MatG and wino4MatAT are Bᵀ (6×6), G (6×3) and Aᵀ (4×6)
 // of F(4×4, 3×3): V = Bᵀ d B, U = G w Gᵀ, Y = Aᵀ M A (wino4BT and wino4AT are
@@ -62,8 +64,9 @@ var (
 // (the Go specification lets a compiler fuse x*y + z into one rounding,
 // and gc does on arm64, ppc64, s390x and amd64 v3, unless the product is
 // converted). These loop bodies are the one definition of the order: the
-// AVX-512 kernels are generated from them (wino4Asm in the test file
-// parses this file), so the kernels give the Go versions' bits.
+// AVX-512 and AVX2 kernels are generated from them (wino4Asm and
+// wino4Avx2Asm in the test files parse this file), so the kernels give the
+// Go versions' bits.
 
 // wino4GoBlock is the number of columns the Go versions transform at a
 // time: the pass along j writes a block of 36 scratch rows on the stack,

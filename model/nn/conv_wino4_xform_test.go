@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // wino4Case is one of the four F(4×4, 3×3) transforms: its Go version, its
@@ -792,6 +794,10 @@ func wino4Kernel(name string) func(dst, src *float32, ld, n int) {
 		"BT": wino4BT, "B": wino4B, "AT": wino4AT, "A": wino4A}[name]
 }
 
+// wino4Avx2Kernels are the AVX2 kernels of the cases (wino4BT2 and so on).
+var wino4Avx2Kernels = map[string]func(dst, src *float32, ld, n int){
+	"BT": wino4BT2, "B": wino4B2, "AT": wino4AT2, "A": wino4A2}
+
 // TestWino4XformAsmBits checks that each AVX-512 kernel gives the bits of
 // its Go version, on inputs of many scales with zeros of both signs, at
 // widths that are and are not multiples of 16 and strides ld ≠ n, and
@@ -846,7 +852,7 @@ func TestWino4XformAsmBits(t *testing.T) {
 }
 
 // BenchmarkWino4Xform times each F(4×4, 3×3) transform as its AVX-512
-// kernel and as its Go version on a block of n columns with rows at
+// kernel, its AVX2 kernel and its Go version on a block of n columns with rows at
 // stride ld = n+48 (off multiples of 256, as winoStride sets them): n =
 // 64 (16 KB in and 16 KB out, in the 48 KB L1), n = 256 (64 channels of 4
 // tiles, or 4 of 64: 44 KB in and out, in L2), n = 4096 (in L2) and n =
@@ -861,12 +867,18 @@ func BenchmarkWino4Xform(b *testing.B) {
 		dst := make([]float32, 36*ld)
 		wino4Fill(rand.New(rand.NewPCG(11, 23)), src)
 		for _, tc := range wino4Cases() {
-			for _, how := range []string{"asm", "go"} {
+			for _, how := range []string{"asm", "avx2", "go"} {
 				b.Run(fmt.Sprintf("%s/n=%d/%s", tc.name, n, how), func(b *testing.B) {
 					if how == "asm" && !wino4XformOK {
 						b.Skip("no AVX-512 here")
 					}
 					kern := wino4Kernel(tc.name)
+					if how == "avx2" {
+						if !cpu.X86.HasAVX2 {
+							b.Skip("no AVX2 here")
+						}
+						how, kern = "asm", wino4Avx2Kernels[tc.name]
+					}
 					b.SetBytes(int64(4 * n * (tc.rows + tc.kk)))
 					c0 := cpuTime()
 					cpuLoop(b, 0, func() {

@@ -176,11 +176,11 @@ func TestWinoCopiesSameBits(t *testing.T) {
 // AVX-512 copies and transforms, in float32 and float64, and that it
 // leaves the columns outside its channels' alone.
 func TestWinoGather4SameBits(t *testing.T) {
-	copy0, xf0 := winoCopyOK, wino4XformOK
-	defer func() { winoCopyOK, wino4XformOK = copy0, xf0 }()
+	copy0, xf0, avx0 := winoCopyOK, wino4XformOK, wino4XformAVX2
+	defer func() { winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0, xf0, avx0 }()
 	for _, tc := range winoCopyCases() {
 		for _, asm := range []bool{true, false} {
-			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0 && asm, xf0 && asm, avx0 && asm
 			winoGather4Check(t, tc, asm, float32(0))
 			winoGather4Check(t, tc, asm, float64(0))
 		}
@@ -220,19 +220,20 @@ func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
 }
 
 // TestWinoScatter4SameBits checks that winoScatterB (winoScatter4 where
-// it runs: maps of whole blocks of 16 tiles) writes the bits of winoXform
+// it runs: maps of whole blocks of 16 tiles, or of 8 with the AVX2
+// transforms) writes the bits of winoXform
 // followed by winoScatter into dx, and with add (winoScatterB's and
 // winoScatter's) acc + those sums, zeros of both signs among the inputs,
 // on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
 // among them), with and without the AVX-512 copies.
 func TestWinoScatter4SameBits(t *testing.T) {
-	if !wino4XformOK {
-		t.Skip("no AVX-512 here: winoScatter4 does not run")
+	if !wino4XformOK && !wino4XformAVX2 {
+		t.Skip("no AVX-512 or AVX2 here: winoScatter4 does not run")
 	}
 	copy0 := winoCopyOK
 	defer func() { winoCopyOK = copy0 }()
 	cs := winoCopyCases()
-	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}} {
+	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}, {8, 16}, {24, 16}, {16, 24}} {
 		cs = append(cs, winoCopyCase{b: 4, c: 3, o: 2, h: hw[0], w: hw[1], lo: 1, hi: 4, clo: 1, chi: 3})
 	}
 	fused := 0
@@ -243,7 +244,7 @@ func TestWinoScatter4SameBits(t *testing.T) {
 			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
 				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
 			wg := g.wino(4)
-			if wg.tpi%16 == 0 {
+			if wg.tpi%16 == 0 || wino4XformAVX2 && wg.tpi%8 == 0 {
 				fused++
 			}
 			tc0 := (tc.hi - tc.lo) * wg.tpi
@@ -306,12 +307,13 @@ func TestWinoScatter4SameBits(t *testing.T) {
 // Aᵀ transform, bias, ReLU, mask bits and place in one pass) gives the
 // bits of the three passes (winoNoPlaceAT) in y and in the mask, and that
 // the backward from that mask, whose pick then runs as one pass with the
-// mask (winoPickMx), gives the same dx, dW and db, in training
-// and evaluation, with and without ReLU and bias, on maps of whole blocks
-// of 16 tiles (square and not) and on maps where it does not run.
+// mask (winoPickMx, or winoPickMx2 without AVX-512), gives the same dx,
+// dW and db, in training and evaluation, with and without ReLU and bias,
+// on maps of whole blocks of 16 tiles (square and not; of 8 with the AVX2
+// kernels wino4ATY2 and winoPickMx2) and on maps where it does not run.
 func TestWinoPlaceATSameBits(t *testing.T) {
-	if !wino4XformOK {
-		t.Skip("no AVX-512 here: winoPlaceAT does not run")
+	if !wino4XformOK && !wino4XformAVX2 {
+		t.Skip("no AVX-512 or AVX2 here: winoPlaceAT does not run")
 	}
 	defer func() { winoNoPlaceAT = false }()
 	ran := 0
@@ -322,6 +324,8 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 		{2, 32, 32, 64, 64, true, true}, {3, 33, 30, 32, 32, true, true}, {2, 32, 27, 32, 32, false, true},
 		{5, 17, 9, 16, 16, true, false}, {4, 8, 12, 16, 32, true, true}, {3, 8, 5, 8, 32, false, false},
 		{3, 9, 7, 12, 16, true, true}, {2, 5, 6, 13, 18, true, true},
+		// Whole blocks of 8 tiles a map, not of 16 (wino4ATY2 only).
+		{3, 8, 5, 8, 16, true, true}, {2, 9, 6, 24, 16, true, false}, {3, 8, 5, 8, 48, false, true},
 		// Whole tiles in blocks of 16 a map, but rows of tiles not a
 		// multiple of 4 (a group of four tiles would span two rows).
 		{2, 8, 5, 32, 8, true, true}, {2, 8, 5, 32, 24, true, true}, {2, 8, 6, 64, 4, true, false},
@@ -334,7 +338,7 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 		wino4Fill(rng, x.data)
 		g := geom{B: s.b, C: s.in, O: s.out, H: s.h, W: s.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
 			DH: 1, DW: 1, Ho: s.h, Wo: s.w, LW: s.w}
-		if winoPlaceTab[float32](g, g.wino(4)) != nil {
+		if winoPlaceTab[float32](g, g.wino(4)) != nil || winoPlaceTab2[float32](g, g.wino(4)) != nil {
 			ran++
 		}
 		for _, train := range []bool{true, false} {
