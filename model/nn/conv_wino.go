@@ -395,7 +395,10 @@ func winoSplitFast(m, w, tw int) int {
 // the 4-way deinterleave of F(4×4)'s gather (input rows into the four
 // planes of their rows of P) and pick (output gradient rows into their
 // four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s, 16
-// groups a step, all the rows in one call; the same bits: a copy).
+// groups a step, all the rows in one call; the same bits: a copy), on
+// CPUs without AVX-512 in AVX2 (winoCopyAVX2, conv_winocopy_avx2_amd64.s,
+// 8 groups a step; assembly for speed: the Go loop moves one float at a
+// time).
 func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -404,6 +407,11 @@ func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int)
 	src, l0, l1, l2, l3 = src[:sn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if s, ok := any(src).([]float32); ok && winoCopyOK {
 		winoDeint4x(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
+		return
+	}
+	if s, ok := any(src).([]float32); ok && winoCopyAVX2 {
+		winoDeint4a(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
 		return
 	}
@@ -417,7 +425,8 @@ func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int)
 }
 
 // winoInt4 is winoDeint4's transpose: dst[k·ldd+4i], …, dst[k·ldd+4i+3] =
-// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place).
+// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place); in AVX-512 or
+// AVX2 for float32 as winoDeint4.
 func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -426,6 +435,11 @@ func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if d, ok := any(dst).([]float32); ok && winoCopyOK {
 		winoInt4x(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && winoCopyAVX2 {
+		winoInt4a(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, rows, n)
 		return
 	}
@@ -441,7 +455,8 @@ func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 // winoInt4Add is winoInt4 adding into dst: dst[k·ldd+4i+j] +=
 // lj[k·ldl+i] (the scatter's input gradient added into a given one; each
 // element rounded once, dst + l: the same bits as winoInt4 into a buffer
-// of its own and addTo after it).
+// of its own and addTo after it; the AVX-512 and AVX2 kernels add with
+// dst first, as vadd, so NaN payloads too).
 func winoInt4Add[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -450,6 +465,11 @@ func winoInt4Add[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int
 	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if d, ok := any(dst).([]float32); ok && winoCopyOK {
 		winoInt4Ax(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && winoCopyAVX2 {
+		winoInt4Aa(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, rows, n)
 		return
 	}

@@ -26,3 +26,18 @@ func winoScat4x(a *winoScat4Args) { panic("nn: winoScat4x without assembly") }
 func winoFill4x(a *winoFill4Args) { panic("nn: winoFill4x without assembly") }
 
 func winoFillV(a *winoFillVArgs) { panic("nn: winoFillV without assembly") }
+
+// winoCopyAVX2 is false: the Winograd route's copies run in Go off amd64.
+var winoCopyAVX2 = false
+
+func winoDeint4a(l0, l1, l2, l3 *float32, ldl int, src *float32, lds, rows, n int) {
+	panic("nn: winoDeint4a without assembly")
+}
+
+func winoInt4a(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int) {
+	panic("nn: winoInt4a without assembly")
+}
+
+func winoInt4Aa(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int) {
+	panic("nn: winoInt4Aa without assembly")
+}

@@ -1,0 +1,59 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWinoCopyAVX2GuardPages runs winoDeint4a, winoInt4a and winoInt4Aa
+// on operands of their exact minimum lengths ((rows−1)·stride + n plane
+// elements, (rows−1)·stride + 4n floats of groups), each ending on a
+// PROT_NONE page (guardSlice), at 1 to 40 groups and 1 to 3 rows: no
+// read or write past any of them faults, and each gives the Go loops'
+// bits (for winoInt4Aa dst + plane, dst first: vadd's).
+func TestWinoCopyAVX2GuardPages(t *testing.T) {
+	if !winoCopyAVX2 {
+		t.Skip("no AVX2 without AVX-512 here: the kernels do not run")
+	}
+	rng := rand.New(rand.NewPCG(12, 41))
+	same := func(name string, n, rows int, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s n %d rows %d: element %d = %v, Go %v", name, n, rows, i, got[i], want[i])
+			}
+		}
+	}
+	for n := 1; n <= 40; n++ {
+		for rows := 1; rows <= 3; rows++ {
+			ldl, lds := n+3, 4*n+5
+			ln, sn := (rows-1)*ldl+n, (rows-1)*lds+4*n
+			src := guardSlice(t, sn)
+			winoCopyAVX2Fill(rng, src, 1)
+			var ls, want [4][]float32
+			for j := range 4 {
+				ls[j], want[j] = guardSlice(t, ln), make([]float32, ln)
+			}
+			winoCopyGo(func() { winoDeint4(want[0], want[1], want[2], want[3], ldl, src, lds, rows, n) })
+			winoDeint4a(&ls[0][0], &ls[1][0], &ls[2][0], &ls[3][0], ldl, &src[0], lds, rows, n)
+			for j := range 4 {
+				same("winoDeint4a", n, rows, ls[j], want[j])
+			}
+			dst, wantI := guardSlice(t, sn), make([]float32, sn)
+			winoCopyGo(func() { winoInt4(wantI, lds, ls[0], ls[1], ls[2], ls[3], ldl, rows, n) })
+			winoInt4a(&dst[0], lds, &ls[0][0], &ls[1][0], &ls[2][0], &ls[3][0], ldl, rows, n)
+			for k := range rows {
+				same("winoInt4a", n, rows, dst[k*lds:][:4*n], wantI[k*lds:][:4*n])
+			}
+			acc := guardSlice(t, sn)
+			winoCopyAVX2Fill(rng, acc, 3)
+			wantA := append([]float32(nil), acc...)
+			for k := range rows {
+				addTo(wantA[k*lds:][:4*n], wantI[k*lds:][:4*n])
+			}
+			winoInt4Aa(&acc[0], lds, &ls[0][0], &ls[1][0], &ls[2][0], &ls[3][0], ldl, rows, n)
+			same("winoInt4Aa", n, rows, acc, wantA)
+		}
+	}
+}
