@@ -546,10 +546,10 @@ func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
 	// call, the rest one by one.
 	v0 := winoSplitFast(m, g.W, tw)
 	// F(4×4) with every plane column past 0 in the calls below: only
-	// columns 0–2 and the column apart are left (without the AVX-512
-	// copies winoDeint4's Go loop and the general loop run: the tests'
+	// columns 0–2 and the column apart are left (without the AVX-512 or
+	// AVX2 copies winoDeint4's Go loop and the general loop run: the tests'
 	// reference).
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)
@@ -829,10 +829,10 @@ func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T, add b
 	m, tw := wg.m, wg.tw
 	v0 := winoSplitFast(m, g.W, tw)
 	// F(4×4) with every plane column past 0 in the calls below: only
-	// columns 0–2 and the column apart are left (without the AVX-512
-	// copies winoInt4's Go loop and the general loop run: the tests'
+	// columns 0–2 and the column apart are left (without the AVX-512 or
+	// AVX2 copies winoInt4's Go loop and the general loop run: the tests'
 	// reference).
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)
@@ -879,7 +879,7 @@ func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T, add b
 func winoPlanesAdd[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
 	m, tw := wg.m, wg.tw
 	v0 := winoSplitFast(m, g.W, tw)
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)
