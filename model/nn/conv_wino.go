@@ -783,17 +783,36 @@ func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, 
 // scratch and changed) of channels [clo, chi) of images [lo, hi) onto
 // their overlapping patches, through the planes in q, and writes the sums
 // as the input gradient dx (with add, adds them to dx: winoPlanesOut).
+// With the AVX2 copies (winoCopyAVX2, float32) a map's r² adds run in one
+// winoScatAdd call: the same bits (of two NaNs it keeps the plane's,
+// where the Go loop's rc[i] += x leaves the choice to the compiler).
 func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
 	q = q[:wg.planesLen()]
 	ls, rs := winoPlanes(wg, q)
+	// AVX2 without AVX-512: a map's r² adds in one winoScatAdd call.
+	var sa winoScatAArgs
+	var tab [108]int
+	qf, fast := any(q).([]float32)
+	if fast = fast && winoCopyAVX2; fast {
+		sa = winoScatAArgs{q: &qf[0], tab: &tab, ne: r * r, n: wg.tpi, tw: tw, th: th}
+		winoScatATab(wg, s, &tab)
+	}
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
+			if fast {
+				d := any(dd).([]float32)
+				_ = d[(r*r-1)*s+base+n-1]
+				sa.dd = &d[base]
+				winoScatAdd(&sa)
+				winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
+				continue
+			}
 			for i := range r {
 				a, di := i%m, i/m
 				for j := range r {
@@ -814,6 +833,26 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 				}
 			}
 			winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
+		}
+	}
+}
+
+// winoScatATab sets the r² adds of winoScatter for winoScatAdd (dd's
+// rows at stride s), in winoScatter's order: plane ab's element di·tw+dj
+// (bytes from the planes' start), row (r·i+j)'s offset, and for dj = 1
+// the column apart's element di, else −1.
+func winoScatATab(wg winoGeom, s int, tab *[108]int) {
+	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
+	ql := (th + 1) * (tw + 1)
+	for i := range r {
+		a, di := i%m, i/m
+		for j := range r {
+			bb, dj := j%m, j/m
+			ab, e := m*a+bb, r*i+j
+			tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*ql+di*tw+dj), 4*e*s, -1
+			if dj == 1 {
+				tab[3*e+2] = 4 * (ab*ql + (th+1)*tw + di)
+			}
 		}
 	}
 }

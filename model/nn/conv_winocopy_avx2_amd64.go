@@ -27,3 +27,23 @@ func winoInt4a(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
 //
 //go:noescape
 func winoInt4Aa(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
+
+// winoScatAArgs is one map's adds for winoScatAdd (the offsets its
+// assembly reads: keep the order; all eight bytes on amd64).
+type winoScatAArgs struct {
+	q, dd  *float32  // the planes (winoPlanes' cut), the map's row 0 of dd
+	tab    *[108]int // per add: plane, row, column apart (−1: none), bytes
+	ne     int       // adds (r² of tab's 36)
+	n      int       // tiles a map (floats a row)
+	tw, th int       // tiles across, down
+}
+
+// winoScatAdd is winoScatter's r² adds of one map's rows of dd into its
+// planes (and columns apart) in one call, in winoScatter's order, each
+// add the plane's element first: the bits of its Go loops and addTo, in
+// assembly for speed (one call a map instead of r² addTo calls and the Go
+// loops over the columns apart). It sets the rows' elements it adds to
+// the columns apart to +0, as the Go loop does.
+//
+//go:noescape
+func winoScatAdd(a *winoScatAArgs)

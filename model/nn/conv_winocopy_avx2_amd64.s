@@ -376,3 +376,86 @@ aa_next:
 aa_done:
 	VZEROUPPER
 	RET
+
+// func winoScatAdd(a *winoScatAArgs)
+// winoScatter's adds of one map's patch gradient rows into its planes
+// (a.ne entries of a.tab, in winoScatter's order): for an entry with a
+// column apart (offset ≥ 0) first rc[ty] += row[ty·tw+tw−1] and that
+// element of the row set to +0 for ty < th, then plane[k] += row[k] for
+// k < n, or n−1 with a column apart. Each add takes the plane's (or column
+// apart's) element first, as vadd (addTo) does; VADDPS and VADDSS round
+// once: the bits of winoScatter's Go loops and addTo.
+TEXT ·winoScatAdd(SB), NOSPLIT, $0-8
+	MOVQ  a+0(FP), AX
+	MOVQ  0(AX), DI   // the planes
+	MOVQ  8(AX), SI   // the map's row 0 of dd
+	MOVQ  16(AX), BX  // the table
+	MOVQ  24(AX), R10 // entries
+	MOVQ  32(AX), CX  // n
+	SHLQ  $2, CX
+	MOVQ  40(AX), R8  // tw
+	SHLQ  $2, R8
+	MOVQ  48(AX), R9  // th
+	VXORPS X1, X1, X1
+
+sa_entry:
+	MOVQ  0(BX), R11
+	ADDQ  DI, R11     // the plane's first element added to
+	MOVQ  8(BX), R12
+	ADDQ  SI, R12     // the row
+	MOVQ  CX, R14     // bytes to add
+	MOVQ  16(BX), R13
+	TESTQ R13, R13
+	JS    sa_add
+	ADDQ  DI, R13     // the column apart's first element added to
+	SUBQ  $4, R14
+	LEAQ  -4(R12)(R8*1), DX
+	MOVQ  R9, R15
+
+sa_ca:
+	VMOVSS (R13), X0
+	VADDSS (DX), X0, X0
+	VMOVSS X0, (R13)
+	VMOVSS X1, (DX)
+	ADDQ   $4, R13
+	ADDQ   R8, DX
+	DECQ   R15
+	JNZ    sa_ca
+
+sa_add:
+	XORQ DX, DX
+
+sa_loop8:
+	LEAQ    32(DX), R15
+	CMPQ    R15, R14
+	JGT     sa_four
+	VMOVUPS (R11)(DX*1), Y0
+	VADDPS  (R12)(DX*1), Y0, Y0
+	VMOVUPS Y0, (R11)(DX*1)
+	MOVQ    R15, DX
+	JMP     sa_loop8
+
+sa_four:
+	LEAQ    16(DX), R15
+	CMPQ    R15, R14
+	JGT     sa_one
+	VMOVUPS (R11)(DX*1), X0
+	VADDPS  (R12)(DX*1), X0, X0
+	VMOVUPS X0, (R11)(DX*1)
+	MOVQ    R15, DX
+
+sa_one:
+	CMPQ   DX, R14
+	JGE    sa_next
+	VMOVSS (R11)(DX*1), X0
+	VADDSS (R12)(DX*1), X0, X0
+	VMOVSS X0, (R11)(DX*1)
+	ADDQ   $4, DX
+	JMP    sa_one
+
+sa_next:
+	ADDQ $24, BX
+	DECQ R10
+	JNZ  sa_entry
+	VZEROUPPER
+	RET

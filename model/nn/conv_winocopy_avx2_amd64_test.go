@@ -117,3 +117,63 @@ func TestWinoCopyAVX2SameBits(t *testing.T) {
 		}
 	}
 }
+
+// winoScatFill fills dd for TestWinoScatAddSameBits: kind 0 values of
+// all kinds but NaN (wino4Fill: zeros of both signs among them), 1 all
+// −0 (every sum −0 unless an add of +0 makes it +0: the rows' elements
+// that winoScatter zeroes before adding them), 2 zeros of random signs.
+func winoScatFill(rng *rand.Rand, dd []float32, kind int) {
+	switch kind {
+	case 0:
+		wino4Fill(rng, dd)
+	case 1:
+		for i := range dd {
+			dd[i] = float32(math.Copysign(0, -1))
+		}
+	default:
+		for i := range dd {
+			dd[i] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+		}
+	}
+}
+
+// TestWinoScatAddSameBits checks winoScatter with winoScatAdd (AVX2, a
+// map's r² adds in one call) against its Go loops (the copies off) on
+// winoCopyCases' shapes, F(4×4) and F(2×2), writing and adding into dx
+// (zeros of both signs in dx too), with dd's values of all kinds but
+// NaN, all −0 and zeros of random signs: the same bits in dx.
+func TestWinoScatAddSameBits(t *testing.T) {
+	if !winoCopyAVX2 {
+		t.Skip("no AVX2 without AVX-512 here: winoScatAdd does not run")
+	}
+	for _, tc := range winoCopyCases() {
+		for _, m := range []int{4, 2} {
+			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
+				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
+			wg := g.wino(m)
+			tc0 := (tc.hi - tc.lo) * wg.tpi
+			s := winoStride(tc.c*tc0) + 3
+			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w*m)))
+			for kind := range 3 {
+				for _, add := range []bool{false, true} {
+					dd := make([]float32, wg.r*wg.r*s)
+					winoScatFill(rng, dd, kind)
+					dx := make([]float32, tc.b*tc.c*tc.h*tc.w)
+					winoScatFill(rng, dx, 2*(kind%2))
+					want, got := slices.Clone(dx), slices.Clone(dx)
+					q := make([]float32, wg.planesLen())
+					winoCopyGo(func() {
+						winoScatter(g, wg, slices.Clone(dd), s, want, tc.lo, tc.hi, tc.clo, tc.chi, q, add)
+					})
+					winoScatter(g, wg, slices.Clone(dd), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q, add)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%+v m %d dd kind %d add %v: dx[%d] = %v, Go %v", tc, m, kind, add, i,
+								got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

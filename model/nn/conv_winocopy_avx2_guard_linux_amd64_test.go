@@ -57,3 +57,38 @@ func TestWinoCopyAVX2GuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoScatAddGuardPages runs winoScatter with winoScatAdd on one map
+// (F(4×4) and F(2×2), widths and heights of 1 to 19) with dd, the planes
+// and dx of their exact lengths, each ending on a PROT_NONE page: no read
+// or write past any of them faults, and dx gets the Go loops' bits.
+func TestWinoScatAddGuardPages(t *testing.T) {
+	if !winoCopyAVX2 {
+		t.Skip("no AVX2 without AVX-512 here: winoScatAdd does not run")
+	}
+	rng := rand.New(rand.NewPCG(12, 43))
+	for _, m := range []int{4, 2} {
+		for h := 1; h <= 19; h += 3 {
+			for w := 1; w <= 19; w++ {
+				g := geom{B: 1, C: 1, O: 1, H: h, W: w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
+					Ho: h, Wo: w, LW: w}
+				wg := g.wino(m)
+				s := wg.tpi + 1
+				dd := guardSlice(t, (wg.r*wg.r-1)*s+wg.tpi)
+				wino4Fill(rng, dd)
+				dd0 := append([]float32(nil), dd...)
+				want := make([]float32, h*w)
+				winoCopyGo(func() {
+					winoScatter(g, wg, dd0, s, want, 0, 1, 0, 1, make([]float32, wg.planesLen()), false)
+				})
+				dx := guardSlice(t, h*w)
+				winoScatter(g, wg, dd, s, dx, 0, 1, 0, 1, guardSlice(t, wg.planesLen()), false)
+				for i := range want {
+					if math.Float32bits(dx[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("m %d %d×%d: dx[%d] = %v, Go %v", m, h, w, i, dx[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -41,3 +41,14 @@ func winoInt4a(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int)
 func winoInt4Aa(dst *float32, ldd int, l0, l1, l2, l3 *float32, ldl, rows, n int) {
 	panic("nn: winoInt4Aa without assembly")
 }
+
+// winoScatAArgs is winoScatAdd's arguments (amd64 only).
+type winoScatAArgs struct {
+	q, dd  *float32
+	tab    *[108]int
+	ne     int
+	n      int
+	tw, th int
+}
+
+func winoScatAdd(a *winoScatAArgs) { panic("nn: winoScatAdd without assembly") }
