@@ -717,6 +717,13 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 		f := min(g.W-3, 4*tw)
 		fill.q, fill.f, fill.g, fill.gq = &qf[0], f, (f+3)/4, min((f+3)/4, tw-1)
 	}
+	// AVX2 without AVX-512: winoFill4a, winoFill4x's twin, a map a call.
+	var fa *winoFill4AArgs
+	if _, ok := any(q).([]float32); ok && !fast && winoCopyAVX2 && g.W >= 3 {
+		clear(q[:24*lp])
+		f := min(g.W-3, 4*tw)
+		fa = &winoFill4AArgs{q: &qf[0], lp: 4 * lp, tw: tw, h: g.H, w: g.W, gf: f / 4, rem: f % 4}
+	}
 	for ch := clo; ch < chi; ch++ {
 		for b := lo; b < hi; b++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
@@ -728,6 +735,9 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 				// copies, the same elements written).
 				fill.src = &any(src).([]float32)[0]
 				winoFill4x(&fill)
+			} else if fa != nil {
+				fa.src = &any(src).([]float32)[0]
+				winoFill4a(fa)
 			} else {
 				winoFillPlanes(g, wg, src, &ls, &rs)
 				winoShiftPlanes(wg, &ls, &rs, &sh)

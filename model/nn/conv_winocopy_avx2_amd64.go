@@ -47,3 +47,22 @@ type winoScatAArgs struct {
 //
 //go:noescape
 func winoScatAdd(a *winoScatAArgs)
+
+// winoFill4AArgs is one map's planes for winoFill4a (the offsets its
+// assembly reads: keep the order; all eight bytes on amd64).
+type winoFill4AArgs struct {
+	q, src  *float32 // the 24 planes, the map
+	lp      int      // the planes' stride, bytes
+	tw      int      // tiles across
+	h, w    int      // the map
+	gf, rem int      // a row's whole groups of four from column 3, floats of the partial one after
+}
+
+// winoFill4a is winoFill4x in AVX2 (CPUs without AVX-512): one map's
+// planes Q and shifted planes Q' of winoGather4 straight from the map's
+// rows, one call a map instead of winoFillPlanes' four winoDeint4a calls
+// and Go loop a row and winoShiftPlanes' copies: the same elements
+// written with the same values (copies), in assembly for speed.
+//
+//go:noescape
+func winoFill4a(a *winoFill4AArgs)

@@ -459,3 +459,144 @@ sa_next:
 	JNZ  sa_entry
 	VZEROUPPER
 	RET
+
+// func winoFill4a(a *winoFill4AArgs)
+// winoFill4x in AVX2: one map's planes of winoGather4 (winoFillPlanes and
+// the shifted planes Q' in one pass). For each map row y (P row r = y+1,
+// a = r mod 4, u = r/4; planes Q_{a,b} at (6a+b)·lp bytes, Q'_{a,k} at
+// (6a+4+k)·lp, plane row u at u·tw floats on): columns 0–2 into
+// Q_{a,1…3}'s column 0; the a.gf whole groups of four from column 3
+// deinterleaved (element j of group g into Q_{a,j}'s column g+1 and, for
+// j < 2, into Q'_{a,j}'s column g), 8 groups a step, then 4, then one;
+// then the a.rem floats of the last, partial group one by one (into
+// Q'_{a,j}'s column gf for j < 2, and Q_{a,j}'s column gf+1 where
+// gf < tw−1). Only elements inside the row are read; the rest of the
+// planes stays as winoGather4's clear left it. Pure copies.
+TEXT ·winoFill4a(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), BX
+	MOVQ 8(BX), SI    // the map's row 0
+	MOVQ 48(BX), R14  // gf
+	SHLQ $2, R14      // a plane's bytes of the whole groups
+	MOVQ $1, R13
+
+fa_row:
+	MOVQ  R13, AX
+	ANDQ  $3, AX
+	LEAQ  (AX)(AX*2), AX
+	SHLQ  $1, AX
+	MOVQ  16(BX), CX     // lp, bytes
+	IMULQ CX, AX
+	MOVQ  R13, DI
+	SHRQ  $2, DI
+	IMULQ 24(BX), DI
+	LEAQ  (AX)(DI*4), DI
+	ADDQ  0(BX), DI      // Q_{a,0} row u
+	LEAQ  (DI)(CX*1), R8 // Q_{a,1}
+	LEAQ  (DI)(CX*2), R9 // Q_{a,2}
+	LEAQ  (R8)(CX*2), R10 // Q_{a,3}
+	LEAQ  (R9)(CX*2), R11 // Q'_{a,0}
+	LEAQ  (R10)(CX*2), R12 // Q'_{a,1}
+	MOVL  (SI), AX
+	MOVL  AX, (R8)
+	MOVL  4(SI), AX
+	MOVL  AX, (R9)
+	MOVL  8(SI), AX
+	MOVL  AX, (R10)
+	MOVQ  R14, R15
+	ANDQ  $-32, R15
+	XORQ  DX, DX
+
+fa_loop8:
+	CMPQ        DX, R15
+	JGE         fa_four
+	VMOVUPS     12(SI)(DX*4), X0
+	VINSERTF128 $1, 76(SI)(DX*4), Y0, Y0
+	VMOVUPS     28(SI)(DX*4), X1
+	VINSERTF128 $1, 92(SI)(DX*4), Y1, Y1
+	VMOVUPS     44(SI)(DX*4), X2
+	VINSERTF128 $1, 108(SI)(DX*4), Y2, Y2
+	VMOVUPS     60(SI)(DX*4), X3
+	VINSERTF128 $1, 124(SI)(DX*4), Y3, Y3
+	WA4T(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11, Y4, Y5, Y6, Y7)
+	VMOVUPS     Y4, 4(DI)(DX*1)
+	VMOVUPS     Y5, 4(R8)(DX*1)
+	VMOVUPS     Y6, 4(R9)(DX*1)
+	VMOVUPS     Y7, 4(R10)(DX*1)
+	VMOVUPS     Y4, (R11)(DX*1)
+	VMOVUPS     Y5, (R12)(DX*1)
+	ADDQ        $32, DX
+	JMP         fa_loop8
+
+fa_four:
+	MOVQ    R14, AX
+	SUBQ    DX, AX
+	CMPQ    AX, $16
+	JLT     fa_one
+	VMOVUPS 12(SI)(DX*4), X0
+	VMOVUPS 28(SI)(DX*4), X1
+	VMOVUPS 44(SI)(DX*4), X2
+	VMOVUPS 60(SI)(DX*4), X3
+	WA4T(X0, X1, X2, X3, X8, X9, X10, X11, X4, X5, X6, X7)
+	VMOVUPS X4, 4(DI)(DX*1)
+	VMOVUPS X5, 4(R8)(DX*1)
+	VMOVUPS X6, 4(R9)(DX*1)
+	VMOVUPS X7, 4(R10)(DX*1)
+	VMOVUPS X4, (R11)(DX*1)
+	VMOVUPS X5, (R12)(DX*1)
+	ADDQ    $16, DX
+
+fa_one:
+	CMPQ       DX, R14
+	JGE        fa_part
+	VMOVUPS    12(SI)(DX*4), X0
+	VMOVSS     X0, 4(DI)(DX*1)
+	VMOVSS     X0, (R11)(DX*1)
+	VEXTRACTPS $1, X0, 4(R8)(DX*1)
+	VEXTRACTPS $1, X0, (R12)(DX*1)
+	VEXTRACTPS $2, X0, 4(R9)(DX*1)
+	VEXTRACTPS $3, X0, 4(R10)(DX*1)
+	ADDQ       $4, DX
+	JMP        fa_one
+
+fa_part:
+	// DX = 4·gf: the partial group's rem floats at column 3 + 4·gf.
+	MOVQ  56(BX), CX
+	TESTQ CX, CX
+	JZ    fa_next
+	MOVQ  24(BX), AX
+	DECQ  AX
+	SHLQ  $2, AX         // 4·(tw−1): Q takes the group where DX is below
+	MOVL  12(SI)(DX*4), R15
+	MOVL  R15, (R11)(DX*1)
+	CMPQ  DX, AX
+	JGE   fa_p0
+	MOVL  R15, 4(DI)(DX*1)
+
+fa_p0:
+	CMPQ CX, $1
+	JEQ  fa_next
+	MOVL 16(SI)(DX*4), R15
+	MOVL R15, (R12)(DX*1)
+	CMPQ DX, AX
+	JGE  fa_p1
+	MOVL R15, 4(R8)(DX*1)
+
+fa_p1:
+	CMPQ CX, $2
+	JEQ  fa_next
+	CMPQ DX, AX
+	JGE  fa_next
+	MOVL 20(SI)(DX*4), R15
+	MOVL R15, 4(R9)(DX*1)
+
+fa_next:
+	INCQ R13
+	CMPQ R13, 32(BX)
+	JGT  fa_done
+	MOVQ 40(BX), AX
+	LEAQ (SI)(AX*4), SI
+	JMP  fa_row
+
+fa_done:
+	VZEROUPPER
+	RET

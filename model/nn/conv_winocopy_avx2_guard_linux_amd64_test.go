@@ -92,3 +92,56 @@ func TestWinoScatAddGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoFill4AGuardPages runs winoFill4a on maps of 1 to 64 rows and 3
+// to 131 columns (whole and partial last groups, blocks of 8 and of 4
+// groups and single groups, the widths winoFillV takes and others) with
+// the map and the 24 planes of their exact lengths, each ending on a
+// PROT_NONE page: no read or write past either faults, and the planes
+// get the bits of winoFillPlanes and winoShiftPlanes' Go loops.
+func TestWinoFill4AGuardPages(t *testing.T) {
+	if !winoCopyAVX2 {
+		t.Skip("no AVX2 without AVX-512 here: winoFill4a does not run")
+	}
+	rng := rand.New(rand.NewPCG(12, 47))
+	hws := [][2]int{{1, 3}, {2, 4}, {3, 5}, {4, 6}, {5, 7}, {7, 8}, {16, 16}, {13, 13}, {9, 62}, {8, 63},
+		{6, 64}, {5, 65}, {64, 64}, {3, 131}, {2, 129}, {33, 30}, {32, 16}, {48, 16}, {12, 16}, {20, 16},
+		{15, 16}, {17, 16}, {32, 32}, {8, 32}, {16, 32}, {12, 32}, {4, 64}, {8, 64}, {6, 32}}
+	for w := 3; w <= 50; w++ {
+		hws = append(hws, [2]int{5 + w%4, w})
+	}
+	for _, hw := range hws {
+		g := geom{B: 1, C: 1, O: 1, H: hw[0], W: hw[1], KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1,
+			Ho: hw[0], Wo: hw[1], LW: hw[1]}
+		wg := g.wino(4)
+		tw, th := wg.tw, wg.th
+		lp := (th + 1) * tw
+		src := guardSlice(t, g.H*g.W)
+		winoCopyAVX2Fill(rng, src, 5)
+		want := make([]float32, wg.planes4Len())
+		var ls, rs [16][]float32
+		var sh [8][]float32
+		for a := range 4 {
+			for bb := range 4 {
+				ls[4*a+bb] = want[(6*a+bb)*lp:][:lp]
+				rs[4*a+bb] = want[24*lp+(4*a+bb)*(th+1):][:th+1]
+			}
+			sh[2*a], sh[2*a+1] = want[(6*a+4)*lp:][:lp], want[(6*a+5)*lp:][:lp]
+		}
+		winoCopyGo(func() {
+			winoFillPlanes(g, wg, src, &ls, &rs)
+			winoShiftPlanes(wg, &ls, &rs, &sh)
+		})
+		q := guardSlice(t, 24*lp)
+		clear(q)
+		f := min(g.W-3, 4*tw)
+		winoFill4a(&winoFill4AArgs{q: &q[0], src: &src[0], lp: 4 * lp, tw: tw, h: g.H, w: g.W, gf: f / 4,
+			rem: f % 4})
+		for i := range q {
+			if math.Float32bits(q[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v: plane %d element %d = %#x, Go %#x", hw, i/lp, i%lp, math.Float32bits(q[i]),
+					math.Float32bits(want[i]))
+			}
+		}
+	}
+}

@@ -52,3 +52,14 @@ type winoScatAArgs struct {
 }
 
 func winoScatAdd(a *winoScatAArgs) { panic("nn: winoScatAdd without assembly") }
+
+// winoFill4AArgs is winoFill4a's arguments (amd64 only).
+type winoFill4AArgs struct {
+	q, src  *float32
+	lp      int
+	tw      int
+	h, w    int
+	gf, rem int
+}
+
+func winoFill4a(a *winoFill4AArgs) { panic("nn: winoFill4a without assembly") }

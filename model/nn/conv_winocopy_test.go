@@ -174,13 +174,14 @@ func TestWinoCopiesSameBits(t *testing.T) {
 // transform in one, reading the planes) writes the bits of winoGather
 // followed by winoXform, on winoCopyCases' shapes, with and without the
 // AVX-512 copies and transforms, in float32 and float64, and that it
-// leaves the columns outside its channels' alone.
+// leaves the columns outside its channels' alone (on CPUs without
+// AVX-512 with and without the AVX2 copies: winoFill4a).
 func TestWinoGather4SameBits(t *testing.T) {
-	copy0, xf0 := winoCopyOK, wino4XformOK
-	defer func() { winoCopyOK, wino4XformOK = copy0, xf0 }()
+	copy0, xf0, avx0 := winoCopyOK, wino4XformOK, winoCopyAVX2
+	defer func() { winoCopyOK, wino4XformOK, winoCopyAVX2 = copy0, xf0, avx0 }()
 	for _, tc := range winoCopyCases() {
 		for _, asm := range []bool{true, false} {
-			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			winoCopyOK, wino4XformOK, winoCopyAVX2 = copy0 && asm, xf0 && asm, avx0 && asm
 			winoGather4Check(t, tc, asm, float32(0))
 			winoGather4Check(t, tc, asm, float64(0))
 		}
