@@ -395,7 +395,10 @@ func winoSplitFast(m, w, tw int) int {
 // the 4-way deinterleave of F(4×4)'s gather (input rows into the four
 // planes of their rows of P) and pick (output gradient rows into their
 // four tile rows). In AVX-512 for float32 (conv_winocopy_amd64.s, 16
-// groups a step, all the rows in one call; the same bits: a copy).
+// groups a step, all the rows in one call; the same bits: a copy), on
+// CPUs without AVX-512 in AVX2 (winoCopyAVX2, conv_winocopy_avx2_amd64.s,
+// 8 groups a step; assembly for speed: the Go loop moves one float at a
+// time).
 func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -404,6 +407,11 @@ func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int)
 	src, l0, l1, l2, l3 = src[:sn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if s, ok := any(src).([]float32); ok && winoCopyOK {
 		winoDeint4x(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
+		return
+	}
+	if s, ok := any(src).([]float32); ok && winoCopyAVX2 {
+		winoDeint4a(&any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, &s[0], lds, rows, n)
 		return
 	}
@@ -417,7 +425,8 @@ func winoDeint4[T Float](l0, l1, l2, l3 []T, ldl int, src []T, lds, rows, n int)
 }
 
 // winoInt4 is winoDeint4's transpose: dst[k·ldd+4i], …, dst[k·ldd+4i+3] =
-// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place).
+// l0[k·ldl+i], …, l3[k·ldl+i] (F(4×4)'s scatter and place); in AVX-512 or
+// AVX2 for float32 as winoDeint4.
 func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -426,6 +435,11 @@ func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if d, ok := any(dst).([]float32); ok && winoCopyOK {
 		winoInt4x(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && winoCopyAVX2 {
+		winoInt4a(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, rows, n)
 		return
 	}
@@ -441,7 +455,8 @@ func winoInt4[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 // winoInt4Add is winoInt4 adding into dst: dst[k·ldd+4i+j] +=
 // lj[k·ldl+i] (the scatter's input gradient added into a given one; each
 // element rounded once, dst + l: the same bits as winoInt4 into a buffer
-// of its own and addTo after it).
+// of its own and addTo after it; the AVX-512 and AVX2 kernels add with
+// dst first, as vadd, so NaN payloads too).
 func winoInt4Add[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int) {
 	if rows <= 0 || n <= 0 {
 		return
@@ -450,6 +465,11 @@ func winoInt4Add[T Float](dst []T, ldd int, l0, l1, l2, l3 []T, ldl, rows, n int
 	dst, l0, l1, l2, l3 = dst[:dn], l0[:ln], l1[:ln], l2[:ln], l3[:ln]
 	if d, ok := any(dst).([]float32); ok && winoCopyOK {
 		winoInt4Ax(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
+			&any(l3).([]float32)[0], ldl, rows, n)
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && winoCopyAVX2 {
+		winoInt4Aa(&d[0], ldd, &any(l0).([]float32)[0], &any(l1).([]float32)[0], &any(l2).([]float32)[0],
 			&any(l3).([]float32)[0], ldl, rows, n)
 		return
 	}
@@ -526,10 +546,10 @@ func winoFillPlanes[T Float](g geom, wg winoGeom, src []T, ls, rs *[16][]T) {
 	// call, the rest one by one.
 	v0 := winoSplitFast(m, g.W, tw)
 	// F(4×4) with every plane column past 0 in the calls below: only
-	// columns 0–2 and the column apart are left (without the AVX-512
-	// copies winoDeint4's Go loop and the general loop run: the tests'
+	// columns 0–2 and the column apart are left (without the AVX-512 or
+	// AVX2 copies winoDeint4's Go loop and the general loop run: the tests'
 	// reference).
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)
@@ -699,6 +719,13 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 		f := min(g.W-3, 4*tw)
 		fill.q, fill.f, fill.g, fill.gq = &qf[0], f, (f+3)/4, min((f+3)/4, tw-1)
 	}
+	// AVX2 without AVX-512: winoFill4a, winoFill4x's twin, a map a call.
+	var fa *winoFill4AArgs
+	if _, ok := any(q).([]float32); ok && !fast && winoCopyAVX2 && g.W >= 3 {
+		clear(q[:24*lp])
+		f := min(g.W-3, 4*tw)
+		fa = &winoFill4AArgs{q: &qf[0], lp: 4 * lp, tw: tw, h: g.H, w: g.W, gf: f / 4, rem: f % 4}
+	}
 	for ch := clo; ch < chi; ch++ {
 		for b := lo; b < hi; b++ {
 			src := x[(b*g.C+ch)*hw:][:hw]
@@ -710,6 +737,9 @@ func winoGather4[T Float](g geom, wg winoGeom, x []T, lo, hi, clo, chi int, v []
 				// copies, the same elements written).
 				fill.src = &any(src).([]float32)[0]
 				winoFill4x(&fill)
+			} else if fa != nil {
+				fa.src = &any(src).([]float32)[0]
+				winoFill4a(fa)
 			} else {
 				winoFillPlanes(g, wg, src, &ls, &rs)
 				winoShiftPlanes(wg, &ls, &rs, &sh)
@@ -769,17 +799,36 @@ func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, 
 // scratch and changed) of channels [clo, chi) of images [lo, hi) onto
 // their overlapping patches, through the planes in q, and writes the sums
 // as the input gradient dx (with add, adds them to dx: winoPlanesOut).
+// With the AVX2 copies (winoCopyAVX2, float32) a map's r² adds run in one
+// winoScatAdd call: the same bits (of two NaNs it keeps the plane's,
+// where the Go loop's rc[i] += x leaves the choice to the compiler).
 func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
 	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
 	q = q[:wg.planesLen()]
 	ls, rs := winoPlanes(wg, q)
+	// AVX2 without AVX-512: a map's r² adds in one winoScatAdd call.
+	var sa winoScatAArgs
+	var tab [108]int
+	qf, fast := any(q).([]float32)
+	if fast = fast && winoCopyAVX2; fast {
+		sa = winoScatAArgs{q: &qf[0], tab: &tab, ne: r * r, n: wg.tpi, tw: tw, th: th}
+		winoScatATab(wg, s, &tab)
+	}
 	for b := lo; b < hi; b++ {
 		for ch := clo; ch < chi; ch++ {
 			clear(q)
 			base := ch*tc + (b-lo)*wg.tpi
 			n := wg.tpi
+			if fast {
+				d := any(dd).([]float32)
+				_ = d[(r*r-1)*s+base+n-1]
+				sa.dd = &d[base]
+				winoScatAdd(&sa)
+				winoPlanesOut(g, wg, &ls, &rs, dx[(b*g.C+ch)*hw:][:hw], add)
+				continue
+			}
 			for i := range r {
 				a, di := i%m, i/m
 				for j := range r {
@@ -804,6 +853,26 @@ func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, cl
 	}
 }
 
+// winoScatATab sets the r² adds of winoScatter for winoScatAdd (dd's
+// rows at stride s), in winoScatter's order: plane ab's element di·tw+dj
+// (bytes from the planes' start), row (r·i+j)'s offset, and for dj = 1
+// the column apart's element di, else −1.
+func winoScatATab(wg winoGeom, s int, tab *[108]int) {
+	m, r, tw, th := wg.m, wg.r, wg.tw, wg.th
+	ql := (th + 1) * (tw + 1)
+	for i := range r {
+		a, di := i%m, i/m
+		for j := range r {
+			bb, dj := j%m, j/m
+			ab, e := m*a+bb, r*i+j
+			tab[3*e], tab[3*e+1], tab[3*e+2] = 4*(ab*ql+di*tw+dj), 4*e*s, -1
+			if dj == 1 {
+				tab[3*e+2] = 4 * (ab*ql + (th+1)*tw + di)
+			}
+		}
+	}
+}
+
 // winoPlanesOut writes the planes ls and rs (winoPlanes' cut) of one map
 // into dst, winoFillPlanes' inverse; with add it adds them to dst's
 // elements instead (winoPlanesAdd).
@@ -815,10 +884,10 @@ func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T, add b
 	m, tw := wg.m, wg.tw
 	v0 := winoSplitFast(m, g.W, tw)
 	// F(4×4) with every plane column past 0 in the calls below: only
-	// columns 0–2 and the column apart are left (without the AVX-512
-	// copies winoInt4's Go loop and the general loop run: the tests'
+	// columns 0–2 and the column apart are left (without the AVX-512 or
+	// AVX2 copies winoInt4's Go loop and the general loop run: the tests'
 	// reference).
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)
@@ -865,7 +934,7 @@ func winoPlanesOut[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T, add b
 func winoPlanesAdd[T Float](g geom, wg winoGeom, ls, rs *[16][]T, dst []T) {
 	m, tw := wg.m, wg.tw
 	v0 := winoSplitFast(m, g.W, tw)
-	fast := winoCopyOK && m == 4 && v0 > 1 && v0 == tw
+	fast := (winoCopyOK || winoCopyAVX2) && m == 4 && v0 > 1 && v0 == tw
 	if m == 4 && v0 > 1 {
 		for a := range 4 {
 			y0, u0, rows := winoRowsOfA(a, g.H)

@@ -146,25 +146,25 @@ func winoCopies(tc winoCopyCase) [4][]float32 {
 }
 
 // TestWinoCopiesSameBits checks that F(4×4)'s gather, scatter, place and
-// pick write the same bits with the AVX-512 copies as with the Go loops
-// alone, on winoCopyCases' shapes.
+// pick write the same bits with the assembly copies (AVX-512 or AVX2) as
+// with the Go loops alone, on winoCopyCases' shapes.
 func TestWinoCopiesSameBits(t *testing.T) {
-	if !winoCopyOK {
-		t.Skip("no AVX-512 here: the Go loops run either way")
+	ok0, avx0 := winoCopyOK, winoCopyAVX2
+	if !ok0 && !avx0 {
+		t.Skip("no AVX-512 or AVX2 copies here: the Go loops run either way")
 	}
-	defer func() { winoCopyOK = true }()
+	defer func() { winoCopyOK, winoCopyAVX2 = ok0, avx0 }()
 	for _, tc := range winoCopyCases() {
 		var runs [2][4][]float32
 		for k, ok := range []bool{true, false} {
-			winoCopyOK = ok
+			winoCopyOK, winoCopyAVX2 = ok0 && ok, avx0 && ok
 			runs[k] = winoCopies(tc)
 		}
-		winoCopyOK = true
 		for k, name := range []string{"winoGather", "winoScatter", "winoPlace", "winoPick"} {
 			if !slices.EqualFunc(runs[0][k], runs[1][k], func(a, b float32) bool {
 				return math.Float32bits(a) == math.Float32bits(b)
 			}) {
-				t.Errorf("%+v: %s with the AVX-512 copies differs from the Go loops'", tc, name)
+				t.Errorf("%+v: %s with the assembly copies differs from the Go loops'", tc, name)
 			}
 		}
 	}
@@ -174,13 +174,15 @@ func TestWinoCopiesSameBits(t *testing.T) {
 // transform in one, reading the planes) writes the bits of winoGather
 // followed by winoXform, on winoCopyCases' shapes, with and without the
 // AVX-512 copies and transforms, in float32 and float64, and that it
-// leaves the columns outside its channels' alone.
+// leaves the columns outside its channels' alone (on CPUs without
+// AVX-512 with and without the AVX2 copies: winoFill4a).
 func TestWinoGather4SameBits(t *testing.T) {
-	copy0, xf0, avx0 := winoCopyOK, wino4XformOK, wino4XformAVX2
-	defer func() { winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0, xf0, avx0 }()
+	copy0, xf0, avx0, cavx0 := winoCopyOK, wino4XformOK, wino4XformAVX2, winoCopyAVX2
+	defer func() { winoCopyOK, wino4XformOK, wino4XformAVX2, winoCopyAVX2 = copy0, xf0, avx0, cavx0 }()
 	for _, tc := range winoCopyCases() {
 		for _, asm := range []bool{true, false} {
-			winoCopyOK, wino4XformOK, wino4XformAVX2 = copy0 && asm, xf0 && asm, avx0 && asm
+			winoCopyOK, wino4XformOK = copy0 && asm, xf0 && asm
+			wino4XformAVX2, winoCopyAVX2 = avx0 && asm, cavx0 && asm
 			winoGather4Check(t, tc, asm, float32(0))
 			winoGather4Check(t, tc, asm, float64(0))
 		}
@@ -382,12 +384,14 @@ func TestWinoPlaceATSameBits(t *testing.T) {
 
 // TestWinoCopiesPassSameBits checks a whole training step (forward and
 // backward with the ReLU mask as bits and with y, bias, dx) of the F(4×4)
-// route: the same bits with the AVX-512 copies as without, on odd sizes.
+// route: the same bits with the assembly copies (AVX-512 or AVX2) as
+// without, on odd sizes.
 func TestWinoCopiesPassSameBits(t *testing.T) {
-	if !winoCopyOK {
-		t.Skip("no AVX-512 here: the Go loops run either way")
+	ok0, avx0 := winoCopyOK, winoCopyAVX2
+	if !ok0 && !avx0 {
+		t.Skip("no AVX-512 or AVX2 copies here: the Go loops run either way")
 	}
-	defer func() { winoCopyOK, noReluMask = true, false }()
+	defer func() { winoCopyOK, winoCopyAVX2, noReluMask = ok0, avx0, false }()
 	for _, s := range []struct{ b, in, out, h, w int }{
 		{5, 33, 30, 13, 18}, {2, 32, 27, 64, 64}, {3, 17, 9, 7, 7}, {8, 16, 16, 16, 16}, {1, 5, 3, 1, 1},
 	} {
@@ -402,33 +406,35 @@ func TestWinoCopiesPassSameBits(t *testing.T) {
 			noReluMask = !mask
 			var runs [2][4][]float64
 			for k, ok := range []bool{true, false} {
-				winoCopyOK = ok
+				winoCopyOK, winoCopyAVX2 = ok0 && ok, avx0 && ok
 				c := winoTwin[float32](ref, cfg)
 				c.forceWino, c.winoForceM = true, 4
 				runs[k] = winoPass(t, c, x, true)
 			}
-			winoCopyOK = true
+			winoCopyOK, winoCopyAVX2 = ok0, avx0
 			for k, name := range []string{"y", "dx", "dW", "db"} {
 				if !slices.Equal(runs[0][k], runs[1][k]) {
-					t.Errorf("%+v mask bits %v: %s with the AVX-512 copies differs from the Go loops'", s, mask, name)
+					t.Errorf("%+v mask bits %v: %s with the assembly copies differs from the Go loops'", s, mask,
+						name)
 				}
 			}
 		}
 	}
 }
 
-// BenchmarkWinoDeint4 times winoDeint4 and winoInt4 (AVX-512 and Go) on
-// the run lengths of F(4×4)'s copies at the COCO net's maps: 3, 7, 15
-// groups (the gather and scatter at 16×16, 32×32, 64×64) and 4, 8, 16
-// (place and pick), 16 rows a call.
+// BenchmarkWinoDeint4 times winoDeint4 and winoInt4 ("asm": AVX-512, or
+// AVX2 where the CPU has no AVX-512; and Go) on the run lengths of
+// F(4×4)'s copies at the COCO net's maps: 3, 7, 15 groups (the gather and
+// scatter at 16×16, 32×32, 64×64) and 4, 8, 16 (place and pick), 16 rows
+// a call.
 func BenchmarkWinoDeint4(b *testing.B) {
-	ok0 := winoCopyOK
-	defer func() { winoCopyOK = ok0 }()
+	ok0, avx0 := winoCopyOK, winoCopyAVX2
+	defer func() { winoCopyOK, winoCopyAVX2 = ok0, avx0 }()
 	for _, n := range []int{3, 4, 7, 8, 15, 16} {
 		for _, how := range []string{"asm", "go"} {
 			for _, dir := range []string{"deint", "int"} {
 				b.Run(fmt.Sprintf("n%d/%s/%s", n, dir, how), func(b *testing.B) {
-					winoCopyOK = ok0 && how == "asm"
+					winoCopyOK, winoCopyAVX2 = ok0 && how == "asm", avx0 && how == "asm"
 					src := make([]float32, 16*4*n)
 					l := make([]float32, 4*16*n)
 					b.ReportAllocs()
@@ -446,15 +452,16 @@ func BenchmarkWinoDeint4(b *testing.B) {
 }
 
 // BenchmarkWinoCopies times F(4×4)'s four copies on one chunk of the COCO
-// net's conv2 to conv6 (batch 32, all channels) with the AVX-512 copies
-// ("asm") and with the Go loops alone ("go"), in one binary: gather and
-// scatter over the input channels, place and pick (without ReLU) over the
-// output channels; and the passes session 8 fused against the passes they
-// replace: gather4 (gatherBT), scatter4 (scatterB), placeAT (placeAT3)
-// and pickMask (pickMask2, with the ReLU's bits).
+// net's conv2 to conv6 (batch 32, all channels) with the assembly copies
+// ("asm": AVX-512, or AVX2 where the CPU has no AVX-512) and with the Go
+// loops alone ("go"), in one binary: gather and scatter over the input
+// channels, place and pick (without ReLU) over the output channels; and
+// the passes session 8 fused against the passes they replace: gather4
+// (gatherBT), scatter4 (scatterB), placeAT (placeAT3; skipped without the
+// AVX-512 transforms) and pickMask (pickMask2, with the ReLU's bits).
 func BenchmarkWinoCopies(b *testing.B) {
-	ok0 := winoCopyOK
-	defer func() { winoCopyOK = ok0 }()
+	ok0, avx0 := winoCopyOK, winoCopyAVX2
+	defer func() { winoCopyOK, winoCopyAVX2 = ok0, avx0 }()
 	for _, s := range []struct {
 		name        string
 		in, out, hw int
@@ -486,7 +493,10 @@ func BenchmarkWinoCopies(b *testing.B) {
 			"placeAT3", "placeAT", "pick", "pickMask2", "pickMask"} {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
-					winoCopyOK = ok0 && how == "asm"
+					if step == "placeAT" && tab == nil {
+						b.Skip("winoPlaceAT does not run here (no AVX-512 transforms)")
+					}
+					winoCopyOK, winoCopyAVX2 = ok0 && how == "asm", avx0 && how == "asm"
 					cpuLoop(b, 0, func() {
 						switch step {
 						case "gather":
@@ -569,14 +579,15 @@ func BenchmarkSideRoutes27(b *testing.B) {
 
 // TestWinoInt4AddNaN checks that winoInt4Add passes on the NaN that addTo
 // after winoInt4 would (dst's, where both operands are NaN: x86 returns its
-// first operand's), in the kernel's blocks and its masked tail. Without the
-// AVX-512 kernel (winoCopyOK false) the portable loop's q[i] += l[i] runs,
-// and Go does not say which operand's NaN an addition keeps (the compiler
-// may swap the operands of ADDSS; on an AVX2-only AMD EPYC it keeps l's):
-// there the test asks for a NaN only.
+// first operand's), in the kernel's blocks and its masked tail, with the
+// AVX-512 kernel (winoCopyOK) or the AVX2 one (winoCopyAVX2: its blocks of
+// 8 and of 4 groups and its single groups). Without either the portable
+// loop's q[i] += l[i] runs, and Go does not say which operand's NaN an
+// addition keeps (the compiler may swap the operands of ADDSS; on an
+// AVX2-only AMD EPYC it keeps l's): there the test asks for a NaN only.
 func TestWinoInt4AddNaN(t *testing.T) {
 	nanA, nanB := math.Float32frombits(0x7fc00001), math.Float32frombits(0x7fc00002)
-	for _, n := range []int{5, 16, 21} {
+	for _, n := range []int{1, 3, 4, 5, 8, 15, 16, 21} {
 		ls := [4][]float32{}
 		for j := range ls {
 			ls[j] = make([]float32, n)
@@ -593,7 +604,7 @@ func TestWinoInt4AddNaN(t *testing.T) {
 		winoInt4(tmp, 4*n, ls[0], ls[1], ls[2], ls[3], n, 1, n)
 		addTo(want, tmp)
 		for i := range want {
-			if !winoCopyOK {
+			if !winoCopyOK && !winoCopyAVX2 {
 				if !math.IsNaN(float64(got[i])) {
 					t.Fatalf("n=%d: element %d = %v, want a NaN", n, i, got[i])
 				}
