@@ -46,6 +46,11 @@ type benchResult struct {
 	// (nn.MeasurePeak), PeakKernel what ran.
 	PeakGFLOPS float64 `json:"peak_gflops"`
 	PeakKernel string  `json:"peak_kernel"`
+	// CPU is the processor's model name (/proc/cpuinfo; empty where
+	// absent) and Kernels the kernel sets ours ran (nn.KernelSet): rows
+	// from one machine's set do not carry over to another's.
+	CPU     string `json:"cpu"`
+	Kernels string `json:"kernels"`
 	// Rows are the rows of issue 23, each against its anchor, in groups.
 	Rows []anchorRow `json:"rows"`
 }
@@ -196,6 +201,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		peak = again
 	}
 	res.PeakGFLOPS, res.PeakKernel = peak.GFLOPS, peak.Kernel
+	res.CPU, res.Kernels = cpuModel(), nn.KernelSet()
 	res.Rows = rows
 	for _, name := range experiment.MNISTModels {
 		v, steps, err := trainThroughput(ctx, name, *images)
@@ -265,6 +271,12 @@ func printBench(w io.Writer, res benchResult) {
 	}
 	fmt.Fprintf(w, "dcn bench: %s (ours and the peers), %s; layer rows: median of %d runs (wall ms), net rows: CPU per image over %d batches\n",
 		threads, load, res.Runs, res.NetSteps)
+	if res.CPU != "" {
+		fmt.Fprintf(w, "CPU: %s\n", res.CPU)
+	}
+	if res.Kernels != "" {
+		fmt.Fprintf(w, "kernels: %s\n", res.Kernels)
+	}
 	fmt.Fprintf(w, "FMA peak (%s, %s) %.1f GFLOP/s (%.1f per core)\n", res.PeakKernel, threads,
 		res.PeakGFLOPS, res.PeakGFLOPS/float64(max(1, res.Threads)))
 	if slices.ContainsFunc(res.Rows, func(r anchorRow) bool { return r.PeakShare > 1 }) {
@@ -620,3 +632,18 @@ func parseORTAnchor(out string) map[string]float64 {
 
 // validMS reports a time a peer may have printed: positive and finite.
 func validMS(v float64) bool { return v > 0 && v < 1e12 }
+
+// cpuModel returns the first "model name" of /proc/cpuinfo, or "" where
+// there is none (not Linux, or not x86).
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/deformscope/deformscope/model/nn"
 )
 
 // benchLabels are the rows `dcn bench` must print: every row of issue 23,
@@ -37,7 +39,7 @@ func TestBenchRows(t *testing.T) {
 		t.Fatalf("the JSON does not decode: %v\n%s", err, out)
 	}
 	for _, k := range []string{"dcn_layer_ms", "conv_layer_ms", "cnn_train_img_s", "dcnn_train_img_s", "threads", "layers",
-		"train_images", "train_timed_steps", "runs", "net_steps", "load_start", "load_end", "peak_gflops", "peak_kernel", "rows"} {
+		"train_images", "train_timed_steps", "runs", "net_steps", "load_start", "load_end", "peak_gflops", "peak_kernel", "cpu", "kernels", "rows"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("the JSON lacks %q", k)
 		}
@@ -101,6 +103,13 @@ func TestBenchRows(t *testing.T) {
 	lines := strings.Split(text.String(), "\n")
 	if !strings.HasPrefix(lines[0], "dcn bench: 1 thread ") {
 		t.Errorf("header %q does not give the thread count", lines[0])
+	}
+	// The kernel sets ours ran, and the CPU where /proc/cpuinfo names it.
+	if res.Kernels != nn.KernelSet() || !strings.Contains(text.String(), "\nkernels: "+res.Kernels+"\n") {
+		t.Errorf("kernels %q, want nn.KernelSet() %q printed on a line of its own", res.Kernels, nn.KernelSet())
+	}
+	if want := cpuModel(); res.CPU != want || want != "" && !strings.Contains(text.String(), "\nCPU: "+want+"\n") {
+		t.Errorf("CPU %q, want %q printed", res.CPU, want)
 	}
 	for _, r := range res.Rows {
 		found := false
