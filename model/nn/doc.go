@@ -20,4 +20,12 @@
 // ReLU, gradient masks, pooling, the deformable bilinear gather and its
 // transpose). float64, other CPUs and other architectures run the same
 // algorithms as Go loops, and the tests check the two against each other.
+//
+// The assembly is ours rather than a library's because the kernels are
+// fused to this engine's layouts (the Winograd route's planes, the
+// deformable layer's sampling table) and must give the Go loops' bits. The
+// CPU picks the set at start-up (KernelSet names it): AVX-512 where the CPU
+// has it, else AVX2 with FMA (the GEMM at 6×16, the Winograd F(4×4, 3×3)
+// transforms and copies, the element-wise loops), else Go. The AVX-512
+// set has more fused kernels; the AVX2 set is the one most desktops run.
 package nn
