@@ -800,8 +800,9 @@ func winoGatherBT[T Float](g geom, wg winoGeom, tm *winoMats[T], x []T, lo, hi, 
 // their overlapping patches, through the planes in q, and writes the sums
 // as the input gradient dx (with add, adds them to dx: winoPlanesOut).
 // With the AVX2 copies (winoCopyAVX2, float32) a map's r² adds run in one
-// winoScatAdd call: the same bits (of two NaNs it keeps the plane's,
-// where the Go loop's rc[i] += x leaves the choice to the compiler).
+// winoScatAdd call: the same bits but for NaN payloads (of two NaNs it
+// keeps the plane's, where the Go loop's rc[i] += x leaves the choice to
+// the compiler).
 func winoScatter[T Float](g geom, wg winoGeom, dd []T, s int, dx []T, lo, hi, clo, chi int, q []T, add bool) {
 	tc := (hi - lo) * wg.tpi
 	hw := g.H * g.W
@@ -1313,8 +1314,9 @@ func winoMaskOK[T Float](g geom, wg winoGeom) bool {
 // winoMask returns *buf grown to one bit per output of g in the tiles' order, or nil where a
 // forward does not record the mask (outside training or where winoMaskOK does not hold). Chunk ci's
 // images [lo, hi) have the bytes from lo·tpi·O·m²/8 on (winoChunkMask), output channel o's m² rows
-// of tc tiles from o·m²·tc/8 on within them, row by row: the order biasRowsM (or wino4ATY, in
-// winoPlaceAT) writes on the tiles' outputs and vmaskM in winoPick (or winoPickMx) reads. The
+// of tc tiles from o·m²·tc/8 on within them, row by row: the order biasRowsM (or wino4ATY or
+// wino4ATY2, in winoPlaceAT) writes on the tiles' outputs and vmaskM in winoPick (or winoPickMx
+// or winoPickMx2) reads. The
 // backward then reads B·O·Ho·Wo/8 bytes or a little more (partial tiles) instead of y.
 func winoMask[T Float](buf *[]uint8, g geom, wg winoGeom, train bool) []uint8 {
 	if !train || !winoMaskOK[T](g, wg) {
@@ -1344,8 +1346,9 @@ func winoChunkMask(g geom, wg winoGeom, mask []uint8, lo, hi int) []uint8 {
 // the gradient where the output is not positive: with the chunk's bits
 // mk (winoChunkMask) after the deinterleave, or with y when mk is nil
 // (through plane, scratch for one map). Where tab is not nil
-// (winoPlaceTab's) and the mask, if any, is mk, the deinterleave and the
-// mask run as one pass (winoPickMx).
+// (winoPlaceTab's, or winoPlaceTab2's on AVX2) and the mask, if any, is
+// mk, the deinterleave and the mask run as one pass (winoPickMx, or
+// winoPickMx2).
 func winoPick[T Float](g geom, wg winoGeom, dy, y, gm []T, s int, db []T, lo, hi, olo, ohi int, plane []T, mk []uint8,
 	tab []int32) {
 	tc := (hi - lo) * wg.tpi

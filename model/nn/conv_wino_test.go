@@ -510,34 +510,43 @@ func BenchmarkWinoRoutes(b *testing.B) {
 // transforms (ld in bytes, whole blocks of 16 columns, the Go versions on
 // the rest), or of the AVX2 ones (blocks of 8) where those run: forward and
 // backward give the same bits with them as with the portable Go versions
-// alone, whose bits they promise.
+// alone, whose bits they promise. A second pass switches the copies'
+// kernels (winoCopyOK, winoCopyAVX2) with them: every Winograd kernel on
+// against the Go loops alone.
 func TestWino4AsmSameBitsAsGo(t *testing.T) {
 	if !wino4XformOK && !wino4XformAVX2 {
 		t.Skip("no AVX-512 or AVX2 here: the Go versions run either way")
 	}
-	xf0, avx0 := wino4XformOK, wino4XformAVX2
-	defer func() { wino4XformOK, wino4XformAVX2 = xf0, avx0 }()
+	xf0, avx0, cp0, cpa0 := wino4XformOK, wino4XformAVX2, winoCopyOK, winoCopyAVX2
+	defer func() { wino4XformOK, wino4XformAVX2, winoCopyOK, winoCopyAVX2 = xf0, avx0, cp0, cpa0 }()
 	cfg := Conv2DConfig{In: 33, Out: 30, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 	rng := rand.New(rand.NewPCG(8, 8))
 	ref, _ := NewConv2D[float64]("ref", cfg, rng)
 	// 13×18 maps: 20 tiles a map, blocks of 16 (or 8) and a tail of 4 in
-	// the gather; 16×16 maps: 16 tiles, whole blocks (winoScatter4).
-	for _, hw := range [][2]int{{13, 18}, {16, 16}} {
+	// the gather; 16×16 maps: 16 tiles, whole blocks (winoScatter4); then
+	// the COCO net's widths and narrow and tall maps of whole blocks.
+	for _, hw := range [][2]int{{13, 18}, {16, 16}, {32, 32}, {64, 64}, {8, 64}, {24, 16}, {32, 8}, {20, 12}} {
 		x := New[float32](5, cfg.In, hw[0], hw[1])
 		for i := range x.data {
 			x.data[i] = float32(rng.NormFloat64())
 		}
-		var runs [2][4][]float64
-		for k, ok := range []bool{true, false} {
-			wino4XformOK, wino4XformAVX2 = xf0 && ok, avx0 && ok
-			c := winoTwin[float32](ref, cfg)
-			c.forceWino, c.winoForceM = true, 4
-			runs[k] = winoPass(t, c, x, true)
-		}
-		wino4XformOK, wino4XformAVX2 = xf0, avx0
-		for k, name := range []string{"y", "dx", "dW", "db"} {
-			if !slices.Equal(runs[0][k], runs[1][k]) {
-				t.Errorf("%v: %s with the assembly transforms differs from the Go versions'", hw, name)
+		for _, copies := range []bool{false, true} {
+			var runs [2][4][]float64
+			for k, ok := range []bool{true, false} {
+				wino4XformOK, wino4XformAVX2 = xf0 && ok, avx0 && ok
+				if copies {
+					winoCopyOK, winoCopyAVX2 = cp0 && ok, cpa0 && ok
+				}
+				c := winoTwin[float32](ref, cfg)
+				c.forceWino, c.winoForceM = true, 4
+				runs[k] = winoPass(t, c, x, true)
+			}
+			wino4XformOK, wino4XformAVX2, winoCopyOK, winoCopyAVX2 = xf0, avx0, cp0, cpa0
+			for k, name := range []string{"y", "dx", "dW", "db"} {
+				if !slices.Equal(runs[0][k], runs[1][k]) {
+					t.Errorf("%v (copies switched too: %v): %s with the assembly kernels differs from the Go loops'",
+						hw, copies, name)
+				}
 			}
 		}
 	}

@@ -3,9 +3,9 @@ package nn
 import "golang.org/x/sys/cpu"
 
 // winoCopyAVX2 reports whether the AVX2 copies of
-// conv_winocopy_avx2_amd64.s (winoDeint4a, winoInt4a, winoInt4Aa) run
-// here: CPUs with AVX2 and without AVX-512, where winoCopyOK's kernels do
-// not run.
+// conv_winocopy_avx2_amd64.s (winoDeint4a, winoInt4a, winoInt4Aa,
+// winoScatAdd, winoFill4a) run here: CPUs with AVX2 and without AVX-512,
+// where winoCopyOK's kernels do not run.
 var winoCopyAVX2 = cpu.X86.HasAVX2 && !cpu.X86.HasAVX512F
 
 // winoDeint4a is winoDeint4x in AVX2: l0[k·ldl+i], …, l3[k·ldl+i] =

@@ -227,13 +227,20 @@ func winoGather4Check[T Float](t *testing.T, tc winoCopyCase, asm bool, _ T) {
 // followed by winoScatter into dx, and with add (winoScatterB's and
 // winoScatter's) acc + those sums, zeros of both signs among the inputs,
 // on winoCopyCases' shapes and some more of 16k tiles (ragged last tiles
-// among them), with and without the AVX-512 copies.
+// among them), with and without the copies' kernels (AVX-512 or AVX2).
+// The reference (winoXform, winoScatter) runs the Go loops alone.
 func TestWinoScatter4SameBits(t *testing.T) {
 	if !wino4XformOK && !wino4XformAVX2 {
 		t.Skip("no AVX-512 or AVX2 here: winoScatter4 does not run")
 	}
-	copy0 := winoCopyOK
-	defer func() { winoCopyOK = copy0 }()
+	copy0, cavx0 := winoCopyOK, winoCopyAVX2
+	defer func() { winoCopyOK, winoCopyAVX2 = copy0, cavx0 }()
+	allGo := func(fn func()) {
+		f := [...]bool{winoCopyOK, winoCopyAVX2, wino4XformOK, wino4XformAVX2}
+		defer func() { winoCopyOK, winoCopyAVX2, wino4XformOK, wino4XformAVX2 = f[0], f[1], f[2], f[3] }()
+		winoCopyOK, winoCopyAVX2, wino4XformOK, wino4XformAVX2 = false, false, false, false
+		fn()
+	}
 	cs := winoCopyCases()
 	for _, hw := range [][2]int{{16, 13}, {17, 64}, {3, 61}, {32, 29}, {8, 16}, {24, 16}, {16, 24}} {
 		cs = append(cs, winoCopyCase{b: 4, c: 3, o: 2, h: hw[0], w: hw[1], lo: 1, hi: 4, clo: 1, chi: 3})
@@ -241,7 +248,7 @@ func TestWinoScatter4SameBits(t *testing.T) {
 	fused := 0
 	for _, tc := range cs {
 		for _, cp := range []bool{true, false} {
-			winoCopyOK = copy0 && cp
+			winoCopyOK, winoCopyAVX2 = copy0 && cp, cavx0 && cp
 			rng := rand.New(rand.NewPCG(uint64(tc.h), uint64(tc.w)))
 			g := geom{B: tc.b, C: tc.c, O: tc.o, H: tc.h, W: tc.w, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1,
 				DH: 1, DW: 1, Ho: tc.h, Wo: tc.w, LW: tc.w}
@@ -262,8 +269,10 @@ func TestWinoScatter4SameBits(t *testing.T) {
 			wino4Fill(rng, want)
 			got := slices.Clone(want)
 			dd := make([]float32, 36*s)
-			winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
-			winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()), false)
+			allGo(func() {
+				winoXform(4, winoKindB, nil, dd[tc.clo*tc0:], dv[tc.clo*tc0:], s, (tc.chi-tc.clo)*tc0)
+				winoScatter(g, wg, dd, s, want, tc.lo, tc.hi, tc.clo, tc.chi, make([]float32, wg.planesLen()), false)
+			})
 			q := make([]float32, wg.planes4Len())
 			wino4Fill(rng, q) // garbage: winoScatter4 clears what it needs
 			winoScatterB(g, wg, nil, dv, make([]float32, 36*s), s, got, tc.lo, tc.hi, tc.clo, tc.chi, q, false)
@@ -458,7 +467,8 @@ func BenchmarkWinoDeint4(b *testing.B) {
 // channels, place and pick (without ReLU) over the output channels; and
 // the passes session 8 fused against the passes they replace: gather4
 // (gatherBT), scatter4 (scatterB), placeAT (placeAT3; skipped without the
-// AVX-512 transforms) and pickMask (pickMask2, with the ReLU's bits).
+// AVX-512 or AVX2 transforms) and pickMask (pickMask2, with the ReLU's
+// bits).
 func BenchmarkWinoCopies(b *testing.B) {
 	ok0, avx0 := winoCopyOK, winoCopyAVX2
 	defer func() { winoCopyOK, winoCopyAVX2 = ok0, avx0 }()
@@ -482,6 +492,9 @@ func BenchmarkWinoCopies(b *testing.B) {
 		db := make([]float32, g.O)
 		q4 := make([]float32, wg.planes4Len())
 		tab := winoPlaceTab[float32](g, wg)
+		if tab == nil { // the AVX2 transforms' fused place and pick
+			tab = winoPlaceTab2[float32](g, wg)
+		}
 		mk := make([]uint8, tc*g.O*16/8)
 		for i := range mk {
 			mk[i] = uint8(i * 37)
@@ -494,7 +507,7 @@ func BenchmarkWinoCopies(b *testing.B) {
 			for _, how := range []string{"asm", "go"} {
 				b.Run(s.name+"/"+step+"/"+how, func(b *testing.B) {
 					if step == "placeAT" && tab == nil {
-						b.Skip("winoPlaceAT does not run here (no AVX-512 transforms)")
+						b.Skip("winoPlaceAT does not run here (no AVX-512 or AVX2 transforms)")
 					}
 					winoCopyOK, winoCopyAVX2 = ok0 && how == "asm", avx0 && how == "asm"
 					cpuLoop(b, 0, func() {
