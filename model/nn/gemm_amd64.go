@@ -175,9 +175,11 @@ const sgemmDirectRows = 512
 // them: packing an untransposed A transposes it, a transposed one is
 // copied, costs that only many column panels repay. The Winograd route's
 // GEMMs (conv_wino.go) have 32 to 256 columns. With AVX2 (AMD Zen 3, one
-// thread) the untransposed products gained 15–40 % (fwd/32x256x32 10.1 →
-// 8.1 µs, du/32x32x256 11.4 → 7.2 µs), the transposed ones about nothing,
-// and past 256 columns less than the noise (BenchmarkSgemmDirectA).
+// thread, a loaded machine: medians, BenchmarkSgemmDirectA) most
+// untransposed products gained (fwd/32x256x32 11.3 → 9.1 µs, du/32x32x256
+// 11.3 → 7.0 µs), the transposed ones about nothing, and past 256 columns
+// nothing clear (fwd/32x1024x288 465 → 611 µs); the layers gained 5–10 %
+// (docs/PERFORMANCE.md, session 10, lane 12g).
 var sgemmDirectACols = 256
 
 // sgemmMaxTile bounds MR·NR over the kernels above.
