@@ -1511,12 +1511,14 @@ var winoNoPackU = false
 // position ξ into c.winoUp as the GEMM kernels read it (gemmPackA), once
 // for all the chunks' GEMMs instead of once in each, and returns the
 // stride of one position's panels; 0 where the GEMMs take U as it is: where
-// the kernels read A in place (AVX-512: no packing to save; packing once
-// measured the same, BenchmarkWinoDirectA), in float64, or where they
-// cannot take A packed beforehand at every chunk's size. The panels are
-// those sgemmWith packs: the same bits. With the AVX2 kernels, which pack
-// every A, training steps at conv2–conv6 ran 4–5 % faster (geomean of two
-// runs of BenchmarkWinoDirectA, docs/PERFORMANCE.md session 7, lane 7g).
+// the kernels read A in place (AVX-512, and AVX2 since session 10: no
+// packing to save; packing once measured the same with AVX-512 and slower
+// than reading in place with AVX2, BenchmarkWinoDirectA), in float64, or
+// where they cannot take A packed beforehand at every chunk's size. The
+// panels are those sgemmWith packs: the same bits. With the AVX2 kernels
+// before they read A in place, training steps at conv2–conv6 ran 4–5 %
+// faster (geomean of two runs of BenchmarkWinoDirectA, docs/PERFORMANCE.md
+// session 7, lane 7g).
 func (c *Conv2D[T]) winoPackU(wg winoGeom, trans bool) int {
 	g := &c.g
 	if winoNoPackU || !sgemmPacksA() {

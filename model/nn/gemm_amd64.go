@@ -17,10 +17,11 @@ import (
 // steps of MR values, and op(B) into micro-panels of kc steps of NR values;
 // the kernel then runs over every MR×NR tile. Packing absorbs the
 // transposes, so all four (transA, transB) cases feed the same kernels with
-// unit-stride data. With AVX-512, products of at most sgemmDirectACols
-// columns read A's full 8-row panels in place instead (directA in
-// sgemmWith: the S kernels for an untransposed A, the T kernels for a
-// transposed one; the same values in the same order, so the same bits).
+// unit-stride data. Products of at most sgemmDirectACols columns read A's
+// full MR-row panels in place instead (directA in sgemmWith: the S kernels
+// for an untransposed A, the T kernels for a transposed one, 8 rows with
+// AVX-512 and 6 with AVX2; the same values in the same order, so the same
+// bits).
 // B's micro-panels are packed lazily during the first row
 // block, just before their first use, while they are still in L1; an
 // untransposed B is mostly not packed at all (see direct in sgemmWith).
@@ -79,6 +80,24 @@ func sgemmKernel8x32T(kc int, a *float32, lda int, b *float32, ldb int, c *float
 //go:noescape
 func sgemmKernel8x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmKernel6x16S and sgemmKernel6x8S are sgemmKernel6x16 and
+// sgemmKernel6x8 reading a full panel of six rows of an untransposed A in
+// place (row stride lda) instead of packed, and sgemmKernel6x16T and
+// sgemmKernel6x8T the same for a transposed A (each step's six values
+// contiguous, steps lda apart): assembly for speed, the same bits.
+//
+//go:noescape
+func sgemmKernel6x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel6x8S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel6x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernel6x8T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // sgemmKernel8x32Taps sums taps products into one full 8×32 tile of C
 // (gemm_amd64.s): sgemmSumAB's inner loop in one call.
 //
@@ -110,7 +129,9 @@ type sgemmKernel struct {
 
 var (
 	sgemmAVX2 = &sgemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
-		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}}}
+		fn: [2][2]sgemmMicro{{sgemmKernel6x16, sgemmKernel6x8}, {sgemmKernel3x16, sgemmKernel3x8}},
+		fs: [2]sgemmMicroS{sgemmKernel6x16S, sgemmKernel6x8S},
+		ft: [2]sgemmMicroS{sgemmKernel6x16T, sgemmKernel6x8T}}
 	sgemmAVX512 = &sgemmKernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 128, nc: 4096,
 		fn:   [2][2]sgemmMicro{{sgemmKernel8x32, sgemmKernel8x16}, {sgemmKernel4x32, sgemmKernel4x16}},
 		fs:   [2]sgemmMicroS{sgemmKernel8x32S, sgemmKernel8x16S},
@@ -153,7 +174,12 @@ const sgemmDirectRows = 512
 // full row panels of A in place (the kernels' fs and ft) rather than pack
 // them: packing an untransposed A transposes it, a transposed one is
 // copied, costs that only many column panels repay. The Winograd route's
-// GEMMs (conv_wino.go) have 32 to 256 columns.
+// GEMMs (conv_wino.go) have 32 to 256 columns. With AVX2 (AMD Zen 3, one
+// thread, a loaded machine: medians, BenchmarkSgemmDirectA) most
+// untransposed products gained (fwd/32x256x32 11.3 → 9.1 µs, du/32x32x256
+// 11.3 → 7.0 µs), the transposed ones about nothing, and past 256 columns
+// nothing clear (fwd/32x1024x288 465 → 611 µs); the layers gained 5–10 %
+// (docs/PERFORMANCE.md, session 10, lane 12g).
 var sgemmDirectACols = 256
 
 // sgemmMaxTile bounds MR·NR over the kernels above.

@@ -1626,3 +1626,440 @@ k8x16Tnobeta:
 	STOREZ1(Z23)
 	VZEROUPPER
 	RET
+
+// Kernels that read A in place (AVX2 + FMA): sgemmKernel6x16 and
+// sgemmKernel6x8 with the six broadcasts of a step taken from A as stored
+// instead of a packed panel. They are in assembly for speed (they spare
+// sgemmWith packA's transpose or copy, directA); each accumulator takes
+// the same products in the same order as in the packed kernels, so C gets
+// the same bits. The S kernels read an untransposed A: a points at the
+// tile's first row, row stride lda elements; SI walks row 0 and R12 row 3,
+// R10 is lda in bytes. After the last step SI and R12 point one element
+// past the tile's column kc−1 of rows 0 and 3, inside A (rows 1 and 4
+// follow). The T kernels read a transposed A (op(A) = Aᵀ): step p's six
+// values are a[p·lda : p·lda+6]; AX counts the bytes from a to the step,
+// so that no pointer moves past A's last step. DI steps through B by ldb
+// after every step, the last one included, as in the packed kernels: read
+// in place it may end one row past B's end; it is never read there, and a
+// register of this leaf function is invisible to the garbage collector.
+// TestSgemmGuardPages runs these kernels on operands that end on a
+// PROT_NONE page.
+
+#define STEP_6x16S(ao) \
+	VMOVUPS      (DI), Y0; \
+	VMOVUPS      32(DI), Y1; \
+	VBROADCASTSS ao(SI), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VBROADCASTSS ao(SI)(R10*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS ao(SI)(R10*2), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VBROADCASTSS ao(R12), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	VBROADCASTSS ao(R12)(R10*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y12; \
+	VFMADD231PS  Y1, Y2, Y13; \
+	VBROADCASTSS ao(R12)(R10*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y14; \
+	VFMADD231PS  Y1, Y3, Y15
+
+// func sgemmKernel6x16S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x16S(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	LEAQ (SI)(R10*2), R12
+	ADDQ R10, R12 // row 3
+
+	// Touch the tile's rows of C early, so that they arrive during the loop.
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k6x16Stail
+
+k6x16Sloop4:
+	STEP_6x16S(0)
+	ADDQ R9, DI
+	STEP_6x16S(4)
+	ADDQ R9, DI
+	STEP_6x16S(8)
+	ADDQ R9, DI
+	STEP_6x16S(12)
+	ADDQ R9, DI
+	ADDQ $16, SI
+	ADDQ $16, R12
+	DECQ BX
+	JNZ  k6x16Sloop4
+
+k6x16Stail:
+	ANDQ $3, CX
+	JZ   k6x16Sstore
+
+k6x16Sloop1:
+	STEP_6x16S(0)
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  k6x16Sloop1
+
+k6x16Sstore:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k6x16Snobeta
+	VBROADCASTSS beta+60(FP), Y1
+	STOREY2_BETA(Y4, Y5)
+	STOREY2_BETA(Y6, Y7)
+	STOREY2_BETA(Y8, Y9)
+	STOREY2_BETA(Y10, Y11)
+	STOREY2_BETA(Y12, Y13)
+	STOREY2_BETA(Y14, Y15)
+	VZEROUPPER
+	RET
+
+k6x16Snobeta:
+	STOREY2(Y4, Y5)
+	STOREY2(Y6, Y7)
+	STOREY2(Y8, Y9)
+	STOREY2(Y10, Y11)
+	STOREY2(Y12, Y13)
+	STOREY2(Y14, Y15)
+	VZEROUPPER
+	RET
+
+#define STEP_6x8S(ao) \
+	VMOVUPS      (DI), Y0; \
+	VBROADCASTSS ao(SI), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VBROADCASTSS ao(SI)(R10*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y5; \
+	VBROADCASTSS ao(SI)(R10*2), Y2; \
+	VFMADD231PS  Y0, Y2, Y6; \
+	VBROADCASTSS ao(R12), Y3; \
+	VFMADD231PS  Y0, Y3, Y7; \
+	VBROADCASTSS ao(R12)(R10*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VBROADCASTSS ao(R12)(R10*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y9
+
+// func sgemmKernel6x8S(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x8S(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	LEAQ (SI)(R10*2), R12
+	ADDQ R10, R12 // row 3
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k6x8Stail
+
+k6x8Sloop4:
+	STEP_6x8S(0)
+	ADDQ R9, DI
+	STEP_6x8S(4)
+	ADDQ R9, DI
+	STEP_6x8S(8)
+	ADDQ R9, DI
+	STEP_6x8S(12)
+	ADDQ R9, DI
+	ADDQ $16, SI
+	ADDQ $16, R12
+	DECQ BX
+	JNZ  k6x8Sloop4
+
+k6x8Stail:
+	ANDQ $3, CX
+	JZ   k6x8Sstore
+
+k6x8Sloop1:
+	STEP_6x8S(0)
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  k6x8Sloop1
+
+k6x8Sstore:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k6x8Snobeta
+	VBROADCASTSS beta+60(FP), Y1
+	STOREY1_BETA(Y4)
+	STOREY1_BETA(Y5)
+	STOREY1_BETA(Y6)
+	STOREY1_BETA(Y7)
+	STOREY1_BETA(Y8)
+	STOREY1_BETA(Y9)
+	VZEROUPPER
+	RET
+
+k6x8Snobeta:
+	STOREY1(Y4)
+	STOREY1(Y5)
+	STOREY1(Y6)
+	STOREY1(Y7)
+	STOREY1(Y8)
+	STOREY1(Y9)
+	VZEROUPPER
+	RET
+
+#define STEP_6x16T \
+	VMOVUPS      (DI), Y0; \
+	VMOVUPS      32(DI), Y1; \
+	VBROADCASTSS (SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VBROADCASTSS 4(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS 8(SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VBROADCASTSS 12(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	VBROADCASTSS 16(SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y12; \
+	VFMADD231PS  Y1, Y2, Y13; \
+	VBROADCASTSS 20(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y14; \
+	VFMADD231PS  Y1, Y3, Y15; \
+	ADDQ         R10, AX; \
+	ADDQ         R9, DI
+
+// func sgemmKernel6x16T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x16T(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+
+	// Touch the tile's rows of C early, so that they arrive during the loop.
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	XORQ AX, AX
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k6x16Ttail
+
+k6x16Tloop4:
+	STEP_6x16T
+	STEP_6x16T
+	STEP_6x16T
+	STEP_6x16T
+	DECQ BX
+	JNZ  k6x16Tloop4
+
+k6x16Ttail:
+	ANDQ $3, CX
+	JZ   k6x16Tstore
+
+k6x16Tloop1:
+	STEP_6x16T
+	DECQ CX
+	JNZ  k6x16Tloop1
+
+k6x16Tstore:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k6x16Tnobeta
+	VBROADCASTSS beta+60(FP), Y1
+	STOREY2_BETA(Y4, Y5)
+	STOREY2_BETA(Y6, Y7)
+	STOREY2_BETA(Y8, Y9)
+	STOREY2_BETA(Y10, Y11)
+	STOREY2_BETA(Y12, Y13)
+	STOREY2_BETA(Y14, Y15)
+	VZEROUPPER
+	RET
+
+k6x16Tnobeta:
+	STOREY2(Y4, Y5)
+	STOREY2(Y6, Y7)
+	STOREY2(Y8, Y9)
+	STOREY2(Y10, Y11)
+	STOREY2(Y12, Y13)
+	STOREY2(Y14, Y15)
+	VZEROUPPER
+	RET
+
+#define STEP_6x8T \
+	VMOVUPS      (DI), Y0; \
+	VBROADCASTSS (SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VBROADCASTSS 4(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y5; \
+	VBROADCASTSS 8(SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y6; \
+	VBROADCASTSS 12(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y7; \
+	VBROADCASTSS 16(SI)(AX*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VBROADCASTSS 20(SI)(AX*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y9; \
+	ADDQ         R10, AX; \
+	ADDQ         R9, DI
+
+// func sgemmKernel6x8T(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x8T(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	XORQ AX, AX
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k6x8Ttail
+
+k6x8Tloop4:
+	STEP_6x8T
+	STEP_6x8T
+	STEP_6x8T
+	STEP_6x8T
+	DECQ BX
+	JNZ  k6x8Tloop4
+
+k6x8Ttail:
+	ANDQ $3, CX
+	JZ   k6x8Tstore
+
+k6x8Tloop1:
+	STEP_6x8T
+	DECQ CX
+	JNZ  k6x8Tloop1
+
+k6x8Tstore:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           k6x8Tnobeta
+	VBROADCASTSS beta+60(FP), Y1
+	STOREY1_BETA(Y4)
+	STOREY1_BETA(Y5)
+	STOREY1_BETA(Y6)
+	STOREY1_BETA(Y7)
+	STOREY1_BETA(Y8)
+	STOREY1_BETA(Y9)
+	VZEROUPPER
+	RET
+
+k6x8Tnobeta:
+	STOREY1(Y4)
+	STOREY1(Y5)
+	STOREY1(Y6)
+	STOREY1(Y7)
+	STOREY1(Y8)
+	STOREY1(Y9)
+	VZEROUPPER
+	RET
+

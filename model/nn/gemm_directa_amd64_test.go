@@ -9,24 +9,26 @@ import (
 
 // TestSgemmDirectASameBits runs sgemmWith with the full row panels of A
 // read in place (directA: sgemmKernel8x32S and 8x16S untransposed, 8x32T
-// and 8x16T transposed) and packed, on sizes around the tiles (ragged last
+// and 8x16T transposed with AVX-512; 6x16S, 6x8S, 6x16T and 6x8T with
+// AVX2) and packed, for the kernel set this CPU runs, on sizes around the tiles (ragged last
 // row and column panels, widths not multiples of 16 or 32), depths over
 // one kc block, more rows than one mc block, padded row strides and all
 // four transposition cases: C must have the same bits, its window's edges
 // untouched. NaN beside the operands checks that nothing outside them is
 // read.
 func TestSgemmDirectASameBits(t *testing.T) {
-	kn := sgemmAVX512
-	if sgemmKern != kn {
-		t.Skip("no AVX-512 kernels on this CPU")
+	kn := sgemmKern
+	if kn == nil || kn.fs[0] == nil {
+		t.Skip("no kernels reading A in place on this CPU")
 	}
+	t.Logf("kernels %s", kn.name)
 	saved := sgemmDirectACols
 	defer func() { sgemmDirectACols = saved }()
-	ms := []int{8, 9, 12, 16, 17, 31, 64, 100, 136, 257}
-	ns := []int{1, 5, 16, 17, 31, 32, 33, 48, 100, 256}
-	ks := []int{1, 3, 4, 7, 32, 129, 300}
+	ms := []int{6, 7, 8, 9, 10, 12, 13, 16, 17, 18, 31, 64, 100, 136, 145, 150, 257}
+	ns := []int{1, 5, 8, 9, 16, 17, 24, 31, 32, 33, 48, 100, 256}
+	ks := []int{1, 2, 3, 4, 5, 7, 8, 32, 129, 255, 256, 257, 300}
 	if testing.Short() || raceEnabled {
-		ms, ns, ks = []int{8, 17, 136}, []int{5, 32, 33}, []int{3, 300}
+		ms, ns, ks = []int{8, 13, 136}, []int{5, 32, 33}, []int{3, 300}
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, m := range ms {
@@ -103,8 +105,8 @@ func directAOnce(kn *sgemmKernel, m, n, k int, transA, transB bool, beta float32
 // tiles of a chunk (256 with F(2×2) and at 64×64 with F(4×4), else 128),
 // and a few of gemmBenchShapes.
 func BenchmarkSgemmDirectA(b *testing.B) {
-	if sgemmKern != sgemmAVX512 {
-		b.Skip("no AVX-512 kernels on this CPU")
+	if sgemmKern == nil || sgemmKern.fs[0] == nil {
+		b.Skip("no kernels reading A in place on this CPU")
 	}
 	shapes := []gemmBenchShape{
 		{"fwd/32x256x32", false, false, 32, 256, 32},
@@ -123,6 +125,14 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 		{"dx/288x245x32", true, false, 288, 245, 32},
 		{"fwd/64x256x576", false, false, 64, 256, 576},
 		{"dw/64x576x256", false, true, 64, 576, 256},
+		// Past sgemmDirectACols: the column route's weight gradient
+		// (dY·colsᵀ, untransposed A) and input gradient (Wᵀ·dY).
+		{"dw/32x288x1024", false, true, 32, 288, 1024},
+		{"dw/64x576x1024", false, false, 64, 576, 1024},
+		{"dw/128x1152x256", false, false, 128, 1152, 256},
+		{"fwd/32x1024x288", false, false, 32, 1024, 288},
+		{"dx/288x1024x32", true, false, 288, 1024, 32},
+		{"dx/576x1024x64", true, false, 576, 1024, 64},
 	}
 	saved := sgemmDirectACols
 	defer func() { sgemmDirectACols = saved }()
@@ -142,15 +152,17 @@ func BenchmarkSgemmDirectA(b *testing.B) {
 // BenchmarkWinoDirectA compares, in one binary and in alternation, a
 // training step (fwd+bwd, batch 32, F(4×4), CPU time) at the COCO net's
 // Winograd shapes with the GEMMs' A packed in each GEMM (main's code before
-// session 7), read in place (directA; the default with AVX-512), and with
-// the AVX2 kernels, packing U and Uᵀ in each GEMM and once for all the
-// chunks (winoPackU; the default with AVX2).
+// session 7), read in place (directA; the default with either kernel set
+// since session 10), and with the AVX2 kernels that pack every A
+// (sgemmAVX2Packing, the AVX2 set before session 10), packing U and Uᵀ in
+// each GEMM ("avx2") and once for all the chunks ("avx2once", winoPackU).
+// With AVX2 and no AVX-512, "packed" and "inplace" run the AVX2 kernels.
 func BenchmarkWinoDirectA(b *testing.B) {
-	if sgemmKern != sgemmAVX512 {
-		b.Skip("no AVX-512 kernels on this CPU")
+	if sgemmKern == nil || sgemmKern.fs[0] == nil {
+		b.Skip("no kernels reading A in place on this CPU")
 	}
-	saved := sgemmDirectACols
-	defer func() { sgemmDirectACols, winoNoPackU = saved, false }()
+	saved, kern := sgemmDirectACols, sgemmKern
+	defer func() { sgemmDirectACols, winoNoPackU, sgemmKern = saved, false, kern }()
 	for _, s := range []struct {
 		name        string
 		in, out, hw int
@@ -160,14 +172,12 @@ func BenchmarkWinoDirectA(b *testing.B) {
 	} {
 		for _, mode := range []string{"packed", "inplace", "avx2", "avx2once"} {
 			b.Run(s.name+"/"+mode, func(b *testing.B) {
-				sgemmDirectACols, winoNoPackU = saved, mode != "avx2once"
+				sgemmDirectACols, winoNoPackU, sgemmKern = saved, mode != "avx2once", kern
 				if mode == "packed" {
 					sgemmDirectACols = -1
 				}
 				if mode == "avx2" || mode == "avx2once" {
-					// The AVX2 kernels (no in-place reading of A).
-					sgemmKern = sgemmAVX2
-					defer func() { sgemmKern = sgemmAVX512 }()
+					sgemmKern = sgemmAVX2Packing()
 				}
 				cfg := Conv2DConfig{In: s.in, Out: s.out, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 				c, err := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
@@ -248,8 +258,8 @@ func TestSgemmPackedASameBits(t *testing.T) {
 // (directA), in alternation: the check that the deformable layers' small
 // products do not lose by it.
 func BenchmarkDeformDirectA(b *testing.B) {
-	if sgemmKern != sgemmAVX512 {
-		b.Skip("no AVX-512 kernels on this CPU")
+	if sgemmKern == nil || sgemmKern.fs[0] == nil {
+		b.Skip("no kernels reading A in place on this CPU")
 	}
 	saved := sgemmDirectACols
 	defer func() { sgemmDirectACols = saved }()
