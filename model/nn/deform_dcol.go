@@ -24,7 +24,7 @@ package nn
 // gradient through pixGemm: float32 where pixGemm runs, ck a multiple of
 // 32 (pixGemm's output blocks), at least dcolPixMinOut output channels.
 func (d *DeformConv2D[T]) dcolPixFits() bool {
-	return d.g.O >= dcolPixMinOut && pixGemmFits[T](d.g.ck())
+	return d.g.O >= dcolPixMinOut && pixGemmOK() && pixGemmFits[T](d.g.ck())
 }
 
 // dcolPixMinOut is the fewest output channels (dcol's inner dimension)

@@ -11,7 +11,7 @@ import "math"
 // colᵀ, a transpose of every column value (8×8 blocks, about 15 % of the
 // forward at 64×64 with 32 channels). pixGemm computes col·Wᵀ instead
 // (pixels × output channels) with a micro-kernel that reads 8 column rows
-// in place and broadcasts their values against the packed weight (ck rows
+// (6 with AVX2: pixRows) in place and broadcasts their values against the packed weight (ck rows
 // of 32 output channels, packed once a Forward), then transposes only the
 // O×n product: O values a pixel instead of ck.
 //
@@ -26,7 +26,7 @@ import "math"
 func pixGemmFits[T Float](o int) bool {
 	var z T
 	_, f32 := any(z).(float32)
-	return f32 && o%32 == 0 && o > 0 && pixGemmOK()
+	return f32 && o%32 == 0 && o > 0 && (pixGemmOK() || pixAVX2OK())
 }
 
 // packPixWeight packs w (o×ck, row-major) for pixGemm: for each block of
@@ -38,7 +38,7 @@ func packPixWeight(dst, w []float32, o, ck int) {
 }
 
 // pixGemmScratch is the scratch pixGemm needs beside its output: the last
-// partial block of 8 pixels, padded, and its 8×32 tile.
+// partial block of pixRows (at most 8) pixels, padded, and its tile.
 func pixGemmScratch(ck int) int { return 8*ck + 8*32 }
 
 // pixGemm sets out (n×o, pixel-major, row stride o) = col (n×ck, row stride
@@ -47,29 +47,30 @@ func pixGemmScratch(ck int) int { return 8*ck + 8*32 }
 // 1, w, ck, col, ck, 0, ·, n), transposed.
 func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
 	kc := pixBlock(ck)
-	n8 := n / 8 * 8
+	mr := pixRows()
+	nm := n / mr * mr
 	_, _, _ = col[n*ck-1], out[n*o-1], wp[o*ck-1]
-	for p := 0; p < n8; p += 8 {
+	for p := 0; p < nm; p += mr {
 		for k0 := 0; k0 < ck; k0 += kc {
 			kb := min(kc, ck-k0)
 			for ob := 0; ob < o; ob += 32 {
-				pixKernel(kb, col[p*ck+k0:], ck, wp[ob*ck+k0*32:], out[p*o+ob:], o, k0 > 0)
+				pixKernelRows(kb, col[p*ck+k0:], ck, wp[ob*ck+k0*32:], out[p*o+ob:], o, k0 > 0)
 			}
 		}
 	}
-	if n8 == n {
+	if nm == n {
 		return
 	}
-	rest := n - n8
-	a, tile := scratch[:8*ck], scratch[8*ck:8*ck+8*32]
-	copy(a, col[n8*ck:n*ck])
+	rest := n - nm
+	a, tile := scratch[:mr*ck], scratch[8*ck:8*ck+mr*32]
+	copy(a, col[nm*ck:n*ck])
 	clear(a[rest*ck:])
 	for ob := 0; ob < o; ob += 32 {
 		for k0 := 0; k0 < ck; k0 += kc {
-			pixKernel(min(kc, ck-k0), a[k0:], ck, wp[ob*ck+k0*32:], tile, 32, k0 > 0)
+			pixKernelRows(min(kc, ck-k0), a[k0:], ck, wp[ob*ck+k0*32:], tile, 32, k0 > 0)
 		}
 		for r := range rest {
-			copy(out[(n8+r)*o+ob:][:32], tile[r*32:][:32])
+			copy(out[(nm+r)*o+ob:][:32], tile[r*32:][:32])
 		}
 	}
 }

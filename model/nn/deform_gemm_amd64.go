@@ -21,6 +21,44 @@ func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, 
 	dcnGemm8x32(kc, &a[0], lda, &b[0], &c[0], ldc, ad)
 }
 
+// dcnGemm6x32AVX2 is deform_gemm_amd64.s's AVX2 micro-kernel (see there).
+//
+//go:noescape
+func dcnGemm6x32AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add int)
+
+// pixAVX2OK reports whether pixGemm runs its AVX2 kernel here
+// (dcnGemm6x32AVX2): where the GEMM runs its AVX2 kernels (sgemmAVX2,
+// 6×16 chains of fused multiply-adds), whose sums it reproduces.
+func pixAVX2OK() bool { return sgemmKern == sgemmAVX2 }
+
+// pixRows is the pixel rows of pixGemm's micro-kernel here: 8 with
+// AVX-512 (dcnGemm8x32), 6 with AVX2 (dcnGemm6x32AVX2).
+func pixRows() int {
+	if pixGemmOK() {
+		return 8
+	}
+	return 6
+}
+
+// pixKernelRows is pixGemm's micro-kernel here: pixRows() rows of a by 32
+// output channels (pixKernel with AVX-512, dcnGemm6x32AVX2 with AVX2).
+func pixKernelRows(kc int, a []float32, lda int, b []float32, c []float32, ldc int, add bool) {
+	if pixGemmOK() {
+		pixKernel(kc, a, lda, b, c, ldc, add)
+		return
+	}
+	if !pixAVX2OK() {
+		panic("nn: pixKernelRows without the AVX2 GEMM")
+	}
+	ad := 0
+	if add {
+		ad = 1
+	}
+	// The kernel reads 6 rows of kc values and writes 6 rows of 32.
+	_, _, _ = a[5*lda+kc-1], b[32*kc-1], c[5*ldc+31]
+	dcnGemm6x32AVX2(kc, &a[0], lda, &b[0], &c[0], ldc, ad)
+}
+
 // pixBlock is the inner dimension's block of the GEMM pixGemm matches.
 func pixBlock(k int) int { return balance(k, sgemmKern.kc, 1) }
 

@@ -147,3 +147,121 @@ dg8put:
 	VMOVUPS Z31, 64(DX)
 	VZEROUPPER
 	RET
+
+// dcnGemm6x32AVX2 is dcnGemm8x32 for AVX2 (sixteen 8-wide registers): a
+// 6×32 tile of C = A·B, A 6 pixel rows read in place (lda bytes apart), B
+// the same packed weight (kc rows of 32 output channels). It runs as two
+// 6×16 halves (channels 0..15, then 16..31), each over k from 0: each C
+// value is one chain of fused multiply-adds over k in order from 0, as in
+// sgemmKernel6x16, which the AVX2 GEMM runs; with add set the tile is
+// added to C (one rounding, the GEMM's beta = 1 store), else stored.
+// Assembly for speed: the GEMM's own kernel shape without packing A or
+// transposing the columns.
+//
+// func dcnGemm6x32AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, add int)
+TEXT ·dcnGemm6x32AVX2(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R9                      // lda, bytes
+	SHLQ $2, R8                      // ldc, bytes
+	LEAQ (R9)(R9*2), R10             // 3·lda
+	MOVQ $2, BX                      // halves left
+
+d6half:
+	MOVQ a+8(FP), SI
+	LEAQ (SI)(R10*1), R11            // rows 3..5
+	MOVQ DI, R12
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JZ    d6store
+
+d6loop:
+	VMOVUPS      (R12), Y0
+	VMOVUPS      32(R12), Y1
+	VBROADCASTSS (SI), Y2
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI)(R9*2), Y2
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS (R11), Y3
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (R11)(R9*1), Y2
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VBROADCASTSS (R11)(R9*2), Y3
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $128, R12
+	ADDQ         $4, SI
+	ADDQ         $4, R11
+	DECQ         AX
+	JNZ          d6loop
+
+d6store:
+	MOVQ  DX, R13
+	MOVQ  add+48(FP), AX
+	TESTQ AX, AX
+	JZ    d6put
+	VADDPS (R13), Y4, Y4
+	VADDPS 32(R13), Y5, Y5
+	ADDQ   R8, R13
+	VADDPS (R13), Y6, Y6
+	VADDPS 32(R13), Y7, Y7
+	ADDQ   R8, R13
+	VADDPS (R13), Y8, Y8
+	VADDPS 32(R13), Y9, Y9
+	ADDQ   R8, R13
+	VADDPS (R13), Y10, Y10
+	VADDPS 32(R13), Y11, Y11
+	ADDQ   R8, R13
+	VADDPS (R13), Y12, Y12
+	VADDPS 32(R13), Y13, Y13
+	ADDQ   R8, R13
+	VADDPS (R13), Y14, Y14
+	VADDPS 32(R13), Y15, Y15
+	MOVQ   DX, R13
+
+d6put:
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	ADDQ    R8, R13
+	VMOVUPS Y6, (R13)
+	VMOVUPS Y7, 32(R13)
+	ADDQ    R8, R13
+	VMOVUPS Y8, (R13)
+	VMOVUPS Y9, 32(R13)
+	ADDQ    R8, R13
+	VMOVUPS Y10, (R13)
+	VMOVUPS Y11, 32(R13)
+	ADDQ    R8, R13
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, 32(R13)
+	ADDQ    R8, R13
+	VMOVUPS Y14, (R13)
+	VMOVUPS Y15, 32(R13)
+	ADDQ    $64, DI                  // the next 16 channels of B and C
+	ADDQ    $64, DX
+	DECQ    BX
+	JNZ     d6half
+	VZEROUPPER
+	RET

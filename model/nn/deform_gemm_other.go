@@ -12,6 +12,15 @@ func pixKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int, 
 
 func pixBlock(k int) int { return k }
 
+// pixAVX2OK is false off amd64 (see pixGemmOK).
+func pixAVX2OK() bool { return false }
+
+func pixRows() int { return 8 }
+
+func pixKernelRows(kc int, a []float32, lda int, b []float32, c []float32, ldc int, add bool) {
+	panic("nn: pixKernelRows without assembly")
+}
+
 func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
 	return false
 }

@@ -15,13 +15,18 @@ import (
 // channels, values of every size (so that a sum in another order or
 // another blocking would differ).
 func TestPixGemmMatchesGemm(t *testing.T) {
-	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: pixGemm does not run")
+	if !pixGemmOK() && !pixAVX2OK() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: pixGemm does not run")
 	}
-	for _, s := range []struct{ o, n, ck int }{
+	t.Logf("pixGemm's kernel here: %d rows (AVX-512 %v, AVX2 %v)", pixRows(), pixGemmOK(), pixAVX2OK())
+	cases := []struct{ o, n, ck int }{
 		{32, 64, 27}, {32, 61, 27}, {32, 8, 9}, {32, 5, 288}, {32, 245, 288}, {64, 100, 288},
 		{64, 256, 576}, {32, 19, 600}, {128, 33, 257}, {96, 16, 1}, {32, 256, 800},
-	} {
+	}
+	for n := 1; n <= 70; n++ { // every tail of the 6- and 8-row kernels
+		cases = append(cases, struct{ o, n, ck int }{32, n, 9 + n%5}, struct{ o, n, ck int }{64, n, 288})
+	}
+	for _, s := range cases {
 		t.Run(fmt.Sprintf("o%d_n%d_ck%d", s.o, s.n, s.ck), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.n), uint64(s.ck)))
 			w := make([]float32, s.o*s.ck)
@@ -59,7 +64,7 @@ func TestPixGemmFits(t *testing.T) {
 		o    int
 		want bool
 	}{{32, true}, {64, true}, {16, false}, {27, false}, {0, false}} {
-		if got := pixGemmFits[float32](c.o); got != (c.want && pixGemmOK()) {
+		if got := pixGemmFits[float32](c.o); got != (c.want && (pixGemmOK() || pixAVX2OK())) {
 			t.Errorf("pixGemmFits[float32](%d) = %v", c.o, got)
 		}
 	}
@@ -216,8 +221,8 @@ func TestDots4MatchesScatter4(t *testing.T) {
 // and a bias, pixel counts with and without a partial block of 8, NaN,
 // ±Inf and −0 among the values.
 func TestStorePixMatchesBiasRows(t *testing.T) {
-	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: storePix does not run")
+	if !pixGemmOK() && !pixAVX2OK() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: storePix does not run")
 	}
 	rng := rand.New(rand.NewPCG(27, 28))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
@@ -268,8 +273,8 @@ func TestStorePixMatchesBiasRows(t *testing.T) {
 // wants the same bits: an output does not depend on where its block
 // starts. With and without the column cache, a bias or none, the ReLU.
 func TestForwardChunksAcrossImages(t *testing.T) {
-	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: forwardChunks does not run")
+	if !pixGemmOK() && !pixAVX2OK() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: forwardChunks does not run")
 	}
 	for _, s := range []struct {
 		c, o, hw, batch  int

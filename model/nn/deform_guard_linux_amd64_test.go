@@ -173,3 +173,40 @@ func TestGather3GuardPages(t *testing.T) {
 		})
 	}
 }
+
+// TestPixGemmGuardPages runs pixGemm (with AVX2, dcnGemm6x32AVX2; with
+// AVX-512, dcnGemm8x32) on a column matrix, a packed weight and an output
+// of their exact lengths that end on a PROT_NONE page: pixel counts with
+// and without a partial block, inner dimensions of one and two of the
+// GEMM's kc blocks. No read or write past an operand faults, and the
+// guarded call gives the bits of the same call on ordinary slices.
+func TestPixGemmGuardPages(t *testing.T) {
+	if !pixGemmOK() && !pixAVX2OK() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: pixGemm does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, s := range []struct{ o, n, ck int }{{32, 6, 27}, {32, 13, 27}, {64, 48, 288}, {32, 7, 300}, {32, 1, 1}} {
+		t.Run(fmt.Sprintf("o%d_n%d_ck%d", s.o, s.n, s.ck), func(t *testing.T) {
+			w := make([]float32, s.o*s.ck)
+			col := guardSlice(t, s.n*s.ck)
+			for _, v := range [][]float32{w, col} {
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+			}
+			wp := guardSlice(t, s.o*s.ck)
+			packPixWeight(wp, w, s.o, s.ck)
+			got := guardSlice(t, s.n*s.o)
+			pixGemm(s.o, s.n, s.ck, wp, col, got, make([]float32, pixGemmScratch(s.ck)))
+			want := make([]float32, s.n*s.o)
+			pixGemm(s.o, s.n, s.ck, append([]float32(nil), wp...), append([]float32(nil), col...), want,
+				make([]float32, pixGemmScratch(s.ck)))
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("out[%d] = %v guarded, %v unguarded", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

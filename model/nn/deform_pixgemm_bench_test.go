@@ -11,8 +11,8 @@ import (
 // (ck 288), 32→64 and 64→64 at 32×32 (ck 288, 576), 64→128 and 128→128
 // at 16×16 (ck 576, 1152; a whole image of 256 pixels).
 func BenchmarkPixGemm(b *testing.B) {
-	if !pixGemmOK() {
-		b.Skip("no AVX-512 GEMM kernels here: pixGemm does not run")
+	if !pixGemmOK() && !pixAVX2OK() {
+		b.Skip("no AVX-512 or AVX2 GEMM kernels here: pixGemm does not run")
 	}
 	for _, s := range []struct{ o, n, ck int }{
 		{32, 256, 288}, {64, 256, 288}, {64, 256, 576}, {128, 256, 576}, {128, 256, 1152},
