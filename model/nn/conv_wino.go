@@ -1513,7 +1513,9 @@ var winoNoPackU = false
 // stride of one position's panels; 0 where the GEMMs take U as it is: where
 // the kernels read A in place (AVX-512, and AVX2 since session 10: no
 // packing to save; packing once measured the same with AVX-512 and slower
-// than reading in place with AVX2, BenchmarkWinoDirectA), in float64, or
+// than reading in place with AVX2, BenchmarkWinoDirectA; a chunk past
+// sgemmDirectACols tiles then packs U in its own GEMM, about 1/tc of that
+// GEMM's work), in float64, or
 // where they cannot take A packed beforehand at every chunk's size. The
 // panels are those sgemmWith packs: the same bits. With the AVX2 kernels
 // before they read A in place, training steps at conv2–conv6 ran 4–5 %

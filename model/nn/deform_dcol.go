@@ -21,8 +21,10 @@ package nn
 // sums added in order (TestDeformBandsSameBits, TestDcolPixMatchesGemm).
 
 // dcolPixFits reports whether the banded backward takes its column
-// gradient through pixGemm: float32 where pixGemm runs, ck a multiple of
-// 32 (pixGemm's output blocks), at least dcolPixMinOut output channels.
+// gradient through pixGemm: float32 with the AVX-512 kernels (pixGemmOK;
+// the AVX2 pixGemm runs the forward only, this route was not measured
+// with it), ck a multiple of 32 (pixGemm's output blocks), at least
+// dcolPixMinOut output channels.
 func (d *DeformConv2D[T]) dcolPixFits() bool {
 	return d.g.O >= dcolPixMinOut && pixGemmOK() && pixGemmFits[T](d.g.ck())
 }

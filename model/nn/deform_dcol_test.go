@@ -14,7 +14,7 @@ import (
 // many binary orders so that a different order of the sums shows.
 func TestDcolPixMatchesGemm(t *testing.T) {
 	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: pixGemm does not run")
+		t.Skip("no AVX-512 GEMM kernels here: dcolPix does not run")
 	}
 	for _, s := range []struct{ o, ck, nq, ld int }{
 		{64, 576, 256, 1024}, {128, 1152, 256, 256}, {8, 32, 5, 40}, {300, 96, 37, 50}, {64, 288, 61, 61},

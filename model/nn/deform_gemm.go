@@ -44,7 +44,8 @@ func pixGemmScratch(ck int) int { return 8*ck + 8*32 }
 // pixGemm sets out (n×o, pixel-major, row stride o) = col (n×ck, row stride
 // ck) times the weight packed by packPixWeight; scratch holds
 // pixGemmScratch(ck) values. The same sums as gemm(false, true, o, n, ck,
-// 1, w, ck, col, ck, 0, ·, n), transposed.
+// 1, w, ck, col, ck, 0, ·, n), transposed, wherever gemm runs its kernels
+// (o·n·ck > sgemmTiny; below, gemm's plain loop rounds each product).
 func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
 	kc := pixBlock(ck)
 	mr := pixRows()
