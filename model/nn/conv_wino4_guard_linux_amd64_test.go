@@ -34,44 +34,7 @@ func TestWino4PlanesGuardPages(t *testing.T) {
 		{256, 304, 275, 16}, {48, 51, 52, 3},
 	} {
 		n, ld, lp, tw := c.n, c.ld, c.lp, c.tw
-		// wino4BTP: group i's rows at ((i mod 4)·6 + j)·lp + (i/4)·tw;
-		// the last element read is row 23's (group 3) or group 5's.
-		src := guardSlice(t, max(23*lp, 11*lp+tw)+n)
-		wino4Fill(rng, src)
-		var rows [36][]float32
-		for i := range 6 {
-			for j := range 6 {
-				rows[6*i+j] = src[((i%4)*6+j)*lp+(i/4)*tw:][:n]
-			}
-		}
-		want := make([]float32, 35*ld+n)
-		wino4BTRows(want, ld, &rows, n)
-		got := guardSlice(t, 35*ld+n)
-		wino4BTP(&got[0], &src[0], 4*ld, 4*lp, 4*tw, n)
-		for r := range 36 {
-			same("wino4BTP", got[r*ld:][:n], want[r*ld:][:n])
-		}
-		// wino4BP: the 16 plane rows 6i+j (i, j < 4) at (4i+j)·lp as 0 + x.
-		dv := guardSlice(t, 35*ld+n)
-		wino4Fill(rng, dv)
-		wantB := make([]float32, 35*ld+n)
-		wino4BGo(wantB, dv, ld, n)
-		dd, pl := guardSlice(t, 35*ld+n), guardSlice(t, 15*lp+n)
-		wino4BP(&dd[0], &dv[0], 4*ld, &pl[0], 4*lp, n)
-		for r := range 36 {
-			i, j := r/6, r%6
-			if i < 4 && j < 4 {
-				w := make([]float32, n)
-				for k, v := range wantB[r*ld:][:n] {
-					if w[k] = v; v == 0 {
-						w[k] = 0 // 0 + (−0) is +0
-					}
-				}
-				same("wino4BP plane", pl[(4*i+j)*lp:][:n], w)
-				continue
-			}
-			same("wino4BP", dd[r*ld:][:n], wantB[r*ld:][:n])
-		}
+		guardPlanes(t, rng, same, "", wino4BTP, wino4BP, n, ld, lp, tw)
 	}
 }
 
@@ -333,44 +296,7 @@ func TestWino4Avx2GuardPages(t *testing.T) {
 				same(tc.name+"2", got[r*ld:][:n], want[r*ld:][:n])
 			}
 		}
-		// wino4BTP2: group i's rows at ((i mod 4)·6 + j)·lp + (i/4)·tw;
-		// the last element read is row 23's (group 3) or group 5's.
-		src := guardSlice(t, max(23*lp, 11*lp+tw)+n)
-		wino4Fill(rng, src)
-		var rows [36][]float32
-		for i := range 6 {
-			for j := range 6 {
-				rows[6*i+j] = src[((i%4)*6+j)*lp+(i/4)*tw:][:n]
-			}
-		}
-		want := make([]float32, 35*ld+n)
-		wino4BTRows(want, ld, &rows, n)
-		got := guardSlice(t, 35*ld+n)
-		wino4BTP2(&got[0], &src[0], 4*ld, 4*lp, 4*tw, n)
-		for r := range 36 {
-			same("wino4BTP2", got[r*ld:][:n], want[r*ld:][:n])
-		}
-		// wino4BP2: the 16 plane rows 6i+j (i, j < 4) at (4i+j)·lp as 0 + x.
-		dv := guardSlice(t, 35*ld+n)
-		wino4Fill(rng, dv)
-		wantB := make([]float32, 35*ld+n)
-		wino4BGo(wantB, dv, ld, n)
-		dd, pl := guardSlice(t, 35*ld+n), guardSlice(t, 15*lp+n)
-		wino4BP2(&dd[0], &dv[0], 4*ld, &pl[0], 4*lp, n)
-		for r := range 36 {
-			i, j := r/6, r%6
-			if i < 4 && j < 4 {
-				w := make([]float32, n)
-				for k, v := range wantB[r*ld:][:n] {
-					if w[k] = v; v == 0 {
-						w[k] = 0 // 0 + (−0) is +0
-					}
-				}
-				same("wino4BP2 plane", pl[(4*i+j)*lp:][:n], w)
-				continue
-			}
-			same("wino4BP2", dd[r*ld:][:n], wantB[r*ld:][:n])
-		}
+		guardPlanes(t, rng, same, "2", wino4BTP2, wino4BP2, n, ld, lp, tw)
 	}
 }
 
@@ -498,5 +424,53 @@ func TestWinoPickMx2(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// guardPlanes checks the planes' transforms btp (wino4BTP or its AVX2
+// twin) and bp on operands of their exact minimum lengths, each ending on
+// a PROT_NONE page, against wino4BTRows and wino4BGo; sfx names the kernel
+// set in failures ("" or "2").
+func guardPlanes(t *testing.T, rng *rand.Rand, same func(name string, got, want []float32), sfx string,
+	btp func(dst, src *float32, ld, lp, sh, n int), bp func(dst, src *float32, ld int, pl *float32, lp, n int),
+	n, ld, lp, tw int) {
+	t.Helper()
+	// btp: group i's rows at ((i mod 4)·6 + j)·lp + (i/4)·tw;
+	// the last element read is row 23's (group 3) or group 5's.
+	src := guardSlice(t, max(23*lp, 11*lp+tw)+n)
+	wino4Fill(rng, src)
+	var rows [36][]float32
+	for i := range 6 {
+		for j := range 6 {
+			rows[6*i+j] = src[((i%4)*6+j)*lp+(i/4)*tw:][:n]
+		}
+	}
+	want := make([]float32, 35*ld+n)
+	wino4BTRows(want, ld, &rows, n)
+	got := guardSlice(t, 35*ld+n)
+	btp(&got[0], &src[0], 4*ld, 4*lp, 4*tw, n)
+	for r := range 36 {
+		same("wino4BTP"+sfx, got[r*ld:][:n], want[r*ld:][:n])
+	}
+	// bp: the 16 plane rows 6i+j (i, j < 4) at (4i+j)·lp as 0 + x.
+	dv := guardSlice(t, 35*ld+n)
+	wino4Fill(rng, dv)
+	wantB := make([]float32, 35*ld+n)
+	wino4BGo(wantB, dv, ld, n)
+	dd, pl := guardSlice(t, 35*ld+n), guardSlice(t, 15*lp+n)
+	bp(&dd[0], &dv[0], 4*ld, &pl[0], 4*lp, n)
+	for r := range 36 {
+		i, j := r/6, r%6
+		if i < 4 && j < 4 {
+			w := make([]float32, n)
+			for k, v := range wantB[r*ld:][:n] {
+				if w[k] = v; v == 0 {
+					w[k] = 0 // 0 + (−0) is +0
+				}
+			}
+			same("wino4BP"+sfx+" plane", pl[(4*i+j)*lp:][:n], w)
+			continue
+		}
+		same("wino4BP"+sfx, dd[r*ld:][:n], wantB[r*ld:][:n])
 	}
 }
