@@ -98,8 +98,8 @@ func hpassGo(out, row []uint8, wx []taps) {
 }
 
 // TestYCbCr16GuardPages runs ycbcr16 and ycbcr16full on 1 to 12 blocks with operands of their
-// exact lengths (16 luma and 8 or 16 of each chroma bytes a block in, 48 bytes out), each ending on a PROT_NONE page: no
-// access past them faults, and the triples are color.YCbCrToRGB's.
+// exact lengths (16 luma and 8 or 16 of each chroma bytes a block in, 48 bytes out), each ending
+// on a PROT_NONE page: no access past them faults, and the triples are color.YCbCrToRGB's.
 func TestYCbCr16GuardPages(t *testing.T) {
 	if !yccAVX2 {
 		t.Skip("no AVX2 here: ycbcr16 does not run")
