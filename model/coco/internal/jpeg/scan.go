@@ -554,8 +554,7 @@ func (d *decoder) reconstructSequential(b *block, hasAC bool, bx, by, compIndex 
 		return err
 	}
 	if hasAC {
-		idct(b)
-		storeBlock(b, dst, stride)
+		idctStore(b, dst, stride)
 		return nil
 	}
 	v := dcOnlyPixel(b[0])
@@ -590,12 +589,11 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
-	idct(b)
 	dst, stride, err := d.blockDst(bx, by, compIndex)
 	if err != nil {
 		return err
 	}
-	storeBlock(b, dst, stride)
+	idctStore(b, dst, stride)
 	return nil
 }
 
