@@ -157,6 +157,7 @@ func ycbcrRowHalf(lum, cb, cr []uint8, odd bool, row []uint8) {
 	}
 	if yccAVX2 {
 		if blocks := (len(lum) - i) / 16; blocks > 0 {
+			_, _ = cb[ci+8*blocks-1], cr[ci+8*blocks-1] // the samples the Go loop would read
 			ycbcr16(&lum[i], &cb[ci], &cr[ci], blocks, &row[3*i])
 			i += 16 * blocks
 			ci += 8 * blocks
