@@ -17,10 +17,44 @@ const maxNCodes = 256
 // lutSize is the log-2 size of the Huffman decoder's look-up table.
 const lutSize = 8
 
+// fastBits is the log-2 size of the look-up table fastAC.
+const fastBits = 10
+
+// fastACEntry packs what the scan's AC loop takes from the bit-stream for one code of length l
+// (at most lutSize) and the s (1 to 15) bits that follow it: the run r, l, s, and the value v,
+// RECEIVE and EXTEND of those s bits: v<<16 | r<<8 | l<<4 | s. It is never 0.
+func fastACEntry(v int32, r, l, s uint32) uint32 {
+	return uint32(v)<<16 | r<<8 | l<<4 | s
+}
+
+// buildFastAC derives h.fastAC from h.lut: every fastBits-bit sequence that starts with a code in
+// lut whose size s is not 0 and whose value's bits fit after it.
+func (h *huffman) buildFastAC() {
+	for i := range h.fastAC {
+		h.fastAC[i] = 0
+		v := h.lut[i>>(fastBits-lutSize)]
+		if v == 0 {
+			continue
+		}
+		l, r, size := uint32(v&0xff)-1, uint32(v>>12), uint32(v>>8)&0x0f
+		if size == 0 || l+size > fastBits {
+			continue
+		}
+		x := int32(uint32(i)>>(fastBits-l-size)) & (1<<size - 1)
+		if x < 1<<(size-1) {
+			x += (-1 << size) + 1
+		}
+		h.fastAC[i] = fastACEntry(x, r, l, size)
+	}
+}
+
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
 	// length is the number of codes in the tree.
 	nCodes int32
+	// fastAC is the look-up table for the next fastBits bits when they hold a whole AC code and
+	// its value's bits (fastACEntry); 0 where they do not, or the code's size is 0 (EOB, ZRL).
+	fastAC [1 << fastBits]uint32
 	// lut is the look-up table for the next lutSize bits in the bit-stream.
 	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
 	// are 1 plus the code length, or 0 if the value is too large to fit in
@@ -206,6 +240,8 @@ func (d *decoder) processDHT(n int) error {
 				x++
 			}
 		}
+
+		h.buildFastAC()
 
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32

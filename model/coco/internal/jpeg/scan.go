@@ -284,6 +284,27 @@ func (d *decoder) processSOS(n int) error {
 							// Decode the AC coefficients, as specified in section F.2.2.2.
 							huff := &d.huff[acTable][scan[i].ta]
 							for ; zig <= zigEnd; zig++ {
+								// A code and its value's bits in one look-up (fastAC), when the
+								// accumulator holds fastBits bits and they hold both: the same bits
+								// taken, the same value, the same stop past zigEnd as below.
+								if n := d.bits.n; n >= fastBits {
+									if e := huff.fastAC[(d.bits.a>>uint32(n-fastBits))&(1<<fastBits-1)]; e != 0 {
+										zig += int32(e >> 8 & 0x0f)
+										if zig > zigEnd {
+											d.bits.n = n - int32(e>>4&0x0f)
+											break
+										}
+										d.bits.n = n - int32(e>>4&0x0f) - int32(e&0x0f)
+										ac := int32(e) >> 16
+										if qt != nil {
+											b[unzig[zig]] = ac * qt[zig]
+											hasAC = true
+										} else {
+											b[unzig[zig]] = ac << al
+										}
+										continue
+									}
+								}
 								// decodeHuffman's and receiveExtend's fast paths, inlined: most
 								// codes are in the look-up table and most values' bits are there.
 								value, found := d.lookupHuffman(huff)
@@ -554,8 +575,7 @@ func (d *decoder) reconstructSequential(b *block, hasAC bool, bx, by, compIndex 
 		return err
 	}
 	if hasAC {
-		idct(b)
-		storeBlock(b, dst, stride)
+		idctStore(b, dst, stride)
 		return nil
 	}
 	v := dcOnlyPixel(b[0])
@@ -590,12 +610,11 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
-	idct(b)
 	dst, stride, err := d.blockDst(bx, by, compIndex)
 	if err != nil {
 		return err
 	}
-	storeBlock(b, dst, stride)
+	idctStore(b, dst, stride)
 	return nil
 }
 
