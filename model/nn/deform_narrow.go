@@ -9,39 +9,42 @@ package nn
 // 32 columns, storing whole 32-wide rows at the 27-value row stride in
 // increasing order, so that each row's 5 extra values land on the next
 // row's start before that row is stored (the matrix has 5 values of slack
-// after its end). The inner dimension (output channels) is one block of
+// after its end); with AVX2 (dcnGemm6x32AVX2, 6 rows, stored as two
+// halves of 16 channels) the upper halves go first, then the lower ones
+// over their spills (narrowKernel). The inner dimension (output channels) is one block of
 // the GEMM's kc, summed in order from 0: the GEMM's sums to the bit
 // (TestNarrowBackwardSameBits).
 
 // narrowOK reports whether backwardNarrow runs: float32 where pixGemm's
-// kernel runs, fewer than 32 column values a pixel, output channels in one
+// kernel runs (AVX-512 or AVX2), fewer than 32 column values a pixel, output channels in one
 // block of the GEMM's inner dimension.
 func (d *DeformConv2D[T]) narrowOK() bool {
 	g := d.g
 	var z T
 	_, f32 := any(z).(float32)
-	return f32 && pixGemmOK() && g.ck() < 32 && pixBlock(g.O) == g.O && !d.noNarrow
+	return f32 && (pixGemmOK() || pixAVX2OK()) && g.ck() < 32 && pixBlock(g.O) == g.O && !d.noNarrow
 }
 
 // narrowDcol sets dcol (n×ck, row stride ck, followed by 32−ck values of
 // slack) = gyT (n×o, pixel-major) times wn (o rows of 32: the weight's ck
 // column values, then zeros); tile holds 8·o + 8·32 values.
 func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
-	n8 := n / 8 * 8
+	rows := pixRows() // 8 with AVX-512, 6 with AVX2
+	nr := n / rows * rows
 	_, _, _ = gyT[n*o-1], wn[o*32-1], dcol[n*ck+32-ck-1]
-	for p := 0; p < n8; p += 8 {
-		pixKernel(o, gyT[p*o:], o, wn, dcol[p*ck:], ck, false)
+	for p := 0; p < nr; p += rows {
+		narrowKernel(o, gyT[p*o:], o, wn, dcol[p*ck:], ck)
 	}
-	if n8 == n {
+	if nr == n {
 		return
 	}
-	rest := n - n8
-	a, c := tile[:8*o], tile[8*o:8*o+8*32]
-	copy(a, gyT[n8*o:n*o])
+	rest := n - nr
+	a, c := tile[:rows*o], tile[rows*o:rows*o+rows*32]
+	copy(a, gyT[nr*o:n*o])
 	clear(a[rest*o:])
-	pixKernel(o, a, o, wn, c, 32, false)
+	narrowKernel(o, a, o, wn, c, 32)
 	for r := range rest {
-		copy(dcol[(n8+r)*ck:][:ck], c[r*32:][:ck])
+		copy(dcol[(nr+r)*ck:][:ck], c[r*32:][:ck])
 	}
 }
 

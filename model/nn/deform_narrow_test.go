@@ -41,7 +41,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 				if y, err = d.Forward(x, off, mask); err != nil {
 					t.Fatal(err)
 				}
-				if got := d.narrowOK(); got != (narrow && pixGemmOK()) {
+				if got := d.narrowOK(); got != (narrow && narrowHere()) {
 					t.Fatalf("narrowOK = %v", got)
 				}
 				d.maskTRan = false
@@ -49,7 +49,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := narrow && maskT && pixGemmOK(); d.maskTRan != want {
+				if want := narrow && maskT && narrowHere(); d.maskTRan != want {
 					t.Fatalf("maskTranspose taken: %v, want %v", d.maskTRan, want)
 				}
 				out := [][]float32{doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data}
@@ -71,7 +71,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 						t.Fatalf("%s[%d] = %v through backwardNarrow without maskTranspose, %v through convBackward",
 							names[k], i, unfused[k][i], want[k][i])
 					}
-					if k == 3 && pixGemmOK() {
+					if k == 3 && narrowHere() {
 						continue // below: the bias gradient's sums changed order
 					}
 					if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
@@ -95,6 +95,11 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 		})
 	}
 }
+
+// narrowHere reports whether backwardNarrow runs for narrow layers here:
+// where pixGemm's kernels run, AVX-512's (dcnGemm8x32) or AVX2's
+// (dcnGemm6x32AVX2).
+func narrowHere() bool { return pixGemmOK() || pixAVX2OK() }
 
 // maskedBias64 is the bias gradient of a layer with a fused ReLU in
 // float64: for each of o channels, the sum over the images and p pixels
@@ -138,8 +143,8 @@ func near64(t *testing.T, what string, got []float32, ref []float64, tol float64
 // an image each) gave 2.6 to 5.2·10⁻⁷ on these inputs (every case
 // failed); eight (512 adds each) and a tree give at most 1.7·10⁻⁷.
 func TestNarrowBiasGradPrecision(t *testing.T) {
-	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: backwardNarrow does not run")
+	if !narrowHere() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: backwardNarrow does not run")
 	}
 	for _, s := range []struct {
 		batch    int
