@@ -48,6 +48,18 @@ func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
 	}
 }
 
+// narrowDwT reports whether backwardNarrow sums the narrow route's weight
+// gradient transposed, dWᵀ (ck×O) = colᵀ·gyT, where the GEMM runs its
+// AVX2 kernels (6×16 tiles): at conv1 (ck = 27, O = 32) the product's
+// tiles are then 4 row panels of 6 and one of 3 (the 3-row kernel, stored
+// in place) by two full panels of 16, where O×ck took 5 row panels of 6
+// and a ragged one of 2 by a full panel and a ragged one of 11 (7 of
+// its 12 tiles through a scratch tile and Go's partial store). Each
+// element is the same chain of fused multiply-adds over the chunk's
+// pixels in the same blocks (fma(a, b, s) = fma(b, a, s)): the same bits
+// (TestNarrowBackwardSameBits). With AVX-512 the product stays as it is.
+func narrowDwT() bool { return pixAVX2OK() }
+
 // smallOK reports whether backwardNarrow runs for a layer of 32 or more
 // column values a pixel (the MNIST net's 7×7 maps): float32 where
 // pixGemm's kernel runs, images small enough that forwardChunking takes
@@ -107,14 +119,23 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	// eight sums as a tree (maskTBias).
 	fused := narrow && g.ReLU && pc == p && !d.noMaskT
 	d.maskTRan = fused
+	// With AVX2 the narrow route's weight gradient is summed transposed
+	// (narrowDwT), in ck·O values of the worker's scratch.
+	dwT := narrow && narrowDwT()
+	d.dwTRan = dwT
+	wt := 0
+	if dwT {
+		wt = ck * g.O
+	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
 		slack := max(0, 32-ck)
-		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32)
+		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32+wt)
 		col, dcol := buf[:ck*ld], buf[ck*ld:2*ck*ld+slack]
 		rest := buf[2*ck*ld+slack:]
-		gy, gyT, tile := rest[:g.O*ld], rest[g.O*ld:2*g.O*ld], rest[2*g.O*ld:]
+		gy, gyT, tile := rest[:g.O*ld], rest[g.O*ld:2*g.O*ld], rest[2*g.O*ld:2*g.O*ld+8*g.O+8*32]
+		pwT := rest[2*g.O*ld+8*g.O+8*32:][:wt]
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
@@ -183,7 +204,11 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
-		if !cols {
+		switch {
+		case dwT:
+			gemm(true, false, ck, g.O, ld, 1, col, ck, gyT, g.O, 0, pwT, g.O)
+			transposeInto(pwT, g.O, pw, ck, ck, g.O)
+		case !cols:
 			gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
 		}
 		if narrow {

@@ -16,7 +16,8 @@ import (
 // eighth of the pixels apart: it must agree with the float64 sum of the
 // layer's own masked gradient and have the same bits on 3 workers; without
 // maskTranspose (noMaskT) it has convBackward's bits too. maskTRan must
-// say which route ran.
+// say which route ran, and dwTRan whether the weight gradient was summed
+// transposed (with AVX2: narrowDwT).
 func TestNarrowBackwardSameBits(t *testing.T) {
 	for _, s := range []struct {
 		c, o, hw, batch int
@@ -51,6 +52,9 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 				}
 				if want := narrow && maskT && narrowHere(); d.maskTRan != want {
 					t.Fatalf("maskTranspose taken: %v, want %v", d.maskTRan, want)
+				}
+				if want := narrow && narrowHere() && narrowDwT(); d.dwTRan != want {
+					t.Fatalf("dWᵀ taken: %v, want %v", d.dwTRan, want)
 				}
 				out := [][]float32{doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data}
 				if dx != nil {
