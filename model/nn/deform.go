@@ -47,7 +47,6 @@ type DeformConv2D[T Float] struct {
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
 	dwTRan             bool   // tests: the last backwardNarrow summed dWᵀ (narrowDwT)
-	gyPadRan           bool   // tests: the last banded Backward padded gy's rows (bandGyStride)
 
 	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)
 	views      []sampleTable[T] // per worker: a kept table with the worker's own scratch

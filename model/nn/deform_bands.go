@@ -115,22 +115,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 	})
 }
 
-// bandGyStride is the row stride of backwardBanded's output gradient gy
-// (O rows of P pixels): P, but for AVX2 (pixAVX2OK) P + 16 where P is a
-// multiple of 1,024 (64×64 maps: 16 KiB apart, a multiple of 4 KiB),
-// where the GEMMs' packing of gy (packTranspose8 for the weight gradient,
-// packA for the column gradient) read 6 or 8 rows that fell into the same
-// few L1 sets and evicted each other; a row a line further on is in the
-// next set. Only where the values sit changes: the same sums, the same
-// bits (TestDeformBandsSameBits; gyPadRan says it ran). With AVX-512 the
-// stride stays P.
-func bandGyStride(P int) int {
-	if pixAVX2OK() && P%1024 == 0 {
-		return P + 16
-	}
-	return P
-}
-
 // backwardBanded is convBackward in bands (see deformBands): dw and db
 // (db may be nil) accumulate, and dx, doffset and dmask are set.
 func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
@@ -161,8 +145,6 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		packDcolWeight(any(d.wDcol).([]float32), any(d.wT).([]float32), g.O, ck)
 		extra = band*g.O + pixGemmScratch(g.O)
 	}
-	ldg := bandGyStride(P)
-	d.gyPadRan = ldg != P
 	parallelN(workers, n, func(worker, b int) {
 		// The band's columns and its column gradient share one buffer (the
 		// gradient first where scatterCols writes the columns over it): at
@@ -170,17 +152,17 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		// output gradient, the padded image and its gradient take 1.9 MB
 		// (2.2 with two buffers), with the band's table ~2.05 MB: just
 		// inside the core's 2 MiB L2.
-		buf := d.ws.get(worker, band*ck+g.O*ldg+extra)
-		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*ldg]
+		buf := d.ws.get(worker, band*ck+g.O*P+extra)
+		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*P]
 		dcol := col
-		rest := buf[band*ck+g.O*ldg:]
+		rest := buf[band*ck+g.O*P:]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
 			if g.ReLU {
 				yo = yv[at : at+P]
 			}
-			gradRows(g, gy[o*ldg:][:P], dy[at:at+P], yo)
+			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
 		}
 		// The image padded once, its sampling table band by band (as in
 		// forwardBanded), each filled right before the band's gather and
@@ -203,13 +185,13 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			}
 			if !fused {
 				dc.gatherBand(t, q0, q0, q1, col)
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
 			}
 			if pixDcol {
-				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), ldg, any(d.wDcol).([]float32),
+				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
 					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
 			} else {
-				gemm(true, false, nq, ck, g.O, 1, gy[q0:], ldg, d.wT, ck, 0, dcol, ck)
+				gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
 			}
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
@@ -224,13 +206,13 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 				// The scatter left the band's columns where their gradient was:
 				// the weight gradient's GEMM reads them there (the same
 				// operands as after a gather, the same bits).
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
 			}
 			dc.offsetGrads(t, b, q0, q1)
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]
 		for o := range g.O {
-			pb[o] = sum(gy[o*ldg : o*ldg+P])
+			pb[o] = sum(gy[o*P : (o+1)*P])
 		}
 		dc.inputGrad(t, b)
 	})
