@@ -59,6 +59,24 @@ func pixKernelRows(kc int, a []float32, lda int, b []float32, c []float32, ldc i
 	dcnGemm6x32AVX2(kc, &a[0], lda, &b[0], &c[0], ldc, ad)
 }
 
+// narrowKernel is narrowDcol's micro-kernel: pixRows() rows of a by 32
+// output channels stored (not added) at c's row stride ldc, which may be
+// less than 32: each row's values past ldc land on the next row's first
+// ones, which that row's store writes over (pixKernel with AVX-512, whose
+// rows are stored whole in order; dcnGemm6x32AVX2 with AVX2, told to
+// store its upper 16 channels first). c holds 5·ldc + 32 values or more.
+func narrowKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int) {
+	if pixGemmOK() {
+		pixKernel(kc, a, lda, b, c, ldc, false)
+		return
+	}
+	if !pixAVX2OK() {
+		panic("nn: narrowKernel without the AVX2 GEMM")
+	}
+	_, _, _ = a[5*lda+kc-1], b[32*kc-1], c[5*ldc+31]
+	dcnGemm6x32AVX2(kc, &a[0], lda, &b[0], &c[0], ldc, 2)
+}
+
 // pixBlock is the inner dimension's block of the GEMM pixGemm matches.
 func pixBlock(k int) int { return balance(k, sgemmKern.kc, 1) }
 

@@ -153,8 +153,12 @@ dg8put:
 // the same packed weight (kc rows of 32 output channels). It runs as two
 // 6×16 halves (channels 0..15, then 16..31), each over k from 0: each C
 // value is one chain of fused multiply-adds over k in order from 0, as in
-// sgemmKernel6x16, which the AVX2 GEMM runs; with add set the tile is
-// added to C (one rounding, the GEMM's beta = 1 store), else stored.
+// sgemmKernel6x16, which the AVX2 GEMM runs; with add's bit 0 set the
+// tile is added to C (one rounding, the GEMM's beta = 1 store), else
+// stored. With add's bit 1 set the halves run the other way round
+// (channels 16..31 first: narrowDcol's rows of 27 values, where a row's
+// upper half spills onto the next row's first 5, which its lower half,
+// stored after, writes over).
 // Assembly for speed: the GEMM's own kernel shape without packing A or
 // transposing the columns.
 //
@@ -169,6 +173,11 @@ TEXT ·dcnGemm6x32AVX2(SB), NOSPLIT, $0-56
 	SHLQ $2, R8                      // ldc, bytes
 	LEAQ (R9)(R9*2), R10             // 3·lda
 	MOVQ $2, BX                      // halves left
+	MOVQ add+48(FP), AX
+	TESTQ $2, AX
+	JZ    d6half
+	ADDQ $64, DI                     // the upper half first
+	ADDQ $64, DX
 
 d6half:
 	MOVQ a+8(FP), SI
@@ -220,7 +229,7 @@ d6loop:
 d6store:
 	MOVQ  DX, R13
 	MOVQ  add+48(FP), AX
-	TESTQ AX, AX
+	TESTQ $1, AX
 	JZ    d6put
 	VADDPS (R13), Y4, Y4
 	VADDPS 32(R13), Y5, Y5
@@ -259,8 +268,19 @@ d6put:
 	ADDQ    R8, R13
 	VMOVUPS Y14, (R13)
 	VMOVUPS Y15, 32(R13)
+	MOVQ    add+48(FP), AX
+	TESTQ   $2, AX
+	JNZ     d6back
 	ADDQ    $64, DI                  // the next 16 channels of B and C
 	ADDQ    $64, DX
+	DECQ    BX
+	JNZ     d6half
+	VZEROUPPER
+	RET
+
+d6back:
+	SUBQ    $64, DI                  // the lower 16 channels of B and C
+	SUBQ    $64, DX
 	DECQ    BX
 	JNZ     d6half
 	VZEROUPPER

@@ -21,6 +21,10 @@ func pixKernelRows(kc int, a []float32, lda int, b []float32, c []float32, ldc i
 	panic("nn: pixKernelRows without assembly")
 }
 
+func narrowKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int) {
+	panic("nn: narrowKernel without assembly")
+}
+
 func gather512(dst, img []float32, pix, row int, base []int32, wts []float32, n int) bool {
 	return false
 }

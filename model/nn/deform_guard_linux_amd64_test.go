@@ -92,13 +92,14 @@ func TestSamplingGuardPages(t *testing.T) {
 	}
 }
 
-// TestMaskTransposeGuardPages runs dcnMaskT8 (through maskTranspose) on
+// TestMaskTransposeGuardPages runs dcnMaskT8 or, without AVX-512,
+// dcnMaskT8a (through maskTranspose) on
 // dy, y and the transposed gradient of their exact lengths, each ending on
 // a PROT_NONE page: no read or write past them faults, and the bits are
 // those of the same call on ordinary slices.
 func TestMaskTransposeGuardPages(t *testing.T) {
-	if !maskT8OK {
-		t.Skip("no AVX-512VL: dcnMaskT8 does not run")
+	if !maskT8OK && !maskT8aOK {
+		t.Skip("no AVX2: neither dcnMaskT8 nor dcnMaskT8a runs")
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(73, 74))
@@ -208,5 +209,46 @@ func TestPixGemmGuardPages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNarrowDcolGuardPages runs narrowDcol (with AVX2, dcnGemm6x32AVX2
+// storing its upper half first; with AVX-512, dcnGemm8x32) with gy's
+// transpose, the padded weight and the column gradient of their exact
+// lengths (the gradient's 32−ck values of slack included) ending on a
+// PROT_NONE page, for every pixel count from 1 to 70 and 1 to 3 input
+// channels: no read or write past an operand faults, and the column
+// gradient has the bits of the GEMM's product gyT·Wᵀ (convBackward's),
+// the slack apart.
+func TestNarrowDcolGuardPages(t *testing.T) {
+	if !narrowHere() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: narrowDcol does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(43, 44))
+	const o = 32
+	for _, ck := range []int{9, 18, 27} {
+		for n := 1; n <= 70; n++ {
+			wT := make([]float32, o*ck)
+			gyT := guardSlice(t, n*o)
+			for _, v := range [][]float32{wT, gyT} {
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+			}
+			wn := guardSlice(t, o*32)
+			for k := range o {
+				copy(wn[k*32:][:ck], wT[k*ck:][:ck])
+			}
+			want := make([]float32, n*ck)
+			gemm(false, false, n, ck, o, 1, gyT, o, wT, ck, 0, want, ck)
+			got := guardSlice(t, n*ck+32-ck)
+			narrowDcol(n, ck, o, gyT, wn, got, make([]float32, 8*o+8*32))
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("ck %d, n %d: dcol[%d] = %v, %v through the GEMM", ck, n, i, got[i], want[i])
+				}
+			}
+		}
 	}
 }

@@ -13,8 +13,8 @@ import "fmt"
 // blocks; maskTranspose panics otherwise rather than skip pixels).
 var maskTRun = 256
 
-// noMaskT8 turns dcnMaskT8 off (tests: the Go loop then gives the same
-// bits).
+// noMaskT8 turns dcnMaskT8 and dcnMaskT8a off (tests: the Go loop then
+// gives the same bits).
 var noMaskT8 bool
 
 // maskTSumsLen is the length of maskTranspose's sums for rows channels:
@@ -42,8 +42,8 @@ func maskTBias(sums []float32, r int) float32 {
 // 512 values an image, not 2,048 (two accumulators) with 4 times the
 // rounding error. The bias gradient is maskTBias once every image has
 // been added. Blocks of 8 channels by 8 pixels go through dcnMaskT8 where
-// it runs, the rest through the loop below, with the same sums in the same
-// order. sums holds maskTSumsLen(rows) values.
+// it runs (AVX-512) or dcnMaskT8a (AVX2), the rest through the loop below,
+// with the same sums in the same order. sums holds maskTSumsLen(rows) values.
 func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, sums []float32) {
 	if maskTRun <= 0 || maskTRun%8 != 0 {
 		panic(fmt.Sprintf("nn: maskTRun %d is not a positive multiple of 8", maskTRun))
@@ -54,7 +54,7 @@ func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, sums []
 	_, _ = dy[rows*p-1], y[rows*p-1]
 	_, _ = dst[(p-1)*ldd+rows-1], sums[maskTSumsLen(rows)-1]
 	r8, q8 := 0, 0
-	if maskT8OK && !noMaskT8 {
+	if (maskT8OK || maskT8aOK) && !noMaskT8 {
 		r8, q8 = rows/8*8, p/8*8
 	}
 	// Runs of maskTRun pixels, every band of 8 channels in turn: the
@@ -63,7 +63,7 @@ func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, sums []
 	for q0 := 0; q0 < q8; q0 += maskTRun {
 		n := min(maskTRun, q8-q0)
 		for r := 0; r < r8; r += 8 {
-			dcnMaskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &sums[r*8])
+			maskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &sums[r*8])
 		}
 	}
 	for r := range rows {

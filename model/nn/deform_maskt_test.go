@@ -31,16 +31,18 @@ func maskTInputs(rng *rand.Rand, rows, p int) (dy, y []float32) {
 	return dy, y
 }
 
-// TestMaskTranspose runs maskTranspose through dcnMaskT8 and through its
-// Go loop alone (noMaskT8) and wants the same bits in the transposed
-// gradient and the sums (runs of 256, 8 and 24 pixels), and the
-// definition: dy where 0 < y, else +0, at dst[q·ldd+o], with the columns
-// past rows untouched, and 8 sums a channel, one for each q%8, in pixel
-// order. Channel counts and pixel counts that are multiples of 8 and not
-// (ragged blocks on both sides), ldd wider than the rows, sums that start
-// from non-zero values (a second image added to the first's), NaN in dy
-// and y, ±0.
+// TestMaskTranspose runs maskTranspose through dcnMaskT8 (AVX-512) or
+// dcnMaskT8a (AVX2) and through its Go loop alone (noMaskT8) and wants
+// the same bits in the transposed gradient and the sums (runs of 256, 8
+// and 24 pixels), and the definition: dy where 0 < y, else +0, at
+// dst[q·ldd+o], with the columns past rows untouched, and 8 sums a
+// channel, one for each q%8, in pixel order. Channel counts and pixel
+// counts that are multiples of 8 and not (ragged blocks on both sides),
+// ldd wider than the rows, sums that start from non-zero values (a second
+// image added to the first's), NaN in dy and y, ±0. Without either kernel
+// it checks the Go loop alone (TestMaskT8Route wants one on AVX2).
 func TestMaskTranspose(t *testing.T) {
+	t.Logf("kernel: dcnMaskT8 %v, dcnMaskT8a %v", maskT8OK, maskT8aOK)
 	rng := rand.New(rand.NewPCG(71, 72))
 	for _, s := range []struct{ rows, p, ldd int }{
 		{8, 8, 8}, {32, 64, 32}, {32, 4096, 32}, {3, 9, 3}, {8, 13, 11}, {13, 24, 16}, {40, 61, 43}, {16, 7, 16},
@@ -69,7 +71,7 @@ func TestMaskTranspose(t *testing.T) {
 				t.Helper()
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s[%d] = %v through dcnMaskT8, %v through the Go loop", what, i, got[i], want[i])
+						t.Fatalf("%s[%d] = %v through the kernel, %v through the Go loop", what, i, got[i], want[i])
 					}
 				}
 			}

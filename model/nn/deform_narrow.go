@@ -9,41 +9,56 @@ package nn
 // 32 columns, storing whole 32-wide rows at the 27-value row stride in
 // increasing order, so that each row's 5 extra values land on the next
 // row's start before that row is stored (the matrix has 5 values of slack
-// after its end). The inner dimension (output channels) is one block of
+// after its end); with AVX2 (dcnGemm6x32AVX2, 6 rows, stored as two
+// halves of 16 channels) the upper halves go first, then the lower ones
+// over their spills (narrowKernel). The inner dimension (output channels) is one block of
 // the GEMM's kc, summed in order from 0: the GEMM's sums to the bit
 // (TestNarrowBackwardSameBits).
 
 // narrowOK reports whether backwardNarrow runs: float32 where pixGemm's
-// kernel runs, fewer than 32 column values a pixel, output channels in one
+// kernel runs (AVX-512 or AVX2), fewer than 32 column values a pixel, output channels in one
 // block of the GEMM's inner dimension.
 func (d *DeformConv2D[T]) narrowOK() bool {
 	g := d.g
 	var z T
 	_, f32 := any(z).(float32)
-	return f32 && pixGemmOK() && g.ck() < 32 && pixBlock(g.O) == g.O && !d.noNarrow
+	return f32 && (pixGemmOK() || pixAVX2OK()) && g.ck() < 32 && pixBlock(g.O) == g.O && !d.noNarrow
 }
 
 // narrowDcol sets dcol (n×ck, row stride ck, followed by 32−ck values of
 // slack) = gyT (n×o, pixel-major) times wn (o rows of 32: the weight's ck
 // column values, then zeros); tile holds 8·o + 8·32 values.
 func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
-	n8 := n / 8 * 8
+	rows := pixRows() // 8 with AVX-512, 6 with AVX2
+	nr := n / rows * rows
 	_, _, _ = gyT[n*o-1], wn[o*32-1], dcol[n*ck+32-ck-1]
-	for p := 0; p < n8; p += 8 {
-		pixKernel(o, gyT[p*o:], o, wn, dcol[p*ck:], ck, false)
+	for p := 0; p < nr; p += rows {
+		narrowKernel(o, gyT[p*o:], o, wn, dcol[p*ck:], ck)
 	}
-	if n8 == n {
+	if nr == n {
 		return
 	}
-	rest := n - n8
-	a, c := tile[:8*o], tile[8*o:8*o+8*32]
-	copy(a, gyT[n8*o:n*o])
+	rest := n - nr
+	a, c := tile[:rows*o], tile[rows*o:rows*o+rows*32]
+	copy(a, gyT[nr*o:n*o])
 	clear(a[rest*o:])
-	pixKernel(o, a, o, wn, c, 32, false)
+	narrowKernel(o, a, o, wn, c, 32)
 	for r := range rest {
-		copy(dcol[(n8+r)*ck:][:ck], c[r*32:][:ck])
+		copy(dcol[(nr+r)*ck:][:ck], c[r*32:][:ck])
 	}
 }
+
+// narrowDwT reports whether backwardNarrow sums the narrow route's weight
+// gradient transposed, dWᵀ (ck×O) = colᵀ·gyT, where the GEMM runs its
+// AVX2 kernels (6×16 tiles): at conv1 (ck = 27, O = 32) the product's
+// tiles are then 4 row panels of 6 and one of 3 (the 3-row kernel, stored
+// in place) by two full panels of 16, where O×ck took 5 row panels of 6
+// and a ragged one of 2 by a full panel and a ragged one of 11 (7 of
+// its 12 tiles through a scratch tile and Go's partial store). Each
+// element is the same chain of fused multiply-adds over the chunk's
+// pixels in the same blocks (fma(a, b, s) = fma(b, a, s)): the same bits
+// (TestNarrowBackwardSameBits). With AVX-512 the product stays as it is.
+func narrowDwT() bool { return pixAVX2OK() }
 
 // smallOK reports whether backwardNarrow runs for a layer of 32 or more
 // column values a pixel (the MNIST net's 7×7 maps): float32 where
@@ -104,14 +119,23 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	// eight sums as a tree (maskTBias).
 	fused := narrow && g.ReLU && pc == p && !d.noMaskT
 	d.maskTRan = fused
+	// With AVX2 the narrow route's weight gradient is summed transposed
+	// (narrowDwT), in ck·O values of the worker's scratch.
+	dwT := narrow && narrowDwT()
+	d.dwTRan = dwT
+	wt := 0
+	if dwT {
+		wt = ck * g.O
+	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
 		slack := max(0, 32-ck)
-		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32)
+		buf := d.ws.get(worker, 2*ck*ld+slack+2*g.O*ld+8*g.O+8*32+wt)
 		col, dcol := buf[:ck*ld], buf[ck*ld:2*ck*ld+slack]
 		rest := buf[2*ck*ld+slack:]
-		gy, gyT, tile := rest[:g.O*ld], rest[g.O*ld:2*g.O*ld], rest[2*g.O*ld:]
+		gy, gyT, tile := rest[:g.O*ld], rest[g.O*ld:2*g.O*ld], rest[2*g.O*ld:2*g.O*ld+8*g.O+8*32]
+		pwT := rest[2*g.O*ld+8*g.O+8*32:][:wt]
 		if d.cache != nil {
 			col = chunkCols(d.cache, g, per, c)
 		}
@@ -180,7 +204,11 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
-		if !cols {
+		switch {
+		case dwT:
+			gemm(true, false, ck, g.O, ld, 1, col, ck, gyT, g.O, 0, pwT, g.O)
+			transposeInto(pwT, g.O, pw, ck, ck, g.O)
+		case !cols:
 			gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
 		}
 		if narrow {

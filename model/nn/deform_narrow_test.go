@@ -16,7 +16,8 @@ import (
 // eighth of the pixels apart: it must agree with the float64 sum of the
 // layer's own masked gradient and have the same bits on 3 workers; without
 // maskTranspose (noMaskT) it has convBackward's bits too. maskTRan must
-// say which route ran.
+// say which route ran, and dwTRan whether the weight gradient was summed
+// transposed (with AVX2: narrowDwT).
 func TestNarrowBackwardSameBits(t *testing.T) {
 	for _, s := range []struct {
 		c, o, hw, batch int
@@ -41,7 +42,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 				if y, err = d.Forward(x, off, mask); err != nil {
 					t.Fatal(err)
 				}
-				if got := d.narrowOK(); got != (narrow && pixGemmOK()) {
+				if got := d.narrowOK(); got != (narrow && narrowHere()) {
 					t.Fatalf("narrowOK = %v", got)
 				}
 				d.maskTRan = false
@@ -49,8 +50,11 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := narrow && maskT && pixGemmOK(); d.maskTRan != want {
+				if want := narrow && maskT && narrowHere(); d.maskTRan != want {
 					t.Fatalf("maskTranspose taken: %v, want %v", d.maskTRan, want)
+				}
+				if want := narrow && narrowHere() && narrowDwT(); d.dwTRan != want {
+					t.Fatalf("dWᵀ taken: %v, want %v", d.dwTRan, want)
 				}
 				out := [][]float32{doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data}
 				if dx != nil {
@@ -71,7 +75,7 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 						t.Fatalf("%s[%d] = %v through backwardNarrow without maskTranspose, %v through convBackward",
 							names[k], i, unfused[k][i], want[k][i])
 					}
-					if k == 3 && pixGemmOK() {
+					if k == 3 && narrowHere() {
 						continue // below: the bias gradient's sums changed order
 					}
 					if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
@@ -95,6 +99,11 @@ func TestNarrowBackwardSameBits(t *testing.T) {
 		})
 	}
 }
+
+// narrowHere reports whether backwardNarrow runs for narrow layers here:
+// where pixGemm's kernels run, AVX-512's (dcnGemm8x32) or AVX2's
+// (dcnGemm6x32AVX2).
+func narrowHere() bool { return pixGemmOK() || pixAVX2OK() }
 
 // maskedBias64 is the bias gradient of a layer with a fused ReLU in
 // float64: for each of o channels, the sum over the images and p pixels
@@ -138,8 +147,8 @@ func near64(t *testing.T, what string, got []float32, ref []float64, tol float64
 // an image each) gave 2.6 to 5.2·10⁻⁷ on these inputs (every case
 // failed); eight (512 adds each) and a tree give at most 1.7·10⁻⁷.
 func TestNarrowBiasGradPrecision(t *testing.T) {
-	if !pixGemmOK() {
-		t.Skip("no AVX-512 GEMM kernels here: backwardNarrow does not run")
+	if !narrowHere() {
+		t.Skip("no AVX-512 or AVX2 GEMM kernels here: backwardNarrow does not run")
 	}
 	for _, s := range []struct {
 		batch    int
