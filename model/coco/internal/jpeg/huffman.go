@@ -21,11 +21,15 @@ const lutSize = 8
 const fastBits = 10
 
 // fastACEntry packs what the scan's AC loop takes from the bit-stream for one code of length l
-// (at most lutSize) and the s (1 to 15) bits that follow it: the run r, l, s, and the value v,
-// RECEIVE and EXTEND of those s bits: v<<16 | r<<8 | l<<4 | s. It is never 0.
+// (at most lutSize) and the s bits that follow it (1 to fastBits−l, so at most 9): the run r, l,
+// s, and the value v, RECEIVE and EXTEND of those s bits: v<<16 | r<<8 | l<<4 | s. It is never 0.
 func fastACEntry(v int32, r, l, s uint32) uint32 {
 	return uint32(v)<<16 | r<<8 | l<<4 | s
 }
+
+// noFastAC leaves every fastAC table empty (tests: the scan then decodes every code through
+// lookupHuffman and extendBuffered, the reference fastAC must agree with).
+var noFastAC bool
 
 // buildFastAC derives h.fastAC from h.lut: every fastBits-bit sequence that starts with a code in
 // lut whose size s is not 0 and whose value's bits fit after it.
@@ -33,7 +37,7 @@ func (h *huffman) buildFastAC() {
 	for i := range h.fastAC {
 		h.fastAC[i] = 0
 		v := h.lut[i>>(fastBits-lutSize)]
-		if v == 0 {
+		if v == 0 || noFastAC {
 			continue
 		}
 		l, r, size := uint32(v&0xff)-1, uint32(v>>12), uint32(v>>8)&0x0f
