@@ -61,10 +61,12 @@ func pixKernelRows(kc int, a []float32, lda int, b []float32, c []float32, ldc i
 
 // narrowKernel is narrowDcol's micro-kernel: pixRows() rows of a by 32
 // output channels stored (not added) at c's row stride ldc, which may be
-// less than 32: each row's values past ldc land on the next row's first
-// ones, which that row's store writes over (pixKernel with AVX-512, whose
-// rows are stored whole in order; dcnGemm6x32AVX2 with AVX2, told to
-// store its upper 16 channels first). c holds 5·ldc + 32 values or more.
+// less than 32: each row's 32−ldc values past ldc land on the following
+// rows' first ones (several rows where ldc < 16), which their stores
+// write over (pixKernel with AVX-512, whose rows are stored whole in
+// order; dcnGemm6x32AVX2 with AVX2, told to store its upper 16 channels
+// first, so that every row's lower half is stored after every upper half).
+// c holds 5·ldc + 32 values or more.
 func narrowKernel(kc int, a []float32, lda int, b []float32, c []float32, ldc int) {
 	if pixGemmOK() {
 		pixKernel(kc, a, lda, b, c, ldc, false)

@@ -156,9 +156,9 @@ dg8put:
 // sgemmKernel6x16, which the AVX2 GEMM runs; with add's bit 0 set the
 // tile is added to C (one rounding, the GEMM's beta = 1 store), else
 // stored. With add's bit 1 set the halves run the other way round
-// (channels 16..31 first: narrowDcol's rows of 27 values, where a row's
-// upper half spills onto the next row's first 5, which its lower half,
-// stored after, writes over).
+// (channels 16..31 first: narrowDcol's rows of ck < 32 values, where a
+// row's 32−ck extra values spill onto the following rows' first ones,
+// which their lower halves, all stored after the upper ones, write over).
 // Assembly for speed: the GEMM's own kernel shape without packing A or
 // transposing the columns.
 //

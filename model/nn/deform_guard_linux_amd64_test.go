@@ -216,38 +216,52 @@ func TestPixGemmGuardPages(t *testing.T) {
 // storing its upper half first; with AVX-512, dcnGemm8x32) with gy's
 // transpose, the padded weight and the column gradient of their exact
 // lengths (the gradient's 32−ck values of slack included) ending on a
-// PROT_NONE page, for every pixel count from 1 to 70 and 1 to 3 input
-// channels: no read or write past an operand faults, and the column
-// gradient has the bits of the GEMM's product gyT·Wᵀ (convBackward's),
-// the slack apart.
+// PROT_NONE page, for every pixel count from 1 to 70, every column width
+// ck from 1 to 31 (so a row's spill reaches several later rows where ck <
+// 16) and 1 to 64 output channels: no read or write past an operand
+// faults, and the column gradient has the bits of the GEMM's product
+// gyT·Wᵀ (convBackward's), the slack apart. Products the GEMM multiplies
+// with its plain loop (sgemmTinyProduct) are left out: backwardNarrow
+// sends those to gemm.
 func TestNarrowDcolGuardPages(t *testing.T) {
 	if !narrowHere() {
 		t.Skip("no AVX-512 or AVX2 GEMM kernels here: narrowDcol does not run")
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(43, 44))
-	const o = 32
-	for _, ck := range []int{9, 18, 27} {
-		for n := 1; n <= 70; n++ {
-			wT := make([]float32, o*ck)
-			gyT := guardSlice(t, n*o)
-			for _, v := range [][]float32{wT, gyT} {
-				for i := range v {
-					v[i] = float32(rng.NormFloat64())
-				}
+	for _, o := range []int{1, 3, 16, 32, 33, 64} {
+		for ck := 1; ck < 32; ck++ { // a subtest each: its guarded pages unmapped at its end
+			t.Run(fmt.Sprintf("o%d_ck%d", o, ck), func(t *testing.T) { testNarrowDcolGuard(t, rng, o, ck) })
+		}
+	}
+}
+
+// testNarrowDcolGuard is TestNarrowDcolGuardPages for o output channels
+// and ck column values.
+func testNarrowDcolGuard(t *testing.T, rng *rand.Rand, o, ck int) {
+	t.Helper()
+	for n := 1; n <= 70; n++ {
+		if sgemmTinyProduct(n, ck, o) {
+			continue
+		}
+		wT := make([]float32, o*ck)
+		gyT := guardSlice(t, n*o)
+		for _, v := range [][]float32{wT, gyT} {
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
 			}
-			wn := guardSlice(t, o*32)
-			for k := range o {
-				copy(wn[k*32:][:ck], wT[k*ck:][:ck])
-			}
-			want := make([]float32, n*ck)
-			gemm(false, false, n, ck, o, 1, gyT, o, wT, ck, 0, want, ck)
-			got := guardSlice(t, n*ck+32-ck)
-			narrowDcol(n, ck, o, gyT, wn, got, make([]float32, 8*o+8*32))
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("ck %d, n %d: dcol[%d] = %v, %v through the GEMM", ck, n, i, got[i], want[i])
-				}
+		}
+		wn := guardSlice(t, o*32)
+		for k := range o {
+			copy(wn[k*32:][:ck], wT[k*ck:][:ck])
+		}
+		want := make([]float32, n*ck)
+		gemm(false, false, n, ck, o, 1, gyT, o, wT, ck, 0, want, ck)
+		got := guardSlice(t, n*ck+32-ck)
+		narrowDcol(n, ck, o, gyT, wn, got, make([]float32, 8*o+8*32))
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("o %d, ck %d, n %d: dcol[%d] = %v, %v through the GEMM", o, ck, n, i, got[i], want[i])
 			}
 		}
 	}

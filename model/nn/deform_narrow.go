@@ -6,18 +6,21 @@ package nn
 // partial when a row holds 27 values: each goes through a temporary tile
 // and Go's partial-tile store, about a tenth of that Backward. Here the
 // same product runs through pixGemm's micro-kernel on the weight padded to
-// 32 columns, storing whole 32-wide rows at the 27-value row stride in
-// increasing order, so that each row's 5 extra values land on the next
-// row's start before that row is stored (the matrix has 5 values of slack
-// after its end); with AVX2 (dcnGemm6x32AVX2, 6 rows, stored as two
-// halves of 16 channels) the upper halves go first, then the lower ones
-// over their spills (narrowKernel). The inner dimension (output channels) is one block of
-// the GEMM's kc, summed in order from 0: the GEMM's sums to the bit
-// (TestNarrowBackwardSameBits).
+// 32 columns, storing whole 32-wide rows at the ck-value row stride in
+// increasing order, so that each row's 32−ck extra values land on the
+// following rows' starts before those rows are stored (the matrix has
+// 32−ck values of slack after its end); with AVX2 (dcnGemm6x32AVX2, 6
+// rows, stored as two halves of 16 channels) the upper halves go first,
+// then the lower ones over their spills (narrowKernel). The inner
+// dimension (output channels) is one block of the GEMM's kc, summed in
+// order from 0: the GEMM's sums to the bit where the GEMM runs its
+// kernels; a chunk's product small enough for its plain loop
+// (sgemmTinyProduct) goes to gemm (TestNarrowBackwardSameBits,
+// TestNarrowBackwardShapes).
 
 // narrowOK reports whether backwardNarrow runs: float32 where pixGemm's
-// kernel runs (AVX-512 or AVX2), fewer than 32 column values a pixel, output channels in one
-// block of the GEMM's inner dimension.
+// kernel runs (AVX-512 or AVX2), fewer than 32 column values a pixel,
+// output channels in one block of the GEMM's inner dimension.
 func (d *DeformConv2D[T]) narrowOK() bool {
 	g := d.g
 	var z T
@@ -193,9 +196,9 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 				gradRows(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], yo)
 			}
 		}
-		// gyT serves both products: narrowDcol's A and, transposed, the
-		// weight gradient's, which the GEMM reads in place (its A's row
-		// panels are gyT's runs of 8 output channels) where gy would be
+		// gyT serves both products: narrowDcol's A and the weight
+		// gradient's, which the GEMM reads in place (transposed as its A,
+		// or as B in narrowDwT's dWᵀ = colᵀ·gyT) where gy would be
 		// transposed once more by packA (a pass over gy; the same sums).
 		if narrow && !fused {
 			transposeInto(gy, ld, gyT, g.O, g.O, ld)
@@ -211,7 +214,7 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		case !cols:
 			gemm(true, false, g.O, ck, ld, 1, gyT, g.O, col, ck, 0, pw, ck)
 		}
-		if narrow {
+		if narrow && !sgemmTinyProduct(ld, ck, g.O) { // gemm's plain loop below: its bits
 			narrowDcol(ld, ck, g.O, any(gyT).([]float32), wn, any(dcol).([]float32), any(tile).([]float32))
 		} else {
 			gemm(false, false, ld, ck, g.O, 1, gyT, g.O, d.wT, ck, 0, dcol, ck)

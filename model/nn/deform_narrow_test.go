@@ -291,3 +291,76 @@ func TestSmallBackward(t *testing.T) {
 		})
 	}
 }
+
+// TestNarrowBackwardShapes runs deformable layers of few input channels
+// (1 to 3; 1×1, 2×2, 3×3 and 5×5 kernels; 1 to 3 offset groups; 2 to 64
+// output channels, down to products the GEMM multiplies with its plain
+// loop) through backwardNarrow and through convBackward, with and without
+// the ReLU and the column cache, on 1, 2 and 3 workers: the same bits in
+// every gradient (noMaskT: the bias gradient summed as convBackward sums
+// it). A review found the tiny products' one-ulp difference this way.
+func TestNarrowBackwardShapes(t *testing.T) {
+	narrowRan := false
+	for _, s := range []struct{ c, o, k, groups, hw, batch int }{
+		{1, 32, 1, 1, 9, 3}, {2, 32, 1, 1, 7, 2}, {3, 16, 2, 1, 9, 2}, {1, 8, 3, 1, 11, 2}, {2, 32, 3, 2, 9, 3},
+		{3, 32, 3, 3, 13, 2}, {1, 2, 3, 1, 1, 1}, {1, 2, 3, 1, 2, 1}, {1, 3, 1, 1, 2, 1}, {1, 5, 2, 1, 3, 1},
+		{3, 40, 3, 1, 10, 2}, {2, 64, 2, 2, 8, 3}, {1, 32, 5, 1, 9, 2}, {3, 33, 3, 1, 6, 1},
+	} {
+		for _, relu := range []bool{true, false} {
+			for _, cache := range []bool{true, false} {
+				name := fmt.Sprintf("c%d_o%d_k%d_g%d_hw%d_b%d_relu%v_cache%v", s.c, s.o, s.k, s.groups, s.hw, s.batch, relu, cache)
+				t.Run(name, func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(s.hw), 9))
+					pad := s.k / 2
+					cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}, Padding: [2]int{pad, pad}, ReLU: relu}
+					gk := s.groups * s.k * s.k
+					x := New[float32](s.batch, s.c, s.hw, s.hw)
+					ho := s.hw + 2*pad - s.k + 1
+					off := New[float32](s.batch, 2*gk, ho, ho)
+					mask := New[float32](s.batch, gk, ho, ho)
+					dy := New[float32](s.batch, s.o, ho, ho)
+					fillNorm(rng, 1.5, x, off, mask, dy)
+					run := func(narrow bool, workers int) ([][]float32, bool, bool) {
+						old := setWorkers(workers)
+						defer setWorkers(old)
+						d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rand.New(rand.NewPCG(3, 4)))
+						if err != nil {
+							t.Fatal(err)
+						}
+						d.noNarrow, d.NoColumnCache = !narrow, !cache
+						d.noMaskT = true
+						if _, err = d.Forward(x, off, mask); err != nil {
+							t.Fatal(err)
+						}
+						d.dwTRan = false
+						dx, doff, dmask, err := d.Backward(dy)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return [][]float32{doff.data, dmask.data, d.Weight.Grad.data, d.Bias.Grad.data, dx.data}, d.narrowOK(), d.dwTRan
+					}
+					want, _, _ := run(false, 1)
+					for _, w := range []int{1, 2, 3} {
+						got, ok, dwt := run(true, w)
+						if ok {
+							narrowRan = true
+						}
+						if w == 1 {
+							t.Logf("narrowOK %v dwT %v", ok, dwt)
+						}
+						for k := range want {
+							for i := range want[k] {
+								if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+									t.Fatalf("workers %d: out %d [%d] = %v want %v", w, k, i, got[k][i], want[k][i])
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+	if narrowHere() && !narrowRan {
+		t.Fatal("backwardNarrow never ran here, where its kernels do")
+	}
+}

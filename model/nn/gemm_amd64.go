@@ -288,6 +288,12 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 	sgemmPool.Put(buf)
 }
 
+// sgemmTinyProduct reports whether sgemmWith multiplies an m×n×k product
+// with its plain loop (gemmGeneric, each product rounded) rather than the
+// kernels (fused multiply-adds): routes that call a kernel themselves take
+// gemm there to keep its bits.
+func sgemmTinyProduct(m, n, k int) bool { return m*n*k <= sgemmTiny }
+
 // sgemmPacksA reports whether sgemmWith packs every A itself (kernels
 // that cannot read A in place), so that packing an A shared by many
 // products once (sgemmPackA) saves work.
