@@ -36,8 +36,8 @@ import "math"
 // unused columns neither computed nor copied. Elsewhere (7×7, 14×14) the
 // images lie side by side instead (see taps): row y of every image in
 // one plane row, so that the unused columns are only Wp/W − 1 (14 % at
-// 7×7, 7 % at 14×14), and the short rows are moved by AVX-512 masked runs
-// (stackRows, biasSide).
+// 7×7, 7 % at 14×14), and the short rows are moved by masked runs
+// (stackRows, biasSide: AVX-512, or their AVX2 twins).
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
@@ -199,7 +199,8 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 // padding, and back (pw = 0). Short runs go through stackRows512 in
 // float32: pw + w ≤ 16 in one pass, pw + w ≤ 32 with pw < 16 in two (the
 // rest the Go loop); the copy and clear calls of 7 values took most of
-// stack's time.
+// stack's time. Without AVX-512, runs of pw + w ≤ 16 go through the AVX2
+// twin (stackRowsAVX2Go), the rest the Go loop.
 func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
 	if rows == 0 || nb == 0 || w+pw == 0 {
 		return
@@ -221,6 +222,11 @@ func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb in
 			return
 		}
 	}
+	if d, ok := any(dst).([]float32); ok && stackRowsAVX2 && !noStackRows && w >= 1 && w+pw <= 16 {
+		// AVX2 (no AVX-512): one pass of masked moves (7×7, 14×14).
+		stackRowsAVX2Go(d, dr, di, any(src).([]float32), sr, si, w, pw, rows, nb, false, 0, 0)
+		return
+	}
 	for y := range rows {
 		for i := range nb {
 			d := dst[y*dr+i*di:][:pw+w]
@@ -230,6 +236,46 @@ func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb in
 			copy(d[pw:], src[y*sr+i*si:][:w])
 		}
 	}
+}
+
+// stackRowsAVX2Go runs stackRowsY (stackBiasY where bias, pw = 0, with
+// b and floor) on stackRows's operands. Runs of fewer than 8 lanes store
+// whole 8-lane runs where the 8 − n lanes past a run fall on the next
+// row's run of the same image, written later (rows n ≥ 4 apart with
+// nothing between them, the images' blocks apart): masked stores, slow on
+// AMD Zen 3, remain for the last row only.
+func stackRowsAVX2Go(d []float32, dr, di int, s []float32, sr, si, w, pw, rows, nb int, bias bool, b, floor float32) {
+	n := pw + w
+	if n < 8 && 2*n >= 8 && dr == n && di >= rows*dr && rows > 1 {
+		m := laneMasks(pw, n, 8)
+		if bias {
+			stackBiasY(&d[0], dr, di, &s[0], sr, si, w, rows-1, nb, b, floor, 8, &m)
+		} else {
+			stackRowsY(&d[0], dr, di, &s[0], sr, si, w, pw, rows-1, nb, 8, &m)
+		}
+		d, s, rows = d[(rows-1)*dr:], s[(rows-1)*sr:], 1
+	}
+	m := laneMasks(pw, n, n)
+	if bias {
+		stackBiasY(&d[0], dr, di, &s[0], sr, si, w, rows, nb, b, floor, n, &m)
+		return
+	}
+	stackRowsY(&d[0], dr, di, &s[0], sr, si, w, pw, rows, nb, n, &m)
+}
+
+// laneMasks returns stackRowsY's and stackBiasY's masks: lanes [0, lh)
+// of a run's 16 on for the load where lane ≥ ll, and lanes [0, sh) for
+// the store (an on lane is −1).
+func laneMasks(ll, lh, sh int) (m [32]int32) {
+	for k := range 16 {
+		if k >= ll && k < lh {
+			m[k] = -1
+		}
+		if k < sh {
+			m[16+k] = -1
+		}
+	}
+	return m
 }
 
 // noStackRows keeps stackRows in Go (tests).
@@ -660,12 +706,12 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 // biasSide writes the side-by-side sums out of images [lo, hi) into y
 // plus the bias (then the fused ReLU), one call per output channel
 // (stackBias512, vbias's arithmetic: the same bits as biasRows), where
-// the rows are at most 16 values and float32 runs on AVX-512; it reports
-// false, writing nothing, elsewhere. biasRows took a call per image and
-// channel.
+// the rows are at most 16 values and float32 runs on AVX-512 (or AVX2:
+// stackBiasY through stackRowsAVX2Go); it reports false, writing nothing,
+// elsewhere. biasRows took a call per image and channel.
 func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
 	o32, ok := any(out).([]float32)
-	if !ok || !stackRowsOK || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
+	if !ok || !stackRowsOK && !stackRowsAVX2 || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
 		return false
 	}
 	y32, p, nb := any(y).([]float32), g.p(), hi-lo
@@ -680,6 +726,10 @@ func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
 		}
 		d := y32[(lo*g.O+o)*p:][:(nb-1)*g.O*p+p]
 		s := o32[o*tg.ld:][:(g.H-1)*tg.rs+(nb-1)*tg.wp+g.W]
+		if !stackRowsOK {
+			stackRowsAVX2Go(d, g.W, g.O*p, s, tg.rs, tg.wp, g.W, 0, g.H, nb, true, b, floor)
+			continue
+		}
 		stackBias512(&d[0], g.W, g.O*p, &s[0], tg.rs, tg.wp, g.W, g.H, nb, b, floor)
 	}
 	return true

@@ -239,13 +239,14 @@ func TestTapRowsSameBits(t *testing.T) {
 	}
 }
 
-// TestStackRowsAsm runs stackRows with the AVX-512 kernel and in Go on
-// odd sizes (runs of 1 to 40 values, no zeros to 16 zeros: one pass, two,
-// and the Go loops past 32; strides not multiples of 16) over buffers of
-// NaN: the same values in every position, and untouched positions kept.
+// TestStackRowsAsm runs stackRows with the assembly kernel (AVX-512, or
+// AVX2 where pw + w ≤ 16) and in Go on odd sizes (runs of 1 to 40
+// values, no zeros to 16 zeros: one pass, two, and the Go loops past 32;
+// strides not multiples of 16) over buffers of NaN: the same values in
+// every position, and untouched positions kept.
 func TestStackRowsAsm(t *testing.T) {
-	if !stackRowsOK {
-		t.Skip("no AVX-512: stackRows runs in Go only")
+	if !stackRowsOK && !stackRowsAVX2 {
+		t.Skip("no AVX-512 or AVX2: stackRows runs in Go only")
 	}
 	defer func() { noStackRows = false }()
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -362,14 +363,15 @@ func TestTapsSideLayout(t *testing.T) {
 
 // TestTapsSideAsmSameBits runs tap-sum convolutions laid side by side
 // with the assembly moves (stackRows512, and stackBias512 for the output
-// with its bias and ReLU) and the taps packed once (tapSumPacked), and
+// with its bias and ReLU; without AVX-512 their AVX2 twins stackRowsY and
+// stackBiasY) and the taps packed once (tapSumPacked), and
 // with the Go loops, biasRows and sgemmSumAB: every output and gradient
 // the same bits, at widths of one pass (7, 14), two (16, 27) and the Go
 // loops (40), with output channels of whole panels (8), a ragged one
 // (12) and too few (5).
 func TestTapsSideAsmSameBits(t *testing.T) {
-	if !stackRowsOK {
-		t.Skip("no AVX-512: the Go loops only")
+	if !stackRowsOK && !stackRowsAVX2 {
+		t.Skip("no AVX-512 or AVX2: the Go loops only")
 	}
 	defer func() { noStackRows, noTapPack = false, false }()
 	cfgs := []Conv2DConfig{
