@@ -659,9 +659,9 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 // packed once; then, NR columns of C at a time, each full tile runs through all the products in one
 // call of sgemmKernel8x32Taps (AVX-512; on AVX2 sumABTapsY's 6×16 and 4×16 kernels, A in place),
 // and the other tiles tap by tap while the strip of C and B_t's panel stay in L1: the tap-sum
-// convolution's forward and input-gradient passes (K = C or O per tap, conv_taps.go). The bits are those of one GEMM per product. k must be at most the
-// kernel's kc block. It reports false, doing nothing, where there are no assembly kernels or k is
-// larger.
+// convolution's forward and input-gradient passes (K = C or O per tap, conv_taps.go). The bits
+// are those of one GEMM per product. k must be at most the kernel's kc block. It reports false,
+// doing nothing, where there are no assembly kernels or k is larger.
 func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
 	return sgemmSumABRows(m, 1, n, k, a, as, lda, b, ldb, 0, boff, c, ldc, 0)
 }
