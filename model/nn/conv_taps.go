@@ -267,16 +267,13 @@ func stackRowsAVX2Go(d []float32, dr, di int, s []float32, sr, si, w, pw, rows, 
 // of a run's 16 on for the load where lane ≥ ll, and lanes [0, sh) for
 // the store (an on lane is −1).
 func laneMasks(ll, lh, sh int) (m [32]int32) {
-	for k := range 16 {
-		if k >= ll && k < lh {
-			m[k] = -1
-		}
-		if k < sh {
-			m[16+k] = -1
-		}
-	}
+	copy(m[ll:lh], laneOnes[:])
+	copy(m[16:16+sh], laneOnes[:])
 	return m
 }
+
+// laneOnes is 16 on lanes (laneMasks).
+var laneOnes = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 // noStackRows keeps stackRows in Go (tests).
 var noStackRows = false
