@@ -318,6 +318,10 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 
 // tapsForward is convForward on the tap-sum route.
 func (c *Conv2D[T]) tapsForward(bias, y []T) {
+	if c.tapsInnerOK() {
+		c.tapsForwardInner(bias, y)
+		return
+	}
 	g := c.g
 	p := g.p()
 	per, n := tapChunking(g)
@@ -374,6 +378,95 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 		}
 		for b := lo; b < hi; b++ {
 			finish(b, out[(b-lo)*tg.io:], tg.ld, tg.rs)
+		}
+	})
+}
+
+// tapInnerImages is the images a chunk of the batch-innermost forward
+// (tapsForwardInner) holds: one 16-wide strip of the AVX2 kernels a pixel.
+const tapInnerImages = 16
+
+// tapsInnerOK reports whether the forward takes the batch-innermost
+// layout (tapsForwardInner): float32 on the AVX2 kernels (sumABTapsY),
+// maps at most 8 wide (7×7: the side-by-side layout computes 8 columns
+// for 7 pixels), no ReLU mask to record.
+func (c *Conv2D[T]) tapsInnerOK() bool {
+	g := c.g
+	_, f32 := any(c.x.data).([]float32)
+	return f32 && !noTapsInner && sumABTapsYOK() && vecOK && c.mask == nil &&
+		g.W <= 8 && g.Ho == g.H && g.Wo == g.W && !tapRowsShape(g)
+}
+
+// noTapsInner turns tapsForwardInner off (tests).
+var noTapsInner = false
+
+// tapsForwardInner is tapsForward with the images innermost: a chunk of
+// up to tapInnerImages images is laid out per channel as one zero-padded
+// plane of (H+2PH)×(W+2PW) pixels, each pixel the chunk's nb images side
+// by side (element ((r·(W+2PW) + q)·nb + b) is image b's padded pixel (r,
+// q)), so that output row y's W·nb columns are whole 16-wide strips with
+// no padding among them, and tap (i, j) reads them at i·DH·rs + j·DW·nb
+// (rs = (W+2PW)·nb): sgemmSumABRows with H runs of W·nb columns. The
+// side-by-side layout computes W+PW columns for W pixels (8 for 7); here
+// the images are transposed in (transpose8) and the sums out, the bias
+// and ReLU added in between (biasRows: vbias's arithmetic, as biasSide).
+// Each output has the bits of tapsForward's other layouts: the same
+// products summed in the same order.
+func (c *Conv2D[T]) tapsForwardInner(bias, y []T) {
+	g := c.g
+	p := g.p()
+	c.tapWeights(false)
+	x32, y32, w32 := any(c.x.data).([]float32), any(y).([]float32), any(c.wtap).([]float32)
+	n := (g.B + tapInnerImages - 1) / tapInnerImages
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	wp, hp := g.W+2*g.PW, g.H+2*g.PH
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*tapInnerImages, min(g.B, (ci+1)*tapInnerImages)
+		nb := hi - lo
+		rs := wp * nb
+		ps := (hp*rs + 15) &^ 15
+		if ps%1024 == 0 {
+			ps += 16
+		}
+		xs := any(c.pad.get(worker, g.C*ps)).([]float32)
+		buf := any(c.ws.get(worker, g.O*p*nb+p*nb)).([]float32)
+		out, tmp := buf[:g.O*p*nb], buf[g.O*p*nb:][:p*nb]
+		top, bot := g.PH*rs, (g.PH+g.H)*rs
+		for ch := range g.C {
+			plane := xs[ch*ps:][:ps]
+			// Channel ch of the chunk's images, pixel-major (p rows of nb).
+			transpose8(x32[(lo*g.C+ch)*p:], g.C*p, tmp, nb, nb, p)
+			zero(plane[:top])
+			for r := range g.H {
+				row := plane[top+r*rs:][:rs]
+				zero(row[:g.PW*nb])
+				copy(row[g.PW*nb:][:g.W*nb], tmp[r*g.W*nb:][:g.W*nb])
+				zero(row[(g.PW+g.W)*nb:])
+			}
+			zero(plane[bot:])
+		}
+		var offs [64]int // each worker's own
+		boff := offs[:0]
+		if k := g.k(); k > len(offs) {
+			boff = make([]int, 0, k)
+		}
+		for t := range g.k() {
+			i, j := t/g.KW, t%g.KW
+			boff = append(boff, i*g.DH*rs+j*g.DW*nb)
+		}
+		if !sgemmSumABRows(g.O, g.H, g.W*nb, g.C, w32, g.O*g.C, g.C, xs, ps, rs, boff, out, p*nb, g.W*nb) {
+			panic("nn: tapsForwardInner: sgemmSumABRows declined")
+		}
+		for o := range g.O {
+			var b float32
+			if bias != nil {
+				b = any(bias).([]float32)[o]
+			}
+			so := out[o*p*nb:][:p*nb]
+			biasRows(so, p*nb, so, p*nb, 1, p*nb, b, g.ReLU)
+			transpose8(so, nb, y32[(lo*g.O+o)*p:], g.O*p, p, nb)
 		}
 	})
 }

@@ -821,6 +821,10 @@ func sumABTapsY(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, b
 	return true
 }
 
+// sumABTapsYOK reports whether sgemmSumABRows runs sumABTapsY here: the
+// AVX2 kernel set.
+func sumABTapsYOK() bool { return sgemmKern == sgemmAVX2 && !noSumABTapsY }
+
 // noSumABTapsY turns sumABTapsY off (tests).
 var noSumABTapsY = false
 

@@ -63,3 +63,6 @@ func sgemmPackA(trans bool, m, k int, a []float32, lda int, dst []float32) {
 func sgemmPackedA(m, n, k int, pa []float32, b []float32, ldb int, c []float32, ldc int) {
 	panic("nn: no GEMM kernels")
 }
+
+// sumABTapsYOK is false: no assembly kernels off amd64.
+func sumABTapsYOK() bool { return false }
