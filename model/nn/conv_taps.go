@@ -37,7 +37,10 @@ import "math"
 // images lie side by side instead (see taps): row y of every image in
 // one plane row, so that the unused columns are only Wp/W − 1 (14 % at
 // 7×7, 7 % at 14×14), and the short rows are moved by masked runs
-// (stackRows, biasSide: AVX-512, or their AVX2 twins).
+// (stackRows, biasSide: AVX-512, or their AVX2 twins). On the AVX2
+// kernels the forward at maps at most 8 wide (7×7) lays the images
+// innermost instead (tapsForwardInner): no unused column at all, at the
+// price of a transpose in and out.
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
