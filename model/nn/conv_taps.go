@@ -36,8 +36,11 @@ import "math"
 // unused columns neither computed nor copied. Elsewhere (7×7, 14×14) the
 // images lie side by side instead (see taps): row y of every image in
 // one plane row, so that the unused columns are only Wp/W − 1 (14 % at
-// 7×7, 7 % at 14×14), and the short rows are moved by AVX-512 masked runs
-// (stackRows, biasSide).
+// 7×7, 7 % at 14×14), and the short rows are moved by masked runs
+// (stackRows, biasSide: AVX-512, or their AVX2 twins). On the AVX2
+// kernels the forward at maps at most 8 wide (7×7) lays the images
+// innermost instead (tapsForwardInner): no unused column at all, at the
+// price of a transpose in and out.
 
 // tapColumns is the number of output columns a chunk of the tap-sum route
 // aims for: its GEMMs have only C (or O) as inner dimension per call, so
@@ -199,7 +202,8 @@ func stackT(g geom, tg tapGeom, x []float32, lo, hi, nq int, dst []float32) {
 // padding, and back (pw = 0). Short runs go through stackRows512 in
 // float32: pw + w ≤ 16 in one pass, pw + w ≤ 32 with pw < 16 in two (the
 // rest the Go loop); the copy and clear calls of 7 values took most of
-// stack's time.
+// stack's time. Without AVX-512, runs of pw + w ≤ 16 go through the AVX2
+// twin (stackRowsAVX2Go), the rest the Go loop.
 func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb int) {
 	if rows == 0 || nb == 0 || w+pw == 0 {
 		return
@@ -221,6 +225,11 @@ func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb in
 			return
 		}
 	}
+	if d, ok := any(dst).([]float32); ok && stackRowsAVX2 && !noStackRows && w >= 1 && w+pw <= 16 {
+		// AVX2 (no AVX-512): one pass of masked moves (7×7, 14×14).
+		stackRowsAVX2Go(d, dr, di, any(src).([]float32), sr, si, w, pw, rows, nb, false, 0, 0)
+		return
+	}
 	for y := range rows {
 		for i := range nb {
 			d := dst[y*dr+i*di:][:pw+w]
@@ -231,6 +240,43 @@ func stackRows[T Float](dst []T, dr, di int, src []T, sr, si, w, pw, rows, nb in
 		}
 	}
 }
+
+// stackRowsAVX2Go runs stackRowsY (stackBiasY where bias, pw = 0, with
+// b and floor) on stackRows's operands. Runs of fewer than 8 lanes store
+// whole 8-lane runs where the 8 − n lanes past a run fall on the next
+// row's run of the same image, written later (rows n ≥ 4 apart with
+// nothing between them, the images' blocks apart): masked stores, slow on
+// AMD Zen 3, remain for the last row only.
+func stackRowsAVX2Go(d []float32, dr, di int, s []float32, sr, si, w, pw, rows, nb int, bias bool, b, floor float32) {
+	n := pw + w
+	if n < 8 && 2*n >= 8 && dr == n && di >= rows*dr && rows > 1 {
+		m := laneMasks(pw, n, 8)
+		if bias {
+			stackBiasY(&d[0], dr, di, &s[0], sr, si, w, rows-1, nb, b, floor, 8, &m)
+		} else {
+			stackRowsY(&d[0], dr, di, &s[0], sr, si, w, pw, rows-1, nb, 8, &m)
+		}
+		d, s, rows = d[(rows-1)*dr:], s[(rows-1)*sr:], 1
+	}
+	m := laneMasks(pw, n, n)
+	if bias {
+		stackBiasY(&d[0], dr, di, &s[0], sr, si, w, rows, nb, b, floor, n, &m)
+		return
+	}
+	stackRowsY(&d[0], dr, di, &s[0], sr, si, w, pw, rows, nb, n, &m)
+}
+
+// laneMasks returns stackRowsY's and stackBiasY's masks: lanes [0, lh)
+// of a run's 16 on for the load where lane ≥ ll, and lanes [0, sh) for
+// the store (an on lane is −1).
+func laneMasks(ll, lh, sh int) (m [32]int32) {
+	copy(m[ll:lh], laneOnes[:])
+	copy(m[16:16+sh], laneOnes[:])
+	return m
+}
+
+// laneOnes is 16 on lanes (laneMasks).
+var laneOnes = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 // noStackRows keeps stackRows in Go (tests).
 var noStackRows = false
@@ -275,6 +321,10 @@ func (c *Conv2D[T]) tapWeights(flip bool) {
 
 // tapsForward is convForward on the tap-sum route.
 func (c *Conv2D[T]) tapsForward(bias, y []T) {
+	if c.tapsInnerOK() {
+		c.tapsForwardInner(bias, y)
+		return
+	}
 	g := c.g
 	p := g.p()
 	per, n := tapChunking(g)
@@ -331,6 +381,95 @@ func (c *Conv2D[T]) tapsForward(bias, y []T) {
 		}
 		for b := lo; b < hi; b++ {
 			finish(b, out[(b-lo)*tg.io:], tg.ld, tg.rs)
+		}
+	})
+}
+
+// tapInnerImages is the images a chunk of the batch-innermost forward
+// (tapsForwardInner) holds: one 16-wide strip of the AVX2 kernels a pixel.
+const tapInnerImages = 16
+
+// tapsInnerOK reports whether the forward takes the batch-innermost
+// layout (tapsForwardInner): float32 on the AVX2 kernels (sumABTapsY),
+// maps at most 8 wide (7×7: the side-by-side layout computes 8 columns
+// for 7 pixels), no ReLU mask to record.
+func (c *Conv2D[T]) tapsInnerOK() bool {
+	g := c.g
+	_, f32 := any(c.x.data).([]float32)
+	return f32 && !noTapsInner && sumABTapsYOK() && vecOK && c.mask == nil &&
+		g.W <= 8 && g.Ho == g.H && g.Wo == g.W && !tapRowsShape(g)
+}
+
+// noTapsInner turns tapsForwardInner off (tests).
+var noTapsInner = false
+
+// tapsForwardInner is tapsForward with the images innermost: a chunk of
+// up to tapInnerImages images is laid out per channel as one zero-padded
+// plane of (H+2PH)×(W+2PW) pixels, each pixel the chunk's nb images side
+// by side (element ((r·(W+2PW) + q)·nb + b) is image b's padded pixel (r,
+// q)), so that output row y's W·nb columns are whole 16-wide strips with
+// no padding among them, and tap (i, j) reads them at i·DH·rs + j·DW·nb
+// (rs = (W+2PW)·nb): sgemmSumABRows with H runs of W·nb columns. The
+// side-by-side layout computes W+PW columns for W pixels (8 for 7); here
+// the images are transposed in (transpose8) and the sums out, the bias
+// and ReLU added in between (biasRows: vbias's arithmetic, as biasSide).
+// Each output has the bits of tapsForward's other layouts: the same
+// products summed in the same order.
+func (c *Conv2D[T]) tapsForwardInner(bias, y []T) {
+	g := c.g
+	p := g.p()
+	c.tapWeights(false)
+	x32, y32, w32 := any(c.x.data).([]float32), any(y).([]float32), any(c.wtap).([]float32)
+	n := (g.B + tapInnerImages - 1) / tapInnerImages
+	workers := Workers()
+	c.ws.reserve(workers)
+	c.pad.reserve(workers)
+	wp, hp := g.W+2*g.PW, g.H+2*g.PH
+	parallelN(workers, n, func(worker, ci int) {
+		lo, hi := ci*tapInnerImages, min(g.B, (ci+1)*tapInnerImages)
+		nb := hi - lo
+		rs := wp * nb
+		ps := (hp*rs + 15) &^ 15
+		if ps%1024 == 0 {
+			ps += 16
+		}
+		xs := any(c.pad.get(worker, g.C*ps)).([]float32)
+		buf := any(c.ws.get(worker, g.O*p*nb+p*nb)).([]float32)
+		out, tmp := buf[:g.O*p*nb], buf[g.O*p*nb:][:p*nb]
+		top, bot := g.PH*rs, (g.PH+g.H)*rs
+		for ch := range g.C {
+			plane := xs[ch*ps:][:ps]
+			// Channel ch of the chunk's images, pixel-major (p rows of nb).
+			transpose8(x32[(lo*g.C+ch)*p:], g.C*p, tmp, nb, nb, p)
+			zero(plane[:top])
+			for r := range g.H {
+				row := plane[top+r*rs:][:rs]
+				zero(row[:g.PW*nb])
+				copy(row[g.PW*nb:][:g.W*nb], tmp[r*g.W*nb:][:g.W*nb])
+				zero(row[(g.PW+g.W)*nb:])
+			}
+			zero(plane[bot:])
+		}
+		var offs [64]int // each worker's own
+		boff := offs[:0]
+		if k := g.k(); k > len(offs) {
+			boff = make([]int, 0, k)
+		}
+		for t := range g.k() {
+			i, j := t/g.KW, t%g.KW
+			boff = append(boff, i*g.DH*rs+j*g.DW*nb)
+		}
+		if !sgemmSumABRows(g.O, g.H, g.W*nb, g.C, w32, g.O*g.C, g.C, xs, ps, rs, boff, out, p*nb, g.W*nb) {
+			panic("nn: tapsForwardInner: sgemmSumABRows declined")
+		}
+		for o := range g.O {
+			var b float32
+			if bias != nil {
+				b = any(bias).([]float32)[o]
+			}
+			so := out[o*p*nb:][:p*nb]
+			biasRows(so, p*nb, so, p*nb, 1, p*nb, b, g.ReLU)
+			transpose8(so, nb, y32[(lo*g.O+o)*p:], g.O*p, p, nb)
 		}
 	})
 }
@@ -660,12 +799,12 @@ func gradSide[T Float](g geom, tg tapGeom, gys, dy, yv []T, mask []uint8, lo, hi
 // biasSide writes the side-by-side sums out of images [lo, hi) into y
 // plus the bias (then the fused ReLU), one call per output channel
 // (stackBias512, vbias's arithmetic: the same bits as biasRows), where
-// the rows are at most 16 values and float32 runs on AVX-512; it reports
-// false, writing nothing, elsewhere. biasRows took a call per image and
-// channel.
+// the rows are at most 16 values and float32 runs on AVX-512 (or AVX2:
+// stackBiasY through stackRowsAVX2Go); it reports false, writing nothing,
+// elsewhere. biasRows took a call per image and channel.
 func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
 	o32, ok := any(out).([]float32)
-	if !ok || !stackRowsOK || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
+	if !ok || !stackRowsOK && !stackRowsAVX2 || noStackRows || !vecOK || !tg.side() || g.W > 16 || g.Ho != g.H || g.Wo != g.W {
 		return false
 	}
 	y32, p, nb := any(y).([]float32), g.p(), hi-lo
@@ -680,6 +819,10 @@ func biasSide[T Float](g geom, tg tapGeom, out, bias, y []T, lo, hi int) bool {
 		}
 		d := y32[(lo*g.O+o)*p:][:(nb-1)*g.O*p+p]
 		s := o32[o*tg.ld:][:(g.H-1)*tg.rs+(nb-1)*tg.wp+g.W]
+		if !stackRowsOK {
+			stackRowsAVX2Go(d, g.W, g.O*p, s, tg.rs, tg.wp, g.W, 0, g.H, nb, true, b, floor)
+			continue
+		}
 		stackBias512(&d[0], g.W, g.O*p, &s[0], tg.rs, tg.wp, g.W, g.H, nb, b, floor)
 	}
 	return true

@@ -5,6 +5,26 @@ import "golang.org/x/sys/cpu"
 // stackRowsOK reports whether stackRows512 (conv_taps_amd64.s) runs here.
 var stackRowsOK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
+// stackRowsAVX2 reports whether stackRowsY and stackBiasY
+// (conv_taps_avx2_amd64.s) run here: CPUs with AVX2 where the AVX-512
+// moves (stackRowsOK) do not run.
+var stackRowsAVX2 = cpu.X86.HasAVX2 && !stackRowsOK
+
+// stackRowsY is stackRows512 on AVX2, pw + w ≤ 16, each run's store sw
+// lanes wide (pw + w, or 8 where the lanes past the run are written again
+// later: stackRowsAVX2Go), with the masks laneMasks(pw, pw+w, sw) (see
+// conv_taps_avx2_amd64.s).
+//
+//go:noescape
+func stackRowsY(dst *float32, dr, di int, src *float32, sr, si int, w, pw, rows, nb, sw int, m *[32]int32)
+
+// stackBiasY is stackBias512 on AVX2, w ≤ 16, stores sw lanes wide as
+// stackRowsY's, with the masks laneMasks(0, w, sw) (see
+// conv_taps_avx2_amd64.s).
+//
+//go:noescape
+func stackBiasY(dst *float32, dr, di int, src *float32, sr, si int, w, rows, nb int, b, floor float32, sw int, m *[32]int32)
+
 // stackRows512 copies rows·nb runs of w values, each after pw zeros, pw +
 // w ≤ 16 (see conv_taps_amd64.s).
 //

@@ -5,6 +5,17 @@ package nn
 // stackRowsOK is false: stackRows runs its Go loops off amd64.
 var stackRowsOK = false
 
+// stackRowsAVX2 is false: stackRows runs its Go loops off amd64.
+var stackRowsAVX2 = false
+
+func stackRowsY(dst *float32, dr, di int, src *float32, sr, si int, w, pw, rows, nb, sw int, m *[32]int32) {
+	panic("nn: stackRowsY without assembly")
+}
+
+func stackBiasY(dst *float32, dr, di int, src *float32, sr, si int, w, rows, nb int, b, floor float32, sw int, m *[32]int32) {
+	panic("nn: stackBiasY without assembly")
+}
+
 func stackRows512(dst *float32, dr, di int, src *float32, sr, si int, w, pw, rows, nb int) {
 	panic("nn: stackRows512 without assembly")
 }

@@ -239,13 +239,14 @@ func TestTapRowsSameBits(t *testing.T) {
 	}
 }
 
-// TestStackRowsAsm runs stackRows with the AVX-512 kernel and in Go on
-// odd sizes (runs of 1 to 40 values, no zeros to 16 zeros: one pass, two,
-// and the Go loops past 32; strides not multiples of 16) over buffers of
-// NaN: the same values in every position, and untouched positions kept.
+// TestStackRowsAsm runs stackRows with the assembly kernel (AVX-512, or
+// AVX2 where pw + w ≤ 16) and in Go on odd sizes (runs of 1 to 40
+// values, no zeros to 16 zeros: one pass, two, and the Go loops past 32;
+// strides not multiples of 16) over buffers of NaN: the same values in
+// every position, and untouched positions kept.
 func TestStackRowsAsm(t *testing.T) {
-	if !stackRowsOK {
-		t.Skip("no AVX-512: stackRows runs in Go only")
+	if !stackRowsOK && !stackRowsAVX2 {
+		t.Skip("no AVX-512 or AVX2: stackRows runs in Go only")
 	}
 	defer func() { noStackRows = false }()
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -362,14 +363,15 @@ func TestTapsSideLayout(t *testing.T) {
 
 // TestTapsSideAsmSameBits runs tap-sum convolutions laid side by side
 // with the assembly moves (stackRows512, and stackBias512 for the output
-// with its bias and ReLU) and the taps packed once (tapSumPacked), and
+// with its bias and ReLU; without AVX-512 their AVX2 twins stackRowsY and
+// stackBiasY) and the taps packed once (tapSumPacked), and
 // with the Go loops, biasRows and sgemmSumAB: every output and gradient
 // the same bits, at widths of one pass (7, 14), two (16, 27) and the Go
 // loops (40), with output channels of whole panels (8), a ragged one
 // (12) and too few (5).
 func TestTapsSideAsmSameBits(t *testing.T) {
-	if !stackRowsOK {
-		t.Skip("no AVX-512: the Go loops only")
+	if !stackRowsOK && !stackRowsAVX2 {
+		t.Skip("no AVX-512 or AVX2: the Go loops only")
 	}
 	defer func() { noStackRows, noTapPack = false, false }()
 	cfgs := []Conv2DConfig{
@@ -414,5 +416,90 @@ func sideAsmSameBits(t *testing.T, cfg Conv2DConfig, hw [2]int, batch int) {
 					cfg, hw, batch, name, i, a, b)
 			}
 		}
+	}
+}
+
+// TestTapsInnerSameBits runs the tap-sum forward with the images
+// innermost (tapsForwardInner) and with them side by side, on 1, 2 and 3
+// workers: every output the same bits, at 7×7, 8×8, 4×6 and 3×3 maps,
+// batches of whole chunks of 16 images and not (1, 5, 16, 24, 37), with
+// and without bias and the fused ReLU, a 5×3 kernel and a dilated one,
+// each after a first call on NaN (the buffers dirty). It asserts that
+// the inner layout ran wherever it should (not where the ReLU's mask is
+// recorded: 8×8 with the ReLU).
+func TestTapsInnerSameBits(t *testing.T) {
+	if !sumABTapsYOK() || !vecOK {
+		t.Skip("no AVX2 GEMM kernels here: the batch-innermost forward does not run")
+	}
+	defer func() { noTapsInner = false }()
+	ran := 0
+	b2i := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	cfgs := []Conv2DConfig{
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+		{In: 16, Out: 12, Kernel: [2]int{5, 3}, Padding: [2]int{2, 1}, NoBias: true},
+		{In: 17, Out: 9, Kernel: [2]int{3, 3}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}, ReLU: true},
+	}
+	for _, cfg := range cfgs {
+		for _, hw := range [][2]int{{7, 7}, {8, 8}, {4, 6}, {3, 3}} {
+			for _, batch := range []int{1, 5, 16, 24, 37} {
+				for _, workers := range []int{1, 2, 3} {
+					var res [2][]float32
+					for k, off := range []bool{true, false} {
+						noTapsInner = off
+						old := setWorkers(workers)
+						rng := rand.New(rand.NewPCG(uint64(hw[0]*100+batch), uint64(cfg.Out)))
+						c, err := NewConv2D[float32]("c", cfg, rng)
+						if err != nil {
+							t.Fatal(err)
+						}
+						c.forceTaps, c.noWino = true, true
+						x := New[float32](batch, cfg.In, hw[0], hw[1])
+						for i := range x.data {
+							x.data[i] = float32(rng.NormFloat64())
+						}
+						if c.Bias != nil {
+							for i := range c.Bias.Value.data {
+								c.Bias.Value.data[i] = float32(rng.NormFloat64())
+							}
+						}
+						// A first call on NaN dirties the buffers.
+						nan := New[float32](batch, cfg.In, hw[0], hw[1])
+						for i := range nan.data {
+							nan.data[i] = float32(math.NaN())
+						}
+						if _, err := c.Forward(nan, true); err != nil {
+							t.Fatal(err)
+						}
+						y, err := c.Forward(x, true)
+						setWorkers(old)
+						if err != nil {
+							t.Fatal(err)
+						}
+						// A recorded ReLU mask (rows of 8) keeps the side-by-side layout.
+						want := !off && c.mask == nil
+						if inner := c.tapsOK() && c.tapsInnerOK(); inner != want {
+							t.Fatalf("%+v on %v: the inner layout ran %v, want %v", cfg, hw, inner, want)
+						}
+						ran += b2i(want)
+						res[k] = y.data
+					}
+					for i := range res[0] {
+						if a, b := math.Float32bits(res[0][i]), math.Float32bits(res[1][i]); a != b {
+							t.Fatalf("%+v on %v, batch %d, %d workers: y[%d] = %v inner, %v side by side",
+								cfg, hw, batch, workers, i, res[1][i], res[0][i])
+						}
+					}
+				}
+			}
+		}
+	}
+	if ran < 200 {
+		t.Fatalf("the inner layout ran in %d cases of 240", ran)
 	}
 }

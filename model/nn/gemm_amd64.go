@@ -104,6 +104,19 @@ func sgemmKernel6x8T(kc int, a *float32, lda int, b *float32, ldb int, c *float3
 //go:noescape
 func sgemmKernel8x32Taps(kc int, a *float32, as int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
 
+// sgemmKernel6x16TapsS and sgemmKernel4x16TapsS are sgemmKernel8x32Taps
+// for AVX2 (gemm_taps_avx2_amd64.s): one full 6×16 or 4×16 tile of C set
+// to the sum of taps products in one call, A_t read in place at a + t·as
+// (row stride lda) as sgemmKernel6x16S reads it: the same bits as
+// sgemmKernel6x16S (or any of the AVX2 kernels) once per product with
+// alpha = 1 and beta = 0, 1, 1, ….
+//
+//go:noescape
+func sgemmKernel6x16TapsS(kc int, a *float32, as, lda int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
+
+//go:noescape
+func sgemmKernel4x16TapsS(kc int, a *float32, as, lda int, b *float32, ldb int, boff *int, taps int, c *float32, ldc int)
+
 type sgemmMicro = func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 type sgemmMicroS = func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
@@ -650,11 +663,11 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 // sgemmSumAB sets C = Σ_t A_t·B_t for t < len(boff): A_t is the m×k matrix at a[t·as:] (row stride
 // lda), B_t the k×n matrix at b[boff[t]:] (row stride ldb), C m×n (row stride ldc). Every A_t is
 // packed once; then, NR columns of C at a time, each full tile runs through all the products in one
-// call of sgemmKernel8x32Taps (AVX-512), and the other tiles tap by tap while the strip of C and
-// B_t's panel stay in L1: the tap-sum convolution's forward and input-gradient passes (K = C or O
-// per tap, conv_taps.go). The bits are those of one GEMM per product. k must be at most the
-// kernel's kc block. It reports false, doing nothing, where there are no assembly kernels or k is
-// larger.
+// call of sgemmKernel8x32Taps (AVX-512; on AVX2 sumABTapsY's 6×16 and 4×16 kernels, A in place),
+// and the other tiles tap by tap while the strip of C and B_t's panel stay in L1: the tap-sum
+// convolution's forward and input-gradient passes (K = C or O per tap, conv_taps.go). The bits
+// are those of one GEMM per product. k must be at most the kernel's kc block. It reports false,
+// doing nothing, where there are no assembly kernels or k is larger.
 func sgemmSumAB(m, n, k int, a []float32, as, lda int, b []float32, ldb int, boff []int, c []float32, ldc int) bool {
 	return sgemmSumABRows(m, 1, n, k, a, as, lda, b, ldb, 0, boff, c, ldc, 0)
 }
@@ -682,6 +695,9 @@ func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ld
 		checkMat("B", false, k, nb, len(b)-min(len(b), o), ldb)
 	}
 	checkMat("C", false, m, nc, len(c), ldc)
+	if kn == sgemmAVX2 && !noSumABTapsY && sumABTapsY(m, rows, n, k, a, as, lda, b, ldb, bs, boff, c, ldc, cs) {
+		return true
+	}
 	mr, nr := kn.mr, kn.nr
 	mp := (m + mr - 1) / mr * mr // rows of every packed A_t
 	buf := sgemmPool.Get().(*sgemmBuf)
@@ -762,6 +778,61 @@ func sgemmSumABRows(m, rows, n, k int, a []float32, as, lda int, b []float32, ld
 	sgemmPool.Put(buf)
 	return true
 }
+
+// sumABTapsY is sgemmSumABRows on the AVX2 kernels for the full 16-wide
+// strips of C (B read in place): their rows in panels of six and four
+// (32 = 6+6+6+6+4+4: a ragged panel of two would run a kernel of three
+// rows), each tile through every product in one call of
+// sgemmKernel6x16TapsS or sgemmKernel4x16TapsS, A read in place; the rows
+// left over (at most three) and the columns past the last full strip go
+// to sgemmSumABRows's tap-by-tap loop. The same bits: each element sums
+// the products in tap order, each over k from zero. It reports false,
+// doing nothing, where there are fewer than four rows or no full strip,
+// or B's or A's row stride is a multiple of 1024 (where those are
+// packed). The operands are checked by the caller.
+func sumABTapsY(m, rows, n, k int, a []float32, as, lda int, b []float32, ldb, bs int, boff []int, c []float32, ldc, cs int) bool {
+	const nr = 16
+	n16 := n / nr * nr
+	if m < 4 || n16 == 0 || ldb%1024 == 0 || lda%1024 == 0 {
+		return false
+	}
+	// Panels of six, then of four: r = m mod 6 of 2 takes two of four
+	// in place of the last six (where there is one), 4 and 5 one of four.
+	n6, r := m/6, m%6
+	if r == 2 && n6 > 0 {
+		n6, r = n6-1, 8
+	}
+	m4 := 6*n6 + r/4*4 // rows through the taps kernels
+	taps := len(boff)
+	for rr := range rows {
+		for x := 0; x < n16; x += nr {
+			bj, cj := rr*bs+x, rr*cs+x
+			ir := 0
+			for ; ir < 6*n6; ir += 6 {
+				sgemmKernel6x16TapsS(k, &a[ir*lda], as, lda, &b[bj], ldb, &boff[0], taps, &c[ir*ldc+cj], ldc)
+			}
+			for ; ir < m4; ir += 4 {
+				sgemmKernel4x16TapsS(k, &a[ir*lda], as, lda, &b[bj], ldb, &boff[0], taps, &c[ir*ldc+cj], ldc)
+			}
+		}
+	}
+	// The rest tap by tap (they decline the taps kernels: fewer than
+	// four rows, or no full strip).
+	if m4 < m && !sgemmSumABRows(m-m4, rows, n16, k, a[m4*lda:], as, lda, b, ldb, bs, boff, c[m4*ldc:], ldc, cs) {
+		panic("nn: sumABTapsY: the last rows declined")
+	}
+	if n16 < n && !sgemmSumABRows(m, rows, n-n16, k, a, as, lda, b[n16:], ldb, bs, boff, c[n16:], ldc, cs) {
+		panic("nn: sumABTapsY: the last columns declined")
+	}
+	return true
+}
+
+// sumABTapsYOK reports whether sgemmSumABRows runs sumABTapsY here: the
+// AVX2 kernel set.
+func sumABTapsYOK() bool { return sgemmKern == sgemmAVX2 && !noSumABTapsY }
+
+// noSumABTapsY turns sumABTapsY off (tests).
+var noSumABTapsY = false
 
 // haveSgemmKernels reports whether the assembly GEMM kernels run here.
 func haveSgemmKernels() bool { return sgemmKern != nil }

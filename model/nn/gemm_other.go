@@ -66,3 +66,6 @@ func sgemmPackedA(m, n, k int, pa []float32, b []float32, ldb int, c []float32, 
 
 // sgemmTinyProduct is true off amd64: gemm is the plain loop everywhere.
 func sgemmTinyProduct(m, n, k int) bool { return true }
+
+// sumABTapsYOK is false: no assembly kernels off amd64.
+func sumABTapsYOK() bool { return false }

@@ -11,7 +11,7 @@ import (
 // of one GEMM per product accumulated into C (beta 0, then 1), the route it
 // replaces: each product summed over k from zero, then added to C in tap
 // order. Checkpoints and goldens depend on it. It runs on every kernel set
-// this CPU has (the AVX2 set has no multi-product kernel).
+// this CPU has (the AVX2 set's multi-product kernels through sumABTapsY).
 func TestSgemmSumABBitsMatchPerTap(t *testing.T) {
 	if !haveSgemmKernels() {
 		t.Skip("no assembly GEMM kernels on this CPU")
