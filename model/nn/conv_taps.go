@@ -392,12 +392,14 @@ const tapInnerImages = 16
 // tapsInnerOK reports whether the forward takes the batch-innermost
 // layout (tapsForwardInner): float32 on the AVX2 kernels (sumABTapsY),
 // maps at most 8 wide (7×7: the side-by-side layout computes 8 columns
-// for 7 pixels), no ReLU mask to record.
+// for 7 pixels), no ReLU mask to record, input channels in one block of
+// the kernels' inner dimension (sgemmSumABRows takes no more; the
+// side-by-side route runs wider layers a tap at a time).
 func (c *Conv2D[T]) tapsInnerOK() bool {
 	g := c.g
 	_, f32 := any(c.x.data).([]float32)
 	return f32 && !noTapsInner && sumABTapsYOK() && vecOK && c.mask == nil &&
-		g.W <= 8 && g.Ho == g.H && g.Wo == g.W && !tapRowsShape(g)
+		g.W <= 8 && g.Ho == g.H && g.Wo == g.W && !tapRowsShape(g) && pixBlock(g.C) == g.C
 }
 
 // noTapsInner turns tapsForwardInner off (tests).

@@ -503,3 +503,41 @@ func TestTapsInnerSameBits(t *testing.T) {
 		t.Fatalf("the inner layout ran in %d cases of 240", ran)
 	}
 }
+
+// TestTapsWideChannelsSmallMaps runs the forward of layers with more input
+// channels than one block of the GEMM kernels' inner dimension on 7×7
+// maps (ResNet-50's last stage: 1×1 512→2048 and 2048→512; a 3×3 of 300
+// channels): no panic (the batch-innermost layout, which takes one block,
+// must leave them to the side-by-side route; a review found them
+// panicking), and the column-matrix route's values to float32's rounding.
+func TestTapsWideChannelsSmallMaps(t *testing.T) {
+	for _, cfg := range []Conv2DConfig{
+		{In: 512, Out: 2048, Kernel: [2]int{1, 1}},
+		{In: 2048, Out: 512, Kernel: [2]int{1, 1}},
+		{In: 300, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true},
+	} {
+		t.Run(fmt.Sprintf("%d-%d-%dx%d", cfg.In, cfg.Out, cfg.Kernel[0], cfg.Kernel[1]), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x := New[float32](2, cfg.In, 7, 7)
+			fillNorm(rng, 1, x)
+			run := func(taps bool) []float32 {
+				c, err := NewConv2D[float32]("c", cfg, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.noTaps, c.noWino = !taps, true
+				y, err := c.Forward(x, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return y.data
+			}
+			got, want := run(true), run(false)
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("y[%d] = %v, %v through the column matrix", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
