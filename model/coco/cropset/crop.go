@@ -334,10 +334,7 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 	// Vertical: each output row from its source rows, a whole row of sums at a time (each sum still
 	// adds its taps in the same order, from zero, so the float64 results are the same).
 	n := 3 * size
-	if cap(rs.acc) < n {
-		rs.acc = make([]float64, n)
-	}
-	acc := rs.acc[:n]
+	acc := rs.accRow(n)
 	for y, w := range rs.wy {
 		clear(acc)
 		for _, t := range w.t {
@@ -347,11 +344,25 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 				acc[k] += float64(v) * t.weight
 			}
 		}
-		out := dst[y*size : y*size+size]
-		for x := range out {
-			i := y*size + x
-			dst[i], dst[plane+i], dst[2*plane+i] = clamp(acc[3*x]*w.inv), clamp(acc[3*x+1]*w.inv), clamp(acc[3*x+2]*w.inv)
-		}
+		storeRow(dst, acc, y, size, w.inv)
+	}
+}
+
+// accRow returns the vertical pass's row of n sums, reusing rs.acc.
+func (rs *resizer) accRow(n int) []float64 {
+	if cap(rs.acc) < n {
+		rs.acc = make([]float64, n)
+	}
+	return rs.acc[:n]
+}
+
+// storeRow writes output row y of the size×size crop from its RGB sums acc, times inv, rounded and
+// clamped, into dst's 3 planes.
+func storeRow(dst []uint8, acc []float64, y, size int, inv float64) {
+	plane := size * size
+	for x := range size {
+		i := y*size + x
+		dst[i], dst[plane+i], dst[2*plane+i] = clamp(acc[3*x]*inv), clamp(acc[3*x+1]*inv), clamp(acc[3*x+2]*inv)
 	}
 }
 
@@ -359,7 +370,6 @@ func (rs *resizer) resize(dst []uint8, rect image.Rectangle, size int, rowAt fun
 // the Go loops' bits: rs.wx and rs.wy are set and rs.mid has its length.
 func (rs *resizer) resizeAVX2(dst []uint8, rect image.Rectangle, size int, rowAt func(y int, row []uint8)) {
 	sw, sh := rect.Dx(), rect.Dy()
-	plane := size * size
 	// 4 source rows at a time, each with the byte past its last triple that hpass4 reads.
 	stride := 3*sw + 1
 	rs.quad = grow(rs.quad, 4*stride)
@@ -375,19 +385,13 @@ func (rs *resizer) resizeAVX2(dst []uint8, rect image.Rectangle, size int, rowAt
 		rowAt(rect.Min.Y+y, rs.quad[:3*sw])
 		hpass4(&rs.quad[0], 0, &rs.mid[n*y], 0, rs.wx)
 	}
-	if cap(rs.acc) < n {
-		rs.acc = make([]float64, n)
-	}
-	acc := rs.acc[:n]
+	acc := rs.accRow(n)
 	for y, w := range rs.wy {
 		clear(acc)
 		for _, t := range w.t {
 			vaxpy(&acc[0], &rs.mid[n*t.index], n, t.weight)
 		}
-		for x := range size {
-			i := y*size + x
-			dst[i], dst[plane+i], dst[2*plane+i] = clamp(acc[3*x]*w.inv), clamp(acc[3*x+1]*w.inv), clamp(acc[3*x+2]*w.inv)
-		}
+		storeRow(dst, acc, y, size, w.inv)
 	}
 }
 
