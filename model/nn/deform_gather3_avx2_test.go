@@ -199,9 +199,9 @@ func TestDeformGather3Layer(t *testing.T) {
 
 // BenchmarkGather3 samples conv1's runs of 3 channels (pixels of 4
 // values, a 66×66 padded image, 1152 entries: one of im2col's tiles of 128
-// pixels of 9 taps, their corners within a pixel of the taps') through dcnGather ("auto": dcnGather3x4AVX2 here
-// unless AVX-512 runs) and through dcnGatherAVX alone ("avx"); ns/op per
-// tile.
+// pixels of 9 taps, their corners within a pixel of the taps') through
+// dcnGather ("auto": dcnGather3x4AVX2 here unless AVX-512 runs) and
+// through dcnGatherAVX alone ("avx"); ns/op per tile.
 func BenchmarkGather3(b *testing.B) {
 	if !vecOK {
 		b.Skip("no AVX2")
