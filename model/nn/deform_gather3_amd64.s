@@ -97,3 +97,104 @@ dg3loop:
 dg3done:
 	VZEROUPPER
 	RET
+
+// The lanes of two entries' 3 values, packed (VPERMPS): lanes 0–2 of each
+// 128-bit half, then two lanes that the next store overwrites.
+DATA dg3idx2<>+0(SB)/4, $0
+DATA dg3idx2<>+4(SB)/4, $1
+DATA dg3idx2<>+8(SB)/4, $2
+DATA dg3idx2<>+12(SB)/4, $4
+DATA dg3idx2<>+16(SB)/4, $5
+DATA dg3idx2<>+20(SB)/4, $6
+DATA dg3idx2<>+24(SB)/4, $7
+DATA dg3idx2<>+28(SB)/4, $7
+GLOBL dg3idx2<>(SB), RODATA|NOPTR, $32
+
+// func dcnGather3x4AVX2(dst, img *float32, row int, base *int32, wts *float32, quads int)
+// dcnGather3x4 in AVX2, written for speed: dcnGatherAVX takes each entry's 3 values with masked
+// loads and a masked store, 5.9 ns an entry on Zen 3, where dcnGather through this kernel takes
+// 1.9 (BenchmarkGather3). Four entries at a time, two to a Y register. Entry e's corner pixels (16 bytes each, all four values loaded) go to 128-bit half e%2
+// of Y0–Y3 (entries 0, 1) or Y4–Y7 (entries 2, 3), its weights wts[4e:4e+4] are spread over its
+// half (VSHUFPS), and each value is VMULPS by the first weight, then three fused multiply-adds in
+// dcnGatherAVX's order: dcnGatherAVX's bits. Lanes 0–2 of each half are packed (VPERMPS); the
+// first pair's 6 values are stored with 2 lanes of scratch that the second pair's 6 (16 bytes,
+// then 8) overwrite: nothing is written past the group's 12 values. row is in values; quads
+// groups of 4 entries. img must hold the 4th value of every corner pixel.
+TEXT ·dcnGather3x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), DI
+	MOVQ    img+8(FP), SI
+	MOVQ    row+16(FP), R9
+	MOVQ    base+24(FP), BX
+	MOVQ    wts+32(FP), DX
+	MOVQ    quads+40(FP), CX
+	SHLQ    $2, R9
+	VMOVUPS dg3idx2<>(SB), Y15
+	TESTQ   CX, CX
+	JZ      dg3adone
+
+dg3aloop:
+	MOVLQSX 0(BX), AX
+	MOVLQSX 4(BX), R10
+	MOVLQSX 8(BX), R11
+	MOVLQSX 12(BX), R12
+	SHLQ    $4, AX
+	SHLQ    $4, R10
+	SHLQ    $4, R11
+	SHLQ    $4, R12
+	ADDQ    SI, AX
+	ADDQ    SI, R10
+	ADDQ    SI, R11
+	ADDQ    SI, R12
+
+	VMOVUPS     (AX), X0
+	VINSERTF128 $1, (R10), Y0, Y0
+	VMOVUPS     16(AX), X1
+	VINSERTF128 $1, 16(R10), Y1, Y1
+	VMOVUPS     (AX)(R9*1), X2
+	VINSERTF128 $1, (R10)(R9*1), Y2, Y2
+	VMOVUPS     16(AX)(R9*1), X3
+	VINSERTF128 $1, 16(R10)(R9*1), Y3, Y3
+	VMOVUPS     (R11), X4
+	VINSERTF128 $1, (R12), Y4, Y4
+	VMOVUPS     16(R11), X5
+	VINSERTF128 $1, 16(R12), Y5, Y5
+	VMOVUPS     (R11)(R9*1), X6
+	VINSERTF128 $1, (R12)(R9*1), Y6, Y6
+	VMOVUPS     16(R11)(R9*1), X7
+	VINSERTF128 $1, 16(R12)(R9*1), Y7, Y7
+
+	VMOVUPS     (DX), Y8
+	VMOVUPS     32(DX), Y9
+	VSHUFPS     $0x00, Y8, Y8, Y10
+	VSHUFPS     $0x00, Y9, Y9, Y11
+	VMULPS      Y0, Y10, Y12
+	VMULPS      Y4, Y11, Y13
+	VSHUFPS     $0x55, Y8, Y8, Y10
+	VSHUFPS     $0x55, Y9, Y9, Y11
+	VFMADD231PS Y1, Y10, Y12
+	VFMADD231PS Y5, Y11, Y13
+	VSHUFPS     $0xaa, Y8, Y8, Y10
+	VSHUFPS     $0xaa, Y9, Y9, Y11
+	VFMADD231PS Y2, Y10, Y12
+	VFMADD231PS Y6, Y11, Y13
+	VSHUFPS     $0xff, Y8, Y8, Y10
+	VSHUFPS     $0xff, Y9, Y9, Y11
+	VFMADD231PS Y3, Y10, Y12
+	VFMADD231PS Y7, Y11, Y13
+
+	VPERMPS      Y12, Y15, Y12
+	VPERMPS      Y13, Y15, Y13
+	VMOVUPS      Y12, (DI)
+	VMOVUPS      X13, 24(DI)
+	VEXTRACTF128 $1, Y13, X14
+	VMOVQ        X14, 40(DI)
+
+	ADDQ $16, BX
+	ADDQ $64, DX
+	ADDQ $48, DI
+	DECQ CX
+	JNZ  dg3aloop
+
+dg3adone:
+	VZEROUPPER
+	RET

@@ -69,3 +69,22 @@ func TestGather3MatchesAVX2(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxBase wants maxBase to give the largest base of 1 to 70 entries,
+// with the largest at every position (the four running maxima and the
+// tail) and negative values among them.
+func TestMaxBase(t *testing.T) {
+	rng := rand.New(rand.NewPCG(147, 148))
+	for n := 1; n <= 70; n++ {
+		for at := range n {
+			base := make([]int32, n)
+			for i := range base {
+				base[i] = int32(rng.IntN(2000) - 1000)
+			}
+			base[at] = 5000 + int32(at)
+			if got := maxBase(base); got != 5000+at {
+				t.Fatalf("%d entries, largest at %d: maxBase = %d, want %d", n, at, got, 5000+at)
+			}
+		}
+	}
+}
