@@ -1,7 +1,9 @@
 package coco
 
 import (
+	"encoding/binary"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +45,45 @@ func TestCOCOLoadChecksImageFiles(t *testing.T) {
 	if _, err := Load(t.Context(), filepath.Join(images, "nope.json"), LoadOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "nope.json") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestPNGTooLarge checks the header check openImage falls back on where image.DecodeConfig fails
+// (32-bit builds refuse a PNG whose pixel count overflows an int): a valid PNG header over the
+// caps is too large; a small one, a damaged one and other formats are not.
+func TestPNGTooLarge(t *testing.T) {
+	header := func(sig string, w, h uint32) []byte {
+		b := append([]byte(sig), 0, 0, 0, 13)
+		b = append(b, "IHDR"...)
+		b = binary.BigEndian.AppendUint32(b, w)
+		return binary.BigEndian.AppendUint32(b, h)
+	}
+	const png = "\x89PNG\r\n\x1a\n"
+	for _, c := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"100000x100000", header(png, 100000, 100000), true},
+		{"side over maxSide", header(png, maxSide+1, 1), true},
+		{"small", header(png, 640, 480), false},
+		{"at the pixel cap", header(png, 1000, 1000), false},
+		{"zero width", header(png, 0, 5), false},
+		{"width over 2^31-1", header(png, 1<<31, 1), false},
+		{"not a PNG", header("\xff\xd8\xff\xe0JFIF", 100000, 100000), false},
+		{"truncated", header(png, 100000, 100000)[:20], false},
+	} {
+		p := filepath.Join(t.TempDir(), "x.png")
+		if err := os.WriteFile(p, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pngTooLarge(f, 1000*1000); got != c.want {
+			t.Errorf("%s: pngTooLarge = %v, want %v", c.name, got, c.want)
+		}
+		f.Close()
 	}
 }
