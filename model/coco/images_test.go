@@ -1,7 +1,10 @@
 package coco
 
 import (
+	"bytes"
 	"encoding/binary"
+	"image"
+	"image/png"
 	"maps"
 	"os"
 	"path/filepath"
@@ -86,4 +89,41 @@ func TestPNGTooLarge(t *testing.T) {
 		}
 		f.Close()
 	}
+}
+
+// FuzzOpenImage feeds openImage arbitrary files: it never panics, and it either opens the file
+// with no reason or closes it and gives one of the image reasons.
+func FuzzOpenImage(f *testing.F) {
+	var small bytes.Buffer
+	if err := png.Encode(&small, image.NewGray(image.Rect(0, 0, 2, 2))); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(small.Bytes())
+	huge := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), 0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0)
+	f.Add(huge)
+	f.Add([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"))
+	f.Add([]byte{})
+	known := map[string]bool{ReasonBadImage: true, ReasonTooLarge: true, ReasonSizeMismatch: true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "x.png"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		fh, reason := openImage(root, Image{FileName: "x.png", Width: 2, Height: 2}, 1000*1000)
+		if fh != nil {
+			fh.Close()
+			if reason != "" {
+				t.Fatalf("an open file with reason %q", reason)
+			}
+			return
+		}
+		if !known[reason] {
+			t.Fatalf("reason %q for a file that exists", reason)
+		}
+	})
 }
