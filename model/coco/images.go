@@ -3,6 +3,7 @@ package coco
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -10,6 +11,7 @@ import (
 	_ "image/png"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,6 +42,8 @@ func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason str
 	}
 	cfg, _, err := image.DecodeConfig(bufio.NewReaderSize(f, 4096))
 	switch {
+	case err != nil && pngTooLarge(f, maxPixels):
+		reason = ReasonTooLarge
 	case err != nil:
 		reason = ReasonBadImage
 	case cfg.Width <= 0 || cfg.Height <= 0:
@@ -63,6 +67,26 @@ func openImage(root *os.Root, im Image, maxPixels int64) (f *os.File, reason str
 		return nil, reason
 	}
 	return f, ""
+}
+
+// pngTooLarge reports whether f is a PNG whose header gives more pixels than maxPixels or a side
+// over maxSide. openImage asks it only where image.DecodeConfig failed: on 32-bit builds the PNG
+// decoder refuses a header whose pixel count overflows an int ("dimension overflow") before it
+// says how large the image is, and such a file is too large, not damaged.
+func pngTooLarge(f *os.File, maxPixels int64) bool {
+	var h [24]byte // signature (8), IHDR's length and type (8), width and height (8)
+	if _, err := f.ReadAt(h[:], 0); err != nil {
+		return false
+	}
+	if string(h[:8]) != "\x89PNG\r\n\x1a\n" || string(h[12:16]) != "IHDR" {
+		return false
+	}
+	w := int64(binary.BigEndian.Uint32(h[16:20]))
+	ht := int64(binary.BigEndian.Uint32(h[20:24]))
+	if w == 0 || ht == 0 || w > math.MaxInt32 || ht > math.MaxInt32 {
+		return false // not a size the PNG format allows: a damaged file
+	}
+	return w > maxSide || ht > maxSide || w*ht > maxPixels
 }
 
 // openReason classifies an error from os.Root.Open. The name already passed the lexical check, so

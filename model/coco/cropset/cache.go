@@ -143,8 +143,8 @@ func isCropFile(path string) error {
 }
 
 // cacheKey hashes what the crops depend on: the files' paths, sizes and modification times, the
-// image folders, and the options that change a crop (not Norm, Workers, Progress or the cache's own
-// path).
+// image folders, the options that change a crop (not Norm, Workers, Progress or the cache's own
+// path), and whether the build fuses multiply-adds (buildFuses).
 func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 	type file struct {
 		Path  string
@@ -173,9 +173,13 @@ func cacheKey(ann, imageDir string, opt Options) ([32]byte, error) {
 		ValFraction, TestFraction float64
 		Seed                      uint64
 		MaxPerClass               int `json:",omitempty"`
+		// Fused: the build fuses float64 multiply-adds, whose crops differ from other builds'
+		// in a few values (goFuses). Left out where false, so that the keys of caches made
+		// before it stay what they were.
+		Fused bool `json:",omitempty"`
 	}{Version: cacheVersion, Size: opt.Size, Context: opt.Context, MinSize: opt.MinSize, MaxPixels: opt.MaxPixels,
 		TopK: opt.TopK, ValFraction: opt.ValFraction, TestFraction: opt.TestFraction, Seed: opt.Seed,
-		MaxPerClass: opt.MaxPerClass}
+		MaxPerClass: opt.MaxPerClass, Fused: buildFuses}
 	var err error
 	if k.Ann, err = stat(ann); err != nil {
 		return [32]byte{}, err

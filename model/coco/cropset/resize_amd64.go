@@ -10,17 +10,6 @@ import "golang.org/x/sys/cpu"
 // imaging built the same way.
 var resizeAVX2 = cpu.X86.HasAVX2 && !goFuses()
 
-// goFuses reports whether this build's compiler fuses a float64 product into the sum that takes it
-// (x*y + z as one FMA): with x = y = 1+2⁻³⁰ and z = −(1+2⁻²⁹) the unfused result is 0 (x·y rounds
-// to 1+2⁻²⁹), the fused one 2⁻⁶⁰.
-func goFuses() bool {
-	x := 1 + 0x1p-30
-	return mulAdd(x, x, -(1+0x1p-29)) != 0
-}
-
-//go:noinline
-func mulAdd(x, y, z float64) float64 { return x*y + z }
-
 // hpass4 resamples 4 source rows of RGB triples to len(w) pixels each: row j (j < 4) starts at
 // src + j·sstride and its output at dst + j·dstride, and output pixel x of a row is
 // clamp(Σ row[3·t.index+c]·t.weight · w[x].inv) over w[x]'s taps in order, for c = 0, 1, 2 (the Go
