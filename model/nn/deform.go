@@ -1068,7 +1068,7 @@ func (d *DeformConv2D[T]) unpad(t *sampleTable[T], dx []T) {
 	}
 }
 
-// noGather3 turns dcnGather3x4 off (tests).
+// noGather3 turns dcnGather3x4 and its AVX2 twin dcnGather3x4AVX2 off (tests).
 var noGather3 bool
 
 // dcnGather writes, for each entry e of base, n values to dst[e·n:]: the

@@ -113,8 +113,8 @@ GLOBL dg3idx2<>(SB), RODATA|NOPTR, $32
 // func dcnGather3x4AVX2(dst, img *float32, row int, base *int32, wts *float32, quads int)
 // dcnGather3x4 in AVX2, written for speed: dcnGatherAVX takes each entry's 3 values with masked
 // loads and a masked store, 5.9 ns an entry on Zen 3, where dcnGather through this kernel takes
-// 1.9 (BenchmarkGather3). Four entries at a time, two to a Y register. Entry e's corner pixels (16 bytes each, all four values loaded) go to 128-bit half e%2
-// of Y0–Y3 (entries 0, 1) or Y4–Y7 (entries 2, 3), its weights wts[4e:4e+4] are spread over its
+// 1.9 (BenchmarkGather3). Four entries at a time, two to a Y register. Entry e's corner pixels
+// (16 bytes each, all four values loaded) go to 128-bit half e%2 of Y0–Y3 (entries 0, 1) or Y4–Y7 (entries 2, 3), its weights wts[4e:4e+4] are spread over its
 // half (VSHUFPS), and each value is VMULPS by the first weight, then three fused multiply-adds in
 // dcnGatherAVX's order: dcnGatherAVX's bits. Lanes 0–2 of each half are packed (VPERMPS); the
 // first pair's 6 values are stored with 2 lanes of scratch that the second pair's 6 (16 bytes,
