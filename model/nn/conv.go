@@ -448,7 +448,7 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		pw := part[c*nw : c*nw+g.O*ck]
 		tr := cols.transposed()
 		if tr {
-			gemm(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+			gemmWideA(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
 		} else if ckp != ck {
 			// col's rows padded to ckp: the transposed B packs in blocks
 			// of 8 rows and the tiles are full, and the ck columns of the
@@ -472,7 +472,7 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 			return
 		}
 		if tr {
-			gemm(true, false, ld, ck, g.O, 1, gy, ld, w, ck, 0, dcol, ck)
+			gemmWideA(true, false, ld, ck, g.O, 1, gy, ld, w, ck, 0, dcol, ck)
 		} else {
 			gemm(true, false, ck, ld, g.O, 1, w, ck, gy, ld, 0, dcol, ld)
 		}

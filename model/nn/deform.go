@@ -1085,6 +1085,9 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 			return
 		}
 		w32 := any(wts).([]float32)
+		if gather32(f, any(img).([]float32), pix, row, base, w32, n) {
+			return
+		}
 		done := gather3(f, any(img).([]float32), pix, row, base, w32, n, last)
 		if done == len(base) {
 			return

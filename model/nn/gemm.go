@@ -30,6 +30,16 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
+// gemmWideA is gemm with float32's A read in place for wider products
+// (sgemmWideA): the same bits.
+func gemmWideA[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if a32, ok := any(a).([]float32); ok && m > 0 && n > 0 {
+		sgemmWideA(transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // gemmPackALen returns the length of op(A) (m×k) packed by gemmPackA for
 // an m×n×k product, or 0 where gemmPackedA does not serve it: T other
 // than float32, no assembly kernels, or a size they do not take packed

@@ -206,6 +206,36 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	sgemmWith(sgemmKern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// noWideA turns sgemmWideA's wider in-place A off (tests).
+var noWideA bool
+
+// sgemmWideACols is the most columns of C for which sgemmWideA reads A's
+// full row panels in place with the AVX2 kernels: the deformable layer's
+// backward products at 7×7 with 32 channels (ck = 288 columns: the weight
+// gradient, 32×288×245 a chunk, and the column gradient, 245×288×32),
+// which sgemmDirectACols (256) left to packA (about 6 % of that layer's
+// forward and backward on Zen 3, issue 23 item 2).
+const sgemmWideACols = 512
+
+// sgemmWideA is sgemm reading A's full row panels in place for products of
+// up to sgemmWideACols columns where the AVX2 kernels run (the same
+// values in the same order as packing them: the same bits), else sgemm.
+func sgemmWideA(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !wideARuns(m, n, k, alpha) {
+		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemmRunA(sgemmAVX2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, sgemmWideACols)
+}
+
+// wideARuns reports whether sgemmWideA takes its own route for an m×n×k
+// product (else it is sgemm's).
+func wideARuns(m, n, k int, alpha float32) bool {
+	return sgemmKern == sgemmAVX2 && !noWideA && n > sgemmDirectACols && n <= sgemmWideACols &&
+		k > 0 && alpha != 0 && m > 0 && m*n*k > sgemmTiny
+}
+
 // sgemmWith runs the blocked GEMM on kernel kn.
 func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	gemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
@@ -227,6 +257,12 @@ func sgemmWith(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32,
 // Where pre is not nil it holds op(A) packed by sgemmPackA (k at most
 // kn.kc: one block), and a is not read.
 func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
+	sgemmRunA(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pre, sgemmDirectACols)
+}
+
+// sgemmRunA is sgemmRun reading A's full row panels in place for products
+// of at most aCols columns (sgemmRun's bound is sgemmDirectACols).
+func sgemmRunA(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32, aCols int) {
 	mr, nr := kn.mr, kn.nr
 	kc := balance(k, kn.kc, 1)
 	mc := balance(m, kn.mc, mr)
@@ -247,7 +283,7 @@ func sgemmRun(kn *sgemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 	direct := !transB && ldb%1024 != 0 && m <= sgemmDirectRows
 	// The full row panels of A are read in place where C has few column
 	// panels (see sgemmDirectACols); only a ragged last panel is packed.
-	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= sgemmDirectACols && pre == nil
+	directA := kn.fs[0] != nil && lda%1024 != 0 && n <= aCols && pre == nil
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {

@@ -7,6 +7,14 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	sgemmGonum(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// noWideA turns sgemmWideA's wider in-place A off (tests; amd64 only).
+var noWideA bool
+
+// sgemmWideA is sgemm here (no kernels read A in place).
+func sgemmWideA(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // sgemmVariants lists the float32 paths this CPU can run, by name, for
 // tests and benchmarks.
 func sgemmVariants() map[string]func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
