@@ -196,3 +196,53 @@ func BenchmarkGather32(b *testing.B) {
 		})
 	}
 }
+
+// TestRun32NaNPayloads holds gather32 to dcnGatherAVX's bits where image
+// values and weights are NaNs of distinct payloads and signs, ±Inf, ±0 and
+// the largest float: which NaN operand an instruction keeps depends on the
+// operands' order, which the random operands of the other tests (one
+// canonical NaN) cannot see (the lane14s review's test).
+func TestRun32NaNPayloads(t *testing.T) {
+	if !vecOK || pixGemmOK() {
+		t.Skip("no AVX2 route: gather32 does not run")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []uint32{0x7fc00001, 0xffc00002, 0x7fa00003, 0xff800004, 0x7f800000, 0xff800000, 0x80000000, 0, 0x7f7fffff}
+	val := func() float32 {
+		if rng.IntN(4) == 0 {
+			return math.Float32frombits(special[rng.IntN(len(special))])
+		}
+		return float32(rng.NormFloat64() * 1e3)
+	}
+	for _, n := range []int{32, 64, 96, 128} {
+		for count := 1; count <= 9; count++ {
+			pix, wp, hp := n+8, 5, 4
+			row := wp * pix
+			img := make([]float32, wp*hp*pix)
+			for i := range img {
+				img[i] = val()
+			}
+			last := (hp-1)*wp - 2
+			base := make([]int32, count)
+			for i := range base {
+				base[i] = int32(rng.IntN(last + 1))
+			}
+			wts := make([]float32, 4*count)
+			for i := range wts {
+				wts[i] = val()
+			}
+			want := make([]float32, count*n)
+			dcnGatherAVX(&want[0], &img[0], pix, row, &base[0], &wts[0], count, n)
+			got := make([]float32, count*n)
+			if !gather32(got, img, pix, row, base, wts, n) {
+				t.Fatal("gather32 did not run")
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n=%d count=%d [%d]: %08x, want %08x", n, count, i,
+						math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
