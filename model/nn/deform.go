@@ -625,7 +625,9 @@ func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T
 		t.scr = grow(t.scr, 64*16)
 		a.scr = &t.scr[0]
 		dcnFillTAVX(&a)
-		fillTRan = true
+		if !fillTRan.Load() {
+			fillTRan.Store(true)
+		}
 		return n
 	}
 	dcnFill512T(&a)

@@ -2,7 +2,11 @@
 
 package nn
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
 
 // dcnFill512T is deform_fill_amd64.s's fill of every tap of 16 pixels at
 // a time (see there).
@@ -31,8 +35,9 @@ func dcnFillTAVX(a *dcnFillTArgs)
 // by tap).
 var noFillTAVX bool
 
-// fillTRan records that dcnFillTAVX ran (tests).
-var fillTRan bool
+// fillTRan records that dcnFillTAVX ran (tests; atomic: workers fill at
+// once).
+var fillTRan atomic.Bool
 
 // fillTAVXOK reports whether dcnFillTAVX fills gk taps a pixel here: AVX2
 // (vecOK) and 8 to 64 taps.

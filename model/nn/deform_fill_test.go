@@ -83,12 +83,12 @@ func TestFillAVXMatchesGo(t *testing.T) {
 							continue
 						}
 						var got, want sampleTable[float32]
-						fillTRan = false
+						fillTRan.Store(false)
 						d.fillRange(&got, b, r[0], r[1])
-						if fillTRan != (!mode.perTap && mode.lean && gk >= 8 && r[1]-r[0] >= 16) {
-							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan)
+						if fillTRan.Load() != (!mode.perTap && mode.lean && gk >= 8 && r[1]-r[0] >= 16) {
+							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
 						}
-						ranTaps = ranTaps || fillTRan
+						ranTaps = ranTaps || fillTRan.Load()
 						vecOK = false
 						d.fillRange(&want, b, r[0], r[1])
 						vecOK = true
