@@ -22,7 +22,7 @@ var noFill512 bool
 // and AVX-512VL for its 256-bit loads into Y16 and Y17.
 func fill512TOK() bool { return sgemmKern == sgemmAVX512 && cpu.X86.HasAVX512VL && !noFill512 }
 
-// dcnFillTAVX is deform_fill_amd64.s's AVX2 lean fill of every tap of 8
+// dcnFillTAVX is deform_fill_amd64.s's AVX2 lean fill of every tap of 16
 // pixels at a time (see there): dcnFill512T's order of writes where
 // AVX-512 does not run, in assembly for speed (each pixel's bases stored
 // together, no fy, fx, md, vv); the bits of dcnFillAVX and of
