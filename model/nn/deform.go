@@ -322,6 +322,8 @@ type sampleTable[T Float] struct {
 	sink   []T     // where a lean fill writes fy, fx, md and vv (see fillRange)
 	fbuf   []T     // fy, fx, md and vv, one after another
 	pos    []int32 // dotsGrad's sample rows and columns (deform_dotsgrad.go)
+	fpos   []int32 // fillRangeLean's rows and columns of a tile's pixels
+	scr    []int32 // dcnFillTAVX's scratch (8 bases a tap a half)
 
 	// padKey is the geometry (H, W, pixel stride, C) of the last image
 	// padImage wrote to pad: its ring and padding lanes are still zero.
@@ -461,26 +463,36 @@ func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean b
 	// 1 KB with one group) stay in L1 across its taps, and each AVX2 run
 	// is long enough to carry its call's cost.
 	const tile = len(fillOnes)
-	var posBuf [2 * tile]int32
+	// Kept in the table: not cleared on each call (clearing it was 7 % of
+	// this function's own time in conv1's lean fills, tiles of 128 pixels).
+	t.fpos = grow(t.fpos, 2*tile)
+	posBuf := t.fpos
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
 		// Per group of 8 pixels: their rows oy·SH − PH, then their columns
 		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
 		// Go loop's).
 		pos := posBuf[:2*((p1-p0)/8*8)]
-		oy, ox := p0/g.Wo, p0%g.Wo
-		for q := range len(pos) / 2 {
-			at := q/8*16 + q%8
-			pos[at], pos[at+8] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
-			if ox++; ox == g.Wo {
-				oy, ox = oy+1, 0
+		ox := p0 % g.Wo
+		ry, cx := int32(p0/g.Wo*g.SH-g.PH), int32(ox*g.SW-g.PW)
+		for q := 0; q+16 <= len(pos); q += 16 {
+			p8 := pos[q : q+16 : q+16]
+			for l := range 8 {
+				p8[l], p8[8+l] = ry, cx
+				cx += int32(g.SW)
+				if ox++; ox == g.Wo {
+					ox, ry, cx = 0, ry+int32(g.SH), int32(-g.PW)
+				}
 			}
 		}
 		// Every tap of the first 16·k pixels at once where dcnFill512T
-		// runs; the rest tap by tap.
+		// or dcnFillTAVX runs; the rest tap by tap.
 		start := 0
 		if vecOK && len(pos) >= 32 {
 			start = d.fillTaps(t, pos[:len(pos)/32*32], off, mask, b, p0, q0, np, lean)
+		}
+		if start == p1-p0 {
+			continue // every tap of every pixel filled
 		}
 		for gk := range GK {
 			k := gk % K
@@ -564,18 +576,22 @@ type dcnFillTArgs struct {
 	wstride  int      // bytes between pixels' wts (16·GK)
 	wp       int      // padded row width
 	h, w     float32  // H and W
+	scr      *int32   // dcnFillTAVX's scratch: 8 bases a tap a half (4 KB)
 }
 
 // fillTaps fills every tap of the tile's pixels that pos covers (16·k
-// pixels from p0) with dcnFill512T and returns how many it filled (0
-// where it does not run: no AVX-512, float64, more than 64 taps).
+// pixels from p0) with dcnFill512T, or with dcnFillTAVX where that runs
+// instead (fillTAVXOK: AVX2, no AVX-512, 8 taps or more; lean
+// fills only), and returns how many it filled (0 where neither runs:
+// float64, more than 64 taps, a whole fill without AVX-512).
 func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T, b, p0, q0, np int, lean bool) int {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := len(pos) / 2
 	off32, ok := any(off).([]float32)
-	if !ok || !fill512TOK() || n == 0 || n%16 != 0 || n > len(fillOnes) || GK > 64 {
+	avx2 := lean && !fill512TOK() && fillTAVXOK(GK)
+	if !ok || !fill512TOK() && !avx2 || n == 0 || n%16 != 0 || n > len(fillOnes) || GK > 64 {
 		return 0
 	}
 	var idh, jdw [64]int32
@@ -604,6 +620,15 @@ func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T
 		f0 := p0 - q0
 		_ = t.fbuf[3*m+(GK-1)*np+f0+n-1]
 		a.fy, a.fstride, a.fdelta = &any(t.fbuf).([]float32)[f0], 4*np, 4*m
+	}
+	if avx2 {
+		t.scr = grow(t.scr, 64*16)
+		a.scr = &t.scr[0]
+		dcnFillTAVX(&a)
+		if !fillTRan.Load() {
+			fillTRan.Store(true)
+		}
+		return n
 	}
 	dcnFill512T(&a)
 	return n

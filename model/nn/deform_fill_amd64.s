@@ -163,3 +163,220 @@ fttap:
 ftdone:
 	VZEROUPPER
 	RET
+
+// FILLT_HALF fills one tap of 8 pixels for dcnFillTAVX: dcnFillAVX's
+// operations in the same order (no fused multiply-adds), with the pixels'
+// rows and columns at posoff(AX) and posoff+32(AX), the tap's y offsets
+// and mask at off(R11) and off(R12) (x offsets CX bytes after the y),
+// i·DH and j·DW broadcast in Y7 and Y8; the 8 bases go to scr(R13), the
+// weights to R15, R15+R9, …, R15+7·R9 (R15 ends on the next pixel's).
+#define FILLT_HALF(posoff, off, scr) \
+	VPADDD     posoff(AX), Y7, Y0; \
+	VCVTDQ2PS  Y0, Y0; \
+	VADDPS     off(R11), Y0, Y0; \
+	VPADDD     posoff+32(AX), Y8, Y1; \
+	VCVTDQ2PS  Y1, Y1; \
+	VADDPS     off(R11)(CX*1), Y1, Y1; \
+	VCMPPS     $0x1d, Y12, Y0, Y2; \
+	VCMPPS     $0x11, Y14, Y0, Y3; \
+	VANDPS     Y3, Y2, Y2; \
+	VCMPPS     $0x1d, Y12, Y1, Y3; \
+	VANDPS     Y3, Y2, Y2; \
+	VCMPPS     $0x11, Y13, Y1, Y3; \
+	VANDPS     Y3, Y2, Y2; \
+	VCMPPS     $0x1e, Y12, Y0, Y3; \
+	VCMPPS     $0x1e, Y12, Y1, Y4; \
+	VANDPS     Y4, Y3, Y3; \
+	VANDPS     Y2, Y3, Y3; \
+	VROUNDPS   $1, Y0, Y4; \
+	VSUBPS     Y4, Y0, Y0; \
+	VCVTTPS2DQ Y4, Y4; \
+	VPADDD     Y9, Y4, Y4; \
+	VPMULLD    Y10, Y4, Y4; \
+	VROUNDPS   $1, Y1, Y5; \
+	VSUBPS     Y5, Y1, Y1; \
+	VCVTTPS2DQ Y5, Y5; \
+	VPADDD     Y5, Y4, Y4; \
+	VPADDD     Y9, Y4, Y4; \
+	VPAND      Y2, Y4, Y4; \
+	VMOVDQU    Y4, scr(R13); \
+	VMOVUPS    off(R12), Y6; \
+	VANDPS     Y3, Y6, Y6; \
+	VSUBPS     Y0, Y11, Y4; \
+	VSUBPS     Y1, Y11, Y5; \
+	VMULPS     Y4, Y6, Y4; \
+	VMULPS     Y0, Y6, Y6; \
+	VMULPS     Y5, Y4, Y2; \
+	VMULPS     Y1, Y4, Y4; \
+	VMULPS     Y5, Y6, Y5; \
+	VMULPS     Y1, Y6, Y6; \
+	VANDPS     Y3, Y2, Y2; \
+	VANDPS     Y3, Y4, Y4; \
+	VANDPS     Y3, Y5, Y5; \
+	VANDPS     Y3, Y6, Y6; \
+	VUNPCKLPS  Y4, Y2, Y0; \
+	VUNPCKHPS  Y4, Y2, Y1; \
+	VUNPCKLPS  Y6, Y5, Y3; \
+	VUNPCKHPS  Y6, Y5, Y4; \
+	VSHUFPS    $0x44, Y3, Y0, Y2; \
+	VSHUFPS    $0xee, Y3, Y0, Y5; \
+	VSHUFPS    $0x44, Y4, Y1, Y6; \
+	VSHUFPS    $0xee, Y4, Y1, Y0; \
+	VMOVUPS    X2, (R15); \
+	ADDQ       R9, R15; \
+	VMOVUPS    X5, (R15); \
+	ADDQ       R9, R15; \
+	VMOVUPS    X6, (R15); \
+	ADDQ       R9, R15; \
+	VMOVUPS    X0, (R15); \
+	ADDQ       R9, R15; \
+	VEXTRACTF128 $1, Y2, (R15); \
+	ADDQ       R9, R15; \
+	VEXTRACTF128 $1, Y5, (R15); \
+	ADDQ       R9, R15; \
+	VEXTRACTF128 $1, Y6, (R15); \
+	ADDQ       R9, R15; \
+	VEXTRACTF128 $1, Y0, (R15); \
+	ADDQ       R9, R15
+
+// FILLT_BASES stores the bases of 8 pixels from dcnFillTAVX's scratch at
+// R12 (8 per tap, tap-major) to BX (GK a pixel, R14 bytes apart; R11 holds
+// 3·R14): 8 taps at a time, transposed, each pixel's 8 with one store (the
+// last block overlapping the one before where GK is not a multiple of 8).
+// Clobbers R10, R13, R15, Y0-Y6, Y8 and Y15.
+#define FILLT_BASES(label, full) \
+	XORQ       R10, R10; \
+label: \
+	MOVQ       72(DI), R15; \
+	SUBQ       $8, R15; \
+	CMPQ       R10, R15; \
+	JLE        full; \
+	MOVQ       R15, R10; \
+full: \
+	MOVQ       R10, R13; \
+	SHLQ       $5, R13; \
+	ADDQ       R12, R13; \
+	VMOVDQU    (R13), Y0; \
+	VUNPCKHPS  32(R13), Y0, Y1; \
+	VUNPCKLPS  32(R13), Y0, Y0; \
+	VMOVDQU    64(R13), Y2; \
+	VUNPCKHPS  96(R13), Y2, Y3; \
+	VUNPCKLPS  96(R13), Y2, Y2; \
+	VSHUFPS    $0x44, Y2, Y0, Y4; \
+	VSHUFPS    $0xee, Y2, Y0, Y0; \
+	VSHUFPS    $0x44, Y3, Y1, Y2; \
+	VSHUFPS    $0xee, Y3, Y1, Y1; \
+	VMOVDQU    128(R13), Y3; \
+	VUNPCKHPS  160(R13), Y3, Y5; \
+	VUNPCKLPS  160(R13), Y3, Y3; \
+	VMOVDQU    192(R13), Y6; \
+	VUNPCKHPS  224(R13), Y6, Y15; \
+	VUNPCKLPS  224(R13), Y6, Y6; \
+	VSHUFPS    $0x44, Y6, Y3, Y8; \
+	VSHUFPS    $0xee, Y6, Y3, Y3; \
+	VSHUFPS    $0x44, Y15, Y5, Y6; \
+	VSHUFPS    $0xee, Y15, Y5, Y5; \
+	LEAQ       (BX)(R10*4), R13; \
+	LEAQ       (R13)(R14*4), R15; \
+	VPERM2F128 $0x20, Y8, Y4, Y15; \
+	VMOVDQU    Y15, (R13); \
+	VPERM2F128 $0x31, Y8, Y4, Y15; \
+	VMOVDQU    Y15, (R15); \
+	VPERM2F128 $0x20, Y3, Y0, Y15; \
+	VMOVDQU    Y15, (R13)(R14*1); \
+	VPERM2F128 $0x31, Y3, Y0, Y15; \
+	VMOVDQU    Y15, (R15)(R14*1); \
+	VPERM2F128 $0x20, Y6, Y2, Y15; \
+	VMOVDQU    Y15, (R13)(R14*2); \
+	VPERM2F128 $0x31, Y6, Y2, Y15; \
+	VMOVDQU    Y15, (R15)(R14*2); \
+	VPERM2F128 $0x20, Y5, Y1, Y15; \
+	VMOVDQU    Y15, (R13)(R11*1); \
+	VPERM2F128 $0x31, Y5, Y1, Y15; \
+	VMOVDQU    Y15, (R15)(R11*1); \
+	ADDQ       $8, R10; \
+	CMPQ       R10, 72(DI); \
+	JLT        label
+
+// func dcnFillTAVX(a *dcnFillTArgs)
+// The lean sampling table (bases and weights) of a run of a.groups·16
+// pixels for every tap, in AVX2: dcnFillAVX's operations in the same order
+// (no fused multiply-adds: the same bits, TestFillAVXMatchesGo), all GK
+// taps (8 ≤ GK ≤ 64) of 16 pixels before the next 16 (each tap as two
+// halves of 8, so that the 64 bytes of each offset and mask plane a group
+// reads are used at once: the planes lie P·4 bytes apart, in the same few
+// L1 sets). Each tap's bases go to a.scr (tap-major, 32 bytes a tap a
+// half); after the last tap they are transposed and stored 8 entries of
+// one pixel a store instead of 8 scalar stores a tap (FILLT_BASES). Lean
+// fills only (Forward's): fy, fx, md and vv are not written (a whole
+// fill's 4·GK planes of them, np values apart, thrash the L1 cache when
+// written a few bytes a tap: 3-5× slower than dcnFillAVX tap by tap,
+// measured with an 8-pixel version). Field offsets follow dcnFillTArgs.
+TEXT ·dcnFillTAVX(SB), NOSPLIT, $0-8
+	MOVQ         a+0(FP), DI
+	VPBROADCASTD 120(DI), Y10          // wp
+	VBROADCASTSS 128(DI), Y14          // H
+	VBROADCASTSS 132(DI), Y13          // W
+	VBROADCASTSS fill512one<>(SB), Y11 // 1.0
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y11, Y12, Y12         // −1.0
+	VPCMPEQD     Y9, Y9, Y9
+	VPSRLD       $31, Y9, Y9           // int32 1
+	MOVQ         0(DI), SI             // offY, tap 0
+	MOVQ         8(DI), R8             // mask, tap 0 (ones for none)
+	MOVQ         16(DI), BX            // base
+	MOVQ         24(DI), DX            // wts
+	MOVQ         40(DI), AX            // pos
+	MOVQ         80(DI), CX            // y offsets → x offsets, bytes
+	MOVQ         112(DI), R9           // bytes between pixels' weights
+	MOVQ         48(DI), R14           // groups of 16 pixels
+	TESTQ        R14, R14
+	JZ           fvdone
+
+fvgroup:
+	XORQ R10, R10                      // tap
+	MOVQ SI, R11
+	MOVQ R8, R12
+
+fvtap:
+	MOVQ         56(DI), R14
+	VPBROADCASTD (R14)(R10*4), Y7      // i·DH
+	MOVQ         64(DI), R14
+	VPBROADCASTD (R14)(R10*4), Y8      // j·DW
+	MOVQ         R10, R13
+	SHLQ         $5, R13
+	ADDQ         136(DI), R13          // the tap's row of the scratch
+	MOVQ         R10, R15
+	SHLQ         $4, R15
+	ADDQ         DX, R15               // this tap's entry of pixel 0
+	FILLT_HALF(0, 0, 0)
+	FILLT_HALF(64, 32, 2048)
+	LEAQ (R11)(CX*2), R11              // next tap's offsets
+	ADDQ 88(DI), R12                   // mask
+	INCQ R10
+	CMPQ R10, 72(DI)
+	JLT  fvtap
+
+	// The bases: 8 taps (rows of the scratch) by 8 pixels, transposed.
+	MOVQ 72(DI), R14
+	SHLQ $2, R14                       // bytes between pixels' bases
+	LEAQ (R14)(R14*2), R11             // 3 of them
+	MOVQ 136(DI), R12
+	FILLT_BASES(fvblock0, fvfull0)
+	LEAQ (BX)(R14*8), BX               // pixels 8-15
+	ADDQ $2048, R12
+	FILLT_BASES(fvblock1, fvfull1)
+	LEAQ (BX)(R14*8), BX               // the next group
+
+	ADDQ $128, AX
+	ADDQ $64, SI
+	ADDQ $64, R8
+	MOVQ 72(DI), R14
+	SHLQ $8, R14
+	ADDQ R14, DX                       // 16·GK entries of 16 bytes
+	DECQ 48(DI)                        // a.groups counts down
+	JNZ  fvgroup
+
+fvdone:
+	VZEROUPPER
+	RET

@@ -7,29 +7,41 @@ import (
 	"testing"
 )
 
-// TestFillAVXMatchesGo fills sampling tables with the AVX2 kernel and with
-// the Go loop (vecOK off) and wants the same bits in every field: offsets
-// of every kind (fractional, integral, exactly on the border, far outside,
-// NaN and ±Inf), with and without a mask, strides 1 and 2, one and two
-// offset groups, rows of 8·k pixels and ragged ones.
+// TestFillAVXMatchesGo fills sampling tables with the AVX2 kernels (every
+// tap of 16 pixels at a time with dcnFillTAVX where the fill is lean and
+// there are 8 taps or more; otherwise, and with noFillTAVX, tap by tap
+// with dcnFillAVX) and with the Go loop
+// (vecOK off), whole and lean, and wants the same bits in every field:
+// offsets of every kind (fractional, integral, exactly on the border, far
+// outside, huge, −0, NaN and ±Inf), with and without a mask, strides 1 and
+// 2, one and two offset groups, 2×2 (4 and 8 taps: below and at
+// dcnFillTAVX's least), 3×3 and 7×7 kernels (9, 18 and 49 taps: an
+// overlapping last block of the bases' transposition), rows of 8·k pixels
+// and ragged ones, ranges that start and end inside a row.
 func TestFillAVXMatchesGo(t *testing.T) {
 	if !vecOK {
 		t.Skip("no AVX2 here; the Go loop runs alone")
 	}
-	special := []float32{0, 1, -1, 0.5, -0.5, 2, -2.25, 7, -7, 100, -100, 1e-8, -1e-8,
-		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.9999999, -0.9999999}
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 2, -2.25, 7, -7, 100, -100,
+		1e-8, -1e-8, 1e30, -1e30, 3e9, -3e9, 1 << 24, float32(math.NaN()), float32(math.Inf(1)),
+		float32(math.Inf(-1)), 0.9999999, -0.9999999, -1.0000001, 1.0000001}
+	ranTaps := false
 	for _, s := range []struct {
 		name          string
 		c, hw, stride int
-		groups        int
+		groups, k     int
 		mask          bool
 	}{
-		{"16px", 2, 16, 1, 1, true}, {"13px", 3, 13, 1, 1, true}, {"7px", 2, 7, 1, 1, true}, {"nomask", 2, 24, 1, 1, false},
-		{"stride2", 2, 21, 2, 1, true}, {"groups2", 4, 17, 1, 2, true}, {"64px", 3, 64, 1, 1, true},
+		{"16px", 2, 16, 1, 1, 3, true}, {"13px", 3, 13, 1, 1, 3, true}, {"7px", 2, 7, 1, 1, 3, true},
+		{"nomask", 2, 24, 1, 1, 3, false}, {"stride2", 2, 21, 2, 1, 3, true}, {"groups2", 4, 17, 1, 2, 3, true},
+		{"64px", 3, 64, 1, 1, 3, true}, {"2x2", 2, 11, 1, 1, 2, true}, {"2x2groups2", 4, 19, 1, 2, 2, true},
+		{"7x7", 3, 9, 1, 1, 7, true}, {"7x7nomask", 2, 14, 1, 1, 7, false}, {"5x5stride2", 2, 23, 2, 1, 5, true},
+		{"1px", 1, 1, 1, 1, 3, true}, {"3px", 2, 3, 1, 1, 3, true},
 	} {
 		t.Run(s.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.hw), 5))
-			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, Stride: [2]int{s.stride, s.stride}}
+			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{s.k, s.k}, Padding: [2]int{s.k / 2, s.k / 2},
+				Stride: [2]int{s.stride, s.stride}}
 			d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rng)
 			if err != nil {
 				t.Fatal(err)
@@ -39,14 +51,14 @@ func TestFillAVXMatchesGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gk := s.groups * 9
+			gk := s.groups * s.k * s.k
 			off := New[float32](2, 2*gk, g.Ho, g.Wo)
 			for i := range off.data {
 				switch rng.IntN(4) {
 				case 0:
 					off.data[i] = special[rng.IntN(len(special))]
 				case 1:
-					off.data[i] = float32(rng.IntN(5) - 2)
+					off.data[i] = float32(rng.IntN(9) - 4)
 				default:
 					off.data[i] = float32(rng.NormFloat64() * 3)
 				}
@@ -56,33 +68,58 @@ func TestFillAVXMatchesGo(t *testing.T) {
 				mask = New[float32](2, gk, g.Ho, g.Wo)
 				for i := range mask.data {
 					mask.data[i] = float32(rng.NormFloat64())
+					if i%13 == 0 {
+						mask.data[i] = special[rng.IntN(len(special))]
+					}
 				}
 			}
 			d.g, d.x, d.off, d.mask = g, x, off, mask
-			for b := range 2 {
-				for _, r := range [][2]int{{0, g.p()}, {3, g.p() - 2}} {
-					var got, want sampleTable[float32]
-					d.fillRange(&got, b, r[0], r[1])
-					vecOK = false
-					d.fillRange(&want, b, r[0], r[1])
-					vecOK = true
-					for _, f := range []struct {
-						name    string
-						got, ok []float32
-					}{{"wts", got.wts, want.wts}, {"fy", got.fy, want.fy}, {"fx", got.fx, want.fx},
-						{"md", got.md, want.md}, {"vv", got.vv, want.vv}} {
-						for i := range f.ok {
-							if math.Float32bits(f.got[i]) != math.Float32bits(f.ok[i]) {
-								t.Fatalf("image %d, pixels %v: %s[%d] = %v, want %v", b, r, f.name, i, f.got[i], f.ok[i])
+			defer func() { noFillTAVX, d.forwarding = false, false }()
+			for _, mode := range []struct{ perTap, lean bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+				noFillTAVX, d.forwarding = mode.perTap, mode.lean
+				for b := range 2 {
+					for _, r := range [][2]int{{0, g.p()}, {3, g.p() - 2}, {1, g.p()}} {
+						if r[1] <= r[0] {
+							continue
+						}
+						var got, want sampleTable[float32]
+						fillTRan.Store(false)
+						d.fillRange(&got, b, r[0], r[1])
+						if fillTRan.Load() != (!mode.perTap && mode.lean && gk >= 8 && r[1]-r[0] >= 16) {
+							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
+						}
+						ranTaps = ranTaps || fillTRan.Load()
+						vecOK = false
+						d.fillRange(&want, b, r[0], r[1])
+						vecOK = true
+						fields := []struct {
+							name    string
+							got, ok []float32
+						}{{"wts", got.wts, want.wts}, {"fy", got.fy, want.fy}, {"fx", got.fx, want.fx},
+							{"md", got.md, want.md}, {"vv", got.vv, want.vv}}
+						if mode.lean {
+							fields = fields[:1] // fy, fx, md and vv went to the sink
+						}
+						for _, f := range fields {
+							if len(f.got) != len(f.ok) {
+								t.Fatalf("%+v, image %d, pixels %v: %d %s, want %d", mode, b, r, len(f.got), f.name, len(f.ok))
+							}
+							for i := range f.ok {
+								if math.Float32bits(f.got[i]) != math.Float32bits(f.ok[i]) {
+									t.Fatalf("%+v, image %d, pixels %v: %s[%d] = %v, want %v", mode, b, r, f.name, i, f.got[i], f.ok[i])
+								}
 							}
 						}
-					}
-					if !slices.Equal(got.base, want.base) {
-						t.Fatalf("image %d, pixels %v: base differs", b, r)
+						if !slices.Equal(got.base, want.base) {
+							t.Fatalf("%+v, image %d, pixels %v: base differs", mode, b, r)
+						}
 					}
 				}
 			}
 		})
+	}
+	if !ranTaps && !fill512TOK() {
+		t.Fatal("dcnFillTAVX never ran")
 	}
 }
 
@@ -161,21 +198,21 @@ func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
 
 // BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
 // group), whole as Backward does and lean as Forward does, with the
-// AVX-512 kernels ("avx512") and with the AVX2 kernel alone ("avx2").
+// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX)
+// and with dcnFillAVX tap by tap ("avx2tap").
 func BenchmarkFillTable(b *testing.B) {
 	d, g := fillCase(b, 64)
 	for _, c := range []struct {
 		name      string
 		off, lean bool
-	}{{"whole/avx512", false, false}, {"whole/avx2", true, false}, {"lean/avx512", false, true}, {"lean/avx2", true, true}} {
+		tap       bool
+	}{{"whole/avx512", false, false, false}, {"whole/avx2", true, false, false}, {"lean/avx512", false, true, false},
+		{"lean/avx2", true, true, false}, {"whole/avx2tap", true, false, true}, {"lean/avx2tap", true, true, true}} {
 		b.Run(c.name, func(b *testing.B) {
-			noFill512, d.forwarding = c.off, c.lean
-			defer func() { noFill512, d.forwarding = false, false }()
+			noFill512, d.forwarding, noFillTAVX = c.off, c.lean, c.tap
+			defer func() { noFill512, d.forwarding, noFillTAVX = false, false, false }()
 			var t sampleTable[float32]
-			b.ReportAllocs()
-			for b.Loop() {
-				d.fillRange(&t, 0, 0, g.p())
-			}
+			cpuLoop(b, 0, func() { d.fillRange(&t, 0, 0, g.p()) })
 		})
 	}
 }
@@ -213,13 +250,13 @@ func BenchmarkFillTiles(b *testing.B) {
 	}{{"warm1", 1}, {"cold32", B}} {
 		b.Run(c.name, func(b *testing.B) {
 			var t sampleTable[float32]
-			for b.Loop() {
+			cpuLoop(b, 0, func() {
 				for i := range B {
 					for q0 := 0; q0 < g.p(); q0 += im2colTile {
 						d.fillRangeLean(&t, i%c.imgs, q0, min(g.p(), q0+im2colTile), true)
 					}
 				}
-			}
+			})
 		})
 	}
 }

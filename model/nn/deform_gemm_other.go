@@ -2,6 +2,8 @@
 
 package nn
 
+import "sync/atomic"
+
 // pixGemmOK is false off amd64: the deformable forward packs its columns
 // for the portable GEMM.
 func pixGemmOK() bool { return false }
@@ -50,3 +52,14 @@ var noFill512 bool
 func fill512TOK() bool { return false }
 
 func dcnFill512T(a *dcnFillTArgs) { panic("nn: dcnFill512T without assembly") }
+
+// fillTAVXOK is false off amd64 (see fill512TOK).
+func fillTAVXOK(gk int) bool { return false }
+
+// fillTRan records that dcnFillTAVX ran (never off amd64).
+var fillTRan atomic.Bool
+
+// noFillTAVX would turn dcnFillTAVX off (tests; it never runs off amd64).
+var noFillTAVX bool
+
+func dcnFillTAVX(a *dcnFillTArgs) { panic("nn: dcnFillTAVX without assembly") }
