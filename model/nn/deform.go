@@ -581,7 +581,7 @@ type dcnFillTArgs struct {
 
 // fillTaps fills every tap of the tile's pixels that pos covers (16·k
 // pixels from p0) with dcnFill512T, or with dcnFillTAVX where that runs
-// instead (fillTAVXOK: AVX2, no AVX-512, 8 taps or more; lean
+// instead (where fill512TOK does not; fillTAVXOK: AVX2, 8 to 64 taps; lean
 // fills only), and returns how many it filled (0 where neither runs:
 // float64, more than 64 taps, a whole fill without AVX-512).
 func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T, b, p0, q0, np int, lean bool) int {
