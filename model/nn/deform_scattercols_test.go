@@ -33,7 +33,9 @@ func TestScatterColsSameBits(t *testing.T) {
 			}
 			base := make([]int32, s.count)
 			for i := range base {
-				base[i] = int32(rng.IntN((hp-1)*wp - 1))
+				// At most the last pixel whose bottom-right corner is in the
+				// image less one, so that base[2]+1 below stays in it.
+				base[i] = int32(rng.IntN((hp-1)*wp - 2))
 			}
 			if s.count > 4 {
 				base[3], base[4] = base[2], base[2]+1 // shared and neighbouring corners
