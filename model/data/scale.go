@@ -137,7 +137,11 @@ func ScaleImage(dst, src []float32, h, w int, s float64) {
 	newScaler(h, w, s).apply(dst, src)
 }
 
-// scaler holds the bilinear taps of one (h, w, s), shared by every image of that size.
+// scaler holds the bilinear taps of one (h, w, s), shared by every image of that size. Its sums
+// round each product before adding it (float32(a*b) + ·): Go may fuse a product into the sum that
+// takes it (arm64, GOAMD64=v3), and did so differently in apply and applyFromBytes, so that a
+// scaled view's values differed from ScaledSet's in such builds; rounded, every build gives the
+// unfused bits amd64 gives by default.
 type scaler struct {
 	h, w int
 	rows []tap // one per output row
@@ -190,9 +194,10 @@ func (sc *scaler) apply(dst, src []float32) {
 		r1 := src[ry.i1*w : ry.i1*w+w]
 		out := dst[y*w : y*w+w]
 		for x, cx := range sc.cols {
-			top := cx.w0*r0[cx.i0] + cx.w1*r0[cx.i1]
-			bot := cx.w0*r1[cx.i0] + cx.w1*r1[cx.i1]
-			out[x] = ry.w0*top + ry.w1*bot
+			// Each product rounded (float32(·)): no build fuses it into the sum (see scaler).
+			top := float32(cx.w0*r0[cx.i0]) + float32(cx.w1*r0[cx.i1])
+			bot := float32(cx.w0*r1[cx.i0]) + float32(cx.w1*r1[cx.i1])
+			out[x] = float32(ry.w0*top) + float32(ry.w1*bot)
 		}
 	}
 }
@@ -301,9 +306,9 @@ func (sc *scaler) applyFromBytes(dst []float32, src []uint8) {
 		r1 := src[ry.i1*w : ry.i1*w+w]
 		out := dst[y*w : y*w+w]
 		for x, cx := range sc.cols {
-			top := cx.w0*float32(r0[cx.i0]) + cx.w1*float32(r0[cx.i1])
-			bot := cx.w0*float32(r1[cx.i0]) + cx.w1*float32(r1[cx.i1])
-			out[x] = ry.w0*top + ry.w1*bot
+			top := float32(cx.w0*float32(r0[cx.i0])) + float32(cx.w1*float32(r0[cx.i1]))
+			bot := float32(cx.w0*float32(r1[cx.i0])) + float32(cx.w1*float32(r1[cx.i1]))
+			out[x] = float32(ry.w0*top) + float32(ry.w1*bot)
 		}
 	}
 }
