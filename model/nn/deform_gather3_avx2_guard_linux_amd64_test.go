@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"testing"
-	"unsafe"
 )
 
 // TestGather3AVX2GuardPages runs dcnGather3x4AVX2 with the image ending on
@@ -21,30 +20,12 @@ func TestGather3AVX2GuardPages(t *testing.T) {
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(145, 146))
-	const pix, wp, hp = 4, 6, 5
-	row := wp * pix
-	last := (hp-1)*wp - 2
 	for _, count := range []int{4, 8, 12, 20} {
 		t.Run(fmt.Sprint(count), func(t *testing.T) {
-			img := guardSlice(t, last*pix+row+pix+4)
-			for i := range img {
-				img[i] = float32(rng.NormFloat64())
-			}
-			wts := guardSlice(t, 4*count)
-			for i := range wts {
-				wts[i] = float32(rng.NormFloat64())
-			}
-			base := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, count)[0])), count)
-			for i := range base {
-				base[i] = int32(rng.IntN(last))
-			}
-			base[count-1] = int32(last)
-			want := make([]float32, 3*count)
-			oImg, oBase := append([]float32(nil), img...), append([]int32(nil), base...)
-			oWts := append([]float32(nil), wts...)
-			dcnGatherAVX(&want[0], &oImg[0], pix, row, &oBase[0], &oWts[0], count, 3)
+			g := newGather3Guard(t, rng, count)
 			got := guardSlice(t, 3*count)
-			dcnGather3x4AVX2(&got[0], &img[0], row, &base[0], &wts[0], count/4)
+			dcnGather3x4AVX2(&got[0], &g.img[0], g.row, &g.base[0], &g.wts[0], count/4)
+			want := g.want
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("dst[%d] = %v on guarded slices, %v through dcnGatherAVX", i, got[i], want[i])

@@ -128,6 +128,41 @@ func TestMaskTransposeGuardPages(t *testing.T) {
 	}
 }
 
+// gather3Guard holds the operands of a 3-channel gather of count entries
+// in pixels of 4 values, each of its exact length ending on a PROT_NONE
+// page (the image right after its last pixel's 4th value, a corner of the
+// last entry), and want, dcnGatherAVX's result on ordinary copies of them
+// (TestGather3GuardPages, TestGather3AVX2GuardPages).
+type gather3Guard struct {
+	img, wts, want []float32
+	base           []int32
+	pix, row, last int
+}
+
+func newGather3Guard(t *testing.T, rng *rand.Rand, count int) gather3Guard {
+	const pix, wp, hp = 4, 6, 5
+	row := wp * pix
+	last := (hp-1)*wp - 2
+	img := guardSlice(t, last*pix+row+pix+4)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	wts := guardSlice(t, 4*count)
+	for i := range wts {
+		wts[i] = float32(rng.NormFloat64())
+	}
+	base := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, count)[0])), count)
+	for i := range base {
+		base[i] = int32(rng.IntN(last))
+	}
+	base[count-1] = int32(last)
+	want := make([]float32, 3*count)
+	oImg, oBase := append([]float32(nil), img...), append([]int32(nil), base...)
+	oWts := append([]float32(nil), wts...)
+	dcnGatherAVX(&want[0], &oImg[0], pix, row, &oBase[0], &oWts[0], count, 3)
+	return gather3Guard{img: img, wts: wts, want: want, base: base, pix: pix, row: row, last: last}
+}
+
 // TestGather3GuardPages runs dcnGather3x4 (through dcnGather) with the
 // image ending on a PROT_NONE page right after its last pixel's 4th value
 // (a corner of the last entry), and dst, the bases and the weights of
@@ -139,28 +174,10 @@ func TestGather3GuardPages(t *testing.T) {
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(83, 84))
-	const pix, wp, hp = 4, 6, 5
-	row := wp * pix
-	last := (hp-1)*wp - 2
 	for _, count := range []int{4, 8, 9, 12} {
 		t.Run(fmt.Sprint(count), func(t *testing.T) {
-			img := guardSlice(t, last*pix+row+pix+4)
-			for i := range img {
-				img[i] = float32(rng.NormFloat64())
-			}
-			wts := guardSlice(t, 4*count)
-			for i := range wts {
-				wts[i] = float32(rng.NormFloat64())
-			}
-			base := unsafe.Slice((*int32)(unsafe.Pointer(&guardSlice(t, count)[0])), count)
-			for i := range base {
-				base[i] = int32(rng.IntN(last))
-			}
-			base[count-1] = int32(last)
-			want := make([]float32, 3*count)
-			oImg, oBase := append([]float32(nil), img...), append([]int32(nil), base...)
-			oWts := append([]float32(nil), wts...)
-			dcnGatherAVX(&want[0], &oImg[0], pix, row, &oBase[0], &oWts[0], count, 3)
+			g := newGather3Guard(t, rng, count)
+			img, base, wts, pix, row, last, want := g.img, g.base, g.wts, g.pix, g.row, g.last, g.want
 			got := guardSlice(t, 3*count)
 			if n := gather3(got, img, pix, row, base, wts, 3, last); n != count/4*4 {
 				t.Fatalf("gather3 did %d entries, want %d", n, count/4*4)
