@@ -194,7 +194,7 @@ const deformBandPixels = 4096
 // inner dimension depends on ck only), so the result is bit-identical.
 func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 	g := d.g
-	ck, P, cpg, wp, pix := g.ck(), g.p(), g.C/d.groups, g.W+2, d.pix()
+	ck, P := g.ck(), g.p()
 	nb := (P + deformBandPixels - 1) / deformBandPixels
 	per := (P + nb - 1) / nb // equal bands: none is a sliver
 	workers := Workers()
@@ -214,9 +214,7 @@ func (d *DeformConv2D[T]) forwardBands(bias, y []T) {
 			extra := d.forwardScratch(n)
 			buf := d.ws.get(worker, ck*n+g.O*n+extra)
 			col, out, rest := buf[:ck*n], buf[ck*n:ck*n+g.O*n], buf[ck*n+g.O*n:]
-			dc.runsN(n, func(e0, e1, ch0 int) {
-				dcnGather(col[e0*cpg:e1*cpg], img.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
-			})
+			dc.gatherTable(t, img.pad, col, n)
 			var pm, scratch []T
 			if extra > 0 {
 				pm, scratch = rest[:n*g.O], rest[n*g.O:]
@@ -883,14 +881,11 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 		// are 737 KB).
 		d.padImage(t, b)
 		t.holds = tableKey{}
-		ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
+		ck := g.ck()
 		for q0 := 0; q0 < g.p(); q0 += im2colTile {
 			q1 := min(g.p(), q0+im2colTile)
 			d.fillRangeLean(t, b, q0, q1, true)
-			rows := col[(off+q0)*ck : (off+q1)*ck]
-			dc.runsN(q1-q0, func(e0, e1, ch0 int) {
-				dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
-			})
+			dc.gatherTable(t, t.pad, col[(off+q0)*ck:(off+q1)*ck], q1-q0)
 		}
 		return
 	} else {
@@ -898,10 +893,17 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 		d.padImage(t, b)
 		t.holds = d.holdKey(b)
 	}
-	ck, cpg, wp, pix := g.ck(), g.C/d.groups, g.W+2, d.pix()
-	rows := col[off*ck : (off+g.p())*ck]
-	dc.runs(func(e0, e1, ch0 int) {
-		dcnGather(rows[e0*cpg:e1*cpg], t.pad[ch0:], pix, wp*pix, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
+	ck := g.ck()
+	dc.gatherTable(t, t.pad, col[off*ck:(off+g.p())*ck], g.p())
+}
+
+// gatherTable samples the n pixels whose entries t holds (filled from its
+// first pixel) from pad, the padded image, into rows (n×ck, pixel-major).
+func (dc deformCols[T]) gatherTable(t *sampleTable[T], pad, rows []T, n int) {
+	d := dc.d
+	cpg, row, pix := d.g.C/d.groups, (d.g.W+2)*d.pix(), d.pix()
+	dc.runsN(n, func(e0, e1, ch0 int) {
+		dcnGather(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e0:e1], t.wts[4*e0:4*e1], cpg)
 	})
 }
 
