@@ -120,6 +120,7 @@ type DeformBench struct {
 	Batch, In, Out, H, W int
 	Layer                *nn.DeformConv2D[float32]
 	X, Offset, Mask, DY  *nn.Tensor[float32]
+	kernelPix            int // taps × output pixels an image
 }
 
 // NewDeformBench puts d on batch random h×w inputs.
@@ -137,7 +138,22 @@ func NewDeformBench(name string, d *nn.DeformConv2D[float32], batch, h, w int, r
 	for i := range b.DY.Data() {
 		b.DY.Data()[i] = 1
 	}
+	b.kernelPix = k * y.Shape()[2] * y.Shape()[3]
 	return b
+}
+
+// Flops counts the multiply-adds (×2) no deformable layer can do without:
+// the forward's product of the sampled columns and the weights, and with
+// backward also the weight gradient and the columns' gradient Wᵀ·dL/dy,
+// which the offset and mask gradients need even where no input gradient is
+// asked for: three passes the size of the forward's. No fast algorithm
+// (Winograd, FFT) applies, since no two output pixels share their samples.
+func (b *DeformBench) Flops(backward bool) float64 {
+	pass := 2 * float64(b.Batch*b.In*b.Out*b.kernelPix)
+	if backward {
+		return 3 * pass
+	}
+	return pass
 }
 
 // Shape names the case as ConvBench.Shape does.

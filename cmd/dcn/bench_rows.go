@@ -42,8 +42,9 @@ func cocoShapeRows(runs int, peak float64) ([]anchorRow, error) {
 // the same shape, forward (as evaluation runs it) and forward+backward, at
 // the MNIST net's 7×7 (batch 64, 32→32) and dcnn-first's conv1 and conv2
 // (32 crops of 64×64). The two layers' calls alternate, so that a change in
-// the machine's load falls on both.
-func deformRows(runs int) ([]anchorRow, error) {
+// the machine's load falls on both. Each row's GFLOP/s and floor count the
+// deformable layer's GEMMs against peak, the FMA ceiling measured.
+func deformRows(runs int, peak float64) ([]anchorRow, error) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	cfg := nn.Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
 	conv, err := nn.NewConv2D[float32]("conv", cfg, rng)
@@ -80,6 +81,7 @@ func deformRows(runs int) ([]anchorRow, error) {
 			r := anchorRow{Group: groupDeform, Name: name + what, Shape: p.Plain.Shape(), Unit: "ms", OursMS: dm,
 				Peer: "our plain conv", RatioIs: oursOverPeer, Aim: "≤ 1.15"}
 			r.setPeer(pm, "")
+			r.setRate(p.Deform.Flops(!fwd), peak)
 			if !fwd {
 				r.Note = note
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -65,6 +67,13 @@ func TestBenchRows(t *testing.T) {
 			}
 			if r.Group == groupCOCO || strings.HasPrefix(r.Name, "plain") {
 				keys = append(keys, "gflops", "peak_share")
+			}
+		case groupDeform:
+			keys = append(keys, "peer_ms", "ratio", "met", "gflops", "peak_share", "floor")
+			// The floor puts the layer's GEMMs at the peak: the measured
+			// ratio cannot be below it (1.5: a peak measured under load).
+			if !(r.Floor > 0) || r.Floor > 1.5*r.Ratio {
+				t.Errorf("%s: floor %v with ratio %v: want 0 < floor ≤ the ratio", r.Name, r.Floor, r.Ratio)
 			}
 		default:
 			keys = append(keys, "peer_ms", "ratio", "met")
@@ -151,5 +160,42 @@ func TestBenchAim(t *testing.T) {
 		if r.Ratio != c.ratio || met != c.met {
 			t.Errorf("%s %s ours %v peer %v: ratio %v met %s, want %v %s", c.ratioIs, c.aim, c.ours, c.peer, r.Ratio, met, c.ratio, c.met)
 		}
+	}
+}
+
+// TestBenchFloor checks the floor a deformable row prints: with its GEMMs at
+// the peak, and "out of reach" only where that is above a "≤" aim.
+func TestBenchFloor(t *testing.T) {
+	for _, c := range []struct {
+		ours, plain, flops, peak float64
+		floor                    float64
+		out                      bool
+	}{
+		{2, 1, 2e9, 100, 20, true},       // 20 ms at the peak against a plain 1 ms
+		{2, 1, 5e7, 100, 0.5, false},     // 0.5 ms at the peak
+		{2, 1, 1.15e8, 100, 1.15, false}, // on the bound: reachable
+		{2, 0, 5e7, 100, 0, false},       // no plain time: no floor
+	} {
+		r := anchorRow{Group: groupDeform, Name: "deformable", OursMS: c.ours, RatioIs: oursOverPeer, Aim: "≤ 1.15"}
+		r.setPeer(c.plain, "")
+		r.setRate(c.flops, c.peak)
+		if math.Abs(r.Floor-c.floor) > 1e-12 || r.outOfReach() != c.out {
+			t.Errorf("%+v: floor %v out of reach %v, want %v %v", c, r.Floor, r.outOfReach(), c.floor, c.out)
+		}
+		var text bytes.Buffer
+		printBench(&text, benchResult{Threads: 1, Rows: []anchorRow{r}})
+		want := fmt.Sprintf("floor %.2f", c.floor)
+		if c.out {
+			want += ": out of reach"
+		}
+		if got := strings.Contains(text.String(), want); got != (c.floor > 0) || !c.out && strings.Contains(text.String(), ": out of reach") {
+			t.Errorf("%+v: printed\n%s\nwant %q", c, text.String(), want)
+		}
+	}
+	// A row of another group has no floor.
+	r := anchorRow{Group: groupPeers, OursMS: 1, RatioIs: peerOverOurs, Aim: "≥ 1.2"}
+	r.setPeer(2, "")
+	if r.setRate(1e9, 100); r.Floor != 0 {
+		t.Errorf("a plain row got a floor %v", r.Floor)
 	}
 }
