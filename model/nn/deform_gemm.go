@@ -168,8 +168,20 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	if bias != nil {
 		b32 = any(bias).([]float32)
 	}
+	// Small images without a column cache or kept tables, on the AVX2
+	// route (the AVX-512 one stays as it was): blocks of columns that
+	// stay in the core's cache (forwardBlocks).
+	blocks := d.cache == nil && !d.keepTabs && pixAVX2OK() && !noFwdBlocks && smallImages(pc)
+	d.fsOK, d.fwdBlocksRan = false, blocks
+	if blocks {
+		d.fillSmallSetup()
+	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
+		if blocks {
+			d.forwardBlocks(worker, lo, hi, bias, y)
+			return
+		}
 		ld := (hi - lo) * pc
 		blk := pixBlockOut(g.O, ld)
 		buf := d.ws.get(worker, ck*ld+d.forwardScratch(blk))
@@ -224,4 +236,191 @@ func smallImages(pc int) bool { return 8*pc <= 512 }
 // 1024 channels it is larger), at most n (n itself where that is smaller).
 func pixBlockOut(o, n int) int {
 	return min(n, max(8, 8192/o/8*8))
+}
+
+// noFwdBlocks turns forwardBlocks off (tests, benchmarks: the chunk's
+// columns whole, then its product).
+var noFwdBlocks bool
+
+// fwdBlockPixels is forwardBlocks' block of pixels for ck column values a
+// pixel: about 54 KB of columns (48 pixels at 7×7, 32 channels; blocks of
+// 12 to 72 pixels there took within 2 % of one another, 36 to 60 the
+// least, on Zen 3), a multiple of 6 (dcnGemm6x32AVX2's rows), at least 6.
+func fwdBlockPixels(ck int) int { return max(6, 13824/ck/6*6) }
+
+// forwardBlocks is forwardChunks' pass over images lo..hi (pc ≤ 64
+// pixels each, no column cache, no kept tables, the AVX2 route) in blocks
+// of fwdBlockPixels pixels: each block's columns are sampled into one
+// small buffer, reused block after block, and multiplied at once
+// (pixGemm), where the chunk's columns (451 KB at 7×7, 32 channels) were
+// all written, then read back from L2: the 7×7 layer's forward about 2 %
+// faster on Zen 3. Each image's lean table is filled once, by fillSmall
+// where it runs. The products still gather in blocks of pixBlockOut
+// pixels for storePix. Every output is the same chain of fused
+// multiply-adds wherever its block starts: the same bits
+// (TestForwardBlocksSameBits).
+func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
+	g := d.g
+	dc := deformCols[T]{d}
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	GK := d.groups * g.k()
+	ld := (hi - lo) * pc
+	blk := pixBlockOut(g.O, ld)
+	cb := fwdBlockPixels(ck)
+	buf := d.ws.get(worker, ck*cb+d.forwardScratch(blk))
+	col, pm, scratch := buf[:ck*cb], buf[ck*cb:ck*cb+blk*g.O], buf[ck*cb+blk*g.O:]
+	wp := any(d.wPix).([]float32)
+	var b32 []float32
+	if bias != nil {
+		b32 = any(bias).([]float32)
+	}
+	col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
+	y32 := any(y).([]float32)
+	var t *sampleTable[T]
+	tb := -1 // the image t holds
+	for q0 := 0; q0 < ld; q0 += blk {
+		nb := min(blk, ld-q0)
+		for c0 := q0; c0 < q0+nb; c0 += cb {
+			nc := min(cb, q0+nb-c0)
+			for q := c0; q < c0+nc; {
+				b, at := lo+q/pc, q%pc
+				m := min(c0+nc-q, pc-at)
+				if b != tb {
+					t, tb = dc.forwardTable(worker, b), b
+				}
+				dc.gatherFrom(t, at*GK, t.pad, col[(q-c0)*ck:(q-c0+m)*ck], m)
+				q += m
+			}
+			pixGemm(g.O, nc, ck, wp, col32, pm32[(c0-q0)*g.O:], sc32)
+		}
+		for q := q0; q < q0+nb; {
+			b, at := lo+q/pc, q%pc
+			m := min(q0+nb-q, pc-at)
+			storePix(pm32[(q-q0)*g.O:], g.O, m, y32[b*g.O*p+at:], p, b32, g.ReLU)
+			q += m
+		}
+	}
+}
+
+// forwardTable readies worker's lean table and padded image for Forward's
+// sampling of any pixel of image b (forwardBlocks; no kept tables): its
+// pixels (at most 64, smallImages) in one tile, as im2col's.
+func (dc deformCols[T]) forwardTable(worker, b int) *sampleTable[T] {
+	d := dc.d
+	t := dc.table(worker)
+	d.padImage(t, b)
+	t.holds = tableKey{}
+	if d.fsOK {
+		d.fillSmall(t, b)
+	} else {
+		d.fillRangeLean(t, b, 0, d.g.p(), true)
+	}
+	return t
+}
+
+// fillSmallSetup readies fillSmall for this Forward: where it runs (see
+// fsOK), the pixels' rows and columns (fillRangeLean's pos: 8 rows, then
+// 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels
+// and then, where P is not a multiple of 16, for its last 16, and the
+// taps' i·DH and j·DW.
+func (d *DeformConv2D[T]) fillSmallSetup() {
+	g := d.g
+	K, P := g.k(), g.p()
+	GK := d.groups * K
+	_, f32 := any(d.wT).([]float32)
+	d.fsOK = f32 && !d.keepTabs && !d.noFillSmall && !fill512TOK() && fillTAVXOK(GK) && P >= 16 && smallImages(P)
+	d.fillSmallRan = d.fsOK
+	if !d.fsOK {
+		return
+	}
+	p16 := P / 16 * 16
+	n := p16
+	if p16 < P {
+		n += 16
+	}
+	d.fsPos = grow(d.fsPos, 2*n)
+	put := func(at, p0 int) { // the 16 pixels from p0 at fsPos[at:]
+		for h := range 2 {
+			for l := range 8 {
+				p := p0 + 8*h + l
+				oy, ox := p/g.Wo, p%g.Wo
+				d.fsPos[at+16*h+l], d.fsPos[at+16*h+8+l] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
+			}
+		}
+	}
+	for p0 := 0; p0 < p16; p0 += 16 {
+		put(2*p0, p0)
+	}
+	if p16 < P {
+		put(2*p16, P-16)
+	}
+	for gk := range GK {
+		k := gk % K
+		d.fsIdh[gk], d.fsJdw[gk] = int32(k/g.KW*g.DH), int32(k%g.KW*g.DW)
+	}
+}
+
+// fillSmall is fillRangeLean(t, b, 0, P, true) for an image of 16 to 64
+// pixels where dcnFillTAVX runs (fsOK): every tap of its first P/16·16
+// pixels in one run, and of its last 16 pixels in another where P is not
+// a multiple of 16 (those before the last P%16 written twice, with the
+// same values), where fillRangeLean's Go loop took the pixels past the
+// last 16 (the 49th of a 7×7 map) and its setup ran for every image.
+// Each pixel's entries are dcnFillTAVX's: the same bits.
+func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int) {
+	g := d.g
+	P := g.p()
+	GK := d.groups * g.k()
+	m := GK * P
+	t.base = grow(t.base, m)
+	t.wts = grow(t.wts, 4*m)
+	t.sink = grow(t.sink, len(fillOnes))
+	t.scr = grow(t.scr, 64*16)
+	off := any(d.off.data[b*2*m : (b+1)*2*m]).([]float32)
+	wts := any(t.wts).([]float32)
+	a := dcnFillTArgs{
+		mk: &fillOnes[0], fy: &any(t.sink).([]float32)[0], idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		pstride: 4 * P, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &t.scr[0],
+	}
+	var mask []float32
+	if d.mask != nil {
+		mask = any(d.mask.data[b*m : (b+1)*m]).([]float32)
+		a.mstride = 4 * P
+	}
+	run := func(p0, n, at int) {
+		_, _ = off[(2*GK-1)*P+p0+n-1], d.fsPos[at+2*n-1]
+		a.offY, a.pos, a.groups = &off[p0], &d.fsPos[at], n/16
+		a.base, a.wts = &t.base[p0*GK], &wts[4*p0*GK]
+		_, _ = t.base[(p0+n)*GK-1], wts[4*(p0+n)*GK-1]
+		if mask != nil {
+			_ = mask[(GK-1)*P+p0+n-1]
+			a.mk = &mask[p0]
+		}
+		dcnFillTAVX(&a)
+	}
+	p16 := P / 16 * 16
+	if p16 > 0 {
+		run(0, p16, 0)
+	}
+	if p16 < P {
+		run(P-16, 16, 2*p16)
+	}
+}
+
+// gatherFrom is gatherTable for the n pixels whose entries start at entry
+// e of t.
+func (dc deformCols[T]) gatherFrom(t *sampleTable[T], e int, pad, rows []T, n int) {
+	d := dc.d
+	g := d.g
+	cpg, row, pix := g.C/d.groups, (g.W+2)*d.pix(), d.pix()
+	// The fill writes a base (yl+1)·(W+2) + xl+1 only for a point with
+	// −1 ≤ y < H and −1 ≤ x < W (yl ≤ H−1, xl ≤ W−1), else 0: none is
+	// above H·(W+2) + W, whose bottom-right corner is the padded image's
+	// last pixel.
+	last := g.H*(g.W+2) + g.W
+	dc.runsN(n, func(e0, e1, ch0 int) {
+		if e1 > e0 {
+			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e+e0:e+e1], t.wts[4*(e+e0):4*(e+e1)], cpg, last)
+		}
+	})
 }
