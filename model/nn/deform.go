@@ -62,9 +62,10 @@ type DeformConv2D[T Float] struct {
 	fsPos        []int32
 	fsIdh, fsJdw [64]int32
 	fsOK         bool
-	noFillSmall  bool // tests: never fillSmall
-	fillSmallRan bool // tests: the last Forward took fillSmall
-	fwdBlocksRan bool // tests: the last Forward took forwardBlocks
+	fsTails      []fsTail // per worker (fillTails)
+	noFillSmall  bool     // tests: never fillSmall
+	fillSmallRan bool     // tests: the last Forward took fillSmall
+	fwdBlocksRan bool     // tests: the last Forward took forwardBlocks
 
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.

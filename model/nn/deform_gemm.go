@@ -276,6 +276,9 @@ func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
 	}
 	col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
 	y32 := any(y).([]float32)
+	if d.fsOK && g.p()%16 != 0 {
+		d.fillTails(worker, lo, hi)
+	}
 	var t *sampleTable[T]
 	tb := -1 // the image t holds
 	for q0 := 0; q0 < ld; q0 += blk {
@@ -286,7 +289,7 @@ func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
 				b, at := lo+q/pc, q%pc
 				m := min(c0+nc-q, pc-at)
 				if b != tb {
-					t, tb = dc.forwardTable(worker, b), b
+					t, tb = dc.forwardTable(worker, b, lo), b
 				}
 				dc.gatherFrom(t, at*GK, t.pad, col[(q-c0)*ck:(q-c0+m)*ck], m)
 				q += m
@@ -304,14 +307,16 @@ func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
 
 // forwardTable readies worker's lean table and padded image for Forward's
 // sampling of any pixel of image b (forwardBlocks; no kept tables): its
-// pixels (at most 64, smallImages) in one tile, as im2col's.
-func (dc deformCols[T]) forwardTable(worker, b int) *sampleTable[T] {
+// pixels (at most 64, smallImages) in one tile, as im2col's; image b is
+// the chunk's (from image lo) b−lo'th, whose last pixels fillTails has
+// filled where fillSmall runs.
+func (dc deformCols[T]) forwardTable(worker, b, lo int) *sampleTable[T] {
 	d := dc.d
 	t := dc.table(worker)
 	d.padImage(t, b)
 	t.holds = tableKey{}
 	if d.fsOK {
-		d.fillSmall(t, b)
+		d.fillSmall(t, b, &d.fsTails[worker], b-lo)
 	} else {
 		d.fillRangeLean(t, b, 0, d.g.p(), true)
 	}
@@ -320,9 +325,8 @@ func (dc deformCols[T]) forwardTable(worker, b int) *sampleTable[T] {
 
 // fillSmallSetup readies fillSmall for this Forward: where it runs (see
 // fsOK), the pixels' rows and columns (fillRangeLean's pos: 8 rows, then
-// 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels
-// and then, where P is not a multiple of 16, for its last 16, and the
-// taps' i·DH and j·DW.
+// 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels,
+// the taps' i·DH and j·DW, and each worker's fillTails scratch.
 func (d *DeformConv2D[T]) fillSmallSetup() {
 	g := d.g
 	K, P := g.k(), g.p()
@@ -333,12 +337,11 @@ func (d *DeformConv2D[T]) fillSmallSetup() {
 	if !d.fsOK {
 		return
 	}
-	p16 := P / 16 * 16
-	n := p16
-	if p16 < P {
-		n += 16
+	for len(d.fsTails) < Workers() {
+		d.fsTails = append(d.fsTails, fsTail{})
 	}
-	d.fsPos = grow(d.fsPos, 2*n)
+	p16 := P / 16 * 16
+	d.fsPos = grow(d.fsPos, 2*p16)
 	put := func(at, p0 int) { // the 16 pixels from p0 at fsPos[at:]
 		for h := range 2 {
 			for l := range 8 {
@@ -351,27 +354,34 @@ func (d *DeformConv2D[T]) fillSmallSetup() {
 	for p0 := 0; p0 < p16; p0 += 16 {
 		put(2*p0, p0)
 	}
-	if p16 < P {
-		put(2*p16, P-16)
-	}
 	for gk := range GK {
 		k := gk % K
 		d.fsIdh[gk], d.fsJdw[gk] = int32(k/g.KW*g.DH), int32(k%g.KW*g.DW)
 	}
 }
 
+// fsTail is one worker's fillTails scratch: the offsets and mask of a
+// chunk's images' last P%16 pixels, 16·k of them (plane-major, the last
+// pixel repeated to the end), their rows and columns, and the entries
+// dcnFillTAVX fills for them.
+type fsTail struct {
+	off, mask, wts []float32
+	pos, base      []int32
+	scr            []int32
+}
+
 // fillSmall is fillRangeLean(t, b, 0, P, true) for an image of 16 to 64
 // pixels where dcnFillTAVX runs (fsOK): every tap of its first P/16·16
-// pixels in one run, and of its last 16 pixels in another where P is not
-// a multiple of 16 (those before the last P%16 written twice, with the
-// same values), where fillRangeLean's Go loop took the pixels past the
-// last 16 (the 49th of a 7×7 map) and its setup ran for every image.
-// Each pixel's entries are dcnFillTAVX's: the same bits.
-func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int) {
+// pixels in one run, and the entries of its last P%16 pixels copied from
+// tl (fillTails', image i of the chunk), where fillRangeLean's Go loop
+// took those (the 49th of a 7×7 map) tap by tap and its setup ran for
+// every image. Each pixel's entries are dcnFillTAVX's: the same bits.
+func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int, tl *fsTail, i int) {
 	g := d.g
 	P := g.p()
 	GK := d.groups * g.k()
 	m := GK * P
+	p16 := P / 16 * 16
 	t.base = grow(t.base, m)
 	t.wts = grow(t.wts, 4*m)
 	t.sink = grow(t.sink, len(fillOnes))
@@ -379,32 +389,77 @@ func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int) {
 	off := any(d.off.data[b*2*m : (b+1)*2*m]).([]float32)
 	wts := any(t.wts).([]float32)
 	a := dcnFillTArgs{
-		mk: &fillOnes[0], fy: &any(t.sink).([]float32)[0], idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		offY: &off[0], mk: &fillOnes[0], base: &t.base[0], wts: &wts[0], fy: &any(t.sink).([]float32)[0],
+		pos: &d.fsPos[0], groups: p16 / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
 		pstride: 4 * P, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &t.scr[0],
 	}
-	var mask []float32
+	_, _ = off[(2*GK-1)*P+p16-1], d.fsPos[2*p16-1]
 	if d.mask != nil {
-		mask = any(d.mask.data[b*m : (b+1)*m]).([]float32)
-		a.mstride = 4 * P
+		mask := any(d.mask.data[b*m : (b+1)*m]).([]float32)
+		_ = mask[(GK-1)*P+p16-1]
+		a.mk, a.mstride = &mask[0], 4*P
 	}
-	run := func(p0, n, at int) {
-		_, _ = off[(2*GK-1)*P+p0+n-1], d.fsPos[at+2*n-1]
-		a.offY, a.pos, a.groups = &off[p0], &d.fsPos[at], n/16
-		a.base, a.wts = &t.base[p0*GK], &wts[4*p0*GK]
-		_, _ = t.base[(p0+n)*GK-1], wts[4*(p0+n)*GK-1]
-		if mask != nil {
-			_ = mask[(GK-1)*P+p0+n-1]
-			a.mk = &mask[p0]
-		}
-		dcnFillTAVX(&a)
+	dcnFillTAVX(&a)
+	if r := P - p16; r > 0 {
+		copy(t.base[p16*GK:m], tl.base[i*r*GK:][:r*GK])
+		copy(wts[4*p16*GK:4*m], tl.wts[4*i*r*GK:][:4*r*GK])
 	}
+}
+
+// fillTails fills, for fillSmall, the entries of the last P%16 pixels of
+// each of images lo..hi into worker's fsTail (pixel j of image lo+i at
+// tail pixel i·(P%16) + j): their offsets and mask copied side by side,
+// 16 a dcnFillTAVX group, where each image's last 16 pixels were a group
+// of their own (the 7×7 layer's chunk of 8 images: 1 group for the 8
+// 49th pixels, not 8). A pixel's entries do not depend on the others of
+// its group: the same bits.
+func (d *DeformConv2D[T]) fillTails(worker, lo, hi int) {
+	g := d.g
+	P := g.p()
+	GK := d.groups * g.k()
 	p16 := P / 16 * 16
-	if p16 > 0 {
-		run(0, p16, 0)
+	r := P - p16
+	n := (hi - lo) * r
+	S := (n + 15) / 16 * 16
+	_ = fillOnes[S-1] // the kernel reads S values of the ones (no mask) and sink
+	tl := &d.fsTails[worker]
+	tl.off = grow(tl.off, 2*GK*S)
+	tl.pos = grow(tl.pos, 2*S)
+	tl.base = grow(tl.base, S*GK)
+	tl.wts = grow(tl.wts, 4*S*GK)
+	tl.scr = grow(tl.scr, 64*16)
+	var sink [len(fillOnes)]float32
+	offs := any(d.off.data).([]float32)
+	var masks []float32
+	if d.mask != nil {
+		masks = any(d.mask.data).([]float32)
+		tl.mask = grow(tl.mask, GK*S)
 	}
-	if p16 < P {
-		run(P-16, 16, 2*p16)
+	for i := range S {
+		j := min(i, n-1)
+		b, p := lo+j/r, p16+j%r
+		off := offs[b*2*GK*P:][:2*GK*P]
+		for pl := range 2 * GK {
+			tl.off[pl*S+i] = off[pl*P+p]
+		}
+		if masks != nil {
+			mk := masks[b*GK*P:][:GK*P]
+			for pl := range GK {
+				tl.mask[pl*S+i] = mk[pl*P+p]
+			}
+		}
+		q := 16*(i/8) + i%8
+		tl.pos[q], tl.pos[q+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
 	}
+	a := dcnFillTArgs{
+		offY: &tl.off[0], mk: &fillOnes[0], base: &tl.base[0], wts: &tl.wts[0], fy: &sink[0],
+		pos: &tl.pos[0], groups: S / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		pstride: 4 * S, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &tl.scr[0],
+	}
+	if masks != nil {
+		a.mk, a.mstride = &tl.mask[0], 4*S
+	}
+	dcnFillTAVX(&a)
 }
 
 // gatherFrom is gatherTable for the n pixels whose entries start at entry
