@@ -244,7 +244,7 @@ var noFwdBlocks bool
 
 // fwdBlockPixels is forwardBlocks' block of pixels for ck column values a
 // pixel: about 54 KB of columns (48 pixels at 7×7, 32 channels; blocks of
-// 12 to 72 pixels there took within 2 % of one another, 36 to 60 the
+// 6 to 96 pixels there took within about 3 % of one another, 36 to 60 the
 // least, on Zen 3), a multiple of 6 (dcnGemm6x32AVX2's rows), at least 6.
 func fwdBlockPixels(ck int) int { return max(6, 13824/ck/6*6) }
 
