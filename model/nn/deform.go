@@ -57,6 +57,16 @@ type DeformConv2D[T Float] struct {
 	noSmallCol bool             // tests: never smallCols
 	permBuf    []T              // permute's transposed gradient
 
+	// fillSmall's pixel rows and columns and its taps' i·DH and j·DW, set
+	// once a Forward (fillSmallSetup); fillSmall runs where fsOK.
+	fsPos        []int32
+	fsIdh, fsJdw [64]int32
+	fsOK         bool
+	fsTails      []fsTail // per worker (fillTails)
+	noFillSmall  bool     // tests: never fillSmall
+	fillSmallRan bool     // tests: the last Forward took fillSmall
+	fwdBlocksRan bool     // tests: the last Forward took forwardBlocks
+
 	// NoColumnCache makes Forward skip keeping its column matrix (for
 	// inference); Backward then recomputes it.
 	NoColumnCache bool
@@ -126,6 +136,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 	d.gen++
 	d.forwarding = true
 	defer func() { d.forwarding = false }()
+	d.fwdBlocksRan, d.fillSmallRan = false, false
 	y := reuse(&d.y, g.B, g.O, g.Ho, g.Wo)
 	var bias []T
 	if d.Bias != nil {
@@ -773,7 +784,15 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
 		// the image whole (C×H·W into H·W pixels), then place its rows.
 		t.flat = grow(t.flat, hw*pix)
-		transposeInto(x, hw, t.flat, pix, g.C, hw)
+		if h8 := hw / 8 * 8; h8 < hw && h8 > 0 && g.C%8 == 0 {
+			// The last hw%8 pixels (the 49th of 7×7) by an 8×8 block
+			// that overlaps the one before (its pixels written twice,
+			// the same values), not transposeInto's loop value by value.
+			transposeInto(x, hw, t.flat, pix, g.C, h8)
+			transposeInto(x[hw-8:], hw, t.flat[(hw-8)*pix:], pix, g.C, 8)
+		} else {
+			transposeInto(x, hw, t.flat, pix, g.C, hw)
+		}
 		for r := range g.H {
 			copy(t.pad[((r+1)*wp+1)*pix:][:g.W*pix], t.flat[r*g.W*pix:][:g.W*pix])
 		}
@@ -1105,7 +1124,14 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 	if len(base) == 0 {
 		return
 	}
-	last := maxBase(base)
+	dcnGatherBound(dst, img, pix, row, base, wts, n, maxBase(base))
+}
+
+// dcnGatherBound is dcnGather for entries whose bases are at most last
+// (checked against img's length here, not entry by entry: a bound the
+// caller knows, such as the largest base a fill writes, saves maxBase's
+// pass over base). base is not empty.
+func dcnGatherBound[T Float](dst, img []T, pix, row int, base []int32, wts []T, n, last int) {
 	_, _, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1], wts[4*len(base)-1]
 	if f, ok := any(dst).([]float32); ok && vecOK {
 		if gather512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), n) {

@@ -168,8 +168,20 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	if bias != nil {
 		b32 = any(bias).([]float32)
 	}
+	// Small images without a column cache or kept tables, on the AVX2
+	// route (the AVX-512 one stays as it was): blocks of columns that
+	// stay in the core's cache (forwardBlocks).
+	blocks := d.cache == nil && !d.keepTabs && pixAVX2OK() && !noFwdBlocks && smallImages(pc)
+	d.fsOK, d.fwdBlocksRan = false, blocks
+	if blocks {
+		d.fillSmallSetup()
+	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
+		if blocks {
+			d.forwardBlocks(worker, lo, hi, bias, y)
+			return
+		}
 		ld := (hi - lo) * pc
 		blk := pixBlockOut(g.O, ld)
 		buf := d.ws.get(worker, ck*ld+d.forwardScratch(blk))
@@ -224,4 +236,246 @@ func smallImages(pc int) bool { return 8*pc <= 512 }
 // 1024 channels it is larger), at most n (n itself where that is smaller).
 func pixBlockOut(o, n int) int {
 	return min(n, max(8, 8192/o/8*8))
+}
+
+// noFwdBlocks turns forwardBlocks off (tests, benchmarks: the chunk's
+// columns whole, then its product).
+var noFwdBlocks bool
+
+// fwdBlockPixels is forwardBlocks' block of pixels for ck column values a
+// pixel: about 54 KB of columns (48 pixels at 7×7, 32 channels; blocks of
+// 6 to 96 pixels there took within about 3 % of one another, 36 to 60 the
+// least, on Zen 3), a multiple of 6 (dcnGemm6x32AVX2's rows), at least 6.
+func fwdBlockPixels(ck int) int { return max(6, 13824/ck/6*6) }
+
+// forwardBlocks is forwardChunks' pass over images lo..hi (pc ≤ 64
+// pixels each, no column cache, no kept tables, the AVX2 route) in blocks
+// of fwdBlockPixels pixels: each block's columns are sampled into one
+// small buffer, reused block after block, and multiplied at once
+// (pixGemm), where the chunk's columns (451 KB at 7×7, 32 channels) were
+// all written, then read back from L2: the 7×7 layer's forward about 2 %
+// faster on Zen 3. Each image's lean table is filled once, by fillSmall
+// where it runs. The products still gather in blocks of pixBlockOut
+// pixels for storePix. Every output is the same chain of fused
+// multiply-adds wherever its block starts: the same bits
+// (TestForwardBlocksSameBits).
+func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
+	g := d.g
+	dc := deformCols[T]{d}
+	ck, p, pc := g.ck(), g.p(), g.pc()
+	GK := d.groups * g.k()
+	ld := (hi - lo) * pc
+	blk := pixBlockOut(g.O, ld)
+	cb := fwdBlockPixels(ck)
+	buf := d.ws.get(worker, ck*cb+d.forwardScratch(blk))
+	col, pm, scratch := buf[:ck*cb], buf[ck*cb:ck*cb+blk*g.O], buf[ck*cb+blk*g.O:]
+	wp := any(d.wPix).([]float32)
+	var b32 []float32
+	if bias != nil {
+		b32 = any(bias).([]float32)
+	}
+	col32, pm32, sc32 := any(col).([]float32), any(pm).([]float32), any(scratch).([]float32)
+	y32 := any(y).([]float32)
+	if d.fsOK && g.p()%16 != 0 {
+		d.fillTails(worker, lo, hi)
+	}
+	var t *sampleTable[T]
+	tb := -1 // the image t holds
+	for q0 := 0; q0 < ld; q0 += blk {
+		nb := min(blk, ld-q0)
+		for c0 := q0; c0 < q0+nb; c0 += cb {
+			nc := min(cb, q0+nb-c0)
+			for q := c0; q < c0+nc; {
+				b, at := lo+q/pc, q%pc
+				m := min(c0+nc-q, pc-at)
+				if b != tb {
+					t, tb = dc.forwardTable(worker, b, lo), b
+				}
+				dc.gatherFrom(t, at*GK, t.pad, col[(q-c0)*ck:(q-c0+m)*ck], m)
+				q += m
+			}
+			pixGemm(g.O, nc, ck, wp, col32, pm32[(c0-q0)*g.O:], sc32)
+		}
+		for q := q0; q < q0+nb; {
+			b, at := lo+q/pc, q%pc
+			m := min(q0+nb-q, pc-at)
+			storePix(pm32[(q-q0)*g.O:], g.O, m, y32[b*g.O*p+at:], p, b32, g.ReLU)
+			q += m
+		}
+	}
+}
+
+// forwardTable readies worker's lean table and padded image for Forward's
+// sampling of any pixel of image b (forwardBlocks; no kept tables): its
+// pixels (at most 64, smallImages) in one tile, as im2col's; image b is
+// the chunk's (from image lo) b−lo'th, whose last pixels fillTails has
+// filled where fillSmall runs.
+func (dc deformCols[T]) forwardTable(worker, b, lo int) *sampleTable[T] {
+	d := dc.d
+	t := dc.table(worker)
+	d.padImage(t, b)
+	t.holds = tableKey{}
+	if d.fsOK {
+		d.fillSmall(t, b, &d.fsTails[worker], b-lo)
+	} else {
+		d.fillRangeLean(t, b, 0, d.g.p(), true)
+	}
+	return t
+}
+
+// fillSmallSetup readies fillSmall for this Forward: where it runs (see
+// fsOK), the pixels' rows and columns (fillRangeLean's pos: 8 rows, then
+// 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels,
+// the taps' i·DH and j·DW, and each worker's fillTails scratch.
+func (d *DeformConv2D[T]) fillSmallSetup() {
+	g := d.g
+	K, P := g.k(), g.p()
+	GK := d.groups * K
+	_, f32 := any(d.wT).([]float32)
+	d.fsOK = f32 && !d.keepTabs && !d.noFillSmall && !fill512TOK() && fillTAVXOK(GK) && P >= 16 && smallImages(P)
+	d.fillSmallRan = d.fsOK
+	if !d.fsOK {
+		return
+	}
+	for len(d.fsTails) < Workers() {
+		d.fsTails = append(d.fsTails, fsTail{})
+	}
+	p16 := P / 16 * 16
+	d.fsPos = grow(d.fsPos, 2*p16)
+	put := func(at, p0 int) { // the 16 pixels from p0 at fsPos[at:]
+		for h := range 2 {
+			for l := range 8 {
+				p := p0 + 8*h + l
+				oy, ox := p/g.Wo, p%g.Wo
+				d.fsPos[at+16*h+l], d.fsPos[at+16*h+8+l] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
+			}
+		}
+	}
+	for p0 := 0; p0 < p16; p0 += 16 {
+		put(2*p0, p0)
+	}
+	for gk := range GK {
+		k := gk % K
+		d.fsIdh[gk], d.fsJdw[gk] = int32(k/g.KW*g.DH), int32(k%g.KW*g.DW)
+	}
+}
+
+// fsTail is one worker's fillTails scratch: the offsets and mask of a
+// chunk's images' last P%16 pixels, 16·k of them (plane-major, the last
+// pixel repeated to the end), their rows and columns, and the entries
+// dcnFillTAVX fills for them.
+type fsTail struct {
+	off, mask, wts []float32
+	pos, base      []int32
+	scr            []int32
+}
+
+// fillSmall is fillRangeLean(t, b, 0, P, true) for an image of 16 to 64
+// pixels where dcnFillTAVX runs (fsOK): every tap of its first P/16·16
+// pixels in one run, and the entries of its last P%16 pixels copied from
+// tl (fillTails', image i of the chunk), where fillRangeLean's Go loop
+// took those (the 49th of a 7×7 map) tap by tap and its setup ran for
+// every image. Each pixel's entries are dcnFillTAVX's: the same bits.
+func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int, tl *fsTail, i int) {
+	g := d.g
+	P := g.p()
+	GK := d.groups * g.k()
+	m := GK * P
+	p16 := P / 16 * 16
+	t.base = grow(t.base, m)
+	t.wts = grow(t.wts, 4*m)
+	t.sink = grow(t.sink, len(fillOnes))
+	t.scr = grow(t.scr, 64*16)
+	off := any(d.off.data[b*2*m : (b+1)*2*m]).([]float32)
+	wts := any(t.wts).([]float32)
+	a := dcnFillTArgs{
+		offY: &off[0], mk: &fillOnes[0], base: &t.base[0], wts: &wts[0], fy: &any(t.sink).([]float32)[0],
+		pos: &d.fsPos[0], groups: p16 / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		pstride: 4 * P, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &t.scr[0],
+	}
+	_, _ = off[(2*GK-1)*P+p16-1], d.fsPos[2*p16-1]
+	if d.mask != nil {
+		mask := any(d.mask.data[b*m : (b+1)*m]).([]float32)
+		_ = mask[(GK-1)*P+p16-1]
+		a.mk, a.mstride = &mask[0], 4*P
+	}
+	dcnFillTAVX(&a)
+	if r := P - p16; r > 0 {
+		copy(t.base[p16*GK:m], tl.base[i*r*GK:][:r*GK])
+		copy(wts[4*p16*GK:4*m], tl.wts[4*i*r*GK:][:4*r*GK])
+	}
+}
+
+// fillTails fills, for fillSmall, the entries of the last P%16 pixels of
+// each of images lo..hi into worker's fsTail (pixel j of image lo+i at
+// tail pixel i·(P%16) + j): their offsets and mask copied side by side,
+// 16 a dcnFillTAVX group, where each image's last 16 pixels were a group
+// of their own (the 7×7 layer's chunk of 8 images: 1 group for the 8
+// 49th pixels, not 8). A pixel's entries do not depend on the others of
+// its group: the same bits.
+func (d *DeformConv2D[T]) fillTails(worker, lo, hi int) {
+	g := d.g
+	P := g.p()
+	GK := d.groups * g.k()
+	p16 := P / 16 * 16
+	r := P - p16
+	n := (hi - lo) * r
+	S := (n + 15) / 16 * 16
+	_ = fillOnes[S-1] // the kernel reads S values of the ones (no mask) and sink
+	tl := &d.fsTails[worker]
+	tl.off = grow(tl.off, 2*GK*S)
+	tl.pos = grow(tl.pos, 2*S)
+	tl.base = grow(tl.base, S*GK)
+	tl.wts = grow(tl.wts, 4*S*GK)
+	tl.scr = grow(tl.scr, 64*16)
+	var sink [len(fillOnes)]float32
+	offs := any(d.off.data).([]float32)
+	var masks []float32
+	if d.mask != nil {
+		masks = any(d.mask.data).([]float32)
+		tl.mask = grow(tl.mask, GK*S)
+	}
+	for i := range S {
+		j := min(i, n-1)
+		b, p := lo+j/r, p16+j%r
+		off := offs[b*2*GK*P:][:2*GK*P]
+		for pl := range 2 * GK {
+			tl.off[pl*S+i] = off[pl*P+p]
+		}
+		if masks != nil {
+			mk := masks[b*GK*P:][:GK*P]
+			for pl := range GK {
+				tl.mask[pl*S+i] = mk[pl*P+p]
+			}
+		}
+		q := 16*(i/8) + i%8
+		tl.pos[q], tl.pos[q+8] = int32(p/g.Wo*g.SH-g.PH), int32(p%g.Wo*g.SW-g.PW)
+	}
+	a := dcnFillTArgs{
+		offY: &tl.off[0], mk: &fillOnes[0], base: &tl.base[0], wts: &tl.wts[0], fy: &sink[0],
+		pos: &tl.pos[0], groups: S / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		pstride: 4 * S, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &tl.scr[0],
+	}
+	if masks != nil {
+		a.mk, a.mstride = &tl.mask[0], 4*S
+	}
+	dcnFillTAVX(&a)
+}
+
+// gatherFrom is gatherTable for the n pixels whose entries start at entry
+// e of t.
+func (dc deformCols[T]) gatherFrom(t *sampleTable[T], e int, pad, rows []T, n int) {
+	d := dc.d
+	g := d.g
+	cpg, row, pix := g.C/d.groups, (g.W+2)*d.pix(), d.pix()
+	// The fill writes a base (yl+1)·(W+2) + xl+1 only for a point with
+	// −1 ≤ y < H and −1 ≤ x < W (yl ≤ H−1, xl ≤ W−1), else 0: none is
+	// above H·(W+2) + W, whose bottom-right corner is the padded image's
+	// last pixel.
+	last := g.H*(g.W+2) + g.W
+	dc.runsN(n, func(e0, e1, ch0 int) {
+		if e1 > e0 {
+			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e+e0:e+e1], t.wts[4*(e+e0):4*(e+e1)], cpg, last)
+		}
+	})
 }
