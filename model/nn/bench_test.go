@@ -52,6 +52,7 @@ func benchConv(b *testing.B, hw int, backward bool) {
 	c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
 	x := benchInput(b, 64, 32, hw, hw)
 	y, _ := c.Forward(x, true)
+	logPlace("conv", c, x.data, y.data)
 	dy := y.Clone()
 	flops := 2.0 * 64 * 32 * 32 * 9 * float64(hw*hw)
 	if backward {
