@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 )
 
 // Conv2DConfig describes a 2-D convolution. Zero Stride or Dilation
@@ -423,8 +424,15 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		if colPadOK[T](g, cols, cache) {
 			ckp = (ck + 7) &^ 7
 		}
-		buf := ws.get(worker, (ckp+ck)*ld+g.O*ld+g.O*ckp)
-		col, dcol, gy := buf[:ckp*ld], buf[ckp*ld:(ckp+ck)*ld], buf[(ckp+ck)*ld:(ckp+ck)*ld+g.O*ld]
+		lg := ld // gy's row stride and dcol's rows: ld, or more (dcolPadRows)
+		if cols.transposed() {
+			lg = dcolPadRows[T](ld)
+			if lg > ld {
+				dcolPadRan.Store(true)
+			}
+		}
+		buf := ws.get(worker, ckp*ld+ck*lg+g.O*lg+g.O*ckp)
+		col, dcol, gy := buf[:ckp*ld], buf[ckp*ld:ckp*ld+ck*lg], buf[ckp*ld+ck*lg:ckp*ld+ck*lg+g.O*lg]
 		if cache != nil {
 			col = chunkCols(cache, g, per, c)
 		}
@@ -435,20 +443,27 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 			for o := range g.O {
 				at := (b*g.O + o) * p
 				if mask != nil {
-					gradRowsM(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], mask[at/8:])
+					gradRowsM(g, gy[o*lg+(b-lo)*pc:][:pc], dy[at:at+p], mask[at/8:])
 					continue
 				}
 				var yo []T
 				if g.ReLU {
 					yo = y[at : at+p]
 				}
-				gradRows(g, gy[o*ld+(b-lo)*pc:][:pc], dy[at:at+p], yo)
+				gradRows(g, gy[o*lg+(b-lo)*pc:][:pc], dy[at:at+p], yo)
+			}
+		}
+		if lg > ld {
+			for o := range g.O {
+				clear(gy[o*lg+ld : (o+1)*lg]) // dcolPadRows' zero pixels
 			}
 		}
 		pw := part[c*nw : c*nw+g.O*ck]
 		tr := cols.transposed()
 		if tr {
-			gemmWideA(false, false, g.O, ck, ld, 1, gy, ld, col, ck, 0, pw, ck)
+			if !dwSumAB(g.O, ck, ld, gy, lg, col, pw) {
+				gemmWideA(false, false, g.O, ck, ld, 1, gy, lg, col, ck, 0, pw, ck)
+			}
 		} else if ckp != ck {
 			// col's rows padded to ckp: the transposed B packs in blocks
 			// of 8 rows and the tiles are full, and the ck columns of the
@@ -466,13 +481,13 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		}
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		for o := range g.O {
-			pb[o] = sum(gy[o*ld : (o+1)*ld])
+			pb[o] = sum(gy[o*lg : o*lg+ld])
 		}
 		if !input {
 			return
 		}
 		if tr {
-			gemmWideA(true, false, ld, ck, g.O, 1, gy, ld, w, ck, 0, dcol, ck)
+			gemmWideA(true, false, lg, ck, g.O, 1, gy, lg, w, ck, 0, dcol, ck)
 		} else {
 			gemm(true, false, ck, ld, g.O, 1, w, ck, gy, ld, 0, dcol, ld)
 		}
@@ -487,6 +502,64 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		}
 	}
 }
+
+// dcolPadRows is the rows of the column gradient's product dcol = gyᵀ·W
+// in convBackwardM for transposed column blocks (the deformable layer's),
+// and gy's row stride, for a chunk of ld pixels: ld, or ld rounded up to
+// the GEMM's 6-row panels in float32 on the AVX2 kernels. The pixels added
+// to gy are zero and their rows of dcol are never read. At the 7×7 layer
+// (chunks of 5 images, 245 pixels) the product then runs 41 full row
+// panels of 6, read in place (sgemmKernel6x16T) and stored in place, where
+// its last panel of 5 rows was packed and went through a scratch tile and
+// Go's partial store. Each element of dcol is the same chain of fused
+// multiply-adds over the O output channels whichever panel computes it,
+// and the weight and bias gradients read the same ld pixels of gy: the same
+// bits (TestDcolPadRowsSameBits). With AVX-512 or without kernels the
+// product stays as it is.
+func dcolPadRows[T Float](ld int) int {
+	_, f32 := any(T(0)).(float32)
+	if f32 && !noDcolPad && pixAVX2OK() {
+		return (ld + 5) / 6 * 6
+	}
+	return ld
+}
+
+// noDcolPad turns dcolPadRows' padding off (tests, benchmarks).
+var noDcolPad bool
+
+// dcolPadRan records that convBackwardM padded a chunk (tests).
+var dcolPadRan atomic.Bool
+
+// dwSumAB sets convBackwardM's weight gradient pw (o×ck, row stride ck) =
+// gy·col for transposed column blocks (gy o×ld, row stride lg; col ld×ck)
+// through sgemmSumAB's AVX2 route as one product (sumABTapsY), and reports
+// whether it did (float32 on the AVX2 kernels, ld within one kc block).
+// That route runs the rows in panels of six and four, A and B read in
+// place: at the 7×7 layer's 32 output channels 6+6+6+6+4+4, where the GEMM
+// ran five panels of six and a ragged one of two through the 3-row kernel
+// and a partial tile's store (47.3 against 51.3 µs a chunk of 245 pixels
+// alone, Zen 3). Each element is the same chain of fused multiply-adds over
+// the chunk's pixels from zero: the same bits (TestDcolPadRowsSameBits).
+func dwSumAB[T Float](o, ck, ld int, gy []T, lg int, col, pw []T) bool {
+	g32, ok := any(gy).([]float32)
+	if !ok || noDwSumAB || !sumABTapsYOK() || o < 4 {
+		return false
+	}
+	if !sgemmSumAB(o, ck, ld, g32, 0, lg, any(col).([]float32), ck, oneTap, any(pw).([]float32), ck) {
+		return false
+	}
+	dwSumABRan.Store(true)
+	return true
+}
+
+// oneTap is sgemmSumAB's offsets of a single product (read only).
+var oneTap = []int{0}
+
+// noDwSumAB turns dwSumAB off (tests, benchmarks).
+var noDwSumAB bool
+
+// dwSumABRan records that dwSumAB ran (tests).
+var dwSumABRan atomic.Bool
 
 // Conv2D is a plain 2-D convolution (PyTorch's nn.Conv2d without groups).
 type Conv2D[T Float] struct {
