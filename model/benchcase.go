@@ -101,7 +101,7 @@ func (c *ConvBench) FwdBwd() {
 // backward of forward and backward: three passes of the same size, two
 // when the layer computes no input gradient (NoInputGrad).
 func (c *ConvBench) Flops(backward bool) float64 {
-	pass := 2 * float64(c.Batch*c.In*c.Out*c.kernelPix)
+	pass := 2 * float64(c.Batch) * float64(c.In) * float64(c.Out) * float64(c.kernelPix)
 	switch {
 	case !backward:
 		return pass
@@ -149,7 +149,7 @@ func NewDeformBench(name string, d *nn.DeformConv2D[float32], batch, h, w int, r
 // asked for: three passes the size of the forward's. No fast algorithm
 // (Winograd, FFT) applies, since no two output pixels share their samples.
 func (b *DeformBench) Flops(backward bool) float64 {
-	pass := 2 * float64(b.Batch*b.In*b.Out*b.kernelPix)
+	pass := 2 * float64(b.Batch) * float64(b.In) * float64(b.Out) * float64(b.kernelPix)
 	if backward {
 		return 3 * pass
 	}

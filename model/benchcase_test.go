@@ -28,7 +28,7 @@ func TestCOCOBenchCases(t *testing.T) {
 			t.Errorf("case %d = %s %d→%d %d×%d batch %d noInputGrad %v ReLU %v, want %+v", i, c.Name, c.In, c.Out, c.H, c.W,
 				c.Batch, c.Conv.NoInputGrad, c.Conv.Config().ReLU, w)
 		}
-		pass := 2.0 * 2 * float64(w.in*w.out*9*w.hw*w.hw)
+		pass := 2.0 * 2 * float64(w.in) * float64(w.out) * 9 * float64(w.hw*w.hw)
 		passes := 3.0
 		if w.noInput {
 			passes = 2
@@ -51,6 +51,11 @@ func TestCOCOBenchCases(t *testing.T) {
 		}
 		if p.Deform.X != p.Plain.X || p.Deform.Shape() != p.Plain.Shape() || !p.Deform.Layer.Config().ReLU {
 			t.Errorf("%s: the deformable case %s is not on the plain one's input %s with ReLU", p.Plain.Name, p.Deform.Shape(), p.Plain.Shape())
+		}
+		// The deformable layer's GEMMs: three passes the size of the plain
+		// forward's, with or without the input gradient.
+		if pass := p.Plain.Flops(false); p.Deform.Flops(false) != pass || p.Deform.Flops(true) != 3*pass {
+			t.Errorf("%s: deformable flops %v, %v, want %v, %v", p.Plain.Name, p.Deform.Flops(false), p.Deform.Flops(true), pass, 3*pass)
 		}
 		for _, m := range p.Deform.Mask.Data() {
 			if !(m > 0 && m < 1) {
