@@ -13,37 +13,57 @@ import (
 // table filled by fillSmall where it runs, else by fillRangeLean) and
 // through forwardChunks' whole chunks (noFwdBlocks: im2col's fill and
 // gather, then pixGemm), and wants the same bits: maps of 49 pixels (the
-// last 16 filled again by fillSmall's second run), 25 (9 of 16), 16 and
-// 64 (multiples of 16: one run), 9 (fewer than 16: fillRangeLean), 36
-// with 64 channels (blocks of 24 pixels), 3 channels (pixels of 4, blocks
-// larger than a chunk), two offset groups, a mask or none, a bias or
-// none, the ReLU, batches whose last chunk is short; on 1 and 2 workers.
-// It checks that forwardBlocks and fillSmall ran where they should.
+// last one of each image filled with the chunk's others by fillTails), 25
+// (9 of 16), 16 and 64 (multiples of 16), 9 (fewer than 16:
+// fillRangeLean), 36 with 64 channels (blocks of 24 pixels), 3 channels
+// (pixels of 4, blocks larger than a chunk), two offset groups, a mask or
+// none, a bias or none, the ReLU, batches whose last chunk is short; and
+// the geometry fillSmall's pixel positions and taps are computed from:
+// maps that are not square, stride 2, dilation 2, unequal padding, 1×3
+// (four offset groups), 5×3 and 5×5 kernels; on 1 and 2 workers. It
+// checks that forwardBlocks and fillSmall ran where they should.
 func TestForwardBlocksSameBits(t *testing.T) {
 	if !pixAVX2OK() {
 		t.Skip("not the AVX2 route: forwardBlocks does not run")
 	}
+	type geo struct{ h, w, kh, kw, sh, sw, dh, dw, ph, pw int }
+	sq := func(hw int) geo { return geo{hw, hw, 3, 3, 1, 1, 1, 1, 1, 1} }
 	for _, s := range []struct {
-		c, o, hw, groups, batch int
+		c, o int
+		geo
+		groups, batch           int
 		mask, relu, bias, small bool
 	}{
-		{32, 32, 7, 1, 64, true, true, true, true}, {32, 32, 7, 1, 13, false, false, true, true},
-		{32, 64, 7, 2, 9, true, false, false, true}, {16, 32, 5, 1, 11, true, true, true, true},
-		{8, 32, 4, 1, 10, true, false, true, true}, {32, 32, 8, 1, 7, false, true, true, true},
-		{32, 32, 3, 1, 20, true, true, true, false}, {64, 32, 6, 1, 9, true, false, true, true},
-		{3, 32, 7, 1, 12, true, true, false, true},
+		{32, 32, sq(7), 1, 64, true, true, true, true}, {32, 32, sq(7), 1, 13, false, false, true, true},
+		{32, 64, sq(7), 2, 9, true, false, false, true}, {16, 32, sq(5), 1, 11, true, true, true, true},
+		{8, 32, sq(4), 1, 10, true, false, true, true}, {32, 32, sq(8), 1, 7, false, true, true, true},
+		{32, 32, sq(3), 1, 20, true, true, true, false}, {64, 32, sq(6), 1, 9, true, false, true, true},
+		{3, 32, sq(7), 1, 12, true, true, false, true},
+		{32, 32, geo{7, 5, 3, 3, 1, 1, 1, 1, 1, 1}, 1, 10, true, true, true, true},   // 7×5
+		{32, 32, geo{13, 13, 3, 3, 2, 2, 1, 1, 1, 1}, 1, 9, true, false, true, true}, // stride 2: 7×7
+		{32, 32, geo{13, 7, 3, 3, 2, 1, 1, 1, 1, 1}, 1, 9, true, true, true, true},   // stride 2×1: 7×7
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 2, 2, 2, 2}, 1, 11, true, true, true, true},   // dilation 2
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 2, 1, 2}, 1, 11, false, true, true, true},  // dilation 1×2
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 1, 0, 1}, 1, 9, true, true, true, true},    // padding 0×1: 5×7
+		{32, 32, geo{7, 7, 1, 3, 1, 1, 1, 1, 0, 1}, 4, 9, true, true, true, true},    // 1×3, 12 taps
+		{32, 32, geo{7, 7, 5, 3, 1, 1, 1, 1, 2, 1}, 1, 9, true, true, true, true},    // 5×3
+		{32, 32, geo{7, 7, 5, 5, 1, 1, 1, 1, 2, 2}, 1, 9, true, false, true, true},   // 5×5
 	} {
-		name := fmt.Sprintf("c%d_o%d_%dpx_g%d_b%d_mask%v_relu%v_bias%v", s.c, s.o, s.hw, s.groups, s.batch, s.mask, s.relu, s.bias)
+		name := fmt.Sprintf("c%d_o%d_%d×%d_k%d×%d_s%d×%d_d%d×%d_p%d×%d_g%d_b%d_mask%v_relu%v_bias%v", s.c, s.o, s.h, s.w,
+			s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.ph, s.pw, s.groups, s.batch, s.mask, s.relu, s.bias)
 		t.Run(name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), uint64(s.batch)))
-			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: s.relu, NoBias: !s.bias}
-			gk := s.groups * 9
-			x := New[float32](s.batch, s.c, s.hw, s.hw)
-			off := New[float32](s.batch, 2*gk, s.hw, s.hw)
+			rng := rand.New(rand.NewPCG(uint64(s.c*s.h*s.w), uint64(s.batch)))
+			cfg := Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.kh, s.kw}, Stride: [2]int{s.sh, s.sw},
+				Padding: [2]int{s.ph, s.pw}, Dilation: [2]int{s.dh, s.dw}, ReLU: s.relu, NoBias: !s.bias}
+			gk := s.groups * s.kh * s.kw
+			ho := (s.h+2*s.ph-s.dh*(s.kh-1)-1)/s.sh + 1
+			wo := (s.w+2*s.pw-s.dw*(s.kw-1)-1)/s.sw + 1
+			x := New[float32](s.batch, s.c, s.h, s.w)
+			off := New[float32](s.batch, 2*gk, ho, wo)
 			fillNorm(rng, 1.5, x, off)
 			var mask *Tensor[float32]
 			if s.mask {
-				mask = New[float32](s.batch, gk, s.hw, s.hw)
+				mask = New[float32](s.batch, gk, ho, wo)
 				for i := range mask.data {
 					mask.data[i] = float32(rng.Float64() * 2)
 				}
@@ -51,7 +71,7 @@ func TestForwardBlocksSameBits(t *testing.T) {
 			// Some points far out (a base of 0, no weight) and some on
 			// the border.
 			for i := 0; i < len(off.data); i += 7 {
-				off.data[i] = float32(rng.IntN(2*s.hw+6) - s.hw - 3)
+				off.data[i] = float32(rng.IntN(2*s.h+6) - s.h - 3)
 			}
 			run := func(blocks, small bool, workers int) []float32 {
 				old := setWorkers(workers)

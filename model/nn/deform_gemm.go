@@ -174,7 +174,7 @@ func (d *DeformConv2D[T]) forwardChunks(bias, y []T) {
 	blocks := d.cache == nil && !d.keepTabs && pixAVX2OK() && !noFwdBlocks && smallImages(pc)
 	d.fsOK, d.fwdBlocksRan = false, blocks
 	if blocks {
-		d.fillSmallSetup()
+		d.fillSmallSetup(workers)
 	}
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
@@ -326,8 +326,11 @@ func (dc deformCols[T]) forwardTable(worker, b, lo int) *sampleTable[T] {
 // fillSmallSetup readies fillSmall for this Forward: where it runs (see
 // fsOK), the pixels' rows and columns (fillRangeLean's pos: 8 rows, then
 // 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels,
-// the taps' i·DH and j·DW, and each worker's fillTails scratch.
-func (d *DeformConv2D[T]) fillSmallSetup() {
+// the taps' i·DH and j·DW, and the fillTails scratch of each of the
+// workers forwardChunks runs (its own count: GOMAXPROCS may change between
+// two reads of Workers(), and the Go runtime lowers it itself where a
+// container's CPU limit shrinks).
+func (d *DeformConv2D[T]) fillSmallSetup(workers int) {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
@@ -337,7 +340,7 @@ func (d *DeformConv2D[T]) fillSmallSetup() {
 	if !d.fsOK {
 		return
 	}
-	for len(d.fsTails) < Workers() {
+	for len(d.fsTails) < workers {
 		d.fsTails = append(d.fsTails, fsTail{})
 	}
 	p16 := P / 16 * 16

@@ -190,4 +190,19 @@ func TestReleaseDropsKeptTables(t *testing.T) {
 		t.Errorf("after release: %d kept tables, %d views, keepTabs %v, permBuf %d, cacheBuf %d, tabs %d",
 			len(d.kept), len(d.views), d.keepTabs, len(d.permBuf), len(d.cacheBuf), len(d.tabs))
 	}
+	// An evaluation Forward of small images (forwardBlocks, fillSmall on
+	// the AVX2 route) keeps the pixels' positions and each worker's tail
+	// scratch: release lets go of them too.
+	d.NoColumnCache = true
+	x, off = New[float32](16, 32, 7, 7), New[float32](16, 18, 7, 7)
+	if _, err := d.Forward(x, off, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d.fillSmallRan && (d.fsPos == nil || d.fsTails == nil) {
+		t.Fatal("fillSmall ran and kept no positions or tails: the test no longer covers them")
+	}
+	d.release()
+	if d.fsPos != nil || d.fsTails != nil {
+		t.Errorf("after release: %d positions, %d tails kept", len(d.fsPos), len(d.fsTails))
+	}
 }
