@@ -426,7 +426,7 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 		}
 		lg := ld // gy's row stride and dcol's rows: ld, or more (dcolPadRows)
 		if cols.transposed() {
-			lg = dcolPadRows[T](ld)
+			lg = dcolPadRows[T](ld, ck, g.O)
 			if lg > ld {
 				dcolPadRan.Store(true)
 			}
@@ -515,10 +515,12 @@ func convBackwardM[T Float](g geom, w, y, dy, dw, db []T, input bool, cols colum
 // multiply-adds over the O output channels whichever panel computes it,
 // and the weight and bias gradients read the same ld pixels of gy: the same
 // bits (TestDcolPadRowsSameBits). With AVX-512 or without kernels the
-// product stays as it is.
-func dcolPadRows[T Float](ld int) int {
+// product stays as it is, and so does a product of ld×ck×o small enough
+// for gemm's plain loop (sgemmTinyProduct), which rounds each product
+// where the kernels fuse them: padded, it would reach the kernels.
+func dcolPadRows[T Float](ld, ck, o int) int {
 	_, f32 := any(T(0)).(float32)
-	if f32 && !noDcolPad && pixAVX2OK() {
+	if f32 && !noDcolPad && pixAVX2OK() && !sgemmTinyProduct(ld, ck, o) {
 		return (ld + 5) / 6 * 6
 	}
 	return ld
@@ -532,17 +534,19 @@ var dcolPadRan atomic.Bool
 
 // dwSumAB sets convBackwardM's weight gradient pw (o×ck, row stride ck) =
 // gy·col for transposed column blocks (gy o×ld, row stride lg; col ld×ck)
-// through sgemmSumAB's AVX2 route as one product (sumABTapsY), and reports
-// whether it did (float32 on the AVX2 kernels, ld within one kc block).
-// That route runs the rows in panels of six and four, A and B read in
-// place: at the 7×7 layer's 32 output channels 6+6+6+6+4+4, where the GEMM
-// ran five panels of six and a ragged one of two through the 3-row kernel
-// and a partial tile's store (47.3 against 51.3 µs a chunk of 245 pixels
-// alone, Zen 3). Each element is the same chain of fused multiply-adds over
-// the chunk's pixels from zero: the same bits (TestDcolPadRowsSameBits).
+// through sgemmSumAB as one product, and reports whether it did (float32
+// on the AVX2 kernels, at least 4 output channels, ld within one kc block,
+// a product larger than gemm's plain loop takes: sgemmTinyProduct). Where
+// sgemmSumAB's AVX2 route (sumABTapsY) runs, it takes the rows in panels of
+// six and four, A and B read in place: at the 7×7 layer's 32 output
+// channels 6+6+6+6+4+4, where the GEMM ran five panels of six and a ragged
+// one of two through the 3-row kernel and a partial tile's store (47.4
+// against 51.3 µs a chunk of 245 pixels alone, Zen 3). Each element is the
+// same chain of fused multiply-adds over the chunk's pixels from zero: the
+// same bits (TestDcolPadRowsSameBits).
 func dwSumAB[T Float](o, ck, ld int, gy []T, lg int, col, pw []T) bool {
 	g32, ok := any(gy).([]float32)
-	if !ok || noDwSumAB || !sumABTapsYOK() || o < 4 {
+	if !ok || noDwSumAB || !sumABTapsYOK() || o < 4 || sgemmTinyProduct(o, ck, ld) {
 		return false
 	}
 	if !sgemmSumAB(o, ck, ld, g32, 0, lg, any(col).([]float32), ck, oneTap, any(pw).([]float32), ck) {

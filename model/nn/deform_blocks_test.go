@@ -39,15 +39,15 @@ func TestForwardBlocksSameBits(t *testing.T) {
 		{8, 32, sq(4), 1, 10, true, false, true, true}, {32, 32, sq(8), 1, 7, false, true, true, true},
 		{32, 32, sq(3), 1, 20, true, true, true, false}, {64, 32, sq(6), 1, 9, true, false, true, true},
 		{3, 32, sq(7), 1, 12, true, true, false, true},
-		{32, 32, geo{7, 5, 3, 3, 1, 1, 1, 1, 1, 1}, 1, 10, true, true, true, true},   // 7×5
-		{32, 32, geo{13, 13, 3, 3, 2, 2, 1, 1, 1, 1}, 1, 9, true, false, true, true}, // stride 2: 7×7
-		{32, 32, geo{13, 7, 3, 3, 2, 1, 1, 1, 1, 1}, 1, 9, true, true, true, true},   // stride 2×1: 7×7
-		{32, 32, geo{7, 7, 3, 3, 1, 1, 2, 2, 2, 2}, 1, 11, true, true, true, true},   // dilation 2
-		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 2, 1, 2}, 1, 11, false, true, true, true},  // dilation 1×2
-		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 1, 0, 1}, 1, 9, true, true, true, true},    // padding 0×1: 5×7
-		{32, 32, geo{7, 7, 1, 3, 1, 1, 1, 1, 0, 1}, 4, 9, true, true, true, true},    // 1×3, 12 taps
-		{32, 32, geo{7, 7, 5, 3, 1, 1, 1, 1, 2, 1}, 1, 9, true, true, true, true},    // 5×3
-		{32, 32, geo{7, 7, 5, 5, 1, 1, 1, 1, 2, 2}, 1, 9, true, false, true, true},   // 5×5
+		{32, 32, geo{7, 5, 3, 3, 1, 1, 1, 1, 1, 1}, 1, 10, true, true, true, true},
+		{32, 32, geo{13, 13, 3, 3, 2, 2, 1, 1, 1, 1}, 1, 9, true, false, true, true},
+		{32, 32, geo{13, 7, 3, 3, 2, 1, 1, 1, 1, 1}, 1, 9, true, true, true, true},
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 2, 2, 2, 2}, 1, 11, true, true, true, true},
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 2, 1, 2}, 1, 11, false, true, true, true},
+		{32, 32, geo{7, 7, 3, 3, 1, 1, 1, 1, 0, 1}, 1, 9, true, true, true, true},
+		{32, 32, geo{7, 7, 1, 3, 1, 1, 1, 1, 0, 1}, 4, 9, true, true, true, true},
+		{32, 32, geo{7, 7, 5, 3, 1, 1, 1, 1, 2, 1}, 1, 9, true, true, true, true},
+		{32, 32, geo{7, 7, 5, 5, 1, 1, 1, 1, 2, 2}, 1, 9, true, false, true, true},
 	} {
 		name := fmt.Sprintf("c%d_o%d_%d×%d_k%d×%d_s%d×%d_d%d×%d_p%d×%d_g%d_b%d_mask%v_relu%v_bias%v", s.c, s.o, s.h, s.w,
 			s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.ph, s.pw, s.groups, s.batch, s.mask, s.relu, s.bias)
