@@ -15,7 +15,7 @@ import (
 // few channels and many (3: padImage's pixels of 4 placed at once); the
 // padded buffer starts full of garbage.
 func TestPadUnpad(t *testing.T) {
-	for _, s := range []struct{ c, h, w int }{{32, 7, 7}, {32, 14, 14}, {8, 5, 13}, {16, 8, 16}, {3, 7, 9}, {3, 5, 64}, {3, 1, 1}, {12, 3, 6}, {32, 4, 64}} {
+	for _, s := range []struct{ c, h, w int }{{32, 7, 7}, {32, 14, 14}, {8, 5, 13}, {16, 8, 16}, {3, 7, 9}, {3, 5, 64}, {3, 1, 1}, {12, 3, 6}, {32, 4, 64}, {8, 2, 7}, {16, 9, 7}, {12, 4, 7}, {64, 7, 7}} {
 		t.Run(fmt.Sprintf("c%d_%dx%d", s.c, s.h, s.w), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c), uint64(s.w)))
 			d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, nil)
@@ -267,6 +267,50 @@ func TestPadReuse(t *testing.T) {
 						}
 						if got := tab.pad[((r+1)*wp+q+1)*pix+c]; got != want {
 							t.Fatalf("%+v, image %d: pad at row %d, column %d, channel %d = %v, want %v", s, b, r, q, c, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPadRows7 runs padRows7 itself (padImage's 7-wide route, where the
+// GEMM kernels run) on pads whose ring is zero and whose inside holds 99s,
+// for 8 to 64 channels and 2 to 9 rows, and checks every value: the
+// image's inside, the ring still zero.
+func TestPadRows7(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, c := range []int{8, 16, 24, 32, 64} {
+		for h := 2; h <= 9; h++ {
+			hw, wp := 7*h, 9
+			x := make([]float32, c*hw)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			pad := make([]float32, (h+2)*wp*c)
+			for r := 1; r <= h; r++ {
+				for q := 1; q <= 7; q++ {
+					for ch := range c {
+						pad[(r*wp+q)*c+ch] = 99
+					}
+				}
+			}
+			if !padRows7(x, h, c, pad) {
+				if haveSgemmKernels() {
+					t.Fatal("padRows7 did not run where the GEMM kernels do")
+				}
+				t.Skip("no GEMM kernels: padRows7 does not run")
+			}
+			for r := -1; r <= h; r++ {
+				for q := -1; q <= 7; q++ {
+					for ch := range c {
+						want := float32(0)
+						if r >= 0 && r < h && q >= 0 && q < 7 {
+							want = x[ch*hw+r*7+q]
+						}
+						if got := pad[((r+1)*wp+q+1)*c+ch]; got != want {
+							t.Fatalf("c %d, h %d: pad at row %d, column %d, channel %d = %v, want %v", c, h, r, q, ch, got, want)
 						}
 					}
 				}

@@ -876,3 +876,35 @@ func haveSgemmKernels() bool { return sgemmKern != nil }
 // sgemmBand splits p pixels into even bands of at most the kernel's block
 // depth (the banded deformable passes' band).
 func sgemmBand(p int) int { return balance(p, sgemmKern.kc, 1) }
+
+// padRows7 is padImage for an image of c channels (a multiple of 8) and
+// h ≥ 2 rows of 7 pixels, x in its C×H×7 layout, pad pixel-major with
+// pixels of c values and a ring (9 pixels a row): each row's pixels by one
+// 8×8 block (packTranspose8) a channel block straight into pad, where the
+// image went to a flat pixel-major buffer and then row by row into pad
+// (its copies, and transposeInto's set-up, about 40 % of padImage's time
+// there on Zen 3). A row's block reads its 7 pixels and the next row's
+// first, written to the row's right ring; the last row's reads the row
+// before's last pixel, written to its left ring; both rings are cleared
+// after: the same pad. It reports false, doing nothing, where the GEMM
+// kernels (and so packTranspose8) do not run.
+func padRows7(x []float32, h, c int, pad []float32) bool {
+	if !haveSgemmKernels() {
+		return false
+	}
+	const wp = 9
+	hw := 7 * h
+	_, _ = x[c*hw-1], pad[(h+2)*wp*c-1]
+	for cb := 0; cb < c; cb += 8 {
+		src := x[cb*hw:]
+		for r := range h - 1 {
+			packTranspose8(&src[7*r], hw, &pad[((r+1)*wp+1)*c+cb], c, 1)
+		}
+		packTranspose8(&src[hw-8], hw, &pad[h*wp*c+cb], c, 1)
+	}
+	for r := 1; r < h; r++ {
+		clear(pad[(r*wp+8)*c:][:c])
+	}
+	clear(pad[h*wp*c:][:c])
+	return true
+}
