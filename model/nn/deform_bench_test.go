@@ -35,3 +35,14 @@ func BenchmarkPadImage7(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPermute7 reorders the 7×7 layer's weight (32→32, 3×3) into
+// the column order, as each Forward does.
+func BenchmarkPermute7(b *testing.B) {
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	d, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 1)))
+	x := benchInput(b, 64, 32, 7, 7)
+	off := benchInput(b, 64, 18, 7, 7)
+	d.Forward(x, off, nil)
+	cpuLoop(b, 0, func() { d.permute(d.wT, d.Weight.Value.data, false) })
+}

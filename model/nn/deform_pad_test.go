@@ -198,22 +198,32 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 
 // TestPermute checks permute against its definition: the weight's
 // O×C×kh×kw order to the column order O×G×kh·kw×(C/G), and back added
-// onto what is there; one group and several, one tap and nine.
+// onto what is there; one group and several, one tap and nine, float64
+// and float32 (transposeInto's 8×8 blocks in assembly where the GEMM
+// kernels run).
 func TestPermute(t *testing.T) {
-	for _, s := range []struct{ o, c, k, groups int }{{4, 6, 3, 1}, {3, 6, 3, 2}, {2, 9, 1, 3}, {5, 32, 3, 1}} {
-		d, err := NewDeformConv2D[float64]("dcn", Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}}, s.groups, nil)
+	testPermute[float64](t)
+	testPermute[float32](t)
+}
+
+func testPermute[T Float](t *testing.T) {
+	for _, s := range []struct{ o, c, k, groups int }{
+		{4, 6, 3, 1}, {3, 6, 3, 2}, {2, 9, 1, 3}, {5, 32, 3, 1}, {32, 32, 3, 1}, {3, 32, 3, 2},
+		{2, 8, 5, 1}, {2, 16, 4, 1}, {3, 24, 2, 3}, {2, 12, 3, 1},
+	} {
+		d, err := NewDeformConv2D[T]("dcn", Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}}, s.groups, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.g = geom{O: s.o, C: s.c, KH: s.k, KW: s.k}
 		K, cpg, ck := s.k*s.k, s.c/s.groups, s.c*s.k*s.k
-		w := make([]float64, s.o*ck)
+		w := make([]T, s.o*ck)
 		for i := range w {
-			w[i] = float64(i + 1)
+			w[i] = T(i + 1)
 		}
-		wT := make([]float64, len(w))
+		wT := make([]T, len(w))
 		d.permute(wT, w, false)
-		back := make([]float64, len(w))
+		back := make([]T, len(w))
 		for i := range back {
 			back[i] = 0.5
 		}
