@@ -233,7 +233,8 @@ func TestStorePixMatchesBiasRows(t *testing.T) {
 		relu, bias bool
 	}
 	shapes := []shape{{32, 64, true, true}, {32, 61, false, true}, {64, 13, true, false}, {32, 5, false, false}, {96, 256, true, true}}
-	for n := 1; n <= 70; n++ { // every tail of 8, short runs and runs past 8 (the overlapping block)
+	// Every tail of 8: short runs, and runs past 8 (the overlapping block).
+	for n := 1; n <= 70; n++ {
 		shapes = append(shapes, shape{32, n, n%2 == 0, n%3 != 0}, shape{64, n, n%2 != 0, n%3 == 0})
 	}
 	for _, s := range shapes {
