@@ -780,6 +780,11 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 		}
 		return
 	}
+	if g.W == 7 && g.H >= 2 && g.C%8 == 0 {
+		if s, ok := any(x).([]float32); ok && padRows7(s, g.H, g.C, any(t.pad).([]float32)) {
+			return
+		}
+	}
 	if g.W%8 != 0 && g.C >= 8 {
 		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
 		// the image whole (C×H·W into H·W pixels), then place its rows.

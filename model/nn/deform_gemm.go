@@ -98,6 +98,14 @@ func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, rel
 	for q := 0; q < n8; q += 8 {
 		outT8(pix[q*o:], o, y[q:], ldy, o/8, bias, floor)
 	}
+	if n8 < n && n8 > 0 {
+		// The last n%8 pixels (a 7×7 image's 49th, the ends of runs
+		// that blocks cut) by the 8 pixels that end the run: the ones
+		// before written twice, the same values, where the loop below
+		// took 8·(n%8)·o/8 values one at a time.
+		outT8(pix[(n-8)*o:], o, y[n-8:], ldy, o/8, bias, floor)
+		return
+	}
 	for q := n8; q < n; q++ {
 		for c := range o {
 			v := bias[c] + pix[q*o+c]

@@ -218,18 +218,26 @@ func TestDots4MatchesScatter4(t *testing.T) {
 // TestStorePixMatchesBiasRows writes a layer's output from a pixel-major
 // product with storePix and by transposing it and running biasRows (the
 // route it replaces), and wants the same bits: with and without the ReLU
-// and a bias, pixel counts with and without a partial block of 8, NaN,
-// ±Inf and −0 among the values.
+// and a bias, pixel counts with and without a partial block of 8 (every
+// n from 1 to 70: the last n%8 pixels of a run of at least 8 by an
+// overlapping block, of fewer one at a time), NaN, ±Inf and −0 among the
+// values; nothing written past the n pixels.
 func TestStorePixMatchesBiasRows(t *testing.T) {
 	if !pixGemmOK() && !pixAVX2OK() {
 		t.Skip("no AVX-512 or AVX2 GEMM kernels here: storePix does not run")
 	}
 	rng := rand.New(rand.NewPCG(27, 28))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
-	for _, s := range []struct {
+	type shape struct {
 		o, n       int
 		relu, bias bool
-	}{{32, 64, true, true}, {32, 61, false, true}, {64, 13, true, false}, {32, 5, false, false}, {96, 256, true, true}} {
+	}
+	shapes := []shape{{32, 64, true, true}, {32, 61, false, true}, {64, 13, true, false}, {32, 5, false, false}, {96, 256, true, true}}
+	// Every tail of 8: short runs, and runs past 8 (the overlapping block).
+	for n := 1; n <= 70; n++ {
+		shapes = append(shapes, shape{32, n, n%2 == 0, n%3 != 0}, shape{64, n, n%2 != 0, n%3 == 0})
+	}
+	for _, s := range shapes {
 		pix := make([]float32, s.n*s.o)
 		for i := range pix {
 			pix[i] = float32(rng.NormFloat64())

@@ -15,7 +15,7 @@ import (
 // few channels and many (3: padImage's pixels of 4 placed at once); the
 // padded buffer starts full of garbage.
 func TestPadUnpad(t *testing.T) {
-	for _, s := range []struct{ c, h, w int }{{32, 7, 7}, {32, 14, 14}, {8, 5, 13}, {16, 8, 16}, {3, 7, 9}, {3, 5, 64}, {3, 1, 1}, {12, 3, 6}, {32, 4, 64}} {
+	for _, s := range []struct{ c, h, w int }{{32, 7, 7}, {32, 14, 14}, {8, 5, 13}, {16, 8, 16}, {3, 7, 9}, {3, 5, 64}, {3, 1, 1}, {12, 3, 6}, {32, 4, 64}, {8, 2, 7}, {16, 9, 7}, {12, 4, 7}, {64, 7, 7}} {
 		t.Run(fmt.Sprintf("c%d_%dx%d", s.c, s.h, s.w), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c), uint64(s.w)))
 			d, err := NewDeformConv2D[float32]("dcn", Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, nil)
@@ -198,22 +198,32 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 
 // TestPermute checks permute against its definition: the weight's
 // O×C×kh×kw order to the column order O×G×kh·kw×(C/G), and back added
-// onto what is there; one group and several, one tap and nine.
+// onto what is there; one group and several, one tap and nine, float64
+// and float32 (transposeInto's 8×8 blocks in assembly where the GEMM
+// kernels run).
 func TestPermute(t *testing.T) {
-	for _, s := range []struct{ o, c, k, groups int }{{4, 6, 3, 1}, {3, 6, 3, 2}, {2, 9, 1, 3}, {5, 32, 3, 1}} {
-		d, err := NewDeformConv2D[float64]("dcn", Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}}, s.groups, nil)
+	testPermute[float64](t)
+	testPermute[float32](t)
+}
+
+func testPermute[T Float](t *testing.T) {
+	for _, s := range []struct{ o, c, k, groups int }{
+		{4, 6, 3, 1}, {3, 6, 3, 2}, {2, 9, 1, 3}, {5, 32, 3, 1}, {32, 32, 3, 1}, {3, 32, 3, 2},
+		{2, 8, 5, 1}, {2, 16, 4, 1}, {3, 24, 2, 3}, {2, 12, 3, 1},
+	} {
+		d, err := NewDeformConv2D[T]("dcn", Conv2DConfig{In: s.c, Out: s.o, Kernel: [2]int{s.k, s.k}}, s.groups, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.g = geom{O: s.o, C: s.c, KH: s.k, KW: s.k}
 		K, cpg, ck := s.k*s.k, s.c/s.groups, s.c*s.k*s.k
-		w := make([]float64, s.o*ck)
+		w := make([]T, s.o*ck)
 		for i := range w {
-			w[i] = float64(i + 1)
+			w[i] = T(i + 1)
 		}
-		wT := make([]float64, len(w))
+		wT := make([]T, len(w))
 		d.permute(wT, w, false)
-		back := make([]float64, len(w))
+		back := make([]T, len(w))
 		for i := range back {
 			back[i] = 0.5
 		}
@@ -267,6 +277,50 @@ func TestPadReuse(t *testing.T) {
 						}
 						if got := tab.pad[((r+1)*wp+q+1)*pix+c]; got != want {
 							t.Fatalf("%+v, image %d: pad at row %d, column %d, channel %d = %v, want %v", s, b, r, q, c, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPadRows7 runs padRows7 itself (padImage's 7-wide route, where the
+// GEMM kernels run) on pads whose ring is zero and whose inside holds 99s,
+// for 8 to 64 channels and 2 to 9 rows, and checks every value: the
+// image's inside, the ring still zero.
+func TestPadRows7(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, c := range []int{8, 16, 24, 32, 64} {
+		for h := 2; h <= 9; h++ {
+			hw, wp := 7*h, 9
+			x := make([]float32, c*hw)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			pad := make([]float32, (h+2)*wp*c)
+			for r := 1; r <= h; r++ {
+				for q := 1; q <= 7; q++ {
+					for ch := range c {
+						pad[(r*wp+q)*c+ch] = 99
+					}
+				}
+			}
+			if !padRows7(x, h, c, pad) {
+				if haveSgemmKernels() {
+					t.Fatal("padRows7 did not run where the GEMM kernels do")
+				}
+				t.Skip("no GEMM kernels: padRows7 does not run")
+			}
+			for r := -1; r <= h; r++ {
+				for q := -1; q <= 7; q++ {
+					for ch := range c {
+						want := float32(0)
+						if r >= 0 && r < h && q >= 0 && q < 7 {
+							want = x[ch*hw+r*7+q]
+						}
+						if got := pad[((r+1)*wp+q+1)*c+ch]; got != want {
+							t.Fatalf("c %d, h %d: pad at row %d, column %d, channel %d = %v, want %v", c, h, r, q, ch, got, want)
 						}
 					}
 				}

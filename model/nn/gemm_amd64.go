@@ -876,3 +876,27 @@ func haveSgemmKernels() bool { return sgemmKern != nil }
 // sgemmBand splits p pixels into even bands of at most the kernel's block
 // depth (the banded deformable passes' band).
 func sgemmBand(p int) int { return balance(p, sgemmKern.kc, 1) }
+
+// padRows7 is padImage for an image of c channels (a multiple of 8) and
+// h ≥ 2 rows of 7 pixels, x in its C×H×7 layout, pad pixel-major with
+// pixels of c values and a ring (9 pixels a row): each row's pixels by one
+// 8×8 block a channel block straight into pad, in one assembly call
+// (dcnPad7AVX), where the image went to a flat pixel-major buffer and then
+// row by row into pad. A row's block reads its 7 pixels and the next
+// row's first, written to the row's right ring; the last row's reads the
+// row before's last pixel, written to its left ring; both rings are
+// cleared after: the same pad. It reports false, doing nothing, where the
+// GEMM kernels (whose packTranspose8 shuffles dcnPad7AVX runs) do not.
+func padRows7(x []float32, h, c int, pad []float32) bool {
+	if !haveSgemmKernels() || h < 2 || c < 8 || c%8 != 0 {
+		return false
+	}
+	_, _ = x[c*7*h-1], pad[(h+2)*9*c-1]
+	dcnPad7AVX(&x[0], h, c, &pad[0])
+	return true
+}
+
+// dcnPad7AVX is padRows7's kernel (deform_pad7_amd64.s).
+//
+//go:noescape
+func dcnPad7AVX(x *float32, h, c int, pad *float32)

@@ -77,3 +77,6 @@ func sgemmTinyProduct(m, n, k int) bool { return true }
 
 // sumABTapsYOK is false: no assembly kernels off amd64.
 func sumABTapsYOK() bool { return false }
+
+// padRows7 has no packTranspose8 here: padImage's flat route pads.
+func padRows7(x []float32, h, c int, pad []float32) bool { return false }
