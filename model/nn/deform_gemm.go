@@ -246,8 +246,8 @@ func pixBlockOut(o, n int) int {
 	return min(n, max(8, 8192/o/8*8))
 }
 
-// noFwdBlocks turns forwardBlocks off (tests, benchmarks: the chunk's
-// columns whole, then its product).
+// noFwdBlocks turns forwardBlocks off (tests: the chunk's columns whole,
+// then its product).
 var noFwdBlocks bool
 
 // fwdBlockPixels is forwardBlocks' block of pixels for ck column values a
@@ -261,10 +261,10 @@ func fwdBlockPixels(ck int) int { return max(6, 13824/ck/6*6) }
 // of fwdBlockPixels pixels: each block's columns are sampled into one
 // small buffer, reused block after block, and multiplied at once
 // (pixGemm), where the chunk's columns (451 KB at 7×7, 32 channels) were
-// all written, then read back from L2: the 7×7 layer's forward about 2 %
-// faster on Zen 3. Each image's lean table is filled once, by fillSmall
-// where it runs. The products still gather in blocks of pixBlockOut
-// pixels for storePix. Every output is the same chain of fused
+// all written, then read back from L2 (with fillSmall, the 7×7 layer's
+// forward 5.2 % faster on Zen 3: docs/PERFORMANCE.md, lane15f). Each
+// image's lean table is filled once, by fillSmall where it runs. The
+// products still gather in blocks of pixBlockOut pixels for storePix. Every output is the same chain of fused
 // multiply-adds wherever its block starts: the same bits
 // (TestForwardBlocksSameBits).
 func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
@@ -384,9 +384,10 @@ type fsTail struct {
 // fillSmall is fillRangeLean(t, b, 0, P, true) for an image of 16 to 64
 // pixels where dcnFillTAVX runs (fsOK): every tap of its first P/16·16
 // pixels in one run, and the entries of its last P%16 pixels copied from
-// tl (fillTails', image i of the chunk), where fillRangeLean's Go loop
-// took those (the 49th of a 7×7 map) tap by tap and its setup ran for
-// every image. Each pixel's entries are dcnFillTAVX's: the same bits.
+// tl (fillTails', image i of the chunk), where fillRangeLean ran its setup
+// for every image and took the pixels past the last 16 in groups of 8
+// (fillRun) and the rest (the 49th of a 7×7 map) tap by tap in its Go
+// loop. Each pixel's entries are dcnFillTAVX's: the same bits.
 func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int, tl *fsTail, i int) {
 	g := d.g
 	P := g.p()

@@ -5,7 +5,8 @@
 // 32 channels in four independent vectors and no per-vector loop, and for
 // runs of exactly 32 two entries at a time: an image of the 7×7 layer (441
 // entries of 32 channels) in 2.10 µs where dcnGatherAVX took 2.65 on Zen 3
-// (BenchmarkGather32; issue 23, item 2). Assembly for speed; each value is
+// when written (session 12), 1.86 µs since each entry's weights are loaded
+// once (session 13; BenchmarkGather32; issue 23, item 2). Assembly for speed; each value is
 // the same chain of operations, in the same order, as dcnGatherAVX's: the
 // same bits.
 
