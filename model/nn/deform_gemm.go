@@ -264,9 +264,9 @@ func fwdBlockPixels(ck int) int { return max(6, 13824/ck/6*6) }
 // all written, then read back from L2 (with fillSmall, the 7×7 layer's
 // forward 5.2 % faster on Zen 3: docs/PERFORMANCE.md, lane15f). Each
 // image's lean table is filled once, by fillSmall where it runs. The
-// products still gather in blocks of pixBlockOut pixels for storePix. Every output is the same chain of fused
-// multiply-adds wherever its block starts: the same bits
-// (TestForwardBlocksSameBits).
+// products still gather in blocks of pixBlockOut pixels for storePix.
+// Every output is the same chain of fused multiply-adds wherever its block
+// starts: the same bits (TestForwardBlocksSameBits).
 func (d *DeformConv2D[T]) forwardBlocks(worker, lo, hi int, bias, y []T) {
 	g := d.g
 	dc := deformCols[T]{d}
