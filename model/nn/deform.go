@@ -780,14 +780,15 @@ func (d *DeformConv2D[T]) padImage(t *sampleTable[T], b int) {
 		}
 		return
 	}
-	if g.W == 7 && g.H >= 2 && g.C%8 == 0 {
+	if g.W == 7 && g.H >= 2 && g.C%8 == 0 && pix == g.C { // padRows7's layout: C values a pixel
 		if s, ok := any(x).([]float32); ok && padRows7(s, g.H, g.C, any(t.pad).([]float32)) {
 			return
 		}
 	}
 	if g.W%8 != 0 && g.C >= 8 {
-		// Rows narrower than the 8×8 blocks (7×7, 14×14 maps): transpose
-		// the image whole (C×H·W into H·W pixels), then place its rows.
+		// Rows narrower than the 8×8 blocks (14×14 maps, and 7×7 where
+		// padRows7 does not run): transpose the image whole (C×H·W into
+		// H·W pixels), then place its rows.
 		t.flat = grow(t.flat, hw*pix)
 		if h8 := hw / 8 * 8; h8 < hw && h8 > 0 && g.C%8 == 0 {
 			// The last hw%8 pixels (the 49th of 7×7) by an 8×8 block

@@ -11,8 +11,9 @@
 // ring, the last row's block from the row before's last pixel to its
 // left ring; then the right ring of rows 1..h−1 and the left ring after
 // each cleared (zero, as the ring is). Moves only: the image's values.
-// Assembly for speed: padImage's 28 packTranspose8 calls of one block at
-// 7×7, 32 channels, in one.
+// Assembly for speed: one call where padImage transposed the image into a
+// flat buffer and copied its rows (and a first version made 28
+// packTranspose8 calls of one block at 7×7, 32 channels).
 TEXT ·dcnPad7AVX(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI
 	MOVQ h+8(FP), R9
@@ -30,7 +31,7 @@ TEXT ·dcnPad7AVX(SB), NOSPLIT, $0-32
 p7block:
 	MOVQ SI, AX
 	LEAQ (DI)(R14*1), BX
-	ADDQ R12, BX                 // row 1, pixel 0
+	ADDQ R12, BX                 // padded row 1, pixel 1 (the image's 0, 0)
 	MOVQ R9, DX
 	DECQ DX
 

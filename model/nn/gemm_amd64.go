@@ -886,7 +886,9 @@ func sgemmBand(p int) int { return balance(p, sgemmKern.kc, 1) }
 // row's first, written to the row's right ring; the last row's reads the
 // row before's last pixel, written to its left ring; both rings are
 // cleared after: the same pad. It reports false, doing nothing, where the
-// GEMM kernels (whose packTranspose8 shuffles dcnPad7AVX runs) do not.
+// GEMM kernels (whose packTranspose8 shuffles dcnPad7AVX runs) do not run,
+// and for fewer than 2 rows (the kernel's row loop needs them) or channels
+// not a multiple of 8.
 func padRows7(x []float32, h, c int, pad []float32) bool {
 	if !haveSgemmKernels() || h < 2 || c < 8 || c%8 != 0 {
 		return false
