@@ -402,6 +402,11 @@ func peerRows(runs int, peak float64) []anchorRow {
 	off := input(64, 18, 7, 7)
 	mask := input(64, 9, 7, 7)
 	d, _ := nn.NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	// Inference, as ORT's DeformConv runs and as the plain row above runs
+	// (train false): no column cache kept for a backward pass (until
+	// session 12 this row kept one; ../shared/anchors/ort/pair.sh still
+	// times the training forward on both of our sides).
+	d.NoColumnCache = true
 	add("deformable layer forward", 7, median(runs, func() { d.Forward(x, off, mask) }), 0, "ORT", "≥ 4")
 	blk, _ := nn.NewDeformBlock[float32]("block", nn.DeformBlockConfig{Conv2DConfig: cfg}, rng)
 	add("DCNv2 block forward", 7, median(runs, func() { blk.Forward(x, false) }), 0, "ORT", "")
