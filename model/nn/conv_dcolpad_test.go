@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -109,13 +108,5 @@ func testDcolPad[T Float](t *testing.T, c, o, hw, k, groups, batch int, withMask
 	old := setWorkers(3)
 	other := run(false)
 	setWorkers(old)
-	names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
-	for k := range want {
-		for i := range want[k] {
-			w := math.Float64bits(float64(want[k][i]))
-			if math.Float64bits(float64(got[k][i])) != w || math.Float64bits(float64(other[k][i])) != w {
-				t.Fatalf("%s[%d] = %v padded (%v on 3 workers), %v not", names[k], i, got[k][i], other[k][i], want[k][i])
-			}
-		}
-	}
+	sameLayerBits(t, want, got, other, "padded", "not")
 }

@@ -184,16 +184,7 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 	old := setWorkers(3)
 	other := run(false)
 	setWorkers(old)
-	names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
-	for k := range want {
-		for i := range want[k] {
-			w := math.Float64bits(float64(want[k][i]))
-			if math.Float64bits(float64(got[k][i])) != w || math.Float64bits(float64(other[k][i])) != w {
-				t.Fatalf("%s[%d] = %v with the tables kept (%v on 3 workers), %v filled again",
-					names[k], i, got[k][i], other[k][i], want[k][i])
-			}
-		}
-	}
+	sameLayerBits(t, want, got, other, "with the tables kept", "filled again")
 }
 
 // TestPermute checks permute against its definition: the weight's
@@ -312,18 +303,43 @@ func TestPadRows7(t *testing.T) {
 				}
 				t.Skip("no GEMM kernels: padRows7 does not run")
 			}
-			for r := -1; r <= h; r++ {
-				for q := -1; q <= 7; q++ {
-					for ch := range c {
-						want := float32(0)
-						if r >= 0 && r < h && q >= 0 && q < 7 {
-							want = x[ch*hw+r*7+q]
-						}
-						if got := pad[((r+1)*wp+q+1)*c+ch]; got != want {
-							t.Fatalf("c %d, h %d: pad at row %d, column %d, channel %d = %v, want %v", c, h, r, q, ch, got, want)
-						}
-					}
+			checkPad7(t, x, h, c, pad)
+		}
+	}
+}
+
+// checkPad7 checks padRows7's output pad for the c×h×7 image x: every
+// value of the image's inside, the ring (one pixel all round) zero.
+func checkPad7(t *testing.T, x []float32, h, c int, pad []float32) {
+	t.Helper()
+	hw := 7 * h
+	for r := -1; r <= h; r++ {
+		for q := -1; q <= 7; q++ {
+			for ch := range c {
+				want := float32(0)
+				if r >= 0 && r < h && q >= 0 && q < 7 {
+					want = x[ch*hw+r*7+q]
 				}
+				if got := pad[((r+1)*9+q+1)*c+ch]; got != want {
+					t.Fatalf("c %d, h %d: pad at row %d, column %d, channel %d = %v, want %v", c, h, r, q, ch, got, want)
+				}
+			}
+		}
+	}
+}
+
+// sameLayerBits wants the same bits in each of a deformable layer's
+// outputs (y, dx, d(offset), dW, db and, where there is one, d(mask)) from
+// want (the reference route's run, described by ref) and from got and
+// other (the route under test, described by route, on 1 and 3 workers).
+func sameLayerBits[T Float](t *testing.T, want, got, other [][]T, route, ref string) {
+	t.Helper()
+	names := []string{"y", "dx", "doffset", "dweight", "dbias", "dmask"}
+	for k := range want {
+		for i := range want[k] {
+			w := math.Float64bits(float64(want[k][i]))
+			if math.Float64bits(float64(got[k][i])) != w || math.Float64bits(float64(other[k][i])) != w {
+				t.Fatalf("%s[%d] = %v %s (%v on 3 workers), %v %s", names[k], i, got[k][i], route, other[k][i], want[k][i], ref)
 			}
 		}
 	}
