@@ -25,7 +25,7 @@ func TestFillAVXMatchesGo(t *testing.T) {
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 2, -2.25, 7, -7, 100, -100,
 		1e-8, -1e-8, 1e30, -1e30, 3e9, -3e9, 1 << 24, float32(math.NaN()), float32(math.Inf(1)),
 		float32(math.Inf(-1)), 0.9999999, -0.9999999, -1.0000001, 1.0000001}
-	ranTaps := false
+	ranTaps, ranWhole := false, false
 	for _, s := range []struct {
 		name          string
 		c, hw, stride int
@@ -86,11 +86,15 @@ func TestFillAVXMatchesGo(t *testing.T) {
 						fillTRan.Store(false)
 						d.fillRange(&got, b, r[0], r[1])
 						// Where AVX-512 runs, lean fills take dcnFill512T instead.
-						ran := !mode.perTap && mode.lean && fillTAVXOK(gk) && !fill512TOK() && r[1]-r[0] >= 16
+						// Whole fills take dcnFillTAVX where fillTWholeOK.
+						np := r[1] - r[0]
+						ran := !mode.perTap && (mode.lean || fillTWholeOK(np)) && fillTAVXOK(gk) && !fill512TOK() &&
+							np >= 16
 						if fillTRan.Load() != ran {
 							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
 						}
 						ranTaps = ranTaps || fillTRan.Load()
+						ranWhole = ranWhole || fillTRan.Load() && !mode.lean
 						vecOK = false
 						d.fillRange(&want, b, r[0], r[1])
 						vecOK = true
@@ -122,6 +126,9 @@ func TestFillAVXMatchesGo(t *testing.T) {
 	}
 	if !ranTaps && !fill512TOK() {
 		t.Fatal("dcnFillTAVX never ran")
+	}
+	if !ranWhole && !fill512TOK() {
+		t.Fatal("dcnFillTAVX never filled a whole table")
 	}
 }
 
