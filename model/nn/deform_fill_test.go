@@ -16,7 +16,8 @@ import (
 // outside, huge, −0, NaN and ±Inf), with and without a mask, strides 1 and
 // 2, one and two offset groups, 2×2 (4 and 8 taps: below and at
 // dcnFillTAVX's least), 3×3 and 7×7 kernels (9, 18 and 49 taps: an
-// overlapping last block of the bases' transposition), rows of 8·k pixels
+// overlapping last block of the bases' transposition), 3×5 and 5×2 ones
+// (fillRangeLean counts the taps' rows and columns), rows of 8·k pixels
 // and ragged ones, ranges that start and end inside a row.
 func TestFillAVXMatchesGo(t *testing.T) {
 	if !vecOK {
@@ -31,16 +32,22 @@ func TestFillAVXMatchesGo(t *testing.T) {
 		c, hw, stride int
 		groups, k     int
 		mask          bool
+		kw            int // the kernel's width where not k
 	}{
-		{"16px", 2, 16, 1, 1, 3, true}, {"13px", 3, 13, 1, 1, 3, true}, {"7px", 2, 7, 1, 1, 3, true},
-		{"nomask", 2, 24, 1, 1, 3, false}, {"stride2", 2, 21, 2, 1, 3, true}, {"groups2", 4, 17, 1, 2, 3, true},
-		{"64px", 3, 64, 1, 1, 3, true}, {"2x2", 2, 11, 1, 1, 2, true}, {"2x2groups2", 4, 19, 1, 2, 2, true},
-		{"7x7", 3, 9, 1, 1, 7, true}, {"7x7nomask", 2, 14, 1, 1, 7, false}, {"5x5stride2", 2, 23, 2, 1, 5, true},
-		{"1px", 1, 1, 1, 1, 3, true}, {"3px", 2, 3, 1, 1, 3, true},
+		{"16px", 2, 16, 1, 1, 3, true, 0}, {"13px", 3, 13, 1, 1, 3, true, 0}, {"7px", 2, 7, 1, 1, 3, true, 0},
+		{"nomask", 2, 24, 1, 1, 3, false, 0}, {"stride2", 2, 21, 2, 1, 3, true, 0}, {"groups2", 4, 17, 1, 2, 3, true, 0},
+		{"64px", 3, 64, 1, 1, 3, true, 0}, {"2x2", 2, 11, 1, 1, 2, true, 0}, {"2x2groups2", 4, 19, 1, 2, 2, true, 0},
+		{"7x7", 3, 9, 1, 1, 7, true, 0}, {"7x7nomask", 2, 14, 1, 1, 7, false, 0}, {"5x5stride2", 2, 23, 2, 1, 5, true, 0},
+		{"1px", 1, 1, 1, 1, 3, true, 0}, {"3px", 2, 3, 1, 1, 3, true, 0},
+		{"3x5groups2", 4, 15, 1, 2, 3, true, 5}, {"5x2", 2, 18, 1, 1, 5, false, 2},
 	} {
 		t.Run(s.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.hw), 5))
-			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{s.k, s.k}, Padding: [2]int{s.k / 2, s.k / 2},
+			kw := s.k
+			if s.kw > 0 {
+				kw = s.kw
+			}
+			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{s.k, kw}, Padding: [2]int{s.k / 2, kw / 2},
 				Stride: [2]int{s.stride, s.stride}}
 			d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rng)
 			if err != nil {
@@ -51,7 +58,7 @@ func TestFillAVXMatchesGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gk := s.groups * s.k * s.k
+			gk := s.groups * s.k * kw
 			off := New[float32](2, 2*gk, g.Ho, g.Wo)
 			for i := range off.data {
 				switch rng.IntN(4) {
