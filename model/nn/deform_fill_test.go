@@ -276,3 +276,47 @@ func BenchmarkFillTiles(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFillKept7 fills whole tables as the 7×7 layer's training
+// Forward does (keepTables: each image's own table, all 49 pixels in one
+// range; 32 channels, 9 taps, a mask) for a batch of 64 images, with
+// dcnFillTAVX ("avx2": every tap of the first 48 pixels at once) and with
+// dcnFillAVX tap by tap ("avx2tap": the route before session 13).
+func BenchmarkFillKept7(b *testing.B) {
+	const B, hw = 64, 7
+	rng := rand.New(rand.NewPCG(1, 9))
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := New[float32](B, 32, hw, hw)
+	g, err := geometry("dcn", d.cfg, x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	off := New[float32](B, 18, hw, hw)
+	for i := range off.data {
+		off.data[i] = float32(rng.NormFloat64())
+	}
+	mask := New[float32](B, 9, hw, hw)
+	for i := range mask.data {
+		mask.data[i] = rng.Float32()
+	}
+	d.g, d.x, d.off, d.mask = g, x, off, mask
+	for _, c := range []struct {
+		name string
+		tap  bool
+	}{{"avx2", false}, {"avx2tap", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			noFillTAVX = c.tap
+			defer func() { noFillTAVX = false }()
+			tabs := make([]sampleTable[float32], B)
+			cpuLoop(b, 0, func() {
+				for i := range B {
+					d.fillRangeLean(&tabs[i], i, 0, g.p(), false)
+				}
+			})
+		})
+	}
+}
