@@ -214,8 +214,9 @@ func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
 
 // BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
 // group), whole as Backward does and lean as Forward does, with the
-// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX)
-// and with dcnFillAVX tap by tap ("avx2tap").
+// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX;
+// whole fills of 4096 pixels go tap by tap, fillTWholeOK) and with
+// dcnFillAVX tap by tap ("avx2tap").
 func BenchmarkFillTable(b *testing.B) {
 	d, g := fillCase(b, 64)
 	for _, c := range []struct {
