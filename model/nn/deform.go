@@ -591,15 +591,17 @@ type dcnFillTArgs struct {
 // fillTaps fills every tap of the tile's pixels that pos covers (16·k
 // pixels from p0) with dcnFill512T, or with dcnFillTAVX where that runs
 // instead (where fill512TOK does not; fillTAVXOK: AVX2, 8 to 64 taps; lean
-// fills only), and returns how many it filled (0 where neither runs:
-// float64, more than 64 taps, a whole fill without AVX-512).
+// fills, and whole ones of ranges of fewer than 1024 pixels,
+// fillTWholeOK), and returns how many it filled (0 where neither runs:
+// float64, more than 64 taps, a whole fill of a bigger range without
+// AVX-512).
 func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T, b, p0, q0, np int, lean bool) int {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := len(pos) / 2
 	off32, ok := any(off).([]float32)
-	avx2 := lean && !fill512TOK() && fillTAVXOK(GK)
+	avx2 := !fill512TOK() && fillTAVXOK(GK) && (lean || fillTWholeOK(np))
 	if !ok || !fill512TOK() && !avx2 || n == 0 || n%16 != 0 || n > len(fillOnes) || GK > 64 {
 		return 0
 	}

@@ -164,13 +164,39 @@ ftdone:
 	VZEROUPPER
 	RET
 
+// FILLT_FIELDS stores a whole fill's fy, fx, md and vv of one tap of 8
+// pixels for FILLT_HALF (fy, fx and the mask in Y0, Y1 and Y6, the masks
+// of the sample points in range and of the ones past −1 in Y2 and Y3),
+// as dcnFill512T does: fy, fx and md zeroed out of range, vv 1 or 0. The
+// tap's fy lies at a.fy + tap·a.fstride + the group's 64·g bytes (SI −
+// a.offY) + off, fx, md and vv a.fdelta bytes apart. Clobbers R14, Y15.
+#define FILLT_FIELDS(off) \
+	MOVQ       R10, R14; \
+	IMULQ      96(DI), R14; \
+	ADDQ       SI, R14; \
+	SUBQ       0(DI), R14; \
+	ADDQ       32(DI), R14; \
+	VANDPS     Y2, Y0, Y15; \
+	VMOVUPS    Y15, off(R14); \
+	ADDQ       104(DI), R14; \
+	VANDPS     Y2, Y1, Y15; \
+	VMOVUPS    Y15, off(R14); \
+	ADDQ       104(DI), R14; \
+	VANDPS     Y2, Y6, Y15; \
+	VMOVUPS    Y15, off(R14); \
+	ADDQ       104(DI), R14; \
+	VANDPS     Y3, Y11, Y15; \
+	VMOVUPS    Y15, off(R14)
+
 // FILLT_HALF fills one tap of 8 pixels for dcnFillTAVX: dcnFillAVX's
 // operations in the same order (no fused multiply-adds), with the pixels'
 // rows and columns at posoff(AX) and posoff+32(AX), the tap's y offsets
 // and mask at off(R11) and off(R12) (x offsets CX bytes after the y),
 // i·DH and j·DW broadcast in Y7 and Y8; the 8 bases go to scr(R13), the
-// weights to R15, R15+R9, …, R15+7·R9 (R15 ends on the next pixel's).
-#define FILLT_HALF(posoff, off, scr) \
+// weights to R15, R15+R9, …, R15+7·R9 (R15 ends on the next pixel's);
+// in a whole fill (a.fdelta ≠ 0) the 8 fy, fx, md and vv too (FILLT_FIELDS;
+// skip: the label past it).
+#define FILLT_HALF(posoff, off, scr, skip) \
 	VPADDD     posoff(AX), Y7, Y0; \
 	VCVTDQ2PS  Y0, Y0; \
 	VADDPS     off(R11), Y0, Y0; \
@@ -201,6 +227,10 @@ ftdone:
 	VPAND      Y2, Y4, Y4; \
 	VMOVDQU    Y4, scr(R13); \
 	VMOVUPS    off(R12), Y6; \
+	CMPQ       104(DI), $0; \
+	JEQ        skip; \
+	FILLT_FIELDS(off); \
+skip: \
 	VANDPS     Y3, Y6, Y6; \
 	VSUBPS     Y0, Y11, Y4; \
 	VSUBPS     Y1, Y11, Y5; \
@@ -299,19 +329,23 @@ full: \
 	JLT        label
 
 // func dcnFillTAVX(a *dcnFillTArgs)
-// The lean sampling table (bases and weights) of a run of a.groups·16
-// pixels for every tap, in AVX2: dcnFillAVX's operations in the same order
+// The sampling table (bases and weights; fy, fx, md and vv too in whole
+// fills) of a run of a.groups·16 pixels for every tap, in AVX2:
+// dcnFillAVX's operations in the same order
 // (no fused multiply-adds: the same bits, TestFillAVXMatchesGo), all GK
 // taps (8 ≤ GK ≤ 64) of 16 pixels before the next 16 (each tap as two
 // halves of 8, so that the 64 bytes of each offset and mask plane a group
 // reads are used at once: the planes lie P·4 bytes apart, in the same few
 // L1 sets). Each tap's bases go to a.scr (tap-major, 32 bytes a tap a
 // half); after the last tap they are transposed and stored 8 entries of
-// one pixel a store instead of 8 scalar stores a tap (FILLT_BASES). Lean
-// fills only (Forward's): fy, fx, md and vv are not written (a whole
-// fill's 4·GK planes of them, np values apart, thrash the L1 cache when
-// written a few bytes a tap: 3-5× slower than dcnFillAVX tap by tap,
-// measured with an 8-pixel version). Field offsets follow dcnFillTArgs.
+// one pixel a store instead of 8 scalar stores a tap (FILLT_BASES). In a
+// lean fill (Forward's, a.fdelta = 0) fy, fx, md and vv are not written;
+// in a whole one each half stores its 8 of them too (FILLT_FIELDS), 64
+// bytes of each of the 4·GK planes a group. Go runs whole fills here only
+// of ranges of fewer than 1024 pixels (fillTWholeOK): planes 4 KB apart or
+// a multiple of it alias in the L1 cache (1.65× slower than dcnFillAVX
+// tap by tap on a 64×64 map; 3-5× with an earlier 8-pixel version).
+// Field offsets follow dcnFillTArgs.
 TEXT ·dcnFillTAVX(SB), NOSPLIT, $0-8
 	MOVQ         a+0(FP), DI
 	VPBROADCASTD 120(DI), Y10          // wp
@@ -349,8 +383,8 @@ fvtap:
 	MOVQ         R10, R15
 	SHLQ         $4, R15
 	ADDQ         DX, R15               // this tap's entry of pixel 0
-	FILLT_HALF(0, 0, 0)
-	FILLT_HALF(64, 32, 2048)
+	FILLT_HALF(0, 0, 0, fvlo)
+	FILLT_HALF(64, 32, 2048, fvhi)
 	LEAQ (R11)(CX*2), R11              // next tap's offsets
 	ADDQ 88(DI), R12                   // mask
 	INCQ R10

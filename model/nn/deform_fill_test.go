@@ -16,7 +16,8 @@ import (
 // outside, huge, −0, NaN and ±Inf), with and without a mask, strides 1 and
 // 2, one and two offset groups, 2×2 (4 and 8 taps: below and at
 // dcnFillTAVX's least), 3×3 and 7×7 kernels (9, 18 and 49 taps: an
-// overlapping last block of the bases' transposition), rows of 8·k pixels
+// overlapping last block of the bases' transposition), 3×5 and 5×2 ones
+// (fillRangeLean counts the taps' rows and columns), rows of 8·k pixels
 // and ragged ones, ranges that start and end inside a row.
 func TestFillAVXMatchesGo(t *testing.T) {
 	if !vecOK {
@@ -25,22 +26,28 @@ func TestFillAVXMatchesGo(t *testing.T) {
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 2, -2.25, 7, -7, 100, -100,
 		1e-8, -1e-8, 1e30, -1e30, 3e9, -3e9, 1 << 24, float32(math.NaN()), float32(math.Inf(1)),
 		float32(math.Inf(-1)), 0.9999999, -0.9999999, -1.0000001, 1.0000001}
-	ranTaps := false
+	ranTaps, ranWhole := false, false
 	for _, s := range []struct {
 		name          string
 		c, hw, stride int
 		groups, k     int
 		mask          bool
+		kw            int // the kernel's width where not k
 	}{
-		{"16px", 2, 16, 1, 1, 3, true}, {"13px", 3, 13, 1, 1, 3, true}, {"7px", 2, 7, 1, 1, 3, true},
-		{"nomask", 2, 24, 1, 1, 3, false}, {"stride2", 2, 21, 2, 1, 3, true}, {"groups2", 4, 17, 1, 2, 3, true},
-		{"64px", 3, 64, 1, 1, 3, true}, {"2x2", 2, 11, 1, 1, 2, true}, {"2x2groups2", 4, 19, 1, 2, 2, true},
-		{"7x7", 3, 9, 1, 1, 7, true}, {"7x7nomask", 2, 14, 1, 1, 7, false}, {"5x5stride2", 2, 23, 2, 1, 5, true},
-		{"1px", 1, 1, 1, 1, 3, true}, {"3px", 2, 3, 1, 1, 3, true},
+		{"16px", 2, 16, 1, 1, 3, true, 0}, {"13px", 3, 13, 1, 1, 3, true, 0}, {"7px", 2, 7, 1, 1, 3, true, 0},
+		{"nomask", 2, 24, 1, 1, 3, false, 0}, {"stride2", 2, 21, 2, 1, 3, true, 0}, {"groups2", 4, 17, 1, 2, 3, true, 0},
+		{"64px", 3, 64, 1, 1, 3, true, 0}, {"2x2", 2, 11, 1, 1, 2, true, 0}, {"2x2groups2", 4, 19, 1, 2, 2, true, 0},
+		{"7x7", 3, 9, 1, 1, 7, true, 0}, {"7x7nomask", 2, 14, 1, 1, 7, false, 0}, {"5x5stride2", 2, 23, 2, 1, 5, true, 0},
+		{"1px", 1, 1, 1, 1, 3, true, 0}, {"3px", 2, 3, 1, 1, 3, true, 0},
+		{"3x5groups2", 4, 15, 1, 2, 3, true, 5}, {"5x2", 2, 18, 1, 1, 5, false, 2},
 	} {
 		t.Run(s.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.hw), 5))
-			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{s.k, s.k}, Padding: [2]int{s.k / 2, s.k / 2},
+			kw := s.k
+			if s.kw > 0 {
+				kw = s.kw
+			}
+			cfg := Conv2DConfig{In: s.c, Out: 4, Kernel: [2]int{s.k, kw}, Padding: [2]int{s.k / 2, kw / 2},
 				Stride: [2]int{s.stride, s.stride}}
 			d, err := NewDeformConv2D[float32]("dcn", cfg, s.groups, rng)
 			if err != nil {
@@ -51,7 +58,7 @@ func TestFillAVXMatchesGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gk := s.groups * s.k * s.k
+			gk := s.groups * s.k * kw
 			off := New[float32](2, 2*gk, g.Ho, g.Wo)
 			for i := range off.data {
 				switch rng.IntN(4) {
@@ -86,11 +93,15 @@ func TestFillAVXMatchesGo(t *testing.T) {
 						fillTRan.Store(false)
 						d.fillRange(&got, b, r[0], r[1])
 						// Where AVX-512 runs, lean fills take dcnFill512T instead.
-						ran := !mode.perTap && mode.lean && fillTAVXOK(gk) && !fill512TOK() && r[1]-r[0] >= 16
+						// Whole fills take dcnFillTAVX where fillTWholeOK.
+						np := r[1] - r[0]
+						ran := !mode.perTap && (mode.lean || fillTWholeOK(np)) && fillTAVXOK(gk) && !fill512TOK() &&
+							np >= 16
 						if fillTRan.Load() != ran {
 							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
 						}
 						ranTaps = ranTaps || fillTRan.Load()
+						ranWhole = ranWhole || fillTRan.Load() && !mode.lean
 						vecOK = false
 						d.fillRange(&want, b, r[0], r[1])
 						vecOK = true
@@ -122,6 +133,9 @@ func TestFillAVXMatchesGo(t *testing.T) {
 	}
 	if !ranTaps && !fill512TOK() {
 		t.Fatal("dcnFillTAVX never ran")
+	}
+	if !ranWhole && !fill512TOK() {
+		t.Fatal("dcnFillTAVX never filled a whole table")
 	}
 }
 
@@ -200,8 +214,9 @@ func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
 
 // BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
 // group), whole as Backward does and lean as Forward does, with the
-// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX)
-// and with dcnFillAVX tap by tap ("avx2tap").
+// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX;
+// whole fills of 4096 pixels go tap by tap, fillTWholeOK) and with
+// dcnFillAVX tap by tap ("avx2tap").
 func BenchmarkFillTable(b *testing.B) {
 	d, g := fillCase(b, 64)
 	for _, c := range []struct {
@@ -257,6 +272,50 @@ func BenchmarkFillTiles(b *testing.B) {
 					for q0 := 0; q0 < g.p(); q0 += im2colTile {
 						d.fillRangeLean(&t, i%c.imgs, q0, min(g.p(), q0+im2colTile), true)
 					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkFillKept7 fills whole tables as the 7×7 layer's training
+// Forward does (keepTables: each image's own table, all 49 pixels in one
+// range; 32 channels, 9 taps, a mask) for a batch of 64 images, with
+// dcnFillTAVX ("avx2": every tap of the first 48 pixels at once) and with
+// dcnFillAVX tap by tap ("avx2tap": the route before session 13).
+func BenchmarkFillKept7(b *testing.B) {
+	const B, hw = 64, 7
+	rng := rand.New(rand.NewPCG(1, 9))
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := New[float32](B, 32, hw, hw)
+	g, err := geometry("dcn", d.cfg, x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	off := New[float32](B, 18, hw, hw)
+	for i := range off.data {
+		off.data[i] = float32(rng.NormFloat64())
+	}
+	mask := New[float32](B, 9, hw, hw)
+	for i := range mask.data {
+		mask.data[i] = rng.Float32()
+	}
+	d.g, d.x, d.off, d.mask = g, x, off, mask
+	for _, c := range []struct {
+		name string
+		tap  bool
+	}{{"avx2", false}, {"avx2tap", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			noFillTAVX = c.tap
+			defer func() { noFillTAVX = false }()
+			tabs := make([]sampleTable[float32], B)
+			cpuLoop(b, 0, func() {
+				for i := range B {
+					d.fillRangeLean(&tabs[i], i, 0, g.p(), false)
 				}
 			})
 		})

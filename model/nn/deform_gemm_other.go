@@ -63,3 +63,6 @@ var fillTRan atomic.Bool
 var noFillTAVX bool
 
 func dcnFillTAVX(a *dcnFillTArgs) { panic("nn: dcnFillTAVX without assembly") }
+
+// fillTWholeOK is false off amd64 (see fillTAVXOK).
+func fillTWholeOK(np int) bool { return false }
