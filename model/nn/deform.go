@@ -891,11 +891,13 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 	if d.forwarding && d.keepTabs {
 		// The whole table, kept with the pad for Backward (keepTables).
 		t = &d.kept[b]
-		d.fillRangeLean(t, b, 0, g.p(), false)
-		// padImage's narrow-row scratch (flat) is the worker's, lent: a
-		// kept table holding its own would add another H·W·C values an
-		// image for nothing.
+		// The fill's scratch (scr, 4 KB) and padImage's narrow-row one
+		// (flat) are the worker's, lent: a kept table holding its own
+		// would keep them an image for nothing.
 		w := dc.table(worker)
+		t.scr, w.scr = w.scr, nil
+		d.fillRangeLean(t, b, 0, g.p(), false)
+		w.scr, t.scr = t.scr, nil
 		t.flat, w.flat = w.flat, nil
 		d.padImage(t, b)
 		w.flat, t.flat = t.flat, nil

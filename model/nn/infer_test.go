@@ -185,6 +185,13 @@ func TestReleaseDropsKeptTables(t *testing.T) {
 	if !d.keepTabs || len(d.kept) == 0 {
 		t.Fatal("the training Forward kept no tables: the test no longer covers them")
 	}
+	// The fill's and the pad's scratch are the workers', lent to a kept
+	// table while it is filled, never kept with it.
+	for b, k := range d.kept {
+		if k.scr != nil || k.flat != nil {
+			t.Errorf("kept table %d holds %d values of the fill's scratch and %d of the pad's", b, len(k.scr), len(k.flat))
+		}
+	}
 	d.release()
 	if d.kept != nil || d.views != nil || d.keepTabs || d.permBuf != nil || d.cacheBuf != nil || d.tabs != nil {
 		t.Errorf("after release: %d kept tables, %d views, keepTabs %v, permBuf %d, cacheBuf %d, tabs %d",
