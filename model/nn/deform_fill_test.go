@@ -240,27 +240,8 @@ func BenchmarkFillTable(b *testing.B) {
 // and mask stay in the caches), "cold32" each of the 32 images once (590
 // KB of offsets and mask an image, 18.9 MB the batch: read from memory).
 func BenchmarkFillTiles(b *testing.B) {
-	const B, hw = 32, 64
-	rng := rand.New(rand.NewPCG(1, 9))
-	cfg := Conv2DConfig{In: 3, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
-	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := New[float32](B, 3, hw, hw)
-	g, err := geometry("dcn", d.cfg, x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	off := New[float32](B, 18, hw, hw)
-	for i := range off.data {
-		off.data[i] = float32(rng.NormFloat64())
-	}
-	mask := New[float32](B, 9, hw, hw)
-	for i := range mask.data {
-		mask.data[i] = rng.Float32()
-	}
-	d.g, d.x, d.off, d.mask = g, x, off, mask
+	const B = 32
+	d, g := newFillBench(b, B, 3, 64)
 	for _, c := range []struct {
 		name string
 		imgs int
@@ -284,27 +265,8 @@ func BenchmarkFillTiles(b *testing.B) {
 // dcnFillTAVX ("avx2": every tap of the first 48 pixels at once) and with
 // dcnFillAVX tap by tap ("avx2tap": the route before session 13).
 func BenchmarkFillKept7(b *testing.B) {
-	const B, hw = 64, 7
-	rng := rand.New(rand.NewPCG(1, 9))
-	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
-	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := New[float32](B, 32, hw, hw)
-	g, err := geometry("dcn", d.cfg, x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	off := New[float32](B, 18, hw, hw)
-	for i := range off.data {
-		off.data[i] = float32(rng.NormFloat64())
-	}
-	mask := New[float32](B, 9, hw, hw)
-	for i := range mask.data {
-		mask.data[i] = rng.Float32()
-	}
-	d.g, d.x, d.off, d.mask = g, x, off, mask
+	const B = 64
+	d, g := newFillBench(b, B, 32, 7)
 	for _, c := range []struct {
 		name string
 		tap  bool
@@ -320,4 +282,31 @@ func BenchmarkFillKept7(b *testing.B) {
 			})
 		})
 	}
+}
+
+// newFillBench readies a 3×3 deformable layer of c input channels for the
+// fill benchmarks: a batch of random hw×hw inputs' geometry, offsets
+// ~ N(0, 1) and a mask uniform in [0, 1), set as Forward sets them.
+func newFillBench(b *testing.B, batch, c, hw int) (*DeformConv2D[float32], geom) {
+	rng := rand.New(rand.NewPCG(1, 9))
+	cfg := Conv2DConfig{In: c, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+	d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := New[float32](batch, c, hw, hw)
+	g, err := geometry("dcn", d.cfg, x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	off := New[float32](batch, 18, hw, hw)
+	for i := range off.data {
+		off.data[i] = float32(rng.NormFloat64())
+	}
+	mask := New[float32](batch, 9, hw, hw)
+	for i := range mask.data {
+		mask.data[i] = rng.Float32()
+	}
+	d.g, d.x, d.off, d.mask = g, x, off, mask
+	return d, g
 }
