@@ -63,45 +63,21 @@ func testDcolPad[T Float](t *testing.T, c, o, hw, k, groups, batch int, withMask
 		}
 		d.NoColumnCache = noCache
 		d.noBands, d.noNarrow, d.noSmall = true, true, true
-		var out [][]T
-		for range 2 {
-			for _, p := range d.Params() {
-				clear(p.Grad.data)
-			}
-			y, err := d.Forward(x, off, mask)
-			if err != nil {
-				t.Fatal(err)
-			}
+		// The hook checks the routes of the Backward before it (if any),
+		// then resets their flags; the last one's are checked after.
+		checked := false
+		out := trainTwice(t, d, x, off, mask, dy, func() {
 			if _, banded := d.deformBands(); banded || d.narrowOK() || d.smallOK() {
 				t.Fatal("the layer does not take convBackward")
 			}
+			if checked {
+				checkDcolRoutes[T](t, d, o, noPad)
+			}
+			checked = true
 			dcolPadRan.Store(false)
 			dwSumABRan.Store(false)
-			dx, doff, dmask, err := d.Backward(dy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, f32 := any(T(0)).(float32)
-			// A chunk of pixels not a multiple of 6 is padded, one whose
-			// products are not tiny multiplied by dwSumAB.
-			padded, summed := false, false
-			per, n := chunking(d.g.B, d.g.pc())
-			for c := range n {
-				ld, ck := (min(d.g.B, (c+1)*per)-c*per)*d.g.pc(), d.g.ck()
-				padded = padded || ld%6 != 0 && !sgemmTinyProduct(ld, ck, o)
-				summed = summed || !sgemmTinyProduct(o, ck, ld)
-			}
-			if want := f32 && !noPad && pixAVX2OK() && padded; dcolPadRan.Load() != want {
-				t.Fatalf("padded route ran: %v, want %v", dcolPadRan.Load(), want)
-			}
-			if want := f32 && !noPad && sumABTapsYOK() && o >= 4 && summed; dwSumABRan.Load() != want {
-				t.Fatalf("dwSumAB ran: %v, want %v", dwSumABRan.Load(), want)
-			}
-			out = [][]T{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
-			if dmask != nil {
-				out = append(out, dmask.data)
-			}
-		}
+		})
+		checkDcolRoutes[T](t, d, o, noPad)
 		return out
 	}
 	want, got := run(true), run(false)
@@ -109,4 +85,27 @@ func testDcolPad[T Float](t *testing.T, c, o, hw, k, groups, batch int, withMask
 	other := run(false)
 	setWorkers(old)
 	sameLayerBits(t, want, got, other, "padded", "not")
+}
+
+// checkDcolRoutes checks that the Backward just run on d padded dcol's
+// rows (dcolPadRows) and multiplied dW through dwSumAB exactly where they
+// should: float32 on the AVX2 kernels, a chunk of pixels not a multiple of
+// 6 padded and a product larger than gemm's plain loop multiplied by
+// dwSumAB (4 or more output channels), neither with noPad.
+func checkDcolRoutes[T Float](t *testing.T, d *DeformConv2D[T], o int, noPad bool) {
+	t.Helper()
+	_, f32 := any(T(0)).(float32)
+	padded, summed := false, false
+	per, n := chunking(d.g.B, d.g.pc())
+	for c := range n {
+		ld, ck := (min(d.g.B, (c+1)*per)-c*per)*d.g.pc(), d.g.ck()
+		padded = padded || ld%6 != 0 && !sgemmTinyProduct(ld, ck, o)
+		summed = summed || !sgemmTinyProduct(o, ck, ld)
+	}
+	if want := f32 && !noPad && pixAVX2OK() && padded; dcolPadRan.Load() != want {
+		t.Fatalf("padded route ran: %v, want %v", dcolPadRan.Load(), want)
+	}
+	if want := f32 && !noPad && sumABTapsYOK() && o >= 4 && summed; dwSumABRan.Load() != want {
+		t.Fatalf("dwSumAB ran: %v, want %v", dwSumABRan.Load(), want)
+	}
 }

@@ -49,25 +49,7 @@ func TestFillTAVXLayerSameBits(t *testing.T) {
 					t.Fatal(err)
 				}
 				d.NoColumnCache = s.noCache
-				var out [][]float32
-				for range 2 {
-					for _, p := range d.Params() {
-						clear(p.Grad.data)
-					}
-					y, err := d.Forward(x, off, mask)
-					if err != nil {
-						t.Fatal(err)
-					}
-					dx, doff, dmask, err := d.Backward(dy)
-					if err != nil {
-						t.Fatal(err)
-					}
-					out = [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
-					if dmask != nil {
-						out = append(out, dmask.data)
-					}
-				}
-				return out
+				return trainTwice(t, d, x, off, mask, dy, nil)
 			}
 			want := run(true)
 			fillTRan.Store(false)

@@ -157,28 +157,11 @@ func testKeptTables[T Float](t *testing.T, c, o, hw, groups, batch int, withMask
 			t.Fatal(err)
 		}
 		d.noKeepTabs, d.NoColumnCache = noKeep, !keep
-		var out [][]T
-		for range 2 {
-			for _, p := range d.Params() {
-				clear(p.Grad.data)
-			}
-			y, err := d.Forward(x, off, mask)
-			if err != nil {
-				t.Fatal(err)
-			}
+		return trainTwice(t, d, x, off, mask, dy, func() {
 			if want := kept && !noKeep; d.keepTabs != want {
 				t.Fatalf("tables kept: %v, want %v", d.keepTabs, want)
 			}
-			dx, doff, dmask, err := d.Backward(dy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = [][]T{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
-			if dmask != nil {
-				out = append(out, dmask.data)
-			}
-		}
-		return out
+		})
 	}
 	want, got := run(true), run(false)
 	old := setWorkers(3)
@@ -343,4 +326,36 @@ func sameLayerBits[T Float](t *testing.T, want, got, other [][]T, route, ref str
 			}
 		}
 	}
+}
+
+// trainTwice runs d's training Forward and Backward twice in a row on the
+// same inputs (the second pass on the first's buffers), the gradients
+// cleared before each, and returns the second pass's outputs as
+// sameLayerBits takes them: y, dx, d(offset), dW, db and, with a mask,
+// d(mask). Between Forward and Backward it calls between (nil: nothing),
+// where a test checks or resets the route a pass takes.
+func trainTwice[T Float](t *testing.T, d *DeformConv2D[T], x, off, mask, dy *Tensor[T], between func()) [][]T {
+	t.Helper()
+	var out [][]T
+	for range 2 {
+		for _, p := range d.Params() {
+			clear(p.Grad.data)
+		}
+		y, err := d.Forward(x, off, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if between != nil {
+			between()
+		}
+		dx, doff, dmask, err := d.Backward(dy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = [][]T{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}
+		if dmask != nil {
+			out = append(out, dmask.data)
+		}
+	}
+	return out
 }
