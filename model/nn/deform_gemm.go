@@ -76,12 +76,21 @@ func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
 	}
 }
 
+// planeAlias is the plane stride, in values, whose multiples share one
+// set of the L1 cache (4 KB: 64 sets of 64-byte lines; 8 ways on Zen 3
+// and recent Intel cores). Where a transpose writes such planes,
+// storePix and transpose8 take 8 of them at a time over all pixels rather
+// than 8 pixels of all of them: 32 planes of 64×64 or 32×32 would have
+// each line evicted between its two halves.
+const planeAlias = 1024
+
 // storePix writes a layer's output for n pixels from their pixel-major
 // product pix (n×o): y[c·ldy+q] = max(bias[c] + pix[q·o+c], floor), floor
 // 0 with the ReLU and −Inf without, as transposing pix and then biasRows
 // would (vbias's operations in its order: the same bits), in one pass
-// (dcnOutT8, 8 pixels at a time). bias nil means zeros; o is a multiple of
-// 8 (pixGemmFits).
+// (dcnOutT8, 8 pixels by 8 channels at a time: all channels of 8 pixels,
+// or all pixels of 8 channels where the planes alias). bias nil means
+// zeros; o is a multiple of 8 (pixGemmFits).
 func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, relu bool) {
 	if n == 0 {
 		return
@@ -95,6 +104,21 @@ func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, rel
 	}
 	_, _, _ = pix[n*o-1], y[(o-1)*ldy+n-1], bias[o-1]
 	n8 := n / 8 * 8
+	if n8 > 0 && ldy%planeAlias == 0 {
+		// Planes a multiple of 4 KB apart (64×64 and 32×32 maps) share
+		// one set of the L1 cache, whose 8 ways cannot hold a line of
+		// all o planes: 8 pixels of every channel at a time would have
+		// each line evicted between its halves. 8 channels at a time
+		// over all n pixels keep 8 lines in the set.
+		for c := 0; c < o; c += 8 {
+			yc, bc := y[c*ldy:], bias[c:]
+			outT8Pix(pix[c:], o, yc, ldy, n8/8, bc, floor)
+			if n8 < n {
+				outT8Pix(pix[(n-8)*o+c:], o, yc[n-8:], ldy, 1, bc, floor)
+			}
+		}
+		return
+	}
 	for q := 0; q < n8; q += 8 {
 		outT8(pix[q*o:], o, y[q:], ldy, o/8, bias, floor)
 	}

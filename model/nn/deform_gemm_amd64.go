@@ -174,8 +174,14 @@ func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) boo
 // there).
 //
 //go:noescape
-func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32)
+func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32, sstep, bstep, dstep int)
 
+// outT8 writes 8 pixels of 8·blocks channels (dcnOutT8, see storePix).
 func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
-	dcnOutT8(&src[0], lds, &dst[0], ldd, blocks, &bias[0], floor)
+	dcnOutT8(&src[0], lds, &dst[0], ldd, blocks, &bias[0], floor, 32, 32, 0)
+}
+
+// outT8Pix writes 8 channels of 8·blocks pixels (dcnOutT8, see storePix).
+func outT8Pix(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
+	dcnOutT8(&src[0], lds, &dst[0], ldd, blocks, &bias[0], floor, 32*lds, 0, 32-32*ldd)
 }

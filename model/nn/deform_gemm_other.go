@@ -47,6 +47,10 @@ func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float3
 	panic("nn: outT8 without assembly")
 }
 
+func outT8Pix(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
+	panic("nn: outT8Pix without assembly")
+}
+
 var noFill512 bool
 
 func fill512TOK() bool { return false }

@@ -253,22 +253,26 @@ func TestStorePixMatchesBiasRows(t *testing.T) {
 			}
 			bias[0] = float32(math.Copysign(0, -1))
 		}
-		const ldy = 300
-		got := make([]float32, s.o*ldy)
-		want := make([]float32, s.o*ldy)
-		storePix(pix, s.o, s.n, got, ldy, bias, s.relu)
-		out := make([]float32, s.o*s.n)
-		transposeInto(pix, s.o, out, s.n, s.n, s.o)
-		for c := range s.o {
-			var b float32
-			if bias != nil {
-				b = bias[c]
+		// 300: 8 pixels of every channel at a time; 1024 (planes 4 KB
+		// apart): 8 channels of every pixel.
+		for _, ldy := range []int{300, planeAlias} {
+			got := make([]float32, s.o*ldy)
+			want := make([]float32, s.o*ldy)
+			storePix(pix, s.o, s.n, got, ldy, bias, s.relu)
+			out := make([]float32, s.o*s.n)
+			transposeInto(pix, s.o, out, s.n, s.n, s.o)
+			for c := range s.o {
+				var b float32
+				if bias != nil {
+					b = bias[c]
+				}
+				biasRows(want[c*ldy:][:s.n], s.n, out[c*s.n:][:s.n], s.n, 1, s.n, b, s.relu)
 			}
-			biasRows(want[c*ldy:][:s.n], s.n, out[c*s.n:][:s.n], s.n, 1, s.n, b, s.relu)
-		}
-		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("o %d, n %d, relu %v: y[%d] = %v, transpose and biasRows give %v", s.o, s.n, s.relu, i, got[i], want[i])
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("o %d, n %d, ldy %d, relu %v: y[%d] = %v, transpose and biasRows give %v",
+						s.o, s.n, ldy, s.relu, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -336,19 +336,26 @@ DATA d4tail<>+48(SB)/8, $0
 DATA d4tail<>+56(SB)/8, $0
 GLOBL d4tail<>(SB), RODATA|NOPTR, $64
 
-// func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32)
+// func dcnOutT8(src *float32, lds int, dst *float32, ldd int, blocks int, bias *float32, floor float32, sstep, bstep, dstep int)
 // The deformable forward's output from its pixel-major product: reads 8
-// pixel rows of 8·blocks output channels (row stride lds elements) and
-// writes, for each channel c, dst[c·ldd : c·ldd+8] = max(src[·][c] +
-// bias[c], floor) — packTranspose8's transpose followed by vbias's add and
-// max (operands in vbias's order: the same bits, NaN passing the max).
-TEXT ·dcnOutT8(SB), NOSPLIT, $0-52
+// pixel rows of 8 output channels (row stride lds elements) and writes,
+// for each channel c, dst[c·ldd : c·ldd+8] = max(src[·][c] + bias[c],
+// floor) — packTranspose8's transpose followed by vbias's add and max
+// (operands in vbias's order: the same bits, NaN passing the max). It
+// does this for blocks blocks of 8×8: after each, src and bias move on by
+// sstep and bstep bytes and dst by dstep bytes past the block's 8 rows
+// (the next 8 channels: 32, 32, 0; the next 8 pixels: 32·lds, 0,
+// 32 − 32·ldd).
+TEXT ·dcnOutT8(SB), NOSPLIT, $0-80
 	MOVQ src+0(FP), SI
 	MOVQ lds+8(FP), R8
 	MOVQ dst+16(FP), DI
 	MOVQ ldd+24(FP), R12
 	MOVQ blocks+32(FP), CX
 	MOVQ bias+40(FP), DX
+	MOVQ sstep+56(FP), AX
+	MOVQ bstep+64(FP), BX
+	MOVQ dstep+72(FP), R9
 	SHLQ $2, R8
 	SHLQ $2, R12
 	LEAQ (R8)(R8*2), R10   // 3·lds
@@ -430,9 +437,10 @@ ot8loop:
 	VMOVUPS      Y15, (DI)(R13*1)
 	LEAQ         (DI)(R12*4), DI
 
-	ADDQ $32, SI
-	ADDQ $32, R11
-	ADDQ $32, DX
+	ADDQ AX, SI
+	ADDQ AX, R11
+	ADDQ BX, DX
+	ADDQ R9, DI
 	DECQ CX
 	JNZ  ot8loop
 	VZEROUPPER
