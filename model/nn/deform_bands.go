@@ -145,6 +145,9 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		packDcolWeight(any(d.wDcol).([]float32), any(d.wT).([]float32), g.O, ck)
 		extra = band*g.O + pixGemmScratch(g.O)
 	}
+	// The output gradient's rows are ldg apart: P (64×64, 32×32) would
+	// put every channel's row in one set of the L1 cache.
+	ldg := padPlane(P)
 	parallelN(workers, n, func(worker, b int) {
 		// The band's columns and its column gradient share one buffer (the
 		// gradient first where scatterCols writes the columns over it): at
@@ -152,17 +155,17 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		// output gradient, the padded image and its gradient take 1.9 MB
 		// (2.2 with two buffers), with the band's table ~2.05 MB: just
 		// inside the core's 2 MiB L2.
-		buf := d.ws.get(worker, band*ck+g.O*P+extra)
-		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*P]
+		buf := d.ws.get(worker, band*ck+g.O*ldg+extra)
+		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*ldg]
 		dcol := col
-		rest := buf[band*ck+g.O*P:]
+		rest := buf[band*ck+g.O*ldg:]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
 			if g.ReLU {
 				yo = yv[at : at+P]
 			}
-			gradRows(g, gy[o*P:][:P], dy[at:at+P], yo)
+			gradRows(g, gy[o*ldg:][:P], dy[at:at+P], yo)
 		}
 		// The image padded once, its sampling table band by band (as in
 		// forwardBanded), each filled right before the band's gather and
@@ -185,13 +188,13 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			}
 			if !fused {
 				dc.gatherBand(t, q0, q0, q1, col)
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
 			}
 			if pixDcol {
-				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), P, any(d.wDcol).([]float32),
+				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), ldg, any(d.wDcol).([]float32),
 					any(rest[:band*g.O]).([]float32), any(dcol).([]float32), any(rest[band*g.O:]).([]float32))
 			} else {
-				gemm(true, false, nq, ck, g.O, 1, gy[q0:], P, d.wT, ck, 0, dcol, ck)
+				gemm(true, false, nq, ck, g.O, 1, gy[q0:], ldg, d.wT, ck, 0, dcol, ck)
 			}
 			rows := dcol[:nq*ck]
 			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
@@ -206,13 +209,13 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 				// The scatter left the band's columns where their gradient was:
 				// the weight gradient's GEMM reads them there (the same
 				// operands as after a gather, the same bits).
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], P, col, ck, beta, pw, ck)
+				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
 			}
 			dc.offsetGrads(t, b, q0, q1)
 		}
 		pb := part[b*nw+g.O*ck : (b+1)*nw]
 		for o := range g.O {
-			pb[o] = sum(gy[o*P : (o+1)*P])
+			pb[o] = sum(gy[o*ldg : o*ldg+P])
 		}
 		dc.inputGrad(t, b)
 	})

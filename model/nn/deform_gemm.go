@@ -78,11 +78,21 @@ func pixGemm(o, n, ck int, wp, col, out, scratch []float32) {
 
 // planeAlias is the plane stride, in values, whose multiples share one
 // set of the L1 cache (4 KB: 64 sets of 64-byte lines; 8 ways on Zen 3
-// and recent Intel cores). Where a transpose writes such planes,
-// storePix and transpose8 take 8 of them at a time over all pixels rather
-// than 8 pixels of all of them: 32 planes of 64×64 or 32×32 would have
-// each line evicted between its two halves.
+// and 4, 12 on recent Intel cores: fewer than a layer's 32 or more
+// planes). Where a transpose writes such planes, storePix and transpose8
+// take 8 of them at a time over all pixels rather than 8 pixels of all of
+// them: 32 planes of 64×64 or 32×32 would have each line evicted between
+// its two halves.
 const planeAlias = 1024
+
+// padPlane is a row stride for rows of n values in a scratch buffer: n,
+// or n + 16 where n is a multiple of planeAlias.
+func padPlane(n int) int {
+	if n%planeAlias == 0 {
+		return n + 16
+	}
+	return n
+}
 
 // storePix writes a layer's output for n pixels from their pixel-major
 // product pix (n×o): y[c·ldy+q] = max(bias[c] + pix[q·o+c], floor), floor
@@ -104,12 +114,12 @@ func storePix(pix []float32, o, n int, y []float32, ldy int, bias []float32, rel
 	}
 	_, _, _ = pix[n*o-1], y[(o-1)*ldy+n-1], bias[o-1]
 	n8 := n / 8 * 8
-	if n8 > 0 && ldy%planeAlias == 0 {
+	if n8 > 0 && ldy >= planeAlias && ldy%planeAlias == 0 {
 		// Planes a multiple of 4 KB apart (64×64 and 32×32 maps) share
-		// one set of the L1 cache, whose 8 ways cannot hold a line of
-		// all o planes: 8 pixels of every channel at a time would have
-		// each line evicted between its halves. 8 channels at a time
-		// over all n pixels keep 8 lines in the set.
+		// one set of the L1 cache, whose 8 (or 12) ways cannot hold a
+		// line of all o planes: 8 pixels of every channel at a time
+		// would have each line evicted between its halves. 8 channels
+		// at a time over all n pixels keep 8 lines in the set.
 		for c := 0; c < o; c += 8 {
 			yc, bc := y[c*ldy:], bias[c:]
 			outT8Pix(pix[c:], o, yc, ldy, n8/8, bc, floor)

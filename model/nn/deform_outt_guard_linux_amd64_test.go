@@ -22,7 +22,7 @@ func TestStorePixGuardPages(t *testing.T) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(71, 72))
 	for _, ldy := range []int{45, planeAlias} {
-		for _, o := range []int{8, 32} {
+		for _, o := range []int{8, 32, 64} {
 			for n := 1; n <= 40; n++ {
 				t.Run(fmt.Sprintf("ldy%d_o%d_n%d", ldy, o, n), func(t *testing.T) {
 					if n > ldy {

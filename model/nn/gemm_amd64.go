@@ -683,10 +683,11 @@ func transpose8(src []float32, lds int, dst []float32, ldd, rows, cols int) {
 	switch {
 	case q8 > 8 && ldd%planeAlias == 0:
 		// dst's rows a multiple of 4 KB apart share one set of the L1
-		// cache (the deformable layer's input gradient, planes of 64×64
-		// or 32×32): 8 of them at a time over all src rows, not 8 values
-		// of all q8 rows (each line evicted between its halves; at
-		// 64×64, 32 channels, the copy took 2.2 times as long).
+		// cache (planeAlias; any transpose into such rows, e.g. the
+		// deformable layer's input gradient into planes of 64×64 or
+		// 32×32): 8 of them at a time over all src rows, not 8 values of
+		// all q8 rows (each line evicted between its halves; there, 32
+		// channels at 64×64, the copy took 2.2 times as long).
 		for q := 0; q < q8; q += 8 {
 			for r := 0; r < r8; r += 8 {
 				packTranspose8(&src[r*lds+q], lds, &dst[q*ldd+r], ldd, 1)

@@ -14,7 +14,7 @@ func TestTranspose8(t *testing.T) {
 	for _, s := range []struct{ rows, cols, lds, ldd int }{
 		{8, 8, 8, 8}, {8, 16, 19, 11}, {16, 8, 8, 16}, {17, 23, 29, 31}, {3, 5, 5, 3}, {64, 40, 40, 70}, {9, 1, 1, 9},
 		{64, 32, 32, planeAlias}, {13, 27, 30, planeAlias}, {8, 16, 16, 2 * planeAlias}, {7, 9, 9, planeAlias},
-		{24, 8, 8, planeAlias},
+		{24, 8, 8, planeAlias}, {5, 20, 20, planeAlias}, {7, 16, 16, planeAlias}, {15, 17, 17, planeAlias},
 	} {
 		t.Run(fmt.Sprintf("%dx%d/lds=%d/ldd=%d", s.rows, s.cols, s.lds, s.ldd), func(t *testing.T) {
 			src := make([]float32, (s.rows-1)*s.lds+s.cols)
