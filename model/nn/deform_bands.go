@@ -74,10 +74,14 @@ func (dc deformCols[T]) gatherBand(t *sampleTable[T], from, q0, q1 int, col []T)
 	d, g := dc.d, dc.d.g
 	ck, cpg, wp, pix, GK := g.ck(), g.C/d.groups, g.W+2, d.pix(), d.groups*g.k()
 	rows := col[:(q1-q0)*ck]
+	last := d.baseLimit()
 	dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
 		r0 := e0 - q0*GK
 		t0, t1 := e0-from*GK, e1-from*GK
-		dcnGather(rows[r0*cpg:(r0+e1-e0)*cpg], t.pad[ch0:], pix, wp*pix, t.base[t0:t1], t.wts[4*t0:4*t1], cpg)
+		if t1 > t0 {
+			dcnGatherBound(rows[r0*cpg:(r0+e1-e0)*cpg], t.pad[ch0:], pix, wp*pix, t.base[t0:t1], t.wts[4*t0:4*t1],
+				cpg, last)
+		}
 	})
 }
 

@@ -18,7 +18,8 @@ import (
 // dcnFillTAVX's least), 3×3 and 7×7 kernels (9, 18 and 49 taps: an
 // overlapping last block of the bases' transposition), 3×5 and 5×2 ones
 // (fillRangeLean counts the taps' rows and columns), rows of 8·k pixels
-// and ragged ones, ranges that start and end inside a row.
+// and ragged ones, ranges that start and end inside a row. Every base is
+// within [0, baseLimit()], the bound the sampling kernels check once.
 func TestFillAVXMatchesGo(t *testing.T) {
 	if !vecOK {
 		t.Skip("no AVX2 here; the Go loop runs alone")
@@ -125,6 +126,13 @@ func TestFillAVXMatchesGo(t *testing.T) {
 						}
 						if !slices.Equal(got.base, want.base) {
 							t.Fatalf("%+v, image %d, pixels %v: base differs", mode, b, r)
+						}
+						// The sampling kernels bound their reads by baseLimit.
+						for i, q := range got.base {
+							if q < 0 || int(q) > d.baseLimit() {
+								t.Fatalf("%+v, image %d, pixels %v: base[%d] = %d, outside [0, %d]", mode, b, r, i, q,
+									d.baseLimit())
+							}
 						}
 					}
 				}

@@ -514,11 +514,7 @@ func (dc deformCols[T]) gatherFrom(t *sampleTable[T], e int, pad, rows []T, n in
 	d := dc.d
 	g := d.g
 	cpg, row, pix := g.C/d.groups, (g.W+2)*d.pix(), d.pix()
-	// The fill writes a base (yl+1)·(W+2) + xl+1 only for a point with
-	// −1 ≤ y < H and −1 ≤ x < W (yl ≤ H−1, xl ≤ W−1), else 0: none is
-	// above H·(W+2) + W, whose bottom-right corner is the padded image's
-	// last pixel.
-	last := g.H*(g.W+2) + g.W
+	last := d.baseLimit()
 	dc.runsN(n, func(e0, e1, ch0 int) {
 		if e1 > e0 {
 			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e+e0:e+e1], t.wts[4*(e+e0):4*(e+e1)], cpg, last)

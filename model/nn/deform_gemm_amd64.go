@@ -133,15 +133,17 @@ func scatterCols512OK(n int) bool {
 // each entry e, g[e·n:][:n], once read, is overwritten with the entry's
 // columns (dcnGather's dst, the same bits). scatterCols512OK(n) must hold.
 func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
-	if n <= 0 || n%16 != 0 { // the kernel's loop ends at exactly 0
-		panic("nn: scatterCols512 on runs of a multiple of 16 channels only")
-	}
 	if len(base) == 0 {
 		return
 	}
-	last := int(base[0])
-	for _, q := range base {
-		last = max(last, int(q))
+	scatterCols512Bound(dimg, img, pix, row, base, wts, g, s, n, maxBase(base))
+}
+
+// scatterCols512Bound is scatterCols512 for entries whose bases are at
+// most last (see dcnGatherBound). base is not empty.
+func scatterCols512Bound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {
+	if n <= 0 || n%16 != 0 { // the kernel's loop ends at exactly 0
+		panic("nn: scatterCols512 on runs of a multiple of 16 channels only")
 	}
 	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
 	_ = wts[4*len(base)-1]
@@ -158,12 +160,17 @@ func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count,
 // bits) where it applies: AVX2, pixels of 4 values, n ≤ 4; it reports
 // whether it ran.
 func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool {
-	if !vecOK || pix != 4 || n > 4 || len(base) == 0 {
+	if len(base) == 0 {
 		return false
 	}
-	last := int(base[0])
-	for _, q := range base {
-		last = max(last, int(q))
+	return dots4Bound(img, pix, row, base, g, s, n, maxBase(base))
+}
+
+// dots4Bound is dots4 for entries whose bases are at most last (see
+// dcnGatherBound). base is not empty.
+func dots4Bound(img []float32, pix, row int, base []int32, g, s []float32, n, last int) bool {
+	if !vecOK || pix != 4 || n > 4 {
+		return false
 	}
 	_, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+3]
 	dcnDots4AVX(&img[0], pix, row, &base[0], &g[0], &s[0], len(base), n)

@@ -43,6 +43,14 @@ func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s [
 
 func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool { return false }
 
+func dots4Bound(img []float32, pix, row int, base []int32, g, s []float32, n, last int) bool {
+	return false
+}
+
+func scatterCols512Bound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {
+	panic("nn: scatterCols512 without assembly")
+}
+
 func outT8(src []float32, lds int, dst []float32, ldd, blocks int, bias []float32, floor float32) {
 	panic("nn: outT8 without assembly")
 }
