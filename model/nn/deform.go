@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -121,6 +122,9 @@ func (d *DeformConv2D[T]) Params() []*Param[T] {
 func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error) {
 	g, err := geometry(d.name, d.cfg, x)
 	if err != nil {
+		return nil, err
+	}
+	if err := sampleSize(d.name, g.H, g.W); err != nil {
 		return nil, err
 	}
 	gk := d.groups * g.k()
@@ -1143,7 +1147,9 @@ var noGather3 bool
 
 // dcnGather writes, for each entry e of base, n values to dst[e·n:]: the
 // weighted sum of the four corners img[q+i], img[q+pix+i], img[q+row+i],
-// img[q+row+pix+i] with q = base[e]·pix and weights wts[4e:4e+4].
+// img[q+row+pix+i] with q = base[e]·pix and weights wts[4e:4e+4]. Its
+// bound is maxBase's pass over base (tests and the reference; the layer
+// calls dcnGatherBound with baseLimit, as for the scatters below).
 func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int) {
 	if len(base) == 0 {
 		return
@@ -1156,6 +1162,7 @@ func dcnGather[T Float](dst, img []T, pix, row int, base []int32, wts []T, n int
 // caller knows, such as the largest base a fill writes, saves maxBase's
 // pass over base). base is not empty.
 func dcnGatherBound[T Float](dst, img []T, pix, row int, base []int32, wts []T, n, last int) {
+	checkBound(base, last)
 	_, _, _ = dst[len(base)*n-1], img[last*pix+row+pix+n-1], wts[4*len(base)-1]
 	if f, ok := any(dst).([]float32); ok && vecOK {
 		if gather512(f, any(img).([]float32), pix, row, base, any(wts).([]float32), n) {
@@ -1195,6 +1202,34 @@ func dcnGatherBound[T Float](dst, img []T, pix, row int, base []int32, wts []T, 
 // (maxBase: 3 % of conv1's forward, 2–5 % of its backward with dots4's).
 func (d *DeformConv2D[T]) baseLimit() int { return d.g.H*(d.g.W+2) + d.g.W }
 
+// sampleSize reports an error where an h×w input is too large for the
+// sampling table's bases, int32 pixel indices of the padded image.
+func sampleSize(name string, h, w int) error {
+	if int64(h+2)*int64(w+2) > math.MaxInt32 {
+		return fmt.Errorf("%s: input of %d×%d pixels is too large for the sampling's int32 indices "+
+			"(at most 2³¹−1 pixels with the padding)", name, h, w)
+	}
+	return nil
+}
+
+// checkBases makes the *Bound kernels' wrappers check every base against
+// their bound, and panic past it (tests: withBaseChecks). Off, they trust
+// the fill's limit, as the layer does.
+var checkBases bool
+
+// checkBound panics if a base of base is negative or above last, where
+// checkBases is on.
+func checkBound(base []int32, last int) {
+	if !checkBases {
+		return
+	}
+	for i, q := range base {
+		if q < 0 || int(q) > last {
+			panic(fmt.Sprintf("nn: sampling base[%d] = %d outside [0, %d]", i, q, last))
+		}
+	}
+}
+
 // maxBase returns the largest of base (not empty): dcnGather's bound on
 // the corners its assembly reads. Four running maxima, not one: a run of
 // conv1's 36864 entries took 0.65 ns an entry through one chain of
@@ -1229,6 +1264,7 @@ func dcnScatter4[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s [
 // dcnScatter4Bound is dcnScatter4 for entries whose bases are at most last
 // (see dcnGatherBound). base is not empty.
 func dcnScatter4Bound[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []T, n, last int) {
+	checkBound(base, last)
 	f, ok := any(dimg).([]float32)
 	if !ok || !vecOK || pix != 4 || n > 4 {
 		dcnScatterBound(dimg, img, pix, row, base, wts, g, s, n, last)
@@ -1254,6 +1290,7 @@ func dcnScatter[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []
 // dcnScatterBound is dcnScatter for entries whose bases are at most last
 // (see dcnGatherBound). base is not empty.
 func dcnScatterBound[T Float](dimg, img []T, pix, row int, base []int32, wts, g, s []T, n, last int) {
+	checkBound(base, last)
 	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
 	_ = wts[4*len(base)-1]
 	if f, ok := any(dimg).([]float32); ok && vecOK {

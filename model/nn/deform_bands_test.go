@@ -19,6 +19,7 @@ import (
 // blocks of the inner dimension; forwardChunks' output in several blocks
 // of pixels); and the same bits on 1, 2 and 3 workers.
 func TestDeformBandsSameBits(t *testing.T) {
+	withBaseChecks(t)
 	if !haveSgemmKernels() {
 		t.Skip("no assembly GEMM kernels: the banded passes do not run")
 	}

@@ -23,6 +23,7 @@ import (
 // (four offset groups), 5×3 and 5×5 kernels; on 1 and 2 workers. It
 // checks that forwardBlocks and fillSmall ran where they should.
 func TestForwardBlocksSameBits(t *testing.T) {
+	withBaseChecks(t)
 	if !pixAVX2OK() {
 		t.Skip("not the AVX2 route: forwardBlocks does not run")
 	}

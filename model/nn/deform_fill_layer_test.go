@@ -18,6 +18,7 @@ import (
 // dcnFillTAVX ran. (A review of lane15w: the unit tests check the kernel's
 // fields; this checks that Backward reads them as the kernel lays them out.)
 func TestFillTAVXLayerSameBits(t *testing.T) {
+	withBaseChecks(t)
 	for _, s := range []struct {
 		c, o, hw, k, groups, batch int
 		mask, noCache              bool

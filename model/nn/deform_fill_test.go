@@ -177,6 +177,11 @@ func TestFill512MatchesAVX2(t *testing.T) {
 		if !slices.Equal(got.base, want.base) {
 			t.Fatalf("%d×%d: base differs", hw, hw)
 		}
+		for i, q := range got.base {
+			if q < 0 || int(q) > d.baseLimit() {
+				t.Fatalf("%d×%d: base[%d] = %d outside [0, %d]", hw, hw, i, q, d.baseLimit())
+			}
+		}
 		fields := [][2][]float32{{got.wts, want.wts}, {got.fy, want.fy}, {got.fx, want.fx}, {got.md, want.md}, {got.vv, want.vv}}
 		if c.lean {
 			fields = fields[:1] // fy, fx, md and vv went to the sink

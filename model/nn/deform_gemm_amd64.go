@@ -142,6 +142,7 @@ func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s [
 // scatterCols512Bound is scatterCols512 for entries whose bases are at
 // most last (see dcnGatherBound). base is not empty.
 func scatterCols512Bound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {
+	checkBound(base, last)
 	if n <= 0 || n%16 != 0 { // the kernel's loop ends at exactly 0
 		panic("nn: scatterCols512 on runs of a multiple of 16 channels only")
 	}
@@ -169,6 +170,7 @@ func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) boo
 // dots4Bound is dots4 for entries whose bases are at most last (see
 // dcnGatherBound). base is not empty.
 func dots4Bound(img []float32, pix, row int, base []int32, g, s []float32, n, last int) bool {
+	checkBound(base, last)
 	if !vecOK || pix != 4 || n > 4 {
 		return false
 	}
