@@ -1196,8 +1196,8 @@ func dcnGatherBound[T Float](dst, img []T, pix, row int, base []int32, wts []T, 
 // a fill writes (yl+1)·(W+2) + xl+1 only for a point with −1 ≤ y < H and
 // −1 ≤ x < W (yl ≤ H−1, xl ≤ W−1), else 0, so none is above H·(W+2) + W,
 // whose bottom-right corner is the padded image's last pixel
-// (TestFillAVXMatchesGo holds the Go loop and the AVX2 kernels to it, and
-// TestFill512MatchesAVX2 the AVX-512 ones to their bits). The sampling's
+// (TestFillAVXMatchesGo and TestFill512MatchesAVX2 hold every fill route
+// to it; withBaseChecks, the layer's own calls in its tests). The sampling's
 // kernels check their reads against it once, not by a pass over the bases
 // (maxBase: 3 % of conv1's forward, 2–5 % of its backward with dots4's).
 func (d *DeformConv2D[T]) baseLimit() int { return d.g.H*(d.g.W+2) + d.g.W }
