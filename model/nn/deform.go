@@ -933,12 +933,18 @@ func (dc deformCols[T]) im2col(worker, b int, col []T, _, off int) {
 // gatherTable samples the n pixels whose entries t holds (filled from its
 // first pixel) from pad, the padded image, into rows (n×ck, pixel-major).
 func (dc deformCols[T]) gatherTable(t *sampleTable[T], pad, rows []T, n int) {
+	dc.gatherFrom(t, 0, pad, rows, n)
+}
+
+// gatherFrom is gatherTable for the n pixels whose entries start at entry
+// e of t.
+func (dc deformCols[T]) gatherFrom(t *sampleTable[T], e int, pad, rows []T, n int) {
 	d := dc.d
 	cpg, row, pix := d.g.C/d.groups, (d.g.W+2)*d.pix(), d.pix()
 	last := d.baseLimit()
 	dc.runsN(n, func(e0, e1, ch0 int) {
 		if e1 > e0 {
-			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e0:e1], t.wts[4*e0:4*e1], cpg, last)
+			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e+e0:e+e1], t.wts[4*(e+e0):4*(e+e1)], cpg, last)
 		}
 	})
 }

@@ -507,17 +507,3 @@ func (d *DeformConv2D[T]) fillTails(worker, lo, hi int) {
 	}
 	dcnFillTAVX(&a)
 }
-
-// gatherFrom is gatherTable for the n pixels whose entries start at entry
-// e of t.
-func (dc deformCols[T]) gatherFrom(t *sampleTable[T], e int, pad, rows []T, n int) {
-	d := dc.d
-	g := d.g
-	cpg, row, pix := g.C/d.groups, (g.W+2)*d.pix(), d.pix()
-	last := d.baseLimit()
-	dc.runsN(n, func(e0, e1, ch0 int) {
-		if e1 > e0 {
-			dcnGatherBound(rows[e0*cpg:e1*cpg], pad[ch0:], pix, row, t.base[e+e0:e+e1], t.wts[4*(e+e0):4*(e+e1)], cpg, last)
-		}
-	})
-}
