@@ -58,9 +58,15 @@ type DeformConv2D[T Float] struct {
 	noSmallCol bool             // tests: never smallCols
 	permBuf    []T              // permute's transposed gradient
 
-	// fillSmall's pixel rows and columns and its taps' i·DH and j·DW, set
-	// once a Forward (fillSmallSetup); fillSmall runs where fsOK.
-	fsPos        []int32
+	// pixPos is the fill kernels' pos for the geometry pixPosKey names
+	// (setPixelPos): for each group of 8 of the image's first P/8·8 output
+	// pixels, their 8 rows oy·SH − PH, then their 8 columns ox·SW − PW.
+	// Set in Forward, before any worker starts; read by every fill.
+	pixPos    []int32
+	pixPosKey [6]int
+
+	// fillSmall's taps' i·DH and j·DW, set once a Forward
+	// (fillSmallSetup); fillSmall runs where fsOK.
 	fsIdh, fsJdw [64]int32
 	fsOK         bool
 	fsTails      []fsTail // per worker (fillTails)
@@ -137,6 +143,7 @@ func (d *DeformConv2D[T]) Forward(x, offset, mask *Tensor[T]) (*Tensor[T], error
 			d.name, shapeString(mask.Shape()), shapeString([]int{g.B, gk, g.Ho, g.Wo}))
 	}
 	d.g, d.x, d.off, d.mask = g, x, offset, mask
+	d.setPixelPos()
 	d.gen++
 	d.forwarding = true
 	defer func() { d.forwarding = false }()
@@ -479,24 +486,15 @@ func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean b
 	// Kept in the table: not cleared on each call (clearing it was 7 % of
 	// this function's own time in conv1's lean fills, tiles of 128 pixels).
 	t.fpos = grow(t.fpos, 2*tile)
-	posBuf := t.fpos
 	for p0 := q0; p0 < q1; p0 += tile {
 		p1 := min(q1, p0+tile)
-		// Per group of 8 pixels: their rows oy·SH − PH, then their columns
-		// ox·SW − PW (for the AVX2 kernel; the last partial group is the
-		// Go loop's).
-		pos := posBuf[:2*((p1-p0)/8*8)]
-		ox := p0 % g.Wo
-		ry, cx := int32(p0/g.Wo*g.SH-g.PH), int32(ox*g.SW-g.PW)
-		for q := 0; q+16 <= len(pos); q += 16 {
-			p8 := pos[q : q+16 : q+16]
-			for l := range 8 {
-				p8[l], p8[8+l] = ry, cx
-				cx += int32(g.SW)
-				if ox++; ox == g.Wo {
-					ox, ry, cx = 0, ry+int32(g.SH), int32(-g.PW)
-				}
-			}
+		// Per group of 8 pixels: their rows, then their columns (for the
+		// AVX2 kernels; the last partial group is the Go loop's): the
+		// layer's array where the tile starts a group, else computed here.
+		pos, ok := d.pixelPos(p0, (p1-p0)/8*8)
+		if !ok {
+			pos = t.fpos[:2*((p1-p0)/8*8)]
+			putPixelPos(d.g, pos, p0)
 		}
 		// Every tap of the first 16·k pixels at once where dcnFill512T
 		// or dcnFillTAVX runs; the rest tap by tap.
@@ -564,6 +562,50 @@ func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean b
 				}
 				a, c := 1-fy, 1-fx
 				w[0], w[1], w[2], w[3] = mv*a*c, mv*a*fx, mv*fy*c, mv*fy*fx
+			}
+		}
+	}
+}
+
+// setPixelPos makes pixPos the current geometry's (see there); it keeps
+// the array while the geometry stays.
+func (d *DeformConv2D[T]) setPixelPos() {
+	g := d.g
+	key := [6]int{g.Ho, g.Wo, g.SH, g.SW, g.PH, g.PW}
+	n := g.p() / 8 * 8
+	if d.pixPosKey == key && len(d.pixPos) == 2*n {
+		return
+	}
+	d.pixPos = grow(d.pixPos, 2*n)
+	putPixelPos(g, d.pixPos, 0)
+	d.pixPosKey = key
+}
+
+// pixelPos returns the pos of the n output pixels from p0 (n a multiple
+// of 8) from the layer's array, and whether it could: p0 must start a
+// group of 8, and the array must be the geometry's (fills outside
+// Forward, in tests, may come before any).
+func (d *DeformConv2D[T]) pixelPos(p0, n int) ([]int32, bool) {
+	g := d.g
+	if p0%8 != 0 || d.pixPosKey != [6]int{g.Ho, g.Wo, g.SH, g.SW, g.PH, g.PW} || 2*(p0+n) > len(d.pixPos) {
+		return nil, false
+	}
+	return d.pixPos[2*p0 : 2*(p0+n)], true
+}
+
+// putPixelPos writes the pos of the len(pos)/2 output pixels from p0 (a
+// multiple of 8 of them): for each group of 8, their rows oy·SH − PH,
+// then their columns ox·SW − PW.
+func putPixelPos(g geom, pos []int32, p0 int) {
+	ox := p0 % g.Wo
+	ry, cx := int32(p0/g.Wo*g.SH-g.PH), int32(ox*g.SW-g.PW)
+	for q := 0; q+16 <= len(pos); q += 16 {
+		p8 := pos[q : q+16 : q+16]
+		for l := range 8 {
+			p8[l], p8[8+l] = ry, cx
+			cx += int32(g.SW)
+			if ox++; ox == g.Wo {
+				ox, ry, cx = 0, ry+int32(g.SH), int32(-g.PW)
 			}
 		}
 	}

@@ -62,14 +62,11 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 		d.padImage(t, b)
 		t.holds = tableKey{} // the pad is image b's, the table is not
 	}
-	t.pos = grow(t.pos, 2*P)
-	oy, ox := 0, 0
-	for q := range P {
-		at := q/8*16 + q%8
-		t.pos[at], t.pos[at+8] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
-		if ox++; ox == g.Wo {
-			oy, ox = oy+1, 0
-		}
+	pos, ok := d.pixelPos(0, P) // P%16 == 0
+	if !ok {
+		t.pos = grow(t.pos, 2*P)
+		putPixelPos(g, t.pos, 0)
+		pos = t.pos
 	}
 	var idh, jdw [64]int32
 	for k := range K {
@@ -83,7 +80,7 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	pad := any(t.pad).([]float32)
 	_, _ = r32[P*K*g.C-1], pad[(g.H+2)*(g.W+2)*4-1]
 	a := dcnDotsGradArgs{
-		offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dmask[0], rows: &r32[0], pos: &t.pos[0],
+		offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dmask[0], rows: &r32[0], pos: &pos[0],
 		groups: P / 16, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
 		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}

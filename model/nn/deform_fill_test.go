@@ -83,55 +83,67 @@ func TestFillAVXMatchesGo(t *testing.T) {
 			}
 			d.g, d.x, d.off, d.mask = g, x, off, mask
 			defer func() { noFillTAVX, d.forwarding = false, false }()
-			for _, mode := range []struct{ perTap, lean bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
-				noFillTAVX, d.forwarding = mode.perTap, mode.lean
-				for b := range 2 {
-					for _, r := range [][2]int{{0, g.p()}, {3, g.p() - 2}, {1, g.p()}} {
-						if r[1] <= r[0] {
-							continue
-						}
-						var got, want sampleTable[float32]
-						fillTRan.Store(false)
-						d.fillRange(&got, b, r[0], r[1])
-						// Where AVX-512 runs, lean fills take dcnFill512T instead.
-						// Whole fills take dcnFillTAVX where fillTWholeOK.
-						np := r[1] - r[0]
-						ran := !mode.perTap && (mode.lean || fillTWholeOK(np)) && fillTAVXOK(gk) && !fill512TOK() &&
-							np >= 16
-						if fillTRan.Load() != ran {
-							t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
-						}
-						ranTaps = ranTaps || fillTRan.Load()
-						ranWhole = ranWhole || fillTRan.Load() && !mode.lean
-						vecOK = false
-						d.fillRange(&want, b, r[0], r[1])
-						vecOK = true
-						fields := []struct {
-							name    string
-							got, ok []float32
-						}{{"wts", got.wts, want.wts}, {"fy", got.fy, want.fy}, {"fx", got.fx, want.fx},
-							{"md", got.md, want.md}, {"vv", got.vv, want.vv}}
-						if mode.lean {
-							fields = fields[:1] // fy, fx, md and vv went to the sink
-						}
-						for _, f := range fields {
-							if len(f.got) != len(f.ok) {
-								t.Fatalf("%+v, image %d, pixels %v: %d %s, want %d", mode, b, r, len(f.got), f.name, len(f.ok))
+			// Each fill with the pixels' positions computed tile by tile,
+			// then from the layer's array (pixPos, as after Forward) where
+			// a tile starts a group of 8 pixels.
+			for _, layerPos := range []bool{false, true} {
+				d.pixPos, d.pixPosKey = nil, [6]int{}
+				if layerPos {
+					d.setPixelPos()
+				}
+				for _, mode := range []struct{ perTap, lean bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+					noFillTAVX, d.forwarding = mode.perTap, mode.lean
+					for b := range 2 {
+						for _, r := range [][2]int{{0, g.p()}, {3, g.p() - 2}, {1, g.p()}, {8, g.p()}} {
+							if r[1] <= r[0] {
+								continue
 							}
-							for i := range f.ok {
-								if math.Float32bits(f.got[i]) != math.Float32bits(f.ok[i]) {
-									t.Fatalf("%+v, image %d, pixels %v: %s[%d] = %v, want %v", mode, b, r, f.name, i, f.got[i], f.ok[i])
+							if _, ok := d.pixelPos(r[0], (r[1]-r[0])/8*8); ok != (layerPos && r[0]%8 == 0) {
+								t.Fatalf("pixels %v: the layer's positions taken: %v", r, ok)
+							}
+							var got, want sampleTable[float32]
+							fillTRan.Store(false)
+							d.fillRange(&got, b, r[0], r[1])
+							// Where AVX-512 runs, lean fills take dcnFill512T instead.
+							// Whole fills take dcnFillTAVX where fillTWholeOK.
+							np := r[1] - r[0]
+							ran := !mode.perTap && (mode.lean || fillTWholeOK(np)) && fillTAVXOK(gk) && !fill512TOK() &&
+								np >= 16
+							if fillTRan.Load() != ran {
+								t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
+							}
+							ranTaps = ranTaps || fillTRan.Load()
+							ranWhole = ranWhole || fillTRan.Load() && !mode.lean
+							vecOK = false
+							d.fillRange(&want, b, r[0], r[1])
+							vecOK = true
+							fields := []struct {
+								name    string
+								got, ok []float32
+							}{{"wts", got.wts, want.wts}, {"fy", got.fy, want.fy}, {"fx", got.fx, want.fx},
+								{"md", got.md, want.md}, {"vv", got.vv, want.vv}}
+							if mode.lean {
+								fields = fields[:1] // fy, fx, md and vv went to the sink
+							}
+							for _, f := range fields {
+								if len(f.got) != len(f.ok) {
+									t.Fatalf("%+v, image %d, pixels %v: %d %s, want %d", mode, b, r, len(f.got), f.name, len(f.ok))
+								}
+								for i := range f.ok {
+									if math.Float32bits(f.got[i]) != math.Float32bits(f.ok[i]) {
+										t.Fatalf("%+v, image %d, pixels %v: %s[%d] = %v, want %v", mode, b, r, f.name, i, f.got[i], f.ok[i])
+									}
 								}
 							}
-						}
-						if !slices.Equal(got.base, want.base) {
-							t.Fatalf("%+v, image %d, pixels %v: base differs", mode, b, r)
-						}
-						// The sampling kernels bound their reads by baseLimit.
-						for i, q := range got.base {
-							if q < 0 || int(q) > d.baseLimit() {
-								t.Fatalf("%+v, image %d, pixels %v: base[%d] = %d, outside [0, %d]", mode, b, r, i, q,
-									d.baseLimit())
+							if !slices.Equal(got.base, want.base) {
+								t.Fatalf("%+v, image %d, pixels %v: base differs", mode, b, r)
+							}
+							// The sampling kernels bound their reads by baseLimit.
+							for i, q := range got.base {
+								if q < 0 || int(q) > d.baseLimit() {
+									t.Fatalf("%+v, image %d, pixels %v: base[%d] = %d, outside [0, %d]", mode, b, r, i, q,
+										d.baseLimit())
+								}
 							}
 						}
 					}
@@ -322,4 +334,56 @@ func newFillBench(b *testing.B, batch, c, hw int) (*DeformConv2D[float32], geom)
 	}
 	d.g, d.x, d.off, d.mask = g, x, off, mask
 	return d, g
+}
+
+// TestPixelPos holds the layer's array of output pixel positions
+// (setPixelPos) to its definition on strided, padded and ragged
+// geometries, rebuilt when Forward's geometry changes, and pixelPos to
+// the runs it may serve.
+func TestPixelPos(t *testing.T) {
+	for _, s := range []struct {
+		name                string
+		hw, k, stride, padw int
+	}{{"7px", 7, 3, 1, 1}, {"64px", 64, 3, 1, 1}, {"stride2", 21, 3, 2, 1}, {"5x5pad0", 19, 5, 1, 0},
+		{"stride3pad2", 30, 5, 3, 2}, {"3px", 3, 3, 1, 1}} {
+		t.Run(s.name, func(t *testing.T) {
+			cfg := Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{s.k, s.k}, Padding: [2]int{s.padw, s.padw},
+				Stride: [2]int{s.stride, s.stride}}
+			d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A second geometry, then the first again.
+			for _, hw := range []int{s.hw, s.hw + 5, s.hw} {
+				x := New[float32](1, 2, hw, hw)
+				g, err := geometry("dcn", d.cfg, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				off := New[float32](1, 2*s.k*s.k, g.Ho, g.Wo)
+				if _, err := d.Forward(x, off, nil); err != nil {
+					t.Fatal(err)
+				}
+				n := g.p() / 8 * 8
+				if len(d.pixPos) != 2*n {
+					t.Fatalf("%d×%d: %d positions, want %d", hw, hw, len(d.pixPos), 2*n)
+				}
+				for q := range n {
+					at := q/8*16 + q%8
+					if ry, cx := int32(q/g.Wo*g.SH-g.PH), int32(q%g.Wo*g.SW-g.PW); d.pixPos[at] != ry || d.pixPos[at+8] != cx {
+						t.Fatalf("%d×%d, pixel %d: (%d, %d), want (%d, %d)", hw, hw, q, d.pixPos[at], d.pixPos[at+8], ry, cx)
+					}
+				}
+				if _, ok := d.pixelPos(0, n); !ok && n > 0 {
+					t.Errorf("%d×%d: pixelPos(0, %d) refused", hw, hw, n)
+				}
+				if _, ok := d.pixelPos(3, 8); ok {
+					t.Errorf("%d×%d: pixelPos from pixel 3 served", hw, hw)
+				}
+				if _, ok := d.pixelPos(n, 8); ok {
+					t.Errorf("%d×%d: pixelPos past the array served", hw, hw)
+				}
+			}
+		})
+	}
 }

@@ -366,9 +366,8 @@ func (dc deformCols[T]) forwardTable(worker, b, lo int) *sampleTable[T] {
 }
 
 // fillSmallSetup readies fillSmall for this Forward: where it runs (see
-// fsOK), the pixels' rows and columns (fillRangeLean's pos: 8 rows, then
-// 8 columns, a group of 8 pixels) for the image's first P/16·16 pixels,
-// the taps' i·DH and j·DW, and the fillTails scratch of each of the
+// fsOK), the taps' i·DH and j·DW (the pixels' rows and columns are
+// pixPos, which Forward has set), and the fillTails scratch of each of the
 // workers forwardChunks runs (its own count: GOMAXPROCS may change between
 // two reads of Workers(), and the Go runtime lowers it itself where a
 // container's CPU limit shrinks).
@@ -384,20 +383,6 @@ func (d *DeformConv2D[T]) fillSmallSetup(workers int) {
 	}
 	for len(d.fsTails) < workers {
 		d.fsTails = append(d.fsTails, fsTail{})
-	}
-	p16 := P / 16 * 16
-	d.fsPos = grow(d.fsPos, 2*p16)
-	put := func(at, p0 int) { // the 16 pixels from p0 at fsPos[at:]
-		for h := range 2 {
-			for l := range 8 {
-				p := p0 + 8*h + l
-				oy, ox := p/g.Wo, p%g.Wo
-				d.fsPos[at+16*h+l], d.fsPos[at+16*h+8+l] = int32(oy*g.SH-g.PH), int32(ox*g.SW-g.PW)
-			}
-		}
-	}
-	for p0 := 0; p0 < p16; p0 += 16 {
-		put(2*p0, p0)
 	}
 	for gk := range GK {
 		k := gk % K
@@ -436,10 +421,10 @@ func (d *DeformConv2D[T]) fillSmall(t *sampleTable[T], b int, tl *fsTail, i int)
 	wts := any(t.wts).([]float32)
 	a := dcnFillTArgs{
 		offY: &off[0], mk: &fillOnes[0], base: &t.base[0], wts: &wts[0], fy: &any(t.sink).([]float32)[0],
-		pos: &d.fsPos[0], groups: p16 / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
+		pos: &d.pixPos[0], groups: p16 / 16, idh: &d.fsIdh[0], jdw: &d.fsJdw[0], gk: GK,
 		pstride: 4 * P, wstride: 16 * GK, wp: g.W + 2, h: float32(g.H), w: float32(g.W), scr: &t.scr[0],
 	}
-	_, _ = off[(2*GK-1)*P+p16-1], d.fsPos[2*p16-1]
+	_, _ = off[(2*GK-1)*P+p16-1], d.pixPos[2*p16-1]
 	if d.mask != nil {
 		mask := any(d.mask.data[b*m : (b+1)*m]).([]float32)
 		_ = mask[(GK-1)*P+p16-1]

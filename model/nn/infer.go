@@ -61,7 +61,7 @@ func (d *DeformConv2D[T]) release() {
 	d.dwT, d.parts, d.cache, d.cacheBuf = nil, nil, nil, nil
 	d.wPix, d.wPixBuf, d.zeroBias, d.wNarrow, d.wDcol = nil, nil, nil, nil, nil
 	d.kept, d.views, d.permBuf, d.keepTabs, d.smallCols = nil, nil, nil, false, false
-	d.fsPos, d.fsTails = nil, nil
+	d.pixPos, d.pixPosKey, d.fsTails = nil, [6]int{}, nil
 }
 
 func (b *DeformBlock[T]) release() {

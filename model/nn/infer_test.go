@@ -205,11 +205,11 @@ func TestReleaseDropsKeptTables(t *testing.T) {
 	if _, err := d.Forward(x, off, nil); err != nil {
 		t.Fatal(err)
 	}
-	if d.fillSmallRan && (d.fsPos == nil || d.fsTails == nil) {
+	if d.fillSmallRan && (d.pixPos == nil || d.fsTails == nil) {
 		t.Fatal("fillSmall ran and kept no positions or tails: the test no longer covers them")
 	}
 	d.release()
-	if d.fsPos != nil || d.fsTails != nil {
-		t.Errorf("after release: %d positions, %d tails kept", len(d.fsPos), len(d.fsTails))
+	if d.pixPos != nil || d.fsTails != nil {
+		t.Errorf("after release: %d positions, %d tails kept", len(d.pixPos), len(d.fsTails))
 	}
 }
