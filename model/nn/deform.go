@@ -61,7 +61,8 @@ type DeformConv2D[T Float] struct {
 	// pixPos is the fill kernels' pos for the geometry pixPosKey names
 	// (setPixelPos): for each group of 8 of the image's first P/8·8 output
 	// pixels, their 8 rows oy·SH − PH, then their 8 columns ox·SW − PW.
-	// Set in Forward, before any worker starts; read by every fill.
+	// Set in Forward, before any worker starts; read by the fills of
+	// tiles that start a group of 8 and by fillSmall and dotsGrad.
 	pixPos    []int32
 	pixPosKey [6]int
 
@@ -341,7 +342,7 @@ type sampleTable[T Float] struct {
 	flat   []T     // the unpadded image, pixel-major (for narrow rows; see padImage)
 	sink   []T     // where a lean fill writes fy, fx, md and vv (see fillRange)
 	fbuf   []T     // fy, fx, md and vv, one after another
-	pos    []int32 // dotsGrad's sample rows and columns (deform_dotsgrad.go)
+	pos    []int32 // dotsGrad's rows and columns where pixelPos has none (deform_dotsgrad.go)
 	fpos   []int32 // fillRangeLean's rows and columns of a tile's pixels
 	scr    []int32 // dcnFillTAVX's scratch (8 bases a tap a half)
 
@@ -443,8 +444,8 @@ func (d *DeformConv2D[T]) holdKey(b int) tableKey {
 // fillRange computes the table of output pixels [q0, q1) of image b:
 // base and wts at entry e = ((p−q0)·G + group)·kh·kw + k for pixel p (the
 // order the sampling reads them in), fy, fx, md and vv at (group·kh·kw +
-// k)·(q1−q0) + p−q0 (read only by the offset and mask gradients; this way
-// each is written in runs).
+// k)·fieldStride(q1−q0) + p−q0 (read only by the offset and mask
+// gradients; this way each is written in runs).
 func (d *DeformConv2D[T]) fillRange(t *sampleTable[T], b, q0, q1 int) {
 	d.fillRangeLean(t, b, q0, q1, d.forwarding)
 }
@@ -466,9 +467,10 @@ func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean b
 		t.sink = grow(t.sink, len(fillOnes))
 	} else {
 		// One buffer, so that fx, md and vv lie at one distance apart
-		// (dcnFill512T).
-		t.fbuf = grow(t.fbuf, 4*m)
-		t.fy, t.fx, t.md, t.vv = t.fbuf[:m], t.fbuf[m:2*m], t.fbuf[2*m:3*m], t.fbuf[3*m:]
+		// (dcnFill512T); each tap's values fieldStride(np) apart.
+		mf := GK * fieldStride(np)
+		t.fbuf = grow(t.fbuf, 4*mf)
+		t.fy, t.fx, t.md, t.vv = t.fbuf[:mf], t.fbuf[mf:2*mf], t.fbuf[2*mf:3*mf], t.fbuf[3*mf:]
 	}
 	off := d.off.data[b*2*n : (b+1)*2*n]
 	var mask []T
@@ -516,7 +518,7 @@ func (d *DeformConv2D[T]) fillRangeLean(t *sampleTable[T], b, q0, q1 int, lean b
 			// This tap's fy, fx, md, vv for pixels p0..p1 (index p−p0).
 			fyk, fxk, mdk, vvk := t.sink, t.sink, t.sink, t.sink
 			if !lean {
-				f0, f1 := gk*np+p0-q0, gk*np+p1-q0
+				f0, f1 := gk*fieldStride(np)+p0-q0, gk*fieldStride(np)+p1-q0
 				fyk, fxk, mdk, vvk = t.fy[f0:f1], t.fx[f0:f1], t.md[f0:f1], t.vv[f0:f1]
 			}
 			done := start
@@ -590,7 +592,7 @@ func (d *DeformConv2D[T]) pixelPos(p0, n int) ([]int32, bool) {
 	if p0%8 != 0 || d.pixPosKey != [6]int{g.Ho, g.Wo, g.SH, g.SW, g.PH, g.PW} || 2*(p0+n) > len(d.pixPos) {
 		return nil, false
 	}
-	return d.pixPos[2*p0 : 2*(p0+n)], true
+	return d.pixPos[2*p0 : 2*(p0+n) : 2*(p0+n)], true
 }
 
 // putPixelPos writes the pos of the len(pos)/2 output pixels from p0 (a
@@ -609,6 +611,24 @@ func putPixelPos(g geom, pos []int32, p0 int) {
 			}
 		}
 	}
+}
+
+// fieldStride is the distance between two taps' fy (and fx, md, vv) in
+// the table of a range of np pixels: np, or np + 16 where np is a
+// multiple of 256 (the planes' 4·np bytes a multiple of 1 KB): the 4·GK
+// planes, each written 64 bytes a group of 16 pixels by dcnFillTAVX, then
+// start on successive L1 sets instead of on the same few (all on one
+// where np is a multiple of 1024: 64×64 and 32×32 maps), where the lines
+// of one group were evicted between its two halves. A whole 64×64 table
+// (9 taps) took dcnFillTAVX 124 µs with planes np apart, 65 µs with
+// these, dcnFillAVX tap by tap 74 µs; 32×32 30, 14 and 18 µs (Zen 3, one
+// thread; docs/PERFORMANCE.md, session 15), so whole fills of any size
+// now take dcnFillTAVX.
+func fieldStride(np int) int {
+	if np%256 == 0 {
+		return np + 16
+	}
+	return np
 }
 
 // dcnFillTArgs is one run of dcnFill512T: every tap of 16·groups pixels
@@ -636,18 +656,16 @@ type dcnFillTArgs struct {
 
 // fillTaps fills every tap of the tile's pixels that pos covers (16·k
 // pixels from p0) with dcnFill512T, or with dcnFillTAVX where that runs
-// instead (where fill512TOK does not; fillTAVXOK: AVX2, 8 to 64 taps; lean
-// fills, and whole ones of ranges of fewer than 1024 pixels,
-// fillTWholeOK), and returns how many it filled (0 where neither runs:
-// float64, more than 64 taps, a whole fill of a bigger range without
-// AVX-512).
+// instead (where fill512TOK does not; fillTAVXOK: AVX2, 8 to 64 taps),
+// and returns how many it filled (0 where neither runs: float64, more
+// than 64 taps).
 func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T, b, p0, q0, np int, lean bool) int {
 	g := d.g
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	n := len(pos) / 2
 	off32, ok := any(off).([]float32)
-	avx2 := !fill512TOK() && fillTAVXOK(GK) && (lean || fillTWholeOK(np))
+	avx2 := !fill512TOK() && fillTAVXOK(GK)
 	if !ok || !fill512TOK() && !avx2 || n == 0 || n%16 != 0 || n > len(fillOnes) || GK > 64 {
 		return 0
 	}
@@ -673,10 +691,10 @@ func (d *DeformConv2D[T]) fillTaps(t *sampleTable[T], pos []int32, off, mask []T
 	if lean {
 		a.fy = &any(t.sink).([]float32)[0]
 	} else {
-		m := len(t.fy)
+		m, fs := len(t.fy), fieldStride(np)
 		f0 := p0 - q0
-		_ = t.fbuf[3*m+(GK-1)*np+f0+n-1]
-		a.fy, a.fstride, a.fdelta = &any(t.fbuf).([]float32)[f0], 4*np, 4*m
+		_ = t.fbuf[3*m+(GK-1)*fs+f0+n-1]
+		a.fy, a.fstride, a.fdelta = &any(t.fbuf).([]float32)[f0], 4*fs, 4*m
 	}
 	if avx2 {
 		t.scr = grow(t.scr, 64*16)
@@ -1125,8 +1143,9 @@ func (dc deformCols[T]) offsetGrads(t *sampleTable[T], b, q0, q1 int) {
 	if d.mask != nil {
 		dmask = d.dmask.data[b*n : (b+1)*n]
 	}
+	fs := fieldStride(np)
 	for gk := range GK {
-		fyk, fxk, mdk, vvk := t.fy[gk*np:][:np], t.fx[gk*np:][:np], t.md[gk*np:][:np], t.vv[gk*np:][:np]
+		fyk, fxk, mdk, vvk := t.fy[gk*fs:][:np], t.fx[gk*fs:][:np], t.md[gk*fs:][:np], t.vv[gk*fs:][:np]
 		dy, dxo := doff[2*gk*P+q0:][:np], doff[(2*gk+1)*P+q0:][:np]
 		var dm []T
 		if dmask != nil {

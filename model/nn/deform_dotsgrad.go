@@ -1,5 +1,7 @@
 package nn
 
+import "sync/atomic"
+
 // The sampling gradient of a first layer with few input channels
 // (dcnn-first's conv1: 3 channels, no input gradient) without a sampling
 // table. There col2im's work is the table (filled again in Backward, 36
@@ -38,6 +40,10 @@ type dcnDotsGradArgs struct {
 // 16 bytes a pixel (VPSLLD $4 on the pixel index), which stay below 2³¹
 // only for fewer than 2²⁷ pixels.
 const dotsGradMaxPixels = 1 << 27
+
+// dotsGradRan records that dotsGrad ran (tests; atomic: workers run it
+// at once).
+var dotsGradRan atomic.Bool
 
 // dotsGrad sets image b's offset and mask gradients from its column
 // gradient rows (one row of ck values per output pixel) with
@@ -85,5 +91,8 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}
 	dcnDotsGrad512(&a)
+	if !dotsGradRan.Load() {
+		dotsGradRan.Store(true)
+	}
 	return true
 }

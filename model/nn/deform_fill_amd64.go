@@ -42,16 +42,3 @@ var fillTRan atomic.Bool
 // fillTAVXOK reports whether dcnFillTAVX fills gk taps a pixel here: AVX2
 // (vecOK) and 8 to 64 taps.
 func fillTAVXOK(gk int) bool { return vecOK && !noFillTAVX && gk >= 8 && gk <= 64 }
-
-// fillTWholeOK reports whether dcnFillTAVX fills whole tables (fy, fx, md
-// and vv too) of ranges of np pixels: below 1024. Its 4·GK planes (np·4
-// bytes apart, 64 bytes of each written a group of 16 pixels) alias at
-// 4 KB where np is a multiple of 1024 (every plane on the one before's
-// set) and, less, of 256 (every fourth). Measured on 9 taps against
-// dcnFillAVX tap by tap (BenchmarkFillTable's whole/avx2 and avx2tap,
-// docs/PERFORMANCE.md, lane15w): 13-33 % faster from 49 to 1000 pixels,
-// 11 % slower at 1024, 65 % slower at 4096 (a 64×64 map), at par at 2304.
-// The banded Backward's bands (229-256 pixels) take it too: a review
-// measured 40×40 maps' band fills ~20 % faster, 64×64's ~3 % slower
-// (72.4 against 70.0 µs in alternating processes; unsettled).
-func fillTWholeOK(np int) bool { return np < 1024 }

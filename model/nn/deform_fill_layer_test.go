@@ -7,8 +7,8 @@ import (
 )
 
 // TestFillTAVXLayerSameBits runs a deformable layer's training Forward and
-// Backward with dcnFillTAVX's all-taps fills (lean, and whole where
-// fillTWholeOK) and with every fill tap by tap (noFillTAVX), and wants the
+// Backward with dcnFillTAVX's all-taps fills (lean and whole) and with
+// every fill tap by tap (noFillTAVX), and wants the
 // same bits in y and every gradient, twice in a row and on 1 and 3
 // workers: 7×7, 5×5, 9×9, 14×14 and 31×31 maps (the last in bands, the
 // banded Backward's whole fills), 3×3, 5×5 and 7×7 kernels, one or two
@@ -28,6 +28,8 @@ func TestFillTAVXLayerSameBits(t *testing.T) {
 		{32, 32, 14, 5, 2, 2, true, false}, {8, 16, 14, 3, 1, 3, true, false}, {8, 16, 31, 3, 1, 2, true, true},
 		{32, 16, 31, 3, 2, 2, false, true}, {8, 8, 13, 7, 1, 2, true, true}, {32, 32, 7, 3, 1, 4, true, true},
 		{16, 16, 9, 3, 2, 3, true, false},
+		// Ranges of a multiple of 256 pixels: their fields fieldStride apart.
+		{8, 8, 16, 3, 1, 2, true, false}, {3, 8, 32, 3, 1, 2, true, false}, {8, 8, 32, 3, 2, 2, false, false},
 	} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_k%d_g%d_b%d_mask%v_nocache%v", s.c, s.o, s.hw, s.k, s.groups, s.batch, s.mask, s.noCache), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), uint64(s.batch)))

@@ -83,11 +83,14 @@ func TestFillAVXMatchesGo(t *testing.T) {
 			}
 			d.g, d.x, d.off, d.mask = g, x, off, mask
 			defer func() { noFillTAVX, d.forwarding = false, false }()
-			// Each fill with the pixels' positions computed tile by tile,
-			// then from the layer's array (pixPos, as after Forward) where
-			// a tile starts a group of 8 pixels.
+			// Each fill with the pixels' positions computed tile by tile
+			// (the layer's array left from rows one pixel wider, which
+			// pixelPos must refuse), then from the layer's array (pixPos,
+			// as after Forward) where a tile starts a group of 8 pixels.
 			for _, layerPos := range []bool{false, true} {
-				d.pixPos, d.pixPosKey = nil, [6]int{}
+				d.g.Wo++
+				d.setPixelPos()
+				d.g.Wo--
 				if layerPos {
 					d.setPixelPos()
 				}
@@ -105,9 +108,8 @@ func TestFillAVXMatchesGo(t *testing.T) {
 							fillTRan.Store(false)
 							d.fillRange(&got, b, r[0], r[1])
 							// Where AVX-512 runs, lean fills take dcnFill512T instead.
-							// Whole fills take dcnFillTAVX where fillTWholeOK.
 							np := r[1] - r[0]
-							ran := !mode.perTap && (mode.lean || fillTWholeOK(np)) && fillTAVXOK(gk) && !fill512TOK() &&
+							ran := !mode.perTap && fillTAVXOK(gk) && !fill512TOK() &&
 								np >= 16
 							if fillTRan.Load() != ran {
 								t.Fatalf("%+v, pixels %v, %d taps: dcnFillTAVX ran: %v", mode, r, gk, fillTRan.Load())
@@ -239,9 +241,8 @@ func fillCase(tb testing.TB, hw int) (*DeformConv2D[float32], geom) {
 
 // BenchmarkFillTable fills one 64×64 image's sampling table (9 taps, one
 // group), whole as Backward does and lean as Forward does, with the
-// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX;
-// whole fills of 4096 pixels go tap by tap, fillTWholeOK) and with
-// dcnFillAVX tap by tap ("avx2tap").
+// AVX-512 kernels ("avx512"), with the AVX2 kernels ("avx2": dcnFillTAVX)
+// and with dcnFillAVX tap by tap ("avx2tap").
 func BenchmarkFillTable(b *testing.B) {
 	d, g := fillCase(b, 64)
 	for _, c := range []struct {
@@ -353,9 +354,10 @@ func TestPixelPos(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// A second geometry, then the first again.
-			for _, hw := range []int{s.hw, s.hw + 5, s.hw} {
-				x := New[float32](1, 2, hw, hw)
+			// A second geometry, then the first again, then its transpose
+			// (the same pixels, rows of another width).
+			for _, hw := range [][2]int{{s.hw, s.hw}, {s.hw + 5, s.hw + 5}, {s.hw, s.hw}, {s.hw + 4, s.hw - 2}, {s.hw - 2, s.hw + 4}} {
+				x := New[float32](1, 2, hw[0], hw[1])
 				g, err := geometry("dcn", d.cfg, x)
 				if err != nil {
 					t.Fatal(err)
@@ -366,22 +368,22 @@ func TestPixelPos(t *testing.T) {
 				}
 				n := g.p() / 8 * 8
 				if len(d.pixPos) != 2*n {
-					t.Fatalf("%d×%d: %d positions, want %d", hw, hw, len(d.pixPos), 2*n)
+					t.Fatalf("%d×%d: %d positions, want %d", hw[0], hw[1], len(d.pixPos), 2*n)
 				}
 				for q := range n {
 					at := q/8*16 + q%8
 					if ry, cx := int32(q/g.Wo*g.SH-g.PH), int32(q%g.Wo*g.SW-g.PW); d.pixPos[at] != ry || d.pixPos[at+8] != cx {
-						t.Fatalf("%d×%d, pixel %d: (%d, %d), want (%d, %d)", hw, hw, q, d.pixPos[at], d.pixPos[at+8], ry, cx)
+						t.Fatalf("%d×%d, pixel %d: (%d, %d), want (%d, %d)", hw[0], hw[1], q, d.pixPos[at], d.pixPos[at+8], ry, cx)
 					}
 				}
 				if _, ok := d.pixelPos(0, n); !ok && n > 0 {
-					t.Errorf("%d×%d: pixelPos(0, %d) refused", hw, hw, n)
+					t.Errorf("%d×%d: pixelPos(0, %d) refused", hw[0], hw[1], n)
 				}
 				if _, ok := d.pixelPos(3, 8); ok {
-					t.Errorf("%d×%d: pixelPos from pixel 3 served", hw, hw)
+					t.Errorf("%d×%d: pixelPos from pixel 3 served", hw[0], hw[1])
 				}
 				if _, ok := d.pixelPos(n, 8); ok {
-					t.Errorf("%d×%d: pixelPos past the array served", hw, hw)
+					t.Errorf("%d×%d: pixelPos past the array served", hw[0], hw[1])
 				}
 			}
 		})

@@ -75,6 +75,3 @@ var fillTRan atomic.Bool
 var noFillTAVX bool
 
 func dcnFillTAVX(a *dcnFillTArgs) { panic("nn: dcnFillTAVX without assembly") }
-
-// fillTWholeOK is false off amd64 (see fillTAVXOK).
-func fillTWholeOK(np int) bool { return false }

@@ -166,6 +166,8 @@ func TestGradDeformConv2D(t *testing.T) {
 		{"dcnv2", Conv2DConfig{In: 3, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, true, []int{2, 3, 6, 6}, 1},
 		{"groups2 stride2 dilation2", Conv2DConfig{In: 4, Out: 2, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}, 2, true, []int{2, 4, 8, 7}, 1.5},
 		{"offsets leave the image", Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, true, []int{1, 2, 4, 4}, 3},
+		// 256 pixels: the table's fields lie fieldStride (272) apart.
+		{"16x16 map", Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, 1, true, []int{1, 2, 16, 16}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
