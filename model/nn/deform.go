@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 )
 
 // DeformConv2D is torchvision.ops.deform_conv2d as a layer with its own
@@ -1019,23 +1020,71 @@ var noIm2colTiles bool
 // cache is 32 KB), a multiple of the fill kernels' 8 and 16 pixels.
 const im2colTile = 128
 
+// col2imBand is col2im's band of output pixels where it fills the table
+// itself: 256 pixels of 9 taps hold ~120 KB of table and corner sums.
+const col2imBand = 256
+
+// noCol2imBands makes col2im fill whole tables (tests: the reference);
+// col2imBandsRan records that it filled one in bands (tests; atomic:
+// workers run col2im at once).
+var (
+	noCol2imBands  bool
+	col2imBandsRan atomic.Bool
+)
+
 func (dc deformCols[T]) col2im(worker, b int, dcol []T, _, off int) {
 	d, g := dc.d, dc.d.g
 	if dc.dotsGrad(worker, b, dcol[off*g.ck():(off+g.p())*g.ck()]) {
 		return
 	}
-	t := dc.backwardTable(worker, b)
 	K, P := g.k(), g.p()
 	GK := d.groups * K
 	ck, cpg := g.ck(), g.C/d.groups
+	rows := dcol[off*ck : (off+P)*ck]
+	if P > col2imBand && !noCol2imBands && !dc.holdsTable(worker, b) {
+		// No table of the image in hand (none kept by Forward, none
+		// filled by im2col just before): the image padded once and its
+		// table filled a band at a time, each band's scatter and offset
+		// gradients reading it while it is in cache, as backwardBanded
+		// does. A whole table with its corner sums (1.3 MB at conv1's
+		// 64×64, 9 taps) went out of the core's L2 and back.
+		if !col2imBandsRan.Load() {
+			col2imBandsRan.Store(true)
+		}
+		t := dc.table(worker)
+		d.padImage(t, b)
+		t.holds = tableKey{}
+		dc.startScatter(t)
+		for q0 := 0; q0 < P; q0 += col2imBand {
+			q1 := min(P, q0+col2imBand)
+			d.fillRange(t, b, q0, q1)
+			t.s = grow(t.s, 4*GK*(q1-q0))
+			dc.scatterRange(t, q0, q1, rows[q0*ck:q1*ck], false)
+			dc.offsetGrads(t, b, q0, q1)
+		}
+		dc.inputGrad(t, b)
+		return
+	}
+	t := dc.backwardTable(worker, b)
 	n := GK * P
 	dc.startScatter(t)
 	t.s = grow(t.s, 4*n)
-	rows := dcol[off*ck : (off+P)*ck]
 	dc.runs(func(e0, e1, ch0 int) {
 		dc.scatter(t, e0, e1, ch0, rows[e0*cpg:e1*cpg])
 	})
 	dc.finishGrads(t, b)
+}
+
+// holdsTable reports whether image b's whole table is in hand for
+// Backward's scatter on worker: kept by Forward, or filled by an im2col of
+// this Backward (backwardTable takes either without filling).
+func (dc deformCols[T]) holdsTable(worker, b int) bool {
+	d := dc.d
+	key := tableKey{d.gen, b}
+	if d.keepTabs && b < len(d.kept) && d.kept[b].holds == key {
+		return true
+	}
+	return dc.table(worker).holds == key
 }
 
 // col2imCols is col2im by scatterCols: image b's sampling gradient from its

@@ -67,6 +67,22 @@ func (dc deformCols[T]) runsRange(q0, q1 int, fn func(e0, e1, ch0 int)) {
 	}
 }
 
+// scatterRange runs the sampling's gradient (scatter, or with fused
+// scatterCols) for the output pixels [q0, q1) of a table filled for them
+// (its entries from pixel q0), rows their column gradient rows.
+func (dc deformCols[T]) scatterRange(t *sampleTable[T], q0, q1 int, rows []T, fused bool) {
+	d, g := dc.d, dc.d.g
+	GK, cpg := d.groups*g.k(), g.C/d.groups
+	dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
+		r0 := e0 - q0*GK // the band's table starts at pixel q0
+		if fused {
+			dc.scatterCols(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+		} else {
+			dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
+		}
+	})
+}
+
 // gatherBand writes the column rows of pixels [q0, q1) of the image in t
 // to col (one row of ck values per pixel). t's table starts at pixel from
 // (0 for a whole image's, q0 for the band's own).
@@ -124,7 +140,6 @@ func (d *DeformConv2D[T]) forwardBanded(band int, bias, y []T) {
 func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	g := d.g
 	ck, P, GK := g.ck(), g.p(), d.groups*g.k()
-	cpg := g.C / d.groups
 	nw := g.O*ck + g.O
 	n := g.B
 	if cap(d.parts) < n*nw {
@@ -200,15 +215,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			} else {
 				gemm(true, false, nq, ck, g.O, 1, gy[q0:], ldg, d.wT, ck, 0, dcol, ck)
 			}
-			rows := dcol[:nq*ck]
-			dc.runsRange(q0, q1, func(e0, e1, ch0 int) {
-				r0 := e0 - q0*GK // the band's table starts at pixel q0
-				if fused {
-					dc.scatterCols(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
-				} else {
-					dc.scatter(t, r0, r0+e1-e0, ch0, rows[r0*cpg:(r0+e1-e0)*cpg])
-				}
-			})
+			dc.scatterRange(t, q0, q1, dcol[:nq*ck], fused)
 			if fused {
 				// The scatter left the band's columns where their gradient was:
 				// the weight gradient's GEMM reads them there (the same
