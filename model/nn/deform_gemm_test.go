@@ -175,41 +175,65 @@ func TestScatter512MatchesAVX2(t *testing.T) {
 
 // TestDots4MatchesScatter4 computes the corner sums with dots4 and with
 // dcnScatter4 (which also writes the input gradient) and wants the same
-// bits: 1 to 4 channels in pixels of 4, entries sharing corners.
+// bits: 1 to 4 channels in pixels of 4, entries sharing corners, odd and
+// even counts (dcnDots4AVX takes entries two at a time, an odd last one
+// alone), zeros of both signs among the values (sums of −0 products).
 func TestDots4MatchesScatter4(t *testing.T) {
 	if !vecOK {
 		t.Skip("no AVX2 here")
 	}
 	rng := rand.New(rand.NewPCG(25, 26))
-	for n := 1; n <= 4; n++ {
-		const pix, wp, hp = 4, 9, 7
-		img := make([]float32, hp*wp*pix)
-		for i := range img {
-			if i%pix < n {
-				img[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*2))
+	for _, count := range []int{1, 2, 3, 4, 5, 8, 9, 45, 46} {
+		for n := 1; n <= 4; n++ {
+			const pix, wp, hp = 4, 9, 7
+			img := make([]float32, hp*wp*pix)
+			for i := range img {
+				if i%pix < n {
+					img[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()*2))
+					if i%5 == 0 {
+						img[i] = 0
+					}
+				}
 			}
-		}
-		count := 45
-		base := make([]int32, count)
-		for i := range base {
-			base[i] = int32(rng.IntN((hp-1)*wp - 1))
-		}
-		base[7] = base[6]
-		wts := make([]float32, 4*count)
-		g := make([]float32, count*n)
-		for _, v := range [][]float32{wts, g} {
-			for i := range v {
-				v[i] = float32(rng.NormFloat64())
+			base := make([]int32, count)
+			for i := range base {
+				base[i] = int32(rng.IntN((hp-1)*wp - 1))
 			}
-		}
-		s, want := make([]float32, 4*count), make([]float32, 4*count)
-		if !dots4(img, pix, wp*pix, base, g, s, n) {
-			t.Fatalf("n %d: dots4 did not run", n)
-		}
-		dcnScatter4(make([]float32, len(img)), img, pix, wp*pix, base, wts, g, want, n)
-		for i := range want {
-			if math.Float32bits(s[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("n %d: s[%d] = %v, dcnScatter4 gives %v", n, i, s[i], want[i])
+			if count > 7 {
+				base[7] = base[6]
+			}
+			wts := make([]float32, 4*count)
+			g := make([]float32, count*n)
+			for _, v := range [][]float32{wts, g} {
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+			}
+			for i := 0; i < len(g); i += 3 {
+				g[i] = float32(math.Copysign(0, float64(rng.IntN(2)-1)))
+			}
+			// Every fourth entry: products that underflow to −0 (−1e-30
+			// times 1e-30), whose sums over 4 channels are −0 (made +0 by
+			// the final add of zero).
+			for e := 1; e < count; e += 4 {
+				for i := range n {
+					g[e*n+i] = -1e-30
+				}
+				for _, q := range []int{0, 1, wp, wp + 1} {
+					for i := range n {
+						img[(int(base[e])+q)*pix+i] = 1e-30
+					}
+				}
+			}
+			s, want := make([]float32, 4*count), make([]float32, 4*count)
+			if !dots4(img, pix, wp*pix, base, g, s, n) {
+				t.Fatalf("n %d: dots4 did not run", n)
+			}
+			dcnScatter4(make([]float32, len(img)), img, pix, wp*pix, base, wts, g, want, n)
+			for i := range want {
+				if math.Float32bits(s[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d entries, n %d: s[%d] = %v, dcnScatter4 gives %v", count, n, i, s[i], want[i])
+				}
 			}
 		}
 	}

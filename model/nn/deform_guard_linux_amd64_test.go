@@ -283,3 +283,51 @@ func testNarrowDcolGuard(t *testing.T, rng *rand.Rand, o, ck int) {
 		}
 	}
 }
+
+// TestDots4GuardPages runs dots4 (dcnDots4AVX: entries two at a time, an
+// odd last one alone) on operands of their exact minimum lengths ending on
+// a PROT_NONE page: the gradient rows with the last entry's n values (its
+// masked 16-byte load reads no lane past them), the corner sums with the
+// last entry's 4, the image with the last entry's bottom-right corner. No
+// read or write past an operand faults, and the sums are those of the same
+// call on ordinary slices.
+func TestDots4GuardPages(t *testing.T) {
+	if !vecOK {
+		t.Skip("no AVX2: dots4 does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(63, 64))
+	const pix, wp = 4, 9
+	for _, count := range []int{1, 2, 3, 6, 7} {
+		for n := 1; n <= 4; n++ {
+			base := make([]int32, count)
+			for i := range base {
+				base[i] = int32(rng.IntN(5 * wp))
+			}
+			base[count-1] = int32(5 * wp) // the last entry's corners end the image
+			last := int(base[count-1])
+			img := guardSlice(t, last*pix+wp*pix+pix+4)
+			for i := range img {
+				img[i] = 0
+				if i%pix < n {
+					img[i] = float32(rng.NormFloat64())
+				}
+			}
+			g := guardSlice(t, count*n)
+			for i := range g {
+				g[i] = float32(rng.NormFloat64())
+			}
+			s := guardSlice(t, 4*count)
+			if !dots4(img, pix, wp*pix, base, g, s, n) {
+				t.Fatal("dots4 did not run with AVX2")
+			}
+			want := make([]float32, 4*count)
+			dots4(append([]float32(nil), img...), pix, wp*pix, base, append([]float32(nil), g...), want, n)
+			for i := range want {
+				if math.Float32bits(s[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d entries, n %d: s[%d] = %v, want %v", count, n, i, s[i], want[i])
+				}
+			}
+		}
+	}
+}
