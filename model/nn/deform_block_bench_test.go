@@ -52,8 +52,9 @@ func BenchmarkDeformBlockCOCO(b *testing.B) {
 // BenchmarkDeformBackwardConv1 is the Backward of dcnn-first's conv1
 // deformable layer alone (3→32 channels, 64×64, a batch of 32, no input
 // gradient), after one training Forward of its block: the narrow route's
-// Backward (deform_narrow.go) with col2im's tables filled in bands and the
-// corner sums by dots4. (Session 15's raw files call it ZZDcnBwd1.)
+// Backward (deform_narrow.go) with the sampling's gradient by dotsGrad
+// (col2im's tables in bands with noDotsGrad). Session 15's raw files call
+// it ZZDcnBwd1.
 func BenchmarkDeformBackwardConv1(b *testing.B) {
 	const n, hw = 32, 64
 	cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: 3, Out: 32, Kernel: [2]int{3, 3},
@@ -68,7 +69,6 @@ func BenchmarkDeformBackwardConv1(b *testing.B) {
 			p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
 		}
 	}
-	blk.NoInputGrad = true
 	x := benchInput(b, n, 3, hw, hw)
 	dy := benchInput(b, n, 32, hw, hw)
 	if _, err := blk.Forward(x, true); err != nil {
