@@ -5,18 +5,22 @@ import "sync/atomic"
 // The sampling gradient of a first layer with few input channels
 // (dcnn-first's conv1: 3 channels, no input gradient) without a sampling
 // table. There col2im's work is the table (filled again in Backward, 36
-// bytes a pixel and tap), the four corner sums of each entry (dots4, one
-// entry at a time) and the offset and mask gradients from both (offGrads):
-// 10–14 ms of the layer's 34 for 32 crops of 64×64 in the one-thread
-// profile in docs/perf/s6-23d3-profiles.txt (dots4 4.8 ms, dcnOffGradAVX
-// 2.4, and Backward's part of fillRange's 6.5), where its GEMMs take 7.
+// bytes a pixel and tap), the four corner sums of each entry (dots4) and
+// the offset and mask gradients from both (offGrads): 10–14 ms of the
+// layer's 34 for 32 crops of 64×64 in the one-thread profile in
+// docs/perf/s6-23d3-profiles.txt (dots4 4.8 ms, dcnOffGradAVX 2.4, and
+// Backward's part of fillRange's 6.5), where its GEMMs take 7.
 // dcnDotsGrad512 does the three in one AVX-512 pass, 16 pixels of one tap
 // at a time: the sample point as dcnFill512T computes it, the corners and
 // the column gradient gathered, the sums and the gradients in the
 // operations of dcnDots4AVX and dcnOffGradAVX, lane for lane; nothing is
-// stored but the gradients. The same bits (TestDotsGradSameBits).
+// stored but the gradients. dcnDotsGradAVX does the same in AVX2 (two
+// halves of 8 pixels, the corners loaded two entries to a register as
+// dcnDots4AVX loads them): 5.1 ms where col2im's banded table took 6.4
+// for conv1's 32 images on Zen 3 (BenchmarkDotsGradConv1; the layer's
+// Backward −9 %). The same bits (TestDotsGradSameBits).
 
-// dcnDotsGradArgs is one image's run of dcnDotsGrad512. The layout is read
+// dcnDotsGradArgs is one image's run of dcnDotsGrad512 or dcnDotsGradAVX. The layout is read
 // by the assembly, which leaves every field as it is (each group's bases
 // are formed in registers).
 type dcnDotsGradArgs struct {
@@ -47,8 +51,8 @@ var dotsGradRan atomic.Bool
 
 // dotsGrad sets image b's offset and mask gradients from its column
 // gradient rows (one row of ck values per output pixel) with
-// dcnDotsGrad512 and reports whether it ran: float32 where the AVX-512
-// kernels run, the corner sums alone (dotsOnly: no input gradient, fewer
+// dcnDotsGrad512 (dcnDotsGradAVX with AVX2 only) and reports whether it
+// ran: float32 where either kernel runs, the corner sums alone (dotsOnly: no input gradient, fewer
 // than 4 channels, one offset group), a mask (the kernel always writes the
 // mask gradient), whole groups of 16 pixels and at most 64 taps (its tap
 // tables), and a padded image of fewer than dotsGradMaxPixels pixels. It
@@ -59,8 +63,9 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	d, g := dc.d, dc.d.g
 	K, P := g.k(), g.p()
 	r32, ok := any(rows).([]float32)
-	if !ok || !dotsGrad512OK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil || P%16 != 0 || K > 64 ||
-		(g.H+2)*(g.W+2) >= dotsGradMaxPixels {
+	const wide = 16 // pixels a group, either kernel's
+	if !ok || !dotsGrad512OK() && !dotsGradAVXOK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil ||
+		P%wide != 0 || K > 64 || (g.H+2)*(g.W+2) >= dotsGradMaxPixels {
 		return false
 	}
 	t := dc.table(worker)
@@ -68,7 +73,7 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 		d.padImage(t, b)
 		t.holds = tableKey{} // the pad is image b's, the table is not
 	}
-	pos, ok := d.pixelPos(0, P) // P%16 == 0
+	pos, ok := d.pixelPos(0, P) // P%8 == 0
 	if !ok {
 		t.pos = grow(t.pos, 2*P)
 		putPixelPos(g, t.pos, 0)
@@ -87,10 +92,14 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	_, _ = r32[P*K*g.C-1], pad[(g.H+2)*(g.W+2)*4-1]
 	a := dcnDotsGradArgs{
 		offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dmask[0], rows: &r32[0], pos: &pos[0],
-		groups: P / 16, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
+		groups: P / wide, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
 		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}
-	dcnDotsGrad512(&a)
+	if dotsGrad512OK() {
+		dcnDotsGrad512(&a)
+	} else {
+		dcnDotsGradAVX(&a)
+	}
 	if !dotsGradRan.Load() {
 		dotsGradRan.Store(true)
 	}

@@ -188,3 +188,259 @@ dgc1:
 	VADDPS      Z26, Z24, Z28
 	VADDPS      Z31, Z28, Z28          // + 0 (dcnDots4AVX's upper half)
 	RET
+
+// DV_LO and DV_HI load the four corners of one entry of dcnDotsGradAVX's
+// group (its byte offset in AX) into the lower halves of Y1, Y2, Y3 and Y8
+// (DV_LO) or their upper halves (DV_HI); DV_SUM(out) then forms the two
+// entries' corner sums in out, the first's in the lower half, with
+// dcnDots4AVX's pair loop's operations (their column gradients at R14 and
+// R14+R9; R14 moves on by two rows). Y9 is zero, X15 the lane mask.
+// DV_SUM clobbers Y0 and Y4–Y7.
+#define DV_LO \
+	VMOVUPS     (SI)(AX*1), X1; \
+	VMOVUPS     16(SI)(AX*1), X2; \
+	VMOVUPS     (R8)(AX*1), X3; \
+	VMOVUPS     16(R8)(AX*1), X8
+
+#define DV_HI \
+	VINSERTF128 $1, (SI)(AX*1), Y1, Y1; \
+	VINSERTF128 $1, 16(SI)(AX*1), Y2, Y2; \
+	VINSERTF128 $1, (R8)(AX*1), Y3, Y3; \
+	VINSERTF128 $1, 16(R8)(AX*1), Y8, Y8
+
+#define DV_SUM(out) \
+	VMASKMOVPS  (R14), X15, X0; \
+	ADDQ        R9, R14; \
+	VMASKMOVPS  (R14), X15, X4; \
+	ADDQ        R9, R14; \
+	VINSERTF128 $1, X4, Y0, Y0; \
+	VXORPS      Y4, Y4, Y4; \
+	VXORPS      Y5, Y5, Y5; \
+	VXORPS      Y6, Y6, Y6; \
+	VXORPS      Y7, Y7, Y7; \
+	VFMADD231PS Y1, Y0, Y4; \
+	VFMADD231PS Y2, Y0, Y5; \
+	VFMADD231PS Y3, Y0, Y6; \
+	VFMADD231PS Y8, Y0, Y7; \
+	VHADDPS     Y5, Y4, Y4; \
+	VHADDPS     Y7, Y6, Y6; \
+	VHADDPS     Y6, Y4, out; \
+	VADDPS      Y9, out, out
+
+// DV_POINT computes the sample point of 8 pixels at one tap for
+// dcnDotsGradAVX with FILLT_HALF's operations (no weights): their rows and
+// columns at posoff(AX) and posoff+32(AX), the tap's y offsets and mask at
+// off(R11) and off(R12) (x offsets 80(DI) bytes after the y). It keeps
+// the 8 corner byte offsets (the table's base, 0 outside, times 16) at
+// fr(SP) and fy, fx, md and vv as the table holds them at fr+32(SP),
+// fr+64(SP), fr+96(SP) and fr+128(SP). Clobbers R14, Y0–Y14.
+#define DV_POINT(posoff, off, fr) \
+	MOVQ         56(DI), R14; \
+	VPBROADCASTD (R14)(R10*4), Y7; \
+	MOVQ         64(DI), R14; \
+	VPBROADCASTD (R14)(R10*4), Y8; \
+	VPBROADCASTD 112(DI), Y10; \
+	VBROADCASTSS 120(DI), Y14; \
+	VBROADCASTSS 124(DI), Y13; \
+	VBROADCASTSS dg512one<>(SB), Y11; \
+	VXORPS       Y12, Y12, Y12; \
+	VSUBPS       Y11, Y12, Y12; \
+	VPCMPEQD     Y9, Y9, Y9; \
+	VPSRLD       $31, Y9, Y9; \
+	MOVQ         80(DI), R14; \
+	VPADDD       posoff(AX), Y7, Y0; \
+	VCVTDQ2PS    Y0, Y0; \
+	VADDPS       off(R11), Y0, Y0; \
+	VPADDD       posoff+32(AX), Y8, Y1; \
+	VCVTDQ2PS    Y1, Y1; \
+	VADDPS       off(R11)(R14*1), Y1, Y1; \
+	VCMPPS       $0x1d, Y12, Y0, Y2; \
+	VCMPPS       $0x11, Y14, Y0, Y3; \
+	VANDPS       Y3, Y2, Y2; \
+	VCMPPS       $0x1d, Y12, Y1, Y3; \
+	VANDPS       Y3, Y2, Y2; \
+	VCMPPS       $0x11, Y13, Y1, Y3; \
+	VANDPS       Y3, Y2, Y2; \
+	VCMPPS       $0x1e, Y12, Y0, Y3; \
+	VCMPPS       $0x1e, Y12, Y1, Y4; \
+	VANDPS       Y4, Y3, Y3; \
+	VANDPS       Y2, Y3, Y3; \
+	VROUNDPS     $1, Y0, Y4; \
+	VSUBPS       Y4, Y0, Y0; \
+	VCVTTPS2DQ   Y4, Y4; \
+	VPADDD       Y9, Y4, Y4; \
+	VPMULLD      Y10, Y4, Y4; \
+	VROUNDPS     $1, Y1, Y5; \
+	VSUBPS       Y5, Y1, Y1; \
+	VCVTTPS2DQ   Y5, Y5; \
+	VPADDD       Y5, Y4, Y4; \
+	VPADDD       Y9, Y4, Y4; \
+	VPAND        Y2, Y4, Y4; \
+	VPSLLD       $4, Y4, Y4; \
+	VMOVDQU      Y4, fr(SP); \
+	VMOVUPS      off(R12), Y6; \
+	VANDPS       Y2, Y0, Y5; \
+	VMOVUPS      Y5, fr+32(SP); \
+	VANDPS       Y2, Y1, Y5; \
+	VMOVUPS      Y5, fr+64(SP); \
+	VANDPS       Y2, Y6, Y5; \
+	VMOVUPS      Y5, fr+96(SP); \
+	VANDPS       Y3, Y11, Y5; \
+	VMOVUPS      Y5, fr+128(SP)
+
+// DV_DOTS forms the corner sums of the 8 entries whose corner offsets
+// DV_POINT kept at fr(SP), two to a register (DV_LO, DV_HI, DV_SUM): Y10
+// entries 0 and 1, Y11 2 and 3, Y12 4 and 5, Y13 6 and 7. Their column
+// gradients start at R14, R9 bytes apart; Y9 is zero, X15 the lane mask.
+// Clobbers AX, R14, Y0–Y8.
+#define DV_DOTS(fr) \
+	MOVLQSX fr(SP), AX; \
+	DV_LO; \
+	MOVLQSX fr+4(SP), AX; \
+	DV_HI; \
+	DV_SUM(Y10); \
+	MOVLQSX fr+8(SP), AX; \
+	DV_LO; \
+	MOVLQSX fr+12(SP), AX; \
+	DV_HI; \
+	DV_SUM(Y11); \
+	MOVLQSX fr+16(SP), AX; \
+	DV_LO; \
+	MOVLQSX fr+20(SP), AX; \
+	DV_HI; \
+	DV_SUM(Y12); \
+	MOVLQSX fr+24(SP), AX; \
+	DV_LO; \
+	MOVLQSX fr+28(SP), AX; \
+	DV_HI; \
+	DV_SUM(Y13)
+
+// DV_GRAD transposes DV_DOTS's sums to s0..s3 of the 8 pixels and sets
+// their offset gradients (y at off(R13), x R14 bytes on) and mask gradient
+// (off(DX)) with dcnOffGradAVX's operations, from the fy, fx, md and vv
+// DV_POINT kept at fr+32(SP)…fr+128(SP). Clobbers Y0–Y13.
+#define DV_GRAD(fr, off) \
+	VPERM2F128 $0x20, Y12, Y10, Y0; \
+	VPERM2F128 $0x31, Y12, Y10, Y1; \
+	VPERM2F128 $0x20, Y13, Y11, Y2; \
+	VPERM2F128 $0x31, Y13, Y11, Y3; \
+	VUNPCKLPS  Y1, Y0, Y4; \
+	VUNPCKHPS  Y1, Y0, Y5; \
+	VUNPCKLPS  Y3, Y2, Y6; \
+	VUNPCKHPS  Y3, Y2, Y7; \
+	VSHUFPS    $0x44, Y6, Y4, Y0; \
+	VSHUFPS    $0xee, Y6, Y4, Y1; \
+	VSHUFPS    $0x44, Y7, Y5, Y2; \
+	VSHUFPS    $0xee, Y7, Y5, Y3; \
+	VBROADCASTSS dg512one<>(SB), Y12; \
+	VMOVUPS    fr+32(SP), Y4; \
+	VMOVUPS    fr+64(SP), Y5; \
+	VSUBPS     Y4, Y12, Y6; \
+	VSUBPS     Y5, Y12, Y7; \
+	VMOVUPS    fr+96(SP), Y8; \
+	VSUBPS     Y0, Y2, Y9; \
+	VMULPS     Y9, Y7, Y9; \
+	VSUBPS     Y1, Y3, Y10; \
+	VMULPS     Y10, Y5, Y10; \
+	VADDPS     Y10, Y9, Y9; \
+	VMULPS     Y9, Y8, Y9; \
+	VMOVUPS    Y9, off(R13); \
+	VSUBPS     Y0, Y1, Y9; \
+	VMULPS     Y9, Y6, Y9; \
+	VSUBPS     Y2, Y3, Y10; \
+	VMULPS     Y10, Y4, Y10; \
+	VADDPS     Y10, Y9, Y9; \
+	VMULPS     Y9, Y8, Y9; \
+	VMOVUPS    Y9, off(R13)(R14*1); \
+	VMULPS     Y0, Y7, Y9; \
+	VMULPS     Y1, Y5, Y10; \
+	VADDPS     Y10, Y9, Y9; \
+	VMULPS     Y9, Y6, Y9; \
+	VMULPS     Y2, Y7, Y10; \
+	VMULPS     Y3, Y5, Y11; \
+	VADDPS     Y11, Y10, Y10; \
+	VMULPS     Y10, Y4, Y10; \
+	VADDPS     Y10, Y9, Y9; \
+	VMULPS     fr+128(SP), Y9, Y9; \
+	VMOVUPS    Y9, off(DX)
+
+// func dcnDotsGradAVX(a *dcnDotsGradArgs)
+// dcnDotsGrad512 in AVX2, 16 pixels of one tap at a time as two halves of
+// 8 (a.groups counts groups of 16), each value the same bits as the
+// table's path (fill, dots4, offGrads; TestDotsGradSameBits): the sample
+// points with dcnFillTAVX's operations (DV_POINT), their fy, fx, md, vv
+// and corner offsets kept in the frame; the corner sums with dcnDots4AVX's
+// operations, two entries to a register (DV_DOTS); the sums transposed and
+// the offset and mask gradients with dcnOffGradAVX's (DV_GRAD). Both
+// halves' points come before either's sums, so that the core has the
+// second's work to do while the first's loads and sums wait; and each
+// offset, mask and gradient plane (P·4 bytes apart: at 64×64 all on one
+// L1 set) is used 64 bytes at once. Nothing is stored but the gradients;
+// the masked loads read the column gradient's c values an entry only.
+// Frame: 0–159 the first half's corner offsets, fy, fx, md and vv; 160–319
+// the second's.
+TEXT ·dcnDotsGradAVX(SB), NOSPLIT, $320-8
+	MOVQ         a+0(FP), DI
+	VMOVDQU      dg512iota<>(SB), X14
+	VPBROADCASTD 96(DI), X13
+	VPCMPGTD     X14, X13, X15         // lanes < c: the column gradient's
+	MOVQ         104(DI), SI           // padded image: corners 0 and 1
+	MOVQ         112(DI), R8
+	SHLQ         $4, R8
+	ADDQ         SI, R8                // corners 2 and 3 (one padded row on)
+	XORQ         BX, BX                // the group's first pixel ·4 (bytes into a plane)
+	CMPQ         48(DI), $0
+	JEQ          dvdone
+
+dvgroup:
+	XORQ  R10, R10                     // tap
+	MOVQ  0(DI), R11
+	ADDQ  BX, R11                      // offsets (y), tap 0
+	MOVQ  8(DI), R12
+	ADDQ  BX, R12                      // mask, tap 0
+	MOVQ  16(DI), R13
+	ADDQ  BX, R13                      // offset gradient (y), tap 0
+	MOVQ  24(DI), DX
+	ADDQ  BX, DX                       // mask gradient, tap 0
+	MOVQ  BX, CX
+	SHRQ  $2, CX                       // the group's first pixel
+	IMULQ 88(DI), CX
+	ADDQ  32(DI), CX                   // column gradient, tap 0's channel 0
+
+dvtap:
+	MOVQ     40(DI), AX
+	LEAQ     (AX)(BX*2), AX            // pos: 32 values a group
+	DV_POINT(0, 0, 0)
+	DV_POINT(64, 32, 160)
+	MOVQ     88(DI), R9                // bytes between pixels' column gradient rows
+	MOVQ     CX, R14
+	VXORPS   Y9, Y9, Y9
+	DV_DOTS(0)
+	MOVQ     80(DI), R14
+	DV_GRAD(0, 0)
+	LEAQ     (CX)(R9*8), R14           // pixel 8's column gradient
+	VXORPS   Y9, Y9, Y9
+	DV_DOTS(160)
+	MOVQ     80(DI), R14
+	DV_GRAD(160, 32)
+
+	ADDQ R14, DX                       // next tap's mask gradient
+	LEAQ (R11)(R14*2), R11             // next tap's offsets
+	ADDQ R14, R12                      // mask
+	LEAQ (R13)(R14*2), R13             // offset gradient
+	MOVQ 96(DI), R14
+	SHLQ $2, R14
+	ADDQ R14, CX                       // column gradient: c values a tap
+	INCQ R10
+	CMPQ R10, 72(DI)
+	JLT  dvtap
+
+	ADDQ $64, BX                       // next group: 16 pixels on
+	MOVQ 48(DI), AX
+	SHLQ $6, AX
+	CMPQ BX, AX
+	JLT  dvgroup
+
+dvdone:
+	VZEROUPPER
+	RET

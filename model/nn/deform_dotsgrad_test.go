@@ -15,15 +15,17 @@ import (
 // stride 2, dilation 2 and an asymmetric stride and padding on a
 // rectangular map; the narrow backward (32 outputs) and convBackward (8);
 // at the default GOMAXPROCS and on 3 workers. It checks that dotsGrad ran
-// (only it fills a table's pos) and, where the output pixels are not whole
-// groups of 16, that it did not.
+// (dotsGradRan) and, where the output pixels are not whole groups of 16
+// (either kernel's: dcnDotsGrad512 with AVX-512, dcnDotsGradAVX with
+// AVX2), that it did not.
 func TestDotsGradSameBits(t *testing.T) {
-	if !dotsGrad512OK() {
-		t.Skip("no AVX-512: dotsGrad does not run")
+	if !dotsGrad512OK() && !dotsGradAVXOK() {
+		t.Skip("no AVX-512 or AVX2: dotsGrad does not run")
 	}
+	const wide = 16
+	ranSome, fellSome := false, false
 	for _, s := range []struct {
 		c, o, h, w, kh, kw, sh, sw, ph, pw, dil int
-		falls                                   bool // Ho·Wo not a multiple of 16: the table's path
 	}{
 		{c: 3, o: 32, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
 		{c: 3, o: 8, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
@@ -34,7 +36,12 @@ func TestDotsGradSameBits(t *testing.T) {
 		{c: 3, o: 32, h: 16, w: 16, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dil: 1},
 		{c: 3, o: 32, h: 16, w: 16, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dil: 1},
 		{c: 2, o: 32, h: 16, w: 20, kh: 3, kw: 3, sh: 2, sw: 1, ph: 1, pw: 0, dil: 1}, // 8×18
-		{c: 3, o: 32, h: 10, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1, falls: true},
+		// 100 and 72 pixels: the table; 520: the table in col2im's bands;
+		// 624: 39 groups of 16.
+		{c: 3, o: 32, h: 10, w: 10, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
+		{c: 3, o: 32, h: 8, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
+		{c: 1, o: 8, h: 20, w: 26, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
+		{c: 2, o: 8, h: 24, w: 26, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
 	} {
 		name := fmt.Sprintf("c%d_o%d_%dx%d_k%dx%d_s%dx%d_p%dx%d_d%d",
 			s.c, s.o, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dil)
@@ -44,10 +51,8 @@ func TestDotsGradSameBits(t *testing.T) {
 			K := s.kh * s.kw
 			ho := (s.h+2*s.ph-s.dil*(s.kh-1)-1)/s.sh + 1
 			wo := (s.w+2*s.pw-s.dil*(s.kw-1)-1)/s.sw + 1
-			if whole := ho*wo%16 == 0; whole == s.falls {
-				t.Fatalf("%d×%d outputs: whole groups of 16 is %v, the case says it falls back: %v",
-					ho, wo, whole, s.falls)
-			}
+			falls := ho*wo%wide != 0 // the table's path
+			ranSome, fellSome = ranSome || !falls, fellSome || falls
 			rng := rand.New(rand.NewPCG(uint64(s.c*s.h*s.w+s.o+K), 3))
 			x := New[float32](3, s.c, s.h, s.w)
 			for i := range x.data {
@@ -106,8 +111,8 @@ func TestDotsGradSameBits(t *testing.T) {
 			if tableRan {
 				t.Fatal("dotsGrad ran with noDotsGrad set")
 			}
-			if ran != !s.falls || ran3 != !s.falls {
-				t.Fatalf("dotsGrad ran: %v (default workers), %v (3 workers); want %v", ran, ran3, !s.falls)
+			if ran != !falls || ran3 != !falls {
+				t.Fatalf("dotsGrad ran: %v (default workers), %v (3 workers); want %v", ran, ran3, !falls)
 			}
 			names := []string{"doffset", "dmask", "dweight", "dbias"}
 			for k := range want {
@@ -122,16 +127,24 @@ func TestDotsGradSameBits(t *testing.T) {
 			}
 		})
 	}
+	if !ranSome || !fellSome {
+		t.Fatalf("groups of %d: some case ran dotsGrad: %v, some fell back: %v", wide, ranSome, fellSome)
+	}
 }
 
-// TestDotsGrad512KeepsArgs calls dcnDotsGrad512 on two groups of 16 pixels
-// and wants its argument block unchanged afterwards: the kernel forms each
-// group's bases in registers and moves no pointer field past its
-// allocation.
+// TestDotsGrad512KeepsArgs calls dcnDotsGrad512 (dcnDotsGradAVX without
+// AVX-512) on two groups of 16 pixels and wants its argument
+// block unchanged afterwards: the kernel forms each group's bases in
+// registers and moves no pointer field past its allocation.
 func TestDotsGrad512KeepsArgs(t *testing.T) {
-	if !dotsGrad512OK() {
-		t.Skip("no AVX-512: dotsGrad does not run")
+	if !dotsGrad512OK() && !dotsGradAVXOK() {
+		t.Skip("no AVX-512 or AVX2: dotsGrad does not run")
 	}
+	kernel := dcnDotsGrad512
+	if !dotsGrad512OK() {
+		kernel = dcnDotsGradAVX
+	}
+	const wide = 16
 	const h, w, c, k, p = 4, 8, 2, 1, 32
 	pos := make([]int32, 2*p)
 	for q := range p {
@@ -152,12 +165,12 @@ func TestDotsGrad512KeepsArgs(t *testing.T) {
 	}
 	idh, jdw := []int32{0}, []int32{0}
 	a := dcnDotsGradArgs{offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dm[0], rows: &rows[0], pos: &pos[0],
-		groups: p / 16, idh: &idh[0], jdw: &jdw[0], k: k, pstride: 4 * p, rstride: 4 * k * c, c: c,
+		groups: p / wide, idh: &idh[0], jdw: &jdw[0], k: k, pstride: 4 * p, rstride: 4 * k * c, c: c,
 		pad: &pad[0], wp: w + 2, h: h, w: w}
 	before := a
-	dcnDotsGrad512(&a)
+	kernel(&a)
 	if a != before {
-		t.Fatalf("dcnDotsGrad512 changed its arguments: %+v, was %+v", a, before)
+		t.Fatalf("the kernel changed its arguments: %+v, was %+v", a, before)
 	}
 	nonzero := 0
 	for _, v := range dm {
@@ -166,6 +179,44 @@ func TestDotsGrad512KeepsArgs(t *testing.T) {
 		}
 	}
 	if nonzero == 0 {
-		t.Fatal("dcnDotsGrad512 wrote no mask gradient")
+		t.Fatal("the kernel wrote no mask gradient")
+	}
+}
+
+// BenchmarkDotsGradConv1 runs col2im's sampling gradient for the 32 images
+// of dcnn-first's conv1 (3 channels, 64×64, 9 taps, a mask, no input
+// gradient) after a training step of its block: "fused" by dotsGrad
+// (dcnDotsGradAVX with AVX2, dcnDotsGrad512 with AVX-512), "table" through
+// the table in col2im's bands (fill, dots4, offGrads). Session 15's raw
+// files call it ZZDotsGrad.
+func BenchmarkDotsGradConv1(b *testing.B) {
+	const n, hw = 32, 64
+	cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: 3, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1},
+		ReLU: true}}
+	blk, err := NewDeformBlock[float32]("conv1", cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, dy := benchInput(b, n, 3, hw, hw), benchInput(b, n, 32, hw, hw)
+	if _, err := blk.Forward(x, true); err != nil {
+		b.Fatal(err)
+	}
+	d := blk.Regular
+	d.NoInputGrad = true
+	if _, _, _, err := d.Backward(dy); err != nil {
+		b.Fatal(err)
+	}
+	rows := benchInput(b, 1, hw*hw*27).data
+	dc := deformCols[float32]{d}
+	for _, mode := range []string{"fused", "table"} {
+		b.Run(mode, func(b *testing.B) {
+			d.noDotsGrad = mode == "table"
+			defer func() { d.noDotsGrad = false }()
+			cpuLoop(b, 0, func() {
+				for i := range n {
+					dc.col2im(0, i, rows, hw*hw, 0)
+				}
+			})
+		})
 	}
 }

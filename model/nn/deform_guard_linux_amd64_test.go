@@ -331,3 +331,74 @@ func TestDots4GuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestDotsGradAVXGuardPages runs dcnDotsGradAVX on operands of their exact
+// lengths ending on a PROT_NONE page: the column gradient's rows with the
+// last entry's c values (its masked loads read no lane past them), the
+// padded image with its last pixel, the offsets, mask, their gradients and
+// the positions with the last pixel's; offsets that send samples to the
+// image's bottom-right corner (the largest bases) and outside it. No read
+// or write past an operand faults, and the gradients are those of the
+// same call on ordinary slices.
+func TestDotsGradAVXGuardPages(t *testing.T) {
+	if !dotsGradAVXOK() {
+		t.Skip("no AVX2, or AVX-512 (dcnDotsGrad512 runs instead): dcnDotsGradAVX does not run")
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rng := rand.New(rand.NewPCG(65, 66))
+	for _, c := range []int{1, 2, 3} {
+		const h, w, k = 4, 8, 9
+		const p = h * w // 32: 2 groups of 16
+		pos := guardSlice(t, 2*p)
+		for q := range p {
+			at := q/8*16 + q%8
+			pos[at], pos[at+8] = math.Float32frombits(uint32(int32(q/w-1))), math.Float32frombits(uint32(int32(q%w-1)))
+		}
+		make4 := func(n int, fill func(i int) float32) (g, plain []float32) {
+			g = guardSlice(t, n)
+			for i := range g {
+				g[i] = fill(i)
+			}
+			return g, append([]float32(nil), g...)
+		}
+		off, off0 := make4(2*k*p, func(i int) float32 {
+			if i%3 == 0 {
+				return float32(h + w) // far right and down: the largest bases, or outside
+			}
+			return float32(rng.NormFloat64() * 2)
+		})
+		mask, mask0 := make4(k*p, func(int) float32 { return float32(rng.Float64()) })
+		rows, rows0 := make4(p*k*c, func(int) float32 { return float32(rng.NormFloat64()) })
+		pad, pad0 := make4((h+2)*(w+2)*4, func(i int) float32 {
+			if i%4 >= c {
+				return 0
+			}
+			return float32(rng.NormFloat64())
+		})
+		doff, dm := guardSlice(t, 2*k*p), guardSlice(t, k*p)
+		var idh, jdw [9]int32
+		for q := range k {
+			idh[q], jdw[q] = int32(q/3), int32(q%3)
+		}
+		p32 := unsafe.Slice((*int32)(unsafe.Pointer(&pos[0])), 2*p)
+		run := func(off, mask, rows, pad, doff, dm []float32) {
+			a := dcnDotsGradArgs{offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dm[0], rows: &rows[0],
+				pos: &p32[0], groups: p / 16, idh: &idh[0], jdw: &jdw[0], k: k, pstride: 4 * p, rstride: 4 * k * c,
+				c: c, pad: &pad[0], wp: w + 2, h: h, w: w}
+			dcnDotsGradAVX(&a)
+		}
+		run(off, mask, rows, pad, doff, dm)
+		doff0, dm0 := make([]float32, 2*k*p), make([]float32, k*p)
+		run(off0, mask0, rows0, pad0, doff0, dm0)
+		for i := range doff0 {
+			if math.Float32bits(doff[i]) != math.Float32bits(doff0[i]) {
+				t.Fatalf("c %d: doffset[%d] = %v, want %v", c, i, doff[i], doff0[i])
+			}
+		}
+		for i := range dm0 {
+			if math.Float32bits(dm[i]) != math.Float32bits(dm0[i]) {
+				t.Fatalf("c %d: dmask[%d] = %v, want %v", c, i, dm[i], dm0[i])
+			}
+		}
+	}
+}
