@@ -20,9 +20,9 @@ import "sync/atomic"
 // for conv1's 32 images on Zen 3 (BenchmarkDotsGradConv1; the layer's
 // Backward −9 %). The same bits (TestDotsGradSameBits).
 
-// dcnDotsGradArgs is one image's run of dcnDotsGrad512 or dcnDotsGradAVX. The layout is read
-// by the assembly, which leaves every field as it is (each group's bases
-// are formed in registers).
+// dcnDotsGradArgs is one image's run of dcnDotsGrad512 or dcnDotsGradAVX.
+// The layout is read by the assembly, which leaves every field as it is
+// (each group's bases are formed in registers).
 type dcnDotsGradArgs struct {
 	offY, mk *float32 // tap 0's offset (y) and mask planes at the group's first pixel
 	doff, dm *float32 // tap 0's offset (y) and mask gradient planes there
@@ -33,7 +33,7 @@ type dcnDotsGradArgs struct {
 	k        int      // taps
 	pstride  int      // bytes from a plane to the next
 	rstride  int      // bytes from a pixel's column-gradient row to the next (4·k·C)
-	c        int      // input channels, 1 to 3
+	c        int      // input channels: 1 to 3 for dcnDotsGrad512, 1 to 4 for dcnDotsGradAVX
 	pad      *float32 // the padded image, 4 values a pixel
 	wp       int      // padded row width
 	h, w     float32  // H and W
@@ -50,11 +50,13 @@ const dotsGradMaxPixels = 1 << 27
 var dotsGradRan atomic.Bool
 
 // dotsGrad sets image b's offset and mask gradients from its column
-// gradient rows (one row of ck values per output pixel) with
-// dcnDotsGrad512 (dcnDotsGradAVX with AVX2 only) and reports whether it
-// ran: float32 where either kernel runs, the corner sums alone (dotsOnly: no input gradient, fewer
-// than 4 channels, one offset group), a mask (the kernel always writes the
-// mask gradient), whole groups of 16 pixels and at most 64 taps (its tap
+// gradient rows (one row of ck values per output pixel) and reports
+// whether it ran: with dcnDotsGrad512 where the AVX-512 kernels run and
+// the layer has at most 3 input channels (it gathers 3), else with
+// dcnDotsGradAVX where AVX2 does; float32, the corner sums alone
+// (dotsOnly: no input gradient, pixels of 4 values, so at most 4
+// channels, one offset group), a mask (the kernels always write the mask
+// gradient), whole groups of 16 pixels and at most 64 taps (their tap
 // tables), and a padded image of fewer than dotsGradMaxPixels pixels. It
 // runs from col2im only: the banded backward (deform_bands.go, column
 // matrices of at least bandMinColumns values) never calls col2im, so a
@@ -64,7 +66,8 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	K, P := g.k(), g.p()
 	r32, ok := any(rows).([]float32)
 	const wide = 16 // pixels a group, either kernel's
-	if !ok || !dotsGrad512OK() && !dotsGradAVXOK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil ||
+	use512 := dotsGrad512OK() && g.C <= 3
+	if !ok || !use512 && !dotsGradAVXOK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil ||
 		P%wide != 0 || K > 64 || (g.H+2)*(g.W+2) >= dotsGradMaxPixels {
 		return false
 	}
@@ -95,7 +98,7 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 		groups: P / wide, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
 		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}
-	if dotsGrad512OK() {
+	if use512 {
 		dcnDotsGrad512(&a)
 	} else {
 		dcnDotsGradAVX(&a)

@@ -42,6 +42,8 @@ func TestDotsGradSameBits(t *testing.T) {
 		{c: 3, o: 32, h: 8, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
 		{c: 1, o: 8, h: 20, w: 26, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
 		{c: 2, o: 8, h: 24, w: 26, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
+		// 4 channels: dcnDotsGradAVX (dcnDotsGrad512 gathers 3).
+		{c: 4, o: 8, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dil: 1},
 	} {
 		name := fmt.Sprintf("c%d_o%d_%dx%d_k%dx%d_s%dx%d_p%dx%d_d%d",
 			s.c, s.o, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dil)
@@ -132,11 +134,11 @@ func TestDotsGradSameBits(t *testing.T) {
 	}
 }
 
-// TestDotsGrad512KeepsArgs calls dcnDotsGrad512 (dcnDotsGradAVX without
+// TestDotsGradKeepsArgs calls dcnDotsGrad512 (dcnDotsGradAVX without
 // AVX-512) on two groups of 16 pixels and wants its argument
 // block unchanged afterwards: the kernel forms each group's bases in
 // registers and moves no pointer field past its allocation.
-func TestDotsGrad512KeepsArgs(t *testing.T) {
+func TestDotsGradKeepsArgs(t *testing.T) {
 	if !dotsGrad512OK() && !dotsGradAVXOK() {
 		t.Skip("no AVX-512 or AVX2: dotsGrad does not run")
 	}
@@ -217,6 +219,72 @@ func BenchmarkDotsGradConv1(b *testing.B) {
 					dc.col2im(0, i, rows, hw*hw, 0)
 				}
 			})
+		})
+	}
+}
+
+// TestDotsGradSpecialValues runs dotsGrad and the table's path (noDotsGrad)
+// on a first layer of 1, 3 and 4 channels whose offsets, mask, image and
+// output gradient hold NaNs of several payloads, ±Inf, huge values, −0,
+// negative masks and offsets a unit in the last place either side of the
+// map's edges, and wants the same bits in the offset and mask gradients.
+func TestDotsGradSpecialValues(t *testing.T) {
+	if !dotsGrad512OK() && !dotsGradAVXOK() {
+		t.Skip("no AVX-512 or AVX2: dotsGrad does not run")
+	}
+	nan := func(payload uint32) float32 { return math.Float32frombits(0x7fc00000 | payload) }
+	inf := float32(math.Inf(1))
+	const h, w, k = 16, 16, 9
+	special := []float32{nan(1), nan(0x1234), -nan(7), inf, -inf, 1e30, -1e30, 3e9, 16777217,
+		float32(math.Copysign(0, -1)), -1, math.Nextafter32(-1, 0), math.Nextafter32(-1, -2),
+		math.Nextafter32(h, 0), math.Nextafter32(h, 2*h), h}
+	for _, c := range []int{1, 3, 4} {
+		t.Run(fmt.Sprintf("c%d", c), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c), 77))
+			pick := func(v []float32, normal func() float32) {
+				for i := range v {
+					if rng.IntN(6) == 0 {
+						v[i] = special[rng.IntN(len(special))]
+					} else {
+						v[i] = normal()
+					}
+				}
+			}
+			x, dy := New[float32](2, c, h, w), New[float32](2, 8, h, w)
+			off, mask := New[float32](2, 2*k, h, w), New[float32](2, k, h, w)
+			pick(x.data, func() float32 { return float32(rng.NormFloat64()) })
+			pick(dy.data, func() float32 { return float32(rng.NormFloat64()) })
+			pick(off.data, func() float32 { return float32(rng.NormFloat64() * 3) })
+			pick(mask.data, func() float32 { return float32(rng.NormFloat64()) }) // negative masks too
+			cfg := Conv2DConfig{In: c, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
+			run := func(table bool) [][]float32 {
+				dotsGradRan.Store(false)
+				d, err := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.NoInputGrad, d.noDotsGrad = true, table
+				if _, err := d.Forward(x, off, mask); err != nil {
+					t.Fatal(err)
+				}
+				_, doff, dmask, err := d.Backward(dy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dotsGradRan.Load() == table {
+					t.Fatalf("table %v: dotsGrad ran: %v", table, !table)
+				}
+				return [][]float32{doff.Clone().data, dmask.Clone().data}
+			}
+			want, got := run(true), run(false)
+			for q, name := range []string{"doffset", "dmask"} {
+				for i := range want[q] {
+					if math.Float32bits(got[q][i]) != math.Float32bits(want[q][i]) {
+						t.Fatalf("%s[%d] = %v (%#x) without the table, %v (%#x) with it", name, i, got[q][i],
+							math.Float32bits(got[q][i]), want[q][i], math.Float32bits(want[q][i]))
+					}
+				}
+			}
 		})
 	}
 }

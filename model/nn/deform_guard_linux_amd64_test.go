@@ -342,7 +342,7 @@ func TestDots4GuardPages(t *testing.T) {
 // same call on ordinary slices.
 func TestDotsGradAVXGuardPages(t *testing.T) {
 	if !dotsGradAVXOK() {
-		t.Skip("no AVX2, or AVX-512 (dcnDotsGrad512 runs instead): dcnDotsGradAVX does not run")
+		t.Skip("no AVX2: dcnDotsGradAVX does not run")
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(65, 66))
