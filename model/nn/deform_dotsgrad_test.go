@@ -255,7 +255,8 @@ func TestDotsGradSpecialValues(t *testing.T) {
 			pick(x.data, func() float32 { return float32(rng.NormFloat64()) })
 			pick(dy.data, func() float32 { return float32(rng.NormFloat64()) })
 			pick(off.data, func() float32 { return float32(rng.NormFloat64() * 3) })
-			pick(mask.data, func() float32 { return float32(rng.NormFloat64()) }) // negative masks too
+			// Masks of both signs.
+			pick(mask.data, func() float32 { return float32(rng.NormFloat64()) })
 			cfg := Conv2DConfig{In: c, Out: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
 			run := func(table bool) [][]float32 {
 				dotsGradRan.Store(false)
