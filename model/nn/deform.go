@@ -622,7 +622,7 @@ func putPixelPos(g geom, pos []int32, p0 int) {
 // where np is a multiple of 1024: 64×64 and 32×32 maps), where the lines
 // of one group were evicted between its two halves. A whole 64×64 table
 // (9 taps) took dcnFillTAVX 124 µs with planes np apart, 65–68 µs with
-// these, dcnFillAVX tap by tap 73–74 µs (BenchmarkFillTable's whole/avx2:
+// these, dcnFillAVX tap by tap 71–76 µs (BenchmarkFillTable's whole/avx2:
 // 80.7 → 73.9 µs, tap by tap to this kernel); 32×32 30, 14 and 18 µs (Zen
 // 3, one thread; docs/PERFORMANCE.md, session 15), so whole fills of any
 // size now take dcnFillTAVX.

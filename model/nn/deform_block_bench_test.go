@@ -20,18 +20,7 @@ func BenchmarkDeformBlockCOCO(b *testing.B) {
 		noInput bool
 	}{{"conv1", 3, true}, {"conv2", 32, false}} {
 		b.Run(s.name, func(b *testing.B) {
-			cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: s.in, Out: 32, Kernel: [2]int{3, 3},
-				Padding: [2]int{1, 1}, ReLU: true}}
-			blk, err := NewDeformBlock[float32](s.name, cfg, rand.New(rand.NewPCG(1, 1)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(2, 2))
-			for _, p := range blk.Params() {
-				for i := range p.Value.data {
-					p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
-				}
-			}
+			blk := cocoBlockBench(b, s.name, s.in)
 			blk.NoInputGrad = s.noInput
 			x := benchInput(b, n, s.in, hw, hw)
 			dy := benchInput(b, n, 32, hw, hw)
@@ -57,18 +46,7 @@ func BenchmarkDeformBlockCOCO(b *testing.B) {
 // it ZZDcnBwd1.
 func BenchmarkDeformBackwardConv1(b *testing.B) {
 	const n, hw = 32, 64
-	cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: 3, Out: 32, Kernel: [2]int{3, 3},
-		Padding: [2]int{1, 1}, ReLU: true}}
-	blk, err := NewDeformBlock[float32]("conv1", cfg, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(2, 2))
-	for _, p := range blk.Params() {
-		for i := range p.Value.data {
-			p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
-		}
-	}
+	blk := cocoBlockBench(b, "conv1", 3)
 	x := benchInput(b, n, 3, hw, hw)
 	dy := benchInput(b, n, 32, hw, hw)
 	if _, err := blk.Forward(x, true); err != nil {
@@ -80,4 +58,24 @@ func BenchmarkDeformBackwardConv1(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// cocoBlockBench returns the COCO net's deformable block name of in→32
+// channels (3×3, padding 1, ReLU) with PyTorch's initial weights moved by
+// N(0, 0.05²) noise, so that its offsets and mask are not the identity.
+func cocoBlockBench(b *testing.B, name string, in int) *DeformBlock[float32] {
+	b.Helper()
+	cfg := DeformBlockConfig{Conv2DConfig: Conv2DConfig{In: in, Out: 32, Kernel: [2]int{3, 3},
+		Padding: [2]int{1, 1}, ReLU: true}}
+	blk, err := NewDeformBlock[float32](name, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, p := range blk.Params() {
+		for i := range p.Value.data {
+			p.Value.data[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	return blk
 }

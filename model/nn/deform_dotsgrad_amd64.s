@@ -228,7 +228,8 @@ dgc1:
 	VADDPS      Y9, out, out
 
 // DV_POINT computes the sample point of 8 pixels at one tap for
-// dcnDotsGradAVX with FILLT_HALF's operations (no weights): their rows and
+// dcnDotsGradAVX with FILLT_HALF's operations (DCN_POINT8; no weights):
+// their rows and
 // columns at posoff(AX) and posoff+32(AX), the tap's y offsets and mask at
 // off(R11) and off(R12) (x offsets 80(DI) bytes after the y). It keeps
 // the 8 corner byte offsets (the table's base, 0 outside, times 16) at
@@ -248,34 +249,7 @@ dgc1:
 	VPCMPEQD     Y9, Y9, Y9; \
 	VPSRLD       $31, Y9, Y9; \
 	MOVQ         80(DI), R14; \
-	VPADDD       posoff(AX), Y7, Y0; \
-	VCVTDQ2PS    Y0, Y0; \
-	VADDPS       off(R11), Y0, Y0; \
-	VPADDD       posoff+32(AX), Y8, Y1; \
-	VCVTDQ2PS    Y1, Y1; \
-	VADDPS       off(R11)(R14*1), Y1, Y1; \
-	VCMPPS       $0x1d, Y12, Y0, Y2; \
-	VCMPPS       $0x11, Y14, Y0, Y3; \
-	VANDPS       Y3, Y2, Y2; \
-	VCMPPS       $0x1d, Y12, Y1, Y3; \
-	VANDPS       Y3, Y2, Y2; \
-	VCMPPS       $0x11, Y13, Y1, Y3; \
-	VANDPS       Y3, Y2, Y2; \
-	VCMPPS       $0x1e, Y12, Y0, Y3; \
-	VCMPPS       $0x1e, Y12, Y1, Y4; \
-	VANDPS       Y4, Y3, Y3; \
-	VANDPS       Y2, Y3, Y3; \
-	VROUNDPS     $1, Y0, Y4; \
-	VSUBPS       Y4, Y0, Y0; \
-	VCVTTPS2DQ   Y4, Y4; \
-	VPADDD       Y9, Y4, Y4; \
-	VPMULLD      Y10, Y4, Y4; \
-	VROUNDPS     $1, Y1, Y5; \
-	VSUBPS       Y5, Y1, Y1; \
-	VCVTTPS2DQ   Y5, Y5; \
-	VPADDD       Y5, Y4, Y4; \
-	VPADDD       Y9, Y4, Y4; \
-	VPAND        Y2, Y4, Y4; \
+	DCN_POINT8(posoff, off, R14); \
 	VPSLLD       $4, Y4, Y4; \
 	VMOVDQU      Y4, fr(SP); \
 	VMOVUPS      off(R12), Y6; \

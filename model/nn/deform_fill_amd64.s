@@ -189,7 +189,8 @@ ftdone:
 	VMOVUPS    Y15, off(R14)
 
 // FILLT_HALF fills one tap of 8 pixels for dcnFillTAVX: dcnFillAVX's
-// operations in the same order (no fused multiply-adds), with the pixels'
+// operations in the same order (no fused multiply-adds; the point by
+// DCN_POINT8, x offsets CX bytes after the y), with the pixels'
 // rows and columns at posoff(AX) and posoff+32(AX), the tap's y offsets
 // and mask at off(R11) and off(R12) (x offsets CX bytes after the y),
 // i·DH and j·DW broadcast in Y7 and Y8; the 8 bases go to scr(R13), the
@@ -197,34 +198,7 @@ ftdone:
 // in a whole fill (a.fdelta ≠ 0) the 8 fy, fx, md and vv too (FILLT_FIELDS;
 // skip: the label past it).
 #define FILLT_HALF(posoff, off, scr, skip) \
-	VPADDD     posoff(AX), Y7, Y0; \
-	VCVTDQ2PS  Y0, Y0; \
-	VADDPS     off(R11), Y0, Y0; \
-	VPADDD     posoff+32(AX), Y8, Y1; \
-	VCVTDQ2PS  Y1, Y1; \
-	VADDPS     off(R11)(CX*1), Y1, Y1; \
-	VCMPPS     $0x1d, Y12, Y0, Y2; \
-	VCMPPS     $0x11, Y14, Y0, Y3; \
-	VANDPS     Y3, Y2, Y2; \
-	VCMPPS     $0x1d, Y12, Y1, Y3; \
-	VANDPS     Y3, Y2, Y2; \
-	VCMPPS     $0x11, Y13, Y1, Y3; \
-	VANDPS     Y3, Y2, Y2; \
-	VCMPPS     $0x1e, Y12, Y0, Y3; \
-	VCMPPS     $0x1e, Y12, Y1, Y4; \
-	VANDPS     Y4, Y3, Y3; \
-	VANDPS     Y2, Y3, Y3; \
-	VROUNDPS   $1, Y0, Y4; \
-	VSUBPS     Y4, Y0, Y0; \
-	VCVTTPS2DQ Y4, Y4; \
-	VPADDD     Y9, Y4, Y4; \
-	VPMULLD    Y10, Y4, Y4; \
-	VROUNDPS   $1, Y1, Y5; \
-	VSUBPS     Y5, Y1, Y1; \
-	VCVTTPS2DQ Y5, Y5; \
-	VPADDD     Y5, Y4, Y4; \
-	VPADDD     Y9, Y4, Y4; \
-	VPAND      Y2, Y4, Y4; \
+	DCN_POINT8(posoff, off, CX); \
 	VMOVDQU    Y4, scr(R13); \
 	VMOVUPS    off(R12), Y6; \
 	CMPQ       104(DI), $0; \
