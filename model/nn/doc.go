@@ -27,8 +27,9 @@
 // CPU picks the set at start-up (KernelSet names it): AVX-512 where the CPU
 // has it, else AVX2 with FMA (the GEMM at 6×16, the Winograd F(4×4, 3×3)
 // transforms and copies, the deformable layer's pixel GEMM, its sampling
-// of runs of 3 and of 32 channels, its table fill in Forward, the 7-wide
-// pad of its input and its narrow backward, the element-wise loops), else
+// of runs of 3 and of 32 channels, its table fill, the 7-wide pad of its
+// input, its narrow backward and the table-free sampling gradient of a
+// first layer (dcnDotsGradAVX), the element-wise loops), else
 // Go. The AVX-512 set has more fused kernels; the AVX2 set is the one
 // most desktops run.
 package nn
