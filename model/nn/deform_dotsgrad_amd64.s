@@ -24,6 +24,25 @@ GLOBL dg512iota<>(SB), RODATA|NOPTR, $64
 DATA dg512one<>+0(SB)/4, $0x3f800000
 GLOBL dg512one<>(SB), RODATA|NOPTR, $4
 
+// DG_TAP0 points both kernels' registers at tap 0 of the group whose first
+// pixel is BX/4 (bytes into a plane): R10 the tap (0), R11 the y offsets,
+// R12 the mask, R13 the offset gradient (y), DX the mask gradient, CX the
+// column gradient's row of the group's first pixel (channel 0).
+#define DG_TAP0 \
+	XORQ  R10, R10; \
+	MOVQ  0(DI), R11; \
+	ADDQ  BX, R11; \
+	MOVQ  8(DI), R12; \
+	ADDQ  BX, R12; \
+	MOVQ  16(DI), R13; \
+	ADDQ  BX, R13; \
+	MOVQ  24(DI), DX; \
+	ADDQ  BX, DX; \
+	MOVQ  BX, CX; \
+	SHRQ  $2, CX; \
+	IMULQ 88(DI), CX; \
+	ADDQ  32(DI), CX
+
 // func dcnDotsGrad512(a *dcnDotsGradArgs)
 // The sampling gradient of a layer with at most 3 input channels (pixels of 4 values), one offset
 // group and no input gradient, for 16 pixels of one tap at a time, without a table: the sample
@@ -60,19 +79,7 @@ dggroup:
 	VINSERTI64X4 $1, 64(AX), Z16, Z16  // rows oy·SH − PH
 	VMOVDQU32    32(AX), Y17
 	VINSERTI64X4 $1, 96(AX), Z17, Z17  // columns ox·SW − PW
-	XORQ         R10, R10              // tap
-	MOVQ         0(DI), R11
-	ADDQ         BX, R11               // offsets (y), tap 0
-	MOVQ         8(DI), R12
-	ADDQ         BX, R12               // mask, tap 0
-	MOVQ         16(DI), R13
-	ADDQ         BX, R13               // offset gradient (y), tap 0
-	MOVQ         24(DI), DX
-	ADDQ         BX, DX                // mask gradient, tap 0
-	MOVQ         BX, CX
-	SHRQ         $2, CX                // the group's first pixel
-	IMULQ        88(DI), CX
-	ADDQ         32(DI), CX            // column gradient, tap 0's channel 0
+	DG_TAP0
 
 dgtap:
 	DCN_POINT16
@@ -367,19 +374,7 @@ TEXT ·dcnDotsGradAVX(SB), NOSPLIT, $320-8
 	JEQ          dvdone
 
 dvgroup:
-	XORQ  R10, R10                     // tap
-	MOVQ  0(DI), R11
-	ADDQ  BX, R11                      // offsets (y), tap 0
-	MOVQ  8(DI), R12
-	ADDQ  BX, R12                      // mask, tap 0
-	MOVQ  16(DI), R13
-	ADDQ  BX, R13                      // offset gradient (y), tap 0
-	MOVQ  24(DI), DX
-	ADDQ  BX, DX                       // mask gradient, tap 0
-	MOVQ  BX, CX
-	SHRQ  $2, CX                       // the group's first pixel
-	IMULQ 88(DI), CX
-	ADDQ  32(DI), CX                   // column gradient, tap 0's channel 0
+	DG_TAP0
 
 dvtap:
 	MOVQ     40(DI), AX
