@@ -275,26 +275,19 @@ dgc1:
 // gradients start at R14, R9 bytes apart; Y9 is zero, X15 the lane mask.
 // Clobbers AX, R14, Y0–Y8.
 #define DV_DOTS(fr) \
-	MOVLQSX fr(SP), AX; \
+	DV_PAIR(fr, Y10); \
+	DV_PAIR(fr+8, Y11); \
+	DV_PAIR(fr+16, Y12); \
+	DV_PAIR(fr+24, Y13)
+
+// DV_PAIR is DV_DOTS's work for the two entries whose corner offsets lie
+// at at(SP) and at+4(SP): their sums in out.
+#define DV_PAIR(at, out) \
+	MOVLQSX at(SP), AX; \
 	DV_LO; \
-	MOVLQSX fr+4(SP), AX; \
+	MOVLQSX at+4(SP), AX; \
 	DV_HI; \
-	DV_SUM(Y10); \
-	MOVLQSX fr+8(SP), AX; \
-	DV_LO; \
-	MOVLQSX fr+12(SP), AX; \
-	DV_HI; \
-	DV_SUM(Y11); \
-	MOVLQSX fr+16(SP), AX; \
-	DV_LO; \
-	MOVLQSX fr+20(SP), AX; \
-	DV_HI; \
-	DV_SUM(Y12); \
-	MOVLQSX fr+24(SP), AX; \
-	DV_LO; \
-	MOVLQSX fr+28(SP), AX; \
-	DV_HI; \
-	DV_SUM(Y13)
+	DV_SUM(out)
 
 // DV_GRAD transposes DV_DOTS's sums to s0..s3 of the 8 pixels and sets
 // their offset gradients (y at off(R13), x R14 bytes on) and mask gradient
