@@ -174,10 +174,11 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		// output gradient, the padded image and its gradient take 1.9 MB
 		// (2.2 with two buffers), with the band's table ~2.05 MB: just
 		// inside the core's 2 MiB L2.
-		buf := d.ws.get(worker, band*ck+g.O*ldg+extra)
+		buf := d.ws.get(worker, band*ck+g.O*ldg+extra+g.O*ck)
 		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*ldg]
 		dcol := col
-		rest := buf[band*ck+g.O*ldg:]
+		rest := buf[band*ck+g.O*ldg:][:extra]
+		dwBand := buf[band*ck+g.O*ldg+extra:][:g.O*ck]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T
@@ -196,6 +197,23 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 		t.holds = tableKey{}
 		dc.startScatter(t)
 		pw := part[b*nw : b*nw+g.O*ck]
+		// dW += the band's gy·col: through dwSumAB where it runs (the
+		// AVX2 kernels' row panels of 6 and 4, A and B in place; its band
+		// apart and then added, as the GEMM's beta of 1 adds it), else the
+		// GEMM. The same sums, the same bits.
+		weightGrad := func(q0, nq int, beta T) {
+			dst := pw
+			if beta != 0 {
+				dst = dwBand
+			}
+			if dwSumAB(g.O, ck, nq, gy[q0:], ldg, col, dst) {
+				if beta != 0 {
+					addTo(pw, dwBand)
+				}
+				return
+			}
+			gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
+		}
 		for q0 := 0; q0 < P; q0 += band {
 			q1 := min(P, q0+band)
 			nq := q1 - q0
@@ -207,7 +225,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 			}
 			if !fused {
 				dc.gatherBand(t, q0, q0, q1, col)
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
+				weightGrad(q0, nq, beta)
 			}
 			if pixDcol {
 				dcolPix(g.O, ck, nq, any(gy[q0:]).([]float32), ldg, any(d.wDcol).([]float32),
@@ -220,7 +238,7 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 				// The scatter left the band's columns where their gradient was:
 				// the weight gradient's GEMM reads them there (the same
 				// operands as after a gather, the same bits).
-				gemm(false, false, g.O, ck, nq, 1, gy[q0:], ldg, col, ck, beta, pw, ck)
+				weightGrad(q0, nq, beta)
 			}
 			dc.offsetGrads(t, b, q0, q1)
 		}
