@@ -48,6 +48,7 @@ type DeformConv2D[T Float] struct {
 	noDotsGrad         bool   // tests: never dotsGrad (deform_dotsgrad.go)
 	dcolPixRan         bool   // tests: the last banded Backward took dcolPix
 	scatterColsRan     bool   // tests: the last banded Backward took scatterCols
+	narrowBandsRan     bool   // tests: the last backwardNarrow ran narrowBands
 	dwTRan             bool   // tests: the last backwardNarrow summed dWᵀ (narrowDwT)
 
 	kept       []sampleTable[T] // each image's table and pad from Forward (see keepTables)

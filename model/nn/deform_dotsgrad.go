@@ -1,6 +1,9 @@
 package nn
 
-import "sync/atomic"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // The sampling gradient of a first layer with few input channels
 // (dcnn-first's conv1: 3 channels, no input gradient) without a sampling
@@ -62,24 +65,55 @@ var dotsGradRan atomic.Bool
 // matrices of at least bandMinColumns values) never calls col2im, so a
 // layer on that route never takes this path.
 func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
-	d, g := dc.d, dc.d.g
-	K, P := g.k(), g.p()
-	r32, ok := any(rows).([]float32)
-	const wide = 16 // pixels a group, either kernel's
-	use512 := dotsGrad512OK() && g.C <= 3
-	if !ok || !use512 && !dotsGradAVXOK() || d.noDotsGrad || !dc.dotsOnly() || d.mask == nil ||
-		P%wide != 0 || K > 64 || (g.H+2)*(g.W+2) >= dotsGradMaxPixels {
+	if !dc.dotsGradOK(rows) {
 		return false
 	}
+	dc.dotsGradPad(worker, b)
+	dc.dotsGradRange(worker, b, 0, dc.d.g.p(), rows)
+	return true
+}
+
+// dotsGradOK reports whether dotsGrad runs for the layer (see dotsGrad);
+// rows only says the element type.
+func (dc deformCols[T]) dotsGradOK(rows []T) bool {
+	d, g := dc.d, dc.d.g
+	_, ok := any(rows).([]float32)
+	const wide = 16 // pixels a group, either kernel's
+	use512 := dotsGrad512OK() && g.C <= 3
+	return ok && (use512 || dotsGradAVXOK()) && !d.noDotsGrad && dc.dotsOnly() && d.mask != nil &&
+		g.p()%wide == 0 && g.k() <= 64 && (g.H+2)*(g.W+2) < dotsGradMaxPixels
+}
+
+// dotsGradPad readies image b's padded image in worker's table for
+// dotsGradRange (kept from Forward, or padded here).
+func (dc deformCols[T]) dotsGradPad(worker, b int) {
+	d := dc.d
 	t := dc.table(worker)
 	if t.holds != (tableKey{d.gen, b}) {
 		d.padImage(t, b)
 		t.holds = tableKey{} // the pad is image b's, the table is not
 	}
-	pos, ok := d.pixelPos(0, P) // P%8 == 0
+}
+
+// dotsGradRange is dotsGrad's kernel run for image b's output pixels
+// [q0, q1) (multiples of 16) from their column gradient rows, once
+// dotsGradPad has readied the image: each pixel's gradients are its own,
+// so any split of the pixels gives the same bits.
+func (dc deformCols[T]) dotsGradRange(worker, b, q0, q1 int, rows []T) {
+	d, g := dc.d, dc.d.g
+	K, P := g.k(), g.p()
+	nq := q1 - q0
+	r32 := any(rows).([]float32)
+	const wide = 16
+	use512 := dotsGrad512OK() && g.C <= 3
+	if q0%wide != 0 || nq%wide != 0 || nq <= 0 {
+		panic(fmt.Sprintf("nn: dotsGradRange [%d, %d) is not in groups of %d pixels", q0, q1, wide))
+	}
+	t := dc.table(worker)
+	pos, ok := d.pixelPos(q0, nq)
 	if !ok {
-		t.pos = grow(t.pos, 2*P)
-		putPixelPos(g, t.pos, 0)
+		t.pos = grow(t.pos, 2*nq)
+		putPixelPos(g, t.pos, q0)
 		pos = t.pos
 	}
 	var idh, jdw [64]int32
@@ -92,10 +126,10 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	doff := any(d.doff.data[b*2*n : (b+1)*2*n]).([]float32)
 	dmask := any(d.dmask.data[b*n : (b+1)*n]).([]float32)
 	pad := any(t.pad).([]float32)
-	_, _ = r32[P*K*g.C-1], pad[(g.H+2)*(g.W+2)*4-1]
+	_, _ = r32[nq*K*g.C-1], pad[(g.H+2)*(g.W+2)*4-1]
 	a := dcnDotsGradArgs{
-		offY: &off[0], mk: &mask[0], doff: &doff[0], dm: &dmask[0], rows: &r32[0], pos: &pos[0],
-		groups: P / wide, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
+		offY: &off[q0], mk: &mask[q0], doff: &doff[q0], dm: &dmask[q0], rows: &r32[0], pos: &pos[0],
+		groups: nq / wide, idh: &idh[0], jdw: &jdw[0], k: K, pstride: 4 * P, rstride: 4 * K * g.C, c: g.C,
 		pad: &pad[0], wp: g.W + 2, h: float32(g.H), w: float32(g.W),
 	}
 	if use512 {
@@ -106,5 +140,4 @@ func (dc deformCols[T]) dotsGrad(worker, b int, rows []T) bool {
 	if !dotsGradRan.Load() {
 		dotsGradRan.Store(true)
 	}
-	return true
 }

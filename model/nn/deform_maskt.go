@@ -45,38 +45,50 @@ func maskTBias(sums []float32, r int) float32 {
 // it runs (AVX-512) or dcnMaskT8a (AVX2), the rest through the loop below,
 // with the same sums in the same order. sums holds maskTSumsLen(rows) values.
 func maskTranspose(dy, y []float32, p int, dst []float32, ldd, rows int, sums []float32) {
+	maskTransposeRange(dy, y, p, 0, p, dst, ldd, rows, sums)
+}
+
+// maskTransposeRange is maskTranspose of the pixels [q0, q1) of planes p
+// apart (q0 a multiple of 8), dst's rows from pixel q0 on: dst[(q−q0)·ldd+o].
+// The pixels of successive ranges add to the sums in the order of one
+// maskTranspose over them all where every range but the last holds a
+// multiple of 8 pixels.
+func maskTransposeRange(dy, y []float32, p, q0, q1 int, dst []float32, ldd, rows int, sums []float32) {
 	if maskTRun <= 0 || maskTRun%8 != 0 {
 		panic(fmt.Sprintf("nn: maskTRun %d is not a positive multiple of 8", maskTRun))
 	}
-	if rows == 0 || p == 0 {
+	if q0%8 != 0 || q0 < 0 || q1 > p {
+		panic(fmt.Sprintf("nn: maskTransposeRange [%d, %d) of %d pixels", q0, q1, p))
+	}
+	if rows == 0 || q1 <= q0 {
 		return
 	}
 	_, _ = dy[rows*p-1], y[rows*p-1]
-	_, _ = dst[(p-1)*ldd+rows-1], sums[maskTSumsLen(rows)-1]
-	r8, q8 := 0, 0
+	_, _ = dst[(q1-q0-1)*ldd+rows-1], sums[maskTSumsLen(rows)-1]
+	r8, q8 := 0, q0
 	if (maskT8OK || maskT8aOK) && !noMaskT8 {
-		r8, q8 = rows/8*8, p/8*8
+		r8, q8 = rows/8*8, q0+(q1-q0)/8*8
 	}
 	// Runs of maskTRun pixels, every band of 8 channels in turn: the
 	// run's rows of dst (maskTRun·ldd values) are written whole while in
 	// L1, not a quarter of each line at a time over the image.
-	for q0 := 0; q0 < q8; q0 += maskTRun {
-		n := min(maskTRun, q8-q0)
+	for qa := q0; qa < q8; qa += maskTRun {
+		n := min(maskTRun, q8-qa)
 		for r := 0; r < r8; r += 8 {
-			maskT8(&dy[r*p+q0], &y[r*p+q0], p, &dst[q0*ldd+r], ldd, n/8, &sums[r*8])
+			maskT8(&dy[r*p+qa], &y[r*p+qa], p, &dst[(qa-q0)*ldd+r], ldd, n/8, &sums[r*8])
 		}
 	}
 	for r := range rows {
-		q := 0
+		q := q0
 		if r < r8 {
 			q = q8
 		}
-		for ; q < p; q++ {
+		for ; q < q1; q++ {
 			var v float32
 			if y[r*p+q] > 0 {
 				v = dy[r*p+q]
 			}
-			dst[q*ldd+r] = v
+			dst[(q-q0)*ldd+r] = v
 			sums[maskTSumAt(r, q%8)] += v
 		}
 	}

@@ -63,6 +63,68 @@ func narrowDcol(n, ck, o int, gyT, wn, dcol, tile []float32) {
 // (TestNarrowBackwardSameBits). With AVX-512 the product stays as it is.
 func narrowDwT() bool { return pixAVX2OK() }
 
+// noNarrowBands turns narrowBands off (tests: the whole image's passes
+// then give the same bits).
+var noNarrowBands bool
+
+// narrowBand returns the band of pixels in which backwardNarrow takes each
+// image (narrowBands), or 0 where it takes the whole chunk: one image a
+// chunk (per), the ReLU's gradient through maskTranspose (fused), the
+// weight gradient summed transposed (dwT), the columns cached by Forward,
+// the sampling's gradient by dotsGrad, and bands of the weight gradient
+// GEMM's own blocks of its inner dimension (sgemmBand) in whole groups of
+// 16 pixels (dotsGradRange's).
+func (d *DeformConv2D[T]) narrowBand(per int, fused, dwT bool) int {
+	g := d.g
+	var z []T
+	if noNarrowBands || per != 1 || !fused || !dwT || d.cache == nil || !(deformCols[T]{d}).dotsGradOK(z) {
+		return 0
+	}
+	if band := sgemmBand(g.pc()); band%16 == 0 && g.pc()%16 == 0 {
+		return band
+	}
+	return 0
+}
+
+// narrowBands is backwardNarrow's chunk of the one image b in bands of
+// band pixels (narrowBand): each band's output gradient masked and
+// transposed (maskTransposeRange), its part of dWᵀ (the GEMM's block of
+// the inner dimension, beta 1 after the first), its column gradient
+// (narrowDcol) and its offset and mask gradients (dotsGradRange), while
+// the band's 32 KB of gyT and 28 KB of dcol are in cache: over the whole
+// image's 4,096 pixels at conv1 each pass wrote its 0.5 MB out of the
+// core's L2 and the next read it back. Every sum is the whole image's in
+// the same order: the same bits (TestNarrowBandsSameBits). part is the
+// chunk's dW (O×ck) and bias gradient; gy (unused where the ReLU is
+// fused) holds maskTranspose's sums.
+func (d *DeformConv2D[T]) narrowBands(worker, b, band int, dy, col, gyT, dcol, gy, tile, pwT, part []T, wn []float32) {
+	g := d.g
+	ck, p := g.ck(), g.p()
+	dc := deformCols[T]{d}
+	sums := any(gy).([]float32)[:maskTSumsLen(g.O)]
+	clear(sums)
+	img := any(dy[b*g.O*p : (b+1)*g.O*p]).([]float32)
+	yimg := any(d.y.data[b*g.O*p : (b+1)*g.O*p]).([]float32)
+	gyT32, dcol32, tile32 := any(gyT).([]float32), any(dcol).([]float32), any(tile).([]float32)
+	dc.dotsGradPad(worker, b)
+	for q0 := 0; q0 < p; q0 += band {
+		q1 := min(p, q0+band)
+		nq := q1 - q0
+		maskTransposeRange(img, yimg, p, q0, q1, gyT32, g.O, g.O, sums)
+		var beta T
+		if q0 > 0 {
+			beta = 1
+		}
+		gemm(true, false, ck, g.O, nq, 1, col[q0*ck:], ck, gyT, g.O, beta, pwT, g.O)
+		narrowDcol(nq, ck, g.O, gyT32, wn, dcol32, tile32)
+		dc.dotsGradRange(worker, b, q0, q1, dcol[:nq*ck])
+	}
+	transposeInto(pwT, g.O, part[:g.O*ck], ck, ck, g.O)
+	for o := range g.O {
+		part[g.O*ck+o] = T(maskTBias(sums, o))
+	}
+}
+
 // smallOK reports whether backwardNarrow runs for a layer of 32 or more
 // column values a pixel (the MNIST net's 7×7 maps): float32 where
 // pixGemm's kernel runs, images small enough that forwardChunking takes
@@ -130,6 +192,8 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 	if dwT {
 		wt = ck * g.O
 	}
+	band := d.narrowBand(per, fused, dwT)
+	d.narrowBandsRan = band > 0
 	parallelN(workers, n, func(worker, c int) {
 		lo, hi := c*per, min(g.B, (c+1)*per)
 		ld := (hi - lo) * pc
@@ -145,6 +209,10 @@ func (d *DeformConv2D[T]) backwardNarrow(dy, dw, db []T) {
 		pb := part[c*nw+g.O*ck : (c+1)*nw]
 		if !narrow {
 			clear(pb)
+		}
+		if band > 0 {
+			d.narrowBands(worker, lo, band, dy, col, gyT, dcol, gy, tile, pwT, part[c*nw:(c+1)*nw], wn)
+			return
 		}
 		if fused {
 			// One pass over dy and y: masked, transposed into gyT, and
