@@ -1148,13 +1148,13 @@ func (dc deformCols[T]) scatter(t *sampleTable[T], e0, e1, ch0 int, rows []T) {
 		cpg, last)
 }
 
-// scatterColsOK reports whether scatterCols runs: float32, AVX-512, one
-// offset group's runs of a multiple of 16 channels, an input gradient
-// wanted.
+// scatterColsOK reports whether scatterCols runs: float32, a kernel for
+// one offset group's runs of channels (scatterColsVecOK: AVX-512 and a
+// multiple of 16, or AVX2 and a multiple of 8), an input gradient wanted.
 func (dc deformCols[T]) scatterColsOK() bool {
 	d := dc.d
 	_, f32 := any(d.wT).([]float32)
-	return f32 && !d.NoInputGrad && scatterCols512OK(d.g.C/d.groups)
+	return f32 && !d.NoInputGrad && scatterColsVecOK(d.g.C/d.groups)
 }
 
 // scatterCols is scatter for entries [e0, e1) that also writes their
@@ -1167,7 +1167,7 @@ func (dc deformCols[T]) scatterCols(t *sampleTable[T], e0, e1, ch0 int, rows []T
 	if e1 <= e0 {
 		return
 	}
-	scatterCols512Bound(any(t.dpad[ch0:]).([]float32), any(t.pad[ch0:]).([]float32), pix, wp*pix, t.base[e0:e1],
+	scatterColsVecBound(any(t.dpad[ch0:]).([]float32), any(t.pad[ch0:]).([]float32), pix, wp*pix, t.base[e0:e1],
 		any(t.wts[4*e0:4*e1]).([]float32), any(rows).([]float32), any(t.s[4*e0:4*e1]).([]float32), cpg,
 		d.baseLimit())
 }

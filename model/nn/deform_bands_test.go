@@ -99,7 +99,7 @@ func TestDeformBandsSameBits(t *testing.T) {
 					}
 					// Runs of a multiple of 16 channels: the scatter writes
 					// the columns (scatterCols), no second gather.
-					if want := bands && scatterCols512OK(s.c/s.groups) && !noScatterCols; d.scatterColsRan != want {
+					if want := bands && scatterColsVecOK(s.c/s.groups) && !noScatterCols; d.scatterColsRan != want {
 						t.Fatalf("scatterCols taken: %v, want %v", d.scatterColsRan, want)
 					}
 					out := [][]float32{y.data, dx.data, doff.data, d.Weight.Grad.data, d.Bias.Grad.data}

@@ -151,6 +151,47 @@ func scatterCols512Bound(dimg, img []float32, pix, row int, base []int32, wts, g
 	dcnScatterCols512(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
 }
 
+// dcnScatterColsAVX is dcnScatterCols512 in AVX2 for n a multiple of 8
+// (deform_vec_amd64.s).
+//
+//go:noescape
+func dcnScatterColsAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+
+// scatterColsAVXOK reports whether dcnScatterColsAVX runs here for runs of
+// n channels where scatterCols512 does not: AVX2 with FMA, n a multiple
+// of 8.
+func scatterColsAVXOK(n int) bool { return n > 0 && n%8 == 0 && vecOK && !scatterCols512OK(n) }
+
+// scatterColsVecOK reports whether scatterColsVec runs here for runs of n
+// channels: scatterCols512 or dcnScatterColsAVX.
+func scatterColsVecOK(n int) bool { return scatterCols512OK(n) || scatterColsAVXOK(n) }
+
+// scatterColsVec is scatterCols512's work by whichever of its kernels runs
+// here (scatterColsVecOK(n) must hold): the gather's columns over g, the
+// scatter's input gradient and corner sums, the same bits.
+func scatterColsVec(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
+	if len(base) == 0 {
+		return
+	}
+	scatterColsVecBound(dimg, img, pix, row, base, wts, g, s, n, maxBase(base))
+}
+
+// scatterColsVecBound is scatterColsVec for entries whose bases are at
+// most last (see dcnGatherBound). base is not empty.
+func scatterColsVecBound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {
+	if scatterCols512OK(n) {
+		scatterCols512Bound(dimg, img, pix, row, base, wts, g, s, n, last)
+		return
+	}
+	checkBound(base, last)
+	if !scatterColsAVXOK(n) { // the kernel's loop ends at exactly 0
+		panic("nn: scatterColsVec on runs of a multiple of 8 channels only, with AVX2")
+	}
+	_, _, _, _ = g[len(base)*n-1], s[4*len(base)-1], img[last*pix+row+pix+n-1], dimg[last*pix+row+pix+n-1]
+	_ = wts[4*len(base)-1]
+	dcnScatterColsAVX(&dimg[0], &img[0], pix, row, &base[0], &wts[0], &g[0], &s[0], len(base), n)
+}
+
 // dcnDots4AVX is deform_vec_amd64.s's corner sums without the input
 // gradient (see there).
 //

@@ -75,3 +75,16 @@ var fillTRan atomic.Bool
 var noFillTAVX bool
 
 func dcnFillTAVX(a *dcnFillTArgs) { panic("nn: dcnFillTAVX without assembly") }
+
+// scatterColsVecOK is false here: no kernels.
+func scatterColsVecOK(n int) bool { return false }
+
+// scatterColsVec has no kernels here.
+func scatterColsVec(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
+	panic("nn: scatterColsVec without assembly")
+}
+
+// scatterColsVecBound has no kernels here.
+func scatterColsVecBound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {
+	panic("nn: scatterColsVec without assembly")
+}

@@ -9,27 +9,32 @@ import (
 	"unsafe"
 )
 
-// TestSamplingGuardPages runs the AVX-512 sampling kernels, the scatter
-// that also writes the columns (scatterCols512) and the gather and scatter
-// it replaces (dcnGather's gather512, dcnScatter's scatter512), on
+// TestSamplingGuardPages runs the sampling kernels, the scatter that also
+// writes the columns (scatterColsVec: scatterCols512 with AVX-512,
+// dcnScatterColsAVX with AVX2) and the gather and scatter it replaces
+// (dcnGather's and dcnScatter's kernels), on
 // operands of their exact minimum lengths that end on a PROT_NONE page
 // (guardSlice): the image and its gradient end with the last entry's
 // bottom-right corner run, the rows, weights, corner sums and bases with
-// the last entry. Runs of 16, 32 and 48 channels (the last 16-block of
-// one, two and three), one entry and odd counts, runs inside longer pixels
+// the last entry. Runs of 8 to 48 channels (the last 16-block of
+// one, two and three; 8 and 24 for the AVX2 kernel), one entry and odd counts, runs inside longer pixels
 // (offset groups, ch0 > 0). No read or write past an operand faults, and
 // the guarded calls give the bits of the same calls on ordinary slices.
 func TestSamplingGuardPages(t *testing.T) {
-	if !scatterCols512OK(16) {
-		t.Skip("no AVX-512: the sampling kernels under test do not run")
+	if !scatterColsVecOK(16) {
+		t.Skip("no AVX-512 or AVX2: the sampling kernels under test do not run")
 	}
 	// A fault fails the test, not the whole binary.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rng := rand.New(rand.NewPCG(61, 62))
 	for _, s := range []struct{ n, pix, ch0, count int }{
 		{16, 16, 0, 1}, {32, 32, 0, 7}, {48, 48, 0, 5}, {16, 32, 16, 9}, {32, 64, 32, 3}, {16, 48, 32, 1},
+		{8, 8, 0, 1}, {8, 16, 8, 5}, {24, 32, 8, 3},
 	} {
 		t.Run(fmt.Sprintf("n%d_pix%d_ch%d_count%d", s.n, s.pix, s.ch0, s.count), func(t *testing.T) {
+			if !scatterColsVecOK(s.n) {
+				t.Skipf("no kernel here for runs of %d channels", s.n)
+			}
 			const wp, hp = 6, 5
 			row := wp * s.pix
 			last := (hp-1)*wp - 2 // its bottom-right corner is the image's last pixel
@@ -84,10 +89,10 @@ func TestSamplingGuardPages(t *testing.T) {
 
 			rows := guarded(g)
 			dimg, sums = guardSlice(t, imgLen), guardSlice(t, 4*s.count)
-			scatterCols512(dimg, gImg, s.pix, row, gBase, gWts, rows, sums, s.n)
-			same("scatterCols512's columns", rows, colWant)
-			same("scatterCols512's input gradient", dimg, dWant)
-			same("scatterCols512's corner sums", sums, sWant)
+			scatterColsVec(dimg, gImg, s.pix, row, gBase, gWts, rows, sums, s.n)
+			same("scatterColsVec's columns", rows, colWant)
+			same("scatterColsVec's input gradient", dimg, dWant)
+			same("scatterColsVec's corner sums", sums, sWant)
 		})
 	}
 }

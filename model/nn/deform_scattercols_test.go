@@ -8,23 +8,28 @@ import (
 )
 
 // TestScatterColsSameBits runs the scatter that also writes the columns
-// (scatterCols512) against the gather and the scatter it replaces
-// (dcnGather, then dcnScatter, on the same inputs): the columns, the corner
-// sums and the input gradient the same bits, for runs of 16, 32 and 48
-// channels in pixels of as many or more values (offset groups), odd entry
-// counts, corners shared by several entries and sample points at the
+// (scatterColsVec: scatterCols512 with AVX-512, dcnScatterColsAVX with
+// AVX2) against the gather and the scatter it replaces (dcnGather, then
+// dcnScatter, on the same inputs): the columns, the corner sums and the
+// input gradient the same bits, for runs of 8 to 48 channels (the AVX2
+// kernel's multiples of 8 where AVX-512's take 16) in pixels of as many or
+// more values (offset groups), odd entry counts, corners shared by several entries and sample points at the
 // image's last pixel; no write to the input gradient's channels outside
 // the run. TestSamplingGuardPages checks that it reads and writes nothing
 // past its operands.
 func TestScatterColsSameBits(t *testing.T) {
-	if !scatterCols512OK(16) {
-		t.Skip("no AVX-512: scatterCols512 does not run")
+	if !scatterColsVecOK(16) {
+		t.Skip("no AVX-512 or AVX2: scatterColsVec does not run")
 	}
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, s := range []struct{ n, pix, ch0, count int }{
 		{16, 16, 0, 1}, {16, 16, 0, 37}, {32, 32, 0, 53}, {16, 32, 16, 29}, {48, 48, 0, 7}, {32, 64, 32, 91},
+		{8, 8, 0, 1}, {8, 16, 8, 41}, {24, 24, 0, 17}, {40, 64, 24, 9},
 	} {
 		t.Run(fmt.Sprintf("n%d_pix%d_ch%d_count%d", s.n, s.pix, s.ch0, s.count), func(t *testing.T) {
+			if !scatterColsVecOK(s.n) {
+				t.Skipf("no kernel here for runs of %d channels", s.n)
+			}
 			const wp, hp = 9, 8
 			row := wp * s.pix
 			img := make([]float32, hp*wp*s.pix)
@@ -59,7 +64,7 @@ func TestScatterColsSameBits(t *testing.T) {
 			// (checked below).
 			rows := append([]float32(nil), g...)
 			dimg, sums := make([]float32, len(img)), make([]float32, 4*s.count)
-			scatterCols512(dimg[s.ch0:], img[s.ch0:], s.pix, row, base, wts, rows, sums, s.n)
+			scatterColsVec(dimg[s.ch0:], img[s.ch0:], s.pix, row, base, wts, rows, sums, s.n)
 			for i := range rows {
 				if math.Float32bits(rows[i]) != math.Float32bits(colWant[i]) {
 					t.Fatalf("column %d = %v, the gather's %v", i, rows[i], colWant[i])
@@ -86,8 +91,8 @@ func TestScatterColsSameBits(t *testing.T) {
 // of 9 taps, 32 channels, a 66×66 padded image): "two" is the gather and
 // then the scatter it replaced, "one" the scatter that writes the columns.
 func BenchmarkScatterCols(b *testing.B) {
-	if !scatterCols512OK(32) {
-		b.Skip("no AVX-512")
+	if !scatterColsVecOK(32) {
+		b.Skip("no AVX-512 or AVX2")
 	}
 	const n, wp, count = 32, 66, 256 * 9
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -121,7 +126,7 @@ func BenchmarkScatterCols(b *testing.B) {
 	b.Run("one", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			scatterCols512(dimg, img, n, wp*n, base, wts, g, s, n)
+			scatterColsVec(dimg, img, n, wp*n, base, wts, g, s, n)
 		}
 	})
 }

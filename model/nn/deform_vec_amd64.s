@@ -264,6 +264,101 @@ sc5done:
 	VZEROUPPER
 	RET
 
+// func dcnScatterColsAVX(dimg, img *float32, pix, row int, base *int32, wts, gr, s *float32, count, n int)
+// dcnScatterCols512 in AVX2, for n a multiple of 8: for each 8 channels
+// of an entry it loads gr's values and the four corners once, adds to the
+// corner sums as dcnScatterAVX does (the same fused multiply-adds in the
+// same order, reduced as it reduces them), stores over gr's values w0·c0,
+// + w1·c1, + w2·c2, + w3·c3 as the AVX2 gathers compute them (VMULPS, then
+// fused multiply-adds in that order), and adds to the four corners of dimg
+// as dcnScatterAVX does: the bits of the gather and the scatter it
+// replaces, in one pass over the corners.
+TEXT ·dcnScatterColsAVX(SB), NOSPLIT, $0-80
+	MOVQ pix+16(FP), R8
+	MOVQ row+24(FP), R9
+	MOVQ base+32(FP), BX
+	MOVQ wts+40(FP), DX
+	MOVQ gr+48(FP), DI
+	MOVQ count+64(FP), R10
+	MOVQ n+72(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ s+56(FP), R14
+	SUBQ DX, R14                     // s − wts, in bytes
+
+scaentry:
+	TESTQ        R10, R10
+	JZ           scadone
+	MOVLQSX      (BX), R13
+	IMULQ        R8, R13
+	MOVQ         img+8(FP), AX
+	ADDQ         R13, AX             // img top-left corner
+	LEAQ         (AX)(R9*1), R12     // img bottom-left
+	ADDQ         dimg+0(FP), R13     // dimg top-left
+	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	VBROADCASTSS (DX), Y8
+	VBROADCASTSS 4(DX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VBROADCASTSS 12(DX), Y11
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         R11, SI
+
+scavec:
+	TESTQ       SI, SI
+	JZ          scasum
+	VMOVUPS     (DI), Y0             // 8 values of the column gradient
+	VMOVUPS     (AX), Y1             // the four corners' 8 channels,
+	VMOVUPS     (AX)(R8*1), Y2       // each loaded once
+	VMOVUPS     (R12), Y3
+	VMOVUPS     (R12)(R8*1), Y12
+	VFMADD231PS Y1, Y0, Y4           // the corner sums
+	VFMADD231PS Y2, Y0, Y5
+	VFMADD231PS Y3, Y0, Y6
+	VFMADD231PS Y12, Y0, Y7
+	VMULPS      Y1, Y8, Y13          // the column, as the gathers
+	VFMADD231PS Y2, Y9, Y13
+	VFMADD231PS Y3, Y10, Y13
+	VFMADD231PS Y12, Y11, Y13
+	VMOVUPS     Y13, (DI)            // over its gradient, now read
+	VMOVUPS     (R13), Y14
+	VFMADD231PS Y0, Y8, Y14
+	VMOVUPS     Y14, (R13)
+	VMOVUPS     (R13)(R8*1), Y15
+	VFMADD231PS Y0, Y9, Y15
+	VMOVUPS     Y15, (R13)(R8*1)
+	VMOVUPS     (CX), Y14
+	VFMADD231PS Y0, Y10, Y14
+	VMOVUPS     Y14, (CX)
+	VMOVUPS     (CX)(R8*1), Y15
+	VFMADD231PS Y0, Y11, Y15
+	VMOVUPS     Y15, (CX)(R8*1)
+	ADDQ        $32, DI
+	ADDQ        $32, AX
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	ADDQ        $32, CX
+	SUBQ        $8, SI
+	JMP         scavec
+
+scasum:
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, (DX)(R14*1)
+	ADDQ         $4, BX
+	ADDQ         $16, DX
+	DECQ         R10
+	JMP          scaentry
+
+scadone:
+	VZEROUPPER
+	RET
+
 // func dcnDots4AVX(img *float32, pix, row int, base *int32, gr, s *float32, count, n int)
 // The corner sums of dcnScatter4AVX alone, for a layer whose input
 // gradient is not wanted: s[4e+j] = Σ_i gr[e·n+i]·corner_j[i] with the
