@@ -12,12 +12,12 @@ import (
 // TestSamplingGuardPages runs the sampling kernels, the scatter that also
 // writes the columns (scatterColsVec: scatterCols512 with AVX-512,
 // dcnScatterColsAVX with AVX2) and the gather and scatter it replaces
-// (dcnGather's and dcnScatter's kernels), on
-// operands of their exact minimum lengths that end on a PROT_NONE page
-// (guardSlice): the image and its gradient end with the last entry's
-// bottom-right corner run, the rows, weights, corner sums and bases with
-// the last entry. Runs of 8 to 48 channels (the last 16-block of
-// one, two and three; 8 and 24 for the AVX2 kernel), one entry and odd counts, runs inside longer pixels
+// (dcnGather's and dcnScatter's kernels), on operands of their exact
+// minimum lengths that end on a PROT_NONE page (guardSlice): the image and
+// its gradient end with the last entry's bottom-right corner run, the
+// rows, weights, corner sums and bases with the last entry. Runs of 8 to
+// 48 channels (the last 16-block of one, two and three; 8 and 24 for the
+// AVX2 kernel), one entry and odd counts, runs inside longer pixels
 // (offset groups, ch0 > 0). No read or write past an operand faults, and
 // the guarded calls give the bits of the same calls on ordinary slices.
 func TestSamplingGuardPages(t *testing.T) {

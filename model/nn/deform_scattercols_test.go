@@ -13,10 +13,10 @@ import (
 // dcnScatter, on the same inputs): the columns, the corner sums and the
 // input gradient the same bits, for runs of 8 to 48 channels (the AVX2
 // kernel's multiples of 8 where AVX-512's take 16) in pixels of as many or
-// more values (offset groups), odd entry counts, corners shared by several entries and sample points at the
-// image's last pixel; no write to the input gradient's channels outside
-// the run. TestSamplingGuardPages checks that it reads and writes nothing
-// past its operands.
+// more values (offset groups), odd entry counts, corners shared by several
+// entries and sample points at the image's last pixel; no write to the
+// input gradient's channels outside the run. TestSamplingGuardPages checks
+// that it reads and writes nothing past its operands.
 func TestScatterColsSameBits(t *testing.T) {
 	if !scatterColsVecOK(16) {
 		t.Skip("no AVX-512 or AVX2: scatterColsVec does not run")
