@@ -30,6 +30,6 @@
 // of runs of 3 and of 32 channels, its table fill, the 7-wide pad of its
 // input, its narrow backward and the table-free sampling gradient of a
 // first layer (dcnDotsGradAVX), the scatter that also writes the columns
-// (dcnScatterColsAVX), the element-wise loops), else Go. The AVX-512 set has more fused kernels; the AVX2 set is the one
-// most desktops run.
+// (dcnScatterColsAVX), the element-wise loops), else Go. The AVX-512 set
+// has more fused kernels; the AVX2 set is the one most desktops run.
 package nn
