@@ -167,18 +167,23 @@ func (d *DeformConv2D[T]) backwardBanded(band int, dy, dw, db []T) {
 	// The output gradient's rows are ldg apart: P (64×64, 32×32) would
 	// put every channel's row in one set of the L1 cache.
 	ldg := padPlane(P)
+	dwb := 0 // dwSumAB's band of the weight gradient, where it runs
+	if sumABTapsYOK() {
+		dwb = g.O * ck
+	}
 	parallelN(workers, n, func(worker, b int) {
 		// The band's columns and its column gradient share one buffer (the
 		// gradient first where scatterCols writes the columns over it): at
 		// 64×64 with 32 input and 32 output channels the columns, the
 		// output gradient, the padded image and its gradient take 1.9 MB
 		// (2.2 with two buffers), with the band's table ~2.05 MB: just
-		// inside the core's 2 MiB L2.
-		buf := d.ws.get(worker, band*ck+g.O*ldg+extra+g.O*ck)
+		// inside the 2 MiB L2 of the AVX-512 machine it was sized on (Zen
+		// 3's is 512 KB); dwSumAB's band of dW adds O·ck (36 KB there).
+		buf := d.ws.get(worker, band*ck+g.O*ldg+extra+dwb)
 		col, gy := buf[:band*ck], buf[band*ck:band*ck+g.O*ldg]
 		dcol := col
 		rest := buf[band*ck+g.O*ldg:][:extra]
-		dwBand := buf[band*ck+g.O*ldg+extra:][:g.O*ck]
+		dwBand := buf[band*ck+g.O*ldg+extra:][:dwb]
 		for o := range g.O {
 			at := (b*g.O + o) * P
 			var yo []T

@@ -106,7 +106,7 @@ func (dc deformCols[T]) dotsGradRange(worker, b, q0, q1 int, rows []T) {
 	r32 := any(rows).([]float32)
 	const wide = 16
 	use512 := dotsGrad512OK() && g.C <= 3
-	if q0%wide != 0 || nq%wide != 0 || nq <= 0 {
+	if q0%wide != 0 || nq%wide != 0 || nq <= 0 || q1 > P {
 		panic(fmt.Sprintf("nn: dotsGradRange [%d, %d) is not in groups of %d pixels", q0, q1, wide))
 	}
 	t := dc.table(worker)

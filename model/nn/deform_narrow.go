@@ -73,11 +73,15 @@ var noNarrowBands bool
 // weight gradient summed transposed (dwT), the columns cached by Forward,
 // the sampling's gradient by dotsGrad, and bands of the weight gradient
 // GEMM's own blocks of its inner dimension (sgemmBand) in whole groups of
-// 16 pixels (dotsGradRange's).
+// 16 pixels (dotsGradRange's). Not where the whole image's column gradient
+// is a product small enough for gemm's plain loop (sgemmTinyProduct: other
+// bits than narrowDcol's), nor where gy (O·p values) cannot hold
+// maskTranspose's sums.
 func (d *DeformConv2D[T]) narrowBand(per int, fused, dwT bool) int {
 	g := d.g
 	var z []T
-	if noNarrowBands || per != 1 || !fused || !dwT || d.cache == nil || !(deformCols[T]{d}).dotsGradOK(z) {
+	if noNarrowBands || per != 1 || !fused || !dwT || d.cache == nil || !(deformCols[T]{d}).dotsGradOK(z) ||
+		sgemmTinyProduct(g.pc(), g.ck(), g.O) || g.O*g.pc() < maskTSumsLen(g.O) {
 		return 0
 	}
 	if band := sgemmBand(g.pc()); band%16 == 0 && g.pc()%16 == 0 {
@@ -101,7 +105,7 @@ func (d *DeformConv2D[T]) narrowBands(worker, b, band int, dy, col, gyT, dcol, g
 	g := d.g
 	ck, p := g.ck(), g.p()
 	dc := deformCols[T]{d}
-	sums := any(gy).([]float32)[:maskTSumsLen(g.O)]
+	sums := any(gy).([]float32)[:maskTSumsLen(g.O):len(gy)]
 	clear(sums)
 	img := any(dy[b*g.O*p : (b+1)*g.O*p]).([]float32)
 	yimg := any(d.y.data[b*g.O*p : (b+1)*g.O*p]).([]float32)
