@@ -397,11 +397,13 @@ func (d *DeformConv2D[T]) keepTables() bool {
 // scatter writes each chunk's columns again over their gradient (the same
 // bits as the gather), and the weight gradient's GEMM reads them there.
 // The batch's columns (3.6 MB at 7×7, 32 channels, a batch of 64) are then
-// not written to memory by Forward and read back by Backward.
+// not written to memory by Forward and read back by Backward. Measured
+// with scatterCols512 alone (runs of a multiple of 16 channels), and kept
+// to it.
 func (d *DeformConv2D[T]) smallColsOK() bool {
 	g := d.g
 	return !d.NoColumnCache && !d.noSmallCol && !noScatterCols && d.smallOK() && !d.narrowOK() &&
-		deformCols[T]{d}.scatterColsOK() && g.C/d.groups >= 16 && !d.noKeepTabs &&
+		deformCols[T]{d}.scatterColsOK() && scatterCols512OK(g.C/d.groups) && !d.noKeepTabs &&
 		g.ck()*g.B*g.pc() <= colCacheLimit
 }
 

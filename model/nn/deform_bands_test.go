@@ -37,6 +37,8 @@ func TestDeformBandsSameBits(t *testing.T) {
 		{32, 128, 19, 1, true, false, false},
 		// forwardChunks (noBands) in several blocks of pixBlockOut, the last ragged.
 		{4, 32, 19, 1, true, true, false}, {8, 64, 19, 1, false, false, true},
+		// Runs of 24, 40 and 48 channels: dcnScatterColsAVX (AVX2) alone.
+		{24, 32, 16, 1, true, true, false}, {48, 32, 12, 2, true, false, false}, {40, 16, 13, 1, false, true, true},
 	} {
 		t.Run(fmt.Sprintf("c%d_o%d_%dpx_g%d_mask%v_relu%v_cache%v", s.c, s.o, s.hw, s.groups, s.mask, s.relu, s.keep), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(s.c*s.hw), 9))
@@ -97,8 +99,9 @@ func TestDeformBandsSameBits(t *testing.T) {
 					if want := bands && pixGemmOK() && 9*s.c%32 == 0 && s.o >= dcolPixMinOut; d.dcolPixRan != want {
 						t.Fatalf("dcolPix taken: %v, want %v", d.dcolPixRan, want)
 					}
-					// Runs of a multiple of 16 channels: the scatter writes
-					// the columns (scatterCols), no second gather.
+					// Runs with a scatterColsVec kernel (AVX-512: a multiple
+					// of 16 channels; AVX2: of 8): the scatter writes the
+					// columns (scatterCols), no second gather.
 					if want := bands && scatterColsVecOK(s.c/s.groups) && !noScatterCols; d.scatterColsRan != want {
 						t.Fatalf("scatterCols taken: %v, want %v", d.scatterColsRan, want)
 					}

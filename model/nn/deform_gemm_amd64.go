@@ -128,17 +128,6 @@ func scatterCols512OK(n int) bool {
 	return n > 0 && n%16 == 0 && sgemmKern == sgemmAVX512 && vecOK && cpu.X86.HasAVX512VL
 }
 
-// scatterCols512 is dcnScatter's work (the input gradient into dimg, the
-// corner sums into s) and dcnGather's in one pass over the corners: for
-// each entry e, g[e·n:][:n], once read, is overwritten with the entry's
-// columns (dcnGather's dst, the same bits). scatterCols512OK(n) must hold.
-func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
-	if len(base) == 0 {
-		return
-	}
-	scatterCols512Bound(dimg, img, pix, row, base, wts, g, s, n, maxBase(base))
-}
-
 // scatterCols512Bound is scatterCols512 for entries whose bases are at
 // most last (see dcnGatherBound). base is not empty.
 func scatterCols512Bound(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n, last int) {

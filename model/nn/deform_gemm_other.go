@@ -37,10 +37,6 @@ func scatter512(dimg, img []float32, pix, row int, base []int32, wts, g, s []flo
 
 func scatterCols512OK(n int) bool { return false }
 
-func scatterCols512(dimg, img []float32, pix, row int, base []int32, wts, g, s []float32, n int) {
-	panic("nn: scatterCols512 without assembly")
-}
-
 func dots4(img []float32, pix, row int, base []int32, g, s []float32, n int) bool { return false }
 
 func dots4Bound(img []float32, pix, row int, base []int32, g, s []float32, n, last int) bool {
