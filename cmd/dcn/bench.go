@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deformscope/deformscope/model/coco/cropset"
 	"github.com/deformscope/deformscope/model/experiment"
 	"github.com/deformscope/deformscope/model/nn"
 	"github.com/deformscope/deformscope/model/runner"
@@ -53,6 +54,36 @@ type benchResult struct {
 	Kernels string `json:"kernels"`
 	// Rows are the rows of issue 23, each against its anchor, in groups.
 	Rows []anchorRow `json:"rows"`
+	// CropBuild is the crop build's rate where --coco-ann and
+	// --coco-images named its inputs (absent otherwise).
+	CropBuild *cropBuildRate `json:"crop_build,omitempty"`
+}
+
+// cropBuildRate is one fresh crop build (cropset.Build, the default
+// options, no cache) timed on the wall clock.
+type cropBuildRate struct {
+	Annotations string  `json:"annotations"`
+	Images      int     `json:"images"` // the instances file's images
+	Seconds     float64 `json:"seconds"`
+	ImagesPerS  float64 `json:"images_per_s"`
+	Aim         string  `json:"aim"` // issue 23's, on the full-scale stand-in
+}
+
+// timeCropBuild builds the crop set of ann and its images once, with the
+// default options, workers goroutines and no cache (an unnamed temporary
+// file), and returns its rate.
+func timeCropBuild(ctx context.Context, ann, images string, workers int) (*cropBuildRate, error) {
+	t0 := time.Now()
+	c, err := cropset.Build(ctx, ann, images, cropset.Options{Seed: 1, Workers: workers})
+	if err != nil {
+		return nil, fmt.Errorf("the crop build's row: %w", err)
+	}
+	sec := time.Since(t0).Seconds()
+	n := 0
+	for _, r := range c.Reports {
+		n += r.Images
+	}
+	return &cropBuildRate{Annotations: ann, Images: n, Seconds: sec, ImagesPerS: float64(n) / sec, Aim: "≥ 252"}, nil
 }
 
 // The groups of anchorRow, in the order they are printed.
@@ -174,6 +205,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	images := fs.Int("images", 6400, "MNIST training images for the throughput runs (batches of 64, 5 warm-up steps)")
 	runs := fs.Int("runs", 20, "timed calls per layer (the median is reported)")
 	steps := fs.Int("steps", 8, "timed batches of 32 crops per COCO net row (CPU time per image; one warm-up batch first)")
+	cocoAnn := fs.String("coco-ann", "", "a COCO instances file (e.g. ../shared/coco128/annotations/instances_train2017.json): time one fresh crop build of it, images/s (with --coco-images)")
+	cocoImages := fs.String("coco-images", "", "the folder of --coco-ann's images")
 	anchors := fs.Bool("anchors", true, "time the peers too: PyTorch/oneDNN (python3 with torch) and ONNX Runtime (node with onnxruntime-node); skipped with a message where absent")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -190,6 +223,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))
+	}
+	if (*cocoAnn == "") != (*cocoImages == "") {
+		return fmt.Errorf("--coco-ann and --coco-images go together (the crop build's row): got only one")
 	}
 	if *images < 64*(5+50) {
 		return fmt.Errorf("--images %d gives fewer than 50 timed steps of 64 after the warm-up (need ≥ %d)", *images, 64*55)
@@ -231,6 +267,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			res.CNNTrainImgS = v
 		} else {
 			res.DCNNTrainImgS = v
+		}
+	}
+	if *cocoAnn != "" {
+		if res.CropBuild, err = timeCropBuild(ctx, *cocoAnn, *cocoImages, res.Threads); err != nil {
+			return err
 		}
 	}
 	res.LoadEnd = loadAverage()
@@ -363,6 +404,12 @@ func printBench(w io.Writer, res benchResult) {
 	}
 	fmt.Fprintf(w, "the course study's MNIST nets: cnn training %.1f images/s, dcnn training %.1f images/s (%d timed steps of 64, wall)\n",
 		res.CNNTrainImgS, res.DCNNTrainImgS, res.TrainTimedStep)
+	if c := res.CropBuild; c != nil {
+		fmt.Fprintf(w, "the crop build of %s: %d images in %.2f s, %.0f images/s (one fresh build, no cache; issue 23's aim %s/s is on the full-scale stand-in)\n",
+			c.Annotations, c.Images, c.Seconds, c.ImagesPerS, c.Aim)
+	} else {
+		fmt.Fprintln(w, "the crop build: not timed (give --coco-ann and --coco-images, e.g. ../shared/coco128's)")
+	}
 }
 
 // peerRows times our side of the rows that have an optimised peer at the

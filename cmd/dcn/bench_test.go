@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -197,5 +199,34 @@ func TestBenchFloor(t *testing.T) {
 	r.setPeer(2, "")
 	if r.setRate(1e9, 100); r.Floor != 0 {
 		t.Errorf("a plain row got a floor %v", r.Floor)
+	}
+}
+
+// TestBenchCropBuild times one crop build of coco128 as `dcn bench
+// --coco-ann --coco-images` does: every image of the file counted, a
+// positive rate, and the printed line naming the file and the aim; a
+// missing image folder is an error that names it.
+func TestBenchCropBuild(t *testing.T) {
+	ann, images := coco128Dir(t)
+	c, err := timeCropBuild(context.Background(), ann, images, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Images != 128 || !(c.Seconds > 0) || !(c.ImagesPerS > 0) || c.Aim != "≥ 252" {
+		t.Fatalf("crop build %+v: want 128 images, a positive time and rate, the aim ≥ 252", *c)
+	}
+	var b strings.Builder
+	printBench(&b, benchResult{Threads: 1, CropBuild: c})
+	if want := "the crop build of " + ann + ": 128 images in "; !strings.Contains(b.String(), want) {
+		t.Errorf("the text lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	printBench(&b, benchResult{Threads: 1})
+	if !strings.Contains(b.String(), "the crop build: not timed (give --coco-ann and --coco-images") {
+		t.Errorf("without the flags the text does not say how to time the crop build:\n%s", b.String())
+	}
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	if _, err := timeCropBuild(context.Background(), ann, missing, 1); err == nil || !strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("a missing image folder gave %v, want an error naming it", err)
 	}
 }

@@ -50,6 +50,8 @@ func TestHostileFlags(t *testing.T) {
 		{"bench steps 0", []string{"bench", "--steps", "0"}, 1, "--steps must be at least 1"},
 		{"bench threads -1", []string{"bench", "--threads", "-1"}, 1, "--threads"},
 		{"bench threads 100000", []string{"bench", "--threads", "100000"}, 1, "--threads must be 0 (all cores) to"},
+		{"bench coco-ann alone", []string{"bench", "--coco-ann", "x.json"}, 1, "--coco-ann and --coco-images go together"},
+		{"bench coco-images alone", []string{"bench", "--coco-images", "img"}, 1, "--coco-ann and --coco-images go together"},
 		{"coco crops test -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--test", "-0.1"}, 1, "--test: want a share"},
 		{"coco crops val -0.1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "-0.1"}, 1, "--val: want a share"},
 		{"coco crops val 1", []string{"coco", "crops", "--ann", out, "--images", out, "--val", "1"}, 1, "--val: want a share"},
