@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "deform_scatter_amd64.h"
 
 // func dcnGather512(dst, img *float32, pix, row int, base *int32, wts *float32, count, n int)
 // dcnGatherAVX for n a multiple of 16, in AVX-512: for each of count
@@ -78,37 +79,18 @@ g5done:
 // multiply-add it gets there), and the corner sums s are accumulated in
 // the 8-lane order of dcnScatterAVX and reduced as it does: the same bits.
 TEXT ·dcnScatter512(SB), NOSPLIT, $0-80
-	MOVQ pix+16(FP), R8
-	MOVQ row+24(FP), R9
-	MOVQ base+32(FP), BX
-	MOVQ wts+40(FP), DX
-	MOVQ gr+48(FP), DI
-	MOVQ count+64(FP), R10
-	MOVQ n+72(FP), R11
-	SHLQ $2, R8
-	SHLQ $2, R9
-	MOVQ s+56(FP), R14
-	SUBQ DX, R14                     // s − wts, in bytes
+	SCATTER_ARGS
+	SCATTER_SCALE
 
 s5entry:
 	TESTQ        R10, R10
 	JZ           s5done
-	MOVLQSX      (BX), R13
-	IMULQ        R8, R13
-	MOVQ         img+8(FP), AX
-	ADDQ         R13, AX             // img top-left corner
-	LEAQ         (AX)(R9*1), R12     // img bottom-left
-	ADDQ         dimg+0(FP), R13     // dimg top-left
-	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	SCATTER_CORNERS
 	VBROADCASTSS (DX), Z8
 	VBROADCASTSS 4(DX), Z9
 	VBROADCASTSS 8(DX), Z10
 	VBROADCASTSS 12(DX), Z11
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         R11, SI
+	SCATTER_ZERO
 
 s5vec:
 	TESTQ       SI, SI
@@ -136,24 +118,12 @@ s5vec:
 	VMOVUPS     (CX)(R8*1), Z12
 	VFMADD231PS Z0, Z11, Z12
 	VMOVUPS     Z12, (CX)(R8*1)
-	ADDQ        $64, DI
-	ADDQ        $64, AX
-	ADDQ        $64, R12
-	ADDQ        $64, R13
-	ADDQ        $64, CX
+	SCATTER_STEP(64)
 	SUBQ        $16, SI
 	JMP         s5vec
 
 s5sum:
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y7, Y6, Y6
-	VHADDPS      Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VMOVUPS      X4, (DX)(R14*1)
-	ADDQ         $4, BX
-	ADDQ         $16, DX
-	DECQ         R10
+	SCATTER_SUM
 	JMP          s5entry
 
 s5done:
@@ -170,37 +140,18 @@ s5done:
 // columns then come out of the scatter's reads of the four corners, not
 // a second gather.
 TEXT ·dcnScatterCols512(SB), NOSPLIT, $0-80
-	MOVQ pix+16(FP), R8
-	MOVQ row+24(FP), R9
-	MOVQ base+32(FP), BX
-	MOVQ wts+40(FP), DX
-	MOVQ gr+48(FP), DI
-	MOVQ count+64(FP), R10
-	MOVQ n+72(FP), R11
-	SHLQ $2, R8
-	SHLQ $2, R9
-	MOVQ s+56(FP), R14
-	SUBQ DX, R14                     // s − wts, in bytes
+	SCATTER_ARGS
+	SCATTER_SCALE
 
 sc5entry:
 	TESTQ        R10, R10
 	JZ           sc5done
-	MOVLQSX      (BX), R13
-	IMULQ        R8, R13
-	MOVQ         img+8(FP), AX
-	ADDQ         R13, AX             // img top-left corner
-	LEAQ         (AX)(R9*1), R12     // img bottom-left
-	ADDQ         dimg+0(FP), R13     // dimg top-left
-	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
+	SCATTER_CORNERS
 	VBROADCASTSS (DX), Z8
 	VBROADCASTSS 4(DX), Z9
 	VBROADCASTSS 8(DX), Z10
 	VBROADCASTSS 12(DX), Z11
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         R11, SI
+	SCATTER_ZERO
 
 sc5vec:
 	TESTQ         SI, SI
@@ -240,24 +191,12 @@ sc5vec:
 	VMOVUPS     (CX)(R8*1), Z12
 	VFMADD231PS Z0, Z11, Z12
 	VMOVUPS     Z12, (CX)(R8*1)
-	ADDQ        $64, DI
-	ADDQ        $64, AX
-	ADDQ        $64, R12
-	ADDQ        $64, R13
-	ADDQ        $64, CX
+	SCATTER_STEP(64)
 	SUBQ        $16, SI
 	JMP         sc5vec
 
 sc5sum:
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y7, Y6, Y6
-	VHADDPS      Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VMOVUPS      X4, (DX)(R14*1)
-	ADDQ         $4, BX
-	ADDQ         $16, DX
-	DECQ         R10
+	SCATTER_SUM
 	JMP          sc5entry
 
 sc5done:
@@ -274,37 +213,15 @@ sc5done:
 // as dcnScatterAVX does: the bits of the gather and the scatter it
 // replaces, in one pass over the corners.
 TEXT ·dcnScatterColsAVX(SB), NOSPLIT, $0-80
-	MOVQ pix+16(FP), R8
-	MOVQ row+24(FP), R9
-	MOVQ base+32(FP), BX
-	MOVQ wts+40(FP), DX
-	MOVQ gr+48(FP), DI
-	MOVQ count+64(FP), R10
-	MOVQ n+72(FP), R11
-	SHLQ $2, R8
-	SHLQ $2, R9
-	MOVQ s+56(FP), R14
-	SUBQ DX, R14                     // s − wts, in bytes
+	SCATTER_ARGS
+	SCATTER_SCALE
 
 scaentry:
 	TESTQ        R10, R10
 	JZ           scadone
-	MOVLQSX      (BX), R13
-	IMULQ        R8, R13
-	MOVQ         img+8(FP), AX
-	ADDQ         R13, AX             // img top-left corner
-	LEAQ         (AX)(R9*1), R12     // img bottom-left
-	ADDQ         dimg+0(FP), R13     // dimg top-left
-	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
-	VBROADCASTSS (DX), Y8
-	VBROADCASTSS 4(DX), Y9
-	VBROADCASTSS 8(DX), Y10
-	VBROADCASTSS 12(DX), Y11
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         R11, SI
+	SCATTER_CORNERS
+	SCATTER_WEIGHTS8
+	SCATTER_ZERO
 
 scavec:
 	TESTQ       SI, SI
@@ -323,36 +240,13 @@ scavec:
 	VFMADD231PS Y3, Y10, Y13
 	VFMADD231PS Y12, Y11, Y13
 	VMOVUPS     Y13, (DI)            // over its gradient, now read
-	VMOVUPS     (R13), Y14
-	VFMADD231PS Y0, Y8, Y14
-	VMOVUPS     Y14, (R13)
-	VMOVUPS     (R13)(R8*1), Y15
-	VFMADD231PS Y0, Y9, Y15
-	VMOVUPS     Y15, (R13)(R8*1)
-	VMOVUPS     (CX), Y14
-	VFMADD231PS Y0, Y10, Y14
-	VMOVUPS     Y14, (CX)
-	VMOVUPS     (CX)(R8*1), Y15
-	VFMADD231PS Y0, Y11, Y15
-	VMOVUPS     Y15, (CX)(R8*1)
-	ADDQ        $32, DI
-	ADDQ        $32, AX
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, CX
+	SCATTER_DIMG8(Y14, Y15, Y14, Y15)
+	SCATTER_STEP(32)
 	SUBQ        $8, SI
 	JMP         scavec
 
 scasum:
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y7, Y6, Y6
-	VHADDPS      Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VMOVUPS      X4, (DX)(R14*1)
-	ADDQ         $4, BX
-	ADDQ         $16, DX
-	DECQ         R10
+	SCATTER_SUM
 	JMP          scaentry
 
 scadone:

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "deform_scatter_amd64.h"
 
 // Element-wise float32 kernels (AVX): eight lanes at a time, the last
 // 1–7 elements of a run through VMASKMOVPS, which neither reads nor writes
@@ -581,38 +582,16 @@ dgdone:
 // the sample point get wts[4e+j]·gr[e·n+i] added, and s[4e+j] = Σ_i
 // gr[e·n+i]·corner_j of img[i]. See dcnScatter.
 TEXT ·dcnScatterAVX(SB), NOSPLIT, $0-80
-	MOVQ pix+16(FP), R8
-	MOVQ row+24(FP), R9
-	MOVQ base+32(FP), BX
-	MOVQ wts+40(FP), DX
-	MOVQ gr+48(FP), DI
-	MOVQ count+64(FP), R10
-	MOVQ n+72(FP), R11
+	SCATTER_ARGS
 	TAILMASK(R11, CX, AX, Y15)
-	SHLQ $2, R8
-	SHLQ $2, R9
-	MOVQ s+56(FP), R14
-	SUBQ DX, R14                     // s − wts, in bytes (R14 is free in ABI0)
+	SCATTER_SCALE
 
 dsentry:
 	TESTQ        R10, R10
 	JZ           dsdone
-	MOVLQSX      (BX), R13
-	IMULQ        R8, R13
-	MOVQ         img+8(FP), AX
-	ADDQ         R13, AX             // img top-left corner
-	LEAQ         (AX)(R9*1), R12     // img bottom-left
-	ADDQ         dimg+0(FP), R13     // dimg top-left
-	LEAQ         (R13)(R9*1), CX     // dimg bottom-left
-	VBROADCASTSS (DX), Y8
-	VBROADCASTSS 4(DX), Y9
-	VBROADCASTSS 8(DX), Y10
-	VBROADCASTSS 12(DX), Y11
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         R11, SI
+	SCATTER_CORNERS
+	SCATTER_WEIGHTS8
+	SCATTER_ZERO
 
 dsvec:
 	CMPQ        SI, $8
@@ -622,23 +601,8 @@ dsvec:
 	VFMADD231PS (AX)(R8*1), Y0, Y5
 	VFMADD231PS (R12), Y0, Y6
 	VFMADD231PS (R12)(R8*1), Y0, Y7
-	VMOVUPS     (R13), Y1
-	VFMADD231PS Y0, Y8, Y1
-	VMOVUPS     Y1, (R13)
-	VMOVUPS     (R13)(R8*1), Y2
-	VFMADD231PS Y0, Y9, Y2
-	VMOVUPS     Y2, (R13)(R8*1)
-	VMOVUPS     (CX), Y3
-	VFMADD231PS Y0, Y10, Y3
-	VMOVUPS     Y3, (CX)
-	VMOVUPS     (CX)(R8*1), Y12
-	VFMADD231PS Y0, Y11, Y12
-	VMOVUPS     Y12, (CX)(R8*1)
-	ADDQ        $32, DI
-	ADDQ        $32, AX
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, CX
+	SCATTER_DIMG8(Y1, Y2, Y3, Y12)
+	SCATTER_STEP(32)
 	SUBQ        $8, SI
 	JMP         dsvec
 
@@ -669,15 +633,7 @@ dstail:
 	LEAQ        (DI)(SI*4), DI
 
 dssum:
-	VHADDPS      Y5, Y4, Y4
-	VHADDPS      Y7, Y6, Y6
-	VHADDPS      Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VMOVUPS      X4, (DX)(R14*1)
-	ADDQ         $4, BX
-	ADDQ         $16, DX
-	DECQ         R10
+	SCATTER_SUM
 	JMP          dsentry
 
 dsdone:
