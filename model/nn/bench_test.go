@@ -107,6 +107,46 @@ func BenchmarkDeformConvFwdBwd7(b *testing.B) {
 	})
 }
 
+// The 7×7 pair as `dcn bench`'s "MNIST net conv3–5 forward+backward" row
+// runs it: the ReLU fused, dL/dy = 1, the deformable layer's mask a
+// sigmoid, the plain layer its twin (issue 23, item 2's ≤ 1.15).
+func BenchmarkConvFwdBwd7ReLU(b *testing.B)       { benchPair7ReLU(b, false) }
+func BenchmarkDeformConvFwdBwd7ReLU(b *testing.B) { benchPair7ReLU(b, true) }
+
+func benchPair7ReLU(b *testing.B, deform bool) {
+	cfg := Conv2DConfig{In: 32, Out: 32, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ReLU: true}
+	x := benchInput(b, 64, 32, 7, 7)
+	ones := func(y *Tensor[float32]) *Tensor[float32] {
+		dy := y.Clone()
+		for i := range dy.data {
+			dy.data[i] = 1
+		}
+		return dy
+	}
+	if !deform {
+		c, _ := NewConv2D[float32]("conv", cfg, rand.New(rand.NewPCG(1, 1)))
+		y, _ := c.Forward(x, true)
+		dy := ones(y)
+		cpuLoop(b, 0, func() {
+			c.Forward(x, true)
+			c.Backward(dy)
+		})
+		return
+	}
+	d, _ := NewDeformConv2D[float32]("dcn", cfg, 1, rand.New(rand.NewPCG(1, 1)))
+	off := benchInput(b, 64, 18, 7, 7)
+	mask := benchInput(b, 64, 9, 7, 7)
+	for i := range mask.data {
+		mask.data[i] = 1 / (1 + float32(math.Exp(float64(-mask.data[i]))))
+	}
+	y, _ := d.Forward(x, off, mask)
+	dy := ones(y)
+	cpuLoop(b, 0, func() {
+		d.Forward(x, off, mask)
+		d.Backward(dy)
+	})
+}
+
 func BenchmarkDeformBlockForward7(b *testing.B) { benchDeform(b, false) }
 func BenchmarkDeformBlockFwdBwd7(b *testing.B)  { benchDeform(b, true) }
 
