@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"time"
 
 	"github.com/deformscope/deformscope/model/data"
 )
@@ -25,3 +26,12 @@ func (g *MemoryGate) Take() { g.slots <- struct{}{} }
 
 // Give gives back a slot that Take took.
 func (g *MemoryGate) Give() { <-g.slots }
+
+// Held is how many of g's slots are taken.
+func (g *MemoryGate) Held() int { return len(g.slots) }
+
+// Turn is g's least steps and least time a turn (SetTurn).
+func (g *MemoryGate) Turn() (int, time.Duration) { return g.turnSteps, g.turnTime }
+
+// LetGo is letGo.
+func (t *Trainer) LetGo() { t.letGo() }

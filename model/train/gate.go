@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/deformscope/deformscope/model/nn"
 )
@@ -21,10 +22,12 @@ import (
 // are live while the others wait. The parameters, their gradients, the
 // optimiser's state and the deformable blocks' last sampling are kept.
 //
-// The numbers are the same with or without a gate: every layer computes
-// into fresh buffers as it would into reused ones.
+// The numbers are the same with or without a gate, and whatever the turns:
+// every layer computes into fresh buffers as it would into reused ones.
 type MemoryGate struct {
-	slots chan struct{}
+	slots     chan struct{}
+	turnSteps int           // a turn's least steps or batches
+	turnTime  time.Duration // and its least time
 }
 
 // NewMemoryGate returns a gate that lets slots trainers hold their working
@@ -33,23 +36,43 @@ func NewMemoryGate(slots int) (*MemoryGate, error) {
 	if slots < 1 {
 		return nil, fmt.Errorf("train: a memory gate needs at least one slot, got %d", slots)
 	}
-	return &MemoryGate{slots: make(chan struct{}, slots)}, nil
+	return &MemoryGate{slots: make(chan struct{}, slots), turnSteps: gateTurn, turnTime: gateTurnTime}, nil
+}
+
+// SetTurn sets how long a trainer keeps its slot once it has it: at least
+// steps training steps or evaluation batches (at least 1) and at least
+// least of time, whichever ends later (NewMemoryGate's: gateTurn and
+// gateTurnTime). A turn still ends early at a pause, the end of an epoch
+// or of Run. Call it before the trainers start.
+func (g *MemoryGate) SetTurn(steps int, least time.Duration) {
+	g.turnSteps, g.turnTime = max(1, steps), max(0, least)
 }
 
 // Slots returns how many trainers may hold their working memory at once.
 func (g *MemoryGate) Slots() int { return cap(g.slots) }
 
-// gateTurn is how many steps or evaluation batches a trainer runs each
-// time it takes the slot before it releases its buffers and gives the slot
-// back. Rebuilding the buffers cost a COCO dcnn-first step 7-30 % more CPU
-// time (BenchmarkCOCOStepMemoryGate, loaded machine); four steps a turn pay
-// that once for four.
-const gateTurn = 4
+// gateTurn and gateTurnTime are how long a trainer keeps its slot once it
+// has it: at least 4 training steps or evaluation batches, and at least
+// 3 s. Each turn's first step rebuilds the net's buffers (nn.Release gave
+// them up), which cost a COCO dcnn-first step 7-30 % more CPU time
+// (BenchmarkCOCOStepMemoryGate). With turns of 4 steps alone (4 evaluation
+// batches are a fraction of a second) dcn train --model all, the study's
+// four COCO nets, took 365 s and 680 s of CPU for an epoch of 6,400
+// training crops and the evaluation on the full-scale stand-in, where the
+// four nets one after another took 296 s and 568 s; with the least time,
+// 295 s and 560 s (quiet 2-core Zen 3, one run each; docs/PERFORMANCE.md,
+// session 17). The nets still take turns every few seconds for the app's
+// live curves.
+const (
+	gateTurn     = 4
+	gateTurnTime = 3 * time.Second
+)
 
 // turn is a trainer's hold on its gate's slot.
 type turn struct {
-	held bool
-	left int // steps or batches before the turn ends
+	held  bool
+	left  int       // steps or batches before the turn may end
+	start time.Time // when the slot was taken
 }
 
 // hold makes sure t holds a slot for its next step or evaluation batch,
@@ -65,17 +88,17 @@ func (t *Trainer) hold(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	t.turn = turn{held: true, left: gateTurn}
+	t.turn = turn{held: true, left: g.turnSteps, start: time.Now()}
 	return nil
 }
 
-// done counts one step or batch of t's turn and ends the turn after
-// gateTurn of them.
+// done counts one step or batch of t's turn and ends the turn once it has
+// lasted the gate's least steps and least time (SetTurn).
 func (t *Trainer) done() {
 	if !t.turn.held {
 		return
 	}
-	if t.turn.left--; t.turn.left <= 0 {
+	if t.turn.left--; t.turn.left <= 0 && time.Since(t.turn.start) >= t.Gate.turnTime {
 		t.letGo()
 	}
 }

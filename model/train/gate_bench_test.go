@@ -49,6 +49,7 @@ func BenchmarkCOCOStepMemoryGate(b *testing.B) {
 					if tr.Gate, err = train.NewMemoryGate(1); err != nil {
 						b.Fatal(err)
 					}
+					tr.Gate.SetTurn(1, 0) // a turn a step: the rebuild's whole cost
 				}
 				order := train.EpochOrder(1, 0, n)
 				var correct, i int

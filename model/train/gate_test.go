@@ -118,3 +118,45 @@ func TestMemoryGateWaitIsCancellable(t *testing.T) {
 		t.Fatal("Run still waits for the memory gate a minute after its context was cancelled")
 	}
 }
+
+// TestMemoryGateTurn checks when a trainer gives its slot back: after the
+// turn's least steps and its least time, whichever ends later, or when it
+// lets go (a pause, the end of an epoch or of Run).
+func TestMemoryGateTurn(t *testing.T) {
+	g, err := train.NewMemoryGate(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps, least := g.Turn(); steps != 4 || least != 3*time.Second {
+		t.Errorf("a new gate's turn: %d steps and %v, want 4 and 3s", steps, least)
+	}
+	rc := experimenttest.TinyConfig("cnn")
+	for _, c := range []struct {
+		steps int
+		least time.Duration
+		held  []int // the slots held after each step
+	}{
+		{1, 0, []int{0, 0, 0}},
+		{0, -time.Second, []int{0, 0}}, // at least a step, no time
+		{3, 0, []int{1, 1, 0, 1, 1, 0}},
+		{1, time.Hour, []int{1, 1, 1, 1}},
+		{2, time.Hour, []int{1, 1, 1}},
+	} {
+		tr := trainers(t, rc, experimenttest.TinyData(t))[0]
+		tr.Gate = g
+		g.SetTurn(c.steps, c.least)
+		var correct int
+		for i, want := range c.held {
+			if _, _, err := tr.Step([]int{0, 1, 2, 3}, &correct); err != nil {
+				t.Fatal(err)
+			}
+			if got := g.Held(); got != want {
+				t.Errorf("SetTurn(%d, %v): %d slots held after step %d, want %d", c.steps, c.least, got, i+1, want)
+			}
+		}
+		tr.LetGo()
+		if got := g.Held(); got != 0 {
+			t.Errorf("SetTurn(%d, %v): %d slots held after LetGo, want 0", c.steps, c.least, got)
+		}
+	}
+}
