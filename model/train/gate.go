@@ -42,8 +42,9 @@ func NewMemoryGate(slots int) (*MemoryGate, error) {
 // SetTurn sets how long a trainer keeps its slot once it has it: at least
 // steps training steps or evaluation batches (at least 1) and at least
 // least of time, whichever ends later (NewMemoryGate's: gateTurn and
-// gateTurnTime). A turn still ends early at a pause, the end of an epoch
-// or of Run. Call it before the trainers start.
+// gateTurnTime); an inspection counts as a step. A turn still ends early
+// at a pause, the end of an epoch, of Run or of an evaluation (Evaluate,
+// EvaluateAll). Call it before the trainers start.
 func (g *MemoryGate) SetTurn(steps int, least time.Duration) {
 	g.turnSteps, g.turnTime = max(1, steps), max(0, least)
 }
@@ -61,8 +62,8 @@ func (g *MemoryGate) Slots() int { return cap(g.slots) }
 // training crops and the evaluation on the full-scale stand-in, where the
 // four nets one after another took 296 s and 568 s; with the least time,
 // 295 s and 560 s (quiet 2-core Zen 3, one run each; docs/PERFORMANCE.md,
-// session 17). The nets still take turns every few seconds for the app's
-// live curves.
+// session 17). In the app each net's curves still move every few seconds;
+// with four nets each waits the others' turns, at least 9 s.
 const (
 	gateTurn     = 4
 	gateTurnTime = 3 * time.Second

@@ -30,6 +30,10 @@ func gatedRun(t *testing.T, slots int) (recs []metrics.Epoch, weights [][]float3
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A turn a step, so that the nets give up and rebuild their
+		// buffers between steps and evaluation batches (the tiny run fits
+		// in one turn of the default 3 s).
+		g.SetTurn(1, 0)
 		for _, tr := range trs {
 			tr.Gate = g
 		}
@@ -159,4 +163,21 @@ func TestMemoryGateTurn(t *testing.T) {
 			t.Errorf("SetTurn(%d, %v): %d slots held after LetGo, want 0", c.steps, c.least, got)
 		}
 	}
+	// A least time that runs out: the turn ends at the first step after it.
+	tr := trainers(t, rc, experimenttest.TinyData(t))[0]
+	tr.Gate = g
+	g.SetTurn(1, 500*time.Millisecond)
+	var correct int
+	for i, want := range []int{1, 0} {
+		if i == 1 {
+			time.Sleep(600 * time.Millisecond)
+		}
+		if _, _, err := tr.Step([]int{0, 1, 2, 3}, &correct); err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Held(); got != want {
+			t.Errorf("SetTurn(1, 500ms): %d slots held after step %d, want %d", got, i+1, want)
+		}
+	}
+	tr.LetGo()
 }
